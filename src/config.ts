@@ -1,0 +1,164 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The environment contract (DESIGN.md). Nothing else in the bot reads process.env:
+ * the composition root passes the parsed Config (and, for `${ENV}` references in the
+ * catalog, the env object itself) to whoever needs it.
+ */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const urlString = (what: string) =>
+  optionalString.refine((v) => v === undefined || isUrl(v), { message: `must be a URL (${what})` });
+
+const configSchema = z
+  .object({
+    SLACK_BOT_TOKEN: optionalString.refine((v) => v === undefined || v.startsWith('xoxb-'), {
+      message: 'must be a bot token starting with xoxb-: copy it from OAuth & Permissions → Bot User OAuth Token',
+    }),
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_APP_TOKEN: optionalString.refine((v) => v === undefined || v.startsWith('xapp-'), {
+      message: 'must be an app-level token starting with xapp-: create one under Basic Information → App-Level Tokens with connections:write',
+    }),
+    SLACK_API_URL: urlString('e.g. https://slack.com/api/').transform((v) =>
+      v === undefined ? undefined : v.endsWith('/') ? v : `${v}/`,
+    ),
+    PORT: optionalString
+      .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) < 65536), {
+        message: 'must be a TCP port number (0-65535)',
+      })
+      .transform((v) => (v === undefined ? 3000 : Number(v))),
+    DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+      message: 'must be a postgres:// URL, or unset for the embedded database',
+    }),
+    DATA_DIR: optionalString.transform((v) => path.resolve(v ?? './data')),
+    REDIS_URL: optionalString.refine((v) => v === undefined || /^rediss?:\/\//.test(v), {
+      message: 'must be a redis:// or rediss:// URL, or unset for in-process coordination (one replica only)',
+    }),
+    COMMANDS_DIR: optionalString.transform((v) => path.resolve(v ?? './commands')),
+    TEMPLATES_DIR: optionalString.transform((v) => path.resolve(v ?? './templates')),
+    LOG_LEVEL: optionalString
+      .refine((v) => v === undefined || ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v), {
+        message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .transform((v) => (v ?? 'info') as LogLevel),
+    LOG_PRETTY: optionalString.transform((v) => v === '1' || v === 'true'),
+    SHUTDOWN_TIMEOUT_MS: optionalString
+      .refine((v) => v === undefined || /^\d+$/.test(v), { message: 'must be a number of milliseconds' })
+      .transform((v) => (v === undefined ? 10_000 : Number(v))),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message:
+          'is required with SLACK_BOT_TOKEN in HTTP mode: copy it from Basic Information → App Credentials (or set SLACK_APP_TOKEN for Socket Mode)',
+      });
+    }
+    if ((env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN) && !env.SLACK_BOT_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_BOT_TOKEN'],
+        message: 'is required: copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions after installing the app',
+      });
+    }
+  });
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface SlackConfig {
+  botToken: string;
+  signingSecret?: string;
+  appToken?: string;
+  apiUrl?: string;
+  mode: 'http' | 'socket';
+}
+
+export interface Config {
+  /** undefined when no Slack credentials are configured. */
+  slack?: SlackConfig;
+  port: number;
+  databaseUrl?: string;
+  dataDir: string;
+  redisUrl?: string;
+  commandsDir: string;
+  templatesDir: string;
+  logLevel: LogLevel;
+  logPretty: boolean;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable. Values are never echoed. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = configSchema.safeParse(pickKnown(env));
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? 'environment')} ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    slack: e.SLACK_BOT_TOKEN
+      ? {
+          botToken: e.SLACK_BOT_TOKEN,
+          signingSecret: e.SLACK_SIGNING_SECRET,
+          appToken: e.SLACK_APP_TOKEN,
+          apiUrl: e.SLACK_API_URL,
+          mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
+        }
+      : undefined,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    commandsDir: e.COMMANDS_DIR,
+    templatesDir: e.TEMPLATES_DIR,
+    logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** The values that must never reach a log line or a Slack message. */
+export function secretsOf(config: Config): string[] {
+  const out = [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken];
+  for (const url of [config.databaseUrl, config.redisUrl]) {
+    const password = url ? passwordOf(url) : undefined;
+    if (password) out.push(password);
+  }
+  return out.filter((s): s is string => typeof s === 'string' && s.length > 0);
+}
+
+const KNOWN = Object.keys(configSchema.shape);
+
+function pickKnown(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  return Object.fromEntries(KNOWN.map((k) => [k, env[k]]));
+}
+
+function isUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function passwordOf(url: string): string | undefined {
+  try {
+    const p = new URL(url).password;
+    return p ? decodeURIComponent(p) : undefined;
+  } catch {
+    return undefined;
+  }
+}

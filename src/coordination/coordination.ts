@@ -1,0 +1,36 @@
+/**
+ * Short-lived coordination between replicas: "did anyone already handle this?",
+ * mutual exclusion, and a per-channel posting budget. PostgreSQL stays the source of
+ * truth; these are fast paths and politeness, never the only guard.
+ *
+ * @example
+ *   if (await coordination.claim(`event:${eventId}`, 10 * 60_000)) handle();
+ *   const lock = await coordination.acquireLock(`remediation:${id}`, 30_000);
+ *   const waitMs = await coordination.reserveRate(`channel:${channel}`, 1);
+ */
+export interface Coordination {
+  readonly kind: 'redis' | 'memory';
+  /** True for the first caller of `key` within `ttlMs`, false for every other. */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** A lock held until released or `ttlMs` passes; null when someone else holds it. */
+  acquireLock(key: string, ttlMs: number): Promise<Lock | null>;
+  /**
+   * Reserves the next slot in a budget of `perSecond` operations per second for `bucket`
+   * and returns how many milliseconds the caller must wait before using it (0 = now).
+   */
+  reserveRate(bucket: string, perSecond: number): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+const SAFE_KEY = /^[A-Za-z0-9:_.@-]{1,200}$/;
+
+/** Keys are built from ids that may come from Slack: refuse anything that is not a plain key. */
+export function checkKey(key: string): string {
+  if (!SAFE_KEY.test(key)) throw new Error(`refused coordination key ${JSON.stringify(key.slice(0, 60))}: only letters, digits and :_.@- are allowed`);
+  return key;
+}

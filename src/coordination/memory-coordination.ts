@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { checkKey, type Coordination, type Lock } from './coordination';
+
+/** Single-process stand-in for Redis: correct for one replica only. */
+export function createMemoryCoordination(now: () => number = Date.now): Coordination {
+  const expiries = new Map<string, { value: string; expiresAt: number }>();
+  const nextSlot = new Map<string, number>();
+
+  const live = (key: string) => {
+    const e = expiries.get(key);
+    if (e && e.expiresAt <= now()) {
+      expiries.delete(key);
+      return undefined;
+    }
+    return e;
+  };
+  const setNx = (key: string, value: string, ttlMs: number): boolean => {
+    if (live(key)) return false;
+    expiries.set(key, { value, expiresAt: now() + ttlMs });
+    if (expiries.size > 10_000) sweep();
+    return true;
+  };
+  const sweep = () => {
+    const t = now();
+    for (const [k, e] of expiries) if (e.expiresAt <= t) expiries.delete(k);
+  };
+
+  return {
+    kind: 'memory',
+    claim: async (key, ttlMs) => setNx(checkKey(key), '1', ttlMs),
+    acquireLock: async (key, ttlMs): Promise<Lock | null> => {
+      checkKey(key);
+      const token = randomUUID();
+      if (!setNx(key, token, ttlMs)) return null;
+      return {
+        release: async () => {
+          if (live(key)?.value === token) expiries.delete(key);
+        },
+      };
+    },
+    reserveRate: async (bucket, perSecond) => {
+      checkKey(bucket);
+      const t = now();
+      const slot = Math.max(t, nextSlot.get(bucket) ?? 0);
+      nextSlot.set(bucket, slot + Math.ceil(1000 / perSecond));
+      return slot - t;
+    },
+    ping: async () => undefined,
+    close: async () => {
+      expiries.clear();
+      nextSlot.clear();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { checkKey, type Coordination, type Lock } from './coordination';
+
+const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+// Uses the server's clock so every replica sees the same schedule.
+const RESERVE_RATE = `
+local t = redis.call('time')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local next = tonumber(redis.call('get', KEYS[1]) or '0')
+local slot = math.max(now, next)
+redis.call('set', KEYS[1], slot + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) * 100 + 60000)
+return slot - now`;
+
+export interface RedisCoordinationOptions {
+  url: string;
+  /** Prefix for every key, so tests and deployments can share a server. */
+  prefix?: string;
+  /** How long a command may wait for a reconnecting server before failing (fail fast, fail closed). */
+  commandTimeoutMs?: number;
+}
+
+export function createRedisCoordination(opts: RedisCoordinationOptions): Coordination {
+  const prefix = opts.prefix ?? 'incident-bot:';
+  const redis = new Redis(opts.url, {
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: opts.commandTimeoutMs ?? 1_000,
+    connectTimeout: 2_000,
+    // Keep reconnecting for as long as the process lives: Redis coming back must need no restart.
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  // Connection errors surface as failed commands; an unhandled 'error' event would crash the process.
+  redis.on('error', () => undefined);
+  const k = (key: string) => prefix + checkKey(key);
+
+  return {
+    kind: 'redis',
+    claim: async (key, ttlMs) => (await redis.set(k(key), '1', 'PX', ttlMs, 'NX')) === 'OK',
+    acquireLock: async (key, ttlMs): Promise<Lock | null> => {
+      const token = randomUUID();
+      const full = k(key);
+      if ((await redis.set(full, token, 'PX', ttlMs, 'NX')) !== 'OK') return null;
+      return {
+        release: async () => {
+          await redis.eval(RELEASE_LOCK, 1, full, token);
+        },
+      };
+    },
+    reserveRate: async (bucket, perSecond) => {
+      const wait = await redis.eval(RESERVE_RATE, 1, k(`rate:${bucket}`), Math.ceil(1000 / perSecond));
+      return Number(wait);
+    },
+    ping: async () => {
+      await redis.ping();
+    },
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../logger';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  handler: RouteHandler;
+}
+
+export interface HttpServer {
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting connections and waits (bounded) for in-flight requests. */
+  close(timeoutMs: number): Promise<void>;
+  inFlight(): number;
+}
+
+/** One port for Slack, health, metrics and webhooks. Unknown paths get a JSON 404, never a stack trace. */
+export function createHttpServer(routes: Route[], logger: Logger, onRequest?: (req: IncomingMessage, res: ServerResponse) => void): HttpServer {
+  let active = 0;
+  let idle: (() => void) | undefined;
+  const server = http.createServer((req, res) => {
+    active++;
+    res.on('close', () => {
+      active--;
+      if (active === 0) idle?.();
+    });
+    onRequest?.(req, res);
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = routes.find((r) => r.path === path && r.method === req.method);
+    if (!route) {
+      const known = routes.some((r) => r.path === path);
+      sendJson(res, known ? 405 : 404, { error: known ? `method ${req.method} not allowed on ${path}` : `no route for ${path}` });
+      return;
+    }
+    Promise.resolve()
+      .then(() => route.handler(req, res))
+      .catch((err: unknown) => {
+        logger.error({ err, path }, 'HTTP handler failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error; see the bot log' });
+        else res.end();
+      });
+  });
+  server.keepAliveTimeout = 65_000;
+  return {
+    listen: (port, host = '0.0.0.0') =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      }),
+    close: async (timeoutMs) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const drained = active === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([Promise.all([drained, closed]), timeout]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+    },
+    inFlight: () => active,
+  };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Reads a request body up to a limit; larger bodies are refused, not buffered. */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limitBytes) {
+        reject(Object.assign(new Error(`body larger than ${limitBytes} bytes`), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

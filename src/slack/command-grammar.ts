@@ -1,0 +1,176 @@
+import { closestMatches } from '../closest-match';
+import { parseSeverity, type Severity } from '../incidents/severity';
+
+/** `/incident …` parsed into what the user asked for. Pure: no Slack, no I/O. */
+export type IncidentCommand =
+  | { name: 'help' }
+  | { name: 'diagnose'; alert: string; labels: Record<string, string> }
+  | { name: 'open'; title?: string; severity?: Severity }
+  | { name: 'ack'; incidentId?: string }
+  | { name: 'status'; incidentId?: string }
+  | { name: 'update'; text: string }
+  | { name: 'sev'; severity: Severity; incidentId?: string }
+  | { name: 'resolve'; incidentId?: string; summary?: string }
+  | { name: 'list' }
+  | { name: 'postmortem'; incidentId?: string }
+  | { name: 'runbooks' }
+  | { name: 'remediate'; action: string; incidentId?: string; labels: Record<string, string> }
+  | { name: 'audit'; incidentId?: string };
+
+export type ParseResult = { ok: true; command: IncidentCommand } | { ok: false; problem: string; usage: string; suggestion?: string };
+
+export const USAGE: Record<IncidentCommand['name'], string> = {
+  help: '/incident help',
+  diagnose: '/incident diagnose <AlertName> [label=value ...]',
+  open: '/incident open <title> [P0|P1|P2|P3]',
+  ack: '/incident ack [INC-ID]',
+  status: '/incident status [INC-ID]',
+  update: '/incident update <text>',
+  sev: '/incident sev <P0..P3> [INC-ID]',
+  resolve: '/incident resolve [INC-ID] [summary]',
+  list: '/incident list',
+  postmortem: '/incident postmortem [INC-ID]',
+  runbooks: '/incident runbooks',
+  remediate: '/incident remediate <action> [INC-ID] [label=value ...]',
+  audit: '/incident audit [INC-ID]',
+};
+
+export const HELP_TEXT = [
+  '*incident-bot* — `/incident <subcommand>`',
+  '```',
+  '/incident help',
+  '/incident diagnose <AlertName> [label=value ...]     e.g. /incident diagnose StuckDetected agent=agent-7',
+  '/incident open <title> [P0|P1|P2|P3]                  no arguments: a modal',
+  '/incident ack [INC-ID]                                inside an incident thread the ID is optional',
+  '/incident status [INC-ID]      /incident update <text>      /incident sev <P0..P3> [INC-ID]',
+  '/incident resolve [INC-ID] [summary]                  /incident list',
+  '/incident postmortem [INC-ID]                         /incident runbooks',
+  '/incident remediate <action> [INC-ID] [label=value ...]',
+  '/incident audit [INC-ID]',
+  '```',
+  'Severities: P0 (critical, 5 min), P1 (high, 15 min), P2 (medium, 1 h), P3 (low, 24 h). Alert names match case-insensitively.',
+].join('\n');
+
+const INC_ID = /^INC-\d{14}$/i;
+const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const ACTION_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
+const ALERT_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
+const MAX_TEXT = 3_000;
+
+export function parseIncidentCommand(raw: string): ParseResult {
+  const text = raw.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ').trim();
+  if (text.length > MAX_TEXT) return fail('help', `That command is ${text.length} characters long; the limit is ${MAX_TEXT}.`);
+  const [first = '', ...rest] = text.split(/\s+/).filter(Boolean);
+  const sub = first.toLowerCase();
+  const args = rest;
+  const tail = text.slice(first.length).trim();
+
+  switch (sub) {
+    case '':
+    case 'help':
+      return ok({ name: 'help' });
+    case 'list':
+    case 'runbooks':
+      return args.length ? fail(sub, `\`${sub}\` takes no arguments.`) : ok({ name: sub });
+    case 'diagnose': {
+      const [alert, ...labelArgs] = args;
+      if (!alert) return fail('diagnose', 'Which alert? Give its name.');
+      if (!ALERT_NAME.test(alert)) return fail('diagnose', `\`${clip(alert)}\` is not an alert name.`);
+      const labels = parseLabels(labelArgs);
+      return 'problem' in labels ? fail('diagnose', labels.problem) : ok({ name: 'diagnose', alert, labels: labels.labels });
+    }
+    case 'open': {
+      if (!tail) return ok({ name: 'open' });
+      const last = args[args.length - 1]!;
+      const severity = parseSeverity(last);
+      const title = severity ? args.slice(0, -1).join(' ') : tail;
+      if (!title) return fail('open', 'Give the incident a title before the severity.');
+      if (title.length > 150) return fail('open', `The title is ${title.length} characters; keep it under 150.`);
+      return ok({ name: 'open', title, severity });
+    }
+    case 'ack':
+    case 'acknowledge':
+    case 'status':
+    case 'postmortem':
+    case 'audit': {
+      const name = sub === 'acknowledge' ? 'ack' : sub;
+      if (args.length > 1) return fail(name, `\`${name}\` takes at most one incident ID.`);
+      const id = optionalIncidentId(args[0]);
+      return 'problem' in id ? fail(name, id.problem) : ok({ name, incidentId: id.id } as IncidentCommand);
+    }
+    case 'update':
+      return tail ? ok({ name: 'update', text: tail }) : fail('update', 'What is the update? Write it after `update`.');
+    case 'sev':
+    case 'severity': {
+      const severity = args[0] ? parseSeverity(args[0]) : undefined;
+      if (!severity) return fail('sev', `Give a severity: P0, P1, P2 or P3 (or critical, high, medium, low).`);
+      if (args.length > 2) return fail('sev', '`sev` takes a severity and at most one incident ID.');
+      const id = optionalIncidentId(args[1]);
+      return 'problem' in id ? fail('sev', id.problem) : ok({ name: 'sev', severity, incidentId: id.id });
+    }
+    case 'resolve': {
+      const maybeId = args[0] && INC_ID.test(args[0]) ? args[0].toUpperCase() : undefined;
+      const summary = (maybeId ? tail.slice(args[0]!.length) : tail).trim();
+      return ok({ name: 'resolve', incidentId: maybeId, summary: summary || undefined });
+    }
+    case 'remediate': {
+      const [action, ...more] = args;
+      if (!action) return fail('remediate', 'Which action? See the remediations offered by `/incident runbooks`.');
+      if (!ACTION_NAME.test(action)) return fail('remediate', `\`${clip(action)}\` is not an action name (e.g. docker.restart).`);
+      const maybeId = more[0] && INC_ID.test(more[0]) ? more[0].toUpperCase() : undefined;
+      const labels = parseLabels(maybeId ? more.slice(1) : more);
+      return 'problem' in labels
+        ? fail('remediate', labels.problem)
+        : ok({ name: 'remediate', action, incidentId: maybeId, labels: labels.labels });
+    }
+    default: {
+      const [suggestion] = closestMatches(sub, [...Object.keys(USAGE), 'acknowledge', 'severity']);
+      return {
+        ok: false,
+        problem: `\`${clip(first)}\` is not an /incident subcommand.`,
+        usage: HELP_TEXT,
+        suggestion: suggestion ? USAGE[normalize(suggestion)] : undefined,
+      };
+    }
+  }
+}
+
+function normalize(name: string): IncidentCommand['name'] {
+  if (name === 'acknowledge') return 'ack';
+  if (name === 'severity') return 'sev';
+  return name as IncidentCommand['name'];
+}
+
+function parseLabels(args: string[]): { labels: Record<string, string> } | { problem: string } {
+  const labels: Record<string, string> = {};
+  for (const a of args) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) return { problem: `\`${clip(a)}\` is not a label: write label=value, e.g. agent=agent-7.` };
+    const key = a.slice(0, eq);
+    const value = a.slice(eq + 1);
+    if (!LABEL_KEY.test(key)) return { problem: `\`${clip(key)}\` is not a label name (letters, digits and _).` };
+    if (!value) return { problem: `The label \`${key}\` has no value.` };
+    if (value.length > 256) return { problem: `The value of \`${key}\` is too long (${value.length} characters; 256 at most).` };
+    labels[key] = value;
+  }
+  return { labels };
+}
+
+function optionalIncidentId(arg: string | undefined): { id?: string } | { problem: string } {
+  if (arg === undefined) return {};
+  if (!INC_ID.test(arg)) return { problem: `\`${clip(arg)}\` is not an incident ID; they look like INC-20260101093000.` };
+  return { id: arg.toUpperCase() };
+}
+
+function ok(command: IncidentCommand): ParseResult {
+  return { ok: true, command };
+}
+
+function fail(name: IncidentCommand['name'], problem: string): ParseResult {
+  return { ok: false, problem, usage: USAGE[name] };
+}
+
+// Echoed input is shortened; the caller escapes it for mrkdwn.
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}

@@ -1,0 +1,152 @@
+import type { IncomingMessage } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { SlackConfig } from '../config';
+import type { DeliveryDedup } from '../dedup/delivery-dedup';
+import type { Logger } from '../logger';
+import type { BotMetrics } from '../metrics';
+import { boltLoggerFrom } from './bolt-logger';
+import { createWebApiClientOptions } from './web-api-options';
+
+export type SlackRequestKind = 'command' | 'event' | 'action' | 'view' | 'shortcut' | 'options' | 'other';
+
+/** Attached by the HTTP server to each request so the ack latency can be labelled by kind. */
+export interface RequestReceipt {
+  requestId: string;
+  kind?: SlackRequestKind;
+}
+export const RECEIPT = Symbol('incident-bot.receipt');
+type RequestWithReceipt = IncomingMessage & { [RECEIPT]?: RequestReceipt };
+
+export interface SlackApp {
+  app: App;
+  client: WebClient;
+  mode: 'http' | 'socket';
+  /** HTTP mode: the listener for POST /slack/events (the HTTP server owns the socket). */
+  requestListener?: (req: IncomingMessage, res: import('node:http').ServerResponse) => void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface CreateSlackAppDeps {
+  config: SlackConfig;
+  logger: Logger;
+  metrics: BotMetrics;
+  dedup: DeliveryDedup;
+}
+
+export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
+  const { config, logger, metrics } = deps;
+  const clientOptions = createWebApiClientOptions({ apiUrl: config.apiUrl, metrics });
+  const boltLogger = boltLoggerFrom(logger);
+
+  let receiver: Receiver;
+  let httpReceiver: HTTPReceiver | undefined;
+  if (config.mode === 'socket') {
+    receiver = new SocketModeReceiver({
+      appToken: config.appToken!,
+      logger: boltLogger,
+      installerOptions: { clientOptions: { slackApiUrl: config.apiUrl } },
+      customPropertiesExtractor: () => ({ receipt: { requestId: randomUUID() } satisfies RequestReceipt }),
+    });
+  } else {
+    httpReceiver = new HTTPReceiver({
+      signingSecret: config.signingSecret!,
+      logger: boltLogger,
+      customPropertiesExtractor: (req) => ({
+        receipt: (req as RequestWithReceipt)[RECEIPT] ?? { requestId: randomUUID() },
+      }),
+    });
+    receiver = httpReceiver;
+  }
+
+  const app = new App({
+    token: config.botToken,
+    receiver,
+    logger: boltLogger,
+    clientOptions,
+    // Readiness does its own auth.test with retries; Bolt must not fail construction on a Slack hiccup.
+    tokenVerificationEnabled: false,
+  });
+
+  // First in the chain: a request id and a child logger on every line, the request's kind
+  // for the metrics, and the retry/replica dedup for Events API deliveries.
+  app.use(async ({ body, context, next }) => {
+    const receipt = (context.receipt as RequestReceipt | undefined) ?? { requestId: randomUUID() };
+    const b = body as Record<string, unknown>;
+    const kind = kindOf(b);
+    receipt.kind = kind;
+    const eventId = typeof b.event_id === 'string' ? b.event_id : undefined;
+    const log = logger.child({ reqId: eventId ?? receipt.requestId, kind });
+    context.log = log;
+    if (eventId) {
+      let first: boolean;
+      try {
+        first = await deps.dedup.isFirstDelivery(eventId, 'slack-event');
+      } catch (err) {
+        metrics.slackRequests.inc({ kind, outcome: 'error' });
+        log.error({ err: { message: (err as Error).message }, retryNum: context.retryNum }, 'could not record the delivery (storage unavailable): it was acknowledged but not processed');
+        throw err;
+      }
+      if (!first) {
+        metrics.duplicateEvents.inc({ source: 'slack-event' });
+        metrics.slackRequests.inc({ kind, outcome: 'duplicate' });
+        log.info({ retryNum: context.retryNum }, 'duplicate delivery ignored');
+        return;
+      }
+    }
+    try {
+      await next();
+      metrics.slackRequests.inc({ kind, outcome: 'ok' });
+    } catch (err) {
+      metrics.slackRequests.inc({ kind, outcome: 'error' });
+      throw err;
+    }
+  });
+
+  app.error(async (err) => {
+    logger.error({ err: { message: err.message, code: err.code } }, 'unhandled error in a Slack listener');
+  });
+
+  return {
+    app,
+    client: app.client,
+    mode: config.mode,
+    requestListener: httpReceiver ? (req, res) => httpReceiver!.requestListener(req, res) : undefined,
+    start: async () => {
+      if (config.mode === 'socket') await app.start();
+    },
+    stop: async () => {
+      if (config.mode === 'socket') await app.stop();
+    },
+  };
+}
+
+function kindOf(body: Record<string, unknown>): SlackRequestKind {
+  if (typeof body.command === 'string') return 'command';
+  switch (body.type) {
+    case 'event_callback':
+      return 'event';
+    case 'block_actions':
+    case 'interactive_message':
+      return 'action';
+    case 'view_submission':
+    case 'view_closed':
+      return 'view';
+    case 'shortcut':
+    case 'message_action':
+      return 'shortcut';
+    case 'block_suggestion':
+      return 'options';
+    default:
+      return 'other';
+  }
+}
+
+/** Marks an incoming HTTP request so Bolt's middleware and the ack-latency metric can find each other. */
+export function attachReceipt(req: IncomingMessage): RequestReceipt {
+  const receipt: RequestReceipt = { requestId: randomUUID() };
+  (req as RequestWithReceipt)[RECEIPT] = receipt;
+  return receipt;
+}

@@ -1,0 +1,67 @@
+import type { App, RespondFn } from '@slack/bolt';
+import { BotError } from '../../errors';
+import type { Logger } from '../../logger';
+import { escapeMrkdwn } from '../blocks/mrkdwn';
+import { HELP_TEXT, parseIncidentCommand, type IncidentCommand } from '../command-grammar';
+
+/** What a subcommand handler gets: the parsed command and who/where it came from. */
+export interface CommandInvocation<C extends IncidentCommand = IncidentCommand> {
+  command: C;
+  userId: string;
+  channelId: string;
+  triggerId: string;
+  respond: RespondFn;
+  log: Logger;
+}
+
+export type SubcommandHandlers = {
+  [N in IncidentCommand['name']]?: (inv: CommandInvocation<Extract<IncidentCommand, { name: N }>>) => Promise<void>;
+};
+
+/**
+ * `/incident`: acknowledges at once (Slack's 3 s), then parses and dispatches.
+ * Unknown or malformed input gets usage and the closest subcommand, ephemerally; a
+ * BotError becomes its user message; anything else is logged and answered politely.
+ */
+export function registerIncidentCommand(app: App, handlers: SubcommandHandlers, logger: Logger): void {
+  app.command('/incident', async ({ command, ack, respond, context }) => {
+    const log: Logger = (context.log as Logger | undefined) ?? logger;
+    const parsed = parseIncidentCommand(command.text ?? '');
+    if (!parsed.ok) {
+      const hint = parsed.suggestion ? `\nDid you mean \`${parsed.suggestion}\`?` : '';
+      await ack({ response_type: 'ephemeral', text: `${escapeMrkdwn(parsed.problem)}${hint}\nUsage: \`${parsed.usage}\`` });
+      return;
+    }
+    if (parsed.command.name === 'help') {
+      await ack({ response_type: 'ephemeral', text: HELP_TEXT });
+      return;
+    }
+    await ack();
+    const handler = handlers[parsed.command.name] as ((inv: CommandInvocation) => Promise<void>) | undefined;
+    if (!handler) {
+      await respond({
+        response_type: 'ephemeral',
+        text: `\`/incident ${parsed.command.name}\` is not available in this version of incident-bot yet. \`/incident help\` lists the grammar.`,
+      });
+      return;
+    }
+    try {
+      await handler({ command: parsed.command, userId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id, respond, log });
+    } catch (err) {
+      await respondWithError(err, respond, log, parsed.command.name);
+    }
+  });
+}
+
+export async function respondWithError(err: unknown, respond: RespondFn, log: Logger, what: string): Promise<void> {
+  if (err instanceof BotError) {
+    log.warn({ code: err.code, what }, err.userMessage);
+    await respond({ response_type: 'ephemeral', text: err.userMessage }).catch(() => undefined);
+    return;
+  }
+  log.error({ err, what }, 'command failed');
+  await respond({
+    response_type: 'ephemeral',
+    text: `Sorry, \`${what}\` failed on our side. It has been logged; try again, and tell the bot's maintainers if it keeps happening.`,
+  }).catch(() => undefined);
+}

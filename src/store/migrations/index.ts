@@ -1,0 +1,10 @@
+import { foundation } from './0001-foundation';
+
+export interface Migration {
+  /** Sortable, never renamed once shipped. */
+  id: string;
+  sql: string;
+}
+
+/** Append new migrations at the end; never edit one that has shipped. */
+export const MIGRATIONS: readonly Migration[] = [foundation];
