@@ -25,7 +25,8 @@ export function createRedisCoordination(opts: RedisCoordinationOptions): Coordin
   const prefix = opts.prefix ?? 'incident-bot:';
   const redis = new Redis(opts.url, {
     lazyConnect: false,
-    enableOfflineQueue: false,
+    // Commands issued while (re)connecting wait in the queue, but never longer than commandTimeout.
+    enableOfflineQueue: true,
     maxRetriesPerRequest: 1,
     commandTimeout: opts.commandTimeoutMs ?? 1_000,
     connectTimeout: 2_000,

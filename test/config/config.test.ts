@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { ConfigError, loadConfig, secretsOf } from '../../src/config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults with nothing set', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 3000, slack: undefined, databaseUrl: undefined, redisUrl: undefined, logLevel: 'info' });
+    expect(c.dataDir).toBe(path.resolve('./data'));
+    expect(c.commandsDir).toBe(path.resolve('./commands'));
+    expect(c.templatesDir).toBe(path.resolve('./templates'));
+  });
+
+  it('selects HTTP mode with a bot token and signing secret, Socket Mode with an app token', () => {
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' }).slack?.mode).toBe('http');
+    const socket = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_API_URL: 'http://127.0.0.1:9/api' });
+    expect(socket.slack?.mode).toBe('socket');
+    expect(socket.slack?.apiUrl).toBe('http://127.0.0.1:9/api/');
+  });
+
+  it('names every bad variable and what to do, without echoing values', () => {
+    let err: unknown;
+    try {
+      loadConfig({ SLACK_BOT_TOKEN: 'xoxp-secret-user-token', PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as ConfigError).message;
+    expect(msg).toMatch(/SLACK_BOT_TOKEN must be a bot token starting with xoxb-/);
+    expect(msg).toMatch(/SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN/);
+    expect(msg).toMatch(/PORT must be a TCP port number/);
+    expect(msg).toMatch(/DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(msg).toMatch(/LOG_LEVEL must be one of/);
+    expect(msg).not.toContain('xoxp-secret-user-token');
+  });
+
+  it('asks for the bot token when only a signing secret is set', () => {
+    expect(() => loadConfig({ SLACK_SIGNING_SECRET: 'abc' })).toThrow(/SLACK_BOT_TOKEN is required/);
+  });
+
+  it('lists tokens and connection passwords as secrets', () => {
+    const c = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-abc',
+      SLACK_SIGNING_SECRET: 'sig',
+      DATABASE_URL: 'postgres://bot:p%40ss@db/incidents',
+      REDIS_URL: 'redis://:redispw@cache:6379',
+    });
+    expect(secretsOf(c).sort()).toEqual(['p@ss', 'redispw', 'sig', 'xoxb-abc'].sort());
+  });
+});

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import type { Coordination } from '../../src/coordination/coordination';
+import { createMemoryCoordination } from '../../src/coordination/memory-coordination';
+import { createRedisCoordination } from '../../src/coordination/redis-coordination';
+import { REDIS_URL, requireRedis } from '../support/services';
+
+// The same contract for both implementations: what one promises, the other keeps.
+type Factory = { name: string; make(): Promise<{ c: Coordination; cleanup(): Promise<void> }> };
+
+const factories: Factory[] = [
+  { name: 'memory', make: async () => ({ c: createMemoryCoordination(), cleanup: async () => undefined }) },
+  {
+    name: 'redis',
+    make: async () => {
+      await requireRedis();
+      const prefix = `ib-test:${randomBytes(4).toString('hex')}:`;
+      const c = createRedisCoordination({ url: REDIS_URL, prefix });
+      return {
+        c,
+        cleanup: async () => {
+          await c.close();
+          const r = new Redis(REDIS_URL);
+          let cursor = '0';
+          do {
+            const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 100);
+            if (keys.length) await r.del(...keys);
+            cursor = next;
+          } while (cursor !== '0');
+          r.disconnect();
+        },
+      };
+    },
+  },
+];
+
+describe.each(factories)('$name coordination', ({ make }) => {
+  let c: Coordination;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ c, cleanup } = await make());
+  });
+  afterEach(async () => cleanup());
+
+  it('claims a key exactly once among concurrent callers', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => c.claim('event:Ev1', 60_000)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await c.claim('event:Ev2', 60_000)).toBe(true);
+  });
+
+  it('lets a claim be taken again after its ttl', async () => {
+    expect(await c.claim('short', 30)).toBe(true);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await c.claim('short', 30)).toBe(true);
+  });
+
+  it('gives a lock to one holder until it is released', async () => {
+    const first = await c.acquireLock('lock:a', 10_000);
+    expect(first).not.toBeNull();
+    expect(await c.acquireLock('lock:a', 10_000)).toBeNull();
+    await first!.release();
+    const again = await c.acquireLock('lock:a', 10_000);
+    expect(again).not.toBeNull();
+    await again!.release();
+  });
+
+  it('does not let a stale holder release a lock someone else now holds', async () => {
+    const stale = await c.acquireLock('lock:b', 30);
+    await new Promise((r) => setTimeout(r, 60));
+    const current = await c.acquireLock('lock:b', 10_000);
+    expect(current).not.toBeNull();
+    await stale!.release();
+    expect(await c.acquireLock('lock:b', 10_000)).toBeNull();
+  });
+
+  it('spaces reservations of a rate budget by 1/rate', async () => {
+    const waits = [];
+    for (let i = 0; i < 4; i++) waits.push(await c.reserveRate('channel:C1', 2));
+    expect(waits[0]).toBeLessThanOrEqual(5);
+    // Each next slot is 500 ms after the previous one (allowing a little clock movement between calls).
+    for (let i = 1; i < 4; i++) expect(waits[i]! - waits[i - 1]!).toBeGreaterThan(450);
+    expect(await c.reserveRate('channel:C2', 2)).toBeLessThanOrEqual(5);
+  });
+
+  it('refuses keys that are not plain identifiers', async () => {
+    await expect(c.claim('event:*', 1000)).rejects.toThrow(/refused coordination key/);
+    await expect(c.claim('a b', 1000)).rejects.toThrow(/refused coordination key/);
+  });
+});
