@@ -58,6 +58,8 @@ const ALERT_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_TEXT = 3_000;
 
 export function parseIncidentCommand(raw: string): ParseResult {
+  // Control characters from pasted text would only confuse the echo; they never carry meaning here.
+  // eslint-disable-next-line no-control-regex
   const text = raw.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ').trim();
   if (text.length > MAX_TEXT) return fail('help', `That command is ${text.length} characters long; the limit is ${MAX_TEXT}.`);
   const [first = '', ...rest] = text.split(/\s+/).filter(Boolean);
