@@ -1,0 +1,154 @@
+import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBot, type BotProcess } from '../support/bot-process';
+import { createMigratedDatabase } from '../support/migrated-database';
+import { REDIS_URL, requireRedis } from '../support/services';
+import { sendEvent, sendSlashCommand } from '../support/slack-signing';
+
+const SIGNING_SECRET = 'e2e-signing-secret-5f2c';
+const BOT_TOKEN = 'xoxb-test-token';
+
+describe('the built bot against the Slack emulator (HTTP mode, real PostgreSQL and Redis)', () => {
+  let slack: SlackEmulator;
+  let bot: BotProcess;
+  let dropDb: () => Promise<void>;
+  let dbUrl: string;
+
+  beforeAll(async () => {
+    await requireRedis();
+    slack = await startSlackEmulator({ botToken: BOT_TOKEN });
+    const database = await createMigratedDatabase('e2e_foundation');
+    await database.db.close();
+    dbUrl = database.url;
+    dropDb = database.drop;
+    bot = await startBot({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: dbUrl,
+      REDIS_URL: REDIS_URL,
+    });
+    await bot.waitForReady();
+  }, 60_000);
+
+  afterAll(async () => {
+    const code = await bot?.stop();
+    expect(code).toBe(0);
+    await slack?.close();
+    await dropDb?.();
+  });
+
+  const events = () => `${bot.url}/slack/events`;
+
+  it('reports ready only after auth.test succeeded against the configured API URL', async () => {
+    expect(slack.callsTo('auth.test').length).toBeGreaterThanOrEqual(1);
+    const ready = await (await fetch(`${bot.url}/health/ready`)).json();
+    expect(ready).toEqual({ ready: true, checks: { database: { ok: true }, slack: { ok: true } } });
+  });
+
+  it('answers /incident help ephemerally with the grammar, well within 3 s', async () => {
+    const res = await sendSlashCommand(events(), { signingSecret: SIGNING_SECRET }, { text: 'help', response_url: slack.responseUrl() });
+    expect(res.status).toBe(200);
+    expect(res.json.response_type).toBe('ephemeral');
+    expect(res.json.text).toContain('/incident diagnose <AlertName> [label=value ...]');
+    expect(res.json.text).toContain('/incident remediate <action> [INC-ID] [label=value ...]');
+    expect(res.ms).toBeLessThan(3000);
+  });
+
+  it('answers an unknown subcommand with usage and the closest subcommand', async () => {
+    const res = await sendSlashCommand(events(), { signingSecret: SIGNING_SECRET }, { text: 'resolv', response_url: slack.responseUrl() });
+    expect(res.status).toBe(200);
+    expect(res.json.response_type).toBe('ephemeral');
+    expect(res.json.text).toContain('`resolv` is not an /incident subcommand');
+    expect(res.json.text).toContain('Did you mean `/incident resolve [INC-ID] [summary]`?');
+  });
+
+  it('refuses a forged signature with 401', async () => {
+    const res = await sendSlashCommand(events(), { signingSecret: 'not-the-secret' }, { text: 'help' });
+    expect(res.status).toBe(401);
+    expect(res.body).not.toContain('/incident diagnose');
+  });
+
+  it('refuses a correctly signed request older than 5 minutes with 401 (replay)', async () => {
+    const sixMinutesAgo = Math.floor(Date.now() / 1000) - 6 * 60;
+    const res = await sendSlashCommand(events(), { signingSecret: SIGNING_SECRET, timestamp: sixMinutesAgo }, { text: 'help' });
+    expect(res.status).toBe(401);
+  });
+
+  it('processes a Slack retry of the same event once', async () => {
+    const envelope = {
+      event_id: `Ev${Date.now()}RETRY`,
+      event: { type: 'app_mention', user: 'U0ONCALL01', text: '<@U0INCIDENTBOT> hi', channel: 'C0INCIDENTS', ts: '1700000000.000100' },
+    };
+    const first = await sendEvent(events(), { signingSecret: SIGNING_SECRET }, envelope);
+    const retry = await sendEvent(events(), { signingSecret: SIGNING_SECRET }, envelope, { num: 1, reason: 'http_timeout' });
+    expect(first.status).toBe(200);
+    expect(retry.status).toBe(200);
+    await waitFor(async () => (await metric('incident_bot_duplicate_events_total{source="slack-event"}')) === 1);
+    expect(await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')).toBe(1);
+    expect(await metric('incident_bot_slack_requests_total{kind="event",outcome="duplicate"}')).toBe(1);
+  });
+
+  it('exposes its own metrics and the process metrics on /metrics', async () => {
+    const text = await (await fetch(`${bot.url}/metrics`)).text();
+    expect(text).toMatch(/incident_bot_process_resident_memory_bytes \d+/);
+    expect(text).toMatch(/incident_bot_slack_ack_seconds_count\{kind="command"\} [1-9]/);
+    expect(text).toMatch(/incident_bot_slack_web_api_calls_total\{method="auth.test",outcome="ok"\} [1-9]/);
+  });
+
+  it('logs JSON with a request id on request lines and never the secrets', async () => {
+    const lines = bot.logs();
+    expect(lines.some((l) => typeof l.reqId === 'string' && l.kind === 'event')).toBe(true);
+    expect(bot.output()).not.toContain(SIGNING_SECRET);
+    expect(bot.output()).not.toContain(BOT_TOKEN);
+  });
+
+  it('called no Slack method the emulator does not know', () => {
+    expect(slack.unknownMethods).toEqual([]);
+  });
+
+  async function metric(series: string): Promise<number | undefined> {
+    const text = await (await fetch(`${bot.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  }
+});
+
+describe('the built bot with no Slack configured and no DATABASE_URL', () => {
+  it('starts on the embedded database, says what is missing, and stops cleanly on SIGTERM', async () => {
+    const dir = await import('node:fs/promises').then((fs) => fs.mkdtemp('/tmp/ib-e2e-embedded-'));
+    const bot = await startBot({ DATA_DIR: dir });
+    try {
+      let ready: Response | undefined;
+      await waitFor(async () => {
+        ready = await fetch(`${bot.url}/health/ready`).catch(() => undefined);
+        return ready !== undefined;
+      }, 20_000);
+      expect(ready!.status).toBe(503);
+      const body = await ready!.json();
+      expect(body.checks.database).toEqual({ ok: true });
+      expect(body.checks.slack.reason).toMatch(/Slack is not configured: set SLACK_BOT_TOKEN/);
+      expect(bot.output()).toContain('Create New App → From a manifest');
+      expect(bot.output()).toContain('embedded PostgreSQL');
+    } finally {
+      expect(await bot.stop()).toBe(0);
+      await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));
+    }
+  }, 30_000);
+
+  it('refuses to start on an invalid variable, naming it', async () => {
+    const bot = await startBot({ SLACK_BOT_TOKEN: 'not-a-token', DATA_DIR: '/tmp/ib-never' });
+    const code = await new Promise<number | null>((resolve) => bot.child.once('exit', resolve));
+    expect(code).toBe(78);
+    expect(bot.output()).toMatch(/SLACK_BOT_TOKEN must be a bot token starting with xoxb-/);
+    expect(bot.output()).not.toContain('not-a-token');
+  });
+});
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}

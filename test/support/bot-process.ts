@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { freePort } from './services';
+
+const MAIN = path.resolve(__dirname, '../../dist/main.js');
+
+export interface BotProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Every JSON log line the bot printed so far, parsed. */
+  logs(): Record<string, unknown>[];
+  /** Raw stdout + stderr, for assertions that nothing secret leaked. */
+  output(): string;
+  waitForReady(timeoutMs?: number): Promise<void>;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts the built bot (dist/main.js) as a separate process, the way an operator does,
+ * with exactly the environment given (plus PATH). `npm test` builds first.
+ */
+export async function startBot(env: Record<string, string | undefined>): Promise<BotProcess> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does it for you)`);
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'debug', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    port,
+    child,
+    output: () => out,
+    logs: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => {
+          try {
+            return JSON.parse(l) as Record<string, unknown>;
+          } catch {
+            return { unparsed: l };
+          }
+        }),
+    waitForReady: async (timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      let last = '';
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`the bot exited with ${child.exitCode} before it was ready:\n${out.slice(-3000)}`);
+        try {
+          const res = await fetch(`${url}/health/ready`);
+          last = await res.text();
+          if (res.status === 200) return;
+        } catch (err) {
+          last = (err as Error).message;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`the bot was not ready within ${timeoutMs} ms (last answer: ${last})\n${out.slice(-3000)}`);
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
