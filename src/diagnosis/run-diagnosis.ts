@@ -1,0 +1,231 @@
+import type { Logger } from 'pino';
+import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../probes/params-template';
+import { probeRegistry, getProbe, type ProbeRegistry } from '../probes/registry';
+import { worst } from '../probes/threshold';
+import type { ProbeResult, ProbeStatus } from '../probes/types';
+import type { AlertEntry, ProbeDefinition, Runbook } from '../runbooks/loader';
+import type { DiagnosisMetrics } from './metrics';
+
+export const DEFAULT_PROBE_TIMEOUT_MS = 5000;
+export const DEFAULT_DEADLINE_MS = 15_000;
+
+export interface PendingProbe {
+  id: string;
+  title: string;
+  kind: string;
+}
+
+export interface LikelyCause {
+  probe: string;
+  status: ProbeStatus;
+  cause: string;
+  fix: string;
+}
+
+export interface OfferedRemediation {
+  id: string;
+  kind: string;
+  title: string;
+  risk: 'low' | 'medium' | 'high';
+}
+
+/** A diagnosis, partial (`complete: false`, some probes pending) or final. Plain data: safe to JSON.stringify. */
+export interface DiagnosisResult {
+  runbook: { id: string; title: string; link: string; file: string };
+  alert: { name: string; severity: string; summary?: string; labelHints: string[] };
+  labels: Record<string, string>;
+  startedAt: string;
+  finishedAt?: string;
+  complete: boolean;
+  /** Worst probe status so far: crit > warn > unknown > ok. */
+  status: ProbeStatus;
+  /** Finished probes, in catalog order. */
+  probes: ProbeResult[];
+  pending: PendingProbe[];
+  causes: LikelyCause[];
+  manualSteps: string[];
+  remediations: OfferedRemediation[];
+}
+
+export interface DiagnosisOptions {
+  runbook: Runbook;
+  alert: AlertEntry;
+  /** Labels from the command or the alert; only values matching SAFE_LABEL_VALUE reach a probe. */
+  labels?: Readonly<Record<string, string>>;
+  logger: Logger;
+  registry?: ProbeRegistry;
+  now?: () => Date;
+  /** Per-probe timeout unless the catalog sets `timeoutMs`. Default 5000. */
+  probeTimeoutMs?: number;
+  /** Overall deadline for the whole diagnosis. Default 15000. */
+  deadlineMs?: number;
+  /** Cancels the whole diagnosis (e.g. on shutdown). */
+  signal?: AbortSignal;
+  /** Called once at the start (all pending) and after each probe finishes. Errors thrown here are logged and ignored. */
+  onProgress?: (partial: DiagnosisResult) => void;
+  metrics?: DiagnosisMetrics;
+}
+
+/**
+ * Runs the alert's probes in parallel. Every probe is cut at its timeout (its AbortSignal fires, and the engine
+ * stops waiting even if the probe ignores the signal), so one hanging target never holds the others.
+ *
+ * @example
+ * const { runbook, alert } = findAlert(catalog, 'StuckDetected') as Extract<AlertLookup, { found: true }>;
+ * const result = await runDiagnosis({ runbook, alert, labels: { agent: 'agent-7' }, logger, onProgress: render });
+ */
+export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisResult> {
+  const registry = opts.registry ?? probeRegistry;
+  const now = opts.now ?? (() => new Date());
+  const labels = { ...(opts.labels ?? {}) };
+  const { runbook, alert } = opts;
+  const probeTimeout = opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const deadline = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const wanted = alert.probes ? new Set(alert.probes) : undefined;
+  const defs = runbook.probes.filter((p) => !wanted || wanted.has(p.id));
+  const results = new Map<string, ProbeResult>();
+  const startedAt = now();
+  const logger = opts.logger.child({ runbook: runbook.id, alert: alert.name });
+
+  const snapshot = (complete: boolean): DiagnosisResult => {
+    const probes = defs.map((d) => results.get(d.id)).filter((r): r is ProbeResult => !!r);
+    return {
+      runbook: { id: runbook.id, title: runbook.title, link: runbook.link, file: runbook.file },
+      alert: { name: alert.name, severity: alert.severity, ...(alert.summary ? { summary: alert.summary } : {}), labelHints: alert.labels ?? [] },
+      labels: { ...labels },
+      startedAt: startedAt.toISOString(),
+      ...(complete ? { finishedAt: now().toISOString() } : {}),
+      complete,
+      status: worst(probes.map((p) => p.status), 'unknown'),
+      probes,
+      pending: defs.filter((d) => !results.has(d.id)).map((d) => ({ id: d.id, title: d.title, kind: d.kind })),
+      causes: runbook.causes
+        .filter((c) => {
+          const r = results.get(c.when.probe);
+          const statuses = Array.isArray(c.when.status) ? c.when.status : [c.when.status];
+          return !!r && statuses.includes(r.status);
+        })
+        .map((c) => ({ probe: c.when.probe, status: results.get(c.when.probe)?.status as ProbeStatus, cause: c.cause, fix: c.fix })),
+      manualSteps: [...(alert.manualSteps ?? []), ...runbook.manualSteps],
+      remediations: runbook.remediations
+        .filter((r) => !alert.remediations || alert.remediations.includes(r.id))
+        .map((r) => ({ id: r.id, kind: r.kind, title: r.title, risk: r.risk })),
+    };
+  };
+
+  const progress = (complete: boolean) => {
+    if (!opts.onProgress) return;
+    try {
+      opts.onProgress(snapshot(complete));
+    } catch (err) {
+      logger.warn({ err }, 'diagnosis progress callback failed');
+    }
+  };
+
+  const overall = new AbortController();
+  const cancel = () => overall.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) cancel();
+  opts.signal?.addEventListener('abort', cancel, { once: true });
+  const deadlineAt = performance.now() + deadline;
+
+  progress(false);
+  try {
+    await Promise.all(
+      defs.map(async (def) => {
+        const result = await runOne(def);
+        results.set(def.id, result);
+        opts.metrics?.probeDuration.observe({ kind: def.kind, status: result.status }, result.durationMs / 1000);
+        opts.metrics?.probeOutcomes.inc({ kind: def.kind, status: result.status });
+        progress(results.size === defs.length);
+      }),
+    );
+  } finally {
+    opts.signal?.removeEventListener('abort', cancel);
+  }
+  const final = snapshot(true);
+  opts.metrics?.diagnoses.inc({ runbook: runbook.id, status: final.status });
+  return final;
+
+  async function runOne(def: ProbeDefinition): Promise<ProbeResult> {
+    const started = performance.now();
+    const done = (status: ProbeStatus, summary: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
+      id: def.id,
+      kind: def.kind,
+      title: def.title,
+      status,
+      summary,
+      figures: [],
+      evidence: {},
+      ...extra,
+      durationMs: Math.round(performance.now() - started),
+    });
+    const probe = getProbe(registry, def.kind);
+    if (!probe) return done('unknown', `no probe of kind ${def.kind} is registered`);
+
+    for (const name of placeholdersIn(def.params)) {
+      const v = labels[name];
+      if (v === undefined) return done('unknown', `skipped: needs ${name}=<value> (e.g. diagnose ${alert.name} ${name}=…)`);
+      if (!SAFE_LABEL_VALUE.test(v)) {
+        return done('unknown', `refused: label ${name} must match ${SAFE_LABEL_VALUE.source} (letters, digits, _ . : @ / -)`);
+      }
+    }
+
+    let target;
+    if (probe.targetKind) {
+      target = def.target ? runbook.targets[def.target] : undefined;
+      if (!target) return done('unknown', `not configured: no ${probe.targetKind} target`);
+      if (target.missing.length) return done('unknown', `not configured: set ${target.missing.join(', ')}`);
+    }
+
+    const parsed = probe.params.safeParse(def.params);
+    if (!parsed.success) return done('unknown', `invalid params: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+
+    if (overall.signal.aborted) return done('unknown', 'cancelled before it started');
+    const remaining = Math.max(0, deadlineAt - performance.now());
+    const timeoutMs = Math.max(1, Math.min(def.timeoutMs ?? probeTimeout, remaining));
+    const cutByDeadline = timeoutMs < (def.timeoutMs ?? probeTimeout);
+    const ac = new AbortController();
+    const onParentAbort = () => ac.abort(overall.signal.reason);
+    overall.signal.addEventListener('abort', onParentAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        ac.abort(new DOMException(`probe ${def.id} timed out`, 'TimeoutError'));
+        resolve('timeout');
+      }, timeoutMs);
+    });
+    const cancelled = new Promise<'cancelled'>((resolve) => {
+      if (overall.signal.aborted) resolve('cancelled');
+      overall.signal.addEventListener('abort', () => resolve('cancelled'), { once: true });
+    });
+    const timeoutText = () =>
+      `no answer within ${formatMs(timeoutMs)} (${cutByDeadline ? 'diagnosis deadline' : 'timed out'}): the target may be hung`;
+    try {
+      const running = probe.run(parsed.data, {
+        signal: ac.signal,
+        timeoutMs,
+        target,
+        labels,
+        logger: logger.child({ probe: def.id }),
+        now,
+      });
+      running.catch(() => undefined); // a probe that rejects after being cut must not become an unhandled rejection
+      const outcome = await Promise.race([running, timedOut, cancelled]);
+      if (outcome === 'timeout') return done('unknown', timeoutText());
+      if (outcome === 'cancelled') return done('unknown', 'cancelled');
+      return { ...outcome, id: def.id, title: def.title, kind: def.kind, durationMs: Math.round(performance.now() - started) };
+    } catch (err) {
+      if (ac.signal.aborted) return done('unknown', overall.signal.aborted ? 'cancelled' : timeoutText());
+      if (err instanceof LabelError) return done('unknown', `refused: ${err.message}`);
+      logger.error({ err, probe: def.id, kind: def.kind }, 'probe failed unexpectedly');
+      return done('unknown', `probe error: ${(err as Error).message ?? String(err)}`);
+    } finally {
+      clearTimeout(timer);
+      overall.signal.removeEventListener('abort', onParentAbort);
+    }
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}

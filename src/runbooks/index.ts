@@ -1,0 +1,16 @@
+export { runbookFileSchema, SEVERITIES, type RunbookFile, type Severity } from './catalog-schema';
+export {
+  loadCatalog,
+  parseRunbook,
+  formatProblem,
+  CatalogError,
+  type Catalog,
+  type CatalogProblem,
+  type Runbook,
+  type AlertEntry,
+  type ProbeDefinition,
+  type CauseEntry,
+  type RemediationEntry,
+} from './loader';
+export { findAlert, allAlertNames, closestAlertNames, editDistance, type AlertLookup } from './alert-lookup';
+export { catalogJsonSchema, catalogJsonSchemaText } from './write-json-schema';
