@@ -113,6 +113,26 @@ describe('the built bot against the Slack emulator (HTTP mode, real PostgreSQL a
   }
 });
 
+describe('the built bot in Socket Mode', () => {
+  it('asks the API at SLACK_API_URL for a Socket Mode connection with the app token', async () => {
+    const slack = await startSlackEmulator({ botToken: BOT_TOKEN, appToken: 'xapp-test-token' });
+    const dir = await import('node:fs/promises').then((fs) => fs.mkdtemp('/tmp/ib-e2e-socket-'));
+    const bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-test-token', SLACK_API_URL: slack.url, DATA_DIR: dir });
+    try {
+      const call = await slack.waitForCall('apps.connections.open', undefined, 20_000);
+      expect(call.token).toBe('xapp-test-token');
+      // In Socket Mode Slack never posts to us: the endpoint says so instead of pretending.
+      const res = await fetch(`${bot.url}/slack/events`, { method: 'POST', body: '{}' });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ error: 'this bot runs in Socket Mode; Slack does not post here' });
+    } finally {
+      await bot.stop();
+      await slack.close();
+      await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));
+    }
+  }, 30_000);
+});
+
 describe('the built bot with no Slack configured and no DATABASE_URL', () => {
   it('starts on the embedded database, says what is missing, and stops cleanly on SIGTERM', async () => {
     const dir = await import('node:fs/promises').then((fs) => fs.mkdtemp('/tmp/ib-e2e-embedded-'));
