@@ -1,0 +1,419 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { parseRequest, readBody } from './request-body';
+import { ApiError, checkMessageContent, createMethodHandlers } from './web-api-methods';
+import { WorkspaceState, type EmulatedFile, type EmulatedMessage, type EphemeralMessage } from './workspace-state';
+
+export { validateBlocks, validateAttachments, validateView, BLOCK_KIT_LIMITS } from './block-kit-limits';
+export type { EmulatedMessage, EphemeralMessage, EmulatedFile, EmulatedFileInfo, EmulatedReaction, EmulatedUser } from './workspace-state';
+
+/**
+ * An emulator of the Slack Web API for tests and the local playground: an HTTP server that answers the methods
+ * incident-bot uses the way Slack does, keeps the channels' state, enforces Block Kit limits and records every call.
+ *
+ * @example
+ *   const slack = await startSlackEmulator();
+ *   const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url });
+ *   await client.chat.postMessage({ channel: 'C1', text: 'hello' });
+ *   expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+ *   await slack.close();
+ */
+
+export interface SlackEmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** The only bot token accepted. Default `xoxb-test-token`. */
+  botToken?: string;
+  /** The app-level token (`xapp-…`) accepted by apps.connections.open. Default `xapp-test-token`. */
+  appToken?: string;
+  teamId?: string;
+  botUserId?: string;
+  /** Milliseconds since the epoch; message timestamps follow it. Default `Date.now`. */
+  clock?: () => number;
+}
+
+export interface RecordedCall {
+  /** The Web API method, or `response_url` / `upload_url` for posts to those URLs. */
+  method: string;
+  token: string | undefined;
+  args: Record<string, unknown>;
+  at: number;
+  response: unknown;
+  status: number;
+  /** The path that was called (tells response URLs and upload URLs apart). */
+  path?: string;
+}
+
+export type SlackFailure = { status: 429; retryAfterSeconds: number } | { status: 500 | 502 | 503 } | { error: string };
+
+/** Where a response_url's messages land (without one, `in_channel` responses are only recorded). */
+export interface ResponseUrlContext {
+  channel?: string;
+  /** The message the interaction came from: target of `replace_original` / `delete_original`. */
+  messageTs?: string;
+  /** Who sees ephemeral responses. */
+  userId?: string;
+  threadTs?: string;
+}
+
+export interface SlackEmulator {
+  /** Base URL to use as SLACK_API_URL / `slackApiUrl`, e.g. http://127.0.0.1:PORT/api/ */
+  url: string;
+  /** Every call in arrival order, including rejected ones. */
+  calls: RecordedCall[];
+  callsTo(method: string): RecordedCall[];
+  /** Resolves with the first matching call (already recorded or still to come); rejects after `timeoutMs` (5000). */
+  waitForCall(method: string, predicate?: (c: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
+  /** The next `times` (1) calls to `method` answer with `failure` instead. */
+  failNext(method: string, failure: SlackFailure, times?: number): void;
+  /** Methods called that the emulator does not implement (each once). */
+  unknownMethods: string[];
+  /** A fresh response_url; POSTs to it are recorded as method `response_url`. */
+  responseUrl(context?: ResponseUrlContext): string;
+  /** The channel as people see it: top-level messages oldest first, each thread's replies under `replies`. */
+  messages(channel: string): EmulatedMessage[];
+  /** A thread: its parent then its replies, oldest first. */
+  thread(channel: string, threadTs: string): EmulatedMessage[];
+  /** Ephemeral messages sent to the channel (chat.postEphemeral and ephemeral response_url posts). */
+  ephemeralMessages(channel: string): EphemeralMessage[];
+  /** Files uploaded through files.getUploadURLExternal + upload URL, with their bytes. */
+  uploadedFiles(): EmulatedFile[];
+  addUser(user: { id: string; name: string; real_name?: string; email?: string; tz?: string }): void;
+  addUsergroup(usergroupId: string, userIds: string[]): void;
+  /**
+   * Puts messages in a channel as if people had posted them: the first is the thread's parent, the others its
+   * replies. Missing `ts` are assigned in order; returns the parent's ts.
+   */
+  seedThread(channel: string, messages: Partial<EmulatedMessage>[]): string;
+  on(event: 'call', listener: (c: RecordedCall) => void): void;
+  off(event: 'call', listener: (c: RecordedCall) => void): void;
+  /** Forgets the recorded calls, unknown methods and pending failures (state stays). */
+  resetCalls(): void;
+  close(): Promise<void>;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+const SEED_USER = 'U0SEEDUSER';
+const RESPONSE_URL_MAX_USES = 5;
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
+  return { status, body, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } };
+}
+
+function failureReply(failure: SlackFailure): Reply {
+  if ('error' in failure) return json(200, { ok: false, error: failure.error });
+  if (failure.status === 429) {
+    return json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfterSeconds) });
+  }
+  return {
+    status: failure.status,
+    body: `<html><body><h1>${failure.status}</h1><p>The emulated Slack is having a bad day.</p></body></html>`,
+    headers: { 'content-type': 'text/html; charset=utf-8' },
+  };
+}
+
+function apiErrorReply(e: ApiError): Reply {
+  return json(200, {
+    ok: false,
+    error: e.error,
+    ...(e.messages.length > 0 ? { response_metadata: { messages: e.messages } } : {}),
+  });
+}
+
+export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promise<SlackEmulator> {
+  const botToken = opts.botToken ?? 'xoxb-test-token';
+  const appToken = opts.appToken ?? 'xapp-test-token';
+  const teamId = opts.teamId ?? 'T0EMULATED';
+  const botUserId = opts.botUserId ?? 'U0INCIDENTBOT';
+  const clock = opts.clock ?? Date.now;
+
+  const state = new WorkspaceState(clock);
+  state.users.set(botUserId, { id: botUserId, name: 'incident-bot', real_name: 'Incident Bot', is_bot: true });
+  let baseUrl = '';
+  const methods = createMethodHandlers(state, {
+    teamId,
+    teamName: 'Emulated Workspace',
+    botUserId,
+    botId: 'B0INCIDENTBOT',
+    appId: 'A0INCIDENTBOT',
+    baseUrl: () => baseUrl,
+  });
+
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const calls: RecordedCall[] = [];
+  const unknownMethods: string[] = [];
+  const failures = new Map<string, Array<{ failure: SlackFailure; remaining: number }>>();
+  const responseUrls = new Map<string, { context: ResponseUrlContext; uses: number }>();
+
+  function takeFailure(method: string): SlackFailure | undefined {
+    const queue = failures.get(method);
+    const head = queue?.[0];
+    if (!queue || !head) return undefined;
+    head.remaining -= 1;
+    if (head.remaining <= 0) queue.shift();
+    return head.failure;
+  }
+
+  function record(call: Omit<RecordedCall, 'at'>): void {
+    const recorded: RecordedCall = { ...call, at: clock() };
+    calls.push(recorded);
+    events.emit('call', recorded);
+  }
+
+  function checkAuth(method: string, token: string | undefined): ApiError | undefined {
+    if (method === 'apps.connections.open') {
+      if (token === undefined) return new ApiError('not_authed');
+      if (token === botToken) return new ApiError('not_allowed_token_type');
+      if (token !== appToken) return new ApiError('invalid_auth');
+      return undefined;
+    }
+    if (token === undefined) return new ApiError('not_authed');
+    if (token === appToken) return new ApiError('not_allowed_token_type');
+    if (token !== botToken) return new ApiError('invalid_auth');
+    return undefined;
+  }
+
+  function callMethod(method: string, token: string | undefined, args: Record<string, unknown>, malformed: string[]): Reply {
+    const failure = takeFailure(method);
+    if (failure) return failureReply(failure);
+    const handler = methods[method];
+    if (method !== 'apps.connections.open' && !handler) {
+      if (!unknownMethods.includes(method)) unknownMethods.push(method);
+      return json(404, { ok: false, error: 'unknown_method' });
+    }
+    const authError = checkAuth(method, token);
+    if (authError) return apiErrorReply(authError);
+    if (malformed.includes('body')) return apiErrorReply(new ApiError('invalid_json'));
+    if (!handler) {
+      // apps.connections.open with a valid app token: Socket Mode needs a WebSocket server the emulator lacks.
+      return apiErrorReply(new ApiError('socket_mode_not_supported_by_emulator'));
+    }
+    try {
+      return json(200, { ok: true, ...handler({ args, malformed }) });
+    } catch (e) {
+      if (e instanceof ApiError) return apiErrorReply(e);
+      throw e;
+    }
+  }
+
+  function handleResponseUrl(urlId: string, args: Record<string, unknown>, malformed: string[]): Reply {
+    const failure = takeFailure('response_url');
+    if (failure) return failureReply(failure);
+    const entry = responseUrls.get(urlId);
+    if (!entry) return json(404, { ok: false, error: 'expired_url' });
+    entry.uses += 1;
+    if (entry.uses > RESPONSE_URL_MAX_USES) return json(404, { ok: false, error: 'used_url' });
+    const { channel, messageTs, userId, threadTs } = entry.context;
+    try {
+      checkMessageContent(args, malformed, args.delete_original !== true && args.delete_original !== 'true');
+      if (channel === undefined) return json(200, { ok: true });
+      const replace = args.replace_original === true || args.replace_original === 'true';
+      const remove = args.delete_original === true || args.delete_original === 'true';
+      if (remove || replace) {
+        const target = messageTs === undefined ? undefined : state.find(channel, messageTs);
+        if (!target) return json(404, { ok: false, error: 'message_not_found' });
+        if (remove) {
+          state.remove(channel, target.ts);
+        } else {
+          if (typeof args.text === 'string') target.text = args.text;
+          target.blocks = Array.isArray(args.blocks) ? args.blocks : undefined;
+          if (Array.isArray(args.attachments)) target.attachments = args.attachments;
+          target.edited = { user: botUserId, ts: state.nextTs() };
+        }
+      } else if (args.response_type === 'in_channel') {
+        const thread = typeof args.thread_ts === 'string' ? args.thread_ts : threadTs;
+        methods['chat.postMessage']?.({ args: { ...args, channel, ...(thread ? { thread_ts: thread } : {}) }, malformed: [] });
+      } else {
+        state.addEphemeral({
+          type: 'message',
+          channel,
+          ts: state.nextTs(),
+          text: typeof args.text === 'string' ? args.text : '',
+          user: botUserId,
+          ...(Array.isArray(args.blocks) ? { blocks: args.blocks } : {}),
+          recipient: userId ?? 'unknown',
+        });
+      }
+      return json(200, { ok: true });
+    } catch (e) {
+      if (e instanceof ApiError) {
+        const reply = apiErrorReply(e);
+        return { ...reply, status: 400 };
+      }
+      throw e;
+    }
+  }
+
+  function handleUpload(fileId: string, file: { bytes: Buffer; contentType?: string } | undefined): Reply {
+    const failure = takeFailure('upload_url');
+    if (failure) return failureReply(failure);
+    const stored = state.files.get(fileId);
+    if (!stored) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
+    stored.bytes = file?.bytes ?? Buffer.alloc(0);
+    stored.size = stored.bytes.length;
+    stored.uploaded = true;
+    stored.created = Math.floor(clock() / 1000);
+    if (file?.contentType && file.contentType !== 'application/octet-stream' && !file.contentType.startsWith('multipart/')) {
+      stored.mimetype = file.contentType;
+    }
+    return { status: 200, body: `OK - ${stored.size}`, headers: { 'content-type': 'text/plain; charset=utf-8' } };
+  }
+
+  async function route(req: IncomingMessage): Promise<Reply> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const body = await readBody(req);
+    const parsed = await parseRequest(req, body, url.searchParams);
+    const path = url.pathname;
+
+    const api = /^\/api\/([A-Za-z0-9_.]+)$/.exec(path);
+    if (api?.[1]) {
+      const method = api[1];
+      const reply = callMethod(method, parsed.token, parsed.args, parsed.malformed);
+      record({ method, token: parsed.token, args: parsed.args, response: reply.body, status: reply.status, path });
+      return reply;
+    }
+    const response = /^\/response\/([A-Za-z0-9_-]+)$/.exec(path);
+    if (response?.[1] && req.method === 'POST') {
+      const reply = handleResponseUrl(response[1], parsed.args, parsed.malformed);
+      record({ method: 'response_url', token: undefined, args: parsed.args, response: reply.body, status: reply.status, path });
+      return reply;
+    }
+    const upload = /^\/upload\/v1\/([A-Za-z0-9_-]+)$/.exec(path);
+    if (upload?.[1] && req.method === 'POST') {
+      // Anything that is not multipart is the file itself.
+      const file = parsed.file ?? { bytes: body, contentType: req.headers['content-type'] };
+      const reply = handleUpload(upload[1], file);
+      record({
+        method: 'upload_url',
+        token: parsed.token,
+        args: { file_id: upload[1], size: file.bytes.length, ...(file.contentType ? { content_type: file.contentType } : {}) },
+        response: reply.body,
+        status: reply.status,
+        path,
+      });
+      return reply;
+    }
+    return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
+  }
+
+  function send(res: ServerResponse, reply: Reply): void {
+    const payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    res.writeHead(reply.status, reply.headers);
+    res.end(payload);
+  }
+
+  const server = createServer((req, res) => {
+    route(req).then(
+      (reply) => send(res, reply),
+      (e: unknown) => send(res, json(500, { ok: false, error: 'emulator_error', detail: e instanceof Error ? e.message : String(e) })),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
+
+  const pendingWaits = new Set<(err: Error) => void>();
+
+  return {
+    url: `${baseUrl}/api/`,
+    calls,
+    unknownMethods,
+    callsTo: (method) => calls.filter((c) => c.method === method),
+
+    waitForCall(method, predicate = () => true, timeoutMs = 5000) {
+      const matches = (c: RecordedCall): boolean => c.method === method && predicate(c);
+      const found = calls.find(matches);
+      if (found) return Promise.resolve(found);
+      return new Promise<RecordedCall>((resolve, reject) => {
+        const finish = (): void => {
+          clearTimeout(timer);
+          events.off('call', listener);
+          pendingWaits.delete(abort);
+        };
+        const listener = (c: RecordedCall): void => {
+          if (!matches(c)) return;
+          finish();
+          resolve(c);
+        };
+        const abort = (err: Error): void => {
+          finish();
+          reject(err);
+        };
+        const timer = setTimeout(() => {
+          const seen = calls.map((c) => `${c.method}(${c.status})`).join(', ') || 'none';
+          abort(new Error(`waitForCall('${method}'): no matching call within ${timeoutMs} ms; calls so far: ${seen}`));
+        }, timeoutMs);
+        events.on('call', listener);
+        pendingWaits.add(abort);
+      });
+    },
+
+    failNext(method, failure, times = 1) {
+      const queue = failures.get(method) ?? [];
+      queue.push({ failure, remaining: times });
+      failures.set(method, queue);
+    },
+
+    responseUrl(context = {}) {
+      const id = randomBytes(9).toString('base64url');
+      responseUrls.set(id, { context, uses: 0 });
+      return `${baseUrl}/response/${id}`;
+    },
+
+    messages: (channel) => state.channelView(channel),
+    thread: (channel, threadTs) => {
+      const parent = state.find(channel, threadTs);
+      return parent ? [state.withThreadSummary(parent), ...structuredClone(state.repliesOf(channel, threadTs))] : [];
+    },
+    ephemeralMessages: (channel) => state.ephemeralsOf(channel),
+    uploadedFiles: () =>
+      [...state.files.values()]
+        .filter((f) => f.uploaded)
+        .map((f) => ({ ...f, bytes: Buffer.from(f.bytes), channels: [...f.channels] })),
+
+    addUser(user) {
+      state.users.set(user.id, { ...user });
+    },
+    addUsergroup(usergroupId, userIds) {
+      state.usergroups.set(usergroupId, [...userIds]);
+    },
+
+    seedThread(channel, messages) {
+      const [first, ...rest] = messages.map(({ type: _type, replies: _replies, ...m }) => m);
+      if (!first) throw new Error('seedThread needs at least the parent message');
+      const parent = state.insert({ text: '', user: SEED_USER, ...first, channel });
+      for (const reply of rest) {
+        state.insert({ text: '', user: SEED_USER, ...reply, channel, thread_ts: parent.ts });
+      }
+      return parent.ts;
+    },
+
+    on: (event, listener) => void events.on(event, listener),
+    off: (event, listener) => void events.off(event, listener),
+
+    resetCalls() {
+      calls.length = 0;
+      unknownMethods.length = 0;
+      failures.clear();
+    },
+
+    async close() {
+      for (const abort of [...pendingWaits]) abort(new Error('waitForCall: the Slack emulator was closed'));
+      await new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,481 @@
+import { BLOCK_KIT_LIMITS, validateAttachments, validateBlocks, validateView } from './block-kit-limits';
+import {
+  compareTs,
+  type EmulatedFileInfo,
+  type EmulatedMessage,
+  type EmulatedUser,
+  type EmulatedView,
+  type WorkspaceState,
+} from './workspace-state';
+
+/**
+ * The Web API methods the emulator implements, each answering like Slack: a result object (sent as
+ * `{ ok: true, ...result }`) or an `ApiError` (sent as `{ ok: false, error, response_metadata }`).
+ */
+
+export class ApiError extends Error {
+  constructor(
+    readonly error: string,
+    readonly messages: string[] = [],
+  ) {
+    super(error);
+  }
+}
+
+export interface WorkspaceIdentity {
+  teamId: string;
+  teamName: string;
+  botUserId: string;
+  botId: string;
+  appId: string;
+  /** Base URL of the emulator (http://127.0.0.1:PORT), for upload URLs and permalinks. */
+  baseUrl: () => string;
+}
+
+export interface MethodRequest {
+  args: Record<string, unknown>;
+  malformed: string[];
+}
+
+export type MethodHandler = (req: MethodRequest) => Record<string, unknown>;
+
+function str(args: Record<string, unknown>, key: string): string | undefined {
+  const v = args[key];
+  if (typeof v === 'string') return v === '' ? undefined : v;
+  if (typeof v === 'number') return String(v);
+  return undefined;
+}
+
+function bool(args: Record<string, unknown>, key: string): boolean {
+  const v = args[key];
+  return v === true || v === 'true' || v === '1' || v === 1;
+}
+
+function int(args: Record<string, unknown>, key: string, fallback: number, max: number): number {
+  const raw = args[key];
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number.parseInt(raw, 10) : NaN;
+  if (!Number.isFinite(n) || n <= 0) return fallback;
+  return Math.min(n, max);
+}
+
+function errorsAsMessages(problems: string[]): string[] {
+  return problems.map((p) => `[ERROR] ${p}`);
+}
+
+function requireChannel(args: Record<string, unknown>, key = 'channel'): string {
+  const channel = str(args, key);
+  if (channel === undefined) throw new ApiError('channel_not_found');
+  return channel;
+}
+
+/** The checks Slack applies to a message body (chat.postMessage / update / postEphemeral, response_url). */
+export function checkMessageContent(args: Record<string, unknown>, malformed: string[], requireContent: boolean): void {
+  if (malformed.includes('blocks')) throw new ApiError('invalid_blocks_format');
+  if (malformed.includes('attachments')) throw new ApiError('invalid_attachments');
+  const text = args.text;
+  if (typeof text === 'string' && text.length > BLOCK_KIT_LIMITS.messageText) {
+    throw new ApiError('msg_too_long', [
+      `[ERROR] text must be less than ${BLOCK_KIT_LIMITS.messageText + 1} characters [json-pointer:/text]`,
+    ]);
+  }
+  if (args.blocks !== undefined) {
+    const problems = validateBlocks(args.blocks);
+    if (problems.length > 0) throw new ApiError('invalid_blocks', errorsAsMessages(problems));
+  }
+  if (args.attachments !== undefined) {
+    const problems = validateAttachments(args.attachments);
+    if (problems.length > 0) throw new ApiError('invalid_attachments', errorsAsMessages(problems));
+  }
+  const hasBlocks = Array.isArray(args.blocks) && args.blocks.length > 0;
+  const hasAttachments = Array.isArray(args.attachments) && args.attachments.length > 0;
+  if (requireContent && (typeof text !== 'string' || text === '') && !hasBlocks && !hasAttachments) {
+    throw new ApiError('no_text');
+  }
+}
+
+function checkView(args: Record<string, unknown>, malformed: string[]): Record<string, unknown> {
+  if (malformed.includes('view')) throw new ApiError('invalid_arguments', ['[ERROR] failed to parse view JSON [json-pointer:/view]']);
+  if (args.view === undefined) throw new ApiError('invalid_arguments', ['[ERROR] missing required field: view [json-pointer:/view]']);
+  const problems = validateView(args.view);
+  if (problems.length > 0) throw new ApiError('invalid_arguments', errorsAsMessages(problems));
+  return args.view as Record<string, unknown>;
+}
+
+/** Cursors look like Slack's: base64 of `next_ts:<ts of the first message on the next page>`. */
+function encodeCursor(ts: string): string {
+  return Buffer.from(`next_ts:${ts}`).toString('base64');
+}
+
+/** Messages on the wire carry no `channel` field (the response names it once). */
+function onWire(messages: EmulatedMessage[]): Array<Omit<EmulatedMessage, 'channel'>> {
+  return messages.map(({ channel: _channel, ...wire }) => wire);
+}
+
+function page(messages: EmulatedMessage[], args: Record<string, unknown>, defaultLimit: number): Record<string, unknown> {
+  const limit = int(args, 'limit', defaultLimit, 1000);
+  let start = 0;
+  const cursor = str(args, 'cursor');
+  if (cursor !== undefined) {
+    const decoded = /^next_ts:(.+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+    const index = decoded?.[1] === undefined ? -1 : messages.findIndex((m) => m.ts === decoded[1]);
+    if (index < 0) throw new ApiError('invalid_cursor');
+    start = index;
+  }
+  const slice = messages.slice(start, start + limit);
+  const next = messages[start + limit];
+  return {
+    messages: onWire(slice),
+    has_more: next !== undefined,
+    response_metadata: { next_cursor: next === undefined ? '' : encodeCursor(next.ts) },
+  };
+}
+
+function inRange(ts: string, args: Record<string, unknown>): boolean {
+  const oldest = str(args, 'oldest');
+  const latest = str(args, 'latest');
+  const inclusive = bool(args, 'inclusive');
+  if (oldest !== undefined) {
+    const c = compareTs(ts, oldest);
+    if (c < 0 || (c === 0 && !inclusive)) return false;
+  }
+  if (latest !== undefined) {
+    const c = compareTs(ts, latest);
+    if (c > 0 || (c === 0 && !inclusive)) return false;
+  }
+  return true;
+}
+
+function userObject(u: EmulatedUser, teamId: string): Record<string, unknown> {
+  const realName = u.real_name ?? u.name;
+  return {
+    id: u.id,
+    team_id: teamId,
+    name: u.name,
+    deleted: false,
+    real_name: realName,
+    tz: u.tz ?? 'Etc/UTC',
+    tz_label: 'Coordinated Universal Time',
+    tz_offset: 0,
+    is_admin: false,
+    is_owner: false,
+    is_bot: u.is_bot ?? false,
+    is_app_user: false,
+    updated: 1700000000,
+    profile: {
+      real_name: realName,
+      real_name_normalized: realName,
+      display_name: u.name,
+      display_name_normalized: u.name,
+      email: u.email,
+      team: teamId,
+    },
+  };
+}
+
+export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentity): Record<string, MethodHandler> {
+  const botAuthor = { user: id.botUserId, bot_id: id.botId, app_id: id.appId, team: id.teamId };
+
+  function findMessage(channel: string, ts: string | undefined): EmulatedMessage {
+    const m = ts === undefined ? undefined : state.find(channel, ts);
+    if (!m) throw new ApiError('message_not_found');
+    return m;
+  }
+
+  function messageBody(args: Record<string, unknown>): Partial<EmulatedMessage> {
+    const body: Partial<EmulatedMessage> = {};
+    if (typeof args.text === 'string') body.text = args.text;
+    if (Array.isArray(args.blocks)) body.blocks = args.blocks;
+    if (Array.isArray(args.attachments)) body.attachments = args.attachments;
+    if (args.metadata !== undefined) body.metadata = args.metadata;
+    return body;
+  }
+
+  function postAsBot(channel: string, args: Record<string, unknown>): EmulatedMessage {
+    const threadTs = str(args, 'thread_ts');
+    return state.insert({
+      channel,
+      text: '',
+      ...botAuthor,
+      ...messageBody(args),
+      ...(str(args, 'username') !== undefined ? { username: str(args, 'username') } : {}),
+      ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
+      ...(threadTs !== undefined && bool(args, 'reply_broadcast') ? { subtype: 'thread_broadcast' } : {}),
+    });
+  }
+
+  function ownMessage(m: EmulatedMessage, error: string): void {
+    if (m.user !== id.botUserId && m.bot_id !== id.botId) throw new ApiError(error);
+  }
+
+  function openView(view: Record<string, unknown>, extra: Record<string, unknown> = {}): EmulatedView {
+    const viewId = state.nextId('V');
+    const stored: EmulatedView = {
+      ...view,
+      id: viewId,
+      type: String(view.type),
+      team_id: id.teamId,
+      app_id: id.appId,
+      bot_id: id.botId,
+      state: { values: {} },
+      hash: `${Math.floor(Date.now() / 1000)}.${viewId}`,
+      root_view_id: viewId,
+      previous_view_id: null,
+      ...extra,
+    };
+    state.views.set(viewId, stored);
+    return stored;
+  }
+
+  function useTrigger(args: Record<string, unknown>): void {
+    const trigger = str(args, 'trigger_id');
+    if (trigger === undefined) throw new ApiError('invalid_arguments', ['[ERROR] missing required field: trigger_id']);
+    if (state.usedTriggerIds.has(trigger)) throw new ApiError('exchanged_trigger_id');
+    state.usedTriggerIds.add(trigger);
+  }
+
+  return {
+    'auth.test': () => ({
+      url: `https://emulated-${id.teamId.toLowerCase()}.slack.com/`,
+      team: id.teamName,
+      user: state.users.get(id.botUserId)?.name ?? 'incident-bot',
+      team_id: id.teamId,
+      user_id: id.botUserId,
+      bot_id: id.botId,
+      is_enterprise_install: false,
+    }),
+
+    'chat.postMessage': ({ args, malformed }) => {
+      const channel = requireChannel(args);
+      checkMessageContent(args, malformed, true);
+      const message = postAsBot(channel, args);
+      return { channel, ts: message.ts, message: onWire([structuredClone(message)])[0] };
+    },
+
+    'chat.update': ({ args, malformed }) => {
+      const channel = requireChannel(args);
+      const existing = findMessage(channel, str(args, 'ts'));
+      ownMessage(existing, 'cant_update_message');
+      checkMessageContent(args, malformed, false);
+      Object.assign(existing, messageBody(args), { edited: { user: id.botUserId, ts: state.nextTs() } });
+      return { channel, ts: existing.ts, text: existing.text, message: onWire([state.withThreadSummary(existing)])[0] };
+    },
+
+    'chat.postEphemeral': ({ args, malformed }) => {
+      const channel = requireChannel(args);
+      const user = str(args, 'user');
+      if (user === undefined) throw new ApiError('user_not_found');
+      checkMessageContent(args, malformed, true);
+      const ts = state.nextTs();
+      const threadTs = str(args, 'thread_ts');
+      state.addEphemeral({
+        type: 'message',
+        channel,
+        ts,
+        text: '',
+        ...botAuthor,
+        ...messageBody(args),
+        ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
+        recipient: user,
+      });
+      return { message_ts: ts };
+    },
+
+    'chat.delete': ({ args }) => {
+      const channel = requireChannel(args);
+      const existing = findMessage(channel, str(args, 'ts'));
+      ownMessage(existing, 'cant_delete_message');
+      if (existing.thread_ts === existing.ts && state.hasReplies(channel, existing.ts)) {
+        // Slack keeps a tombstone so the thread survives its parent.
+        state.remove(channel, existing.ts);
+        state.insert({ channel, ts: existing.ts, thread_ts: existing.ts, subtype: 'tombstone', text: 'This message was deleted.', hidden: true, user: 'USLACKBOT' });
+      } else {
+        state.remove(channel, existing.ts);
+      }
+      return { channel, ts: existing.ts };
+    },
+
+    'chat.getPermalink': ({ args }) => {
+      const channel = requireChannel(args);
+      const m = findMessage(channel, str(args, 'message_ts'));
+      const base = `https://emulated-${id.teamId.toLowerCase()}.slack.com/archives/${channel}/p${m.ts.replace('.', '')}`;
+      const isReply = m.thread_ts !== undefined && m.thread_ts !== m.ts;
+      return { channel, permalink: isReply ? `${base}?thread_ts=${m.thread_ts}&cid=${channel}` : base };
+    },
+
+    'views.open': ({ args, malformed }) => {
+      const view = checkView(args, malformed);
+      useTrigger(args);
+      return { view: openView(view) };
+    },
+
+    'views.push': ({ args, malformed }) => {
+      const view = checkView(args, malformed);
+      useTrigger(args);
+      return { view: openView(view) };
+    },
+
+    'views.update': ({ args, malformed }) => {
+      const view = checkView(args, malformed);
+      const viewId = str(args, 'view_id');
+      const externalId = str(args, 'external_id');
+      const existing =
+        viewId !== undefined
+          ? state.views.get(viewId)
+          : [...state.views.values()].find((v) => externalId !== undefined && v.external_id === externalId);
+      if (!existing) throw new ApiError('not_found');
+      const hash = str(args, 'hash');
+      if (hash !== undefined && hash !== existing.hash) throw new ApiError('hash_conflict');
+      const updated: EmulatedView = {
+        ...existing,
+        ...view,
+        id: existing.id,
+        type: String(view.type),
+        hash: `${Math.floor(Date.now() / 1000)}.${existing.id}.${state.nextId('H')}`,
+      };
+      state.views.set(existing.id, updated);
+      return { view: updated };
+    },
+
+    'views.publish': ({ args, malformed }) => {
+      const view = checkView(args, malformed);
+      const userId = str(args, 'user_id');
+      if (userId === undefined) throw new ApiError('invalid_arguments', ['[ERROR] missing required field: user_id']);
+      return { view: openView(view) };
+    },
+
+    'conversations.replies': ({ args }) => {
+      const channel = requireChannel(args);
+      const ts = str(args, 'ts');
+      const m = ts === undefined ? undefined : state.find(channel, ts);
+      if (!m) throw new ApiError('thread_not_found');
+      const parentTs = m.thread_ts ?? m.ts;
+      const parent = state.find(channel, parentTs) ?? m;
+      const replies = state.repliesOf(channel, parent.ts).filter((r) => inRange(r.ts, args));
+      return page([state.withThreadSummary(parent), ...structuredClone(replies)], args, 1000);
+    },
+
+    'conversations.history': ({ args }) => {
+      const channel = requireChannel(args);
+      const newestFirst = state
+        .topLevel(channel)
+        .filter((m) => inRange(m.ts, args))
+        .reverse()
+        .map((m) => state.withThreadSummary(m));
+      return page(newestFirst, args, 100);
+    },
+
+    'users.info': ({ args }) => {
+      const userId = str(args, 'user');
+      const user = userId === undefined ? undefined : state.users.get(userId);
+      if (!user) throw new ApiError('user_not_found');
+      return { user: userObject(user, id.teamId) };
+    },
+
+    'usergroups.users.list': ({ args }) => {
+      const group = str(args, 'usergroup');
+      const users = group === undefined ? undefined : state.usergroups.get(group);
+      if (!users) throw new ApiError('no_such_subteam');
+      return { users: [...users] };
+    },
+
+    'reactions.add': ({ args }) => {
+      const channel = requireChannel(args);
+      const m = findMessage(channel, str(args, 'timestamp'));
+      const name = str(args, 'name')?.replace(/^:|:$/g, '');
+      if (!name) throw new ApiError('invalid_name');
+      m.reactions ??= [];
+      const reaction = m.reactions.find((r) => r.name === name);
+      if (reaction?.users.includes(id.botUserId)) throw new ApiError('already_reacted');
+      if (reaction) {
+        reaction.users.push(id.botUserId);
+        reaction.count += 1;
+      } else {
+        m.reactions.push({ name, users: [id.botUserId], count: 1 });
+      }
+      return {};
+    },
+
+    'reactions.remove': ({ args }) => {
+      const channel = requireChannel(args);
+      const m = findMessage(channel, str(args, 'timestamp'));
+      const name = str(args, 'name')?.replace(/^:|:$/g, '');
+      const reaction = m.reactions?.find((r) => r.name === name);
+      if (!reaction?.users.includes(id.botUserId)) throw new ApiError('no_reaction');
+      reaction.users = reaction.users.filter((u) => u !== id.botUserId);
+      reaction.count -= 1;
+      m.reactions = m.reactions?.filter((r) => r.count > 0);
+      return {};
+    },
+
+    'pins.add': ({ args }) => {
+      const channel = requireChannel(args);
+      const m = findMessage(channel, str(args, 'timestamp'));
+      if (m.pinned_to?.includes(channel)) throw new ApiError('already_pinned');
+      m.pinned_to = [...(m.pinned_to ?? []), channel];
+      return {};
+    },
+
+    'pins.remove': ({ args }) => {
+      const channel = requireChannel(args);
+      const m = findMessage(channel, str(args, 'timestamp'));
+      if (!m.pinned_to?.includes(channel)) throw new ApiError('no_pin');
+      m.pinned_to = m.pinned_to.filter((c) => c !== channel);
+      return {};
+    },
+
+    'files.getUploadURLExternal': ({ args }) => {
+      const filename = str(args, 'filename');
+      const length = int(args, 'length', -1, Number.MAX_SAFE_INTEGER);
+      if (filename === undefined || length < 0) {
+        throw new ApiError('invalid_arguments', ['[ERROR] filename and length are required']);
+      }
+      const fileId = state.nextId('F');
+      state.files.set(fileId, {
+        id: fileId,
+        name: filename,
+        title: filename,
+        mimetype: 'application/octet-stream',
+        filetype: str(args, 'snippet_type') ?? (filename.includes('.') ? (filename.split('.').pop() ?? 'binary') : 'binary'),
+        size: 0,
+        length,
+        user: id.botUserId,
+        created: 0,
+        channels: [],
+        bytes: Buffer.alloc(0),
+        uploaded: false,
+        ...(str(args, 'alt_text') !== undefined ? { alt_text: str(args, 'alt_text') } : {}),
+      });
+      return { upload_url: `${id.baseUrl()}/upload/v1/${fileId}`, file_id: fileId };
+    },
+
+    'files.completeUploadExternal': ({ args, malformed }) => {
+      if (malformed.includes('files') || !Array.isArray(args.files) || args.files.length === 0) {
+        throw new ApiError('invalid_arguments', ['[ERROR] files must be a non-empty JSON array [json-pointer:/files]']);
+      }
+      const entries = args.files as Array<{ id?: unknown; title?: unknown }>;
+      const files = entries.map((entry) => {
+        const file = typeof entry.id === 'string' ? state.files.get(entry.id) : undefined;
+        if (!file) throw new ApiError('file_not_found');
+        if (!file.uploaded) throw new ApiError('file_not_found', [`[ERROR] nothing was uploaded to the upload_url of ${file.id}`]);
+        if (typeof entry.title === 'string' && entry.title !== '') file.title = entry.title;
+        return file;
+      });
+      const channel = str(args, 'channel_id') ?? str(args, 'channels')?.split(',')[0];
+      if (args.blocks !== undefined) checkMessageContent({ blocks: args.blocks }, malformed, false);
+      const infos = (): EmulatedFileInfo[] => files.map(({ bytes: _b, uploaded: _u, length: _l, ...info }) => structuredClone(info));
+      if (channel !== undefined) {
+        for (const f of files) if (!f.channels.includes(channel)) f.channels.push(channel);
+        const threadTs = str(args, 'thread_ts');
+        state.insert({
+          channel,
+          text: str(args, 'initial_comment') ?? '',
+          ...botAuthor,
+          files: infos(),
+          ...(Array.isArray(args.blocks) ? { blocks: args.blocks } : {}),
+          ...(threadTs !== undefined ? { thread_ts: threadTs } : {}),
+        });
+      }
+      return { files: infos() };
+    },
+  };
+}
