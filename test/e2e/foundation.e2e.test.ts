@@ -144,7 +144,7 @@ describe('the built bot with no Slack configured and no DATABASE_URL', () => {
         return ready !== undefined;
       }, 20_000);
       expect(ready!.status).toBe(503);
-      const body = await ready!.json();
+      const body = (await ready!.json()) as { checks: Record<string, { ok: boolean; reason?: string }> };
       expect(body.checks.database).toEqual({ ok: true });
       expect(body.checks.slack.reason).toMatch(/Slack is not configured: set SLACK_BOT_TOKEN/);
       expect(bot.output()).toContain('Create New App → From a manifest');
