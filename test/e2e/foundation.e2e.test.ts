@@ -146,7 +146,7 @@ describe('the built bot with no Slack configured and no DATABASE_URL', () => {
       expect(ready!.status).toBe(503);
       const body = (await ready!.json()) as { checks: Record<string, { ok: boolean; reason?: string }> };
       expect(body.checks.database).toEqual({ ok: true });
-      expect(body.checks.slack.reason).toMatch(/Slack is not configured: set SLACK_BOT_TOKEN/);
+      expect(body.checks.slack?.reason).toMatch(/Slack is not configured: set SLACK_BOT_TOKEN/);
       expect(bot.output()).toContain('Create New App → From a manifest');
       expect(bot.output()).toContain('embedded PostgreSQL');
     } finally {
