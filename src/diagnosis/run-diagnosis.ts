@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../probes/params-template';
 import { probeRegistry, getProbe, type ProbeRegistry } from '../probes/registry';
@@ -123,6 +124,7 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
   };
 
   const overall = new AbortController();
+  setMaxListeners(0, overall.signal); // one listener per probe
   const cancel = () => overall.abort(opts.signal?.reason);
   if (opts.signal?.aborted) cancel();
   opts.signal?.addEventListener('abort', cancel, { once: true });
@@ -196,7 +198,7 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
     });
     const cancelled = new Promise<'cancelled'>((resolve) => {
       if (overall.signal.aborted) resolve('cancelled');
-      overall.signal.addEventListener('abort', () => resolve('cancelled'), { once: true });
+      ac.signal.addEventListener('abort', () => overall.signal.aborted && resolve('cancelled'), { once: true });
     });
     const timeoutText = () =>
       `no answer within ${formatMs(timeoutMs)} (${cutByDeadline ? 'diagnosis deadline' : 'timed out'}): the target may be hung`;

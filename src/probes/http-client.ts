@@ -48,7 +48,7 @@ export async function httpGet(url: URL, opts: { signal: AbortSignal; timeoutMs: 
       contentType: Array.isArray(ct) ? ct[0] : ct,
     };
   } catch (err) {
-    throw new TargetUnreachable(describeNetworkError(err, performance.now() - started, url));
+    throw new TargetUnreachable(describeNetworkError(err, performance.now() - started));
   }
 }
 

@@ -72,7 +72,7 @@ export function promString(v: string): string {
 
 /** Redis SCAN/MATCH pattern: the catalog's own glob characters stay, label values are escaped literally. */
 export function renderRedisPattern(template: string, labels: Readonly<Record<string, string>>): string {
-  return render(template, labels, (v) => v.replace(/[*?[\]\\^-]/g, '\\$&'));
+  return render(template, labels, (v) => v.replace(/[*?[\]\\]/g, '\\$&'));
 }
 
 /** A path inside `root`; refuses anything that resolves outside it (`..`, absolute paths). */

@@ -1,4 +1,7 @@
+import { editDistance } from '../closest-match';
 import type { AlertEntry, Catalog, Runbook } from './loader';
+
+export { editDistance };
 
 export type AlertLookup =
   | { found: true; runbook: Runbook; alert: AlertEntry }
@@ -33,18 +36,4 @@ export function closestAlertNames(catalog: Catalog, name: string, max = 3): stri
     .sort((a, b) => a.score - b.score || a.n.localeCompare(b.n))
     .slice(0, max)
     .map((x) => x.n);
-}
-
-/** Levenshtein distance. */
-export function editDistance(a: string, b: string): number {
-  if (a === b) return 0;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length] as number;
 }

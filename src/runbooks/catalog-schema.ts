@@ -83,7 +83,7 @@ const remediationSchema = z
   .object({
     id,
     /** The remediation kind (executed by src/remediations; the registry there validates params). */
-    kind: z.string().regex(/^[a-z][a-z0-9-]*$/),
+    kind: z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/, 'must be a remediation kind such as docker.restart'),
     title: z.string().min(1).max(75),
     risk: z.enum(['low', 'medium', 'high']),
     target: z.string().optional(),
