@@ -1,4 +1,5 @@
 import { foundation } from './0001-foundation';
+import { alertsIncidents } from './0002-alerts-incidents';
 
 export interface Migration {
   /** Sortable, never renamed once shipped. */
@@ -7,4 +8,4 @@ export interface Migration {
 }
 
 /** Append new migrations at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation];
+export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents];

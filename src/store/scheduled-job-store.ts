@@ -1,0 +1,113 @@
+import type { Database } from './database';
+import type { Queryable } from './queryable';
+
+export interface NewJob {
+  kind: string;
+  dueAt: Date;
+  payload: Record<string, unknown>;
+  /** At most one pending job per key: scheduling a second one is a no-op. */
+  dedupKey?: string;
+}
+
+export interface ScheduledJob {
+  id: number;
+  kind: string;
+  dueAt: Date;
+  payload: Record<string, unknown>;
+  dedupKey: string | null;
+  claimedBy: string | null;
+  attempts: number;
+}
+
+/**
+ * Jobs in PostgreSQL: claimed with `FOR UPDATE SKIP LOCKED` so that one worker gets each due job,
+ * completed by the claimant only. A claim held longer than the lease (a worker that died) is
+ * taken over by the next worker, so work survives crashes as well as restarts.
+ */
+export interface ScheduledJobStore {
+  /** Returns false when a pending job with the same dedupKey exists. */
+  schedule(job: NewJob, tx?: Queryable): Promise<boolean>;
+  claimDue(worker: string, now: Date, opts: { limit: number; leaseMs: number }): Promise<ScheduledJob[]>;
+  /** Marks the job done and schedules its follow-ups in one transaction; false when the claim was lost. */
+  complete(id: number, worker: string, now: Date, next?: NewJob[]): Promise<boolean>;
+  /** Gives the job back after a failure: due again at `retryAt`, or done (dead) with the error after `maxAttempts`. */
+  fail(id: number, worker: string, error: string, retryAt: Date, maxAttempts: number): Promise<void>;
+  listPending(kind?: string): Promise<ScheduledJob[]>;
+}
+
+interface JobRow {
+  id: string;
+  kind: string;
+  due_at: Date;
+  payload: Record<string, unknown>;
+  dedup_key: string | null;
+  claimed_by: string | null;
+  attempts: number;
+}
+
+const toJob = (r: JobRow): ScheduledJob => ({
+  id: Number(r.id),
+  kind: r.kind,
+  dueAt: r.due_at,
+  payload: r.payload,
+  dedupKey: r.dedup_key,
+  claimedBy: r.claimed_by,
+  attempts: r.attempts,
+});
+
+const insertJob = async (q: Queryable, job: NewJob): Promise<boolean> => {
+  const r = await q.query(
+    `INSERT INTO scheduled_jobs (kind, due_at, payload, dedup_key) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (dedup_key) WHERE done_at IS NULL DO NOTHING`,
+    [job.kind, job.dueAt, JSON.stringify(job.payload), job.dedupKey ?? null],
+  );
+  return r.rowCount === 1;
+};
+
+export function createScheduledJobStore(db: Database): ScheduledJobStore {
+  return {
+    schedule: (job, tx) => insertJob(tx ?? db, job),
+
+    claimDue: async (worker, now, { limit, leaseMs }) => {
+      const r = await db.query<JobRow>(
+        `UPDATE scheduled_jobs SET claimed_by = $1, claimed_at = $2, attempts = attempts + 1
+         WHERE id IN (
+           SELECT id FROM scheduled_jobs
+           WHERE done_at IS NULL AND due_at <= $2
+             AND (claimed_by IS NULL OR claimed_at < $2::timestamptz - make_interval(secs => $4::double precision / 1000))
+           ORDER BY due_at, id
+           LIMIT $3
+           FOR UPDATE SKIP LOCKED)
+         RETURNING *`,
+        [worker, now, limit, leaseMs],
+      );
+      return r.rows.map(toJob).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id);
+    },
+
+    complete: (id, worker, now, next = []) =>
+      db.transaction(async (tx) => {
+        const r = await tx.query('UPDATE scheduled_jobs SET done_at = $3 WHERE id = $1 AND claimed_by = $2 AND done_at IS NULL', [id, worker, now]);
+        if (r.rowCount !== 1) return false;
+        for (const job of next) await insertJob(tx, job);
+        return true;
+      }),
+
+    fail: async (id, worker, error, retryAt, maxAttempts) => {
+      await db.query(
+        `UPDATE scheduled_jobs
+         SET last_error = $3, claimed_by = NULL, claimed_at = NULL, due_at = $4,
+             done_at = CASE WHEN attempts >= $5 THEN $4 ELSE NULL END
+         WHERE id = $1 AND claimed_by = $2 AND done_at IS NULL`,
+        [id, worker, error.slice(0, 2000), retryAt, maxAttempts],
+      );
+    },
+
+    listPending: async (kind) => {
+      const r = await db.query<JobRow>(
+        'SELECT * FROM scheduled_jobs WHERE done_at IS NULL AND ($1::text IS NULL OR kind = $1) ORDER BY due_at, id',
+        [kind ?? null],
+      );
+      return r.rows.map(toJob);
+    },
+  };
+}

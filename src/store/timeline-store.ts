@@ -1,0 +1,80 @@
+import type { Database } from './database';
+import type { Queryable } from './queryable';
+
+/**
+ * What can appear on an incident's timeline. `remediation_*` covers the remediation life cycle
+ * (requested, approved, rejected, executed, failed, expired).
+ */
+export type TimelineKind =
+  | 'opened'
+  | 'acknowledged'
+  | 'severity_changed'
+  | 'status_update'
+  | 'mitigated'
+  | 'resolved'
+  | 'alert_linked'
+  | 'pinned'
+  | 'diagnosis'
+  | 'note'
+  | `remediation_${string}`;
+
+export interface TimelineEvent {
+  id: number;
+  incidentId: string;
+  at: Date;
+  actor: string;
+  kind: TimelineKind;
+  text: string;
+  data: Record<string, unknown>;
+}
+
+export interface NewTimelineEvent {
+  incidentId: string;
+  at: Date;
+  actor: string;
+  kind: TimelineKind;
+  text: string;
+  data?: Record<string, unknown>;
+}
+
+export interface TimelineStore {
+  append(event: NewTimelineEvent, tx?: Queryable): Promise<TimelineEvent>;
+  /** Oldest first. */
+  list(incidentId: string): Promise<TimelineEvent[]>;
+}
+
+interface TimelineRow {
+  id: string;
+  incident_id: string;
+  at: Date;
+  actor: string;
+  kind: TimelineKind;
+  text: string;
+  data: Record<string, unknown>;
+}
+
+const toEvent = (r: TimelineRow): TimelineEvent => ({
+  id: Number(r.id),
+  incidentId: r.incident_id,
+  at: r.at,
+  actor: r.actor,
+  kind: r.kind,
+  text: r.text,
+  data: r.data,
+});
+
+export function createTimelineStore(db: Database): TimelineStore {
+  return {
+    append: async (e, tx) => {
+      const r = await (tx ?? db).query<TimelineRow>(
+        'INSERT INTO timeline_events (incident_id, at, actor, kind, text, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
+        [e.incidentId, e.at, e.actor, e.kind, e.text, JSON.stringify(e.data ?? {})],
+      );
+      return toEvent(r.rows[0]!);
+    },
+    list: async (incidentId) => {
+      const r = await db.query<TimelineRow>('SELECT * FROM timeline_events WHERE incident_id = $1 ORDER BY at, id', [incidentId]);
+      return r.rows.map(toEvent);
+    },
+  };
+}
