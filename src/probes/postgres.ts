@@ -74,7 +74,7 @@ const SQL = {
   longTx: `SELECT pid, usename::text AS usename, state, extract(epoch FROM now() - xact_start)::int AS seconds, left(query, 200) AS query
   FROM pg_stat_activity
  WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
-   AND now() - xact_start > make_interval(mins => $1::int)
+   AND now() - xact_start > make_interval(secs => $1::float8 * 60)
    AND ($3::text IS NULL OR application_name = $3)
  ORDER BY xact_start
  LIMIT $2`,

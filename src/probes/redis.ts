@@ -72,7 +72,10 @@ export const redisProbe: Probe<RedisParams> = {
       retryStrategy: () => null,
       connectionName: 'incident-bot-probe',
     });
-    redis.on('error', () => undefined); // surfaced through the failing command
+    let lastError: unknown;
+    redis.on('error', (err) => {
+      lastError = err; // ioredis rejects connect() with "Connection is closed"; the cause arrives here
+    });
     const onAbort = () => redis.disconnect();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const started = performance.now();
@@ -83,7 +86,7 @@ export const redisProbe: Probe<RedisParams> = {
         return {
           kind: 'redis',
           status: 'crit',
-          summary: `Redis unreachable: ${describeNetworkError(err, performance.now() - started)}`.replace(url, redactUrl(url)),
+          summary: `Redis unreachable: ${describeNetworkError(lastError ?? err, performance.now() - started)}`.replace(url, redactUrl(url)),
           figures: [],
           evidence: { query: 'PING' },
         };

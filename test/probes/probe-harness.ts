@@ -1,0 +1,22 @@
+import pino from 'pino';
+import type { Probe, ProbeOutcome, ResolvedTarget, TargetKind } from '../../src/probes/types';
+
+/** Runs one probe the way the engine does (params parsed by the probe's schema), with a silent logger. */
+export async function runProbe<P>(
+  probe: Probe<P>,
+  rawParams: unknown,
+  opts: { target?: Record<string, string>; labels?: Record<string, string>; now?: Date; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<ProbeOutcome> {
+  const params = probe.params.parse(rawParams);
+  const target: ResolvedTarget | undefined = opts.target
+    ? { name: 'test', kind: probe.targetKind as TargetKind, values: opts.target, missing: [] }
+    : undefined;
+  return probe.run(params, {
+    signal: opts.signal ?? new AbortController().signal,
+    timeoutMs: opts.timeoutMs ?? 5000,
+    target,
+    labels: opts.labels ?? {},
+    logger: pino({ level: 'silent' }),
+    now: () => opts.now ?? new Date(),
+  });
+}
