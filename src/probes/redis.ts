@@ -65,24 +65,38 @@ export const redisProbe: Probe<RedisParams> = {
     const url = ctx.target?.values.url as string;
     const redis = new Redis(url, {
       lazyConnect: true,
-      connectTimeout: Math.min(2000, ctx.timeoutMs),
+      connectTimeout: 0, // our own timer below: ioredis's keeps the process alive after a refused connect
       commandTimeout: ctx.timeoutMs,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       retryStrategy: () => null,
       connectionName: 'incident-bot-probe',
+      disconnectTimeout: 200,
     });
     let lastError: unknown;
     redis.on('error', (err) => {
       lastError = err; // ioredis rejects connect() with "Connection is closed"; the cause arrives here
     });
-    const onAbort = () => redis.disconnect();
+    const onAbort = () => {
+      if (redis.status !== 'end') redis.disconnect();
+    };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const started = performance.now();
     try {
+      const connectMs = Math.min(2000, ctx.timeoutMs);
+      let connectTimedOut = false;
+      const connectTimer = setTimeout(() => {
+        connectTimedOut = true;
+        redis.disconnect();
+      }, connectMs);
       try {
         await redis.connect();
+        clearTimeout(connectTimer);
       } catch (err) {
+        clearTimeout(connectTimer);
+        if (connectTimedOut && !ctx.signal.aborted) {
+          return { kind: 'redis', status: 'crit', summary: `Redis unreachable: connect timed out after ${connectMs / 1000} s`, figures: [], evidence: { query: 'PING' } };
+        }
         return {
           kind: 'redis',
           status: 'crit',
@@ -204,7 +218,7 @@ export const redisProbe: Probe<RedisParams> = {
       throw err;
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
-      redis.disconnect();
+      if (redis.status !== 'end') redis.disconnect(); // on an ended client this would leave a 2 s timer behind
     }
   },
 };
