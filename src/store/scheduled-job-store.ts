@@ -27,7 +27,8 @@ export interface ScheduledJob {
 export interface ScheduledJobStore {
   /** Returns false when a pending job with the same dedupKey exists. */
   schedule(job: NewJob, tx?: Queryable): Promise<boolean>;
-  claimDue(worker: string, now: Date, opts: { limit: number; leaseMs: number }): Promise<ScheduledJob[]>;
+  /** Claims up to `limit` due jobs (of `kinds`, when given) for `worker`. */
+  claimDue(worker: string, now: Date, opts: { limit: number; leaseMs: number; kinds?: readonly string[] }): Promise<ScheduledJob[]>;
   /** Marks the job done and schedules its follow-ups in one transaction; false when the claim was lost. */
   complete(id: number, worker: string, now: Date, next?: NewJob[]): Promise<boolean>;
   /** Gives the job back after a failure: due again at `retryAt`, or done (dead) with the error after `maxAttempts`. */
@@ -68,18 +69,18 @@ export function createScheduledJobStore(db: Database): ScheduledJobStore {
   return {
     schedule: (job, tx) => insertJob(tx ?? db, job),
 
-    claimDue: async (worker, now, { limit, leaseMs }) => {
+    claimDue: async (worker, now, { limit, leaseMs, kinds }) => {
       const r = await db.query<JobRow>(
         `UPDATE scheduled_jobs SET claimed_by = $1, claimed_at = $2, attempts = attempts + 1
          WHERE id IN (
            SELECT id FROM scheduled_jobs
-           WHERE done_at IS NULL AND due_at <= $2
+           WHERE done_at IS NULL AND due_at <= $2 AND ($5::text[] IS NULL OR kind = ANY($5::text[]))
              AND (claimed_by IS NULL OR claimed_at < $2::timestamptz - make_interval(secs => $4::double precision / 1000))
            ORDER BY due_at, id
            LIMIT $3
            FOR UPDATE SKIP LOCKED)
          RETURNING *`,
-        [worker, now, limit, leaseMs],
+        [worker, now, limit, leaseMs, kinds ? [...kinds] : null],
       );
       return r.rows.map(toJob).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id);
     },

@@ -1,0 +1,140 @@
+import type { Clock } from '../clock';
+import { notFound } from '../errors';
+import type { IncidentMetrics } from '../incidents/incident-metrics';
+import { RESPONSE_SLA_MINUTES, type Severity } from '../incidents/severity';
+import type { AlertRecord, AlertStore, RecordOutcome } from '../store/alert-store';
+import type { ScheduledJobStore } from '../store/scheduled-job-store';
+import type { AlertEvent } from './alert-event';
+import { alertSeverity } from './alert-severity';
+
+export const ESCALATION_JOB = 'alert_escalation';
+
+/** Payload of an escalation job: check alert `alertId` and, if still unacknowledged, page `level` (1 = L1). */
+export interface EscalationJobPayload {
+  alertId: number;
+  level: number;
+}
+
+export type AlertAckResult =
+  | {
+      kind: 'acked';
+      alert: AlertRecord;
+      by: string;
+      at: Date;
+      /** Whole minutes from the alert's start to the ack ("2 min after firing"). */
+      minutesAfterFiring: number;
+      withinSla: boolean;
+      slaMinutes: number;
+    }
+  | { kind: 'already'; alert: AlertRecord; by: string; at: Date }
+  | { kind: 'resolved'; alert: AlertRecord };
+
+export interface RecordAlertOptions {
+  /** The catalog's severity for this alert name; used when the alert has no recognised `severity` label. */
+  defaultSeverity?: Severity;
+  /** Identifies the delivery so a retry of it is not counted as a re-fire (e.g. `${channel}:${ts}`). */
+  deliveryKey?: string;
+  /** Where the alert was posted in Slack (alerts read from the channel). */
+  post?: { channelId: string; ts: string };
+}
+
+/**
+ * Alert intake: grouping by fingerprint, the one-reply claim, acknowledgement and its SLA.
+ *
+ * @example
+ *   const out = await alertService.record(event, { defaultSeverity: catalogSeverity, deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } });
+ *   if (out.kind === 'new' && (await alertService.claimReply(out.alert.id, replicaId))) {
+ *     const reply = await postThreadReply(...);
+ *     await alertService.setReplyTs(out.alert.id, reply.ts);
+ *   }
+ *   if (out.kind === 'refire') updateMessage(`fired ${out.count}× since ${hhmm(out.since)}`);
+ */
+export interface AlertService {
+  record(event: AlertEvent, opts?: RecordAlertOptions): Promise<RecordOutcome>;
+  /** True for exactly one caller per alert (across retries and replicas): that caller posts the thread reply. */
+  claimReply(alertId: number, claimant: string): Promise<boolean>;
+  setReplyTs(alertId: number, ts: string): Promise<void>;
+  /** For alerts the bot posts itself (webhook route): remember the post to edit it in place later. */
+  setPost(alertId: number, channelId: string, ts: string): Promise<void>;
+  /** Throws NOT_FOUND when there is no such alert. */
+  acknowledge(alertId: number, userId: string): Promise<AlertAckResult>;
+  /** Manual resolve; null when it was not firing. */
+  resolve(alertId: number): Promise<AlertRecord | null>;
+  get(alertId: number): Promise<AlertRecord | null>;
+  /** The alert whose post or bot reply is `ts` in `channelId` (for button and thread handlers). */
+  findByMessage(channelId: string, ts: string): Promise<AlertRecord | null>;
+  listActive(): Promise<AlertRecord[]>;
+  /** When the response SLA of the alert's severity runs out. */
+  slaDeadline(alert: AlertRecord): Date;
+}
+
+export interface AlertServiceDeps {
+  alerts: AlertStore;
+  clock: Clock;
+  /** When given, a new alert schedules its escalation check at its SLA deadline (in the same transaction). */
+  jobs?: ScheduledJobStore;
+  metrics?: Pick<IncidentMetrics, 'timeToAcknowledge'>;
+  /** A claim on the reply that was never completed (the replica died) may be retaken after this long. */
+  replyClaimStaleMs?: number;
+}
+
+export function createAlertService(deps: AlertServiceDeps): AlertService {
+  const { alerts, clock, jobs } = deps;
+  const staleMs = deps.replyClaimStaleMs ?? 2 * 60_000;
+  const slaDeadline = (a: Pick<AlertRecord, 'startsAt' | 'severity'>): Date => new Date(a.startsAt.getTime() + RESPONSE_SLA_MINUTES[a.severity] * 60_000);
+
+  return {
+    record: (event, opts = {}) =>
+      alerts.record(event, {
+        severity: alertSeverity(event.labels, opts.defaultSeverity),
+        now: clock.now(),
+        ...(opts.deliveryKey !== undefined ? { deliveryKey: opts.deliveryKey } : {}),
+        ...(opts.post ? { post: opts.post } : {}),
+        ...(jobs
+          ? {
+              onNew: async (tx, alert) => {
+                const payload: EscalationJobPayload = { alertId: alert.id, level: 1 };
+                await jobs.schedule({ kind: ESCALATION_JOB, dueAt: slaDeadline(alert), payload: { ...payload }, dedupKey: `escalation:${alert.id}` }, tx);
+              },
+            }
+          : {}),
+      }),
+
+    claimReply: (alertId, claimant) => alerts.claimReply(alertId, claimant, clock.now(), staleMs),
+    setReplyTs: (alertId, ts) => alerts.setReplyTs(alertId, ts),
+    setPost: (alertId, channelId, ts) => alerts.setPost(alertId, channelId, ts),
+
+    acknowledge: async (alertId, userId) => {
+      const at = clock.now();
+      const out = await alerts.acknowledge(alertId, userId, at);
+      switch (out.kind) {
+        case 'not_found':
+          throw notFound(`There is no alert #${alertId}: it may have been removed.`);
+        case 'resolved':
+          return { kind: 'resolved', alert: out.alert };
+        case 'already':
+          return { kind: 'already', alert: out.alert, by: out.by, at: out.at };
+        case 'acked': {
+          const seconds = Math.max(0, (at.getTime() - out.alert.startsAt.getTime()) / 1000);
+          const slaMinutes = RESPONSE_SLA_MINUTES[out.alert.severity];
+          deps.metrics?.timeToAcknowledge.observe({ subject: 'alert', severity: out.alert.severity }, seconds);
+          return {
+            kind: 'acked',
+            alert: out.alert,
+            by: userId,
+            at,
+            minutesAfterFiring: Math.floor(seconds / 60),
+            withinSla: seconds <= slaMinutes * 60,
+            slaMinutes,
+          };
+        }
+      }
+    },
+
+    resolve: (alertId) => alerts.resolve(alertId, clock.now()),
+    get: (alertId) => alerts.get(alertId),
+    findByMessage: (channelId, ts) => alerts.findByMessage(channelId, ts),
+    listActive: () => alerts.listActive(),
+    slaDeadline,
+  };
+}

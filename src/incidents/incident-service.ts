@@ -1,0 +1,338 @@
+import type { PoolClient } from 'pg';
+import type { Clock } from '../clock';
+import { badInput, BotError, notFound } from '../errors';
+import type { AlertStore } from '../store/alert-store';
+import type { Incident, IncidentPatch, IncidentStatus, IncidentStore } from '../store/incident-store';
+import type { Queryable } from '../store/queryable';
+import type { ScheduledJobStore } from '../store/scheduled-job-store';
+import type { TimelineEvent, TimelineKind, TimelineStore } from '../store/timeline-store';
+import type { IncidentMetrics } from './incident-metrics';
+import { RESPONSE_SLA_MINUTES, type Severity } from './severity';
+
+export const STATUS_REMINDER_JOB = 'incident_status_reminder';
+/** Seed 002: "Next Update: In 30 minutes", for P0/P1 while the incident is active. */
+export const STATUS_UPDATE_INTERVAL_MINUTES = 30;
+/** Seed 000: "Post-mortem if service was down > 15 minutes" (and always for P0/P1). */
+export const POSTMORTEM_DOWNTIME_MINUTES = 15;
+
+const INC_ID = /^INC-\d{14}$/;
+const ACTIVE: readonly IncidentStatus[] = ['open', 'acknowledged', 'mitigated'];
+
+export interface OpenIncidentInput {
+  title: string;
+  severity: Severity;
+  /** Slack user id of whoever opened it (or "alert:<id>" / "bot"). */
+  actor: string;
+  impact?: string;
+  channelId?: string;
+  threadTs?: string;
+  /** Open from an alert: the alert is linked and the incident starts when the alert did. */
+  alertId?: number;
+}
+
+export interface IncidentAckResult {
+  incident: Incident;
+  minutesAfterStart: number;
+  withinSla: boolean;
+  slaMinutes: number;
+}
+
+export interface ResolveInput {
+  actor: string;
+  summary?: string;
+  rootCause?: string;
+  resolution?: string;
+}
+
+export interface IncidentResolveResult {
+  incident: Incident;
+  /** From the start of impact to resolution. */
+  durationMinutes: number;
+  /** From the start of impact to mitigation (or resolution when never mitigated). */
+  downtimeMinutes: number;
+  /** P0/P1, or downtime over 15 minutes (seeds 000 and 002). */
+  offerPostmortem: boolean;
+}
+
+/**
+ * Incidents: INC IDs, the open → acknowledged → mitigated → resolved life cycle, and a timeline
+ * event for every change. Illegal transitions throw a BotError (CONFLICT) whose message can be
+ * shown as is ("INC-20260111100200 is already resolved"); unknown ids throw NOT_FOUND.
+ *
+ * @example
+ *   const inc = await incidents.open({ title: 'Workers stuck', severity: 'P1', actor: userId, channelId });
+ *   await incidents.setThread(inc.id, channelId, postedTs);
+ *   await incidents.acknowledge(inc.id, userId);
+ *   const { offerPostmortem } = await incidents.resolve(inc.id, { actor: userId, rootCause: '…', resolution: '…' });
+ */
+export interface IncidentService {
+  open(input: OpenIncidentInput): Promise<Incident>;
+  /** Throws NOT_FOUND. Accepts lower-case ids. */
+  get(id: string): Promise<Incident>;
+  findByThread(channelId: string, threadTs: string): Promise<Incident | null>;
+  /** Remember where the incident's notification was posted; its thread is the incident's thread. */
+  setThread(id: string, channelId: string, threadTs: string): Promise<Incident>;
+  listActive(): Promise<Incident[]>;
+  linkAlert(id: string, alertId: number, actor: string): Promise<Incident>;
+  acknowledge(id: string, actor: string): Promise<IncidentAckResult>;
+  changeSeverity(id: string, severity: Severity, actor: string): Promise<{ incident: Incident; from: Severity }>;
+  postStatusUpdate(id: string, text: string, actor: string): Promise<{ incident: Incident; event: TimelineEvent }>;
+  mitigate(id: string, actor: string, note?: string): Promise<Incident>;
+  resolve(id: string, input: ResolveInput): Promise<IncidentResolveResult>;
+  /** Pinned messages, diagnoses, remediation steps, notes: anything that is not a state change. */
+  addTimelineEvent(id: string, event: { kind: TimelineKind; actor: string; text: string; data?: Record<string, unknown> }): Promise<TimelineEvent>;
+  timeline(id: string): Promise<TimelineEvent[]>;
+}
+
+export interface IncidentServiceDeps {
+  /** Runs a unit of work in one transaction (Database.transaction). */
+  transaction: <T>(fn: (tx: PoolClient) => Promise<T>) => Promise<T>;
+  incidents: IncidentStore;
+  timeline: TimelineStore;
+  clock: Clock;
+  alerts?: AlertStore;
+  /** When given, P0/P1 incidents schedule their status-update reminder. */
+  jobs?: ScheduledJobStore;
+  metrics?: Pick<IncidentMetrics, 'timeToAcknowledge' | 'timeToResolve'>;
+}
+
+/** `INC-YYYYMMDDHHMMSS` of a UTC instant. */
+export function incidentIdAt(at: Date): string {
+  return 'INC-' + at.toISOString().slice(0, 19).replace(/[-T:]/g, '');
+}
+
+export function normalizeIncidentId(id: string): string {
+  const up = id.trim().toUpperCase();
+  if (!INC_ID.test(up)) throw badInput(`${JSON.stringify(id.slice(0, 40))} is not an incident ID: they look like INC-20260111100200.`);
+  return up;
+}
+
+const needsUpdates = (s: Severity): boolean => s === 'P0' || s === 'P1';
+const minutesBetween = (a: Date, b: Date): number => Math.max(0, (b.getTime() - a.getTime()) / 60_000);
+const conflict = (msg: string) => new BotError('CONFLICT', msg);
+const who = (userId: string): string => (/^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : userId);
+const hhmm = (d: Date): string => d.toISOString().slice(11, 16) + ' UTC';
+
+export function createIncidentService(deps: IncidentServiceDeps): IncidentService {
+  const { incidents, timeline, clock } = deps;
+
+  const load = async (rawId: string, tx?: Queryable): Promise<Incident> => {
+    const id = normalizeIncidentId(rawId);
+    const inc = await incidents.get(id, tx);
+    if (!inc) throw notFound(`There is no incident ${id}. \`/incident list\` shows the active ones.`);
+    return inc;
+  };
+
+  /** Why `action` is not possible now, as the user reads it. */
+  const illegal = (inc: Incident, action: string): BotError => {
+    if (inc.status === 'resolved') return conflict(`${inc.id} is already resolved${inc.resolvedAt ? ` (at ${hhmm(inc.resolvedAt)})` : ''}: ${action} is not possible.`);
+    if (action === 'acknowledge' && inc.acknowledgedBy)
+      return conflict(`${inc.id} was already acknowledged by ${who(inc.acknowledgedBy)} at ${hhmm(inc.acknowledgedAt!)}.`);
+    if (inc.status === 'mitigated') return conflict(`${inc.id} is already mitigated: ${action} is not possible; resolve it when the fix is confirmed.`);
+    return conflict(`${inc.id} is ${inc.status}: ${action} is not possible.`);
+  };
+
+  /** A conditional update plus its timeline event, atomically; a lost race reports the state that won. */
+  const transition = async (
+    rawId: string,
+    action: string,
+    from: readonly IncidentStatus[],
+    patch: (inc: Incident, now: Date) => IncidentPatch,
+    event: (before: Incident, after: Incident) => { kind: TimelineKind; actor: string; text: string; data?: Record<string, unknown> },
+  ): Promise<{ before: Incident; after: Incident; event: TimelineEvent }> => {
+    const now = clock.now();
+    return deps.transaction(async (tx) => {
+      const before = await load(rawId, tx);
+      if (!from.includes(before.status)) throw illegal(before, action);
+      const after = await incidents.update(before.id, from, patch(before, now), now, tx);
+      if (!after) throw illegal((await incidents.get(before.id, tx))!, action);
+      const e = event(before, after);
+      const appended = await timeline.append({ incidentId: after.id, at: now, ...e }, tx);
+      if (after.nextUpdateDueAt && after.status !== 'resolved') await scheduleReminder(tx, after);
+      return { before, after, event: appended };
+    });
+  };
+
+  const scheduleReminder = async (tx: Queryable, inc: Incident): Promise<void> => {
+    if (!deps.jobs || !inc.nextUpdateDueAt) return;
+    await deps.jobs.schedule({ kind: STATUS_REMINDER_JOB, dueAt: inc.nextUpdateDueAt, payload: { incidentId: inc.id }, dedupKey: `status_reminder:${inc.id}` }, tx);
+  };
+
+  const nextUpdateAfter = (now: Date, severity: Severity): Date | null =>
+    needsUpdates(severity) ? new Date(now.getTime() + STATUS_UPDATE_INTERVAL_MINUTES * 60_000) : null;
+
+  const open = async (input: OpenIncidentInput): Promise<Incident> => {
+    const title = input.title.trim();
+    if (!title) throw badInput('An incident needs a title: `/incident open <title> [P0|P1|P2|P3]`.');
+    if (title.length > 300) throw badInput('The incident title is longer than 300 characters: shorten it and put the details in the thread.');
+    const now = clock.now();
+    const alert = input.alertId !== undefined ? await deps.alerts?.get(input.alertId) : undefined;
+    if (input.alertId !== undefined && !alert) throw notFound(`There is no alert #${input.alertId} to open an incident from.`);
+    const startedAt = alert && alert.startsAt < now ? alert.startsAt : now;
+    const nextUpdate = nextUpdateAfter(now, input.severity);
+    const fields = {
+      title,
+      severity: input.severity,
+      createdBy: input.actor,
+      createdAt: now,
+      startedAt,
+      ...(input.impact ? { impact: input.impact } : {}),
+      ...(input.channelId ? { channelId: input.channelId } : {}),
+      ...(input.threadTs ? { threadTs: input.threadTs } : {}),
+      ...(nextUpdate ? { nextUpdateDueAt: nextUpdate } : {}),
+    };
+
+    // The id is the opening second; when another incident (or replica) has it, the next free second.
+    const base = Math.floor(now.getTime() / 1000) * 1000;
+    const window = 120;
+    for (let offset = 0; offset < 3600; offset += window) {
+      const first = incidentIdAt(new Date(base + offset * 1000));
+      const last = incidentIdAt(new Date(base + (offset + window - 1) * 1000));
+      const taken = await incidents.takenIdsBetween(first, last);
+      for (let i = offset; i < offset + window; i++) {
+        const id = incidentIdAt(new Date(base + i * 1000));
+        if (taken.has(id)) continue;
+        const created = await deps.transaction(async (tx) => {
+          const inc = await incidents.tryInsert(id, fields, tx);
+          if (!inc) return null;
+          await timeline.append(
+            { incidentId: id, at: now, actor: input.actor, kind: 'opened', text: `Opened: ${title} (${input.severity})`, data: { severity: input.severity } },
+            tx,
+          );
+          if (alert && deps.alerts) {
+            await deps.alerts.linkIncident(alert.id, id, tx);
+            await timeline.append(
+              { incidentId: id, at: now, actor: input.actor, kind: 'alert_linked', text: `Alert ${alert.name} linked`, data: { alertId: alert.id, fingerprint: alert.fingerprint } },
+              tx,
+            );
+          }
+          await scheduleReminder(tx, inc);
+          return inc;
+        });
+        if (created) return created;
+      }
+    }
+    throw new Error(`no free incident ID within an hour of ${incidentIdAt(now)}`);
+  };
+
+  return {
+    open,
+    get: (id) => load(id),
+    findByThread: (channelId, threadTs) => incidents.findByThread(channelId, threadTs),
+    setThread: async (rawId, channelId, threadTs) => {
+      const inc = await load(rawId);
+      return (await incidents.update(inc.id, ['open', 'acknowledged', 'mitigated', 'resolved'], { channelId, threadTs }, clock.now()))!;
+    },
+    listActive: () => incidents.listActive(),
+
+    linkAlert: async (rawId, alertId, actor) => {
+      if (!deps.alerts) throw new Error('linkAlert needs the alert store');
+      const alerts = deps.alerts;
+      const now = clock.now();
+      return deps.transaction(async (tx) => {
+        const inc = await load(rawId, tx);
+        if (inc.status === 'resolved') throw illegal(inc, 'linking an alert');
+        const alert = await alerts.linkIncident(alertId, inc.id, tx);
+        if (!alert) throw notFound(`There is no alert #${alertId}.`);
+        await timeline.append(
+          { incidentId: inc.id, at: now, actor, kind: 'alert_linked', text: `Alert ${alert.name} linked`, data: { alertId, fingerprint: alert.fingerprint } },
+          tx,
+        );
+        return inc;
+      });
+    },
+
+    acknowledge: async (rawId, actor) => {
+      const { after } = await transition(
+        rawId,
+        'acknowledge',
+        ['open'],
+        (_inc, now) => ({ status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }),
+        () => ({ kind: 'acknowledged', actor, text: 'Acknowledged' }),
+      );
+      const seconds = (after.acknowledgedAt!.getTime() - after.startedAt.getTime()) / 1000;
+      const slaMinutes = RESPONSE_SLA_MINUTES[after.severity];
+      deps.metrics?.timeToAcknowledge.observe({ subject: 'incident', severity: after.severity }, Math.max(0, seconds));
+      return { incident: after, minutesAfterStart: Math.floor(Math.max(0, seconds) / 60), withinSla: seconds <= slaMinutes * 60, slaMinutes };
+    },
+
+    changeSeverity: async (rawId, severity, actor) => {
+      const current = await load(rawId);
+      if (current.severity === severity && current.status !== 'resolved') throw badInput(`${current.id} is already ${severity}.`);
+      const { before, after } = await transition(
+        rawId,
+        'changing the severity',
+        ACTIVE,
+        (inc, now) => ({
+          severity,
+          // Becoming P0/P1 starts the 30-minute update cadence; leaving it stops the reminders.
+          nextUpdateDueAt: needsUpdates(severity) ? (inc.nextUpdateDueAt ?? nextUpdateAfter(now, severity)) : null,
+        }),
+        (b) => ({ kind: 'severity_changed', actor, text: `Severity ${b.severity} → ${severity}`, data: { from: b.severity, to: severity } }),
+      );
+      return { incident: after, from: before.severity };
+    },
+
+    postStatusUpdate: async (rawId, text, actor) => {
+      const body = text.trim();
+      if (!body) throw badInput('A status update needs text: `/incident update <what changed, what is next>`.');
+      const { after, event } = await transition(
+        rawId,
+        'posting a status update',
+        ACTIVE,
+        (inc, now) => ({ lastUpdateAt: now, nextUpdateDueAt: nextUpdateAfter(now, inc.severity) }),
+        () => ({ kind: 'status_update', actor, text: body }),
+      );
+      return { incident: after, event };
+    },
+
+    mitigate: async (rawId, actor, note) => {
+      const { after } = await transition(
+        rawId,
+        'mitigate',
+        ['open', 'acknowledged'],
+        (_inc, now) => ({ status: 'mitigated', mitigatedAt: now, mitigatedBy: actor }),
+        () => ({ kind: 'mitigated', actor, text: note?.trim() ? `Mitigated: ${note.trim()}` : 'Mitigated' }),
+      );
+      return after;
+    },
+
+    resolve: async (rawId, input) => {
+      const clean = (s?: string) => (s?.trim() ? s.trim() : undefined);
+      const summary = clean(input.summary);
+      const rootCause = clean(input.rootCause);
+      const resolution = clean(input.resolution) ?? summary;
+      const { after } = await transition(
+        rawId,
+        'resolve',
+        ACTIVE,
+        (_inc, now) => ({
+          status: 'resolved',
+          resolvedAt: now,
+          resolvedBy: input.actor,
+          nextUpdateDueAt: null,
+          ...(summary ? { summary } : {}),
+          ...(rootCause ? { rootCause } : {}),
+          ...(resolution ? { resolution } : {}),
+        }),
+        () => ({ kind: 'resolved', actor: input.actor, text: summary ? `Resolved: ${summary}` : 'Resolved', data: { rootCause, resolution } }),
+      );
+      const durationMinutes = minutesBetween(after.startedAt, after.resolvedAt!);
+      const downtimeMinutes = minutesBetween(after.startedAt, after.mitigatedAt ?? after.resolvedAt!);
+      deps.metrics?.timeToResolve.observe({ severity: after.severity }, durationMinutes * 60);
+      return {
+        incident: after,
+        durationMinutes,
+        downtimeMinutes,
+        offerPostmortem: needsUpdates(after.severity) || downtimeMinutes > POSTMORTEM_DOWNTIME_MINUTES,
+      };
+    },
+
+    addTimelineEvent: async (rawId, e) => {
+      const inc = await load(rawId);
+      return timeline.append({ incidentId: inc.id, at: clock.now(), ...e });
+    },
+
+    timeline: async (rawId) => timeline.list((await load(rawId)).id),
+  };
+}
