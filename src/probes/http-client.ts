@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { redactUrl } from './params-template';
 
 /** The undici adapter shared by the HTTP-based probes (prometheus, alertmanager, http, metrics-scrape). */
@@ -21,8 +21,12 @@ const MAX_BODY = 4 * 1024 * 1024;
 
 export async function httpGet(url: URL, opts: { signal: AbortSignal; timeoutMs: number; accept?: string }): Promise<HttpAnswer> {
   const started = performance.now();
+  // One agent per call, destroyed afterwards: a probe leaves no pooled connection behind (undici would otherwise
+  // reconnect to a hung target after an abort), and connecting is capped at 2 s.
+  const dispatcher = new Agent({ connect: { timeout: Math.min(2000, opts.timeoutMs) }, pipelining: 0 });
   try {
     const res = await request(url, {
+      dispatcher,
       method: 'GET',
       signal: opts.signal,
       headersTimeout: opts.timeoutMs,
@@ -49,6 +53,8 @@ export async function httpGet(url: URL, opts: { signal: AbortSignal; timeoutMs: 
     };
   } catch (err) {
     throw new TargetUnreachable(describeNetworkError(err, performance.now() - started));
+  } finally {
+    dispatcher.destroy().catch(() => undefined);
   }
 }
 

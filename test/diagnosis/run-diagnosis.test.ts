@@ -61,6 +61,7 @@ beforeAll(async () => {
   // accepts connections and never answers
   hung = createServer((s) => {
     sockets.push(s);
+    s.resume(); // read (and ignore) the request, so the client's close is seen
     s.on('close', () => closedSockets++);
   });
   await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
