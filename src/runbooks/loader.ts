@@ -76,7 +76,7 @@ export function parseRunbook(file: string, text: string, env: Env): { runbook: R
       problems: doc.errors.map((e) => ({
         file,
         path: '',
-        line: e.linePos?.[0]?.line,
+        line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
         message: `YAML syntax: ${e.message.split('\n')[0]}`,
       })),
     };

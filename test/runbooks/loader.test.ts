@@ -1,0 +1,135 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CatalogError, closestAlertNames, findAlert, loadCatalog, parseRunbook, type CatalogProblem } from '../../src/runbooks';
+
+const GOOD = `id: demo
+title: Demo
+link: https://runbooks.example.com/demo
+targets:
+  prom:
+    kind: prometheus
+    url: \${PROMETHEUS_URL}
+  db:
+    kind: postgres
+    connection: \${DEMO_DB_URL}
+probes:
+  - id: up
+    title: Up
+    kind: prometheus
+    target: prom
+    params: { query: 'up{job="demo"}', crit: '< 1' }
+  - id: db
+    title: DB
+    kind: postgres
+    target: db
+    params: { checks: [connectivity] }
+alerts:
+  - name: DemoDown
+    severity: critical
+manualSteps:
+  - 'Literal \${NOT_AN_ENV} stays as written outside targets'
+`;
+
+function problemsOf(text: string, file = 'demo.yaml'): CatalogProblem[] {
+  const r = parseRunbook(file, text, {});
+  if (!('problems' in r)) throw new Error('expected problems');
+  return r.problems;
+}
+
+describe('parseRunbook', () => {
+  it('resolves ${ENV} in targets only, from the injected env, and normalises severity aliases', () => {
+    const r = parseRunbook('demo.yaml', GOOD, { PROMETHEUS_URL: 'http://prom:9090', DEMO_DB_URL: '' });
+    if ('problems' in r) throw new Error(JSON.stringify(r.problems));
+    expect(r.runbook.targets.prom).toEqual({ name: 'prom', kind: 'prometheus', values: { url: 'http://prom:9090' }, missing: [] });
+    expect(r.runbook.targets.db).toEqual({ name: 'db', kind: 'postgres', values: {}, missing: ['DEMO_DB_URL'] });
+    expect(r.runbook.manualSteps).toEqual(['Literal ${NOT_AN_ENV} stays as written outside targets']);
+    expect(r.runbook.alerts[0]?.severity).toBe('P0');
+  });
+
+  it('names file, YAML path, line and problem for a bad threshold', () => {
+    const bad = GOOD.replace("crit: '< 1'", "crit: 'less than one'");
+    expect(problemsOf(bad)).toEqual([
+      { file: 'demo.yaml', path: 'probes[0].params.crit', line: 16, message: expect.stringMatching(/"less than one" is not a threshold/) },
+    ]);
+  });
+
+  it('refuses a literal address or secret in a target', () => {
+    const bad = GOOD.replace('connection: ${DEMO_DB_URL}', 'connection: postgres://app:pw@db/x');
+    expect(problemsOf(bad)).toEqual([
+      { file: 'demo.yaml', path: 'targets.db.connection', line: 10, message: expect.stringMatching(/must be a single \$\{ENV_NAME\} reference/) },
+    ]);
+  });
+
+  it('checks cross-references: unknown target, wrong target kind, unknown probe in an alert or a cause', () => {
+    const bad = GOOD.replace('target: db', 'target: prom')
+      .replace('severity: critical', 'severity: critical\n    probes: [up, nope]')
+      .concat('causes:\n  - when: { probe: ghost, status: crit }\n    cause: x\n    fix: y\n');
+    const problems = problemsOf(bad);
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'probes[1].target: target prom is a prometheus target; a postgres probe needs a postgres target',
+      'alerts[0].probes[1]: unknown probe nope',
+      'causes[0].when.probe: unknown probe ghost',
+    ]);
+    expect(problems[0]?.line).toBe(20);
+  });
+
+  it('reports unknown fields, unknown probe kinds and missing fields with the nearest line', () => {
+    const problems = problemsOf(GOOD.replace('    kind: prometheus\n    target: prom', '    kind: prometheus\n    target: prom\n    treshold: 3').replace('severity: critical', 'severity: urgent'));
+    expect(problems.map((p) => [p.path, p.line, p.message]).sort()).toEqual([
+      ['alerts[0].severity', 25, expect.stringMatching(/P0.*critical/)],
+      ['probes[0]', 12, 'unknown field treshold'],
+    ]);
+    const kind = problemsOf(GOOD.replace('kind: postgres\n    target: db', 'kind: postgress\n    target: db'));
+    expect(kind[0]).toMatchObject({ path: 'probes[1].kind' });
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const problems = problemsOf('id: x\ntitle: [unclosed\nlink: y\n');
+    expect(problems[0]).toMatchObject({ file: 'demo.yaml', path: '', message: expect.stringMatching(/^YAML syntax/) });
+    expect(problems[0]?.line).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('loadCatalog', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ib-catalog-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('collects the problems of every file and alert names claimed twice', async () => {
+    await writeFile(path.join(dir, 'a.yaml'), GOOD);
+    await writeFile(path.join(dir, 'b.yaml'), GOOD.replace('id: demo', 'id: demo-two').replace('DemoDown', 'demodown'));
+    await writeFile(path.join(dir, 'c.yml'), GOOD.replace('id: demo', 'id: demo-three').replace('DemoDown', 'Other').replace("query: 'up", "querry: 'up"));
+    await writeFile(path.join(dir, 'notes.txt'), 'ignored');
+    const err = await loadCatalog(dir, {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CatalogError);
+    const problems = (err as CatalogError).problems;
+    expect(problems.map((p) => `${p.file}:${p.line ?? ''} ${p.path}`)).toEqual([
+      'c.yml:16 probes[0].params.query',
+      'c.yml:16 probes[0].params',
+      'b.yaml: alerts[0].name',
+    ]);
+    expect(problems.map((p) => p.message).slice(0, 2)).toEqual([expect.stringMatching(/expected string, received undefined/i), 'unknown field querry']);
+    expect(problems[2]?.message).toBe('alert demodown is already covered by a.yaml');
+    expect((err as Error).message).toContain('c.yml:16 at probes[0].params: unknown field querry');
+  });
+
+  it('an empty or missing directory is a clear error', async () => {
+    await expect(loadCatalog(dir, {})).rejects.toThrow(/no runbooks \(\*\.yaml\)/);
+    await expect(loadCatalog(path.join(dir, 'nope'), {})).rejects.toThrow(/cannot read the catalog directory.*set COMMANDS_DIR/);
+  });
+
+  it('finds alerts case-insensitively and suggests close names for unknown ones', async () => {
+    await writeFile(path.join(dir, 'a.yaml'), GOOD.replace('  - name: DemoDown\n    severity: critical', '  - name: DemoDown\n    severity: critical\n  - name: DemoSlow\n    severity: P2'));
+    const catalog = await loadCatalog(dir, {});
+    const hit = findAlert(catalog, 'demodown');
+    expect(hit.found && hit.alert.name).toBe('DemoDown');
+    expect(findAlert(catalog, 'DemoDwn')).toEqual({ found: false, name: 'DemoDwn', suggestions: ['DemoDown'] });
+    expect(findAlert(catalog, 'demo')).toMatchObject({ found: false, suggestions: ['DemoDown', 'DemoSlow'] });
+    expect(closestAlertNames(catalog, 'completely-unrelated-name')).toEqual([]);
+  });
+});
