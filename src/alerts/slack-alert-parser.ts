@@ -112,7 +112,7 @@ export function parseSlackAlert(message: SlackAlertMessage, opts: ParseSlackAler
       const labels: Record<string, string> = {};
       for (const [k, v] of Object.entries(groups)) if (v !== undefined && !['name', 'alertname', 'status'].includes(k)) labels[k] = v;
       const name = cleanAlertName(rawName);
-      const clean = sanitizeLabels({ ...labels, alertname: name });
+      const clean = { ...sanitizeLabels(labels), alertname: name };
       const resolved = groups.status !== undefined && pattern.resolvedWords.includes(groups.status.trim().toLowerCase());
       return [
         {
@@ -235,7 +235,8 @@ function eventsFromPost(title: Title, part: Part, source: AlertSource, receivedA
   }
   return blocks.map((b) => {
     const name = cleanAlertName(b.labels.alertname ?? title.name);
-    const labels = sanitizeLabels({ ...b.labels, alertname: name });
+    // alertname is set after the caps so that a flood of labels sorting before it cannot push it out.
+    const labels = { ...sanitizeLabels(b.labels), alertname: name };
     return {
       name,
       status: b.status ?? title.status,
@@ -251,9 +252,10 @@ function eventsFromPost(title: Title, part: Part, source: AlertSource, receivedA
 
 const STATUS_HEADING = /^\s*[*_]*\s*(?:alerts?\s+)?(firing|resolved)\s*[*_]*\s*:?\s*[*_]*\s*$/i;
 const ALERT_LINE = /^\s*\*?Alert:\*?\s*(.*?)(?:\s+-\s+`([^`]*)`)?\s*$/i;
-const DESCRIPTION_LINE = /^\s*\*?Description:\*?\s*(.*)$/i;
+// Any other "*Key:* value" line of a custom template (*Summary:*, *Description:*, *Runbook:* …) is an annotation.
+const BOLD_FIELD = /^\s*\*([A-Za-z][A-Za-z0-9 _-]{0,40}):\*\s*(.+?)\s*$/;
 const DASH_PAIR = /^\s*-\s+([^=\s][^=]*?)\s+=\s+(.*)$/;
-const BULLET_PAIR = /^\s*[•*-]\s*\*?([^:*`]+?):?\*?:?\s+`([^`]*)`\s*$/;
+const BULLET_PAIR = /^\s*[•-]\s*\*?([^:*`]+?):?\*?:?\s+`([^`]*)`\s*$/;
 const SOURCE_LINE = /^\s*(?:\*?Source:\*?|\*?Graph:\*?)\s*(\S+)/i;
 const GRAFANA_VALUE = /^\s*Value:\s*(.*)$/i;
 
@@ -279,8 +281,6 @@ function parseBlocks(text: string): Block[] {
       const b = start();
       if (m[1]) b.annotations.summary = m[1];
       if (m[2]) b.labels.severity = m[2];
-    } else if ((m = DESCRIPTION_LINE.exec(line))) {
-      block().annotations.description = m[1]!;
     } else if (/^\s*\*?Labels:\*?\s*$/i.test(line)) {
       if (!current || Object.keys(current.labels).length > 0) start();
       mode = 'labels';
@@ -300,6 +300,8 @@ function parseBlocks(text: string): Block[] {
       block().generatorURL = m[1]!;
     } else if ((m = GRAFANA_VALUE.exec(line))) {
       block().annotations.value = m[1]!;
+    } else if ((m = BOLD_FIELD.exec(line))) {
+      block().annotations[m[1]!.trim().toLowerCase().replace(/[\s-]+/g, '_')] = m[2]!;
     }
     if (blocks.length > LABEL_LIMITS.maxLabels) break;
   }
