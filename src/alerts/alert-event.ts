@@ -30,7 +30,9 @@ export const LABEL_LIMITS = {
 } as const;
 
 // C0 and C1 control characters, plus the bidi overrides that make text read differently than it is.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex -- as above, keeping \n and \t
 const CONTROL_KEEP_NEWLINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Strips control characters and truncates; `multiline` keeps `\n` and `\t` (annotations are prose). */

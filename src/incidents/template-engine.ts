@@ -1,11 +1,13 @@
-import { escapeMrkdwn } from '../slack/blocks/mrkdwn';
-
 /**
- * A logic-less template language, a subset of Mustache: `{{name}}` (always escaped for Slack
- * mrkdwn), `{{#name}}…{{/name}}` (shown when `name` is non-empty / true), `{{^name}}…{{/name}}`
- * (shown when it is not) and `{{! comment }}`. No triple braces, no partials, no code: a template
- * can only place values, never produce a mention or `<!channel>` from them.
+ * A logic-less template language, a subset of Mustache: `{{name}}` (always escaped),
+ * `{{#name}}…{{/name}}` (shown when `name` is non-empty / true), `{{^name}}…{{/name}}` (shown when
+ * it is not) and `{{! comment }}`. No triple braces, no partials, no code: a template can only
+ * place values, never produce a mention or `<!channel>` from them.
+ *
+ * The escaper is a required argument, not an import: the core may not import `slack/`, so the
+ * composition root passes `escapeMrkdwn` (slack/blocks/mrkdwn.ts), the one implementation.
  */
+export type Escape = (text: string) => string;
 
 /** A value rendered as a Slack user mention; only ids shaped like Slack's are accepted. */
 export class Mention {
@@ -86,7 +88,7 @@ export function parseTemplate(source: string): ParsedTemplate {
 
 const truthy = (v: TemplateValue): boolean => v instanceof Mention || (v !== undefined && v !== null && v !== false && v !== '' && v !== 0);
 
-export function renderParsed(template: ParsedTemplate, vars: TemplateVars): string {
+export function renderParsed(template: ParsedTemplate, vars: TemplateVars, escape: Escape): string {
   const walk = (nodes: Node[]): string =>
     nodes
       .map((n) => {
@@ -94,13 +96,13 @@ export function renderParsed(template: ParsedTemplate, vars: TemplateVars): stri
         const v = vars[n.name];
         if (n.type === 'section') return truthy(v) !== n.inverted ? walk(n.children) : '';
         if (v === undefined || v === null || v === false) return '';
-        return v instanceof Mention ? v.toString() : escapeMrkdwn(String(v));
+        return v instanceof Mention ? v.toString() : escape(String(v));
       })
       .join('');
   // Sections on lines of their own leave blank lines behind: collapse runs of them.
   return walk(template.nodes).replace(/\n{3,}/g, '\n\n').trim();
 }
 
-export function renderTemplate(source: string, vars: TemplateVars): string {
-  return renderParsed(parseTemplate(source), vars);
+export function renderTemplate(source: string, vars: TemplateVars, escape: Escape): string {
+  return renderParsed(parseTemplate(source), vars, escape);
 }

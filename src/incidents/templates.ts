@@ -3,7 +3,7 @@ import path from 'node:path';
 import { closestMatches } from '../closest-match';
 import { BotError } from '../errors';
 import type { Incident } from '../store/incident-store';
-import { Mention, parseTemplate, renderParsed, TemplateSyntaxError, type ParsedTemplate, type TemplateVars } from './template-engine';
+import { Mention, parseTemplate, renderParsed, TemplateSyntaxError, type Escape, type ParsedTemplate, type TemplateVars } from './template-engine';
 
 /**
  * The user-editable notification texts (seed 002), one file each in TEMPLATES_DIR, and the
@@ -76,24 +76,31 @@ export interface IncidentNotifications {
   incidentResolved(incident: Incident, result: { durationMinutes: number; offerPostmortem: boolean; postmortemLink?: string }): string;
 }
 
-/** Loads and checks the templates; any problem stops start-up with every problem listed. */
-export async function loadTemplates(dir: string): Promise<IncidentNotifications> {
+/**
+ * Loads and checks the templates; any problem stops start-up with every problem listed.
+ * `escape` is `escapeMrkdwn` from slack/blocks/mrkdwn.ts (passed in: the core does not import slack/).
+ *
+ * @example
+ *   const notifications = await loadTemplates(config.templatesDir, escapeMrkdwn);
+ *   await client.chat.postMessage({ channel, text: notifications.incidentOpened(incident) });
+ */
+export async function loadTemplates(dir: string, escape: Escape): Promise<IncidentNotifications> {
   const { parsed, problems } = await loadAll(dir);
   if (problems.length > 0) {
     throw new BotError('NOT_CONFIGURED', `The notification templates in ${dir} have problems:\n${problems.map(formatTemplateProblem).join('\n')}`);
   }
-  return createNotifications(parsed as Record<TemplateName, ParsedTemplate>);
+  return createNotifications(parsed as Record<TemplateName, ParsedTemplate>, escape);
 }
 
 /** Notifications from template sources (tests, or templates kept elsewhere). */
-export function createNotifications(templates: Record<TemplateName, ParsedTemplate | string>): IncidentNotifications {
+export function createNotifications(templates: Record<TemplateName, ParsedTemplate | string>, escape: Escape): IncidentNotifications {
   const t = Object.fromEntries(
     Object.entries(templates).map(([k, v]) => [k, typeof v === 'string' ? parseTemplate(v) : v]),
   ) as Record<TemplateName, ParsedTemplate>;
   return {
-    incidentOpened: (inc) => renderParsed(t.incidentOpened, commonVars(inc)),
+    incidentOpened: (inc) => renderParsed(t.incidentOpened, commonVars(inc), escape),
     statusUpdate: (inc, u) =>
-      renderParsed(t.statusUpdate, { ...commonVars(inc), update: u.text, updated_by: Mention.of(u.actor), update_time: formatTime(u.at) }),
+      renderParsed(t.statusUpdate, { ...commonVars(inc), update: u.text, updated_by: Mention.of(u.actor), update_time: formatTime(u.at) }, escape),
     incidentResolved: (inc, r) =>
       renderParsed(t.incidentResolved, {
         ...commonVars(inc),
@@ -105,7 +112,7 @@ export function createNotifications(templates: Record<TemplateName, ParsedTempla
         resolved_by: Mention.of(inc.resolvedBy),
         postmortem: r.offerPostmortem,
         postmortem_link: r.postmortemLink ?? '',
-      }),
+      }, escape),
   };
 }
 

@@ -108,7 +108,7 @@ interface IncidentRow {
   thread_ts: string | null;
   created_by: string;
   created_at: Date;
-  started_at: Date;
+  started_at: Date | null;
   acknowledged_at: Date | null;
   acknowledged_by: string | null;
   mitigated_at: Date | null;
@@ -132,7 +132,7 @@ const toIncident = (r: IncidentRow): Incident => ({
   threadTs: r.thread_ts,
   createdBy: r.created_by,
   createdAt: r.created_at,
-  startedAt: r.started_at,
+  startedAt: r.started_at ?? r.created_at,
   acknowledgedAt: r.acknowledged_at,
   acknowledgedBy: r.acknowledged_by,
   mitigatedAt: r.mitigated_at,

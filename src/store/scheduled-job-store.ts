@@ -96,8 +96,8 @@ export function createScheduledJobStore(db: Database): ScheduledJobStore {
     fail: async (id, worker, error, retryAt, maxAttempts) => {
       await db.query(
         `UPDATE scheduled_jobs
-         SET last_error = $3, claimed_by = NULL, claimed_at = NULL, due_at = $4,
-             done_at = CASE WHEN attempts >= $5 THEN $4 ELSE NULL END
+         SET last_error = $3, claimed_by = NULL, claimed_at = NULL, due_at = $4::timestamptz,
+             done_at = CASE WHEN attempts >= $5 THEN $4::timestamptz ELSE NULL END
          WHERE id = $1 AND claimed_by = $2 AND done_at IS NULL`,
         [id, worker, error.slice(0, 2000), retryAt, maxAttempts],
       );

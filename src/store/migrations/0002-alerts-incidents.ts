@@ -4,15 +4,13 @@ export const alertsIncidents: Migration = {
   id: '0002-alerts-incidents',
   sql: `
 -- What the resolution notification and the post-mortem need, and the impact start (an incident opened from an alert
--- started when the alert did, not when someone typed /incident open).
+-- started when the alert did, not when someone typed /incident open; NULL means created_at).
 ALTER TABLE incidents
   ADD COLUMN started_at timestamptz,
   ADD COLUMN root_cause text,
   ADD COLUMN resolution text,
   ADD COLUMN mitigated_by text,
   ADD COLUMN last_update_at timestamptz;
-UPDATE incidents SET started_at = created_at WHERE started_at IS NULL;
-ALTER TABLE incidents ALTER COLUMN started_at SET NOT NULL;
 
 ALTER TABLE timeline_events ADD CONSTRAINT timeline_events_kind CHECK (kind ~ '^[a-z][a-z_]{0,39}$');
 

@@ -1,0 +1,192 @@
+import { alertFingerprint } from '../../src/alerts/alert-event';
+import { createManualClock } from '../../src/clock';
+import { createIncidentService, incidentIdAt, STATUS_REMINDER_JOB, type IncidentService } from '../../src/incidents/incident-service';
+import { createAlertStore } from '../../src/store/alert-store';
+import type { Database } from '../../src/store/database';
+import { createIncidentStore } from '../../src/store/incident-store';
+import { createScheduledJobStore } from '../../src/store/scheduled-job-store';
+import { createTimelineStore } from '../../src/store/timeline-store';
+import { createMigratedDatabase } from '../support/migrated-database';
+
+let db: Database;
+let drop: () => Promise<void>;
+beforeAll(async () => {
+  ({ db, drop } = await createMigratedDatabase('incident_service'));
+}, 60_000);
+afterAll(async () => drop());
+
+const MIN = 60_000;
+// Each test starts on its own hour so that INC IDs never collide between tests.
+let hour = 0;
+function setup(): { svc: IncidentService; clock: ReturnType<typeof createManualClock>; t0: Date } {
+  const t0 = new Date(Date.UTC(2026, 0, 11, ++hour, 2, 0));
+  const clock = createManualClock(t0);
+  const svc = createIncidentService({
+    transaction: (fn) => db.transaction(fn),
+    incidents: createIncidentStore(db),
+    timeline: createTimelineStore(db),
+    alerts: createAlertStore(db),
+    jobs: createScheduledJobStore(db),
+    clock,
+  });
+  return { svc, clock, t0 };
+}
+
+describe('INC IDs', () => {
+  it('formats the opening second in UTC', () => {
+    expect(incidentIdAt(new Date('2026-01-11T10:02:03.999Z'))).toBe('INC-20260111100203');
+  });
+
+  it('gives 25 concurrent opens in the same second 25 distinct IDs on consecutive free seconds', async () => {
+    const { svc, t0 } = setup();
+    const opened = await Promise.all(Array.from({ length: 25 }, (_, i) => svc.open({ title: `outage ${i}`, severity: 'P2', actor: 'U1' })));
+    const ids = opened.map((i) => i.id).sort();
+    expect(new Set(ids).size).toBe(25);
+    expect(ids).toEqual(Array.from({ length: 25 }, (_, i) => incidentIdAt(new Date(t0.getTime() + i * 1000))));
+    // The id moves on, the record keeps the true time.
+    expect(opened.every((i) => i.createdAt.getTime() === t0.getTime())).toBe(true);
+  });
+});
+
+describe('life cycle', () => {
+  it('opens, acknowledges, mitigates and resolves, with a timeline event for each', async () => {
+    const { svc, clock, t0 } = setup();
+    const inc = await svc.open({ title: 'Workers stuck', severity: 'P1', actor: 'U0OPENER', impact: 'Tasks are not processed', channelId: 'C1' });
+    expect(inc).toMatchObject({ id: incidentIdAt(t0), status: 'open', severity: 'P1', startedAt: t0, nextUpdateDueAt: new Date(t0.getTime() + 30 * MIN) });
+    await svc.setThread(inc.id, 'C1', '1700000000.000100');
+    expect((await svc.findByThread('C1', '1700000000.000100'))?.id).toBe(inc.id);
+
+    clock.advance(4 * MIN);
+    const ack = await svc.acknowledge(inc.id.toLowerCase(), 'U0ONCALL');
+    expect(ack).toMatchObject({ incident: { status: 'acknowledged', acknowledgedBy: 'U0ONCALL' }, minutesAfterStart: 4, withinSla: true, slaMinutes: 15 });
+    await expect(svc.acknowledge(inc.id, 'U0OTHER')).rejects.toMatchObject({
+      code: 'CONFLICT',
+      userMessage: `${inc.id} was already acknowledged by <@U0ONCALL> at ${new Date(t0.getTime() + 4 * MIN).toISOString().slice(11, 16)} UTC.`,
+    });
+
+    clock.advance(6 * MIN);
+    expect(await svc.mitigate(inc.id, 'U0ONCALL', 'restarted worker-7')).toMatchObject({ status: 'mitigated', mitigatedBy: 'U0ONCALL' });
+    await expect(svc.acknowledge(inc.id, 'U1')).rejects.toMatchObject({ code: 'CONFLICT', userMessage: expect.stringContaining('already acknowledged') });
+
+    clock.advance(20 * MIN);
+    const done = await svc.resolve(inc.id, { actor: 'U0ONCALL', summary: 'Worker restarted', rootCause: 'Redis stream stuck' });
+    expect(done).toMatchObject({
+      incident: { status: 'resolved', rootCause: 'Redis stream stuck', resolution: 'Worker restarted', nextUpdateDueAt: null },
+      durationMinutes: 30,
+      downtimeMinutes: 10,
+      offerPostmortem: true, // P1
+    });
+
+    for (const attempt of [
+      () => svc.acknowledge(inc.id, 'U1'),
+      () => svc.mitigate(inc.id, 'U1'),
+      () => svc.resolve(inc.id, { actor: 'U1' }),
+      () => svc.postStatusUpdate(inc.id, 'still fine', 'U1'),
+      () => svc.changeSeverity(inc.id, 'P0', 'U1'),
+    ]) {
+      await expect(attempt()).rejects.toMatchObject({ code: 'CONFLICT', userMessage: expect.stringMatching(new RegExp(`^${inc.id} is already resolved`)) });
+    }
+
+    const timeline = await svc.timeline(inc.id);
+    expect(timeline.map((e) => [e.kind, e.actor])).toEqual([
+      ['opened', 'U0OPENER'],
+      ['acknowledged', 'U0ONCALL'],
+      ['mitigated', 'U0ONCALL'],
+      ['resolved', 'U0ONCALL'],
+    ]);
+    expect(timeline[2]!.text).toBe('Mitigated: restarted worker-7');
+    expect(timeline.map((e) => e.at.getTime() - t0.getTime())).toEqual([0, 4 * MIN, 10 * MIN, 30 * MIN]);
+  });
+
+  it('lets exactly one of several concurrent acks win', async () => {
+    const { svc } = setup();
+    const inc = await svc.open({ title: 'race', severity: 'P2', actor: 'U1' });
+    const results = await Promise.allSettled(['U1', 'U2', 'U3', 'U4', 'U5'].map((u) => svc.acknowledge(inc.id, u)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await svc.timeline(inc.id)).filter((e) => e.kind === 'acknowledged')).toHaveLength(1);
+  });
+
+  it('offers a post-mortem for P0/P1 or downtime over 15 minutes only', async () => {
+    const { svc, clock } = setup();
+    const quick = await svc.open({ title: 'blip', severity: 'P3', actor: 'U1' });
+    clock.advance(10 * MIN);
+    expect(await svc.resolve(quick.id, { actor: 'U1' })).toMatchObject({ offerPostmortem: false, durationMinutes: 10 });
+    const long = await svc.open({ title: 'long', severity: 'P3', actor: 'U1' });
+    clock.advance(16 * MIN);
+    expect(await svc.resolve(long.id, { actor: 'U1' })).toMatchObject({ offerPostmortem: true, downtimeMinutes: 16 });
+  });
+
+  it('changes severity: starts or stops the 30-minute update cadence, refuses a no-op', async () => {
+    const { svc, clock } = setup();
+    const inc = await svc.open({ title: 'slow', severity: 'P3', actor: 'U1' });
+    expect(inc.nextUpdateDueAt).toBeNull();
+    clock.advance(MIN);
+    const up = await svc.changeSeverity(inc.id, 'P1', 'U2');
+    expect(up).toMatchObject({ from: 'P3', incident: { severity: 'P1', nextUpdateDueAt: new Date(clock.now().getTime() + 30 * MIN) } });
+    const pending = (await createScheduledJobStore(db).listPending(STATUS_REMINDER_JOB)).filter((j) => j.payload.incidentId === inc.id);
+    expect(pending).toHaveLength(1);
+    await expect(svc.changeSeverity(inc.id, 'P1', 'U2')).rejects.toMatchObject({ code: 'BAD_INPUT', userMessage: `${inc.id} is already P1.` });
+    expect((await svc.changeSeverity(inc.id, 'P2', 'U2')).incident.nextUpdateDueAt).toBeNull();
+    const kinds = (await svc.timeline(inc.id)).filter((e) => e.kind === 'severity_changed').map((e) => e.data);
+    expect(kinds).toEqual([
+      { from: 'P3', to: 'P1' },
+      { from: 'P1', to: 'P2' },
+    ]);
+  });
+
+  it('posts status updates: recorded on the timeline, next update due 30 minutes later for P0/P1', async () => {
+    const { svc, clock } = setup();
+    const inc = await svc.open({ title: 'db down', severity: 'P0', actor: 'U1' });
+    clock.advance(12 * MIN);
+    const { incident, event } = await svc.postStatusUpdate(inc.id, 'Failover in progress', 'U2');
+    expect(incident.lastUpdateAt).toEqual(clock.now());
+    expect(incident.nextUpdateDueAt).toEqual(new Date(clock.now().getTime() + 30 * MIN));
+    expect(event).toMatchObject({ kind: 'status_update', actor: 'U2', text: 'Failover in progress' });
+    await expect(svc.postStatusUpdate(inc.id, '   ', 'U2')).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  it('opens from an alert: links it, starts when the alert started', async () => {
+    const { svc, t0 } = setup();
+    const alerts = createAlertStore(db);
+    const labels = { alertname: 'DaemonNotRunning', host: `h${hour}` };
+    const started = new Date(t0.getTime() - 7 * MIN);
+    const rec = await alerts.record(
+      { name: 'DaemonNotRunning', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('DaemonNotRunning', labels), startsAt: started, source: 'alertmanager-webhook' },
+      { severity: 'P0', now: t0 },
+    );
+    if (rec.kind !== 'new') throw new Error('expected new');
+    const inc = await svc.open({ title: 'Daemon down', severity: 'P0', actor: 'U1', alertId: rec.alert.id });
+    expect(inc.startedAt).toEqual(started);
+    expect((await alerts.get(rec.alert.id))!.incidentId).toBe(inc.id);
+    expect((await svc.timeline(inc.id)).map((e) => e.kind)).toEqual(['opened', 'alert_linked']);
+    await expect(svc.open({ title: 'x', severity: 'P0', actor: 'U1', alertId: 987_654 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    const other = await svc.open({ title: 'second', severity: 'P2', actor: 'U1' });
+    await svc.linkAlert(other.id, rec.alert.id, 'U3');
+    expect((await alerts.get(rec.alert.id))!.incidentId).toBe(other.id);
+  });
+
+  it('adds pinned messages, diagnoses and remediation steps to the timeline, even after resolution', async () => {
+    const { svc } = setup();
+    const inc = await svc.open({ title: 'pins', severity: 'P2', actor: 'U1' });
+    await svc.addTimelineEvent(inc.id, { kind: 'pinned', actor: 'U2', text: 'the queue is at 40k', data: { ts: '1.2' } });
+    await svc.addTimelineEvent(inc.id, { kind: 'remediation_requested', actor: 'U2', text: 'restart worker-7' });
+    await svc.resolve(inc.id, { actor: 'U1' });
+    await svc.addTimelineEvent(inc.id, { kind: 'note', actor: 'U3', text: 'follow-up ticket OPS-12' });
+    expect((await svc.timeline(inc.id)).map((e) => e.kind)).toEqual(['opened', 'pinned', 'remediation_requested', 'resolved', 'note']);
+  });
+
+  it('answers bad and unknown ids, bad titles, and lists the active incidents', async () => {
+    const { svc } = setup();
+    await expect(svc.get('INC-123')).rejects.toMatchObject({ code: 'BAD_INPUT', userMessage: expect.stringContaining('INC-20260111100200') });
+    await expect(svc.get('INC-19990101000000')).rejects.toMatchObject({ code: 'NOT_FOUND', userMessage: expect.stringContaining('/incident list') });
+    await expect(svc.open({ title: '  ', severity: 'P1', actor: 'U1' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    const a = await svc.open({ title: 'active one', severity: 'P1', actor: 'U1' });
+    const b = await svc.open({ title: 'closed one', severity: 'P1', actor: 'U1' });
+    await svc.resolve(b.id, { actor: 'U1' });
+    const active = (await svc.listActive()).map((i) => i.id);
+    expect(active).toContain(a.id);
+    expect(active).not.toContain(b.id);
+    expect((await svc.get(a.id.toLowerCase())).title).toBe('active one');
+  });
+});
