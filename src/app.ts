@@ -10,6 +10,11 @@ import { createHealth, type Health } from './http/health';
 import { healthRoutes, metricsRoute } from './http/routes';
 import { createHttpServer, sendJson, type Route } from './http/server';
 import { createLogger, type Logger } from './logger';
+import { createDiagnosisMetrics } from './diagnosis';
+import { loadCatalog, type Catalog } from './runbooks';
+import { diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
+import { runbooksCommandHandler } from './slack/listeners/runbooks';
+import { createSlackPoster } from './slack/slack-poster';
 import { createBotMetrics, createRegistry, type BotMetrics } from './metrics';
 import { attachReceipt, createSlackApp, type SlackApp } from './slack/create-slack-app';
 import { registerIncidentCommand } from './slack/listeners/incident-command';
@@ -25,6 +30,7 @@ export interface BotApp {
   registry: Registry;
   metrics: BotMetrics;
   db: Database;
+  catalog: Catalog;
   coordination: Coordination;
   audit: AuditStore;
   health: Health;
@@ -36,6 +42,8 @@ export interface BotApp {
 }
 
 export interface CreateAppOptions {
+  /** Where the catalog's `${ENV}` target references are resolved (main passes process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
   clock?: Clock;
   logger?: Logger;
   host?: string;
@@ -51,6 +59,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const registry = createRegistry();
   const metrics = createBotMetrics(registry);
 
+  // The catalog first: a broken runbook stops start-up before anything is opened.
+  const catalog = await loadCatalog(config.commandsDir, opts.env ?? {});
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   try {
     await migrate(db, logger);
@@ -67,7 +77,17 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   let slackAuth: SlackAuthMonitor | undefined;
   if (config.slack) {
     slack = createSlackApp({ config: config.slack, logger, metrics, dedup });
-    registerIncidentCommand(slack.app, {}, logger);
+    const poster = createSlackPoster({ client: slack.client, coordination, logger });
+    const diagnoseDeps: DiagnoseDeps = { catalog, client: slack.client, poster, logger, metrics: createDiagnosisMetrics(registry) };
+    registerIncidentCommand(
+      slack.app,
+      {
+        diagnose: diagnoseCommandHandler(diagnoseDeps),
+        runbooks: runbooksCommandHandler(catalog),
+      },
+      logger,
+    );
+    registerDiagnoseActions(slack.app, diagnoseDeps);
     slackAuth = createSlackAuthMonitor(slack.client, logger);
   }
 
@@ -116,6 +136,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     registry,
     metrics,
     db,
+    catalog,
     coordination,
     audit,
     health,

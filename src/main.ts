@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await createApp(config);
+  const app = await createApp(config, { env: process.env });
   if (!config.slack) app.logger.warn(HOW_TO_GET_SLACK);
   if (!config.databaseUrl) app.logger.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: using the embedded PostgreSQL in DATA_DIR');
   await app.start();

@@ -1,0 +1,119 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { runDiagnosis, type DiagnosisMetrics, type DiagnosisResult } from '../../diagnosis';
+import type { Logger } from '../../logger';
+import { findAlert, type Catalog } from '../../runbooks';
+import { DIAGNOSE_AGAIN_ACTION_ID, parseDiagnoseAgainValue, renderDiagnosisBlocks } from '../blocks/diagnosis-blocks';
+import { escapeMrkdwn } from '../blocks/mrkdwn';
+import { createCoalescedUpdater } from '../coalesced-updater';
+import type { SlackPoster } from '../slack-poster';
+import type { CommandInvocation } from './incident-command';
+
+export interface DiagnoseDeps {
+  catalog: Catalog;
+  client: WebClient;
+  poster: SlackPoster;
+  logger: Logger;
+  metrics: DiagnosisMetrics;
+  /** Called with every final diagnosis (the incidents service records it on the timeline). */
+  onDiagnosed?: (r: DiagnosisResult, where: { channel: string; threadTs?: string; ts: string; userId: string }) => Promise<void>;
+  progressIntervalMs?: number;
+}
+
+export type DiagnoseOutcome =
+  | { kind: 'diagnosed'; result: DiagnosisResult; ts: string }
+  | { kind: 'unknown_alert'; suggestions: string[] };
+
+/**
+ * Runs the alert's runbook checks and shows them in one message: posted at once
+ * ("Diagnosing X: 7 checks…"), updated as probes finish, final with causes,
+ * manual steps, the runbook link and remediation buttons.
+ */
+export async function diagnoseInChannel(
+  deps: DiagnoseDeps,
+  req: { alert: string; labels: Record<string, string>; channel: string; threadTs?: string; userId: string; log?: Logger },
+): Promise<DiagnoseOutcome> {
+  const found = findAlert(deps.catalog, req.alert);
+  if (!found.found) return { kind: 'unknown_alert', suggestions: found.suggestions };
+  const log = req.log ?? deps.logger;
+
+  // The first visible message goes out as soon as the engine reports the pending checks,
+  // before any probe can hold it back; later states edit it in place.
+  let startMessage!: (r: DiagnosisResult) => void;
+  const posted = new Promise<string>((resolve, reject) => {
+    startMessage = (r) => {
+      const { text, blocks } = renderDiagnosisBlocks(r);
+      deps.poster.post({ channel: req.channel, thread_ts: req.threadTs, text, blocks }).then((p) => resolve(p.ts), reject);
+    };
+  });
+  posted.catch(() => undefined); // surfaced below, after the probes finish
+  let started = false;
+
+  const updater = createCoalescedUpdater<DiagnosisResult>(async (r) => {
+    const msgTs = await posted;
+    const { text, blocks } = renderDiagnosisBlocks(r);
+    await deps.client.chat.update({ channel: req.channel, ts: msgTs, text, blocks }).catch((err: Error) => {
+      log.warn({ err: { message: err.message } }, 'diagnosis progress update failed');
+    });
+  }, deps.progressIntervalMs ?? 1_000);
+
+  const result = await runDiagnosis({
+    runbook: found.runbook,
+    alert: found.alert,
+    labels: req.labels,
+    logger: log,
+    metrics: deps.metrics,
+    onProgress: (partial) => {
+      if (!started) {
+        started = true;
+        startMessage(partial);
+        return;
+      }
+      if (!partial.complete) updater.push(partial);
+    },
+  });
+  const ts = await posted;
+  await updater.finish(result);
+  await deps.onDiagnosed?.(result, { channel: req.channel, threadTs: req.threadTs, ts, userId: req.userId }).catch((err: Error) => {
+    log.warn({ err: { message: err.message } }, 'recording the diagnosis failed');
+  });
+  return { kind: 'diagnosed', result, ts };
+}
+
+export function diagnoseCommandHandler(deps: DiagnoseDeps) {
+  return async (inv: CommandInvocation<{ name: 'diagnose'; alert: string; labels: Record<string, string> }>): Promise<void> => {
+    const outcome = await diagnoseInChannel(deps, {
+      alert: inv.command.alert,
+      labels: inv.command.labels,
+      channel: inv.channelId,
+      userId: inv.userId,
+      log: inv.log,
+    });
+    if (outcome.kind === 'unknown_alert') {
+      const hint = outcome.suggestions.length ? ` Closest: ${outcome.suggestions.map((s) => `\`${s}\``).join(', ')}.` : '';
+      await inv.respond({
+        response_type: 'ephemeral',
+        text: `No runbook covers the alert \`${escapeMrkdwn(inv.command.alert.slice(0, 80))}\`.${hint} \`/incident runbooks\` lists them all.`,
+      });
+    }
+  };
+}
+
+/** "Run again" on a diagnosis: the value carries only an alert name and labels, both re-validated here. */
+export function registerDiagnoseActions(app: App, deps: DiagnoseDeps): void {
+  app.action<BlockAction<ButtonAction>>(DIAGNOSE_AGAIN_ACTION_ID, async ({ ack, body, action, respond, context }) => {
+    await ack();
+    const log = (context.log as Logger | undefined) ?? deps.logger;
+    const value = parseDiagnoseAgainValue(action.value ?? '');
+    const channel = body.channel?.id;
+    if (!value || !channel) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: 'That button is not one of this bot\'s current diagnoses; run `/incident diagnose <Alert>` instead.' });
+      return;
+    }
+    const threadTs = body.message?.thread_ts ?? undefined;
+    const outcome = await diagnoseInChannel(deps, { alert: value.alert, labels: value.labels, channel, threadTs, userId: body.user.id, log });
+    if (outcome.kind === 'unknown_alert') {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: 'That alert is no longer in the runbook catalog.' });
+    }
+  });
+}

@@ -1,0 +1,115 @@
+import Redis from 'ioredis';
+import { startSlackEmulator, type SlackEmulator, type RecordedCall } from '../../src/emulator/slack-emulator';
+import { startBot, type BotProcess } from '../support/bot-process';
+import { createMigratedDatabase } from '../support/migrated-database';
+import { startExporter, startPrometheus, type RunningPrometheus, type TestExporter } from '../support/prometheus';
+import { requireRedis } from '../support/services';
+import { sendSlashCommand } from '../support/slack-signing';
+
+const SIGNING_SECRET = 'e2e-diagnose-secret';
+const BOT_TOKEN = 'xoxb-test-token';
+// A Redis database of its own: the runbook's agent-streams probe SCANs the whole keyspace.
+const TARGET_REDIS = 'redis://127.0.0.1:6379/9';
+
+/** `/incident diagnose StuckDetected` through the signed HTTP path, against real Prometheus and Redis. */
+describe('/incident diagnose StuckDetected end to end', () => {
+  let slack: SlackEmulator;
+  let bot: BotProcess;
+  let exporter: TestExporter;
+  let prometheus: RunningPrometheus;
+  let redis: Redis;
+  let dropDb: () => Promise<void>;
+
+  beforeAll(async () => {
+    await requireRedis();
+    redis = new Redis(TARGET_REDIS);
+    await redis.flushdb();
+    await redis.xadd('agent:agent-7:events', '*', 'type', 'tool_call');
+    await redis.xadd('agent:agent-7:events', '*', 'type', 'tool_call');
+    await redis.set('stream:stuck:agent-7', '3');
+
+    exporter = await startExporter();
+    exporter.set('stream_active_monitors', {}, 1);
+    exporter.set('stream_active_stuck_agents', {}, 2);
+    exporter.setType('stream_stuck_detections_total', 'counter');
+    exporter.set('stream_stuck_detections_total', {}, 4);
+    exporter.setType('stream_events_processed_total', 'counter');
+    exporter.set('stream_events_processed_total', {}, 100);
+    prometheus = await startPrometheus({ scrapeTargets: [{ job: 'memory-daemon', target: exporter.hostPort }] });
+    await prometheus.waitForSeries('stream_active_stuck_agents');
+
+    slack = await startSlackEmulator({ botToken: BOT_TOKEN });
+    const database = await createMigratedDatabase('e2e_diagnose');
+    await database.db.close();
+    dropDb = database.drop;
+    bot = await startBot({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: database.url,
+      PROMETHEUS_URL: prometheus.url,
+      MEMORY_REDIS_URL: TARGET_REDIS,
+    });
+    await bot.waitForReady();
+  }, 90_000);
+
+  afterAll(async () => {
+    await bot?.stop();
+    await slack?.close();
+    await prometheus?.stop();
+    await exporter?.close();
+    await redis?.flushdb();
+    redis?.disconnect();
+    await dropDb?.();
+  });
+
+  it('posts at once, then shows every probe of the runbook with real figures, causes, steps and buttons', async () => {
+    const res = await sendSlashCommand(
+      `${bot.url}/slack/events`,
+      { signingSecret: SIGNING_SECRET },
+      { text: 'diagnose stuckdetected agent=agent-7', response_url: slack.responseUrl(), channel_id: 'C0INCIDENTS' },
+    );
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(3000);
+
+    const first = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0INCIDENTS', 5_000);
+    expect(String(first.args.text)).toMatch(/Diagnosing.*StuckDetected/);
+    const final = await slack.waitForCall('chat.update', (c) => isFinal(c), 20_000);
+    const text = blockText(final);
+
+    for (const probe of ['Active stream monitors', 'Stuck agents (stream monitor)', 'Stuck detections in the last hour', 'Stream events processed per second', 'Redis ping and memory', "This agent's stream and stuck counter"]) {
+      expect(text).toContain(probe);
+    }
+    // Figures are the real ones: Prometheus scraped 2 stuck agents (warn above 0), Redis holds the counter 3.
+    expect(text).toContain(':large_yellow_circle: *Stuck agents (stream monitor)* — 2 (&gt; 0)');
+    expect(text).toContain(':large_green_circle: *Active stream monitors* — 1');
+    expect(text).toContain("*This agent's stream and stuck counter* — 1 counter set: stream:stuck:agent-7=3");
+    expect(text).toContain('agent:agent-7:events: 2');
+    expect(text).toContain('Manual steps');
+    expect(final.args.blocks).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'actions' })]));
+    const buttons = JSON.stringify(final.args.blocks);
+    expect(buttons).toContain('remediation_request');
+    expect(buttons).toContain('diagnose_again');
+    expect(slack.unknownMethods).toEqual([]);
+    // The message as people see it in the channel is the final one.
+    const postedTs = (first.response as { ts: string }).ts;
+    const shown = slack.messages('C0INCIDENTS').find((m) => m.ts === postedTs);
+    expect(JSON.stringify(shown?.blocks)).toContain("This agent's stream and stuck counter");
+  }, 30_000);
+
+  it('answers an unknown alert with the closest names, ephemerally', async () => {
+    const responseUrl = slack.responseUrl();
+    await sendSlashCommand(`${bot.url}/slack/events`, { signingSecret: SIGNING_SECRET }, { text: 'diagnose StuckDetectd', response_url: responseUrl });
+    const reply = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('No runbook covers'), 5_000);
+    expect(reply.args.response_type).toBe('ephemeral');
+    expect(String(reply.args.text)).toContain('`StuckDetected`');
+  });
+});
+
+function blockText(call: RecordedCall): string {
+  return JSON.stringify(call.args.blocks).replace(/\\n/g, '\n');
+}
+
+function isFinal(call: RecordedCall): boolean {
+  return JSON.stringify(call.args.blocks ?? '').includes('Diagnosis: StuckDetected');
+}
