@@ -4,6 +4,7 @@ import type { IncidentMetrics } from '../incidents/incident-metrics';
 import { RESPONSE_SLA_MINUTES, type Severity } from '../incidents/severity';
 import type { AlertRecord, AlertStore, RecordOutcome } from '../store/alert-store';
 import type { ScheduledJobStore } from '../store/scheduled-job-store';
+import type { TimelineStore } from '../store/timeline-store';
 import type { AlertEvent } from './alert-event';
 import { alertSeverity } from './alert-severity';
 
@@ -74,6 +75,8 @@ export interface AlertServiceDeps {
   /** When given, a new alert schedules its escalation check at its SLA deadline (in the same transaction). */
   jobs?: ScheduledJobStore;
   metrics?: Pick<IncidentMetrics, 'timeToAcknowledge'>;
+  /** When given, acknowledging an alert linked to an incident adds an `alert_acknowledged` timeline event. */
+  timeline?: TimelineStore;
   /** A claim on the reply that was never completed (the replica died) may be retaken after this long. */
   replyClaimStaleMs?: number;
 }
@@ -118,6 +121,16 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
           const seconds = Math.max(0, (at.getTime() - out.alert.startsAt.getTime()) / 1000);
           const slaMinutes = RESPONSE_SLA_MINUTES[out.alert.severity];
           deps.metrics?.timeToAcknowledge.observe({ subject: 'alert', severity: out.alert.severity }, seconds);
+          if (out.alert.incidentId && deps.timeline) {
+            await deps.timeline.append({
+              incidentId: out.alert.incidentId,
+              at,
+              actor: userId,
+              kind: 'alert_acknowledged',
+              text: `Alert ${out.alert.name} acknowledged`,
+              data: { alertId: out.alert.id },
+            });
+          }
           return {
             kind: 'acked',
             alert: out.alert,

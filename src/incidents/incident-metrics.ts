@@ -32,8 +32,9 @@ export function createIncidentMetrics(registry: Registry, opts: { countOpen?: ()
       ...(countOpen
         ? {
             async collect() {
-              const counts = await countOpen();
-              for (const s of SEVERITIES) this.set({ severity: s }, counts[s]);
+              // A scrape while PostgreSQL is down keeps the last values rather than failing all of /metrics.
+              const counts = await countOpen().catch(() => undefined);
+              if (counts) for (const s of SEVERITIES) this.set({ severity: s }, counts[s]);
             },
           }
         : {}),

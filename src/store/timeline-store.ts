@@ -13,6 +13,7 @@ export type TimelineKind =
   | 'mitigated'
   | 'resolved'
   | 'alert_linked'
+  | 'alert_acknowledged'
   | 'pinned'
   | 'diagnosis'
   | 'note'

@@ -1,4 +1,5 @@
 import { alertFingerprint } from '../../src/alerts/alert-event';
+import { createAlertService } from '../../src/alerts/alert-service';
 import { createManualClock } from '../../src/clock';
 import { createIncidentService, incidentIdAt, STATUS_REMINDER_JOB, type IncidentService } from '../../src/incidents/incident-service';
 import { createAlertStore } from '../../src/store/alert-store';
@@ -160,6 +161,11 @@ describe('life cycle', () => {
     expect((await alerts.get(rec.alert.id))!.incidentId).toBe(inc.id);
     expect((await svc.timeline(inc.id)).map((e) => e.kind)).toEqual(['opened', 'alert_linked']);
     await expect(svc.open({ title: 'x', severity: 'P0', actor: 'U1', alertId: 987_654 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    // Acknowledging the linked alert lands on the incident's timeline too.
+    const alertService = createAlertService({ alerts, clock: createManualClock(t0), timeline: createTimelineStore(db) });
+    expect(await alertService.acknowledge(rec.alert.id, 'U0ONCALL')).toMatchObject({ kind: 'acked' });
+    expect((await svc.timeline(inc.id)).map((e) => [e.kind, e.actor])).toContainEqual(['alert_acknowledged', 'U0ONCALL']);
 
     const other = await svc.open({ title: 'second', severity: 'P2', actor: 'U1' });
     await svc.linkAlert(other.id, rec.alert.id, 'U3');

@@ -47,6 +47,7 @@ CREATE TABLE alerts (
 -- The grouping rule: at most one active record per fingerprint, whichever replica or retry inserts it.
 CREATE UNIQUE INDEX alerts_active_fingerprint ON alerts (fingerprint) WHERE status = 'firing';
 CREATE INDEX alerts_message ON alerts (channel_id, message_ts);
+CREATE INDEX alerts_reply ON alerts (channel_id, reply_ts);
 CREATE INDEX alerts_incident ON alerts (incident_id);
 
 -- Scheduled work (status-update reminders, escalations): claimed with FOR UPDATE SKIP LOCKED, so it fires once across
