@@ -92,7 +92,7 @@ describe('runDiagnosis', () => {
         { id: 'api', title: 'Healthy endpoint', kind: 'http', target: 'api', params: { path: '/health/ready', fields: [{ path: 'status', expect: 'ready' }] } },
         { id: 'heartbeat', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: 'heartbeat.json' } },
         { id: 'pid', title: 'PID', kind: 'pidfile', target: 'files', params: { path: 'daemon.pid' } },
-      ] as Runbook['probes'],
+      ] as unknown as Runbook['probes'],
     });
     const progress: DiagnosisResult[] = [];
     const started = performance.now();
@@ -134,7 +134,7 @@ describe('runDiagnosis', () => {
 
   it('the overall deadline cuts probes with longer timeouts', async () => {
     const rb = runbook({
-      probes: [{ id: 'deaf', title: 'Deaf', kind: 'deaf', timeoutMs: 30_000, params: {} }] as Runbook['probes'],
+      probes: [{ id: 'deaf', title: 'Deaf', kind: 'deaf', timeoutMs: 30_000, params: {} }] as unknown as Runbook['probes'],
     });
     const result = await runDiagnosis({ runbook: rb, alert: alertOf(rb), logger, registry: { deaf: deafProbe }, deadlineMs: 200 });
     expect(result.probes[0]?.summary).toMatch(/no answer within 200 ms \(diagnosis deadline\)/);
@@ -143,7 +143,7 @@ describe('runDiagnosis', () => {
   it('labels fill parameters; missing or unsafe labels refuse the probe with a clear result', async () => {
     const rb = runbook({
       targets: target('files', 'files', { root: dir }),
-      probes: [{ id: 'hb', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: '{{worker}}/heartbeat.json' } }] as Runbook['probes'],
+      probes: [{ id: 'hb', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: '{{worker}}/heartbeat.json' } }] as unknown as Runbook['probes'],
     });
     const run = (labels: Record<string, string>) =>
       runDiagnosis({ runbook: rb, alert: alertOf(rb), labels, logger, now: () => NOW }).then((r) => r.probes[0]);
@@ -156,7 +156,7 @@ describe('runDiagnosis', () => {
   it('an unconfigured target says which variable to set', async () => {
     const rb = runbook({
       targets: target('prometheus', 'prometheus', {}, ['PROMETHEUS_URL']),
-      probes: [{ id: 'up', title: 'Up', kind: 'prometheus', target: 'prometheus', params: { query: 'up' } }] as Runbook['probes'],
+      probes: [{ id: 'up', title: 'Up', kind: 'prometheus', target: 'prometheus', params: { query: 'up' } }] as unknown as Runbook['probes'],
     });
     const r = await runDiagnosis({ runbook: rb, alert: alertOf(rb), logger });
     expect(r.probes[0]).toMatchObject({ status: 'unknown', summary: 'not configured: set PROMETHEUS_URL' });
@@ -168,7 +168,7 @@ describe('runDiagnosis', () => {
       probes: [
         { id: 'bug', title: 'Bug', kind: 'buggy', params: {} },
         { id: 'pid', title: 'PID', kind: 'pidfile', target: 'files', params: { path: 'daemon.pid' } },
-      ] as Runbook['probes'],
+      ] as unknown as Runbook['probes'],
     });
     const r = await runDiagnosis({ runbook: rb, alert: alertOf(rb), logger, registry: { ...probeRegistry, buggy: buggyProbe } });
     expect(r.probes.map((p) => [p.id, p.status, p.summary])).toEqual([
@@ -185,7 +185,7 @@ describe('runDiagnosis', () => {
         { id: 'pid', title: 'PID', kind: 'pidfile', target: 'files', params: { path: 'missing.pid' } },
         { id: 'hb', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: 'heartbeat.json' } },
         { id: 'not-for-this-alert', title: 'Other', kind: 'disk', target: 'files', params: {} },
-      ] as Runbook['probes'],
+      ] as unknown as Runbook['probes'],
       causes: [
         { when: { probe: 'pid', status: 'crit' }, cause: 'Daemon gone', fix: 'Start it' },
         { when: { probe: 'hb', status: ['warn', 'crit'] }, cause: 'Stale heartbeat', fix: 'Restart' },
@@ -214,7 +214,7 @@ describe('runDiagnosis', () => {
   });
 
   it('cancelling the diagnosis cuts every probe', async () => {
-    const rb = runbook({ probes: [{ id: 'deaf', title: 'Deaf', kind: 'deaf', params: {} }] as Runbook['probes'] });
+    const rb = runbook({ probes: [{ id: 'deaf', title: 'Deaf', kind: 'deaf', params: {} }] as unknown as Runbook['probes'] });
     const ac = new AbortController();
     const p = runDiagnosis({ runbook: rb, alert: alertOf(rb), logger, registry: { deaf: deafProbe }, signal: ac.signal, probeTimeoutMs: 30_000 });
     ac.abort();

@@ -71,7 +71,11 @@ describe('renderDiagnosisBlocks', () => {
     expect(s).toContain('☐ Check the stream monitor');
     expect(s).toContain('<https://runbooks.example.com/md|Runbook: Memory daemon>');
 
-    const buttons = blocks.flatMap((b) => ('accessory' in b && b.accessory ? [b.accessory] : 'elements' in b ? b.elements : [])) as { type: string; action_id?: string; value?: string }[];
+    const buttons = blocks.flatMap((b): unknown[] => ('accessory' in b && b.accessory ? [b.accessory] : 'elements' in b ? [...b.elements] : [])) as {
+      type: string;
+      action_id?: string;
+      value?: string;
+    }[];
     const remediation = buttons.find((b) => b.action_id === REMEDIATION_ACTION_ID);
     expect(parseRemediationValue(remediation?.value ?? '')).toEqual({ runbook: 'memory-daemon', action: 'clear-agent-stream', labels: { agent: 'agent-7' } });
     const again = buttons.find((b) => b.action_id === DIAGNOSE_AGAIN_ACTION_ID);
