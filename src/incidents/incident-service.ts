@@ -7,7 +7,7 @@ import type { Queryable } from '../store/queryable';
 import type { ScheduledJobStore } from '../store/scheduled-job-store';
 import type { TimelineEvent, TimelineKind, TimelineStore } from '../store/timeline-store';
 import type { IncidentMetrics } from './incident-metrics';
-import { RESPONSE_SLA_MINUTES, type Severity } from './severity';
+import { RESPONSE_SLA_MINUTES, SEVERITIES, type Severity } from './severity';
 
 export const STATUS_REMINDER_JOB = 'incident_status_reminder';
 /** Seed 002: "Next Update: In 30 minutes", for P0/P1 while the incident is active. */
@@ -162,6 +162,7 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
     needsUpdates(severity) ? new Date(now.getTime() + STATUS_UPDATE_INTERVAL_MINUTES * 60_000) : null;
 
   const open = async (input: OpenIncidentInput): Promise<Incident> => {
+    if (!SEVERITIES.includes(input.severity)) throw badInput(`${JSON.stringify(input.severity)} is not a severity: use P0, P1, P2 or P3.`);
     const title = input.title.trim();
     if (!title) throw badInput('An incident needs a title: `/incident open <title> [P0|P1|P2|P3]`.');
     if (title.length > 300) throw badInput('The incident title is longer than 300 characters: shorten it and put the details in the thread.');
@@ -257,6 +258,7 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
     },
 
     changeSeverity: async (rawId, severity, actor) => {
+      if (!SEVERITIES.includes(severity)) throw badInput(`${JSON.stringify(severity)} is not a severity: use P0, P1, P2 or P3.`);
       const current = await load(rawId);
       if (current.severity === severity && current.status !== 'resolved') throw badInput(`${current.id} is already ${severity}.`);
       const { before, after } = await transition(

@@ -1,5 +1,6 @@
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
 import { ESCALATION_JOB, type EscalationJobPayload } from '../alerts/alert-service';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
@@ -34,6 +35,27 @@ export interface EscalationLevel {
   targets: string[];
   afterMinutes: number;
 }
+
+/**
+ * The escalation section as operators write it (catalog or config YAML), e.g.
+ * `{ L1: { targets: [S0ONCALL] }, L2: { targets: [U0LEAD], afterMinutes: 20 } }`; parse it with
+ * `.parse()` and pass the result to `createReminderRunner`. Omitted timings are the runbooks'.
+ */
+export const escalationConfigSchema = z
+  .object({
+    L1: z.object({ targets: z.array(z.string().min(1)).min(1), afterMinutes: z.number().nonnegative().optional() }).optional(),
+    L2: z.object({ targets: z.array(z.string().min(1)).min(1), afterMinutes: z.number().nonnegative().optional() }).optional(),
+    L3: z.object({ targets: z.array(z.string().min(1)).min(1), afterMinutes: z.number().nonnegative().optional() }).optional(),
+  })
+  .strict()
+  .transform((c): EscalationConfig => {
+    const levels: EscalationLevel[] = [];
+    (['L1', 'L2', 'L3'] as const).forEach((name, i) => {
+      const l = c[name];
+      if (l) levels.push({ level: i + 1, name, targets: l.targets, afterMinutes: l.afterMinutes ?? DEFAULT_ESCALATION_AFTER_MINUTES[name] });
+    });
+    return { levels };
+  });
 
 /** Seeds 001/004: L1 0–15 min, L2 15–30 min, L3 30+ min, counted here from the SLA deadline. */
 export const DEFAULT_ESCALATION_AFTER_MINUTES = { L1: 0, L2: 15, L3: 30 } as const;
@@ -116,6 +138,14 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
       if (!alert || alert.status !== 'firing' || alert.acknowledgedAt) return [];
       const level = levels.find((l) => l.level === payload.level) ?? levels.find((l) => l.level > payload.level);
       if (!level) return [];
+      const deadline = alert.startsAt.getTime() + RESPONSE_SLA_MINUTES[alert.severity] * MINUTE;
+      const escalationJob = (l: EscalationLevel, dueAt: Date): NewJob => {
+        const p: EscalationJobPayload = { alertId: alert.id, level: l.level };
+        return { kind: ESCALATION_JOB, dueAt, payload: { ...p }, dedupKey: `escalation:${alert.id}` };
+      };
+      // Not yet time for this level (the first configured level may wait after the SLA deadline).
+      const levelDue = deadline + level.afterMinutes * MINUTE;
+      if (levelDue > now.getTime()) return [escalationJob(level, new Date(levelDue))];
       for (const target of level.targets) {
         await deps.callbacks.escalate(alert, level, target);
         summary.escalated.push({ alertId: alert.id, level: level.level, target });
@@ -124,10 +154,7 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
       await deps.alerts.setEscalationLevel(alert.id, level.level);
       const following = levels.find((l) => l.level > level.level);
       if (!following) return [];
-      const deadline = alert.startsAt.getTime() + RESPONSE_SLA_MINUTES[alert.severity] * MINUTE;
-      const dueAt = new Date(Math.max(deadline + following.afterMinutes * MINUTE, now.getTime()));
-      const nextPayload: EscalationJobPayload = { alertId: alert.id, level: following.level };
-      return [{ kind: ESCALATION_JOB, dueAt, payload: { ...nextPayload }, dedupKey: `escalation:${alert.id}` }];
+      return [escalationJob(following, new Date(Math.max(deadline + following.afterMinutes * MINUTE, now.getTime())))];
     }
     return [];
   };

@@ -5,7 +5,7 @@ import { createAlertService, type AlertService } from '../../src/alerts/alert-se
 import { createManualClock } from '../../src/clock';
 import { createIncidentMetrics } from '../../src/incidents/incident-metrics';
 import { createIncidentService, STATUS_REMINDER_JOB, type IncidentService } from '../../src/incidents/incident-service';
-import { createReminderRunner, escalationConfig, type ReminderCallbacks, type ReminderRunner } from '../../src/incidents/reminders';
+import { createReminderRunner, escalationConfig, escalationConfigSchema, type ReminderCallbacks, type ReminderRunner } from '../../src/incidents/reminders';
 import type { AlertRecord } from '../../src/store/alert-store';
 import { createAlertStore } from '../../src/store/alert-store';
 import type { Database } from '../../src/store/database';
@@ -198,6 +198,23 @@ describe('escalation of unacknowledged alerts', () => {
     expect(await w.jobs.listPending()).toEqual([]);
   });
 
+  it('waits for the first configured level\'s own delay when L1 is not configured', async () => {
+    const w = world();
+    await fire(w.alerts, 'DiskSpaceWarning', 'critical', w.t0); // P0: deadline at 5
+    const onlyL2 = createReminderRunner({
+      jobs: w.jobs,
+      incidents: createIncidentStore(db),
+      alerts: createAlertStore(db),
+      escalation: escalationConfig({ L2: ['U0LEAD'] }),
+      callbacks: { remind: async () => undefined, escalate: async (a, l, t) => void w.calls.escalated.push(`${a.name}:L${l.level}:${t}`) },
+      clock: w.clock,
+    });
+    await onlyL2.runDueJobs(w.at(5));
+    expect(w.calls.escalated).toEqual([]);
+    await onlyL2.runDueJobs(w.at(20));
+    expect(w.calls.escalated).toEqual(['DiskSpaceWarning:L2:U0LEAD']);
+  });
+
   it('does nothing for an alert acknowledged within its SLA', async () => {
     const w = world();
     const alert = await fire(w.alerts, 'QueueBacklogGrowing', 'warning', w.t0); // P2: 60 min
@@ -205,6 +222,20 @@ describe('escalation of unacknowledged alerts', () => {
     await w.alerts.acknowledge(alert.id, 'U1');
     await w.runner('a').runDueJobs(w.at(120));
     expect(w.calls.escalated).toEqual([]);
+  });
+});
+
+describe('escalation config', () => {
+  it('parses the operator-facing shape with the runbooks\' default timings and names mistakes', () => {
+    expect(escalationConfigSchema.parse({ L1: { targets: ['S1'] }, L3: { targets: ['U3'], afterMinutes: 45 } })).toEqual({
+      levels: [
+        { level: 1, name: 'L1', targets: ['S1'], afterMinutes: 0 },
+        { level: 3, name: 'L3', targets: ['U3'], afterMinutes: 45 },
+      ],
+    });
+    const bad = escalationConfigSchema.safeParse({ L1: { targets: [] }, L4: {} });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => i.path.join('.'))).toEqual(expect.arrayContaining(['L1.targets', '']));
   });
 });
 
