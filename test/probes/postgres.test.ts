@@ -94,6 +94,21 @@ describe('postgres probe against a real server', () => {
     expect(r.summary).toMatch(/pg_stat_statements is not installed/);
   });
 
+  it('says plainly when pg_stat_statements is installed but not loaded', async () => {
+    const other = await createTestDatabase('probe_pg_pss');
+    try {
+      const c = new Client({ connectionString: other.url });
+      await c.connect();
+      await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      await c.end();
+      const r = await runProbe(postgresProbe, { checks: ['top-statements'] }, { target: { connection: other.url } });
+      expect(r.status).toBe('unknown');
+      expect(r.summary).toMatch(/pg_stat_statements is installed but not loaded: .*shared_preload_libraries/);
+    } finally {
+      await other.drop();
+    }
+  });
+
   it('table sizes, filtered by a label passed as a bind parameter', async () => {
     const r = await runProbe(postgresProbe, { checks: ['table-sizes'], tables: ['{{table}}'] }, { target: { connection: db.url }, labels: { table: 'jobs' } });
     expect(r.figures.map((f) => f.label)).toEqual(['public.jobs']);
