@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { closestMatches } from '../closest-match';
 import type { ResolvedTarget } from '../probes/types';
 import { runbookFileSchema, type RunbookFile } from './catalog-schema';
 
@@ -87,7 +88,7 @@ export function parseRunbook(file: string, text: string, env: Env): { runbook: R
     return {
       problems: result.error.issues.map((issue) => {
         const p = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
-        return { file, path: yamlPath(p), line: lineOf(doc, lineCounter, p), message: issueMessage(issue) };
+        return { file, path: yamlPath(p), line: lineOf(doc, lineCounter, p), message: issueMessage(issue, valueAt(data, p)) };
       }),
     };
   }
@@ -129,10 +130,24 @@ function yamlPath(p: (string | number)[]): string {
   return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
 }
 
-function issueMessage(issue: { code: string; message: string; keys?: string[]; path: PropertyKey[] }): string {
+function issueMessage(issue: { code: string; message: string; keys?: string[]; path: PropertyKey[] }, input: unknown): string {
   if (issue.code === 'unrecognized_keys' && issue.keys) return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
-  if (issue.code === 'invalid_union' && issue.path[issue.path.length - 1] !== 'kind') return issue.message;
+  const expected = /^Invalid discriminator value\. Expected (.*)$/.exec(issue.message);
+  if (expected && issue.path[issue.path.length - 1] === 'kind') {
+    const kinds = [...(expected[1] as string).matchAll(/'([^']+)'/g)].map((m) => m[1] as string);
+    const near = typeof input === 'string' ? closestMatches(input, kinds, 1) : [];
+    return `unknown kind ${JSON.stringify(input)}${near.length ? `: did you mean ${near[0]}?` : ''} (known: ${kinds.join(', ')})`;
+  }
   return issue.message;
+}
+
+function valueAt(data: unknown, p: (string | number)[]): unknown {
+  let cur = data;
+  for (const k of p) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur;
 }
 
 /** Line of the deepest node that exists along the path (a missing key points at its parent). */

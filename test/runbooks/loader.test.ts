@@ -81,7 +81,7 @@ describe('parseRunbook', () => {
       ['probes[0]', 12, 'unknown field treshold'],
     ]);
     const kind = problemsOf(GOOD.replace('kind: postgres\n    target: db', 'kind: postgress\n    target: db'));
-    expect(kind[0]).toMatchObject({ path: 'probes[1].kind' });
+    expect(kind[0]).toMatchObject({ path: 'probes[1].kind', line: 19, message: expect.stringMatching(/^unknown kind "postgress": did you mean postgres\? \(known: prometheus, http, /) });
   });
 
   it('reports YAML syntax errors with their line', () => {
