@@ -24,14 +24,23 @@ export async function httpGet(url: URL, opts: { signal: AbortSignal; timeoutMs: 
   // One agent per call, destroyed afterwards: a probe leaves no pooled connection behind (undici would otherwise
   // reconnect to a hung target after an abort), and connecting is capped at 2 s.
   const dispatcher = new Agent({ connect: { timeout: Math.min(2000, opts.timeoutMs) }, pipelining: 0 });
+  // user:password in a target URL (from its ${ENV} variable) becomes Basic auth; it never reaches a result.
+  const target = new URL(url);
+  const auth = target.username || target.password ? `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}` : undefined;
+  target.username = '';
+  target.password = '';
   try {
-    const res = await request(url, {
+    const res = await request(target, {
       dispatcher,
       method: 'GET',
       signal: opts.signal,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
-      headers: { accept: opts.accept ?? 'application/json, text/plain;q=0.9, */*;q=0.1', 'user-agent': 'incident-bot' },
+      headers: {
+        accept: opts.accept ?? 'application/json, text/plain;q=0.9, */*;q=0.1',
+        'user-agent': 'incident-bot',
+        ...(auth ? { authorization: auth } : {}),
+      },
     });
     const chunks: Buffer[] = [];
     let size = 0;

@@ -7,7 +7,13 @@ export type AlertLookup =
   | { found: true; runbook: Runbook; alert: AlertEntry }
   | { found: false; name: string; suggestions: string[] };
 
-/** Finds an alert by name, case-insensitively; an unknown name comes back with the closest known names. */
+/**
+ * Finds an alert by name, case-insensitively; an unknown name comes back with the closest known names.
+ *
+ * @example
+ * const hit = findAlert(catalog, 'stuckdetected');
+ * if (!hit.found) return `Unknown alert. Did you mean ${hit.suggestions.join(', ')}?`;
+ */
 export function findAlert(catalog: Catalog, name: string): AlertLookup {
   const wanted = name.trim().toLowerCase();
   for (const runbook of catalog.runbooks) {

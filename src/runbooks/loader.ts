@@ -45,7 +45,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads every `*.yaml`/`*.yml` in `dir`, validates it and resolves `${ENV}` references in `targets` from `env`
- * (nowhere else). Throws CatalogError listing every problem of every file.
+ * (nowhere else). Throws CatalogError listing every problem of every file. An unset variable is not an error: the
+ * target records it in `missing` and its probes answer "not configured: set X".
+ *
+ * @example
+ * const catalog = await loadCatalog(config.commandsDir, process.env);   // at start-up; CatalogError stops it
  */
 export async function loadCatalog(dir: string, env: Env): Promise<Catalog> {
   let names: string[];

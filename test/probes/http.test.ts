@@ -56,6 +56,15 @@ describe('http probe', () => {
     expect(seen[seen.length - 1]?.url).toBe('/api/api/traces?service=agent%2Forchestrator&minDuration=30s');
   });
 
+  it('user:password in the target URL is sent as Basic auth and never shown', async () => {
+    const withAuth = base.replace('http://', 'http://ops:pw-s3cret@');
+    const r = await runProbe(httpProbe, { path: '/health/ready' }, { target: { url: withAuth } });
+    expect(r.status).toBe('ok');
+    expect(seen[seen.length - 1]?.headers.authorization).toBe(`Basic ${Buffer.from('ops:pw-s3cret').toString('base64')}`);
+    expect(JSON.stringify(r)).not.toContain('pw-s3cret');
+    expect(r.evidence.query).toBe(`GET ${base.replace('http://', 'http://***@')}/health/ready`);
+  });
+
   it('an unexpected status is critical; an unreachable endpoint is critical with the reason', async () => {
     expect((await runProbe(httpProbe, { path: '/missing' }, { target: { url: base } })).summary).toBe('HTTP 404');
     const down = await runProbe(httpProbe, { path: '/health' }, { target: { url: 'http://127.0.0.1:1' } });
