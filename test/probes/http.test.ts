@@ -57,6 +57,7 @@ describe('http probe', () => {
   });
 
   it('user:password in the target URL is sent as Basic auth and never shown', async () => {
+    readyBody = { status: 'ready', pool_utilization: 0.1 };
     const withAuth = base.replace('http://', 'http://ops:pw-s3cret@');
     const r = await runProbe(httpProbe, { path: '/health/ready' }, { target: { url: withAuth } });
     expect(r.status).toBe('ok');
