@@ -13,7 +13,12 @@ import { runProbe } from './probe-harness';
 
 const FILE_LABEL = { 'ibt-file': 'probes-docker' };
 let docker: Docker;
-const names = { running: uniqueContainerName('running'), exited: uniqueContainerName('exited'), restarting: uniqueContainerName('restarting') };
+const names = {
+  running: uniqueContainerName('running'),
+  exited: uniqueContainerName('exited'),
+  oom: uniqueContainerName('oom'),
+  restarting: uniqueContainerName('restarting'),
+};
 const target = { socket: DOCKER_SOCKET };
 
 beforeAll(async () => {
@@ -27,6 +32,7 @@ beforeAll(async () => {
   await waitForContainer(running, (i) => i.State.Running, 20_000, 'running');
   await Promise.all([
     makeExitedContainer(docker, names.exited, { labels: FILE_LABEL }),
+    makeExitedContainer(docker, names.oom, { labels: FILE_LABEL, oom: true }),
     makeRestartingContainer(docker, names.restarting, { labels: FILE_LABEL, minRestarts: 3 }),
   ]);
   // the log lines are written right after start: wait until Docker has them
@@ -61,6 +67,13 @@ describe('docker probe against the real engine', () => {
     expect(r.figures).toContainEqual({ label: 'exit code', value: 137 });
     expect(r.figures).toContainEqual({ label: 'OOM killed', value: 'no' });
     expect(r.figures.map((f) => f.label)).not.toContain('memory'); // no stats for a stopped container
+  });
+
+  it('an OOM-killed container says so', async () => {
+    const r = await runProbe(dockerProbe, { container: names.oom, checks: ['state'] }, { target });
+    expect(r.status).toBe('crit');
+    expect(r.summary).toBe(`${names.oom}: exited (exit code 137), OOM-killed`);
+    expect(r.figures).toContainEqual({ label: 'OOM killed', value: 'yes' });
   });
 
   it('a restarting container shows its restart count', async () => {
