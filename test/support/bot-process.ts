@@ -3,7 +3,18 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from './services';
 
-const MAIN = path.resolve(__dirname, '../../dist/main.js');
+// Works from test/support and from its compiled copy under dist-bench/ alike.
+const MAIN = path.join(projectRoot(__dirname), 'dist', 'main.js');
+
+function projectRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${from}`);
+    dir = up;
+  }
+  return dir;
+}
 
 export interface BotProcess {
   url: string;
