@@ -2,7 +2,7 @@
 /**
  * `incident-bot` — the catalog and the diagnosis engine from a terminal.
  *
- *   incident-bot validate                          check the catalog (and, later, the templates); exit 1 with every problem
+ *   incident-bot validate                          check the catalog and the templates; exit 1 with every problem
  *   incident-bot runbooks                          list runbooks: title, alerts, probe count
  *   incident-bot diagnose <Alert> [k=v ...] [--json] [--timeout=ms]
  *                                                  run the alert's probes; exit 0 ok/warn/unknown, 2 crit, 1 error
@@ -12,6 +12,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig, secretsOf, type Config } from './config';
 import { createLogger } from './logger';
 import { formatDiagnosisText, runDiagnosis } from './diagnosis';
+import { formatTemplateProblem, validateTemplates } from './incidents/templates';
 import { CatalogError, catalogJsonSchemaText, findAlert, formatProblem, loadCatalog, type Catalog } from './runbooks';
 
 export interface CliIo {
@@ -31,8 +32,7 @@ const USAGE = `usage: incident-bot <command>
 `;
 
 /**
- * One check run by `incident-bot validate`. The catalog check is here; add the templates check (TEMPLATES_DIR) to
- * VALIDATE_CHECKS below when the templates module exists: return the problems as readable lines.
+ * One check run by `incident-bot validate` (catalog, templates): it returns its problems as readable lines.
  */
 export interface ValidateCheck {
   name: string;
@@ -61,7 +61,17 @@ const catalogCheck: ValidateCheck = {
   },
 };
 
-export const VALIDATE_CHECKS: ValidateCheck[] = [catalogCheck];
+const templatesCheck: ValidateCheck = {
+  name: 'templates',
+  async run(config) {
+    const problems = await validateTemplates(config.templatesDir);
+    return problems.length
+      ? { problems: problems.map(formatTemplateProblem), notes: [] }
+      : { problems: [], notes: [`templates ok (${config.templatesDir})`] };
+  },
+};
+
+export const VALIDATE_CHECKS: ValidateCheck[] = [catalogCheck, templatesCheck];
 
 export async function main(argv: string[], env: Env, io: CliIo, checks: ValidateCheck[] = VALIDATE_CHECKS): Promise<number> {
   const [command, ...rest] = argv;

@@ -85,6 +85,25 @@ describe('incident-bot CLI', () => {
     expect(stderr).toBe('templates: 1 problem\n  incident-opened.md:3: unknown variable {{sevrity}}\n');
   });
 
+  it('validate checks the real templates: the shipped ones pass, a misspelt variable is named with file and line', async () => {
+    const ok = await run(['validate']);
+    expect(ok.stdout).toMatch(/templates ok/);
+    const broken = await mkdtemp(path.join(tmpdir(), 'ib-cli-templates-'));
+    try {
+      const shipped = path.join(__dirname, '..', '..', 'templates');
+      for (const f of ['incident-opened.txt', 'status-update.txt', 'incident-resolved.txt']) {
+        await writeFile(path.join(broken, f), await readFile(path.join(shipped, f), 'utf8'));
+      }
+      const opened = await readFile(path.join(broken, 'incident-opened.txt'), 'utf8');
+      await writeFile(path.join(broken, 'incident-opened.txt'), opened.replace('{{severity}}', '{{sevrity}}'));
+      const { code, stderr } = await run(['validate'], { TEMPLATES_DIR: broken });
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^templates: 1 problem\n {2}.*incident-opened\.txt:\d+: unknown variable \{\{sevrity\}\} \(did you mean \{\{severity\}\}\?\)/);
+    } finally {
+      await rm(broken, { recursive: true, force: true });
+    }
+  });
+
   it('an invalid environment is a readable error; exit 1', async () => {
     const { code, stderr } = await run(['runbooks'], { LOG_LEVEL: 'loud' });
     expect(code).toBe(1);
