@@ -1,5 +1,6 @@
 import { foundation } from './0001-foundation';
 import { alertsIncidents } from './0002-alerts-incidents';
+import { postmortems } from './0004-postmortems';
 
 export interface Migration {
   /** Sortable, never renamed once shipped. */
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Append new migrations at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents];
+export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, postmortems];
