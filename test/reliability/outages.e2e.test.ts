@@ -1,0 +1,74 @@
+import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBot, type BotProcess } from '../support/bot-process';
+import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from '../support/private-services';
+import { sendEvent } from '../support/slack-signing';
+
+const SECRET = 'outage-secret';
+const TOKEN = 'xoxb-test-token';
+
+/** The bot on a PostgreSQL and a Redis of its own, which the test stops and kills. */
+describe('storage and coordination outages', () => {
+  let slack: SlackEmulator;
+  let pg: PrivatePostgres;
+  let redis: PrivateRedis;
+  let bot: BotProcess;
+
+  beforeAll(async () => {
+    slack = await startSlackEmulator({ botToken: TOKEN });
+    pg = await startPrivatePostgres();
+    redis = await startPrivateRedis();
+    bot = await startBot({ SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: pg.url, REDIS_URL: redis.url });
+    await bot.waitForReady();
+  }, 60_000);
+
+  afterAll(async () => {
+    expect(await bot?.stop()).toBe(0);
+    await slack?.close();
+    await pg?.destroy();
+    await redis?.destroy();
+  });
+
+  it('turns /health/ready 503 with the database named while PostgreSQL is down, and 200 again without a restart', async () => {
+    await pg.stop();
+    const down = await fetch(`${bot.url}/health/ready`);
+    expect(down.status).toBe(503);
+    const body = (await down.json()) as { checks: Record<string, { ok: boolean; reason?: string }> };
+    expect(body.checks.database?.ok).toBe(false);
+    expect(body.checks.database?.reason).toMatch(/PostgreSQL not answering/);
+    expect(body.checks.slack).toEqual({ ok: true });
+    expect((await fetch(`${bot.url}/health/live`)).status).toBe(200);
+
+    await pg.start();
+    await waitFor(async () => (await fetch(`${bot.url}/health/ready`)).status === 200, 15_000);
+  }, 60_000);
+
+  it('still processes each delivery exactly once with Redis killed (PostgreSQL keeps the dedup), and recovers when Redis returns', async () => {
+    await redis.kill();
+    const envelope = { event_id: 'EvREDISDOWN1', event: { type: 'app_mention', user: 'U0ONCALL01', text: 'hi', channel: 'C0INCIDENTS', ts: '1700000001.000100' } };
+    expect((await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, envelope)).status).toBe(200);
+    expect((await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, envelope, { num: 1, reason: 'http_timeout' })).status).toBe(200);
+    await waitFor(async () => (await metric('incident_bot_duplicate_events_total{source="slack-event"}')) === 1);
+    expect(await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')).toBe(1);
+
+    await redis.restart();
+    const next = { ...envelope, event_id: 'EvREDISBACK1' };
+    await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, next);
+    await waitFor(async () => (await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')) === 2, 10_000);
+    expect(bot.output()).toContain('coordination unavailable; falling back to the database for dedup');
+  }, 60_000);
+
+  async function metric(series: string): Promise<number | undefined> {
+    const text = await (await fetch(`${bot.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  }
+});
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
