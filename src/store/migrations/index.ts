@@ -1,5 +1,6 @@
 import { foundation } from './0001-foundation';
 import { alertsIncidents } from './0002-alerts-incidents';
+import { remediations } from './0003-remediations';
 import { postmortems } from './0004-postmortems';
 
 export interface Migration {
@@ -9,4 +10,4 @@ export interface Migration {
 }
 
 /** Append new migrations at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, postmortems];
+export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, remediations, postmortems];

@@ -1,0 +1,115 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { ResolvedTarget, TargetKind } from '../probes/types';
+
+export type Risk = 'low' | 'medium' | 'high';
+
+/** Who asked and who approved: actions that leave a trace elsewhere (an Alertmanager silence) name them. */
+export interface RemediationActors {
+  requestId?: string;
+  requestedBy: string;
+  approvedBy?: string;
+  incidentId?: string;
+}
+
+export interface RemediationContext {
+  /** The catalog target after `${ENV}` resolution (socket, connection, url, root); present when the action needs one. */
+  target?: ResolvedTarget;
+  /** Label values (alert labels and `label=value` from the command), already checked against SAFE_LABEL_VALUE. */
+  labels: Readonly<Record<string, string>>;
+  /** Aborted at the preview/execution deadline: stop and release connections. */
+  signal: AbortSignal;
+  logger: Logger;
+  now(): Date;
+  actors: RemediationActors;
+}
+
+/**
+ * The dry run: exactly what `execute` will act on. Stored with the request (JSON), shown to the approver, and the
+ * only input `execute` acts on — never a fresh search.
+ */
+export interface RemediationPreview<D = unknown> {
+  /** One line: "restart container worker-marie (exited 137, started 10:02:11Z)". */
+  summary: string;
+  /** One line per thing acted on: containers, backends (pid, age, query), keys, files, matchers. */
+  items: string[];
+  /**
+   * What a cooldown / max-runs limit counts per: the same subject on the same target shares one budget
+   * ("container worker-marie"). Derived from the rendered params, never from free text.
+   */
+  subject: string;
+  /** Nothing to act on (no backend matches, no key exists): the service does not create a request. */
+  empty: boolean;
+  /** What `execute` needs to recognise exactly the previewed things (ids, pids with start times, mtimes). JSON only. */
+  data: D;
+}
+
+export interface ExecutionResult {
+  /** One line: "terminated 1 of 1 backends". */
+  summary: string;
+  items: string[];
+  data?: unknown;
+}
+
+export interface Verification {
+  /** `skipped`: nothing independent to check (the action's own answer is the evidence). */
+  status: 'passed' | 'failed' | 'skipped';
+  summary: string;
+  data?: unknown;
+}
+
+/** Per-subject run limits (seed 001's supervisor: at most 3 restarts, 60 s apart). */
+export interface RunLimits {
+  cooldownSeconds?: number;
+  maxRunsPerWindow?: number;
+  windowSeconds?: number;
+}
+
+/**
+ * One remediation kind. Params are validated by `params` in their template form (strings may hold `{{label}}`);
+ * label values reach a key, path, query or URL only through `src/probes/params-template.ts`.
+ *
+ * @example
+ * export const dockerRestart: Remediation<DockerRestartParams, ContainerSnapshot> = {
+ *   action: 'docker.restart',
+ *   targetKind: 'docker',
+ *   params: dockerRestartParams,
+ *   limits: (p) => ({ maxRunsPerWindow: p.maxRestarts, cooldownSeconds: p.cooldownSeconds }),
+ *   async preview(p, ctx) { … inspect → { summary, items, subject: `container ${name}`, empty: false, data: { id, startedAt } } },
+ *   async execute(p, preview, ctx) { … restart preview.data.id only if it is still the same container … },
+ *   async verify(p, preview, result, ctx) { … running again with a new StartedAt … },
+ * };
+ */
+export interface Remediation<P = unknown, D = unknown> {
+  action: string;
+  /** The catalog target kind this action needs, if any. */
+  targetKind?: TargetKind;
+  params: z.ZodType<P>;
+  /** Default limits from the params; the declaration's own cooldownSeconds / maxRunsPerWindow / windowSeconds win. */
+  limits?(params: P): RunLimits;
+  /** Look, never touch. Throws RemediationRefused when the thing cannot be acted on (container missing, stale PID file). */
+  preview(params: P, ctx: RemediationContext): Promise<RemediationPreview<D>>;
+  /** Act on what the preview listed and nothing else; skip (and report) what changed since. */
+  execute(params: P, preview: RemediationPreview<D>, ctx: RemediationContext): Promise<ExecutionResult>;
+  /** An independent check afterwards (container running with a new start time, keys gone, silence active). */
+  verify(params: P, preview: RemediationPreview<D>, result: ExecutionResult, ctx: RemediationContext): Promise<Verification>;
+}
+
+/** The action cannot run as asked (target down, container missing, unsafe pattern): shown to the user as is. */
+export class RemediationRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RemediationRefused';
+  }
+}
+
+/** Polls `check` until it returns a value or `timeoutMs` passes (waits on a real condition; the deadline is real time). */
+export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, signal?: AbortSignal, intervalMs = 200): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() >= deadline || signal?.aborted) return undefined;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
