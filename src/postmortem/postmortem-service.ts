@@ -1,0 +1,204 @@
+import type { Clock } from '../clock';
+import type { IncidentService } from '../incidents/incident-service';
+import { parseTemplate, type Escape, type ParsedTemplate } from '../incidents/template-engine';
+import { formatDuration } from '../incidents/templates';
+import type { Logger } from '../logger';
+import type { Incident } from '../store/incident-store';
+import type { PostmortemDraft, PostmortemStore } from '../store/postmortem-store';
+import { buildPostmortemFacts, type PostmortemFacts } from './postmortem-facts';
+import { renderPostmortem } from './postmortem-template';
+import type { ThreadContents, ThreadReader } from './thread-reader';
+
+export interface PostmortemStats {
+  /** Messages read from the thread (0 without a thread). */
+  messages: number;
+  pages: number;
+  threadReadMs: number;
+  /** Why the thread was not read, when it was not (no thread, or the Slack error). */
+  threadProblem?: string;
+  timelineEvents: number;
+  actionItems: number;
+  rootCauseStatements: number;
+  impactStatements: number;
+  decisions: number;
+  peakValues: number;
+  participants: number;
+}
+
+export interface PostmortemDraftResult {
+  incident: Incident;
+  version: number;
+  /** The full draft (Markdown). */
+  markdown: string;
+  /** A short Slack mrkdwn text for the incident thread: every value escaped, no mention or broadcast. */
+  summary: string;
+  /** A file name for the upload: `postmortem-INC-20260111100200-v2.md`. */
+  filename: string;
+  stats: PostmortemStats;
+}
+
+/**
+ * Post-mortem drafts: reads the incident's thread, merges it with the recorded timeline, renders
+ * `templates/postmortem.md` and keeps every version.
+ *
+ * @example
+ *   const pm = createPostmortemService({ incidents, drafts: createPostmortemStore(db), threadReader, template, escapeMrkdwn, clock, logger });
+ *   const { summary, markdown, filename } = await pm.draft('INC-20260111100200', { actor: userId });
+ *   const latest = await pm.export('INC-20260111100200');   // what `incident-bot postmortem INC-… > report.md` prints
+ */
+export interface PostmortemService {
+  /** Makes and stores a new version. Throws NOT_FOUND for an unknown incident; a thread that cannot be read is reported in the summary. */
+  draft(incidentId: string, opts: { actor: string }): Promise<PostmortemDraftResult>;
+  latest(incidentId: string): Promise<PostmortemDraft | null>;
+  /** The latest stored draft; when there is none, one made now from the recorded timeline (and the thread, with a reader), and stored. */
+  export(incidentId: string, opts?: { actor?: string }): Promise<{ markdown: string; version: number; created: boolean }>;
+}
+
+export interface PostmortemServiceDeps {
+  incidents: Pick<IncidentService, 'get' | 'timeline'>;
+  drafts: PostmortemStore;
+  /** Absent (the CLI without Slack): drafts come from the recorded timeline only. */
+  threadReader?: ThreadReader;
+  /** `loadPostmortemTemplate(config.templatesDir)`, or a source string. */
+  template: ParsedTemplate | string;
+  /** `escapeMrkdwn` from slack/blocks/mrkdwn.ts, for the summary (the core does not import slack/). */
+  escapeMrkdwn: Escape;
+  clock: Clock;
+  logger: Logger;
+  /** `https://acme.slack.com`: where message links point. Default: what the reader learns from Slack, else https://slack.com. */
+  workspaceUrl?: string;
+  /** Thread messages listed in the timeline at most. Default 200. */
+  maxThreadEntries?: number;
+}
+
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
+export function createPostmortemService(deps: PostmortemServiceDeps): PostmortemService {
+  const template = typeof deps.template === 'string' ? parseTemplate(deps.template) : deps.template;
+
+  const draft = async (incidentId: string, opts: { actor: string }): Promise<PostmortemDraftResult> => {
+    const incident = await deps.incidents.get(incidentId);
+    const events = await deps.incidents.timeline(incident.id);
+
+    let thread: ThreadContents | undefined;
+    let threadProblem: string | undefined;
+    const readStarted = performance.now();
+    if (!incident.channelId || !incident.threadTs) threadProblem = 'the incident has no Slack thread';
+    else if (!deps.threadReader) threadProblem = 'no Slack connection (drafted from the recorded timeline)';
+    else {
+      try {
+        thread = await deps.threadReader.read(incident.channelId, incident.threadTs);
+      } catch (err) {
+        // Slack refusing or failing is reported in the draft's summary; the recorded timeline still makes a draft.
+        threadProblem = `the thread could not be read (${slackErrorText(err)})`;
+        deps.logger.warn({ incidentId: incident.id, err: { message: (err as Error).message } }, 'post-mortem: reading the thread failed');
+      }
+    }
+    const threadReadMs = Math.round(performance.now() - readStarted);
+
+    const actorIds = [...new Set(events.map((e) => e.actor).concat(incident.createdBy, incident.acknowledgedBy ?? '', incident.resolvedBy ?? ''))].filter(
+      (a) => USER_ID.test(a) && !thread?.names.has(a),
+    );
+    const names = deps.threadReader && actorIds.length ? await deps.threadReader.userNames(actorIds).catch(() => new Map<string, string>()) : new Map<string, string>();
+
+    const now = deps.clock.now();
+    const facts = buildPostmortemFacts({
+      incident,
+      events,
+      thread,
+      names,
+      now,
+      workspaceUrl: deps.workspaceUrl ?? thread?.workspaceUrl ?? 'https://slack.com',
+      maxThreadEntries: deps.maxThreadEntries,
+    });
+    const saved = await deps.drafts.saveNext({
+      incidentId: incident.id,
+      createdBy: opts.actor,
+      createdAt: now,
+      render: (version) => renderPostmortem(template, facts, { version, generatedAt: now }),
+    });
+    const count = (k: string) => facts.statements.filter((s) => s.kind === k).length;
+    const stats: PostmortemStats = {
+      messages: thread?.messages.length ?? 0,
+      pages: thread?.pages ?? 0,
+      threadReadMs,
+      ...(threadProblem ? { threadProblem } : {}),
+      timelineEvents: events.length,
+      actionItems: count('action_item'),
+      rootCauseStatements: count('root_cause'),
+      impactStatements: count('impact'),
+      decisions: count('decision'),
+      peakValues: facts.peaks.length,
+      participants: facts.participants.length,
+    };
+    deps.logger.info({ incidentId: incident.id, version: saved.version, ...stats }, 'post-mortem draft stored');
+    const filename = `postmortem-${incident.id}-v${saved.version}.md`;
+    return {
+      incident,
+      version: saved.version,
+      markdown: saved.markdown,
+      summary: postmortemSummary(facts, { version: saved.version, filename, stats, escape: deps.escapeMrkdwn }),
+      filename,
+      stats,
+    };
+  };
+
+  return {
+    draft,
+    latest: async (incidentId) => deps.drafts.latest((await deps.incidents.get(incidentId)).id),
+    export: async (incidentId, opts) => {
+      const incident = await deps.incidents.get(incidentId);
+      const stored = await deps.drafts.latest(incident.id);
+      if (stored) return { markdown: stored.markdown, version: stored.version, created: false };
+      const made = await draft(incident.id, { actor: opts?.actor ?? 'cli' });
+      return { markdown: made.markdown, version: made.version, created: true };
+    },
+  };
+}
+
+/**
+ * The few lines posted in the thread with the file. Every value is escaped with `escape` (escapeMrkdwn), so no
+ * text from the thread can become a mention, a broadcast or a link.
+ */
+export function postmortemSummary(
+  facts: PostmortemFacts,
+  meta: { version: number; filename: string; stats: PostmortemStats; escape: Escape },
+): string {
+  const e = meta.escape;
+  const inc = facts.incident;
+  const s = meta.stats;
+  const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  const ack = facts.timeToAcknowledgeMinutes === null ? 'not acknowledged' : formatDuration(facts.timeToAcknowledgeMinutes);
+  const sla = facts.sla.met === null ? 'not due yet' : facts.sla.met ? 'met' : 'missed';
+  const lines = [
+    `:memo: *Post-mortem draft v${meta.version}: ${e(cut(inc.title, 150))}* (${inc.id})`,
+    `*Duration:* ${formatDuration(facts.durationMinutes)}${facts.ongoing ? ' (ongoing)' : ''} · *Time to acknowledge:* ${ack} (${inc.severity} SLA ${formatDuration(facts.sla.minutes)}: ${sla}) · *Time to resolve:* ${facts.timeToResolveMinutes === null ? 'not resolved yet' : formatDuration(facts.timeToResolveMinutes)}`,
+    s.threadProblem
+      ? `_${e(cap(s.threadProblem))}; the draft uses the ${plural(s.timelineEvents, 'recorded timeline event')}._`
+      : `From ${plural(s.messages, 'message')} and ${plural(s.timelineEvents, 'timeline event')}: ${plural(s.actionItems, 'action item')}, ${plural(s.rootCauseStatements, 'root-cause statement')}, ${plural(s.impactStatements, 'impact statement')}, ${plural(s.decisions, 'decision')}${s.peakValues ? `, ${plural(s.peakValues, 'peak value')}` : ''}.`,
+  ];
+  const actions = facts.statements.filter((x) => x.kind === 'action_item');
+  if (actions.length) {
+    lines.push('*Action items:*');
+    for (const a of actions.slice(0, 5)) lines.push(`• ${a.done ? '~' : ''}${e(cut(a.text, 150))}${a.done ? '~' : ''}`);
+    if (actions.length > 5) lines.push(`… and ${actions.length - 5} more in the draft`);
+  } else {
+    lines.push('No action items were found in the thread: add them to the draft.');
+  }
+  lines.push(`The full draft is attached (${e(meta.filename)}); fill in every [FILL IN]. \`incident-bot postmortem ${inc.id}\` exports the latest version.`);
+  return lines.join('\n');
+}
+
+function slackErrorText(err: unknown): string {
+  const data = (err as { data?: { error?: string } }).data;
+  return data?.error ?? (err as Error).message ?? String(err);
+}
+
+function cut(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function cap(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,205 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { closestMatches } from '../closest-match';
+import { BotError } from '../errors';
+import { formatDuration, formatTime, formatTemplateProblem, type TemplateProblem } from '../incidents/templates';
+import { parseTemplate, renderParsed, TemplateSyntaxError, type Escape, type ParsedTemplate, type TemplateVars } from '../incidents/template-engine';
+import type { Statement } from './extract';
+import { defuseMentions } from './mrkdwn-to-markdown';
+import type { PostmortemFacts, TimelineEntry } from './postmortem-facts';
+
+export const POSTMORTEM_TEMPLATE_FILE = 'postmortem.md';
+
+/** The variables `templates/postmortem.md` may use. List-valued ones arrive as ready Markdown (logic-less: no loops). */
+export const POSTMORTEM_VARIABLES = {
+  incident_id: 'INC-YYYYMMDDHHMMSS',
+  title: 'the incident title',
+  severity: 'P0 … P3',
+  severity_name: 'critical, high, medium or low',
+  status: 'Open, Acknowledged, Mitigated or Resolved',
+  version: 'the draft version: 1, 2, …',
+  generated_at: 'when this draft was made, e.g. 2026-01-11 11:30 UTC',
+  thread_link: "a link to the incident's Slack thread (empty without one)",
+  message_count: 'messages read from the thread',
+  date: 'the day the impact started, 2026-01-11',
+  duration: 'start of impact to resolution, e.g. 1 h 23 min (ongoing while active)',
+  impact_summary: 'one line: the recorded impact, else the first impact statement from the thread',
+  summary: 'the summary given at resolution (may be empty)',
+  impact: 'Markdown list: the recorded impact and the impact statements from the thread, linked (empty when none)',
+  timeline: 'Markdown list: recorded events and notable thread messages, oldest first',
+  root_cause: 'Markdown: the recorded root cause and the root-cause statements from the thread (empty when none)',
+  resolution: 'Markdown: the recorded resolution, mitigation and executed remediations (empty when none)',
+  action_items: 'Markdown checklist of the action items found in the thread (empty when none)',
+  action_item_count: 'how many action items were found',
+  decisions: 'Markdown list of the decisions found in the thread (empty when none)',
+  lessons: 'Markdown list of lessons mentioned in the thread (empty when none)',
+  start_time: 'when the impact started',
+  detection_time: 'when it was detected (alert or incident opened)',
+  ack_time: 'when it was acknowledged, or "not acknowledged"',
+  mitigation_time: 'when it was mitigated, or "not recorded"',
+  resolution_time: 'when it was resolved, or "not resolved yet"',
+  time_to_ack: 'start to acknowledgement, e.g. 4 min',
+  time_to_resolve: 'start to resolution',
+  sla_target: 'the response SLA of the severity, e.g. 15 min',
+  sla: '"met (…)", "missed (…)" or "not due yet"',
+  peak_values: 'Markdown list: the highest value of each figure the diagnostic checks reported (empty when none)',
+  participants: 'everyone who wrote in the thread or acted on the incident',
+} as const;
+
+export type PostmortemVariable = keyof typeof POSTMORTEM_VARIABLES;
+
+/**
+ * Checks `postmortem.md` in `dir`: present, well formed, only known variables. `incident-bot validate` can list
+ * these with the notification templates' problems (same `TemplateProblem`, `formatTemplateProblem`).
+ *
+ * @example
+ *   for (const p of await validatePostmortemTemplate(config.templatesDir)) console.error(formatTemplateProblem(p));
+ */
+export async function validatePostmortemTemplate(dir: string): Promise<TemplateProblem[]> {
+  return (await loadTemplate(dir)).problems;
+}
+
+/** Loads and checks the template; a problem throws NOT_CONFIGURED naming every problem. */
+export async function loadPostmortemTemplate(dir: string): Promise<ParsedTemplate> {
+  const { template, problems } = await loadTemplate(dir);
+  if (!template || problems.length) {
+    throw new BotError('NOT_CONFIGURED', `The post-mortem template in ${dir} has problems:\n${problems.map(formatTemplateProblem).join('\n')}`);
+  }
+  return template;
+}
+
+async function loadTemplate(dir: string): Promise<{ template?: ParsedTemplate; problems: TemplateProblem[] }> {
+  const shown = path.join(path.basename(dir), POSTMORTEM_TEMPLATE_FILE);
+  let source: string;
+  try {
+    source = await readFile(path.join(dir, POSTMORTEM_TEMPLATE_FILE), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return {
+      problems: [
+        {
+          file: shown,
+          message:
+            code === 'ENOENT'
+              ? "missing: create it (the default is in the bot's templates/ folder) or point TEMPLATES_DIR at a folder that has it"
+              : `cannot be read (${code ?? (err as Error).message})`,
+        },
+      ],
+    };
+  }
+  let template: ParsedTemplate;
+  try {
+    template = parseTemplate(source);
+  } catch (err) {
+    if (err instanceof TemplateSyntaxError) return { problems: [{ file: shown, line: err.line, message: err.message }] };
+    throw err;
+  }
+  const known = Object.keys(POSTMORTEM_VARIABLES);
+  const problems: TemplateProblem[] = [];
+  for (const [variable, line] of template.variables) {
+    if (known.includes(variable)) continue;
+    const close = closestMatches(variable, known);
+    problems.push({
+      file: shown,
+      line,
+      message: `unknown variable {{${variable}}}${close.length ? ` (did you mean ${close.map((c) => `{{${c}}}`).join(', ')}?)` : ''}; this template can use ${known.join(', ')}`,
+    });
+  }
+  return { template, problems };
+}
+
+const SEVERITY_NAMES = { P0: 'critical', P1: 'high', P2: 'medium', P3: 'low' } as const;
+const STATUS_NAMES = { open: 'Open', acknowledged: 'Acknowledged', mitigated: 'Mitigated', resolved: 'Resolved' } as const;
+
+/** The draft's Markdown. Every value goes through `defuseMentions`; the output is defused again as a whole (the template is user-edited). */
+export function renderPostmortem(template: ParsedTemplate, facts: PostmortemFacts, meta: { version: number; generatedAt: Date }): string {
+  const escape: Escape = defuseMentions;
+  return defuseMentions(renderParsed(template, postmortemVariables(facts, meta), escape)) + '\n';
+}
+
+export function postmortemVariables(facts: PostmortemFacts, meta: { version: number; generatedAt: Date }): Record<PostmortemVariable, TemplateVars[string]> {
+  const inc = facts.incident;
+  const of = (kind: Statement['kind']) => facts.statements.filter((s) => s.kind === kind);
+  const time = (d: Date | null, none: string) => (d ? formatTime(d) : none);
+  const dur = (m: number | null, none: string) => (m === null ? none : formatDuration(m));
+
+  const impactLines = [...(inc.impact ? [`- Recorded: ${inc.impact}`] : []), ...of('impact').map(statementLine)];
+  const rootCauseLines = [...(inc.rootCause ? [`- Recorded at resolution: ${inc.rootCause}`] : []), ...of('root_cause').map(statementLine)];
+  const actions = of('action_item').map(
+    (s) => `- [${s.done ? 'x' : ' '}] ${s.text}${s.owner ? ` (owner: @${s.owner})` : ''} — ${s.author}, [message](${s.link})`,
+  );
+
+  const respondedAfter = facts.sla.respondedAt ? formatDuration((facts.sla.respondedAt.getTime() - facts.start.getTime()) / 60_000) : null;
+  const responded = facts.acknowledged ? 'acknowledged' : facts.mitigated ? 'mitigated' : 'resolved';
+  const sla =
+    facts.sla.met === null
+      ? 'not due yet (not acknowledged)'
+      : facts.sla.met
+        ? `met (${responded} after ${respondedAfter})`
+        : respondedAfter
+          ? `missed (${responded} after ${respondedAfter})`
+          : 'missed (not acknowledged)';
+
+  return {
+    incident_id: inc.id,
+    title: inc.title,
+    severity: inc.severity,
+    severity_name: SEVERITY_NAMES[inc.severity],
+    status: STATUS_NAMES[inc.status],
+    version: meta.version,
+    generated_at: formatTime(meta.generatedAt),
+    thread_link: facts.thread?.link ?? '',
+    message_count: facts.thread?.messages ?? 0,
+    date: facts.start.toISOString().slice(0, 10),
+    duration: `${formatDuration(facts.durationMinutes)}${facts.ongoing ? ' (ongoing)' : ''}`,
+    impact_summary: inc.impact ?? of('impact')[0]?.text ?? '',
+    summary: inc.summary ?? '',
+    impact: impactLines.join('\n'),
+    timeline: timelineMarkdown(facts),
+    root_cause: rootCauseLines.join('\n'),
+    resolution: resolutionMarkdown(facts),
+    action_items: actions.join('\n'),
+    action_item_count: actions.length,
+    decisions: of('decision').map(statementLine).join('\n'),
+    lessons: of('lesson').map(statementLine).join('\n'),
+    start_time: formatTime(facts.start),
+    detection_time: formatTime(facts.detection),
+    ack_time: time(facts.acknowledged, 'not acknowledged'),
+    mitigation_time: time(facts.mitigated, 'not recorded'),
+    resolution_time: time(facts.resolved, 'not resolved yet'),
+    time_to_ack: dur(facts.timeToAcknowledgeMinutes, 'not acknowledged'),
+    time_to_resolve: dur(facts.timeToResolveMinutes, 'not resolved yet'),
+    sla_target: formatDuration(facts.sla.minutes),
+    sla,
+    peak_values: facts.peaks.map((p) => `- ${p.label}: ${p.display} (${formatTime(p.at)})`).join('\n'),
+    participants: facts.participants.join(', '),
+  };
+}
+
+function statementLine(s: Statement): string {
+  return `- ${s.text} — ${s.author}, [message](${s.link})`;
+}
+
+function timelineMarkdown(facts: PostmortemFacts): string {
+  const day = facts.start.toISOString().slice(0, 10);
+  const when = (d: Date): string => (d.toISOString().slice(0, 10) === day ? d.toISOString().slice(11, 19) : d.toISOString().slice(0, 19).replace('T', ' '));
+  const line = (e: TimelineEntry): string => `- **${when(e.at)}** ${e.who}: ${e.text}${e.link ? ` ([message](${e.link}))` : ''}`;
+  const lines = facts.timeline.map(line);
+  if (facts.omittedMessages > 0) {
+    lines.push(`- … and ${facts.omittedMessages} other message${facts.omittedMessages === 1 ? '' : 's'} of discussion${facts.thread ? ` in [the thread](${facts.thread.link})` : ''}`);
+  }
+  return lines.length ? lines.join('\n') : '[FILL IN]';
+}
+
+function resolutionMarkdown(facts: PostmortemFacts): string {
+  const lines: string[] = [];
+  const inc = facts.incident;
+  if (inc.resolution) lines.push(`- Recorded at resolution: ${inc.resolution}`);
+  for (const e of facts.timeline) {
+    if (e.source !== 'timeline') continue;
+    if ((e.kind === 'mitigated' && e.text !== 'Mitigated') || e.kind === 'remediation_executed' || e.kind === 'remediation_succeeded') {
+      lines.push(`- ${formatTime(e.at)}: ${e.text} (${e.who})`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,134 @@
+import type { App, BlockAction, ButtonAction, MessageShortcut } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { BotError } from '../../errors';
+import type { IncidentService } from '../../incidents/incident-service';
+import type { Logger } from '../../logger';
+import type { PostmortemDraftResult, PostmortemService } from '../../postmortem/postmortem-service';
+import type { ChannelIncident } from '../../store/postmortem-store';
+import { escapeMrkdwn } from '../blocks/mrkdwn';
+import type { SlackPoster } from '../slack-poster';
+import type { CommandInvocation } from './incident-command';
+
+/** The button on the resolution notification and the message shortcut share this id. */
+export const POSTMORTEM_ACTION_ID = 'postmortem_draft';
+export const POSTMORTEM_SHORTCUT_CALLBACK_ID = 'postmortem_draft';
+
+export interface PostmortemDeps {
+  postmortems: PostmortemService;
+  incidents: Pick<IncidentService, 'get' | 'findByThread' | 'listActive'>;
+  /** The channel's incidents, newest first (`postmortemStore.recentIncidentsInChannel`). */
+  recentIncidentsInChannel: (channelId: string, limit: number) => Promise<ChannelIncident[]>;
+  client: WebClient;
+  /** Posts within the channel's budget; without it, chat.postMessage directly. */
+  poster?: SlackPoster;
+  logger: Logger;
+}
+
+/**
+ * The "Draft post-mortem" button for the resolution notification (`blocks: [..., { type: 'actions', elements: [postmortemButton(id)] }]`).
+ */
+export function postmortemButton(incidentId: string): { type: 'button'; action_id: string; text: { type: 'plain_text'; text: string }; value: string } {
+  return { type: 'button', action_id: POSTMORTEM_ACTION_ID, text: { type: 'plain_text', text: 'Draft post-mortem' }, value: incidentId };
+}
+
+/**
+ * Drafts the post-mortem and delivers it where the incident lives: a short summary in the incident's thread, then
+ * the full Markdown as a file in the same thread (files.getUploadURLExternal → upload → files.completeUploadExternal).
+ */
+export async function draftAndDeliver(
+  deps: PostmortemDeps,
+  req: { incidentId: string; userId: string; channelId: string; threadTs?: string; log?: Logger },
+): Promise<PostmortemDraftResult> {
+  const result = await deps.postmortems.draft(req.incidentId, { actor: req.userId });
+  const inc = result.incident;
+  // The incident's own thread wins; an incident without one gets the draft where it was asked for.
+  const channel = inc.channelId && inc.threadTs ? inc.channelId : req.channelId;
+  const threadTs = inc.channelId && inc.threadTs ? inc.threadTs : req.threadTs;
+  const post = { channel, text: result.summary, ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false, unfurl_media: false };
+  if (deps.poster) await deps.poster.post(post);
+  else await deps.client.chat.postMessage(post);
+  const file = { content: result.markdown, filename: result.filename, title: `Post-mortem draft v${result.version}: ${inc.id}`, snippet_type: 'markdown' };
+  await (threadTs ? deps.client.filesUploadV2({ ...file, channel_id: channel, thread_ts: threadTs }) : deps.client.filesUploadV2({ ...file, channel_id: channel }));
+  (req.log ?? deps.logger).info({ incidentId: inc.id, version: result.version, channel, messages: result.stats.messages }, 'post-mortem draft delivered');
+  return result;
+}
+
+/** `/incident postmortem [INC-ID]`: without an ID, the channel's single active incident, else its latest; several active ones get a list. */
+export function postmortemCommandHandler(deps: PostmortemDeps) {
+  return async (inv: CommandInvocation<{ name: 'postmortem'; incidentId?: string }>): Promise<void> => {
+    let incidentId = inv.command.incidentId;
+    if (!incidentId) {
+      const chosen = await chooseIncident(deps, inv.channelId);
+      if ('message' in chosen) {
+        await inv.respond({ response_type: 'ephemeral', text: chosen.message });
+        return;
+      }
+      incidentId = chosen.id;
+    }
+    await inv.respond({ response_type: 'ephemeral', text: `Drafting the post-mortem of ${escapeMrkdwn(incidentId)} from its thread and timeline…` });
+    await draftAndDeliver(deps, { incidentId, userId: inv.userId, channelId: inv.channelId, log: inv.log });
+  };
+}
+
+async function chooseIncident(deps: PostmortemDeps, channelId: string): Promise<{ id: string } | { message: string }> {
+  const active = (await deps.incidents.listActive()).filter((i) => i.channelId === channelId);
+  if (active.length === 1) return { id: active[0]!.id };
+  const list = (items: Array<{ id: string; title: string; severity: string; status: string }>) =>
+    items.map((i) => `• \`/incident postmortem ${i.id}\` ${i.severity} ${escapeMrkdwn(i.title.slice(0, 80))} (${i.status})`).join('\n');
+  if (active.length > 1) return { message: `${active.length} incidents are active in this channel; name one:\n${list(active)}` };
+  const recent = await deps.recentIncidentsInChannel(channelId, 5);
+  if (recent[0]) return { id: recent[0].id };
+  return { message: 'There is no incident in this channel. Give its ID: `/incident postmortem INC-20260111100200` (`/incident list` shows the active ones).' };
+}
+
+/** The button (value = incident id) and the message shortcut on any message of an incident thread. */
+export function registerPostmortem(app: App, deps: PostmortemDeps): void {
+  app.action<BlockAction<ButtonAction>>(POSTMORTEM_ACTION_ID, async ({ ack, body, action, respond, context }) => {
+    await ack();
+    const log = (context.log as Logger | undefined) ?? deps.logger;
+    const channelId = body.channel?.id ?? body.container?.channel_id;
+    if (!channelId) return;
+    try {
+      await draftAndDeliver(deps, {
+        incidentId: action.value ?? '',
+        userId: body.user.id,
+        channelId,
+        threadTs: body.message?.thread_ts ?? body.message?.ts,
+        log,
+      });
+    } catch (err) {
+      await reportFailure(err, log, (text) => respond({ response_type: 'ephemeral', replace_original: false, text }));
+    }
+  });
+
+  app.shortcut<MessageShortcut>({ callback_id: POSTMORTEM_SHORTCUT_CALLBACK_ID, type: 'message_action' }, async ({ ack, shortcut, client, context }) => {
+    await ack();
+    const log = (context.log as Logger | undefined) ?? deps.logger;
+    const channelId = shortcut.channel.id;
+    const userId = shortcut.user.id;
+    const ephemeral = async (text: string): Promise<void> => {
+      await client.chat.postEphemeral({ channel: channelId, user: userId, text }).catch((err: Error) => log.warn({ err: { message: err.message } }, 'ephemeral reply failed'));
+    };
+    try {
+      const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
+      const incident = await deps.incidents.findByThread(channelId, threadTs);
+      if (!incident) {
+        await ephemeral("This message is not in an incident's thread. Use the shortcut on a message of the thread the incident was announced in, or `/incident postmortem INC-…`.");
+        return;
+      }
+      await draftAndDeliver(deps, { incidentId: incident.id, userId, channelId, threadTs, log });
+    } catch (err) {
+      await reportFailure(err, log, ephemeral);
+    }
+  });
+}
+
+async function reportFailure(err: unknown, log: Logger, say: (text: string) => Promise<unknown>): Promise<void> {
+  if (err instanceof BotError) {
+    log.warn({ code: err.code }, err.userMessage);
+    await say(err.userMessage).catch(() => undefined);
+    return;
+  }
+  log.error({ err }, 'post-mortem draft failed');
+  await say("Sorry, drafting the post-mortem failed on our side. It has been logged; try again, or use `incident-bot postmortem INC-…` from a terminal.").catch(() => undefined);
+}
