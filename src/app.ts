@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock';
-import { secretsOf, type Config } from './config';
+import { ConfigError, secretsOf, type Config } from './config';
 import type { Coordination } from './coordination/coordination';
 import { createMemoryCoordination } from './coordination/memory-coordination';
 import { createRedisCoordination } from './coordination/redis-coordination';
@@ -23,6 +26,24 @@ import { createAuditStore, type AuditStore } from './store/audit-store';
 import { openDatabase, type Database } from './store/database';
 import { migrate } from './store/migrate';
 import { createProcessedEventStore } from './store/processed-event-store';
+// Alert intake, incidents, reminders (issue 4)
+import { createAlertService } from './alerts/alert-service';
+import { alertmanagerWebhookRoute, alertRoutesSchema, type AlertRoute } from './http/alertmanager-webhook-route';
+import { createIncidentMetrics } from './incidents/incident-metrics';
+import { createIncidentService } from './incidents/incident-service';
+import { createReminderRunner, escalationConfig, startReminderLoop, type EscalationConfig } from './incidents/reminders';
+import { loadTemplates } from './incidents/templates';
+import { findAlert } from './runbooks';
+import { escapeMrkdwn } from './slack/blocks/mrkdwn';
+import { isEscalationTarget } from './slack/blocks/incident-blocks';
+import { registerAlertActions } from './slack/listeners/alert-actions';
+import { createAlertMessenger, registerAlertIntake, type AlertMessenger } from './slack/listeners/alert-intake';
+import { createReminderCallbacks, incidentCommandHandlers, registerIncidentViews, type IncidentCommandDeps } from './slack/listeners/incident-commands';
+import { registerTimelineCapture } from './slack/listeners/timeline-capture';
+import { createAlertStore } from './store/alert-store';
+import { createIncidentStore } from './store/incident-store';
+import { createScheduledJobStore } from './store/scheduled-job-store';
+import { createTimelineStore } from './store/timeline-store';
 
 export interface BotApp {
   config: Config;
@@ -61,6 +82,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
 
   // The catalog first: a broken runbook stops start-up before anything is opened.
   const catalog = await loadCatalog(config.commandsDir, opts.env ?? {});
+  const notifications = await loadTemplates(config.templatesDir, escapeMrkdwn);
+  const intakeEnv = readIntakeEnv(opts.env ?? {});
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   try {
     await migrate(db, logger);
@@ -73,21 +96,76 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const audit = createAuditStore(db);
   const dedup = createDeliveryDedup({ coordination, store: processedEvents, logger });
 
+  // Alerts and incidents: stores → services (issue 4).
+  const replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const alertStore = createAlertStore(db);
+  const incidentStore = createIncidentStore(db);
+  const timelineStore = createTimelineStore(db);
+  const jobStore = createScheduledJobStore(db);
+  const incidentMetrics = createIncidentMetrics(registry, { countOpen: () => incidentStore.countActiveBySeverity() });
+  const alertService = createAlertService({ alerts: alertStore, jobs: jobStore, timeline: timelineStore, clock, metrics: incidentMetrics });
+  const incidentService = createIncidentService({
+    transaction: (fn) => db.transaction(fn),
+    incidents: incidentStore,
+    timeline: timelineStore,
+    alerts: alertStore,
+    jobs: jobStore,
+    clock,
+    metrics: incidentMetrics,
+  });
+  const catalogSeverity = (name: string) => {
+    const hit = findAlert(catalog, name);
+    return hit.found ? hit.alert.severity : undefined;
+  };
+  let alertMessenger: AlertMessenger | undefined;
+  let reminderRunner: ReturnType<typeof createReminderRunner> | undefined;
+  let stopReminders: (() => Promise<void>) | undefined;
+
   let slack: SlackApp | undefined;
   let slackAuth: SlackAuthMonitor | undefined;
   if (config.slack) {
     slack = createSlackApp({ config: config.slack, logger, metrics, dedup });
     const poster = createSlackPoster({ client: slack.client, coordination, logger });
     const diagnoseDeps: DiagnoseDeps = { catalog, client: slack.client, poster, logger, metrics: createDiagnosisMetrics(registry) };
+    const incidentDeps: IncidentCommandDeps = { incidents: incidentService, notifications, poster, client: slack.client, logger };
+    alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger });
     registerIncidentCommand(
       slack.app,
       {
         diagnose: diagnoseCommandHandler(diagnoseDeps),
         runbooks: runbooksCommandHandler(catalog),
+        ...incidentCommandHandlers(incidentDeps),
       },
       logger,
     );
     registerDiagnoseActions(slack.app, diagnoseDeps);
+
+    // Alert intake, alert buttons, incident modal, timeline capture, reminders (issue 4).
+    registerAlertIntake(slack.app, { alerts: alertService, messenger: alertMessenger, catalogSeverity, logger });
+    registerAlertActions(slack.app, {
+      alerts: alertService,
+      messenger: alertMessenger,
+      poster,
+      diagnose: diagnoseDeps,
+      incidents: incidentDeps,
+      clock,
+      logger,
+      ...(intakeEnv.alertmanagerUrl ? { alertmanagerUrl: intakeEnv.alertmanagerUrl } : {}),
+    });
+    registerIncidentViews(slack.app, incidentDeps);
+    registerTimelineCapture(slack.app, { incidents: incidentService, client: slack.client, logger });
+    if (intakeEnv.escalation.levels.length === 0) logger.info('no ESCALATION_L1/L2/L3 set: unacknowledged alerts are not escalated');
+    reminderRunner = createReminderRunner({
+      jobs: jobStore,
+      incidents: incidentStore,
+      alerts: alertStore,
+      escalation: intakeEnv.escalation,
+      callbacks: createReminderCallbacks({ poster, logger, clock }),
+      clock,
+      logger,
+      metrics: incidentMetrics,
+      workerId: replicaId,
+    });
     slackAuth = createSlackAuthMonitor(slack.client, logger);
   }
 
@@ -114,7 +192,14 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       else sendJson(res, 503, { error: slack ? 'this bot runs in Socket Mode; Slack does not post here' : 'Slack is not configured' });
     },
   };
-  const routes: Route[] = [...healthRoutes(health), metricsRoute(registry), slackRoute];
+  const webhookRoute = alertmanagerWebhookRoute({
+    alerts: alertService,
+    ...(alertMessenger ? { publisher: alertMessenger } : {}),
+    ...(intakeEnv.alertRoutes ? { routes: intakeEnv.alertRoutes } : {}),
+    catalogSeverity,
+    logger,
+  });
+  const routes: Route[] = [...healthRoutes(health), metricsRoute(registry), slackRoute, webhookRoute];
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (!req.url?.startsWith('/slack/')) return;
     const receipt = attachReceipt(req);
@@ -145,6 +230,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       const port = await http.listen(config.port, opts.host);
       await slack?.start();
       slackAuth?.start();
+      if (reminderRunner) stopReminders = startReminderLoop(reminderRunner, { intervalMs: REMINDER_INTERVAL_MS, logger });
       health.markStarted();
       logger.info({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
       return port;
@@ -153,6 +239,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       health.markStopping();
       clearInterval(pruneTimer);
       slackAuth?.stop();
+      await stopReminders?.();
       await http.close(config.shutdownTimeoutMs);
       await slack?.stop().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'Socket Mode did not stop cleanly'));
       await coordination.close();
@@ -160,4 +247,58 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       logger.info('incident-bot stopped');
     },
   };
+}
+
+// ---- Alert intake, incidents and escalation settings (issue 4) ----
+
+const REMINDER_INTERVAL_MS = 30_000;
+
+interface IntakeEnv {
+  /** ALERTMANAGER_URL: where "Silence 1 h" creates silences (API v2). */
+  alertmanagerUrl?: string;
+  /** ALERTMANAGER_ROUTES: channel routing of webhook alerts (the catalog schema has no routing section yet). */
+  alertRoutes?: AlertRoute[];
+  /** ESCALATION_L1/L2/L3: comma-separated Slack user (U…) or user-group (S…) ids. */
+  escalation: EscalationConfig;
+}
+
+/** Reads the intake settings from the environment; a bad value stops start-up naming the variable. */
+function readIntakeEnv(env: Readonly<Record<string, string | undefined>>): IntakeEnv {
+  const problems: string[] = [];
+  const out: IntakeEnv = { escalation: { levels: [] } };
+
+  const amUrl = env.ALERTMANAGER_URL?.trim();
+  if (amUrl) {
+    if (z.url({ protocol: /^https?$/ }).safeParse(amUrl).success) out.alertmanagerUrl = amUrl;
+    else problems.push('ALERTMANAGER_URL must be an http(s) URL of Alertmanager, e.g. http://alertmanager:9093');
+  }
+
+  const routes = env.ALERTMANAGER_ROUTES?.trim();
+  if (routes) {
+    let json: unknown;
+    try {
+      json = JSON.parse(routes);
+    } catch (err) {
+      problems.push(`ALERTMANAGER_ROUTES is not JSON (${(err as Error).message}): write e.g. [{"match":{"team":"memory"},"channel":"C123"},{"channel":"C0DEFAULT"}]`);
+    }
+    if (json !== undefined) {
+      const parsed = alertRoutesSchema.safeParse(json);
+      if (parsed.success) out.alertRoutes = parsed.data;
+      else problems.push(...parsed.error.issues.map((i) => `ALERTMANAGER_ROUTES${i.path.map((p) => `[${JSON.stringify(p)}]`).join('')} ${i.message}`));
+    }
+  }
+
+  const targets: { L1?: string[]; L2?: string[]; L3?: string[] } = {};
+  for (const level of ['L1', 'L2', 'L3'] as const) {
+    const raw = env[`ESCALATION_${level}`]?.trim();
+    if (!raw) continue;
+    const ids = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = ids.filter((id) => !isEscalationTarget(id));
+    if (bad.length) problems.push(`ESCALATION_${level} must list Slack user (U…) or user-group (S…) ids separated by commas; not ids: ${bad.map((b) => JSON.stringify(b.slice(0, 30))).join(', ')}`);
+    else targets[level] = ids;
+  }
+  out.escalation = escalationConfig(targets);
+
+  if (problems.length) throw new ConfigError(problems);
+  return out;
 }

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { AlertEvent } from '../alerts/alert-event';
+import type { AlertService } from '../alerts/alert-service';
+import { parseAlertmanagerWebhook } from '../alerts/alertmanager-webhook';
+import type { Severity } from '../incidents/severity';
+import type { Logger } from '../logger';
+import type { AlertRecord } from '../store/alert-store';
+import { readBody, sendJson, type Route } from './server';
+
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Which channel an alert from the webhook goes to: the first route whose `match` labels all equal the alert's
+ * (a route without `match` catches everything). Configured as ALERTMANAGER_ROUTES (JSON), e.g.
+ * `[{"match":{"team":"memory"},"channel":"C123"},{"channel":"C0DEFAULT"}]`.
+ */
+export const alertRoutesSchema = z
+  .array(
+    z
+      .object({
+        match: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a label name'), z.string()).optional(),
+        channel: z.string().regex(/^[CG][A-Z0-9]{2,20}$/, 'must be a Slack channel id such as C0123ABCD (not a #name)'),
+      })
+      .strict(),
+  )
+  .min(1, 'needs at least one route');
+export type AlertRoute = z.infer<typeof alertRoutesSchema>[number];
+
+export function routeAlert(routes: readonly AlertRoute[], labels: Record<string, string>): string | undefined {
+  return routes.find((r) => Object.entries(r.match ?? {}).every(([k, v]) => labels[k] === v))?.channel;
+}
+
+/** Where the route posts and edits alerts (the Slack side: AlertMessenger). */
+export interface AlertPublisher {
+  postOnce(alert: AlertRecord, channel: string): Promise<void>;
+  refresh(alert: AlertRecord): Promise<void>;
+}
+
+export interface AlertmanagerWebhookDeps {
+  alerts: AlertService;
+  /** undefined when Slack is not configured. */
+  publisher?: AlertPublisher;
+  /** undefined when ALERTMANAGER_ROUTES is not set. */
+  routes?: readonly AlertRoute[];
+  catalogSeverity: (alertName: string) => Severity | undefined;
+  logger: Logger;
+}
+
+/**
+ * `POST /webhooks/alertmanager` (webhook v4): each alert is routed to a channel by its labels, posted by the bot
+ * once, and that post is edited as the alert re-fires, is acknowledged or resolves. A bad alert in a batch is
+ * listed in the answer (and logged); the others go through. An unusable body is a 400 with the reason.
+ */
+export function alertmanagerWebhookRoute(deps: AlertmanagerWebhookDeps): Route {
+  return {
+    method: 'POST',
+    path: '/webhooks/alertmanager',
+    handler: async (req, res) => {
+      let raw: string;
+      try {
+        raw = await readBody(req, WEBHOOK_BODY_LIMIT);
+      } catch (err) {
+        const status = (err as { status?: number }).status ?? 400;
+        sendJson(res, status, { error: status === 413 ? `body larger than ${WEBHOOK_BODY_LIMIT} bytes` : 'could not read the body' });
+        return;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(raw);
+      } catch (err) {
+        sendJson(res, 400, { error: `body is not JSON: ${(err as Error).message}` });
+        return;
+      }
+      const parsed = parseAlertmanagerWebhook(body);
+      if (!parsed.ok) {
+        sendJson(res, 400, { error: parsed.message });
+        return;
+      }
+      if (!deps.routes || !deps.publisher) {
+        const missing = !deps.routes ? 'set ALERTMANAGER_ROUTES (JSON: [{"match":{"team":"x"},"channel":"C…"},{"channel":"C0DEFAULT"}])' : 'configure Slack';
+        deps.logger.warn({ groupKey: parsed.webhook.groupKey }, `Alertmanager webhook received but not deliverable: ${missing}`);
+        sendJson(res, 503, { error: `alerts cannot be posted: ${missing}` });
+        return;
+      }
+      const { webhook } = parsed;
+      const rejected = [...webhook.rejected];
+      const bodyHash = createHash('sha256').update(raw).digest('hex').slice(0, 24);
+      const outcomes: { fingerprint: string; outcome: string; alertId?: number }[] = [];
+      let failed = 0;
+      for (const [i, alert] of webhook.alerts.entries()) {
+        const channel = routeAlert(deps.routes, alert.labels);
+        if (!channel) {
+          rejected.push({ index: i, message: `alert ${alert.name} (${alert.fingerprint}) matches no route in ALERTMANAGER_ROUTES` });
+          continue;
+        }
+        try {
+          const out = await handleAlert(deps, alert, channel, `webhook:${bodyHash}:${alert.fingerprint}`);
+          outcomes.push({ fingerprint: alert.fingerprint, outcome: out.kind, ...(out.alertId !== undefined ? { alertId: out.alertId } : {}) });
+        } catch (err) {
+          failed++;
+          deps.logger.error({ err: { message: (err as Error).message }, fingerprint: alert.fingerprint }, 'could not deliver an alert from the webhook');
+          outcomes.push({ fingerprint: alert.fingerprint, outcome: 'failed' });
+        }
+      }
+      for (const r of rejected) deps.logger.warn({ groupKey: webhook.groupKey, index: r.index }, `webhook alert rejected: ${r.message}`);
+      deps.logger.info({ groupKey: webhook.groupKey, status: webhook.status, alerts: outcomes, rejected: rejected.length }, 'Alertmanager webhook processed');
+      // A failed delivery makes Alertmanager retry the whole group; recorded alerts come back as duplicates then.
+      sendJson(res, failed > 0 ? 500 : 200, { accepted: outcomes.filter((o) => o.outcome !== 'failed').length, alerts: outcomes, rejected });
+    },
+  };
+}
+
+async function handleAlert(deps: AlertmanagerWebhookDeps, event: AlertEvent, channel: string, deliveryKey: string): Promise<{ kind: string; alertId?: number }> {
+  const defaultSeverity = deps.catalogSeverity(event.name);
+  const out = await deps.alerts.record(event, { deliveryKey, ...(defaultSeverity ? { defaultSeverity } : {}) });
+  if (out.kind === 'ignored') return { kind: out.kind };
+  const alert = out.alert;
+  if (out.kind === 'new' || (out.kind === 'duplicate' && !alert.replyTs)) {
+    if (alert.channelId && alert.messageTs) await deps.publisher!.refresh(alert);
+    else await deps.publisher!.postOnce(alert, channel);
+  } else {
+    await deps.publisher!.refresh(alert);
+  }
+  return { kind: out.kind, alertId: alert.id };
+}

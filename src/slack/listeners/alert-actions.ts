@@ -1,0 +1,181 @@
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import { request } from 'undici';
+import type { AlertService } from '../../alerts/alert-service';
+import type { Clock } from '../../clock';
+import { BotError } from '../../errors';
+import type { Logger } from '../../logger';
+import { SAFE_LABEL_VALUE } from '../../probes/params-template';
+import type { AlertRecord } from '../../store/alert-store';
+import { ALERT_ACTION_IDS, ALERT_BUTTON_VALUE, hhmm, mention } from '../blocks/alert-blocks';
+import { escapeAndCut, escapeMrkdwn } from '../blocks/mrkdwn';
+import type { SlackPoster } from '../slack-poster';
+import type { AlertMessenger } from './alert-intake';
+import { diagnoseInChannel, type DiagnoseDeps } from './diagnose';
+import { openAndAnnounce, type IncidentCommandDeps } from './incident-commands';
+
+export interface AlertActionDeps {
+  alerts: AlertService;
+  messenger: AlertMessenger;
+  poster: SlackPoster;
+  diagnose: DiagnoseDeps;
+  incidents: IncidentCommandDeps;
+  clock: Clock;
+  logger: Logger;
+  /** Alertmanager's base URL (ALERTMANAGER_URL) for "Silence 1 h"; undefined: the button explains how to enable it. */
+  alertmanagerUrl?: string;
+  /** Injected in tests; undici's request otherwise. */
+  request?: typeof request;
+}
+
+const SILENCE_MS = 3600_000;
+const ALERTMANAGER_TIMEOUT_MS = 5_000;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+type Handler = (ctx: { alert: AlertRecord; userId: string; respond: RespondFn; log: Logger }) => Promise<void>;
+
+/**
+ * The four alert buttons. A button's value is only the alert id: it is validated, the alert is looked up, and
+ * everything else (labels, channel, thread) comes from the record, never from the payload.
+ */
+export function registerAlertActions(app: App, deps: AlertActionDeps): void {
+  const on = (actionId: string, what: string, handler: Handler) => {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, action, body, respond, context }) => {
+      await ack();
+      const log = (context.log as Logger | undefined) ?? deps.logger;
+      const value = action.value ?? '';
+      const alert = ALERT_BUTTON_VALUE.test(value) ? await deps.alerts.get(Number(value)) : null;
+      if (!alert) {
+        await tell(respond, 'That button does not belong to an alert this bot knows (it may have been removed).');
+        return;
+      }
+      try {
+        await handler({ alert, userId: body.user.id, respond, log });
+      } catch (err) {
+        if (err instanceof BotError) {
+          await tell(respond, err.userMessage);
+          return;
+        }
+        log.error({ err, alertId: alert.id, what }, 'alert button failed');
+        await tell(respond, `Sorry, ${what} failed on our side. It has been logged; try again.`);
+      }
+    });
+  };
+
+  on(ALERT_ACTION_IDS.acknowledge, 'acknowledging', async ({ alert, userId, respond }) => {
+    const r = await deps.alerts.acknowledge(alert.id, userId);
+    if (r.kind === 'already') {
+      await tell(respond, `${escapeAndCut(alert.name, 200)} was already acknowledged by ${mention(r.by)} at ${hhmm(r.at)}.`);
+      return;
+    }
+    if (r.kind === 'resolved') {
+      await tell(respond, `${escapeAndCut(alert.name, 200)} is resolved${r.alert.resolvedAt ? ` (at ${hhmm(r.alert.resolvedAt)})` : ''}: there is nothing to acknowledge.`);
+      return;
+    }
+    await deps.messenger.refresh(r.alert);
+  });
+
+  on(ALERT_ACTION_IDS.diagnose, 'the diagnosis', async ({ alert, userId, respond, log }) => {
+    if (!alert.channelId || !alert.messageTs) {
+      await tell(respond, 'This alert has no Slack thread to post the diagnosis in.');
+      return;
+    }
+    const labels = Object.fromEntries(Object.entries(alert.labels).filter(([, v]) => SAFE_LABEL_VALUE.test(v)));
+    const outcome = await diagnoseInChannel(deps.diagnose, { alert: alert.name, labels, channel: alert.channelId, threadTs: alert.messageTs, userId, log });
+    if (outcome.kind === 'unknown_alert') {
+      const hint = outcome.suggestions.length ? ` Closest: ${outcome.suggestions.map((s) => `\`${escapeMrkdwn(s)}\``).join(', ')}.` : '';
+      await tell(respond, `No runbook covers the alert \`${escapeAndCut(alert.name, 80)}\`.${hint} \`/incident runbooks\` lists them all.`);
+    }
+  });
+
+  on(ALERT_ACTION_IDS.openIncident, 'opening the incident', async ({ alert, userId, respond }) => {
+    if (alert.incidentId) {
+      await tell(respond, `This alert is already part of ${escapeMrkdwn(alert.incidentId)}.`);
+      return;
+    }
+    if (!alert.channelId) {
+      await tell(respond, 'This alert has no channel to open the incident in.');
+      return;
+    }
+    const summary = alert.annotations.summary;
+    const title = summary ? `${alert.name}: ${summary}` : alert.name;
+    await openAndAnnounce(deps.incidents, {
+      title: title.length > 150 ? `${title.slice(0, 149)}…` : title,
+      severity: alert.severity,
+      actor: userId,
+      channelId: alert.channelId,
+      alertId: alert.id,
+    });
+    const linked = await deps.alerts.get(alert.id);
+    if (linked) await deps.messenger.refresh(linked);
+  });
+
+  on(ALERT_ACTION_IDS.silence, 'silencing', async ({ alert, userId, respond, log }) => {
+    if (!deps.alertmanagerUrl) {
+      await tell(respond, 'Set ALERTMANAGER_URL to silence from Slack.');
+      return;
+    }
+    const silence = silenceFor(alert, userId, deps.clock.now());
+    if (silence.matchers.length === 0) {
+      await tell(respond, 'This alert has no labels to build a silence from.');
+      return;
+    }
+    const url = new URL('api/v2/silences', deps.alertmanagerUrl.endsWith('/') ? deps.alertmanagerUrl : `${deps.alertmanagerUrl}/`);
+    let status: number;
+    let body: string;
+    try {
+      const res = await (deps.request ?? request)(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(silence),
+        headersTimeout: ALERTMANAGER_TIMEOUT_MS,
+        bodyTimeout: ALERTMANAGER_TIMEOUT_MS,
+        signal: AbortSignal.timeout(ALERTMANAGER_TIMEOUT_MS),
+      });
+      status = res.statusCode;
+      body = await res.body.text();
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message }, alertId: alert.id }, 'Alertmanager did not answer the silence request');
+      await tell(respond, `Alertmanager did not answer (${escapeAndCut((err as Error).message, 200)}); the alert is not silenced. Try again, or use amtool.`);
+      return;
+    }
+    if (status !== 200) {
+      log.warn({ status, body: body.slice(0, 500), alertId: alert.id }, 'Alertmanager refused the silence');
+      await tell(respond, `Alertmanager refused the silence (HTTP ${status}: ${escapeAndCut(body, 300)}).`);
+      return;
+    }
+    let silenceId = '';
+    try {
+      silenceId = String((JSON.parse(body) as { silenceID?: unknown }).silenceID ?? '');
+    } catch {
+      silenceId = '';
+    }
+    if (alert.channelId && alert.messageTs) {
+      await deps.poster.post({
+        channel: alert.channelId,
+        thread_ts: alert.messageTs,
+        text: `:no_bell: ${escapeAndCut(alert.name, 200)} silenced for 1 h by ${mention(userId)} until ${hhmm(new Date(silence.endsAt))}${silenceId ? ` (silence ${escapeAndCut(silenceId, 64)})` : ''}.`,
+      });
+    } else {
+      await tell(respond, `Silenced for 1 h${silenceId ? ` (silence ${escapeAndCut(silenceId, 64)})` : ''}.`);
+    }
+  });
+}
+
+/** An Alertmanager v2 silence: one exact matcher per label (values are data in JSON, never part of a URL). */
+export function silenceFor(alert: Pick<AlertRecord, 'labels' | 'name'>, userId: string, now: Date) {
+  const labels = { ...alert.labels, alertname: alert.labels.alertname ?? alert.name };
+  const matchers = Object.entries(labels)
+    .filter(([name, value]) => LABEL_NAME.test(name) && value !== '')
+    .map(([name, value]) => ({ name, value, isRegex: false, isEqual: true }));
+  return {
+    matchers,
+    startsAt: now.toISOString(),
+    endsAt: new Date(now.getTime() + SILENCE_MS).toISOString(),
+    createdBy: userId,
+    comment: `Silenced from Slack by ${userId} for 1 h`,
+  };
+}
+
+function tell(respond: RespondFn, text: string): Promise<unknown> {
+  return respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined);
+}

@@ -1,0 +1,121 @@
+import type { App } from '@slack/bolt';
+import type { AlertEvent } from '../../alerts/alert-event';
+import type { AlertService } from '../../alerts/alert-service';
+import { parseSlackAlert, slackTsToDate, type CompiledAlertPattern, type SlackAlertMessage } from '../../alerts/slack-alert-parser';
+import type { Severity } from '../../incidents/severity';
+import type { Logger } from '../../logger';
+import type { AlertRecord, RecordOutcome } from '../../store/alert-store';
+import { renderAlertMessage } from '../blocks/alert-blocks';
+import type { SlackPoster } from '../slack-poster';
+
+/**
+ * The bot's own message about an alert: its reply in the thread of an Alertmanager/Grafana post, or, for alerts
+ * from the webhook, the post it made itself. Both are edited in place as the alert changes.
+ */
+export interface AlertMessenger {
+  /** Posts once per alert (the claim makes it once across retries and replicas); the reply goes in `threadTs`. */
+  replyOnce(alert: AlertRecord, where: { channel: string; threadTs: string }): Promise<void>;
+  /** Posts the alert itself in `channel` (webhook alerts), once per alert. */
+  postOnce(alert: AlertRecord, channel: string): Promise<void>;
+  /** Re-renders the bot's message from the current record (re-fire counter, ack, resolution). */
+  refresh(alert: AlertRecord): Promise<void>;
+}
+
+export function createAlertMessenger(deps: { alerts: AlertService; poster: SlackPoster; replicaId: string; logger: Logger }): AlertMessenger {
+  const { alerts, poster } = deps;
+  /** Alerts the bot posted itself: the post carries the alert text and the buttons. */
+  const ownPost = (a: AlertRecord): boolean => a.source === 'alertmanager-webhook';
+  const render = (a: AlertRecord) => renderAlertMessage(a, { kind: ownPost(a) ? 'post' : 'reply', slaDeadline: alerts.slaDeadline(a) });
+
+  return {
+    replyOnce: async (alert, where) => {
+      if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return;
+      const { text, blocks } = render(alert);
+      const posted = await poster.post({ channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false });
+      await alerts.setReplyTs(alert.id, posted.ts);
+    },
+    postOnce: async (alert, channel) => {
+      if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return;
+      const { text, blocks } = renderAlertMessage(alert, { kind: 'post', slaDeadline: alerts.slaDeadline(alert) });
+      const posted = await poster.post({ channel, text, blocks, unfurl_links: false });
+      await alerts.setPost(alert.id, posted.channel, posted.ts);
+      // The post is also the "reply": completing the claim, and where buttons point.
+      await alerts.setReplyTs(alert.id, posted.ts);
+    },
+    refresh: async (alert) => {
+      const ts = alert.replyTs;
+      if (!alert.channelId || !ts) {
+        deps.logger.debug({ alertId: alert.id }, 'alert has no bot message yet: nothing to update');
+        return;
+      }
+      const { text, blocks } = render(alert);
+      await poster.update({ channel: alert.channelId, ts, text, blocks });
+    },
+  };
+}
+
+export interface AlertIntakeDeps {
+  alerts: AlertService;
+  messenger: AlertMessenger;
+  logger: Logger;
+  /** The catalog's severity for an alert name (used when the alert has no recognised severity label). */
+  catalogSeverity: (alertName: string) => Severity | undefined;
+  patterns?: readonly CompiledAlertPattern[];
+}
+
+/** A post names at most this many alerts that get their own reply; the rest are recorded and logged. */
+const MAX_REPLIES_PER_POST = 5;
+
+interface MessageEvent extends SlackAlertMessage {
+  channel?: string;
+  ts?: string;
+  thread_ts?: string;
+  user?: string;
+}
+
+/**
+ * Alerts posted in a channel (Alertmanager and Grafana post `bot_message`s with empty text and the content in
+ * attachments, which `app.message` would not see): parse, record, reply once in the post's thread, and keep that
+ * reply up to date on re-fires and resolution.
+ */
+export function registerAlertIntake(app: App, deps: AlertIntakeDeps): void {
+  app.event('message', async ({ event, context }) => {
+    const log = (context.log as Logger | undefined) ?? deps.logger;
+    const e = event as MessageEvent;
+    if (e.subtype !== undefined && e.subtype !== 'bot_message') return; // edits, deletes, joins, …
+    if (!e.channel || !e.ts) return;
+    if (e.thread_ts && e.thread_ts !== e.ts) return; // a thread reply, not an alert post
+    if ((context.botId && e.bot_id === context.botId) || (context.botUserId && e.user === context.botUserId)) return;
+
+    const events = parseSlackAlert(e, { receivedAt: slackTsToDate(e.ts), ...(deps.patterns ? { patterns: deps.patterns } : {}) });
+    if (events.length === 0) return;
+    const where = { channel: e.channel, threadTs: e.ts };
+    let replies = 0;
+    for (const alertEvent of events) {
+      const outcome = await recordFromPost(deps, alertEvent, where);
+      log.info({ alert: alertEvent.name, fingerprint: alertEvent.fingerprint, outcome: outcome.kind }, 'alert post recorded');
+      if (outcome.kind === 'ignored') continue;
+      const alert = outcome.alert;
+      // A reply that never got posted (a replica died after claiming) is retried by a later delivery.
+      if (outcome.kind === 'new' || (outcome.kind === 'duplicate' && !alert.replyTs)) {
+        if (replies >= MAX_REPLIES_PER_POST) {
+          log.warn({ alertId: alert.id, max: MAX_REPLIES_PER_POST }, 'post names more alerts than get their own reply; recorded without one');
+          continue;
+        }
+        replies++;
+        await deps.messenger.replyOnce(alert, { channel: alert.channelId ?? where.channel, threadTs: alert.messageTs ?? where.threadTs });
+      } else if (outcome.kind === 'refire' || outcome.kind === 'resolved') {
+        await deps.messenger.refresh(alert);
+      }
+    }
+  });
+}
+
+function recordFromPost(deps: AlertIntakeDeps, event: AlertEvent, where: { channel: string; threadTs: string }): Promise<RecordOutcome> {
+  const defaultSeverity = deps.catalogSeverity(event.name);
+  return deps.alerts.record(event, {
+    ...(defaultSeverity ? { defaultSeverity } : {}),
+    deliveryKey: `${where.channel}:${where.threadTs}`,
+    post: { channelId: where.channel, ts: where.threadTs },
+  });
+}
