@@ -68,6 +68,8 @@ export interface RemediationStore {
   /** Inserts unless the idempotency key exists; then returns the existing request with created=false. */
   insert(row: NewRemediationRequest): Promise<{ request: RemediationRequest; created: boolean }>;
   get(id: string): Promise<RemediationRequest | null>;
+  /** A request of this limit key still waiting or running at `at` (pending and unexpired, approved, running). */
+  findOpen(limitKey: string, at: Date): Promise<RemediationRequest | null>;
   runCounts(limitKey: string, windowStart: Date, tx?: Queryable): Promise<RunCounts>;
   /**
    * pending → approved, if still pending and not expired at `at`, under a per-limit-key transaction lock so that
@@ -216,6 +218,17 @@ export function createRemediationStore(db: Database): RemediationStore {
       return { request: toRequest(existing.rows[0]!), created: false };
     },
     get: async (id) => one((await db.query<Row>('SELECT * FROM remediation_requests WHERE id = $1', [id])).rows),
+    findOpen: async (limitKey, at) =>
+      one(
+        (
+          await db.query<Row>(
+            `SELECT * FROM remediation_requests
+              WHERE limit_key = $1 AND ((state = 'pending' AND expires_at > $2) OR state IN ('approved', 'running'))
+              ORDER BY requested_at DESC LIMIT 1`,
+            [limitKey, at],
+          )
+        ).rows,
+      ),
     runCounts,
     approve: (id, by, at, check) =>
       db.transaction(async (tx) => {

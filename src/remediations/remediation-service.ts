@@ -1,0 +1,410 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Clock } from '../clock';
+import type { Coordination } from '../coordination/coordination';
+import { badInput, BotError } from '../errors';
+import type { Logger } from '../logger';
+import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../probes/params-template';
+import type { ResolvedTarget } from '../probes/types';
+import type { AuditEntry, AuditStore } from '../store/audit-store';
+import type { RemediationRequest, RemediationState, RemediationStore } from '../store/remediation-store';
+import type { TimelineStore } from '../store/timeline-store';
+import { checkApprover, effectiveLimits, limitRefusal } from './approval-policy';
+import { createDeclarationSchema, type Approvers, type RemediationDeclaration, type RemediationDeclarationInput } from './remediation-declaration';
+import type { RemediationMetrics } from './remediation-metrics';
+import { getRemediation, remediationRegistry, type RemediationRegistry } from './registry';
+import { RemediationRefused, type ExecutionResult, type Remediation, type RemediationActors, type RemediationContext, type RemediationPreview, type Risk, type Verification } from './types';
+
+export interface RemediationServiceDeps {
+  store: RemediationStore;
+  audit: AuditStore;
+  /** Redis (or in-process) coordination: a lock around each execution. Approvals fail closed when it is down. */
+  coordination: Coordination;
+  clock: Clock;
+  logger: Logger;
+  /** Finds a declaration's target in the catalog (`${ENV}` already resolved). Secrets are never stored with a request. */
+  resolveTarget(ref: { runbookId?: string; target: string }): ResolvedTarget | undefined;
+  registry?: RemediationRegistry;
+  metrics?: RemediationMetrics;
+  /** When given, every step is also an event on the incident's timeline. */
+  timeline?: TimelineStore;
+  /** Who may approve per risk level when a declaration names no approvers (default: anyone but the requester). */
+  approversByRisk?: Partial<Record<Risk, Approvers>>;
+  /** Default expiry of a request (15 min). */
+  expiresInMinutes?: number;
+  /** A run older than this is considered dead (its process stopped): `recoverInterrupted` marks it. Default 10 min. */
+  leaseMs?: number;
+  previewTimeoutMs?: number;
+  /** Execution + verification deadline; must stay below leaseMs. Default 5 min. */
+  executeTimeoutMs?: number;
+  /** This replica's name in `runner` (default host:pid). */
+  runnerId?: string;
+}
+
+export interface RemediationRequestInput {
+  /** A catalog declaration (validated here against the registry). */
+  declaration: RemediationDeclaration | RemediationDeclarationInput;
+  /** The runbook that declared it: where its target is looked up. */
+  runbookId?: string;
+  /** Alert labels and `label=value` pairs from the command; only the ones the params use matter. */
+  labels?: Readonly<Record<string, string>>;
+  requestedBy: string;
+  incidentId?: string;
+  channelId?: string;
+  threadTs?: string;
+  /**
+   * Makes a retried click return the first request: pass Slack's action identity (e.g. `${container.message_ts}:${action_id}:${user}`).
+   * Default: the same declaration, labels, requester and incident within the same minute.
+   */
+  idempotencyKey?: string;
+}
+
+export type RequestResult =
+  | { kind: 'created'; request: RemediationRequest }
+  /** The same click again, or an open request for the same thing already exists: show that one. */
+  | { kind: 'existing'; request: RemediationRequest }
+  /** The preview found nothing to act on (no backend, no key, no stuck task). */
+  | { kind: 'nothing_to_do'; title: string; preview: RemediationPreview }
+  /** Cooldown or max runs per window. */
+  | { kind: 'limited'; title: string; reason: string; retryAfterSeconds?: number }
+  /** The action cannot run as asked (container missing, target down, unsafe pattern, stale PID file). */
+  | { kind: 'refused'; title: string; reason: string };
+
+export type ApproveResult =
+  | { kind: 'not_found' }
+  | { kind: 'not_approver'; rule: 'self_approval' | 'not_listed'; reason: string; approvers?: Approvers; request: RemediationRequest }
+  /** Someone already decided: `by` approved (or denied) it. */
+  | { kind: 'already'; state: RemediationState; by: string | null; at: Date | null; request: RemediationRequest }
+  /** Another click on the same request is being handled right now. */
+  | { kind: 'busy'; request: RemediationRequest }
+  | { kind: 'expired'; request: RemediationRequest }
+  | { kind: 'limited'; reason: string; retryAfterSeconds?: number; request: RemediationRequest }
+  | { kind: 'ran'; outcome: 'succeeded' | 'failed'; result?: ExecutionResult; verification?: Verification; error?: string; request: RemediationRequest };
+
+export type DenyResult =
+  | { kind: 'not_found' }
+  | { kind: 'not_approver'; reason: string; approvers?: Approvers; request: RemediationRequest }
+  | { kind: 'already'; state: RemediationState; by: string | null; at: Date | null; request: RemediationRequest }
+  | { kind: 'expired'; request: RemediationRequest }
+  | { kind: 'denied'; request: RemediationRequest };
+
+/**
+ * Remediations behind an approval: request (with a dry-run preview) → approve / deny → execution → verification,
+ * every step in the audit log (and the incident timeline). Exactly once: state moves only by conditional UPDATEs in
+ * PostgreSQL; a coordination lock around the execution is an extra guard.
+ *
+ * @example
+ *   const r = await remediations.request({ declaration, runbookId, labels: { worker: 'marie' }, requestedBy: 'U1', incidentId, channelId, threadTs });
+ *   if (r.kind === 'created') await remediations.setApprovalMessage(r.request.id, channelId, postedTs);
+ *   // the Approve button's value is r.request.id; the listener acks first, then:
+ *   const a = await remediations.approve(requestId, clickingUser, clickingUserGroups);
+ *   if (a.kind === 'not_approver') respondEphemeral(a.reason);
+ *   if (a.kind === 'ran') updateMessage(`Approved by ${a.request.approvedBy}, ${a.outcome}: ${a.verification?.summary}`);
+ */
+export interface RemediationService {
+  request(input: RemediationRequestInput): Promise<RequestResult>;
+  approve(requestId: string, userId: string, userGroups?: readonly string[]): Promise<ApproveResult>;
+  deny(requestId: string, userId: string, userGroups?: readonly string[], reason?: string): Promise<DenyResult>;
+  get(requestId: string): Promise<RemediationRequest | null>;
+  /** Remember the approval message (for in-place updates). */
+  setApprovalMessage(requestId: string, channelId: string, ts: string): Promise<RemediationRequest | null>;
+  /** Pending requests past their expiry → expired (call periodically); returns them so their messages can be updated. */
+  expireDue(): Promise<RemediationRequest[]>;
+  /** At start-up: runs whose process died → interrupted, never re-run; returns them to report in their threads. */
+  recoverInterrupted(): Promise<RemediationRequest[]>;
+  listForIncident(incidentId: string): Promise<RemediationRequest[]>;
+  /** `/incident audit`: every audit entry of the incident, oldest first. */
+  listAudit(incidentId: string): Promise<AuditEntry[]>;
+  /** Every audit entry of one request. */
+  listRequestAudit(requestId: string): Promise<AuditEntry[]>;
+}
+
+const REQUEST_ID = /^rem_[a-z0-9]{10,40}$/;
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function coordinationUnavailable(cause: unknown): BotError {
+  return new BotError('COORDINATION_UNAVAILABLE', 'Approvals are paused: coordination (Redis) is unavailable. Nothing was run; try again when Redis is back.', { cause });
+}
+
+export function createRemediationService(deps: RemediationServiceDeps): RemediationService {
+  const registry = deps.registry ?? remediationRegistry;
+  const declarationSchema = createDeclarationSchema(registry);
+  const { store, audit, clock, logger } = deps;
+  const ttlMs = (deps.expiresInMinutes ?? 15) * 60_000;
+  const leaseMs = deps.leaseMs ?? 10 * 60_000;
+  const previewTimeoutMs = deps.previewTimeoutMs ?? 15_000;
+  const executeTimeoutMs = Math.min(deps.executeTimeoutMs ?? 5 * 60_000, leaseMs - 1000);
+  const runner = deps.runnerId ?? `${hostname()}:${process.pid}`;
+
+  const subjectOf = (id: string) => `remediation:${id}`;
+
+  const step = async (req: RemediationRequest, actor: string, action: string, data: Record<string, unknown>, timelineText?: string) => {
+    await audit.append({ actor, action: `remediation.${action}`, subject: subjectOf(req.id), incidentId: req.incidentId ?? undefined, data: { action: req.action, title: req.title, ...data }, at: clock.now() });
+    if (deps.timeline && req.incidentId && timelineText) {
+      await deps.timeline
+        .append({ incidentId: req.incidentId, at: clock.now(), actor, kind: `remediation_${action}`, text: timelineText, data: { requestId: req.id, action: req.action } })
+        .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message }, requestId: req.id }, 'remediation step not added to the timeline'));
+    }
+  };
+
+  const implFor = (action: string): Remediation<unknown, unknown> => {
+    const impl = getRemediation(registry, action);
+    if (!impl) throw badInput(`unknown remediation action ${action}`);
+    return impl;
+  };
+
+  const targetFor = (impl: Remediation<unknown, unknown>, decl: RemediationDeclaration, runbookId: string | undefined): ResolvedTarget | undefined => {
+    if (!impl.targetKind) return undefined;
+    if (!decl.target) throw new BotError('NOT_CONFIGURED', `“${decl.title}” (${decl.action}) needs a ${impl.targetKind} target in the catalog`);
+    const t = deps.resolveTarget({ runbookId, target: decl.target });
+    if (!t) throw new BotError('NOT_CONFIGURED', `target ${decl.target} of “${decl.title}” is not in the catalog`);
+    if (t.kind !== impl.targetKind) throw new BotError('NOT_CONFIGURED', `target ${decl.target} is a ${t.kind} target; ${decl.action} needs a ${impl.targetKind} target`);
+    if (t.missing.length) throw new BotError('NOT_CONFIGURED', `target ${decl.target} is not configured: set ${t.missing.join(', ')} in the bot's environment`);
+    return t;
+  };
+
+  /** Only safe label values reach an action; a placeholder the params use must be present and safe. */
+  const labelsFor = (decl: RemediationDeclaration, raw: Readonly<Record<string, string>>): Record<string, string> => {
+    const safe: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) if (LABEL_NAME.test(k) && SAFE_LABEL_VALUE.test(v)) safe[k] = v;
+    const missing: string[] = [];
+    for (const name of placeholdersIn(decl.params)) {
+      if (safe[name] !== undefined) continue;
+      if (raw[name] !== undefined) throw badInput(`label ${name} has a value that cannot be used (letters, digits and _.:@/- only, at most 128 characters)`);
+      missing.push(name);
+    }
+    if (missing.length) throw badInput(`“${decl.title}” needs ${missing.map((m) => `${m}=<value>`).join(' ')}`);
+    return safe;
+  };
+
+  const ctxFor = (target: ResolvedTarget | undefined, labels: Record<string, string>, actors: RemediationActors, timeoutMs: number): RemediationContext => ({
+    target,
+    labels,
+    signal: AbortSignal.timeout(timeoutMs),
+    logger,
+    now: () => clock.now(),
+    actors,
+  });
+
+  const already = (r: RemediationRequest) => ({
+    kind: 'already' as const,
+    state: r.state,
+    by: r.state === 'denied' ? r.deniedBy : r.approvedBy,
+    at: r.state === 'denied' ? r.deniedAt : r.approvedAt,
+    request: r,
+  });
+
+  const expireOne = async (r: RemediationRequest): Promise<RemediationRequest> => {
+    const expired = await store.expire(r.id, clock.now());
+    if (!expired) return (await store.get(r.id)) ?? r;
+    await step(expired, 'bot', 'expired', { expiresAt: expired.expiresAt.toISOString() }, `Remediation “${expired.title}” expired without approval`);
+    deps.metrics?.remediations.inc({ action: expired.action, outcome: 'expired' });
+    return expired;
+  };
+
+  const describeError = (err: unknown): string => {
+    if (err instanceof RemediationRefused || err instanceof LabelError) return err.message;
+    if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') return 'did not finish in time';
+    logger.error({ err }, 'remediation action failed unexpectedly');
+    return `unexpected error: ${(err as Error).message}`;
+  };
+
+  const execute = async (req: RemediationRequest, impl: Remediation<unknown, unknown>, params: unknown): Promise<ApproveResult> => {
+    const startedAt = clock.now();
+    const running = await store.start(req.id, runner, startedAt, new Date(startedAt.getTime() + leaseMs));
+    if (!running) {
+      const current = await store.get(req.id);
+      return current ? already(current) : { kind: 'not_found' };
+    }
+    await step(running, running.approvedBy ?? 'bot', 'started', { runner, preview: running.preview.summary });
+    let result: ExecutionResult | undefined;
+    let verification: Verification | undefined;
+    let error: string | undefined;
+    try {
+      const target = targetFor(impl, running.declaration, running.runbookId ?? undefined);
+      const ctx = ctxFor(target, running.labels, { requestId: running.id, requestedBy: running.requestedBy, approvedBy: running.approvedBy ?? undefined, incidentId: running.incidentId ?? undefined }, executeTimeoutMs);
+      result = await impl.execute(params, running.preview, ctx);
+      try {
+        verification = await impl.verify(params, running.preview, result, ctx);
+      } catch (err) {
+        verification = { status: 'failed', summary: `verification could not run: ${describeError(err)}` };
+      }
+    } catch (err) {
+      error = err instanceof BotError ? err.userMessage : describeError(err);
+    }
+    const outcome = result && verification?.status !== 'failed' ? 'succeeded' : 'failed';
+    const finished = await store.finish(running.id, outcome, clock.now(), { result, verification, error });
+    await step(
+      finished ?? running,
+      'bot',
+      outcome,
+      { result, verification, error, recorded: finished !== null },
+      `Remediation “${running.title}” ${outcome}: ${error ?? result?.summary ?? ''}${verification ? ` (verification: ${verification.summary})` : ''}`,
+    );
+    deps.metrics?.remediations.inc({ action: running.action, outcome });
+    if (!finished) logger.warn({ requestId: running.id }, 'remediation finished after its lease ran out; it stays interrupted');
+    return { kind: 'ran', outcome, result, verification, error, request: finished ?? (await store.get(running.id)) ?? running };
+  };
+
+  return {
+    async request(input) {
+      const parsed = declarationSchema.safeParse(input.declaration);
+      if (!parsed.success) throw badInput(`invalid remediation declaration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const decl = parsed.data;
+      const impl = implFor(decl.action);
+      const params = impl.params.parse(decl.params);
+      const labels = labelsFor(decl, input.labels ?? {});
+      const target = targetFor(impl, decl, input.runbookId);
+      const now = clock.now();
+
+      let preview: RemediationPreview;
+      try {
+        preview = await impl.preview(params, ctxFor(target, labels, { requestedBy: input.requestedBy, incidentId: input.incidentId }, previewTimeoutMs));
+      } catch (err) {
+        if (err instanceof LabelError) throw badInput(err.message);
+        if (err instanceof RemediationRefused || (err as Error).name === 'TimeoutError') return { kind: 'refused', title: decl.title, reason: describeError(err) };
+        throw err;
+      }
+      if (preview.empty) return { kind: 'nothing_to_do', title: decl.title, preview };
+
+      const limitKey = `${decl.action}|${decl.target ?? '-'}|${preview.subject}`;
+      const open = await store.findOpen(limitKey, now);
+      if (open) return { kind: 'existing', request: open };
+      const limits = effectiveLimits(impl, params, decl);
+      const refusal = limitRefusal(limits, await store.runCounts(limitKey, new Date(now.getTime() - limits.windowSeconds * 1000)), now, preview.subject);
+      if (refusal) return { kind: 'limited', title: decl.title, reason: refusal.refusal, retryAfterSeconds: refusal.retryAfterSeconds };
+
+      const idempotencyKey =
+        input.idempotencyKey ??
+        createHash('sha256')
+          .update(JSON.stringify([input.runbookId ?? null, decl.id ?? null, decl.action, decl.params, labels, input.requestedBy, input.incidentId ?? null, Math.floor(now.getTime() / 60_000)]))
+          .digest('hex');
+      const expiresInMs = decl.expiresInMinutes !== undefined ? decl.expiresInMinutes * 60_000 : ttlMs;
+      const { request, created } = await store.insert({
+        id: `rem_${randomBytes(12).toString('hex')}`,
+        idempotencyKey,
+        action: decl.action,
+        declarationId: decl.id,
+        runbookId: input.runbookId,
+        title: decl.title,
+        risk: decl.risk,
+        declaration: decl,
+        params: decl.params,
+        labels,
+        targetName: decl.target,
+        limitKey,
+        preview,
+        requestedBy: input.requestedBy,
+        requestedAt: now,
+        expiresAt: new Date(now.getTime() + expiresInMs),
+        incidentId: input.incidentId,
+        channelId: input.channelId,
+        threadTs: input.threadTs,
+      });
+      if (!created) return { kind: 'existing', request };
+      await step(request, input.requestedBy, 'requested', { risk: request.risk, target: request.targetName, labels, expiresAt: request.expiresAt.toISOString() }, `Remediation requested: “${request.title}” (${request.risk} risk)`);
+      await step(request, 'bot', 'previewed', { summary: preview.summary, items: preview.items });
+      return { kind: 'created', request };
+    },
+
+    async approve(requestId, userId, userGroups = []) {
+      if (!REQUEST_ID.test(requestId)) return { kind: 'not_found' };
+      let lock;
+      try {
+        lock = await deps.coordination.acquireLock(`remediation:${requestId}`, leaseMs);
+      } catch (err) {
+        throw coordinationUnavailable(err);
+      }
+      if (!lock) {
+        const r = await store.get(requestId);
+        if (!r) return { kind: 'not_found' };
+        return r.state === 'pending' ? { kind: 'busy', request: r } : already(r);
+      }
+      try {
+        const req = await store.get(requestId);
+        if (!req) return { kind: 'not_found' };
+        if (req.state !== 'pending') return already(req);
+        const now = clock.now();
+        if (req.expiresAt <= now) return { kind: 'expired', request: await expireOne(req) };
+
+        const verdict = checkApprover(req, userId, userGroups, deps.approversByRisk);
+        if (!verdict.ok) {
+          await step(req, userId, 'approval_refused', { rule: verdict.rule, reason: verdict.reason });
+          return { kind: 'not_approver', rule: verdict.rule, reason: verdict.reason, approvers: verdict.approvers, request: req };
+        }
+        const impl = implFor(req.action);
+        const params = impl.params.parse(req.declaration.params);
+        const limits = effectiveLimits(impl, params, req.declaration);
+        const outcome = await store.approve(requestId, userId, now, async (r, countRuns) =>
+          limitRefusal(limits, await countRuns(new Date(now.getTime() - limits.windowSeconds * 1000)), now, r.preview.subject),
+        );
+        if (outcome.kind === 'not_pending') {
+          if (!outcome.request) return { kind: 'not_found' };
+          if (outcome.request.state === 'pending') return { kind: 'expired', request: await expireOne(outcome.request) };
+          return already(outcome.request);
+        }
+        if (outcome.kind === 'limited') {
+          await step(outcome.request, userId, 'approval_refused', { rule: 'limit', reason: outcome.refusal });
+          return { kind: 'limited', reason: outcome.refusal, retryAfterSeconds: outcome.retryAfterSeconds, request: outcome.request };
+        }
+        const approved = outcome.request;
+        deps.metrics?.approvalLatency.observe({ action: approved.action, risk: approved.risk }, (now.getTime() - approved.requestedAt.getTime()) / 1000);
+        await step(approved, userId, 'approved', { requestedBy: approved.requestedBy }, `Remediation “${approved.title}” approved`);
+        return await execute(approved, impl, params);
+      } finally {
+        await lock.release().catch((err: unknown) => logger.warn({ err: { message: (err as Error).message }, requestId }, 'remediation lock not released; it expires by itself'));
+      }
+    },
+
+    async deny(requestId, userId, userGroups = [], reason) {
+      if (!REQUEST_ID.test(requestId)) return { kind: 'not_found' };
+      const req = await store.get(requestId);
+      if (!req) return { kind: 'not_found' };
+      if (req.state !== 'pending') return already(req);
+      if (req.expiresAt <= clock.now()) return { kind: 'expired', request: await expireOne(req) };
+      // The requester may withdraw; otherwise whoever could approve may deny.
+      if (userId !== req.requestedBy) {
+        const verdict = checkApprover(req, userId, userGroups, deps.approversByRisk);
+        if (!verdict.ok) {
+          await step(req, userId, 'denial_refused', { reason: verdict.reason });
+          return { kind: 'not_approver', reason: verdict.reason, approvers: verdict.approvers, request: req };
+        }
+      }
+      const denied = await store.deny(requestId, userId, clock.now(), reason);
+      if (!denied) {
+        const current = (await store.get(requestId)) ?? req;
+        return already(current);
+      }
+      await step(denied, userId, 'denied', { reason: reason ?? null }, `Remediation “${denied.title}” denied${reason ? `: ${reason}` : ''}`);
+      deps.metrics?.remediations.inc({ action: denied.action, outcome: 'denied' });
+      return { kind: 'denied', request: denied };
+    },
+
+    get: (requestId) => (REQUEST_ID.test(requestId) ? store.get(requestId) : Promise.resolve(null)),
+
+    setApprovalMessage: (requestId, channelId, ts) => store.setApprovalMessage(requestId, channelId, ts),
+
+    async expireDue() {
+      const expired = await store.expireDue(clock.now());
+      for (const r of expired) {
+        await step(r, 'bot', 'expired', { expiresAt: r.expiresAt.toISOString() }, `Remediation “${r.title}” expired without approval`);
+        deps.metrics?.remediations.inc({ action: r.action, outcome: 'expired' });
+      }
+      return expired;
+    },
+
+    async recoverInterrupted() {
+      const now = clock.now();
+      const interrupted = await store.interruptStale(now, new Date(now.getTime() - leaseMs));
+      for (const r of interrupted) {
+        await step(r, 'bot', 'interrupted', { startedAt: r.startedAt?.toISOString() ?? null, runner: r.runner, error: r.error }, `Remediation “${r.title}” was interrupted (the bot stopped mid-run); it was not re-run — check the target by hand`);
+        deps.metrics?.remediations.inc({ action: r.action, outcome: 'interrupted' });
+      }
+      return interrupted;
+    },
+
+    listForIncident: (incidentId) => store.listByIncident(incidentId),
+    listAudit: (incidentId) => audit.list({ incidentId, limit: 1000 }),
+    listRequestAudit: (requestId) => audit.list({ subject: subjectOf(requestId), limit: 1000 }),
+  };
+}
