@@ -12,8 +12,12 @@ export function mrkdwnToMarkdown(text: string, names: ReadonlyMap<string, string
   // Code blocks first (they may span lines), then inline code; everything else is prose.
   const CODE = /```([\s\S]*?)```|`([^`\n]+)`/g;
   let last = 0;
+  let afterBlock = false;
+  // Prose after a fenced block starts on a fresh line, without the spaces that followed the closing backticks.
+  const prose = (s: string): string => convertProse(afterBlock ? s.replace(/^[ \t]+/, '') : s, names);
   for (const m of text.matchAll(CODE)) {
-    out.push(convertProse(text.slice(last, m.index), names));
+    out.push(prose(text.slice(last, m.index)));
+    afterBlock = m[1] !== undefined;
     if (m[1] !== undefined) {
       const body = decodeEntities(m[1]).replace(/^\n+|\n+$/g, '');
       const before = out.join('');
@@ -23,7 +27,7 @@ export function mrkdwnToMarkdown(text: string, names: ReadonlyMap<string, string
     }
     last = m.index + m[0].length;
   }
-  out.push(convertProse(text.slice(last), names));
+  out.push(prose(text.slice(last)));
   return out.join('').replace(/\n```\n\n/g, '\n```\n').replace(/[ \t]+$/gm, '').trim();
 }
 
