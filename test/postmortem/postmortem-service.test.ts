@@ -1,0 +1,401 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LogLevel, WebClient } from '@slack/web-api';
+import pino from 'pino';
+import { createManualClock } from '../../src/clock';
+import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { createIncidentService, type IncidentService } from '../../src/incidents/incident-service';
+import { runPostmortemCli } from '../../src/postmortem/postmortem-cli';
+import { createPostmortemService, type PostmortemService } from '../../src/postmortem/postmortem-service';
+import { loadPostmortemTemplate } from '../../src/postmortem/postmortem-template';
+import { escapeMrkdwn } from '../../src/slack/blocks/mrkdwn';
+import { createSlackThreadReader } from '../../src/slack/slack-thread-reader';
+import { createAlertStore } from '../../src/store/alert-store';
+import type { Database } from '../../src/store/database';
+import { createIncidentStore } from '../../src/store/incident-store';
+import { createPostmortemStore } from '../../src/store/postmortem-store';
+import { createTimelineStore } from '../../src/store/timeline-store';
+import { createMigratedDatabase } from '../support/migrated-database';
+
+const silent = pino({ level: 'silent' });
+const TEMPLATES = join(__dirname, '..', '..', 'templates');
+const fixture = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'slack', 'conversations-replies-incident-thread.json'), 'utf8')) as {
+  messages: Partial<EmulatedMessage>[];
+};
+const MIN = 60_000;
+const T0 = new Date('2026-01-11T10:00:00Z'); // the alert starts; the fixture thread is on the same clock
+
+let db: Database;
+let dbUrl: string;
+let drop: () => Promise<void>;
+let slack: SlackEmulator;
+const clock = createManualClock(T0);
+let incidents: IncidentService;
+let postmortems: PostmortemService;
+
+beforeAll(async () => {
+  ({ db, url: dbUrl, drop } = await createMigratedDatabase('postmortem_service'));
+  slack = await startSlackEmulator();
+  for (const [id, name] of [['U0ALICE', 'alice'], ['U0BOB', 'bob'], ['U0CAROL', 'carol'], ['U0DAVE', 'dave']] as const) slack.addUser({ id, name });
+  incidents = createIncidentService({
+    transaction: (fn) => db.transaction(fn),
+    incidents: createIncidentStore(db),
+    timeline: createTimelineStore(db),
+    alerts: createAlertStore(db),
+    clock,
+  });
+  const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url, logLevel: LogLevel.ERROR, retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 20 } });
+  postmortems = createPostmortemService({
+    incidents,
+    drafts: createPostmortemStore(db),
+    threadReader: createSlackThreadReader({ client, logger: silent }),
+    template: await loadPostmortemTemplate(TEMPLATES),
+    escapeMrkdwn,
+    clock,
+    logger: silent,
+  });
+}, 60_000);
+afterAll(async () => {
+  await slack.close();
+  await drop();
+});
+afterEach(() => expect(slack.unknownMethods).toEqual([]));
+
+const at = (minutes: number, seconds = 0) => clock.set(new Date(T0.getTime() + minutes * MIN + seconds * 1000));
+
+/** An incident with every kind of timeline event, recorded through the real incident service. */
+async function resolvedIncidentWithEverything(): Promise<{ id: string; threadTs: string }> {
+  const threadTs = slack.seedThread('C0INCIDENTS', fixture.messages);
+  const alert = await db.query<{ id: string }>(
+    `INSERT INTO alerts (fingerprint, name, source, severity, labels, starts_at, first_seen_at, last_seen_at, channel_id, message_ts)
+     VALUES ('fp-stuck-worker-7', 'StuckDetected', 'alertmanager', 'P1', '{"agent":"worker-7"}', $1, $2, $2, 'C0INCIDENTS', $3) RETURNING id`,
+    [T0, new Date(T0.getTime() + 30_000), threadTs],
+  );
+  at(1);
+  const inc = await incidents.open({ title: 'Workers stuck', severity: 'P1', actor: 'U0ALICE', channelId: 'C0INCIDENTS', alertId: Number(alert.rows[0]!.id) });
+  await incidents.setThread(inc.id, 'C0INCIDENTS', threadTs);
+  at(3);
+  await incidents.acknowledge(inc.id, 'U0ALICE');
+  at(3, 30);
+  await incidents.addTimelineEvent(inc.id, { kind: 'alert_acknowledged', actor: 'U0ALICE', text: 'Alert StuckDetected acknowledged' });
+  at(5);
+  await incidents.addTimelineEvent(inc.id, {
+    kind: 'diagnosis',
+    actor: 'U0ALICE',
+    text: 'Diagnosis of StuckDetected: crit',
+    data: {
+      alert: 'StuckDetected',
+      status: 'crit',
+      probes: [
+        { kind: 'heartbeat', title: 'Heartbeat', status: 'crit', figures: [{ label: 'heartbeat age', value: 900, unit: 's' }] },
+        { kind: 'task-queue', title: 'Task queue', status: 'warn', figures: [{ label: 'pending tasks', value: 4210 }, { label: 'oldest processing', value: '17 min' }] },
+      ],
+    },
+  });
+  at(6);
+  await incidents.changeSeverity(inc.id, 'P0', 'U0BOB');
+  at(7);
+  await incidents.postStatusUpdate(inc.id, 'Restarting worker-7, <@U0CAROL> watches the queue', 'U0BOB');
+  at(8);
+  await incidents.addTimelineEvent(inc.id, { kind: 'remediation_requested', actor: 'U0BOB', text: 'Restart of container worker-7 requested' });
+  at(9);
+  await incidents.addTimelineEvent(inc.id, { kind: 'remediation_approved', actor: 'U0ALICE', text: 'Restart of worker-7 approved' });
+  await incidents.addTimelineEvent(inc.id, { kind: 'remediation_executed', actor: 'bot', text: 'Restarted container worker-7 (exit 0)' });
+  at(10);
+  await incidents.addTimelineEvent(inc.id, {
+    kind: 'diagnosis',
+    actor: 'U0BOB',
+    text: 'Diagnosis of StuckDetected: warn',
+    data: { figures: [{ label: 'heartbeat age', value: 30, unit: 's' }, { label: 'pending tasks', value: 5120 }, { label: 'memory used', value: 97, unit: '%' }] },
+  });
+  at(11);
+  await incidents.addTimelineEvent(inc.id, { kind: 'pinned', actor: 'U0CAROL', text: 'Pinned: <@U0ALICE> says worker-7 is back' });
+  at(12);
+  await incidents.mitigate(inc.id, 'U0ALICE', 'restarted worker-7');
+  at(14);
+  await incidents.addTimelineEvent(inc.id, { kind: 'note', actor: 'U0DAVE', text: 'Watching XPENDING' });
+  await incidents.addTimelineEvent(inc.id, { kind: 'remediation_rejected', actor: 'U0CAROL', text: 'Terminate long-running queries rejected' });
+  await incidents.addTimelineEvent(inc.id, { kind: 'remediation_failed', actor: 'bot', text: 'Silence creation failed: Alertmanager unreachable' });
+  await incidents.addTimelineEvent(inc.id, { kind: 'remediation_expired', actor: 'bot', text: 'Request to delete Redis keys expired' });
+  at(30);
+  await incidents.resolve(inc.id, { actor: 'U0ALICE', summary: 'worker-7 restarted, backlog drained', rootCause: 'Consumer group lock lost after the Redis failover' });
+  return { id: inc.id, threadTs };
+}
+
+describe('PostmortemService.draft', () => {
+  let id: string;
+  let first: Awaited<ReturnType<PostmortemService['draft']>>;
+
+  beforeAll(async () => {
+    ({ id } = await resolvedIncidentWithEverything());
+    at(45);
+    first = await postmortems.draft(id, { actor: 'U0CAROL' });
+  });
+
+  it('reads the whole thread and reports what it found', () => {
+    expect(first.version).toBe(1);
+    expect(first.filename).toBe(`postmortem-${id}-v1.md`);
+    expect(first.stats).toMatchObject({
+      messages: fixture.messages.length,
+      pages: 1,
+      timelineEvents: 18,
+      actionItems: 5,
+      rootCauseStatements: 1,
+      impactStatements: 1,
+      decisions: 1,
+      peakValues: 4,
+      participants: 4,
+    });
+    expect(first.stats.threadProblem).toBeUndefined();
+  });
+
+  it('has the header, times and metrics right', () => {
+    const md = first.markdown;
+    expect(md).toMatch(new RegExp(`^# Post-mortem: Workers stuck \\(${id}\\)`));
+    expect(md).toContain('**Date:** 2026-01-11');
+    expect(md).toContain('**Duration:** 30 min');
+    expect(md).toContain('**Severity:** P0 (critical)');
+    expect(md).toContain('**Status:** Resolved');
+    expect(md).toContain('- Start of impact: 2026-01-11 10:00 UTC');
+    expect(md).toContain('- Detected: 2026-01-11 10:00 UTC'); // the alert's post, 30 s after it started
+    expect(md).toContain('- Acknowledged: 2026-01-11 10:03 UTC');
+    expect(md).toContain('- Mitigated: 2026-01-11 10:12 UTC');
+    expect(md).toContain('- Resolved: 2026-01-11 10:30 UTC');
+    expect(md).toContain('- Time to acknowledge: 3 min');
+    expect(md).toContain('- Time to resolve: 30 min');
+    expect(md).toContain('- Response SLA (P0, 5 min): met (acknowledged after 3 min)');
+  });
+
+  it('takes the peak of each figure over every diagnosis', () => {
+    const md = first.markdown;
+    expect(md).toContain('- heartbeat age: 900 s (2026-01-11 10:05 UTC)');
+    expect(md).toContain('- pending tasks: 5120 (2026-01-11 10:10 UTC)');
+    expect(md).toContain('- memory used: 97% (2026-01-11 10:10 UTC)');
+    expect(md).toContain('- oldest processing: 17 min');
+    expect(md).not.toContain('Peak latency: [FILL IN]');
+  });
+
+  it('merges the recorded timeline with the thread, oldest first, each thread line linked', () => {
+    const timeline = section(first.markdown, 'Timeline');
+    const lines = timeline.split('\n').filter((l) => l.startsWith('- **'));
+    const order = [
+      'Alertmanager: [\\[FIRING:1\\] StuckDetected (prod worker-7 critical)](http://alertmanager.internal:9093/', // the alert's post, 10:00:30
+      '@alice: Opened: Workers stuck (P1)',
+      '@alice: Alert StuckDetected linked',
+      '@alice: Acknowledged',
+      '@alice: Alert StuckDetected acknowledged',
+      '@alice: Diagnosis of StuckDetected: crit (heartbeat age 900 s, pending tasks 4210, oldest processing 17 min)',
+      '@bob: Severity P1 → P0', // a recorded event and a message in the same second: the event first
+      '@bob: Redis stream `agent:worker-7:events` is stuck, XLEN 48210. Impact: ~1,200 customer tasks delayed & retried',
+      '@bob: Restarting worker-7, @carol watches the queue',
+      '@bob: Restart of container worker-7 requested',
+      '@alice: Restart of worker-7 approved',
+      'bot: Restarted container worker-7 (exit 0)',
+      '@bob: Diagnosis of StuckDetected: warn',
+      '@carol: Pinned: @alice says worker-7 is back',
+      '@alice: Mitigated: restarted worker-7',
+      '@alice: @here worker-7 is back, tasks draining. Root cause: the consumer group lost its lock after the Redis failover _(edited)_',
+      '@dave: Watching XPENDING',
+      '@carol: Terminate long-running queries rejected',
+      'bot: Silence creation failed',
+      'bot: Request to delete Redis keys expired',
+      '@carol: We decided to keep the supervisor restart limit at 3. cc @oncall in #ops',
+      '@carol: Action items:',
+      '@bob: backlog during the incident (file: Backlog during the incident)',
+      '@alice: follow-up: post-mortem review on Thursday',
+      '@carol: Lesson learned',
+      '@alice: Resolved: worker-7 restarted, backlog drained',
+    ];
+    let from = -1;
+    for (const text of order) {
+      const i = lines.findIndex((l, n) => n > from && l.includes(text));
+      expect([text, i > from]).toEqual([text, true]);
+      from = i;
+    }
+    expect(lines[0]).toMatch(/^- \*\*10:00:30\*\* Alertmanager: /);
+    // This bot's own posts are already the recorded events: not listed twice.
+    expect(timeline).not.toContain('Remediation requested* by');
+    expect(timeline).not.toContain('INCIDENT: Workers stuck');
+    // Plain chatter is counted, not listed ("ack, looking", "requesting a restart", the dashboard link).
+    expect(timeline).toContain('… and 3 other messages of discussion in [the thread](https://emulated-t0emulated.slack.com/archives/C0INCIDENTS/p1768125630000100)');
+    const editedLine = lines.find((l) => l.includes('_(edited)_'))!;
+    expect(editedLine).toContain(
+      '([message](https://emulated-t0emulated.slack.com/archives/C0INCIDENTS/p1768126320000900?thread_ts=1768125630.000100&cid=C0INCIDENTS))',
+    );
+  });
+
+  it('lists the action items with owners and links; the TODO inside a code block is not one', () => {
+    const items = section(first.markdown, 'Action Items').split('\n').filter((l) => l.startsWith('- ['));
+    expect(items.map((l) => l.replace(/ — .*$/, ''))).toEqual([
+      '- [ ] add XAUTOCLAIM on consumer start @bob (owner: @bob)',
+      '- [ ] alert on XPENDING > 1000',
+      '- [ ] document the failover in runbook 004',
+      '- [ ] @alice review supervisor limits (owner: @alice)',
+      '- [ ] post-mortem review on Thursday',
+    ]);
+    expect(items[0]).toContain('— @carol, [message](https://emulated-t0emulated.slack.com/archives/C0INCIDENTS/p1768126560001100?thread_ts=1768125630.000100&cid=C0INCIDENTS)');
+    expect(first.markdown).not.toContain('inside code is not an action item (owner');
+  });
+
+  it('fills root cause, impact, resolution, decisions, lessons and participants from the record and the thread', () => {
+    const md = first.markdown;
+    expect(section(md, 'Root Cause Analysis')).toMatch(
+      /^- Recorded at resolution: Consumer group lock lost after the Redis failover\n- @here worker-7 is back, tasks draining\. Root cause: the consumer group lost its lock after the Redis failover — @alice, \[message\]\(https:\/\/emulated/,
+    );
+    expect(section(md, 'Impact')).toMatch(/^- Redis stream `agent:worker-7:events` is stuck, XLEN 48210\. Impact: ~1,200 customer tasks delayed & retried — @bob, \[message\]/);
+    expect(md).toContain('**Impact:** Redis stream `agent:worker-7:events` is stuck');
+    expect(section(md, 'Resolution')).toBe(
+      [
+        '- Recorded at resolution: worker-7 restarted, backlog drained',
+        '- 2026-01-11 10:09 UTC: Restarted container worker-7 (exit 0) (bot)',
+        '- 2026-01-11 10:12 UTC: Mitigated: restarted worker-7 (@alice)',
+      ].join('\n'),
+    );
+    expect(section(md, 'Decisions')).toMatch(/^- We decided to keep the supervisor restart limit at 3\. cc @oncall in #ops — @carol/);
+    expect(section(md, 'Lessons Learned')).toMatch(/^- Lesson learned: a failover drill would have caught this — @carol/);
+    expect(section(md, 'Participants')).toBe('@alice, @bob, @carol, @dave');
+    expect(section(md, 'Summary')).toBe('worker-7 restarted, backlog drained');
+  });
+
+  it('leaves nothing in the draft or the summary that could ping anyone', () => {
+    expect(first.markdown).not.toMatch(/<[@!#]/);
+    expect(first.summary).not.toMatch(/<[@!#]/);
+    expect(first.markdown).toContain('@here worker-7 is back');
+  });
+
+  it('writes a short summary for the thread', () => {
+    expect(first.summary.split('\n')).toEqual([
+      `:memo: *Post-mortem draft v1: Workers stuck* (${id})`,
+      '*Duration:* 30 min · *Time to acknowledge:* 3 min (P0 SLA 5 min: met) · *Time to resolve:* 30 min',
+      'From 16 messages and 18 timeline events: 5 action items, 1 root-cause statement, 1 impact statement, 1 decision, 4 peak values.',
+      '*Action items:*',
+      '• add XAUTOCLAIM on consumer start @bob',
+      '• alert on XPENDING &gt; 1000',
+      '• document the failover in runbook 004',
+      '• @alice review supervisor limits',
+      '• post-mortem review on Thursday',
+      `The full draft is attached (postmortem-${id}-v1.md); fill in every [FILL IN]. \`incident-bot postmortem ${id}\` exports the latest version.`,
+    ]);
+  });
+
+  it('stores every version; latest and export return the newest', async () => {
+    at(50);
+    const second = await postmortems.draft(id, { actor: 'U0ALICE' });
+    expect(second.version).toBe(2);
+    expect(second.markdown).toContain('_Draft 2, generated 2026-01-11 10:50 UTC');
+    expect(await postmortems.latest(id)).toMatchObject({ version: 2, createdBy: 'U0ALICE', markdown: second.markdown });
+    expect(await postmortems.export(id.toLowerCase())).toEqual({ markdown: second.markdown, version: 2, created: false });
+    const rows = await db.query<{ version: number; created_by: string }>('SELECT version, created_by FROM postmortem_drafts WHERE incident_id = $1 ORDER BY version', [id]);
+    expect(rows.rows).toEqual([
+      { version: 1, created_by: 'U0CAROL' },
+      { version: 2, created_by: 'U0ALICE' },
+    ]);
+  });
+
+  it('numbers concurrent drafts without a gap or a clash', async () => {
+    const made = await Promise.all([1, 2, 3].map(() => postmortems.draft(id, { actor: 'U0BOB' })));
+    expect(made.map((m) => m.version).sort()).toEqual([3, 4, 5]);
+    for (const m of made) expect(m.markdown).toContain(`_Draft ${m.version}, generated`);
+  });
+});
+
+describe('PostmortemService.draft on sparse incidents', () => {
+  it('says so when the thread has no action items, and leaves [FILL IN] where the thread says nothing', async () => {
+    const threadTs = slack.seedThread('C0QUIET', [
+      { user: 'U0ALICE', text: 'payments latency is up' },
+      { user: 'U0BOB', text: 'looking' },
+      { user: 'U0BOB', text: 'restarted the pool, back to normal' },
+    ]);
+    at(100);
+    const inc = await incidents.open({ title: 'Payments slow', severity: 'P2', actor: 'U0ALICE', channelId: 'C0QUIET' });
+    await incidents.setThread(inc.id, 'C0QUIET', threadTs);
+    at(130);
+    await incidents.resolve(inc.id, { actor: 'U0BOB' });
+    const draft = await postmortems.draft(inc.id, { actor: 'U0BOB' });
+    const md = draft.markdown;
+    expect(section(md, 'Action Items')).toBe('No action items were found in the thread. [FILL IN]\n\n- [ ] [FILL IN]');
+    expect(section(md, 'Root Cause Analysis')).toBe('[FILL IN]');
+    expect(section(md, 'Impact')).toMatch(/^\[FILL IN\]/);
+    expect(md).toContain('**Impact:** [FILL IN]');
+    expect(md).toContain('- Peak latency: [FILL IN]');
+    expect(md).toContain('- Time to acknowledge: not acknowledged');
+    // Never acknowledged: resolution 30 min in is the first response, within P2's hour.
+    expect(md).toContain('- Response SLA (P2, 1 h): met (resolved after 30 min)');
+    expect(md).not.toContain('## Decisions');
+    expect(draft.summary).toContain('No action items were found in the thread');
+    expect(draft.stats).toMatchObject({ messages: 3, actionItems: 0 });
+  });
+
+  it('drafts from the recorded timeline when the incident has no thread, and says why', async () => {
+    at(200);
+    const inc = await incidents.open({ title: 'Disk filling', severity: 'P3', actor: 'U0DAVE' });
+    const draft = await postmortems.draft(inc.id, { actor: 'U0DAVE' });
+    expect(draft.stats.threadProblem).toBe('the incident has no Slack thread');
+    expect(draft.summary).toContain('_The incident has no Slack thread; the draft uses the 1 recorded timeline event._');
+    expect(draft.markdown).toContain('**Duration:** < 1 min (ongoing)');
+    expect(draft.markdown).toContain('- Response SLA (P3, 1 d): not due yet (not acknowledged)');
+    expect(section(draft.markdown, 'Participants')).toBe('@dave');
+  });
+
+  it('reports a thread Slack refuses to give, and still drafts', async () => {
+    at(300);
+    const inc = await incidents.open({ title: 'Ghost thread', severity: 'P2', actor: 'U0ALICE', channelId: 'C0GONE' });
+    await incidents.setThread(inc.id, 'C0GONE', '1768130000.000100');
+    const draft = await postmortems.draft(inc.id, { actor: 'U0ALICE' });
+    expect(draft.stats.threadProblem).toBe('the thread could not be read (thread_not_found)');
+    expect(draft.version).toBe(1);
+  });
+
+  it('refuses an unknown incident with a message people can act on', async () => {
+    await expect(postmortems.draft('INC-20990101000000', { actor: 'U0ALICE' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(postmortems.draft('nonsense', { actor: 'U0ALICE' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+});
+
+describe('incident-bot postmortem (runPostmortemCli)', () => {
+  const env = () => ({ DATABASE_URL: dbUrl, TEMPLATES_DIR: TEMPLATES, LOG_LEVEL: 'silent' });
+
+  it('prints the latest stored draft on stdout', async () => {
+    at(400);
+    const inc = await incidents.open({ title: 'CLI export', severity: 'P2', actor: 'U0ALICE' });
+    const stored = await postmortems.draft(inc.id, { actor: 'U0ALICE' });
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await runPostmortemCli([inc.id], { env: env(), stdout: (t) => out.push(t), stderr: (t) => err.push(t) })).toBe(0);
+    expect(out.join('')).toBe(stored.markdown);
+    expect(err).toEqual([]);
+  });
+
+  it('makes a draft from the timeline when none is stored, and a new version with --new', async () => {
+    at(500);
+    const inc = await incidents.open({ title: 'Never drafted', severity: 'P1', actor: 'U0BOB' });
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { env: env(), stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t), clock };
+    expect(await runPostmortemCli([inc.id], io)).toBe(0);
+    expect(out.join('')).toContain(`# Post-mortem: Never drafted (${inc.id})`);
+    expect(err.join('')).toBe(`no draft was stored for ${inc.id}: made v1 from the recorded timeline\n`);
+    expect(await runPostmortemCli([inc.id, '--new'], io)).toBe(0);
+    expect(err.at(-1)).toBe(`stored draft v2 of ${inc.id} (the incident has no Slack thread)\n`);
+  });
+
+  it('exits 1 with a readable message for an unknown incident or bad arguments', async () => {
+    const err: string[] = [];
+    const io = { env: env(), stdout: () => undefined, stderr: (t: string) => err.push(t) };
+    expect(await runPostmortemCli(['INC-20990101000000'], io)).toBe(1);
+    expect(err.pop()).toMatch(/^There is no incident INC-20990101000000/);
+    expect(await runPostmortemCli([], io)).toBe(1);
+    expect(err.pop()).toMatch(/^usage: incident-bot postmortem <INC-ID>/);
+    expect(await runPostmortemCli(['INC-1', '--pdf'], io)).toBe(1);
+    expect(err.pop()).toMatch(/^unknown option --pdf/);
+  });
+});
+
+/** The body of a `## heading` section, trimmed. */
+function section(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`\n## ${heading}\n`);
+  if (start < 0) return '';
+  const body = markdown.slice(start + heading.length + 5);
+  const end = body.search(/\n## /);
+  return (end < 0 ? body : body.slice(0, end)).trim();
+}
