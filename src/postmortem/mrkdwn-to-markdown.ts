@@ -64,7 +64,9 @@ function splitLabel(inner: string): [string, string | undefined] {
 
 function convertProse(text: string, names: ReadonlyMap<string, string>): string {
   if (!text) return '';
-  const withControls = text.replace(/<([^<>\n]+)>/g, (_m, inner: string) => slackControlToMarkdown(inner, names));
+  // Twice: a label holding a control sequence (`<https://x|<@U1>>`, which Slack itself would have escaped) still converts.
+  const controls = (t: string) => t.replace(/<([^<>\n]+)>/g, (_m, inner: string) => slackControlToMarkdown(inner, names));
+  const withControls = controls(controls(text));
   const decoded = decodeEntities(withControls);
   return defuseMentions(
     decoded

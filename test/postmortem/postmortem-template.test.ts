@@ -1,0 +1,116 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatTemplateProblem } from '../../src/incidents/templates';
+import { buildPostmortemFacts } from '../../src/postmortem/postmortem-facts';
+import { postmortemSummary } from '../../src/postmortem/postmortem-service';
+import { loadPostmortemTemplate, renderPostmortem, validatePostmortemTemplate } from '../../src/postmortem/postmortem-template';
+import type { ThreadContents } from '../../src/postmortem/thread-reader';
+import { escapeMrkdwn } from '../../src/slack/blocks/mrkdwn';
+import type { Incident } from '../../src/store/incident-store';
+
+const TEMPLATES = join(__dirname, '..', '..', 'templates');
+
+describe('validatePostmortemTemplate', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pm-template-'));
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('accepts the shipped templates/postmortem.md', async () => {
+    expect(await validatePostmortemTemplate(TEMPLATES)).toEqual([]);
+  });
+
+  it('names a missing file', async () => {
+    const [p] = await validatePostmortemTemplate(dir);
+    expect(formatTemplateProblem(p!)).toMatch(/postmortem\.md: missing: create it/);
+  });
+
+  it('names an unknown variable with its line and the closest known ones', async () => {
+    await writeFile(join(dir, 'postmortem.md'), '# {{title}}\n\n{{action_itmes}}\n');
+    const problems = await validatePostmortemTemplate(dir);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ line: 3 });
+    expect(problems[0]!.message).toMatch(/^unknown variable \{\{action_itmes\}\} \(did you mean \{\{action_items\}\}/);
+  });
+
+  it('names a syntax error with its line, and loading refuses it', async () => {
+    await writeFile(join(dir, 'postmortem.md'), '# {{title}}\n{{#impact}}\nno end\n');
+    expect(await validatePostmortemTemplate(dir)).toEqual([{ file: expect.stringMatching(/postmortem\.md$/), line: 2, message: '{{#impact}} is never closed with {{/impact}}' }]);
+    await expect(loadPostmortemTemplate(dir)).rejects.toMatchObject({ code: 'NOT_CONFIGURED' });
+  });
+});
+
+const incident: Incident = {
+  id: 'INC-20260111100100',
+  title: 'Evil <!channel> title <@U0ALICE>',
+  severity: 'P1',
+  status: 'resolved',
+  channelId: 'C1',
+  threadTs: '1768125630.000100',
+  createdBy: 'U0ALICE',
+  createdAt: new Date('2026-01-11T10:01:00Z'),
+  startedAt: new Date('2026-01-11T10:00:00Z'),
+  acknowledgedAt: new Date('2026-01-11T10:20:00Z'),
+  acknowledgedBy: 'U0BOB',
+  mitigatedAt: null,
+  mitigatedBy: null,
+  resolvedAt: new Date('2026-01-11T11:00:00Z'),
+  resolvedBy: 'U0BOB',
+  impact: 'all <!here> customers',
+  summary: null,
+  rootCause: '&lt;!everyone&gt; typed literally',
+  resolution: null,
+  lastUpdateAt: null,
+  nextUpdateDueAt: null,
+};
+
+const hostileThread: ThreadContents = {
+  channel: 'C1',
+  threadTs: '1768125630.000100',
+  pages: 1,
+  names: new Map([['U0ALICE', 'alice']]),
+  messages: [
+    '<!channel> TODO: page <!subteam^S1|@oncall> and <@U0ALICE> about <#C0OPS|ops>',
+    'AI: <!everyone> &lt;!here&gt; <https://evil.example|<@U0BOB>>',
+    '- [ ] `<@U0ALICE>` in code and ```<!channel>``` in a block',
+    'root cause: <@U0NOBODY> caused by &lt;@U0ALICE&gt;',
+  ].map((text, i) => ({ ts: `17681257${String(i).padStart(2, '0')}.000100`, userId: 'U0ALICE', author: 'alice', isBot: false, fromThisBot: false, text, edited: false, files: [] })),
+};
+
+describe('no mention is ever produced', () => {
+  it('neither in the draft nor in the Slack summary, whatever the thread and the record say', async () => {
+    const facts = buildPostmortemFacts({ incident, events: [], thread: hostileThread, now: new Date('2026-01-11T12:00:00Z'), workspaceUrl: 'https://acme.slack.com' });
+    const markdown = renderPostmortem(await loadPostmortemTemplate(TEMPLATES), facts, { version: 1, generatedAt: new Date('2026-01-11T12:00:00Z') });
+    const summary = postmortemSummary(facts, {
+      version: 1,
+      filename: 'postmortem.md',
+      escape: escapeMrkdwn,
+      stats: { messages: 4, pages: 1, threadReadMs: 1, timelineEvents: 0, actionItems: 3, rootCauseStatements: 1, impactStatements: 0, decisions: 0, peakValues: 0, participants: 1 },
+    });
+    expect(markdown).not.toMatch(/<[@!#]/);
+    expect(summary).not.toMatch(/<[@!#]/);
+    // The summary has no Slack control sequence at all: every "<" from a value is escaped.
+    expect(summary).not.toMatch(/<(?!\u200b)/);
+    expect(summary).toContain('• @channel TODO: page @oncall and @alice about #ops');
+    expect(summary).toContain('• @everyone &lt;\u200b!here&gt; [@U0BOB](https://evil.example)');
+    expect(summary).toContain('*Post-mortem draft v1: Evil &lt;!channel&gt; title &lt;@U0ALICE&gt;*');
+    // Action items on the way: broadcasts named as text, the link kept, code kept.
+    expect(markdown).toContain('- [ ] @channel TODO: page @oncall and @alice about #ops');
+    expect(markdown).toContain('@everyone <\u200b!here> [@U0BOB](https://evil.example)');
+    expect(markdown).toContain('- Recorded: all <\u200b!here> customers');
+    expect(markdown).toContain('[message](https://acme.slack.com/archives/C1/p1768125700000100?thread_ts=1768125630.000100&cid=C1)');
+  });
+
+  it('renders the draft from a given template as a whole, and a missed SLA as missed', async () => {
+    const facts = buildPostmortemFacts({ incident, events: [], now: new Date('2026-01-11T12:00:00Z'), workspaceUrl: 'https://acme.slack.com' });
+    const source = await readFile(join(TEMPLATES, 'postmortem.md'), 'utf8');
+    expect(source).toContain('[FILL IN]');
+    const markdown = renderPostmortem(await loadPostmortemTemplate(TEMPLATES), facts, { version: 3, generatedAt: new Date('2026-01-11T12:00:00Z') });
+    expect(markdown).toContain('- Response SLA (P1, 15 min): missed (acknowledged after 20 min)');
+    expect(markdown).toContain('**Duration:** 1 h');
+    expect(markdown).toContain('No action items were found in the thread. [FILL IN]');
+    expect(markdown.endsWith('\n')).toBe(true);
+  });
+});
