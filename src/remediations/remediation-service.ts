@@ -42,8 +42,8 @@ export interface RemediationServiceDeps {
 }
 
 export interface RemediationRequestInput {
-  /** A catalog declaration (validated here against the registry). */
-  declaration: RemediationDeclaration | RemediationDeclarationInput;
+  /** A catalog declaration (`action:` or the catalog's `kind:`), validated here against the registry. */
+  declaration: RemediationDeclaration | RemediationDeclarationInput | Readonly<Record<string, unknown>>;
   /** The runbook that declared it: where its target is looked up. */
   runbookId?: string;
   /** Alert labels and `label=value` pairs from the command; only the ones the params use matter. */
