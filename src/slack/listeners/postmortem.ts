@@ -65,8 +65,10 @@ export function postmortemCommandHandler(deps: PostmortemDeps) {
       }
       incidentId = chosen.id;
     }
-    await inv.respond({ response_type: 'ephemeral', text: `Drafting the post-mortem of ${escapeMrkdwn(incidentId)} from its thread and timeline…` });
-    await draftAndDeliver(deps, { incidentId, userId: inv.userId, channelId: inv.channelId, log: inv.log });
+    // An unknown ID is answered before anything else (NOT_FOUND, through the command's error handler).
+    const incident = await deps.incidents.get(incidentId);
+    await inv.respond({ response_type: 'ephemeral', text: `Drafting the post-mortem of ${incident.id} from its thread and timeline…` });
+    await draftAndDeliver(deps, { incidentId: incident.id, userId: inv.userId, channelId: inv.channelId, log: inv.log });
   };
 }
 
