@@ -6,7 +6,6 @@ import { startSlackEmulator, type EmulatedMessage, type RecordedCall, type Slack
 import { createSlackThreadReader } from '../../src/slack/slack-thread-reader';
 
 const silent = pino({ level: 'silent' });
-const CHANNEL = 'C0INCIDENTS';
 const page = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'slack', 'conversations-replies-incident-thread.json'), 'utf8')) as {
   messages: Partial<EmulatedMessage>[];
 };
