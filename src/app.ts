@@ -44,6 +44,22 @@ import { createAlertStore } from './store/alert-store';
 import { createIncidentStore } from './store/incident-store';
 import { createScheduledJobStore } from './store/scheduled-job-store';
 import { createTimelineStore } from './store/timeline-store';
+// Remediations behind approval (issue 5)
+import { createRemediationMetrics } from './remediations/remediation-metrics';
+import { createRemediationService } from './remediations/remediation-service';
+import {
+  auditCommandHandler,
+  registerRemediationActions,
+  remediateCommandHandler,
+  startRemediationHousekeeping,
+  type RemediationSlackDeps,
+} from './slack/listeners/remediations';
+import { createRemediationStore } from './store/remediation-store';
+// Post-mortem drafts (issue 6)
+import { createPostmortemService, loadPostmortemTemplate } from './postmortem';
+import { createSlackThreadReader } from './slack/slack-thread-reader';
+import { postmortemCommandHandler, registerPostmortem, type PostmortemDeps } from './slack/listeners/postmortem';
+import { createPostmortemStore } from './store/postmortem-store';
 
 export interface BotApp {
   config: Config;
@@ -83,6 +99,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   // The catalog first: a broken runbook stops start-up before anything is opened.
   const catalog = await loadCatalog(config.commandsDir, opts.env ?? {});
   const notifications = await loadTemplates(config.templatesDir, escapeMrkdwn);
+  const postmortemTemplate = await loadPostmortemTemplate(config.templatesDir);
   const intakeEnv = readIntakeEnv(opts.env ?? {});
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   try {
@@ -117,6 +134,19 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     const hit = findAlert(catalog, name);
     return hit.found ? hit.alert.severity : undefined;
   };
+  const remediationService = createRemediationService({
+    store: createRemediationStore(db),
+    audit,
+    coordination,
+    clock,
+    logger,
+    resolveTarget: ({ runbookId, target }) => catalog.runbooks.find((r) => r.id === runbookId)?.targets[target],
+    metrics: createRemediationMetrics(registry),
+    timeline: timelineStore,
+    runnerId: replicaId,
+  });
+  let remediationHousekeeping: ReturnType<typeof startRemediationHousekeeping> | undefined;
+  let remediationDeps: RemediationSlackDeps | undefined;
   let alertMessenger: AlertMessenger | undefined;
   let reminderRunner: ReturnType<typeof createReminderRunner> | undefined;
   let stopReminders: (() => Promise<void>) | undefined;
@@ -129,16 +159,51 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     const diagnoseDeps: DiagnoseDeps = { catalog, client: slack.client, poster, logger, metrics: createDiagnosisMetrics(registry) };
     const incidentDeps: IncidentCommandDeps = { incidents: incidentService, notifications, poster, client: slack.client, logger };
     alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger });
+    remediationDeps = {
+      catalog,
+      service: remediationService,
+      client: slack.client,
+      poster,
+      logger,
+      incidentThread: async (id) => incidentService.get(id).catch(() => undefined),
+      incidentOfThread: async (channelId, threadTs) => (await incidentService.findByThread(channelId, threadTs))?.id,
+      currentIncident: async (channelId) => {
+        const here = (await incidentService.listActive()).filter((i) => i.channelId === channelId);
+        return here.length === 1 ? here[0]!.id : undefined;
+      },
+    };
+    const drafts = createPostmortemStore(db);
+    const postmortemDeps: PostmortemDeps = {
+      postmortems: createPostmortemService({
+        incidents: incidentService,
+        drafts,
+        threadReader: createSlackThreadReader({ client: slack.client, logger }),
+        template: postmortemTemplate,
+        escapeMrkdwn,
+        clock,
+        logger,
+      }),
+      incidents: incidentService,
+      recentIncidentsInChannel: (channelId, limit) => drafts.recentIncidentsInChannel(channelId, limit),
+      client: slack.client,
+      poster,
+      logger,
+    };
+    registerPostmortem(slack.app, postmortemDeps);
     registerIncidentCommand(
       slack.app,
       {
         diagnose: diagnoseCommandHandler(diagnoseDeps),
         runbooks: runbooksCommandHandler(catalog),
         ...incidentCommandHandlers(incidentDeps),
+        remediate: remediateCommandHandler(remediationDeps),
+        audit: auditCommandHandler(remediationDeps),
+        postmortem: postmortemCommandHandler(postmortemDeps),
       },
       logger,
     );
     registerDiagnoseActions(slack.app, diagnoseDeps);
+    registerRemediationActions(slack.app, remediationDeps);
 
     // Alert intake, alert buttons, incident modal, timeline capture, reminders (issue 4).
     registerAlertIntake(slack.app, { alerts: alertService, messenger: alertMessenger, catalogSeverity, logger });
@@ -231,6 +296,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       await slack?.start();
       slackAuth?.start();
       if (reminderRunner) stopReminders = startReminderLoop(reminderRunner, { intervalMs: REMINDER_INTERVAL_MS, logger });
+      // Runs a crash interrupted are reported, never re-run; unapproved requests expire.
+      if (remediationDeps) remediationHousekeeping = startRemediationHousekeeping(remediationDeps);
       health.markStarted();
       logger.info({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
       return port;
@@ -240,6 +307,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       clearInterval(pruneTimer);
       slackAuth?.stop();
       await stopReminders?.();
+      remediationHousekeeping?.stop();
       await http.close(config.shutdownTimeoutMs);
       await slack?.stop().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'Socket Mode did not stop cleanly'));
       await coordination.close();

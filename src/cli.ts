@@ -7,12 +7,15 @@
  *   incident-bot diagnose <Alert> [k=v ...] [--json] [--timeout=ms]
  *                                                  run the alert's probes; exit 0 ok/warn/unknown, 2 crit, 1 error
  *   incident-bot schema                            print the catalog's JSON Schema
+ *   incident-bot postmortem <INC-ID> [--new]       print the incident's post-mortem draft (Markdown)
  */
 import pino from 'pino';
 import { ConfigError, loadConfig, secretsOf, type Config } from './config';
 import { createLogger } from './logger';
 import { formatDiagnosisText, runDiagnosis } from './diagnosis';
 import { formatTemplateProblem, validateTemplates } from './incidents/templates';
+import { validatePostmortemTemplate } from './postmortem';
+import { runPostmortemCli } from './postmortem/postmortem-cli';
 import { CatalogError, catalogJsonSchemaText, findAlert, formatProblem, loadCatalog, type Catalog } from './runbooks';
 
 export interface CliIo {
@@ -24,11 +27,12 @@ type Env = NodeJS.ProcessEnv;
 
 const USAGE = `usage: incident-bot <command>
 
-  validate                                   check the runbook catalog (COMMANDS_DIR)
+  validate                                   check the runbook catalog (COMMANDS_DIR) and templates (TEMPLATES_DIR)
   runbooks                                   list the runbooks
   diagnose <Alert> [label=value ...] [--json] [--timeout=<ms>]
                                              run the alert's diagnostic probes
   schema                                     print the catalog JSON Schema
+  postmortem <INC-ID> [--new]                print the incident's post-mortem draft (Markdown)
 `;
 
 /**
@@ -64,7 +68,7 @@ const catalogCheck: ValidateCheck = {
 const templatesCheck: ValidateCheck = {
   name: 'templates',
   async run(config) {
-    const problems = await validateTemplates(config.templatesDir);
+    const problems = [...(await validateTemplates(config.templatesDir)), ...(await validatePostmortemTemplate(config.templatesDir))];
     return problems.length
       ? { problems: problems.map(formatTemplateProblem), notes: [] }
       : { problems: [], notes: [`templates ok (${config.templatesDir})`] };
@@ -83,6 +87,7 @@ export async function main(argv: string[], env: Env, io: CliIo, checks: Validate
     (command ? io.stdout : io.stderr)(USAGE);
     return command ? 0 : 1;
   }
+  if (command === 'postmortem') return runPostmortemCli(rest, { env, stdout: io.stdout, stderr: io.stderr });
   if (!['validate', 'runbooks', 'diagnose'].includes(command)) {
     io.stderr(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 1;

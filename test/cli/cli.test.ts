@@ -1,4 +1,4 @@
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main, type ValidateCheck } from '../../src/cli';
@@ -91,7 +91,7 @@ describe('incident-bot CLI', () => {
     const broken = await mkdtemp(path.join(tmpdir(), 'ib-cli-templates-'));
     try {
       const shipped = path.join(__dirname, '..', '..', 'templates');
-      for (const f of ['incident-opened.txt', 'status-update.txt', 'incident-resolved.txt']) {
+      for (const f of await readdir(shipped)) {
         await writeFile(path.join(broken, f), await readFile(path.join(shipped, f), 'utf8'));
       }
       const opened = await readFile(path.join(broken, 'incident-opened.txt'), 'utf8');
