@@ -1,0 +1,149 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { Client } from 'pg';
+import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBot, type BotProcess } from '../support/bot-process';
+import { makeExitedContainer, removeTestContainers, uniqueContainerName } from '../support/docker-containers';
+import { createMigratedDatabase } from '../support/migrated-database';
+import { DOCKER_SOCKET, REDIS_URL, requireDocker, requireRedis } from '../support/services';
+import { sendInteraction, sendSlashCommand } from '../support/slack-signing';
+
+const SECRET = 'e2e-remediation-secret';
+const TOKEN = 'xoxb-test-token';
+const CHANNEL = 'C0REMEDIATE';
+const REQUESTER = 'U0ONCALL01';
+const APPROVER = 'U0SECOND02';
+const LATE = 'U0THIRD003';
+const LABEL = { 'incident-bot-e2e': 'remediation' };
+
+/** From a diagnosis of a crashed worker: Restart → preview → another person's Approve → one real restart, verified, audited. */
+describe('remediation behind approval, end to end on the real Docker engine', () => {
+  let slack: SlackEmulator;
+  let bot: BotProcess;
+  let docker: Docker;
+  let worker: string;
+  let dbUrl: string;
+  let dropDb: () => Promise<void>;
+  let shared: string;
+
+  beforeAll(async () => {
+    await requireRedis();
+    docker = await requireDocker();
+    worker = uniqueContainerName('worker-marie');
+    await makeExitedContainer(docker, worker, { labels: LABEL });
+    shared = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-e2e-shared-'));
+    slack = await startSlackEmulator({ botToken: TOKEN });
+    const database = await createMigratedDatabase('e2e_remediation');
+    await database.db.close();
+    dbUrl = database.url;
+    dropDb = database.drop;
+    bot = await startBot({
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: dbUrl,
+      REDIS_URL,
+      DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
+      WORKERS_SHARED_DIR: shared,
+    });
+    await bot.waitForReady();
+  }, 90_000);
+
+  afterAll(async () => {
+    expect(await bot?.stop()).toBe(0);
+    await slack?.close();
+    await dropDb?.();
+    if (docker) await removeTestContainers(docker, LABEL);
+    await fs.rm(shared, { recursive: true, force: true });
+  });
+
+  const events = () => `${bot.url}/slack/events`;
+  const click = (user: string, message: { ts: string; thread_ts?: string }, action: { action_id: string; value: string; block_id?: string }) =>
+    sendInteraction(events(), { signingSecret: SECRET }, {
+      type: 'block_actions',
+      user: { id: user, username: user.toLowerCase(), team_id: 'T0EMULATED' },
+      team: { id: 'T0EMULATED', domain: 'emulated' },
+      api_app_id: 'A0INCIDENTBOT',
+      trigger_id: `${Date.now()}.1.abc`,
+      response_url: slack.responseUrl({ channel: CHANNEL, messageTs: message.ts, userId: user }),
+      channel: { id: CHANNEL, name: 'remediate' },
+      container: { type: 'message', message_ts: message.ts, channel_id: CHANNEL, is_ephemeral: false },
+      message: { type: 'message', ts: message.ts, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}), text: '' },
+      actions: [{ type: 'button', block_id: action.block_id ?? 'b', action_id: action.action_id, value: action.value, action_ts: `${Date.now() / 1000}` }],
+    });
+
+  it('restarts the crashed worker once, after another person approves, and shows the verified result', async () => {
+    const before = await docker.getContainer(worker).inspect();
+    expect(before.State.Status).toBe('exited');
+
+    // 1. Diagnose: the container probe sees the crash and the runbook offers the restart.
+    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `diagnose WorkerDown worker=${worker}`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl() });
+    const diagnosis = await slack.waitForCall('chat.update', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'), 20_000);
+    expect(JSON.stringify(diagnosis.args.blocks)).toMatch(/exited|137/);
+    const button = findButton(diagnosis, 'remediation_request', 'restart-worker');
+
+    // 2. Request: a preview and an approval message in the diagnosis thread, nothing run yet.
+    await click(REQUESTER, { ts: String(diagnosis.args.ts) }, { action_id: 'remediation_request', value: button.value, block_id: 'remediation:restart-worker' });
+    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Approval needed'), 10_000);
+    expect(approval.args.thread_ts).toBe(diagnosis.args.ts);
+    const approvalText = JSON.stringify(approval.args.blocks);
+    expect(approvalText).toContain(worker);
+    expect(approvalText).toContain(`<@${REQUESTER}> asks to run`);
+    expect(approvalText).toMatch(/Risk:.*medium/);
+    expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
+    const approvalTs = (approval.response as { ts: string }).ts;
+    const approve = findButton(approval, 'remediation_approve');
+
+    // 3. The requester cannot approve their own medium-risk action.
+    await click(REQUESTER, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: approve.value });
+    const refused = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('You are not an approver'), 10_000);
+    expect(refused.args.response_type).toBe('ephemeral');
+    expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
+
+    // 4. Someone else approves, twice (a double click): it runs once.
+    await Promise.all([
+      click(APPROVER, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: approve.value }),
+      click(APPROVER, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: approve.value }),
+    ]);
+    const outcome = await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'), 30_000);
+    expect(JSON.stringify(outcome.args.blocks)).toContain(`Approved by <@${APPROVER}>`);
+    expect(JSON.stringify(outcome.args.blocks)).not.toContain('remediation_approve');
+    const after = await docker.getContainer(worker).inspect();
+    expect(after.State.Running).toBe(true);
+    expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
+    const result = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).includes('succeeded (approved by'), 10_000);
+    expect(String(result.args.text)).toMatch(/Verification passed/);
+
+    // 5. A late click changes nothing.
+    await click(LATE, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: approve.value });
+    await slack.waitForCall('response_url', (c) => String(c.args.text).includes('was already succeeded'), 10_000);
+    expect((await docker.getContainer(worker).inspect()).State.StartedAt).toBe(after.State.StartedAt);
+
+    // 6. Every step is in the append-only audit log, the run exactly once.
+    const pg = new Client({ connectionString: dbUrl });
+    await pg.connect();
+    try {
+      const rows = (await pg.query<{ action: string; actor: string }>(`SELECT action, actor FROM audit_log WHERE subject LIKE 'remediation:%' ORDER BY id`)).rows;
+      const actions = rows.map((r) => r.action);
+      expect(actions).toEqual(expect.arrayContaining(['remediation.requested', 'remediation.previewed', 'remediation.approval_refused', 'remediation.approved', 'remediation.started', 'remediation.succeeded']));
+      expect(actions.filter((a) => a === 'remediation.started')).toHaveLength(1);
+      expect(rows.find((r) => r.action === 'remediation.approved')?.actor).toBe(APPROVER);
+    } finally {
+      await pg.end();
+    }
+    expect(slack.unknownMethods).toEqual([]);
+  }, 90_000);
+});
+
+function findButton(call: RecordedCall, actionId: string, contains?: string): { value: string } {
+  const found: { value: string }[] = [];
+  JSON.stringify(call.args.blocks, (_k, v: unknown) => {
+    const b = v as { type?: string; action_id?: string; value?: string };
+    if (b && b.type === 'button' && b.action_id === actionId && (!contains || String(b.value).includes(contains))) found.push({ value: String(b.value) });
+    return v;
+  });
+  if (!found[0]) throw new Error(`no ${actionId} button${contains ? ` for ${contains}` : ''} in ${JSON.stringify(call.args.blocks).slice(0, 2000)}`);
+  return found[0];
+}
