@@ -116,9 +116,9 @@ async function handleAlert(deps: AlertmanagerWebhookDeps, event: AlertEvent, cha
   const out = await deps.alerts.record(event, { deliveryKey, ...(defaultSeverity ? { defaultSeverity } : {}) });
   if (out.kind === 'ignored') return { kind: out.kind };
   const alert = out.alert;
-  if (out.kind === 'new' || (out.kind === 'duplicate' && !alert.replyTs)) {
-    if (alert.channelId && alert.messageTs) await deps.publisher!.refresh(alert);
-    else await deps.publisher!.postOnce(alert, channel);
+  if (out.kind === 'new' || out.kind === 'duplicate') {
+    // A duplicate whose post never went out (the replica died after claiming it) is posted now.
+    if (!alert.replyTs && !alert.messageTs) await deps.publisher!.postOnce(alert, channel);
   } else {
     await deps.publisher!.refresh(alert);
   }
