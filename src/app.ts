@@ -144,6 +144,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     metrics: createRemediationMetrics(registry),
     timeline: timelineStore,
     runnerId: replicaId,
+    leaseMs: config.remediationLeaseMs,
   });
   let remediationHousekeeping: ReturnType<typeof startRemediationHousekeeping> | undefined;
   let remediationDeps: RemediationSlackDeps | undefined;
@@ -297,7 +298,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       slackAuth?.start();
       if (reminderRunner) stopReminders = startReminderLoop(reminderRunner, { intervalMs: REMINDER_INTERVAL_MS, logger });
       // Runs a crash interrupted are reported, never re-run; unapproved requests expire.
-      if (remediationDeps) remediationHousekeeping = startRemediationHousekeeping(remediationDeps);
+      if (remediationDeps) remediationHousekeeping = startRemediationHousekeeping(remediationDeps, Math.min(30_000, config.remediationLeaseMs));
       health.markStarted();
       logger.info({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
       return port;

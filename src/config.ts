@@ -47,6 +47,9 @@ const configSchema = z
       })
       .transform((v) => (v ?? 'info') as LogLevel),
     LOG_PRETTY: optionalString.transform((v) => v === '1' || v === 'true'),
+    REMEDIATION_LEASE_MS: optionalString
+      .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1000), { message: 'must be a number of milliseconds, at least 1000' })
+      .transform((v) => (v === undefined ? 60_000 : Number(v))),
     SHUTDOWN_TIMEOUT_MS: optionalString
       .refine((v) => v === undefined || /^\d+$/.test(v), { message: 'must be a number of milliseconds' })
       .transform((v) => (v === undefined ? 10_000 : Number(v))),
@@ -91,6 +94,8 @@ export interface Config {
   logLevel: LogLevel;
   logPretty: boolean;
   shutdownTimeoutMs: number;
+  /** How long a remediation run may go without its replica's heartbeat before it counts as interrupted. */
+  remediationLeaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    remediationLeaseMs: e.REMEDIATION_LEASE_MS,
   };
 }
 

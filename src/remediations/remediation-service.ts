@@ -32,10 +32,13 @@ export interface RemediationServiceDeps {
   approversByRisk?: Partial<Record<Risk, Approvers>>;
   /** Default expiry of a request (15 min). */
   expiresInMinutes?: number;
-  /** A run older than this is considered dead (its process stopped): `recoverInterrupted` marks it. Default 10 min. */
+  /**
+   * A run whose replica stopped renewing its lease for this long is dead (the process stopped):
+   * `recoverInterrupted` marks it. The running replica renews it every third of this. Default 60 s.
+   */
   leaseMs?: number;
   previewTimeoutMs?: number;
-  /** Execution + verification deadline; must stay below leaseMs. Default 5 min. */
+  /** Execution + verification deadline. Default 5 min. */
   executeTimeoutMs?: number;
   /** This replica's name in `runner` (default host:pid). */
   runnerId?: string;
@@ -131,9 +134,9 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
   const declarationSchema = createDeclarationSchema(registry);
   const { store, audit, clock, logger } = deps;
   const ttlMs = (deps.expiresInMinutes ?? 15) * 60_000;
-  const leaseMs = deps.leaseMs ?? 10 * 60_000;
+  const leaseMs = deps.leaseMs ?? 60_000;
   const previewTimeoutMs = deps.previewTimeoutMs ?? 15_000;
-  const executeTimeoutMs = Math.min(deps.executeTimeoutMs ?? 5 * 60_000, leaseMs - 1000);
+  const executeTimeoutMs = deps.executeTimeoutMs ?? 5 * 60_000;
   const runner = deps.runnerId ?? `${hostname()}:${process.pid}`;
 
   const subjectOf = (id: string) => `remediation:${id}`;
@@ -217,6 +220,14 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
       return current ? already(current) : { kind: 'not_found' };
     }
     await step(running, running.approvedBy ?? 'bot', 'started', { runner, preview: running.preview.summary });
+    // Heartbeat: while this process lives the run stays ours; if it dies, the lease lapses and
+    // recoverInterrupted (on any replica) reports it instead of anyone re-running it.
+    const heartbeat = setInterval(() => {
+      store.renewLease(running.id, runner, new Date(clock.now().getTime() + leaseMs)).catch((err: unknown) => {
+        logger.warn({ err: { message: (err as Error).message }, requestId: running.id }, 'remediation lease not renewed');
+      });
+    }, Math.max(100, Math.floor(leaseMs / 3)));
+    heartbeat.unref();
     let result: ExecutionResult | undefined;
     let verification: Verification | undefined;
     let error: string | undefined;
@@ -231,6 +242,8 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
       }
     } catch (err) {
       error = err instanceof BotError ? err.userMessage : describeError(err);
+    } finally {
+      clearInterval(heartbeat);
     }
     const outcome = result && verification?.status !== 'failed' ? 'succeeded' : 'failed';
     const finished = await store.finish(running.id, outcome, clock.now(), { result, verification, error });
@@ -311,7 +324,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
       if (!REQUEST_ID.test(requestId)) return { kind: 'not_found' };
       let lock;
       try {
-        lock = await deps.coordination.acquireLock(`remediation:${requestId}`, leaseMs);
+        lock = await deps.coordination.acquireLock(`remediation:${requestId}`, executeTimeoutMs + leaseMs);
       } catch (err) {
         throw coordinationUnavailable(err);
       }

@@ -83,6 +83,8 @@ export interface RemediationStore {
   ): Promise<ApproveOutcome>;
   /** approved → running. */
   start(id: string, runner: string, at: Date, leaseUntil: Date): Promise<RemediationRequest | null>;
+  /** The running replica's heartbeat: false once the run is no longer its own (interrupted by another replica). */
+  renewLease(id: string, runner: string, leaseUntil: Date): Promise<boolean>;
   /** running → succeeded / failed. */
   finish(id: string, state: 'succeeded' | 'failed', at: Date, out: { result?: ExecutionResult; verification?: Verification; error?: string }): Promise<RemediationRequest | null>;
   /** pending → denied. */
@@ -257,6 +259,10 @@ export function createRemediationStore(db: Database): RemediationStore {
           )
         ).rows,
       ),
+    renewLease: async (id, runner, leaseUntil) =>
+      ((
+        await db.query(`UPDATE remediation_requests SET lease_until = $3, updated_at = now() WHERE id = $1 AND runner = $2 AND state = 'running'`, [id, runner, leaseUntil])
+      ).rowCount ?? 0) === 1,
     finish: async (id, state, at, out) =>
       one(
         (

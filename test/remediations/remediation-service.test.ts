@@ -192,6 +192,31 @@ describe('approval', () => {
     expect(other.kind).toBe('created');
   });
 
+  it('a run longer than its lease keeps it renewed, so another replica does not call it interrupted', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { registry } = countingAction();
+    const slow: Remediation<{ thing: string }, { thing: string }> = {
+      ...(registry['test.count'] as Remediation<{ thing: string }, { thing: string }>),
+      async execute(_p, preview) {
+        await gate;
+        return { summary: `counted ${preview.data.thing}`, items: [] };
+      },
+    };
+    const a = makeService(db, { registry: { 'test.count': slow }, leaseMs: 300 });
+    const b = makeService(db, { registry: { 'test.count': slow }, leaseMs: 300, clock: a.clock });
+    const r = await a.service.request({ declaration: decl(), labels: { worker: 'lease' }, requestedBy: 'U1' });
+    if (r.kind !== 'created') throw new Error(r.kind);
+    const approval = a.service.approve(r.request.id, 'U2');
+    await waitUntil(async () => (await a.service.get(r.request.id))?.state === 'running');
+    // Time passes beyond the lease while the action still runs; the heartbeat must move the lease along.
+    a.clock.advance(600);
+    await waitUntil(async () => ((await a.service.get(r.request.id))?.leaseUntil?.getTime() ?? 0) > a.clock.now().getTime());
+    expect(await b.service.recoverInterrupted()).toEqual([]);
+    release();
+    expect(await approval).toMatchObject({ kind: 'ran', outcome: 'succeeded' });
+  });
+
   it('a run whose process died is marked interrupted at start-up and never re-run', async () => {
     const { runs, registry } = countingAction();
     const { service, clock } = makeService(db, { registry, leaseMs: 10 * 60_000 });
@@ -262,3 +287,11 @@ describe('declaration', () => {
     expect(() => remediationDeclarationSchema.parse({ action: 'docker.signal', title: 'x', risk: 'low', params: { container: 'a', signal: 'KILL' } })).toThrow();
   });
 });
+
+async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

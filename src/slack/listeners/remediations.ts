@@ -227,7 +227,8 @@ export async function showOutcome(deps: Pick<RemediationSlackDeps, 'client'>, r:
 /** Background duties: expire requests nobody approved, and report runs a crash interrupted (never re-run them). */
 export function startRemediationHousekeeping(deps: RemediationSlackDeps, intervalMs = 30_000): { stop(): void; recovered: Promise<void> } {
   const log = deps.logger.child({ component: 'remediations' });
-  const recovered = (async () => {
+  // At start-up and then on every round: a run whose replica died shows up once its lease lapses.
+  const reportInterrupted = async () => {
     const interrupted = await deps.service.recoverInterrupted();
     for (const r of interrupted) {
       await showOutcome(deps, r, log);
@@ -237,8 +238,10 @@ export function startRemediationHousekeeping(deps: RemediationSlackDeps, interva
           .catch((err: Error) => log.warn({ err: { message: err.message } }, 'reporting an interrupted remediation failed'));
       }
     }
-  })().catch((err: Error) => log.error({ err: { message: err.message } }, 'recovering interrupted remediations failed'));
+  };
+  const recovered = reportInterrupted().catch((err: Error) => log.error({ err: { message: err.message } }, 'recovering interrupted remediations failed'));
   const timer = setInterval(() => {
+    reportInterrupted().catch((err: Error) => log.warn({ err: { message: err.message } }, 'recovering interrupted remediations failed'));
     deps.service
       .expireDue()
       .then(async (expired) => {
