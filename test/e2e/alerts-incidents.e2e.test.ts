@@ -295,10 +295,10 @@ describe('alerts and incidents end to end', () => {
     it('answers 400 with a reason for bad JSON and for a payload that is not a v4 webhook', async () => {
       const bad = await post('{"version": "4", ');
       expect(bad.status).toBe(400);
-      expect((await bad.json()).error).toMatch(/not JSON/);
+      expect(((await bad.json()) as { error: string }).error).toMatch(/not JSON/);
       const wrong = await post(JSON.stringify({ version: '3', alerts: [] }));
       expect(wrong.status).toBe(400);
-      expect((await wrong.json()).error).toMatch(/not an Alertmanager webhook/);
+      expect(((await wrong.json()) as { error: string }).error).toMatch(/not an Alertmanager webhook/);
     });
 
     it('lists a malformed alert in the answer and still delivers the others', async () => {
@@ -310,7 +310,7 @@ describe('alerts and incidents end to end', () => {
       ];
       const res = await post(JSON.stringify(body));
       expect(res.status).toBe(200);
-      const answer = await res.json();
+      const answer = (await res.json()) as { accepted: number; rejected: unknown[] };
       expect(answer.accepted).toBe(1);
       expect(answer.rejected).toEqual([{ index: 1, message: expect.stringContaining('alertname') }]);
       await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0DEFAULT' && blocksOf(c).includes('MixedGood'), 10_000);
