@@ -182,6 +182,7 @@ describe('alerts and incidents end to end', () => {
     const CH = 'C0OPS';
     let notificationTs: string;
     let incidentId: string;
+    let modalTs: string;
     const command = (text: string, channel = CH, userId = 'U0ONCALL01') =>
       sendSlashCommand(events(), signed, { text, channel_id: channel, user_id: userId, response_url: slack.responseUrl({ channel, userId }) });
     const threadPost = (predicate: (text: string) => boolean) =>
@@ -261,9 +262,43 @@ describe('alerts and incidents end to end', () => {
       submission.view.private_metadata = view.private_metadata;
       expect((await sendInteraction(events(), signed, submission)).status).toBe(200);
       const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0MODAL', 10_000);
+      modalTs = (note.response as { ts: string }).ts;
       expect(String(note.args.text)).toContain('INCIDENT: Checkout latency above 2s');
       expect(String(note.args.text)).toContain('*Severity:* P1 (high)');
     }, 20_000);
+
+    it('📌 on a thread message and the "Add to timeline" shortcut put messages on the timeline', async () => {
+      await command('update Error rate back to 0.1%', 'C0MODAL');
+      const update = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0MODAL' && c.args.thread_ts === modalTs, 10_000);
+      const updateTs = (update.response as { ts: string }).ts;
+
+      const reaction = { type: 'reaction_added', user: 'U0ONCALL02', reaction: 'pushpin', item: { type: 'message', channel: 'C0MODAL', ts: updateTs }, item_user: 'U0INCIDENTBOT', event_ts: `${Date.now() / 1000}` };
+      expect((await sendEvent(events(), signed, { event_id: `${RUN}PIN`, event: reaction })).status).toBe(200);
+      await slack.waitForCall('reactions.add', (c) => c.args.timestamp === updateTs && c.args.name === 'white_check_mark', 10_000);
+
+      const responseUrl = slack.responseUrl({ channel: 'C0MODAL', userId: 'U0ONCALL03' });
+      await sendInteraction(events(), signed, {
+        type: 'message_action',
+        callback_id: 'timeline_add',
+        trigger_id: newTriggerId(),
+        response_url: responseUrl,
+        action_ts: `${Date.now() / 1000}`,
+        team: { id: 'T0EMULATED', domain: 'emulated' },
+        user: { id: 'U0ONCALL03', name: 'carol', team_id: 'T0EMULATED' },
+        channel: { id: 'C0MODAL', name: 'modal' },
+        message_ts: updateTs,
+        message: { type: 'message', user: 'U0ONCALL01', ts: '1763802000.999999', thread_ts: modalTs, text: 'Rolled back the 10:05 deploy' },
+        token: 'legacy-verification-token',
+        is_enterprise_install: false,
+      });
+      const ok = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('Added to the timeline of INC-'), 10_000);
+      expect(ok.args.response_type).toBe('ephemeral');
+
+      await command('status', 'C0MODAL');
+      const status = await slack.waitForCall('response_url', (c) => String(c.args.text).includes(': open, P1') && blocksOf(c).includes('Rolled back'), 10_000);
+      expect(blocksOf(status)).toContain('<@U0ONCALL02>: :arrows_counterclockwise: *UPDATE');
+      expect(blocksOf(status)).toContain('<@U0ONCALL03>: Rolled back the 10:05 deploy');
+    }, 30_000);
   });
 
   describe('POST /webhooks/alertmanager', () => {
