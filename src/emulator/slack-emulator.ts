@@ -87,6 +87,14 @@ export interface SlackEmulator {
    * replies. Missing `ts` are assigned in order; returns the parent's ts.
    */
   seedThread(channel: string, messages: Partial<EmulatedMessage>[]): string;
+  /**
+   * Posts one message as someone other than the bot (a person, or another app such as Alertmanager with `bot_id`
+   * and `username`), at the next ts; with `thread_ts` it is a reply. Returns the stored message. The local
+   * playground uses it for what people type and for alert posts, then delivers the matching event to the bot.
+   */
+  postAs(channel: string, message: Partial<Omit<EmulatedMessage, 'ts' | 'channel' | 'type' | 'replies'>>): EmulatedMessage;
+  /** A view opened by views.open / push / update, as it is now. */
+  view(viewId: string): Record<string, unknown> | undefined;
   on(event: 'call', listener: (c: RecordedCall) => void): void;
   off(event: 'call', listener: (c: RecordedCall) => void): void;
   /** Forgets the recorded calls, unknown methods and pending failures (state stays). */
@@ -397,6 +405,17 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
         state.insert({ text: '', user: SEED_USER, ...reply, channel, thread_ts: parent.ts });
       }
       return parent.ts;
+    },
+
+    postAs(channel, message) {
+      if (message.thread_ts !== undefined && !state.find(channel, message.thread_ts)) {
+        throw new Error(`postAs: no message ${message.thread_ts} in ${channel} to reply to`);
+      }
+      return structuredClone(state.insert({ text: '', ...(message.bot_id ? {} : { user: SEED_USER }), ...message, channel }));
+    },
+    view: (viewId) => {
+      const v = state.views.get(viewId);
+      return v ? structuredClone(v) : undefined;
     },
 
     on: (event, listener) => void events.on(event, listener),

@@ -1,0 +1,347 @@
+// The playground page: one Slack channel rendered from the emulator's state, refreshed on server-sent events.
+'use strict';
+
+(function () {
+  const { el, blocks, attachments, mrkdwn, textObject, viewValues } = window.BlockKit;
+  const $ = (id) => document.getElementById(id);
+
+  let state = null;
+  let me = new URLSearchParams(location.search).get('user') || localStorage.getItem('playground-user') || 'U0ONCALL01';
+  let openThread = null;
+  const dismissed = new Set();
+  let shownView = '';
+
+  const HINTS = [
+    '/incident help',
+    '/incident diagnose StuckDetected agent=agent-7',
+    '/incident diagnose WorkerDown worker=worker-7',
+    '/incident open',
+    '/incident list',
+    '/incident runbooks',
+  ];
+
+  async function post(path, body) {
+    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: me, ...body }) });
+    const json = await res.json().catch(() => ({}));
+    if (!res.ok || json.ok === false) toast(`${path.replace('/api/', '')}: ${json.error || `HTTP ${json.status || res.status}`}`);
+    return json;
+  }
+
+  let toastTimer;
+  function toast(text) {
+    const t = $('toast');
+    t.textContent = text;
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => (t.hidden = true), 4000);
+  }
+
+  // ---- rendering -----------------------------------------------------------------------------------------------
+
+  function userName(id) {
+    const u = state && state.users.find((x) => x.id === id);
+    return u ? u.name : id;
+  }
+
+  function author(m) {
+    if (m.user === 'U0INCIDENTBOT' || m.bot_id === 'B0INCIDENTBOT') return { name: 'incident-bot', app: true, initial: '🤖' };
+    if (m.bot_id) return { name: m.username || m.bot_id, app: true, initial: (m.username || 'A')[0] };
+    const u = state.users.find((x) => x.id === m.user);
+    return { name: u ? u.real_name || u.name : m.user || 'someone', app: false, initial: (u ? u.name : '?')[0].toUpperCase() };
+  }
+
+  function time(ts) {
+    const d = new Date(Number(ts) * 1000);
+    return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  }
+
+  const ctx = (m, ephemeral) => ({
+    userName,
+    onAction: (action) => post('/api/action', { messageTs: m.ts, ephemeral, action }),
+    confirm: confirmDialog,
+  });
+
+  function messageNode(m, { ephemeral = false, inThread = false } = {}) {
+    const a = author(m);
+    const c = ctx(m, ephemeral);
+    const body = el('div', { class: 'message-body' });
+    if (m.blocks && m.blocks.length) body.append(blocks(m.blocks, c));
+    else if (m.text) body.append(el('div', { class: 'message-text' }, mrkdwn(m.text, c)));
+    if (m.attachments && m.attachments.length) body.append(...attachments(m.attachments, c));
+    const replies = m.replies || [];
+    return el(
+      'div',
+      { class: `message ${ephemeral ? 'ephemeral' : ''}`, dataset: { ts: m.ts } },
+      el('div', { class: `avatar ${a.app ? 'app' : ''}` }, a.initial),
+      el(
+        'div',
+        { class: 'message-main' },
+        el(
+          'div',
+          { class: 'message-meta' },
+          el('span', { class: 'author' }, a.name),
+          a.app ? el('span', { class: 'app-badge' }, 'APP') : null,
+          el('span', { class: 'time' }, time(m.ts)),
+          m.edited ? el('span', { class: 'edited' }, '(edited)') : null,
+          m.subtype === 'thread_broadcast' ? el('span', { class: 'edited' }, 'replied to a thread') : null,
+        ),
+        ephemeral ? el('div', { class: 'ephemeral-note' }, '👁 Only visible to you', el('button', { class: 'link-button', type: 'button', onclick: () => { dismissed.add(m.ts); render(); } }, 'Dismiss')) : null,
+        body,
+        !inThread && !ephemeral && replies.length
+          ? el(
+              'button',
+              { class: 'thread-summary', type: 'button', onclick: () => openThreadPane(m.ts) },
+              `${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}`,
+              el('span', { class: 'thread-last' }, `Last reply ${time(replies[replies.length - 1].ts)}`),
+            )
+          : null,
+      ),
+      !inThread && !ephemeral ? el('button', { class: 'reply-button', type: 'button', title: 'Reply in thread', onclick: () => openThreadPane(m.ts) }, '💬') : null,
+    );
+  }
+
+  function keepScroll(container, fill) {
+    const atBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 40;
+    const top = container.scrollTop;
+    fill();
+    container.scrollTop = atBottom ? container.scrollHeight : top;
+  }
+
+  function render() {
+    if (!state) return;
+    const ephemerals = state.ephemerals.filter((e) => !dismissed.has(e.ts));
+    const top = [
+      ...state.messages.map((m) => ({ m, ephemeral: false })),
+      ...ephemerals.filter((e) => !e.thread_ts).map((m) => ({ m, ephemeral: true })),
+    ].sort((x, y) => Number(x.m.ts) - Number(y.m.ts));
+
+    keepScroll($('messages'), () => {
+      $('messages').replaceChildren(
+        ...(top.length ? [] : [el('div', { class: 'empty' }, 'Nothing here yet. Post an alert from the menu, or type /incident help.')]),
+        ...top.map(({ m, ephemeral }) => messageNode(m, { ephemeral })),
+      );
+    });
+
+    const pane = $('thread-pane');
+    const parent = openThread && state.messages.find((m) => m.ts === openThread);
+    pane.hidden = !parent;
+    if (parent) {
+      const inThread = [
+        ...(parent.replies || []).map((m) => ({ m, ephemeral: false })),
+        ...ephemerals.filter((e) => e.thread_ts === parent.ts).map((m) => ({ m, ephemeral: true })),
+      ].sort((x, y) => Number(x.m.ts) - Number(y.m.ts));
+      keepScroll($('thread-messages'), () => {
+        $('thread-messages').replaceChildren(
+          messageNode(parent, { inThread: true }),
+          el('div', { class: 'thread-divider' }, `${(parent.replies || []).length} replies`),
+          ...inThread.map(({ m, ephemeral }) => messageNode(m, { ephemeral, inThread: true })),
+        );
+      });
+    }
+    renderModal();
+    renderSidebar();
+  }
+
+  function renderSidebar() {
+    const sw = $('user-switcher');
+    if (!sw.options.length) {
+      for (const u of state.users.filter((x) => !x.is_bot)) sw.append(el('option', { value: u.id }, u.real_name));
+    }
+    sw.value = me;
+    const d = state.demo;
+    $('demo-status').replaceChildren(
+      el('div', {}, `Drift: ${Math.round(d.level * 100)}% toward alert states`),
+      el('div', { class: 'meter' }, el('div', { class: 'meter-fill', style: `width:${Math.round(d.level * 100)}%` })),
+      el('div', { class: 'muted' }, `Not configured: ${d.unset.join(', ')}`),
+    );
+  }
+
+  function renderAlertMenu() {
+    const filter = $('alert-filter').value.trim().toLowerCase();
+    const list = state.alerts.filter((a) => !filter || a.name.toLowerCase().includes(filter) || a.runbook.includes(filter));
+    const byRunbook = {};
+    for (const a of list) (byRunbook[a.runbook] = byRunbook[a.runbook] || []).push(a);
+    $('alert-list').replaceChildren(
+      ...Object.entries(byRunbook).map(([rb, alerts]) =>
+        el(
+          'div',
+          { class: 'alert-group' },
+          el('div', { class: 'alert-group-title' }, rb),
+          alerts.map((a) =>
+            el(
+              'button',
+              {
+                class: 'alert-item',
+                type: 'button',
+                dataset: { alert: a.name },
+                onclick: async () => {
+                  $('alert-menu').hidden = true;
+                  await post('/api/alert', { name: a.name });
+                },
+              },
+              el('span', { class: `sev sev-${a.severity}` }, a.severity),
+              a.name,
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  // ---- modals ----------------------------------------------------------------------------------------------------
+
+  function renderModal() {
+    const top = state.views[state.views.length - 1];
+    const key = top ? JSON.stringify([top.view.id, top.view.hash, top.view.blocks, top.errors]) : '';
+    if (key === shownView) return;
+    shownView = key;
+    const root = $('modal-root');
+    if (!top) {
+      root.replaceChildren();
+      return;
+    }
+    const v = top.view;
+    const noCtx = { userName, onAction: () => toast('this element only works in a message in the playground'), confirm: confirmDialog };
+    const form = el(
+      'form',
+      {
+        class: 'modal',
+        role: 'dialog',
+        'aria-label': v.title ? v.title.text : 'Modal',
+        onsubmit: async (ev) => {
+          ev.preventDefault();
+          const submit = form.querySelector('.modal-submit');
+          if (submit) submit.disabled = true;
+          await post('/api/submit', { viewId: v.id, values: viewValues(form) });
+          if (submit) submit.disabled = false;
+        },
+      },
+      el('div', { class: 'modal-header' }, el('span', { class: 'modal-title' }, v.title ? v.title.text : ''), el('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close', onclick: () => post('/api/close', { viewId: v.id }) }, '✕')),
+      el('div', { class: 'modal-body' }, blocks(v.blocks, noCtx, { errors: top.errors })),
+      el(
+        'div',
+        { class: 'modal-footer' },
+        el('button', { type: 'button', class: 'bk-button', onclick: () => post('/api/close', { viewId: v.id }) }, v.close ? v.close.text : 'Cancel'),
+        v.submit ? el('button', { type: 'submit', class: 'bk-button bk-primary modal-submit' }, textObject(v.submit, noCtx)) : null,
+      ),
+    );
+    root.replaceChildren(el('div', { class: 'overlay' }, form));
+    const first = form.querySelector('input, textarea, select');
+    if (first) first.focus();
+  }
+
+  function confirmDialog(confirm, onYes) {
+    const close = () => $('modal-root').querySelector('.confirm-overlay')?.remove();
+    const c = { userName, onAction: () => undefined };
+    $('modal-root').append(
+      el(
+        'div',
+        { class: 'overlay confirm-overlay' },
+        el(
+          'div',
+          { class: 'modal confirm', role: 'alertdialog' },
+          el('div', { class: 'modal-header' }, el('span', { class: 'modal-title' }, confirm.title ? confirm.title.text : 'Are you sure?')),
+          el('div', { class: 'modal-body' }, textObject(confirm.text, c)),
+          el(
+            'div',
+            { class: 'modal-footer' },
+            el('button', { type: 'button', class: 'bk-button', onclick: close }, confirm.deny ? confirm.deny.text : 'Cancel'),
+            el('button', { type: 'button', class: `bk-button ${confirm.style === 'danger' ? 'bk-danger' : 'bk-primary'}`, onclick: () => { close(); onYes(); } }, confirm.confirm ? confirm.confirm.text : 'Yes'),
+          ),
+        ),
+      ),
+    );
+  }
+
+  // ---- data --------------------------------------------------------------------------------------------------------
+
+  let loading = null;
+  let again = false;
+  async function refresh() {
+    if (loading) {
+      again = true;
+      return loading;
+    }
+    loading = (async () => {
+      do {
+        again = false;
+        const res = await fetch(`/api/state?user=${encodeURIComponent(me)}`);
+        state = await res.json();
+        render();
+      } while (again);
+    })().finally(() => (loading = null));
+    return loading;
+  }
+
+  function connect() {
+    const es = new EventSource('/events');
+    let timer;
+    es.addEventListener('change', () => {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 30);
+    });
+    es.onopen = () => {
+      $('connection').className = 'connection live';
+      refresh();
+    };
+    es.onerror = () => ($('connection').className = 'connection down');
+  }
+
+  function openThreadPane(ts) {
+    openThread = ts;
+    render();
+    $('thread-composer-input').focus();
+  }
+
+  function wireComposer(form, input, threadTs) {
+    const send = async () => {
+      const text = input.value.trim();
+      if (!text) return;
+      input.value = '';
+      await post('/api/compose', { text, threadTs: threadTs() });
+    };
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      send();
+    });
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && !ev.shiftKey) {
+        ev.preventDefault();
+        send();
+      }
+    });
+  }
+
+  wireComposer($('composer'), $('composer-input'), () => undefined);
+  wireComposer($('thread-composer'), $('thread-composer-input'), () => openThread);
+  $('thread-close').addEventListener('click', () => {
+    openThread = null;
+    render();
+  });
+  $('user-switcher').addEventListener('change', (ev) => {
+    me = ev.target.value;
+    localStorage.setItem('playground-user', me);
+    shownView = '';
+    refresh();
+  });
+  $('alert-menu-button').addEventListener('click', (ev) => {
+    ev.stopPropagation();
+    const menu = $('alert-menu');
+    menu.hidden = !menu.hidden;
+    if (!menu.hidden) {
+      renderAlertMenu();
+      $('alert-filter').focus();
+    }
+  });
+  $('alert-filter').addEventListener('input', renderAlertMenu);
+  document.addEventListener('click', (ev) => {
+    const menu = $('alert-menu');
+    if (!menu.hidden && !menu.contains(ev.target)) menu.hidden = true;
+  });
+  $('hints').replaceChildren(
+    el('span', { class: 'muted' }, 'Try: '),
+    ...HINTS.map((h) => el('button', { type: 'button', class: 'hint', onclick: () => { $('composer-input').value = h; $('composer-input').focus(); } }, h)),
+  );
+
+  connect();
+})();

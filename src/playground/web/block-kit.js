@@ -1,0 +1,313 @@
+// Renders Slack message content (mrkdwn, Block Kit, attachments) into DOM nodes.
+// Everything that comes from a message is put in the page as text (textContent / text nodes), never as HTML.
+'use strict';
+
+(function () {
+  /** el('div', { class: 'x', dataset: { ts } }, child, 'text', …): text children become text nodes. */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') node.className = v;
+      else if (k === 'dataset') Object.assign(node.dataset, v);
+      else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+      else if (k === 'value') node.value = v;
+      else node.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of children.flat()) {
+      if (c === undefined || c === null || c === false) continue;
+      node.append(typeof c === 'string' ? document.createTextNode(c) : c);
+    }
+    return node;
+  }
+
+  const EMOJI = {
+    rotating_light: '🚨', fire: '🔥', white_check_mark: '✅', heavy_check_mark: '✔️', x: '❌', warning: '⚠️',
+    red_circle: '🔴', large_orange_circle: '🟠', large_yellow_circle: '🟡', large_green_circle: '🟢', white_circle: '⚪',
+    large_blue_circle: '🔵', black_circle: '⚫', eyes: '👀', mag: '🔍', mag_right: '🔎', hourglass: '⌛',
+    hourglass_flowing_sand: '⏳', stopwatch: '⏱️', clock1: '🕐', bell: '🔔', no_bell: '🔕', wrench: '🔧',
+    hammer_and_wrench: '🛠️', memo: '📝', clipboard: '📋', pushpin: '📌', question: '❓', grey_question: '❔',
+    information_source: 'ℹ️', arrow_right: '➡️', arrows_counterclockwise: '🔄', repeat: '🔁', lock: '🔒', unlock: '🔓',
+    bulb: '💡', sos: '🆘', ok: '🆗', new: '🆕', shield: '🛡️', construction: '🚧', zap: '⚡', boom: '💥',
+    chart_with_upwards_trend: '📈', chart_with_downwards_trend: '📉', bar_chart: '📊', link: '🔗', book: '📖',
+    books: '📚', mute: '🔇', speaker: '🔈', sleeping: '😴', tada: '🎉', thumbsup: '👍', '+1': '👍', page_facing_up: '📄',
+    robot_face: '🤖', busts_in_silhouette: '👥', bust_in_silhouette: '👤', calendar: '📆', gear: '⚙️', ballot_box_with_check: '☑️',
+    small_orange_diamond: '🔸', small_blue_diamond: '🔹', heavy_minus_sign: '➖', no_entry: '⛔', skull: '💀',
+    traffic_light: '🚥', vertical_traffic_light: '🚦', siren: '🚨', pager: '📟', scroll: '📜', dart: '🎯',
+  };
+
+  function emoji(name) {
+    return EMOJI[name] || `:${name}:`;
+  }
+
+  function unescapeSlack(s) {
+    return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  }
+
+  // Inline mrkdwn: links and mentions, code, bold, italic, strike, emoji shortcodes, line breaks.
+  const INLINE =
+    /<([^<>\n]+)>|`([^`\n]+)`|(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])|(?<![\w_])_(?!\s)([^_\n]+?)_(?![\w_])|(?<![\w~])~(?!\s)([^~\n]+?)~(?![\w~])|:([a-z0-9_+-]+):|(\n)/g;
+
+  function inline(text, ctx) {
+    const out = [];
+    let last = 0;
+    INLINE.lastIndex = 0;
+    let m;
+    while ((m = INLINE.exec(text)) !== null) {
+      if (m.index > last) out.push(unescapeSlack(text.slice(last, m.index)));
+      last = INLINE.lastIndex;
+      if (m[1] !== undefined) out.push(angle(m[1], ctx));
+      else if (m[2] !== undefined) out.push(el('code', {}, unescapeSlack(m[2])));
+      else if (m[3] !== undefined) out.push(el('b', {}, inline(m[3], ctx)));
+      else if (m[4] !== undefined) out.push(el('i', {}, inline(m[4], ctx)));
+      else if (m[5] !== undefined) out.push(el('s', {}, inline(m[5], ctx)));
+      else if (m[6] !== undefined) out.push(emoji(m[6]));
+      else out.push(el('br'));
+    }
+    if (last < text.length) out.push(unescapeSlack(text.slice(last)));
+    return out;
+  }
+
+  function safeHref(url) {
+    return /^(https?:|mailto:)/i.test(url) ? url : undefined;
+  }
+
+  function angle(inner, ctx) {
+    const [target, label] = splitOnce(inner, '|');
+    if (target.startsWith('@')) {
+      const id = target.slice(1);
+      return el('span', { class: 'mention' }, `@${label || ctx.userName(id)}`);
+    }
+    if (target.startsWith('#')) return el('span', { class: 'mention' }, `#${label || target.slice(1)}`);
+    if (target.startsWith('!subteam^')) return el('span', { class: 'mention' }, `@${label || target.slice(9)}`);
+    if (target.startsWith('!')) {
+      const special = target.slice(1).split('^')[0];
+      if (special === 'date') return unescapeSlack(label || target);
+      return el('span', { class: 'mention' }, `@${special}`);
+    }
+    const url = unescapeSlack(target);
+    return el('a', { href: safeHref(url), target: '_blank', rel: 'noopener noreferrer' }, unescapeSlack(label || target));
+  }
+
+  function splitOnce(s, sep) {
+    const i = s.indexOf(sep);
+    return i < 0 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
+  }
+
+  /** mrkdwn with ``` blocks and > quotes. */
+  function mrkdwn(text, ctx) {
+    const frag = el('span', { class: 'mrkdwn' });
+    const parts = String(text || '').split('```');
+    parts.forEach((part, i) => {
+      if (i % 2 === 1) {
+        frag.append(el('pre', {}, unescapeSlack(part.replace(/^\n/, ''))));
+        return;
+      }
+      const lines = part.split('\n');
+      let buffer = [];
+      const flush = () => {
+        if (buffer.length) frag.append(...inline(buffer.join('\n'), ctx));
+        buffer = [];
+      };
+      lines.forEach((line, j) => {
+        const quote = /^(&gt;|>)\s?(.*)$/.exec(line);
+        if (quote) {
+          flush();
+          frag.append(el('blockquote', {}, inline(quote[2], ctx)));
+        } else {
+          buffer.push(line + (j < lines.length - 1 ? '\n' : ''));
+        }
+      });
+      flush();
+    });
+    return frag;
+  }
+
+  function textObject(t, ctx) {
+    if (!t) return null;
+    if (t.type === 'mrkdwn') return mrkdwn(t.text, ctx);
+    return el('span', { class: 'plain' }, t.emoji === false ? t.text : t.text.replace(/:([a-z0-9_+-]+):/g, (_, n) => emoji(n)));
+  }
+
+  function button(b, blockId, ctx) {
+    return el(
+      'button',
+      {
+        class: `bk-button ${b.style ? `bk-${b.style}` : ''}`,
+        type: 'button',
+        dataset: { actionId: b.action_id || '' },
+        onclick: (ev) => {
+          ev.stopPropagation();
+          const fire = () => {
+            if (b.url) window.open(safeHref(b.url), '_blank', 'noopener');
+            ctx.onAction({ type: 'button', actionId: b.action_id, blockId, value: b.value, text: b.text && b.text.text, style: b.style });
+          };
+          if (b.confirm) ctx.confirm(b.confirm, fire);
+          else fire();
+        },
+      },
+      textObject(b.text, ctx),
+    );
+  }
+
+  function select(s, blockId, ctx, { inView } = {}) {
+    const options = s.options || (s.option_groups || []).flatMap((g) => g.options || []);
+    const initial = s.initial_option && s.initial_option.value;
+    const node = el(
+      'select',
+      { class: 'bk-select', dataset: { actionId: s.action_id || '', blockId } },
+      inView && !initial ? el('option', { value: '' }, s.placeholder ? s.placeholder.text : 'Select an option') : null,
+      !inView && !initial ? el('option', { value: '', disabled: true, selected: true }, s.placeholder ? s.placeholder.text : 'Select…') : null,
+      options.map((o) => el('option', { value: o.value, selected: o.value === initial }, o.text.text)),
+    );
+    if (!inView) {
+      node.addEventListener('change', () => {
+        const o = options.find((x) => x.value === node.value);
+        if (o) ctx.onAction({ type: 'static_select', actionId: s.action_id, blockId, selectedOption: { text: { type: 'plain_text', text: o.text.text }, value: o.value } });
+      });
+    }
+    node.options_ = options;
+    return node;
+  }
+
+  function element(e, blockId, ctx, opts) {
+    switch (e.type) {
+      case 'button':
+        return button(e, blockId, ctx);
+      case 'static_select':
+        return select(e, blockId, ctx, opts);
+      case 'image':
+        return el('span', { class: 'bk-image' }, `[image: ${e.alt_text || ''}]`);
+      case 'overflow':
+        return el('span', { class: 'bk-unsupported' }, '⋯');
+      case 'mrkdwn':
+      case 'plain_text':
+        return textObject(e, ctx);
+      default:
+        return el('span', { class: 'bk-unsupported' }, `[${e.type}]`);
+    }
+  }
+
+  function blocks(list, ctx, opts = {}) {
+    const root = el('div', { class: 'blocks' });
+    (list || []).forEach((b, i) => {
+      const blockId = b.block_id || `b${i}`;
+      root.append(block(b, blockId, ctx, opts));
+    });
+    return root;
+  }
+
+  function block(b, blockId, ctx, opts) {
+    switch (b.type) {
+      case 'header':
+        return el('div', { class: 'bk-header' }, textObject(b.text, ctx));
+      case 'divider':
+        return el('hr', { class: 'bk-divider' });
+      case 'section':
+        return el(
+          'div',
+          { class: 'bk-section' },
+          el(
+            'div',
+            { class: 'bk-section-main' },
+            b.text ? el('div', { class: 'bk-section-text' }, textObject(b.text, ctx)) : null,
+            b.fields ? el('div', { class: 'bk-fields' }, b.fields.map((f) => el('div', { class: 'bk-field' }, textObject(f, ctx)))) : null,
+          ),
+          b.accessory ? el('div', { class: 'bk-accessory' }, element(b.accessory, blockId, ctx, opts)) : null,
+        );
+      case 'context':
+        return el('div', { class: 'bk-context' }, (b.elements || []).map((e) => el('span', { class: 'bk-context-item' }, element(e, blockId, ctx, opts))));
+      case 'actions':
+        return el('div', { class: 'bk-actions', dataset: { blockId } }, (b.elements || []).map((e) => element(e, blockId, ctx, opts)));
+      case 'rich_text':
+        return el('div', { class: 'bk-section-text' }, richText(b));
+      case 'image':
+        return el('div', { class: 'bk-image' }, `[image: ${b.alt_text || ''}]`);
+      case 'input':
+        return input(b, blockId, ctx, opts);
+      default:
+        return el('div', { class: 'bk-unsupported' }, `[${b.type} block]`);
+    }
+  }
+
+  function richText(b) {
+    const walk = (e) => {
+      if (e.type === 'text') return e.text;
+      if (e.type === 'link') return el('a', { href: safeHref(e.url), target: '_blank', rel: 'noopener noreferrer' }, e.text || e.url);
+      if (e.type === 'user') return el('span', { class: 'mention' }, `@${e.user_id}`);
+      if (e.type === 'emoji') return emoji(e.name);
+      if (e.type === 'rich_text_preformatted') return el('pre', {}, (e.elements || []).map(walk));
+      if (e.type === 'rich_text_quote') return el('blockquote', {}, (e.elements || []).map(walk));
+      if (e.type === 'rich_text_list') return el('ul', {}, (e.elements || []).map((x) => el('li', {}, walk(x))));
+      return el('span', {}, (e.elements || []).map(walk));
+    };
+    return (b.elements || []).map(walk);
+  }
+
+  /** An input block of a modal; `opts.errors[blockId]` is shown under it. */
+  function input(b, blockId, ctx, opts) {
+    const e = b.element || {};
+    let control;
+    if (e.type === 'plain_text_input') {
+      const attrs = {
+        class: 'bk-input',
+        dataset: { blockId, actionId: e.action_id || 'value', type: e.type },
+        placeholder: e.placeholder ? e.placeholder.text : undefined,
+        maxlength: e.max_length,
+        value: e.initial_value || '',
+      };
+      control = e.multiline ? el('textarea', { ...attrs, rows: 3 }) : el('input', { ...attrs, type: 'text' });
+    } else if (e.type === 'static_select') {
+      control = select(e, blockId, ctx, { inView: true });
+      control.dataset.type = e.type;
+      control.classList.add('bk-input');
+    } else {
+      control = el('div', { class: 'bk-unsupported' }, `[${e.type} input]`);
+    }
+    const error = opts.errors && opts.errors[blockId];
+    return el(
+      'label',
+      { class: `bk-input-block ${error ? 'has-error' : ''}` },
+      el('div', { class: 'bk-input-label' }, b.label ? b.label.text : '', b.optional ? el('span', { class: 'optional' }, ' (optional)') : null),
+      control,
+      b.hint ? el('div', { class: 'bk-hint' }, b.hint.text) : null,
+      error ? el('div', { class: 'bk-error' }, error) : null,
+    );
+  }
+
+  /** The values of a modal's inputs, shaped like view.state.values. */
+  function viewValues(root) {
+    const values = {};
+    for (const c of root.querySelectorAll('.bk-input')) {
+      const { blockId, actionId, type } = c.dataset;
+      if (!blockId) continue;
+      values[blockId] = values[blockId] || {};
+      if (type === 'static_select') {
+        const o = (c.options_ || []).find((x) => x.value === c.value);
+        values[blockId][actionId] = { type, selected_option: o ? { text: { type: 'plain_text', text: o.text.text, emoji: true }, value: o.value } : null };
+      } else {
+        values[blockId][actionId] = { type, value: c.value === '' ? null : c.value };
+      }
+    }
+    return values;
+  }
+
+  function attachments(list, ctx) {
+    return (list || []).map((a) =>
+      el(
+        'div',
+        { class: 'attachment', style: `border-left-color: #${/^[0-9a-f]{6}$/i.test(a.color || '') ? a.color : 'dddddd'}` },
+        a.pretext ? el('div', { class: 'att-pretext' }, mrkdwn(a.pretext, ctx)) : null,
+        a.title
+          ? el('div', { class: 'att-title' }, a.title_link ? el('a', { href: safeHref(a.title_link), target: '_blank', rel: 'noopener noreferrer' }, unescapeSlack(a.title)) : unescapeSlack(a.title))
+          : null,
+        a.text ? el('div', { class: 'att-text' }, mrkdwn(a.text, ctx)) : null,
+        a.fields ? el('div', { class: 'bk-fields' }, a.fields.map((f) => el('div', { class: 'bk-field' }, el('b', {}, f.title || ''), el('br'), mrkdwn(f.value, ctx)))) : null,
+        a.blocks ? blocks(a.blocks, ctx) : null,
+        a.footer ? el('div', { class: 'att-footer' }, a.footer) : null,
+      ),
+    );
+  }
+
+  window.BlockKit = { el, mrkdwn, blocks, attachments, textObject, viewValues, emoji };
+})();
