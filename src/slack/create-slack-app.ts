@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../config';
 import type { DeliveryDedup } from '../dedup/delivery-dedup';
 import type { Logger } from '../logger';
@@ -61,14 +61,21 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     receiver = httpReceiver;
   }
 
-  const app = new App({
-    token: config.botToken,
-    receiver,
-    logger: boltLogger,
-    clientOptions,
-    // Readiness does its own auth.test with retries; Bolt must not fail construction on a Slack hiccup.
-    tokenVerificationEnabled: false,
-  });
+  // One client with our retry policy for everything the bot sends outside a listener.
+  const client = new WebClient(config.botToken, { ...clientOptions, logger: boltLogger });
+  // Bolt's single-token authorization either calls auth.test on every request (verification
+  // off) or caches a failed start-up call forever (on); this caches the first success only.
+  let identity: Promise<{ botId?: string; botUserId?: string; teamId?: string }> | undefined;
+  const authorize = async () => {
+    identity ??= client.auth.test().then((r) => ({ botId: r.bot_id, botUserId: r.user_id, teamId: r.team_id }));
+    try {
+      return { botToken: config.botToken, ...(await identity) };
+    } catch (err) {
+      identity = undefined;
+      throw err;
+    }
+  };
+  const app = new App({ authorize, receiver, logger: boltLogger, clientOptions });
 
   // First in the chain: a request id and a child logger on every line, the request's kind
   // for the metrics, and the retry/replica dedup for Events API deliveries.
@@ -111,7 +118,7 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
 
   return {
     app,
-    client: app.client,
+    client,
     mode: config.mode,
     requestListener: httpReceiver ? (req, res) => httpReceiver!.requestListener(req, res) : undefined,
     start: async () => {

@@ -1,16 +1,10 @@
 import { alertmanagerProbe } from '../../src/probes/alertmanager';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager';
 import { runProbe } from './probe-harness';
+import { waitFor } from '../support/wait-for';
 
 let am: RunningAlertmanager;
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   am = await startAlertmanager();

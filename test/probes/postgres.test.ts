@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { postgresProbe } from '../../src/probes/postgres';
 import { createTestDatabase } from '../support/services';
 import { runProbe } from './probe-harness';
+import { waitFor } from '../support/wait-for';
 
 let db: { url: string; drop(): Promise<void> };
 const clients: Client[] = [];
@@ -15,13 +16,6 @@ async function connect(): Promise<Client> {
   return c;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 beforeAll(async () => {
   db = await createTestDatabase('probe_pg');

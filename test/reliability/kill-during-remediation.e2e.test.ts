@@ -9,6 +9,7 @@ import { removeTestContainers, runContainer, uniqueContainerName, waitForContain
 import { createMigratedDatabase } from '../support/migrated-database';
 import { DOCKER_SOCKET, REDIS_URL, requireDocker, requireRedis } from '../support/services';
 import { sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { waitFor } from '../support/wait-for';
 
 const SECRET = 'e2e-kill9-secret';
 const TOKEN = 'xoxb-test-token';
@@ -85,7 +86,7 @@ describe('kill -9 during a remediation', () => {
     await pg.connect();
     const auditActions = async () => (await pg.query<{ action: string }>(`SELECT action FROM audit_log WHERE subject = $1 ORDER BY id`, [`remediation:${requestId}`])).rows.map((r) => r.action);
     try {
-      await waitFor(async () => (await auditActions()).includes('remediation.started'), 15_000);
+      await waitFor('the run to start', async () => (await auditActions()).includes('remediation.started'), 15_000);
       first.child.kill('SIGKILL');
       await new Promise((r) => first.child.once('exit', r));
 
@@ -108,10 +109,3 @@ describe('kill -9 during a remediation', () => {
   }, 90_000);
 });
 
-async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -2,6 +2,7 @@ import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack
 import { startBot, type BotProcess } from '../support/bot-process';
 import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from '../support/private-services';
 import { sendEvent } from '../support/slack-signing';
+import { waitFor } from '../support/wait-for';
 
 const SECRET = 'outage-secret';
 const TOKEN = 'xoxb-test-token';
@@ -39,7 +40,7 @@ describe('storage and coordination outages', () => {
     expect((await fetch(`${bot.url}/health/live`)).status).toBe(200);
 
     await pg.start();
-    await waitFor(async () => (await fetch(`${bot.url}/health/ready`)).status === 200, 15_000);
+    await waitFor('readiness after PostgreSQL is back', async () => (await fetch(`${bot.url}/health/ready`)).status === 200, 15_000);
   }, 60_000);
 
   it('still processes each delivery exactly once with Redis killed (PostgreSQL keeps the dedup), and recovers when Redis returns', async () => {
@@ -47,13 +48,13 @@ describe('storage and coordination outages', () => {
     const envelope = { event_id: 'EvREDISDOWN1', event: { type: 'app_mention', user: 'U0ONCALL01', text: 'hi', channel: 'C0INCIDENTS', ts: '1700000001.000100' } };
     expect((await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, envelope)).status).toBe(200);
     expect((await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, envelope, { num: 1, reason: 'http_timeout' })).status).toBe(200);
-    await waitFor(async () => (await metric('incident_bot_duplicate_events_total{source="slack-event"}')) === 1);
+    await waitFor('the retry to be counted as a duplicate', async () => (await metric('incident_bot_duplicate_events_total{source="slack-event"}')) === 1);
     expect(await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')).toBe(1);
 
     await redis.restart();
     const next = { ...envelope, event_id: 'EvREDISBACK1' };
     await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, next);
-    await waitFor(async () => (await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')) === 2, 10_000);
+    await waitFor('the next event to be processed', async () => (await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')) === 2, 10_000);
     expect(bot.output()).toContain('coordination unavailable; falling back to the database for dedup');
   }, 60_000);
 
@@ -64,11 +65,3 @@ describe('storage and coordination outages', () => {
   }
 });
 
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}

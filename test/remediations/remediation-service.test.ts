@@ -8,6 +8,7 @@ import type { Database } from '../../src/store/database';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { REDIS_URL, requireRedis } from '../support/services';
 import { makeService } from './harness';
+import { waitFor } from '../support/wait-for';
 
 /** A test action that counts its executions (a real store, real PostgreSQL; only the target is in memory). */
 function countingAction() {
@@ -208,10 +209,10 @@ describe('approval', () => {
     const r = await a.service.request({ declaration: decl(), labels: { worker: 'lease' }, requestedBy: 'U1' });
     if (r.kind !== 'created') throw new Error(r.kind);
     const approval = a.service.approve(r.request.id, 'U2');
-    await waitUntil(async () => (await a.service.get(r.request.id))?.state === 'running');
+    await waitFor('the run to start', async () => (await a.service.get(r.request.id))?.state === 'running');
     // Time passes beyond the lease while the action still runs; the heartbeat must move the lease along.
     a.clock.advance(600);
-    await waitUntil(async () => ((await a.service.get(r.request.id))?.leaseUntil?.getTime() ?? 0) > a.clock.now().getTime());
+    await waitFor('the heartbeat to renew the lease', async () => ((await a.service.get(r.request.id))?.leaseUntil?.getTime() ?? 0) > a.clock.now().getTime());
     expect(await b.service.recoverInterrupted()).toEqual([]);
     release();
     expect(await approval).toMatchObject({ kind: 'ran', outcome: 'succeeded' });
@@ -288,10 +289,3 @@ describe('declaration', () => {
   });
 });
 
-async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

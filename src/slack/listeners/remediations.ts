@@ -153,18 +153,13 @@ export function registerRemediationActions(app: App, deps: RemediationSlackDeps)
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const requestId = action.value ?? '';
-    const existing = await deps.service.get(requestId).catch(() => undefined);
-    const groups = existing ? await groupsOf(deps.client, body.user.id, existing.declaration.approvers?.usergroups ?? [], log) : [];
+    const groups = await approverGroupsOf(deps, requestId, body.user.id, log);
     const r = await deps.service.approve(requestId, body.user.id, groups);
     switch (r.kind) {
       case 'not_found':
-        await ephemeral(respond, 'That approval request does not exist (any more).');
-        return;
       case 'not_approver':
-        await ephemeral(respond, `You are not an approver for *${escapeMrkdwn(r.request.title)}*: ${escapeMrkdwn(r.reason)}`);
-        return;
       case 'already':
-        await ephemeral(respond, `*${escapeMrkdwn(r.request.title)}* was already ${r.state}${r.by ? ` by <@${r.by}>` : ''}.`);
+        await ephemeral(respond, refusalText(r));
         return;
       case 'busy':
         await ephemeral(respond, `Someone else's approval of *${escapeMrkdwn(r.request.title)}* is being handled right now.`);
@@ -194,18 +189,13 @@ export function registerRemediationActions(app: App, deps: RemediationSlackDeps)
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const requestId = action.value ?? '';
-    const existing = await deps.service.get(requestId).catch(() => undefined);
-    const groups = existing ? await groupsOf(deps.client, body.user.id, existing.declaration.approvers?.usergroups ?? [], log) : [];
+    const groups = await approverGroupsOf(deps, requestId, body.user.id, log);
     const r = await deps.service.deny(requestId, body.user.id, groups);
     switch (r.kind) {
       case 'not_found':
-        await ephemeral(respond, 'That approval request does not exist (any more).');
-        return;
       case 'not_approver':
-        await ephemeral(respond, `You are not an approver for *${escapeMrkdwn(r.request.title)}*: ${escapeMrkdwn(r.reason)}`);
-        return;
       case 'already':
-        await ephemeral(respond, `*${escapeMrkdwn(r.request.title)}* was already ${r.state}${r.by ? ` by <@${r.by}>` : ''}.`);
+        await ephemeral(respond, refusalText(r));
         return;
       case 'expired':
       case 'denied':
@@ -251,6 +241,26 @@ export function startRemediationHousekeeping(deps: RemediationSlackDeps, interva
   }, intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer), recovered };
+}
+
+/** Refusals that approving and denying answer alike, ephemerally. */
+function refusalText(
+  r: { kind: 'not_found' } | { kind: 'not_approver'; reason: string; request: RemediationRequest } | { kind: 'already'; state: string; by: string | null; request: RemediationRequest },
+): string {
+  switch (r.kind) {
+    case 'not_found':
+      return 'That approval request does not exist (any more).';
+    case 'not_approver':
+      return `You are not an approver for *${escapeMrkdwn(r.request.title)}*: ${escapeMrkdwn(r.reason)}`;
+    case 'already':
+      return `*${escapeMrkdwn(r.request.title)}* was already ${r.state}${r.by ? ` by <@${r.by}>` : ''}.`;
+  }
+}
+
+/** The user groups named by the request's approvers that the clicking user belongs to. */
+async function approverGroupsOf(deps: RemediationSlackDeps, requestId: string, userId: string, log: Logger): Promise<string[]> {
+  const existing = await deps.service.get(requestId).catch(() => undefined);
+  return existing ? groupsOf(deps.client, userId, existing.declaration.approvers?.usergroups ?? [], log) : [];
 }
 
 async function groupsOf(client: WebClient, userId: string, candidates: string[], log: Logger): Promise<string[]> {
