@@ -205,7 +205,9 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
         await deliverAckBody(res, responseUrl);
         return { ok: res.status === 200, status: res.status };
       }
-      const message = slack.postAs(PLAYGROUND_CHANNEL.id, { text, user: user.id, team: SLACK_DEFAULTS.teamId, ...(threadTs ? { thread_ts: threadTs } : {}) });
+      // Slack's clients escape &, < and > in what people type; only the app's own markup uses them.
+      const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      const message = slack.postAs(PLAYGROUND_CHANNEL.id, { text: escaped, user: user.id, team: SLACK_DEFAULTS.teamId, ...(threadTs ? { thread_ts: threadTs } : {}) });
       const res = await postMessageEvent(message);
       return { ok: res.status === 200, ts: message.ts };
     },

@@ -44,8 +44,8 @@
   }
 
   function author(m) {
-    if (m.user === 'U0INCIDENTBOT' || m.bot_id === 'B0INCIDENTBOT') return { name: 'incident-bot', app: true, initial: '🤖' };
-    if (m.bot_id) return { name: m.username || m.bot_id, app: true, initial: (m.username || 'A')[0] };
+    if (m.user === 'U0INCIDENTBOT' || m.bot_id === 'B0INCIDENTBOT') return { name: 'incident-bot', app: true, initial: 'IB', kind: 'bot' };
+    if (m.bot_id) return { name: m.username || m.bot_id, app: true, initial: (m.username || 'A')[0].toUpperCase(), kind: 'other-app' };
     const u = state.users.find((x) => x.id === m.user);
     return { name: u ? u.real_name || u.name : m.user || 'someone', app: false, initial: (u ? u.name : '?')[0].toUpperCase() };
   }
@@ -72,7 +72,7 @@
     return el(
       'div',
       { class: `message ${ephemeral ? 'ephemeral' : ''}`, dataset: { ts: m.ts } },
-      el('div', { class: `avatar ${a.app ? 'app' : ''}` }, a.initial),
+      el('div', { class: `avatar ${a.kind || ''}` }, a.initial),
       el(
         'div',
         { class: 'message-main' },

@@ -51,11 +51,10 @@
   function inline(text, ctx) {
     const out = [];
     let last = 0;
-    INLINE.lastIndex = 0;
-    let m;
-    while ((m = INLINE.exec(text)) !== null) {
+    // matchAll works on a copy of the regex: the recursive calls below must not move this loop's position.
+    for (const m of text.matchAll(INLINE)) {
       if (m.index > last) out.push(unescapeSlack(text.slice(last, m.index)));
-      last = INLINE.lastIndex;
+      last = m.index + m[0].length;
       if (m[1] !== undefined) out.push(angle(m[1], ctx));
       else if (m[2] !== undefined) out.push(el('code', {}, unescapeSlack(m[2])));
       else if (m[3] !== undefined) out.push(el('b', {}, inline(m[3], ctx)));
@@ -103,10 +102,11 @@
         frag.append(el('pre', {}, unescapeSlack(part.replace(/^\n/, ''))));
         return;
       }
-      const lines = part.split('\n');
+      // The line break right after a closing ``` belongs to the block.
+      const lines = (i > 0 ? part.replace(/^\n/, '') : part).split('\n');
       let buffer = [];
       const flush = () => {
-        if (buffer.length) frag.append(...inline(buffer.join('\n'), ctx));
+        if (buffer.length) frag.append(...inline(buffer.join(''), ctx));
         buffer = [];
       };
       lines.forEach((line, j) => {
