@@ -122,6 +122,10 @@ ensure_packages() {
     }
   done
   [ -x /bin/busybox ] && /bin/busybox --help >/dev/null 2>&1 || missing+=(busybox-static)
+  # The playground's browser test drives Debian's chromium (never a downloaded browser); the emoji font makes its
+  # screenshots show the Slack emoji the bot sends.
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  pkg_installed fonts-noto-color-emoji || missing+=(fonts-noto-color-emoji)
   if [ ${#missing[@]} -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
     say "installing ${missing[*]}"
@@ -164,6 +168,7 @@ ensure_packages() {
   done
   status packages "installed: ${PACKAGES[*]}"
   status prometheus "binary: $(command -v prometheus) ($(prometheus --version 2>&1 | head -n1 | awk '{print $3}'))"
+  status chromium "binary: /usr/bin/chromium ($(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'))"
   status alertmanager "binary: $(command -v prometheus-alertmanager) ($(prometheus-alertmanager --version 2>&1 | head -n1 | awk '{print $3}')), amtool: $(command -v amtool)"
 }
 
