@@ -414,3 +414,21 @@ describe('file uploads', () => {
     });
   });
 });
+
+describe('postAs (people and other apps, for the playground)', () => {
+  it('posts a person\'s message and another app\'s bot_message, and a reply into an existing thread', async () => {
+    const alert = emulator.postAs('C1', { subtype: 'bot_message', bot_id: 'B0ALERTMGR', username: 'Alertmanager', attachments: [{ title: '[FIRING:1] X' }] });
+    expect(alert.user).toBeUndefined();
+    const reply = emulator.postAs('C1', { text: 'looking', user: 'U0ONCALL01', thread_ts: alert.ts });
+    expect(Number(reply.ts)).toBeGreaterThan(Number(alert.ts));
+    const [top] = emulator.messages('C1');
+    expect(top).toMatchObject({ ts: alert.ts, username: 'Alertmanager', reply_count: 1, replies: [{ text: 'looking', user: 'U0ONCALL01', parent_user_id: undefined }] });
+    // The bot may reply in the thread but not edit the other app's post.
+    await slack.chat.postMessage({ channel: 'C1', thread_ts: alert.ts, text: 'bot reply' });
+    await expect(slack.chat.update({ channel: 'C1', ts: alert.ts, text: 'x' })).rejects.toMatchObject({ data: { error: 'cant_update_message' } });
+  });
+
+  it('refuses a reply to a message that does not exist', () => {
+    expect(() => emulator.postAs('C1', { text: 'orphan', thread_ts: '1.000001' })).toThrow(/no message 1.000001 in C1/);
+  });
+});

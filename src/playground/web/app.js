@@ -1,4 +1,5 @@
 // The playground page: one Slack channel rendered from the emulator's state, refreshed on server-sent events.
+/* global document, window, location, localStorage, fetch, setTimeout, clearTimeout, EventSource, URLSearchParams */
 'use strict';
 
 (function () {

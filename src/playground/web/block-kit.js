@@ -1,4 +1,5 @@
 // Renders Slack message content (mrkdwn, Block Kit, attachments) into DOM nodes.
+/* global document, window */
 // Everything that comes from a message is put in the page as text (textContent / text nodes), never as HTML.
 'use strict';
 
