@@ -155,7 +155,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   let slack: SlackApp | undefined;
   let slackAuth: SlackAuthMonitor | undefined;
   if (config.slack) {
-    slack = createSlackApp({ config: config.slack, logger, metrics, dedup });
+    slack = createSlackApp({
+      config: config.slack,
+      logger,
+      metrics,
+      dedup,
+      storageUp: () => db.ping().then(
+        () => true,
+        () => false,
+      ),
+    });
     const poster = createSlackPoster({ client: slack.client, coordination, logger });
     const diagnoseDeps: DiagnoseDeps = { catalog, client: slack.client, poster, logger, metrics: createDiagnosisMetrics(registry) };
     const incidentDeps: IncidentCommandDeps = { incidents: incidentService, notifications, poster, client: slack.client, logger };

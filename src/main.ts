@@ -10,6 +10,12 @@ To connect it to a workspace:
      or, for Socket Mode, SLACK_APP_TOKEN=xapp-… (Basic Information → App-Level Tokens, scope connections:write)
   4. npm start`;
 
+// Last resort: say what broke before exiting, in the same JSON log, instead of a bare stack on stderr.
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'uncaught exception', err: { message: err.message, stack: err.stack } })}\n`);
+  process.exit(1);
+});
+
 async function main(): Promise<void> {
   let config;
   try {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The bot's own transport-level metrics. Domain metrics are created by their services on the same Registry. */
 export interface BotMetrics {
@@ -8,6 +8,8 @@ export interface BotMetrics {
   webApiCalls: Counter<'method' | 'outcome'>;
   webApiRateLimited: Counter<'method'>;
   duplicateEvents: Counter<'source'>;
+  bufferedDeliveries: Gauge;
+  droppedDeliveries: Counter;
 }
 
 export function createRegistry(): Registry {
@@ -42,6 +44,16 @@ export function createBotMetrics(registry: Registry): BotMetrics {
       name: 'incident_bot_slack_web_api_rate_limited_total',
       help: 'HTTP 429 answers from the Slack Web API, by method',
       labelNames: ['method'],
+      registers: [registry],
+    }),
+    bufferedDeliveries: new Gauge({
+      name: 'incident_bot_buffered_deliveries',
+      help: 'Slack deliveries held in memory while PostgreSQL is unreachable, waiting to be replayed',
+      registers: [registry],
+    }),
+    droppedDeliveries: new Counter({
+      name: 'incident_bot_dropped_deliveries_total',
+      help: 'Slack deliveries lost because the outage buffer was full',
       registers: [registry],
     }),
     duplicateEvents: new Counter({

@@ -3,8 +3,11 @@ import type { Logger } from '../logger';
 import type { ProcessedEventStore } from '../store/processed-event-store';
 
 export interface DeliveryDedup {
-  /** True exactly once per delivery id across retries and replicas. */
-  isFirstDelivery(deliveryId: string, source: string): Promise<boolean>;
+  /**
+   * True exactly once per delivery id across retries and replicas. `databaseOnly` skips the
+   * Redis fast path: for replaying a delivery whose fast-path claim this replica already took.
+   */
+  isFirstDelivery(deliveryId: string, source: string, opts?: { databaseOnly?: boolean }): Promise<boolean>;
 }
 
 const CLAIM_TTL_MS = 2 * 60 * 60_000;
@@ -15,7 +18,8 @@ const CLAIM_TTL_MS = 2 * 60 * 60_000;
  */
 export function createDeliveryDedup(deps: { coordination: Coordination; store: ProcessedEventStore; logger: Logger }): DeliveryDedup {
   return {
-    isFirstDelivery: async (deliveryId, source) => {
+    isFirstDelivery: async (deliveryId, source, opts) => {
+      if (opts?.databaseOnly) return deps.store.markProcessed(deliveryId, source);
       try {
         const key = `delivery:${source}:${deliveryId}`;
         if (!(await deps.coordination.claim(key, CLAIM_TTL_MS))) return false;

@@ -4,6 +4,8 @@ import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bol
 import { WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../config';
 import type { DeliveryDedup } from '../dedup/delivery-dedup';
+import { isConnectionError } from '../errors';
+import { createDeliveryBuffer } from './delivery-buffer';
 import type { Logger } from '../logger';
 import type { BotMetrics } from '../metrics';
 import { boltLoggerFrom } from './bolt-logger';
@@ -34,6 +36,14 @@ export interface CreateSlackAppDeps {
   logger: Logger;
   metrics: BotMetrics;
   dedup: DeliveryDedup;
+  /** Whether PostgreSQL answers: the outage buffer replays only then. */
+  storageUp: () => Promise<boolean>;
+}
+
+/** A delivery kept through a storage outage; `claimed` when its dedup row was already written. */
+interface BufferedDelivery {
+  body: Record<string, unknown>;
+  claimed: boolean;
 }
 
 export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
@@ -79,6 +89,15 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
 
   // First in the chain: a request id and a child logger on every line, the request's kind
   // for the metrics, and the retry/replica dedup for Events API deliveries.
+  const buffer = createDeliveryBuffer<BufferedDelivery>({
+    storageUp: deps.storageUp,
+    // Through Bolt again, so listeners see exactly what they would have seen.
+    replay: (d) => app.processEvent({ body: d.body, ack: async () => undefined, customProperties: { receipt: { requestId: randomUUID() }, replay: d.claimed ? 'claimed' : 'unclaimed' } }),
+    logger,
+    onChange: (n) => metrics.bufferedDeliveries.set(n),
+    onDrop: () => metrics.droppedDeliveries.inc(),
+  });
+
   app.use(async ({ body, context, next }) => {
     const receipt = (context.receipt as RequestReceipt | undefined) ?? { requestId: randomUUID() };
     const b = body as Record<string, unknown>;
@@ -87,13 +106,19 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     const eventId = typeof b.event_id === 'string' ? b.event_id : undefined;
     const log = logger.child({ reqId: eventId ?? receipt.requestId, kind });
     context.log = log;
-    if (eventId) {
+    const keep = (claimed: boolean) => {
+      metrics.slackRequests.inc({ kind, outcome: buffer.push({ body: b, claimed }) ? 'buffered' : 'dropped' });
+      log.warn({ retryNum: context.retryNum }, 'storage unavailable: delivery buffered for replay');
+    };
+    // A replay of a delivery we had already claimed must not be dropped as its own duplicate.
+    if (eventId && context.replay !== 'claimed') {
       let first: boolean;
       try {
-        first = await deps.dedup.isFirstDelivery(eventId, 'slack-event');
+        // A replayed delivery took the Redis claim when it first arrived; only the database decides now.
+        first = await deps.dedup.isFirstDelivery(eventId, 'slack-event', { databaseOnly: context.replay === 'unclaimed' });
       } catch (err) {
+        if (isConnectionError(err)) return keep(false);
         metrics.slackRequests.inc({ kind, outcome: 'error' });
-        log.error({ err: { message: (err as Error).message }, retryNum: context.retryNum }, 'could not record the delivery (storage unavailable): it was acknowledged but not processed');
         throw err;
       }
       if (!first) {
@@ -107,6 +132,8 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
       await next();
       metrics.slackRequests.inc({ kind, outcome: 'ok' });
     } catch (err) {
+      // Listeners are idempotent per delivery (alerts by channel:ts, replies by claim): replaying is safe.
+      if (eventId && isConnectionError(err)) return keep(true);
       metrics.slackRequests.inc({ kind, outcome: 'error' });
       throw err;
     }
@@ -122,9 +149,12 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     mode: config.mode,
     requestListener: httpReceiver ? (req, res) => httpReceiver!.requestListener(req, res) : undefined,
     start: async () => {
+      buffer.start();
       if (config.mode === 'socket') await app.start();
     },
     stop: async () => {
+      buffer.stop();
+      if (buffer.size()) logger.error({ lost: buffer.size() }, 'stopping with deliveries still buffered from a storage outage: they are lost');
       if (config.mode === 'socket') await app.stop();
     },
   };

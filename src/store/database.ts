@@ -52,8 +52,12 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
 }
 
 function wrapPool(pool: Pool, kind: Database['kind'], logger: Logger, close: () => Promise<void>): Database {
-  // An idle client losing its server must not crash the process: it surfaces as a failed query later.
+  // A client losing its server (idle in the pool, or checked out between two queries) must not
+  // crash the process: pg emits 'error' on it, and it surfaces as a failed query instead.
   pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'database connection lost'));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err: { message: err.message } }, 'database connection lost (client in use)'));
+  });
   return {
     kind,
     pool,

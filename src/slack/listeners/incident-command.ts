@@ -1,5 +1,5 @@
 import type { App, RespondFn } from '@slack/bolt';
-import { BotError } from '../../errors';
+import { BotError, isConnectionError, storageUnavailable } from '../../errors';
 import type { Logger } from '../../logger';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { HELP_TEXT, parseIncidentCommand, type IncidentCommand } from '../command-grammar';
@@ -63,6 +63,11 @@ export async function respondWithError(err: unknown, respond: RespondFn, log: Lo
   if (err instanceof BotError) {
     log.warn({ code: err.code, what }, err.userMessage);
     await respond({ response_type: 'ephemeral', text: err.userMessage }).catch(() => undefined);
+    return;
+  }
+  if (isConnectionError(err)) {
+    log.warn({ what, err: { message: (err as Error).message } }, 'storage unavailable');
+    await respond({ response_type: 'ephemeral', text: storageUnavailable(err).userMessage }).catch(() => undefined);
     return;
   }
   const slackError = (err as { data?: { error?: string } }).data?.error;
