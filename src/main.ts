@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { createApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, secretsOf, type Config } from './config';
+import { createLogger, type Logger } from './logger';
 
-const HOW_TO_GET_SLACK = `Slack is not configured, so the bot serves health, metrics and webhooks but no Slack traffic.
-To connect it to a workspace:
+const HOW_TO_GET_SLACK = `Slack is not configured: starting the local playground instead (one channel in your browser, the real bot behind it).
+To connect the bot to a workspace:
   1. https://api.slack.com/apps → Create New App → From a manifest → paste manifest.yml (set your public URL in it).
   2. Install the app to the workspace.
   3. export SLACK_BOT_TOKEN=xoxb-…        (OAuth & Permissions → Bot User OAuth Token)
@@ -16,8 +18,34 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
+interface Running {
+  stop(): Promise<void>;
+}
+
+async function startBot(config: Config, logger: Logger): Promise<Running> {
+  const app = await createApp(config, { env: process.env, logger });
+  if (!config.databaseUrl) logger.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: using the embedded PostgreSQL in DATA_DIR');
+  await app.start();
+  return app;
+}
+
+/** No Slack credentials: the playground (emulated Slack + the real bot + demo targets), see src/playground/. */
+async function startPlaygroundInstead(config: Config, logger: Logger): Promise<Running> {
+  logger.warn(HOW_TO_GET_SLACK);
+  // Loaded only here: a production bot never needs the playground's code.
+  const { startPlayground } = await import('./playground');
+  return startPlayground({
+    port: config.port,
+    dataDir: path.join(config.dataDir, 'playground'),
+    logger,
+    env: process.env,
+    commandsDir: config.commandsDir,
+    templatesDir: config.templatesDir,
+  });
+}
+
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (err) {
@@ -27,22 +55,20 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await createApp(config, { env: process.env });
-  if (!config.slack) app.logger.warn(HOW_TO_GET_SLACK);
-  if (!config.databaseUrl) app.logger.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: using the embedded PostgreSQL in DATA_DIR');
-  await app.start();
+  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, secrets: secretsOf(config) });
+  const running = config.slack ? await startBot(config, logger) : await startPlaygroundInstead(config, logger);
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.logger.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'shutting down');
     const hardStop = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5_000);
     hardStop.unref();
-    app.stop().then(
+    running.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        app.logger.error({ err }, 'shutdown failed');
+        logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );

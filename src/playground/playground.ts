@@ -318,6 +318,11 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       res.end(body);
       return;
     }
+    // The operator endpoints are the bot's own, on the playground's port as they would be in production.
+    if (url.pathname.startsWith('/health/') || url.pathname === '/metrics' || url.pathname === '/webhooks/alertmanager') {
+      await proxyToBot(req, res, `${botUrl}${url.pathname}${url.search}`);
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
       res.write('retry: 1000\n\n');
@@ -431,4 +436,11 @@ function readText(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+async function proxyToBot(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
+  const body = req.method === 'POST' ? await readText(req) : undefined;
+  const answer = await fetch(target, { method: req.method, headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json') }, body });
+  res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
+  res.end(Buffer.from(await answer.arrayBuffer()));
 }

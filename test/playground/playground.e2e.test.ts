@@ -127,7 +127,7 @@ describe('playground in a browser', () => {
     const mine = page.locator('#messages .message', { hasText: 'onerror' });
     await mine.waitFor();
     expect(await mine.locator('img').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   });
 
   async function send(text: string): Promise<void> {
