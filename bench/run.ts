@@ -1,12 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ackBench } from './ack';
+import { alertStormBench } from './alert-storm';
 import { diagnoseBench } from './diagnose';
 import { postmortemBench } from './postmortem';
 import { machine, type Row } from './lib';
 import { startBench } from './start';
 
-const BENCHES: Record<string, () => Promise<Row[]>> = { start: startBench, ack: ackBench, diagnose: diagnoseBench, postmortem: postmortemBench };
+const BENCHES: Record<string, () => Promise<Row[]>> = { start: startBench, ack: ackBench, diagnose: diagnoseBench, postmortem: postmortemBench, 'alert-storm': alertStormBench };
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

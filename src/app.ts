@@ -286,7 +286,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const http = createHttpServer(routes, logger, onRequest);
 
   const pruneTimer = setInterval(() => {
-    processedEvents.pruneOlderThan(new Date(clock.now().getTime() - 24 * 3600_000)).catch((err: Error) => logger.warn({ err: { message: err.message } }, 'pruning processed events failed'));
+    const dayAgo = new Date(clock.now().getTime() - 24 * 3600_000);
+    Promise.all([processedEvents.pruneOlderThan(dayAgo), alertStore.pruneDeliveries(dayAgo)]).catch((err: Error) =>
+      logger.warn({ err: { message: err.message } }, 'pruning delivery records failed'),
+    );
   }, 3600_000);
   pruneTimer.unref();
 

@@ -34,7 +34,7 @@ export function routeAlert(routes: readonly AlertRoute[], labels: Record<string,
 /** Where the route posts and edits alerts (the Slack side: AlertMessenger). */
 export interface AlertPublisher {
   postOnce(alert: AlertRecord, channel: string): Promise<void>;
-  refresh(alert: AlertRecord): Promise<void>;
+  refresh(alert: AlertRecord, change?: 'state' | 'counter'): Promise<void>;
 }
 
 export interface AlertmanagerWebhookDeps {
@@ -120,7 +120,7 @@ async function handleAlert(deps: AlertmanagerWebhookDeps, event: AlertEvent, cha
     // A duplicate whose post never went out (the replica died after claiming it) is posted now.
     if (!alert.replyTs && !alert.messageTs) await deps.publisher!.postOnce(alert, channel);
   } else {
-    await deps.publisher!.refresh(alert);
+    await deps.publisher!.refresh(alert, out.kind === 'refire' ? 'counter' : 'state');
   }
   return { kind: out.kind, alertId: alert.id };
 }

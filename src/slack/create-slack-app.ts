@@ -38,6 +38,8 @@ export interface CreateSlackAppDeps {
   dedup: DeliveryDedup;
   /** Whether PostgreSQL answers: the outage buffer replays only then. */
   storageUp: () => Promise<boolean>;
+  /** How many Events API deliveries are processed at once (default 16). */
+  eventConcurrency?: number;
 }
 
 /** A delivery kept through a storage outage; `claimed` when its dedup row was already written. */
@@ -98,7 +100,22 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     onDrop: () => metrics.droppedDeliveries.inc(),
   });
 
-  app.use(async ({ body, context, next }) => {
+  // Bolt acks events before processing them, so a storm would start thousands of handlers at
+  // once (memory, pool timeouts). Events wait for one of a few slots instead; commands and clicks don't.
+  const eventSlots = createSlots(deps.eventConcurrency ?? 16);
+
+  app.use(async (args) => {
+    const b = args.body as Record<string, unknown>;
+    if (b.type !== 'event_callback') return handle(args);
+    await eventSlots.acquire();
+    try {
+      await handle(args);
+    } finally {
+      eventSlots.release();
+    }
+  });
+
+  async function handle({ body, context, next }: { body: unknown; context: Record<string, unknown> & { retryNum?: number }; next: () => Promise<void> }): Promise<void> {
     const receipt = (context.receipt as RequestReceipt | undefined) ?? { requestId: randomUUID() };
     const b = body as Record<string, unknown>;
     const kind = kindOf(b);
@@ -137,7 +154,7 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
       metrics.slackRequests.inc({ kind, outcome: 'error' });
       throw err;
     }
-  });
+  }
 
   app.error(async (err) => {
     logger.error({ err: { message: err.message, code: err.code } }, 'unhandled error in a Slack listener');
@@ -186,4 +203,24 @@ export function attachReceipt(req: IncomingMessage): RequestReceipt {
   const receipt: RequestReceipt = { requestId: randomUUID() };
   (req as RequestWithReceipt)[RECEIPT] = receipt;
   return receipt;
+}
+
+/** A counting semaphore: FIFO, no timeouts (a waiting event holds only its parsed body). */
+function createSlots(size: number): { acquire(): Promise<void>; release(): void } {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  return {
+    acquire: () => {
+      if (free > 0) {
+        free--;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    release: () => {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    },
+  };
 }

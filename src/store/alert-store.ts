@@ -72,6 +72,8 @@ export interface AlertStore {
   linkIncident(id: number, incidentId: string, tx?: Queryable): Promise<AlertRecord | null>;
   setEscalationLevel(id: number, level: number, tx?: Queryable): Promise<void>;
   listActive(limit?: number): Promise<AlertRecord[]>;
+  /** Forgets delivery keys older than the cutoff (Slack and Alertmanager stop re-sending long before). */
+  pruneDeliveries(before: Date): Promise<number>;
 }
 
 interface AlertRow {
@@ -133,6 +135,13 @@ export function createAlertStore(db: Database): AlertStore {
 
   const recordFiring = (event: AlertEvent, opts: RecordOptions) =>
     db.transaction(async (tx): Promise<RecordOutcome> => {
+      if (opts.deliveryKey !== undefined) {
+        const fresh = await tx.query('INSERT INTO alert_deliveries (delivery_key, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [opts.deliveryKey, opts.now]);
+        if (fresh.rowCount === 0) {
+          const seen = await one(tx, `SELECT * FROM alerts WHERE fingerprint = $1 ORDER BY (status = 'firing') DESC, id DESC LIMIT 1`, [event.fingerprint]);
+          return seen ? { kind: 'duplicate', alert: seen } : { kind: 'ignored', reason: `delivery ${opts.deliveryKey} was already recorded` };
+        }
+      }
       // A few rounds at most: the active row can be resolved between our INSERT and our SELECT.
       for (let attempt = 0; attempt < 5; attempt++) {
         const inserted = await one(
@@ -166,7 +175,6 @@ export function createAlertStore(db: Database): AlertStore {
         ]);
         const row = active.rows[0];
         if (!row) continue;
-        if (opts.deliveryKey !== undefined && row.last_delivery_key === opts.deliveryKey) return { kind: 'duplicate', alert: toRecord(row) };
         const updated = (await one(
           tx,
           `UPDATE alerts SET fire_count = fire_count + 1, last_seen_at = GREATEST(last_seen_at, $2), last_delivery_key = $3,
@@ -235,6 +243,7 @@ export function createAlertStore(db: Database): AlertStore {
     setEscalationLevel: async (id, level, tx) => {
       await (tx ?? db).query('UPDATE alerts SET escalation_level = GREATEST(escalation_level, $2) WHERE id = $1', [id, level]);
     },
+    pruneDeliveries: async (before) => (await db.query('DELETE FROM alert_deliveries WHERE received_at < $1', [before])).rowCount ?? 0,
     listActive: async (limit = 100) => {
       const r = await db.query<AlertRow>(`SELECT * FROM alerts WHERE status = 'firing' ORDER BY first_seen_at DESC LIMIT $1`, [limit]);
       return r.rows.map(toRecord);

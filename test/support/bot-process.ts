@@ -36,7 +36,8 @@ export interface BotProcess {
 export async function startBot(env: Record<string, string | undefined>): Promise<BotProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does it for you)`);
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, [MAIN], {
+  // Exactly as `npm start` runs it (package.json), heap cap included.
+  const child = spawn(process.execPath, ['--max-old-space-size=128', MAIN], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'debug', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -17,17 +17,25 @@ export interface AlertMessenger {
   replyOnce(alert: AlertRecord, where: { channel: string; threadTs: string }): Promise<void>;
   /** Posts the alert itself in `channel` (webhook alerts), once per alert. */
   postOnce(alert: AlertRecord, channel: string): Promise<void>;
-  /** Re-renders the bot's message from the current record (re-fire counter, ack, resolution). */
-  refresh(alert: AlertRecord): Promise<void>;
+  /**
+   * Re-renders the bot's message from the current record. A `state` change (ack, resolution, incident link)
+   * shows at once; a `counter` change (a re-fire) at most once per window, so a storm stays within Slack's limits.
+   */
+  refresh(alert: AlertRecord, change?: 'state' | 'counter'): Promise<void>;
 }
 
-export function createAlertMessenger(deps: { alerts: AlertService; poster: SlackPoster; replicaId: string; logger: Logger }): AlertMessenger {
+export function createAlertMessenger(deps: { alerts: AlertService; poster: SlackPoster; replicaId: string; logger: Logger; refreshWindowMs?: number }): AlertMessenger {
   const { alerts, poster } = deps;
   /** Alerts the bot posted itself: the post carries the alert text and the buttons. */
   const ownPost = (a: AlertRecord): boolean => a.source === 'alertmanager-webhook';
   const render = (a: AlertRecord) => renderAlertMessage(a, { kind: ownPost(a) ? 'post' : 'reply', slaDeadline: alerts.slaDeadline(a) });
+  const update = async (a: AlertRecord) => {
+    const { text, blocks } = render(a);
+    await poster.update({ channel: a.channelId!, ts: a.replyTs!, text, blocks });
+  };
+  const windows = new Map<AlertRecord['id'], { dirty: boolean }>();
 
-  return {
+  const messenger: AlertMessenger = {
     replyOnce: async (alert, where) => {
       if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return;
       const { text, blocks } = render(alert);
@@ -42,17 +50,40 @@ export function createAlertMessenger(deps: { alerts: AlertService; poster: Slack
       // The post is also the "reply": completing the claim, and where buttons point.
       await alerts.setReplyTs(alert.id, posted.ts);
     },
-    refresh: async (alert) => {
-      const ts = alert.replyTs;
-      if (!alert.channelId || !ts) {
+    refresh: async (alert, change = 'state') => {
+      if (!alert.channelId || !alert.replyTs) {
         deps.logger.debug({ alertId: alert.id }, 'alert has no bot message yet: nothing to update');
         return;
       }
-      const { text, blocks } = render(alert);
-      await poster.update({ channel: alert.channelId, ts, text, blocks });
+      const window = windows.get(alert.id);
+      if (change === 'counter') {
+        // A storm of re-fires edits the message once, then at most once per window with whatever
+        // the database holds by then: chat.update allows about 50 calls a minute per workspace.
+        if (window) {
+          window.dirty = true;
+          return;
+        }
+        const entry = { dirty: false };
+        windows.set(alert.id, entry);
+        setTimeout(() => {
+          windows.delete(alert.id);
+          if (!entry.dirty) return;
+          void alerts
+            .get(alert.id)
+            .then((current) => (current ? update(current) : undefined))
+            .catch((err: Error) => deps.logger.warn({ err: { message: err.message }, alertId: alert.id }, 'alert message refresh failed'));
+        }, deps.refreshWindowMs ?? REFRESH_WINDOW_MS).unref();
+      } else if (window) {
+        // Acknowledged, resolved, linked: shown at once, and this rendering carries the latest count too.
+        window.dirty = false;
+      }
+      await update(alert);
     },
   };
+  return messenger;
 }
+
+const REFRESH_WINDOW_MS = 30_000;
 
 export interface AlertIntakeDeps {
   alerts: AlertService;
@@ -105,7 +136,7 @@ export function registerAlertIntake(app: App, deps: AlertIntakeDeps): void {
         replies++;
         await deps.messenger.replyOnce(alert, { channel: alert.channelId ?? where.channel, threadTs: alert.messageTs ?? where.threadTs });
       } else if (outcome.kind === 'refire' || outcome.kind === 'resolved') {
-        await deps.messenger.refresh(alert);
+        await deps.messenger.refresh(alert, outcome.kind === 'refire' ? 'counter' : 'state');
       }
     }
   });

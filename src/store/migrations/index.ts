@@ -2,6 +2,7 @@ import { foundation } from './0001-foundation';
 import { alertsIncidents } from './0002-alerts-incidents';
 import { remediations } from './0003-remediations';
 import { postmortems } from './0004-postmortems';
+import { alertDeliveries } from './0005-alert-deliveries';
 
 export interface Migration {
   /** Sortable, never renamed once shipped. */
@@ -10,4 +11,4 @@ export interface Migration {
 }
 
 /** Append new migrations at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, remediations, postmortems];
+export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, remediations, postmortems, alertDeliveries];
