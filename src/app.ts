@@ -15,7 +15,7 @@ import { createHttpServer, sendJson, type Route } from './http/server';
 import { createLogger, type Logger } from './logger';
 import { createDiagnosisMetrics } from './diagnosis';
 import { loadCatalog, type Catalog } from './runbooks';
-import { diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
+import { diagnoseAlert, diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
 import { runbooksCommandHandler } from './slack/listeners/runbooks';
 import { createSlackPoster } from './slack/slack-poster';
 import { createBotMetrics, createRegistry, type BotMetrics } from './metrics';
@@ -216,7 +216,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     registerRemediationActions(slack.app, remediationDeps);
 
     // Alert intake, alert buttons, incident modal, timeline capture, reminders (issue 4).
-    registerAlertIntake(slack.app, { alerts: alertService, messenger: alertMessenger, catalogSeverity, logger });
+    registerAlertIntake(slack.app, {
+      alerts: alertService,
+      messenger: alertMessenger,
+      catalogSeverity,
+      logger,
+      onReplied: async (alert, where) => {
+        const entry = findAlert(catalog, alert.name);
+        if (entry.found && entry.alert.autoDiagnose) await diagnoseAlert(diagnoseDeps, { ...alert, channelId: where.channel, messageTs: where.threadTs }, 'bot');
+      },
+    });
     registerAlertActions(slack.app, {
       alerts: alertService,
       messenger: alertMessenger,

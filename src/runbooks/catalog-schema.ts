@@ -66,6 +66,8 @@ const alertSchema = z
     remediations: z.array(id).optional(),
     /** Extra manual steps for this alert, shown before the runbook's. */
     manualSteps: z.array(z.string().min(1)).optional(),
+    /** Run the diagnosis by itself, in the alert's thread, when the alert first fires. */
+    autoDiagnose: z.boolean().optional(),
     /** Labels the probes use (`agent`, `worker`), shown in usage hints. */
     labels: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).optional(),
   })

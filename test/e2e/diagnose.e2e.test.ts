@@ -4,7 +4,7 @@ import { startBot, type BotProcess } from '../support/bot-process';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { startExporter, startPrometheus, type RunningPrometheus, type TestExporter } from '../support/prometheus';
 import { requireRedis } from '../support/services';
-import { sendSlashCommand } from '../support/slack-signing';
+import { sendEvent, sendSlashCommand } from '../support/slack-signing';
 
 const SIGNING_SECRET = 'e2e-diagnose-secret';
 const BOT_TOKEN = 'xoxb-test-token';
@@ -95,6 +95,31 @@ describe('/incident diagnose StuckDetected end to end', () => {
     const postedTs = (first.response as { ts: string }).ts;
     const shown = slack.messages('C0INCIDENTS').find((m) => m.ts === postedTs);
     expect(JSON.stringify(shown?.blocks)).toContain("This agent's stream and stuck counter");
+  }, 30_000);
+
+  it('diagnoses an alert the catalog marks autoDiagnose by itself, once, in the alert thread', async () => {
+    const run = Date.now().toString(36).toUpperCase();
+    const ts = `${Math.floor(Date.now() / 1000)}.000200`;
+    const envelope = {
+      event_id: `EvAUTO${run}`,
+      event: {
+        type: 'message',
+        subtype: 'bot_message',
+        text: '',
+        username: 'Alertmanager',
+        bot_id: 'B0ALERTMGR',
+        attachments: [{ title: '[FIRING:1] StuckDetected (prod agent-7 critical)', text: '*Details:*\n  • *alertname:* `StuckDetected`\n  • *agent:* `agent-7`\n  • *severity:* `critical`\n' }],
+        ts,
+        channel: 'C0AUTODIAG',
+        event_ts: ts,
+      },
+    };
+    await sendEvent(`${bot.url}/slack/events`, { signingSecret: SIGNING_SECRET }, envelope);
+    await sendEvent(`${bot.url}/slack/events`, { signingSecret: SIGNING_SECRET }, envelope, { num: 1, reason: 'http_timeout' });
+    const final = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0AUTODIAG' && isFinal(c), 20_000);
+    expect(blockText(final)).toContain("*This agent's stream and stuck counter* — 1 counter set: stream:stuck:agent-7=3");
+    const inThread = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AUTODIAG' && c.args.thread_ts === ts);
+    expect(inThread.map((c) => (String(c.args.text).match(/^Diagnos/) ? 'diagnosis' : 'alert reply')).sort()).toEqual(['alert reply', 'diagnosis']);
   }, 30_000);
 
   it('answers an unknown alert with the closest names, ephemerally', async () => {

@@ -26,9 +26,9 @@ function alertPost(i: number) {
       bot_id: 'B0ALERTMGR',
       attachments: [
         {
-          fallback: `[FIRING:1] StuckDetected (prod agent-${i} critical)`,
-          title: `[FIRING:1] StuckDetected (prod agent-${i} critical)`,
-          text: `*Alert:* StuckDetected - \`critical\`\n*Details:*\n  • *alertname:* \`StuckDetected\`\n  • *env:* \`prod\`\n  • *instance:* \`agent-${i}\`\n  • *severity:* \`critical\`\n`,
+          fallback: `[FIRING:1] StreamStuckAgent (prod agent-${i} critical)`,
+          title: `[FIRING:1] StreamStuckAgent (prod agent-${i} critical)`,
+          text: `*Alert:* StreamStuckAgent - \`critical\`\n*Details:*\n  • *alertname:* \`StreamStuckAgent\`\n  • *env:* \`prod\`\n  • *instance:* \`agent-${i}\`\n  • *severity:* \`critical\`\n`,
         },
       ],
       ts,
@@ -99,10 +99,10 @@ describe('PostgreSQL outage during an alert stream', () => {
     const db = new Client({ connectionString: pg.url });
     await db.connect();
     try {
-      const recorded = async () => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM alerts WHERE name = 'StuckDetected'`)).rows[0]!.n);
+      const recorded = async () => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM alerts WHERE name = 'StreamStuckAgent'`)).rows[0]!.n);
       await waitFor(`all ${sent.size} alerts to be recorded`, async () => (await recorded()) >= sent.size, 40_000, 200);
       expect(await recorded()).toBe(sent.size);
-      const rows = (await db.query<{ fire_count: number }>(`SELECT fire_count FROM alerts WHERE name = 'StuckDetected'`)).rows;
+      const rows = (await db.query<{ fire_count: number }>(`SELECT fire_count FROM alerts WHERE name = 'StreamStuckAgent'`)).rows;
       expect(rows.every((r) => Number(r.fire_count) === 1)).toBe(true);
       const replies = () => slack.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('C0PGOUT') && c.status === 200);
       await waitFor(`one reply per alert (${sent.size})`, () => replies().length >= sent.size, 40_000, 200);

@@ -4,13 +4,12 @@ import type { AlertService } from '../../alerts/alert-service';
 import type { Clock } from '../../clock';
 import { BotError } from '../../errors';
 import type { Logger } from '../../logger';
-import { SAFE_LABEL_VALUE } from '../../probes/params-template';
 import type { AlertRecord } from '../../store/alert-store';
 import { ALERT_ACTION_IDS, ALERT_BUTTON_VALUE, hhmm, mention } from '../blocks/alert-blocks';
 import { escapeAndCut, escapeMrkdwn } from '../blocks/mrkdwn';
 import type { SlackPoster } from '../slack-poster';
 import type { AlertMessenger } from './alert-intake';
-import { diagnoseInChannel, type DiagnoseDeps } from './diagnose';
+import { diagnoseAlert, type DiagnoseDeps } from './diagnose';
 import { openAndAnnounce, type IncidentCommandDeps } from './incident-commands';
 
 export interface AlertActionDeps {
@@ -79,8 +78,7 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
       await tell(respond, 'This alert has no Slack thread to post the diagnosis in.');
       return;
     }
-    const labels = Object.fromEntries(Object.entries(alert.labels).filter(([, v]) => SAFE_LABEL_VALUE.test(v)));
-    const outcome = await diagnoseInChannel(deps.diagnose, { alert: alert.name, labels, channel: alert.channelId, threadTs: alert.messageTs, userId, log });
+    const outcome = await diagnoseAlert(deps.diagnose, { ...alert, channelId: alert.channelId, messageTs: alert.messageTs }, userId, log);
     if (outcome.kind === 'unknown_alert') {
       const hint = outcome.suggestions.length ? ` Closest: ${outcome.suggestions.map((s) => `\`${escapeMrkdwn(s)}\``).join(', ')}.` : '';
       await tell(respond, `No runbook covers the alert \`${escapeAndCut(alert.name, 80)}\`.${hint} \`/incident runbooks\` lists them all.`);

@@ -13,8 +13,8 @@ import type { SlackPoster } from '../slack-poster';
  * from the webhook, the post it made itself. Both are edited in place as the alert changes.
  */
 export interface AlertMessenger {
-  /** Posts once per alert (the claim makes it once across retries and replicas); the reply goes in `threadTs`. */
-  replyOnce(alert: AlertRecord, where: { channel: string; threadTs: string }): Promise<void>;
+  /** Posts once per alert (the claim makes it once across retries and replicas); the reply goes in `threadTs`. True for the one that posted. */
+  replyOnce(alert: AlertRecord, where: { channel: string; threadTs: string }): Promise<boolean>;
   /** Posts the alert itself in `channel` (webhook alerts), once per alert. */
   postOnce(alert: AlertRecord, channel: string): Promise<void>;
   /**
@@ -37,10 +37,11 @@ export function createAlertMessenger(deps: { alerts: AlertService; poster: Slack
 
   const messenger: AlertMessenger = {
     replyOnce: async (alert, where) => {
-      if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return;
+      if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return false;
       const { text, blocks } = render(alert);
       const posted = await poster.post({ channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false });
       await alerts.setReplyTs(alert.id, posted.ts);
+      return true;
     },
     postOnce: async (alert, channel) => {
       if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return;
@@ -92,6 +93,8 @@ export interface AlertIntakeDeps {
   /** The catalog's severity for an alert name (used when the alert has no recognised severity label). */
   catalogSeverity: (alertName: string) => Severity | undefined;
   patterns?: readonly CompiledAlertPattern[];
+  /** Called once per new alert by the replica that replied (the catalog may ask for a diagnosis at once). */
+  onReplied?: (alert: AlertRecord, where: { channel: string; threadTs: string }) => Promise<void>;
 }
 
 /** A post names at most this many alerts that get their own reply; the rest are recorded and logged. */
@@ -134,7 +137,11 @@ export function registerAlertIntake(app: App, deps: AlertIntakeDeps): void {
           continue;
         }
         replies++;
-        await deps.messenger.replyOnce(alert, { channel: alert.channelId ?? where.channel, threadTs: alert.messageTs ?? where.threadTs });
+        const thread = { channel: alert.channelId ?? where.channel, threadTs: alert.messageTs ?? where.threadTs };
+        if ((await deps.messenger.replyOnce(alert, thread)) && deps.onReplied) {
+          // Not awaited: a diagnosis may take seconds and must not hold up the next alerts.
+          deps.onReplied(alert, thread).catch((err: Error) => log.warn({ err: { message: err.message }, alertId: alert.id }, 'automatic diagnosis failed'));
+        }
       } else if (outcome.kind === 'refire' || outcome.kind === 'resolved') {
         await deps.messenger.refresh(alert, outcome.kind === 'refire' ? 'counter' : 'state');
       }

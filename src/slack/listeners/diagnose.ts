@@ -2,6 +2,8 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { runDiagnosis, type DiagnosisMetrics, type DiagnosisResult } from '../../diagnosis';
 import type { Logger } from '../../logger';
+import { SAFE_LABEL_VALUE } from '../../probes/params-template';
+import type { AlertRecord } from '../../store/alert-store';
 import { findAlert, type Catalog } from '../../runbooks';
 import { DIAGNOSE_AGAIN_ACTION_ID, parseDiagnoseAgainValue, renderDiagnosisBlocks } from '../blocks/diagnosis-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
@@ -78,6 +80,12 @@ export async function diagnoseInChannel(
     log.warn({ err: { message: err.message } }, 'recording the diagnosis failed');
   });
   return { kind: 'diagnosed', result, ts };
+}
+
+/** Diagnoses a recorded alert in its own thread, with the labels that are safe to hand to probes. */
+export function diagnoseAlert(deps: DiagnoseDeps, alert: AlertRecord & { channelId: string; messageTs: string }, userId: string, log?: Logger): Promise<DiagnoseOutcome> {
+  const labels = Object.fromEntries(Object.entries(alert.labels).filter(([, v]) => SAFE_LABEL_VALUE.test(v)));
+  return diagnoseInChannel(deps, { alert: alert.name, labels, channel: alert.channelId, threadTs: alert.messageTs, userId, log });
 }
 
 export function diagnoseCommandHandler(deps: DiagnoseDeps) {
