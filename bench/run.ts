@@ -15,7 +15,10 @@ async function main(): Promise<void> {
   for (const [name, run] of Object.entries(BENCHES)) {
     if (only.length && !only.includes(name)) continue;
     process.stderr.write(`running ${name}…\n`);
-    rows.push(...(await run()));
+    const got = await run();
+    // Shown as each bench ends, so a later failure loses nothing measured.
+    for (const r of got) process.stderr.write(`  ${r.measure}: ${r.value} (${r.verdict})\n`);
+    rows.push(...got);
   }
   const table = [
     '| bench | measure | value | target | verdict |',
