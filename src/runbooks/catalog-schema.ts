@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSeverity, type Severity } from '../incidents/severity';
 import { probeRegistry, type ProbeKind } from '../probes/registry';
 import { TARGET_FIELDS, type TargetKind } from '../probes/types';
 
@@ -8,13 +9,9 @@ import { TARGET_FIELDS, type TargetKind } from '../probes/types';
  */
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (e.g. slow-queries)');
 
-export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-const SEVERITY_ALIASES: Record<string, Severity> = { critical: 'P0', high: 'P1', medium: 'P2', low: 'P3' };
-
 const severity = z
   .enum(['P0', 'P1', 'P2', 'P3', 'critical', 'high', 'medium', 'low'])
-  .transform((s): Severity => SEVERITY_ALIASES[s] ?? (s as Severity));
+  .transform((s): Severity => parseSeverity(s)!);
 
 const envRef = z
   .string()

@@ -1,4 +1,4 @@
-export { runbookFileSchema, SEVERITIES, type RunbookFile, type Severity } from './catalog-schema';
+export { runbookFileSchema, type RunbookFile } from './catalog-schema';
 export {
   loadCatalog,
   parseRunbook,
