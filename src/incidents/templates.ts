@@ -175,17 +175,23 @@ async function loadAll(dir: string): Promise<{ parsed: Partial<Record<TemplateNa
       }
       throw err;
     }
-    const known = Object.keys(spec.variables);
-    for (const [variable, line] of template.variables) {
-      if (known.includes(variable)) continue;
-      const close = closestMatches(variable, known);
-      problems.push({
-        file: shown,
-        line,
-        message: `unknown variable {{${variable}}}${close.length ? ` (did you mean ${close.map((c) => `{{${c}}}`).join(', ')}?)` : ''}; this template can use ${known.join(', ')}`,
-      });
-    }
+    problems.push(...unknownVariables(template, Object.keys(spec.variables), shown));
     parsed[name] = template;
   }
   return { parsed, problems };
+}
+
+/** Variables a template uses that it cannot have, each with its line and the closest known names. */
+export function unknownVariables(template: ParsedTemplate, known: readonly string[], file: string): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  for (const [variable, line] of template.variables) {
+    if (known.includes(variable)) continue;
+    const close = closestMatches(variable, known);
+    problems.push({
+      file,
+      line,
+      message: `unknown variable {{${variable}}}${close.length ? ` (did you mean ${close.map((c) => `{{${c}}}`).join(', ')}?)` : ''}; this template can use ${known.join(', ')}`,
+    });
+  }
+  return problems;
 }

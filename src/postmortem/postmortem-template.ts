@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { closestMatches } from '../closest-match';
 import { BotError } from '../errors';
-import { formatDuration, formatTime, formatTemplateProblem, type TemplateProblem } from '../incidents/templates';
+import { formatDuration, formatTime, formatTemplateProblem, unknownVariables, type TemplateProblem } from '../incidents/templates';
 import { parseTemplate, renderParsed, TemplateSyntaxError, type Escape, type ParsedTemplate, type TemplateVars } from '../incidents/template-engine';
 import type { Statement } from './extract';
 import { defuseMentions } from './mrkdwn-to-markdown';
@@ -94,18 +93,7 @@ async function loadTemplate(dir: string): Promise<{ template?: ParsedTemplate; p
     if (err instanceof TemplateSyntaxError) return { problems: [{ file: shown, line: err.line, message: err.message }] };
     throw err;
   }
-  const known = Object.keys(POSTMORTEM_VARIABLES);
-  const problems: TemplateProblem[] = [];
-  for (const [variable, line] of template.variables) {
-    if (known.includes(variable)) continue;
-    const close = closestMatches(variable, known);
-    problems.push({
-      file: shown,
-      line,
-      message: `unknown variable {{${variable}}}${close.length ? ` (did you mean ${close.map((c) => `{{${c}}}`).join(', ')}?)` : ''}; this template can use ${known.join(', ')}`,
-    });
-  }
-  return { template, problems };
+  return { template, problems: unknownVariables(template, Object.keys(POSTMORTEM_VARIABLES), shown) };
 }
 
 const SEVERITY_NAMES = { P0: 'critical', P1: 'high', P2: 'medium', P3: 'low' } as const;
