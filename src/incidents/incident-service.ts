@@ -201,7 +201,11 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
             tx,
           );
           if (alert && deps.alerts) {
-            await deps.alerts.linkIncident(alert.id, id, tx);
+            // The row lock makes a concurrent opening from the same alert (another replica, a double click) wait, then lose.
+            if (!(await deps.alerts.linkIncident(alert.id, id, tx, { onlyIfUnlinked: true }))) {
+              const linked = (await deps.alerts.get(alert.id, tx))?.incidentId;
+              throw conflict(`This alert is already part of ${linked ?? 'an incident'}.`);
+            }
             await timeline.append(
               { incidentId: id, at: now, actor: input.actor, kind: 'alert_linked', text: `Alert ${alert.name} linked`, data: { alertId: alert.id, fingerprint: alert.fingerprint } },
               tx,

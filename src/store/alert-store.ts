@@ -69,7 +69,8 @@ export interface AlertStore {
   claimReply(id: number, claimant: string, now: Date, staleMs: number): Promise<boolean>;
   setReplyTs(id: number, ts: string): Promise<void>;
   setPost(id: number, channelId: string, ts: string): Promise<void>;
-  linkIncident(id: number, incidentId: string, tx?: Queryable): Promise<AlertRecord | null>;
+  /** With `onlyIfUnlinked`, null when the alert is already part of an incident (two replicas opening one from it). */
+  linkIncident(id: number, incidentId: string, tx?: Queryable, opts?: { onlyIfUnlinked?: boolean }): Promise<AlertRecord | null>;
   setEscalationLevel(id: number, level: number, tx?: Queryable): Promise<void>;
   listActive(limit?: number): Promise<AlertRecord[]>;
   /** Forgets delivery keys older than the cutoff (Slack and Alertmanager stop re-sending long before). */
@@ -239,7 +240,8 @@ export function createAlertStore(db: Database): AlertStore {
     setPost: async (id, channelId, ts) => {
       await db.query('UPDATE alerts SET channel_id = $2, message_ts = $3 WHERE id = $1', [id, channelId, ts]);
     },
-    linkIncident: (id, incidentId, tx) => one(tx ?? db, 'UPDATE alerts SET incident_id = $2 WHERE id = $1 RETURNING *', [id, incidentId]),
+    linkIncident: (id, incidentId, tx, opts) =>
+      one(tx ?? db, `UPDATE alerts SET incident_id = $2 WHERE id = $1${opts?.onlyIfUnlinked ? ' AND incident_id IS NULL' : ''} RETURNING *`, [id, incidentId]),
     setEscalationLevel: async (id, level, tx) => {
       await (tx ?? db).query('UPDATE alerts SET escalation_level = GREATEST(escalation_level, $2) WHERE id = $1', [id, level]);
     },

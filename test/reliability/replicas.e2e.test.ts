@@ -1,0 +1,277 @@
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBot, type BotProcess } from '../support/bot-process';
+import { createMigratedDatabase } from '../support/migrated-database';
+import { REDIS_URL, requireRedis } from '../support/services';
+import { newTriggerId, sendEvent, sendInteraction, sendSlashCommand, type SignedResponse } from '../support/slack-signing';
+import { waitFor } from '../support/wait-for';
+
+const SECRET = 'replicas-secret';
+const TOKEN = 'xoxb-test-token';
+const REPLICAS = 3;
+// Event ids and channels unique to this run: the shared Redis remembers deliveries (and channel budgets).
+const RUN = Date.now().toString(36).toUpperCase();
+const FIXTURES = path.join(__dirname, '..', 'fixtures');
+const fixture = (name: string): any => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const ONCALL = 'U0ONCALL01';
+const ONCALL2 = 'U0ONCALL02';
+const APPROVER = 'U0SECOND02';
+const APPROVER2 = 'U0THIRD003';
+
+/**
+ * Three bot processes on one PostgreSQL database and the shared Redis, one Slack: the same alert posts, Slack
+ * retries, second subscriptions, button clicks, modal submissions and approvals reach different replicas at the
+ * same moment, and each thing still happens once.
+ */
+describe('three replicas on one PostgreSQL and one Redis', () => {
+  let slack: SlackEmulator;
+  let bots: BotProcess[] = [];
+  let db: Client;
+  let dbUrl: string;
+  let dropDb: () => Promise<void>;
+  let shared: string;
+  let deliveries = 0;
+
+  beforeAll(async () => {
+    await requireRedis();
+    shared = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-replicas-'));
+    await fs.mkdir(path.join(shared, 'locks'));
+    slack = await startSlackEmulator({ botToken: TOKEN });
+    const database = await createMigratedDatabase('reliability_replicas');
+    await database.db.close();
+    dbUrl = database.url;
+    dropDb = database.drop;
+    const env = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: dbUrl, REDIS_URL, WORKERS_SHARED_DIR: shared };
+    bots = await Promise.all(Array.from({ length: REPLICAS }, () => startBot(env)));
+    await Promise.all(bots.map((b) => b.waitForReady()));
+    db = new Client({ connectionString: dbUrl });
+    await db.connect();
+  }, 90_000);
+
+  afterAll(async () => {
+    await db?.end();
+    const codes = await Promise.all(bots.map((b) => b.stop()));
+    await slack?.close();
+    await dropDb?.();
+    if (shared) await fs.rm(shared, { recursive: true, force: true });
+    expect(codes).toEqual(bots.map(() => 0));
+  });
+
+  const events = (replica: number) => `${bots[replica % REPLICAS]!.url}/slack/events`;
+  const signed = { signingSecret: SECRET };
+  const count = async (sql: string, params: unknown[] = []) => Number((await db.query<{ n: string }>(sql, params)).rows[0]!.n);
+  const deliver = async (p: Promise<SignedResponse>) => {
+    deliveries++;
+    const res = await p;
+    expect(res.status).toBe(200);
+    return res;
+  };
+  const okPosts = (predicate: (c: RecordedCall) => boolean) => slack.callsTo('chat.postMessage').filter((c) => c.status === 200 && predicate(c));
+  const logsOfAll = () => bots.flatMap((b) => b.logs());
+
+  /** An Alertmanager post in `channel` about `instance`, put in the emulated channel and shaped as Slack delivers it. */
+  function alertPost(channel: string, instance: string): { ts: string; event: Record<string, unknown> } {
+    const base = fixture('slack/event-alertmanager-bot-message.json').event;
+    const attachment = base.attachments[0];
+    const attachments = [
+      {
+        ...attachment,
+        fallback: String(attachment.fallback).replace('worker-7', instance),
+        title: String(attachment.title).replace('worker-7', instance),
+        text: String(attachment.text).replace(/worker-7/g, instance),
+      },
+    ];
+    const posted = slack.postAs(channel, { bot_id: base.bot_id, username: base.username, subtype: 'bot_message', attachments } as never);
+    return { ts: posted.ts, event: { ...base, attachments, channel, ts: posted.ts, event_ts: posted.ts } };
+  }
+
+  const repliesIn = (channel: string, ts: string) => okPosts((c) => c.args.channel === channel && c.args.thread_ts === ts && Array.isArray(c.args.blocks));
+
+  const clickOn = (replica: number, actionId: string, value: string, where: { channel: string; messageTs: string; threadTs?: string }, userId: string, triggerId = newTriggerId()) => {
+    const base = fixture('slack/block-actions.json');
+    return {
+      triggerId,
+      send: () =>
+        deliver(
+          sendInteraction(events(replica), signed, {
+            ...base,
+            user: { ...base.user, id: userId, username: userId.toLowerCase(), name: userId.toLowerCase() },
+            trigger_id: triggerId,
+            channel: { id: where.channel, name: 'replicas' },
+            container: { type: 'message', message_ts: where.messageTs, channel_id: where.channel, is_ephemeral: false, ...(where.threadTs ? { thread_ts: where.threadTs } : {}) },
+            message: { ...base.message, ts: where.messageTs, ...(where.threadTs ? { thread_ts: where.threadTs } : { thread_ts: undefined }) },
+            response_url: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
+            actions: [{ action_id: actionId, block_id: 'alert', type: 'button', value, text: { type: 'plain_text', text: actionId }, action_ts: `${Date.now() / 1000}` }],
+          }),
+        ),
+    };
+  };
+
+  // Shared by the tests below: the first alert, its reply and its id.
+  const FIRST_CHANNEL = `C0R${RUN}A`;
+  let first: { ts: string; replyTs: string; alertId: string };
+
+  it('records one alert and posts one reply when the same post reaches all replicas, as a retry and under a second event id', async () => {
+    const { ts, event } = alertPost(FIRST_CHANNEL, `worker-${RUN.toLowerCase()}`);
+    const eventId = `EvREP${RUN}A1`;
+    await Promise.all([
+      ...bots.map((_, r) => deliver(sendEvent(events(r), signed, { event_id: eventId, event }))),
+      deliver(sendEvent(events(1), signed, { event_id: eventId, event }, { num: 1, reason: 'http_timeout' })),
+      deliver(sendEvent(events(2), signed, { event_id: `EvREP${RUN}A2`, event })),
+    ]);
+    await waitFor('the reply in the post thread', () => repliesIn(FIRST_CHANNEL, ts).length >= 1, 15_000);
+    // Every delivery has been handled (ignored as a duplicate or recorded) before counting.
+    await waitFor('every replica to finish the deliveries', () => {
+      const logs = logsOfAll();
+      const dup = logs.filter((l) => l.msg === 'duplicate delivery ignored' && l.reqId === eventId).length;
+      const recorded = logs.filter((l) => l.msg === 'alert post recorded' && (l.reqId === eventId || l.reqId === `EvREP${RUN}A2`)).length;
+      return dup === 3 && recorded === 2;
+    }, 15_000);
+    expect(await count(`SELECT count(*) AS n FROM alerts WHERE channel_id = $1`, [FIRST_CHANNEL])).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM alerts WHERE channel_id = $1 AND fire_count = 1`, [FIRST_CHANNEL])).toBe(1);
+    const replies = repliesIn(FIRST_CHANNEL, ts);
+    expect(replies).toHaveLength(1);
+    expect(slack.thread(FIRST_CHANNEL, ts)).toHaveLength(2); // the post and one reply
+    const reply = replies[0]!;
+    const alertId = String((reply.args.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value);
+    first = { ts, replyTs: (reply.response as { ts: string }).ts, alertId };
+  }, 40_000);
+
+  it('records ten alerts with ten replies when each post goes round-robin to a replica and again to the others', async () => {
+    const posts = Array.from({ length: 10 }, (_, i) => ({ i, channel: `C0R${RUN}B${i}`, ...alertPost(`C0R${RUN}B${i}`, `agent-${RUN.toLowerCase()}-${i}`) }));
+    await Promise.all(
+      posts.flatMap(({ i, event }) => [
+        deliver(sendEvent(events(i), signed, { event_id: `EvREP${RUN}B${i}`, event })),
+        // Slack's retry reaches another replica, and a second subscription the third one.
+        deliver(sendEvent(events(i + 1), signed, { event_id: `EvREP${RUN}B${i}`, event }, { num: 1, reason: 'http_timeout' })),
+        deliver(sendEvent(events(i + 2), signed, { event_id: `EvREP${RUN}C${i}`, event })),
+      ]),
+    );
+    const ours = () => okPosts((c) => String(c.args.channel).startsWith(`C0R${RUN}B`) && Array.isArray(c.args.blocks));
+    await waitFor('ten replies', () => ours().length >= 10, 20_000);
+    await waitFor('every second subscription to be recorded', () => logsOfAll().filter((l) => l.msg === 'alert post recorded' && String(l.reqId).startsWith(`EvREP${RUN}C`)).length === 10, 15_000);
+    expect(await count(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1`, [`C0R${RUN}B%`])).toBe(10);
+    const replied = () => count(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1 AND fire_count = 1 AND reply_ts IS NOT NULL`, [`C0R${RUN}B%`]);
+    await waitFor('every reply to be remembered on its alert', async () => (await replied()) >= 10, 10_000);
+    expect(await replied()).toBe(10);
+    const threads = ours().map((c) => `${c.args.channel}:${c.args.thread_ts}`);
+    expect(threads).toHaveLength(10);
+    expect(new Set(threads)).toEqual(new Set(posts.map((p) => `${p.channel}:${p.ts}`)));
+    // Every replica did record posts (which one wins each race varies from run to run).
+    const recording = bots.filter((b) => b.logs().some((l) => l.msg === 'alert post recorded' && String(l.reqId).startsWith(`EvREP${RUN}`)));
+    expect(recording).toHaveLength(REPLICAS);
+  }, 60_000);
+
+  it('records one acknowledgement when the same Acknowledge click reaches two replicas; the other answers "already acknowledged"', async () => {
+    const where = { channel: FIRST_CHANNEL, messageTs: first.replyTs, threadTs: first.ts };
+    const trigger = newTriggerId();
+    await Promise.all([clickOn(0, 'alert_acknowledge', first.alertId, where, ONCALL, trigger).send(), clickOn(1, 'alert_acknowledge', first.alertId, where, ONCALL, trigger).send()]);
+    const update = await slack.waitForCall('chat.update', (c) => c.args.ts === first.replyTs && JSON.stringify(c.args.blocks).includes('Acknowledged'), 10_000);
+    expect(JSON.stringify(update.args.blocks)).toContain(`by <@${ONCALL}>`);
+    const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('already acknowledged'), 10_000);
+    expect(answer.args.response_type).toBe('ephemeral');
+    expect(String(answer.args.text)).toContain(`already acknowledged by <@${ONCALL}>`);
+
+    // Another person's click at the same moment on the third replica changes nothing either.
+    await clickOn(2, 'alert_acknowledge', first.alertId, where, ONCALL2).send();
+    await waitFor('the second "already acknowledged"', () => slack.callsTo('response_url').filter((c) => String(c.args.text).includes('already acknowledged')).length === 2, 10_000);
+
+    const row = (await db.query<{ acknowledged_by: string }>('SELECT acknowledged_by FROM alerts WHERE id = $1', [first.alertId])).rows[0];
+    expect(row?.acknowledged_by).toBe(ONCALL);
+    // One acknowledgement observed across the replicas: the time-to-acknowledge histogram counted once in all.
+    const observed = await Promise.all(bots.map((b) => metric(b, 'incident_bot_time_to_acknowledge_seconds_count{subject="alert",severity="P0"}')));
+    expect(observed.reduce<number>((a, n) => a + (n ?? 0), 0)).toBe(1);
+    expect(slack.callsTo('chat.update').filter((c) => c.args.ts === first.replyTs)).toHaveLength(1);
+  }, 30_000);
+
+  it('opens one incident when the same "Open incident" click reaches two replicas; the other is told it is already part of it', async () => {
+    const where = { channel: FIRST_CHANNEL, messageTs: first.replyTs, threadTs: first.ts };
+    const trigger = newTriggerId();
+    await Promise.all([clickOn(1, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send(), clickOn(2, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send()]);
+    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === FIRST_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('INCIDENT: StuckDetected'), 10_000);
+    const incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
+    const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('already part of INC-'), 10_000);
+    expect(answer.args.response_type).toBe('ephemeral');
+    expect(String(answer.args.text)).toContain(incidentId);
+    expect(await count(`SELECT count(*) AS n FROM incidents`)).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM alerts WHERE id = $1 AND incident_id = $2`, [first.alertId, incidentId])).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM timeline_events WHERE kind = 'alert_linked'`)).toBe(1);
+    expect(okPosts((c) => c.args.channel === FIRST_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('INCIDENT:'))).toHaveLength(1);
+  }, 30_000);
+
+  it('resolves an incident once when the same /incident resolve reaches two replicas', async () => {
+    const channel = `C0R${RUN}M`;
+    await deliver(sendSlashCommand(events(0), signed, { text: `open Replica check ${RUN} P2`, channel_id: channel, user_id: ONCALL, response_url: slack.responseUrl({ channel, userId: ONCALL }) }));
+    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && String(c.args.text).includes(`INCIDENT: Replica check ${RUN}`), 10_000);
+    const urls = [1, 2].map((r) => ({ r, url: slack.responseUrl({ channel, userId: ONCALL }) }));
+    await Promise.all(urls.map(({ r, url }) => deliver(sendSlashCommand(events(r), signed, { text: 'resolve Replica promoted', channel_id: channel, user_id: ONCALL, response_url: url }))));
+    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && String(c.args.text).includes('RESOLVED:'), 10_000);
+    // The loser read the incident as open, then lost the conditional update: "already resolved" (or, later, no active one).
+    const answer = await slack.waitForCall('response_url', (c) => /is already resolved|no active incident in this channel/.test(String(c.args.text)), 10_000);
+    expect(answer.args.response_type).toBe('ephemeral');
+    expect(okPosts((c) => c.args.channel === channel && String(c.args.text).includes('RESOLVED:'))).toHaveLength(1);
+    expect(await count(`SELECT count(*) AS n FROM incidents WHERE channel_id = $1`, [channel])).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM incidents WHERE channel_id = $1 AND status = 'resolved'`, [channel])).toBe(1);
+  }, 30_000);
+
+  it('runs an approved remediation once when Approve is clicked on two replicas at the same moment', async () => {
+    const channel = `C0R${RUN}X`;
+    const worker = `w${RUN.toLowerCase()}`;
+    const locks = [`${worker}_task-1.lock`, `${worker}_task-2.lock`].map((n) => path.join(shared, 'locks', n));
+    const old = new Date(Date.now() - 60 * 60_000);
+    for (const file of locks) {
+      await fs.writeFile(file, '4242\n');
+      await fs.utimes(file, old, old);
+    }
+    await deliver(sendSlashCommand(events(0), signed, { text: `remediate remove-stale-locks worker=${worker}`, channel_id: channel, user_id: ONCALL, response_url: slack.responseUrl({ channel, userId: ONCALL }) }));
+    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && String(c.args.text).startsWith('Approval needed'), 15_000);
+    const approvalTs = (approval.response as { ts: string }).ts;
+    const requestId = /"value":"(rem_[a-z0-9]+)"/.exec(JSON.stringify(approval.args.blocks))?.[1];
+    expect(requestId).toBeDefined();
+
+    const approve = (replica: number, user: string) => {
+      const base = clickOn(replica, 'remediation_approve', requestId!, { channel, messageTs: approvalTs }, user);
+      return base.send();
+    };
+    await Promise.all([approve(1, APPROVER), approve(2, APPROVER), approve(0, APPROVER2)]);
+    await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'), 20_000);
+    const refusals = () => slack.callsTo('response_url').filter((c) => String(c.args.text).includes('Remove stale lock files') && /was already|being handled right now/.test(String(c.args.text)));
+    await waitFor('the two other clicks to be answered', () => refusals().length === 2, 10_000);
+    expect(refusals().every((c) => c.args.response_type === 'ephemeral')).toBe(true);
+
+    const started = await count(`SELECT count(*) AS n FROM audit_log WHERE subject = $1 AND action = 'remediation.started'`, [`remediation:${requestId}`]);
+    expect(started).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM audit_log WHERE subject = $1 AND action = 'remediation.succeeded'`, [`remediation:${requestId}`])).toBe(1);
+    for (const file of locks) await expect(fs.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && String(c.args.text).includes('succeeded (approved by'), 10_000);
+    expect(okPosts((c) => c.args.channel === channel && String(c.args.text).includes('succeeded (approved by'))).toHaveLength(1);
+    remediationRuns = started;
+  }, 40_000);
+
+  let remediationRuns = 0;
+
+  it('sent every call to a method the emulator knows, and prints the figures', async () => {
+    expect(slack.unknownMethods).toEqual([]);
+    const alertRows = await count('SELECT count(*) AS n FROM alerts');
+    const replies = okPosts((c) => String(c.args.channel).startsWith(`C0R${RUN}`) && c.args.thread_ts !== undefined && Array.isArray(c.args.blocks) && JSON.stringify(c.args.blocks).includes('alert_acknowledge')).length;
+    const incidents = await count('SELECT count(*) AS n FROM incidents');
+    const duplicates = (await Promise.all(bots.map((b) => metric(b, 'incident_bot_duplicate_events_total{source="slack-event"}')))).reduce<number>((a, n) => a + (n ?? 0), 0);
+    process.stdout.write(
+      `replicas: ${REPLICAS} replicas, ${deliveries} deliveries sent (${duplicates} Slack-event duplicates dropped), ${alertRows} alert rows, ${replies} alert replies, ${incidents} incidents, ${remediationRuns} remediation runs\n`,
+    );
+    expect(alertRows).toBe(11);
+    expect(replies).toBe(11);
+    expect(incidents).toBe(2);
+  });
+
+  async function metric(bot: BotProcess, series: string): Promise<number | undefined> {
+    const text = await (await fetch(`${bot.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  }
+});
