@@ -74,16 +74,19 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
   const okPosts = (predicate: (c: RecordedCall) => boolean) => slack.callsTo('chat.postMessage').filter((c) => c.status === 200 && predicate(c));
   const logsOfAll = () => bots.flatMap((b) => b.logs());
 
-  /** An Alertmanager post in `channel` about `instance`, put in the emulated channel and shaped as Slack delivers it. */
+  /**
+   * An Alertmanager post in `channel` about `instance`, put in the emulated channel and shaped as Slack delivers it.
+   * Renamed from the fixture's StuckDetected, whose runbook diagnoses at once: only the bot's alert replies post here.
+   */
   function alertPost(channel: string, instance: string): { ts: string; event: Record<string, unknown> } {
     const base = fixture('slack/event-alertmanager-bot-message.json').event;
     const attachment = base.attachments[0];
     const attachments = [
       {
         ...attachment,
-        fallback: String(attachment.fallback).replace('worker-7', instance),
-        title: String(attachment.title).replace('worker-7', instance),
-        text: String(attachment.text).replace(/worker-7/g, instance),
+        fallback: String(attachment.fallback).replace('worker-7', instance).replace(/StuckDetected/g, 'ReplicaCheck'),
+        title: String(attachment.title).replace('worker-7', instance).replace(/StuckDetected/g, 'ReplicaCheck'),
+        text: String(attachment.text).replace(/worker-7/g, instance).replace(/StuckDetected/g, 'ReplicaCheck'),
       },
     ];
     const posted = slack.postAs(channel, { bot_id: base.bot_id, username: base.username, subtype: 'bot_message', attachments } as never);
@@ -193,7 +196,7 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     const where = { channel: FIRST_CHANNEL, messageTs: first.replyTs, threadTs: first.ts };
     const trigger = newTriggerId();
     await Promise.all([clickOn(1, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send(), clickOn(2, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send()]);
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === FIRST_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('INCIDENT: StuckDetected'), 10_000);
+    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === FIRST_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('INCIDENT: ReplicaCheck'), 10_000);
     const incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
     const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('already part of INC-'), 10_000);
     expect(answer.args.response_type).toBe('ephemeral');
