@@ -44,8 +44,18 @@ export function createSlackPoster(deps: { client: WebClient; coordination: Coord
       inOrder(args.channel, async () => {
         const wait = await reserve(args.channel);
         if (wait > 0) await sleep(wait);
-        const r = await deps.client.chat.postMessage(args);
-        return { ts: r.ts as string, channel: (r.channel as string | undefined) ?? args.channel };
+        try {
+          const r = await deps.client.chat.postMessage(args);
+          return { ts: r.ts as string, channel: (r.channel as string | undefined) ?? args.channel };
+        } catch (err) {
+          // Name what was lost: the caller's own error handling may only see "status 503".
+          const e = err as { code?: string; data?: { error?: string }; statusCode?: number; message?: string };
+          deps.logger.error(
+            { channel: args.channel, threadTs: args.thread_ts, error: e.data?.error ?? e.statusCode ?? e.code ?? e.message },
+            'Slack message not posted after retries',
+          );
+          throw err;
+        }
       }),
     update: async (args) => {
       await deps.client.chat.update(args);

@@ -38,16 +38,18 @@ describe('SlackPoster', () => {
     expect(slept.filter((ms) => ms > 0)).toEqual([1000, 1000, 1000]);
   });
 
-  it('reports a failed post to the caller and keeps posting the next ones', async () => {
+  it('reports a failed post to the caller, logs where it was lost, and keeps posting the next ones', async () => {
+    const lines: Record<string, unknown>[] = [];
     const poster = createSlackPoster({
       client: new WebClient('xoxb-test-token', { slackApiUrl: slack.url, retryConfig: { retries: 0 } }),
       coordination: createMemoryCoordination(),
-      logger: pino({ level: 'silent' }),
+      logger: pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
       sleep: async () => undefined,
     });
     slack.failNext('chat.postMessage', { error: 'channel_not_found' });
     await expect(poster.post({ channel: 'C3', text: 'lost' })).rejects.toThrow(/channel_not_found/);
     await expect(poster.post({ channel: 'C3', text: 'kept' })).resolves.toMatchObject({ channel: 'C3' });
     expect(slack.messages('C3').map((m) => m.text)).toEqual(['kept']);
+    expect(lines).toEqual([expect.objectContaining({ msg: 'Slack message not posted after retries', channel: 'C3', error: 'channel_not_found' })]);
   });
 });
