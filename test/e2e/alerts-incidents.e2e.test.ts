@@ -6,7 +6,7 @@ import { startBot, type BotProcess } from '../support/bot-process';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { startExporter, startPrometheus, type RunningPrometheus, type TestExporter } from '../support/prometheus';
 import { freePort, REDIS_URL, requireRedis } from '../support/services';
-import { newTriggerId, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { buttonClickPayload, newTriggerId, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 
 const SIGNING_SECRET = 'e2e-alerts-incidents-secret';
 const BOT_TOKEN = 'xoxb-test-token';
@@ -78,19 +78,12 @@ describe('alerts and incidents end to end', () => {
     }
     throw new Error(`no matching log line within ${timeoutMs} ms`);
   };
-  const click = (actionId: string, value: string, where: { channel: string; messageTs: string; threadTs?: string }, userId = 'U0ONCALL01') => {
-    const base = fixture('slack/block-actions.json');
-    return sendInteraction(events(), signed, {
-      ...base,
-      user: { ...base.user, id: userId },
-      trigger_id: newTriggerId(),
-      channel: { id: where.channel, name: 'incidents' },
-      container: { type: 'message', message_ts: where.messageTs, channel_id: where.channel, is_ephemeral: false, ...(where.threadTs ? { thread_ts: where.threadTs } : {}) },
-      message: { ...base.message, ts: where.messageTs, ...(where.threadTs ? { thread_ts: where.threadTs } : {}) },
-      response_url: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
-      actions: [{ action_id: actionId, block_id: 'alert', type: 'button', value, text: { type: 'plain_text', text: actionId }, action_ts: `${Date.now() / 1000}` }],
-    });
-  };
+  const click = (actionId: string, value: string, where: { channel: string; messageTs: string; threadTs?: string }, userId = 'U0ONCALL01') =>
+    sendInteraction(
+      events(),
+      signed,
+      buttonClickPayload({ ...where, userId, actionId, value, blockId: 'alert', responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }) }),
+    );
   const blocksOf = (c: RecordedCall | { blocks?: unknown }) => JSON.stringify('args' in c ? c.args.blocks : c.blocks);
   const actionIds = (blocks: unknown): string[] =>
     ((blocks as { type: string; elements?: { action_id: string }[] }[] | undefined) ?? []).filter((b) => b.type === 'actions').flatMap((b) => (b.elements ?? []).map((e) => e.action_id));

@@ -8,7 +8,7 @@ import { startBot, type BotProcess } from '../support/bot-process';
 import { makeExitedContainer, removeTestContainers, uniqueContainerName } from '../support/docker-containers';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { DOCKER_SOCKET, REDIS_URL, requireDocker, requireRedis } from '../support/services';
-import { sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { buttonClickPayload, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 
 const SECRET = 'e2e-remediation-secret';
 const TOKEN = 'xoxb-test-token';
@@ -61,18 +61,20 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
 
   const events = () => `${bot.url}/slack/events`;
   const click = (user: string, message: { ts: string; thread_ts?: string }, action: { action_id: string; value: string; block_id?: string }) =>
-    sendInteraction(events(), { signingSecret: SECRET }, {
-      type: 'block_actions',
-      user: { id: user, username: user.toLowerCase(), team_id: 'T0EMULATED' },
-      team: { id: 'T0EMULATED', domain: 'emulated' },
-      api_app_id: 'A0INCIDENTBOT',
-      trigger_id: `${Date.now()}.1.abc`,
-      response_url: slack.responseUrl({ channel: CHANNEL, messageTs: message.ts, userId: user }),
-      channel: { id: CHANNEL, name: 'remediate' },
-      container: { type: 'message', message_ts: message.ts, channel_id: CHANNEL, is_ephemeral: false },
-      message: { type: 'message', ts: message.ts, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}), text: '' },
-      actions: [{ type: 'button', block_id: action.block_id ?? 'b', action_id: action.action_id, value: action.value, action_ts: `${Date.now() / 1000}` }],
-    });
+    sendInteraction(
+      events(),
+      { signingSecret: SECRET },
+      buttonClickPayload({
+        userId: user,
+        channel: CHANNEL,
+        messageTs: message.ts,
+        threadTs: message.thread_ts,
+        actionId: action.action_id,
+        value: action.value,
+        blockId: action.block_id,
+        responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: message.ts, userId: user }),
+      }),
+    );
 
   it('restarts the crashed worker once, after another person approves, and shows the verified result', async () => {
     const before = await docker.getContainer(worker).inspect();

@@ -8,7 +8,7 @@ import { startBot, type BotProcess } from '../support/bot-process';
 import { removeTestContainers, runContainer, uniqueContainerName, waitForContainer } from '../support/docker-containers';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { DOCKER_SOCKET, REDIS_URL, requireDocker, requireRedis } from '../support/services';
-import { sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { buttonClickPayload, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
 
 const SECRET = 'e2e-kill9-secret';
@@ -69,18 +69,19 @@ describe('kill -9 during a remediation', () => {
     const approvalTs = (approval.response as { ts: string }).ts;
     const requestId = /"value":"(rem_[a-z0-9]+)"/.exec(JSON.stringify(approval.args.blocks))?.[1];
     expect(requestId).toBeDefined();
-    await sendInteraction(`${first.url}/slack/events`, { signingSecret: SECRET }, {
-      type: 'block_actions',
-      user: { id: 'U0SECOND02', username: 'bob', team_id: 'T0EMULATED' },
-      team: { id: 'T0EMULATED', domain: 'emulated' },
-      api_app_id: 'A0INCIDENTBOT',
-      trigger_id: '1.2.3',
-      response_url: slack.responseUrl({ channel: CHANNEL, messageTs: approvalTs, userId: 'U0SECOND02' }),
-      channel: { id: CHANNEL, name: 'kill9' },
-      container: { type: 'message', message_ts: approvalTs, channel_id: CHANNEL, is_ephemeral: false },
-      message: { type: 'message', ts: approvalTs, text: '' },
-      actions: [{ type: 'button', block_id: 'remediation_decision', action_id: 'remediation_approve', value: requestId, action_ts: '1.1' }],
-    });
+    await sendInteraction(
+      `${first.url}/slack/events`,
+      { signingSecret: SECRET },
+      buttonClickPayload({
+        userId: 'U0SECOND02',
+        channel: CHANNEL,
+        messageTs: approvalTs,
+        actionId: 'remediation_approve',
+        value: requestId!,
+        blockId: 'remediation_decision',
+        responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: approvalTs, userId: 'U0SECOND02' }),
+      }),
+    );
 
     const pg = new Client({ connectionString: dbUrl });
     await pg.connect();

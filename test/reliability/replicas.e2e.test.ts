@@ -7,7 +7,7 @@ import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../..
 import { startBot, type BotProcess } from '../support/bot-process';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { REDIS_URL, requireRedis } from '../support/services';
-import { newTriggerId, sendEvent, sendInteraction, sendSlashCommand, type SignedResponse } from '../support/slack-signing';
+import { buttonClickPayload, newTriggerId, sendEvent, sendInteraction, sendSlashCommand, type SignedResponse } from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
 
 const SECRET = 'replicas-secret';
@@ -96,21 +96,15 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
   const repliesIn = (channel: string, ts: string) => okPosts((c) => c.args.channel === channel && c.args.thread_ts === ts && Array.isArray(c.args.blocks));
 
   const clickOn = (replica: number, actionId: string, value: string, where: { channel: string; messageTs: string; threadTs?: string }, userId: string, triggerId = newTriggerId()) => {
-    const base = fixture('slack/block-actions.json');
     return {
       triggerId,
       send: () =>
         deliver(
-          sendInteraction(events(replica), signed, {
-            ...base,
-            user: { ...base.user, id: userId, username: userId.toLowerCase(), name: userId.toLowerCase() },
-            trigger_id: triggerId,
-            channel: { id: where.channel, name: 'replicas' },
-            container: { type: 'message', message_ts: where.messageTs, channel_id: where.channel, is_ephemeral: false, ...(where.threadTs ? { thread_ts: where.threadTs } : {}) },
-            message: { ...base.message, ts: where.messageTs, ...(where.threadTs ? { thread_ts: where.threadTs } : { thread_ts: undefined }) },
-            response_url: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
-            actions: [{ action_id: actionId, block_id: 'alert', type: 'button', value, text: { type: 'plain_text', text: actionId }, action_ts: `${Date.now() / 1000}` }],
-          }),
+          sendInteraction(
+            events(replica),
+            signed,
+            buttonClickPayload({ ...where, userId, actionId, value, blockId: 'alert', triggerId, responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }) }),
+          ),
         ),
     };
   };

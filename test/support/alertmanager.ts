@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { findBinary, freePort, spawnManaged, START_SERVICES_HINT, waitForHttpOk } from './services';
+import { findBinary, START_SERVICES_HINT, startReadyOnFreePort } from './services';
 
 export const ALERTMANAGER_BINARY_NAME = 'prometheus-alertmanager';
 export const AMTOOL_BINARY_NAME = 'amtool';
@@ -85,47 +85,27 @@ export async function startAlertmanager(opts: StartAlertmanagerOptions = {}): Pr
   const configFile = join(dir, 'alertmanager.yml');
   await writeFile(configFile, stringify(config));
 
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const proc = spawnManaged(
-      bin,
-      [
-        `--config.file=${configFile}`,
-        `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--web.external-url=${url}`,
-        // no gossip cluster: it would bind 0.0.0.0:9094 and collide between tests
-        '--cluster.listen-address=',
-        '--log.level=warn',
-      ],
-      { cwd: dir },
-    );
-    try {
-      await waitForHttpOk(`${url}/-/ready`, proc, `Alertmanager (${bin})`, 30_000);
-    } catch (err) {
-      await proc.stop(2000);
-      lastError = err;
-      if (/address already in use/i.test(proc.output())) continue;
+  const { proc, url } = await startReadyOnFreePort(bin, dir, 'Alertmanager', (port, url) => [
+      `--config.file=${configFile}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.external-url=${url}`,
+      // no gossip cluster: it would bind 0.0.0.0:9094 and collide between tests
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ]);
+  let stopped = false;
+  return {
+    url,
+    logs: () => proc.output(),
+    postAlerts: (alerts) => postAlerts(url, alerts),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await proc.stop();
       await rm(dir, { recursive: true, force: true });
-      throw err;
-    }
-    let stopped = false;
-    return {
-      url,
-      logs: () => proc.output(),
-      postAlerts: (alerts) => postAlerts(url, alerts),
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await proc.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  await rm(dir, { recursive: true, force: true });
-  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

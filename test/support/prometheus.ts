@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { findBinary, freePort, spawnManaged, START_SERVICES_HINT, tail, waitForHttpOk } from './services';
+import { findBinary, START_SERVICES_HINT, startReadyOnFreePort, tail } from './services';
 
 export interface StartPrometheusOptions {
   scrapeTargets: { job: string; target: string /* host:port */; metricsPath?: string }[];
@@ -108,91 +108,71 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
   const configFile = join(dir, 'prometheus.yml');
   await writeFile(configFile, stringify(config));
 
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const proc = spawnManaged(
-      bin,
-      [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--web.enable-lifecycle',
-        '--storage.tsdb.retention.time=1h',
-        '--log.level=warn',
-      ],
-      { cwd: dir },
-    );
-    try {
-      await waitForHttpOk(`${url}/-/ready`, proc, `Prometheus (${bin})`, 30_000);
-    } catch (err) {
-      await proc.stop(2000);
-      lastError = err;
-      if (/address already in use/i.test(proc.output())) continue; // lost the port race: try another port
-      await rm(dir, { recursive: true, force: true });
-      throw err;
-    }
+  const { proc, url } = await startReadyOnFreePort(bin, dir, 'Prometheus', (port) => [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-lifecycle',
+      '--storage.tsdb.retention.time=1h',
+      '--log.level=warn',
+    ]);
 
-    const query = async (promql: string): Promise<PromSample[]> => {
-      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, {
-        signal: AbortSignal.timeout(5000),
-      });
-      const body = (await res.json()) as {
-        status: string;
-        error?: string;
-        data?: { resultType: string; result: unknown };
-      };
-      if (body.status !== 'success') throw new Error(`Prometheus query ${promql} failed: ${body.error ?? res.status}`);
-      const result = body.data?.result;
-      if (Array.isArray(result)) return result as PromSample[];
-      if (result === undefined || result === null) return [];
-      // scalar / string results: [time, value]
-      return [{ metric: {}, value: result as [number, string] }];
+  const query = async (promql: string): Promise<PromSample[]> => {
+    const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = (await res.json()) as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: unknown };
     };
+    if (body.status !== 'success') throw new Error(`Prometheus query ${promql} failed: ${body.error ?? res.status}`);
+    const result = body.data?.result;
+    if (Array.isArray(result)) return result as PromSample[];
+    if (result === undefined || result === null) return [];
+    // scalar / string results: [time, value]
+    return [{ metric: {}, value: result as [number, string] }];
+  };
 
-    let stopped = false;
-    return {
-      url,
-      logs: () => proc.output(),
-      query,
-      async waitForSeries(promql: string, timeoutMs = 20_000) {
-        const deadline = Date.now() + timeoutMs;
-        let last = 'no answer yet';
-        while (Date.now() < deadline) {
-          if (proc.exited()) throw new Error(`Prometheus exited. Its output:\n${tail(proc.output())}`);
-          try {
-            const result = await query(promql);
-            if (result.length > 0) return;
-            last = 'empty result';
-          } catch (err) {
-            last = err instanceof Error ? err.message : String(err);
-          }
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        let targets = '';
+  let stopped = false;
+  return {
+    url,
+    logs: () => proc.output(),
+    query,
+    async waitForSeries(promql: string, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = 'no answer yet';
+      while (Date.now() < deadline) {
+        if (proc.exited()) throw new Error(`Prometheus exited. Its output:\n${tail(proc.output())}`);
         try {
-          const res = await fetch(`${url}/api/v1/targets`, { signal: AbortSignal.timeout(2000) });
-          targets = JSON.stringify(
-            ((await res.json()) as { data?: { activeTargets?: unknown[] } }).data?.activeTargets ?? [],
-          );
-        } catch {
-          // best effort diagnostics
+          const result = await query(promql);
+          if (result.length > 0) return;
+          last = 'empty result';
+        } catch (err) {
+          last = err instanceof Error ? err.message : String(err);
         }
-        throw new Error(
-          `Prometheus query ${promql} still had no result after ${timeoutMs} ms (${last}). Targets: ${targets}`,
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      let targets = '';
+      try {
+        const res = await fetch(`${url}/api/v1/targets`, { signal: AbortSignal.timeout(2000) });
+        targets = JSON.stringify(
+          ((await res.json()) as { data?: { activeTargets?: unknown[] } }).data?.activeTargets ?? [],
         );
-      },
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await proc.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  await rm(dir, { recursive: true, force: true });
-  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+      } catch {
+        // best effort diagnostics
+      }
+      throw new Error(
+        `Prometheus query ${promql} still had no result after ${timeoutMs} ms (${last}). Targets: ${targets}`,
+      );
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await proc.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { connect as netConnect, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import Docker from 'dockerode';
@@ -284,4 +285,34 @@ export async function waitForHttpOk(url: string, proc: ManagedProcess, what: str
 
 export function tail(text: string, lines = 25): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Starts a server binary on a free port and waits for its `/-/ready`. Picking a free port and binding
+ * it are two steps, so another process can take it in between: then it tries another port (3 tries).
+ * On failure the working directory is removed.
+ */
+export async function startReadyOnFreePort(
+  binary: string,
+  dir: string,
+  what: string,
+  args: (port: number, url: string) => string[],
+): Promise<{ proc: ManagedProcess; url: string }> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const proc = spawnManaged(binary, args(port, url), { cwd: dir });
+    try {
+      await waitForHttpOk(`${url}/-/ready`, proc, `${what} (${binary})`, 30_000);
+      return { proc, url };
+    } catch (err) {
+      await proc.stop(2000);
+      lastError = err;
+      if (/address already in use/i.test(proc.output())) continue;
+      break;
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
