@@ -17,7 +17,7 @@ const RUNS = 7;
 
 const RUNBOOK = `id: bench
 title: Bench runbook
-link: https://runbooks.example.com/bench
+link: https://wiki.corp.internal/runbooks/bench
 targets:
   db: { kind: postgres, connection: '\${BENCH_DB_URL}' }
   cache: { kind: redis, url: '\${BENCH_REDIS_URL}' }

@@ -97,7 +97,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const metrics = createBotMetrics(registry);
 
   // The catalog first: a broken runbook stops start-up before anything is opened.
-  const catalog = await loadCatalog(config.commandsDir, opts.env ?? {});
+  const catalog = await loadCatalog(config.commandsDir, opts.env ?? {}, { overlayDir: config.commandsOverlayDir, runbooksBaseUrl: config.runbooksBaseUrl });
   const notifications = await loadTemplates(config.templatesDir, escapeMrkdwn);
   const postmortemTemplate = await loadPostmortemTemplate(config.templatesDir);
   const intakeEnv = readIntakeEnv(opts.env ?? {});

@@ -2,21 +2,24 @@
 /**
  * `incident-bot` — the catalog and the diagnosis engine from a terminal.
  *
- *   incident-bot validate                          check the catalog and the templates; exit 1 with every problem
+ *   incident-bot validate [--strict]               check the catalog and the templates; exit 1 with every problem
+ *                                                  (--strict: also unset targets and assumed metrics)
  *   incident-bot runbooks                          list runbooks: title, alerts, probe count
  *   incident-bot diagnose <Alert> [k=v ...] [--json] [--timeout=ms]
- *                                                  run the alert's probes; exit 0 ok/warn/unknown, 2 crit, 1 error
+ *                                                  run the alert's probes; exit 0 all OK, 1 WARN/CRIT, 2 usage
+ *                                                  error, 3 nothing could run (targets unset or unreachable)
  *   incident-bot schema                            print the catalog's JSON Schema
  *   incident-bot postmortem <INC-ID> [--new]       print the incident's post-mortem draft (Markdown)
  */
 import pino from 'pino';
 import { ConfigError, loadConfig, secretsOf, type Config } from './config';
 import { createLogger } from './logger';
-import { formatDiagnosisText, runDiagnosis } from './diagnosis';
+import { formatDiagnosisText, labelsOfAlert, runDiagnosis } from './diagnosis';
+import { closestMatches } from './closest-match';
 import { formatTemplateProblem, validateTemplates } from './incidents/templates';
 import { validatePostmortemTemplate } from './postmortem';
 import { runPostmortemCli } from './postmortem/postmortem-cli';
-import { CatalogError, catalogJsonSchemaText, findAlert, formatProblem, loadCatalog, type Catalog } from './runbooks';
+import { assumedProbes, CatalogError, catalogJsonSchemaText, findAlert, formatProblem, loadCatalog, type Catalog, type CatalogOptions } from './runbooks';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -27,10 +30,13 @@ type Env = NodeJS.ProcessEnv;
 
 const USAGE = `usage: incident-bot <command>
 
-  validate                                   check the runbook catalog (COMMANDS_DIR) and templates (TEMPLATES_DIR)
+  validate [--strict]                        check the runbook catalog (COMMANDS_DIR, COMMANDS_OVERLAY_DIR) and
+                                             templates (TEMPLATES_DIR); --strict also fails on unset targets and
+                                             assumed metrics
   runbooks                                   list the runbooks
   diagnose <Alert> [label=value ...] [--json] [--timeout=<ms>]
-                                             run the alert's diagnostic probes
+                                             run the alert's diagnostic probes (diagnose <Alert> --help: its labels)
+                                             exit 0 all OK, 1 WARN/CRIT, 2 usage error, 3 nothing could run
   schema                                     print the catalog JSON Schema
   postmortem <INC-ID> [--new]                print the incident's post-mortem draft (Markdown)
 `;
@@ -40,22 +46,40 @@ const USAGE = `usage: incident-bot <command>
  */
 export interface ValidateCheck {
   name: string;
-  run(config: Config, env: Env): Promise<{ problems: string[]; notes: string[] }>;
+  /** `strictProblems`: what only `validate --strict` counts as failures (unset targets, assumed metrics). */
+  run(config: Config, env: Env): Promise<{ problems: string[]; notes: string[]; strictProblems?: string[] }>;
+}
+
+export function catalogOptions(config: Config): CatalogOptions {
+  return { overlayDir: config.commandsOverlayDir, runbooksBaseUrl: config.runbooksBaseUrl };
 }
 
 const catalogCheck: ValidateCheck = {
   name: 'catalog',
   async run(config, env) {
     try {
-      const catalog = await loadCatalog(config.commandsDir, env);
+      const catalog = await loadCatalog(config.commandsDir, env, catalogOptions(config));
       const alerts = catalog.runbooks.reduce((n, r) => n + r.alerts.length, 0);
       const probes = catalog.runbooks.reduce((n, r) => n + r.probes.length, 0);
       const unset = [...new Set(catalog.runbooks.flatMap((r) => Object.values(r.targets).flatMap((t) => t.missing)))].sort();
+      const assumed = assumedProbes(catalog);
+      const noLink = catalog.runbooks.filter((r) => !r.link).map((r) => r.id);
       return {
         problems: [],
         notes: [
-          `catalog ok: ${catalog.runbooks.length} runbooks, ${alerts} alerts, ${probes} probes (${config.commandsDir})`,
+          `catalog ok: ${catalog.runbooks.length} runbooks, ${alerts} alerts, ${probes} probes (${config.commandsDir}${config.commandsOverlayDir ? ` + overlay ${config.commandsOverlayDir}` : ''})`,
           ...(unset.length ? [`not configured (probes on these targets will say so): ${unset.join(', ')}`] : []),
+          ...(assumed.length
+            ? [
+                `assumed metrics (${assumed.length}; the runbooks do not name them: replace them in an overlay, COMMANDS_OVERLAY_DIR):`,
+                ...assumed.map((a) => `  ${a.runbook}/${a.probe}: ${a.query}`),
+              ]
+            : []),
+          ...(noLink.length ? [`no runbook link (set RUNBOOKS_BASE_URL or a link in an overlay): ${noLink.join(', ')}`] : []),
+        ],
+        strictProblems: [
+          ...(unset.length ? [`targets not configured: ${unset.join(', ')}`] : []),
+          ...assumed.map((a) => `assumed metric ${a.runbook}/${a.probe}`),
         ],
       };
     } catch (err) {
@@ -77,6 +101,9 @@ const templatesCheck: ValidateCheck = {
 
 export const VALIDATE_CHECKS: ValidateCheck[] = [catalogCheck, templatesCheck];
 
+/** Exit codes of `diagnose` (scripts rely on them). */
+export const EXIT = { ok: 0, problems: 1, usage: 2, nothingRan: 3 } as const;
+
 export async function main(argv: string[], env: Env, io: CliIo, checks: ValidateCheck[] = VALIDATE_CHECKS): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'schema') {
@@ -85,12 +112,19 @@ export async function main(argv: string[], env: Env, io: CliIo, checks: Validate
   }
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     (command ? io.stdout : io.stderr)(USAGE);
-    return command ? 0 : 1;
+    return command ? 0 : EXIT.usage;
   }
   if (command === 'postmortem') return runPostmortemCli(rest, { env, stdout: io.stdout, stderr: io.stderr });
-  if (!['validate', 'runbooks', 'diagnose'].includes(command)) {
+  if (command === 'diagnose') return diagnose(rest, env, io);
+  if (!['validate', 'runbooks'].includes(command)) {
     io.stderr(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-    return 1;
+    return EXIT.usage;
+  }
+  const strict = rest.includes('--strict');
+  const unknownOption = rest.find((a) => a !== '--strict' || command !== 'validate');
+  if (unknownOption) {
+    io.stderr(`unknown argument ${JSON.stringify(unknownOption)}\n\n${USAGE}`);
+    return EXIT.usage;
   }
   let config: Config;
   try {
@@ -106,11 +140,12 @@ export async function main(argv: string[], env: Env, io: CliIo, checks: Validate
   if (command === 'validate') {
     let failed = false;
     for (const check of checks) {
-      const { problems, notes } = await check.run(config, env);
+      const { problems, notes, strictProblems = [] } = await check.run(config, env);
       for (const n of notes) io.stdout(`${n}\n`);
-      if (problems.length) {
+      const counted = strict ? [...problems, ...strictProblems] : problems;
+      if (counted.length) {
         failed = true;
-        io.stderr(`${check.name}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${p}\n`).join('')}`);
+        io.stderr(`${check.name}: ${counted.length} problem${counted.length === 1 ? '' : 's'}\n${counted.map((p) => `  ${p}\n`).join('')}`);
       }
     }
     return failed ? 1 : 0;
@@ -118,7 +153,7 @@ export async function main(argv: string[], env: Env, io: CliIo, checks: Validate
 
   let catalog: Catalog;
   try {
-    catalog = await loadCatalog(config.commandsDir, env);
+    catalog = await loadCatalog(config.commandsDir, env, catalogOptions(config));
   } catch (err) {
     if (err instanceof CatalogError) {
       io.stderr(`${err.message}\n`);
@@ -126,49 +161,78 @@ export async function main(argv: string[], env: Env, io: CliIo, checks: Validate
     }
     throw err;
   }
-
-  if (command === 'runbooks') {
-    for (const r of catalog.runbooks) {
-      io.stdout(`${r.title} (${r.id}, ${r.probes.length} probes)\n  ${r.link}\n  alerts: ${r.alerts.map((a) => `${a.name} [${a.severity}]`).join(', ')}\n`);
-    }
-    return 0;
+  for (const r of catalog.runbooks) {
+    io.stdout(`${r.title} (${r.id}, ${r.probes.length} probes)\n  ${r.link ?? '(no runbook link configured)'}\n  alerts: ${r.alerts.map((a) => `${a.name} [${a.severity}]`).join(', ')}\n`);
   }
+  return 0;
+}
 
-  // diagnose
-  const json = rest.includes('--json');
+/** `diagnose`: every failure is reported with an exit code a script can branch on, and as JSON with --json. */
+async function diagnose(args: string[], env: Env, io: CliIo): Promise<number> {
+  const json = args.includes('--json');
+  const help = args.includes('--help') || args.includes('-h');
+  const fail = (code: number, kind: string, message: string, extra: Record<string, unknown> = {}): number => {
+    if (json) io.stdout(`${JSON.stringify({ error: { kind, message, ...extra } }, null, 2)}\n`);
+    else io.stderr(`${message}\n`);
+    return code;
+  };
   let timeoutMs: number | undefined;
   const positional: string[] = [];
-  for (const arg of rest) {
-    if (arg === '--json') continue;
+  for (const arg of args) {
+    if (arg === '--json' || arg === '--help' || arg === '-h') continue;
     const t = /^--timeout=(\d+)$/.exec(arg);
     if (t) {
       timeoutMs = Number(t[1]);
       continue;
     }
-    if (arg.startsWith('--')) {
-      io.stderr(`unknown option ${arg}\n\n${USAGE}`);
-      return 1;
-    }
+    if (arg.startsWith('-')) return fail(EXIT.usage, 'usage', `unknown option ${arg}\n\n${USAGE}`);
     positional.push(arg);
   }
   const [alertName, ...pairs] = positional;
   if (!alertName) {
-    io.stderr(`diagnose needs an alert name\n\n${USAGE}`);
-    return 1;
+    if (help) {
+      io.stdout(USAGE);
+      return EXIT.ok;
+    }
+    return fail(EXIT.usage, 'usage', `diagnose needs an alert name\n\n${USAGE}`);
   }
   const labels: Record<string, string> = {};
   for (const pair of pairs) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(pair);
-    if (!m) {
-      io.stderr(`expected label=value, got ${JSON.stringify(pair)}\n`);
-      return 1;
-    }
+    if (!m) return fail(EXIT.usage, 'usage', `expected label=value, got ${JSON.stringify(pair)}`);
     labels[m[1] as string] = m[2] as string;
+  }
+  let config: Config;
+  let catalog: Catalog;
+  try {
+    config = loadConfig(env);
+    catalog = await loadCatalog(config.commandsDir, env, catalogOptions(config));
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(EXIT.nothingRan, 'config', err.message, { problems: err.problems });
+    if (err instanceof CatalogError) return fail(EXIT.nothingRan, 'catalog', err.message, { problems: err.problems.map(formatProblem) });
+    throw err;
   }
   const hit = findAlert(catalog, alertName);
   if (!hit.found) {
-    io.stderr(`unknown alert ${JSON.stringify(alertName)}${hit.suggestions.length ? `; did you mean ${hit.suggestions.join(', ')}?` : ''}\n`);
-    return 1;
+    return fail(EXIT.usage, 'unknown_alert', `unknown alert ${JSON.stringify(alertName)}${hit.suggestions.length ? `; did you mean ${hit.suggestions.join(', ')}?` : ''}`, {
+      suggestions: hit.suggestions,
+    });
+  }
+  const known = labelsOfAlert(hit.runbook, hit.alert);
+  if (help) {
+    const text = `usage: incident-bot diagnose ${hit.alert.name}${known.map((l) => ` [${l}=<value>]`).join('')} [--json] [--timeout=<ms>]\n\n${hit.alert.name} (${hit.alert.severity}) — ${hit.runbook.title}\n${known.length ? `labels: ${known.join(', ')} (a probe or action that needs one is skipped without it)` : 'labels: none'}\nprobes: ${(hit.alert.probes ?? hit.runbook.probes.map((p) => p.id)).join(', ')}\n`;
+    io.stdout(json ? `${JSON.stringify({ alert: hit.alert.name, severity: hit.alert.severity, labels: known }, null, 2)}\n` : text);
+    return EXIT.ok;
+  }
+  for (const name of Object.keys(labels)) {
+    if (known.includes(name)) continue;
+    const near = closestMatches(name, known, 1);
+    return fail(
+      EXIT.usage,
+      'unknown_label',
+      `${hit.alert.name} uses no label ${JSON.stringify(name)}${near.length ? `: did you mean ${near[0]}?` : ''} (${known.length ? `its labels: ${known.join(', ')}` : 'it takes no labels'})`,
+      { label: name, suggestions: near, labels: known },
+    );
   }
   const logger = createLogger({
     level: config.logLevel === 'info' ? 'warn' : config.logLevel,
@@ -177,7 +241,9 @@ export async function main(argv: string[], env: Env, io: CliIo, checks: Validate
   });
   const result = await runDiagnosis({ runbook: hit.runbook, alert: hit.alert, labels, logger, probeTimeoutMs: timeoutMs });
   io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : formatDiagnosisText(result));
-  return result.status === 'crit' ? 2 : 0;
+  if (result.probes.some((p) => p.status === 'warn' || p.status === 'crit')) return EXIT.problems;
+  if (result.probes.every((p) => p.status === 'unknown')) return EXIT.nothingRan;
+  return EXIT.ok;
 }
 
 if (require.main === module) {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -41,6 +42,14 @@ const configSchema = z
     }),
     COMMANDS_DIR: optionalString.transform((v) => path.resolve(v ?? './commands')),
     TEMPLATES_DIR: optionalString.transform((v) => path.resolve(v ?? './templates')),
+    COMMANDS_OVERLAY_DIR: optionalString
+      .refine((v) => v === undefined || isDirectory(v), {
+        message: 'must be an existing directory of catalog overlays (*.yaml: `runbook: <id>` plus probes/remediations/link to replace), or unset',
+      })
+      .transform((v) => (v === undefined ? undefined : path.resolve(v))),
+    RUNBOOKS_BASE_URL: urlString('where the runbook texts live, e.g. https://wiki.internal/runbooks').refine((v) => v === undefined || !isExampleHost(v), {
+      message: 'is a placeholder domain (example.com, .example, .test, .invalid): give the real address of your runbooks, or leave it unset to show no links',
+    }),
     LOG_LEVEL: optionalString
       .refine((v) => v === undefined || ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v), {
         message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -91,6 +100,10 @@ export interface Config {
   redisUrl?: string;
   commandsDir: string;
   templatesDir: string;
+  /** Deployment overlays over the shipped catalog (replaced queries, params, links). */
+  commandsOverlayDir?: string;
+  /** Relative runbook `link:` paths are joined to it; unset: such runbooks show no link. */
+  runbooksBaseUrl?: string;
   logLevel: LogLevel;
   logPretty: boolean;
   shutdownTimeoutMs: number;
@@ -128,6 +141,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     redisUrl: e.REDIS_URL,
     commandsDir: e.COMMANDS_DIR,
     templatesDir: e.TEMPLATES_DIR,
+    commandsOverlayDir: e.COMMANDS_OVERLAY_DIR,
+    runbooksBaseUrl: e.RUNBOOKS_BASE_URL,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
@@ -158,6 +173,20 @@ function isUrl(v: string): boolean {
   } catch {
     return false;
   }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isExampleHost(v: string): boolean {
+  if (!isUrl(v)) return false;
+  const host = new URL(v).hostname.toLowerCase();
+  return /(^|\.)example\.(com|net|org)$/.test(host) || /(^|\.)(example|test|invalid)$/.test(host);
 }
 
 function passwordOf(url: string): string | undefined {

@@ -12,7 +12,7 @@ export function formatDiagnosisText(r: DiagnosisResult): string {
   lines.push(`Overall: ${r.status.toUpperCase()} — ${r.probes.length} check${r.probes.length === 1 ? '' : 's'}${took}${r.pending.length ? `, ${r.pending.length} pending` : ''}`);
   lines.push('');
   for (const p of r.probes) {
-    lines.push(`  ${MARK[p.status]}  ${p.title} [${p.kind}, ${p.durationMs} ms]: ${p.summary}`);
+    lines.push(`  ${MARK[p.status]}  ${p.title} [${p.kind}, ${p.durationMs} ms]: ${p.summary}${p.assumed ? ' (assumed metric)' : ''}`);
     if (p.figures.length) lines.push(`        ${p.figures.map((f) => `${f.label}: ${f.value}${f.unit ? ` ${f.unit}` : ''}`).join(' · ')}`);
     if (p.evidence.excerpt) {
       for (const l of p.evidence.excerpt.split('\n').slice(0, 5)) lines.push(`        | ${l.slice(0, 160)}`);
@@ -31,6 +31,7 @@ export function formatDiagnosisText(r: DiagnosisResult): string {
     lines.push('', 'Remediations offered (request them from Slack; each needs an approval):');
     for (const m of r.remediations) lines.push(`  - ${m.title} (${m.id}, risk ${m.risk})`);
   }
-  lines.push('', `Runbook: ${r.runbook.link}`);
+  for (const d of r.dashboards) lines.push(`Dashboard: ${d.title}: ${d.url}`);
+  if (r.runbook.link) lines.push('', `Runbook: ${r.runbook.link}`);
   return `${lines.join('\n')}\n`;
 }

@@ -10,3 +10,4 @@ export {
 } from './run-diagnosis';
 export { createDiagnosisMetrics, type DiagnosisMetrics } from './metrics';
 export { formatDiagnosisText } from './format-text';
+export { labelsOfAlert } from './alert-labels';

@@ -32,7 +32,10 @@ export interface OfferedRemediation {
 
 /** A diagnosis, partial (`complete: false`, some probes pending) or final. Plain data: safe to JSON.stringify. */
 export interface DiagnosisResult {
-  runbook: { id: string; title: string; link: string; file: string };
+  /** `link` is absent when no real address is configured. */
+  runbook: { id: string; title: string; link?: string; file: string };
+  /** Dashboards the runbook names whose base URL is configured (GRAFANA_URL, …). */
+  dashboards: { title: string; url: string }[];
   alert: { name: string; severity: string; summary?: string; labelHints: string[] };
   labels: Record<string, string>;
   startedAt: string;
@@ -91,7 +94,8 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
   const snapshot = (complete: boolean): DiagnosisResult => {
     const probes = defs.map((d) => results.get(d.id)).filter((r): r is ProbeResult => !!r);
     return {
-      runbook: { id: runbook.id, title: runbook.title, link: runbook.link, file: runbook.file },
+      runbook: { id: runbook.id, title: runbook.title, ...(runbook.link ? { link: runbook.link } : {}), file: runbook.file },
+      dashboards: runbook.dashboards,
       alert: { name: alert.name, severity: alert.severity, ...(alert.summary ? { summary: alert.summary } : {}), labelHints: alert.labels ?? [] },
       labels: { ...labels },
       startedAt: startedAt.toISOString(),
@@ -100,16 +104,19 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
       status: worst(probes.map((p) => p.status), 'unknown'),
       probes,
       pending: defs.filter((d) => !results.has(d.id)).map((d) => ({ id: d.id, title: d.title, kind: d.kind })),
+      // a dependency that is down (Redis unreachable) comes before the remedies that need it
       causes: runbook.causes
         .filter((c) => {
           const r = results.get(c.when.probe);
           const statuses = Array.isArray(c.when.status) ? c.when.status : [c.when.status];
           return !!r && statuses.includes(r.status);
         })
+        .sort((a, b) => Number(!!b.dependency) - Number(!!a.dependency))
         .map((c) => ({ probe: c.when.probe, status: results.get(c.when.probe)?.status as ProbeStatus, cause: c.cause, fix: c.fix })),
       manualSteps: [...(alert.manualSteps ?? []), ...runbook.manualSteps],
+      // only what the runbook's section for this alert names: no key, no actions
       remediations: runbook.remediations
-        .filter((r) => !alert.remediations || alert.remediations.includes(r.id))
+        .filter((r) => (alert.remediations ?? []).includes(r.id))
         .map((r) => ({ id: r.id, kind: r.kind, title: r.title, risk: r.risk })),
     };
   };
@@ -154,6 +161,7 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
       id: def.id,
       kind: def.kind,
       title: def.title,
+      ...(def.assumed ? { assumed: true } : {}),
       status,
       summary,
       figures: [],
@@ -215,7 +223,7 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
       const outcome = await Promise.race([running, timedOut, cancelled]);
       if (outcome === 'timeout') return done('unknown', timeoutText());
       if (outcome === 'cancelled') return done('unknown', 'cancelled');
-      return { ...outcome, id: def.id, title: def.title, kind: def.kind, durationMs: Math.round(performance.now() - started) };
+      return { ...outcome, id: def.id, title: def.title, kind: def.kind, ...(def.assumed ? { assumed: true } : {}), durationMs: Math.round(performance.now() - started) };
     } catch (err) {
       if (ac.signal.aborted) return done('unknown', overall.signal.aborted ? 'cancelled' : timeoutText());
       if (err instanceof LabelError) return done('unknown', `refused: ${err.message}`);

@@ -27,10 +27,12 @@ export interface ProbeResult {
   figures: Figure[];
   evidence: ProbeEvidence;
   durationMs: number;
+  /** The catalog guesses this metric (the runbook does not name it): shown as "(assumed metric)". */
+  assumed?: boolean;
 }
 
 /** What `Probe.run` returns; the engine adds id, title and duration. */
-export type ProbeOutcome = Omit<ProbeResult, 'id' | 'title' | 'durationMs'>;
+export type ProbeOutcome = Omit<ProbeResult, 'id' | 'title' | 'durationMs' | 'assumed'>;
 
 /** Kinds of target a catalog can declare; each names the fields that take `${ENV}` references. */
 export const TARGET_FIELDS = {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { closestMatches } from '../closest-match';
 import { parseSeverity, type Severity } from '../incidents/severity';
 import { probeRegistry, type ProbeKind } from '../probes/registry';
 import { TARGET_FIELDS, type TargetKind } from '../probes/types';
+import { getRemediation, remediationRegistry } from '../remediations/registry';
 
 /**
  * The shape of one `commands/*.yaml` file. Cross-references (probe → target, alert → probe, cause → probe) are
@@ -38,6 +40,11 @@ function probeSchema<K extends ProbeKind>(kind: K) {
       target: z.string().optional(),
       /** Per-probe timeout; the diagnosis default is 5000 ms. */
       timeoutMs: z.number().int().min(100).max(60_000).optional(),
+      /**
+       * The runbook does not name this metric (or query): the catalog guesses it. `validate` lists it and the
+       * diagnosis marks its result "(assumed metric)" until a deployment overlay replaces it.
+       */
+      assumed: z.boolean().optional(),
       params: probeRegistry[kind].params as z.ZodType<unknown>,
     })
     .strict();
@@ -59,7 +66,7 @@ const alertSchema = z
     summary: z.string().optional(),
     /** Probe ids to run for this alert; default all of the runbook's probes. */
     probes: z.array(id).min(1).optional(),
-    /** Remediation ids offered for this alert; default all of the runbook's remediations. */
+    /** Remediation ids the runbook's section for this alert names; none when absent (P2/P3: no immediate action). */
     remediations: z.array(id).optional(),
     /** Extra manual steps for this alert, shown before the runbook's. */
     manualSteps: z.array(z.string().min(1)).optional(),
@@ -75,6 +82,8 @@ const causeSchema = z
     when: z.object({ probe: id, status: z.union([probeStatus, z.array(probeStatus).min(1)]) }).strict(),
     cause: z.string().min(1),
     fix: z.string().min(1),
+    /** A dependency is down (Redis, PostgreSQL unreachable): listed before causes whose fixes need it. */
+    dependency: z.boolean().optional(),
   })
   .strict();
 
@@ -90,12 +99,26 @@ const remediationSchema = z
   })
   .strict();
 
+/** `${ENV}` base + a fixed path: a dashboard link shown as a button only when the variable is set. */
+const dashboardSchema = z
+  .object({
+    title: z.string().min(1).max(75),
+    base: envRef,
+    path: z.string().regex(/^\/\S*$/, 'must be a path starting with /'),
+  })
+  .strict();
+
 export const runbookFileSchema = z
   .object({
     id,
     title: z.string().min(1).max(150),
-    /** Link to the full runbook text (wiki, repository). */
-    link: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL'),
+    /**
+     * Where the full runbook text lives: an http(s) URL, or a path joined to RUNBOOKS_BASE_URL. Absent (or
+     * RUNBOOKS_BASE_URL unset for a path): no link is shown rather than a made-up one.
+     */
+    link: z.string().regex(/^(https?:\/\/\S+|[A-Za-z0-9_.~-][A-Za-z0-9_./~-]*)$/, 'must be an http(s) URL or a path relative to RUNBOOKS_BASE_URL').optional(),
+    /** Dashboards the runbook names (Grafana boards, Loki explore, Prometheus targets). */
+    dashboards: z.array(dashboardSchema).default([]),
     summary: z.string().optional(),
     alerts: z.array(alertSchema).min(1),
     targets: z.record(id, targetSchemaUnion).default({}),
@@ -127,7 +150,28 @@ export const runbookFileSchema = z
     rb.remediations.forEach((r, i) => {
       if (remediationIds.has(r.id)) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'id'], message: `duplicate remediation id ${r.id}` });
       remediationIds.add(r.id);
-      if (r.target !== undefined && !rb.targets[r.target]) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'target'], message: `unknown target ${r.target}` });
+      const impl = getRemediation(remediationRegistry, r.kind);
+      if (!impl) {
+        const near = closestMatches(r.kind, Object.keys(remediationRegistry), 1);
+        ctx.addIssue({ code: 'custom', path: ['remediations', i, 'kind'], message: `unknown remediation kind ${JSON.stringify(r.kind)}${near.length ? `: did you mean ${near[0]}?` : ''} (known: ${Object.keys(remediationRegistry).join(', ')})` });
+      } else {
+        const parsed = impl.params.safeParse(r.params);
+        if (!parsed.success) {
+          for (const issue of parsed.error.issues) {
+            ctx.addIssue({ code: 'custom', path: ['remediations', i, 'params', ...issue.path.filter((k): k is string | number => typeof k !== 'symbol')], message: issue.message });
+          }
+        }
+        if (impl.targetKind && r.target === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['remediations', i], message: `a ${r.kind} action needs target: the name of a ${impl.targetKind} target` });
+        }
+      }
+      if (r.target !== undefined) {
+        const t = rb.targets[r.target];
+        if (!t) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'target'], message: `unknown target ${r.target}` });
+        else if (impl?.targetKind && t.kind !== impl.targetKind) {
+          ctx.addIssue({ code: 'custom', path: ['remediations', i, 'target'], message: `target ${r.target} is a ${t.kind} target; ${r.kind} needs a ${impl.targetKind} target` });
+        }
+      }
     });
     const alertNames = new Set<string>();
     rb.alerts.forEach((a, i) => {

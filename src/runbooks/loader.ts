@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
 import { closestMatches } from '../closest-match';
 import type { ResolvedTarget } from '../probes/types';
 import { runbookFileSchema, type RunbookFile } from './catalog-schema';
@@ -10,11 +11,28 @@ export type ProbeDefinition = RunbookFile['probes'][number];
 export type CauseEntry = RunbookFile['causes'][number];
 export type RemediationEntry = RunbookFile['remediations'][number];
 
+/** A dashboard link whose base variable is set. */
+export interface DashboardLink {
+  title: string;
+  url: string;
+}
+
 /** A validated runbook with its targets resolved from the environment. */
-export interface Runbook extends Omit<RunbookFile, 'targets'> {
+export interface Runbook extends Omit<RunbookFile, 'targets' | 'link' | 'dashboards'> {
   /** File name inside the catalog directory. */
   file: string;
   targets: Record<string, ResolvedTarget>;
+  /** The runbook text's address; undefined when none is configured (no made-up link is ever shown). */
+  link?: string;
+  /** Dashboards whose base variable is set. */
+  dashboards: DashboardLink[];
+}
+
+export interface CatalogOptions {
+  /** A directory of deployment overlays (COMMANDS_OVERLAY_DIR): query/param replacements, runbook links. */
+  overlayDir?: string;
+  /** RUNBOOKS_BASE_URL: relative `link:` paths are joined to it. */
+  runbooksBaseUrl?: string;
 }
 
 export interface Catalog {
@@ -51,7 +69,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * @example
  * const catalog = await loadCatalog(config.commandsDir, process.env);   // at start-up; CatalogError stops it
  */
-export async function loadCatalog(dir: string, env: Env): Promise<Catalog> {
+export async function loadCatalog(dir: string, env: Env, options: CatalogOptions = {}): Promise<Catalog> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
@@ -60,20 +78,34 @@ export async function loadCatalog(dir: string, env: Env): Promise<Catalog> {
   }
   if (names.length === 0) throw new CatalogError([{ file: dir, path: '', message: 'no runbooks (*.yaml) in the catalog directory' }]);
   const problems: CatalogProblem[] = [];
+  const overlays = options.overlayDir ? await loadOverlays(options.overlayDir, problems) : new Map<string, LoadedOverlay>();
   const runbooks: Runbook[] = [];
+  const ids = new Set<string>();
   for (const name of names) {
     const text = await readFile(path.join(dir, name), 'utf8');
-    const parsed = parseRunbook(name, text, env);
+    const id = /^id:\s*['"]?([a-z0-9-]+)/m.exec(text)?.[1];
+    if (id) ids.add(id);
+    const parsed = parseRunbook(name, text, env, { ...options, overlays });
     if ('problems' in parsed) problems.push(...parsed.problems);
     else runbooks.push(parsed.runbook);
+  }
+  for (const [id, o] of overlays) {
+    if (!ids.has(id)) {
+      problems.push({ file: o.file, path: 'runbook', message: `no runbook ${id} in the catalog (known: ${[...ids].join(', ')})` });
+    }
   }
   problems.push(...crossFileProblems(runbooks));
   if (problems.length) throw new CatalogError(problems);
   return { dir, runbooks };
 }
 
-/** Parses one runbook file's text. */
-export function parseRunbook(file: string, text: string, env: Env): { runbook: Runbook } | { problems: CatalogProblem[] } {
+/** Parses one runbook file's text (with the deployment overlay for its id, if any). */
+export function parseRunbook(
+  file: string,
+  text: string,
+  env: Env,
+  options: CatalogOptions & { overlays?: ReadonlyMap<string, LoadedOverlay> } = {},
+): { runbook: Runbook } | { problems: CatalogProblem[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -86,7 +118,13 @@ export function parseRunbook(file: string, text: string, env: Env): { runbook: R
       })),
     };
   }
-  const data: unknown = doc.toJS();
+  let data: unknown = doc.toJS();
+  const overlay = options.overlays?.get(String((data as { id?: unknown } | null)?.id));
+  if (overlay) {
+    const applied = applyOverlay(data, overlay);
+    if (applied.problems.length) return { problems: applied.problems };
+    data = applied.data;
+  }
   const result = runbookFileSchema.safeParse(data);
   if (!result.success) {
     return {
@@ -110,7 +148,125 @@ export function parseRunbook(file: string, text: string, env: Env): { runbook: R
     }
     targets[name] = { name, kind, values, missing };
   }
-  return { runbook: { ...rb, file, targets } };
+  const linkProblem = exampleDomainProblem(rb.link);
+  if (linkProblem) return { problems: [{ file, path: 'link', line: lineOf(doc, lineCounter, ['link']), message: linkProblem }] };
+  const dashboards: DashboardLink[] = [];
+  for (const d of rb.dashboards) {
+    const base = env[/^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(d.base)?.[1] as string]?.trim();
+    if (base && /^https?:\/\//.test(base)) dashboards.push({ title: d.title, url: `${base.replace(/\/+$/, '')}${d.path}` });
+  }
+  return { runbook: { ...rb, file, targets, link: resolveLink(rb.link, options.runbooksBaseUrl), dashboards } };
+}
+
+/** Domains reserved for documentation (RFC 2606/6761): a link there is a placeholder, never a real runbook. */
+export function isExampleDomain(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.toLowerCase().replace(/\.$/, '');
+    return /(^|\.)example\.(com|net|org)$/.test(host) || /(^|\.)(example|test|invalid|localhost)$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
+function exampleDomainProblem(link: string | undefined): string | undefined {
+  if (link && /^https?:/.test(link) && isExampleDomain(link)) {
+    return `${link} is a placeholder domain: give the runbook's real address, a path relative to RUNBOOKS_BASE_URL, or no link`;
+  }
+  return undefined;
+}
+
+function resolveLink(link: string | undefined, baseUrl: string | undefined): string | undefined {
+  if (!link) return undefined;
+  if (/^https?:\/\//.test(link)) return link;
+  if (!baseUrl) return undefined;
+  return `${baseUrl.replace(/\/+$/, '')}/${link.replace(/^\/+/, '')}`;
+}
+
+const overlayFileSchema = z
+  .object({
+    /** The id of the shipped runbook this overlay changes. */
+    runbook: z.string().min(1),
+    /** Replaces the runbook's link (an http(s) URL or a path under RUNBOOKS_BASE_URL). */
+    link: z.string().optional(),
+    /** Per probe id: params merged over the shipped ones; a replaced probe is no longer assumed unless it says so. */
+    probes: z
+      .record(z.string(), z.object({ params: z.record(z.string(), z.unknown()).optional(), assumed: z.boolean().optional(), title: z.string().optional() }).strict())
+      .default({}),
+    /** Per remediation id: params merged over the shipped ones (e.g. the argv that starts a daemon here). */
+    remediations: z.record(z.string(), z.object({ params: z.record(z.string(), z.unknown()) }).strict()).default({}),
+  })
+  .strict();
+
+export interface LoadedOverlay extends z.output<typeof overlayFileSchema> {
+  file: string;
+}
+
+async function loadOverlays(dir: string, problems: CatalogProblem[]): Promise<Map<string, LoadedOverlay>> {
+  const out = new Map<string, LoadedOverlay>();
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+  } catch (err) {
+    problems.push({ file: dir, path: '', message: `cannot read the overlay directory: ${(err as Error).message} (check COMMANDS_OVERLAY_DIR)` });
+    return out;
+  }
+  for (const name of names) {
+    const file = path.join(path.basename(dir), name);
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(await readFile(path.join(dir, name), 'utf8'), { lineCounter, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length) {
+      problems.push(...doc.errors.map((e) => ({ file, path: '', line: lineCounter.linePos(e.pos[0]).line, message: `YAML syntax: ${e.message.split('\n')[0]}` })));
+      continue;
+    }
+    const parsed = overlayFileSchema.safeParse(doc.toJS());
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const p = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+        problems.push({ file, path: yamlPath(p), line: lineOf(doc, lineCounter, p), message: issueMessage(issue, undefined) });
+      }
+      continue;
+    }
+    const prev = out.get(parsed.data.runbook);
+    if (prev) problems.push({ file, path: 'runbook', message: `runbook ${parsed.data.runbook} is already overlaid by ${prev.file}` });
+    else out.set(parsed.data.runbook, { ...parsed.data, file });
+  }
+  return out;
+}
+
+function applyOverlay(data: unknown, o: LoadedOverlay): { data: unknown; problems: CatalogProblem[] } {
+  const problems: CatalogProblem[] = [];
+  const rb = structuredClone(data) as { link?: unknown; probes?: Record<string, unknown>[]; remediations?: Record<string, unknown>[] };
+  if (o.link !== undefined) rb.link = o.link;
+  for (const [pid, change] of Object.entries(o.probes)) {
+    const probe = (rb.probes ?? []).find((p) => p.id === pid);
+    if (!probe) {
+      const near = closestMatches(pid, (rb.probes ?? []).map((p) => String(p.id)), 1);
+      problems.push({ file: o.file, path: `probes.${pid}`, message: `no probe ${pid} in runbook ${o.runbook}${near.length ? `: did you mean ${near[0]}?` : ''}` });
+      continue;
+    }
+    if (change.params) probe.params = { ...(probe.params as Record<string, unknown>), ...change.params };
+    if (change.title) probe.title = change.title;
+    if (change.assumed !== undefined) probe.assumed = change.assumed;
+    else if (change.params) delete probe.assumed;
+  }
+  for (const [rid, change] of Object.entries(o.remediations)) {
+    const entry = (rb.remediations ?? []).find((r) => r.id === rid);
+    if (!entry) {
+      problems.push({ file: o.file, path: `remediations.${rid}`, message: `no remediation ${rid} in runbook ${o.runbook}` });
+      continue;
+    }
+    entry.params = { ...(entry.params as Record<string, unknown>), ...change.params };
+  }
+  return { data: rb, problems };
+}
+
+/** Every probe the catalog marks `assumed` (its metric is not named by the runbook), for `validate`. */
+export function assumedProbes(catalog: Catalog): { runbook: string; probe: string; query: string }[] {
+  return catalog.runbooks.flatMap((r) =>
+    r.probes
+      .filter((p) => p.assumed)
+      .map((p) => ({ runbook: r.id, probe: p.id, query: String((p.params as { query?: unknown }).query ?? JSON.stringify(p.params)) })),
+  );
 }
 
 function crossFileProblems(runbooks: Runbook[]): CatalogProblem[] {

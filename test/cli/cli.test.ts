@@ -14,7 +14,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}, checks?: Validat
 
 const FILES_RUNBOOK = `id: files-demo
 title: Files demo
-link: https://runbooks.example.com/files
+link: https://wiki.corp.internal/runbooks/files
 targets:
   home:
     kind: files
@@ -117,20 +117,20 @@ describe('incident-bot CLI', () => {
     expect(stdout).toContain('WorkerDown [P1], WatcherHeartbeatMissing [P1]');
   });
 
-  it('diagnose of an unknown alert suggests the closest names; exit 1', async () => {
+  it('diagnose of an unknown alert suggests the closest names; exit 2 (usage)', async () => {
     const { code, stderr } = await run(['diagnose', 'stuckdetect']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toBe('unknown alert "stuckdetect"; did you mean StuckDetected?\n');
   });
 
-  it('diagnose prints readable text; exit 2 when critical', async () => {
+  it('diagnose prints readable text; exit 1 when something is WARN or CRIT', async () => {
     const { code, stdout } = await run(['diagnose', 'demoprocessdown', 'name=gone'], { COMMANDS_DIR: dir, DEMO_HOME: home });
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(stdout).toContain('DemoProcessDown (P1) — Files demo  [name=gone]');
     expect(stdout).toContain('Overall: CRIT');
     expect(stdout).toMatch(/CRIT {2}PID file \[pidfile, \d+ ms\]: PID file missing \(gone.pid\)/);
     expect(stdout).toContain('Likely causes:\n  - Process gone (pid is crit): Start it again');
-    expect(stdout).toContain('Runbook: https://runbooks.example.com/files');
+    expect(stdout).toContain('Runbook: https://wiki.corp.internal/runbooks/files');
   });
 
   it('diagnose --json prints the result; exit 0 when ok', async () => {
@@ -141,15 +141,73 @@ describe('incident-bot CLI', () => {
     expect(r.probes[0]).toMatchObject({ id: 'pid', status: 'ok', summary: `process ${process.pid} is running` });
   });
 
-  it('diagnose without the target variable says which one to set', async () => {
+  it('diagnose without the target variable says which one to set; exit 3 when nothing could run', async () => {
     const { code, stdout } = await run(['diagnose', 'DemoProcessDown', 'name=alive'], { COMMANDS_DIR: dir });
-    expect(code).toBe(0);
+    expect(code).toBe(3);
     expect(stdout).toContain('not configured: set DEMO_HOME');
   });
 
-  it('bad arguments exit 1 with usage', async () => {
-    expect((await run(['diagnose'])).code).toBe(1);
-    expect((await run(['diagnose', 'StuckDetected', 'agent'])).stderr).toMatch(/expected label=value/);
-    expect((await run(['frobnicate'])).stderr).toMatch(/unknown command "frobnicate"/);
+  it('bad arguments exit 2 with usage', async () => {
+    expect((await run(['diagnose'])).code).toBe(2);
+    const pair = await run(['diagnose', 'StuckDetected', 'agent']);
+    expect([pair.code, pair.stderr]).toEqual([2, 'expected label=value, got "agent"\n']);
+    expect(await run(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command "frobnicate"/) });
+    expect((await run(['diagnose', 'StuckDetected', '--frob'])).code).toBe(2);
+  });
+
+  it('diagnose <Alert> --help lists the labels the alert needs', async () => {
+    const { code, stdout } = await run(['diagnose', 'StuckDetected', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: incident-bot diagnose StuckDetected \[agent=<value>\] \[--json\]/);
+    expect(stdout).toContain('labels: agent');
+  });
+
+  it('an unknown label name is refused with the closest one (exit 2), never ignored', async () => {
+    const { code, stderr, stdout } = await run(['diagnose', 'StuckDetected', 'agnet=agent-7']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('StuckDetected uses no label "agnet": did you mean agent? (its labels: agent)\n');
+  });
+
+  it('--json reports errors as JSON on stdout', async () => {
+    const unknownLabel = await run(['diagnose', 'StuckDetected', 'agnet=agent-7', '--json']);
+    expect(unknownLabel.code).toBe(2);
+    expect(unknownLabel.stderr).toBe('');
+    expect(JSON.parse(unknownLabel.stdout)).toEqual({ error: { kind: 'unknown_label', message: expect.any(String), label: 'agnet', suggestions: ['agent'], labels: ['agent'] } });
+    const unknownAlert = await run(['diagnose', 'stuckdetect', '--json']);
+    expect(JSON.parse(unknownAlert.stdout)).toMatchObject({ error: { kind: 'unknown_alert', suggestions: ['StuckDetected'] } });
+    const badEnv = await run(['diagnose', 'StuckDetected', '--json'], { LOG_LEVEL: 'loud' });
+    expect(badEnv.code).toBe(3);
+    expect(JSON.parse(badEnv.stdout)).toMatchObject({ error: { kind: 'config', problems: [expect.stringMatching(/LOG_LEVEL/)] } });
+  });
+
+  it('validate lists every assumed metric by name; --strict fails on them and on unset targets', async () => {
+    const plain = await run(['validate']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/assumed metrics \(\d+;/);
+    expect(plain.stdout).toContain('  memory-daemon/query-latency-p95: histogram_quantile(0.95, sum by (le) (rate(memory_query_duration_seconds_bucket[5m])))');
+    expect(plain.stdout).toContain('  cli-orchestrator/error-rate: ');
+    const strict = await run(['validate', '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/targets not configured: .*PROMETHEUS_URL/);
+    expect(strict.stderr).toContain('assumed metric memory-daemon/query-latency-p95');
+    const clean = await run(['validate', '--strict'], { COMMANDS_DIR: dir, DEMO_HOME: home, RUNBOOKS_BASE_URL: 'https://wiki.corp.internal' });
+    expect(clean.stderr).toBe('');
+    expect(clean.code).toBe(0);
+  });
+
+  it('validate fails on a placeholder runbook link; no link is shown rather than a fake one', async () => {
+    const broken = await mkdtemp(path.join(tmpdir(), 'ib-cli-link-'));
+    try {
+      await writeFile(path.join(broken, 'demo.yaml'), FILES_RUNBOOK.replace('https://wiki.corp.internal/runbooks/files', 'https://runbooks.example.com/files'));
+      const { code, stderr } = await run(['validate'], { COMMANDS_DIR: broken });
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/demo\.yaml:3 at link: https:\/\/runbooks\.example\.com\/files is a placeholder domain/);
+      expect((await run(['runbooks'])).stdout).toContain('(no runbook link configured)');
+      expect((await run(['runbooks'], { RUNBOOKS_BASE_URL: 'https://wiki.corp.internal/rb' })).stdout).toContain('https://wiki.corp.internal/rb/continuous-claude/monitoring-runbooks');
+      expect((await run(['runbooks'], { RUNBOOKS_BASE_URL: 'https://docs.example.com' })).stderr).toMatch(/RUNBOOKS_BASE_URL is a placeholder domain/);
+    } finally {
+      await rm(broken, { recursive: true, force: true });
+    }
   });
 });

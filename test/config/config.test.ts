@@ -34,6 +34,17 @@ describe('loadConfig', () => {
     expect(msg).not.toContain('xoxp-secret-user-token');
   });
 
+  it('checks the catalog overlay directory and the runbook base URL', () => {
+    expect(loadConfig({ COMMANDS_OVERLAY_DIR: __dirname, RUNBOOKS_BASE_URL: 'https://wiki.corp.internal/rb' })).toMatchObject({
+      commandsOverlayDir: __dirname,
+      runbooksBaseUrl: 'https://wiki.corp.internal/rb',
+    });
+    expect(() => loadConfig({ COMMANDS_OVERLAY_DIR: path.join(__dirname, 'no-such-dir') })).toThrow(/COMMANDS_OVERLAY_DIR must be an existing directory/);
+    expect(() => loadConfig({ COMMANDS_OVERLAY_DIR: __filename })).toThrow(/COMMANDS_OVERLAY_DIR must be an existing directory/);
+    expect(() => loadConfig({ RUNBOOKS_BASE_URL: 'https://runbooks.example.com' })).toThrow(/RUNBOOKS_BASE_URL is a placeholder domain/);
+    expect(() => loadConfig({ RUNBOOKS_BASE_URL: 'wiki' })).toThrow(/RUNBOOKS_BASE_URL must be a URL/);
+  });
+
   it('asks for the bot token when only a signing secret is set', () => {
     expect(() => loadConfig({ SLACK_SIGNING_SECRET: 'abc' })).toThrow(/SLACK_BOT_TOKEN is required/);
   });

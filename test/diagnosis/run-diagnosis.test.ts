@@ -6,7 +6,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { createDiagnosisMetrics, runDiagnosis, type DiagnosisResult } from '../../src/diagnosis';
+import { createDiagnosisMetrics, formatDiagnosisText, runDiagnosis, type DiagnosisResult } from '../../src/diagnosis';
 import { probeRegistry } from '../../src/probes/registry';
 import type { Probe } from '../../src/probes/types';
 import type { AlertEntry, Runbook } from '../../src/runbooks';
@@ -18,7 +18,7 @@ function runbook(over: Partial<Runbook>): Runbook {
   return {
     id: 'test-runbook',
     title: 'Test runbook',
-    link: 'https://runbooks.example.com/test',
+    link: 'https://wiki.corp.internal/runbooks/test',
     file: 'test.yaml',
     alerts: [{ name: 'TestAlert', severity: 'P1' }],
     targets: {},
@@ -26,6 +26,7 @@ function runbook(over: Partial<Runbook>): Runbook {
     causes: [],
     manualSteps: [],
     remediations: [],
+    dashboards: [],
     ...over,
   } as Runbook;
 }
@@ -177,6 +178,28 @@ describe('runDiagnosis', () => {
     ]);
   });
 
+  it('an alert without a remediations key is offered no action; assumed metrics and dependency causes are marked', async () => {
+    const rb = runbook({
+      alerts: [{ name: 'DiskSpaceWarning', severity: 'P3', probes: ['pid', 'hb'] }],
+      targets: target('files', 'files', { root: dir }),
+      probes: [
+        { id: 'pid', title: 'PID', kind: 'pidfile', target: 'files', params: { path: 'missing.pid' } },
+        { id: 'hb', title: 'Heartbeat', kind: 'heartbeat', target: 'files', assumed: true, params: { path: 'no-heartbeat.json' } },
+      ] as unknown as Runbook['probes'],
+      causes: [
+        { when: { probe: 'pid', status: 'crit' }, cause: 'Terminate transactions', fix: 'needs the database' },
+        { when: { probe: 'hb', status: ['warn', 'crit'] }, cause: 'Redis unreachable', fix: 'Restore Redis first', dependency: true },
+      ],
+      remediations: [{ id: 'terminate', kind: 'postgres.terminate-long-running', title: 'Terminate transactions', risk: 'high', params: {} }],
+    });
+    const r = await runDiagnosis({ runbook: rb, alert: alertOf(rb), logger, now: () => NOW });
+    expect(r.remediations).toEqual([]);
+    expect(r.probes.find((p) => p.id === 'hb')?.assumed).toBe(true);
+    expect(r.probes.find((p) => p.id === 'pid')?.assumed).toBeUndefined();
+    expect(r.causes.map((c) => c.cause)).toEqual(['Redis unreachable', 'Terminate transactions']);
+    expect(formatDiagnosisText(r)).toMatch(/Heartbeat \[heartbeat, \d+ ms\]: .*\(assumed metric\)/);
+  });
+
   it('status, likely causes keyed to outcomes, manual steps, remediations and metrics', async () => {
     const rb = runbook({
       alerts: [{ name: 'DaemonNotRunning', severity: 'P0', probes: ['pid', 'hb'], remediations: ['restart'], manualSteps: ['Look at ps'] }],
@@ -204,7 +227,7 @@ describe('runDiagnosis', () => {
     expect(r.causes).toEqual([{ probe: 'pid', status: 'crit', cause: 'Daemon gone', fix: 'Start it' }]);
     expect(r.manualSteps).toEqual(['Look at ps', 'Post in the channel']);
     expect(r.remediations).toEqual([{ id: 'restart', kind: 'process.signal', title: 'Restart', risk: 'medium' }]);
-    expect(r.runbook).toEqual({ id: 'test-runbook', title: 'Test runbook', link: 'https://runbooks.example.com/test', file: 'test.yaml' });
+    expect(r.runbook).toEqual({ id: 'test-runbook', title: 'Test runbook', link: 'https://wiki.corp.internal/runbooks/test', file: 'test.yaml' });
 
     const text = await registry.metrics();
     expect(text).toMatch(/incident_bot_probe_outcomes_total\{kind="pidfile",status="crit"\} 1/);

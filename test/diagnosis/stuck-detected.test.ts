@@ -68,10 +68,10 @@ describe('StuckDetected from the shipped catalog, against real targets', () => {
     expect(validateBlocks(blocks)).toEqual([]);
   });
 
-  it('the same engine from the terminal: `incident-bot diagnose StuckDetected agent=…` exits 2 on crit', async () => {
+  it('the same engine from the terminal: `incident-bot diagnose StuckDetected agent=…` exits 1 on crit', async () => {
     let out = '';
     const code = await main(['diagnose', 'StuckDetected', `agent=${AGENT}`], { COMMANDS_DIR, ...env() }, { stdout: (t) => (out += t), stderr: () => undefined });
-    expect(code).toBe(2);
+    expect(code).toBe(1);
     expect(out).toContain(`StuckDetected (P1) — Memory daemon (PostgreSQL + Redis)  [agent=${AGENT}]`);
     expect(out).toMatch(/CRIT {2}Stream events processed per second \[prometheus, \d+ ms\]: 0 \/s \(<= 0\)/);
     expect(out).toContain(`WARN  This agent's stream and stuck counter [redis`);

@@ -109,6 +109,7 @@ describe('fuzz: rendering a diagnosis', () => {
         count('diagnosis-render');
         const r: DiagnosisResult = {
           runbook: { id: 'rb', title: 'Runbook', link: 'https://runbooks.example.com/x', file: 'rb.yaml' },
+          dashboards: [],
           alert: { name: 'StuckDetected', severity: 'P1', labelHints: ['agent'] },
           labels,
           startedAt: '2026-01-01T00:00:00Z',

@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CatalogError, closestAlertNames, findAlert, loadCatalog, parseRunbook, type CatalogProblem } from '../../src/runbooks';
+import { assumedProbes, CatalogError, closestAlertNames, findAlert, loadCatalog, parseRunbook, type CatalogProblem } from '../../src/runbooks';
 
 const GOOD = `id: demo
 title: Demo
-link: https://runbooks.example.com/demo
+link: https://wiki.corp.internal/runbooks/demo
 targets:
   prom:
     kind: prometheus
@@ -131,5 +131,82 @@ describe('loadCatalog', () => {
     expect(findAlert(catalog, 'DemoDwn')).toEqual({ found: false, name: 'DemoDwn', suggestions: ['DemoDown'] });
     expect(findAlert(catalog, 'demo')).toMatchObject({ found: false, suggestions: ['DemoDown', 'DemoSlow'] });
     expect(closestAlertNames(catalog, 'completely-unrelated-name')).toEqual([]);
+  });
+});
+
+describe('a catalog that cannot lie', () => {
+  const withRemediation = (entry: string) =>
+    GOOD.replace('manualSteps:', `remediations:\n${entry}\nmanualSteps:`).replace('  db:\n    kind: postgres', '  home:\n    kind: files\n    root: ${DEMO_HOME}\n  db:\n    kind: postgres');
+
+  it('refuses an unknown remediation kind at load time, with the closest known kind', () => {
+    const problems = problemsOf(withRemediation("  - { id: restart, kind: docker.restrat, title: Restart, risk: medium, target: prom, params: { container: demo } }"));
+    expect(problems).toEqual([
+      expect.objectContaining({ path: 'remediations[0].kind', message: expect.stringMatching(/^unknown remediation kind "docker.restrat": did you mean docker.restart\?/) }),
+    ]);
+  });
+
+  it('refuses bad remediation params and a target of the wrong kind at load time', () => {
+    const problems = problemsOf(withRemediation("  - { id: stale, kind: locks.remove-stale, title: Remove, risk: low, target: prom, params: { olderThanMinutes: -3 } }"));
+    expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(['remediations[0].params.olderThanMinutes', 'remediations[0].target']));
+    expect(problems.find((p) => p.path === 'remediations[0].target')?.message).toBe('target prom is a prometheus target; locks.remove-stale needs a files target');
+  });
+
+  it('refuses placeholder link domains; a relative link needs RUNBOOKS_BASE_URL, else no link is shown', () => {
+    expect(problemsOf(GOOD.replace('https://wiki.corp.internal/runbooks/demo', 'https://runbooks.example.com/demo'))).toEqual([
+      expect.objectContaining({ path: 'link', line: 3, message: expect.stringMatching(/placeholder domain/) }),
+    ]);
+    const relative = GOOD.replace('https://wiki.corp.internal/runbooks/demo', 'team/demo');
+    const without = parseRunbook('demo.yaml', relative, {});
+    const withBase = parseRunbook('demo.yaml', relative, {}, { runbooksBaseUrl: 'https://wiki.corp.internal/rb/' });
+    expect('runbook' in without && without.runbook.link).toBeUndefined();
+    expect('runbook' in withBase && withBase.runbook.link).toBe('https://wiki.corp.internal/rb/team/demo');
+  });
+
+  it('dashboards become links only when their base variable is set', () => {
+    const text = GOOD.replace('targets:', "dashboards:\n  - { title: Overview, base: '${GRAFANA_URL}', path: /d/overview }\ntargets:");
+    const off = parseRunbook('demo.yaml', text, {});
+    const on = parseRunbook('demo.yaml', text, { GRAFANA_URL: 'https://grafana.corp.internal/' });
+    expect('runbook' in off && off.runbook.dashboards).toEqual([]);
+    expect('runbook' in on && on.runbook.dashboards).toEqual([{ title: 'Overview', url: 'https://grafana.corp.internal/d/overview' }]);
+  });
+
+  describe('deployment overlays', () => {
+    let dir: string;
+    let overlay: string;
+    beforeEach(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'ib-catalog-'));
+      overlay = await mkdtemp(path.join(tmpdir(), 'ib-overlay-'));
+      await writeFile(path.join(dir, 'demo.yaml'), GOOD.replace("    params: { query: 'up{job=\"demo\"}', crit: '< 1' }", "    assumed: true\n    params: { query: 'up{job=\"demo\"}', crit: '< 1' }"));
+    });
+    afterEach(async () => {
+      await rm(dir, { recursive: true, force: true });
+      await rm(overlay, { recursive: true, force: true });
+    });
+
+    it('replace a query without editing the shipped file; the replaced probe is no longer assumed', async () => {
+      const before = await loadCatalog(dir, {});
+      expect(assumedProbes(before)).toEqual([{ runbook: 'demo', probe: 'up', query: 'up{job="demo"}' }]);
+      await writeFile(path.join(overlay, 'demo.yaml'), "runbook: demo\nlink: https://wiki.corp.internal/ours\nprobes:\n  up: { params: { query: 'up{job=\"demo-prod\"}' } }\n");
+      const after = await loadCatalog(dir, {}, { overlayDir: overlay });
+      const probe = after.runbooks[0]?.probes[0];
+      expect(probe?.params).toEqual({ query: 'up{job="demo-prod"}', crit: '< 1', whenEmpty: 'unknown', maxSeries: 5 });
+      expect(assumedProbes(after)).toEqual([]);
+      expect(after.runbooks[0]?.link).toBe('https://wiki.corp.internal/ours');
+    });
+
+    it('an overlay naming an unknown runbook or probe, or with bad params, stops loading', async () => {
+      await writeFile(path.join(overlay, 'a.yaml'), 'runbook: demo\nprobes:\n  upp: { params: { crit: "< 1" } }\n');
+      await writeFile(path.join(overlay, 'b.yaml'), 'runbook: nope\n');
+      const err = (await loadCatalog(dir, {}, { overlayDir: overlay }).catch((e: unknown) => e)) as CatalogError;
+      expect(err).toBeInstanceOf(CatalogError);
+      expect(err.problems.map((p) => `${p.file} ${p.path}: ${p.message}`)).toEqual([
+        expect.stringMatching(/a\.yaml probes\.upp: no probe upp in runbook demo: did you mean up\?/),
+        expect.stringMatching(/b\.yaml runbook: no runbook nope in the catalog/),
+      ]);
+      await rm(path.join(overlay, 'b.yaml'));
+      await writeFile(path.join(overlay, 'a.yaml'), 'runbook: demo\nprobes:\n  up: { params: { crit: "about one" } }\n');
+      const bad = (await loadCatalog(dir, {}, { overlayDir: overlay }).catch((e: unknown) => e)) as CatalogError;
+      expect(bad.problems.map((p) => p.path)).toEqual(['probes[0].params.crit']);
+    });
   });
 });

@@ -5,6 +5,8 @@ import { cutFormatted, escapeAndCut, escapeMrkdwn } from './mrkdwn';
 
 export const REMEDIATION_ACTION_ID = 'remediation_request';
 export const DIAGNOSE_AGAIN_ACTION_ID = 'diagnose_again';
+/** Dashboard link buttons (`dashboard_link_0` …). */
+export const DASHBOARD_LINK_ACTION = /^dashboard_link_\d+$/;
 
 /** Button value of a remediation request: runbook id, remediation id and the labels of the diagnosis. */
 export interface RemediationButtonValue {
@@ -59,11 +61,29 @@ export function renderDiagnosisBlocks(r: DiagnosisResult): DiagnosisMessage {
   if (r.complete && r.manualSteps.length) {
     tail.push(section(cutFormatted(`*Manual steps*\n${r.manualSteps.map((s) => `☐ ${escapeMrkdwn(s)}`).join('\n')}`, LIMITS.section)));
   }
+  const runbookTitle = escapeAndCut(r.runbook.title, 150);
   const context: ContextBlock = {
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: `:book: <${safeUrl(r.runbook.link)}|Runbook: ${escapeAndCut(r.runbook.title, 150).replace(/\|/g, '¦')}> · ${escapeMrkdwn(r.runbook.file)}` }],
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `:book: ${r.runbook.link ? `<${safeUrl(r.runbook.link)}|Runbook: ${runbookTitle.replace(/\|/g, '¦')}>` : `Runbook: ${runbookTitle}`} · ${escapeMrkdwn(r.runbook.file)}`,
+      },
+    ],
   };
   tail.push(context);
+  if (r.complete && r.dashboards.length) {
+    tail.push({
+      type: 'actions',
+      block_id: 'diagnosis_dashboards',
+      elements: r.dashboards.slice(0, 5).map((d, i) => ({
+        type: 'button',
+        text: { type: 'plain_text', text: cutPlain(d.title, LIMITS.button), emoji: true },
+        action_id: `dashboard_link_${i}`,
+        url: d.url.slice(0, 3000),
+      })),
+    });
+  }
 
   if (r.complete) {
     const remediations = r.remediations.slice(0, 5);
@@ -115,7 +135,7 @@ function probeLine(p: ProbeResult): string {
     .slice(0, 6)
     .map((f) => `${escapeAndCut(f.label, 80)}: ${escapeAndCut(`${f.value}${f.unit ? ` ${f.unit}` : ''}`, 80)}`)
     .join(' · ');
-  let line = `${EMOJI[p.status]} *${escapeAndCut(p.title, 150)}* — ${escapeAndCut(p.summary, 400)}`;
+  let line = `${EMOJI[p.status]} *${escapeAndCut(p.title, 150)}* — ${escapeAndCut(p.summary, 400)}${p.assumed ? ' _(assumed metric)_' : ''}`;
   if (figures) line += `\n      ${figures}`;
   if ((p.status === 'crit' || p.status === 'warn') && p.evidence.excerpt) {
     line += `\n\`\`\`${escapeAndCut(p.evidence.excerpt, 500, '\n… (cut; full output with incident-bot diagnose --json)')}\`\`\``;

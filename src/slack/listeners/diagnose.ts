@@ -5,7 +5,7 @@ import type { Logger } from '../../logger';
 import { SAFE_LABEL_VALUE } from '../../probes/params-template';
 import type { AlertRecord } from '../../store/alert-store';
 import { findAlert, type Catalog } from '../../runbooks';
-import { DIAGNOSE_AGAIN_ACTION_ID, parseDiagnoseAgainValue, renderDiagnosisBlocks } from '../blocks/diagnosis-blocks';
+import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, parseDiagnoseAgainValue, renderDiagnosisBlocks } from '../blocks/diagnosis-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { createCoalescedUpdater } from '../coalesced-updater';
 import type { SlackPoster } from '../slack-poster';
@@ -123,5 +123,9 @@ export function registerDiagnoseActions(app: App, deps: DiagnoseDeps): void {
     if (outcome.kind === 'unknown_alert') {
       await respond({ response_type: 'ephemeral', replace_original: false, text: 'That alert is no longer in the runbook catalog.' });
     }
+  });
+  // Dashboard buttons open their URL in the browser; Slack still sends the click, which only needs an ack.
+  app.action<BlockAction<ButtonAction>>(DASHBOARD_LINK_ACTION, async ({ ack }) => {
+    await ack();
   });
 }

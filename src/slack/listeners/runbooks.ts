@@ -8,7 +8,7 @@ export function runbooksCommandHandler(catalog: Catalog) {
     const lines = catalog.runbooks.map((rb) => {
       const alerts = rb.alerts.map((a) => `${escapeMrkdwn(a.name)} (${a.severity})`).join(', ');
       const remediations = rb.remediations.length ? `\n    remediations: ${rb.remediations.map((r) => `\`${escapeMrkdwn(r.kind)}\` ${escapeMrkdwn(r.title)}`).join(', ')}` : '';
-      return `• *${escapeMrkdwn(rb.title)}* — ${rb.probes.length} checks${/^[^<>|\s]+$/.test(rb.link) ? `, <${rb.link}|runbook>` : ""}\n    alerts: ${alerts}${remediations}`;
+      return `• *${escapeMrkdwn(rb.title)}* — ${rb.probes.length} checks${rb.link && /^[^<>|\s]+$/.test(rb.link) ? `, <${rb.link}|runbook>` : ''}\n    alerts: ${alerts}${remediations}`;
     });
     await inv.respond({
       response_type: 'ephemeral',

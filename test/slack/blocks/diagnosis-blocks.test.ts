@@ -27,6 +27,7 @@ function probe(i: number, status: ProbeStatus, over: Partial<ProbeResult> = {}):
 function result(over: Partial<DiagnosisResult> = {}): DiagnosisResult {
   return {
     runbook: { id: 'memory-daemon', title: 'Memory daemon', link: 'https://runbooks.example.com/md', file: 'memory-daemon.yaml' },
+    dashboards: [],
     alert: { name: 'StuckDetected', severity: 'P1', labelHints: ['agent'] },
     labels: { agent: 'agent-7' },
     startedAt: '2026-03-01T12:00:00.000Z',
@@ -140,6 +141,25 @@ describe('renderDiagnosisBlocks', () => {
       if (acc?.value) expect(acc.value.length).toBeLessThanOrEqual(2000);
       if (acc?.text) expect(acc.text.text.length).toBeLessThanOrEqual(75);
     }
+  });
+
+  it('no runbook link is rendered when none is configured; dashboards become link buttons; assumed metrics say so', () => {
+    const r = result({
+      runbook: { id: 'memory-daemon', title: 'Memory daemon', file: 'memory-daemon.yaml' },
+      dashboards: [{ title: 'Grafana overview', url: 'https://grafana.corp.internal/d/continuous-claude-overview' }],
+      probes: [probe(1, 'warn', { assumed: true, summary: '0.7 s (> 0.5)' })],
+    });
+    const { blocks } = renderDiagnosisBlocks(r);
+    const text = allText(blocks);
+    expect(text).toContain(':book: Runbook: Memory daemon · memory-daemon.yaml');
+    expect(text).not.toContain('<https://');
+    expect(text).toContain('0.7 s (&gt; 0.5) _(assumed metric)_');
+    expect(blocks).toContainEqual({
+      type: 'actions',
+      block_id: 'diagnosis_dashboards',
+      elements: [{ type: 'button', text: { type: 'plain_text', text: 'Grafana overview', emoji: true }, action_id: 'dashboard_link_0', url: 'https://grafana.corp.internal/d/continuous-claude-overview' }],
+    });
+    expect(validateBlocks(blocks)).toEqual([]);
   });
 
   it('a button value drops labels rather than exceed 2000 characters', () => {

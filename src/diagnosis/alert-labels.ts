@@ -1,0 +1,17 @@
+import { placeholdersIn } from '../probes/params-template';
+import type { AlertEntry, Runbook } from '../runbooks/loader';
+
+/**
+ * The label names an alert's diagnosis and actions can use: those the catalog lists for it and every `{{label}}`
+ * its probes and offered actions refer to. A label outside this set would be ignored, so callers refuse it.
+ *
+ * @example
+ * labelsOfAlert(runbook, alert)   // → ['agent']
+ */
+export function labelsOfAlert(runbook: Runbook, alert: AlertEntry): string[] {
+  const names = new Set<string>(alert.labels ?? []);
+  const wanted = alert.probes ? new Set(alert.probes) : undefined;
+  for (const p of runbook.probes) if (!wanted || wanted.has(p.id)) placeholdersIn(p.params, names);
+  for (const r of runbook.remediations) if ((alert.remediations ?? []).includes(r.id)) placeholdersIn(r.params, names);
+  return [...names].sort();
+}
