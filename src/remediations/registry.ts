@@ -5,6 +5,7 @@ import { httpCall } from './http-call';
 import { locksRemoveStale } from './locks-remove-stale';
 import { postgresTerminateLongRunning } from './postgres-terminate-long-running';
 import { processSignal } from './process-signal';
+import { processStart } from './process-start';
 import { redisDeleteKeys } from './redis-delete-keys';
 import { tasksFailStuck } from './tasks-fail-stuck';
 import { tasksRequeueStuck } from './tasks-requeue-stuck';
@@ -22,6 +23,7 @@ export const remediationRegistry = {
   'alertmanager.silence': alertmanagerSilence,
   'http.call': httpCall,
   'process.signal': processSignal,
+  'process.start': processStart,
 } as const;
 
 export type RemediationAction = keyof typeof remediationRegistry;

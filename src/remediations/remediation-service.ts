@@ -180,8 +180,9 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
     return safe;
   };
 
-  const ctxFor = (target: ResolvedTarget | undefined, labels: Record<string, string>, actors: RemediationActors, timeoutMs: number): RemediationContext => ({
+  const ctxFor = (target: ResolvedTarget | undefined, labels: Record<string, string>, actors: RemediationActors, timeoutMs: number, runbookId?: string): RemediationContext => ({
     target,
+    targetNamed: (name) => deps.resolveTarget({ runbookId, target: name }),
     labels,
     signal: AbortSignal.timeout(timeoutMs),
     logger,
@@ -233,7 +234,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
     let error: string | undefined;
     try {
       const target = targetFor(impl, running.declaration, running.runbookId ?? undefined);
-      const ctx = ctxFor(target, running.labels, { requestId: running.id, requestedBy: running.requestedBy, approvedBy: running.approvedBy ?? undefined, incidentId: running.incidentId ?? undefined }, executeTimeoutMs);
+      const ctx = ctxFor(target, running.labels, { requestId: running.id, requestedBy: running.requestedBy, approvedBy: running.approvedBy ?? undefined, incidentId: running.incidentId ?? undefined }, executeTimeoutMs, running.runbookId ?? undefined);
       result = await impl.execute(params, running.preview, ctx);
       try {
         verification = await impl.verify(params, running.preview, result, ctx);
@@ -272,7 +273,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
 
       let preview: RemediationPreview;
       try {
-        preview = await impl.preview(params, ctxFor(target, labels, { requestedBy: input.requestedBy, incidentId: input.incidentId }, previewTimeoutMs));
+        preview = await impl.preview(params, ctxFor(target, labels, { requestedBy: input.requestedBy, incidentId: input.incidentId }, previewTimeoutMs, input.runbookId));
       } catch (err) {
         if (err instanceof LabelError) throw badInput(err.message);
         if (err instanceof RemediationRefused || (err as Error).name === 'TimeoutError') return { kind: 'refused', title: decl.title, reason: describeError(err) };

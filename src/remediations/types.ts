@@ -22,6 +22,8 @@ export interface RemediationContext {
   logger: Logger;
   now(): Date;
   actors: RemediationActors;
+  /** Another target of the same runbook, by name (only those the action's `extraTargets` declares are meaningful). */
+  targetNamed?(name: string): ResolvedTarget | undefined;
 }
 
 /**
@@ -85,6 +87,8 @@ export interface Remediation<P = unknown, D = unknown> {
   /** The catalog target kind this action needs, if any. */
   targetKind?: TargetKind;
   params: z.ZodType<P>;
+  /** Further runbook targets the params name (a health endpoint, a working directory); the catalog checks them. */
+  extraTargets?(params: P): { name: string; kind: TargetKind }[];
   /** Default limits from the params; the declaration's own cooldownSeconds / maxRunsPerWindow / windowSeconds win. */
   limits?(params: P): RunLimits;
   /** Look, never touch. Throws RemediationRefused when the thing cannot be acted on (container missing, stale PID file). */

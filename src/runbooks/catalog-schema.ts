@@ -160,6 +160,12 @@ export const runbookFileSchema = z
           for (const issue of parsed.error.issues) {
             ctx.addIssue({ code: 'custom', path: ['remediations', i, 'params', ...issue.path.filter((k): k is string | number => typeof k !== 'symbol')], message: issue.message });
           }
+        } else {
+          for (const extra of impl.extraTargets?.(parsed.data) ?? []) {
+            const t = rb.targets[extra.name];
+            if (!t) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'params'], message: `unknown target ${extra.name}: declare it under targets` });
+            else if (t.kind !== extra.kind) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'params'], message: `target ${extra.name} is a ${t.kind} target; ${r.kind} needs a ${extra.kind} target there` });
+          }
         }
         if (impl.targetKind && r.target === undefined) {
           ctx.addIssue({ code: 'custom', path: ['remediations', i], message: `a ${r.kind} action needs target: the name of a ${impl.targetKind} target` });

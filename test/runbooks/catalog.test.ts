@@ -117,6 +117,7 @@ describe('the shipped catalog', () => {
         'MEMORY_DB_URL',
         'MEMORY_REDIS_URL',
         'MEMORY_DAEMON_HOME',
+        'MEMORY_DAEMON_REPO',
         'DOCKER_HOST',
         'WORKERS_SHARED_DIR',
         'WORKER_LOG_DIR',

@@ -210,3 +210,15 @@ describe('a catalog that cannot lie', () => {
     });
   });
 });
+
+describe('process.start in the catalog', () => {
+  const rb = (health: string) =>
+    GOOD.replace('  db:\n    kind: postgres', '  home:\n    kind: files\n    root: ${DEMO_HOME}\n  db:\n    kind: postgres').replace(
+      'manualSteps:',
+      `remediations:\n  - { id: start, kind: process.start, title: Start, risk: medium, target: home, params: { argv: [demo, start], pidfile: demo.pid, health: { target: ${health} } } }\nmanualSteps:`,
+    );
+  it('the health endpoint must be an http target of the runbook', () => {
+    expect(problemsOf(rb('prom')).map((p) => p.message)).toEqual(['target prom is a prometheus target; process.start needs a http target there']);
+    expect(problemsOf(rb('nowhere')).map((p) => p.message)).toEqual(['unknown target nowhere: declare it under targets']);
+  });
+});
