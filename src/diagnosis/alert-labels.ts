@@ -11,7 +11,11 @@ import type { AlertEntry, Runbook } from '../runbooks/loader';
 export function labelsOfAlert(runbook: Runbook, alert: AlertEntry): string[] {
   const names = new Set<string>(alert.labels ?? []);
   const wanted = alert.probes ? new Set(alert.probes) : undefined;
-  for (const p of runbook.probes) if (!wanted || wanted.has(p.id)) placeholdersIn(p.params, names);
+  for (const p of runbook.probes) {
+    if (wanted && !wanted.has(p.id)) continue;
+    placeholdersIn(p.params, names);
+    if (p.targetByLabel) names.add(p.targetByLabel.label);
+  }
   for (const r of runbook.remediations) if ((alert.remediations ?? []).includes(r.id)) placeholdersIn(r.params, names);
   return [...names].sort();
 }

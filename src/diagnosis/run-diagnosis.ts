@@ -82,11 +82,33 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
   const registry = opts.registry ?? probeRegistry;
   const now = opts.now ?? (() => new Date());
   const labels = { ...(opts.labels ?? {}) };
+  const baseLabels: Readonly<Record<string, string>> = labels;
   const { runbook, alert } = opts;
   const probeTimeout = opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   const deadline = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const wanted = alert.probes ? new Set(alert.probes) : undefined;
-  const defs = runbook.probes.filter((p) => !wanted || wanted.has(p.id));
+  // A probe that needs a label the alert fans out over (seed 004: every worker) runs once per value when the label
+  // is not given; each run is its own result, "Worker heartbeat (worker=marie)".
+  const instanceLabels = new Map<string, Record<string, string>>();
+  const baseId = new Map<string, string>();
+  const defs: ProbeDefinition[] = runbook.probes
+    .filter((p) => !wanted || wanted.has(p.id))
+    .flatMap((p) => {
+      const uses = placeholdersIn(p.params);
+      if (p.targetByLabel) uses.add(p.targetByLabel.label);
+      const fan = Object.entries(alert.eachLabel ?? {}).find(([name]) => uses.has(name) && labels[name] === undefined);
+      if (!fan) {
+        baseId.set(p.id, p.id);
+        return [p];
+      }
+      const [name, values] = fan;
+      return values.map((v) => {
+        const id = `${p.id}[${v}]`;
+        instanceLabels.set(id, { ...labels, [name]: v });
+        baseId.set(id, p.id);
+        return { ...p, id, title: `${p.title} (${name}=${v})` };
+      });
+    });
   const results = new Map<string, ProbeResult>();
   const startedAt = now();
   const logger = opts.logger.child({ runbook: runbook.id, alert: alert.name });
@@ -106,13 +128,19 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
       pending: defs.filter((d) => !results.has(d.id)).map((d) => ({ id: d.id, title: d.title, kind: d.kind })),
       // a dependency that is down (Redis unreachable) comes before the remedies that need it
       causes: runbook.causes
-        .filter((c) => {
-          const r = results.get(c.when.probe);
+        .map((c) => {
           const statuses = Array.isArray(c.when.status) ? c.when.status : [c.when.status];
-          return !!r && statuses.includes(r.status);
+          const hits = [...results.values()].filter((r) => baseId.get(r.id) === c.when.probe && statuses.includes(r.status));
+          return { c, hits };
         })
-        .sort((a, b) => Number(!!b.dependency) - Number(!!a.dependency))
-        .map((c) => ({ probe: c.when.probe, status: results.get(c.when.probe)?.status as ProbeStatus, cause: c.cause, fix: c.fix })),
+        .filter(({ hits }) => hits.length > 0)
+        .sort((a, b) => Number(!!b.c.dependency) - Number(!!a.c.dependency))
+        .map(({ c, hits }) => ({
+          probe: hits.length === 1 ? (hits[0] as ProbeResult).id : c.when.probe,
+          status: worst(hits.map((h) => h.status)),
+          cause: c.cause,
+          fix: c.fix,
+        })),
       manualSteps: [...(alert.manualSteps ?? []), ...runbook.manualSteps],
       // only what the runbook's section for this alert names: no key, no actions
       remediations: runbook.remediations
@@ -172,6 +200,7 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
     const probe = getProbe(registry, def.kind);
     if (!probe) return done('unknown', `no probe of kind ${def.kind} is registered`);
 
+    const labels = instanceLabels.get(def.id) ?? baseLabels;
     for (const name of placeholdersIn(def.params)) {
       const v = labels[name];
       if (v === undefined) return done('unknown', `skipped: needs ${name}=<value> (e.g. diagnose ${alert.name} ${name}=…)`);
@@ -182,7 +211,18 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
 
     let target;
     if (probe.targetKind) {
-      target = def.target ? runbook.targets[def.target] : undefined;
+      let targetName = def.target;
+      if (def.targetByLabel) {
+        // the label only selects among targets the catalog declares; it never becomes part of an address
+        const value = labels[def.targetByLabel.label];
+        const known = Object.keys(def.targetByLabel.targets);
+        if (value === undefined) return done('unknown', `skipped: needs ${def.targetByLabel.label}=<value> (one of ${known.join(', ')})`);
+        if (!Object.prototype.hasOwnProperty.call(def.targetByLabel.targets, value)) {
+          return done('unknown', `refused: no target for ${def.targetByLabel.label}=${value.slice(0, 64)} (the catalog knows ${known.join(', ')})`);
+        }
+        targetName = def.targetByLabel.targets[value];
+      }
+      target = targetName ? runbook.targets[targetName] : undefined;
       if (!target) return done('unknown', `not configured: no ${probe.targetKind} target`);
       if (target.missing.length) return done('unknown', `not configured: set ${target.missing.join(', ')}`);
     }

@@ -43,7 +43,7 @@ export const DEMO_WORKERS = ['worker-1', 'worker-2', 'worker-7'] as const;
 /** The worker whose heartbeat stops and whose tasks are stuck. */
 export const STUCK_WORKER = 'worker-7';
 
-const UNSET = ['PROMETHEUS_URL', 'ALERTMANAGER_URL', 'DOCKER_HOST', 'MEMORY_DB_URL', 'MEMORY_REDIS_URL', 'ORCHESTRATOR_DB_URL'];
+const UNSET = ['PROMETHEUS_URL', 'ALERTMANAGER_URL', 'DOCKER_HOST', 'MEMORY_DB_URL', 'MEMORY_REDIS_URL', 'ORCHESTRATOR_DB_URL', 'MEMORY_DAEMON_REPO', 'WORKER_TMP_DIR'];
 
 export async function startDemoTargets(opts: DemoTargetsOptions): Promise<DemoTargets> {
   const now = opts.now ?? Date.now;
@@ -101,7 +101,10 @@ export async function startDemoTargets(opts: DemoTargetsOptions): Promise<DemoTa
       ORCHESTRATOR_WORKDIR: files.workdir,
       WORKERS_SHARED_DIR: files.shared,
       WORKER_LOG_DIR: files.workerLogs,
-      WORKER_METRICS_URL: `${url}/worker-metrics`,
+      // one demo endpoint stands in for every worker's own port
+      WORKER_METRICS_URL_MARIE: `${url}/worker-metrics`,
+      WORKER_METRICS_URL_ANGA: `${url}/worker-metrics`,
+      WORKER_METRICS_URL_FABIEN: `${url}/worker-metrics`,
       JAEGER_URL: `${url}/jaeger`,
       LOKI_URL: `${url}/loki`,
     },

@@ -16,8 +16,11 @@ export const locksRemoveStaleParams = z
     suffix: z.string().regex(/^(\.[A-Za-z0-9]+)?$/).default('.lock'),
     /** Or one file (a stale PID file, seed 000). */
     path: z.string().min(1).optional(),
-    /** Locks last modified longer ago than this are stale (seed 001: 5 min). Required with `dir`. */
-    olderThanMinutes: z.number().positive().max(7 * 24 * 60).optional(),
+    /**
+     * Locks last modified longer ago than this are stale (seed 001 deadlock check: 5 min); 0 = every lock of the
+     * prefix (seed 001 clean recovery of a crashed worker). Required with `dir`.
+     */
+    olderThanMinutes: z.number().min(0).max(7 * 24 * 60).optional(),
     /** The file holds a PID: remove it only when that process is gone. */
     onlyIfProcessGone: z.boolean().default(false),
     maxFiles: z.number().int().min(1).max(1000).default(100),
@@ -79,7 +82,7 @@ export function createLocksRemoveStale(isAlive: ProcessChecker = processAlive): 
           continue;
         }
         const ageSeconds = Math.round((now - f.mtimeMs) / 1000);
-        if (params.olderThanMinutes !== undefined && ageSeconds <= params.olderThanMinutes * 60) continue;
+        if (params.olderThanMinutes && ageSeconds <= params.olderThanMinutes * 60) continue;
         let pid: number | undefined;
         if (params.onlyIfProcessGone) {
           pid = await pidIn(full);

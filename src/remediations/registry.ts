@@ -1,7 +1,9 @@
 import { alertmanagerSilence } from './alertmanager-silence';
+import { dirClear } from './dir-clear';
 import { dockerRestart } from './docker-restart';
 import { dockerSignal } from './docker-signal';
 import { httpCall } from './http-call';
+import { jsonFileUpdate } from './json-file-update';
 import { locksRemoveStale } from './locks-remove-stale';
 import { postgresTerminateLongRunning } from './postgres-terminate-long-running';
 import { processSignal } from './process-signal';
@@ -9,6 +11,7 @@ import { processStart } from './process-start';
 import { redisDeleteKeys } from './redis-delete-keys';
 import { tasksFailStuck } from './tasks-fail-stuck';
 import { tasksRequeueStuck } from './tasks-requeue-stuck';
+import { tasksResumeGradually } from './tasks-resume-gradually';
 import type { Remediation } from './types';
 
 /** Every remediation action the catalog may name. Add one here after writing its file (see README.md). */
@@ -19,6 +22,9 @@ export const remediationRegistry = {
   'redis.delete-keys': redisDeleteKeys,
   'tasks.requeue-stuck': tasksRequeueStuck,
   'tasks.fail-stuck': tasksFailStuck,
+  'tasks.resume-gradually': tasksResumeGradually,
+  'json-file.update': jsonFileUpdate,
+  'dir.clear': dirClear,
   'locks.remove-stale': locksRemoveStale,
   'alertmanager.silence': alertmanagerSilence,
   'http.call': httpCall,

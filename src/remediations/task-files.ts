@@ -10,8 +10,11 @@ const STATE = z.string().regex(/^[A-Za-z0-9_-]+$/, 'a plain folder name');
 export const stuckTaskParamsShape = {
   /** Task directory under the target root, holding one folder per state: `tasks/{{worker}}` (seeds 001, 004). */
   dir: z.string().min(1),
-  /** Tasks whose file was last modified longer ago than this are stuck (seed 001: 10 min, seed 004: 5 min). */
-  olderThanMinutes: z.number().positive().max(7 * 24 * 60),
+  /**
+   * Tasks whose file was last modified longer ago than this are stuck (seed 001: 10 min, seed 004: 5 min); 0 = every
+   * task in the folder (seed 001 clean recovery after a crash).
+   */
+  olderThanMinutes: z.number().min(0).max(7 * 24 * 60),
   activeState: STATE.default('active'),
   suffix: z.string().regex(/^\.[A-Za-z0-9]+$/).default('.json'),
   maxFiles: z.number().int().min(1).max(1000).default(200),
@@ -60,13 +63,16 @@ export async function previewStuckTasks(
     const f = await regularFile(path.join(src.full, name));
     if (!f) continue;
     const ageSeconds = Math.round((now - f.mtimeMs) / 1000);
-    if (ageSeconds > params.olderThanMinutes * 60) tasks.push({ name, ino: f.ino, mtimeMs: f.mtimeMs, ageSeconds });
+    if (params.olderThanMinutes === 0 || ageSeconds > params.olderThanMinutes * 60) tasks.push({ name, ino: f.ino, mtimeMs: f.mtimeMs, ageSeconds });
   }
+  const which = params.olderThanMinutes === 0 ? `in ${src.shown}` : `stuck in ${src.shown} > ${params.olderThanMinutes} min`;
   if (tasks.length > params.maxFiles) throw new RemediationRefused(`${tasks.length} stuck tasks (more than ${params.maxFiles}): refused, raise maxFiles in the catalog`);
   return {
     summary: tasks.length
-      ? `${verb} ${tasks.length} task${tasks.length === 1 ? '' : 's'} stuck in ${src.shown} > ${params.olderThanMinutes} min → ${destShown}`
-      : `no task in ${src.shown} is older than ${params.olderThanMinutes} min`,
+      ? `${verb} ${tasks.length} task${tasks.length === 1 ? '' : 's'} ${which} → ${destShown}`
+      : params.olderThanMinutes === 0
+        ? `no task in ${src.shown}`
+        : `no task in ${src.shown} is older than ${params.olderThanMinutes} min`,
     items: tasks.map((t) => `${src.shown}/${t.name} (${formatAge(t.ageSeconds)} old)`),
     subject: `tasks in ${src.shown}`,
     empty: tasks.length === 0,

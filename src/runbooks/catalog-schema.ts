@@ -38,6 +38,14 @@ function probeSchema<K extends ProbeKind>(kind: K) {
       kind: z.literal(kind),
       /** Name of an entry in `targets`, of the kind this probe needs. */
       target: z.string().optional(),
+      /**
+       * A label picks the target among declared ones (workers expose metrics on their own ports): label value →
+       * target name. A value outside the map is refused; the label never reaches an address.
+       */
+      targetByLabel: z
+        .object({ label: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), targets: z.record(z.string().regex(/^[A-Za-z0-9_.:@/-]{1,128}$/), z.string()) })
+        .strict()
+        .optional(),
       /** Per-probe timeout; the diagnosis default is 5000 ms. */
       timeoutMs: z.number().int().min(100).max(60_000).optional(),
       /**
@@ -74,6 +82,8 @@ const alertSchema = z
     autoDiagnose: z.boolean().optional(),
     /** Labels the probes use (`agent`, `worker`), shown in usage hints. */
     labels: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).optional(),
+    /** Without this label, probes that need it run once per listed value (seed 004: every worker). */
+    eachLabel: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.array(z.string().regex(/^[A-Za-z0-9_.:@/-]{1,128}$/)).min(1).max(20)).optional(),
   })
   .strict();
 
@@ -134,7 +144,14 @@ export const runbookFileSchema = z
       if (probeIds.has(p.id)) ctx.addIssue({ code: 'custom', path: ['probes', i, 'id'], message: `duplicate probe id ${p.id}` });
       probeIds.add(p.id);
       const needs = probeRegistry[p.kind as ProbeKind].targetKind;
-      if (needs && p.target === undefined) {
+      if (p.targetByLabel) {
+        if (p.target !== undefined) ctx.addIssue({ code: 'custom', path: ['probes', i, 'target'], message: 'give either target or targetByLabel, not both' });
+        for (const [value, name] of Object.entries(p.targetByLabel.targets)) {
+          const t = rb.targets[name];
+          if (!t) ctx.addIssue({ code: 'custom', path: ['probes', i, 'targetByLabel', 'targets', value], message: `unknown target ${name}` });
+          else if (needs && t.kind !== needs) ctx.addIssue({ code: 'custom', path: ['probes', i, 'targetByLabel', 'targets', value], message: `target ${name} is a ${t.kind} target; a ${p.kind} probe needs a ${needs} target` });
+        }
+      } else if (needs && p.target === undefined) {
         ctx.addIssue({ code: 'custom', path: ['probes', i], message: `a ${p.kind} probe needs target: the name of a ${needs} target` });
       } else if (p.target !== undefined) {
         const t = rb.targets[p.target];

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -152,6 +152,42 @@ describe('runDiagnosis', () => {
     expect(await run({ worker: 'marie"; rm -rf /' })).toMatchObject({ status: 'unknown', summary: expect.stringMatching(/^refused: label worker must match/) });
     expect(await run({ worker: '../..' })).toMatchObject({ status: 'unknown', summary: expect.stringMatching(/^refused: path .* leaves the configured root/) });
     expect(await run({ worker: 'marie' })).toMatchObject({ status: 'crit', summary: expect.stringMatching(/no heartbeat file \(marie\/heartbeat.json\)/) });
+  });
+
+  it('without the label, a probe that needs it runs once per value the alert fans out over (seed 004: every worker)', async () => {
+    await mkdir(path.join(dir, 'anga'), { recursive: true });
+    await writeFile(path.join(dir, 'anga', 'heartbeat.json'), JSON.stringify({ timestamp: new Date(NOW.getTime() - 10_000).toISOString() }));
+    const rb = runbook({
+      alerts: [{ name: 'HighTaskProcessingLatency', severity: 'P1', eachLabel: { worker: ['marie', 'anga', 'fabien'] } }],
+      targets: target('files', 'files', { root: dir }),
+      probes: [{ id: 'hb', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: '{{worker}}/heartbeat.json' } }] as unknown as Runbook['probes'],
+      causes: [{ when: { probe: 'hb', status: 'crit' }, cause: 'Watcher dead', fix: 'Restart the worker' }],
+    });
+    const all = await runDiagnosis({ runbook: rb, alert: alertOf(rb), logger, now: () => NOW });
+    expect(all.probes.map((p) => [p.id, p.title, p.status])).toEqual([
+      ['hb[marie]', 'Heartbeat (worker=marie)', 'crit'],
+      ['hb[anga]', 'Heartbeat (worker=anga)', 'ok'],
+      ['hb[fabien]', 'Heartbeat (worker=fabien)', 'crit'],
+    ]);
+    expect(all.causes).toEqual([{ probe: 'hb', status: 'crit', cause: 'Watcher dead', fix: 'Restart the worker' }]);
+    const one = await runDiagnosis({ runbook: rb, alert: alertOf(rb), labels: { worker: 'anga' }, logger, now: () => NOW });
+    expect(one.probes.map((p) => [p.id, p.status])).toEqual([['hb', 'ok']]);
+  });
+
+  it('a label picks a per-worker target among the declared ones, never an address', async () => {
+    const rb = runbook({
+      targets: { ...target('hb-anga', 'files', { root: path.join(dir, 'anga') }), ...target('hb-marie', 'files', { root: path.join(dir, 'nowhere') }) },
+      probes: [
+        { id: 'hb', title: 'Heartbeat', kind: 'heartbeat', targetByLabel: { label: 'worker', targets: { anga: 'hb-anga', marie: 'hb-marie' } }, params: { path: 'heartbeat.json' } },
+      ] as unknown as Runbook['probes'],
+    });
+    const run = (labels: Record<string, string>) => runDiagnosis({ runbook: rb, alert: alertOf(rb), labels, logger, now: () => NOW }).then((r) => r.probes[0]);
+    await mkdir(path.join(dir, 'anga'), { recursive: true });
+    await writeFile(path.join(dir, 'anga', 'heartbeat.json'), JSON.stringify({ timestamp: new Date(NOW.getTime() - 10_000).toISOString() }));
+    expect(await run({ worker: 'anga' })).toMatchObject({ status: 'ok' });
+    expect(await run({ worker: 'marie' })).toMatchObject({ status: 'crit' });
+    expect(await run({ worker: 'evil.example.com:80' })).toMatchObject({ status: 'unknown', summary: 'refused: no target for worker=evil.example.com:80 (the catalog knows anga, marie)' });
+    expect(await run({})).toMatchObject({ status: 'unknown', summary: 'skipped: needs worker=<value> (one of anga, marie)' });
   });
 
   it('an unconfigured target says which variable to set', async () => {

@@ -96,7 +96,7 @@ describe('playground in a browser', () => {
     await expectText(worker, 'stale lock: worker-7_task-42.lock');
     await expectText(worker, 'BrokenPipeError');
     await expectText(worker, 'Deadlock in task processing');
-    await worker.locator('.bk-button', { hasText: 'Request: Move stuck active tasks back to pending' }).waitFor();
+    await worker.locator('.bk-button', { hasText: 'Request: Move all active tasks back to pending (clean recovery)' }).waitFor();
     // The mrkdwn is rendered, not shown raw: emoji shortcodes become emoji, *bold* becomes <b>.
     expect(await worker.locator('b', { hasText: 'Tasks and locks (deadlock check)' }).count()).toBeGreaterThan(0);
     expect(await worker.innerText()).not.toContain(':large_yellow_circle:');

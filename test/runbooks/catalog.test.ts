@@ -89,7 +89,8 @@ describe('the shipped catalog', () => {
     for (const p of probes) {
       expect(Object.keys(probeRegistry)).toContain(p.kind);
       // every probe reads a real target
-      expect(p.target && hit.runbook.targets[p.target]).toBeTruthy();
+      const names = p.targetByLabel ? Object.values(p.targetByLabel.targets) : [p.target];
+      for (const name of names) expect(name && hit.runbook.targets[name]).toBeTruthy();
     }
   });
 
@@ -121,7 +122,10 @@ describe('the shipped catalog', () => {
         'DOCKER_HOST',
         'WORKERS_SHARED_DIR',
         'WORKER_LOG_DIR',
-        'WORKER_METRICS_URL',
+        'WORKER_TMP_DIR',
+        'WORKER_METRICS_URL_MARIE',
+        'WORKER_METRICS_URL_ANGA',
+        'WORKER_METRICS_URL_FABIEN',
         'ORCHESTRATOR_URL',
         'ORCHESTRATOR_DB_URL',
         'ORCHESTRATOR_WORKDIR',

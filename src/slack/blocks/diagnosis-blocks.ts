@@ -86,7 +86,7 @@ export function renderDiagnosisBlocks(r: DiagnosisResult): DiagnosisMessage {
   }
 
   if (r.complete) {
-    const remediations = r.remediations.slice(0, 5);
+    const remediations = r.remediations.slice(0, 8);
     for (const m of remediations) {
       const value = remediationValue(r, m.id);
       tail.push({
