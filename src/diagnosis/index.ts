@@ -10,3 +10,4 @@ export {
 } from './run-diagnosis';
 export { createDiagnosisMetrics, type DiagnosisMetrics } from './metrics';
 export { formatDiagnosisText } from './format-text';
+export { createDiagnosisRecorder, diagnosisEventData, type DiagnosisPlace } from './record-diagnosis';
