@@ -13,7 +13,7 @@ import { createHealth, type Health } from './http/health';
 import { healthRoutes, metricsRoute } from './http/routes';
 import { createHttpServer, sendJson, type Route } from './http/server';
 import { createLogger, type Logger } from './logger';
-import { createDiagnosisMetrics } from './diagnosis';
+import { createDiagnosisMetrics, createDiagnosisRecorder } from './diagnosis';
 import { loadCatalog, type Catalog } from './runbooks';
 import { diagnoseAlert, diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
 import { runbooksCommandHandler } from './slack/listeners/runbooks';
@@ -166,7 +166,15 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       ),
     });
     const poster = createSlackPoster({ client: slack.client, coordination, logger });
-    const diagnoseDeps: DiagnoseDeps = { catalog, client: slack.client, poster, logger, metrics: createDiagnosisMetrics(registry) };
+    const diagnoseDeps: DiagnoseDeps = {
+      catalog,
+      client: slack.client,
+      poster,
+      logger,
+      metrics: createDiagnosisMetrics(registry),
+      now: () => clock.now(),
+      onDiagnosed: createDiagnosisRecorder({ incidents: incidentService }),
+    };
     const incidentDeps: IncidentCommandDeps = { incidents: incidentService, notifications, poster, client: slack.client, logger };
     alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger });
     remediationDeps = {
@@ -176,7 +184,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       poster,
       logger,
       incidentThread: async (id) => incidentService.get(id).catch(() => undefined),
-      incidentOfThread: async (channelId, threadTs) => (await incidentService.findByThread(channelId, threadTs))?.id,
+      incidentOfThread: async (channelId, threadTs) => (await incidentService.concerning({ channelId, threadTs }))?.id,
       currentIncident: async (channelId) => {
         const here = (await incidentService.listActive()).filter((i) => i.channelId === channelId);
         return here.length === 1 ? here[0]!.id : undefined;

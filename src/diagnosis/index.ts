@@ -11,3 +11,4 @@ export {
 export { createDiagnosisMetrics, type DiagnosisMetrics } from './metrics';
 export { formatDiagnosisText } from './format-text';
 export { labelsOfAlert } from './alert-labels';
+export { createDiagnosisRecorder, diagnosisEventData, type DiagnosisPlace } from './record-diagnosis';

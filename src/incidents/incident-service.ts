@@ -5,7 +5,8 @@ import type { AlertStore } from '../store/alert-store';
 import type { Incident, IncidentPatch, IncidentStatus, IncidentStore } from '../store/incident-store';
 import type { Queryable } from '../store/queryable';
 import type { ScheduledJobStore } from '../store/scheduled-job-store';
-import type { TimelineEvent, TimelineKind, TimelineStore } from '../store/timeline-store';
+import type { TimelineEntryInput, TimelineEvent } from '../domain/timeline-event';
+import type { TimelineStore } from '../store/timeline-store';
 import type { IncidentMetrics } from './incident-metrics';
 import { RESPONSE_SLA_MINUTES, SEVERITIES, type Severity } from './severity';
 
@@ -79,8 +80,13 @@ export interface IncidentService {
   postStatusUpdate(id: string, text: string, actor: string): Promise<{ incident: Incident; event: TimelineEvent }>;
   mitigate(id: string, actor: string, note?: string): Promise<Incident>;
   resolve(id: string, input: ResolveInput): Promise<IncidentResolveResult>;
-  /** Pinned messages, diagnoses, remediation steps, notes: anything that is not a state change. */
-  addTimelineEvent(id: string, event: { kind: TimelineKind; actor: string; text: string; data?: Record<string, unknown> }): Promise<TimelineEvent>;
+  /**
+   * The incident a message in Slack belongs to: the incident whose thread it is; else, in an alert's thread, the
+   * incident that alert is linked to (none when it is not linked); else the only active incident living in the channel.
+   */
+  concerning(where: { channelId: string; threadTs?: string }): Promise<Incident | null>;
+  /** Pinned messages and diagnoses: what is not a state change (remediation steps are written by the remediation service). */
+  addTimelineEvent(id: string, event: Extract<TimelineEntryInput, { kind: 'pinned' | 'diagnosis' }>): Promise<TimelineEvent>;
   timeline(id: string): Promise<TimelineEvent[]>;
 }
 
@@ -138,7 +144,7 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
     action: string,
     from: readonly IncidentStatus[],
     patch: (inc: Incident, now: Date) => IncidentPatch,
-    event: (before: Incident, after: Incident) => { kind: TimelineKind; actor: string; text: string; data?: Record<string, unknown> },
+    event: (before: Incident, after: Incident) => TimelineEntryInput,
   ): Promise<{ before: Incident; after: Incident; event: TimelineEvent }> => {
     const now = clock.now();
     return deps.transaction(async (tx) => {
@@ -253,7 +259,7 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
         'acknowledge',
         ['open'],
         (_inc, now) => ({ status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor }),
-        () => ({ kind: 'acknowledged', actor, text: 'Acknowledged' }),
+        () => ({ kind: 'acknowledged', actor, text: 'Acknowledged', data: {} }),
       );
       const seconds = (after.acknowledgedAt!.getTime() - after.startedAt.getTime()) / 1000;
       const slaMinutes = RESPONSE_SLA_MINUTES[after.severity];
@@ -287,7 +293,7 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
         'posting a status update',
         ACTIVE,
         (inc, now) => ({ lastUpdateAt: now, nextUpdateDueAt: nextUpdateAfter(now, inc.severity) }),
-        () => ({ kind: 'status_update', actor, text: body }),
+        () => ({ kind: 'status_update', actor, text: body, data: {} }),
       );
       return { incident: after, event };
     },
@@ -298,7 +304,7 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
         'mitigate',
         ['open', 'acknowledged'],
         (_inc, now) => ({ status: 'mitigated', mitigatedAt: now, mitigatedBy: actor }),
-        () => ({ kind: 'mitigated', actor, text: note?.trim() ? `Mitigated: ${note.trim()}` : 'Mitigated' }),
+        () => ({ kind: 'mitigated', actor, text: note?.trim() ? `Mitigated: ${note.trim()}` : 'Mitigated', data: {} }),
       );
       return after;
     },
@@ -321,7 +327,7 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
           ...(rootCause ? { rootCause } : {}),
           ...(resolution ? { resolution } : {}),
         }),
-        () => ({ kind: 'resolved', actor: input.actor, text: summary ? `Resolved: ${summary}` : 'Resolved', data: { rootCause, resolution } }),
+        () => ({ kind: 'resolved', actor: input.actor, text: summary ? `Resolved: ${summary}` : 'Resolved', data: { ...(rootCause ? { rootCause } : {}), ...(resolution ? { resolution } : {}) } }),
       );
       const durationMinutes = minutesBetween(after.startedAt, after.resolvedAt!);
       const downtimeMinutes = minutesBetween(after.startedAt, after.mitigatedAt ?? after.resolvedAt!);
@@ -332,6 +338,17 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
         downtimeMinutes,
         offerPostmortem: needsUpdates(after.severity) || downtimeMinutes > POSTMORTEM_DOWNTIME_MINUTES,
       };
+    },
+
+    concerning: async ({ channelId, threadTs }) => {
+      if (threadTs) {
+        const own = await incidents.findByThread(channelId, threadTs);
+        if (own) return own;
+        const alert = await deps.alerts?.findByMessage(channelId, threadTs);
+        if (alert) return alert.incidentId ? incidents.get(alert.incidentId) : null;
+      }
+      const here = (await incidents.listActive()).filter((i) => i.channelId === channelId);
+      return here.length === 1 ? here[0]! : null;
     },
 
     addTimelineEvent: async (rawId, e) => {

@@ -1,6 +1,6 @@
 import { RESPONSE_SLA_MINUTES } from '../incidents/severity';
 import type { Incident } from '../store/incident-store';
-import type { TimelineEvent } from '../store/timeline-store';
+import type { TimelineEvent, TimelineEventOf, TimelineFigure } from '../domain/timeline-event';
 import { extractStatements, type SourceMessage, type Statement } from './extract';
 import { mrkdwnToMarkdown } from './mrkdwn-to-markdown';
 import { messagePermalink, tsToDate, type ThreadContents } from './thread-reader';
@@ -179,42 +179,26 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
   };
 }
 
-interface FigureLike {
-  label: string;
-  value: string | number;
-  unit?: string;
+/** Every figure the probes of a diagnosis reported, in catalog order. */
+export function figuresOf(e: TimelineEventOf<'diagnosis'>): TimelineFigure[] {
+  return e.data.probes.flatMap((p) => p.figures);
 }
 
 /**
- * The figures a diagnosis event carries. Accepted shapes of `data`: `{ figures: Figure[] }` and the diagnosis
- * engine's `{ probes: [{ figures: Figure[], … }] }` (DiagnosisResult.probes).
+ * The highest value of each probe's figure over every diagnosis (text values compare by their leading number),
+ * labelled with the probe's title: two probes may both report a `pending` or a `value`.
  */
-export function figuresOf(data: Record<string, unknown>): FigureLike[] {
-  const out: FigureLike[] = [];
-  const take = (list: unknown): void => {
-    if (!Array.isArray(list)) return;
-    for (const f of list) {
-      const x = f as Partial<FigureLike> | null;
-      if (!x || typeof x.label !== 'string' || (typeof x.value !== 'number' && typeof x.value !== 'string')) continue;
-      out.push({ label: x.label, value: x.value, ...(typeof x.unit === 'string' ? { unit: x.unit } : {}) });
-    }
-  };
-  take(data.figures);
-  if (Array.isArray(data.probes)) for (const p of data.probes) take((p as { figures?: unknown } | null)?.figures);
-  return out;
-}
-
-/** The highest value of each figure label over every diagnosis (a label's text values compare by their leading number). */
 export function peakValues(events: readonly TimelineEvent[]): PeakValue[] {
   const peaks = new Map<string, PeakValue & { n: number }>();
   for (const e of events) {
     if (e.kind !== 'diagnosis') continue;
-    for (const f of figuresOf(e.data)) {
+    for (const probe of e.data.probes) for (const f of probe.figures) {
+      const label = `${probe.title}: ${f.label}`;
       const n = typeof f.value === 'number' ? f.value : Number(/^\s*(-?\d+(?:\.\d+)?)/.exec(f.value)?.[1] ?? NaN);
-      const prev = peaks.get(f.label);
+      const prev = peaks.get(label);
       if (prev && !(n > prev.n) && !(Number.isNaN(prev.n) && !Number.isNaN(n))) continue;
-      peaks.set(f.label, {
-        label: f.label,
+      peaks.set(label, {
+        label,
         value: f.value,
         ...(f.unit ? { unit: f.unit } : {}),
         display: `${f.value}${f.unit ? (f.unit === '%' ? '%' : ` ${f.unit}`) : ''}`,
@@ -228,7 +212,7 @@ export function peakValues(events: readonly TimelineEvent[]): PeakValue[] {
 
 function eventText(e: TimelineEvent): string {
   if (e.kind !== 'diagnosis') return e.text;
-  const figures = figuresOf(e.data);
+  const figures = figuresOf(e);
   if (!figures.length) return e.text;
   const shown = figures.slice(0, 6).map((f) => `${f.label} ${f.value}${f.unit ? (f.unit === '%' ? '%' : ` ${f.unit}`) : ''}`);
   return `${e.text} (${shown.join(', ')}${figures.length > 6 ? ', …' : ''})`;

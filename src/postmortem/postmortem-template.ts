@@ -185,7 +185,7 @@ function resolutionMarkdown(facts: PostmortemFacts): string {
   if (inc.resolution) lines.push(`- Recorded at resolution: ${inc.resolution}`);
   for (const e of facts.timeline) {
     if (e.source !== 'timeline') continue;
-    if ((e.kind === 'mitigated' && e.text !== 'Mitigated') || e.kind === 'remediation_executed' || e.kind === 'remediation_succeeded') {
+    if ((e.kind === 'mitigated' && e.text !== 'Mitigated') || e.kind === 'remediation_succeeded') {
       lines.push(`- ${formatTime(e.at)}: ${e.text} (${e.who})`);
     }
   }

@@ -8,6 +8,7 @@ import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../probes/params-t
 import type { ResolvedTarget } from '../probes/types';
 import type { AuditEntry, AuditStore } from '../store/audit-store';
 import type { RemediationRequest, RemediationState, RemediationStore } from '../store/remediation-store';
+import type { RemediationTimelineStep } from '../domain/timeline-event';
 import type { TimelineStore } from '../store/timeline-store';
 import { checkApprover, effectiveLimits, limitRefusal } from './approval-policy';
 import { createDeclarationSchema, type Approvers, type RemediationDeclaration, type RemediationDeclarationInput } from './remediation-declaration';
@@ -141,11 +142,12 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
 
   const subjectOf = (id: string) => `remediation:${id}`;
 
-  const step = async (req: RemediationRequest, actor: string, action: string, data: Record<string, unknown>, timelineText?: string) => {
+  /** Every step goes to the audit log; the steps people follow (`timeline` given) also to the incident's timeline. */
+  const step = async (req: RemediationRequest, actor: string, action: string, data: Record<string, unknown>, timeline?: { step: RemediationTimelineStep; text: string }) => {
     await audit.append({ actor, action: `remediation.${action}`, subject: subjectOf(req.id), incidentId: req.incidentId ?? undefined, data: { action: req.action, title: req.title, ...data }, at: clock.now() });
-    if (deps.timeline && req.incidentId && timelineText) {
+    if (deps.timeline && req.incidentId && timeline) {
       await deps.timeline
-        .append({ incidentId: req.incidentId, at: clock.now(), actor, kind: `remediation_${action}`, text: timelineText, data: { requestId: req.id, action: req.action } })
+        .append({ incidentId: req.incidentId, at: clock.now(), actor, kind: `remediation_${timeline.step}`, text: timeline.text, data: { requestId: req.id, action: req.action } })
         .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message }, requestId: req.id }, 'remediation step not added to the timeline'));
     }
   };
@@ -201,7 +203,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
   const expireOne = async (r: RemediationRequest): Promise<RemediationRequest> => {
     const expired = await store.expire(r.id, clock.now());
     if (!expired) return (await store.get(r.id)) ?? r;
-    await step(expired, 'bot', 'expired', { expiresAt: expired.expiresAt.toISOString() }, `Remediation “${expired.title}” expired without approval`);
+    await step(expired, 'bot', 'expired', { expiresAt: expired.expiresAt.toISOString() }, { step: 'expired', text: `Remediation “${expired.title}” expired without approval` });
     deps.metrics?.remediations.inc({ action: expired.action, outcome: 'expired' });
     return expired;
   };
@@ -253,7 +255,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
       'bot',
       outcome,
       { result, verification, error, recorded: finished !== null },
-      `Remediation “${running.title}” ${outcome}: ${error ?? result?.summary ?? ''}${verification ? ` (verification: ${verification.summary})` : ''}`,
+      { step: outcome, text: `Remediation “${running.title}” ${outcome}: ${error ?? result?.summary ?? ''}${verification ? ` (verification: ${verification.summary})` : ''}` },
     );
     deps.metrics?.remediations.inc({ action: running.action, outcome });
     if (!finished) logger.warn({ requestId: running.id }, 'remediation finished after its lease ran out; it stays interrupted');
@@ -316,7 +318,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
         threadTs: input.threadTs,
       });
       if (!created) return { kind: 'existing', request };
-      await step(request, input.requestedBy, 'requested', { risk: request.risk, target: request.targetName, labels, expiresAt: request.expiresAt.toISOString() }, `Remediation requested: “${request.title}” (${request.risk} risk)`);
+      await step(request, input.requestedBy, 'requested', { risk: request.risk, target: request.targetName, labels, expiresAt: request.expiresAt.toISOString() }, { step: 'requested', text: `Remediation requested: “${request.title}” (${request.risk} risk)` });
       await step(request, 'bot', 'previewed', { summary: preview.summary, items: preview.items });
       return { kind: 'created', request };
     },
@@ -363,7 +365,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
         }
         const approved = outcome.request;
         deps.metrics?.approvalLatency.observe({ action: approved.action, risk: approved.risk }, (now.getTime() - approved.requestedAt.getTime()) / 1000);
-        await step(approved, userId, 'approved', { requestedBy: approved.requestedBy }, `Remediation “${approved.title}” approved`);
+        await step(approved, userId, 'approved', { requestedBy: approved.requestedBy }, { step: 'approved', text: `Remediation “${approved.title}” approved` });
         return await execute(approved, impl, params);
       } finally {
         await lock.release().catch((err: unknown) => logger.warn({ err: { message: (err as Error).message }, requestId }, 'remediation lock not released; it expires by itself'));
@@ -389,7 +391,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
         const current = (await store.get(requestId)) ?? req;
         return already(current);
       }
-      await step(denied, userId, 'denied', { reason: reason ?? null }, `Remediation “${denied.title}” denied${reason ? `: ${reason}` : ''}`);
+      await step(denied, userId, 'denied', { reason: reason ?? null }, { step: 'denied', text: `Remediation “${denied.title}” denied${reason ? `: ${reason}` : ''}` });
       deps.metrics?.remediations.inc({ action: denied.action, outcome: 'denied' });
       return { kind: 'denied', request: denied };
     },
@@ -401,7 +403,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
     async expireDue() {
       const expired = await store.expireDue(clock.now());
       for (const r of expired) {
-        await step(r, 'bot', 'expired', { expiresAt: r.expiresAt.toISOString() }, `Remediation “${r.title}” expired without approval`);
+        await step(r, 'bot', 'expired', { expiresAt: r.expiresAt.toISOString() }, { step: 'expired', text: `Remediation “${r.title}” expired without approval` });
         deps.metrics?.remediations.inc({ action: r.action, outcome: 'expired' });
       }
       return expired;
@@ -411,7 +413,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
       const now = clock.now();
       const interrupted = await store.interruptStale(now, new Date(now.getTime() - leaseMs));
       for (const r of interrupted) {
-        await step(r, 'bot', 'interrupted', { startedAt: r.startedAt?.toISOString() ?? null, runner: r.runner, error: r.error }, `Remediation “${r.title}” was interrupted (the bot stopped mid-run); it was not re-run — check the target by hand`);
+        await step(r, 'bot', 'interrupted', { startedAt: r.startedAt?.toISOString() ?? null, runner: r.runner, error: r.error }, { step: 'interrupted', text: `Remediation “${r.title}” was interrupted (the bot stopped mid-run); it was not re-run — check the target by hand` });
         deps.metrics?.remediations.inc({ action: r.action, outcome: 'interrupted' });
       }
       return interrupted;

@@ -1,42 +1,8 @@
+import type { NewTimelineEvent, TimelineEvent, TimelineKind } from '../domain/timeline-event';
 import type { Database } from './database';
 import type { Queryable } from './queryable';
 
-/**
- * What can appear on an incident's timeline. `remediation_*` covers the remediation life cycle
- * (requested, approved, rejected, executed, failed, expired).
- */
-export type TimelineKind =
-  | 'opened'
-  | 'acknowledged'
-  | 'severity_changed'
-  | 'status_update'
-  | 'mitigated'
-  | 'resolved'
-  | 'alert_linked'
-  | 'alert_acknowledged'
-  | 'pinned'
-  | 'diagnosis'
-  | 'note'
-  | `remediation_${string}`;
-
-export interface TimelineEvent {
-  id: number;
-  incidentId: string;
-  at: Date;
-  actor: string;
-  kind: TimelineKind;
-  text: string;
-  data: Record<string, unknown>;
-}
-
-export interface NewTimelineEvent {
-  incidentId: string;
-  at: Date;
-  actor: string;
-  kind: TimelineKind;
-  text: string;
-  data?: Record<string, unknown>;
-}
+export type { NewTimelineEvent, TimelineEvent, TimelineKind } from '../domain/timeline-event';
 
 export interface TimelineStore {
   append(event: NewTimelineEvent, tx?: Queryable): Promise<TimelineEvent>;
@@ -54,22 +20,24 @@ interface TimelineRow {
   data: Record<string, unknown>;
 }
 
-const toEvent = (r: TimelineRow): TimelineEvent => ({
-  id: Number(r.id),
-  incidentId: r.incident_id,
-  at: r.at,
-  actor: r.actor,
-  kind: r.kind,
-  text: r.text,
-  data: r.data,
-});
+// Only `append` writes this table, from a typed NewTimelineEvent: a row's data has its kind's shape.
+const toEvent = (r: TimelineRow): TimelineEvent =>
+  ({
+    id: Number(r.id),
+    incidentId: r.incident_id,
+    at: r.at,
+    actor: r.actor,
+    kind: r.kind,
+    text: r.text,
+    data: r.data,
+  }) as TimelineEvent;
 
 export function createTimelineStore(db: Database): TimelineStore {
   return {
     append: async (e, tx) => {
       const r = await (tx ?? db).query<TimelineRow>(
         'INSERT INTO timeline_events (incident_id, at, actor, kind, text, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
-        [e.incidentId, e.at, e.actor, e.kind, e.text, JSON.stringify(e.data ?? {})],
+        [e.incidentId, e.at, e.actor, e.kind, e.text, JSON.stringify(e.data)],
       );
       return toEvent(r.rows[0]!);
     },

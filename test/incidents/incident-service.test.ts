@@ -172,14 +172,40 @@ describe('life cycle', () => {
     expect((await alerts.get(rec.alert.id))!.incidentId).toBe(other.id);
   });
 
-  it('adds pinned messages, diagnoses and remediation steps to the timeline, even after resolution', async () => {
-    const { svc } = setup();
-    const inc = await svc.open({ title: 'pins', severity: 'P2', actor: 'U1' });
-    await svc.addTimelineEvent(inc.id, { kind: 'pinned', actor: 'U2', text: 'the queue is at 40k', data: { ts: '1.2' } });
-    await svc.addTimelineEvent(inc.id, { kind: 'remediation_requested', actor: 'U2', text: 'restart worker-7' });
-    await svc.resolve(inc.id, { actor: 'U1' });
-    await svc.addTimelineEvent(inc.id, { kind: 'note', actor: 'U3', text: 'follow-up ticket OPS-12' });
-    expect((await svc.timeline(inc.id)).map((e) => e.kind)).toEqual(['opened', 'pinned', 'remediation_requested', 'resolved', 'note']);
+  it('finds the incident a Slack message concerns: its thread, a linked alert\'s thread, or the one active incident of the channel', async () => {
+    const { svc, t0 } = setup();
+    const channel = `C0CONCERN${hour}`;
+    const alerts = createAlertStore(db);
+    const alertService = createAlertService({ alerts, clock: createManualClock(t0) });
+    const record = async (host: string, ts: string) => {
+      const labels = { alertname: 'DaemonNotRunning', host };
+      const out = await alertService.record(
+        { name: 'DaemonNotRunning', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('DaemonNotRunning', labels), startsAt: t0, source: 'alertmanager-slack' },
+        { defaultSeverity: 'P1', deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } },
+      );
+      if (out.kind !== 'new') throw new Error(`expected a new alert, got ${out.kind}`);
+      return out.alert;
+    };
+    const linked = await record(`linked-${hour}`, '1700000100.000100');
+    const unlinked = await record(`unlinked-${hour}`, '1700000200.000100');
+    expect(await svc.concerning({ channelId: channel })).toBeNull();
+
+    const inc = await svc.open({ title: 'daemon down', severity: 'P1', actor: 'U1', channelId: channel, alertId: linked.id });
+    await svc.setThread(inc.id, channel, '1700000300.000100');
+    expect((await svc.concerning({ channelId: channel, threadTs: '1700000300.000100' }))?.id).toBe(inc.id);
+    expect((await svc.concerning({ channelId: channel, threadTs: '1700000100.000100' }))?.id).toBe(inc.id);
+    // An alert thread that is not linked to an incident is that alert's own business.
+    expect(await svc.concerning({ channelId: channel, threadTs: '1700000200.000100' })).toBeNull();
+    expect(unlinked.incidentId).toBeNull();
+    // A top-level message (a slash command, a diagnosis posted in the channel) belongs to the channel's only active incident.
+    expect((await svc.concerning({ channelId: channel }))?.id).toBe(inc.id);
+    expect((await svc.concerning({ channelId: channel, threadTs: '1700000999.000100' }))?.id).toBe(inc.id);
+
+    const second = await svc.open({ title: 'another one', severity: 'P2', actor: 'U1', channelId: channel });
+    expect(await svc.concerning({ channelId: channel })).toBeNull();
+    await svc.resolve(second.id, { actor: 'U1' });
+    expect((await svc.concerning({ channelId: channel }))?.id).toBe(inc.id);
+    expect(await svc.concerning({ channelId: 'C0ELSEWHERE' })).toBeNull();
   });
 
   it('answers bad and unknown ids, bad titles, and lists the active incidents', async () => {

@@ -77,16 +77,14 @@ beforeAll(async () => {
   const server = await app.start(0);
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
 
-  // A resolved incident whose thread holds an alert, an ack, a diagnosis, an approved restart and a discussion.
+  // A resolved incident whose thread holds an alert, an ack, a mitigation and a discussion.
   threadTs = slack.seedThread('C0INCIDENTS', thread.messages);
   const inc = await incidents.open({ title: 'Workers stuck', severity: 'P1', actor: 'U0ALICE', channelId: 'C0INCIDENTS' });
   await incidents.setThread(inc.id, 'C0INCIDENTS', threadTs);
   clock.advance(2 * 60_000);
   await incidents.acknowledge(inc.id, 'U0ALICE');
-  await incidents.addTimelineEvent(inc.id, { kind: 'diagnosis', actor: 'U0ALICE', text: 'Diagnosis of StuckDetected: crit', data: { figures: [{ label: 'heartbeat age', value: 900, unit: 's' }] } });
   clock.advance(6 * 60_000);
-  await incidents.addTimelineEvent(inc.id, { kind: 'remediation_approved', actor: 'U0ALICE', text: 'Restart of worker-7 approved' });
-  await incidents.addTimelineEvent(inc.id, { kind: 'remediation_executed', actor: 'bot', text: 'Restarted container worker-7 (exit 0)' });
+  await incidents.mitigate(inc.id, 'U0ALICE', 'restarted worker-7');
   clock.advance(21 * 60_000);
   await incidents.resolve(inc.id, { actor: 'U0ALICE', summary: 'worker-7 restarted' });
   incidentId = inc.id;
@@ -146,9 +144,8 @@ describe('post-mortem in Slack (Bolt HTTPReceiver, signed requests, the emulator
     expect(slack.callsTo('conversations.replies').every((c) => c.args.limit === '200')).toBe(true);
     expect(slack.callsTo('users.info').map((c) => c.args.user).sort()).toEqual(['U0ALICE', 'U0BOB', 'U0CAROL']);
     const markdown = (await drafts.latest(incidentId))!.markdown;
-    expect(markdown).toContain('- heartbeat age: 900 s');
     expect(markdown).toContain('- [ ] add XAUTOCLAIM on consumer start @bob (owner: @bob)');
-    expect(markdown).toContain('Restarted container worker-7 (exit 0)');
+    expect(markdown).toContain('Mitigated: restarted worker-7 (@alice)');
   });
 
   it('the message shortcut on any message of the thread drafts the next version there', async () => {

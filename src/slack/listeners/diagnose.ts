@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { runDiagnosis, type DiagnosisMetrics, type DiagnosisResult } from '../../diagnosis';
+import { runDiagnosis, type DiagnosisMetrics, type DiagnosisPlace, type DiagnosisResult } from '../../diagnosis';
 import type { Logger } from '../../logger';
 import { SAFE_LABEL_VALUE } from '../../probes/params-template';
 import type { AlertRecord } from '../../store/alert-store';
@@ -17,9 +17,11 @@ export interface DiagnoseDeps {
   poster: SlackPoster;
   logger: Logger;
   metrics: DiagnosisMetrics;
-  /** Called with every final diagnosis (the incidents service records it on the timeline). */
-  onDiagnosed?: (r: DiagnosisResult, where: { channel: string; threadTs?: string; ts: string; userId: string }) => Promise<void>;
+  /** Called with every final diagnosis and where it was posted (app.ts records it on the incident it concerns). */
+  onDiagnosed?: (r: DiagnosisResult, place: DiagnosisPlace) => Promise<unknown>;
   progressIntervalMs?: number;
+  /** The clock the probes measure ages against (default: system time). */
+  now?: () => Date;
 }
 
 export type DiagnoseOutcome =
@@ -65,6 +67,7 @@ export async function diagnoseInChannel(
     labels: req.labels,
     logger: log,
     metrics: deps.metrics,
+    ...(deps.now ? { now: deps.now } : {}),
     onProgress: (partial) => {
       if (!started) {
         started = true;
@@ -76,7 +79,7 @@ export async function diagnoseInChannel(
   });
   const ts = await posted;
   await updater.finish(result);
-  await deps.onDiagnosed?.(result, { channel: req.channel, threadTs: req.threadTs, ts, userId: req.userId }).catch((err: Error) => {
+  await deps.onDiagnosed?.(result, { channelId: req.channel, ...(req.threadTs ? { threadTs: req.threadTs } : {}), messageTs: ts, actor: req.userId }).catch((err: Error) => {
     log.warn({ err: { message: err.message } }, 'recording the diagnosis failed');
   });
   return { kind: 'diagnosed', result, ts };

@@ -68,7 +68,7 @@ describe('incident renderers', () => {
       incidentId: 'INC-20260111100200',
       at: new Date(T0.getTime() + i * 60_000),
       actor: i % 2 ? 'U0ONCALL01' : HOSTILE,
-      kind: 'note',
+      kind: 'status_update',
       text: `${HOSTILE} ${'t'.repeat(500)}`,
       data: {},
     }));

@@ -1,0 +1,138 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBot, type BotProcess } from '../support/bot-process';
+import { createMigratedDatabase } from '../support/migrated-database';
+import { buttonClickPayload, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+
+const SECRET = 'e2e-postmortem-secret';
+const TOKEN = 'xoxb-test-token';
+const CHANNEL = 'C0PMORTEM1';
+const ONCALL = 'U0ONCALL01';
+const APPROVER = 'U0SECOND02';
+const WORKER = 'anga';
+
+/**
+ * The post-mortem's peak values come from what the probes really saw: an incident is opened, the runbook's checks
+ * run against real heartbeat, task and lock files, a remediation runs after another person approves it, the
+ * incident is resolved, and the draft's Metrics section lists the probes' values.
+ */
+describe('post-mortem of a diagnosed and remediated incident, end to end through the bot process', () => {
+  let slack: SlackEmulator;
+  let bot: BotProcess;
+  let dropDb: () => Promise<void>;
+  let shared: string;
+
+  beforeAll(async () => {
+    shared = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-e2e-postmortem-'));
+    const old = new Date(Date.now() - 30 * 60_000);
+    await fs.mkdir(path.join(shared, 'workers', WORKER), { recursive: true });
+    await fs.writeFile(path.join(shared, 'workers', WORKER, 'heartbeat.json'), JSON.stringify({ timestamp: new Date(Date.now() - 20 * 60_000).toISOString() }));
+    for (const state of ['pending', 'active', 'completed', 'failed']) await fs.mkdir(path.join(shared, 'tasks', WORKER, state), { recursive: true });
+    for (let i = 0; i < 4; i++) {
+      const file = path.join(shared, 'tasks', WORKER, 'active', `task-${i}.json`);
+      await fs.writeFile(file, JSON.stringify({ id: `task-${i}`, retry_count: 0 }));
+      await fs.utimes(file, old, old);
+    }
+    slack = await startSlackEmulator({ botToken: TOKEN });
+    const database = await createMigratedDatabase('e2e_postmortem');
+    await database.db.close();
+    dropDb = database.drop;
+    bot = await startBot({
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: database.url,
+      WORKERS_SHARED_DIR: shared,
+    });
+    await bot.waitForReady();
+  }, 90_000);
+
+  afterAll(async () => {
+    expect(await bot?.stop()).toBe(0);
+    await slack?.close();
+    await dropDb?.();
+    await fs.rm(shared, { recursive: true, force: true });
+  });
+
+  const events = () => `${bot.url}/slack/events`;
+  const command = (text: string, user = ONCALL) =>
+    sendSlashCommand(events(), { signingSecret: SECRET }, { text, channel_id: CHANNEL, user_id: user, response_url: slack.responseUrl({ channel: CHANNEL, userId: user }) });
+  const click = (user: string, message: { ts: string; thread_ts?: string }, action: { action_id: string; value: string; block_id?: string }) =>
+    sendInteraction(
+      events(),
+      { signingSecret: SECRET },
+      buttonClickPayload({
+        userId: user,
+        channel: CHANNEL,
+        messageTs: message.ts,
+        threadTs: message.thread_ts,
+        actionId: action.action_id,
+        value: action.value,
+        blockId: action.block_id,
+        responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: message.ts, userId: user }),
+      }),
+    );
+
+  it('reports the peak values the probes saw, and the remediation that ran, in the draft', async () => {
+    // 1. An incident lives in the channel.
+    await command('open Anga stopped heartbeating P1');
+    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).includes('INCIDENT: Anga stopped heartbeating'), 10_000);
+    const incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
+
+    // 2. The runbook's checks run against the real files: a 20-minute-old heartbeat, four tasks stuck in active.
+    await command(`diagnose WatcherHeartbeatMissing worker=${WORKER}`);
+    const diagnosis = await slack.waitForCall('chat.update', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WatcherHeartbeatMissing'), 20_000);
+    const shown = JSON.stringify(diagnosis.args.blocks);
+    expect(shown).toContain('stuck &gt; 10 min');
+
+    // 3. Another person approves moving the stuck tasks back to pending; it runs once.
+    const button = findButton(diagnosis, 'remediation_request', 'requeue-stuck-tasks');
+    await click(ONCALL, { ts: String(diagnosis.args.ts) }, { action_id: 'remediation_request', value: button.value, block_id: 'remediation:requeue-stuck-tasks' });
+    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Approval needed'), 10_000);
+    const approvalTs = (approval.response as { ts: string }).ts;
+    await click(APPROVER, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: findButton(approval, 'remediation_approve').value });
+    await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'), 30_000);
+    expect(await fs.readdir(path.join(shared, 'tasks', WORKER, 'pending'))).toHaveLength(4);
+
+    // 4. Resolved, then drafted: the Markdown file lands in the incident thread.
+    await command(`resolve ${incidentId} tasks requeued, watcher restarted`);
+    await slack.waitForCall('chat.update', (c) => c.args.ts === (note.response as { ts: string }).ts && String(c.args.text).includes('Resolved'), 10_000);
+    await command(`postmortem ${incidentId}`);
+    await slack.waitForCall('files.completeUploadExternal', () => true, 20_000);
+    const markdown = slack.uploadedFiles().find((f) => f.name === `postmortem-${incidentId}-v1.md`)!.bytes.toString('utf8');
+
+    const metrics = markdown.slice(markdown.indexOf('## Metrics'));
+    expect(metrics).toContain('Peak values seen by the diagnostic checks:');
+    const age = /- Watcher heartbeat: age: (\d+) s \(/.exec(metrics);
+    expect(age).not.toBeNull();
+    expect(Number(age![1])).toBeGreaterThanOrEqual(20 * 60);
+    expect(metrics).toContain('- Tasks and locks (deadlock check): active: 4 (');
+    expect(metrics).toContain('- Tasks and locks (deadlock check): stuck > 10 min: 4 (');
+    expect(metrics).not.toContain('Peak latency: [FILL IN]');
+    expect(markdown).toMatch(/Diagnosis of WatcherHeartbeatMissing: crit \(age \d+ s, pending 0, active 4/);
+    expect(markdown).toMatch(/Remediation “Move stuck active tasks back to pending” approved/);
+    expect(section(markdown, 'Resolution')).toMatch(/Remediation “Move stuck active tasks back to pending” succeeded: moved 4 of 4 tasks/);
+    expect(slack.unknownMethods).toEqual([]);
+  }, 90_000);
+});
+
+function findButton(call: RecordedCall, actionId: string, contains?: string): { value: string } {
+  const found: { value: string }[] = [];
+  JSON.stringify(call.args.blocks, (_k, v: unknown) => {
+    const b = v as { type?: string; action_id?: string; value?: string };
+    if (b && b.type === 'button' && b.action_id === actionId && (!contains || String(b.value).includes(contains))) found.push({ value: String(b.value) });
+    return v;
+  });
+  if (!found[0]) throw new Error(`no ${actionId} button${contains ? ` for ${contains}` : ''} in ${JSON.stringify(call.args.blocks).slice(0, 2000)}`);
+  return found[0];
+}
+
+function section(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`\n## ${heading}\n`);
+  if (start < 0) return '';
+  const body = markdown.slice(start + heading.length + 5);
+  const end = body.search(/\n## /);
+  return (end < 0 ? body : body.slice(0, end)).trim();
+}
