@@ -55,7 +55,11 @@ const configSchema = z
         message: 'must be one of fatal, error, warn, info, debug, trace, silent',
       })
       .transform((v) => (v ?? 'info') as LogLevel),
-    LOG_PRETTY: optionalString.transform((v) => v === '1' || v === 'true'),
+    LOG_PRETTY: optionalString
+      .refine((v) => v === undefined || ['1', 'true', '0', 'false'].includes(v), {
+        message: 'must be 1 or true (human-readable logs), 0 or false (JSON), or unset (human-readable only on a terminal)',
+      })
+      .transform((v) => (v === undefined ? undefined : v === '1' || v === 'true')),
     REMEDIATION_LEASE_MS: optionalString
       .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1000), { message: 'must be a number of milliseconds, at least 1000' })
       .transform((v) => (v === undefined ? 60_000 : Number(v))),
@@ -105,7 +109,8 @@ export interface Config {
   /** Relative runbook `link:` paths are joined to it; unset: such runbooks show no link. */
   runbooksBaseUrl?: string;
   logLevel: LogLevel;
-  logPretty: boolean;
+  /** Unset: human-readable when stdout is a terminal, JSON otherwise. */
+  logPretty: boolean | undefined;
   shutdownTimeoutMs: number;
   /** How long a remediation run may go without its replica's heartbeat before it counts as interrupted. */
   remediationLeaseMs: number;

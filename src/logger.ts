@@ -27,6 +27,7 @@ export const REDACT_PATHS = [
 
 export interface LoggerOptions {
   level: LogLevel;
+  /** Human-readable lines instead of JSON. Unset: only when stdout is a terminal (a person, not a log collector). */
   pretty?: boolean;
   /** Literal secret values (tokens, passwords) scrubbed from every line, wherever they hide. */
   secrets?: string[];
@@ -36,7 +37,8 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions): Logger {
   const secrets = (opts.secrets ?? []).filter((s) => s.length >= 6);
   const scrub = (line: string): string => secrets.reduce((acc, s) => acc.split(s).join('[REDACTED]'), line);
-  const base = opts.destination ?? (opts.pretty ? prettyStream() : pino.destination({ dest: 1, sync: false }));
+  const pretty = opts.destination ? undefined : prettyStreamIfWanted(opts.pretty ?? process.stdout.isTTY === true);
+  const base = opts.destination ?? pretty ?? pino.destination({ dest: 1, sync: false });
   const destination: DestinationStream =
     secrets.length === 0 ? base : { write: (line: string) => base.write(scrub(line)) };
   return pino(
@@ -51,9 +53,16 @@ export function createLogger(opts: LoggerOptions): Logger {
   );
 }
 
-function prettyStream(): DestinationStream {
-  // pino-pretty is a dev dependency: only loaded when someone asks for LOG_PRETTY=1.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const pretty = require('pino-pretty') as (o: object) => DestinationStream;
+function prettyStreamIfWanted(wanted: boolean): DestinationStream | undefined {
+  if (!wanted) return undefined;
+  // pino-pretty is a dev dependency: a production install (the container image) has none and logs JSON even on a terminal.
+  let pretty: (o: object) => DestinationStream;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    pretty = require('pino-pretty') as (o: object) => DestinationStream;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw err;
+  }
   return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l' });
 }

@@ -56,25 +56,31 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, secrets: secretsOf(config) });
-  const running = config.slack ? await startBot(config, logger) : await startPlaygroundInstead(config, logger);
-
+  // Signals are handled from here on, start-up included: as a container's PID 1, Node ignores a SIGTERM nobody
+  // handles, and `docker stop` would then wait for the SIGKILL.
+  let running: Running | undefined = undefined;
   let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const hardStop = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5_000);
-    hardStop.unref();
-    running.stop().then(
+  const stop = (bot: Running) =>
+    bot.stop().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, running ? 'shutting down' : 'shutting down once start-up finishes');
+    const hardStop = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5_000);
+    hardStop.unref();
+    if (running) void stop(running);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+
+  running = config.slack ? await startBot(config, logger) : await startPlaygroundInstead(config, logger);
+  if (stopping) void stop(running);
 }
 
 main().catch((err: unknown) => {

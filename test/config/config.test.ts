@@ -49,6 +49,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SLACK_SIGNING_SECRET: 'abc' })).toThrow(/SLACK_BOT_TOKEN is required/);
   });
 
+  it('reads LOG_PRETTY as forced on, forced off, or unset (decided by whether stdout is a terminal)', () => {
+    expect(loadConfig({ LOG_PRETTY: '1' }).logPretty).toBe(true);
+    expect(loadConfig({ LOG_PRETTY: 'false' }).logPretty).toBe(false);
+    expect(loadConfig({}).logPretty).toBeUndefined();
+    expect(() => loadConfig({ LOG_PRETTY: 'yes' })).toThrow(/LOG_PRETTY must be 1 or true/);
+  });
+
   it('lists tokens and connection passwords as secrets', () => {
     const c = loadConfig({
       SLACK_BOT_TOKEN: 'xoxb-abc',
