@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import pino from 'pino';
 import { openDatabase, type Database } from '../../src/store/database';
@@ -13,6 +16,7 @@ const silent = pino({ level: 'silent' });
  * migrations (Unleash's database-init pattern): migrating once, cloning many times.
  */
 export async function createMigratedDatabase(prefix: string): Promise<{ db: Database; url: string; drop(): Promise<void> }> {
+  if (process.env.INCIDENT_BOT_TEST_DATABASE === 'pglite') return createEmbeddedDatabase(prefix);
   const template = await ensureTemplate();
   const target = await createTestDatabase(prefix);
   const name = new URL(target.url).pathname.slice(1);
@@ -30,6 +34,21 @@ export async function createMigratedDatabase(prefix: string): Promise<{ db: Data
     drop: async () => {
       await db.close().catch(() => undefined);
       await target.drop();
+    },
+  };
+}
+
+/** The unit lane (jest.unit.config.js): the embedded PostgreSQL (PGlite) in a temporary directory, no server needed. */
+async function createEmbeddedDatabase(prefix: string): Promise<{ db: Database; url: string; drop(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), `ib-${prefix}-`));
+  const db = await openDatabase({ dataDir: dir, logger: silent });
+  await migrate(db, silent);
+  return {
+    db,
+    url: String(db.pool.options.connectionString),
+    drop: async () => {
+      await db.close().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,45 @@
+/**
+ * The unit lane: `npm run test:unit`. Tests that need no root and no running service — pure code, the Slack
+ * emulator, real files in a temporary directory, HTTP servers the test starts itself. `npm test` (jest.config.js)
+ * runs everything, these included, against real PostgreSQL, Redis, Docker, Prometheus and Alertmanager.
+ * A test joins this lane by being listed here; it must then pass on a fresh clone with nothing else running.
+ * Tests that ask createMigratedDatabase for a database get the embedded PGlite here (test/support/unit-lane.ts).
+ */
+const base = require('./jest.config.js');
+
+const UNIT_TESTS = [
+  'alerts/alertmanager-webhook',
+  'alerts/slack-alert-parser',
+  'cli/cli',
+  'config/config',
+  'diagnosis/run-diagnosis',
+  'emulator/block-kit-limits',
+  'emulator/slack-emulator',
+  'emulator/slack-signing',
+  'incidents/templates',
+  'postmortem/extract',
+  'postmortem/mrkdwn-to-markdown',
+  'postmortem/postmortem-template',
+  'probes/file-probes',
+  'probes/http',
+  'probes/params-template',
+  'reliability/fuzz',
+  'remediations/catalog-declarations',
+  'remediations/files',
+  'runbooks/catalog',
+  'runbooks/loader',
+  'slack/blocks/alert-blocks',
+  'slack/blocks/diagnosis-blocks',
+  'slack/blocks/incident-blocks',
+  'slack/command-grammar',
+  'slack/reminder-callbacks',
+  'slack/slack-poster',
+  'slack/slack-thread-reader',
+];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  ...base,
+  testMatch: UNIT_TESTS.map((t) => `<rootDir>/test/${t}.test.ts`),
+  setupFiles: ['<rootDir>/test/support/unit-lane.ts'],
+};

@@ -1,0 +1,2 @@
+// Loaded by jest.unit.config.js before each test file: no PostgreSQL server in this lane, so a test database is PGlite.
+process.env.INCIDENT_BOT_TEST_DATABASE = 'pglite';
