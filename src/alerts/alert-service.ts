@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import { notFound } from '../errors';
-import type { IncidentMetrics } from '../incidents/incident-metrics';
-import { RESPONSE_SLA_MINUTES, type Severity } from '../incidents/severity';
+import type { Histogram } from 'prom-client';
+import { RESPONSE_SLA_MINUTES, type Severity } from '../domain/severity';
 import type { AlertRecord, AlertStore, RecordOutcome } from '../store/alert-store';
 import type { ScheduledJobStore } from '../store/scheduled-job-store';
 import type { TimelineStore } from '../store/timeline-store';
@@ -74,7 +74,8 @@ export interface AlertServiceDeps {
   clock: Clock;
   /** When given, a new alert schedules its escalation check at its SLA deadline (in the same transaction). */
   jobs?: ScheduledJobStore;
-  metrics?: Pick<IncidentMetrics, 'timeToAcknowledge'>;
+  /** The incident metrics' time-to-acknowledge histogram (subject: alert). */
+  metrics?: { timeToAcknowledge: Pick<Histogram<'subject' | 'severity'>, 'observe'> };
   /** When given, acknowledging an alert linked to an incident adds an `alert_acknowledged` timeline event. */
   timeline?: TimelineStore;
   /** A claim on the reply that was never completed (the replica died) may be retaken after this long. */

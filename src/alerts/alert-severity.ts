@@ -1,4 +1,4 @@
-import { parseSeverity, type Severity } from '../incidents/severity';
+import { parseSeverity, type Severity } from '../domain/severity';
 
 /**
  * The `severity` label as Prometheus rules write it, mapped to the runbooks' tiers:

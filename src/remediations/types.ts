@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { ExecutionResult, RemediationPreview, Verification } from '../domain/remediation';
 import type { ResolvedTarget, TargetKind } from '../probes/types';
 
-export type Risk = 'low' | 'medium' | 'high';
+export type { ExecutionResult, RemediationPreview, Risk, Verification } from '../domain/remediation';
 
 /** Who asked and who approved: actions that leave a trace elsewhere (an Alertmanager silence) name them. */
 export interface RemediationActors {
@@ -24,40 +25,6 @@ export interface RemediationContext {
   actors: RemediationActors;
   /** Another target of the same runbook, by name (only those the action's `extraTargets` declares are meaningful). */
   targetNamed?(name: string): ResolvedTarget | undefined;
-}
-
-/**
- * The dry run: exactly what `execute` will act on. Stored with the request (JSON), shown to the approver, and the
- * only input `execute` acts on — never a fresh search.
- */
-export interface RemediationPreview<D = unknown> {
-  /** One line: "restart container worker-marie (exited 137, started 10:02:11Z)". */
-  summary: string;
-  /** One line per thing acted on: containers, backends (pid, age, query), keys, files, matchers. */
-  items: string[];
-  /**
-   * What a cooldown / max-runs limit counts per: the same subject on the same target shares one budget
-   * ("container worker-marie"). Derived from the rendered params, never from free text.
-   */
-  subject: string;
-  /** Nothing to act on (no backend matches, no key exists): the service does not create a request. */
-  empty: boolean;
-  /** What `execute` needs to recognise exactly the previewed things (ids, pids with start times, mtimes). JSON only. */
-  data: D;
-}
-
-export interface ExecutionResult {
-  /** One line: "terminated 1 of 1 backends". */
-  summary: string;
-  items: string[];
-  data?: unknown;
-}
-
-export interface Verification {
-  /** `skipped`: nothing independent to check (the action's own answer is the evidence). */
-  status: 'passed' | 'failed' | 'skipped';
-  summary: string;
-  data?: unknown;
 }
 
 /** Per-subject run limits (seed 001's supervisor: at most 3 restarts, 60 s apart). */

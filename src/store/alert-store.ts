@@ -1,5 +1,5 @@
-import type { AlertEvent } from '../alerts/alert-event';
-import type { Severity } from '../incidents/severity';
+import type { AlertEvent } from '../domain/alert-event';
+import type { Severity } from '../domain/severity';
 import type { Database } from './database';
 import type { Queryable } from './queryable';
 

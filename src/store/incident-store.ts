@@ -1,4 +1,4 @@
-import type { Severity } from '../incidents/severity';
+import type { Severity } from '../domain/severity';
 import type { Database } from './database';
 import type { Queryable } from './queryable';
 

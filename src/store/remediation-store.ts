@@ -1,5 +1,5 @@
-import type { RemediationDeclaration } from '../remediations/remediation-declaration';
-import type { ExecutionResult, RemediationPreview, Risk, Verification } from '../remediations/types';
+import type { RemediationDeclaration } from '../domain/remediation-declaration';
+import type { ExecutionResult, RemediationPreview, Risk, Verification } from '../domain/remediation';
 import type { Database } from './database';
 import type { Queryable } from './queryable';
 

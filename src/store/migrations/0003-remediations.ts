@@ -1,4 +1,4 @@
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const remediations: Migration = {
   id: '0003-remediations',

@@ -1,4 +1,4 @@
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 export const postmortems: Migration = {
   id: '0004-postmortems',

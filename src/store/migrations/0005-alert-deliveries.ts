@@ -1,4 +1,4 @@
-import type { Migration } from './index';
+import type { Migration } from './migration';
 
 /**
  * One row per Slack message (or webhook delivery) counted for an alert, so a replayed or

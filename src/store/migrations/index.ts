@@ -3,12 +3,9 @@ import { alertsIncidents } from './0002-alerts-incidents';
 import { remediations } from './0003-remediations';
 import { postmortems } from './0004-postmortems';
 import { alertDeliveries } from './0005-alert-deliveries';
+import type { Migration } from './migration';
 
-export interface Migration {
-  /** Sortable, never renamed once shipped. */
-  id: string;
-  sql: string;
-}
+export type { Migration } from './migration';
 
 /** Append new migrations at the end; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, remediations, postmortems, alertDeliveries];

@@ -1,0 +1,5 @@
+export interface Migration {
+  /** Sortable, never renamed once shipped. */
+  id: string;
+  sql: string;
+}
