@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import path from 'node:path';
+import { loadCatalog } from '../../src/runbooks';
 import { alertmanagerSilence } from '../../src/remediations/alertmanager-silence';
 import { httpCall } from '../../src/remediations/http-call';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager';
@@ -30,6 +32,24 @@ describe('alertmanager.silence against a real Alertmanager', () => {
       ['job', 'memory-daemon', false],
     ]);
     expect(new Date(s!.endsAt).getTime() - new Date(s!.startsAt).getTime()).toBeGreaterThanOrEqual(2 * 3600_000 - 1000);
+  }, 30_000);
+
+  it('the shipped maintenance silence matches job AND severity (seed 000:404-415): a P0 of the same job still pages', async () => {
+    await am.postAlerts([
+      { labels: { alertname: 'QueueBacklogGrowing', job: 'memory-daemon', severity: 'P2' } },
+      { labels: { alertname: 'DaemonNotRunning', job: 'memory-daemon', severity: 'P0' } },
+    ]);
+    const catalog = await loadCatalog(path.join(__dirname, '..', '..', 'commands'), {});
+    const entry = catalog.runbooks.find((r) => r.id === 'memory-daemon')?.remediations.find((r) => r.id === 'silence-daemon');
+    const params = alertmanagerSilence.params.parse(entry?.params);
+    const ctx = actionContext(target('alertmanager', 'alertmanager', { url: am.url }), {});
+    const preview = await alertmanagerSilence.preview(params, ctx);
+    expect(preview.items).toEqual(['matcher job="memory-daemon"', 'matcher severity="P2"', '1 alert currently matches: QueueBacklogGrowing']);
+    const result = await alertmanagerSilence.execute(params, preview, ctx);
+    expect(await alertmanagerSilence.verify(params, preview, result, ctx)).toMatchObject({ status: 'passed' });
+    const alerts = (await (await fetch(`${am.url}/api/v2/alerts?silenced=false&inhibited=false`)).json()) as { labels: Record<string, string> }[];
+    expect(alerts.map((a) => a.labels.alertname)).toContain('DaemonNotRunning');
+    expect(alerts.map((a) => a.labels.alertname)).not.toContain('QueueBacklogGrowing');
   }, 30_000);
 
   it('refuses a silence without matchers (it would silence everything)', async () => {
