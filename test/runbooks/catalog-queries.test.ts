@@ -23,6 +23,9 @@ function publish(): void {
   exporter.set('semantic_request_total', { status_code: '500' }, counters.req5xx);
   exporter.set('semantic_request_total', { status_code: '200' }, counters.reqOk);
   exporter.set('system_io_operations_total', {}, counters.io);
+  // half the requests under 0.5 s, 90 % under 1 s, all under 5 s: p50 = 0.5 s, p99 = 1 + 4 × 0.9 = 4.6 s
+  const n = counters.reqOk + counters.req5xx;
+  exporter.setHistogram('semantic_request_duration_seconds', {}, { buckets: { '0.5': n * 0.5, '1': n * 0.9, '5': n }, sum: n, count: n });
 }
 
 beforeAll(async () => {
@@ -118,6 +121,18 @@ describe('runbook thresholds against a real Prometheus', () => {
     const r = await probeWithData('semantic-caching-api', 'error-rate');
     expect(Number(r.figures[0]?.value)).toBeCloseTo(0.03, 1);
     expect(r.status).toBe('warn');
+  }, 90_000);
+
+  it('seed 003 dashboards: request rate and latency p50/p99 from the runbook\'s own metrics', async () => {
+    const q = await probeWithData('semantic-caching-api', 'latency-p50-p99');
+    expect(q.figures).toEqual(
+      expect.arrayContaining([
+        { label: '{quantile="p50"}', value: expect.closeTo(0.5, 1), unit: 's' },
+        { label: '{quantile="p99"}', value: expect.closeTo(4.6, 1), unit: 's' },
+      ]),
+    );
+    const rate = await probeWithData('semantic-caching-api', 'request-rate');
+    expect(Number(rate.figures[0]?.value)).toBeGreaterThan(0);
   }, 90_000);
 
   it('service uptime in percent over 30 days (KPI < 99.5 % warn, < 99 % critical)', async () => {
