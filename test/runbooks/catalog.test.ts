@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { loadCatalog, findAlert, catalogJsonSchemaText, type Catalog } from '../../src/runbooks';
+import pino from 'pino';
+import { runDiagnosis } from '../../src/diagnosis';
 import { probeRegistry } from '../../src/probes/registry';
 
 const COMMANDS_DIR = path.join(__dirname, '..', '..', 'commands');
@@ -99,6 +101,19 @@ describe('the shipped catalog', () => {
       const hit = findAlert(catalog, name);
       expect(hit.found && hit.alert.severity).toBe(sev);
     }
+  });
+
+  it('offers each alert only the actions its runbook section names: none for P2/P3 "no immediate action"', async () => {
+    const offered = async (name: string) => {
+      const hit = findAlert(catalog, name);
+      if (!hit.found) throw new Error(`${name} missing`);
+      const r = await runDiagnosis({ runbook: hit.runbook, alert: hit.alert, logger: pino({ level: 'silent' }), probeTimeoutMs: 200 });
+      return r.remediations.map((x) => x.id);
+    };
+    for (const name of ['QueueBacklogGrowing', 'ConnectionPoolNearMax', 'EmbeddingGenerationSlow', 'FailedExtractions', 'DiskSpaceWarning', 'CacheHitRateDeclining', 'TableSizeGrowing', 'LowExtractionRate']) {
+      expect([name, await offered(name)]).toEqual([name, []]);
+    }
+    expect(await offered('DaemonNotRunning')).toEqual(['start-daemon', 'remove-stale-pidfile']);
   });
 
   it('keys likely causes to probes the alert runs, e.g. slow-queries → missing index', () => {
