@@ -129,6 +129,14 @@ describe('/incident diagnose StuckDetected end to end', () => {
     expect(reply.args.response_type).toBe('ephemeral');
     expect(String(reply.args.text)).toContain('`StuckDetected`');
   });
+
+  it('answers a misspelt label name with the closest one instead of ignoring it', async () => {
+    const responseUrl = slack.responseUrl();
+    await sendSlashCommand(`${bot.url}/slack/events`, { signingSecret: SIGNING_SECRET }, { text: 'diagnose StuckDetected agnet=agent-7', response_url: responseUrl });
+    const reply = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('uses no label'), 5_000);
+    expect(reply.args.response_type).toBe('ephemeral');
+    expect(reply.args.text).toBe('`StuckDetected` uses no label `agnet`: did you mean `agent`? Its labels: `agent`.');
+  });
 });
 
 function blockText(call: RecordedCall): string {

@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { runDiagnosis, type DiagnosisMetrics, type DiagnosisPlace, type DiagnosisResult } from '../../diagnosis';
+import { closestMatches } from '../../closest-match';
+import { labelsOfAlert, runDiagnosis, type DiagnosisMetrics, type DiagnosisPlace, type DiagnosisResult } from '../../diagnosis';
 import type { Logger } from '../../logger';
 import { SAFE_LABEL_VALUE } from '../../probes/params-template';
 import type { AlertRecord } from '../../store/alert-store';
@@ -93,6 +94,20 @@ export function diagnoseAlert(deps: DiagnoseDeps, alert: AlertRecord & { channel
 
 export function diagnoseCommandHandler(deps: DiagnoseDeps) {
   return async (inv: CommandInvocation<{ name: 'diagnose'; alert: string; labels: Record<string, string> }>): Promise<void> => {
+    // a label the alert does not use would be silently ignored: say so (a typo like agnet=… otherwise looks like a clean run)
+    const hit = findAlert(deps.catalog, inv.command.alert);
+    if (hit.found) {
+      const known = labelsOfAlert(hit.runbook, hit.alert);
+      const unknown = Object.keys(inv.command.labels).find((l) => !known.includes(l));
+      if (unknown !== undefined) {
+        const near = closestMatches(unknown, known, 1);
+        await inv.respond({
+          response_type: 'ephemeral',
+          text: `\`${escapeMrkdwn(hit.alert.name)}\` uses no label \`${escapeMrkdwn(unknown.slice(0, 64))}\`${near.length ? `: did you mean \`${near[0]}\`?` : '.'} ${known.length ? `Its labels: ${known.map((k) => `\`${k}\``).join(', ')}.` : 'It takes no labels.'}`,
+        });
+        return;
+      }
+    }
     const outcome = await diagnoseInChannel(deps, {
       alert: inv.command.alert,
       labels: inv.command.labels,
