@@ -190,8 +190,21 @@ const overlayFileSchema = z
     link: z.string().optional(),
     /** Per probe id: params merged over the shipped ones; a replaced probe is no longer assumed unless it says so. */
     probes: z
-      .record(z.string(), z.object({ params: z.record(z.string(), z.unknown()).optional(), assumed: z.boolean().optional(), title: z.string().optional() }).strict())
+      .record(
+        z.string(),
+        z
+          .object({
+            params: z.record(z.string(), z.unknown()).optional(),
+            assumed: z.boolean().optional(),
+            title: z.string().optional(),
+            /** This deployment's label value → target map (its own worker names); checked like the shipped one. */
+            targetByLabel: z.unknown().optional(),
+          })
+          .strict(),
+      )
       .default({}),
+    /** Per alert name: the values an alert fans out over when the label is absent (this deployment's workers). */
+    alerts: z.record(z.string(), z.object({ eachLabel: z.unknown() }).strict()).default({}),
     /** Per remediation id: params merged over the shipped ones (e.g. the argv that starts a daemon here). */
     remediations: z.record(z.string(), z.object({ params: z.record(z.string(), z.unknown()) }).strict()).default({}),
   })
@@ -245,9 +258,18 @@ function applyOverlay(data: unknown, o: LoadedOverlay): { data: unknown; problem
       continue;
     }
     if (change.params) probe.params = { ...(probe.params as Record<string, unknown>), ...change.params };
+    if (change.targetByLabel !== undefined) probe.targetByLabel = change.targetByLabel;
     if (change.title) probe.title = change.title;
     if (change.assumed !== undefined) probe.assumed = change.assumed;
     else if (change.params) delete probe.assumed;
+  }
+  for (const [name, change] of Object.entries(o.alerts)) {
+    const alert = ((rb as { alerts?: Record<string, unknown>[] }).alerts ?? []).find((a) => String(a.name).toLowerCase() === name.toLowerCase());
+    if (!alert) {
+      problems.push({ file: o.file, path: `alerts.${name}`, message: `no alert ${name} in runbook ${o.runbook}` });
+      continue;
+    }
+    alert.eachLabel = change.eachLabel;
   }
   for (const [rid, change] of Object.entries(o.remediations)) {
     const entry = (rb.remediations ?? []).find((r) => r.id === rid);

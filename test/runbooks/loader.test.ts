@@ -222,3 +222,24 @@ describe('process.start in the catalog', () => {
     expect(problemsOf(rb('nowhere')).map((p) => p.message)).toEqual(['unknown target nowhere: declare it under targets']);
   });
 });
+
+describe('an overlay for other worker names', () => {
+  it('maps this deployment\'s label values to declared targets and fans out over them; a target it names must exist', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ib-catalog-'));
+    const overlay = await mkdtemp(path.join(tmpdir(), 'ib-overlay-'));
+    try {
+      const text = GOOD.replace('    target: prom\n    params:', "    targetByLabel: { label: worker, targets: { marie: prom } }\n    params:").replace('    severity: critical', '    severity: critical\n    eachLabel: { worker: [marie] }');
+      await writeFile(path.join(dir, 'demo.yaml'), text);
+      await writeFile(path.join(overlay, 'demo.yaml'), 'runbook: demo\nprobes:\n  up: { targetByLabel: { label: worker, targets: { w1: prom, w2: prom } } }\nalerts:\n  DemoDown: { eachLabel: { worker: [w1, w2] } }\n');
+      const catalog = await loadCatalog(dir, {}, { overlayDir: overlay });
+      expect(catalog.runbooks[0]?.probes[0]?.targetByLabel).toEqual({ label: 'worker', targets: { w1: 'prom', w2: 'prom' } });
+      expect(catalog.runbooks[0]?.alerts[0]?.eachLabel).toEqual({ worker: ['w1', 'w2'] });
+      await writeFile(path.join(overlay, 'demo.yaml'), 'runbook: demo\nprobes:\n  up: { targetByLabel: { label: worker, targets: { w1: nowhere } } }\n');
+      const err = (await loadCatalog(dir, {}, { overlayDir: overlay }).catch((e: unknown) => e)) as CatalogError;
+      expect(err.problems.map((p) => p.message)).toEqual(['unknown target nowhere']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(overlay, { recursive: true, force: true });
+    }
+  });
+});
