@@ -113,4 +113,15 @@ describe('no mention is ever produced', () => {
     expect(markdown).toContain('No action items were found in the thread. [FILL IN]');
     expect(markdown.endsWith('\n')).toBe(true);
   });
+
+  it('keeps seed 004\'s "Tasks affected" and "Error rate" when probes saw peak values, and seed 000\'s staging test and sharing', async () => {
+    const facts = buildPostmortemFacts({ incident, events: [], now: new Date('2026-01-11T12:00:00Z'), workspaceUrl: 'https://acme.slack.com' });
+    const withPeaks: typeof facts = { ...facts, peaks: [{ label: 'Task processing p95', value: 42, unit: 's', display: '42 s', at: new Date('2026-01-11T10:05:00Z') }] };
+    const markdown = renderPostmortem(await loadPostmortemTemplate(TEMPLATES), withPeaks, { version: 1, generatedAt: new Date('2026-01-11T12:00:00Z') });
+    expect(markdown).toContain('Peak values seen by the diagnostic checks:');
+    expect(markdown).toContain('- Tasks affected: [FILL IN]');
+    expect(markdown).toContain('- Error rate: [FILL IN]');
+    expect(markdown).toContain('- [ ] Fix verified in staging');
+    expect(markdown).toContain('- [ ] Lessons shared with the team');
+  });
 });
