@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { loadConfig } from '../../src/config';
+import { createHealth } from '../../src/http/health';
+import { healthRoutes } from '../../src/http/routes';
+
+// No cluster here: the manifests are parsed and held against the bot's own contracts (its config schema, its health
+// routes, the image's heap cap and shutdown deadline). They are not validated against the Kubernetes API schemas.
+const ROOT = path.resolve(__dirname, '../..');
+const DIR = path.join(ROOT, 'deploy/kubernetes');
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are arbitrary YAML, checked field by field */
+type Obj = Record<string, any>;
+
+function load(file: string): Obj[] {
+  const docs = parseAllDocuments(readFileSync(path.join(DIR, file), 'utf8'));
+  for (const d of docs) expect(d.errors).toEqual([]);
+  return docs.map((d) => d.toJS() as Obj);
+}
+
+const kustomization = load('kustomization.yaml')[0]!;
+const objects = (kustomization.resources as string[]).flatMap(load);
+const byKind = (kind: string): Obj => {
+  const found = objects.filter((o) => o.kind === kind);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
+const deployment = byKind('Deployment');
+const pod = deployment.spec.template.spec as Obj;
+const container = pod.containers[0] as Obj;
+const env = container.env as Obj[];
+
+/** The pod's environment as the bot would see it, with syntactically valid stand-ins for Secret values. */
+function podEnvironment(): Record<string, string> {
+  const standIns: Record<string, string> = {
+    'slack-bot-token': 'xoxb-from-the-secret',
+    'slack-signing-secret': 'from-the-secret',
+    'database-url': 'postgres://bot@db/incidents',
+    'redis-url': 'redis://redis:6379',
+    'alertmanager-webhook-token': 'from-the-secret',
+  };
+  return Object.fromEntries(
+    env.map((e) => {
+      if (e.value !== undefined) return [e.name, String(e.value)];
+      const key = e.valueFrom.secretKeyRef.key as string;
+      expect(standIns).toHaveProperty([key]);
+      return [e.name, standIns[key]!];
+    }),
+  );
+}
+
+describe('deploy/kubernetes', () => {
+  it('parses, every object is an apps/v1 Deployment, v1 Service or policy/v1 PodDisruptionBudget', () => {
+    expect(objects.map((o) => `${o.apiVersion} ${o.kind}`).sort()).toEqual(['apps/v1 Deployment', 'policy/v1 PodDisruptionBudget', 'v1 Service']);
+    for (const o of objects) expect(o.metadata.name).toBe('incident-bot');
+  });
+
+  it('runs 3 replicas with PostgreSQL and Redis required from the Secret (the embedded defaults are one replica only)', () => {
+    expect(deployment.spec.replicas).toBe(3);
+    const config = loadConfig(podEnvironment());
+    expect(config.slack?.mode).toBe('http');
+    expect(config.databaseUrl).toBeDefined();
+    expect(config.redisUrl).toBeDefined();
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'DATABASE_URL', 'REDIS_URL']) {
+      const ref = env.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+      expect({ name, secret: ref?.name, optional: ref?.optional ?? false }).toEqual({ name, secret: 'incident-bot', optional: false });
+    }
+  });
+
+  it('carries no credential as a literal value', () => {
+    const literal = env.filter((e) => e.value !== undefined).map((e) => e.name as string);
+    expect(literal.filter((n) => /TOKEN|SECRET|PASSWORD|DATABASE_URL|REDIS_URL/.test(n))).toEqual([]);
+    expect(container.envFrom).toEqual([{ secretRef: { name: 'incident-bot-targets', optional: true } }]);
+  });
+
+  it('probes the paths the bot serves, on the port it listens on', () => {
+    const served = healthRoutes(createHealth({})).map((r) => r.path);
+    const config = loadConfig(podEnvironment());
+    const http = container.ports.find((p: Obj) => p.name === 'http');
+    expect(http.containerPort).toBe(config.port);
+    const probes = { startupProbe: '/health/startup', livenessProbe: '/health/live', readinessProbe: '/health/ready' };
+    for (const [probe, route] of Object.entries(probes)) {
+      expect(served).toContain(route);
+      expect(container[probe].httpGet).toEqual({ path: route, port: 'http' });
+    }
+  });
+
+  it('gives the bot longer to stop than its own shutdown deadline', () => {
+    const { shutdownTimeoutMs } = loadConfig(podEnvironment());
+    // main.ts exits at the latest SHUTDOWN_TIMEOUT_MS + 5 s after SIGTERM.
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(shutdownTimeoutMs + 5_000);
+  });
+
+  it('sizes memory above the heap cap the image sets, with the resident size the benchmarks measure (under 200 MB)', () => {
+    const heapMb = Number(/--max-old-space-size=(\d+)/.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))?.[1]);
+    expect(heapMb).toBe(128);
+    const mi = (q: string) => Number(/^(\d+)Mi$/.exec(q)?.[1]);
+    expect(mi(container.resources.requests.memory)).toBeGreaterThan(heapMb);
+    expect(mi(container.resources.limits.memory)).toBeGreaterThanOrEqual(200 * 1.2);
+  });
+
+  it('mounts the catalog and templates from ConfigMaps where COMMANDS_DIR and TEMPLATES_DIR point', () => {
+    const config = loadConfig(podEnvironment());
+    const volumeOf = (mountPath: string) => {
+      const mount = container.volumeMounts.find((m: Obj) => m.mountPath === mountPath);
+      expect(mount).toMatchObject({ readOnly: true });
+      return pod.volumes.find((v: Obj) => v.name === mount.name);
+    };
+    expect(volumeOf(config.commandsDir)).toEqual({ name: 'commands', configMap: { name: 'incident-bot-commands' } });
+    expect(volumeOf(config.templatesDir)).toEqual({ name: 'templates', configMap: { name: 'incident-bot-templates' } });
+  });
+
+  it('runs unprivileged, with the Service and the disruption budget selecting the pods', () => {
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    const labels = deployment.spec.template.metadata.labels;
+    expect(byKind('Service').spec.selector).toEqual(labels);
+    expect(byKind('Service').spec.ports[0].targetPort).toBe('http');
+    expect(byKind('PodDisruptionBudget').spec.selector.matchLabels).toEqual(labels);
+    expect(deployment.spec.selector.matchLabels).toEqual(labels);
+  });
+});
