@@ -47,6 +47,8 @@ describe('the container image (Dockerfile) with the embedded database', () => {
     await docker(['rm', '-f', '-v', name]).catch(() => '');
     await docker([
       'run', '--detach', '--name', name, '--network', 'host',
+      // As deploy/kubernetes runs it: read-only root, writable /tmp and /data (the image's volume) only.
+      '--read-only', '--tmpfs', '/tmp',
       '--env', `PORT=${port}`,
       '--env', `SLACK_BOT_TOKEN=${BOT_TOKEN}`,
       '--env', `SLACK_SIGNING_SECRET=${SIGNING_SECRET}`,
