@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config';
 import { createHealth } from '../../src/http/health';
 import { healthRoutes } from '../../src/http/routes';
 
-// No cluster here: the manifests are parsed and held against the bot's own contracts (its config schema, its health
-// routes, the image's heap cap and shutdown deadline). They are not validated against the Kubernetes API schemas.
+// No cluster here: the manifests are validated against the Kubernetes API's OpenAPI schemas (kubernetes-models: types,
+// required fields, formats; the schemas allow unknown fields, so a misspelt optional field is not caught) and held
+// against the bot's own contracts (its config schema, its health routes, the image's heap cap and shutdown deadline).
 const ROOT = path.resolve(__dirname, '../..');
 const DIR = path.join(ROOT, 'deploy/kubernetes');
 
@@ -51,9 +55,17 @@ function podEnvironment(): Record<string, string> {
 }
 
 describe('deploy/kubernetes', () => {
-  it('parses, every object is an apps/v1 Deployment, v1 Service or policy/v1 PodDisruptionBudget', () => {
+  it('parses, and every object is valid for the Kubernetes API: apps/v1 Deployment, v1 Service, policy/v1 PodDisruptionBudget', () => {
     expect(objects.map((o) => `${o.apiVersion} ${o.kind}`).sort()).toEqual(['apps/v1 Deployment', 'policy/v1 PodDisruptionBudget', 'v1 Service']);
-    for (const o of objects) expect(o.metadata.name).toBe('incident-bot');
+    const models: Record<string, new (o: Obj) => { validate(): void }> = { Deployment, Service, PodDisruptionBudget };
+    for (const o of objects) {
+      expect(o.metadata.name).toBe('incident-bot');
+      expect(() => new models[o.kind]!(o).validate()).not.toThrow();
+    }
+    // The validation has teeth: a wrong type is refused.
+    const broken = structuredClone(deployment);
+    broken.spec.template.spec.containers[0].ports[0].containerPort = 'three thousand';
+    expect(() => new models.Deployment!(broken).validate()).toThrow(/containerPort/);
   });
 
   it('runs 3 replicas with PostgreSQL and Redis required from the Secret (the embedded defaults are one replica only)', () => {
