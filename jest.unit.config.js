@@ -12,6 +12,8 @@ const UNIT_TESTS = [
   'alerts/slack-alert-parser',
   'cli/cli',
   'config/config',
+  'deploy/build-if-stale',
+  'deploy/kubernetes-manifests',
   'diagnosis/run-diagnosis',
   'emulator/block-kit-limits',
   'emulator/slack-emulator',
