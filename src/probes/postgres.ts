@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { describeNetworkError, formatDuration } from './http-client';
 import { renderPlain } from './params-template';
 import { round } from './prometheus';
+import { maskSqlLiterals } from './secret-scrubber';
 import { statusFor, thresholdString, worst } from './threshold';
 import type { Figure, Probe, ProbeOutcome, ProbeStatus } from './types';
 
@@ -138,7 +139,7 @@ async function runCheck(check: Check, p: PostgresParams, q: Q, labels: Readonly<
         figures: [{ label: 'slowest mean', value: worstMean, unit: 'ms' }],
         raw: rows,
         sql,
-        excerpt: rows.map((r) => `${r.mean_ms} ms × ${r.calls}: ${r.query}`).join('\n'),
+        excerpt: rows.map((r) => `${r.mean_ms} ms × ${r.calls}: ${maskSqlLiterals(r.query)}`).join('\n'),
       };
     }
     case 'blocked-locks': {
@@ -150,7 +151,7 @@ async function runCheck(check: Check, p: PostgresParams, q: Q, labels: Readonly<
         figures: [{ label: 'blocked', value: rows.length }],
         raw: rows,
         sql: SQL.blocked,
-        excerpt: rows.map((r) => `pid ${r.pid} waits ${r.waiting_s} s on pid ${r.blocking_pid} (${r.blocking_state}: ${r.blocking_query})`).join('\n'),
+        excerpt: rows.map((r) => `pid ${r.pid} waits ${r.waiting_s} s on pid ${r.blocking_pid} (${r.blocking_state}: ${maskSqlLiterals(r.blocking_query ?? '')})`).join('\n'),
       };
     }
     case 'long-transactions': {
@@ -162,7 +163,7 @@ async function runCheck(check: Check, p: PostgresParams, q: Q, labels: Readonly<
         figures: [{ label: `transactions > ${p.longTransactionMinutes} min`, value: rows.length }],
         raw: rows,
         sql: SQL.longTx,
-        excerpt: rows.map((r) => `pid ${r.pid} ${r.state} for ${r.seconds} s: ${r.query}`).join('\n'),
+        excerpt: rows.map((r) => `pid ${r.pid} ${r.state} for ${r.seconds} s: ${maskSqlLiterals(r.query ?? '')}`).join('\n'),
       };
     }
     case 'table-sizes': {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { TargetAllow } from './target-allow';
 
 export type ProbeStatus = 'ok' | 'warn' | 'crit' | 'unknown';
 
@@ -53,6 +54,8 @@ export interface ResolvedTarget {
   kind: TargetKind;
   values: Record<string, string>;
   missing: string[];
+  /** What label values may select on this target (`allow:` in the catalog); see `target-allow.ts`. */
+  allow?: TargetAllow;
 }
 
 export interface ProbeContext {
