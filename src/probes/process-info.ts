@@ -71,6 +71,6 @@ export function processMismatch(expected: ExpectedProcess, p: ProcessInfo): stri
 export function describeProcessMatch(expected: ExpectedProcess, p: ProcessInfo): string {
   const parts: string[] = [];
   if (expected.processName !== undefined) parts.push(`name ${p.name} = ${expected.processName}`);
-  if (expected.commandLine !== undefined) parts.push(`command line ${JSON.stringify((p.cmdline ?? '').slice(0, 120))} matches /${expected.commandLine}/`);
+  if (expected.commandLine !== undefined) parts.push(`command line ${JSON.stringify((p.cmdline ?? '').slice(0, 200))} matches /${expected.commandLine}/`);
   return parts.join(', ');
 }
