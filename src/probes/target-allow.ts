@@ -21,6 +21,8 @@ import type { ResolvedTarget, TargetKind } from './types';
  *       allow:
  *         labels: { worker: [marie, anga, fabien] }
  */
+const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+
 const regexString = z.string().min(1).refine((p) => {
   try {
     new RegExp(p);
@@ -30,15 +32,23 @@ const regexString = z.string().min(1).refine((p) => {
   }
 }, 'is not a valid regular expression');
 
+/** `${WORKER_NAMES}` in a list: the comma-separated values of that variable (the configuration names them). */
+export const ENV_LIST_ITEM = /^\$\{([A-Z_][A-Z0-9_]*)\}$/;
+
 const labelRule = z.union([
-  z.array(z.string().regex(SAFE_LABEL_VALUE, 'must be a label value (letters, digits, _ . : @ / -)')).min(1),
+  z
+    .array(z.string().refine((v) => SAFE_LABEL_VALUE.test(v) || ENV_LIST_ITEM.test(v), 'must be a label value (letters, digits, _ . : @ / -) or a ${ENV_NAME} list'))
+    .min(1),
   z.object({ pattern: regexString }).strict(),
 ]);
 
 const containerRule = z
   .object({
     /** Container names a label may select. */
-    names: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'must be a Docker container name')).min(1).optional(),
+    names: z
+      .array(z.string().refine((v) => DOCKER_NAME.test(v) || ENV_LIST_ITEM.test(v), 'must be a Docker container name or a ${ENV_NAME} list'))
+      .min(1)
+      .optional(),
     /** Or: names matching this regular expression (whole name)… */
     pattern: regexString.optional(),
     /** …carrying this container label (`key=value`); when set, every selected container must carry it. */
@@ -61,6 +71,28 @@ export type TargetAllow = z.output<typeof targetAllowSchema>;
 type LabelRule = z.output<typeof labelRule>;
 type ContainerRule = z.output<typeof containerRule>;
 
+/**
+ * Replaces `${VAR}` items of the lists with the variable's comma-separated values (unset: nothing; a value that is not
+ * a valid label value or container name is dropped and reported).
+ */
+export function resolveAllowEnv(allow: TargetAllow, env: Readonly<Record<string, string | undefined>>): { allow: TargetAllow; invalid: string[] } {
+  const invalid: string[] = [];
+  const expand = (items: string[], valid: RegExp): string[] =>
+    items.flatMap((item) => {
+      const name = ENV_LIST_ITEM.exec(item)?.[1];
+      if (!name) return [item];
+      return (env[name] ?? '')
+        .split(/[\s,]+/)
+        .filter((v) => v !== '')
+        .filter((v) => valid.test(v) || (invalid.push(`${name}: ${JSON.stringify(v)}`), false));
+    });
+  const labels = allow.labels
+    ? Object.fromEntries(Object.entries(allow.labels).map(([k, rule]) => [k, Array.isArray(rule) ? expand(rule, SAFE_LABEL_VALUE) : rule]))
+    : undefined;
+  const containers = allow.containers ? { ...allow.containers, ...(allow.containers.names ? { names: expand(allow.containers.names, DOCKER_NAME) } : {}) } : undefined;
+  return { allow: { ...(labels ? { labels } : {}), ...(containers ? { containers } : {}) }, invalid };
+}
+
 /** Target kinds whose probes and actions pick a thing (container, file, key, role, URL) by label. */
 export const SELECTING_KINDS: readonly TargetKind[] = ['docker', 'files', 'redis', 'postgres', 'http'];
 
@@ -73,7 +105,8 @@ function ruleAllows(rule: LabelRule, value: string): boolean {
 }
 
 function describeRule(rule: LabelRule): string {
-  return Array.isArray(rule) ? rule.join(', ') : `values matching ^${rule.pattern}$`;
+  if (!Array.isArray(rule)) return `values matching ^${rule.pattern}$`;
+  return rule.length ? rule.join(', ') : 'none';
 }
 
 export function describeContainerRule(rule: ContainerRule): string {

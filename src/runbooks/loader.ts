@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { closestMatches } from '../closest-match';
-import type { TargetAllow } from '../probes/target-allow';
+import { resolveAllowEnv, type TargetAllow } from '../probes/target-allow';
 import type { ResolvedTarget } from '../probes/types';
 import { runbookFileSchema, type RunbookFile } from './catalog-schema';
 
@@ -137,6 +137,7 @@ export function parseRunbook(
   }
   const rb = result.data;
   const targets: Record<string, ResolvedTarget> = {};
+  const envProblems: CatalogProblem[] = [];
   for (const [name, t] of Object.entries(rb.targets)) {
     const { kind, description: _d, allow, ...fields } = t as { kind: ResolvedTarget['kind']; description?: string; allow?: TargetAllow } & Record<string, string>;
     const values: Record<string, string> = {};
@@ -147,8 +148,11 @@ export function parseRunbook(
       if (v === undefined || v.trim() === '') missing.push(varName);
       else values[field] = v.trim();
     }
-    targets[name] = { name, kind, values, missing, ...(allow ? { allow } : {}) };
+    const resolved = allow ? resolveAllowEnv(allow, env) : undefined;
+    for (const bad of resolved?.invalid ?? []) envProblems.push({ file, path: `targets.${name}.allow`, message: `${bad} is not a valid name for this allow-list (letters, digits, _ . - ; comma-separated)` });
+    targets[name] = { name, kind, values, missing, ...(resolved ? { allow: resolved.allow } : {}) };
   }
+  if (envProblems.length) return { problems: envProblems };
   const linkProblem = exampleDomainProblem(rb.link);
   if (linkProblem) return { problems: [{ file, path: 'link', line: lineOf(doc, lineCounter, ['link']), message: linkProblem }] };
   const dashboards: DashboardLink[] = [];
