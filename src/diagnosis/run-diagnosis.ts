@@ -228,7 +228,8 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
       if (!target) return done('unknown', `not configured: no ${probe.targetKind} target`);
       if (target.missing.length) return done('unknown', `not configured: set ${target.missing.join(', ')}`);
     }
-    const refusal = labelSelectionRefusal(target, def.params, labels);
+    // values the alert's own fan-out list names are declared by the catalog too
+    const refusal = labelSelectionRefusal(target, def.params, labels, alert.eachLabel ?? {});
     if (refusal) return done('unknown', `refused: ${refusal}`);
 
     const parsed = probe.params.safeParse(def.params);

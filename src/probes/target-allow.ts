@@ -118,14 +118,20 @@ export function describeContainerRule(rule: ContainerRule): string {
 /**
  * Why these label values may not be used with this target's params, or undefined when every label the params use is
  * on the target's allow-list. Docker targets with `allow.containers` are checked by name instead
- * (`containerNameRefusal`), so their labels need no list.
+ * (`containerNameRefusal`), so their labels need no list. `declared` holds values the catalog names elsewhere (an
+ * alert's `eachLabel` list, seed 004's workers), which are allowed as well.
  */
-export function labelSelectionRefusal(target: ResolvedTarget | undefined, params: unknown, labels: Readonly<Record<string, string>>): string | undefined {
+export function labelSelectionRefusal(
+  target: ResolvedTarget | undefined,
+  params: unknown,
+  labels: Readonly<Record<string, string>>,
+  declared: Readonly<Record<string, readonly string[]>> = {},
+): string | undefined {
   if (!target || !SELECTING_KINDS.includes(target.kind)) return undefined;
   if (target.kind === 'docker' && target.allow?.containers) return undefined;
   for (const name of placeholdersIn(params)) {
     const value = labels[name];
-    if (value === undefined) continue;
+    if (value === undefined || declared[name]?.includes(value)) continue;
     const rule = target.allow?.labels?.[name];
     if (!rule) return `target ${target.name} has no allow-list for label ${name}: the catalog must name what ${name} may select (targets.${target.name}.allow.labels.${name})`;
     if (!ruleAllows(rule, value)) return `${name}=${value} is not allowed on target ${target.name} (allowed: ${describeRule(rule)})`;
