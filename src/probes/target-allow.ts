@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { placeholdersIn, SAFE_LABEL_VALUE } from './params-template';
-import type { ResolvedTarget, TargetKind } from './types';
+import type { LabelAllowRule, ResolvedTarget, TargetAllow, TargetKind } from './types';
 
 /**
  * What a label value may select on a target. A label value never chooses a container, file, key, role or URL by
@@ -67,9 +67,9 @@ export const targetAllowSchema = z
   })
   .strict();
 
-export type TargetAllow = z.output<typeof targetAllowSchema>;
-type LabelRule = z.output<typeof labelRule>;
-type ContainerRule = z.output<typeof containerRule>;
+export type { TargetAllow };
+type LabelRule = LabelAllowRule;
+type ContainerRule = NonNullable<TargetAllow['containers']>;
 
 /**
  * Replaces `${VAR}` items of the lists with the variable's comma-separated values (unset: nothing; a value that is not
