@@ -12,9 +12,9 @@ import { createDeliveryDedup } from './dedup/delivery-dedup';
 import { createHealth, type Health } from './http/health';
 import { healthRoutes, metricsRoute } from './http/routes';
 import { createHttpServer, sendJson, type Route } from './http/server';
-import { createLogger, type Logger } from './logger';
+import { addLogSecrets, createLogger, type Logger } from './logger';
 import { createDiagnosisMetrics, createDiagnosisRecorder } from './diagnosis';
-import { loadCatalog, type Catalog } from './runbooks';
+import { catalogSecrets, loadCatalog, type Catalog } from './runbooks';
 import { diagnoseAlert, diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
 import { runbooksCommandHandler } from './slack/listeners/runbooks';
 import { createSlackPoster } from './slack/slack-poster';
@@ -98,6 +98,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
 
   // The catalog first: a broken runbook stops start-up before anything is opened.
   const catalog = await loadCatalog(config.commandsDir, opts.env ?? {}, { overlayDir: config.commandsOverlayDir, runbooksBaseUrl: config.runbooksBaseUrl });
+  addLogSecrets(logger, catalogSecrets(catalog));
   const notifications = await loadTemplates(config.templatesDir, escapeMrkdwn);
   const postmortemTemplate = await loadPostmortemTemplate(config.templatesDir);
   const intakeEnv = readIntakeEnv(opts.env ?? {});

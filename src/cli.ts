@@ -19,7 +19,7 @@ import { closestMatches } from './closest-match';
 import { formatTemplateProblem, validateTemplates } from './incidents/templates';
 import { validatePostmortemTemplate } from './postmortem';
 import { runPostmortemCli } from './postmortem/postmortem-cli';
-import { assumedProbes, CatalogError, catalogJsonSchemaText, findAlert, formatProblem, loadCatalog, type Catalog, type CatalogOptions } from './runbooks';
+import { allowListProblems, assumedProbes, CatalogError, catalogJsonSchemaText, catalogSecrets, findAlert, formatProblem, loadCatalog, type Catalog, type CatalogOptions } from './runbooks';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -62,6 +62,8 @@ const catalogCheck: ValidateCheck = {
       const alerts = catalog.runbooks.reduce((n, r) => n + r.alerts.length, 0);
       const probes = catalog.runbooks.reduce((n, r) => n + r.probes.length, 0);
       const unset = [...new Set(catalog.runbooks.flatMap((r) => Object.values(r.targets).flatMap((t) => t.missing)))].sort();
+      const unscoped = allowListProblems(catalog.runbooks);
+      if (unscoped.length) return { problems: unscoped.map(formatProblem), notes: [] };
       const assumed = assumedProbes(catalog);
       const noLink = catalog.runbooks.filter((r) => !r.link).map((r) => r.id);
       return {
@@ -236,7 +238,7 @@ async function diagnose(args: string[], env: Env, io: CliIo): Promise<number> {
   }
   const logger = createLogger({
     level: config.logLevel === 'info' ? 'warn' : config.logLevel,
-    secrets: secretsOf(config),
+    secrets: [...secretsOf(config), ...catalogSecrets(catalog)],
     destination: pino.destination({ dest: 2, sync: true }),
   });
   const result = await runDiagnosis({ runbook: hit.runbook, alert: hit.alert, labels, logger, probeTimeoutMs: timeoutMs });

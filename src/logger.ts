@@ -34,14 +34,19 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+const SECRETS = Symbol('incident-bot.logSecrets');
+
 export function createLogger(opts: LoggerOptions): Logger {
-  const secrets = (opts.secrets ?? []).filter((s) => s.length >= 6);
-  const scrub = (line: string): string => secrets.reduce((acc, s) => acc.split(s).join('[REDACTED]'), line);
+  const secrets = new Set((opts.secrets ?? []).filter((s) => s.length >= 6));
+  const scrub = (line: string): string => {
+    let out = line;
+    for (const s of secrets) out = out.split(s).join('[REDACTED]');
+    return out;
+  };
   const pretty = opts.destination ? undefined : prettyStreamIfWanted(opts.pretty ?? process.stdout.isTTY === true);
   const base = opts.destination ?? pretty ?? pino.destination({ dest: 1, sync: false });
-  const destination: DestinationStream =
-    secrets.length === 0 ? base : { write: (line: string) => base.write(scrub(line)) };
-  return pino(
+  const destination: DestinationStream = { write: (line: string) => base.write(secrets.size === 0 ? line : scrub(line)) };
+  const logger = pino(
     {
       level: opts.level,
       base: { service: 'incident-bot' },
@@ -51,6 +56,19 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
     destination,
   );
+  // Child loggers inherit this through their prototype, so secrets added later reach every line they write.
+  Object.defineProperty(logger, SECRETS, { value: secrets });
+  return logger;
+}
+
+/**
+ * Adds literal secret values learnt after start-up (passwords in the catalog targets' connection URLs) to the
+ * values `createLogger` scrubs from every line. No effect on a logger that `createLogger` did not make.
+ */
+export function addLogSecrets(logger: Logger, values: readonly string[]): void {
+  const set = (logger as unknown as Record<symbol, Set<string> | undefined>)[SECRETS];
+  if (!set) return;
+  for (const v of values) if (v.length >= 6) set.add(v);
 }
 
 function prettyStreamIfWanted(wanted: boolean): DestinationStream | undefined {

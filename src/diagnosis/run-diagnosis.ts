@@ -2,6 +2,8 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../probes/params-template';
 import { probeRegistry, getProbe, type ProbeRegistry } from '../probes/registry';
+import { scrubSecrets } from '../probes/secret-scrubber';
+import { labelSelectionRefusal } from '../probes/target-allow';
 import { worst } from '../probes/threshold';
 import type { ProbeResult, ProbeStatus } from '../probes/types';
 import type { AlertEntry, ProbeDefinition, Runbook } from '../runbooks/loader';
@@ -226,6 +228,9 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
       if (!target) return done('unknown', `not configured: no ${probe.targetKind} target`);
       if (target.missing.length) return done('unknown', `not configured: set ${target.missing.join(', ')}`);
     }
+    // values the alert's own fan-out list names are declared by the catalog too
+    const refusal = labelSelectionRefusal(target, def.params, labels, alert.eachLabel ?? {});
+    if (refusal) return done('unknown', `refused: ${refusal}`);
 
     const parsed = probe.params.safeParse(def.params);
     if (!parsed.success) return done('unknown', `invalid params: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
@@ -263,7 +268,18 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
       const outcome = await Promise.race([running, timedOut, cancelled]);
       if (outcome === 'timeout') return done('unknown', timeoutText());
       if (outcome === 'cancelled') return done('unknown', 'cancelled');
-      return { ...outcome, id: def.id, title: def.title, kind: def.kind, ...(def.assumed ? { assumed: true } : {}), durationMs: Math.round(performance.now() - started) };
+      // Whatever a target sent back (log lines, statements, error text) is scrubbed before anyone sees it.
+      const excerpt = outcome.evidence.excerpt === undefined ? {} : { excerpt: scrubSecrets(outcome.evidence.excerpt) };
+      return {
+        ...outcome,
+        summary: scrubSecrets(outcome.summary),
+        evidence: { ...outcome.evidence, ...excerpt },
+        id: def.id,
+        title: def.title,
+        kind: def.kind,
+        ...(def.assumed ? { assumed: true } : {}),
+        durationMs: Math.round(performance.now() - started),
+      };
     } catch (err) {
       if (ac.signal.aborted) return done('unknown', overall.signal.aborted ? 'cancelled' : timeoutText());
       if (err instanceof LabelError) return done('unknown', `refused: ${err.message}`);

@@ -101,6 +101,7 @@ export async function startDemoTargets(opts: DemoTargetsOptions): Promise<DemoTa
       ORCHESTRATOR_WORKDIR: files.workdir,
       WORKERS_SHARED_DIR: files.shared,
       WORKER_LOG_DIR: files.workerLogs,
+      WORKER_NAMES: DEMO_WORKERS.join(','),
       // one demo endpoint stands in for every worker's own port
       WORKER_METRICS_URL_MARIE: `${url}/worker-metrics`,
       WORKER_METRICS_URL_ANGA: `${url}/worker-metrics`,

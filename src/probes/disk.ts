@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { z } from 'zod';
 import { describeFsError, isFsError, shownPath } from './file-errors';
-import { renderPathInside } from './params-template';
+import { resolvePathInside } from './real-path';
 import { statusFor, thresholdString } from './threshold';
 import type { Probe, ProbeOutcome } from './types';
 
@@ -23,8 +23,8 @@ export const diskProbe: Probe<DiskParams> = {
   params: diskParams,
   async run(params, ctx): Promise<ProbeOutcome> {
     const root = ctx.target?.values.root as string;
-    const dir = renderPathInside(root, params.path, ctx.labels);
-    const shown = shownPath(root, dir);
+    const { full: dir, lexical } = await resolvePathInside(root, params.path, ctx.labels);
+    const shown = shownPath(root, lexical);
     let s;
     try {
       s = await statfs(dir);

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { describeNetworkError } from './http-client';
 import { renderPlain } from './params-template';
 import { round } from './prometheus';
+import { scrubSecrets } from './secret-scrubber';
+import { containerLabelRefusal, containerNameRefusal } from './target-allow';
 import { statusFor, thresholdString, worst } from './threshold';
 import type { Figure, Probe, ProbeOutcome, ProbeStatus } from './types';
 
@@ -74,6 +76,8 @@ export function createDockerProbe(connect: DockerConnect = connectDocker): Probe
       if (!DOCKER_NAME.test(name)) {
         return { kind: 'docker', status: 'unknown', summary: `refused: ${JSON.stringify(name)} is not a Docker container name`, figures: [], evidence: {} };
       }
+      const notAllowed = containerNameRefusal(ctx.target, params.container, name, ctx.labels);
+      if (notAllowed) return { kind: 'docker', status: 'unknown', summary: `refused: ${notAllowed}`, figures: [], evidence: {} };
       const docker = connect(ctx.target?.values.socket as string);
       const container = docker.getContainer(name);
       const abortSignal = ctx.signal;
@@ -98,6 +102,8 @@ export function createDockerProbe(connect: DockerConnect = connectDocker): Probe
         }
         throw err;
       }
+      const withoutLabel = containerLabelRefusal(ctx.target, name, info.Config?.Labels);
+      if (withoutLabel) return { kind: 'docker', status: 'unknown', summary: `refused: ${withoutLabel}`, figures: [], evidence: {} };
       const st = info.State;
       const statuses: ProbeStatus[] = [];
       const notes: string[] = [];
@@ -131,7 +137,7 @@ export function createDockerProbe(connect: DockerConnect = connectDocker): Probe
         statuses.push(s);
         if (errors.length) notes.push(`${errors.length} error line${errors.length === 1 ? '' : 's'} in the last ${params.logMinutes} min`);
         figures.push({ label: `error lines (${params.logMinutes} min)`, value: errors.length });
-        excerpt = (errors.length ? errors : lines).slice(-10).join('\n') || undefined;
+        excerpt = scrubSecrets((errors.length ? errors : lines).slice(-10).join('\n')) || undefined;
         commands.push(`docker logs ${name} --since ${params.logMinutes}m --tail ${params.logLines}`);
       }
       if (params.checks.includes('memory') && st.Running && !ctx.signal.aborted) {

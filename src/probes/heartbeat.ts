@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { describeFsError, isFsError, shownPath } from './file-errors';
-import { renderPathInside } from './params-template';
+import { resolvePathInside } from './real-path';
 import { statusFor, thresholdString } from './threshold';
 import type { Probe, ProbeOutcome } from './types';
 
@@ -24,8 +24,8 @@ export const heartbeatProbe: Probe<HeartbeatParams> = {
   params: heartbeatParams,
   async run(params, ctx): Promise<ProbeOutcome> {
     const root = ctx.target?.values.root as string;
-    const file = renderPathInside(root, params.path, ctx.labels);
-    const shown = shownPath(root, file);
+    const { full: file, lexical } = await resolvePathInside(root, params.path, ctx.labels);
+    const shown = shownPath(root, lexical);
     let text: string;
     try {
       text = await readFile(file, { encoding: 'utf8', signal: ctx.signal });

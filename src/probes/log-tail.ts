@@ -1,7 +1,8 @@
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { describeFsError, isFsError, shownPath } from './file-errors';
-import { renderPathInside } from './params-template';
+import { resolvePathInside } from './real-path';
+import { scrubSecrets } from './secret-scrubber';
 import { statusFor, thresholdString } from './threshold';
 import type { Probe, ProbeOutcome } from './types';
 
@@ -59,8 +60,8 @@ export const logTailProbe: Probe<LogTailParams> = {
   params: logTailParams,
   async run(params, ctx): Promise<ProbeOutcome> {
     const root = ctx.target?.values.root as string;
-    const file = renderPathInside(root, params.path, ctx.labels);
-    const shown = shownPath(root, file);
+    const { full: file, lexical } = await resolvePathInside(root, params.path, ctx.labels);
+    const shown = shownPath(root, lexical);
     let lines: string[];
     try {
       lines = await tailLines(file, params.lines);
@@ -89,7 +90,7 @@ export const logTailProbe: Probe<LogTailParams> = {
         { label: 'error lines', value: errors.length },
         { label: 'lines read', value: lines.length },
       ],
-      evidence: { query: `tail -n ${params.lines} ${shown}`, excerpt: errors.slice(-10).join('\n') || undefined },
+      evidence: { query: `tail -n ${params.lines} ${shown}`, excerpt: scrubSecrets(errors.slice(-10).join('\n')) || undefined },
     };
   },
 };

@@ -1,13 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { describeFsError, isFsError, shownPath } from './file-errors';
-import { renderPathInside } from './params-template';
+import { describeProcessMatch, expectedProcessFields, processMismatch, readProcessInfo, type ProcessInfo } from './process-info';
+import { resolvePathInside } from './real-path';
 import type { Probe, ProbeOutcome } from './types';
 
 export const pidfileParams = z
   .object({
     /** PID file under the target root, e.g. `memory-daemon.pid`. */
     path: z.string().min(1),
+    /** The process the PID file should name; a live PID of another program is reported as crit (stale, pid reused). */
+    ...expectedProcessFields,
   })
   .strict();
 
@@ -25,15 +28,15 @@ export const processAlive: ProcessChecker = (pid) => {
   }
 };
 
-export function createPidfileProbe(isAlive: ProcessChecker = processAlive): Probe<PidfileParams> {
+export function createPidfileProbe(isAlive: ProcessChecker = processAlive, readProcess: (pid: number) => Promise<ProcessInfo | undefined> = readProcessInfo): Probe<PidfileParams> {
   return {
     kind: 'pidfile',
     targetKind: 'files',
     params: pidfileParams,
     async run(params, ctx): Promise<ProbeOutcome> {
       const root = ctx.target?.values.root as string;
-      const file = renderPathInside(root, params.path, ctx.labels);
-      const shown = shownPath(root, file);
+      const { full: file, lexical } = await resolvePathInside(root, params.path, ctx.labels);
+      const shown = shownPath(root, lexical);
       let text: string;
       try {
         text = await readFile(file, { encoding: 'utf8', signal: ctx.signal });
@@ -47,6 +50,33 @@ export function createPidfileProbe(isAlive: ProcessChecker = processAlive): Prob
         return { kind: 'pidfile', status: 'crit', summary: `PID file ${shown} does not hold a process id`, figures: [], evidence: { query: shown, excerpt: text.slice(0, 100) } };
       }
       const alive = isAlive(pid);
+      if (alive && (params.processName !== undefined || params.commandLine !== undefined)) {
+        const info = (await readProcess(pid)) ?? { pid };
+        const mismatch = processMismatch(params, info);
+        if (mismatch) {
+          return {
+            kind: 'pidfile',
+            status: 'crit',
+            summary: `PID file ${shown} names the wrong process: ${mismatch} (the daemon is not running and its pid was reused)`,
+            figures: [
+              { label: 'pid', value: pid },
+              { label: 'process', value: info.name ?? 'unknown' },
+            ],
+            evidence: { query: shown },
+          };
+        }
+        return {
+          kind: 'pidfile',
+          status: 'ok',
+          summary: `process ${pid} is running (${describeProcessMatch(params, info)})`,
+          figures: [
+            { label: 'pid', value: pid },
+            { label: 'alive', value: 'yes' },
+            { label: 'process', value: info.name ?? 'unknown' },
+          ],
+          evidence: { query: shown },
+        };
+      }
       return {
         kind: 'pidfile',
         status: alive ? 'ok' : 'crit',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { describeNetworkError, formatDuration } from './http-client';
 import { renderPlain } from './params-template';
 import { round } from './prometheus';
+import { maskSqlLiterals } from './secret-scrubber';
 import { statusFor, thresholdString, worst } from './threshold';
 import type { Figure, Probe, ProbeOutcome, ProbeStatus } from './types';
 
@@ -136,9 +137,9 @@ async function runCheck(check: Check, p: PostgresParams, q: Q, labels: Readonly<
         status,
         note: status === 'ok' ? undefined : `slowest statement averages ${worstMean} ms`,
         figures: [{ label: 'slowest mean', value: worstMean, unit: 'ms' }],
-        raw: rows,
+        raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query) })),
         sql,
-        excerpt: rows.map((r) => `${r.mean_ms} ms × ${r.calls}: ${r.query}`).join('\n'),
+        excerpt: rows.map((r) => `${r.mean_ms} ms × ${r.calls}: ${maskSqlLiterals(r.query)}`).join('\n'),
       };
     }
     case 'blocked-locks': {
@@ -148,9 +149,9 @@ async function runCheck(check: Check, p: PostgresParams, q: Q, labels: Readonly<
         status,
         note: rows.length ? `${rows.length} blocked session${rows.length === 1 ? '' : 's'}, blocked by pid ${[...new Set(rows.map((r) => r.blocking_pid))].join(', ')}` : undefined,
         figures: [{ label: 'blocked', value: rows.length }],
-        raw: rows,
+        raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? ''), blocking_query: maskSqlLiterals(r.blocking_query ?? '') })),
         sql: SQL.blocked,
-        excerpt: rows.map((r) => `pid ${r.pid} waits ${r.waiting_s} s on pid ${r.blocking_pid} (${r.blocking_state}: ${r.blocking_query})`).join('\n'),
+        excerpt: rows.map((r) => `pid ${r.pid} waits ${r.waiting_s} s on pid ${r.blocking_pid} (${r.blocking_state}: ${maskSqlLiterals(r.blocking_query ?? '')})`).join('\n'),
       };
     }
     case 'long-transactions': {
@@ -160,9 +161,9 @@ async function runCheck(check: Check, p: PostgresParams, q: Q, labels: Readonly<
         status,
         note: rows.length ? `${rows.length} transaction${rows.length === 1 ? '' : 's'} open > ${p.longTransactionMinutes} min (longest ${rows[0]?.seconds} s, pid ${rows[0]?.pid})` : undefined,
         figures: [{ label: `transactions > ${p.longTransactionMinutes} min`, value: rows.length }],
-        raw: rows,
+        raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? '') })),
         sql: SQL.longTx,
-        excerpt: rows.map((r) => `pid ${r.pid} ${r.state} for ${r.seconds} s: ${r.query}`).join('\n'),
+        excerpt: rows.map((r) => `pid ${r.pid} ${r.state} for ${r.seconds} s: ${maskSqlLiterals(r.query ?? '')}`).join('\n'),
       };
     }
     case 'table-sizes': {

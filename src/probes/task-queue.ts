@@ -3,7 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeFsError, isFsError, shownPath } from './file-errors';
 import { formatAge } from './heartbeat';
-import { renderPathInside, renderPlain } from './params-template';
+import { renderPlain } from './params-template';
+import { resolvePathInside } from './real-path';
 import { statusFor, thresholdString, worst } from './threshold';
 import type { Figure, Probe, ProbeOutcome } from './types';
 
@@ -57,8 +58,8 @@ export const taskQueueProbe: Probe<TaskQueueParams> = {
   params: taskQueueParams,
   async run(params, ctx): Promise<ProbeOutcome> {
     const root = ctx.target?.values.root as string;
-    const dir = renderPathInside(root, params.dir, ctx.labels);
-    const shown = shownPath(root, dir);
+    const { full: dir, lexical } = await resolvePathInside(root, params.dir, ctx.labels);
+    const shown = shownPath(root, lexical);
     const now = ctx.now().getTime();
     const counts: Record<string, number> = {};
     let active: Entry[] = [];
@@ -85,12 +86,13 @@ export const taskQueueProbe: Probe<TaskQueueParams> = {
     let staleLocks: Entry[] = [];
     let locksShown: string | undefined;
     if (params.locksDir) {
-      const lockDir = renderPathInside(root, params.locksDir, ctx.labels);
-      locksShown = shownPath(root, lockDir);
+      const locks = await resolvePathInside(root, params.locksDir, ctx.labels);
+      const lockDir = locks.full;
+      locksShown = shownPath(root, locks.lexical);
       const prefix = renderPlain(params.lockPrefix, ctx.labels);
       try {
-        const locks = await listAged(lockDir, (n) => n.startsWith(prefix) && n.endsWith('.lock'), now);
-        staleLocks = locks.filter((l) => l.ageSeconds > params.lockStaleMinutes * 60);
+        const lockEntries = await listAged(lockDir, (n) => n.startsWith(prefix) && n.endsWith('.lock'), now);
+        staleLocks = lockEntries.filter((l) => l.ageSeconds > params.lockStaleMinutes * 60);
       } catch (err) {
         if (!isFsError(err) || !describeFsError(err, '').missing) throw err;
       }

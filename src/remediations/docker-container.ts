@@ -2,6 +2,8 @@ import type Docker from 'dockerode';
 import { connectDocker, type DockerConnect } from '../probes/docker';
 import { describeNetworkError } from '../probes/http-client';
 import { renderPlain } from '../probes/params-template';
+import { containerLabelRefusal, containerNameRefusal } from '../probes/target-allow';
+import type { ResolvedTarget } from '../probes/types';
 import { RemediationRefused, type RemediationContext } from './types';
 
 export { connectDocker, type DockerConnect };
@@ -19,9 +21,12 @@ export interface ContainerSnapshot {
   restartCount: number;
 }
 
+/** The container the params name, refused unless the target's allow-list names it. */
 export function containerName(template: string, ctx: RemediationContext): string {
   const name = renderPlain(template, ctx.labels);
   if (!DOCKER_NAME.test(name)) throw new RemediationRefused(`${JSON.stringify(name)} is not a Docker container name`);
+  const notAllowed = containerNameRefusal(ctx.target, template, name, ctx.labels);
+  if (notAllowed) throw new RemediationRefused(notAllowed);
   return name;
 }
 
@@ -31,10 +36,16 @@ export function dockerFor(ctx: RemediationContext, connect: DockerConnect): Dock
   return connect(socket);
 }
 
-export async function inspectContainer(docker: Docker, nameOrId: string, signal: AbortSignal): Promise<ContainerSnapshot | undefined> {
+/**
+ * Inspects a container; with `target`, refuses one that lacks the container label the target's allow-list requires
+ * (checked again at execution, by id, so a container swapped in under the same name is not acted on).
+ */
+export async function inspectContainer(docker: Docker, nameOrId: string, signal: AbortSignal, target?: ResolvedTarget): Promise<ContainerSnapshot | undefined> {
   const started = performance.now();
   try {
     const info = await docker.getContainer(nameOrId).inspect({ abortSignal: signal } as Docker.ContainerInspectOptions);
+    const withoutLabel = containerLabelRefusal(target, info.Name.replace(/^\//, ''), info.Config?.Labels);
+    if (withoutLabel) throw new RemediationRefused(withoutLabel);
     return {
       id: info.Id,
       name: info.Name.replace(/^\//, ''),
@@ -45,6 +56,7 @@ export async function inspectContainer(docker: Docker, nameOrId: string, signal:
       restartCount: info.RestartCount,
     };
   } catch (err) {
+    if (err instanceof RemediationRefused) throw err;
     const e = err as { statusCode?: number; code?: string };
     if (e.statusCode === 404) return undefined;
     if (e.code || e.statusCode) throw new RemediationRefused(`Docker engine: ${e.statusCode ? `HTTP ${e.statusCode} ${(err as Error).message}` : describeNetworkError(err, performance.now() - started)}`);

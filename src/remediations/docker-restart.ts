@@ -30,14 +30,14 @@ export function createDockerRestart(connect: DockerConnect = connectDocker): Rem
     limits: (p) => ({ maxRunsPerWindow: p.maxRestarts, cooldownSeconds: p.cooldownSeconds, windowSeconds: p.windowSeconds }),
     async preview(params, ctx) {
       const name = containerName(params.container, ctx);
-      const c = await inspectContainer(dockerFor(ctx, connect), name, ctx.signal);
+      const c = await inspectContainer(dockerFor(ctx, connect), name, ctx.signal, ctx.target);
       if (!c) throw new RemediationRefused(`container ${name} not found`);
       return { summary: `restart ${describeContainer(c)}`, items: [describeContainer(c)], subject: `container ${c.name}`, empty: false, data: c };
     },
     async execute(params, preview, ctx) {
       const docker = dockerFor(ctx, connect);
       const before = preview.data;
-      const now = await inspectContainer(docker, before.id, ctx.signal);
+      const now = await inspectContainer(docker, before.id, ctx.signal, ctx.target);
       if (!now) throw new RemediationRefused(`container ${before.name} (${before.id.slice(0, 12)}) no longer exists: nothing restarted`);
       await docker.getContainer(before.id).restart({ t: params.stopTimeoutSeconds, abortSignal: ctx.signal } as object);
       return { summary: `restarted container ${before.name}`, items: [describeContainer(now)], data: { startedAtBefore: now.startedAt } };

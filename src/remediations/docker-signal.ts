@@ -28,14 +28,14 @@ export function createDockerSignal(connect: DockerConnect = connectDocker): Reme
     limits: (p) => (p.cooldownSeconds !== undefined ? { cooldownSeconds: p.cooldownSeconds } : {}),
     async preview(params, ctx) {
       const name = containerName(params.container, ctx);
-      const c = await inspectContainer(dockerFor(ctx, connect), name, ctx.signal);
+      const c = await inspectContainer(dockerFor(ctx, connect), name, ctx.signal, ctx.target);
       if (!c) throw new RemediationRefused(`container ${name} not found`);
       if (!c.running) throw new RemediationRefused(`container ${name} is ${c.state}: there is no process to signal`);
       return { summary: `send ${params.signal} to ${describeContainer(c)}`, items: [describeContainer(c)], subject: `container ${c.name}`, empty: false, data: c };
     },
     async execute(params, preview, ctx) {
       const docker = dockerFor(ctx, connect);
-      const now = await inspectContainer(docker, preview.data.id, ctx.signal);
+      const now = await inspectContainer(docker, preview.data.id, ctx.signal, ctx.target);
       if (!now) throw new RemediationRefused(`container ${preview.data.name} no longer exists: no signal sent`);
       if (!now.running || now.startedAt !== preview.data.startedAt) {
         throw new RemediationRefused(`container ${preview.data.name} changed since the preview (now ${now.state}, started ${now.startedAt}): no signal sent`);

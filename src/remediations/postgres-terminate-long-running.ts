@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { z } from 'zod';
 import { describeNetworkError } from '../probes/http-client';
 import { renderPlain } from '../probes/params-template';
+import { maskSqlLiterals } from '../probes/secret-scrubber';
 import { RemediationRefused, waitFor, type Remediation, type RemediationContext } from './types';
 
 export const postgresTerminateParams = z
@@ -107,7 +108,7 @@ export const postgresTerminateLongRunning: Remediation<PostgresTerminateParams, 
       seconds: r.seconds,
       user: r.usename,
       application: r.application_name,
-      query: r.query,
+      query: maskSqlLiterals(r.query ?? ''),
     }));
     const db = ctx.target?.name ?? 'database';
     return {

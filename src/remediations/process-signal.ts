@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { describeProcessMatch, expectedProcessFields, processMismatch, readProcessInfo, type ProcessInfo } from '../probes/process-info';
 import { resolveInsideRoot } from './safe-path';
 import { RemediationRefused, waitFor, type Remediation } from './types';
 
@@ -15,20 +16,19 @@ export const processSignalParams = z
     signal: z
       .enum([...ALLOWED_SIGNALS, 'HUP', 'TERM', 'INT', 'USR1', 'USR2'])
       .transform((s) => (s.startsWith('SIG') ? s : `SIG${s}`) as AllowedSignal),
-    /** Expected process name (`/proc/<pid>/comm`, first 15 characters): refuse when the PID belongs to something else. */
-    processName: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).optional(),
+    /** The process the PID file must name (at least one): a PID that belongs to anything else is refused. */
+    ...expectedProcessFields,
     verifySeconds: z.number().int().min(1).max(120).default(10),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.processName !== undefined || p.commandLine !== undefined, {
+    message: 'name the process the PID file must point at: processName (as in /proc/<pid>/comm) or commandLine (a regular expression)',
+    path: ['processName'],
+  });
 
 export type ProcessSignalParams = z.output<typeof processSignalParams>;
 
-export interface ProcessSnapshot {
-  pid: number;
-  /** Clock ticks after boot from /proc/<pid>/stat: with the pid, identifies this process (pids are reused). */
-  startTime?: string;
-  name?: string;
-}
+export type ProcessSnapshot = ProcessInfo;
 
 /** Host process table access; injectable so tests and non-Linux hosts can replace it. */
 export interface ProcessTable {
@@ -38,23 +38,7 @@ export interface ProcessTable {
 }
 
 export const procProcessTable: ProcessTable = {
-  async inspect(pid) {
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'EPERM') return undefined;
-    }
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const name = stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-      return { pid, startTime: fields[19], name };
-    } catch {
-      return { pid };
-    }
-  },
+  inspect: readProcessInfo,
   kill: (pid, signal) => {
     process.kill(pid, signal);
   },
@@ -76,12 +60,12 @@ export function createProcessSignal(table: ProcessTable = procProcessTable): Rem
       const pid = await readPid(file.full, file.shown);
       const p = await table.inspect(pid);
       if (!p) throw new RemediationRefused(`stale PID file ${file.shown}: process ${pid} is not running, nothing to signal`);
-      if (params.processName && p.name !== undefined && p.name !== params.processName.slice(0, 15)) {
-        throw new RemediationRefused(`process ${pid} from ${file.shown} is ${JSON.stringify(p.name)}, not ${params.processName}: refused`);
-      }
+      const mismatch = processMismatch(params, p);
+      if (mismatch) throw new RemediationRefused(`${mismatch} (PID file ${file.shown}): refused, nothing signalled`);
+      const match = describeProcessMatch(params, p);
       return {
-        summary: `send ${params.signal} to process ${pid}${p.name ? ` (${p.name})` : ''} from ${file.shown}`,
-        items: [`process ${pid}${p.name ? ` ${p.name}` : ''} (PID file ${file.shown})`],
+        summary: `send ${params.signal} to process ${pid}${p.name ? ` (${p.name})` : ''} from ${file.shown}; ${match}`,
+        items: [`process ${pid}${p.name ? ` ${p.name}` : ''} (PID file ${file.shown}; ${match})`],
         subject: `process from ${file.shown}`,
         empty: false,
         data: p,
@@ -94,6 +78,8 @@ export function createProcessSignal(table: ProcessTable = procProcessTable): Rem
       if (pid !== preview.data.pid || !p || p.startTime !== preview.data.startTime) {
         throw new RemediationRefused(`the process behind ${file.shown} changed since the preview (pid ${preview.data.pid} → ${pid}${p ? '' : ', not running'}): no signal sent`);
       }
+      const mismatch = processMismatch(params, p);
+      if (mismatch) throw new RemediationRefused(`${mismatch} (PID file ${file.shown}): no signal sent`);
       table.kill(pid, params.signal);
       return { summary: `sent ${params.signal} to process ${pid}`, items: [`process ${pid}${p.name ? ` ${p.name}` : ''}`] };
     },

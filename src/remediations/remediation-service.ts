@@ -5,6 +5,8 @@ import type { Coordination } from '../coordination/coordination';
 import { badInput, BotError } from '../errors';
 import type { Logger } from '../logger';
 import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../probes/params-template';
+import { scrubSecrets } from '../probes/secret-scrubber';
+import { labelSelectionRefusal } from '../probes/target-allow';
 import type { ResolvedTarget } from '../probes/types';
 import type { AuditEntry, AuditStore } from '../store/audit-store';
 import type { RemediationRequest, RemediationState, RemediationStore } from '../store/remediation-store';
@@ -236,6 +238,8 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
     let error: string | undefined;
     try {
       const target = targetFor(impl, running.declaration, running.runbookId ?? undefined);
+      const notAllowed = labelSelectionRefusal(target, running.declaration.params, running.labels);
+      if (notAllowed) throw new RemediationRefused(notAllowed);
       const ctx = ctxFor(target, running.labels, { requestId: running.id, requestedBy: running.requestedBy, approvedBy: running.approvedBy ?? undefined, incidentId: running.incidentId ?? undefined }, executeTimeoutMs, running.runbookId ?? undefined);
       result = await impl.execute(params, running.preview, ctx);
       try {
@@ -271,6 +275,8 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
       const params = impl.params.parse(decl.params);
       const labels = labelsFor(decl, input.labels ?? {});
       const target = targetFor(impl, decl, input.runbookId);
+      const notAllowed = labelSelectionRefusal(target, decl.params, labels);
+      if (notAllowed) return { kind: 'refused', title: decl.title, reason: notAllowed };
       const now = clock.now();
 
       let preview: RemediationPreview;
@@ -281,6 +287,8 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
         if (err instanceof RemediationRefused || (err as Error).name === 'TimeoutError') return { kind: 'refused', title: decl.title, reason: describeError(err) };
         throw err;
       }
+      // What the action saw on the target (statements, key names, log text) is scrubbed before it is shown or stored.
+      preview = { ...preview, summary: scrubSecrets(preview.summary), items: preview.items.map(scrubSecrets) };
       if (preview.empty) return { kind: 'nothing_to_do', title: decl.title, preview };
 
       const limitKey = `${decl.action}|${decl.target ?? '-'}|${preview.subject}`;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { closestMatches } from '../closest-match';
 import { parseSeverity, type Severity } from '../incidents/severity';
 import { probeRegistry, type ProbeKind } from '../probes/registry';
+import { targetAllowSchema } from '../probes/target-allow';
 import { TARGET_FIELDS, type TargetKind } from '../probes/types';
 import { getRemediation, remediationRegistry } from '../remediations/registry';
 
@@ -21,7 +22,15 @@ const envRef = z
 
 function targetSchema<K extends TargetKind>(kind: K) {
   const fields = Object.fromEntries(TARGET_FIELDS[kind].map((f) => [f, envRef])) as Record<(typeof TARGET_FIELDS)[K][number], typeof envRef>;
-  return z.object({ kind: z.literal(kind), description: z.string().optional(), ...fields }).strict();
+  return z
+    .object({
+      kind: z.literal(kind),
+      description: z.string().optional(),
+      ...fields,
+      /** What label values may select on this target (see src/probes/target-allow.ts); required wherever a label picks a thing. */
+      allow: (kind === 'docker' ? targetAllowSchema : targetAllowSchema.omit({ containers: true })).optional(),
+    })
+    .strict();
 }
 
 const targetKinds = Object.keys(TARGET_FIELDS) as TargetKind[];

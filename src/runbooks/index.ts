@@ -1,6 +1,7 @@
 export { runbookFileSchema, type RunbookFile } from './catalog-schema';
 export {
   loadCatalog,
+  catalogSecrets,
   parseRunbook,
   formatProblem,
   CatalogError,
@@ -18,3 +19,4 @@ export {
 } from './loader';
 export { findAlert, allAlertNames, closestAlertNames, editDistance, type AlertLookup } from './alert-lookup';
 export { catalogJsonSchema, catalogJsonSchemaText } from './write-json-schema';
+export { allowListProblems } from './allow-list-report';

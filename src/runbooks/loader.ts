@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { closestMatches } from '../closest-match';
+import { resolveAllowEnv, type TargetAllow } from '../probes/target-allow';
 import type { ResolvedTarget } from '../probes/types';
 import { runbookFileSchema, type RunbookFile } from './catalog-schema';
 
@@ -136,8 +137,9 @@ export function parseRunbook(
   }
   const rb = result.data;
   const targets: Record<string, ResolvedTarget> = {};
+  const envProblems: CatalogProblem[] = [];
   for (const [name, t] of Object.entries(rb.targets)) {
-    const { kind, description: _d, ...fields } = t as { kind: ResolvedTarget['kind']; description?: string } & Record<string, string>;
+    const { kind, description: _d, allow, ...fields } = t as { kind: ResolvedTarget['kind']; description?: string; allow?: TargetAllow } & Record<string, string>;
     const values: Record<string, string> = {};
     const missing: string[] = [];
     for (const [field, ref] of Object.entries(fields)) {
@@ -146,8 +148,11 @@ export function parseRunbook(
       if (v === undefined || v.trim() === '') missing.push(varName);
       else values[field] = v.trim();
     }
-    targets[name] = { name, kind, values, missing };
+    const resolved = allow ? resolveAllowEnv(allow, env) : undefined;
+    for (const bad of resolved?.invalid ?? []) envProblems.push({ file, path: `targets.${name}.allow`, message: `${bad} is not a valid name for this allow-list (letters, digits, _ . - ; comma-separated)` });
+    targets[name] = { name, kind, values, missing, ...(resolved ? { allow: resolved.allow } : {}) };
   }
+  if (envProblems.length) return { problems: envProblems };
   const linkProblem = exampleDomainProblem(rb.link);
   if (linkProblem) return { problems: [{ file, path: 'link', line: lineOf(doc, lineCounter, ['link']), message: linkProblem }] };
   const dashboards: DashboardLink[] = [];
@@ -289,6 +294,37 @@ export function assumedProbes(catalog: Catalog): { runbook: string; probe: strin
       .filter((p) => p.assumed)
       .map((p) => ({ runbook: r.id, probe: p.id, query: String((p.params as { query?: unknown }).query ?? JSON.stringify(p.params)) })),
   );
+}
+
+/**
+ * Secret values held by the catalog's targets (passwords in connection URLs or libpq strings, tokens in query
+ * strings), resolved from the environment: the logger scrubs them from every line.
+ */
+export function catalogSecrets(catalog: Catalog): string[] {
+  const out = new Set<string>();
+  for (const rb of catalog.runbooks) {
+    for (const t of Object.values(rb.targets)) {
+      for (const value of Object.values(t.values)) for (const s of secretsIn(value)) out.add(s);
+    }
+  }
+  return [...out];
+}
+
+const SECRET_PARAM = /^(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?token|auth)$/i;
+
+function secretsIn(value: string): string[] {
+  const found: string[] = [];
+  try {
+    const url = new URL(value);
+    if (url.password) found.push(url.password, decodeURIComponent(url.password));
+    for (const [k, v] of url.searchParams) if (SECRET_PARAM.test(k) && v) found.push(v);
+  } catch {
+    // not a URL: a libpq key/value string (host=db password=secret)
+  }
+  for (const m of value.matchAll(/(?:^|\s)(?:password|passwd)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/gi)) {
+    found.push((m[1] as string).replace(/^'|'$/g, ''));
+  }
+  return found.filter((s) => s.length > 0);
 }
 
 function crossFileProblems(runbooks: Runbook[]): CatalogProblem[] {

@@ -19,6 +19,8 @@ targets:
   home:
     kind: files
     root: \${DEMO_HOME}
+    allow:
+      labels: { name: [alive, gone] }
 probes:
   - id: pid
     title: PID file
@@ -71,7 +73,7 @@ describe('incident-bot CLI', () => {
       await writeFile(path.join(broken, 'demo.yaml'), FILES_RUNBOOK.replace("params: { path: '{{name}}.pid' }", "params: { path: '{{name}}.pid', signal: 9 }"));
       const { code, stderr } = await run(['validate'], { COMMANDS_DIR: broken });
       expect(code).toBe(1);
-      expect(stderr).toBe('catalog: 1 problem\n  demo.yaml:13 at probes[0].params: unknown field signal\n');
+      expect(stderr).toBe('catalog: 1 problem\n  demo.yaml:15 at probes[0].params: unknown field signal\n');
     } finally {
       await rm(broken, { recursive: true, force: true });
     }

@@ -143,7 +143,8 @@ describe('runDiagnosis', () => {
 
   it('labels fill parameters; missing or unsafe labels refuse the probe with a clear result', async () => {
     const rb = runbook({
-      targets: target('files', 'files', { root: dir }),
+      // the allow-list lets '../..' through so that the path check itself is what refuses it
+      targets: { files: { name: 'files', kind: 'files', values: { root: dir }, missing: [], allow: { labels: { worker: { pattern: '[a-z./]+' } } } } },
       probes: [{ id: 'hb', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: '{{worker}}/heartbeat.json' } }] as unknown as Runbook['probes'],
     });
     const run = (labels: Record<string, string>) =>

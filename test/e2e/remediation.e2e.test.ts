@@ -47,6 +47,7 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
       REDIS_URL,
       DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
       WORKERS_SHARED_DIR: shared,
+      WORKER_NAMES: worker,
     });
     await bot.waitForReady();
   }, 90_000);

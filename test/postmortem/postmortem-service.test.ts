@@ -58,7 +58,7 @@ beforeAll(async () => {
   slack = await startSlackEmulator();
   for (const [id, name] of [['U0ALICE', 'alice'], ['U0BOB', 'bob'], ['U0CAROL', 'carol'], ['U0DAVE', 'dave']] as const) slack.addUser({ id, name });
   shared = await mkdtemp(join(tmpdir(), 'ib-postmortem-shared-'));
-  catalog = await loadCatalog(COMMANDS_DIR, { WORKERS_SHARED_DIR: shared });
+  catalog = await loadCatalog(COMMANDS_DIR, { WORKERS_SHARED_DIR: shared, WORKER_NAMES: WORKER });
   const alertStore = createAlertStore(db);
   const timeline = createTimelineStore(db);
   alerts = createAlertService({ alerts: alertStore, timeline, clock });

@@ -71,7 +71,7 @@ describe('postgres probe against a real server', () => {
     expect(r.summary).toContain(`blocked by pid ${holderPid}`);
     expect(r.summary).toMatch(/transactions? open > 0.001 min/);
     expect(r.evidence.excerpt).toContain(`on pid ${holderPid}`);
-    expect(r.evidence.excerpt).toContain("UPDATE jobs SET state = 'held'");
+    expect(r.evidence.excerpt).toContain('UPDATE jobs SET state = ? WHERE id = ?'); // literals masked
     const raw = r.evidence.raw as { 'blocked-locks': { blocking_pid: number }[]; 'long-transactions': { pid: number }[] };
     expect(raw['blocked-locks'][0]?.blocking_pid).toBe(holderPid);
     expect(raw['long-transactions'].map((t) => t.pid)).toContain(holderPid);

@@ -5,11 +5,11 @@ import type { Probe, ProbeOutcome, ResolvedTarget, TargetKind } from '../../src/
 export async function runProbe<P>(
   probe: Probe<P>,
   rawParams: unknown,
-  opts: { target?: Record<string, string>; labels?: Record<string, string>; now?: Date; timeoutMs?: number; signal?: AbortSignal } = {},
+  opts: { target?: Record<string, string>; allow?: ResolvedTarget['allow']; labels?: Record<string, string>; now?: Date; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<ProbeOutcome> {
   const params = probe.params.parse(rawParams);
   const target: ResolvedTarget | undefined = opts.target
-    ? { name: 'test', kind: probe.targetKind as TargetKind, values: opts.target, missing: [] }
+    ? { name: 'test', kind: probe.targetKind as TargetKind, values: opts.target, missing: [], ...(opts.allow ? { allow: opts.allow } : {}) }
     : undefined;
   return probe.run(params, {
     signal: opts.signal ?? new AbortController().signal,

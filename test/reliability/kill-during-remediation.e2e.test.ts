@@ -44,6 +44,8 @@ describe('kill -9 during a remediation', () => {
     await fs.rm(shared, { recursive: true, force: true });
   });
 
+  // the shipped catalog's worker allow-list (commands/worker-crashes.yaml) takes extra names from WORKER_NAMES
+  const worker = uniqueContainerName('worker-stubborn');
   const env = () => ({
     SLACK_BOT_TOKEN: TOKEN,
     SLACK_SIGNING_SECRET: SECRET,
@@ -53,11 +55,11 @@ describe('kill -9 during a remediation', () => {
     DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
     WORKERS_SHARED_DIR: shared,
     REMEDIATION_LEASE_MS: '2000',
+    WORKER_NAMES: worker,
   });
 
   it('reports the run interrupted after the restart and does not run it again', async () => {
     // PID 1 ignores SIGTERM, so `docker restart` waits its 10 s stop timeout: a run long enough to be killed in.
-    const worker = uniqueContainerName('worker-stubborn');
     const container = await runContainer(docker, { name: worker, cmd: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'], init: false, labels: LABEL });
     await waitForContainer(container, (i) => i.State.Running, 20_000, 'running');
 

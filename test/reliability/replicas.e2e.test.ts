@@ -46,7 +46,8 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     await database.db.close();
     dbUrl = database.url;
     dropDb = database.drop;
-    const env = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: dbUrl, REDIS_URL, WORKERS_SHARED_DIR: shared };
+    // the worker the lock test uses is one the catalog's allow-list accepts (WORKER_NAMES)
+    const env = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: dbUrl, REDIS_URL, WORKERS_SHARED_DIR: shared, WORKER_NAMES: `w${RUN.toLowerCase()}` };
     bots = await Promise.all(Array.from({ length: REPLICAS }, () => startBot(env)));
     await Promise.all(bots.map((b) => b.waitForReady()));
     db = new Client({ connectionString: dbUrl });

@@ -6,7 +6,8 @@ import { createMigratedDatabase } from '../support/migrated-database';
 import { DOCKER_SOCKET, requireDocker } from '../support/services';
 import { actionContext, makeService, target } from './harness';
 
-const dockerTarget = target('docker', 'docker', { socket: DOCKER_SOCKET });
+// every test container is named ibt-… and carries incident-bot-test=1 (test/support/docker-containers.ts)
+const dockerTarget = target('docker', 'docker', { socket: DOCKER_SOCKET }, { containers: { pattern: 'ibt-[a-z0-9-]+', label: 'incident-bot-test=1' } });
 const RUN_ID = `rem-${process.pid}`;
 
 let docker: Docker;

@@ -148,7 +148,7 @@ describe('process.signal through a PID file', () => {
     expect(await processSignal.verify(hup, preview, result, ctx)).toMatchObject({ status: 'passed' });
 
     const exited = new Promise<NodeJS.Signals | null>((resolve) => daemon.once('exit', (_code, signal) => resolve(signal)));
-    const term = processSignal.params.parse({ pidfile: 'memory-daemon.pid', signal: 'TERM' });
+    const term = processSignal.params.parse({ pidfile: 'memory-daemon.pid', signal: 'TERM', processName: 'node' });
     const tpreview = await processSignal.preview(term, ctx);
     const tresult = await processSignal.execute(term, tpreview, ctx);
     expect(await exited).toBe('SIGTERM');

@@ -14,8 +14,8 @@ import { createRemediationStore } from '../../src/store/remediation-store';
 
 export const silent = pino({ level: 'silent' });
 
-export function target(name: string, kind: ResolvedTarget['kind'], values: Record<string, string>): ResolvedTarget {
-  return { name, kind, values, missing: [] };
+export function target(name: string, kind: ResolvedTarget['kind'], values: Record<string, string>, allow?: ResolvedTarget['allow']): ResolvedTarget {
+  return { name, kind, values, missing: [], ...(allow ? { allow } : {}) };
 }
 
 /** A context for calling an action directly (preview → execute → verify), on the real clock. */

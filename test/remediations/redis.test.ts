@@ -22,7 +22,7 @@ afterAll(async () => {
   await drop();
 });
 
-const redisTarget = target('memory-redis', 'redis', { url: REDIS_URL });
+const redisTarget = target('memory-redis', 'redis', { url: REDIS_URL }, { labels: { agent: { pattern: '[A-Za-z0-9][A-Za-z0-9_.-]{0,63}' } } });
 
 describe('redis.delete-keys against real Redis', () => {
   it("deletes the stuck agent's stream and counter through the approval flow; other agents' keys stay", async () => {
