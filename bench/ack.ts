@@ -36,9 +36,11 @@ export async function ackBench(): Promise<Row[]> {
   const slack = await startSlackEmulator({ botToken: TOKEN });
   const database = await createMigratedDatabase('bench_ack');
   await database.db.close();
-  // ACK_PROFILE_DIR=dir writes a V8 CPU profile of each server when it exits (node --cpu-prof).
+  // ACK_PROFILE_DIR=dir writes a V8 CPU profile of each server when it exits (node --cpu-prof);
+  // ACK_BOT_NODE_ARGS adds node flags to the bot (a heap cap, --trace-gc), ACK_BOT_OUTPUT=file keeps its output.
   const nodeArgs = process.env.ACK_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ACK_PROFILE_DIR}`] : [];
-  const bot = await startBot({ SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn' }, { nodeArgs });
+  const botArgs = [...nodeArgs, ...(process.env.ACK_BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+  const bot = await startBot({ SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn' }, { nodeArgs: botArgs });
   const barePort = await freePort();
   const bare = spawn(process.execPath, [...nodeArgs, path.join(__dirname, 'bare-bolt.js')], {
     env: { PATH: process.env.PATH, SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: slack.url, PORT: String(barePort) },
@@ -83,7 +85,7 @@ export async function ackBench(): Promise<Row[]> {
   };
 
   // Warm both up (JIT, keep-alive sockets), then interleave so drift on this shared machine hits both alike.
-  for (const which of ['bot', 'bare'] as const) for (const kind of KINDS) await runConcurrent(300, 10, async () => void (await send(which, kind)));
+  for (const which of ['bot', 'bare'] as const) for (const kind of KINDS) await runConcurrent(PER_ROUND, CONCURRENCY, async () => void (await send(which, kind)));
   const authTestsBefore = slack.callsTo('auth.test').length;
   const rounds: Record<Kind, Record<Server, Round[]>> = { command: { bot: [], bare: [] }, button: { bot: [], bare: [] } };
   for (let r = 0; r < ROUNDS; r++) {
@@ -99,6 +101,7 @@ export async function ackBench(): Promise<Row[]> {
   const rssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readStatus(pid))?.[1] ?? 0) / 1024;
   const peak = { bot: rssMb(pids.bot), bare: rssMb(pids.bare) };
   await bot.stop();
+  if (process.env.ACK_BOT_OUTPUT) (await import('node:fs')).writeFileSync(process.env.ACK_BOT_OUTPUT, bot.output());
   await stopChild(bare);
   await slack.close();
   await database.drop();
