@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 
@@ -25,7 +26,21 @@ export function ms(n: number): string {
 }
 
 export function machine(): string {
-  return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}`;
+  return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at the start`;
+}
+
+/** The code measured: the commit, whether src/ differs from it, and BENCH_LABEL when given. */
+export function revision(): string {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const sha = git(['rev-parse', '--short', 'HEAD']) || 'unknown commit';
+  const dirty = git(['status', '--porcelain', '--', 'src']) ? ' with uncommitted changes to src/' : '';
+  return `code ${sha}${dirty}${process.env.BENCH_LABEL ? ` (${process.env.BENCH_LABEL})` : ''}`;
 }
 
 /** Runs `fn` with at most `concurrency` in flight, `total` times. */

@@ -4,7 +4,8 @@ import { ackBench } from './ack';
 import { alertStormBench } from './alert-storm';
 import { diagnoseBench } from './diagnose';
 import { postmortemBench } from './postmortem';
-import { machine, type Row } from './lib';
+import { machine, revision, type Row } from './lib';
+import { readPrevious, renderResults, type StoredRow } from './results-file';
 import { startBench } from './start';
 
 const BENCHES: Record<string, () => Promise<Row[]>> = { start: startBench, ack: ackBench, diagnose: diagnoseBench, postmortem: postmortemBench, 'alert-storm': alertStormBench };
@@ -12,6 +13,7 @@ const BENCHES: Record<string, () => Promise<Row[]>> = { start: startBench, ack: 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const rows: Row[] = [];
+  const host = `${machine()}; ${revision()}`;
   for (const [name, run] of Object.entries(BENCHES)) {
     if (only.length && !only.includes(name)) continue;
     process.stderr.write(`running ${name}…\n`);
@@ -20,14 +22,19 @@ async function main(): Promise<void> {
     for (const r of got) process.stderr.write(`  ${r.measure}: ${r.value} (${r.verdict})\n`);
     rows.push(...got);
   }
+  const at = new Date().toISOString();
   const table = [
     '| bench | measure | value | target | verdict |',
     '| --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.bench} | ${r.measure} | ${r.value} | ${r.target} | ${r.verdict} |`),
   ].join('\n');
-  process.stdout.write(`${table}\n`);
-  const doc = `# Benchmark results\n\nMachine: ${machine()}. Run: ${new Date().toISOString()}.\nEvery comparison is measured side by side in the same run; figures are medians and p99s, not single times.\n\n${table}\n`;
-  await fs.writeFile(path.resolve(__dirname, '../../bench/RESULTS.md'), doc);
+  process.stdout.write(`${host}, ${at}\n${table}\n`);
+  const file = path.resolve(__dirname, '../../bench/RESULTS.md');
+  const previous = readPrevious(await fs.readFile(file, 'utf8').catch(() => undefined));
+  const ran = Object.keys(BENCHES).filter((name) => !only.length || only.includes(name));
+  const current: StoredRow[] = rows.map((r) => ({ ...r, machine: host, at }));
+  await fs.writeFile(file, renderResults(current, previous, ran));
+  process.stderr.write(`written to ${file}\n`);
 }
 
 main().then(
