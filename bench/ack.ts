@@ -6,7 +6,7 @@ import { startBot } from '../test/support/bot-process';
 import { createMigratedDatabase } from '../test/support/migrated-database';
 import { freePort, REDIS_URL } from '../test/support/services';
 import { sendInteraction, sendSlashCommand } from '../test/support/slack-signing';
-import { cpuSeconds, median, ms, runConcurrent, summarize, type Row } from './lib';
+import { benchBotNodeArgs, cpuSeconds, median, ms, runConcurrent, summarize, type Row } from './lib';
 
 const SECRET = 'bench-signing-secret';
 const TOKEN = 'xoxb-test-token';
@@ -37,9 +37,9 @@ export async function ackBench(): Promise<Row[]> {
   const database = await createMigratedDatabase('bench_ack');
   await database.db.close();
   // ACK_PROFILE_DIR=dir writes a V8 CPU profile of each server when it exits (node --cpu-prof);
-  // ACK_BOT_NODE_ARGS adds node flags to the bot (a heap cap, --trace-gc), ACK_BOT_OUTPUT=file keeps its output.
+  // BENCH_BOT_NODE_ARGS adds node flags to the bot (a heap cap, --trace-gc), ACK_BOT_OUTPUT=file keeps its output.
   const nodeArgs = process.env.ACK_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ACK_PROFILE_DIR}`] : [];
-  const botArgs = [...nodeArgs, ...(process.env.ACK_BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+  const botArgs = [...nodeArgs, ...benchBotNodeArgs()];
   const bot = await startBot({ SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn' }, { nodeArgs: botArgs });
   const barePort = await freePort();
   const bare = spawn(process.execPath, [...nodeArgs, path.join(__dirname, 'bare-bolt.js')], {

@@ -17,7 +17,10 @@ async function main(): Promise<void> {
   for (const [name, run] of Object.entries(BENCHES)) {
     if (only.length && !only.includes(name)) continue;
     process.stderr.write(`running ${name}…\n`);
-    const got = await run();
+    // A bench that fails is recorded as a miss with its reason; the others' figures are kept.
+    const got = await run().catch((err: unknown): Row[] => [
+      { bench: name, measure: 'run', value: `failed: ${(err as Error).message.split('\n')[0]}`, target: 'completes', verdict: 'missed' },
+    ]);
     // Shown as each bench ends, so a later failure loses nothing measured.
     for (const r of got) process.stderr.write(`  ${r.measure}: ${r.value} (${r.verdict})\n`);
     rows.push(...got);
