@@ -144,7 +144,7 @@ export function registerDiagnoseActions(app: App, deps: DiagnoseDeps): void {
     }
   });
   // Dashboard buttons open their URL in the browser; Slack still sends the click, which only needs an ack.
-  app.action<BlockAction<ButtonAction>>(DASHBOARD_LINK_ACTION, async ({ ack }) => {
+  onButton(app, DASHBOARD_LINK_ACTION, async ({ ack }) => {
     await ack();
   });
 }
