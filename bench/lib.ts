@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
 
 export interface Row {
   bench: string;
@@ -24,7 +26,21 @@ export function ms(n: number): string {
 }
 
 export function machine(): string {
-  return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}`;
+  return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at the start`;
+}
+
+/** The code measured: the commit, whether src/ differs from it, and BENCH_LABEL when given. */
+export function revision(): string {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const sha = git(['rev-parse', '--short', 'HEAD']) || 'unknown commit';
+  const dirty = git(['status', '--porcelain', '--', 'src']) ? ' with uncommitted changes to src/' : '';
+  return `code ${sha}${dirty}${process.env.BENCH_LABEL ? ` (${process.env.BENCH_LABEL})` : ''}`;
 }
 
 /** Runs `fn` with at most `concurrency` in flight, `total` times. */
@@ -38,4 +54,26 @@ export async function runConcurrent(total: number, concurrency: number, fn: (i: 
       }
     }),
   );
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK)
+
+/** utime + stime of a process so far, in seconds, from /proc/<pid>/stat (fields 14 and 15). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may contain spaces: split after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Extra node flags for the bot process under bench (BENCH_BOT_NODE_ARGS, e.g. a heap cap or --trace-gc); they follow and override the default cap. */
+export function benchBotNodeArgs(): string[] {
+  return process.env.BENCH_BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 }

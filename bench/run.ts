@@ -4,30 +4,41 @@ import { ackBench } from './ack';
 import { alertStormBench } from './alert-storm';
 import { diagnoseBench } from './diagnose';
 import { postmortemBench } from './postmortem';
-import { machine, type Row } from './lib';
+import { machine, revision, type Row } from './lib';
+import { readPrevious, renderResults, type StoredRow } from './results-file';
 import { startBench } from './start';
 
-const BENCHES: Record<string, () => Promise<Row[]>> = { start: startBench, ack: ackBench, diagnose: diagnoseBench, postmortem: postmortemBench, 'alert-storm': alertStormBench };
+// postmortem measures the RSS of this process, so it runs before the ack bench fills the emulator with 10,000 calls.
+const BENCHES: Record<string, () => Promise<Row[]>> = { start: startBench, postmortem: postmortemBench, ack: ackBench, diagnose: diagnoseBench, 'alert-storm': alertStormBench };
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const rows: Row[] = [];
+  const host = `${machine()}; ${revision()}`;
   for (const [name, run] of Object.entries(BENCHES)) {
     if (only.length && !only.includes(name)) continue;
     process.stderr.write(`running ${name}…\n`);
-    const got = await run();
+    // A bench that fails is recorded as a miss with its reason; the others' figures are kept.
+    const got = await run().catch((err: unknown): Row[] => [
+      { bench: name, measure: 'run', value: `failed: ${(err as Error).message.split('\n')[0]}`, target: 'completes', verdict: 'missed' },
+    ]);
     // Shown as each bench ends, so a later failure loses nothing measured.
     for (const r of got) process.stderr.write(`  ${r.measure}: ${r.value} (${r.verdict})\n`);
     rows.push(...got);
   }
+  const at = new Date().toISOString();
   const table = [
     '| bench | measure | value | target | verdict |',
     '| --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.bench} | ${r.measure} | ${r.value} | ${r.target} | ${r.verdict} |`),
   ].join('\n');
-  process.stdout.write(`${table}\n`);
-  const doc = `# Benchmark results\n\nMachine: ${machine()}. Run: ${new Date().toISOString()}.\nEvery comparison is measured side by side in the same run; figures are medians and p99s, not single times.\n\n${table}\n`;
-  await fs.writeFile(path.resolve(__dirname, '../../bench/RESULTS.md'), doc);
+  process.stdout.write(`${host}, ${at}\n${table}\n`);
+  const file = path.resolve(__dirname, '../../bench/RESULTS.md');
+  const previous = readPrevious(await fs.readFile(file, 'utf8').catch(() => undefined));
+  const ran = Object.keys(BENCHES).filter((name) => !only.length || only.includes(name));
+  const current: StoredRow[] = rows.map((r) => ({ ...r, machine: host, at }));
+  await fs.writeFile(file, renderResults(current, previous, ran));
+  process.stderr.write(`written to ${file}\n`);
 }
 
 main().then(

@@ -7,6 +7,7 @@ import { createMigratedDatabase } from '../test/support/migrated-database';
 import { ms, summarize, type Row } from './lib';
 
 const RUNS = 5;
+const READY_LIMIT_MS = 30_000;
 
 /** Process start to /health/ready 200, with a real PostgreSQL and with the embedded one. */
 export async function startBench(): Promise<Row[]> {
@@ -15,6 +16,7 @@ export async function startBench(): Promise<Row[]> {
   await database.db.close();
   const real: number[] = [];
   const embedded: number[] = [];
+  const notReady = { real: 0, embedded: 0 };
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-bench-start-'));
   const common = { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'bench', SLACK_API_URL: slack.url, LOG_LEVEL: 'warn' };
   for (let i = 0; i < RUNS; i++) {
@@ -24,10 +26,15 @@ export async function startBench(): Promise<Row[]> {
     ] as const) {
       const started = performance.now();
       const bot = await startBot(env);
-      await bot.waitForReady(30_000);
-      out.push(performance.now() - started);
+      // A start past the limit is a measured miss, not a reason to lose every other bench's figures.
+      const ready = await bot.waitForReady(READY_LIMIT_MS).then(
+        () => true,
+        () => false,
+      );
+      out.push(ready ? performance.now() - started : READY_LIMIT_MS);
+      if (!ready) notReady[which]++;
       const code = await bot.stop();
-      if (code !== 0) throw new Error(`${which} bot exited with ${code}`);
+      if (ready && code !== 0) throw new Error(`${which} bot exited with ${code}`);
     }
   }
   await slack.close();
@@ -36,7 +43,7 @@ export async function startBench(): Promise<Row[]> {
   const r = summarize(real);
   const e = summarize(embedded);
   return [
-    { bench: 'start', measure: `real PostgreSQL, median / max of ${RUNS}`, value: `${ms(r.p50)} / ${ms(r.max)}`, target: '≤ 2 s', verdict: r.p50 <= 2000 ? 'met' : 'missed' },
-    { bench: 'start', measure: `embedded PGlite, median / max of ${RUNS}`, value: `${ms(e.p50)} / ${ms(e.max)}`, target: '≤ 5 s', verdict: e.p50 <= 5000 ? 'met' : 'missed' },
+    { bench: 'start', measure: `real PostgreSQL, median / max of ${RUNS}`, value: `${ms(r.p50)} / ${ms(r.max)}${notReady.real ? ` (${notReady.real} not ready within ${READY_LIMIT_MS / 1000} s)` : ''}`, target: '≤ 2 s', verdict: r.p50 <= 2000 ? 'met' : 'missed' },
+    { bench: 'start', measure: `embedded PGlite, median / max of ${RUNS}`, value: `${ms(e.p50)} / ${ms(e.max)}${notReady.embedded ? ` (${notReady.embedded} not ready within ${READY_LIMIT_MS / 1000} s)` : ''}`, target: '≤ 5 s', verdict: e.p50 <= 5000 ? 'met' : 'missed' },
   ];
 }

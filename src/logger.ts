@@ -84,3 +84,20 @@ function prettyStreamIfWanted(wanted: boolean): DestinationStream | undefined {
   }
   return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l' });
 }
+
+/**
+ * A child logger built on first use. A pino child serialises (and redacts) its bindings when it is
+ * made; most Slack requests never log, so the per-request child is only paid for by those that do.
+ */
+export function lazyChild(logger: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  const real = () => (child ??= logger.child(bindings));
+  return new Proxy({} as Logger, {
+    get: (_target, prop) => {
+      const value: unknown = Reflect.get(real(), prop);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(real()) : value;
+    },
+    set: (_target, prop, value) => Reflect.set(real(), prop, value),
+    has: (_target, prop) => Reflect.has(real(), prop),
+  });
+}

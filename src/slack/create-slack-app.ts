@@ -6,7 +6,7 @@ import type { SlackConfig } from '../config';
 import type { DeliveryDedup } from '../dedup/delivery-dedup';
 import { isConnectionError } from '../errors';
 import { createDeliveryBuffer } from './delivery-buffer';
-import type { Logger } from '../logger';
+import { lazyChild, type Logger } from '../logger';
 import type { BotMetrics } from '../metrics';
 import { boltLoggerFrom } from './bolt-logger';
 import { createWebApiClientOptions } from './web-api-options';
@@ -87,7 +87,9 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
       throw err;
     }
   };
-  const app = new App({ authorize, receiver, logger: boltLogger, clientOptions });
+  // No conversation store: nothing here reads context.conversation, and Bolt's default one
+  // rejects a promise with a new Error (stack trace and all) on every request in a channel.
+  const app = new App({ authorize, receiver, logger: boltLogger, clientOptions, convoStore: false });
 
   // First in the chain: a request id and a child logger on every line, the request's kind
   // for the metrics, and the retry/replica dedup for Events API deliveries.
@@ -121,7 +123,7 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     const kind = kindOf(b);
     receipt.kind = kind;
     const eventId = typeof b.event_id === 'string' ? b.event_id : undefined;
-    const log = logger.child({ reqId: eventId ?? receipt.requestId, kind });
+    const log = lazyChild(logger, { reqId: eventId ?? receipt.requestId, kind });
     context.log = log;
     const keep = (claimed: boolean) => {
       metrics.slackRequests.inc({ kind, outcome: buffer.push({ body: b, claimed }) ? 'buffered' : 'dropped' });

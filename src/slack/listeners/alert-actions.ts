@@ -1,4 +1,5 @@
-import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { App, RespondFn } from '@slack/bolt';
+import { onButton } from '../button-router';
 import { request } from 'undici';
 import type { AlertService } from '../../alerts/alert-service';
 import type { Clock } from '../../clock';
@@ -38,7 +39,7 @@ type Handler = (ctx: { alert: AlertRecord; userId: string; respond: RespondFn; l
  */
 export function registerAlertActions(app: App, deps: AlertActionDeps): void {
   const on = (actionId: string, what: string, handler: Handler) => {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, action, body, respond, context }) => {
+    onButton(app, actionId, async ({ ack, action, body, respond, context }) => {
       await ack();
       const log = (context.log as Logger | undefined) ?? deps.logger;
       const value = action.value ?? '';

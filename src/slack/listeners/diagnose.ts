@@ -1,4 +1,5 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { App } from '@slack/bolt';
+import { onButton } from '../button-router';
 import type { WebClient } from '@slack/web-api';
 import { closestMatches } from '../../closest-match';
 import { labelsOfAlert, runDiagnosis, type DiagnosisMetrics, type DiagnosisPlace, type DiagnosisResult } from '../../diagnosis';
@@ -127,7 +128,7 @@ export function diagnoseCommandHandler(deps: DiagnoseDeps) {
 
 /** "Run again" on a diagnosis: the value carries only an alert name and labels, both re-validated here. */
 export function registerDiagnoseActions(app: App, deps: DiagnoseDeps): void {
-  app.action<BlockAction<ButtonAction>>(DIAGNOSE_AGAIN_ACTION_ID, async ({ ack, body, action, respond, context }) => {
+  onButton(app, DIAGNOSE_AGAIN_ACTION_ID, async ({ ack, body, action, respond, context }) => {
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const value = parseDiagnoseAgainValue(action.value ?? '');
@@ -143,7 +144,7 @@ export function registerDiagnoseActions(app: App, deps: DiagnoseDeps): void {
     }
   });
   // Dashboard buttons open their URL in the browser; Slack still sends the click, which only needs an ack.
-  app.action<BlockAction<ButtonAction>>(DASHBOARD_LINK_ACTION, async ({ ack }) => {
+  onButton(app, DASHBOARD_LINK_ACTION, async ({ ack }) => {
     await ack();
   });
 }

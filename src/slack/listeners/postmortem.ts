@@ -1,4 +1,5 @@
-import type { App, BlockAction, ButtonAction, MessageShortcut } from '@slack/bolt';
+import type { App, MessageShortcut } from '@slack/bolt';
+import { onButton } from '../button-router';
 import type { WebClient } from '@slack/web-api';
 import { BotError } from '../../errors';
 import type { IncidentService } from '../../incidents/incident-service';
@@ -85,7 +86,7 @@ async function chooseIncident(deps: PostmortemDeps, channelId: string): Promise<
 
 /** The button (value = incident id) and the message shortcut on any message of an incident thread. */
 export function registerPostmortem(app: App, deps: PostmortemDeps): void {
-  app.action<BlockAction<ButtonAction>>(POSTMORTEM_ACTION_ID, async ({ ack, body, action, respond, context }) => {
+  onButton(app, POSTMORTEM_ACTION_ID, async ({ ack, body, action, respond, context }) => {
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const channelId = body.channel?.id ?? body.container?.channel_id;

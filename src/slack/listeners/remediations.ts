@@ -1,4 +1,5 @@
-import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { App, RespondFn } from '@slack/bolt';
+import { onButton } from '../button-router';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../logger';
 import type { RemediationService } from '../../remediations/remediation-service';
@@ -127,7 +128,7 @@ export function auditCommandHandler(deps: RemediationSlackDeps) {
 
 /** The buttons: request from a diagnosis, Approve, Deny. A button value is only looked up, never trusted. */
 export function registerRemediationActions(app: App, deps: RemediationSlackDeps): void {
-  app.action<BlockAction<ButtonAction>>(REMEDIATION_ACTION_ID, async ({ ack, body, action, respond }) => {
+  onButton(app, REMEDIATION_ACTION_ID, async ({ ack, body, action, respond }) => {
     await ack();
     const value = parseRemediationValue(action.value ?? '');
     const channelId = body.channel?.id;
@@ -149,7 +150,7 @@ export function registerRemediationActions(app: App, deps: RemediationSlackDeps)
     );
   });
 
-  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION_ID, async ({ ack, body, action, respond, context }) => {
+  onButton(app, APPROVE_ACTION_ID, async ({ ack, body, action, respond, context }) => {
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const requestId = action.value ?? '';
@@ -185,7 +186,7 @@ export function registerRemediationActions(app: App, deps: RemediationSlackDeps)
     }
   });
 
-  app.action<BlockAction<ButtonAction>>(DENY_ACTION_ID, async ({ ack, body, action, respond, context }) => {
+  onButton(app, DENY_ACTION_ID, async ({ ack, body, action, respond, context }) => {
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const requestId = action.value ?? '';

@@ -1,0 +1,99 @@
+import type { Row } from './lib';
+
+/** A row as kept in RESULTS.md: with the machine and the time of the run that measured it. */
+export interface StoredRow extends Row {
+  machine: string;
+  at: string;
+}
+
+const DATA_MARK = 'bench-results-data';
+
+/** How the ack bench's peer is configured; printed in RESULTS.md so nobody has to read bench/bare-bolt.ts. */
+export const BASELINE_NOTE = [
+  '**Ack baseline (bench/bare-bolt.ts):** bare `@slack/bolt` 5 in its default configuration: `new App({ token, receiver })` with',
+  'a bot token and a signing secret, token verification on (Bolt calls `auth.test` once at start and caches it; the bench',
+  'fails if either server calls `auth.test` during the rounds), the default conversation store and `ignoreSelf`, the same',
+  '`HTTPReceiver` the bot uses (signature verification on), logging at ERROR (the bot runs at LOG_LEVEL=warn). Its `/incident`',
+  'listener only acks, with the same ephemeral help text the bot acks `/incident help` with (same response bytes); its',
+  'action listener only acks. The bot also answers the bench click (a `diagnose_again` button whose value is not one of its',
+  'own) with an ephemeral message through the `response_url`; the baseline does not, so the bot\'s button CPU includes one',
+  'outgoing HTTP post the baseline does not make. Both run as separate processes on the same machine, with the load',
+  'generator (signed requests, 50 concurrent) in the bench process; rounds alternate bot, bare, bare, bot … and each figure',
+  'is the median over rounds of that round\'s p50, p99 or server CPU time (utime + stime from `/proc/<pid>/stat`) per request.',
+].join('\n');
+
+/** The rows of the last run written to RESULTS.md (current format, or the older one-table format). */
+export function readPrevious(doc: string | undefined): StoredRow[] {
+  if (!doc) return [];
+  const data = new RegExp(`<!-- ${DATA_MARK}\\n([\\s\\S]*?)\\n-->`).exec(doc);
+  if (data) {
+    try {
+      return JSON.parse(data[1]!) as StoredRow[];
+    } catch {
+      return [];
+    }
+  }
+  // The older format: one table and a "Machine: …. Run: …." line.
+  const meta = /Machine: (.*?)\. Run: (\S+?)\.\n/.exec(doc);
+  const rows: StoredRow[] = [];
+  for (const line of doc.split('\n')) {
+    const cells = line.split(' | ');
+    if (!line.startsWith('| ') || cells.length !== 5 || line.startsWith('| bench ') || line.startsWith('| ---')) continue;
+    const [bench, measure, value, target, verdict] = [cells[0]!.slice(2), cells[1]!, cells[2]!, cells[3]!, cells[4]!.replace(/ \|$/, '')];
+    rows.push({ bench, measure, value, target, verdict: verdict as Row['verdict'], machine: meta?.[1] ?? 'unknown', at: meta?.[2] ?? 'unknown' });
+  }
+  return rows;
+}
+
+/**
+ * RESULTS.md: this run's table with the previous run's value beside each figure, the previous run's
+ * table in full (so a measure that was renamed or dropped stays visible), and how the baseline is set up.
+ * Benches not run this time keep their last figures, marked with the run that measured them.
+ */
+export function renderResults(current: StoredRow[], previous: StoredRow[], ranBenches: string[]): string {
+  const key = (r: Row) => `${r.bench}\u0000${r.measure}`;
+  const before = new Map(previous.map((r) => [key(r), r]));
+  const carried = previous.filter((r) => !ranBenches.includes(r.bench));
+  const rows = [...current, ...carried];
+  const at = current[0]?.at ?? 'unknown';
+  const machine = current[0]?.machine ?? 'unknown';
+  const runsOf = (list: StoredRow[]) => [...new Set(list.map((r) => `${r.at} on ${r.machine}`))];
+  const previousRuns = runsOf(previous);
+  const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const table = [
+    '| bench | measure | this run | previous run | target | verdict |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => {
+      const mine = current.includes(r);
+      const was = mine ? before.get(key(r)) : undefined;
+      const value = mine ? r.value : `${r.value} _(not re-run; measured ${r.at})_`;
+      return `| ${cell(r.bench)} | ${cell(r.measure)} | ${cell(value)} | ${was ? `${cell(was.value)} (${was.verdict})` : '—'} | ${cell(r.target)} | ${r.verdict} |`;
+    }),
+  ];
+  const previousTable = [
+    '| bench | measure | value | target | verdict | run |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...previous.map((r) => `| ${cell(r.bench)} | ${cell(r.measure)} | ${cell(r.value)} | ${cell(r.target)} | ${r.verdict} | ${r.at} |`),
+  ];
+  return [
+    '# Benchmark results',
+    '',
+    `This run: ${at}, ${machine}.`,
+    `Previous run: ${previousRuns.length ? previousRuns.join('; ') : 'none recorded'}.`,
+    'Every comparison is measured side by side in the same run; `npm run bench` rewrites this file and keeps the previous',
+    'run\'s figures beside the new ones (the previous run\'s table in full is below), so a regression is visible.',
+    '',
+    ...table,
+    '',
+    BASELINE_NOTE,
+    '',
+    '## Previous run',
+    '',
+    ...(previous.length ? previousTable : ['none recorded']),
+    '',
+    `<!-- ${DATA_MARK}`,
+    JSON.stringify(rows),
+    '-->',
+    '',
+  ].join('\n');
+}
