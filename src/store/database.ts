@@ -1,7 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import type { Logger } from '../logger';
+import { startPGliteServer } from './pglite-server';
 
 /** What stores need from the database: the pg Pool's query surface and transactions. */
 export interface Database {
@@ -23,8 +25,8 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * Opens the database. With no URL the embedded PostgreSQL (PGlite) is served over
- * pglite-socket on a loopback port so that exactly the same `pg` code and SQL
+ * Opens the database. With no URL the embedded PostgreSQL (PGlite) is served on a
+ * loopback port (`startPGliteServer`) so that exactly the same `pg` code and SQL
  * migrations run against both.
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
@@ -58,24 +60,50 @@ function wrapPool(pool: Pool, kind: Database['kind'], logger: Logger, close: () 
   pool.on('connect', (client) => {
     client.on('error', (err) => logger.warn({ err: { message: err.message } }, 'database connection lost (client in use)'));
   });
+  // The transaction open in the current async context, if any. A query issued inside a transaction callback runs on
+  // that transaction's connection: on the embedded database a second connection would wait for the session the
+  // transaction holds, forever; on PostgreSQL it would miss the transaction's own writes and could wait on its locks.
+  const current = new AsyncLocalStorage<{ client: PoolClient; open: boolean; savepoints: number }>();
+  const inOpenTransaction = () => {
+    const tx = current.getStore();
+    return tx?.open ? tx : undefined;
+  };
   return {
     kind,
     pool,
     query: async (text, params) => {
-      const r = await pool.query(text, params as unknown[]);
+      const tx = inOpenTransaction();
+      const r = await (tx ? tx.client.query(text, params as unknown[]) : pool.query(text, params as unknown[]));
       return { rows: r.rows, rowCount: r.rowCount };
     },
     transaction: async (fn) => {
+      const outer = inOpenTransaction();
+      if (outer) {
+        // Nested: a savepoint in the open transaction, so the inner work commits or rolls back as one unit.
+        const name = `nested_${++outer.savepoints}`;
+        await outer.client.query(`SAVEPOINT ${name}`);
+        try {
+          const out = await fn(outer.client);
+          await outer.client.query(`RELEASE SAVEPOINT ${name}`);
+          return out;
+        } catch (err) {
+          await outer.client.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+          throw err;
+        }
+      }
       const client = await pool.connect();
+      const tx = { client, open: true, savepoints: 0 };
       try {
         await client.query('BEGIN');
-        const out = await fn(client);
+        const out = await current.run(tx, () => fn(client));
         await client.query('COMMIT');
         return out;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
+        // Work the callback started without awaiting it goes back to the pool from here on.
+        tx.open = false;
         client.release();
       }
     },
@@ -87,18 +115,15 @@ function wrapPool(pool: Pool, kind: Database['kind'], logger: Logger, close: () 
 }
 
 async function startEmbedded(dataDir: string, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
-  // PGlite and pglite-socket ship as ES modules with CommonJS builds; loaded lazily so a real-PostgreSQL deployment never pays for the WASM.
+  // PGlite ships as an ES module with a CommonJS build; loaded lazily so a real-PostgreSQL deployment never pays for the WASM.
   const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const dir = path.join(dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
   const db = await PGlite.create(dir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 8 });
-  await server.start();
-  const conn = server.getServerConn();
+  const server = await startPGliteServer(db, { host: '127.0.0.1', port: 0 });
   logger.info({ dataDir: dir }, 'embedded PostgreSQL (PGlite) started');
   return {
-    url: `postgres://postgres@${conn}/postgres?sslmode=disable`,
+    url: `postgres://postgres@${server.address}/postgres?sslmode=disable`,
     stop: async () => {
       await server.stop();
       await db.close();

@@ -60,7 +60,7 @@ storeContract('real PostgreSQL', async () => {
   return { db, done: async () => (await db.close(), await t.drop()) };
 });
 
-storeContract('embedded PGlite over pglite-socket', async () => {
+storeContract('embedded PGlite', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-pglite-'));
   const db = await openDatabase({ dataDir: dir, logger: silent });
   return { db, done: async () => (await db.close(), await fs.rm(dir, { recursive: true, force: true })) };
