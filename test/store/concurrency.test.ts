@@ -89,6 +89,9 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
     expect(results.every((x) => ['ran', 'already', 'busy'].includes(x.kind))).toBe(true);
     expect((await a.service.get(r.request.id))?.state).toBe('succeeded');
     expect((await a.service.listRequestAudit(r.request.id)).filter((e) => e.action === 'remediation.approved')).toHaveLength(1);
+    // A late click gets "already", with who approved.
+    const final = await a.service.get(r.request.id);
+    expect(await b.service.approve(r.request.id, 'U999', [])).toMatchObject({ kind: 'already', state: 'succeeded', by: final?.approvedBy });
   });
 
   it('numbers concurrent post-mortem drafts of one incident 1..n without a gap or a clash', async () => {
@@ -103,14 +106,20 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
     expect(await drafts[0]!.latest(inc.id)).toMatchObject({ version: 6, markdown: 'draft 6' });
   });
 
-  it('hands each due job to exactly one of many concurrent claimers', async () => {
+  it('hands each due job to exactly one of many concurrent claimers, only due ones, only the asked kinds', async () => {
     const jobs = createScheduledJobStore(db);
     const other = createScheduledJobStore(await opened.replica());
     const due = new Date('2030-01-01T00:00:00Z');
-    for (let i = 0; i < 40; i++) await jobs.schedule({ kind: 'concurrency', dueAt: due, payload: { i } });
-    const claims = await Promise.all(Array.from({ length: 8 }, (_, w) => (w % 2 ? jobs : other).claimDue(`w${w}`, due, { limit: 5, leaseMs: 60_000, kinds: ['concurrency'] })));
+    const later = new Date('2030-01-01T00:10:00Z');
+    for (let i = 0; i < 40; i++) await jobs.schedule({ kind: i % 2 ? 'claim-even' : 'claim-odd', dueAt: i % 4 === 0 ? later : due, payload: { i } });
+    const claims = await Promise.all(
+      Array.from({ length: 8 }, (_, w) => (w % 2 ? jobs : other).claimDue(`w${w}`, due, { limit: 5, leaseMs: 60_000, kinds: ['claim-odd', 'claim-even'] })),
+    );
     const payloads = claims.flat().map((j) => Number(j.payload.i));
-    expect(payloads.sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // The 10 due at minute 10 are not due yet.
+    expect(payloads.sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 4 !== 0));
+    expect(await jobs.claimDue('late', due, { limit: 100, leaseMs: 60_000, kinds: ['claim-odd', 'claim-even'] })).toEqual([]);
+    expect(await jobs.claimDue('other', later, { limit: 100, leaseMs: 60_000, kinds: ['nope'] })).toEqual([]);
   });
 
   it('answers different statements and transactions in flight at once, each with its own rows', async () => {
@@ -144,6 +153,20 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
     await expect(failed).rejects.toThrow('abandon');
     expect(await svc.listActive()).not.toContainEqual(expect.objectContaining({ title: 'nested' }));
     expect(await events.markProcessed('Ev0NESTED', 'slack-event')).toBe(true);
+  });
+
+  it('rolls back the work of a connection lost mid-transaction, and lets everyone else carry on', async () => {
+    const events = createProcessedEventStore(db);
+    const lost = db.transaction(async (tx) => {
+      expect(await events.markProcessed('Ev0LOSTCONN', 'slack-event')).toBe(true);
+      // The connection drops as it does when a process dies: the socket closes under the open transaction.
+      (tx as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      await tx.query('SELECT 1');
+    });
+    await expect(lost).rejects.toThrow();
+    const others = await Promise.all(Array.from({ length: 5 }, (_, i) => events.markProcessed(`Ev0AFTERLOST${i}`, 'slack-event')));
+    expect(others).toEqual([true, true, true, true, true]);
+    expect(await events.markProcessed('Ev0LOSTCONN', 'slack-event')).toBe(true);
   });
 
   it('records a Slack delivery once, however many retries arrive at once', async () => {

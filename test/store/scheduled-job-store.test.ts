@@ -25,16 +25,6 @@ describe('scheduled jobs', () => {
     expect((await jobs.listPending()).map((j) => j.payload)).toEqual([{ a: 3 }]);
   });
 
-  it('hands each due job to one of many concurrent claimers, only due ones, only the asked kinds', async () => {
-    for (let i = 0; i < 40; i++) await jobs.schedule({ kind: i % 2 ? 'even' : 'odd', dueAt: at(i % 4 === 0 ? 10 : 1), payload: { i } });
-    const claims = await Promise.all(Array.from({ length: 8 }, (_, w) => jobs.claimDue(`w${w}`, at(1), { ...lease, limit: 5, kinds: ['odd', 'even'] })));
-    const ids = claims.flat().map((j) => j.id);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toHaveLength(30); // the 10 due at minute 10 are not due yet
-    expect(await jobs.claimDue('late', at(1), lease)).toEqual([]);
-    expect(await jobs.claimDue('other', at(10), { ...lease, kinds: ['nope'] })).toEqual([]);
-  });
-
   it('gives a failed job back for a retry and gives up after maxAttempts', async () => {
     await jobs.schedule({ kind: 'k', dueAt: at(0), payload: {} });
     for (let attempt = 1; attempt <= 3; attempt++) {
