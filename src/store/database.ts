@@ -44,7 +44,9 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   const pool = new Pool({
     connectionString: embedded.url,
     max: opts.poolSize ?? 4,
-    connectionTimeoutMillis: 5_000,
+    // The one PGlite session is the queue: under a burst a query waits its turn for a pooled connection, and a short
+    // wait limit would turn that wait into refused work. A wedged session still shows in /health/ready at once.
+    connectionTimeoutMillis: 60_000,
     idleTimeoutMillis: 30_000,
   });
   return wrapPool(pool, 'embedded', opts.logger, async () => {

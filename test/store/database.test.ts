@@ -66,6 +66,23 @@ storeContract('embedded PGlite', async () => {
   return { db, done: async () => (await db.close(), await fs.rm(dir, { recursive: true, force: true })) };
 });
 
+describe('the embedded database under a burst', () => {
+  it('takes 3,000 writes issued at once in turn and refuses none', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-pglite-'));
+    const db = await openDatabase({ dataDir: dir, logger: silent });
+    try {
+      await migrate(db, silent);
+      const events = createProcessedEventStore(db);
+      const results = await Promise.allSettled(Array.from({ length: 3000 }, (_, i) => events.markProcessed(`Ev0BURST${i}`, 'slack-event')));
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      expect((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM processed_events WHERE event_id LIKE 'Ev0BURST%'`)).rows[0]!.n).toBe(3000);
+    } finally {
+      await db.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 describe('migrations under concurrency', () => {
   it('two replicas migrating the same database at once both succeed, applying each migration once', async () => {
     const t = await createTestDatabase('migrate_race');
