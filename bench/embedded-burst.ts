@@ -17,7 +17,6 @@ const DRAIN_TIMEOUT_MS = 120_000;
 
 const RUNBOOK = `id: burst
 title: Burst runbook
-link: https://runbooks.example.com/burst
 targets:
   svc: { kind: http, url: '\${BURST_HTTP_URL}' }
 probes:
