@@ -8,7 +8,6 @@ import { ConfigError, secretsOf, type Config } from './config';
 import type { Coordination } from './coordination/coordination';
 import { createMemoryCoordination } from './coordination/memory-coordination';
 import { createRedisCoordination } from './coordination/redis-coordination';
-import { createDeliveryDedup } from './dedup/delivery-dedup';
 import { createHealth, type Health } from './http/health';
 import { healthRoutes, metricsRoute } from './http/routes';
 import { createHttpServer, sendJson, type Route } from './http/server';
@@ -20,6 +19,11 @@ import { runbooksCommandHandler } from './slack/listeners/runbooks';
 import { createSlackPoster } from './slack/slack-poster';
 import { createBotMetrics, createRegistry, type BotMetrics } from './metrics';
 import { attachReceipt, createSlackApp, type SlackApp } from './slack/create-slack-app';
+import { createEventIntake, recordDelivery, toDelivery } from './slack/event-intake';
+import { createDeliverySpool } from './inbox/delivery-spool';
+import { createInboxProcessor, type InboxProcessor } from './inbox/inbox-processor';
+import { createInboxStore } from './store/inbox-store';
+import path from 'node:path';
 import { registerIncidentCommand } from './slack/listeners/incident-command';
 import { createSlackAuthMonitor, type SlackAuthMonitor } from './slack/slack-auth-monitor';
 import { createAuditStore, type AuditStore } from './store/audit-store';
@@ -111,7 +115,6 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const coordination = config.redisUrl ? createRedisCoordination({ url: config.redisUrl }) : createMemoryCoordination(() => clock.now().getTime());
   const processedEvents = createProcessedEventStore(db);
   const audit = createAuditStore(db);
-  const dedup = createDeliveryDedup({ coordination, store: processedEvents, logger });
 
   // Alerts and incidents: stores → services (issue 4).
   const replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -154,16 +157,23 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
 
   let slack: SlackApp | undefined;
   let slackAuth: SlackAuthMonitor | undefined;
+  let inbox: InboxProcessor | undefined;
+  const inboxStore = createInboxStore(db);
   if (config.slack) {
+    const processor = createInboxProcessor({
+      store: inboxStore,
+      spool: createDeliverySpool({ dir: path.join(config.dataDir, 'inbox-spool'), logger }),
+      owner: replicaId,
+      handle: (d) => slack!.processDelivery(d.body, { attempts: d.attempts }),
+      logger,
+      onChange: ({ spooled }) => metrics.bufferedDeliveries.set(spooled),
+    });
+    inbox = processor;
     slack = createSlackApp({
       config: config.slack,
       logger,
       metrics,
-      dedup,
-      storageUp: () => db.ping().then(
-        () => true,
-        () => false,
-      ),
+      recordEvent: (body) => recordDelivery(processor, toDelivery(body), logger, metrics),
     });
     const poster = createSlackPoster({ client: slack.client, coordination, logger });
     const diagnoseDeps: DiagnoseDeps = {
@@ -276,11 +286,15 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         : { ok: false, reason: 'Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)' },
   });
 
+  const eventIntake =
+    slack?.requestListener && inbox && config.slack?.signingSecret
+      ? createEventIntake({ signingSecret: config.slack.signingSecret, inbox, logger, metrics, next: slack.requestListener })
+      : undefined;
   const slackRoute: Route = {
     method: 'POST',
     path: '/slack/events',
     handler: (req, res) => {
-      if (slack?.requestListener) slack.requestListener(req, res);
+      if (eventIntake) eventIntake(req, res);
       else sendJson(res, 503, { error: slack ? 'this bot runs in Socket Mode; Slack does not post here' : 'Slack is not configured' });
     },
   };
@@ -304,7 +318,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
 
   const pruneTimer = setInterval(() => {
     const dayAgo = new Date(clock.now().getTime() - 24 * 3600_000);
-    Promise.all([processedEvents.pruneOlderThan(dayAgo), alertStore.pruneDeliveries(dayAgo)]).catch((err: Error) =>
+    Promise.all([processedEvents.pruneOlderThan(dayAgo), alertStore.pruneDeliveries(dayAgo), inboxStore.pruneDoneBefore(dayAgo)]).catch((err: Error) =>
       logger.warn({ err: { message: err.message } }, 'pruning delivery records failed'),
     );
   }, 3600_000);
@@ -324,6 +338,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     start: async () => {
       const port = await http.listen(config.port, opts.host);
       await slack?.start();
+      inbox?.start();
       slackAuth?.start();
       if (reminderRunner) stopReminders = startReminderLoop(reminderRunner, { intervalMs: REMINDER_INTERVAL_MS, logger });
       // Runs a crash interrupted are reported, never re-run; unapproved requests expire.
@@ -338,10 +353,15 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       slackAuth?.stop();
       await stopReminders?.();
       remediationHousekeeping?.stop();
+      // Refuse new deliveries first (503: Slack sends them elsewhere), then let running handlers finish
+      // and hand the rest back, and only then close what they use.
+      const inboxStopping = inbox?.stop(config.shutdownTimeoutMs);
       await http.close(config.shutdownTimeoutMs);
+      const inboxResult = await inboxStopping;
       await slack?.stop().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'Socket Mode did not stop cleanly'));
       await coordination.close();
       await db.close();
+      if (inboxResult?.unfinished) throw new Error(`${inboxResult.unfinished} event handlers did not finish within SHUTDOWN_TIMEOUT_MS; their deliveries were handed back`);
       logger.info('incident-bot stopped');
     },
   };

@@ -229,7 +229,9 @@ export function createAlertStore(db: Database): AlertStore {
       const r = await db.query(
         `UPDATE alerts SET reply_claimed_by = $2, reply_claimed_at = $3
          WHERE id = $1 AND reply_ts IS NULL
-           AND (reply_claimed_by IS NULL OR reply_claimed_at < $3::timestamptz - make_interval(secs => $4::double precision / 1000))`,
+           AND (reply_claimed_by IS NULL OR reply_claimed_at < $3::timestamptz - make_interval(secs => $4::double precision / 1000)
+                -- The claimant stopped beating (killed, or stopped before finishing): no need to wait out staleMs.
+                OR reply_claimed_by IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - interval '10 seconds'))`,
         [id, claimant, now, staleMs],
       );
       return r.rowCount === 1;
