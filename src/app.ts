@@ -16,7 +16,8 @@ import { createDiagnosisMetrics, createDiagnosisRecorder } from './diagnosis';
 import { loadCatalog, type Catalog } from './runbooks';
 import { diagnoseAlert, diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
 import { runbooksCommandHandler } from './slack/listeners/runbooks';
-import { createSlackPoster } from './slack/slack-poster';
+import { createSlackPoster, isSlackUnavailable } from './slack/slack-poster';
+import { startStaleReplyRepair } from './slack/stale-reply-repair';
 import { createBotMetrics, createRegistry, type BotMetrics } from './metrics';
 import { attachReceipt, createSlackApp, type SlackApp } from './slack/create-slack-app';
 import { createEventIntake, recordDelivery, toDelivery } from './slack/event-intake';
@@ -150,6 +151,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     leaseMs: config.remediationLeaseMs,
   });
   let remediationHousekeeping: ReturnType<typeof startRemediationHousekeeping> | undefined;
+  let replyRepair: ReturnType<typeof startStaleReplyRepair> | undefined;
   let remediationDeps: RemediationSlackDeps | undefined;
   let alertMessenger: AlertMessenger | undefined;
   let reminderRunner: ReturnType<typeof createReminderRunner> | undefined;
@@ -165,6 +167,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       spool: createDeliverySpool({ dir: path.join(config.dataDir, 'inbox-spool'), logger }),
       owner: replicaId,
       handle: (d) => slack!.processDelivery(d.body, { attempts: d.attempts }),
+      isTransient: isSlackUnavailable,
       logger,
       onChange: ({ spooled }) => metrics.bufferedDeliveries.set(spooled),
     });
@@ -175,7 +178,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       metrics,
       recordEvent: (body) => recordDelivery(processor, toDelivery(body), logger, metrics),
     });
-    const poster = createSlackPoster({ client: slack.client, coordination, logger });
+    const poster = createSlackPoster({ client: slack.client, postClient: slack.postClient, coordination, logger });
     const diagnoseDeps: DiagnoseDeps = {
       catalog,
       client: slack.client,
@@ -339,6 +342,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       const port = await http.listen(config.port, opts.host);
       await slack?.start();
       inbox?.start();
+      if (alertMessenger) replyRepair = startStaleReplyRepair({ alerts: alertService, messenger: alertMessenger, logger, intervalMs: STALE_REPLY_SWEEP_MS });
       slackAuth?.start();
       if (reminderRunner) stopReminders = startReminderLoop(reminderRunner, { intervalMs: REMINDER_INTERVAL_MS, logger });
       // Runs a crash interrupted are reported, never re-run; unapproved requests expire.
@@ -353,6 +357,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       slackAuth?.stop();
       await stopReminders?.();
       remediationHousekeeping?.stop();
+      await replyRepair?.stop();
       // Refuse new deliveries first (503: Slack sends them elsewhere), then let running handlers finish
       // and hand the rest back, and only then close what they use.
       const inboxStopping = inbox?.stop(config.shutdownTimeoutMs);
@@ -370,6 +375,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
 // ---- Alert intake, incidents and escalation settings (issue 4) ----
 
 const REMINDER_INTERVAL_MS = 30_000;
+const STALE_REPLY_SWEEP_MS = 30_000;
 
 interface IntakeEnv {
   /** ALERTMANAGER_URL: where "Silence 1 h" creates silences (API v2). */

@@ -40,6 +40,8 @@ export interface InboxProcessorDeps {
   concurrency?: number;
   leaseMs?: number;
   pollMs?: number;
+  /** Failures that are an outage upstream: retried without limit, like storage outages. */
+  isTransient?(err: unknown): boolean;
   /** A handler failing this many times on something other than an outage is given up (logged, kept in the table). */
   maxAttempts?: number;
   /** How long an insert may take before the delivery goes to the spool instead (Slack wants an answer within 3 s). */
@@ -86,6 +88,11 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
       // The effects were not all recorded: the delivery goes back and is run again when storage answers.
       logger.warn({ reqId: d.eventId, err: { message: (err as Error).message } }, 'delivery handed back: storage unavailable');
       return store.release([d.eventId], owner, 1_000);
+    }
+    if (deps.isTransient?.(err)) {
+      // An upstream outage (Slack): kept, and tried again for as long as it lasts — never given up.
+      logger.warn({ reqId: d.eventId, attempts: d.attempts, err: { message: (err as Error).message } }, 'delivery handed back: upstream unavailable');
+      return store.release([d.eventId], owner, Math.min(30_000, 1_000 * 2 ** Math.min(d.attempts, 5)));
     }
     if (d.attempts >= maxAttempts) {
       logger.error({ reqId: d.eventId, attempts: d.attempts, err: { message: (err as Error).message } }, 'delivery given up after repeated failures');

@@ -21,6 +21,8 @@ type RequestWithReceipt = IncomingMessage & { [RECEIPT]?: RequestReceipt };
 export interface SlackApp {
   app: App;
   client: WebClient;
+  /** For idempotent posts (slack-poster.ts): no retries of its own, 429s handed back to the caller. */
+  postClient: WebClient;
   mode: 'http' | 'socket';
   /** HTTP mode: the listener for POST /slack/events (the HTTP server owns the socket). */
   requestListener?: (req: IncomingMessage, res: import('node:http').ServerResponse) => void;
@@ -77,6 +79,7 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
 
   // One client with our retry policy for everything the bot sends outside a listener.
   const client = new WebClient(config.botToken, { ...clientOptions, logger: boltLogger });
+  const postClient = new WebClient(config.botToken, { ...clientOptions, logger: boltLogger, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   // Bolt's single-token authorization either calls auth.test on every request (verification
   // off) or caches a failed start-up call forever (on); this caches the first success only.
   let identity: Promise<{ botId?: string; botUserId?: string; teamId?: string }> | undefined;
@@ -137,6 +140,7 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
   return {
     app,
     client,
+    postClient,
     mode: config.mode,
     requestListener: httpReceiver ? (req, res) => httpReceiver!.requestListener(req, res) : undefined,
     processDelivery,
