@@ -170,6 +170,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       isTransient: isSlackUnavailable,
       logger,
       onChange: ({ spooled }) => metrics.bufferedDeliveries.set(spooled),
+      // One embedded replica finds its own deliveries at once (accept kicks a claim): polling is only for retries.
+      pollMs: db.kind === 'embedded' ? 1_000 : 250,
     });
     inbox = processor;
     slack = createSlackApp({
