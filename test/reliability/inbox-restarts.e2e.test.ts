@@ -14,7 +14,7 @@ const TOKEN = 'xoxb-test-token';
 const REPLICAS = 3;
 const CHANNELS = 3;
 // Concentrated in three channels: at one post per second per channel the backlog lasts the whole test.
-const STORM = 90;
+const STORM = Number(process.env.RELIABILITY_STORM_ALERTS ?? 90);
 const RUN = Date.now().toString(36).toUpperCase();
 
 /**
