@@ -68,28 +68,33 @@ describe('rolling SIGTERM and kill -9 of replicas during an alert storm', () => 
       alertPost(slack, `C0IR${RUN}${i % CHANNELS}`, `storm-${RUN.toLowerCase()}-${i}`, `EvIR${RUN}${String(i).padStart(3, '0')}`),
     );
     let retried = 0;
+    // Paced so that deliveries keep arriving while replicas stop and start (a stopping one answers 503).
     const sending = (async () => {
-      for (let i = 0; i < posts.length; i += 3) {
-        const batch = posts.slice(i, i + 3).map((p, k) => deliverLikeSlack(() => live, SECRET, p, i + k));
-        for (const r of await Promise.all(batch)) retried += r.attempts - 1;
+      const inFlight: Promise<void>[] = [];
+      for (const [i, p] of posts.entries()) {
+        inFlight.push(deliverLikeSlack(() => live, SECRET, p, i).then((r) => void (retried += r.attempts - 1)));
         await new Promise((r) => setTimeout(r, 150));
       }
+      await Promise.all(inFlight);
     })();
 
     const exitCodes: (number | null)[] = [];
     // Rolling restart: each original replica stopped with SIGTERM while its backlog is being posted, and replaced.
     for (let r = 0; r < REPLICAS; r++) {
       await waitFor('some replies before the next restart', () => countReplies(slack, posts).replies.length >= (r + 1) * 6, 30_000);
-      const victim = live.shift()!;
+      // Still behind the load balancer while it stops (as when Kubernetes removes the endpoint and sends SIGTERM at once).
+      const victim = live[0]!;
       exitCodes.push(await victim.stop());
+      live.splice(live.indexOf(victim), 1);
       await startReplica();
     }
     // kill -9 of one replica while it holds leased deliveries.
     await waitFor('more replies before the kill', () => countReplies(slack, posts).replies.length >= 4 * 6, 30_000);
-    const killed = live.shift()!;
+    const killed = live[0]!;
     killed.child.kill('SIGKILL');
     await new Promise((r) => killed.child.once('exit', r));
     await startReplica();
+    live.splice(live.indexOf(killed), 1);
     await sending;
 
     const pending = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM slack_inbox WHERE done_at IS NULL')).rows[0]!.n);
