@@ -8,7 +8,6 @@ import { ConfigError, secretsOf, type Config } from './config';
 import type { Coordination } from './coordination/coordination';
 import { createMemoryCoordination } from './coordination/memory-coordination';
 import { createRedisCoordination } from './coordination/redis-coordination';
-import { createDeliveryDedup } from './dedup/delivery-dedup';
 import { createHealth, type Health } from './http/health';
 import { healthRoutes, metricsRoute } from './http/routes';
 import { createHttpServer, sendJson, type Route } from './http/server';
@@ -17,9 +16,15 @@ import { createDiagnosisMetrics, createDiagnosisRecorder } from './diagnosis';
 import { catalogSecrets, loadCatalog, type Catalog } from './runbooks';
 import { diagnoseAlert, diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
 import { runbooksCommandHandler } from './slack/listeners/runbooks';
-import { createSlackPoster } from './slack/slack-poster';
+import { createSlackPoster, isSlackUnavailable } from './slack/slack-poster';
+import { startStaleReplyRepair } from './slack/stale-reply-repair';
 import { createBotMetrics, createRegistry, type BotMetrics } from './metrics';
 import { attachReceipt, createSlackApp, type SlackApp } from './slack/create-slack-app';
+import { createEventIntake, recordDelivery, toDelivery } from './slack/event-intake';
+import { createDeliverySpool } from './inbox/delivery-spool';
+import { createInboxProcessor, type InboxProcessor } from './inbox/inbox-processor';
+import { createInboxStore } from './store/inbox-store';
+import path from 'node:path';
 import { registerIncidentCommand } from './slack/listeners/incident-command';
 import { createSlackAuthMonitor, type SlackAuthMonitor } from './slack/slack-auth-monitor';
 import { createAuditStore, type AuditStore } from './store/audit-store';
@@ -112,7 +117,6 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const coordination = config.redisUrl ? createRedisCoordination({ url: config.redisUrl }) : createMemoryCoordination(() => clock.now().getTime());
   const processedEvents = createProcessedEventStore(db);
   const audit = createAuditStore(db);
-  const dedup = createDeliveryDedup({ coordination, store: processedEvents, logger });
 
   // Alerts and incidents: stores → services (issue 4).
   const replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -148,6 +152,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     leaseMs: config.remediationLeaseMs,
   });
   let remediationHousekeeping: ReturnType<typeof startRemediationHousekeeping> | undefined;
+  let replyRepair: ReturnType<typeof startStaleReplyRepair> | undefined;
   let remediationDeps: RemediationSlackDeps | undefined;
   let alertMessenger: AlertMessenger | undefined;
   let reminderRunner: ReturnType<typeof createReminderRunner> | undefined;
@@ -155,18 +160,28 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
 
   let slack: SlackApp | undefined;
   let slackAuth: SlackAuthMonitor | undefined;
+  let inbox: InboxProcessor | undefined;
+  const inboxStore = createInboxStore(db);
   if (config.slack) {
+    const processor = createInboxProcessor({
+      store: inboxStore,
+      spool: createDeliverySpool({ dir: path.join(config.dataDir, 'inbox-spool'), logger }),
+      owner: replicaId,
+      handle: (d) => slack!.processDelivery(d.body, { attempts: d.attempts }),
+      isTransient: isSlackUnavailable,
+      logger,
+      onChange: ({ spooled }) => metrics.bufferedDeliveries.set(spooled),
+      // One embedded replica finds its own deliveries at once (accept kicks a claim): polling is only for retries.
+      pollMs: db.kind === 'embedded' ? 1_000 : 250,
+    });
+    inbox = processor;
     slack = createSlackApp({
       config: config.slack,
       logger,
       metrics,
-      dedup,
-      storageUp: () => db.ping().then(
-        () => true,
-        () => false,
-      ),
+      recordEvent: (body) => recordDelivery(processor, toDelivery(body), logger, metrics),
     });
-    const poster = createSlackPoster({ client: slack.client, coordination, logger });
+    const poster = createSlackPoster({ client: slack.client, postClient: slack.postClient, coordination, logger });
     const diagnoseDeps: DiagnoseDeps = {
       catalog,
       client: slack.client,
@@ -277,11 +292,15 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         : { ok: false, reason: 'Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)' },
   });
 
+  const eventIntake =
+    slack?.requestListener && inbox && config.slack?.signingSecret
+      ? createEventIntake({ signingSecret: config.slack.signingSecret, inbox, logger, metrics, next: slack.requestListener })
+      : undefined;
   const slackRoute: Route = {
     method: 'POST',
     path: '/slack/events',
     handler: (req, res) => {
-      if (slack?.requestListener) slack.requestListener(req, res);
+      if (eventIntake) eventIntake(req, res);
       else sendJson(res, 503, { error: slack ? 'this bot runs in Socket Mode; Slack does not post here' : 'Slack is not configured' });
     },
   };
@@ -305,7 +324,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
 
   const pruneTimer = setInterval(() => {
     const dayAgo = new Date(clock.now().getTime() - 24 * 3600_000);
-    Promise.all([processedEvents.pruneOlderThan(dayAgo), alertStore.pruneDeliveries(dayAgo)]).catch((err: Error) =>
+    Promise.all([processedEvents.pruneOlderThan(dayAgo), alertStore.pruneDeliveries(dayAgo), inboxStore.pruneDoneBefore(dayAgo)]).catch((err: Error) =>
       logger.warn({ err: { message: err.message } }, 'pruning delivery records failed'),
     );
   }, 3600_000);
@@ -325,6 +344,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     start: async () => {
       const port = await http.listen(config.port, opts.host);
       await slack?.start();
+      inbox?.start();
+      if (alertMessenger) replyRepair = startStaleReplyRepair({ alerts: alertService, messenger: alertMessenger, logger, intervalMs: STALE_REPLY_SWEEP_MS });
       slackAuth?.start();
       if (reminderRunner) stopReminders = startReminderLoop(reminderRunner, { intervalMs: REMINDER_INTERVAL_MS, logger });
       // Runs a crash interrupted are reported, never re-run; unapproved requests expire.
@@ -339,10 +360,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       slackAuth?.stop();
       await stopReminders?.();
       remediationHousekeeping?.stop();
+      await replyRepair?.stop();
+      // Refuse new deliveries first (503: Slack sends them elsewhere), then let running handlers finish
+      // and hand the rest back, and only then close what they use.
+      const inboxStopping = inbox?.stop(config.shutdownTimeoutMs);
       await http.close(config.shutdownTimeoutMs);
+      const inboxResult = await inboxStopping;
       await slack?.stop().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'Socket Mode did not stop cleanly'));
       await coordination.close();
       await db.close();
+      if (inboxResult?.unfinished) throw new Error(`${inboxResult.unfinished} event handlers did not finish within SHUTDOWN_TIMEOUT_MS; their deliveries were handed back`);
       logger.info('incident-bot stopped');
     },
   };
@@ -351,6 +378,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
 // ---- Alert intake, incidents and escalation settings (issue 4) ----
 
 const REMINDER_INTERVAL_MS = 30_000;
+const STALE_REPLY_SWEEP_MS = 30_000;
 
 interface IntakeEnv {
   /** ALERTMANAGER_URL: where "Silence 1 h" creates silences (API v2). */

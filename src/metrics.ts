@@ -48,12 +48,12 @@ export function createBotMetrics(registry: Registry): BotMetrics {
     }),
     bufferedDeliveries: new Gauge({
       name: 'incident_bot_buffered_deliveries',
-      help: 'Slack deliveries held in memory while PostgreSQL is unreachable, waiting to be replayed',
+      help: 'Slack deliveries written to the spool file in DATA_DIR while PostgreSQL was unreachable, waiting to be moved into the inbox',
       registers: [registry],
     }),
     droppedDeliveries: new Counter({
       name: 'incident_bot_dropped_deliveries_total',
-      help: 'Slack deliveries lost because the outage buffer was full',
+      help: 'Slack deliveries refused (answered 5xx so that Slack retries) because neither PostgreSQL nor the spool file could keep them',
       registers: [registry],
     }),
     duplicateEvents: new Counter({

@@ -55,6 +55,8 @@ export interface AlertService {
   /** True for exactly one caller per alert (across retries and replicas): that caller posts the thread reply. */
   claimReply(alertId: number, claimant: string): Promise<boolean>;
   setReplyTs(alertId: number, ts: string): Promise<void>;
+  /** Alerts whose reply was claimed and never posted (the claimant died or gave up): for the repair sweep. */
+  listStaleReplyClaims(limit?: number): Promise<AlertRecord[]>;
   /** For alerts the bot posts itself (webhook route): remember the post to edit it in place later. */
   setPost(alertId: number, channelId: string, ts: string): Promise<void>;
   /** Throws NOT_FOUND when there is no such alert. */
@@ -106,6 +108,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
 
     claimReply: (alertId, claimant) => alerts.claimReply(alertId, claimant, clock.now(), staleMs),
     setReplyTs: (alertId, ts) => alerts.setReplyTs(alertId, ts),
+    listStaleReplyClaims: (limit = 50) => alerts.listStaleReplyClaims(clock.now(), staleMs, limit),
     setPost: (alertId, channelId, ts) => alerts.setPost(alertId, channelId, ts),
 
     acknowledge: async (alertId, userId) => {

@@ -46,7 +46,8 @@ export interface RecordedCall {
   path?: string;
 }
 
-export type SlackFailure = { status: 429; retryAfterSeconds: number } | { status: 500 | 502 | 503 } | { error: string };
+/** `slowMs`: the call takes effect at once, as usual, but its answer leaves only after `slowMs` (a slow Slack). */
+export type SlackFailure = { status: 429; retryAfterSeconds: number } | { status: 500 | 502 | 503 } | { error: string } | { slowMs: number };
 
 /** Where a response_url's messages land (without one, `in_channel` responses are only recorded). */
 export interface ResponseUrlContext {
@@ -106,6 +107,8 @@ interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Held back this long before it is sent. */
+  delayMs?: number;
 }
 
 const SEED_USER = 'U0SEEDUSER';
@@ -115,7 +118,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return { status, body, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } };
 }
 
-function failureReply(failure: SlackFailure): Reply {
+function failureReply(failure: Exclude<SlackFailure, { slowMs: number }>): Reply {
   if ('error' in failure) return json(200, { ok: false, error: failure.error });
   if (failure.status === 429) {
     return json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfterSeconds) });
@@ -191,7 +194,12 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
 
   function callMethod(method: string, token: string | undefined, args: Record<string, unknown>, malformed: string[]): Reply {
     const failure = takeFailure(method);
-    if (failure) return failureReply(failure);
+    if (failure && !('slowMs' in failure)) return failureReply(failure);
+    const reply = answerMethod(method, token, args, malformed);
+    return failure ? { ...reply, delayMs: failure.slowMs } : reply;
+  }
+
+  function answerMethod(method: string, token: string | undefined, args: Record<string, unknown>, malformed: string[]): Reply {
     const handler = methods[method];
     if (method !== 'apps.connections.open' && !handler) {
       if (!unknownMethods.includes(method)) unknownMethods.push(method);
@@ -214,7 +222,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
 
   function handleResponseUrl(urlId: string, args: Record<string, unknown>, malformed: string[]): Reply {
     const failure = takeFailure('response_url');
-    if (failure) return failureReply(failure);
+    if (failure && !('slowMs' in failure)) return failureReply(failure);
     const entry = responseUrls.get(urlId);
     if (!entry) return json(404, { ok: false, error: 'expired_url' });
     entry.uses += 1;
@@ -262,7 +270,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
 
   function handleUpload(fileId: string, file: { bytes: Buffer; contentType?: string } | undefined): Reply {
     const failure = takeFailure('upload_url');
-    if (failure) return failureReply(failure);
+    if (failure && !('slowMs' in failure)) return failureReply(failure);
     const stored = state.files.get(fileId);
     if (!stored) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
     stored.bytes = file?.bytes ?? Buffer.alloc(0);
@@ -320,7 +328,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
 
   const server = createServer((req, res) => {
     route(req).then(
-      (reply) => send(res, reply),
+      (reply) => (reply.delayMs ? setTimeout(() => send(res, reply), reply.delayMs) : send(res, reply)),
       (e: unknown) => send(res, json(500, { ok: false, error: 'emulator_error', detail: e instanceof Error ? e.message : String(e) })),
     );
   });

@@ -130,6 +130,12 @@ function page(messages: EmulatedMessage[], args: Record<string, unknown>, defaul
   };
 }
 
+/** Slack returns message `metadata` from conversations.history / replies only with `include_all_metadata=true`. */
+function withMetadataIfAsked(messages: EmulatedMessage[], args: Record<string, unknown>): EmulatedMessage[] {
+  if (args.include_all_metadata === true || args.include_all_metadata === 'true') return messages;
+  return messages.map(({ metadata: _metadata, ...m }) => m as EmulatedMessage);
+}
+
 function inRange(ts: string, args: Record<string, unknown>): boolean {
   const oldest = str(args, 'oldest');
   const latest = str(args, 'latest');
@@ -351,7 +357,7 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       const parentTs = m.thread_ts ?? m.ts;
       const parent = state.find(channel, parentTs) ?? m;
       const replies = state.repliesOf(channel, parent.ts).filter((r) => inRange(r.ts, args));
-      return page([state.withThreadSummary(parent), ...structuredClone(replies)], args, 1000);
+      return page(withMetadataIfAsked([state.withThreadSummary(parent), ...structuredClone(replies)], args), args, 1000);
     },
 
     'conversations.history': ({ args }) => {
@@ -361,7 +367,7 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
         .filter((m) => inRange(m.ts, args))
         .reverse()
         .map((m) => state.withThreadSummary(m));
-      return page(newestFirst, args, 100);
+      return page(withMetadataIfAsked(newestFirst, args), args, 100);
     },
 
     'users.info': ({ args }) => {

@@ -3,9 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../config';
-import type { DeliveryDedup } from '../dedup/delivery-dedup';
-import { isConnectionError } from '../errors';
-import { createDeliveryBuffer } from './delivery-buffer';
 import { lazyChild, type Logger } from '../logger';
 import type { BotMetrics } from '../metrics';
 import { boltLoggerFrom } from './bolt-logger';
@@ -24,9 +21,16 @@ type RequestWithReceipt = IncomingMessage & { [RECEIPT]?: RequestReceipt };
 export interface SlackApp {
   app: App;
   client: WebClient;
+  /** For idempotent posts (slack-poster.ts): no retries of its own, 429s handed back to the caller. */
+  postClient: WebClient;
   mode: 'http' | 'socket';
   /** HTTP mode: the listener for POST /slack/events (the HTTP server owns the socket). */
   requestListener?: (req: IncomingMessage, res: import('node:http').ServerResponse) => void;
+  /**
+   * Runs one Events API delivery from the inbox through Bolt's middleware and listeners; rejects when a
+   * listener failed or the request could not be authorized, so the inbox keeps it and runs it again.
+   */
+  processDelivery(body: Record<string, unknown>, opts: { attempts: number }): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -35,17 +39,17 @@ export interface CreateSlackAppDeps {
   config: SlackConfig;
   logger: Logger;
   metrics: BotMetrics;
-  dedup: DeliveryDedup;
-  /** Whether PostgreSQL answers: the outage buffer replays only then. */
-  storageUp: () => Promise<boolean>;
-  /** How many Events API deliveries are processed at once (default 16). */
-  eventConcurrency?: number;
+  /**
+   * Socket Mode: Events API deliveries reach Bolt (acknowledged on the socket) and are handed to the
+   * inbox from the first middleware. HTTP mode records them before Bolt (see event-intake.ts).
+   */
+  recordEvent?: (body: Record<string, unknown>) => Promise<unknown>;
 }
 
-/** A delivery kept through a storage outage; `claimed` when its dedup row was already written. */
-interface BufferedDelivery {
-  body: Record<string, unknown>;
-  claimed: boolean;
+/** Set by `processDelivery` on the request's context: the outcome the inbox waits for. */
+interface InboxRun {
+  reached: boolean;
+  error?: unknown;
 }
 
 export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
@@ -75,6 +79,7 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
 
   // One client with our retry policy for everything the bot sends outside a listener.
   const client = new WebClient(config.botToken, { ...clientOptions, logger: boltLogger });
+  const postClient = new WebClient(config.botToken, { ...clientOptions, logger: boltLogger, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   // Bolt's single-token authorization either calls auth.test on every request (verification
   // off) or caches a failed start-up call forever (on); this caches the first success only.
   let identity: Promise<{ botId?: string; botUserId?: string; teamId?: string }> | undefined;
@@ -91,33 +96,9 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
   // rejects a promise with a new Error (stack trace and all) on every request in a channel.
   const app = new App({ authorize, receiver, logger: boltLogger, clientOptions, convoStore: false });
 
-  // First in the chain: a request id and a child logger on every line, the request's kind
-  // for the metrics, and the retry/replica dedup for Events API deliveries.
-  const buffer = createDeliveryBuffer<BufferedDelivery>({
-    storageUp: deps.storageUp,
-    // Through Bolt again, so listeners see exactly what they would have seen.
-    replay: (d) => app.processEvent({ body: d.body, ack: async () => undefined, customProperties: { receipt: { requestId: randomUUID() }, replay: d.claimed ? 'claimed' : 'unclaimed' } }),
-    logger,
-    onChange: (n) => metrics.bufferedDeliveries.set(n),
-    onDrop: () => metrics.droppedDeliveries.inc(),
-  });
-
-  // Bolt acks events before processing them, so a storm would start thousands of handlers at
-  // once (memory, pool timeouts). Events wait for one of a few slots instead; commands and clicks don't.
-  const eventSlots = createSlots(deps.eventConcurrency ?? 16);
-
-  app.use(async (args) => {
-    const b = args.body as Record<string, unknown>;
-    if (b.type !== 'event_callback') return handle(args);
-    await eventSlots.acquire();
-    try {
-      await handle(args);
-    } finally {
-      eventSlots.release();
-    }
-  });
-
-  async function handle({ body, context, next }: { body: unknown; context: Record<string, unknown> & { retryNum?: number }; next: () => Promise<void> }): Promise<void> {
+  // First in the chain: a request id and a child logger on every line, the request's kind for the metrics;
+  // Events API deliveries are run from the inbox, which also deduplicates them.
+  app.use(async ({ body, context, next }) => {
     const receipt = (context.receipt as RequestReceipt | undefined) ?? { requestId: randomUUID() };
     const b = body as Record<string, unknown>;
     const kind = kindOf(b);
@@ -125,38 +106,34 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     const eventId = typeof b.event_id === 'string' ? b.event_id : undefined;
     const log = lazyChild(logger, { reqId: eventId ?? receipt.requestId, kind });
     context.log = log;
-    const keep = (claimed: boolean) => {
-      metrics.slackRequests.inc({ kind, outcome: buffer.push({ body: b, claimed }) ? 'buffered' : 'dropped' });
-      log.warn({ retryNum: context.retryNum }, 'storage unavailable: delivery buffered for replay');
-    };
-    // A replay of a delivery we had already claimed must not be dropped as its own duplicate.
-    if (eventId && context.replay !== 'claimed') {
-      let first: boolean;
-      try {
-        // A replayed delivery took the Redis claim when it first arrived; only the database decides now.
-        first = await deps.dedup.isFirstDelivery(eventId, 'slack-event', { databaseOnly: context.replay === 'unclaimed' });
-      } catch (err) {
-        if (isConnectionError(err)) return keep(false);
-        metrics.slackRequests.inc({ kind, outcome: 'error' });
-        throw err;
-      }
-      if (!first) {
-        metrics.duplicateEvents.inc({ source: 'slack-event' });
-        metrics.slackRequests.inc({ kind, outcome: 'duplicate' });
-        log.info({ retryNum: context.retryNum }, 'duplicate delivery ignored');
-        return;
-      }
+    const run = context.inboxRun as InboxRun | undefined;
+    if (kind === 'event' && !run && deps.recordEvent) {
+      await deps.recordEvent(b);
+      return;
     }
+    if (run) run.reached = true;
     try {
       await next();
       metrics.slackRequests.inc({ kind, outcome: 'ok' });
     } catch (err) {
-      // Listeners are idempotent per delivery (alerts by channel:ts, replies by claim): replaying is safe.
-      if (eventId && isConnectionError(err)) return keep(true);
       metrics.slackRequests.inc({ kind, outcome: 'error' });
+      if (run) run.error = err;
       throw err;
     }
-  }
+  });
+
+  const processDelivery = async (body: Record<string, unknown>, opts: { attempts: number }): Promise<void> => {
+    // Authorization failing (Slack unreachable for auth.test) ends processEvent quietly: fail here instead.
+    await authorize();
+    const run: InboxRun = { reached: false };
+    await app.processEvent({
+      body,
+      ack: async () => undefined,
+      ...(opts.attempts > 1 ? { retryNum: opts.attempts - 1, retryReason: 'inbox_retry' } : {}),
+      customProperties: { receipt: { requestId: randomUUID() } satisfies RequestReceipt, inboxRun: run },
+    });
+    if (run.error !== undefined) throw run.error;
+  };
 
   app.error(async (err) => {
     logger.error({ err: { message: err.message, code: err.code } }, 'unhandled error in a Slack listener');
@@ -165,15 +142,14 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
   return {
     app,
     client,
+    postClient,
     mode: config.mode,
     requestListener: httpReceiver ? (req, res) => httpReceiver!.requestListener(req, res) : undefined,
+    processDelivery,
     start: async () => {
-      buffer.start();
       if (config.mode === 'socket') await app.start();
     },
     stop: async () => {
-      buffer.stop();
-      if (buffer.size()) logger.error({ lost: buffer.size() }, 'stopping with deliveries still buffered from a storage outage: they are lost');
       if (config.mode === 'socket') await app.stop();
     },
   };
@@ -205,24 +181,4 @@ export function attachReceipt(req: IncomingMessage): RequestReceipt {
   const receipt: RequestReceipt = { requestId: randomUUID() };
   (req as RequestWithReceipt)[RECEIPT] = receipt;
   return receipt;
-}
-
-/** A counting semaphore: FIFO, no timeouts (a waiting event holds only its parsed body). */
-function createSlots(size: number): { acquire(): Promise<void>; release(): void } {
-  let free = size;
-  const waiting: (() => void)[] = [];
-  return {
-    acquire: () => {
-      if (free > 0) {
-        free--;
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve) => waiting.push(resolve));
-    },
-    release: () => {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    },
-  };
 }

@@ -2,20 +2,63 @@ import type { ChatPostMessageArguments, ChatUpdateArguments, WebClient } from '@
 import type { Coordination } from '../coordination/coordination';
 import { createMemoryCoordination } from '../coordination/memory-coordination';
 import type { Logger } from '../logger';
+import { WEB_API_RETRY } from './web-api-options';
 
 /** Slack allows about one message per second per channel; the budget is shared by all replicas through coordination. */
 export const POSTS_PER_SECOND_PER_CHANNEL = 1;
 
+/** `event_type` of the message metadata that carries a post's idempotency key. */
+export const POST_METADATA_EVENT = 'incident_bot_post';
+
+export interface PostOptions {
+  /**
+   * Makes the post idempotent: the key travels in the message `metadata`, and whenever an attempt may have
+   * landed without the bot hearing so (a timeout, a 5xx) the bot looks for its own message with that key in
+   * the thread (or the channel) before posting again.
+   */
+  idempotencyKey?: string;
+  /** An earlier attempt (this process or another) may already have posted it: look first. */
+  mayExist?: boolean;
+}
+
+/** Slack did not answer well enough to post (after the retries); the message may be posted later. */
+export class SlackUnavailableError extends Error {
+  readonly code = 'SLACK_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SlackUnavailableError';
+  }
+}
+
+export function isSlackUnavailable(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === 'SLACK_UNAVAILABLE';
+}
+
 export interface SlackPoster {
   /** Posts in order per channel, within the channel's budget; resolves with the message ts. */
-  post(args: ChatPostMessageArguments): Promise<{ ts: string; channel: string }>;
+  post(args: ChatPostMessageArguments, opts?: PostOptions): Promise<{ ts: string; channel: string }>;
   update(args: ChatUpdateArguments): Promise<void>;
 }
 
-export function createSlackPoster(deps: { client: WebClient; coordination: Coordination; logger: Logger; sleep?: (ms: number) => Promise<void> }): SlackPoster {
+export interface SlackPosterDeps {
+  client: WebClient;
+  /**
+   * Used for idempotent posts: no retries of its own and 429s handed back (`rejectRateLimitedCalls`), so that a
+   * timed-out post is never resent blindly and waiting out a 429 costs no retry.
+   */
+  postClient?: WebClient;
+  coordination: Coordination;
+  logger: Logger;
+  sleep?: (ms: number) => Promise<void>;
+  /** How long 429s may keep one post waiting before it is handed back to be tried again later. */
+  rateLimitDeadlineMs?: number;
+}
+
+export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const fallback = createMemoryCoordination();
   const queues = new Map<string, Promise<unknown>>();
+  const rateLimitDeadlineMs = deps.rateLimitDeadlineMs ?? 5 * 60_000;
 
   const reserve = async (channel: string): Promise<number> => {
     const bucket = `post:${channel}`;
@@ -39,9 +82,84 @@ export function createSlackPoster(deps: { client: WebClient; coordination: Coord
     return next;
   };
 
+  const describe = (err: unknown) => {
+    const e = err as { code?: string; data?: { error?: string }; statusCode?: number; message?: string };
+    return e.data?.error ?? e.statusCode ?? e.code ?? e.message;
+  };
+
+  /** The bot's own message carrying `key`, in the thread or among the channel's latest messages. */
+  const findOwn = async (args: ChatPostMessageArguments, key: string): Promise<string | undefined> => {
+    const matches = (m: { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }) =>
+      m.metadata?.event_type === POST_METADATA_EVENT && m.metadata.event_payload?.key === key;
+    if (args.thread_ts) {
+      let cursor: string | undefined;
+      do {
+        const page = await deps.client.conversations.replies({ channel: args.channel, ts: args.thread_ts, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) });
+        const hit = (page.messages ?? []).find((m) => matches(m as never));
+        if (hit?.ts) return hit.ts;
+        cursor = page.response_metadata?.next_cursor || undefined;
+      } while (cursor);
+      return undefined;
+    }
+    const page = await deps.client.conversations.history({ channel: args.channel, include_all_metadata: true, limit: 100 });
+    return (page.messages ?? []).find((m) => matches(m as never))?.ts;
+  };
+
+  const postIdempotently = async (args: ChatPostMessageArguments, key: string, mayExist: boolean): Promise<{ ts: string; channel: string }> => {
+    const client = deps.postClient ?? deps.client;
+    const body = { ...args, metadata: { event_type: POST_METADATA_EVENT, event_payload: { key } } } as ChatPostMessageArguments;
+    let unsure = mayExist;
+    let failures = 0;
+    const rateLimitedUntil = Date.now() + rateLimitDeadlineMs;
+    for (;;) {
+      if (unsure) {
+        try {
+          const ts = await findOwn(args, key);
+          if (ts) {
+            deps.logger.info({ channel: args.channel, threadTs: args.thread_ts, key }, 'message was already posted: not posting it again');
+            return { ts, channel: args.channel };
+          }
+          unsure = false;
+        } catch (err) {
+          // Not knowing whether it landed, posting again could double it: wait and look again.
+          if (++failures > WEB_API_RETRY.retries) throw new SlackUnavailableError(`could not check whether the message was posted: ${String(describe(err))}`, { cause: err });
+          await sleep(backoff(failures));
+          continue;
+        }
+      }
+      const wait = await reserve(args.channel);
+      if (wait > 0) await sleep(wait);
+      try {
+        const r = await client.chat.postMessage(body);
+        return { ts: r.ts as string, channel: (r.channel as string | undefined) ?? args.channel };
+      } catch (err) {
+        const retryAfter = (err as { retryAfter?: number }).retryAfter;
+        if ((err as { code?: string }).code === 'slack_webapi_rate_limited_error' && typeof retryAfter === 'number') {
+          // Slack said when: waiting is not a failure, and the budget of retries stays for real failures.
+          if (Date.now() + retryAfter * 1000 > rateLimitedUntil) throw new SlackUnavailableError(`rate limited for more than ${rateLimitDeadlineMs / 1000} s`, { cause: err });
+          deps.logger.info({ channel: args.channel, retryAfter }, 'Slack rate limit: waiting as asked before posting');
+          await sleep(retryAfter * 1000);
+          continue;
+        }
+        if (!mayHaveLanded(err)) {
+          deps.logger.error({ channel: args.channel, threadTs: args.thread_ts, error: describe(err) }, 'Slack refused the message');
+          throw err;
+        }
+        unsure = true;
+        if (++failures > WEB_API_RETRY.retries) {
+          deps.logger.error({ channel: args.channel, threadTs: args.thread_ts, key, error: describe(err) }, 'Slack message not posted after retries: it will be tried again later');
+          throw new SlackUnavailableError(`Slack did not take the message: ${String(describe(err))}`, { cause: err });
+        }
+        deps.logger.warn({ channel: args.channel, threadTs: args.thread_ts, key, error: describe(err), failures }, 'Slack post failed or timed out: checking whether it landed before trying again');
+        await sleep(backoff(failures));
+      }
+    }
+  };
+
   return {
-    post: (args) =>
+    post: (args, opts) =>
       inOrder(args.channel, async () => {
+        if (opts?.idempotencyKey) return postIdempotently(args, opts.idempotencyKey, opts.mayExist ?? false);
         const wait = await reserve(args.channel);
         if (wait > 0) await sleep(wait);
         try {
@@ -49,11 +167,7 @@ export function createSlackPoster(deps: { client: WebClient; coordination: Coord
           return { ts: r.ts as string, channel: (r.channel as string | undefined) ?? args.channel };
         } catch (err) {
           // Name what was lost: the caller's own error handling may only see "status 503".
-          const e = err as { code?: string; data?: { error?: string }; statusCode?: number; message?: string };
-          deps.logger.error(
-            { channel: args.channel, threadTs: args.thread_ts, error: e.data?.error ?? e.statusCode ?? e.code ?? e.message },
-            'Slack message not posted after retries',
-          );
+          deps.logger.error({ channel: args.channel, threadTs: args.thread_ts, error: describe(err) }, 'Slack message not posted after retries');
           throw err;
         }
       }),
@@ -61,4 +175,16 @@ export function createSlackPoster(deps: { client: WebClient; coordination: Coord
       await deps.client.chat.update(args);
     },
   };
+}
+
+function backoff(failures: number): number {
+  return Math.min(WEB_API_RETRY.maxTimeout, WEB_API_RETRY.minTimeout * WEB_API_RETRY.factor ** (failures - 1));
+}
+
+/** A timeout, a dropped connection or a 5xx: Slack may have posted the message without telling us. */
+function mayHaveLanded(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  if (code === 'slack_webapi_request_error') return true;
+  if (code === 'slack_webapi_http_error') return ((err as { statusCode?: number }).statusCode ?? 0) >= 500;
+  return false;
 }

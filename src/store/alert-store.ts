@@ -25,6 +25,8 @@ export interface AlertRecord {
   channelId: string | null;
   messageTs: string | null;
   replyTs: string | null;
+  /** Who last claimed the reply (set before posting it); null when nobody has tried yet. */
+  replyClaimedBy?: string | null;
   escalationLevel: number;
   incidentId: string | null;
 }
@@ -65,9 +67,14 @@ export interface AlertStore {
   get(id: number, tx?: Queryable): Promise<AlertRecord | null>;
   findActiveByFingerprint(fingerprint: string): Promise<AlertRecord | null>;
   findByMessage(channelId: string, ts: string): Promise<AlertRecord | null>;
-  /** True for exactly one caller per alert; a claim nobody completed with `setReplyTs` may be retaken after `staleMs`. */
+  /**
+   * True for exactly one claimant per alert (again for the same claimant, which may retry); a claim nobody
+   * completed with `setReplyTs` may be retaken after `staleMs`, or at once when its claimant stopped heartbeating.
+   */
   claimReply(id: number, claimant: string, now: Date, staleMs: number): Promise<boolean>;
   setReplyTs(id: number, ts: string): Promise<void>;
+  /** Firing alerts read from a channel whose reply was claimed but never completed, the claim stale or its claimant gone. */
+  listStaleReplyClaims(now: Date, staleMs: number, limit: number): Promise<AlertRecord[]>;
   setPost(id: number, channelId: string, ts: string): Promise<void>;
   /** With `onlyIfUnlinked`, null when the alert is already part of an incident (two replicas opening one from it). */
   linkIncident(id: number, incidentId: string, tx?: Queryable, opts?: { onlyIfUnlinked?: boolean }): Promise<AlertRecord | null>;
@@ -99,6 +106,7 @@ interface AlertRow {
   channel_id: string | null;
   message_ts: string | null;
   reply_ts: string | null;
+  reply_claimed_by?: string | null;
   escalation_level: number;
   incident_id: string | null;
 }
@@ -124,6 +132,7 @@ const toRecord = (r: AlertRow): AlertRecord => ({
   channelId: r.channel_id,
   messageTs: r.message_ts,
   replyTs: r.reply_ts,
+  replyClaimedBy: r.reply_claimed_by ?? null,
   escalationLevel: r.escalation_level,
   incidentId: r.incident_id,
 });
@@ -229,10 +238,23 @@ export function createAlertStore(db: Database): AlertStore {
       const r = await db.query(
         `UPDATE alerts SET reply_claimed_by = $2, reply_claimed_at = $3
          WHERE id = $1 AND reply_ts IS NULL
-           AND (reply_claimed_by IS NULL OR reply_claimed_at < $3::timestamptz - make_interval(secs => $4::double precision / 1000))`,
+           AND (reply_claimed_by IS NULL OR reply_claimed_by = $2 OR reply_claimed_at < $3::timestamptz - make_interval(secs => $4::double precision / 1000)
+                -- The claimant stopped beating (killed, or stopped before finishing): no need to wait out staleMs.
+                OR reply_claimed_by IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - interval '10 seconds'))`,
         [id, claimant, now, staleMs],
       );
       return r.rowCount === 1;
+    },
+    listStaleReplyClaims: async (now, staleMs, limit) => {
+      const r = await db.query<AlertRow>(
+        `SELECT * FROM alerts
+         WHERE reply_ts IS NULL AND reply_claimed_by IS NOT NULL AND status = 'firing' AND message_ts IS NOT NULL AND channel_id IS NOT NULL
+           AND (reply_claimed_at < $1::timestamptz - make_interval(secs => $2::double precision / 1000)
+                OR reply_claimed_by IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - interval '10 seconds'))
+         ORDER BY id LIMIT $3`,
+        [now, staleMs, limit],
+      );
+      return r.rows.map(toRecord);
     },
     setReplyTs: async (id, ts) => {
       await db.query('UPDATE alerts SET reply_ts = $2 WHERE id = $1', [id, ts]);

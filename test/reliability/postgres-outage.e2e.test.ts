@@ -42,7 +42,7 @@ function alertPost(i: number) {
 /**
  * PostgreSQL stopped for 20 s in the middle of an alert stream: readiness says why, commands say
  * "storage unavailable", and afterwards every alert that arrived is recorded once with one reply.
- * Alerts are kept by the bot's own in-memory buffer (Slack had its 200 and does not retry them).
+ * Deliveries that arrive while PostgreSQL is down are written to the spool file in DATA_DIR before Slack gets its 200.
  */
 describe('PostgreSQL outage during an alert stream', () => {
   let slack: SlackEmulator;

@@ -52,4 +52,57 @@ describe('SlackPoster', () => {
     expect(slack.messages('C3').map((m) => m.text)).toEqual(['kept']);
     expect(lines).toEqual([expect.objectContaining({ msg: 'Slack message not posted after retries', channel: 'C3', error: 'channel_not_found' })]);
   });
+
+  describe('idempotent posts (a key in the message metadata)', () => {
+    const silent = pino({ level: 'silent' });
+    const noWait = async () => undefined;
+    afterEach(() => slack.resetCalls());
+    const noRetryClient = (timeout?: number) =>
+      new WebClient('xoxb-test-token', { slackApiUrl: slack.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, ...(timeout ? { timeout } : {}) });
+
+    it('posts once when Slack takes the message but answers after the client gave up, and returns that message', async () => {
+      const thread = slack.seedThread('C4', [{ text: 'alert' }]);
+      const poster = createSlackPoster({ client: new WebClient('xoxb-test-token', { slackApiUrl: slack.url }), postClient: noRetryClient(300), coordination: createMemoryCoordination(), logger: silent, sleep: noWait });
+      slack.failNext('chat.postMessage', { slowMs: 1_000 });
+      const posted = await poster.post({ channel: 'C4', thread_ts: thread, text: 'reply' }, { idempotencyKey: 'alert-reply:1' });
+      const replies = slack.thread('C4', thread).slice(1);
+      expect(replies.map((m) => m.text)).toEqual(['reply']);
+      expect(posted.ts).toBe(replies[0]!.ts);
+      expect(replies[0]!.metadata).toEqual({ event_type: 'incident_bot_post', event_payload: { key: 'alert-reply:1' } });
+    });
+
+    it('waits out 40 consecutive 429s without using its retry budget, and posts once', async () => {
+      const waits: number[] = [];
+      const poster = createSlackPoster({
+        client: new WebClient('xoxb-test-token', { slackApiUrl: slack.url }),
+        postClient: noRetryClient(),
+        coordination: createMemoryCoordination(),
+        logger: silent,
+        sleep: async (ms) => void waits.push(ms),
+      });
+      slack.failNext('chat.postMessage', { status: 429, retryAfterSeconds: 1 }, 40);
+      await poster.post({ channel: 'C5', text: 'after the storm' }, { idempotencyKey: 'alert-post:5' });
+      expect(slack.messages('C5').map((m) => m.text)).toEqual(['after the storm']);
+      expect(waits.filter((ms) => ms === 1000).length).toBeGreaterThanOrEqual(40);
+    });
+
+    it('finds the message an earlier attempt posted instead of posting it again', async () => {
+      const thread = slack.seedThread('C6', [{ text: 'alert' }]);
+      const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url });
+      const poster = createSlackPoster({ client, postClient: noRetryClient(), coordination: createMemoryCoordination(), logger: silent, sleep: noWait });
+      const first = await poster.post({ channel: 'C6', thread_ts: thread, text: 'reply' }, { idempotencyKey: 'alert-reply:6' });
+      const again = await poster.post({ channel: 'C6', thread_ts: thread, text: 'reply' }, { idempotencyKey: 'alert-reply:6', mayExist: true });
+      expect(again.ts).toBe(first.ts);
+      expect(slack.thread('C6', thread)).toHaveLength(2);
+    });
+
+    it('hands a post back as "Slack unavailable" after its retries, without dropping what it knows', async () => {
+      const poster = createSlackPoster({ client: new WebClient('xoxb-test-token', { slackApiUrl: slack.url }), postClient: noRetryClient(), coordination: createMemoryCoordination(), logger: silent, sleep: noWait });
+      slack.failNext('chat.postMessage', { status: 503 }, 10);
+      await expect(poster.post({ channel: 'C7', text: 'later' }, { idempotencyKey: 'k7' })).rejects.toMatchObject({ code: 'SLACK_UNAVAILABLE' });
+      slack.resetCalls();
+      await poster.post({ channel: 'C7', text: 'later' }, { idempotencyKey: 'k7', mayExist: true });
+      expect(slack.messages('C7').map((m) => m.text)).toEqual(['later']);
+    });
+  });
 });

@@ -76,7 +76,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     });
   };
   const kill = async () => {
-    if (!child || child.exitCode !== null) return;
+    // A SIGKILLed child has a signalCode and no exitCode: waiting for a second 'exit' would hang.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child!.once('exit', r));
     child.kill('SIGKILL');
     await exited;

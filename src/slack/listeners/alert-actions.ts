@@ -3,7 +3,7 @@ import { onButton } from '../button-router';
 import { request } from 'undici';
 import type { AlertService } from '../../alerts/alert-service';
 import type { Clock } from '../../clock';
-import { BotError } from '../../errors';
+import { BotError, isConnectionError, storageUnavailable } from '../../errors';
 import type { Logger } from '../../logger';
 import type { AlertRecord } from '../../store/alert-store';
 import { ALERT_ACTION_IDS, ALERT_BUTTON_VALUE, hhmm, mention } from '../blocks/alert-blocks';
@@ -43,19 +43,24 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
       await ack();
       const log = (context.log as Logger | undefined) ?? deps.logger;
       const value = action.value ?? '';
-      const alert = ALERT_BUTTON_VALUE.test(value) ? await deps.alerts.get(Number(value)) : null;
-      if (!alert) {
-        await tell(respond, 'That button does not belong to an alert this bot knows (it may have been removed).');
-        return;
-      }
       try {
+        const alert = ALERT_BUTTON_VALUE.test(value) ? await deps.alerts.get(Number(value)) : null;
+        if (!alert) {
+          await tell(respond, 'That button does not belong to an alert this bot knows (it may have been removed).');
+          return;
+        }
         await handler({ alert, userId: body.user.id, respond, log });
       } catch (err) {
         if (err instanceof BotError) {
           await tell(respond, err.userMessage);
           return;
         }
-        log.error({ err, alertId: alert.id, what }, 'alert button failed');
+        if (isConnectionError(err)) {
+          log.warn({ what, err: { message: (err as Error).message } }, 'storage unavailable');
+          await tell(respond, storageUnavailable(err).userMessage);
+          return;
+        }
+        log.error({ err, alertValue: value, what }, 'alert button failed');
         await tell(respond, `Sorry, ${what} failed on our side. It has been logged; try again.`);
       }
     });

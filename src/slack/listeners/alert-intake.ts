@@ -39,14 +39,18 @@ export function createAlertMessenger(deps: { alerts: AlertService; poster: Slack
     replyOnce: async (alert, where) => {
       if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return false;
       const { text, blocks } = render(alert);
-      const posted = await poster.post({ channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false });
+      // Claimed before (a replica that died, or an earlier try of this one): the reply may be in the thread already.
+      const posted = await poster.post(
+        { channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false },
+        { idempotencyKey: `alert-reply:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
+      );
       await alerts.setReplyTs(alert.id, posted.ts);
       return true;
     },
     postOnce: async (alert, channel) => {
       if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return;
       const { text, blocks } = renderAlertMessage(alert, { kind: 'post', slaDeadline: alerts.slaDeadline(alert) });
-      const posted = await poster.post({ channel, text, blocks, unfurl_links: false });
+      const posted = await poster.post({ channel, text, blocks, unfurl_links: false }, { idempotencyKey: `alert-post:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) });
       await alerts.setPost(alert.id, posted.channel, posted.ts);
       // The post is also the "reply": completing the claim, and where buttons point.
       await alerts.setReplyTs(alert.id, posted.ts);

@@ -11,7 +11,7 @@ import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, parseDiagnoseAgainValu
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { createCoalescedUpdater } from '../coalesced-updater';
 import type { SlackPoster } from '../slack-poster';
-import type { CommandInvocation } from './incident-command';
+import { respondWithError, type CommandInvocation } from './incident-command';
 
 export interface DiagnoseDeps {
   catalog: Catalog;
@@ -138,9 +138,13 @@ export function registerDiagnoseActions(app: App, deps: DiagnoseDeps): void {
       return;
     }
     const threadTs = body.message?.thread_ts ?? undefined;
-    const outcome = await diagnoseInChannel(deps, { alert: value.alert, labels: value.labels, channel, threadTs, userId: body.user.id, log });
-    if (outcome.kind === 'unknown_alert') {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: 'That alert is no longer in the runbook catalog.' });
+    try {
+      const outcome = await diagnoseInChannel(deps, { alert: value.alert, labels: value.labels, channel, threadTs, userId: body.user.id, log });
+      if (outcome.kind === 'unknown_alert') {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: 'That alert is no longer in the runbook catalog.' });
+      }
+    } catch (err) {
+      await respondWithError(err, respond, log, 'the diagnosis');
     }
   });
   // Dashboard buttons open their URL in the browser; Slack still sends the click, which only needs an ack.

@@ -9,7 +9,7 @@ import { parseRemediationValue, REMEDIATION_ACTION_ID } from '../blocks/diagnosi
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, renderApprovalOutcome, renderApprovalRequest } from '../blocks/remediation-blocks';
 import type { SlackPoster } from '../slack-poster';
-import type { CommandInvocation } from './incident-command';
+import { respondWithError, type CommandInvocation } from './incident-command';
 
 export interface RemediationSlackDeps {
   catalog: Catalog;
@@ -128,80 +128,96 @@ export function auditCommandHandler(deps: RemediationSlackDeps) {
 
 /** The buttons: request from a diagnosis, Approve, Deny. A button value is only looked up, never trusted. */
 export function registerRemediationActions(app: App, deps: RemediationSlackDeps): void {
-  onButton(app, REMEDIATION_ACTION_ID, async ({ ack, body, action, respond }) => {
+  onButton(app, REMEDIATION_ACTION_ID, async ({ ack, body, action, respond, context }) => {
     await ack();
-    const value = parseRemediationValue(action.value ?? '');
-    const channelId = body.channel?.id;
-    if (!value || !channelId) {
-      await ephemeral(respond, 'That button is not a remediation this bot offers; run the diagnosis again.');
-      return;
+    const log = (context.log as Logger | undefined) ?? deps.logger;
+    try {
+      const value = parseRemediationValue(action.value ?? '');
+      const channelId = body.channel?.id;
+      if (!value || !channelId) {
+        await ephemeral(respond, 'That button is not a remediation this bot offers; run the diagnosis again.');
+        return;
+      }
+      const found = findRemediation(deps.catalog, value.action, value.runbook);
+      if ('problem' in found) {
+        await ephemeral(respond, found.problem);
+        return;
+      }
+      const messageTs = body.message?.ts ?? body.container?.message_ts;
+      const threadTs = body.message?.thread_ts ?? messageTs;
+      await requestRemediation(
+        deps,
+        { found, labels: value.labels, userId: body.user.id, channelId, threadTs, idempotencyKey: messageTs ? `${messageTs}:${found.entry.id}:${body.user.id}` : undefined },
+        respond,
+      );
+    } catch (err) {
+      // Every failure answers the clicker (Redis down: "approvals are paused"), never silence.
+      await respondWithError(err, respond, log, 'requesting the remediation');
     }
-    const found = findRemediation(deps.catalog, value.action, value.runbook);
-    if ('problem' in found) {
-      await ephemeral(respond, found.problem);
-      return;
-    }
-    const messageTs = body.message?.ts ?? body.container?.message_ts;
-    const threadTs = body.message?.thread_ts ?? messageTs;
-    await requestRemediation(
-      deps,
-      { found, labels: value.labels, userId: body.user.id, channelId, threadTs, idempotencyKey: messageTs ? `${messageTs}:${found.entry.id}:${body.user.id}` : undefined },
-      respond,
-    );
   });
 
   onButton(app, APPROVE_ACTION_ID, async ({ ack, body, action, respond, context }) => {
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
-    const requestId = action.value ?? '';
-    const groups = await approverGroupsOf(deps, requestId, body.user.id, log);
-    const r = await deps.service.approve(requestId, body.user.id, groups);
-    switch (r.kind) {
-      case 'not_found':
-      case 'not_approver':
-      case 'already':
-        await ephemeral(respond, refusalText(r));
-        return;
-      case 'busy':
-        await ephemeral(respond, `Someone else's approval of *${escapeMrkdwn(r.request.title)}* is being handled right now.`);
-        return;
-      case 'expired':
-        await showOutcome(deps, r.request, log);
-        await ephemeral(respond, `*${escapeMrkdwn(r.request.title)}* expired before it was approved; nothing ran. Request it again if it is still needed.`);
-        return;
-      case 'limited':
-        await ephemeral(respond, `*${escapeMrkdwn(r.request.title)}* cannot run now: ${escapeMrkdwn(r.reason)}`);
-        return;
-      case 'ran': {
-        await showOutcome(deps, r.request, log);
-        const verification = r.verification ? `\nVerification ${r.verification.status}: ${escapeMrkdwn(r.verification.summary)}` : '';
-        const summary = r.result?.summary ?? r.error ?? '';
-        if (r.request.channelId) {
-          await deps.poster
-            .post({ channel: r.request.channelId, thread_ts: r.request.threadTs ?? r.request.approvalMessageTs ?? undefined, text: `${r.outcome === 'succeeded' ? ':white_check_mark:' : ':x:'} *${escapeMrkdwn(r.request.title)}* ${r.outcome} (approved by <@${body.user.id}>): ${escapeMrkdwn(summary)}${verification}` })
-            .catch((err: Error) => log.warn({ err: { message: err.message } }, 'posting the remediation result failed'));
+    try {
+      const requestId = action.value ?? '';
+      const groups = await approverGroupsOf(deps, requestId, body.user.id, log);
+      const r = await deps.service.approve(requestId, body.user.id, groups);
+      switch (r.kind) {
+        case 'not_found':
+        case 'not_approver':
+        case 'already':
+          await ephemeral(respond, refusalText(r));
+          return;
+        case 'busy':
+          await ephemeral(respond, `Someone else's approval of *${escapeMrkdwn(r.request.title)}* is being handled right now.`);
+          return;
+        case 'expired':
+          await showOutcome(deps, r.request, log);
+          await ephemeral(respond, `*${escapeMrkdwn(r.request.title)}* expired before it was approved; nothing ran. Request it again if it is still needed.`);
+          return;
+        case 'limited':
+          await ephemeral(respond, `*${escapeMrkdwn(r.request.title)}* cannot run now: ${escapeMrkdwn(r.reason)}`);
+          return;
+        case 'ran': {
+          await showOutcome(deps, r.request, log);
+          const verification = r.verification ? `\nVerification ${r.verification.status}: ${escapeMrkdwn(r.verification.summary)}` : '';
+          const summary = r.result?.summary ?? r.error ?? '';
+          if (r.request.channelId) {
+            await deps.poster
+              .post({ channel: r.request.channelId, thread_ts: r.request.threadTs ?? r.request.approvalMessageTs ?? undefined, text: `${r.outcome === 'succeeded' ? ':white_check_mark:' : ':x:'} *${escapeMrkdwn(r.request.title)}* ${r.outcome} (approved by <@${body.user.id}>): ${escapeMrkdwn(summary)}${verification}` })
+              .catch((err: Error) => log.warn({ err: { message: err.message } }, 'posting the remediation result failed'));
+          }
+          return;
         }
-        return;
       }
+    } catch (err) {
+      // Every failure answers the clicker (Redis down: "approvals are paused"), never silence.
+      await respondWithError(err, respond, log, 'approving');
     }
   });
 
   onButton(app, DENY_ACTION_ID, async ({ ack, body, action, respond, context }) => {
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
-    const requestId = action.value ?? '';
-    const groups = await approverGroupsOf(deps, requestId, body.user.id, log);
-    const r = await deps.service.deny(requestId, body.user.id, groups);
-    switch (r.kind) {
-      case 'not_found':
-      case 'not_approver':
-      case 'already':
-        await ephemeral(respond, refusalText(r));
-        return;
-      case 'expired':
-      case 'denied':
-        await showOutcome(deps, r.request, log);
-        return;
+    try {
+      const requestId = action.value ?? '';
+      const groups = await approverGroupsOf(deps, requestId, body.user.id, log);
+      const r = await deps.service.deny(requestId, body.user.id, groups);
+      switch (r.kind) {
+        case 'not_found':
+        case 'not_approver':
+        case 'already':
+          await ephemeral(respond, refusalText(r));
+          return;
+        case 'expired':
+        case 'denied':
+          await showOutcome(deps, r.request, log);
+          return;
+      }
+    } catch (err) {
+      // Every failure answers the clicker (Redis down: "approvals are paused"), never silence.
+      await respondWithError(err, respond, log, 'denying');
     }
   });
 }

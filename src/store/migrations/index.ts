@@ -4,8 +4,9 @@ import { remediations } from './0003-remediations';
 import { postmortems } from './0004-postmortems';
 import { alertDeliveries } from './0005-alert-deliveries';
 import type { Migration } from './migration';
+import { slackInbox } from './0006-slack-inbox';
 
 export type { Migration } from './migration';
 
 /** Append new migrations at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, remediations, postmortems, alertDeliveries];
+export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, remediations, postmortems, alertDeliveries, slackInbox];

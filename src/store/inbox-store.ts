@@ -1,0 +1,118 @@
+import type { Database } from './database';
+
+export interface InboxDelivery {
+  eventId: string;
+  /** Deliveries with the same key are processed one at a time, in arrival order (a channel). */
+  orderKey: string;
+  body: Record<string, unknown>;
+}
+
+export interface ClaimedDelivery extends InboxDelivery {
+  seq: number;
+  /** 1 on the first claim; more after a failure or a takeover from a replica that stopped. */
+  attempts: number;
+}
+
+export interface InboxStore {
+  /** Records a delivery; false when that event id is already in the inbox (a retry or another replica got it). */
+  add(delivery: InboxDelivery): Promise<boolean>;
+  /** Adds what is not there yet; resolves with how many were new. */
+  addMany(deliveries: readonly InboxDelivery[]): Promise<number>;
+  /**
+   * Leases up to `limit` pending deliveries nobody holds (or whose holder's lease ran out), oldest first,
+   * skipping rows another replica is claiming at this moment.
+   */
+  claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]>;
+  /** Extends the lease on every row `owner` holds and records the replica as alive. */
+  heartbeat(owner: string, leaseMs: number): Promise<void>;
+  complete(eventId: string, owner: string): Promise<void>;
+  /** Hands a row back: another replica (or this one) may take it after `delayMs`. */
+  release(eventIds: readonly string[], owner: string, delayMs?: number): Promise<void>;
+  /** Gives up on a delivery whose handler keeps failing on something other than an outage. */
+  fail(eventId: string, owner: string, reason: string): Promise<void>;
+  /** A replica stopping cleanly: its remaining claims are no longer backed by a live process. */
+  retire(owner: string): Promise<void>;
+  pendingCount(): Promise<number>;
+  pruneDoneBefore(cutoff: Date): Promise<number>;
+}
+
+// Any fixed number, distinct from the migration lock's.
+const INBOX_CLAIM_LOCK = 7_310_043;
+
+export function createInboxStore(db: Database): InboxStore {
+  const leaseSecs = (ms: number) => ms / 1000;
+  return {
+    add: async (d) => {
+      const r = await db.query('INSERT INTO slack_inbox (event_id, order_key, body) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING', [d.eventId, d.orderKey, d.body]);
+      return r.rowCount === 1;
+    },
+    addMany: async (list) => {
+      if (list.length === 0) return 0;
+      const r = await db.query(
+        `INSERT INTO slack_inbox (event_id, order_key, body)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) ON CONFLICT (event_id) DO NOTHING`,
+        [list.map((d) => d.eventId), list.map((d) => d.orderKey), list.map((d) => JSON.stringify(d.body))],
+      );
+      return r.rowCount ?? 0;
+    },
+    claim: async (owner, limit, leaseMs) => {
+      // Claims are serialized (a transaction-scoped advisory lock, held for milliseconds) so that two replicas
+      // never split one key between them; within a claim, a key is skipped while another replica holds any of
+      // its rows or an earlier row of it waits for a retry.
+      const r = await db.transaction((tx) =>
+        tx.query('SELECT pg_advisory_xact_lock($1)', [INBOX_CLAIM_LOCK]).then(() =>
+          tx.query<{ event_id: string; seq: string; order_key: string; body: Record<string, unknown>; attempts: number }>(
+            `WITH busy AS (
+               SELECT DISTINCT order_key FROM slack_inbox
+               WHERE done_at IS NULL
+                 AND ((lease_until > now() AND lease_owner IS DISTINCT FROM $1
+                       AND lease_owner NOT IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - make_interval(secs => $3)))
+                      OR (lease_until IS NULL AND not_before > now())))
+             UPDATE slack_inbox SET lease_owner = $1, lease_until = now() + make_interval(secs => $3), attempts = attempts + 1
+             WHERE event_id IN (
+               SELECT event_id FROM slack_inbox
+               WHERE done_at IS NULL AND not_before <= now()
+                 AND (lease_until IS NULL OR lease_until < now()
+                      OR lease_owner IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - make_interval(secs => $3)))
+                 AND order_key NOT IN (SELECT order_key FROM busy)
+               ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+             RETURNING event_id, seq, order_key, body, attempts`,
+            [owner, limit, leaseSecs(leaseMs)],
+          ),
+        ),
+      );
+      return r.rows
+        .map((row) => ({ eventId: row.event_id, seq: Number(row.seq), orderKey: row.order_key, body: row.body, attempts: row.attempts }))
+        .sort((a, b) => a.seq - b.seq);
+    },
+    heartbeat: async (owner, leaseMs) => {
+      await db.query(
+        `INSERT INTO bot_replicas (replica_id, seen_at) VALUES ($1, now()) ON CONFLICT (replica_id) DO UPDATE SET seen_at = now()`,
+        [owner],
+      );
+      await db.query(`UPDATE slack_inbox SET lease_until = now() + make_interval(secs => $2) WHERE lease_owner = $1 AND done_at IS NULL`, [owner, leaseSecs(leaseMs)]);
+    },
+    complete: async (eventId, owner) => {
+      await db.query(`UPDATE slack_inbox SET done_at = now(), lease_until = NULL WHERE event_id = $1 AND lease_owner = $2`, [eventId, owner]);
+    },
+    release: async (eventIds, owner, delayMs = 0) => {
+      if (eventIds.length === 0) return;
+      await db.query(
+        `UPDATE slack_inbox SET lease_owner = NULL, lease_until = NULL, not_before = now() + make_interval(secs => $3)
+         WHERE event_id = ANY($1::text[]) AND lease_owner = $2 AND done_at IS NULL`,
+        [eventIds, owner, delayMs / 1000],
+      );
+    },
+    fail: async (eventId, owner, reason) => {
+      await db.query(`UPDATE slack_inbox SET done_at = now(), lease_until = NULL, failure = $3 WHERE event_id = $1 AND lease_owner = $2`, [eventId, owner, reason.slice(0, 500)]);
+    },
+    retire: async (owner) => {
+      await db.query(`UPDATE bot_replicas SET seen_at = '-infinity' WHERE replica_id = $1`, [owner]);
+    },
+    pendingCount: async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM slack_inbox WHERE done_at IS NULL')).rows[0]!.n),
+    pruneDoneBefore: async (cutoff) => {
+      const r = await db.query('DELETE FROM slack_inbox WHERE done_at < $1', [cutoff]);
+      return r.rowCount ?? 0;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { Database } from '../../src/store/database';
+import { createInboxStore, type InboxStore } from '../../src/store/inbox-store';
+import { createMigratedDatabase } from '../support/migrated-database';
+
+let db: Database;
+let drop: () => Promise<void>;
+let inbox: InboxStore;
+beforeEach(async () => {
+  ({ db, drop } = await createMigratedDatabase('inbox_store'));
+  inbox = createInboxStore(db);
+}, 60_000);
+afterEach(async () => drop());
+
+const delivery = (n: number, key = 'C1') => ({ eventId: `Ev${n}`, orderKey: key, body: { event_id: `Ev${n}`, n } });
+const LEASE = 60_000;
+
+describe('the Slack inbox', () => {
+  it('keeps one row per event id, whether it arrives once, again, or in a replayed batch', async () => {
+    expect(await inbox.add(delivery(1))).toBe(true);
+    expect(await inbox.add(delivery(1))).toBe(false);
+    expect(await inbox.addMany([delivery(1), delivery(2)])).toBe(1);
+    expect(await inbox.pendingCount()).toBe(2);
+  });
+
+  it('gives a key to one replica at a time, in arrival order, and never the same row to two', async () => {
+    for (let i = 0; i < 6; i++) await inbox.add(delivery(i, i % 2 ? 'C2' : 'C1'));
+    const a = await inbox.claim('A', 1, LEASE);
+    expect(a.map((d) => d.eventId)).toEqual(['Ev0']);
+    // C1 is A's while A holds any of it: B gets C2 only, in order.
+    expect((await inbox.claim('B', 10, LEASE)).map((d) => d.eventId)).toEqual(['Ev1', 'Ev3', 'Ev5']);
+    expect((await inbox.claim('A', 10, LEASE)).map((d) => d.eventId)).toEqual(['Ev2', 'Ev4']);
+    expect(await inbox.claim('C', 10, LEASE)).toEqual([]);
+    await inbox.complete('Ev0', 'A');
+    expect(await inbox.pendingCount()).toBe(5);
+  });
+
+  it('keeps later rows of a key back while an earlier one waits for its retry', async () => {
+    await inbox.add(delivery(1));
+    await inbox.add(delivery(2));
+    await inbox.claim('A', 1, LEASE);
+    await inbox.release(['Ev1'], 'A', 60_000);
+    expect(await inbox.claim('B', 10, LEASE)).toEqual([]);
+  });
+
+  it('serializes concurrent claims so that no row goes to two replicas', async () => {
+    for (let i = 0; i < 40; i++) await inbox.add(delivery(i, `C${i % 8}`));
+    const claims = await Promise.all(['A', 'B', 'C', 'D'].map((w) => inbox.claim(w, 6, LEASE)));
+    const ids = claims.flat().map((d) => d.eventId);
+    expect(new Set(ids).size).toBe(ids.length);
+    const owners = new Map<string, Set<number>>();
+    claims.forEach((rows, w) => rows.forEach((d) => owners.set(d.orderKey, (owners.get(d.orderKey) ?? new Set()).add(w))));
+    for (const holders of owners.values()) expect(holders.size).toBe(1);
+  });
+
+  it('lets another replica take over rows whose lease ran out, and rows handed back at once', async () => {
+    await inbox.add(delivery(1, 'C1'));
+    await inbox.add(delivery(2, 'C2'));
+    // A lease of zero has run out by the next statement.
+    const held = await inbox.claim('dead', 10, 0);
+    expect(held).toHaveLength(2);
+    const taken = await inbox.claim('alive', 10, LEASE);
+    expect(taken.map((d) => [d.eventId, d.attempts])).toEqual([
+      ['Ev1', 2],
+      ['Ev2', 2],
+    ]);
+    await inbox.release(['Ev2'], 'alive');
+    // A release by a replica that no longer holds the row changes nothing.
+    await inbox.release(['Ev1'], 'dead');
+    expect((await inbox.claim('third', 10, LEASE)).map((d) => d.eventId)).toEqual(['Ev2']);
+  });
+});
