@@ -18,6 +18,7 @@ import { catalogSecrets, loadCatalog, type Catalog } from './runbooks';
 import { diagnoseAlert, diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
 import { runbooksCommandHandler } from './slack/listeners/runbooks';
 import { createSlackPoster } from './slack/slack-poster';
+import { createUsergroupMembership } from './slack/usergroup-membership';
 import { createBotMetrics, createRegistry, type BotMetrics } from './metrics';
 import { attachReceipt, createSlackApp, type SlackApp } from './slack/create-slack-app';
 import { registerIncidentCommand } from './slack/listeners/incident-command';
@@ -47,6 +48,7 @@ import { createTimelineStore } from './store/timeline-store';
 // Remediations behind approval (issue 5)
 import { createRemediationMetrics } from './remediations/remediation-metrics';
 import { createRemediationService } from './remediations/remediation-service';
+import { ALERT_SILENCE_TARGET } from './remediations/alert-silence';
 import {
   auditCommandHandler,
   registerRemediationActions,
@@ -141,11 +143,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     coordination,
     clock,
     logger,
-    resolveTarget: ({ runbookId, target }) => catalog.runbooks.find((r) => r.id === runbookId)?.targets[target],
+    resolveTarget: ({ runbookId, target }) =>
+      runbookId === undefined && target === ALERT_SILENCE_TARGET
+        ? { name: target, kind: 'alertmanager', values: intakeEnv.alertmanagerUrl ? { url: intakeEnv.alertmanagerUrl } : {}, missing: intakeEnv.alertmanagerUrl ? [] : ['ALERTMANAGER_URL'] }
+        : catalog.runbooks.find((r) => r.id === runbookId)?.targets[target],
     metrics: createRemediationMetrics(registry),
     timeline: timelineStore,
     runnerId: replicaId,
     leaseMs: config.remediationLeaseMs,
+    approversByRisk: config.roles.approvers,
+    requestersByRisk: config.roles.requesters,
   });
   let remediationHousekeeping: ReturnType<typeof startRemediationHousekeeping> | undefined;
   let remediationDeps: RemediationSlackDeps | undefined;
@@ -167,6 +174,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       ),
     });
     const poster = createSlackPoster({ client: slack.client, coordination, logger });
+    const membership = createUsergroupMembership({ client: slack.client, logger });
     const diagnoseDeps: DiagnoseDeps = {
       catalog,
       client: slack.client,
@@ -190,6 +198,20 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         const here = (await incidentService.listActive()).filter((i) => i.channelId === channelId);
         return here.length === 1 ? here[0]!.id : undefined;
       },
+      alertOfThread: async (channelId, threadTs) => {
+        const alert = await alertStore.findByMessage(channelId, threadTs);
+        if (!alert?.channelId || !alert.messageTs) return undefined;
+        return { channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) };
+      },
+      runbooksOfIncident: async (incidentId) => {
+        const names = await alertStore.namesByIncident(incidentId);
+        return names.flatMap((name) => {
+          const hit = findAlert(catalog, name);
+          return hit.found ? [hit.runbook.id] : [];
+        });
+      },
+      membership,
+      ...(config.approvalsChannel ? { approvalsChannel: config.approvalsChannel } : {}),
     };
     const drafts = createPostmortemStore(db);
     const postmortemDeps: PostmortemDeps = {
@@ -229,6 +251,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       alerts: alertService,
       messenger: alertMessenger,
       catalogSeverity,
+      senders: config.alertSenders,
       logger,
       onReplied: async (alert, where) => {
         const entry = findAlert(catalog, alert.name);
@@ -243,6 +266,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       incidents: incidentDeps,
       clock,
       logger,
+      audit,
+      remediations: remediationDeps,
       ...(intakeEnv.alertmanagerUrl ? { alertmanagerUrl: intakeEnv.alertmanagerUrl } : {}),
     });
     registerIncidentViews(slack.app, incidentDeps);
@@ -289,6 +314,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     alerts: alertService,
     ...(alertMessenger ? { publisher: alertMessenger } : {}),
     ...(intakeEnv.alertRoutes ? { routes: intakeEnv.alertRoutes } : {}),
+    ...(config.alertmanagerWebhookToken ? { token: config.alertmanagerWebhookToken } : {}),
     catalogSeverity,
     logger,
   });

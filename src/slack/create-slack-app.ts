@@ -17,6 +17,8 @@ export type SlackRequestKind = 'command' | 'event' | 'action' | 'view' | 'shortc
 export interface RequestReceipt {
   requestId: string;
   kind?: SlackRequestKind;
+  /** X-Slack-Signature (HTTP mode): identical only for a byte-identical request, so it keys replays. */
+  signature?: string;
 }
 export const RECEIPT = Symbol('incident-bot.receipt');
 type RequestWithReceipt = IncomingMessage & { [RECEIPT]?: RequestReceipt };
@@ -40,7 +42,12 @@ export interface CreateSlackAppDeps {
   storageUp: () => Promise<boolean>;
   /** How many Events API deliveries are processed at once (default 16). */
   eventConcurrency?: number;
+  /** The clock requests' timestamps are checked against (default Date.now). */
+  nowMs?: () => number;
 }
+
+/** Bolt refuses requests older than this; we also refuse ones dated this far ahead (a clock skew or a forged replay). */
+const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 
 /** A delivery kept through a storage outage; `claimed` when its dedup row was already written. */
 interface BufferedDelivery {
@@ -66,9 +73,12 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     httpReceiver = new HTTPReceiver({
       signingSecret: config.signingSecret!,
       logger: boltLogger,
-      customPropertiesExtractor: (req) => ({
-        receipt: (req as RequestWithReceipt)[RECEIPT] ?? { requestId: randomUUID() },
-      }),
+      customPropertiesExtractor: (req) => {
+        const receipt = (req as RequestWithReceipt)[RECEIPT] ?? { requestId: randomUUID() };
+        const signature = req.headers['x-slack-signature'];
+        if (typeof signature === 'string') receipt.signature = signature;
+        return { receipt };
+      },
     });
     receiver = httpReceiver;
   }
@@ -117,7 +127,27 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     }
   });
 
-  async function handle({ body, context, next }: { body: unknown; context: Record<string, unknown> & { retryNum?: number }; next: () => Promise<void> }): Promise<void> {
+  /** False when this signature was seen before (on any replica). A storage failure lets the request through: it fails on its own. */
+  async function firstSignedDelivery(signature: string, log: Logger): Promise<boolean> {
+    try {
+      return await deps.dedup.isFirstDelivery(`sig:${signature}`, 'slack-signature');
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message } }, 'could not check the request for a replay');
+      return true;
+    }
+  }
+
+  async function handle({
+    body,
+    context,
+    next,
+    ack,
+  }: {
+    body: unknown;
+    context: Record<string, unknown> & { retryNum?: number };
+    next: () => Promise<void>;
+    ack?: () => Promise<void>;
+  }): Promise<void> {
     const receipt = (context.receipt as RequestReceipt | undefined) ?? { requestId: randomUUID() };
     const b = body as Record<string, unknown>;
     const kind = kindOf(b);
@@ -125,6 +155,14 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     const eventId = typeof b.event_id === 'string' ? b.event_id : undefined;
     const log = lazyChild(logger, { reqId: eventId ?? receipt.requestId, kind });
     context.log = log;
+    // Commands, clicks and submissions carry no delivery id: the same signed bytes sent again are a replay.
+    if (!eventId && receipt.signature && !(await firstSignedDelivery(receipt.signature, log))) {
+      metrics.duplicateEvents.inc({ source: 'slack-signature' });
+      metrics.slackRequests.inc({ kind, outcome: 'duplicate' });
+      log.warn('replayed request ignored: the same signed request was already processed');
+      await ack?.();
+      return;
+    }
     const keep = (claimed: boolean) => {
       metrics.slackRequests.inc({ kind, outcome: buffer.push({ body: b, claimed }) ? 'buffered' : 'dropped' });
       log.warn({ retryNum: context.retryNum }, 'storage unavailable: delivery buffered for replay');
@@ -166,7 +204,19 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     app,
     client,
     mode: config.mode,
-    requestListener: httpReceiver ? (req, res) => httpReceiver!.requestListener(req, res) : undefined,
+    requestListener: httpReceiver
+      ? (req, res) => {
+          const sent = Number(req.headers['x-slack-request-timestamp']);
+          if (Number.isFinite(sent) && sent > (deps.nowMs ?? Date.now)() / 1000 + MAX_CLOCK_SKEW_SECONDS) {
+            logger.warn({ timestamp: sent }, 'Slack request refused: its timestamp is more than 5 minutes in the future');
+            res.writeHead(401, { 'content-type': 'application/json; charset=utf-8' });
+            res.end(JSON.stringify({ error: 'X-Slack-Request-Timestamp is more than 5 minutes in the future' }));
+            req.resume();
+            return;
+          }
+          httpReceiver!.requestListener(req, res);
+        }
+      : undefined,
     start: async () => {
       buffer.start();
       if (config.mode === 'socket') await app.start();
