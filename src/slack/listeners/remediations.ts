@@ -144,17 +144,22 @@ async function incidentHome(deps: RemediationSlackDeps, incidentId: string): Pro
   return where.channelId ? { channelId: where.channelId, threadTs: where.threadTs ?? undefined, incidentId } : undefined;
 }
 
-/** The home of a request made in a thread: the incident whose thread it is, else the alert whose thread it is. */
+/**
+ * The home of a request made in a thread: the incident whose thread it is, else the alert whose thread it is (or
+ * that alert's incident), else the channel's only active incident.
+ */
 async function threadHome(deps: RemediationSlackDeps, channelId: string, threadTs: string): Promise<RequestHome | undefined> {
   const incidentId = await deps.incidentOfThread?.(channelId, threadTs);
   if (incidentId) return { channelId, threadTs, incidentId };
   const alert = await deps.alertOfThread?.(channelId, threadTs);
-  if (!alert) return undefined;
-  if (alert.incidentId) {
+  if (alert?.incidentId) {
     const home = await incidentHome(deps, alert.incidentId);
     if (home && home !== 'unknown') return home;
   }
-  return { channelId: alert.channelId, threadTs: alert.threadTs };
+  if (alert) return { channelId: alert.channelId, threadTs: alert.threadTs };
+  const current = await deps.currentIncident?.(channelId);
+  const home = current ? await incidentHome(deps, current) : undefined;
+  return home && home !== 'unknown' ? home : undefined;
 }
 
 const memberships = new WeakMap<RemediationSlackDeps, UsergroupMembership>();
