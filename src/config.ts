@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Approvers } from './remediations/remediation-declaration';
-import type { Risk } from './remediations/types';
+import type { Approvers } from './domain/remediation-declaration';
+import type { Risk } from './domain/remediation';
 
 /**
  * The environment contract (DESIGN.md). Nothing else in the bot reads process.env:

@@ -1,4 +1,4 @@
-import type { Severity } from '../incidents/severity';
+import type { Severity } from '../domain/severity';
 import type { Risk } from './types';
 
 /** The target name of the silences the alert buttons create: Alertmanager at ALERTMANAGER_URL, not a catalog target. */

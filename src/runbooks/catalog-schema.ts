@@ -5,7 +5,7 @@ import { probeRegistry, type ProbeKind } from '../probes/registry';
 import { targetAllowSchema } from '../probes/target-allow';
 import { TARGET_FIELDS, type TargetKind } from '../probes/types';
 import { getRemediation, remediationRegistry } from '../remediations/registry';
-import { approversSchema } from '../remediations/remediation-declaration';
+import { approversSchema } from '../domain/remediation-declaration';
 
 /**
  * The shape of one `commands/*.yaml` file. Cross-references (probe → target, alert → probe, cause → probe) are
