@@ -42,7 +42,7 @@ describe('remediation roles and where approvals go', () => {
     alertmanager = await startAlertmanager();
     s = await startSecuredBot(
       'remediation_roles',
-      { WORKERS_SHARED_DIR: shared, ALERTMANAGER_URL: alertmanager.url, REMEDIATION_REQUESTERS_LOW: ONCALL, REMEDIATION_APPROVERS_HIGH: RESPONDERS },
+      { WORKERS_SHARED_DIR: shared, WORKER_NAMES: 'w1,w2', ALERTMANAGER_URL: alertmanager.url, REMEDIATION_REQUESTERS_LOW: ONCALL, REMEDIATION_APPROVERS_HIGH: RESPONDERS },
       (slack) => {
         slack.addUsergroup(ONCALL, [REQUESTER, SECOND]);
         slack.addUsergroup(RESPONDERS, [RESPONDER]);
