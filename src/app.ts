@@ -18,6 +18,7 @@ import { diagnoseAlert, diagnoseCommandHandler, registerDiagnoseActions, type Di
 import { runbooksCommandHandler } from './slack/listeners/runbooks';
 import { createSlackPoster, isSlackUnavailable } from './slack/slack-poster';
 import { startStaleReplyRepair } from './slack/stale-reply-repair';
+import { createUsergroupMembership } from './slack/usergroup-membership';
 import { createBotMetrics, createRegistry, type BotMetrics } from './metrics';
 import { attachReceipt, createSlackApp, type SlackApp } from './slack/create-slack-app';
 import { createEventIntake, recordDelivery, toDelivery } from './slack/event-intake';
@@ -52,6 +53,7 @@ import { createTimelineStore } from './store/timeline-store';
 // Remediations behind approval (issue 5)
 import { createRemediationMetrics } from './remediations/remediation-metrics';
 import { createRemediationService } from './remediations/remediation-service';
+import { ALERT_SILENCE_TARGET } from './remediations/alert-silence';
 import {
   auditCommandHandler,
   registerRemediationActions,
@@ -145,11 +147,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     coordination,
     clock,
     logger,
-    resolveTarget: ({ runbookId, target }) => catalog.runbooks.find((r) => r.id === runbookId)?.targets[target],
+    resolveTarget: ({ runbookId, target }) =>
+      runbookId === undefined && target === ALERT_SILENCE_TARGET
+        ? { name: target, kind: 'alertmanager', values: intakeEnv.alertmanagerUrl ? { url: intakeEnv.alertmanagerUrl } : {}, missing: intakeEnv.alertmanagerUrl ? [] : ['ALERTMANAGER_URL'] }
+        : catalog.runbooks.find((r) => r.id === runbookId)?.targets[target],
     metrics: createRemediationMetrics(registry),
     timeline: timelineStore,
     runnerId: replicaId,
     leaseMs: config.remediationLeaseMs,
+    approversByRisk: config.roles.approvers,
+    requestersByRisk: config.roles.requesters,
   });
   let remediationHousekeeping: ReturnType<typeof startRemediationHousekeeping> | undefined;
   let replyRepair: ReturnType<typeof startStaleReplyRepair> | undefined;
@@ -180,8 +187,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       logger,
       metrics,
       recordEvent: (body) => recordDelivery(processor, toDelivery(body), logger, metrics),
+      isFirstSignedRequest: (signature) => processedEvents.markProcessed(`sig:${signature}`, 'slack-signature'),
     });
     const poster = createSlackPoster({ client: slack.client, postClient: slack.postClient, coordination, logger });
+    const membership = createUsergroupMembership({ client: slack.client, logger });
     const diagnoseDeps: DiagnoseDeps = {
       catalog,
       client: slack.client,
@@ -205,6 +214,20 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         const here = (await incidentService.listActive()).filter((i) => i.channelId === channelId);
         return here.length === 1 ? here[0]!.id : undefined;
       },
+      alertOfThread: async (channelId, threadTs) => {
+        const alert = await alertStore.findByMessage(channelId, threadTs);
+        if (!alert?.channelId || !alert.messageTs) return undefined;
+        return { channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) };
+      },
+      runbooksOfIncident: async (incidentId) => {
+        const names = await alertStore.namesByIncident(incidentId);
+        return names.flatMap((name) => {
+          const hit = findAlert(catalog, name);
+          return hit.found ? [hit.runbook.id] : [];
+        });
+      },
+      membership,
+      ...(config.approvalsChannel ? { approvalsChannel: config.approvalsChannel } : {}),
     };
     const drafts = createPostmortemStore(db);
     const postmortemDeps: PostmortemDeps = {
@@ -244,6 +267,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       alerts: alertService,
       messenger: alertMessenger,
       catalogSeverity,
+      senders: config.alertSenders,
       logger,
       onReplied: async (alert, where) => {
         const entry = findAlert(catalog, alert.name);
@@ -258,6 +282,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       incidents: incidentDeps,
       clock,
       logger,
+      audit,
+      remediations: remediationDeps,
       ...(intakeEnv.alertmanagerUrl ? { alertmanagerUrl: intakeEnv.alertmanagerUrl } : {}),
     });
     registerIncidentViews(slack.app, incidentDeps);
@@ -308,6 +334,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     alerts: alertService,
     ...(alertMessenger ? { publisher: alertMessenger } : {}),
     ...(intakeEnv.alertRoutes ? { routes: intakeEnv.alertRoutes } : {}),
+    ...(config.alertmanagerWebhookToken ? { token: config.alertmanagerWebhookToken } : {}),
     catalogSeverity,
     logger,
   });

@@ -20,6 +20,7 @@ import { formatTemplateProblem, validateTemplates } from './incidents/templates'
 import { validatePostmortemTemplate } from './postmortem';
 import { runPostmortemCli } from './postmortem/postmortem-cli';
 import { allowListProblems, assumedProbes, CatalogError, catalogJsonSchemaText, catalogSecrets, findAlert, formatProblem, loadCatalog, type Catalog, type CatalogOptions } from './runbooks';
+import { unapprovableReason } from './remediations/approval-policy';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -101,7 +102,38 @@ const templatesCheck: ValidateCheck = {
   },
 };
 
-export const VALIDATE_CHECKS: ValidateCheck[] = [catalogCheck, templatesCheck];
+/** Who may approve each risk level the catalog uses; high-risk actions nobody may approve are named. */
+const rolesCheck: ValidateCheck = {
+  name: 'roles',
+  async run(config, env) {
+    let catalog: Catalog;
+    try {
+      catalog = await loadCatalog(config.commandsDir, env, catalogOptions(config));
+    } catch (err) {
+      if (err instanceof CatalogError) return { problems: [], notes: [] }; // the catalog check reports it
+      throw err;
+    }
+    const notes: string[] = [];
+    const entries = catalog.runbooks.flatMap((r) => r.remediations.map((e) => ({ name: `${r.id}/${e.id}`, entry: e })));
+    for (const risk of ['low', 'medium'] as const) {
+      const unnamed = entries.filter(({ entry }) => entry.risk === risk && !entry.approvers);
+      if (unnamed.length && !config.roles.approvers[risk]) {
+        notes.push(`approvers for ${risk} risk are not configured: anyone but the requester may approve ${unnamed.length} remediation${unnamed.length === 1 ? '' : 's'} (set REMEDIATION_APPROVERS_${risk.toUpperCase()} to narrow it)`);
+      }
+    }
+    const stuck = entries.filter(({ entry }) => unapprovableReason({ title: entry.title, risk: entry.risk, declaration: entry }, config.roles.approvers));
+    if (stuck.length) {
+      notes.push(
+        `warning: approvers for high risk are not configured: nobody can approve ${stuck.map((s) => s.name).join(', ')}, nor a broad or P0 "Silence 1 h" (set REMEDIATION_APPROVERS_HIGH to the on-call or responder user group, or give these entries approvers:)`,
+      );
+    } else if (!config.roles.approvers.high) {
+      notes.push('warning: REMEDIATION_APPROVERS_HIGH is not set: nobody can approve a broad or P0 "Silence 1 h" from an alert');
+    }
+    return { problems: [], notes };
+  },
+};
+
+export const VALIDATE_CHECKS: ValidateCheck[] = [catalogCheck, templatesCheck, rolesCheck];
 
 /** Exit codes of `diagnose` (scripts rely on them). */
 export const EXIT = { ok: 0, problems: 1, usage: 2, nothingRan: 3 } as const;

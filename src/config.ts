@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { Approvers } from './domain/remediation-declaration';
+import type { Risk } from './domain/remediation';
 
 /**
  * The environment contract (DESIGN.md). Nothing else in the bot reads process.env:
@@ -15,6 +17,21 @@ const optionalString = z
 
 const urlString = (what: string) =>
   optionalString.refine((v) => v === undefined || isUrl(v), { message: `must be a URL (${what})` });
+
+/** Comma-separated Slack user (U…/W…) and user-group (S…) ids, as a roles entry. */
+const slackPrincipals = (name: string) =>
+  optionalString
+    .refine((v) => v === undefined || v.split(',').map((s) => s.trim()).filter(Boolean).every((id) => /^[UWS][A-Z0-9]{2,}$/.test(id)), {
+      message: `must list Slack user ids (U…/W…) and user-group ids (S…) separated by commas, e.g. ${name}=S0ONCALL,U0LEAD01`,
+    })
+    .transform((v): Approvers | undefined => {
+      if (v === undefined) return undefined;
+      const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+      return { users: ids.filter((id) => !id.startsWith('S')), usergroups: ids.filter((id) => id.startsWith('S')) };
+    });
+
+/** Alertmanager's and Grafana's default `username` on their Slack posts (slack_configs, the Slack contact point). */
+export const DEFAULT_ALERT_SENDERS = ['Alertmanager', 'Grafana'];
 
 const configSchema = z
   .object({
@@ -63,6 +80,25 @@ const configSchema = z
     REMEDIATION_LEASE_MS: optionalString
       .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1000), { message: 'must be a number of milliseconds, at least 1000' })
       .transform((v) => (v === undefined ? 60_000 : Number(v))),
+    ALERT_SENDERS: optionalString
+      .refine((v) => v === undefined || v.split(',').map((s) => s.trim()).filter(Boolean).every((s) => !/^[UW][A-Z0-9]{2,}$/.test(s)), {
+        message: 'lists bot ids (B…), app ids (A…) or bot usernames; a user id (U…/W…) is a person, and a person never posts alerts',
+      })
+      .transform((v) => (v === undefined ? DEFAULT_ALERT_SENDERS : v.split(',').map((s) => s.trim()).filter(Boolean))),
+    ALERTMANAGER_WEBHOOK_TOKEN: optionalString.refine((v) => v === undefined || (v.length >= 16 && !/\s/.test(v)), {
+      message: 'must be at least 16 characters without spaces (e.g. the output of `openssl rand -hex 32`)',
+    }),
+    REMEDIATION_REQUESTERS_LOW: slackPrincipals('REMEDIATION_REQUESTERS_LOW'),
+    REMEDIATION_REQUESTERS_MEDIUM: slackPrincipals('REMEDIATION_REQUESTERS_MEDIUM'),
+    REMEDIATION_REQUESTERS_HIGH: slackPrincipals('REMEDIATION_REQUESTERS_HIGH'),
+    REMEDIATION_APPROVERS_LOW: slackPrincipals('REMEDIATION_APPROVERS_LOW'),
+    REMEDIATION_APPROVERS_MEDIUM: slackPrincipals('REMEDIATION_APPROVERS_MEDIUM'),
+    REMEDIATION_APPROVERS_HIGH: slackPrincipals('REMEDIATION_APPROVERS_HIGH'),
+    APPROVALS_CHANNEL: optionalString.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,20}$/.test(v), {
+      message: 'must be a Slack channel id such as C0123ABCD (not a #name)',
+    }),
+    NODE_ENV: optionalString,
+    PLAYGROUND_USE_SHELL_ENV: optionalString.transform((v) => v === '1' || v === 'true'),
     SHUTDOWN_TIMEOUT_MS: optionalString
       .refine((v) => v === undefined || /^\d+$/.test(v), { message: 'must be a number of milliseconds' })
       .transform((v) => (v === undefined ? 10_000 : Number(v))),
@@ -114,6 +150,22 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** How long a remediation run may go without its replica's heartbeat before it counts as interrupted. */
   remediationLeaseMs: number;
+  /** ALERT_SENDERS: bot ids, app ids or bot usernames whose channel posts are read as alerts. */
+  alertSenders: string[];
+  /** ALERTMANAGER_WEBHOOK_TOKEN: the bearer token the webhook requires; unset, the webhook is off. */
+  alertmanagerWebhookToken?: string;
+  roles: RemediationRoles;
+  /** APPROVALS_CHANNEL: where every approval request is posted (default: the incident's or alert's thread). */
+  approvalsChannel?: string;
+  nodeEnv?: string;
+  /** PLAYGROUND_USE_SHELL_ENV: the playground may resolve catalog targets from the shell's environment. */
+  playgroundUseShellEnv: boolean;
+}
+
+/** Who may request and who may approve, per risk level (REMEDIATION_REQUESTERS_* / REMEDIATION_APPROVERS_*). */
+export interface RemediationRoles {
+  requesters: Partial<Record<Risk, Approvers>>;
+  approvers: Partial<Record<Risk, Approvers>>;
 }
 
 export class ConfigError extends Error {
@@ -152,12 +204,25 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logPretty: e.LOG_PRETTY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     remediationLeaseMs: e.REMEDIATION_LEASE_MS,
+    alertSenders: e.ALERT_SENDERS,
+    alertmanagerWebhookToken: e.ALERTMANAGER_WEBHOOK_TOKEN,
+    roles: {
+      requesters: definedOnly({ low: e.REMEDIATION_REQUESTERS_LOW, medium: e.REMEDIATION_REQUESTERS_MEDIUM, high: e.REMEDIATION_REQUESTERS_HIGH }),
+      approvers: definedOnly({ low: e.REMEDIATION_APPROVERS_LOW, medium: e.REMEDIATION_APPROVERS_MEDIUM, high: e.REMEDIATION_APPROVERS_HIGH }),
+    },
+    approvalsChannel: e.APPROVALS_CHANNEL,
+    nodeEnv: e.NODE_ENV,
+    playgroundUseShellEnv: e.PLAYGROUND_USE_SHELL_ENV,
   };
+}
+
+function definedOnly<T>(byRisk: Record<Risk, T | undefined>): Partial<Record<Risk, T>> {
+  return Object.fromEntries(Object.entries(byRisk).filter(([, v]) => v !== undefined)) as Partial<Record<Risk, T>>;
 }
 
 /** The values that must never reach a log line or a Slack message. */
 export function secretsOf(config: Config): string[] {
-  const out = [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken];
+  const out = [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken, config.alertmanagerWebhookToken];
   for (const url of [config.databaseUrl, config.redisUrl]) {
     const password = url ? passwordOf(url) : undefined;
     if (password) out.push(password);

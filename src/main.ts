@@ -38,7 +38,9 @@ async function startPlaygroundInstead(config: Config, logger: Logger): Promise<R
     port: config.port,
     dataDir: path.join(config.dataDir, 'playground'),
     logger,
-    env: process.env,
+    // The shell's target variables could point at production: only on request.
+    ...(config.playgroundUseShellEnv ? { env: process.env } : {}),
+    nodeEnv: config.nodeEnv,
     commandsDir: config.commandsDir,
     templatesDir: config.templatesDir,
   });

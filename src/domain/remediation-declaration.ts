@@ -25,8 +25,10 @@ export const declarationObject = z
     risk: z.enum(['low', 'medium', 'high']),
     /** Fixed params; strings may hold `{{label}}` placeholders filled from the alert's labels and the command. */
     params: z.record(z.string(), z.unknown()).default({}),
-    /** Narrows who may approve (default: anyone but the requester). */
+    /** Who may approve (default REMEDIATION_APPROVERS_<RISK>; low/medium without it: anyone but the requester; high: nobody). */
     approvers: approversSchema.optional(),
+    /** Who may request (default REMEDIATION_REQUESTERS_<RISK>; without it: anyone). */
+    requesters: approversSchema.optional(),
     /** Low risk only: the requester may approve their own request. */
     allowSelfApproval: z.boolean().default(false),
     cooldownSeconds: z.number().int().min(0).max(7 * 86_400).optional(),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { AlertEvent } from '../alerts/alert-event';
 import type { AlertService } from '../alerts/alert-service';
@@ -44,19 +44,42 @@ export interface AlertmanagerWebhookDeps {
   /** undefined when ALERTMANAGER_ROUTES is not set. */
   routes?: readonly AlertRoute[];
   catalogSeverity: (alertName: string) => Severity | undefined;
+  /** ALERTMANAGER_WEBHOOK_TOKEN: the bearer token every request must carry; undefined turns the route off. */
+  token?: string;
   logger: Logger;
+}
+
+/** Whether the Authorization header carries the token, compared in constant time (hashes make the lengths equal). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  const given = createHash('sha256').update(m?.[1] ?? '').digest();
+  const expected = createHash('sha256').update(token).digest();
+  return timingSafeEqual(given, expected) && m !== null;
 }
 
 /**
  * `POST /webhooks/alertmanager` (webhook v4): each alert is routed to a channel by its labels, posted by the bot
  * once, and that post is edited as the alert re-fires, is acknowledged or resolves. A bad alert in a batch is
  * listed in the answer (and logged); the others go through. An unusable body is a 400 with the reason.
+ * Every request needs `Authorization: Bearer <ALERTMANAGER_WEBHOOK_TOKEN>` (Alertmanager's
+ * `http_config.authorization`); without a configured token the route is off.
  */
 export function alertmanagerWebhookRoute(deps: AlertmanagerWebhookDeps): Route {
   return {
     method: 'POST',
     path: '/webhooks/alertmanager',
     handler: async (req, res) => {
+      if (!deps.token) {
+        sendJson(res, 404, { error: 'the Alertmanager webhook is off: set ALERTMANAGER_WEBHOOK_TOKEN and send it as a bearer token (http_config.authorization)' });
+        req.resume();
+        return;
+      }
+      if (!bearerMatches(req.headers.authorization, deps.token)) {
+        deps.logger.warn({ remote: req.socket.remoteAddress, hadAuthorization: req.headers.authorization !== undefined }, 'Alertmanager webhook refused: missing or wrong bearer token');
+        sendJson(res, 401, { error: 'missing or wrong bearer token: configure http_config.authorization with ALERTMANAGER_WEBHOOK_TOKEN' }, { 'www-authenticate': 'Bearer' });
+        req.resume();
+        return;
+      }
       let raw: string;
       try {
         raw = await readBody(req, WEBHOOK_BODY_LIMIT);

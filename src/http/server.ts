@@ -66,27 +66,52 @@ export function createHttpServer(routes: Route[], logger: Logger, onRequest?: (r
   };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
   res.end(text);
 }
 
-/** Reads a request body up to a limit; larger bodies are refused, not buffered. */
+/**
+ * Reads a request body up to a limit; larger bodies are refused (status 413 on the error), not buffered. A body
+ * announced larger by Content-Length is refused before reading; one that turns out larger is discarded as it
+ * arrives, so the client still gets to read the 413 instead of a reset connection.
+ */
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
+  const tooLarge = () => Object.assign(new Error(`body larger than ${limitBytes} bytes`), { status: 413 });
   return new Promise((resolve, reject) => {
+    const refuse = () => {
+      req.removeListener('data', onData);
+      discardRest(req, limitBytes * 16);
+      reject(tooLarge());
+    };
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limitBytes) {
-        reject(Object.assign(new Error(`body larger than ${limitBytes} bytes`), { status: 413 }));
-        req.destroy();
+        chunks.length = 0;
+        refuse();
         return;
       }
       chunks.push(c);
-    });
+    };
+    if (Number(req.headers['content-length'] ?? 0) > limitBytes) {
+      refuse();
+      return;
+    }
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** Drains what is left of a refused body; a client that keeps sending past `capBytes` is cut off. */
+function discardRest(req: IncomingMessage, capBytes: number): void {
+  let discarded = 0;
+  req.on('data', (c: Buffer) => {
+    discarded += c.length;
+    if (discarded > capBytes) req.destroy();
+  });
+  req.resume();
 }

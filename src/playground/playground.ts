@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,13 +37,15 @@ export interface PlaygroundOptions {
   /** Where the embedded database and the demo targets' files live; both are recreated at each start. */
   dataDir: string;
   logger: Logger;
-  /** Interface to listen on (default 127.0.0.1: the playground has no authentication). */
+  /** Interface to listen on (default 127.0.0.1). Requests must name a loopback Host whatever the interface. */
   host?: string;
   /**
    * The environment the catalog's `${ENV}` references are resolved in, under the demo targets' values (default
-   * none). Pass process.env to let a real Prometheus, Docker or database set in your shell be probed too.
+   * none: only the demo targets). main passes the shell's environment only with PLAYGROUND_USE_SHELL_ENV=1.
    */
   env?: Readonly<Record<string, string | undefined>>;
+  /** NODE_ENV of the process: the playground refuses to start in production. */
+  nodeEnv?: string;
   /** Catalog and templates (default ./commands, ./templates). */
   commandsDir?: string;
   templatesDir?: string;
@@ -81,14 +83,23 @@ const WEB_FILES: Record<string, string> = {
 };
 const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
+/** The people who may approve anything in the demo workspace (a user group, as a deployment would configure it). */
+const PLAYGROUND_RESPONDERS = 'S0PLAYRESP';
+
 export async function startPlayground(opts: PlaygroundOptions): Promise<Playground> {
+  if (opts.nodeEnv === 'production') {
+    throw new Error('the playground does not start with NODE_ENV=production: it is a local demo without logins. Configure Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) to run the bot.');
+  }
   const logger = opts.logger;
+  // Carried in the page and required on every API call: another web page in the same browser cannot read it.
+  const pageToken = randomBytes(24).toString('hex');
   const dataDir = path.resolve(opts.dataDir);
   const botToken = 'xoxb-playground';
   const signingSecret = randomBytes(24).toString('hex');
 
   const slack = await startSlackEmulator({ botToken });
   for (const u of PLAYGROUND_USERS) slack.addUser({ ...u, tz: 'UTC' });
+  slack.addUsergroup(PLAYGROUND_RESPONDERS, PLAYGROUND_USERS.map((u) => u.id));
   const demo = await startDemoTargets({ dir: path.join(dataDir, 'demo'), driftMinutes: opts.driftMinutes });
 
   // A fresh database each time: the channel lives in memory, so incidents from an earlier run would point nowhere.
@@ -105,6 +116,8 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     TEMPLATES_DIR: opts.templatesDir ?? base.TEMPLATES_DIR,
     LOG_LEVEL: base.LOG_LEVEL,
     SHUTDOWN_TIMEOUT_MS: '2000',
+    REMEDIATION_APPROVERS_HIGH: PLAYGROUND_RESPONDERS,
+    APPROVALS_CHANNEL: PLAYGROUND_CHANNEL.id,
   });
   let bot: BotApp;
   try {
@@ -311,12 +324,19 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://playground');
+    // DNS rebinding and other web pages: only a loopback Host, only our own Origin.
+    const refused = refuseForeign(req, (web.address() as AddressInfo).port);
+    if (refused) return sendJson(res, 403, { ok: false, error: refused });
     const file = WEB_FILES[url.pathname];
     if (req.method === 'GET' && file) {
-      const body = await readFile(path.join(webDir, file));
+      let body = await readFile(path.join(webDir, file));
+      if (file === 'index.html') body = Buffer.from(body.toString('utf8').replace('<head>', `<head>\n    <meta name="playground-token" content="${pageToken}" />`));
       res.writeHead(200, { 'content-type': CONTENT_TYPES[file.split('.').pop()!]!, 'cache-control': 'no-store' });
       res.end(body);
       return;
+    }
+    if ((url.pathname.startsWith('/api/') || url.pathname === '/events') && !tokenMatches(req.headers['x-playground-token'] ?? url.searchParams.get('token'), pageToken)) {
+      return sendJson(res, 403, { ok: false, error: 'missing or wrong playground token: reload the page' });
     }
     // The operator endpoints are the bot's own, on the playground's port as they would be in production.
     if (url.pathname.startsWith('/health/') || url.pathname === '/metrics' || url.pathname === '/webhooks/alertmanager') {
@@ -335,6 +355,9 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     }
     const call = /^\/api\/(compose|alert|action|submit|close)$/.exec(url.pathname);
     if (req.method === 'POST' && call) {
+      if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+        return sendJson(res, 415, { ok: false, error: 'the playground API takes application/json only' });
+      }
       let body: Record<string, unknown>;
       try {
         body = JSON.parse(await readText(req)) as Record<string, unknown>;
@@ -394,6 +417,24 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       await slack.close();
     },
   };
+}
+
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** Why a request is not from a page the playground served on this machine, or undefined. */
+function refuseForeign(req: IncomingMessage, port: number): string | undefined {
+  const allowed = LOOPBACK_HOSTS.map((h) => `${h}:${port}`);
+  const host = (req.headers.host ?? '').toLowerCase();
+  if (!allowed.includes(host)) return `Host ${JSON.stringify(host.slice(0, 100))} is not this playground: open it at http://127.0.0.1:${port}/`;
+  const origin = req.headers.origin;
+  if (origin !== undefined && !allowed.some((h) => origin.toLowerCase() === `http://${h}`)) return 'requests from other web pages are refused';
+  return undefined;
+}
+
+function tokenMatches(given: string | string[] | null | undefined, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /** The variables the demo leaves unset are taken from `env` when the user set them; the demo's own always win. */

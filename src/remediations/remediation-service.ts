@@ -12,7 +12,7 @@ import type { AuditEntry, AuditStore } from '../store/audit-store';
 import type { RemediationRequest, RemediationState, RemediationStore } from '../store/remediation-store';
 import type { RemediationTimelineStep } from '../domain/timeline-event';
 import type { TimelineStore } from '../store/timeline-store';
-import { checkApprover, effectiveLimits, limitRefusal } from './approval-policy';
+import { approversFor, checkApprover, checkRequester, effectiveLimits, limitRefusal, requestersFor, unapprovableReason, type RoleSubject } from './approval-policy';
 import { createDeclarationSchema, type Approvers, type RemediationDeclaration, type RemediationDeclarationInput } from './remediation-declaration';
 import type { RemediationMetrics } from './remediation-metrics';
 import { getRemediation, remediationRegistry, type RemediationRegistry } from './registry';
@@ -31,8 +31,10 @@ export interface RemediationServiceDeps {
   metrics?: RemediationMetrics;
   /** When given, every step is also an event on the incident's timeline. */
   timeline?: TimelineStore;
-  /** Who may approve per risk level when a declaration names no approvers (default: anyone but the requester). */
+  /** Who may approve per risk level when a declaration names no approvers (low/medium default: anyone but the requester; high: nobody). */
   approversByRisk?: Partial<Record<Risk, Approvers>>;
+  /** Who may request per risk level when a declaration names no requesters (default: anyone). */
+  requestersByRisk?: Partial<Record<Risk, Approvers>>;
   /** Default expiry of a request (15 min). */
   expiresInMinutes?: number;
   /**
@@ -55,6 +57,8 @@ export interface RemediationRequestInput {
   /** Alert labels and `label=value` pairs from the command; only the ones the params use matter. */
   labels?: Readonly<Record<string, string>>;
   requestedBy: string;
+  /** The user groups (among `groupsToCheck(…, 'request')`) the requester belongs to. */
+  requesterGroups?: readonly string[];
   incidentId?: string;
   channelId?: string;
   threadTs?: string;
@@ -78,7 +82,7 @@ export type RequestResult =
 
 export type ApproveResult =
   | { kind: 'not_found' }
-  | { kind: 'not_approver'; rule: 'self_approval' | 'not_listed'; reason: string; approvers?: Approvers; request: RemediationRequest }
+  | { kind: 'not_approver'; rule: 'self_approval' | 'not_listed' | 'unconfigured'; reason: string; approvers?: Approvers; request: RemediationRequest }
   /** Someone already decided: `by` approved (or denied) it. */
   | { kind: 'already'; state: RemediationState; by: string | null; at: Date | null; request: RemediationRequest }
   /** Another click on the same request is being handled right now. */
@@ -112,6 +116,11 @@ export interface RemediationService {
   approve(requestId: string, userId: string, userGroups?: readonly string[]): Promise<ApproveResult>;
   deny(requestId: string, userId: string, userGroups?: readonly string[], reason?: string): Promise<DenyResult>;
   get(requestId: string): Promise<RemediationRequest | null>;
+  /**
+   * The user groups whose membership decides who may request or approve this subject (a catalog entry or a stored
+   * request): the caller looks up the user's membership in these only.
+   */
+  groupsToCheck(subject: RoleSubject, role: 'request' | 'approve'): string[];
   /** Remember the approval message (for in-place updates). */
   setApprovalMessage(requestId: string, channelId: string, ts: string): Promise<RemediationRequest | null>;
   /** Pending requests past their expiry → expired (call periodically); returns them so their messages can be updated. */
@@ -271,6 +280,21 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
       const parsed = declarationSchema.safeParse(input.declaration);
       if (!parsed.success) throw badInput(`invalid remediation declaration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const decl = parsed.data;
+      const subject = { title: decl.title, risk: decl.risk, declaration: decl };
+      const mayRequest = checkRequester(subject, input.requestedBy, input.requesterGroups ?? [], deps.requestersByRisk);
+      const unapprovable = unapprovableReason(subject, deps.approversByRisk);
+      if (!mayRequest.ok || unapprovable) {
+        const reason = mayRequest.ok ? unapprovable! : mayRequest.reason;
+        await audit.append({
+          actor: input.requestedBy,
+          action: 'remediation.request_refused',
+          subject: `remediation-declaration:${input.runbookId ?? '-'}/${decl.id ?? decl.action}`,
+          incidentId: input.incidentId,
+          data: { action: decl.action, title: decl.title, risk: decl.risk, rule: mayRequest.ok ? 'unconfigured' : 'not_requester', reason },
+          at: clock.now(),
+        });
+        return { kind: 'refused', title: decl.title, reason };
+      }
       const impl = implFor(decl.action);
       const params = impl.params.parse(decl.params);
       const labels = labelsFor(decl, input.labels ?? {});
@@ -405,6 +429,9 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
     },
 
     get: (requestId) => (REQUEST_ID.test(requestId) ? store.get(requestId) : Promise.resolve(null)),
+
+    groupsToCheck: (subject, role) =>
+      (role === 'request' ? requestersFor(subject, deps.requestersByRisk) : approversFor(subject, deps.approversByRisk))?.usergroups ?? [],
 
     setApprovalMessage: (requestId, channelId, ts) => store.setApprovalMessage(requestId, channelId, ts),
 

@@ -5,6 +5,7 @@ import { probeRegistry, type ProbeKind } from '../probes/registry';
 import { targetAllowSchema } from '../probes/target-allow';
 import { TARGET_FIELDS, type TargetKind } from '../probes/types';
 import { getRemediation, remediationRegistry } from '../remediations/registry';
+import { approversSchema } from '../domain/remediation-declaration';
 
 /**
  * The shape of one `commands/*.yaml` file. Cross-references (probe → target, alert → probe, cause → probe) are
@@ -115,6 +116,10 @@ const remediationSchema = z
     risk: z.enum(['low', 'medium', 'high']),
     target: z.string().optional(),
     params: z.record(z.string(), z.unknown()).default({}),
+    /** Who may approve it (Slack user / user-group ids); default REMEDIATION_APPROVERS_<RISK>. */
+    approvers: approversSchema.optional(),
+    /** Who may request it; default REMEDIATION_REQUESTERS_<RISK>, else anyone. */
+    requesters: approversSchema.optional(),
   })
   .strict();
 

@@ -53,7 +53,8 @@ export const HELP_TEXT = [
 
 const INC_ID = /^INC-\d{14}$/i;
 const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-const ACTION_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
+/** An action id or kind, optionally qualified by its runbook (`memory-daemon/terminate-long-transactions`). */
+const ACTION_NAME = /^(?:[a-z0-9][a-z0-9-]{0,62}\/)?[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
 const ALERT_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_TEXT = 3_000;
 

@@ -14,6 +14,8 @@ export type SlackRequestKind = 'command' | 'event' | 'action' | 'view' | 'shortc
 export interface RequestReceipt {
   requestId: string;
   kind?: SlackRequestKind;
+  /** X-Slack-Signature (HTTP mode): identical only for a byte-identical request, so it keys replays. */
+  signature?: string;
 }
 export const RECEIPT = Symbol('incident-bot.receipt');
 type RequestWithReceipt = IncomingMessage & { [RECEIPT]?: RequestReceipt };
@@ -44,7 +46,17 @@ export interface CreateSlackAppDeps {
    * inbox from the first middleware. HTTP mode records them before Bolt (see event-intake.ts).
    */
   recordEvent?: (body: Record<string, unknown>) => Promise<unknown>;
+  /**
+   * False when these signed bytes were processed before (on any replica): commands, clicks and submissions carry no
+   * delivery id, so the same signed request sent again is a replay.
+   */
+  isFirstSignedRequest: (signature: string) => Promise<boolean>;
+  /** The clock requests' timestamps are checked against (default Date.now). */
+  nowMs?: () => number;
 }
+
+/** Bolt refuses requests older than this; we also refuse ones dated this far ahead (a clock skew or a forged replay). */
+const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 
 /** Set by `processDelivery` on the request's context: the outcome the inbox waits for. */
 interface InboxRun {
@@ -70,9 +82,12 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     httpReceiver = new HTTPReceiver({
       signingSecret: config.signingSecret!,
       logger: boltLogger,
-      customPropertiesExtractor: (req) => ({
-        receipt: (req as RequestWithReceipt)[RECEIPT] ?? { requestId: randomUUID() },
-      }),
+      customPropertiesExtractor: (req) => {
+        const receipt = (req as RequestWithReceipt)[RECEIPT] ?? { requestId: randomUUID() };
+        const signature = req.headers['x-slack-signature'];
+        if (typeof signature === 'string') receipt.signature = signature;
+        return { receipt };
+      },
     });
     receiver = httpReceiver;
   }
@@ -98,7 +113,17 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
 
   // First in the chain: a request id and a child logger on every line, the request's kind for the metrics;
   // Events API deliveries are run from the inbox, which also deduplicates them.
-  app.use(async ({ body, context, next }) => {
+  /** A storage failure lets the request through: it fails on its own. */
+  async function firstSignedDelivery(signature: string, log: Logger): Promise<boolean> {
+    try {
+      return await deps.isFirstSignedRequest(signature);
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message } }, 'could not check the request for a replay');
+      return true;
+    }
+  }
+
+  app.use(async ({ body, context, next, ack }) => {
     const receipt = (context.receipt as RequestReceipt | undefined) ?? { requestId: randomUUID() };
     const b = body as Record<string, unknown>;
     const kind = kindOf(b);
@@ -106,6 +131,14 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     const eventId = typeof b.event_id === 'string' ? b.event_id : undefined;
     const log = lazyChild(logger, { reqId: eventId ?? receipt.requestId, kind });
     context.log = log;
+    // Commands, clicks and submissions carry no delivery id: the same signed bytes sent again are a replay.
+    if (!eventId && receipt.signature && !(await firstSignedDelivery(receipt.signature, log))) {
+      metrics.duplicateEvents.inc({ source: 'slack-signature' });
+      metrics.slackRequests.inc({ kind, outcome: 'duplicate' });
+      log.warn('replayed request ignored: the same signed request was already processed');
+      await ack?.();
+      return;
+    }
     const run = context.inboxRun as InboxRun | undefined;
     if (kind === 'event' && !run && deps.recordEvent) {
       await deps.recordEvent(b);
@@ -144,7 +177,19 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     client,
     postClient,
     mode: config.mode,
-    requestListener: httpReceiver ? (req, res) => httpReceiver!.requestListener(req, res) : undefined,
+    requestListener: httpReceiver
+      ? (req, res) => {
+          const sent = Number(req.headers['x-slack-request-timestamp']);
+          if (Number.isFinite(sent) && sent > (deps.nowMs ?? Date.now)() / 1000 + MAX_CLOCK_SKEW_SECONDS) {
+            logger.warn({ timestamp: sent }, 'Slack request refused: its timestamp is more than 5 minutes in the future');
+            res.writeHead(401, { 'content-type': 'application/json; charset=utf-8' });
+            res.end(JSON.stringify({ error: 'X-Slack-Request-Timestamp is more than 5 minutes in the future' }));
+            req.resume();
+            return;
+          }
+          httpReceiver!.requestListener(req, res);
+        }
+      : undefined,
     processDelivery,
     start: async () => {
       if (config.mode === 'socket') await app.start();

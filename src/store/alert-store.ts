@@ -80,6 +80,8 @@ export interface AlertStore {
   linkIncident(id: number, incidentId: string, tx?: Queryable, opts?: { onlyIfUnlinked?: boolean }): Promise<AlertRecord | null>;
   setEscalationLevel(id: number, level: number, tx?: Queryable): Promise<void>;
   listActive(limit?: number): Promise<AlertRecord[]>;
+  /** The names of the alerts linked to an incident. */
+  namesByIncident(incidentId: string): Promise<string[]>;
   /** Forgets delivery keys older than the cutoff (Slack and Alertmanager stop re-sending long before). */
   pruneDeliveries(before: Date): Promise<number>;
 }
@@ -268,6 +270,11 @@ export function createAlertStore(db: Database): AlertStore {
       await (tx ?? db).query('UPDATE alerts SET escalation_level = GREATEST(escalation_level, $2) WHERE id = $1', [id, level]);
     },
     pruneDeliveries: async (before) => (await db.query('DELETE FROM alert_deliveries WHERE received_at < $1', [before])).rowCount ?? 0,
+    namesByIncident: async (incidentId) => {
+      const r = await db.query<{ name: string }>('SELECT DISTINCT name FROM alerts WHERE incident_id = $1', [incidentId]);
+      return r.rows.map((row) => row.name);
+    },
+
     listActive: async (limit = 100) => {
       const r = await db.query<AlertRow>(`SELECT * FROM alerts WHERE status = 'firing' ORDER BY first_seen_at DESC LIMIT $1`, [limit]);
       return r.rows.map(toRecord);

@@ -67,6 +67,17 @@ describe('incident-bot CLI', () => {
     expect(stdout).not.toMatch(/not configured .*PROMETHEUS_URL/);
   });
 
+  it('validate names the risk levels whose approvers are not configured, and the actions nobody can approve', async () => {
+    const open = await run(['validate'], {});
+    expect(open.code).toBe(0);
+    expect(open.stdout).toMatch(/approvers for medium risk are not configured: anyone but the requester may approve \d+ remediations \(set REMEDIATION_APPROVERS_MEDIUM/);
+    expect(open.stdout).toMatch(/warning: approvers for high risk are not configured: nobody can approve .*memory-daemon\/terminate-long-transactions/);
+    const configured = await run(['validate'], { REMEDIATION_APPROVERS_LOW: 'S0ONCALL', REMEDIATION_APPROVERS_MEDIUM: 'S0ONCALL', REMEDIATION_APPROVERS_HIGH: 'S0RESPONDERS,U0LEAD01' });
+    expect(configured.code).toBe(0);
+    expect(configured.stdout).not.toMatch(/approvers for/);
+    expect(configured.stdout).not.toMatch(/nobody can approve/);
+  });
+
   it('validate rejects a broken catalog with file, line, path and problem; exit 1', async () => {
     const broken = await mkdtemp(path.join(tmpdir(), 'ib-cli-broken-'));
     try {

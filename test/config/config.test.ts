@@ -65,4 +65,29 @@ describe('loadConfig', () => {
     });
     expect(secretsOf(c).sort()).toEqual(['p@ss', 'redispw', 'sig', 'xoxb-abc'].sort());
   });
+
+  it('reads the security settings and refuses values that would open more than intended', () => {
+    const c = loadConfig({
+      ALERTMANAGER_WEBHOOK_TOKEN: 'a-long-enough-webhook-token',
+      REMEDIATION_REQUESTERS_HIGH: 'S0ONCALL',
+      REMEDIATION_APPROVERS_HIGH: 'S0RESPONDERS, U0LEAD01',
+      APPROVALS_CHANNEL: 'C0APPROVALS',
+    });
+    expect(c.roles).toEqual({ requesters: { high: { users: [], usergroups: ['S0ONCALL'] } }, approvers: { high: { users: ['U0LEAD01'], usergroups: ['S0RESPONDERS'] } } });
+    expect(c.approvalsChannel).toBe('C0APPROVALS');
+    expect(secretsOf(c)).toContain('a-long-enough-webhook-token');
+    expect(loadConfig({}).playgroundUseShellEnv).toBe(false);
+    let err: unknown;
+    try {
+      loadConfig({ ALERTMANAGER_WEBHOOK_TOKEN: 'short', REMEDIATION_APPROVERS_HIGH: 'oncall-team', APPROVALS_CHANNEL: '#approvals', ALERT_SENDERS: 'W0PERSON' });
+    } catch (e) {
+      err = e;
+    }
+    const msg = (err as Error).message;
+    expect(msg).toMatch(/ALERTMANAGER_WEBHOOK_TOKEN must be at least 16 characters/);
+    expect(msg).toMatch(/REMEDIATION_APPROVERS_HIGH must list Slack user ids/);
+    expect(msg).toMatch(/APPROVALS_CHANNEL must be a Slack channel id/);
+    expect(msg).toMatch(/ALERT_SENDERS lists bot ids/);
+    expect(msg).not.toContain('short');
+  });
 });

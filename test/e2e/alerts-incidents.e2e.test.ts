@@ -14,6 +14,8 @@ const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const ALERT_CHANNEL = 'C0INCIDENTS';
 const WEBHOOK_CHANNEL = 'C0ALERTS';
 const PIPELINE_CHANNEL = 'C0PIPELINE';
+const WEBHOOK_TOKEN = 'e2e-alertmanager-webhook-token';
+const RESPONDERS = 'S0RESPONDERS';
 // Event ids are deduplicated in Redis, which outlives a test run.
 const RUN = `Ev${Date.now()}ALERT`;
 
@@ -39,7 +41,8 @@ describe('alerts and incidents end to end', () => {
     await database.db.close();
     dropDb = database.drop;
     const port = await freePort();
-    alertmanager = await startAlertmanager({ webhookUrl: `http://127.0.0.1:${port}/webhooks/alertmanager`, groupWaitSeconds: 1 });
+    alertmanager = await startAlertmanager({ webhookUrl: `http://127.0.0.1:${port}/webhooks/alertmanager`, groupWaitSeconds: 1, webhookBearerToken: WEBHOOK_TOKEN });
+    slack.addUsergroup(RESPONDERS, ['U0ONCALL02']);
     bot = await startBot({
       PORT: String(port),
       SLACK_BOT_TOKEN: BOT_TOKEN,
@@ -48,6 +51,8 @@ describe('alerts and incidents end to end', () => {
       DATABASE_URL: database.url,
       REDIS_URL,
       ALERTMANAGER_URL: alertmanager.url,
+      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+      REMEDIATION_APPROVERS_HIGH: RESPONDERS,
       ALERTMANAGER_ROUTES: JSON.stringify([
         { match: { team: 'pipeline' }, channel: PIPELINE_CHANNEL },
         { match: { job: 'memory-daemon' }, channel: WEBHOOK_CHANNEL },
@@ -142,18 +147,26 @@ describe('alerts and incidents end to end', () => {
       expect(answer.args.response_type).toBe('ephemeral');
     });
 
-    it('Silence 1 h creates a silence in the real Alertmanager with the alert labels as exact matchers', async () => {
+    it('Silence 1 h of a P0 alert asks a responder to approve, then creates a silence in the real Alertmanager with the alert labels as exact matchers', async () => {
+      const silences = async () => (await (await fetch(`${alertmanager.url}/api/v2/silences`)).json()) as { createdBy: string; comment: string; matchers: { name: string; value: string; isRegex: boolean }[] }[];
       await click('alert_silence', alertId, { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs });
-      const note = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && String(c.args.text).includes('silenced for 1 h'), 10_000);
-      expect(String(note.args.text)).toContain('<@U0ONCALL01>');
-      const silences = (await (await fetch(`${alertmanager.url}/api/v2/silences`)).json()) as { createdBy: string; comment: string; matchers: { name: string; value: string; isRegex: boolean }[] }[];
-      const ours = silences.find((s) => s.createdBy === 'U0ONCALL01');
-      expect(ours?.comment).toBe('Silenced from Slack by U0ONCALL01 for 1 h');
+      const why = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('needs an approval'), 10_000);
+      expect(String(why.args.text)).toContain('the alert is P0');
+      const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && String(c.args.text).startsWith('Approval needed'), 10_000);
+      expect(JSON.stringify(approval.args.blocks)).toContain('Silence StuckDetected for 1 h');
+      expect((await silences()).filter((s) => s.createdBy.includes('U0ONCALL01'))).toEqual([]);
+      const approve = String((approval.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'remediation_approve')!.value);
+      const approvalTs = (approval.response as { ts: string }).ts;
+      await click('remediation_approve', approve, { channel: ALERT_CHANNEL, messageTs: approvalTs, threadTs: postTs }, 'U0ONCALL02');
+      await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && String(c.args.text).includes('succeeded (approved by <@U0ONCALL02>)'), 20_000);
+      const ours = (await silences()).find((s) => s.createdBy.includes('requested by U0ONCALL01'));
+      expect(ours?.createdBy).toBe('incident-bot (requested by U0ONCALL01, approved by U0ONCALL02)');
+      expect(ours?.comment).toContain('Silenced from Slack by U0ONCALL01 for 1 h');
       expect(ours?.matchers).toEqual(expect.arrayContaining([
         { name: 'alertname', value: 'StuckDetected', isRegex: false, isEqual: true },
         { name: 'instance', value: 'worker-7', isRegex: false, isEqual: true },
       ]));
-    }, 20_000);
+    }, 30_000);
 
     it('Diagnose runs the runbook in the alert thread', async () => {
       await click('alert_diagnose', alertId, { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs });
@@ -295,7 +308,8 @@ describe('alerts and incidents end to end', () => {
   });
 
   describe('POST /webhooks/alertmanager', () => {
-    const post = (body: string) => fetch(`${bot.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const post = (body: string) =>
+      fetch(`${bot.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, body });
 
     it('posts the alert in the routed channel once, and edits that post when it resolves', async () => {
       const firing = readFileSync(path.join(FIXTURES, 'alertmanager/webhook-firing.json'), 'utf8');

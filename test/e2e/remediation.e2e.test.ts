@@ -13,6 +13,7 @@ import { buttonClickPayload, sendInteraction, sendSlashCommand } from '../suppor
 const SECRET = 'e2e-remediation-secret';
 const TOKEN = 'xoxb-test-token';
 const CHANNEL = 'C0REMEDIATE';
+const APPROVALS = 'C0APPROVALS';
 const REQUESTER = 'U0ONCALL01';
 const APPROVER = 'U0SECOND02';
 const LATE = 'U0THIRD003';
@@ -48,6 +49,8 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
       DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
       WORKERS_SHARED_DIR: shared,
       WORKER_NAMES: worker,
+      // A diagnosis run in an ordinary channel has no incident or alert thread: approvals go to this channel.
+      APPROVALS_CHANNEL: APPROVALS,
     });
     await bot.waitForReady();
   }, 90_000);
@@ -61,19 +64,19 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
   });
 
   const events = () => `${bot.url}/slack/events`;
-  const click = (user: string, message: { ts: string; thread_ts?: string }, action: { action_id: string; value: string; block_id?: string }) =>
+  const click = (user: string, message: { ts: string; thread_ts?: string }, action: { action_id: string; value: string; block_id?: string }, channel = CHANNEL) =>
     sendInteraction(
       events(),
       { signingSecret: SECRET },
       buttonClickPayload({
         userId: user,
-        channel: CHANNEL,
+        channel,
         messageTs: message.ts,
         threadTs: message.thread_ts,
         actionId: action.action_id,
         value: action.value,
         blockId: action.block_id,
-        responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: message.ts, userId: user }),
+        responseUrl: slack.responseUrl({ channel, messageTs: message.ts, userId: user }),
       }),
     );
 
@@ -87,10 +90,13 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     expect(JSON.stringify(diagnosis.args.blocks)).toMatch(/exited|137/);
     const button = findButton(diagnosis, 'remediation_request', 'restart-worker');
 
-    // 2. Request: a preview and an approval message in the diagnosis thread, nothing run yet.
+    // 2. Request: a preview and an approval message in the approvals channel (not only where the requester asked), nothing run yet.
     await click(REQUESTER, { ts: String(diagnosis.args.ts) }, { action_id: 'remediation_request', value: button.value, block_id: 'remediation:restart-worker' });
-    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Approval needed'), 10_000);
-    expect(approval.args.thread_ts).toBe(diagnosis.args.ts);
+    const approval = await slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Approval needed'), 10_000);
+    expect(approval.args.channel).toBe(APPROVALS);
+    expect(approval.args.thread_ts).toBeUndefined();
+    const pointer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes(`the approval request is in <#${APPROVALS}>`), 10_000);
+    expect(pointer.args.response_type).toBe('ephemeral');
     const approvalText = JSON.stringify(approval.args.blocks);
     expect(approvalText).toContain(worker);
     expect(approvalText).toContain(`<@${REQUESTER}> asks to run`);
@@ -100,15 +106,15 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     const approve = findButton(approval, 'remediation_approve');
 
     // 3. The requester cannot approve their own medium-risk action.
-    await click(REQUESTER, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: approve.value });
+    await click(REQUESTER, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS);
     const refused = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('You are not an approver'), 10_000);
     expect(refused.args.response_type).toBe('ephemeral');
     expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
 
     // 4. Someone else approves, twice (a double click): it runs once.
     await Promise.all([
-      click(APPROVER, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: approve.value }),
-      click(APPROVER, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: approve.value }),
+      click(APPROVER, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS),
+      click(APPROVER, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS),
     ]);
     const outcome = await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'), 30_000);
     expect(JSON.stringify(outcome.args.blocks)).toContain(`Approved by <@${APPROVER}>`);
@@ -116,11 +122,11 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     const after = await docker.getContainer(worker).inspect();
     expect(after.State.Running).toBe(true);
     expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
-    const result = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).includes('succeeded (approved by'), 10_000);
+    const result = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === APPROVALS && c.args.thread_ts === approvalTs && String(c.args.text).includes('succeeded (approved by'), 10_000);
     expect(String(result.args.text)).toMatch(/Verification passed/);
 
     // 5. A late click changes nothing.
-    await click(LATE, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: approve.value });
+    await click(LATE, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS);
     await slack.waitForCall('response_url', (c) => String(c.args.text).includes('was already succeeded'), 10_000);
     expect((await docker.getContainer(worker).inspect()).State.StartedAt).toBe(after.State.StartedAt);
 

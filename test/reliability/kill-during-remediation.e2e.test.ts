@@ -56,6 +56,8 @@ describe('kill -9 during a remediation', () => {
     WORKERS_SHARED_DIR: shared,
     REMEDIATION_LEASE_MS: '2000',
     WORKER_NAMES: worker,
+    // `/incident remediate` outside an incident posts its approval in the approvals channel.
+    APPROVALS_CHANNEL: CHANNEL,
   });
 
   it('reports the run interrupted after the restart and does not run it again', async () => {

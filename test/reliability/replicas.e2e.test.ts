@@ -15,6 +15,7 @@ const TOKEN = 'xoxb-test-token';
 const REPLICAS = 3;
 // Event ids and channels unique to this run: the shared Redis remembers deliveries (and channel budgets).
 const RUN = Date.now().toString(36).toUpperCase();
+const REMEDIATION_CHANNEL = `C0R${RUN}X`;
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const fixture = (name: string): any => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -46,8 +47,18 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     await database.db.close();
     dbUrl = database.url;
     dropDb = database.drop;
-    // the worker the lock test uses is one the catalog's allow-list accepts (WORKER_NAMES)
-    const env = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: dbUrl, REDIS_URL, WORKERS_SHARED_DIR: shared, WORKER_NAMES: `w${RUN.toLowerCase()}` };
+    // the worker the lock test uses is one the catalog's allow-list accepts (WORKER_NAMES); `/incident remediate`
+    // outside an incident posts its approval in the approvals channel (the remediation test's channel)
+    const env = {
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: dbUrl,
+      REDIS_URL,
+      WORKERS_SHARED_DIR: shared,
+      WORKER_NAMES: `w${RUN.toLowerCase()}`,
+      APPROVALS_CHANNEL: REMEDIATION_CHANNEL,
+    };
     bots = await Promise.all(Array.from({ length: REPLICAS }, () => startBot(env)));
     await Promise.all(bots.map((b) => b.waitForReady()));
     db = new Client({ connectionString: dbUrl });
@@ -218,7 +229,7 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
   }, 30_000);
 
   it('runs an approved remediation once when Approve is clicked on two replicas at the same moment', async () => {
-    const channel = `C0R${RUN}X`;
+    const channel = REMEDIATION_CHANNEL;
     const worker = `w${RUN.toLowerCase()}`;
     const locks = [`${worker}_task-1.lock`, `${worker}_task-2.lock`].map((n) => path.join(shared, 'locks', n));
     const old = new Date(Date.now() - 60 * 60_000);

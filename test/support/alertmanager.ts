@@ -26,6 +26,8 @@ export interface StartAlertmanagerOptions {
   groupBy?: string[];
   /** send_resolved on the webhook; default true */
   sendResolved?: boolean;
+  /** sent as `Authorization: Bearer <token>` on every webhook (http_config.authorization, as the README shows) */
+  webhookBearerToken?: string;
 }
 
 export interface RunningAlertmanager {
@@ -70,7 +72,14 @@ export async function startAlertmanager(opts: StartAlertmanagerOptions = {}): Pr
   const dir = await mkdtemp(join(tmpdir(), 'incident-bot-alertmanager-'));
   const receiver: Record<string, unknown> = { name: 'incident-bot' };
   if (opts.webhookUrl) {
-    receiver.webhook_configs = [{ url: opts.webhookUrl, send_resolved: opts.sendResolved ?? true, max_alerts: 0 }];
+    receiver.webhook_configs = [
+      {
+        url: opts.webhookUrl,
+        send_resolved: opts.sendResolved ?? true,
+        max_alerts: 0,
+        ...(opts.webhookBearerToken ? { http_config: { authorization: { type: 'Bearer', credentials: opts.webhookBearerToken } } } : {}),
+      },
+    ];
   }
   const config = {
     route: {

@@ -7,6 +7,8 @@
   const $ = (id) => document.getElementById(id);
 
   let state = null;
+  // The per-start token the server put in the page; every API call carries it.
+  const TOKEN = (document.querySelector('meta[name="playground-token"]') || { content: '' }).content;
   let me = new URLSearchParams(location.search).get('user') || localStorage.getItem('playground-user') || 'U0ONCALL01';
   let openThread = null;
   const dismissed = new Set();
@@ -22,7 +24,7 @@
   ];
 
   async function post(path, body) {
-    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: me, ...body }) });
+    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-playground-token': TOKEN }, body: JSON.stringify({ user: me, ...body }) });
     const json = await res.json().catch(() => ({}));
     if (!res.ok || json.ok === false) toast(`${path.replace('/api/', '')}: ${json.error || `HTTP ${json.status || res.status}`}`);
     return json;
@@ -266,7 +268,7 @@
     loading = (async () => {
       do {
         again = false;
-        const res = await fetch(`/api/state?user=${encodeURIComponent(me)}`);
+        const res = await fetch(`/api/state?user=${encodeURIComponent(me)}`, { headers: { 'x-playground-token': TOKEN } });
         state = await res.json();
         render();
       } while (again);
@@ -275,7 +277,7 @@
   }
 
   function connect() {
-    const es = new EventSource('/events');
+    const es = new EventSource(`/events?token=${encodeURIComponent(TOKEN)}`);
     let timer;
     es.addEventListener('change', () => {
       clearTimeout(timer);

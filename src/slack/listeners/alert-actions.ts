@@ -5,13 +5,16 @@ import type { AlertService } from '../../alerts/alert-service';
 import type { Clock } from '../../clock';
 import { BotError, isConnectionError, storageUnavailable } from '../../errors';
 import type { Logger } from '../../logger';
+import { alertSilenceDeclaration, alertSilenceMatchers, silenceApprovalReason } from '../../remediations/alert-silence';
 import type { AlertRecord } from '../../store/alert-store';
+import type { AuditStore } from '../../store/audit-store';
 import { ALERT_ACTION_IDS, ALERT_BUTTON_VALUE, hhmm, mention } from '../blocks/alert-blocks';
 import { escapeAndCut, escapeMrkdwn } from '../blocks/mrkdwn';
 import type { SlackPoster } from '../slack-poster';
 import type { AlertMessenger } from './alert-intake';
 import { diagnoseAlert, type DiagnoseDeps } from './diagnose';
 import { openAndAnnounce, type IncidentCommandDeps } from './incident-commands';
+import { requestRemediation, type RemediationSlackDeps } from './remediations';
 
 export interface AlertActionDeps {
   alerts: AlertService;
@@ -23,13 +26,16 @@ export interface AlertActionDeps {
   logger: Logger;
   /** Alertmanager's base URL (ALERTMANAGER_URL) for "Silence 1 h"; undefined: the button explains how to enable it. */
   alertmanagerUrl?: string;
+  /** Every silence made from a button is audited. */
+  audit: Pick<AuditStore, 'append'>;
+  /** A broad or P0 silence goes through the remediation approval; without it such a silence is refused. */
+  remediations?: RemediationSlackDeps;
   /** Injected in tests; undici's request otherwise. */
   request?: typeof request;
 }
 
 const SILENCE_MS = 3600_000;
 const ALERTMANAGER_TIMEOUT_MS = 5_000;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 type Handler = (ctx: { alert: AlertRecord; userId: string; respond: RespondFn; log: Logger }) => Promise<void>;
 
@@ -123,18 +129,30 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
       await tell(respond, 'This alert has no labels to build a silence from.');
       return;
     }
-    const url = new URL('api/v2/silences', deps.alertmanagerUrl.endsWith('/') ? deps.alertmanagerUrl : `${deps.alertmanagerUrl}/`);
-    let status: number;
-    let body: string;
-    try {
-      const res = await (deps.request ?? request)(url, {
-        method: 'POST',
+    const base = deps.alertmanagerUrl.endsWith('/') ? deps.alertmanagerUrl : `${deps.alertmanagerUrl}/`;
+    const send = (url: URL, init: { method: 'GET' | 'POST'; body?: string }) =>
+      (deps.request ?? request)(url, {
+        ...init,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(silence),
         headersTimeout: ALERTMANAGER_TIMEOUT_MS,
         bodyTimeout: ALERTMANAGER_TIMEOUT_MS,
         signal: AbortSignal.timeout(ALERTMANAGER_TIMEOUT_MS),
       });
+    let status: number;
+    let body: string;
+    try {
+      // What the silence would match right now, as Alertmanager sees it: more than this alert needs an approval.
+      const matching = new URL('api/v2/alerts', base);
+      for (const m of silence.matchers) matching.searchParams.append('filter', `${m.name}=${JSON.stringify(m.value)}`);
+      const found = await send(matching, { method: 'GET' });
+      const listed = await found.body.text();
+      if (found.statusCode !== 200) throw new Error(`HTTP ${found.statusCode} listing the alerts it would match`);
+      const approval = silenceApprovalReason(alert, (JSON.parse(listed) as unknown[]).length);
+      if (approval) {
+        await requestSilenceApproval(deps, alert, userId, approval, respond);
+        return;
+      }
+      const res = await send(new URL('api/v2/silences', base), { method: 'POST', body: JSON.stringify(silence) });
       status = res.statusCode;
       body = await res.body.text();
     } catch (err) {
@@ -153,6 +171,14 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
     } catch {
       silenceId = '';
     }
+    await deps.audit.append({
+      actor: userId,
+      action: 'alert.silenced',
+      subject: `alert:${alert.id}`,
+      ...(alert.incidentId ? { incidentId: alert.incidentId } : {}),
+      data: { alert: alert.name, matchers: silence.matchers, endsAt: silence.endsAt, silenceId: silenceId || null },
+      at: deps.clock.now(),
+    });
     if (alert.channelId && alert.messageTs) {
       await deps.poster.post({
         channel: alert.channelId,
@@ -167,10 +193,7 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
 
 /** An Alertmanager v2 silence: one exact matcher per label (values are data in JSON, never part of a URL). */
 export function silenceFor(alert: Pick<AlertRecord, 'labels' | 'name'>, userId: string, now: Date) {
-  const labels = { ...alert.labels, alertname: alert.labels.alertname ?? alert.name };
-  const matchers = Object.entries(labels)
-    .filter(([name, value]) => LABEL_NAME.test(name) && value !== '')
-    .map(([name, value]) => ({ name, value, isRegex: false, isEqual: true }));
+  const matchers = Object.entries(alertSilenceMatchers(alert)).map(([name, value]) => ({ name, value, isRegex: false, isEqual: true }));
   return {
     matchers,
     startsAt: now.toISOString(),
@@ -178,6 +201,29 @@ export function silenceFor(alert: Pick<AlertRecord, 'labels' | 'name'>, userId: 
     createdBy: userId,
     comment: `Silenced from Slack by ${userId} for 1 h`,
   };
+}
+
+/** A silence that needs an approval becomes a high-risk remediation request in the alert's thread (or APPROVALS_CHANNEL). */
+async function requestSilenceApproval(deps: AlertActionDeps, alert: AlertRecord, userId: string, why: string, respond: RespondFn): Promise<void> {
+  if (!deps.remediations) {
+    await tell(respond, `This silence needs an approval (${why}), and approvals are not available: the bot has no remediation service.`);
+    return;
+  }
+  if (Object.values(alert.labels).some((v) => v.includes('{{'))) {
+    await tell(respond, `This silence needs an approval (${why}), but a label value contains \`{{\`, which a remediation request cannot carry literally: create the silence with amtool.`);
+    return;
+  }
+  await tell(respond, `This silence needs an approval: ${why}. The request is posted for an approver.`);
+  await requestRemediation(
+    deps.remediations,
+    {
+      found: { entry: alertSilenceDeclaration(alert, userId) },
+      labels: {},
+      userId,
+      ...(alert.channelId && alert.messageTs ? { home: { channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) } } : {}),
+    },
+    respond,
+  );
 }
 
 function tell(respond: RespondFn, text: string): Promise<unknown> {

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { AlertEvent } from '../../alerts/alert-event';
+import { isAlertSender } from '../../alerts/alert-senders';
 import type { AlertService } from '../../alerts/alert-service';
 import { parseSlackAlert, slackTsToDate, type CompiledAlertPattern, type SlackAlertMessage } from '../../alerts/slack-alert-parser';
 import type { Severity } from '../../incidents/severity';
@@ -97,6 +98,8 @@ export interface AlertIntakeDeps {
   /** The catalog's severity for an alert name (used when the alert has no recognised severity label). */
   catalogSeverity: (alertName: string) => Severity | undefined;
   patterns?: readonly CompiledAlertPattern[];
+  /** ALERT_SENDERS: only posts by these integrations (bot id, app id or username) are read as alerts. */
+  senders: readonly string[];
   /** Called once per new alert by the replica that replied (the catalog may ask for a diagnosis at once). */
   onReplied?: (alert: AlertRecord, where: { channel: string; threadTs: string }) => Promise<void>;
 }
@@ -109,11 +112,12 @@ interface MessageEvent extends SlackAlertMessage {
   ts?: string;
   thread_ts?: string;
   user?: string;
+  app_id?: string;
 }
 
 /**
- * Alerts posted in a channel (Alertmanager and Grafana post `bot_message`s with empty text and the content in
- * attachments, which `app.message` would not see): parse, record, reply once in the post's thread, and keep that
+ * Alerts posted in a channel by a configured sender (Alertmanager and Grafana post `bot_message`s with empty text
+ * and the content in attachments, which `app.message` would not see): parse, record, reply once in the post's thread, and keep that
  * reply up to date on re-fires and resolution.
  */
 export function registerAlertIntake(app: App, deps: AlertIntakeDeps): void {
@@ -124,9 +128,13 @@ export function registerAlertIntake(app: App, deps: AlertIntakeDeps): void {
     if (!e.channel || !e.ts) return;
     if (e.thread_ts && e.thread_ts !== e.ts) return; // a thread reply, not an alert post
     if ((context.botId && e.bot_id === context.botId) || (context.botUserId && e.user === context.botUserId)) return;
-
     const events = parseSlackAlert(e, { receivedAt: slackTsToDate(e.ts), ...(deps.patterns ? { patterns: deps.patterns } : {}) });
     if (events.length === 0) return;
+    // A person pasting an alert's text must not open SLA timers or diagnoses: only configured senders post alerts.
+    if (!isAlertSender(e, deps.senders)) {
+      log.info({ channel: e.channel, ts: e.ts, botId: e.bot_id, username: e.username, user: e.user }, 'alert-looking message ignored: its sender is not in ALERT_SENDERS');
+      return;
+    }
     const where = { channel: e.channel, threadTs: e.ts };
     let replies = 0;
     for (const alertEvent of events) {

@@ -9,6 +9,7 @@ import { parseRemediationValue, REMEDIATION_ACTION_ID } from '../blocks/diagnosi
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, renderApprovalOutcome, renderApprovalRequest } from '../blocks/remediation-blocks';
 import type { SlackPoster } from '../slack-poster';
+import { createUsergroupMembership, type UsergroupMembership } from '../usergroup-membership';
 import { respondWithError, type CommandInvocation } from './incident-command';
 
 export interface RemediationSlackDeps {
@@ -23,56 +24,106 @@ export interface RemediationSlackDeps {
   incidentOfThread?: (channelId: string, threadTs: string) => Promise<string | undefined>;
   /** The incident `/incident audit` means when no ID is given. */
   currentIncident?: (channelId: string) => Promise<string | undefined>;
+  /** The alert whose post (or the bot's post of it) starts this thread, and its runbook. */
+  alertOfThread?: (channelId: string, threadTs: string) => Promise<{ channelId: string; threadTs: string; incidentId?: string; runbookId?: string } | undefined>;
+  /** The runbooks of the alerts linked to an incident (to tell apart actions several runbooks share). */
+  runbooksOfIncident?: (incidentId: string) => Promise<string[]>;
+  /** APPROVALS_CHANNEL: every approval request goes there; unset, to the incident's or alert's thread. */
+  approvalsChannel?: string;
+  /** User-group membership (usergroups.users.list, cached); default one built on `client`. */
+  membership?: UsergroupMembership;
+}
+
+/** Where a request belongs: the incident's thread, else the alert's thread, else nowhere the bot can vouch for. */
+interface RequestHome {
+  channelId: string;
+  threadTs?: string;
+  incidentId?: string;
 }
 
 type Found = { runbook: Runbook; entry: RemediationEntry };
-
-/** A catalog remediation by id or kind; several runbooks offering the same kind must be told apart by id. */
-export function findRemediation(catalog: Catalog, action: string, runbookId?: string): Found | { problem: string } {
-  const matches: Found[] = [];
-  for (const runbook of catalog.runbooks) {
-    if (runbookId && runbook.id !== runbookId) continue;
-    for (const entry of runbook.remediations) if (entry.id === action || entry.kind === action) matches.push({ runbook, entry });
-  }
-  const exact = matches.filter((m) => m.entry.id === action);
-  if (exact.length === 1) return exact[0]!;
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length === 0) {
-    const known = catalog.runbooks.flatMap((r) => r.remediations.map((e) => e.id));
-    return { problem: `No runbook offers the remediation \`${escapeMrkdwn(action.slice(0, 60))}\`. Known: ${known.map((k) => `\`${k}\``).join(', ')}.` };
-  }
-  return { problem: `Several runbooks offer \`${escapeMrkdwn(action)}\`: name one of ${matches.map((m) => `\`${m.entry.id}\``).join(', ')}.` };
+/** A remediation to request: a catalog entry, or one the bot builds itself (a broad silence) with no runbook. */
+export interface RequestedRemediation {
+  runbookId?: string;
+  entry: Pick<RemediationEntry, 'id' | 'title' | 'risk' | 'approvers' | 'requesters'> & Record<string, unknown>;
 }
 
 /**
- * Asks for a remediation: the service previews it (dry run) and stores the request; the
- * approval message with Approve/Deny goes into the thread. Nothing runs yet.
+ * A catalog remediation by id or kind, optionally qualified by its runbook (`memory-daemon/terminate-long-transactions`).
+ * When several runbooks offer it, the runbooks in `preferred` (those of the incident's or alert's context) decide;
+ * otherwise the answer lists the qualified names to choose from.
  */
-async function requestRemediation(
+export function findRemediation(catalog: Catalog, action: string, runbookId?: string, preferred: readonly string[] = []): Found | { problem: string } {
+  const slash = action.indexOf('/');
+  const wanted = slash >= 0 ? action.slice(slash + 1) : action;
+  const inRunbook = slash >= 0 ? action.slice(0, slash) : runbookId;
+  const matches: Found[] = [];
+  for (const runbook of catalog.runbooks) {
+    if (inRunbook && runbook.id !== inRunbook) continue;
+    for (const entry of runbook.remediations) if (entry.id === wanted || entry.kind === wanted) matches.push({ runbook, entry });
+  }
+  const exact = matches.filter((m) => m.entry.id === wanted);
+  const candidates = exact.length > 0 ? exact : matches;
+  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length === 0) {
+    const known = catalog.runbooks.flatMap((r) => r.remediations.map((e) => e.id));
+    return { problem: `No runbook offers the remediation \`${escapeMrkdwn(action.slice(0, 60))}\`. Known: ${[...new Set(known)].map((k) => `\`${k}\``).join(', ')}.` };
+  }
+  const inContext = candidates.filter((m) => preferred.includes(m.runbook.id));
+  if (inContext.length === 1) return inContext[0]!;
+  return {
+    problem: `Several runbooks offer \`${escapeMrkdwn(wanted)}\`: name one of ${candidates.map((m) => `\`${m.runbook.id}/${m.entry.id}\``).join(', ')}.`,
+  };
+}
+
+/**
+ * Asks for a remediation: the service previews it (dry run) and stores the request; the approval message with
+ * Approve/Deny goes where approvers look — APPROVALS_CHANNEL when set, else the incident's or alert's thread — never
+ * only into a channel the requester picked. Nothing runs yet.
+ */
+export async function requestRemediation(
   deps: RemediationSlackDeps,
-  req: { found: Found; labels: Record<string, string>; userId: string; channelId: string; threadTs?: string; incidentId?: string; idempotencyKey?: string },
+  req: { found: RequestedRemediation; labels: Record<string, string>; userId: string; home?: RequestHome; idempotencyKey?: string },
   respond: RespondFn,
 ): Promise<void> {
-  const incidentId = req.incidentId ?? (req.threadTs ? await deps.incidentOfThread?.(req.channelId, req.threadTs) : undefined);
+  const { entry } = req.found;
+  const approvalPlace = deps.approvalsChannel ? { channelId: deps.approvalsChannel } : req.home;
+  if (!approvalPlace) {
+    await ephemeral(
+      respond,
+      `*${escapeMrkdwn(entry.title)}* needs an approval, and approvals are posted where the incident or alert lives: request it in the incident's or alert's thread, name the incident (\`/incident remediate ${entry.id} INC-…\`), or have an admin set APPROVALS_CHANNEL.`,
+    );
+    return;
+  }
+  const requesterGroups = await membershipOf(deps).groupsOf(req.userId, deps.service.groupsToCheck({ risk: entry.risk, declaration: entry }, 'request'));
   const r = await deps.service.request({
-    declaration: req.found.entry,
-    runbookId: req.found.runbook.id,
+    declaration: entry,
+    runbookId: req.found.runbookId,
     labels: req.labels,
     requestedBy: req.userId,
-    incidentId,
-    channelId: req.channelId,
-    threadTs: req.threadTs,
+    requesterGroups,
+    incidentId: req.home?.incidentId,
+    channelId: approvalPlace.channelId,
+    threadTs: approvalPlace.threadTs,
     idempotencyKey: req.idempotencyKey,
   });
   switch (r.kind) {
     case 'created': {
       const { text, blocks } = renderApprovalRequest(r.request);
-      const posted = await deps.poster.post({ channel: req.channelId, thread_ts: req.threadTs, text, blocks });
+      const posted = await deps.poster.post({ channel: approvalPlace.channelId, thread_ts: approvalPlace.threadTs, text, blocks });
       await deps.service.setApprovalMessage(r.request.id, posted.channel, posted.ts);
+      if (approvalPlace !== req.home) {
+        const note = `<@${req.userId}> requested *${escapeMrkdwn(r.request.title)}*; the approval request is in <#${approvalPlace.channelId}>.`;
+        if (req.home) {
+          await deps.poster.post({ channel: req.home.channelId, thread_ts: req.home.threadTs, text: note }).catch((err: Error) => deps.logger.warn({ err: { message: err.message } }, 'posting the approval pointer failed'));
+        } else {
+          await ephemeral(respond, note);
+        }
+      }
       return;
     }
     case 'existing':
-      await ephemeral(respond, `There is already a request for *${escapeMrkdwn(r.request.title)}* (${r.request.state}), made by <@${r.request.requestedBy}>: see its approval message${r.request.threadTs ? ' in the thread' : ''}.`);
+      await ephemeral(respond, `There is already a request for *${escapeMrkdwn(r.request.title)}* (${r.request.state}), made by <@${r.request.requestedBy}>: see its approval message${r.request.channelId ? ` in <#${r.request.channelId}>` : ''}.`);
       return;
     case 'nothing_to_do':
       await ephemeral(respond, `Nothing to do for *${escapeMrkdwn(r.title)}*: ${escapeMrkdwn(r.preview.summary)}`);
@@ -86,25 +137,58 @@ async function requestRemediation(
   }
 }
 
+/** The incident's thread for an incident id, when it has one. */
+async function incidentHome(deps: RemediationSlackDeps, incidentId: string): Promise<RequestHome | 'unknown' | undefined> {
+  const where = await deps.incidentThread?.(incidentId);
+  if (!where) return 'unknown';
+  return where.channelId ? { channelId: where.channelId, threadTs: where.threadTs ?? undefined, incidentId } : undefined;
+}
+
+/**
+ * The home of a request made in a thread: the incident whose thread it is, else the alert whose thread it is (or
+ * that alert's incident), else the channel's only active incident.
+ */
+async function threadHome(deps: RemediationSlackDeps, channelId: string, threadTs: string): Promise<RequestHome | undefined> {
+  const incidentId = await deps.incidentOfThread?.(channelId, threadTs);
+  if (incidentId) return { channelId, threadTs, incidentId };
+  const alert = await deps.alertOfThread?.(channelId, threadTs);
+  if (alert?.incidentId) {
+    const home = await incidentHome(deps, alert.incidentId);
+    if (home && home !== 'unknown') return home;
+  }
+  if (alert) return { channelId: alert.channelId, threadTs: alert.threadTs };
+  const current = await deps.currentIncident?.(channelId);
+  const home = current ? await incidentHome(deps, current) : undefined;
+  return home && home !== 'unknown' ? home : undefined;
+}
+
+const memberships = new WeakMap<RemediationSlackDeps, UsergroupMembership>();
+function membershipOf(deps: RemediationSlackDeps): UsergroupMembership {
+  if (deps.membership) return deps.membership;
+  let m = memberships.get(deps);
+  if (!m) memberships.set(deps, (m = createUsergroupMembership({ client: deps.client, logger: deps.logger })));
+  return m;
+}
+
 export function remediateCommandHandler(deps: RemediationSlackDeps) {
   return async (inv: CommandInvocation<{ name: 'remediate'; action: string; incidentId?: string; labels: Record<string, string> }>): Promise<void> => {
-    const found = findRemediation(deps.catalog, inv.command.action);
+    const incidentId = inv.command.incidentId ?? (await deps.currentIncident?.(inv.channelId));
+    let home: RequestHome | undefined;
+    if (incidentId) {
+      const found = await incidentHome(deps, incidentId);
+      if (found === 'unknown') {
+        await ephemeral(inv.respond, `No incident ${escapeMrkdwn(incidentId)}.`);
+        return;
+      }
+      home = found;
+    }
+    const preferred = incidentId ? ((await deps.runbooksOfIncident?.(incidentId)) ?? []) : [];
+    const found = findRemediation(deps.catalog, inv.command.action, undefined, preferred);
     if ('problem' in found) {
       await ephemeral(inv.respond, found.problem);
       return;
     }
-    let channelId = inv.channelId;
-    let threadTs: string | undefined;
-    if (inv.command.incidentId) {
-      const where = await deps.incidentThread?.(inv.command.incidentId);
-      if (!where) {
-        await ephemeral(inv.respond, `No incident ${escapeMrkdwn(inv.command.incidentId)}.`);
-        return;
-      }
-      channelId = where.channelId ?? channelId;
-      threadTs = where.threadTs ?? undefined;
-    }
-    await requestRemediation(deps, { found, labels: inv.command.labels, userId: inv.userId, channelId, threadTs, incidentId: inv.command.incidentId }, inv.respond);
+    await requestRemediation(deps, { found: { runbookId: found.runbook.id, entry: found.entry }, labels: inv.command.labels, userId: inv.userId, home }, inv.respond);
   };
 }
 
@@ -145,9 +229,10 @@ export function registerRemediationActions(app: App, deps: RemediationSlackDeps)
       }
       const messageTs = body.message?.ts ?? body.container?.message_ts;
       const threadTs = body.message?.thread_ts ?? messageTs;
+      const home = threadTs ? await threadHome(deps, channelId, threadTs) : undefined;
       await requestRemediation(
         deps,
-        { found, labels: value.labels, userId: body.user.id, channelId, threadTs, idempotencyKey: messageTs ? `${messageTs}:${found.entry.id}:${body.user.id}` : undefined },
+        { found: { runbookId: found.runbook.id, entry: found.entry }, labels: value.labels, userId: body.user.id, home, idempotencyKey: messageTs ? `${messageTs}:${found.entry.id}:${body.user.id}` : undefined },
         respond,
       );
     } catch (err) {
@@ -161,7 +246,7 @@ export function registerRemediationActions(app: App, deps: RemediationSlackDeps)
     const log = (context.log as Logger | undefined) ?? deps.logger;
     try {
       const requestId = action.value ?? '';
-      const groups = await approverGroupsOf(deps, requestId, body.user.id, log);
+      const groups = await approverGroupsOf(deps, requestId, body.user.id);
       const r = await deps.service.approve(requestId, body.user.id, groups);
       switch (r.kind) {
         case 'not_found':
@@ -202,7 +287,7 @@ export function registerRemediationActions(app: App, deps: RemediationSlackDeps)
     const log = (context.log as Logger | undefined) ?? deps.logger;
     try {
       const requestId = action.value ?? '';
-      const groups = await approverGroupsOf(deps, requestId, body.user.id, log);
+      const groups = await approverGroupsOf(deps, requestId, body.user.id);
       const r = await deps.service.deny(requestId, body.user.id, groups);
       switch (r.kind) {
         case 'not_found':
@@ -274,24 +359,10 @@ function refusalText(
   }
 }
 
-/** The user groups named by the request's approvers that the clicking user belongs to. */
-async function approverGroupsOf(deps: RemediationSlackDeps, requestId: string, userId: string, log: Logger): Promise<string[]> {
+/** The approver groups of the request (its own or the deployment's for its risk) that the clicking user belongs to. */
+async function approverGroupsOf(deps: RemediationSlackDeps, requestId: string, userId: string): Promise<string[]> {
   const existing = await deps.service.get(requestId).catch(() => undefined);
-  return existing ? groupsOf(deps.client, userId, existing.declaration.approvers?.usergroups ?? [], log) : [];
-}
-
-async function groupsOf(client: WebClient, userId: string, candidates: string[], log: Logger): Promise<string[]> {
-  const out: string[] = [];
-  for (const usergroup of candidates) {
-    try {
-      const r = await client.usergroups.users.list({ usergroup });
-      if ((r.users ?? []).includes(userId)) out.push(usergroup);
-    } catch (err) {
-      // Fail closed: a group we cannot read grants nothing.
-      log.warn({ err: { message: (err as Error).message }, usergroup }, 'could not read a user group');
-    }
-  }
-  return out;
+  return existing ? membershipOf(deps).groupsOf(userId, deps.service.groupsToCheck(existing, 'approve')) : [];
 }
 
 async function ephemeral(respond: RespondFn, text: string): Promise<void> {
