@@ -42,7 +42,7 @@ function podEnvironment(): Record<string, string> {
     'slack-signing-secret': 'from-the-secret',
     'database-url': 'postgres://bot@db/incidents',
     'redis-url': 'redis://redis:6379',
-    'alertmanager-webhook-token': 'from-the-secret',
+    'alertmanager-webhook-token': 'a-webhook-token-from-the-secret',
   };
   return Object.fromEntries(
     env.map((e) => {

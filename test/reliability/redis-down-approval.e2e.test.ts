@@ -45,6 +45,10 @@ describe('an approval click while Redis is down', () => {
       REDIS_URL: redis.url,
       DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
       WORKERS_SHARED_DIR: shared,
+      // the shipped catalog's worker allow-list takes extra names from WORKER_NAMES
+      WORKER_NAMES: worker,
+      // a top-level diagnosis belongs to no incident or alert: approvals go to the configured channel
+      APPROVALS_CHANNEL: CHANNEL,
     });
     await bot.waitForReady(60_000);
   }, 120_000);

@@ -138,7 +138,7 @@ describe('secrets are masked before anything is shown', () => {
     const sleeperPid = (await sleeper.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const sleeping = sleeper.query("SELECT pg_sleep(600), 'sk_live_51Habcdefghijklmnop' AS stripe_key").catch(() => undefined);
     const catalog: Catalog = { dir: '.', runbooks: [runbook({ DAEMON_HOME: base, APP_DB_URL: target.url })] };
-    const { service } = makeService(db, { resolveTarget: ({ target: name }) => catalog.runbooks[0]?.targets[name] });
+    const { service } = makeService(db, { approversByRisk: { high: { users: ['U0BOB'], usergroups: [] } }, resolveTarget: ({ target: name }) => catalog.runbooks[0]?.targets[name] });
     const declaration = catalog.runbooks[0]!.remediations[0] as Record<string, unknown>;
     const created = await until('the sleeper to be older than the threshold', async () => {
       const r = await service.request({ declaration, runbookId: 'daemon', requestedBy: 'U0ALICE' });
