@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
 import { startBot, type BotProcess } from '../support/bot-process';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { buttonClickPayload, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { findButton } from '../support/find-button';
 
 const SECRET = 'e2e-postmortem-secret';
 const TOKEN = 'xoxb-test-token';
@@ -118,16 +119,6 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
   }, 90_000);
 });
 
-function findButton(call: RecordedCall, actionId: string, contains?: string): { value: string } {
-  const found: { value: string }[] = [];
-  JSON.stringify(call.args.blocks, (_k, v: unknown) => {
-    const b = v as { type?: string; action_id?: string; value?: string };
-    if (b && b.type === 'button' && b.action_id === actionId && (!contains || String(b.value).includes(contains))) found.push({ value: String(b.value) });
-    return v;
-  });
-  if (!found[0]) throw new Error(`no ${actionId} button${contains ? ` for ${contains}` : ''} in ${JSON.stringify(call.args.blocks).slice(0, 2000)}`);
-  return found[0];
-}
 
 function section(markdown: string, heading: string): string {
   const start = markdown.indexOf(`\n## ${heading}\n`);

@@ -2,13 +2,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
 import { startBot, type BotProcess } from '../support/bot-process';
 import { makeExitedContainer, removeTestContainers, uniqueContainerName } from '../support/docker-containers';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-services';
 import { DOCKER_SOCKET, requireDocker } from '../support/services';
 import { buttonClickPayload, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { findButton } from '../support/find-button';
 
 const SECRET = 'redis-down-approval-secret';
 const TOKEN = 'xoxb-test-token';
@@ -101,13 +102,3 @@ describe('an approval click while Redis is down', () => {
   }, 120_000);
 });
 
-function findButton(call: RecordedCall, actionId: string, contains?: string): { value: string } {
-  const found: { value: string }[] = [];
-  JSON.stringify(call.args.blocks, (_k, v: unknown) => {
-    const b = v as { type?: string; action_id?: string; value?: string };
-    if (b && b.type === 'button' && b.action_id === actionId && (!contains || String(b.value).includes(contains))) found.push({ value: String(b.value) });
-    return v;
-  });
-  if (!found[0]) throw new Error(`no ${actionId} button${contains ? ` for ${contains}` : ''} in ${JSON.stringify(call.args.blocks).slice(0, 2000)}`);
-  return found[0];
-}
