@@ -120,7 +120,10 @@ describe('the built bot in Socket Mode', () => {
   it('asks the API at SLACK_API_URL for a Socket Mode connection with the app token', async () => {
     const slack = await startSlackEmulator({ botToken: BOT_TOKEN, appToken: 'xapp-test-token' });
     const dir = await import('node:fs/promises').then((fs) => fs.mkdtemp('/tmp/ib-e2e-socket-'));
-    const bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-test-token', SLACK_API_URL: slack.url, DATA_DIR: dir });
+    // On PostgreSQL: this is about the Slack connection, and a fresh embedded database takes long to create on a busy machine.
+    const database = await createMigratedDatabase('e2e_socket_mode');
+    await database.db.close();
+    const bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-test-token', SLACK_API_URL: slack.url, DATA_DIR: dir, DATABASE_URL: database.url });
     try {
       const call = await slack.waitForCall('apps.connections.open', undefined, 20_000);
       expect(call.token).toBe('xapp-test-token');
@@ -131,9 +134,10 @@ describe('the built bot in Socket Mode', () => {
     } finally {
       await bot.stop();
       await slack.close();
+      await database.drop();
       await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('the built bot with no Slack configured and no DATABASE_URL (npm start on a laptop)', () => {
@@ -142,7 +146,8 @@ describe('the built bot with no Slack configured and no DATABASE_URL (npm start 
     const bot = await startBot({ DATA_DIR: dir });
     try {
       // The operator endpoints are the bot's, on the same port as the page.
-      await bot.waitForReady(30_000);
+      // Creating a fresh embedded database (PGlite's initdb) takes 1–2 s on a quiet machine and tens of seconds on a busy one.
+      await bot.waitForReady(100_000);
       const ready = (await (await fetch(`${bot.url}/health/ready`)).json()) as { checks: Record<string, { ok: boolean }> };
       expect(ready.checks).toEqual({ database: { ok: true }, slack: { ok: true } });
       const page = await fetch(`${bot.url}/`);
@@ -155,7 +160,7 @@ describe('the built bot with no Slack configured and no DATABASE_URL (npm start 
       expect(await bot.stop()).toBe(0);
       await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));
     }
-  }, 40_000);
+  }, 120_000);
 
   it('refuses to start on an invalid variable, naming it', async () => {
     const bot = await startBot({ SLACK_BOT_TOKEN: 'not-a-token', DATA_DIR: '/tmp/ib-never' });
