@@ -55,7 +55,8 @@ export async function ackBench(): Promise<Row[]> {
   const targets: Record<Server, string> = { bot: `${bot.url}/slack/events`, bare: `http://127.0.0.1:${barePort}/slack/events` };
   const pids: Record<Server, number> = { bot: bot.child.pid!, bare: bare.pid! };
   const responseUrl = slack.responseUrl();
-  // Slack gives every click its own response_url (good for 5 posts): the bot answers this one.
+  // A dashboard link button (diagnosis-blocks.ts): it opens its URL in the browser and Slack still
+  // sends the click, which both servers only ack. Slack gives every click its own response_url; neither uses it.
   const click = () => ({
     type: 'block_actions',
     user: { id: 'U0ONCALL01', username: 'alice', team_id: 'T0EMULATED' },
@@ -65,7 +66,7 @@ export async function ackBench(): Promise<Row[]> {
     response_url: slack.responseUrl(),
     channel: { id: 'C0BENCH', name: 'bench' },
     container: { type: 'message', message_ts: '1700000000.000100', channel_id: 'C0BENCH', is_ephemeral: false },
-    actions: [{ type: 'button', action_id: 'diagnose_again', block_id: 'b', value: 'not-json', action_ts: '1700000000.1' }],
+    actions: [{ type: 'button', action_id: 'dashboard_link_0', block_id: 'diagnosis_dashboards', text: { type: 'plain_text', text: 'Grafana: checkout', emoji: true }, action_ts: '1700000000.1' }],
   });
   const send = async (which: Server, kind: Kind): Promise<number> => {
     const r =
@@ -114,7 +115,7 @@ export async function ackBench(): Promise<Row[]> {
     const cpu = { bot: pick('bot', 'cpuMs'), bare: pick('bare', 'cpuMs') };
     const p50 = { bot: pick('bot', 'p50'), bare: pick('bare', 'p50') };
     const p99 = { bot: pick('bot', 'p99'), bare: pick('bare', 'p99') };
-    const what = kind === 'command' ? '`/incident help`' : 'button click';
+    const what = kind === 'command' ? '`/incident help`' : 'dashboard link click (ack only)';
     rows.push({
       bench: 'ack',
       measure: `${what}: server CPU time per request (${n})`,
