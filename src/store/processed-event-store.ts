@@ -7,12 +7,55 @@ export interface ProcessedEventStore {
   pruneOlderThan(cutoff: Date): Promise<number>;
 }
 
+interface Waiting {
+  eventId: string;
+  source: string;
+  resolve: (first: boolean) => void;
+  reject: (err: unknown) => void;
+}
+
 export function createProcessedEventStore(db: Database): ProcessedEventStore {
+  // Every Slack request is recorded here before it is acted on. One INSERT each meant one round trip
+  // (and its socket writes) per request; instead one batch is in flight at a time and the requests
+  // that arrive meanwhile go together in the next one, so a quiet bot still waits for one insert only.
+  let waiting: Waiting[] = [];
+  let inFlight = false;
+  const flush = (): void => {
+    if (inFlight || waiting.length === 0) return;
+    const batch = waiting;
+    waiting = [];
+    inFlight = true;
+    const firstOf = new Map<string, Waiting>();
+    for (const w of batch) if (!firstOf.has(w.eventId)) firstOf.set(w.eventId, w);
+    const ids = [...firstOf.keys()];
+    const sources = ids.map((id) => firstOf.get(id)!.source);
+    // On the pool, never on a transaction the first caller may have open: the batch holds other callers' rows.
+    db.pool
+      .query<{ event_id: string }>(
+        'INSERT INTO processed_events (event_id, source) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (event_id) DO NOTHING RETURNING event_id',
+        [ids, sources],
+      )
+      .then(
+        (r) => {
+          const inserted = new Set(r.rows.map((row) => row.event_id));
+          // The same id twice in one batch: only the first caller recorded it.
+          for (const w of batch) w.resolve(inserted.has(w.eventId) && firstOf.get(w.eventId) === w);
+        },
+        (err: unknown) => {
+          for (const w of batch) w.reject(err);
+        },
+      )
+      .finally(() => {
+        inFlight = false;
+        flush();
+      });
+  };
   return {
-    markProcessed: async (eventId, source) => {
-      const r = await db.query('INSERT INTO processed_events (event_id, source) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING', [eventId, source]);
-      return r.rowCount === 1;
-    },
+    markProcessed: (eventId, source) =>
+      new Promise<boolean>((resolve, reject) => {
+        waiting.push({ eventId, source, resolve, reject });
+        flush();
+      }),
     pruneOlderThan: async (cutoff) => {
       const r = await db.query('DELETE FROM processed_events WHERE received_at < $1', [cutoff]);
       return r.rowCount ?? 0;
