@@ -1,6 +1,6 @@
 import type { AlertService } from '../alerts/alert-service';
 import type { Clock } from '../clock';
-import type { ReminderRunner } from '../incidents/reminders';
+import type { ReminderRunner } from '../incidents/reminders-and-escalations';
 import type { Logger } from '../logger';
 import type { AlertMessenger } from '../slack/listeners/alert-intake';
 import { expireUnapprovedRemediations, reportInterruptedRemediations, type RemediationSlackDeps } from '../slack/listeners/remediations';

@@ -10,7 +10,7 @@ import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, renderApprovalOutcome, renderApprovalRequest } from '../blocks/remediation-blocks';
 import type { SlackPoster } from '../slack-poster';
 import { createUsergroupMembership, type UsergroupMembership } from '../usergroup-membership';
-import { respondWithError, type CommandInvocation } from './incident-command';
+import { respondWithError, type CommandInvocation } from './incident-command-dispatch';
 
 export interface RemediationSlackDeps {
   catalog: Catalog;
