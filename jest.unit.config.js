@@ -19,6 +19,7 @@ const UNIT_TESTS = [
   'emulator/slack-emulator',
   'emulator/slack-signing',
   'incidents/templates',
+  'jobs/job-runner',
   'postmortem/extract',
   'postmortem/mrkdwn-to-markdown',
   'postmortem/postmortem-template',

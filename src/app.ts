@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock';
-import { ConfigError, secretsOf, type Config } from './config';
+import { secretsOf, type Config } from './config';
 import type { Coordination } from './coordination/coordination';
 import { createMemoryCoordination } from './coordination/memory-coordination';
 import { createRedisCoordination } from './coordination/redis-coordination';
@@ -17,7 +16,6 @@ import { catalogSecrets, loadCatalog, type Catalog } from './runbooks';
 import { diagnoseAlert, diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
 import { runbooksCommandHandler } from './slack/listeners/runbooks';
 import { createSlackPoster, isSlackUnavailable } from './slack/slack-poster';
-import { startStaleReplyRepair } from './slack/stale-reply-repair';
 import { createUsergroupMembership } from './slack/usergroup-membership';
 import { createBotMetrics, createRegistry, type BotMetrics } from './metrics';
 import { attachReceipt, createSlackApp, type SlackApp } from './slack/create-slack-app';
@@ -26,7 +24,7 @@ import { createDeliverySpool } from './inbox/delivery-spool';
 import { createInboxProcessor, type InboxProcessor } from './inbox/inbox-processor';
 import { createInboxStore } from './store/inbox-store';
 import path from 'node:path';
-import { registerIncidentCommand } from './slack/listeners/incident-command';
+import { registerIncidentCommand } from './slack/listeners/incident-command-dispatch';
 import { createSlackAuthMonitor, type SlackAuthMonitor } from './slack/slack-auth-monitor';
 import { createAuditStore, type AuditStore } from './store/audit-store';
 import { openDatabase, type Database } from './store/database';
@@ -34,17 +32,18 @@ import { migrate } from './store/migrate';
 import { createProcessedEventStore } from './store/processed-event-store';
 // Alert intake, incidents, reminders (issue 4)
 import { createAlertService } from './alerts/alert-service';
-import { alertmanagerWebhookRoute, alertRoutesSchema, type AlertRoute } from './http/alertmanager-webhook-route';
+import { alertmanagerWebhookRoute } from './http/alertmanager-webhook-route';
 import { createIncidentMetrics } from './incidents/incident-metrics';
 import { createIncidentService } from './incidents/incident-service';
-import { createReminderRunner, escalationConfig, startReminderLoop, type EscalationConfig } from './incidents/reminders';
+import { createReminderRunner, escalationConfig } from './incidents/reminders-and-escalations';
+import { backgroundJobs } from './jobs/background-jobs';
+import { createJobRunner } from './jobs/job-runner';
 import { loadTemplates } from './incidents/templates';
 import { findAlert } from './runbooks';
 import { escapeMrkdwn } from './slack/blocks/mrkdwn';
-import { isEscalationTarget } from './slack/blocks/incident-blocks';
 import { registerAlertActions } from './slack/listeners/alert-actions';
 import { createAlertMessenger, registerAlertIntake, type AlertMessenger } from './slack/listeners/alert-intake';
-import { createReminderCallbacks, incidentCommandHandlers, registerIncidentViews, type IncidentCommandDeps } from './slack/listeners/incident-commands';
+import { createReminderCallbacks, incidentCommandHandlers, registerIncidentViews, type IncidentCommandDeps } from './slack/listeners/incident-subcommands';
 import { registerTimelineCapture } from './slack/listeners/timeline-capture';
 import { createAlertStore } from './store/alert-store';
 import { createIncidentStore } from './store/incident-store';
@@ -58,7 +57,6 @@ import {
   auditCommandHandler,
   registerRemediationActions,
   remediateCommandHandler,
-  startRemediationHousekeeping,
   type RemediationSlackDeps,
 } from './slack/listeners/remediations';
 import { createRemediationStore } from './store/remediation-store';
@@ -108,7 +106,6 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   addLogSecrets(logger, catalogSecrets(catalog));
   const notifications = await loadTemplates(config.templatesDir, escapeMrkdwn);
   const postmortemTemplate = await loadPostmortemTemplate(config.templatesDir);
-  const intakeEnv = readIntakeEnv(opts.env ?? {});
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   try {
     await migrate(db, logger);
@@ -149,7 +146,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     logger,
     resolveTarget: ({ runbookId, target }) =>
       runbookId === undefined && target === ALERT_SILENCE_TARGET
-        ? { name: target, kind: 'alertmanager', values: intakeEnv.alertmanagerUrl ? { url: intakeEnv.alertmanagerUrl } : {}, missing: intakeEnv.alertmanagerUrl ? [] : ['ALERTMANAGER_URL'] }
+        ? { name: target, kind: 'alertmanager', values: config.alertmanagerUrl ? { url: config.alertmanagerUrl } : {}, missing: config.alertmanagerUrl ? [] : ['ALERTMANAGER_URL'] }
         : catalog.runbooks.find((r) => r.id === runbookId)?.targets[target],
     metrics: createRemediationMetrics(registry),
     timeline: timelineStore,
@@ -158,12 +155,9 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     approversByRisk: config.roles.approvers,
     requestersByRisk: config.roles.requesters,
   });
-  let remediationHousekeeping: ReturnType<typeof startRemediationHousekeeping> | undefined;
-  let replyRepair: ReturnType<typeof startStaleReplyRepair> | undefined;
   let remediationDeps: RemediationSlackDeps | undefined;
   let alertMessenger: AlertMessenger | undefined;
   let reminderRunner: ReturnType<typeof createReminderRunner> | undefined;
-  let stopReminders: (() => Promise<void>) | undefined;
 
   let slack: SlackApp | undefined;
   let slackAuth: SlackAuthMonitor | undefined;
@@ -284,16 +278,17 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       logger,
       audit,
       remediations: remediationDeps,
-      ...(intakeEnv.alertmanagerUrl ? { alertmanagerUrl: intakeEnv.alertmanagerUrl } : {}),
+      ...(config.alertmanagerUrl ? { alertmanagerUrl: config.alertmanagerUrl } : {}),
     });
     registerIncidentViews(slack.app, incidentDeps);
     registerTimelineCapture(slack.app, { incidents: incidentService, client: slack.client, logger });
-    if (intakeEnv.escalation.levels.length === 0) logger.info('no ESCALATION_L1/L2/L3 set: unacknowledged alerts are not escalated');
+    const escalation = escalationConfig(config.escalationTargets);
+    if (escalation.levels.length === 0) logger.info('no ESCALATION_L1/L2/L3 set: unacknowledged alerts are not escalated');
     reminderRunner = createReminderRunner({
       jobs: jobStore,
       incidents: incidentStore,
       alerts: alertStore,
-      escalation: intakeEnv.escalation,
+      escalation,
       callbacks: createReminderCallbacks({ poster, logger, clock }),
       clock,
       logger,
@@ -333,7 +328,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const webhookRoute = alertmanagerWebhookRoute({
     alerts: alertService,
     ...(alertMessenger ? { publisher: alertMessenger } : {}),
-    ...(intakeEnv.alertRoutes ? { routes: intakeEnv.alertRoutes } : {}),
+    ...(config.alertRoutes ? { routes: config.alertRoutes } : {}),
     ...(config.alertmanagerWebhookToken ? { token: config.alertmanagerWebhookToken } : {}),
     catalogSeverity,
     logger,
@@ -349,13 +344,18 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   };
   const http = createHttpServer(routes, logger, onRequest);
 
-  const pruneTimer = setInterval(() => {
-    const dayAgo = new Date(clock.now().getTime() - 24 * 3600_000);
-    Promise.all([processedEvents.pruneOlderThan(dayAgo), alertStore.pruneDeliveries(dayAgo), inboxStore.pruneDoneBefore(dayAgo)]).catch((err: Error) =>
-      logger.warn({ err: { message: err.message } }, 'pruning delivery records failed'),
-    );
-  }, 3600_000);
-  pruneTimer.unref();
+  const jobs = createJobRunner(
+    backgroundJobs({
+      clock,
+      logger,
+      pruneDeliveryRecords: (before) =>
+        Promise.all([processedEvents.pruneOlderThan(before), alertStore.pruneDeliveries(before), inboxStore.pruneDoneBefore(before)]),
+      ...(reminderRunner && alertMessenger && remediationDeps
+        ? { slack: { reminders: reminderRunner, alerts: alertService, messenger: alertMessenger, remediations: remediationDeps, remediationLeaseMs: config.remediationLeaseMs } }
+        : {}),
+    }),
+    logger,
+  );
 
   return {
     config,
@@ -372,22 +372,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       const port = await http.listen(config.port, opts.host);
       await slack?.start();
       inbox?.start();
-      if (alertMessenger) replyRepair = startStaleReplyRepair({ alerts: alertService, messenger: alertMessenger, logger, intervalMs: STALE_REPLY_SWEEP_MS });
       slackAuth?.start();
-      if (reminderRunner) stopReminders = startReminderLoop(reminderRunner, { intervalMs: REMINDER_INTERVAL_MS, logger });
-      // Runs a crash interrupted are reported, never re-run; unapproved requests expire.
-      if (remediationDeps) remediationHousekeeping = startRemediationHousekeeping(remediationDeps, Math.min(30_000, config.remediationLeaseMs));
+      jobs.start();
       health.markStarted();
       logger.info({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
       return port;
     },
     stop: async () => {
       health.markStopping();
-      clearInterval(pruneTimer);
       slackAuth?.stop();
-      await stopReminders?.();
-      remediationHousekeeping?.stop();
-      await replyRepair?.stop();
+      await jobs.stop();
       // Refuse new deliveries first (503: Slack sends them elsewhere), then let running handlers finish
       // and hand the rest back, and only then close what they use.
       const inboxStopping = inbox?.stop(config.shutdownTimeoutMs);
@@ -400,59 +394,4 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       logger.info('incident-bot stopped');
     },
   };
-}
-
-// ---- Alert intake, incidents and escalation settings (issue 4) ----
-
-const REMINDER_INTERVAL_MS = 30_000;
-const STALE_REPLY_SWEEP_MS = 30_000;
-
-interface IntakeEnv {
-  /** ALERTMANAGER_URL: where "Silence 1 h" creates silences (API v2). */
-  alertmanagerUrl?: string;
-  /** ALERTMANAGER_ROUTES: channel routing of webhook alerts (the catalog schema has no routing section yet). */
-  alertRoutes?: AlertRoute[];
-  /** ESCALATION_L1/L2/L3: comma-separated Slack user (U…) or user-group (S…) ids. */
-  escalation: EscalationConfig;
-}
-
-/** Reads the intake settings from the environment; a bad value stops start-up naming the variable. */
-function readIntakeEnv(env: Readonly<Record<string, string | undefined>>): IntakeEnv {
-  const problems: string[] = [];
-  const out: IntakeEnv = { escalation: { levels: [] } };
-
-  const amUrl = env.ALERTMANAGER_URL?.trim();
-  if (amUrl) {
-    if (z.url({ protocol: /^https?$/ }).safeParse(amUrl).success) out.alertmanagerUrl = amUrl;
-    else problems.push('ALERTMANAGER_URL must be an http(s) URL of Alertmanager, e.g. http://alertmanager:9093');
-  }
-
-  const routes = env.ALERTMANAGER_ROUTES?.trim();
-  if (routes) {
-    let json: unknown;
-    try {
-      json = JSON.parse(routes);
-    } catch (err) {
-      problems.push(`ALERTMANAGER_ROUTES is not JSON (${(err as Error).message}): write e.g. [{"match":{"team":"memory"},"channel":"C123"},{"channel":"C0DEFAULT"}]`);
-    }
-    if (json !== undefined) {
-      const parsed = alertRoutesSchema.safeParse(json);
-      if (parsed.success) out.alertRoutes = parsed.data;
-      else problems.push(...parsed.error.issues.map((i) => `ALERTMANAGER_ROUTES${i.path.map((p) => `[${JSON.stringify(p)}]`).join('')} ${i.message}`));
-    }
-  }
-
-  const targets: { L1?: string[]; L2?: string[]; L3?: string[] } = {};
-  for (const level of ['L1', 'L2', 'L3'] as const) {
-    const raw = env[`ESCALATION_${level}`]?.trim();
-    if (!raw) continue;
-    const ids = raw.split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = ids.filter((id) => !isEscalationTarget(id));
-    if (bad.length) problems.push(`ESCALATION_${level} must list Slack user (U…) or user-group (S…) ids separated by commas; not ids: ${bad.map((b) => JSON.stringify(b.slice(0, 30))).join(', ')}`);
-    else targets[level] = ids;
-  }
-  out.escalation = escalationConfig(targets);
-
-  if (problems.length) throw new ConfigError(problems);
-  return out;
 }

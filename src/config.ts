@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { alertRoutesSchema, type AlertRoute } from './domain/alert-route';
 import type { Approvers } from './domain/remediation-declaration';
 import type { Risk } from './domain/remediation';
 
@@ -29,6 +30,39 @@ const slackPrincipals = (name: string) =>
       const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
       return { users: ids.filter((id) => !id.startsWith('S')), usergroups: ids.filter((id) => id.startsWith('S')) };
     });
+
+/** A Slack user (U…/W…) or user-group (S…) id: what the escalation page can mention. */
+const ESCALATION_TARGET = /^([UW]|S)[A-Z0-9]{2,20}$/;
+
+/** Comma-separated ids of whoever an unacknowledged alert pages at one escalation level (ESCALATION_L1/L2/L3). */
+const escalationTargets = () =>
+  optionalString.transform((v, ctx): string[] | undefined => {
+    if (v === undefined) return undefined;
+    const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = ids.filter((id) => !ESCALATION_TARGET.test(id));
+    if (bad.length === 0) return ids.length ? ids : undefined;
+    ctx.addIssue({
+      code: 'custom',
+      message: `must list Slack user (U…) or user-group (S…) ids separated by commas; not ids: ${bad.map((b) => JSON.stringify(b.slice(0, 30))).join(', ')}`,
+    });
+    return z.NEVER;
+  });
+
+/** ALERTMANAGER_ROUTES: JSON routing of webhook alerts to channels (see domain/alert-route.ts). */
+const alertRoutes = optionalString
+  .transform((v, ctx): unknown => {
+    if (v === undefined) return undefined;
+    try {
+      return JSON.parse(v);
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `is not JSON (${(err as Error).message}): write e.g. [{"match":{"team":"memory"},"channel":"C123"},{"channel":"C0DEFAULT"}]`,
+      });
+      return z.NEVER;
+    }
+  })
+  .pipe(alertRoutesSchema.optional());
 
 /** Alertmanager's and Grafana's default `username` on their Slack posts (slack_configs, the Slack contact point). */
 export const DEFAULT_ALERT_SENDERS = ['Alertmanager', 'Grafana'];
@@ -97,6 +131,13 @@ const configSchema = z
     APPROVALS_CHANNEL: optionalString.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,20}$/.test(v), {
       message: 'must be a Slack channel id such as C0123ABCD (not a #name)',
     }),
+    ALERTMANAGER_URL: optionalString.refine((v) => v === undefined || z.url({ protocol: /^https?$/ }).safeParse(v).success, {
+      message: 'must be an http(s) URL of Alertmanager, e.g. http://alertmanager:9093',
+    }),
+    ALERTMANAGER_ROUTES: alertRoutes,
+    ESCALATION_L1: escalationTargets(),
+    ESCALATION_L2: escalationTargets(),
+    ESCALATION_L3: escalationTargets(),
     NODE_ENV: optionalString,
     PLAYGROUND_USE_SHELL_ENV: optionalString.transform((v) => v === '1' || v === 'true'),
     SHUTDOWN_TIMEOUT_MS: optionalString
@@ -155,6 +196,12 @@ export interface Config {
   /** ALERTMANAGER_WEBHOOK_TOKEN: the bearer token the webhook requires; unset, the webhook is off. */
   alertmanagerWebhookToken?: string;
   roles: RemediationRoles;
+  /** ALERTMANAGER_URL: where "Silence 1 h" creates silences (API v2). */
+  alertmanagerUrl?: string;
+  /** ALERTMANAGER_ROUTES: channel routing of webhook alerts (the catalog has no routing section). */
+  alertRoutes?: AlertRoute[];
+  /** ESCALATION_L1/L2/L3: the Slack user (U…) or user-group (S…) ids each level pages; levels without ids are absent. */
+  escalationTargets: { L1?: string[]; L2?: string[]; L3?: string[] };
   /** APPROVALS_CHANNEL: where every approval request is posted (default: the incident's or alert's thread). */
   approvalsChannel?: string;
   nodeEnv?: string;
@@ -179,7 +226,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = configSchema.safeParse(pickKnown(env));
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? 'environment')} ${i.message}`));
+    throw new ConfigError(parsed.error.issues.map((i) => `${variableOf(i.path)} ${i.message}`));
   }
   const e = parsed.data;
   return {
@@ -210,14 +257,26 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       requesters: definedOnly({ low: e.REMEDIATION_REQUESTERS_LOW, medium: e.REMEDIATION_REQUESTERS_MEDIUM, high: e.REMEDIATION_REQUESTERS_HIGH }),
       approvers: definedOnly({ low: e.REMEDIATION_APPROVERS_LOW, medium: e.REMEDIATION_APPROVERS_MEDIUM, high: e.REMEDIATION_APPROVERS_HIGH }),
     },
+    alertmanagerUrl: e.ALERTMANAGER_URL,
+    alertRoutes: e.ALERTMANAGER_ROUTES,
+    escalationTargets: definedOnly({ L1: e.ESCALATION_L1, L2: e.ESCALATION_L2, L3: e.ESCALATION_L3 }),
     approvalsChannel: e.APPROVALS_CHANNEL,
     nodeEnv: e.NODE_ENV,
     playgroundUseShellEnv: e.PLAYGROUND_USE_SHELL_ENV,
   };
 }
 
-function definedOnly<T>(byRisk: Record<Risk, T | undefined>): Partial<Record<Risk, T>> {
-  return Object.fromEntries(Object.entries(byRisk).filter(([, v]) => v !== undefined)) as Partial<Record<Risk, T>>;
+function definedOnly<K extends string, T>(byKey: Record<K, T | undefined>): Partial<Record<K, T>> {
+  return Object.fromEntries(Object.entries(byKey).filter(([, v]) => v !== undefined)) as Partial<Record<K, T>>;
+}
+
+/** The variable and, inside a JSON value, where: `ALERTMANAGER_ROUTES[0]["channel"]`. */
+function variableOf(issuePath: readonly PropertyKey[]): string {
+  if (issuePath.length === 0) return 'environment';
+  return `${String(issuePath[0])}${issuePath
+    .slice(1)
+    .map((p) => `[${JSON.stringify(typeof p === 'symbol' ? String(p) : p)}]`)
+    .join('')}`;
 }
 
 /** The values that must never reach a log line or a Slack message. */

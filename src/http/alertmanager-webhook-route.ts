@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import type { AlertEvent } from '../alerts/alert-event';
 import type { AlertService } from '../alerts/alert-service';
+import type { AlertRoute } from '../domain/alert-route';
 import { parseAlertmanagerWebhook } from '../alerts/alertmanager-webhook';
 import type { Severity } from '../incidents/severity';
 import type { Logger } from '../logger';
@@ -10,23 +10,7 @@ import { readBody, sendJson, type Route } from './server';
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-/**
- * Which channel an alert from the webhook goes to: the first route whose `match` labels all equal the alert's
- * (a route without `match` catches everything). Configured as ALERTMANAGER_ROUTES (JSON), e.g.
- * `[{"match":{"team":"memory"},"channel":"C123"},{"channel":"C0DEFAULT"}]`.
- */
-export const alertRoutesSchema = z
-  .array(
-    z
-      .object({
-        match: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a label name'), z.string()).optional(),
-        channel: z.string().regex(/^[CG][A-Z0-9]{2,20}$/, 'must be a Slack channel id such as C0123ABCD (not a #name)'),
-      })
-      .strict(),
-  )
-  .min(1, 'needs at least one route');
-export type AlertRoute = z.infer<typeof alertRoutesSchema>[number];
-
+/** The channel of the first route whose `match` labels all equal the alert's (a route without `match` catches all). */
 export function routeAlert(routes: readonly AlertRoute[], labels: Record<string, string>): string | undefined {
   return routes.find((r) => Object.entries(r.match ?? {}).every(([k, v]) => labels[k] === v))?.channel;
 }

@@ -118,6 +118,12 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     SHUTDOWN_TIMEOUT_MS: '2000',
     REMEDIATION_APPROVERS_HIGH: PLAYGROUND_RESPONDERS,
     APPROVALS_CHANNEL: PLAYGROUND_CHANNEL.id,
+    // Only with PLAYGROUND_USE_SHELL_ENV does `base` hold the shell's variables.
+    ALERTMANAGER_URL: base.ALERTMANAGER_URL,
+    ALERTMANAGER_ROUTES: base.ALERTMANAGER_ROUTES,
+    ESCALATION_L1: base.ESCALATION_L1,
+    ESCALATION_L2: base.ESCALATION_L2,
+    ESCALATION_L3: base.ESCALATION_L3,
   });
   let bot: BotApp;
   try {

@@ -45,6 +45,32 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ RUNBOOKS_BASE_URL: 'wiki' })).toThrow(/RUNBOOKS_BASE_URL must be a URL/);
   });
 
+  it('reads the alert intake settings: Alertmanager URL, webhook routes and escalation levels', () => {
+    const c = loadConfig({
+      ALERTMANAGER_URL: 'http://alertmanager:9093',
+      ALERTMANAGER_ROUTES: '[{"match":{"team":"memory"},"channel":"C123"},{"channel":"C0DEFAULT"}]',
+      ESCALATION_L1: 'S0ONCALL, U0LEAD01',
+      ESCALATION_L3: 'W0MANAGER',
+    });
+    expect(c.alertmanagerUrl).toBe('http://alertmanager:9093');
+    expect(c.alertRoutes).toEqual([{ match: { team: 'memory' }, channel: 'C123' }, { channel: 'C0DEFAULT' }]);
+    expect(c.escalationTargets).toEqual({ L1: ['S0ONCALL', 'U0LEAD01'], L3: ['W0MANAGER'] });
+    expect(loadConfig({}).escalationTargets).toEqual({});
+
+    let err: unknown;
+    try {
+      loadConfig({ ALERTMANAGER_URL: 'alertmanager:9093', ALERTMANAGER_ROUTES: '[{"channel":"#alerts"}]', ESCALATION_L2: 'S0ONCALL,@lead' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as ConfigError).message;
+    expect(msg).toMatch(/ALERTMANAGER_URL must be an http\(s\) URL of Alertmanager/);
+    expect(msg).toContain('ALERTMANAGER_ROUTES[0]["channel"] must be a Slack channel id such as C0123ABCD (not a #name)');
+    expect(msg).toContain('ESCALATION_L2 must list Slack user (U…) or user-group (S…) ids separated by commas; not ids: "@lead"');
+    expect(() => loadConfig({ ALERTMANAGER_ROUTES: '{routes' })).toThrow(/ALERTMANAGER_ROUTES is not JSON \(.+\): write e\.g\. \[/);
+  });
+
   it('asks for the bot token when only a signing secret is set', () => {
     expect(() => loadConfig({ SLACK_SIGNING_SECRET: 'abc' })).toThrow(/SLACK_BOT_TOKEN is required/);
   });

@@ -9,7 +9,7 @@ import { createIncidentService, type IncidentService } from '../../src/incidents
 import { createPostmortemService } from '../../src/postmortem/postmortem-service';
 import { loadPostmortemTemplate } from '../../src/postmortem/postmortem-template';
 import { escapeMrkdwn } from '../../src/slack/blocks/mrkdwn';
-import { registerIncidentCommand } from '../../src/slack/listeners/incident-command';
+import { registerIncidentCommand } from '../../src/slack/listeners/incident-command-dispatch';
 import { postmortemButton, postmortemCommandHandler, registerPostmortem, type PostmortemDeps } from '../../src/slack/listeners/postmortem';
 import { createSlackThreadReader } from '../../src/slack/slack-thread-reader';
 import type { Database } from '../../src/store/database';

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { createManualClock } from '../../src/clock';
 import { createMemoryCoordination } from '../../src/coordination/memory-coordination';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { createReminderCallbacks } from '../../src/slack/listeners/incident-commands';
+import { createReminderCallbacks } from '../../src/slack/listeners/incident-subcommands';
 import { createSlackPoster } from '../../src/slack/slack-poster';
 import type { AlertRecord } from '../../src/store/alert-store';
 import type { Incident } from '../../src/store/incident-store';

@@ -1,7 +1,7 @@
 import type { ActionsBlock, KnownBlock, ModalView, SectionBlock } from '@slack/types';
 import { SEVERITIES, type Severity, RESPONSE_SLA_MINUTES } from '../../incidents/severity';
 import { formatDuration, formatTime } from '../../incidents/templates';
-import type { EscalationLevel } from '../../incidents/reminders';
+import type { EscalationLevel } from '../../incidents/reminders-and-escalations';
 import type { AlertRecord } from '../../store/alert-store';
 import type { Incident } from '../../store/incident-store';
 import type { TimelineEvent } from '../../store/timeline-store';

@@ -13,7 +13,7 @@ import { escapeAndCut, escapeMrkdwn } from '../blocks/mrkdwn';
 import type { SlackPoster } from '../slack-poster';
 import type { AlertMessenger } from './alert-intake';
 import { diagnoseAlert, type DiagnoseDeps } from './diagnose';
-import { openAndAnnounce, type IncidentCommandDeps } from './incident-commands';
+import { openAndAnnounce, type IncidentCommandDeps } from './incident-subcommands';
 import { requestRemediation, type RemediationSlackDeps } from './remediations';
 
 export interface AlertActionDeps {

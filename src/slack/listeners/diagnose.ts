@@ -11,7 +11,7 @@ import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, parseDiagnoseAgainValu
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { createCoalescedUpdater } from '../coalesced-updater';
 import type { SlackPoster } from '../slack-poster';
-import { respondWithError, type CommandInvocation } from './incident-command';
+import { respondWithError, type CommandInvocation } from './incident-command-dispatch';
 
 export interface DiagnoseDeps {
   catalog: Catalog;

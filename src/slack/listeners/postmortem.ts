@@ -8,7 +8,7 @@ import type { PostmortemDraftResult, PostmortemService } from '../../postmortem/
 import type { ChannelIncident } from '../../store/postmortem-store';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import type { SlackPoster } from '../slack-poster';
-import type { CommandInvocation } from './incident-command';
+import type { CommandInvocation } from './incident-command-dispatch';
 
 /** The button on the resolution notification and the message shortcut share this id. */
 export const POSTMORTEM_ACTION_ID = 'postmortem_draft';

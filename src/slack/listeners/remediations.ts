@@ -10,7 +10,7 @@ import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, renderApprovalOutcome, renderApprovalRequest } from '../blocks/remediation-blocks';
 import type { SlackPoster } from '../slack-poster';
 import { createUsergroupMembership, type UsergroupMembership } from '../usergroup-membership';
-import { respondWithError, type CommandInvocation } from './incident-command';
+import { respondWithError, type CommandInvocation } from './incident-command-dispatch';
 
 export interface RemediationSlackDeps {
   catalog: Catalog;
@@ -316,13 +316,14 @@ export async function showOutcome(deps: Pick<RemediationSlackDeps, 'client'>, r:
   });
 }
 
-/** Background duties: expire requests nobody approved, and report runs a crash interrupted (never re-run them). */
-export function startRemediationHousekeeping(deps: RemediationSlackDeps, intervalMs = 30_000): { stop(): void; recovered: Promise<void> } {
+/**
+ * Reports runs a crash interrupted (never re-runs them): at start-up and then on every round, since a run whose
+ * replica died shows up once its lease lapses. A background job (src/jobs/).
+ */
+export async function reportInterruptedRemediations(deps: RemediationSlackDeps): Promise<void> {
   const log = deps.logger.child({ component: 'remediations' });
-  // At start-up and then on every round: a run whose replica died shows up once its lease lapses.
-  const reportInterrupted = async () => {
-    const interrupted = await deps.service.recoverInterrupted();
-    for (const r of interrupted) {
+  try {
+    for (const r of await deps.service.recoverInterrupted()) {
       await showOutcome(deps, r, log);
       if (r.channelId) {
         await deps.poster
@@ -330,19 +331,19 @@ export function startRemediationHousekeeping(deps: RemediationSlackDeps, interva
           .catch((err: Error) => log.warn({ err: { message: err.message } }, 'reporting an interrupted remediation failed'));
       }
     }
-  };
-  const recovered = reportInterrupted().catch((err: Error) => log.error({ err: { message: err.message } }, 'recovering interrupted remediations failed'));
-  const timer = setInterval(() => {
-    reportInterrupted().catch((err: Error) => log.warn({ err: { message: err.message } }, 'recovering interrupted remediations failed'));
-    deps.service
-      .expireDue()
-      .then(async (expired) => {
-        for (const r of expired) await showOutcome(deps, r, log);
-      })
-      .catch((err: Error) => log.warn({ err: { message: err.message } }, 'expiring remediation requests failed'));
-  }, intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer), recovered };
+  } catch (err) {
+    log.warn({ err: { message: (err as Error).message } }, 'recovering interrupted remediations failed');
+  }
+}
+
+/** Expires the requests nobody approved in time and shows it on their approval messages. A background job (src/jobs/). */
+export async function expireUnapprovedRemediations(deps: RemediationSlackDeps): Promise<void> {
+  const log = deps.logger.child({ component: 'remediations' });
+  try {
+    for (const r of await deps.service.expireDue()) await showOutcome(deps, r, log);
+  } catch (err) {
+    log.warn({ err: { message: (err as Error).message } }, 'expiring remediation requests failed');
+  }
 }
 
 /** Refusals that approving and denying answer alike, ephemerally. */

@@ -1,6 +1,6 @@
 import type { Catalog } from '../../runbooks';
 import { cutFormatted, escapeMrkdwn } from '../blocks/mrkdwn';
-import type { CommandInvocation } from './incident-command';
+import type { CommandInvocation } from './incident-command-dispatch';
 
 /** `/incident runbooks`: what the catalog covers, ephemerally. */
 export function runbooksCommandHandler(catalog: Catalog) {

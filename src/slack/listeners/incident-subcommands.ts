@@ -3,7 +3,7 @@ import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
 import type { Clock } from '../../clock';
 import { BotError } from '../../errors';
 import type { IncidentService, OpenIncidentInput } from '../../incidents/incident-service';
-import type { ReminderCallbacks } from '../../incidents/reminders';
+import type { ReminderCallbacks } from '../../incidents/reminders-and-escalations';
 import type { IncidentNotifications } from '../../incidents/templates';
 import type { Logger } from '../../logger';
 import type { Incident } from '../../store/incident-store';
@@ -23,7 +23,7 @@ import {
   statusReminderText,
 } from '../blocks/incident-blocks';
 import type { SlackPoster } from '../slack-poster';
-import type { CommandInvocation, SubcommandHandlers } from './incident-command';
+import type { CommandInvocation, SubcommandHandlers } from './incident-command-dispatch';
 
 export interface IncidentCommandDeps {
   incidents: IncidentService;

@@ -5,7 +5,7 @@ import { createAlertService, type AlertService } from '../../src/alerts/alert-se
 import { createManualClock } from '../../src/clock';
 import { createIncidentMetrics } from '../../src/incidents/incident-metrics';
 import { createIncidentService, STATUS_REMINDER_JOB, type IncidentService } from '../../src/incidents/incident-service';
-import { createReminderRunner, escalationConfig, escalationConfigSchema, type ReminderCallbacks, type ReminderRunner } from '../../src/incidents/reminders';
+import { createReminderRunner, escalationConfig, escalationConfigSchema, type ReminderCallbacks, type ReminderRunner } from '../../src/incidents/reminders-and-escalations';
 import type { AlertRecord } from '../../src/store/alert-store';
 import { createAlertStore } from '../../src/store/alert-store';
 import type { Database } from '../../src/store/database';

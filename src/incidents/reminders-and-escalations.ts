@@ -180,25 +180,3 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
     },
   };
 }
-
-/**
- * Polls `runDueJobs` every `intervalMs` (the app's composition root starts it; tests call
- * `runDueJobs` directly). Returns a stop function that waits for the run in progress.
- */
-export function startReminderLoop(runner: ReminderRunner, opts: { intervalMs?: number; logger?: Logger } = {}): () => Promise<void> {
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    if (running) return; // the previous run is still going: skip this tick rather than pile up
-    running = runner
-      .runDueJobs()
-      .catch((err: unknown) => opts.logger?.warn({ err }, 'could not run scheduled jobs; retrying on the next tick'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, opts.intervalMs ?? 15_000);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
-}

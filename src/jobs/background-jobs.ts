@@ -1,0 +1,83 @@
+import type { AlertService } from '../alerts/alert-service';
+import type { Clock } from '../clock';
+import type { ReminderRunner } from '../incidents/reminders-and-escalations';
+import type { Logger } from '../logger';
+import type { AlertMessenger } from '../slack/listeners/alert-intake';
+import { expireUnapprovedRemediations, reportInterruptedRemediations, type RemediationSlackDeps } from '../slack/listeners/remediations';
+import { repairStaleReplies } from '../slack/stale-reply-repair';
+import type { BackgroundJob } from './job-runner';
+
+/** The names of everything the bot runs on a timer. */
+export type JobName = 'scheduled-jobs' | 'stale-reply-repair' | 'remediation-recovery' | 'remediation-expiry' | 'delivery-pruning';
+
+const REMINDER_INTERVAL_MS = 30_000;
+const STALE_REPLY_SWEEP_MS = 30_000;
+const PRUNE_INTERVAL_MS = 3600_000;
+const DELIVERY_RECORDS_KEPT_MS = 24 * 3600_000;
+
+export interface BackgroundJobDeps {
+  clock: Clock;
+  logger: Logger;
+  /** Deletes the delivery records (processed events, alert deliveries, finished inbox rows) older than `before`. */
+  pruneDeliveryRecords(before: Date): Promise<unknown>;
+  /** Present when Slack is configured: the Slack-facing jobs need it. */
+  slack?: {
+    reminders: ReminderRunner;
+    alerts: AlertService;
+    messenger: AlertMessenger;
+    remediations: RemediationSlackDeps;
+    /** REMEDIATION_LEASE_MS: a lapsed lease is found within this time (at most every 30 s). */
+    remediationLeaseMs: number;
+  };
+}
+
+/**
+ * Everything the bot does in the background, in one list (the inbox's claim polling and lease heartbeat belong to
+ * the inbox processor, and the Slack token check to the auth monitor: each runs only while its owner is running).
+ * Each job's logic lives with its feature; this list says when it runs.
+ */
+export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[] {
+  const jobs: BackgroundJob<JobName>[] = [
+    {
+      name: 'delivery-pruning',
+      does: 'deletes delivery records older than a day (replayed events, alert deliveries, finished inbox rows)',
+      everyMs: PRUNE_INTERVAL_MS,
+      run: async () => {
+        await deps.pruneDeliveryRecords(new Date(deps.clock.now().getTime() - DELIVERY_RECORDS_KEPT_MS));
+      },
+    },
+  ];
+  const slack = deps.slack;
+  if (!slack) return jobs;
+  const housekeepingMs = Math.min(30_000, slack.remediationLeaseMs);
+  jobs.push(
+    {
+      name: 'scheduled-jobs',
+      does: 'runs the due rows of scheduled_jobs: P0/P1 status-update reminders and unacknowledged-alert escalations',
+      everyMs: REMINDER_INTERVAL_MS,
+      run: async () => {
+        await slack.reminders.runDueJobs().catch((err: unknown) => deps.logger.warn({ err }, 'could not run scheduled jobs; retrying on the next tick'));
+      },
+    },
+    {
+      name: 'stale-reply-repair',
+      does: 'posts the alert replies whose claimant died before posting',
+      everyMs: STALE_REPLY_SWEEP_MS,
+      run: () => repairStaleReplies({ alerts: slack.alerts, messenger: slack.messenger, logger: deps.logger }),
+    },
+    {
+      name: 'remediation-recovery',
+      does: 'reports remediation runs a crash interrupted (never re-runs them), at start and once their lease lapses',
+      everyMs: housekeepingMs,
+      runAtStart: true,
+      run: () => reportInterruptedRemediations(slack.remediations),
+    },
+    {
+      name: 'remediation-expiry',
+      does: 'expires remediation requests nobody approved in time',
+      everyMs: housekeepingMs,
+      run: () => expireUnapprovedRemediations(slack.remediations),
+    },
+  );
+  return jobs;
+}
