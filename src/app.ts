@@ -30,7 +30,7 @@ import { createAuditStore, type AuditStore } from './store/audit-store';
 import { openDatabase, type Database } from './store/database';
 import { migrate } from './store/migrate';
 import { createProcessedEventStore } from './store/processed-event-store';
-// Alert intake, incidents, reminders (issue 4)
+// Alert intake, incidents, reminders
 import { createAlertService } from './alerts/alert-service';
 import { alertmanagerWebhookRoute } from './http/alertmanager-webhook-route';
 import { createIncidentMetrics } from './incidents/incident-metrics';
@@ -49,7 +49,7 @@ import { createAlertStore } from './store/alert-store';
 import { createIncidentStore } from './store/incident-store';
 import { createScheduledJobStore } from './store/scheduled-job-store';
 import { createTimelineStore } from './store/timeline-store';
-// Remediations behind approval (issue 5)
+// Remediations behind approval
 import { createRemediationMetrics } from './remediations/remediation-metrics';
 import { createRemediationService } from './remediations/remediation-service';
 import { ALERT_SILENCE_TARGET } from './remediations/alert-silence';
@@ -60,7 +60,7 @@ import {
   type RemediationSlackDeps,
 } from './slack/listeners/remediations';
 import { createRemediationStore } from './store/remediation-store';
-// Post-mortem drafts (issue 6)
+// Post-mortem drafts
 import { createPostmortemService, loadPostmortemTemplate } from './postmortem';
 import { createSlackThreadReader } from './slack/slack-thread-reader';
 import { postmortemCommandHandler, registerPostmortem, type PostmortemDeps } from './slack/listeners/postmortem';
@@ -117,7 +117,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const processedEvents = createProcessedEventStore(db);
   const audit = createAuditStore(db);
 
-  // Alerts and incidents: stores → services (issue 4).
+  // Alerts and incidents: stores → services.
   const replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const alertStore = createAlertStore(db);
   const incidentStore = createIncidentStore(db);
@@ -256,7 +256,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     registerDiagnoseActions(slack.app, diagnoseDeps);
     registerRemediationActions(slack.app, remediationDeps);
 
-    // Alert intake, alert buttons, incident modal, timeline capture, reminders (issue 4).
+    // Alert intake, alert buttons, incident modal, timeline capture, reminders.
     registerAlertIntake(slack.app, {
       alerts: alertService,
       messenger: alertMessenger,
