@@ -70,6 +70,8 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   const queues = new Map<string, ClaimedDelivery[]>();
   const activeKeys = new Set<string>();
   const running = new Map<string, Promise<void>>();
+  /** Claimed rows this process is still working on (queued or running): the only leases the heartbeat renews. */
+  const heldIds = new Set<string>();
   let held = 0;
   let free = concurrency;
   const slotWaiters: (() => void)[] = [];
@@ -142,6 +144,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
           await p;
         } finally {
           running.delete(d.eventId);
+          heldIds.delete(d.eventId);
           held--;
           releaseSlot();
         }
@@ -155,6 +158,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
 
   const enqueue = (d: ClaimedDelivery) => {
     held++;
+    heldIds.add(d.eventId);
     const q = queues.get(d.orderKey) ?? [];
     q.push(d);
     queues.set(d.orderKey, q);
@@ -230,7 +234,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
       if (started) return;
       started = true;
       const beat = () =>
-        store.heartbeat(owner, leaseMs).catch((err: Error) => {
+        store.heartbeat(owner, leaseMs, [...heldIds]).catch((err: Error) => {
           if (!isConnectionError(err)) logger.warn({ err: { message: err.message } }, 'inbox heartbeat failed');
         });
       void beat();
@@ -251,6 +255,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
       // Queued, not started: back to the inbox at once, for the other replicas.
       const notStarted = [...queues.values()].flat().map((d) => d.eventId);
       queues.clear();
+      for (const id of notStarted) heldIds.delete(id);
       held -= notStarted.length;
       while (claiming) await new Promise((r) => setTimeout(r, 20));
       try {

@@ -23,8 +23,12 @@ export interface InboxStore {
    * skipping rows another replica is claiming at this moment.
    */
   claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]>;
-  /** Extends the lease on every row `owner` holds and records the replica as alive. */
-  heartbeat(owner: string, leaseMs: number): Promise<void>;
+  /**
+   * Records the replica as alive and extends its lease on the rows it is still working on (`eventIds`). A row it
+   * claimed but lost track of (an outcome it could not record during an outage) is not renewed: its lease runs out
+   * and the row is claimed again.
+   */
+  heartbeat(owner: string, leaseMs: number, eventIds: readonly string[]): Promise<void>;
   complete(eventId: string, owner: string): Promise<void>;
   /** Hands a row back: another replica (or this one) may take it after `delayMs`. */
   release(eventIds: readonly string[], owner: string, delayMs?: number): Promise<void>;
@@ -85,12 +89,17 @@ export function createInboxStore(db: Database): InboxStore {
         .map((row) => ({ eventId: row.event_id, seq: Number(row.seq), orderKey: row.order_key, body: row.body, attempts: row.attempts }))
         .sort((a, b) => a.seq - b.seq);
     },
-    heartbeat: async (owner, leaseMs) => {
+    heartbeat: async (owner, leaseMs, eventIds) => {
       await db.query(
         `INSERT INTO bot_replicas (replica_id, seen_at) VALUES ($1, now()) ON CONFLICT (replica_id) DO UPDATE SET seen_at = now()`,
         [owner],
       );
-      await db.query(`UPDATE slack_inbox SET lease_until = now() + make_interval(secs => $2) WHERE lease_owner = $1 AND done_at IS NULL`, [owner, leaseSecs(leaseMs)]);
+      if (eventIds.length === 0) return;
+      await db.query(
+        `UPDATE slack_inbox SET lease_until = now() + make_interval(secs => $2)
+         WHERE lease_owner = $1 AND done_at IS NULL AND event_id = ANY($3::text[])`,
+        [owner, leaseSecs(leaseMs), eventIds],
+      );
     },
     complete: async (eventId, owner) => {
       await db.query(`UPDATE slack_inbox SET done_at = now(), lease_until = NULL WHERE event_id = $1 AND lease_owner = $2`, [eventId, owner]);

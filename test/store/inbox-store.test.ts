@@ -68,4 +68,14 @@ describe('the Slack inbox', () => {
     await inbox.release(['Ev1'], 'dead');
     expect((await inbox.claim('third', 10, LEASE)).map((d) => d.eventId)).toEqual(['Ev2']);
   });
+
+  it('renews only the leases the replica is still working on: a row it lost track of runs out and is claimed again', async () => {
+    await inbox.add(delivery(1, 'C1'));
+    await inbox.add(delivery(2, 'C2'));
+    // Claimed with a lease that has run out by the next statement; the heartbeat decides which rows stay held.
+    expect(await inbox.claim('A', 10, 0)).toHaveLength(2);
+    // Ev2's outcome could not be recorded (an outage): the replica no longer works on it.
+    await inbox.heartbeat('A', LEASE, ['Ev1']);
+    expect((await inbox.claim('B', 10, LEASE)).map((d) => d.eventId)).toEqual(['Ev2']);
+  });
 });
