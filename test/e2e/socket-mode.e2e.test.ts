@@ -178,7 +178,7 @@ describe('the built bot in Socket Mode, end to end', () => {
     }
   }, 120_000);
 
-  it('acked every envelope exactly once, replied once per alert post, and called no method the emulator lacks', () => {
+  it('acked every envelope exactly once, replied once per alert post, and called no method the emulator lacks', async () => {
     const sent = slack.socketMode.envelopes().map((e) => e.envelopeId);
     const acked = slack.socketMode.acks().map((a) => a.envelopeId);
     expect([...acked].sort()).toEqual([...sent].sort());
@@ -186,5 +186,18 @@ describe('the built bot in Socket Mode, end to end', () => {
     expect(alertPosts).toHaveLength(2);
     for (const post of alertPosts) expect(alertReplies(post.ts)).toHaveLength(1);
     expect(slack.unknownMethods).toEqual([]);
+
+    // The alert envelopes went through the durable inbox (recorded by the first middleware), each run once.
+    const pg = new Client({ connectionString: dbUrl });
+    await pg.connect();
+    try {
+      const rows = (await pg.query<{ event_id: string; attempts: number }>(`SELECT event_id, attempts FROM slack_inbox WHERE event_id LIKE $1 ORDER BY seq`, [`${RUN}%`])).rows;
+      expect(rows).toEqual([
+        { event_id: `${RUN}1`, attempts: 1 },
+        { event_id: `${RUN}2`, attempts: 1 },
+      ]);
+    } finally {
+      await pg.end();
+    }
   });
 });
