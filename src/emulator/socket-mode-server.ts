@@ -83,7 +83,7 @@ export function createSocketModeServer(opts: {
   const live: Connection[] = [];
   const envelopes: SocketEnvelopeRecord[] = [];
   const acks: SocketAck[] = [];
-  const pending: SocketEnvelopeRecord[] = [];
+  const pending: Array<{ record: SocketEnvelopeRecord; acceptsResponsePayload: boolean }> = [];
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const timers = new Set<NodeJS.Timeout>();
@@ -111,10 +111,7 @@ export function createSocketModeServer(opts: {
   }
 
   function flush(conn: Connection): void {
-    while (pending.length > 0) {
-      const next = pending.shift()!;
-      deliver(next, conn, next.type !== 'events_api');
-    }
+    for (const { record, acceptsResponsePayload } of pending.splice(0)) deliver(record, conn, acceptsResponsePayload);
   }
 
   function onMessage(conn: Connection, data: Buffer): void {
@@ -147,7 +144,8 @@ export function createSocketModeServer(opts: {
     ws.on('close', () => {
       clearInterval(ping);
       timers.delete(ping);
-      live.splice(live.indexOf(conn), 1);
+      const at = live.indexOf(conn);
+      if (at >= 0) live.splice(at, 1);
     });
     ws.on('error', () => ws.terminate());
     ws.send(
@@ -188,9 +186,10 @@ export function createSocketModeServer(opts: {
     send(type, payload, sendOpts = {}) {
       const record: SocketEnvelopeRecord = { envelopeId: randomUUID(), type, payload: structuredClone(payload) };
       envelopes.push(record);
+      const acceptsResponsePayload = sendOpts.acceptsResponsePayload ?? type !== 'events_api';
       const conn = current();
-      if (conn) deliver(record, conn, sendOpts.acceptsResponsePayload ?? type !== 'events_api');
-      else pending.push(record);
+      if (conn) deliver(record, conn, acceptsResponsePayload);
+      else pending.push({ record, acceptsResponsePayload });
       return record.envelopeId;
     },
     envelopes: () => envelopes.map((e) => ({ ...e })),
