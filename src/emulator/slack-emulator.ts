@@ -1,12 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { parseRequest, readBody } from './request-body';
 import { ApiError, checkMessageContent, createMethodHandlers } from './web-api-methods';
 import { WorkspaceState, type EmulatedFile, type EmulatedMessage, type EphemeralMessage } from './workspace-state';
+import { createSocketModeServer, type SocketModeEmulator } from './socket-mode-server';
 
 export { validateBlocks, validateAttachments, validateView, BLOCK_KIT_LIMITS } from './block-kit-limits';
+export type { SocketModeEmulator, SocketAck, SocketEnvelopeRecord, EnvelopeType } from './socket-mode-server';
 export type { EmulatedMessage, EphemeralMessage, EmulatedFile, EmulatedFileInfo, EmulatedReaction, EmulatedUser } from './workspace-state';
 
 /**
@@ -94,6 +97,8 @@ export interface SlackEmulator {
    * playground uses it for what people type and for alert posts, then delivers the matching event to the bot.
    */
   postAs(channel: string, message: Partial<Omit<EmulatedMessage, 'ts' | 'channel' | 'type' | 'replies'>>): EmulatedMessage;
+  /** The Socket Mode WebSocket behind apps.connections.open: push envelopes, read acks, ask for a reconnect. */
+  socketMode: SocketModeEmulator;
   /** A view opened by views.open / push / update, as it is now. */
   view(viewId: string): Record<string, unknown> | undefined;
   on(event: 'call', listener: (c: RecordedCall) => void): void;
@@ -156,6 +161,11 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     appId: 'A0INCIDENTBOT',
     baseUrl: () => baseUrl,
   });
+  const socketMode = createSocketModeServer({
+    wsBaseUrl: () => baseUrl.replace(/^http:/, 'ws:'),
+    appId: 'A0INCIDENTBOT',
+    clock,
+  });
 
   const events = new EventEmitter();
   events.setMaxListeners(0);
@@ -208,10 +218,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     const authError = checkAuth(method, token);
     if (authError) return apiErrorReply(authError);
     if (malformed.includes('body')) return apiErrorReply(new ApiError('invalid_json'));
-    if (!handler) {
-      // apps.connections.open with a valid app token: Socket Mode needs a WebSocket server the emulator lacks.
-      return apiErrorReply(new ApiError('socket_mode_not_supported_by_emulator'));
-    }
+    if (!handler) return json(200, { ok: true, url: socketMode.openUrl() });
     try {
       return json(200, { ok: true, ...handler({ args, malformed }) });
     } catch (e) {
@@ -332,6 +339,9 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       (e: unknown) => send(res, json(500, { ok: false, error: 'emulator_error', detail: e instanceof Error ? e.message : String(e) })),
     );
   });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!socketMode.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
@@ -421,6 +431,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       }
       return structuredClone(state.insert({ text: '', ...(message.bot_id ? {} : { user: SEED_USER }), ...message, channel }));
     },
+    socketMode: socketMode.emulator,
     view: (viewId) => {
       const v = state.views.get(viewId);
       return v ? structuredClone(v) : undefined;
@@ -437,6 +448,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
 
     async close() {
       for (const abort of [...pendingWaits]) abort(new Error('waitForCall: the Slack emulator was closed'));
+      socketMode.close();
       await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();

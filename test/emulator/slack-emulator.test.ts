@@ -1,4 +1,6 @@
 import { WebClient, LogLevel, type Logger } from '@slack/web-api';
+import WebSocket from 'ws';
+import { SocketModeClient, LogLevel as SocketLogLevel } from '@slack/socket-mode';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
 
 const TOKEN = 'xoxb-test-token';
@@ -99,10 +101,9 @@ describe('identity and auth', () => {
     expect(await res.json()).toEqual({ ok: false, error: 'invalid_json' });
   });
 
-  it('refuses Socket Mode: apps.connections.open needs the app token and is not supported', async () => {
-    await expect(client(emulator, { token: 'xapp-test-token' }).apps.connections.open()).rejects.toMatchObject({
-      data: { error: 'socket_mode_not_supported_by_emulator' },
-    });
+  it('opens Socket Mode only for the app token, with a one-use ws:// URL on the emulator', async () => {
+    const opened = await client(emulator, { token: 'xapp-test-token' }).apps.connections.open();
+    expect(opened.url).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:\\d+/link/\\?ticket=[0-9a-f]+&app_id=A0INCIDENTBOT$`));
     await expect(slack.apps.connections.open()).rejects.toMatchObject({ data: { error: 'not_allowed_token_type' } });
   });
 });
@@ -430,5 +431,68 @@ describe('postAs (people and other apps, for the playground)', () => {
 
   it('refuses a reply to a message that does not exist', () => {
     expect(() => emulator.postAs('C1', { text: 'orphan', thread_ts: '1.000001' })).toThrow(/no message 1.000001 in C1/);
+  });
+});
+
+describe('Socket Mode', () => {
+  function socketClient(): SocketModeClient {
+    return new SocketModeClient({
+      appToken: 'xapp-test-token',
+      logLevel: SocketLogLevel.ERROR,
+      clientOptions: { slackApiUrl: emulator.url, retryConfig: { retries: 0 } },
+    });
+  }
+
+  it('says hello, pushes envelopes the client acks with their response payload, and survives refresh_requested', async () => {
+    const sm = socketClient();
+    const commands: string[] = [];
+    sm.on('slash_commands', async ({ ack, body }: { ack: (r?: unknown) => Promise<void>; body: { text: string } }) => {
+      commands.push(body.text);
+      await ack({ text: `got ${body.text}` });
+    });
+    const events: string[] = [];
+    sm.on('message', async ({ ack, event }: { ack: () => Promise<void>; event: { text: string } }) => {
+      events.push(event.text);
+      await ack();
+    });
+    try {
+      await sm.start();
+      expect(emulator.socketMode.connectionCount()).toBe(1);
+
+      const first = emulator.socketMode.send('slash_commands', { command: '/incident', text: 'help' });
+      const ack = await emulator.socketMode.waitForAck(first);
+      expect(ack).toMatchObject({ type: 'slash_commands', payload: { text: 'got help' }, connection: 1 });
+
+      emulator.socketMode.requestDisconnect('refresh_requested');
+      // Sent while the client reconnects: held, then delivered on the new connection.
+      const second = emulator.socketMode.send('events_api', { type: 'event_callback', event: { type: 'message', text: 'after' } });
+      await emulator.socketMode.waitForConnection(2);
+      expect(await emulator.socketMode.waitForAck(second)).toMatchObject({ type: 'events_api', connection: 2 });
+      expect(emulator.callsTo('apps.connections.open')).toHaveLength(2);
+      expect(commands).toEqual(['help']);
+      expect(events).toEqual(['after']);
+      expect(emulator.socketMode.acks().map((a) => a.envelopeId)).toEqual([first, second]);
+    } finally {
+      await sm.disconnect();
+    }
+  });
+
+  it('refuses a connection URL used twice', async () => {
+    const { url } = await client(emulator, { token: 'xapp-test-token' }).apps.connections.open();
+    const statuses: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const ws = new WebSocket(url!);
+      statuses.push(
+        await new Promise<number>((resolve) => {
+          ws.once('open', () => {
+            ws.close();
+            resolve(101);
+          });
+          ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+          ws.once('error', () => undefined);
+        }),
+      );
+    }
+    expect(statuses).toEqual([101, 401]);
   });
 });
