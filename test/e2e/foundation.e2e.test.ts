@@ -84,7 +84,9 @@ describe('the built bot against the Slack emulator (HTTP mode, real PostgreSQL a
     const retry = await sendEvent(events(), { signingSecret: SIGNING_SECRET }, envelope, { num: 1, reason: 'http_timeout' });
     expect(first.status).toBe(200);
     expect(retry.status).toBe(200);
+    // The duplicate is counted on arrival; the first delivery is counted once the inbox has run it.
     await waitFor('the retry to be counted as a duplicate', async () => (await metric('incident_bot_duplicate_events_total{source="slack-event"}')) === 1);
+    await waitFor('the first delivery to be processed', async () => (await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')) !== undefined);
     expect(await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')).toBe(1);
     expect(await metric('incident_bot_slack_requests_total{kind="event",outcome="duplicate"}')).toBe(1);
   });
