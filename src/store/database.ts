@@ -9,6 +9,8 @@ import { startPGliteServer } from './pglite-server';
 export interface Database {
   query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
   transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+  /** True inside a `transaction` callback (where `query` runs on that transaction). */
+  inTransaction(): boolean;
   /** Cheap liveness query for /health/ready. */
   ping(timeoutMs?: number): Promise<void>;
   readonly kind: 'postgres' | 'embedded';
@@ -73,6 +75,7 @@ function wrapPool(pool: Pool, kind: Database['kind'], logger: Logger, close: () 
   return {
     kind,
     pool,
+    inTransaction: () => inOpenTransaction() !== undefined,
     query: async (text, params) => {
       const tx = inOpenTransaction();
       const r = await (tx ? tx.client.query(text, params as unknown[]) : pool.query(text, params as unknown[]));

@@ -51,11 +51,18 @@ export function createProcessedEventStore(db: Database): ProcessedEventStore {
       });
   };
   return {
-    markProcessed: (eventId, source) =>
-      new Promise<boolean>((resolve, reject) => {
+    markProcessed: async (eventId, source) => {
+      // Inside a transaction the row belongs to it (and on the embedded database the pool would wait for the
+      // session that transaction holds): no batching there.
+      if (db.inTransaction()) {
+        const r = await db.query('INSERT INTO processed_events (event_id, source) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING', [eventId, source]);
+        return r.rowCount === 1;
+      }
+      return new Promise<boolean>((resolve, reject) => {
         waiting.push({ eventId, source, resolve, reject });
         flush();
-      }),
+      });
+    },
     pruneOlderThan: async (cutoff) => {
       const r = await db.query('DELETE FROM processed_events WHERE received_at < $1', [cutoff]);
       return r.rowCount ?? 0;
