@@ -1,6 +1,23 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The core never imports Slack: listeners translate, services decide. */
+const NO_SLACK = { group: ['@slack/*', '**/slack/**'], message: 'The core never imports Slack: listeners translate, services decide.' };
+/** Entity types and the store interfaces (ports) live in src/domain/; store/ implements them. */
+const NO_STORE = {
+  group: ['**/store', '**/store/**'],
+  message: 'Import entity types and store interfaces from src/domain/; only a composition root constructs a store.',
+};
+/** A composition root (and a test or bench building one) may construct stores, nothing more. */
+const STORE_FACTORIES_ONLY = {
+  group: ['**/store', '**/store/**'],
+  importNamePattern: '^(?!(create\\w+Store|openDatabase|migrate|MIGRATIONS|Database)$)',
+  message: 'Only store factories, openDatabase, migrate and the Database handle may come from store/; types come from src/domain/.',
+};
+const CORE = ['src/alerts/**', 'src/incidents/**', 'src/runbooks/**', 'src/probes/**', 'src/remediations/**', 'src/postmortem/**', 'src/coordination/**'];
+const COMPOSITION_ROOTS = ['src/app.ts', 'src/postmortem/postmortem-cli.ts'];
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**'] },
   js.configs.recommended,
@@ -11,9 +28,10 @@ export default tseslint.config(
       'no-restricted-imports': 'off',
     },
   },
-  {
-    // The core never imports Slack: listeners translate, services decide.
-    files: ['src/alerts/**', 'src/incidents/**', 'src/runbooks/**', 'src/probes/**', 'src/remediations/**', 'src/postmortem/**', 'src/store/**', 'src/coordination/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['@slack/*', '**/slack/**'] }] },
-  },
+  // Later entries replace the rule's options for the files they match, so each names every pattern that applies.
+  { files: ['src/**'], ignores: ['src/store/**', ...COMPOSITION_ROOTS], rules: restrict(NO_STORE) },
+  { files: CORE, ignores: COMPOSITION_ROOTS, rules: restrict(NO_SLACK, NO_STORE) },
+  { files: ['src/store/**'], rules: restrict(NO_SLACK) },
+  { files: ['src/app.ts', 'test/**', 'bench/**'], rules: restrict(STORE_FACTORIES_ONLY) },
+  { files: ['src/postmortem/postmortem-cli.ts'], rules: restrict(NO_SLACK, STORE_FACTORIES_ONLY) },
 );

@@ -2,9 +2,9 @@ import type { Clock } from '../clock';
 import { notFound } from '../errors';
 import type { Histogram } from 'prom-client';
 import { RESPONSE_SLA_MINUTES, type Severity } from '../domain/severity';
-import type { AlertRecord, AlertStore, RecordOutcome } from '../store/alert-store';
-import type { ScheduledJobStore } from '../store/scheduled-job-store';
-import type { TimelineStore } from '../store/timeline-store';
+import type { AlertRecord, AlertStore, RecordOutcome } from '../domain/alert';
+import type { ScheduledJobStore } from '../domain/scheduled-job';
+import type { TimelineStore } from '../domain/timeline-event';
 import type { AlertEvent } from './alert-event';
 import { alertSeverity } from './alert-severity';
 

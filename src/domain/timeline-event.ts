@@ -1,3 +1,4 @@
+import type { Queryable } from './queryable';
 import type { Severity } from './severity';
 
 /** A figure a probe reported, as a diagnosis event keeps it (the probes' `Figure`). */
@@ -67,3 +68,10 @@ export type TimelineEventOf<K extends TimelineKind> = Extract<TimelineEvent, { k
 export type TimelineEntryInput = {
   [K in TimelineKind]: { kind: K; actor: string; text: string; data: TimelineDataByKind[K] };
 }[TimelineKind];
+
+/** An incident's timeline: append-only. */
+export interface TimelineStore {
+  append(event: NewTimelineEvent, tx?: Queryable): Promise<TimelineEvent>;
+  /** Oldest first. */
+  list(incidentId: string): Promise<TimelineEvent[]>;
+}

@@ -5,7 +5,7 @@ import type { AlertRoute } from '../domain/alert-route';
 import { parseAlertmanagerWebhook } from '../alerts/alertmanager-webhook';
 import type { Severity } from '../incidents/severity';
 import type { Logger } from '../logger';
-import type { AlertRecord } from '../store/alert-store';
+import type { AlertRecord } from '../domain/alert';
 import { readBody, sendJson, type Route } from './server';
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;

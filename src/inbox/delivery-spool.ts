@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../logger';
-import type { InboxDelivery } from '../store/inbox-store';
+import type { InboxDelivery } from '../domain/inbox-delivery';
 
 /**
  * Deliveries that arrived while PostgreSQL was unreachable: appended (and fsynced) to a file in

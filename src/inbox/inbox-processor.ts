@@ -1,6 +1,6 @@
 import { isConnectionError } from '../errors';
 import type { Logger } from '../logger';
-import type { ClaimedDelivery, InboxDelivery, InboxStore } from '../store/inbox-store';
+import type { ClaimedDelivery, InboxDelivery, InboxStore } from '../domain/inbox-delivery';
 import type { DeliverySpool } from './delivery-spool';
 
 /**

@@ -1,12 +1,10 @@
-import type { PoolClient } from 'pg';
 import type { Clock } from '../clock';
 import { badInput, BotError, notFound } from '../errors';
-import type { AlertStore } from '../store/alert-store';
-import type { Incident, IncidentPatch, IncidentStatus, IncidentStore } from '../store/incident-store';
-import type { Queryable } from '../store/queryable';
-import type { ScheduledJobStore } from '../store/scheduled-job-store';
-import type { TimelineEntryInput, TimelineEvent } from '../domain/timeline-event';
-import type { TimelineStore } from '../store/timeline-store';
+import type { AlertStore } from '../domain/alert';
+import type { Incident, IncidentPatch, IncidentStatus, IncidentStore } from '../domain/incident';
+import type { Queryable } from '../domain/queryable';
+import type { ScheduledJobStore } from '../domain/scheduled-job';
+import type { TimelineEntryInput, TimelineEvent, TimelineStore } from '../domain/timeline-event';
 import type { IncidentMetrics } from './incident-metrics';
 import { RESPONSE_SLA_MINUTES, SEVERITIES, type Severity } from './severity';
 
@@ -92,7 +90,7 @@ export interface IncidentService {
 
 export interface IncidentServiceDeps {
   /** Runs a unit of work in one transaction (Database.transaction). */
-  transaction: <T>(fn: (tx: PoolClient) => Promise<T>) => Promise<T>;
+  transaction: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>;
   incidents: IncidentStore;
   timeline: TimelineStore;
   clock: Clock;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { closestMatches } from '../closest-match';
 import { BotError } from '../errors';
-import type { Incident } from '../store/incident-store';
+import type { Incident } from '../domain/incident';
 import { Mention, parseTemplate, renderParsed, TemplateSyntaxError, type Escape, type ParsedTemplate, type TemplateVars } from './template-engine';
 
 /**

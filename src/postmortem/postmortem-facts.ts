@@ -1,5 +1,5 @@
 import { RESPONSE_SLA_MINUTES } from '../incidents/severity';
-import type { Incident } from '../store/incident-store';
+import type { Incident } from '../domain/incident';
 import type { TimelineEvent, TimelineEventOf, TimelineFigure } from '../domain/timeline-event';
 import { extractStatements, type SourceMessage, type Statement } from './extract';
 import { mrkdwnToMarkdown } from './mrkdwn-to-markdown';

@@ -1,4 +1,4 @@
-import type { RunCounts } from '../store/remediation-store';
+import type { RunCounts } from '../domain/remediation-request';
 import type { Approvers, RemediationDeclaration } from './remediation-declaration';
 import type { Remediation, Risk, RunLimits } from './types';
 

@@ -8,10 +8,9 @@ import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../probes/params-t
 import { scrubSecrets } from '../probes/secret-scrubber';
 import { labelSelectionRefusal } from '../probes/target-allow';
 import type { ResolvedTarget } from '../probes/types';
-import type { AuditEntry, AuditStore } from '../store/audit-store';
-import type { RemediationRequest, RemediationState, RemediationStore } from '../store/remediation-store';
-import type { RemediationTimelineStep } from '../domain/timeline-event';
-import type { TimelineStore } from '../store/timeline-store';
+import type { AuditEntry, AuditStore } from '../domain/audit';
+import type { RemediationRequest, RemediationState, RemediationStore } from '../domain/remediation-request';
+import type { RemediationTimelineStep, TimelineStore } from '../domain/timeline-event';
 import { approversFor, checkApprover, checkRequester, effectiveLimits, limitRefusal, requestersFor, unapprovableReason, type RoleSubject } from './approval-policy';
 import { createDeclarationSchema, type Approvers, type RemediationDeclaration, type RemediationDeclarationInput } from './remediation-declaration';
 import type { RemediationMetrics } from './remediation-metrics';

@@ -4,7 +4,7 @@ import { HTTPModuleFunctions, defaultBodyLimit, verifySlackRequest } from '@slac
 import type { InboxProcessor } from '../inbox/inbox-processor';
 import type { Logger } from '../logger';
 import type { BotMetrics } from '../metrics';
-import type { InboxDelivery } from '../store/inbox-store';
+import type { InboxDelivery } from '../domain/inbox-delivery';
 import { RECEIPT, type RequestReceipt } from './create-slack-app';
 
 /**

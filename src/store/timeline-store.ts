@@ -1,14 +1,5 @@
-import type { NewTimelineEvent, TimelineEvent, TimelineKind } from '../domain/timeline-event';
+import type { TimelineEvent, TimelineKind, TimelineStore } from '../domain/timeline-event';
 import type { Database } from './database';
-import type { Queryable } from './queryable';
-
-export type { NewTimelineEvent, TimelineEvent, TimelineKind } from '../domain/timeline-event';
-
-export interface TimelineStore {
-  append(event: NewTimelineEvent, tx?: Queryable): Promise<TimelineEvent>;
-  /** Oldest first. */
-  list(incidentId: string): Promise<TimelineEvent[]>;
-}
 
 interface TimelineRow {
   id: string;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { createDeliverySpool } from '../../src/inbox/delivery-spool';
-import type { InboxDelivery } from '../../src/store/inbox-store';
+import type { InboxDelivery } from '../../src/domain/inbox-delivery';
 
 const delivery = (n: number): InboxDelivery => ({ eventId: `Ev${n}`, orderKey: 'C1', body: { event_id: `Ev${n}`, n } });
 

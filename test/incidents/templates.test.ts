@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseTemplate, renderTemplate, Mention } from '../../src/incidents/template-engine';
 import { formatDuration, formatTemplateProblem, loadTemplates, validateTemplates, TEMPLATE_FILES } from '../../src/incidents/templates';
 import { escapeMrkdwn } from '../../src/slack/blocks/mrkdwn';
-import type { Incident } from '../../src/store/incident-store';
+import type { Incident } from '../../src/domain/incident';
 
 const REPO_TEMPLATES = path.join(__dirname, '../../templates');
 

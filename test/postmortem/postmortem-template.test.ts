@@ -7,7 +7,7 @@ import { postmortemSummary } from '../../src/postmortem/postmortem-service';
 import { loadPostmortemTemplate, renderPostmortem, validatePostmortemTemplate } from '../../src/postmortem/postmortem-template';
 import type { ThreadContents } from '../../src/postmortem/thread-reader';
 import { escapeMrkdwn } from '../../src/slack/blocks/mrkdwn';
-import type { Incident } from '../../src/store/incident-store';
+import type { Incident } from '../../src/domain/incident';
 
 const TEMPLATES = join(__dirname, '..', '..', 'templates');
 

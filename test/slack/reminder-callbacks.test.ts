@@ -5,8 +5,8 @@ import { createMemoryCoordination } from '../../src/coordination/memory-coordina
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
 import { createReminderCallbacks } from '../../src/slack/listeners/incident-subcommands';
 import { createSlackPoster } from '../../src/slack/slack-poster';
-import type { AlertRecord } from '../../src/store/alert-store';
-import type { Incident } from '../../src/store/incident-store';
+import type { AlertRecord } from '../../src/domain/alert';
+import type { Incident } from '../../src/domain/incident';
 
 /** What the reminder loop's callbacks post, through the poster, as the emulator's channel shows it. */
 describe('reminder and escalation callbacks', () => {

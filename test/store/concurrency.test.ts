@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createManualClock } from '../../src/clock';
 import { createMemoryCoordination } from '../../src/coordination/memory-coordination';
 import { createIncidentService, incidentIdAt, type IncidentService } from '../../src/incidents/incident-service';
-import type { Incident } from '../../src/store/incident-store';
+import type { Incident } from '../../src/domain/incident';
 import type { Remediation } from '../../src/remediations/types';
 import { createAlertStore } from '../../src/store/alert-store';
 import type { Database } from '../../src/store/database';

@@ -1,5 +1,6 @@
 import type { Database } from '../../src/store/database';
-import { createInboxStore, type InboxStore } from '../../src/store/inbox-store';
+import { createInboxStore } from '../../src/store/inbox-store';
+import type { InboxStore } from '../../src/domain/inbox-delivery';
 import { createMigratedDatabase } from '../support/migrated-database';
 
 let db: Database;

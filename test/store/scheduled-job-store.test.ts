@@ -1,5 +1,6 @@
 import type { Database } from '../../src/store/database';
-import { createScheduledJobStore, type ScheduledJobStore } from '../../src/store/scheduled-job-store';
+import { createScheduledJobStore } from '../../src/store/scheduled-job-store';
+import type { ScheduledJobStore } from '../../src/domain/scheduled-job';
 import { createMigratedDatabase } from '../support/migrated-database';
 
 let db: Database;

@@ -1,7 +1,7 @@
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { formatDuration } from '../../incidents/templates';
 import { RESPONSE_SLA_MINUTES } from '../../incidents/severity';
-import type { AlertRecord } from '../../store/alert-store';
+import type { AlertRecord } from '../../domain/alert';
 import { cutFormatted, escapeAndCut, escapeMrkdwn } from './mrkdwn';
 
 /** The alert buttons; each carries only the alert id as its value (everything else is looked up server-side). */

@@ -2,9 +2,9 @@ import type { ActionsBlock, KnownBlock, ModalView, SectionBlock } from '@slack/t
 import { SEVERITIES, type Severity, RESPONSE_SLA_MINUTES } from '../../incidents/severity';
 import { formatDuration, formatTime } from '../../incidents/templates';
 import type { EscalationLevel } from '../../incidents/reminders-and-escalations';
-import type { AlertRecord } from '../../store/alert-store';
-import type { Incident } from '../../store/incident-store';
-import type { TimelineEvent } from '../../store/timeline-store';
+import type { AlertRecord } from '../../domain/alert';
+import type { Incident } from '../../domain/incident';
+import type { TimelineEvent } from '../../domain/timeline-event';
 import { mention } from './alert-blocks';
 import { cutFormatted, escapeAndCut, escapeMrkdwn } from './mrkdwn';
 

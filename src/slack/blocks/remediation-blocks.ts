@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { RemediationRequest } from '../../store/remediation-store';
+import type { RemediationRequest } from '../../domain/remediation-request';
 import { cutFormatted, escapeAndCut, escapeMrkdwn } from './mrkdwn';
 
 export const APPROVE_ACTION_ID = 'remediation_approve';

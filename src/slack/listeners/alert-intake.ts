@@ -5,7 +5,7 @@ import type { AlertService } from '../../alerts/alert-service';
 import { parseSlackAlert, slackTsToDate, type CompiledAlertPattern, type SlackAlertMessage } from '../../alerts/slack-alert-parser';
 import type { Severity } from '../../incidents/severity';
 import type { Logger } from '../../logger';
-import type { AlertRecord, RecordOutcome } from '../../store/alert-store';
+import type { AlertRecord, RecordOutcome } from '../../domain/alert';
 import { renderAlertMessage } from '../blocks/alert-blocks';
 import type { SlackPoster } from '../slack-poster';
 

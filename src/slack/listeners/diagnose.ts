@@ -5,7 +5,7 @@ import { closestMatches } from '../../closest-match';
 import { labelsOfAlert, runDiagnosis, type DiagnosisMetrics, type DiagnosisPlace, type DiagnosisResult } from '../../diagnosis';
 import type { Logger } from '../../logger';
 import { SAFE_LABEL_VALUE } from '../../probes/params-template';
-import type { AlertRecord } from '../../store/alert-store';
+import type { AlertRecord } from '../../domain/alert';
 import { findAlert, type Catalog } from '../../runbooks';
 import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, parseDiagnoseAgainValue, renderDiagnosisBlocks } from '../blocks/diagnosis-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';

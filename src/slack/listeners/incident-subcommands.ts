@@ -6,7 +6,7 @@ import type { IncidentService, OpenIncidentInput } from '../../incidents/inciden
 import type { ReminderCallbacks } from '../../incidents/reminders-and-escalations';
 import type { IncidentNotifications } from '../../incidents/templates';
 import type { Logger } from '../../logger';
-import type { Incident } from '../../store/incident-store';
+import type { Incident } from '../../domain/incident';
 import { USAGE } from '../command-grammar';
 import {
   chooseIncidentText,

@@ -5,7 +5,7 @@ import { BotError } from '../../errors';
 import type { IncidentService } from '../../incidents/incident-service';
 import type { Logger } from '../../logger';
 import type { PostmortemDraftResult, PostmortemService } from '../../postmortem/postmortem-service';
-import type { ChannelIncident } from '../../store/postmortem-store';
+import type { ChannelIncident } from '../../domain/postmortem-draft';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import type { SlackPoster } from '../slack-poster';
 import type { CommandInvocation } from './incident-command-dispatch';

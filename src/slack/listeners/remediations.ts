@@ -4,7 +4,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../logger';
 import type { RemediationService } from '../../remediations/remediation-service';
 import type { Catalog, RemediationEntry, Runbook } from '../../runbooks';
-import type { RemediationRequest } from '../../store/remediation-store';
+import type { RemediationRequest } from '../../domain/remediation-request';
 import { parseRemediationValue, REMEDIATION_ACTION_ID } from '../blocks/diagnosis-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID, renderApprovalOutcome, renderApprovalRequest } from '../blocks/remediation-blocks';

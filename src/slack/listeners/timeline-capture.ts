@@ -2,7 +2,7 @@ import type { App, MessageShortcut } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { IncidentService } from '../../incidents/incident-service';
 import type { Logger } from '../../logger';
-import type { Incident } from '../../store/incident-store';
+import type { Incident } from '../../domain/incident';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 
 export const TIMELINE_SHORTCUT_CALLBACK_ID = 'timeline_add';

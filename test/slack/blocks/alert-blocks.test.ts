@@ -1,6 +1,6 @@
 import { validateBlocks } from '../../../src/emulator/block-kit-limits';
 import { ALERT_ACTION_IDS, acknowledgementLine, renderAlertMessage } from '../../../src/slack/blocks/alert-blocks';
-import type { AlertRecord } from '../../../src/store/alert-store';
+import type { AlertRecord } from '../../../src/domain/alert';
 
 const T0 = new Date('2026-01-11T10:02:00Z');
 

@@ -12,9 +12,9 @@ import {
   renderNotification,
   statusReminderText,
 } from '../../../src/slack/blocks/incident-blocks';
-import type { AlertRecord } from '../../../src/store/alert-store';
-import type { Incident } from '../../../src/store/incident-store';
-import type { TimelineEvent } from '../../../src/store/timeline-store';
+import type { AlertRecord } from '../../../src/domain/alert';
+import type { Incident } from '../../../src/domain/incident';
+import type { TimelineEvent } from '../../../src/domain/timeline-event';
 
 const T0 = new Date('2026-01-11T10:02:00Z');
 
