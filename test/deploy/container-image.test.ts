@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { Client } from 'pg';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { freePort } from '../support/services';
+import { createTestDatabase, freePort, REDIS_URL, requirePostgres, requireRedis } from '../support/services';
 import { sendSlashCommand } from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
 
@@ -29,47 +31,61 @@ async function containerOutput(name: string): Promise<{ stdout: string; stderr: 
   return run('docker', ['logs', name], { env: { ...process.env, DOCKER_HOST }, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
 }
 
+let built: Promise<void> | undefined;
+/** scripts/build-image.sh once per run (every layer is cached when .ci/run built it already). */
+function buildImage(): Promise<void> {
+  built ??= run('bash', ['scripts/build-image.sh', TAG], { cwd: ROOT, timeout: 20 * 60_000, maxBuffer: 256 * 1024 * 1024 }).then(
+    () => undefined,
+    (err: { stdout?: string; stderr?: string; message: string }) => {
+      throw new Error(`scripts/build-image.sh failed: ${err.message}\n${(err.stdout ?? '').slice(-4000)}\n${(err.stderr ?? '').slice(-4000)}`);
+    },
+  );
+  return built;
+}
+
+/** `docker run` as an operator would, then wait for /health/ready 200. Returns the bot's URL. */
+async function startContainer(name: string, slack: SlackEmulator, env: Record<string, string> = {}): Promise<string> {
+  await buildImage();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  await docker(['rm', '-f', '-v', name]).catch(() => '');
+  await docker([
+    'run', '--detach', '--name', name, '--network', 'host',
+    // As deploy/kubernetes runs it: read-only root, writable /tmp and /data (the image's volume) only.
+    '--read-only', '--tmpfs', '/tmp',
+    '--env', `PORT=${port}`,
+    '--env', `SLACK_BOT_TOKEN=${BOT_TOKEN}`,
+    '--env', `SLACK_SIGNING_SECRET=${SIGNING_SECRET}`,
+    '--env', `SLACK_API_URL=${slack.url}`,
+    ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+    // The catalog and templates are the operator's to replace: mount them as a ConfigMap would be.
+    '--volume', `${path.join(ROOT, 'commands')}:/app/commands:ro`,
+    '--volume', `${path.join(ROOT, 'templates')}:/app/templates:ro`,
+    TAG,
+  ]);
+  const ready = async () => {
+    try {
+      return (await fetch(`${url}/health/ready`)).status === 200;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    await waitFor(`container ${name} to report /health/ready 200`, ready, 180_000, 250);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\ncontainer log:\n${JSON.stringify(await containerOutput(name).catch(() => ''))}`);
+  }
+  return url;
+}
+
 describe('the container image (Dockerfile) with the embedded database', () => {
   let slack: SlackEmulator;
   let url: string;
   const name = `incident-bot-image-test-${process.pid}`;
 
   beforeAll(async () => {
-    try {
-      await run('bash', ['scripts/build-image.sh', TAG], { cwd: ROOT, timeout: 20 * 60_000, maxBuffer: 256 * 1024 * 1024 });
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`scripts/build-image.sh failed: ${e.message}\n${(e.stdout ?? '').slice(-4000)}\n${(e.stderr ?? '').slice(-4000)}`);
-    }
     slack = await startSlackEmulator({ botToken: BOT_TOKEN });
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    await docker(['rm', '-f', '-v', name]).catch(() => '');
-    await docker([
-      'run', '--detach', '--name', name, '--network', 'host',
-      // As deploy/kubernetes runs it: read-only root, writable /tmp and /data (the image's volume) only.
-      '--read-only', '--tmpfs', '/tmp',
-      '--env', `PORT=${port}`,
-      '--env', `SLACK_BOT_TOKEN=${BOT_TOKEN}`,
-      '--env', `SLACK_SIGNING_SECRET=${SIGNING_SECRET}`,
-      '--env', `SLACK_API_URL=${slack.url}`,
-      // The catalog and templates are the operator's to replace: mount them as a ConfigMap would be.
-      '--volume', `${path.join(ROOT, 'commands')}:/app/commands:ro`,
-      '--volume', `${path.join(ROOT, 'templates')}:/app/templates:ro`,
-      TAG,
-    ]);
-    const ready = async () => {
-      try {
-        return (await fetch(`${url}/health/ready`)).status === 200;
-      } catch {
-        return false;
-      }
-    };
-    try {
-      await waitFor('the container to report /health/ready 200', ready, 180_000, 250);
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\ncontainer log:\n${JSON.stringify(await containerOutput(name).catch(() => ''))}`);
-    }
+    url = await startContainer(name, slack);
   }, 25 * 60_000);
 
   afterAll(async () => {
@@ -117,5 +133,62 @@ describe('the container image (Dockerfile) with the embedded database', () => {
     expect(await docker(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', name])).toBe('0 false');
     const logs = (await containerOutput(name)).stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logs).toEqual(expect.arrayContaining([expect.objectContaining({ signal: 'SIGTERM', msg: 'shutting down' }), expect.objectContaining({ msg: 'incident-bot stopped' })]));
+  });
+});
+
+describe('the container image against the host PostgreSQL and Redis (as the Kubernetes replicas run)', () => {
+  let slack: SlackEmulator;
+  let url: string;
+  let database: { url: string; drop(): Promise<void> };
+  const name = `incident-bot-image-pg-test-${process.pid}`;
+  const channel = `C0IMG${process.pid}`;
+
+  beforeAll(async () => {
+    await requirePostgres();
+    await requireRedis();
+    database = await createTestDatabase('container_image');
+    slack = await startSlackEmulator({ botToken: BOT_TOKEN });
+    url = await startContainer(name, slack, { DATABASE_URL: database.url, REDIS_URL });
+  }, 25 * 60_000);
+
+  afterAll(async () => {
+    await docker(['rm', '-f', '-v', name]).catch(() => '');
+    await slack?.close();
+    await database?.drop();
+  });
+
+  it('migrates the server database, records an incident there and paces its posts through Redis', async () => {
+    const res = await sendSlashCommand(
+      `${url}/slack/events`,
+      { signingSecret: SIGNING_SECRET },
+      { text: 'open Container check P2', channel_id: channel, user_id: 'U0IMAGE01', response_url: slack.responseUrl({ channel }) },
+    );
+    expect(res.status).toBe(200);
+    const pg = new Client({ connectionString: database.url });
+    await pg.connect();
+    try {
+      const migrations = await pg.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations');
+      expect(Number(migrations.rows[0]!.n)).toBeGreaterThan(0);
+      await waitFor('the incident row in the host database', async () => {
+        const r = await pg.query<{ title: string }>('SELECT title FROM incidents');
+        return r.rows.some((row) => row.title === 'Container check');
+      }, 30_000, 200);
+    } finally {
+      await pg.end();
+    }
+    await waitFor('the incident notification in the channel', async () => slack.messages(channel).length > 0, 30_000, 200);
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      // The per-channel post budget lives in Redis so that every replica shares it.
+      expect(await redis.pttl(`incident-bot:rate:post:${channel}`)).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('stops cleanly on docker stop with the server database', async () => {
+    await docker(['stop', '--time', String(STOP_GRACE_S), name], (STOP_GRACE_S + 30) * 1000);
+    expect(await docker(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', name])).toBe('0 false');
   });
 });
