@@ -51,7 +51,7 @@ async function startContainer(name: string, slack: SlackEmulator, env: Record<st
   await docker(['rm', '-f', '-v', name]).catch(() => '');
   await docker([
     'run', '--detach', '--name', name, '--network', 'host',
-    // As deploy/kubernetes runs it: read-only root, writable /tmp and /data (the image's volume) only.
+    // As deploy/kubernetes/base runs it: read-only root, writable /tmp and /data (the image's volume) only.
     '--read-only', '--tmpfs', '/tmp',
     '--env', `PORT=${port}`,
     '--env', `SLACK_BOT_TOKEN=${BOT_TOKEN}`,

@@ -33,11 +33,15 @@ export interface BotProcess {
  * Starts the built bot (dist/main.js) as a separate process, the way an operator does,
  * with exactly the environment given (plus PATH). `npm test` builds first.
  */
-export async function startBot(env: Record<string, string | undefined>, opts: { nodeArgs?: string[] } = {}): Promise<BotProcess> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does it for you)`);
+export async function startBot(
+  env: Record<string, string | undefined>,
+  opts: { nodeArgs?: string[]; /** Another build's dist/main.js (an earlier release). */ main?: string } = {},
+): Promise<BotProcess> {
+  const main = opts.main ?? MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` (npm test does it for you)`);
   const port = env.PORT ? Number(env.PORT) : await freePort();
   // Exactly as `npm start` runs it (package.json), heap cap included; benches may add node flags (--cpu-prof).
-  const child = spawn(process.execPath, ['--max-old-space-size=128', ...(opts.nodeArgs ?? []), MAIN], {
+  const child = spawn(process.execPath, ['--max-old-space-size=128', ...(opts.nodeArgs ?? []), main], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'debug', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
