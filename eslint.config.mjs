@@ -11,8 +11,8 @@ const NO_STORE = {
 /** A composition root (and a test or bench building one) may construct stores, nothing more. */
 const STORE_FACTORIES_ONLY = {
   group: ['**/store', '**/store/**'],
-  importNamePattern: '^(?!(create\\w+Store|openDatabase|migrate|MIGRATIONS|Database)$)',
-  message: 'Only store factories, openDatabase, migrate and the Database handle may come from store/; types come from src/domain/.',
+  importNamePattern: '^(?!(create\\w+Stores?|createMemoryDatabase|openDatabase|migrate|MIGRATIONS|Database|MemoryDatabase)$)',
+  message: 'Only store factories (the in-memory fakes included), openDatabase, migrate and the Database handle may come from store/; types come from src/domain/.',
 };
 const CORE = ['src/alerts/**', 'src/incidents/**', 'src/runbooks/**', 'src/probes/**', 'src/remediations/**', 'src/postmortem/**', 'src/coordination/**'];
 const COMPOSITION_ROOTS = ['src/app.ts', 'src/postmortem/postmortem-cli.ts'];

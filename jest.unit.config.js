@@ -41,6 +41,7 @@ const UNIT_TESTS = [
   'slack/reminder-callbacks',
   'slack/slack-poster',
   'slack/slack-thread-reader',
+  'store/store-contracts.memory',
 ];
 
 /** @type {import('jest').Config} */

@@ -1,0 +1,174 @@
+import type { AlertRecord, AlertStore, RecordOutcome } from '../../domain/alert';
+import { constraint, copy, jsonb, type MemoryAlertRow, type MemoryDatabase } from './memory-database';
+
+/** A claimant whose replica has not beaten for this long is gone (the SQL's `interval '10 seconds'`). */
+const REPLICA_GONE_MS = 10_000;
+
+/** The in-memory AlertStore: the same contract as `createAlertStore` (test/store/contracts/alert-store-contract.ts). */
+export function createMemoryAlertStore(mem: MemoryDatabase): AlertStore {
+  const t = mem.tables;
+  const out = (row: MemoryAlertRow | undefined): AlertRecord | null => (row ? copy(row.alert) : null);
+  const byId = (id: number) => t.alerts.find((r) => r.alert.id === id);
+  const activeOf = (fingerprint: string) => t.alerts.find((r) => r.alert.fingerprint === fingerprint && r.alert.status === 'firing');
+  const claimantGone = (claimant: string | null | undefined) => {
+    const seen = claimant ? t.replicas.get(claimant) : undefined;
+    return seen !== undefined && seen.getTime() < mem.now().getTime() - REPLICA_GONE_MS;
+  };
+  const claimStale = (row: MemoryAlertRow, now: Date, staleMs: number) =>
+    (row.replyClaimedAt !== null && row.replyClaimedAt.getTime() < now.getTime() - staleMs) || claimantGone(row.alert.replyClaimedBy);
+
+  return {
+    record: async (event, opts) => {
+      if (event.status !== 'firing') {
+        const row = activeOf(event.fingerprint);
+        if (!row) return { kind: 'ignored', reason: `no active alert with fingerprint ${event.fingerprint}` };
+        const a = row.alert;
+        a.status = 'resolved';
+        a.resolvedAt = opts.now;
+        a.endsAt = event.endsAt ?? opts.now;
+        a.lastSeenAt = new Date(Math.max(a.lastSeenAt.getTime(), opts.now.getTime()));
+        return { kind: 'resolved', alert: copy(a) };
+      }
+      return mem.transaction(async (tx): Promise<RecordOutcome> => {
+        if (opts.deliveryKey !== undefined) {
+          if (t.alertDeliveries.has(opts.deliveryKey)) {
+            const seen = t.alerts
+              .filter((r) => r.alert.fingerprint === event.fingerprint)
+              .sort((x, y) => Number(y.alert.status === 'firing') - Number(x.alert.status === 'firing') || y.alert.id - x.alert.id)[0];
+            return seen ? { kind: 'duplicate', alert: copy(seen.alert) } : { kind: 'ignored', reason: `delivery ${opts.deliveryKey} was already recorded` };
+          }
+          t.alertDeliveries.set(opts.deliveryKey, opts.now);
+        }
+        const active = activeOf(event.fingerprint);
+        if (active) {
+          const a = active.alert;
+          a.fireCount += 1;
+          a.lastSeenAt = new Date(Math.max(a.lastSeenAt.getTime(), opts.now.getTime()));
+          a.annotations = jsonb(event.annotations);
+          active.lastDeliveryKey = opts.deliveryKey ?? null;
+          return { kind: 'refire', alert: copy(a), count: a.fireCount, since: copy(a.firstSeenAt) };
+        }
+        t.serials.alerts += 1;
+        const alert: AlertRecord = {
+          id: t.serials.alerts,
+          fingerprint: event.fingerprint,
+          name: event.name,
+          source: event.source,
+          severity: opts.severity,
+          status: 'firing',
+          labels: jsonb(event.labels),
+          annotations: jsonb(event.annotations),
+          generatorURL: event.generatorURL ?? null,
+          startsAt: copy(event.startsAt),
+          endsAt: null,
+          firstSeenAt: copy(opts.now),
+          lastSeenAt: copy(opts.now),
+          fireCount: 1,
+          resolvedAt: null,
+          acknowledgedAt: null,
+          acknowledgedBy: null,
+          channelId: opts.post?.channelId ?? null,
+          messageTs: opts.post?.ts ?? null,
+          replyTs: null,
+          replyClaimedBy: null,
+          escalationLevel: 0,
+          incidentId: null,
+        };
+        t.alerts.push({ alert, lastDeliveryKey: opts.deliveryKey ?? null, replyClaimedAt: null });
+        await opts.onNew?.(tx, copy(alert));
+        return { kind: 'new', alert: copy(alert) };
+      });
+    },
+
+    acknowledge: async (id, by, at) => {
+      const row = byId(id);
+      if (!row) return { kind: 'not_found' };
+      const a = row.alert;
+      if (a.status === 'resolved') return { kind: 'resolved', alert: copy(a) };
+      if (a.acknowledgedAt) return { kind: 'already', alert: copy(a), by: a.acknowledgedBy!, at: copy(a.acknowledgedAt) };
+      a.acknowledgedAt = copy(at);
+      a.acknowledgedBy = by;
+      return { kind: 'acked', alert: copy(a) };
+    },
+
+    resolve: async (id, at) => {
+      const row = byId(id);
+      if (!row || row.alert.status !== 'firing') return null;
+      row.alert.status = 'resolved';
+      row.alert.resolvedAt = copy(at);
+      row.alert.endsAt = row.alert.endsAt ?? copy(at);
+      return copy(row.alert);
+    },
+
+    get: async (id) => out(byId(id)),
+    findActiveByFingerprint: async (fingerprint) => out(activeOf(fingerprint)),
+    findByMessage: async (channelId, ts) =>
+      out(
+        t.alerts
+          .filter((r) => r.alert.channelId === channelId && (r.alert.messageTs === ts || r.alert.replyTs === ts))
+          .sort((x, y) => y.alert.id - x.alert.id)[0],
+      ),
+
+    claimReply: async (id, claimant, now, staleMs) => {
+      const row = byId(id);
+      if (!row || row.alert.replyTs !== null) return false;
+      const holder = row.alert.replyClaimedBy ?? null;
+      if (holder !== null && holder !== claimant && !claimStale(row, now, staleMs)) return false;
+      row.alert.replyClaimedBy = claimant;
+      row.replyClaimedAt = copy(now);
+      return true;
+    },
+    listStaleReplyClaims: async (now, staleMs, limit) =>
+      t.alerts
+        .filter(
+          (r) =>
+            r.alert.replyTs === null &&
+            r.alert.replyClaimedBy != null &&
+            r.alert.status === 'firing' &&
+            r.alert.messageTs !== null &&
+            r.alert.channelId !== null &&
+            claimStale(r, now, staleMs),
+        )
+        .sort((x, y) => x.alert.id - y.alert.id)
+        .slice(0, limit)
+        .map((r) => copy(r.alert)),
+    setReplyTs: async (id, ts) => {
+      const row = byId(id);
+      if (row) row.alert.replyTs = ts;
+    },
+    setPost: async (id, channelId, ts) => {
+      const row = byId(id);
+      if (!row) return;
+      row.alert.channelId = channelId;
+      row.alert.messageTs = ts;
+    },
+    linkIncident: async (id, incidentId, _tx, opts) => {
+      constraint(t.incidents.has(incidentId), `no incident ${incidentId}`);
+      const row = byId(id);
+      if (!row || (opts?.onlyIfUnlinked && row.alert.incidentId !== null)) return null;
+      row.alert.incidentId = incidentId;
+      return copy(row.alert);
+    },
+    setEscalationLevel: async (id, level) => {
+      const row = byId(id);
+      if (row) row.alert.escalationLevel = Math.max(row.alert.escalationLevel, level);
+    },
+    listActive: async (limit = 100) =>
+      t.alerts
+        .filter((r) => r.alert.status === 'firing')
+        .sort((x, y) => y.alert.firstSeenAt.getTime() - x.alert.firstSeenAt.getTime())
+        .slice(0, limit)
+        .map((r) => copy(r.alert)),
+    namesByIncident: async (incidentId) => [...new Set(t.alerts.filter((r) => r.alert.incidentId === incidentId).map((r) => r.alert.name))],
+    pruneDeliveries: async (before) => {
+      let pruned = 0;
+      for (const [key, at] of t.alertDeliveries) {
+        if (at.getTime() < before.getTime()) {
+          t.alertDeliveries.delete(key);
+          pruned += 1;
+        }
+      }
+      return pruned;
+    },
+  };
+}

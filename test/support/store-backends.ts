@@ -1,0 +1,86 @@
+import type { AlertStore } from '../../src/domain/alert';
+import type { AuditStore } from '../../src/domain/audit';
+import type { InboxStore } from '../../src/domain/inbox-delivery';
+import type { IncidentStore } from '../../src/domain/incident';
+import type { PostmortemStore } from '../../src/domain/postmortem-draft';
+import type { ProcessedEventStore } from '../../src/domain/processed-event';
+import type { Queryable } from '../../src/domain/queryable';
+import type { RemediationStore } from '../../src/domain/remediation-request';
+import type { ScheduledJobStore } from '../../src/domain/scheduled-job';
+import type { TimelineStore } from '../../src/domain/timeline-event';
+import { createAlertStore } from '../../src/store/alert-store';
+import { createAuditStore } from '../../src/store/audit-store';
+import { createMemoryStores } from '../../src/store/fakes/memory-stores';
+import { createInboxStore } from '../../src/store/inbox-store';
+import { createIncidentStore } from '../../src/store/incident-store';
+import { createPostmortemStore } from '../../src/store/postmortem-store';
+import { createProcessedEventStore } from '../../src/store/processed-event-store';
+import { createRemediationStore } from '../../src/store/remediation-store';
+import { createScheduledJobStore } from '../../src/store/scheduled-job-store';
+import { createTimelineStore } from '../../src/store/timeline-store';
+import { createMigratedDatabase } from './migrated-database';
+
+/** Every store interface of src/domain/, on one database, and that database's transactions. */
+export interface Stores {
+  alerts: AlertStore;
+  audit: AuditStore;
+  inbox: InboxStore;
+  incidents: IncidentStore;
+  postmortems: PostmortemStore;
+  processedEvents: ProcessedEventStore;
+  remediations: RemediationStore;
+  jobs: ScheduledJobStore;
+  timeline: TimelineStore;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+}
+
+/** An implementation of the stores the contract suites (test/store/contracts/) run against: a fresh, empty one per open. */
+export interface StoreBackend {
+  name: string;
+  open(): Promise<{ stores: Stores; close(): Promise<void> }>;
+}
+
+/** The production stores on a fresh PostgreSQL database (PGlite in the unit lane). */
+export const POSTGRES_STORES: StoreBackend = {
+  name: 'PostgreSQL stores',
+  open: async () => {
+    const { db, drop } = await createMigratedDatabase('store_contract');
+    return {
+      stores: {
+        alerts: createAlertStore(db),
+        audit: createAuditStore(db),
+        inbox: createInboxStore(db),
+        incidents: createIncidentStore(db),
+        postmortems: createPostmortemStore(db),
+        processedEvents: createProcessedEventStore(db),
+        remediations: createRemediationStore(db),
+        jobs: createScheduledJobStore(db),
+        timeline: createTimelineStore(db),
+        transaction: (fn) => db.transaction(fn),
+      },
+      close: drop,
+    };
+  },
+};
+
+/** The in-memory fakes (src/store/fakes/). */
+export const MEMORY_STORES: StoreBackend = {
+  name: 'in-memory stores',
+  open: async () => ({ stores: createMemoryStores(), close: async () => undefined }),
+};
+
+/** Opens a fresh backend before each test of the enclosing describe; `stores()` is the current one. */
+export function useStores(backend: StoreBackend): () => Stores {
+  let current: { stores: Stores; close(): Promise<void> } | undefined;
+  beforeEach(async () => {
+    current = await backend.open();
+  }, 60_000);
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error('the stores are opened in beforeEach');
+    return current.stores;
+  };
+}
