@@ -3,7 +3,8 @@
  * emulator, real files in a temporary directory, HTTP servers the test starts itself. `npm test` (jest.config.js)
  * runs everything, these included, against real PostgreSQL, Redis, Docker, Prometheus and Alertmanager.
  * A test joins this lane by being listed here; it must then pass on a fresh clone with nothing else running.
- * Tests that ask createMigratedDatabase for a database get the embedded PGlite here (test/support/unit-lane.ts).
+ * Tests that ask createMigratedDatabase for a database get the embedded PGlite here, and service tests that take their
+ * stores from SERVICE_STORES get the in-memory fakes (test/support/unit-lane.ts); `npm test` runs them on PostgreSQL.
  */
 const base = require('./jest.config.js');
 
@@ -18,6 +19,8 @@ const UNIT_TESTS = [
   'emulator/block-kit-limits',
   'emulator/slack-emulator',
   'emulator/slack-signing',
+  'incidents/incident-service',
+  'incidents/reminders-and-escalations',
   'incidents/templates',
   'jobs/job-runner',
   'postmortem/extract',

@@ -2,19 +2,14 @@ import { alertFingerprint } from '../../src/alerts/alert-event';
 import { createAlertService } from '../../src/alerts/alert-service';
 import { createManualClock } from '../../src/clock';
 import { createIncidentService, incidentIdAt, STATUS_REMINDER_JOB, type IncidentService } from '../../src/incidents/incident-service';
-import { createAlertStore } from '../../src/store/alert-store';
-import type { Database } from '../../src/store/database';
-import { createIncidentStore } from '../../src/store/incident-store';
-import { createScheduledJobStore } from '../../src/store/scheduled-job-store';
-import { createTimelineStore } from '../../src/store/timeline-store';
-import { createMigratedDatabase } from '../support/migrated-database';
+import { SERVICE_STORES, type Stores } from '../support/store-backends';
 
-let db: Database;
-let drop: () => Promise<void>;
+let stores: Stores;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  ({ db, drop } = await createMigratedDatabase('incident_service'));
+  ({ stores, close } = await SERVICE_STORES.open('incident_service'));
 }, 60_000);
-afterAll(async () => drop());
+afterAll(async () => close());
 
 const MIN = 60_000;
 // Each test starts on its own hour so that INC IDs never collide between tests.
@@ -23,11 +18,11 @@ function setup(): { svc: IncidentService; clock: ReturnType<typeof createManualC
   const t0 = new Date(Date.UTC(2026, 0, 11, ++hour, 2, 0));
   const clock = createManualClock(t0);
   const svc = createIncidentService({
-    transaction: (fn) => db.transaction(fn),
-    incidents: createIncidentStore(db),
-    timeline: createTimelineStore(db),
-    alerts: createAlertStore(db),
-    jobs: createScheduledJobStore(db),
+    transaction: stores.transaction,
+    incidents: stores.incidents,
+    timeline: stores.timeline,
+    alerts: stores.alerts,
+    jobs: stores.jobs,
     clock,
   });
   return { svc, clock, t0 };
@@ -107,7 +102,7 @@ describe('life cycle', () => {
     clock.advance(MIN);
     const up = await svc.changeSeverity(inc.id, 'P1', 'U2');
     expect(up).toMatchObject({ from: 'P3', incident: { severity: 'P1', nextUpdateDueAt: new Date(clock.now().getTime() + 30 * MIN) } });
-    const pending = (await createScheduledJobStore(db).listPending(STATUS_REMINDER_JOB)).filter((j) => j.payload.incidentId === inc.id);
+    const pending = (await stores.jobs.listPending(STATUS_REMINDER_JOB)).filter((j) => j.payload.incidentId === inc.id);
     expect(pending).toHaveLength(1);
     await expect(svc.changeSeverity(inc.id, 'P1', 'U2')).rejects.toMatchObject({ code: 'BAD_INPUT', userMessage: `${inc.id} is already P1.` });
     expect((await svc.changeSeverity(inc.id, 'P2', 'U2')).incident.nextUpdateDueAt).toBeNull();
@@ -131,7 +126,7 @@ describe('life cycle', () => {
 
   it('opens from an alert: links it, starts when the alert started', async () => {
     const { svc, t0 } = setup();
-    const alerts = createAlertStore(db);
+    const alerts = stores.alerts;
     const labels = { alertname: 'DaemonNotRunning', host: `h${hour}` };
     const started = new Date(t0.getTime() - 7 * MIN);
     const rec = await alerts.record(
@@ -146,7 +141,7 @@ describe('life cycle', () => {
     await expect(svc.open({ title: 'x', severity: 'P0', actor: 'U1', alertId: 987_654 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
     // Acknowledging the linked alert lands on the incident's timeline too.
-    const alertService = createAlertService({ alerts, clock: createManualClock(t0), timeline: createTimelineStore(db) });
+    const alertService = createAlertService({ alerts, clock: createManualClock(t0), timeline: stores.timeline });
     expect(await alertService.acknowledge(rec.alert.id, 'U0ONCALL')).toMatchObject({ kind: 'acked' });
     expect((await svc.timeline(inc.id)).map((e) => [e.kind, e.actor])).toContainEqual(['alert_acknowledged', 'U0ONCALL']);
 
@@ -158,7 +153,7 @@ describe('life cycle', () => {
   it('finds the incident a Slack message concerns: its thread, a linked alert\'s thread, or the one active incident of the channel', async () => {
     const { svc, t0 } = setup();
     const channel = `C0CONCERN${hour}`;
-    const alerts = createAlertStore(db);
+    const alerts = stores.alerts;
     const alertService = createAlertService({ alerts, clock: createManualClock(t0) });
     const record = async (host: string, ts: string) => {
       const labels = { alertname: 'DaemonNotRunning', host };

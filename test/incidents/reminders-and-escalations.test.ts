@@ -7,24 +7,19 @@ import { createIncidentMetrics } from '../../src/incidents/incident-metrics';
 import { createIncidentService, STATUS_REMINDER_JOB, type IncidentService } from '../../src/incidents/incident-service';
 import { createReminderRunner, escalationConfig, escalationConfigSchema, type ReminderCallbacks, type ReminderRunner } from '../../src/incidents/reminders-and-escalations';
 import type { AlertRecord } from '../../src/domain/alert';
-import { createAlertStore } from '../../src/store/alert-store';
-import type { Database } from '../../src/store/database';
 import type { Incident } from '../../src/domain/incident';
-import { createIncidentStore } from '../../src/store/incident-store';
-import { createScheduledJobStore } from '../../src/store/scheduled-job-store';
-import { createTimelineStore } from '../../src/store/timeline-store';
-import { createMigratedDatabase } from '../support/migrated-database';
+import { SERVICE_STORES, type Stores } from '../support/store-backends';
 
 const MIN = 60_000;
 const silent = pino({ level: 'silent' });
 
-// A fresh database per test: every test reasons about "all due jobs".
-let db: Database;
-let drop: () => Promise<void>;
+// Fresh stores per test: every test reasons about "all due jobs".
+let stores: Stores;
+let close: () => Promise<void>;
 beforeEach(async () => {
-  ({ db, drop } = await createMigratedDatabase('reminders'));
+  ({ stores, close } = await SERVICE_STORES.open('reminders'));
 }, 60_000);
-afterEach(async () => drop());
+afterEach(async () => close());
 
 interface Calls {
   reminded: string[];
@@ -34,14 +29,14 @@ interface Calls {
 function world(t0 = new Date('2026-01-11T10:00:00Z')) {
   const clock = createManualClock(t0);
   const registry = new Registry();
-  const incidentStore = createIncidentStore(db);
+  const incidentStore = stores.incidents;
   const metrics = createIncidentMetrics(registry, { countOpen: () => incidentStore.countActiveBySeverity() });
-  const jobs = createScheduledJobStore(db);
-  const alertStore = createAlertStore(db);
+  const jobs = stores.jobs;
+  const alertStore = stores.alerts;
   const incidents: IncidentService = createIncidentService({
-    transaction: (fn) => db.transaction(fn),
+    transaction: stores.transaction,
     incidents: incidentStore,
-    timeline: createTimelineStore(db),
+    timeline: stores.timeline,
     alerts: alertStore,
     jobs,
     clock,
@@ -203,8 +198,8 @@ describe('escalation of unacknowledged alerts', () => {
     await fire(w.alerts, 'DiskSpaceWarning', 'critical', w.t0); // P0: deadline at 5
     const onlyL2 = createReminderRunner({
       jobs: w.jobs,
-      incidents: createIncidentStore(db),
-      alerts: createAlertStore(db),
+      incidents: stores.incidents,
+      alerts: stores.alerts,
       escalation: escalationConfig({ L2: ['U0LEAD'] }),
       callbacks: { remind: async () => undefined, escalate: async (a, l, t) => void w.calls.escalated.push(`${a.name}:L${l.level}:${t}`) },
       clock: w.clock,

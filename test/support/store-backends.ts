@@ -37,14 +37,15 @@ export interface Stores {
 /** An implementation of the stores the contract suites (test/store/contracts/) run against: a fresh, empty one per open. */
 export interface StoreBackend {
   name: string;
-  open(): Promise<{ stores: Stores; close(): Promise<void> }>;
+  /** `prefix` names the database, where there is one. */
+  open(prefix?: string): Promise<{ stores: Stores; close(): Promise<void> }>;
 }
 
 /** The production stores on a fresh PostgreSQL database (PGlite in the unit lane). */
 export const POSTGRES_STORES: StoreBackend = {
   name: 'PostgreSQL stores',
-  open: async () => {
-    const { db, drop } = await createMigratedDatabase('store_contract');
+  open: async (prefix = 'store_contract') => {
+    const { db, drop } = await createMigratedDatabase(prefix);
     return {
       stores: {
         alerts: createAlertStore(db),
@@ -68,6 +69,12 @@ export const MEMORY_STORES: StoreBackend = {
   name: 'in-memory stores',
   open: async () => ({ stores: createMemoryStores(), close: async () => undefined }),
 };
+
+/**
+ * The stores a service test runs on: the in-memory fakes in the unit lane (jest.unit.config.js sets
+ * INCIDENT_BOT_TEST_STORES=memory), the PostgreSQL stores in the full suite. Both pass the same contract.
+ */
+export const SERVICE_STORES: StoreBackend = process.env.INCIDENT_BOT_TEST_STORES === 'memory' ? MEMORY_STORES : POSTGRES_STORES;
 
 /** Opens a fresh backend before each test of the enclosing describe; `stores()` is the current one. */
 export function useStores(backend: StoreBackend): () => Stores {
