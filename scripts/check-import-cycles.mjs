@@ -1,11 +1,14 @@
 // Fails when src/ has an import cycle between two files, or between two folders (src/alerts/ → src/incidents/ →
-// src/alerts/), counting `import type` too; and when src/store/ imports a feature folder. Run by `npm run lint`.
+// src/alerts/), counting `import type` too; when src/store/ imports a feature folder; and when a file other than a
+// composition root imports src/store/. Run by `npm run lint`.
 import path from 'node:path';
 import madge from 'madge';
 
 const SRC = path.join(import.meta.dirname, '..', 'src');
 /** What store/ may import besides itself: the neutral modules. */
 const STORE_MAY_IMPORT = new Set(['store', 'domain', 'logger.ts', 'clock.ts', 'errors.ts']);
+/** The composition roots: the only files outside store/ that import it, to construct the stores (ESLint checks which names). */
+const STORE_IMPORTERS = new Set(['app.ts', 'postmortem/postmortem-cli.ts']);
 
 const result = await madge(SRC, { fileExtensions: ['ts'], tsConfig: path.join(SRC, '..', 'tsconfig.json'), detectiveOptions: { ts: { skipTypeImports: false } } });
 const graph = result.obj();
@@ -24,6 +27,7 @@ for (const [file, deps] of Object.entries(graph)) {
     if (!edges.has(from)) edges.set(from, new Map());
     if (!edges.get(from).has(to)) edges.get(from).set(to, `${file} → ${dep}`);
     if (from === 'store' && !STORE_MAY_IMPORT.has(to)) problems.push(`store/ imports a feature: ${file} → ${dep}`);
+    if (to === 'store' && !STORE_IMPORTERS.has(file)) problems.push(`imports store/ (take the interface from domain/): ${file} → ${dep}`);
   }
 }
 
