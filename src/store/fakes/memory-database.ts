@@ -62,8 +62,8 @@ export interface MemoryDatabase {
   /** The database server's clock (`now()` in SQL). */
   now(): Date;
   /**
-   * Runs `fn` alone among transactions; when it throws, every table is restored to its state before `fn`, writes other
-   * callers made meanwhile included (a fake, not a database: tests that race plain writes against a failing
+   * Runs `fn` alone among transactions (one opened inside `fn` is a savepoint within it); when it throws, every table
+   * is restored to its state before `fn`, writes other callers made meanwhile included (a fake, not a database: tests that race plain writes against a failing
    * transaction belong to the PostgreSQL suites).
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
@@ -102,8 +102,6 @@ export function createMemoryDatabase(opts: { now?: () => Date } = {}): MemoryDat
     now,
     inTransaction: () => inside.getStore() === true,
     transaction: <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => {
-      // A transaction opened inside one joins it, as Database.transaction does.
-      if (inside.getStore()) return fn(NO_SQL);
       const run = async (): Promise<T> => {
         const before = structuredClone(tables);
         try {
@@ -115,6 +113,8 @@ export function createMemoryDatabase(opts: { now?: () => Date } = {}): MemoryDat
           throw err;
         }
       };
+      // A transaction opened inside one runs within it, as a savepoint does in Database.transaction.
+      if (inside.getStore()) return run();
       const result = queue.then(run, run);
       queue = result.catch(() => undefined);
       return result;

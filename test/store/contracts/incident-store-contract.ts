@@ -81,6 +81,22 @@ export function incidentStoreContract(backend: StoreBackend): void {
       expect(seen?.title).toBe('kept');
       expect((await incidents.get('INC-20260111100000'))?.title).toBe('kept');
     });
+
+    it('rolls back a transaction opened inside another on its own, keeping the outer one', async () => {
+      const { incidents, transaction } = stores();
+      await transaction(async (tx) => {
+        await incidents.tryInsert('INC-20260111100000', fields('outer'), tx);
+        await expect(
+          transaction(async (inner) => {
+            await incidents.tryInsert('INC-20260111100001', fields('inner'), inner);
+            throw new Error('inner failed');
+          }),
+        ).rejects.toThrow('inner failed');
+        expect(await incidents.get('INC-20260111100001', tx)).toBeNull();
+      });
+      expect((await incidents.get('INC-20260111100000'))?.title).toBe('outer');
+      expect(await incidents.get('INC-20260111100001')).toBeNull();
+    });
   });
 }
 
