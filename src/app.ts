@@ -46,6 +46,7 @@ import { registerAlertActions } from './slack/listeners/alert-actions';
 import { createAlertMessenger, registerAlertIntake, type AlertMessenger } from './slack/listeners/alert-intake';
 import { createReminderCallbacks, incidentCommandHandlers, registerIncidentViews, type IncidentCommandDeps } from './slack/listeners/incident-subcommands';
 import { registerTimelineCapture } from './slack/listeners/timeline-capture';
+import { linkAlertCommandHandler } from './slack/listeners/link-alert';
 import { createAlertStore } from './store/alert-store';
 import { createIncidentStore } from './store/incident-store';
 import { createScheduledJobStore } from './store/scheduled-job-store';
@@ -251,6 +252,14 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         remediate: remediateCommandHandler(remediationDeps),
         audit: auditCommandHandler(remediationDeps),
         postmortem: postmortemCommandHandler(postmortemDeps),
+        'link-alert': linkAlertCommandHandler({
+          incidents: incidentService,
+          alerts: alertService,
+          refreshAlert: (alert) => alertMessenger!.refresh(alert),
+          postInThread: async (channel, threadTs, text) => {
+            await poster.post({ channel, ...(threadTs ? { thread_ts: threadTs } : {}), text, unfurl_links: false });
+          },
+        }),
       },
       logger,
     );

@@ -89,9 +89,22 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
   const staleMs = deps.replyClaimStaleMs ?? 2 * 60_000;
   const slaDeadline = (a: Pick<AlertRecord, 'startsAt' | 'severity'>): Date => new Date(a.startsAt.getTime() + RESPONSE_SLA_MINUTES[a.severity] * 60_000);
 
+  /** An alert of an incident that stops firing is a moment of the incident's timeline. */
+  const resolvedOnTimeline = async (alert: AlertRecord): Promise<void> => {
+    if (!alert.incidentId || !deps.timeline) return;
+    await deps.timeline.append({
+      incidentId: alert.incidentId,
+      at: alert.resolvedAt ?? clock.now(),
+      actor: `alert:${alert.id}`,
+      kind: 'alert_resolved',
+      text: `Alert ${alert.name} resolved`,
+      data: { alertId: alert.id },
+    });
+  };
+
   return {
-    record: (event, opts = {}) =>
-      alerts.record(event, {
+    record: async (event, opts = {}) => {
+      const outcome = await alerts.record(event, {
         severity: alertSeverity(event.labels, opts.defaultSeverity),
         now: clock.now(),
         ...(opts.deliveryKey !== undefined ? { deliveryKey: opts.deliveryKey } : {}),
@@ -104,7 +117,10 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
               },
             }
           : {}),
-      }),
+      });
+      if (outcome.kind === 'resolved') await resolvedOnTimeline(outcome.alert);
+      return outcome;
+    },
 
     claimReply: (alertId, claimant) => alerts.claimReply(alertId, claimant, clock.now(), staleMs),
     setReplyTs: (alertId, ts) => alerts.setReplyTs(alertId, ts),
@@ -148,7 +164,11 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
       }
     },
 
-    resolve: (alertId) => alerts.resolve(alertId, clock.now()),
+    resolve: async (alertId) => {
+      const resolved = await alerts.resolve(alertId, clock.now());
+      if (resolved) await resolvedOnTimeline(resolved);
+      return resolved;
+    },
     get: (alertId) => alerts.get(alertId),
     findByMessage: (channelId, ts) => alerts.findByMessage(channelId, ts),
     listActive: () => alerts.listActive(),

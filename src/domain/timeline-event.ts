@@ -36,7 +36,10 @@ export interface TimelineDataByKind {
   mitigated: Record<string, never>;
   resolved: { rootCause?: string; resolution?: string };
   alert_linked: { alertId: number; fingerprint: string };
+  /** When the alert started firing (written when it joins the incident, at the alert's own start time). */
+  alert_fired: { alertId: number; fingerprint: string; name: string };
   alert_acknowledged: { alertId: number };
+  alert_resolved: { alertId: number };
   pinned: { channel: string; ts: string; author?: string };
   diagnosis: DiagnosisEventData;
   remediation_requested: RemediationEventData;

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import { badInput, BotError, notFound } from '../errors';
-import type { AlertStore } from '../domain/alert';
+import type { AlertRecord, AlertStore } from '../domain/alert';
 import type { Incident, IncidentPatch, IncidentStatus, IncidentStore } from '../domain/incident';
 import type { Queryable } from '../domain/queryable';
 import type { ScheduledJobStore } from '../domain/scheduled-job';
@@ -27,6 +27,11 @@ export interface OpenIncidentInput {
   threadTs?: string;
   /** Open from an alert: the alert is linked and the incident starts when the alert did. */
   alertId?: number;
+  /**
+   * When the impact started, as people state it: an instant, or a UTC time of day (`started=HH:MM`), read as the
+   * latest such time not after the opening. The incident starts at the earliest of this, the alert's start and now.
+   */
+  startedAt?: Date | { hour: number; minute: number };
 }
 
 export interface IncidentAckResult {
@@ -111,6 +116,12 @@ export function normalizeIncidentId(id: string): string {
   return up;
 }
 
+/** The latest instant at `hour:minute` UTC that is not after `now`. */
+export function latestTimeOfDay(now: Date, t: { hour: number; minute: number }): Date {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), t.hour, t.minute));
+  return d > now ? new Date(d.getTime() - 24 * 3600_000) : d;
+}
+
 const needsUpdates = (s: Severity): boolean => s === 'P0' || s === 'P1';
 const minutesBetween = (a: Date, b: Date): number => Math.max(0, (b.getTime() - a.getTime()) / 60_000);
 const conflict = (msg: string) => new BotError('CONFLICT', msg);
@@ -157,6 +168,23 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
     });
   };
 
+  /** What happened to an alert before it joined the incident (it fired, someone acknowledged it), at the times it happened. */
+  const appendAlertHistory = async (tx: Queryable, incidentId: string, alert: AlertRecord): Promise<void> => {
+    await timeline.append(
+      { incidentId, at: alert.startsAt, actor: `alert:${alert.id}`, kind: 'alert_fired', text: `Alert ${alert.name} fired`, data: { alertId: alert.id, fingerprint: alert.fingerprint, name: alert.name } },
+      tx,
+    );
+    if (alert.acknowledgedAt && alert.acknowledgedBy) {
+      await timeline.append(
+        { incidentId, at: alert.acknowledgedAt, actor: alert.acknowledgedBy, kind: 'alert_acknowledged', text: `Alert ${alert.name} acknowledged`, data: { alertId: alert.id } },
+        tx,
+      );
+    }
+    if (alert.resolvedAt) {
+      await timeline.append({ incidentId, at: alert.resolvedAt, actor: `alert:${alert.id}`, kind: 'alert_resolved', text: `Alert ${alert.name} resolved`, data: { alertId: alert.id } }, tx);
+    }
+  };
+
   const scheduleReminder = async (tx: Queryable, inc: Incident): Promise<void> => {
     if (!deps.jobs || !inc.nextUpdateDueAt) return;
     await deps.jobs.schedule({ kind: STATUS_REMINDER_JOB, dueAt: inc.nextUpdateDueAt, payload: { incidentId: inc.id }, dedupKey: `status_reminder:${inc.id}` }, tx);
@@ -173,7 +201,9 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
     const now = clock.now();
     const alert = input.alertId !== undefined ? await deps.alerts?.get(input.alertId) : undefined;
     if (input.alertId !== undefined && !alert) throw notFound(`There is no alert #${input.alertId} to open an incident from.`);
-    const startedAt = alert && alert.startsAt < now ? alert.startsAt : now;
+    const stated = input.startedAt === undefined ? undefined : input.startedAt instanceof Date ? input.startedAt : latestTimeOfDay(now, input.startedAt);
+    const earliest = [now, ...(alert ? [alert.startsAt] : []), ...(stated ? [stated] : [])];
+    const startedAt = new Date(Math.min(...earliest.map((d) => d.getTime())));
     const nextUpdate = nextUpdateAfter(now, input.severity);
     const fields = {
       title,
@@ -214,6 +244,7 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
               { incidentId: id, at: now, actor: input.actor, kind: 'alert_linked', text: `Alert ${alert.name} linked`, data: { alertId: alert.id, fingerprint: alert.fingerprint } },
               tx,
             );
+            await appendAlertHistory(tx, id, alert);
           }
           await scheduleReminder(tx, inc);
           return inc;
@@ -241,12 +272,16 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
       return deps.transaction(async (tx) => {
         const inc = await load(rawId, tx);
         if (inc.status === 'resolved') throw illegal(inc, 'linking an alert');
+        const before = await alerts.get(alertId, tx);
+        if (!before) throw notFound(`There is no alert #${alertId}.`);
+        if (before.incidentId === inc.id) throw new BotError('BAD_INPUT', `Alert #${alertId} (${before.name}) is already linked to ${inc.id}.`);
         const alert = await alerts.linkIncident(alertId, inc.id, tx);
         if (!alert) throw notFound(`There is no alert #${alertId}.`);
         await timeline.append(
           { incidentId: inc.id, at: now, actor, kind: 'alert_linked', text: `Alert ${alert.name} linked`, data: { alertId, fingerprint: alert.fingerprint } },
           tx,
         );
+        await appendAlertHistory(tx, inc.id, alert);
         return inc;
       });
     },

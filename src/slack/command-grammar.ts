@@ -5,7 +5,7 @@ import { parseSeverity, type Severity } from '../incidents/severity';
 export type IncidentCommand =
   | { name: 'help' }
   | { name: 'diagnose'; alert: string; labels: Record<string, string> }
-  | { name: 'open'; title?: string; severity?: Severity }
+  | { name: 'open'; title?: string; severity?: Severity; started?: ClockTime }
   | { name: 'ack'; incidentId?: string }
   | { name: 'status'; incidentId?: string }
   | { name: 'update'; text: string }
@@ -15,14 +15,24 @@ export type IncidentCommand =
   | { name: 'postmortem'; incidentId?: string }
   | { name: 'runbooks' }
   | { name: 'remediate'; action: string; incidentId?: string; labels: Record<string, string> }
-  | { name: 'audit'; incidentId?: string };
+  | { name: 'audit'; incidentId?: string }
+  | { name: 'link-alert'; alert: AlertReference; incidentId?: string };
+
+/** `started=HH:MM`: a UTC time of day, placed on a date by the handler (the latest such time not in the future). */
+export interface ClockTime {
+  hour: number;
+  minute: number;
+}
+
+/** An alert as people name it: the number the bot shows, or the permalink of the alert's message. */
+export type AlertReference = { alertId: number } | { channelId: string; ts: string };
 
 export type ParseResult = { ok: true; command: IncidentCommand } | { ok: false; problem: string; usage: string; suggestion?: string };
 
 export const USAGE: Record<IncidentCommand['name'], string> = {
   help: '/incident help',
   diagnose: '/incident diagnose <AlertName> [label=value ...]',
-  open: '/incident open <title> [P0|P1|P2|P3]',
+  open: '/incident open <title> [P0|P1|P2|P3] [started=HH:MM]',
   ack: '/incident ack [INC-ID]',
   status: '/incident status [INC-ID]',
   update: '/incident update <text>',
@@ -33,6 +43,7 @@ export const USAGE: Record<IncidentCommand['name'], string> = {
   runbooks: '/incident runbooks',
   remediate: '/incident remediate <action> [INC-ID] [label=value ...]',
   audit: '/incident audit [INC-ID]',
+  'link-alert': '/incident link-alert <alert-id|permalink> [INC-ID]',
 };
 
 export const HELP_TEXT = [
@@ -40,13 +51,13 @@ export const HELP_TEXT = [
   '```',
   '/incident help',
   '/incident diagnose <AlertName> [label=value ...]     e.g. /incident diagnose StuckDetected agent=agent-7',
-  '/incident open <title> [P0|P1|P2|P3]                  no arguments: a modal',
+  '/incident open <title> [P0|P1|P2|P3] [started=HH:MM]  no arguments: a modal; started: when the impact began (UTC)',
   '/incident ack [INC-ID]                                inside an incident thread the ID is optional',
   '/incident status [INC-ID]      /incident update <text>      /incident sev <P0..P3> [INC-ID]',
   '/incident resolve [INC-ID] [summary]                  /incident list',
   '/incident postmortem [INC-ID]                         /incident runbooks',
   '/incident remediate <action> [INC-ID] [label=value ...]',
-  '/incident audit [INC-ID]',
+  '/incident audit [INC-ID]                              /incident link-alert <alert-id|permalink> [INC-ID]',
   '```',
   'Severities: P0 (critical, 5 min), P1 (high, 15 min), P2 (medium, 1 h), P3 (low, 24 h). Alert names match case-insensitively.',
 ].join('\n');
@@ -84,12 +95,29 @@ export function parseIncidentCommand(raw: string): ParseResult {
     }
     case 'open': {
       if (!tail) return ok({ name: 'open' });
-      const last = args[args.length - 1]!;
+      const startedArgs = args.filter((a) => /^started=/i.test(a));
+      if (startedArgs.length > 1) return fail('open', 'Give `started=HH:MM` once.');
+      let started: ClockTime | undefined;
+      if (startedArgs[0]) {
+        started = parseClockTime(startedArgs[0].slice('started='.length));
+        if (!started) return fail('open', `\`${clip(startedArgs[0])}\` is not a time: write \`started=HH:MM\` in UTC, e.g. \`started=09:58\`.`);
+      }
+      const words = args.filter((a) => !/^started=/i.test(a));
+      const last = words[words.length - 1] ?? '';
       const severity = parseSeverity(last);
-      const title = severity ? args.slice(0, -1).join(' ') : tail;
+      const title = (severity ? words.slice(0, -1) : words).join(' ');
       if (!title) return fail('open', 'Give the incident a title before the severity.');
       if (title.length > 150) return fail('open', `The title is ${title.length} characters; keep it under 150.`);
-      return ok({ name: 'open', title, severity });
+      return ok({ name: 'open', title, severity, ...(started ? { started } : {}) });
+    }
+    case 'link-alert': {
+      const [ref, id, ...more] = args;
+      if (!ref) return fail('link-alert', 'Which alert? Give its number or the link to its message (Copy link in Slack).');
+      if (more.length) return fail('link-alert', '`link-alert` takes an alert and at most one incident ID.');
+      const alert = parseAlertReference(ref);
+      if (!alert) return fail('link-alert', `\`${clip(ref)}\` is neither an alert number nor a link to a Slack message.`);
+      const incidentId = optionalIncidentId(id);
+      return 'problem' in incidentId ? fail('link-alert', incidentId.problem) : ok({ name: 'link-alert', alert, incidentId: incidentId.id });
     }
     case 'ack':
     case 'acknowledge':
@@ -136,6 +164,21 @@ export function parseIncidentCommand(raw: string): ParseResult {
       };
     }
   }
+}
+
+/** `09:58` or `9:58` (UTC). */
+export function parseClockTime(text: string): ClockTime | undefined {
+  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim());
+  return m ? { hour: Number(m[1]), minute: Number(m[2]) } : undefined;
+}
+
+/** `1234`, `#1234`, or a message permalink `https://acme.slack.com/archives/C0123/p1700000000000100` (Slack wraps links in `<…>`). */
+export function parseAlertReference(text: string): AlertReference | undefined {
+  const t = text.replace(/^<|>$/g, '').split('|')[0]!;
+  const id = /^#?([1-9]\d{0,14})$/.exec(t);
+  if (id) return { alertId: Number(id[1]) };
+  const link = /^https:\/\/[a-z0-9-]+(?:\.enterprise)?\.slack\.com\/archives\/([CG][A-Z0-9]{2,})\/p(\d{10})(\d{6})(?:\?\S*)?$/i.exec(t);
+  return link ? { channelId: link[1]!.toUpperCase(), ts: `${link[2]}.${link[3]}` } : undefined;
 }
 
 function normalize(name: string): IncidentCommand['name'] {

@@ -137,7 +137,12 @@ describe('life cycle', () => {
     const inc = await svc.open({ title: 'Daemon down', severity: 'P0', actor: 'U1', alertId: rec.alert.id });
     expect(inc.startedAt).toEqual(started);
     expect((await alerts.get(rec.alert.id))!.incidentId).toBe(inc.id);
-    expect((await svc.timeline(inc.id)).map((e) => e.kind)).toEqual(['opened', 'alert_linked']);
+    // The alert's firing is on the timeline at the time it fired, before the opening.
+    expect((await svc.timeline(inc.id)).map((e) => [e.kind, e.at])).toEqual([
+      ['alert_fired', started],
+      ['opened', t0],
+      ['alert_linked', t0],
+    ]);
     await expect(svc.open({ title: 'x', severity: 'P0', actor: 'U1', alertId: 987_654 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
     // Acknowledging the linked alert lands on the incident's timeline too.

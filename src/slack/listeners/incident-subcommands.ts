@@ -81,12 +81,12 @@ const ephemeral = (respond: RespondFn, text: string, blocks?: unknown[]) =>
 export function incidentCommandHandlers(deps: IncidentCommandDeps): SubcommandHandlers {
   return {
     open: async (inv) => {
-      const { title, severity } = inv.command;
+      const { title, severity, started } = inv.command;
       if (!title) {
         await deps.client.views.open({ trigger_id: inv.triggerId, view: openIncidentModal(inv.channelId) });
         return;
       }
-      await openAndAnnounce(deps, { title, severity: severity ?? DEFAULT_OPEN_SEVERITY, actor: inv.userId, channelId: inv.channelId });
+      await openAndAnnounce(deps, { title, severity: severity ?? DEFAULT_OPEN_SEVERITY, actor: inv.userId, channelId: inv.channelId, ...(started ? { startedAt: started } : {}) });
     },
 
     ack: async (inv) => {
