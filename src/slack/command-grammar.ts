@@ -11,6 +11,7 @@ export type IncidentCommand =
   | { name: 'update'; text: string }
   | { name: 'sev'; severity: Severity; incidentId?: string }
   | { name: 'resolve'; incidentId?: string; summary?: string }
+  | { name: 'mitigate'; incidentId?: string; note?: string }
   | { name: 'list' }
   | { name: 'postmortem'; incidentId?: string }
   | { name: 'runbooks' }
@@ -38,6 +39,7 @@ export const USAGE: Record<IncidentCommand['name'], string> = {
   update: '/incident update <text>',
   sev: '/incident sev <P0..P3> [INC-ID]',
   resolve: '/incident resolve [INC-ID] [summary]',
+  mitigate: '/incident mitigate [INC-ID] [note]',
   list: '/incident list',
   postmortem: '/incident postmortem [INC-ID]',
   runbooks: '/incident runbooks',
@@ -57,6 +59,7 @@ export const HELP_TEXT = [
   '/incident resolve [INC-ID] [summary]                  /incident list',
   '/incident postmortem [INC-ID]                         /incident runbooks',
   '/incident remediate <action> [INC-ID] [label=value ...]',
+  '/incident mitigate [INC-ID] [note]',
   '/incident audit [INC-ID]                              /incident link-alert <alert-id|permalink> [INC-ID]',
   '```',
   'Severities: P0 (critical, 5 min), P1 (high, 15 min), P2 (medium, 1 h), P3 (low, 24 h). Alert names match case-insensitively.',
@@ -143,6 +146,11 @@ export function parseIncidentCommand(raw: string): ParseResult {
       const maybeId = args[0] && INC_ID.test(args[0]) ? args[0].toUpperCase() : undefined;
       const summary = (maybeId ? tail.slice(args[0]!.length) : tail).trim();
       return ok({ name: 'resolve', incidentId: maybeId, summary: summary || undefined });
+    }
+    case 'mitigate': {
+      const maybeId = args[0] && INC_ID.test(args[0]) ? args[0].toUpperCase() : undefined;
+      const note = (maybeId ? tail.slice(args[0]!.length) : tail).trim();
+      return ok({ name: 'mitigate', incidentId: maybeId, note: note || undefined });
     }
     case 'remediate': {
       const [action, ...more] = args;

@@ -8,6 +8,7 @@ import type { IncidentNotifications } from '../../incidents/templates';
 import type { Logger } from '../../logger';
 import type { Incident } from '../../domain/incident';
 import { USAGE } from '../command-grammar';
+import { escapeMrkdwn } from '../blocks/mrkdwn';
 import {
   chooseIncidentText,
   escalationText,
@@ -123,6 +124,13 @@ export function incidentCommandHandlers(deps: IncidentCommandDeps): SubcommandHa
       const message = renderNotification(deps.notifications.incidentResolved(r.incident, r), r.offerPostmortem ? { postmortemFor: r.incident.id } : {});
       await postInThread(deps, r.incident, message, inv.channelId, true);
       await refreshOpeningNotification(deps, r.incident, inv.log);
+    },
+
+    mitigate: async (inv) => {
+      const target = await targetIncident(deps, inv, inv.command.incidentId, USAGE.mitigate);
+      const incident = await deps.incidents.mitigate(target.id, inv.userId, inv.command.note);
+      await postInThread(deps, incident, { text: `:large_yellow_circle: <@${inv.userId}> marked ${incident.id} mitigated${inv.command.note ? `: ${escapeMrkdwn(inv.command.note)}` : ''}.` }, inv.channelId);
+      await refreshOpeningNotification(deps, incident, inv.log);
     },
 
     list: async (inv) => {
