@@ -24,6 +24,7 @@ const UNIT_TESTS = [
   'incidents/templates',
   'jobs/job-runner',
   'postmortem/extract',
+  'postmortem/commitments',
   'postmortem/mrkdwn-to-markdown',
   'postmortem/postmortem-template',
   'probes/file-probes',
