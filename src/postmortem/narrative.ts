@@ -1,0 +1,109 @@
+import { withoutQuestions } from './key-moments';
+
+/**
+ * The narrative sections from what people wrote: Impact (lines with figures, questions skipped, a later correction
+ * replacing what it corrects), root-cause candidates (the resolution's, then the status updates' "Cause identified:",
+ * then the thread's), lessons sorted into went well / went badly / lucky.
+ */
+
+export interface NarrativeSource {
+  markdown: string;
+  who: string;
+  at: Date;
+  link?: string;
+  /** A status update recorded with `/incident update` (weighs more than a chat line). */
+  statusUpdate?: boolean;
+}
+
+export interface NarrativeLine {
+  text: string;
+  who: string;
+  at: Date;
+  link?: string;
+  statusUpdate?: boolean;
+}
+
+const IMPACT = /\b(?:customers?|users?|tenants?|accounts?|requests?|writes?|saves?|tasks?|workflows?|runs?|errors?|error rate|5xx|failing|failed|fail|timeouts?|latency|p9[59]|down|tickets?|affected|outage|search)\b/i;
+const FIGURE = /\d/;
+const CORRECTION = /^\s*(?:correction|actually|update|edit|to correct)\b\s*[:,-]?\s*/i;
+const CAUSE_MARKER = /\b(?:cause identified|root cause|cause)\s*[:—-]\s*/i;
+const CAUSE_WORDS = /\b(?:root cause|caused by|the cause (?:is|was))\b/i;
+const LESSON = /\b(went well|went badly|went wrong|did not go well|didn't go well|lucky|got lucky)\s*:\s*/gi;
+
+/** Impact statements: status updates' "Impact: …" first, then thread lines with a figure; no questions, corrections applied. */
+export function impactStatements(sources: readonly NarrativeSource[]): NarrativeLine[] {
+  const lines: NarrativeLine[] = [];
+  for (const s of sources) {
+    if (s.statusUpdate) {
+      const m = /\bImpact\s*:\s*([^]*?)(?:\s+(?:Next(?: update)?|Cause identified|Fix|Mitigated)\b|$)/i.exec(s.markdown);
+      if (m?.[1]) lines.push({ text: m[1].trim(), who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}), statusUpdate: true });
+      continue;
+    }
+    const text = withoutQuestions(s.markdown.replace(/```[\s\S]*?```/g, '').replace(/\s*\n+\s*/g, ' ').trim());
+    if (!text || !IMPACT.test(text) || !FIGURE.test(text)) continue;
+    const line: NarrativeLine = { text, who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}) };
+    if (CORRECTION.test(text)) {
+      // A correction replaces the earlier line about the same thing (two shared words of three letters or more).
+      const words = significantWords(text);
+      const i = findLastIndex(lines, (l) => !l.statusUpdate && [...significantWords(l.text)].filter((w) => words.has(w)).length >= 2);
+      if (i >= 0) lines.splice(i, 1);
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** Root-cause candidates, most authoritative first: status updates' "Cause identified:" (latest first), then thread lines. */
+export function rootCauseStatements(sources: readonly NarrativeSource[]): NarrativeLine[] {
+  const fromUpdates: NarrativeLine[] = [];
+  const fromThread: NarrativeLine[] = [];
+  for (const s of sources) {
+    const flat = s.markdown.replace(/```[\s\S]*?```/g, '').replace(/\s*\n+\s*/g, ' ').trim();
+    const marker = CAUSE_MARKER.exec(flat);
+    if (marker) {
+      const rest = flat.slice(marker.index + marker[0].length);
+      // The cause is the sentence after the marker, up to what comes next in an update (Impact:, Fix:, Next …).
+      const cause = rest.split(/\s+(?:Impact|Fix|Next(?: update)?|Rolled back|Mitigated)\b\s*[:]?|(?<=[.;])\s+(?=(?:Impact|Fix|Next|Rolled|Backlog|Enterprise)\b)/)[0]!.trim();
+      if (cause && !/\?\s*$/.test(cause)) (s.statusUpdate ? fromUpdates : fromThread).push({ text: cause, who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}), ...(s.statusUpdate ? { statusUpdate: true } : {}) });
+      continue;
+    }
+    const text = withoutQuestions(flat);
+    if (text && CAUSE_WORDS.test(text)) fromThread.push({ text, who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}) });
+  }
+  return [...fromUpdates.reverse(), ...fromThread];
+}
+
+export interface Lessons {
+  wentWell: NarrativeLine[];
+  wentBadly: NarrativeLine[];
+  lucky: NarrativeLine[];
+}
+
+/** "went well: … went badly: … lucky: …" in one message or several, split into the three lists. */
+export function lessons(sources: readonly NarrativeSource[]): Lessons {
+  const out: Lessons = { wentWell: [], wentBadly: [], lucky: [] };
+  for (const s of sources) {
+    const flat = s.markdown.replace(/```[\s\S]*?```/g, '').replace(/\s*\n+\s*/g, ' ').trim();
+    const marks = [...flat.matchAll(LESSON)];
+    marks.forEach((m, i) => {
+      const end = i + 1 < marks.length ? marks[i + 1]!.index : flat.length;
+      const text = flat.slice(m.index + m[0].length, end).replace(/[\s.;,]+$/, '').trim();
+      if (!text) return;
+      const kind = m[1]!.toLowerCase();
+      const line = { text: text.charAt(0).toUpperCase() + text.slice(1), who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}) };
+      if (kind === 'went well') out.wentWell.push(line);
+      else if (kind.includes('lucky')) out.lucky.push(line);
+      else out.wentBadly.push(line);
+    });
+  }
+  return out;
+}
+
+function significantWords(text: string): Set<string> {
+  return new Set((text.toLowerCase().match(/[a-z][a-z-]{2,}/g) ?? []).filter((w) => !['the', 'and', 'not', 'was', 'were', 'from', 'correction', 'actually', 'reading', 'wrong'].includes(w)));
+}
+
+function findLastIndex<T>(items: readonly T[], pred: (t: T) => boolean): number {
+  for (let i = items.length - 1; i >= 0; i--) if (pred(items[i]!)) return i;
+  return -1;
+}
