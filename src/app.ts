@@ -231,6 +231,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         incidents: incidentService,
         drafts,
         threadReader: createSlackThreadReader({ client: slack.client, logger }),
+        alerts: alertStore,
         template: postmortemTemplate,
         escapeMrkdwn,
         clock,

@@ -60,6 +60,7 @@ export type IncidentPatch = Partial<
     | 'channelId'
     | 'threadTs'
     | 'impact'
+    | 'startedAt'
   >
 >;
 

@@ -80,7 +80,8 @@ export interface IncidentService {
   linkAlert(id: string, alertId: number, actor: string): Promise<Incident>;
   acknowledge(id: string, actor: string): Promise<IncidentAckResult>;
   changeSeverity(id: string, severity: Severity, actor: string): Promise<{ incident: Incident; from: Severity }>;
-  postStatusUpdate(id: string, text: string, actor: string): Promise<{ incident: Incident; event: TimelineEvent }>;
+  /** `startedAt` (a stated start of impact, `started=HH:MM`) moves the incident's start. */
+  postStatusUpdate(id: string, text: string, actor: string, opts?: { startedAt?: Date | { hour: number; minute: number } }): Promise<{ incident: Incident; event: TimelineEvent }>;
   mitigate(id: string, actor: string, note?: string): Promise<Incident>;
   resolve(id: string, input: ResolveInput): Promise<IncidentResolveResult>;
   /**
@@ -318,14 +319,16 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
       return { incident: after, from: before.severity };
     },
 
-    postStatusUpdate: async (rawId, text, actor) => {
+    postStatusUpdate: async (rawId, text, actor, opts = {}) => {
       const body = text.trim();
       if (!body) throw badInput('A status update needs text: `/incident update <what changed, what is next>`.');
+      const stated = opts.startedAt === undefined ? undefined : opts.startedAt instanceof Date ? opts.startedAt : latestTimeOfDay(clock.now(), opts.startedAt);
+      if (stated && stated > clock.now()) throw badInput('The impact cannot start in the future: give `started=HH:MM` in UTC.');
       const { after, event } = await transition(
         rawId,
         'posting a status update',
         ACTIVE,
-        (inc, now) => ({ lastUpdateAt: now, nextUpdateDueAt: nextUpdateAfter(now, inc.severity) }),
+        (inc, now) => ({ lastUpdateAt: now, nextUpdateDueAt: nextUpdateAfter(now, inc.severity), ...(stated ? { startedAt: stated } : {}) }),
         () => ({ kind: 'status_update', actor, text: body, data: {} }),
       );
       return { incident: after, event };

@@ -38,6 +38,8 @@ const FINDING_WORD = /\b(?:found it|found|says|shows|is at|are at|pinned at|OOMK
 const FIGURE = /\b\d+(?:[.,]\d+)?\s*(?:%|ms|s|GB|MB|Gi|Mi|connections|sessions|restarts|rows|tasks|runs|errors)\b|\b\d+\/\d+\b/i;
 const EVENT_AT = /\b(?:first|started|began|start|failures?|errors?|dropped|spiked|fell|rose|went down|broke)\b/i;
 const INTENT = /\b(?:\w+ing)\b[^.]*\bnow\b|\bgoing to\b|\babout to\b|\bwill\b|\bI'll\b|\bplan\b/i;
+/** A guess is not a moment: "could be pgbouncer again, it was restarted yesterday". */
+const HEDGE = /\b(?:could be|might|maybe|perhaps|probably|possibly|I think|I guess|my guess)\b/i;
 const JOKE = /\b(?:lol|lmao|rofl|rip|fun fact|haha)\b|😂|🤣|😅|🙃|🪦|👨‍⚖️/i;
 
 /**
@@ -55,7 +57,7 @@ export function scoreMessages(messages: readonly MomentSource[], ctx: { incident
     if (!text) continue;
     let score = 0;
     let statedAt: Date | undefined;
-    if (DONE.test(text) && !/\bbefore we\b/i.test(text)) score = 4;
+    if (doneAction(text)) score = 4;
     if (CHANGE.test(text) && m.place === 'channel' && m.at < ctx.incidentOpened) score = Math.max(score, 4);
     if (m === firstHumanReport) score = Math.max(score, 4);
     const earlier = writtenTimes(text, m.at).find((t) => m.at.getTime() - t.at.getTime() >= 2 * 60_000 && m.at.getTime() - t.at.getTime() <= 6 * 3600_000);
@@ -70,7 +72,8 @@ export function scoreMessages(messages: readonly MomentSource[], ctx: { incident
     if (score === 0 && FIGURE.test(text) && FINDING_WORD.test(text)) score = 3;
     if (score === 0 && /\bfound it\b/i.test(text)) score = 3;
     if (score > 0 && score < 4 && INTENT.test(text)) score = 0;
-    if (score > 0 && !DONE.test(text) && JOKE.test(text)) score = 0;
+    if (score > 0 && !doneAction(text) && JOKE.test(text)) score = 0;
+    if (HEDGE.test(text) && !statedAt) score = 0;
     if (score === 0) continue;
     out.push({ at: statedAt ?? m.at, who: m.who, text: withUtcTimes(text, m.at), link: m.link, score, ...(statedAt ? { statedAt } : {}), postedAt: m.at });
   }
@@ -83,6 +86,13 @@ export function scoreMessages(messages: readonly MomentSource[], ctx: { incident
 export function pickMoments(scored: readonly MessageMoment[], slots: number): MessageMoment[] {
   const ranked = [...scored].sort((a, b) => b.score - a.score || a.postedAt.getTime() - b.postedAt.getTime());
   return ranked.slice(0, Math.max(0, slots)).sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/** An action stated as done: not "before we killed it", not "until the backlog is drained". */
+function doneAction(text: string): boolean {
+  const m = DONE.exec(text);
+  if (!m) return false;
+  return !/\b(?:before|until|once|if|when|unless)\b(?:\s+\S+){0,4}\s*$/i.test(text.slice(0, m.index));
 }
 
 function firstSentences(markdown: string, max = 300): string {

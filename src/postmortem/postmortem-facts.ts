@@ -1,9 +1,16 @@
-import { RESPONSE_SLA_MINUTES } from '../incidents/severity';
+import { RESPONSE_SLA_MINUTES, type Severity } from '../incidents/severity';
 import type { Incident } from '../domain/incident';
 import type { TimelineEvent, TimelineEventOf, TimelineFigure } from '../domain/timeline-event';
+import { extractCommitments, type ActionCandidate } from './commitments';
 import { extractStatements, type SourceMessage, type Statement } from './extract';
+import { pickMoments, scoreMessages, type MomentSource } from './key-moments';
+import { withUtcTimes } from './message-times';
 import { mrkdwnToMarkdown } from './mrkdwn-to-markdown';
+import { impactStatements, lessons, rootCauseStatements, type Lessons, type NarrativeLine, type NarrativeSource } from './narrative';
 import { messagePermalink, tsToDate, type ThreadContents } from './thread-reader';
+
+/** Key moments the timeline lists (recorded events first); the other messages are linked. */
+export const KEY_MOMENTS = 16;
 
 /** One line of the merged timeline: a recorded event or a message of the thread. */
 export interface TimelineEntry {
@@ -30,17 +37,33 @@ export interface PeakValue {
 export interface PostmortemFacts {
   incident: Incident;
   start: Date;
+  /** What set the start: a stated time, the alert's firing, or the opening. */
+  startSource: 'stated' | 'alert' | 'opened';
+  /** When the first alert fired, else when the incident was opened. */
   detection: Date;
+  /** `alert ConnectionPoolExhausted fired`, `incident opened`. */
+  detectionSource: string;
   acknowledged: Date | null;
+  /** Who acknowledged first (a user id or name) and what (the incident or an alert of it). */
+  acknowledgedBy: string | null;
+  acknowledgedWhat: string | null;
   mitigated: Date | null;
   resolved: Date | null;
+  /** From detection. */
   timeToAcknowledgeMinutes: number | null;
   timeToMitigateMinutes: number | null;
   timeToResolveMinutes: number | null;
+  /** Start of impact to mitigation (else resolution, else now). */
+  impactMinutes: number;
   /** Start to resolution, or to `now` while the incident is active. */
   durationMinutes: number;
   ongoing: boolean;
-  sla: { minutes: number; met: boolean | null; respondedAt: Date | null };
+  /** The response SLA is judged at the severity at detection, from detection to the first acknowledgement. */
+  sla: { minutes: number; met: boolean | null; respondedAt: Date | null; severity: Severity };
+  actionItems: ActionCandidate[];
+  impact: NarrativeLine[];
+  rootCauses: NarrativeLine[];
+  lessons: Lessons;
   participants: string[];
   peaks: PeakValue[];
   timeline: TimelineEntry[];
@@ -54,6 +77,8 @@ export interface BuildFactsInput {
   incident: Incident;
   events: readonly TimelineEvent[];
   thread?: ThreadContents;
+  /** What else belongs to the incident: linked alerts' threads, the channel between start and resolution, reporters' threads. */
+  related?: readonly RelatedMessages[];
   /** user id → name for timeline actors (the thread's own names are used too). */
   names?: ReadonlyMap<string, string>;
   now: Date;
@@ -61,6 +86,12 @@ export interface BuildFactsInput {
   workspaceUrl: string;
   /** Thread messages listed in the timeline at most (recorded events are always listed). Default 200. */
   maxThreadEntries?: number;
+}
+
+/** Messages read beside the incident's thread; `threadTs` is absent for top-level channel messages. */
+export interface RelatedMessages {
+  place: 'alert' | 'channel' | 'thread';
+  contents: ThreadContents;
 }
 
 const minutesBetween = (a: Date, b: Date): number => Math.max(0, (b.getTime() - a.getTime()) / 60_000);
@@ -82,85 +113,130 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
     return actor;
   };
 
-  // The thread, converted once; this bot's own posts repeat the recorded events and are left out of the statements.
-  const messages = (thread?.messages ?? []).map((m) => ({
-    message: m,
-    at: tsToDate(m.ts),
-    markdown: mrkdwnToMarkdown(m.text, names),
-    link: messagePermalink(input.workspaceUrl, thread!.channel, m.ts, thread!.threadTs),
-    author: m.isBot ? m.author : `@${m.author}`,
-  }));
-  const discussion: SourceMessage[] = messages.filter((m) => !m.message.fromThisBot).map((m) => ({ markdown: m.markdown, author: m.author, at: m.at, link: m.link }));
+  // Every message that belongs to the incident, converted once and kept once (a reply may be read twice).
+  type Read = { message: ThreadContents['messages'][number]; at: Date; markdown: string; link: string; author: string; place: MomentSource['place'] };
+  const seen = new Set<string>();
+  const read = (contents: ThreadContents, place: MomentSource['place']): Read[] =>
+    contents.messages
+      .filter((m) => !seen.has(`${contents.channel}:${m.ts}`) && seen.add(`${contents.channel}:${m.ts}`))
+      .map((m) => ({
+        message: m,
+        at: tsToDate(m.ts),
+        markdown: mrkdwnToMarkdown(m.text, names),
+        link: messagePermalink(input.workspaceUrl, contents.channel, m.ts, contents.threadTs || undefined),
+        author: m.isBot ? m.author : `@${m.author}`,
+        place,
+      }));
+  for (const r of input.related ?? []) for (const [id, name] of r.contents.names) if (!names.has(id)) names.set(id, name);
+  const messages = thread ? read(thread, 'incident') : [];
+  const others = (input.related ?? []).flatMap((r) => read(r.contents, r.place));
+  const all = [...messages, ...others].sort((a, b) => a.at.getTime() - b.at.getTime());
+  // This bot's own posts repeat the recorded events; other bots' posts (alerts) are recorded as alert events.
+  const people = all.filter((m) => !m.message.isBot);
+  const discussion: SourceMessage[] = people.map((m) => ({ markdown: m.markdown, author: m.author, at: m.at, link: m.link }));
   const statements = extractStatements(discussion);
-  const notable = new Set(statements.map((s) => s.link));
 
-  const recorded: TimelineEntry[] = events.map((e) => ({
-    at: e.at,
-    source: 'timeline',
-    kind: e.kind,
-    who: nameOf(e.actor),
-    text: oneLine(mrkdwnToMarkdown(eventText(e), names)),
-  }));
-  const maxThread = input.maxThreadEntries ?? 200;
-  const fromThread: TimelineEntry[] = [];
-  let omitted = 0;
-  for (const m of messages) {
-    const own = m.message.fromThisBot && events.length > 0;
-    const listed = !own && (m.message.isBot || notable.has(m.link) || m.message.files.length > 0 || m === messages[0]);
-    if (!listed || fromThread.length >= maxThread) {
-      if (!own) omitted += 1;
-      continue;
-    }
-    const files = m.message.files.length ? ` (file${m.message.files.length > 1 ? 's' : ''}: ${m.message.files.map((f) => f.title ?? f.name).join(', ')})` : '';
-    fromThread.push({
-      at: m.at,
-      source: 'thread',
-      kind: m.message.isBot ? 'alert' : 'message',
-      who: m.author,
-      text: `${oneLine(m.markdown) || '(no text)'}${files}${m.message.edited ? ' _(edited)_' : ''}`,
-      link: m.link,
+  const firstEvent = (kinds: string[]): TimelineEvent | undefined => events.find((e) => kinds.includes(e.kind));
+  const firingEnds = incident.mitigatedAt ?? firstEvent(['mitigated'])?.at ?? incident.resolvedAt ?? null;
+  const actionItems = extractCommitments(
+    people.map((m) => ({ markdown: m.markdown, author: m.author.replace(/^@/, ''), at: m.at, link: m.link })),
+    { firefightingUntil: firingEnds, people: [...names.values()] },
+  );
+
+  const recorded: TimelineEntry[] = events
+    .filter((e) => !(e.kind === 'alert_linked' && events.some((o) => o.kind === 'opened' && Math.abs(o.at.getTime() - e.at.getTime()) < 1000)))
+    .map((e) => {
+      if (e.kind === 'pinned') {
+        // A pinned message is the author's, at the time it was written.
+        const written = /^\d+\.\d+$/.test(e.data.ts) ? tsToDate(e.data.ts) : e.at;
+        return { at: written, source: 'timeline', kind: e.kind, who: nameOf(e.data.author ?? e.actor), text: oneLine(withUtcTimes(mrkdwnToMarkdown(e.text, names), written)), link: messagePermalink(input.workspaceUrl, e.data.channel, e.data.ts) };
+      }
+      return { at: e.at, source: 'timeline', kind: e.kind, who: nameOf(e.actor), text: oneLine(mrkdwnToMarkdown(eventText(e), names)) };
     });
-  }
+  const opened = firstEvent(['opened'])?.at ?? incident.createdAt;
+  const firstAlert = firstEvent(['alert_fired'])?.at ?? null;
+  const pinnedTs = new Set(events.flatMap((e) => (e.kind === 'pinned' ? [e.data.ts] : [])));
+  const scored = scoreMessages(
+    people.filter((m) => !pinnedTs.has(m.message.ts)).map((m) => ({ markdown: m.markdown, who: m.author, at: m.at, link: m.link, place: m.place })),
+    { incidentOpened: opened, firstAlert },
+  );
+  const maxThread = input.maxThreadEntries ?? KEY_MOMENTS;
+  const picked = pickMoments(scored, Math.min(maxThread, Math.max(4, KEY_MOMENTS - recorded.length)));
+  const fromThread: TimelineEntry[] = picked.map((p) => ({
+    at: p.at,
+    source: 'thread',
+    kind: 'message',
+    who: p.who,
+    text: p.statedAt ? `${p.text} _(written ${p.postedAt.toISOString().slice(11, 16)} UTC)_` : p.text,
+    link: p.link,
+  }));
+  const omitted = all.filter((m) => !m.message.fromThisBot).length - fromThread.length;
   const timeline = [...recorded, ...fromThread].sort((a, b) => a.at.getTime() - b.at.getTime() || (a.source === b.source ? 0 : a.source === 'timeline' ? -1 : 1));
+
+  const narrative: NarrativeSource[] = [
+    ...events.filter((e) => e.kind === 'status_update').map((e) => ({ markdown: mrkdwnToMarkdown(e.text, names), who: nameOf(e.actor), at: e.at, statusUpdate: true })),
+    ...people.map((m) => ({ markdown: m.markdown, who: m.author, at: m.at, link: m.link })),
+  ].sort((a, b) => a.at.getTime() - b.at.getTime());
 
   const first = (kinds: string[]): Date | null => events.find((e) => kinds.includes(e.kind))?.at ?? null;
   const start = incident.startedAt;
-  const alertSeen = [incident.createdAt, first(['alert_linked']), messages.find((m) => m.message.isBot && !m.message.fromThisBot)?.at ?? null]
-    .filter((d): d is Date => d !== null)
-    .map((d) => d.getTime());
-  const detection = new Date(Math.max(start.getTime(), Math.min(...alertSeen)));
-  const acknowledged = incident.acknowledgedAt ?? first(['acknowledged', 'alert_acknowledged']);
+  const alertFired = events.filter((e) => e.kind === 'alert_fired');
+  const firstFired = alertFired[0];
+  const detection = firstFired && firstFired.at < opened ? firstFired.at : opened;
+  const detectionSource = firstFired && firstFired.at < opened ? `alert ${firstFired.kind === 'alert_fired' ? firstFired.data.name : ''} fired`.replace('  ', ' ') : 'incident opened';
+  const startSource: PostmortemFacts['startSource'] =
+    Math.abs(start.getTime() - opened.getTime()) < 1000 ? 'opened' : firstFired && Math.abs(start.getTime() - firstFired.at.getTime()) < 1000 ? 'alert' : 'stated';
+  // The first acknowledgement: the incident's, or an alert's (before the incident was opened, too).
+  const acks = events
+    .filter((e) => e.kind === 'acknowledged' || e.kind === 'alert_acknowledged')
+    .map((e) => ({ at: e.at, by: e.actor, what: e.kind === 'acknowledged' ? 'the incident' : e.text.replace(/^Alert (.*) acknowledged$/, 'alert $1') }));
+  if (incident.acknowledgedAt && incident.acknowledgedBy) acks.push({ at: incident.acknowledgedAt, by: incident.acknowledgedBy, what: 'the incident' });
+  acks.sort((a, b) => a.at.getTime() - b.at.getTime());
+  const ack = acks[0];
+  const acknowledged = ack?.at ?? null;
   const mitigated = incident.mitigatedAt ?? first(['mitigated']);
   const resolved = incident.resolvedAt ?? first(['resolved']);
   const respondedAt = acknowledged ?? mitigated ?? resolved;
-  const slaMinutes = RESPONSE_SLA_MINUTES[incident.severity];
-  const met = respondedAt ? minutesBetween(start, respondedAt) <= slaMinutes : minutesBetween(start, now) <= slaMinutes ? null : false;
+  // The severity at detection: as opened, then any change made before detection (an incident opened after its alert has none).
+  let severity = firstEvent(['opened'])?.kind === 'opened' ? (firstEvent(['opened']) as TimelineEventOf<'opened'>).data.severity : incident.severity;
+  for (const e of events) if (e.kind === 'severity_changed' && e.at <= detection) severity = e.data.to;
+  const slaMinutes = RESPONSE_SLA_MINUTES[severity];
+  const met = respondedAt ? minutesBetween(detection, respondedAt) <= slaMinutes : minutesBetween(detection, now) <= slaMinutes ? null : false;
 
   const participants: string[] = [];
   const addParticipant = (name: string): void => {
     if (!participants.includes(name)) participants.push(name);
   };
-  const people = [incident.createdBy, incident.acknowledgedBy, incident.mitigatedBy, incident.resolvedBy, ...events.map((e) => e.actor)];
+  const actors = [incident.createdBy, incident.acknowledgedBy, incident.mitigatedBy, incident.resolvedBy, ...events.map((e) => e.actor)];
   const chronological = [
     ...events.map((e) => ({ at: e.at.getTime(), who: e.actor, person: USER_ID.test(e.actor) })),
-    ...messages.filter((m) => !m.message.isBot).map((m) => ({ at: m.at.getTime(), who: m.message.userId ?? m.message.author, person: true })),
+    ...people.map((m) => ({ at: m.at.getTime(), who: m.message.userId ?? m.message.author, person: true })),
   ].sort((a, b) => a.at - b.at);
   for (const p of chronological) if (p.person) addParticipant(USER_ID.test(p.who) ? nameOf(p.who) : `@${p.who}`);
-  for (const p of people) if (p && USER_ID.test(p)) addParticipant(nameOf(p));
+  for (const p of actors) if (p && USER_ID.test(p)) addParticipant(nameOf(p));
 
   return {
     incident,
     start,
+    startSource,
     detection,
+    detectionSource,
     acknowledged,
+    acknowledgedBy: ack ? nameOf(ack.by) : null,
+    acknowledgedWhat: ack?.what ?? null,
     mitigated,
     resolved,
-    timeToAcknowledgeMinutes: acknowledged ? minutesBetween(start, acknowledged) : null,
-    timeToMitigateMinutes: mitigated ? minutesBetween(start, mitigated) : null,
-    timeToResolveMinutes: resolved ? minutesBetween(start, resolved) : null,
+    timeToAcknowledgeMinutes: acknowledged ? minutesBetween(detection, acknowledged) : null,
+    timeToMitigateMinutes: mitigated ? minutesBetween(detection, mitigated) : null,
+    timeToResolveMinutes: resolved ? minutesBetween(detection, resolved) : null,
+    impactMinutes: minutesBetween(start, mitigated ?? resolved ?? now),
     durationMinutes: minutesBetween(start, resolved ?? now),
     ongoing: !resolved,
-    sla: { minutes: slaMinutes, met, respondedAt },
+    sla: { minutes: slaMinutes, met, respondedAt, severity },
+    actionItems,
+    impact: impactStatements(narrative),
+    rootCauses: rootCauseStatements(narrative),
+    lessons: lessons(narrative),
     participants,
     peaks: peakValues(events),
     timeline,

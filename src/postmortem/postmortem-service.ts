@@ -1,11 +1,13 @@
 import type { Clock } from '../clock';
+import type { TimelineEvent } from '../domain/timeline-event';
 import type { IncidentService } from '../incidents/incident-service';
 import { parseTemplate, type Escape, type ParsedTemplate } from '../incidents/template-engine';
 import { formatDuration } from '../incidents/templates';
 import type { Logger } from '../logger';
+import type { AlertStore } from '../domain/alert';
 import type { Incident } from '../domain/incident';
 import type { PostmortemDraft, PostmortemStore } from '../domain/postmortem-draft';
-import { buildPostmortemFacts, type PostmortemFacts } from './postmortem-facts';
+import { buildPostmortemFacts, type PostmortemFacts, type RelatedMessages } from './postmortem-facts';
 import { renderPostmortem } from './postmortem-template';
 import type { ThreadContents, ThreadReader } from './thread-reader';
 
@@ -59,6 +61,8 @@ export interface PostmortemServiceDeps {
   drafts: PostmortemStore;
   /** Absent (the CLI without Slack): drafts come from the recorded timeline only. */
   threadReader?: ThreadReader;
+  /** Where linked alerts were posted, so their threads are read too. */
+  alerts?: Pick<AlertStore, 'get'>;
   /** `loadPostmortemTemplate(config.templatesDir)`, or a source string. */
   template: ParsedTemplate | string;
   /** `escapeMrkdwn` from slack/blocks/mrkdwn.ts, for the summary (the core does not import slack/). */
@@ -94,6 +98,8 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
         deps.logger.warn({ incidentId: incident.id, err: { message: (err as Error).message } }, 'post-mortem: reading the thread failed');
       }
     }
+    const related = thread && deps.threadReader ? await readRelated(deps, incident, events, deps.threadReader) : { sources: [], problems: [] };
+    if (related.problems.length) threadProblem = [threadProblem, ...related.problems].filter(Boolean).join('; ');
     const threadReadMs = Math.round(performance.now() - readStarted);
 
     const actorIds = [...new Set(events.map((e) => e.actor).concat(incident.createdBy, incident.acknowledgedBy ?? '', incident.resolvedBy ?? ''))].filter(
@@ -106,6 +112,7 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
       incident,
       events,
       thread,
+      related: related.sources,
       names,
       now,
       workspaceUrl: deps.workspaceUrl ?? thread?.workspaceUrl ?? 'https://slack.com',
@@ -119,12 +126,12 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
     });
     const count = (k: string) => facts.statements.filter((s) => s.kind === k).length;
     const stats: PostmortemStats = {
-      messages: thread?.messages.length ?? 0,
+      messages: (thread?.messages.length ?? 0) + related.sources.reduce((n, r) => n + r.contents.messages.length, 0),
       pages: thread?.pages ?? 0,
       threadReadMs,
       ...(threadProblem ? { threadProblem } : {}),
       timelineEvents: events.length,
-      actionItems: count('action_item'),
+      actionItems: facts.actionItems.length,
       rootCauseStatements: count('root_cause'),
       impactStatements: count('impact'),
       decisions: count('decision'),
@@ -154,6 +161,62 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
       return { markdown: made.markdown, version: made.version, created: true };
     },
   };
+}
+
+/** Channel messages read before the start of impact: the change that set it off is often posted just before. */
+export const CHANNEL_LOOKBACK_MINUTES = 30;
+/** Other threads of the channel read for one draft at most (the reporters' threads). */
+export const MAX_RELATED_THREADS = 20;
+
+/**
+ * Everything else that belongs to the incident: its linked alerts' threads, the channel's messages from a little
+ * before the start of impact to the resolution, and the threads of those messages (the first reporter's). A source
+ * that cannot be read is named, and the draft is made from the rest.
+ */
+async function readRelated(
+  deps: PostmortemServiceDeps,
+  incident: Incident,
+  events: readonly TimelineEvent[],
+  reader: ThreadReader,
+): Promise<{ sources: RelatedMessages[]; problems: string[] }> {
+  const sources: RelatedMessages[] = [];
+  const problems: string[] = [];
+  const readThreads = new Set<string>([`${incident.channelId}:${incident.threadTs}`]);
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      problems.push(`${what} could not be read (${slackErrorText(err)})`);
+      deps.logger.warn({ incidentId: incident.id, err: { message: (err as Error).message } }, `post-mortem: reading ${what} failed`);
+    }
+  };
+  const alertIds = [...new Set(events.flatMap((e) => (e.kind === 'alert_linked' ? [e.data.alertId] : [])))];
+  for (const id of alertIds) {
+    const alert = await deps.alerts?.get(id);
+    if (!alert?.channelId || !alert.messageTs || readThreads.has(`${alert.channelId}:${alert.messageTs}`)) continue;
+    readThreads.add(`${alert.channelId}:${alert.messageTs}`);
+    await attempt(`the thread of alert ${alert.name}`, async () => {
+      sources.push({ place: 'alert', contents: await reader.read(alert.channelId!, alert.messageTs!) });
+    });
+  }
+  if (reader.history && incident.channelId) {
+    const channel = incident.channelId;
+    const from = new Date(incident.startedAt.getTime() - CHANNEL_LOOKBACK_MINUTES * 60_000);
+    const to = incident.resolvedAt ?? deps.clock.now();
+    await attempt('the channel', async () => {
+      const history = await reader.history!(channel, from, to);
+      // This bot's posts are recorded events; alert posts are read through their threads above.
+      const own = history.messages.filter((m) => !readThreads.has(`${channel}:${m.ts}`) && !m.isBot);
+      sources.push({ place: 'channel', contents: { ...history, messages: own } });
+      const threads = history.messages.filter((m) => m.replyCount && !readThreads.has(`${channel}:${m.ts}`)).slice(0, MAX_RELATED_THREADS);
+      for (const m of threads) {
+        readThreads.add(`${channel}:${m.ts}`);
+        const contents = await reader.read(channel, m.ts);
+        sources.push({ place: m.isBot ? 'alert' : 'thread', contents: { ...contents, messages: contents.messages.filter((x) => x.ts !== m.ts || m.isBot) } });
+      }
+    });
+  }
+  return { sources, problems };
 }
 
 /**

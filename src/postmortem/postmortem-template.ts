@@ -5,6 +5,7 @@ import { formatDuration, formatTime, formatTemplateProblem, unknownVariables, ty
 import { parseTemplate, renderParsed, TemplateSyntaxError, type Escape, type ParsedTemplate, type TemplateVars } from '../incidents/template-engine';
 import type { Statement } from './extract';
 import { defuseMentions } from './mrkdwn-to-markdown';
+import type { NarrativeLine } from './narrative';
 import type { PostmortemFacts, TimelineEntry } from './postmortem-facts';
 
 export const POSTMORTEM_TEMPLATE_FILE = 'postmortem.md';
@@ -22,23 +23,28 @@ export const POSTMORTEM_VARIABLES = {
   message_count: 'messages read from the thread',
   date: 'the day the impact started, 2026-01-11',
   duration: 'start of impact to resolution, e.g. 1 h 23 min (ongoing while active)',
-  impact_summary: 'one line: the recorded impact, else the first impact statement from the thread',
+  impact_summary: 'one line: the recorded impact, else the impact of the first status update, else the first impact statement with a figure',
   summary: 'the summary given at resolution (may be empty)',
-  impact: 'Markdown list: the recorded impact and the impact statements from the thread, linked (empty when none)',
-  timeline: 'Markdown list: recorded events and notable thread messages, oldest first',
-  root_cause: 'Markdown: the recorded root cause and the root-cause statements from the thread (empty when none)',
+  impact: 'Markdown list: the recorded impact, the status updates\' impact, and thread lines with figures (no questions; a correction replaces what it corrects), linked (empty when none)',
+  timeline: 'Markdown list: recorded events, then the key moments of the messages (about 15 in all), oldest first; the rest linked',
+  root_cause: 'Markdown: the root cause recorded at resolution, the status updates\' "Cause identified:" (latest first), the thread\'s root-cause statements (empty when none)',
   resolution: 'Markdown: the recorded resolution, mitigation and executed remediations (empty when none)',
-  action_items: 'Markdown checklist of the action items found in the thread (empty when none)',
+  action_items: 'Markdown checklist of the commitments found in the messages, with owners and ticket ids (empty when none)',
   action_item_count: 'how many action items were found',
   decisions: 'Markdown list of the decisions found in the thread (empty when none)',
-  lessons: 'Markdown list of lessons mentioned in the thread (empty when none)',
+  lessons: 'Markdown: what went well, what went badly and where we got lucky, as people wrote it (empty when nobody did)',
   start_time: 'when the impact started',
-  detection_time: 'when it was detected (alert or incident opened)',
-  ack_time: 'when it was acknowledged, or "not acknowledged"',
+  start_source: 'what set the start: "stated with started=", "alert fired" or "incident opened"',
+  detection_time: 'when it was detected: the first alert fired, else the incident was opened',
+  detection_source: 'e.g. "alert ConnectionPoolExhausted fired" or "incident opened"',
+  ack_time: 'when it was first acknowledged (the incident or one of its alerts) and by whom, or "not acknowledged"',
   mitigation_time: 'when it was mitigated, or "not recorded"',
   resolution_time: 'when it was resolved, or "not resolved yet"',
-  time_to_ack: 'start to acknowledgement, e.g. 4 min',
-  time_to_resolve: 'start to resolution',
+  time_to_ack: 'detection to acknowledgement, e.g. 9 min 30 s',
+  time_to_mitigate: 'detection to mitigation, or "not recorded"',
+  impact_duration: 'start of impact to mitigation (else resolution)',
+  sla_severity: 'the severity at detection, which the response SLA is judged at',
+  time_to_resolve: 'detection to resolution',
   sla_target: 'the response SLA of the severity, e.g. 15 min',
   sla: '"met (…)", "missed (…)" or "not due yet"',
   peak_values: 'Markdown list: the highest value of each figure the diagnostic checks reported (empty when none)',
@@ -108,16 +114,21 @@ export function renderPostmortem(template: ParsedTemplate, facts: PostmortemFact
 export function postmortemVariables(facts: PostmortemFacts, meta: { version: number; generatedAt: Date }): Record<PostmortemVariable, TemplateVars[string]> {
   const inc = facts.incident;
   const of = (kind: Statement['kind']) => facts.statements.filter((s) => s.kind === kind);
-  const time = (d: Date | null, none: string) => (d ? formatTime(d) : none);
-  const dur = (m: number | null, none: string) => (m === null ? none : formatDuration(m));
+  const time = (d: Date | null, none: string) => (d ? `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC` : none);
+  const dur = (m: number | null, none: string) => (m === null ? none : formatSpan(m));
 
-  const impactLines = [...(inc.impact ? [`- Recorded: ${inc.impact}`] : []), ...of('impact').map(statementLine)];
-  const rootCauseLines = [...(inc.rootCause ? [`- Recorded at resolution: ${inc.rootCause}`] : []), ...of('root_cause').map(statementLine)];
-  const actions = of('action_item').map(
-    (s) => `- [${s.done ? 'x' : ' '}] ${s.text}${s.owner ? ` (owner: @${s.owner})` : ''} — ${s.author}, [message](${s.link})`,
+  const impactLines = [...(inc.impact ? [`- Recorded: ${inc.impact}`] : []), ...facts.impact.slice(0, 6).map(narrativeLine)];
+  const rootCauseLines = [...(inc.rootCause ? [`- Recorded at resolution: ${inc.rootCause}`] : []), ...facts.rootCauses.slice(0, 4).map(narrativeLine)];
+  const actions = facts.actionItems.map(
+    (a) => `- [${a.done ? 'x' : ' '}] ${a.text}${a.owner ? ` (owner: @${a.owner})` : ''} — ${a.rule === 'accepted_request' ? 'accepted' : 'said'} by @${a.author}, [message](${a.link})`,
   );
+  const lessonLines = [
+    ...(facts.lessons.wentWell.length ? ['**What went well**', '', ...facts.lessons.wentWell.map(narrativeLine), ''] : []),
+    ...(facts.lessons.wentBadly.length ? ['**What went badly**', '', ...facts.lessons.wentBadly.map(narrativeLine), ''] : []),
+    ...(facts.lessons.lucky.length ? ['**Where we got lucky**', '', ...facts.lessons.lucky.map(narrativeLine), ''] : []),
+  ];
 
-  const respondedAfter = facts.sla.respondedAt ? formatDuration((facts.sla.respondedAt.getTime() - facts.start.getTime()) / 60_000) : null;
+  const respondedAfter = facts.sla.respondedAt ? formatSpan((facts.sla.respondedAt.getTime() - facts.detection.getTime()) / 60_000) : null;
   const responded = facts.acknowledged ? 'acknowledged' : facts.mitigated ? 'mitigated' : 'resolved';
   const sla =
     facts.sla.met === null
@@ -140,7 +151,7 @@ export function postmortemVariables(facts: PostmortemFacts, meta: { version: num
     message_count: facts.thread?.messages ?? 0,
     date: facts.start.toISOString().slice(0, 10),
     duration: `${formatDuration(facts.durationMinutes)}${facts.ongoing ? ' (ongoing)' : ''}`,
-    impact_summary: inc.impact ?? of('impact')[0]?.text ?? '',
+    impact_summary: inc.impact ?? facts.impact[0]?.text ?? '',
     summary: inc.summary ?? '',
     impact: impactLines.join('\n'),
     timeline: timelineMarkdown(facts),
@@ -149,19 +160,39 @@ export function postmortemVariables(facts: PostmortemFacts, meta: { version: num
     action_items: actions.join('\n'),
     action_item_count: actions.length,
     decisions: of('decision').map(statementLine).join('\n'),
-    lessons: of('lesson').map(statementLine).join('\n'),
-    start_time: formatTime(facts.start),
-    detection_time: formatTime(facts.detection),
-    ack_time: time(facts.acknowledged, 'not acknowledged'),
+    lessons: lessonLines.join('\n').trim(),
+    start_time: time(facts.start, ''),
+    start_source: { stated: 'stated with started=', alert: 'alert fired', opened: 'incident opened' }[facts.startSource],
+    detection_time: time(facts.detection, ''),
+    detection_source: facts.detectionSource,
+    ack_time: facts.acknowledged ? `${time(facts.acknowledged, '')} by ${facts.acknowledgedBy}${facts.acknowledgedWhat ? ` (${facts.acknowledgedWhat})` : ''}` : 'not acknowledged',
     mitigation_time: time(facts.mitigated, 'not recorded'),
     resolution_time: time(facts.resolved, 'not resolved yet'),
     time_to_ack: dur(facts.timeToAcknowledgeMinutes, 'not acknowledged'),
+    time_to_mitigate: dur(facts.timeToMitigateMinutes, 'not recorded'),
     time_to_resolve: dur(facts.timeToResolveMinutes, 'not resolved yet'),
+    impact_duration: `${formatSpan(facts.impactMinutes)}${facts.mitigated ? '' : facts.resolved ? ' (to resolution: no mitigation recorded)' : ' (ongoing)'}`,
+    sla_severity: facts.sla.severity,
     sla_target: formatDuration(facts.sla.minutes),
     sla,
     peak_values: facts.peaks.map((p) => `- ${p.label}: ${p.display} (${formatTime(p.at)})`).join('\n'),
     participants: facts.participants.join(', '),
   };
+}
+
+/** Minutes as people read them in a report: `9 min 30 s` under an hour, `1 h 18 min` above. */
+export function formatSpan(minutes: number): string {
+  if (minutes >= 60) return formatDuration(minutes);
+  const total = Math.round(minutes * 60);
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  if (m === 0) return `${s} s`;
+  return s ? `${m} min ${s} s` : `${m} min`;
+}
+
+function narrativeLine(l: NarrativeLine): string {
+  const when = `${l.at.toISOString().slice(11, 16)} UTC`;
+  return `- ${l.text} — ${l.who}${l.statusUpdate ? ` (status update, ${when})` : ''}${l.link ? `, [message](${l.link})` : ''}`;
 }
 
 function statementLine(s: Statement): string {

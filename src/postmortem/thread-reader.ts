@@ -12,6 +12,11 @@ export interface ThreadReader {
   read(channel: string, threadTs: string): Promise<ThreadContents>;
   /** Display names for user ids (timeline actors), resolved once per user; unknown ids map to themselves. */
   userNames(userIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * The channel's top-level messages between two instants, oldest first, each with its `replyCount` (`threadTs` is
+   * empty: they are not one thread). Absent in readers that cannot list a channel.
+   */
+  history?(channel: string, oldest: Date, latest: Date): Promise<ThreadContents>;
 }
 
 export interface ThreadContents {
@@ -41,6 +46,8 @@ export interface ThreadMessage {
   text: string;
   edited: boolean;
   subtype?: string;
+  /** Replies in its thread (channel history only). */
+  replyCount?: number;
   files: Array<{ name: string; title?: string; url?: string }>;
 }
 

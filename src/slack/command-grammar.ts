@@ -8,7 +8,7 @@ export type IncidentCommand =
   | { name: 'open'; title?: string; severity?: Severity; started?: ClockTime }
   | { name: 'ack'; incidentId?: string }
   | { name: 'status'; incidentId?: string }
-  | { name: 'update'; text: string }
+  | { name: 'update'; text: string; started?: ClockTime }
   | { name: 'sev'; severity: Severity; incidentId?: string }
   | { name: 'resolve'; incidentId?: string; summary?: string }
   | { name: 'mitigate'; incidentId?: string; note?: string }
@@ -36,7 +36,7 @@ export const USAGE: Record<IncidentCommand['name'], string> = {
   open: '/incident open <title> [P0|P1|P2|P3] [started=HH:MM]',
   ack: '/incident ack [INC-ID]',
   status: '/incident status [INC-ID]',
-  update: '/incident update <text>',
+  update: '/incident update [started=HH:MM] <text>',
   sev: '/incident sev <P0..P3> [INC-ID]',
   resolve: '/incident resolve [INC-ID] [summary]',
   mitigate: '/incident mitigate [INC-ID] [note]',
@@ -55,7 +55,7 @@ export const HELP_TEXT = [
   '/incident diagnose <AlertName> [label=value ...]     e.g. /incident diagnose StuckDetected agent=agent-7',
   '/incident open <title> [P0|P1|P2|P3] [started=HH:MM]  no arguments: a modal; started: when the impact began (UTC)',
   '/incident ack [INC-ID]                                inside an incident thread the ID is optional',
-  '/incident status [INC-ID]      /incident update <text>      /incident sev <P0..P3> [INC-ID]',
+  '/incident status [INC-ID]      /incident update [started=HH:MM] <text>      /incident sev <P0..P3> [INC-ID]',
   '/incident resolve [INC-ID] [summary]                  /incident list',
   '/incident postmortem [INC-ID]                         /incident runbooks',
   '/incident remediate <action> [INC-ID] [label=value ...]',
@@ -132,8 +132,14 @@ export function parseIncidentCommand(raw: string): ParseResult {
       const id = optionalIncidentId(args[0]);
       return 'problem' in id ? fail(name, id.problem) : ok({ name, incidentId: id.id } as IncidentCommand);
     }
-    case 'update':
-      return tail ? ok({ name: 'update', text: tail }) : fail('update', 'What is the update? Write it after `update`.');
+    case 'update': {
+      // `started=HH:MM` first states when the impact began (UTC); the rest is the update.
+      const lead = args[0] && /^started=/i.test(args[0]) ? args[0] : undefined;
+      const started = lead ? parseClockTime(lead.slice('started='.length)) : undefined;
+      if (lead && !started) return fail('update', `\`${clip(lead)}\` is not a time: write \`started=HH:MM\` in UTC, e.g. \`started=09:58\`.`);
+      const body = lead ? tail.slice(tail.indexOf(lead) + lead.length).trim() : tail;
+      return body ? ok({ name: 'update', text: body, ...(started ? { started } : {}) }) : fail('update', 'What is the update? Write it after `update`.');
+    }
     case 'sev':
     case 'severity': {
       const severity = args[0] ? parseSeverity(args[0]) : undefined;

@@ -42,7 +42,11 @@ interface SlackMessage {
   files?: SlackFile[];
   attachments?: SlackAttachment[];
   bot_profile?: { name?: string };
+  reply_count?: number;
 }
+
+/** Channel history read for one post-mortem at most (newest pages are not needed: the window is bounded). */
+export const HISTORY_MAX_MESSAGES = 2_000;
 
 /**
  * Reads an incident thread from Slack: conversations.replies page by page (`limit: 200`, following
@@ -131,21 +135,23 @@ export function createSlackThreadReader(opts: SlackThreadReaderOptions): ThreadR
     }
   };
 
-  return {
-    userNames,
-    clearNames: () => names.clear(),
-    read: async (channel, threadTs) => {
-      const me = await whoAmI();
-      const raw: SlackMessage[] = [];
-      let cursor: string | undefined;
-      let pages = 0;
-      do {
-        const page = await fetchPage(channel, threadTs, cursor);
-        pages += 1;
-        raw.push(...((page.messages ?? []) as SlackMessage[]));
-        cursor = page.response_metadata?.next_cursor || undefined;
-      } while (cursor);
+  const fetchHistoryPage = async (channel: string, oldest: string, latest: string, cursor: string | undefined) => {
+    for (let attempt = 0; ; attempt++) {
+      await pace();
+      try {
+        return await client.conversations.history({ channel, oldest, latest, inclusive: true, limit: REPLIES_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+      } catch (err) {
+        const e = err as { code?: string; retryAfter?: number };
+        if (e.code !== 'slack_webapi_rate_limited_error' || attempt >= (opts.rateLimitRetries ?? 5)) throw err;
+        logger.info({ channel, retryAfter: e.retryAfter }, 'conversations.history rate limited; waiting');
+        await sleep((e.retryAfter ?? 1) * 1000);
+      }
+    }
+  };
 
+  const toContents = async (channel: string, threadTs: string, raw: SlackMessage[], pages: number): Promise<ThreadContents> => {
+    const me = await whoAmI();
+    {
       // Slack may repeat a message across pages when the thread moves under it; keep each ts once.
       const seen = new Set<string>();
       const unique = raw.filter((m) => m.ts && !seen.has(m.ts) && seen.add(m.ts));
@@ -166,10 +172,43 @@ export function createSlackThreadReader(opts: SlackThreadReaderOptions): ThreadR
           edited: m.edited !== undefined,
           ...(m.subtype ? { subtype: m.subtype } : {}),
           files: (m.files ?? []).map((f) => ({ name: f.name ?? 'file', ...(f.title ? { title: f.title } : {}), ...(f.permalink ? { url: f.permalink } : {}) })),
+          ...(m.reply_count ? { replyCount: m.reply_count } : {}),
         };
       });
-      logger.debug({ channel, threadTs, messages: messages.length, pages }, 'thread read');
+      logger.debug({ channel, threadTs, messages: messages.length, pages }, threadTs ? 'thread read' : 'channel history read');
       return { channel, threadTs, messages, names: resolved, pages, ...(me.url ? { workspaceUrl: me.url.replace(/\/+$/, '') } : {}) } satisfies ThreadContents;
+    }
+  };
+
+  return {
+    userNames,
+    clearNames: () => names.clear(),
+    read: async (channel, threadTs) => {
+      const raw: SlackMessage[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await fetchPage(channel, threadTs, cursor);
+        pages += 1;
+        raw.push(...((page.messages ?? []) as SlackMessage[]));
+        cursor = page.response_metadata?.next_cursor || undefined;
+      } while (cursor);
+      return toContents(channel, threadTs, raw, pages);
+    },
+    history: async (channel, oldest, latest) => {
+      const seconds = (d: Date) => (d.getTime() / 1000).toFixed(6);
+      const raw: SlackMessage[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await fetchHistoryPage(channel, seconds(oldest), seconds(latest), cursor);
+        pages += 1;
+        raw.push(...((page.messages ?? []) as SlackMessage[]));
+        cursor = page.response_metadata?.next_cursor || undefined;
+      } while (cursor && raw.length < HISTORY_MAX_MESSAGES);
+      // conversations.history is newest first.
+      raw.sort((a, b) => Number(a.ts) - Number(b.ts));
+      return toContents(channel, '', raw, pages);
     },
   };
 }

@@ -6,6 +6,7 @@ import type { Queryable } from '../domain/queryable';
 const COLUMNS: Record<keyof IncidentPatch, string> = {
   status: 'status',
   severity: 'severity',
+  startedAt: 'started_at',
   acknowledgedAt: 'acknowledged_at',
   acknowledgedBy: 'acknowledged_by',
   mitigatedAt: 'mitigated_at',

@@ -105,7 +105,7 @@ export function incidentCommandHandlers(deps: IncidentCommandDeps): SubcommandHa
 
     update: async (inv) => {
       const target = await targetIncident(deps, inv, undefined, USAGE.update);
-      const { incident, event } = await deps.incidents.postStatusUpdate(target.id, inv.command.text, inv.userId);
+      const { incident, event } = await deps.incidents.postStatusUpdate(target.id, inv.command.text, inv.userId, inv.command.started ? { startedAt: inv.command.started } : {});
       const { text, blocks } = renderNotification(deps.notifications.statusUpdate(incident, { text: event.text, actor: inv.userId, at: event.at }));
       await postInThread(deps, incident, { text, blocks }, inv.channelId);
       await refreshOpeningNotification(deps, incident, inv.log);
