@@ -65,7 +65,8 @@ import { createRemediationStore } from './store/remediation-store';
 // Post-mortem drafts
 import { createPostmortemService, loadPostmortemTemplate } from './postmortem';
 import { createSlackThreadReader } from './slack/slack-thread-reader';
-import { postmortemCommandHandler, registerPostmortem, type PostmortemDeps } from './slack/listeners/postmortem';
+import { postmortemCommandHandler, registerActionItemDecisions, registerPostmortem, type PostmortemDeps } from './slack/listeners/postmortem';
+import { createPostmortemActionItemStore } from './store/postmortem-action-item-store';
 import { createPostmortemStore } from './store/postmortem-store';
 
 export interface BotApp {
@@ -232,6 +233,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         drafts,
         threadReader: createSlackThreadReader({ client: slack.client, logger }),
         alerts: alertStore,
+        actionItems: createPostmortemActionItemStore(db),
         template: postmortemTemplate,
         escapeMrkdwn,
         clock,
@@ -244,6 +246,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       logger,
     };
     registerPostmortem(slack.app, postmortemDeps);
+    registerActionItemDecisions(slack.app, postmortemDeps);
     registerIncidentCommand(
       slack.app,
       {

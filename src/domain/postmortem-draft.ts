@@ -25,3 +25,27 @@ export interface ChannelIncident {
   createdAt: Date;
   threadTs: string | null;
 }
+
+export type ActionItemDecision = 'confirmed' | 'dropped';
+
+/** An action item a draft found, and what people decided about it in Slack. */
+export interface PostmortemActionItem {
+  incidentId: string;
+  /** 16 hex characters: the commitment's message and owner, the same in every draft version. */
+  key: string;
+  text: string;
+  owner: string | null;
+  link: string;
+  firstVersion: number;
+  decision: ActionItemDecision | null;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+}
+
+export interface PostmortemActionItemStore {
+  /** Records the candidates of a draft: new ones are added, known ones keep their decision (their text is refreshed). */
+  saveCandidates(incidentId: string, version: number, items: ReadonlyArray<{ key: string; text: string; owner: string | null; link: string }>): Promise<PostmortemActionItem[]>;
+  /** Sets the decision; null when the incident has no such item. A later click changes it (people change their minds). */
+  decide(incidentId: string, key: string, decision: ActionItemDecision, by: string, at: Date): Promise<PostmortemActionItem | null>;
+  list(incidentId: string): Promise<PostmortemActionItem[]>;
+}

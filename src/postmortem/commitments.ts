@@ -30,6 +30,8 @@ export interface ActionCandidate {
   /** Which rule found it, for the explanation in the draft and in tests. */
   rule: 'self' | 'accepted_request' | 'marker';
   done?: boolean;
+  /** Set once people decided in Slack (the draft shows who confirmed it). */
+  confirmedBy?: string;
 }
 
 export interface CommitmentOptions {

@@ -71,6 +71,8 @@ export interface PostmortemFacts {
   omittedMessages: number;
   statements: Statement[];
   thread: { link: string; messages: number; people: number; bots: number; edited: number; files: number } | null;
+  /** Why the messages were not read, when they were not. */
+  threadProblem?: string;
 }
 
 export interface BuildFactsInput {
@@ -84,8 +86,10 @@ export interface BuildFactsInput {
   now: Date;
   /** `https://acme.slack.com`; links to messages start with it. */
   workspaceUrl: string;
-  /** Thread messages listed in the timeline at most (recorded events are always listed). Default 200. */
+  /** Thread messages listed in the timeline at most (recorded events are always listed). Default KEY_MOMENTS. */
   maxThreadEntries?: number;
+  /** Why the thread was not read, for the draft to say so instead of "none found". */
+  threadProblem?: string;
 }
 
 /** Messages read beside the incident's thread; `threadTs` is absent for top-level channel messages. */
@@ -241,6 +245,7 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
     peaks: peakValues(events),
     timeline,
     omittedMessages: omitted,
+    ...(input.threadProblem ? { threadProblem: input.threadProblem } : {}),
     statements,
     thread: thread
       ? {

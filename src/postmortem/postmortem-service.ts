@@ -3,8 +3,11 @@ import type { TimelineEvent } from '../domain/timeline-event';
 import type { IncidentService } from '../incidents/incident-service';
 import { parseTemplate, type Escape, type ParsedTemplate } from '../incidents/template-engine';
 import { formatDuration } from '../incidents/templates';
+import { BotError } from '../errors';
 import type { Logger } from '../logger';
+import { createHash } from 'node:crypto';
 import type { AlertStore } from '../domain/alert';
+import type { ActionItemDecision, PostmortemActionItem, PostmortemActionItemStore } from '../domain/postmortem-draft';
 import type { Incident } from '../domain/incident';
 import type { PostmortemDraft, PostmortemStore } from '../domain/postmortem-draft';
 import { buildPostmortemFacts, type PostmortemFacts, type RelatedMessages } from './postmortem-facts';
@@ -37,6 +40,8 @@ export interface PostmortemDraftResult {
   /** A file name for the upload: `postmortem-INC-20260111100200-v2.md`. */
   filename: string;
   stats: PostmortemStats;
+  /** The action items listed in the draft, with their key for the confirm / drop buttons. */
+  actionItems: Array<{ key: string; text: string; owner: string | null; decision: ActionItemDecision | null; decidedBy: string | null }>;
 }
 
 /**
@@ -54,6 +59,13 @@ export interface PostmortemService {
   latest(incidentId: string): Promise<PostmortemDraft | null>;
   /** The latest stored draft; when there is none, one made now from the recorded timeline (and the thread, with a reader), and stored. */
   export(incidentId: string, opts?: { actor?: string }): Promise<{ markdown: string; version: number; created: boolean }>;
+  /** ✅ / ✖ on an action item in Slack: recorded, and later drafts list it as confirmed or leave it out. Throws NOT_FOUND. */
+  decideActionItem(incidentId: string, key: string, decision: ActionItemDecision, actor: string): Promise<PostmortemActionItem>;
+}
+
+/** The key of an action item: the same commitment (message and owner) has the same key in every draft version. */
+export function actionItemKey(item: { link: string; owner?: string | undefined }): string {
+  return createHash('sha256').update(`${item.link}|${item.owner ?? ''}`).digest('hex').slice(0, 16);
 }
 
 export interface PostmortemServiceDeps {
@@ -63,6 +75,8 @@ export interface PostmortemServiceDeps {
   threadReader?: ThreadReader;
   /** Where linked alerts were posted, so their threads are read too. */
   alerts?: Pick<AlertStore, 'get'>;
+  /** Keeps the action items found and what people decided in Slack (confirmed, dropped). */
+  actionItems?: PostmortemActionItemStore;
   /** `loadPostmortemTemplate(config.templatesDir)`, or a source string. */
   template: ParsedTemplate | string;
   /** `escapeMrkdwn` from slack/blocks/mrkdwn.ts, for the summary (the core does not import slack/). */
@@ -113,11 +127,23 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
       events,
       thread,
       related: related.sources,
+      ...(threadProblem ? { threadProblem } : {}),
       names,
       now,
       workspaceUrl: deps.workspaceUrl ?? thread?.workspaceUrl ?? 'https://slack.com',
       maxThreadEntries: deps.maxThreadEntries,
     });
+    // What people decided on earlier drafts: dropped items stay out, confirmed ones say who confirmed them.
+    const decided = new Map((deps.actionItems ? await deps.actionItems.list(incident.id) : []).map((i) => [i.key, i]));
+    const deciders = [...new Set([...decided.values()].flatMap((d) => (d.decidedBy ? [d.decidedBy] : [])))];
+    const deciderNames = deps.threadReader && deciders.length ? await deps.threadReader.userNames(deciders).catch(() => new Map<string, string>()) : new Map<string, string>();
+    const keyed = facts.actionItems.map((a) => ({ item: a, key: actionItemKey(a) }));
+    facts.actionItems = keyed
+      .filter(({ key }) => decided.get(key)?.decision !== 'dropped')
+      .map(({ item, key }) => {
+        const d = decided.get(key);
+        return d?.decision === 'confirmed' && d.decidedBy ? { ...item, confirmedBy: `@${deciderNames.get(d.decidedBy) ?? d.decidedBy}` } : item;
+      });
     const saved = await deps.drafts.saveNext({
       incidentId: incident.id,
       createdBy: opts.actor,
@@ -140,6 +166,12 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
     };
     deps.logger.info({ incidentId: incident.id, version: saved.version, ...stats }, 'post-mortem draft stored');
     const filename = `postmortem-${incident.id}-v${saved.version}.md`;
+    const listed = keyed.filter(({ key }) => decided.get(key)?.decision !== 'dropped');
+    await deps.actionItems?.saveCandidates(
+      incident.id,
+      saved.version,
+      listed.map(({ item, key }) => ({ key, text: item.text, owner: item.owner ?? null, link: item.link })),
+    );
     return {
       incident,
       version: saved.version,
@@ -147,11 +179,25 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
       summary: postmortemSummary(facts, { version: saved.version, filename, stats, escape: deps.escapeMrkdwn }),
       filename,
       stats,
+      actionItems: listed.map(({ item, key }) => ({
+        key,
+        text: item.text,
+        owner: item.owner ?? null,
+        decision: decided.get(key)?.decision ?? null,
+        decidedBy: decided.get(key)?.decidedBy ?? null,
+      })),
     };
   };
 
   return {
     draft,
+    decideActionItem: async (incidentId, key, decision, actor) => {
+      const incident = await deps.incidents.get(incidentId);
+      if (!/^[0-9a-f]{16}$/.test(key)) throw new BotError('BAD_INPUT', 'That is not an action item of a post-mortem draft.');
+      const item = await deps.actionItems?.decide(incident.id, key, decision, actor, deps.clock.now());
+      if (!item) throw new BotError('NOT_FOUND', `${incident.id} has no such action item: make a new draft with \`/incident postmortem ${incident.id}\`.`);
+      return item;
+    },
     latest: async (incidentId) => deps.drafts.latest((await deps.incidents.get(incidentId)).id),
     export: async (incidentId, opts) => {
       const incident = await deps.incidents.get(incidentId);

@@ -31,6 +31,7 @@ export const POSTMORTEM_VARIABLES = {
   resolution: 'Markdown: the recorded resolution, mitigation and executed remediations (empty when none)',
   action_items: 'Markdown checklist of the commitments found in the messages, with owners and ticket ids (empty when none)',
   action_item_count: 'how many action items were found',
+  action_items_note: 'without action items: whether the messages were read and none was found, or they could not be read (and why)',
   decisions: 'Markdown list of the decisions found in the thread (empty when none)',
   lessons: 'Markdown: what went well, what went badly and where we got lucky, as people wrote it (empty when nobody did)',
   start_time: 'when the impact started',
@@ -120,7 +121,8 @@ export function postmortemVariables(facts: PostmortemFacts, meta: { version: num
   const impactLines = [...(inc.impact ? [`- Recorded: ${inc.impact}`] : []), ...facts.impact.slice(0, 6).map(narrativeLine)];
   const rootCauseLines = [...(inc.rootCause ? [`- Recorded at resolution: ${inc.rootCause}`] : []), ...facts.rootCauses.slice(0, 4).map(narrativeLine)];
   const actions = facts.actionItems.map(
-    (a) => `- [${a.done ? 'x' : ' '}] ${a.text}${a.owner ? ` (owner: @${a.owner})` : ''} — ${a.rule === 'accepted_request' ? 'accepted' : 'said'} by @${a.author}, [message](${a.link})`,
+    (a) =>
+      `- [${a.done ? 'x' : ' '}] ${a.text}${a.owner ? ` (owner: @${a.owner})` : ''} — ${a.rule === 'accepted_request' ? 'accepted' : 'said'} by @${a.author}, [message](${a.link})${a.confirmedBy ? ` — confirmed by ${a.confirmedBy}` : ''}`,
   );
   const lessonLines = [
     ...(facts.lessons.wentWell.length ? ['**What went well**', '', ...facts.lessons.wentWell.map(narrativeLine), ''] : []),
@@ -159,6 +161,9 @@ export function postmortemVariables(facts: PostmortemFacts, meta: { version: num
     resolution: resolutionMarkdown(facts),
     action_items: actions.join('\n'),
     action_item_count: actions.length,
+    action_items_note: facts.thread
+      ? `No commitments ("I'll …", a request and its acceptance) were found in the ${facts.thread.messages} messages read.`
+      : `The Slack messages were not read${facts.threadProblem ? ` (${facts.threadProblem})` : ''}, so the action items people agreed on are not listed here.`,
     decisions: of('decision').map(statementLine).join('\n'),
     lessons: lessonLines.join('\n').trim(),
     start_time: time(facts.start, ''),

@@ -13,6 +13,12 @@ import type { CommandInvocation } from './incident-command-dispatch';
 /** The button on the resolution notification and the message shortcut share this id. */
 export const POSTMORTEM_ACTION_ID = 'postmortem_draft';
 export const POSTMORTEM_SHORTCUT_CALLBACK_ID = 'postmortem_draft';
+/** ✅ / ✖ on an action item of the draft's summary; value `INC-…:<item key>`. */
+export const ACTION_ITEM_CONFIRM_ID = 'postmortem_item_confirm';
+export const ACTION_ITEM_DROP_ID = 'postmortem_item_drop';
+const ITEM_VALUE = /^(INC-\d{14}):([0-9a-f]{16})$/;
+/** Items offered with buttons in the summary (Block Kit allows 50 blocks a message). */
+const MAX_BUTTON_ITEMS = 15;
 
 export interface PostmortemDeps {
   postmortems: PostmortemService;
@@ -45,7 +51,7 @@ export async function draftAndDeliver(
   // The incident's own thread wins; an incident without one gets the draft where it was asked for.
   const channel = inc.channelId && inc.threadTs ? inc.channelId : req.channelId;
   const threadTs = inc.channelId && inc.threadTs ? inc.threadTs : req.threadTs;
-  const post = { channel, text: result.summary, ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false, unfurl_media: false };
+  const post = { channel, text: result.summary, blocks: summaryBlocks(result), ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false, unfurl_media: false };
   if (deps.poster) await deps.poster.post(post);
   else await deps.client.chat.postMessage(post);
   const file = { content: result.markdown, filename: result.filename, title: `Post-mortem draft v${result.version}: ${inc.id}`, snippet_type: 'markdown' };
@@ -124,6 +130,64 @@ export function registerPostmortem(app: App, deps: PostmortemDeps): void {
       await reportFailure(err, log, ephemeral);
     }
   });
+}
+
+type Block = Record<string, unknown>;
+
+/** The summary, then each action item with ✅ Confirm / ✖ Drop, so people settle the list before the file is final. */
+export function summaryBlocks(result: Pick<PostmortemDraftResult, 'summary' | 'incident' | 'actionItems'>): Block[] {
+  const blocks: Block[] = [{ type: 'section', text: { type: 'mrkdwn', text: result.summary.slice(0, 3000) } }];
+  const items = result.actionItems.slice(0, MAX_BUTTON_ITEMS);
+  if (items.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Action items found in the messages: confirm the real ones, drop the others. Dropped items stay out of the next drafts.' }] });
+  for (const item of items) {
+    blocks.push({ type: 'section', block_id: `pm_item_text:${item.key}`, text: { type: 'mrkdwn', text: itemLine(item) } });
+    blocks.push(item.decision ? decidedContext(item.key, item.decision, item.decidedBy ?? '') : itemButtons(result.incident.id, item.key));
+  }
+  return blocks;
+}
+
+function itemLine(item: { text: string; owner: string | null }): string {
+  return `• ${escapeMrkdwn(item.text.slice(0, 280))}${item.owner ? ` _(owner: ${escapeMrkdwn(item.owner)})_` : ''}`;
+}
+
+function itemButtons(incidentId: string, key: string): Block {
+  const value = `${incidentId}:${key}`;
+  return {
+    type: 'actions',
+    block_id: `pm_item:${key}`,
+    elements: [
+      { type: 'button', action_id: ACTION_ITEM_CONFIRM_ID, text: { type: 'plain_text', text: '✅ Confirm', emoji: true }, style: 'primary', value },
+      { type: 'button', action_id: ACTION_ITEM_DROP_ID, text: { type: 'plain_text', text: '✖ Drop', emoji: true }, value },
+    ],
+  };
+}
+
+function decidedContext(key: string, decision: 'confirmed' | 'dropped', by: string): Block {
+  const who = /^[UW][A-Z0-9]{2,}$/.test(by) ? `<@${by}>` : escapeMrkdwn(by);
+  return { type: 'context', block_id: `pm_item:${key}`, elements: [{ type: 'mrkdwn', text: decision === 'confirmed' ? `:white_check_mark: Confirmed by ${who}` : `:heavy_multiplication_x: Dropped by ${who}` }] };
+}
+
+/** Records a ✅ / ✖ click and shows the decision in place of the buttons (a later click can change it). */
+export function registerActionItemDecisions(app: App, deps: Pick<PostmortemDeps, 'postmortems' | 'logger'>): void {
+  for (const [actionId, decision] of [[ACTION_ITEM_CONFIRM_ID, 'confirmed'], [ACTION_ITEM_DROP_ID, 'dropped']] as const) {
+    onButton(app, actionId, async ({ ack, body, action, respond, context }) => {
+      await ack();
+      const log = (context.log as Logger | undefined) ?? deps.logger;
+      const m = ITEM_VALUE.exec(action.value ?? '');
+      if (!m) {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: 'That button does not name an action item of a post-mortem draft.' }).catch(() => undefined);
+        return;
+      }
+      try {
+        const item = await deps.postmortems.decideActionItem(m[1]!, m[2]!, decision, body.user.id);
+        const blocks = ((body.message?.blocks ?? []) as Block[]).map((b) => (b.block_id === `pm_item:${item.key}` ? decidedContext(item.key, decision, body.user.id) : b));
+        await respond({ replace_original: true, text: String(body.message?.text ?? ''), blocks: blocks as never });
+        log.info({ incidentId: item.incidentId, item: item.key, decision }, 'post-mortem action item decided');
+      } catch (err) {
+        await reportFailure(err, log, (text) => respond({ response_type: 'ephemeral', replace_original: false, text }));
+      }
+    });
+  }
 }
 
 async function reportFailure(err: unknown, log: Logger, say: (text: string) => Promise<unknown>): Promise<void> {
