@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Row } from './lib';
-import { loadFixtures, replayFixture } from './postmortem-replay';
+import { loadFixtures, replayFixture } from '../test/support/incident-replay';
 import { scoreDraft } from './postmortem-scoring';
 
 const DRAFTS_DIR = path.resolve(__dirname, '../../bench/postmortem-drafts');

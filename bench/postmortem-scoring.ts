@@ -1,4 +1,4 @@
-import type { FixtureAnswer } from './postmortem-replay';
+import type { FixtureAnswer } from '../test/support/incident-replay';
 
 /** How a draft compares with a fixture's answer key. */
 export interface DraftScore {

@@ -89,7 +89,7 @@ export function pickMoments(scored: readonly MessageMoment[], slots: number): Me
 }
 
 /** An action stated as done: not "before we killed it", not "until the backlog is drained". */
-function doneAction(text: string): boolean {
+export function doneAction(text: string): boolean {
   const m = DONE.exec(text);
   if (!m) return false;
   return !/\b(?:before|until|once|if|when|unless)\b(?:\s+\S+){0,4}\s*$/i.test(text.slice(0, m.index));

@@ -1,4 +1,4 @@
-import { withoutQuestions } from './key-moments';
+import { doneAction, withoutQuestions } from './key-moments';
 
 /**
  * The narrative sections from what people wrote: Impact (lines with figures, questions skipped, a later correction
@@ -40,7 +40,8 @@ export function impactStatements(sources: readonly NarrativeSource[]): Narrative
       continue;
     }
     const text = withoutQuestions(s.markdown.replace(/```[\s\S]*?```/g, '').replace(/\s*\n+\s*/g, ' ').trim());
-    if (!text || !IMPACT.test(text) || !FIGURE.test(text)) continue;
+    // Impact is who and what was hurt: not what was done about it, not the lessons.
+    if (!text || !IMPACT.test(text) || !FIGURE.test(text) || doneAction(text) || /\b(?:went well|went badly|lucky)\s*:/i.test(text)) continue;
     const line: NarrativeLine = { text, who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}) };
     if (CORRECTION.test(text)) {
       // A correction replaces the earlier line about the same thing (two shared words of three letters or more).
@@ -50,7 +51,8 @@ export function impactStatements(sources: readonly NarrativeSource[]): Narrative
     }
     lines.push(line);
   }
-  return lines;
+  // The status updates' impact first: it is what the incident commander stated.
+  return [...lines.filter((l) => l.statusUpdate).reverse(), ...lines.filter((l) => !l.statusUpdate)];
 }
 
 /** Root-cause candidates, most authoritative first: status updates' "Cause identified:" (latest first), then thread lines. */

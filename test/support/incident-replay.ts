@@ -2,13 +2,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import YAML from 'yaml';
-import { createApp, type BotApp } from '../src/app';
-import { createManualClock } from '../src/clock';
-import { loadConfig } from '../src/config';
-import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from '../src/emulator/slack-emulator';
-import { sendInteraction, sendSigned, sendSlashCommand } from '../src/emulator/slack-signing';
-import { blockActionsPayload, messageEventBody } from '../src/playground/slack-payloads';
-import { createMigratedDatabase } from '../test/support/migrated-database';
+import { createApp, type BotApp } from '../../src/app';
+import { createManualClock } from '../../src/clock';
+import { loadConfig } from '../../src/config';
+import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { sendInteraction, sendSigned, sendSlashCommand } from '../../src/emulator/slack-signing';
+import { blockActionsPayload, messageEventBody } from '../../src/playground/slack-payloads';
+import { createMigratedDatabase } from './migrated-database';
 
 /** One incident thread as people and alerts wrote it, with the answer a reviewer expects from the draft. */
 export interface IncidentFixture {
@@ -47,7 +47,8 @@ export interface FixtureAnswer {
   timeline: Array<{ at: string; match: string }>;
 }
 
-export const FIXTURE_DIR = path.resolve(__dirname, '../../test/fixtures/incidents');
+/** The incident threads (compiled bench code runs from dist-bench/test/support, the tests from test/support). */
+export const FIXTURE_DIR = path.resolve(__dirname, __dirname.includes('dist-bench') ? '../../../test/fixtures/incidents' : '../fixtures/incidents');
 
 export async function loadFixtures(dir = FIXTURE_DIR): Promise<Array<{ name: string; fixture: IncidentFixture }>> {
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
@@ -66,7 +67,22 @@ const WORKSPACE = 'https://emulated.slack.com';
  * clicks and `/incident` commands are signed requests to the bot. At the end `/incident postmortem` is sent and the
  * uploaded Markdown file is returned.
  */
-export async function replayFixture(fixture: IncidentFixture): Promise<{ markdown: string; incidentId: string; refused: string[] }> {
+/** What a caller can do once the thread is replayed and drafted: click a button of a message, send a command. */
+export interface ReplayContext {
+  slack: SlackEmulator;
+  channel: string;
+  incidentId: string;
+  clock: ReturnType<typeof createManualClock>;
+  click(who: string, message: EmulatedMessage, action: { actionId: string; value?: string; blockId?: string }): Promise<void>;
+  command(who: string, text: string): Promise<void>;
+  /** Waits until the bot has made no Slack call for a quarter of a second. */
+  settle(): Promise<void>;
+}
+
+export async function replayFixture(
+  fixture: IncidentFixture,
+  opts: { afterDraft?: (ctx: ReplayContext) => Promise<void> } = {},
+): Promise<{ markdown: string; incidentId: string; refused: string[] }> {
   const at = (hhmmss: string) => new Date(`${fixture.date}T${hhmmss.length === 5 ? `${hhmmss}:00` : hhmmss}Z`);
   const clock = createManualClock(at(fixture.steps[0]!.at));
   const slack = await startSlackEmulator({ botToken: TOKEN, clock: () => clock.now().getTime() });
@@ -187,6 +203,34 @@ export async function replayFixture(fixture: IncidentFixture): Promise<{ markdow
     await slack.waitForCall('files.completeUploadExternal', () => true, 30_000);
     const file = slack.uploadedFiles().find((f) => f.name.startsWith(`postmortem-${incidentId}`));
     if (!file) throw new Error('no draft was uploaded');
+    await settle();
+    if (opts.afterDraft) {
+      await opts.afterDraft({
+        slack,
+        channel,
+        incidentId,
+        clock,
+        settle,
+        click: async (who, message, action) => {
+          const payload = blockActionsPayload({
+            user: userOf(who),
+            channel: { id: channel, name: channel.toLowerCase() },
+            message,
+            ephemeral: false,
+            action,
+            responseUrl: slack.responseUrl({ channel, messageTs: message.ts, userId: fixture.users[who]!, ...(message.thread_ts ? { threadTs: message.thread_ts } : {}) }),
+            nowMs: clock.now().getTime(),
+          });
+          await sendInteraction(events, { signingSecret: SECRET }, payload);
+          await settle();
+        },
+        command: async (who, text) => {
+          const u = fixture.users[who]!;
+          await sendSlashCommand(events, { signingSecret: SECRET }, { text, channel_id: channel, user_id: u, user_name: who, response_url: slack.responseUrl({ channel, userId: u }) });
+          await settle();
+        },
+      });
+    }
     return { markdown: file.bytes.toString('utf8'), incidentId, refused };
   } finally {
     await bot?.stop().catch(() => undefined);
