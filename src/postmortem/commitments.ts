@@ -54,7 +54,7 @@ const INVESTIGATION = /\b(?:I'll|I will|I'm going to)\s+(?:also\s+)?(?:check|loo
 const MARKERS: RegExp[] = [
   /^\s*(?:[-*•]\s*)?\[\s\]\s*/,
   /^\s*(?:[-*•]\s*)?☐\s*/,
-  /^\s*(?:[-*•]\s*)?(?:\*\*)?(?:TODO|AI|action items?|follow[- ]?ups?)(?:\*\*)?\s*[:\-–]\s*(?:\*\*)?\s*/i,
+  /^\s*(?:[-*•]\s*)?(?:@[\w.-]+\s+)*(?:\*\*)?(?:TODO|AI|action items?|follow[- ]?ups?)(?:\*\*)?\s*[:\-–]\s*(?:\*\*)?\s*/i,
 ];
 const DONE_MARKER = /^\s*(?:[-*•]\s*)?\[[xX]\]\s*/;
 /** A request that points back at what was said just before ("can you take that one?"). */

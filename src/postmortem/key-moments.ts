@@ -32,7 +32,7 @@ export interface MessageMoment {
 }
 
 const DONE =
-  /\b(?:applied|reverted|rolled back|restarted|terminated|killed|drained|deployed|rolled out|scaled (?:up|down|out)|disabled|enabled|flushed|cancell?ed|re-?queued|failed over|restored|merged|shipped|purged|fixed|bumped|is live|went out|back to normal|recovered|set .{1,60}\bback to)\b/i;
+  /\b(?:applied|reverted|rolled back|restarted|terminated|killed|drained|deployed|rolled out|scaled (?:up|down|out)|disabled|enabled|flushed|cancell?ed|re-?queued|failed over|restored|merged|shipped|purged|fixed|bumped|is live|went out|back to normal|is back|back up|recovered|set .{1,60}\bback to)\b/i;
 const CHANGE = /\b(?:deploy(?:ing|ed)?|rolling out|config(?:uration)? change|config(?:uration)?[- ]sync|going out|releas(?:e|ed|ing)|migration|upgrad(?:e|ed|ing))\b/i;
 const FINDING_WORD = /\b(?:found it|found|says|shows|is at|are at|pinned at|OOMKilled|crash-?looping|evicted|exhausted|rejected)\b|^[\w./-]+:\s/i;
 const FIGURE = /\b\d+(?:[.,]\d+)?\s*(?:%|ms|s|GB|MB|Gi|Mi|connections|sessions|restarts|rows|tasks|runs|errors)\b|\b\d+\/\d+\b/i;

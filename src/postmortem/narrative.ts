@@ -24,11 +24,12 @@ export interface NarrativeLine {
 }
 
 const IMPACT = /\b(?:customers?|users?|tenants?|accounts?|requests?|writes?|saves?|tasks?|workflows?|runs?|errors?|error rate|5xx|failing|failed|fail|timeouts?|latency|p9[59]|down|tickets?|affected|outage|search)\b/i;
-const FIGURE = /\d/;
+/** A figure stands alone ("~1,200", "38%", "XLEN 48210"), not inside a name ("worker-7", "p95"). */
+const FIGURE = /(?<![\w-])~?\d[\d,.]*\s*(?:%|k|K|M|ms|s|min|h)?(?![\w-])/;
 const CORRECTION = /^\s*(?:correction|actually|update|edit|to correct)\b\s*[:,-]?\s*/i;
 const CAUSE_MARKER = /\b(?:cause identified|root cause|cause)\s*[:—-]\s*/i;
 const CAUSE_WORDS = /\b(?:root cause|caused by|the cause (?:is|was))\b/i;
-const LESSON = /\b(went well|went badly|went wrong|did not go well|didn't go well|lucky|got lucky)\s*:\s*/gi;
+const LESSON = /\b(went well|went badly|went wrong|did not go well|didn't go well|lucky|got lucky|lessons? learned)\s*:\s*/gi;
 
 /** Impact statements: status updates' "Impact: …" first, then thread lines with a figure; no questions, corrections applied. */
 export function impactStatements(sources: readonly NarrativeSource[]): NarrativeLine[] {
@@ -79,11 +80,13 @@ export interface Lessons {
   wentWell: NarrativeLine[];
   wentBadly: NarrativeLine[];
   lucky: NarrativeLine[];
+  /** "Lesson learned: …" that says neither. */
+  learned: NarrativeLine[];
 }
 
 /** "went well: … went badly: … lucky: …" in one message or several, split into the three lists. */
 export function lessons(sources: readonly NarrativeSource[]): Lessons {
-  const out: Lessons = { wentWell: [], wentBadly: [], lucky: [] };
+  const out: Lessons = { wentWell: [], wentBadly: [], lucky: [], learned: [] };
   for (const s of sources) {
     const flat = s.markdown.replace(/```[\s\S]*?```/g, '').replace(/\s*\n+\s*/g, ' ').trim();
     const marks = [...flat.matchAll(LESSON)];
@@ -95,6 +98,7 @@ export function lessons(sources: readonly NarrativeSource[]): Lessons {
       const line = { text: text.charAt(0).toUpperCase() + text.slice(1), who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}) };
       if (kind === 'went well') out.wentWell.push(line);
       else if (kind.includes('lucky')) out.lucky.push(line);
+      else if (kind.includes('learned')) out.learned.push(line);
       else out.wentBadly.push(line);
     });
   }

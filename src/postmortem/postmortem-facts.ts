@@ -166,14 +166,19 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
   );
   const maxThread = input.maxThreadEntries ?? KEY_MOMENTS;
   const picked = pickMoments(scored, Math.min(maxThread, Math.max(4, KEY_MOMENTS - recorded.length)));
-  const fromThread: TimelineEntry[] = picked.map((p) => ({
-    at: p.at,
-    source: 'thread',
-    kind: 'message',
-    who: p.who,
-    text: p.statedAt ? `${p.text} _(written ${p.postedAt.toISOString().slice(11, 16)} UTC)_` : p.text,
-    link: p.link,
-  }));
+  const byLink = new Map(people.map((m) => [m.link, m.message]));
+  const fromThread: TimelineEntry[] = picked.map((p) => {
+    const m = byLink.get(p.link);
+    const files = m?.files.length ? ` (file${m.files.length > 1 ? 's' : ''}: ${m.files.map((f) => f.title ?? f.name).join(', ')})` : '';
+    return {
+      at: p.at,
+      source: 'thread',
+      kind: 'message',
+      who: p.who,
+      text: `${p.text}${files}${m?.edited ? ' _(edited)_' : ''}${p.statedAt ? ` _(written ${p.postedAt.toISOString().slice(11, 16)} UTC)_` : ''}`,
+      link: p.link,
+    };
+  });
   const omitted = all.filter((m) => !m.message.fromThisBot).length - fromThread.length;
   const timeline = [...recorded, ...fromThread].sort((a, b) => a.at.getTime() - b.at.getTime() || (a.source === b.source ? 0 : a.source === 'timeline' ? -1 : 1));
 
@@ -188,8 +193,9 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
   const firstFired = alertFired[0];
   const detection = firstFired && firstFired.at < opened ? firstFired.at : opened;
   const detectionSource = firstFired && firstFired.at < opened ? `alert ${firstFired.kind === 'alert_fired' ? firstFired.data.name : ''} fired`.replace('  ', ' ') : 'incident opened';
-  const startSource: PostmortemFacts['startSource'] =
-    Math.abs(start.getTime() - opened.getTime()) < 1000 ? 'opened' : firstFired && Math.abs(start.getTime() - firstFired.at.getTime()) < 1000 ? 'alert' : 'stated';
+  // Incidents opened from an alert before alert_fired was recorded have only alert_linked: their start is the alert's.
+  const fromAlert = (firstFired && Math.abs(start.getTime() - firstFired.at.getTime()) < 1000) || (!firstFired && events.some((e) => e.kind === 'alert_linked') && start < opened);
+  const startSource: PostmortemFacts['startSource'] = Math.abs(start.getTime() - opened.getTime()) < 1000 ? 'opened' : fromAlert ? 'alert' : 'stated';
   // The first acknowledgement: the incident's, or an alert's (before the incident was opened, too).
   const acks = events
     .filter((e) => e.kind === 'acknowledged' || e.kind === 'alert_acknowledged')

@@ -281,18 +281,18 @@ export function postmortemSummary(
   const sla = facts.sla.met === null ? 'not due yet' : facts.sla.met ? 'met' : 'missed';
   const lines = [
     `:memo: *Post-mortem draft v${meta.version}: ${e(cut(inc.title, 150))}* (${inc.id})`,
-    `*Duration:* ${formatDuration(facts.durationMinutes)}${facts.ongoing ? ' (ongoing)' : ''} · *Time to acknowledge:* ${ack} (${inc.severity} SLA ${formatDuration(facts.sla.minutes)}: ${sla}) · *Time to resolve:* ${facts.timeToResolveMinutes === null ? 'not resolved yet' : formatDuration(facts.timeToResolveMinutes)}`,
+    `*Duration:* ${formatDuration(facts.durationMinutes)}${facts.ongoing ? ' (ongoing)' : ''} · *Time to acknowledge:* ${ack} (${facts.sla.severity} SLA ${formatDuration(facts.sla.minutes)}${facts.sla.severity !== inc.severity ? ' at detection' : ''}: ${sla}) · *Time to resolve:* ${facts.timeToResolveMinutes === null ? 'not resolved yet' : formatDuration(facts.timeToResolveMinutes)}`,
     s.threadProblem
       ? `_${e(cap(s.threadProblem))}; the draft uses the ${plural(s.timelineEvents, 'recorded timeline event')}._`
       : `From ${plural(s.messages, 'message')} and ${plural(s.timelineEvents, 'timeline event')}: ${plural(s.actionItems, 'action item')}, ${plural(s.rootCauseStatements, 'root-cause statement')}, ${plural(s.impactStatements, 'impact statement')}, ${plural(s.decisions, 'decision')}${s.peakValues ? `, ${plural(s.peakValues, 'peak value')}` : ''}.`,
   ];
-  const actions = facts.statements.filter((x) => x.kind === 'action_item');
+  const actions = facts.actionItems;
   if (actions.length) {
     lines.push('*Action items:*');
-    for (const a of actions.slice(0, 5)) lines.push(`• ${a.done ? '~' : ''}${e(cut(a.text, 150))}${a.done ? '~' : ''}`);
+    for (const a of actions.slice(0, 5)) lines.push(`• ${a.done ? '~' : ''}${e(cut(a.text, 150))}${a.done ? '~' : ''}${a.owner ? ` (${e(a.owner)})` : ''}`);
     if (actions.length > 5) lines.push(`… and ${actions.length - 5} more in the draft`);
-  } else {
-    lines.push('No action items were found in the thread: add them to the draft.');
+  } else if (!s.threadProblem) {
+    lines.push('No commitments ("I\'ll …", a request and its acceptance) were found in the messages: add the action items to the draft.');
   }
   lines.push(`The full draft is attached (${e(meta.filename)}); fill in every [FILL IN]. \`incident-bot postmortem ${inc.id}\` exports the latest version.`);
   return lines.join('\n');

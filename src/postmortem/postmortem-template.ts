@@ -128,6 +128,7 @@ export function postmortemVariables(facts: PostmortemFacts, meta: { version: num
     ...(facts.lessons.wentWell.length ? ['**What went well**', '', ...facts.lessons.wentWell.map(narrativeLine), ''] : []),
     ...(facts.lessons.wentBadly.length ? ['**What went badly**', '', ...facts.lessons.wentBadly.map(narrativeLine), ''] : []),
     ...(facts.lessons.lucky.length ? ['**Where we got lucky**', '', ...facts.lessons.lucky.map(narrativeLine), ''] : []),
+    ...(facts.lessons.learned.length ? ['**Lessons learned**', '', ...facts.lessons.learned.map(narrativeLine), ''] : []),
   ];
 
   const respondedAfter = facts.sla.respondedAt ? formatSpan((facts.sla.respondedAt.getTime() - facts.detection.getTime()) / 60_000) : null;

@@ -93,11 +93,11 @@ describe('no mention is ever produced', () => {
     expect(summary).not.toMatch(/<[@!#]/);
     // The summary has no Slack control sequence at all: every "<" from a value is escaped.
     expect(summary).not.toMatch(/<(?!\u200b)/);
-    expect(summary).toContain('• @channel TODO: page @oncall and @alice about #ops');
+    expect(summary).toContain('• Page @oncall and @alice about #ops (oncall)');
     expect(summary).toContain('• @everyone &lt;\u200b!here&gt; [@U0BOB](https://evil.example)');
     expect(summary).toContain('*Post-mortem draft v1: Evil &lt;!channel&gt; title &lt;@U0ALICE&gt;*');
     // Action items on the way: broadcasts named as text, the link kept, code kept.
-    expect(markdown).toContain('- [ ] @channel TODO: page @oncall and @alice about #ops');
+    expect(markdown).toContain('- [ ] Page @oncall and @alice about #ops (owner: @oncall) — said by @alice');
     expect(markdown).toContain('@everyone <\u200b!here> [@U0BOB](https://evil.example)');
     expect(markdown).toContain('- Recorded: all <\u200b!here> customers');
     expect(markdown).toContain('[message](https://acme.slack.com/archives/C1/p1768125700000100?thread_ts=1768125630.000100&cid=C1)');
@@ -108,9 +108,11 @@ describe('no mention is ever produced', () => {
     const source = await readFile(join(TEMPLATES, 'postmortem.md'), 'utf8');
     expect(source).toContain('[FILL IN]');
     const markdown = renderPostmortem(await loadPostmortemTemplate(TEMPLATES), facts, { version: 3, generatedAt: new Date('2026-01-11T12:00:00Z') });
-    expect(markdown).toContain('- Response SLA (P1, 15 min): missed (acknowledged after 20 min)');
+    // Judged from detection (the opening, without an alert): 19 min for a 15-minute SLA.
+    expect(markdown).toContain('- Response SLA (P1 at detection, 15 min): missed (acknowledged after 19 min)');
     expect(markdown).toContain('**Duration:** 1 h');
-    expect(markdown).toContain('No action items were found in the thread. [FILL IN]');
+    // Without the thread, the draft does not claim that nobody committed to anything.
+    expect(markdown).toContain('The Slack messages were not read, so the action items people agreed on are not listed here. [FILL IN]');
     expect(markdown.endsWith('\n')).toBe(true);
   });
 

@@ -112,7 +112,7 @@ async function expectDelivered(version: number): Promise<void> {
   expect(summary?.thread_ts).toBe(threadTs);
   expect(summary!.text).not.toMatch(/<[@!#]/);
   expect(summary!.text).toContain('*Time to acknowledge:* 2 min (P1 SLA 15 min: met)');
-  expect(summary!.text).toContain('• add XAUTOCLAIM on consumer start @bob');
+  expect(summary!.text).toContain('• Add XAUTOCLAIM on consumer start @bob (bob)');
   expect(file?.thread_ts).toBe(threadTs);
   const uploaded = slack.uploadedFiles().find((f) => f.name === `postmortem-${incidentId}-v${version}.md`)!;
   const stored = await drafts.latest(incidentId);
