@@ -113,6 +113,8 @@ async function expectDelivered(version: number): Promise<void> {
   expect(summary!.text).not.toMatch(/<[@!#]/);
   expect(summary!.text).toContain('*Time to acknowledge:* 2 min (P1 SLA 15 min: met)');
   expect(summary!.text).toContain('• Add XAUTOCLAIM on consumer start @bob (bob)');
+  // Each action item comes with ✅ Confirm / ✖ Drop.
+  expect(JSON.stringify(summary!.blocks)).toMatch(/"action_id":"postmortem_item_confirm","text":\{"type":"plain_text","text":"✅ Confirm","emoji":true\},"style":"primary","value":"INC-\d{14}:[0-9a-f]{16}"/);
   expect(file?.thread_ts).toBe(threadTs);
   const uploaded = slack.uploadedFiles().find((f) => f.name === `postmortem-${incidentId}-v${version}.md`)!;
   const stored = await drafts.latest(incidentId);
@@ -144,7 +146,7 @@ describe('post-mortem in Slack (Bolt HTTPReceiver, signed requests, the emulator
     expect(slack.callsTo('conversations.replies').every((c) => c.args.limit === '200')).toBe(true);
     expect(slack.callsTo('users.info').map((c) => c.args.user).sort()).toEqual(['U0ALICE', 'U0BOB', 'U0CAROL']);
     const markdown = (await drafts.latest(incidentId))!.markdown;
-    expect(markdown).toContain('- [ ] add XAUTOCLAIM on consumer start @bob (owner: @bob)');
+    expect(markdown).toContain('- [ ] Add XAUTOCLAIM on consumer start @bob (owner: @bob)');
     expect(markdown).toContain('Mitigated: restarted worker-7 (@alice)');
   });
 
