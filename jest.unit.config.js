@@ -25,6 +25,7 @@ const UNIT_TESTS = [
   'jobs/job-runner',
   'postmortem/extract',
   'postmortem/commitments',
+  'postmortem/thread-rules',
   'postmortem/mrkdwn-to-markdown',
   'postmortem/postmortem-template',
   'probes/file-probes',

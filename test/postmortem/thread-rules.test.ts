@@ -1,0 +1,84 @@
+import { pickMoments, scoreMessages, type MomentSource } from '../../src/postmortem/key-moments';
+import { withUtcTimes, writtenTimes } from '../../src/postmortem/message-times';
+import { impactStatements, lessons, rootCauseStatements } from '../../src/postmortem/narrative';
+import { fixtureThread } from './fixture-threads';
+
+describe('times written in messages', () => {
+  it('reads CET, CEST and bare times as UTC on the day of the message', () => {
+    const posted = new Date('2026-02-17T14:00:50Z');
+    expect(writtenTimes('first failures in the scheduler log at 14:40:12 CET', posted).map((t) => t.at.toISOString())).toEqual(['2026-02-17T13:40:12.000Z']);
+    expect(writtenTimes('set it back (CONFIG SET, 10:41 CEST)', new Date('2026-05-06T08:41:00Z'))[0]!.at.toISOString()).toBe('2026-05-06T08:41:00.000Z');
+    expect(writtenTimes('errors since 09:58', new Date('2026-03-10T10:19:30Z'))[0]!.at.toISOString()).toBe('2026-03-10T09:58:00.000Z');
+    // 23:50 written ten minutes after midnight is yesterday's.
+    expect(writtenTimes('deploy at 23:50', new Date('2026-03-11T00:10:00Z'))[0]!.at.toISOString()).toBe('2026-03-10T23:50:00.000Z');
+    expect(writtenTimes('p95 is 7.8s, version 2.14.0, ratio 96/100', posted)).toEqual([]);
+  });
+
+  it('adds the UTC time after a time written in another zone', () => {
+    expect(withUtcTimes('revert is live at 15:31 CET', new Date('2026-02-17T14:31:20Z'))).toBe('revert is live at 15:31 CET (14:31 UTC)');
+    expect(withUtcTimes('since 09:58', new Date('2026-03-10T10:19:30Z'))).toBe('since 09:58');
+  });
+});
+
+describe('key moments of a thread', () => {
+  const moments = (name: string, opened: string, firstAlert: string | null) => {
+    const thread = fixtureThread(name);
+    const sources: MomentSource[] = thread.messages.map((m) => ({ markdown: m.markdown, who: `@${m.author}`, at: m.at, link: m.link, place: 'incident' }));
+    // The replay marks where each was written; here the channel messages are those before the incident was opened.
+    for (const s of sources) if (s.at < new Date(opened)) s.place = 'channel';
+    return pickMoments(scoreMessages(sources, { incidentOpened: new Date(opened), firstAlert: firstAlert ? new Date(firstAlert) : null }), 10);
+  };
+
+  it('keeps actions done, the change before, findings with figures and stated times; drops questions, guesses, jokes and intentions', () => {
+    const picked = moments('pool-exhausted-migration', '2026-03-10T10:12:10Z', '2026-03-10T10:02:00Z');
+    const shown = picked.map((m) => `${m.at.toISOString().slice(11, 19)} ${m.text.slice(0, 40)}`);
+    expect(shown).toEqual([
+      '09:55:20 deploying memory-daemon 2.14.0 to prod n',
+      '09:58:40 the oldest idle transaction started at 0',
+      '10:15:30 pg_stat_activity: 96/100 connections use',
+      '10:31:20 terminated 71 sessions. pool back at 34/',
+      '10:35:50 rolled back memory-daemon to 2.13.2, all',
+      '11:02:10 backlog drained 🎉',
+    ]);
+    const all = picked.map((m) => m.text).join('\n');
+    expect(all).not.toMatch(/could be pgbouncer|should we just roll back|terminating idle-in-transaction sessions older than 5 min now|rip 71|until the backlog/);
+  });
+
+  it('places a moment at the time a message names, and counts a report that came before any alert', () => {
+    const picked = moments('workers-oom-crashloop', '2026-02-17T13:58:40Z', '2026-02-17T14:04:00Z');
+    const first = picked.find((m) => m.statedAt)!;
+    expect(first.at.toISOString()).toBe('2026-02-17T13:40:12.000Z');
+    expect(first.text).toBe('first failures in the scheduler log at 14:40:12 CET (13:40:12 UTC). every worker pod OOMKilled within a minute of starting');
+    expect(picked.map((m) => m.who)).toContain('@lena');
+  });
+});
+
+describe('narrative sections', () => {
+  it('Impact: the status update first, lines with figures, no questions, a correction replacing what it corrects', () => {
+    const thread = fixtureThread('semantic-cache-eviction');
+    const lines = impactStatements([
+      { markdown: 'Cause identified: noeviction. Impact: p95 latency 7.8 s; enterprise tenants with a 5 s timeout see search failing. Next update 09:00', who: '@grace', at: new Date('2026-05-06T08:31:10Z'), statusUpdate: true },
+      ...thread.messages.map((m) => ({ markdown: m.markdown, who: `@${m.author}`, at: m.at, link: m.link })),
+    ]);
+    expect(lines[0]!.text).toBe('p95 latency 7.8 s; enterprise tenants with a 5 s timeout see search failing.');
+    expect(lines.map((l) => l.text).join('\n')).not.toMatch(/\?\s*$/m);
+    expect(lines.some((l) => /Initech, Hooli and Umbrella/.test(l.text))).toBe(false); // "Is there anything I can tell them?" is a question
+  });
+
+  it('Root cause: the latest status update\'s "Cause identified:" first', () => {
+    const causes = rootCauseStatements([
+      { markdown: 'Investigating: pool exhausted. Impact: ~38% of writes failing.', who: '@sofia', at: new Date('2026-03-10T10:22:30Z'), statusUpdate: true },
+      { markdown: "Mitigated at 10:41. Cause identified: migration 0042's backfill kept one transaction open per batch. Rolled back to 2.13.2; backlog draining.", who: '@sofia', at: new Date('2026-03-10T10:52:00Z'), statusUpdate: true },
+      { markdown: 'what was the root cause again?', who: '@jen', at: new Date('2026-03-10T10:53:00Z') },
+    ]);
+    expect(causes.map((c) => c.text)).toEqual(["migration 0042's backfill kept one transaction open per batch."]);
+  });
+
+  it('Lessons: went well / went badly / lucky from one message', () => {
+    const thread = fixtureThread('pool-exhausted-migration');
+    const l = lessons(thread.messages.map((m) => ({ markdown: m.markdown, who: `@${m.author}`, at: m.at, link: m.link })));
+    expect(l.wentWell.map((x) => x.text)).toEqual(["Tom's terminate was quick and safe"]);
+    expect(l.wentBadly.map((x) => x.text)).toEqual(['The alert fired 4 min after impact and nobody looked at it for 9 min']);
+    expect(l.lucky.map((x) => x.text)).toEqual(['The client outbox kept every write']);
+  });
+});
