@@ -116,9 +116,9 @@ export function parseIncidentCommand(raw: string): ParseResult {
     case 'link-alert': {
       const [ref, id, ...more] = args;
       if (!ref) return fail('link-alert', 'Which alert? Give its number or the link to its message (Copy link in Slack).');
-      if (more.length) return fail('link-alert', '`link-alert` takes an alert and at most one incident ID.');
       const alert = parseAlertReference(ref);
       if (!alert) return fail('link-alert', `\`${clip(ref)}\` is neither an alert number nor a link to a Slack message.`);
+      if (more.length) return fail('link-alert', '`link-alert` takes an alert and at most one incident ID.');
       const incidentId = optionalIncidentId(id);
       return 'problem' in incidentId ? fail('link-alert', incidentId.problem) : ok({ name: 'link-alert', alert, incidentId: incidentId.id });
     }

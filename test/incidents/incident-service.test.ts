@@ -155,6 +155,74 @@ describe('life cycle', () => {
     expect((await alerts.get(rec.alert.id))!.incidentId).toBe(other.id);
   });
 
+  it('carries an alert\'s acknowledgement made before the incident existed, and its resolution, to the timeline at their times', async () => {
+    const { svc, clock, t0 } = setup();
+    const alerts = createAlertStore(db);
+    const timeline = createTimelineStore(db);
+    const alertService = createAlertService({ alerts, clock, timeline });
+    const labels = { alertname: 'ConnectionPoolExhausted', service: `memory-daemon-${hour}` };
+    const fired = await alertService.record(
+      { name: 'ConnectionPoolExhausted', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('ConnectionPoolExhausted', labels), startsAt: t0, source: 'alertmanager-webhook' },
+      { defaultSeverity: 'P1' },
+    );
+    if (fired.kind !== 'new') throw new Error(`expected a new alert, got ${fired.kind}`);
+    clock.advance(9 * MIN + 30_000);
+    await alertService.acknowledge(fired.alert.id, 'U0PRIYA');
+    clock.advance(40_000);
+    const inc = await svc.open({ title: 'Pool exhausted', severity: 'P1', actor: 'U0PRIYA', alertId: fired.alert.id });
+    clock.advance(50 * MIN);
+    const resolved = await alertService.record(
+      { name: 'ConnectionPoolExhausted', status: 'resolved', labels, annotations: {}, fingerprint: alertFingerprint('ConnectionPoolExhausted', labels), startsAt: t0, source: 'alertmanager-webhook' },
+      { defaultSeverity: 'P1' },
+    );
+    expect(resolved.kind).toBe('resolved');
+    expect((await svc.timeline(inc.id)).map((e) => [e.kind, e.actor, e.at.toISOString().slice(11, 19)])).toEqual([
+      ['alert_fired', `alert:${fired.alert.id}`, t0.toISOString().slice(11, 19)],
+      ['alert_acknowledged', 'U0PRIYA', new Date(t0.getTime() + 9 * MIN + 30_000).toISOString().slice(11, 19)],
+      ['opened', 'U0PRIYA', new Date(t0.getTime() + 10 * MIN + 10_000).toISOString().slice(11, 19)],
+      ['alert_linked', 'U0PRIYA', new Date(t0.getTime() + 10 * MIN + 10_000).toISOString().slice(11, 19)],
+      ['alert_resolved', `alert:${fired.alert.id}`, new Date(t0.getTime() + 60 * MIN + 10_000).toISOString().slice(11, 19)],
+    ]);
+  });
+
+  it('takes the stated start of impact: started=HH:MM when opening, or in a status update', async () => {
+    const { svc, clock, t0 } = setup();
+    const inc = await svc.open({ title: 'Workers crash-looping', severity: 'P2', actor: 'U0RAVI', startedAt: { hour: t0.getUTCHours(), minute: 0 } });
+    expect(inc.startedAt).toEqual(new Date(Date.UTC(2026, 0, 11, hour, 0)));
+    // A time later than now today is yesterday's.
+    const late = await svc.open({ title: 'Late', severity: 'P3', actor: 'U0RAVI', startedAt: { hour: (t0.getUTCHours() + 1) % 24, minute: 0 } });
+    expect(t0.getTime() - late.startedAt.getTime()).toBe(23 * 60 * MIN + 2 * MIN);
+    clock.advance(30 * MIN);
+    const { incident } = await svc.postStatusUpdate(inc.id, 'Cause identified: the config change', 'U0OLGA', { startedAt: { hour: t0.getUTCHours() - 1, minute: 45 } });
+    expect(incident.startedAt).toEqual(new Date(Date.UTC(2026, 0, 11, hour - 1, 45)));
+  });
+
+  it('links an alert opened separately with its history, and refuses linking it twice', async () => {
+    const { svc, clock, t0 } = setup();
+    const alerts = createAlertStore(db);
+    const alertService = createAlertService({ alerts, clock, timeline: createTimelineStore(db) });
+    const inc = await svc.open({ title: 'Workers crash-looping', severity: 'P2', actor: 'U0RAVI' });
+    clock.advance(5 * MIN);
+    const labels = { alertname: 'WorkflowFailuresHigh', service: `cli-${hour}` };
+    const fired = await alertService.record(
+      { name: 'WorkflowFailuresHigh', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('WorkflowFailuresHigh', labels), startsAt: clock.now(), source: 'alertmanager-webhook' },
+      { defaultSeverity: 'P2' },
+    );
+    if (fired.kind !== 'new') throw new Error('expected new');
+    clock.advance(MIN);
+    await alertService.acknowledge(fired.alert.id, 'U0MIKE');
+    clock.advance(MIN);
+    await svc.linkAlert(inc.id, fired.alert.id, 'U0MIKE');
+    expect((await svc.timeline(inc.id)).map((e) => [e.kind, e.actor])).toEqual([
+      ['opened', 'U0RAVI'],
+      ['alert_fired', `alert:${fired.alert.id}`],
+      ['alert_acknowledged', 'U0MIKE'],
+      ['alert_linked', 'U0MIKE'],
+    ]);
+    await expect(svc.linkAlert(inc.id, fired.alert.id, 'U0MIKE')).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/already linked to/) });
+    void t0;
+  });
+
   it('finds the incident a Slack message concerns: its thread, a linked alert\'s thread, or the one active incident of the channel', async () => {
     const { svc, t0 } = setup();
     const channel = `C0CONCERN${hour}`;

@@ -24,6 +24,17 @@ describe('parseIncidentCommand', () => {
     ['list', { name: 'list' }],
     ['runbooks', { name: 'runbooks' }],
     ['postmortem', { name: 'postmortem', incidentId: undefined }],
+    ['open Workers crash-looping P2 started=13:40', { name: 'open', title: 'Workers crash-looping', severity: 'P2', started: { hour: 13, minute: 40 } }],
+    ['open started=9:05 Workers crash-looping', { name: 'open', title: 'Workers crash-looping', severity: undefined, started: { hour: 9, minute: 5 } }],
+    ['update started=09:58 Cause identified: the backfill', { name: 'update', text: 'Cause identified: the backfill', started: { hour: 9, minute: 58 } }],
+    ['update the job started=09:58 in prod', { name: 'update', text: 'the job started=09:58 in prod' }],
+    ['link-alert 42', { name: 'link-alert', alert: { alertId: 42 }, incidentId: undefined }],
+    ['link-alert #42 inc-20260101093000', { name: 'link-alert', alert: { alertId: 42 }, incidentId: 'INC-20260101093000' }],
+    [
+      'link-alert <https://acme.slack.com/archives/C0ORCHESTR/p1771337040000000>',
+      { name: 'link-alert', alert: { channelId: 'C0ORCHESTR', ts: '1771337040.000000' }, incidentId: undefined },
+    ],
+    ['mitigate INC-20260101093000 rolled back', { name: 'mitigate', incidentId: 'INC-20260101093000', note: 'rolled back' }],
   ])('parses %j', (text, expected) => {
     expect(command(parseIncidentCommand(text))).toEqual(expected);
   });
@@ -47,6 +58,13 @@ describe('parseIncidentCommand', () => {
     ['update', /What is the update/],
     ['remediate rm;-rf', /not an action name/],
     ['list everything', /takes no arguments/],
+    ['open Workers down started=25:00', /is not a time: write `started=HH:MM` in UTC/],
+    ['open Workers down started=9 P1', /is not a time/],
+    ['update started=noon things are bad', /is not a time/],
+    ['link-alert', /Which alert\?/],
+    ['link-alert https://evil.example/archives/C1/p1771337040000000', /neither an alert number nor a link to a Slack message/],
+    ["link-alert 1;DROP TABLE alerts", /neither an alert number/],
+    ['link-alert 42 INC-20260101093000 extra', /takes an alert and at most one incident ID/],
   ])('refuses %j with a specific message', (text, message) => {
     const r = parseIncidentCommand(text);
     expect(r.ok).toBe(false);
