@@ -51,14 +51,14 @@ export async function postmortemQualityBench(): Promise<Row[]> {
     rows.push({
       bench: 'postmortem-quality',
       measure: `${name}: Metrics fields correct`,
-      value: `${okFields}/${s.metrics.length}${wrongFields.length ? `; wrong: ${wrongFields.join('; ')}` : ''}`.replace(/\|/g, '\\|'),
+      value: `${okFields}/${s.metrics.length}${wrongFields.length ? `; wrong: ${wrongFields.join('; ')}` : ''}`,
       target: 'all',
       verdict: okFields === s.metrics.length ? 'met' : 'missed',
     });
     rows.push({
       bench: 'postmortem-quality',
       measure: `${name}: root cause filled / questions in Impact${refused.length ? ' / commands refused' : ''}`,
-      value: `${s.rootCause ? 'yes' : 'no'} / ${s.impactQuestions}${refused.length ? ` / ${refused.join('; ')}` : ''}`.replace(/\|/g, '\\|'),
+      value: `${s.rootCause ? 'yes' : 'no'} / ${s.impactQuestions}${refused.length ? ` / ${refused.join('; ')}` : ''}`,
       target: 'yes / 0',
       verdict: s.rootCause && s.impactQuestions === 0 ? 'met' : 'missed',
     });
