@@ -157,9 +157,8 @@ describe('life cycle', () => {
 
   it('carries an alert\'s acknowledgement made before the incident existed, and its resolution, to the timeline at their times', async () => {
     const { svc, clock, t0 } = setup();
-    const alerts = createAlertStore(db);
-    const timeline = createTimelineStore(db);
-    const alertService = createAlertService({ alerts, clock, timeline });
+    const alerts = stores.alerts;
+    const alertService = createAlertService({ alerts, clock, timeline: stores.timeline });
     const labels = { alertname: 'ConnectionPoolExhausted', service: `memory-daemon-${hour}` };
     const fired = await alertService.record(
       { name: 'ConnectionPoolExhausted', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('ConnectionPoolExhausted', labels), startsAt: t0, source: 'alertmanager-webhook' },
@@ -199,8 +198,8 @@ describe('life cycle', () => {
 
   it('links an alert opened separately with its history, and refuses linking it twice', async () => {
     const { svc, clock, t0 } = setup();
-    const alerts = createAlertStore(db);
-    const alertService = createAlertService({ alerts, clock, timeline: createTimelineStore(db) });
+    const alerts = stores.alerts;
+    const alertService = createAlertService({ alerts, clock, timeline: stores.timeline });
     const inc = await svc.open({ title: 'Workers crash-looping', severity: 'P2', actor: 'U0RAVI' });
     clock.advance(5 * MIN);
     const labels = { alertname: 'WorkflowFailuresHigh', service: `cli-${hour}` };
