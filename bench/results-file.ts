@@ -25,6 +25,18 @@ export const BASELINE_NOTE = [
   'is the median over rounds of that round\'s p50, p99 or server CPU time (utime + stime from `/proc/<pid>/stat`) per request.',
 ].join('\n');
 
+/** What the post-mortem quality rows measure, and what they do not. */
+export const POSTMORTEM_QUALITY_NOTE = [
+  '**Post-mortem quality (bench/postmortem-quality.ts):** the three incident threads of `test/fixtures/incidents/` (46–57',
+  'messages from 6 people each, plus alerts, clicks and commands; written for this work with their answer keys) replayed through the bot (`createApp` on',
+  'PostgreSQL with the emulator, both on one clock set to each message\'s time; alerts as Alertmanager posts, clicks and',
+  '`/incident` commands as signed requests), then `/incident postmortem`. The drafts are in `bench/postmortem-drafts/`.',
+  'Action items and timeline rows are matched to the key by pattern (a moment within 2 minutes); Metrics fields by value',
+  '(times ±1 min when the key gives minutes, durations ±1 min). The "previous run" column of the first table is the draft',
+  'before this work. The rules were written with these threads in view: the figures show they hold on them, not how they',
+  'do on threads nobody has tuned for; a new thread with its answer key is the way to find out.',
+].join('\n');
+
 /** The rows of the last run written to RESULTS.md (current format, or the older one-table format). */
 export function readPrevious(doc: string | undefined): StoredRow[] {
   if (!doc) return [];
@@ -89,6 +101,8 @@ export function renderResults(current: StoredRow[], previous: StoredRow[], ranBe
     ...table,
     '',
     BASELINE_NOTE,
+    '',
+    POSTMORTEM_QUALITY_NOTE,
     '',
     '## Previous run',
     '',
