@@ -28,7 +28,7 @@ const UNIT_TESTS = [
   'postmortem/postmortem-template',
   'probes/file-probes',
   'probes/http',
-  'probes/params-template',
+  'targets/params-template',
   'reliability/fuzz',
   'remediations/catalog-declarations',
   'remediations/clean-recovery',

@@ -1,9 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../probes/params-template';
+import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../targets/params-template';
 import { probeRegistry, getProbe, type ProbeRegistry } from '../probes/registry';
-import { scrubSecrets } from '../probes/secret-scrubber';
-import { labelSelectionRefusal } from '../probes/target-allow';
+import { scrubSecrets } from '../targets/secret-scrubber';
+import { labelSelectionRefusal } from '../targets/target-allow';
 import { worst } from '../probes/threshold';
 import type { ProbeResult, ProbeStatus } from '../probes/types';
 import type { AlertEntry, ProbeDefinition, Runbook } from '../runbooks/loader';

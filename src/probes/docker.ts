@@ -1,10 +1,11 @@
 import Docker from 'dockerode';
 import { z } from 'zod';
-import { describeNetworkError } from './http-client';
-import { renderPlain } from './params-template';
+import { connectDocker, inspectContainerInfo, type DockerConnect } from '../targets/docker-connector';
+import { TargetUnreachable } from '../targets/http-connector';
+import { renderPlain } from '../targets/params-template';
 import { round } from './prometheus';
-import { scrubSecrets } from './secret-scrubber';
-import { containerLabelRefusal, containerNameRefusal } from './target-allow';
+import { scrubSecrets } from '../targets/secret-scrubber';
+import { containerLabelRefusal, containerNameRefusal } from '../targets/target-allow';
 import { statusFor, thresholdString, worst } from './threshold';
 import type { Figure, Probe, ProbeOutcome, ProbeStatus } from './types';
 
@@ -35,14 +36,6 @@ export const dockerParams = z
 export type DockerParams = z.output<typeof dockerParams>;
 
 const DOCKER_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-
-export type DockerConnect = (address: string) => Docker;
-
-export const connectDocker: DockerConnect = (address) => {
-  const m = /^(?:tcp|http):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(address);
-  if (m) return new Docker({ host: m[1], port: Number(m[2] ?? 2375), protocol: 'http' });
-  return new Docker({ socketPath: address.replace(/^unix:\/\//, '') });
-};
 
 /** Splits Docker's multiplexed log stream (8-byte frame headers) into text; passes TTY output through. */
 export function demuxDockerLog(buf: Buffer): string {
@@ -81,27 +74,15 @@ export function createDockerProbe(connect: DockerConnect = connectDocker): Probe
       const docker = connect(ctx.target?.values.socket as string);
       const container = docker.getContainer(name);
       const abortSignal = ctx.signal;
-      const started = performance.now();
-      let info: Docker.ContainerInspectInfo;
+      const inspected = `docker inspect ${name}`;
+      let info: Docker.ContainerInspectInfo | undefined;
       try {
-        info = await container.inspect({ abortSignal } as Docker.ContainerInspectOptions);
+        info = await inspectContainerInfo(docker, name, abortSignal);
       } catch (err) {
-        const statusCode = (err as { statusCode?: number }).statusCode;
-        if (statusCode === 404) {
-          return { kind: 'docker', status: 'crit', summary: `container ${name} not found`, figures: [], evidence: { query: `docker inspect ${name}` } };
-        }
-        if (ctx.signal.aborted) throw err;
-        if ((err as { code?: string }).code || statusCode) {
-          return {
-            kind: 'docker',
-            status: 'unknown',
-            summary: `Docker engine unreachable: ${statusCode ? `HTTP ${statusCode} ${(err as Error).message}` : describeNetworkError(err, performance.now() - started)}`,
-            figures: [],
-            evidence: { query: `docker inspect ${name}` },
-          };
-        }
-        throw err;
+        if (!(err instanceof TargetUnreachable)) throw err;
+        return { kind: 'docker', status: 'unknown', summary: `Docker engine unreachable: ${err.message}`, figures: [], evidence: { query: inspected } };
       }
+      if (!info) return { kind: 'docker', status: 'crit', summary: `container ${name} not found`, figures: [], evidence: { query: inspected } };
       const withoutLabel = containerLabelRefusal(ctx.target, name, info.Config?.Labels);
       if (withoutLabel) return { kind: 'docker', status: 'unknown', summary: `refused: ${withoutLabel}`, figures: [], evidence: {} };
       const st = info.State;
@@ -109,7 +90,7 @@ export function createDockerProbe(connect: DockerConnect = connectDocker): Probe
       const notes: string[] = [];
       const figures: Figure[] = [];
       const raw: Record<string, unknown> = {};
-      const commands = [`docker inspect ${name}`];
+      const commands = [inspected];
       let excerpt: string | undefined;
 
       if (params.checks.includes('state')) {

@@ -1,11 +1,12 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { z } from 'zod';
-import { describeNetworkError, formatDuration } from './http-client';
-import { renderPlain } from './params-template';
+import { TargetUnreachable } from '../targets/http-connector';
+import { renderPlain } from '../targets/params-template';
+import { describePostgresError, isConnectionError, isSqlStateError, withPostgres } from '../targets/postgres-connector';
 import { round } from './prometheus';
-import { maskSqlLiterals } from './secret-scrubber';
+import { maskSqlLiterals } from '../targets/secret-scrubber';
 import { statusFor, thresholdString, worst } from './threshold';
-import type { Figure, Probe, ProbeOutcome, ProbeStatus } from './types';
+import type { Figure, Probe, ProbeContext, ProbeOutcome, ProbeStatus } from './types';
 
 const CHECKS = ['connectivity', 'connections', 'top-statements', 'blocked-locks', 'long-transactions', 'table-sizes'] as const;
 type Check = (typeof CHECKS)[number];
@@ -191,80 +192,53 @@ export const postgresProbe: Probe<PostgresParams> = {
   targetKind: 'postgres',
   params: postgresParams,
   async run(params, ctx): Promise<ProbeOutcome> {
-    const connectionString = ctx.target?.values.connection as string;
-    const statementTimeout = Math.max(100, Math.min(ctx.timeoutMs - 200, 30_000));
-    const client = new Client({
-      connectionString,
-      connectionTimeoutMillis: Math.min(2000, ctx.timeoutMs),
-      application_name: 'incident-bot-probe',
-    });
-    client.on('error', () => undefined); // a dropped connection surfaces as a failed query
-    const onAbort = () => void client.end().catch(() => undefined);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const connection = ctx.target?.values.connection as string;
+    const session = {
+      applicationName: 'incident-bot-probe',
+      signal: ctx.signal,
+      connectTimeoutMs: Math.min(2000, ctx.timeoutMs),
+      statementTimeoutMs: Math.max(100, Math.min(ctx.timeoutMs - 200, 30_000)),
+      readOnly: true,
+    };
     const started = performance.now();
     try {
-      try {
-        await client.connect();
-      } catch (err) {
-        return {
-          kind: 'postgres',
-          status: 'crit',
-          summary: `PostgreSQL unreachable: ${describePgError(err, performance.now() - started)}`,
-          figures: [],
-          evidence: { query: 'connect' },
-        };
-      }
-      await client.query(`SELECT set_config('statement_timeout', $1, false), set_config('default_transaction_read_only', 'on', false)`, [
-        String(statementTimeout),
-      ]);
-      const q: Q = async (sql, values) => (await client.query(sql, values as unknown[])).rows;
-      const outcomes: [Check, CheckOutcome][] = [];
-      for (const check of params.checks) {
-        if (ctx.signal.aborted) break;
-        outcomes.push([check, await runCheck(check, params, q, ctx.labels)]);
-      }
-      const status = worst(outcomes.map(([, o]) => o.status));
-      const notes = outcomes.map(([, o]) => o.note).filter((n): n is string => !!n);
-      const excerpt = outcomes.map(([, o]) => o.excerpt).filter((e): e is string => !!e).join('\n');
-      return {
-        kind: 'postgres',
-        status,
-        summary: notes.length ? notes.join('; ') : `${params.checks.join(', ')}: ok`,
-        figures: outcomes.flatMap(([, o]) => o.figures),
-        evidence: {
-          query: outcomes.map(([, o]) => o.sql.replace(/\s+/g, ' ')).join(';\n'),
-          raw: Object.fromEntries(outcomes.map(([c, o]) => [c, o.raw])),
-          ...(excerpt ? { excerpt } : {}),
-        },
-      };
+      return await withPostgres(connection, session, (client) => runChecks(params, client, ctx));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      const code = (err as { code?: string }).code;
-      // SQLSTATE errors (permissions, statement timeout) are findings about the target, not bugs in the probe.
-      if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-        return { kind: 'postgres', status: 'unknown', summary: `query failed: ${(err as Error).message} (SQLSTATE ${code})`, figures: [], evidence: {} };
+      if (err instanceof TargetUnreachable) {
+        return { kind: 'postgres', status: 'crit', summary: `PostgreSQL unreachable: ${err.message}`, figures: [], evidence: { query: 'connect' } };
       }
-      if (isNetworkError(err)) {
-        return { kind: 'postgres', status: 'crit', summary: `PostgreSQL connection lost: ${describePgError(err, performance.now() - started)}`, figures: [], evidence: {} };
+      // SQLSTATE errors (permissions, statement timeout) are findings about the target, not bugs in the probe.
+      if (isSqlStateError(err)) {
+        return { kind: 'postgres', status: 'unknown', summary: `query failed: ${(err as Error).message} (SQLSTATE ${(err as { code: string }).code})`, figures: [], evidence: {} };
+      }
+      if (isConnectionError(err)) {
+        return { kind: 'postgres', status: 'crit', summary: `PostgreSQL connection lost: ${describePostgresError(err, performance.now() - started)}`, figures: [], evidence: {} };
       }
       throw err;
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      await client.end().catch(() => undefined);
     }
   },
 };
 
-function isNetworkError(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
-}
-
-function describePgError(err: unknown, elapsedMs: number): string {
-  const msg = (err as Error).message ?? String(err);
-  if (/timeout/i.test(msg) && !(err as { code?: string }).code) return `connect timed out after ${formatDuration(elapsedMs)}`;
-  const code = (err as { code?: string }).code;
-  if (code && /^[0-9A-Z]{5}$/.test(code)) return `${msg} (SQLSTATE ${code})`;
-  // never echo the connection string: pg messages do not contain it, but strip URLs defensively
-  return describeNetworkError(err, elapsedMs).replace(/postgres(ql)?:\/\/\S+/g, '<connection>');
+async function runChecks(params: PostgresParams, client: Client, ctx: ProbeContext): Promise<ProbeOutcome> {
+  const q: Q = async (sql, values) => (await client.query(sql, values as unknown[])).rows;
+  const outcomes: [Check, CheckOutcome][] = [];
+  for (const check of params.checks) {
+    if (ctx.signal.aborted) break;
+    outcomes.push([check, await runCheck(check, params, q, ctx.labels)]);
+  }
+  const status = worst(outcomes.map(([, o]) => o.status));
+  const notes = outcomes.map(([, o]) => o.note).filter((n): n is string => !!n);
+  const excerpt = outcomes.map(([, o]) => o.excerpt).filter((e): e is string => !!e).join('\n');
+  return {
+    kind: 'postgres',
+    status,
+    summary: notes.length ? notes.join('; ') : `${params.checks.join(', ')}: ok`,
+    figures: outcomes.flatMap(([, o]) => o.figures),
+    evidence: {
+      query: outcomes.map(([, o]) => o.sql.replace(/\s+/g, ' ')).join(';\n'),
+      raw: Object.fromEntries(outcomes.map(([c, o]) => [c, o.raw])),
+      ...(excerpt ? { excerpt } : {}),
+    },
+  };
 }

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { readFile, stat, unlink } from 'node:fs/promises';
 import { z } from 'zod';
-import { httpGet, TargetUnreachable } from '../probes/http-client';
-import { placeholdersIn, redactUrl, renderPlain, renderUrl } from '../probes/params-template';
+import { httpGet, TargetUnreachable } from '../targets/http-connector';
+import { placeholdersIn, redactUrl, renderPlain, renderUrl } from '../targets/params-template';
 import { procProcessTable, type ProcessTable } from './process-signal';
-import { regularFile, resolveInsideRoot } from './safe-path';
+import { regularFile } from '../targets/files-root';
+import { resolveInsideRoot } from './safe-path';
 import { RemediationRefused, waitFor, type Remediation, type RemediationContext } from './types';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { ExecutionResult, RemediationPreview, Verification } from '../domain/remediation';
-import type { ResolvedTarget, TargetKind } from '../probes/types';
+import type { ResolvedTarget, TargetKind } from '../targets/target';
 
 export type { ExecutionResult, RemediationPreview, Risk, Verification } from '../domain/remediation';
 

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { closestMatches } from '../closest-match';
 import { parseSeverity, type Severity } from '../incidents/severity';
 import { probeRegistry, type ProbeKind } from '../probes/registry';
-import { targetAllowSchema } from '../probes/target-allow';
-import { TARGET_FIELDS, type TargetKind } from '../probes/types';
+import { targetAllowSchema } from '../targets/target-allow';
+import { TARGET_FIELDS, type TargetKind } from '../targets/target';
 import { getRemediation, remediationRegistry } from '../remediations/registry';
 import { approversSchema } from '../domain/remediation-declaration';
 

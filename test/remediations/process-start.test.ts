@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { processStart } from '../../src/remediations/process-start';
-import type { ResolvedTarget } from '../../src/probes/types';
+import type { ResolvedTarget } from '../../src/targets/target';
 import type { RemediationContext } from '../../src/remediations/types';
 import { freePort } from '../support/services';
 import { actionContext, target } from './harness';
