@@ -28,7 +28,6 @@ const UNIT_TESTS = [
   'postmortem/postmortem-template',
   'probes/file-probes',
   'probes/http',
-  'targets/params-template',
   'reliability/fuzz',
   'remediations/catalog-declarations',
   'remediations/clean-recovery',
@@ -45,6 +44,8 @@ const UNIT_TESTS = [
   'slack/slack-poster',
   'slack/slack-thread-reader',
   'store/store-contracts.memory',
+  'targets/files-root',
+  'targets/params-template',
 ];
 
 /** @type {import('jest').Config} */

@@ -34,7 +34,10 @@ export interface HttpRequestOptions {
 
 const MAX_BODY = 4 * 1024 * 1024;
 
-/** One request; throws `TargetUnreachable` with a description when the target does not answer. */
+/**
+ * One request; throws `TargetUnreachable` with a description when the target does not answer in time, and the
+ * signal's reason when the caller aborted.
+ */
 export async function httpRequest(method: 'GET' | 'POST', url: URL, opts: HttpRequestOptions): Promise<HttpAnswer> {
   const started = performance.now();
   // One agent per call, destroyed afterwards: nothing pooled is left behind (undici would otherwise reconnect to a
@@ -80,6 +83,7 @@ export async function httpRequest(method: 'GET' | 'POST', url: URL, opts: HttpRe
       contentType: Array.isArray(ct) ? ct[0] : ct,
     };
   } catch (err) {
+    opts.signal.throwIfAborted();
     throw new TargetUnreachable(describeNetworkError(err, performance.now() - started));
   } finally {
     dispatcher.destroy().catch(() => undefined);

@@ -24,7 +24,9 @@ export async function withPostgres<T>(connection: string, opts: PostgresSessionO
   opts.signal.throwIfAborted();
   const client = new Client({ connectionString: connection, connectionTimeoutMillis: opts.connectTimeoutMs, application_name: opts.applicationName });
   client.on('error', () => undefined); // a dropped connection surfaces as a failed query
-  const onAbort = () => void client.end().catch(() => undefined);
+  // client.end() says goodbye and waits for the server, which a hung server never answers: drop the socket instead,
+  // as pg's own connect timeout does. That rejects a connect or a query in flight at once.
+  const onAbort = () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   opts.signal.addEventListener('abort', onAbort, { once: true });
   const started = performance.now();
   try {
@@ -48,7 +50,8 @@ export async function withPostgres<T>(connection: string, opts: PostgresSessionO
     }
   } finally {
     opts.signal.removeEventListener('abort', onAbort);
-    await client.end().catch(() => undefined);
+    if (opts.signal.aborted) onAbort();
+    else await client.end().catch(() => undefined);
   }
 }
 
