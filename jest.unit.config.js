@@ -23,6 +23,7 @@ const UNIT_TESTS = [
   'incidents/reminders-and-escalations',
   'incidents/templates',
   'jobs/job-runner',
+  'jobs/recurring-runs',
   'postmortem/extract',
   'postmortem/mrkdwn-to-markdown',
   'postmortem/postmortem-template',

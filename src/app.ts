@@ -356,6 +356,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         : {}),
     }),
     logger,
+    { claims: jobStore, clock, workerId: replicaId },
   );
 
   return {
