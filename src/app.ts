@@ -152,6 +152,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     metrics: createRemediationMetrics(registry),
     timeline: timelineStore,
     runnerId: replicaId,
+    childProcessEnv: config.childProcessEnv,
     leaseMs: config.remediationLeaseMs,
     approversByRisk: config.roles.approvers,
     requestersByRisk: config.roles.requesters,

@@ -42,13 +42,6 @@ export interface ProcessStartPreview {
   stalePidfile?: { pid: number; ino: number; mtimeMs: number };
 }
 
-/** The child's environment: never the bot's own (tokens, database URLs). */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const k of ['PATH', 'HOME', 'LANG', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k];
-  return env;
-}
-
 /** What each started child did, by pid, so verification can tell "exited with 1" from "still starting". */
 const exits = new Map<number, { code: number | null; signal: NodeJS.Signals | null }>();
 
@@ -140,7 +133,7 @@ export function createProcessStart(table: ProcessTable = procProcessTable): Reme
       }
       const workdir = await workdirOf(params, ctx);
       const [program, ...args] = preview.data.argv as [string, ...string[]];
-      const child = spawn(program, args, { cwd: workdir.full, env: childEnv(), detached: true, stdio: 'ignore', shell: false });
+      const child = spawn(program, args, { cwd: workdir.full, env: { ...ctx.childEnv }, detached: true, stdio: 'ignore', shell: false });
       const pid = await new Promise<number>((resolve, reject) => {
         child.once('error', (err) => reject(new RemediationRefused(`could not start ${program}: ${err.message}`)));
         child.once('spawn', () => resolve(child.pid as number));

@@ -46,6 +46,8 @@ export interface RemediationServiceDeps {
   executeTimeoutMs?: number;
   /** This replica's name in `runner` (default host:pid). */
   runnerId?: string;
+  /** The environment a process an action starts gets (`Config.childProcessEnv`). */
+  childProcessEnv?: Readonly<Record<string, string>>;
 }
 
 export interface RemediationRequestInput {
@@ -200,6 +202,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
     logger,
     now: () => clock.now(),
     actors,
+    ...(deps.childProcessEnv ? { childEnv: deps.childProcessEnv } : {}),
   });
 
   const already = (r: RemediationRequest) => ({

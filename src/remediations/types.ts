@@ -25,6 +25,8 @@ export interface RemediationContext {
   actors: RemediationActors;
   /** Another target of the same runbook, by name (only those the action's `extraTargets` declares are meaningful). */
   targetNamed?(name: string): ResolvedTarget | undefined;
+  /** The environment a started process gets (`Config.childProcessEnv`: PATH, HOME, LANG, TZ); none when absent. */
+  childEnv?: Readonly<Record<string, string>>;
 }
 
 /** Per-subject run limits (seed 001's supervisor: at most 3 restarts, 60 s apart). */
