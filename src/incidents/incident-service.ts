@@ -240,7 +240,7 @@ async function insertIncident(
   id: string,
   fields: NewIncidentFields,
   input: OpenIncidentInput,
-  alert: AlertOfIncident | undefined,
+  alert: AlertOfIncident | null | undefined,
   now: Date,
 ): Promise<Incident | null> {
   const { incidents, timeline } = deps;
