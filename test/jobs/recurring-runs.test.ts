@@ -2,7 +2,8 @@ import { systemClock } from '../../src/clock';
 import { createJobRunner, type BackgroundJob } from '../../src/jobs/job-runner';
 import { createLogger } from '../../src/logger';
 import type { Database } from '../../src/store/database';
-import { createScheduledJobStore, type ScheduledJobStore } from '../../src/store/scheduled-job-store';
+import type { ScheduledJobStore } from '../../src/domain/scheduled-job';
+import { createScheduledJobStore } from '../../src/store/scheduled-job-store';
 import { createMigratedDatabase } from '../support/migrated-database';
 
 /**
