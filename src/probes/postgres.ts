@@ -88,100 +88,114 @@ const SQL = {
  LIMIT $1`,
 };
 
-async function runCheck(check: Check, p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>): Promise<CheckOutcome> {
-  const app = p.applicationName === undefined ? null : renderPlain(p.applicationName, labels);
-  switch (check) {
-    case 'connectivity': {
-      const [row] = await q<{ version: string }>(`SELECT current_setting('server_version') AS version`);
-      return { status: 'ok', figures: [{ label: 'server', value: `PostgreSQL ${row?.version ?? '?'}` }], sql: 'SELECT current_setting(server_version)' };
-    }
-    case 'connections': {
-      const [r] = await q<{ total: number; active: number; idle_in_tx: number; max: number }>(SQL.connections, [app]);
-      const row = r ?? { total: 0, active: 0, idle_in_tx: 0, max: 0 };
-      const ratio = row.max > 0 ? row.total / row.max : NaN;
-      const status = statusFor(ratio, p.connectionsWarn, p.connectionsCrit);
-      return {
-        status,
-        note: status === 'ok' ? undefined : `${row.total}/${row.max} connections in use`,
-        figures: [
-          { label: 'connections', value: `${row.total}/${row.max}` },
-          { label: 'active', value: row.active },
-          { label: 'idle in transaction', value: row.idle_in_tx },
-        ],
-        raw: row,
-        sql: SQL.connections,
-      };
-    }
-    case 'top-statements': {
-      const [info] = await q<{ present: boolean; version: number }>(SQL.hasStatements);
-      if (!info?.present) {
-        return {
-          status: 'unknown',
-          note: 'pg_stat_statements is not installed: add it to shared_preload_libraries and CREATE EXTENSION pg_stat_statements to see slow statements',
-          figures: [{ label: 'pg_stat_statements', value: 'absent' }],
-          sql: SQL.hasStatements,
-        };
-      }
-      const sql = SQL.topStatements(info.version >= 130000 ? 'mean_exec_time' : 'mean_time');
-      let rows: { query: string; calls: string; mean_ms: number; max_ms: number }[];
-      try {
-        rows = await q(sql, [p.limit]);
-      } catch (err) {
-        if (/pg_stat_statements/.test((err as Error).message)) {
-          return { status: 'unknown', note: `pg_stat_statements is installed but not loaded: ${(err as Error).message}`, figures: [{ label: 'pg_stat_statements', value: 'not loaded' }], sql };
-        }
-        throw err;
-      }
-      const worstMean = rows[0]?.mean_ms ?? 0;
-      const status = statusFor(worstMean, p.statementMeanMsWarn, p.statementMeanMsCrit);
-      return {
-        status,
-        note: status === 'ok' ? undefined : `slowest statement averages ${worstMean} ms`,
-        figures: [{ label: 'slowest mean', value: worstMean, unit: 'ms' }],
-        raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query) })),
-        sql,
-        excerpt: rows.map((r) => `${r.mean_ms} ms × ${r.calls}: ${maskSqlLiterals(r.query)}`).join('\n'),
-      };
-    }
-    case 'blocked-locks': {
-      const rows = await q<{ pid: number; query: string; waiting_s: number; blocking_pid: number; blocking_state: string; blocking_query: string }>(SQL.blocked, [p.limit]);
-      const status = statusFor(rows.length, p.blockedWarn, p.blockedCrit);
-      return {
-        status,
-        note: rows.length ? `${rows.length} blocked session${rows.length === 1 ? '' : 's'}, blocked by pid ${[...new Set(rows.map((r) => r.blocking_pid))].join(', ')}` : undefined,
-        figures: [{ label: 'blocked', value: rows.length }],
-        raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? ''), blocking_query: maskSqlLiterals(r.blocking_query ?? '') })),
-        sql: SQL.blocked,
-        excerpt: rows.map((r) => `pid ${r.pid} waits ${r.waiting_s} s on pid ${r.blocking_pid} (${r.blocking_state}: ${maskSqlLiterals(r.blocking_query ?? '')})`).join('\n'),
-      };
-    }
-    case 'long-transactions': {
-      const rows = await q<{ pid: number; usename: string; state: string; seconds: number; query: string }>(SQL.longTx, [p.longTransactionMinutes, p.limit, app]);
-      const status = statusFor(rows.length, p.longTransactionsWarn, p.longTransactionsCrit);
-      return {
-        status,
-        note: rows.length ? `${rows.length} transaction${rows.length === 1 ? '' : 's'} open > ${p.longTransactionMinutes} min (longest ${rows[0]?.seconds} s, pid ${rows[0]?.pid})` : undefined,
-        figures: [{ label: `transactions > ${p.longTransactionMinutes} min`, value: rows.length }],
-        raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? '') })),
-        sql: SQL.longTx,
-        excerpt: rows.map((r) => `pid ${r.pid} ${r.state} for ${r.seconds} s: ${maskSqlLiterals(r.query ?? '')}`).join('\n'),
-      };
-    }
-    case 'table-sizes': {
-      const tables = p.tables ? p.tables.map((t) => renderPlain(t, labels)) : null;
-      const rows = await q<{ table: string; bytes: string }>(SQL.tableSizes, [p.limit, tables]);
-      const biggest = Number(rows[0]?.bytes ?? 0);
-      const status = statusFor(biggest, p.tableBytesWarn, p.tableBytesCrit);
-      return {
-        status,
-        note: status === 'ok' ? undefined : `${rows[0]?.table} is ${mb(biggest)}`,
-        figures: rows.slice(0, 3).map((r) => ({ label: r.table, value: mb(Number(r.bytes)) })),
-        raw: rows,
-        sql: SQL.tableSizes,
-      };
-    }
-  }
+/** `applicationName` rendered with the alert's labels, or null (every application). */
+function applicationOf(p: PostgresParams, labels: Readonly<Record<string, string>>): string | null {
+  return p.applicationName === undefined ? null : renderPlain(p.applicationName, labels);
 }
+
+async function checkConnectivity(_p: PostgresParams, q: Q): Promise<CheckOutcome> {
+  const [row] = await q<{ version: string }>(`SELECT current_setting('server_version') AS version`);
+  return { status: 'ok', figures: [{ label: 'server', value: `PostgreSQL ${row?.version ?? '?'}` }], sql: 'SELECT current_setting(server_version)' };
+}
+
+async function checkConnections(p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>): Promise<CheckOutcome> {
+  const [r] = await q<{ total: number; active: number; idle_in_tx: number; max: number }>(SQL.connections, [applicationOf(p, labels)]);
+  const row = r ?? { total: 0, active: 0, idle_in_tx: 0, max: 0 };
+  const ratio = row.max > 0 ? row.total / row.max : NaN;
+  const status = statusFor(ratio, p.connectionsWarn, p.connectionsCrit);
+  return {
+    status,
+    note: status === 'ok' ? undefined : `${row.total}/${row.max} connections in use`,
+    figures: [
+      { label: 'connections', value: `${row.total}/${row.max}` },
+      { label: 'active', value: row.active },
+      { label: 'idle in transaction', value: row.idle_in_tx },
+    ],
+    raw: row,
+    sql: SQL.connections,
+  };
+}
+
+async function checkTopStatements(p: PostgresParams, q: Q): Promise<CheckOutcome> {
+  const [info] = await q<{ present: boolean; version: number }>(SQL.hasStatements);
+  if (!info?.present) {
+    return {
+      status: 'unknown',
+      note: 'pg_stat_statements is not installed: add it to shared_preload_libraries and CREATE EXTENSION pg_stat_statements to see slow statements',
+      figures: [{ label: 'pg_stat_statements', value: 'absent' }],
+      sql: SQL.hasStatements,
+    };
+  }
+  const sql = SQL.topStatements(info.version >= 130000 ? 'mean_exec_time' : 'mean_time');
+  let rows: { query: string; calls: string; mean_ms: number; max_ms: number }[];
+  try {
+    rows = await q(sql, [p.limit]);
+  } catch (err) {
+    if (/pg_stat_statements/.test((err as Error).message)) {
+      return { status: 'unknown', note: `pg_stat_statements is installed but not loaded: ${(err as Error).message}`, figures: [{ label: 'pg_stat_statements', value: 'not loaded' }], sql };
+    }
+    throw err;
+  }
+  const worstMean = rows[0]?.mean_ms ?? 0;
+  const status = statusFor(worstMean, p.statementMeanMsWarn, p.statementMeanMsCrit);
+  return {
+    status,
+    note: status === 'ok' ? undefined : `slowest statement averages ${worstMean} ms`,
+    figures: [{ label: 'slowest mean', value: worstMean, unit: 'ms' }],
+    raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query) })),
+    sql,
+    excerpt: rows.map((r) => `${r.mean_ms} ms × ${r.calls}: ${maskSqlLiterals(r.query)}`).join('\n'),
+  };
+}
+
+async function checkBlockedLocks(p: PostgresParams, q: Q): Promise<CheckOutcome> {
+  const rows = await q<{ pid: number; query: string; waiting_s: number; blocking_pid: number; blocking_state: string; blocking_query: string }>(SQL.blocked, [p.limit]);
+  const status = statusFor(rows.length, p.blockedWarn, p.blockedCrit);
+  return {
+    status,
+    note: rows.length ? `${rows.length} blocked session${rows.length === 1 ? '' : 's'}, blocked by pid ${[...new Set(rows.map((r) => r.blocking_pid))].join(', ')}` : undefined,
+    figures: [{ label: 'blocked', value: rows.length }],
+    raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? ''), blocking_query: maskSqlLiterals(r.blocking_query ?? '') })),
+    sql: SQL.blocked,
+    excerpt: rows.map((r) => `pid ${r.pid} waits ${r.waiting_s} s on pid ${r.blocking_pid} (${r.blocking_state}: ${maskSqlLiterals(r.blocking_query ?? '')})`).join('\n'),
+  };
+}
+
+async function checkLongTransactions(p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>): Promise<CheckOutcome> {
+  const rows = await q<{ pid: number; usename: string; state: string; seconds: number; query: string }>(SQL.longTx, [p.longTransactionMinutes, p.limit, applicationOf(p, labels)]);
+  const status = statusFor(rows.length, p.longTransactionsWarn, p.longTransactionsCrit);
+  return {
+    status,
+    note: rows.length ? `${rows.length} transaction${rows.length === 1 ? '' : 's'} open > ${p.longTransactionMinutes} min (longest ${rows[0]?.seconds} s, pid ${rows[0]?.pid})` : undefined,
+    figures: [{ label: `transactions > ${p.longTransactionMinutes} min`, value: rows.length }],
+    raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? '') })),
+    sql: SQL.longTx,
+    excerpt: rows.map((r) => `pid ${r.pid} ${r.state} for ${r.seconds} s: ${maskSqlLiterals(r.query ?? '')}`).join('\n'),
+  };
+}
+
+async function checkTableSizes(p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>): Promise<CheckOutcome> {
+  const tables = p.tables ? p.tables.map((t) => renderPlain(t, labels)) : null;
+  const rows = await q<{ table: string; bytes: string }>(SQL.tableSizes, [p.limit, tables]);
+  const biggest = Number(rows[0]?.bytes ?? 0);
+  const status = statusFor(biggest, p.tableBytesWarn, p.tableBytesCrit);
+  return {
+    status,
+    note: status === 'ok' ? undefined : `${rows[0]?.table} is ${mb(biggest)}`,
+    figures: rows.slice(0, 3).map((r) => ({ label: r.table, value: mb(Number(r.bytes)) })),
+    raw: rows,
+    sql: SQL.tableSizes,
+  };
+}
+
+const CHECK_RUNNERS: Record<Check, (p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>) => Promise<CheckOutcome>> = {
+  'connectivity': checkConnectivity,
+  'connections': checkConnections,
+  'top-statements': checkTopStatements,
+  'blocked-locks': checkBlockedLocks,
+  'long-transactions': checkLongTransactions,
+  'table-sizes': checkTableSizes,
+};
 
 function mb(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${round(bytes / 1024 / 1024)} MiB` : `${round(bytes / 1024)} KiB`;
@@ -225,7 +239,7 @@ async function runChecks(params: PostgresParams, client: Client, ctx: ProbeConte
   const outcomes: [Check, CheckOutcome][] = [];
   for (const check of params.checks) {
     if (ctx.signal.aborted) break;
-    outcomes.push([check, await runCheck(check, params, q, ctx.labels)]);
+    outcomes.push([check, await CHECK_RUNNERS[check](params, q, ctx.labels)]);
   }
   const status = worst(outcomes.map(([, o]) => o.status));
   const notes = outcomes.map(([, o]) => o.note).filter((n): n is string => !!n);
