@@ -8,7 +8,8 @@ import { createMigratedDatabase } from '../support/migrated-database';
 
 /**
  * A `one`-replica background job runs once per due time across replicas: each run is a `scheduled_jobs` row that
- * one replica claims (FOR UPDATE SKIP LOCKED), finishes, and replaces by the next run.
+ * one replica claims (FOR UPDATE SKIP LOCKED), finishes, and replaces by the next run (the store's side is in
+ * test/store/contracts/scheduled-job-store-contract.ts).
  */
 let db: Database;
 let drop: () => Promise<void>;
@@ -24,31 +25,6 @@ afterAll(async () => {
 });
 
 describe('recurring runs on scheduled_jobs', () => {
-  it('two workers asking for the same due run at once: one gets it; the next run is due when finished says', async () => {
-    const now = new Date('2026-01-01T00:00:00Z');
-    const [a, b] = await Promise.all([store.claimRecurring('sweep', 'worker-a', now, 60_000), store.claimRecurring('sweep', 'worker-b', now, 60_000)]);
-    const won = [a, b].filter((id) => id !== undefined);
-    expect(won).toHaveLength(1);
-    const winner = a !== undefined ? 'worker-a' : 'worker-b';
-    const loser = a !== undefined ? 'worker-b' : 'worker-a';
-
-    expect(await store.finishRecurring(won[0]!, 'sweep', loser, now, new Date(now.getTime() + 30_000))).toBe(false);
-    expect(await store.finishRecurring(won[0]!, 'sweep', winner, now, new Date(now.getTime() + 30_000))).toBe(true);
-    const pending = await store.listPending('recurring:sweep');
-    expect(pending.map((j) => [j.dueAt.toISOString(), j.claimedBy])).toEqual([['2026-01-01T00:00:30.000Z', null]]);
-
-    expect(await store.claimRecurring('sweep', 'worker-b', new Date(now.getTime() + 29_000), 60_000)).toBeUndefined();
-    expect(await store.claimRecurring('sweep', 'worker-b', new Date(now.getTime() + 30_000), 60_000)).toBe(pending[0]!.id);
-  });
-
-  it('a run whose replica died is taken over once its lease has lapsed', async () => {
-    const now = new Date('2026-01-02T00:00:00Z');
-    const id = await store.claimRecurring('repair', 'dead-worker', now, 60_000);
-    expect(id).toBeDefined();
-    expect(await store.claimRecurring('repair', 'live-worker', new Date(now.getTime() + 59_000), 60_000)).toBeUndefined();
-    expect(await store.claimRecurring('repair', 'live-worker', new Date(now.getTime() + 61_000), 60_000)).toBe(id);
-  });
-
   it('three runners of the same job: the runs never overlap, and there are no more than one per interval', async () => {
     const runs: { worker: string; start: number; end: number }[] = [];
     const everyMs = 300;
