@@ -38,7 +38,7 @@ export interface RunLimits {
 
 /**
  * One remediation kind. Params are validated by `params` in their template form (strings may hold `{{label}}`);
- * label values reach a key, path, query or URL only through `src/probes/params-template.ts`.
+ * label values reach a key, path, query or URL only through `src/targets/params-template.ts`.
  *
  * @example
  * export const dockerRestart: Remediation<DockerRestartParams, ContainerSnapshot> = {

@@ -28,7 +28,7 @@ function targetSchema<K extends TargetKind>(kind: K) {
       kind: z.literal(kind),
       description: z.string().optional(),
       ...fields,
-      /** What label values may select on this target (see src/probes/target-allow.ts); required wherever a label picks a thing. */
+      /** What label values may select on this target (see src/targets/target-allow.ts); required wherever a label picks a thing. */
       allow: (kind === 'docker' ? targetAllowSchema : targetAllowSchema.omit({ containers: true })).optional(),
     })
     .strict();
