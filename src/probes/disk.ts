@@ -1,7 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { z } from 'zod';
-import { describeFsError, isFsError, shownPath } from './file-errors';
-import { resolvePathInside } from './real-path';
+import { describeFsError, isFsError, pathInsideRoot } from '../targets/files-root';
 import { statusFor, thresholdString } from './threshold';
 import type { Probe, ProbeOutcome } from './types';
 
@@ -22,9 +21,7 @@ export const diskProbe: Probe<DiskParams> = {
   targetKind: 'files',
   params: diskParams,
   async run(params, ctx): Promise<ProbeOutcome> {
-    const root = ctx.target?.values.root as string;
-    const { full: dir, lexical } = await resolvePathInside(root, params.path, ctx.labels);
-    const shown = shownPath(root, lexical);
+    const { full: dir, shown } = await pathInsideRoot(ctx.target, params.path, ctx.labels);
     let s;
     try {
       s = await statfs(dir);

@@ -4,7 +4,7 @@ import type { WebClient } from '@slack/web-api';
 import { closestMatches } from '../../closest-match';
 import { labelsOfAlert, runDiagnosis, type DiagnosisMetrics, type DiagnosisPlace, type DiagnosisResult } from '../../diagnosis';
 import type { Logger } from '../../logger';
-import { SAFE_LABEL_VALUE } from '../../probes/params-template';
+import { SAFE_LABEL_VALUE } from '../../targets/params-template';
 import type { AlertRecord } from '../../domain/alert';
 import { findAlert, type Catalog } from '../../runbooks';
 import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, parseDiagnoseAgainValue, renderDiagnosisBlocks } from '../blocks/diagnosis-blocks';
