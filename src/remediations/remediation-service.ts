@@ -174,7 +174,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
     const t = deps.resolveTarget({ runbookId, target: decl.target });
     if (!t) throw new BotError('NOT_CONFIGURED', `target ${decl.target} of “${decl.title}” is not in the catalog`);
     if (t.kind !== impl.targetKind) throw new BotError('NOT_CONFIGURED', `target ${decl.target} is a ${t.kind} target; ${decl.action} needs a ${impl.targetKind} target`);
-    if (t.missing.length) throw new BotError('NOT_CONFIGURED', `target ${decl.target} is not configured: set ${t.missing.join(', ')} in the bot's environment`);
+    if (t.missing.length) throw new BotError('NOT_CONFIGURED', `“${decl.title}” needs ${t.missing.join(' and ')} (its target ${decl.target} is not configured); ask your operator to set it in the bot's environment.`);
     return t;
   };
 

@@ -28,6 +28,8 @@ export interface AlertMessageOptions {
   kind: 'reply' | 'post';
   /** When the alert's response SLA runs out (AlertService.slaDeadline). */
   slaDeadline: Date;
+  /** False when ALERTMANAGER_URL is unset: the Silence button is not offered (default true). */
+  silence?: boolean;
 }
 
 const LIMITS = { section: 3000, button: 75, labelsShown: 20, context: 10 };
@@ -84,7 +86,7 @@ export function renderAlertMessage(alert: AlertRecord, opts: AlertMessageOptions
     if (!alert.acknowledgedAt) elements.push(button('Acknowledge', ALERT_ACTION_IDS.acknowledge, value, 'primary'));
     elements.push(button('Diagnose', ALERT_ACTION_IDS.diagnose, value));
     if (!alert.incidentId) elements.push(button('Open incident', ALERT_ACTION_IDS.openIncident, value));
-    elements.push(button('Silence 1 h', ALERT_ACTION_IDS.silence, value));
+    if (opts.silence !== false) elements.push(button('Silence 1 h', ALERT_ACTION_IDS.silence, value));
     blocks.push({ type: 'actions', block_id: `alert:${alert.id}`, elements } satisfies ActionsBlock);
   }
 

@@ -21,6 +21,11 @@ export interface DiagnoseAgainValue {
   labels: Record<string, string>;
 }
 
+export interface DiagnosisRenderOptions {
+  /** Remediation id → the environment variables its target lacks: shown without a Request button. */
+  unconfigured?: Readonly<Record<string, readonly string[]>>;
+}
+
 export interface DiagnosisMessage {
   /** Notification / fallback text (escaped). */
   text: string;
@@ -47,7 +52,7 @@ const WORD: Record<ProbeStatus, string> = { ok: 'OK', warn: 'WARN', crit: 'CRIT'
  * const { text, blocks } = renderDiagnosisBlocks(result);
  * await client.chat.update({ channel, ts, text, blocks });
  */
-export function renderDiagnosisBlocks(r: DiagnosisResult): DiagnosisMessage {
+export function renderDiagnosisBlocks(r: DiagnosisResult, opts: DiagnosisRenderOptions = {}): DiagnosisMessage {
   const head: KnownBlock[] = [];
   const tail: KnownBlock[] = [];
 
@@ -88,6 +93,12 @@ export function renderDiagnosisBlocks(r: DiagnosisResult): DiagnosisMessage {
   if (r.complete) {
     const remediations = r.remediations.slice(0, 8);
     for (const m of remediations) {
+      const missing = opts.unconfigured?.[m.id];
+      if (missing && missing.length) {
+        // No button for an action that cannot run here: say what it needs instead.
+        tail.push(section(`*${escapeAndCut(m.title, 500)}* · risk ${m.risk} · not available here: needs ${missing.map((v) => `\`${escapeAndCut(v, 64)}\``).join(' and ')} (not configured; ask your operator)`));
+        continue;
+      }
       const value = remediationValue(r, m.id);
       tail.push({
         type: 'section',

@@ -121,7 +121,7 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
 
   on(ALERT_ACTION_IDS.silence, 'silencing', async ({ alert, userId, respond, log }) => {
     if (!deps.alertmanagerUrl) {
-      await tell(respond, 'Set ALERTMANAGER_URL to silence from Slack.');
+      await tell(respond, 'Silencing from Slack needs ALERTMANAGER_URL, which is not set; ask your operator, or silence it in Alertmanager (amtool).');
       return;
     }
     const silence = silenceFor(alert, userId, deps.clock.now());
