@@ -359,6 +359,8 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     if (req.method === 'GET' && url.pathname === '/api/state') {
       return sendJson(res, 200, state(url.searchParams.get('user') ?? ''));
     }
+    const fileId = /^\/api\/files\/(F[A-Z0-9]{1,40})$/.exec(url.pathname)?.[1];
+    if (req.method === 'GET' && fileId) return sendFile(res, fileId, url.searchParams.get('download') === '1');
     const call = /^\/api\/(compose|alert|action|submit|close)$/.exec(url.pathname);
     if (req.method === 'POST' && call) {
       if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
@@ -373,6 +375,21 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       return sendJson(res, 200, await api[call[1]!]!(body));
     }
     sendJson(res, 404, { ok: false, error: 'not_found' });
+  }
+
+  /** A file shared in the channel, as its preview reads it or as a download (the bytes the bot uploaded). */
+  function sendFile(res: ServerResponse, id: string, download: boolean): void {
+    const file = slack.uploadedFiles().find((f) => f.id === id && f.uploaded && f.channels.includes(PLAYGROUND_CHANNEL.id));
+    if (!file) return sendJson(res, 404, { ok: false, error: 'file_not_found' });
+    const markdown = file.filetype === 'markdown' || /\.md$/i.test(file.name);
+    const name = file.name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120) || 'file';
+    res.writeHead(200, {
+      'content-type': markdown ? 'text/markdown; charset=utf-8' : file.mimetype.startsWith('text/') ? `${file.mimetype}; charset=utf-8` : 'application/octet-stream',
+      'content-disposition': `${download ? 'attachment' : 'inline'}; filename="${name}"`,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+    res.end(file.bytes);
   }
 
   const web = createServer((req, res) => {

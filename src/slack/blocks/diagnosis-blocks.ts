@@ -154,9 +154,30 @@ function probeLine(p: ProbeResult): string {
   return line;
 }
 
+const NOT_CONFIGURED = /^not configured: set (.+)$/;
+
+/**
+ * The checks that could not run because their target is not configured, as one line (titles grouped by what to set):
+ * a newcomer sees what the diagnosis found first, not a list of UNKNOWNs.
+ */
+function notConfiguredLine(probes: ProbeResult[]): string | undefined {
+  if (probes.length < 2) return undefined;
+  const byVars = new Map<string, string[]>();
+  for (const p of probes) {
+    const vars = NOT_CONFIGURED.exec(p.summary)![1]!;
+    byVars.set(vars, [...(byVars.get(vars) ?? []), p.title]);
+  }
+  const groups = [...byVars].map(([vars, titles]) => `${titles.map((t) => escapeAndCut(t, 80)).join(', ')} (not configured: set ${escapeAndCut(vars, 200)})`);
+  return `${EMOJI.unknown} *${probes.length} checks not configured* — ${groups.join('; ')}`;
+}
+
 function probeSections(r: DiagnosisResult, maxBlocks: number): KnownBlock[] {
+  const unconfigured = r.probes.filter((p) => p.status === 'unknown' && NOT_CONFIGURED.test(p.summary));
+  const collapsed = notConfiguredLine(unconfigured);
+  const shown = collapsed ? r.probes.filter((p) => !unconfigured.includes(p)) : r.probes;
   const lines = [
-    ...r.probes.map(probeLine),
+    ...shown.map(probeLine),
+    ...(collapsed ? [collapsed] : []),
     ...r.pending.map((p) => `${EMOJI.pending} *${escapeAndCut(p.title, 150)}* — running…`),
   ];
   const blocks: SectionBlock[] = [];
