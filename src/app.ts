@@ -90,6 +90,8 @@ export interface CreateAppOptions {
   clock?: Clock;
   logger?: Logger;
   host?: string;
+  /** Behind the playground the bot's own port is internal: its start line is debug, and the playground announces itself. */
+  embedded?: boolean;
 }
 
 /**
@@ -376,7 +378,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       slackAuth?.start();
       jobs.start();
       health.markStarted();
-      logger.info({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
+      logger[opts.embedded ? 'debug' : 'info']({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
       return port;
     },
     stop: async () => {

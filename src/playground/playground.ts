@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { loadConfig } from '../config';
 import type { Logger } from '../logger';
 import { startSlackEmulator, type EmulatedMessage, type RecordedCall, type SlackEmulator } from '../emulator/slack-emulator';
 import { newTriggerId, sendInteraction, sendSigned, sendSlashCommand, SLACK_DEFAULTS, type SignedResponse } from '../emulator/slack-signing';
+import { PLAYGROUND_PID_FILE } from '../postmortem/postmortem-cli';
 import { startDemoTargets, type DemoTargets } from './demo-targets';
 import { alertmanagerPost, seedAlerts, type SeedAlert } from './seed-alerts';
 import {
@@ -51,6 +52,8 @@ export interface PlaygroundOptions {
   templatesDir?: string;
   /** Minutes the demo targets take to drift from healthy into alert states (default 4). */
   driftMinutes?: number;
+  /** Told each start-up step as it begins (main prints them on a terminal). */
+  onProgress?: (step: string) => void;
 }
 
 export interface Playground {
@@ -97,6 +100,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   const botToken = 'xoxb-playground';
   const signingSecret = randomBytes(24).toString('hex');
 
+  opts.onProgress?.('starting the Slack emulator and the demo targets');
   const slack = await startSlackEmulator({ botToken });
   for (const u of PLAYGROUND_USERS) slack.addUser({ ...u, tz: 'UTC' });
   slack.addUsergroup(PLAYGROUND_RESPONDERS, PLAYGROUND_USERS.map((u) => u.id));
@@ -127,13 +131,17 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   });
   let bot: BotApp;
   try {
-    bot = await createApp(config, { env: { ...withoutDemoUnset(base, demo), ...demo.env }, logger, host: '127.0.0.1' });
+    opts.onProgress?.('starting the bot and its embedded database');
+    bot = await createApp(config, { env: { ...withoutDemoUnset(base, demo), ...demo.env }, logger, host: '127.0.0.1', embedded: true });
   } catch (err) {
     await demo.stop();
     await slack.close();
     throw err;
   }
   const botPort = await bot.start();
+  // `incident-bot postmortem` reads this to tell a running playground (which holds the database) from a stopped one.
+  const pidFile = path.join(dataDir, PLAYGROUND_PID_FILE);
+  await writeFile(pidFile, `${process.pid}\n`).catch(() => undefined);
   const botUrl = `http://127.0.0.1:${botPort}`;
   const eventsUrl = `${botUrl}/slack/events`;
   const alerts = seedAlerts(bot.catalog);
@@ -416,8 +424,9 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   }
   const port = (web.address() as AddressInfo).port;
   const shownHost = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
-  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`;
-  logger.info({ url, bot: botUrl, slackEmulator: slack.url, demoTargets: demo.url, notConfigured: demo.unset }, `playground ready: open ${url}`);
+  // On a loopback interface the page answers to localhost too, the name people type.
+  const url = LOOPBACK_HOSTS.includes(shownHost) ? `http://localhost:${port}/` : `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`;
+  logger.debug({ url, bot: botUrl, slackEmulator: slack.url, demoTargets: demo.url, notConfigured: demo.unset }, 'playground ready');
 
   return {
     url,
@@ -438,6 +447,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       await bot.stop();
       await demo.stop();
       await slack.close();
+      await rm(pidFile, { force: true });
     },
   };
 }
