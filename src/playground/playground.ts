@@ -10,6 +10,7 @@ import { startSlackEmulator, type EmulatedMessage, type RecordedCall, type Slack
 import { newTriggerId, sendInteraction, sendSigned, sendSlashCommand, SLACK_DEFAULTS, type SignedResponse } from '../emulator/slack-signing';
 import { PLAYGROUND_PID_FILE } from '../postmortem/postmortem-cli';
 import { startDemoTargets, type DemoTargets } from './demo-targets';
+import { dropEmbeddedTemplate, freshEmbeddedDatabase } from './empty-database';
 import { alertmanagerPost, seedAlerts, type SeedAlert } from './seed-alerts';
 import {
   blockActionsPayload,
@@ -107,15 +108,21 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   const demo = await startDemoTargets({ dir: path.join(dataDir, 'demo'), driftMinutes: opts.driftMinutes });
 
   // A fresh database each time: the channel lives in memory, so incidents from an earlier run would point nowhere.
-  const dbDir = path.join(dataDir, 'db');
-  await rm(dbDir, { recursive: true, force: true });
+  let dbDir: string;
+  try {
+    dbDir = await freshEmbeddedDatabase(dataDir, logger, opts.onProgress);
+  } catch (err) {
+    await demo.stop();
+    await slack.close();
+    throw err;
+  }
   const base = opts.env ?? {};
-  const config = loadConfig({
+  const configFor = (dir: string) => loadConfig({
     SLACK_BOT_TOKEN: botToken,
     SLACK_SIGNING_SECRET: signingSecret,
     SLACK_API_URL: slack.url,
     PORT: '0',
-    DATA_DIR: dbDir,
+    DATA_DIR: dir,
     COMMANDS_DIR: opts.commandsDir ?? base.COMMANDS_DIR,
     TEMPLATES_DIR: opts.templatesDir ?? base.TEMPLATES_DIR,
     LOG_LEVEL: base.LOG_LEVEL,
@@ -129,10 +136,20 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     ESCALATION_L2: base.ESCALATION_L2,
     ESCALATION_L3: base.ESCALATION_L3,
   });
+  const botEnv = { ...withoutDemoUnset(base, demo), ...demo.env };
   let bot: BotApp;
   try {
-    opts.onProgress?.('starting the bot and its embedded database');
-    bot = await createApp(config, { env: { ...withoutDemoUnset(base, demo), ...demo.env }, logger, host: '127.0.0.1', embedded: true });
+    opts.onProgress?.('starting the bot on its embedded database');
+    try {
+      bot = await createApp(configFor(dbDir), { env: botEnv, logger, host: '127.0.0.1', embedded: true });
+    } catch (err) {
+      // A template the embedded PostgreSQL can no longer read (after an upgrade): make a new one, once.
+      if (!/PGlite|pglite|database/i.test((err as Error).message)) throw err;
+      logger.warn({ err: { message: (err as Error).message } }, 'the copied embedded database did not open: creating a new one');
+      await dropEmbeddedTemplate(dataDir);
+      dbDir = await freshEmbeddedDatabase(dataDir, logger, opts.onProgress);
+      bot = await createApp(configFor(dbDir), { env: botEnv, logger, host: '127.0.0.1', embedded: true });
+    }
   } catch (err) {
     await demo.stop();
     await slack.close();
