@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, performance, setTimeout, clearTimeout, console */
 // Time from `npm start` with no Slack configured (on a built tree) to the playground's banner, as a newcomer sees it:
 // a first start in an empty DATA_DIR (the embedded database is created) and then restarts (it is copied).
 // Usage: npm run build && node bench/playground-start.mjs [restarts=3]
