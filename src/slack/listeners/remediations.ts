@@ -87,7 +87,8 @@ export async function requestRemediation(
   respond: RespondFn,
 ): Promise<void> {
   const { entry } = req.found;
-  const approvalPlace = deps.approvalsChannel ? { channelId: deps.approvalsChannel } : req.home;
+  // When the approvals channel is the incident's own channel, its approvers are already reading the thread.
+  const approvalPlace = deps.approvalsChannel && deps.approvalsChannel !== req.home?.channelId ? { channelId: deps.approvalsChannel } : (req.home ?? (deps.approvalsChannel ? { channelId: deps.approvalsChannel } : undefined));
   if (!approvalPlace) {
     await ephemeral(
       respond,
