@@ -198,7 +198,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       onDiagnosed: createDiagnosisRecorder({ incidents: incidentService }),
     };
     const incidentDeps: IncidentCommandDeps = { incidents: incidentService, notifications, poster, client: slack.client, logger };
-    alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger, silence: Boolean(config.alertmanagerUrl) });
+    alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger, silence: Boolean(config.alertmanagerUrl), now: () => clock.now() });
     remediationDeps = {
       catalog,
       service: remediationService,
