@@ -214,7 +214,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       alertOfThread: async (channelId, threadTs) => {
         const alert = await alertStore.findByMessage(channelId, threadTs);
         if (!alert?.channelId || !alert.messageTs) return undefined;
-        return { channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) };
+        return { alertId: alert.id, channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) };
       },
       runbooksOfIncident: async (incidentId) => {
         const names = await alertStore.namesByIncident(incidentId);

@@ -59,6 +59,8 @@ export interface RemediationRequestInput {
   /** The user groups (among `groupsToCheck(…, 'request')`) the requester belongs to. */
   requesterGroups?: readonly string[];
   incidentId?: string;
+  /** The alert it is requested for (from the alert's thread): linked to the incident the alert becomes part of. */
+  alertId?: number;
   channelId?: string;
   threadTs?: string;
   /**
@@ -131,6 +133,11 @@ export interface RemediationService {
   listAudit(incidentId: string): Promise<AuditEntry[]>;
   /** Every audit entry of one request. */
   listRequestAudit(requestId: string): Promise<AuditEntry[]>;
+  /**
+   * The alert became part of an incident: its requests that belonged to none join it (audited), and the steps they
+   * already went through are put on the incident's timeline at the times they happened, for the post-mortem.
+   */
+  linkAlertRequests(alertId: number, incidentId: string, actor: string): Promise<RemediationRequest[]>;
 }
 
 const REQUEST_ID = /^rem_[a-z0-9]{10,40}$/;
@@ -345,6 +352,7 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
         requestedAt: now,
         expiresAt: new Date(now.getTime() + expiresInMs),
         incidentId: input.incidentId,
+        alertId: input.alertId,
         channelId: input.channelId,
         threadTs: input.threadTs,
       });
@@ -454,7 +462,46 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
     },
 
     listForIncident: (incidentId) => store.listByIncident(incidentId),
-    listAudit: (incidentId) => audit.list({ incidentId, limit: 1000 }),
+    // A request linked to the incident after some of its steps keeps those entries under its own subject only.
+    listAudit: async (incidentId) => {
+      const own = await audit.list({ incidentId, limit: 1000 });
+      const seen = new Set(own.map((e) => e.id));
+      const linked = (await store.listByIncident(incidentId)).filter((r) => r.alertId !== null);
+      const earlier = (await Promise.all(linked.map((r) => audit.list({ subject: subjectOf(r.id), limit: 1000 })))).flat().filter((e) => !seen.has(e.id));
+      return [...own, ...earlier].sort((a, b) => a.at.getTime() - b.at.getTime() || Number(a.id) - Number(b.id));
+    },
+    async linkAlertRequests(alertId, incidentId, actor) {
+      const linked = await store.linkAlertRequests(alertId, incidentId);
+      for (const r of linked) {
+        await audit.append({ actor, action: 'remediation.linked', subject: subjectOf(r.id), incidentId, data: { action: r.action, title: r.title, alertId, state: r.state }, at: clock.now() });
+        if (!deps.timeline) continue;
+        for (const t of stepsSoFar(r)) {
+          await deps.timeline
+            .append({ incidentId, at: t.at, actor: t.actor, kind: `remediation_${t.step}`, text: t.text, data: { requestId: r.id, action: r.action } })
+            .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message }, requestId: r.id }, 'remediation step not added to the timeline'));
+        }
+      }
+      return linked;
+    },
     listRequestAudit: (requestId) => audit.list({ subject: subjectOf(requestId), limit: 1000 }),
   };
+}
+
+/** The steps a request already went through, with their times and the texts the live steps use. */
+function stepsSoFar(r: RemediationRequest): { step: RemediationTimelineStep; at: Date; actor: string; text: string }[] {
+  const steps: { step: RemediationTimelineStep; at: Date; actor: string; text: string }[] = [
+    { step: 'requested', at: r.requestedAt, actor: r.requestedBy, text: `Remediation requested: “${r.title}” (${r.risk} risk)` },
+  ];
+  if (r.approvedAt && r.approvedBy) steps.push({ step: 'approved', at: r.approvedAt, actor: r.approvedBy, text: `Remediation “${r.title}” approved` });
+  if (r.deniedAt && r.deniedBy) steps.push({ step: 'denied', at: r.deniedAt, actor: r.deniedBy, text: `Remediation “${r.title}” denied${r.denyReason ? `: ${r.denyReason}` : ''}` });
+  if ((r.state === 'succeeded' || r.state === 'failed') && r.finishedAt) {
+    steps.push({
+      step: r.state,
+      at: r.finishedAt,
+      actor: 'bot',
+      text: `Remediation “${r.title}” ${r.state}: ${r.error ?? r.result?.summary ?? ''}${r.verification ? ` (verification: ${r.verification.summary})` : ''}`,
+    });
+  }
+  if (r.state === 'expired') steps.push({ step: 'expired', at: r.expiresAt, actor: 'bot', text: `Remediation “${r.title}” expired without approval` });
+  return steps;
 }

@@ -199,6 +199,13 @@ describe('every button answers the person who clicked, in the thread, with its t
     incidentId = /INC-\d+/.exec(JSON.stringify(linked.args.blocks))![0];
     await click(OTHER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_open_incident', value: alertIdOf(lastBlocks(cardTs)) });
     await answerInThread(OTHER, postTs, new RegExp(`already part of ${incidentId}`));
+
+    // What was approved from the alert's diagnosis before the incident existed is now in the incident's audit log.
+    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `audit ${incidentId}`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }) });
+    const audit = String((await waitForAnswer(slack, (c) => String(c.args.text).startsWith(`*Audit log of ${incidentId}*`), 15_000)).args.text);
+    expect(audit).toMatch(/remediation\.requested by <@U0ONCALL01>/);
+    expect(audit).toMatch(/remediation\.approved by <@U0ONCALL02>/);
+    expect(audit).toMatch(/remediation\.linked by <@U0ONCALL01>/);
   });
 
   it('Draft post-mortem on the resolution delivers the draft; on an unknown incident it says so, in the thread', async () => {
@@ -207,7 +214,13 @@ describe('every button answers the person who clicked, in the thread, with its t
     const where = { ts: (resolved.response as { ts: string }).ts, thread_ts: resolved.args.thread_ts as string | undefined };
     const button = buttonsOf(resolved.args.blocks).find((b) => b.action_id === 'postmortem_draft')!;
     await click(REQUESTER, where, button);
-    await slack.waitForCall('files.completeUploadExternal', () => true, 30_000);
+    const uploaded = await slack.waitForCall('files.completeUploadExternal', () => true, 30_000);
+    // The draft's timeline has the remediation approved from the alert's diagnosis before the incident was opened.
+    const fileId = (uploaded.args.files as { id: string }[])[0]!.id;
+    const markdown = slack.uploadedFiles().find((f) => f.id === fileId)!.bytes.toString('utf8');
+    expect(markdown).toContain(incidentId);
+    expect(markdown).toMatch(/Remove all the worker's lock files \(clean recovery\)/);
+    expect(markdown).toMatch(/approved/);
 
     const thread = where.thread_ts ?? where.ts;
     await click(REQUESTER, { ts: where.ts, thread_ts: thread }, { ...button, value: 'INC-20990101000000' });

@@ -5,8 +5,9 @@ import { postmortems } from './0004-postmortems';
 import { alertDeliveries } from './0005-alert-deliveries';
 import type { Migration } from './migration';
 import { slackInbox } from './0006-slack-inbox';
+import { remediationAlertLink } from './0007-remediation-alert-link';
 
 export type { Migration } from './migration';
 
 /** Append new migrations at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, remediations, postmortems, alertDeliveries, slackInbox];
+export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, remediations, postmortems, alertDeliveries, slackInbox, remediationAlertLink];
