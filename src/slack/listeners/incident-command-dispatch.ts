@@ -28,8 +28,11 @@ export function registerIncidentCommand(app: App, handlers: SubcommandHandlers, 
     const log: Logger = (context.log as Logger | undefined) ?? logger;
     const parsed = parseIncidentCommand(command.text ?? '');
     if (!parsed.ok) {
-      const hint = parsed.suggestion ? `\nDid you mean \`${parsed.suggestion}\`?` : '';
-      await ack({ response_type: 'ephemeral', text: `${escapeMrkdwn(parsed.problem)}${hint}\nUsage: \`${parsed.usage}\`` });
+      const code = (s: string) => `\`${escapeMrkdwn(s)}\``;
+      const hint = parsed.suggestion ? `\nDid you mean ${code(parsed.suggestion)}?` : '';
+      // The usage of an unknown subcommand is the whole help (a code block): point at it rather than wrap it in a span.
+      const usage = parsed.usage.includes('\n') ? '\n`/incident help` lists every subcommand.' : `\nUsage: ${code(parsed.usage)}`;
+      await ack({ response_type: 'ephemeral', text: `${escapeMrkdwn(parsed.problem)}${hint}${usage}` });
       return;
     }
     if (parsed.command.name === 'help') {
