@@ -137,6 +137,32 @@ describe('playground in a browser', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   });
 
+  test('a typo is answered with code that renders, scrolled into view; a dismissed answer stays dismissed after a reload', async () => {
+    await page.click('#thread-close').catch(() => undefined);
+    // Scroll away from the bottom first: the answer to your own command is brought into view anyway.
+    await page.$eval('#messages', (m) => (m.scrollTop = 0));
+    await send('/incident diagnos WorkerDown');
+    const answer = page.locator('#messages .message.ephemeral', { hasText: 'is not an /incident subcommand' }).last();
+    await answer.waitFor();
+    const text = await answer.innerText();
+    expect(text).toContain('Did you mean /incident diagnose <AlertName> [label=value ...]?');
+    expect(text).not.toContain('`');
+    expect(await answer.locator('code', { hasText: '/incident diagnose <AlertName> [label=value ...]' }).count()).toBe(1);
+    const inView = async () => {
+      const list = (await page.locator('#messages').boundingBox())!;
+      const box = (await answer.boundingBox())!;
+      return box.y >= list.y - 1 && box.y < list.y + list.height;
+    };
+    for (let i = 0; i < 50 && !(await inView()); i++) await page.waitForTimeout(100);
+    expect(await inView()).toBe(true);
+    const ts = await answer.getAttribute('data-ts');
+    await answer.locator('.link-button', { hasText: 'Dismiss' }).click();
+    await page.reload();
+    await page.locator('#connection.live').waitFor();
+    await page.locator('#messages .message').first().waitFor();
+    expect(await page.locator(`#messages .message[data-ts="${ts}"]`).count()).toBe(0);
+  });
+
   test('every emoji shortcode the bot and its templates use is drawn, not shown raw', async () => {
     const names = new Set<string>();
     for (const file of await sourceFiles([path.join(ROOT, 'src'), path.join(ROOT, 'templates')])) {
