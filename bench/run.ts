@@ -4,6 +4,7 @@ import { ackBench } from './ack';
 import { alertStormBench } from './alert-storm';
 import { diagnoseBench } from './diagnose';
 import { embeddedBurstBench } from './embedded-burst';
+import { playgroundStartBench } from './playground-start';
 import { postmortemBench } from './postmortem';
 import { machine, revision, type Row } from './lib';
 import { readPrevious, renderResults, type StoredRow } from './results-file';
@@ -12,6 +13,7 @@ import { startBench } from './start';
 // postmortem measures the RSS of this process, so it runs before the ack bench fills the emulator with 10,000 calls.
 const BENCHES: Record<string, () => Promise<Row[]>> = { start: startBench, postmortem: postmortemBench, ack: ackBench, diagnose: diagnoseBench, 'alert-storm': alertStormBench };
 BENCHES['embedded-burst'] = embeddedBurstBench;
+BENCHES['playground-start'] = playgroundStartBench;
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
