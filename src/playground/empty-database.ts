@@ -6,6 +6,7 @@ import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 
 /**
+ * A composition root for the playground's database (the only playground file that opens one).
  * Makes `<dataDir>/db` a fresh, empty embedded database. Creating one (PGlite's initdb) is most of a playground's
  * start-up, so it is done once into `<dataDir>/db-template` (migrated, no rows, closed) and copied at every start;
  * the bot then applies any migration newer than the template. Returns the database's DATA_DIR.
