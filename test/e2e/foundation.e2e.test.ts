@@ -159,7 +159,7 @@ describe('the built bot with no Slack configured and no DATABASE_URL (npm start 
       expect(bot.output()).toContain('embedded PostgreSQL');
       // One plain banner with the port the page is really on (PORT), after progress lines.
       expect(bot.output()).toContain(`Playground ready → http://localhost:${bot.port}/ (Ctrl-C to stop)`);
-      expect(bot.output()).toContain('incident-bot: starting the bot and its embedded database…');
+      expect(bot.output()).toContain('incident-bot: starting the bot on its embedded database…');
     } finally {
       expect(await bot.stop()).toBe(0);
       await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));
