@@ -4,6 +4,7 @@ import { ackBench } from './ack';
 import { alertStormBench } from './alert-storm';
 import { diagnoseBench } from './diagnose';
 import { embeddedBurstBench } from './embedded-burst';
+import { playgroundStartBench } from './playground-start';
 import { postmortemBench } from './postmortem';
 import { postmortemQualityBench } from './postmortem-quality';
 import { machine, revision, type Row } from './lib';
@@ -14,6 +15,7 @@ import { startBench } from './start';
 const BENCHES: Record<string, () => Promise<Row[]>> = { start: startBench, postmortem: postmortemBench, ack: ackBench, diagnose: diagnoseBench, 'alert-storm': alertStormBench };
 BENCHES['embedded-burst'] = embeddedBurstBench;
 BENCHES['postmortem-quality'] = postmortemQualityBench;
+BENCHES['playground-start'] = playgroundStartBench;
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

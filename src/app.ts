@@ -92,6 +92,8 @@ export interface CreateAppOptions {
   clock?: Clock;
   logger?: Logger;
   host?: string;
+  /** Behind the playground the bot's own port is internal: its start line is debug, and the playground announces itself. */
+  embedded?: boolean;
 }
 
 /**
@@ -190,7 +192,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       onDiagnosed: createDiagnosisRecorder({ incidents: incidentService }),
     };
     const incidentDeps: IncidentCommandDeps = { incidents: incidentService, notifications, poster, client: slack.client, logger };
-    alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger });
+    alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger, silence: Boolean(config.alertmanagerUrl), now: () => clock.now() });
     remediationDeps = {
       catalog,
       service: remediationService,
@@ -206,7 +208,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       alertOfThread: async (channelId, threadTs) => {
         const alert = await alertStore.findByMessage(channelId, threadTs);
         if (!alert?.channelId || !alert.messageTs) return undefined;
-        return { channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) };
+        return { alertId: alert.id, channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) };
       },
       runbooksOfIncident: async (incidentId) => {
         const names = await alertStore.namesByIncident(incidentId);
@@ -354,7 +356,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       slackAuth?.start();
       jobs.start();
       health.markStarted();
-      logger.info({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
+      logger[opts.embedded ? 'debug' : 'info']({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
       return port;
     },
     stop: async () => {

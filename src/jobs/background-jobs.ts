@@ -4,14 +4,16 @@ import type { ReminderRunner } from '../incidents/reminders-and-escalations';
 import type { Logger } from '../logger';
 import type { AlertMessenger } from '../slack/listeners/alert-intake';
 import { expireUnapprovedRemediations, reportInterruptedRemediations, type RemediationSlackDeps } from '../slack/listeners/remediations';
+import { createSlaMissedCards } from '../slack/sla-missed-cards';
 import { repairStaleReplies } from '../slack/stale-reply-repair';
 import type { BackgroundJob } from './job-runner';
 
 /** The names of everything the bot runs on a timer. */
-export type JobName = 'scheduled-jobs' | 'stale-reply-repair' | 'remediation-recovery' | 'remediation-expiry' | 'delivery-pruning';
+export type JobName = 'scheduled-jobs' | 'stale-reply-repair' | 'sla-missed-cards' | 'remediation-recovery' | 'remediation-expiry' | 'delivery-pruning';
 
 const REMINDER_INTERVAL_MS = 30_000;
 const STALE_REPLY_SWEEP_MS = 30_000;
+const SLA_SWEEP_MS = 15_000;
 const PRUNE_INTERVAL_MS = 3600_000;
 const DELIVERY_RECORDS_KEPT_MS = 24 * 3600_000;
 
@@ -70,6 +72,13 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
       everyMs: STALE_REPLY_SWEEP_MS,
       replicas: 'one',
       run: () => repairStaleReplies({ alerts: slack.alerts, messenger: slack.messenger, logger: deps.logger }),
+    },
+    {
+      name: 'sla-missed-cards',
+      does: 'edits the cards of firing alerts whose response SLA ran out unacknowledged to say "SLA missed"',
+      everyMs: SLA_SWEEP_MS,
+      replicas: 'one',
+      run: createSlaMissedCards({ alerts: slack.alerts, messenger: slack.messenger, logger: deps.logger, now: () => deps.clock.now() }),
     },
     {
       name: 'remediation-recovery',

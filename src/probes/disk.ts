@@ -31,7 +31,9 @@ export const diskProbe: Probe<DiskParams> = {
     }
     const total = s.blocks * s.bsize;
     const free = s.bavail * s.bsize;
-    const used = total > 0 ? (total - s.bfree * s.bsize) / total : NaN;
+    // df's Use%: used / (used + available to unprivileged users); the blocks reserved for root count as neither.
+    const usedBytes = (s.blocks - s.bfree) * s.bsize;
+    const used = usedBytes + free > 0 ? usedBytes / (usedBytes + free) : NaN;
     const status = statusFor(used, params.warn, params.crit);
     return {
       kind: 'disk',

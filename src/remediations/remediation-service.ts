@@ -61,6 +61,8 @@ export interface RemediationRequestInput {
   /** The user groups (among `groupsToCheck(…, 'request')`) the requester belongs to. */
   requesterGroups?: readonly string[];
   incidentId?: string;
+  /** The alert it is requested for (from the alert's thread): linked to the incident the alert becomes part of. */
+  alertId?: number;
   channelId?: string;
   threadTs?: string;
   /**
@@ -133,6 +135,11 @@ export interface RemediationService {
   listAudit(incidentId: string): Promise<AuditEntry[]>;
   /** Every audit entry of one request. */
   listRequestAudit(requestId: string): Promise<AuditEntry[]>;
+  /**
+   * The alert became part of an incident: its requests that belonged to none join it (audited), and the steps they
+   * already went through are put on the incident's timeline at the times they happened, for the post-mortem.
+   */
+  linkAlertRequests(alertId: number, incidentId: string, actor: string): Promise<RemediationRequest[]>;
 }
 
 const REQUEST_ID = /^rem_[a-z0-9]{10,40}$/;
@@ -156,9 +163,54 @@ export function createRemediationService(deps: RemediationServiceDeps): Remediat
     expireDue: () => expireDue(env),
     recoverInterrupted: () => recoverInterrupted(env),
     listForIncident: (incidentId) => store.listByIncident(incidentId),
-    listAudit: (incidentId) => audit.list({ incidentId, limit: 1000 }),
+    listAudit: (incidentId) => listIncidentAudit(env, incidentId),
     listRequestAudit: (requestId) => audit.list({ subject: subjectOf(requestId), limit: 1000 }),
+    linkAlertRequests: (alertId, incidentId, actor) => linkAlertRequests(env, alertId, incidentId, actor),
   };
+}
+
+// A request linked to the incident after some of its steps keeps those entries under its own subject only.
+async function listIncidentAudit(env: ServiceEnv, incidentId: string): Promise<AuditEntry[]> {
+  const { audit, store } = env;
+  const own = await audit.list({ incidentId, limit: 1000 });
+  const seen = new Set(own.map((e) => e.id));
+  const linked = (await store.listByIncident(incidentId)).filter((r) => r.alertId !== null);
+  const earlier = (await Promise.all(linked.map((r) => audit.list({ subject: subjectOf(r.id), limit: 1000 })))).flat().filter((e) => !seen.has(e.id));
+  return [...own, ...earlier].sort((a, b) => a.at.getTime() - b.at.getTime() || Number(a.id) - Number(b.id));
+}
+
+async function linkAlertRequests(env: ServiceEnv, alertId: number, incidentId: string, actor: string): Promise<RemediationRequest[]> {
+  const { audit, store, clock, logger, deps } = env;
+  const linked = await store.linkAlertRequests(alertId, incidentId);
+  for (const r of linked) {
+    await audit.append({ actor, action: 'remediation.linked', subject: subjectOf(r.id), incidentId, data: { action: r.action, title: r.title, alertId, state: r.state }, at: clock.now() });
+    if (!deps.timeline) continue;
+    for (const t of stepsSoFar(r)) {
+      await deps.timeline
+        .append({ incidentId, at: t.at, actor: t.actor, kind: `remediation_${t.step}`, text: t.text, data: { requestId: r.id, action: r.action } })
+        .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message }, requestId: r.id }, 'remediation step not added to the timeline'));
+    }
+  }
+  return linked;
+}
+
+/** The steps a request already went through, with their times and the texts the live steps use. */
+function stepsSoFar(r: RemediationRequest): { step: RemediationTimelineStep; at: Date; actor: string; text: string }[] {
+  const steps: { step: RemediationTimelineStep; at: Date; actor: string; text: string }[] = [
+    { step: 'requested', at: r.requestedAt, actor: r.requestedBy, text: `Remediation requested: “${r.title}” (${r.risk} risk)` },
+  ];
+  if (r.approvedAt && r.approvedBy) steps.push({ step: 'approved', at: r.approvedAt, actor: r.approvedBy, text: `Remediation “${r.title}” approved` });
+  if (r.deniedAt && r.deniedBy) steps.push({ step: 'denied', at: r.deniedAt, actor: r.deniedBy, text: `Remediation “${r.title}” denied${r.denyReason ? `: ${r.denyReason}` : ''}` });
+  if ((r.state === 'succeeded' || r.state === 'failed') && r.finishedAt) {
+    steps.push({
+      step: r.state,
+      at: r.finishedAt,
+      actor: 'bot',
+      text: `Remediation “${r.title}” ${r.state}: ${r.error ?? r.result?.summary ?? ''}${r.verification ? ` (verification: ${r.verification.summary})` : ''}`,
+    });
+  }
+  if (r.state === 'expired') steps.push({ step: 'expired', at: r.expiresAt, actor: 'bot', text: `Remediation “${r.title}” expired without approval` });
+  return steps;
 }
 
 /** What every step of the service works with: the deps, and their defaults filled in. */
@@ -227,7 +279,7 @@ function targetFor(env: ServiceEnv, impl: Remediation<unknown, unknown>, decl: R
   const t = env.deps.resolveTarget({ runbookId, target: decl.target });
   if (!t) throw new BotError('NOT_CONFIGURED', `target ${decl.target} of “${decl.title}” is not in the catalog`);
   if (t.kind !== impl.targetKind) throw new BotError('NOT_CONFIGURED', `target ${decl.target} is a ${t.kind} target; ${decl.action} needs a ${impl.targetKind} target`);
-  if (t.missing.length) throw new BotError('NOT_CONFIGURED', `target ${decl.target} is not configured: set ${t.missing.join(', ')} in the bot's environment`);
+  if (t.missing.length) throw new BotError('NOT_CONFIGURED', `“${decl.title}” needs ${t.missing.join(' and ')} (its target ${decl.target} is not configured); ask your operator to set it in the bot's environment.`);
   return t;
 }
 
@@ -399,6 +451,7 @@ async function storeRequest(
     requestedAt: now,
     expiresAt: new Date(now.getTime() + expiresInMs),
     incidentId: input.incidentId,
+    alertId: input.alertId,
     channelId: input.channelId,
     threadTs: input.threadTs,
   });

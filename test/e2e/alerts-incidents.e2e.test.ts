@@ -7,6 +7,7 @@ import { createMigratedDatabase } from '../support/migrated-database';
 import { startExporter, startPrometheus, type RunningPrometheus, type TestExporter } from '../support/prometheus';
 import { freePort, REDIS_URL, requireRedis } from '../support/services';
 import { buttonClickPayload, newTriggerId, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { waitForAnswer, isEphemeral } from '../support/answers';
 
 const SIGNING_SECRET = 'e2e-alerts-incidents-secret';
 const BOT_TOKEN = 'xoxb-test-token';
@@ -136,21 +137,21 @@ describe('alerts and incidents end to end', () => {
       expect(JSON.stringify(shown[1]!.blocks)).toContain('Acknowledged');
 
       await click('alert_acknowledge', alertId, { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs }, 'U0ONCALL02');
-      const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('already acknowledged'), 10_000);
-      expect(answer.args.response_type).toBe('ephemeral');
+      const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('already acknowledged'), 10_000);
+      expect(isEphemeral(answer)).toBe(true);
       expect(String(answer.args.text)).toContain('already acknowledged by <@U0ONCALL01>');
     }, 30_000);
 
     it('refuses a button value that is not an alert id, ephemerally', async () => {
       await click('alert_acknowledge', '1 OR 1=1', { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs });
-      const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('does not belong to an alert'), 10_000);
-      expect(answer.args.response_type).toBe('ephemeral');
+      const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('does not belong to an alert'), 10_000);
+      expect(isEphemeral(answer)).toBe(true);
     });
 
     it('Silence 1 h of a P0 alert asks a responder to approve, then creates a silence in the real Alertmanager with the alert labels as exact matchers', async () => {
       const silences = async () => (await (await fetch(`${alertmanager.url}/api/v2/silences`)).json()) as { createdBy: string; comment: string; matchers: { name: string; value: string; isRegex: boolean }[] }[];
       await click('alert_silence', alertId, { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs });
-      const why = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('needs an approval'), 10_000);
+      const why = await waitForAnswer(slack, (c) => String(c.args.text).includes('needs an approval'), 10_000);
       expect(String(why.args.text)).toContain('the alert is P0');
       const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && String(c.args.text).startsWith('Approval needed'), 10_000);
       expect(JSON.stringify(approval.args.blocks)).toContain('Silence StuckDetected for 1 h');
@@ -218,8 +219,8 @@ describe('alerts and incidents end to end', () => {
       expect(String((await threadPost((t) => t.includes('acknowledged by'))).args.text)).toContain('<@U0ONCALL01>');
 
       await command('status');
-      const status = await slack.waitForCall('response_url', (c) => String(c.args.text).startsWith(`${incidentId}:`), 10_000);
-      expect(status.args.response_type).toBe('ephemeral');
+      const status = await waitForAnswer(slack, (c) => String(c.args.text).startsWith(`${incidentId}:`), 10_000);
+      expect(isEphemeral(status)).toBe(true);
       expect(blocksOf(status)).toContain('Failing over to the replica');
 
       await command('resolve Replica promoted');
@@ -234,14 +235,14 @@ describe('alerts and incidents end to end', () => {
 
     it('a second resolve answers the conflict ephemerally, as the service words it', async () => {
       await command(`resolve ${incidentId}`);
-      const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('is already resolved'), 10_000);
-      expect(answer.args.response_type).toBe('ephemeral');
+      const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('is already resolved'), 10_000);
+      expect(isEphemeral(answer)).toBe(true);
     });
 
     it('without an ID and no active incident in the channel, asks for one', async () => {
       await command('update nothing here', 'C0EMPTY');
-      const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('no active incident in this channel'), 10_000);
-      expect(answer.args.response_type).toBe('ephemeral');
+      const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('no active incident in this channel'), 10_000);
+      expect(isEphemeral(answer)).toBe(true);
     });
 
     it('escapes the title: <!channel> in it is shown, never a ping', async () => {
@@ -297,11 +298,11 @@ describe('alerts and incidents end to end', () => {
         token: 'legacy-verification-token',
         is_enterprise_install: false,
       });
-      const ok = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('Added to the timeline of INC-'), 10_000);
-      expect(ok.args.response_type).toBe('ephemeral');
+      const ok = await waitForAnswer(slack, (c) => String(c.args.text).includes('Added to the timeline of INC-'), 10_000);
+      expect(isEphemeral(ok)).toBe(true);
 
       await command('status', 'C0MODAL');
-      const status = await slack.waitForCall('response_url', (c) => String(c.args.text).includes(': open, P1') && blocksOf(c).includes('Rolled back'), 10_000);
+      const status = await waitForAnswer(slack, (c) => String(c.args.text).includes(': open, P1') && blocksOf(c).includes('Rolled back'), 10_000);
       expect(blocksOf(status)).toContain('<@U0ONCALL02>: :arrows_counterclockwise: *UPDATE');
       expect(blocksOf(status)).toContain('<@U0ONCALL03>: Rolled back the 10:05 deploy');
     }, 30_000);
