@@ -35,11 +35,12 @@ export interface ReplayGuardDeps {
 }
 
 /**
- * Every Slack request without a delivery id is checked here before it runs. PostgreSQL decides whenever the
- * coordination store might have forgotten a signature of the last 10 minutes (just started, or Redis restarted:
- * its uptime says so) or cannot answer. Otherwise the coordination claim decides, which costs a fraction of a
- * PostgreSQL round trip, and the row is still written to PostgreSQL behind the ack, so that PostgreSQL keeps
- * every signature for the times it has to decide again.
+ * Every Slack request without a delivery id is checked here before it runs. The coordination claim (batched: one
+ * round trip per burst) answers first; a signature claimed before is a replay. A first claim is final when the store
+ * has kept its keys for the whole replay window; otherwise (just started, Redis restarted: its uptime says so)
+ * PostgreSQL, which keeps every signature, has the last word. PostgreSQL alone decides when the claim fails, or when
+ * the claims are in-process and other replicas may exist. Either way every accepted signature ends up in PostgreSQL
+ * (behind the ack on the fast path), for the times it has to decide again.
  */
 export function createReplayGuard(deps: ReplayGuardDeps): ReplayGuard {
   const { coordination, durable, durableLater, logger } = deps;
@@ -50,25 +51,20 @@ export function createReplayGuard(deps: ReplayGuardDeps): ReplayGuard {
       const hex = SLACK_SIGNATURE.exec(signature)?.[1];
       if (!hex) return durable.markProcessed(row(signature), 'slack-signature');
       if (coordination.kind === 'memory' && !deps.singleProcess) return durable.markProcessed(row(signature), 'slack-signature');
-      const key = `slack-signature:${hex}`;
-      if (coordination.keptForMs() < REPLAY_WINDOW_MS) {
-        // Claimed here too, so the replicas that trust the coordination store see it.
-        const claimed = await claim(key).catch(() => true);
-        const first = await durable.markProcessed(row(signature), 'slack-signature');
-        return claimed && first;
-      }
       let claimed: boolean;
       try {
-        claimed = await claim(key);
+        claimed = await claim(`slack-signature:${hex}`);
       } catch {
         return durable.markProcessed(row(signature), 'slack-signature');
       }
-      if (claimed) {
-        durableLater.markProcessed(row(signature), 'slack-signature').catch((err: unknown) => {
-          logger.warn({ err: { message: (err as Error).message } }, 'could not record a Slack request signature in PostgreSQL');
-        });
-      }
-      return claimed;
+      // Claimed elsewhere: whoever claimed it decides (never both stores at once: two replicas could each win one).
+      if (!claimed) return false;
+      // A store that may have forgotten older claims: PostgreSQL, which keeps them all, has the last word.
+      if (coordination.keptForMs() < REPLAY_WINDOW_MS) return durable.markProcessed(row(signature), 'slack-signature');
+      durableLater.markProcessed(row(signature), 'slack-signature').catch((err: unknown) => {
+        logger.warn({ err: { message: (err as Error).message } }, 'could not record a Slack request signature in PostgreSQL');
+      });
+      return true;
     },
   };
 }

@@ -63,13 +63,21 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Pro
 
 describe('replay guard', () => {
   it('accepts each signature once across two replicas sharing Redis, the same signature arriving at both at once', async () => {
-    const [a, b] = [await redisGuard(), await redisGuard()];
-    const sigs = Array.from({ length: 40 }, signature);
-    const answers = await Promise.all(sigs.flatMap((s) => [a.isFirst(s), b.isFirst(s)]));
-    for (let i = 0; i < sigs.length; i++) expect([answers[2 * i], answers[2 * i + 1]].filter(Boolean)).toHaveLength(1);
-    expect(await a.isFirst(sigs[0]!)).toBe(false);
-    // PostgreSQL keeps every accepted signature, whichever store decided.
-    for (const s of sigs) expect(await eventually(() => recorded(s))).toBe(true);
+    const coordinations = [0, 1].map(() => createRedisCoordination({ url: REDIS_URL, prefix, commandTimeoutMs: 300 }));
+    opened.push(...coordinations);
+    const [a, b] = coordinations.map((c) => guardOver(c));
+    const race = async () => {
+      const sigs = Array.from({ length: 40 }, signature);
+      const answers = await Promise.all(sigs.flatMap((s) => [a!.isFirst(s), b!.isFirst(s)]));
+      for (let i = 0; i < sigs.length; i++) expect([answers[2 * i], answers[2 * i + 1]].filter(Boolean)).toHaveLength(1);
+      expect(await a!.isFirst(sigs[0]!)).toBe(false);
+      // PostgreSQL keeps every accepted signature, whichever store decided.
+      for (const s of sigs) expect(await eventually(() => recorded(s))).toBe(true);
+    };
+    // Before the replicas know how long Redis has kept its keys (PostgreSQL has the last word), then after.
+    await race();
+    expect(await eventually(async () => coordinations.every((c) => c.keptForMs() > 0))).toBe(true);
+    await race();
   }, 30_000);
 
   it('lets PostgreSQL decide when Redis cannot answer: a signature accepted while Redis was up is still refused', async () => {
