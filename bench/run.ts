@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { ackBench } from './ack';
 import { alertStormBench } from './alert-storm';
@@ -20,7 +21,7 @@ BENCHES['playground-start'] = playgroundStartBench;
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const rows: Row[] = [];
-  const host = `${machine()}; ${revision()}`;
+  let host = `${machine()}; ${revision()}`;
   for (const [name, run] of Object.entries(BENCHES)) {
     if (only.length && !only.includes(name)) continue;
     process.stderr.write(`running ${name}…\n`);
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
     rows.push(...got);
   }
   const at = new Date().toISOString();
+  // The load at the end too: other people's work on a shared machine comes and goes during a run.
+  host = host.replace(/ at the start;/, ` at the start, ${os.loadavg()[0]!.toFixed(1)} at the end;`);
   const table = [
     '| bench | measure | value | target | verdict |',
     '| --- | --- | --- | --- | --- |',

@@ -7,6 +7,7 @@ import { secretsOf, type Config } from './config';
 import type { Coordination } from './coordination/coordination';
 import { createMemoryCoordination } from './coordination/memory-coordination';
 import { createRedisCoordination } from './coordination/redis-coordination';
+import { createReplayGuard } from './coordination/replay-guard';
 import { createHealth, type Health } from './http/health';
 import { healthRoutes, metricsRoute } from './http/routes';
 import { createHttpServer, sendJson, type Route } from './http/server';
@@ -114,6 +115,13 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const db = await openMigratedDatabase(config, logger);
   const coordination = config.redisUrl ? createRedisCoordination({ url: config.redisUrl }) : createMemoryCoordination(() => clock.now().getTime());
   const processedEvents = createProcessedEventStore(db);
+  const replayGuard = createReplayGuard({
+    coordination,
+    durable: processedEvents,
+    durableLater: createProcessedEventStore(db, { batchWindowMs: 250 }),
+    singleProcess: db.kind === 'embedded',
+    logger,
+  });
   const audit = createAuditStore(db);
 
   // Alerts and incidents: stores → services.
@@ -178,7 +186,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       logger,
       metrics,
       recordEvent: (body) => recordDelivery(processor, toDelivery(body), logger, metrics),
-      isFirstSignedRequest: (signature) => processedEvents.markProcessed(`sig:${signature}`, 'slack-signature'),
+      isFirstSignedRequest: (signature) => replayGuard.isFirst(signature),
     });
     const poster = createSlackPoster({ client: slack.client, postClient: slack.postClient, coordination, logger });
     const membership = createUsergroupMembership({ client: slack.client, logger });
