@@ -1,6 +1,6 @@
 import { ALERT_ACTION_IDS } from './blocks/alert-blocks';
 import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, REMEDIATION_ACTION_ID } from './blocks/diagnosis-blocks';
-import { POSTMORTEM_ACTION_ID } from './blocks/incident-blocks';
+import { ACTION_ITEM_CONFIRM_ID, ACTION_ITEM_DROP_ID, POSTMORTEM_ACTION_ID } from './blocks/incident-blocks';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from './blocks/remediation-blocks';
 
 /**
@@ -19,6 +19,8 @@ export const BUTTON_ACTION_IDS: readonly (string | RegExp)[] = [
   APPROVE_ACTION_ID,
   DENY_ACTION_ID,
   POSTMORTEM_ACTION_ID,
+  ACTION_ITEM_CONFIRM_ID,
+  ACTION_ITEM_DROP_ID,
 ];
 
 export function isKnownButton(actionId: string | RegExp): boolean {

@@ -225,6 +225,17 @@ describe('every button answers the person who clicked, in the thread, with its t
     const thread = where.thread_ts ?? where.ts;
     await click(REQUESTER, { ts: where.ts, thread_ts: thread }, { ...button, value: 'INC-20990101000000' });
     await answerInThread(REQUESTER, thread, /no incident INC-20990101000000/i);
+
+    // ✅ / ✖ on the summary's action items: a value that names no item of a draft is answered, in the thread.
+    for (const action_id of ['postmortem_item_confirm', 'postmortem_item_drop']) {
+      const before = answers(slack).length;
+      await click(REQUESTER, { ts: where.ts, thread_ts: thread }, { action_id, value: 'not-an-item' });
+      await waitUntil(() => answers(slack).length > before, 15_000);
+      const answer = answers(slack)[before]!;
+      expect(String(answer.args.text)).toMatch(/does not name an action item/);
+      expect(answer.method).toBe('chat.postEphemeral');
+      expect(answer.args).toMatchObject({ channel: CHANNEL, user: REQUESTER, thread_ts: thread });
+    }
   }, 45_000);
 
   it('a dashboard link opens its URL (the click is only acknowledged); a button no handler knows is answered', async () => {

@@ -10,6 +10,9 @@ import { cutFormatted, escapeAndCut, escapeMrkdwn } from './mrkdwn';
 
 /** The "Draft post-mortem" button offered with a resolution; its value is the incident id. */
 export const POSTMORTEM_ACTION_ID = 'postmortem_draft';
+/** ✅ / ✖ on an action item of a post-mortem draft's summary; value `INC-…:<item key>`. */
+export const ACTION_ITEM_CONFIRM_ID = 'postmortem_item_confirm';
+export const ACTION_ITEM_DROP_ID = 'postmortem_item_drop';
 /** callback_id of the "Open an incident" modal. */
 export const OPEN_INCIDENT_CALLBACK_ID = 'incident_open';
 

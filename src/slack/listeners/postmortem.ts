@@ -6,6 +6,7 @@ import type { IncidentService } from '../../incidents/incident-service';
 import type { Logger } from '../../logger';
 import type { PostmortemDraftResult, PostmortemService } from '../../postmortem/postmortem-service';
 import type { ChannelIncident } from '../../domain/postmortem-draft';
+import { ACTION_ITEM_CONFIRM_ID, ACTION_ITEM_DROP_ID } from '../blocks/incident-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import type { SlackPoster } from '../slack-poster';
 import type { CommandInvocation } from './incident-command-dispatch';
@@ -13,9 +14,6 @@ import type { CommandInvocation } from './incident-command-dispatch';
 /** The button on the resolution notification and the message shortcut share this id. */
 export const POSTMORTEM_ACTION_ID = 'postmortem_draft';
 export const POSTMORTEM_SHORTCUT_CALLBACK_ID = 'postmortem_draft';
-/** ✅ / ✖ on an action item of the draft's summary; value `INC-…:<item key>`. */
-export const ACTION_ITEM_CONFIRM_ID = 'postmortem_item_confirm';
-export const ACTION_ITEM_DROP_ID = 'postmortem_item_drop';
 const ITEM_VALUE = /^(INC-\d{14}):([0-9a-f]{16})$/;
 /** Items offered with buttons in the summary (Block Kit allows 50 blocks a message). */
 const MAX_BUTTON_ITEMS = 15;
