@@ -10,6 +10,8 @@ export const POSTS_PER_SECOND_PER_CHANNEL = 1;
 /** Posted once in a channel whose posts wait out Slack's rate limit. */
 export const RATE_LIMIT_NOTICE = ":hourglass_flowing_sand: Posts in this channel are delayed by Slack's rate limit: alerts are recorded and their messages follow, in order.";
 const RATE_LIMIT_NOTICE_EVERY_MS = 10 * 60_000;
+/** A post held back this long by 429s makes the channel get the notice; a shorter wait goes unremarked. */
+const RATE_LIMIT_NOTICE_AFTER_MS = 5_000;
 
 /** `event_type` of the message metadata that carries a post's idempotency key. */
 export const POST_METADATA_EVENT = 'incident_bot_post';
@@ -130,6 +132,7 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
     let unsure = mayExist;
     let failures = 0;
     const rateLimitedUntil = Date.now() + rateLimitDeadlineMs;
+    let waited = 0;
     for (;;) {
       if (unsure) {
         try {
@@ -158,7 +161,8 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
           if (Date.now() + retryAfter * 1000 > rateLimitedUntil) throw new SlackUnavailableError(`rate limited for more than ${rateLimitDeadlineMs / 1000} s`, { cause: err });
           deps.logger.info({ channel: args.channel, retryAfter }, 'Slack rate limit: waiting as asked before posting');
           await sleep(retryAfter * 1000);
-          await noticeDelay(args.channel, client);
+          waited += retryAfter * 1000;
+          if (waited >= RATE_LIMIT_NOTICE_AFTER_MS) await noticeDelay(args.channel, client);
           continue;
         }
         if (!mayHaveLanded(err)) {

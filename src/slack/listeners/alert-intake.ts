@@ -45,7 +45,8 @@ export function registerAlertIntake(app: App, deps: AlertIntakeListenerDeps): vo
       events.map((event) => ({ event, deliveryKey: `${e.channel}:${e.ts}:${event.fingerprint}`, place })),
       log,
     );
-    const failed = outcomes.filter((o) => o.kind === 'failed');
-    if (failed.length > 0) throw new Error(`${failed.length} of ${outcomes.length} alerts in the post could not be taken in; the delivery is retried`);
+    // The first failure as it was (Slack unavailable, storage down): the inbox decides from it how to retry.
+    const failed = outcomes.find((o) => o.kind === 'failed');
+    if (failed?.kind === 'failed') throw failed.error;
   });
 }
