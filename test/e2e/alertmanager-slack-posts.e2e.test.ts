@@ -255,8 +255,9 @@ describe('Alertmanager Slack posts end to end', () => {
       { signingSecret: SIGNING_SECRET },
       buttonClickPayload({ channel: 'C0AMBLIND', messageTs: replyTs, threadTs: postTs, userId: 'U0ONCALL01', actionId: 'alert_diagnose', value: diagnose.value, blockId: 'alert', responseUrl: slack.responseUrl({ channel: 'C0AMBLIND', messageTs: replyTs, userId: 'U0ONCALL01' }) }),
     );
-    const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('labels of this alert are unknown'), 10_000);
-    expect(answer.args.response_type).toBe('ephemeral');
+    // A click in a thread is answered in that thread, to the clicker only.
+    const answer = await slack.waitForCall('chat.postEphemeral', (c) => String(c.args.text).includes('labels of this alert are unknown'), 10_000);
+    expect(answer.args).toMatchObject({ channel: 'C0AMBLIND', thread_ts: postTs, user: 'U0ONCALL01' });
     expect(String(answer.args.text)).toContain('`/incident diagnose StuckDetected agent=…`');
     expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AMBLIND' && /^Diagnos/.test(String(c.args.text)))).toEqual([]);
   }, 90_000);
