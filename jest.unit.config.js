@@ -9,6 +9,7 @@
 const base = require('./jest.config.js');
 
 const UNIT_TESTS = [
+  'alerts/alert-storm',
   'alerts/alertmanager-webhook',
   'alerts/slack-alert-parser',
   'cli/cli',

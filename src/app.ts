@@ -12,9 +12,9 @@ import { createHealth, type Health } from './http/health';
 import { healthRoutes, metricsRoute } from './http/routes';
 import { createHttpServer, sendJson, type Route } from './http/server';
 import { addLogSecrets, createLogger, type Logger } from './logger';
-import { createDiagnosisMetrics, createDiagnosisRecorder } from './diagnosis';
+import { createDiagnosisMetrics, createDiagnosisRecorder, labelsOfAlert } from './diagnosis';
 import { catalogSecrets, loadCatalog, type Catalog } from './runbooks';
-import { diagnoseAlert, diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
+import { createAlertDiagnoser, diagnoseCommandHandler, registerDiagnoseActions, type DiagnoseDeps } from './slack/listeners/diagnose';
 import { runbooksCommandHandler } from './slack/listeners/runbooks';
 import { createSlackPoster, isSlackUnavailable } from './slack/slack-poster';
 import { createUsergroupMembership } from './slack/usergroup-membership';
@@ -44,7 +44,12 @@ import { loadTemplates } from './incidents/templates';
 import { findAlert } from './runbooks';
 import { escapeMrkdwn } from './slack/blocks/mrkdwn';
 import { registerAlertActions } from './slack/listeners/alert-actions';
-import { createAlertMessenger, registerAlertIntake, type AlertMessenger } from './slack/listeners/alert-intake';
+import { createAlertIntake, type AlertIntake } from './alerts/alert-intake';
+import { createAlertmanagerAlerts } from './alerts/alertmanager-alerts';
+import { createStormWatch, type StormWatch } from './alerts/alert-storm';
+import { createStormMessenger } from './slack/storm-messenger';
+import { createAlertMessenger, type AlertMessenger } from './slack/alert-messenger';
+import { registerAlertIntake } from './slack/listeners/alert-intake';
 import { createReminderCallbacks, incidentCommandHandlers, registerIncidentViews, type IncidentCommandDeps } from './slack/listeners/incident-subcommands';
 import { registerTimelineCapture } from './slack/listeners/timeline-capture';
 import { linkAlertCommandHandler } from './slack/listeners/link-alert';
@@ -141,6 +146,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     clock,
     metrics: incidentMetrics,
   });
+  const labelsNeeded = (name: string): string[] => {
+    const hit = findAlert(catalog, name);
+    return hit.found ? labelsOfAlert(hit.runbook, hit.alert) : [];
+  };
   const catalogSeverity = (name: string) => {
     const hit = findAlert(catalog, name);
     return hit.found ? hit.alert.severity : undefined;
@@ -162,6 +171,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   });
   let remediationDeps: RemediationSlackDeps | undefined;
   let alertMessenger: AlertMessenger | undefined;
+  let alertIntake: AlertIntake | undefined;
+  let stormWatch: StormWatch | undefined;
   let reminderRunner: ReturnType<typeof createReminderRunner> | undefined;
 
   let slack: SlackApp | undefined;
@@ -200,7 +211,22 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       onDiagnosed: createDiagnosisRecorder({ incidents: incidentService }),
     };
     const incidentDeps: IncidentCommandDeps = { incidents: incidentService, notifications, poster, client: slack.client, logger };
-    alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger, silence: Boolean(config.alertmanagerUrl), now: () => clock.now() });
+    alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger, labelsNeeded, alertmanagerConfigured: Boolean(config.alertmanagerUrl), silence: Boolean(config.alertmanagerUrl), now: () => clock.now() });
+    stormWatch = createStormWatch({ publisher: createStormMessenger({ poster, logger }), logger });
+    alertIntake = createAlertIntake({
+      storm: stormWatch,
+      alerts: alertService,
+      publisher: alertMessenger,
+      diagnoser: createAlertDiagnoser(diagnoseDeps),
+      autoDiagnose: (name) => {
+        const entry = findAlert(catalog, name);
+        return entry.found && entry.alert.autoDiagnose === true;
+      },
+      catalogSeverity,
+      labelsNeeded,
+      ...(config.alertmanagerUrl ? { alertmanager: createAlertmanagerAlerts({ url: config.alertmanagerUrl }) } : {}),
+      logger,
+    });
     remediationDeps = {
       catalog,
       service: remediationService,
@@ -273,17 +299,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     registerRemediationActions(slack.app, remediationDeps);
 
     // Alert intake, alert buttons, incident modal, timeline capture, reminders.
-    registerAlertIntake(slack.app, {
-      alerts: alertService,
-      messenger: alertMessenger,
-      catalogSeverity,
-      senders: config.alertSenders,
-      logger,
-      onReplied: async (alert, where) => {
-        const entry = findAlert(catalog, alert.name);
-        if (entry.found && entry.alert.autoDiagnose) await diagnoseAlert(diagnoseDeps, { ...alert, channelId: where.channel, messageTs: where.threadTs }, 'bot');
-      },
-    });
+    registerAlertIntake(slack.app, { intake: alertIntake, senders: config.alertSenders, logger });
     registerAlertActions(slack.app, {
       alerts: alertService,
       messenger: alertMessenger,
@@ -322,11 +338,9 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       : undefined;
   const slackRoute = slackEventsRoute(eventIntake, slack !== undefined);
   const webhookRoute = alertmanagerWebhookRoute({
-    alerts: alertService,
-    ...(alertMessenger ? { publisher: alertMessenger } : {}),
+    ...(alertIntake ? { intake: alertIntake } : {}),
     ...(config.alertRoutes ? { routes: config.alertRoutes } : {}),
     ...(config.alertmanagerWebhookToken ? { token: config.alertmanagerWebhookToken } : {}),
-    catalogSeverity,
     logger,
   });
   const routes: Route[] = [...healthRoutes(health), metricsRoute(registry), slackRoute, webhookRoute];
@@ -371,6 +385,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       health.markStopping();
       slackAuth?.stop();
       await jobs.stop();
+      await stormWatch?.stop();
       // Refuse new deliveries first (503: Slack sends them elsewhere), then let running handlers finish
       // and hand the rest back, and only then close what they use.
       const inboxStopping = inbox?.stop(config.shutdownTimeoutMs);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-export type { AlertEvent, AlertSource } from '../domain/alert-event';
+export type { AlertEvent, AlertSource, LabelsOrigin } from '../domain/alert-event';
 
 /** Caps on untrusted label sets: a sender cannot make us store or render megabytes. */
 export const LABEL_LIMITS = {

@@ -2,13 +2,17 @@ import type { Clock } from '../clock';
 import { notFound } from '../errors';
 import type { Histogram } from 'prom-client';
 import { RESPONSE_SLA_MINUTES, type Severity } from '../domain/severity';
-import type { AlertRecord, AlertStore, RecordOutcome } from '../domain/alert';
+import type { AlertGroup, AlertRecord, AlertStore, RecordOutcome } from '../domain/alert';
+import type { Queryable } from '../domain/queryable';
 import type { ScheduledJobStore } from '../domain/scheduled-job';
 import type { TimelineStore } from '../domain/timeline-event';
 import type { AlertEvent } from './alert-event';
 import { alertSeverity } from './alert-severity';
 
 export const ESCALATION_JOB = 'alert_escalation';
+
+/** A group message lists at most this many of its alerts (firing first); it says how many more there are. */
+export const GROUP_MEMBERS_SHOWN = 200;
 
 /** Payload of an escalation job: check alert `alertId` and, if still unacknowledged, page `level` (1 = L1). */
 export interface EscalationJobPayload {
@@ -37,6 +41,8 @@ export interface RecordAlertOptions {
   deliveryKey?: string;
   /** Where the alert was posted in Slack (alerts read from the channel). */
   post?: { channelId: string; ts: string };
+  /** Where the bot will post the alert itself (webhook alerts). */
+  channelId?: string;
 }
 
 /**
@@ -52,11 +58,15 @@ export interface RecordAlertOptions {
  */
 export interface AlertService {
   record(event: AlertEvent, opts?: RecordAlertOptions): Promise<RecordOutcome>;
+  /** A delivery's alerts in one transaction (outcomes in order, as `record` one by one would give). */
+  recordMany(items: readonly { event: AlertEvent; opts?: RecordAlertOptions }[]): Promise<RecordOutcome[]>;
   /** True for exactly one caller per alert (across retries and replicas): that caller posts the thread reply. */
   claimReply(alertId: number, claimant: string): Promise<boolean>;
   setReplyTs(alertId: number, ts: string): Promise<void>;
   /** Alerts whose reply was claimed and never posted (the claimant died or gave up): for the repair sweep. */
   listStaleReplyClaims(limit?: number): Promise<AlertRecord[]>;
+  /** Group messages claimed and never posted: for the same repair sweep. */
+  listStaleGroupClaims(limit?: number): Promise<AlertGroup[]>;
   /** For alerts the bot posts itself (webhook route): remember the post to edit it in place later. */
   setPost(alertId: number, channelId: string, ts: string): Promise<void>;
   /** Throws NOT_FOUND when there is no such alert. */
@@ -67,6 +77,16 @@ export interface AlertService {
   /** The alert whose post or bot reply is `ts` in `channelId` (for button and thread handlers). */
   findByMessage(channelId: string, ts: string): Promise<AlertRecord | null>;
   listActive(): Promise<AlertRecord[]>;
+  /** Firing alerts with this name, newest first (at most 200). */
+  listActiveByName(name: string): Promise<AlertRecord[]>;
+  /** Notification groups: one message lists the alerts of one Alertmanager notification (see AlertStore). */
+  findOpenGroup(channelId: string, groupKey: string): Promise<AlertGroup | null>;
+  openGroup(channelId: string, groupKey: string, threadTs: string | null): Promise<AlertGroup>;
+  getGroup(id: number): Promise<AlertGroup | null>;
+  joinGroup(groupId: number, alertIds: readonly number[]): Promise<void>;
+  groupMembers(groupId: number): Promise<AlertRecord[]>;
+  claimGroupMessage(groupId: number, claimant: string): Promise<boolean>;
+  setGroupMessage(groupId: number, ts: string): Promise<void>;
   /** When the response SLA of the alert's severity runs out. */
   slaDeadline(alert: AlertRecord): Date;
 }
@@ -88,6 +108,21 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
   const { alerts, clock, jobs } = deps;
   const staleMs = deps.replyClaimStaleMs ?? 2 * 60_000;
   const slaDeadline = (a: Pick<AlertRecord, 'startsAt' | 'severity'>): Date => new Date(a.startsAt.getTime() + RESPONSE_SLA_MINUTES[a.severity] * 60_000);
+  const storeOptions = (event: AlertEvent, opts: RecordAlertOptions) => ({
+    severity: alertSeverity(event.labels, opts.defaultSeverity),
+    now: clock.now(),
+    ...(opts.deliveryKey !== undefined ? { deliveryKey: opts.deliveryKey } : {}),
+    ...(opts.post ? { post: opts.post } : {}),
+    ...(opts.channelId ? { channelId: opts.channelId } : {}),
+    ...(jobs
+      ? {
+          onNew: async (tx: Queryable, alert: AlertRecord) => {
+            const payload: EscalationJobPayload = { alertId: alert.id, level: 1 };
+            await jobs.schedule({ kind: ESCALATION_JOB, dueAt: slaDeadline(alert), payload: { ...payload }, dedupKey: `escalation:${alert.id}` }, tx);
+          },
+        }
+      : {}),
+  });
 
   /** An alert of an incident that stops firing is a moment of the incident's timeline. */
   const resolvedOnTimeline = async (alert: AlertRecord): Promise<void> => {
@@ -104,27 +139,20 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
 
   return {
     record: async (event, opts = {}) => {
-      const outcome = await alerts.record(event, {
-        severity: alertSeverity(event.labels, opts.defaultSeverity),
-        now: clock.now(),
-        ...(opts.deliveryKey !== undefined ? { deliveryKey: opts.deliveryKey } : {}),
-        ...(opts.post ? { post: opts.post } : {}),
-        ...(jobs
-          ? {
-              onNew: async (tx, alert) => {
-                const payload: EscalationJobPayload = { alertId: alert.id, level: 1 };
-                await jobs.schedule({ kind: ESCALATION_JOB, dueAt: slaDeadline(alert), payload: { ...payload }, dedupKey: `escalation:${alert.id}` }, tx);
-              },
-            }
-          : {}),
-      });
+      const outcome = await alerts.record(event, storeOptions(event, opts));
       if (outcome.kind === 'resolved') await resolvedOnTimeline(outcome.alert);
       return outcome;
+    },
+    recordMany: async (items) => {
+      const outcomes = await alerts.recordMany(items.map(({ event, opts }) => ({ event, opts: storeOptions(event, opts ?? {}) })));
+      for (const o of outcomes) if (o.kind === 'resolved') await resolvedOnTimeline(o.alert);
+      return outcomes;
     },
 
     claimReply: (alertId, claimant) => alerts.claimReply(alertId, claimant, clock.now(), staleMs),
     setReplyTs: (alertId, ts) => alerts.setReplyTs(alertId, ts),
     listStaleReplyClaims: (limit = 50) => alerts.listStaleReplyClaims(clock.now(), staleMs, limit),
+    listStaleGroupClaims: (limit = 50) => alerts.listStaleGroupClaims(clock.now(), staleMs, limit),
     setPost: (alertId, channelId, ts) => alerts.setPost(alertId, channelId, ts),
 
     acknowledge: async (alertId, userId) => {
@@ -172,6 +200,14 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
     get: (alertId) => alerts.get(alertId),
     findByMessage: (channelId, ts) => alerts.findByMessage(channelId, ts),
     listActive: () => alerts.listActive(),
+    listActiveByName: (name) => alerts.listActiveByName(name, 200),
+    findOpenGroup: (channelId, groupKey) => alerts.findOpenGroup(channelId, groupKey),
+    openGroup: (channelId, groupKey, threadTs) => alerts.openGroup(channelId, groupKey, threadTs),
+    getGroup: (id) => alerts.getGroup(id),
+    joinGroup: (groupId, ids) => alerts.joinGroup(groupId, ids),
+    groupMembers: (groupId) => alerts.groupMembers(groupId, GROUP_MEMBERS_SHOWN),
+    claimGroupMessage: (groupId, claimant) => alerts.claimGroupMessage(groupId, claimant, clock.now(), staleMs),
+    setGroupMessage: (groupId, ts) => alerts.setGroupMessage(groupId, ts),
     slaDeadline,
   };
 }

@@ -91,7 +91,7 @@ export function parseAlertmanagerWebhook(body: unknown): ParseWebhookResult {
   const rejected: AlertmanagerWebhook['rejected'] = [];
   env.data.alerts.forEach((raw, index) => {
     const r = alertSchema.safeParse(raw);
-    if (r.success) alerts.push(r.data);
+    if (r.success) alerts.push({ ...r.data, groupKey: cleanText(env.data.groupKey, 1024) });
     else rejected.push({ index, message: `alerts[${index}]: ${describeIssues(r.error)}` });
   });
   return {

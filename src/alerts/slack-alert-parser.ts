@@ -179,6 +179,8 @@ interface Title {
   name: string;
   /** "prod worker-7 critical": the values of the group and common labels, without their names. */
   context: string[];
+  /** The alert name and the group label values: what stays the same across the notifications of one group. */
+  group: string;
 }
 
 // Alertmanager and Grafana unified alerting: [FIRING:2] Name (v1 v2), [FIRING:1, RESOLVED:1] …, [RESOLVED] …
@@ -197,10 +199,11 @@ function parseTitle(title: string): Title | undefined {
       status: am[1]!.toUpperCase() === 'FIRING' ? 'firing' : 'resolved',
       name: groupValues[0] ?? rest,
       context: [...groupValues.slice(1), ...common],
+      group: groupValues.length ? groupValues.join(' ') : rest,
     };
   }
   const legacy = LEGACY_GRAFANA_TITLE.exec(title);
-  if (legacy) return { status: legacy[1]!.toUpperCase() === 'OK' ? 'resolved' : 'firing', name: legacy[2]!, context: [] };
+  if (legacy) return { status: legacy[1]!.toUpperCase() === 'OK' ? 'resolved' : 'firing', name: legacy[2]!, context: [], group: legacy[2]! };
   return undefined;
 }
 
@@ -229,6 +232,9 @@ function eventsFromPost(title: Title, part: Part, source: AlertSource, receivedA
         fingerprint: textFingerprint(source, name, ...title.context),
         startsAt: receivedAt,
         source,
+        groupKey: `${source}:${cleanText(title.group, 1024)}`,
+        labelsFrom: 'title',
+        titleValues: title.context.map((v) => cleanText(v, LABEL_LIMITS.maxValueLength)).slice(0, LABEL_LIMITS.maxLabels),
         ...(part.titleLink ? { generatorURL: cleanText(part.titleLink, 2048) } : {}),
       },
     ];
@@ -245,6 +251,7 @@ function eventsFromPost(title: Title, part: Part, source: AlertSource, receivedA
       fingerprint: alertFingerprint(name, labels),
       startsAt: receivedAt,
       source,
+      groupKey: `${source}:${cleanText(title.group, 1024)}`,
       ...(b.generatorURL ? { generatorURL: cleanText(b.generatorURL, 2048) } : {}),
     };
   });

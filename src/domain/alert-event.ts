@@ -14,6 +14,21 @@ export interface AlertEvent {
   endsAt?: Date;
   source: AlertSource;
   generatorURL?: string;
+  /**
+   * The notification group it was sent in: Alertmanager's group key (webhook), or what a Slack title shows of it
+   * (the alert name and group label values). Alerts of one group in one channel share one message.
+   */
+  groupKey?: string;
+  /** Where the label names came from; absent means the sender listed them. */
+  labelsFrom?: LabelsOrigin;
+  /** A title-only post (`labelsFrom: 'title'`): the label values the title shows, without their names. */
+  titleValues?: string[];
 }
+
+/**
+ * `sender`: the alert came with its labels. `alertmanager`: the post carried only values and the labels were read
+ * from Alertmanager's API. `title`: only values are known (no ALERTMANAGER_URL, or Alertmanager had no such alert).
+ */
+export type LabelsOrigin = 'sender' | 'alertmanager' | 'title';
 
 export type AlertSource = 'alertmanager-slack' | 'grafana-slack' | 'pattern' | 'alertmanager-webhook';

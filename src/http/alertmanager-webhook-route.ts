@@ -1,11 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AlertEvent } from '../alerts/alert-event';
-import type { AlertService } from '../alerts/alert-service';
+import type { AlertIntake, IntakeItem } from '../alerts/alert-intake';
 import type { AlertRoute } from '../domain/alert-route';
 import { parseAlertmanagerWebhook } from '../alerts/alertmanager-webhook';
-import type { Severity } from '../incidents/severity';
 import type { Logger } from '../logger';
-import type { AlertRecord } from '../domain/alert';
 import { readBody, sendJson, type Route } from './server';
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -15,19 +12,11 @@ export function routeAlert(routes: readonly AlertRoute[], labels: Record<string,
   return routes.find((r) => Object.entries(r.match ?? {}).every(([k, v]) => labels[k] === v))?.channel;
 }
 
-/** Where the route posts and edits alerts (the Slack side: AlertMessenger). */
-export interface AlertPublisher {
-  postOnce(alert: AlertRecord, channel: string): Promise<void>;
-  refresh(alert: AlertRecord, change?: 'state' | 'counter'): Promise<void>;
-}
-
 export interface AlertmanagerWebhookDeps {
-  alerts: AlertService;
-  /** undefined when Slack is not configured. */
-  publisher?: AlertPublisher;
+  /** undefined when Slack is not configured (nowhere to show alerts). */
+  intake?: AlertIntake;
   /** undefined when ALERTMANAGER_ROUTES is not set. */
   routes?: readonly AlertRoute[];
-  catalogSeverity: (alertName: string) => Severity | undefined;
   /** ALERTMANAGER_WEBHOOK_TOKEN: the bearer token every request must carry; undefined turns the route off. */
   token?: string;
   logger: Logger;
@@ -42,8 +31,9 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 }
 
 /**
- * `POST /webhooks/alertmanager` (webhook v4): each alert is routed to a channel by its labels, posted by the bot
- * once, and that post is edited as the alert re-fires, is acknowledged or resolves. A bad alert in a batch is
+ * `POST /webhooks/alertmanager` (webhook v4): each alert is routed to a channel by its labels and handed to the
+ * alert intake (posted by the bot once, edited as it re-fires, is acknowledged or resolves, diagnosed when the
+ * catalog says so). A bad alert in a batch is
  * listed in the answer (and logged); the others go through. An unusable body is a 400 with the reason.
  * Every request needs `Authorization: Bearer <ALERTMANAGER_WEBHOOK_TOKEN>` (Alertmanager's
  * `http_config.authorization`); without a configured token the route is off.
@@ -84,7 +74,7 @@ export function alertmanagerWebhookRoute(deps: AlertmanagerWebhookDeps): Route {
         sendJson(res, 400, { error: parsed.message });
         return;
       }
-      if (!deps.routes || !deps.publisher) {
+      if (!deps.routes || !deps.intake) {
         const missing = !deps.routes ? 'set ALERTMANAGER_ROUTES (JSON: [{"match":{"team":"x"},"channel":"C…"},{"channel":"C0DEFAULT"}])' : 'configure Slack';
         deps.logger.warn({ groupKey: parsed.webhook.groupKey }, `Alertmanager webhook received but not deliverable: ${missing}`);
         sendJson(res, 503, { error: `alerts cannot be posted: ${missing}` });
@@ -93,41 +83,20 @@ export function alertmanagerWebhookRoute(deps: AlertmanagerWebhookDeps): Route {
       const { webhook } = parsed;
       const rejected = [...webhook.rejected];
       const bodyHash = createHash('sha256').update(raw).digest('hex').slice(0, 24);
-      const outcomes: { fingerprint: string; outcome: string; alertId?: number }[] = [];
-      let failed = 0;
+      const items: IntakeItem[] = [];
       for (const [i, alert] of webhook.alerts.entries()) {
         const channel = routeAlert(deps.routes, alert.labels);
-        if (!channel) {
-          rejected.push({ index: i, message: `alert ${alert.name} (${alert.fingerprint}) matches no route in ALERTMANAGER_ROUTES` });
-          continue;
-        }
-        try {
-          const out = await handleAlert(deps, alert, channel, `webhook:${bodyHash}:${alert.fingerprint}`);
-          outcomes.push({ fingerprint: alert.fingerprint, outcome: out.kind, ...(out.alertId !== undefined ? { alertId: out.alertId } : {}) });
-        } catch (err) {
-          failed++;
-          deps.logger.error({ err: { message: (err as Error).message }, fingerprint: alert.fingerprint }, 'could not deliver an alert from the webhook');
-          outcomes.push({ fingerprint: alert.fingerprint, outcome: 'failed' });
-        }
+        if (!channel) rejected.push({ index: i, message: `alert ${alert.name} (${alert.fingerprint}) matches no route in ALERTMANAGER_ROUTES` });
+        else items.push({ event: alert, deliveryKey: `webhook:${bodyHash}:${alert.fingerprint}`, place: { kind: 'post', channel } });
       }
+      const outcomes = (await deps.intake.intake(items)).map((o) =>
+        o.kind === 'failed' ? { fingerprint: o.fingerprint, outcome: 'failed' } : { fingerprint: o.fingerprint, outcome: o.kind, ...(o.alertId !== undefined ? { alertId: o.alertId } : {}) },
+      );
+      const failed = outcomes.filter((o) => o.outcome === 'failed').length;
       for (const r of rejected) deps.logger.warn({ groupKey: webhook.groupKey, index: r.index }, `webhook alert rejected: ${r.message}`);
       deps.logger.info({ groupKey: webhook.groupKey, status: webhook.status, alerts: outcomes, rejected: rejected.length }, 'Alertmanager webhook processed');
       // A failed delivery makes Alertmanager retry the whole group; recorded alerts come back as duplicates then.
       sendJson(res, failed > 0 ? 500 : 200, { accepted: outcomes.filter((o) => o.outcome !== 'failed').length, alerts: outcomes, rejected });
     },
   };
-}
-
-async function handleAlert(deps: AlertmanagerWebhookDeps, event: AlertEvent, channel: string, deliveryKey: string): Promise<{ kind: string; alertId?: number }> {
-  const defaultSeverity = deps.catalogSeverity(event.name);
-  const out = await deps.alerts.record(event, { deliveryKey, ...(defaultSeverity ? { defaultSeverity } : {}) });
-  if (out.kind === 'ignored') return { kind: out.kind };
-  const alert = out.alert;
-  if (out.kind === 'new' || out.kind === 'duplicate') {
-    // A duplicate whose post never went out (the replica died after claiming it) is posted now.
-    if (!alert.replyTs && !alert.messageTs) await deps.publisher!.postOnce(alert, channel);
-  } else {
-    await deps.publisher!.refresh(alert, out.kind === 'refire' ? 'counter' : 'state');
-  }
-  return { kind: out.kind, alertId: alert.id };
 }

@@ -2,7 +2,7 @@ import type { AlertService } from '../alerts/alert-service';
 import type { Clock } from '../clock';
 import type { ReminderRunner } from '../incidents/reminders-and-escalations';
 import type { Logger } from '../logger';
-import type { AlertMessenger } from '../slack/listeners/alert-intake';
+import type { AlertMessenger } from '../slack/alert-messenger';
 import { expireUnapprovedRemediations, reportInterruptedRemediations, type RemediationSlackDeps } from '../slack/listeners/remediations';
 import { createSlaMissedCards } from '../slack/sla-missed-cards';
 import { repairStaleReplies } from '../slack/stale-reply-repair';

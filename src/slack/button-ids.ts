@@ -1,4 +1,5 @@
 import { ALERT_ACTION_IDS } from './blocks/alert-blocks';
+import { ALERT_MENU_ACTION_ID } from './blocks/alert-group-blocks';
 import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, REMEDIATION_ACTION_ID } from './blocks/diagnosis-blocks';
 import { ACTION_ITEM_CONFIRM_ID, ACTION_ITEM_DROP_ID, POSTMORTEM_ACTION_ID } from './blocks/incident-blocks';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from './blocks/remediation-blocks';
@@ -13,6 +14,7 @@ export const BUTTON_ACTION_IDS: readonly (string | RegExp)[] = [
   ALERT_ACTION_IDS.diagnose,
   ALERT_ACTION_IDS.openIncident,
   ALERT_ACTION_IDS.silence,
+  ALERT_MENU_ACTION_ID,
   REMEDIATION_ACTION_ID,
   DIAGNOSE_AGAIN_ACTION_ID,
   DASHBOARD_LINK_ACTION,

@@ -1,6 +1,6 @@
 import type { AlertService } from '../alerts/alert-service';
 import type { Logger } from '../logger';
-import type { AlertMessenger } from './listeners/alert-intake';
+import type { AlertMessenger } from './alert-messenger';
 
 /**
  * Edits the card of every firing alert whose response SLA ran out unacknowledged, so it says "SLA missed" instead of

@@ -7,6 +7,12 @@ import { WEB_API_RETRY } from './web-api-options';
 /** Slack allows about one message per second per channel; the budget is shared by all replicas through coordination. */
 export const POSTS_PER_SECOND_PER_CHANNEL = 1;
 
+/** Posted once in a channel whose posts wait out Slack's rate limit. */
+export const RATE_LIMIT_NOTICE = ":hourglass_flowing_sand: Posts in this channel are delayed by Slack's rate limit: alerts are recorded and their messages follow, in order.";
+const RATE_LIMIT_NOTICE_EVERY_MS = 10 * 60_000;
+/** A post held back this long by 429s makes the channel get the notice; a shorter wait goes unremarked. */
+const RATE_LIMIT_NOTICE_AFTER_MS = 5_000;
+
 /** `event_type` of the message metadata that carries a post's idempotency key. */
 export const POST_METADATA_EVENT = 'incident_bot_post';
 
@@ -82,6 +88,21 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
     return next;
   };
 
+  // One notice per channel per period instead of silence while posts wait out Slack's rate limit.
+  const noticed = new Map<string, number>();
+  const noticeDelay = async (channel: string, client: WebClient) => {
+    const last = noticed.get(channel);
+    if (last !== undefined && Date.now() - last < RATE_LIMIT_NOTICE_EVERY_MS) return;
+    noticed.set(channel, Date.now());
+    try {
+      await client.chat.postMessage({ channel, text: RATE_LIMIT_NOTICE });
+    } catch (err) {
+      // Still limited: the next wait tries again, so the notice goes out once, first.
+      noticed.delete(channel);
+      deps.logger.info({ channel, error: describe(err) }, 'rate limit notice not posted yet');
+    }
+  };
+
   const describe = (err: unknown) => {
     const e = err as { code?: string; data?: { error?: string }; statusCode?: number; message?: string };
     return e.data?.error ?? e.statusCode ?? e.code ?? e.message;
@@ -111,6 +132,7 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
     let unsure = mayExist;
     let failures = 0;
     const rateLimitedUntil = Date.now() + rateLimitDeadlineMs;
+    let waited = 0;
     for (;;) {
       if (unsure) {
         try {
@@ -139,6 +161,8 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
           if (Date.now() + retryAfter * 1000 > rateLimitedUntil) throw new SlackUnavailableError(`rate limited for more than ${rateLimitDeadlineMs / 1000} s`, { cause: err });
           deps.logger.info({ channel: args.channel, retryAfter }, 'Slack rate limit: waiting as asked before posting');
           await sleep(retryAfter * 1000);
+          waited += retryAfter * 1000;
+          if (waited >= RATE_LIMIT_NOTICE_AFTER_MS) await noticeDelay(args.channel, client);
           continue;
         }
         if (!mayHaveLanded(err)) {

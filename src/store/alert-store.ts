@@ -1,7 +1,7 @@
-import type { AlertEvent } from '../domain/alert-event';
+import type { AlertEvent, LabelsOrigin } from '../domain/alert-event';
 import type { Severity } from '../domain/severity';
 import type { Database } from './database';
-import type { AlertRecord, AlertStore, RecordOptions, RecordOutcome } from '../domain/alert';
+import type { AlertGroup, AlertRecord, AlertStore, RecordOptions, RecordOutcome } from '../domain/alert';
 import type { Queryable } from '../domain/queryable';
 
 interface AlertRow {
@@ -29,7 +29,27 @@ interface AlertRow {
   reply_claimed_by?: string | null;
   escalation_level: number;
   incident_id: string | null;
+  labels_from: LabelsOrigin;
+  group_id: string | null;
 }
+
+interface GroupRow {
+  id: string;
+  channel_id: string;
+  group_key: string;
+  thread_ts: string | null;
+  message_ts: string | null;
+  message_claimed_by: string | null;
+}
+
+const toGroup = (r: GroupRow): AlertGroup => ({
+  id: Number(r.id),
+  channelId: r.channel_id,
+  groupKey: r.group_key,
+  threadTs: r.thread_ts,
+  messageTs: r.message_ts,
+  messageClaimedBy: r.message_claimed_by,
+});
 
 const toRecord = (r: AlertRow): AlertRecord => ({
   id: Number(r.id),
@@ -55,6 +75,8 @@ const toRecord = (r: AlertRow): AlertRecord => ({
   replyClaimedBy: r.reply_claimed_by ?? null,
   escalationLevel: r.escalation_level,
   incidentId: r.incident_id,
+  labelsFrom: r.labels_from,
+  groupId: r.group_id === null ? null : Number(r.group_id),
 });
 
 export function createAlertStore(db: Database): AlertStore {
@@ -63,9 +85,9 @@ export function createAlertStore(db: Database): AlertStore {
     return r.rows[0] ? toRecord(r.rows[0]) : null;
   };
 
-  const recordFiring = (event: AlertEvent, opts: RecordOptions) =>
-    db.transaction(async (tx): Promise<RecordOutcome> => {
-      if (opts.deliveryKey !== undefined) {
+  const recordFiring = (event: AlertEvent, opts: RecordOptions) => db.transaction((tx) => recordFiringOn(tx, event, opts, true));
+  const recordFiringOn = async (tx: Queryable, event: AlertEvent, opts: RecordOptions, checkDelivery: boolean): Promise<RecordOutcome> => {
+      if (checkDelivery && opts.deliveryKey !== undefined) {
         const fresh = await tx.query('INSERT INTO alert_deliveries (delivery_key, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [opts.deliveryKey, opts.now]);
         if (fresh.rowCount === 0) {
           const seen = await one(tx, `SELECT * FROM alerts WHERE fingerprint = $1 ORDER BY (status = 'firing') DESC, id DESC LIMIT 1`, [event.fingerprint]);
@@ -77,8 +99,8 @@ export function createAlertStore(db: Database): AlertStore {
         const inserted = await one(
           tx,
           `INSERT INTO alerts (fingerprint, name, source, severity, labels, annotations, generator_url, starts_at,
-             first_seen_at, last_seen_at, last_delivery_key, channel_id, message_ts)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)
+             first_seen_at, last_seen_at, last_delivery_key, channel_id, message_ts, labels_from)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)
            ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
            RETURNING *`,
           [
@@ -92,8 +114,9 @@ export function createAlertStore(db: Database): AlertStore {
             event.startsAt,
             opts.now,
             opts.deliveryKey ?? null,
-            opts.post?.channelId ?? null,
+            opts.post?.channelId ?? opts.channelId ?? null,
             opts.post?.ts ?? null,
+            event.labelsFrom ?? 'sender',
           ],
         );
         if (inserted) {
@@ -115,19 +138,92 @@ export function createAlertStore(db: Database): AlertStore {
         return { kind: 'refire', alert: updated, count: updated.fireCount, since: updated.firstSeenAt };
       }
       throw new Error(`alert ${event.fingerprint} kept changing state while being recorded`);
+  };
+
+  /**
+   * A delivery's alerts in one transaction and a few statements: the delivery keys in one INSERT, the re-fires of
+   * active alerts in one UPDATE, the resolutions in another; only alerts not yet firing are inserted one by one.
+   */
+  const recordMany = (items: readonly { event: AlertEvent; opts: RecordOptions }[]) =>
+    db.transaction(async (tx): Promise<RecordOutcome[]> => {
+      const out: (RecordOutcome | undefined)[] = items.map(() => undefined);
+      const keyed = items.map((it, i) => ({ ...it, i })).filter((it) => it.opts.deliveryKey !== undefined);
+      const fresh = new Set<string>();
+      if (keyed.length) {
+        const r = await tx.query<{ delivery_key: string }>(
+          `INSERT INTO alert_deliveries (delivery_key, received_at) SELECT k, $2 FROM unnest($1::text[]) AS k ON CONFLICT DO NOTHING RETURNING delivery_key`,
+          [keyed.map((k) => k.opts.deliveryKey), items[0]!.opts.now],
+        );
+        for (const row of r.rows) fresh.add(row.delivery_key);
+        const seen = keyed.filter((k) => !fresh.has(k.opts.deliveryKey!));
+        if (seen.length) {
+          const rows = await tx.query<AlertRow>(
+            `SELECT DISTINCT ON (fingerprint) * FROM alerts WHERE fingerprint = ANY($1::text[]) ORDER BY fingerprint, (status = 'firing') DESC, id DESC`,
+            [seen.map((k) => k.event.fingerprint)],
+          );
+          const byFp = new Map(rows.rows.map((row) => [row.fingerprint, toRecord(row)]));
+          for (const k of seen) {
+            const a = byFp.get(k.event.fingerprint);
+            out[k.i] = a ? { kind: 'duplicate', alert: a } : { kind: 'ignored', reason: `delivery ${k.opts.deliveryKey} was already recorded` };
+          }
+        }
+      }
+      const todo = items.map((it, i) => ({ ...it, i })).filter((it) => out[it.i] === undefined);
+      // The same alert twice in one delivery: the later ones take the one-by-one path.
+      const firstOf = new Map<string, number>();
+      for (const t of todo) if (!firstOf.has(t.event.fingerprint)) firstOf.set(t.event.fingerprint, t.i);
+      const batchable = todo.filter((t) => firstOf.get(t.event.fingerprint) === t.i);
+      const firing = batchable.filter((t) => t.event.status === 'firing');
+      if (firing.length) {
+        const r = await tx.query<AlertRow>(
+          `UPDATE alerts a SET fire_count = a.fire_count + 1, last_seen_at = GREATEST(a.last_seen_at, v.now), last_delivery_key = v.key, annotations = v.annotations
+           FROM (SELECT unnest($1::text[]) AS fp, unnest($2::text[]) AS key, unnest($3::jsonb[]) AS annotations, unnest($4::timestamptz[]) AS now) v
+           WHERE a.fingerprint = v.fp AND a.status = 'firing'
+           RETURNING a.*`,
+          [firing.map((t) => t.event.fingerprint), firing.map((t) => t.opts.deliveryKey ?? null), firing.map((t) => JSON.stringify(t.event.annotations)), firing.map((t) => t.opts.now)],
+        );
+        const byFp = new Map(r.rows.map((row) => [row.fingerprint, toRecord(row)]));
+        for (const t of firing) {
+          const a = byFp.get(t.event.fingerprint);
+          if (a) out[t.i] = { kind: 'refire', alert: a, count: a.fireCount, since: a.firstSeenAt };
+        }
+      }
+      const resolving = batchable.filter((t) => t.event.status === 'resolved');
+      if (resolving.length) {
+        const r = await tx.query<AlertRow>(
+          `UPDATE alerts a SET status = 'resolved', resolved_at = v.now, ends_at = COALESCE(v.ends_at, v.now), last_seen_at = GREATEST(a.last_seen_at, v.now)
+           FROM (SELECT unnest($1::text[]) AS fp, unnest($2::timestamptz[]) AS now, unnest($3::timestamptz[]) AS ends_at) v
+           WHERE a.fingerprint = v.fp AND a.status = 'firing'
+           RETURNING a.*`,
+          [resolving.map((t) => t.event.fingerprint), resolving.map((t) => t.opts.now), resolving.map((t) => t.event.endsAt ?? null)],
+        );
+        const byFp = new Map(r.rows.map((row) => [row.fingerprint, toRecord(row)]));
+        for (const t of resolving) {
+          const a = byFp.get(t.event.fingerprint);
+          out[t.i] = a ? { kind: 'resolved', alert: a } : { kind: 'ignored', reason: `no active alert with fingerprint ${t.event.fingerprint}` };
+        }
+      }
+      for (const t of todo) {
+        if (out[t.i] !== undefined) continue;
+        if (t.event.status === 'firing') out[t.i] = await recordFiringOn(tx, t.event, t.opts, !fresh.has(t.opts.deliveryKey ?? ''));
+        else out[t.i] = await resolveOn(tx, t.event, t.opts);
+      }
+      return out as RecordOutcome[];
     });
 
+  const resolveOn = async (q: Queryable, event: AlertEvent, opts: RecordOptions): Promise<RecordOutcome> => {
+    const resolved = await one(
+      q,
+      `UPDATE alerts SET status = 'resolved', resolved_at = $2, ends_at = $3, last_seen_at = GREATEST(last_seen_at, $2)
+       WHERE fingerprint = $1 AND status = 'firing' RETURNING *`,
+      [event.fingerprint, opts.now, event.endsAt ?? opts.now],
+    );
+    return resolved ? { kind: 'resolved', alert: resolved } : { kind: 'ignored', reason: `no active alert with fingerprint ${event.fingerprint}` };
+  };
+
   return {
-    record: async (event, opts) => {
-      if (event.status === 'firing') return recordFiring(event, opts);
-      const resolved = await one(
-        db,
-        `UPDATE alerts SET status = 'resolved', resolved_at = $2, ends_at = $3, last_seen_at = GREATEST(last_seen_at, $2)
-         WHERE fingerprint = $1 AND status = 'firing' RETURNING *`,
-        [event.fingerprint, opts.now, event.endsAt ?? opts.now],
-      );
-      return resolved ? { kind: 'resolved', alert: resolved } : { kind: 'ignored', reason: `no active alert with fingerprint ${event.fingerprint}` };
-    },
+    record: async (event, opts) => (event.status === 'firing' ? recordFiring(event, opts) : resolveOn(db, event, opts)),
+    recordMany: (items) => (items.length ? recordMany(items) : Promise.resolve([])),
 
     acknowledge: async (id, by, at) => {
       const acked = await one(
@@ -151,6 +247,8 @@ export function createAlertStore(db: Database): AlertStore {
 
     get: (id, tx) => one(tx ?? db, 'SELECT * FROM alerts WHERE id = $1', [id]),
     findActiveByFingerprint: (fp) => one(db, `SELECT * FROM alerts WHERE fingerprint = $1 AND status = 'firing'`, [fp]),
+    listActiveByName: async (name, limit) =>
+      (await db.query<AlertRow>(`SELECT * FROM alerts WHERE name = $1 AND status = 'firing' ORDER BY id DESC LIMIT $2`, [name, limit])).rows.map(toRecord),
     findByMessage: (channelId, ts) =>
       one(db, 'SELECT * FROM alerts WHERE channel_id = $1 AND (message_ts = $2 OR reply_ts = $2) ORDER BY id DESC LIMIT 1', [channelId, ts]),
 
@@ -168,7 +266,8 @@ export function createAlertStore(db: Database): AlertStore {
     listStaleReplyClaims: async (now, staleMs, limit) => {
       const r = await db.query<AlertRow>(
         `SELECT * FROM alerts
-         WHERE reply_ts IS NULL AND reply_claimed_by IS NOT NULL AND status = 'firing' AND message_ts IS NOT NULL AND channel_id IS NOT NULL
+         WHERE reply_ts IS NULL AND reply_claimed_by IS NOT NULL AND status = 'firing' AND channel_id IS NOT NULL
+           AND (message_ts IS NOT NULL OR source = 'alertmanager-webhook') AND group_id IS NULL
            AND (reply_claimed_at < $1::timestamptz - make_interval(secs => $2::double precision / 1000)
                 OR reply_claimed_by IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - interval '10 seconds'))
          ORDER BY id LIMIT $3`,
@@ -186,6 +285,74 @@ export function createAlertStore(db: Database): AlertStore {
       one(tx ?? db, `UPDATE alerts SET incident_id = $2 WHERE id = $1${opts?.onlyIfUnlinked ? ' AND incident_id IS NULL' : ''} RETURNING *`, [id, incidentId]),
     setEscalationLevel: async (id, level, tx) => {
       await (tx ?? db).query('UPDATE alerts SET escalation_level = GREATEST(escalation_level, $2) WHERE id = $1', [id, level]);
+    },
+    findOpenGroup: async (channelId, groupKey) => {
+      const r = await db.query<GroupRow>('SELECT * FROM alert_groups WHERE channel_id = $1 AND group_key = $2 AND closed_at IS NULL', [channelId, groupKey]);
+      return r.rows[0] ? toGroup(r.rows[0]) : null;
+    },
+    openGroup: async (channelId, groupKey, threadTs) => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        // A group whose alerts have all resolved is over: a new firing starts a new message.
+        await db.query(
+          `UPDATE alert_groups g SET closed_at = now()
+           WHERE channel_id = $1 AND group_key = $2 AND closed_at IS NULL
+             AND EXISTS (SELECT 1 FROM alerts a WHERE a.group_id = g.id)
+             AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.group_id = g.id AND a.status = 'firing')`,
+          [channelId, groupKey],
+        );
+        const inserted = await db.query<GroupRow>(
+          `INSERT INTO alert_groups (channel_id, group_key, thread_ts) VALUES ($1, $2, $3)
+           ON CONFLICT (channel_id, group_key) WHERE closed_at IS NULL DO NOTHING RETURNING *`,
+          [channelId, groupKey, threadTs],
+        );
+        if (inserted.rows[0]) return toGroup(inserted.rows[0]);
+        const open = await db.query<GroupRow>('SELECT * FROM alert_groups WHERE channel_id = $1 AND group_key = $2 AND closed_at IS NULL', [channelId, groupKey]);
+        if (open.rows[0]) return toGroup(open.rows[0]);
+      }
+      throw new Error(`alert group ${groupKey} kept changing while being opened`);
+    },
+    getGroup: async (id) => {
+      const r = await db.query<GroupRow>('SELECT * FROM alert_groups WHERE id = $1', [id]);
+      return r.rows[0] ? toGroup(r.rows[0]) : null;
+    },
+    joinGroup: async (groupId, alertIds) => {
+      if (alertIds.length === 0) return;
+      await db.query('UPDATE alerts SET group_id = $1 WHERE id = ANY($2::bigint[])', [groupId, alertIds]);
+    },
+    groupMembers: async (groupId, limit) =>
+      (await db.query<AlertRow>(`SELECT * FROM alerts WHERE group_id = $1 ORDER BY (status = 'firing') DESC, id LIMIT $2`, [groupId, limit])).rows.map(toRecord),
+    claimGroupMessage: async (groupId, claimant, now, staleMs) => {
+      const r = await db.query(
+        `UPDATE alert_groups SET message_claimed_by = $2, message_claimed_at = $3
+         WHERE id = $1 AND message_ts IS NULL
+           AND (message_claimed_by IS NULL OR message_claimed_by = $2
+                OR message_claimed_at < $3::timestamptz - make_interval(secs => $4::double precision / 1000)
+                OR message_claimed_by IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - interval '10 seconds'))`,
+        [groupId, claimant, now, staleMs],
+      );
+      return r.rowCount === 1;
+    },
+    setGroupMessage: async (groupId, ts) => {
+      await db.transaction(async (tx) => {
+        const g = await tx.query<GroupRow>('UPDATE alert_groups SET message_ts = $2 WHERE id = $1 RETURNING *', [groupId, ts]);
+        await tx.query('UPDATE alerts SET reply_ts = $2, channel_id = COALESCE(channel_id, $3), message_ts = COALESCE(message_ts, $4) WHERE group_id = $1 AND reply_ts IS NULL', [
+          groupId,
+          ts,
+          g.rows[0]?.channel_id ?? null,
+          g.rows[0]?.thread_ts ?? ts,
+        ]);
+      });
+    },
+    listStaleGroupClaims: async (now, staleMs, limit) => {
+      const r = await db.query<GroupRow>(
+        `SELECT * FROM alert_groups
+         WHERE message_ts IS NULL AND message_claimed_by IS NOT NULL AND closed_at IS NULL
+           AND (message_claimed_at < $1::timestamptz - make_interval(secs => $2::double precision / 1000)
+                OR message_claimed_by IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - interval '10 seconds'))
+         ORDER BY id LIMIT $3`,
+        [now, staleMs, limit],
+      );
+      return r.rows.map(toGroup);
     },
     pruneDeliveries: async (before) => (await db.query('DELETE FROM alert_deliveries WHERE received_at < $1', [before])).rowCount ?? 0,
     namesByIncident: async (incidentId) => {

@@ -66,6 +66,32 @@ describe('grouping', () => {
     expect(await count(e.fingerprint)).toBe(2);
   });
 
+  it('records a delivery of many alerts in one batch with the outcomes one by one would give, in order', async () => {
+    const { svc, clock } = service();
+    const [a, b, c, d] = [alertEvent(), alertEvent(), alertEvent(), alertEvent()];
+    await svc.record(b, { deliveryKey: 'K:b0' });
+    await svc.record(c, { deliveryKey: 'K:c0' });
+    clock.advance(60_000);
+    const out = await svc.recordMany([
+      { event: a, opts: { deliveryKey: 'K:a1', post: { channelId: 'C9', ts: '9.1' } } },
+      { event: b, opts: { deliveryKey: 'K:b1' } },
+      { event: { ...c, status: 'resolved', endsAt: clock.now() }, opts: { deliveryKey: 'K:c1' } },
+      { event: { ...d, status: 'resolved' }, opts: { deliveryKey: 'K:d1' } },
+      { event: b, opts: { deliveryKey: 'K:b0' } },
+    ]);
+    expect(out.map((o) => o.kind)).toEqual(['new', 'refire', 'resolved', 'ignored', 'duplicate']);
+    expect(out[0]).toMatchObject({ alert: { fingerprint: a.fingerprint, channelId: 'C9', messageTs: '9.1', fireCount: 1 } });
+    expect(out[1]).toMatchObject({ count: 2, alert: { fingerprint: b.fingerprint, lastSeenAt: clock.now() } });
+    expect(out[2]).toMatchObject({ alert: { fingerprint: c.fingerprint, status: 'resolved', resolvedAt: clock.now() } });
+    // The new alert's escalation was scheduled in the same transaction, as record() does.
+    const jobs = await db.query<{ n: string }>(`SELECT count(*) AS n FROM scheduled_jobs WHERE dedup_key = $1`, [`escalation:${(out[0] as { alert: { id: number } }).alert.id}`]);
+    expect(Number(jobs.rows[0]!.n)).toBe(1);
+    // The same delivery again: every alert a duplicate (or ignored), nothing counted twice.
+    const again = await svc.recordMany([{ event: a, opts: { deliveryKey: 'K:a1' } }, { event: b, opts: { deliveryKey: 'K:b1' } }]);
+    expect(again.map((o) => o.kind)).toEqual(['duplicate', 'duplicate']);
+    expect((again[1] as { alert: { fireCount: number } }).alert.fireCount).toBe(2);
+  });
+
   it('turns 10 concurrent copies of one delivery into one record and one reply claim', async () => {
     const { svc } = service();
     const e = alertEvent();

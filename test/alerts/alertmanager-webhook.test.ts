@@ -21,6 +21,7 @@ describe('Alertmanager webhook (v4)', () => {
         startsAt: new Date('2026-11-22T09:03:05.959Z'),
         source: 'alertmanager-webhook',
         generatorURL: 'http://prometheus.example.com/graph?g0.expr=stuck_agents+%3E+0',
+        groupKey: '{}:{alertname="StuckDetected"}',
       },
     ]);
     // Go's zero time means "not ended": no endsAt.

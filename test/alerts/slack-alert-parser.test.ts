@@ -25,6 +25,7 @@ describe('Alertmanager posts in Slack', () => {
       fingerprint: alertFingerprint('StuckDetected', labels),
       startsAt: new Date('2023-11-14T22:13:20.000Z'),
       source: 'alertmanager-slack',
+      groupKey: 'alertmanager-slack:StuckDetected',
     });
   });
 
@@ -43,6 +44,9 @@ describe('Alertmanager posts in Slack', () => {
     expect(firing!.generatorURL).toBe('http://alertmanager.internal:9093/#/alerts?receiver=slack');
     expect(resolved).toMatchObject({ status: 'resolved', fingerprint: firing!.fingerprint });
     expect(other!.fingerprint).not.toBe(firing!.fingerprint);
+    // The label names are unknown: what the title shows is kept for the Alertmanager look-up and the reply.
+    expect(firing).toMatchObject({ labelsFrom: 'title', titleValues: ['prod', 'worker-7', 'critical'], groupKey: 'alertmanager-slack:StuckDetected' });
+    expect(resolved!.groupKey).toBe(firing!.groupKey);
   });
 
   it('reads the label-list template (" - name = value"), one event per alert, firing and resolved sections', () => {

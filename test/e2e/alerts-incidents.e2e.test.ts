@@ -120,7 +120,7 @@ describe('alerts and incidents end to end', () => {
       expect((await sendEvent(events(), signed, { event_id: `${RUN}1`, event }, { num: 1, reason: 'http_timeout' })).status).toBe(200);
       expect((await sendEvent(events(), signed, { event_id: `${RUN}2`, event })).status).toBe(200);
       await waitForLog((l) => l.msg === 'duplicate delivery ignored' && l.reqId === `${RUN}1`);
-      await waitForLog((l) => l.msg === 'alert post recorded' && l.reqId === `${RUN}2` && l.outcome === 'duplicate');
+      await waitForLog((l) => l.msg === 'alert recorded' && l.reqId === `${RUN}2` && l.outcome === 'duplicate');
       expect(slack.thread(ALERT_CHANNEL, postTs)).toHaveLength(2); // the post and one reply
       expect(slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === postTs)).toHaveLength(1);
     }, 30_000);

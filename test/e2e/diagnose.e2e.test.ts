@@ -10,6 +10,7 @@ const SIGNING_SECRET = 'e2e-diagnose-secret';
 const BOT_TOKEN = 'xoxb-test-token';
 // A Redis database of its own: the runbook's agent-streams probe SCANs the whole keyspace.
 const TARGET_REDIS = 'redis://127.0.0.1:6379/9';
+const WEBHOOK_TOKEN = 'e2e-diagnose-webhook-token';
 
 /** `/incident diagnose StuckDetected` through the signed HTTP path, against real Prometheus and Redis. */
 describe('/incident diagnose StuckDetected end to end', () => {
@@ -49,6 +50,8 @@ describe('/incident diagnose StuckDetected end to end', () => {
       DATABASE_URL: database.url,
       PROMETHEUS_URL: prometheus.url,
       MEMORY_REDIS_URL: TARGET_REDIS,
+      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+      ALERTMANAGER_ROUTES: JSON.stringify([{ channel: 'C0WEBHOOKDIAG' }]),
     });
     await bot.waitForReady();
   }, 90_000);
@@ -120,6 +123,46 @@ describe('/incident diagnose StuckDetected end to end', () => {
     expect(blockText(final)).toContain("*This agent's stream and stuck counter* — 1 counter set: stream:stuck:agent-7=3");
     const inThread = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AUTODIAG' && c.args.thread_ts === ts);
     expect(inThread.map((c) => (String(c.args.text).match(/^Diagnos/) ? 'diagnosis' : 'alert reply')).sort()).toEqual(['alert reply', 'diagnosis']);
+  }, 30_000);
+
+  const webhook = (alerts: { labels: Record<string, string>; fingerprint: string }[]) =>
+    fetch(`${bot.url}/webhooks/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+      body: JSON.stringify({
+        version: '4',
+        groupKey: `{}:{alertname="${alerts[0]!.labels.alertname}"}`,
+        status: 'firing',
+        receiver: 'incident-bot',
+        alerts: alerts.map((a) => ({ status: 'firing', labels: a.labels, annotations: {}, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', fingerprint: a.fingerprint })),
+      }),
+    });
+
+  it('diagnoses a webhook alert the catalog marks autoDiagnose by itself, in the thread of the bot\'s post', async () => {
+    const res = await webhook([{ labels: { alertname: 'StuckDetected', agent: 'agent-7', severity: 'critical', source: 'webhook' }, fingerprint: 'abcdef0123456789' }]);
+    expect(res.status).toBe(200);
+    const posted = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0WEBHOOKDIAG' && !c.args.thread_ts, 10_000);
+    const postTs = (posted.response as { ts: string }).ts;
+    const final = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0WEBHOOKDIAG' && isFinal(c), 20_000);
+    expect(blockText(final)).toContain("*This agent's stream and stuck counter* — 1 counter set: stream:stuck:agent-7=3");
+    const diagnosis = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0WEBHOOKDIAG' && /^Diagnos/.test(String(c.args.text)));
+    expect(diagnosis.map((c) => c.args.thread_ts)).toEqual([postTs]);
+  }, 30_000);
+
+  it('a webhook delivery naming many alerts gets one post listing them, each with its own menu', async () => {
+    const alerts = Array.from({ length: 7 }, (_, i) => ({ labels: { alertname: 'DiskSpaceWarning', instance: `db-${i}` }, fingerprint: `d15c0000000000${String(i).padStart(2, '0')}` }));
+    const res = await webhook(alerts);
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { accepted: number; alerts: { outcome: string }[] };
+    expect(answer.accepted).toBe(7);
+    expect(answer.alerts.map((a) => a.outcome)).toEqual(Array(7).fill('new'));
+    const post = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0WEBHOOKDIAG' && String(c.args.text).includes('DiskSpaceWarning'), 10_000);
+    expect(String(post.args.text)).toBe('[FIRING:7] DiskSpaceWarning: 7 firing, 0 resolved');
+    const shown = JSON.stringify(post.args.blocks);
+    for (let i = 0; i < 7; i++) expect(shown).toContain(`\`instance=db-${i}\``);
+    expect(shown.match(/"action_id":"alert_menu"/g)).toHaveLength(7);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0WEBHOOKDIAG' && String(c.args.text).includes('DiskSpaceWarning'))).toHaveLength(1);
   }, 30_000);
 
   it('answers an unknown alert with the closest names, ephemerally', async () => {

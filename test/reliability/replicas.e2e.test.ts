@@ -139,7 +139,7 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     await waitFor('every replica to finish the deliveries', () => {
       const logs = logsOfAll();
       const dup = logs.filter((l) => l.msg === 'duplicate delivery ignored' && l.reqId === eventId).length;
-      const recorded = logs.filter((l) => l.msg === 'alert post recorded' && (l.reqId === eventId || l.reqId === `EvREP${RUN}A2`)).length;
+      const recorded = logs.filter((l) => l.msg === 'alert recorded' && (l.reqId === eventId || l.reqId === `EvREP${RUN}A2`)).length;
       return dup === 3 && recorded === 2;
     }, 15_000);
     expect(await count(`SELECT count(*) AS n FROM alerts WHERE channel_id = $1`, [FIRST_CHANNEL])).toBe(1);
@@ -164,7 +164,7 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     );
     const ours = () => okPosts((c) => String(c.args.channel).startsWith(`C0R${RUN}B`) && Array.isArray(c.args.blocks));
     await waitFor('ten replies', () => ours().length >= 10, 20_000);
-    await waitFor('every second subscription to be recorded', () => logsOfAll().filter((l) => l.msg === 'alert post recorded' && String(l.reqId).startsWith(`EvREP${RUN}C`)).length === 10, 15_000);
+    await waitFor('every second subscription to be recorded', () => logsOfAll().filter((l) => l.msg === 'alert recorded' && String(l.reqId).startsWith(`EvREP${RUN}C`)).length === 10, 15_000);
     expect(await count(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1`, [`C0R${RUN}B%`])).toBe(10);
     const replied = () => count(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1 AND fire_count = 1 AND reply_ts IS NOT NULL`, [`C0R${RUN}B%`]);
     await waitFor('every reply to be remembered on its alert', async () => (await replied()) >= 10, 10_000);

@@ -73,7 +73,7 @@ describe('Slack Web API faults', () => {
     for (let i = 0; i < 5; i++) {
       posts.push((await alertPost(channel, `rl-${i}`)).ts);
       const reqId = `EvSF${RUN}${sent}`;
-      await waitFor(`alert ${i} to be recorded`, () => bot.logs().some((l) => l.msg === 'alert post recorded' && l.reqId === reqId), 10_000);
+      await waitFor(`alert ${i} to be recorded`, () => bot.logs().some((l) => l.msg === 'alert recorded' && l.reqId === reqId), 10_000);
     }
     await waitFor('five replies', () => replies(channel).length >= 5, 30_000, 50);
     expect(replies(channel).map((c) => c.args.thread_ts)).toEqual(posts);

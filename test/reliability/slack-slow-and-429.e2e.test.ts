@@ -79,7 +79,7 @@ describe('a slow and a rate-limiting Slack, three replicas', () => {
       const expected = posts.filter((p) => p.channel === channel).map((p) => p.ts);
       return JSON.stringify(replies.filter((c) => c.args.channel === channel).map((c) => c.args.thread_ts)) !== JSON.stringify(expected);
     });
-    const posting = bots.filter((b) => b.logs().some((l) => l.msg === 'alert post recorded' && String(l.reqId).startsWith(`EvRL${RUN}`))).length;
+    const posting = bots.filter((b) => b.logs().some((l) => l.msg === 'alert recorded' && String(l.reqId).startsWith(`EvRL${RUN}`))).length;
     figures.push(`40×429: ${posts.length} alerts in 2 channels over ${posting} replicas, ${limited} answers 429, ${lost.length} lost, ${duplicated.length} duplicated, ${outOfOrder.length} channels out of order`);
     expect(limited).toBe(40);
     expect(lost).toEqual([]);

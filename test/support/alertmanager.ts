@@ -28,6 +28,11 @@ export interface StartAlertmanagerOptions {
   sendResolved?: boolean;
   /** sent as `Authorization: Bearer <token>` on every webhook (http_config.authorization, as the README shows) */
   webhookBearerToken?: string;
+  /**
+   * Slack receivers (`slack_configs`), each taking the alerts whose labels match `match`: Alertmanager POSTs its
+   * Slack message to `apiUrl` exactly as it would to Slack. Without `title`/`text` its default templates apply.
+   */
+  slackReceivers?: { name: string; match: Record<string, string>; apiUrl: string; title?: string; text?: string; username?: string; footer?: string }[];
 }
 
 export interface RunningAlertmanager {
@@ -81,15 +86,35 @@ export async function startAlertmanager(opts: StartAlertmanagerOptions = {}): Pr
       },
     ];
   }
+  const slack = opts.slackReceivers ?? [];
   const config = {
     route: {
       receiver: 'incident-bot',
+      ...(slack.length
+        ? { routes: slack.map((r) => ({ receiver: r.name, matchers: Object.entries(r.match).map(([k, v]) => `${k}=${JSON.stringify(v)}`) })) }
+        : {}),
       group_by: opts.groupBy ?? ['alertname'],
       group_wait: `${opts.groupWaitSeconds ?? 1}s`,
       group_interval: `${opts.groupIntervalSeconds ?? 1}s`,
       repeat_interval: `${opts.repeatIntervalSeconds ?? 3600}s`,
     },
-    receivers: [receiver],
+    receivers: [
+      receiver,
+      ...slack.map((r) => ({
+        name: r.name,
+        slack_configs: [
+          {
+            api_url: r.apiUrl,
+            channel: '#alerts',
+            send_resolved: opts.sendResolved ?? true,
+            ...(r.title !== undefined ? { title: r.title } : {}),
+            ...(r.text !== undefined ? { text: r.text } : {}),
+            ...(r.username !== undefined ? { username: r.username } : {}),
+            ...(r.footer !== undefined ? { footer: r.footer } : {}),
+          },
+        ],
+      })),
+    ],
   };
   const configFile = join(dir, 'alertmanager.yml');
   await writeFile(configFile, stringify(config));
@@ -218,6 +243,68 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         };
         if (!check()) waiters.add(onRequest);
       });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Slack receiver: stands where Slack's incoming-webhook URL would be
+// ---------------------------------------------------------------------------------------------------------------
+
+/** What Alertmanager's Slack notifier POSTs (the fields the bot reads). */
+export interface SlackNotification {
+  channel?: string;
+  username?: string;
+  text?: string;
+  attachments?: { title?: string; title_link?: string; text?: string; pretext?: string; fallback?: string; footer?: string; color?: string }[];
+}
+
+export interface SlackNotificationReceiver {
+  /** `${base}/<name>`: one URL per receiver */
+  urlFor(name: string): string;
+  received: { path: string; body: SlackNotification }[];
+  waitFor(predicate: (n: { path: string; body: SlackNotification }) => boolean, timeoutMs?: number): Promise<{ path: string; body: SlackNotification }>;
+  close(): Promise<void>;
+}
+
+export async function startSlackNotificationReceiver(): Promise<SlackNotificationReceiver> {
+  const received: { path: string; body: SlackNotification }[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        received.push({ path: req.url ?? '/', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as SlackNotification });
+      } catch {
+        res.writeHead(400).end('bad json');
+        return;
+      }
+      // Slack's incoming webhooks answer a plain "ok".
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    urlFor: (name) => `http://127.0.0.1:${port}/${name}`,
+    received,
+    waitFor: async (predicate, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = received.find(predicate);
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`no matching Slack notification within ${timeoutMs} ms; received: ${received.map((r) => `${r.path} ${r.body.attachments?.[0]?.title ?? r.body.text ?? ''}`).join(' | ')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -32,6 +32,10 @@ export interface AlertMessageOptions {
   silence?: boolean;
   /** The time the card is drawn at: past the deadline, an unacknowledged alert shows "SLA missed". */
   now?: Date;
+  /** The label names its diagnosis uses: those the alert lacks are named when its labels are unknown. */
+  labelsNeeded?: readonly string[];
+  /** Whether ALERTMANAGER_URL is set (what to say when the labels are unknown). */
+  alertmanagerConfigured?: boolean;
 }
 
 const LIMITS = { section: 3000, button: 75, labelsShown: 20, context: 10 };
@@ -82,7 +86,10 @@ export function renderAlertMessage(alert: AlertRecord, opts: AlertMessageOptions
     blocks.push(section(cutFormatted(`*Labels:* ${shown.join(' ')}${more}`, LIMITS.section)));
   }
 
+  if (alert.labelsFrom === 'title') blocks.push(section(cutFormatted(unknownLabelsText(alert, opts), LIMITS.section)));
+
   const context: string[] = [];
+  if (alert.labelsFrom === 'alertmanager') context.push('labels from Alertmanager');
   if (alert.fireCount > 1) context.push(`fired ${alert.fireCount}× since ${hhmm(alert.firstSeenAt)}`);
   context.push(`firing since ${dateTime(alert.startsAt)}`);
   if (alert.incidentId) context.push(`incident ${escapeMrkdwn(alert.incidentId)}`);
@@ -102,6 +109,18 @@ export function renderAlertMessage(alert: AlertRecord, opts: AlertMessageOptions
   const state = resolved ? 'resolved' : alert.acknowledgedAt ? 'acknowledged' : 'firing';
   const text = `${alert.severity} alert ${escapeAndCut(alert.name, 200)}: ${state}`;
   return { text, blocks };
+}
+
+/** Why the alert shows no labels, which ones its diagnosis lacks, and how to get them. */
+export function unknownLabelsText(alert: Pick<AlertRecord, 'labels' | 'annotations'>, opts: Pick<AlertMessageOptions, 'labelsNeeded' | 'alertmanagerConfigured'>): string {
+  const values = (alert.annotations.context ?? '').split(/\s+/).filter(Boolean);
+  const shown = values.length ? ` (${values.slice(0, LIMITS.labelsShown).map((v) => `\`${escapeAndCut(v, 200).replace(/`/g, "'")}\``).join(' ')})` : '';
+  const missing = (opts.labelsNeeded ?? []).filter((l) => alert.labels[l] === undefined);
+  const need = missing.length ? ` Diagnose needs ${missing.map((l) => `\`${escapeAndCut(l, 64)}\``).join(', ')}.` : '';
+  const how = opts.alertmanagerConfigured
+    ? 'Alertmanager (ALERTMANAGER_URL) lists no active alert matching them.'
+    : 'Set ALERTMANAGER_URL and the bot reads them from Alertmanager.';
+  return `:grey_question: *Labels unknown:* the post shows only label values${shown}, not their names.${need} ${how}`;
 }
 
 /** "Acknowledged by <@U…> 2 min after firing, within the P1 SLA of 15 min", or undefined when not acknowledged. */

@@ -9,9 +9,12 @@ import { alertSilenceDeclaration, alertSilenceMatchers, silenceApprovalReason } 
 import type { AlertRecord } from '../../domain/alert';
 import type { AuditStore } from '../../domain/audit';
 import { ALERT_ACTION_IDS, ALERT_BUTTON_VALUE, hhmm, mention } from '../blocks/alert-blocks';
+import { ALERT_MENU_ACTION_ID, ALERT_MENU_VALUE } from '../blocks/alert-group-blocks';
 import { escapeAndCut, escapeMrkdwn } from '../blocks/mrkdwn';
 import type { SlackPoster } from '../slack-poster';
-import type { AlertMessenger } from './alert-intake';
+import type { AlertMessenger } from '../alert-messenger';
+import { labelsOfAlert } from '../../diagnosis';
+import { findAlert, type Catalog } from '../../runbooks';
 import { diagnoseAlert, type DiagnoseDeps } from './diagnose';
 import { openAndAnnounce, type IncidentCommandDeps } from './incident-subcommands';
 import { requestRemediation, type RemediationSlackDeps } from './remediations';
@@ -44,33 +47,50 @@ type Handler = (ctx: { alert: AlertRecord; userId: string; respond: RespondFn; l
  * everything else (labels, channel, thread) comes from the record, never from the payload.
  */
 export function registerAlertActions(app: App, deps: AlertActionDeps): void {
+  const handlers = new Map<string, { what: string; handler: Handler }>();
+  const run = async (actionId: string, value: string, args: { body: { user: { id: string } }; respond: RespondFn; log: Logger }) => {
+    const { what, handler } = handlers.get(actionId)!;
+    const { respond, log } = args;
+    try {
+      const alert = ALERT_BUTTON_VALUE.test(value) ? await deps.alerts.get(Number(value)) : null;
+      if (!alert) {
+        await tell(respond, 'That button does not belong to an alert this bot knows (it may have been removed).');
+        return;
+      }
+      await handler({ alert, userId: args.body.user.id, respond, log });
+    } catch (err) {
+      if (err instanceof BotError) {
+        await tell(respond, err.userMessage);
+        return;
+      }
+      if (isConnectionError(err)) {
+        log.warn({ what, err: { message: (err as Error).message } }, 'storage unavailable');
+        await tell(respond, storageUnavailable(err).userMessage);
+        return;
+      }
+      log.error({ err, alertValue: value, what }, 'alert button failed');
+      await tell(respond, `Sorry, ${what} failed on our side. It has been logged; try again.`);
+    }
+  };
   const on = (actionId: string, what: string, handler: Handler) => {
+    handlers.set(actionId, { what, handler });
     onButton(app, actionId, async ({ ack, action, body, respond, context }) => {
       await ack();
       const log = (context.log as Logger | undefined) ?? deps.logger;
-      const value = action.value ?? '';
-      try {
-        const alert = ALERT_BUTTON_VALUE.test(value) ? await deps.alerts.get(Number(value)) : null;
-        if (!alert) {
-          await tell(respond, 'That button does not belong to an alert this bot knows (it may have been removed).');
-          return;
-        }
-        await handler({ alert, userId: body.user.id, respond, log });
-      } catch (err) {
-        if (err instanceof BotError) {
-          await tell(respond, err.userMessage);
-          return;
-        }
-        if (isConnectionError(err)) {
-          log.warn({ what, err: { message: (err as Error).message } }, 'storage unavailable');
-          await tell(respond, storageUnavailable(err).userMessage);
-          return;
-        }
-        log.error({ err, alertValue: value, what }, 'alert button failed');
-        await tell(respond, `Sorry, ${what} failed on our side. It has been logged; try again.`);
-      }
+      await run(actionId, action.value ?? '', { body, respond, log });
     });
   };
+  // A group message lists its alerts with an overflow menu each: an option's value names the action and the alert.
+  onButton(app, ALERT_MENU_ACTION_ID, async ({ ack, action, body, respond, context }) => {
+    await ack();
+    const log = (context.log as Logger | undefined) ?? deps.logger;
+    const m = ALERT_MENU_VALUE.exec((action as unknown as { selected_option?: { value?: string } }).selected_option?.value ?? '');
+    if (!m || !handlers.has(m[1]!)) {
+      await tell(respond, 'That menu does not belong to an alert this bot knows (it may have been removed).');
+      return;
+    }
+    await run(m[1]!, m[2]!, { body, respond, log });
+  });
 
   on(ALERT_ACTION_IDS.acknowledge, 'acknowledging', async ({ alert, userId, respond }) => {
     const r = await deps.alerts.acknowledge(alert.id, userId);
@@ -88,6 +108,15 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
   on(ALERT_ACTION_IDS.diagnose, 'the diagnosis', async ({ alert, userId, respond, log }) => {
     if (!alert.channelId || !alert.messageTs) {
       await tell(respond, 'This alert has no Slack thread to post the diagnosis in.');
+      return;
+    }
+    const missing = alert.labelsFrom === 'title' ? missingLabels(deps.diagnose.catalog, alert) : [];
+    if (missing.length > 0) {
+      const example = missing.map((l) => `${l}=…`).join(' ');
+      await tell(
+        respond,
+        `The labels of this alert are unknown: its post showed only values (${escapeAndCut(alert.annotations.context ?? 'none', 300)}). Diagnose needs ${missing.map((l) => `\`${escapeMrkdwn(l)}\``).join(', ')}: run \`/incident diagnose ${escapeAndCut(alert.name, 80)} ${escapeMrkdwn(example)}\`.`,
+      );
       return;
     }
     const outcome = await diagnoseAlert(deps.diagnose, { ...alert, channelId: alert.channelId, messageTs: alert.messageTs }, userId, log);
@@ -230,4 +259,10 @@ async function requestSilenceApproval(deps: AlertActionDeps, alert: AlertRecord,
 
 function tell(respond: RespondFn, text: string): Promise<unknown> {
   return respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined);
+}
+
+/** The labels the alert's diagnosis uses that the alert does not have. */
+function missingLabels(catalog: Catalog, alert: AlertRecord): string[] {
+  const hit = findAlert(catalog, alert.name);
+  return hit.found ? labelsOfAlert(hit.runbook, hit.alert).filter((l) => alert.labels[l] === undefined) : [];
 }

@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import type { AlertDiagnoser } from '../../alerts/alert-intake';
 import { onButton } from '../button-router';
 import type { WebClient } from '@slack/web-api';
 import { closestMatches } from '../../closest-match';
@@ -102,6 +103,15 @@ export function unconfiguredRemediations(runbook: Runbook): Record<string, strin
 export function diagnoseAlert(deps: DiagnoseDeps, alert: AlertRecord & { channelId: string; messageTs: string }, userId: string, log?: Logger): Promise<DiagnoseOutcome> {
   const labels = Object.fromEntries(Object.entries(alert.labels).filter(([, v]) => SAFE_LABEL_VALUE.test(v)));
   return diagnoseInChannel(deps, { alert: alert.name, labels, channel: alert.channelId, threadTs: alert.messageTs, userId, log });
+}
+
+/** The alert intake's diagnoser: the alert's runbook checks in the thread the intake names, started by the bot. */
+export function createAlertDiagnoser(deps: DiagnoseDeps): AlertDiagnoser {
+  return {
+    diagnose: async (alert, thread) => {
+      await diagnoseAlert(deps, { ...alert, channelId: thread.channel, messageTs: thread.threadTs }, 'bot');
+    },
+  };
 }
 
 export function diagnoseCommandHandler(deps: DiagnoseDeps) {

@@ -1,5 +1,5 @@
-import type { AlertRecord, AlertStore, RecordOutcome } from '../../domain/alert';
-import { constraint, copy, jsonb, type MemoryAlertRow, type MemoryDatabase } from './memory-database';
+import type { AlertGroup, AlertRecord, AlertStore, RecordOutcome } from '../../domain/alert';
+import { constraint, copy, jsonb, type MemoryAlertGroupRow, type MemoryAlertRow, type MemoryDatabase } from './memory-database';
 
 /** A claimant whose replica has not beaten for this long is gone (the SQL's `interval '10 seconds'`). */
 const REPLICA_GONE_MS = 10_000;
@@ -17,7 +17,75 @@ export function createMemoryAlertStore(mem: MemoryDatabase): AlertStore {
   const claimStale = (row: MemoryAlertRow, now: Date, staleMs: number) =>
     (row.replyClaimedAt !== null && row.replyClaimedAt.getTime() < now.getTime() - staleMs) || claimantGone(row.alert.replyClaimedBy);
 
-  return {
+  const groupOut = (g: MemoryAlertGroupRow | undefined): AlertGroup | null => (g ? copy(g.group) : null);
+  const openGroupOf = (channelId: string, groupKey: string) => t.alertGroups.find((g) => g.group.channelId === channelId && g.group.groupKey === groupKey && g.closedAt === null);
+  const membersOf = (groupId: number) => t.alerts.filter((r) => r.alert.groupId === groupId);
+
+  const store: AlertStore = {
+    recordMany: async (items) => {
+      const outcomes: RecordOutcome[] = [];
+      for (const { event, opts } of items) outcomes.push(await store.record(event, opts));
+      return outcomes;
+    },
+    listActiveByName: async (name, limit) =>
+      t.alerts
+        .filter((r) => r.alert.name === name && r.alert.status === 'firing')
+        .sort((x, y) => y.alert.id - x.alert.id)
+        .slice(0, limit)
+        .map((r) => copy(r.alert)),
+    findOpenGroup: async (channelId, groupKey) => groupOut(openGroupOf(channelId, groupKey)),
+    openGroup: async (channelId, groupKey, threadTs) => {
+      const open = openGroupOf(channelId, groupKey);
+      if (open) {
+        const members = membersOf(open.group.id);
+        if (members.length === 0 || members.some((r) => r.alert.status === 'firing')) return copy(open.group);
+        open.closedAt = mem.now();
+      }
+      t.serials.alertGroups += 1;
+      const row: MemoryAlertGroupRow = { group: { id: t.serials.alertGroups, channelId, groupKey, threadTs, messageTs: null, messageClaimedBy: null }, claimedAt: null, closedAt: null };
+      t.alertGroups.push(row);
+      return copy(row.group);
+    },
+    getGroup: async (id) => groupOut(t.alertGroups.find((g) => g.group.id === id)),
+    joinGroup: async (groupId, ids) => {
+      for (const id of ids) {
+        const row = byId(id);
+        if (row) row.alert.groupId = groupId;
+      }
+    },
+    groupMembers: async (groupId, limit) =>
+      membersOf(groupId)
+        .sort((x, y) => Number(y.alert.status === 'firing') - Number(x.alert.status === 'firing') || x.alert.id - y.alert.id)
+        .slice(0, limit)
+        .map((r) => copy(r.alert)),
+    claimGroupMessage: async (groupId, claimant, now, staleMs) => {
+      const g = t.alertGroups.find((x) => x.group.id === groupId);
+      if (!g || g.group.messageTs !== null) return false;
+      const holder = g.group.messageClaimedBy;
+      const stale = (g.claimedAt !== null && g.claimedAt.getTime() < now.getTime() - staleMs) || claimantGone(holder);
+      if (holder !== null && holder !== claimant && !stale) return false;
+      g.group.messageClaimedBy = claimant;
+      g.claimedAt = copy(now);
+      return true;
+    },
+    setGroupMessage: async (groupId, ts) => {
+      const g = t.alertGroups.find((x) => x.group.id === groupId);
+      if (!g) return;
+      g.group.messageTs = ts;
+      for (const r of membersOf(groupId)) {
+        if (r.alert.replyTs !== null) continue;
+        r.alert.replyTs = ts;
+        r.alert.channelId = r.alert.channelId ?? g.group.channelId;
+        r.alert.messageTs = r.alert.messageTs ?? g.group.threadTs ?? ts;
+      }
+    },
+    listStaleGroupClaims: async (now, staleMs, limit) =>
+      t.alertGroups
+        .filter((g) => g.group.messageTs === null && g.group.messageClaimedBy !== null && g.closedAt === null)
+        .filter((g) => (g.claimedAt !== null && g.claimedAt.getTime() < now.getTime() - staleMs) || claimantGone(g.group.messageClaimedBy))
+        .sort((x, y) => x.group.id - y.group.id)
+        .slice(0, limit)
+        .map((g) => copy(g.group)),
     record: async (event, opts) => {
       if (event.status !== 'firing') {
         const row = activeOf(event.fingerprint);
@@ -67,12 +135,14 @@ export function createMemoryAlertStore(mem: MemoryDatabase): AlertStore {
           resolvedAt: null,
           acknowledgedAt: null,
           acknowledgedBy: null,
-          channelId: opts.post?.channelId ?? null,
+          channelId: opts.post?.channelId ?? opts.channelId ?? null,
           messageTs: opts.post?.ts ?? null,
           replyTs: null,
           replyClaimedBy: null,
           escalationLevel: 0,
           incidentId: null,
+          labelsFrom: event.labelsFrom ?? 'sender',
+          groupId: null,
         };
         t.alerts.push({ alert, lastDeliveryKey: opts.deliveryKey ?? null, replyClaimedAt: null });
         await opts.onNew?.(tx, copy(alert));
@@ -125,7 +195,8 @@ export function createMemoryAlertStore(mem: MemoryDatabase): AlertStore {
             r.alert.replyTs === null &&
             r.alert.replyClaimedBy != null &&
             r.alert.status === 'firing' &&
-            r.alert.messageTs !== null &&
+            (r.alert.messageTs !== null || r.alert.source === 'alertmanager-webhook') &&
+            r.alert.groupId === null &&
             r.alert.channelId !== null &&
             claimStale(r, now, staleMs),
         )
@@ -171,4 +242,5 @@ export function createMemoryAlertStore(mem: MemoryDatabase): AlertStore {
       return pruned;
     },
   };
+  return store;
 }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AlertRecord } from '../../domain/alert';
+import type { AlertGroup, AlertRecord } from '../../domain/alert';
 import type { AuditEntry } from '../../domain/audit';
 import type { Incident } from '../../domain/incident';
 import type { PostmortemDraft } from '../../domain/postmortem-draft';
@@ -47,8 +47,15 @@ export interface MemoryTables {
   processedEvents: Map<string, { source: string; receivedAt: Date }>;
   inbox: MemoryInboxRow[];
   replicas: Map<string, Date>;
+  alertGroups: MemoryAlertGroupRow[];
   /** The last id handed out per serial column. */
-  serials: { alerts: number; timeline: number; jobs: number; audit: number; inbox: number };
+  serials: { alerts: number; timeline: number; jobs: number; audit: number; inbox: number; alertGroups: number };
+}
+
+export interface MemoryAlertGroupRow {
+  group: AlertGroup;
+  claimedAt: Date | null;
+  closedAt: Date | null;
 }
 
 /**
@@ -89,7 +96,8 @@ const emptyTables = (): MemoryTables => ({
   processedEvents: new Map(),
   inbox: [],
   replicas: new Map(),
-  serials: { alerts: 0, timeline: 0, jobs: 0, audit: 0, inbox: 0 },
+  alertGroups: [],
+  serials: { alerts: 0, timeline: 0, jobs: 0, audit: 0, inbox: 0, alertGroups: 0 },
 });
 
 export function createMemoryDatabase(opts: { now?: () => Date } = {}): MemoryDatabase {

@@ -7,6 +7,7 @@ import type { Migration } from './migration';
 import { slackInbox } from './0006-slack-inbox';
 import { postmortemActionItems } from './0007-postmortem-action-items';
 import { remediationAlertLink } from './0008-remediation-alert-link';
+import { alertLabelsAndGroups } from './0009-alert-labels-and-groups';
 
 export type { Migration } from './migration';
 
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   slackInbox,
   postmortemActionItems,
   remediationAlertLink,
+  alertLabelsAndGroups,
 ];

@@ -28,6 +28,8 @@ function alert(over: Partial<AlertRecord> = {}): AlertRecord {
     replyTs: null,
     escalationLevel: 0,
     incidentId: null,
+    labelsFrom: 'sender',
+    groupId: null,
     ...over,
   };
 }
@@ -104,5 +106,23 @@ describe('renderAlertMessage', () => {
     const m = render(alert({ name: 'N'.repeat(200), labels, annotations: { summary: 'S'.repeat(4096) }, fireCount: 99999 }), 'post');
     expect(validateBlocks(m.blocks)).toEqual([]);
     expect(m.text.length).toBeLessThan(40_000);
+  });
+
+  it('for a title-only post names the values it saw, the labels Diagnose lacks, and how to get them', () => {
+    const titleOnly = alert({ labels: { alertname: 'StuckDetected', severity: 'critical' }, annotations: { context: 'agent-7 memory-daemon critical' }, labelsFrom: 'title' });
+    const without = text(renderAlertMessage(titleOnly, { kind: 'reply', slaDeadline: sla, labelsNeeded: ['agent'], alertmanagerConfigured: false }));
+    expect(without).toContain('*Labels unknown:* the post shows only label values (`agent-7` `memory-daemon` `critical`), not their names.');
+    expect(without).toContain('Diagnose needs `agent`.');
+    expect(without).toContain('Set ALERTMANAGER_URL and the bot reads them from Alertmanager.');
+    const withAm = text(renderAlertMessage(titleOnly, { kind: 'reply', slaDeadline: sla, labelsNeeded: ['agent'], alertmanagerConfigured: true }));
+    expect(withAm).toContain('Alertmanager (ALERTMANAGER_URL) lists no active alert matching them.');
+  });
+
+  it('says when the labels were read from Alertmanager, and shows the alert\'s own start time', () => {
+    const startsAt = new Date('2026-01-11T09:40:00Z');
+    const m = text(render(alert({ labelsFrom: 'alertmanager', startsAt })));
+    expect(m).toContain('labels from Alertmanager');
+    expect(m).toContain('firing since 2026-01-11 09:40 UTC');
+    expect(m).not.toContain('Labels unknown');
   });
 });

@@ -154,5 +154,46 @@ export function alertStoreContract(backend: StoreBackend): void {
       expect((await alerts.listActive()).map((x) => x.id)).toEqual([c.alert.id, a.alert.id]);
       expect((await alerts.listActive(1)).map((x) => x.id)).toEqual([c.alert.id]);
     });
+
+    it('records a delivery of many alerts as one by one would, in order', async () => {
+      const { alerts } = stores();
+      await alerts.record(firing('fpm2'), { severity: 'P2', now: T0, deliveryKey: 'm:2:0' });
+      const out = await alerts.recordMany([
+        { event: firing('fpm1', { labelsFrom: 'title' }), opts: { severity: 'P2', now: at(10), deliveryKey: 'm:1:1', channelId: 'C7' } },
+        { event: firing('fpm2'), opts: { severity: 'P2', now: at(10), deliveryKey: 'm:2:1' } },
+        { event: resolved('fpm3'), opts: { severity: 'P2', now: at(10), deliveryKey: 'm:3:1' } },
+        { event: firing('fpm2'), opts: { severity: 'P2', now: at(10), deliveryKey: 'm:2:0' } },
+      ]);
+      expect(out.map((o) => o.kind)).toEqual(['new', 'refire', 'ignored', 'duplicate']);
+      expect(out[0]).toMatchObject({ alert: { labelsFrom: 'title', channelId: 'C7', messageTs: null, groupId: null } });
+      expect(out[1]).toMatchObject({ count: 2, alert: { lastSeenAt: at(10) } });
+      expect((await alerts.listActiveByName('DiskFull', 10)).map((a) => a.fingerprint).sort()).toEqual(['fpm1', 'fpm2']);
+    });
+
+    it('keeps one open group per channel and key: one message claim, members get its ts, closed once all resolved', async () => {
+      const { alerts } = stores();
+      const a = await alerts.record(firing('fpg1'), { severity: 'P2', now: T0, post: { channelId: 'C8', ts: '800.1' } });
+      const b = await alerts.record(firing('fpg2'), { severity: 'P2', now: T0, post: { channelId: 'C8', ts: '800.1' } });
+      if (a.kind !== 'new' || b.kind !== 'new') throw new Error('expected new');
+      const group = await alerts.openGroup('C8', 'am:DiskFull', '800.1');
+      expect(await alerts.openGroup('C8', 'am:DiskFull', '800.1')).toMatchObject({ id: group.id });
+      expect(await alerts.findOpenGroup('C8', 'am:DiskFull')).toMatchObject({ id: group.id, threadTs: '800.1', messageTs: null });
+      await alerts.joinGroup(group.id, [a.alert.id, b.alert.id]);
+      expect(await alerts.claimGroupMessage(group.id, 'replica-a', T0, 60_000)).toBe(true);
+      expect(await alerts.claimGroupMessage(group.id, 'replica-b', at(1), 60_000)).toBe(false);
+      expect((await alerts.listStaleGroupClaims(at(120), 60_000, 10)).map((g) => g.id)).toEqual([group.id]);
+      await alerts.setGroupMessage(group.id, '800.2');
+      expect(await alerts.getGroup(group.id)).toMatchObject({ messageTs: '800.2' });
+      expect((await alerts.groupMembers(group.id, 10)).map((m) => [m.id, m.replyTs, m.groupId])).toEqual([
+        [a.alert.id, '800.2', group.id],
+        [b.alert.id, '800.2', group.id],
+      ]);
+      await alerts.resolve(a.alert.id, at(5));
+      expect((await alerts.groupMembers(group.id, 10)).map((m) => m.id)).toEqual([b.alert.id, a.alert.id]);
+      await alerts.resolve(b.alert.id, at(6));
+      const next = await alerts.openGroup('C8', 'am:DiskFull', '900.1');
+      expect(next.id).not.toBe(group.id);
+      expect(next).toMatchObject({ threadTs: '900.1', messageTs: null });
+    });
   });
 }

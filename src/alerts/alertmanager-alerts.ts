@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { cleanAlertName, cleanText, sanitizeLabels, type AlertEvent } from './alert-event';
+
+/** One alert as Alertmanager's API v2 (`GET /api/v2/alerts`) lists it, after sanitising. */
+export interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: Date;
+  fingerprint: string;
+  generatorURL?: string;
+}
+
+export type AlertmanagerAnswer = { ok: true; alerts: AlertmanagerAlert[] } | { ok: false; reason: string };
+
+/** Reads alerts from Alertmanager (ALERTMANAGER_URL). */
+export interface AlertmanagerAlerts {
+  /** The active, unsilenced, uninhibited alerts named `alertName`. */
+  byName(alertName: string): Promise<AlertmanagerAnswer>;
+}
+
+const gettableAlert = z.object({
+  labels: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()).optional().default({}),
+  startsAt: z.string().refine((s) => !Number.isNaN(Date.parse(s))),
+  fingerprint: z.string().regex(/^[0-9a-f]{1,64}$/),
+  generatorURL: z.string().optional(),
+});
+
+/**
+ * A matcher for Alertmanager's `filter` parameter: the value double-quoted with `\`, `"` and line breaks escaped,
+ * so nothing from a Slack post can add a matcher or change the operator.
+ *
+ * @example
+ *   equalityMatcher('alertname', 'Disk "full"') // → alertname="Disk \"full\""
+ */
+export function equalityMatcher(name: string, value: string): string {
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) throw new Error(`not a label name: ${JSON.stringify(name.slice(0, 64))}`);
+  const escaped = value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return `${name}="${escaped}"`;
+}
+
+export interface AlertmanagerAlertsOptions {
+  /** ALERTMANAGER_URL (a path prefix is kept; user:password becomes Basic auth and is never shown). */
+  url: string;
+  timeoutMs?: number;
+  /** Answers are reused this long, so a storm of posts about one alert name asks Alertmanager once. */
+  cacheMs?: number;
+  now?: () => number;
+}
+
+export function createAlertmanagerAlerts(opts: AlertmanagerAlertsOptions): AlertmanagerAlerts {
+  const base = new URL(opts.url.endsWith('/') ? opts.url : `${opts.url}/`);
+  const auth = base.username || base.password ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}` : undefined;
+  base.username = '';
+  base.password = '';
+  const now = opts.now ?? Date.now;
+  const cacheMs = opts.cacheMs ?? 2_000;
+  const cache = new Map<string, { at: number; answer: Promise<AlertmanagerAnswer> }>();
+
+  const ask = async (alertName: string): Promise<AlertmanagerAnswer> => {
+    const url = new URL('api/v2/alerts', base);
+    url.searchParams.set('active', 'true');
+    url.searchParams.set('silenced', 'false');
+    url.searchParams.set('inhibited', 'false');
+    url.searchParams.append('filter', equalityMatcher('alertname', alertName));
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { accept: 'application/json', ...(auth ? { authorization: auth } : {}) }, signal: AbortSignal.timeout(opts.timeoutMs ?? 3_000) });
+    } catch (err) {
+      return { ok: false, reason: `Alertmanager did not answer (${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message})` };
+    }
+    const text = await res.text().catch(() => '');
+    if (res.status !== 200) return { ok: false, reason: `Alertmanager answered HTTP ${res.status}` };
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { ok: false, reason: 'Alertmanager answered something that is not JSON' };
+    }
+    if (!Array.isArray(body)) return { ok: false, reason: 'Alertmanager answered something that is not a list of alerts' };
+    const alerts: AlertmanagerAlert[] = [];
+    for (const raw of body) {
+      const a = gettableAlert.safeParse(raw);
+      if (!a.success || typeof a.data.labels.alertname !== 'string') continue;
+      const labels = sanitizeLabels(a.data.labels);
+      labels.alertname = cleanAlertName(a.data.labels.alertname);
+      alerts.push({
+        labels,
+        annotations: sanitizeLabels(a.data.annotations, 'annotations'),
+        startsAt: new Date(a.data.startsAt),
+        fingerprint: a.data.fingerprint,
+        ...(a.data.generatorURL ? { generatorURL: cleanText(a.data.generatorURL, 2048) } : {}),
+      });
+    }
+    return { ok: true, alerts };
+  };
+
+  return {
+    byName: (alertName) => {
+      const hit = cache.get(alertName);
+      if (hit && now() - hit.at < cacheMs) return hit.answer;
+      const answer = ask(alertName);
+      cache.set(alertName, { at: now(), answer });
+      if (cache.size > 1000) for (const [k, v] of cache) if (now() - v.at >= cacheMs) cache.delete(k);
+      return answer;
+    },
+  };
+}
+
+/**
+ * The Alertmanager alerts a Slack post speaks of. A post that lists labels names exactly one alert each (same
+ * fingerprint); a post whose title carries only label values (the default template: `[FIRING:2] Name v1 (v2 v3)`)
+ * names every alert of that name whose label values include all the title's values.
+ */
+export function alertsOfPost(event: AlertEvent, titleValues: readonly string[] | undefined, alerts: readonly AlertmanagerAlert[]): AlertmanagerAlert[] {
+  if (titleValues === undefined) return alerts.filter((a) => a.fingerprint === event.fingerprint);
+  return alerts
+    .filter((a) => {
+      const values = Object.entries(a.labels)
+        .filter(([k]) => k !== 'alertname')
+        .map(([, v]) => v);
+      return titleValues.every((v) => {
+        const i = values.indexOf(v);
+        if (i < 0) return false;
+        values.splice(i, 1);
+        return true;
+      });
+    })
+    .sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0));
+}

@@ -1,0 +1,158 @@
+import type { AlertPublisher, AlertThread, PublishPlace } from '../alerts/alert-intake';
+import type { AlertService } from '../alerts/alert-service';
+import type { Logger } from '../logger';
+import type { AlertGroup, AlertRecord } from '../domain/alert';
+import { renderAlertMessage } from './blocks/alert-blocks';
+import { renderAlertGroup } from './blocks/alert-group-blocks';
+import type { SlackPoster } from './slack-poster';
+
+/**
+ * The bot's own message about an alert: its reply in the thread of an Alertmanager/Grafana post, or, for alerts
+ * from the webhook, the post it made itself. Both are edited in place as the alert changes.
+ */
+export interface AlertMessenger extends AlertPublisher {
+  /** Posts once per alert (the claim makes it once across retries and replicas); the reply goes in `threadTs`. True for the one that posted. */
+  replyOnce(alert: AlertRecord, where: { channel: string; threadTs: string }): Promise<boolean>;
+  /** Posts the alert itself in `channel` (webhook alerts), once per alert; where it posted, for the one that did. */
+  postOnce(alert: AlertRecord, channel: string): Promise<{ channel: string; ts: string } | undefined>;
+  /**
+   * Re-renders the bot's message from the current record. A `state` change (ack, resolution, incident link)
+   * shows at once; a `counter` change (a re-fire) at most once per window, so a storm stays within Slack's limits.
+   */
+  refresh(alert: AlertRecord, change?: 'state' | 'counter'): Promise<void>;
+  /** AlertPublisher: one message for a notification group, listing its alerts. */
+  publishGroup(group: AlertGroup): Promise<AlertThread | undefined>;
+  refreshGroup(groupId: number, change: 'state' | 'counter'): Promise<void>;
+  /** AlertPublisher: a reply for alerts read from a channel, the bot's own post for webhook alerts. */
+  publish(alert: AlertRecord, place: PublishPlace): Promise<AlertThread | undefined>;
+}
+
+export interface AlertMessengerDeps {
+  alerts: AlertService;
+  poster: SlackPoster;
+  replicaId: string;
+  logger: Logger;
+  refreshWindowMs?: number;
+  /** The label names the catalog's diagnosis of an alert uses (named in the message when they are unknown). */
+  labelsNeeded?: (alertName: string) => readonly string[];
+  alertmanagerConfigured?: boolean;
+  /** False when ALERTMANAGER_URL is unset: no Silence action is offered. */
+  silence?: boolean;
+  /** The time cards are drawn at (SLA missed past the deadline). */
+  now?: () => Date;
+}
+
+export function createAlertMessenger(deps: AlertMessengerDeps): AlertMessenger {
+  const { alerts, poster } = deps;
+  const options = (a: AlertRecord, kind: 'post' | 'reply') => ({
+    kind,
+    slaDeadline: alerts.slaDeadline(a),
+    ...(deps.labelsNeeded ? { labelsNeeded: deps.labelsNeeded(a.name) } : {}),
+    alertmanagerConfigured: deps.alertmanagerConfigured ?? false,
+    ...(deps.silence !== undefined ? { silence: deps.silence } : {}),
+    now: (deps.now ?? (() => new Date()))(),
+  });
+  /** Alerts the bot posted itself: the post carries the alert text and the buttons. */
+  const ownPost = (a: AlertRecord): boolean => a.source === 'alertmanager-webhook';
+  const render = (a: AlertRecord) => renderAlertMessage(a, options(a, ownPost(a) ? 'post' : 'reply'));
+  const update = async (a: AlertRecord) => {
+    const { text, blocks } = render(a);
+    await poster.update({ channel: a.channelId!, ts: a.replyTs!, text, blocks });
+  };
+  const windows = new Map<string, { dirty: boolean }>();
+  /**
+   * A `counter` change (a storm of re-fires) edits the message once, then at most once per window with whatever
+   * the database holds by then: chat.update allows about 50 calls a minute per workspace. A `state` change shows
+   * at once, and carries the latest count too. `send(true)` sends what the caller holds, `send(false)` reloads.
+   */
+  const windowed = async (key: string, change: 'state' | 'counter', send: (fresh: boolean) => Promise<void>): Promise<void> => {
+    const window = windows.get(key);
+    if (change === 'counter') {
+      if (window) {
+        window.dirty = true;
+        return;
+      }
+      const entry = { dirty: false };
+      windows.set(key, entry);
+      setTimeout(() => {
+        windows.delete(key);
+        if (!entry.dirty) return;
+        send(false).catch((err: Error) => deps.logger.warn({ err: { message: err.message }, message: key }, 'alert message refresh failed'));
+      }, deps.refreshWindowMs ?? REFRESH_WINDOW_MS).unref();
+    } else if (window) {
+      window.dirty = false;
+    }
+    await send(true);
+  };
+  const renderGroup = async (group: AlertGroup) => {
+    const members = await alerts.groupMembers(group.id);
+    return renderAlertGroup(group, members, { kind: group.threadTs ? 'reply' : 'post', silence: deps.silence ?? true });
+  };
+  const updateGroup = async (groupId: number) => {
+    const group = await alerts.getGroup(groupId);
+    if (!group?.messageTs) return;
+    const { text, blocks } = await renderGroup(group);
+    await poster.update({ channel: group.channelId, ts: group.messageTs, text, blocks });
+  };
+
+  const messenger: AlertMessenger = {
+    replyOnce: async (alert, where) => {
+      if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return false;
+      const { text, blocks } = render(alert);
+      // Claimed before (a replica that died, or an earlier try of this one): the reply may be in the thread already.
+      const posted = await poster.post(
+        { channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false },
+        { idempotencyKey: `alert-reply:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
+      );
+      await alerts.setReplyTs(alert.id, posted.ts);
+      return true;
+    },
+    postOnce: async (alert, channel) => {
+      if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return undefined;
+      const { text, blocks } = renderAlertMessage(alert, options(alert, 'post'));
+      const posted = await poster.post({ channel, text, blocks, unfurl_links: false }, { idempotencyKey: `alert-post:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) });
+      await alerts.setPost(alert.id, posted.channel, posted.ts);
+      // The post is also the "reply": completing the claim, and where buttons point.
+      await alerts.setReplyTs(alert.id, posted.ts);
+      return posted;
+    },
+    publish: async (alert, place) => {
+      if (place.kind === 'reply') {
+        const thread = { channel: place.channel, threadTs: place.threadTs };
+        return (await messenger.replyOnce(alert, thread)) ? thread : undefined;
+      }
+      const posted = await messenger.postOnce(alert, place.channel);
+      return posted ? { channel: posted.channel, threadTs: posted.ts } : undefined;
+    },
+    publishGroup: async (group) => {
+      if (group.messageTs || !(await alerts.claimGroupMessage(group.id, deps.replicaId))) return undefined;
+      const { text, blocks } = await renderGroup(group);
+      const posted = await poster.post(
+        { channel: group.channelId, ...(group.threadTs ? { thread_ts: group.threadTs } : {}), text, blocks, unfurl_links: false },
+        { idempotencyKey: `alert-group:${group.id}`, mayExist: Boolean(group.messageClaimedBy) },
+      );
+      await alerts.setGroupMessage(group.id, posted.ts);
+      return { channel: group.channelId, threadTs: group.threadTs ?? posted.ts };
+    },
+    refreshGroup: (groupId, change) => windowed(`group:${groupId}`, change, () => updateGroup(groupId)),
+    refresh: async (alert, change = 'state') => {
+      if (alert.groupId !== null) {
+        await messenger.refreshGroup(alert.groupId, change);
+        // An alert that had a message of its own before it joined a group keeps that one up to date too.
+        const group = await alerts.getGroup(alert.groupId);
+        if (!group || alert.replyTs === group.messageTs) return;
+      }
+      if (!alert.channelId || !alert.replyTs) {
+        deps.logger.debug({ alertId: alert.id }, 'alert has no bot message yet: nothing to update');
+        return;
+      }
+      await windowed(`alert:${alert.id}`, change, async (latest) => {
+        const current = latest ? alert : await alerts.get(alert.id);
+        if (current) await update(current);
+      });
+    },
+  };
+  return messenger;
+}
+
+const REFRESH_WINDOW_MS = 30_000;

@@ -1,0 +1,92 @@
+import { alertFingerprint, type AlertEvent } from '../../src/alerts/alert-event';
+import { alertsOfPost, createAlertmanagerAlerts, equalityMatcher, type AlertmanagerAlert } from '../../src/alerts/alertmanager-alerts';
+import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager';
+
+describe('equalityMatcher', () => {
+  it('quotes the value and escapes what could end it or add a matcher', () => {
+    expect(equalityMatcher('alertname', 'StuckDetected')).toBe('alertname="StuckDetected"');
+    expect(equalityMatcher('alertname', 'a",job=~".*')).toBe('alertname="a\\",job=~\\".*"');
+    expect(equalityMatcher('alertname', 'back\\slash\nline')).toBe('alertname="back\\\\slash\\nline"');
+  });
+
+  it('refuses a label name that is not one', () => {
+    expect(() => equalityMatcher('alert name', 'x')).toThrow(/not a label name/);
+  });
+});
+
+describe('alertsOfPost', () => {
+  const am = (labels: Record<string, string>): AlertmanagerAlert => ({
+    labels: { alertname: 'StuckDetected', ...labels },
+    annotations: {},
+    startsAt: new Date('2026-11-26T07:00:00Z'),
+    fingerprint: alertFingerprint('StuckDetected', { alertname: 'StuckDetected', ...labels }),
+  });
+  const listed = [am({ agent: 'agent-7', severity: 'critical' }), am({ agent: 'agent-8', severity: 'critical' }), am({ agent: 'agent-7', severity: 'warning' })];
+  const event = (over: Partial<AlertEvent> = {}): AlertEvent => ({
+    name: 'StuckDetected',
+    status: 'firing',
+    labels: { alertname: 'StuckDetected' },
+    annotations: {},
+    fingerprint: 'f',
+    startsAt: new Date(),
+    source: 'alertmanager-slack',
+    ...over,
+  });
+
+  it('a title-only post: every alert whose label values include all the title values', () => {
+    expect(alertsOfPost(event(), ['agent-7', 'critical'], listed).map((a) => `${a.labels.agent}/${a.labels.severity}`)).toEqual(['agent-7/critical']);
+    expect(alertsOfPost(event(), ['critical'], listed)).toHaveLength(2);
+    expect(alertsOfPost(event(), ['agent-9'], listed)).toEqual([]);
+    // A value shown twice must be there twice.
+    expect(alertsOfPost(event(), ['agent-7', 'agent-7'], listed)).toEqual([]);
+  });
+
+  it('a post that listed its labels: the one alert with the same fingerprint', () => {
+    const one = listed[1]!;
+    expect(alertsOfPost(event({ fingerprint: one.fingerprint }), undefined, listed)).toEqual([one]);
+  });
+});
+
+describe('createAlertmanagerAlerts against a real Alertmanager', () => {
+  let alertmanager: RunningAlertmanager;
+  beforeAll(async () => {
+    alertmanager = await startAlertmanager();
+    await alertmanager.postAlerts([
+      { labels: { alertname: 'StuckDetected', agent: 'agent-7', severity: 'critical' }, startsAt: '2026-11-26T06:30:00Z' },
+      { labels: { alertname: 'Quote"d', job: 'x' } },
+      { labels: { alertname: 'Other', agent: 'agent-7' } },
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await alertmanager?.stop();
+  });
+
+  it('lists the active alerts of one name with their labels, start and Alertmanager fingerprint', async () => {
+    const answer = await createAlertmanagerAlerts({ url: alertmanager.url }).byName('StuckDetected');
+    if (!answer.ok) throw new Error(answer.reason);
+    expect(answer.alerts).toEqual([
+      {
+        labels: { alertname: 'StuckDetected', agent: 'agent-7', severity: 'critical' },
+        annotations: {},
+        startsAt: new Date('2026-11-26T06:30:00Z'),
+        fingerprint: alertFingerprint('StuckDetected', { alertname: 'StuckDetected', agent: 'agent-7', severity: 'critical' }),
+      },
+    ]);
+  });
+
+  it('a name carrying quotes and matcher syntax matches only itself', async () => {
+    const amAlerts = createAlertmanagerAlerts({ url: alertmanager.url });
+    const quoted = await amAlerts.byName('Quote"d');
+    expect(quoted.ok && quoted.alerts.map((a) => a.labels.alertname)).toEqual(['Quote"d']);
+    const injected = await amAlerts.byName('x",alertname=~".+');
+    expect(injected).toEqual({ ok: true, alerts: [] });
+  });
+
+  it('says why when Alertmanager does not answer, without the credentials of its URL', async () => {
+    const closed = `http://user:s3cret@127.0.0.1:1`;
+    const answer = await createAlertmanagerAlerts({ url: closed, timeoutMs: 1_000 }).byName('StuckDetected');
+    expect(answer.ok).toBe(false);
+    expect(JSON.stringify(answer)).toMatch(/Alertmanager did not answer/);
+    expect(JSON.stringify(answer)).not.toContain('s3cret');
+  });
+});
