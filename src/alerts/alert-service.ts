@@ -31,8 +31,11 @@ export type AlertAckResult =
   | { kind: 'resolved'; alert: AlertRecord };
 
 export interface RecordAlertOptions {
-  /** The catalog's severity for this alert name; used when the alert has no recognised `severity` label. */
-  defaultSeverity?: Severity;
+  /**
+   * The catalog's tier for this alert name: authoritative when given. The `severity` label decides only for alerts
+   * the catalog does not know (docs/severity.md).
+   */
+  catalogSeverity?: Severity;
   /** Identifies the delivery so a retry of it is not counted as a re-fire (e.g. `${channel}:${ts}`). */
   deliveryKey?: string;
   /** Where the alert was posted in Slack (alerts read from the channel). */
@@ -43,7 +46,7 @@ export interface RecordAlertOptions {
  * Alert intake: grouping by fingerprint, the one-reply claim, acknowledgement and its SLA.
  *
  * @example
- *   const out = await alertService.record(event, { defaultSeverity: catalogSeverity, deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } });
+ *   const out = await alertService.record(event, { catalogSeverity, deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } });
  *   if (out.kind === 'new' && (await alertService.claimReply(out.alert.id, replicaId))) {
  *     const reply = await postThreadReply(...);
  *     await alertService.setReplyTs(out.alert.id, reply.ts);
@@ -105,7 +108,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
   return {
     record: async (event, opts = {}) => {
       const outcome = await alerts.record(event, {
-        severity: alertSeverity(event.labels, opts.defaultSeverity),
+        severity: opts.catalogSeverity ?? alertSeverity(event.labels),
         now: clock.now(),
         ...(opts.deliveryKey !== undefined ? { deliveryKey: opts.deliveryKey } : {}),
         ...(opts.post ? { post: opts.post } : {}),

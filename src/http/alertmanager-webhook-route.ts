@@ -119,8 +119,8 @@ export function alertmanagerWebhookRoute(deps: AlertmanagerWebhookDeps): Route {
 }
 
 async function handleAlert(deps: AlertmanagerWebhookDeps, event: AlertEvent, channel: string, deliveryKey: string): Promise<{ kind: string; alertId?: number }> {
-  const defaultSeverity = deps.catalogSeverity(event.name);
-  const out = await deps.alerts.record(event, { deliveryKey, ...(defaultSeverity ? { defaultSeverity } : {}) });
+  const catalogSeverity = deps.catalogSeverity(event.name);
+  const out = await deps.alerts.record(event, { deliveryKey, ...(catalogSeverity ? { catalogSeverity } : {}) });
   if (out.kind === 'ignored') return { kind: out.kind };
   const alert = out.alert;
   if (out.kind === 'new' || out.kind === 'duplicate') {

@@ -108,13 +108,15 @@ describe('grouping', () => {
     expect(await svc.claimReply(out.alert.id, 'b')).toBe(true);
   });
 
-  it('takes severity from the label, else the catalog default, else P2', async () => {
+  it('keeps the catalog tier of a known alert whatever its label says; the label maps only unknown alerts, else P2', async () => {
     const { svc } = service();
-    const sev = async (labels: Record<string, string>, defaultSeverity?: 'P0' | 'P1' | 'P2' | 'P3') => {
-      const out = await svc.record(alertEvent({ labels, fingerprint: alertFingerprint('X', { ...labels, n: String(++n) }) }), defaultSeverity ? { defaultSeverity } : {});
+    const sev = async (labels: Record<string, string>, catalogSeverity?: 'P0' | 'P1' | 'P2' | 'P3') => {
+      const out = await svc.record(alertEvent({ labels, fingerprint: alertFingerprint('X', { ...labels, n: String(++n) }) }), catalogSeverity ? { catalogSeverity } : {});
       return out.kind === 'new' ? out.alert.severity : undefined;
     };
-    expect(await sev({ severity: 'critical' }, 'P3')).toBe('P0');
+    expect(await sev({ severity: 'warning' }, 'P1')).toBe('P1');
+    expect(await sev({ severity: 'critical' }, 'P3')).toBe('P3');
+    expect(await sev({ severity: 'critical' })).toBe('P0');
     expect(await sev({ severity: 'warning' })).toBe('P2');
     expect(await sev({ severity: 'info' })).toBe('P3');
     expect(await sev({ severity: 'whatever' }, 'P1')).toBe('P1');

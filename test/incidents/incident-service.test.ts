@@ -231,7 +231,7 @@ describe('life cycle', () => {
       const labels = { alertname: 'DaemonNotRunning', host };
       const out = await alertService.record(
         { name: 'DaemonNotRunning', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('DaemonNotRunning', labels), startsAt: t0, source: 'alertmanager-slack' },
-        { defaultSeverity: 'P1', deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } },
+        { catalogSeverity: 'P1', deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } },
       );
       if (out.kind !== 'new') throw new Error(`expected a new alert, got ${out.kind}`);
       return out.alert;

@@ -162,9 +162,9 @@ export function registerAlertIntake(app: App, deps: AlertIntakeDeps): void {
 }
 
 function recordFromPost(deps: AlertIntakeDeps, event: AlertEvent, where: { channel: string; threadTs: string }): Promise<RecordOutcome> {
-  const defaultSeverity = deps.catalogSeverity(event.name);
+  const catalogSeverity = deps.catalogSeverity(event.name);
   return deps.alerts.record(event, {
-    ...(defaultSeverity ? { defaultSeverity } : {}),
+    ...(catalogSeverity ? { catalogSeverity } : {}),
     deliveryKey: `${where.channel}:${where.threadTs}`,
     post: { channelId: where.channel, ts: where.threadTs },
   });
