@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { notFound } from '../errors';
 import type { Histogram } from 'prom-client';
+import { ESCALATION_LEVELS, escalationDueAt } from '../domain/escalation';
 import { RESPONSE_SLA_MINUTES, type Severity } from '../domain/severity';
 import type { AlertRecord, AlertStore, RecordOutcome } from '../domain/alert';
 import type { ScheduledJobStore } from '../domain/scheduled-job';
@@ -77,7 +78,7 @@ export interface AlertService {
 export interface AlertServiceDeps {
   alerts: AlertStore;
   clock: Clock;
-  /** When given, a new alert schedules its escalation check at its SLA deadline (in the same transaction). */
+  /** When given, a new alert schedules its first escalation check (L1, counted from its start) in the same transaction. */
   jobs?: ScheduledJobStore;
   /** The incident metrics' time-to-acknowledge histogram (subject: alert). */
   metrics?: { timeToAcknowledge: Pick<Histogram<'subject' | 'severity'>, 'observe'> };
@@ -115,8 +116,11 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
         ...(jobs
           ? {
               onNew: async (tx, alert) => {
-                const payload: EscalationJobPayload = { alertId: alert.id, level: 1 };
-                await jobs.schedule({ kind: ESCALATION_JOB, dueAt: slaDeadline(alert), payload: { ...payload }, dedupKey: `escalation:${alert.id}` }, tx);
+                const first = ESCALATION_LEVELS[0];
+                const dueAt = escalationDueAt(alert.startsAt, alert.severity, first);
+                if (!dueAt) return;
+                const payload: EscalationJobPayload = { alertId: alert.id, level: first.level };
+                await jobs.schedule({ kind: ESCALATION_JOB, dueAt, payload: { ...payload }, dedupKey: `escalation:${alert.id}` }, tx);
               },
             }
           : {}),
