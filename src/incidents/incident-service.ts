@@ -108,7 +108,7 @@ export interface IncidentService {
    */
   promoteUnresolved(id: string, now: Date): Promise<{ incident: Incident; from: Severity } | null>;
   /** An escalation level was paged for the incident: an `escalated` timeline event. */
-  recordEscalation(id: string, level: { level: number; name: string }, targets: string[]): Promise<TimelineEvent>;
+  recordEscalation(id: string, level: { level: number; name: string }, targets: string[], at: Date): Promise<TimelineEvent>;
   /** Levels already paged for the incident (from its timeline), so a severity change never pages a level twice. */
   escalatedLevels(id: string): Promise<Set<number>>;
   /** Pinned messages and diagnoses: what is not a state change (remediation steps are written by the remediation service). */
@@ -451,11 +451,11 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
       });
     },
 
-    recordEscalation: async (rawId, level, targets) => {
+    recordEscalation: async (rawId, level, targets, at) => {
       const inc = await load(rawId);
       return timeline.append({
         incidentId: inc.id,
-        at: clock.now(),
+        at,
         actor: 'bot',
         kind: 'escalated',
         text: `Escalated to ${level.name}`,

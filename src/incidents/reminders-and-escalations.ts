@@ -196,7 +196,7 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
         deps.logger?.info({ incidentId: inc.id, level: level.name }, 'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged');
       } else {
         await deps.callbacks.escalateIncident(inc, level, targets);
-        await deps.incidentService.recordEscalation(inc.id, level, targets);
+        await deps.incidentService.recordEscalation(inc.id, level, targets, now);
         deps.metrics?.escalations.inc({ level: String(level.level), severity: inc.severity });
         summary.escalatedIncidents.push({ incidentId: inc.id, level: level.level, targets });
       }

@@ -204,7 +204,7 @@ export function parseAlertReference(text: string): AlertReference | undefined {
   return link ? { channelId: link[1]!.toUpperCase(), ts: `${link[2]}.${link[3]}` } : undefined;
 }
 
-const RESOLVE_FIELD = /(?:^|\s)(root_cause|rootcause|cause|resolution|fix)=(?:"([^"]*)"|“([^”]*)”|'([^']*)'|(\S+))/gi;
+const RESOLVE_FIELD = /(?:^|\s)(root_cause|rootcause|cause|resolution|fix)=(?:"([^"]*)"|“([^”]*)”|'([^']*)'|([^\s"“']\S*))/gi;
 const FIELD_MAX = 1000;
 
 /** `root_cause="…"` and `resolution="…"` (straight or curly quotes, or one word) out of the resolve text; the rest is the summary. */
@@ -220,7 +220,7 @@ function resolveFields(text: string): { rootCause?: string; resolution?: string;
     out[field] = value;
   }
   const rest = text.replace(RESOLVE_FIELD, ' ').replace(/\s+/g, ' ').trim();
-  if (/(?:^|\s)(root_cause|resolution)=["“']/i.test(rest)) return { problem: 'A quoted field is not closed: write root_cause="…" resolution="…".' };
+  if (/(?:^|\s)(root_cause|rootcause|cause|resolution|fix)=["“']/i.test(rest)) return { problem: 'A quoted field is not closed: write root_cause="…" resolution="…".' };
   return { ...out, rest };
 }
 

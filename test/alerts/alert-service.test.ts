@@ -83,10 +83,10 @@ describe('grouping', () => {
     expect(await svc.claimReply(alertId, 'late')).toBe(false);
     expect(await svc.findByMessage('C1', '9.5')).toMatchObject({ id: alertId, replyTs: '9.5' });
     expect(await svc.findByMessage('C1', '9.0')).toMatchObject({ id: alertId });
-    // One escalation check per alert, scheduled at its SLA deadline (P1: 15 min).
+    // One escalation check per alert, scheduled when its first level is due.
     const jobs = (await createScheduledJobStore(db).listPending(ESCALATION_JOB)).filter((j) => j.payload.alertId === alertId);
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]!.dueAt).toEqual(new Date(T0.getTime() + 15 * 60_000));
+    expect(jobs[0]!.dueAt).toEqual(new Date(T0.getTime() + 5 * 60_000)); // L1, five minutes after the start
   });
 
   it('counts 10 concurrent distinct deliveries as one record fired 10 times', async () => {
