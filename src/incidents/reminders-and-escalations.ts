@@ -123,6 +123,7 @@ export interface ReminderRunnerDeps {
 const MINUTE = 60_000;
 /** P0/P1 reminders repeat sooner while the update stays overdue. */
 export const URGENT_REMINDER_REPEAT_MINUTES = 15;
+const CATCH_UP_ROUNDS = 4;
 const JOB_KINDS = [STATUS_REMINDER_JOB, ESCALATION_JOB, INCIDENT_ESCALATION_JOB, INCIDENT_PROMOTION_JOB] as const;
 
 export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
@@ -233,18 +234,25 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
     workerId,
     runDueJobs: async (now = deps.clock.now()) => {
       const summary: RunSummary = { claimed: 0, reminded: [], escalated: [], escalatedIncidents: [], promoted: [], failed: 0 };
-      const jobs = await deps.jobs.claimDue(workerId, now, { limit: deps.batchSize ?? 50, leaseMs, kinds: JOB_KINDS });
-      summary.claimed = jobs.length;
-      for (const job of jobs) {
-        try {
-          const next = await runJob(job, now, summary);
-          const completed = await deps.jobs.complete(job.id, workerId, now, next);
-          if (!completed) deps.logger?.warn({ jobId: job.id, kind: job.kind }, 'scheduled job was taken over by another worker before it completed');
-        } catch (err) {
-          summary.failed++;
-          deps.logger?.error({ err, jobId: job.id, kind: job.kind }, 'scheduled job failed; it will be retried');
-          await deps.jobs.fail(job.id, workerId, (err as Error).message ?? String(err), new Date(now.getTime() + (deps.retryAfterMs ?? MINUTE)), deps.maxAttempts ?? 5);
+      // A job whose follow-up is already due (levels passed while nobody ran, an incident opened from an old alert)
+      // is caught up in the same run, a few rounds at most, rather than one level per tick.
+      for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
+        const jobs = await deps.jobs.claimDue(workerId, now, { limit: deps.batchSize ?? 50, leaseMs, kinds: JOB_KINDS });
+        summary.claimed += jobs.length;
+        let dueAgain = false;
+        for (const job of jobs) {
+          try {
+            const next = await runJob(job, now, summary);
+            const completed = await deps.jobs.complete(job.id, workerId, now, next);
+            if (!completed) deps.logger?.warn({ jobId: job.id, kind: job.kind }, 'scheduled job was taken over by another worker before it completed');
+            if (completed && next.some((j) => j.dueAt <= now)) dueAgain = true;
+          } catch (err) {
+            summary.failed++;
+            deps.logger?.error({ err, jobId: job.id, kind: job.kind }, 'scheduled job failed; it will be retried');
+            await deps.jobs.fail(job.id, workerId, (err as Error).message ?? String(err), new Date(now.getTime() + (deps.retryAfterMs ?? MINUTE)), deps.maxAttempts ?? 5);
+          }
         }
+        if (!dueAgain) break;
       }
       return summary;
     },

@@ -222,9 +222,11 @@ describe('alerts and incidents end to end', () => {
       expect(status.args.response_type).toBe('ephemeral');
       expect(blocksOf(status)).toContain('Failing over to the replica');
 
-      await command('resolve Replica promoted');
+      await command(`resolve ${incidentId} root_cause="primary disk full" resolution="Replica promoted"`);
       const resolved = await threadPost((t) => t.includes('RESOLVED: Database down'));
       expect(String(resolved.args.text)).toContain(`*Incident ID:* ${incidentId}`);
+      expect(String(resolved.args.text)).toContain('*Root Cause:* primary disk full');
+      expect(String(resolved.args.text)).toContain('*Resolution:* Replica promoted');
       expect(resolved.args.reply_broadcast).toBeTruthy();
       expect(actionIds(resolved.args.blocks)).toEqual(['postmortem_draft']); // P0: the post-mortem is offered
       // The opening notification shows the final state.
