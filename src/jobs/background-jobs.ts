@@ -53,7 +53,7 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
   jobs.push(
     {
       name: 'scheduled-jobs',
-      does: 'runs the due rows of scheduled_jobs: P0/P1 status-update reminders and unacknowledged-alert escalations',
+      does: 'runs the due rows of scheduled_jobs: status-update reminders, escalations of alerts and incidents, the P1 → P0 promotion',
       everyMs: REMINDER_INTERVAL_MS,
       run: async () => {
         await slack.reminders.runDueJobs().catch((err: unknown) => deps.logger.warn({ err }, 'could not run scheduled jobs; retrying on the next tick'));
