@@ -2,7 +2,7 @@ import type { ActionsBlock, ContextBlock, KnownBlock, ModalView, SectionBlock } 
 import { isPageTarget, type RunbookContact } from '../../domain/escalation';
 import type { EscalationLevel } from '../../incidents/reminders-and-escalations';
 import { formatDuration } from '../../incidents/templates';
-import type { Incident } from '../../store/incident-store';
+import type { Incident } from '../../domain/incident';
 import { mention } from './alert-blocks';
 import { escapeAndCut, escapeMrkdwn } from './mrkdwn';
 

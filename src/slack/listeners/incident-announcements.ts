@@ -5,7 +5,7 @@ import type { IncidentService } from '../../incidents/incident-service';
 import { routedChannel, type SeverityChannels } from '../../incidents/severity-routing';
 import type { IncidentNotifications } from '../../incidents/templates';
 import type { Logger } from '../../logger';
-import type { Incident } from '../../store/incident-store';
+import type { Incident } from '../../domain/incident';
 import { renderNotification } from '../blocks/incident-blocks';
 import { incidentActionsBlock, routedCopy } from '../blocks/lifecycle-blocks';
 import type { SlackPoster } from '../slack-poster';

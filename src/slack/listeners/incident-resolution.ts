@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { BotError } from '../../errors';
 import type { IncidentResolveResult } from '../../incidents/incident-service';
 import type { Logger } from '../../logger';
-import type { Incident } from '../../store/incident-store';
+import type { Incident } from '../../domain/incident';
 import { onButton } from '../button-router';
 import type { IncidentCommand } from '../command-grammar';
 import { renderNotification } from '../blocks/incident-blocks';

@@ -12,7 +12,7 @@ import {
   routedCopy,
   whoToCallBlock,
 } from '../../../src/slack/blocks/lifecycle-blocks';
-import type { Incident } from '../../../src/store/incident-store';
+import type { Incident } from '../../../src/domain/incident';
 
 const T0 = new Date('2026-01-11T10:02:00Z');
 const HOSTILE = '<!channel> <@U0BOSS> <https://evil.example|x> &';
