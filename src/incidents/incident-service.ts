@@ -218,7 +218,7 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
    * The escalation ladder and, for a P1, its promotion to P0, for the incident's current severity. A job is keyed by
    * severity: after a change the new severity's ladder starts, and levels already paged are skipped when it runs.
    */
-  const scheduleEscalation = async (tx: Queryable, inc: Incident): Promise<void> => {
+  const scheduleEscalation = async (tx: Queryable, inc: Incident, changedByHandAt?: Date): Promise<void> => {
     if (!deps.jobs) return;
     const first = ESCALATION_LEVELS[0];
     const dueAt = escalationDueAt(inc.startedAt, inc.severity, first);
@@ -227,7 +227,9 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
       await deps.jobs.schedule({ kind: INCIDENT_ESCALATION_JOB, dueAt, payload: { ...payload }, dedupKey: `incident_escalation:${inc.id}:${inc.severity}` }, tx);
     }
     if (inc.severity === 'P1') {
-      const promoteAt = new Date(inc.startedAt.getTime() + P1_PROMOTION_AFTER_MINUTES * 60_000);
+      // Set to P1 by hand after the 30-minute mark: that person's choice stands for another 30 minutes.
+      const from = Math.max(inc.startedAt.getTime(), changedByHandAt?.getTime() ?? 0);
+      const promoteAt = new Date(from + P1_PROMOTION_AFTER_MINUTES * 60_000);
       await deps.jobs.schedule({ kind: INCIDENT_PROMOTION_JOB, dueAt: promoteAt, payload: { incidentId: inc.id }, dedupKey: `incident_promotion:${inc.id}` }, tx);
     }
   };
@@ -353,7 +355,8 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
         (inc, now) => ({ severity, nextUpdateDueAt: inc.nextUpdateDueAt ?? nextUpdateAfter(now) }),
         (b) => ({ kind: 'severity_changed', actor, text: `Severity ${b.severity} → ${severity}`, data: { from: b.severity, to: severity } }),
       );
-      await deps.transaction((tx) => scheduleEscalation(tx, after));
+      const changedAt = clock.now();
+      await deps.transaction((tx) => scheduleEscalation(tx, after, after.startedAt.getTime() + P1_PROMOTION_AFTER_MINUTES * 60_000 <= changedAt.getTime() ? changedAt : undefined));
       return { incident: after, from: before.severity };
     },
 

@@ -329,6 +329,18 @@ describe('escalation of open incidents and the P1 → P0 rule', () => {
     expect(run.promoted).toEqual([inc.id]);
   });
 
+  it('leaves a P1 set by hand after the 30-minute mark alone for another 30 minutes', async () => {
+    const w = world();
+    const inc = await w.incidents.open({ title: 'was critical', severity: 'P0', actor: 'U1' });
+    w.clock.set(w.at(40));
+    await w.incidents.changeSeverity(inc.id, 'P1', 'U0LEAD');
+    await w.runner('a').runDueJobs(w.at(41));
+    await w.runner('a').runDueJobs(w.at(69));
+    expect(w.calls.promoted).toEqual([]);
+    await w.runner('a').runDueJobs(w.at(70));
+    expect(w.calls.promoted).toEqual([`${inc.id}:P1→P0`]);
+  });
+
   it('does not promote a P1 that was resolved or whose severity was changed by hand', async () => {
     const w = world();
     const resolved = await w.incidents.open({ title: 'a', severity: 'P1', actor: 'U1' });
