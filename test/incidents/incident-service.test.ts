@@ -171,7 +171,7 @@ describe('life cycle', () => {
     const labels = { alertname: 'ConnectionPoolExhausted', service: `memory-daemon-${hour}` };
     const fired = await alertService.record(
       { name: 'ConnectionPoolExhausted', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('ConnectionPoolExhausted', labels), startsAt: t0, source: 'alertmanager-webhook' },
-      { defaultSeverity: 'P1' },
+      { catalogSeverity: 'P1' },
     );
     if (fired.kind !== 'new') throw new Error(`expected a new alert, got ${fired.kind}`);
     clock.advance(9 * MIN + 30_000);
@@ -181,7 +181,7 @@ describe('life cycle', () => {
     clock.advance(50 * MIN);
     const resolved = await alertService.record(
       { name: 'ConnectionPoolExhausted', status: 'resolved', labels, annotations: {}, fingerprint: alertFingerprint('ConnectionPoolExhausted', labels), startsAt: t0, source: 'alertmanager-webhook' },
-      { defaultSeverity: 'P1' },
+      { catalogSeverity: 'P1' },
     );
     expect(resolved.kind).toBe('resolved');
     expect((await svc.timeline(inc.id)).map((e) => [e.kind, e.actor, e.at.toISOString().slice(11, 19)])).toEqual([
@@ -214,7 +214,7 @@ describe('life cycle', () => {
     const labels = { alertname: 'WorkflowFailuresHigh', service: `cli-${hour}` };
     const fired = await alertService.record(
       { name: 'WorkflowFailuresHigh', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('WorkflowFailuresHigh', labels), startsAt: clock.now(), source: 'alertmanager-webhook' },
-      { defaultSeverity: 'P2' },
+      { catalogSeverity: 'P2' },
     );
     if (fired.kind !== 'new') throw new Error('expected new');
     clock.advance(MIN);

@@ -8,7 +8,6 @@ import type { ReminderCallbacks } from '../../incidents/reminders-and-escalation
 import type { Logger } from '../../logger';
 import type { Incident } from '../../domain/incident';
 import { USAGE } from '../command-grammar';
-import { escapeMrkdwn } from '../blocks/mrkdwn';
 import {
   chooseIncidentText,
   escalationText,
