@@ -5,4 +5,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
   testTimeout: 30000,
+  // Fails a test file whose bot logged an unhandled error in a Slack listener.
+  setupFilesAfterEnv: ['<rootDir>/test/support/no-listener-errors.ts'],
 };

@@ -23,6 +23,7 @@ const UNIT_TESTS = [
   'incidents/reminders-and-escalations',
   'incidents/templates',
   'jobs/job-runner',
+  'jobs/recurring-runs',
   'postmortem/extract',
   'postmortem/commitments',
   'postmortem/thread-rules',
@@ -30,7 +31,6 @@ const UNIT_TESTS = [
   'postmortem/postmortem-template',
   'probes/file-probes',
   'probes/http',
-  'probes/params-template',
   'reliability/fuzz',
   'remediations/catalog-declarations',
   'remediations/clean-recovery',
@@ -48,6 +48,8 @@ const UNIT_TESTS = [
   'slack/slack-poster',
   'slack/slack-thread-reader',
   'store/store-contracts.memory',
+  'targets/files-root',
+  'targets/params-template',
 ];
 
 /** @type {import('jest').Config} */

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import Redis from 'ioredis';
+import { REPLAY_WINDOW_MS } from '../src/coordination/replay-guard';
 import { startSlackEmulator } from '../src/emulator/slack-emulator';
 import { startBot } from '../test/support/bot-process';
 import { createMigratedDatabase } from '../test/support/migrated-database';
@@ -87,6 +89,8 @@ export async function ackBench(): Promise<Row[]> {
 
   // Warm both up (JIT, keep-alive sockets), then interleave so drift on this shared machine hits both alike.
   for (const which of ['bot', 'bare'] as const) for (const kind of KINDS) await runConcurrent(PER_ROUND, CONCURRENCY, async () => void (await send(which, kind)));
+  // The bot's replay check trusts Redis only once the server has been up for the replay window (replay-guard.ts).
+  const redisUptimeS = await redisUptimeSeconds();
   const authTestsBefore = slack.callsTo('auth.test').length;
   const rounds: Record<Kind, Record<Server, Round[]>> = { command: { bot: [], bare: [] }, button: { bot: [], bare: [] } };
   for (let r = 0; r < ROUNDS; r++) {
@@ -133,12 +137,31 @@ export async function ackBench(): Promise<Row[]> {
   }
   rows.push({
     bench: 'ack',
+    measure: 'bot replay check decided by',
+    value:
+      redisUptimeS * 1000 >= REPLAY_WINDOW_MS
+        ? `Redis (server up ${Math.floor(redisUptimeS / 60)} min), PostgreSQL written behind the ack`
+        : `PostgreSQL (Redis up only ${redisUptimeS} s, less than the replay window)`,
+    target: 'info',
+    verdict: 'info',
+  });
+  rows.push({
+    bench: 'ack',
     measure: 'peak RSS (VmHWM) after the ack rounds',
     value: `bot ${peak.bot.toFixed(0)} MB; bare Bolt ${peak.bare.toFixed(0)} MB`,
     target: 'info',
     verdict: 'info',
   });
   return rows;
+}
+
+async function redisUptimeSeconds(): Promise<number> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    return Number(/^uptime_in_seconds:(\d+)/m.exec(await redis.info('server'))?.[1] ?? 0);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function readStatus(pid: number): string {

@@ -1,9 +1,11 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { ackBench } from './ack';
 import { alertStormBench } from './alert-storm';
 import { diagnoseBench } from './diagnose';
 import { embeddedBurstBench } from './embedded-burst';
+import { playgroundStartBench } from './playground-start';
 import { postmortemBench } from './postmortem';
 import { postmortemQualityBench } from './postmortem-quality';
 import { machine, revision, type Row } from './lib';
@@ -14,11 +16,12 @@ import { startBench } from './start';
 const BENCHES: Record<string, () => Promise<Row[]>> = { start: startBench, postmortem: postmortemBench, ack: ackBench, diagnose: diagnoseBench, 'alert-storm': alertStormBench };
 BENCHES['embedded-burst'] = embeddedBurstBench;
 BENCHES['postmortem-quality'] = postmortemQualityBench;
+BENCHES['playground-start'] = playgroundStartBench;
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const rows: Row[] = [];
-  const host = `${machine()}; ${revision()}`;
+  let host = `${machine()}; ${revision()}`;
   for (const [name, run] of Object.entries(BENCHES)) {
     if (only.length && !only.includes(name)) continue;
     process.stderr.write(`running ${name}…\n`);
@@ -31,6 +34,8 @@ async function main(): Promise<void> {
     rows.push(...got);
   }
   const at = new Date().toISOString();
+  // The load at the end too: other people's work on a shared machine comes and goes during a run.
+  host = host.replace(/ at the start;/, ` at the start, ${os.loadavg()[0]!.toFixed(1)} at the end;`);
   const table = [
     '| bench | measure | value | target | verdict |',
     '| --- | --- | --- | --- | --- |',

@@ -5,7 +5,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
 const output = path.join(root, 'dist', 'main.js');
@@ -35,10 +35,17 @@ if (reason) {
     process.stderr.write(`incident-bot: ${reason} and TypeScript is not installed: run npm install (or npm ci), then npm run build\n`);
     process.exit(1);
   }
-  process.stderr.write(`incident-bot: ${reason}: compiling (npm run build)…\n`);
-  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
-  if (result.status !== 0) {
-    process.stderr.write('incident-bot: the build failed (errors above); dist/ was left as it was\n');
-    process.exit(result.status ?? 1);
-  }
+  process.stderr.write(`incident-bot: ${reason}: compiling (npm run build; about half a minute the first time)…\n`);
+  const started = Date.now();
+  // A silent half minute reads as a hang: say that the compiler is still at work.
+  const ticker = setInterval(() => process.stderr.write(`incident-bot: still compiling… ${Math.round((Date.now() - started) / 1000)} s\n`), 5000);
+  const child = spawn(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+  child.on('exit', (code, signal) => {
+    clearInterval(ticker);
+    if (code !== 0) {
+      process.stderr.write('incident-bot: the build failed (errors above); dist/ was left as it was\n');
+      process.exit(code ?? (signal ? 1 : 1));
+    }
+    process.stderr.write(`incident-bot: compiled in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  });
 }

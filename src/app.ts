@@ -7,6 +7,7 @@ import { secretsOf, type Config } from './config';
 import type { Coordination } from './coordination/coordination';
 import { createMemoryCoordination } from './coordination/memory-coordination';
 import { createRedisCoordination } from './coordination/redis-coordination';
+import { createReplayGuard } from './coordination/replay-guard';
 import { createHealth, type Health } from './http/health';
 import { healthRoutes, metricsRoute } from './http/routes';
 import { createHttpServer, sendJson, type Route } from './http/server';
@@ -55,7 +56,7 @@ import { createScheduledJobStore } from './store/scheduled-job-store';
 import { createTimelineStore } from './store/timeline-store';
 // Remediations behind approval
 import { createRemediationMetrics } from './remediations/remediation-metrics';
-import { createRemediationService } from './remediations/remediation-service';
+import { createRemediationService, type RemediationServiceDeps } from './remediations/remediation-service';
 import { ALERT_SILENCE_TARGET } from './remediations/alert-silence';
 import {
   auditCommandHandler,
@@ -94,6 +95,8 @@ export interface CreateAppOptions {
   clock?: Clock;
   logger?: Logger;
   host?: string;
+  /** Behind the playground the bot's own port is internal: its start line is debug, and the playground announces itself. */
+  embedded?: boolean;
 }
 
 /**
@@ -111,15 +114,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   addLogSecrets(logger, catalogSecrets(catalog));
   const notifications = await loadTemplates(config.templatesDir, escapeMrkdwn);
   const postmortemTemplate = await loadPostmortemTemplate(config.templatesDir);
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
-  try {
-    await migrate(db, logger);
-  } catch (err) {
-    await db.close().catch(() => undefined);
-    throw err;
-  }
+  const db = await openMigratedDatabase(config, logger);
   const coordination = config.redisUrl ? createRedisCoordination({ url: config.redisUrl }) : createMemoryCoordination(() => clock.now().getTime());
   const processedEvents = createProcessedEventStore(db);
+  const replayGuard = createReplayGuard({
+    coordination,
+    durable: processedEvents,
+    durableLater: createProcessedEventStore(db, { batchWindowMs: 250 }),
+    singleProcess: db.kind === 'embedded',
+    logger,
+  });
   const audit = createAuditStore(db);
 
   // Alerts and incidents: stores → services.
@@ -159,13 +163,11 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     coordination,
     clock,
     logger,
-    resolveTarget: ({ runbookId, target }) =>
-      runbookId === undefined && target === ALERT_SILENCE_TARGET
-        ? { name: target, kind: 'alertmanager', values: config.alertmanagerUrl ? { url: config.alertmanagerUrl } : {}, missing: config.alertmanagerUrl ? [] : ['ALERTMANAGER_URL'] }
-        : catalog.runbooks.find((r) => r.id === runbookId)?.targets[target],
+    resolveTarget: remediationTargets(config, catalog),
     metrics: createRemediationMetrics(registry),
     timeline: timelineStore,
     runnerId: replicaId,
+    childProcessEnv: config.childProcessEnv,
     leaseMs: config.remediationLeaseMs,
     approversByRisk: config.roles.approvers,
     requestersByRisk: config.roles.requesters,
@@ -196,7 +198,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       logger,
       metrics,
       recordEvent: (body) => recordDelivery(processor, toDelivery(body), logger, metrics),
-      isFirstSignedRequest: (signature) => processedEvents.markProcessed(`sig:${signature}`, 'slack-signature'),
+      isFirstSignedRequest: (signature) => replayGuard.isFirst(signature),
     });
     const poster = createSlackPoster({ client: slack.client, postClient: slack.postClient, coordination, logger });
     const membership = createUsergroupMembership({ client: slack.client, logger });
@@ -220,7 +222,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       latestPostmortem: (incidentId) => drafts.latest(incidentId),
       contactsOf: async (incidentId) => runbookContactsOf(await alertStore.namesByIncident(incidentId)),
     };
-    alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger });
+    alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger, silence: Boolean(config.alertmanagerUrl), now: () => clock.now() });
     remediationDeps = {
       catalog,
       service: remediationService,
@@ -236,7 +238,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       alertOfThread: async (channelId, threadTs) => {
         const alert = await alertStore.findByMessage(channelId, threadTs);
         if (!alert?.channelId || !alert.messageTs) return undefined;
-        return { channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) };
+        return { alertId: alert.id, channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) };
       },
       runbooksOfIncident: async (incidentId) => {
         const names = await alertStore.namesByIncident(incidentId);
@@ -345,33 +347,13 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     slackAuth = createSlackAuthMonitor(slack.client, logger);
   }
 
-  const health = createHealth({
-    database: async () => {
-      try {
-        await db.ping();
-        return { ok: true };
-      } catch (err) {
-        return { ok: false, reason: `${db.kind === 'embedded' ? 'embedded database' : 'PostgreSQL'} not answering: ${(err as Error).message}` };
-      }
-    },
-    slack: async () =>
-      slackAuth
-        ? slackAuth.state()
-        : { ok: false, reason: 'Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)' },
-  });
+  const health = createAppHealth(db, slackAuth);
 
   const eventIntake =
     slack?.requestListener && inbox && config.slack?.signingSecret
       ? createEventIntake({ signingSecret: config.slack.signingSecret, inbox, logger, metrics, next: slack.requestListener })
       : undefined;
-  const slackRoute: Route = {
-    method: 'POST',
-    path: '/slack/events',
-    handler: (req, res) => {
-      if (eventIntake) eventIntake(req, res);
-      else sendJson(res, 503, { error: slack ? 'this bot runs in Socket Mode; Slack does not post here' : 'Slack is not configured' });
-    },
-  };
+  const slackRoute = slackEventsRoute(eventIntake, slack !== undefined);
   const webhookRoute = alertmanagerWebhookRoute({
     alerts: alertService,
     ...(alertMessenger ? { publisher: alertMessenger } : {}),
@@ -381,15 +363,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     logger,
   });
   const routes: Route[] = [...healthRoutes(health), metricsRoute(registry), slackRoute, webhookRoute];
-  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    if (!req.url?.startsWith('/slack/')) return;
-    const receipt = attachReceipt(req);
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      metrics.ackSeconds.observe({ kind: receipt.kind ?? 'other' }, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-  };
-  const http = createHttpServer(routes, logger, onRequest);
+  const http = createHttpServer(routes, logger, timeSlackAcks(metrics));
 
   const jobs = createJobRunner(
     backgroundJobs({
@@ -402,6 +376,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         : {}),
     }),
     logger,
+    { claims: jobStore, clock, workerId: replicaId },
   );
 
   return {
@@ -422,7 +397,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       slackAuth?.start();
       jobs.start();
       health.markStarted();
-      logger.info({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
+      logger[opts.embedded ? 'debug' : 'info']({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
       return port;
     },
     stop: async () => {
@@ -440,5 +415,65 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       if (inboxResult?.unfinished) throw new Error(`${inboxResult.unfinished} event handlers did not finish within SHUTDOWN_TIMEOUT_MS; their deliveries were handed back`);
       logger.info('incident-bot stopped');
     },
+  };
+}
+
+async function openMigratedDatabase(config: Config, logger: Logger): Promise<Database> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  try {
+    await migrate(db, logger);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  return db;
+}
+
+/** A remediation's target: its runbook's, or for the alert buttons' silence, ALERTMANAGER_URL. */
+function remediationTargets(config: Config, catalog: Catalog): RemediationServiceDeps['resolveTarget'] {
+  return ({ runbookId, target }) =>
+    runbookId === undefined && target === ALERT_SILENCE_TARGET
+      ? { name: target, kind: 'alertmanager', values: config.alertmanagerUrl ? { url: config.alertmanagerUrl } : {}, missing: config.alertmanagerUrl ? [] : ['ALERTMANAGER_URL'] }
+      : catalog.runbooks.find((r) => r.id === runbookId)?.targets[target];
+}
+
+function createAppHealth(db: Database, slackAuth: SlackAuthMonitor | undefined): Health {
+  return createHealth({
+    database: async () => {
+      try {
+        await db.ping();
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, reason: `${db.kind === 'embedded' ? 'embedded database' : 'PostgreSQL'} not answering: ${(err as Error).message}` };
+      }
+    },
+    slack: async () =>
+      slackAuth
+        ? slackAuth.state()
+        : { ok: false, reason: 'Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)' },
+  });
+}
+
+/** POST /slack/events: the Events API intake, or a 503 saying why this bot takes no events over HTTP. */
+function slackEventsRoute(eventIntake: ((req: IncomingMessage, res: ServerResponse) => void) | undefined, slackConfigured: boolean): Route {
+  return {
+    method: 'POST',
+    path: '/slack/events',
+    handler: (req, res) => {
+      if (eventIntake) eventIntake(req, res);
+      else sendJson(res, 503, { error: slackConfigured ? 'this bot runs in Socket Mode; Slack does not post here' : 'Slack is not configured' });
+    },
+  };
+}
+
+/** Times each Slack request from arrival to the answer, by kind (command, click, event…). */
+function timeSlackAcks(metrics: BotMetrics): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (!req.url?.startsWith('/slack/')) return;
+    const receipt = attachReceipt(req);
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      metrics.ackSeconds.observe({ kind: receipt.kind ?? 'other' }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
   };
 }

@@ -215,6 +215,8 @@ export interface Config {
   nodeEnv?: string;
   /** PLAYGROUND_USE_SHELL_ENV: the playground may resolve catalog targets from the shell's environment. */
   playgroundUseShellEnv: boolean;
+  /** PATH, HOME, LANG and TZ: all of the bot's environment a process it starts gets (never tokens or database URLs). */
+  childProcessEnv: Readonly<Record<string, string>>;
 }
 
 /** Who may request and who may approve, per risk level (REMEDIATION_REQUESTERS_* / REMEDIATION_APPROVERS_*). */
@@ -272,7 +274,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     severityChannels: definedOnly({ P0: e.CRITICAL_CHANNEL, P1: e.ALERTS_CHANNEL }),
     nodeEnv: e.NODE_ENV,
     playgroundUseShellEnv: e.PLAYGROUND_USE_SHELL_ENV,
+    childProcessEnv: childProcessEnv(env),
   };
+}
+
+const CHILD_PROCESS_VARIABLES = ['PATH', 'HOME', 'LANG', 'TZ'] as const;
+
+function childProcessEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(CHILD_PROCESS_VARIABLES.flatMap((k) => (env[k] === undefined ? [] : [[k, env[k]]])));
 }
 
 function definedOnly<K extends string, T>(byKey: Record<K, T | undefined>): Partial<Record<K, T>> {

@@ -32,9 +32,11 @@ async function startBot(config: Config, logger: Logger): Promise<Running> {
 /** No Slack credentials: the playground (emulated Slack + the real bot + demo targets), see src/playground/. */
 async function startPlaygroundInstead(config: Config, logger: Logger): Promise<Running> {
   logger.warn(HOW_TO_GET_SLACK);
+  const started = Date.now();
+  const progress = (step: string) => process.stderr.write(`incident-bot: ${step}…\n`);
   // Loaded only here: a production bot never needs the playground's code.
   const { startPlayground } = await import('./playground');
-  return startPlayground({
+  const playground = await startPlayground({
     port: config.port,
     dataDir: path.join(config.dataDir, 'playground'),
     logger,
@@ -43,7 +45,11 @@ async function startPlaygroundInstead(config: Config, logger: Logger): Promise<R
     nodeEnv: config.nodeEnv,
     commandsDir: config.commandsDir,
     templatesDir: config.templatesDir,
+    onProgress: progress,
   });
+  logger.debug({ ms: Date.now() - started }, 'playground started');
+  process.stdout.write(`\nPlayground ready → ${playground.url} (Ctrl-C to stop)\n\n`);
+  return playground;
 }
 
 async function main(): Promise<void> {

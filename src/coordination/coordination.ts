@@ -12,6 +12,8 @@ export interface Coordination {
   readonly kind: 'redis' | 'memory';
   /** True for the first caller of `key` within `ttlMs`, false for every other. */
   claim(key: string, ttlMs: number): Promise<boolean>;
+  /** `claim` for many keys in one round trip, in order (a key twice: only its first place is true). */
+  claimMany(keys: readonly string[], ttlMs: number): Promise<boolean[]>;
   /** A lock held until released or `ttlMs` passes; null when someone else holds it. */
   acquireLock(key: string, ttlMs: number): Promise<Lock | null>;
   /**
@@ -19,6 +21,11 @@ export interface Coordination {
    * and returns how many milliseconds the caller must wait before using it (0 = now).
    */
   reserveRate(bucket: string, perSecond: number): Promise<number>;
+  /**
+   * How long this store has been keeping keys, as far as it knows: a claim older than that may have been
+   * forgotten (a restarted Redis starts empty). 0 while unknown.
+   */
+  keptForMs(): number;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -5,6 +5,8 @@ import { checkKey, type Coordination, type Lock } from './coordination';
 export function createMemoryCoordination(now: () => number = Date.now): Coordination {
   const expiries = new Map<string, { value: string; expiresAt: number }>();
   const nextSlot = new Map<string, number>();
+  // Real time, not `now`: what matters is how long this process has held its keys, whatever a test clock says.
+  const startedAt = performance.now();
 
   const live = (key: string) => {
     const e = expiries.get(key);
@@ -17,17 +19,24 @@ export function createMemoryCoordination(now: () => number = Date.now): Coordina
   const setNx = (key: string, value: string, ttlMs: number): boolean => {
     if (live(key)) return false;
     expiries.set(key, { value, expiresAt: now() + ttlMs });
-    if (expiries.size > 10_000) sweep();
+    if (expiries.size > sweepAbove) sweep();
     return true;
   };
+  // Swept when the map has doubled since the last sweep, so many live keys do not mean a full scan per claim.
+  let sweepAbove = 10_000;
   const sweep = () => {
     const t = now();
     for (const [k, e] of expiries) if (e.expiresAt <= t) expiries.delete(k);
+    sweepAbove = Math.max(10_000, expiries.size * 2);
   };
 
   return {
     kind: 'memory',
     claim: async (key, ttlMs) => setNx(checkKey(key), '1', ttlMs),
+    claimMany: async (keys, ttlMs) => {
+      for (const key of keys) checkKey(key);
+      return keys.map((key) => setNx(key, '1', ttlMs));
+    },
     acquireLock: async (key, ttlMs): Promise<Lock | null> => {
       checkKey(key);
       const token = randomUUID();
@@ -45,6 +54,7 @@ export function createMemoryCoordination(now: () => number = Date.now): Coordina
       nextSlot.set(bucket, slot + Math.ceil(1000 / perSecond));
       return slot - t;
     },
+    keptForMs: () => performance.now() - startedAt,
     ping: async () => undefined,
     close: async () => {
       expiries.clear();

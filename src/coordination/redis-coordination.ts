@@ -4,6 +4,13 @@ import { checkKey, type Coordination, type Lock } from './coordination';
 
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+const CLAIM_MANY = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = redis.call('set', key, '1', 'PX', tonumber(ARGV[1]), 'NX') and 1 or 0
+end
+return out`;
+
 // Uses the server's clock so every replica sees the same schedule.
 const RESERVE_RATE = `
 local t = redis.call('time')
@@ -35,11 +42,30 @@ export function createRedisCoordination(opts: RedisCoordinationOptions): Coordin
   });
   // Connection errors surface as failed commands; an unhandled 'error' event would crash the process.
   redis.on('error', () => undefined);
+  // The server's own uptime, read on every (re)connection: a server that restarted (or was replaced) since a key
+  // was set may have lost it. Unknown, and so 0, until the server has said.
+  let keptSince: number | undefined;
+  redis.on('close', () => (keptSince = undefined));
+  redis.on('ready', () => {
+    redis.info('server').then(
+      (info) => {
+        const uptime = /^uptime_in_seconds:(\d+)/m.exec(info)?.[1];
+        if (uptime !== undefined && redis.status === 'ready') keptSince = performance.now() - Number(uptime) * 1000;
+      },
+      () => undefined,
+    );
+  });
   const k = (key: string) => prefix + checkKey(key);
 
   return {
     kind: 'redis',
     claim: async (key, ttlMs) => (await redis.set(k(key), '1', 'PX', ttlMs, 'NX')) === 'OK',
+    claimMany: async (keys, ttlMs) => {
+      if (keys.length === 0) return [];
+      const full = keys.map(k);
+      const got = (await redis.eval(CLAIM_MANY, full.length, ...full, ttlMs)) as number[];
+      return got.map((x) => x === 1);
+    },
     acquireLock: async (key, ttlMs): Promise<Lock | null> => {
       const token = randomUUID();
       const full = k(key);
@@ -54,6 +80,7 @@ export function createRedisCoordination(opts: RedisCoordinationOptions): Coordin
       const wait = await redis.eval(RESERVE_RATE, 1, k(`rate:${bucket}`), Math.ceil(1000 / perSecond));
       return Number(wait);
     },
+    keptForMs: () => (keptSince === undefined ? 0 : performance.now() - keptSince),
     ping: async () => {
       await redis.ping();
     },

@@ -1,4 +1,4 @@
-import { placeholdersIn } from '../probes/params-template';
+import { placeholdersIn } from '../targets/params-template';
 import type { AlertEntry, Runbook } from '../runbooks/loader';
 
 /**

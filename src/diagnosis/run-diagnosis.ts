@@ -1,11 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../probes/params-template';
+import { LabelError, placeholdersIn, SAFE_LABEL_VALUE } from '../targets/params-template';
 import { probeRegistry, getProbe, type ProbeRegistry } from '../probes/registry';
-import { scrubSecrets } from '../probes/secret-scrubber';
-import { labelSelectionRefusal } from '../probes/target-allow';
+import { scrubSecrets } from '../targets/secret-scrubber';
+import { labelSelectionRefusal } from '../targets/target-allow';
 import { worst } from '../probes/threshold';
-import type { ProbeResult, ProbeStatus } from '../probes/types';
+import type { Probe, ProbeResult, ProbeStatus } from '../probes/types';
+import type { ResolvedTarget } from '../targets/target';
 import type { AlertEntry, ProbeDefinition, Runbook } from '../runbooks/loader';
 import type { DiagnosisMetrics } from './metrics';
 
@@ -81,16 +82,71 @@ export interface DiagnosisOptions {
  * const result = await runDiagnosis({ runbook, alert, labels: { agent: 'agent-7' }, logger, onProgress: render });
  */
 export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisResult> {
-  const registry = opts.registry ?? probeRegistry;
-  const now = opts.now ?? (() => new Date());
-  const labels = { ...(opts.labels ?? {}) };
-  const baseLabels: Readonly<Record<string, string>> = labels;
   const { runbook, alert } = opts;
-  const probeTimeout = opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-  const deadline = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const labels = { ...(opts.labels ?? {}) };
+  const now = opts.now ?? (() => new Date());
+  const plan = planProbes(runbook, alert, labels);
+  const results = new Map<string, ProbeResult>();
+  const startedAt = now();
+  const logger = opts.logger.child({ runbook: runbook.id, alert: alert.name });
+  const snapshot = (complete: boolean) => diagnosisSnapshot({ runbook, alert, labels, plan, results, startedAt, finishedAt: complete ? now() : undefined });
+  const progress = (complete: boolean) => {
+    if (!opts.onProgress) return;
+    try {
+      opts.onProgress(snapshot(complete));
+    } catch (err) {
+      logger.warn({ err }, 'diagnosis progress callback failed');
+    }
+  };
+
+  const overall = new AbortController();
+  setMaxListeners(0, overall.signal); // one listener per probe
+  const cancel = () => overall.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) cancel();
+  opts.signal?.addEventListener('abort', cancel, { once: true });
+  const run: ProbeRun = {
+    registry: opts.registry ?? probeRegistry,
+    runbook,
+    alert,
+    probeTimeoutMs: opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    deadlineAt: performance.now() + (opts.deadlineMs ?? DEFAULT_DEADLINE_MS),
+    overall: overall.signal,
+    logger,
+    now,
+  };
+
+  progress(false);
+  try {
+    await Promise.all(
+      plan.defs.map(async (def) => {
+        const result = await runProbe(run, def, plan.instanceLabels.get(def.id) ?? labels);
+        results.set(def.id, result);
+        opts.metrics?.probeDuration.observe({ kind: def.kind, status: result.status }, result.durationMs / 1000);
+        opts.metrics?.probeOutcomes.inc({ kind: def.kind, status: result.status });
+        progress(results.size === plan.defs.length);
+      }),
+    );
+  } finally {
+    opts.signal?.removeEventListener('abort', cancel);
+  }
+  const final = snapshot(true);
+  opts.metrics?.diagnoses.inc({ runbook: runbook.id, status: final.status });
+  return final;
+}
+
+/** The probes to run, with the labels of each fanned-out instance and the catalog probe each result stands for. */
+interface ProbePlan {
+  defs: ProbeDefinition[];
+  instanceLabels: Map<string, Record<string, string>>;
+  baseId: Map<string, string>;
+}
+
+/**
+ * The alert's probes. A probe that needs a label the alert fans out over (seed 004: every worker) runs once per value
+ * when the label is not given; each run is its own result, "Worker heartbeat (worker=marie)".
+ */
+function planProbes(runbook: Runbook, alert: AlertEntry, labels: Readonly<Record<string, string>>): ProbePlan {
   const wanted = alert.probes ? new Set(alert.probes) : undefined;
-  // A probe that needs a label the alert fans out over (seed 004: every worker) runs once per value when the label
-  // is not given; each run is its own result, "Worker heartbeat (worker=marie)".
   const instanceLabels = new Map<string, Record<string, string>>();
   const baseId = new Map<string, string>();
   const defs: ProbeDefinition[] = runbook.probes
@@ -111,184 +167,189 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
         return { ...p, id, title: `${p.title} (${name}=${v})` };
       });
     });
-  const results = new Map<string, ProbeResult>();
-  const startedAt = now();
-  const logger = opts.logger.child({ runbook: runbook.id, alert: alert.name });
+  return { defs, instanceLabels, baseId };
+}
 
-  const snapshot = (complete: boolean): DiagnosisResult => {
-    const probes = defs.map((d) => results.get(d.id)).filter((r): r is ProbeResult => !!r);
-    return {
-      runbook: { id: runbook.id, title: runbook.title, ...(runbook.link ? { link: runbook.link } : {}), file: runbook.file },
-      dashboards: runbook.dashboards,
-      alert: { name: alert.name, severity: alert.severity, ...(alert.summary ? { summary: alert.summary } : {}), labelHints: alert.labels ?? [] },
-      labels: { ...labels },
-      startedAt: startedAt.toISOString(),
-      ...(complete ? { finishedAt: now().toISOString() } : {}),
-      complete,
-      status: worst(probes.map((p) => p.status), 'unknown'),
-      probes,
-      pending: defs.filter((d) => !results.has(d.id)).map((d) => ({ id: d.id, title: d.title, kind: d.kind })),
-      // a dependency that is down (Redis unreachable) comes before the remedies that need it
-      causes: runbook.causes
-        .map((c) => {
-          const statuses = Array.isArray(c.when.status) ? c.when.status : [c.when.status];
-          const hits = [...results.values()].filter((r) => baseId.get(r.id) === c.when.probe && statuses.includes(r.status));
-          return { c, hits };
-        })
-        .filter(({ hits }) => hits.length > 0)
-        .sort((a, b) => Number(!!b.c.dependency) - Number(!!a.c.dependency))
-        .map(({ c, hits }) => ({
-          probe: hits.length === 1 ? (hits[0] as ProbeResult).id : c.when.probe,
-          status: worst(hits.map((h) => h.status)),
-          cause: c.cause,
-          fix: c.fix,
-        })),
-      manualSteps: [...(alert.manualSteps ?? []), ...runbook.manualSteps],
-      // only what the runbook's section for this alert names: no key, no actions
-      remediations: runbook.remediations
-        .filter((r) => (alert.remediations ?? []).includes(r.id))
-        .map((r) => ({ id: r.id, kind: r.kind, title: r.title, risk: r.risk })),
-    };
+function diagnosisSnapshot(d: {
+  runbook: Runbook;
+  alert: AlertEntry;
+  labels: Readonly<Record<string, string>>;
+  plan: ProbePlan;
+  results: ReadonlyMap<string, ProbeResult>;
+  startedAt: Date;
+  finishedAt: Date | undefined;
+}): DiagnosisResult {
+  const { runbook, alert, plan, results } = d;
+  const probes = plan.defs.map((def) => results.get(def.id)).filter((r): r is ProbeResult => !!r);
+  return {
+    runbook: { id: runbook.id, title: runbook.title, ...(runbook.link ? { link: runbook.link } : {}), file: runbook.file },
+    dashboards: runbook.dashboards,
+    alert: { name: alert.name, severity: alert.severity, ...(alert.summary ? { summary: alert.summary } : {}), labelHints: alert.labels ?? [] },
+    labels: { ...d.labels },
+    startedAt: d.startedAt.toISOString(),
+    ...(d.finishedAt ? { finishedAt: d.finishedAt.toISOString() } : {}),
+    complete: d.finishedAt !== undefined,
+    status: worst(probes.map((p) => p.status), 'unknown'),
+    probes,
+    pending: plan.defs.filter((def) => !results.has(def.id)).map((def) => ({ id: def.id, title: def.title, kind: def.kind })),
+    causes: likelyCauses(runbook, results, plan.baseId),
+    manualSteps: [...(alert.manualSteps ?? []), ...runbook.manualSteps],
+    // only what the runbook's section for this alert names: no key, no actions
+    remediations: runbook.remediations
+      .filter((r) => (alert.remediations ?? []).includes(r.id))
+      .map((r) => ({ id: r.id, kind: r.kind, title: r.title, risk: r.risk })),
   };
+}
 
-  const progress = (complete: boolean) => {
-    if (!opts.onProgress) return;
-    try {
-      opts.onProgress(snapshot(complete));
-    } catch (err) {
-      logger.warn({ err }, 'diagnosis progress callback failed');
-    }
-  };
+/** The runbook's causes whose probe came back with the status they name; a dependency that is down comes first. */
+function likelyCauses(runbook: Runbook, results: ReadonlyMap<string, ProbeResult>, baseId: ReadonlyMap<string, string>): LikelyCause[] {
+  return runbook.causes
+    .map((c) => {
+      const statuses = Array.isArray(c.when.status) ? c.when.status : [c.when.status];
+      const hits = [...results.values()].filter((r) => baseId.get(r.id) === c.when.probe && statuses.includes(r.status));
+      return { c, hits };
+    })
+    .filter(({ hits }) => hits.length > 0)
+    .sort((a, b) => Number(!!b.c.dependency) - Number(!!a.c.dependency))
+    .map(({ c, hits }) => ({
+      probe: hits.length === 1 ? (hits[0] as ProbeResult).id : c.when.probe,
+      status: worst(hits.map((h) => h.status)),
+      cause: c.cause,
+      fix: c.fix,
+    }));
+}
 
-  const overall = new AbortController();
-  setMaxListeners(0, overall.signal); // one listener per probe
-  const cancel = () => overall.abort(opts.signal?.reason);
-  if (opts.signal?.aborted) cancel();
-  opts.signal?.addEventListener('abort', cancel, { once: true });
-  const deadlineAt = performance.now() + deadline;
+/** What every probe of one diagnosis runs with. */
+interface ProbeRun {
+  registry: ProbeRegistry;
+  runbook: Runbook;
+  alert: AlertEntry;
+  probeTimeoutMs: number;
+  /** performance.now() at which the whole diagnosis is cut. */
+  deadlineAt: number;
+  /** Aborted when the whole diagnosis is cancelled. */
+  overall: AbortSignal;
+  logger: Logger;
+  now: () => Date;
+}
 
-  progress(false);
-  try {
-    await Promise.all(
-      defs.map(async (def) => {
-        const result = await runOne(def);
-        results.set(def.id, result);
-        opts.metrics?.probeDuration.observe({ kind: def.kind, status: result.status }, result.durationMs / 1000);
-        opts.metrics?.probeOutcomes.inc({ kind: def.kind, status: result.status });
-        progress(results.size === defs.length);
-      }),
-    );
-  } finally {
-    opts.signal?.removeEventListener('abort', cancel);
+type ProbeDone = (status: ProbeStatus, summary: string) => ProbeResult;
+
+async function runProbe(run: ProbeRun, def: ProbeDefinition, labels: Readonly<Record<string, string>>): Promise<ProbeResult> {
+  const started = performance.now();
+  const done: ProbeDone = (status, summary) => ({
+    id: def.id,
+    kind: def.kind,
+    title: def.title,
+    ...(def.assumed ? { assumed: true } : {}),
+    status,
+    summary,
+    figures: [],
+    evidence: {},
+    durationMs: Math.round(performance.now() - started),
+  });
+  const probe = getProbe(run.registry, def.kind);
+  if (!probe) return done('unknown', `no probe of kind ${def.kind} is registered`);
+  const ready = probeReadiness(run, def, probe, labels);
+  if ('refusal' in ready) return done('unknown', ready.refusal);
+  const parsed = probe.params.safeParse(def.params);
+  if (!parsed.success) return done('unknown', `invalid params: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  if (run.overall.aborted) return done('unknown', 'cancelled before it started');
+  return runWithinTime(run, def, probe, parsed.data, ready.target, labels, started, done);
+}
+
+/** The probe's target, or why it cannot run: a missing or unsafe label, an unconfigured target, a refused selection. */
+function probeReadiness(
+  run: ProbeRun,
+  def: ProbeDefinition,
+  probe: Probe<unknown>,
+  labels: Readonly<Record<string, string>>,
+): { target: ResolvedTarget | undefined } | { refusal: string } {
+  for (const name of placeholdersIn(def.params)) {
+    const v = labels[name];
+    if (v === undefined) return { refusal: `skipped: needs ${name}=<value> (e.g. diagnose ${run.alert.name} ${name}=…)` };
+    if (!SAFE_LABEL_VALUE.test(v)) return { refusal: `refused: label ${name} must match ${SAFE_LABEL_VALUE.source} (letters, digits, _ . : @ / -)` };
   }
-  const final = snapshot(true);
-  opts.metrics?.diagnoses.inc({ runbook: runbook.id, status: final.status });
-  return final;
+  let target: ResolvedTarget | undefined;
+  if (probe.targetKind) {
+    let targetName = def.target;
+    if (def.targetByLabel) {
+      // the label only selects among targets the catalog declares; it never becomes part of an address
+      const value = labels[def.targetByLabel.label];
+      const known = Object.keys(def.targetByLabel.targets);
+      if (value === undefined) return { refusal: `skipped: needs ${def.targetByLabel.label}=<value> (one of ${known.join(', ')})` };
+      if (!Object.prototype.hasOwnProperty.call(def.targetByLabel.targets, value)) {
+        return { refusal: `refused: no target for ${def.targetByLabel.label}=${value.slice(0, 64)} (the catalog knows ${known.join(', ')})` };
+      }
+      targetName = def.targetByLabel.targets[value];
+    }
+    target = targetName ? run.runbook.targets[targetName] : undefined;
+    if (!target) return { refusal: `not configured: no ${probe.targetKind} target` };
+    if (target.missing.length) return { refusal: `not configured: set ${target.missing.join(', ')}` };
+  }
+  // values the alert's own fan-out list names are declared by the catalog too
+  const refusal = labelSelectionRefusal(target, def.params, labels, run.alert.eachLabel ?? {});
+  return refusal ? { refusal: `refused: ${refusal}` } : { target };
+}
 
-  async function runOne(def: ProbeDefinition): Promise<ProbeResult> {
-    const started = performance.now();
-    const done = (status: ProbeStatus, summary: string, extra: Partial<ProbeResult> = {}): ProbeResult => ({
+/**
+ * Runs the probe with its own AbortSignal, cut at its timeout or the diagnosis deadline, whichever comes first; the
+ * engine stops waiting then even if the probe ignores the signal.
+ */
+async function runWithinTime(
+  run: ProbeRun,
+  def: ProbeDefinition,
+  probe: Probe<unknown>,
+  params: unknown,
+  target: ResolvedTarget | undefined,
+  labels: Readonly<Record<string, string>>,
+  started: number,
+  done: ProbeDone,
+): Promise<ProbeResult> {
+  const remaining = Math.max(0, run.deadlineAt - performance.now());
+  const timeoutMs = Math.max(1, Math.min(def.timeoutMs ?? run.probeTimeoutMs, remaining));
+  const cutByDeadline = timeoutMs < (def.timeoutMs ?? run.probeTimeoutMs);
+  const ac = new AbortController();
+  const onParentAbort = () => ac.abort(run.overall.reason);
+  run.overall.addEventListener('abort', onParentAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      ac.abort(new DOMException(`probe ${def.id} timed out`, 'TimeoutError'));
+      resolve('timeout');
+    }, timeoutMs);
+  });
+  const cancelled = new Promise<'cancelled'>((resolve) => {
+    if (run.overall.aborted) resolve('cancelled');
+    ac.signal.addEventListener('abort', () => run.overall.aborted && resolve('cancelled'), { once: true });
+  });
+  const timeoutText = () => `no answer within ${formatMs(timeoutMs)} (${cutByDeadline ? 'diagnosis deadline' : 'timed out'}): the target may be hung`;
+  try {
+    const running = probe.run(params, { signal: ac.signal, timeoutMs, target, labels, logger: run.logger.child({ probe: def.id }), now: run.now });
+    running.catch(() => undefined); // a probe that rejects after being cut must not become an unhandled rejection
+    const outcome = await Promise.race([running, timedOut, cancelled]);
+    if (outcome === 'timeout') return done('unknown', timeoutText());
+    if (outcome === 'cancelled') return done('unknown', 'cancelled');
+    // Whatever a target sent back (log lines, statements, error text) is scrubbed before anyone sees it.
+    const excerpt = outcome.evidence.excerpt === undefined ? {} : { excerpt: scrubSecrets(outcome.evidence.excerpt) };
+    return {
+      ...outcome,
+      summary: scrubSecrets(outcome.summary),
+      evidence: { ...outcome.evidence, ...excerpt },
       id: def.id,
-      kind: def.kind,
       title: def.title,
+      kind: def.kind,
       ...(def.assumed ? { assumed: true } : {}),
-      status,
-      summary,
-      figures: [],
-      evidence: {},
-      ...extra,
       durationMs: Math.round(performance.now() - started),
-    });
-    const probe = getProbe(registry, def.kind);
-    if (!probe) return done('unknown', `no probe of kind ${def.kind} is registered`);
-
-    const labels = instanceLabels.get(def.id) ?? baseLabels;
-    for (const name of placeholdersIn(def.params)) {
-      const v = labels[name];
-      if (v === undefined) return done('unknown', `skipped: needs ${name}=<value> (e.g. diagnose ${alert.name} ${name}=…)`);
-      if (!SAFE_LABEL_VALUE.test(v)) {
-        return done('unknown', `refused: label ${name} must match ${SAFE_LABEL_VALUE.source} (letters, digits, _ . : @ / -)`);
-      }
-    }
-
-    let target;
-    if (probe.targetKind) {
-      let targetName = def.target;
-      if (def.targetByLabel) {
-        // the label only selects among targets the catalog declares; it never becomes part of an address
-        const value = labels[def.targetByLabel.label];
-        const known = Object.keys(def.targetByLabel.targets);
-        if (value === undefined) return done('unknown', `skipped: needs ${def.targetByLabel.label}=<value> (one of ${known.join(', ')})`);
-        if (!Object.prototype.hasOwnProperty.call(def.targetByLabel.targets, value)) {
-          return done('unknown', `refused: no target for ${def.targetByLabel.label}=${value.slice(0, 64)} (the catalog knows ${known.join(', ')})`);
-        }
-        targetName = def.targetByLabel.targets[value];
-      }
-      target = targetName ? runbook.targets[targetName] : undefined;
-      if (!target) return done('unknown', `not configured: no ${probe.targetKind} target`);
-      if (target.missing.length) return done('unknown', `not configured: set ${target.missing.join(', ')}`);
-    }
-    // values the alert's own fan-out list names are declared by the catalog too
-    const refusal = labelSelectionRefusal(target, def.params, labels, alert.eachLabel ?? {});
-    if (refusal) return done('unknown', `refused: ${refusal}`);
-
-    const parsed = probe.params.safeParse(def.params);
-    if (!parsed.success) return done('unknown', `invalid params: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-
-    if (overall.signal.aborted) return done('unknown', 'cancelled before it started');
-    const remaining = Math.max(0, deadlineAt - performance.now());
-    const timeoutMs = Math.max(1, Math.min(def.timeoutMs ?? probeTimeout, remaining));
-    const cutByDeadline = timeoutMs < (def.timeoutMs ?? probeTimeout);
-    const ac = new AbortController();
-    const onParentAbort = () => ac.abort(overall.signal.reason);
-    overall.signal.addEventListener('abort', onParentAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => {
-        ac.abort(new DOMException(`probe ${def.id} timed out`, 'TimeoutError'));
-        resolve('timeout');
-      }, timeoutMs);
-    });
-    const cancelled = new Promise<'cancelled'>((resolve) => {
-      if (overall.signal.aborted) resolve('cancelled');
-      ac.signal.addEventListener('abort', () => overall.signal.aborted && resolve('cancelled'), { once: true });
-    });
-    const timeoutText = () =>
-      `no answer within ${formatMs(timeoutMs)} (${cutByDeadline ? 'diagnosis deadline' : 'timed out'}): the target may be hung`;
-    try {
-      const running = probe.run(parsed.data, {
-        signal: ac.signal,
-        timeoutMs,
-        target,
-        labels,
-        logger: logger.child({ probe: def.id }),
-        now,
-      });
-      running.catch(() => undefined); // a probe that rejects after being cut must not become an unhandled rejection
-      const outcome = await Promise.race([running, timedOut, cancelled]);
-      if (outcome === 'timeout') return done('unknown', timeoutText());
-      if (outcome === 'cancelled') return done('unknown', 'cancelled');
-      // Whatever a target sent back (log lines, statements, error text) is scrubbed before anyone sees it.
-      const excerpt = outcome.evidence.excerpt === undefined ? {} : { excerpt: scrubSecrets(outcome.evidence.excerpt) };
-      return {
-        ...outcome,
-        summary: scrubSecrets(outcome.summary),
-        evidence: { ...outcome.evidence, ...excerpt },
-        id: def.id,
-        title: def.title,
-        kind: def.kind,
-        ...(def.assumed ? { assumed: true } : {}),
-        durationMs: Math.round(performance.now() - started),
-      };
-    } catch (err) {
-      if (ac.signal.aborted) return done('unknown', overall.signal.aborted ? 'cancelled' : timeoutText());
-      if (err instanceof LabelError) return done('unknown', `refused: ${err.message}`);
-      logger.error({ err, probe: def.id, kind: def.kind }, 'probe failed unexpectedly');
-      return done('unknown', `probe error: ${(err as Error).message ?? String(err)}`);
-    } finally {
-      clearTimeout(timer);
-      overall.signal.removeEventListener('abort', onParentAbort);
-    }
+    };
+  } catch (err) {
+    if (ac.signal.aborted) return done('unknown', run.overall.aborted ? 'cancelled' : timeoutText());
+    if (err instanceof LabelError) return done('unknown', `refused: ${err.message}`);
+    run.logger.error({ err, probe: def.id, kind: def.kind }, 'probe failed unexpectedly');
+    return done('unknown', `probe error: ${(err as Error).message ?? String(err)}`);
+  } finally {
+    clearTimeout(timer);
+    run.overall.removeEventListener('abort', onParentAbort);
   }
 }
 

@@ -25,6 +25,8 @@ export interface RemediationRequest {
   requestedAt: Date;
   expiresAt: Date;
   incidentId: string | null;
+  /** The alert it was requested for (from the alert's thread), until and after it is linked to an incident. */
+  alertId: number | null;
   channelId: string | null;
   threadTs: string | null;
   approvalMessageTs: string | null;
@@ -46,7 +48,7 @@ export type NewRemediationRequest = Pick<
   RemediationRequest,
   'id' | 'idempotencyKey' | 'action' | 'title' | 'risk' | 'declaration' | 'params' | 'labels' | 'limitKey' | 'preview' | 'requestedBy' | 'requestedAt' | 'expiresAt'
 > &
-  Partial<Pick<RemediationRequest, 'declarationId' | 'runbookId' | 'targetName' | 'incidentId' | 'channelId' | 'threadTs'>>;
+  Partial<Pick<RemediationRequest, 'declarationId' | 'runbookId' | 'targetName' | 'incidentId' | 'alertId' | 'channelId' | 'threadTs'>>;
 
 /** Runs of one limit key: how many were approved since the window start, and the latest approval. */
 export interface RunCounts {
@@ -96,4 +98,6 @@ export interface RemediationStore {
   interruptStale(at: Date, approvedBefore: Date): Promise<RemediationRequest[]>;
   setApprovalMessage(id: string, channelId: string, ts: string): Promise<RemediationRequest | null>;
   listByIncident(incidentId: string): Promise<RemediationRequest[]>;
+  /** Links the alert's requests that belong to no incident yet to `incidentId`; returns them, oldest first. */
+  linkAlertRequests(alertId: number, incidentId: string): Promise<RemediationRequest[]>;
 }

@@ -33,4 +33,11 @@ export interface ScheduledJobStore {
   /** Gives the job back after a failure: due again at `retryAt`, or done (dead) with the error after `maxAttempts`. */
   fail(id: number, worker: string, error: string, retryAt: Date, maxAttempts: number): Promise<void>;
   listPending(kind?: string): Promise<ScheduledJob[]>;
+  /**
+   * Claims the due run of a recurring background job (one pending row per name, created due now when there is none):
+   * its id, or undefined when the run is not due yet or another worker holds it.
+   */
+  claimRecurring(name: string, worker: string, now: Date, leaseMs: number): Promise<number | undefined>;
+  /** Marks the run done and schedules the next one at `nextAt`; false when the claim was lost. */
+  finishRecurring(id: number, name: string, worker: string, now: Date, nextAt: Date): Promise<boolean>;
 }

@@ -268,6 +268,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
           text: typeof args.text === 'string' ? args.text : '',
           user: botUserId,
           ...(Array.isArray(args.blocks) ? { blocks: args.blocks } : {}),
+          // Slack shows an ephemeral answer to a click in a thread in that thread.
+          ...(threadTs ? { thread_ts: threadTs } : {}),
           recipient: userId ?? 'unknown',
         });
       }

@@ -4,14 +4,16 @@ import type { ReminderRunner } from '../incidents/reminders-and-escalations';
 import type { Logger } from '../logger';
 import type { AlertMessenger } from '../slack/listeners/alert-intake';
 import { expireUnapprovedRemediations, reportInterruptedRemediations, type RemediationSlackDeps } from '../slack/listeners/remediations';
+import { createSlaMissedCards } from '../slack/sla-missed-cards';
 import { repairStaleReplies } from '../slack/stale-reply-repair';
 import type { BackgroundJob } from './job-runner';
 
 /** The names of everything the bot runs on a timer. */
-export type JobName = 'scheduled-jobs' | 'stale-reply-repair' | 'remediation-recovery' | 'remediation-expiry' | 'delivery-pruning';
+export type JobName = 'scheduled-jobs' | 'stale-reply-repair' | 'sla-missed-cards' | 'remediation-recovery' | 'remediation-expiry' | 'delivery-pruning';
 
 const REMINDER_INTERVAL_MS = 30_000;
 const STALE_REPLY_SWEEP_MS = 30_000;
+const SLA_SWEEP_MS = 15_000;
 const PRUNE_INTERVAL_MS = 3600_000;
 const DELIVERY_RECORDS_KEPT_MS = 24 * 3600_000;
 
@@ -32,9 +34,11 @@ export interface BackgroundJobDeps {
 }
 
 /**
- * Everything the bot does in the background, in one list (the inbox's claim polling and lease heartbeat belong to
- * the inbox processor, and the Slack token check to the auth monitor: each runs only while its owner is running).
- * Each job's logic lives with its feature; this list says when it runs.
+ * Everything the bot does in the background, in one list; each job's logic lives with its feature, this list says
+ * when it runs. With several replicas, the due run of a `one` job is claimed by one replica as a `scheduled_jobs` row
+ * (`recurring:<name>`); `each` jobs share their work out row by row themselves. The inbox's claim polling and lease
+ * heartbeat belong to the inbox processor, and the Slack token check to the auth monitor: each runs only while its
+ * owner is running.
  */
 export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[] {
   const jobs: BackgroundJob<JobName>[] = [
@@ -42,6 +46,7 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
       name: 'delivery-pruning',
       does: 'deletes delivery records older than a day (replayed events, alert deliveries, finished inbox rows)',
       everyMs: PRUNE_INTERVAL_MS,
+      replicas: 'one',
       run: async () => {
         await deps.pruneDeliveryRecords(new Date(deps.clock.now().getTime() - DELIVERY_RECORDS_KEPT_MS));
       },
@@ -55,6 +60,8 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
       name: 'scheduled-jobs',
       does: 'runs the due rows of scheduled_jobs: status-update reminders, escalations of alerts and incidents, the P1 → P0 promotion',
       everyMs: REMINDER_INTERVAL_MS,
+      // every replica polls: each due row is claimed by one of them (FOR UPDATE SKIP LOCKED)
+      replicas: 'each',
       run: async () => {
         await slack.reminders.runDueJobs().catch((err: unknown) => deps.logger.warn({ err }, 'could not run scheduled jobs; retrying on the next tick'));
       },
@@ -63,19 +70,29 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
       name: 'stale-reply-repair',
       does: 'posts the alert replies whose claimant died before posting',
       everyMs: STALE_REPLY_SWEEP_MS,
+      replicas: 'one',
       run: () => repairStaleReplies({ alerts: slack.alerts, messenger: slack.messenger, logger: deps.logger }),
+    },
+    {
+      name: 'sla-missed-cards',
+      does: 'edits the cards of firing alerts whose response SLA ran out unacknowledged to say "SLA missed"',
+      everyMs: SLA_SWEEP_MS,
+      replicas: 'one',
+      run: createSlaMissedCards({ alerts: slack.alerts, messenger: slack.messenger, logger: deps.logger, now: () => deps.clock.now() }),
     },
     {
       name: 'remediation-recovery',
       does: 'reports remediation runs a crash interrupted (never re-runs them), at start and once their lease lapses',
       everyMs: housekeepingMs,
       runAtStart: true,
+      replicas: 'one',
       run: () => reportInterruptedRemediations(slack.remediations),
     },
     {
       name: 'remediation-expiry',
       does: 'expires remediation requests nobody approved in time',
       everyMs: housekeepingMs,
+      replicas: 'one',
       run: () => expireUnapprovedRemediations(slack.remediations),
     },
   );

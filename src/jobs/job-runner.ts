@@ -1,3 +1,4 @@
+import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 
 /**
@@ -11,7 +12,25 @@ export interface BackgroundJob<Name extends string = string> {
   does: string;
   everyMs: number;
   runAtStart?: boolean;
+  /**
+   * With several replicas: `each` runs on every replica (the job shares its work out itself, claiming rows);
+   * `one` runs once per due time across all of them, the run claimed as a `scheduled_jobs` row.
+   */
+  replicas: 'each' | 'one';
   run(): Promise<void>;
+}
+
+/** Claims of the runs of `one`-replica jobs; the scheduled-job store implements it on `scheduled_jobs`. */
+export interface RecurringRunClaims {
+  claimRecurring(name: string, worker: string, now: Date, leaseMs: number): Promise<number | undefined>;
+  finishRecurring(id: number, name: string, worker: string, now: Date, nextAt: Date): Promise<boolean>;
+}
+
+/** Where `one`-replica jobs claim their runs. Without it (one process: the CLI, tests) they run on every tick. */
+export interface SharedRuns {
+  claims: RecurringRunClaims;
+  clock: Clock;
+  workerId: string;
 }
 
 export interface JobRunner {
@@ -22,8 +41,25 @@ export interface JobRunner {
   stop(): Promise<void>;
 }
 
+/** A claimed run that takes longer than this is presumed dead (its replica stopped) and another may take it. */
+const leaseFor = (job: BackgroundJob) => Math.max(2 * job.everyMs, 5_000);
+/** The next run is due a little before the next tick, so that timer drift does not skip a whole interval. */
+const nextDueAfter = (job: BackgroundJob, at: Date) => new Date(at.getTime() + job.everyMs - Math.min(1000, job.everyMs / 10));
+
+/** Runs a `one`-replica job if this replica wins its due run. */
+async function runClaimed(job: BackgroundJob, shared: SharedRuns): Promise<void> {
+  const claimedAt = shared.clock.now();
+  const id = await shared.claims.claimRecurring(job.name, shared.workerId, claimedAt, leaseFor(job));
+  if (id === undefined) return;
+  try {
+    await job.run();
+  } finally {
+    await shared.claims.finishRecurring(id, job.name, shared.workerId, shared.clock.now(), nextDueAfter(job, claimedAt));
+  }
+}
+
 /** One start and one stop for all background work; the timers never keep the process alive. */
-export function createJobRunner(jobs: readonly BackgroundJob[], logger: Logger): JobRunner {
+export function createJobRunner(jobs: readonly BackgroundJob[], logger: Logger, shared?: SharedRuns): JobRunner {
   const names = jobs.map((j) => j.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate) throw new Error(`two background jobs are named ${duplicate}`);
@@ -34,8 +70,7 @@ export function createJobRunner(jobs: readonly BackgroundJob[], logger: Logger):
 
   const tick = (job: BackgroundJob) => {
     if (running.has(job.name)) return;
-    const run = job
-      .run()
+    const run = (job.replicas === 'one' && shared ? runClaimed(job, shared) : job.run())
       .catch((err: Error) => logger.warn({ job: job.name, err: { message: err.message } }, 'background job failed; its next run retries'))
       .finally(() => running.delete(job.name));
     running.set(job.name, run);
@@ -52,7 +87,8 @@ export function createJobRunner(jobs: readonly BackgroundJob[], logger: Logger):
         timer.unref();
         timers.push(timer);
       }
-      logger.debug({ jobs: jobs.map((j) => ({ name: j.name, everyMs: j.everyMs, does: j.does })) }, 'background jobs started');
+      const listed = jobs.map((j) => ({ name: j.name, everyMs: j.everyMs, replicas: j.replicas, does: j.does }));
+      logger.debug({ jobs: listed, worker: shared?.workerId }, 'background jobs started');
     },
     async stop() {
       for (const timer of timers.splice(0)) clearInterval(timer);

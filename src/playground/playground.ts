@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -8,7 +8,9 @@ import { loadConfig } from '../config';
 import type { Logger } from '../logger';
 import { startSlackEmulator, type EmulatedMessage, type RecordedCall, type SlackEmulator } from '../emulator/slack-emulator';
 import { newTriggerId, sendInteraction, sendSigned, sendSlashCommand, SLACK_DEFAULTS, type SignedResponse } from '../emulator/slack-signing';
+import { PLAYGROUND_PID_FILE } from '../postmortem/postmortem-cli';
 import { startDemoTargets, type DemoTargets } from './demo-targets';
+import { dropEmbeddedTemplate, freshEmbeddedDatabase } from './empty-database';
 import { alertmanagerPost, seedAlerts, type SeedAlert } from './seed-alerts';
 import {
   blockActionsPayload,
@@ -51,6 +53,8 @@ export interface PlaygroundOptions {
   templatesDir?: string;
   /** Minutes the demo targets take to drift from healthy into alert states (default 4). */
   driftMinutes?: number;
+  /** Told each start-up step as it begins (main prints them on a terminal). */
+  onProgress?: (step: string) => void;
 }
 
 export interface Playground {
@@ -97,21 +101,28 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   const botToken = 'xoxb-playground';
   const signingSecret = randomBytes(24).toString('hex');
 
+  opts.onProgress?.('starting the Slack emulator and the demo targets');
   const slack = await startSlackEmulator({ botToken });
   for (const u of PLAYGROUND_USERS) slack.addUser({ ...u, tz: 'UTC' });
   slack.addUsergroup(PLAYGROUND_RESPONDERS, PLAYGROUND_USERS.map((u) => u.id));
   const demo = await startDemoTargets({ dir: path.join(dataDir, 'demo'), driftMinutes: opts.driftMinutes });
 
   // A fresh database each time: the channel lives in memory, so incidents from an earlier run would point nowhere.
-  const dbDir = path.join(dataDir, 'db');
-  await rm(dbDir, { recursive: true, force: true });
+  let dbDir: string;
+  try {
+    dbDir = await freshEmbeddedDatabase(dataDir, logger, opts.onProgress);
+  } catch (err) {
+    await demo.stop();
+    await slack.close();
+    throw err;
+  }
   const base = opts.env ?? {};
-  const config = loadConfig({
+  const configFor = (dir: string) => loadConfig({
     SLACK_BOT_TOKEN: botToken,
     SLACK_SIGNING_SECRET: signingSecret,
     SLACK_API_URL: slack.url,
     PORT: '0',
-    DATA_DIR: dbDir,
+    DATA_DIR: dir,
     COMMANDS_DIR: opts.commandsDir ?? base.COMMANDS_DIR,
     TEMPLATES_DIR: opts.templatesDir ?? base.TEMPLATES_DIR,
     LOG_LEVEL: base.LOG_LEVEL,
@@ -125,15 +136,29 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     ESCALATION_L2: base.ESCALATION_L2,
     ESCALATION_L3: base.ESCALATION_L3,
   });
+  const botEnv = { ...withoutDemoUnset(base, demo), ...demo.env };
   let bot: BotApp;
   try {
-    bot = await createApp(config, { env: { ...withoutDemoUnset(base, demo), ...demo.env }, logger, host: '127.0.0.1' });
+    opts.onProgress?.('starting the bot on its embedded database');
+    try {
+      bot = await createApp(configFor(dbDir), { env: botEnv, logger, host: '127.0.0.1', embedded: true });
+    } catch (err) {
+      // A template the embedded PostgreSQL can no longer read (after an upgrade): make a new one, once.
+      if (!/PGlite|pglite|database/i.test((err as Error).message)) throw err;
+      logger.warn({ err: { message: (err as Error).message } }, 'the copied embedded database did not open: creating a new one');
+      await dropEmbeddedTemplate(dataDir);
+      dbDir = await freshEmbeddedDatabase(dataDir, logger, opts.onProgress);
+      bot = await createApp(configFor(dbDir), { env: botEnv, logger, host: '127.0.0.1', embedded: true });
+    }
   } catch (err) {
     await demo.stop();
     await slack.close();
     throw err;
   }
   const botPort = await bot.start();
+  // `incident-bot postmortem` reads this to tell a running playground (which holds the database) from a stopped one.
+  const pidFile = path.join(dataDir, PLAYGROUND_PID_FILE);
+  await writeFile(pidFile, `${process.pid}\n`).catch(() => undefined);
   const botUrl = `http://127.0.0.1:${botPort}`;
   const eventsUrl = `${botUrl}/slack/events`;
   const alerts = seedAlerts(bot.catalog);
@@ -359,6 +384,8 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     if (req.method === 'GET' && url.pathname === '/api/state') {
       return sendJson(res, 200, state(url.searchParams.get('user') ?? ''));
     }
+    const fileId = /^\/api\/files\/(F[A-Z0-9]{1,40})$/.exec(url.pathname)?.[1];
+    if (req.method === 'GET' && fileId) return sendFile(res, fileId, url.searchParams.get('download') === '1');
     const call = /^\/api\/(compose|alert|action|submit|close)$/.exec(url.pathname);
     if (req.method === 'POST' && call) {
       if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
@@ -373,6 +400,21 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       return sendJson(res, 200, await api[call[1]!]!(body));
     }
     sendJson(res, 404, { ok: false, error: 'not_found' });
+  }
+
+  /** A file shared in the channel, as its preview reads it or as a download (the bytes the bot uploaded). */
+  function sendFile(res: ServerResponse, id: string, download: boolean): void {
+    const file = slack.uploadedFiles().find((f) => f.id === id && f.uploaded && f.channels.includes(PLAYGROUND_CHANNEL.id));
+    if (!file) return sendJson(res, 404, { ok: false, error: 'file_not_found' });
+    const markdown = file.filetype === 'markdown' || /\.md$/i.test(file.name);
+    const name = file.name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120) || 'file';
+    res.writeHead(200, {
+      'content-type': markdown ? 'text/markdown; charset=utf-8' : file.mimetype.startsWith('text/') ? `${file.mimetype}; charset=utf-8` : 'application/octet-stream',
+      'content-disposition': `${download ? 'attachment' : 'inline'}; filename="${name}"`,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+    res.end(file.bytes);
   }
 
   const web = createServer((req, res) => {
@@ -399,8 +441,9 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   }
   const port = (web.address() as AddressInfo).port;
   const shownHost = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
-  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`;
-  logger.info({ url, bot: botUrl, slackEmulator: slack.url, demoTargets: demo.url, notConfigured: demo.unset }, `playground ready: open ${url}`);
+  // On a loopback interface the page answers to localhost too, the name people type.
+  const url = LOOPBACK_HOSTS.includes(shownHost) ? `http://localhost:${port}/` : `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`;
+  logger.debug({ url, bot: botUrl, slackEmulator: slack.url, demoTargets: demo.url, notConfigured: demo.unset }, 'playground ready');
 
   return {
     url,
@@ -421,6 +464,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       await bot.stop();
       await demo.stop();
       await slack.close();
+      await rm(pidFile, { force: true });
     },
   };
 }

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import pino from 'pino';
 import { systemClock, type Clock } from '../clock';
 import { ConfigError, loadConfig, secretsOf } from '../config';
@@ -72,7 +74,13 @@ export async function runPostmortemCli(args: string[], io: PostmortemCliIo): Pro
     }
     throw err;
   }
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const where = config.databaseUrl ? { dataDir: config.dataDir } : findEmbeddedDatabase(config.dataDir);
+  if ('problem' in where) {
+    stderr(`${where.problem}\n`);
+    return 1;
+  }
+  if (where.note) stderr(`${where.note}\n`);
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: where.dataDir, logger });
   try {
     await migrate(db, logger);
     const clock = io.clock ?? systemClock;
@@ -105,7 +113,11 @@ export async function runPostmortemCli(args: string[], io: PostmortemCliIo): Pro
     return 0;
   } catch (err) {
     if (err instanceof BotError) {
-      stderr(`${err.userMessage}\n`);
+      const playground = playgroundDatabase(config.dataDir);
+      const hint = err.code === 'NOT_FOUND' && !config.databaseUrl && where.dataDir !== playground && existsSync(path.join(playground, 'pglite'))
+        ? `\nThe playground keeps its own database in ${playground}: DATA_DIR=${playground} incident-bot postmortem ${positional[0]} (with the playground stopped), or use Download on the draft's card in the playground.`
+        : '';
+      stderr(`${err.userMessage}${hint}\n`);
       return 1;
     }
     throw err;
@@ -113,3 +125,44 @@ export async function runPostmortemCli(args: string[], io: PostmortemCliIo): Pro
     await db.close();
   }
 }
+
+/** Where `npm start` without Slack (src/main.ts) keeps the playground's embedded database, under DATA_DIR. */
+export function playgroundDatabase(dataDir: string): string {
+  return path.join(dataDir, 'playground', 'db');
+}
+
+/**
+ * The embedded database to read: DATA_DIR's own, or — when DATA_DIR has none and the playground left one — the
+ * playground's. The embedded database takes one process at a time, so a running playground is named, not opened.
+ */
+function findEmbeddedDatabase(dataDir: string): { dataDir: string; note?: string } | { problem: string } {
+  const playground = playgroundDatabase(dataDir);
+  if (existsSync(path.join(dataDir, 'pglite')) || !existsSync(path.join(playground, 'pglite'))) return { dataDir };
+  const pid = runningPlayground(dataDir);
+  if (pid !== undefined) {
+    return {
+      problem: `DATA_DIR (${dataDir}) holds no database; the playground's is ${playground}, and the playground is running (pid ${pid}), which holds it. Open the draft's card in the playground page (Download), or stop the playground (Ctrl-C) and run this again.`,
+    };
+  }
+  return { dataDir: playground, note: `reading the playground's database in ${playground}` };
+}
+
+/** The pid of a running playground (its pid file, and a process with that pid), or undefined. */
+function runningPlayground(dataDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(dataDir, 'playground', PLAYGROUND_PID_FILE), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM' ? pid : undefined;
+  }
+}
+
+/** Written by the playground in its data directory while it runs. */
+export const PLAYGROUND_PID_FILE = 'playground.pid';

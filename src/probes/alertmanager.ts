@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { httpGet, TargetUnreachable } from './http-client';
-import { renderPlain, renderUrl } from './params-template';
+import { httpGet, TargetUnreachable } from '../targets/http-connector';
+import { renderPlain, renderUrl } from '../targets/params-template';
 import { statusFor, thresholdString, worst } from './threshold';
 import type { Probe, ProbeOutcome } from './types';
 

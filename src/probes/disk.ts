@@ -1,7 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { z } from 'zod';
-import { describeFsError, isFsError, shownPath } from './file-errors';
-import { resolvePathInside } from './real-path';
+import { describeFsError, isFsError, pathInsideRoot } from '../targets/files-root';
 import { statusFor, thresholdString } from './threshold';
 import type { Probe, ProbeOutcome } from './types';
 
@@ -22,9 +21,7 @@ export const diskProbe: Probe<DiskParams> = {
   targetKind: 'files',
   params: diskParams,
   async run(params, ctx): Promise<ProbeOutcome> {
-    const root = ctx.target?.values.root as string;
-    const { full: dir, lexical } = await resolvePathInside(root, params.path, ctx.labels);
-    const shown = shownPath(root, lexical);
+    const { full: dir, shown } = await pathInsideRoot(ctx.target, params.path, ctx.labels);
     let s;
     try {
       s = await statfs(dir);
@@ -34,7 +31,9 @@ export const diskProbe: Probe<DiskParams> = {
     }
     const total = s.blocks * s.bsize;
     const free = s.bavail * s.bsize;
-    const used = total > 0 ? (total - s.bfree * s.bsize) / total : NaN;
+    // df's Use%: used / (used + available to unprivileged users); the blocks reserved for root count as neither.
+    const usedBytes = (s.blocks - s.bfree) * s.bsize;
+    const used = usedBytes + free > 0 ? usedBytes / (usedBytes + free) : NaN;
     const status = statusFor(used, params.warn, params.crit);
     return {
       kind: 'disk',

@@ -1,12 +1,13 @@
 import Docker from 'dockerode';
 import { z } from 'zod';
-import { describeNetworkError } from './http-client';
-import { renderPlain } from './params-template';
+import { connectDocker, inspectContainerInfo, type DockerConnect } from '../targets/docker-connector';
+import { TargetUnreachable } from '../targets/http-connector';
+import { renderPlain } from '../targets/params-template';
 import { round } from './prometheus';
-import { scrubSecrets } from './secret-scrubber';
-import { containerLabelRefusal, containerNameRefusal } from './target-allow';
+import { scrubSecrets } from '../targets/secret-scrubber';
+import { containerLabelRefusal, containerNameRefusal } from '../targets/target-allow';
 import { statusFor, thresholdString, worst } from './threshold';
-import type { Figure, Probe, ProbeOutcome, ProbeStatus } from './types';
+import type { Figure, Probe, ProbeContext, ProbeOutcome, ProbeStatus } from './types';
 
 const CHECKS = ['state', 'logs', 'memory', 'fds'] as const;
 
@@ -35,14 +36,6 @@ export const dockerParams = z
 export type DockerParams = z.output<typeof dockerParams>;
 
 const DOCKER_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-
-export type DockerConnect = (address: string) => Docker;
-
-export const connectDocker: DockerConnect = (address) => {
-  const m = /^(?:tcp|http):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(address);
-  if (m) return new Docker({ host: m[1], port: Number(m[2] ?? 2375), protocol: 'http' });
-  return new Docker({ socketPath: address.replace(/^unix:\/\//, '') });
-};
 
 /** Splits Docker's multiplexed log stream (8-byte frame headers) into text; passes TTY output through. */
 export function demuxDockerLog(buf: Buffer): string {
@@ -79,102 +72,125 @@ export function createDockerProbe(connect: DockerConnect = connectDocker): Probe
       const notAllowed = containerNameRefusal(ctx.target, params.container, name, ctx.labels);
       if (notAllowed) return { kind: 'docker', status: 'unknown', summary: `refused: ${notAllowed}`, figures: [], evidence: {} };
       const docker = connect(ctx.target?.values.socket as string);
-      const container = docker.getContainer(name);
-      const abortSignal = ctx.signal;
-      const started = performance.now();
-      let info: Docker.ContainerInspectInfo;
+      const inspected = `docker inspect ${name}`;
+      let info: Docker.ContainerInspectInfo | undefined;
       try {
-        info = await container.inspect({ abortSignal } as Docker.ContainerInspectOptions);
+        info = await inspectContainerInfo(docker, name, ctx.signal);
       } catch (err) {
-        const statusCode = (err as { statusCode?: number }).statusCode;
-        if (statusCode === 404) {
-          return { kind: 'docker', status: 'crit', summary: `container ${name} not found`, figures: [], evidence: { query: `docker inspect ${name}` } };
-        }
-        if (ctx.signal.aborted) throw err;
-        if ((err as { code?: string }).code || statusCode) {
-          return {
-            kind: 'docker',
-            status: 'unknown',
-            summary: `Docker engine unreachable: ${statusCode ? `HTTP ${statusCode} ${(err as Error).message}` : describeNetworkError(err, performance.now() - started)}`,
-            figures: [],
-            evidence: { query: `docker inspect ${name}` },
-          };
-        }
-        throw err;
+        if (!(err instanceof TargetUnreachable)) throw err;
+        return { kind: 'docker', status: 'unknown', summary: `Docker engine unreachable: ${err.message}`, figures: [], evidence: { query: inspected } };
       }
+      if (!info) return { kind: 'docker', status: 'crit', summary: `container ${name} not found`, figures: [], evidence: { query: inspected } };
       const withoutLabel = containerLabelRefusal(ctx.target, name, info.Config?.Labels);
       if (withoutLabel) return { kind: 'docker', status: 'unknown', summary: `refused: ${withoutLabel}`, figures: [], evidence: {} };
-      const st = info.State;
-      const statuses: ProbeStatus[] = [];
-      const notes: string[] = [];
-      const figures: Figure[] = [];
-      const raw: Record<string, unknown> = {};
-      const commands = [`docker inspect ${name}`];
-      let excerpt: string | undefined;
-
-      if (params.checks.includes('state')) {
-        const stateStatus: ProbeStatus = st.OOMKilled ? 'crit' : st.Running && !st.Restarting ? 'ok' : 'crit';
-        statuses.push(stateStatus, statusFor(info.RestartCount, params.restartCountWarn, params.restartCountCrit));
-        const state = st.Restarting ? 'restarting' : st.Status;
-        if (stateStatus !== 'ok') notes.push(`${state}${!st.Running || st.Restarting ? ` (exit code ${st.ExitCode})` : ''}${st.OOMKilled ? ', OOM-killed' : ''}`);
-        if (info.RestartCount > 0) notes.push(`restarted ${info.RestartCount}×`);
-        figures.push(
-          { label: 'state', value: state },
-          { label: 'restarts', value: info.RestartCount },
-          { label: 'exit code', value: st.ExitCode },
-          { label: 'OOM killed', value: st.OOMKilled ? 'yes' : 'no' },
-          { label: 'started', value: st.StartedAt },
-        );
-        raw.state = { status: st.Status, running: st.Running, restarting: st.Restarting, exitCode: st.ExitCode, oomKilled: st.OOMKilled, startedAt: st.StartedAt, finishedAt: st.FinishedAt, error: st.Error, restartCount: info.RestartCount };
-      }
-      if (params.checks.includes('logs') && !ctx.signal.aborted) {
-        const since = Math.floor(ctx.now().getTime() / 1000 - params.logMinutes * 60);
-        const buf = (await container.logs({ stdout: true, stderr: true, since, tail: params.logLines, follow: false, abortSignal } as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer;
-        const lines = demuxDockerLog(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))).split('\n').filter((l) => l.trim() !== '');
-        const re = new RegExp(params.errorPattern, 'i');
-        const errors = lines.filter((l) => re.test(l));
-        const s = statusFor(errors.length, params.errorLinesWarn, params.errorLinesCrit);
-        statuses.push(s);
-        if (errors.length) notes.push(`${errors.length} error line${errors.length === 1 ? '' : 's'} in the last ${params.logMinutes} min`);
-        figures.push({ label: `error lines (${params.logMinutes} min)`, value: errors.length });
-        excerpt = scrubSecrets((errors.length ? errors : lines).slice(-10).join('\n')) || undefined;
-        commands.push(`docker logs ${name} --since ${params.logMinutes}m --tail ${params.logLines}`);
-      }
-      if (params.checks.includes('memory') && st.Running && !ctx.signal.aborted) {
-        const stats = (await container.stats({ stream: false, 'one-shot': true, abortSignal } as { stream: false })) as Docker.ContainerStats;
-        const usage = Number(stats.memory_stats?.usage ?? 0);
-        const cache = Number((stats.memory_stats?.stats as Record<string, number> | undefined)?.inactive_file ?? 0);
-        const limit = Number(stats.memory_stats?.limit ?? 0);
-        const used = Math.max(0, usage - cache);
-        const ratio = limit > 0 ? used / limit : NaN;
-        const s = limit > 0 ? statusFor(ratio, params.memoryWarn, params.memoryCrit) : 'unknown';
-        statuses.push(s);
-        if (s === 'warn' || s === 'crit') notes.push(`memory at ${round(ratio * 100)}% of its limit`);
-        figures.push({ label: 'memory', value: `${round(used / 1048576)} / ${round(limit / 1048576)} MiB` }, { label: 'memory used', value: round(ratio * 100), unit: '%' });
-        raw.memory = { usage: used, limit };
-        commands.push(`docker stats --no-stream ${name}`);
-      }
-      if (params.checks.includes('fds') && st.Running && !ctx.signal.aborted) {
-        // Fixed argv, no shell: list PID 1's descriptors and count the entries here.
-        const exec = await container.exec({ Cmd: ['ls', '/proc/1/fd'], AttachStdout: true, AttachStderr: true, Tty: true });
-        const stream = await exec.start({ hijack: true, stdin: false, Tty: true } as Docker.ExecStartOptions);
-        const out = await readAll(stream, ctx.signal);
-        const fds = out.split(/\s+/).filter((x) => /^\d+$/.test(x)).length;
-        const s = statusFor(fds, params.fdsWarn, params.fdsCrit);
-        statuses.push(s);
-        if (s === 'warn' || s === 'crit') notes.push(`${fds} open file descriptors`);
-        figures.push({ label: 'open fds', value: fds });
-        commands.push(`docker exec ${name} ls /proc/1/fd`);
-      }
-      const status = worst(statuses);
-      return {
-        kind: 'docker',
-        status,
-        summary: notes.length ? `${name}: ${notes.join('; ')}` : `${name}: running${info.RestartCount ? '' : ', no restarts'}`,
-        figures,
-        evidence: { query: commands.join('; '), raw, ...(excerpt ? { excerpt } : {}) },
-      };
+      return runChecks(params, ctx, docker.getContainer(name), name, info);
     },
+  };
+}
+
+/** What one check found; the probe's result is all of them together. */
+interface CheckFinding {
+  statuses: ProbeStatus[];
+  notes: string[];
+  figures: Figure[];
+  raw?: Record<string, unknown>;
+  command?: string;
+  excerpt?: string;
+}
+
+async function runChecks(params: DockerParams, ctx: ProbeContext, container: Docker.Container, name: string, info: Docker.ContainerInspectInfo): Promise<ProbeOutcome> {
+  const running = info.State.Running;
+  const findings: CheckFinding[] = [];
+  if (params.checks.includes('state')) findings.push(checkState(params, info));
+  if (params.checks.includes('logs') && !ctx.signal.aborted) findings.push(await checkLogs(params, ctx, container, name));
+  if (params.checks.includes('memory') && running && !ctx.signal.aborted) findings.push(await checkMemory(params, ctx, container, name));
+  if (params.checks.includes('fds') && running && !ctx.signal.aborted) findings.push(await checkFds(params, ctx, container, name));
+  const notes = findings.flatMap((f) => f.notes);
+  const excerpt = findings.find((f) => f.excerpt !== undefined)?.excerpt;
+  return {
+    kind: 'docker',
+    status: worst(findings.flatMap((f) => f.statuses)),
+    summary: notes.length ? `${name}: ${notes.join('; ')}` : `${name}: running${info.RestartCount ? '' : ', no restarts'}`,
+    figures: findings.flatMap((f) => f.figures),
+    evidence: {
+      query: [`docker inspect ${name}`, ...findings.flatMap((f) => (f.command ? [f.command] : []))].join('; '),
+      raw: Object.assign({}, ...findings.map((f) => f.raw ?? {})) as Record<string, unknown>,
+      ...(excerpt ? { excerpt } : {}),
+    },
+  };
+}
+
+function checkState(params: DockerParams, info: Docker.ContainerInspectInfo): CheckFinding {
+  const st = info.State;
+  const stateStatus: ProbeStatus = st.OOMKilled ? 'crit' : st.Running && !st.Restarting ? 'ok' : 'crit';
+  const state = st.Restarting ? 'restarting' : st.Status;
+  const notes: string[] = [];
+  if (stateStatus !== 'ok') notes.push(`${state}${!st.Running || st.Restarting ? ` (exit code ${st.ExitCode})` : ''}${st.OOMKilled ? ', OOM-killed' : ''}`);
+  if (info.RestartCount > 0) notes.push(`restarted ${info.RestartCount}×`);
+  return {
+    statuses: [stateStatus, statusFor(info.RestartCount, params.restartCountWarn, params.restartCountCrit)],
+    notes,
+    figures: [
+      { label: 'state', value: state },
+      { label: 'restarts', value: info.RestartCount },
+      { label: 'exit code', value: st.ExitCode },
+      { label: 'OOM killed', value: st.OOMKilled ? 'yes' : 'no' },
+      { label: 'started', value: st.StartedAt },
+    ],
+    raw: {
+      state: { status: st.Status, running: st.Running, restarting: st.Restarting, exitCode: st.ExitCode, oomKilled: st.OOMKilled, startedAt: st.StartedAt, finishedAt: st.FinishedAt, error: st.Error, restartCount: info.RestartCount },
+    },
+  };
+}
+
+async function checkLogs(params: DockerParams, ctx: ProbeContext, container: Docker.Container, name: string): Promise<CheckFinding> {
+  const since = Math.floor(ctx.now().getTime() / 1000 - params.logMinutes * 60);
+  const options = { stdout: true, stderr: true, since, tail: params.logLines, follow: false, abortSignal: ctx.signal } as Docker.ContainerLogsOptions & { follow: false };
+  const buf = (await container.logs(options)) as unknown as Buffer;
+  const lines = demuxDockerLog(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))).split('\n').filter((l) => l.trim() !== '');
+  const re = new RegExp(params.errorPattern, 'i');
+  const errors = lines.filter((l) => re.test(l));
+  return {
+    statuses: [statusFor(errors.length, params.errorLinesWarn, params.errorLinesCrit)],
+    notes: errors.length ? [`${errors.length} error line${errors.length === 1 ? '' : 's'} in the last ${params.logMinutes} min`] : [],
+    figures: [{ label: `error lines (${params.logMinutes} min)`, value: errors.length }],
+    excerpt: scrubSecrets((errors.length ? errors : lines).slice(-10).join('\n')) || undefined,
+    command: `docker logs ${name} --since ${params.logMinutes}m --tail ${params.logLines}`,
+  };
+}
+
+async function checkMemory(params: DockerParams, ctx: ProbeContext, container: Docker.Container, name: string): Promise<CheckFinding> {
+  const stats = (await container.stats({ stream: false, 'one-shot': true, abortSignal: ctx.signal } as { stream: false })) as Docker.ContainerStats;
+  const usage = Number(stats.memory_stats?.usage ?? 0);
+  const cache = Number((stats.memory_stats?.stats as Record<string, number> | undefined)?.inactive_file ?? 0);
+  const limit = Number(stats.memory_stats?.limit ?? 0);
+  const used = Math.max(0, usage - cache);
+  const ratio = limit > 0 ? used / limit : NaN;
+  const s = limit > 0 ? statusFor(ratio, params.memoryWarn, params.memoryCrit) : 'unknown';
+  return {
+    statuses: [s],
+    notes: s === 'warn' || s === 'crit' ? [`memory at ${round(ratio * 100)}% of its limit`] : [],
+    figures: [
+      { label: 'memory', value: `${round(used / 1048576)} / ${round(limit / 1048576)} MiB` },
+      { label: 'memory used', value: round(ratio * 100), unit: '%' },
+    ],
+    raw: { memory: { usage: used, limit } },
+    command: `docker stats --no-stream ${name}`,
+  };
+}
+
+async function checkFds(params: DockerParams, ctx: ProbeContext, container: Docker.Container, name: string): Promise<CheckFinding> {
+  // Fixed argv, no shell: list PID 1's descriptors and count the entries here.
+  const exec = await container.exec({ Cmd: ['ls', '/proc/1/fd'], AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ hijack: true, stdin: false, Tty: true } as Docker.ExecStartOptions);
+  const out = await readAll(stream, ctx.signal);
+  const fds = out.split(/\s+/).filter((x) => /^\d+$/.test(x)).length;
+  const s = statusFor(fds, params.fdsWarn, params.fdsCrit);
+  return {
+    statuses: [s],
+    notes: s === 'warn' || s === 'crit' ? [`${fds} open file descriptors`] : [],
+    figures: [{ label: 'open fds', value: fds }],
+    command: `docker exec ${name} ls /proc/1/fd`,
   };
 }
 

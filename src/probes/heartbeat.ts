@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { describeFsError, isFsError, shownPath } from './file-errors';
-import { resolvePathInside } from './real-path';
+import { describeFsError, isFsError, pathInsideRoot } from '../targets/files-root';
+import { formatAge } from '../targets/durations';
 import { statusFor, thresholdString } from './threshold';
 import type { Probe, ProbeOutcome } from './types';
 
@@ -23,9 +23,7 @@ export const heartbeatProbe: Probe<HeartbeatParams> = {
   targetKind: 'files',
   params: heartbeatParams,
   async run(params, ctx): Promise<ProbeOutcome> {
-    const root = ctx.target?.values.root as string;
-    const { full: file, lexical } = await resolvePathInside(root, params.path, ctx.labels);
-    const shown = shownPath(root, lexical);
+    const { full: file, shown } = await pathInsideRoot(ctx.target, params.path, ctx.labels);
     let text: string;
     try {
       text = await readFile(file, { encoding: 'utf8', signal: ctx.signal });
@@ -65,11 +63,4 @@ function toDate(v: unknown): Date | undefined {
     return Number.isNaN(d.getTime()) ? undefined : d;
   }
   return undefined;
-}
-
-export function formatAge(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} d`;
 }

@@ -1,8 +1,7 @@
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
-import { describeFsError, isFsError, shownPath } from './file-errors';
-import { resolvePathInside } from './real-path';
-import { scrubSecrets } from './secret-scrubber';
+import { describeFsError, isFsError, pathInsideRoot } from '../targets/files-root';
+import { scrubSecrets } from '../targets/secret-scrubber';
 import { statusFor, thresholdString } from './threshold';
 import type { Probe, ProbeOutcome } from './types';
 
@@ -59,9 +58,7 @@ export const logTailProbe: Probe<LogTailParams> = {
   targetKind: 'files',
   params: logTailParams,
   async run(params, ctx): Promise<ProbeOutcome> {
-    const root = ctx.target?.values.root as string;
-    const { full: file, lexical } = await resolvePathInside(root, params.path, ctx.labels);
-    const shown = shownPath(root, lexical);
+    const { full: file, shown } = await pathInsideRoot(ctx.target, params.path, ctx.labels);
     let lines: string[];
     try {
       lines = await tailLines(file, params.lines);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { httpGet, TargetUnreachable } from './http-client';
-import { redactUrl, renderPlain, renderUrl } from './params-template';
+import { httpGet, TargetUnreachable } from '../targets/http-connector';
+import { redactUrl, renderPlain, renderUrl } from '../targets/params-template';
 import { round } from './prometheus';
 import { statusFor, thresholdString, worst } from './threshold';
 import type { Figure, Probe, ProbeOutcome, ProbeStatus } from './types';

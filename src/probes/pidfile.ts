@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { describeFsError, isFsError, shownPath } from './file-errors';
-import { describeProcessMatch, expectedProcessFields, processMismatch, readProcessInfo, type ProcessInfo } from './process-info';
-import { resolvePathInside } from './real-path';
+import { describeFsError, isFsError, pathInsideRoot } from '../targets/files-root';
+import { describeProcessMatch, expectedProcessFields, processAlive, processMismatch, readProcessInfo, type ProcessChecker, type ProcessInfo } from '../targets/host-processes';
 import type { Probe, ProbeOutcome } from './types';
 
 export const pidfileParams = z
@@ -16,27 +15,13 @@ export const pidfileParams = z
 
 export type PidfileParams = z.output<typeof pidfileParams>;
 
-/** Is a process with this pid alive on this host? Signal 0 checks without signalling. */
-export type ProcessChecker = (pid: number) => boolean;
-
-export const processAlive: ProcessChecker = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM';
-  }
-};
-
 export function createPidfileProbe(isAlive: ProcessChecker = processAlive, readProcess: (pid: number) => Promise<ProcessInfo | undefined> = readProcessInfo): Probe<PidfileParams> {
   return {
     kind: 'pidfile',
     targetKind: 'files',
     params: pidfileParams,
     async run(params, ctx): Promise<ProbeOutcome> {
-      const root = ctx.target?.values.root as string;
-      const { full: file, lexical } = await resolvePathInside(root, params.path, ctx.labels);
-      const shown = shownPath(root, lexical);
+      const { full: file, shown } = await pathInsideRoot(ctx.target, params.path, ctx.labels);
       let text: string;
       try {
         text = await readFile(file, { encoding: 'utf8', signal: ctx.signal });

@@ -1,11 +1,12 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { z } from 'zod';
-import { describeNetworkError, formatDuration } from './http-client';
-import { renderPlain } from './params-template';
+import { TargetUnreachable } from '../targets/http-connector';
+import { renderPlain } from '../targets/params-template';
+import { describePostgresError, isConnectionError, isSqlStateError, withPostgres } from '../targets/postgres-connector';
 import { round } from './prometheus';
-import { maskSqlLiterals } from './secret-scrubber';
+import { maskSqlLiterals } from '../targets/secret-scrubber';
 import { statusFor, thresholdString, worst } from './threshold';
-import type { Figure, Probe, ProbeOutcome, ProbeStatus } from './types';
+import type { Figure, Probe, ProbeContext, ProbeOutcome, ProbeStatus } from './types';
 
 const CHECKS = ['connectivity', 'connections', 'top-statements', 'blocked-locks', 'long-transactions', 'table-sizes'] as const;
 type Check = (typeof CHECKS)[number];
@@ -87,100 +88,114 @@ const SQL = {
  LIMIT $1`,
 };
 
-async function runCheck(check: Check, p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>): Promise<CheckOutcome> {
-  const app = p.applicationName === undefined ? null : renderPlain(p.applicationName, labels);
-  switch (check) {
-    case 'connectivity': {
-      const [row] = await q<{ version: string }>(`SELECT current_setting('server_version') AS version`);
-      return { status: 'ok', figures: [{ label: 'server', value: `PostgreSQL ${row?.version ?? '?'}` }], sql: 'SELECT current_setting(server_version)' };
-    }
-    case 'connections': {
-      const [r] = await q<{ total: number; active: number; idle_in_tx: number; max: number }>(SQL.connections, [app]);
-      const row = r ?? { total: 0, active: 0, idle_in_tx: 0, max: 0 };
-      const ratio = row.max > 0 ? row.total / row.max : NaN;
-      const status = statusFor(ratio, p.connectionsWarn, p.connectionsCrit);
-      return {
-        status,
-        note: status === 'ok' ? undefined : `${row.total}/${row.max} connections in use`,
-        figures: [
-          { label: 'connections', value: `${row.total}/${row.max}` },
-          { label: 'active', value: row.active },
-          { label: 'idle in transaction', value: row.idle_in_tx },
-        ],
-        raw: row,
-        sql: SQL.connections,
-      };
-    }
-    case 'top-statements': {
-      const [info] = await q<{ present: boolean; version: number }>(SQL.hasStatements);
-      if (!info?.present) {
-        return {
-          status: 'unknown',
-          note: 'pg_stat_statements is not installed: add it to shared_preload_libraries and CREATE EXTENSION pg_stat_statements to see slow statements',
-          figures: [{ label: 'pg_stat_statements', value: 'absent' }],
-          sql: SQL.hasStatements,
-        };
-      }
-      const sql = SQL.topStatements(info.version >= 130000 ? 'mean_exec_time' : 'mean_time');
-      let rows: { query: string; calls: string; mean_ms: number; max_ms: number }[];
-      try {
-        rows = await q(sql, [p.limit]);
-      } catch (err) {
-        if (/pg_stat_statements/.test((err as Error).message)) {
-          return { status: 'unknown', note: `pg_stat_statements is installed but not loaded: ${(err as Error).message}`, figures: [{ label: 'pg_stat_statements', value: 'not loaded' }], sql };
-        }
-        throw err;
-      }
-      const worstMean = rows[0]?.mean_ms ?? 0;
-      const status = statusFor(worstMean, p.statementMeanMsWarn, p.statementMeanMsCrit);
-      return {
-        status,
-        note: status === 'ok' ? undefined : `slowest statement averages ${worstMean} ms`,
-        figures: [{ label: 'slowest mean', value: worstMean, unit: 'ms' }],
-        raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query) })),
-        sql,
-        excerpt: rows.map((r) => `${r.mean_ms} ms × ${r.calls}: ${maskSqlLiterals(r.query)}`).join('\n'),
-      };
-    }
-    case 'blocked-locks': {
-      const rows = await q<{ pid: number; query: string; waiting_s: number; blocking_pid: number; blocking_state: string; blocking_query: string }>(SQL.blocked, [p.limit]);
-      const status = statusFor(rows.length, p.blockedWarn, p.blockedCrit);
-      return {
-        status,
-        note: rows.length ? `${rows.length} blocked session${rows.length === 1 ? '' : 's'}, blocked by pid ${[...new Set(rows.map((r) => r.blocking_pid))].join(', ')}` : undefined,
-        figures: [{ label: 'blocked', value: rows.length }],
-        raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? ''), blocking_query: maskSqlLiterals(r.blocking_query ?? '') })),
-        sql: SQL.blocked,
-        excerpt: rows.map((r) => `pid ${r.pid} waits ${r.waiting_s} s on pid ${r.blocking_pid} (${r.blocking_state}: ${maskSqlLiterals(r.blocking_query ?? '')})`).join('\n'),
-      };
-    }
-    case 'long-transactions': {
-      const rows = await q<{ pid: number; usename: string; state: string; seconds: number; query: string }>(SQL.longTx, [p.longTransactionMinutes, p.limit, app]);
-      const status = statusFor(rows.length, p.longTransactionsWarn, p.longTransactionsCrit);
-      return {
-        status,
-        note: rows.length ? `${rows.length} transaction${rows.length === 1 ? '' : 's'} open > ${p.longTransactionMinutes} min (longest ${rows[0]?.seconds} s, pid ${rows[0]?.pid})` : undefined,
-        figures: [{ label: `transactions > ${p.longTransactionMinutes} min`, value: rows.length }],
-        raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? '') })),
-        sql: SQL.longTx,
-        excerpt: rows.map((r) => `pid ${r.pid} ${r.state} for ${r.seconds} s: ${maskSqlLiterals(r.query ?? '')}`).join('\n'),
-      };
-    }
-    case 'table-sizes': {
-      const tables = p.tables ? p.tables.map((t) => renderPlain(t, labels)) : null;
-      const rows = await q<{ table: string; bytes: string }>(SQL.tableSizes, [p.limit, tables]);
-      const biggest = Number(rows[0]?.bytes ?? 0);
-      const status = statusFor(biggest, p.tableBytesWarn, p.tableBytesCrit);
-      return {
-        status,
-        note: status === 'ok' ? undefined : `${rows[0]?.table} is ${mb(biggest)}`,
-        figures: rows.slice(0, 3).map((r) => ({ label: r.table, value: mb(Number(r.bytes)) })),
-        raw: rows,
-        sql: SQL.tableSizes,
-      };
-    }
-  }
+/** `applicationName` rendered with the alert's labels, or null (every application). */
+function applicationOf(p: PostgresParams, labels: Readonly<Record<string, string>>): string | null {
+  return p.applicationName === undefined ? null : renderPlain(p.applicationName, labels);
 }
+
+async function checkConnectivity(_p: PostgresParams, q: Q): Promise<CheckOutcome> {
+  const [row] = await q<{ version: string }>(`SELECT current_setting('server_version') AS version`);
+  return { status: 'ok', figures: [{ label: 'server', value: `PostgreSQL ${row?.version ?? '?'}` }], sql: 'SELECT current_setting(server_version)' };
+}
+
+async function checkConnections(p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>): Promise<CheckOutcome> {
+  const [r] = await q<{ total: number; active: number; idle_in_tx: number; max: number }>(SQL.connections, [applicationOf(p, labels)]);
+  const row = r ?? { total: 0, active: 0, idle_in_tx: 0, max: 0 };
+  const ratio = row.max > 0 ? row.total / row.max : NaN;
+  const status = statusFor(ratio, p.connectionsWarn, p.connectionsCrit);
+  return {
+    status,
+    note: status === 'ok' ? undefined : `${row.total}/${row.max} connections in use`,
+    figures: [
+      { label: 'connections', value: `${row.total}/${row.max}` },
+      { label: 'active', value: row.active },
+      { label: 'idle in transaction', value: row.idle_in_tx },
+    ],
+    raw: row,
+    sql: SQL.connections,
+  };
+}
+
+async function checkTopStatements(p: PostgresParams, q: Q): Promise<CheckOutcome> {
+  const [info] = await q<{ present: boolean; version: number }>(SQL.hasStatements);
+  if (!info?.present) {
+    return {
+      status: 'unknown',
+      note: 'pg_stat_statements is not installed: add it to shared_preload_libraries and CREATE EXTENSION pg_stat_statements to see slow statements',
+      figures: [{ label: 'pg_stat_statements', value: 'absent' }],
+      sql: SQL.hasStatements,
+    };
+  }
+  const sql = SQL.topStatements(info.version >= 130000 ? 'mean_exec_time' : 'mean_time');
+  let rows: { query: string; calls: string; mean_ms: number; max_ms: number }[];
+  try {
+    rows = await q(sql, [p.limit]);
+  } catch (err) {
+    if (/pg_stat_statements/.test((err as Error).message)) {
+      return { status: 'unknown', note: `pg_stat_statements is installed but not loaded: ${(err as Error).message}`, figures: [{ label: 'pg_stat_statements', value: 'not loaded' }], sql };
+    }
+    throw err;
+  }
+  const worstMean = rows[0]?.mean_ms ?? 0;
+  const status = statusFor(worstMean, p.statementMeanMsWarn, p.statementMeanMsCrit);
+  return {
+    status,
+    note: status === 'ok' ? undefined : `slowest statement averages ${worstMean} ms`,
+    figures: [{ label: 'slowest mean', value: worstMean, unit: 'ms' }],
+    raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query) })),
+    sql,
+    excerpt: rows.map((r) => `${r.mean_ms} ms × ${r.calls}: ${maskSqlLiterals(r.query)}`).join('\n'),
+  };
+}
+
+async function checkBlockedLocks(p: PostgresParams, q: Q): Promise<CheckOutcome> {
+  const rows = await q<{ pid: number; query: string; waiting_s: number; blocking_pid: number; blocking_state: string; blocking_query: string }>(SQL.blocked, [p.limit]);
+  const status = statusFor(rows.length, p.blockedWarn, p.blockedCrit);
+  return {
+    status,
+    note: rows.length ? `${rows.length} blocked session${rows.length === 1 ? '' : 's'}, blocked by pid ${[...new Set(rows.map((r) => r.blocking_pid))].join(', ')}` : undefined,
+    figures: [{ label: 'blocked', value: rows.length }],
+    raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? ''), blocking_query: maskSqlLiterals(r.blocking_query ?? '') })),
+    sql: SQL.blocked,
+    excerpt: rows.map((r) => `pid ${r.pid} waits ${r.waiting_s} s on pid ${r.blocking_pid} (${r.blocking_state}: ${maskSqlLiterals(r.blocking_query ?? '')})`).join('\n'),
+  };
+}
+
+async function checkLongTransactions(p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>): Promise<CheckOutcome> {
+  const rows = await q<{ pid: number; usename: string; state: string; seconds: number; query: string }>(SQL.longTx, [p.longTransactionMinutes, p.limit, applicationOf(p, labels)]);
+  const status = statusFor(rows.length, p.longTransactionsWarn, p.longTransactionsCrit);
+  return {
+    status,
+    note: rows.length ? `${rows.length} transaction${rows.length === 1 ? '' : 's'} open > ${p.longTransactionMinutes} min (longest ${rows[0]?.seconds} s, pid ${rows[0]?.pid})` : undefined,
+    figures: [{ label: `transactions > ${p.longTransactionMinutes} min`, value: rows.length }],
+    raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? '') })),
+    sql: SQL.longTx,
+    excerpt: rows.map((r) => `pid ${r.pid} ${r.state} for ${r.seconds} s: ${maskSqlLiterals(r.query ?? '')}`).join('\n'),
+  };
+}
+
+async function checkTableSizes(p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>): Promise<CheckOutcome> {
+  const tables = p.tables ? p.tables.map((t) => renderPlain(t, labels)) : null;
+  const rows = await q<{ table: string; bytes: string }>(SQL.tableSizes, [p.limit, tables]);
+  const biggest = Number(rows[0]?.bytes ?? 0);
+  const status = statusFor(biggest, p.tableBytesWarn, p.tableBytesCrit);
+  return {
+    status,
+    note: status === 'ok' ? undefined : `${rows[0]?.table} is ${mb(biggest)}`,
+    figures: rows.slice(0, 3).map((r) => ({ label: r.table, value: mb(Number(r.bytes)) })),
+    raw: rows,
+    sql: SQL.tableSizes,
+  };
+}
+
+const CHECK_RUNNERS: Record<Check, (p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>) => Promise<CheckOutcome>> = {
+  'connectivity': checkConnectivity,
+  'connections': checkConnections,
+  'top-statements': checkTopStatements,
+  'blocked-locks': checkBlockedLocks,
+  'long-transactions': checkLongTransactions,
+  'table-sizes': checkTableSizes,
+};
 
 function mb(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${round(bytes / 1024 / 1024)} MiB` : `${round(bytes / 1024)} KiB`;
@@ -191,80 +206,53 @@ export const postgresProbe: Probe<PostgresParams> = {
   targetKind: 'postgres',
   params: postgresParams,
   async run(params, ctx): Promise<ProbeOutcome> {
-    const connectionString = ctx.target?.values.connection as string;
-    const statementTimeout = Math.max(100, Math.min(ctx.timeoutMs - 200, 30_000));
-    const client = new Client({
-      connectionString,
-      connectionTimeoutMillis: Math.min(2000, ctx.timeoutMs),
-      application_name: 'incident-bot-probe',
-    });
-    client.on('error', () => undefined); // a dropped connection surfaces as a failed query
-    const onAbort = () => void client.end().catch(() => undefined);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const connection = ctx.target?.values.connection as string;
+    const session = {
+      applicationName: 'incident-bot-probe',
+      signal: ctx.signal,
+      connectTimeoutMs: Math.min(2000, ctx.timeoutMs),
+      statementTimeoutMs: Math.max(100, Math.min(ctx.timeoutMs - 200, 30_000)),
+      readOnly: true,
+    };
     const started = performance.now();
     try {
-      try {
-        await client.connect();
-      } catch (err) {
-        return {
-          kind: 'postgres',
-          status: 'crit',
-          summary: `PostgreSQL unreachable: ${describePgError(err, performance.now() - started)}`,
-          figures: [],
-          evidence: { query: 'connect' },
-        };
-      }
-      await client.query(`SELECT set_config('statement_timeout', $1, false), set_config('default_transaction_read_only', 'on', false)`, [
-        String(statementTimeout),
-      ]);
-      const q: Q = async (sql, values) => (await client.query(sql, values as unknown[])).rows;
-      const outcomes: [Check, CheckOutcome][] = [];
-      for (const check of params.checks) {
-        if (ctx.signal.aborted) break;
-        outcomes.push([check, await runCheck(check, params, q, ctx.labels)]);
-      }
-      const status = worst(outcomes.map(([, o]) => o.status));
-      const notes = outcomes.map(([, o]) => o.note).filter((n): n is string => !!n);
-      const excerpt = outcomes.map(([, o]) => o.excerpt).filter((e): e is string => !!e).join('\n');
-      return {
-        kind: 'postgres',
-        status,
-        summary: notes.length ? notes.join('; ') : `${params.checks.join(', ')}: ok`,
-        figures: outcomes.flatMap(([, o]) => o.figures),
-        evidence: {
-          query: outcomes.map(([, o]) => o.sql.replace(/\s+/g, ' ')).join(';\n'),
-          raw: Object.fromEntries(outcomes.map(([c, o]) => [c, o.raw])),
-          ...(excerpt ? { excerpt } : {}),
-        },
-      };
+      return await withPostgres(connection, session, (client) => runChecks(params, client, ctx));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      const code = (err as { code?: string }).code;
-      // SQLSTATE errors (permissions, statement timeout) are findings about the target, not bugs in the probe.
-      if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-        return { kind: 'postgres', status: 'unknown', summary: `query failed: ${(err as Error).message} (SQLSTATE ${code})`, figures: [], evidence: {} };
+      if (err instanceof TargetUnreachable) {
+        return { kind: 'postgres', status: 'crit', summary: `PostgreSQL unreachable: ${err.message}`, figures: [], evidence: { query: 'connect' } };
       }
-      if (isNetworkError(err)) {
-        return { kind: 'postgres', status: 'crit', summary: `PostgreSQL connection lost: ${describePgError(err, performance.now() - started)}`, figures: [], evidence: {} };
+      // SQLSTATE errors (permissions, statement timeout) are findings about the target, not bugs in the probe.
+      if (isSqlStateError(err)) {
+        return { kind: 'postgres', status: 'unknown', summary: `query failed: ${(err as Error).message} (SQLSTATE ${(err as { code: string }).code})`, figures: [], evidence: {} };
+      }
+      if (isConnectionError(err)) {
+        return { kind: 'postgres', status: 'crit', summary: `PostgreSQL connection lost: ${describePostgresError(err, performance.now() - started)}`, figures: [], evidence: {} };
       }
       throw err;
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      await client.end().catch(() => undefined);
     }
   },
 };
 
-function isNetworkError(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
-}
-
-function describePgError(err: unknown, elapsedMs: number): string {
-  const msg = (err as Error).message ?? String(err);
-  if (/timeout/i.test(msg) && !(err as { code?: string }).code) return `connect timed out after ${formatDuration(elapsedMs)}`;
-  const code = (err as { code?: string }).code;
-  if (code && /^[0-9A-Z]{5}$/.test(code)) return `${msg} (SQLSTATE ${code})`;
-  // never echo the connection string: pg messages do not contain it, but strip URLs defensively
-  return describeNetworkError(err, elapsedMs).replace(/postgres(ql)?:\/\/\S+/g, '<connection>');
+async function runChecks(params: PostgresParams, client: Client, ctx: ProbeContext): Promise<ProbeOutcome> {
+  const q: Q = async (sql, values) => (await client.query(sql, values as unknown[])).rows;
+  const outcomes: [Check, CheckOutcome][] = [];
+  for (const check of params.checks) {
+    if (ctx.signal.aborted) break;
+    outcomes.push([check, await CHECK_RUNNERS[check](params, q, ctx.labels)]);
+  }
+  const status = worst(outcomes.map(([, o]) => o.status));
+  const notes = outcomes.map(([, o]) => o.note).filter((n): n is string => !!n);
+  const excerpt = outcomes.map(([, o]) => o.excerpt).filter((e): e is string => !!e).join('\n');
+  return {
+    kind: 'postgres',
+    status,
+    summary: notes.length ? notes.join('; ') : `${params.checks.join(', ')}: ok`,
+    figures: outcomes.flatMap(([, o]) => o.figures),
+    evidence: {
+      query: outcomes.map(([, o]) => o.sql.replace(/\s+/g, ' ')).join(';\n'),
+      raw: Object.fromEntries(outcomes.map(([c, o]) => [c, o.raw])),
+      ...(excerpt ? { excerpt } : {}),
+    },
+  };
 }

@@ -1,10 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeFsError, isFsError, shownPath } from './file-errors';
-import { formatAge } from './heartbeat';
-import { renderPlain } from './params-template';
-import { resolvePathInside } from './real-path';
+import { describeFsError, isFsError, pathInsideRoot } from '../targets/files-root';
+import { formatAge } from '../targets/durations';
+import { renderPlain } from '../targets/params-template';
 import { statusFor, thresholdString, worst } from './threshold';
 import type { Figure, Probe, ProbeOutcome } from './types';
 
@@ -57,9 +56,7 @@ export const taskQueueProbe: Probe<TaskQueueParams> = {
   targetKind: 'files',
   params: taskQueueParams,
   async run(params, ctx): Promise<ProbeOutcome> {
-    const root = ctx.target?.values.root as string;
-    const { full: dir, lexical } = await resolvePathInside(root, params.dir, ctx.labels);
-    const shown = shownPath(root, lexical);
+    const { full: dir, shown } = await pathInsideRoot(ctx.target, params.dir, ctx.labels);
     const now = ctx.now().getTime();
     const counts: Record<string, number> = {};
     let active: Entry[] = [];
@@ -86,9 +83,9 @@ export const taskQueueProbe: Probe<TaskQueueParams> = {
     let staleLocks: Entry[] = [];
     let locksShown: string | undefined;
     if (params.locksDir) {
-      const locks = await resolvePathInside(root, params.locksDir, ctx.labels);
+      const locks = await pathInsideRoot(ctx.target, params.locksDir, ctx.labels);
       const lockDir = locks.full;
-      locksShown = shownPath(root, locks.lexical);
+      locksShown = locks.shown;
       const prefix = renderPlain(params.lockPrefix, ctx.labels);
       try {
         const lockEntries = await listAged(lockDir, (n) => n.startsWith(prefix) && n.endsWith('.lock'), now);

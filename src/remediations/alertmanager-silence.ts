@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { redactUrl, renderPlain, renderUrl } from '../probes/params-template';
+import { redactUrl, renderPlain, renderUrl } from '../targets/params-template';
 import { httpSend } from './http-json';
 import { RemediationRefused, type Remediation, type RemediationContext } from './types';
 

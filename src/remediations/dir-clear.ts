@@ -1,7 +1,8 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { plainName, resolveInsideRoot } from './safe-path';
+import { plainName } from '../targets/files-root';
+import { resolveInsideRoot } from './safe-path';
 import { RemediationRefused, type Remediation } from './types';
 
 export const dirClearParams = z

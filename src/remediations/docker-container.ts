@@ -1,12 +1,10 @@
 import type Docker from 'dockerode';
-import { connectDocker, type DockerConnect } from '../probes/docker';
-import { describeNetworkError } from '../probes/http-client';
-import { renderPlain } from '../probes/params-template';
-import { containerLabelRefusal, containerNameRefusal } from '../probes/target-allow';
-import type { ResolvedTarget } from '../probes/types';
+import { inspectContainerInfo, type DockerConnect } from '../targets/docker-connector';
+import { TargetUnreachable } from '../targets/http-connector';
+import { renderPlain } from '../targets/params-template';
+import { containerLabelRefusal, containerNameRefusal } from '../targets/target-allow';
+import type { ResolvedTarget } from '../targets/target';
 import { RemediationRefused, type RemediationContext } from './types';
-
-export { connectDocker, type DockerConnect };
 
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
@@ -41,27 +39,25 @@ export function dockerFor(ctx: RemediationContext, connect: DockerConnect): Dock
  * (checked again at execution, by id, so a container swapped in under the same name is not acted on).
  */
 export async function inspectContainer(docker: Docker, nameOrId: string, signal: AbortSignal, target?: ResolvedTarget): Promise<ContainerSnapshot | undefined> {
-  const started = performance.now();
+  let info: Docker.ContainerInspectInfo | undefined;
   try {
-    const info = await docker.getContainer(nameOrId).inspect({ abortSignal: signal } as Docker.ContainerInspectOptions);
-    const withoutLabel = containerLabelRefusal(target, info.Name.replace(/^\//, ''), info.Config?.Labels);
-    if (withoutLabel) throw new RemediationRefused(withoutLabel);
-    return {
-      id: info.Id,
-      name: info.Name.replace(/^\//, ''),
-      state: info.State.Restarting ? 'restarting' : info.State.Status,
-      running: info.State.Running && !info.State.Restarting,
-      startedAt: info.State.StartedAt,
-      exitCode: info.State.ExitCode,
-      restartCount: info.RestartCount,
-    };
+    info = await inspectContainerInfo(docker, nameOrId, signal);
   } catch (err) {
-    if (err instanceof RemediationRefused) throw err;
-    const e = err as { statusCode?: number; code?: string };
-    if (e.statusCode === 404) return undefined;
-    if (e.code || e.statusCode) throw new RemediationRefused(`Docker engine: ${e.statusCode ? `HTTP ${e.statusCode} ${(err as Error).message}` : describeNetworkError(err, performance.now() - started)}`);
+    if (err instanceof TargetUnreachable) throw new RemediationRefused(`Docker engine: ${err.message}`);
     throw err;
   }
+  if (!info) return undefined;
+  const withoutLabel = containerLabelRefusal(target, info.Name.replace(/^\//, ''), info.Config?.Labels);
+  if (withoutLabel) throw new RemediationRefused(withoutLabel);
+  return {
+    id: info.Id,
+    name: info.Name.replace(/^\//, ''),
+    state: info.State.Restarting ? 'restarting' : info.State.Status,
+    running: info.State.Running && !info.State.Restarting,
+    startedAt: info.State.StartedAt,
+    exitCode: info.State.ExitCode,
+    restartCount: info.RestartCount,
+  };
 }
 
 export function describeContainer(c: ContainerSnapshot): string {

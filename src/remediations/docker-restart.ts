@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { connectDocker, containerName, describeContainer, dockerFor, inspectContainer, type ContainerSnapshot, type DockerConnect } from './docker-container';
+import { connectDocker, type DockerConnect } from '../targets/docker-connector';
+import { containerName, describeContainer, dockerFor, inspectContainer, type ContainerSnapshot } from './docker-container';
 import { RemediationRefused, waitFor, type Remediation } from './types';
 
 export const dockerRestartParams = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { placeholdersIn, redactUrl, renderUrl } from '../probes/params-template';
+import { placeholdersIn, redactUrl, renderUrl } from '../targets/params-template';
 import { httpSend } from './http-json';
 import { RemediationRefused, type Remediation, type RemediationContext } from './types';
 

@@ -1,8 +1,9 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { renderPathInside } from '../probes/params-template';
-import { regularFile, resolveInsideRoot } from './safe-path';
+import { renderPathInside } from '../targets/params-template';
+import { regularFile } from '../targets/files-root';
+import { resolveInsideRoot } from './safe-path';
 import { RemediationRefused, type Remediation, type RemediationContext } from './types';
 
 const FIELD = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a JSON field name');

@@ -1,10 +1,11 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { formatAge } from '../probes/heartbeat';
-import { renderPlain } from '../probes/params-template';
-import { processAlive, type ProcessChecker } from '../probes/pidfile';
-import { plainName, regularFile, resolveInsideRoot } from './safe-path';
+import { formatAge } from '../targets/durations';
+import { renderPlain } from '../targets/params-template';
+import { processAlive, type ProcessChecker } from '../targets/host-processes';
+import { plainName, regularFile } from '../targets/files-root';
+import { resolveInsideRoot } from './safe-path';
 import { RemediationRefused, type Remediation } from './types';
 
 export const locksRemoveStaleParams = z

@@ -1,8 +1,9 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { z } from 'zod';
-import { describeNetworkError } from '../probes/http-client';
-import { renderPlain } from '../probes/params-template';
-import { maskSqlLiterals } from '../probes/secret-scrubber';
+import { TargetUnreachable } from '../targets/http-connector';
+import { renderPlain } from '../targets/params-template';
+import { withPostgres } from '../targets/postgres-connector';
+import { maskSqlLiterals } from '../targets/secret-scrubber';
 import { RemediationRefused, waitFor, type Remediation, type RemediationContext } from './types';
 
 export const postgresTerminateParams = z
@@ -66,21 +67,12 @@ interface Row {
 async function withClient<T>(ctx: RemediationContext, fn: (c: Client) => Promise<T>): Promise<T> {
   const connection = ctx.target?.values.connection;
   if (!connection) throw new RemediationRefused('the postgres target has no connection configured');
-  const client = new Client({ connectionString: connection, connectionTimeoutMillis: 2000, statement_timeout: 10_000, application_name: 'incident-bot-remediation' });
-  client.on('error', () => undefined);
-  const onAbort = () => void client.end().catch(() => undefined);
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const started = performance.now();
+  const session = { applicationName: 'incident-bot-remediation', signal: ctx.signal, connectTimeoutMs: 2000, statementTimeoutMs: 10_000 };
   try {
-    try {
-      await client.connect();
-    } catch (err) {
-      throw new RemediationRefused(`PostgreSQL: ${describeNetworkError(err, performance.now() - started)}`);
-    }
-    return await fn(client);
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-    await client.end().catch(() => undefined);
+    return await withPostgres(connection, session, fn);
+  } catch (err) {
+    if (err instanceof TargetUnreachable) throw new RemediationRefused(`PostgreSQL: ${err.message}`);
+    throw err;
   }
 }
 

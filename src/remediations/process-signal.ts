@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { describeProcessMatch, expectedProcessFields, processMismatch, readProcessInfo, type ProcessInfo } from '../probes/process-info';
+import { describeProcessMatch, expectedProcessFields, processMismatch, readProcessInfo, type ProcessInfo } from '../targets/host-processes';
 import { resolveInsideRoot } from './safe-path';
 import { RemediationRefused, waitFor, type Remediation } from './types';
 

@@ -1,7 +1,8 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { z } from 'zod';
-import { describeNetworkError } from '../probes/http-client';
-import { placeholdersIn, redactUrl, renderPlain, renderRedisPattern } from '../probes/params-template';
+import { TargetUnreachable } from '../targets/http-connector';
+import { placeholdersIn, redactUrl, renderPlain, renderRedisPattern } from '../targets/params-template';
+import { withRedis } from '../targets/redis-connector';
 import { RemediationRefused, type Remediation, type RemediationContext } from './types';
 
 const GLOB = /(?<!\\)[*?[]/;
@@ -47,24 +48,14 @@ export interface KeySnapshot {
   type: string;
 }
 
-async function withRedis<T>(ctx: RemediationContext, fn: (r: Redis) => Promise<T>): Promise<T> {
+async function withTarget<T>(ctx: RemediationContext, fn: (r: Redis) => Promise<T>): Promise<T> {
   const url = ctx.target?.values.url;
   if (!url) throw new RemediationRefused('the redis target has no url configured');
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2000, commandTimeout: 5000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  const onAbort = () => redis.disconnect();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const started = performance.now();
   try {
-    try {
-      await redis.connect();
-    } catch (err) {
-      throw new RemediationRefused(`Redis ${redactUrl(url)}: ${describeNetworkError(err, performance.now() - started)}`);
-    }
-    return await fn(redis);
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-    redis.disconnect();
+    return await withRedis(url, { connectionName: 'incident-bot-remediation', signal: ctx.signal, connectTimeoutMs: 2000, commandTimeoutMs: 5000 }, fn);
+  } catch (err) {
+    if (err instanceof TargetUnreachable) throw new RemediationRefused(`Redis ${redactUrl(url)}: ${err.message}`);
+    throw err;
   }
 }
 
@@ -96,7 +87,7 @@ export const redisDeleteKeys: Remediation<RedisDeleteKeysParams, KeySnapshot[]> 
       if (reason) throw new RemediationRefused(reason);
       return renderRedisPattern(t, ctx.labels);
     });
-    const { found, lines } = await withRedis(ctx, async (redis) => {
+    const { found, lines } = await withTarget(ctx, async (redis) => {
       const keys = new Set<string>();
       for (const k of exact) if ((await redis.exists(k)) === 1) keys.add(k);
       for (const pattern of patterns) {
@@ -125,14 +116,14 @@ export const redisDeleteKeys: Remediation<RedisDeleteKeysParams, KeySnapshot[]> 
   async execute(_params, preview, ctx) {
     // Only the keys the approver saw; a key created since under the same pattern is not touched.
     const keys = preview.data.map((k) => k.key);
-    const deleted = await withRedis(ctx, async (redis) => (keys.length ? redis.del(...keys) : 0));
+    const deleted = await withTarget(ctx, async (redis) => (keys.length ? redis.del(...keys) : 0));
     return { summary: `deleted ${deleted} of ${keys.length} keys`, items: keys, data: { deleted } };
   },
   async verify(_params, preview, _result, ctx) {
     const keys = preview.data.map((k) => k.key);
     if (keys.length === 0) return { status: 'skipped', summary: 'no key was listed' };
     const left: string[] = [];
-    await withRedis(ctx, async (redis) => {
+    await withTarget(ctx, async (redis) => {
       for (const k of keys) if ((await redis.exists(k)) === 1) left.push(k);
     });
     return left.length === 0

@@ -1,8 +1,9 @@
 import { lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { formatAge } from '../probes/heartbeat';
-import { isInside, plainName, regularFile, resolveInsideRoot } from './safe-path';
+import { formatAge } from '../targets/durations';
+import { isInsideDir, plainName, regularFile } from '../targets/files-root';
+import { resolveInsideRoot } from './safe-path';
 import { RemediationRefused, type ExecutionResult, type RemediationContext, type RemediationPreview, type Verification } from './types';
 
 const STATE = z.string().regex(/^[A-Za-z0-9_-]+$/, 'a plain folder name');
@@ -95,7 +96,7 @@ export async function moveStuckTasks(
   const { src, dest, destShown } = await taskDirs(root, params.dir, params.activeState, to, ctx);
   if (src.full !== preview.data.from || dest !== preview.data.to) throw new RemediationRefused('the task folders moved since the preview: nothing done');
   await mkdir(dest, { recursive: true });
-  if (!isInside(await realpath(root as string), await realpath(dest))) throw new RemediationRefused('destination outside the root: refused');
+  if (!isInsideDir(await realpath(root as string), await realpath(dest))) throw new RemediationRefused('destination outside the root: refused');
   const moved: string[] = [];
   const skipped: string[] = [];
   for (const t of preview.data.tasks) {

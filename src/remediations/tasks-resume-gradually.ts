@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { plainName, regularFile } from './safe-path';
+import { plainName, regularFile } from '../targets/files-root';
 import { taskDirs } from './task-files';
 import { RemediationRefused, type Remediation } from './types';
 

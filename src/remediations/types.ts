@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { ExecutionResult, RemediationPreview, Verification } from '../domain/remediation';
-import type { ResolvedTarget, TargetKind } from '../probes/types';
+import type { ResolvedTarget, TargetKind } from '../targets/target';
 
 export type { ExecutionResult, RemediationPreview, Risk, Verification } from '../domain/remediation';
 
@@ -25,6 +25,8 @@ export interface RemediationContext {
   actors: RemediationActors;
   /** Another target of the same runbook, by name (only those the action's `extraTargets` declares are meaningful). */
   targetNamed?(name: string): ResolvedTarget | undefined;
+  /** The environment a started process gets (`Config.childProcessEnv`: PATH, HOME, LANG, TZ); none when absent. */
+  childEnv?: Readonly<Record<string, string>>;
 }
 
 /** Per-subject run limits (seed 001's supervisor: at most 3 restarts, 60 s apart). */
@@ -36,7 +38,7 @@ export interface RunLimits {
 
 /**
  * One remediation kind. Params are validated by `params` in their template form (strings may hold `{{label}}`);
- * label values reach a key, path, query or URL only through `src/probes/params-template.ts`.
+ * label values reach a key, path, query or URL only through `src/targets/params-template.ts`.
  *
  * @example
  * export const dockerRestart: Remediation<DockerRestartParams, ContainerSnapshot> = {

@@ -1,5 +1,5 @@
-import { placeholdersIn } from '../probes/params-template';
-import { SELECTING_KINDS } from '../probes/target-allow';
+import { placeholdersIn } from '../targets/params-template';
+import { SELECTING_KINDS } from '../targets/target-allow';
 import type { CatalogProblem, Runbook } from './loader';
 
 /**

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { closestMatches } from '../closest-match';
 import { parseSeverity, type Severity } from '../incidents/severity';
 import { probeRegistry, type ProbeKind } from '../probes/registry';
-import { targetAllowSchema } from '../probes/target-allow';
-import { TARGET_FIELDS, type TargetKind } from '../probes/types';
+import { targetAllowSchema } from '../targets/target-allow';
+import { TARGET_FIELDS, type TargetKind } from '../targets/target';
 import { getRemediation, remediationRegistry } from '../remediations/registry';
 import { approversSchema } from '../domain/remediation-declaration';
 import { CONTACT_AREAS } from '../domain/escalation';
@@ -29,7 +29,7 @@ function targetSchema<K extends TargetKind>(kind: K) {
       kind: z.literal(kind),
       description: z.string().optional(),
       ...fields,
-      /** What label values may select on this target (see src/probes/target-allow.ts); required wherever a label picks a thing. */
+      /** What label values may select on this target (see src/targets/target-allow.ts); required wherever a label picks a thing. */
       allow: (kind === 'docker' ? targetAllowSchema : targetAllowSchema.omit({ containers: true })).optional(),
     })
     .strict();

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { closestMatches } from '../closest-match';
-import { resolveAllowEnv, type TargetAllow } from '../probes/target-allow';
-import type { ResolvedTarget } from '../probes/types';
+import { resolveAllowEnv, type TargetAllow } from '../targets/target-allow';
+import type { ResolvedTarget } from '../targets/target';
 import { isPageTarget, type RunbookContact } from '../domain/escalation';
 import { runbookFileSchema, type RunbookFile } from './catalog-schema';
 

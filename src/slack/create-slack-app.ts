@@ -150,7 +150,11 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
       metrics.slackRequests.inc({ kind, outcome: 'ok' });
     } catch (err) {
       metrics.slackRequests.inc({ kind, outcome: 'error' });
-      if (run) run.error = err;
+      // A delivery from the inbox is handed back and retried, and the inbox logs why: not an unhandled error.
+      if (run) {
+        run.error = err;
+        return;
+      }
       throw err;
     }
   });

@@ -68,6 +68,9 @@ function wrapPool(pool: Pool, kind: Database['kind'], logger: Logger, close: () 
   // that transaction's connection: on the embedded database a second connection would wait for the session the
   // transaction holds, forever; on PostgreSQL it would miss the transaction's own writes and could wait on its locks.
   const current = new AsyncLocalStorage<{ client: PoolClient; open: boolean; savepoints: number }>();
+  // An enabled AsyncLocalStorage runs a hook on every promise the process makes (every Slack ack included), so
+  // it is switched on by the first open transaction and off again when none is open.
+  let openTransactions = 0;
   const inOpenTransaction = () => {
     const tx = current.getStore();
     return tx?.open ? tx : undefined;
@@ -98,6 +101,7 @@ function wrapPool(pool: Pool, kind: Database['kind'], logger: Logger, close: () 
       }
       const client = await pool.connect();
       const tx = { client, open: true, savepoints: 0 };
+      openTransactions++;
       try {
         await client.query('BEGIN');
         const out = await current.run(tx, () => fn(client));
@@ -110,6 +114,7 @@ function wrapPool(pool: Pool, kind: Database['kind'], logger: Logger, close: () 
         // Work the callback started without awaiting it goes back to the pool from here on.
         tx.open = false;
         client.release();
+        if (--openTransactions === 0) current.disable();
       }
     },
     ping: async (timeoutMs = 1_000) => {

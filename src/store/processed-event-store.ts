@@ -8,14 +8,37 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
-export function createProcessedEventStore(db: Database): ProcessedEventStore {
+export interface ProcessedEventStoreOptions {
+  /**
+   * A busy store sends at most one batch per this many milliseconds, so the requests of a burst share one
+   * round trip instead of a few each; a quiet one sends at once. Default 5 (Slack allows 3 s for an ack).
+   */
+  batchWindowMs?: number;
+  /** A batch this large goes at once, window or not. Default 500. */
+  maxBatch?: number;
+}
+
+export function createProcessedEventStore(db: Database, opts: ProcessedEventStoreOptions = {}): ProcessedEventStore {
+  const windowMs = opts.batchWindowMs ?? 5;
+  const maxBatch = opts.maxBatch ?? 500;
   // Every Slack request is recorded here before it is acted on. One INSERT each meant one round trip
-  // (and its socket writes) per request; instead one batch is in flight at a time and the requests
-  // that arrive meanwhile go together in the next one, so a quiet bot still waits for one insert only.
+  // (and its socket writes, and a reply to parse) per request; instead one batch is in flight at a time,
+  // and a busy store gathers the requests that arrive for up to `windowMs` after the last batch went.
   let waiting: Waiting[] = [];
   let inFlight = false;
-  const flush = (): void => {
+  let lastSentAt = -Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
     if (inFlight || waiting.length === 0) return;
+    const wait = lastSentAt + windowMs - performance.now();
+    if (wait <= 0 || waiting.length >= maxBatch) return flush();
+    timer ??= setTimeout(flush, wait);
+  };
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (inFlight || waiting.length === 0) return;
+    lastSentAt = performance.now();
     const batch = waiting;
     waiting = [];
     inFlight = true;
@@ -41,7 +64,7 @@ export function createProcessedEventStore(db: Database): ProcessedEventStore {
       )
       .finally(() => {
         inFlight = false;
-        flush();
+        schedule();
       });
   };
   return {
@@ -54,7 +77,7 @@ export function createProcessedEventStore(db: Database): ProcessedEventStore {
       }
       return new Promise<boolean>((resolve, reject) => {
         waiting.push({ eventId, source, resolve, reject });
-        flush();
+        schedule();
       });
     },
     pruneOlderThan: async (cutoff) => {

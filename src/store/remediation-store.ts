@@ -23,6 +23,7 @@ interface Row {
   requested_at: Date;
   expires_at: Date;
   incident_id: string | null;
+  alert_id: string | number | null;
   channel_id: string | null;
   thread_ts: string | null;
   approval_message_ts: string | null;
@@ -59,6 +60,7 @@ const toRequest = (r: Row): RemediationRequest => ({
   requestedAt: r.requested_at,
   expiresAt: r.expires_at,
   incidentId: r.incident_id,
+  alertId: r.alert_id === null || r.alert_id === undefined ? null : Number(r.alert_id),
   channelId: r.channel_id,
   threadTs: r.thread_ts,
   approvalMessageTs: r.approval_message_ts,
@@ -95,8 +97,8 @@ export function createRemediationStore(db: Database): RemediationStore {
     insert: async (n) => {
       const r = await db.query<Row>(
         `INSERT INTO remediation_requests (id, idempotency_key, action, declaration_id, runbook_id, title, risk, declaration, params, labels,
-                                           target_name, limit_key, preview, requested_by, requested_at, expires_at, incident_id, channel_id, thread_ts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                                           target_name, limit_key, preview, requested_by, requested_at, expires_at, incident_id, channel_id, thread_ts, alert_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
          ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
         [
           n.id,
@@ -118,6 +120,7 @@ export function createRemediationStore(db: Database): RemediationStore {
           n.incidentId ?? null,
           n.channelId ?? null,
           n.threadTs ?? null,
+          n.alertId ?? null,
         ],
       );
       if (r.rows[0]) return { request: toRequest(r.rows[0]), created: true };
@@ -221,6 +224,12 @@ export function createRemediationStore(db: Database): RemediationStore {
       ).rows.map(toRequest),
     setApprovalMessage: async (id, channelId, ts) =>
       one((await db.query<Row>('UPDATE remediation_requests SET channel_id = $2, approval_message_ts = $3, updated_at = now() WHERE id = $1 RETURNING *', [id, channelId, ts])).rows),
+    linkAlertRequests: async (alertId, incidentId) =>
+      (
+        await db.query<Row>('UPDATE remediation_requests SET incident_id = $2 WHERE alert_id = $1 AND incident_id IS NULL RETURNING *', [alertId, incidentId])
+      ).rows
+        .map(toRequest)
+        .sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     listByIncident: async (incidentId) =>
       (await db.query<Row>('SELECT * FROM remediation_requests WHERE incident_id = $1 ORDER BY requested_at, id', [incidentId])).rows.map(toRequest),
   };

@@ -2,6 +2,8 @@ import type { Database } from './database';
 import type { NewJob, ScheduledJob, ScheduledJobStore } from '../domain/scheduled-job';
 import type { Queryable } from '../domain/queryable';
 
+const recurringKind = (name: string) => `recurring:${name}`;
+
 interface JobRow {
   id: string;
   kind: string;
@@ -32,7 +34,7 @@ const insertJob = async (q: Queryable, job: NewJob): Promise<boolean> => {
 };
 
 export function createScheduledJobStore(db: Database): ScheduledJobStore {
-  return {
+  const store: ScheduledJobStore = {
     schedule: (job, tx) => insertJob(tx ?? db, job),
 
     claimDue: async (worker, now, { limit, leaseMs, kinds }) => {
@@ -76,5 +78,18 @@ export function createScheduledJobStore(db: Database): ScheduledJobStore {
       );
       return r.rows.map(toJob);
     },
+
+    claimRecurring: async (name, worker, now, leaseMs) => {
+      const kind = recurringKind(name);
+      await insertJob(db, { kind, dueAt: now, payload: {}, dedupKey: kind });
+      const [run] = await store.claimDue(worker, now, { limit: 1, leaseMs, kinds: [kind] });
+      return run?.id;
+    },
+
+    finishRecurring: (id, name, worker, now, nextAt) => {
+      const kind = recurringKind(name);
+      return store.complete(id, worker, now, [{ kind, dueAt: nextAt, payload: {}, dedupKey: kind }]);
+    },
   };
+  return store;
 }

@@ -1,4 +1,4 @@
-import { readFile, readdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main, type ValidateCheck } from '../../src/cli';
@@ -226,6 +226,23 @@ describe('incident-bot CLI', () => {
       expect((await run(['runbooks'], { RUNBOOKS_BASE_URL: 'https://docs.example.com' })).stderr).toMatch(/RUNBOOKS_BASE_URL is a placeholder domain/);
     } finally {
       await rm(broken, { recursive: true, force: true });
+    }
+  });
+
+  it('postmortem with no database in DATA_DIR names the playground\'s, and does not open it while the playground runs', async () => {
+    const data = await mkdtemp(path.join(tmpdir(), 'ib-cli-playground-'));
+    try {
+      // What a running `npm start` without Slack leaves in DATA_DIR: its database folder and its pid file.
+      await mkdir(path.join(data, 'playground', 'db', 'pglite'), { recursive: true });
+      await writeFile(path.join(data, 'playground', 'playground.pid'), `${process.pid}\n`);
+      const { code, stdout, stderr } = await run(['postmortem', 'INC-20260111100200'], { DATA_DIR: data });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toContain(`the playground's is ${path.join(data, 'playground', 'db')}, and the playground is running (pid ${process.pid})`);
+      expect(stderr).toContain('Download');
+      await expect(readdir(path.join(data, 'playground', 'db', 'pglite'))).resolves.toEqual([]);
+    } finally {
+      await rm(data, { recursive: true, force: true });
     }
   });
 });

@@ -48,6 +48,28 @@ describe.each(factories)('$name coordination', ({ make }) => {
     expect(await c.claim('event:Ev2', 60_000)).toBe(true);
   });
 
+  it('claims many keys in one call, each exactly once, a key twice in one call only in its first place', async () => {
+    expect(await c.claim('many:b', 60_000)).toBe(true);
+    expect(await c.claimMany(['many:a', 'many:b', 'many:a', 'many:c'], 60_000)).toEqual([true, false, false, true]);
+    expect(await c.claimMany([], 60_000)).toEqual([]);
+    expect(await c.claim('many:c', 60_000)).toBe(false);
+    await expect(c.claimMany(['many:d', 'bad key*'], 60_000)).rejects.toThrow(/refused coordination key/);
+  });
+
+  it('says how long it has kept its keys (Redis: as long as the server has been up, once it has said)', async () => {
+    await c.claim('kept:a', 60_000);
+    const deadline = Date.now() + 2_000;
+    while (c.keptForMs() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const kept = c.keptForMs();
+    expect(kept).toBeGreaterThan(0);
+    if (c.kind === 'redis') {
+      const r = new Redis(REDIS_URL);
+      const uptime = Number(/uptime_in_seconds:(\d+)/.exec(await r.info('server'))?.[1]);
+      r.disconnect();
+      expect(Math.abs(kept - uptime * 1000)).toBeLessThan(2_000);
+    }
+  });
+
   it('lets a claim be taken again after its ttl', async () => {
     expect(await c.claim('short', 30)).toBe(true);
     await new Promise((r) => setTimeout(r, 60));

@@ -7,6 +7,7 @@ import { createMigratedDatabase } from '../support/migrated-database';
 import { startExporter, startPrometheus, type RunningPrometheus, type TestExporter } from '../support/prometheus';
 import { freePort, REDIS_URL, requireRedis } from '../support/services';
 import { buttonClickPayload, newTriggerId, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { waitForAnswer, isEphemeral } from '../support/answers';
 
 const SIGNING_SECRET = 'e2e-alerts-incidents-secret';
 const BOT_TOKEN = 'xoxb-test-token';
@@ -137,15 +138,15 @@ describe('alerts and incidents end to end', () => {
       expect(JSON.stringify(shown[1]!.blocks)).toContain('Acknowledged');
 
       await click('alert_acknowledge', alertId, { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs }, 'U0ONCALL02');
-      const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('already acknowledged'), 10_000);
-      expect(answer.args.response_type).toBe('ephemeral');
+      const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('already acknowledged'), 10_000);
+      expect(isEphemeral(answer)).toBe(true);
       expect(String(answer.args.text)).toContain('already acknowledged by <@U0ONCALL01>');
     }, 30_000);
 
     it('refuses a button value that is not an alert id, ephemerally', async () => {
       await click('alert_acknowledge', '1 OR 1=1', { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs });
-      const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('does not belong to an alert'), 10_000);
-      expect(answer.args.response_type).toBe('ephemeral');
+      const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('does not belong to an alert'), 10_000);
+      expect(isEphemeral(answer)).toBe(true);
     });
 
     it('Silence 1 h of a P0 alert asks a responder to approve, then creates a silence in the real Alertmanager with the alert labels as exact matchers', async () => {
@@ -158,7 +159,7 @@ describe('alerts and incidents end to end', () => {
       expect(blocksOf(p0Reply)).toContain('P0 (critical)');
       const p0AlertId = String((p0Reply.args.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value);
       await click('alert_silence', p0AlertId, { channel: ALERT_CHANNEL, messageTs: (p0Reply.response as { ts: string }).ts, threadTs: p0Ts });
-      const why = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('needs an approval'), 10_000);
+      const why = await waitForAnswer(slack, (c) => String(c.args.text).includes('needs an approval'), 10_000);
       expect(String(why.args.text)).toContain('the alert is P0');
       const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === p0Ts && String(c.args.text).startsWith('Approval needed'), 10_000);
       expect(JSON.stringify(approval.args.blocks)).toContain('Silence DaemonNotRunning for 1 h');
@@ -226,8 +227,8 @@ describe('alerts and incidents end to end', () => {
       expect(String((await threadPost((t) => t.includes('acknowledged by'))).args.text)).toContain('<@U0ONCALL01>');
 
       await command('status');
-      const status = await slack.waitForCall('response_url', (c) => String(c.args.text).startsWith(`${incidentId}:`), 10_000);
-      expect(status.args.response_type).toBe('ephemeral');
+      const status = await waitForAnswer(slack, (c) => String(c.args.text).startsWith(`${incidentId}:`), 10_000);
+      expect(isEphemeral(status)).toBe(true);
       expect(blocksOf(status)).toContain('Failing over to the replica');
 
       await command(`resolve ${incidentId} root_cause="primary disk full" resolution="Replica promoted"`);
@@ -244,14 +245,14 @@ describe('alerts and incidents end to end', () => {
 
     it('a second resolve answers the conflict ephemerally, as the service words it', async () => {
       await command(`resolve ${incidentId}`);
-      const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('is already resolved'), 10_000);
-      expect(answer.args.response_type).toBe('ephemeral');
+      const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('is already resolved'), 10_000);
+      expect(isEphemeral(answer)).toBe(true);
     });
 
     it('without an ID and no active incident in the channel, asks for one', async () => {
       await command('update nothing here', 'C0EMPTY');
-      const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('no active incident in this channel'), 10_000);
-      expect(answer.args.response_type).toBe('ephemeral');
+      const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('no active incident in this channel'), 10_000);
+      expect(isEphemeral(answer)).toBe(true);
     });
 
     it('escapes the title: <!channel> in it is shown, never a ping', async () => {
@@ -307,11 +308,11 @@ describe('alerts and incidents end to end', () => {
         token: 'legacy-verification-token',
         is_enterprise_install: false,
       });
-      const ok = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('Added to the timeline of INC-'), 10_000);
-      expect(ok.args.response_type).toBe('ephemeral');
+      const ok = await waitForAnswer(slack, (c) => String(c.args.text).includes('Added to the timeline of INC-'), 10_000);
+      expect(isEphemeral(ok)).toBe(true);
 
       await command('status', 'C0MODAL');
-      const status = await slack.waitForCall('response_url', (c) => String(c.args.text).includes(': open, P1') && blocksOf(c).includes('Rolled back'), 10_000);
+      const status = await waitForAnswer(slack, (c) => String(c.args.text).includes(': open, P1') && blocksOf(c).includes('Rolled back'), 10_000);
       expect(blocksOf(status)).toContain('<@U0ONCALL02>: :arrows_counterclockwise: *UPDATE');
       expect(blocksOf(status)).toContain('<@U0ONCALL03>: Rolled back the 10:05 deploy');
     }, 30_000);

@@ -157,7 +157,9 @@ describe('the built bot with no Slack configured and no DATABASE_URL (npm start 
       expect(await page.text()).toMatch(/<html/i);
       expect(bot.output()).toContain('Create New App → From a manifest');
       expect(bot.output()).toContain('embedded PostgreSQL');
-      expect(bot.output()).toContain('playground ready');
+      // One plain banner with the port the page is really on (PORT), after progress lines.
+      expect(bot.output()).toContain(`Playground ready → http://localhost:${bot.port}/ (Ctrl-C to stop)`);
+      expect(bot.output()).toContain('incident-bot: starting the bot on its embedded database…');
     } finally {
       expect(await bot.stop()).toBe(0);
       await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));

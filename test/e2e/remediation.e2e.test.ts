@@ -10,6 +10,7 @@ import { createMigratedDatabase } from '../support/migrated-database';
 import { DOCKER_SOCKET, REDIS_URL, requireDocker, requireRedis } from '../support/services';
 import { buttonClickPayload, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 import { findButton } from '../support/find-button';
+import { waitForAnswer, isEphemeral } from '../support/answers';
 
 const SECRET = 'e2e-remediation-secret';
 const TOKEN = 'xoxb-test-token';
@@ -96,8 +97,8 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     const approval = await slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Approval needed'), 10_000);
     expect(approval.args.channel).toBe(APPROVALS);
     expect(approval.args.thread_ts).toBeUndefined();
-    const pointer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes(`the approval request is in <#${APPROVALS}>`), 10_000);
-    expect(pointer.args.response_type).toBe('ephemeral');
+    const pointer = await waitForAnswer(slack, (c) => String(c.args.text).includes(`the approval request is in <#${APPROVALS}>`), 10_000);
+    expect(isEphemeral(pointer)).toBe(true);
     const approvalText = JSON.stringify(approval.args.blocks);
     expect(approvalText).toContain(worker);
     expect(approvalText).toContain(`<@${REQUESTER}> asks to run`);
@@ -108,8 +109,8 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
 
     // 3. The requester cannot approve their own medium-risk action.
     await click(REQUESTER, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS);
-    const refused = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('You are not an approver'), 10_000);
-    expect(refused.args.response_type).toBe('ephemeral');
+    const refused = await waitForAnswer(slack, (c) => String(c.args.text).includes('You are not an approver'), 10_000);
+    expect(isEphemeral(refused)).toBe(true);
     expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
 
     // 4. Someone else approves, twice (a double click): it runs once.
@@ -128,7 +129,7 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
 
     // 5. A late click changes nothing.
     await click(LATE, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS);
-    await slack.waitForCall('response_url', (c) => String(c.args.text).includes('was already succeeded'), 10_000);
+    await waitForAnswer(slack, (c) => String(c.args.text).includes('was already succeeded'), 10_000);
     expect((await docker.getContainer(worker).inspect()).State.StartedAt).toBe(after.State.StartedAt);
 
     // 6. Every step is in the append-only audit log, the run exactly once.

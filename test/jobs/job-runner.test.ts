@@ -34,6 +34,7 @@ describe('the job runner', () => {
       name: 'sweep',
       does: 'sweeps',
       everyMs: 1_000,
+      replicas: 'each',
       run: () => {
         const d = deferred();
         runs.push(d);
@@ -72,6 +73,7 @@ describe('the job runner', () => {
       does: 'recovers',
       everyMs: 500,
       runAtStart: true,
+      replicas: 'each',
       run: async () => {
         if (calls++ === 0) throw new Error('database unreachable');
       },
@@ -88,7 +90,7 @@ describe('the job runner', () => {
 
   it('refuses two jobs with the same name', () => {
     const run = async () => undefined;
-    expect(() => createJobRunner([{ name: 'a', does: '', everyMs: 1, run }, { name: 'a', does: '', everyMs: 1, run }], logger)).toThrow('two background jobs are named a');
+    expect(() => createJobRunner([{ name: 'a', does: '', everyMs: 1, replicas: 'each', run }, { name: 'a', does: '', everyMs: 1, replicas: 'one', run }], logger)).toThrow('two background jobs are named a');
   });
 
   it('runs only delivery pruning when Slack is not configured', () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -151,5 +152,15 @@ describe('disk probe', () => {
     expect(used).toBeGreaterThan(0);
     const crit = await runProbe(diskProbe, { path: '.', warn: '>= 0', crit: `>= ${used / 200}` }, { target: { root } });
     expect(crit.status).toBe('crit');
+  });
+
+  it('says what df says: used / (used + available), not counting the blocks reserved for root', async () => {
+    const probed = (await runProbe(diskProbe, { path: '.', warn: '>= 1.01', crit: '>= 1.02' }, { target: { root } })).figures[0]?.value as number;
+    // df -P: "Filesystem 1024-blocks Used Available Capacity Mounted on"; Capacity is rounded up to a whole percent.
+    const line = execFileSync('df', ['-P', root], { encoding: 'utf8' }).trim().split('\n').pop()!.split(/\s+/);
+    const [usedKb, availKb] = [Number(line[2]), Number(line[3])];
+    const df = (usedKb / (usedKb + availKb)) * 100;
+    expect(Math.abs(probed - df)).toBeLessThan(0.5);
+    expect(Math.ceil(probed - 0.05)).toBeLessThanOrEqual(Number(line[4]!.replace('%', '')));
   });
 });

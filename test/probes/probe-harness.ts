@@ -1,5 +1,6 @@
 import pino from 'pino';
-import type { Probe, ProbeOutcome, ResolvedTarget, TargetKind } from '../../src/probes/types';
+import type { Probe, ProbeOutcome } from '../../src/probes/types';
+import type { ResolvedTarget, TargetKind } from '../../src/targets/target';
 
 /** Runs one probe the way the engine does (params parsed by the probe's schema), with a silent logger. */
 export async function runProbe<P>(

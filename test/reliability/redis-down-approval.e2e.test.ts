@@ -10,6 +10,7 @@ import { startPrivateRedis, type PrivateRedis } from '../support/private-service
 import { DOCKER_SOCKET, requireDocker } from '../support/services';
 import { buttonClickPayload, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 import { findButton } from '../support/find-button';
+import { waitForAnswer, isEphemeral } from '../support/answers';
 
 const SECRET = 'redis-down-approval-secret';
 const TOKEN = 'xoxb-test-token';
@@ -90,8 +91,8 @@ describe('an approval click while Redis is down', () => {
     await redis.kill();
     const res = await click(APPROVER, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: findButton(approval, 'remediation_approve').value });
     expect(res.status).toBe(200);
-    const answer = await slack.waitForCall('response_url', (c) => /approvals are paused: coordination \(Redis\) is unavailable/i.test(String(c.args.text)), 20_000);
-    expect(answer.args.response_type).toBe('ephemeral');
+    const answer = await waitForAnswer(slack, (c) => /approvals are paused: coordination \(Redis\) is unavailable/i.test(String(c.args.text)), 20_000);
+    expect(isEphemeral(answer)).toBe(true);
     expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
 
     // SIGTERM with Redis still down: a clean stop all the same.

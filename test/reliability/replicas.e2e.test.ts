@@ -9,6 +9,7 @@ import { createMigratedDatabase } from '../support/migrated-database';
 import { REDIS_URL, requireRedis } from '../support/services';
 import { buttonClickPayload, newTriggerId, sendEvent, sendInteraction, sendSlashCommand, type SignedResponse } from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
+import { waitForAnswer, answers, isEphemeral } from '../support/answers';
 
 const SECRET = 'replicas-secret';
 const TOKEN = 'xoxb-test-token';
@@ -182,13 +183,13 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     await Promise.all([clickOn(0, 'alert_acknowledge', first.alertId, where, ONCALL, trigger).send(), clickOn(1, 'alert_acknowledge', first.alertId, where, ONCALL, trigger).send()]);
     const update = await slack.waitForCall('chat.update', (c) => c.args.ts === first.replyTs && JSON.stringify(c.args.blocks).includes('Acknowledged'), 10_000);
     expect(JSON.stringify(update.args.blocks)).toContain(`by <@${ONCALL}>`);
-    const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('already acknowledged'), 10_000);
-    expect(answer.args.response_type).toBe('ephemeral');
+    const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('already acknowledged'), 10_000);
+    expect(isEphemeral(answer)).toBe(true);
     expect(String(answer.args.text)).toContain(`already acknowledged by <@${ONCALL}>`);
 
     // Another person's click at the same moment on the third replica changes nothing either.
     await clickOn(2, 'alert_acknowledge', first.alertId, where, ONCALL2).send();
-    await waitFor('the second "already acknowledged"', () => slack.callsTo('response_url').filter((c) => String(c.args.text).includes('already acknowledged')).length === 2, 10_000);
+    await waitFor('the second "already acknowledged"', () => answers(slack).filter((c) => String(c.args.text).includes('already acknowledged')).length === 2, 10_000);
 
     const row = (await db.query<{ acknowledged_by: string }>('SELECT acknowledged_by FROM alerts WHERE id = $1', [first.alertId])).rows[0];
     expect(row?.acknowledged_by).toBe(ONCALL);
@@ -204,8 +205,8 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     await Promise.all([clickOn(1, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send(), clickOn(2, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send()]);
     const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === FIRST_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('INCIDENT: ReplicaCheck'), 10_000);
     const incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
-    const answer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('already part of INC-'), 10_000);
-    expect(answer.args.response_type).toBe('ephemeral');
+    const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('already part of INC-'), 10_000);
+    expect(isEphemeral(answer)).toBe(true);
     expect(String(answer.args.text)).toContain(incidentId);
     expect(await count(`SELECT count(*) AS n FROM incidents`)).toBe(1);
     expect(await count(`SELECT count(*) AS n FROM alerts WHERE id = $1 AND incident_id = $2`, [first.alertId, incidentId])).toBe(1);
@@ -223,8 +224,8 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     await Promise.all(urls.map(({ r, url }) => deliver(sendSlashCommand(events(r), signed, { text, channel_id: channel, user_id: ONCALL, response_url: url }))));
     await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && String(c.args.text).includes('RESOLVED:'), 10_000);
     // The loser read the incident as open, then lost the conditional update (or read it resolved): "already resolved".
-    const answer = await slack.waitForCall('response_url', (c) => /is already resolved/.test(String(c.args.text)), 10_000);
-    expect(answer.args.response_type).toBe('ephemeral');
+    const answer = await waitForAnswer(slack, (c) => /is already resolved/.test(String(c.args.text)), 10_000);
+    expect(isEphemeral(answer)).toBe(true);
     expect(okPosts((c) => c.args.channel === channel && String(c.args.text).includes('RESOLVED:'))).toHaveLength(1);
     expect(await count(`SELECT count(*) AS n FROM incidents WHERE channel_id = $1`, [channel])).toBe(1);
     expect(await count(`SELECT count(*) AS n FROM incidents WHERE channel_id = $1 AND status = 'resolved'`, [channel])).toBe(1);
@@ -251,7 +252,7 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     };
     await Promise.all([approve(1, APPROVER), approve(2, APPROVER), approve(0, APPROVER2)]);
     await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'), 20_000);
-    const refusals = () => slack.callsTo('response_url').filter((c) => String(c.args.text).includes('Remove stale lock files') && /was already|being handled right now/.test(String(c.args.text)));
+    const refusals = () => answers(slack).filter((c) => String(c.args.text).includes('Remove stale lock files') && /was already|being handled right now/.test(String(c.args.text)));
     await waitFor('the two other clicks to be answered', () => refusals().length === 2, 10_000);
     expect(refusals().every((c) => c.args.response_type === 'ephemeral')).toBe(true);
 

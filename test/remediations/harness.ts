@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { createManualClock, type Clock } from '../../src/clock';
 import type { Coordination } from '../../src/coordination/coordination';
 import { createMemoryCoordination } from '../../src/coordination/memory-coordination';
-import type { ResolvedTarget } from '../../src/probes/types';
+import type { ResolvedTarget } from '../../src/targets/target';
 import type { RemediationRegistry } from '../../src/remediations/registry';
 import { createRemediationMetrics } from '../../src/remediations/remediation-metrics';
 import { createRemediationService, type RemediationService, type RemediationServiceDeps } from '../../src/remediations/remediation-service';

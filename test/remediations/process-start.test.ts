@@ -2,9 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { processStart } from '../../src/remediations/process-start';
-import type { ResolvedTarget } from '../../src/probes/types';
+import type { ResolvedTarget } from '../../src/targets/target';
 import type { RemediationContext } from '../../src/remediations/types';
 import { freePort } from '../support/services';
+import { loadConfig } from '../../src/config';
 import { actionContext, target } from './harness';
 
 // A stand-in for `memory_daemon.py start`: writes its PID file once its /health endpoint listens, and records the
@@ -43,7 +44,9 @@ function context(port: number, labels: Record<string, string> = {}): Remediation
     'daemon-repo': target('daemon-repo', 'files', { root: repo }),
     daemon: target('daemon', 'http', { url: `http://127.0.0.1:${port}` }),
   };
-  return { ...actionContext(targets['daemon-home'], labels), targetNamed: (name) => targets[name] };
+  // the environment the bot process would hand on: loadConfig picks it out of its own (a token among them here)
+  const { childProcessEnv } = loadConfig({ PATH: process.env.PATH, LANG: 'C.UTF-8', SLACK_BOT_TOKEN_FOR_TEST: 'xoxb-must-not-leak' });
+  return { ...actionContext(targets['daemon-home'], labels), targetNamed: (name) => targets[name], childEnv: childProcessEnv };
 }
 
 describe('process.start (seed 000: start the daemon fresh)', () => {
@@ -74,6 +77,7 @@ describe('process.start (seed 000: start the daemon fresh)', () => {
       expect(verification).toEqual({ status: 'passed', summary: `process ${pid} is running (memory-daemon.pid); http://127.0.0.1:${port}/health answered 200` });
       const envNames = JSON.parse(await readFile(path.join(repo, 'env.json'), 'utf8')) as string[];
       expect(envNames).not.toContain('SLACK_BOT_TOKEN_FOR_TEST');
+      expect(envNames.filter((n) => ['PATH', 'HOME', 'LANG', 'TZ'].includes(n)).sort()).toEqual(['LANG', 'PATH']);
       expect(envNames.every((n) => ['PATH', 'HOME', 'LANG', 'TZ'].includes(n))).toBe(true);
       // running now: a second start is refused at preview
       await expect(processStart.preview(params, ctx)).rejects.toThrow(`already running: process ${pid} from memory-daemon.pid; nothing to start`);

@@ -93,7 +93,7 @@ describe('the playground cannot reach production', () => {
       const code = await new Promise<number | null>((resolve) => (bot.child.exitCode !== null ? resolve(bot.child.exitCode) : bot.child.once('exit', resolve)));
       expect(code).toBe(1);
       expect(bot.output()).toContain('the playground does not start with NODE_ENV=production');
-      expect(bot.output()).not.toContain('playground ready');
+      expect(bot.output()).not.toContain('Playground ready');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

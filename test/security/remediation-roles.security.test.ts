@@ -7,6 +7,7 @@ import { createMigratedDatabase } from '../support/migrated-database';
 import { buttonClickPayload, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 import { makeService } from '../remediations/harness';
 import { startSecuredBot, type SecuredBot } from './harness';
+import { waitForAnswer, isEphemeral } from '../support/answers';
 
 const INCIDENT_CHANNEL = 'C0SECINC';
 const SIDE_CHANNEL = 'C0SIDEDM';
@@ -67,7 +68,7 @@ describe('remediation roles and where approvals go', () => {
   const click = (user: string, where: { channel: string; messageTs: string; threadTs?: string }, actionId: string, value: string) =>
     sendInteraction(s.events(), signed(), buttonClickPayload({ ...where, userId: user, actionId, value, blockId: 'security', responseUrl: s.slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId: user }) }));
   /** The ephemeral answer matching `pattern` (each test's patterns are its own). */
-  const answer = (pattern: RegExp) => s.slack.waitForCall('response_url', (c) => c.args.response_type === 'ephemeral' && pattern.test(String(c.args.text)), 10_000);
+  const answer = (pattern: RegExp) => waitForAnswer(s.slack, (c) => isEphemeral(c) && pattern.test(String(c.args.text)), 10_000);
   const approvals = () => s.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('Approval needed'));
   const buttonValue = (call: RecordedCall, actionId: string) =>
     String((call.args.blocks as { elements?: { action_id: string; value: string }[] }[]).flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId)!.value);

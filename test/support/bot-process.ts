@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { watchBotLog } from './listener-errors';
 import { freePort } from './services';
 
 // Works from test/support and from its compiled copy under dist-bench/ alike.
@@ -50,6 +51,7 @@ export async function startBot(
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
+  watchBotLog(`bot on port ${port}`, () => out);
   return {
     url,
     port,

@@ -3,7 +3,7 @@
 'use strict';
 
 (function () {
-  const { el, blocks, attachments, mrkdwn, textObject, viewValues } = window.BlockKit;
+  const { el, blocks, attachments, mrkdwn, textObject, viewValues, fileCard } = window.BlockKit;
   const $ = (id) => document.getElementById(id);
 
   let state = null;
@@ -11,19 +11,31 @@
   const TOKEN = (document.querySelector('meta[name="playground-token"]') || { content: '' }).content;
   let me = new URLSearchParams(location.search).get('user') || localStorage.getItem('playground-user') || 'U0ONCALL01';
   let openThread = null;
-  const dismissed = new Set();
+  // Dismissed ephemerals stay dismissed after a reload, per person.
+  const dismissedKey = () => `playground-dismissed-${me}`;
+  const loadDismissed = () => new Set(JSON.parse(localStorage.getItem(dismissedKey()) || '[]'));
+  let dismissed = loadDismissed();
+  const dismiss = (ts) => {
+    dismissed.add(ts);
+    localStorage.setItem(dismissedKey(), JSON.stringify([...dismissed].slice(-500)));
+    render();
+  };
+  // After you send a command or click, the next message for you is scrolled into view.
+  let awaitingAnswerAfter = null;
   let shownView = '';
 
+  // The first example gives real results from the demo targets (OK, WARN and CRIT), not "not configured".
   const HINTS = [
+    '/incident diagnose WorkerDown worker=worker-7',
     '/incident help',
     '/incident diagnose StuckDetected agent=agent-7',
-    '/incident diagnose WorkerDown worker=worker-7',
     '/incident open',
     '/incident list',
     '/incident runbooks',
   ];
 
   async function post(path, body) {
+    if (path === '/api/compose' || path === '/api/action') awaitingAnswerAfter = latestTs();
     const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-playground-token': TOKEN }, body: JSON.stringify({ user: me, ...body }) });
     const json = await res.json().catch(() => ({}));
     if (!res.ok || json.ok === false) toast(`${path.replace('/api/', '')}: ${json.error || `HTTP ${json.status || res.status}`}`);
@@ -58,8 +70,30 @@
     return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   }
 
+  function channelName(id) {
+    return state && state.channel && state.channel.id === id ? state.channel.name : id;
+  }
+
+  function fileUrl(id, download) {
+    return `/api/files/${encodeURIComponent(id)}?token=${encodeURIComponent(TOKEN)}${download ? '&download=1' : ''}`;
+  }
+
+  const fileTexts = new Map();
+  function loadFile(id) {
+    if (!fileTexts.has(id)) {
+      fileTexts.set(
+        id,
+        fetch(fileUrl(id, false), { headers: { 'x-playground-token': TOKEN } }).then((r) => (r.ok ? r.text() : Promise.reject(new Error(`HTTP ${r.status}`)))),
+      );
+    }
+    return fileTexts.get(id);
+  }
+
   const ctx = (m, ephemeral) => ({
     userName,
+    channelName,
+    fileUrl,
+    loadFile,
     onAction: (action) => post('/api/action', { messageTs: m.ts, ephemeral, action }),
     confirm: confirmDialog,
   });
@@ -71,6 +105,7 @@
     if (m.blocks && m.blocks.length) body.append(blocks(m.blocks, c));
     else if (m.text) body.append(el('div', { class: 'message-text' }, mrkdwn(m.text, c)));
     if (m.attachments && m.attachments.length) body.append(...attachments(m.attachments, c));
+    if (m.files && m.files.length) body.append(...m.files.map((f) => fileCard(f, c)));
     const replies = m.replies || [];
     return el(
       'div',
@@ -88,19 +123,46 @@
           m.edited ? el('span', { class: 'edited' }, '(edited)') : null,
           m.subtype === 'thread_broadcast' ? el('span', { class: 'edited' }, 'replied to a thread') : null,
         ),
-        ephemeral ? el('div', { class: 'ephemeral-note' }, '👁 Only visible to you', el('button', { class: 'link-button', type: 'button', onclick: () => { dismissed.add(m.ts); render(); } }, 'Dismiss')) : null,
+        ephemeral ? el('div', { class: 'ephemeral-note' }, '👁 Only visible to you', el('button', { class: 'link-button', type: 'button', onclick: () => dismiss(m.ts) }, 'Dismiss')) : null,
         body,
         !inThread && !ephemeral && replies.length
           ? el(
               'button',
               { class: 'thread-summary', type: 'button', onclick: () => openThreadPane(m.ts) },
-              `${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}`,
+              plural(replies.length, 'reply', 'replies'),
               el('span', { class: 'thread-last' }, `Last reply ${time(replies[replies.length - 1].ts)}`),
             )
           : null,
       ),
       !inThread && !ephemeral ? el('button', { class: 'reply-button', type: 'button', title: 'Reply in thread', onclick: () => openThreadPane(m.ts) }, '💬') : null,
     );
+  }
+
+  function plural(n, one, many) {
+    return `${n} ${n === 1 ? one : many}`;
+  }
+
+  /** The newest ts on the page (messages, replies, your ephemerals). */
+  function latestTs() {
+    if (!state) return '0';
+    let max = 0;
+    for (const m of state.messages) {
+      max = Math.max(max, Number(m.ts));
+      for (const r of m.replies || []) max = Math.max(max, Number(r.ts));
+    }
+    for (const e of state.ephemerals) max = Math.max(max, Number(e.ts));
+    return String(max);
+  }
+
+  /** Scrolls the first message newer than your last command or click into view, once it is there. */
+  function scrollToAnswer() {
+    if (awaitingAnswerAfter === null) return;
+    const after = Number(awaitingAnswerAfter);
+    const nodes = [...document.querySelectorAll('#messages .message, #thread-messages .message')].filter((n) => Number(n.dataset.ts) > after);
+    if (nodes.length === 0) return;
+    nodes.sort((a, b) => Number(a.dataset.ts) - Number(b.dataset.ts));
+    nodes[0].scrollIntoView({ block: 'nearest' });
+    awaitingAnswerAfter = null;
   }
 
   function keepScroll(container, fill) {
@@ -136,13 +198,14 @@
       keepScroll($('thread-messages'), () => {
         $('thread-messages').replaceChildren(
           messageNode(parent, { inThread: true }),
-          el('div', { class: 'thread-divider' }, `${(parent.replies || []).length} replies`),
+          el('div', { class: 'thread-divider' }, plural((parent.replies || []).length, 'reply', 'replies')),
           ...inThread.map(({ m, ephemeral }) => messageNode(m, { ephemeral, inThread: true })),
         );
       });
     }
     renderModal();
     renderSidebar();
+    scrollToAnswer();
   }
 
   function renderSidebar() {
@@ -324,6 +387,7 @@
   $('user-switcher').addEventListener('change', (ev) => {
     me = ev.target.value;
     localStorage.setItem('playground-user', me);
+    dismissed = loadDismissed();
     shownView = '';
     refresh();
   });

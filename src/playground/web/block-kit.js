@@ -35,6 +35,11 @@
     robot_face: '🤖', busts_in_silhouette: '👥', bust_in_silhouette: '👤', calendar: '📆', gear: '⚙️', ballot_box_with_check: '☑️',
     small_orange_diamond: '🔸', small_blue_diamond: '🔹', heavy_minus_sign: '➖', no_entry: '⛔', skull: '💀',
     traffic_light: '🚥', vertical_traffic_light: '🚦', siren: '🚨', pager: '📟', scroll: '📜', dart: '🎯',
+    alarm_clock: '⏰', arrow_up_down: '↕️', arrow_up: '⬆️', arrow_down: '⬇️', arrow_upper_right: '↗️', arrow_lower_right: '↘️',
+    chart: '💹', rocket: '🚀', stop_sign: '🛑', octagonal_sign: '🛑', hourglass_done: '⌛', timer_clock: '⏲️',
+    spiral_note_pad: '🗒️', file_folder: '📁', open_file_folder: '📂', inbox_tray: '📥', outbox_tray: '📤', package: '📦',
+    hammer: '🔨', gear_wheel: '⚙️', key: '🔑', heavy_plus_sign: '➕', exclamation: '❗', heavy_exclamation_mark: '❗',
+    point_right: '👉', raised_hand: '✋', thinking_face: '🤔', see_no_evil: '🙈', sweat_smile: '😅', muscle: '💪',
   };
 
   function emoji(name) {
@@ -47,7 +52,7 @@
 
   // Inline mrkdwn: links and mentions, code, bold, italic, strike, emoji shortcodes, line breaks.
   const INLINE =
-    /<([^<>\n]+)>|`([^`\n]+)`|(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])|(?<![\w_])_(?!\s)([^_\n]+?)_(?![\w_])|(?<![\w~])~(?!\s)([^~\n]+?)~(?![\w~])|:([a-z0-9_+-]+):|(\n)/g;
+    /<([^<>\n]+)>|(https?:\/\/[^\s<>`|]+[^\s<>`|.,;:!?)'"*_~])|`([^`\n]+)`|(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])|(?<![\w_])_(?!\s)([^_\n]+?)_(?![\w_])|(?<![\w~])~(?!\s)([^~\n]+?)~(?![\w~])|:([a-z0-9_+-]+):|(\n)/g;
 
   function inline(text, ctx) {
     const out = [];
@@ -57,15 +62,21 @@
       if (m.index > last) out.push(unescapeSlack(text.slice(last, m.index)));
       last = m.index + m[0].length;
       if (m[1] !== undefined) out.push(angle(m[1], ctx));
-      else if (m[2] !== undefined) out.push(el('code', {}, unescapeSlack(m[2])));
-      else if (m[3] !== undefined) out.push(el('b', {}, inline(m[3], ctx)));
-      else if (m[4] !== undefined) out.push(el('i', {}, inline(m[4], ctx)));
-      else if (m[5] !== undefined) out.push(el('s', {}, inline(m[5], ctx)));
-      else if (m[6] !== undefined) out.push(emoji(m[6]));
+      else if (m[2] !== undefined) out.push(link(unescapeSlack(m[2]), unescapeSlack(m[2])));
+      else if (m[3] !== undefined) out.push(el('code', {}, unescapeSlack(m[3])));
+      else if (m[4] !== undefined) out.push(el('b', {}, inline(m[4], ctx)));
+      else if (m[5] !== undefined) out.push(el('i', {}, inline(m[5], ctx)));
+      else if (m[6] !== undefined) out.push(el('s', {}, inline(m[6], ctx)));
+      else if (m[7] !== undefined) out.push(emoji(m[7]));
       else out.push(el('br'));
     }
     if (last < text.length) out.push(unescapeSlack(text.slice(last)));
     return out;
+  }
+
+  /** Slack's clients link bare URLs in messages too. */
+  function link(url, label) {
+    return el('a', { href: safeHref(url), target: '_blank', rel: 'noopener noreferrer' }, label);
   }
 
   function safeHref(url) {
@@ -78,15 +89,14 @@
       const id = target.slice(1);
       return el('span', { class: 'mention' }, `@${label || ctx.userName(id)}`);
     }
-    if (target.startsWith('#')) return el('span', { class: 'mention' }, `#${label || target.slice(1)}`);
+    if (target.startsWith('#')) return el('span', { class: 'mention' }, `#${label || (ctx.channelName ? ctx.channelName(target.slice(1)) : target.slice(1))}`);
     if (target.startsWith('!subteam^')) return el('span', { class: 'mention' }, `@${label || target.slice(9)}`);
     if (target.startsWith('!')) {
       const special = target.slice(1).split('^')[0];
       if (special === 'date') return unescapeSlack(label || target);
       return el('span', { class: 'mention' }, `@${special}`);
     }
-    const url = unescapeSlack(target);
-    return el('a', { href: safeHref(url), target: '_blank', rel: 'noopener noreferrer' }, unescapeSlack(label || target));
+    return link(unescapeSlack(target), unescapeSlack(label || target));
   }
 
   function splitOnce(s, sep) {
@@ -310,5 +320,133 @@
     );
   }
 
-  window.BlockKit = { el, mrkdwn, blocks, attachments, textObject, viewValues, emoji };
+  // ---- files: a card with a preview of Markdown and text files, and a download link --------------------------------
+
+  /** Inline Markdown (CommonMark's common part): code, bold, italic, links; everything else stays text. */
+  function mdInline(text) {
+    const out = [];
+    const re = /`([^`]+)`|\*\*([^*]+)\*\*|(?<![\w*])\*([^*\n]+)\*(?![\w*])|(?<![\w_])_([^_\n]+)_(?![\w_])|\[([^\]]+)\]\(([^)\s]+)\)|(https?:\/\/[^\s<>)]+)/g;
+    let last = 0;
+    for (const m of text.matchAll(re)) {
+      if (m.index > last) out.push(text.slice(last, m.index));
+      last = m.index + m[0].length;
+      if (m[1] !== undefined) out.push(el('code', {}, m[1]));
+      else if (m[2] !== undefined) out.push(el('b', {}, mdInline(m[2])));
+      else if (m[3] !== undefined) out.push(el('i', {}, mdInline(m[3])));
+      else if (m[4] !== undefined) out.push(el('i', {}, mdInline(m[4])));
+      else if (m[5] !== undefined) out.push(link(m[6], m[5]));
+      else out.push(link(m[7], m[7]));
+    }
+    if (last < text.length) out.push(text.slice(last));
+    return out;
+  }
+
+  /** A Markdown document as DOM (headings, lists, task lists, tables, quotes, code blocks, paragraphs), built from text nodes. */
+  function markdown(text) {
+    const root = el('div', { class: 'md' });
+    const lines = String(text || '').replace(/\r\n/g, '\n').split('\n');
+    let i = 0;
+    while (i < lines.length) {
+      const line = lines[i];
+      if (/^```/.test(line)) {
+        const code = [];
+        i += 1;
+        while (i < lines.length && !/^```/.test(lines[i])) code.push(lines[i++]);
+        i += 1;
+        root.append(el('pre', {}, code.join('\n')));
+        continue;
+      }
+      const heading = /^(#{1,6})\s+(.*)$/.exec(line);
+      if (heading) {
+        root.append(el(`h${Math.min(6, heading[1].length + 1)}`, {}, mdInline(heading[2])));
+        i += 1;
+        continue;
+      }
+      if (/^\s*[-*+]\s+/.test(line)) {
+        const ul = el('ul');
+        while (i < lines.length && /^\s*[-*+]\s+/.test(lines[i])) {
+          const item = lines[i].replace(/^\s*[-*+]\s+/, '');
+          const task = /^\[([ xX])\]\s*(.*)$/.exec(item);
+          ul.append(task ? el('li', { class: 'task' }, el('input', { type: 'checkbox', disabled: true, checked: task[1] !== ' ' }), ' ', mdInline(task[2])) : el('li', {}, mdInline(item)));
+          i += 1;
+        }
+        root.append(ul);
+        continue;
+      }
+      if (/^\s*\d+[.)]\s+/.test(line)) {
+        const ol = el('ol');
+        while (i < lines.length && /^\s*\d+[.)]\s+/.test(lines[i])) ol.append(el('li', {}, mdInline(lines[i++].replace(/^\s*\d+[.)]\s+/, ''))));
+        root.append(ol);
+        continue;
+      }
+      if (/^\|.*\|\s*$/.test(line)) {
+        const table = el('table');
+        while (i < lines.length && /^\|.*\|\s*$/.test(lines[i])) {
+          const cells = lines[i].trim().slice(1, -1).split('|').map((c) => c.trim());
+          if (!cells.every((c) => /^:?-{2,}:?$/.test(c))) table.append(el('tr', {}, cells.map((c) => el(table.childElementCount === 0 ? 'th' : 'td', {}, mdInline(c)))));
+          i += 1;
+        }
+        root.append(table);
+        continue;
+      }
+      if (/^>\s?/.test(line)) {
+        const quote = [];
+        while (i < lines.length && /^>\s?/.test(lines[i])) quote.push(lines[i++].replace(/^>\s?/, ''));
+        root.append(el('blockquote', {}, mdInline(quote.join(' '))));
+        continue;
+      }
+      if (line.trim() === '') {
+        i += 1;
+        continue;
+      }
+      const para = [];
+      while (i < lines.length && lines[i].trim() !== '' && !/^(#{1,6}\s|```|\s*[-*+]\s|\s*\d+[.)]\s|\||>)/.test(lines[i])) para.push(lines[i++]);
+      if (para.length === 0) para.push(lines[i++]);
+      root.append(el('p', {}, mdInline(para.join(' '))));
+    }
+    return root;
+  }
+
+  function humanSize(bytes) {
+    return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  /**
+   * A shared file as Slack shows it: a card with its title, kind and size, a preview of Markdown or text (loaded with
+   * `ctx.loadFile`), and a download link (`ctx.fileUrl`).
+   */
+  function fileCard(f, ctx) {
+    const isMarkdown = f.filetype === 'markdown' || /\.md$/i.test(f.name || '');
+    const isText = isMarkdown || f.filetype === 'text' || /^text\//.test(f.mimetype || '');
+    const preview = el('div', { class: 'file-preview' }, isText ? el('span', { class: 'muted' }, 'Loading the preview…') : null);
+    const card = el(
+      'div',
+      { class: 'file-card', dataset: { fileId: f.id } },
+      el(
+        'div',
+        { class: 'file-head' },
+        el('span', { class: 'file-icon' }, isMarkdown ? '📝' : '📄'),
+        el('div', { class: 'file-names' }, el('div', { class: 'file-title' }, f.title || f.name), el('div', { class: 'file-meta' }, `${isMarkdown ? 'Markdown' : f.filetype || 'file'} · ${humanSize(f.size || 0)} · ${f.name}`)),
+        el('a', { class: 'file-download', href: ctx.fileUrl(f.id, true), download: f.name || 'file' }, 'Download'),
+      ),
+      isText ? preview : null,
+    );
+    if (isText) {
+      ctx.loadFile(f.id).then(
+        (text) => {
+          const body = isMarkdown ? markdown(text) : el('pre', {}, text);
+          const toggle = el('button', { type: 'button', class: 'link-button file-toggle' }, 'Show all');
+          toggle.addEventListener('click', () => {
+            preview.classList.toggle('expanded');
+            toggle.textContent = preview.classList.contains('expanded') ? 'Show less' : 'Show all';
+          });
+          preview.replaceChildren(body, toggle);
+        },
+        (err) => preview.replaceChildren(el('span', { class: 'muted' }, `No preview: ${err.message}`)),
+      );
+    }
+    return card;
+  }
+
+  window.BlockKit = { el, mrkdwn, markdown, blocks, attachments, textObject, viewValues, emoji, fileCard };
 })();

@@ -28,6 +28,10 @@ export interface AlertMessageOptions {
   kind: 'reply' | 'post';
   /** When the alert's response SLA runs out (AlertService.slaDeadline). */
   slaDeadline: Date;
+  /** False when ALERTMANAGER_URL is unset: the Silence button is not offered (default true). */
+  silence?: boolean;
+  /** The time the card is drawn at: past the deadline, an unacknowledged alert shows "SLA missed". */
+  now?: Date;
 }
 
 const LIMITS = { section: 3000, button: 75, labelsShown: 20, context: 10 };
@@ -58,7 +62,14 @@ export function renderAlertMessage(alert: AlertRecord, opts: AlertMessageOptions
   if (resolved) {
     head.push(`*Resolved* at ${hhmm(alert.resolvedAt ?? alert.endsAt ?? alert.lastSeenAt)}`);
   } else if (!alert.acknowledgedAt) {
-    head.push(`*Acknowledge by:* ${hhmm(opts.slaDeadline)} (${severity.split(' ')[0]} SLA: ${formatDuration(RESPONSE_SLA_MINUTES[alert.severity])})`);
+    // A deadline on another day than the alert's start (a P3's 24 h) shows its date: a bare time reads as overdue.
+    const deadline = sameUtcDay(opts.slaDeadline, alert.startsAt) ? hhmm(opts.slaDeadline) : dateTime(opts.slaDeadline);
+    const sla = `${alert.severity} SLA: ${formatDuration(RESPONSE_SLA_MINUTES[alert.severity])}`;
+    head.push(
+      opts.now && opts.now.getTime() > opts.slaDeadline.getTime()
+        ? `:warning: *SLA missed:* not acknowledged by ${deadline} (${sla})`
+        : `*Acknowledge by:* ${deadline} (${sla})`,
+    );
   }
   const ack = acknowledgementLine(alert);
   if (ack) head.push(ack);
@@ -84,7 +95,7 @@ export function renderAlertMessage(alert: AlertRecord, opts: AlertMessageOptions
     if (!alert.acknowledgedAt) elements.push(button('Acknowledge', ALERT_ACTION_IDS.acknowledge, value, 'primary'));
     elements.push(button('Diagnose', ALERT_ACTION_IDS.diagnose, value));
     if (!alert.incidentId) elements.push(button('Open incident', ALERT_ACTION_IDS.openIncident, value));
-    elements.push(button('Silence 1 h', ALERT_ACTION_IDS.silence, value));
+    if (opts.silence !== false) elements.push(button('Silence 1 h', ALERT_ACTION_IDS.silence, value));
     blocks.push({ type: 'actions', block_id: `alert:${alert.id}`, elements } satisfies ActionsBlock);
   }
 
@@ -111,6 +122,10 @@ export function mention(userId: string | null | undefined): string {
 /** 10:02 UTC */
 export function hhmm(d: Date): string {
   return `${d.toISOString().slice(11, 16)} UTC`;
+}
+
+function sameUtcDay(a: Date, b: Date): boolean {
+  return a.toISOString().slice(0, 10) === b.toISOString().slice(0, 10);
 }
 
 /** 2026-01-11 10:02 UTC */

@@ -21,6 +21,11 @@ export interface DiagnoseAgainValue {
   labels: Record<string, string>;
 }
 
+export interface DiagnosisRenderOptions {
+  /** Remediation id → the environment variables its target lacks: shown without a Request button. */
+  unconfigured?: Readonly<Record<string, readonly string[]>>;
+}
+
 export interface DiagnosisMessage {
   /** Notification / fallback text (escaped). */
   text: string;
@@ -47,7 +52,7 @@ const WORD: Record<ProbeStatus, string> = { ok: 'OK', warn: 'WARN', crit: 'CRIT'
  * const { text, blocks } = renderDiagnosisBlocks(result);
  * await client.chat.update({ channel, ts, text, blocks });
  */
-export function renderDiagnosisBlocks(r: DiagnosisResult): DiagnosisMessage {
+export function renderDiagnosisBlocks(r: DiagnosisResult, opts: DiagnosisRenderOptions = {}): DiagnosisMessage {
   const head: KnownBlock[] = [];
   const tail: KnownBlock[] = [];
 
@@ -88,6 +93,12 @@ export function renderDiagnosisBlocks(r: DiagnosisResult): DiagnosisMessage {
   if (r.complete) {
     const remediations = r.remediations.slice(0, 8);
     for (const m of remediations) {
+      const missing = opts.unconfigured?.[m.id];
+      if (missing && missing.length) {
+        // No button for an action that cannot run here: say what it needs instead.
+        tail.push(section(`*${escapeAndCut(m.title, 500)}* · risk ${m.risk} · not available here: needs ${missing.map((v) => `\`${escapeAndCut(v, 64)}\``).join(' and ')} (not configured; ask your operator)`));
+        continue;
+      }
       const value = remediationValue(r, m.id);
       tail.push({
         type: 'section',
@@ -143,9 +154,30 @@ function probeLine(p: ProbeResult): string {
   return line;
 }
 
+const NOT_CONFIGURED = /^not configured: set (.+)$/;
+
+/**
+ * The checks that could not run because their target is not configured, as one line (titles grouped by what to set):
+ * a newcomer sees what the diagnosis found first, not a list of UNKNOWNs.
+ */
+function notConfiguredLine(probes: ProbeResult[]): string | undefined {
+  if (probes.length < 2) return undefined;
+  const byVars = new Map<string, string[]>();
+  for (const p of probes) {
+    const vars = NOT_CONFIGURED.exec(p.summary)![1]!;
+    byVars.set(vars, [...(byVars.get(vars) ?? []), p.title]);
+  }
+  const groups = [...byVars].map(([vars, titles]) => `${titles.map((t) => escapeAndCut(t, 80)).join(', ')} (not configured: set ${escapeAndCut(vars, 200)})`);
+  return `${EMOJI.unknown} *${probes.length} checks not configured* — ${groups.join('; ')}`;
+}
+
 function probeSections(r: DiagnosisResult, maxBlocks: number): KnownBlock[] {
+  const unconfigured = r.probes.filter((p) => p.status === 'unknown' && NOT_CONFIGURED.test(p.summary));
+  const collapsed = notConfiguredLine(unconfigured);
+  const shown = collapsed ? r.probes.filter((p) => !unconfigured.includes(p)) : r.probes;
   const lines = [
-    ...r.probes.map(probeLine),
+    ...shown.map(probeLine),
+    ...(collapsed ? [collapsed] : []),
     ...r.pending.map((p) => `${EMOJI.pending} *${escapeAndCut(p.title, 150)}* — running…`),
   ];
   const blocks: SectionBlock[] = [];

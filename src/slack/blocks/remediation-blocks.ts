@@ -12,6 +12,11 @@ function user(id: string | null): string {
   return id && /^[UW][A-Z0-9]{2,20}$/.test(id) ? `<@${id}>` : escapeMrkdwn(id ?? 'someone');
 }
 
+/** plain_text is never parsed for mentions or links: escaping it would show `&gt;` to people. */
+function plainCut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 function hhmm(d: Date | null): string {
   return d ? `${d.toISOString().slice(11, 16)} UTC` : '—';
 }
@@ -27,7 +32,7 @@ export function renderApprovalRequest(r: RemediationRequest): { text: string; bl
   const target = r.targetName ? ` on \`${escapeMrkdwn(r.targetName)}\`` : '';
   const head = `${user(r.requestedBy)} asks to run *${escapeMrkdwn(r.title)}* (\`${escapeMrkdwn(r.action)}\`)${target}`;
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: escapeAndCut(`Approval needed: ${r.title}`, 150) } },
+    { type: 'header', text: { type: 'plain_text', text: plainCut(`Approval needed: ${r.title}`, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: cutFormatted(`${head}\n*Risk:* ${RISK[r.risk]} · *Expires:* ${hhmm(r.expiresAt)}${r.incidentId ? ` · *Incident:* ${escapeMrkdwn(r.incidentId)}` : ''}`, 3000) } },
     previewSection(r),
     {
@@ -47,7 +52,7 @@ export function renderApprovalRequest(r: RemediationRequest): { text: string; bl
 export function renderApprovalOutcome(r: RemediationRequest): { text: string; blocks: KnownBlock[] } {
   const line = outcomeLine(r);
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: escapeAndCut(`Remediation: ${r.title}`, 150) } },
+    { type: 'header', text: { type: 'plain_text', text: plainCut(`Remediation: ${r.title}`, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: cutFormatted(`Requested by ${user(r.requestedBy)} · risk ${RISK[r.risk]}\n${line}`, 3000) } },
     previewSection(r),
   ];

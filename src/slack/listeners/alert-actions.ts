@@ -117,11 +117,13 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
     });
     const linked = await deps.alerts.get(alert.id);
     if (linked) await deps.messenger.refresh(linked);
+    // What was already asked for from the alert's diagnosis belongs to the incident's audit and post-mortem too.
+    if (linked?.incidentId && deps.remediations) await deps.remediations.service.linkAlertRequests(alert.id, linked.incidentId, userId);
   });
 
   on(ALERT_ACTION_IDS.silence, 'silencing', async ({ alert, userId, respond, log }) => {
     if (!deps.alertmanagerUrl) {
-      await tell(respond, 'Set ALERTMANAGER_URL to silence from Slack.');
+      await tell(respond, 'Silencing from Slack needs ALERTMANAGER_URL, which is not set; ask your operator, or silence it in Alertmanager (amtool).');
       return;
     }
     const silence = silenceFor(alert, userId, deps.clock.now());
@@ -220,7 +222,7 @@ async function requestSilenceApproval(deps: AlertActionDeps, alert: AlertRecord,
       found: { entry: alertSilenceDeclaration(alert, userId) },
       labels: {},
       userId,
-      ...(alert.channelId && alert.messageTs ? { home: { channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) } } : {}),
+      ...(alert.channelId && alert.messageTs ? { home: { channelId: alert.channelId, threadTs: alert.messageTs, alertId: alert.id, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) } } : {}),
     },
     respond,
   );

@@ -25,11 +25,11 @@ export interface AlertMessenger {
   refresh(alert: AlertRecord, change?: 'state' | 'counter'): Promise<void>;
 }
 
-export function createAlertMessenger(deps: { alerts: AlertService; poster: SlackPoster; replicaId: string; logger: Logger; refreshWindowMs?: number }): AlertMessenger {
+export function createAlertMessenger(deps: { alerts: AlertService; poster: SlackPoster; replicaId: string; logger: Logger; refreshWindowMs?: number; silence?: boolean; now?: () => Date }): AlertMessenger {
   const { alerts, poster } = deps;
   /** Alerts the bot posted itself: the post carries the alert text and the buttons. */
   const ownPost = (a: AlertRecord): boolean => a.source === 'alertmanager-webhook';
-  const render = (a: AlertRecord) => renderAlertMessage(a, { kind: ownPost(a) ? 'post' : 'reply', slaDeadline: alerts.slaDeadline(a) });
+  const render = (a: AlertRecord) => renderAlertMessage(a, { kind: ownPost(a) ? 'post' : 'reply', slaDeadline: alerts.slaDeadline(a), silence: deps.silence, now: (deps.now ?? (() => new Date()))() });
   const update = async (a: AlertRecord) => {
     const { text, blocks } = render(a);
     await poster.update({ channel: a.channelId!, ts: a.replyTs!, text, blocks });
@@ -50,7 +50,7 @@ export function createAlertMessenger(deps: { alerts: AlertService; poster: Slack
     },
     postOnce: async (alert, channel) => {
       if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return;
-      const { text, blocks } = renderAlertMessage(alert, { kind: 'post', slaDeadline: alerts.slaDeadline(alert) });
+      const { text, blocks } = renderAlertMessage(alert, { kind: 'post', slaDeadline: alerts.slaDeadline(alert), silence: deps.silence, now: (deps.now ?? (() => new Date()))() });
       const posted = await poster.post({ channel, text, blocks, unfurl_links: false }, { idempotencyKey: `alert-post:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) });
       await alerts.setPost(alert.id, posted.channel, posted.ts);
       // The post is also the "reply": completing the claim, and where buttons point.

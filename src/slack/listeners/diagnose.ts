@@ -4,9 +4,9 @@ import type { WebClient } from '@slack/web-api';
 import { closestMatches } from '../../closest-match';
 import { labelsOfAlert, runDiagnosis, type DiagnosisMetrics, type DiagnosisPlace, type DiagnosisResult } from '../../diagnosis';
 import type { Logger } from '../../logger';
-import { SAFE_LABEL_VALUE } from '../../probes/params-template';
+import { SAFE_LABEL_VALUE } from '../../targets/params-template';
 import type { AlertRecord } from '../../domain/alert';
-import { findAlert, type Catalog } from '../../runbooks';
+import { findAlert, type Catalog, type Runbook } from '../../runbooks';
 import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, parseDiagnoseAgainValue, renderDiagnosisBlocks } from '../blocks/diagnosis-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { createCoalescedUpdater } from '../coalesced-updater';
@@ -42,13 +42,14 @@ export async function diagnoseInChannel(
   const found = findAlert(deps.catalog, req.alert);
   if (!found.found) return { kind: 'unknown_alert', suggestions: found.suggestions };
   const log = req.log ?? deps.logger;
+  const unconfigured = unconfiguredRemediations(found.runbook);
 
   // The first visible message goes out as soon as the engine reports the pending checks,
   // before any probe can hold it back; later states edit it in place.
   let startMessage!: (r: DiagnosisResult) => void;
   const posted = new Promise<string>((resolve, reject) => {
     startMessage = (r) => {
-      const { text, blocks } = renderDiagnosisBlocks(r);
+      const { text, blocks } = renderDiagnosisBlocks(r, { unconfigured });
       deps.poster.post({ channel: req.channel, thread_ts: req.threadTs, text, blocks }).then((p) => resolve(p.ts), reject);
     };
   });
@@ -57,7 +58,7 @@ export async function diagnoseInChannel(
 
   const updater = createCoalescedUpdater<DiagnosisResult>(async (r) => {
     const msgTs = await posted;
-    const { text, blocks } = renderDiagnosisBlocks(r);
+    const { text, blocks } = renderDiagnosisBlocks(r, { unconfigured });
     await deps.client.chat.update({ channel: req.channel, ts: msgTs, text, blocks }).catch((err: Error) => {
       log.warn({ err: { message: err.message } }, 'diagnosis progress update failed');
     });
@@ -85,6 +86,16 @@ export async function diagnoseInChannel(
     log.warn({ err: { message: err.message } }, 'recording the diagnosis failed');
   });
   return { kind: 'diagnosed', result, ts };
+}
+
+/** The runbook's remediations whose target lacks environment variables, with those variables. */
+export function unconfiguredRemediations(runbook: Runbook): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const entry of runbook.remediations) {
+    const missing = entry.target ? runbook.targets[entry.target]?.missing : undefined;
+    if (missing && missing.length) out[entry.id] = [...missing];
+  }
+  return out;
 }
 
 /** Diagnoses a recorded alert in its own thread, with the labels that are safe to hand to probes. */

@@ -1,5 +1,5 @@
 import type { App, RespondFn } from '@slack/bolt';
-import { BotError, isConnectionError, storageUnavailable } from '../../errors';
+import { respondWithError } from '../error-reply';
 import type { Logger } from '../../logger';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { HELP_TEXT, parseIncidentCommand, type IncidentCommand } from '../command-grammar';
@@ -28,8 +28,11 @@ export function registerIncidentCommand(app: App, handlers: SubcommandHandlers, 
     const log: Logger = (context.log as Logger | undefined) ?? logger;
     const parsed = parseIncidentCommand(command.text ?? '');
     if (!parsed.ok) {
-      const hint = parsed.suggestion ? `\nDid you mean \`${parsed.suggestion}\`?` : '';
-      await ack({ response_type: 'ephemeral', text: `${escapeMrkdwn(parsed.problem)}${hint}\nUsage: \`${parsed.usage}\`` });
+      const code = (s: string) => `\`${escapeMrkdwn(s)}\``;
+      const hint = parsed.suggestion ? `\nDid you mean ${code(parsed.suggestion)}?` : '';
+      // The usage of an unknown subcommand is the whole help (a code block): point at it rather than wrap it in a span.
+      const usage = parsed.usage.includes('\n') ? '\n`/incident help` lists every subcommand.' : `\nUsage: ${code(parsed.usage)}`;
+      await ack({ response_type: 'ephemeral', text: `${escapeMrkdwn(parsed.problem)}${hint}${usage}` });
       return;
     }
     if (parsed.command.name === 'help') {
@@ -53,32 +56,4 @@ export function registerIncidentCommand(app: App, handlers: SubcommandHandlers, 
   });
 }
 
-const SLACK_CHANNEL_ERRORS: Record<string, string> = {
-  not_in_channel: 'I am not in this channel, so I cannot post here: invite me with `/invite @incident-bot` and try again.',
-  channel_not_found: 'I cannot see this channel: invite me with `/invite @incident-bot` (private channels need an invitation).',
-  is_archived: 'This channel is archived; run the command in an active channel.',
-};
-
-export async function respondWithError(err: unknown, respond: RespondFn, log: Logger, what: string): Promise<void> {
-  if (err instanceof BotError) {
-    log.warn({ code: err.code, what }, err.userMessage);
-    await respond({ response_type: 'ephemeral', text: err.userMessage }).catch(() => undefined);
-    return;
-  }
-  if (isConnectionError(err)) {
-    log.warn({ what, err: { message: (err as Error).message } }, 'storage unavailable');
-    await respond({ response_type: 'ephemeral', text: storageUnavailable(err).userMessage }).catch(() => undefined);
-    return;
-  }
-  const slackError = (err as { data?: { error?: string } }).data?.error;
-  if (slackError && SLACK_CHANNEL_ERRORS[slackError]) {
-    log.warn({ slackError, what }, 'Slack refused the post');
-    await respond({ response_type: 'ephemeral', text: SLACK_CHANNEL_ERRORS[slackError] }).catch(() => undefined);
-    return;
-  }
-  log.error({ err, what }, 'command failed');
-  await respond({
-    response_type: 'ephemeral',
-    text: `Sorry, \`${what}\` failed on our side. It has been logged; try again, and tell the bot's maintainers if it keeps happening.`,
-  }).catch(() => undefined);
-}
+export { respondWithError } from '../error-reply';

@@ -25,7 +25,7 @@ export interface RemediationSlackDeps {
   /** The incident `/incident audit` means when no ID is given. */
   currentIncident?: (channelId: string) => Promise<string | undefined>;
   /** The alert whose post (or the bot's post of it) starts this thread, and its runbook. */
-  alertOfThread?: (channelId: string, threadTs: string) => Promise<{ channelId: string; threadTs: string; incidentId?: string; runbookId?: string } | undefined>;
+  alertOfThread?: (channelId: string, threadTs: string) => Promise<{ alertId?: number; channelId: string; threadTs: string; incidentId?: string; runbookId?: string } | undefined>;
   /** The runbooks of the alerts linked to an incident (to tell apart actions several runbooks share). */
   runbooksOfIncident?: (incidentId: string) => Promise<string[]>;
   /** APPROVALS_CHANNEL: every approval request goes there; unset, to the incident's or alert's thread. */
@@ -39,6 +39,8 @@ interface RequestHome {
   channelId: string;
   threadTs?: string;
   incidentId?: string;
+  /** The alert whose thread it is: its requests join the incident the alert becomes part of. */
+  alertId?: number;
 }
 
 type Found = { runbook: Runbook; entry: RemediationEntry };
@@ -87,7 +89,8 @@ export async function requestRemediation(
   respond: RespondFn,
 ): Promise<void> {
   const { entry } = req.found;
-  const approvalPlace = deps.approvalsChannel ? { channelId: deps.approvalsChannel } : req.home;
+  // When the approvals channel is the incident's own channel, its approvers are already reading the thread.
+  const approvalPlace = deps.approvalsChannel && deps.approvalsChannel !== req.home?.channelId ? { channelId: deps.approvalsChannel } : (req.home ?? (deps.approvalsChannel ? { channelId: deps.approvalsChannel } : undefined));
   if (!approvalPlace) {
     await ephemeral(
       respond,
@@ -103,6 +106,7 @@ export async function requestRemediation(
     requestedBy: req.userId,
     requesterGroups,
     incidentId: req.home?.incidentId,
+    ...(req.home?.alertId !== undefined ? { alertId: req.home.alertId } : {}),
     channelId: approvalPlace.channelId,
     threadTs: approvalPlace.threadTs,
     idempotencyKey: req.idempotencyKey,
@@ -156,7 +160,7 @@ async function threadHome(deps: RemediationSlackDeps, channelId: string, threadT
     const home = await incidentHome(deps, alert.incidentId);
     if (home && home !== 'unknown') return home;
   }
-  if (alert) return { channelId: alert.channelId, threadTs: alert.threadTs };
+  if (alert) return { channelId: alert.channelId, threadTs: alert.threadTs, ...(alert.alertId !== undefined ? { alertId: alert.alertId } : {}) };
   const current = await deps.currentIncident?.(channelId);
   const home = current ? await incidentHome(deps, current) : undefined;
   return home && home !== 'unknown' ? home : undefined;

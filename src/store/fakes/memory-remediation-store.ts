@@ -37,6 +37,7 @@ export function createMemoryRemediationStore(mem: MemoryDatabase): RemediationSt
         runbookId: n.runbookId ?? null,
         targetName: n.targetName ?? null,
         incidentId: n.incidentId ?? null,
+        alertId: n.alertId ?? null,
         channelId: n.channelId ?? null,
         threadTs: n.threadTs ?? null,
         state: 'pending',
@@ -117,6 +118,14 @@ export function createMemoryRemediationStore(mem: MemoryDatabase): RemediationSt
       r.approvalMessageTs = ts;
       return copy(r);
     },
+    linkAlertRequests: async (alertId, incidentId) =>
+      [...t.remediations.values()]
+        .filter((r) => r.alertId === alertId && r.incidentId === null)
+        .sort(byRequested)
+        .map((r) => {
+          r.incidentId = incidentId;
+          return copy(r);
+        }),
     listByIncident: async (incidentId) =>
       [...t.remediations.values()]
         .filter((r) => r.incidentId === incidentId)

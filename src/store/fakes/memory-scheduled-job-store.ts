@@ -17,7 +17,8 @@ export function createMemoryScheduledJobStore(mem: MemoryDatabase): ScheduledJob
     return true;
   };
   const claimedBy = (id: number, worker: string) => t.jobs.find((r) => r.job.id === id && r.job.claimedBy === worker && r.doneAt === null);
-  return {
+  const recurringKind = (name: string) => `recurring:${name}`;
+  const store: ScheduledJobStore = {
     schedule: async (job) => insert(job),
     claimDue: async (worker, now, { limit, leaseMs, kinds }) =>
       t.jobs
@@ -58,5 +59,16 @@ export function createMemoryScheduledJobStore(mem: MemoryDatabase): ScheduledJob
         .filter((r) => r.doneAt === null && (kind === undefined || r.job.kind === kind))
         .sort(byDue)
         .map((r) => copy(r.job)),
+    claimRecurring: async (name, worker, now, leaseMs) => {
+      const kind = recurringKind(name);
+      insert({ kind, dueAt: now, payload: {}, dedupKey: kind });
+      const [run] = await store.claimDue(worker, now, { limit: 1, leaseMs, kinds: [kind] });
+      return run?.id;
+    },
+    finishRecurring: (id, name, worker, now, nextAt) => {
+      const kind = recurringKind(name);
+      return store.complete(id, worker, now, [{ kind, dueAt: nextAt, payload: {}, dedupKey: kind }]);
+    },
   };
+  return store;
 }

@@ -6,8 +6,18 @@ import { alertDeliveries } from './0005-alert-deliveries';
 import type { Migration } from './migration';
 import { slackInbox } from './0006-slack-inbox';
 import { postmortemActionItems } from './0007-postmortem-action-items';
+import { remediationAlertLink } from './0008-remediation-alert-link';
 
 export type { Migration } from './migration';
 
 /** Append new migrations at the end; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [foundation, alertsIncidents, remediations, postmortems, alertDeliveries, slackInbox, postmortemActionItems];
+export const MIGRATIONS: readonly Migration[] = [
+  foundation,
+  alertsIncidents,
+  remediations,
+  postmortems,
+  alertDeliveries,
+  slackInbox,
+  postmortemActionItems,
+  remediationAlertLink,
+];

@@ -49,6 +49,22 @@ describe('renderAlertMessage', () => {
     expect(new Set(buttons(m).map((b) => b.value))).toEqual(new Set(['42']));
   });
 
+  it('gives a deadline on another day its date (a P3 has 24 h), and says "SLA missed" once it has passed unacknowledged', () => {
+    const p3 = alert({ severity: 'P3' });
+    const tomorrow = new Date(T0.getTime() + 24 * 3600_000);
+    expect(text(renderAlertMessage(p3, { kind: 'reply', slaDeadline: tomorrow, now: T0 }))).toContain('*Acknowledge by:* 2026-01-12 10:02 UTC (P3 SLA: 1 d)');
+    const missed = renderAlertMessage(alert(), { kind: 'reply', slaDeadline: sla, now: new Date(sla.getTime() + 1000) });
+    expect(text(missed)).toContain(':warning: *SLA missed:* not acknowledged by 10:17 UTC (P1 SLA: 15 min)');
+    expect(text(missed)).not.toContain('Acknowledge by');
+    expect(buttons(missed).map((b) => b.action_id)).toContain(ALERT_ACTION_IDS.acknowledge);
+    const acked = alert({ acknowledgedAt: new Date(sla.getTime() + 60_000), acknowledgedBy: 'U0ONCALL01' });
+    expect(text(renderAlertMessage(acked, { kind: 'reply', slaDeadline: sla, now: new Date(sla.getTime() + 120_000) }))).not.toContain('SLA missed');
+  });
+
+  it('does not offer Silence when ALERTMANAGER_URL is not set', () => {
+    expect(buttons(renderAlertMessage(alert(), { kind: 'reply', slaDeadline: sla, silence: false })).map((b) => b.action_id)).not.toContain(ALERT_ACTION_IDS.silence);
+  });
+
   it('counts re-fires: "fired 5× since 10:02 UTC"', () => {
     expect(text(render(alert({ fireCount: 5 })))).toContain('fired 5× since 10:02 UTC');
     expect(text(render(alert()))).not.toContain('fired 1×');

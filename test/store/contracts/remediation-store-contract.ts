@@ -135,5 +135,22 @@ export function remediationStoreContract(backend: StoreBackend): void {
       expect(await remediations.setApprovalMessage('rem_contract0009', 'C7', '70.1')).toBeNull();
       expect((await remediations.listByIncident('INC-20260111100000')).map((r) => r.id)).toEqual(['rem_contract0003', 'rem_contract0001', 'rem_contract0002']);
     });
+
+    it("links an alert's requests that belong to no incident yet to the incident the alert joins, once", async () => {
+      const { remediations } = stores();
+      await remediations.insert(request(2, { alertId: 7, requestedAt: at(10), limitKey: 'b' }));
+      await remediations.insert(request(1, { alertId: 7, requestedAt: at(5) }));
+      await remediations.insert(request(3, { alertId: 7, incidentId: 'INC-20260111100001', limitKey: 'c' }));
+      await remediations.insert(request(4, { alertId: 8, limitKey: 'd' }));
+      expect((await remediations.get('rem_contract0001'))?.alertId).toBe(7);
+      const linked = await remediations.linkAlertRequests(7, 'INC-20260111100000');
+      expect(linked.map((r) => [r.id, r.incidentId, r.alertId])).toEqual([
+        ['rem_contract0001', 'INC-20260111100000', 7],
+        ['rem_contract0002', 'INC-20260111100000', 7],
+      ]);
+      expect(await remediations.linkAlertRequests(7, 'INC-20260111100002')).toEqual([]);
+      expect((await remediations.get('rem_contract0003'))?.incidentId).toBe('INC-20260111100001');
+      expect((await remediations.get('rem_contract0004'))?.incidentId).toBeNull();
+    });
   });
 }

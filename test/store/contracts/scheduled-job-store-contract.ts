@@ -57,6 +57,31 @@ export function scheduledJobStoreContract(backend: StoreBackend): void {
       expect(await jobs.claimDue('w', at(60), lease)).toEqual([]);
     });
 
+    it('a recurring run: one pending row per name, one worker wins it, the next run is due when finished says', async () => {
+      const { jobs } = stores();
+      const [a, b] = await Promise.all([jobs.claimRecurring('sweep', 'worker-a', at(0), 60_000), jobs.claimRecurring('sweep', 'worker-b', at(0), 60_000)]);
+      const won = [a, b].filter((id) => id !== undefined);
+      expect(won).toHaveLength(1);
+      const winner = a !== undefined ? 'worker-a' : 'worker-b';
+      const loser = a !== undefined ? 'worker-b' : 'worker-a';
+      expect(await jobs.finishRecurring(won[0]!, 'sweep', loser, at(0), at(0.5))).toBe(false);
+      expect(await jobs.finishRecurring(won[0]!, 'sweep', winner, at(0), at(0.5))).toBe(true);
+      const pending = await jobs.listPending('recurring:sweep');
+      expect(pending.map((j) => [j.dueAt, j.claimedBy])).toEqual([[at(0.5), null]]);
+      expect(await jobs.claimRecurring('sweep', 'worker-b', at(0.4), 60_000)).toBeUndefined();
+      expect(await jobs.claimRecurring('sweep', 'worker-b', at(0.5), 60_000)).toBe(pending[0]!.id);
+      // other kinds never see recurring runs
+      expect(await jobs.claimDue('w', at(60), { ...lease, kinds: ['incident_status_reminder'] })).toEqual([]);
+    });
+
+    it('a recurring run whose worker died is taken over once its lease has lapsed', async () => {
+      const { jobs } = stores();
+      const id = await jobs.claimRecurring('repair', 'dead-worker', at(0), 60_000);
+      expect(id).toBeDefined();
+      expect(await jobs.claimRecurring('repair', 'live-worker', at(59 / 60), 60_000)).toBeUndefined();
+      expect(await jobs.claimRecurring('repair', 'live-worker', at(61 / 60), 60_000)).toBe(id);
+    });
+
     it('schedules nothing from a transaction that fails', async () => {
       const { jobs, transaction } = stores();
       await expect(

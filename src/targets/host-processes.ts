@@ -74,3 +74,15 @@ export function describeProcessMatch(expected: ExpectedProcess, p: ProcessInfo):
   if (expected.commandLine !== undefined) parts.push(`command line ${JSON.stringify((p.cmdline ?? '').slice(0, 200))} matches /${expected.commandLine}/`);
   return parts.join(', ');
 }
+
+/** Is a process with this pid alive on this host? Signal 0 checks without signalling. */
+export type ProcessChecker = (pid: number) => boolean;
+
+export const processAlive: ProcessChecker = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+};

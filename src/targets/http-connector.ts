@@ -1,7 +1,10 @@
 import { Agent, request } from 'undici';
-import { redactUrl } from './params-template';
+import { describeNetworkError } from './network-errors';
 
-/** The undici adapter shared by the HTTP-based probes (prometheus, alertmanager, http, metrics-scrape). */
+/**
+ * The HTTP connector shared by the HTTP-based probes (prometheus, alertmanager, http, metrics-scrape) and actions
+ * (alertmanager.silence, http.call, process.start's health check).
+ */
 export interface HttpAnswer {
   status: number;
   body: string;
@@ -9,7 +12,7 @@ export interface HttpAnswer {
   contentType?: string;
 }
 
-/** The target did not answer: a probe result, not a bug. */
+/** The target did not answer (refused, reset, timed out, aborted): a finding about the target, not a bug. */
 export class TargetUnreachable extends Error {
   constructor(message: string) {
     super(message);
@@ -17,37 +20,56 @@ export class TargetUnreachable extends Error {
   }
 }
 
+export interface HttpRequestOptions {
+  /** Aborted by the caller's deadline: the request and its socket are dropped. */
+  signal: AbortSignal;
+  /** Waiting for the headers, and between body chunks; connecting is capped at 2 s as well. */
+  timeoutMs: number;
+  accept?: string;
+  /** Sent as JSON with a content-type. */
+  json?: unknown;
+  /** A longer body is cut here (the connection is closed). */
+  maxBodyBytes?: number;
+}
+
 const MAX_BODY = 4 * 1024 * 1024;
 
-export async function httpGet(url: URL, opts: { signal: AbortSignal; timeoutMs: number; accept?: string }): Promise<HttpAnswer> {
+/**
+ * One request; throws `TargetUnreachable` with a description when the target does not answer in time, and the
+ * signal's reason when the caller aborted.
+ */
+export async function httpRequest(method: 'GET' | 'POST', url: URL, opts: HttpRequestOptions): Promise<HttpAnswer> {
   const started = performance.now();
-  // One agent per call, destroyed afterwards: a probe leaves no pooled connection behind (undici would otherwise
-  // reconnect to a hung target after an abort), and connecting is capped at 2 s.
+  // One agent per call, destroyed afterwards: nothing pooled is left behind (undici would otherwise reconnect to a
+  // hung target after an abort), and connecting is capped at 2 s.
   const dispatcher = new Agent({ connect: { timeout: Math.min(2000, opts.timeoutMs) }, pipelining: 0 });
   // user:password in a target URL (from its ${ENV} variable) becomes Basic auth; it never reaches a result.
   const target = new URL(url);
   const auth = target.username || target.password ? `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}` : undefined;
   target.username = '';
   target.password = '';
+  const maxBody = opts.maxBodyBytes ?? MAX_BODY;
   try {
     const res = await request(target, {
       dispatcher,
-      method: 'GET',
+      method,
       signal: opts.signal,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
       headers: {
         accept: opts.accept ?? 'application/json, text/plain;q=0.9, */*;q=0.1',
         'user-agent': 'incident-bot',
+        ...(opts.json !== undefined ? { 'content-type': 'application/json' } : {}),
         ...(auth ? { authorization: auth } : {}),
       },
+      body: opts.json !== undefined ? JSON.stringify(opts.json) : undefined,
     });
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of res.body) {
       const b = chunk as Buffer;
       size += b.length;
-      if (size > MAX_BODY) {
+      if (size > maxBody) {
         res.body.destroy();
         break;
       }
@@ -61,38 +83,13 @@ export async function httpGet(url: URL, opts: { signal: AbortSignal; timeoutMs: 
       contentType: Array.isArray(ct) ? ct[0] : ct,
     };
   } catch (err) {
+    opts.signal.throwIfAborted();
     throw new TargetUnreachable(describeNetworkError(err, performance.now() - started));
   } finally {
     dispatcher.destroy().catch(() => undefined);
   }
 }
 
-export function describeNetworkError(err: unknown, elapsedMs: number, url?: URL | string): string {
-  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
-  const code = e.code ?? e.cause?.code;
-  const where = url ? ` (${redactUrl(url)})` : '';
-  const after = formatDuration(elapsedMs);
-  if (e.name === 'AbortError' || code === 'ABORT_ERR') return `no answer within ${after}${where}`;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return `connection refused after ${after}${where}`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `host not found${where}`;
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return `connection reset after ${after}${where}`;
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'ETIMEDOUT':
-      return `connect timed out after ${after}${where}`;
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return `no answer within ${after}${where}`;
-    default:
-      return `${e.message ?? String(err)}${where}`;
-  }
-}
-
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0).replace(/\.0$/, '')} s`;
+export function httpGet(url: URL, opts: Omit<HttpRequestOptions, 'json'>): Promise<HttpAnswer> {
+  return httpRequest('GET', url, opts);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { placeholdersIn, SAFE_LABEL_VALUE } from './params-template';
-import type { LabelAllowRule, ResolvedTarget, TargetAllow, TargetKind } from './types';
+import type { LabelAllowRule, ResolvedTarget, TargetAllow, TargetKind } from './target';
 
 /**
  * What a label value may select on a target. A label value never chooses a container, file, key, role or URL by

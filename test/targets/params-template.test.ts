@@ -9,7 +9,7 @@ import {
   renderRedisPattern,
   renderUrl,
   SAFE_LABEL_VALUE,
-} from '../../src/probes/params-template';
+} from '../../src/targets/params-template';
 import { parseThreshold, statusFor, worst } from '../../src/probes/threshold';
 
 describe('label placeholders', () => {

@@ -1,0 +1,110 @@
+import type { Logger } from '../logger';
+import type { ProcessedEventStore } from '../domain/processed-event';
+import type { Coordination } from './coordination';
+
+/**
+ * A signed Slack request is accepted while its timestamp is within 5 minutes of now, either way (Bolt refuses
+ * older ones, the receiver refuses ones from the future), so the same bytes can come back for at most 10 minutes.
+ */
+export const REPLAY_WINDOW_MS = 10 * 60_000;
+const CLAIM_TTL_MS = REPLAY_WINDOW_MS + 60_000;
+const SLACK_SIGNATURE = /^v0=([0-9a-f]{64})$/;
+
+export interface ReplayGuard {
+  /** False when these signed bytes were accepted before, on any replica. */
+  isFirst(signature: string): Promise<boolean>;
+}
+
+export interface ReplayGuardDeps {
+  coordination: Coordination;
+  /** The durable record, answered before the request runs (PostgreSQL: the source of truth). */
+  durable: ProcessedEventStore;
+  /** The same record written behind the answer, in larger batches. */
+  durableLater: ProcessedEventStore;
+  /**
+   * True when no other replica can receive the same requests (the embedded database lives in this process): then
+   * an in-process coordination store may decide too. With PostgreSQL and no Redis, PostgreSQL always decides.
+   */
+  singleProcess: boolean;
+  logger: Logger;
+  /**
+   * A busy guard sends at most one batch of claims per this many milliseconds (one round trip, one socket write
+   * for all the requests of a burst); a quiet one sends at once. Default 5.
+   */
+  batchWindowMs?: number;
+}
+
+/**
+ * Every Slack request without a delivery id is checked here before it runs. The coordination claim (batched: one
+ * round trip per burst) answers first; a signature claimed before is a replay. A first claim is final when the store
+ * has kept its keys for the whole replay window; otherwise (just started, Redis restarted: its uptime says so)
+ * PostgreSQL, which keeps every signature, has the last word. PostgreSQL alone decides when the claim fails, or when
+ * the claims are in-process and other replicas may exist. Either way every accepted signature ends up in PostgreSQL
+ * (behind the ack on the fast path), for the times it has to decide again.
+ */
+export function createReplayGuard(deps: ReplayGuardDeps): ReplayGuard {
+  const { coordination, durable, durableLater, logger } = deps;
+  const row = (signature: string) => `sig:${signature}`;
+  const claim = batched((keys: string[]) => coordination.claimMany(keys, CLAIM_TTL_MS), deps.batchWindowMs ?? 5);
+  return {
+    isFirst: async (signature) => {
+      const hex = SLACK_SIGNATURE.exec(signature)?.[1];
+      if (!hex) return durable.markProcessed(row(signature), 'slack-signature');
+      if (coordination.kind === 'memory' && !deps.singleProcess) return durable.markProcessed(row(signature), 'slack-signature');
+      let claimed: boolean;
+      try {
+        claimed = await claim(`slack-signature:${hex}`);
+      } catch {
+        return durable.markProcessed(row(signature), 'slack-signature');
+      }
+      // Claimed elsewhere: whoever claimed it decides (never both stores at once: two replicas could each win one).
+      if (!claimed) return false;
+      // A store that may have forgotten older claims: PostgreSQL, which keeps them all, has the last word.
+      if (coordination.keptForMs() < REPLAY_WINDOW_MS) return durable.markProcessed(row(signature), 'slack-signature');
+      durableLater.markProcessed(row(signature), 'slack-signature').catch((err: unknown) => {
+        logger.warn({ err: { message: (err as Error).message } }, 'could not record a Slack request signature in PostgreSQL');
+      });
+      return true;
+    },
+  };
+}
+
+/**
+ * Calls to `one` gathered into calls to `many`: one batch in flight at a time, and a busy caller gathers for up to
+ * `windowMs` after the last batch went (a quiet one goes at once).
+ */
+function batched<T>(many: (keys: string[]) => Promise<T[]>, windowMs: number, maxBatch = 500): (key: string) => Promise<T> {
+  let waiting: { key: string; resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
+  let inFlight = false;
+  let lastSentAt = -Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    if (inFlight || waiting.length === 0) return;
+    const wait = lastSentAt + windowMs - performance.now();
+    if (wait <= 0 || waiting.length >= maxBatch) return flush();
+    timer ??= setTimeout(flush, wait);
+  };
+  const flush = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (inFlight || waiting.length === 0) return;
+    lastSentAt = performance.now();
+    const batch = waiting;
+    waiting = [];
+    inFlight = true;
+    many(batch.map((w) => w.key))
+      .then(
+        (got) => batch.forEach((w, i) => w.resolve(got[i]!)),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      )
+      .finally(() => {
+        inFlight = false;
+        schedule();
+      });
+  };
+  return (key) =>
+    new Promise<T>((resolve, reject) => {
+      waiting.push({ key, resolve, reject });
+      schedule();
+    });
+}

@@ -1,0 +1,266 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startDemoTargets, type DemoTargets } from '../../src/playground/demo-targets';
+import { messageEvent } from '../../src/playground/slack-payloads';
+import { alertmanagerPost, seedAlerts } from '../../src/playground/seed-alerts';
+import { loadCatalog } from '../../src/runbooks';
+import { BUTTON_ACTION_IDS, buttonOf, isKnownButton } from '../../src/slack/button-ids';
+import { UNHANDLED_BUTTON_TEXT } from '../../src/slack/button-router';
+import { answers, waitForAnswer } from '../support/answers';
+import { startBot, type BotProcess } from '../support/bot-process';
+import { createMigratedDatabase } from '../support/migrated-database';
+import { REDIS_URL, requireRedis } from '../support/services';
+import { buttonClickPayload, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+
+const SECRET = 'e2e-every-button-secret';
+const TOKEN = 'xoxb-test-token';
+const CHANNEL = 'C0EVERYBTN';
+const REQUESTER = 'U0ONCALL01';
+const OTHER = 'U0ONCALL02';
+const RESPONDERS = 'S0EVERYONE';
+const ROOT = path.join(__dirname, '..', '..');
+
+type Where = { ts: string; thread_ts?: string };
+type Button = { action_id: string; value?: string; url?: string };
+
+/**
+ * Every button the bot renders, clicked against the built bot with the playground's demo targets and nothing else
+ * configured (no DOCKER_HOST, ALERTMANAGER_URL, PROMETHEUS_URL, GRAFANA_URL): each click is answered specifically,
+ * in the thread it was made in, and every id in BUTTON_ACTION_IDS is clicked at least once (a new button fails here
+ * until this walk covers it). A button whose target is not configured is not offered; a stale one (rendered before
+ * the configuration changed) is still answered with what it needs.
+ */
+describe('every button answers the person who clicked, in the thread, with its target unconfigured', () => {
+  let slack: SlackEmulator;
+  let bot: BotProcess;
+  let demo: DemoTargets;
+  let dropDb: () => Promise<void>;
+  let demoDir: string;
+  const clicked = new Set<string>();
+
+  beforeAll(async () => {
+    await requireRedis();
+    demoDir = await mkdtemp(path.join(tmpdir(), 'ib-every-button-'));
+    demo = await startDemoTargets({ dir: demoDir });
+    slack = await startSlackEmulator({ botToken: TOKEN });
+    slack.addUsergroup(RESPONDERS, [REQUESTER, OTHER]);
+    const database = await createMigratedDatabase('e2e_every_button');
+    await database.db.close();
+    dropDb = database.drop;
+    bot = await startBot({
+      ...demo.env,
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      REMEDIATION_APPROVERS_HIGH: RESPONDERS,
+    });
+    await bot.waitForReady();
+  }, 90_000);
+
+  afterAll(async () => {
+    await bot?.stop();
+    await slack?.close();
+    await demo?.stop();
+    await dropDb?.();
+    if (demoDir) await rm(demoDir, { recursive: true, force: true });
+  });
+
+  const events = () => `${bot.url}/slack/events`;
+  const click = async (user: string, where: Where, button: Button): Promise<void> => {
+    clicked.add(button.action_id);
+    const res = await sendInteraction(
+      events(),
+      { signingSecret: SECRET },
+      buttonClickPayload({
+        userId: user,
+        channel: CHANNEL,
+        messageTs: where.ts,
+        threadTs: where.thread_ts,
+        actionId: button.action_id,
+        value: button.value ?? '',
+        responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: where.ts, userId: user, ...(where.thread_ts ? { threadTs: where.thread_ts } : {}) }),
+      }),
+    );
+    expect(res.status).toBe(200);
+  };
+  /** An answer only `user` sees, posted in the thread `threadTs`, whose text matches. */
+  const answerInThread = async (user: string, threadTs: string, text: RegExp): Promise<RecordedCall> => {
+    const answer = await waitForAnswer(slack, (c) => text.test(String(c.args.text)), 15_000);
+    expect(answer.method).toBe('chat.postEphemeral');
+    expect(answer.args).toMatchObject({ channel: CHANNEL, user, thread_ts: threadTs });
+    return answer;
+  };
+  const buttonsOf = (blocks: unknown): Button[] => {
+    const found: Button[] = [];
+    JSON.stringify(blocks, (_k, v: unknown) => {
+      const b = v as { type?: string; action_id?: string };
+      if (b && b.type === 'button' && typeof b.action_id === 'string') found.push(v as Button);
+      return v;
+    });
+    return found;
+  };
+  const lastBlocks = (ts: string): unknown => {
+    const edits = slack.calls.filter((c) => (c.method === 'chat.update' && c.args.ts === ts) || (c.method === 'chat.postMessage' && (c.response as { ts?: string }).ts === ts));
+    return edits[edits.length - 1]?.args.blocks;
+  };
+
+  let postTs: string;
+  let cardTs: string;
+  let diagnosisTs: string;
+  let incidentId: string;
+
+  it('an alert gets its card without Silence (ALERTMANAGER_URL unset) and its diagnosis without the Docker restart (DOCKER_HOST unset)', async () => {
+    const catalog = await loadCatalog(path.join(ROOT, 'commands'), demo.env);
+    const workerDown = seedAlerts(catalog).find((a) => a.name === 'WorkerDown')!;
+    const post = slack.postAs(CHANNEL, alertmanagerPost(workerDown));
+    postTs = post.ts;
+    expect((await sendEvent(events(), { signingSecret: SECRET }, messageEvent(post))).status).toBe(200);
+
+    const card = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && JSON.stringify(c.args.blocks).includes('alert_acknowledge'), 15_000);
+    cardTs = (card.response as { ts: string }).ts;
+    expect(buttonsOf(card.args.blocks).map((b) => b.action_id)).toEqual(['alert_acknowledge', 'alert_diagnose', 'alert_open_incident']);
+
+    // WorkerDown diagnoses itself (autoDiagnose): the restart is named with what it needs, without a button.
+    const diagnosis = await slack.waitForCall('chat.update', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'), 30_000);
+    diagnosisTs = String(diagnosis.args.ts);
+    const text = JSON.stringify(diagnosis.args.blocks);
+    expect(text).toContain('Restart the worker container');
+    expect(text).toMatch(/not available here: needs `DOCKER_HOST`/);
+    const requests = buttonsOf(diagnosis.args.blocks).filter((b) => b.action_id === 'remediation_request');
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.map((b) => JSON.parse(b.value!).action)).not.toContain('restart-worker');
+  }, 60_000);
+
+  it('Acknowledge edits the card; a second person\'s stale click is told who acknowledged, in the thread', async () => {
+    await click(REQUESTER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_acknowledge', value: alertIdOf(lastBlocks(cardTs)) });
+    await slack.waitForCall('chat.update', (c) => c.args.ts === cardTs && JSON.stringify(c.args.blocks).includes('Acknowledged'), 15_000);
+    await click(OTHER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_acknowledge', value: alertIdOf(lastBlocks(cardTs)) });
+    await answerInThread(OTHER, postTs, new RegExp(`already acknowledged by <@${REQUESTER}>`));
+  });
+
+  it('a stale Silence button says what it needs', async () => {
+    await click(REQUESTER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_silence', value: alertIdOf(lastBlocks(cardTs)) });
+    await answerInThread(REQUESTER, postTs, /Silencing from Slack needs ALERTMANAGER_URL, which is not set; ask your operator/);
+  });
+
+  it('a stale request for the Docker restart says it needs DOCKER_HOST', async () => {
+    const offered = buttonsOf(lastBlocks(diagnosisTs)).find((b) => b.action_id === 'remediation_request')!;
+    const stale = { ...JSON.parse(offered.value!), action: 'restart-worker' };
+    await click(REQUESTER, { ts: diagnosisTs, thread_ts: postTs }, { action_id: 'remediation_request', value: JSON.stringify(stale) });
+    await answerInThread(REQUESTER, postTs, /“Restart the worker container” needs DOCKER_HOST .*ask your operator/);
+  });
+
+  it('a request is posted for approval in the thread; the requester\'s own approval is refused there; another person approves; again is "already"', async () => {
+    const offered = buttonsOf(lastBlocks(diagnosisTs)).find((b) => b.action_id === 'remediation_request' && JSON.parse(b.value!).action === 'remove-worker-locks')!;
+    expect(offered).toBeDefined();
+    await click(REQUESTER, { ts: diagnosisTs, thread_ts: postTs }, offered);
+    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && String(c.args.text).startsWith('Approval needed'), 15_000);
+    const approvalTs = (approval.response as { ts: string }).ts;
+    const approve = buttonsOf(approval.args.blocks).find((b) => b.action_id === 'remediation_approve')!;
+
+    await click(REQUESTER, { ts: approvalTs, thread_ts: postTs }, approve);
+    await answerInThread(REQUESTER, postTs, /You are not an approver/);
+
+    await click(OTHER, { ts: approvalTs, thread_ts: postTs }, approve);
+    await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && new RegExp(`Approved by <@${OTHER}>`).test(JSON.stringify(c.args.blocks)), 30_000);
+
+    await click(OTHER, { ts: approvalTs, thread_ts: postTs }, approve);
+    await answerInThread(OTHER, postTs, /was already (succeeded|failed)/);
+  }, 60_000);
+
+  it('Deny edits the approval message; denying it again is "already denied"', async () => {
+    const offered = buttonsOf(lastBlocks(diagnosisTs)).find((b) => b.action_id === 'remediation_request' && JSON.parse(b.value!).action === 'requeue-all-active-tasks')!;
+    expect(offered).toBeDefined();
+    await click(REQUESTER, { ts: diagnosisTs, thread_ts: postTs }, offered);
+    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && String(c.args.text).startsWith('Approval needed') && String(c.args.text).includes('Move all active tasks'), 15_000);
+    const approvalTs = (approval.response as { ts: string }).ts;
+    const deny = buttonsOf(approval.args.blocks).find((b) => b.action_id === 'remediation_deny')!;
+    await click(OTHER, { ts: approvalTs, thread_ts: postTs }, deny);
+    await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes(`Denied by <@${OTHER}>`), 15_000);
+    await click(REQUESTER, { ts: approvalTs, thread_ts: postTs }, deny);
+    await answerInThread(REQUESTER, postTs, new RegExp(`was already denied by <@${OTHER}>`));
+  }, 30_000);
+
+  it('Run again and Diagnose post a new diagnosis in the thread', async () => {
+    const again = buttonsOf(lastBlocks(diagnosisTs)).find((b) => b.action_id === 'diagnose_again')!;
+    const before = slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === postTs && String(c.args.text).includes('WorkerDown')).length;
+    await click(REQUESTER, { ts: diagnosisTs, thread_ts: postTs }, again);
+    await click(REQUESTER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_diagnose', value: alertIdOf(lastBlocks(cardTs)) });
+    await waitUntil(() => slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === postTs && String(c.args.text).includes('WorkerDown')).length >= before + 2, 30_000);
+  }, 45_000);
+
+  it('Open incident links the alert; a second click says which incident it is part of', async () => {
+    await click(REQUESTER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_open_incident', value: alertIdOf(lastBlocks(cardTs)) });
+    const linked = await slack.waitForCall('chat.update', (c) => c.args.ts === cardTs && /incident INC-\d+/.test(JSON.stringify(c.args.blocks)), 15_000);
+    incidentId = /INC-\d+/.exec(JSON.stringify(linked.args.blocks))![0];
+    await click(OTHER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_open_incident', value: alertIdOf(lastBlocks(cardTs)) });
+    await answerInThread(OTHER, postTs, new RegExp(`already part of ${incidentId}`));
+
+    // What was approved from the alert's diagnosis before the incident existed is now in the incident's audit log.
+    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `audit ${incidentId}`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }) });
+    const audit = String((await waitForAnswer(slack, (c) => String(c.args.text).startsWith(`*Audit log of ${incidentId}*`), 15_000)).args.text);
+    expect(audit).toMatch(/remediation\.requested by <@U0ONCALL01>/);
+    expect(audit).toMatch(/remediation\.approved by <@U0ONCALL02>/);
+    expect(audit).toMatch(/remediation\.linked by <@U0ONCALL01>/);
+  });
+
+  it('Draft post-mortem on the resolution delivers the draft; on an unknown incident it says so, in the thread', async () => {
+    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `resolve ${incidentId} Cleared the stale lock`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }) });
+    const resolved = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks ?? []).includes('postmortem_draft'), 15_000);
+    const where = { ts: (resolved.response as { ts: string }).ts, thread_ts: resolved.args.thread_ts as string | undefined };
+    const button = buttonsOf(resolved.args.blocks).find((b) => b.action_id === 'postmortem_draft')!;
+    await click(REQUESTER, where, button);
+    const uploaded = await slack.waitForCall('files.completeUploadExternal', () => true, 30_000);
+    // The draft's timeline has the remediation approved from the alert's diagnosis before the incident was opened.
+    const fileId = (uploaded.args.files as { id: string }[])[0]!.id;
+    const markdown = slack.uploadedFiles().find((f) => f.id === fileId)!.bytes.toString('utf8');
+    expect(markdown).toContain(incidentId);
+    expect(markdown).toMatch(/Remove all the worker's lock files \(clean recovery\)/);
+    expect(markdown).toMatch(/approved/);
+
+    const thread = where.thread_ts ?? where.ts;
+    await click(REQUESTER, { ts: where.ts, thread_ts: thread }, { ...button, value: 'INC-20990101000000' });
+    await answerInThread(REQUESTER, thread, /no incident INC-20990101000000/i);
+  }, 45_000);
+
+  it('a dashboard link opens its URL (the click is only acknowledged); a button no handler knows is answered', async () => {
+    // Dashboard links carry a URL the client opens; the bot only acknowledges the click. With GRAFANA_URL unset none is rendered.
+    expect(slack.calls.flatMap((c) => buttonsOf(c.args.blocks)).filter((b) => /^dashboard_link_/.test(b.action_id))).toEqual([]);
+    const before = answers(slack).length;
+    await click(REQUESTER, { ts: diagnosisTs, thread_ts: postTs }, { action_id: 'dashboard_link_0', url: 'http://127.0.0.1:1/' });
+    await click(REQUESTER, { ts: diagnosisTs, thread_ts: postTs }, { action_id: 'no_such_button', value: 'x' });
+    await answerInThread(REQUESTER, postTs, new RegExp(escapeRegExp(UNHANDLED_BUTTON_TEXT)));
+    expect(answers(slack).length).toBe(before + 1);
+  });
+
+  it('every listed button was clicked, and every button rendered is listed', () => {
+    const listed = BUTTON_ACTION_IDS.map((b) => (typeof b === 'string' ? b : b.source));
+    const covered = new Set([...clicked].map((id) => buttonOf(id)).filter(Boolean));
+    expect(listed.filter((id) => !covered.has(id))).toEqual([]);
+    const rendered = new Set(slack.calls.flatMap((c) => buttonsOf(c.args.blocks)).map((b) => b.action_id));
+    expect([...rendered].filter((id) => !isKnownButton(id))).toEqual([]);
+  });
+});
+
+function alertIdOf(blocks: unknown): string {
+  const m = /"value":"(\d+)"/.exec(JSON.stringify(blocks));
+  if (!m) throw new Error(`no alert button in ${JSON.stringify(blocks).slice(0, 500)}`);
+  return m[1]!;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
