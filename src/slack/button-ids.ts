@@ -1,6 +1,7 @@
 import { ALERT_ACTION_IDS } from './blocks/alert-blocks';
 import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, REMEDIATION_ACTION_ID } from './blocks/diagnosis-blocks';
 import { POSTMORTEM_ACTION_ID } from './blocks/incident-blocks';
+import { INCIDENT_ACTION_IDS } from './blocks/lifecycle-blocks';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from './blocks/remediation-blocks';
 
 /**
@@ -19,6 +20,10 @@ export const BUTTON_ACTION_IDS: readonly (string | RegExp)[] = [
   APPROVE_ACTION_ID,
   DENY_ACTION_ID,
   POSTMORTEM_ACTION_ID,
+  'postmortem_item_confirm',
+  'postmortem_item_drop',
+  INCIDENT_ACTION_IDS.mitigated,
+  INCIDENT_ACTION_IDS.resolve,
 ];
 
 export function isKnownButton(actionId: string | RegExp): boolean {

@@ -127,28 +127,20 @@ export function registerIncidentResolution(app: App, deps: IncidentCommandDeps):
     await tell(channelId, userId, `Sorry, ${what} failed on our side. It has been logged; try again.`, log);
   };
 
+  // A thrown BotError is answered to the clicker in the thread by the button router.
   onButton(app, INCIDENT_ACTION_IDS.mitigated, async ({ ack, body, action, context }) => {
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
-    const channelId = body.channel?.id ?? body.container?.channel_id;
-    try {
-      await mitigateAndAnnounce(deps, action.value ?? '', body.user.id, undefined, channelId ?? '', log);
-    } catch (err) {
-      await failed(err, 'marking the incident mitigated', channelId, body.user.id, log);
-    }
+    const channelId = body.channel?.id ?? body.container?.channel_id ?? '';
+    await mitigateAndAnnounce(deps, action.value ?? '', body.user.id, undefined, channelId, log);
   });
 
-  onButton(app, INCIDENT_ACTION_IDS.resolve, async ({ ack, body, action, context }) => {
+  onButton(app, INCIDENT_ACTION_IDS.resolve, async ({ ack, body, action }) => {
     await ack();
-    const log = (context.log as Logger | undefined) ?? deps.logger;
     const channelId = body.channel?.id ?? body.container?.channel_id;
-    try {
-      const inc = await deps.incidents.get(action.value ?? '');
-      if (inc.status === 'resolved') throw new BotError('CONFLICT', `${inc.id} is already resolved.`);
-      await deps.client.views.open({ trigger_id: body.trigger_id, view: resolveModal({ incidentId: inc.id, channelId: channelId ?? inc.channelId ?? '' }) });
-    } catch (err) {
-      await failed(err, 'opening the resolve form', channelId, body.user.id, log);
-    }
+    const inc = await deps.incidents.get(action.value ?? '');
+    if (inc.status === 'resolved') throw new BotError('CONFLICT', `${inc.id} is already resolved.`);
+    await deps.client.views.open({ trigger_id: body.trigger_id, view: resolveModal({ incidentId: inc.id, channelId: channelId ?? inc.channelId ?? '' }) });
   });
 
   app.view(RESOLVE_INCIDENT_CALLBACK_ID, async ({ ack, view, body, context }) => {
