@@ -43,6 +43,7 @@ const UNIT_TESTS = [
   'slack/blocks/alert-blocks',
   'slack/blocks/diagnosis-blocks',
   'slack/blocks/incident-blocks',
+  'slack/blocks/lifecycle-blocks',
   'slack/command-grammar',
   'slack/reminder-callbacks',
   'slack/slack-poster',

@@ -51,6 +51,8 @@ import { createStormMessenger } from './slack/storm-messenger';
 import { createAlertMessenger, type AlertMessenger } from './slack/alert-messenger';
 import { registerAlertIntake } from './slack/listeners/alert-intake';
 import { createReminderCallbacks, incidentCommandHandlers, registerIncidentViews, type IncidentCommandDeps } from './slack/listeners/incident-subcommands';
+import { registerIncidentResolution } from './slack/listeners/incident-resolution';
+import { contactsToPage, type RunbookContact } from './domain/escalation';
 import { registerTimelineCapture } from './slack/listeners/timeline-capture';
 import { linkAlertCommandHandler } from './slack/listeners/link-alert';
 import { createAlertStore } from './store/alert-store';
@@ -150,6 +152,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     const hit = findAlert(catalog, name);
     return hit.found ? labelsOfAlert(hit.runbook, hit.alert) : [];
   };
+  /** The emergency contacts of the runbooks covering these alerts, each runbook once. */
+  const runbookContactsOf = (alertNames: readonly string[]): RunbookContact[] => {
+    const seen = new Set<string>();
+    return alertNames.flatMap((name) => {
+      const hit = findAlert(catalog, name);
+      if (!hit.found || seen.has(hit.runbook.id)) return [];
+      seen.add(hit.runbook.id);
+      return hit.runbook.contacts;
+    });
+  };
   const catalogSeverity = (name: string) => {
     const hit = findAlert(catalog, name);
     return hit.found ? hit.alert.severity : undefined;
@@ -210,7 +222,17 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       now: () => clock.now(),
       onDiagnosed: createDiagnosisRecorder({ incidents: incidentService }),
     };
-    const incidentDeps: IncidentCommandDeps = { incidents: incidentService, notifications, poster, client: slack.client, logger };
+    const drafts = createPostmortemStore(db);
+    const incidentDeps: IncidentCommandDeps = {
+      incidents: incidentService,
+      notifications,
+      poster,
+      client: slack.client,
+      logger,
+      severityChannels: config.severityChannels,
+      latestPostmortem: (incidentId) => drafts.latest(incidentId),
+      contactsOf: async (incidentId) => runbookContactsOf(await alertStore.namesByIncident(incidentId)),
+    };
     alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger, labelsNeeded, alertmanagerConfigured: Boolean(config.alertmanagerUrl), silence: Boolean(config.alertmanagerUrl), now: () => clock.now() });
     stormWatch = createStormWatch({ publisher: createStormMessenger({ poster, logger }), logger });
     alertIntake = createAlertIntake({
@@ -254,7 +276,6 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       membership,
       ...(config.approvalsChannel ? { approvalsChannel: config.approvalsChannel } : {}),
     };
-    const drafts = createPostmortemStore(db);
     const postmortemDeps: PostmortemDeps = {
       postmortems: createPostmortemService({
         incidents: incidentService,
@@ -313,15 +334,27 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       ...(config.alertmanagerUrl ? { alertmanagerUrl: config.alertmanagerUrl } : {}),
     });
     registerIncidentViews(slack.app, incidentDeps);
+    registerIncidentResolution(slack.app, incidentDeps);
     registerTimelineCapture(slack.app, { incidents: incidentService, client: slack.client, logger });
     const escalation = escalationConfig(config.escalationTargets);
-    if (escalation.levels.length === 0) logger.info('no ESCALATION_L1/L2/L3 set: unacknowledged alerts are not escalated');
+    const hasContacts = catalog.runbooks.some((r) => r.contacts.some((c) => c.ids.length > 0));
+    if (escalation.levels.every((l) => l.targets.length === 0) && !hasContacts) {
+      logger.info('no ESCALATION_L1/L2/L3 and no runbook contacts set: nobody is paged by escalation');
+    }
     reminderRunner = createReminderRunner({
       jobs: jobStore,
       incidents: incidentStore,
+      incidentService,
       alerts: alertStore,
       escalation,
-      callbacks: createReminderCallbacks({ poster, logger, clock }),
+      contactsFor: (names, level) => {
+        const levelName = level.name as RunbookContact['level'];
+        return names.flatMap((name) => {
+          const hit = findAlert(catalog, name);
+          return hit.found ? contactsToPage(hit.runbook.contacts, levelName, hit.alert.area) : [];
+        });
+      },
+      callbacks: createReminderCallbacks({ poster, logger, clock, incidents: incidentDeps }),
       clock,
       logger,
       metrics: incidentMetrics,

@@ -67,6 +67,7 @@ const catalogCheck: ValidateCheck = {
       if (unscoped.length) return { problems: unscoped.map(formatProblem), notes: [] };
       const assumed = assumedProbes(catalog);
       const noLink = catalog.runbooks.filter((r) => !r.link).map((r) => r.id);
+      const noContact = [...new Set(catalog.runbooks.flatMap((r) => r.contacts.filter((c) => c.ids.length === 0).map((c) => c.variable)))].sort();
       return {
         problems: [],
         notes: [
@@ -79,6 +80,7 @@ const catalogCheck: ValidateCheck = {
               ]
             : []),
           ...(noLink.length ? [`no runbook link (set RUNBOOKS_BASE_URL or a link in an overlay): ${noLink.join(', ')}`] : []),
+          ...(noContact.length ? [`contacts not configured (escalation pages only ESCALATION_Ln for them): ${noContact.join(', ')}`] : []),
         ],
         strictProblems: [
           ...(unset.length ? [`targets not configured: ${unset.join(', ')}`] : []),

@@ -131,6 +131,12 @@ const configSchema = z
     APPROVALS_CHANNEL: optionalString.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,20}$/.test(v), {
       message: 'must be a Slack channel id such as C0123ABCD (not a #name)',
     }),
+    CRITICAL_CHANNEL: optionalString.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,20}$/.test(v), {
+      message: 'must be a Slack channel id such as C0123ABCD (not a #name): P0 incident notifications are copied there',
+    }),
+    ALERTS_CHANNEL: optionalString.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,20}$/.test(v), {
+      message: 'must be a Slack channel id such as C0123ABCD (not a #name): P1 incident notifications are copied there',
+    }),
     ALERTMANAGER_URL: optionalString.refine((v) => v === undefined || z.url({ protocol: /^https?$/ }).safeParse(v).success, {
       message: 'must be an http(s) URL of Alertmanager, e.g. http://alertmanager:9093',
     }),
@@ -204,6 +210,8 @@ export interface Config {
   escalationTargets: { L1?: string[]; L2?: string[]; L3?: string[] };
   /** APPROVALS_CHANNEL: where every approval request is posted (default: the incident's or alert's thread). */
   approvalsChannel?: string;
+  /** CRITICAL_CHANNEL (P0) and ALERTS_CHANNEL (P1): where an incident's notifications are copied by tier. */
+  severityChannels: { P0?: string; P1?: string };
   nodeEnv?: string;
   /** PLAYGROUND_USE_SHELL_ENV: the playground may resolve catalog targets from the shell's environment. */
   playgroundUseShellEnv: boolean;
@@ -263,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     alertRoutes: e.ALERTMANAGER_ROUTES,
     escalationTargets: definedOnly({ L1: e.ESCALATION_L1, L2: e.ESCALATION_L2, L3: e.ESCALATION_L3 }),
     approvalsChannel: e.APPROVALS_CHANNEL,
+    severityChannels: definedOnly({ P0: e.CRITICAL_CHANNEL, P1: e.ALERTS_CHANNEL }),
     nodeEnv: e.NODE_ENV,
     playgroundUseShellEnv: e.PLAYGROUND_USE_SHELL_ENV,
     childProcessEnv: childProcessEnv(env),

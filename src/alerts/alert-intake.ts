@@ -189,12 +189,12 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
       try {
         const outs = await deps.alerts.recordMany(
           items.map((item) => {
-            const defaultSeverity = deps.catalogSeverity(item.event.name);
+            const catalogSeverity = deps.catalogSeverity(item.event.name);
             return {
               event: item.event,
               opts: {
                 deliveryKey: item.deliveryKey,
-                ...(defaultSeverity ? { defaultSeverity } : {}),
+                ...(catalogSeverity ? { catalogSeverity } : {}),
                 ...(item.place.kind === 'reply' ? { post: { channelId: item.place.channel, ts: item.place.threadTs } } : { channelId: item.place.channel }),
               },
             };

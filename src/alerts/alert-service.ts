@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { notFound } from '../errors';
 import type { Histogram } from 'prom-client';
+import { ESCALATION_LEVELS, escalationDueAt } from '../domain/escalation';
 import { RESPONSE_SLA_MINUTES, type Severity } from '../domain/severity';
 import type { AlertGroup, AlertRecord, AlertStore, RecordOutcome } from '../domain/alert';
 import type { Queryable } from '../domain/queryable';
@@ -35,8 +36,11 @@ export type AlertAckResult =
   | { kind: 'resolved'; alert: AlertRecord };
 
 export interface RecordAlertOptions {
-  /** The catalog's severity for this alert name; used when the alert has no recognised `severity` label. */
-  defaultSeverity?: Severity;
+  /**
+   * The catalog's tier for this alert name: authoritative when given. The `severity` label decides only for alerts
+   * the catalog does not know (docs/severity.md).
+   */
+  catalogSeverity?: Severity;
   /** Identifies the delivery so a retry of it is not counted as a re-fire (e.g. `${channel}:${ts}`). */
   deliveryKey?: string;
   /** Where the alert was posted in Slack (alerts read from the channel). */
@@ -49,7 +53,7 @@ export interface RecordAlertOptions {
  * Alert intake: grouping by fingerprint, the one-reply claim, acknowledgement and its SLA.
  *
  * @example
- *   const out = await alertService.record(event, { defaultSeverity: catalogSeverity, deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } });
+ *   const out = await alertService.record(event, { catalogSeverity, deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } });
  *   if (out.kind === 'new' && (await alertService.claimReply(out.alert.id, replicaId))) {
  *     const reply = await postThreadReply(...);
  *     await alertService.setReplyTs(out.alert.id, reply.ts);
@@ -94,7 +98,7 @@ export interface AlertService {
 export interface AlertServiceDeps {
   alerts: AlertStore;
   clock: Clock;
-  /** When given, a new alert schedules its escalation check at its SLA deadline (in the same transaction). */
+  /** When given, a new alert schedules its first escalation check (L1, counted from its start) in the same transaction. */
   jobs?: ScheduledJobStore;
   /** The incident metrics' time-to-acknowledge histogram (subject: alert). */
   metrics?: { timeToAcknowledge: Pick<Histogram<'subject' | 'severity'>, 'observe'> };
@@ -109,7 +113,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
   const staleMs = deps.replyClaimStaleMs ?? 2 * 60_000;
   const slaDeadline = (a: Pick<AlertRecord, 'startsAt' | 'severity'>): Date => new Date(a.startsAt.getTime() + RESPONSE_SLA_MINUTES[a.severity] * 60_000);
   const storeOptions = (event: AlertEvent, opts: RecordAlertOptions) => ({
-    severity: alertSeverity(event.labels, opts.defaultSeverity),
+    severity: opts.catalogSeverity ?? alertSeverity(event.labels),
     now: clock.now(),
     ...(opts.deliveryKey !== undefined ? { deliveryKey: opts.deliveryKey } : {}),
     ...(opts.post ? { post: opts.post } : {}),
@@ -117,8 +121,11 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
     ...(jobs
       ? {
           onNew: async (tx: Queryable, alert: AlertRecord) => {
-            const payload: EscalationJobPayload = { alertId: alert.id, level: 1 };
-            await jobs.schedule({ kind: ESCALATION_JOB, dueAt: slaDeadline(alert), payload: { ...payload }, dedupKey: `escalation:${alert.id}` }, tx);
+            const first = ESCALATION_LEVELS[0];
+            const dueAt = escalationDueAt(alert.startsAt, alert.severity, first);
+            if (!dueAt) return;
+            const payload: EscalationJobPayload = { alertId: alert.id, level: first.level };
+            await jobs.schedule({ kind: ESCALATION_JOB, dueAt, payload: { ...payload }, dedupKey: `escalation:${alert.id}` }, tx);
           },
         }
       : {}),

@@ -1,7 +1,8 @@
 import { parseSeverity, type Severity } from '../domain/severity';
 
 /**
- * The `severity` label as Prometheus rules write it, mapped to the runbooks' tiers:
+ * The `severity` label as Prometheus rules write it, mapped to the runbooks' tiers. It decides only for alerts the
+ * catalog does not know: a catalog alert keeps its catalog tier whatever its label says (docs/severity.md).
  *
  * | label value                          | tier |
  * | ------------------------------------ | ---- |
@@ -11,8 +12,7 @@ import { parseSeverity, type Severity } from '../domain/severity';
  * | info, low, none, informational       | P3   |
  * | P0..P3 (any case)                    | same |
  *
- * Anything else (or no label) falls back to the caller's default, which is the catalog's
- * severity for that alert, and to P2 when the catalog does not know the alert either.
+ * Anything else (or no label) falls back to P2.
  */
 const LABEL_SEVERITY: Record<string, Severity> = {
   critical: 'P0',

@@ -69,7 +69,8 @@ export interface IncidentStore {
   tryInsert(id: string, incident: NewIncident, tx?: Queryable): Promise<Incident | null>;
   /** Ids taken among `from` … `to` (inclusive, lexicographic: INC IDs sort by time). */
   takenIdsBetween(from: string, to: string): Promise<Set<string>>;
-  get(id: string, tx?: Queryable): Promise<Incident | null>;
+  /** `forUpdate` (inside a transaction): locks the row until it ends, so a read-then-update cannot race another. */
+  get(id: string, tx?: Queryable, opts?: { forUpdate?: boolean }): Promise<Incident | null>;
   /**
    * Applies `patch` only when the incident's status is one of `fromStatuses`; null otherwise.
    * This is what makes transitions safe under concurrent clicks and replicas.

@@ -32,6 +32,10 @@ export interface TimelineDataByKind {
   opened: { severity: Severity };
   acknowledged: Record<string, never>;
   severity_changed: { from: Severity; to: Severity };
+  /** The bot raised the severity by a runbook rule (a P1 unresolved after 30 minutes becomes P0). */
+  severity_promoted: { from: Severity; to: Severity; afterMinutes: number };
+  /** An escalation level was paged for the incident (targets: Slack user and user-group ids). */
+  escalated: { level: number; levelName: string; targets: string[] };
   status_update: Record<string, never>;
   mitigated: Record<string, never>;
   resolved: { rootCause?: string; resolution?: string };

@@ -101,6 +101,12 @@ export interface SlackEmulator {
   socketMode: SocketModeEmulator;
   /** A view opened by views.open / push / update, as it is now. */
   view(viewId: string): Record<string, unknown> | undefined;
+  /**
+   * The `view_submission` payload Slack sends when `user` fills the open view's inputs (`{ block_id: value }`) and
+   * presses Submit: text inputs carry the text, a select the option whose value is given. Refuses what the form
+   * cannot produce (an unknown block, an option the select does not offer, an empty required input).
+   */
+  viewSubmission(viewId: string, inputs: Record<string, string>, user?: string): Record<string, unknown>;
   on(event: 'call', listener: (c: RecordedCall) => void): void;
   off(event: 'call', listener: (c: RecordedCall) => void): void;
   /** Forgets the recorded calls, unknown methods and pending failures (state stays). */
@@ -438,6 +444,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       const v = state.views.get(viewId);
       return v ? structuredClone(v) : undefined;
     },
+    viewSubmission: (viewId, inputs, user = 'U0ONCALL01') => viewSubmissionPayload(state.views.get(viewId), viewId, inputs, user),
 
     on: (event, listener) => void events.on(event, listener),
     off: (event, listener) => void events.off(event, listener),
@@ -456,5 +463,38 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
         server.closeAllConnections();
       });
     },
+  };
+}
+
+type InputBlock = { type: string; block_id?: string; optional?: boolean; element?: { type: string; action_id: string; options?: { value: string; text: unknown }[] } };
+
+function viewSubmissionPayload(view: Record<string, unknown> | undefined, viewId: string, inputs: Record<string, string>, user: string): Record<string, unknown> {
+  if (!view) throw new Error(`viewSubmission: no open view ${viewId}`);
+  const blocks = ((view.blocks as InputBlock[] | undefined) ?? []).filter((b) => b.type === 'input' && b.block_id && b.element);
+  const known = new Set(blocks.map((b) => b.block_id));
+  for (const key of Object.keys(inputs)) if (!known.has(key)) throw new Error(`viewSubmission: the view has no input block ${key}`);
+  const values: Record<string, Record<string, unknown>> = {};
+  for (const b of blocks) {
+    const el = b.element!;
+    const given = inputs[b.block_id!];
+    if ((given === undefined || given === '') && !b.optional) throw new Error(`viewSubmission: Slack does not submit the form while ${b.block_id} is empty`);
+    if (el.type === 'static_select') {
+      const option = el.options?.find((o) => o.value === given);
+      if (given !== undefined && !option) throw new Error(`viewSubmission: the select ${b.block_id} offers no option ${given}`);
+      values[b.block_id!] = { [el.action_id]: { type: 'static_select', selected_option: option ? structuredClone(option) : null } };
+    } else {
+      values[b.block_id!] = { [el.action_id]: { type: el.type, value: given ?? null } };
+    }
+  }
+  return {
+    type: 'view_submission',
+    team: { id: view.team_id, domain: 'emulated' },
+    user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: view.team_id },
+    api_app_id: view.app_id,
+    token: 'legacy-verification-token',
+    trigger_id: `${Date.now()}.${Math.floor(Math.random() * 1e9)}.${viewId.toLowerCase()}`,
+    view: { ...structuredClone(view), state: { values } },
+    response_urls: [],
+    is_enterprise_install: false,
   };
 }

@@ -61,7 +61,7 @@ export function createIncidentMetrics(registry: Registry, opts: { countOpen?: ()
     }),
     statusReminders: new Counter({
       name: 'incident_bot_status_update_reminders_total',
-      help: 'Reminders posted because a P0/P1 status update was overdue',
+      help: 'Reminders posted because the status update of an active incident was overdue',
       labelNames: ['severity'],
       registers: [registry],
     }),

@@ -6,11 +6,23 @@ import type { Queryable } from '../domain/queryable';
 import type { ScheduledJobStore } from '../domain/scheduled-job';
 import type { TimelineEntryInput, TimelineEvent, TimelineStore } from '../domain/timeline-event';
 import type { IncidentMetrics } from './incident-metrics';
+import { ESCALATION_LEVELS, escalationDueAt, P1_PROMOTION_AFTER_MINUTES } from '../domain/escalation';
 import { RESPONSE_SLA_MINUTES, SEVERITIES, type Severity } from './severity';
 
 export const STATUS_REMINDER_JOB = 'incident_status_reminder';
-/** Seed 002: "Next Update: In 30 minutes", for P0/P1 while the incident is active. */
+/** Pages the escalation levels of an incident that is neither mitigated nor resolved (docs/severity.md). */
+export const INCIDENT_ESCALATION_JOB = 'incident_escalation';
+/** Raises a P1 still unresolved 30 minutes after its start to P0 (seed 000). */
+export const INCIDENT_PROMOTION_JOB = 'incident_promotion';
+/** Seed 002: "Send updates every 30 minutes during active incidents", "Next Update: In 30 minutes". */
 export const STATUS_UPDATE_INTERVAL_MINUTES = 30;
+
+/** Payload of an incident escalation job: page `level` (1 = L1) of `incidentId` while it has `severity`. */
+export interface IncidentEscalationJobPayload {
+  incidentId: string;
+  level: number;
+  severity: Severity;
+}
 /** Seed 000: "Post-mortem if service was down > 15 minutes" (and always for P0/P1). */
 export const POSTMORTEM_DOWNTIME_MINUTES = 15;
 
@@ -93,6 +105,16 @@ export interface IncidentService {
    * incident that alert is linked to (none when it is not linked); else the only active incident living in the channel.
    */
   concerning(where: { channelId: string; threadTs?: string }): Promise<Incident | null>;
+  /**
+   * The runbook rule "P1 not resolved in 30 minutes → P0" (seed 000), applied by the bot: a P1 incident still open or
+   * acknowledged becomes P0 with a `severity_promoted` event. Null when the rule no longer applies (severity changed,
+   * mitigated, resolved, or too early).
+   */
+  promoteUnresolved(id: string, now: Date): Promise<{ incident: Incident; from: Severity } | null>;
+  /** An escalation level was paged for the incident: an `escalated` timeline event. */
+  recordEscalation(id: string, level: { level: number; name: string }, targets: string[], at: Date): Promise<TimelineEvent>;
+  /** Levels already paged for the incident (from its timeline), so a severity change never pages a level twice. */
+  escalatedLevels(id: string): Promise<Set<number>>;
   /** Pinned messages and diagnoses: what is not a state change (remediation steps are written by the remediation service). */
   addTimelineEvent(id: string, event: Extract<TimelineEntryInput, { kind: 'pinned' | 'diagnosis' }>): Promise<TimelineEvent>;
   timeline(id: string): Promise<TimelineEvent[]>;
@@ -105,7 +127,7 @@ export interface IncidentServiceDeps {
   timeline: TimelineStore;
   clock: Clock;
   alerts?: AlertStore;
-  /** When given, P0/P1 incidents schedule their status-update reminder. */
+  /** When given, incidents schedule their status-update reminder, escalation and (P1) promotion. */
   jobs?: ScheduledJobStore;
   metrics?: Pick<IncidentMetrics, 'timeToAcknowledge' | 'timeToResolve'>;
 }
@@ -127,6 +149,7 @@ export function latestTimeOfDay(now: Date, t: { hour: number; minute: number }):
   return d > now ? new Date(d.getTime() - 24 * 3600_000) : d;
 }
 
+/** P0/P1: post-mortem always (seeds 000 and 002, "severity > Medium"). */
 const needsUpdates = (s: Severity): boolean => s === 'P0' || s === 'P1';
 const minutesBetween = (a: Date, b: Date): number => Math.max(0, (b.getTime() - a.getTime()) / 60_000);
 const conflict = (msg: string) => new BotError('CONFLICT', msg);
@@ -151,6 +174,15 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
     mitigate: (rawId, actor, note) => mitigate(deps, rawId, actor, note),
     resolve: (rawId, input) => resolve(deps, rawId, input),
     concerning: (where) => concerning(deps, where),
+    promoteUnresolved: (rawId, now) => promoteUnresolved(deps, rawId, now),
+    recordEscalation: async (rawId, level, targets, at) => {
+      const inc = await loadIncident(deps, rawId);
+      return timeline.append({ incidentId: inc.id, at, actor: 'bot', kind: 'escalated', text: `Escalated to ${level.name}`, data: { level: level.level, levelName: level.name, targets } });
+    },
+    escalatedLevels: async (rawId) => {
+      const events = await timeline.list(normalizeIncidentId(rawId));
+      return new Set(events.flatMap((e) => (e.kind === 'escalated' ? [e.data.level] : [])));
+    },
     addTimelineEvent: async (rawId, e) => {
       const inc = await loadIncident(deps, rawId);
       return timeline.append({ incidentId: inc.id, at: clock.now(), ...e });
@@ -202,8 +234,53 @@ async function scheduleReminder(deps: IncidentServiceDeps, tx: Queryable, inc: I
   await deps.jobs.schedule({ kind: STATUS_REMINDER_JOB, dueAt: inc.nextUpdateDueAt, payload: { incidentId: inc.id }, dedupKey: `status_reminder:${inc.id}` }, tx);
 }
 
-const nextUpdateAfter = (now: Date, severity: Severity): Date | null =>
-  needsUpdates(severity) ? new Date(now.getTime() + STATUS_UPDATE_INTERVAL_MINUTES * 60_000) : null;
+const nextUpdateAfter = (now: Date): Date => new Date(now.getTime() + STATUS_UPDATE_INTERVAL_MINUTES * 60_000);
+
+/**
+ * The escalation ladder and, for a P1, its promotion to P0, for the incident's current severity. A job is keyed by
+ * severity: after a change the new severity's ladder starts, and levels already paged are skipped when it runs.
+ */
+async function scheduleEscalation(deps: IncidentServiceDeps, tx: Queryable, inc: Incident, changedByHandAt?: Date): Promise<void> {
+  if (!deps.jobs) return;
+  const first = ESCALATION_LEVELS[0];
+  const dueAt = escalationDueAt(inc.startedAt, inc.severity, first);
+  if (dueAt) {
+    const payload: IncidentEscalationJobPayload = { incidentId: inc.id, level: first.level, severity: inc.severity };
+    await deps.jobs.schedule({ kind: INCIDENT_ESCALATION_JOB, dueAt, payload: { ...payload }, dedupKey: `incident_escalation:${inc.id}:${inc.severity}` }, tx);
+  }
+  if (inc.severity === 'P1') {
+    // Set to P1 by hand after the 30-minute mark: that person's choice stands for another 30 minutes.
+    const from = Math.max(inc.startedAt.getTime(), changedByHandAt?.getTime() ?? 0);
+    const promoteAt = new Date(from + P1_PROMOTION_AFTER_MINUTES * 60_000);
+    await deps.jobs.schedule({ kind: INCIDENT_PROMOTION_JOB, dueAt: promoteAt, payload: { incidentId: inc.id }, dedupKey: `incident_promotion:${inc.id}` }, tx);
+  }
+}
+
+async function promoteUnresolved(deps: IncidentServiceDeps, rawId: string, now: Date): Promise<{ incident: Incident; from: Severity } | null> {
+  const id = normalizeIncidentId(rawId);
+  return deps.transaction(async (tx) => {
+    // The row lock orders this against a concurrent /incident sev or resolve: whichever commits first wins.
+    const inc = await deps.incidents.get(id, tx, { forUpdate: true });
+    if (!inc) return null;
+    const afterMinutes = Math.floor(minutesBetween(inc.startedAt, now));
+    if (inc.severity !== 'P1' || (inc.status !== 'open' && inc.status !== 'acknowledged') || afterMinutes < P1_PROMOTION_AFTER_MINUTES) return null;
+    const after = await deps.incidents.update(id, ['open', 'acknowledged'], { severity: 'P0', nextUpdateDueAt: inc.nextUpdateDueAt ?? nextUpdateAfter(now) }, now, tx);
+    if (!after) return null;
+    await deps.timeline.append(
+      {
+        incidentId: id,
+        at: now,
+        actor: 'bot',
+        kind: 'severity_promoted',
+        text: `Severity P1 → P0: not resolved ${afterMinutes} minutes after it started (runbook: a P1 not resolved in 30 minutes escalates to P0)`,
+        data: { from: 'P1', to: 'P0', afterMinutes },
+      },
+      tx,
+    );
+    await scheduleEscalation(deps, tx, after);
+    return { incident: after, from: 'P1' as const };
+  });
+}
 
 type AlertOfIncident = NonNullable<Awaited<ReturnType<AlertStore['get']>>>;
 type NewIncidentFields = Parameters<IncidentStore['tryInsert']>[1];
@@ -219,7 +296,7 @@ async function openIncident(deps: IncidentServiceDeps, input: OpenIncidentInput)
   const stated = input.startedAt === undefined ? undefined : input.startedAt instanceof Date ? input.startedAt : latestTimeOfDay(now, input.startedAt);
   const earliest = [now, ...(alert ? [alert.startsAt] : []), ...(stated ? [stated] : [])];
   const startedAt = new Date(Math.min(...earliest.map((d) => d.getTime())));
-  const nextUpdate = nextUpdateAfter(now, input.severity);
+  const nextUpdate = nextUpdateAfter(now);
   const fields: NewIncidentFields = {
     title,
     severity: input.severity,
@@ -229,7 +306,7 @@ async function openIncident(deps: IncidentServiceDeps, input: OpenIncidentInput)
     ...(input.impact ? { impact: input.impact } : {}),
     ...(input.channelId ? { channelId: input.channelId } : {}),
     ...(input.threadTs ? { threadTs: input.threadTs } : {}),
-    ...(nextUpdate ? { nextUpdateDueAt: nextUpdate } : {}),
+    nextUpdateDueAt: nextUpdate,
   };
   return insertAtFreeId(deps, now, (id) => insertIncident(deps, id, fields, input, alert, now));
 }
@@ -280,6 +357,7 @@ async function insertIncident(
       await appendAlertHistory(deps, tx, id, alert);
     }
     await scheduleReminder(deps, tx, inc);
+    await scheduleEscalation(deps, tx, inc);
     return inc;
   });
 }
@@ -347,13 +425,12 @@ async function changeSeverity(deps: IncidentServiceDeps, rawId: string, severity
     rawId,
     'changing the severity',
     ACTIVE,
-    (inc, now) => ({
-      severity,
-      // Becoming P0/P1 starts the 30-minute update cadence; leaving it stops the reminders.
-      nextUpdateDueAt: needsUpdates(severity) ? (inc.nextUpdateDueAt ?? nextUpdateAfter(now, severity)) : null,
-    }),
+    (inc, now) => ({ severity, nextUpdateDueAt: inc.nextUpdateDueAt ?? nextUpdateAfter(now) }),
     (b) => ({ kind: 'severity_changed', actor, text: `Severity ${b.severity} → ${severity}`, data: { from: b.severity, to: severity } }),
   );
+  const changedAt = deps.clock.now();
+  const pastPromotionMark = after.startedAt.getTime() + P1_PROMOTION_AFTER_MINUTES * 60_000 <= changedAt.getTime();
+  await deps.transaction((tx) => scheduleEscalation(deps, tx, after, pastPromotionMark ? changedAt : undefined));
   return { incident: after, from: before.severity };
 }
 
@@ -374,7 +451,7 @@ async function postStatusUpdate(
     rawId,
     'posting a status update',
     ACTIVE,
-    (inc, at) => ({ lastUpdateAt: at, nextUpdateDueAt: nextUpdateAfter(at, inc.severity), ...(stated ? { startedAt: stated } : {}) }),
+    (_inc, at) => ({ lastUpdateAt: at, nextUpdateDueAt: nextUpdateAfter(at), ...(stated ? { startedAt: stated } : {}) }),
     () => ({ kind: 'status_update', actor, text: body, data: {} }),
   );
   return { incident: after, event };

@@ -7,19 +7,27 @@ import type { Logger } from '../logger';
 import type { AlertRecord, AlertStore } from '../domain/alert';
 import type { Incident, IncidentStore } from '../domain/incident';
 import type { NewJob, ScheduledJob, ScheduledJobStore } from '../domain/scheduled-job';
+import { climbsLadder, ESCALATION_LEVELS, escalationDueAt, type EscalationLevelName } from '../domain/escalation';
+import type { Severity } from '../domain/severity';
 import type { IncidentMetrics } from './incident-metrics';
-import { STATUS_REMINDER_JOB, STATUS_UPDATE_INTERVAL_MINUTES } from './incident-service';
-import { RESPONSE_SLA_MINUTES } from './severity';
+import {
+  INCIDENT_ESCALATION_JOB,
+  INCIDENT_PROMOTION_JOB,
+  STATUS_REMINDER_JOB,
+  STATUS_UPDATE_INTERVAL_MINUTES,
+  type IncidentEscalationJobPayload,
+  type IncidentService,
+} from './incident-service';
 
 /**
- * Who is paged when an alert stays unacknowledged, and when. Each level fires `afterMinutes`
- * after the alert's SLA deadline (P0 5 min, P1 15 min, P2 1 h, P3 24 h from its start), as long
- * as nobody acknowledged and it is still firing. Targets are whatever `escalate` understands
- * (Slack user ids, user-group ids such as `S0ONCALL`).
+ * Who is paged, and when, while an alert stays unacknowledged or an incident unmitigated. Each level fires
+ * `afterMinutes` after the start of the alert or incident (the runbooks' ladder: L1 5, L2 15, L3 30 minutes) for
+ * P0/P1; P2/P3 get one L1 page when their response SLA lapses (docs/severity.md). Targets are Slack user ids and
+ * user-group ids (`S0ONCALL`); the runbook's contacts of the level are added when the runner is given them.
  *
  * @example
  *   const escalation: EscalationConfig = { levels: [
- *     { level: 1, name: 'L1', targets: ['S0ONCALL'], afterMinutes: 0 },
+ *     { level: 1, name: 'L1', targets: ['S0ONCALL'], afterMinutes: 5 },
  *     { level: 2, name: 'L2', targets: ['U0INFRALEAD'], afterMinutes: 15 },
  *     { level: 3, name: 'L3', targets: ['S0DEVTEAM'], afterMinutes: 30 },
  *   ] };
@@ -31,7 +39,8 @@ export interface EscalationConfig {
 export interface EscalationLevel {
   /** 1 = L1, stepping up by one. */
   level: number;
-  name?: string;
+  name: string;
+  /** Configured targets (ESCALATION_Ln); may be empty when the runbooks' contacts supply them. */
   targets: string[];
   afterMinutes: number;
 }
@@ -48,39 +57,35 @@ export const escalationConfigSchema = z
     L3: z.object({ targets: z.array(z.string().min(1)).min(1), afterMinutes: z.number().nonnegative().optional() }).optional(),
   })
   .strict()
-  .transform((c): EscalationConfig => {
-    const levels: EscalationLevel[] = [];
-    (['L1', 'L2', 'L3'] as const).forEach((name, i) => {
-      const l = c[name];
-      if (l) levels.push({ level: i + 1, name, targets: l.targets, afterMinutes: l.afterMinutes ?? DEFAULT_ESCALATION_AFTER_MINUTES[name] });
-    });
-    return { levels };
-  });
+  .transform((c): EscalationConfig => ({
+    levels: ESCALATION_LEVELS.map((l) => ({ ...l, targets: c[l.name]?.targets ?? [], afterMinutes: c[l.name]?.afterMinutes ?? l.afterMinutes })),
+  }));
 
-/** Seeds 001/004: L1 0–15 min, L2 15–30 min, L3 30+ min, counted here from the SLA deadline. */
-export const DEFAULT_ESCALATION_AFTER_MINUTES = { L1: 0, L2: 15, L3: 30 } as const;
+/** Seeds 001/004, counted from the start of the alert or incident. */
+export const DEFAULT_ESCALATION_AFTER_MINUTES = Object.fromEntries(ESCALATION_LEVELS.map((l) => [l.name, l.afterMinutes])) as Record<EscalationLevelName, number>;
 
-/** An EscalationConfig from per-level targets with the runbooks' timings; levels without targets are left out. */
+/** All three levels with the runbooks' timings and the configured targets (ESCALATION_L1..3; a level may have none). */
 export function escalationConfig(targets: { L1?: string[]; L2?: string[]; L3?: string[] }, afterMinutes = DEFAULT_ESCALATION_AFTER_MINUTES): EscalationConfig {
-  const levels: EscalationLevel[] = [];
-  (['L1', 'L2', 'L3'] as const).forEach((name, i) => {
-    const t = targets[name] ?? [];
-    if (t.length > 0) levels.push({ level: i + 1, name, targets: t, afterMinutes: afterMinutes[name] });
-  });
-  return { levels };
+  return { levels: ESCALATION_LEVELS.map((l) => ({ level: l.level, name: l.name, targets: targets[l.name] ?? [], afterMinutes: afterMinutes[l.name] })) };
 }
 
 export interface ReminderCallbacks {
-  /** A P0/P1 incident's status update is overdue: remind its thread. */
+  /** An incident's status update is overdue: remind its thread (P0/P1 more insistently, docs/severity.md). */
   remind(incident: Incident): Promise<void>;
   /** An alert is still unacknowledged: page `target` at `level`. */
   escalate(alert: AlertRecord, level: EscalationLevel, target: string): Promise<void>;
+  /** An incident is still unmitigated (or, at L1, unacknowledged): page `targets` at `level` in its thread. */
+  escalateIncident(incident: Incident, level: EscalationLevel, targets: string[]): Promise<void>;
+  /** The bot raised the incident's severity by the runbook rule (P1 → P0): say so where it lives. */
+  promoted(incident: Incident, from: Severity): Promise<void>;
 }
 
 export interface RunSummary {
   claimed: number;
   reminded: string[];
   escalated: { alertId: number; level: number; target: string }[];
+  escalatedIncidents: { incidentId: string; level: number; targets: string[] }[];
+  promoted: string[];
   failed: number;
 }
 
@@ -96,8 +101,12 @@ export interface ReminderRunner {
 export interface ReminderRunnerDeps {
   jobs: ScheduledJobStore;
   incidents: IncidentStore;
+  /** The incident life cycle: promotion and the escalation timeline go through it. */
+  incidentService: Pick<IncidentService, 'promoteUnresolved' | 'recordEscalation' | 'escalatedLevels'>;
   alerts: AlertStore;
   escalation: EscalationConfig;
+  /** The runbook contacts to page at `level` for alerts of these names (the catalog's `contacts:`); none when absent. */
+  contactsFor?: (alertNames: readonly string[], level: EscalationLevel) => string[];
   callbacks: ReminderCallbacks;
   clock: Clock;
   logger?: Logger;
@@ -112,69 +121,138 @@ export interface ReminderRunnerDeps {
 }
 
 const MINUTE = 60_000;
+/** P0/P1 reminders repeat sooner while the update stays overdue. */
+export const URGENT_REMINDER_REPEAT_MINUTES = 15;
+const CATCH_UP_ROUNDS = 4;
+const JOB_KINDS = [STATUS_REMINDER_JOB, ESCALATION_JOB, INCIDENT_ESCALATION_JOB, INCIDENT_PROMOTION_JOB] as const;
 
 export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
   const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const leaseMs = deps.leaseMs ?? 5 * MINUTE;
   const levels = [...deps.escalation.levels].sort((a, b) => a.level - b.level);
+  const targetsFor = (names: readonly string[], level: EscalationLevel): string[] => [...new Set([...level.targets, ...(deps.contactsFor?.(names, level) ?? [])])];
+  const levelAt = (n: number) => levels.find((l) => l.level === n);
+  const nextLevel = (n: number) => levels.find((l) => l.level > n);
 
-  /** Runs one job; returns the jobs that follow it. */
-  const runJob = async (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
-    if (job.kind === STATUS_REMINDER_JOB) {
-      const incidentId = String(job.payload.incidentId);
-      const inc = await deps.incidents.get(incidentId);
-      if (!inc || inc.status === 'resolved' || !inc.nextUpdateDueAt) return [];
-      const next = (dueAt: Date): NewJob => ({ kind: STATUS_REMINDER_JOB, dueAt, payload: { incidentId }, dedupKey: `status_reminder:${incidentId}` });
-      // An update was posted since this job was scheduled: wait for the new due time.
-      if (inc.nextUpdateDueAt > now) return [next(inc.nextUpdateDueAt)];
-      await deps.callbacks.remind(inc);
-      deps.metrics?.statusReminders.inc({ severity: inc.severity });
-      summary.reminded.push(inc.id);
-      return [next(new Date(now.getTime() + STATUS_UPDATE_INTERVAL_MINUTES * MINUTE))];
+  const statusReminder = async (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
+    const incidentId = String(job.payload.incidentId);
+    const inc = await deps.incidents.get(incidentId);
+    if (!inc || inc.status === 'resolved' || !inc.nextUpdateDueAt) return [];
+    const next = (dueAt: Date): NewJob => ({ kind: STATUS_REMINDER_JOB, dueAt, payload: { incidentId }, dedupKey: `status_reminder:${incidentId}` });
+    // An update was posted since this job was scheduled: wait for the new due time.
+    if (inc.nextUpdateDueAt > now) return [next(inc.nextUpdateDueAt)];
+    await deps.callbacks.remind(inc);
+    deps.metrics?.statusReminders.inc({ severity: inc.severity });
+    summary.reminded.push(inc.id);
+    const repeat = climbsLadder(inc.severity) ? URGENT_REMINDER_REPEAT_MINUTES : STATUS_UPDATE_INTERVAL_MINUTES;
+    return [next(new Date(now.getTime() + repeat * MINUTE))];
+  };
+
+  const alertEscalation = async (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
+    const payload = job.payload as unknown as EscalationJobPayload;
+    const alert = await deps.alerts.get(Number(payload.alertId));
+    // Part of an incident: the incident's own escalation pages from here on.
+    if (!alert || alert.status !== 'firing' || alert.acknowledgedAt || alert.incidentId) return [];
+    const level = levelAt(payload.level);
+    if (!level) return [];
+    const due = escalationDueAt(alert.startsAt, alert.severity, level);
+    if (!due) return [];
+    const job_ = (l: EscalationLevel, dueAt: Date): NewJob => {
+      const p: EscalationJobPayload = { alertId: alert.id, level: l.level };
+      return { kind: ESCALATION_JOB, dueAt, payload: { ...p }, dedupKey: `escalation:${alert.id}` };
+    };
+    if (due > now) return [job_(level, due)];
+    const targets = targetsFor([alert.name], level);
+    if (targets.length === 0) deps.logger?.info({ alertId: alert.id, level: level.name }, 'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged');
+    for (const target of targets) {
+      await deps.callbacks.escalate(alert, level, target);
+      summary.escalated.push({ alertId: alert.id, level: level.level, target });
     }
-    if (job.kind === ESCALATION_JOB) {
-      const payload = job.payload as unknown as EscalationJobPayload;
-      const alert = await deps.alerts.get(Number(payload.alertId));
-      if (!alert || alert.status !== 'firing' || alert.acknowledgedAt) return [];
-      const level = levels.find((l) => l.level === payload.level) ?? levels.find((l) => l.level > payload.level);
-      if (!level) return [];
-      const deadline = alert.startsAt.getTime() + RESPONSE_SLA_MINUTES[alert.severity] * MINUTE;
-      const escalationJob = (l: EscalationLevel, dueAt: Date): NewJob => {
-        const p: EscalationJobPayload = { alertId: alert.id, level: l.level };
-        return { kind: ESCALATION_JOB, dueAt, payload: { ...p }, dedupKey: `escalation:${alert.id}` };
-      };
-      // Not yet time for this level (the first configured level may wait after the SLA deadline).
-      const levelDue = deadline + level.afterMinutes * MINUTE;
-      if (levelDue > now.getTime()) return [escalationJob(level, new Date(levelDue))];
-      for (const target of level.targets) {
-        await deps.callbacks.escalate(alert, level, target);
-        summary.escalated.push({ alertId: alert.id, level: level.level, target });
+    if (targets.length) deps.metrics?.escalations.inc({ level: String(level.level), severity: alert.severity });
+    await deps.alerts.setEscalationLevel(alert.id, level.level);
+    const following = nextLevel(level.level);
+    const followingDue = following ? escalationDueAt(alert.startsAt, alert.severity, following) : null;
+    return following && followingDue ? [job_(following, new Date(Math.max(followingDue.getTime(), now.getTime())))] : [];
+  };
+
+  const incidentEscalation = async (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
+    const payload = job.payload as unknown as IncidentEscalationJobPayload;
+    const inc = await deps.incidents.get(String(payload.incidentId));
+    // Mitigated or resolved: the impact stopped. Another severity: that severity's own job carries on.
+    if (!inc || inc.status === 'mitigated' || inc.status === 'resolved' || inc.severity !== payload.severity) return [];
+    const level = levelAt(payload.level);
+    if (!level) return [];
+    const due = escalationDueAt(inc.startedAt, inc.severity, level);
+    if (!due) return [];
+    const job_ = (l: EscalationLevel, dueAt: Date): NewJob => {
+      const p: IncidentEscalationJobPayload = { incidentId: inc.id, level: l.level, severity: inc.severity };
+      return { kind: INCIDENT_ESCALATION_JOB, dueAt, payload: { ...p }, dedupKey: `incident_escalation:${inc.id}:${inc.severity}` };
+    };
+    if (due > now) return [job_(level, due)];
+    // L1 is the on-call: an acknowledged incident has one. Levels paged under an earlier severity are not paged again.
+    const skip = (level.level === 1 && inc.acknowledgedAt !== null) || (await deps.incidentService.escalatedLevels(inc.id)).has(level.level);
+    if (!skip) {
+      const targets = targetsFor(await deps.alerts.namesByIncident(inc.id), level);
+      if (targets.length === 0) {
+        deps.logger?.info({ incidentId: inc.id, level: level.name }, 'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged');
+      } else {
+        await deps.callbacks.escalateIncident(inc, level, targets);
+        await deps.incidentService.recordEscalation(inc.id, level, targets, now);
+        deps.metrics?.escalations.inc({ level: String(level.level), severity: inc.severity });
+        summary.escalatedIncidents.push({ incidentId: inc.id, level: level.level, targets });
       }
-      deps.metrics?.escalations.inc({ level: String(level.level), severity: alert.severity });
-      await deps.alerts.setEscalationLevel(alert.id, level.level);
-      const following = levels.find((l) => l.level > level.level);
-      if (!following) return [];
-      return [escalationJob(following, new Date(Math.max(deadline + following.afterMinutes * MINUTE, now.getTime())))];
     }
+    const following = nextLevel(level.level);
+    const followingDue = following ? escalationDueAt(inc.startedAt, inc.severity, following) : null;
+    return following && followingDue ? [job_(following, new Date(Math.max(followingDue.getTime(), now.getTime())))] : [];
+  };
+
+  const promotion = async (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
+    const out = await deps.incidentService.promoteUnresolved(String(job.payload.incidentId), now);
+    if (!out) return [];
+    summary.promoted.push(out.incident.id);
+    await deps.callbacks.promoted(out.incident, out.from);
     return [];
+  };
+
+  const runJob = (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
+    switch (job.kind) {
+      case STATUS_REMINDER_JOB:
+        return statusReminder(job, now, summary);
+      case ESCALATION_JOB:
+        return alertEscalation(job, now, summary);
+      case INCIDENT_ESCALATION_JOB:
+        return incidentEscalation(job, now, summary);
+      case INCIDENT_PROMOTION_JOB:
+        return promotion(job, now, summary);
+      default:
+        return Promise.resolve([]);
+    }
   };
 
   return {
     workerId,
     runDueJobs: async (now = deps.clock.now()) => {
-      const summary: RunSummary = { claimed: 0, reminded: [], escalated: [], failed: 0 };
-      const jobs = await deps.jobs.claimDue(workerId, now, { limit: deps.batchSize ?? 50, leaseMs, kinds: [STATUS_REMINDER_JOB, ESCALATION_JOB] });
-      summary.claimed = jobs.length;
-      for (const job of jobs) {
-        try {
-          const next = await runJob(job, now, summary);
-          const completed = await deps.jobs.complete(job.id, workerId, now, next);
-          if (!completed) deps.logger?.warn({ jobId: job.id, kind: job.kind }, 'scheduled job was taken over by another worker before it completed');
-        } catch (err) {
-          summary.failed++;
-          deps.logger?.error({ err, jobId: job.id, kind: job.kind }, 'scheduled job failed; it will be retried');
-          await deps.jobs.fail(job.id, workerId, (err as Error).message ?? String(err), new Date(now.getTime() + (deps.retryAfterMs ?? MINUTE)), deps.maxAttempts ?? 5);
+      const summary: RunSummary = { claimed: 0, reminded: [], escalated: [], escalatedIncidents: [], promoted: [], failed: 0 };
+      // A job whose follow-up is already due (levels passed while nobody ran, an incident opened from an old alert)
+      // is caught up in the same run, a few rounds at most, rather than one level per tick.
+      for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
+        const jobs = await deps.jobs.claimDue(workerId, now, { limit: deps.batchSize ?? 50, leaseMs, kinds: JOB_KINDS });
+        summary.claimed += jobs.length;
+        let dueAgain = false;
+        for (const job of jobs) {
+          try {
+            const next = await runJob(job, now, summary);
+            const completed = await deps.jobs.complete(job.id, workerId, now, next);
+            if (!completed) deps.logger?.warn({ jobId: job.id, kind: job.kind }, 'scheduled job was taken over by another worker before it completed');
+            if (completed && next.some((j) => j.dueAt <= now)) dueAgain = true;
+          } catch (err) {
+            summary.failed++;
+            deps.logger?.error({ err, jobId: job.id, kind: job.kind }, 'scheduled job failed; it will be retried');
+            await deps.jobs.fail(job.id, workerId, (err as Error).message ?? String(err), new Date(now.getTime() + (deps.retryAfterMs ?? MINUTE)), deps.maxAttempts ?? 5);
+          }
         }
+        if (!dueAgain) break;
       }
       return summary;
     },

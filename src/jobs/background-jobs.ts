@@ -58,7 +58,7 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
   jobs.push(
     {
       name: 'scheduled-jobs',
-      does: 'runs the due rows of scheduled_jobs: P0/P1 status-update reminders and unacknowledged-alert escalations',
+      does: 'runs the due rows of scheduled_jobs: status-update reminders, escalations of alerts and incidents, the P1 → P0 promotion',
       everyMs: REMINDER_INTERVAL_MS,
       // every replica polls: each due row is claimed by one of them (FOR UPDATE SKIP LOCKED)
       replicas: 'each',

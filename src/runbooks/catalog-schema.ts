@@ -6,6 +6,7 @@ import { targetAllowSchema } from '../targets/target-allow';
 import { TARGET_FIELDS, type TargetKind } from '../targets/target';
 import { getRemediation, remediationRegistry } from '../remediations/registry';
 import { approversSchema } from '../domain/remediation-declaration';
+import { CONTACT_AREAS } from '../domain/escalation';
 
 /**
  * The shape of one `commands/*.yaml` file. Cross-references (probe → target, alert → probe, cause → probe) are
@@ -92,6 +93,8 @@ const alertSchema = z
     autoDiagnose: z.boolean().optional(),
     /** Labels the probes use (`agent`, `worker`), shown in usage hints. */
     labels: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).optional(),
+    /** Which of the runbook's area contacts (database, infrastructure, application) escalation pages for it; none: all. */
+    area: z.enum(CONTACT_AREAS).optional(),
     /** Without this label, probes that need it run once per listed value (seed 004: every worker). */
     eachLabel: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.array(z.string().regex(/^[A-Za-z0-9_.:@/-]{1,128}$/)).min(1).max(20)).optional(),
   })
@@ -132,6 +135,20 @@ const dashboardSchema = z
   })
   .strict();
 
+/**
+ * An emergency contact of the runbook: who to page at an escalation level, for an area. The ids come from the
+ * environment (`page: ${CONTACT_DBA}`: Slack user or user-group ids, comma-separated); unset: "not configured".
+ */
+const contactSchema = z
+  .object({
+    role: z.string().min(1).max(80),
+    area: z.enum(CONTACT_AREAS).optional(),
+    level: z.enum(['L1', 'L2', 'L3']),
+    when: z.string().min(1).max(150).optional(),
+    page: envRef,
+  })
+  .strict();
+
 export const runbookFileSchema = z
   .object({
     id,
@@ -150,6 +167,7 @@ export const runbookFileSchema = z
     causes: z.array(causeSchema).default([]),
     manualSteps: z.array(z.string().min(1)).default([]),
     remediations: z.array(remediationSchema).default([]),
+    contacts: z.array(contactSchema).default([]),
   })
   .strict()
   .superRefine((rb, ctx) => {

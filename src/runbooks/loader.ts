@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { closestMatches } from '../closest-match';
 import { resolveAllowEnv, type TargetAllow } from '../targets/target-allow';
 import type { ResolvedTarget } from '../targets/target';
+import { isPageTarget, type RunbookContact } from '../domain/escalation';
 import { runbookFileSchema, type RunbookFile } from './catalog-schema';
 
 export type AlertEntry = RunbookFile['alerts'][number];
@@ -19,7 +20,7 @@ export interface DashboardLink {
 }
 
 /** A validated runbook with its targets resolved from the environment. */
-export interface Runbook extends Omit<RunbookFile, 'targets' | 'link' | 'dashboards'> {
+export interface Runbook extends Omit<RunbookFile, 'targets' | 'link' | 'dashboards' | 'contacts'> {
   /** File name inside the catalog directory. */
   file: string;
   targets: Record<string, ResolvedTarget>;
@@ -27,6 +28,8 @@ export interface Runbook extends Omit<RunbookFile, 'targets' | 'link' | 'dashboa
   link?: string;
   /** Dashboards whose base variable is set. */
   dashboards: DashboardLink[];
+  /** Emergency contacts with their ids from the environment (none when a variable is unset). */
+  contacts: RunbookContact[];
 }
 
 export interface CatalogOptions {
@@ -152,6 +155,20 @@ export function parseRunbook(
     for (const bad of resolved?.invalid ?? []) envProblems.push({ file, path: `targets.${name}.allow`, message: `${bad} is not a valid name for this allow-list (letters, digits, _ . - ; comma-separated)` });
     targets[name] = { name, kind, values, missing, ...(resolved ? { allow: resolved.allow } : {}) };
   }
+  const contacts: RunbookContact[] = rb.contacts.map((c, i) => {
+    const variable = /^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(c.page)?.[1] as string;
+    const ids = (env[variable] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = ids.filter((x) => !isPageTarget(x));
+    if (bad.length) {
+      envProblems.push({
+        file,
+        path: `contacts[${i}].page`,
+        line: lineOf(doc, lineCounter, ['contacts', i, 'page']),
+        message: `${variable} must list Slack user (U…/W…) or user-group (S…) ids separated by commas; not ids: ${bad.map((b) => JSON.stringify(b.slice(0, 30))).join(', ')}`,
+      });
+    }
+    return { role: c.role, level: c.level, variable, ids: bad.length ? [] : ids, ...(c.area ? { area: c.area } : {}), ...(c.when ? { when: c.when } : {}) };
+  });
   if (envProblems.length) return { problems: envProblems };
   const linkProblem = exampleDomainProblem(rb.link);
   if (linkProblem) return { problems: [{ file, path: 'link', line: lineOf(doc, lineCounter, ['link']), message: linkProblem }] };
@@ -160,7 +177,7 @@ export function parseRunbook(
     const base = env[/^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(d.base)?.[1] as string]?.trim();
     if (base && /^https?:\/\//.test(base)) dashboards.push({ title: d.title, url: `${base.replace(/\/+$/, '')}${d.path}` });
   }
-  return { runbook: { ...rb, file, targets, link: resolveLink(rb.link, options.runbooksBaseUrl), dashboards } };
+  return { runbook: { ...rb, file, targets, link: resolveLink(rb.link, options.runbooksBaseUrl), dashboards, contacts } };
 }
 
 /** Domains reserved for documentation (RFC 2606/6761): a link there is a placeholder, never a real runbook. */

@@ -2,6 +2,7 @@ import { ALERT_ACTION_IDS } from './blocks/alert-blocks';
 import { ALERT_MENU_ACTION_ID } from './blocks/alert-group-blocks';
 import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, REMEDIATION_ACTION_ID } from './blocks/diagnosis-blocks';
 import { ACTION_ITEM_CONFIRM_ID, ACTION_ITEM_DROP_ID, POSTMORTEM_ACTION_ID } from './blocks/incident-blocks';
+import { INCIDENT_ACTION_IDS } from './blocks/lifecycle-blocks';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from './blocks/remediation-blocks';
 
 /**
@@ -23,6 +24,8 @@ export const BUTTON_ACTION_IDS: readonly (string | RegExp)[] = [
   POSTMORTEM_ACTION_ID,
   ACTION_ITEM_CONFIRM_ID,
   ACTION_ITEM_DROP_ID,
+  INCIDENT_ACTION_IDS.mitigated,
+  INCIDENT_ACTION_IDS.resolve,
 ];
 
 export function isKnownButton(actionId: string | RegExp): boolean {

@@ -10,7 +10,7 @@ export type IncidentCommand =
   | { name: 'status'; incidentId?: string }
   | { name: 'update'; text: string; started?: ClockTime }
   | { name: 'sev'; severity: Severity; incidentId?: string }
-  | { name: 'resolve'; incidentId?: string; summary?: string }
+  | { name: 'resolve'; incidentId?: string; summary?: string; rootCause?: string; resolution?: string }
   | { name: 'mitigate'; incidentId?: string; note?: string }
   | { name: 'list' }
   | { name: 'postmortem'; incidentId?: string }
@@ -38,7 +38,7 @@ export const USAGE: Record<IncidentCommand['name'], string> = {
   status: '/incident status [INC-ID]',
   update: '/incident update [started=HH:MM] <text>',
   sev: '/incident sev <P0..P3> [INC-ID]',
-  resolve: '/incident resolve [INC-ID] [summary]',
+  resolve: '/incident resolve [INC-ID] [root_cause="…"] [resolution="…"] [summary]',
   mitigate: '/incident mitigate [INC-ID] [note]',
   list: '/incident list',
   postmortem: '/incident postmortem [INC-ID]',
@@ -56,10 +56,10 @@ export const HELP_TEXT = [
   '/incident open <title> [P0|P1|P2|P3] [started=HH:MM]  no arguments: a modal; started: when the impact began (UTC)',
   '/incident ack [INC-ID]                                inside an incident thread the ID is optional',
   '/incident status [INC-ID]      /incident update [started=HH:MM] <text>      /incident sev <P0..P3> [INC-ID]',
-  '/incident resolve [INC-ID] [summary]                  /incident list',
+  '/incident resolve [INC-ID] [root_cause="…"] [resolution="…"] [summary]   without both fields: a form asks',
   '/incident postmortem [INC-ID]                         /incident runbooks',
   '/incident remediate <action> [INC-ID] [label=value ...]',
-  '/incident mitigate [INC-ID] [note]',
+  '/incident mitigate [INC-ID] [note]                    /incident list',
   '/incident audit [INC-ID]                              /incident link-alert <alert-id|permalink> [INC-ID]',
   '```',
   'Severities: P0 (critical, 5 min), P1 (high, 15 min), P2 (medium, 1 h), P3 (low, 24 h). Alert names match case-insensitively.',
@@ -150,12 +150,21 @@ export function parseIncidentCommand(raw: string): ParseResult {
     }
     case 'resolve': {
       const maybeId = args[0] && INC_ID.test(args[0]) ? args[0].toUpperCase() : undefined;
-      const summary = (maybeId ? tail.slice(args[0]!.length) : tail).trim();
-      return ok({ name: 'resolve', incidentId: maybeId, summary: summary || undefined });
+      const fields = resolveFields((maybeId ? tail.slice(args[0]!.length) : tail).trim());
+      if ('problem' in fields) return fail('resolve', fields.problem);
+      return ok({
+        name: 'resolve',
+        incidentId: maybeId,
+        summary: fields.rest || undefined,
+        ...(fields.rootCause ? { rootCause: fields.rootCause } : {}),
+        ...(fields.resolution ? { resolution: fields.resolution } : {}),
+      });
     }
-    case 'mitigate': {
+    case 'mitigate':
+    case 'mitigated': {
       const maybeId = args[0] && INC_ID.test(args[0]) ? args[0].toUpperCase() : undefined;
       const note = (maybeId ? tail.slice(args[0]!.length) : tail).trim();
+      if (note.length > 1000) return fail('mitigate', `The note is ${note.length} characters; keep it under 1000.`);
       return ok({ name: 'mitigate', incidentId: maybeId, note: note || undefined });
     }
     case 'remediate': {
@@ -169,7 +178,7 @@ export function parseIncidentCommand(raw: string): ParseResult {
         : ok({ name: 'remediate', action, incidentId: maybeId, labels: labels.labels });
     }
     default: {
-      const [suggestion] = closestMatches(sub, [...Object.keys(USAGE), 'acknowledge', 'severity']);
+      const [suggestion] = closestMatches(sub, [...Object.keys(USAGE), 'acknowledge', 'severity', 'mitigated']);
       return {
         ok: false,
         problem: `\`${clip(first)}\` is not an /incident subcommand.`,
@@ -195,9 +204,30 @@ export function parseAlertReference(text: string): AlertReference | undefined {
   return link ? { channelId: link[1]!.toUpperCase(), ts: `${link[2]}.${link[3]}` } : undefined;
 }
 
+const RESOLVE_FIELD = /(?:^|\s)(root_cause|rootcause|cause|resolution|fix)=(?:"([^"]*)"|“([^”]*)”|'([^']*)'|([^\s"“']\S*))/gi;
+const FIELD_MAX = 1000;
+
+/** `root_cause="…"` and `resolution="…"` (straight or curly quotes, or one word) out of the resolve text; the rest is the summary. */
+function resolveFields(text: string): { rootCause?: string; resolution?: string; rest: string } | { problem: string } {
+  const out: { rootCause?: string; resolution?: string } = {};
+  for (const m of text.matchAll(RESOLVE_FIELD)) {
+    const key = m[1]!.toLowerCase();
+    const value = (m[2] ?? m[3] ?? m[4] ?? m[5] ?? '').trim();
+    const field = key === 'resolution' || key === 'fix' ? 'resolution' : 'rootCause';
+    if (!value) return { problem: `\`${key}=\` has no value: write ${key}="…".` };
+    if (value.length > FIELD_MAX) return { problem: `\`${key}\` is ${value.length} characters; keep it under ${FIELD_MAX}.` };
+    if (out[field]) return { problem: `\`${field === 'rootCause' ? 'root_cause' : 'resolution'}\` is given twice.` };
+    out[field] = value;
+  }
+  const rest = text.replace(RESOLVE_FIELD, ' ').replace(/\s+/g, ' ').trim();
+  if (/(?:^|\s)(root_cause|rootcause|cause|resolution|fix)=["“']/i.test(rest)) return { problem: 'A quoted field is not closed: write root_cause="…" resolution="…".' };
+  return { ...out, rest };
+}
+
 function normalize(name: string): IncidentCommand['name'] {
   if (name === 'acknowledge') return 'ack';
   if (name === 'severity') return 'sev';
+  if (name === 'mitigated') return 'mitigate';
   return name as IncidentCommand['name'];
 }
 

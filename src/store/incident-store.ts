@@ -91,7 +91,7 @@ export function createIncidentStore(db: Database): IncidentStore {
       return new Set(r.rows.map((x) => x.id));
     },
 
-    get: (id, tx) => one(tx ?? db, 'SELECT * FROM incidents WHERE id = $1', [id]),
+    get: (id, tx, opts) => one(tx ?? db, `SELECT * FROM incidents WHERE id = $1${opts?.forUpdate ? ' FOR UPDATE' : ''}`, [id]),
 
     update: (id, fromStatuses, patch, at, tx) => {
       const sets: string[] = [];

@@ -109,10 +109,10 @@ describe('grouping', () => {
     expect(await svc.claimReply(alertId, 'late')).toBe(false);
     expect(await svc.findByMessage('C1', '9.5')).toMatchObject({ id: alertId, replyTs: '9.5' });
     expect(await svc.findByMessage('C1', '9.0')).toMatchObject({ id: alertId });
-    // One escalation check per alert, scheduled at its SLA deadline (P1: 15 min).
+    // One escalation check per alert, scheduled when its first level is due.
     const jobs = (await createScheduledJobStore(db).listPending(ESCALATION_JOB)).filter((j) => j.payload.alertId === alertId);
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]!.dueAt).toEqual(new Date(T0.getTime() + 15 * 60_000));
+    expect(jobs[0]!.dueAt).toEqual(new Date(T0.getTime() + 5 * 60_000)); // L1, five minutes after the start
   });
 
   it('counts 10 concurrent distinct deliveries as one record fired 10 times', async () => {
@@ -134,13 +134,15 @@ describe('grouping', () => {
     expect(await svc.claimReply(out.alert.id, 'b')).toBe(true);
   });
 
-  it('takes severity from the label, else the catalog default, else P2', async () => {
+  it('keeps the catalog tier of a known alert whatever its label says; the label maps only unknown alerts, else P2', async () => {
     const { svc } = service();
-    const sev = async (labels: Record<string, string>, defaultSeverity?: 'P0' | 'P1' | 'P2' | 'P3') => {
-      const out = await svc.record(alertEvent({ labels, fingerprint: alertFingerprint('X', { ...labels, n: String(++n) }) }), defaultSeverity ? { defaultSeverity } : {});
+    const sev = async (labels: Record<string, string>, catalogSeverity?: 'P0' | 'P1' | 'P2' | 'P3') => {
+      const out = await svc.record(alertEvent({ labels, fingerprint: alertFingerprint('X', { ...labels, n: String(++n) }) }), catalogSeverity ? { catalogSeverity } : {});
       return out.kind === 'new' ? out.alert.severity : undefined;
     };
-    expect(await sev({ severity: 'critical' }, 'P3')).toBe('P0');
+    expect(await sev({ severity: 'warning' }, 'P1')).toBe('P1');
+    expect(await sev({ severity: 'critical' }, 'P3')).toBe('P3');
+    expect(await sev({ severity: 'critical' })).toBe('P0');
     expect(await sev({ severity: 'warning' })).toBe('P2');
     expect(await sev({ severity: 'info' })).toBe('P3');
     expect(await sev({ severity: 'whatever' }, 'P1')).toBe('P1');

@@ -65,6 +65,11 @@ describe('incident-bot CLI', () => {
     expect(stdout).toMatch(/^catalog ok: 5 runbooks, 33 alerts, \d+ probes/);
     expect(stdout).toMatch(/not configured .*MEMORY_DB_URL/);
     expect(stdout).not.toMatch(/not configured .*PROMETHEUS_URL/);
+    expect(stdout).toMatch(/contacts not configured \(escalation pages only ESCALATION_Ln for them\): .*CONTACT_DBA/);
+    expect((await run(['validate'], { CONTACT_DBA: 'S0DBA' })).stdout).not.toMatch(/contacts not configured.*CONTACT_DBA/);
+    const bad = await run(['validate'], { CONTACT_DBA: '@dba' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/memory-daemon\.yaml:\d+ at contacts\[2\]\.page: CONTACT_DBA must list Slack user/);
   });
 
   it('validate names the risk levels whose approvers are not configured, and the actions nobody can approve', async () => {

@@ -71,6 +71,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ALERTMANAGER_ROUTES: '{routes' })).toThrow(/ALERTMANAGER_ROUTES is not JSON \(.+\): write e\.g\. \[/);
   });
 
+  it('reads the severity channels by id: CRITICAL_CHANNEL for P0, ALERTS_CHANNEL for P1', () => {
+    expect(loadConfig({ CRITICAL_CHANNEL: 'C0CRITICAL', ALERTS_CHANNEL: 'G0ALERTS' }).severityChannels).toEqual({ P0: 'C0CRITICAL', P1: 'G0ALERTS' });
+    expect(loadConfig({}).severityChannels).toEqual({});
+    expect(() => loadConfig({ CRITICAL_CHANNEL: '#continuous-claude-critical' })).toThrow(/CRITICAL_CHANNEL must be a Slack channel id such as C0123ABCD \(not a #name\): P0/);
+    expect(() => loadConfig({ ALERTS_CHANNEL: 'alerts' })).toThrow(/ALERTS_CHANNEL must be a Slack channel id/);
+  });
+
   it('asks for the bot token when only a signing secret is set', () => {
     expect(() => loadConfig({ SLACK_SIGNING_SECRET: 'abc' })).toThrow(/SLACK_BOT_TOKEN is required/);
   });

@@ -110,7 +110,8 @@ describe('alerts and incidents end to end', () => {
       expect(actionIds(reply.args.blocks)).toEqual(['alert_acknowledge', 'alert_diagnose', 'alert_open_incident', 'alert_silence']);
       const text = blocksOf(reply);
       expect(text).toContain('StuckDetected');
-      expect(text).toContain('P0 (critical)');
+      // The catalog's tier (P1) wins over the rule's `severity=critical` label.
+      expect(text).toContain('P1 (high)');
       expect(text).toContain('Acknowledge by:');
       expect(text).toContain('`instance=worker-7`');
       alertId = String((reply.args.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value);
@@ -130,7 +131,7 @@ describe('alerts and incidents end to end', () => {
       expect(res.status).toBe(200);
       const update = await slack.waitForCall('chat.update', (c) => c.args.ts === replyTs && blocksOf(c).includes('Acknowledged'), 10_000);
       expect(blocksOf(update)).toContain('by <@U0ONCALL01>');
-      expect(blocksOf(update)).toMatch(/after firing, within the P0 SLA of 5 min/);
+      expect(blocksOf(update)).toMatch(/after firing, within the P1 SLA of 15 min/);
       expect(actionIds(update.args.blocks)).not.toContain('alert_acknowledge');
       const shown = slack.thread(ALERT_CHANNEL, postTs);
       expect(shown).toHaveLength(2);
@@ -150,21 +151,28 @@ describe('alerts and incidents end to end', () => {
 
     it('Silence 1 h of a P0 alert asks a responder to approve, then creates a silence in the real Alertmanager with the alert labels as exact matchers', async () => {
       const silences = async () => (await (await fetch(`${alertmanager.url}/api/v2/silences`)).json()) as { createdBy: string; comment: string; matchers: { name: string; value: string; isRegex: boolean }[] }[];
-      await click('alert_silence', alertId, { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs });
+      // The same Alertmanager post for DaemonNotRunning, a P0 in the catalog.
+      const envelope = JSON.parse(JSON.stringify(fixture('slack/event-alertmanager-bot-message.json')).replace(/StuckDetected/g, 'DaemonNotRunning'));
+      const p0Ts = slack.seedThread(ALERT_CHANNEL, [{ ...envelope.event, ts: `${Math.floor(Date.now() / 1000)}.000200`, user: undefined }]);
+      expect((await sendEvent(events(), signed, { event_id: `${RUN}P0`, event: { ...envelope.event, ts: p0Ts, event_ts: p0Ts } })).status).toBe(200);
+      const p0Reply = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === p0Ts, 10_000);
+      expect(blocksOf(p0Reply)).toContain('P0 (critical)');
+      const p0AlertId = String((p0Reply.args.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value);
+      await click('alert_silence', p0AlertId, { channel: ALERT_CHANNEL, messageTs: (p0Reply.response as { ts: string }).ts, threadTs: p0Ts });
       const why = await waitForAnswer(slack, (c) => String(c.args.text).includes('needs an approval'), 10_000);
       expect(String(why.args.text)).toContain('the alert is P0');
-      const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && String(c.args.text).startsWith('Approval needed'), 10_000);
-      expect(JSON.stringify(approval.args.blocks)).toContain('Silence StuckDetected for 1 h');
+      const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === p0Ts && String(c.args.text).startsWith('Approval needed'), 10_000);
+      expect(JSON.stringify(approval.args.blocks)).toContain('Silence DaemonNotRunning for 1 h');
       expect((await silences()).filter((s) => s.createdBy.includes('U0ONCALL01'))).toEqual([]);
       const approve = String((approval.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'remediation_approve')!.value);
       const approvalTs = (approval.response as { ts: string }).ts;
-      await click('remediation_approve', approve, { channel: ALERT_CHANNEL, messageTs: approvalTs, threadTs: postTs }, 'U0ONCALL02');
-      await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && String(c.args.text).includes('succeeded (approved by <@U0ONCALL02>)'), 20_000);
+      await click('remediation_approve', approve, { channel: ALERT_CHANNEL, messageTs: approvalTs, threadTs: p0Ts }, 'U0ONCALL02');
+      await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === p0Ts && String(c.args.text).includes('succeeded (approved by <@U0ONCALL02>)'), 20_000);
       const ours = (await silences()).find((s) => s.createdBy.includes('requested by U0ONCALL01'));
       expect(ours?.createdBy).toBe('incident-bot (requested by U0ONCALL01, approved by U0ONCALL02)');
       expect(ours?.comment).toContain('Silenced from Slack by U0ONCALL01 for 1 h');
       expect(ours?.matchers).toEqual(expect.arrayContaining([
-        { name: 'alertname', value: 'StuckDetected', isRegex: false, isEqual: true },
+        { name: 'alertname', value: 'DaemonNotRunning', isRegex: false, isEqual: true },
         { name: 'instance', value: 'worker-7', isRegex: false, isEqual: true },
       ]));
     }, 30_000);
@@ -179,7 +187,7 @@ describe('alerts and incidents end to end', () => {
       await click('alert_open_incident', alertId, { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs });
       const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === ALERT_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('INCIDENT: StuckDetected'), 10_000);
       expect(String(note.args.text)).toMatch(/\*Incident ID:\* INC-\d{14}/);
-      expect(String(note.args.text)).toContain('*Severity:* P0 (critical)');
+      expect(String(note.args.text)).toContain('*Severity:* P1 (high)');
       const refreshed = await slack.waitForCall('chat.update', (c) => c.args.ts === replyTs && /incident INC-\d{14}/.test(blocksOf(c)), 10_000);
       expect(actionIds(refreshed.args.blocks)).not.toContain('alert_open_incident');
     }, 20_000);
@@ -223,9 +231,11 @@ describe('alerts and incidents end to end', () => {
       expect(isEphemeral(status)).toBe(true);
       expect(blocksOf(status)).toContain('Failing over to the replica');
 
-      await command('resolve Replica promoted');
+      await command(`resolve ${incidentId} root_cause="primary disk full" resolution="Replica promoted"`);
       const resolved = await threadPost((t) => t.includes('RESOLVED: Database down'));
       expect(String(resolved.args.text)).toContain(`*Incident ID:* ${incidentId}`);
+      expect(String(resolved.args.text)).toContain('*Root Cause:* primary disk full');
+      expect(String(resolved.args.text)).toContain('*Resolution:* Replica promoted');
       expect(resolved.args.reply_broadcast).toBeTruthy();
       expect(actionIds(resolved.args.blocks)).toEqual(['postmortem_draft']); // P0: the post-mortem is offered
       // The opening notification shows the final state.

@@ -208,8 +208,22 @@ describe('every button answers the person who clicked, in the thread, with its t
     expect(audit).toMatch(/remediation\.linked by <@U0ONCALL01>/);
   });
 
+  it('Mitigated marks the incident and leaves its notification; clicked again it says why not; Resolve opens the form for that incident', async () => {
+    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).includes(`*Incident ID:* ${incidentId}`), 15_000);
+    const noteTs = (note.response as { ts: string }).ts;
+    const mitigated = buttonsOf(note.args.blocks).find((b) => b.action_id === 'incident_mitigated')!;
+    await click(REQUESTER, { ts: noteTs }, mitigated);
+    await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === noteTs && String(c.args.text).includes('mitigated by <@U0ONCALL01>'), 15_000);
+    await click(OTHER, { ts: noteTs }, mitigated);
+    expect(String((await waitForAnswer(slack, (c) => String(c.args.text).includes(`${incidentId} is already mitigated`), 15_000)).args.text)).toContain('resolve it when the fix is confirmed');
+    const resolve = buttonsOf(note.args.blocks).find((b) => b.action_id === 'incident_resolve')!;
+    await click(REQUESTER, { ts: noteTs }, resolve);
+    const form = await slack.waitForCall('views.open', (c) => JSON.stringify(c.args.view).includes(`Resolve *${incidentId}*`), 15_000);
+    expect(form.status).toBe(200);
+  });
+
   it('Draft post-mortem on the resolution delivers the draft; on an unknown incident it says so, in the thread', async () => {
-    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `resolve ${incidentId} Cleared the stale lock`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }) });
+    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `resolve ${incidentId} root_cause="a stale lock file" resolution="Cleared the stale lock"`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }) });
     const resolved = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks ?? []).includes('postmortem_draft'), 15_000);
     const where = { ts: (resolved.response as { ts: string }).ts, thread_ts: resolved.args.thread_ts as string | undefined };
     const button = buttonsOf(resolved.args.blocks).find((b) => b.action_id === 'postmortem_draft')!;

@@ -60,7 +60,7 @@ describe('the built bot against the Slack emulator (HTTP mode, real PostgreSQL a
     expect(res.status).toBe(200);
     expect(res.json.response_type).toBe('ephemeral');
     expect(res.json.text).toContain('`resolv` is not an /incident subcommand');
-    expect(res.json.text).toContain('Did you mean `/incident resolve [INC-ID] [summary]`?');
+    expect(res.json.text).toContain('Did you mean `/incident resolve [INC-ID] [root_cause="…"] [resolution="…"] [summary]`?');
   });
 
   it('refuses a forged signature with 401', async () => {

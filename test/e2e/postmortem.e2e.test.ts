@@ -98,7 +98,7 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
     expect(await fs.readdir(path.join(shared, 'tasks', WORKER, 'pending'))).toHaveLength(4);
 
     // 4. Resolved, then drafted: the Markdown file lands in the incident thread.
-    await command(`resolve ${incidentId} tasks requeued, watcher restarted`);
+    await command(`resolve ${incidentId} root_cause="watcher died with tasks in flight" resolution="tasks requeued, watcher restarted"`);
     await slack.waitForCall('chat.update', (c) => c.args.ts === (note.response as { ts: string }).ts && String(c.args.text).includes('Resolved'), 10_000);
     await command(`postmortem ${incidentId}`);
     await slack.waitForCall('files.completeUploadExternal', () => true, 20_000);

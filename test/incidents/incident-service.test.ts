@@ -95,17 +95,26 @@ describe('life cycle', () => {
     expect(await svc.resolve(long.id, { actor: 'U1' })).toMatchObject({ offerPostmortem: true, downtimeMinutes: 16 });
   });
 
-  it('changes severity: starts or stops the 30-minute update cadence, refuses a no-op', async () => {
+  it('changes severity: keeps the 30-minute update cadence every active incident has, starts the new ladder, refuses a no-op', async () => {
     const { svc, clock } = setup();
     const inc = await svc.open({ title: 'slow', severity: 'P3', actor: 'U1' });
-    expect(inc.nextUpdateDueAt).toBeNull();
+    const due = new Date(clock.now().getTime() + 30 * MIN);
+    expect(inc.nextUpdateDueAt).toEqual(due);
     clock.advance(MIN);
     const up = await svc.changeSeverity(inc.id, 'P1', 'U2');
-    expect(up).toMatchObject({ from: 'P3', incident: { severity: 'P1', nextUpdateDueAt: new Date(clock.now().getTime() + 30 * MIN) } });
-    const pending = (await stores.jobs.listPending(STATUS_REMINDER_JOB)).filter((j) => j.payload.incidentId === inc.id);
-    expect(pending).toHaveLength(1);
+    expect(up).toMatchObject({ from: 'P3', incident: { severity: 'P1', nextUpdateDueAt: due } });
+    const jobs = stores.jobs;
+    expect((await jobs.listPending(STATUS_REMINDER_JOB)).filter((j) => j.payload.incidentId === inc.id)).toHaveLength(1);
+    // The P1 ladder (L1 five minutes after the start) and its promotion to P0 at 30 minutes.
+    const mine = (await jobs.listPending()).filter((j) => j.payload.incidentId === inc.id).map((j) => [j.kind, j.dueAt.getTime() - inc.startedAt.getTime()]);
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        ['incident_escalation', 5 * MIN],
+        ['incident_promotion', 30 * MIN],
+      ]),
+    );
     await expect(svc.changeSeverity(inc.id, 'P1', 'U2')).rejects.toMatchObject({ code: 'BAD_INPUT', userMessage: `${inc.id} is already P1.` });
-    expect((await svc.changeSeverity(inc.id, 'P2', 'U2')).incident.nextUpdateDueAt).toBeNull();
+    expect((await svc.changeSeverity(inc.id, 'P2', 'U2')).incident.nextUpdateDueAt).toEqual(due);
     const kinds = (await svc.timeline(inc.id)).filter((e) => e.kind === 'severity_changed').map((e) => e.data);
     expect(kinds).toEqual([
       { from: 'P3', to: 'P1' },
@@ -113,7 +122,7 @@ describe('life cycle', () => {
     ]);
   });
 
-  it('posts status updates: recorded on the timeline, next update due 30 minutes later for P0/P1', async () => {
+  it('posts status updates: recorded on the timeline, next update due 30 minutes later', async () => {
     const { svc, clock } = setup();
     const inc = await svc.open({ title: 'db down', severity: 'P0', actor: 'U1' });
     clock.advance(12 * MIN);
@@ -162,7 +171,7 @@ describe('life cycle', () => {
     const labels = { alertname: 'ConnectionPoolExhausted', service: `memory-daemon-${hour}` };
     const fired = await alertService.record(
       { name: 'ConnectionPoolExhausted', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('ConnectionPoolExhausted', labels), startsAt: t0, source: 'alertmanager-webhook' },
-      { defaultSeverity: 'P1' },
+      { catalogSeverity: 'P1' },
     );
     if (fired.kind !== 'new') throw new Error(`expected a new alert, got ${fired.kind}`);
     clock.advance(9 * MIN + 30_000);
@@ -172,7 +181,7 @@ describe('life cycle', () => {
     clock.advance(50 * MIN);
     const resolved = await alertService.record(
       { name: 'ConnectionPoolExhausted', status: 'resolved', labels, annotations: {}, fingerprint: alertFingerprint('ConnectionPoolExhausted', labels), startsAt: t0, source: 'alertmanager-webhook' },
-      { defaultSeverity: 'P1' },
+      { catalogSeverity: 'P1' },
     );
     expect(resolved.kind).toBe('resolved');
     expect((await svc.timeline(inc.id)).map((e) => [e.kind, e.actor, e.at.toISOString().slice(11, 19)])).toEqual([
@@ -205,7 +214,7 @@ describe('life cycle', () => {
     const labels = { alertname: 'WorkflowFailuresHigh', service: `cli-${hour}` };
     const fired = await alertService.record(
       { name: 'WorkflowFailuresHigh', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('WorkflowFailuresHigh', labels), startsAt: clock.now(), source: 'alertmanager-webhook' },
-      { defaultSeverity: 'P2' },
+      { catalogSeverity: 'P2' },
     );
     if (fired.kind !== 'new') throw new Error('expected new');
     clock.advance(MIN);
@@ -231,7 +240,7 @@ describe('life cycle', () => {
       const labels = { alertname: 'DaemonNotRunning', host };
       const out = await alertService.record(
         { name: 'DaemonNotRunning', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('DaemonNotRunning', labels), startsAt: t0, source: 'alertmanager-slack' },
-        { defaultSeverity: 'P1', deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } },
+        { catalogSeverity: 'P1', deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } },
       );
       if (out.kind !== 'new') throw new Error(`expected a new alert, got ${out.kind}`);
       return out.alert;

@@ -145,7 +145,7 @@ async function resolvedIncidentWithEverything(): Promise<{ id: string; threadTs:
   const labels = { alertname: 'StuckDetected', agent: 'worker-7' };
   const recorded = await alerts.record(
     { name: 'StuckDetected', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('StuckDetected', labels), startsAt: T0, source: 'alertmanager-slack' },
-    { defaultSeverity: 'P1', deliveryKey: `C0INCIDENTS:${threadTs}`, post: { channelId: 'C0INCIDENTS', ts: threadTs } },
+    { catalogSeverity: 'P1', deliveryKey: `C0INCIDENTS:${threadTs}`, post: { channelId: 'C0INCIDENTS', ts: threadTs } },
   );
   if (recorded.kind !== 'new') throw new Error(`expected a new alert, got ${recorded.kind}`);
   at(1);

@@ -47,6 +47,28 @@ describe('parseRunbook', () => {
     expect(r.runbook.alerts[0]?.severity).toBe('P0');
   });
 
+  it('resolves contacts from the environment: Slack ids paged, unset ones empty ("not configured"), anything else refused with its line', () => {
+    const withContacts = `${GOOD.replace('    severity: critical\n', '    severity: critical\n    area: database\n')}contacts:
+  - { role: Primary On-Call, level: L1, when: P0 alerts, page: '\${CONTACT_ONCALL}' }
+  - { role: Database Admin, area: database, level: L2, page: '\${CONTACT_DBA}' }
+`;
+    const r = parseRunbook('demo.yaml', withContacts, { CONTACT_ONCALL: 'S0ONCALL, U0PRIMARY' });
+    if ('problems' in r) throw new Error(JSON.stringify(r.problems));
+    expect(r.runbook.alerts[0]?.area).toBe('database');
+    expect(r.runbook.contacts).toEqual([
+      { role: 'Primary On-Call', level: 'L1', when: 'P0 alerts', variable: 'CONTACT_ONCALL', ids: ['S0ONCALL', 'U0PRIMARY'] },
+      { role: 'Database Admin', area: 'database', level: 'L2', variable: 'CONTACT_DBA', ids: [] },
+    ]);
+    const bad = parseRunbook('demo.yaml', withContacts, { CONTACT_DBA: '@dba' });
+    expect('problems' in bad && bad.problems).toEqual([
+      { file: 'demo.yaml', path: 'contacts[1].page', line: 30, message: expect.stringMatching(/CONTACT_DBA must list Slack user .* not ids: "@dba"/) },
+    ]);
+    expect(problemsOf(withContacts.replace("page: '${CONTACT_ONCALL}'", "page: 'U0LITERAL'"))).toEqual([
+      expect.objectContaining({ path: 'contacts[0].page', message: expect.stringMatching(/single \$\{ENV_NAME\} reference/) }),
+    ]);
+    expect(problemsOf(withContacts.replace('level: L2', 'level: L4'))).toEqual([expect.objectContaining({ path: 'contacts[1].level' })]);
+  });
+
   it('names file, YAML path, line and problem for a bad threshold', () => {
     const bad = GOOD.replace("crit: '< 1'", "crit: 'less than one'");
     expect(problemsOf(bad)).toEqual([

@@ -19,6 +19,15 @@ describe('parseIncidentCommand', () => {
     ['sev p2 INC-20260101093000', { name: 'sev', severity: 'P2', incidentId: 'INC-20260101093000' }],
     ['resolve INC-20260101093000 pool resized', { name: 'resolve', incidentId: 'INC-20260101093000', summary: 'pool resized' }],
     ['resolve rolled back the deploy', { name: 'resolve', incidentId: undefined, summary: 'rolled back the deploy' }],
+    [
+      'resolve INC-20260101093000 root_cause="pool too small for the batch job" resolution="raised max_connections to 200"',
+      { name: 'resolve', incidentId: 'INC-20260101093000', summary: undefined, rootCause: 'pool too small for the batch job', resolution: 'raised max_connections to 200' },
+    ],
+    ['resolve root_cause=“stale lock” back to normal', { name: 'resolve', incidentId: undefined, summary: 'back to normal', rootCause: 'stale lock' }],
+    ['resolve INC-20260101093000 resolution=rollback', { name: 'resolve', incidentId: 'INC-20260101093000', summary: undefined, resolution: 'rollback' }],
+    ['mitigate', { name: 'mitigate', incidentId: undefined, note: undefined }],
+    ['mitigate INC-20260101093000 failed over to the replica', { name: 'mitigate', incidentId: 'INC-20260101093000', note: 'failed over to the replica' }],
+    ['mitigated traffic drained', { name: 'mitigate', incidentId: undefined, note: 'traffic drained' }],
     ['update Restarted worker-3, watching', { name: 'update', text: 'Restarted worker-3, watching' }],
     ['remediate docker.restart INC-20260101093000 container=worker-marie', { name: 'remediate', action: 'docker.restart', incidentId: 'INC-20260101093000', labels: { container: 'worker-marie' } }],
     ['list', { name: 'list' }],
@@ -65,6 +74,9 @@ describe('parseIncidentCommand', () => {
     ['link-alert https://evil.example/archives/C1/p1771337040000000', /neither an alert number nor a link to a Slack message/],
     ["link-alert 1;DROP TABLE alerts", /neither an alert number/],
     ['link-alert 42 INC-20260101093000 extra', /takes an alert and at most one incident ID/],
+    ['resolve root_cause=""', /has no value/],
+    ['resolve root_cause="a" cause="b"', /given twice/],
+    ['resolve root_cause="never closed', /not closed/],
   ])('refuses %j with a specific message', (text, message) => {
     const r = parseIncidentCommand(text);
     expect(r.ok).toBe(false);

@@ -24,22 +24,28 @@ describe('reminder and escalation callbacks', () => {
   });
   afterAll(async () => slack.close());
 
-  it('reminds the incident thread that a status update is overdue', async () => {
+  it('reminds the incident thread that a status update is overdue: P2/P3 in the thread, P0/P1 also in the channel, naming the lead', async () => {
     const threadTs = slack.seedThread('C0OPS', [{ text: 'INCIDENT: Database down' }]);
     const inc = {
       id: 'INC-20260111100200',
-      severity: 'P1',
+      severity: 'P2',
       channelId: 'C0OPS',
       threadTs,
+      createdBy: 'U0OPENER',
+      acknowledgedBy: null,
       createdAt: new Date('2026-01-11T10:02:00Z'),
       lastUpdateAt: new Date('2026-01-11T10:05:00Z'),
     } as Incident;
     await callbacks.remind(inc);
+    await callbacks.remind({ ...inc, severity: 'P1', acknowledgedBy: 'U0LEAD' });
     const replies = slack.thread('C0OPS', threadTs);
-    expect(replies).toHaveLength(2);
-    expect(replies[1]!.text).toBe(
-      ':alarm_clock: Status update overdue for *INC-20260111100200* (P1): last update 2026-01-11 10:05 UTC; post one with `/incident update <text>`',
-    );
+    expect(replies.map((r) => r.text)).toEqual([
+      'INCIDENT: Database down',
+      ':alarm_clock: Status update overdue for *INC-20260111100200* (P2): last update 2026-01-11 10:05 UTC; post one with `/incident update <text>`',
+      ':alarm_clock: <@U0LEAD> Status update overdue for *INC-20260111100200* (P1): last update 2026-01-11 10:05 UTC; post one with `/incident update <text>`',
+    ]);
+    const posts = slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === threadTs);
+    expect(posts.map((c) => Boolean(c.args.reply_broadcast))).toEqual([false, true]);
   });
 
   it('pages the escalation target in the alert thread (user groups and users), and refuses anything else', async () => {

@@ -50,8 +50,10 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
     // The id moves on, the record keeps the true time; each has its opening event and its reminder.
     expect(opened25.every((i) => i.createdAt.getTime() === a.t0.getTime())).toBe(true);
     for (const inc of opened25) expect((await a.svc.timeline(inc.id)).map((e) => e.kind)).toEqual(['opened']);
-    const reminders = await createScheduledJobStore(db).listPending();
-    expect(reminders.filter((j) => ids.includes(String(j.payload.incidentId)))).toHaveLength(25);
+    const pending = (await createScheduledJobStore(db).listPending()).filter((j) => ids.includes(String(j.payload.incidentId)));
+    // Each P1 incident once: its status reminder, its escalation ladder and its promotion to P0.
+    for (const kind of ['incident_status_reminder', 'incident_escalation', 'incident_promotion']) expect(pending.filter((j) => j.kind === kind)).toHaveLength(25);
+    expect(pending).toHaveLength(75);
   });
 
   it('lets exactly one of several concurrent acks win', async () => {

@@ -28,8 +28,9 @@ const SEVERITY_NAMES = { P0: 'critical', P1: 'high', P2: 'medium', P3: 'low' } a
  * A notification rendered from a template (templates.ts: every value already escaped) as a message: the text in a
  * section (cut at Block Kit's 3000), and the post-mortem button when one is offered.
  */
-export function renderNotification(templateText: string, opts: { postmortemFor?: string } = {}): IncidentMessage {
+export function renderNotification(templateText: string, opts: { postmortemFor?: string; extra?: (KnownBlock | undefined)[] } = {}): IncidentMessage {
   const blocks: KnownBlock[] = [section(cutFormatted(templateText, LIMITS.section))];
+  for (const b of opts.extra ?? []) if (b) blocks.push(b);
   if (opts.postmortemFor) {
     blocks.push({
       type: 'actions',
@@ -95,10 +96,14 @@ export function severityChangedText(inc: Incident, from: Severity, actor: string
   return `:arrow_up_down: *${escapeMrkdwn(inc.id)}* severity changed from ${from} to *${inc.severity}* (${SEVERITY_NAMES[inc.severity]}) by ${mention(actor)}.${cadence}`;
 }
 
-/** The status-update reminder posted in the incident thread. */
-export function statusReminderText(inc: Incident): string {
+/**
+ * The status-update reminder posted in the incident thread. `urgent` (P0/P1) names who leads it: whoever
+ * acknowledged it, else whoever opened it.
+ */
+export function statusReminderText(inc: Incident, urgent = false): string {
   const last = inc.lastUpdateAt ? formatTime(inc.lastUpdateAt) : `none since it opened at ${formatTime(inc.createdAt)}`;
-  return `:alarm_clock: Status update overdue for *${escapeMrkdwn(inc.id)}* (${inc.severity}): last update ${last}; post one with \`/incident update <text>\``;
+  const lead = urgent ? ` ${mention(inc.acknowledgedBy ?? inc.createdBy)}` : '';
+  return `:alarm_clock:${lead} Status update overdue for *${escapeMrkdwn(inc.id)}* (${inc.severity}): last update ${last}; post one with \`/incident update <text>\``;
 }
 
 const USER_TARGET = /^[UW][A-Z0-9]{2,20}$/;

@@ -1,14 +1,13 @@
 import type { App, RespondFn } from '@slack/bolt';
-import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
+import type { ChatPostMessageArguments } from '@slack/web-api';
 import type { Clock } from '../../clock';
+import { climbsLadder } from '../../domain/escalation';
 import { BotError } from '../../errors';
-import type { IncidentService, OpenIncidentInput } from '../../incidents/incident-service';
+import type { OpenIncidentInput } from '../../incidents/incident-service';
 import type { ReminderCallbacks } from '../../incidents/reminders-and-escalations';
-import type { IncidentNotifications } from '../../incidents/templates';
 import type { Logger } from '../../logger';
 import type { Incident } from '../../domain/incident';
 import { USAGE } from '../command-grammar';
-import { escapeMrkdwn } from '../blocks/mrkdwn';
 import {
   chooseIncidentText,
   escalationText,
@@ -23,16 +22,20 @@ import {
   severityChangedText,
   statusReminderText,
 } from '../blocks/incident-blocks';
+import { incidentEscalationText, promotedText, whoToCallBlock } from '../blocks/lifecycle-blocks';
 import type { SlackPoster } from '../slack-poster';
+import {
+  announce,
+  copyToSeverityChannel,
+  openingMessage,
+  postInThread,
+  refreshOpeningNotification,
+  type IncidentCommandDeps,
+} from './incident-announcements';
 import type { CommandInvocation, SubcommandHandlers } from './incident-command-dispatch';
+import { mitigateCommandHandler, resolveCommandHandler } from './incident-resolution';
 
-export interface IncidentCommandDeps {
-  incidents: IncidentService;
-  notifications: IncidentNotifications;
-  poster: SlackPoster;
-  client: WebClient;
-  logger: Logger;
-}
+export type { IncidentCommandDeps } from './incident-announcements';
 
 /** Severity of `/incident open <title>` without one: medium, to be raised with `/incident sev`. */
 export const DEFAULT_OPEN_SEVERITY = 'P2';
@@ -43,25 +46,11 @@ export const DEFAULT_OPEN_SEVERITY = 'P2';
  */
 export async function openAndAnnounce(deps: IncidentCommandDeps, input: OpenIncidentInput & { channelId: string }): Promise<Incident> {
   const incident = await deps.incidents.open(input);
-  const { text, blocks } = renderNotification(deps.notifications.incidentOpened(incident));
-  const posted = await deps.poster.post({ channel: input.channelId, text, blocks, unfurl_links: false });
-  return deps.incidents.setThread(incident.id, posted.channel, posted.ts);
-}
-
-/** Posts in the incident's thread (or its channel when it has no thread yet); nothing when it has no channel. */
-async function postInThread(deps: IncidentCommandDeps, inc: Incident, msg: { text: string; blocks?: ReturnType<typeof renderNotification>['blocks'] }, fallbackChannel: string, broadcast = false): Promise<void> {
-  const channel = inc.channelId ?? fallbackChannel;
-  const inThread = inc.threadTs && inc.channelId ? { thread_ts: inc.threadTs, ...(broadcast ? { reply_broadcast: true } : {}) } : {};
-  await deps.poster.post({ channel, ...inThread, text: msg.text, ...(msg.blocks ? { blocks: msg.blocks } : {}), unfurl_links: false } as ChatPostMessageArguments);
-}
-
-/** Keeps the opening notification current (status, severity, next update); a failure is only logged. */
-async function refreshOpeningNotification(deps: IncidentCommandDeps, inc: Incident, log: Logger): Promise<void> {
-  if (!inc.channelId || !inc.threadTs) return;
-  const { text, blocks } = renderNotification(deps.notifications.incidentOpened(inc));
-  await deps.poster.update({ channel: inc.channelId, ts: inc.threadTs, text, blocks }).catch((err: Error) => {
-    log.warn({ err: { message: err.message }, incidentId: inc.id }, 'could not update the incident notification');
-  });
+  const message = openingMessage(deps, incident);
+  const posted = await deps.poster.post({ channel: input.channelId, text: message.text, blocks: message.blocks, unfurl_links: false });
+  const placed = await deps.incidents.setThread(incident.id, posted.channel, posted.ts);
+  await copyToSeverityChannel(deps, placed, message);
+  return placed;
 }
 
 /**
@@ -78,7 +67,7 @@ async function targetIncident(deps: IncidentCommandDeps, inv: CommandInvocation,
 const ephemeral = (respond: RespondFn, text: string, blocks?: unknown[]) =>
   respond({ response_type: 'ephemeral', text, ...(blocks ? { blocks: blocks as never } : {}) });
 
-/** Handlers for `/incident open|ack|status|update|sev|resolve|list`, for registerIncidentCommand. */
+/** Handlers for `/incident open|ack|status|update|sev|mitigate|resolve|list`, for registerIncidentCommand. */
 export function incidentCommandHandlers(deps: IncidentCommandDeps): SubcommandHandlers {
   return {
     open: async (inv) => {
@@ -100,38 +89,28 @@ export function incidentCommandHandlers(deps: IncidentCommandDeps): SubcommandHa
     status: async (inv) => {
       const target = await targetIncident(deps, inv, inv.command.incidentId, USAGE.status);
       const { text, blocks } = renderIncidentStatus(target, await deps.incidents.timeline(target.id));
-      await ephemeral(inv.respond, text, blocks);
+      const whoToCall = whoToCallBlock((await deps.contactsOf?.(target.id)) ?? []);
+      await ephemeral(inv.respond, text, whoToCall ? [...blocks, whoToCall] : blocks);
     },
 
     update: async (inv) => {
       const target = await targetIncident(deps, inv, undefined, USAGE.update);
       const { incident, event } = await deps.incidents.postStatusUpdate(target.id, inv.command.text, inv.userId, inv.command.started ? { startedAt: inv.command.started } : {});
       const { text, blocks } = renderNotification(deps.notifications.statusUpdate(incident, { text: event.text, actor: inv.userId, at: event.at }));
-      await postInThread(deps, incident, { text, blocks }, inv.channelId);
+      await announce(deps, incident, { text, blocks }, inv.channelId, { log: inv.log });
       await refreshOpeningNotification(deps, incident, inv.log);
     },
 
     sev: async (inv) => {
       const target = await targetIncident(deps, inv, inv.command.incidentId, USAGE.sev);
       const { incident, from } = await deps.incidents.changeSeverity(target.id, inv.command.severity, inv.userId);
-      await postInThread(deps, incident, { text: severityChangedText(incident, from, inv.userId) }, inv.channelId);
+      await announce(deps, incident, { text: severityChangedText(incident, from, inv.userId) }, inv.channelId, { log: inv.log });
       await refreshOpeningNotification(deps, incident, inv.log);
     },
 
-    resolve: async (inv) => {
-      const target = await targetIncident(deps, inv, inv.command.incidentId, USAGE.resolve);
-      const r = await deps.incidents.resolve(target.id, { actor: inv.userId, ...(inv.command.summary ? { summary: inv.command.summary } : {}) });
-      const message = renderNotification(deps.notifications.incidentResolved(r.incident, r), r.offerPostmortem ? { postmortemFor: r.incident.id } : {});
-      await postInThread(deps, r.incident, message, inv.channelId, true);
-      await refreshOpeningNotification(deps, r.incident, inv.log);
-    },
+    resolve: resolveCommandHandler(deps),
 
-    mitigate: async (inv) => {
-      const target = await targetIncident(deps, inv, inv.command.incidentId, USAGE.mitigate);
-      const incident = await deps.incidents.mitigate(target.id, inv.userId, inv.command.note);
-      await postInThread(deps, incident, { text: `:large_yellow_circle: <@${inv.userId}> marked ${incident.id} mitigated${inv.command.note ? `: ${escapeMrkdwn(inv.command.note)}` : ''}.` }, inv.channelId);
-      await refreshOpeningNotification(deps, incident, inv.log);
-    },
+    mitigate: mitigateCommandHandler(deps, (inv, id) => targetIncident(deps, inv, id, USAGE.mitigate)),
 
     list: async (inv) => {
       const { text, blocks } = renderIncidentList(await deps.incidents.listActive());
@@ -167,17 +146,20 @@ export function registerIncidentViews(app: App, deps: IncidentCommandDeps): void
 }
 
 /**
- * What the reminder loop posts: the overdue-update reminder in the incident thread, and escalation pages in the
- * alert's thread. Targets that are not Slack user or user-group ids are refused (logged), never posted.
+ * What the reminder loop posts: the overdue-update reminder in the incident thread (P0/P1 shown in the channel too and
+ * naming the lead), escalation pages in the alert's or incident's thread, and the P1 → P0 promotion. Targets that
+ * are not Slack user or user-group ids are refused (logged), never posted.
  */
-export function createReminderCallbacks(deps: { poster: SlackPoster; logger: Logger; clock: Clock }): ReminderCallbacks {
+export function createReminderCallbacks(deps: { poster: SlackPoster; logger: Logger; clock: Clock; incidents?: IncidentCommandDeps }): ReminderCallbacks {
   return {
     remind: async (inc) => {
       if (!inc.channelId) {
         deps.logger.warn({ incidentId: inc.id }, 'status update overdue, but the incident has no channel to remind');
         return;
       }
-      await deps.poster.post({ channel: inc.channelId, ...(inc.threadTs ? { thread_ts: inc.threadTs } : {}), text: statusReminderText(inc) });
+      const urgent = climbsLadder(inc.severity);
+      const inThread = inc.threadTs ? { thread_ts: inc.threadTs, ...(urgent ? { reply_broadcast: true } : {}) } : {};
+      await deps.poster.post({ channel: inc.channelId, ...inThread, text: statusReminderText(inc, urgent) } as ChatPostMessageArguments);
     },
     escalate: async (alert, level, target) => {
       if (!isEscalationTarget(target)) {
@@ -190,6 +172,31 @@ export function createReminderCallbacks(deps: { poster: SlackPoster; logger: Log
       }
       const inThread = alert.messageTs ? { thread_ts: alert.messageTs, reply_broadcast: true } : {};
       await deps.poster.post({ channel: alert.channelId, ...inThread, text: escalationText(alert, level, target, deps.clock.now()) } as ChatPostMessageArguments);
+    },
+    escalateIncident: async (inc, level, targets) => {
+      const valid = targets.filter(isEscalationTarget);
+      if (valid.length < targets.length) deps.logger.error({ incidentId: inc.id, level: level.level }, 'escalation target is not a Slack user or user-group id; not paged');
+      if (valid.length === 0) return;
+      if (!inc.channelId) {
+        deps.logger.warn({ incidentId: inc.id, level: level.level }, 'incident has no channel: escalation not posted');
+        return;
+      }
+      const inThread = inc.threadTs ? { thread_ts: inc.threadTs, reply_broadcast: true } : {};
+      await deps.poster.post({ channel: inc.channelId, ...inThread, text: incidentEscalationText(inc, level, valid, deps.clock.now()) } as ChatPostMessageArguments);
+    },
+    promoted: async (inc, from) => {
+      const text = promotedText(inc, from, deps.clock.now());
+      if (!deps.incidents) {
+        if (inc.channelId) await deps.poster.post({ channel: inc.channelId, ...(inc.threadTs ? { thread_ts: inc.threadTs, reply_broadcast: true } : {}), text } as ChatPostMessageArguments);
+        return;
+      }
+      if (!inc.channelId) {
+        deps.logger.warn({ incidentId: inc.id }, 'incident promoted to P0, but it has no channel to say so');
+        await copyToSeverityChannel(deps.incidents, inc, { text });
+        return;
+      }
+      await announce(deps.incidents, inc, { text }, inc.channelId, { broadcast: true });
+      await refreshOpeningNotification(deps.incidents, inc, deps.logger);
     },
   };
 }

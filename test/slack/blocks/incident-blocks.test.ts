@@ -100,8 +100,8 @@ describe('incident renderers', () => {
     expect(group).toContain('*Escalation L1* <!subteam^S0ONCALL>');
     expect(group).toContain('unacknowledged for 12 min (SLA 5 min)');
     noPing(group);
-    expect(escalationText(alert, { level: 2, targets: ['U0LEAD'], afterMinutes: 15 }, 'U0LEAD', now)).toContain('<@U0LEAD>');
-    expect(escalationText(alert, { level: 2, targets: ['<!channel>'], afterMinutes: 15 }, '<!channel>', now)).not.toContain('<!channel>');
+    expect(escalationText(alert, { level: 2, name: 'L2', targets: ['U0LEAD'], afterMinutes: 15 }, 'U0LEAD', now)).toContain('<@U0LEAD>');
+    expect(escalationText(alert, { level: 2, name: 'L2', targets: ['<!channel>'], afterMinutes: 15 }, '<!channel>', now)).not.toContain('<!channel>');
   });
 
   it('the open modal is valid, and its submission is read (with field errors)', () => {
