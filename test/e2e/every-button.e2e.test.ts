@@ -262,6 +262,26 @@ describe('every button answers the person who clicked, in the thread, with its t
     expect(answers(slack).length).toBe(before + 1);
   });
 
+  it('an alert menu option that names no alert is answered, in the thread', async () => {
+    clicked.add('alert_menu');
+    const before = answers(slack).length;
+    const payload = buttonClickPayload({
+      userId: REQUESTER,
+      channel: CHANNEL,
+      messageTs: cardTs,
+      threadTs: postTs,
+      actionId: 'alert_menu',
+      value: '',
+      responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: cardTs, userId: REQUESTER, threadTs: postTs }),
+    });
+    payload.actions = [{ action_id: 'alert_menu', block_id: 'alert:0', type: 'overflow', selected_option: { text: { type: 'plain_text', text: 'Acknowledge' }, value: 'not-an-alert' }, action_ts: `${Date.now() / 1000}` }];
+    expect((await sendInteraction(events(), { signingSecret: SECRET }, payload)).status).toBe(200);
+    await waitUntil(() => answers(slack).length > before, 15_000);
+    const answer = answers(slack)[before]!;
+    expect(String(answer.args.text)).toMatch(/does not belong to an alert this bot knows/);
+    expect(answer.args).toMatchObject({ channel: CHANNEL, user: REQUESTER, thread_ts: postTs });
+  });
+
   it('every listed button was clicked, and every button rendered is listed', () => {
     const listed = BUTTON_ACTION_IDS.map((b) => (typeof b === 'string' ? b : b.source));
     const covered = new Set([...clicked].map((id) => buttonOf(id)).filter(Boolean));
