@@ -234,7 +234,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       contactsOf: async (incidentId) => runbookContactsOf(await alertStore.namesByIncident(incidentId)),
     };
     alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger, labelsNeeded, alertmanagerConfigured: Boolean(config.alertmanagerUrl), silence: Boolean(config.alertmanagerUrl), now: () => clock.now() });
-    stormWatch = createStormWatch({ publisher: createStormMessenger({ poster, logger }), logger });
+    stormWatch = createStormWatch({ publisher: createStormMessenger({ poster, logger }), logger, threshold: config.alertStormThreshold });
     alertIntake = createAlertIntake({
       storm: stormWatch,
       alerts: alertService,

@@ -149,6 +149,9 @@ const configSchema = z
     SHUTDOWN_TIMEOUT_MS: optionalString
       .refine((v) => v === undefined || /^\d+$/.test(v), { message: 'must be a number of milliseconds' })
       .transform((v) => (v === undefined ? 10_000 : Number(v))),
+    ALERT_STORM_THRESHOLD: optionalString
+      .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1), { message: 'must be a whole number of alerts, 1 or more' })
+      .transform((v) => (v === undefined ? 20 : Number(v))),
   })
   .superRefine((env, ctx) => {
     if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
@@ -195,6 +198,8 @@ export interface Config {
   /** Unset: human-readable when stdout is a terminal, JSON otherwise. */
   logPretty: boolean | undefined;
   shutdownTimeoutMs: number;
+  /** ALERT_STORM_THRESHOLD: past this many new alerts a minute in one channel, the channel gets one storm summary. */
+  alertStormThreshold: number;
   /** How long a remediation run may go without its replica's heartbeat before it counts as interrupted. */
   remediationLeaseMs: number;
   /** ALERT_SENDERS: bot ids, app ids or bot usernames whose channel posts are read as alerts. */
@@ -260,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    alertStormThreshold: e.ALERT_STORM_THRESHOLD,
     remediationLeaseMs: e.REMEDIATION_LEASE_MS,
     alertSenders: e.ALERT_SENDERS,
     alertmanagerWebhookToken: e.ALERTMANAGER_WEBHOOK_TOKEN,

@@ -55,14 +55,16 @@ describe('a rolling update: the previous release and this one against one Postgr
   const dir = mkdtempSync(path.join(tmpdir(), 'incident-bot-previous-'));
   const channel = `C0UPG${RUN}`;
 
-  const env = () => ({
+  // Each release with the catalog and templates it shipped with: a catalog using a new release's fields is rolled out
+  // after that release (README, "Upgrading").
+  const env = (release: string) => ({
     SLACK_BOT_TOKEN: TOKEN,
     SLACK_SIGNING_SECRET: SECRET,
     SLACK_API_URL: slack.url,
     DATABASE_URL: database.url,
     REDIS_URL,
-    COMMANDS_DIR: path.join(ROOT, 'commands'),
-    TEMPLATES_DIR: path.join(ROOT, 'templates'),
+    COMMANDS_DIR: path.join(release, 'commands'),
+    TEMPLATES_DIR: path.join(release, 'templates'),
   });
   const command = (bot: BotProcess, text: string) =>
     sendSlashCommand(`${bot.url}/slack/events`, { signingSecret: SECRET }, { text, channel_id: channel, user_id: 'U0UPGRADE1', response_url: slack.responseUrl({ channel }) });
@@ -91,7 +93,7 @@ describe('a rolling update: the previous release and this one against one Postgr
   let previousMigrations: string[] = [];
 
   it('the previous release starts on an empty database and records an incident', async () => {
-    previous = await startBot(env(), { main: previousMain });
+    previous = await startBot(env(dir), { main: previousMain });
     await previous.waitForReady(120_000);
     previousMigrations = (await pg.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id')).rows.map((r) => r.id);
     expect(previousMigrations.length).toBeGreaterThan(0);
@@ -109,7 +111,7 @@ describe('a rolling update: the previous release and this one against one Postgr
   });
 
   it('this release starts beside it, migrates, and both serve the same incidents', async () => {
-    current = await startBot(env());
+    current = await startBot(env(ROOT));
     await current.waitForReady(120_000);
     const now = (await pg.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id);
     expect(now.sort()).toEqual(MIGRATIONS.map((m) => m.id).sort());
@@ -128,7 +130,7 @@ describe('a rolling update: the previous release and this one against one Postgr
     const status = await command(current, `status ${second.id}`);
     expect(status.status).toBe(200);
     await slack.waitForCall('response_url', (c) => slack.calls.indexOf(c) >= before && JSON.stringify(c.args).includes(second.id), 30_000);
-    expect((await command(current, `resolve ${first.id} Rolled out`)).status).toBe(200);
+    expect((await command(current, `resolve ${first.id} root_cause="A bad deploy" resolution="Rolled out the fix"`)).status).toBe(200);
     await waitFor('the resolve written by this release', async () => (await incident('Before the upgrade'))?.status === 'resolved', 30_000, 200);
   }, 240_000);
 

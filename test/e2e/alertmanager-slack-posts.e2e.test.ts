@@ -146,7 +146,8 @@ describe('Alertmanager Slack posts end to end', () => {
     expect(shown).toContain('`template=default`');
     expect(shown).toContain('labels from Alertmanager');
     expect(shown).toContain(firingSince(inAm.startsAt));
-    expect(shown).toContain('P0 (critical)');
+    // The catalog's tier (P1) wins over the label severity=critical (docs/severity.md).
+    expect(shown).toContain('P1 (high)');
     expect(shown).not.toContain('Labels unknown');
     const recorded = bot.logs().find((l) => l.msg === 'alert recorded' && l.alert === 'StuckDetected');
     expect(recorded?.fingerprint).toBe(inAm.fingerprint);
@@ -176,7 +177,8 @@ describe('Alertmanager Slack posts end to end', () => {
     const postTs = await deliver(bot, 'C0AMGRAFANA', notification.body);
     const shown = blocksOf(await replyIn('C0AMGRAFANA', postTs));
     expect(shown).toContain('`pod=memory-daemon-0`');
-    expect(shown).toContain('P2 (medium)');
+    // The catalog's tier (P1) wins over the label severity=warning.
+    expect(shown).toContain('P1 (high)');
     const recorded = bot.logs().find((l) => l.msg === 'alert recorded' && l.alert === 'MemoryUsageHigh');
     expect(recorded?.fingerprint).toBe((await amAlert('MemoryUsageHigh', 'grafana')).fingerprint);
   }, 40_000);

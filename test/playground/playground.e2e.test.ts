@@ -218,7 +218,7 @@ describe('playground in a browser', () => {
     await card.locator('text=/incident INC-\\d+/').waitFor();
     const incidentId = /INC-\d+/.exec(await card.innerText())![0];
     await page.click('#thread-close');
-    await send(`/incident resolve ${incidentId} Cleared the stale lock of worker-7`);
+    await send(`/incident resolve ${incidentId} root_cause="A crashed worker left its lock file" resolution="Cleared the stale lock of worker-7"`);
     const resolved = page.locator('.message', { hasText: 'Draft post-mortem' }).last();
     await resolved.waitFor({ timeout: 20_000 });
     await resolved.locator('.bk-button', { hasText: 'Draft post-mortem' }).click();

@@ -49,7 +49,9 @@ describe('rolling SIGTERM and kill -9 of replicas during an alert storm', () => 
     const database = await createMigratedDatabase('reliability_inbox_restarts');
     await database.db.close();
     dropDb = database.drop;
-    env = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL };
+    // 30 alerts a channel within seconds would be a storm (one summary): this test counts one reply per alert across
+    // restarts, so storm mode is moved out of its way; storms have their own tests.
+    env = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL, ALERT_STORM_THRESHOLD: '1000' };
     await Promise.all(Array.from({ length: REPLICAS }, () => startReplica()));
     db = new Client({ connectionString: database.url });
     await db.connect();

@@ -23,7 +23,7 @@
   }
 
   const EMOJI = {
-    rotating_light: '🚨', fire: '🔥', white_check_mark: '✅', heavy_check_mark: '✔️', x: '❌', warning: '⚠️',
+    rotating_light: '🚨', heavy_multiplication_x: '✖️', arrow_double_up: '⏫', cyclone: '🌀', fire: '🔥', white_check_mark: '✅', heavy_check_mark: '✔️', x: '❌', warning: '⚠️',
     red_circle: '🔴', large_orange_circle: '🟠', large_yellow_circle: '🟡', large_green_circle: '🟢', white_circle: '⚪',
     large_blue_circle: '🔵', black_circle: '⚫', eyes: '👀', mag: '🔍', mag_right: '🔎', hourglass: '⌛',
     hourglass_flowing_sand: '⏳', stopwatch: '⏱️', clock1: '🕐', bell: '🔔', no_bell: '🔕', wrench: '🔧',
