@@ -76,6 +76,17 @@ import { createSlackThreadReader } from './slack/slack-thread-reader';
 import { postmortemCommandHandler, registerActionItemDecisions, registerPostmortem, type PostmortemDeps } from './slack/listeners/postmortem';
 import { createPostmortemActionItemStore } from './store/postmortem-action-item-store';
 import { createPostmortemStore } from './store/postmortem-store';
+// Incident rooms, roles, follow-ups and reports
+import { createIncidentRoles } from './incidents/room/incident-roles';
+import { createIncidentRooms } from './slack/incident-room';
+import { incidentRoleCommandHandlers, registerTakeCommand, type IncidentRoomCommandDeps } from './slack/listeners/incident-room-commands';
+import { followUpCommandHandlers, registerFollowUpActions, remindOverdueFollowUps, type FollowUpSlackDeps } from './slack/listeners/follow-ups';
+import { statsCommandHandler } from './slack/listeners/stats';
+import { createFollowUpService } from './followups/follow-up-service';
+import { createFollowUpExporter } from './followups/follow-up-export';
+import { createIncidentRoomStore } from './store/incident-room-store';
+import { createFollowUpStore } from './store/follow-up-store';
+import { createReportStore } from './store/report-store';
 
 export interface BotApp {
   config: Config;
@@ -162,6 +173,23 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       return hit.runbook.contacts;
     });
   };
+  const roomStore = createIncidentRoomStore(db);
+  const followUpStore = createFollowUpStore(db);
+  const incidentRoles = createIncidentRoles({
+    transaction: (fn) => db.transaction(fn),
+    getIncident: (id) => incidentService.get(id),
+    rooms: roomStore,
+    timeline: timelineStore,
+    clock,
+  });
+  const followUpService = createFollowUpService({
+    transaction: (fn) => db.transaction(fn),
+    store: followUpStore,
+    timeline: timelineStore,
+    getIncident: (id) => incidentService.get(id),
+    clock,
+  });
+  const reportStore = createReportStore(db);
   const catalogSeverity = (name: string) => {
     const hit = findAlert(catalog, name);
     return hit.found ? hit.alert.severity : undefined;
@@ -186,6 +214,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   let alertIntake: AlertIntake | undefined;
   let stormWatch: StormWatch | undefined;
   let reminderRunner: ReturnType<typeof createReminderRunner> | undefined;
+  let followUpDeps: FollowUpSlackDeps | undefined;
 
   let slack: SlackApp | undefined;
   let slackAuth: SlackAuthMonitor | undefined;
@@ -222,6 +251,39 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       now: () => clock.now(),
       onDiagnosed: createDiagnosisRecorder({ incidents: incidentService }),
     };
+    const rooms = createIncidentRooms({
+      config: config.incidentRooms,
+      rooms: roomStore,
+      roles: incidentRoles,
+      incidents: incidentService,
+      timeline: timelineStore,
+      client: slack.client,
+      poster,
+      membership,
+      linksFor: (alertName) => {
+        const hit = findAlert(catalog, alertName);
+        if (!hit.found) return { dashboards: [] };
+        return { ...(hit.runbook.link ? { runbook: { title: `Runbook: ${hit.runbook.title}`, url: hit.runbook.link } } : {}), dashboards: hit.runbook.dashboards };
+      },
+      // The on-call (first escalation level) and every level the alert has already been escalated to.
+      respondersOf: (alert) =>
+        (['L1', 'L2', 'L3'] as const).slice(0, Math.max(1, alert.escalationLevel)).flatMap((level) => config.escalationTargets[level] ?? []),
+      owner: replicaId,
+      clock,
+      logger,
+    });
+    const roomCommandDeps: IncidentRoomCommandDeps = { rooms, incidents: incidentService, logger };
+    followUpDeps = {
+      followUps: followUpService,
+      exporter: createFollowUpExporter({ store: followUpStore, getIncident: (id) => incidentService.get(id), ...(config.github ? { github: config.github } : {}), clock }),
+      canExport: Boolean(config.github),
+      incidents: incidentService,
+      room: roomCommandDeps,
+      poster,
+      client: slack.client,
+      clock,
+      logger,
+    };
     const drafts = createPostmortemStore(db);
     const incidentDeps: IncidentCommandDeps = {
       incidents: incidentService,
@@ -232,6 +294,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       severityChannels: config.severityChannels,
       latestPostmortem: (incidentId) => drafts.latest(incidentId),
       contactsOf: async (incidentId) => runbookContactsOf(await alertStore.namesByIncident(incidentId)),
+      rooms,
     };
     alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger, labelsNeeded, alertmanagerConfigured: Boolean(config.alertmanagerUrl), silence: Boolean(config.alertmanagerUrl), now: () => clock.now() });
     stormWatch = createStormWatch({ publisher: createStormMessenger({ poster, logger }), logger, threshold: config.alertStormThreshold });
@@ -313,11 +376,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
             await poster.post({ channel, ...(threadTs ? { thread_ts: threadTs } : {}), text, unfurl_links: false });
           },
         }),
+        ...incidentRoleCommandHandlers(roomCommandDeps),
+        ...followUpCommandHandlers(followUpDeps),
+        stats: statsCommandHandler({ store: reportStore, clock }),
       },
       logger,
     );
     registerDiagnoseActions(slack.app, diagnoseDeps);
     registerRemediationActions(slack.app, remediationDeps);
+    registerTakeCommand(slack.app, roomCommandDeps);
+    registerFollowUpActions(slack.app, followUpDeps);
 
     // Alert intake, alert buttons, incident modal, timeline capture, reminders.
     registerAlertIntake(slack.app, { intake: alertIntake, senders: config.alertSenders, logger });
@@ -386,7 +454,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       pruneDeliveryRecords: (before) =>
         Promise.all([processedEvents.pruneOlderThan(before), alertStore.pruneDeliveries(before), inboxStore.pruneDoneBefore(before)]),
       ...(reminderRunner && alertMessenger && remediationDeps
-        ? { slack: { reminders: reminderRunner, alerts: alertService, messenger: alertMessenger, remediations: remediationDeps, remediationLeaseMs: config.remediationLeaseMs } }
+        ? {
+            slack: {
+              reminders: reminderRunner,
+              alerts: alertService,
+              messenger: alertMessenger,
+              remediations: remediationDeps,
+              remediationLeaseMs: config.remediationLeaseMs,
+              ...(followUpDeps ? { remindOverdueFollowUps: () => remindOverdueFollowUps(followUpDeps!) } : {}),
+            },
+          }
         : {}),
     }),
     logger,

@@ -144,6 +144,26 @@ const configSchema = z
     ESCALATION_L1: escalationTargets(),
     ESCALATION_L2: escalationTargets(),
     ESCALATION_L3: escalationTargets(),
+    INCIDENT_CHANNELS: optionalString
+      .refine((v) => v === undefined || ['on', 'off', '1', '0', 'true', 'false'].includes(v.toLowerCase()), {
+        message: 'must be on (a channel per incident) or off (incidents stay in the thread where they were opened)',
+      })
+      .transform((v) => v === undefined || ['on', '1', 'true'].includes(v.toLowerCase())),
+    INCIDENT_CHANNEL_PREFIX: optionalString
+      .refine((v) => v === undefined || /^[a-z0-9][a-z0-9_-]{0,19}$/.test(v), {
+        message: 'must be 1-20 lower-case letters, digits, - or _ starting with a letter or digit (Slack channel names), e.g. inc-',
+      })
+      .transform((v) => v ?? 'inc-'),
+    INCIDENT_HUB_CHANNEL: optionalString.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,20}$/.test(v), {
+      message: 'must be a Slack channel id such as C0123ABCD (not a #name): the channel where every incident gets one summary message',
+    }),
+    GITHUB_TOKEN: optionalString.refine((v) => v === undefined || !/\s/.test(v), { message: 'must be a GitHub token without spaces (a fine-grained token with Issues: write on GITHUB_REPO)' }),
+    GITHUB_REPO: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/.test(v), {
+      message: 'must be owner/name of the repository follow-ups are exported to, e.g. acme/ops',
+    }),
+    GITHUB_API_URL: urlString('the GitHub REST API, e.g. https://github.internal/api/v3 for GitHub Enterprise').transform((v) =>
+      v === undefined ? undefined : v.replace(/\/+$/, ''),
+    ),
     NODE_ENV: optionalString,
     PLAYGROUND_USE_SHELL_ENV: optionalString.transform((v) => v === '1' || v === 'true'),
     SHUTDOWN_TIMEOUT_MS: optionalString
@@ -167,6 +187,13 @@ const configSchema = z
         code: 'custom',
         path: ['SLACK_BOT_TOKEN'],
         message: 'is required: copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions after installing the app',
+      });
+    }
+    if (Boolean(env.GITHUB_TOKEN) !== Boolean(env.GITHUB_REPO)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.GITHUB_TOKEN ? 'GITHUB_REPO' : 'GITHUB_TOKEN'],
+        message: 'is required too: exporting follow-ups to GitHub Issues needs both GITHUB_TOKEN and GITHUB_REPO (or neither)',
       });
     }
   });
@@ -217,11 +244,31 @@ export interface Config {
   approvalsChannel?: string;
   /** CRITICAL_CHANNEL (P0) and ALERTS_CHANNEL (P1): where an incident's notifications are copied by tier. */
   severityChannels: { P0?: string; P1?: string };
+  /** INCIDENT_CHANNELS / INCIDENT_CHANNEL_PREFIX / INCIDENT_HUB_CHANNEL: where incidents live and are summarised. */
+  incidentRooms: IncidentRoomConfig;
+  /** GITHUB_TOKEN + GITHUB_REPO (+ GITHUB_API_URL): where follow-ups are exported; absent: export is off. */
+  github?: GithubConfig;
   nodeEnv?: string;
   /** PLAYGROUND_USE_SHELL_ENV: the playground may resolve catalog targets from the shell's environment. */
   playgroundUseShellEnv: boolean;
   /** PATH, HOME, LANG and TZ: all of the bot's environment a process it starts gets (never tokens or database URLs). */
   childProcessEnv: Readonly<Record<string, string>>;
+}
+
+export interface IncidentRoomConfig {
+  /** A channel per incident; false: incidents stay in the thread where they were opened. */
+  channels: boolean;
+  /** Channel names are `<prefix><yyyymmdd>-<slug>`. */
+  channelPrefix: string;
+  /** One summary message per incident, edited in place; unset: no hub. */
+  hubChannel?: string;
+}
+
+export interface GithubConfig {
+  token: string;
+  /** owner/name */
+  repo: string;
+  apiUrl: string;
 }
 
 /** Who may request and who may approve, per risk level (REMEDIATION_REQUESTERS_* / REMEDIATION_APPROVERS_*). */
@@ -278,6 +325,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     escalationTargets: definedOnly({ L1: e.ESCALATION_L1, L2: e.ESCALATION_L2, L3: e.ESCALATION_L3 }),
     approvalsChannel: e.APPROVALS_CHANNEL,
     severityChannels: definedOnly({ P0: e.CRITICAL_CHANNEL, P1: e.ALERTS_CHANNEL }),
+    incidentRooms: { channels: e.INCIDENT_CHANNELS, channelPrefix: e.INCIDENT_CHANNEL_PREFIX, ...(e.INCIDENT_HUB_CHANNEL ? { hubChannel: e.INCIDENT_HUB_CHANNEL } : {}) },
+    ...(e.GITHUB_TOKEN && e.GITHUB_REPO ? { github: { token: e.GITHUB_TOKEN, repo: e.GITHUB_REPO, apiUrl: e.GITHUB_API_URL ?? 'https://api.github.com' } } : {}),
     nodeEnv: e.NODE_ENV,
     playgroundUseShellEnv: e.PLAYGROUND_USE_SHELL_ENV,
     childProcessEnv: childProcessEnv(env),
@@ -305,7 +354,7 @@ function variableOf(issuePath: readonly PropertyKey[]): string {
 
 /** The values that must never reach a log line or a Slack message. */
 export function secretsOf(config: Config): string[] {
-  const out = [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken, config.alertmanagerWebhookToken];
+  const out = [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken, config.alertmanagerWebhookToken, config.github?.token];
   for (const url of [config.databaseUrl, config.redisUrl]) {
     const password = url ? passwordOf(url) : undefined;
     if (password) out.push(password);

@@ -1,3 +1,4 @@
+import type { IncidentRole } from './incident-role';
 import type { Queryable } from './queryable';
 import type { Severity } from './severity';
 
@@ -53,6 +54,11 @@ export interface TimelineDataByKind {
   remediation_failed: RemediationEventData;
   remediation_expired: RemediationEventData;
   remediation_interrupted: RemediationEventData;
+  /** The incident got its own channel. */
+  room_opened: { channelId: string; name: string };
+  /** A role changed hands; `previous` is who held it before (absent: nobody). */
+  role_assigned: { role: IncidentRole; userId: string; previous?: string };
+  follow_up_added: { followUpId: number; owner?: string };
 }
 
 export type TimelineKind = keyof TimelineDataByKind;

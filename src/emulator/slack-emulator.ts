@@ -5,12 +5,12 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { parseRequest, readBody } from './request-body';
 import { ApiError, checkMessageContent, createMethodHandlers } from './web-api-methods';
-import { WorkspaceState, type EmulatedFile, type EmulatedMessage, type EphemeralMessage } from './workspace-state';
+import { WorkspaceState, type EmulatedChannel, type EmulatedFile, type EmulatedMessage, type EphemeralMessage } from './workspace-state';
 import { createSocketModeServer, type SocketModeEmulator } from './socket-mode-server';
 
 export { validateBlocks, validateAttachments, validateView, BLOCK_KIT_LIMITS } from './block-kit-limits';
 export type { SocketModeEmulator, SocketAck, SocketEnvelopeRecord, EnvelopeType } from './socket-mode-server';
-export type { EmulatedMessage, EphemeralMessage, EmulatedFile, EmulatedFileInfo, EmulatedReaction, EmulatedUser } from './workspace-state';
+export type { EmulatedChannel, EmulatedBookmark, EmulatedMessage, EphemeralMessage, EmulatedFile, EmulatedFileInfo, EmulatedReaction, EmulatedUser } from './workspace-state';
 
 /**
  * An emulator of the Slack Web API for tests and the local playground: an HTTP server that answers the methods
@@ -99,6 +99,10 @@ export interface SlackEmulator {
   postAs(channel: string, message: Partial<Omit<EmulatedMessage, 'ts' | 'channel' | 'type' | 'replies'>>): EmulatedMessage;
   /** The Socket Mode WebSocket behind apps.connections.open: push envelopes, read acks, ask for a reconnect. */
   socketMode: SocketModeEmulator;
+  /** A channel created with conversations.create: name, members, topic, bookmarks (undefined for any other id). */
+  channelInfo(channelId: string): EmulatedChannel | undefined;
+  /** The channels created with conversations.create, oldest first. */
+  createdChannels(): EmulatedChannel[];
   /** A view opened by views.open / push / update, as it is now. */
   view(viewId: string): Record<string, unknown> | undefined;
   /**
@@ -145,6 +149,7 @@ function apiErrorReply(e: ApiError): Reply {
   return json(200, {
     ok: false,
     error: e.error,
+    ...e.extra,
     ...(e.messages.length > 0 ? { response_metadata: { messages: e.messages } } : {}),
   });
 }
@@ -440,6 +445,11 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       return structuredClone(state.insert({ text: '', ...(message.bot_id ? {} : { user: SEED_USER }), ...message, channel }));
     },
     socketMode: socketMode.emulator,
+    channelInfo: (channelId) => {
+      const c = state.createdChannels.get(channelId);
+      return c ? structuredClone(c) : undefined;
+    },
+    createdChannels: () => structuredClone([...state.createdChannels.values()]),
     view: (viewId) => {
       const v = state.views.get(viewId);
       return v ? structuredClone(v) : undefined;

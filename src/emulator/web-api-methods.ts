@@ -1,6 +1,7 @@
 import { BLOCK_KIT_LIMITS, validateAttachments, validateBlocks, validateView } from './block-kit-limits';
 import {
   compareTs,
+  type EmulatedChannel,
   type EmulatedFileInfo,
   type EmulatedMessage,
   type EmulatedUser,
@@ -17,6 +18,8 @@ export class ApiError extends Error {
   constructor(
     readonly error: string,
     readonly messages: string[] = [],
+    /** More fields of the error answer (conversations.invite's per-user `errors`). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(error);
   }
@@ -175,6 +178,35 @@ function userObject(u: EmulatedUser, teamId: string): Record<string, unknown> {
       email: u.email,
       team: teamId,
     },
+  };
+}
+
+/** Slack's channel-name rules, with the error Slack answers for each. */
+export function channelNameProblem(name: string | undefined): string | undefined {
+  if (name === undefined || name.trim() === '') return 'invalid_name_required';
+  if (name.length > 80) return 'invalid_name_maxlength';
+  if (/^[-_]+$/.test(name)) return 'invalid_name_punctuation';
+  if (!/^[a-z0-9_-]+$/.test(name)) return 'invalid_name_specials';
+  return undefined;
+}
+
+/** The channel object Slack returns from conversations.create / info. */
+function channelObject(c: EmulatedChannel, botUserId: string): Record<string, unknown> {
+  return {
+    id: c.id,
+    name: c.name,
+    name_normalized: c.name,
+    is_channel: !c.is_private,
+    is_group: c.is_private,
+    is_private: c.is_private,
+    is_archived: false,
+    is_general: false,
+    is_member: c.members.includes(botUserId),
+    created: c.created,
+    creator: c.creator,
+    topic: c.topic,
+    purpose: { value: '', creator: '', last_set: 0 },
+    num_members: c.members.length,
   };
 }
 
@@ -368,6 +400,84 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
         .reverse()
         .map((m) => state.withThreadSummary(m));
       return page(withMetadataIfAsked(newestFirst, args), args, 100);
+    },
+
+    'conversations.create': ({ args }) => {
+      const name = str(args, 'name');
+      const problem = channelNameProblem(name);
+      if (problem) throw new ApiError(problem);
+      if ([...state.createdChannels.values()].some((c) => c.name === name)) throw new ApiError('name_taken');
+      const isPrivate = bool(args, 'is_private');
+      const channelId = state.nextId(isPrivate ? 'G' : 'C');
+      const now = Math.floor(Date.now() / 1000);
+      const channel: EmulatedChannel = {
+        id: channelId,
+        name: name!,
+        is_private: isPrivate,
+        creator: id.botUserId,
+        created: now,
+        members: [id.botUserId],
+        topic: { value: '', creator: '', last_set: 0 },
+        bookmarks: [],
+      };
+      state.createdChannels.set(channelId, channel);
+      return { channel: channelObject(channel, id.botUserId) };
+    },
+
+    'conversations.info': ({ args }) => {
+      const channel = state.createdChannels.get(requireChannel(args));
+      if (!channel) throw new ApiError('channel_not_found');
+      return { channel: channelObject(channel, id.botUserId) };
+    },
+
+    'conversations.invite': ({ args }) => {
+      const channel = state.createdChannels.get(requireChannel(args));
+      if (!channel) throw new ApiError('channel_not_found');
+      if (!channel.members.includes(id.botUserId)) throw new ApiError('not_in_channel');
+      const users = (str(args, 'users') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+      if (users.length === 0) throw new ApiError('no_user');
+      if (users.length > 1000) throw new ApiError('too_many_users');
+      const errors: { user: string; ok: false; error: string }[] = [];
+      const valid: string[] = [];
+      for (const user of users) {
+        if (user === id.botUserId) errors.push({ user, ok: false, error: 'cant_invite_self' });
+        else if (!state.users.has(user)) errors.push({ user, ok: false, error: 'user_not_found' });
+        else if (channel.members.includes(user)) errors.push({ user, ok: false, error: 'already_in_channel' });
+        else valid.push(user);
+      }
+      // Without `force`, Slack invites nobody when one of the users cannot be invited.
+      if (errors.length > 0 && !bool(args, 'force')) {
+        if (users.length === 1) throw new ApiError(errors[0]!.error);
+        throw new ApiError(errors[0]!.error, [], { errors });
+      }
+      channel.members.push(...valid);
+      return { channel: channelObject(channel, id.botUserId), ...(errors.length ? { errors } : {}) };
+    },
+
+    'conversations.setTopic': ({ args }) => {
+      const channel = state.createdChannels.get(requireChannel(args));
+      if (!channel) throw new ApiError('channel_not_found');
+      if (!channel.members.includes(id.botUserId)) throw new ApiError('not_in_channel');
+      const topic = typeof args.topic === 'string' ? args.topic : '';
+      if ([...topic].length > 250) throw new ApiError('too_long');
+      channel.topic = { value: topic, creator: id.botUserId, last_set: Math.floor(Date.now() / 1000) };
+      state.insert({ channel: channel.id, ...botAuthor, subtype: 'channel_topic', text: `set the channel topic: ${topic}` });
+      return { channel: channelObject(channel, id.botUserId) };
+    },
+
+    'bookmarks.add': ({ args }) => {
+      const channel = state.createdChannels.get(requireChannel(args, 'channel_id'));
+      if (!channel) throw new ApiError('channel_not_found');
+      const title = str(args, 'title');
+      const type = str(args, 'type');
+      const link = str(args, 'link');
+      if (title === undefined) throw new ApiError('invalid_arguments', ['[ERROR] missing required field: title']);
+      if (type !== 'link') throw new ApiError('invalid_bookmark_type');
+      if (link === undefined || !/^https?:\/\/[^\s]+$/.test(link)) throw new ApiError('invalid_link');
+      if (channel.bookmarks.length >= 100) throw new ApiError('too_many_bookmarks');
+      const bookmark = { id: state.nextId('Bk'), channel_id: channel.id, title, link, type: 'link' as const, date_created: Math.floor(Date.now() / 1000) };
+      channel.bookmarks.push(bookmark);
+      return { bookmark };
     },
 
     'users.info': ({ args }) => {

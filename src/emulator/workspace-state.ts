@@ -99,8 +99,31 @@ export function compareTs(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+export interface EmulatedBookmark {
+  id: string;
+  channel_id: string;
+  title: string;
+  link: string;
+  type: 'link';
+  emoji?: string;
+  date_created: number;
+}
+
+/** A channel created with conversations.create (channels only mentioned by id have no record). */
+export interface EmulatedChannel {
+  id: string;
+  name: string;
+  is_private: boolean;
+  creator: string;
+  created: number;
+  members: string[];
+  topic: { value: string; creator: string; last_set: number };
+  bookmarks: EmulatedBookmark[];
+}
+
 export class WorkspaceState {
   readonly users = new Map<string, EmulatedUser>();
+  readonly createdChannels = new Map<string, EmulatedChannel>();
   readonly usergroups = new Map<string, string[]>();
   readonly files = new Map<string, EmulatedFile>();
   readonly views = new Map<string, EmulatedView>();

@@ -9,12 +9,13 @@ import { repairStaleReplies } from '../slack/stale-reply-repair';
 import type { BackgroundJob } from './job-runner';
 
 /** The names of everything the bot runs on a timer. */
-export type JobName = 'scheduled-jobs' | 'stale-reply-repair' | 'sla-missed-cards' | 'remediation-recovery' | 'remediation-expiry' | 'delivery-pruning';
+export type JobName = 'scheduled-jobs' | 'stale-reply-repair' | 'sla-missed-cards' | 'remediation-recovery' | 'remediation-expiry' | 'delivery-pruning' | 'follow-up-reminders';
 
 const REMINDER_INTERVAL_MS = 30_000;
 const STALE_REPLY_SWEEP_MS = 30_000;
 const SLA_SWEEP_MS = 15_000;
 const PRUNE_INTERVAL_MS = 3600_000;
+const FOLLOW_UP_SWEEP_MS = 5 * 60_000;
 const DELIVERY_RECORDS_KEPT_MS = 24 * 3600_000;
 
 export interface BackgroundJobDeps {
@@ -30,6 +31,8 @@ export interface BackgroundJobDeps {
     remediations: RemediationSlackDeps;
     /** REMEDIATION_LEASE_MS: a lapsed lease is found within this time (at most every 30 s). */
     remediationLeaseMs: number;
+    /** Reminds the owners of overdue follow-ups (each at most once a day). */
+    remindOverdueFollowUps?: () => Promise<void>;
   };
 }
 
@@ -96,5 +99,16 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
       run: () => expireUnapprovedRemediations(slack.remediations),
     },
   );
+  const remindFollowUps = slack.remindOverdueFollowUps;
+  if (remindFollowUps) {
+    jobs.push({
+      name: 'follow-up-reminders',
+      does: 'reminds the owners of overdue follow-ups in their incident channel, once a day each',
+      everyMs: FOLLOW_UP_SWEEP_MS,
+      runAtStart: true,
+      replicas: 'one',
+      run: () => remindFollowUps().catch((err: unknown) => deps.logger.warn({ err }, 'could not remind overdue follow-ups; retrying on the next tick')),
+    });
+  }
   return jobs;
 }

@@ -1,4 +1,5 @@
 import { closestMatches } from '../closest-match';
+import { parseIncidentRole, type IncidentRole } from '../domain/incident-role';
 import { parseSeverity, type Severity } from '../incidents/severity';
 
 /** `/incident …` parsed into what the user asked for. Pure: no Slack, no I/O. */
@@ -17,7 +18,15 @@ export type IncidentCommand =
   | { name: 'runbooks' }
   | { name: 'remediate'; action: string; incidentId?: string; labels: Record<string, string> }
   | { name: 'audit'; incidentId?: string }
-  | { name: 'link-alert'; alert: AlertReference; incidentId?: string };
+  | { name: 'link-alert'; alert: AlertReference; incidentId?: string }
+  | { name: 'role'; role: IncidentRole; userId: string; incidentId?: string }
+  | { name: 'followup'; text: string; owner?: string }
+  | { name: 'followups'; incidentId?: string; mine: boolean }
+  | { name: 'stats'; days: StatsWindowDays };
+
+/** The report windows `/incident stats` offers. */
+export const STATS_WINDOWS = [7, 30, 90] as const;
+export type StatsWindowDays = (typeof STATS_WINDOWS)[number];
 
 /** `started=HH:MM`: a UTC time of day, placed on a date by the handler (the latest such time not in the future). */
 export interface ClockTime {
@@ -46,6 +55,10 @@ export const USAGE: Record<IncidentCommand['name'], string> = {
   remediate: '/incident remediate <action> [INC-ID] [label=value ...]',
   audit: '/incident audit [INC-ID]',
   'link-alert': '/incident link-alert <alert-id|permalink> [INC-ID]',
+  role: '/incident role <commander|comms|scribe> <@user> [INC-ID]',
+  followup: '/incident followup <text> [@owner]',
+  followups: '/incident followups [INC-ID|mine]',
+  stats: '/incident stats [7d|30d|90d]',
 };
 
 export const HELP_TEXT = [
@@ -61,6 +74,9 @@ export const HELP_TEXT = [
   '/incident remediate <action> [INC-ID] [label=value ...]',
   '/incident mitigate [INC-ID] [note]                    /incident list',
   '/incident audit [INC-ID]                              /incident link-alert <alert-id|permalink> [INC-ID]',
+  '/incident role <commander|comms|scribe> <@user> [INC-ID]',
+  '/incident followup <text> [@owner]                    /incident followups [INC-ID|mine]',
+  '/incident stats [7d|30d|90d]',
   '```',
   'Severities: P0 (critical, 5 min), P1 (high, 15 min), P2 (medium, 1 h), P3 (low, 24 h). Alert names match case-insensitively.',
 ].join('\n');
@@ -71,6 +87,9 @@ const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const ACTION_NAME = /^(?:[a-z0-9][a-z0-9-]{0,62}\/)?[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
 const ALERT_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_TEXT = 3_000;
+/** A user mention as Slack sends it in a command's text: `<@U123>` or, with escaping on, `<@U123|name>`. */
+const USER_MENTION = /^<@([UW][A-Z0-9]{2,20})(?:\|[^>]{0,80})?>$/;
+const FOLLOW_UP_MAX = 500;
 
 export function parseIncidentCommand(raw: string): ParseResult {
   // Control characters from pasted text would only confuse the echo; they never carry meaning here.
@@ -177,8 +196,44 @@ export function parseIncidentCommand(raw: string): ParseResult {
         ? fail('remediate', labels.problem)
         : ok({ name: 'remediate', action, incidentId: maybeId, labels: labels.labels });
     }
+    case 'role': {
+      const [roleWord, who, maybeId, ...extra] = args;
+      const role = roleWord ? parseIncidentRole(roleWord) : undefined;
+      if (!role) return fail('role', roleWord ? `\`${clip(roleWord)}\` is not a role: commander, comms or scribe.` : 'Which role? commander, comms or scribe.');
+      if (!who) return fail('role', 'Who? Mention them: `/incident role commander @alice`.');
+      const mention = USER_MENTION.exec(who);
+      if (!mention) return fail('role', `\`${clip(who)}\` is not a mention: type @ and pick the person, so Slack sends their user id.`);
+      if (extra.length) return fail('role', '`role` takes a role, a person and at most one incident ID.');
+      const id = optionalIncidentId(maybeId);
+      return 'problem' in id ? fail('role', id.problem) : ok({ name: 'role', role, userId: mention[1]!, incidentId: id.id });
+    }
+    case 'followup':
+    case 'follow-up': {
+      if (!tail) return fail('followup', 'What needs doing? Write it after `followup`.');
+      const last = args[args.length - 1]!;
+      const owner = USER_MENTION.exec(last)?.[1];
+      const text = (owner ? tail.slice(0, tail.length - last.length) : tail).trim();
+      if (!text) return fail('followup', 'Write what needs doing before the owner.');
+      if (text.length > FOLLOW_UP_MAX) return fail('followup', `The follow-up is ${text.length} characters; keep it under ${FOLLOW_UP_MAX} and link the details.`);
+      return ok({ name: 'followup', text, ...(owner ? { owner } : {}) });
+    }
+    case 'followups':
+    case 'follow-ups': {
+      if (args.length > 1) return fail('followups', '`followups` takes one incident ID, or `mine`.');
+      if (args[0]?.toLowerCase() === 'mine') return ok({ name: 'followups', mine: true });
+      const id = optionalIncidentId(args[0]);
+      return 'problem' in id ? fail('followups', `${id.problem} Or write \`mine\`.`) : ok({ name: 'followups', incidentId: id.id, mine: false });
+    }
+    case 'stats': {
+      if (args.length > 1) return fail('stats', '`stats` takes one window: 7d, 30d or 90d.');
+      if (!args[0]) return ok({ name: 'stats', days: 30 });
+      const m = /^(\d+)d?$/i.exec(args[0]);
+      const days = m ? Number(m[1]) : NaN;
+      if (!(STATS_WINDOWS as readonly number[]).includes(days)) return fail('stats', `\`${clip(args[0])}\` is not a window: use 7d, 30d or 90d.`);
+      return ok({ name: 'stats', days: days as StatsWindowDays });
+    }
     default: {
-      const [suggestion] = closestMatches(sub, [...Object.keys(USAGE), 'acknowledge', 'severity', 'mitigated']);
+      const [suggestion] = closestMatches(sub, [...Object.keys(USAGE), 'acknowledge', 'severity', 'mitigated', 'follow-up', 'follow-ups']);
       return {
         ok: false,
         problem: `\`${clip(first)}\` is not an /incident subcommand.`,
@@ -228,6 +283,8 @@ function normalize(name: string): IncidentCommand['name'] {
   if (name === 'acknowledge') return 'ack';
   if (name === 'severity') return 'sev';
   if (name === 'mitigated') return 'mitigate';
+  if (name === 'follow-up') return 'followup';
+  if (name === 'follow-ups') return 'followups';
   return name as IncidentCommand['name'];
 }
 

@@ -4,6 +4,8 @@ import type { Logger } from '../logger';
 export interface UsergroupMembership {
   /** The groups among `candidates` the user belongs to. A group that cannot be read grants nothing (fail closed). */
   groupsOf(userId: string, candidates: readonly string[]): Promise<string[]>;
+  /** The members of a user group (throws when it cannot be read). */
+  membersOf(usergroup: string): Promise<string[]>;
 }
 
 /**
@@ -23,6 +25,7 @@ export function createUsergroupMembership(deps: { client: WebClient; logger: Log
     return users;
   };
   return {
+    membersOf: async (usergroup) => [...(await membersOf(usergroup))],
     groupsOf: async (userId, candidates) => {
       const out: string[] = [];
       for (const usergroup of new Set(candidates)) {

@@ -143,6 +143,7 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
       actor: userId,
       channelId: alert.channelId,
       alertId: alert.id,
+      alert,
     });
     const linked = await deps.alerts.get(alert.id);
     if (linked) await deps.messenger.refresh(linked);

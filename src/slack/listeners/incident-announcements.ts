@@ -8,6 +8,7 @@ import type { Logger } from '../../logger';
 import type { Incident } from '../../domain/incident';
 import { renderNotification } from '../blocks/incident-blocks';
 import { incidentActionsBlock, routedCopy } from '../blocks/lifecycle-blocks';
+import type { IncidentRooms } from '../incident-room';
 import type { SlackPoster } from '../slack-poster';
 
 export interface IncidentCommandDeps {
@@ -22,6 +23,8 @@ export interface IncidentCommandDeps {
   latestPostmortem?: (incidentId: string) => Promise<{ version: number } | null>;
   /** The emergency contacts of the runbooks of the incident's alerts ("who to call"). */
   contactsOf?: (incidentId: string) => Promise<RunbookContact[]>;
+  /** A channel per incident and the hub summary; absent: the incident lives in the thread it was opened in. */
+  rooms?: IncidentRooms;
 }
 
 export interface IncidentPost {
@@ -67,8 +70,9 @@ export async function announce(deps: IncidentCommandDeps, inc: Incident, msg: In
   await copyToSeverityChannel(deps, inc, msg, opts.log);
 }
 
-/** Keeps the opening notification current (status, severity, next update, buttons); a failure is only logged. */
+/** Keeps the opening notification, the room's topic and the hub summary current; a failure is only logged. */
 export async function refreshOpeningNotification(deps: IncidentCommandDeps, inc: Incident, log: Logger): Promise<void> {
+  await deps.rooms?.refresh(inc).catch((err: Error) => log.warn({ err: { message: err.message }, incidentId: inc.id }, 'could not refresh the incident room'));
   if (!inc.channelId || !inc.threadTs) return;
   const { text, blocks } = openingMessage(deps, inc);
   await deps.poster.update({ channel: inc.channelId, ts: inc.threadTs, text, blocks }).catch((err: Error) => {

@@ -6,6 +6,7 @@ import { BotError } from '../../errors';
 import type { OpenIncidentInput } from '../../incidents/incident-service';
 import type { ReminderCallbacks } from '../../incidents/reminders-and-escalations';
 import type { Logger } from '../../logger';
+import type { AlertRecord } from '../../domain/alert';
 import type { Incident } from '../../domain/incident';
 import { USAGE } from '../command-grammar';
 import {
@@ -41,16 +42,23 @@ export type { IncidentCommandDeps } from './incident-announcements';
 export const DEFAULT_OPEN_SEVERITY = 'P2';
 
 /**
- * Opens an incident and posts its notification (from templates/) in the channel; the notification's thread
- * becomes the incident's thread. Used by `/incident open`, the modal and the alert's "Open incident" button.
+ * Opens an incident and posts its notification (from templates/): in its own channel when rooms are on, else in the
+ * channel it was opened from; the notification's thread becomes the incident's thread. Used by `/incident open`,
+ * the modal and the alert's "Open incident" button (which passes the alert: its thread gets the room's link).
  */
-export async function openAndAnnounce(deps: IncidentCommandDeps, input: OpenIncidentInput & { channelId: string }): Promise<Incident> {
-  const incident = await deps.incidents.open(input);
+export async function openAndAnnounce(deps: IncidentCommandDeps, input: OpenIncidentInput & { channelId: string; alert?: AlertRecord }): Promise<Incident> {
+  const { alert, ...openInput } = input;
+  const incident = await deps.incidents.open(openInput);
   const message = openingMessage(deps, incident);
-  const posted = await deps.poster.post({ channel: input.channelId, text: message.text, blocks: message.blocks, unfurl_links: false });
-  const placed = await deps.incidents.setThread(incident.id, posted.channel, posted.ts);
-  await copyToSeverityChannel(deps, placed, message);
-  return placed;
+  const announceIn = async (channelId: string) => {
+    const posted = await deps.poster.post({ channel: channelId, text: message.text, blocks: message.blocks, unfurl_links: false });
+    const placed = await deps.incidents.setThread(incident.id, posted.channel, posted.ts);
+    await copyToSeverityChannel(deps, placed, message);
+    return placed;
+  };
+  if (!deps.rooms) return announceIn(input.channelId);
+  const origin = { channelId: input.channelId, ...(alert?.messageTs && alert.channelId === input.channelId ? { threadTs: alert.messageTs } : {}) };
+  return deps.rooms.open(incident, { opener: input.actor, origin, ...(alert ? { alert } : {}), announce: announceIn });
 }
 
 /**

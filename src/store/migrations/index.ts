@@ -8,6 +8,7 @@ import { slackInbox } from './0006-slack-inbox';
 import { postmortemActionItems } from './0007-postmortem-action-items';
 import { remediationAlertLink } from './0008-remediation-alert-link';
 import { alertLabelsAndGroups } from './0009-alert-labels-and-groups';
+import { incidentRoomsFollowUps } from './0010-incident-rooms-follow-ups';
 
 export type { Migration } from './migration';
 
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   postmortemActionItems,
   remediationAlertLink,
   alertLabelsAndGroups,
+  incidentRoomsFollowUps,
 ];

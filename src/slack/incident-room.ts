@@ -1,0 +1,230 @@
+import type { WebClient } from '@slack/web-api';
+import type { Clock } from '../clock';
+import type { IncidentRoomConfig } from '../config';
+import type { IncidentRole } from '../domain/incident-role';
+import type { IncidentService } from '../incidents/incident-service';
+import { incidentChannelName, withSuffix } from '../incidents/room/channel-name';
+import type { IncidentRoles, RoleChange } from '../incidents/room/incident-roles';
+import type { Logger } from '../logger';
+import type { AlertRecord } from '../store/alert-store';
+import type { IncidentRoom, IncidentRoomStore } from '../store/incident-room-store';
+import type { Incident } from '../store/incident-store';
+import type { TimelineStore } from '../store/timeline-store';
+import { hubSummary, roleChangedText, roomIntro, roomLinkText, roomTopic } from './blocks/room-blocks';
+import type { SlackPoster } from './slack-poster';
+import type { UsergroupMembership } from './usergroup-membership';
+
+export interface RoomLinks {
+  runbook?: { title: string; url: string };
+  dashboards: { title: string; url: string }[];
+}
+
+export interface IncidentRoomDeps {
+  config: IncidentRoomConfig;
+  rooms: IncidentRoomStore;
+  roles: IncidentRoles;
+  incidents: Pick<IncidentService, 'get' | 'setThread'>;
+  timeline: Pick<TimelineStore, 'append'>;
+  client: WebClient;
+  poster: SlackPoster;
+  membership: Pick<UsergroupMembership, 'membersOf'>;
+  /** The configured runbook and dashboard links of an alert (none without configuration: no placeholders). */
+  linksFor: (alertName: string) => RoomLinks;
+  /** Who answers an alert besides its acknowledger: user (U…) and user-group (S…) ids, e.g. the first escalation level. */
+  respondersOf: (alert: AlertRecord) => string[];
+  /** Identifies this replica's claims. */
+  owner: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface OpenRoomContext {
+  opener: string;
+  /** Where the incident was opened: the alert's thread, or the channel of `/incident open`. */
+  origin: { channelId: string; threadTs?: string };
+  alert?: AlertRecord;
+  /** Posts the opening notification in `channelId` and makes it the incident's thread (today's thread mode). */
+  announce: (channelId: string) => Promise<Incident>;
+}
+
+/**
+ * An incident's room and hub summary. `open` runs once per incident (the `incident_rooms` row is the claim, so
+ * replicas and retries create one channel and one hub message); `refresh` keeps the topic and the hub message
+ * current. With INCIDENT_CHANNELS=off, or when Slack refuses the channel, the incident lives in the thread it was
+ * opened from, as before.
+ */
+export interface IncidentRooms {
+  readonly channelsEnabled: boolean;
+  open(incident: Incident, ctx: OpenRoomContext): Promise<Incident>;
+  refresh(incident: Incident): Promise<void>;
+  assignRole(incidentId: string, role: IncidentRole, userId: string, actor: string): Promise<RoleChange>;
+  /** The incident whose room `channelId` is (any status). */
+  incidentOfChannel(channelId: string): Promise<string | undefined>;
+}
+
+const NAME_ATTEMPTS = 20;
+
+export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
+  const { config, logger } = deps;
+
+  const slackError = (err: unknown): string | undefined => (err as { data?: { error?: string } }).data?.error;
+
+  /** conversations.create, suffixing the name while Slack answers name_taken. */
+  const createChannel = async (incident: Incident): Promise<{ id: string; name: string }> => {
+    const base = incidentChannelName(config.channelPrefix, incident.title, incident.createdAt);
+    for (let n = 1; n <= NAME_ATTEMPTS; n++) {
+      const name = n === 1 ? base : withSuffix(base, n);
+      try {
+        const r = await deps.client.conversations.create({ name, is_private: false });
+        return { id: r.channel!.id!, name };
+      } catch (err) {
+        if (slackError(err) !== 'name_taken') throw err;
+      }
+    }
+    const last = withSuffix(base, Number(incident.id.slice(-6)));
+    const r = await deps.client.conversations.create({ name: last, is_private: false });
+    return { id: r.channel!.id!, name: last };
+  };
+
+  const expand = async (ids: readonly string[]): Promise<string[]> => {
+    const users = new Set<string>();
+    for (const id of ids) {
+      if (/^[UW][A-Z0-9]{2,20}$/.test(id)) users.add(id);
+      else if (/^S[A-Z0-9]{2,20}$/.test(id)) {
+        try {
+          for (const u of await deps.membership.membersOf(id)) users.add(u);
+        } catch (err) {
+          logger.warn({ usergroup: id, err: { message: (err as Error).message } }, 'could not read a user group: its members are not invited');
+        }
+      }
+    }
+    return [...users];
+  };
+
+  const invite = async (channelId: string, userIds: string[], incidentId: string) => {
+    if (userIds.length === 0) return;
+    try {
+      // force: the others are invited when one of them cannot be (deactivated, a guest, already in).
+      const r = (await deps.client.conversations.invite({ channel: channelId, users: userIds.join(','), force: true })) as { errors?: { user: string; error: string }[] };
+      for (const e of r.errors ?? []) if (e.error !== 'already_in_channel') logger.warn({ incidentId, user: e.user, error: e.error }, 'could not invite someone to the incident channel');
+    } catch (err) {
+      logger.warn({ incidentId, error: slackError(err) ?? (err as Error).message }, 'could not invite people to the incident channel');
+    }
+  };
+
+  const permalink = async (channel: string, ts: string): Promise<string | undefined> => {
+    try {
+      return (await deps.client.chat.getPermalink({ channel, message_ts: ts })).permalink;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const setTopic = async (incident: Incident, channelId: string) => {
+    const roles = await deps.roles.holders(incident.id);
+    await deps.client.conversations.setTopic({ channel: channelId, topic: roomTopic(incident, roles) }).catch((err: unknown) => {
+      logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not set the incident channel topic');
+    });
+  };
+
+  const postHub = async (incident: Incident, room: IncidentRoom | null) => {
+    if (!config.hubChannel) return;
+    const roles = await deps.roles.holders(incident.id);
+    const where = await placeOf(incident, room);
+    try {
+      const posted = await deps.poster.post({ channel: config.hubChannel, ...hubSummary(incident, roles, where), unfurl_links: false });
+      await deps.rooms.setHubMessage(incident.id, posted.channel, posted.ts);
+    } catch (err) {
+      logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not post the hub summary');
+    }
+  };
+
+  const placeOf = async (incident: Incident, room: IncidentRoom | null) => {
+    if (room?.channelId) return { roomChannelId: room.channelId };
+    if (incident.channelId && incident.threadTs) {
+      const link = await permalink(incident.channelId, incident.threadTs);
+      if (link) return { permalink: link };
+    }
+    return {};
+  };
+
+  const openChannel = async (incident: Incident, ctx: OpenRoomContext): Promise<Incident | undefined> => {
+    let channel: { id: string; name: string };
+    try {
+      channel = await createChannel(incident);
+    } catch (err) {
+      logger.warn(
+        { incidentId: incident.id, error: slackError(err) ?? (err as Error).message },
+        'could not create the incident channel (scopes channels:manage, groups:write?): the incident stays in its thread',
+      );
+      return undefined;
+    }
+    await deps.rooms.setChannel(incident.id, channel.id, channel.name);
+    await deps.timeline.append({
+      incidentId: incident.id,
+      at: deps.clock.now(),
+      actor: ctx.opener,
+      kind: 'room_opened',
+      text: `Channel #${channel.name} created`,
+      data: { channelId: channel.id, name: channel.name },
+    });
+    const responders = ctx.alert ? [...(ctx.alert.acknowledgedBy ? [ctx.alert.acknowledgedBy] : []), ...deps.respondersOf(ctx.alert)] : [];
+    await invite(channel.id, await expand([ctx.opener, ...responders]), incident.id);
+    const inRoom = await ctx.announce(channel.id);
+    await setTopic(inRoom, channel.id);
+    const links = ctx.alert ? deps.linksFor(ctx.alert.name) : { dashboards: [] };
+    for (const link of [...(links.runbook ? [links.runbook] : []), ...links.dashboards].slice(0, 10)) {
+      await deps.client.bookmarks.add({ channel_id: channel.id, title: link.title.slice(0, 100), type: 'link', link: link.url }).catch((err: unknown) => {
+        logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not bookmark a link in the incident channel');
+      });
+    }
+    const originLink = ctx.origin.threadTs ? await permalink(ctx.origin.channelId, ctx.origin.threadTs) : undefined;
+    await deps.poster.post({ channel: channel.id, ...roomIntro(inRoom, await deps.roles.holders(incident.id), originLink ? { permalink: originLink } : {}), unfurl_links: false });
+    await deps.poster
+      .post({ channel: ctx.origin.channelId, ...(ctx.origin.threadTs ? { thread_ts: ctx.origin.threadTs } : {}), text: roomLinkText(inRoom, channel.id), unfurl_links: false })
+      .catch((err: unknown) => logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not link the incident channel where it was opened'));
+    return inRoom;
+  };
+
+  const refresh = async (incident: Incident) => {
+    const room = await deps.rooms.get(incident.id);
+    if (!room) return;
+    if (room.channelId) await setTopic(incident, room.channelId);
+    if (room.hubChannelId && room.hubTs) {
+      const roles = await deps.roles.holders(incident.id);
+      await deps.poster
+        .update({ channel: room.hubChannelId, ts: room.hubTs, ...hubSummary(incident, roles, await placeOf(incident, room)) })
+        .catch((err: unknown) => logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not update the hub summary'));
+    }
+  };
+
+  return {
+    channelsEnabled: config.channels,
+
+    open: async (incident, ctx) => {
+      const claimed = await deps.rooms.claim(incident.id, deps.owner, deps.clock.now(), ctx.origin);
+      if (!claimed) return deps.incidents.get(incident.id);
+      const opened = (config.channels ? await openChannel(incident, ctx) : undefined) ?? (await ctx.announce(ctx.origin.channelId));
+      await postHub(opened, await deps.rooms.get(incident.id));
+      return opened;
+    },
+
+    refresh,
+
+    assignRole: async (incidentId, role, userId, actor) => {
+      const change = await deps.roles.assign(incidentId, role, userId, actor);
+      const inc = change.incident;
+      if (inc.channelId) {
+        await deps.poster.post({
+          channel: inc.channelId,
+          ...(inc.threadTs ? { thread_ts: inc.threadTs } : {}),
+          text: roleChangedText(inc, role, userId, change.previous, actor),
+        });
+      }
+      await refresh(inc);
+      return change;
+    },
+
+    incidentOfChannel: async (channelId) => (await deps.rooms.findByChannel(channelId))?.incidentId,
+  };
+}

@@ -1,0 +1,134 @@
+import type { App, RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Clock } from '../../clock';
+import { BotError, isConnectionError, storageUnavailable } from '../../errors';
+import type { FollowUpExporter } from '../../followups/follow-up-export';
+import type { FollowUpService } from '../../followups/follow-up-service';
+import type { IncidentService } from '../../incidents/incident-service';
+import type { Logger } from '../../logger';
+import { USAGE } from '../command-grammar';
+import {
+  FOLLOW_UP_BUTTON_VALUE,
+  FOLLOW_UP_DONE_ACTION_ID,
+  FOLLOW_UP_EXPORT_ACTION_ID,
+  followUpAddedText,
+  followUpLine,
+  followUpList,
+  followUpOverdueText,
+} from '../blocks/follow-up-blocks';
+import { escapeMrkdwn } from '../blocks/mrkdwn';
+import { onButton } from '../button-router';
+import type { SlackPoster } from '../slack-poster';
+import type { SubcommandHandlers } from './incident-command-dispatch';
+import { incidentHere, type IncidentRoomCommandDeps } from './incident-room-commands';
+
+export interface FollowUpSlackDeps {
+  followUps: FollowUpService;
+  exporter: FollowUpExporter;
+  canExport: boolean;
+  incidents: Pick<IncidentService, 'get' | 'listActive'>;
+  room: IncidentRoomCommandDeps;
+  poster: SlackPoster;
+  client: WebClient;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Posts in the incident's thread (or its channel); nothing when it has no channel. */
+async function postToIncident(deps: FollowUpSlackDeps, incidentId: string, text: string): Promise<boolean> {
+  const inc = await deps.incidents.get(incidentId);
+  if (!inc.channelId) return false;
+  await deps.poster.post({ channel: inc.channelId, ...(inc.threadTs ? { thread_ts: inc.threadTs } : {}), text, unfurl_links: false });
+  return true;
+}
+
+/** `/incident followup <text> [@owner]` and `/incident followups [INC-ID|mine]`. */
+export function followUpCommandHandlers(deps: FollowUpSlackDeps): SubcommandHandlers {
+  return {
+    followup: async (inv) => {
+      const incidentId = await incidentHere(deps.room, inv.channelId, undefined, USAGE.followup);
+      const f = await deps.followUps.createFollowUp({ incidentId, text: inv.command.text, ...(inv.command.owner ? { owner: inv.command.owner } : {}), createdBy: inv.userId, source: 'command' });
+      if (!(await postToIncident(deps, incidentId, followUpAddedText(f)))) await inv.respond({ response_type: 'ephemeral', text: followUpAddedText(f) });
+    },
+    followups: async (inv) => {
+      const now = deps.clock.now();
+      const { incidentId, mine } = inv.command;
+      let title: string;
+      let list;
+      if (mine) {
+        title = 'Your open follow-ups';
+        list = await deps.followUps.listOwnedBy(inv.userId);
+      } else {
+        const id = incidentId ?? (await deps.room.rooms.incidentOfChannel(inv.channelId));
+        if (id) {
+          title = `Open follow-ups of ${escapeMrkdwn(id)}`;
+          list = await deps.followUps.listForIncident(id);
+        } else {
+          title = 'Open follow-ups';
+          list = await deps.followUps.listOpen();
+        }
+      }
+      const { text, blocks } = followUpList(title, list, now, { canExport: deps.canExport });
+      await inv.respond({ response_type: 'ephemeral', text, blocks: blocks as never });
+    },
+  };
+}
+
+/** Done / Export to GitHub on a listed follow-up. The value is a follow-up id, looked up. */
+export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void {
+  const on = (actionId: string, what: string, run: (id: number, userId: string, respond: RespondFn) => Promise<void>) =>
+    onButton(app, actionId, async ({ ack, action, body, respond, context }) => {
+      await ack();
+      const log = (context.log as Logger | undefined) ?? deps.logger;
+      const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined);
+      const value = action.value ?? '';
+      if (!FOLLOW_UP_BUTTON_VALUE.test(value)) {
+        await tell('That button does not belong to a follow-up this bot knows.');
+        return;
+      }
+      try {
+        await run(Number(value), body.user.id, respond);
+      } catch (err) {
+        if (err instanceof BotError) await tell(err.userMessage);
+        else if (isConnectionError(err)) await tell(storageUnavailable(err).userMessage);
+        else {
+          log.error({ err, followUp: value, what }, 'follow-up button failed');
+          await tell(`Sorry, ${what} failed on our side. It has been logged; try again.`);
+        }
+      }
+    });
+
+  on(FOLLOW_UP_DONE_ACTION_ID, 'closing the follow-up', async (id, userId) => {
+    const f = await deps.followUps.markDone(id, userId);
+    await postToIncident(deps, f.incidentId, `:white_check_mark: Follow-up *#${f.id}* done (by <@${userId}>): ${followUpLine(f, deps.clock.now())}`);
+  });
+
+  on(FOLLOW_UP_EXPORT_ACTION_ID, 'the export to GitHub', async (id, userId, respond) => {
+    const f = await deps.followUps.get(id);
+    const inc = await deps.incidents.get(f.incidentId);
+    const slackLink = inc.channelId && inc.threadTs ? await deps.client.chat.getPermalink({ channel: inc.channelId, message_ts: inc.threadTs }).then((r) => r.permalink).catch(() => undefined) : undefined;
+    const r = await deps.exporter.exportToGithub(id, slackLink ? { slackLink } : {});
+    if (!r.created) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: `Follow-up #${id} already has its issue: <${r.url}>` });
+      return;
+    }
+    await postToIncident(deps, f.incidentId, `:octocat: Follow-up *#${f.id}* exported to GitHub by <@${userId}>: <${r.url}>`);
+  });
+}
+
+/** One run of the overdue reminder: each overdue follow-up is reminded in its incident's channel at most once a day. */
+export async function remindOverdueFollowUps(deps: Pick<FollowUpSlackDeps, 'followUps' | 'incidents' | 'poster' | 'logger'>): Promise<void> {
+  const due = await deps.followUps.claimOverdue();
+  for (const f of due) {
+    try {
+      const inc = await deps.incidents.get(f.incidentId);
+      if (!inc.channelId) {
+        deps.logger.warn({ followUp: f.id, incidentId: f.incidentId }, 'follow-up overdue, but its incident has no channel to remind');
+        continue;
+      }
+      await deps.poster.post({ channel: inc.channelId, ...(inc.threadTs ? { thread_ts: inc.threadTs } : {}), text: followUpOverdueText(f), unfurl_links: false });
+    } catch (err) {
+      deps.logger.warn({ followUp: f.id, err: { message: (err as Error).message } }, 'could not remind an overdue follow-up; it is reminded again tomorrow');
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import type { Database } from './database';
+import type { Queryable } from './queryable';
+
+export type FollowUpStatus = 'open' | 'done';
+export type FollowUpSource = 'command' | 'postmortem';
+
+export interface FollowUp {
+  id: number;
+  incidentId: string;
+  text: string;
+  /** A Slack user id; null: nobody owns it yet. */
+  owner: string | null;
+  status: FollowUpStatus;
+  dueAt: Date;
+  source: FollowUpSource;
+  createdBy: string;
+  createdAt: Date;
+  doneAt: Date | null;
+  doneBy: string | null;
+  lastRemindedAt: Date | null;
+  /** The GitHub issue it was exported to. */
+  externalUrl: string | null;
+}
+
+export interface NewFollowUp {
+  incidentId: string;
+  text: string;
+  owner?: string;
+  dueAt: Date;
+  source: FollowUpSource;
+  createdBy: string;
+  createdAt: Date;
+}
+
+export interface FollowUpFilter {
+  incidentId?: string;
+  owner?: string;
+  status?: FollowUpStatus;
+}
+
+export interface FollowUpStore {
+  insert(f: NewFollowUp, tx?: Queryable): Promise<FollowUp>;
+  get(id: number): Promise<FollowUp | null>;
+  list(filter: FollowUpFilter, limit: number): Promise<FollowUp[]>;
+  /** Open → done; null when it was not open. */
+  markDone(id: number, by: string, at: Date): Promise<FollowUp | null>;
+  /**
+   * Open follow-ups past their due date not reminded since `remindedBefore`, marked reminded at `now` in the same
+   * statement: each reminder goes out once whatever the number of replicas.
+   */
+  claimOverdue(now: Date, remindedBefore: Date, limit: number): Promise<FollowUp[]>;
+  /** Claims the export (not exported, no export in progress since `staleBefore`); false: someone else has it. */
+  claimExport(id: number, now: Date, staleBefore: Date): Promise<boolean>;
+  finishExport(id: number, url: string | null): Promise<void>;
+}
+
+interface Row {
+  id: string;
+  incident_id: string;
+  text: string;
+  owner: string | null;
+  status: FollowUpStatus;
+  due_at: Date;
+  source: FollowUpSource;
+  created_by: string;
+  created_at: Date;
+  done_at: Date | null;
+  done_by: string | null;
+  last_reminded_at: Date | null;
+  external_url: string | null;
+}
+
+const toFollowUp = (r: Row): FollowUp => ({
+  id: Number(r.id),
+  incidentId: r.incident_id,
+  text: r.text,
+  owner: r.owner,
+  status: r.status,
+  dueAt: r.due_at,
+  source: r.source,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  doneAt: r.done_at,
+  doneBy: r.done_by,
+  lastRemindedAt: r.last_reminded_at,
+  externalUrl: r.external_url,
+});
+
+export function createFollowUpStore(db: Database): FollowUpStore {
+  return {
+    insert: async (f, tx) => {
+      const r = await (tx ?? db).query<Row>(
+        `INSERT INTO follow_ups (incident_id, text, owner, due_at, source, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        [f.incidentId, f.text, f.owner ?? null, f.dueAt, f.source, f.createdBy, f.createdAt],
+      );
+      return toFollowUp(r.rows[0]!);
+    },
+    get: async (id) => {
+      const r = await db.query<Row>('SELECT * FROM follow_ups WHERE id = $1', [id]);
+      return r.rows[0] ? toFollowUp(r.rows[0]) : null;
+    },
+    list: async (filter, limit) => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.incidentId) where.push(`incident_id = $${params.push(filter.incidentId)}`);
+      if (filter.owner) where.push(`owner = $${params.push(filter.owner)}`);
+      if (filter.status) where.push(`status = $${params.push(filter.status)}`);
+      params.push(limit);
+      const r = await db.query<Row>(
+        `SELECT * FROM follow_ups ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY status, due_at, id LIMIT $${params.length}`,
+        params,
+      );
+      return r.rows.map(toFollowUp);
+    },
+    markDone: async (id, by, at) => {
+      const r = await db.query<Row>(`UPDATE follow_ups SET status = 'done', done_at = $2, done_by = $3 WHERE id = $1 AND status = 'open' RETURNING *`, [id, at, by]);
+      return r.rows[0] ? toFollowUp(r.rows[0]) : null;
+    },
+    claimOverdue: async (now, remindedBefore, limit) => {
+      const r = await db.query<Row>(
+        `UPDATE follow_ups SET last_reminded_at = $1
+         WHERE id IN (
+           SELECT id FROM follow_ups
+           WHERE status = 'open' AND due_at < $1 AND (last_reminded_at IS NULL OR last_reminded_at < $2)
+           ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         RETURNING *`,
+        [now, remindedBefore, limit],
+      );
+      return r.rows.map(toFollowUp);
+    },
+    claimExport: async (id, now, staleBefore) => {
+      const r = await db.query(
+        `UPDATE follow_ups SET exporting_since = $2 WHERE id = $1 AND external_url IS NULL AND (exporting_since IS NULL OR exporting_since < $3)`,
+        [id, now, staleBefore],
+      );
+      return (r.rowCount ?? 0) > 0;
+    },
+    finishExport: async (id, url) => {
+      await db.query('UPDATE follow_ups SET external_url = COALESCE($2, external_url), exporting_since = NULL WHERE id = $1', [id, url]);
+    },
+  };
+}

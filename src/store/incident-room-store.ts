@@ -1,0 +1,99 @@
+import type { IncidentRole } from '../domain/incident-role';
+import type { Database } from './database';
+import type { Queryable } from './queryable';
+
+export interface IncidentRoom {
+  incidentId: string;
+  claimedBy: string;
+  channelId: string | null;
+  channelName: string | null;
+  /** Where the incident was opened from (the alert's thread, or the channel of `/incident open`). */
+  originChannelId: string | null;
+  originThreadTs: string | null;
+  hubChannelId: string | null;
+  hubTs: string | null;
+}
+
+export interface RoleHolder {
+  role: IncidentRole;
+  userId: string;
+  assignedBy: string;
+  assignedAt: Date;
+}
+
+/** Incident rooms (channel, hub message) and role holders. */
+export interface IncidentRoomStore {
+  /** Claims the room of an incident for `owner`; null when someone else already has it. */
+  claim(incidentId: string, owner: string, at: Date, origin: { channelId?: string; threadTs?: string }): Promise<IncidentRoom | null>;
+  get(incidentId: string): Promise<IncidentRoom | null>;
+  findByChannel(channelId: string): Promise<IncidentRoom | null>;
+  setChannel(incidentId: string, channelId: string, name: string): Promise<void>;
+  setHubMessage(incidentId: string, channelId: string, ts: string): Promise<void>;
+  /** Sets the holder of a role; returns who held it before (undefined: nobody). */
+  assignRole(incidentId: string, role: IncidentRole, userId: string, by: string, at: Date, tx?: Queryable): Promise<{ previous?: string }>;
+  roles(incidentId: string): Promise<RoleHolder[]>;
+}
+
+interface RoomRow {
+  incident_id: string;
+  claimed_by: string;
+  channel_id: string | null;
+  channel_name: string | null;
+  origin_channel_id: string | null;
+  origin_thread_ts: string | null;
+  hub_channel_id: string | null;
+  hub_ts: string | null;
+}
+
+const toRoom = (r: RoomRow): IncidentRoom => ({
+  incidentId: r.incident_id,
+  claimedBy: r.claimed_by,
+  channelId: r.channel_id,
+  channelName: r.channel_name,
+  originChannelId: r.origin_channel_id,
+  originThreadTs: r.origin_thread_ts,
+  hubChannelId: r.hub_channel_id,
+  hubTs: r.hub_ts,
+});
+
+export function createIncidentRoomStore(db: Database): IncidentRoomStore {
+  const one = async (sql: string, params: unknown[], q: Queryable = db): Promise<IncidentRoom | null> => {
+    const r = await q.query<RoomRow>(sql, params);
+    return r.rows[0] ? toRoom(r.rows[0]) : null;
+  };
+  return {
+    claim: (incidentId, owner, at, origin) =>
+      one(
+        `INSERT INTO incident_rooms (incident_id, claimed_by, claimed_at, origin_channel_id, origin_thread_ts) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (incident_id) DO NOTHING RETURNING *`,
+        [incidentId, owner, at, origin.channelId ?? null, origin.threadTs ?? null],
+      ),
+    get: (incidentId) => one('SELECT * FROM incident_rooms WHERE incident_id = $1', [incidentId]),
+    findByChannel: (channelId) => one('SELECT * FROM incident_rooms WHERE channel_id = $1', [channelId]),
+    setChannel: async (incidentId, channelId, name) => {
+      await db.query('UPDATE incident_rooms SET channel_id = $2, channel_name = $3 WHERE incident_id = $1', [incidentId, channelId, name]);
+    },
+    setHubMessage: async (incidentId, channelId, ts) => {
+      await db.query('UPDATE incident_rooms SET hub_channel_id = $2, hub_ts = $3 WHERE incident_id = $1', [incidentId, channelId, ts]);
+    },
+    assignRole: async (incidentId, role, userId, by, at, tx) => {
+      const q = tx ?? db;
+      // The old holder is read under the row lock the upsert takes, so two hand-overs are recorded in order.
+      const before = await q.query<{ user_id: string }>('SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = $2 FOR UPDATE', [incidentId, role]);
+      await q.query(
+        `INSERT INTO incident_roles (incident_id, role, user_id, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (incident_id, role) DO UPDATE SET user_id = EXCLUDED.user_id, assigned_by = EXCLUDED.assigned_by, assigned_at = EXCLUDED.assigned_at`,
+        [incidentId, role, userId, by, at],
+      );
+      const previous = before.rows[0]?.user_id;
+      return previous ? { previous } : {};
+    },
+    roles: async (incidentId) => {
+      const r = await db.query<{ role: IncidentRole; user_id: string; assigned_by: string; assigned_at: Date }>(
+        'SELECT role, user_id, assigned_by, assigned_at FROM incident_roles WHERE incident_id = $1',
+        [incidentId],
+      );
+      return r.rows.map((x) => ({ role: x.role, userId: x.user_id, assignedBy: x.assigned_by, assignedAt: x.assigned_at }));
+    },
+  };
+}
