@@ -49,6 +49,8 @@ describe('alerts and incidents end to end', () => {
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: slack.url,
+      // Thread mode: the incident lives where it was opened (test/e2e/incident-room.e2e covers rooms).
+      INCIDENT_CHANNELS: 'off',
       DATABASE_URL: database.url,
       REDIS_URL,
       ALERTMANAGER_URL: alertmanager.url,

@@ -26,7 +26,7 @@ describe('the embedded default under a burst', () => {
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-burst-'));
     slack = await startSlackEmulator({ botToken: BOT_TOKEN });
-    bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, DATA_DIR: dataDir });
+    bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, DATA_DIR: dataDir, INCIDENT_CHANNELS: 'off' });
     // A fresh embedded database runs initdb in WebAssembly first: tens of seconds on a busy machine.
     await bot.waitForReady(120_000);
   }, 150_000);

@@ -44,6 +44,8 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
       SLACK_BOT_TOKEN: TOKEN,
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: slack.url,
+      // This suite follows an incident in the thread it was opened in (test/e2e/incident-room.e2e covers rooms).
+      INCIDENT_CHANNELS: 'off',
       DATABASE_URL: database.url,
       WORKERS_SHARED_DIR: shared,
     });

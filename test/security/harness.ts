@@ -27,7 +27,7 @@ export async function startSecuredBot(name: string, env: Record<string, string>,
   setup?.(slack);
   const database = await createMigratedDatabase(`security_${name}`);
   await database.db.close();
-  const bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: signingSecret, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL, ...env });
+  const bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: signingSecret, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL, INCIDENT_CHANNELS: 'off', ...env });
   await bot.waitForReady();
   const pg = new Client({ connectionString: database.url });
   await pg.connect();
