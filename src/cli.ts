@@ -10,6 +10,7 @@
  *                                                  error, 3 nothing could run (targets unset or unreachable)
  *   incident-bot schema                            print the catalog's JSON Schema
  *   incident-bot postmortem <INC-ID> [--new]       print the incident's post-mortem draft (Markdown)
+ *   incident-bot stats [7d|30d|90d] [--json]       the incident report: counts, MTTA/MTTR, SLA breaches, follow-ups
  */
 import pino from 'pino';
 import { ConfigError, loadConfig, secretsOf, type Config } from './config';
@@ -19,6 +20,7 @@ import { closestMatches } from './closest-match';
 import { formatTemplateProblem, validateTemplates } from './incidents/templates';
 import { validatePostmortemTemplate } from './postmortem';
 import { runPostmortemCli } from './postmortem/postmortem-cli';
+import { runStatsCli } from './reports/stats-cli';
 import { allowListProblems, assumedProbes, CatalogError, catalogJsonSchemaText, catalogSecrets, findAlert, formatProblem, loadCatalog, type Catalog, type CatalogOptions } from './runbooks';
 import { unapprovableReason } from './remediations/approval-policy';
 
@@ -40,6 +42,8 @@ const USAGE = `usage: incident-bot <command>
                                              exit 0 all OK, 1 WARN/CRIT, 2 usage error, 3 nothing could run
   schema                                     print the catalog JSON Schema
   postmortem <INC-ID> [--new]                print the incident's post-mortem draft (Markdown)
+  stats [7d|30d|90d] [--json]                the incident report: incidents by severity, MTTA and MTTR (median,
+                                             p90), SLA breaches, top alerts, open and overdue follow-ups
 `;
 
 /**
@@ -151,6 +155,7 @@ export async function main(argv: string[], env: Env, io: CliIo, checks: Validate
     return command ? 0 : EXIT.usage;
   }
   if (command === 'postmortem') return runPostmortemCli(rest, { env, stdout: io.stdout, stderr: io.stderr });
+  if (command === 'stats') return runStatsCli(rest, { env, stdout: io.stdout, stderr: io.stderr });
   if (command === 'diagnose') return diagnose(rest, env, io);
   if (!['validate', 'runbooks'].includes(command)) {
     io.stderr(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);

@@ -83,7 +83,7 @@ function validatorFor(schema: unknown, key: string): ValidateFunction {
   const hit = compiled.get(key);
   if (hit) return hit;
   const { ajv } = load();
-  const fn = ajv.compile(rebase(schema));
+  const fn = ajv.compile(rebase(schema) as object);
   compiled.set(key, fn);
   return fn;
 }
