@@ -56,9 +56,8 @@ export function roomLinkText(inc: Incident, roomChannelId: string): string {
 }
 
 export function roleChangedText(inc: Incident, role: IncidentRole, userId: string, previous: string | undefined, actor: string): string {
-  const by = actor === userId ? '' : ` (assigned by ${mention(actor)})`;
+  const by = actor === userId ? '' : ` — assigned by ${mention(actor)}`;
   const from = previous ? ` from ${mention(previous)}` : '';
-  return role === 'commander'
-    ? `:crown: ${mention(userId)} took command of *${inc.id}*${from}${by}.`
-    : `${ROLE_TITLES[role]} of *${inc.id}*: ${mention(userId)}${from ? ` (was ${mention(previous)})` : ''}${by}.`;
+  if (role === 'commander' && actor === userId) return `:crown: ${mention(userId)} took command of *${inc.id}*${from}.`;
+  return `${ROLE_TITLES[role]} of *${inc.id}*: ${mention(userId)}${previous ? ` (was ${mention(previous)})` : ''}${by}.`;
 }
