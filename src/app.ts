@@ -269,6 +269,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       respondersOf: (alert) =>
         (['L1', 'L2', 'L3'] as const).slice(0, Math.max(1, alert.escalationLevel)).flatMap((level) => config.escalationTargets[level] ?? []),
       owner: replicaId,
+      coordination,
       clock,
       logger,
     });

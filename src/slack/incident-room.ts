@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Clock } from '../clock';
 import type { IncidentRoomConfig } from '../config';
+import type { Coordination, Lock } from '../coordination/coordination';
 import type { IncidentRole } from '../domain/incident-role';
 import type { IncidentService } from '../incidents/incident-service';
 import { incidentChannelName, withSuffix } from '../incidents/room/channel-name';
@@ -34,6 +35,8 @@ export interface IncidentRoomDeps {
   respondersOf: (alert: AlertRecord) => string[];
   /** Identifies this replica's claims. */
   owner: string;
+  /** Serialises the topic and hub edits of one incident across replicas, so an older state never lands last. */
+  coordination: Pick<Coordination, 'acquireLock'>;
   clock: Clock;
   logger: Logger;
 }
@@ -63,6 +66,8 @@ export interface IncidentRooms {
 }
 
 const NAME_ATTEMPTS = 20;
+const REFRESH_LOCK_MS = 15_000;
+const REFRESH_WAIT_MS = 10_000;
 
 export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
   const { config, logger } = deps;
@@ -186,9 +191,35 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     return inRoom;
   };
 
-  const refresh = async (incident: Incident) => {
-    const room = await deps.rooms.get(incident.id);
-    if (!room) return;
+  /** Waits for the incident's refresh lock; without coordination (Redis down) the edit goes ahead unserialised. */
+  const refreshLock = async (incidentId: string): Promise<Lock | undefined> => {
+    const deadline = Date.now() + REFRESH_WAIT_MS;
+    try {
+      for (;;) {
+        const lock = await deps.coordination.acquireLock(`room-refresh:${incidentId}`, REFRESH_LOCK_MS);
+        if (lock) return lock;
+        if (Date.now() > deadline) return undefined;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } catch (err) {
+      logger.warn({ incidentId, err: { message: (err as Error).message } }, 'coordination unavailable: the room is refreshed without its lock');
+      return undefined;
+    }
+  };
+
+  /** Topic and hub from the state read under the lock: each change refreshes after it committed, so the last edit shows the latest state. */
+  const refresh = async (changed: Incident) => {
+    const room = await deps.rooms.get(changed.id);
+    if (!room || (!room.channelId && !room.hubTs)) return;
+    const lock = await refreshLock(changed.id);
+    try {
+      await refreshUnlocked(await deps.incidents.get(changed.id), (await deps.rooms.get(changed.id)) ?? room);
+    } finally {
+      await lock?.release().catch(() => undefined);
+    }
+  };
+
+  const refreshUnlocked = async (incident: Incident, room: IncidentRoom) => {
     if (room.channelId) await setTopic(incident, room.channelId);
     if (room.hubChannelId && room.hubTs) {
       const roles = await deps.roles.holders(incident.id);

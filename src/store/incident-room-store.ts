@@ -29,8 +29,11 @@ export interface IncidentRoomStore {
   findByChannel(channelId: string): Promise<IncidentRoom | null>;
   setChannel(incidentId: string, channelId: string, name: string): Promise<void>;
   setHubMessage(incidentId: string, channelId: string, ts: string): Promise<void>;
-  /** Sets the holder of a role; returns who held it before (undefined: nobody). */
-  assignRole(incidentId: string, role: IncidentRole, userId: string, by: string, at: Date, tx?: Queryable): Promise<{ previous?: string }>;
+  /**
+   * Sets the holder of a role under the incident's row lock (concurrent hand-overs are serialised, each sees the one
+   * before it); returns who held it before (undefined: nobody), or `unchanged` when `userId` already holds it.
+   */
+  assignRole(incidentId: string, role: IncidentRole, userId: string, by: string, at: Date, tx?: Queryable): Promise<{ previous?: string; unchanged?: true }>;
   roles(incidentId: string): Promise<RoleHolder[]>;
 }
 
@@ -78,8 +81,9 @@ export function createIncidentRoomStore(db: Database): IncidentRoomStore {
     },
     assignRole: async (incidentId, role, userId, by, at, tx) => {
       const q = tx ?? db;
-      // The old holder is read under the row lock the upsert takes, so two hand-overs are recorded in order.
-      const before = await q.query<{ user_id: string }>('SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = $2 FOR UPDATE', [incidentId, role]);
+      await q.query('SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE', [incidentId]);
+      const before = await q.query<{ user_id: string }>('SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = $2', [incidentId, role]);
+      if (before.rows[0]?.user_id === userId) return { unchanged: true };
       await q.query(
         `INSERT INTO incident_roles (incident_id, role, user_id, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (incident_id, role) DO UPDATE SET user_id = EXCLUDED.user_id, assigned_by = EXCLUDED.assigned_by, assigned_at = EXCLUDED.assigned_at`,

@@ -17,6 +17,7 @@ const REPLICAS = 3;
 // Event ids and channels unique to this run: the shared Redis remembers deliveries (and channel budgets).
 const RUN = Date.now().toString(36).toUpperCase();
 const REMEDIATION_CHANNEL = `C0R${RUN}X`;
+const HUB_CHANNEL = `C0R${RUN}H`;
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const fixture = (name: string): any => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -59,7 +60,10 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
       WORKERS_SHARED_DIR: shared,
       WORKER_NAMES: `w${RUN.toLowerCase()}`,
       APPROVALS_CHANNEL: REMEDIATION_CHANNEL,
+      // A channel per incident (the default) and a hub: each incident must still get one of each.
+      INCIDENT_HUB_CHANNEL: HUB_CHANNEL,
     };
+    for (const id of [ONCALL, ONCALL2, APPROVER, APPROVER2]) slack.addUser({ id, name: id.toLowerCase() });
     bots = await Promise.all(Array.from({ length: REPLICAS }, () => startBot(env)));
     await Promise.all(bots.map((b) => b.waitForReady()));
     db = new Client({ connectionString: dbUrl });
@@ -199,26 +203,78 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     expect(slack.callsTo('chat.update').filter((c) => c.args.ts === first.replyTs)).toHaveLength(1);
   }, 30_000);
 
-  it('opens one incident when the same "Open incident" click reaches two replicas; the other is told it is already part of it', async () => {
+  const createdChannels = () => slack.callsTo('conversations.create').filter((c) => (c.response as { ok: boolean }).ok);
+  const roomOf = (c: RecordedCall) => (c.response as { channel: { id: string } }).channel.id;
+  const hubPosts = (incidentId: string) => okPosts((c) => c.args.channel === HUB_CHANNEL && String(c.args.text).includes(incidentId));
+
+  it('opens one incident, one channel and one hub message when the same "Open incident" click reaches two replicas; the other is told it is already part of it', async () => {
     const where = { channel: FIRST_CHANNEL, messageTs: first.replyTs, threadTs: first.ts };
     const trigger = newTriggerId();
     await Promise.all([clickOn(1, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send(), clickOn(2, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send()]);
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === FIRST_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('INCIDENT: ReplicaCheck'), 10_000);
+    const created = await slack.waitForCall('conversations.create', (c) => (c.response as { ok: boolean }).ok, 10_000);
+    const room = roomOf(created);
+    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === room && String(c.args.text).includes('INCIDENT: ReplicaCheck'), 10_000);
     const incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
     const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('already part of INC-'), 10_000);
     expect(isEphemeral(answer)).toBe(true);
     expect(String(answer.args.text)).toContain(incidentId);
+    await waitFor('the hub summary', () => hubPosts(incidentId).length >= 1, 10_000);
     expect(await count(`SELECT count(*) AS n FROM incidents`)).toBe(1);
     expect(await count(`SELECT count(*) AS n FROM alerts WHERE id = $1 AND incident_id = $2`, [first.alertId, incidentId])).toBe(1);
     expect(await count(`SELECT count(*) AS n FROM timeline_events WHERE kind = 'alert_linked'`)).toBe(1);
-    expect(okPosts((c) => c.args.channel === FIRST_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('INCIDENT:'))).toHaveLength(1);
+    expect(await count(`SELECT count(*) AS n FROM timeline_events WHERE kind = 'room_opened'`)).toBe(1);
+    expect(createdChannels()).toHaveLength(1);
+    expect(slack.channelInfo(room)!.members).toContain(ONCALL);
+    expect(okPosts((c) => c.args.channel === room && String(c.args.text).includes('INCIDENT:'))).toHaveLength(1);
+    expect(okPosts((c) => c.args.channel === FIRST_CHANNEL && c.args.thread_ts === first.ts && String(c.args.text).includes(`<#${room}>`))).toHaveLength(1);
+    expect(hubPosts(incidentId)).toHaveLength(1);
   }, 30_000);
 
+  it('gives two incidents opened with the same title on two replicas at once two channels (the second name suffixed) and one hub message each', async () => {
+    const title = `Twin outage ${RUN}`;
+    const channel = `C0R${RUN}T`;
+    const before = createdChannels().length;
+    await Promise.all(
+      [0, 1].map((r) => deliver(sendSlashCommand(events(r), signed, { text: `open ${title} P3`, channel_id: channel, user_id: ONCALL, response_url: slack.responseUrl({ channel, userId: ONCALL }) }))),
+    );
+    await waitFor('two channels', () => createdChannels().length === before + 2, 15_000);
+    const names = createdChannels().slice(before).map((c) => String(c.args.name)).sort();
+    const base = `inc-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-twin-outage-${RUN.toLowerCase()}`;
+    expect(names).toEqual([base, `${base}-2`]);
+    const ids = (await db.query<{ id: string }>('SELECT id FROM incidents WHERE title = $1 ORDER BY id', [title])).rows.map((r) => r.id);
+    expect(ids).toHaveLength(2);
+    await waitFor('a hub message for each', () => ids.every((id) => hubPosts(id).length >= 1), 10_000);
+    for (const id of ids) expect(hubPosts(id)).toHaveLength(1);
+  }, 30_000);
+
+  it('keeps one hub message per incident, showing the last commander, when three people take command on three replicas at once', async () => {
+    const incidentId = (await db.query<{ id: string }>(`SELECT id FROM incidents WHERE title LIKE 'ReplicaCheck%'`)).rows[0]!.id;
+    const hub = hubPosts(incidentId)[0]!;
+    const hubTs = (hub.response as { ts: string }).ts;
+    const people = [ONCALL, ONCALL2, APPROVER];
+    await Promise.all(people.map((user, r) => clickOn(r, 'incident_take_command', incidentId, { channel: HUB_CHANNEL, messageTs: hubTs }, user).send()));
+    await waitFor('three hand-overs on the timeline', async () => (await count(`SELECT count(*) AS n FROM timeline_events WHERE incident_id = $1 AND kind = 'role_assigned'`, [incidentId])) === 3, 15_000);
+    const commander = (await db.query<{ user_id: string }>(`SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = 'commander'`, [incidentId])).rows[0]!.user_id;
+    // Each hand-over names who had command just before it: the three form one chain.
+    const handovers = (await db.query<{ data: { userId: string; previous?: string } }>(`SELECT data FROM timeline_events WHERE incident_id = $1 AND kind = 'role_assigned' ORDER BY id`, [incidentId])).rows.map((r) => r.data);
+    expect(handovers[0]!.previous).toBeUndefined();
+    expect(handovers[1]!.previous).toBe(handovers[0]!.userId);
+    expect(handovers[2]!.previous).toBe(handovers[1]!.userId);
+    expect(handovers[2]!.userId).toBe(commander);
+    const lastEdit = () => slack.messages(HUB_CHANNEL).find((m) => m.ts === hubTs)!;
+    await waitFor('the hub to show the last commander', () => lastEdit().text.includes(`Commander: <@${commander}>`), 15_000);
+    expect(hubPosts(incidentId)).toHaveLength(1);
+  }, 40_000);
+
   it('resolves an incident once when the same /incident resolve reaches two replicas', async () => {
-    const channel = `C0R${RUN}M`;
-    await deliver(sendSlashCommand(events(0), signed, { text: `open Replica check ${RUN} P2`, channel_id: channel, user_id: ONCALL, response_url: slack.responseUrl({ channel, userId: ONCALL }) }));
+    await deliver(sendSlashCommand(events(0), signed, { text: `open Replica check ${RUN} P2`, channel_id: `C0R${RUN}O`, user_id: ONCALL, response_url: slack.responseUrl({ channel: `C0R${RUN}O`, userId: ONCALL }) }));
+    // The incident lives in its own channel: the resolves are typed there.
+    const created = await slack.waitForCall('conversations.create', (c) => String(c.args.name).endsWith(`replica-check-${RUN.toLowerCase()}`) && (c.response as { ok: boolean }).ok, 10_000);
+    const channel = roomOf(created);
     const opened = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && String(c.args.text).includes(`INCIDENT: Replica check ${RUN}`), 10_000);
     const incidentId = /INC-\d{14}/.exec(String(opened.args.text))![0];
+    // The notification's thread is remembered right after Slack answers the post.
+    await waitFor('the incident to live in its channel', async () => (await count(`SELECT count(*) AS n FROM incidents WHERE channel_id = $1 AND thread_ts IS NOT NULL`, [channel])) === 1, 10_000);
     const urls = [1, 2].map((r) => ({ r, url: slack.responseUrl({ channel, userId: ONCALL }) }));
     const text = `resolve ${incidentId} root_cause="replication lag" resolution="Replica promoted"`;
     await Promise.all(urls.map(({ r, url }) => deliver(sendSlashCommand(events(r), signed, { text, channel_id: channel, user_id: ONCALL, response_url: url }))));
@@ -274,11 +330,12 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     const incidents = await count('SELECT count(*) AS n FROM incidents');
     const duplicates = (await Promise.all(bots.map((b) => metric(b, 'incident_bot_duplicate_events_total{source="slack-event"}')))).reduce<number>((a, n) => a + (n ?? 0), 0);
     process.stdout.write(
-      `replicas: ${REPLICAS} replicas, ${deliveries} deliveries sent (${duplicates} Slack-event duplicates dropped), ${alertRows} alert rows, ${replies} alert replies, ${incidents} incidents, ${remediationRuns} remediation runs\n`,
+      `replicas: ${REPLICAS} replicas, ${deliveries} deliveries sent (${duplicates} Slack-event duplicates dropped), ${alertRows} alert rows, ${replies} alert replies, ${incidents} incidents, ${createdChannels().length} incident channels, ${okPosts((c) => c.args.channel === HUB_CHANNEL).length} hub messages, ${remediationRuns} remediation runs\n`,
     );
     expect(alertRows).toBe(11);
     expect(replies).toBe(11);
-    expect(incidents).toBe(2);
+    expect(incidents).toBe(4);
+    expect(createdChannels()).toHaveLength(incidents);
   });
 
   async function metric(bot: BotProcess, series: string): Promise<number | undefined> {

@@ -47,11 +47,10 @@ export function createIncidentRoles(deps: IncidentRolesDeps): IncidentRoles {
       if (!USER_ID.test(userId)) throw badInput('Name the person with an @-mention so Slack sends their user id.');
       const incident = await deps.getIncident(incidentId);
       if (incident.status === 'resolved') throw new BotError('CONFLICT', `${incident.id} is resolved: its roles are closed.`);
-      const current = (await holders(incident.id))[role];
-      if (current === userId) throw badInput(`<@${userId}> is already the ${ROLE_TITLES[role].toLowerCase()} of ${incident.id}.`);
       const now = deps.clock.now();
       const { previous } = await deps.transaction(async (tx) => {
         const r = await deps.rooms.assignRole(incident.id, role, userId, actor, now, tx);
+        if (r.unchanged) throw badInput(`<@${userId}> is already the ${ROLE_TITLES[role].toLowerCase()} of ${incident.id}.`);
         const text = r.previous
           ? `${ROLE_TITLES[role]}: <@${r.previous}> → <@${userId}>`
           : `${ROLE_TITLES[role]}: <@${userId}>`;

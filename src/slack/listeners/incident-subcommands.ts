@@ -62,11 +62,14 @@ export async function openAndAnnounce(deps: IncidentCommandDeps, input: OpenInci
 }
 
 /**
- * The incident the command is about: the given ID, else the one active incident of this channel
+ * The incident the command is about: the given ID, else the incident whose channel this is, else the one active incident of this channel
  * (slash commands carry no thread, so "inside an incident thread" means "in its channel").
  */
 async function targetIncident(deps: IncidentCommandDeps, inv: CommandInvocation, id: string | undefined, usage: string): Promise<Incident> {
   if (id) return deps.incidents.get(id);
+  // In an incident's own channel the command is about that incident, from the moment the channel exists.
+  const inRoom = await deps.rooms?.incidentOfChannel(inv.channelId);
+  if (inRoom) return deps.incidents.get(inRoom);
   const here = (await deps.incidents.listActive()).filter((i) => i.channelId === inv.channelId);
   if (here.length === 1) return here[0]!;
   throw new BotError('BAD_INPUT', chooseIncidentText(here, usage));
