@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'STORAGE_UNAVAILABLE'
   | 'COORDINATION_UNAVAILABLE'
   | 'SLACK_API'
-  | 'NOT_CONFIGURED';
+  | 'NOT_CONFIGURED'
+  /** A service the bot calls (GitHub) refused or did not answer. */
+  | 'UPSTREAM';
 
 export class BotError extends Error {
   constructor(

@@ -45,7 +45,7 @@ export function createFollowUpExporter(deps: {
         throw err;
       }
       await deps.store.finishExport(id, outcome.ok ? outcome.url : null);
-      if (!outcome.ok) throw new BotError('SLACK_API', `Follow-up #${id} was not exported: ${outcome.reason}.`);
+      if (!outcome.ok) throw new BotError('UPSTREAM', `Follow-up #${id} was not exported: ${outcome.reason}.`);
       return { followUp: { ...followUp, externalUrl: outcome.url }, url: outcome.url, created: true };
     },
   };

@@ -1,0 +1,34 @@
+import { loadConfig, secretsOf } from '../../src/config';
+
+describe('incident room and GitHub configuration', () => {
+  it('defaults to a channel per incident named inc-…, no hub, no GitHub export', () => {
+    const c = loadConfig({});
+    expect(c.incidentRooms).toEqual({ channels: true, channelPrefix: 'inc-' });
+    expect(c.github).toBeUndefined();
+  });
+
+  it('reads INCIDENT_CHANNELS, INCIDENT_CHANNEL_PREFIX and INCIDENT_HUB_CHANNEL', () => {
+    expect(loadConfig({ INCIDENT_CHANNELS: 'off', INCIDENT_CHANNEL_PREFIX: 'ops-inc-', INCIDENT_HUB_CHANNEL: 'C0HUB123' }).incidentRooms).toEqual({
+      channels: false,
+      channelPrefix: 'ops-inc-',
+      hubChannel: 'C0HUB123',
+    });
+    expect(loadConfig({ INCIDENT_CHANNELS: 'ON' }).incidentRooms.channels).toBe(true);
+  });
+
+  it('names the variable and what to write when a value is wrong', () => {
+    expect(() => loadConfig({ INCIDENT_CHANNELS: 'maybe' })).toThrow(/INCIDENT_CHANNELS must be on \(a channel per incident\) or off/);
+    expect(() => loadConfig({ INCIDENT_CHANNEL_PREFIX: 'Inc #' })).toThrow(/INCIDENT_CHANNEL_PREFIX must be 1-20 lower-case letters/);
+    expect(() => loadConfig({ INCIDENT_HUB_CHANNEL: '#incidents' })).toThrow(/INCIDENT_HUB_CHANNEL must be a Slack channel id/);
+    expect(() => loadConfig({ GITHUB_TOKEN: 'ghp_x' })).toThrow(/GITHUB_REPO is required too/);
+    expect(() => loadConfig({ GITHUB_REPO: 'acme/ops' })).toThrow(/GITHUB_TOKEN is required too/);
+    expect(() => loadConfig({ GITHUB_TOKEN: 'ghp_x', GITHUB_REPO: 'https://github.com/acme/ops' })).toThrow(/GITHUB_REPO must be owner\/name/);
+  });
+
+  it('exports to github.com unless GITHUB_API_URL says otherwise, and keeps the token out of logs', () => {
+    const c = loadConfig({ GITHUB_TOKEN: 'ghp_secret_value', GITHUB_REPO: 'acme/ops' });
+    expect(c.github).toEqual({ token: 'ghp_secret_value', repo: 'acme/ops', apiUrl: 'https://api.github.com' });
+    expect(secretsOf(c)).toContain('ghp_secret_value');
+    expect(loadConfig({ GITHUB_TOKEN: 't', GITHUB_REPO: 'acme/ops', GITHUB_API_URL: 'https://ghe.corp.internal/api/v3/' }).github?.apiUrl).toBe('https://ghe.corp.internal/api/v3');
+  });
+});
