@@ -70,6 +70,8 @@ export interface Playground {
 }
 
 export const PLAYGROUND_CHANNEL: Channel = { id: SLACK_DEFAULTS.channelId, name: SLACK_DEFAULTS.channelName };
+/** Where every incident gets its one summary message (INCIDENT_HUB_CHANNEL); incidents get channels of their own. */
+export const PLAYGROUND_HUB: Channel = { id: 'C0PLAYHUB1', name: 'incident-hub' };
 
 /** The people in the demo workspace: on-call, a second responder (to approve someone else's request) and a lead. */
 export const PLAYGROUND_USERS: PlaygroundUser[] = [
@@ -128,11 +130,13 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     LOG_LEVEL: base.LOG_LEVEL,
     SHUTDOWN_TIMEOUT_MS: '2000',
     REMEDIATION_APPROVERS_HIGH: PLAYGROUND_RESPONDERS,
+    INCIDENT_HUB_CHANNEL: PLAYGROUND_HUB.id,
+    // The on-call group is invited to every incident channel.
+    ESCALATION_L1: base.ESCALATION_L1 ?? PLAYGROUND_RESPONDERS,
     APPROVALS_CHANNEL: PLAYGROUND_CHANNEL.id,
     // Only with PLAYGROUND_USE_SHELL_ENV does `base` hold the shell's variables.
     ALERTMANAGER_URL: base.ALERTMANAGER_URL,
     ALERTMANAGER_ROUTES: base.ALERTMANAGER_ROUTES,
-    ESCALATION_L1: base.ESCALATION_L1,
     ESCALATION_L2: base.ESCALATION_L2,
     ESCALATION_L3: base.ESCALATION_L3,
   });
@@ -185,7 +189,9 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       }
     }
     if (ok && c.method === 'views.update') localViews.delete((c.response as { view: { id: string } }).view.id);
-    if (!c.method.startsWith('auth.') && !c.method.startsWith('users.') && !c.method.startsWith('conversations.')) broadcast(c.method);
+    // The bot's own reads change nothing on the page; creating a channel, its topic and bookmarks do.
+    const reads = c.method.startsWith('auth.') || c.method.startsWith('users.') || c.method.startsWith('usergroups.') || ['conversations.history', 'conversations.replies', 'conversations.info', 'chat.getPermalink'].includes(c.method);
+    if (!reads) broadcast(c.method);
   };
   slack.on('call', onCall);
 
@@ -196,6 +202,10 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     return t;
   };
   const viewById = (id: string) => localViews.get(id) ?? slack.view(id);
+  /** The alerts channel, the hub and the channels the bot created for incidents, in that order. */
+  const channels = (): Channel[] => [PLAYGROUND_CHANNEL, PLAYGROUND_HUB, ...slack.createdChannels().map((c) => ({ id: c.id, name: c.name }))];
+  /** A channel the page may act in: only those it shows (a page cannot post in a channel id it made up). */
+  const channelOf = (id: unknown): Channel | undefined => (id === undefined || id === '' ? PLAYGROUND_CHANNEL : channels().find((c) => c.id === id));
 
   function findMessage(channel: string, ts: string): { message: EmulatedMessage; ephemeral: boolean } | undefined {
     for (const m of slack.messages(channel)) {
@@ -224,6 +234,8 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     /** The composer: `/incident …` becomes a slash command, anything else a message (in a thread with threadTs). */
     async compose(body) {
       const user = userById(body.user);
+      const channel = channelOf(body.channel);
+      if (!channel) return { ok: false, error: 'unknown_channel' };
       const text = String(body.text ?? '').trim();
       const threadTs = typeof body.threadTs === 'string' && body.threadTs !== '' ? body.threadTs : undefined;
       if (text === '') return { ok: false, error: 'empty' };
@@ -231,16 +243,18 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       if (command) {
         const name = command[1]!.toLowerCase();
         if (name !== '/incident') {
-          await fetch(slack.responseUrl({ channel: PLAYGROUND_CHANNEL.id, userId: user.id }), {
+          await fetch(slack.responseUrl({ channel: channel.id, userId: user.id }), {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ text: `${name} is not a valid command. In the playground, the bot answers /incident.` }),
           });
           return { ok: false, error: 'unknown_command' };
         }
-        const responseUrl = slack.responseUrl({ channel: PLAYGROUND_CHANNEL.id, userId: user.id, ...(threadTs ? { threadTs } : {}) });
+        const responseUrl = slack.responseUrl({ channel: channel.id, userId: user.id, ...(threadTs ? { threadTs } : {}) });
         const res = await sendSlashCommand(eventsUrl, { signingSecret }, {
           text: command[2] ?? '',
+          channel_id: channel.id,
+          channel_name: channel.name,
           user_id: user.id,
           user_name: user.name,
           response_url: responseUrl,
@@ -251,7 +265,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       }
       // Slack's clients escape &, < and > in what people type; only the app's own markup uses them.
       const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-      const message = slack.postAs(PLAYGROUND_CHANNEL.id, { text: escaped, user: user.id, team: SLACK_DEFAULTS.teamId, ...(threadTs ? { thread_ts: threadTs } : {}) });
+      const message = slack.postAs(channel.id, { text: escaped, user: user.id, team: SLACK_DEFAULTS.teamId, ...(threadTs ? { thread_ts: threadTs } : {}) });
       const res = await postMessageEvent(message);
       return { ok: res.status === 200, ts: message.ts };
     },
@@ -268,17 +282,19 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     /** A click on a button (or a choice in a select) of a message. */
     async action(body) {
       const user = userById(body.user);
-      const found = findMessage(PLAYGROUND_CHANNEL.id, String(body.messageTs));
+      const channel = channelOf(body.channel);
+      if (!channel) return { ok: false, error: 'unknown_channel' };
+      const found = findMessage(channel.id, String(body.messageTs));
       if (!found) return { ok: false, error: 'message_not_found' };
       const responseUrl = slack.responseUrl({
-        channel: PLAYGROUND_CHANNEL.id,
+        channel: channel.id,
         messageTs: found.message.ts,
         userId: user.id,
         ...(found.message.thread_ts ? { threadTs: found.message.thread_ts } : {}),
       });
       const payload = blockActionsPayload({
         user,
-        channel: PLAYGROUND_CHANNEL,
+        channel,
         message: found.message,
         ephemeral: found.ephemeral,
         action: body.action as ClickedButton,
@@ -339,14 +355,17 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     },
   };
 
-  function state(userId: string) {
+  function state(userId: string, channelId: string) {
     const user = userById(userId);
+    const channel = channelOf(channelId) ?? PLAYGROUND_CHANNEL;
+    const info = slack.channelInfo(channel.id);
     return {
-      channel: PLAYGROUND_CHANNEL,
+      channel: { ...channel, ...(info ? { topic: info.topic.value, bookmarks: info.bookmarks.map((b) => ({ title: b.title, link: b.link })), members: info.members } : {}) },
+      channels: channels().map((c) => ({ ...c, kind: c.id === PLAYGROUND_CHANNEL.id ? 'alerts' : c.id === PLAYGROUND_HUB.id ? 'hub' : 'incident' })),
       me: user,
       users: [...PLAYGROUND_USERS, { id: 'U0INCIDENTBOT', name: 'incident-bot', real_name: 'Incident Bot', is_bot: true }],
-      messages: slack.messages(PLAYGROUND_CHANNEL.id),
-      ephemerals: slack.ephemeralMessages(PLAYGROUND_CHANNEL.id).filter((e) => e.recipient === user.id),
+      messages: slack.messages(channel.id),
+      ephemerals: slack.ephemeralMessages(channel.id).filter((e) => e.recipient === user.id),
       views: (openViews.get(user.id) ?? []).map((id) => ({ view: viewById(id), errors: viewErrors.get(id) ?? {} })).filter((v) => v.view),
       alerts: alerts.map((a: SeedAlert) => ({ name: a.name, runbook: a.runbook, severity: a.severity })),
       demo: { level: Math.round(demo.level() * 100) / 100, unset: demo.unset, env: Object.keys(demo.env) },
@@ -382,7 +401,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       return;
     }
     if (req.method === 'GET' && url.pathname === '/api/state') {
-      return sendJson(res, 200, state(url.searchParams.get('user') ?? ''));
+      return sendJson(res, 200, state(url.searchParams.get('user') ?? '', url.searchParams.get('channel') ?? ''));
     }
     const fileId = /^\/api\/files\/(F[A-Z0-9]{1,40})$/.exec(url.pathname)?.[1];
     if (req.method === 'GET' && fileId) return sendFile(res, fileId, url.searchParams.get('download') === '1');

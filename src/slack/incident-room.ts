@@ -184,7 +184,8 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
       });
     }
     const originLink = ctx.origin.threadTs ? await permalink(ctx.origin.channelId, ctx.origin.threadTs) : undefined;
-    await deps.poster.post({ channel: channel.id, ...roomIntro(inRoom, await deps.roles.holders(incident.id), originLink ? { permalink: originLink } : {}), unfurl_links: false });
+    const intro = await deps.poster.post({ channel: channel.id, ...roomIntro(inRoom, await deps.roles.holders(incident.id), originLink ? { permalink: originLink } : {}), unfurl_links: false });
+    await deps.rooms.setIntroMessage(incident.id, intro.ts);
     await deps.poster
       .post({ channel: ctx.origin.channelId, ...(ctx.origin.threadTs ? { thread_ts: ctx.origin.threadTs } : {}), text: roomLinkText(inRoom, channel.id), unfurl_links: false })
       .catch((err: unknown) => logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not link the incident channel where it was opened'));
@@ -229,6 +230,16 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     }
   };
 
+  /** The room's intro names the role holders: it follows each hand-over. */
+  const updateIntro = async (incident: Incident) => {
+    const room = await deps.rooms.get(incident.id);
+    if (!room?.channelId || !room.introTs) return;
+    const originLink = room.originChannelId && room.originThreadTs ? await permalink(room.originChannelId, room.originThreadTs) : undefined;
+    await deps.poster
+      .update({ channel: room.channelId, ts: room.introTs, ...roomIntro(incident, await deps.roles.holders(incident.id), originLink ? { permalink: originLink } : {}) })
+      .catch((err: unknown) => logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not update the room intro'));
+  };
+
   return {
     channelsEnabled: config.channels,
 
@@ -253,6 +264,7 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
         });
       }
       await refresh(inc);
+      await updateIntro(inc);
       return change;
     },
 

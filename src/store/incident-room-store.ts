@@ -7,6 +7,8 @@ export interface IncidentRoom {
   claimedBy: string;
   channelId: string | null;
   channelName: string | null;
+  /** The room's message naming the role holders. */
+  introTs: string | null;
   /** Where the incident was opened from (the alert's thread, or the channel of `/incident open`). */
   originChannelId: string | null;
   originThreadTs: string | null;
@@ -29,6 +31,7 @@ export interface IncidentRoomStore {
   findByChannel(channelId: string): Promise<IncidentRoom | null>;
   setChannel(incidentId: string, channelId: string, name: string): Promise<void>;
   setHubMessage(incidentId: string, channelId: string, ts: string): Promise<void>;
+  setIntroMessage(incidentId: string, ts: string): Promise<void>;
   /**
    * Sets the holder of a role under the incident's row lock (concurrent hand-overs are serialised, each sees the one
    * before it); returns who held it before (undefined: nobody), or `unchanged` when `userId` already holds it.
@@ -42,6 +45,7 @@ interface RoomRow {
   claimed_by: string;
   channel_id: string | null;
   channel_name: string | null;
+  intro_ts: string | null;
   origin_channel_id: string | null;
   origin_thread_ts: string | null;
   hub_channel_id: string | null;
@@ -53,6 +57,7 @@ const toRoom = (r: RoomRow): IncidentRoom => ({
   claimedBy: r.claimed_by,
   channelId: r.channel_id,
   channelName: r.channel_name,
+  introTs: r.intro_ts,
   originChannelId: r.origin_channel_id,
   originThreadTs: r.origin_thread_ts,
   hubChannelId: r.hub_channel_id,
@@ -78,6 +83,9 @@ export function createIncidentRoomStore(db: Database): IncidentRoomStore {
     },
     setHubMessage: async (incidentId, channelId, ts) => {
       await db.query('UPDATE incident_rooms SET hub_channel_id = $2, hub_ts = $3 WHERE incident_id = $1', [incidentId, channelId, ts]);
+    },
+    setIntroMessage: async (incidentId, ts) => {
+      await db.query('UPDATE incident_rooms SET intro_ts = $2 WHERE incident_id = $1', [incidentId, ts]);
     },
     assignRole: async (incidentId, role, userId, by, at, tx) => {
       const q = tx ?? db;

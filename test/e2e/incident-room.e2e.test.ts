@@ -172,6 +172,7 @@ describe('the incident room end to end', () => {
     expect((await timeline(incidentId, 'role_assigned')).at(-1)).toMatchObject({ actor: BOB, data: { role: 'commander', userId: BOB, previous: ALICE } });
     expect(slack.channelInfo(room)!.topic.value).toContain(`Lead: <@${BOB}>`);
     expect(slack.messages(HUB)).toHaveLength(1);
+    await waitFor('the room intro to name the new commander', () => slack.messages(room).some((m) => m.text.startsWith('Incident room for') && m.text.includes(`Commander: <@${BOB}> · Comms: — · Scribe: <@${BOB}>`)), 10_000);
   }, 20_000);
 
   let followUpId: number;

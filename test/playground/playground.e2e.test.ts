@@ -129,6 +129,31 @@ describe('playground in a browser', () => {
     await shot('06-incident-opened');
   });
 
+  test('the incident has its own channel, with topic, roles and Take command; the hub shows its summary', async () => {
+    const link = page.locator('#messages .message', { hasText: 'has its own channel' }).last();
+    await link.waitFor();
+    await link.locator('button.mention', { hasText: '#inc-' }).click();
+    await page.locator('#channel-name', { hasText: '# inc-' }).waitFor();
+    await expectText(page.locator('#channel-name'), 'worker-7-stuck-tasks-not-progressing');
+    await page.locator('#channel-topic', { hasText: 'P1 · open · Lead: —' }).waitFor();
+    const notification = page.locator('#messages .message', { hasText: 'Worker-7 stuck: tasks not progressing' }).first();
+    await expectText(notification, 'INC-');
+    const intro = page.locator('#messages .message', { hasText: 'Incident room for' });
+    await intro.locator('.bk-button', { hasText: 'Take command' }).click();
+    await page.locator('#channel-topic', { hasText: 'Lead: @alice' }).waitFor();
+    await shot('07-incident-channel');
+    await page.screenshot({ path: path.join(ROOT, 'docs', 'playground-incident-channel.png') });
+
+    await page.locator('.channel-link', { hasText: '# incident-hub' }).click();
+    await page.locator('#channel-name', { hasText: '# incident-hub' }).waitFor();
+    const summary = page.locator('#messages .message', { hasText: 'Worker-7 stuck: tasks not progressing' });
+    await summary.locator('text=/Commander: @alice/').waitFor();
+    expect(await page.locator('#messages .message').count()).toBe(1);
+    await shot('08-incident-hub');
+    await page.locator('.channel-link', { hasText: '# incidents' }).first().click();
+    await page.locator('#channel-name', { hasText: /^# incidents$/ }).waitFor();
+  });
+
   test('what people type is escaped, never interpreted as HTML', async () => {
     await send('<img src=x onerror="window.__pwned=1"> *bold* <b>not bold</b>');
     const mine = page.locator('#messages .message', { hasText: 'onerror' });

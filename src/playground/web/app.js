@@ -1,4 +1,5 @@
-// The playground page: one Slack channel rendered from the emulator's state, refreshed on server-sent events.
+// The playground page: the alerts channel, the incident hub and each incident's channel, rendered from the emulator's
+// state and refreshed on server-sent events.
 /* global document, window, location, localStorage, fetch, setTimeout, clearTimeout, EventSource, URLSearchParams */
 'use strict';
 
@@ -22,6 +23,7 @@
   };
   // After you send a command or click, the next message for you is scrolled into view.
   let awaitingAnswerAfter = null;
+  let channel = localStorage.getItem('playground-channel') || '';
   let shownView = '';
 
   // The first example gives real results from the demo targets (OK, WARN and CRIT), not "not configured".
@@ -36,8 +38,9 @@
 
   async function post(path, body) {
     if (path === '/api/compose' || path === '/api/action') awaitingAnswerAfter = latestTs();
-    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-playground-token': TOKEN }, body: JSON.stringify({ user: me, ...body }) });
+    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-playground-token': TOKEN }, body: JSON.stringify({ user: me, channel, ...body }) });
     const json = await res.json().catch(() => ({}));
+    if (json.error === 'unknown_channel') switchChannel('');
     if (!res.ok || json.ok === false) toast(`${path.replace('/api/', '')}: ${json.error || `HTTP ${json.status || res.status}`}`);
     return json;
   }
@@ -52,6 +55,19 @@
   }
 
   // ---- rendering -----------------------------------------------------------------------------------------------
+
+  function channelName(id) {
+    const c = state && state.channels.find((x) => x.id === id);
+    return c ? c.name : id;
+  }
+
+  function switchChannel(id) {
+    if (id === channel) return;
+    channel = id;
+    localStorage.setItem('playground-channel', channel);
+    openThread = null;
+    refresh();
+  }
 
   function userName(id) {
     const u = state && state.users.find((x) => x.id === id);
@@ -68,10 +84,6 @@
   function time(ts) {
     const d = new Date(Number(ts) * 1000);
     return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  }
-
-  function channelName(id) {
-    return state && state.channel && state.channel.id === id ? state.channel.name : id;
   }
 
   function fileUrl(id, download) {
@@ -94,6 +106,7 @@
     channelName,
     fileUrl,
     loadFile,
+    openChannel: (id) => state.channels.some((c) => c.id === id) && switchChannel(id),
     onAction: (action) => post('/api/action', { messageTs: m.ts, ephemeral, action }),
     confirm: confirmDialog,
   });
@@ -208,7 +221,28 @@
     scrollToAnswer();
   }
 
+  function renderChannel() {
+    const c = state.channel;
+    channel = c.id;
+    document.title = `#${c.name} · incident-bot playground`;
+    $('channel-name').textContent = `# ${c.name}`;
+    $('thread-channel').textContent = `# ${c.name}`;
+    $('composer-input').placeholder = `Message #${c.name} — or /incident help`;
+    const kind = (state.channels.find((x) => x.id === c.id) || {}).kind;
+    const topic = c.topic !== undefined ? c.topic : kind === 'hub' ? 'One summary per incident, edited as it changes' : 'Alerts, diagnoses and incidents · try /incident help';
+    $('channel-topic').replaceChildren(c.topic ? mrkdwn(c.topic, { userName, channelName }) : topic);
+    const marks = c.bookmarks || [];
+    $('bookmarks').hidden = marks.length === 0;
+    $('bookmarks').replaceChildren(...marks.map((b) => el('a', { class: 'bookmark', href: /^https?:/i.test(b.link) ? b.link : undefined, target: '_blank', rel: 'noopener noreferrer' }, `🔖 ${b.title}`)));
+    $('channel-list').replaceChildren(
+      ...state.channels.map((x) =>
+        el('button', { type: 'button', class: `channel-link ${x.id === c.id ? 'active' : ''} ${x.kind}`, dataset: { channel: x.id }, onclick: () => switchChannel(x.id) }, `# ${x.name}`),
+      ),
+    );
+  }
+
   function renderSidebar() {
+    renderChannel();
     const sw = $('user-switcher');
     if (!sw.options.length) {
       for (const u of state.users.filter((x) => !x.is_bot)) sw.append(el('option', { value: u.id }, u.real_name));
@@ -267,7 +301,7 @@
       return;
     }
     const v = top.view;
-    const noCtx = { userName, onAction: () => toast('this element only works in a message in the playground'), confirm: confirmDialog };
+    const noCtx = { userName, channelName, onAction: () => toast('this element only works in a message in the playground'), confirm: confirmDialog };
     const form = el(
       'form',
       {
@@ -331,7 +365,7 @@
     loading = (async () => {
       do {
         again = false;
-        const res = await fetch(`/api/state?user=${encodeURIComponent(me)}`, { headers: { 'x-playground-token': TOKEN } });
+        const res = await fetch(`/api/state?user=${encodeURIComponent(me)}&channel=${encodeURIComponent(channel)}`, { headers: { 'x-playground-token': TOKEN } });
         state = await res.json();
         render();
       } while (again);

@@ -89,7 +89,11 @@
       const id = target.slice(1);
       return el('span', { class: 'mention' }, `@${label || ctx.userName(id)}`);
     }
-    if (target.startsWith('#')) return el('span', { class: 'mention' }, `#${label || (ctx.channelName ? ctx.channelName(target.slice(1)) : target.slice(1))}`);
+    if (target.startsWith('#')) {
+      const id = target.slice(1);
+      const name = label || (ctx.channelName ? ctx.channelName(id) : id);
+      return ctx.openChannel ? el('button', { type: 'button', class: 'mention link-button', onclick: () => ctx.openChannel(id) }, `#${name}`) : el('span', { class: 'mention' }, `#${name}`);
+    }
     if (target.startsWith('!subteam^')) return el('span', { class: 'mention' }, `@${label || target.slice(9)}`);
     if (target.startsWith('!')) {
       const special = target.slice(1).split('^')[0];

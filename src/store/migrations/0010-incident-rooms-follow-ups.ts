@@ -11,6 +11,7 @@ CREATE TABLE incident_rooms (
   claimed_at timestamptz NOT NULL,
   channel_id text,
   channel_name text,
+  intro_ts text,
   origin_channel_id text,
   origin_thread_ts text,
   hub_channel_id text,
