@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import { BotError } from '../errors';
-import type { FollowUp, FollowUpStore } from '../store/follow-up-store';
-import type { Incident } from '../store/incident-store';
+import type { FollowUp, FollowUpStore } from '../domain/follow-up';
+import type { Incident } from '../domain/incident';
 import { createGithubIssue, type ExportOutcome, type GithubIssuesConfig } from './github-issues';
 
 /** An export whose replica died is taken over after this long. */

@@ -1,9 +1,9 @@
-import type { PoolClient } from 'pg';
+import type { Queryable } from '../domain/queryable';
 import type { Clock } from '../clock';
 import { badInput, BotError, notFound } from '../errors';
-import type { FollowUp, FollowUpSource, FollowUpStore } from '../store/follow-up-store';
-import type { Incident } from '../store/incident-store';
-import type { TimelineStore } from '../store/timeline-store';
+import type { FollowUp, FollowUpSource, FollowUpStore } from '../domain/follow-up';
+import type { Incident } from '../domain/incident';
+import type { TimelineStore } from '../domain/timeline-event';
 
 /** When nobody says otherwise, a follow-up is due two weeks after it was written down (one sprint). */
 export const DEFAULT_FOLLOW_UP_DAYS = 14;
@@ -44,7 +44,7 @@ export interface FollowUpService {
 }
 
 export interface FollowUpServiceDeps {
-  transaction: <T>(fn: (tx: PoolClient) => Promise<T>) => Promise<T>;
+  transaction: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>;
   store: FollowUpStore;
   timeline: Pick<TimelineStore, 'append'>;
   /** Throws NOT_FOUND for an unknown id. */

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import type { FollowUp } from '../store/follow-up-store';
+import type { FollowUp } from '../domain/follow-up';
 
 export interface GithubIssuesConfig {
   token: string;

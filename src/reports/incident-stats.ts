@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import { RESPONSE_SLA_MINUTES, SEVERITIES, type Severity } from '../domain/severity';
-import type { ReportStore } from '../store/report-store';
+import type { ReportStore } from '../domain/report';
 
 export interface DurationSummary {
   /** How many incidents the figure is computed from. */

@@ -1,44 +1,7 @@
 import type { IncidentRole } from '../domain/incident-role';
+import type { IncidentRoom, IncidentRoomStore } from '../domain/incident-room';
+import type { Queryable } from '../domain/queryable';
 import type { Database } from './database';
-import type { Queryable } from './queryable';
-
-export interface IncidentRoom {
-  incidentId: string;
-  claimedBy: string;
-  channelId: string | null;
-  channelName: string | null;
-  /** The room's message naming the role holders. */
-  introTs: string | null;
-  /** Where the incident was opened from (the alert's thread, or the channel of `/incident open`). */
-  originChannelId: string | null;
-  originThreadTs: string | null;
-  hubChannelId: string | null;
-  hubTs: string | null;
-}
-
-export interface RoleHolder {
-  role: IncidentRole;
-  userId: string;
-  assignedBy: string;
-  assignedAt: Date;
-}
-
-/** Incident rooms (channel, hub message) and role holders. */
-export interface IncidentRoomStore {
-  /** Claims the room of an incident for `owner`; null when someone else already has it. */
-  claim(incidentId: string, owner: string, at: Date, origin: { channelId?: string; threadTs?: string }): Promise<IncidentRoom | null>;
-  get(incidentId: string): Promise<IncidentRoom | null>;
-  findByChannel(channelId: string): Promise<IncidentRoom | null>;
-  setChannel(incidentId: string, channelId: string, name: string): Promise<void>;
-  setHubMessage(incidentId: string, channelId: string, ts: string): Promise<void>;
-  setIntroMessage(incidentId: string, ts: string): Promise<void>;
-  /**
-   * Sets the holder of a role under the incident's row lock (concurrent hand-overs are serialised, each sees the one
-   * before it); returns who held it before (undefined: nobody), or `unchanged` when `userId` already holds it.
-   */
-  assignRole(incidentId: string, role: IncidentRole, userId: string, by: string, at: Date, tx?: Queryable): Promise<{ previous?: string; unchanged?: true }>;
-  roles(incidentId: string): Promise<RoleHolder[]>;
-}
 
 interface RoomRow {
   incident_id: string;

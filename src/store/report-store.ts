@@ -1,23 +1,6 @@
+import type { ReportStore } from '../domain/report';
 import type { Severity } from '../domain/severity';
 import type { Database } from './database';
-
-export interface ReportIncidentRow {
-  id: string;
-  severity: Severity;
-  status: string;
-  startedAt: Date;
-  acknowledgedAt: Date | null;
-  resolvedAt: Date | null;
-}
-
-/** What the reports read: plain rows, the arithmetic is in `reports/`. */
-export interface ReportStore {
-  /** Incidents whose impact began at or after `since`. */
-  incidentsSince(since: Date): Promise<ReportIncidentRow[]>;
-  /** Alert names by how many alerts (and re-fires) began at or after `since`, most first. */
-  topAlertsSince(since: Date, limit: number): Promise<{ name: string; alerts: number; fires: number }[]>;
-  followUpCounts(now: Date): Promise<{ open: number; overdue: number }>;
-}
 
 export function createReportStore(db: Database): ReportStore {
   return {

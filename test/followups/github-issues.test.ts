@@ -1,5 +1,5 @@
 import { createGithubIssue } from '../../src/followups/github-issues';
-import type { FollowUp } from '../../src/store/follow-up-store';
+import type { FollowUp } from '../../src/domain/follow-up';
 import { startGithubEmulator, type GithubEmulator } from '../support/github-emulator';
 
 const TOKEN = 'ghp_test_token_0123456789abcdef';

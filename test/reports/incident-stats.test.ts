@@ -1,6 +1,6 @@
 import { createManualClock } from '../../src/clock';
 import { formatSeconds, incidentStats, percentile, statsText, summarize } from '../../src/reports/incident-stats';
-import type { ReportIncidentRow, ReportStore } from '../../src/store/report-store';
+import type { ReportIncidentRow, ReportStore } from '../../src/domain/report';
 
 const at = (iso: string) => new Date(iso);
 

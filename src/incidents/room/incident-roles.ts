@@ -1,10 +1,10 @@
-import type { PoolClient } from 'pg';
+import type { Queryable } from '../../domain/queryable';
 import type { Clock } from '../../clock';
 import { INCIDENT_ROLES, ROLE_TITLES, type IncidentRole } from '../../domain/incident-role';
 import { badInput, BotError } from '../../errors';
-import type { Incident } from '../../store/incident-store';
-import type { IncidentRoomStore, RoleHolder } from '../../store/incident-room-store';
-import type { TimelineStore } from '../../store/timeline-store';
+import type { Incident } from '../../domain/incident';
+import type { IncidentRoomStore, RoleHolder } from '../../domain/incident-room';
+import type { TimelineStore } from '../../domain/timeline-event';
 
 export interface RoleChange {
   incident: Incident;
@@ -28,7 +28,7 @@ export interface IncidentRoles {
 }
 
 export interface IncidentRolesDeps {
-  transaction: <T>(fn: (tx: PoolClient) => Promise<T>) => Promise<T>;
+  transaction: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>;
   /** The incident (throws NOT_FOUND for an unknown id). */
   getIncident: (id: string) => Promise<Incident>;
   rooms: Pick<IncidentRoomStore, 'assignRole' | 'roles'>;

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { FollowUp } from '../../store/follow-up-store';
+import type { FollowUp } from '../../domain/follow-up';
 import { mention } from './alert-blocks';
 import { escapeAndCut, escapeMrkdwn } from './mrkdwn';
 

@@ -1,6 +1,6 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import { ROLE_TITLES, INCIDENT_ROLES, type IncidentRole } from '../../domain/incident-role';
-import type { Incident } from '../../store/incident-store';
+import type { Incident } from '../../domain/incident';
 import { mention } from './alert-blocks';
 import { escapeAndCut } from './mrkdwn';
 

@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { Clock } from '../../clock';
 import { SEVERITIES } from '../../domain/severity';
 import { formatSeconds, incidentStats, type IncidentStats } from '../../reports/incident-stats';
-import type { ReportStore } from '../../store/report-store';
+import type { ReportStore } from '../../domain/report';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import type { SubcommandHandlers } from './incident-command-dispatch';
 
