@@ -37,7 +37,7 @@ export function createFollowUpExporter(deps: {
       try {
         outcome = await (deps.create ?? createGithubIssue)(deps.github, followUp, {
           incidentTitle: incident.title,
-          ...(followUp.owner ? { ownerName: `<@${followUp.owner}>` } : {}),
+          ...(followUp.owner ? { ownerName: `Slack user ${followUp.owner}` } : {}),
           ...(context.slackLink ? { slackLink: context.slackLink } : {}),
         });
       } catch (err) {
