@@ -39,6 +39,7 @@ const UNIT_TESTS = [
   'reliability/fuzz',
   'remediations/catalog-declarations',
   'reports/incident-stats',
+  'reports/weekly-chart',
   'remediations/clean-recovery',
   'remediations/files',
   'remediations/process-start',

@@ -81,7 +81,7 @@ import { createIncidentRoles } from './incidents/room/incident-roles';
 import { createIncidentRooms } from './slack/incident-room';
 import { incidentRoleCommandHandlers, registerTakeCommand, type IncidentRoomCommandDeps } from './slack/listeners/incident-room-commands';
 import { followUpCommandHandlers, registerFollowUpActions, remindOverdueFollowUps, type FollowUpSlackDeps } from './slack/listeners/follow-ups';
-import { statsCommandHandler } from './slack/listeners/stats';
+import { registerStatsChart, statsCommandHandler } from './slack/listeners/stats';
 import { createFollowUpService } from './followups/follow-up-service';
 import { createFollowUpExporter } from './followups/follow-up-export';
 import { createIncidentRoomStore } from './store/incident-room-store';
@@ -387,6 +387,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     registerRemediationActions(slack.app, remediationDeps);
     registerTakeCommand(slack.app, roomCommandDeps);
     registerFollowUpActions(slack.app, followUpDeps);
+    registerStatsChart(slack.app, { store: reportStore, clock, client: slack.client, logger });
 
     // Alert intake, alert buttons, incident modal, timeline capture, reminders.
     registerAlertIntake(slack.app, { intake: alertIntake, senders: config.alertSenders, logger });

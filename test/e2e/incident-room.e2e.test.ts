@@ -227,6 +227,16 @@ describe('the incident room end to end', () => {
     expect(text).toContain('*MTTR* (1 resolved)');
     expect(text).toContain('*Top alerts*\\nStuckDetected ×1');
     expect(text).toContain('*Follow-ups*\\n1 open · 0 overdue');
+
+    // The report's chart button uploads the weekly MTTA/MTTR medians as a PNG where the report was asked for.
+    const chartButton = buttons(stats.args.blocks).find((b) => b.action_id === 'stats_chart')!;
+    expect(chartButton.value).toBe('7');
+    await click('stats_chart', chartButton.value, { channel: ALERTS, messageTs: '1.000003' }, ALICE);
+    await slack.waitForCall('files.completeUploadExternal', (c) => (c.response as { ok: boolean }).ok, 15_000);
+    const [chart] = slack.uploadedFiles().filter((f) => f.name === 'incident-mtta-mttr-7d.png');
+    expect([...chart!.bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(chart!.channels).toEqual([ALERTS]);
+    expect(chart!.alt_text).toMatch(/^Weekly median time to acknowledge and to resolve, in minutes: \d\d-\d\d: MTTA [\d.]+ min, MTTR [\d.]+ min$/);
   }, 30_000);
 
   it('a follow-up after the resolution still lands on the room’s incident; Done closes it', async () => {

@@ -1,10 +1,27 @@
+import type { App } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
 import type { Clock } from '../../clock';
-import { SEVERITIES } from '../../domain/severity';
-import { formatSeconds, incidentStats, type IncidentStats } from '../../reports/incident-stats';
 import type { ReportStore } from '../../domain/report';
+import { SEVERITIES } from '../../domain/severity';
+import { BotError, isConnectionError, storageUnavailable } from '../../errors';
+import { formatSeconds, incidentStats, type IncidentStats } from '../../reports/incident-stats';
+import { weeklyChartPng, weeklyFigures } from '../../reports/weekly-chart';
+import type { Logger } from '../../logger';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
+import { onButton } from '../button-router';
 import type { SubcommandHandlers } from './incident-command-dispatch';
+
+/** "Share chart in channel" on the report; its value is the window in days. */
+export const STATS_CHART_ACTION_ID = 'stats_chart';
+const WINDOWS = new Set(['7', '30', '90']);
+
+export interface StatsDeps {
+  store: ReportStore;
+  clock: Clock;
+  client: WebClient;
+  logger: Logger;
+}
 
 export function renderStats(s: IncidentStats): { text: string; blocks: KnownBlock[] } {
   const sev = SEVERITIES.map((x) => `${x} ${s.bySeverity[x]}`).join(' · ');
@@ -20,14 +37,60 @@ export function renderStats(s: IncidentStats): { text: string; blocks: KnownBloc
   const title = `Incident report, last ${s.days} days (${s.since.toISOString().slice(0, 10)} – ${s.until.toISOString().slice(0, 10)})`;
   return {
     text: `${title}: ${s.total} incidents, MTTA median ${formatSeconds(s.mtta.medianSeconds)}, MTTR median ${formatSeconds(s.mttr.medianSeconds)}`,
-    blocks: [{ type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } }, { type: 'section', fields }],
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
+      { type: 'section', fields },
+      {
+        type: 'actions',
+        block_id: 'stats_actions',
+        elements: [{ type: 'button', text: { type: 'plain_text', text: 'Share weekly chart in channel' }, action_id: STATS_CHART_ACTION_ID, value: String(s.days) }],
+      },
+    ],
   };
 }
 
 /** `/incident stats [7d|30d|90d]`: the report, to whoever asked (ephemeral). */
-export function statsCommandHandler(deps: { store: ReportStore; clock: Clock }): NonNullable<SubcommandHandlers['stats']> {
+export function statsCommandHandler(deps: Pick<StatsDeps, 'store' | 'clock'>): NonNullable<SubcommandHandlers['stats']> {
   return async (inv) => {
     const { text, blocks } = renderStats(await incidentStats(deps, inv.command.days));
     await inv.respond({ response_type: 'ephemeral', text, blocks: blocks as never });
   };
+}
+
+/** The chart button: the weekly MTTA/MTTR medians as a PNG, uploaded to the channel the report was asked in. */
+export function registerStatsChart(app: App, deps: StatsDeps): void {
+  onButton(app, STATS_CHART_ACTION_ID, async ({ ack, action, body, respond, context }) => {
+    await ack();
+    const log = (context.log as Logger | undefined) ?? deps.logger;
+    const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined);
+    const days = action.value ?? '';
+    const channel = body.channel?.id;
+    if (!WINDOWS.has(days) || !channel) {
+      await tell('That button does not belong to a report this bot made.');
+      return;
+    }
+    try {
+      const until = deps.clock.now();
+      const rows = await deps.store.incidentsSince(new Date(until.getTime() - Number(days) * 24 * 3600_000));
+      const weeks = weeklyFigures(rows, until, Number(days));
+      const summary = weeks
+        .map((w) => `${w.start.toISOString().slice(5, 10)}: MTTA ${w.mttaMinutes ?? '—'} min, MTTR ${w.mttrMinutes ?? '—'} min`)
+        .join('; ');
+      await deps.client.filesUploadV2({
+        channel_id: channel,
+        file: weeklyChartPng(weeks),
+        filename: `incident-mtta-mttr-${days}d.png`,
+        title: `Weekly MTTA / MTTR (median), last ${days} days`,
+        alt_text: `Weekly median time to acknowledge and to resolve, in minutes: ${summary}`.slice(0, 1000),
+        initial_comment: `<@${body.user.id}> shared the weekly MTTA / MTTR of the last ${days} days.`,
+      });
+    } catch (err) {
+      if (err instanceof BotError) await tell(err.userMessage);
+      else if (isConnectionError(err)) await tell(storageUnavailable(err).userMessage);
+      else {
+        log.error({ err }, 'the stats chart failed');
+        await tell('Sorry, the chart failed on our side. It has been logged; try again.');
+      }
+    }
+  });
 }
