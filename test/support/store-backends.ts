@@ -1,5 +1,8 @@
 import type { AlertStore } from '../../src/domain/alert';
 import type { AuditStore } from '../../src/domain/audit';
+import type { FollowUpStore } from '../../src/domain/follow-up';
+import type { IncidentRoomStore } from '../../src/domain/incident-room';
+import type { ReportStore } from '../../src/domain/report';
 import type { InboxStore } from '../../src/domain/inbox-delivery';
 import type { IncidentStore } from '../../src/domain/incident';
 import type { PostmortemStore } from '../../src/domain/postmortem-draft';
@@ -10,6 +13,9 @@ import type { ScheduledJobStore } from '../../src/domain/scheduled-job';
 import type { TimelineStore } from '../../src/domain/timeline-event';
 import { createAlertStore } from '../../src/store/alert-store';
 import { createAuditStore } from '../../src/store/audit-store';
+import { createFollowUpStore } from '../../src/store/follow-up-store';
+import { createIncidentRoomStore } from '../../src/store/incident-room-store';
+import { createReportStore } from '../../src/store/report-store';
 import { createMemoryStores } from '../../src/store/fakes/memory-stores';
 import { createInboxStore } from '../../src/store/inbox-store';
 import { createIncidentStore } from '../../src/store/incident-store';
@@ -31,6 +37,9 @@ export interface Stores {
   remediations: RemediationStore;
   jobs: ScheduledJobStore;
   timeline: TimelineStore;
+  rooms: IncidentRoomStore;
+  followUps: FollowUpStore;
+  reports: ReportStore;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
 }
 
@@ -57,6 +66,9 @@ export const POSTGRES_STORES: StoreBackend = {
         remediations: createRemediationStore(db),
         jobs: createScheduledJobStore(db),
         timeline: createTimelineStore(db),
+        rooms: createIncidentRoomStore(db),
+        followUps: createFollowUpStore(db),
+        reports: createReportStore(db),
         transaction: (fn) => db.transaction(fn),
       },
       close: drop,

@@ -1,7 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AlertGroup, AlertRecord } from '../../domain/alert';
 import type { AuditEntry } from '../../domain/audit';
+import type { FollowUp } from '../../domain/follow-up';
 import type { Incident } from '../../domain/incident';
+import type { IncidentRoom, RoleHolder } from '../../domain/incident-room';
 import type { PostmortemDraft } from '../../domain/postmortem-draft';
 import type { Queryable } from '../../domain/queryable';
 import type { RemediationRequest } from '../../domain/remediation-request';
@@ -48,8 +50,12 @@ export interface MemoryTables {
   inbox: MemoryInboxRow[];
   replicas: Map<string, Date>;
   alertGroups: MemoryAlertGroupRow[];
+  rooms: Map<string, IncidentRoom>;
+  /** Role holders by `incidentId:role`. */
+  roles: Map<string, RoleHolder & { incidentId: string }>;
+  followUps: (FollowUp & { exportingSince: Date | null })[];
   /** The last id handed out per serial column. */
-  serials: { alerts: number; timeline: number; jobs: number; audit: number; inbox: number; alertGroups: number };
+  serials: { alerts: number; timeline: number; jobs: number; audit: number; inbox: number; alertGroups: number; followUps: number };
 }
 
 export interface MemoryAlertGroupRow {
@@ -97,7 +103,10 @@ const emptyTables = (): MemoryTables => ({
   inbox: [],
   replicas: new Map(),
   alertGroups: [],
-  serials: { alerts: 0, timeline: 0, jobs: 0, audit: 0, inbox: 0, alertGroups: 0 },
+  rooms: new Map(),
+  roles: new Map(),
+  followUps: [],
+  serials: { alerts: 0, timeline: 0, jobs: 0, audit: 0, inbox: 0, alertGroups: 0, followUps: 0 },
 });
 
 export function createMemoryDatabase(opts: { now?: () => Date } = {}): MemoryDatabase {

@@ -1,11 +1,14 @@
 import { createMemoryAlertStore } from './memory-alert-store';
 import { createMemoryAuditStore } from './memory-audit-store';
 import { createMemoryDatabase, type MemoryDatabase } from './memory-database';
+import { createMemoryFollowUpStore } from './memory-follow-up-store';
 import { createMemoryInboxStore } from './memory-inbox-store';
+import { createMemoryIncidentRoomStore } from './memory-incident-room-store';
 import { createMemoryIncidentStore } from './memory-incident-store';
 import { createMemoryPostmortemStore } from './memory-postmortem-store';
 import { createMemoryProcessedEventStore } from './memory-processed-event-store';
 import { createMemoryRemediationStore } from './memory-remediation-store';
+import { createMemoryReportStore } from './memory-report-store';
 import { createMemoryScheduledJobStore } from './memory-scheduled-job-store';
 import { createMemoryTimelineStore } from './memory-timeline-store';
 
@@ -23,6 +26,9 @@ export function createMemoryStores(mem: MemoryDatabase = createMemoryDatabase())
     remediations: createMemoryRemediationStore(mem),
     jobs: createMemoryScheduledJobStore(mem),
     timeline: createMemoryTimelineStore(mem),
+    rooms: createMemoryIncidentRoomStore(mem),
+    followUps: createMemoryFollowUpStore(mem),
+    reports: createMemoryReportStore(mem),
   };
 }
 

@@ -4,6 +4,7 @@ import { auditStoreContract, postmortemStoreContract, processedEventStoreContrac
 import { inboxStoreContract } from './inbox-store-contract';
 import { incidentStoreContract, timelineStoreContract } from './incident-store-contract';
 import { remediationStoreContract } from './remediation-store-contract';
+import { followUpStoreContract, incidentRoomStoreContract, reportStoreContract } from './room-and-follow-up-contracts';
 import { scheduledJobStoreContract } from './scheduled-job-store-contract';
 
 /** Every store's contract: what the PostgreSQL stores promise, the in-memory fakes keep. */
@@ -17,4 +18,7 @@ export function storeContracts(backend: StoreBackend): void {
   postmortemStoreContract(backend);
   processedEventStoreContract(backend);
   inboxStoreContract(backend);
+  incidentRoomStoreContract(backend);
+  followUpStoreContract(backend);
+  reportStoreContract(backend);
 }

@@ -1,0 +1,49 @@
+import type { IncidentRoom, IncidentRoomStore } from '../../domain/incident-room';
+import { constraint, copy, type MemoryDatabase } from './memory-database';
+
+/** The in-memory IncidentRoomStore: the same contract as `createIncidentRoomStore` (test/store/contracts/). */
+export function createMemoryIncidentRoomStore(mem: MemoryDatabase): IncidentRoomStore {
+  const t = mem.tables;
+  const update = (incidentId: string, patch: Partial<IncidentRoom>) => {
+    const room = t.rooms.get(incidentId);
+    if (room) t.rooms.set(incidentId, { ...room, ...patch });
+  };
+  return {
+    claim: async (incidentId, owner, _at, origin) => {
+      constraint(t.incidents.has(incidentId), `no incident ${incidentId}`);
+      if (t.rooms.has(incidentId)) return null;
+      const room: IncidentRoom = {
+        incidentId,
+        claimedBy: owner,
+        channelId: null,
+        channelName: null,
+        introTs: null,
+        originChannelId: origin.channelId ?? null,
+        originThreadTs: origin.threadTs ?? null,
+        hubChannelId: null,
+        hubTs: null,
+      };
+      t.rooms.set(incidentId, room);
+      return copy(room);
+    },
+    get: async (incidentId) => copy(t.rooms.get(incidentId) ?? null),
+    findByChannel: async (channelId) => copy([...t.rooms.values()].find((r) => r.channelId === channelId) ?? null),
+    setChannel: async (incidentId, channelId, channelName) => {
+      constraint(![...t.rooms.values()].some((r) => r.channelId === channelId && r.incidentId !== incidentId), `channel ${channelId} is another incident's`);
+      update(incidentId, { channelId, channelName });
+    },
+    setHubMessage: async (incidentId, hubChannelId, hubTs) => update(incidentId, { hubChannelId, hubTs }),
+    setIntroMessage: async (incidentId, introTs) => update(incidentId, { introTs }),
+    assignRole: (incidentId, role, userId, assignedBy, assignedAt) =>
+      mem.transaction(async () => {
+        constraint(t.incidents.has(incidentId), `no incident ${incidentId}`);
+        const key = `${incidentId}:${role}`;
+        const before = t.roles.get(key)?.userId;
+        if (before === userId) return { unchanged: true as const };
+        t.roles.set(key, { incidentId, role, userId, assignedBy, assignedAt: copy(assignedAt) });
+        return before ? { previous: before } : {};
+      }),
+    roles: async (incidentId) =>
+      [...t.roles.values()].filter((r) => r.incidentId === incidentId).map(({ incidentId: _i, ...holder }) => copy(holder)),
+  };
+}
