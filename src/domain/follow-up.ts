@@ -27,6 +27,8 @@ export interface NewFollowUp {
   owner?: string;
   dueAt: Date;
   source: FollowUpSource;
+  /** What it was made from (a post-mortem action item's key); one follow-up per key and incident. */
+  sourceKey?: string;
   createdBy: string;
   createdAt: Date;
 }
@@ -38,7 +40,8 @@ export interface FollowUpFilter {
 }
 
 export interface FollowUpStore {
-  insert(f: NewFollowUp, tx?: Queryable): Promise<FollowUp>;
+  /** Inserts; with a `sourceKey` already used for the incident, returns that follow-up instead (`created: false`). */
+  insert(f: NewFollowUp, tx?: Queryable): Promise<FollowUp & { created: boolean }>;
   get(id: number): Promise<FollowUp | null>;
   list(filter: FollowUpFilter, limit: number): Promise<FollowUp[]>;
   /** Open → done; null when it was not open. */

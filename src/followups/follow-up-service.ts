@@ -22,6 +22,8 @@ export interface CreateFollowUpInput {
   createdBy: string;
   /** `postmortem`: an action item confirmed from a post-mortem draft. */
   source?: FollowUpSource;
+  /** What it is made from (the action item's key): creating it again for the same key returns the first one. */
+  sourceKey?: string;
 }
 
 /**
@@ -29,11 +31,12 @@ export interface CreateFollowUpInput {
  * them from confirmed action items, `/incident followup` from the channel.
  *
  * @example
- *   const f = await followUps.createFollowUp({ incidentId: 'INC-20261126070000', text: 'Alert on queue age', owner: 'U0ALICE', createdBy: 'U0BOB', source: 'postmortem' });
+ *   const f = await followUps.createFollowUp({ incidentId: 'INC-20261126070000', text: 'Alert on queue age', owner: 'U0ALICE', createdBy: 'U0BOB', source: 'postmortem', sourceKey: item.key });
  *   await followUps.markDone(f.id, 'U0ALICE');
  */
 export interface FollowUpService {
-  createFollowUp(input: CreateFollowUpInput): Promise<FollowUp>;
+  /** `created: false` when a follow-up with the same `sourceKey` already existed for the incident (it is returned). */
+  createFollowUp(input: CreateFollowUpInput): Promise<FollowUp & { created: boolean }>;
   get(id: number): Promise<FollowUp>;
   listForIncident(incidentId: string, opts?: { includeDone?: boolean }): Promise<FollowUp[]>;
   listOwnedBy(userId: string): Promise<FollowUp[]>;
@@ -73,9 +76,19 @@ export function createFollowUpService(deps: FollowUpServiceDeps): FollowUpServic
       if (Number.isNaN(dueAt.getTime())) throw badInput('The due date is not a date.');
       return deps.transaction(async (tx) => {
         const f = await store.insert(
-          { incidentId: incident.id, text, ...(input.owner ? { owner: input.owner } : {}), dueAt, source: input.source ?? 'command', createdBy: input.createdBy, createdAt: now },
+          {
+            incidentId: incident.id,
+            text,
+            ...(input.owner ? { owner: input.owner } : {}),
+            dueAt,
+            source: input.source ?? 'command',
+            ...(input.sourceKey ? { sourceKey: input.sourceKey } : {}),
+            createdBy: input.createdBy,
+            createdAt: now,
+          },
           tx,
         );
+        if (!f.created) return f;
         await deps.timeline.append(
           { incidentId: incident.id, at: now, actor: input.createdBy, kind: 'follow_up_added', text: `Follow-up #${f.id}: ${text}`, data: { followUpId: f.id, ...(input.owner ? { owner: input.owner } : {}) } },
           tx,

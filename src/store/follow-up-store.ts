@@ -36,11 +36,15 @@ const toFollowUp = (r: Row): FollowUp => ({
 export function createFollowUpStore(db: Database): FollowUpStore {
   return {
     insert: async (f, tx) => {
-      const r = await (tx ?? db).query<Row>(
-        `INSERT INTO follow_ups (incident_id, text, owner, due_at, source, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [f.incidentId, f.text, f.owner ?? null, f.dueAt, f.source, f.createdBy, f.createdAt],
+      const q = tx ?? db;
+      const r = await q.query<Row>(
+        `INSERT INTO follow_ups (incident_id, text, owner, due_at, source, created_by, created_at, source_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (incident_id, source_key) WHERE source_key IS NOT NULL DO NOTHING RETURNING *`,
+        [f.incidentId, f.text, f.owner ?? null, f.dueAt, f.source, f.createdBy, f.createdAt, f.sourceKey ?? null],
       );
-      return toFollowUp(r.rows[0]!);
+      if (r.rows[0]) return { ...toFollowUp(r.rows[0]), created: true };
+      const existing = await q.query<Row>('SELECT * FROM follow_ups WHERE incident_id = $1 AND source_key = $2', [f.incidentId, f.sourceKey]);
+      return { ...toFollowUp(existing.rows[0]!), created: false };
     },
     get: async (id) => {
       const r = await db.query<Row>('SELECT * FROM follow_ups WHERE id = $1', [id]);

@@ -57,6 +57,15 @@ describe('follow-ups', () => {
     expect((await followUps.listOwnedBy('U0ALICE01')).map((x) => x.id)).toEqual([f.id]);
   });
 
+  it('creates one follow-up per post-mortem action item, however often it is confirmed', async () => {
+    const first = await followUps.createFollowUp({ incidentId, text: 'Page on queue age', owner: 'U0ALICE01', createdBy: 'U0BOBBY01', source: 'postmortem', sourceKey: '0123456789abcdef' });
+    const again = await followUps.createFollowUp({ incidentId, text: 'Page on queue age', owner: 'U0ALICE01', createdBy: 'U0CAROL01', source: 'postmortem', sourceKey: '0123456789abcdef' });
+    expect(first.created).toBe(true);
+    expect(again).toMatchObject({ id: first.id, created: false, createdBy: 'U0BOBBY01' });
+    const events = (await incidents.timeline(incidentId)).filter((e) => e.kind === 'follow_up_added' && e.data.followUpId === first.id);
+    expect(events).toHaveLength(1);
+  });
+
   it('refuses what it cannot track, with the reason', async () => {
     await expect(followUps.createFollowUp({ incidentId, text: '   ', createdBy: 'U0BOBBY01' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(followUps.createFollowUp({ incidentId, text: 'x'.repeat(501), createdBy: 'U0BOBBY01' })).rejects.toMatchObject({ userMessage: expect.stringContaining('at most 500') });

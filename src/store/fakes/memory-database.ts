@@ -53,7 +53,7 @@ export interface MemoryTables {
   rooms: Map<string, IncidentRoom>;
   /** Role holders by `incidentId:role`. */
   roles: Map<string, RoleHolder & { incidentId: string }>;
-  followUps: (FollowUp & { exportingSince: Date | null })[];
+  followUps: (FollowUp & { exportingSince: Date | null; sourceKey: string | null })[];
   /** The last id handed out per serial column. */
   serials: { alerts: number; timeline: number; jobs: number; audit: number; inbox: number; alertGroups: number; followUps: number };
 }

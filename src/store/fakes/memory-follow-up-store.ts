@@ -5,13 +5,15 @@ import { constraint, copy, type MemoryDatabase } from './memory-database';
 export function createMemoryFollowUpStore(mem: MemoryDatabase): FollowUpStore {
   const t = mem.tables;
   const out = (row: (typeof t.followUps)[number]): FollowUp => {
-    const { exportingSince: _e, ...f } = row;
+    const { exportingSince: _e, sourceKey: _k, ...f } = row;
     return copy(f);
   };
   const byDue = (a: FollowUp, b: FollowUp) => a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id;
   return {
     insert: async (f) => {
       constraint(t.incidents.has(f.incidentId), `no incident ${f.incidentId}`);
+      const same = f.sourceKey === undefined ? undefined : t.followUps.find((x) => x.incidentId === f.incidentId && x.sourceKey === f.sourceKey);
+      if (same) return { ...out(same), created: false };
       constraint(f.text.length >= 1 && f.text.length <= 500, 'text must be 1-500 characters');
       t.serials.followUps += 1;
       const row = {
@@ -29,9 +31,10 @@ export function createMemoryFollowUpStore(mem: MemoryDatabase): FollowUpStore {
         lastRemindedAt: null,
         externalUrl: null,
         exportingSince: null,
+        sourceKey: f.sourceKey ?? null,
       };
       t.followUps.push(row);
-      return out(row);
+      return { ...out(row), created: true };
     },
     get: async (id) => {
       const row = t.followUps.find((f) => f.id === id);

@@ -42,8 +42,11 @@ CREATE TABLE follow_ups (
   done_by text,
   last_reminded_at timestamptz,
   external_url text,
-  exporting_since timestamptz
+  exporting_since timestamptz,
+  -- What it was made from (a post-mortem action item's key): the same item confirmed twice is one follow-up.
+  source_key text
 );
+CREATE UNIQUE INDEX follow_ups_source ON follow_ups (incident_id, source_key) WHERE source_key IS NOT NULL;
 CREATE INDEX follow_ups_incident ON follow_ups (incident_id);
 CREATE INDEX follow_ups_open_due ON follow_ups (due_at) WHERE status = 'open';
 `,

@@ -60,6 +60,9 @@ export function followUpStoreContract(backend: StoreBackend): void {
       expect(await followUps.markDone(b.id, 'U3', at(11))).toBeNull();
       expect((await followUps.list({ status: 'open' }, 10)).map((f) => f.id)).toEqual([a.id]);
       expect(await followUps.get(9999)).toBeNull();
+      const keyed = await followUps.insert({ incidentId: 'INC-20260111100000', text: 'from a draft', dueAt: at(DAY), source: 'postmortem', sourceKey: 'abc', createdBy: 'U1', createdAt: T0 });
+      expect(keyed.created).toBe(true);
+      expect(await followUps.insert({ incidentId: 'INC-20260111100000', text: 'from a draft', dueAt: at(DAY), source: 'postmortem', sourceKey: 'abc', createdBy: 'U2', createdAt: at(5) })).toEqual({ ...keyed, created: false });
       await expect(followUps.insert({ incidentId: 'INC-20260111100009', text: 'x', dueAt: T0, source: 'command', createdBy: 'U1', createdAt: T0 })).rejects.toThrow();
     });
 
