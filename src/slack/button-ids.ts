@@ -3,7 +3,10 @@ import { ALERT_MENU_ACTION_ID } from './blocks/alert-group-blocks';
 import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, REMEDIATION_ACTION_ID } from './blocks/diagnosis-blocks';
 import { ACTION_ITEM_CONFIRM_ID, ACTION_ITEM_DROP_ID, POSTMORTEM_ACTION_ID } from './blocks/incident-blocks';
 import { INCIDENT_ACTION_IDS } from './blocks/lifecycle-blocks';
+import { FOLLOW_UP_DONE_ACTION_ID, FOLLOW_UP_EXPORT_ACTION_ID } from './blocks/follow-up-blocks';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from './blocks/remediation-blocks';
+import { TAKE_COMMAND_ACTION_ID } from './blocks/room-blocks';
+import { STATS_CHART_ACTION_ID } from './blocks/stats-blocks';
 
 /**
  * Every button the bot renders, by action_id (or id pattern). `onButton` registers only ids listed here, and the
@@ -26,6 +29,10 @@ export const BUTTON_ACTION_IDS: readonly (string | RegExp)[] = [
   ACTION_ITEM_DROP_ID,
   INCIDENT_ACTION_IDS.mitigated,
   INCIDENT_ACTION_IDS.resolve,
+  TAKE_COMMAND_ACTION_ID,
+  FOLLOW_UP_DONE_ACTION_ID,
+  FOLLOW_UP_EXPORT_ACTION_ID,
+  STATS_CHART_ACTION_ID,
 ];
 
 export function isKnownButton(actionId: string | RegExp): boolean {

@@ -57,6 +57,8 @@ describe('every button answers the person who clicked, in the thread, with its t
       DATABASE_URL: database.url,
       REDIS_URL,
       REMEDIATION_APPROVERS_HIGH: RESPONDERS,
+      // Thread mode: every answer is checked in the thread it was made in (test/e2e/incident-room.e2e covers rooms).
+      INCIDENT_CHANNELS: 'off',
     });
     await bot.waitForReady();
   }, 90_000);

@@ -12,8 +12,7 @@ import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { onButton } from '../button-router';
 import type { SubcommandHandlers } from './incident-command-dispatch';
 
-/** "Share chart in channel" on the report; its value is the window in days. */
-export const STATS_CHART_ACTION_ID = 'stats_chart';
+import { STATS_CHART_ACTION_ID } from '../blocks/stats-blocks';
 const WINDOWS = new Set(['7', '30', '90']);
 
 export interface StatsDeps {
