@@ -161,7 +161,7 @@ describe('the incident room end to end', () => {
     const res = await command('role commander alice', room, OPENER);
     expect(res.json).toMatchObject({ response_type: 'ephemeral' });
     expect(res.json.text).toContain('`alice` is not a mention');
-    expect(res.json.text).toContain('Usage: `/incident role <commander|comms|scribe> <@user> [INC-ID]`');
+    expect(res.json.text).toContain('Usage: `/incident role &lt;commander|comms|scribe&gt; &lt;@user&gt; [INC-ID]`');
   }, 20_000);
 
   it('Take command on the hub hands command over: a timeline event with who had it, topic and hub updated', async () => {

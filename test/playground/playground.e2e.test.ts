@@ -243,6 +243,9 @@ describe('playground in a browser', () => {
     await card.locator('text=/incident INC-\\d+/').waitFor();
     const incidentId = /INC-\d+/.exec(await card.innerText())![0];
     await page.click('#thread-close');
+    // The incident has its own channel: it is resolved there.
+    await page.locator('.channel-link', { hasText: '# inc-' }).last().click();
+    await page.locator('#channel-name', { hasText: '# inc-' }).waitFor();
     await send(`/incident resolve ${incidentId} root_cause="A crashed worker left its lock file" resolution="Cleared the stale lock of worker-7"`);
     const resolved = page.locator('.message', { hasText: 'Draft post-mortem' }).last();
     await resolved.waitFor({ timeout: 20_000 });

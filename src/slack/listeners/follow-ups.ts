@@ -112,7 +112,7 @@ export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void
       await respond({ response_type: 'ephemeral', replace_original: false, text: `Follow-up #${id} already has its issue: <${r.url}>` });
       return;
     }
-    await postToIncident(deps, f.incidentId, `:octocat: Follow-up *#${f.id}* exported to GitHub by <@${userId}>: <${r.url}>`);
+    await postToIncident(deps, f.incidentId, `:link: Follow-up *#${f.id}* exported to GitHub by <@${userId}>: <${r.url}>`);
   });
 }
 
