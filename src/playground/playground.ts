@@ -423,7 +423,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
 
   /** A file shared in the channel, as its preview reads it or as a download (the bytes the bot uploaded). */
   function sendFile(res: ServerResponse, id: string, download: boolean): void {
-    const file = slack.uploadedFiles().find((f) => f.id === id && f.uploaded && f.channels.includes(PLAYGROUND_CHANNEL.id));
+    const file = slack.uploadedFiles().find((f) => f.id === id && f.uploaded && f.channels.some((c) => channels().some((shown) => shown.id === c)));
     if (!file) return sendJson(res, 404, { ok: false, error: 'file_not_found' });
     const markdown = file.filetype === 'markdown' || /\.md$/i.test(file.name);
     const name = file.name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120) || 'file';
