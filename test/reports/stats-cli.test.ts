@@ -26,7 +26,7 @@ describe('incident-bot stats', () => {
     const labels = { alertname: 'WorkerDown', worker: 'marie' };
     const fired = await alertService.record(
       { name: 'WorkerDown', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('WorkerDown', labels), startsAt: clock.now(), source: 'alertmanager-webhook' },
-      { defaultSeverity: 'P1' },
+      { catalogSeverity: 'P1' },
     );
     if (fired.kind !== 'new') throw new Error(`expected a new alert, got ${fired.kind}`);
     const inc = await incidents.open({ title: 'Worker marie down', severity: 'P1', actor: 'U0ONCALL1', alertId: fired.alert.id });
