@@ -41,6 +41,8 @@ describe('incident life cycle end to end', () => {
     pg = new Client({ connectionString: database.url });
     await pg.connect();
     bot = await startBot({
+      // Thread mode: the life-cycle rules are followed in the alert's and the incident's threads (incident-room.e2e covers rooms).
+      INCIDENT_CHANNELS: 'off',
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: slack.url,
