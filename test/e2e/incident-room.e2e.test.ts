@@ -122,7 +122,7 @@ describe('the incident room end to end', () => {
     const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === room && String(c.args.text).includes('Incident ID:'), 10_000);
     incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
     await waitFor('the topic', () => slack.channelInfo(room)!.topic.value !== '', 10_000);
-    expect(slack.channelInfo(room)!.topic.value).toMatch(new RegExp(`^P0 · open · Lead: — · Comms: — · Scribe: — · ${incidentId} · `));
+    expect(slack.channelInfo(room)!.topic.value).toMatch(new RegExp(`^P1 · open · Lead: — · Comms: — · Scribe: — · ${incidentId} · `));
     await waitFor('the bookmarks', () => slack.channelInfo(room)!.bookmarks.length === 4, 10_000);
     // The runbook and the three Grafana boards; Prometheus targets is not bookmarked because PROMETHEUS_URL is unset.
     expect(slack.channelInfo(room)!.bookmarks.map((b) => b.link)).toEqual([
@@ -140,7 +140,7 @@ describe('the incident room end to end', () => {
   it('posts one hub summary with a Take command button', async () => {
     const hub = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === HUB, 10_000);
     hubTs = (hub.response as { ts: string }).ts;
-    expect(String(hub.args.text)).toContain(`*${incidentId}* · P0 · *open*`);
+    expect(String(hub.args.text)).toContain(`*${incidentId}* · P1 · *open*`);
     expect(String(hub.args.text)).toContain(`<#${room}>`);
     expect(buttons(hub.args.blocks).map((b) => b.action_id)).toEqual(['incident_take_command']);
     expect(slack.messages(HUB)).toHaveLength(1);
@@ -212,9 +212,9 @@ describe('the incident room end to end', () => {
   it('ack and resolve in the room keep the hub summary and the topic current; /incident stats counts the incident in MTTA and MTTR', async () => {
     await command('ack', room, BOB);
     await slack.waitForCall('chat.update', (c) => c.args.ts === hubTs && String(c.args.text).includes('*acknowledged*'), 10_000);
-    await command('resolve Restarted the stuck agent', room, BOB);
+    await command(`resolve ${incidentId} root_cause="Agent stuck on a lock" resolution="Restarted the stuck agent"`, room, BOB);
     await slack.waitForCall('chat.update', (c) => c.args.ts === hubTs && String(c.args.text).includes('*resolved*'), 10_000);
-    await waitFor('the resolved topic', () => slack.channelInfo(room)!.topic.value.startsWith('P0 · resolved'), 10_000);
+    await waitFor('the resolved topic', () => slack.channelInfo(room)!.topic.value.startsWith('P1 · resolved'), 10_000);
     const last = slack.callsTo('chat.update').filter((c) => c.args.ts === hubTs).at(-1)!;
     expect(buttons(last.args.blocks)).toEqual([]);
     expect(slack.messages(HUB)).toHaveLength(1);
@@ -222,7 +222,7 @@ describe('the incident room end to end', () => {
     await command('stats 7d', ALERTS, ALICE);
     const stats = await ephemeralAnswer((c) => String(c.args.text).startsWith('Incident report, last 7 days'));
     const text = JSON.stringify(stats.args.blocks);
-    expect(text).toContain('*Incidents*\\n1 — P0 1 · P1 0 · P2 0 · P3 0');
+    expect(text).toContain('*Incidents*\\n1 — P0 0 · P1 1 · P2 0 · P3 0');
     expect(text).toContain('*MTTA* (1 acknowledged)');
     expect(text).toContain('*MTTR* (1 resolved)');
     expect(text).toContain('*Top alerts*\\nStuckDetected ×1');
