@@ -30,7 +30,7 @@
     hammer_and_wrench: '🛠️', memo: '📝', clipboard: '📋', pushpin: '📌', question: '❓', grey_question: '❔',
     information_source: 'ℹ️', arrow_right: '➡️', arrows_counterclockwise: '🔄', repeat: '🔁', lock: '🔒', unlock: '🔓',
     bulb: '💡', sos: '🆘', ok: '🆗', new: '🆕', shield: '🛡️', construction: '🚧', zap: '⚡', boom: '💥',
-    chart_with_upwards_trend: '📈', chart_with_downwards_trend: '📉', bar_chart: '📊', link: '🔗', book: '📖', crown: '👑', heavy_multiplication_x: '✖️',
+    chart_with_upwards_trend: '📈', chart_with_downwards_trend: '📉', bar_chart: '📊', link: '🔗', book: '📖', crown: '👑',
     books: '📚', mute: '🔇', speaker: '🔈', sleeping: '😴', tada: '🎉', thumbsup: '👍', '+1': '👍', page_facing_up: '📄',
     robot_face: '🤖', busts_in_silhouette: '👥', bust_in_silhouette: '👤', calendar: '📆', gear: '⚙️', ballot_box_with_check: '☑️',
     small_orange_diamond: '🔸', small_blue_diamond: '🔹', heavy_minus_sign: '➖', no_entry: '⛔', skull: '💀',
