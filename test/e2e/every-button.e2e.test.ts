@@ -224,6 +224,29 @@ describe('every button answers the person who clicked, in the thread, with its t
     expect(form.status).toBe(200);
   });
 
+  it('Take command, follow-up Done and a stale Export (GitHub not configured) answer; a value naming nothing is told so', async () => {
+    const where = { ts: cardTs, thread_ts: postTs };
+    const said = (text: RegExp) => waitForAnswer(slack, (c) => text.test(String(c.args.text)), 15_000);
+    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: 'followup Reap stale lock files on worker start', channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }) });
+    const added = await slack.waitForCall('chat.postMessage', (c) => /Follow-up \*#\d+\* recorded/.test(String(c.args.text)), 15_000);
+    const followUpId = /#(\d+)/.exec(String(added.args.text))![1]!;
+
+    // Export is not offered without GITHUB_TOKEN / GITHUB_REPO; a stale Export button says what it needs.
+    await click(OTHER, where, { action_id: 'followup_export', value: followUpId });
+    await answerInThread(OTHER, postTs, /set GITHUB_TOKEN and GITHUB_REPO/);
+    await click(OTHER, where, { action_id: 'followup_done', value: followUpId });
+    await slack.waitForCall('chat.postMessage', (c) => String(c.args.text).includes(`Follow-up *#${followUpId}* done`), 15_000);
+    for (const action_id of ['followup_done', 'followup_export']) {
+      await click(OTHER, where, { action_id, value: 'x' });
+      await said(/does not belong to a follow-up this bot knows/);
+    }
+
+    await click(OTHER, where, { action_id: 'incident_take_command', value: incidentId });
+    await waitUntil(() => slack.calls.some((c) => c.method === 'chat.postMessage' && String(c.args.text).includes(`<@${OTHER}> took command of *${incidentId}*`)), 15_000);
+    await click(OTHER, where, { action_id: 'incident_take_command', value: 'not-an-incident' });
+    await answerInThread(OTHER, postTs, /does not belong to an incident this bot knows/);
+  }, 45_000);
+
   it('Draft post-mortem on the resolution delivers the draft; on an unknown incident it says so, in the thread', async () => {
     await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `resolve ${incidentId} root_cause="a stale lock file" resolution="Cleared the stale lock"`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }) });
     const resolved = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks ?? []).includes('postmortem_draft'), 15_000);
@@ -283,6 +306,15 @@ describe('every button answers the person who clicked, in the thread, with its t
     expect(String(answer.args.text)).toMatch(/does not belong to an alert this bot knows/);
     expect(answer.args).toMatchObject({ channel: CHANNEL, user: REQUESTER, thread_ts: postTs });
   });
+
+  it('the weekly chart button shares a PNG in the channel; a chart button for no report is told so', async () => {
+    const where = { ts: cardTs, thread_ts: postTs };
+    await click(REQUESTER, where, { action_id: 'stats_chart', value: '30' });
+    const upload = await slack.waitForCall('files.completeUploadExternal', (c) => String(c.args.initial_comment ?? '').includes('weekly MTTA / MTTR'), 30_000);
+    expect(upload.args.channel_id).toBe(CHANNEL);
+    await click(REQUESTER, where, { action_id: 'stats_chart', value: 'forever' });
+    await answerInThread(REQUESTER, postTs, /does not belong to a report this bot made/);
+  }, 45_000);
 
   it('every listed button was clicked, and every button rendered is listed', () => {
     const listed = BUTTON_ACTION_IDS.map((b) => (typeof b === 'string' ? b : b.source));
