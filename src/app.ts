@@ -347,6 +347,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         threadReader: createSlackThreadReader({ client: slack.client, logger }),
         alerts: alertStore,
         actionItems: createPostmortemActionItemStore(db),
+        followUps: followUpService,
         template: postmortemTemplate,
         escapeMrkdwn,
         clock,

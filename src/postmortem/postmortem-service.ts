@@ -60,7 +60,22 @@ export interface PostmortemService {
   /** The latest stored draft; when there is none, one made now from the recorded timeline (and the thread, with a reader), and stored. */
   export(incidentId: string, opts?: { actor?: string }): Promise<{ markdown: string; version: number; created: boolean }>;
   /** ✅ / ✖ on an action item in Slack: recorded, and later drafts list it as confirmed or leave it out. Throws NOT_FOUND. */
-  decideActionItem(incidentId: string, key: string, decision: ActionItemDecision, actor: string): Promise<PostmortemActionItem>;
+  decideActionItem(incidentId: string, key: string, decision: ActionItemDecision, actor: string): Promise<DecidedActionItem>;
+}
+
+/** A decided action item; a confirmed one is also a tracked follow-up when follow-ups are wired in. */
+export type DecidedActionItem = PostmortemActionItem & { followUp?: { id: number; created: boolean } };
+
+/** Where confirmed action items become tracked follow-ups (the follow-up service; the same key gives the same one). */
+export interface FollowUpRecorder {
+  createFollowUp(input: {
+    incidentId: string;
+    text: string;
+    owner?: string;
+    createdBy: string;
+    source: 'postmortem';
+    sourceKey: string;
+  }): Promise<{ id: number; created: boolean }>;
 }
 
 /** The key of an action item: the same commitment (message and owner) has the same key in every draft version. */
@@ -77,6 +92,8 @@ export interface PostmortemServiceDeps {
   alerts?: Pick<AlertStore, 'get'>;
   /** Keeps the action items found and what people decided in Slack (confirmed, dropped). */
   actionItems?: PostmortemActionItemStore;
+  /** Confirmed action items become follow-ups here. */
+  followUps?: FollowUpRecorder;
   /** `loadPostmortemTemplate(config.templatesDir)`, or a source string. */
   template: ParsedTemplate | string;
   /** `escapeMrkdwn` from slack/blocks/mrkdwn.ts, for the summary (the core does not import slack/). */
@@ -196,7 +213,19 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
       if (!/^[0-9a-f]{16}$/.test(key)) throw new BotError('BAD_INPUT', 'That is not an action item of a post-mortem draft.');
       const item = await deps.actionItems?.decide(incident.id, key, decision, actor, deps.clock.now());
       if (!item) throw new BotError('NOT_FOUND', `${incident.id} has no such action item: make a new draft with \`/incident postmortem ${incident.id}\`.`);
-      return item;
+      if (decision !== 'confirmed' || !deps.followUps) return item;
+      // Owners found in the thread are Slack user ids when people were mentioned, else names (kept in the text).
+      const owner = item.owner && USER_ID.test(item.owner) ? item.owner : undefined;
+      const text = item.owner && !owner ? `${item.text} (owner: ${item.owner})` : item.text;
+      const f = await deps.followUps.createFollowUp({
+        incidentId: incident.id,
+        text,
+        ...(owner ? { owner } : {}),
+        createdBy: actor,
+        source: 'postmortem',
+        sourceKey: item.key,
+      });
+      return { ...item, followUp: { id: f.id, created: f.created } };
     },
     latest: async (incidentId) => deps.drafts.latest((await deps.incidents.get(incidentId)).id),
     export: async (incidentId, opts) => {

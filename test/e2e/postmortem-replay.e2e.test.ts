@@ -16,6 +16,7 @@ describe('post-mortem of a replayed incident thread', () => {
   it('reports the facts from the record, the commitments and the key moments, and keeps the people\'s decisions on action items', async () => {
     let second = '';
     let decidedBlocks = '';
+    let followUps = '';
     const { markdown } = await replayFixture(fixture, {
       afterDraft: async (ctx) => {
         const replies = ctx.slack.messages(ctx.channel).flatMap((m) => [m, ...(m.replies ?? [])]);
@@ -32,6 +33,9 @@ describe('post-mortem of a replayed incident thread', () => {
         const afterFirst = ctx.slack.thread(ctx.channel, summary!.thread_ts!).find((m) => m.ts === summary!.ts)!;
         await ctx.click('yuki', afterFirst, { actionId: 'postmortem_item_drop', value: drop.value!, blockId: buttonsOf('customer RCA').block_id! });
         decidedBlocks = JSON.stringify(ctx.slack.thread(ctx.channel, summary!.thread_ts!).find((m) => m.ts === summary!.ts)!.blocks);
+        const before = ctx.slack.calls.length;
+        await ctx.command('olga', `followups ${ctx.incidentId}`);
+        followUps = JSON.stringify(ctx.slack.calls.slice(before).map((c) => c.args));
         ctx.clock.advance(60_000);
         await ctx.command('olga', `postmortem ${ctx.incidentId}`);
         const v2 = ctx.slack.uploadedFiles().find((f) => f.name === `postmortem-${ctx.incidentId}-v2.md`);
@@ -66,7 +70,10 @@ describe('post-mortem of a replayed incident thread', () => {
     expect(impact.split('\n')[0]).toMatch(/^- ~31% of workflow runs failing \(1,240 runs, 212 customers\)\. — @olga \(status update, 14:12 UTC\)/);
     expect(section(markdown, 'Lessons Learned')).toMatch(/\*\*Where we got lucky\*\*\n\n- The retry policy re-ran almost every failed run/);
 
-    expect(decidedBlocks).toMatch(/Confirmed by <@U0OLGAIC03>/);
+    // A confirmed action item is a tracked follow-up; a dropped one is not.
+    expect(decidedBlocks).toMatch(/Confirmed by <@U0OLGAIC03> · follow-up #\d+/);
+    expect(followUps).toMatch(/Cap restarts on the worker deployment/);
+    expect(followUps).not.toMatch(/customer RCA/);
     expect(decidedBlocks).toMatch(/Dropped by <@U0YUKIPM06>/);
     const v2Actions = section(second, 'Action Items');
     expect(v2Actions).toMatch(/Cap restarts on the worker deployment.*confirmed by @olga/);

@@ -99,6 +99,8 @@ export async function replayFixture(
       PORT: '0',
       LOG_LEVEL: 'error',
       SHUTDOWN_TIMEOUT_MS: '2000',
+      // The fixture threads are incidents run in the alert channel's thread, as their teams ran them.
+      INCIDENT_CHANNELS: 'off',
     });
     bot = await createApp(config, { clock, logger: pino({ level: 'silent' }), host: '127.0.0.1', env: {} });
     const events = `http://127.0.0.1:${await bot.start()}/slack/events`;

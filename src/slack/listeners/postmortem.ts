@@ -160,9 +160,9 @@ function itemButtons(incidentId: string, key: string): Block {
   };
 }
 
-function decidedContext(key: string, decision: 'confirmed' | 'dropped', by: string): Block {
+function decidedContext(key: string, decision: 'confirmed' | 'dropped', by: string, followUpId?: number): Block {
   const who = /^[UW][A-Z0-9]{2,}$/.test(by) ? `<@${by}>` : escapeMrkdwn(by);
-  return { type: 'context', block_id: `pm_item:${key}`, elements: [{ type: 'mrkdwn', text: decision === 'confirmed' ? `:white_check_mark: Confirmed by ${who}` : `:heavy_multiplication_x: Dropped by ${who}` }] };
+  return { type: 'context', block_id: `pm_item:${key}`, elements: [{ type: 'mrkdwn', text: decision === 'confirmed' ? `:white_check_mark: Confirmed by ${who}${followUpId !== undefined ? ` · follow-up #${followUpId}` : ''}` : `:heavy_multiplication_x: Dropped by ${who}` }] };
 }
 
 /** Records a ✅ / ✖ click and shows the decision in place of the buttons (a later click can change it). */
@@ -178,9 +178,9 @@ export function registerActionItemDecisions(app: App, deps: Pick<PostmortemDeps,
       }
       try {
         const item = await deps.postmortems.decideActionItem(m[1]!, m[2]!, decision, body.user.id);
-        const blocks = ((body.message?.blocks ?? []) as Block[]).map((b) => (b.block_id === `pm_item:${item.key}` ? decidedContext(item.key, decision, body.user.id) : b));
+        const blocks = ((body.message?.blocks ?? []) as Block[]).map((b) => (b.block_id === `pm_item:${item.key}` ? decidedContext(item.key, decision, body.user.id, item.followUp?.id) : b));
         await respond({ replace_original: true, text: String(body.message?.text ?? ''), blocks: blocks as never });
-        log.info({ incidentId: item.incidentId, item: item.key, decision }, 'post-mortem action item decided');
+        log.info({ incidentId: item.incidentId, item: item.key, decision, followUp: item.followUp?.id }, 'post-mortem action item decided');
       } catch (err) {
         await reportFailure(err, log, (text) => respond({ response_type: 'ephemeral', replace_original: false, text }));
       }
