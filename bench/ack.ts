@@ -42,7 +42,17 @@ export async function ackBench(): Promise<Row[]> {
   // BENCH_BOT_NODE_ARGS adds node flags to the bot (a heap cap, --trace-gc), ACK_BOT_OUTPUT=file keeps its output.
   const nodeArgs = process.env.ACK_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ACK_PROFILE_DIR}`] : [];
   const botArgs = [...nodeArgs, ...benchBotNodeArgs()];
-  const bot = await startBot({ SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn' }, { nodeArgs: botArgs });
+  const bot = await startBot(
+    {
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      LOG_LEVEL: 'warn',
+    },
+    { nodeArgs: botArgs },
+  );
   const barePort = await freePort();
   const bare = spawn(process.execPath, [...nodeArgs, path.join(__dirname, 'bare-bolt.js')], {
     env: { PATH: process.env.PATH, SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: slack.url, PORT: String(barePort) },
@@ -68,7 +78,15 @@ export async function ackBench(): Promise<Row[]> {
     response_url: slack.responseUrl(),
     channel: { id: 'C0BENCH', name: 'bench' },
     container: { type: 'message', message_ts: '1700000000.000100', channel_id: 'C0BENCH', is_ephemeral: false },
-    actions: [{ type: 'button', action_id: 'dashboard_link_0', block_id: 'diagnosis_dashboards', text: { type: 'plain_text', text: 'Grafana: checkout', emoji: true }, action_ts: '1700000000.1' }],
+    actions: [
+      {
+        type: 'button',
+        action_id: 'dashboard_link_0',
+        block_id: 'diagnosis_dashboards',
+        text: { type: 'plain_text', text: 'Grafana: checkout', emoji: true },
+        action_ts: '1700000000.1',
+      },
+    ],
   });
   const send = async (which: Server, kind: Kind): Promise<number> => {
     const r =
@@ -88,7 +106,8 @@ export async function ackBench(): Promise<Row[]> {
   };
 
   // Warm both up (JIT, keep-alive sockets), then interleave so drift on this shared machine hits both alike.
-  for (const which of ['bot', 'bare'] as const) for (const kind of KINDS) await runConcurrent(PER_ROUND, CONCURRENCY, async () => void (await send(which, kind)));
+  for (const which of ['bot', 'bare'] as const)
+    for (const kind of KINDS) await runConcurrent(PER_ROUND, CONCURRENCY, async () => void (await send(which, kind)));
   // The bot's replay check trusts Redis only once the server has been up for the replay window (replay-guard.ts).
   const redisUptimeS = await redisUptimeSeconds();
   const authTestsBefore = slack.callsTo('auth.test').length;
@@ -98,7 +117,9 @@ export async function ackBench(): Promise<Row[]> {
       for (const which of r % 2 === 0 ? (['bot', 'bare'] as const) : (['bare', 'bot'] as const)) {
         const got = await round(which, kind);
         rounds[kind][which].push(got);
-        process.stderr.write(`    round ${r + 1} ${kind} ${which}: p50 ${ms(got.p50)}, p99 ${ms(got.p99)}, CPU ${got.cpuMs.toFixed(3)} ms/request\n`);
+        process.stderr.write(
+          `    round ${r + 1} ${kind} ${which}: p50 ${ms(got.p50)}, p99 ${ms(got.p99)}, CPU ${got.cpuMs.toFixed(3)} ms/request\n`,
+        );
       }
     }
   }
@@ -110,7 +131,8 @@ export async function ackBench(): Promise<Row[]> {
   await stopChild(bare);
   await slack.close();
   await database.drop();
-  if (authTests !== 0) throw new Error(`auth.test was called ${authTests} times during the rounds: one of the servers is not caching its authorization`);
+  if (authTests !== 0)
+    throw new Error(`auth.test was called ${authTests} times during the rounds: one of the servers is not caching its authorization`);
 
   const rows: Row[] = [];
   const n = `${ROUNDS} rounds × ${PER_ROUND.toLocaleString('en')}, ${CONCURRENCY} concurrent, median of rounds`;

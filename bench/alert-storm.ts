@@ -38,11 +38,26 @@ function groupSizes(): number[] {
 export async function alertStormBench(): Promise<Row[]> {
   const run = Date.now().toString(36).toUpperCase();
   const sizes = groupSizes();
-  const groups = sizes.map((size, g) => ({ g, size, channel: `C0STORM${g % CHANNELS}`, first: sizes.slice(0, g).reduce((a, b) => a + b, 0) }));
+  const groups = sizes.map((size, g) => ({
+    g,
+    size,
+    channel: `C0STORM${g % CHANNELS}`,
+    first: sizes.slice(0, g).reduce((a, b) => a + b, 0),
+  }));
   const slack = await startSlackEmulator({ botToken: 'xoxb-test-token' });
   const database = await createMigratedDatabase('bench_storm');
   await database.db.close();
-  const bot = await startBot({ SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn' }, { nodeArgs: benchBotNodeArgs() });
+  const bot = await startBot(
+    {
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      LOG_LEVEL: 'warn',
+    },
+    { nodeArgs: benchBotNodeArgs() },
+  );
   await bot.waitForReady();
   const pg = new Client({ connectionString: database.url });
   await pg.connect();
@@ -58,10 +73,25 @@ export async function alertStormBench(): Promise<Row[]> {
       const severity = n % 3 === 0 ? 'critical' : 'warning';
       return `*Alert:* ${name} on agent-${n} - \`${severity}\`\n*Details:*\n • *alertname:* \`${name}\`\n • *instance:* \`agent-${n}\`\n • *severity:* \`${severity}\`\n`;
     }).join('');
-    return sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, {
-      event_id: `EvSTORM${run}${seq}`,
-      event: { type: 'message', subtype: 'bot_message', text: '', username: 'Alertmanager', bot_id: 'B0ALERTMGR', attachments: [{ fallback: title, title, text }], ts, channel: group.channel, event_ts: ts, channel_type: 'channel' },
-    });
+    return sendEvent(
+      `${bot.url}/slack/events`,
+      { signingSecret: SECRET },
+      {
+        event_id: `EvSTORM${run}${seq}`,
+        event: {
+          type: 'message',
+          subtype: 'bot_message',
+          text: '',
+          username: 'Alertmanager',
+          bot_id: 'B0ALERTMGR',
+          attachments: [{ fallback: title, title, text }],
+          ts,
+          channel: group.channel,
+          event_ts: ts,
+          channel_type: 'channel',
+        },
+      },
+    );
   };
   const count = async (sql: string) => Number((await pg.query<{ n: string }>(sql)).rows[0]!.n);
   const settle = async (what: string, cond: () => Promise<boolean>, timeoutMs = 600_000) => {
@@ -82,7 +112,9 @@ export async function alertStormBench(): Promise<Row[]> {
 
   // Every group fires (the storm's new alerts), then its notification comes again and again, then it resolves.
   const refirePosts = POSTS - 2 * groups.length;
-  const firings = groups.map((g) => g.size).reduce((a, b) => a + b, 0) + Array.from({ length: refirePosts }, (_, i) => groups[i % groups.length]!.size).reduce((a, b) => a + b, 0);
+  const firings =
+    groups.map((g) => g.size).reduce((a, b) => a + b, 0) +
+    Array.from({ length: refirePosts }, (_, i) => groups[i % groups.length]!.size).reduce((a, b) => a + b, 0);
   const t0 = performance.now();
   await runConcurrent(groups.length, CONCURRENCY, (i) => ack(post(groups[i]!, 'FIRING')));
   const lastNewAckedAt = Date.now();
@@ -94,14 +126,27 @@ export async function alertStormBench(): Promise<Row[]> {
 
   // The storm summary of each channel, complete: it counts every alert of the channel that got no message of its own.
   const stormed = new Map(
-    (await pg.query<{ channel_id: string; n: string }>(`SELECT channel_id, count(*) AS n FROM alerts WHERE reply_ts IS NULL GROUP BY channel_id`)).rows.map((r) => [r.channel_id, Number(r.n)]),
+    (
+      await pg.query<{ channel_id: string; n: string }>(
+        `SELECT channel_id, count(*) AS n FROM alerts WHERE reply_ts IS NULL GROUP BY channel_id`,
+      )
+    ).rows.map((r) => [r.channel_id, Number(r.n)]),
   );
   let summaryLagMs = 0;
   let incomplete = 0;
   for (const [channel, n] of stormed) {
     const complete = await slack
-      .waitForCall('chat.update', (c) => c.args.channel === channel && String(c.args.text).startsWith(`Alert storm: ${n} new alerts`), 30_000)
-      .catch(() => slack.calls.find((c) => c.method === 'chat.postMessage' && c.args.channel === channel && String(c.args.text).startsWith(`Alert storm: ${n} new alerts`)));
+      .waitForCall(
+        'chat.update',
+        (c) => c.args.channel === channel && String(c.args.text).startsWith(`Alert storm: ${n} new alerts`),
+        30_000,
+      )
+      .catch(() =>
+        slack.calls.find(
+          (c) =>
+            c.method === 'chat.postMessage' && c.args.channel === channel && String(c.args.text).startsWith(`Alert storm: ${n} new alerts`),
+        ),
+      );
     if (!complete) incomplete++;
     else summaryLagMs = Math.max(summaryLagMs, complete.at - lastNewAckedAt);
   }
@@ -134,16 +179,57 @@ export async function alertStormBench(): Promise<Row[]> {
   await database.drop();
 
   const acks = summarize(ackMs);
-  const heapCap = benchBotNodeArgs().filter((a) => a.startsWith('--max-old-space-size')).at(-1) ?? '--max-old-space-size=128';
+  const heapCap =
+    benchBotNodeArgs()
+      .filter((a) => a.startsWith('--max-old-space-size'))
+      .at(-1) ?? '--max-old-space-size=128';
   const processedRate = firings / (processedMs / 1000);
   const postsPerAlert = posts.length / ALERTS;
   const lost = firings - fired;
   return [
-    { bench: 'alert-storm', measure: `${POSTS.toLocaleString('en')} posts, ${ALERTS} alerts in ${groups.length} groups of 1–20 over ${CHANNELS} channels: records / duplicates / lost firings / failed acks`, value: `${rows} / ${rows - ALERTS} / ${lost} / ${failures}`, target: '0 duplicates, 0 lost', verdict: rows === ALERTS && lost === 0 && failures === 0 ? 'met' : 'missed' },
-    { bench: 'alert-storm', measure: 'alert firings processed into PostgreSQL (first post sent → every firing counted)', value: `${processedRate.toFixed(0)} firings/s (${firings.toLocaleString('en')} firings; posts sent in ${(sentMs / 1000).toFixed(1)} s, processed in ${(processedMs / 1000).toFixed(1)} s)`, target: '≥ 1,000 events/s', verdict: processedRate >= 1000 ? 'met' : 'missed' },
-    { bench: 'alert-storm', measure: 'Slack Web API calls per alert: posts / in-place updates', value: `${postsPerAlert.toFixed(3)} / ${(updates.length / ALERTS).toFixed(3)} (${posts.length} posts, ${updates.length} updates)`, target: '≤ 0.2 posts per alert', verdict: postsPerAlert <= 0.2 ? 'met' : 'missed' },
-    { bench: 'alert-storm', measure: 'bot posts per channel: max in 1 s / max in 60 s', value: `${maxPerSecond} / ${maxPerMinute}`, target: '≤ 1 post/s/channel', verdict: maxPerSecond <= 1 ? 'met' : 'missed' },
-    { bench: 'alert-storm', measure: 'storm summary complete after the last new alert was acknowledged (slowest channel)', value: incomplete ? `${incomplete} of ${stormed.size} channels never showed a complete summary` : `${(summaryLagMs / 1000).toFixed(1)} s (${stormed.size} channels in storm)`, target: '≤ 10 s', verdict: !incomplete && stormed.size > 0 && summaryLagMs <= 10_000 ? 'met' : 'missed' },
-    { bench: 'alert-storm', measure: 'peak RSS of the bot process (VmHWM)', value: `${(peak / 2 ** 20).toFixed(0)} MB (${(peakAfterFiring / 2 ** 20).toFixed(0)} MB after the firings); event acks p50 / p99 ${ms(acks.p50)} / ${ms(acks.p99)}; bot run with ${heapCap}; whole storm ${(totalMs / 1000).toFixed(1)} s`, target: '≤ 200 MB', verdict: peak <= 200 * 2 ** 20 ? 'met' : 'missed' },
+    {
+      bench: 'alert-storm',
+      measure: `${POSTS.toLocaleString('en')} posts, ${ALERTS} alerts in ${groups.length} groups of 1–20 over ${CHANNELS} channels: records / duplicates / lost firings / failed acks`,
+      value: `${rows} / ${rows - ALERTS} / ${lost} / ${failures}`,
+      target: '0 duplicates, 0 lost',
+      verdict: rows === ALERTS && lost === 0 && failures === 0 ? 'met' : 'missed',
+    },
+    {
+      bench: 'alert-storm',
+      measure: 'alert firings processed into PostgreSQL (first post sent → every firing counted)',
+      value: `${processedRate.toFixed(0)} firings/s (${firings.toLocaleString('en')} firings; posts sent in ${(sentMs / 1000).toFixed(1)} s, processed in ${(processedMs / 1000).toFixed(1)} s)`,
+      target: '≥ 1,000 events/s',
+      verdict: processedRate >= 1000 ? 'met' : 'missed',
+    },
+    {
+      bench: 'alert-storm',
+      measure: 'Slack Web API calls per alert: posts / in-place updates',
+      value: `${postsPerAlert.toFixed(3)} / ${(updates.length / ALERTS).toFixed(3)} (${posts.length} posts, ${updates.length} updates)`,
+      target: '≤ 0.2 posts per alert',
+      verdict: postsPerAlert <= 0.2 ? 'met' : 'missed',
+    },
+    {
+      bench: 'alert-storm',
+      measure: 'bot posts per channel: max in 1 s / max in 60 s',
+      value: `${maxPerSecond} / ${maxPerMinute}`,
+      target: '≤ 1 post/s/channel',
+      verdict: maxPerSecond <= 1 ? 'met' : 'missed',
+    },
+    {
+      bench: 'alert-storm',
+      measure: 'storm summary complete after the last new alert was acknowledged (slowest channel)',
+      value: incomplete
+        ? `${incomplete} of ${stormed.size} channels never showed a complete summary`
+        : `${(summaryLagMs / 1000).toFixed(1)} s (${stormed.size} channels in storm)`,
+      target: '≤ 10 s',
+      verdict: !incomplete && stormed.size > 0 && summaryLagMs <= 10_000 ? 'met' : 'missed',
+    },
+    {
+      bench: 'alert-storm',
+      measure: 'peak RSS of the bot process (VmHWM)',
+      value: `${(peak / 2 ** 20).toFixed(0)} MB (${(peakAfterFiring / 2 ** 20).toFixed(0)} MB after the firings); event acks p50 / p99 ${ms(acks.p50)} / ${ms(acks.p99)}; bot run with ${heapCap}; whole storm ${(totalMs / 1000).toFixed(1)} s`,
+      target: '≤ 200 MB',
+      verdict: peak <= 200 * 2 ** 20 ? 'met' : 'missed',
+    },
   ];
 }

@@ -43,7 +43,10 @@ alerts:
 `;
 
 /** A TCP proxy to `target` that delays each chunk the server sends by `delayMs`. */
-async function startDelayingProxy(target: { host: string; port: number }, delayMs: number): Promise<{ port: number; close(): Promise<void> }> {
+async function startDelayingProxy(
+  target: { host: string; port: number },
+  delayMs: number,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
@@ -114,7 +117,8 @@ export async function diagnoseBench(): Promise<Row[]> {
     slowest.push(Math.max(...r.probes.map((p) => p.durationMs)));
     overheads.push(parallel.at(-1)! - slowest.at(-1)!);
     for (const p of r.probes) perProbe.set(p.id, [...(perProbe.get(p.id) ?? []), p.durationMs]);
-    if (r.probes.some((p) => p.status === 'unknown')) throw new Error(`a bench probe did not work: ${JSON.stringify(r.probes.filter((p) => p.status === 'unknown'))}`);
+    if (r.probes.some((p) => p.status === 'unknown'))
+      throw new Error(`a bench probe did not work: ${JSON.stringify(r.probes.filter((p) => p.status === 'unknown'))}`);
     // The runbook way: one check after another.
     const s0 = performance.now();
     for (const probe of found.runbook.probes) {
@@ -128,7 +132,15 @@ export async function diagnoseBench(): Promise<Row[]> {
   const slack = await startSlackEmulator({ botToken: 'xoxb-test-token' });
   const database = await createMigratedDatabase('bench_diagnose');
   await database.db.close();
-  const bot = await startBot({ ...env, SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'bench', SLACK_API_URL: slack.url, DATABASE_URL: database.url, COMMANDS_DIR: commands, LOG_LEVEL: 'warn' });
+  const bot = await startBot({
+    ...env,
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: 'bench',
+    SLACK_API_URL: slack.url,
+    DATABASE_URL: database.url,
+    COMMANDS_DIR: commands,
+    LOG_LEVEL: 'warn',
+  });
   await bot.waitForReady();
   const firstMessage: number[] = [];
   const finalMessage: number[] = [];
@@ -136,10 +148,18 @@ export async function diagnoseBench(): Promise<Row[]> {
     const channel = `C0BENCH${i}`;
     // Each run in its own channel so the 1 post/s budget does not queue runs behind each other.
     const t0 = performance.now();
-    await sendSlashCommand(`${bot.url}/slack/events`, { signingSecret: 'bench' }, { text: 'diagnose BenchAlert', channel_id: channel, response_url: slack.responseUrl() });
+    await sendSlashCommand(
+      `${bot.url}/slack/events`,
+      { signingSecret: 'bench' },
+      { text: 'diagnose BenchAlert', channel_id: channel, response_url: slack.responseUrl() },
+    );
     await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel, 10_000);
     firstMessage.push(performance.now() - t0);
-    await slack.waitForCall('chat.update', (c) => c.args.channel === channel && JSON.stringify(c.args.blocks).includes('Diagnosis: BenchAlert'), 10_000);
+    await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === channel && JSON.stringify(c.args.blocks).includes('Diagnosis: BenchAlert'),
+      10_000,
+    );
     finalMessage.push(performance.now() - t0);
   }
   await bot.stop();
@@ -159,9 +179,33 @@ export async function diagnoseBench(): Promise<Row[]> {
   const spread = [...perProbe.entries()].map(([id, d]) => `${id} ${median(d).toFixed(0)}`).join(', ');
   return [
     { bench: 'diagnose', measure: `probe durations, median of ${RUNS} (ms)`, value: spread, target: 'info', verdict: 'info' },
-    { bench: 'diagnose', measure: `8 probes in parallel vs their slowest probe, median of ${RUNS}`, value: `${ms(p.p50)} vs ${ms(s.p50)} (overhead +${ms(overhead)}, median of per-run differences)`, target: '≤ slowest + 100 ms', verdict: overhead <= 100 ? 'met' : 'missed' },
-    { bench: 'diagnose', measure: 'same 8 checks one after another (the runbook way), median', value: `${ms(q.p50)} (${(q.p50 / p.p50).toFixed(1)}× the parallel time)`, target: 'info', verdict: 'info' },
-    { bench: 'diagnose', measure: 'first visible Slack message (command → chat.postMessage), median / max', value: `${ms(f.p50)} / ${ms(f.max)}`, target: '≤ 300 ms', verdict: f.p50 <= 300 ? 'met' : 'missed' },
-    { bench: 'diagnose', measure: 'final result in Slack (command → last chat.update), median', value: ms(fin.p50), target: 'info', verdict: 'info' },
+    {
+      bench: 'diagnose',
+      measure: `8 probes in parallel vs their slowest probe, median of ${RUNS}`,
+      value: `${ms(p.p50)} vs ${ms(s.p50)} (overhead +${ms(overhead)}, median of per-run differences)`,
+      target: '≤ slowest + 100 ms',
+      verdict: overhead <= 100 ? 'met' : 'missed',
+    },
+    {
+      bench: 'diagnose',
+      measure: 'same 8 checks one after another (the runbook way), median',
+      value: `${ms(q.p50)} (${(q.p50 / p.p50).toFixed(1)}× the parallel time)`,
+      target: 'info',
+      verdict: 'info',
+    },
+    {
+      bench: 'diagnose',
+      measure: 'first visible Slack message (command → chat.postMessage), median / max',
+      value: `${ms(f.p50)} / ${ms(f.max)}`,
+      target: '≤ 300 ms',
+      verdict: f.p50 <= 300 ? 'met' : 'missed',
+    },
+    {
+      bench: 'diagnose',
+      measure: 'final result in Slack (command → last chat.update), median',
+      value: ms(fin.p50),
+      target: 'info',
+      verdict: 'info',
+    },
   ];
 }

@@ -28,7 +28,8 @@ alerts:
 /**
  * The README's first command under bursts: the built bot on the embedded database (no DATABASE_URL, no REDIS_URL).
  * 40 concurrent `/incident open` and 200 alert posts at once (one channel each, so the bot's pacing of posts per
- * channel stays out of the figure), then 10 concurrent Diagnose clicks. For each: errors (failed answers, lost work, error logs) and the time
+ * channel stays out of the figure), then 10 concurrent Diagnose clicks. For each: errors (failed answers, lost work, error logs) and
+ * the time
  * until the last answer reached Slack.
  */
 export async function embeddedBurstBench(): Promise<Row[]> {
@@ -54,7 +55,8 @@ export async function embeddedBurstBench(): Promise<Row[]> {
   const events = `${bot.url}/slack/events`;
   const signed = { signingSecret: SECRET };
   const errorLogs = () => bot.logs().filter((l) => l.level === 'error' || l.level === 'fatal').length;
-  const failedAnswers = () => slack.callsTo('response_url').filter((c) => /failed on our side|unavailable/.test(String(c.args.text))).length;
+  const failedAnswers = () =>
+    slack.callsTo('response_url').filter((c) => /failed on our side|unavailable/.test(String(c.args.text))).length;
   /** Waits until `done()` counts `want`, or until nothing more can come; the time until the last one arrived. */
   const drain = async (t0: number, want: number, done: () => RecordedCall[]): Promise<{ got: number; ms: number }> => {
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
@@ -81,10 +83,19 @@ export async function embeddedBurstBench(): Promise<Row[]> {
     let t0 = Date.now();
     const opens = await Promise.all(
       Array.from({ length: OPENS }, (_, i) =>
-        sendSlashCommand(events, signed, { text: `open burst ${i} P2`, channel_id: `C0BURSTOPEN${i}`, user_id: `U0BURST${i}`, response_url: slack.responseUrl({ channel: `C0BURSTOPEN${i}` }) }),
+        sendSlashCommand(events, signed, {
+          text: `open burst ${i} P2`,
+          channel_id: `C0BURSTOPEN${i}`,
+          user_id: `U0BURST${i}`,
+          response_url: slack.responseUrl({ channel: `C0BURSTOPEN${i}` }),
+        }),
       ),
     );
-    const notified = await drain(t0, OPENS, () => slack.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('C0BURSTOPEN') && /INCIDENT: burst \d+/.test(String(c.args.text))));
+    const notified = await drain(t0, OPENS, () =>
+      slack
+        .callsTo('chat.postMessage')
+        .filter((c) => String(c.args.channel).startsWith('C0BURSTOPEN') && /INCIDENT: burst \d+/.test(String(c.args.text))),
+    );
     rows.push(
       row(
         `${OPENS} concurrent /incident open: lost or failed / error logs`,
@@ -113,7 +124,13 @@ export async function embeddedBurstBench(): Promise<Row[]> {
             text: '',
             username: 'Alertmanager',
             bot_id: 'B0ALERTMGR',
-            attachments: [{ fallback: title, title, text: `*Details:*\n  • *alertname:* \`BurstAlert\`\n  • *instance:* \`agent-${i}\`\n  • *severity:* \`warning\`\n` }],
+            attachments: [
+              {
+                fallback: title,
+                title,
+                text: `*Details:*\n  • *alertname:* \`BurstAlert\`\n  • *instance:* \`agent-${i}\`\n  • *severity:* \`warning\`\n`,
+              },
+            ],
             ts,
             channel: channel(i),
             event_ts: ts,
@@ -122,8 +139,21 @@ export async function embeddedBurstBench(): Promise<Row[]> {
         });
       }),
     );
-    const replies = await drain(t0, ALERTS, () => slack.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('C0BURSTAL') && c.args.thread_ts && c.status === 200));
-    rows.push(row(`${ALERTS} concurrent alert posts: lost or failed / error logs`, ALERTS, replies.got, posts.filter((p) => p.status !== 200).length, errorLogs() - errorsBefore, replies.ms));
+    const replies = await drain(t0, ALERTS, () =>
+      slack
+        .callsTo('chat.postMessage')
+        .filter((c) => String(c.args.channel).startsWith('C0BURSTAL') && c.args.thread_ts && c.status === 200),
+    );
+    rows.push(
+      row(
+        `${ALERTS} concurrent alert posts: lost or failed / error logs`,
+        ALERTS,
+        replies.got,
+        posts.filter((p) => p.status !== 200).length,
+        errorLogs() - errorsBefore,
+        replies.ms,
+      ),
+    );
 
     // 10 on-call engineers press Diagnose on ten of those alerts at once.
     errorsBefore = errorLogs();
@@ -134,7 +164,12 @@ export async function embeddedBurstBench(): Promise<Row[]> {
       .slice(0, DIAGNOSES)
       .map((c) => {
         const actions = (c.args.blocks as { type: string; elements?: { value?: string }[] }[]).find((b) => b.type === 'actions');
-        return { channel: String(c.args.channel), threadTs: String(c.args.thread_ts), ts: (c.response as { ts: string }).ts, alertId: String(actions?.elements?.[0]?.value) };
+        return {
+          channel: String(c.args.channel),
+          threadTs: String(c.args.thread_ts),
+          ts: (c.response as { ts: string }).ts,
+          alertId: String(actions?.elements?.[0]?.value),
+        };
       });
     t0 = Date.now();
     const clicks = await Promise.all(
@@ -149,12 +184,18 @@ export async function embeddedBurstBench(): Promise<Row[]> {
           channel: { id: t.channel, name: 'burst' },
           container: { type: 'message', message_ts: t.ts, channel_id: t.channel, is_ephemeral: false, thread_ts: t.threadTs },
           message: { ts: t.ts, thread_ts: t.threadTs, type: 'message', text: '' },
-          actions: [{ type: 'button', action_id: 'alert_diagnose', block_id: 'alert', value: t.alertId, action_ts: `${Date.now() / 1000}` }],
+          actions: [
+            { type: 'button', action_id: 'alert_diagnose', block_id: 'alert', value: t.alertId, action_ts: `${Date.now() / 1000}` },
+          ],
         }),
       ),
     );
     const diagnosed = await drain(t0, targets.length, () =>
-      slack.callsTo('chat.update').filter((c) => targets.some((t) => t.channel === c.args.channel) && JSON.stringify(c.args.blocks).includes('Diagnosis: BurstAlert')),
+      slack
+        .callsTo('chat.update')
+        .filter(
+          (c) => targets.some((t) => t.channel === c.args.channel) && JSON.stringify(c.args.blocks).includes('Diagnosis: BurstAlert'),
+        ),
     );
     rows.push(
       row(

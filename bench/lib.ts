@@ -73,7 +73,10 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** Extra node flags for the bot process under bench (BENCH_BOT_NODE_ARGS, e.g. a heap cap or --trace-gc); they follow and override the default cap. */
+/**
+ * Extra node flags for the bot process under bench (BENCH_BOT_NODE_ARGS, e.g. a heap cap or --trace-gc); they follow and override the
+ * default cap.
+ */
 export function benchBotNodeArgs(): string[] {
   return process.env.BENCH_BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 }

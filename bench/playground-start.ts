@@ -23,7 +23,13 @@ export async function playgroundStartBench(): Promise<Row[]> {
     for (let i = 0; i < RESTARTS; i++) restarts.push(await startOnce(dataDir, port));
     const r = summarize(restarts);
     return [
-      { bench: 'playground-start', measure: '`npm start` without Slack to the banner, first start (creates the embedded database)', value: ms(first), target: 'info', verdict: 'info' },
+      {
+        bench: 'playground-start',
+        measure: '`npm start` without Slack to the banner, first start (creates the embedded database)',
+        value: ms(first),
+        target: 'info',
+        verdict: 'info',
+      },
       {
         bench: 'playground-start',
         measure: `\`npm start\` without Slack to the banner, restarts (copy of the empty database), median / max of ${RESTARTS}`,

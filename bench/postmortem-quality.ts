@@ -15,7 +15,19 @@ const pct = (x: number) => `${Math.round(x * 100)} %`;
 export async function postmortemQualityBench(): Promise<Row[]> {
   const rows: Row[] = [];
   await fs.mkdir(DRAFTS_DIR, { recursive: true });
-  const totals = { aiTp: 0, aiExtracted: 0, aiKeys: 0, aiMatched: 0, owners: 0, tlTp: 0, tlListed: 0, tlKeys: 0, tlMatched: 0, metricsOk: 0, metrics: 0 };
+  const totals = {
+    aiTp: 0,
+    aiExtracted: 0,
+    aiKeys: 0,
+    aiMatched: 0,
+    owners: 0,
+    tlTp: 0,
+    tlListed: 0,
+    tlKeys: 0,
+    tlMatched: 0,
+    metricsOk: 0,
+    metrics: 0,
+  };
   for (const { name, fixture } of await loadFixtures()) {
     const { markdown, refused } = await replayFixture(fixture);
     await fs.writeFile(path.join(DRAFTS_DIR, `${name}.md`), markdown);
@@ -65,8 +77,26 @@ export async function postmortemQualityBench(): Promise<Row[]> {
   }
   const p = totals.aiExtracted ? totals.aiTp / totals.aiExtracted : 1;
   const r = totals.aiMatched / totals.aiKeys;
-  rows.push({ bench: 'postmortem-quality', measure: 'all threads: action items precision / recall / owners right', value: `${pct(p)} / ${pct(r)} / ${totals.owners}/${totals.aiMatched}`, target: '≥ 80 % / ≥ 80 %', verdict: p >= 0.8 && r >= 0.8 ? 'met' : 'missed' });
-  rows.push({ bench: 'postmortem-quality', measure: 'all threads: timeline key moments precision / recall', value: `${pct(totals.tlListed ? totals.tlTp / totals.tlListed : 1)} / ${pct(totals.tlMatched / totals.tlKeys)}`, target: 'info', verdict: 'info' });
-  rows.push({ bench: 'postmortem-quality', measure: 'all threads: Metrics fields correct', value: `${totals.metricsOk}/${totals.metrics}`, target: 'all', verdict: totals.metricsOk === totals.metrics ? 'met' : 'missed' });
+  rows.push({
+    bench: 'postmortem-quality',
+    measure: 'all threads: action items precision / recall / owners right',
+    value: `${pct(p)} / ${pct(r)} / ${totals.owners}/${totals.aiMatched}`,
+    target: '≥ 80 % / ≥ 80 %',
+    verdict: p >= 0.8 && r >= 0.8 ? 'met' : 'missed',
+  });
+  rows.push({
+    bench: 'postmortem-quality',
+    measure: 'all threads: timeline key moments precision / recall',
+    value: `${pct(totals.tlListed ? totals.tlTp / totals.tlListed : 1)} / ${pct(totals.tlMatched / totals.tlKeys)}`,
+    target: 'info',
+    verdict: 'info',
+  });
+  rows.push({
+    bench: 'postmortem-quality',
+    measure: 'all threads: Metrics fields correct',
+    value: `${totals.metricsOk}/${totals.metrics}`,
+    target: 'all',
+    verdict: totals.metricsOk === totals.metrics ? 'met' : 'missed',
+  });
   return rows;
 }

@@ -2,8 +2,26 @@ import type { FixtureAnswer } from '../test/support/incident-replay';
 
 /** How a draft compares with a fixture's answer key. */
 export interface DraftScore {
-  actionItems: { extracted: number; real: number; truePositives: number; matchedKeys: number; ownersRight: number; precision: number; recall: number; wrong: string[]; missed: string[] };
-  timeline: { listed: number; keyMoments: number; truePositives: number; matchedKeys: number; precision: number; recall: number; missed: string[] };
+  actionItems: {
+    extracted: number;
+    real: number;
+    truePositives: number;
+    matchedKeys: number;
+    ownersRight: number;
+    precision: number;
+    recall: number;
+    wrong: string[];
+    missed: string[];
+  };
+  timeline: {
+    listed: number;
+    keyMoments: number;
+    truePositives: number;
+    matchedKeys: number;
+    precision: number;
+    recall: number;
+    missed: string[];
+  };
   metrics: Array<{ field: string; expected: string; got: string; ok: boolean }>;
   rootCause: boolean;
   impactQuestions: number;
@@ -41,7 +59,12 @@ export function parseDuration(text: string): number | undefined {
 
 function metricLine(metrics: string, label: string): string {
   const line = metrics.split('\n').find((l) => l.replace(/^-\s*/, '').toLowerCase().startsWith(label.toLowerCase()));
-  return line ? line.replace(/^-\s*/, '').slice(label.length).replace(/^[^:]*:\s*/, '') : '';
+  return line
+    ? line
+        .replace(/^-\s*/, '')
+        .slice(label.length)
+        .replace(/^[^:]*:\s*/, '')
+    : '';
 }
 
 /** Scores one draft against its answer key: action items and timeline moments by pattern, Metrics field by field. */
@@ -76,7 +99,9 @@ export function scoreDraft(markdown: string, answer: FixtureAnswer): DraftScore 
   const momentHit = answer.timeline.map(() => false);
   let rowTp = 0;
   for (const r of rows) {
-    const i = answer.timeline.findIndex((k, j) => !momentHit[j] && Math.abs(toMinutes(k.at) - r.at) <= 2 && new RegExp(k.match, 'i').test(r.text));
+    const i = answer.timeline.findIndex(
+      (k, j) => !momentHit[j] && Math.abs(toMinutes(k.at) - r.at) <= 2 && new RegExp(k.match, 'i').test(r.text),
+    );
     if (i >= 0) {
       momentHit[i] = true;
       rowTp += 1;
@@ -95,12 +120,32 @@ export function scoreDraft(markdown: string, answer: FixtureAnswer): DraftScore 
   const fields: DraftScore['metrics'] = [
     { field: 'start of impact', expected: m.start, got: timeOf('Start of impact'), ok: sameTime(timeOf('Start of impact'), m.start) },
     { field: 'detected', expected: m.detected, got: timeOf('Detected'), ok: sameTime(timeOf('Detected'), m.detected) },
-    { field: 'acknowledged', expected: `${m.acknowledged} by ${m.acknowledged_by}`, got: ackLine.slice(0, 60), ok: sameTime(timeOf('Acknowledged'), m.acknowledged) && ackLine.includes(`@${m.acknowledged_by}`) },
+    {
+      field: 'acknowledged',
+      expected: `${m.acknowledged} by ${m.acknowledged_by}`,
+      got: ackLine.slice(0, 60),
+      ok: sameTime(timeOf('Acknowledged'), m.acknowledged) && ackLine.includes(`@${m.acknowledged_by}`),
+    },
     { field: 'mitigated', expected: m.mitigated, got: timeOf('Mitigated'), ok: sameTime(timeOf('Mitigated'), m.mitigated) },
     { field: 'resolved', expected: m.resolved, got: timeOf('Resolved'), ok: sameTime(timeOf('Resolved'), m.resolved) },
-    { field: 'time to acknowledge', expected: `${m.time_to_acknowledge_min} min`, got: metricLine(metrics, 'Time to acknowledge').slice(0, 40), ok: sameDur(durOf('Time to acknowledge'), m.time_to_acknowledge_min) },
-    { field: 'time to resolve', expected: `${m.time_to_resolve_min} min`, got: metricLine(metrics, 'Time to resolve').slice(0, 40), ok: sameDur(durOf('Time to resolve'), m.time_to_resolve_min) },
-    { field: 'impact duration', expected: `${m.impact_duration_min} min`, got: metricLine(metrics, 'Impact duration').slice(0, 40), ok: sameDur(durOf('Impact duration'), m.impact_duration_min) },
+    {
+      field: 'time to acknowledge',
+      expected: `${m.time_to_acknowledge_min} min`,
+      got: metricLine(metrics, 'Time to acknowledge').slice(0, 40),
+      ok: sameDur(durOf('Time to acknowledge'), m.time_to_acknowledge_min),
+    },
+    {
+      field: 'time to resolve',
+      expected: `${m.time_to_resolve_min} min`,
+      got: metricLine(metrics, 'Time to resolve').slice(0, 40),
+      ok: sameDur(durOf('Time to resolve'), m.time_to_resolve_min),
+    },
+    {
+      field: 'impact duration',
+      expected: `${m.impact_duration_min} min`,
+      got: metricLine(metrics, 'Impact duration').slice(0, 40),
+      ok: sameDur(durOf('Impact duration'), m.impact_duration_min),
+    },
     {
       field: 'response SLA',
       expected: `${answer.severity_at_detection}: ${m.sla}`,

@@ -25,7 +25,13 @@ export async function postmortemBench(): Promise<Row[]> {
   users.forEach((id) => slack.addUser({ id, name: id.slice(3).toLowerCase() }));
   const { db, drop } = await createMigratedDatabase('bench_postmortem');
   const clock = createManualClock(new Date('2026-01-11T10:00:00Z'));
-  const incidents = createIncidentService({ transaction: (fn) => db.transaction(fn), incidents: createIncidentStore(db), timeline: createTimelineStore(db), alerts: createAlertStore(db), clock });
+  const incidents = createIncidentService({
+    transaction: (fn) => db.transaction(fn),
+    incidents: createIncidentStore(db),
+    timeline: createTimelineStore(db),
+    alerts: createAlertStore(db),
+    clock,
+  });
   const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url, logLevel: LogLevel.ERROR });
   const postmortems = createPostmortemService({
     incidents,
@@ -37,7 +43,16 @@ export async function postmortemBench(): Promise<Row[]> {
     logger: silent,
   });
 
-  const phrases = ['checking the dashboards', 'TODO: add an index on agent_id', 'root cause: the pool was exhausted by a leaked connection', 'we will roll back', 'impact: 30% of requests failed', '<@U0BOB> can you look?', '```SELECT * FROM pg_stat_activity```', 'AI: @carol to write the runbook step'];
+  const phrases = [
+    'checking the dashboards',
+    'TODO: add an index on agent_id',
+    'root cause: the pool was exhausted by a leaked connection',
+    'we will roll back',
+    'impact: 30% of requests failed',
+    '<@U0BOB> can you look?',
+    '```SELECT * FROM pg_stat_activity```',
+    'AI: @carol to write the runbook step',
+  ];
   const messages = Array.from({ length: MESSAGES + 1 }, (_, i) => ({
     user: users[i % users.length],
     text: i === 0 ? 'INC opened: database pool exhausted' : `${phrases[i % phrases.length]} (${i})`,
@@ -64,8 +79,20 @@ export async function postmortemBench(): Promise<Row[]> {
   const t = summarize(times);
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
   return [
-    { bench: 'postmortem', measure: `draft from a ${MESSAGES.toLocaleString('en')}-message thread, median / max of ${RUNS}`, value: `${ms(t.p50)} / ${ms(t.max)}`, target: '≤ 3 s', verdict: t.max <= 3000 ? 'met' : 'missed' },
-    { bench: 'postmortem', measure: 'peak RSS of the process drafting it (bench process, emulator included)', value: `${mb(peak)} (baseline before drafting ${mb(baseline)})`, target: '≤ 200 MB', verdict: peak <= 200 * 2 ** 20 ? 'met' : 'missed' },
+    {
+      bench: 'postmortem',
+      measure: `draft from a ${MESSAGES.toLocaleString('en')}-message thread, median / max of ${RUNS}`,
+      value: `${ms(t.p50)} / ${ms(t.max)}`,
+      target: '≤ 3 s',
+      verdict: t.max <= 3000 ? 'met' : 'missed',
+    },
+    {
+      bench: 'postmortem',
+      measure: 'peak RSS of the process drafting it (bench process, emulator included)',
+      value: `${mb(peak)} (baseline before drafting ${mb(baseline)})`,
+      target: '≤ 200 MB',
+      verdict: peak <= 200 * 2 ** 20 ? 'met' : 'missed',
+    },
     { bench: 'postmortem', measure: 'draft stats', value: JSON.stringify(stats).slice(0, 120), target: 'info', verdict: 'info' },
   ];
 }

@@ -15,23 +15,23 @@ export const BASELINE_NOTE = [
   'fails if either server calls `auth.test` during the rounds), the default conversation store and `ignoreSelf`, the same',
   '`HTTPReceiver` the bot uses (signature verification on), logging at ERROR (the bot runs at LOG_LEVEL=warn). Its `/incident`',
   'listener only acks, with the same ephemeral help text the bot acks `/incident help` with (same response bytes); its',
-  'action listener only acks. The bench click is the bot\'s dashboard link button (`dashboard_link_0`), which the bot only',
+  "action listener only acks. The bench click is the bot's dashboard link button (`dashboard_link_0`), which the bot only",
   'acks too, so both servers answer every request with the same bytes and neither calls Slack. Per request, both verify',
-  'the signature and run Bolt\'s middleware and one listener; the bot also runs its first middleware (request id, lazy',
-  'child logger, request-kind counter) and its replay check, which the baseline does not do: the request\'s signature is',
-  'claimed in Redis (`SET NX` in a Lua script, one round trip per batch of requests; the bench\'s Redis has been up',
-  'longer than the 10-minute replay window, otherwise PostgreSQL decides) and written to PostgreSQL\'s `processed_events`',
-  'behind the ack (batched); Redis\'s and the database\'s own CPU is not counted in either server\'s figure.',
+  "the signature and run Bolt's middleware and one listener; the bot also runs its first middleware (request id, lazy",
+  "child logger, request-kind counter) and its replay check, which the baseline does not do: the request's signature is",
+  "claimed in Redis (`SET NX` in a Lua script, one round trip per batch of requests; the bench's Redis has been up",
+  "longer than the 10-minute replay window, otherwise PostgreSQL decides) and written to PostgreSQL's `processed_events`",
+  "behind the ack (batched); Redis's and the database's own CPU is not counted in either server's figure.",
   'Both run as separate processes on the same machine, with the load',
   'generator (signed requests, 50 concurrent) in the bench process; rounds alternate bot, bare, bare, bot … and each figure',
-  'is the median over rounds of that round\'s p50, p99 or server CPU time (utime + stime from `/proc/<pid>/stat`) per request.',
+  "is the median over rounds of that round's p50, p99 or server CPU time (utime + stime from `/proc/<pid>/stat`) per request.",
 ].join('\n');
 
 /** What the post-mortem quality rows measure, and what they do not. */
 export const POSTMORTEM_QUALITY_NOTE = [
   '**Post-mortem quality (bench/postmortem-quality.ts):** the three incident threads of `test/fixtures/incidents/` (46–57',
   'messages from 6 people each, plus alerts, clicks and commands; written for this work with their answer keys) replayed through the bot (`createApp` on',
-  'PostgreSQL with the emulator, both on one clock set to each message\'s time; alerts as Alertmanager posts, clicks and',
+  "PostgreSQL with the emulator, both on one clock set to each message's time; alerts as Alertmanager posts, clicks and",
   '`/incident` commands as signed requests), then `/incident postmortem`. The drafts are in `bench/postmortem-drafts/`.',
   'Action items and timeline rows are matched to the key by pattern (a moment within 2 minutes); Metrics fields by value',
   '(times ±1 min when the key gives minutes, durations ±1 min). The "previous run" column of the first table is the draft',
@@ -57,7 +57,15 @@ export function readPrevious(doc: string | undefined): StoredRow[] {
     const cells = line.split(' | ');
     if (!line.startsWith('| ') || cells.length !== 5 || line.startsWith('| bench ') || line.startsWith('| ---')) continue;
     const [bench, measure, value, target, verdict] = [cells[0]!.slice(2), cells[1]!, cells[2]!, cells[3]!, cells[4]!.replace(/ \|$/, '')];
-    rows.push({ bench, measure, value, target, verdict: verdict as Row['verdict'], machine: meta?.[1] ?? 'unknown', at: meta?.[2] ?? 'unknown' });
+    rows.push({
+      bench,
+      measure,
+      value,
+      target,
+      verdict: verdict as Row['verdict'],
+      machine: meta?.[1] ?? 'unknown',
+      at: meta?.[2] ?? 'unknown',
+    });
   }
   return rows;
 }
@@ -98,7 +106,7 @@ export function renderResults(current: StoredRow[], previous: StoredRow[], ranBe
     `This run: ${at}, ${machine}.`,
     `Previous run: ${previousRuns.length ? previousRuns.join('; ') : 'none recorded'}.`,
     'Every comparison is measured side by side in the same run; `npm run bench` rewrites this file and keeps the previous',
-    'run\'s figures beside the new ones (the previous run\'s table in full is below), so a regression is visible.',
+    "run's figures beside the new ones (the previous run's table in full is below), so a regression is visible.",
     '',
     ...table,
     '',

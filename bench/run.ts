@@ -13,7 +13,13 @@ import { readPrevious, renderResults, type StoredRow } from './results-file';
 import { startBench } from './start';
 
 // postmortem measures the RSS of this process, so it runs before the ack bench fills the emulator with 10,000 calls.
-const BENCHES: Record<string, () => Promise<Row[]>> = { start: startBench, postmortem: postmortemBench, ack: ackBench, diagnose: diagnoseBench, 'alert-storm': alertStormBench };
+const BENCHES: Record<string, () => Promise<Row[]>> = {
+  start: startBench,
+  postmortem: postmortemBench,
+  ack: ackBench,
+  diagnose: diagnoseBench,
+  'alert-storm': alertStormBench,
+};
 BENCHES['embedded-burst'] = embeddedBurstBench;
 BENCHES['postmortem-quality'] = postmortemQualityBench;
 BENCHES['playground-start'] = playgroundStartBench;

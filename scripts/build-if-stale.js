@@ -38,7 +38,10 @@ if (reason) {
   process.stderr.write(`incident-bot: ${reason}: compiling (npm run build; about half a minute the first time)…\n`);
   const started = Date.now();
   // A silent half minute reads as a hang: say that the compiler is still at work.
-  const ticker = setInterval(() => process.stderr.write(`incident-bot: still compiling… ${Math.round((Date.now() - started) / 1000)} s\n`), 5000);
+  const ticker = setInterval(
+    () => process.stderr.write(`incident-bot: still compiling… ${Math.round((Date.now() - started) / 1000)} s\n`),
+    5000,
+  );
   const child = spawn(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
   child.on('exit', (code, signal) => {
     clearInterval(ticker);

@@ -10,7 +10,11 @@ const STORE_MAY_IMPORT = new Set(['store', 'domain', 'logger.ts', 'clock.ts', 'e
 /** The composition roots: the only files outside store/ that import it, to construct the stores (ESLint checks which names). */
 const STORE_IMPORTERS = new Set(['app.ts', 'postmortem/postmortem-cli.ts', 'playground/empty-database.ts', 'reports/stats-cli.ts']);
 
-const result = await madge(SRC, { fileExtensions: ['ts'], tsConfig: path.join(SRC, '..', 'tsconfig.json'), detectiveOptions: { ts: { skipTypeImports: false } } });
+const result = await madge(SRC, {
+  fileExtensions: ['ts'],
+  tsConfig: path.join(SRC, '..', 'tsconfig.json'),
+  detectiveOptions: { ts: { skipTypeImports: false } },
+});
 const graph = result.obj();
 const problems = [];
 
@@ -60,12 +64,16 @@ const visit = (v) => {
 for (const v of edges.keys()) if (!info.has(v)) visit(v);
 for (const component of components) {
   const inside = new Set(component);
-  const examples = component.flatMap((from) => [...(edges.get(from) ?? [])].filter(([to]) => inside.has(to)).map(([, example]) => `    ${example}`));
+  const examples = component.flatMap((from) =>
+    [...(edges.get(from) ?? [])].filter(([to]) => inside.has(to)).map(([, example]) => `    ${example}`),
+  );
   problems.push(`folder cycle between ${component.sort().join(', ')}:\n${examples.join('\n')}`);
 }
 
 if (problems.length) {
-  console.error(`${problems.length} import problem${problems.length === 1 ? '' : 's'} (see ARCHITECTURE.md, "Direction of imports"):\n${problems.join('\n')}`);
+  console.error(
+    `${problems.length} import problem${problems.length === 1 ? '' : 's'} (see ARCHITECTURE.md, "Direction of imports"):\n${problems.join('\n')}`,
+  );
   process.exit(1);
 }
 console.log(`no import cycles among ${Object.keys(graph).length} files`);

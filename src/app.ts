@@ -50,7 +50,12 @@ import { createStormWatch, type StormWatch } from './alerts/alert-storm';
 import { createStormMessenger } from './slack/storm-messenger';
 import { createAlertMessenger, type AlertMessenger } from './slack/alert-messenger';
 import { registerAlertIntake } from './slack/listeners/alert-intake';
-import { createReminderCallbacks, incidentCommandHandlers, registerIncidentViews, type IncidentCommandDeps } from './slack/listeners/incident-subcommands';
+import {
+  createReminderCallbacks,
+  incidentCommandHandlers,
+  registerIncidentViews,
+  type IncidentCommandDeps,
+} from './slack/listeners/incident-subcommands';
 import { registerIncidentResolution } from './slack/listeners/incident-resolution';
 import { contactsToPage, type RunbookContact } from './domain/escalation';
 import { registerTimelineCapture } from './slack/listeners/timeline-capture';
@@ -73,14 +78,24 @@ import { createRemediationStore } from './store/remediation-store';
 // Post-mortem drafts
 import { createPostmortemService, loadPostmortemTemplate } from './postmortem';
 import { createSlackThreadReader } from './slack/slack-thread-reader';
-import { postmortemCommandHandler, registerActionItemDecisions, registerPostmortem, type PostmortemDeps } from './slack/listeners/postmortem';
+import {
+  postmortemCommandHandler,
+  registerActionItemDecisions,
+  registerPostmortem,
+  type PostmortemDeps,
+} from './slack/listeners/postmortem';
 import { createPostmortemActionItemStore } from './store/postmortem-action-item-store';
 import { createPostmortemStore } from './store/postmortem-store';
 // Incident rooms, roles, follow-ups and reports
 import { createIncidentRoles } from './incidents/room/incident-roles';
 import { createIncidentRooms } from './slack/incident-room';
 import { incidentRoleCommandHandlers, registerTakeCommand, type IncidentRoomCommandDeps } from './slack/listeners/incident-room-commands';
-import { followUpCommandHandlers, registerFollowUpActions, remindOverdueFollowUps, type FollowUpSlackDeps } from './slack/listeners/follow-ups';
+import {
+  followUpCommandHandlers,
+  registerFollowUpActions,
+  remindOverdueFollowUps,
+  type FollowUpSlackDeps,
+} from './slack/listeners/follow-ups';
 import { registerStatsChart, statsCommandHandler } from './slack/listeners/stats';
 import { createFollowUpService } from './followups/follow-up-service';
 import { createFollowUpExporter } from './followups/follow-up-export';
@@ -126,12 +141,17 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const metrics = createBotMetrics(registry);
 
   // The catalog first: a broken runbook stops start-up before anything is opened.
-  const catalog = await loadCatalog(config.commandsDir, opts.env ?? {}, { overlayDir: config.commandsOverlayDir, runbooksBaseUrl: config.runbooksBaseUrl });
+  const catalog = await loadCatalog(config.commandsDir, opts.env ?? {}, {
+    overlayDir: config.commandsOverlayDir,
+    runbooksBaseUrl: config.runbooksBaseUrl,
+  });
   addLogSecrets(logger, catalogSecrets(catalog));
   const notifications = await loadTemplates(config.templatesDir, escapeMrkdwn);
   const postmortemTemplate = await loadPostmortemTemplate(config.templatesDir);
   const db = await openMigratedDatabase(config, logger);
-  const coordination = config.redisUrl ? createRedisCoordination({ url: config.redisUrl }) : createMemoryCoordination(() => clock.now().getTime());
+  const coordination = config.redisUrl
+    ? createRedisCoordination({ url: config.redisUrl })
+    : createMemoryCoordination(() => clock.now().getTime());
   const processedEvents = createProcessedEventStore(db);
   const replayGuard = createReplayGuard({
     coordination,
@@ -263,11 +283,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       linksFor: (alertName) => {
         const hit = findAlert(catalog, alertName);
         if (!hit.found) return { dashboards: [] };
-        return { ...(hit.runbook.link ? { runbook: { title: `Runbook: ${hit.runbook.title}`, url: hit.runbook.link } } : {}), dashboards: hit.runbook.dashboards };
+        return {
+          ...(hit.runbook.link ? { runbook: { title: `Runbook: ${hit.runbook.title}`, url: hit.runbook.link } } : {}),
+          dashboards: hit.runbook.dashboards,
+        };
       },
       // The on-call (first escalation level) and every level the alert has already been escalated to.
       respondersOf: (alert) =>
-        (['L1', 'L2', 'L3'] as const).slice(0, Math.max(1, alert.escalationLevel)).flatMap((level) => config.escalationTargets[level] ?? []),
+        (['L1', 'L2', 'L3'] as const)
+          .slice(0, Math.max(1, alert.escalationLevel))
+          .flatMap((level) => config.escalationTargets[level] ?? []),
       owner: replicaId,
       coordination,
       clock,
@@ -276,7 +301,12 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     const roomCommandDeps: IncidentRoomCommandDeps = { rooms, incidents: incidentService, logger };
     followUpDeps = {
       followUps: followUpService,
-      exporter: createFollowUpExporter({ store: followUpStore, getIncident: (id) => incidentService.get(id), ...(config.github ? { github: config.github } : {}), clock }),
+      exporter: createFollowUpExporter({
+        store: followUpStore,
+        getIncident: (id) => incidentService.get(id),
+        ...(config.github ? { github: config.github } : {}),
+        clock,
+      }),
       canExport: Boolean(config.github),
       incidents: incidentService,
       room: roomCommandDeps,
@@ -297,7 +327,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       contactsOf: async (incidentId) => runbookContactsOf(await alertStore.namesByIncident(incidentId)),
       rooms,
     };
-    alertMessenger = createAlertMessenger({ alerts: alertService, poster, replicaId, logger, labelsNeeded, alertmanagerConfigured: Boolean(config.alertmanagerUrl), silence: Boolean(config.alertmanagerUrl), now: () => clock.now() });
+    alertMessenger = createAlertMessenger({
+      alerts: alertService,
+      poster,
+      replicaId,
+      logger,
+      labelsNeeded,
+      alertmanagerConfigured: Boolean(config.alertmanagerUrl),
+      silence: Boolean(config.alertmanagerUrl),
+      now: () => clock.now(),
+    });
     stormWatch = createStormWatch({ publisher: createStormMessenger({ poster, logger }), logger, threshold: config.alertStormThreshold });
     alertIntake = createAlertIntake({
       storm: stormWatch,
@@ -328,7 +367,12 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       alertOfThread: async (channelId, threadTs) => {
         const alert = await alertStore.findByMessage(channelId, threadTs);
         if (!alert?.channelId || !alert.messageTs) return undefined;
-        return { alertId: alert.id, channelId: alert.channelId, threadTs: alert.messageTs, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) };
+        return {
+          alertId: alert.id,
+          channelId: alert.channelId,
+          threadTs: alert.messageTs,
+          ...(alert.incidentId ? { incidentId: alert.incidentId } : {}),
+        };
       },
       runbooksOfIncident: async (incidentId) => {
         const names = await alertStore.namesByIncident(incidentId);
@@ -491,7 +535,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       slackAuth?.start();
       jobs.start();
       health.markStarted();
-      logger[opts.embedded ? 'debug' : 'info']({ port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' }, 'incident-bot started');
+      logger[opts.embedded ? 'debug' : 'info'](
+        { port, database: db.kind, coordination: coordination.kind, slack: slack?.mode ?? 'not configured' },
+        'incident-bot started',
+      );
       return port;
     },
     stop: async () => {
@@ -507,7 +554,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       await slack?.stop().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'Socket Mode did not stop cleanly'));
       await coordination.close();
       await db.close();
-      if (inboxResult?.unfinished) throw new Error(`${inboxResult.unfinished} event handlers did not finish within SHUTDOWN_TIMEOUT_MS; their deliveries were handed back`);
+      if (inboxResult?.unfinished)
+        throw new Error(
+          `${inboxResult.unfinished} event handlers did not finish within SHUTDOWN_TIMEOUT_MS; their deliveries were handed back`,
+        );
       logger.info('incident-bot stopped');
     },
   };
@@ -528,7 +578,12 @@ async function openMigratedDatabase(config: Config, logger: Logger): Promise<Dat
 function remediationTargets(config: Config, catalog: Catalog): RemediationServiceDeps['resolveTarget'] {
   return ({ runbookId, target }) =>
     runbookId === undefined && target === ALERT_SILENCE_TARGET
-      ? { name: target, kind: 'alertmanager', values: config.alertmanagerUrl ? { url: config.alertmanagerUrl } : {}, missing: config.alertmanagerUrl ? [] : ['ALERTMANAGER_URL'] }
+      ? {
+          name: target,
+          kind: 'alertmanager',
+          values: config.alertmanagerUrl ? { url: config.alertmanagerUrl } : {},
+          missing: config.alertmanagerUrl ? [] : ['ALERTMANAGER_URL'],
+        }
       : catalog.runbooks.find((r) => r.id === runbookId)?.targets[target];
 }
 
@@ -539,13 +594,19 @@ function createAppHealth(db: Database, slackAuth: SlackAuthMonitor | undefined):
         await db.ping();
         return { ok: true };
       } catch (err) {
-        return { ok: false, reason: `${db.kind === 'embedded' ? 'embedded database' : 'PostgreSQL'} not answering: ${(err as Error).message}` };
+        return {
+          ok: false,
+          reason: `${db.kind === 'embedded' ? 'embedded database' : 'PostgreSQL'} not answering: ${(err as Error).message}`,
+        };
       }
     },
     slack: async () =>
       slackAuth
         ? slackAuth.state()
-        : { ok: false, reason: 'Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)' },
+        : {
+            ok: false,
+            reason: 'Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)',
+          },
   });
 }
 
@@ -556,7 +617,10 @@ function slackEventsRoute(eventIntake: ((req: IncomingMessage, res: ServerRespon
     path: '/slack/events',
     handler: (req, res) => {
       if (eventIntake) eventIntake(req, res);
-      else sendJson(res, 503, { error: slackConfigured ? 'this bot runs in Socket Mode; Slack does not post here' : 'Slack is not configured' });
+      else
+        sendJson(res, 503, {
+          error: slackConfigured ? 'this bot runs in Socket Mode; Slack does not post here' : 'Slack is not configured',
+        });
     },
   };
 }

@@ -21,7 +21,18 @@ import { formatTemplateProblem, validateTemplates } from './incidents/templates'
 import { validatePostmortemTemplate } from './postmortem';
 import { runPostmortemCli } from './postmortem/postmortem-cli';
 import { runStatsCli } from './reports/stats-cli';
-import { allowListProblems, assumedProbes, CatalogError, catalogJsonSchemaText, catalogSecrets, findAlert, formatProblem, loadCatalog, type Catalog, type CatalogOptions } from './runbooks';
+import {
+  allowListProblems,
+  assumedProbes,
+  CatalogError,
+  catalogJsonSchemaText,
+  catalogSecrets,
+  findAlert,
+  formatProblem,
+  loadCatalog,
+  type Catalog,
+  type CatalogOptions,
+} from './runbooks';
 import { unapprovableReason } from './remediations/approval-policy';
 
 export interface CliIo {
@@ -71,7 +82,9 @@ const catalogCheck: ValidateCheck = {
       if (unscoped.length) return { problems: unscoped.map(formatProblem), notes: [] };
       const assumed = assumedProbes(catalog);
       const noLink = catalog.runbooks.filter((r) => !r.link).map((r) => r.id);
-      const noContact = [...new Set(catalog.runbooks.flatMap((r) => r.contacts.filter((c) => c.ids.length === 0).map((c) => c.variable)))].sort();
+      const noContact = [
+        ...new Set(catalog.runbooks.flatMap((r) => r.contacts.filter((c) => c.ids.length === 0).map((c) => c.variable))),
+      ].sort();
       return {
         problems: [],
         notes: [
@@ -124,10 +137,14 @@ const rolesCheck: ValidateCheck = {
     for (const risk of ['low', 'medium'] as const) {
       const unnamed = entries.filter(({ entry }) => entry.risk === risk && !entry.approvers);
       if (unnamed.length && !config.roles.approvers[risk]) {
-        notes.push(`approvers for ${risk} risk are not configured: anyone but the requester may approve ${unnamed.length} remediation${unnamed.length === 1 ? '' : 's'} (set REMEDIATION_APPROVERS_${risk.toUpperCase()} to narrow it)`);
+        notes.push(
+          `approvers for ${risk} risk are not configured: anyone but the requester may approve ${unnamed.length} remediation${unnamed.length === 1 ? '' : 's'} (set REMEDIATION_APPROVERS_${risk.toUpperCase()} to narrow it)`,
+        );
       }
     }
-    const stuck = entries.filter(({ entry }) => unapprovableReason({ title: entry.title, risk: entry.risk, declaration: entry }, config.roles.approvers));
+    const stuck = entries.filter(({ entry }) =>
+      unapprovableReason({ title: entry.title, risk: entry.risk, declaration: entry }, config.roles.approvers),
+    );
     if (stuck.length) {
       notes.push(
         `warning: approvers for high risk are not configured: nobody can approve ${stuck.map((s) => s.name).join(', ')}, nor a broad or P0 "Silence 1 h" (set REMEDIATION_APPROVERS_HIGH to the on-call or responder user group, or give these entries approvers:)`,
@@ -203,7 +220,9 @@ export async function main(argv: string[], env: Env, io: CliIo, checks: Validate
     throw err;
   }
   for (const r of catalog.runbooks) {
-    io.stdout(`${r.title} (${r.id}, ${r.probes.length} probes)\n  ${r.link ?? '(no runbook link configured)'}\n  alerts: ${r.alerts.map((a) => `${a.name} [${a.severity}]`).join(', ')}\n`);
+    io.stdout(
+      `${r.title} (${r.id}, ${r.probes.length} probes)\n  ${r.link ?? '(no runbook link configured)'}\n  alerts: ${r.alerts.map((a) => `${a.name} [${a.severity}]`).join(', ')}\n`,
+    );
   }
   return 0;
 }
@@ -255,9 +274,14 @@ async function diagnose(args: string[], env: Env, io: CliIo): Promise<number> {
   }
   const hit = findAlert(catalog, alertName);
   if (!hit.found) {
-    return fail(EXIT.usage, 'unknown_alert', `unknown alert ${JSON.stringify(alertName)}${hit.suggestions.length ? `; did you mean ${hit.suggestions.join(', ')}?` : ''}`, {
-      suggestions: hit.suggestions,
-    });
+    return fail(
+      EXIT.usage,
+      'unknown_alert',
+      `unknown alert ${JSON.stringify(alertName)}${hit.suggestions.length ? `; did you mean ${hit.suggestions.join(', ')}?` : ''}`,
+      {
+        suggestions: hit.suggestions,
+      },
+    );
   }
   const known = labelsOfAlert(hit.runbook, hit.alert);
   if (help) {

@@ -16,18 +16,29 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
-const urlString = (what: string) =>
-  optionalString.refine((v) => v === undefined || isUrl(v), { message: `must be a URL (${what})` });
+const urlString = (what: string) => optionalString.refine((v) => v === undefined || isUrl(v), { message: `must be a URL (${what})` });
 
 /** Comma-separated Slack user (U…/W…) and user-group (S…) ids, as a roles entry. */
 const slackPrincipals = (name: string) =>
   optionalString
-    .refine((v) => v === undefined || v.split(',').map((s) => s.trim()).filter(Boolean).every((id) => /^[UWS][A-Z0-9]{2,}$/.test(id)), {
-      message: `must list Slack user ids (U…/W…) and user-group ids (S…) separated by commas, e.g. ${name}=S0ONCALL,U0LEAD01`,
-    })
+    .refine(
+      (v) =>
+        v === undefined ||
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .every((id) => /^[UWS][A-Z0-9]{2,}$/.test(id)),
+      {
+        message: `must list Slack user ids (U…/W…) and user-group ids (S…) separated by commas, e.g. ${name}=S0ONCALL,U0LEAD01`,
+      },
+    )
     .transform((v): Approvers | undefined => {
       if (v === undefined) return undefined;
-      const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const ids = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       return { users: ids.filter((id) => !id.startsWith('S')), usergroups: ids.filter((id) => id.startsWith('S')) };
     });
 
@@ -38,7 +49,10 @@ const ESCALATION_TARGET = /^([UW]|S)[A-Z0-9]{2,20}$/;
 const escalationTargets = () =>
   optionalString.transform((v, ctx): string[] | undefined => {
     if (v === undefined) return undefined;
-    const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const ids = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = ids.filter((id) => !ESCALATION_TARGET.test(id));
     if (bad.length === 0) return ids.length ? ids : undefined;
     ctx.addIssue({
@@ -74,11 +88,10 @@ const configSchema = z
     }),
     SLACK_SIGNING_SECRET: optionalString,
     SLACK_APP_TOKEN: optionalString.refine((v) => v === undefined || v.startsWith('xapp-'), {
-      message: 'must be an app-level token starting with xapp-: create one under Basic Information → App-Level Tokens with connections:write',
+      message:
+        'must be an app-level token starting with xapp-: create one under Basic Information → App-Level Tokens with connections:write',
     }),
-    SLACK_API_URL: urlString('e.g. https://slack.com/api/').transform((v) =>
-      v === undefined ? undefined : v.endsWith('/') ? v : `${v}/`,
-    ),
+    SLACK_API_URL: urlString('e.g. https://slack.com/api/').transform((v) => (v === undefined ? undefined : v.endsWith('/') ? v : `${v}/`)),
     PORT: optionalString
       .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) < 65536), {
         message: 'must be a TCP port number (0-65535)',
@@ -95,12 +108,17 @@ const configSchema = z
     TEMPLATES_DIR: optionalString.transform((v) => path.resolve(v ?? './templates')),
     COMMANDS_OVERLAY_DIR: optionalString
       .refine((v) => v === undefined || isDirectory(v), {
-        message: 'must be an existing directory of catalog overlays (*.yaml: `runbook: <id>` plus probes/remediations/link to replace), or unset',
+        message:
+          'must be an existing directory of catalog overlays (*.yaml: `runbook: <id>` plus probes/remediations/link to replace), or unset',
       })
       .transform((v) => (v === undefined ? undefined : path.resolve(v))),
-    RUNBOOKS_BASE_URL: urlString('where the runbook texts live, e.g. https://wiki.internal/runbooks').refine((v) => v === undefined || !isExampleHost(v), {
-      message: 'is a placeholder domain (example.com, .example, .test, .invalid): give the real address of your runbooks, or leave it unset to show no links',
-    }),
+    RUNBOOKS_BASE_URL: urlString('where the runbook texts live, e.g. https://wiki.internal/runbooks').refine(
+      (v) => v === undefined || !isExampleHost(v),
+      {
+        message:
+          'is a placeholder domain (example.com, .example, .test, .invalid): give the real address of your runbooks, or leave it unset to show no links',
+      },
+    ),
     LOG_LEVEL: optionalString
       .refine((v) => v === undefined || ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v), {
         message: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -112,13 +130,31 @@ const configSchema = z
       })
       .transform((v) => (v === undefined ? undefined : v === '1' || v === 'true')),
     REMEDIATION_LEASE_MS: optionalString
-      .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1000), { message: 'must be a number of milliseconds, at least 1000' })
+      .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1000), {
+        message: 'must be a number of milliseconds, at least 1000',
+      })
       .transform((v) => (v === undefined ? 60_000 : Number(v))),
     ALERT_SENDERS: optionalString
-      .refine((v) => v === undefined || v.split(',').map((s) => s.trim()).filter(Boolean).every((s) => !/^[UW][A-Z0-9]{2,}$/.test(s)), {
-        message: 'lists bot ids (B…), app ids (A…) or bot usernames; a user id (U…/W…) is a person, and a person never posts alerts',
-      })
-      .transform((v) => (v === undefined ? DEFAULT_ALERT_SENDERS : v.split(',').map((s) => s.trim()).filter(Boolean))),
+      .refine(
+        (v) =>
+          v === undefined ||
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+            .every((s) => !/^[UW][A-Z0-9]{2,}$/.test(s)),
+        {
+          message: 'lists bot ids (B…), app ids (A…) or bot usernames; a user id (U…/W…) is a person, and a person never posts alerts',
+        },
+      )
+      .transform((v) =>
+        v === undefined
+          ? DEFAULT_ALERT_SENDERS
+          : v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+      ),
     ALERTMANAGER_WEBHOOK_TOKEN: optionalString.refine((v) => v === undefined || (v.length >= 16 && !/\s/.test(v)), {
       message: 'must be at least 16 characters without spaces (e.g. the output of `openssl rand -hex 32`)',
     }),
@@ -157,7 +193,9 @@ const configSchema = z
     INCIDENT_HUB_CHANNEL: optionalString.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,20}$/.test(v), {
       message: 'must be a Slack channel id such as C0123ABCD (not a #name): the channel where every incident gets one summary message',
     }),
-    GITHUB_TOKEN: optionalString.refine((v) => v === undefined || !/\s/.test(v), { message: 'must be a GitHub token without spaces (a fine-grained token with Issues: write on GITHUB_REPO)' }),
+    GITHUB_TOKEN: optionalString.refine((v) => v === undefined || !/\s/.test(v), {
+      message: 'must be a GitHub token without spaces (a fine-grained token with Issues: write on GITHUB_REPO)',
+    }),
     GITHUB_REPO: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/.test(v), {
       message: 'must be owner/name of the repository follow-ups are exported to, e.g. acme/ops',
     }),
@@ -317,16 +355,30 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     alertSenders: e.ALERT_SENDERS,
     alertmanagerWebhookToken: e.ALERTMANAGER_WEBHOOK_TOKEN,
     roles: {
-      requesters: definedOnly({ low: e.REMEDIATION_REQUESTERS_LOW, medium: e.REMEDIATION_REQUESTERS_MEDIUM, high: e.REMEDIATION_REQUESTERS_HIGH }),
-      approvers: definedOnly({ low: e.REMEDIATION_APPROVERS_LOW, medium: e.REMEDIATION_APPROVERS_MEDIUM, high: e.REMEDIATION_APPROVERS_HIGH }),
+      requesters: definedOnly({
+        low: e.REMEDIATION_REQUESTERS_LOW,
+        medium: e.REMEDIATION_REQUESTERS_MEDIUM,
+        high: e.REMEDIATION_REQUESTERS_HIGH,
+      }),
+      approvers: definedOnly({
+        low: e.REMEDIATION_APPROVERS_LOW,
+        medium: e.REMEDIATION_APPROVERS_MEDIUM,
+        high: e.REMEDIATION_APPROVERS_HIGH,
+      }),
     },
     alertmanagerUrl: e.ALERTMANAGER_URL,
     alertRoutes: e.ALERTMANAGER_ROUTES,
     escalationTargets: definedOnly({ L1: e.ESCALATION_L1, L2: e.ESCALATION_L2, L3: e.ESCALATION_L3 }),
     approvalsChannel: e.APPROVALS_CHANNEL,
     severityChannels: definedOnly({ P0: e.CRITICAL_CHANNEL, P1: e.ALERTS_CHANNEL }),
-    incidentRooms: { channels: e.INCIDENT_CHANNELS, channelPrefix: e.INCIDENT_CHANNEL_PREFIX, ...(e.INCIDENT_HUB_CHANNEL ? { hubChannel: e.INCIDENT_HUB_CHANNEL } : {}) },
-    ...(e.GITHUB_TOKEN && e.GITHUB_REPO ? { github: { token: e.GITHUB_TOKEN, repo: e.GITHUB_REPO, apiUrl: e.GITHUB_API_URL ?? 'https://api.github.com' } } : {}),
+    incidentRooms: {
+      channels: e.INCIDENT_CHANNELS,
+      channelPrefix: e.INCIDENT_CHANNEL_PREFIX,
+      ...(e.INCIDENT_HUB_CHANNEL ? { hubChannel: e.INCIDENT_HUB_CHANNEL } : {}),
+    },
+    ...(e.GITHUB_TOKEN && e.GITHUB_REPO
+      ? { github: { token: e.GITHUB_TOKEN, repo: e.GITHUB_REPO, apiUrl: e.GITHUB_API_URL ?? 'https://api.github.com' } }
+      : {}),
     nodeEnv: e.NODE_ENV,
     playgroundUseShellEnv: e.PLAYGROUND_USE_SHELL_ENV,
     childProcessEnv: childProcessEnv(env),
@@ -354,7 +406,13 @@ function variableOf(issuePath: readonly PropertyKey[]): string {
 
 /** The values that must never reach a log line or a Slack message. */
 export function secretsOf(config: Config): string[] {
-  const out = [config.slack?.botToken, config.slack?.signingSecret, config.slack?.appToken, config.alertmanagerWebhookToken, config.github?.token];
+  const out = [
+    config.slack?.botToken,
+    config.slack?.signingSecret,
+    config.slack?.appToken,
+    config.alertmanagerWebhookToken,
+    config.github?.token,
+  ];
   for (const url of [config.databaseUrl, config.redisUrl]) {
     const password = url ? passwordOf(url) : undefined;
     if (password) out.push(password);

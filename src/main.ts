@@ -14,7 +14,9 @@ To connect the bot to a workspace:
 
 // Last resort: say what broke before exiting, in the same JSON log, instead of a bare stack on stderr.
 process.on('uncaughtException', (err) => {
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'uncaught exception', err: { message: err.message, stack: err.stack } })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'fatal', msg: 'uncaught exception', err: { message: err.message, stack: err.stack } })}\n`,
+  );
   process.exit(1);
 });
 

@@ -93,7 +93,9 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
       return;
     }
     // Not awaited: a diagnosis takes seconds and must not hold up the next alerts of the delivery.
-    deps.diagnoser.diagnose(alert, thread).catch((err: Error) => log.warn({ err: { message: err.message }, alertId: alert.id }, 'automatic diagnosis failed'));
+    deps.diagnoser
+      .diagnose(alert, thread)
+      .catch((err: Error) => log.warn({ err: { message: err.message }, alertId: alert.id }, 'automatic diagnosis failed'));
   };
 
   /** The alerts of one notification group in one channel: one message lists them all. */
@@ -117,7 +119,8 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
     // New alerts join the group; a re-fire of one that has a message of its own (or was shown by a storm summary)
     // stays where it is.
     const joining = loose.filter((m) => m.kind === 'new' || (m.kind === 'duplicate' && !m.alert.replyTs && !deps.storm?.took(m.alert.id)));
-    for (const m of loose.filter((l) => l.kind === 'refire' || (l.kind === 'duplicate' && !joining.includes(l)))) await intakeSingle(m, budget, log);
+    for (const m of loose.filter((l) => l.kind === 'refire' || (l.kind === 'duplicate' && !joining.includes(l))))
+      await intakeSingle(m, budget, log);
     if (joining.length === 0) return;
 
     const first = joining[0]!;
@@ -133,7 +136,10 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
       return;
     }
     if (budget.left <= 0) {
-      log.warn({ groupId: group.id, alerts: joining.length }, 'delivery names more alerts than get a message of their own; group recorded without one');
+      log.warn(
+        { groupId: group.id, alerts: joining.length },
+        'delivery names more alerts than get a message of their own; group recorded without one',
+      );
       return;
     }
     budget.left--;
@@ -174,9 +180,13 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
       const items: IntakeItem[] = [];
       for (const item of given) {
         try {
-          for (const event of await withLabels(deps, item.event, log)) items.push({ ...item, event, deliveryKey: expandedKey(item, event) });
+          for (const event of await withLabels(deps, item.event, log))
+            items.push({ ...item, event, deliveryKey: expandedKey(item, event) });
         } catch (err) {
-          log.error({ err: { message: (err as Error).message }, fingerprint: item.event.fingerprint }, 'could not complete the labels of an alert');
+          log.error(
+            { err: { message: (err as Error).message }, fingerprint: item.event.fingerprint },
+            'could not complete the labels of an alert',
+          );
           outcomes.set(item, { fingerprint: item.event.fingerprint, kind: 'failed', error: err as Error });
         }
       }
@@ -195,7 +205,9 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
               opts: {
                 deliveryKey: item.deliveryKey,
                 ...(catalogSeverity ? { catalogSeverity } : {}),
-                ...(item.place.kind === 'reply' ? { post: { channelId: item.place.channel, ts: item.place.threadTs } } : { channelId: item.place.channel }),
+                ...(item.place.kind === 'reply'
+                  ? { post: { channelId: item.place.channel, ts: item.place.threadTs } }
+                  : { channelId: item.place.channel }),
               },
             };
           }),
@@ -214,7 +226,8 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
       const stormed = new Set<number>();
       if (deps.storm) {
         const byChannel = new Map<string, AlertRecord[]>();
-        for (const m of recorded) if (m.kind === 'new') byChannel.set(m.item.place.channel, [...(byChannel.get(m.item.place.channel) ?? []), m.alert]);
+        for (const m of recorded)
+          if (m.kind === 'new') byChannel.set(m.item.place.channel, [...(byChannel.get(m.item.place.channel) ?? []), m.alert]);
         for (const [channel, news] of byChannel) for (const a of deps.storm.admit(channel, news)) stormed.add(a.id);
       }
       const shown = recorded.filter((m) => !stormed.has(m.alert.id));
@@ -231,7 +244,10 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
       for (const members of groups.values()) {
         const first = members[0]!;
         try {
-          const open = members.length > 1 || first.alert.groupId !== null ? undefined : await deps.alerts.findOpenGroup(first.item.place.channel, first.item.event.groupKey!);
+          const open =
+            members.length > 1 || first.alert.groupId !== null
+              ? undefined
+              : await deps.alerts.findOpenGroup(first.item.place.channel, first.item.event.groupKey!);
           if (members.length > 1 || first.alert.groupId !== null || open?.messageTs) for (const m of members) grouped.add(m);
         } catch (err) {
           for (const m of members) fail(m.item, err);
@@ -255,8 +271,12 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
           for (const member of members) fail(member.item, err);
         }
       }
-      for (const m of recorded) if (!outcomes.has(m.item)) outcomes.set(m.item, { fingerprint: m.item.event.fingerprint, kind: m.kind, alertId: m.alert.id, published: m.published });
-      return items.map((i) => outcomes.get(i)!).concat(given.filter((g) => outcomes.has(g) && !items.includes(g)).map((g) => outcomes.get(g)!));
+      for (const m of recorded)
+        if (!outcomes.has(m.item))
+          outcomes.set(m.item, { fingerprint: m.item.event.fingerprint, kind: m.kind, alertId: m.alert.id, published: m.published });
+      return items
+        .map((i) => outcomes.get(i)!)
+        .concat(given.filter((g) => outcomes.has(g) && !items.includes(g)).map((g) => outcomes.get(g)!));
     },
   };
 }
@@ -291,8 +311,14 @@ async function withLabels(deps: AlertIntakeDeps, event: AlertEvent, log: Logger)
   if (event.status === 'resolved') {
     if (!titleOnly) return [event];
     const firing = (await deps.alerts.listActiveByName(event.name)).filter((a) => a.labelsFrom === 'alertmanager');
-    const matched = alertsOfPost(event, event.titleValues ?? [], firing.map((a) => ({ ...a, generatorURL: undefined })));
-    return matched.length ? matched.map((a) => ({ ...event, fingerprint: a.fingerprint, labels: a.labels, labelsFrom: 'alertmanager' as const })) : [event];
+    const matched = alertsOfPost(
+      event,
+      event.titleValues ?? [],
+      firing.map((a) => ({ ...a, generatorURL: undefined })),
+    );
+    return matched.length
+      ? matched.map((a) => ({ ...event, fingerprint: a.fingerprint, labels: a.labels, labelsFrom: 'alertmanager' as const }))
+      : [event];
   }
   const answer = await deps.alertmanager.byName(event.name);
   if (!answer.ok) {

@@ -18,5 +18,10 @@ export interface MessageSender {
 export function isAlertSender(message: MessageSender, senders: readonly string[]): boolean {
   if (!message.bot_id) return false;
   const username = message.username?.toLowerCase();
-  return senders.some((s) => s === message.bot_id || (message.app_id !== undefined && s === message.app_id) || (username !== undefined && s.toLowerCase() === username));
+  return senders.some(
+    (s) =>
+      s === message.bot_id ||
+      (message.app_id !== undefined && s === message.app_id) ||
+      (username !== undefined && s.toLowerCase() === username),
+  );
 }

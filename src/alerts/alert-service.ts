@@ -111,7 +111,8 @@ export interface AlertServiceDeps {
 export function createAlertService(deps: AlertServiceDeps): AlertService {
   const { alerts, clock, jobs } = deps;
   const staleMs = deps.replyClaimStaleMs ?? 2 * 60_000;
-  const slaDeadline = (a: Pick<AlertRecord, 'startsAt' | 'severity'>): Date => new Date(a.startsAt.getTime() + RESPONSE_SLA_MINUTES[a.severity] * 60_000);
+  const slaDeadline = (a: Pick<AlertRecord, 'startsAt' | 'severity'>): Date =>
+    new Date(a.startsAt.getTime() + RESPONSE_SLA_MINUTES[a.severity] * 60_000);
   const storeOptions = (event: AlertEvent, opts: RecordAlertOptions) => ({
     severity: opts.catalogSeverity ?? alertSeverity(event.labels),
     now: clock.now(),

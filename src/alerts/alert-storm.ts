@@ -77,7 +77,11 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
 
   const write = (storm: Storm, ended: boolean) => {
     const newAlerts = storm.pending.splice(0);
-    const summary: StormSummary = { ...storm.summary, rows: [...storm.summary.rows].sort((a, b) => b.lastAt.getTime() - a.lastAt.getTime()), ...(ended ? { endedAt: new Date(now()) } : {}) };
+    const summary: StormSummary = {
+      ...storm.summary,
+      rows: [...storm.summary.rows].sort((a, b) => b.lastAt.getTime() - a.lastAt.getTime()),
+      ...(ended ? { endedAt: new Date(now()) } : {}),
+    };
     // One write at a time per channel, in order: the summary must exist before its thread is written to.
     storm.writing = storm.writing
       .then(() => opts.publisher.showStorm(summary, newAlerts))
@@ -115,7 +119,12 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
       let storm = storms.get(channel);
       if (!storm && times.length <= threshold) return [];
       if (!storm) {
-        storm = { summary: { channel, startedAt: new Date(t), total: 0, rows: [] }, pending: [], lastAlertAt: t, writing: Promise.resolve() };
+        storm = {
+          summary: { channel, startedAt: new Date(t), total: 0, rows: [] },
+          pending: [],
+          lastAlertAt: t,
+          writing: Promise.resolve(),
+        };
         storms.set(channel, storm);
         opts.logger.warn({ channel, threshold, windowMs }, 'alert storm: the channel gets one summary instead of a message per alert');
       }

@@ -50,7 +50,10 @@ export interface AlertmanagerAlertsOptions {
 
 export function createAlertmanagerAlerts(opts: AlertmanagerAlertsOptions): AlertmanagerAlerts {
   const base = new URL(opts.url.endsWith('/') ? opts.url : `${opts.url}/`);
-  const auth = base.username || base.password ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}` : undefined;
+  const auth =
+    base.username || base.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`
+      : undefined;
   base.username = '';
   base.password = '';
   const now = opts.now ?? Date.now;
@@ -65,9 +68,15 @@ export function createAlertmanagerAlerts(opts: AlertmanagerAlertsOptions): Alert
     url.searchParams.append('filter', equalityMatcher('alertname', alertName));
     let res: Response;
     try {
-      res = await fetch(url, { headers: { accept: 'application/json', ...(auth ? { authorization: auth } : {}) }, signal: AbortSignal.timeout(opts.timeoutMs ?? 3_000) });
+      res = await fetch(url, {
+        headers: { accept: 'application/json', ...(auth ? { authorization: auth } : {}) },
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 3_000),
+      });
     } catch (err) {
-      return { ok: false, reason: `Alertmanager did not answer (${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message})` };
+      return {
+        ok: false,
+        reason: `Alertmanager did not answer (${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message})`,
+      };
     }
     const text = await res.text().catch(() => '');
     if (res.status !== 200) return { ok: false, reason: `Alertmanager answered HTTP ${res.status}` };
@@ -112,7 +121,11 @@ export function createAlertmanagerAlerts(opts: AlertmanagerAlertsOptions): Alert
  * fingerprint); a post whose title carries only label values (the default template: `[FIRING:2] Name v1 (v2 v3)`)
  * names every alert of that name whose label values include all the title's values.
  */
-export function alertsOfPost(event: AlertEvent, titleValues: readonly string[] | undefined, alerts: readonly AlertmanagerAlert[]): AlertmanagerAlert[] {
+export function alertsOfPost(
+  event: AlertEvent,
+  titleValues: readonly string[] | undefined,
+  alerts: readonly AlertmanagerAlert[],
+): AlertmanagerAlert[] {
   if (titleValues === undefined) return alerts.filter((a) => a.fingerprint === event.fingerprint);
   return alerts
     .filter((a) => {

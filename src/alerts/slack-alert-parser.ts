@@ -147,7 +147,8 @@ function messageParts(message: SlackAlertMessage): Part[] {
   for (const a of message.attachments ?? []) {
     const title = unslack(a.title ?? '').trim();
     const text = unslack([a.pretext, a.text].filter(Boolean).join('\n'));
-    if (title) parts.push({ title, text, ...(a.title_link ? { titleLink: unslack(a.title_link) } : {}), ...(a.footer ? { footer: a.footer } : {}) });
+    if (title)
+      parts.push({ title, text, ...(a.title_link ? { titleLink: unslack(a.title_link) } : {}), ...(a.footer ? { footer: a.footer } : {}) });
     else if (a.fallback) {
       const [first = '', ...rest] = unslack(a.fallback).split('\n');
       parts.push({ title: first.trim(), text: [rest.join('\n'), text].filter(Boolean).join('\n') });
@@ -203,7 +204,8 @@ function parseTitle(title: string): Title | undefined {
     };
   }
   const legacy = LEGACY_GRAFANA_TITLE.exec(title);
-  if (legacy) return { status: legacy[1]!.toUpperCase() === 'OK' ? 'resolved' : 'firing', name: legacy[2]!, context: [], group: legacy[2]! };
+  if (legacy)
+    return { status: legacy[1]!.toUpperCase() === 'OK' ? 'resolved' : 'firing', name: legacy[2]!, context: [], group: legacy[2]! };
   return undefined;
 }
 
@@ -308,7 +310,12 @@ function parseBlocks(text: string): Block[] {
     } else if ((m = GRAFANA_VALUE.exec(line))) {
       block().annotations.value = m[1]!;
     } else if ((m = BOLD_FIELD.exec(line))) {
-      block().annotations[m[1]!.trim().toLowerCase().replace(/[\s-]+/g, '_')] = m[2]!;
+      block().annotations[
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[\s-]+/g, '_')
+      ] = m[2]!;
     }
     if (blocks.length > LABEL_LIMITS.maxLabels) break;
   }

@@ -38,6 +38,7 @@ const SAFE_KEY = /^[A-Za-z0-9:_.@-]{1,200}$/;
 
 /** Keys are built from ids that may come from Slack: refuse anything that is not a plain key. */
 export function checkKey(key: string): string {
-  if (!SAFE_KEY.test(key)) throw new Error(`refused coordination key ${JSON.stringify(key.slice(0, 60))}: only letters, digits and :_.@- are allowed`);
+  if (!SAFE_KEY.test(key))
+    throw new Error(`refused coordination key ${JSON.stringify(key.slice(0, 60))}: only letters, digits and :_.@- are allowed`);
   return key;
 }

@@ -6,10 +6,14 @@ const MARK: Record<ProbeStatus, string> = { ok: 'OK  ', warn: 'WARN', crit: 'CRI
 /** Plain-text rendering for the terminal (`incident-bot diagnose`). */
 export function formatDiagnosisText(r: DiagnosisResult): string {
   const lines: string[] = [];
-  const labels = Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(' ');
+  const labels = Object.entries(r.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   lines.push(`${r.alert.name} (${r.alert.severity}) — ${r.runbook.title}${labels ? `  [${labels}]` : ''}`);
   const took = r.finishedAt ? ` in ${((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)} s` : '';
-  lines.push(`Overall: ${r.status.toUpperCase()} — ${r.probes.length} check${r.probes.length === 1 ? '' : 's'}${took}${r.pending.length ? `, ${r.pending.length} pending` : ''}`);
+  lines.push(
+    `Overall: ${r.status.toUpperCase()} — ${r.probes.length} check${r.probes.length === 1 ? '' : 's'}${took}${r.pending.length ? `, ${r.pending.length} pending` : ''}`,
+  );
   lines.push('');
   for (const p of r.probes) {
     lines.push(`  ${MARK[p.status]}  ${p.title} [${p.kind}, ${p.durationMs} ms]: ${p.summary}${p.assumed ? ' (assumed metric)' : ''}`);

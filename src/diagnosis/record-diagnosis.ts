@@ -41,7 +41,10 @@ export function diagnosisEventData(r: DiagnosisResult, place: Pick<DiagnosisPlac
  */
 export function createDiagnosisRecorder(deps: { incidents: Pick<IncidentService, 'concerning' | 'addTimelineEvent'> }) {
   return async (result: DiagnosisResult, place: DiagnosisPlace): Promise<string | null> => {
-    const incident = await deps.incidents.concerning({ channelId: place.channelId, ...(place.threadTs ? { threadTs: place.threadTs } : {}) });
+    const incident = await deps.incidents.concerning({
+      channelId: place.channelId,
+      ...(place.threadTs ? { threadTs: place.threadTs } : {}),
+    });
     if (!incident || incident.status === 'resolved') return null;
     await deps.incidents.addTimelineEvent(incident.id, {
       kind: 'diagnosis',

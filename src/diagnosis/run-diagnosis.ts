@@ -89,7 +89,8 @@ export async function runDiagnosis(opts: DiagnosisOptions): Promise<DiagnosisRes
   const results = new Map<string, ProbeResult>();
   const startedAt = now();
   const logger = opts.logger.child({ runbook: runbook.id, alert: alert.name });
-  const snapshot = (complete: boolean) => diagnosisSnapshot({ runbook, alert, labels, plan, results, startedAt, finishedAt: complete ? now() : undefined });
+  const snapshot = (complete: boolean) =>
+    diagnosisSnapshot({ runbook, alert, labels, plan, results, startedAt, finishedAt: complete ? now() : undefined });
   const progress = (complete: boolean) => {
     if (!opts.onProgress) return;
     try {
@@ -184,12 +185,20 @@ function diagnosisSnapshot(d: {
   return {
     runbook: { id: runbook.id, title: runbook.title, ...(runbook.link ? { link: runbook.link } : {}), file: runbook.file },
     dashboards: runbook.dashboards,
-    alert: { name: alert.name, severity: alert.severity, ...(alert.summary ? { summary: alert.summary } : {}), labelHints: alert.labels ?? [] },
+    alert: {
+      name: alert.name,
+      severity: alert.severity,
+      ...(alert.summary ? { summary: alert.summary } : {}),
+      labelHints: alert.labels ?? [],
+    },
     labels: { ...d.labels },
     startedAt: d.startedAt.toISOString(),
     ...(d.finishedAt ? { finishedAt: d.finishedAt.toISOString() } : {}),
     complete: d.finishedAt !== undefined,
-    status: worst(probes.map((p) => p.status), 'unknown'),
+    status: worst(
+      probes.map((p) => p.status),
+      'unknown',
+    ),
     probes,
     pending: plan.defs.filter((def) => !results.has(def.id)).map((def) => ({ id: def.id, title: def.title, kind: def.kind })),
     causes: likelyCauses(runbook, results, plan.baseId),
@@ -268,7 +277,8 @@ function probeReadiness(
   for (const name of placeholdersIn(def.params)) {
     const v = labels[name];
     if (v === undefined) return { refusal: `skipped: needs ${name}=<value> (e.g. diagnose ${run.alert.name} ${name}=…)` };
-    if (!SAFE_LABEL_VALUE.test(v)) return { refusal: `refused: label ${name} must match ${SAFE_LABEL_VALUE.source} (letters, digits, _ . : @ / -)` };
+    if (!SAFE_LABEL_VALUE.test(v))
+      return { refusal: `refused: label ${name} must match ${SAFE_LABEL_VALUE.source} (letters, digits, _ . : @ / -)` };
   }
   let target: ResolvedTarget | undefined;
   if (probe.targetKind) {
@@ -279,7 +289,9 @@ function probeReadiness(
       const known = Object.keys(def.targetByLabel.targets);
       if (value === undefined) return { refusal: `skipped: needs ${def.targetByLabel.label}=<value> (one of ${known.join(', ')})` };
       if (!Object.prototype.hasOwnProperty.call(def.targetByLabel.targets, value)) {
-        return { refusal: `refused: no target for ${def.targetByLabel.label}=${value.slice(0, 64)} (the catalog knows ${known.join(', ')})` };
+        return {
+          refusal: `refused: no target for ${def.targetByLabel.label}=${value.slice(0, 64)} (the catalog knows ${known.join(', ')})`,
+        };
       }
       targetName = def.targetByLabel.targets[value];
     }
@@ -323,9 +335,17 @@ async function runWithinTime(
     if (run.overall.aborted) resolve('cancelled');
     ac.signal.addEventListener('abort', () => run.overall.aborted && resolve('cancelled'), { once: true });
   });
-  const timeoutText = () => `no answer within ${formatMs(timeoutMs)} (${cutByDeadline ? 'diagnosis deadline' : 'timed out'}): the target may be hung`;
+  const timeoutText = () =>
+    `no answer within ${formatMs(timeoutMs)} (${cutByDeadline ? 'diagnosis deadline' : 'timed out'}): the target may be hung`;
   try {
-    const running = probe.run(params, { signal: ac.signal, timeoutMs, target, labels, logger: run.logger.child({ probe: def.id }), now: run.now });
+    const running = probe.run(params, {
+      signal: ac.signal,
+      timeoutMs,
+      target,
+      labels,
+      logger: run.logger.child({ probe: def.id }),
+      now: run.now,
+    });
     running.catch(() => undefined); // a probe that rejects after being cut must not become an unhandled rejection
     const outcome = await Promise.race([running, timedOut, cancelled]);
     if (outcome === 'timeout') return done('unknown', timeoutText());

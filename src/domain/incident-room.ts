@@ -35,6 +35,13 @@ export interface IncidentRoomStore {
    * Sets the holder of a role under the incident's row lock (concurrent hand-overs are serialised, each sees the one
    * before it); returns who held it before (undefined: nobody), or `unchanged` when `userId` already holds it.
    */
-  assignRole(incidentId: string, role: IncidentRole, userId: string, by: string, at: Date, tx?: Queryable): Promise<{ previous?: string; unchanged?: true }>;
+  assignRole(
+    incidentId: string,
+    role: IncidentRole,
+    userId: string,
+    by: string,
+    at: Date,
+    tx?: Queryable,
+  ): Promise<{ previous?: string; unchanged?: true }>;
   roles(incidentId: string): Promise<RoleHolder[]>;
 }

@@ -11,7 +11,12 @@ export interface PostmortemStore {
    * Stores the next version (1, 2, …) for the incident. `render` gets the version number so the draft can name
    * itself; drafts of one incident are numbered one at a time (a transaction-scoped advisory lock), across replicas.
    */
-  saveNext(draft: { incidentId: string; createdBy: string; createdAt: Date; render: (version: number) => string }): Promise<PostmortemDraft>;
+  saveNext(draft: {
+    incidentId: string;
+    createdBy: string;
+    createdAt: Date;
+    render: (version: number) => string;
+  }): Promise<PostmortemDraft>;
   latest(incidentId: string): Promise<PostmortemDraft | null>;
   /** The channel's incidents, newest first: what `/incident postmortem` without an ID chooses from. */
   recentIncidentsInChannel(channelId: string, limit: number): Promise<ChannelIncident[]>;
@@ -44,7 +49,11 @@ export interface PostmortemActionItem {
 
 export interface PostmortemActionItemStore {
   /** Records the candidates of a draft: new ones are added, known ones keep their decision (their text is refreshed). */
-  saveCandidates(incidentId: string, version: number, items: ReadonlyArray<{ key: string; text: string; owner: string | null; link: string }>): Promise<PostmortemActionItem[]>;
+  saveCandidates(
+    incidentId: string,
+    version: number,
+    items: ReadonlyArray<{ key: string; text: string; owner: string | null; link: string }>,
+  ): Promise<PostmortemActionItem[]>;
   /** Sets the decision; null when the incident has no such item. A later click changes it (people change their minds). */
   decide(incidentId: string, key: string, decision: ActionItemDecision, by: string, at: Date): Promise<PostmortemActionItem | null>;
   list(incidentId: string): Promise<PostmortemActionItem[]>;

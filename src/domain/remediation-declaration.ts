@@ -20,7 +20,10 @@ export const declarationObject = z
     /** The action kind (`docker.restart`); the catalog may spell the key `kind`. */
     action: z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/, 'an action such as docker.restart'),
     /** The runbook-local id (buttons and `/incident remediate <id>` use it). */
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+      .optional(),
     title: z.string().min(1).max(75),
     risk: z.enum(['low', 'medium', 'high']),
     /** Fixed params; strings may hold `{{label}}` placeholders filled from the alert's labels and the command. */
@@ -31,13 +34,28 @@ export const declarationObject = z
     requesters: approversSchema.optional(),
     /** Low risk only: the requester may approve their own request. */
     allowSelfApproval: z.boolean().default(false),
-    cooldownSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
+    cooldownSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .optional(),
     maxRunsPerWindow: z.number().int().min(1).max(1000).optional(),
-    windowSeconds: z.number().int().min(60).max(30 * 86_400).optional(),
+    windowSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 86_400)
+      .optional(),
     /** Name of an entry in the runbook's `targets`. */
     target: z.string().optional(),
     /** Minutes until an unanswered request expires (default 15). */
-    expiresInMinutes: z.number().int().min(1).max(24 * 60).optional(),
+    expiresInMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .optional(),
   })
   .strict();
 

@@ -46,7 +46,19 @@ export interface RemediationRequest {
 
 export type NewRemediationRequest = Pick<
   RemediationRequest,
-  'id' | 'idempotencyKey' | 'action' | 'title' | 'risk' | 'declaration' | 'params' | 'labels' | 'limitKey' | 'preview' | 'requestedBy' | 'requestedAt' | 'expiresAt'
+  | 'id'
+  | 'idempotencyKey'
+  | 'action'
+  | 'title'
+  | 'risk'
+  | 'declaration'
+  | 'params'
+  | 'labels'
+  | 'limitKey'
+  | 'preview'
+  | 'requestedBy'
+  | 'requestedAt'
+  | 'expiresAt'
 > &
   Partial<Pick<RemediationRequest, 'declarationId' | 'runbookId' | 'targetName' | 'incidentId' | 'alertId' | 'channelId' | 'threadTs'>>;
 
@@ -80,14 +92,22 @@ export interface RemediationStore {
     id: string,
     by: string,
     at: Date,
-    check: (request: RemediationRequest, countRuns: (windowStart: Date) => Promise<RunCounts>) => Promise<{ refusal: string; retryAfterSeconds?: number } | undefined>,
+    check: (
+      request: RemediationRequest,
+      countRuns: (windowStart: Date) => Promise<RunCounts>,
+    ) => Promise<{ refusal: string; retryAfterSeconds?: number } | undefined>,
   ): Promise<ApproveOutcome>;
   /** approved → running. */
   start(id: string, runner: string, at: Date, leaseUntil: Date): Promise<RemediationRequest | null>;
   /** The running replica's heartbeat: false once the run is no longer its own (interrupted by another replica). */
   renewLease(id: string, runner: string, leaseUntil: Date): Promise<boolean>;
   /** running → succeeded / failed. */
-  finish(id: string, state: 'succeeded' | 'failed', at: Date, out: { result?: ExecutionResult; verification?: Verification; error?: string }): Promise<RemediationRequest | null>;
+  finish(
+    id: string,
+    state: 'succeeded' | 'failed',
+    at: Date,
+    out: { result?: ExecutionResult; verification?: Verification; error?: string },
+  ): Promise<RemediationRequest | null>;
   /** pending → denied. */
   deny(id: string, by: string, at: Date, reason?: string): Promise<RemediationRequest | null>;
   /** pending → expired, for one request whose expiry has passed. */

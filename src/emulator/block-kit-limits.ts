@@ -52,8 +52,20 @@ export const BLOCK_KIT_LIMITS = {
 export type BlockSurface = 'message' | 'modal' | 'home';
 
 const BLOCK_TYPES = new Set([
-  'section', 'header', 'actions', 'context', 'divider', 'image', 'input', 'rich_text', 'markdown', 'file', 'video',
-  'call', 'context_actions', 'table',
+  'section',
+  'header',
+  'actions',
+  'context',
+  'divider',
+  'image',
+  'input',
+  'rich_text',
+  'markdown',
+  'file',
+  'video',
+  'call',
+  'context_actions',
+  'table',
 ]);
 
 type Problems = string[];
@@ -87,13 +99,7 @@ function required(problems: Problems, obj: Record<string, unknown>, field: strin
 }
 
 /** A text composition object: `{ type: 'plain_text' | 'mrkdwn', text }`. */
-function checkText(
-  problems: Problems,
-  value: unknown,
-  pointer: string,
-  max: number,
-  opts: { plainOnly?: boolean } = {},
-): void {
+function checkText(problems: Problems, value: unknown, pointer: string, max: number, opts: { plainOnly?: boolean } = {}): void {
   if (!isRecord(value)) {
     problems.push(`must be a text object ${at(pointer)}`);
     return;
@@ -190,7 +196,13 @@ function checkElement(problems: Problems, element: unknown, pointer: string): vo
       break;
     case 'overflow':
       if (required(problems, element, 'options', pointer)) {
-        checkOptions(problems, element.options, `${pointer}/options`, BLOCK_KIT_LIMITS.overflowOptionsMax, BLOCK_KIT_LIMITS.overflowOptionsMin);
+        checkOptions(
+          problems,
+          element.options,
+          `${pointer}/options`,
+          BLOCK_KIT_LIMITS.overflowOptionsMax,
+          BLOCK_KIT_LIMITS.overflowOptionsMin,
+        );
       }
       break;
     case 'checkboxes':
@@ -200,7 +212,8 @@ function checkElement(problems: Problems, element: unknown, pointer: string): vo
       }
       break;
     case 'image':
-      if (required(problems, element, 'alt_text', pointer)) maxLen(problems, element.alt_text, BLOCK_KIT_LIMITS.altText, `${pointer}/alt_text`);
+      if (required(problems, element, 'alt_text', pointer))
+        maxLen(problems, element.alt_text, BLOCK_KIT_LIMITS.altText, `${pointer}/alt_text`);
       if (element.image_url === undefined && element.slack_file === undefined) {
         problems.push(`missing required field: image_url ${at(pointer)}`);
       }
@@ -287,13 +300,10 @@ function checkBlock(problems: Problems, block: unknown, pointer: string): void {
 
 /**
  * Check a `blocks` array against Block Kit's limits. Returns the list of problems (empty when valid).
- * `surface` picks the block count limit (50 for messages, 100 for modals and App Home); `basePointer` prefixes the json-pointers (e.g. `/view/blocks`).
+ * `surface` picks the block count limit (50 for messages, 100 for modals and App Home); `basePointer` prefixes the json-pointers (e.g.
+ * `/view/blocks`).
  */
-export function validateBlocks(
-  blocks: unknown,
-  surface: BlockSurface = 'message',
-  basePointer = '/blocks',
-): string[] {
+export function validateBlocks(blocks: unknown, surface: BlockSurface = 'message', basePointer = '/blocks'): string[] {
   const problems: Problems = [];
   if (!Array.isArray(blocks)) {
     problems.push(`must be an array ${at(basePointer)}`);

@@ -10,7 +10,16 @@ import { createSocketModeServer, type SocketModeEmulator } from './socket-mode-s
 
 export { validateBlocks, validateAttachments, validateView, BLOCK_KIT_LIMITS } from './block-kit-limits';
 export type { SocketModeEmulator, SocketAck, SocketEnvelopeRecord, EnvelopeType } from './socket-mode-server';
-export type { EmulatedChannel, EmulatedBookmark, EmulatedMessage, EphemeralMessage, EmulatedFile, EmulatedFileInfo, EmulatedReaction, EmulatedUser } from './workspace-state';
+export type {
+  EmulatedChannel,
+  EmulatedBookmark,
+  EmulatedMessage,
+  EphemeralMessage,
+  EmulatedFile,
+  EmulatedFileInfo,
+  EmulatedReaction,
+  EmulatedUser,
+} from './workspace-state';
 
 /**
  * An emulator of the Slack Web API for tests and the local playground: an HTTP server that answers the methods
@@ -50,7 +59,8 @@ export interface RecordedCall {
 }
 
 /** `slowMs`: the call takes effect at once, as usual, but its answer leaves only after `slowMs` (a slow Slack). */
-export type SlackFailure = { status: 429; retryAfterSeconds: number } | { status: 500 | 502 | 503 } | { error: string } | { slowMs: number };
+export type SlackFailure =
+  { status: 429; retryAfterSeconds: number } | { status: 500 | 502 | 503 } | { error: string } | { slowMs: number };
 
 /** Where a response_url's messages land (without one, `in_channel` responses are only recorded). */
 export interface ResponseUrlContext {
@@ -417,9 +427,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     },
     ephemeralMessages: (channel) => state.ephemeralsOf(channel),
     uploadedFiles: () =>
-      [...state.files.values()]
-        .filter((f) => f.uploaded)
-        .map((f) => ({ ...f, bytes: Buffer.from(f.bytes), channels: [...f.channels] })),
+      [...state.files.values()].filter((f) => f.uploaded).map((f) => ({ ...f, bytes: Buffer.from(f.bytes), channels: [...f.channels] })),
 
     addUser(user) {
       state.users.set(user.id, { ...user });
@@ -476,9 +484,19 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
   };
 }
 
-type InputBlock = { type: string; block_id?: string; optional?: boolean; element?: { type: string; action_id: string; options?: { value: string; text: unknown }[] } };
+type InputBlock = {
+  type: string;
+  block_id?: string;
+  optional?: boolean;
+  element?: { type: string; action_id: string; options?: { value: string; text: unknown }[] };
+};
 
-function viewSubmissionPayload(view: Record<string, unknown> | undefined, viewId: string, inputs: Record<string, string>, user: string): Record<string, unknown> {
+function viewSubmissionPayload(
+  view: Record<string, unknown> | undefined,
+  viewId: string,
+  inputs: Record<string, string>,
+  user: string,
+): Record<string, unknown> {
   if (!view) throw new Error(`viewSubmission: no open view ${viewId}`);
   const blocks = ((view.blocks as InputBlock[] | undefined) ?? []).filter((b) => b.type === 'input' && b.block_id && b.element);
   const known = new Set(blocks.map((b) => b.block_id));
@@ -487,7 +505,8 @@ function viewSubmissionPayload(view: Record<string, unknown> | undefined, viewId
   for (const b of blocks) {
     const el = b.element!;
     const given = inputs[b.block_id!];
-    if ((given === undefined || given === '') && !b.optional) throw new Error(`viewSubmission: Slack does not submit the form while ${b.block_id} is empty`);
+    if ((given === undefined || given === '') && !b.optional)
+      throw new Error(`viewSubmission: Slack does not submit the form while ${b.block_id} is empty`);
     if (el.type === 'static_select') {
       const option = el.options?.find((o) => o.value === given);
       if (given !== undefined && !option) throw new Error(`viewSubmission: the select ${b.block_id} offers no option ${given}`);

@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 /**
- * Sends requests to the bot the way Slack does (tests and the local playground): the same bodies (form-encoded slash commands and interactions,
+ * Sends requests to the bot the way Slack does (tests and the local playground): the same bodies (form-encoded slash commands and
+ * interactions,
  * JSON events) signed with the v0 scheme (`v0=` + HMAC-SHA256 of `v0:{timestamp}:{rawBody}`).
  *
  * @example
@@ -82,12 +83,7 @@ export function newTriggerId(): string {
 }
 
 /** POSTs `rawBody` signed with `opts`; the building block of the other helpers. */
-export async function sendSigned(
-  url: string,
-  opts: SignedRequestOptions,
-  rawBody: string,
-  contentType: string,
-): Promise<SignedResponse> {
+export async function sendSigned(url: string, opts: SignedRequestOptions, rawBody: string, contentType: string): Promise<SignedResponse> {
   const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
   const signed = signRequest(rawBody, opts.signingSecret, timestamp);
   const headers: Record<string, string> = {
@@ -132,7 +128,8 @@ export function slashCommandBody(cmd: SlashCommand): string {
     text: cmd.text,
     api_app_id: cmd.api_app_id ?? SLACK_DEFAULTS.apiAppId,
     is_enterprise_install: 'false',
-    response_url: cmd.response_url ?? `https://hooks.slack.com/commands/${SLACK_DEFAULTS.teamId}/1234567890123/${randomBytes(12).toString('hex')}`,
+    response_url:
+      cmd.response_url ?? `https://hooks.slack.com/commands/${SLACK_DEFAULTS.teamId}/1234567890123/${randomBytes(12).toString('hex')}`,
     trigger_id: cmd.trigger_id ?? newTriggerId(),
   }).toString();
 }

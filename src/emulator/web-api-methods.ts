@@ -325,7 +325,15 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       if (existing.thread_ts === existing.ts && state.hasReplies(channel, existing.ts)) {
         // Slack keeps a tombstone so the thread survives its parent.
         state.remove(channel, existing.ts);
-        state.insert({ channel, ts: existing.ts, thread_ts: existing.ts, subtype: 'tombstone', text: 'This message was deleted.', hidden: true, user: 'USLACKBOT' });
+        state.insert({
+          channel,
+          ts: existing.ts,
+          thread_ts: existing.ts,
+          subtype: 'tombstone',
+          text: 'This message was deleted.',
+          hidden: true,
+          user: 'USLACKBOT',
+        });
       } else {
         state.remove(channel, existing.ts);
       }
@@ -434,7 +442,10 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       const channel = state.createdChannels.get(requireChannel(args));
       if (!channel) throw new ApiError('channel_not_found');
       if (!channel.members.includes(id.botUserId)) throw new ApiError('not_in_channel');
-      const users = (str(args, 'users') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+      const users = (str(args, 'users') ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean);
       if (users.length === 0) throw new ApiError('no_user');
       if (users.length > 1000) throw new ApiError('too_many_users');
       const errors: { user: string; ok: false; error: string }[] = [];
@@ -475,7 +486,14 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       if (type !== 'link') throw new ApiError('invalid_bookmark_type');
       if (link === undefined || !/^https?:\/\/[^\s]+$/.test(link)) throw new ApiError('invalid_link');
       if (channel.bookmarks.length >= 100) throw new ApiError('too_many_bookmarks');
-      const bookmark = { id: state.nextId('Bk'), channel_id: channel.id, title, link, type: 'link' as const, date_created: Math.floor(Date.now() / 1000) };
+      const bookmark = {
+        id: state.nextId('Bk'),
+        channel_id: channel.id,
+        title,
+        link,
+        type: 'link' as const,
+        date_created: Math.floor(Date.now() / 1000),
+      };
       channel.bookmarks.push(bookmark);
       return { bookmark };
     },

@@ -220,9 +220,7 @@ export class WorkspaceState {
   /** Messages shown in the channel itself (not thread replies, except broadcasts), oldest first. */
   topLevel(channel: string): EmulatedMessage[] {
     const all = [...(this.channels.get(channel)?.values() ?? [])];
-    return all
-      .filter((m) => !this.isReply(m) || m.subtype === 'thread_broadcast')
-      .sort((a, b) => compareTs(a.ts, b.ts));
+    return all.filter((m) => !this.isReply(m) || m.subtype === 'thread_broadcast').sort((a, b) => compareTs(a.ts, b.ts));
   }
 
   channelView(channel: string): EmulatedMessage[] {

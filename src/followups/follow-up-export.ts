@@ -22,7 +22,8 @@ export function createFollowUpExporter(deps: {
 }): FollowUpExporter {
   return {
     exportToGithub: async (id, context) => {
-      if (!deps.github) throw new BotError('NOT_CONFIGURED', 'Export to GitHub Issues is not configured: set GITHUB_TOKEN and GITHUB_REPO.');
+      if (!deps.github)
+        throw new BotError('NOT_CONFIGURED', 'Export to GitHub Issues is not configured: set GITHUB_TOKEN and GITHUB_REPO.');
       const followUp = await deps.store.get(id);
       if (!followUp) throw new BotError('NOT_FOUND', `There is no follow-up #${id}.`);
       if (followUp.externalUrl) return { followUp, url: followUp.externalUrl, created: false };

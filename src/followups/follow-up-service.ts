@@ -31,7 +31,8 @@ export interface CreateFollowUpInput {
  * them from confirmed action items, `/incident followup` from the channel.
  *
  * @example
- *   const f = await followUps.createFollowUp({ incidentId: 'INC-20261126070000', text: 'Alert on queue age', owner: 'U0ALICE', createdBy: 'U0BOB', source: 'postmortem', sourceKey: item.key });
+ *   const f = await followUps.createFollowUp({ incidentId: 'INC-20261126070000', text: 'Alert on queue age', owner: 'U0ALICE',
+ *   createdBy: 'U0BOB', source: 'postmortem', sourceKey: item.key });
  *   await followUps.markDone(f.id, 'U0ALICE');
  */
 export interface FollowUpService {
@@ -90,7 +91,14 @@ export function createFollowUpService(deps: FollowUpServiceDeps): FollowUpServic
         );
         if (!f.created) return f;
         await deps.timeline.append(
-          { incidentId: incident.id, at: now, actor: input.createdBy, kind: 'follow_up_added', text: `Follow-up #${f.id}: ${text}`, data: { followUpId: f.id, ...(input.owner ? { owner: input.owner } : {}) } },
+          {
+            incidentId: incident.id,
+            at: now,
+            actor: input.createdBy,
+            kind: 'follow_up_added',
+            text: `Follow-up #${f.id}: ${text}`,
+            data: { followUpId: f.id, ...(input.owner ? { owner: input.owner } : {}) },
+          },
           tx,
         );
         return f;

@@ -75,6 +75,12 @@ export async function createGithubIssue(
   }
   const message = typeof parsed.message === 'string' ? parsed.message.slice(0, 200) : `HTTP ${status}`;
   const hint =
-    status === 401 ? ': GITHUB_TOKEN is not valid' : status === 403 || status === 404 ? `: the token cannot create issues in ${config.repo} (it needs Issues: write)` : status === 410 ? `: issues are disabled in ${config.repo}` : '';
+    status === 401
+      ? ': GITHUB_TOKEN is not valid'
+      : status === 403 || status === 404
+        ? `: the token cannot create issues in ${config.repo} (it needs Issues: write)`
+        : status === 410
+          ? `: issues are disabled in ${config.repo}`
+          : '';
   return { ok: false, reason: `GitHub refused the issue (HTTP ${status}: ${message})${hint}` };
 }

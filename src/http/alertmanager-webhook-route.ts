@@ -25,7 +25,9 @@ export interface AlertmanagerWebhookDeps {
 /** Whether the Authorization header carries the token, compared in constant time (hashes make the lengths equal). */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  const given = createHash('sha256').update(m?.[1] ?? '').digest();
+  const given = createHash('sha256')
+    .update(m?.[1] ?? '')
+    .digest();
   const expected = createHash('sha256').update(token).digest();
   return timingSafeEqual(given, expected) && m !== null;
 }
@@ -44,13 +46,24 @@ export function alertmanagerWebhookRoute(deps: AlertmanagerWebhookDeps): Route {
     path: '/webhooks/alertmanager',
     handler: async (req, res) => {
       if (!deps.token) {
-        sendJson(res, 404, { error: 'the Alertmanager webhook is off: set ALERTMANAGER_WEBHOOK_TOKEN and send it as a bearer token (http_config.authorization)' });
+        sendJson(res, 404, {
+          error:
+            'the Alertmanager webhook is off: set ALERTMANAGER_WEBHOOK_TOKEN and send it as a bearer token (http_config.authorization)',
+        });
         req.resume();
         return;
       }
       if (!bearerMatches(req.headers.authorization, deps.token)) {
-        deps.logger.warn({ remote: req.socket.remoteAddress, hadAuthorization: req.headers.authorization !== undefined }, 'Alertmanager webhook refused: missing or wrong bearer token');
-        sendJson(res, 401, { error: 'missing or wrong bearer token: configure http_config.authorization with ALERTMANAGER_WEBHOOK_TOKEN' }, { 'www-authenticate': 'Bearer' });
+        deps.logger.warn(
+          { remote: req.socket.remoteAddress, hadAuthorization: req.headers.authorization !== undefined },
+          'Alertmanager webhook refused: missing or wrong bearer token',
+        );
+        sendJson(
+          res,
+          401,
+          { error: 'missing or wrong bearer token: configure http_config.authorization with ALERTMANAGER_WEBHOOK_TOKEN' },
+          { 'www-authenticate': 'Bearer' },
+        );
         req.resume();
         return;
       }
@@ -75,7 +88,9 @@ export function alertmanagerWebhookRoute(deps: AlertmanagerWebhookDeps): Route {
         return;
       }
       if (!deps.routes || !deps.intake) {
-        const missing = !deps.routes ? 'set ALERTMANAGER_ROUTES (JSON: [{"match":{"team":"x"},"channel":"C…"},{"channel":"C0DEFAULT"}])' : 'configure Slack';
+        const missing = !deps.routes
+          ? 'set ALERTMANAGER_ROUTES (JSON: [{"match":{"team":"x"},"channel":"C…"},{"channel":"C0DEFAULT"}])'
+          : 'configure Slack';
         deps.logger.warn({ groupKey: parsed.webhook.groupKey }, `Alertmanager webhook received but not deliverable: ${missing}`);
         sendJson(res, 503, { error: `alerts cannot be posted: ${missing}` });
         return;
@@ -86,17 +101,27 @@ export function alertmanagerWebhookRoute(deps: AlertmanagerWebhookDeps): Route {
       const items: IntakeItem[] = [];
       for (const [i, alert] of webhook.alerts.entries()) {
         const channel = routeAlert(deps.routes, alert.labels);
-        if (!channel) rejected.push({ index: i, message: `alert ${alert.name} (${alert.fingerprint}) matches no route in ALERTMANAGER_ROUTES` });
+        if (!channel)
+          rejected.push({ index: i, message: `alert ${alert.name} (${alert.fingerprint}) matches no route in ALERTMANAGER_ROUTES` });
         else items.push({ event: alert, deliveryKey: `webhook:${bodyHash}:${alert.fingerprint}`, place: { kind: 'post', channel } });
       }
       const outcomes = (await deps.intake.intake(items)).map((o) =>
-        o.kind === 'failed' ? { fingerprint: o.fingerprint, outcome: 'failed' } : { fingerprint: o.fingerprint, outcome: o.kind, ...(o.alertId !== undefined ? { alertId: o.alertId } : {}) },
+        o.kind === 'failed'
+          ? { fingerprint: o.fingerprint, outcome: 'failed' }
+          : { fingerprint: o.fingerprint, outcome: o.kind, ...(o.alertId !== undefined ? { alertId: o.alertId } : {}) },
       );
       const failed = outcomes.filter((o) => o.outcome === 'failed').length;
       for (const r of rejected) deps.logger.warn({ groupKey: webhook.groupKey, index: r.index }, `webhook alert rejected: ${r.message}`);
-      deps.logger.info({ groupKey: webhook.groupKey, status: webhook.status, alerts: outcomes, rejected: rejected.length }, 'Alertmanager webhook processed');
+      deps.logger.info(
+        { groupKey: webhook.groupKey, status: webhook.status, alerts: outcomes, rejected: rejected.length },
+        'Alertmanager webhook processed',
+      );
       // A failed delivery makes Alertmanager retry the whole group; recorded alerts come back as duplicates then.
-      sendJson(res, failed > 0 ? 500 : 200, { accepted: outcomes.filter((o) => o.outcome !== 'failed').length, alerts: outcomes, rejected });
+      sendJson(res, failed > 0 ? 500 : 200, {
+        accepted: outcomes.filter((o) => o.outcome !== 'failed').length,
+        alerts: outcomes,
+        rejected,
+      });
     },
   };
 }

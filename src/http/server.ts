@@ -18,7 +18,11 @@ export interface HttpServer {
 }
 
 /** One port for Slack, health, metrics and webhooks. Unknown paths get a JSON 404, never a stack trace. */
-export function createHttpServer(routes: Route[], logger: Logger, onRequest?: (req: IncomingMessage, res: ServerResponse) => void): HttpServer {
+export function createHttpServer(
+  routes: Route[],
+  logger: Logger,
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void,
+): HttpServer {
   let active = 0;
   let idle: (() => void) | undefined;
   const server = http.createServer((req, res) => {
@@ -68,7 +72,11 @@ export function createHttpServer(routes: Route[], logger: Logger, onRequest?: (r
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
   res.end(text);
 }
 

@@ -93,14 +93,23 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
     }
     if (deps.isTransient?.(err)) {
       // An upstream outage (Slack): kept, and tried again for as long as it lasts — never given up.
-      logger.warn({ reqId: d.eventId, attempts: d.attempts, err: { message: (err as Error).message } }, 'delivery handed back: upstream unavailable');
+      logger.warn(
+        { reqId: d.eventId, attempts: d.attempts, err: { message: (err as Error).message } },
+        'delivery handed back: upstream unavailable',
+      );
       return store.release([d.eventId], owner, Math.min(30_000, 1_000 * 2 ** Math.min(d.attempts, 5)));
     }
     if (d.attempts >= maxAttempts) {
-      logger.error({ reqId: d.eventId, attempts: d.attempts, err: { message: (err as Error).message } }, 'delivery given up after repeated failures');
+      logger.error(
+        { reqId: d.eventId, attempts: d.attempts, err: { message: (err as Error).message } },
+        'delivery given up after repeated failures',
+      );
       return store.fail(d.eventId, owner, (err as Error).message ?? String(err));
     }
-    logger.warn({ reqId: d.eventId, attempts: d.attempts, err: { message: (err as Error).message } }, 'delivery failed; it will be retried');
+    logger.warn(
+      { reqId: d.eventId, attempts: d.attempts, err: { message: (err as Error).message } },
+      'delivery failed; it will be retried',
+    );
     return store.release([d.eventId], owner, Math.min(30_000, 500 * 2 ** d.attempts));
   };
 
@@ -118,7 +127,10 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
         return;
       } catch (err) {
         if (stopping || attempt >= 20) {
-          logger.warn({ reqId: d.eventId, err: { message: (err as Error).message } }, 'could not record the delivery outcome; its lease will run out and it will run again');
+          logger.warn(
+            { reqId: d.eventId, err: { message: (err as Error).message } },
+            'could not record the delivery outcome; its lease will run out and it will run again',
+          );
           return;
         }
         await new Promise((r) => setTimeout(r, 500));
@@ -171,7 +183,12 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
     try {
       const rows = await store.claim(owner, prefetch - held, leaseMs);
       if (stopping) {
-        await store.release(rows.map((r) => r.eventId), owner).catch(() => undefined);
+        await store
+          .release(
+            rows.map((r) => r.eventId),
+            owner,
+          )
+          .catch(() => undefined);
         return;
       }
       for (const d of rows) enqueue(d);
@@ -261,7 +278,10 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
       try {
         await store.release(notStarted, owner);
       } catch (err) {
-        logger.warn({ err: { message: (err as Error).message }, count: notStarted.length }, 'could not hand deliveries back; their lease will run out');
+        logger.warn(
+          { err: { message: (err as Error).message }, count: notStarted.length },
+          'could not hand deliveries back; their lease will run out',
+        );
       }
       let timer: NodeJS.Timeout | undefined;
       const inFlight = [...running.keys()];
@@ -270,7 +290,10 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
       const unfinished = [...running.keys()];
       if (unfinished.length) {
         await store.release(unfinished, owner).catch(() => undefined);
-        logger.error({ unfinished: unfinished.length }, 'handlers still running at shutdown: their deliveries were handed back and will run again');
+        logger.error(
+          { unfinished: unfinished.length },
+          'handlers still running at shutdown: their deliveries were handed back and will run again',
+        );
       }
       await store.retire(owner).catch(() => undefined);
       logger.info({ handedBack: notStarted.length + unfinished.length, finished: inFlight.length - unfinished.length }, 'inbox stopped');

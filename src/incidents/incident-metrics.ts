@@ -21,7 +21,10 @@ const DURATION_BUCKETS = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400, 
  * @example
  *   const metrics = createIncidentMetrics(registry, { countOpen: () => incidentStore.countActiveBySeverity() });
  */
-export function createIncidentMetrics(registry: Registry, opts: { countOpen?: () => Promise<Record<Severity, number>> } = {}): IncidentMetrics {
+export function createIncidentMetrics(
+  registry: Registry,
+  opts: { countOpen?: () => Promise<Record<Severity, number>> } = {},
+): IncidentMetrics {
   const countOpen = opts.countOpen;
   return {
     openIncidents: new Gauge({

@@ -97,7 +97,12 @@ export interface IncidentService {
   acknowledge(id: string, actor: string): Promise<IncidentAckResult>;
   changeSeverity(id: string, severity: Severity, actor: string): Promise<{ incident: Incident; from: Severity }>;
   /** `startedAt` (a stated start of impact, `started=HH:MM`) moves the incident's start. */
-  postStatusUpdate(id: string, text: string, actor: string, opts?: StatusUpdateOptions): Promise<{ incident: Incident; event: TimelineEvent }>;
+  postStatusUpdate(
+    id: string,
+    text: string,
+    actor: string,
+    opts?: StatusUpdateOptions,
+  ): Promise<{ incident: Incident; event: TimelineEvent }>;
   mitigate(id: string, actor: string, note?: string): Promise<Incident>;
   resolve(id: string, input: ResolveInput): Promise<IncidentResolveResult>;
   /**
@@ -177,7 +182,14 @@ export function createIncidentService(deps: IncidentServiceDeps): IncidentServic
     promoteUnresolved: (rawId, now) => promoteUnresolved(deps, rawId, now),
     recordEscalation: async (rawId, level, targets, at) => {
       const inc = await loadIncident(deps, rawId);
-      return timeline.append({ incidentId: inc.id, at, actor: 'bot', kind: 'escalated', text: `Escalated to ${level.name}`, data: { level: level.level, levelName: level.name, targets } });
+      return timeline.append({
+        incidentId: inc.id,
+        at,
+        actor: 'bot',
+        kind: 'escalated',
+        text: `Escalated to ${level.name}`,
+        data: { level: level.level, levelName: level.name, targets },
+      });
     },
     escalatedLevels: async (rawId) => {
       const events = await timeline.list(normalizeIncidentId(rawId));
@@ -200,10 +212,12 @@ async function loadIncident(deps: IncidentServiceDeps, rawId: string, tx?: Query
 
 /** Why `action` is not possible now, as the user reads it. */
 function illegal(inc: Incident, action: string): BotError {
-  if (inc.status === 'resolved') return conflict(`${inc.id} is already resolved${inc.resolvedAt ? ` (at ${hhmm(inc.resolvedAt)})` : ''}: ${action} is not possible.`);
+  if (inc.status === 'resolved')
+    return conflict(`${inc.id} is already resolved${inc.resolvedAt ? ` (at ${hhmm(inc.resolvedAt)})` : ''}: ${action} is not possible.`);
   if (action === 'acknowledge' && inc.acknowledgedBy)
     return conflict(`${inc.id} was already acknowledged by ${who(inc.acknowledgedBy)} at ${hhmm(inc.acknowledgedAt!)}.`);
-  if (inc.status === 'mitigated') return conflict(`${inc.id} is already mitigated: ${action} is not possible; resolve it when the fix is confirmed.`);
+  if (inc.status === 'mitigated')
+    return conflict(`${inc.id} is already mitigated: ${action} is not possible; resolve it when the fix is confirmed.`);
   return conflict(`${inc.id} is ${inc.status}: ${action} is not possible.`);
 }
 
@@ -231,7 +245,10 @@ async function transition(
 
 async function scheduleReminder(deps: IncidentServiceDeps, tx: Queryable, inc: Incident): Promise<void> {
   if (!deps.jobs || !inc.nextUpdateDueAt) return;
-  await deps.jobs.schedule({ kind: STATUS_REMINDER_JOB, dueAt: inc.nextUpdateDueAt, payload: { incidentId: inc.id }, dedupKey: `status_reminder:${inc.id}` }, tx);
+  await deps.jobs.schedule(
+    { kind: STATUS_REMINDER_JOB, dueAt: inc.nextUpdateDueAt, payload: { incidentId: inc.id }, dedupKey: `status_reminder:${inc.id}` },
+    tx,
+  );
 }
 
 const nextUpdateAfter = (now: Date): Date => new Date(now.getTime() + STATUS_UPDATE_INTERVAL_MINUTES * 60_000);
@@ -246,25 +263,42 @@ async function scheduleEscalation(deps: IncidentServiceDeps, tx: Queryable, inc:
   const dueAt = escalationDueAt(inc.startedAt, inc.severity, first);
   if (dueAt) {
     const payload: IncidentEscalationJobPayload = { incidentId: inc.id, level: first.level, severity: inc.severity };
-    await deps.jobs.schedule({ kind: INCIDENT_ESCALATION_JOB, dueAt, payload: { ...payload }, dedupKey: `incident_escalation:${inc.id}:${inc.severity}` }, tx);
+    await deps.jobs.schedule(
+      { kind: INCIDENT_ESCALATION_JOB, dueAt, payload: { ...payload }, dedupKey: `incident_escalation:${inc.id}:${inc.severity}` },
+      tx,
+    );
   }
   if (inc.severity === 'P1') {
     // Set to P1 by hand after the 30-minute mark: that person's choice stands for another 30 minutes.
     const from = Math.max(inc.startedAt.getTime(), changedByHandAt?.getTime() ?? 0);
     const promoteAt = new Date(from + P1_PROMOTION_AFTER_MINUTES * 60_000);
-    await deps.jobs.schedule({ kind: INCIDENT_PROMOTION_JOB, dueAt: promoteAt, payload: { incidentId: inc.id }, dedupKey: `incident_promotion:${inc.id}` }, tx);
+    await deps.jobs.schedule(
+      { kind: INCIDENT_PROMOTION_JOB, dueAt: promoteAt, payload: { incidentId: inc.id }, dedupKey: `incident_promotion:${inc.id}` },
+      tx,
+    );
   }
 }
 
-async function promoteUnresolved(deps: IncidentServiceDeps, rawId: string, now: Date): Promise<{ incident: Incident; from: Severity } | null> {
+async function promoteUnresolved(
+  deps: IncidentServiceDeps,
+  rawId: string,
+  now: Date,
+): Promise<{ incident: Incident; from: Severity } | null> {
   const id = normalizeIncidentId(rawId);
   return deps.transaction(async (tx) => {
     // The row lock orders this against a concurrent /incident sev or resolve: whichever commits first wins.
     const inc = await deps.incidents.get(id, tx, { forUpdate: true });
     if (!inc) return null;
     const afterMinutes = Math.floor(minutesBetween(inc.startedAt, now));
-    if (inc.severity !== 'P1' || (inc.status !== 'open' && inc.status !== 'acknowledged') || afterMinutes < P1_PROMOTION_AFTER_MINUTES) return null;
-    const after = await deps.incidents.update(id, ['open', 'acknowledged'], { severity: 'P0', nextUpdateDueAt: inc.nextUpdateDueAt ?? nextUpdateAfter(now) }, now, tx);
+    if (inc.severity !== 'P1' || (inc.status !== 'open' && inc.status !== 'acknowledged') || afterMinutes < P1_PROMOTION_AFTER_MINUTES)
+      return null;
+    const after = await deps.incidents.update(
+      id,
+      ['open', 'acknowledged'],
+      { severity: 'P0', nextUpdateDueAt: inc.nextUpdateDueAt ?? nextUpdateAfter(now) },
+      now,
+      tx,
+    );
     if (!after) return null;
     await deps.timeline.append(
       {
@@ -293,7 +327,8 @@ async function openIncident(deps: IncidentServiceDeps, input: OpenIncidentInput)
   const now = deps.clock.now();
   const alert = input.alertId !== undefined ? await deps.alerts?.get(input.alertId) : undefined;
   if (input.alertId !== undefined && !alert) throw notFound(`There is no alert #${input.alertId} to open an incident from.`);
-  const stated = input.startedAt === undefined ? undefined : input.startedAt instanceof Date ? input.startedAt : latestTimeOfDay(now, input.startedAt);
+  const stated =
+    input.startedAt === undefined ? undefined : input.startedAt instanceof Date ? input.startedAt : latestTimeOfDay(now, input.startedAt);
   const earliest = [now, ...(alert ? [alert.startsAt] : []), ...(stated ? [stated] : [])];
   const startedAt = new Date(Math.min(...earliest.map((d) => d.getTime())));
   const nextUpdate = nextUpdateAfter(now);
@@ -343,7 +378,10 @@ async function insertIncident(
     const inc = await incidents.tryInsert(id, fields, tx);
     if (!inc) return null;
     const opened = `Opened: ${fields.title} (${input.severity})`;
-    await timeline.append({ incidentId: id, at: now, actor: input.actor, kind: 'opened', text: opened, data: { severity: input.severity } }, tx);
+    await timeline.append(
+      { incidentId: id, at: now, actor: input.actor, kind: 'opened', text: opened, data: { severity: input.severity } },
+      tx,
+    );
     if (alert && deps.alerts) {
       // The row lock makes a concurrent opening from the same alert (another replica, a double click) wait, then lose.
       if (!(await deps.alerts.linkIncident(alert.id, id, tx, { onlyIfUnlinked: true }))) {
@@ -351,7 +389,14 @@ async function insertIncident(
         throw conflict(`This alert is already part of ${linked ?? 'an incident'}.`);
       }
       await timeline.append(
-        { incidentId: id, at: now, actor: input.actor, kind: 'alert_linked', text: `Alert ${alert.name} linked`, data: { alertId: alert.id, fingerprint: alert.fingerprint } },
+        {
+          incidentId: id,
+          at: now,
+          actor: input.actor,
+          kind: 'alert_linked',
+          text: `Alert ${alert.name} linked`,
+          data: { alertId: alert.id, fingerprint: alert.fingerprint },
+        },
         tx,
       );
       await appendAlertHistory(deps, tx, id, alert);
@@ -366,17 +411,41 @@ async function insertIncident(
 async function appendAlertHistory(deps: IncidentServiceDeps, tx: Queryable, incidentId: string, alert: AlertOfIncident): Promise<void> {
   const { timeline } = deps;
   await timeline.append(
-    { incidentId, at: alert.startsAt, actor: `alert:${alert.id}`, kind: 'alert_fired', text: `Alert ${alert.name} fired`, data: { alertId: alert.id, fingerprint: alert.fingerprint, name: alert.name } },
+    {
+      incidentId,
+      at: alert.startsAt,
+      actor: `alert:${alert.id}`,
+      kind: 'alert_fired',
+      text: `Alert ${alert.name} fired`,
+      data: { alertId: alert.id, fingerprint: alert.fingerprint, name: alert.name },
+    },
     tx,
   );
   if (alert.acknowledgedAt && alert.acknowledgedBy) {
     await timeline.append(
-      { incidentId, at: alert.acknowledgedAt, actor: alert.acknowledgedBy, kind: 'alert_acknowledged', text: `Alert ${alert.name} acknowledged`, data: { alertId: alert.id } },
+      {
+        incidentId,
+        at: alert.acknowledgedAt,
+        actor: alert.acknowledgedBy,
+        kind: 'alert_acknowledged',
+        text: `Alert ${alert.name} acknowledged`,
+        data: { alertId: alert.id },
+      },
       tx,
     );
   }
   if (alert.resolvedAt) {
-    await timeline.append({ incidentId, at: alert.resolvedAt, actor: `alert:${alert.id}`, kind: 'alert_resolved', text: `Alert ${alert.name} resolved`, data: { alertId: alert.id } }, tx);
+    await timeline.append(
+      {
+        incidentId,
+        at: alert.resolvedAt,
+        actor: `alert:${alert.id}`,
+        kind: 'alert_resolved',
+        text: `Alert ${alert.name} resolved`,
+        data: { alertId: alert.id },
+      },
+      tx,
+    );
   }
 }
 
@@ -393,7 +462,14 @@ async function linkAlert(deps: IncidentServiceDeps, rawId: string, alertId: numb
     const alert = await alerts.linkIncident(alertId, inc.id, tx);
     if (!alert) throw notFound(`There is no alert #${alertId}.`);
     await deps.timeline.append(
-      { incidentId: inc.id, at: now, actor, kind: 'alert_linked', text: `Alert ${alert.name} linked`, data: { alertId, fingerprint: alert.fingerprint } },
+      {
+        incidentId: inc.id,
+        at: now,
+        actor,
+        kind: 'alert_linked',
+        text: `Alert ${alert.name} linked`,
+        data: { alertId, fingerprint: alert.fingerprint },
+      },
       tx,
     );
     await appendAlertHistory(deps, tx, inc.id, alert);
@@ -416,7 +492,12 @@ async function acknowledge(deps: IncidentServiceDeps, rawId: string, actor: stri
   return { incident: after, minutesAfterStart: Math.floor(Math.max(0, seconds) / 60), withinSla: seconds <= slaMinutes * 60, slaMinutes };
 }
 
-async function changeSeverity(deps: IncidentServiceDeps, rawId: string, severity: Severity, actor: string): Promise<{ incident: Incident; from: Severity }> {
+async function changeSeverity(
+  deps: IncidentServiceDeps,
+  rawId: string,
+  severity: Severity,
+  actor: string,
+): Promise<{ incident: Incident; from: Severity }> {
   if (!SEVERITIES.includes(severity)) throw badInput(`${JSON.stringify(severity)} is not a severity: use P0, P1, P2 or P3.`);
   const current = await loadIncident(deps, rawId);
   if (current.severity === severity && current.status !== 'resolved') throw badInput(`${current.id} is already ${severity}.`);
@@ -444,7 +525,8 @@ async function postStatusUpdate(
   const body = text.trim();
   if (!body) throw badInput('A status update needs text: `/incident update <what changed, what is next>`.');
   const now = deps.clock.now();
-  const stated = opts.startedAt === undefined ? undefined : opts.startedAt instanceof Date ? opts.startedAt : latestTimeOfDay(now, opts.startedAt);
+  const stated =
+    opts.startedAt === undefined ? undefined : opts.startedAt instanceof Date ? opts.startedAt : latestTimeOfDay(now, opts.startedAt);
   if (stated && stated > now) throw badInput('The impact cannot start in the future: give `started=HH:MM` in UTC.');
   const { after, event } = await transition(
     deps,
@@ -488,7 +570,12 @@ async function resolve(deps: IncidentServiceDeps, rawId: string, input: ResolveI
       ...(rootCause ? { rootCause } : {}),
       ...(resolution ? { resolution } : {}),
     }),
-    () => ({ kind: 'resolved', actor: input.actor, text: summary ? `Resolved: ${summary}` : 'Resolved', data: { ...(rootCause ? { rootCause } : {}), ...(resolution ? { resolution } : {}) } }),
+    () => ({
+      kind: 'resolved',
+      actor: input.actor,
+      text: summary ? `Resolved: ${summary}` : 'Resolved',
+      data: { ...(rootCause ? { rootCause } : {}), ...(resolution ? { resolution } : {}) },
+    }),
   );
   const durationMinutes = minutesBetween(after.startedAt, after.resolvedAt!);
   const downtimeMinutes = minutesBetween(after.startedAt, after.mitigatedAt ?? after.resolvedAt!);
@@ -501,7 +588,10 @@ async function resolve(deps: IncidentServiceDeps, rawId: string, input: ResolveI
   };
 }
 
-async function concerning(deps: IncidentServiceDeps, { channelId, threadTs }: { channelId: string; threadTs?: string }): Promise<Incident | null> {
+async function concerning(
+  deps: IncidentServiceDeps,
+  { channelId, threadTs }: { channelId: string; threadTs?: string },
+): Promise<Incident | null> {
   if (threadTs) {
     const own = await deps.incidents.findByThread(channelId, threadTs);
     if (own) return own;

@@ -58,15 +58,32 @@ export const escalationConfigSchema = z
   })
   .strict()
   .transform((c): EscalationConfig => ({
-    levels: ESCALATION_LEVELS.map((l) => ({ ...l, targets: c[l.name]?.targets ?? [], afterMinutes: c[l.name]?.afterMinutes ?? l.afterMinutes })),
+    levels: ESCALATION_LEVELS.map((l) => ({
+      ...l,
+      targets: c[l.name]?.targets ?? [],
+      afterMinutes: c[l.name]?.afterMinutes ?? l.afterMinutes,
+    })),
   }));
 
 /** Seeds 001/004, counted from the start of the alert or incident. */
-export const DEFAULT_ESCALATION_AFTER_MINUTES = Object.fromEntries(ESCALATION_LEVELS.map((l) => [l.name, l.afterMinutes])) as Record<EscalationLevelName, number>;
+export const DEFAULT_ESCALATION_AFTER_MINUTES = Object.fromEntries(ESCALATION_LEVELS.map((l) => [l.name, l.afterMinutes])) as Record<
+  EscalationLevelName,
+  number
+>;
 
 /** All three levels with the runbooks' timings and the configured targets (ESCALATION_L1..3; a level may have none). */
-export function escalationConfig(targets: { L1?: string[]; L2?: string[]; L3?: string[] }, afterMinutes = DEFAULT_ESCALATION_AFTER_MINUTES): EscalationConfig {
-  return { levels: ESCALATION_LEVELS.map((l) => ({ level: l.level, name: l.name, targets: targets[l.name] ?? [], afterMinutes: afterMinutes[l.name] })) };
+export function escalationConfig(
+  targets: { L1?: string[]; L2?: string[]; L3?: string[] },
+  afterMinutes = DEFAULT_ESCALATION_AFTER_MINUTES,
+): EscalationConfig {
+  return {
+    levels: ESCALATION_LEVELS.map((l) => ({
+      level: l.level,
+      name: l.name,
+      targets: targets[l.name] ?? [],
+      afterMinutes: afterMinutes[l.name],
+    })),
+  };
 }
 
 export interface ReminderCallbacks {
@@ -130,7 +147,9 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
   const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const leaseMs = deps.leaseMs ?? 5 * MINUTE;
   const levels = [...deps.escalation.levels].sort((a, b) => a.level - b.level);
-  const targetsFor = (names: readonly string[], level: EscalationLevel): string[] => [...new Set([...level.targets, ...(deps.contactsFor?.(names, level) ?? [])])];
+  const targetsFor = (names: readonly string[], level: EscalationLevel): string[] => [
+    ...new Set([...level.targets, ...(deps.contactsFor?.(names, level) ?? [])]),
+  ];
   const levelAt = (n: number) => levels.find((l) => l.level === n);
   const nextLevel = (n: number) => levels.find((l) => l.level > n);
 
@@ -138,7 +157,12 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
     const incidentId = String(job.payload.incidentId);
     const inc = await deps.incidents.get(incidentId);
     if (!inc || inc.status === 'resolved' || !inc.nextUpdateDueAt) return [];
-    const next = (dueAt: Date): NewJob => ({ kind: STATUS_REMINDER_JOB, dueAt, payload: { incidentId }, dedupKey: `status_reminder:${incidentId}` });
+    const next = (dueAt: Date): NewJob => ({
+      kind: STATUS_REMINDER_JOB,
+      dueAt,
+      payload: { incidentId },
+      dedupKey: `status_reminder:${incidentId}`,
+    });
     // An update was posted since this job was scheduled: wait for the new due time.
     if (inc.nextUpdateDueAt > now) return [next(inc.nextUpdateDueAt)];
     await deps.callbacks.remind(inc);
@@ -163,7 +187,11 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
     };
     if (due > now) return [job_(level, due)];
     const targets = targetsFor([alert.name], level);
-    if (targets.length === 0) deps.logger?.info({ alertId: alert.id, level: level.name }, 'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged');
+    if (targets.length === 0)
+      deps.logger?.info(
+        { alertId: alert.id, level: level.name },
+        'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged',
+      );
     for (const target of targets) {
       await deps.callbacks.escalate(alert, level, target);
       summary.escalated.push({ alertId: alert.id, level: level.level, target });
@@ -190,11 +218,15 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
     };
     if (due > now) return [job_(level, due)];
     // L1 is the on-call: an acknowledged incident has one. Levels paged under an earlier severity are not paged again.
-    const skip = (level.level === 1 && inc.acknowledgedAt !== null) || (await deps.incidentService.escalatedLevels(inc.id)).has(level.level);
+    const skip =
+      (level.level === 1 && inc.acknowledgedAt !== null) || (await deps.incidentService.escalatedLevels(inc.id)).has(level.level);
     if (!skip) {
       const targets = targetsFor(await deps.alerts.namesByIncident(inc.id), level);
       if (targets.length === 0) {
-        deps.logger?.info({ incidentId: inc.id, level: level.name }, 'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged');
+        deps.logger?.info(
+          { incidentId: inc.id, level: level.name },
+          'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged',
+        );
       } else {
         await deps.callbacks.escalateIncident(inc, level, targets);
         await deps.incidentService.recordEscalation(inc.id, level, targets, now);
@@ -244,12 +276,19 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
           try {
             const next = await runJob(job, now, summary);
             const completed = await deps.jobs.complete(job.id, workerId, now, next);
-            if (!completed) deps.logger?.warn({ jobId: job.id, kind: job.kind }, 'scheduled job was taken over by another worker before it completed');
+            if (!completed)
+              deps.logger?.warn({ jobId: job.id, kind: job.kind }, 'scheduled job was taken over by another worker before it completed');
             if (completed && next.some((j) => j.dueAt <= now)) dueAgain = true;
           } catch (err) {
             summary.failed++;
             deps.logger?.error({ err, jobId: job.id, kind: job.kind }, 'scheduled job failed; it will be retried');
-            await deps.jobs.fail(job.id, workerId, (err as Error).message ?? String(err), new Date(now.getTime() + (deps.retryAfterMs ?? MINUTE)), deps.maxAttempts ?? 5);
+            await deps.jobs.fail(
+              job.id,
+              workerId,
+              (err as Error).message ?? String(err),
+              new Date(now.getTime() + (deps.retryAfterMs ?? MINUTE)),
+              deps.maxAttempts ?? 5,
+            );
           }
         }
         if (!dueAgain) break;

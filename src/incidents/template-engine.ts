@@ -61,7 +61,8 @@ export function parseTemplate(source: string): ParsedTemplate {
     if (m.index > last) push({ type: 'text', text: source.slice(last, m.index) });
     last = m.index + m[0].length;
     const [, open3, sigil, rawName, close3] = m;
-    if (open3 || close3) throw new TemplateSyntaxError(line, `triple braces ${m[0]} are not supported: every value is escaped, write {{${rawName}}}`);
+    if (open3 || close3)
+      throw new TemplateSyntaxError(line, `triple braces ${m[0]} are not supported: every value is escaped, write {{${rawName}}}`);
     if (sigil === '!') continue;
     const name = rawName!;
     if (!NAME.test(name)) throw new TemplateSyntaxError(line, `${m[0]} is not a variable name (lower-case letters, digits and _)`);
@@ -73,7 +74,8 @@ export function parseTemplate(source: string): ParsedTemplate {
     } else if (sigil === '/') {
       const open = stack.pop();
       if (!open) throw new TemplateSyntaxError(line, `{{/${name}}} closes a section that was never opened`);
-      if (open.node.name !== name) throw new TemplateSyntaxError(line, `{{/${name}}} closes {{#${open.node.name}}} (opened on line ${open.line})`);
+      if (open.node.name !== name)
+        throw new TemplateSyntaxError(line, `{{/${name}}} closes {{#${open.node.name}}} (opened on line ${open.line})`);
     } else {
       push({ type: 'var', name, line });
     }
@@ -100,7 +102,9 @@ export function renderParsed(template: ParsedTemplate, vars: TemplateVars, escap
       })
       .join('');
   // Sections on lines of their own leave blank lines behind: collapse runs of them.
-  return walk(template.nodes).replace(/\n{3,}/g, '\n\n').trim();
+  return walk(template.nodes)
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 export function renderTemplate(source: string, vars: TemplateVars, escape: Escape): string {

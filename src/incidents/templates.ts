@@ -3,7 +3,15 @@ import path from 'node:path';
 import { closestMatches } from '../closest-match';
 import { BotError } from '../errors';
 import type { Incident } from '../domain/incident';
-import { Mention, parseTemplate, renderParsed, TemplateSyntaxError, type Escape, type ParsedTemplate, type TemplateVars } from './template-engine';
+import {
+  Mention,
+  parseTemplate,
+  renderParsed,
+  TemplateSyntaxError,
+  type Escape,
+  type ParsedTemplate,
+  type TemplateVars,
+} from './template-engine';
 
 /**
  * The user-editable notification texts (seed 002), one file each in TEMPLATES_DIR, and the
@@ -87,37 +95,54 @@ export interface IncidentNotifications {
 export async function loadTemplates(dir: string, escape: Escape): Promise<IncidentNotifications> {
   const { parsed, problems } = await loadAll(dir);
   if (problems.length > 0) {
-    throw new BotError('NOT_CONFIGURED', `The notification templates in ${dir} have problems:\n${problems.map(formatTemplateProblem).join('\n')}`);
+    throw new BotError(
+      'NOT_CONFIGURED',
+      `The notification templates in ${dir} have problems:\n${problems.map(formatTemplateProblem).join('\n')}`,
+    );
   }
   return createNotifications(parsed as Record<TemplateName, ParsedTemplate>, escape);
 }
 
 /** Notifications from template sources (tests, or templates kept elsewhere). */
 export function createNotifications(templates: Record<TemplateName, ParsedTemplate | string>, escape: Escape): IncidentNotifications {
-  const t = Object.fromEntries(
-    Object.entries(templates).map(([k, v]) => [k, typeof v === 'string' ? parseTemplate(v) : v]),
-  ) as Record<TemplateName, ParsedTemplate>;
+  const t = Object.fromEntries(Object.entries(templates).map(([k, v]) => [k, typeof v === 'string' ? parseTemplate(v) : v])) as Record<
+    TemplateName,
+    ParsedTemplate
+  >;
   return {
     incidentOpened: (inc) => renderParsed(t.incidentOpened, commonVars(inc), escape),
     statusUpdate: (inc, u) =>
-      renderParsed(t.statusUpdate, { ...commonVars(inc), update: u.text, updated_by: Mention.of(u.actor), update_time: formatTime(u.at) }, escape),
+      renderParsed(
+        t.statusUpdate,
+        { ...commonVars(inc), update: u.text, updated_by: Mention.of(u.actor), update_time: formatTime(u.at) },
+        escape,
+      ),
     incidentResolved: (inc, r) =>
-      renderParsed(t.incidentResolved, {
-        ...commonVars(inc),
-        resolution_time: inc.resolvedAt ? formatTime(inc.resolvedAt) : '',
-        duration: formatDuration(r.durationMinutes),
-        root_cause: inc.rootCause ?? '',
-        resolution: inc.resolution ?? '',
-        summary: inc.summary ?? '',
-        resolved_by: Mention.of(inc.resolvedBy),
-        postmortem: r.offerPostmortem,
-        postmortem_link: r.postmortemLink ?? '',
-      }, escape),
+      renderParsed(
+        t.incidentResolved,
+        {
+          ...commonVars(inc),
+          resolution_time: inc.resolvedAt ? formatTime(inc.resolvedAt) : '',
+          duration: formatDuration(r.durationMinutes),
+          root_cause: inc.rootCause ?? '',
+          resolution: inc.resolution ?? '',
+          summary: inc.summary ?? '',
+          resolved_by: Mention.of(inc.resolvedBy),
+          postmortem: r.offerPostmortem,
+          postmortem_link: r.postmortemLink ?? '',
+        },
+        escape,
+      ),
   };
 }
 
 const SEVERITY_NAMES = { P0: 'critical', P1: 'high', P2: 'medium', P3: 'low' } as const;
-const STATUS_TEXT = { open: 'Investigating', acknowledged: 'Acknowledged, investigating', mitigated: 'Mitigated, monitoring', resolved: 'Resolved' } as const;
+const STATUS_TEXT = {
+  open: 'Investigating',
+  acknowledged: 'Acknowledged, investigating',
+  mitigated: 'Mitigated, monitoring',
+  resolved: 'Resolved',
+} as const;
 
 function commonVars(inc: Incident): TemplateVars {
   return {
@@ -129,7 +154,10 @@ function commonVars(inc: Incident): TemplateVars {
     start_time: formatTime(inc.startedAt),
     impact: inc.impact ?? '',
     opened_by: Mention.of(inc.createdBy),
-    next_update: inc.nextUpdateDueAt && inc.status !== 'resolved' ? `In 30 minutes (by ${inc.nextUpdateDueAt.toISOString().slice(11, 16)} UTC)` : 'When there is news',
+    next_update:
+      inc.nextUpdateDueAt && inc.status !== 'resolved'
+        ? `In 30 minutes (by ${inc.nextUpdateDueAt.toISOString().slice(11, 16)} UTC)`
+        : 'When there is news',
   };
 }
 
@@ -161,7 +189,10 @@ async function loadAll(dir: string): Promise<{ parsed: Partial<Record<TemplateNa
       const code = (err as NodeJS.ErrnoException).code;
       problems.push({
         file: shown,
-        message: code === 'ENOENT' ? `missing: create it (the default is in the bot's templates/ folder) or point TEMPLATES_DIR at a folder that has it` : `cannot be read (${code ?? (err as Error).message})`,
+        message:
+          code === 'ENOENT'
+            ? `missing: create it (the default is in the bot's templates/ folder) or point TEMPLATES_DIR at a folder that has it`
+            : `cannot be read (${code ?? (err as Error).message})`,
       });
       continue;
     }

@@ -9,7 +9,14 @@ import { repairStaleReplies } from '../slack/stale-reply-repair';
 import type { BackgroundJob } from './job-runner';
 
 /** The names of everything the bot runs on a timer. */
-export type JobName = 'scheduled-jobs' | 'stale-reply-repair' | 'sla-missed-cards' | 'remediation-recovery' | 'remediation-expiry' | 'delivery-pruning' | 'follow-up-reminders';
+export type JobName =
+  | 'scheduled-jobs'
+  | 'stale-reply-repair'
+  | 'sla-missed-cards'
+  | 'remediation-recovery'
+  | 'remediation-expiry'
+  | 'delivery-pruning'
+  | 'follow-up-reminders';
 
 const REMINDER_INTERVAL_MS = 30_000;
 const STALE_REPLY_SWEEP_MS = 30_000;
@@ -66,7 +73,9 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
       // every replica polls: each due row is claimed by one of them (FOR UPDATE SKIP LOCKED)
       replicas: 'each',
       run: async () => {
-        await slack.reminders.runDueJobs().catch((err: unknown) => deps.logger.warn({ err }, 'could not run scheduled jobs; retrying on the next tick'));
+        await slack.reminders
+          .runDueJobs()
+          .catch((err: unknown) => deps.logger.warn({ err }, 'could not run scheduled jobs; retrying on the next tick'));
       },
     },
     {
@@ -107,7 +116,10 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
       everyMs: FOLLOW_UP_SWEEP_MS,
       runAtStart: true,
       replicas: 'one',
-      run: () => remindFollowUps().catch((err: unknown) => deps.logger.warn({ err }, 'could not remind overdue follow-ups; retrying on the next tick')),
+      run: () =>
+        remindFollowUps().catch((err: unknown) =>
+          deps.logger.warn({ err }, 'could not remind overdue follow-ups; retrying on the next tick'),
+        ),
     });
   }
   return jobs;

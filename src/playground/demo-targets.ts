@@ -43,7 +43,16 @@ export const DEMO_WORKERS = ['worker-1', 'worker-2', 'worker-7'] as const;
 /** The worker whose heartbeat stops and whose tasks are stuck. */
 export const STUCK_WORKER = 'worker-7';
 
-const UNSET = ['PROMETHEUS_URL', 'ALERTMANAGER_URL', 'DOCKER_HOST', 'MEMORY_DB_URL', 'MEMORY_REDIS_URL', 'ORCHESTRATOR_DB_URL', 'MEMORY_DAEMON_REPO', 'WORKER_TMP_DIR'];
+const UNSET = [
+  'PROMETHEUS_URL',
+  'ALERTMANAGER_URL',
+  'DOCKER_HOST',
+  'MEMORY_DB_URL',
+  'MEMORY_REDIS_URL',
+  'ORCHESTRATOR_DB_URL',
+  'MEMORY_DAEMON_REPO',
+  'WORKER_TMP_DIR',
+];
 
 export async function startDemoTargets(opts: DemoTargetsOptions): Promise<DemoTargets> {
   const now = opts.now ?? Date.now;
@@ -77,13 +86,17 @@ export async function startDemoTargets(opts: DemoTargetsOptions): Promise<DemoTa
     const t = new Date(now()).toISOString();
     const writes: Promise<unknown>[] = [];
     for (const w of DEMO_WORKERS) {
-      if (w !== STUCK_WORKER) writes.push(writeFile(path.join(files.shared, 'workers', w, 'heartbeat.json'), JSON.stringify({ worker: w, timestamp: t, status: 'idle' })));
+      if (w !== STUCK_WORKER)
+        writes.push(
+          writeFile(path.join(files.shared, 'workers', w, 'heartbeat.json'), JSON.stringify({ worker: w, timestamp: t, status: 'idle' })),
+        );
     }
     if (tick % 2 === 0) {
       const l = level();
-      const line = l > 0.5 && tick % 4 === 0
-        ? `${t} ERROR memory_daemon: extraction failed: connection to server at "postgres" (5432) timed out\n`
-        : `${t} INFO memory_daemon: extracted ${Math.round(20 * (1 - l))} memories\n`;
+      const line =
+        l > 0.5 && tick % 4 === 0
+          ? `${t} ERROR memory_daemon: extraction failed: connection to server at "postgres" (5432) timed out\n`
+          : `${t} INFO memory_daemon: extracted ${Math.round(20 * (1 - l))} memories\n`;
       writes.push(appendFile(path.join(files.home, 'memory-daemon.log'), line));
     }
     Promise.all(writes).catch(() => undefined);
@@ -122,7 +135,12 @@ export async function startDemoTargets(opts: DemoTargetsOptions): Promise<DemoTa
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, level: number, counters: { ok: number; failed: number; tasksFailed: number }): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  level: number,
+  counters: { ok: number; failed: number; tasksFailed: number },
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://demo');
   const json = (status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -138,7 +156,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, level: number, 
     // The memory daemon answers slower and slower, then fails its health check.
     case '/memory-daemon/health':
       await sleep(Math.round(1500 * level));
-      return level < 0.75 ? json(200, { status: 'healthy', uptime_seconds: 3600 }) : json(503, { status: 'unhealthy', reason: 'database connection lost' });
+      return level < 0.75
+        ? json(200, { status: 'healthy', uptime_seconds: 3600 })
+        : json(503, { status: 'unhealthy', reason: 'database connection lost' });
 
     // The semantic-caching API's pool fills up: 0.55 → 0.97.
     case '/semantic-api/health/live':
@@ -188,11 +208,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, level: number, 
 
     // Jaeger's slow traces and Loki's error streams: more of them as things drift.
     case '/jaeger/api/traces':
-      return json(200, { data: Array.from({ length: Math.round(12 * level) }, (_, i) => ({ traceID: `demo${i.toString(16).padStart(12, '0')}`, spans: [] })) });
+      return json(200, {
+        data: Array.from({ length: Math.round(12 * level) }, (_, i) => ({ traceID: `demo${i.toString(16).padStart(12, '0')}`, spans: [] })),
+      });
     case '/loki/loki/api/v1/query':
       return json(200, {
         status: 'success',
-        data: { resultType: 'vector', result: Array.from({ length: Math.round(4 * level) }, (_, i) => ({ metric: { job: 'agent-orchestrator', worker: `worker-${i + 1}` }, value: [0, '3'] })) },
+        data: {
+          resultType: 'vector',
+          result: Array.from({ length: Math.round(4 * level) }, (_, i) => ({
+            metric: { job: 'agent-orchestrator', worker: `worker-${i + 1}` },
+            value: [0, '3'],
+          })),
+        },
       });
     default:
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -246,10 +274,16 @@ async function seedFiles(dir: string, nowMs: number) {
   for (const w of ['worker-1', 'worker-2', 'worker-7']) {
     const stuck = w === STUCK_WORKER;
     await mkdir(path.join(shared, 'workers', w), { recursive: true });
-    await writeFile(path.join(shared, 'workers', w, 'heartbeat.json'), JSON.stringify({ worker: w, timestamp: stuck ? iso(0.75) : iso(0), status: stuck ? 'busy' : 'idle' }));
-    for (const state of ['pending', 'active', 'completed', 'failed']) await mkdir(path.join(shared, 'tasks', w, state), { recursive: true });
-    for (let i = 0; i < (stuck ? 6 : 1); i++) await writeFile(path.join(shared, 'tasks', w, 'pending', `task-${w}-${100 + i}.json`), JSON.stringify({ id: `task-${100 + i}` }));
-    for (let i = 0; i < 12; i++) await writeFile(path.join(shared, 'tasks', w, 'completed', `task-${w}-${i}.json`), JSON.stringify({ id: `task-${i}` }));
+    await writeFile(
+      path.join(shared, 'workers', w, 'heartbeat.json'),
+      JSON.stringify({ worker: w, timestamp: stuck ? iso(0.75) : iso(0), status: stuck ? 'busy' : 'idle' }),
+    );
+    for (const state of ['pending', 'active', 'completed', 'failed'])
+      await mkdir(path.join(shared, 'tasks', w, state), { recursive: true });
+    for (let i = 0; i < (stuck ? 6 : 1); i++)
+      await writeFile(path.join(shared, 'tasks', w, 'pending', `task-${w}-${100 + i}.json`), JSON.stringify({ id: `task-${100 + i}` }));
+    for (let i = 0; i < 12; i++)
+      await writeFile(path.join(shared, 'tasks', w, 'completed', `task-${w}-${i}.json`), JSON.stringify({ id: `task-${i}` }));
     const activeIds = stuck ? [42, 43, 44] : [99];
     for (const id of activeIds) {
       const file = path.join(shared, 'tasks', w, 'active', `task-${w}-${id}.json`);
@@ -258,7 +292,10 @@ async function seedFiles(dir: string, nowMs: number) {
       await utimes(file, at, at);
     }
     if (stuck) {
-      await writeFile(path.join(shared, 'tasks', w, 'failed', `task-${w}-17.json`), JSON.stringify({ id: 'task-17', error: 'claude: timeout after 300 s' }));
+      await writeFile(
+        path.join(shared, 'tasks', w, 'failed', `task-${w}-17.json`),
+        JSON.stringify({ id: 'task-17', error: 'claude: timeout after 300 s' }),
+      );
       const lock = path.join(shared, 'locks', `${w}_task-42.lock`);
       await writeFile(lock, '');
       await utimes(lock, minutesAgo(24), minutesAgo(24));
@@ -294,11 +331,20 @@ async function seedFiles(dir: string, nowMs: number) {
   // The orchestrator's logs.
   await writeFile(
     path.join(workdir, 'logs', 'cli-orchestrator.log'),
-    [`${iso(14)} INFO workflow started id=wf-311`, `${iso(13)} ERROR workflow_execution_failed id=wf-311 step=review reason=timeout`, ''].join('\n'),
+    [
+      `${iso(14)} INFO workflow started id=wf-311`,
+      `${iso(13)} ERROR workflow_execution_failed id=wf-311 step=review reason=timeout`,
+      '',
+    ].join('\n'),
   );
   await writeFile(
     path.join(workdir, 'logs', 'access.log'),
-    [`127.0.0.1 - - "GET /health HTTP/1.1" 200 12`, `127.0.0.1 - - "POST /workflows HTTP/1.1" 502 0`, `127.0.0.1 - - "POST /workflows HTTP/1.1" 200 311`, ''].join('\n'),
+    [
+      `127.0.0.1 - - "GET /health HTTP/1.1" 200 12`,
+      `127.0.0.1 - - "POST /workflows HTTP/1.1" 502 0`,
+      `127.0.0.1 - - "POST /workflows HTTP/1.1" 200 311`,
+      '',
+    ].join('\n'),
   );
 
   return { home, shared, workerLogs, semanticLogs, semanticCache, workdir };

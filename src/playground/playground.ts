@@ -7,7 +7,14 @@ import { createApp, type BotApp } from '../app';
 import { loadConfig } from '../config';
 import type { Logger } from '../logger';
 import { startSlackEmulator, type EmulatedMessage, type RecordedCall, type SlackEmulator } from '../emulator/slack-emulator';
-import { newTriggerId, sendInteraction, sendSigned, sendSlashCommand, SLACK_DEFAULTS, type SignedResponse } from '../emulator/slack-signing';
+import {
+  newTriggerId,
+  sendInteraction,
+  sendSigned,
+  sendSlashCommand,
+  SLACK_DEFAULTS,
+  type SignedResponse,
+} from '../emulator/slack-signing';
 import { PLAYGROUND_PID_FILE } from '../postmortem/postmortem-cli';
 import { startDemoTargets, type DemoTargets } from './demo-targets';
 import { dropEmbeddedTemplate, freshEmbeddedDatabase } from './empty-database';
@@ -87,14 +94,20 @@ const WEB_FILES: Record<string, string> = {
   '/block-kit.js': 'block-kit.js',
   '/style.css': 'style.css',
 };
-const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
 
 /** The people who may approve anything in the demo workspace (a user group, as a deployment would configure it). */
 const PLAYGROUND_RESPONDERS = 'S0PLAYRESP';
 
 export async function startPlayground(opts: PlaygroundOptions): Promise<Playground> {
   if (opts.nodeEnv === 'production') {
-    throw new Error('the playground does not start with NODE_ENV=production: it is a local demo without logins. Configure Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) to run the bot.');
+    throw new Error(
+      'the playground does not start with NODE_ENV=production: it is a local demo without logins. Configure Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) to run the bot.',
+    );
   }
   const logger = opts.logger;
   // Carried in the page and required on every API call: another web page in the same browser cannot read it.
@@ -106,7 +119,10 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   opts.onProgress?.('starting the Slack emulator and the demo targets');
   const slack = await startSlackEmulator({ botToken });
   for (const u of PLAYGROUND_USERS) slack.addUser({ ...u, tz: 'UTC' });
-  slack.addUsergroup(PLAYGROUND_RESPONDERS, PLAYGROUND_USERS.map((u) => u.id));
+  slack.addUsergroup(
+    PLAYGROUND_RESPONDERS,
+    PLAYGROUND_USERS.map((u) => u.id),
+  );
   const demo = await startDemoTargets({ dir: path.join(dataDir, 'demo'), driftMinutes: opts.driftMinutes });
 
   // A fresh database each time: the channel lives in memory, so incidents from an earlier run would point nowhere.
@@ -119,27 +135,28 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     throw err;
   }
   const base = opts.env ?? {};
-  const configFor = (dir: string) => loadConfig({
-    SLACK_BOT_TOKEN: botToken,
-    SLACK_SIGNING_SECRET: signingSecret,
-    SLACK_API_URL: slack.url,
-    PORT: '0',
-    DATA_DIR: dir,
-    COMMANDS_DIR: opts.commandsDir ?? base.COMMANDS_DIR,
-    TEMPLATES_DIR: opts.templatesDir ?? base.TEMPLATES_DIR,
-    LOG_LEVEL: base.LOG_LEVEL,
-    SHUTDOWN_TIMEOUT_MS: '2000',
-    REMEDIATION_APPROVERS_HIGH: PLAYGROUND_RESPONDERS,
-    INCIDENT_HUB_CHANNEL: PLAYGROUND_HUB.id,
-    // The on-call group is invited to every incident channel.
-    ESCALATION_L1: base.ESCALATION_L1 ?? PLAYGROUND_RESPONDERS,
-    APPROVALS_CHANNEL: PLAYGROUND_CHANNEL.id,
-    // Only with PLAYGROUND_USE_SHELL_ENV does `base` hold the shell's variables.
-    ALERTMANAGER_URL: base.ALERTMANAGER_URL,
-    ALERTMANAGER_ROUTES: base.ALERTMANAGER_ROUTES,
-    ESCALATION_L2: base.ESCALATION_L2,
-    ESCALATION_L3: base.ESCALATION_L3,
-  });
+  const configFor = (dir: string) =>
+    loadConfig({
+      SLACK_BOT_TOKEN: botToken,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.url,
+      PORT: '0',
+      DATA_DIR: dir,
+      COMMANDS_DIR: opts.commandsDir ?? base.COMMANDS_DIR,
+      TEMPLATES_DIR: opts.templatesDir ?? base.TEMPLATES_DIR,
+      LOG_LEVEL: base.LOG_LEVEL,
+      SHUTDOWN_TIMEOUT_MS: '2000',
+      REMEDIATION_APPROVERS_HIGH: PLAYGROUND_RESPONDERS,
+      INCIDENT_HUB_CHANNEL: PLAYGROUND_HUB.id,
+      // The on-call group is invited to every incident channel.
+      ESCALATION_L1: base.ESCALATION_L1 ?? PLAYGROUND_RESPONDERS,
+      APPROVALS_CHANNEL: PLAYGROUND_CHANNEL.id,
+      // Only with PLAYGROUND_USE_SHELL_ENV does `base` hold the shell's variables.
+      ALERTMANAGER_URL: base.ALERTMANAGER_URL,
+      ALERTMANAGER_ROUTES: base.ALERTMANAGER_ROUTES,
+      ESCALATION_L2: base.ESCALATION_L2,
+      ESCALATION_L3: base.ESCALATION_L3,
+    });
   const botEnv = { ...withoutDemoUnset(base, demo), ...demo.env };
   let bot: BotApp;
   try {
@@ -190,7 +207,11 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     }
     if (ok && c.method === 'views.update') localViews.delete((c.response as { view: { id: string } }).view.id);
     // The bot's own reads change nothing on the page; creating a channel, its topic and bookmarks do.
-    const reads = c.method.startsWith('auth.') || c.method.startsWith('users.') || c.method.startsWith('usergroups.') || ['conversations.history', 'conversations.replies', 'conversations.info', 'chat.getPermalink'].includes(c.method);
+    const reads =
+      c.method.startsWith('auth.') ||
+      c.method.startsWith('users.') ||
+      c.method.startsWith('usergroups.') ||
+      ['conversations.history', 'conversations.replies', 'conversations.info', 'chat.getPermalink'].includes(c.method);
     if (!reads) broadcast(c.method);
   };
   slack.on('call', onCall);
@@ -203,9 +224,14 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   };
   const viewById = (id: string) => localViews.get(id) ?? slack.view(id);
   /** The alerts channel, the hub and the channels the bot created for incidents, in that order. */
-  const channels = (): Channel[] => [PLAYGROUND_CHANNEL, PLAYGROUND_HUB, ...slack.createdChannels().map((c) => ({ id: c.id, name: c.name }))];
+  const channels = (): Channel[] => [
+    PLAYGROUND_CHANNEL,
+    PLAYGROUND_HUB,
+    ...slack.createdChannels().map((c) => ({ id: c.id, name: c.name })),
+  ];
   /** A channel the page may act in: only those it shows (a page cannot post in a channel id it made up). */
-  const channelOf = (id: unknown): Channel | undefined => (id === undefined || id === '' ? PLAYGROUND_CHANNEL : channels().find((c) => c.id === id));
+  const channelOf = (id: unknown): Channel | undefined =>
+    id === undefined || id === '' ? PLAYGROUND_CHANNEL : channels().find((c) => c.id === id);
 
   function findMessage(channel: string, ts: string): { message: EmulatedMessage; ephemeral: boolean } | undefined {
     for (const m of slack.messages(channel)) {
@@ -251,21 +277,30 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
           return { ok: false, error: 'unknown_command' };
         }
         const responseUrl = slack.responseUrl({ channel: channel.id, userId: user.id, ...(threadTs ? { threadTs } : {}) });
-        const res = await sendSlashCommand(eventsUrl, { signingSecret }, {
-          text: command[2] ?? '',
-          channel_id: channel.id,
-          channel_name: channel.name,
-          user_id: user.id,
-          user_name: user.name,
-          response_url: responseUrl,
-          trigger_id: newTrigger(user.id),
-        });
+        const res = await sendSlashCommand(
+          eventsUrl,
+          { signingSecret },
+          {
+            text: command[2] ?? '',
+            channel_id: channel.id,
+            channel_name: channel.name,
+            user_id: user.id,
+            user_name: user.name,
+            response_url: responseUrl,
+            trigger_id: newTrigger(user.id),
+          },
+        );
         await deliverAckBody(res, responseUrl);
         return { ok: res.status === 200, status: res.status };
       }
       // Slack's clients escape &, < and > in what people type; only the app's own markup uses them.
       const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-      const message = slack.postAs(channel.id, { text: escaped, user: user.id, team: SLACK_DEFAULTS.teamId, ...(threadTs ? { thread_ts: threadTs } : {}) });
+      const message = slack.postAs(channel.id, {
+        text: escaped,
+        user: user.id,
+        team: SLACK_DEFAULTS.teamId,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+      });
       const res = await postMessageEvent(message);
       return { ok: res.status === 200, ts: message.ts };
     },
@@ -314,7 +349,11 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       const view = viewById(viewId);
       if (!view) return { ok: false, error: 'view_not_found' };
       const values = (body.values ?? {}) as Record<string, Record<string, unknown>>;
-      const res = await sendInteraction(eventsUrl, { signingSecret }, viewSubmissionPayload({ user, view, values, triggerId: newTrigger(user.id) }));
+      const res = await sendInteraction(
+        eventsUrl,
+        { signingSecret },
+        viewSubmissionPayload({ user, view, values, triggerId: newTrigger(user.id) }),
+      );
       const stack = openViews.get(user.id) ?? [];
       const answer = res.json && typeof res.json === 'object' ? (res.json as Record<string, unknown>) : {};
       viewErrors.delete(viewId);
@@ -337,7 +376,10 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
           openViews.set(user.id, []);
           break;
         default:
-          openViews.set(user.id, stack.filter((id) => id !== viewId));
+          openViews.set(
+            user.id,
+            stack.filter((id) => id !== viewId),
+          );
       }
       broadcast('view');
       return { ok: true, responseAction: answer.response_action ?? null };
@@ -348,7 +390,10 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       const user = userById(body.user);
       const viewId = String(body.viewId);
       const view = viewById(viewId);
-      openViews.set(user.id, (openViews.get(user.id) ?? []).filter((id) => id !== viewId));
+      openViews.set(
+        user.id,
+        (openViews.get(user.id) ?? []).filter((id) => id !== viewId),
+      );
       if (view?.notify_on_close === true) await sendInteraction(eventsUrl, { signingSecret }, viewClosedPayload({ user, view }));
       broadcast('view');
       return { ok: true };
@@ -360,8 +405,16 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     const channel = channelOf(channelId) ?? PLAYGROUND_CHANNEL;
     const info = slack.channelInfo(channel.id);
     return {
-      channel: { ...channel, ...(info ? { topic: info.topic.value, bookmarks: info.bookmarks.map((b) => ({ title: b.title, link: b.link })), members: info.members } : {}) },
-      channels: channels().map((c) => ({ ...c, kind: c.id === PLAYGROUND_CHANNEL.id ? 'alerts' : c.id === PLAYGROUND_HUB.id ? 'hub' : 'incident' })),
+      channel: {
+        ...channel,
+        ...(info
+          ? { topic: info.topic.value, bookmarks: info.bookmarks.map((b) => ({ title: b.title, link: b.link })), members: info.members }
+          : {}),
+      },
+      channels: channels().map((c) => ({
+        ...c,
+        kind: c.id === PLAYGROUND_CHANNEL.id ? 'alerts' : c.id === PLAYGROUND_HUB.id ? 'hub' : 'incident',
+      })),
       me: user,
       users: [...PLAYGROUND_USERS, { id: 'U0INCIDENTBOT', name: 'incident-bot', real_name: 'Incident Bot', is_bot: true }],
       messages: slack.messages(channel.id),
@@ -380,12 +433,16 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     const file = WEB_FILES[url.pathname];
     if (req.method === 'GET' && file) {
       let body = await readFile(path.join(webDir, file));
-      if (file === 'index.html') body = Buffer.from(body.toString('utf8').replace('<head>', `<head>\n    <meta name="playground-token" content="${pageToken}" />`));
+      if (file === 'index.html')
+        body = Buffer.from(body.toString('utf8').replace('<head>', `<head>\n    <meta name="playground-token" content="${pageToken}" />`));
       res.writeHead(200, { 'content-type': CONTENT_TYPES[file.split('.').pop()!]!, 'cache-control': 'no-store' });
       res.end(body);
       return;
     }
-    if ((url.pathname.startsWith('/api/') || url.pathname === '/events') && !tokenMatches(req.headers['x-playground-token'] ?? url.searchParams.get('token'), pageToken)) {
+    if (
+      (url.pathname.startsWith('/api/') || url.pathname === '/events') &&
+      !tokenMatches(req.headers['x-playground-token'] ?? url.searchParams.get('token'), pageToken)
+    ) {
       return sendJson(res, 403, { ok: false, error: 'missing or wrong playground token: reload the page' });
     }
     // The operator endpoints are the bot's own, on the playground's port as they would be in production.
@@ -423,12 +480,18 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
 
   /** A file shared in the channel, as its preview reads it or as a download (the bytes the bot uploaded). */
   function sendFile(res: ServerResponse, id: string, download: boolean): void {
-    const file = slack.uploadedFiles().find((f) => f.id === id && f.uploaded && f.channels.some((c) => channels().some((shown) => shown.id === c)));
+    const file = slack
+      .uploadedFiles()
+      .find((f) => f.id === id && f.uploaded && f.channels.some((c) => channels().some((shown) => shown.id === c)));
     if (!file) return sendJson(res, 404, { ok: false, error: 'file_not_found' });
     const markdown = file.filetype === 'markdown' || /\.md$/i.test(file.name);
     const name = file.name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120) || 'file';
     res.writeHead(200, {
-      'content-type': markdown ? 'text/markdown; charset=utf-8' : file.mimetype.startsWith('text/') ? `${file.mimetype}; charset=utf-8` : 'application/octet-stream',
+      'content-type': markdown
+        ? 'text/markdown; charset=utf-8'
+        : file.mimetype.startsWith('text/')
+          ? `${file.mimetype}; charset=utf-8`
+          : 'application/octet-stream',
       'content-disposition': `${download ? 'attachment' : 'inline'}; filename="${name}"`,
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
@@ -461,7 +524,9 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   const port = (web.address() as AddressInfo).port;
   const shownHost = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
   // On a loopback interface the page answers to localhost too, the name people type.
-  const url = LOOPBACK_HOSTS.includes(shownHost) ? `http://localhost:${port}/` : `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`;
+  const url = LOOPBACK_HOSTS.includes(shownHost)
+    ? `http://localhost:${port}/`
+    : `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`;
   logger.debug({ url, bot: botUrl, slackEmulator: slack.url, demoTargets: demo.url, notConfigured: demo.unset }, 'playground ready');
 
   return {
@@ -494,9 +559,11 @@ const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 function refuseForeign(req: IncomingMessage, port: number): string | undefined {
   const allowed = LOOPBACK_HOSTS.map((h) => `${h}:${port}`);
   const host = (req.headers.host ?? '').toLowerCase();
-  if (!allowed.includes(host)) return `Host ${JSON.stringify(host.slice(0, 100))} is not this playground: open it at http://127.0.0.1:${port}/`;
+  if (!allowed.includes(host))
+    return `Host ${JSON.stringify(host.slice(0, 100))} is not this playground: open it at http://127.0.0.1:${port}/`;
   const origin = req.headers.origin;
-  if (origin !== undefined && !allowed.some((h) => origin.toLowerCase() === `http://${h}`)) return 'requests from other web pages are refused';
+  if (origin !== undefined && !allowed.some((h) => origin.toLowerCase() === `http://${h}`))
+    return 'requests from other web pages are refused';
   return undefined;
 }
 
@@ -550,7 +617,11 @@ function readText(req: IncomingMessage): Promise<string> {
 
 async function proxyToBot(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
   const body = req.method === 'POST' ? await readText(req) : undefined;
-  const answer = await fetch(target, { method: req.method, headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json') }, body });
+  const answer = await fetch(target, {
+    method: req.method,
+    headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json') },
+    body,
+  });
   res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
   res.end(Buffer.from(await answer.arrayBuffer()));
 }

@@ -57,6 +57,15 @@ export function alertmanagerPost(alert: SeedAlert, opts: { labels?: Record<strin
     username: 'Alertmanager',
     bot_id: ALERTMANAGER_BOT_ID,
     subtype: 'bot_message',
-    attachments: [{ color: 'a30200', fallback: `${title} | ${ALERTMANAGER_LINK}`, title, title_link: ALERTMANAGER_LINK, text, mrkdwn_in: ['fallback', 'pretext', 'text'] }],
+    attachments: [
+      {
+        color: 'a30200',
+        fallback: `${title} | ${ALERTMANAGER_LINK}`,
+        title,
+        title_link: ALERTMANAGER_LINK,
+        text,
+        mrkdwn_in: ['fallback', 'pretext', 'text'],
+      },
+    ],
   };
 }

@@ -42,15 +42,22 @@ export interface CommitmentOptions {
 }
 
 const TICKET = /\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b|(?<![\w&])#\d{2,7}\b/g;
-const DUE = /\b(?:by|before|until)\s+(?:mon|tue|wed|thu|fri|sat|sun)\w*\b|\b(?:tomorrow|next week|this week|end of (?:the )?(?:day|week|sprint)|eod|eow)\b|\bby\s+\d{1,2}(?:st|nd|rd|th)?\b/i;
-const SELF = /\b(?:I'll|I’ll|I will|I'm going to|I am going to|I can take|I'll own|I will own|will do|on it|I'll take|leave it with me|I'll handle)\b/i;
-const ACCEPT_START = /^\s*(?:[^\p{L}\p{N}]*\s*)?(?:👍|\+1|yes|yep|yeah|yup|sure|ok|okay|will do|on it|absolutely|of course|can do|done|sounds good|i'll take it|i can do that|i'll do it|i'll do that|i'll have it)\b/iu;
-const ACCEPT_ANY = /\b(?:will do|on it|I'll take it|I'll do it|I'll do that|I can do that|can do|I'll have it|I'll own it|I'll pick it up|sure thing)\b/i;
+const DUE =
+  /\b(?:by|before|until)\s+(?:mon|tue|wed|thu|fri|sat|sun)\w*\b|\b(?:tomorrow|next week|this week|end of (?:the )?(?:day|week|sprint)|eod|eow)\b|\bby\s+\d{1,2}(?:st|nd|rd|th)?\b/i;
+const SELF =
+  /\b(?:I'll|I’ll|I will|I'm going to|I am going to|I can take|I'll own|I will own|will do|on it|I'll take|leave it with me|I'll handle)\b/i;
+const ACCEPT_START =
+  /^\s*(?:[^\p{L}\p{N}]*\s*)?(?:👍|\+1|yes|yep|yeah|yup|sure|ok|okay|will do|on it|absolutely|of course|can do|done|sounds good|i'll take it|i can do that|i'll do it|i'll do that|i'll have it)\b/iu;
+const ACCEPT_ANY =
+  /\b(?:will do|on it|I'll take it|I'll do it|I'll do that|I can do that|can do|I'll have it|I'll own it|I'll pick it up|sure thing)\b/i;
 const REQUEST = /\b(?:can|could|would|will)\s+(?:you|u)\b|\bplease\b|\bcan you\b/i;
 /** A negated commitment ("I won't …", "I don't think we need …", "no action items needed"), not a negation inside one. */
-const NEGATION = /\b(?:I|we)\s+(?:won't|won’t|will not|wont|can't|cannot|can not|don't|do not|didn't)\b|\bnot needed\b|\bno need\b|\bnothing to do\b|\bno (?:action items?|follow[- ]?ups?)\b/i;
-const META = /\b(?:let's|lets|let us)\s+(?:collect|gather|list|capture|do|go through|write down)\b.*\b(?:follow[- ]?ups?|action items?|AIs?)\b|^\s*(?:follow[- ]?ups?|action items?)\s*[,:]?\s*(?:please|pls)?[.!]?\s*$|\bbefore we close\b.*\bfollow[- ]?ups?\b/i;
-const INVESTIGATION = /\b(?:I'll|I will|I'm going to)\s+(?:also\s+)?(?:check|look|have a look|take a look|dig|investigate|see|try|ping|watch|monitor|keep an eye|be|stay|join|grab|page|call)\b/i;
+const NEGATION =
+  /\b(?:I|we)\s+(?:won't|won’t|will not|wont|can't|cannot|can not|don't|do not|didn't)\b|\bnot needed\b|\bno need\b|\bnothing to do\b|\bno (?:action items?|follow[- ]?ups?)\b/i;
+const META =
+  /\b(?:let's|lets|let us)\s+(?:collect|gather|list|capture|do|go through|write down)\b.*\b(?:follow[- ]?ups?|action items?|AIs?)\b|^\s*(?:follow[- ]?ups?|action items?)\s*[,:]?\s*(?:please|pls)?[.!]?\s*$|\bbefore we close\b.*\bfollow[- ]?ups?\b/i;
+const INVESTIGATION =
+  /\b(?:I'll|I will|I'm going to)\s+(?:also\s+)?(?:check|look|have a look|take a look|dig|investigate|see|try|ping|watch|monitor|keep an eye|be|stay|join|grab|page|call)\b/i;
 const MARKERS: RegExp[] = [
   /^\s*(?:[-*•]\s*)?\[\s\]\s*/,
   /^\s*(?:[-*•]\s*)?☐\s*/,
@@ -98,7 +105,16 @@ export function extractCommitments(messages: readonly CommitmentSource[], opts: 
       const marked = markerItem(line);
       if (marked) {
         if (!META.test(line) && marked.text && !isQuestion(marked.text)) {
-          out.push({ text: sentence(marked.text), ...(marked.owner ? { owner: marked.owner } : {}), tickets, author: m.author, at: m.at, link: m.link, rule: 'marker', ...(marked.done ? { done: true } : {}) });
+          out.push({
+            text: sentence(marked.text),
+            ...(marked.owner ? { owner: marked.owner } : {}),
+            tickets,
+            author: m.author,
+            at: m.at,
+            link: m.link,
+            rule: 'marker',
+            ...(marked.done ? { done: true } : {}),
+          });
         }
         continue;
       }
@@ -148,10 +164,12 @@ function markerItem(line: string): { text: string; owner?: string; done?: boolea
   let text: string | undefined;
   const done = DONE_MARKER.test(line);
   if (done) text = line.replace(DONE_MARKER, '');
-  else for (const re of MARKERS) if (re.test(line)) {
-    text = line.replace(re, '');
-    break;
-  }
+  else
+    for (const re of MARKERS)
+      if (re.test(line)) {
+        text = line.replace(re, '');
+        break;
+      }
   if (text === undefined) return undefined;
   text = text.replace(/^[-*•]\s+/, '').trim();
   const owner = /(?:^|\s)@([\w.-]+)/.exec(text)?.[1];
@@ -164,12 +182,17 @@ function markerItem(line: string): { text: string; owner?: string; done?: boolea
 /** Whom a line asks: `@tom …`, or a leading `kai, …` / `Felix, …` naming someone in the thread. */
 function addressee(line: string, people: ReadonlySet<string>, author: string): { name: string; raw: string } | undefined {
   const mention = /@([\w.-]+)/.exec(line);
-  if (mention && !['here', 'channel', 'everyone'].includes(mention[1]!.toLowerCase()) && mention[1]!.toLowerCase() !== author.toLowerCase()) {
+  if (
+    mention &&
+    !['here', 'channel', 'everyone'].includes(mention[1]!.toLowerCase()) &&
+    mention[1]!.toLowerCase() !== author.toLowerCase()
+  ) {
     return { name: mention[1]!.toLowerCase(), raw: mention[0] };
   }
   // "good idea. kai, can you take that one?" — the name right before the request.
   const named = /(?:^|[.!]\s+)([A-Za-z][\w.-]*)\s*[,:]\s*(?=(?:can|could|would|will|please)\b)/i.exec(line);
-  if (named && people.has(named[1]!.toLowerCase()) && named[1]!.toLowerCase() !== author.toLowerCase()) return { name: named[1]!.toLowerCase(), raw: named[0] };
+  if (named && people.has(named[1]!.toLowerCase()) && named[1]!.toLowerCase() !== author.toLowerCase())
+    return { name: named[1]!.toLowerCase(), raw: named[0] };
   return undefined;
 }
 
@@ -195,14 +218,19 @@ function suggestionBody(text: string): string | undefined {
 function selfBody(line: string): string {
   return line
     .replace(/^(?:and|also|ok|okay|yes|sure|fine)[,\s]+/i, '')
-    .replace(/^(?:I'll|I’ll|I will|I'm going to|I am going to)\s+(?:own|take|handle)?\s*:?\s*/i, (m) => (/own|take|handle/i.test(m) ? m.replace(/^(?:I'll|I’ll|I will|I'm going to|I am going to)\s+/i, '') : ''))
+    .replace(/^(?:I'll|I’ll|I will|I'm going to|I am going to)\s+(?:own|take|handle)?\s*:?\s*/i, (m) =>
+      /own|take|handle/i.test(m) ? m.replace(/^(?:I'll|I’ll|I will|I'm going to|I am going to)\s+/i, '') : '',
+    )
     .replace(/[,.;\s]*\b(?:on it|will do)\b[.!\s]*$/i, '')
     .replace(/\b(?:and )?I'll\s+/gi, '')
     .trim();
 }
 
 function sentence(text: string): string {
-  const t = text.replace(/\s+/g, ' ').replace(/\s*[,;:]\s*$/, '').trim();
+  const t = text
+    .replace(/\s+/g, ' ')
+    .replace(/\s*[,;:]\s*$/, '')
+    .trim();
   return t.charAt(0).toUpperCase() + t.slice(1);
 }
 

@@ -95,7 +95,10 @@ function actionItem(line: string): { text: string; owner?: string; done?: boolea
 
 /** Drops list bullets and quote markers so a statement reads as a sentence. */
 function stripLeadIn(line: string): string {
-  return line.replace(/^(?:>\s*)+/, '').replace(/^[-*•]\s+/, '').trim();
+  return line
+    .replace(/^(?:>\s*)+/, '')
+    .replace(/^[-*•]\s+/, '')
+    .trim();
 }
 
 /** Code is quoted output, not a statement: `TODO` inside a stack trace is not an action item. */

@@ -33,8 +33,10 @@ export interface MessageMoment {
 
 const DONE =
   /\b(?:applied|reverted|rolled back|restarted|terminated|killed|drained|deployed|rolled out|scaled (?:up|down|out)|disabled|enabled|flushed|cancell?ed|re-?queued|failed over|restored|merged|shipped|purged|fixed|bumped|is live|went out|back to normal|is back|back up|recovered|set .{1,60}\bback to)\b/i;
-const CHANGE = /\b(?:deploy(?:ing|ed)?|rolling out|config(?:uration)? change|config(?:uration)?[- ]sync|going out|releas(?:e|ed|ing)|migration|upgrad(?:e|ed|ing))\b/i;
-const FINDING_WORD = /\b(?:found it|found|says|shows|is at|are at|pinned at|OOMKilled|crash-?looping|evicted|exhausted|rejected)\b|^[\w./-]+:\s/i;
+const CHANGE =
+  /\b(?:deploy(?:ing|ed)?|rolling out|config(?:uration)? change|config(?:uration)?[- ]sync|going out|releas(?:e|ed|ing)|migration|upgrad(?:e|ed|ing))\b/i;
+const FINDING_WORD =
+  /\b(?:found it|found|says|shows|is at|are at|pinned at|OOMKilled|crash-?looping|evicted|exhausted|rejected)\b|^[\w./-]+:\s/i;
 const FIGURE = /\b\d+(?:[.,]\d+)?\s*(?:%|ms|s|GB|MB|Gi|Mi|connections|sessions|restarts|rows|tasks|runs|errors)\b|\b\d+\/\d+\b/i;
 const EVENT_AT = /\b(?:first|started|began|start|failures?|errors?|dropped|spiked|fell|rose|went down|broke)\b/i;
 const INTENT = /\b(?:\w+ing)\b[^.]*\bnow\b|\bgoing to\b|\babout to\b|\bwill\b|\bI'll\b|\bplan\b/i;
@@ -49,7 +51,13 @@ const JOKE = /\b(?:lol|lmao|rofl|rip|fun fact|haha)\b|😂|🤣|😅|🙃|🪦|�
  *   scoreMessages(messages, { incidentOpened, firstAlert }).filter((m) => m.score >= 3)
  */
 export function scoreMessages(messages: readonly MomentSource[], ctx: { incidentOpened: Date; firstAlert: Date | null }): MessageMoment[] {
-  const firstHumanReport = messages.find((m) => m.place === 'channel' && m.at < ctx.incidentOpened && (!ctx.firstAlert || m.at < ctx.firstAlert) && /\b(?:customers?|users?|report(?:s|ed)?|tickets?|failing|fail|errors?|down|slow|broken)\b/i.test(m.markdown));
+  const firstHumanReport = messages.find(
+    (m) =>
+      m.place === 'channel' &&
+      m.at < ctx.incidentOpened &&
+      (!ctx.firstAlert || m.at < ctx.firstAlert) &&
+      /\b(?:customers?|users?|report(?:s|ed)?|tickets?|failing|fail|errors?|down|slow|broken)\b/i.test(m.markdown),
+  );
   const out: MessageMoment[] = [];
   const statedMinutes = new Set<number>();
   for (const m of messages) {
@@ -60,8 +68,14 @@ export function scoreMessages(messages: readonly MomentSource[], ctx: { incident
     if (doneAction(text)) score = 4;
     if (CHANGE.test(text) && m.place === 'channel' && m.at < ctx.incidentOpened) score = Math.max(score, 4);
     if (m === firstHumanReport) score = Math.max(score, 4);
-    const earlier = writtenTimes(text, m.at).find((t) => m.at.getTime() - t.at.getTime() >= 2 * 60_000 && m.at.getTime() - t.at.getTime() <= 6 * 3600_000);
-    if (earlier && EVENT_AT.test(text) && /\b(?:at|since|from|around|about)\s+$/i.test(text.slice(0, earlier.index).replace(/\s*~\s*$/, ' '))) {
+    const earlier = writtenTimes(text, m.at).find(
+      (t) => m.at.getTime() - t.at.getTime() >= 2 * 60_000 && m.at.getTime() - t.at.getTime() <= 6 * 3600_000,
+    );
+    if (
+      earlier &&
+      EVENT_AT.test(text) &&
+      /\b(?:at|since|from|around|about)\s+$/i.test(text.slice(0, earlier.index).replace(/\s*~\s*$/, ' '))
+    ) {
       const minute = Math.floor(earlier.at.getTime() / 60_000);
       if (!statedMinutes.has(minute)) {
         statedMinutes.add(minute);
@@ -75,7 +89,15 @@ export function scoreMessages(messages: readonly MomentSource[], ctx: { incident
     if (score > 0 && !doneAction(text) && JOKE.test(text)) score = 0;
     if (HEDGE.test(text) && !statedAt) score = 0;
     if (score === 0) continue;
-    out.push({ at: statedAt ?? m.at, who: m.who, text: withUtcTimes(text, m.at), link: m.link, score, ...(statedAt ? { statedAt } : {}), postedAt: m.at });
+    out.push({
+      at: statedAt ?? m.at,
+      who: m.who,
+      text: withUtcTimes(text, m.at),
+      link: m.link,
+      score,
+      ...(statedAt ? { statedAt } : {}),
+      postedAt: m.at,
+    });
   }
   return out;
 }
@@ -96,7 +118,10 @@ export function doneAction(text: string): boolean {
 }
 
 function firstSentences(markdown: string, max = 300): string {
-  const flat = markdown.replace(/```[\s\S]*?```/g, '`[code]`').replace(/\s*\n+\s*/g, ' ').trim();
+  const flat = markdown
+    .replace(/```[\s\S]*?```/g, '`[code]`')
+    .replace(/\s*\n+\s*/g, ' ')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

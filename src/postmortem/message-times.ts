@@ -39,7 +39,8 @@ export interface WrittenTime {
   index: number;
 }
 
-const TIME = /(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])(?:\s*(UTC|GMT|Z|WET|BST|WEST|CET|CEST|EET|EEST|MSK|EST|EDT|CDT|MST|MDT|PST|PDT|JST|AEST|AEDT)\b)?/g;
+const TIME =
+  /(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])(?:\s*(UTC|GMT|Z|WET|BST|WEST|CET|CEST|EET|EEST|MSK|EST|EDT|CDT|MST|MDT|PST|PDT|JST|AEST|AEDT)\b)?/g;
 
 /**
  * Every clock time written in `text`, as UTC instants on the UTC day of `postedAt` (the day before when that puts a

@@ -28,7 +28,11 @@ export function mrkdwnToMarkdown(text: string, names: ReadonlyMap<string, string
     last = m.index + m[0].length;
   }
   out.push(prose(text.slice(last)));
-  return out.join('').replace(/\n```\n\n/g, '\n```\n').replace(/[ \t]+$/gm, '').trim();
+  return out
+    .join('')
+    .replace(/\n```\n\n/g, '\n```\n')
+    .replace(/[ \t]+$/gm, '')
+    .trim();
 }
 
 /** Breaks `<@`, `<!` and `<#` so that no text can become a Slack mention or broadcast (a zero-width space after `<`). */
@@ -46,9 +50,11 @@ export function slackControlToMarkdown(inner: string, names: ReadonlyMap<string,
   if (target.startsWith('#')) return `#${label || target.slice(1)}`;
   if (target.startsWith('!')) {
     const special = target.slice(1);
-    if (special.startsWith('subteam^')) return label ? (label.startsWith('@') ? label : `@${label}`) : `@${special.slice('subteam^'.length)}`;
+    if (special.startsWith('subteam^'))
+      return label ? (label.startsWith('@') ? label : `@${label}`) : `@${special.slice('subteam^'.length)}`;
     if (special === 'here' || special === 'channel' || special === 'everyone') return `@${special}`;
-    if (special.startsWith('date^')) return label ?? (special.split('^')[1] ? new Date(Number(special.split('^')[1]) * 1000).toISOString() : '');
+    if (special.startsWith('date^'))
+      return label ?? (special.split('^')[1] ? new Date(Number(special.split('^')[1]) * 1000).toISOString() : '');
     return label ?? special;
   }
   const url = decodeEntities(target);

@@ -23,7 +23,8 @@ export interface NarrativeLine {
   statusUpdate?: boolean;
 }
 
-const IMPACT = /\b(?:customers?|users?|tenants?|accounts?|requests?|writes?|saves?|tasks?|workflows?|runs?|errors?|error rate|5xx|failing|failed|fail|timeouts?|latency|p9[59]|down|tickets?|affected|outage|search)\b/i;
+const IMPACT =
+  /\b(?:customers?|users?|tenants?|accounts?|requests?|writes?|saves?|tasks?|workflows?|runs?|errors?|error rate|5xx|failing|failed|fail|timeouts?|latency|p9[59]|down|tickets?|affected|outage|search)\b/i;
 /** A figure stands alone ("~1,200", "38%", "XLEN 48210"), not inside a name ("worker-7", "p95"). */
 const FIGURE = /(?<![\w-])~?\d[\d,.]*\s*(?:%|k|K|M|ms|s|min|h)?(?![\w-])/;
 const CORRECTION = /^\s*(?:correction|actually|update|edit|to correct)\b\s*[:,-]?\s*/i;
@@ -40,9 +41,15 @@ export function impactStatements(sources: readonly NarrativeSource[]): Narrative
       if (m?.[1]) lines.push({ text: m[1].trim(), who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}), statusUpdate: true });
       continue;
     }
-    const text = withoutQuestions(s.markdown.replace(/```[\s\S]*?```/g, '').replace(/\s*\n+\s*/g, ' ').trim());
+    const text = withoutQuestions(
+      s.markdown
+        .replace(/```[\s\S]*?```/g, '')
+        .replace(/\s*\n+\s*/g, ' ')
+        .trim(),
+    );
     // Impact is who and what was hurt: not what was done about it, not the lessons.
-    if (!text || !IMPACT.test(text) || !FIGURE.test(text) || doneAction(text) || /\b(?:went well|went badly|lucky)\s*:/i.test(text)) continue;
+    if (!text || !IMPACT.test(text) || !FIGURE.test(text) || doneAction(text) || /\b(?:went well|went badly|lucky)\s*:/i.test(text))
+      continue;
     const line: NarrativeLine = { text, who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}) };
     if (CORRECTION.test(text)) {
       // A correction replaces the earlier line about the same thing (two shared words of three letters or more).
@@ -61,13 +68,27 @@ export function rootCauseStatements(sources: readonly NarrativeSource[]): Narrat
   const fromUpdates: NarrativeLine[] = [];
   const fromThread: NarrativeLine[] = [];
   for (const s of sources) {
-    const flat = s.markdown.replace(/```[\s\S]*?```/g, '').replace(/\s*\n+\s*/g, ' ').trim();
+    const flat = s.markdown
+      .replace(/```[\s\S]*?```/g, '')
+      .replace(/\s*\n+\s*/g, ' ')
+      .trim();
     const marker = CAUSE_MARKER.exec(flat);
     if (marker) {
       const rest = flat.slice(marker.index + marker[0].length);
       // The cause is the sentence after the marker, up to what comes next in an update (Impact:, Fix:, Next …).
-      const cause = rest.split(/\s+(?:Impact|Fix|Next(?: update)?|Rolled back|Mitigated)\b\s*[:]?|(?<=[.;])\s+(?=(?:Impact|Fix|Next|Rolled|Backlog|Enterprise)\b)/)[0]!.trim();
-      if (cause && !/\?\s*$/.test(cause)) (s.statusUpdate ? fromUpdates : fromThread).push({ text: cause, who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}), ...(s.statusUpdate ? { statusUpdate: true } : {}) });
+      const cause = rest
+        .split(
+          /\s+(?:Impact|Fix|Next(?: update)?|Rolled back|Mitigated)\b\s*[:]?|(?<=[.;])\s+(?=(?:Impact|Fix|Next|Rolled|Backlog|Enterprise)\b)/,
+        )[0]!
+        .trim();
+      if (cause && !/\?\s*$/.test(cause))
+        (s.statusUpdate ? fromUpdates : fromThread).push({
+          text: cause,
+          who: s.who,
+          at: s.at,
+          ...(s.link ? { link: s.link } : {}),
+          ...(s.statusUpdate ? { statusUpdate: true } : {}),
+        });
       continue;
     }
     const text = withoutQuestions(flat);
@@ -88,11 +109,17 @@ export interface Lessons {
 export function lessons(sources: readonly NarrativeSource[]): Lessons {
   const out: Lessons = { wentWell: [], wentBadly: [], lucky: [], learned: [] };
   for (const s of sources) {
-    const flat = s.markdown.replace(/```[\s\S]*?```/g, '').replace(/\s*\n+\s*/g, ' ').trim();
+    const flat = s.markdown
+      .replace(/```[\s\S]*?```/g, '')
+      .replace(/\s*\n+\s*/g, ' ')
+      .trim();
     const marks = [...flat.matchAll(LESSON)];
     marks.forEach((m, i) => {
       const end = i + 1 < marks.length ? marks[i + 1]!.index : flat.length;
-      const text = flat.slice(m.index + m[0].length, end).replace(/[\s.;,]+$/, '').trim();
+      const text = flat
+        .slice(m.index + m[0].length, end)
+        .replace(/[\s.;,]+$/, '')
+        .trim();
       if (!text) return;
       const kind = m[1]!.toLowerCase();
       const line = { text: text.charAt(0).toUpperCase() + text.slice(1), who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}) };
@@ -106,7 +133,11 @@ export function lessons(sources: readonly NarrativeSource[]): Lessons {
 }
 
 function significantWords(text: string): Set<string> {
-  return new Set((text.toLowerCase().match(/[a-z][a-z-]{2,}/g) ?? []).filter((w) => !['the', 'and', 'not', 'was', 'were', 'from', 'correction', 'actually', 'reading', 'wrong'].includes(w)));
+  return new Set(
+    (text.toLowerCase().match(/[a-z][a-z-]{2,}/g) ?? []).filter(
+      (w) => !['the', 'and', 'not', 'was', 'were', 'from', 'correction', 'actually', 'reading', 'wrong'].includes(w),
+    ),
+  );
 }
 
 function findLastIndex<T>(items: readonly T[], pred: (t: T) => boolean): number {

@@ -114,9 +114,10 @@ export async function runPostmortemCli(args: string[], io: PostmortemCliIo): Pro
   } catch (err) {
     if (err instanceof BotError) {
       const playground = playgroundDatabase(config.dataDir);
-      const hint = err.code === 'NOT_FOUND' && !config.databaseUrl && where.dataDir !== playground && existsSync(path.join(playground, 'pglite'))
-        ? `\nThe playground keeps its own database in ${playground}: DATA_DIR=${playground} incident-bot postmortem ${positional[0]} (with the playground stopped), or use Download on the draft's card in the playground.`
-        : '';
+      const hint =
+        err.code === 'NOT_FOUND' && !config.databaseUrl && where.dataDir !== playground && existsSync(path.join(playground, 'pglite'))
+          ? `\nThe playground keeps its own database in ${playground}: DATA_DIR=${playground} incident-bot postmortem ${positional[0]} (with the playground stopped), or use Download on the draft's card in the playground.`
+          : '';
       stderr(`${err.userMessage}${hint}\n`);
       return 1;
     }

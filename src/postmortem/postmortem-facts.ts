@@ -118,7 +118,14 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
   };
 
   // Every message that belongs to the incident, converted once and kept once (a reply may be read twice).
-  type Read = { message: ThreadContents['messages'][number]; at: Date; markdown: string; link: string; author: string; place: MomentSource['place'] };
+  type Read = {
+    message: ThreadContents['messages'][number];
+    at: Date;
+    markdown: string;
+    link: string;
+    author: string;
+    place: MomentSource['place'];
+  };
   const seen = new Set<string>();
   const read = (contents: ThreadContents, place: MomentSource['place']): Read[] =>
     contents.messages
@@ -148,12 +155,21 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
   );
 
   const recorded: TimelineEntry[] = events
-    .filter((e) => !(e.kind === 'alert_linked' && events.some((o) => o.kind === 'opened' && Math.abs(o.at.getTime() - e.at.getTime()) < 1000)))
+    .filter(
+      (e) => !(e.kind === 'alert_linked' && events.some((o) => o.kind === 'opened' && Math.abs(o.at.getTime() - e.at.getTime()) < 1000)),
+    )
     .map((e) => {
       if (e.kind === 'pinned') {
         // A pinned message is the author's, at the time it was written.
         const written = /^\d+\.\d+$/.test(e.data.ts) ? tsToDate(e.data.ts) : e.at;
-        return { at: written, source: 'timeline', kind: e.kind, who: nameOf(e.data.author ?? e.actor), text: oneLine(withUtcTimes(mrkdwnToMarkdown(e.text, names), written)), link: messagePermalink(input.workspaceUrl, e.data.channel, e.data.ts) };
+        return {
+          at: written,
+          source: 'timeline',
+          kind: e.kind,
+          who: nameOf(e.data.author ?? e.actor),
+          text: oneLine(withUtcTimes(mrkdwnToMarkdown(e.text, names), written)),
+          link: messagePermalink(input.workspaceUrl, e.data.channel, e.data.ts),
+        };
       }
       return { at: e.at, source: 'timeline', kind: e.kind, who: nameOf(e.actor), text: oneLine(mrkdwnToMarkdown(eventText(e), names)) };
     });
@@ -161,7 +177,9 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
   const firstAlert = firstEvent(['alert_fired'])?.at ?? null;
   const pinnedTs = new Set(events.flatMap((e) => (e.kind === 'pinned' ? [e.data.ts] : [])));
   const scored = scoreMessages(
-    people.filter((m) => !pinnedTs.has(m.message.ts)).map((m) => ({ markdown: m.markdown, who: m.author, at: m.at, link: m.link, place: m.place })),
+    people
+      .filter((m) => !pinnedTs.has(m.message.ts))
+      .map((m) => ({ markdown: m.markdown, who: m.author, at: m.at, link: m.link, place: m.place })),
     { incidentOpened: opened, firstAlert },
   );
   const maxThread = input.maxThreadEntries ?? KEY_MOMENTS;
@@ -180,10 +198,14 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
     };
   });
   const omitted = all.filter((m) => !m.message.fromThisBot).length - fromThread.length;
-  const timeline = [...recorded, ...fromThread].sort((a, b) => a.at.getTime() - b.at.getTime() || (a.source === b.source ? 0 : a.source === 'timeline' ? -1 : 1));
+  const timeline = [...recorded, ...fromThread].sort(
+    (a, b) => a.at.getTime() - b.at.getTime() || (a.source === b.source ? 0 : a.source === 'timeline' ? -1 : 1),
+  );
 
   const narrative: NarrativeSource[] = [
-    ...events.filter((e) => e.kind === 'status_update').map((e) => ({ markdown: mrkdwnToMarkdown(e.text, names), who: nameOf(e.actor), at: e.at, statusUpdate: true })),
+    ...events
+      .filter((e) => e.kind === 'status_update')
+      .map((e) => ({ markdown: mrkdwnToMarkdown(e.text, names), who: nameOf(e.actor), at: e.at, statusUpdate: true })),
     ...people.map((m) => ({ markdown: m.markdown, who: m.author, at: m.at, link: m.link })),
   ].sort((a, b) => a.at.getTime() - b.at.getTime());
 
@@ -192,15 +214,26 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
   const alertFired = events.filter((e) => e.kind === 'alert_fired');
   const firstFired = alertFired[0];
   const detection = firstFired && firstFired.at < opened ? firstFired.at : opened;
-  const detectionSource = firstFired && firstFired.at < opened ? `alert ${firstFired.kind === 'alert_fired' ? firstFired.data.name : ''} fired`.replace('  ', ' ') : 'incident opened';
+  const detectionSource =
+    firstFired && firstFired.at < opened
+      ? `alert ${firstFired.kind === 'alert_fired' ? firstFired.data.name : ''} fired`.replace('  ', ' ')
+      : 'incident opened';
   // Incidents opened from an alert before alert_fired was recorded have only alert_linked: their start is the alert's.
-  const fromAlert = (firstFired && Math.abs(start.getTime() - firstFired.at.getTime()) < 1000) || (!firstFired && events.some((e) => e.kind === 'alert_linked') && start < opened);
-  const startSource: PostmortemFacts['startSource'] = Math.abs(start.getTime() - opened.getTime()) < 1000 ? 'opened' : fromAlert ? 'alert' : 'stated';
+  const fromAlert =
+    (firstFired && Math.abs(start.getTime() - firstFired.at.getTime()) < 1000) ||
+    (!firstFired && events.some((e) => e.kind === 'alert_linked') && start < opened);
+  const startSource: PostmortemFacts['startSource'] =
+    Math.abs(start.getTime() - opened.getTime()) < 1000 ? 'opened' : fromAlert ? 'alert' : 'stated';
   // The first acknowledgement: the incident's, or an alert's (before the incident was opened, too).
   const acks = events
     .filter((e) => e.kind === 'acknowledged' || e.kind === 'alert_acknowledged')
-    .map((e) => ({ at: e.at, by: e.actor, what: e.kind === 'acknowledged' ? 'the incident' : e.text.replace(/^Alert (.*) acknowledged$/, 'alert $1') }));
-  if (incident.acknowledgedAt && incident.acknowledgedBy) acks.push({ at: incident.acknowledgedAt, by: incident.acknowledgedBy, what: 'the incident' });
+    .map((e) => ({
+      at: e.at,
+      by: e.actor,
+      what: e.kind === 'acknowledged' ? 'the incident' : e.text.replace(/^Alert (.*) acknowledged$/, 'alert $1'),
+    }));
+  if (incident.acknowledgedAt && incident.acknowledgedBy)
+    acks.push({ at: incident.acknowledgedAt, by: incident.acknowledgedBy, what: 'the incident' });
   acks.sort((a, b) => a.at.getTime() - b.at.getTime());
   const ack = acks[0];
   const acknowledged = ack?.at ?? null;
@@ -208,10 +241,15 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
   const resolved = incident.resolvedAt ?? first(['resolved']);
   const respondedAt = acknowledged ?? mitigated ?? resolved;
   // The severity at detection: as opened, then any change made before detection (an incident opened after its alert has none).
-  let severity = firstEvent(['opened'])?.kind === 'opened' ? (firstEvent(['opened']) as TimelineEventOf<'opened'>).data.severity : incident.severity;
+  let severity =
+    firstEvent(['opened'])?.kind === 'opened' ? (firstEvent(['opened']) as TimelineEventOf<'opened'>).data.severity : incident.severity;
   for (const e of events) if (e.kind === 'severity_changed' && e.at <= detection) severity = e.data.to;
   const slaMinutes = RESPONSE_SLA_MINUTES[severity];
-  const met = respondedAt ? minutesBetween(detection, respondedAt) <= slaMinutes : minutesBetween(detection, now) <= slaMinutes ? null : false;
+  const met = respondedAt
+    ? minutesBetween(detection, respondedAt) <= slaMinutes
+    : minutesBetween(detection, now) <= slaMinutes
+      ? null
+      : false;
 
   const participants: string[] = [];
   const addParticipant = (name: string): void => {
@@ -279,20 +317,21 @@ export function peakValues(events: readonly TimelineEvent[]): PeakValue[] {
   const peaks = new Map<string, PeakValue & { n: number }>();
   for (const e of events) {
     if (e.kind !== 'diagnosis') continue;
-    for (const probe of e.data.probes) for (const f of probe.figures) {
-      const label = `${probe.title}: ${f.label}`;
-      const n = typeof f.value === 'number' ? f.value : Number(/^\s*(-?\d+(?:\.\d+)?)/.exec(f.value)?.[1] ?? NaN);
-      const prev = peaks.get(label);
-      if (prev && !(n > prev.n) && !(Number.isNaN(prev.n) && !Number.isNaN(n))) continue;
-      peaks.set(label, {
-        label,
-        value: f.value,
-        ...(f.unit ? { unit: f.unit } : {}),
-        display: `${f.value}${f.unit ? (f.unit === '%' ? '%' : ` ${f.unit}`) : ''}`,
-        at: e.at,
-        n,
-      });
-    }
+    for (const probe of e.data.probes)
+      for (const f of probe.figures) {
+        const label = `${probe.title}: ${f.label}`;
+        const n = typeof f.value === 'number' ? f.value : Number(/^\s*(-?\d+(?:\.\d+)?)/.exec(f.value)?.[1] ?? NaN);
+        const prev = peaks.get(label);
+        if (prev && !(n > prev.n) && !(Number.isNaN(prev.n) && !Number.isNaN(n))) continue;
+        peaks.set(label, {
+          label,
+          value: f.value,
+          ...(f.unit ? { unit: f.unit } : {}),
+          display: `${f.value}${f.unit ? (f.unit === '%' ? '%' : ` ${f.unit}`) : ''}`,
+          at: e.at,
+          n,
+        });
+      }
   }
   return [...peaks.values()].map(({ n: _n, ...p }) => p);
 }
@@ -306,6 +345,9 @@ function eventText(e: TimelineEvent): string {
 }
 
 function oneLine(markdown: string, max = 300): string {
-  const flat = markdown.replace(/```[\s\S]*?```/g, '`[code]`').replace(/\s*\n+\s*/g, ' ').trim();
+  const flat = markdown
+    .replace(/```[\s\S]*?```/g, '`[code]`')
+    .replace(/\s*\n+\s*/g, ' ')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -49,7 +49,8 @@ export interface PostmortemDraftResult {
  * `templates/postmortem.md` and keeps every version.
  *
  * @example
- *   const pm = createPostmortemService({ incidents, drafts: createPostmortemStore(db), threadReader, template, escapeMrkdwn, clock, logger });
+ *   const pm = createPostmortemService({ incidents, drafts: createPostmortemStore(db), threadReader, template, escapeMrkdwn, clock,
+ *   logger });
  *   const { summary, markdown, filename } = await pm.draft('INC-20260111100200', { actor: userId });
  *   const latest = await pm.export('INC-20260111100200');   // what `incident-bot postmortem INC-… > report.md` prints
  */
@@ -80,7 +81,10 @@ export interface FollowUpRecorder {
 
 /** The key of an action item: the same commitment (message and owner) has the same key in every draft version. */
 export function actionItemKey(item: { link: string; owner?: string | undefined }): string {
-  return createHash('sha256').update(`${item.link}|${item.owner ?? ''}`).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(`${item.link}|${item.owner ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export interface PostmortemServiceDeps {
@@ -129,14 +133,18 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
         deps.logger.warn({ incidentId: incident.id, err: { message: (err as Error).message } }, 'post-mortem: reading the thread failed');
       }
     }
-    const related = thread && deps.threadReader ? await readRelated(deps, incident, events, deps.threadReader) : { sources: [], problems: [] };
+    const related =
+      thread && deps.threadReader ? await readRelated(deps, incident, events, deps.threadReader) : { sources: [], problems: [] };
     if (related.problems.length) threadProblem = [threadProblem, ...related.problems].filter(Boolean).join('; ');
     const threadReadMs = Math.round(performance.now() - readStarted);
 
-    const actorIds = [...new Set(events.map((e) => e.actor).concat(incident.createdBy, incident.acknowledgedBy ?? '', incident.resolvedBy ?? ''))].filter(
-      (a) => USER_ID.test(a) && !thread?.names.has(a),
-    );
-    const names = deps.threadReader && actorIds.length ? await deps.threadReader.userNames(actorIds).catch(() => new Map<string, string>()) : new Map<string, string>();
+    const actorIds = [
+      ...new Set(events.map((e) => e.actor).concat(incident.createdBy, incident.acknowledgedBy ?? '', incident.resolvedBy ?? '')),
+    ].filter((a) => USER_ID.test(a) && !thread?.names.has(a));
+    const names =
+      deps.threadReader && actorIds.length
+        ? await deps.threadReader.userNames(actorIds).catch(() => new Map<string, string>())
+        : new Map<string, string>();
 
     const now = deps.clock.now();
     const facts = buildPostmortemFacts({
@@ -153,13 +161,18 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
     // What people decided on earlier drafts: dropped items stay out, confirmed ones say who confirmed them.
     const decided = new Map((deps.actionItems ? await deps.actionItems.list(incident.id) : []).map((i) => [i.key, i]));
     const deciders = [...new Set([...decided.values()].flatMap((d) => (d.decidedBy ? [d.decidedBy] : [])))];
-    const deciderNames = deps.threadReader && deciders.length ? await deps.threadReader.userNames(deciders).catch(() => new Map<string, string>()) : new Map<string, string>();
+    const deciderNames =
+      deps.threadReader && deciders.length
+        ? await deps.threadReader.userNames(deciders).catch(() => new Map<string, string>())
+        : new Map<string, string>();
     const keyed = facts.actionItems.map((a) => ({ item: a, key: actionItemKey(a) }));
     facts.actionItems = keyed
       .filter(({ key }) => decided.get(key)?.decision !== 'dropped')
       .map(({ item, key }) => {
         const d = decided.get(key);
-        return d?.decision === 'confirmed' && d.decidedBy ? { ...item, confirmedBy: `@${deciderNames.get(d.decidedBy) ?? d.decidedBy}` } : item;
+        return d?.decision === 'confirmed' && d.decidedBy
+          ? { ...item, confirmedBy: `@${deciderNames.get(d.decidedBy) ?? d.decidedBy}` }
+          : item;
       });
     const saved = await deps.drafts.saveNext({
       incidentId: incident.id,
@@ -212,7 +225,11 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
       const incident = await deps.incidents.get(incidentId);
       if (!/^[0-9a-f]{16}$/.test(key)) throw new BotError('BAD_INPUT', 'That is not an action item of a post-mortem draft.');
       const item = await deps.actionItems?.decide(incident.id, key, decision, actor, deps.clock.now());
-      if (!item) throw new BotError('NOT_FOUND', `${incident.id} has no such action item: make a new draft with \`/incident postmortem ${incident.id}\`.`);
+      if (!item)
+        throw new BotError(
+          'NOT_FOUND',
+          `${incident.id} has no such action item: make a new draft with \`/incident postmortem ${incident.id}\`.`,
+        );
       if (decision !== 'confirmed' || !deps.followUps) return item;
       // Owners found in the thread are Slack user ids when people were mentioned, else names (kept in the text).
       const owner = item.owner && USER_ID.test(item.owner) ? item.owner : undefined;
@@ -287,7 +304,10 @@ async function readRelated(
       for (const m of threads) {
         readThreads.add(`${channel}:${m.ts}`);
         const contents = await reader.read(channel, m.ts);
-        sources.push({ place: m.isBot ? 'alert' : 'thread', contents: { ...contents, messages: contents.messages.filter((x) => x.ts !== m.ts || m.isBot) } });
+        sources.push({
+          place: m.isBot ? 'alert' : 'thread',
+          contents: { ...contents, messages: contents.messages.filter((x) => x.ts !== m.ts || m.isBot) },
+        });
       }
     });
   }
@@ -318,12 +338,15 @@ export function postmortemSummary(
   const actions = facts.actionItems;
   if (actions.length) {
     lines.push('*Action items:*');
-    for (const a of actions.slice(0, 5)) lines.push(`• ${a.done ? '~' : ''}${e(cut(a.text, 150))}${a.done ? '~' : ''}${a.owner ? ` (${e(a.owner)})` : ''}`);
+    for (const a of actions.slice(0, 5))
+      lines.push(`• ${a.done ? '~' : ''}${e(cut(a.text, 150))}${a.done ? '~' : ''}${a.owner ? ` (${e(a.owner)})` : ''}`);
     if (actions.length > 5) lines.push(`… and ${actions.length - 5} more in the draft`);
   } else if (!s.threadProblem) {
     lines.push('No commitments ("I\'ll …", a request and its acceptance) were found in the messages: add the action items to the draft.');
   }
-  lines.push(`The full draft is attached (${e(meta.filename)}); fill in every [FILL IN]. \`incident-bot postmortem ${inc.id}\` exports the latest version.`);
+  lines.push(
+    `The full draft is attached (${e(meta.filename)}); fill in every [FILL IN]. \`incident-bot postmortem ${inc.id}\` exports the latest version.`,
+  );
   return lines.join('\n');
 }
 

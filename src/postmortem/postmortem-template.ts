@@ -2,7 +2,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BotError } from '../errors';
 import { formatDuration, formatTime, formatTemplateProblem, unknownVariables, type TemplateProblem } from '../incidents/templates';
-import { parseTemplate, renderParsed, TemplateSyntaxError, type Escape, type ParsedTemplate, type TemplateVars } from '../incidents/template-engine';
+import {
+  parseTemplate,
+  renderParsed,
+  TemplateSyntaxError,
+  type Escape,
+  type ParsedTemplate,
+  type TemplateVars,
+} from '../incidents/template-engine';
 import type { Statement } from './extract';
 import { defuseMentions } from './mrkdwn-to-markdown';
 import type { NarrativeLine } from './narrative';
@@ -23,11 +30,14 @@ export const POSTMORTEM_VARIABLES = {
   message_count: 'messages read from the thread',
   date: 'the day the impact started, 2026-01-11',
   duration: 'start of impact to resolution, e.g. 1 h 23 min (ongoing while active)',
-  impact_summary: 'one line: the recorded impact, else the impact of the first status update, else the first impact statement with a figure',
+  impact_summary:
+    'one line: the recorded impact, else the impact of the first status update, else the first impact statement with a figure',
   summary: 'the summary given at resolution (may be empty)',
-  impact: 'Markdown list: the recorded impact, the status updates\' impact, and thread lines with figures (no questions; a correction replaces what it corrects), linked (empty when none)',
+  impact:
+    "Markdown list: the recorded impact, the status updates' impact, and thread lines with figures (no questions; a correction replaces what it corrects), linked (empty when none)",
   timeline: 'Markdown list: recorded events, then the key moments of the messages (about 15 in all), oldest first; the rest linked',
-  root_cause: 'Markdown: the root cause recorded at resolution, the status updates\' "Cause identified:" (latest first), the thread\'s root-cause statements (empty when none)',
+  root_cause:
+    'Markdown: the root cause recorded at resolution, the status updates\' "Cause identified:" (latest first), the thread\'s root-cause statements (empty when none)',
   resolution: 'Markdown: the recorded resolution, mitigation and executed remediations (empty when none)',
   action_items: 'Markdown checklist of the commitments found in the messages, with owners and ticket ids (empty when none)',
   action_item_count: 'how many action items were found',
@@ -69,7 +79,10 @@ export async function validatePostmortemTemplate(dir: string): Promise<TemplateP
 export async function loadPostmortemTemplate(dir: string): Promise<ParsedTemplate> {
   const { template, problems } = await loadTemplate(dir);
   if (!template || problems.length) {
-    throw new BotError('NOT_CONFIGURED', `The post-mortem template in ${dir} has problems:\n${problems.map(formatTemplateProblem).join('\n')}`);
+    throw new BotError(
+      'NOT_CONFIGURED',
+      `The post-mortem template in ${dir} has problems:\n${problems.map(formatTemplateProblem).join('\n')}`,
+    );
   }
   return template;
 }
@@ -106,20 +119,29 @@ async function loadTemplate(dir: string): Promise<{ template?: ParsedTemplate; p
 const SEVERITY_NAMES = { P0: 'critical', P1: 'high', P2: 'medium', P3: 'low' } as const;
 const STATUS_NAMES = { open: 'Open', acknowledged: 'Acknowledged', mitigated: 'Mitigated', resolved: 'Resolved' } as const;
 
-/** The draft's Markdown. Every value goes through `defuseMentions`; the output is defused again as a whole (the template is user-edited). */
+/**
+ * The draft's Markdown. Every value goes through `defuseMentions`; the output is defused again as a whole (the template is
+ * user-edited).
+ */
 export function renderPostmortem(template: ParsedTemplate, facts: PostmortemFacts, meta: { version: number; generatedAt: Date }): string {
   const escape: Escape = defuseMentions;
   return defuseMentions(renderParsed(template, postmortemVariables(facts, meta), escape)) + '\n';
 }
 
-export function postmortemVariables(facts: PostmortemFacts, meta: { version: number; generatedAt: Date }): Record<PostmortemVariable, TemplateVars[string]> {
+export function postmortemVariables(
+  facts: PostmortemFacts,
+  meta: { version: number; generatedAt: Date },
+): Record<PostmortemVariable, TemplateVars[string]> {
   const inc = facts.incident;
   const of = (kind: Statement['kind']) => facts.statements.filter((s) => s.kind === kind);
   const time = (d: Date | null, none: string) => (d ? `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC` : none);
   const dur = (m: number | null, none: string) => (m === null ? none : formatSpan(m));
 
   const impactLines = [...(inc.impact ? [`- Recorded: ${inc.impact}`] : []), ...facts.impact.slice(0, 6).map(narrativeLine)];
-  const rootCauseLines = [...(inc.rootCause ? [`- Recorded at resolution: ${inc.rootCause}`] : []), ...facts.rootCauses.slice(0, 4).map(narrativeLine)];
+  const rootCauseLines = [
+    ...(inc.rootCause ? [`- Recorded at resolution: ${inc.rootCause}`] : []),
+    ...facts.rootCauses.slice(0, 4).map(narrativeLine),
+  ];
   const actions = facts.actionItems.map(
     (a) =>
       `- [${a.done ? 'x' : ' '}] ${a.text}${a.owner ? ` (owner: @${a.owner})` : ''} — ${a.rule === 'accepted_request' ? 'accepted' : 'said'} by @${a.author}, [message](${a.link})${a.confirmedBy ? ` — confirmed by ${a.confirmedBy}` : ''}`,
@@ -171,7 +193,9 @@ export function postmortemVariables(facts: PostmortemFacts, meta: { version: num
     start_source: { stated: 'stated with started=', alert: 'alert fired', opened: 'incident opened' }[facts.startSource],
     detection_time: time(facts.detection, ''),
     detection_source: facts.detectionSource,
-    ack_time: facts.acknowledged ? `${time(facts.acknowledged, '')} by ${facts.acknowledgedBy}${facts.acknowledgedWhat ? ` (${facts.acknowledgedWhat})` : ''}` : 'not acknowledged',
+    ack_time: facts.acknowledged
+      ? `${time(facts.acknowledged, '')} by ${facts.acknowledgedBy}${facts.acknowledgedWhat ? ` (${facts.acknowledgedWhat})` : ''}`
+      : 'not acknowledged',
     mitigation_time: time(facts.mitigated, 'not recorded'),
     resolution_time: time(facts.resolved, 'not resolved yet'),
     time_to_ack: dur(facts.timeToAcknowledgeMinutes, 'not acknowledged'),
@@ -207,11 +231,14 @@ function statementLine(s: Statement): string {
 
 function timelineMarkdown(facts: PostmortemFacts): string {
   const day = facts.start.toISOString().slice(0, 10);
-  const when = (d: Date): string => (d.toISOString().slice(0, 10) === day ? d.toISOString().slice(11, 19) : d.toISOString().slice(0, 19).replace('T', ' '));
+  const when = (d: Date): string =>
+    d.toISOString().slice(0, 10) === day ? d.toISOString().slice(11, 19) : d.toISOString().slice(0, 19).replace('T', ' ');
   const line = (e: TimelineEntry): string => `- **${when(e.at)}** ${e.who}: ${e.text}${e.link ? ` ([message](${e.link}))` : ''}`;
   const lines = facts.timeline.map(line);
   if (facts.omittedMessages > 0) {
-    lines.push(`- … and ${facts.omittedMessages} other message${facts.omittedMessages === 1 ? '' : 's'} of discussion${facts.thread ? ` in [the thread](${facts.thread.link})` : ''}`);
+    lines.push(
+      `- … and ${facts.omittedMessages} other message${facts.omittedMessages === 1 ? '' : 's'} of discussion${facts.thread ? ` in [the thread](${facts.thread.link})` : ''}`,
+    );
   }
   return lines.length ? lines.join('\n') : '[FILL IN]';
 }

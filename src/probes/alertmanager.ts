@@ -60,7 +60,9 @@ export const alertmanagerProbe: Probe<AlertmanagerParams> = {
     const firing = alerts.filter((a) => a.status?.state === 'active');
     const silenced = alerts.filter((a) => a.status?.state === 'suppressed' && (a.status.silencedBy?.length ?? 0) > 0);
     const activeSilences = silences.filter(
-      (s) => s.status?.state === 'active' && matchers.every(([k, v]) => (s.matchers ?? []).some((m) => m.name === k && (m.isRegex || m.value === v))),
+      (s) =>
+        s.status?.state === 'active' &&
+        matchers.every(([k, v]) => (s.matchers ?? []).some((m) => m.name === k && (m.isRegex || m.value === v))),
     );
     const status = worst([statusFor(firing.length, params.warn, params.crit)]);
     const names = [...new Set(firing.map((a) => a.labels?.alertname ?? '?'))];

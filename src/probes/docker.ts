@@ -19,7 +19,11 @@ export const dockerParams = z
     restartCountWarn: thresholdString.default('> 0'),
     restartCountCrit: thresholdString.default('>= 3'),
     /** logs: the last N minutes, at most `logLines` lines; error lines by regex (case-insensitive). */
-    logMinutes: z.number().positive().max(24 * 60).default(10),
+    logMinutes: z
+      .number()
+      .positive()
+      .max(24 * 60)
+      .default(10),
     logLines: z.number().int().min(1).max(5000).default(200),
     errorPattern: z.string().default('\\b(ERROR|CRITICAL|FATAL|Traceback|panic|Killed|out of memory)\\b'),
     errorLinesWarn: thresholdString.default('> 0'),
@@ -67,7 +71,13 @@ export function createDockerProbe(connect: DockerConnect = connectDocker): Probe
     async run(params, ctx): Promise<ProbeOutcome> {
       const name = renderPlain(params.container, ctx.labels);
       if (!DOCKER_NAME.test(name)) {
-        return { kind: 'docker', status: 'unknown', summary: `refused: ${JSON.stringify(name)} is not a Docker container name`, figures: [], evidence: {} };
+        return {
+          kind: 'docker',
+          status: 'unknown',
+          summary: `refused: ${JSON.stringify(name)} is not a Docker container name`,
+          figures: [],
+          evidence: {},
+        };
       }
       const notAllowed = containerNameRefusal(ctx.target, params.container, name, ctx.labels);
       if (notAllowed) return { kind: 'docker', status: 'unknown', summary: `refused: ${notAllowed}`, figures: [], evidence: {} };
@@ -78,9 +88,16 @@ export function createDockerProbe(connect: DockerConnect = connectDocker): Probe
         info = await inspectContainerInfo(docker, name, ctx.signal);
       } catch (err) {
         if (!(err instanceof TargetUnreachable)) throw err;
-        return { kind: 'docker', status: 'unknown', summary: `Docker engine unreachable: ${err.message}`, figures: [], evidence: { query: inspected } };
+        return {
+          kind: 'docker',
+          status: 'unknown',
+          summary: `Docker engine unreachable: ${err.message}`,
+          figures: [],
+          evidence: { query: inspected },
+        };
       }
-      if (!info) return { kind: 'docker', status: 'crit', summary: `container ${name} not found`, figures: [], evidence: { query: inspected } };
+      if (!info)
+        return { kind: 'docker', status: 'crit', summary: `container ${name} not found`, figures: [], evidence: { query: inspected } };
       const withoutLabel = containerLabelRefusal(ctx.target, name, info.Config?.Labels);
       if (withoutLabel) return { kind: 'docker', status: 'unknown', summary: `refused: ${withoutLabel}`, figures: [], evidence: {} };
       return runChecks(params, ctx, docker.getContainer(name), name, info);
@@ -98,7 +115,13 @@ interface CheckFinding {
   excerpt?: string;
 }
 
-async function runChecks(params: DockerParams, ctx: ProbeContext, container: Docker.Container, name: string, info: Docker.ContainerInspectInfo): Promise<ProbeOutcome> {
+async function runChecks(
+  params: DockerParams,
+  ctx: ProbeContext,
+  container: Docker.Container,
+  name: string,
+  info: Docker.ContainerInspectInfo,
+): Promise<ProbeOutcome> {
   const running = info.State.Running;
   const findings: CheckFinding[] = [];
   if (params.checks.includes('state')) findings.push(checkState(params, info));
@@ -125,7 +148,8 @@ function checkState(params: DockerParams, info: Docker.ContainerInspectInfo): Ch
   const stateStatus: ProbeStatus = st.OOMKilled ? 'crit' : st.Running && !st.Restarting ? 'ok' : 'crit';
   const state = st.Restarting ? 'restarting' : st.Status;
   const notes: string[] = [];
-  if (stateStatus !== 'ok') notes.push(`${state}${!st.Running || st.Restarting ? ` (exit code ${st.ExitCode})` : ''}${st.OOMKilled ? ', OOM-killed' : ''}`);
+  if (stateStatus !== 'ok')
+    notes.push(`${state}${!st.Running || st.Restarting ? ` (exit code ${st.ExitCode})` : ''}${st.OOMKilled ? ', OOM-killed' : ''}`);
   if (info.RestartCount > 0) notes.push(`restarted ${info.RestartCount}×`);
   return {
     statuses: [stateStatus, statusFor(info.RestartCount, params.restartCountWarn, params.restartCountCrit)],
@@ -138,16 +162,35 @@ function checkState(params: DockerParams, info: Docker.ContainerInspectInfo): Ch
       { label: 'started', value: st.StartedAt },
     ],
     raw: {
-      state: { status: st.Status, running: st.Running, restarting: st.Restarting, exitCode: st.ExitCode, oomKilled: st.OOMKilled, startedAt: st.StartedAt, finishedAt: st.FinishedAt, error: st.Error, restartCount: info.RestartCount },
+      state: {
+        status: st.Status,
+        running: st.Running,
+        restarting: st.Restarting,
+        exitCode: st.ExitCode,
+        oomKilled: st.OOMKilled,
+        startedAt: st.StartedAt,
+        finishedAt: st.FinishedAt,
+        error: st.Error,
+        restartCount: info.RestartCount,
+      },
     },
   };
 }
 
 async function checkLogs(params: DockerParams, ctx: ProbeContext, container: Docker.Container, name: string): Promise<CheckFinding> {
   const since = Math.floor(ctx.now().getTime() / 1000 - params.logMinutes * 60);
-  const options = { stdout: true, stderr: true, since, tail: params.logLines, follow: false, abortSignal: ctx.signal } as Docker.ContainerLogsOptions & { follow: false };
+  const options = {
+    stdout: true,
+    stderr: true,
+    since,
+    tail: params.logLines,
+    follow: false,
+    abortSignal: ctx.signal,
+  } as Docker.ContainerLogsOptions & { follow: false };
   const buf = (await container.logs(options)) as unknown as Buffer;
-  const lines = demuxDockerLog(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))).split('\n').filter((l) => l.trim() !== '');
+  const lines = demuxDockerLog(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)))
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const re = new RegExp(params.errorPattern, 'i');
   const errors = lines.filter((l) => re.test(l));
   return {
@@ -160,7 +203,9 @@ async function checkLogs(params: DockerParams, ctx: ProbeContext, container: Doc
 }
 
 async function checkMemory(params: DockerParams, ctx: ProbeContext, container: Docker.Container, name: string): Promise<CheckFinding> {
-  const stats = (await container.stats({ stream: false, 'one-shot': true, abortSignal: ctx.signal } as { stream: false })) as Docker.ContainerStats;
+  const stats = (await container.stats({ stream: false, 'one-shot': true, abortSignal: ctx.signal } as {
+    stream: false;
+  })) as Docker.ContainerStats;
   const usage = Number(stats.memory_stats?.usage ?? 0);
   const cache = Number((stats.memory_stats?.stats as Record<string, number> | undefined)?.inactive_file ?? 0);
   const limit = Number(stats.memory_stats?.limit ?? 0);

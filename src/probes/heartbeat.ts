@@ -30,18 +30,36 @@ export const heartbeatProbe: Probe<HeartbeatParams> = {
     } catch (err) {
       if (!isFsError(err)) throw err;
       const d = describeFsError(err, `heartbeat file ${shown}`);
-      return { kind: 'heartbeat', status: d.missing ? 'crit' : 'unknown', summary: d.missing ? `no heartbeat file (${shown})` : d.message, figures: [], evidence: { query: shown } };
+      return {
+        kind: 'heartbeat',
+        status: d.missing ? 'crit' : 'unknown',
+        summary: d.missing ? `no heartbeat file (${shown})` : d.message,
+        figures: [],
+        evidence: { query: shown },
+      };
     }
     let raw: unknown;
     try {
       raw = JSON.parse(text);
     } catch {
-      return { kind: 'heartbeat', status: 'unknown', summary: `heartbeat file ${shown} is not JSON`, figures: [], evidence: { query: shown, excerpt: text.slice(0, 200) } };
+      return {
+        kind: 'heartbeat',
+        status: 'unknown',
+        summary: `heartbeat file ${shown} is not JSON`,
+        figures: [],
+        evidence: { query: shown, excerpt: text.slice(0, 200) },
+      };
     }
     const value = (raw as Record<string, unknown> | null)?.[params.field];
     const at = toDate(value);
     if (!at) {
-      return { kind: 'heartbeat', status: 'unknown', summary: `heartbeat field ${params.field} is missing or not a time`, figures: [], evidence: { query: shown, raw } };
+      return {
+        kind: 'heartbeat',
+        status: 'unknown',
+        summary: `heartbeat field ${params.field} is missing or not a time`,
+        figures: [],
+        evidence: { query: shown, raw },
+      };
     }
     const ageSeconds = Math.max(0, Math.round((ctx.now().getTime() - at.getTime()) / 1000));
     const status = statusFor(ageSeconds, params.warnAgeSeconds, params.critAgeSeconds);

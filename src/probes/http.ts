@@ -31,7 +31,12 @@ export const httpParams = z
     fields: z.array(jsonField).max(10).optional(),
     /** Count the entries of an array in the JSON body (Jaeger `data`, Loki `data.result`). */
     count: z
-      .object({ path: z.string().min(1), label: z.string().default('entries'), warn: thresholdString.optional(), crit: thresholdString.optional() })
+      .object({
+        path: z.string().min(1),
+        label: z.string().default('entries'),
+        warn: thresholdString.optional(),
+        crit: thresholdString.optional(),
+      })
       .strict()
       .optional(),
     /** Status when the endpoint does not answer at all. */

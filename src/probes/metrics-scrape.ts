@@ -72,12 +72,24 @@ export const metricsScrapeProbe: Probe<MetricsScrapeParams> = {
       answer = await httpGet(url, { signal: ctx.signal, timeoutMs: ctx.timeoutMs, accept: 'text/plain;version=0.0.4' });
     } catch (err) {
       if (err instanceof TargetUnreachable) {
-        return { kind: 'metrics-scrape', status: params.whenUnreachable, summary: `metrics endpoint: ${err.message}`, figures: [], evidence: { query: shown } };
+        return {
+          kind: 'metrics-scrape',
+          status: params.whenUnreachable,
+          summary: `metrics endpoint: ${err.message}`,
+          figures: [],
+          evidence: { query: shown },
+        };
       }
       throw err;
     }
     if (answer.status !== 200) {
-      return { kind: 'metrics-scrape', status: params.whenUnreachable, summary: `metrics endpoint returned HTTP ${answer.status}`, figures: [], evidence: { query: shown } };
+      return {
+        kind: 'metrics-scrape',
+        status: params.whenUnreachable,
+        summary: `metrics endpoint returned HTTP ${answer.status}`,
+        figures: [],
+        evidence: { query: shown },
+      };
     }
     const samples = parseExposition(answer.body);
     const figures: Figure[] = [];
@@ -101,7 +113,8 @@ export const metricsScrapeProbe: Probe<MetricsScrapeParams> = {
         continue;
       }
       const values = hit.map((x) => x.value);
-      const v = s.aggregate === 'sum' ? values.reduce((a, b) => a + b, 0) : s.aggregate === 'max' ? Math.max(...values) : Math.min(...values);
+      const v =
+        s.aggregate === 'sum' ? values.reduce((a, b) => a + b, 0) : s.aggregate === 'max' ? Math.max(...values) : Math.min(...values);
       const st = statusFor(v, s.warn, s.crit);
       statuses.push(st);
       if (st === 'warn' || st === 'crit') notes.push(`${label} ${round(v)}${s.unit ? ` ${s.unit}` : ''}`);

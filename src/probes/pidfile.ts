@@ -1,7 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { describeFsError, isFsError, pathInsideRoot } from '../targets/files-root';
-import { describeProcessMatch, expectedProcessFields, processAlive, processMismatch, readProcessInfo, type ProcessChecker, type ProcessInfo } from '../targets/host-processes';
+import {
+  describeProcessMatch,
+  expectedProcessFields,
+  processAlive,
+  processMismatch,
+  readProcessInfo,
+  type ProcessChecker,
+  type ProcessInfo,
+} from '../targets/host-processes';
 import type { Probe, ProbeOutcome } from './types';
 
 export const pidfileParams = z
@@ -15,7 +23,10 @@ export const pidfileParams = z
 
 export type PidfileParams = z.output<typeof pidfileParams>;
 
-export function createPidfileProbe(isAlive: ProcessChecker = processAlive, readProcess: (pid: number) => Promise<ProcessInfo | undefined> = readProcessInfo): Probe<PidfileParams> {
+export function createPidfileProbe(
+  isAlive: ProcessChecker = processAlive,
+  readProcess: (pid: number) => Promise<ProcessInfo | undefined> = readProcessInfo,
+): Probe<PidfileParams> {
   return {
     kind: 'pidfile',
     targetKind: 'files',
@@ -28,11 +39,23 @@ export function createPidfileProbe(isAlive: ProcessChecker = processAlive, readP
       } catch (err) {
         if (!isFsError(err)) throw err;
         const d = describeFsError(err, `PID file ${shown}`);
-        return { kind: 'pidfile', status: d.missing ? 'crit' : 'unknown', summary: d.missing ? `PID file missing (${shown}): the process is not running or never started` : d.message, figures: [], evidence: { query: shown } };
+        return {
+          kind: 'pidfile',
+          status: d.missing ? 'crit' : 'unknown',
+          summary: d.missing ? `PID file missing (${shown}): the process is not running or never started` : d.message,
+          figures: [],
+          evidence: { query: shown },
+        };
       }
       const pid = Number(text.trim());
       if (!Number.isInteger(pid) || pid <= 0) {
-        return { kind: 'pidfile', status: 'crit', summary: `PID file ${shown} does not hold a process id`, figures: [], evidence: { query: shown, excerpt: text.slice(0, 100) } };
+        return {
+          kind: 'pidfile',
+          status: 'crit',
+          summary: `PID file ${shown} does not hold a process id`,
+          figures: [],
+          evidence: { query: shown, excerpt: text.slice(0, 100) },
+        };
       }
       const alive = isAlive(pid);
       if (alive && (params.processName !== undefined || params.commandLine !== undefined)) {

@@ -95,7 +95,11 @@ function applicationOf(p: PostgresParams, labels: Readonly<Record<string, string
 
 async function checkConnectivity(_p: PostgresParams, q: Q): Promise<CheckOutcome> {
   const [row] = await q<{ version: string }>(`SELECT current_setting('server_version') AS version`);
-  return { status: 'ok', figures: [{ label: 'server', value: `PostgreSQL ${row?.version ?? '?'}` }], sql: 'SELECT current_setting(server_version)' };
+  return {
+    status: 'ok',
+    figures: [{ label: 'server', value: `PostgreSQL ${row?.version ?? '?'}` }],
+    sql: 'SELECT current_setting(server_version)',
+  };
 }
 
 async function checkConnections(p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>): Promise<CheckOutcome> {
@@ -132,7 +136,12 @@ async function checkTopStatements(p: PostgresParams, q: Q): Promise<CheckOutcome
     rows = await q(sql, [p.limit]);
   } catch (err) {
     if (/pg_stat_statements/.test((err as Error).message)) {
-      return { status: 'unknown', note: `pg_stat_statements is installed but not loaded: ${(err as Error).message}`, figures: [{ label: 'pg_stat_statements', value: 'not loaded' }], sql };
+      return {
+        status: 'unknown',
+        note: `pg_stat_statements is installed but not loaded: ${(err as Error).message}`,
+        figures: [{ label: 'pg_stat_statements', value: 'not loaded' }],
+        sql,
+      };
     }
     throw err;
   }
@@ -149,24 +158,44 @@ async function checkTopStatements(p: PostgresParams, q: Q): Promise<CheckOutcome
 }
 
 async function checkBlockedLocks(p: PostgresParams, q: Q): Promise<CheckOutcome> {
-  const rows = await q<{ pid: number; query: string; waiting_s: number; blocking_pid: number; blocking_state: string; blocking_query: string }>(SQL.blocked, [p.limit]);
+  const rows = await q<{
+    pid: number;
+    query: string;
+    waiting_s: number;
+    blocking_pid: number;
+    blocking_state: string;
+    blocking_query: string;
+  }>(SQL.blocked, [p.limit]);
   const status = statusFor(rows.length, p.blockedWarn, p.blockedCrit);
   return {
     status,
-    note: rows.length ? `${rows.length} blocked session${rows.length === 1 ? '' : 's'}, blocked by pid ${[...new Set(rows.map((r) => r.blocking_pid))].join(', ')}` : undefined,
+    note: rows.length
+      ? `${rows.length} blocked session${rows.length === 1 ? '' : 's'}, blocked by pid ${[...new Set(rows.map((r) => r.blocking_pid))].join(', ')}`
+      : undefined,
     figures: [{ label: 'blocked', value: rows.length }],
     raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? ''), blocking_query: maskSqlLiterals(r.blocking_query ?? '') })),
     sql: SQL.blocked,
-    excerpt: rows.map((r) => `pid ${r.pid} waits ${r.waiting_s} s on pid ${r.blocking_pid} (${r.blocking_state}: ${maskSqlLiterals(r.blocking_query ?? '')})`).join('\n'),
+    excerpt: rows
+      .map(
+        (r) =>
+          `pid ${r.pid} waits ${r.waiting_s} s on pid ${r.blocking_pid} (${r.blocking_state}: ${maskSqlLiterals(r.blocking_query ?? '')})`,
+      )
+      .join('\n'),
   };
 }
 
 async function checkLongTransactions(p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>): Promise<CheckOutcome> {
-  const rows = await q<{ pid: number; usename: string; state: string; seconds: number; query: string }>(SQL.longTx, [p.longTransactionMinutes, p.limit, applicationOf(p, labels)]);
+  const rows = await q<{ pid: number; usename: string; state: string; seconds: number; query: string }>(SQL.longTx, [
+    p.longTransactionMinutes,
+    p.limit,
+    applicationOf(p, labels),
+  ]);
   const status = statusFor(rows.length, p.longTransactionsWarn, p.longTransactionsCrit);
   return {
     status,
-    note: rows.length ? `${rows.length} transaction${rows.length === 1 ? '' : 's'} open > ${p.longTransactionMinutes} min (longest ${rows[0]?.seconds} s, pid ${rows[0]?.pid})` : undefined,
+    note: rows.length
+      ? `${rows.length} transaction${rows.length === 1 ? '' : 's'} open > ${p.longTransactionMinutes} min (longest ${rows[0]?.seconds} s, pid ${rows[0]?.pid})`
+      : undefined,
     figures: [{ label: `transactions > ${p.longTransactionMinutes} min`, value: rows.length }],
     raw: rows.map((r) => ({ ...r, query: maskSqlLiterals(r.query ?? '') })),
     sql: SQL.longTx,
@@ -189,8 +218,8 @@ async function checkTableSizes(p: PostgresParams, q: Q, labels: Readonly<Record<
 }
 
 const CHECK_RUNNERS: Record<Check, (p: PostgresParams, q: Q, labels: Readonly<Record<string, string>>) => Promise<CheckOutcome>> = {
-  'connectivity': checkConnectivity,
-  'connections': checkConnections,
+  connectivity: checkConnectivity,
+  connections: checkConnections,
   'top-statements': checkTopStatements,
   'blocked-locks': checkBlockedLocks,
   'long-transactions': checkLongTransactions,
@@ -220,14 +249,32 @@ export const postgresProbe: Probe<PostgresParams> = {
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       if (err instanceof TargetUnreachable) {
-        return { kind: 'postgres', status: 'crit', summary: `PostgreSQL unreachable: ${err.message}`, figures: [], evidence: { query: 'connect' } };
+        return {
+          kind: 'postgres',
+          status: 'crit',
+          summary: `PostgreSQL unreachable: ${err.message}`,
+          figures: [],
+          evidence: { query: 'connect' },
+        };
       }
       // SQLSTATE errors (permissions, statement timeout) are findings about the target, not bugs in the probe.
       if (isSqlStateError(err)) {
-        return { kind: 'postgres', status: 'unknown', summary: `query failed: ${(err as Error).message} (SQLSTATE ${(err as { code: string }).code})`, figures: [], evidence: {} };
+        return {
+          kind: 'postgres',
+          status: 'unknown',
+          summary: `query failed: ${(err as Error).message} (SQLSTATE ${(err as { code: string }).code})`,
+          figures: [],
+          evidence: {},
+        };
       }
       if (isConnectionError(err)) {
-        return { kind: 'postgres', status: 'crit', summary: `PostgreSQL connection lost: ${describePostgresError(err, performance.now() - started)}`, figures: [], evidence: {} };
+        return {
+          kind: 'postgres',
+          status: 'crit',
+          summary: `PostgreSQL connection lost: ${describePostgresError(err, performance.now() - started)}`,
+          figures: [],
+          evidence: {},
+        };
       }
       throw err;
     }
@@ -243,7 +290,10 @@ async function runChecks(params: PostgresParams, client: Client, ctx: ProbeConte
   }
   const status = worst(outcomes.map(([, o]) => o.status));
   const notes = outcomes.map(([, o]) => o.note).filter((n): n is string => !!n);
-  const excerpt = outcomes.map(([, o]) => o.excerpt).filter((e): e is string => !!e).join('\n');
+  const excerpt = outcomes
+    .map(([, o]) => o.excerpt)
+    .filter((e): e is string => !!e)
+    .join('\n');
   return {
     kind: 'postgres',
     status,

@@ -64,15 +64,23 @@ export const redisProbe: Probe<RedisParams> = {
   params: redisParams,
   async run(params, ctx): Promise<ProbeOutcome> {
     const url = ctx.target?.values.url as string;
-    const session = { connectionName: 'incident-bot-probe', signal: ctx.signal, connectTimeoutMs: Math.min(2000, ctx.timeoutMs), commandTimeoutMs: ctx.timeoutMs };
+    const session = {
+      connectionName: 'incident-bot-probe',
+      signal: ctx.signal,
+      connectTimeoutMs: Math.min(2000, ctx.timeoutMs),
+      commandTimeoutMs: ctx.timeoutMs,
+    };
     try {
       return await withRedis(url, session, (redis) => runChecks(params, redis, ctx));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      if (err instanceof TargetUnreachable) return { kind: 'redis', status: 'crit', summary: `Redis unreachable: ${err.message}`, figures: [], evidence: { query: 'PING' } };
+      if (err instanceof TargetUnreachable)
+        return { kind: 'redis', status: 'crit', summary: `Redis unreachable: ${err.message}`, figures: [], evidence: { query: 'PING' } };
       const msg = (err as Error).message ?? '';
-      if (isRedisConnectionLost(err)) return { kind: 'redis', status: 'crit', summary: `Redis connection lost: ${msg}`, figures: [], evidence: {} };
-      if (isRedisReplyError(err)) return { kind: 'redis', status: 'unknown', summary: `Redis refused the command: ${msg}`, figures: [], evidence: {} };
+      if (isRedisConnectionLost(err))
+        return { kind: 'redis', status: 'crit', summary: `Redis connection lost: ${msg}`, figures: [], evidence: {} };
+      if (isRedisReplyError(err))
+        return { kind: 'redis', status: 'unknown', summary: `Redis refused the command: ${msg}`, figures: [], evidence: {} };
       throw err;
     }
   },
@@ -157,8 +165,16 @@ async function checkCounters(redis: Redis, p: RedisParams, ctx: ProbeContext): P
   const hot = counters.filter((_, i) => statuses[i] !== 'ok');
   return {
     status,
-    note: hot.length ? `${hot.length} counter${hot.length === 1 ? '' : 's'} set: ${hot.slice(0, 5).map((c) => `${c.key}=${c.value}`).join(', ')}` : undefined,
-    figures: [{ label: `counters ${pattern}`, value: `${counters.length}${truncated ? '+' : ''}` }, ...counters.slice(0, 3).map((c) => ({ label: c.key, value: c.value }))],
+    note: hot.length
+      ? `${hot.length} counter${hot.length === 1 ? '' : 's'} set: ${hot
+          .slice(0, 5)
+          .map((c) => `${c.key}=${c.value}`)
+          .join(', ')}`
+      : undefined,
+    figures: [
+      { label: `counters ${pattern}`, value: `${counters.length}${truncated ? '+' : ''}` },
+      ...counters.slice(0, 3).map((c) => ({ label: c.key, value: c.value })),
+    ],
     raw: { pattern, counters: counters.slice(0, 50), truncated },
     command: `SCAN 0 MATCH ${pattern} + MGET`,
   };

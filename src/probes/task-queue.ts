@@ -75,7 +75,13 @@ export const taskQueueProbe: Probe<TaskQueueParams> = {
       if (ctx.signal.aborted) break;
     }
     if (found === 0) {
-      return { kind: 'task-queue', status: 'unknown', summary: `task directory ${shown} not found (no state folders)`, figures: [], evidence: { query: shown } };
+      return {
+        kind: 'task-queue',
+        status: 'unknown',
+        summary: `task directory ${shown} not found (no state folders)`,
+        figures: [],
+        evidence: { query: shown },
+      };
     }
     const stuck = active.filter((e) => e.ageSeconds > params.stuckMinutes * 60).sort((a, b) => b.ageSeconds - a.ageSeconds);
     const oldest = active.reduce<Entry | undefined>((a, b) => (!a || b.ageSeconds > a.ageSeconds ? b : a), undefined);
@@ -107,7 +113,8 @@ export const taskQueueProbe: Probe<TaskQueueParams> = {
     if (oldest) figures.push({ label: `oldest ${params.activeState}`, value: formatAge(oldest.ageSeconds) });
     if (params.locksDir) figures.push({ label: `locks > ${params.lockStaleMinutes} min`, value: staleLocks.length });
     const parts = [params.states.map((s) => `${counts[s] ?? 0} ${s}`).join(', ')];
-    if (stuck.length) parts.push(`${stuck.length} stuck > ${params.stuckMinutes} min (oldest ${formatAge((stuck[0] as Entry).ageSeconds)})`);
+    if (stuck.length)
+      parts.push(`${stuck.length} stuck > ${params.stuckMinutes} min (oldest ${formatAge((stuck[0] as Entry).ageSeconds)})`);
     if (staleLocks.length) parts.push(`${staleLocks.length} stale lock${staleLocks.length === 1 ? '' : 's'}`);
     return {
       kind: 'task-queue',
@@ -117,7 +124,11 @@ export const taskQueueProbe: Probe<TaskQueueParams> = {
       evidence: {
         query: locksShown ? `${shown} + ${locksShown}` : shown,
         raw: { counts, stuck: stuck.slice(0, 20), staleLocks: staleLocks.slice(0, 20) },
-        excerpt: [...stuck.slice(0, 5).map((s) => `stuck: ${s.name} (${formatAge(s.ageSeconds)})`), ...staleLocks.slice(0, 5).map((l) => `stale lock: ${l.name} (${formatAge(l.ageSeconds)})`)].join('\n') || undefined,
+        excerpt:
+          [
+            ...stuck.slice(0, 5).map((s) => `stuck: ${s.name} (${formatAge(s.ageSeconds)})`),
+            ...staleLocks.slice(0, 5).map((l) => `stale lock: ${l.name} (${formatAge(l.ageSeconds)})`),
+          ].join('\n') || undefined,
       },
     };
   },

@@ -34,10 +34,9 @@ export function matches(t: Threshold, v: number): boolean {
 }
 
 /** A zod string that must parse as a threshold (kept a string so the JSON Schema stays simple). */
-export const thresholdString = z.string().refine(
-  (s) => THRESHOLD.test(s),
-  { error: (iss) => `"${String(iss.input)}" is not a threshold: write an operator (> >= < <= == !=) and a number, e.g. '>= 0.8'` },
-);
+export const thresholdString = z.string().refine((s) => THRESHOLD.test(s), {
+  error: (iss) => `"${String(iss.input)}" is not a threshold: write an operator (> >= < <= == !=) and a number, e.g. '>= 0.8'`,
+});
 
 /** crit if `crit` matches, else warn if `warn` matches, else ok. NaN → unknown. */
 export function statusFor(value: number, warn?: string, crit?: string): ProbeStatus {

@@ -23,7 +23,10 @@ export function silenceApprovalReason(alert: { severity: Severity }, matchingAle
 }
 
 /** The remediation request for a silence that needs an approval: high risk, exact matchers, one hour. */
-export function alertSilenceDeclaration(alert: { name: string; labels: Readonly<Record<string, string>> }, requestedBy: string): { id: string; action: string; title: string; risk: Risk; target: string; params: Record<string, unknown> } {
+export function alertSilenceDeclaration(
+  alert: { name: string; labels: Readonly<Record<string, string>> },
+  requestedBy: string,
+): { id: string; action: string; title: string; risk: Risk; target: string; params: Record<string, unknown> } {
   const title = `Silence ${alert.name} for 1 h`;
   return {
     id: 'silence-alert',

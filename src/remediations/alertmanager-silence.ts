@@ -24,7 +24,8 @@ export const alertmanagerSilenceParams = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (Object.keys(p.matchers).length + p.fromLabels.length === 0) ctx.addIssue({ code: 'custom', message: 'a silence needs at least one matcher (matchers or fromLabels)' });
+    if (Object.keys(p.matchers).length + p.fromLabels.length === 0)
+      ctx.addIssue({ code: 'custom', message: 'a silence needs at least one matcher (matchers or fromLabels)' });
   });
 
 export type AlertmanagerSilenceParams = z.output<typeof alertmanagerSilenceParams>;
@@ -57,7 +58,10 @@ function matchersFor(params: AlertmanagerSilenceParams, ctx: RemediationContext)
     if (v !== undefined) out.set(name, v);
   }
   for (const [name, template] of Object.entries(params.matchers)) out.set(name, renderPlain(template, ctx.labels));
-  if (out.size === 0) throw new RemediationRefused(`none of the labels ${params.fromLabels.join(', ')} is known: a silence without matchers would silence everything, refused`);
+  if (out.size === 0)
+    throw new RemediationRefused(
+      `none of the labels ${params.fromLabels.join(', ')} is known: a silence without matchers would silence everything, refused`,
+    );
   // Never regex: a label value is matched literally.
   return [...out].map(([name, value]) => ({ name, value, isRegex: false, isEqual: true }));
 }
@@ -79,7 +83,16 @@ export const alertmanagerSilence: Remediation<AlertmanagerSilenceParams, Silence
       const res = await httpSend('GET', url, { signal: ctx.signal });
       if (res.status === 200) {
         const alerts = JSON.parse(res.body) as { labels: Record<string, string> }[];
-        items.push(`${alerts.length} alert${alerts.length === 1 ? '' : 's'} currently match${alerts.length === 1 ? 'es' : ''}${alerts.length ? `: ${alerts.slice(0, 5).map((a) => a.labels.alertname ?? '?').join(', ')}` : ''}`);
+        items.push(
+          `${alerts.length} alert${alerts.length === 1 ? '' : 's'} currently match${alerts.length === 1 ? 'es' : ''}${
+            alerts.length
+              ? `: ${alerts
+                  .slice(0, 5)
+                  .map((a) => a.labels.alertname ?? '?')
+                  .join(', ')}`
+              : ''
+          }`,
+        );
       }
     } catch (err) {
       if (!(err instanceof RemediationRefused)) throw err;
@@ -106,8 +119,13 @@ export const alertmanagerSilence: Remediation<AlertmanagerSilenceParams, Silence
     });
     if (res.status !== 200) throw new RemediationRefused(`Alertmanager refused the silence: HTTP ${res.status} ${res.body.slice(0, 200)}`);
     const silenceID = (JSON.parse(res.body) as { silenceID?: string }).silenceID;
-    if (!silenceID || !SILENCE_ID.test(silenceID)) throw new RemediationRefused(`Alertmanager answered without a silence id: ${res.body.slice(0, 200)}`);
-    return { summary: `silence ${silenceID} until ${endsAt.toISOString()}`, items: [showMatchers(preview.data.matchers)], data: { silenceID, endsAt: endsAt.toISOString() } };
+    if (!silenceID || !SILENCE_ID.test(silenceID))
+      throw new RemediationRefused(`Alertmanager answered without a silence id: ${res.body.slice(0, 200)}`);
+    return {
+      summary: `silence ${silenceID} until ${endsAt.toISOString()}`,
+      items: [showMatchers(preview.data.matchers)],
+      data: { silenceID, endsAt: endsAt.toISOString() },
+    };
   },
   async verify(_params, _preview, result, ctx) {
     const id = (result.data as { silenceID?: string } | undefined)?.silenceID;

@@ -50,7 +50,10 @@ export function requestersFor(subject: RoleSubject, requestersByRisk: Partial<Re
 }
 
 /** Why an action of this risk can never be approved as configured (high risk with nobody named), or undefined. */
-export function unapprovableReason(subject: RoleSubject & { title: string }, approversByRisk: Partial<Record<Risk, Approvers>> = {}): string | undefined {
+export function unapprovableReason(
+  subject: RoleSubject & { title: string },
+  approversByRisk: Partial<Record<Risk, Approvers>> = {},
+): string | undefined {
   if (subject.risk !== 'high' || approversFor(subject, approversByRisk)) return undefined;
   return `“${subject.title}” is high risk and nobody is configured to approve it: set REMEDIATION_APPROVERS_HIGH to the on-call or responder user group (S…) or users (U…), or give the catalog entry \`approvers:\``;
 }
@@ -72,10 +75,20 @@ export function checkApprover(
   if (unapprovable) return { ok: false, rule: 'unconfigured', reason: unapprovable };
   if (userId === subject.requestedBy) {
     if (subject.risk !== 'low') {
-      return { ok: false, rule: 'self_approval', reason: `you requested “${subject.title}” (${subject.risk} risk): someone else must approve it`, ...(approvers ? { approvers } : {}) };
+      return {
+        ok: false,
+        rule: 'self_approval',
+        reason: `you requested “${subject.title}” (${subject.risk} risk): someone else must approve it`,
+        ...(approvers ? { approvers } : {}),
+      };
     }
     if (!subject.declaration.allowSelfApproval) {
-      return { ok: false, rule: 'self_approval', reason: `you requested “${subject.title}”: the catalog does not allow self-approval for it, someone else must approve`, ...(approvers ? { approvers } : {}) };
+      return {
+        ok: false,
+        rule: 'self_approval',
+        reason: `you requested “${subject.title}”: the catalog does not allow self-approval for it, someone else must approve`,
+        ...(approvers ? { approvers } : {}),
+      };
     }
   }
   if (approvers) {
@@ -109,7 +122,12 @@ export function effectiveLimits(impl: Pick<Remediation<unknown>, 'limits'>, para
 }
 
 /** Why another run of this subject is refused now, or undefined. 0 means "no limit". */
-export function limitRefusal(limits: Required<RunLimits>, counts: RunCounts, now: Date, subject: string): { refusal: string; retryAfterSeconds?: number } | undefined {
+export function limitRefusal(
+  limits: Required<RunLimits>,
+  counts: RunCounts,
+  now: Date,
+  subject: string,
+): { refusal: string; retryAfterSeconds?: number } | undefined {
   if (limits.maxRunsPerWindow > 0 && counts.runsInWindow >= limits.maxRunsPerWindow) {
     return {
       refusal: `${subject} already ran ${counts.runsInWindow} time${counts.runsInWindow === 1 ? '' : 's'} in the last ${formatSeconds(limits.windowSeconds)} (at most ${limits.maxRunsPerWindow}): refused, investigate instead`,
@@ -117,7 +135,11 @@ export function limitRefusal(limits: Required<RunLimits>, counts: RunCounts, now
   }
   if (limits.cooldownSeconds > 0 && counts.lastRunAt) {
     const wait = Math.ceil((counts.lastRunAt.getTime() + limits.cooldownSeconds * 1000 - now.getTime()) / 1000);
-    if (wait > 0) return { refusal: `${subject} ran ${formatSeconds(limits.cooldownSeconds - wait)} ago; cooldown ${formatSeconds(limits.cooldownSeconds)}: try again in ${formatSeconds(wait)}`, retryAfterSeconds: wait };
+    if (wait > 0)
+      return {
+        refusal: `${subject} ran ${formatSeconds(limits.cooldownSeconds - wait)} ago; cooldown ${formatSeconds(limits.cooldownSeconds)}: try again in ${formatSeconds(wait)}`,
+        retryAfterSeconds: wait,
+      };
   }
   return undefined;
 }

@@ -37,7 +37,14 @@ export const dirClear: Remediation<DirClearParams, DirClearData> = {
       if (err instanceof RemediationRefused && /does not exist/.test(err.message)) return undefined;
       throw err;
     });
-    if (!dir) return { summary: `${params.path} does not exist: nothing to clear`, items: [], subject: `folder ${params.path}`, empty: true, data: { full: '', shown: params.path, entries: [] } };
+    if (!dir)
+      return {
+        summary: `${params.path} does not exist: nothing to clear`,
+        items: [],
+        subject: `folder ${params.path}`,
+        empty: true,
+        data: { full: '', shown: params.path, entries: [] },
+      };
     const realRoot = await resolveInsideRoot(ctx.target?.values.root, '.', {});
     if (dir.full === realRoot.full) throw new RemediationRefused(`${params.path} is the target root itself: refused`);
     const s = await lstat(dir.full);
@@ -48,10 +55,18 @@ export const dirClear: Remediation<DirClearParams, DirClearData> = {
       const e = await lstat(path.join(dir.full, name));
       entries.push({ name, ino: e.ino, kind: e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other' });
     }
-    if (entries.length > params.maxEntries) throw new RemediationRefused(`${entries.length} entries in ${dir.shown} (more than ${params.maxEntries}): refused, raise maxEntries in the catalog`);
+    if (entries.length > params.maxEntries)
+      throw new RemediationRefused(
+        `${entries.length} entries in ${dir.shown} (more than ${params.maxEntries}): refused, raise maxEntries in the catalog`,
+      );
     return {
-      summary: entries.length ? `remove the ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} of ${dir.shown}` : `${dir.shown} is already empty`,
-      items: entries.slice(0, 50).map((e) => `${dir.shown}/${e.name}${e.kind === 'dir' ? '/ (folder, with its contents)' : ''}`).concat(entries.length > 50 ? [`… and ${entries.length - 50} more`] : []),
+      summary: entries.length
+        ? `remove the ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} of ${dir.shown}`
+        : `${dir.shown} is already empty`,
+      items: entries
+        .slice(0, 50)
+        .map((e) => `${dir.shown}/${e.name}${e.kind === 'dir' ? '/ (folder, with its contents)' : ''}`)
+        .concat(entries.length > 50 ? [`… and ${entries.length - 50} more`] : []),
       subject: `folder ${dir.shown}`,
       empty: entries.length === 0,
       data: { full: dir.full, shown: dir.shown, entries },
@@ -73,7 +88,11 @@ export const dirClear: Remediation<DirClearParams, DirClearData> = {
       await rm(full, { recursive: true, force: true });
       removed.push(e.name);
     }
-    return { summary: `removed ${removed.length} of ${preview.data.entries.length} entries of ${dir.shown}`, items: [...removed, ...skipped], data: { removed } };
+    return {
+      summary: `removed ${removed.length} of ${preview.data.entries.length} entries of ${dir.shown}`,
+      items: [...removed, ...skipped],
+      data: { removed },
+    };
   },
   async verify(_params, preview, result) {
     const removed = (result.data as { removed: string[] }).removed;
@@ -81,6 +100,8 @@ export const dirClear: Remediation<DirClearParams, DirClearData> = {
     for (const name of removed) if (await lstat(path.join(preview.data.full, name)).catch(() => undefined)) left.push(name);
     const folder = await lstat(preview.data.full).catch(() => undefined);
     if (!folder?.isDirectory()) return { status: 'failed', summary: `${preview.data.shown} itself is gone` };
-    return left.length ? { status: 'failed', summary: `still there: ${left.join(', ')}` } : { status: 'passed', summary: `${removed.length} entries gone; ${preview.data.shown} is still there` };
+    return left.length
+      ? { status: 'failed', summary: `still there: ${left.join(', ')}` }
+      : { status: 'passed', summary: `${removed.length} entries gone; ${preview.data.shown} is still there` };
   },
 };

@@ -38,7 +38,12 @@ export function dockerFor(ctx: RemediationContext, connect: DockerConnect): Dock
  * Inspects a container; with `target`, refuses one that lacks the container label the target's allow-list requires
  * (checked again at execution, by id, so a container swapped in under the same name is not acted on).
  */
-export async function inspectContainer(docker: Docker, nameOrId: string, signal: AbortSignal, target?: ResolvedTarget): Promise<ContainerSnapshot | undefined> {
+export async function inspectContainer(
+  docker: Docker,
+  nameOrId: string,
+  signal: AbortSignal,
+  target?: ResolvedTarget,
+): Promise<ContainerSnapshot | undefined> {
   let info: Docker.ContainerInspectInfo | undefined;
   try {
     info = await inspectContainerInfo(docker, nameOrId, signal);

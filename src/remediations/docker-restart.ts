@@ -14,7 +14,12 @@ export const dockerRestartParams = z
     /** …60 s apart… */
     cooldownSeconds: z.number().int().min(0).max(86_400).default(60),
     /** …counted over this window. */
-    windowSeconds: z.number().int().min(60).max(7 * 86_400).default(3600),
+    windowSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(3600),
     /** How long the verification waits for the container to run again. */
     verifySeconds: z.number().int().min(1).max(300).default(20),
   })
@@ -33,7 +38,13 @@ export function createDockerRestart(connect: DockerConnect = connectDocker): Rem
       const name = containerName(params.container, ctx);
       const c = await inspectContainer(dockerFor(ctx, connect), name, ctx.signal, ctx.target);
       if (!c) throw new RemediationRefused(`container ${name} not found`);
-      return { summary: `restart ${describeContainer(c)}`, items: [describeContainer(c)], subject: `container ${c.name}`, empty: false, data: c };
+      return {
+        summary: `restart ${describeContainer(c)}`,
+        items: [describeContainer(c)],
+        subject: `container ${c.name}`,
+        empty: false,
+        data: c,
+      };
     },
     async execute(params, preview, ctx) {
       const docker = dockerFor(ctx, connect);
@@ -58,7 +69,9 @@ export function createDockerRestart(connect: DockerConnect = connectDocker): Rem
       if (ok) return { status: 'passed', summary: `${ok.name} is running again (started ${ok.startedAt})`, data: ok };
       return {
         status: 'failed',
-        summary: last ? `${last.name} is ${last.state} (exit code ${last.exitCode}) ${params.verifySeconds} s after the restart` : `${preview.data.name} disappeared after the restart`,
+        summary: last
+          ? `${last.name} is ${last.state} (exit code ${last.exitCode}) ${params.verifySeconds} s after the restart`
+          : `${preview.data.name} disappeared after the restart`,
         data: last,
       };
     },

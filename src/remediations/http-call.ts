@@ -59,12 +59,23 @@ export const httpCall: Remediation<HttpCallParams, { url: string }> = {
     const url = renderUrl(base(ctx), params.path, params.query, ctx.labels);
     if (redactUrl(url) !== preview.data.url) throw new RemediationRefused('the endpoint differs from the preview: nothing sent');
     const res = await httpSend('POST', url, { signal: ctx.signal, json: params.body ?? {}, timeoutMs: params.timeoutSeconds * 1000 });
-    if (!params.expectStatus.includes(res.status)) throw new RemediationRefused(`POST ${preview.data.url} answered HTTP ${res.status}: ${res.body.slice(0, 200)}`);
-    return { summary: `POST ${preview.data.url}: HTTP ${res.status}`, items: res.body ? [res.body.slice(0, 300)] : [], data: { status: res.status } };
+    if (!params.expectStatus.includes(res.status))
+      throw new RemediationRefused(`POST ${preview.data.url} answered HTTP ${res.status}: ${res.body.slice(0, 200)}`);
+    return {
+      summary: `POST ${preview.data.url}: HTTP ${res.status}`,
+      items: res.body ? [res.body.slice(0, 300)] : [],
+      data: { status: res.status },
+    };
   },
   async verify(params, _preview, result, ctx) {
-    if (!params.verifyPath) return { status: 'skipped', summary: `the endpoint answered HTTP ${(result.data as { status: number }).status}; no verify path declared` };
+    if (!params.verifyPath)
+      return {
+        status: 'skipped',
+        summary: `the endpoint answered HTTP ${(result.data as { status: number }).status}; no verify path declared`,
+      };
     const res = await httpSend('GET', renderUrl(base(ctx), params.verifyPath, undefined, {}), { signal: ctx.signal });
-    return res.status === 200 ? { status: 'passed', summary: `${params.verifyPath} answers 200` } : { status: 'failed', summary: `${params.verifyPath} answers HTTP ${res.status}` };
+    return res.status === 200
+      ? { status: 'passed', summary: `${params.verifyPath} answers 200` }
+      : { status: 'failed', summary: `${params.verifyPath} answers HTTP ${res.status}` };
   },
 };

@@ -8,9 +8,19 @@ export interface HttpReply {
 }
 
 /** An action's HTTP call (alertmanager.silence, http.call): a target that does not answer refuses the action. */
-export async function httpSend(method: 'GET' | 'POST', url: URL, opts: { signal: AbortSignal; timeoutMs?: number; json?: unknown }): Promise<HttpReply> {
+export async function httpSend(
+  method: 'GET' | 'POST',
+  url: URL,
+  opts: { signal: AbortSignal; timeoutMs?: number; json?: unknown },
+): Promise<HttpReply> {
   try {
-    const { status, body } = await httpRequest(method, url, { signal: opts.signal, timeoutMs: opts.timeoutMs ?? 10_000, accept: 'application/json', json: opts.json, maxBodyBytes: 1024 * 1024 });
+    const { status, body } = await httpRequest(method, url, {
+      signal: opts.signal,
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      accept: 'application/json',
+      json: opts.json,
+      maxBodyBytes: 1024 * 1024,
+    });
     return { status, body };
   } catch (err) {
     if (err instanceof TargetUnreachable) throw new RemediationRefused(`${method} ${redactUrl(url)}: ${err.message}`);

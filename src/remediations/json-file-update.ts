@@ -11,7 +11,10 @@ const FIELD = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a JSON field na
 export const jsonFileUpdateParams = z
   .object({
     /** A JSON state file under the target root: `workers/{{worker}}/state.json` (seed 001). */
-    path: z.string().min(1).regex(/\.json$/, 'a .json file'),
+    path: z
+      .string()
+      .min(1)
+      .regex(/\.json$/, 'a .json file'),
     /** Fields written with a fixed value (`status: recovering`). */
     set: z.record(FIELD, z.union([z.string().max(200), z.number(), z.boolean()])).default({}),
     /** Fields written with the current time in epoch seconds (`last_crash`), as Python's time.time(). */
@@ -21,7 +24,8 @@ export const jsonFileUpdateParams = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (Object.keys(p.set).length + p.now.length + p.increment.length === 0) ctx.addIssue({ code: 'custom', message: 'nothing to write: give set, now or increment' });
+    if (Object.keys(p.set).length + p.now.length + p.increment.length === 0)
+      ctx.addIssue({ code: 'custom', message: 'nothing to write: give set, now or increment' });
   });
 
 export type JsonFileUpdateParams = z.output<typeof jsonFileUpdateParams>;
@@ -99,7 +103,11 @@ export const jsonFileUpdate: Remediation<JsonFileUpdateParams, JsonFileUpdateDat
     const tmp = path.join(path.dirname(file.full), `.${path.basename(file.full)}.incident-bot.tmp`);
     await writeFile(tmp, JSON.stringify(content, null, 2), { flag: 'w' });
     await rename(tmp, file.full);
-    return { summary: `wrote ${file.shown}`, items: Object.entries(content).map(([k, v]) => `${k} = ${JSON.stringify(v)}`), data: { content } };
+    return {
+      summary: `wrote ${file.shown}`,
+      items: Object.entries(content).map(([k, v]) => `${k} = ${JSON.stringify(v)}`),
+      data: { content },
+    };
   },
   async verify(_params, preview, result) {
     const want = (result.data as { content: Record<string, unknown> }).content;

@@ -14,22 +14,31 @@ export const locksRemoveStaleParams = z
     dir: z.string().min(1).optional(),
     /** …and the file-name prefix of this worker's locks (`{{worker}}_`), matched as plain text. */
     prefix: z.string().default(''),
-    suffix: z.string().regex(/^(\.[A-Za-z0-9]+)?$/).default('.lock'),
+    suffix: z
+      .string()
+      .regex(/^(\.[A-Za-z0-9]+)?$/)
+      .default('.lock'),
     /** Or one file (a stale PID file, seed 000). */
     path: z.string().min(1).optional(),
     /**
      * Locks last modified longer ago than this are stale (seed 001 deadlock check: 5 min); 0 = every lock of the
      * prefix (seed 001 clean recovery of a crashed worker). Required with `dir`.
      */
-    olderThanMinutes: z.number().min(0).max(7 * 24 * 60).optional(),
+    olderThanMinutes: z
+      .number()
+      .min(0)
+      .max(7 * 24 * 60)
+      .optional(),
     /** The file holds a PID: remove it only when that process is gone. */
     onlyIfProcessGone: z.boolean().default(false),
     maxFiles: z.number().int().min(1).max(1000).default(100),
   })
   .strict()
   .superRefine((p, ctx) => {
-    if ((p.dir === undefined) === (p.path === undefined)) ctx.addIssue({ code: 'custom', message: 'give either dir (with prefix/suffix) or path' });
-    if (p.dir !== undefined && p.olderThanMinutes === undefined) ctx.addIssue({ code: 'custom', path: ['olderThanMinutes'], message: 'required with dir' });
+    if ((p.dir === undefined) === (p.path === undefined))
+      ctx.addIssue({ code: 'custom', message: 'give either dir (with prefix/suffix) or path' });
+    if (p.dir !== undefined && p.olderThanMinutes === undefined)
+      ctx.addIssue({ code: 'custom', path: ['olderThanMinutes'], message: 'required with dir' });
   });
 
 export type LocksRemoveStaleParams = z.output<typeof locksRemoveStaleParams>;
@@ -94,11 +103,19 @@ export function createLocksRemoveStale(isAlive: ProcessChecker = processAlive): 
         }
         files.push({ name, ino: f.ino, mtimeMs: f.mtimeMs, ageSeconds, ...(pid !== undefined ? { pid } : {}) });
       }
-      if (files.length > params.maxFiles) throw new RemediationRefused(`${files.length} stale lock files (more than ${params.maxFiles}): refused`);
+      if (files.length > params.maxFiles)
+        throw new RemediationRefused(`${files.length} stale lock files (more than ${params.maxFiles}): refused`);
       const shownDir = dir.shown === '.' ? '' : `${dir.shown}/`;
       return {
-        summary: files.length ? `remove ${files.length} stale file${files.length === 1 ? '' : 's'} in ${dir.shown}` : `no stale lock file in ${dir.shown}${notes.length ? ` (${notes.join('; ')})` : ''}`,
-        items: [...files.map((f) => `${shownDir}${f.name} (${formatAge(f.ageSeconds)} old${f.pid !== undefined ? `, process ${f.pid} gone` : ''})`), ...notes],
+        summary: files.length
+          ? `remove ${files.length} stale file${files.length === 1 ? '' : 's'} in ${dir.shown}`
+          : `no stale lock file in ${dir.shown}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+        items: [
+          ...files.map(
+            (f) => `${shownDir}${f.name} (${formatAge(f.ageSeconds)} old${f.pid !== undefined ? `, process ${f.pid} gone` : ''})`,
+          ),
+          ...notes,
+        ],
         subject: `locks in ${dir.shown}${params.prefix ? ` ${renderPlain(params.prefix, ctx.labels)}*` : ''}`,
         empty: files.length === 0,
         data: { dir: dir.full, shownDir: dir.shown, files },
@@ -122,7 +139,11 @@ export function createLocksRemoveStale(isAlive: ProcessChecker = processAlive): 
         await rm(full);
         removed.push(f.name);
       }
-      return { summary: `removed ${removed.length} of ${preview.data.files.length} stale files`, items: [...removed, ...skipped], data: { removed } };
+      return {
+        summary: `removed ${removed.length} of ${preview.data.files.length} stale files`,
+        items: [...removed, ...skipped],
+        data: { removed },
+      };
     },
     async verify(_params, preview, result) {
       const removed = (result.data as { removed?: string[] } | undefined)?.removed ?? [];
@@ -133,7 +154,9 @@ export function createLocksRemoveStale(isAlive: ProcessChecker = processAlive): 
         const was = preview.data.files.find((x) => x.name === name);
         if (f && f.ino === was?.ino) left.push(name);
       }
-      return left.length === 0 ? { status: 'passed', summary: `${removed.length} stale file${removed.length === 1 ? '' : 's'} gone` } : { status: 'failed', summary: `still there: ${left.join(', ')}` };
+      return left.length === 0
+        ? { status: 'passed', summary: `${removed.length} stale file${removed.length === 1 ? '' : 's'} gone` }
+        : { status: 'failed', summary: `still there: ${left.join(', ')}` };
     },
   };
 }

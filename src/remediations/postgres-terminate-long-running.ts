@@ -9,7 +9,10 @@ import { RemediationRefused, waitFor, type Remediation, type RemediationContext 
 export const postgresTerminateParams = z
   .object({
     /** Backends active (in their current statement) for longer than this (seed 000: 5 minutes). */
-    olderThanMinutes: z.number().positive().max(24 * 60),
+    olderThanMinutes: z
+      .number()
+      .positive()
+      .max(24 * 60),
     /** Only backends of this application_name (bind parameter; `{{label}}` allowed). */
     applicationName: z.string().min(1).optional(),
     /** Only backends of this role (bind parameter). */
@@ -89,9 +92,14 @@ export const postgresTerminateLongRunning: Remediation<PostgresTerminateParams, 
   async preview(params, ctx) {
     const app = params.applicationName ? renderPlain(params.applicationName, ctx.labels) : null;
     const user = params.user ? renderPlain(params.user, ctx.labels) : null;
-    const rows = await withClient(ctx, async (c) => (await c.query<Row>(LIST_SQL, [params.olderThanMinutes, app, user, params.maxBackends + 1])).rows);
+    const rows = await withClient(
+      ctx,
+      async (c) => (await c.query<Row>(LIST_SQL, [params.olderThanMinutes, app, user, params.maxBackends + 1])).rows,
+    );
     if (rows.length > params.maxBackends) {
-      throw new RemediationRefused(`more than ${params.maxBackends} backends match: refused (raise maxBackends in the catalog or narrow with applicationName)`);
+      throw new RemediationRefused(
+        `more than ${params.maxBackends} backends match: refused (raise maxBackends in the catalog or narrow with applicationName)`,
+      );
     }
     const backends: BackendSnapshot[] = rows.map((r) => ({
       pid: r.pid,
@@ -122,7 +130,11 @@ export const postgresTerminateLongRunning: Remediation<PostgresTerminateParams, 
         if (r.rows[0]?.terminated) done.push(`terminated ${describe(b)}`);
         else skipped.push(`pid ${b.pid}: finished or changed since the preview, left alone`);
       }
-      return { summary: `terminated ${done.length} of ${preview.data.length} backends`, items: [...done, ...skipped], data: { terminated: done.length, skipped: skipped.length } };
+      return {
+        summary: `terminated ${done.length} of ${preview.data.length} backends`,
+        items: [...done, ...skipped],
+        data: { terminated: done.length, skipped: skipped.length },
+      };
     });
   },
   async verify(_params, preview, _result, ctx) {

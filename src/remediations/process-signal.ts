@@ -76,7 +76,9 @@ export function createProcessSignal(table: ProcessTable = procProcessTable): Rem
       const pid = await readPid(file.full, file.shown);
       const p = await table.inspect(pid);
       if (pid !== preview.data.pid || !p || p.startTime !== preview.data.startTime) {
-        throw new RemediationRefused(`the process behind ${file.shown} changed since the preview (pid ${preview.data.pid} → ${pid}${p ? '' : ', not running'}): no signal sent`);
+        throw new RemediationRefused(
+          `the process behind ${file.shown} changed since the preview (pid ${preview.data.pid} → ${pid}${p ? '' : ', not running'}): no signal sent`,
+        );
       }
       const mismatch = processMismatch(params, p);
       if (mismatch) throw new RemediationRefused(`${mismatch} (PID file ${file.shown}): no signal sent`);
@@ -91,7 +93,9 @@ export function createProcessSignal(table: ProcessTable = procProcessTable): Rem
       };
       if (STOPPING.includes(params.signal)) {
         const gone = await waitFor(async () => ((await same()) ? undefined : true), params.verifySeconds * 1000, ctx.signal, 100);
-        return gone ? { status: 'passed', summary: `process ${pid} has stopped` } : { status: 'failed', summary: `process ${pid} is still running ${params.verifySeconds} s after ${params.signal}` };
+        return gone
+          ? { status: 'passed', summary: `process ${pid} has stopped` }
+          : { status: 'failed', summary: `process ${pid} is still running ${params.verifySeconds} s after ${params.signal}` };
       }
       return (await same())
         ? { status: 'passed', summary: `process ${pid} is still running after ${params.signal} (reloaded)` }

@@ -17,7 +17,13 @@ export const processStartParams = z
      * scripts/core/memory_daemon.py start`). Started without a shell; `{{label}}` only in later arguments.
      */
     argv: z
-      .array(z.string().min(1).max(500).refine((s) => !s.includes('\0'), 'no NUL characters'))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(500)
+          .refine((s) => !s.includes('\0'), 'no NUL characters'),
+      )
       .min(1)
       .max(32)
       .refine((a) => placeholdersIn(a[0]).size === 0, 'the program (argv[0]) comes from the catalog only, never from a label'),
@@ -26,7 +32,16 @@ export const processStartParams = z
     /** PID file under the action's target root that the started process writes. */
     pidfile: z.string().min(1),
     /** Health endpoint on an http target of the runbook, answered 2xx once the process is up. */
-    health: z.object({ target: z.string().regex(NAME), path: z.string().regex(/^\/[^\s{}]*$/).default('/health') }).strict().optional(),
+    health: z
+      .object({
+        target: z.string().regex(NAME),
+        path: z
+          .string()
+          .regex(/^\/[^\s{}]*$/)
+          .default('/health'),
+      })
+      .strict()
+      .optional(),
     /** How long verification waits for the PID file and the health endpoint. */
     verifySeconds: z.number().int().min(1).max(300).default(30),
   })
@@ -58,7 +73,8 @@ function renderArgv(argv: string[], labels: Readonly<Record<string, string>>): s
 async function workdirOf(params: ProcessStartParams, ctx: RemediationContext): Promise<{ full: string; shown: string }> {
   const t = params.workdirTarget ? ctx.targetNamed?.(params.workdirTarget) : ctx.target;
   if (!t) throw new RemediationRefused(`working directory target ${params.workdirTarget} is not in the catalog`);
-  if (t.kind !== 'files') throw new RemediationRefused(`target ${t.name} is a ${t.kind} target; the working directory needs a files target`);
+  if (t.kind !== 'files')
+    throw new RemediationRefused(`target ${t.name} is a ${t.kind} target; the working directory needs a files target`);
   if (t.missing.length) throw new RemediationRefused(`target ${t.name} is not configured: set ${t.missing.join(', ')}`);
   const dir = await resolveInsideRoot(t.values.root, '.', {});
   if (!(await stat(dir.full)).isDirectory()) throw new RemediationRefused(`${t.name} root is not a directory`);
@@ -119,7 +135,8 @@ async function upYet(
   note: (text: string) => void,
 ): Promise<{ passed: string } | { failed: string } | undefined> {
   const exit = started !== undefined ? exits.get(started) : undefined;
-  if (exit && exit.code !== 0) return { failed: `process ${started} exited with ${exit.code === null ? exit.signal : `code ${exit.code}`}` };
+  if (exit && exit.code !== 0)
+    return { failed: `process ${started} exited with ${exit.code === null ? exit.signal : `code ${exit.code}`}` };
   const state = await pidfileState(table, params, ctx);
   if (state.kind !== 'running') {
     note(state.kind === 'stale' ? `PID file names process ${state.pid}, which is not running` : 'no PID file yet');
@@ -128,7 +145,8 @@ async function upYet(
   if (!health) return { passed: `process ${state.pid} is running (${state.shown})` };
   try {
     const answer = await httpGet(health, { signal: ctx.signal, timeoutMs: 2000 });
-    if (answer.status >= 200 && answer.status < 300) return { passed: `process ${state.pid} is running (${state.shown}); ${redactUrl(health)} answered ${answer.status}` };
+    if (answer.status >= 200 && answer.status < 300)
+      return { passed: `process ${state.pid} is running (${state.shown}); ${redactUrl(health)} answered ${answer.status}` };
     note(`process ${state.pid} is running but ${redactUrl(health)} answered ${answer.status}`);
   } catch (err) {
     if (!(err instanceof TargetUnreachable)) throw err;
@@ -152,7 +170,8 @@ export function createProcessStart(table: ProcessTable = procProcessTable): Reme
       const workdir = await workdirOf(params, ctx);
       const health = healthUrl(params, ctx);
       const state = await pidfileState(table, params, ctx);
-      if (state.kind === 'running') throw new RemediationRefused(`already running: process ${state.pid} from ${state.shown}; nothing to start`);
+      if (state.kind === 'running')
+        throw new RemediationRefused(`already running: process ${state.pid} from ${state.shown}; nothing to start`);
       const items = [
         ...(state.kind === 'stale' ? [`remove stale PID file ${state.shown} (process ${state.pid} gone)`] : []),
         `run ${argv.map((a) => JSON.stringify(a)).join(' ')} in ${workdir.shown} (no shell, no inherited secrets)`,
@@ -163,12 +182,17 @@ export function createProcessStart(table: ProcessTable = procProcessTable): Reme
         items,
         subject: `process from ${params.pidfile}`,
         empty: false,
-        data: { argv, workdir: workdir.shown, ...(state.kind === 'stale' ? { stalePidfile: { pid: state.pid, ino: state.ino, mtimeMs: state.mtimeMs } } : {}) },
+        data: {
+          argv,
+          workdir: workdir.shown,
+          ...(state.kind === 'stale' ? { stalePidfile: { pid: state.pid, ino: state.ino, mtimeMs: state.mtimeMs } } : {}),
+        },
       };
     },
     async execute(params, preview, ctx) {
       const state = await pidfileState(table, params, ctx);
-      if (state.kind === 'running') throw new RemediationRefused(`process ${state.pid} from ${state.shown} started since the preview: not starting a second one`);
+      if (state.kind === 'running')
+        throw new RemediationRefused(`process ${state.pid} from ${state.shown} started since the preview: not starting a second one`);
       const items: string[] = [];
       if (state.kind === 'stale') {
         const seen = preview.data.stalePidfile;

@@ -13,10 +13,12 @@ const GLOB = /(?<!\\)[*?[]/;
  */
 export function broadPatternReason(template: string): string | undefined {
   if (!GLOB.test(template)) return undefined;
-  if (placeholdersIn(template).size === 0) return `pattern ${JSON.stringify(template)} has a wildcard but no {{label}}: it would match keys of every agent, refused`;
+  if (placeholdersIn(template).size === 0)
+    return `pattern ${JSON.stringify(template)} has a wildcard but no {{label}}: it would match keys of every agent, refused`;
   if (/^[*?[]/.test(template)) return `pattern ${JSON.stringify(template)} starts with a wildcard: refused`;
   const beforeGlob = template.slice(0, template.search(GLOB));
-  if (placeholdersIn(beforeGlob).size === 0) return `pattern ${JSON.stringify(template)} has a wildcard before its first {{label}}: refused`;
+  if (placeholdersIn(beforeGlob).size === 0)
+    return `pattern ${JSON.stringify(template)} has a wildcard before its first {{label}}: refused`;
   return undefined;
 }
 
@@ -33,7 +35,8 @@ export const redisDeleteKeysParams = z
   .superRefine((p, ctx) => {
     if (p.keys.length + p.patterns.length === 0) ctx.addIssue({ code: 'custom', message: 'name at least one key or pattern' });
     p.keys.forEach((k, i) => {
-      if (GLOB.test(k)) ctx.addIssue({ code: 'custom', path: ['keys', i], message: 'exact keys cannot hold * ? [ (use patterns for SCAN)' });
+      if (GLOB.test(k))
+        ctx.addIssue({ code: 'custom', path: ['keys', i], message: 'exact keys cannot hold * ? [ (use patterns for SCAN)' });
     });
     p.patterns.forEach((t, i) => {
       const reason = broadPatternReason(t);
@@ -52,7 +55,11 @@ async function withTarget<T>(ctx: RemediationContext, fn: (r: Redis) => Promise<
   const url = ctx.target?.values.url;
   if (!url) throw new RemediationRefused('the redis target has no url configured');
   try {
-    return await withRedis(url, { connectionName: 'incident-bot-remediation', signal: ctx.signal, connectTimeoutMs: 2000, commandTimeoutMs: 5000 }, fn);
+    return await withRedis(
+      url,
+      { connectionName: 'incident-bot-remediation', signal: ctx.signal, connectTimeoutMs: 2000, commandTimeoutMs: 5000 },
+      fn,
+    );
   } catch (err) {
     if (err instanceof TargetUnreachable) throw new RemediationRefused(`Redis ${redactUrl(url)}: ${err.message}`);
     throw err;
@@ -96,7 +103,10 @@ export const redisDeleteKeys: Remediation<RedisDeleteKeysParams, KeySnapshot[]> 
           const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
           for (const k of batch) keys.add(k);
           cursor = next;
-          if (keys.size > params.maxKeys) throw new RemediationRefused(`more than ${params.maxKeys} keys match ${pattern}: refused (narrow the pattern or raise maxKeys)`);
+          if (keys.size > params.maxKeys)
+            throw new RemediationRefused(
+              `more than ${params.maxKeys} keys match ${pattern}: refused (narrow the pattern or raise maxKeys)`,
+            );
         } while (cursor !== '0' && !ctx.signal.aborted);
       }
       const sorted = [...keys].sort();
@@ -106,7 +116,9 @@ export const redisDeleteKeys: Remediation<RedisDeleteKeysParams, KeySnapshot[]> 
     });
     const asked = [...exact, ...patterns].join(', ');
     return {
-      summary: found.length ? `delete ${found.length} key${found.length === 1 ? '' : 's'} on ${ctx.target?.name ?? 'redis'}` : `no key matches ${asked}`,
+      summary: found.length
+        ? `delete ${found.length} key${found.length === 1 ? '' : 's'} on ${ctx.target?.name ?? 'redis'}`
+        : `no key matches ${asked}`,
       items: lines,
       subject: `keys ${asked}`,
       empty: found.length === 0,

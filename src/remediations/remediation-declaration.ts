@@ -31,17 +31,26 @@ export function createDeclarationSchema(registry: RemediationRegistry = remediat
     declarationObject.superRefine((d, ctx) => {
       const impl = getRemediation(registry, d.action);
       if (!impl) {
-        ctx.addIssue({ code: 'custom', path: ['action'], message: `unknown remediation action ${d.action} (known: ${Object.keys(registry).join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['action'],
+          message: `unknown remediation action ${d.action} (known: ${Object.keys(registry).join(', ')})`,
+        });
         return;
       }
       const parsed = impl.params.safeParse(d.params);
       if (!parsed.success) {
-        for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['params', ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: issue.message });
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['params', ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+            message: issue.message,
+          });
       }
-      if (d.allowSelfApproval && d.risk !== 'low') ctx.addIssue({ code: 'custom', path: ['allowSelfApproval'], message: 'only low-risk actions may be self-approved' });
+      if (d.allowSelfApproval && d.risk !== 'low')
+        ctx.addIssue({ code: 'custom', path: ['allowSelfApproval'], message: 'only low-risk actions may be self-approved' });
     }),
   );
 }
 
 export const remediationDeclarationSchema = createDeclarationSchema();
-

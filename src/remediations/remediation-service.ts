@@ -11,11 +11,34 @@ import type { ResolvedTarget } from '../targets/target';
 import type { AuditEntry, AuditStore } from '../domain/audit';
 import type { RemediationRequest, RemediationState, RemediationStore } from '../domain/remediation-request';
 import type { RemediationTimelineStep, TimelineStore } from '../domain/timeline-event';
-import { approversFor, checkApprover, checkRequester, effectiveLimits, limitRefusal, requestersFor, unapprovableReason, type RoleSubject } from './approval-policy';
-import { createDeclarationSchema, type Approvers, type RemediationDeclaration, type RemediationDeclarationInput } from './remediation-declaration';
+import {
+  approversFor,
+  checkApprover,
+  checkRequester,
+  effectiveLimits,
+  limitRefusal,
+  requestersFor,
+  unapprovableReason,
+  type RoleSubject,
+} from './approval-policy';
+import {
+  createDeclarationSchema,
+  type Approvers,
+  type RemediationDeclaration,
+  type RemediationDeclarationInput,
+} from './remediation-declaration';
 import type { RemediationMetrics } from './remediation-metrics';
 import { getRemediation, remediationRegistry, type RemediationRegistry } from './registry';
-import { RemediationRefused, type ExecutionResult, type Remediation, type RemediationActors, type RemediationContext, type RemediationPreview, type Risk, type Verification } from './types';
+import {
+  RemediationRefused,
+  type ExecutionResult,
+  type Remediation,
+  type RemediationActors,
+  type RemediationContext,
+  type RemediationPreview,
+  type Risk,
+  type Verification,
+} from './types';
 
 export interface RemediationServiceDeps {
   store: RemediationStore;
@@ -85,14 +108,27 @@ export type RequestResult =
 
 export type ApproveResult =
   | { kind: 'not_found' }
-  | { kind: 'not_approver'; rule: 'self_approval' | 'not_listed' | 'unconfigured'; reason: string; approvers?: Approvers; request: RemediationRequest }
+  | {
+      kind: 'not_approver';
+      rule: 'self_approval' | 'not_listed' | 'unconfigured';
+      reason: string;
+      approvers?: Approvers;
+      request: RemediationRequest;
+    }
   /** Someone already decided: `by` approved (or denied) it. */
   | { kind: 'already'; state: RemediationState; by: string | null; at: Date | null; request: RemediationRequest }
   /** Another click on the same request is being handled right now. */
   | { kind: 'busy'; request: RemediationRequest }
   | { kind: 'expired'; request: RemediationRequest }
   | { kind: 'limited'; reason: string; retryAfterSeconds?: number; request: RemediationRequest }
-  | { kind: 'ran'; outcome: 'succeeded' | 'failed'; result?: ExecutionResult; verification?: Verification; error?: string; request: RemediationRequest };
+  | {
+      kind: 'ran';
+      outcome: 'succeeded' | 'failed';
+      result?: ExecutionResult;
+      verification?: Verification;
+      error?: string;
+      request: RemediationRequest;
+    };
 
 export type DenyResult =
   | { kind: 'not_found' }
@@ -107,7 +143,8 @@ export type DenyResult =
  * PostgreSQL; a coordination lock around the execution is an extra guard.
  *
  * @example
- *   const r = await remediations.request({ declaration, runbookId, labels: { worker: 'marie' }, requestedBy: 'U1', incidentId, channelId, threadTs });
+ *   const r = await remediations.request({ declaration, runbookId, labels: { worker: 'marie' }, requestedBy: 'U1', incidentId,
+ *   channelId, threadTs });
  *   if (r.kind === 'created') await remediations.setApprovalMessage(r.request.id, channelId, postedTs);
  *   // the Approve button's value is r.request.id; the listener acks first, then:
  *   const a = await remediations.approve(requestId, clickingUser, clickingUserGroups);
@@ -146,7 +183,11 @@ const REQUEST_ID = /^rem_[a-z0-9]{10,40}$/;
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function coordinationUnavailable(cause: unknown): BotError {
-  return new BotError('COORDINATION_UNAVAILABLE', 'Approvals are paused: coordination (Redis) is unavailable. Nothing was run; try again when Redis is back.', { cause });
+  return new BotError(
+    'COORDINATION_UNAVAILABLE',
+    'Approvals are paused: coordination (Redis) is unavailable. Nothing was run; try again when Redis is back.',
+    { cause },
+  );
 }
 
 export function createRemediationService(deps: RemediationServiceDeps): RemediationService {
@@ -175,7 +216,9 @@ async function listIncidentAudit(env: ServiceEnv, incidentId: string): Promise<A
   const own = await audit.list({ incidentId, limit: 1000 });
   const seen = new Set(own.map((e) => e.id));
   const linked = (await store.listByIncident(incidentId)).filter((r) => r.alertId !== null);
-  const earlier = (await Promise.all(linked.map((r) => audit.list({ subject: subjectOf(r.id), limit: 1000 })))).flat().filter((e) => !seen.has(e.id));
+  const earlier = (await Promise.all(linked.map((r) => audit.list({ subject: subjectOf(r.id), limit: 1000 }))))
+    .flat()
+    .filter((e) => !seen.has(e.id));
   return [...own, ...earlier].sort((a, b) => a.at.getTime() - b.at.getTime() || Number(a.id) - Number(b.id));
 }
 
@@ -183,12 +226,28 @@ async function linkAlertRequests(env: ServiceEnv, alertId: number, incidentId: s
   const { audit, store, clock, logger, deps } = env;
   const linked = await store.linkAlertRequests(alertId, incidentId);
   for (const r of linked) {
-    await audit.append({ actor, action: 'remediation.linked', subject: subjectOf(r.id), incidentId, data: { action: r.action, title: r.title, alertId, state: r.state }, at: clock.now() });
+    await audit.append({
+      actor,
+      action: 'remediation.linked',
+      subject: subjectOf(r.id),
+      incidentId,
+      data: { action: r.action, title: r.title, alertId, state: r.state },
+      at: clock.now(),
+    });
     if (!deps.timeline) continue;
     for (const t of stepsSoFar(r)) {
       await deps.timeline
-        .append({ incidentId, at: t.at, actor: t.actor, kind: `remediation_${t.step}`, text: t.text, data: { requestId: r.id, action: r.action } })
-        .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message }, requestId: r.id }, 'remediation step not added to the timeline'));
+        .append({
+          incidentId,
+          at: t.at,
+          actor: t.actor,
+          kind: `remediation_${t.step}`,
+          text: t.text,
+          data: { requestId: r.id, action: r.action },
+        })
+        .catch((err: unknown) =>
+          logger.warn({ err: { message: (err as Error).message }, requestId: r.id }, 'remediation step not added to the timeline'),
+        );
     }
   }
   return linked;
@@ -199,8 +258,15 @@ function stepsSoFar(r: RemediationRequest): { step: RemediationTimelineStep; at:
   const steps: { step: RemediationTimelineStep; at: Date; actor: string; text: string }[] = [
     { step: 'requested', at: r.requestedAt, actor: r.requestedBy, text: `Remediation requested: “${r.title}” (${r.risk} risk)` },
   ];
-  if (r.approvedAt && r.approvedBy) steps.push({ step: 'approved', at: r.approvedAt, actor: r.approvedBy, text: `Remediation “${r.title}” approved` });
-  if (r.deniedAt && r.deniedBy) steps.push({ step: 'denied', at: r.deniedAt, actor: r.deniedBy, text: `Remediation “${r.title}” denied${r.denyReason ? `: ${r.denyReason}` : ''}` });
+  if (r.approvedAt && r.approvedBy)
+    steps.push({ step: 'approved', at: r.approvedAt, actor: r.approvedBy, text: `Remediation “${r.title}” approved` });
+  if (r.deniedAt && r.deniedBy)
+    steps.push({
+      step: 'denied',
+      at: r.deniedAt,
+      actor: r.deniedBy,
+      text: `Remediation “${r.title}” denied${r.denyReason ? `: ${r.denyReason}` : ''}`,
+    });
   if ((r.state === 'succeeded' || r.state === 'failed') && r.finishedAt) {
     steps.push({
       step: r.state,
@@ -209,7 +275,8 @@ function stepsSoFar(r: RemediationRequest): { step: RemediationTimelineStep; at:
       text: `Remediation “${r.title}” ${r.state}: ${r.error ?? r.result?.summary ?? ''}${r.verification ? ` (verification: ${r.verification.summary})` : ''}`,
     });
   }
-  if (r.state === 'expired') steps.push({ step: 'expired', at: r.expiresAt, actor: 'bot', text: `Remediation “${r.title}” expired without approval` });
+  if (r.state === 'expired')
+    steps.push({ step: 'expired', at: r.expiresAt, actor: 'bot', text: `Remediation “${r.title}” expired without approval` });
   return steps;
 }
 
@@ -259,11 +326,27 @@ async function recordStep(
   timeline?: { step: RemediationTimelineStep; text: string },
 ): Promise<void> {
   const { audit, clock, logger, deps } = env;
-  await audit.append({ actor, action: `remediation.${action}`, subject: subjectOf(req.id), incidentId: req.incidentId ?? undefined, data: { action: req.action, title: req.title, ...data }, at: clock.now() });
+  await audit.append({
+    actor,
+    action: `remediation.${action}`,
+    subject: subjectOf(req.id),
+    incidentId: req.incidentId ?? undefined,
+    data: { action: req.action, title: req.title, ...data },
+    at: clock.now(),
+  });
   if (deps.timeline && req.incidentId && timeline) {
     await deps.timeline
-      .append({ incidentId: req.incidentId, at: clock.now(), actor, kind: `remediation_${timeline.step}`, text: timeline.text, data: { requestId: req.id, action: req.action } })
-      .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message }, requestId: req.id }, 'remediation step not added to the timeline'));
+      .append({
+        incidentId: req.incidentId,
+        at: clock.now(),
+        actor,
+        kind: `remediation_${timeline.step}`,
+        text: timeline.text,
+        data: { requestId: req.id, action: req.action },
+      })
+      .catch((err: unknown) =>
+        logger.warn({ err: { message: (err as Error).message }, requestId: req.id }, 'remediation step not added to the timeline'),
+      );
   }
 }
 
@@ -273,13 +356,24 @@ function implFor(env: ServiceEnv, action: string): Remediation<unknown, unknown>
   return impl;
 }
 
-function targetFor(env: ServiceEnv, impl: Remediation<unknown, unknown>, decl: RemediationDeclaration, runbookId: string | undefined): ResolvedTarget | undefined {
+function targetFor(
+  env: ServiceEnv,
+  impl: Remediation<unknown, unknown>,
+  decl: RemediationDeclaration,
+  runbookId: string | undefined,
+): ResolvedTarget | undefined {
   if (!impl.targetKind) return undefined;
-  if (!decl.target) throw new BotError('NOT_CONFIGURED', `“${decl.title}” (${decl.action}) needs a ${impl.targetKind} target in the catalog`);
+  if (!decl.target)
+    throw new BotError('NOT_CONFIGURED', `“${decl.title}” (${decl.action}) needs a ${impl.targetKind} target in the catalog`);
   const t = env.deps.resolveTarget({ runbookId, target: decl.target });
   if (!t) throw new BotError('NOT_CONFIGURED', `target ${decl.target} of “${decl.title}” is not in the catalog`);
-  if (t.kind !== impl.targetKind) throw new BotError('NOT_CONFIGURED', `target ${decl.target} is a ${t.kind} target; ${decl.action} needs a ${impl.targetKind} target`);
-  if (t.missing.length) throw new BotError('NOT_CONFIGURED', `“${decl.title}” needs ${t.missing.join(' and ')} (its target ${decl.target} is not configured); ask your operator to set it in the bot's environment.`);
+  if (t.kind !== impl.targetKind)
+    throw new BotError('NOT_CONFIGURED', `target ${decl.target} is a ${t.kind} target; ${decl.action} needs a ${impl.targetKind} target`);
+  if (t.missing.length)
+    throw new BotError(
+      'NOT_CONFIGURED',
+      `“${decl.title}” needs ${t.missing.join(' and ')} (its target ${decl.target} is not configured); ask your operator to set it in the bot's environment.`,
+    );
   return t;
 }
 
@@ -290,7 +384,8 @@ function labelsFor(decl: RemediationDeclaration, raw: Readonly<Record<string, st
   const missing: string[] = [];
   for (const name of placeholdersIn(decl.params)) {
     if (safe[name] !== undefined) continue;
-    if (raw[name] !== undefined) throw badInput(`label ${name} has a value that cannot be used (letters, digits and _.:@/- only, at most 128 characters)`);
+    if (raw[name] !== undefined)
+      throw badInput(`label ${name} has a value that cannot be used (letters, digits and _.:@/- only, at most 128 characters)`);
     missing.push(name);
   }
   if (missing.length) throw badInput(`“${decl.title}” needs ${missing.map((m) => `${m}=<value>`).join(' ')}`);
@@ -329,7 +424,14 @@ function already(r: RemediationRequest) {
 }
 
 async function recordExpired(env: ServiceEnv, r: RemediationRequest): Promise<void> {
-  await recordStep(env, r, 'bot', 'expired', { expiresAt: r.expiresAt.toISOString() }, { step: 'expired', text: `Remediation “${r.title}” expired without approval` });
+  await recordStep(
+    env,
+    r,
+    'bot',
+    'expired',
+    { expiresAt: r.expiresAt.toISOString() },
+    { step: 'expired', text: `Remediation “${r.title}” expired without approval` },
+  );
   env.deps.metrics?.remediations.inc({ action: r.action, outcome: 'expired' });
 }
 
@@ -351,7 +453,8 @@ function describeError(env: ServiceEnv, err: unknown): string {
 
 async function requestRemediation(env: ServiceEnv, input: RemediationRequestInput): Promise<RequestResult> {
   const parsed = env.declarationSchema.safeParse(input.declaration);
-  if (!parsed.success) throw badInput(`invalid remediation declaration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw badInput(`invalid remediation declaration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const decl = parsed.data;
   const refused = await requestRefusal(env, input, decl);
   if (refused) return refused;
@@ -372,13 +475,22 @@ async function requestRemediation(env: ServiceEnv, input: RemediationRequestInpu
   const open = await env.store.findOpen(limitKey, now);
   if (open) return { kind: 'existing', request: open };
   const limits = effectiveLimits(impl, params, decl);
-  const refusal = limitRefusal(limits, await env.store.runCounts(limitKey, new Date(now.getTime() - limits.windowSeconds * 1000)), now, preview.subject);
+  const refusal = limitRefusal(
+    limits,
+    await env.store.runCounts(limitKey, new Date(now.getTime() - limits.windowSeconds * 1000)),
+    now,
+    preview.subject,
+  );
   if (refusal) return { kind: 'limited', title: decl.title, reason: refusal.refusal, retryAfterSeconds: refusal.retryAfterSeconds };
   return storeRequest(env, input, decl, labels, limitKey, preview, now);
 }
 
 /** A requester the policy refuses, or a declaration nobody could approve: refused, and audited as such. */
-async function requestRefusal(env: ServiceEnv, input: RemediationRequestInput, decl: RemediationDeclaration): Promise<RequestResult | undefined> {
+async function requestRefusal(
+  env: ServiceEnv,
+  input: RemediationRequestInput,
+  decl: RemediationDeclaration,
+): Promise<RequestResult | undefined> {
   const subject = { title: decl.title, risk: decl.risk, declaration: decl };
   const mayRequest = checkRequester(subject, input.requestedBy, input.requesterGroups ?? [], env.deps.requestersByRisk);
   const unapprovable = unapprovableReason(subject, env.deps.approversByRisk);
@@ -407,10 +519,21 @@ async function previewRequest(
 ): Promise<{ kind: 'preview'; preview: RemediationPreview } | Extract<RequestResult, { kind: 'refused' }>> {
   let preview: RemediationPreview;
   try {
-    preview = await impl.preview(params, contextFor(env, target, labels, { requestedBy: input.requestedBy, incidentId: input.incidentId }, env.previewTimeoutMs, input.runbookId));
+    preview = await impl.preview(
+      params,
+      contextFor(
+        env,
+        target,
+        labels,
+        { requestedBy: input.requestedBy, incidentId: input.incidentId },
+        env.previewTimeoutMs,
+        input.runbookId,
+      ),
+    );
   } catch (err) {
     if (err instanceof LabelError) throw badInput(err.message);
-    if (err instanceof RemediationRefused || (err as Error).name === 'TimeoutError') return { kind: 'refused', title: decl.title, reason: describeError(env, err) };
+    if (err instanceof RemediationRefused || (err as Error).name === 'TimeoutError')
+      return { kind: 'refused', title: decl.title, reason: describeError(env, err) };
     throw err;
   }
   // What the action saw on the target (statements, key names, log text) is scrubbed before it is shown or stored.
@@ -430,7 +553,18 @@ async function storeRequest(
   const idempotencyKey =
     input.idempotencyKey ??
     createHash('sha256')
-      .update(JSON.stringify([input.runbookId ?? null, decl.id ?? null, decl.action, decl.params, labels, input.requestedBy, input.incidentId ?? null, Math.floor(now.getTime() / 60_000)]))
+      .update(
+        JSON.stringify([
+          input.runbookId ?? null,
+          decl.id ?? null,
+          decl.action,
+          decl.params,
+          labels,
+          input.requestedBy,
+          input.incidentId ?? null,
+          Math.floor(now.getTime() / 60_000),
+        ]),
+      )
       .digest('hex');
   const expiresInMs = decl.expiresInMinutes !== undefined ? decl.expiresInMinutes * 60_000 : env.ttlMs;
   const { request, created } = await env.store.insert({
@@ -457,14 +591,22 @@ async function storeRequest(
   });
   if (!created) return { kind: 'existing', request };
   const requested = { risk: request.risk, target: request.targetName, labels, expiresAt: request.expiresAt.toISOString() };
-  await recordStep(env, request, input.requestedBy, 'requested', requested, { step: 'requested', text: `Remediation requested: “${request.title}” (${request.risk} risk)` });
+  await recordStep(env, request, input.requestedBy, 'requested', requested, {
+    step: 'requested',
+    text: `Remediation requested: “${request.title}” (${request.risk} risk)`,
+  });
   await recordStep(env, request, 'bot', 'previewed', { summary: preview.summary, items: preview.items });
   return { kind: 'created', request };
 }
 
 // ── approve: lock → policy → conditional UPDATE → run ─────────────────────────────────────────────────────────────
 
-async function approveRemediation(env: ServiceEnv, requestId: string, userId: string, userGroups: readonly string[]): Promise<ApproveResult> {
+async function approveRemediation(
+  env: ServiceEnv,
+  requestId: string,
+  userId: string,
+  userGroups: readonly string[],
+): Promise<ApproveResult> {
   if (!REQUEST_ID.test(requestId)) return { kind: 'not_found' };
   let lock;
   try {
@@ -480,7 +622,11 @@ async function approveRemediation(env: ServiceEnv, requestId: string, userId: st
   try {
     return await approveUnderLock(env, requestId, userId, userGroups);
   } finally {
-    await lock.release().catch((err: unknown) => env.logger.warn({ err: { message: (err as Error).message }, requestId }, 'remediation lock not released; it expires by itself'));
+    await lock
+      .release()
+      .catch((err: unknown) =>
+        env.logger.warn({ err: { message: (err as Error).message }, requestId }, 'remediation lock not released; it expires by itself'),
+      );
   }
 }
 
@@ -512,14 +658,29 @@ async function approveUnderLock(env: ServiceEnv, requestId: string, userId: stri
     return { kind: 'limited', reason: outcome.refusal, retryAfterSeconds: outcome.retryAfterSeconds, request: outcome.request };
   }
   const approved = outcome.request;
-  env.deps.metrics?.approvalLatency.observe({ action: approved.action, risk: approved.risk }, (now.getTime() - approved.requestedAt.getTime()) / 1000);
-  await recordStep(env, approved, userId, 'approved', { requestedBy: approved.requestedBy }, { step: 'approved', text: `Remediation “${approved.title}” approved` });
+  env.deps.metrics?.approvalLatency.observe(
+    { action: approved.action, risk: approved.risk },
+    (now.getTime() - approved.requestedAt.getTime()) / 1000,
+  );
+  await recordStep(
+    env,
+    approved,
+    userId,
+    'approved',
+    { requestedBy: approved.requestedBy },
+    { step: 'approved', text: `Remediation “${approved.title}” approved` },
+  );
   return await runApproved(env, approved, impl, params);
 }
 
 // ── run: claim under a lease → execute → verify → finish ──────────────────────────────────────────────────────────
 
-async function runApproved(env: ServiceEnv, req: RemediationRequest, impl: Remediation<unknown, unknown>, params: unknown): Promise<ApproveResult> {
+async function runApproved(
+  env: ServiceEnv,
+  req: RemediationRequest,
+  impl: Remediation<unknown, unknown>,
+  params: unknown,
+): Promise<ApproveResult> {
   const { store, clock, runner } = env;
   const startedAt = clock.now();
   const running = await store.start(req.id, runner, startedAt, new Date(startedAt.getTime() + env.leaseMs));
@@ -539,7 +700,14 @@ async function runApproved(env: ServiceEnv, req: RemediationRequest, impl: Remed
   const outcome = result && verification?.status !== 'failed' ? 'succeeded' : 'failed';
   const finished = await store.finish(running.id, outcome, clock.now(), { result, verification, error });
   const text = `Remediation “${running.title}” ${outcome}: ${error ?? result?.summary ?? ''}${verification ? ` (verification: ${verification.summary})` : ''}`;
-  await recordStep(env, finished ?? running, 'bot', outcome, { result, verification, error, recorded: finished !== null }, { step: outcome, text });
+  await recordStep(
+    env,
+    finished ?? running,
+    'bot',
+    outcome,
+    { result, verification, error, recorded: finished !== null },
+    { step: outcome, text },
+  );
   env.deps.metrics?.remediations.inc({ action: running.action, outcome });
   if (!finished) env.logger.warn({ requestId: running.id }, 'remediation finished after its lease ran out; it stays interrupted');
   return { kind: 'ran', outcome, result, verification, error, request: finished ?? (await store.get(running.id)) ?? running };
@@ -550,11 +718,14 @@ async function runApproved(env: ServiceEnv, req: RemediationRequest, impl: Remed
  * replica) reports it instead of anyone re-running it.
  */
 function renewLeaseWhileRunning(env: ServiceEnv, requestId: string): NodeJS.Timeout {
-  const heartbeat = setInterval(() => {
-    env.store.renewLease(requestId, env.runner, new Date(env.clock.now().getTime() + env.leaseMs)).catch((err: unknown) => {
-      env.logger.warn({ err: { message: (err as Error).message }, requestId }, 'remediation lease not renewed');
-    });
-  }, Math.max(100, Math.floor(env.leaseMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      env.store.renewLease(requestId, env.runner, new Date(env.clock.now().getTime() + env.leaseMs)).catch((err: unknown) => {
+        env.logger.warn({ err: { message: (err as Error).message }, requestId }, 'remediation lease not renewed');
+      });
+    },
+    Math.max(100, Math.floor(env.leaseMs / 3)),
+  );
   heartbeat.unref();
   return heartbeat;
 }
@@ -566,12 +737,22 @@ interface RunOutcome {
 }
 
 /** The allow-list is checked again at execution; the action acts only on what its preview listed. */
-async function executeAndVerify(env: ServiceEnv, running: RemediationRequest, impl: Remediation<unknown, unknown>, params: unknown): Promise<RunOutcome> {
+async function executeAndVerify(
+  env: ServiceEnv,
+  running: RemediationRequest,
+  impl: Remediation<unknown, unknown>,
+  params: unknown,
+): Promise<RunOutcome> {
   try {
     const target = targetFor(env, impl, running.declaration, running.runbookId ?? undefined);
     const notAllowed = labelSelectionRefusal(target, running.declaration.params, running.labels);
     if (notAllowed) throw new RemediationRefused(notAllowed);
-    const actors = { requestId: running.id, requestedBy: running.requestedBy, approvedBy: running.approvedBy ?? undefined, incidentId: running.incidentId ?? undefined };
+    const actors = {
+      requestId: running.id,
+      requestedBy: running.requestedBy,
+      approvedBy: running.approvedBy ?? undefined,
+      incidentId: running.incidentId ?? undefined,
+    };
     const ctx = contextFor(env, target, running.labels, actors, env.executeTimeoutMs, running.runbookId ?? undefined);
     const result = await impl.execute(params, running.preview, ctx);
     let verification: Verification;
@@ -588,7 +769,13 @@ async function executeAndVerify(env: ServiceEnv, running: RemediationRequest, im
 
 // ── deny, expire, recover ─────────────────────────────────────────────────────────────────────────────────────────
 
-async function denyRemediation(env: ServiceEnv, requestId: string, userId: string, userGroups: readonly string[], reason: string | undefined): Promise<DenyResult> {
+async function denyRemediation(
+  env: ServiceEnv,
+  requestId: string,
+  userId: string,
+  userGroups: readonly string[],
+  reason: string | undefined,
+): Promise<DenyResult> {
   const { store, clock } = env;
   if (!REQUEST_ID.test(requestId)) return { kind: 'not_found' };
   const req = await store.get(requestId);
@@ -605,7 +792,14 @@ async function denyRemediation(env: ServiceEnv, requestId: string, userId: strin
   }
   const denied = await store.deny(requestId, userId, clock.now(), reason);
   if (!denied) return already((await store.get(requestId)) ?? req);
-  await recordStep(env, denied, userId, 'denied', { reason: reason ?? null }, { step: 'denied', text: `Remediation “${denied.title}” denied${reason ? `: ${reason}` : ''}` });
+  await recordStep(
+    env,
+    denied,
+    userId,
+    'denied',
+    { reason: reason ?? null },
+    { step: 'denied', text: `Remediation “${denied.title}” denied${reason ? `: ${reason}` : ''}` },
+  );
   env.deps.metrics?.remediations.inc({ action: denied.action, outcome: 'denied' });
   return { kind: 'denied', request: denied };
 }
@@ -621,7 +815,14 @@ async function recoverInterrupted(env: ServiceEnv): Promise<RemediationRequest[]
   const interrupted = await env.store.interruptStale(now, new Date(now.getTime() - env.leaseMs));
   for (const r of interrupted) {
     const text = `Remediation “${r.title}” was interrupted (the bot stopped mid-run); it was not re-run — check the target by hand`;
-    await recordStep(env, r, 'bot', 'interrupted', { startedAt: r.startedAt?.toISOString() ?? null, runner: r.runner, error: r.error }, { step: 'interrupted', text });
+    await recordStep(
+      env,
+      r,
+      'bot',
+      'interrupted',
+      { startedAt: r.startedAt?.toISOString() ?? null, runner: r.runner, error: r.error },
+      { step: 'interrupted', text },
+    );
     env.deps.metrics?.remediations.inc({ action: r.action, outcome: 'interrupted' });
   }
   return interrupted;

@@ -15,9 +15,15 @@ export const stuckTaskParamsShape = {
    * Tasks whose file was last modified longer ago than this are stuck (seed 001: 10 min, seed 004: 5 min); 0 = every
    * task in the folder (seed 001 clean recovery after a crash).
    */
-  olderThanMinutes: z.number().min(0).max(7 * 24 * 60),
+  olderThanMinutes: z
+    .number()
+    .min(0)
+    .max(7 * 24 * 60),
   activeState: STATE.default('active'),
-  suffix: z.string().regex(/^\.[A-Za-z0-9]+$/).default('.json'),
+  suffix: z
+    .string()
+    .regex(/^\.[A-Za-z0-9]+$/)
+    .default('.json'),
   maxFiles: z.number().int().min(1).max(1000).default(200),
 };
 
@@ -64,10 +70,12 @@ export async function previewStuckTasks(
     const f = await regularFile(path.join(src.full, name));
     if (!f) continue;
     const ageSeconds = Math.round((now - f.mtimeMs) / 1000);
-    if (params.olderThanMinutes === 0 || ageSeconds > params.olderThanMinutes * 60) tasks.push({ name, ino: f.ino, mtimeMs: f.mtimeMs, ageSeconds });
+    if (params.olderThanMinutes === 0 || ageSeconds > params.olderThanMinutes * 60)
+      tasks.push({ name, ino: f.ino, mtimeMs: f.mtimeMs, ageSeconds });
   }
   const which = params.olderThanMinutes === 0 ? `in ${src.shown}` : `stuck in ${src.shown} > ${params.olderThanMinutes} min`;
-  if (tasks.length > params.maxFiles) throw new RemediationRefused(`${tasks.length} stuck tasks (more than ${params.maxFiles}): refused, raise maxFiles in the catalog`);
+  if (tasks.length > params.maxFiles)
+    throw new RemediationRefused(`${tasks.length} stuck tasks (more than ${params.maxFiles}): refused, raise maxFiles in the catalog`);
   return {
     summary: tasks.length
       ? `${verb} ${tasks.length} task${tasks.length === 1 ? '' : 's'} ${which} → ${destShown}`
@@ -94,9 +102,11 @@ export async function moveStuckTasks(
 ): Promise<ExecutionResult> {
   const root = ctx.target?.values.root;
   const { src, dest, destShown } = await taskDirs(root, params.dir, params.activeState, to, ctx);
-  if (src.full !== preview.data.from || dest !== preview.data.to) throw new RemediationRefused('the task folders moved since the preview: nothing done');
+  if (src.full !== preview.data.from || dest !== preview.data.to)
+    throw new RemediationRefused('the task folders moved since the preview: nothing done');
   await mkdir(dest, { recursive: true });
-  if (!isInsideDir(await realpath(root as string), await realpath(dest))) throw new RemediationRefused('destination outside the root: refused');
+  if (!isInsideDir(await realpath(root as string), await realpath(dest)))
+    throw new RemediationRefused('destination outside the root: refused');
   const moved: string[] = [];
   const skipped: string[] = [];
   for (const t of preview.data.tasks) {
@@ -147,6 +157,9 @@ export async function verifyMoved(preview: RemediationPreview<StuckTaskData>, re
     if (!inDest || inSrc) bad.push(name);
   }
   return bad.length === 0
-    ? { status: 'passed', summary: `${moved.length} task file${moved.length === 1 ? '' : 's'} now in ${path.basename(preview.data.to)}, none left in ${path.basename(preview.data.from)}` }
+    ? {
+        status: 'passed',
+        summary: `${moved.length} task file${moved.length === 1 ? '' : 's'} now in ${path.basename(preview.data.to)}, none left in ${path.basename(preview.data.from)}`,
+      }
     : { status: 'failed', summary: `not where expected: ${bad.join(', ')}` };
 }

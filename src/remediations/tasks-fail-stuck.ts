@@ -5,7 +5,10 @@ import type { Remediation } from './types';
 export const tasksFailParams = z
   .object({
     ...stuckTaskParamsShape,
-    failedState: z.string().regex(/^[A-Za-z0-9_-]+$/).default('failed'),
+    failedState: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('failed'),
   })
   .strict();
 

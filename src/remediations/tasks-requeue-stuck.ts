@@ -5,9 +5,15 @@ import type { Remediation } from './types';
 export const tasksRequeueParams = z
   .object({
     ...stuckTaskParamsShape,
-    pendingState: z.string().regex(/^[A-Za-z0-9_-]+$/).default('pending'),
+    pendingState: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('pending'),
     /** Written to the task as `failure_reason` (seed 001: worker_crash). */
-    reason: z.string().regex(/^[A-Za-z0-9_. -]{1,80}$/).default('stuck'),
+    reason: z
+      .string()
+      .regex(/^[A-Za-z0-9_. -]{1,80}$/)
+      .default('stuck'),
   })
   .strict();
 

@@ -14,7 +14,10 @@ export const tasksResumeGraduallyParams = z
     fromState: STATE.default('pending'),
     toState: STATE.default('staged'),
     failedState: STATE.default('failed'),
-    suffix: z.string().regex(/^\.[A-Za-z0-9]+$/).default('.json'),
+    suffix: z
+      .string()
+      .regex(/^\.[A-Za-z0-9]+$/)
+      .default('.json'),
     /** Seed 001: batches of 5, 30 s apart. */
     batchSize: z.number().int().min(1).max(100).default(5),
     delaySeconds: z.number().int().min(0).max(120).default(30),
@@ -24,7 +27,10 @@ export const tasksResumeGraduallyParams = z
     maxBatches: z.number().int().min(1).max(50).default(8),
   })
   .strict()
-  .refine((p) => p.maxBatches * p.delaySeconds <= 240, { message: 'maxBatches × delaySeconds must stay within 240 s (one run)', path: ['maxBatches'] });
+  .refine((p) => p.maxBatches * p.delaySeconds <= 240, {
+    message: 'maxBatches × delaySeconds must stay within 240 s (one run)',
+    path: ['maxBatches'],
+  });
 
 export type TasksResumeGraduallyParams = z.output<typeof tasksResumeGraduallyParams>;
 
@@ -81,7 +87,8 @@ export const tasksResumeGradually: Remediation<TasksResumeGraduallyParams, Resum
   },
   async execute(params, preview, ctx) {
     const { src, dest, destShown } = await taskDirs(ctx.target?.values.root, params.dir, params.fromState, params.toState, ctx);
-    if (src.full !== preview.data.from || dest !== preview.data.to) throw new RemediationRefused('the task folders moved since the preview: nothing done');
+    if (src.full !== preview.data.from || dest !== preview.data.to)
+      throw new RemediationRefused('the task folders moved since the preview: nothing done');
     await mkdir(dest, { recursive: true });
     const moved: string[] = [];
     const items: string[] = [];
@@ -107,7 +114,11 @@ export const tasksResumeGradually: Remediation<TasksResumeGraduallyParams, Resum
       if (params.delaySeconds > 0) {
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(resolve, params.delaySeconds * 1000);
-          ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(new RemediationRefused('cut at the execution deadline'))), { once: true });
+          ctx.signal.addEventListener(
+            'abort',
+            () => (clearTimeout(timer), reject(new RemediationRefused('cut at the execution deadline'))),
+            { once: true },
+          );
         });
       }
       const failedNames = new Set(await readdir(preview.data.failed).catch(() => [] as string[]));
@@ -115,12 +126,16 @@ export const tasksResumeGradually: Remediation<TasksResumeGraduallyParams, Resum
       items.push(`batch ${i + 1}: ${inBatch.length} resumed, ${failed} failed`);
       if (failed > limit) {
         stoppedAfter = i + 1;
-        items.push(`stopped: ${failed} of ${params.batchSize} failed (more than ${Math.round(params.stopAboveFailureRatio * 100)} %); ${preview.data.pendingTotal - moved.length} tasks stay pending`);
+        items.push(
+          `stopped: ${failed} of ${params.batchSize} failed (more than ${Math.round(params.stopAboveFailureRatio * 100)} %); ${preview.data.pendingTotal - moved.length} tasks stay pending`,
+        );
         break;
       }
     }
     return {
-      summary: stoppedAfter ? `stopped after batch ${stoppedAfter}: high failure rate; ${moved.length} tasks resumed` : `resumed ${moved.length} tasks in ${all.length} batches`,
+      summary: stoppedAfter
+        ? `stopped after batch ${stoppedAfter}: high failure rate; ${moved.length} tasks resumed`
+        : `resumed ${moved.length} tasks in ${all.length} batches`,
       items,
       data: { moved, stoppedAfter },
     };
@@ -130,7 +145,14 @@ export const tasksResumeGradually: Remediation<TasksResumeGraduallyParams, Resum
     const stillPending = [];
     for (const n of moved) if (await regularFile(path.join(preview.data.from, n))) stillPending.push(n);
     if (stillPending.length) return { status: 'failed', summary: `back in pending: ${stillPending.join(', ')}` };
-    if (stoppedAfter) return { status: 'failed', summary: `gradual resume stopped after batch ${stoppedAfter}: the worker still fails tasks; investigate before resuming more` };
-    return { status: 'passed', summary: `${moved.length} tasks moved to ${path.basename(preview.data.to)}; no batch failed beyond the limit` };
+    if (stoppedAfter)
+      return {
+        status: 'failed',
+        summary: `gradual resume stopped after batch ${stoppedAfter}: the worker still fails tasks; investigate before resuming more`,
+      };
+    return {
+      status: 'passed',
+      summary: `${moved.length} tasks moved to ${path.basename(preview.data.to)}; no batch failed beyond the limit`,
+    };
   },
 };

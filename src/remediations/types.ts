@@ -77,7 +77,12 @@ export class RemediationRefused extends Error {
 }
 
 /** Polls `check` until it returns a value or `timeoutMs` passes (waits on a real condition; the deadline is real time). */
-export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, signal?: AbortSignal, intervalMs = 200): Promise<T | undefined> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  intervalMs = 200,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -54,7 +54,18 @@ export async function incidentStats(deps: { store: ReportStore; clock: Clock }, 
     const late = (answeredAt.getTime() - start) / 60_000 - RESPONSE_SLA_MINUTES[inc.severity];
     if (late > 0) slaBreaches.push({ id: inc.id, severity: inc.severity, minutesLate: Math.round(late) });
   }
-  return { days, since, until, total: incidents.length, bySeverity, mtta: summarize(ack), mttr: summarize(resolve), slaBreaches, topAlerts, followUps };
+  return {
+    days,
+    since,
+    until,
+    total: incidents.length,
+    bySeverity,
+    mtta: summarize(ack),
+    mttr: summarize(resolve),
+    slaBreaches,
+    topAlerts,
+    followUps,
+  };
 }
 
 export function summarize(seconds: readonly number[]): DurationSummary {
@@ -87,7 +98,14 @@ export function statsText(stats: IncidentStats): string {
     `Incidents, last ${stats.days} days (${stats.since.toISOString().slice(0, 10)} – ${stats.until.toISOString().slice(0, 10)}): ${stats.total} (${sev})`,
     `MTTA: median ${formatSeconds(stats.mtta.medianSeconds)}, p90 ${formatSeconds(stats.mtta.p90Seconds)} (${stats.mtta.count} acknowledged)`,
     `MTTR: median ${formatSeconds(stats.mttr.medianSeconds)}, p90 ${formatSeconds(stats.mttr.p90Seconds)} (${stats.mttr.count} resolved)`,
-    `SLA breaches: ${stats.slaBreaches.length}${stats.slaBreaches.length ? ` (${stats.slaBreaches.slice(0, 10).map((b) => `${b.id} ${b.severity} +${b.minutesLate} min`).join(', ')})` : ''}`,
+    `SLA breaches: ${stats.slaBreaches.length}${
+      stats.slaBreaches.length
+        ? ` (${stats.slaBreaches
+            .slice(0, 10)
+            .map((b) => `${b.id} ${b.severity} +${b.minutesLate} min`)
+            .join(', ')})`
+        : ''
+    }`,
     `Top alerts: ${stats.topAlerts.length ? stats.topAlerts.map((a) => `${a.name} ×${a.alerts}`).join(', ') : 'none'}`,
     `Follow-ups: ${stats.followUps.open} open, ${stats.followUps.overdue} overdue`,
   ];

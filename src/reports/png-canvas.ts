@@ -62,7 +62,8 @@ export function createCanvas(width: number, height: number, background: Rgb): Ca
     pixels[i + 2] = c[2];
   };
   const fillRect = (x: number, y: number, w: number, h: number, c: Rgb) => {
-    for (let yy = Math.max(0, Math.round(y)); yy < Math.min(height, Math.round(y + h)); yy++) for (let xx = Math.max(0, Math.round(x)); xx < Math.min(width, Math.round(x + w)); xx++) set(xx, yy, c);
+    for (let yy = Math.max(0, Math.round(y)); yy < Math.min(height, Math.round(y + h)); yy++)
+      for (let xx = Math.max(0, Math.round(x)); xx < Math.min(width, Math.round(x + w)); xx++) set(xx, yy, c);
   };
   fillRect(0, 0, width, height, background);
   const textWidth = (text: string, scale = 1) => Math.max(0, text.length * 6 * scale - scale);
@@ -115,5 +116,10 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Buffe
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -16,14 +16,19 @@ export const STATS_CLI_USAGE = `usage: incident-bot stats [7d|30d|90d] [--json]
 const WINDOWS = new Set([7, 30, 90]);
 
 /** `incident-bot stats [7d|30d|90d] [--json]`; resolves with the exit code (0 printed, 1 usage or configuration error). */
-export async function runStatsCli(args: string[], io: { env: NodeJS.ProcessEnv; stdout: (t: string) => void; stderr: (t: string) => void; clock?: Clock }): Promise<number> {
+export async function runStatsCli(
+  args: string[],
+  io: { env: NodeJS.ProcessEnv; stdout: (t: string) => void; stderr: (t: string) => void; clock?: Clock },
+): Promise<number> {
   const json = args.includes('--json');
   const positional = args.filter((a) => a !== '--json');
   const unknown = positional.find((a) => a.startsWith('-'));
   const window = positional[0] ?? '30d';
   const days = Number(/^(\d+)d?$/.exec(window)?.[1]);
   if (unknown || positional.length > 1 || !WINDOWS.has(days)) {
-    io.stderr(`${unknown ? `unknown option ${unknown}\n\n` : positional.length > 1 ? 'give one window\n\n' : `${JSON.stringify(window)} is not a window\n\n`}${STATS_CLI_USAGE}`);
+    io.stderr(
+      `${unknown ? `unknown option ${unknown}\n\n` : positional.length > 1 ? 'give one window\n\n' : `${JSON.stringify(window)} is not a window\n\n`}${STATS_CLI_USAGE}`,
+    );
     return 1;
   }
   let config;
@@ -36,7 +41,11 @@ export async function runStatsCli(args: string[], io: { env: NodeJS.ProcessEnv; 
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: secretsOf(config), destination: pino.destination({ dest: 2, sync: true }) });
+  const logger = createLogger({
+    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    secrets: secretsOf(config),
+    destination: pino.destination({ dest: 2, sync: true }),
+  });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   try {
     await migrate(db, logger);

@@ -20,7 +20,10 @@ export function weeklyFigures(rows: readonly ReportIncidentRow[], until: Date, d
     const end = start.getTime() + WEEK_MS;
     const these = rows.filter((r) => r.startedAt.getTime() >= start.getTime() && r.startedAt.getTime() < end);
     const median = (values: number[]) => {
-      const m = percentile([...values].sort((a, b) => a - b), 50);
+      const m = percentile(
+        [...values].sort((a, b) => a - b),
+        50,
+      );
       return m === null ? null : Math.round(m * 10) / 10;
     };
     return {
@@ -31,7 +34,13 @@ export function weeklyFigures(rows: readonly ReportIncidentRow[], until: Date, d
   });
 }
 
-export const CHART_COLORS = { background: [255, 255, 255], axis: [97, 96, 97], mtta: [18, 100, 163], mttr: [224, 30, 90], text: [29, 28, 29] } as const satisfies Record<string, Rgb>;
+export const CHART_COLORS = {
+  background: [255, 255, 255],
+  axis: [97, 96, 97],
+  mtta: [18, 100, 163],
+  mttr: [224, 30, 90],
+  text: [29, 28, 29],
+} as const satisfies Record<string, Rgb>;
 
 /** A bar chart of the weekly medians (minutes): MTTA and MTTR side by side per week, axis labels, a legend. */
 export function weeklyChartPng(weeks: readonly WeekFigures[]): Buffer {
@@ -59,13 +68,17 @@ export function weeklyChartPng(weeks: readonly WeekFigures[]): Buffer {
   const bar = Math.max(2, Math.min(28, Math.floor(group / 3)));
   weeks.forEach((w, i) => {
     const x0 = left + i * group + group / 2 - bar;
-    for (const [k, v, color] of [[0, w.mttaMinutes, CHART_COLORS.mtta], [1, w.mttrMinutes, CHART_COLORS.mttr]] as const) {
+    for (const [k, v, color] of [
+      [0, w.mttaMinutes, CHART_COLORS.mtta],
+      [1, w.mttrMinutes, CHART_COLORS.mttr],
+    ] as const) {
       if (v === null) continue;
       const h = Math.max(1, (v / max) * plotH);
       c.fillRect(x0 + k * bar, top + plotH - h, bar - 1, h, color);
     }
     const label = w.start.toISOString().slice(5, 10);
-    if (weeks.length <= 13) c.text(Math.round(left + i * group + group / 2 - c.textWidth(label) / 2), top + plotH + 10, label, CHART_COLORS.text);
+    if (weeks.length <= 13)
+      c.text(Math.round(left + i * group + group / 2 - c.textWidth(label) / 2), top + plotH + 10, label, CHART_COLORS.text);
   });
   c.fillRect(W - 200, 18, 12, 12, CHART_COLORS.mtta);
   c.text(W - 182, 20, 'MTTA', CHART_COLORS.text);

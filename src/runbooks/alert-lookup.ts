@@ -3,9 +3,7 @@ import type { AlertEntry, Catalog, Runbook } from './loader';
 
 export { editDistance };
 
-export type AlertLookup =
-  | { found: true; runbook: Runbook; alert: AlertEntry }
-  | { found: false; name: string; suggestions: string[] };
+export type AlertLookup = { found: true; runbook: Runbook; alert: AlertEntry } | { found: false; name: string; suggestions: string[] };
 
 /**
  * Finds an alert by name, case-insensitively; an unknown name comes back with the closest known names.

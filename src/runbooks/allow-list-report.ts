@@ -12,7 +12,12 @@ export function allowListProblems(runbooks: readonly Runbook[]): CatalogProblem[
   for (const rb of runbooks) {
     const uses = [
       ...rb.probes.map((p, i) => ({ where: `probes[${i}]`, what: `probe ${p.id}`, target: p.target, params: p.params as unknown })),
-      ...rb.remediations.map((r, i) => ({ where: `remediations[${i}]`, what: `remediation ${r.id}`, target: r.target, params: r.params as unknown })),
+      ...rb.remediations.map((r, i) => ({
+        where: `remediations[${i}]`,
+        what: `remediation ${r.id}`,
+        target: r.target,
+        params: r.params as unknown,
+      })),
     ];
     for (const use of uses) {
       const t = use.target !== undefined ? rb.targets[use.target] : undefined;
@@ -21,13 +26,21 @@ export function allowListProblems(runbooks: readonly Runbook[]): CatalogProblem[
       if (labels.length === 0) continue;
       if (t.kind === 'docker') {
         if (!t.allow?.containers && labels.some((l) => !t.allow?.labels?.[l])) {
-          problems.push({ file: rb.file, path: `targets.${t.name}`, message: `${use.what} picks a container by label (${labels.map((l) => `{{${l}}}`).join(', ')}) but docker target ${t.name} has no allow-list: add allow.containers (names, or a pattern with a container label)` });
+          problems.push({
+            file: rb.file,
+            path: `targets.${t.name}`,
+            message: `${use.what} picks a container by label (${labels.map((l) => `{{${l}}}`).join(', ')}) but docker target ${t.name} has no allow-list: add allow.containers (names, or a pattern with a container label)`,
+          });
         }
         continue;
       }
       for (const l of labels) {
         if (t.allow?.labels?.[l]) continue;
-        problems.push({ file: rb.file, path: `targets.${t.name}`, message: `${use.what} picks by label {{${l}}} but ${t.kind} target ${t.name} has no allow-list for it: add allow.labels.${l} (the values, or { pattern })` });
+        problems.push({
+          file: rb.file,
+          path: `targets.${t.name}`,
+          message: `${use.what} picks by label {{${l}}} but ${t.kind} target ${t.name} has no allow-list for it: add allow.labels.${l} (the values, or { pattern })`,
+        });
       }
     }
   }

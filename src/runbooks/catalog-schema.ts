@@ -14,16 +14,20 @@ import { CONTACT_AREAS } from '../domain/escalation';
  */
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (e.g. slow-queries)');
 
-const severity = z
-  .enum(['P0', 'P1', 'P2', 'P3', 'critical', 'high', 'medium', 'low'])
-  .transform((s): Severity => parseSeverity(s)!);
+const severity = z.enum(['P0', 'P1', 'P2', 'P3', 'critical', 'high', 'medium', 'low']).transform((s): Severity => parseSeverity(s)!);
 
 const envRef = z
   .string()
-  .regex(/^\$\{[A-Z_][A-Z0-9_]*\}$/, 'must be a single ${ENV_NAME} reference: addresses and secrets come from the environment, never from YAML');
+  .regex(
+    /^\$\{[A-Z_][A-Z0-9_]*\}$/,
+    'must be a single ${ENV_NAME} reference: addresses and secrets come from the environment, never from YAML',
+  );
 
 function targetSchema<K extends TargetKind>(kind: K) {
-  const fields = Object.fromEntries(TARGET_FIELDS[kind].map((f) => [f, envRef])) as Record<(typeof TARGET_FIELDS)[K][number], typeof envRef>;
+  const fields = Object.fromEntries(TARGET_FIELDS[kind].map((f) => [f, envRef])) as Record<
+    (typeof TARGET_FIELDS)[K][number],
+    typeof envRef
+  >;
   return z
     .object({
       kind: z.literal(kind),
@@ -54,7 +58,10 @@ function probeSchema<K extends ProbeKind>(kind: K) {
        * target name. A value outside the map is refused; the label never reaches an address.
        */
       targetByLabel: z
-        .object({ label: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), targets: z.record(z.string().regex(/^[A-Za-z0-9_.:@/-]{1,128}$/), z.string()) })
+        .object({
+          label: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+          targets: z.record(z.string().regex(/^[A-Za-z0-9_.:@/-]{1,128}$/), z.string()),
+        })
         .strict()
         .optional(),
       /** Per-probe timeout; the diagnosis default is 5000 ms. */
@@ -96,7 +103,15 @@ const alertSchema = z
     /** Which of the runbook's area contacts (database, infrastructure, application) escalation pages for it; none: all. */
     area: z.enum(CONTACT_AREAS).optional(),
     /** Without this label, probes that need it run once per listed value (seed 004: every worker). */
-    eachLabel: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.array(z.string().regex(/^[A-Za-z0-9_.:@/-]{1,128}$/)).min(1).max(20)).optional(),
+    eachLabel: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+        z
+          .array(z.string().regex(/^[A-Za-z0-9_.:@/-]{1,128}$/))
+          .min(1)
+          .max(20),
+      )
+      .optional(),
   })
   .strict();
 
@@ -157,7 +172,10 @@ export const runbookFileSchema = z
      * Where the full runbook text lives: an http(s) URL, or a path joined to RUNBOOKS_BASE_URL. Absent (or
      * RUNBOOKS_BASE_URL unset for a path): no link is shown rather than a made-up one.
      */
-    link: z.string().regex(/^(https?:\/\/\S+|[A-Za-z0-9_.~-][A-Za-z0-9_./~-]*)$/, 'must be an http(s) URL or a path relative to RUNBOOKS_BASE_URL').optional(),
+    link: z
+      .string()
+      .regex(/^(https?:\/\/\S+|[A-Za-z0-9_.~-][A-Za-z0-9_./~-]*)$/, 'must be an http(s) URL or a path relative to RUNBOOKS_BASE_URL')
+      .optional(),
     /** Dashboards the runbook names (Grafana boards, Loki explore, Prometheus targets). */
     dashboards: z.array(dashboardSchema).default([]),
     summary: z.string().optional(),
@@ -177,11 +195,18 @@ export const runbookFileSchema = z
       probeIds.add(p.id);
       const needs = probeRegistry[p.kind as ProbeKind].targetKind;
       if (p.targetByLabel) {
-        if (p.target !== undefined) ctx.addIssue({ code: 'custom', path: ['probes', i, 'target'], message: 'give either target or targetByLabel, not both' });
+        if (p.target !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['probes', i, 'target'], message: 'give either target or targetByLabel, not both' });
         for (const [value, name] of Object.entries(p.targetByLabel.targets)) {
           const t = rb.targets[name];
-          if (!t) ctx.addIssue({ code: 'custom', path: ['probes', i, 'targetByLabel', 'targets', value], message: `unknown target ${name}` });
-          else if (needs && t.kind !== needs) ctx.addIssue({ code: 'custom', path: ['probes', i, 'targetByLabel', 'targets', value], message: `target ${name} is a ${t.kind} target; a ${p.kind} probe needs a ${needs} target` });
+          if (!t)
+            ctx.addIssue({ code: 'custom', path: ['probes', i, 'targetByLabel', 'targets', value], message: `unknown target ${name}` });
+          else if (needs && t.kind !== needs)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['probes', i, 'targetByLabel', 'targets', value],
+              message: `target ${name} is a ${t.kind} target; a ${p.kind} probe needs a ${needs} target`,
+            });
         }
       } else if (needs && p.target === undefined) {
         ctx.addIssue({ code: 'custom', path: ['probes', i], message: `a ${p.kind} probe needs target: the name of a ${needs} target` });
@@ -189,42 +214,77 @@ export const runbookFileSchema = z
         const t = rb.targets[p.target];
         if (!t) {
           const known = Object.keys(rb.targets);
-          ctx.addIssue({ code: 'custom', path: ['probes', i, 'target'], message: `unknown target ${p.target}${known.length ? ` (known: ${known.join(', ')})` : ': declare it under targets'}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['probes', i, 'target'],
+            message: `unknown target ${p.target}${known.length ? ` (known: ${known.join(', ')})` : ': declare it under targets'}`,
+          });
         } else if (needs && t.kind !== needs) {
-          ctx.addIssue({ code: 'custom', path: ['probes', i, 'target'], message: `target ${p.target} is a ${t.kind} target; a ${p.kind} probe needs a ${needs} target` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['probes', i, 'target'],
+            message: `target ${p.target} is a ${t.kind} target; a ${p.kind} probe needs a ${needs} target`,
+          });
         }
       }
     });
     const remediationIds = new Set<string>();
     rb.remediations.forEach((r, i) => {
-      if (remediationIds.has(r.id)) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'id'], message: `duplicate remediation id ${r.id}` });
+      if (remediationIds.has(r.id))
+        ctx.addIssue({ code: 'custom', path: ['remediations', i, 'id'], message: `duplicate remediation id ${r.id}` });
       remediationIds.add(r.id);
       const impl = getRemediation(remediationRegistry, r.kind);
       if (!impl) {
         const near = closestMatches(r.kind, Object.keys(remediationRegistry), 1);
-        ctx.addIssue({ code: 'custom', path: ['remediations', i, 'kind'], message: `unknown remediation kind ${JSON.stringify(r.kind)}${near.length ? `: did you mean ${near[0]}?` : ''} (known: ${Object.keys(remediationRegistry).join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['remediations', i, 'kind'],
+          message: `unknown remediation kind ${JSON.stringify(r.kind)}${near.length ? `: did you mean ${near[0]}?` : ''} (known: ${Object.keys(remediationRegistry).join(', ')})`,
+        });
       } else {
         const parsed = impl.params.safeParse(r.params);
         if (!parsed.success) {
           for (const issue of parsed.error.issues) {
-            ctx.addIssue({ code: 'custom', path: ['remediations', i, 'params', ...issue.path.filter((k): k is string | number => typeof k !== 'symbol')], message: issue.message });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['remediations', i, 'params', ...issue.path.filter((k): k is string | number => typeof k !== 'symbol')],
+              message: issue.message,
+            });
           }
         } else {
           for (const extra of impl.extraTargets?.(parsed.data) ?? []) {
             const t = rb.targets[extra.name];
-            if (!t) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'params'], message: `unknown target ${extra.name}: declare it under targets` });
-            else if (t.kind !== extra.kind) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'params'], message: `target ${extra.name} is a ${t.kind} target; ${r.kind} needs a ${extra.kind} target there` });
+            if (!t)
+              ctx.addIssue({
+                code: 'custom',
+                path: ['remediations', i, 'params'],
+                message: `unknown target ${extra.name}: declare it under targets`,
+              });
+            else if (t.kind !== extra.kind)
+              ctx.addIssue({
+                code: 'custom',
+                path: ['remediations', i, 'params'],
+                message: `target ${extra.name} is a ${t.kind} target; ${r.kind} needs a ${extra.kind} target there`,
+              });
           }
         }
         if (impl.targetKind && r.target === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['remediations', i], message: `a ${r.kind} action needs target: the name of a ${impl.targetKind} target` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['remediations', i],
+            message: `a ${r.kind} action needs target: the name of a ${impl.targetKind} target`,
+          });
         }
       }
       if (r.target !== undefined) {
         const t = rb.targets[r.target];
         if (!t) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'target'], message: `unknown target ${r.target}` });
         else if (impl?.targetKind && t.kind !== impl.targetKind) {
-          ctx.addIssue({ code: 'custom', path: ['remediations', i, 'target'], message: `target ${r.target} is a ${t.kind} target; ${r.kind} needs a ${impl.targetKind} target` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['remediations', i, 'target'],
+            message: `target ${r.target} is a ${t.kind} target; ${r.kind} needs a ${impl.targetKind} target`,
+          });
         }
       }
     });
@@ -237,11 +297,13 @@ export const runbookFileSchema = z
         if (!probeIds.has(pid)) ctx.addIssue({ code: 'custom', path: ['alerts', i, 'probes', j], message: `unknown probe ${pid}` });
       });
       a.remediations?.forEach((rid, j) => {
-        if (!remediationIds.has(rid)) ctx.addIssue({ code: 'custom', path: ['alerts', i, 'remediations', j], message: `unknown remediation ${rid}` });
+        if (!remediationIds.has(rid))
+          ctx.addIssue({ code: 'custom', path: ['alerts', i, 'remediations', j], message: `unknown remediation ${rid}` });
       });
     });
     rb.causes.forEach((c, i) => {
-      if (!probeIds.has(c.when.probe)) ctx.addIssue({ code: 'custom', path: ['causes', i, 'when', 'probe'], message: `unknown probe ${c.when.probe}` });
+      if (!probeIds.has(c.when.probe))
+        ctx.addIssue({ code: 'custom', path: ['causes', i, 'when', 'probe'], message: `unknown probe ${c.when.probe}` });
     });
   });
 

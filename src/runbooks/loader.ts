@@ -78,7 +78,9 @@ export async function loadCatalog(dir: string, env: Env, options: CatalogOptions
   try {
     names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
   } catch (err) {
-    throw new CatalogError([{ file: dir, path: '', message: `cannot read the catalog directory: ${(err as Error).message} (set COMMANDS_DIR)` }]);
+    throw new CatalogError([
+      { file: dir, path: '', message: `cannot read the catalog directory: ${(err as Error).message} (set COMMANDS_DIR)` },
+    ]);
   }
   if (names.length === 0) throw new CatalogError([{ file: dir, path: '', message: 'no runbooks (*.yaml) in the catalog directory' }]);
   const problems: CatalogProblem[] = [];
@@ -142,7 +144,12 @@ export function parseRunbook(
   const targets: Record<string, ResolvedTarget> = {};
   const envProblems: CatalogProblem[] = [];
   for (const [name, t] of Object.entries(rb.targets)) {
-    const { kind, description: _d, allow, ...fields } = t as { kind: ResolvedTarget['kind']; description?: string; allow?: TargetAllow } & Record<string, string>;
+    const {
+      kind,
+      description: _d,
+      allow,
+      ...fields
+    } = t as { kind: ResolvedTarget['kind']; description?: string; allow?: TargetAllow } & Record<string, string>;
     const values: Record<string, string> = {};
     const missing: string[] = [];
     for (const [field, ref] of Object.entries(fields)) {
@@ -152,12 +159,20 @@ export function parseRunbook(
       else values[field] = v.trim();
     }
     const resolved = allow ? resolveAllowEnv(allow, env) : undefined;
-    for (const bad of resolved?.invalid ?? []) envProblems.push({ file, path: `targets.${name}.allow`, message: `${bad} is not a valid name for this allow-list (letters, digits, _ . - ; comma-separated)` });
+    for (const bad of resolved?.invalid ?? [])
+      envProblems.push({
+        file,
+        path: `targets.${name}.allow`,
+        message: `${bad} is not a valid name for this allow-list (letters, digits, _ . - ; comma-separated)`,
+      });
     targets[name] = { name, kind, values, missing, ...(resolved ? { allow: resolved.allow } : {}) };
   }
   const contacts: RunbookContact[] = rb.contacts.map((c, i) => {
     const variable = /^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(c.page)?.[1] as string;
-    const ids = (env[variable] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    const ids = (env[variable] ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
     const bad = ids.filter((x) => !isPageTarget(x));
     if (bad.length) {
       envProblems.push({
@@ -167,7 +182,14 @@ export function parseRunbook(
         message: `${variable} must list Slack user (U…/W…) or user-group (S…) ids separated by commas; not ids: ${bad.map((b) => JSON.stringify(b.slice(0, 30))).join(', ')}`,
       });
     }
-    return { role: c.role, level: c.level, variable, ids: bad.length ? [] : ids, ...(c.area ? { area: c.area } : {}), ...(c.when ? { when: c.when } : {}) };
+    return {
+      role: c.role,
+      level: c.level,
+      variable,
+      ids: bad.length ? [] : ids,
+      ...(c.area ? { area: c.area } : {}),
+      ...(c.when ? { when: c.when } : {}),
+    };
   });
   if (envProblems.length) return { problems: envProblems };
   const linkProblem = exampleDomainProblem(rb.link);
@@ -242,7 +264,11 @@ async function loadOverlays(dir: string, problems: CatalogProblem[]): Promise<Ma
   try {
     names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
   } catch (err) {
-    problems.push({ file: dir, path: '', message: `cannot read the overlay directory: ${(err as Error).message} (check COMMANDS_OVERLAY_DIR)` });
+    problems.push({
+      file: dir,
+      path: '',
+      message: `cannot read the overlay directory: ${(err as Error).message} (check COMMANDS_OVERLAY_DIR)`,
+    });
     return out;
   }
   for (const name of names) {
@@ -250,7 +276,14 @@ async function loadOverlays(dir: string, problems: CatalogProblem[]): Promise<Ma
     const lineCounter = new LineCounter();
     const doc = parseDocument(await readFile(path.join(dir, name), 'utf8'), { lineCounter, prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length) {
-      problems.push(...doc.errors.map((e) => ({ file, path: '', line: lineCounter.linePos(e.pos[0]).line, message: `YAML syntax: ${e.message.split('\n')[0]}` })));
+      problems.push(
+        ...doc.errors.map((e) => ({
+          file,
+          path: '',
+          line: lineCounter.linePos(e.pos[0]).line,
+          message: `YAML syntax: ${e.message.split('\n')[0]}`,
+        })),
+      );
       continue;
     }
     const parsed = overlayFileSchema.safeParse(doc.toJS());
@@ -275,8 +308,16 @@ function applyOverlay(data: unknown, o: LoadedOverlay): { data: unknown; problem
   for (const [pid, change] of Object.entries(o.probes)) {
     const probe = (rb.probes ?? []).find((p) => p.id === pid);
     if (!probe) {
-      const near = closestMatches(pid, (rb.probes ?? []).map((p) => String(p.id)), 1);
-      problems.push({ file: o.file, path: `probes.${pid}`, message: `no probe ${pid} in runbook ${o.runbook}${near.length ? `: did you mean ${near[0]}?` : ''}` });
+      const near = closestMatches(
+        pid,
+        (rb.probes ?? []).map((p) => String(p.id)),
+        1,
+      );
+      problems.push({
+        file: o.file,
+        path: `probes.${pid}`,
+        message: `no probe ${pid} in runbook ${o.runbook}${near.length ? `: did you mean ${near[0]}?` : ''}`,
+      });
       continue;
     }
     if (change.params) probe.params = { ...(probe.params as Record<string, unknown>), ...change.params };
@@ -286,7 +327,9 @@ function applyOverlay(data: unknown, o: LoadedOverlay): { data: unknown; problem
     else if (change.params) delete probe.assumed;
   }
   for (const [name, change] of Object.entries(o.alerts)) {
-    const alert = ((rb as { alerts?: Record<string, unknown>[] }).alerts ?? []).find((a) => String(a.name).toLowerCase() === name.toLowerCase());
+    const alert = ((rb as { alerts?: Record<string, unknown>[] }).alerts ?? []).find(
+      (a) => String(a.name).toLowerCase() === name.toLowerCase(),
+    );
     if (!alert) {
       problems.push({ file: o.file, path: `alerts.${name}`, message: `no alert ${name} in runbook ${o.runbook}` });
       continue;

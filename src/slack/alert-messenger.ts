@@ -11,7 +11,10 @@ import type { SlackPoster } from './slack-poster';
  * from the webhook, the post it made itself. Both are edited in place as the alert changes.
  */
 export interface AlertMessenger extends AlertPublisher {
-  /** Posts once per alert (the claim makes it once across retries and replicas); the reply goes in `threadTs`. True for the one that posted. */
+  /**
+   * Posts once per alert (the claim makes it once across retries and replicas); the reply goes in `threadTs`. True for the one that
+   * posted.
+   */
   replyOnce(alert: AlertRecord, where: { channel: string; threadTs: string }): Promise<boolean>;
   /** Posts the alert itself in `channel` (webhook alerts), once per alert; where it posted, for the one that did. */
   postOnce(alert: AlertRecord, channel: string): Promise<{ channel: string; ts: string } | undefined>;
@@ -77,7 +80,9 @@ export function createAlertMessenger(deps: AlertMessengerDeps): AlertMessenger {
       setTimeout(() => {
         windows.delete(key);
         if (!entry.dirty) return;
-        send(false).catch((err: Error) => deps.logger.warn({ err: { message: err.message }, message: key }, 'alert message refresh failed'));
+        send(false).catch((err: Error) =>
+          deps.logger.warn({ err: { message: err.message }, message: key }, 'alert message refresh failed'),
+        );
       }, deps.refreshWindowMs ?? REFRESH_WINDOW_MS).unref();
     } else if (window) {
       window.dirty = false;
@@ -110,7 +115,10 @@ export function createAlertMessenger(deps: AlertMessengerDeps): AlertMessenger {
     postOnce: async (alert, channel) => {
       if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return undefined;
       const { text, blocks } = renderAlertMessage(alert, options(alert, 'post'));
-      const posted = await poster.post({ channel, text, blocks, unfurl_links: false }, { idempotencyKey: `alert-post:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) });
+      const posted = await poster.post(
+        { channel, text, blocks, unfurl_links: false },
+        { idempotencyKey: `alert-post:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
+      );
       await alerts.setPost(alert.id, posted.channel, posted.ts);
       // The post is also the "reply": completing the claim, and where buttons point.
       await alerts.setReplyTs(alert.id, posted.ts);

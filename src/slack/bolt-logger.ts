@@ -4,7 +4,8 @@ import type { Logger } from '../logger';
 /** Bolt and its clients log through our pino logger (so redaction applies to them too). */
 export function boltLoggerFrom(logger: Logger): BoltLogger {
   const child = logger.child({ component: 'bolt' });
-  const fmt = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  const fmt = (msg: unknown[]) =>
+    msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
   return {
     debug: (...msg: unknown[]) => child.debug(fmt(msg)),
     info: (...msg: unknown[]) => child.info(fmt(msg)),

@@ -37,7 +37,11 @@ export const BUTTON_ACTION_IDS: readonly (string | RegExp)[] = [
 
 export function isKnownButton(actionId: string | RegExp): boolean {
   return BUTTON_ACTION_IDS.some((known) =>
-    typeof actionId === 'string' ? (typeof known === 'string' ? known === actionId : known.test(actionId)) : typeof known !== 'string' && known.source === actionId.source,
+    typeof actionId === 'string'
+      ? typeof known === 'string'
+        ? known === actionId
+        : known.test(actionId)
+      : typeof known !== 'string' && known.source === actionId.source,
   );
 }
 

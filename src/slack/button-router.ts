@@ -1,4 +1,12 @@
-import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, RespondArguments, RespondFn, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  ButtonAction,
+  RespondArguments,
+  RespondFn,
+  SlackActionMiddlewareArgs,
+} from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from '../logger';
 import { BUTTON_ACTION_IDS, isKnownButton } from './button-ids';
@@ -14,7 +22,8 @@ interface ButtonTable {
 const routers = new WeakMap<App, ButtonTable>();
 
 /** What a click on a button this bot no longer handles (an old message, a removed feature) is answered. */
-export const UNHANDLED_BUTTON_TEXT = 'This button is not handled by this version of incident-bot (the message may be older than the bot). `/incident help` lists what it can do.';
+export const UNHANDLED_BUTTON_TEXT =
+  'This button is not handled by this version of incident-bot (the message may be older than the bot). `/incident help` lists what it can do.';
 
 /**
  * Registers a button handler by action_id (or a pattern of them). Bolt runs every registered

@@ -122,7 +122,8 @@ export function parseIncidentCommand(raw: string): ParseResult {
       let started: ClockTime | undefined;
       if (startedArgs[0]) {
         started = parseClockTime(startedArgs[0].slice('started='.length));
-        if (!started) return fail('open', `\`${clip(startedArgs[0])}\` is not a time: write \`started=HH:MM\` in UTC, e.g. \`started=09:58\`.`);
+        if (!started)
+          return fail('open', `\`${clip(startedArgs[0])}\` is not a time: write \`started=HH:MM\` in UTC, e.g. \`started=09:58\`.`);
       }
       const words = args.filter((a) => !/^started=/i.test(a));
       const last = words[words.length - 1] ?? '';
@@ -139,7 +140,9 @@ export function parseIncidentCommand(raw: string): ParseResult {
       if (!alert) return fail('link-alert', `\`${clip(ref)}\` is neither an alert number nor a link to a Slack message.`);
       if (more.length) return fail('link-alert', '`link-alert` takes an alert and at most one incident ID.');
       const incidentId = optionalIncidentId(id);
-      return 'problem' in incidentId ? fail('link-alert', incidentId.problem) : ok({ name: 'link-alert', alert, incidentId: incidentId.id });
+      return 'problem' in incidentId
+        ? fail('link-alert', incidentId.problem)
+        : ok({ name: 'link-alert', alert, incidentId: incidentId.id });
     }
     case 'ack':
     case 'acknowledge':
@@ -155,9 +158,12 @@ export function parseIncidentCommand(raw: string): ParseResult {
       // `started=HH:MM` first states when the impact began (UTC); the rest is the update.
       const lead = args[0] && /^started=/i.test(args[0]) ? args[0] : undefined;
       const started = lead ? parseClockTime(lead.slice('started='.length)) : undefined;
-      if (lead && !started) return fail('update', `\`${clip(lead)}\` is not a time: write \`started=HH:MM\` in UTC, e.g. \`started=09:58\`.`);
+      if (lead && !started)
+        return fail('update', `\`${clip(lead)}\` is not a time: write \`started=HH:MM\` in UTC, e.g. \`started=09:58\`.`);
       const body = lead ? tail.slice(tail.indexOf(lead) + lead.length).trim() : tail;
-      return body ? ok({ name: 'update', text: body, ...(started ? { started } : {}) }) : fail('update', 'What is the update? Write it after `update`.');
+      return body
+        ? ok({ name: 'update', text: body, ...(started ? { started } : {}) })
+        : fail('update', 'What is the update? Write it after `update`.');
     }
     case 'sev':
     case 'severity': {
@@ -199,7 +205,11 @@ export function parseIncidentCommand(raw: string): ParseResult {
     case 'role': {
       const [roleWord, who, maybeId, ...extra] = args;
       const role = roleWord ? parseIncidentRole(roleWord) : undefined;
-      if (!role) return fail('role', roleWord ? `\`${clip(roleWord)}\` is not a role: commander, comms or scribe.` : 'Which role? commander, comms or scribe.');
+      if (!role)
+        return fail(
+          'role',
+          roleWord ? `\`${clip(roleWord)}\` is not a role: commander, comms or scribe.` : 'Which role? commander, comms or scribe.',
+        );
       if (!who) return fail('role', 'Who? Mention them: `/incident role commander @alice`.');
       const mention = USER_MENTION.exec(who);
       if (!mention) return fail('role', `\`${clip(who)}\` is not a mention: type @ and pick the person, so Slack sends their user id.`);
@@ -214,7 +224,8 @@ export function parseIncidentCommand(raw: string): ParseResult {
       const owner = USER_MENTION.exec(last)?.[1];
       const text = (owner ? tail.slice(0, tail.length - last.length) : tail).trim();
       if (!text) return fail('followup', 'Write what needs doing before the owner.');
-      if (text.length > FOLLOW_UP_MAX) return fail('followup', `The follow-up is ${text.length} characters; keep it under ${FOLLOW_UP_MAX} and link the details.`);
+      if (text.length > FOLLOW_UP_MAX)
+        return fail('followup', `The follow-up is ${text.length} characters; keep it under ${FOLLOW_UP_MAX} and link the details.`);
       return ok({ name: 'followup', text, ...(owner ? { owner } : {}) });
     }
     case 'followups':
@@ -222,14 +233,17 @@ export function parseIncidentCommand(raw: string): ParseResult {
       if (args.length > 1) return fail('followups', '`followups` takes one incident ID, or `mine`.');
       if (args[0]?.toLowerCase() === 'mine') return ok({ name: 'followups', mine: true });
       const id = optionalIncidentId(args[0]);
-      return 'problem' in id ? fail('followups', `${id.problem} Or write \`mine\`.`) : ok({ name: 'followups', incidentId: id.id, mine: false });
+      return 'problem' in id
+        ? fail('followups', `${id.problem} Or write \`mine\`.`)
+        : ok({ name: 'followups', incidentId: id.id, mine: false });
     }
     case 'stats': {
       if (args.length > 1) return fail('stats', '`stats` takes one window: 7d, 30d or 90d.');
       if (!args[0]) return ok({ name: 'stats', days: 30 });
       const m = /^(\d+)d?$/i.exec(args[0]);
       const days = m ? Number(m[1]) : NaN;
-      if (!(STATS_WINDOWS as readonly number[]).includes(days)) return fail('stats', `\`${clip(args[0])}\` is not a window: use 7d, 30d or 90d.`);
+      if (!(STATS_WINDOWS as readonly number[]).includes(days))
+        return fail('stats', `\`${clip(args[0])}\` is not a window: use 7d, 30d or 90d.`);
       return ok({ name: 'stats', days: days as StatsWindowDays });
     }
     default: {
@@ -275,7 +289,8 @@ function resolveFields(text: string): { rootCause?: string; resolution?: string;
     out[field] = value;
   }
   const rest = text.replace(RESOLVE_FIELD, ' ').replace(/\s+/g, ' ').trim();
-  if (/(?:^|\s)(root_cause|rootcause|cause|resolution|fix)=["“']/i.test(rest)) return { problem: 'A quoted field is not closed: write root_cause="…" resolution="…".' };
+  if (/(?:^|\s)(root_cause|rootcause|cause|resolution|fix)=["“']/i.test(rest))
+    return { problem: 'A quoted field is not closed: write root_cause="…" resolution="…".' };
   return { ...out, rest };
 }
 

@@ -94,7 +94,12 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
 
   // One client with our retry policy for everything the bot sends outside a listener.
   const client = new WebClient(config.botToken, { ...clientOptions, logger: boltLogger });
-  const postClient = new WebClient(config.botToken, { ...clientOptions, logger: boltLogger, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+  const postClient = new WebClient(config.botToken, {
+    ...clientOptions,
+    logger: boltLogger,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
   // Bolt's single-token authorization either calls auth.test on every request (verification
   // off) or caches a failed start-up call forever (on); this caches the first success only.
   let identity: Promise<{ botId?: string; botUserId?: string; teamId?: string }> | undefined;

@@ -59,7 +59,9 @@ export function createEventIntake(deps: {
       const outcome = await recordDelivery(inbox, toDelivery(body), logger, metrics, retryNum ? Number(retryNum) : undefined);
       if (outcome === 'refused') {
         // Slack retries a 5xx: the delivery reaches a replica that can keep it.
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: inbox.accepting() ? 'storage unavailable' : 'stopping' }));
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: inbox.accepting() ? 'storage unavailable' : 'stopping' }));
         return;
       }
       res.writeHead(200).end();
@@ -100,7 +102,10 @@ export async function recordDelivery(
   } catch (err) {
     metrics.droppedDeliveries.inc();
     metrics.slackRequests.inc({ kind: 'event', outcome: 'refused' });
-    log.error({ err: { message: (err as Error).message }, retryNum }, 'delivery could not be recorded: answered 503 so that Slack retries it');
+    log.error(
+      { err: { message: (err as Error).message }, retryNum },
+      'delivery could not be recorded: answered 503 so that Slack retries it',
+    );
     return 'refused';
   }
 }
@@ -110,6 +115,9 @@ export function toDelivery(body: Record<string, unknown>): InboxDelivery {
   const event = (body.event ?? {}) as Record<string, unknown>;
   const item = (event.item ?? {}) as Record<string, unknown>;
   const channel = event.channel ?? item.channel;
-  const eventId = typeof body.event_id === 'string' && body.event_id ? body.event_id : `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
+  const eventId =
+    typeof body.event_id === 'string' && body.event_id
+      ? body.event_id
+      : `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
   return { eventId, orderKey: typeof channel === 'string' && channel ? channel : eventId, body };
 }

@@ -99,7 +99,10 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
         try {
           for (const u of await deps.membership.membersOf(id)) users.add(u);
         } catch (err) {
-          logger.warn({ usergroup: id, err: { message: (err as Error).message } }, 'could not read a user group: its members are not invited');
+          logger.warn(
+            { usergroup: id, err: { message: (err as Error).message } },
+            'could not read a user group: its members are not invited',
+          );
         }
       }
     }
@@ -110,8 +113,12 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     if (userIds.length === 0) return;
     try {
       // force: the others are invited when one of them cannot be (deactivated, a guest, already in).
-      const r = (await deps.client.conversations.invite({ channel: channelId, users: userIds.join(','), force: true })) as { errors?: { user: string; error: string }[] };
-      for (const e of r.errors ?? []) if (e.error !== 'already_in_channel') logger.warn({ incidentId, user: e.user, error: e.error }, 'could not invite someone to the incident channel');
+      const r = (await deps.client.conversations.invite({ channel: channelId, users: userIds.join(','), force: true })) as {
+        errors?: { user: string; error: string }[];
+      };
+      for (const e of r.errors ?? [])
+        if (e.error !== 'already_in_channel')
+          logger.warn({ incidentId, user: e.user, error: e.error }, 'could not invite someone to the incident channel');
     } catch (err) {
       logger.warn({ incidentId, error: slackError(err) ?? (err as Error).message }, 'could not invite people to the incident channel');
     }
@@ -128,7 +135,10 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
   const setTopic = async (incident: Incident, channelId: string) => {
     const roles = await deps.roles.holders(incident.id);
     await deps.client.conversations.setTopic({ channel: channelId, topic: roomTopic(incident, roles) }).catch((err: unknown) => {
-      logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not set the incident channel topic');
+      logger.warn(
+        { incidentId: incident.id, error: slackError(err) ?? (err as Error).message },
+        'could not set the incident channel topic',
+      );
     });
   };
 
@@ -179,16 +189,35 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     await setTopic(inRoom, channel.id);
     const links = ctx.alert ? deps.linksFor(ctx.alert.name) : { dashboards: [] };
     for (const link of [...(links.runbook ? [links.runbook] : []), ...links.dashboards].slice(0, 10)) {
-      await deps.client.bookmarks.add({ channel_id: channel.id, title: link.title.slice(0, 100), type: 'link', link: link.url }).catch((err: unknown) => {
-        logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not bookmark a link in the incident channel');
-      });
+      await deps.client.bookmarks
+        .add({ channel_id: channel.id, title: link.title.slice(0, 100), type: 'link', link: link.url })
+        .catch((err: unknown) => {
+          logger.warn(
+            { incidentId: incident.id, error: slackError(err) ?? (err as Error).message },
+            'could not bookmark a link in the incident channel',
+          );
+        });
     }
     const originLink = ctx.origin.threadTs ? await permalink(ctx.origin.channelId, ctx.origin.threadTs) : undefined;
-    const intro = await deps.poster.post({ channel: channel.id, ...roomIntro(inRoom, await deps.roles.holders(incident.id), originLink ? { permalink: originLink } : {}), unfurl_links: false });
+    const intro = await deps.poster.post({
+      channel: channel.id,
+      ...roomIntro(inRoom, await deps.roles.holders(incident.id), originLink ? { permalink: originLink } : {}),
+      unfurl_links: false,
+    });
     await deps.rooms.setIntroMessage(incident.id, intro.ts);
     await deps.poster
-      .post({ channel: ctx.origin.channelId, ...(ctx.origin.threadTs ? { thread_ts: ctx.origin.threadTs } : {}), text: roomLinkText(inRoom, channel.id), unfurl_links: false })
-      .catch((err: unknown) => logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not link the incident channel where it was opened'));
+      .post({
+        channel: ctx.origin.channelId,
+        ...(ctx.origin.threadTs ? { thread_ts: ctx.origin.threadTs } : {}),
+        text: roomLinkText(inRoom, channel.id),
+        unfurl_links: false,
+      })
+      .catch((err: unknown) =>
+        logger.warn(
+          { incidentId: incident.id, error: slackError(err) ?? (err as Error).message },
+          'could not link the incident channel where it was opened',
+        ),
+      );
     return inRoom;
   };
 
@@ -203,12 +232,18 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
         await new Promise((r) => setTimeout(r, 50));
       }
     } catch (err) {
-      logger.warn({ incidentId, err: { message: (err as Error).message } }, 'coordination unavailable: the room is refreshed without its lock');
+      logger.warn(
+        { incidentId, err: { message: (err as Error).message } },
+        'coordination unavailable: the room is refreshed without its lock',
+      );
       return undefined;
     }
   };
 
-  /** Topic and hub from the state read under the lock: each change refreshes after it committed, so the last edit shows the latest state. */
+  /**
+   * Topic and hub from the state read under the lock: each change refreshes after it committed, so the last edit shows the latest
+   * state.
+   */
   const refresh = async (changed: Incident) => {
     const room = await deps.rooms.get(changed.id);
     if (!room || (!room.channelId && !room.hubTs)) return;
@@ -226,7 +261,9 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
       const roles = await deps.roles.holders(incident.id);
       await deps.poster
         .update({ channel: room.hubChannelId, ts: room.hubTs, ...hubSummary(incident, roles, await placeOf(incident, room)) })
-        .catch((err: unknown) => logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not update the hub summary'));
+        .catch((err: unknown) =>
+          logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not update the hub summary'),
+        );
     }
   };
 
@@ -236,8 +273,14 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     if (!room?.channelId || !room.introTs) return;
     const originLink = room.originChannelId && room.originThreadTs ? await permalink(room.originChannelId, room.originThreadTs) : undefined;
     await deps.poster
-      .update({ channel: room.channelId, ts: room.introTs, ...roomIntro(incident, await deps.roles.holders(incident.id), originLink ? { permalink: originLink } : {}) })
-      .catch((err: unknown) => logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not update the room intro'));
+      .update({
+        channel: room.channelId,
+        ts: room.introTs,
+        ...roomIntro(incident, await deps.roles.holders(incident.id), originLink ? { permalink: originLink } : {}),
+      })
+      .catch((err: unknown) =>
+        logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not update the room intro'),
+      );
   };
 
   return {

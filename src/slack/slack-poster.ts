@@ -8,7 +8,8 @@ import { WEB_API_RETRY } from './web-api-options';
 export const POSTS_PER_SECOND_PER_CHANNEL = 1;
 
 /** Posted once in a channel whose posts wait out Slack's rate limit. */
-export const RATE_LIMIT_NOTICE = ":hourglass_flowing_sand: Posts in this channel are delayed by Slack's rate limit: alerts are recorded and their messages follow, in order.";
+export const RATE_LIMIT_NOTICE =
+  ":hourglass_flowing_sand: Posts in this channel are delayed by Slack's rate limit: alerts are recorded and their messages follow, in order.";
 const RATE_LIMIT_NOTICE_EVERY_MS = 10 * 60_000;
 /** A post held back this long by 429s makes the channel get the notice; a shorter wait goes unremarked. */
 const RATE_LIMIT_NOTICE_AFTER_MS = 5_000;
@@ -115,7 +116,13 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
     if (args.thread_ts) {
       let cursor: string | undefined;
       do {
-        const page = await deps.client.conversations.replies({ channel: args.channel, ts: args.thread_ts, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) });
+        const page = await deps.client.conversations.replies({
+          channel: args.channel,
+          ts: args.thread_ts,
+          include_all_metadata: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        });
         const hit = (page.messages ?? []).find((m) => matches(m as never));
         if (hit?.ts) return hit.ts;
         cursor = page.response_metadata?.next_cursor || undefined;
@@ -126,7 +133,11 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
     return (page.messages ?? []).find((m) => matches(m as never))?.ts;
   };
 
-  const postIdempotently = async (args: ChatPostMessageArguments, key: string, mayExist: boolean): Promise<{ ts: string; channel: string }> => {
+  const postIdempotently = async (
+    args: ChatPostMessageArguments,
+    key: string,
+    mayExist: boolean,
+  ): Promise<{ ts: string; channel: string }> => {
     const client = deps.postClient ?? deps.client;
     const body = { ...args, metadata: { event_type: POST_METADATA_EVENT, event_payload: { key } } } as ChatPostMessageArguments;
     let unsure = mayExist;
@@ -144,7 +155,8 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
           unsure = false;
         } catch (err) {
           // Not knowing whether it landed, posting again could double it: wait and look again.
-          if (++failures > WEB_API_RETRY.retries) throw new SlackUnavailableError(`could not check whether the message was posted: ${String(describe(err))}`, { cause: err });
+          if (++failures > WEB_API_RETRY.retries)
+            throw new SlackUnavailableError(`could not check whether the message was posted: ${String(describe(err))}`, { cause: err });
           await sleep(backoff(failures));
           continue;
         }
@@ -158,7 +170,8 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
         const retryAfter = (err as { retryAfter?: number }).retryAfter;
         if ((err as { code?: string }).code === 'slack_webapi_rate_limited_error' && typeof retryAfter === 'number') {
           // Slack said when: waiting is not a failure, and the budget of retries stays for real failures.
-          if (Date.now() + retryAfter * 1000 > rateLimitedUntil) throw new SlackUnavailableError(`rate limited for more than ${rateLimitDeadlineMs / 1000} s`, { cause: err });
+          if (Date.now() + retryAfter * 1000 > rateLimitedUntil)
+            throw new SlackUnavailableError(`rate limited for more than ${rateLimitDeadlineMs / 1000} s`, { cause: err });
           deps.logger.info({ channel: args.channel, retryAfter }, 'Slack rate limit: waiting as asked before posting');
           await sleep(retryAfter * 1000);
           waited += retryAfter * 1000;
@@ -171,10 +184,16 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
         }
         unsure = true;
         if (++failures > WEB_API_RETRY.retries) {
-          deps.logger.error({ channel: args.channel, threadTs: args.thread_ts, key, error: describe(err) }, 'Slack message not posted after retries: it will be tried again later');
+          deps.logger.error(
+            { channel: args.channel, threadTs: args.thread_ts, key, error: describe(err) },
+            'Slack message not posted after retries: it will be tried again later',
+          );
           throw new SlackUnavailableError(`Slack did not take the message: ${String(describe(err))}`, { cause: err });
         }
-        deps.logger.warn({ channel: args.channel, threadTs: args.thread_ts, key, error: describe(err), failures }, 'Slack post failed or timed out: checking whether it landed before trying again');
+        deps.logger.warn(
+          { channel: args.channel, threadTs: args.thread_ts, key, error: describe(err), failures },
+          'Slack post failed or timed out: checking whether it landed before trying again',
+        );
         await sleep(backoff(failures));
       }
     }
@@ -191,7 +210,10 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
           return { ts: r.ts as string, channel: (r.channel as string | undefined) ?? args.channel };
         } catch (err) {
           // Name what was lost: the caller's own error handling may only see "status 503".
-          deps.logger.error({ channel: args.channel, threadTs: args.thread_ts, error: describe(err) }, 'Slack message not posted after retries');
+          deps.logger.error(
+            { channel: args.channel, threadTs: args.thread_ts, error: describe(err) },
+            'Slack message not posted after retries',
+          );
           throw err;
         }
       }),

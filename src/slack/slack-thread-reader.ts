@@ -88,7 +88,7 @@ export function createSlackThreadReader(opts: SlackThreadReaderOptions): ThreadR
       .then((r): Identity => ({ botId: r.bot_id as string | undefined, userId: r.user_id, url: r.url }))
       .catch((err: Error): Identity => {
         identity = undefined;
-        logger.warn({ err: { message: err.message } }, 'auth.test failed: this bot\'s own messages are not told apart');
+        logger.warn({ err: { message: err.message } }, "auth.test failed: this bot's own messages are not told apart");
         return {};
       }));
 
@@ -139,7 +139,14 @@ export function createSlackThreadReader(opts: SlackThreadReaderOptions): ThreadR
     for (let attempt = 0; ; attempt++) {
       await pace();
       try {
-        return await client.conversations.history({ channel, oldest, latest, inclusive: true, limit: REPLIES_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+        return await client.conversations.history({
+          channel,
+          oldest,
+          latest,
+          inclusive: true,
+          limit: REPLIES_PAGE_SIZE,
+          ...(cursor ? { cursor } : {}),
+        });
       } catch (err) {
         const e = err as { code?: string; retryAfter?: number };
         if (e.code !== 'slack_webapi_rate_limited_error' || attempt >= (opts.rateLimitRetries ?? 5)) throw err;
@@ -165,18 +172,31 @@ export function createSlackThreadReader(opts: SlackThreadReaderOptions): ThreadR
         return {
           ts: m.ts!,
           ...(m.user ? { userId: m.user } : {}),
-          author: isBot ? m.bot_profile?.name || m.username || (m.user ? resolved.get(m.user) : undefined) || 'bot' : resolved.get(m.user ?? '') ?? m.user ?? 'unknown',
+          author: isBot
+            ? m.bot_profile?.name || m.username || (m.user ? resolved.get(m.user) : undefined) || 'bot'
+            : (resolved.get(m.user ?? '') ?? m.user ?? 'unknown'),
           isBot,
           fromThisBot,
           text: textOf(m),
           edited: m.edited !== undefined,
           ...(m.subtype ? { subtype: m.subtype } : {}),
-          files: (m.files ?? []).map((f) => ({ name: f.name ?? 'file', ...(f.title ? { title: f.title } : {}), ...(f.permalink ? { url: f.permalink } : {}) })),
+          files: (m.files ?? []).map((f) => ({
+            name: f.name ?? 'file',
+            ...(f.title ? { title: f.title } : {}),
+            ...(f.permalink ? { url: f.permalink } : {}),
+          })),
           ...(m.reply_count ? { replyCount: m.reply_count } : {}),
         };
       });
       logger.debug({ channel, threadTs, messages: messages.length, pages }, threadTs ? 'thread read' : 'channel history read');
-      return { channel, threadTs, messages, names: resolved, pages, ...(me.url ? { workspaceUrl: me.url.replace(/\/+$/, '') } : {}) } satisfies ThreadContents;
+      return {
+        channel,
+        threadTs,
+        messages,
+        names: resolved,
+        pages,
+        ...(me.url ? { workspaceUrl: me.url.replace(/\/+$/, '') } : {}),
+      } satisfies ThreadContents;
     }
   };
 

@@ -14,14 +14,17 @@ export async function repairStaleReplies(deps: { alerts: AlertService; messenger
     for (const alert of await deps.alerts.listStaleReplyClaims()) {
       if (!alert.messageTs) {
         // A webhook alert whose own post never went out (Slack down longer than the poster waits).
-        if (await deps.messenger.postOnce(alert, alert.channelId!)) deps.logger.info({ alertId: alert.id, channel: alert.channelId }, 'alert post repaired after a stale claim');
+        if (await deps.messenger.postOnce(alert, alert.channelId!))
+          deps.logger.info({ alertId: alert.id, channel: alert.channelId }, 'alert post repaired after a stale claim');
         continue;
       }
       const where = { channel: alert.channelId!, threadTs: alert.messageTs };
-      if (await deps.messenger.replyOnce(alert, where)) deps.logger.info({ alertId: alert.id, ...where }, 'alert reply repaired after a stale claim');
+      if (await deps.messenger.replyOnce(alert, where))
+        deps.logger.info({ alertId: alert.id, ...where }, 'alert reply repaired after a stale claim');
     }
     for (const group of await deps.alerts.listStaleGroupClaims()) {
-      if (await deps.messenger.publishGroup(group)) deps.logger.info({ groupId: group.id, channel: group.channelId }, 'alert group message repaired after a stale claim');
+      if (await deps.messenger.publishGroup(group))
+        deps.logger.info({ groupId: group.id, channel: group.channelId }, 'alert group message repaired after a stale claim');
     }
   } catch (err) {
     deps.logger.warn({ err: { message: (err as Error).message } }, 'stale reply repair failed; next sweep retries');

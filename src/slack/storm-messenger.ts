@@ -24,8 +24,17 @@ export function createStormMessenger(deps: { poster: SlackPoster; logger: Logger
       }
       for (let i = 0; i < newAlerts.length; i += ALERTS_PER_THREAD_MESSAGE) {
         const batch = newAlerts.slice(i, i + ALERTS_PER_THREAD_MESSAGE);
-        const list = renderAlertGroup({ id: 0 }, batch, { kind: 'reply', context: "alerts of the storm · each alert's actions are in its ⋯ menu" });
-        await deps.poster.post({ channel: summary.channel, thread_ts: current.ts, text: list.text, blocks: list.blocks, unfurl_links: false });
+        const list = renderAlertGroup({ id: 0 }, batch, {
+          kind: 'reply',
+          context: "alerts of the storm · each alert's actions are in its ⋯ menu",
+        });
+        await deps.poster.post({
+          channel: summary.channel,
+          thread_ts: current.ts,
+          text: list.text,
+          blocks: list.blocks,
+          unfurl_links: false,
+        });
       }
       if (summary.endedAt) summaries.delete(summary.channel);
     },

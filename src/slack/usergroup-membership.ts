@@ -12,7 +12,12 @@ export interface UsergroupMembership {
  * Membership through `usergroups.users.list`, cached per group for `ttlMs` (default 60 s) so a burst of clicks costs
  * one call per group; a failed read is not cached.
  */
-export function createUsergroupMembership(deps: { client: WebClient; logger: Logger; ttlMs?: number; nowMs?: () => number }): UsergroupMembership {
+export function createUsergroupMembership(deps: {
+  client: WebClient;
+  logger: Logger;
+  ttlMs?: number;
+  nowMs?: () => number;
+}): UsergroupMembership {
   const ttlMs = deps.ttlMs ?? 60_000;
   const now = deps.nowMs ?? Date.now;
   const cache = new Map<string, { users: Promise<Set<string>>; until: number }>();
@@ -32,7 +37,10 @@ export function createUsergroupMembership(deps: { client: WebClient; logger: Log
         try {
           if ((await membersOf(usergroup)).has(userId)) out.push(usergroup);
         } catch (err) {
-          deps.logger.warn({ err: { message: (err as Error).message }, usergroup }, 'could not read a user group; its members are not recognised');
+          deps.logger.warn(
+            { err: { message: (err as Error).message }, usergroup },
+            'could not read a user group; its members are not recognised',
+          );
         }
       }
       return out;

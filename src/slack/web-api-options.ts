@@ -18,7 +18,10 @@ export function createWebApiClientOptions(opts: { apiUrl?: string; metrics: BotM
   const countingFetch: typeof fetch = async (input, init) => {
     const method = methodOf(String(input instanceof Request ? input.url : input));
     try {
-      const res = typeof input === 'string' && isResponseUrlPost(input, init, apiBase) ? await postToResponseUrl(input, init) : await baseFetch(input, init);
+      const res =
+        typeof input === 'string' && isResponseUrlPost(input, init, apiBase)
+          ? await postToResponseUrl(input, init)
+          : await baseFetch(input, init);
       if (res.status === 429) {
         opts.metrics.webApiRateLimited.inc({ method });
         opts.metrics.webApiCalls.inc({ method, outcome: 'rate_limited' });
@@ -52,7 +55,12 @@ function isResponseUrlPost(url: string, init: RequestInit | undefined, apiBase: 
 }
 
 async function postToResponseUrl(url: string, init: RequestInit & { body: string }): Promise<Response> {
-  const res = await request(url, { method: 'POST', headers: init.headers as Record<string, string>, body: init.body, signal: init.signal ?? undefined });
+  const res = await request(url, {
+    method: 'POST',
+    headers: init.headers as Record<string, string>,
+    body: init.body,
+    signal: init.signal ?? undefined,
+  });
   const text = await res.body.text();
   const answer = {
     ok: res.statusCode >= 200 && res.statusCode < 300,

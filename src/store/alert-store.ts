@@ -87,57 +87,62 @@ export function createAlertStore(db: Database): AlertStore {
 
   const recordFiring = (event: AlertEvent, opts: RecordOptions) => db.transaction((tx) => recordFiringOn(tx, event, opts, true));
   const recordFiringOn = async (tx: Queryable, event: AlertEvent, opts: RecordOptions, checkDelivery: boolean): Promise<RecordOutcome> => {
-      if (checkDelivery && opts.deliveryKey !== undefined) {
-        const fresh = await tx.query('INSERT INTO alert_deliveries (delivery_key, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [opts.deliveryKey, opts.now]);
-        if (fresh.rowCount === 0) {
-          const seen = await one(tx, `SELECT * FROM alerts WHERE fingerprint = $1 ORDER BY (status = 'firing') DESC, id DESC LIMIT 1`, [event.fingerprint]);
-          return seen ? { kind: 'duplicate', alert: seen } : { kind: 'ignored', reason: `delivery ${opts.deliveryKey} was already recorded` };
-        }
+    if (checkDelivery && opts.deliveryKey !== undefined) {
+      const fresh = await tx.query('INSERT INTO alert_deliveries (delivery_key, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+        opts.deliveryKey,
+        opts.now,
+      ]);
+      if (fresh.rowCount === 0) {
+        const seen = await one(tx, `SELECT * FROM alerts WHERE fingerprint = $1 ORDER BY (status = 'firing') DESC, id DESC LIMIT 1`, [
+          event.fingerprint,
+        ]);
+        return seen ? { kind: 'duplicate', alert: seen } : { kind: 'ignored', reason: `delivery ${opts.deliveryKey} was already recorded` };
       }
-      // A few rounds at most: the active row can be resolved between our INSERT and our SELECT.
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const inserted = await one(
-          tx,
-          `INSERT INTO alerts (fingerprint, name, source, severity, labels, annotations, generator_url, starts_at,
+    }
+    // A few rounds at most: the active row can be resolved between our INSERT and our SELECT.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const inserted = await one(
+        tx,
+        `INSERT INTO alerts (fingerprint, name, source, severity, labels, annotations, generator_url, starts_at,
              first_seen_at, last_seen_at, last_delivery_key, channel_id, message_ts, labels_from)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)
            ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
            RETURNING *`,
-          [
-            event.fingerprint,
-            event.name,
-            event.source,
-            opts.severity,
-            JSON.stringify(event.labels),
-            JSON.stringify(event.annotations),
-            event.generatorURL ?? null,
-            event.startsAt,
-            opts.now,
-            opts.deliveryKey ?? null,
-            opts.post?.channelId ?? opts.channelId ?? null,
-            opts.post?.ts ?? null,
-            event.labelsFrom ?? 'sender',
-          ],
-        );
-        if (inserted) {
-          await opts.onNew?.(tx, inserted);
-          return { kind: 'new', alert: inserted };
-        }
-        const active = await tx.query<AlertRow>(`SELECT * FROM alerts WHERE fingerprint = $1 AND status = 'firing' FOR UPDATE`, [
+        [
           event.fingerprint,
-        ]);
-        const row = active.rows[0];
-        if (!row) continue;
-        const updated = (await one(
-          tx,
-          `UPDATE alerts SET fire_count = fire_count + 1, last_seen_at = GREATEST(last_seen_at, $2), last_delivery_key = $3,
+          event.name,
+          event.source,
+          opts.severity,
+          JSON.stringify(event.labels),
+          JSON.stringify(event.annotations),
+          event.generatorURL ?? null,
+          event.startsAt,
+          opts.now,
+          opts.deliveryKey ?? null,
+          opts.post?.channelId ?? opts.channelId ?? null,
+          opts.post?.ts ?? null,
+          event.labelsFrom ?? 'sender',
+        ],
+      );
+      if (inserted) {
+        await opts.onNew?.(tx, inserted);
+        return { kind: 'new', alert: inserted };
+      }
+      const active = await tx.query<AlertRow>(`SELECT * FROM alerts WHERE fingerprint = $1 AND status = 'firing' FOR UPDATE`, [
+        event.fingerprint,
+      ]);
+      const row = active.rows[0];
+      if (!row) continue;
+      const updated = (await one(
+        tx,
+        `UPDATE alerts SET fire_count = fire_count + 1, last_seen_at = GREATEST(last_seen_at, $2), last_delivery_key = $3,
              annotations = $4
            WHERE id = $1 RETURNING *`,
-          [row.id, opts.now, opts.deliveryKey ?? null, JSON.stringify(event.annotations)],
-        ))!;
-        return { kind: 'refire', alert: updated, count: updated.fireCount, since: updated.firstSeenAt };
-      }
-      throw new Error(`alert ${event.fingerprint} kept changing state while being recorded`);
+        [row.id, opts.now, opts.deliveryKey ?? null, JSON.stringify(event.annotations)],
+      ))!;
+      return { kind: 'refire', alert: updated, count: updated.fireCount, since: updated.firstSeenAt };
+    }
+    throw new Error(`alert ${event.fingerprint} kept changing state while being recorded`);
   };
 
   /**
@@ -164,7 +169,9 @@ export function createAlertStore(db: Database): AlertStore {
           const byFp = new Map(rows.rows.map((row) => [row.fingerprint, toRecord(row)]));
           for (const k of seen) {
             const a = byFp.get(k.event.fingerprint);
-            out[k.i] = a ? { kind: 'duplicate', alert: a } : { kind: 'ignored', reason: `delivery ${k.opts.deliveryKey} was already recorded` };
+            out[k.i] = a
+              ? { kind: 'duplicate', alert: a }
+              : { kind: 'ignored', reason: `delivery ${k.opts.deliveryKey} was already recorded` };
           }
         }
       }
@@ -180,7 +187,12 @@ export function createAlertStore(db: Database): AlertStore {
            FROM (SELECT unnest($1::text[]) AS fp, unnest($2::text[]) AS key, unnest($3::jsonb[]) AS annotations, unnest($4::timestamptz[]) AS now) v
            WHERE a.fingerprint = v.fp AND a.status = 'firing'
            RETURNING a.*`,
-          [firing.map((t) => t.event.fingerprint), firing.map((t) => t.opts.deliveryKey ?? null), firing.map((t) => JSON.stringify(t.event.annotations)), firing.map((t) => t.opts.now)],
+          [
+            firing.map((t) => t.event.fingerprint),
+            firing.map((t) => t.opts.deliveryKey ?? null),
+            firing.map((t) => JSON.stringify(t.event.annotations)),
+            firing.map((t) => t.opts.now),
+          ],
         );
         const byFp = new Map(r.rows.map((row) => [row.fingerprint, toRecord(row)]));
         for (const t of firing) {
@@ -200,7 +212,9 @@ export function createAlertStore(db: Database): AlertStore {
         const byFp = new Map(r.rows.map((row) => [row.fingerprint, toRecord(row)]));
         for (const t of resolving) {
           const a = byFp.get(t.event.fingerprint);
-          out[t.i] = a ? { kind: 'resolved', alert: a } : { kind: 'ignored', reason: `no active alert with fingerprint ${t.event.fingerprint}` };
+          out[t.i] = a
+            ? { kind: 'resolved', alert: a }
+            : { kind: 'ignored', reason: `no active alert with fingerprint ${t.event.fingerprint}` };
         }
       }
       for (const t of todo) {
@@ -218,7 +232,9 @@ export function createAlertStore(db: Database): AlertStore {
        WHERE fingerprint = $1 AND status = 'firing' RETURNING *`,
       [event.fingerprint, opts.now, event.endsAt ?? opts.now],
     );
-    return resolved ? { kind: 'resolved', alert: resolved } : { kind: 'ignored', reason: `no active alert with fingerprint ${event.fingerprint}` };
+    return resolved
+      ? { kind: 'resolved', alert: resolved }
+      : { kind: 'ignored', reason: `no active alert with fingerprint ${event.fingerprint}` };
   };
 
   return {
@@ -240,17 +256,23 @@ export function createAlertStore(db: Database): AlertStore {
     },
 
     resolve: (id, at) =>
-      one(db, `UPDATE alerts SET status = 'resolved', resolved_at = $2, ends_at = COALESCE(ends_at, $2) WHERE id = $1 AND status = 'firing' RETURNING *`, [
-        id,
-        at,
-      ]),
+      one(
+        db,
+        `UPDATE alerts SET status = 'resolved', resolved_at = $2, ends_at = COALESCE(ends_at, $2) WHERE id = $1 AND status = 'firing' RETURNING *`,
+        [id, at],
+      ),
 
     get: (id, tx) => one(tx ?? db, 'SELECT * FROM alerts WHERE id = $1', [id]),
     findActiveByFingerprint: (fp) => one(db, `SELECT * FROM alerts WHERE fingerprint = $1 AND status = 'firing'`, [fp]),
     listActiveByName: async (name, limit) =>
-      (await db.query<AlertRow>(`SELECT * FROM alerts WHERE name = $1 AND status = 'firing' ORDER BY id DESC LIMIT $2`, [name, limit])).rows.map(toRecord),
+      (
+        await db.query<AlertRow>(`SELECT * FROM alerts WHERE name = $1 AND status = 'firing' ORDER BY id DESC LIMIT $2`, [name, limit])
+      ).rows.map(toRecord),
     findByMessage: (channelId, ts) =>
-      one(db, 'SELECT * FROM alerts WHERE channel_id = $1 AND (message_ts = $2 OR reply_ts = $2) ORDER BY id DESC LIMIT 1', [channelId, ts]),
+      one(db, 'SELECT * FROM alerts WHERE channel_id = $1 AND (message_ts = $2 OR reply_ts = $2) ORDER BY id DESC LIMIT 1', [
+        channelId,
+        ts,
+      ]),
 
     claimReply: async (id, claimant, now, staleMs) => {
       const r = await db.query(
@@ -282,12 +304,19 @@ export function createAlertStore(db: Database): AlertStore {
       await db.query('UPDATE alerts SET channel_id = $2, message_ts = $3 WHERE id = $1', [id, channelId, ts]);
     },
     linkIncident: (id, incidentId, tx, opts) =>
-      one(tx ?? db, `UPDATE alerts SET incident_id = $2 WHERE id = $1${opts?.onlyIfUnlinked ? ' AND incident_id IS NULL' : ''} RETURNING *`, [id, incidentId]),
+      one(
+        tx ?? db,
+        `UPDATE alerts SET incident_id = $2 WHERE id = $1${opts?.onlyIfUnlinked ? ' AND incident_id IS NULL' : ''} RETURNING *`,
+        [id, incidentId],
+      ),
     setEscalationLevel: async (id, level, tx) => {
       await (tx ?? db).query('UPDATE alerts SET escalation_level = GREATEST(escalation_level, $2) WHERE id = $1', [id, level]);
     },
     findOpenGroup: async (channelId, groupKey) => {
-      const r = await db.query<GroupRow>('SELECT * FROM alert_groups WHERE channel_id = $1 AND group_key = $2 AND closed_at IS NULL', [channelId, groupKey]);
+      const r = await db.query<GroupRow>('SELECT * FROM alert_groups WHERE channel_id = $1 AND group_key = $2 AND closed_at IS NULL', [
+        channelId,
+        groupKey,
+      ]);
       return r.rows[0] ? toGroup(r.rows[0]) : null;
     },
     openGroup: async (channelId, groupKey, threadTs) => {
@@ -306,7 +335,10 @@ export function createAlertStore(db: Database): AlertStore {
           [channelId, groupKey, threadTs],
         );
         if (inserted.rows[0]) return toGroup(inserted.rows[0]);
-        const open = await db.query<GroupRow>('SELECT * FROM alert_groups WHERE channel_id = $1 AND group_key = $2 AND closed_at IS NULL', [channelId, groupKey]);
+        const open = await db.query<GroupRow>('SELECT * FROM alert_groups WHERE channel_id = $1 AND group_key = $2 AND closed_at IS NULL', [
+          channelId,
+          groupKey,
+        ]);
         if (open.rows[0]) return toGroup(open.rows[0]);
       }
       throw new Error(`alert group ${groupKey} kept changing while being opened`);
@@ -320,7 +352,12 @@ export function createAlertStore(db: Database): AlertStore {
       await db.query('UPDATE alerts SET group_id = $1 WHERE id = ANY($2::bigint[])', [groupId, alertIds]);
     },
     groupMembers: async (groupId, limit) =>
-      (await db.query<AlertRow>(`SELECT * FROM alerts WHERE group_id = $1 ORDER BY (status = 'firing') DESC, id LIMIT $2`, [groupId, limit])).rows.map(toRecord),
+      (
+        await db.query<AlertRow>(`SELECT * FROM alerts WHERE group_id = $1 ORDER BY (status = 'firing') DESC, id LIMIT $2`, [
+          groupId,
+          limit,
+        ])
+      ).rows.map(toRecord),
     claimGroupMessage: async (groupId, claimant, now, staleMs) => {
       const r = await db.query(
         `UPDATE alert_groups SET message_claimed_by = $2, message_claimed_at = $3
@@ -335,12 +372,10 @@ export function createAlertStore(db: Database): AlertStore {
     setGroupMessage: async (groupId, ts) => {
       await db.transaction(async (tx) => {
         const g = await tx.query<GroupRow>('UPDATE alert_groups SET message_ts = $2 WHERE id = $1 RETURNING *', [groupId, ts]);
-        await tx.query('UPDATE alerts SET reply_ts = $2, channel_id = COALESCE(channel_id, $3), message_ts = COALESCE(message_ts, $4) WHERE group_id = $1 AND reply_ts IS NULL', [
-          groupId,
-          ts,
-          g.rows[0]?.channel_id ?? null,
-          g.rows[0]?.thread_ts ?? ts,
-        ]);
+        await tx.query(
+          'UPDATE alerts SET reply_ts = $2, channel_id = COALESCE(channel_id, $3), message_ts = COALESCE(message_ts, $4) WHERE group_id = $1 AND reply_ts IS NULL',
+          [groupId, ts, g.rows[0]?.channel_id ?? null, g.rows[0]?.thread_ts ?? ts],
+        );
       });
     },
     listStaleGroupClaims: async (now, staleMs, limit) => {

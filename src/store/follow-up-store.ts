@@ -43,7 +43,10 @@ export function createFollowUpStore(db: Database): FollowUpStore {
         [f.incidentId, f.text, f.owner ?? null, f.dueAt, f.source, f.createdBy, f.createdAt, f.sourceKey ?? null],
       );
       if (r.rows[0]) return { ...toFollowUp(r.rows[0]), created: true };
-      const existing = await q.query<Row>('SELECT * FROM follow_ups WHERE incident_id = $1 AND source_key = $2', [f.incidentId, f.sourceKey]);
+      const existing = await q.query<Row>('SELECT * FROM follow_ups WHERE incident_id = $1 AND source_key = $2', [
+        f.incidentId,
+        f.sourceKey,
+      ]);
       return { ...toFollowUp(existing.rows[0]!), created: false };
     },
     get: async (id) => {
@@ -64,7 +67,10 @@ export function createFollowUpStore(db: Database): FollowUpStore {
       return r.rows.map(toFollowUp);
     },
     markDone: async (id, by, at) => {
-      const r = await db.query<Row>(`UPDATE follow_ups SET status = 'done', done_at = $2, done_by = $3 WHERE id = $1 AND status = 'open' RETURNING *`, [id, at, by]);
+      const r = await db.query<Row>(
+        `UPDATE follow_ups SET status = 'done', done_at = $2, done_by = $3 WHERE id = $1 AND status = 'open' RETURNING *`,
+        [id, at, by],
+      );
       return r.rows[0] ? toFollowUp(r.rows[0]) : null;
     },
     claimOverdue: async (now, remindedBefore, limit) => {

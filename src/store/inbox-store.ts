@@ -8,7 +8,10 @@ export function createInboxStore(db: Database): InboxStore {
   const leaseSecs = (ms: number) => ms / 1000;
   return {
     add: async (d) => {
-      const r = await db.query('INSERT INTO slack_inbox (event_id, order_key, body) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING', [d.eventId, d.orderKey, d.body]);
+      const r = await db.query(
+        'INSERT INTO slack_inbox (event_id, order_key, body) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING',
+        [d.eventId, d.orderKey, d.body],
+      );
       return r.rowCount === 1;
     },
     addMany: async (list) => {
@@ -63,7 +66,10 @@ export function createInboxStore(db: Database): InboxStore {
       );
     },
     complete: async (eventId, owner) => {
-      await db.query(`UPDATE slack_inbox SET done_at = now(), lease_until = NULL WHERE event_id = $1 AND lease_owner = $2`, [eventId, owner]);
+      await db.query(`UPDATE slack_inbox SET done_at = now(), lease_until = NULL WHERE event_id = $1 AND lease_owner = $2`, [
+        eventId,
+        owner,
+      ]);
     },
     release: async (eventIds, owner, delayMs = 0) => {
       if (eventIds.length === 0) return;
@@ -74,12 +80,17 @@ export function createInboxStore(db: Database): InboxStore {
       );
     },
     fail: async (eventId, owner, reason) => {
-      await db.query(`UPDATE slack_inbox SET done_at = now(), lease_until = NULL, failure = $3 WHERE event_id = $1 AND lease_owner = $2`, [eventId, owner, reason.slice(0, 500)]);
+      await db.query(`UPDATE slack_inbox SET done_at = now(), lease_until = NULL, failure = $3 WHERE event_id = $1 AND lease_owner = $2`, [
+        eventId,
+        owner,
+        reason.slice(0, 500),
+      ]);
     },
     retire: async (owner) => {
       await db.query(`UPDATE bot_replicas SET seen_at = '-infinity' WHERE replica_id = $1`, [owner]);
     },
-    pendingCount: async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM slack_inbox WHERE done_at IS NULL')).rows[0]!.n),
+    pendingCount: async () =>
+      Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM slack_inbox WHERE done_at IS NULL')).rows[0]!.n),
     pruneDoneBefore: async (cutoff) => {
       const r = await db.query('DELETE FROM slack_inbox WHERE done_at < $1', [cutoff]);
       return r.rowCount ?? 0;

@@ -53,7 +53,10 @@ export function createIncidentRoomStore(db: Database): IncidentRoomStore {
     assignRole: async (incidentId, role, userId, by, at, tx) => {
       const q = tx ?? db;
       await q.query('SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE', [incidentId]);
-      const before = await q.query<{ user_id: string }>('SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = $2', [incidentId, role]);
+      const before = await q.query<{ user_id: string }>('SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = $2', [
+        incidentId,
+        role,
+      ]);
       if (before.rows[0]?.user_id === userId) return { unchanged: true };
       await q.query(
         `INSERT INTO incident_roles (incident_id, role, user_id, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5)

@@ -83,7 +83,18 @@ export function createIncidentStore(db: Database): IncidentStore {
         `INSERT INTO incidents (id, title, severity, created_by, created_at, started_at, impact, channel_id, thread_ts, next_update_due_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $5)
          ON CONFLICT (id) DO NOTHING RETURNING *`,
-        [id, i.title, i.severity, i.createdBy, i.createdAt, i.startedAt, i.impact ?? null, i.channelId ?? null, i.threadTs ?? null, i.nextUpdateDueAt ?? null],
+        [
+          id,
+          i.title,
+          i.severity,
+          i.createdBy,
+          i.createdAt,
+          i.startedAt,
+          i.impact ?? null,
+          i.channelId ?? null,
+          i.threadTs ?? null,
+          i.nextUpdateDueAt ?? null,
+        ],
       ),
 
     takenIdsBetween: async (from, to) => {

@@ -46,7 +46,9 @@ export function createPostmortemActionItemStore(db: Database): PostmortemActionI
       return r.rows[0] ? toItem(r.rows[0]) : null;
     },
     list: async (incidentId) => {
-      const r = await db.query<ItemRow>('SELECT * FROM postmortem_action_items WHERE incident_id = $1 ORDER BY first_version, item_key', [incidentId]);
+      const r = await db.query<ItemRow>('SELECT * FROM postmortem_action_items WHERE incident_id = $1 ORDER BY first_version, item_key', [
+        incidentId,
+      ]);
       return r.rows.map(toItem);
     },
   };

@@ -72,7 +72,10 @@ export function createProcessedEventStore(db: Database, opts: ProcessedEventStor
       // Inside a transaction the row belongs to it (and on the embedded database the pool would wait for the
       // session that transaction holds): no batching there.
       if (db.inTransaction()) {
-        const r = await db.query('INSERT INTO processed_events (event_id, source) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING', [eventId, source]);
+        const r = await db.query('INSERT INTO processed_events (event_id, source) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING', [
+          eventId,
+          source,
+        ]);
         return r.rowCount === 1;
       }
       return new Promise<boolean>((resolve, reject) => {

@@ -154,7 +154,11 @@ export function createRemediationStore(db: Database): RemediationStore {
           [id, by, at],
         );
         const approved = one(r.rows);
-        if (!approved) return { kind: 'not_pending', request: one((await tx.query<Row>('SELECT * FROM remediation_requests WHERE id = $1', [id])).rows) };
+        if (!approved)
+          return {
+            kind: 'not_pending',
+            request: one((await tx.query<Row>('SELECT * FROM remediation_requests WHERE id = $1', [id])).rows),
+          };
         return { kind: 'approved', request: approved };
       }),
     start: async (id, runner, at, leaseUntil) =>
@@ -169,7 +173,10 @@ export function createRemediationStore(db: Database): RemediationStore {
       ),
     renewLease: async (id, runner, leaseUntil) =>
       ((
-        await db.query(`UPDATE remediation_requests SET lease_until = $3, updated_at = now() WHERE id = $1 AND runner = $2 AND state = 'running'`, [id, runner, leaseUntil])
+        await db.query(
+          `UPDATE remediation_requests SET lease_until = $3, updated_at = now() WHERE id = $1 AND runner = $2 AND state = 'running'`,
+          [id, runner, leaseUntil],
+        )
       ).rowCount ?? 0) === 1,
     finish: async (id, state, at, out) =>
       one(
@@ -177,7 +184,14 @@ export function createRemediationStore(db: Database): RemediationStore {
           await db.query<Row>(
             `UPDATE remediation_requests SET state = $2, finished_at = $3, result = $4, verification = $5, error = $6, updated_at = now()
               WHERE id = $1 AND state = 'running' RETURNING *`,
-            [id, state, at, out.result ? JSON.stringify(out.result) : null, out.verification ? JSON.stringify(out.verification) : null, out.error ?? null],
+            [
+              id,
+              state,
+              at,
+              out.result ? JSON.stringify(out.result) : null,
+              out.verification ? JSON.stringify(out.verification) : null,
+              out.error ?? null,
+            ],
           )
         ).rows,
       ),
@@ -223,14 +237,26 @@ export function createRemediationStore(db: Database): RemediationStore {
         )
       ).rows.map(toRequest),
     setApprovalMessage: async (id, channelId, ts) =>
-      one((await db.query<Row>('UPDATE remediation_requests SET channel_id = $2, approval_message_ts = $3, updated_at = now() WHERE id = $1 RETURNING *', [id, channelId, ts])).rows),
+      one(
+        (
+          await db.query<Row>(
+            'UPDATE remediation_requests SET channel_id = $2, approval_message_ts = $3, updated_at = now() WHERE id = $1 RETURNING *',
+            [id, channelId, ts],
+          )
+        ).rows,
+      ),
     linkAlertRequests: async (alertId, incidentId) =>
       (
-        await db.query<Row>('UPDATE remediation_requests SET incident_id = $2 WHERE alert_id = $1 AND incident_id IS NULL RETURNING *', [alertId, incidentId])
+        await db.query<Row>('UPDATE remediation_requests SET incident_id = $2 WHERE alert_id = $1 AND incident_id IS NULL RETURNING *', [
+          alertId,
+          incidentId,
+        ])
       ).rows
         .map(toRequest)
         .sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     listByIncident: async (incidentId) =>
-      (await db.query<Row>('SELECT * FROM remediation_requests WHERE incident_id = $1 ORDER BY requested_at, id', [incidentId])).rows.map(toRequest),
+      (await db.query<Row>('SELECT * FROM remediation_requests WHERE incident_id = $1 ORDER BY requested_at, id', [incidentId])).rows.map(
+        toRequest,
+      ),
   };
 }

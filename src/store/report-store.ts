@@ -5,12 +5,27 @@ import type { Database } from './database';
 export function createReportStore(db: Database): ReportStore {
   return {
     incidentsSince: async (since) => {
-      const r = await db.query<{ id: string; severity: Severity; status: string; started_at: Date | null; created_at: Date; acknowledged_at: Date | null; resolved_at: Date | null }>(
+      const r = await db.query<{
+        id: string;
+        severity: Severity;
+        status: string;
+        started_at: Date | null;
+        created_at: Date;
+        acknowledged_at: Date | null;
+        resolved_at: Date | null;
+      }>(
         `SELECT id, severity, status, started_at, created_at, acknowledged_at, resolved_at FROM incidents
          WHERE COALESCE(started_at, created_at) >= $1 ORDER BY COALESCE(started_at, created_at)`,
         [since],
       );
-      return r.rows.map((x) => ({ id: x.id, severity: x.severity, status: x.status, startedAt: x.started_at ?? x.created_at, acknowledgedAt: x.acknowledged_at, resolvedAt: x.resolved_at }));
+      return r.rows.map((x) => ({
+        id: x.id,
+        severity: x.severity,
+        status: x.status,
+        startedAt: x.started_at ?? x.created_at,
+        acknowledgedAt: x.acknowledged_at,
+        resolvedAt: x.resolved_at,
+      }));
     },
     topAlertsSince: async (since, limit) => {
       const r = await db.query<{ name: string; alerts: string; fires: string }>(

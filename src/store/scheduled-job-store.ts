@@ -55,7 +55,11 @@ export function createScheduledJobStore(db: Database): ScheduledJobStore {
 
     complete: (id, worker, now, next = []) =>
       db.transaction(async (tx) => {
-        const r = await tx.query('UPDATE scheduled_jobs SET done_at = $3 WHERE id = $1 AND claimed_by = $2 AND done_at IS NULL', [id, worker, now]);
+        const r = await tx.query('UPDATE scheduled_jobs SET done_at = $3 WHERE id = $1 AND claimed_by = $2 AND done_at IS NULL', [
+          id,
+          worker,
+          now,
+        ]);
         if (r.rowCount !== 1) return false;
         for (const job of next) await insertJob(tx, job);
         return true;

@@ -16,7 +16,11 @@ export const connectDocker: DockerConnect = (address) => {
  * reached, or answers with an error, throws `TargetUnreachable` with a description; an abort throws the signal's
  * reason. The caller checks the container against its target's allow-list before acting on it.
  */
-export async function inspectContainerInfo(docker: Docker, nameOrId: string, signal: AbortSignal): Promise<Docker.ContainerInspectInfo | undefined> {
+export async function inspectContainerInfo(
+  docker: Docker,
+  nameOrId: string,
+  signal: AbortSignal,
+): Promise<Docker.ContainerInspectInfo | undefined> {
   signal.throwIfAborted();
   const started = performance.now();
   try {

@@ -16,7 +16,11 @@ export interface PathInsideRoot {
 }
 
 /** A path inside a files target's root that may not exist yet (probes report a missing file as missing). */
-export async function pathInsideRoot(target: ResolvedTarget | undefined, template: string, labels: Readonly<Record<string, string>>): Promise<PathInsideRoot> {
+export async function pathInsideRoot(
+  target: ResolvedTarget | undefined,
+  template: string,
+  labels: Readonly<Record<string, string>>,
+): Promise<PathInsideRoot> {
   const root = target?.values.root;
   if (!root) throw new LabelError('the files target has no root configured');
   const { full, lexical } = await resolvePathInside(root, template, labels);
@@ -28,7 +32,11 @@ export async function pathInsideRoot(target: ResolvedTarget | undefined, templat
  * must stay inside the real root. Returns the real path when it exists, else the lexical one (so a missing file is
  * reported as missing), and the lexical path for display. Refusals are `LabelError`s (the label chose the path).
  */
-export async function resolvePathInside(root: string, template: string, labels: Readonly<Record<string, string>>): Promise<{ full: string; lexical: string }> {
+export async function resolvePathInside(
+  root: string,
+  template: string,
+  labels: Readonly<Record<string, string>>,
+): Promise<{ full: string; lexical: string }> {
   const lexical = renderPathInside(root, template, labels);
   let realRoot: string;
   try {
@@ -48,7 +56,8 @@ export async function resolvePathInside(root: string, template: string, labels: 
       if ((code === 'ENOENT' || code === 'ENOTDIR') && probe !== path.dirname(probe)) continue;
       throw err;
     }
-    if (!isInsideDir(realRoot, real)) throw new LabelError(`${path.relative(path.resolve(root), lexical) || '.'} resolves outside the target root (symlink): refused`);
+    if (!isInsideDir(realRoot, real))
+      throw new LabelError(`${path.relative(path.resolve(root), lexical) || '.'} resolves outside the target root (symlink): refused`);
     return { full: probe === lexical ? real : lexical, lexical };
   }
 }
@@ -68,7 +77,11 @@ export class PathRefused extends Error {
  * The stricter form actions use: the path must exist, may not spell `..` at all (even one that stays inside), and its
  * real path must be inside the real root. Returns the real path, and the path as written (relative to the root).
  */
-export async function existingPathInsideRoot(root: string | undefined, template: string, labels: Readonly<Record<string, string>>): Promise<PathInsideRoot> {
+export async function existingPathInsideRoot(
+  root: string | undefined,
+  template: string,
+  labels: Readonly<Record<string, string>>,
+): Promise<PathInsideRoot> {
   if (!root) throw new PathRefused('the files target has no root configured');
   const rel = renderPlain(template, labels);
   if (rel.split(/[\\/]+/).includes('..')) throw new PathRefused(`path ${JSON.stringify(rel)} contains "..": refused`);

@@ -26,25 +26,37 @@ export async function readProcessInfo(pid: number): Promise<ProcessInfo | undefi
     const fields = stat.slice(close + 2).split(' ');
     if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
-    return { pid, startTime: fields[19], name, ...(cmdline !== undefined ? { cmdline: scrubSecrets(cmdline.replace(/\0+$/, '').split('\0').join(' ')).slice(0, 300) } : {}) };
+    return {
+      pid,
+      startTime: fields[19],
+      name,
+      ...(cmdline !== undefined ? { cmdline: scrubSecrets(cmdline.replace(/\0+$/, '').split('\0').join(' ')).slice(0, 300) } : {}),
+    };
   } catch {
     return { pid };
   }
 }
 
-const regexString = z.string().min(1).max(200).refine((p) => {
-  try {
-    new RegExp(p);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'is not a valid regular expression');
+const regexString = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((p) => {
+    try {
+      new RegExp(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a valid regular expression');
 
 /** Catalog fields naming the process a PID file must point at. */
 export const expectedProcessFields = {
   /** Expected process name (`/proc/<pid>/comm`, compared on its first 15 characters). */
-  processName: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).optional(),
+  processName: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+    .optional(),
   /** Or a regular expression the command line (`/proc/<pid>/cmdline`, arguments joined by spaces) must match. */
   commandLine: regexString.optional(),
 };
@@ -61,8 +73,10 @@ export function processMismatch(expected: ExpectedProcess, p: ProcessInfo): stri
     if (p.name !== expected.processName.slice(0, 15)) return `process ${p.pid} is ${JSON.stringify(p.name)}, not ${expected.processName}`;
   }
   if (expected.commandLine !== undefined) {
-    if (p.cmdline === undefined) return `the command line of process ${p.pid} cannot be read, so it cannot be checked against /${expected.commandLine}/`;
-    if (!new RegExp(expected.commandLine).test(p.cmdline)) return `process ${p.pid} runs ${JSON.stringify(p.cmdline.slice(0, 120))}, which does not match /${expected.commandLine}/`;
+    if (p.cmdline === undefined)
+      return `the command line of process ${p.pid} cannot be read, so it cannot be checked against /${expected.commandLine}/`;
+    if (!new RegExp(expected.commandLine).test(p.cmdline))
+      return `process ${p.pid} runs ${JSON.stringify(p.cmdline.slice(0, 120))}, which does not match /${expected.commandLine}/`;
   }
   return undefined;
 }
@@ -71,7 +85,8 @@ export function processMismatch(expected: ExpectedProcess, p: ProcessInfo): stri
 export function describeProcessMatch(expected: ExpectedProcess, p: ProcessInfo): string {
   const parts: string[] = [];
   if (expected.processName !== undefined) parts.push(`name ${p.name} = ${expected.processName}`);
-  if (expected.commandLine !== undefined) parts.push(`command line ${JSON.stringify((p.cmdline ?? '').slice(0, 200))} matches /${expected.commandLine}/`);
+  if (expected.commandLine !== undefined)
+    parts.push(`command line ${JSON.stringify((p.cmdline ?? '').slice(0, 200))} matches /${expected.commandLine}/`);
   return parts.join(', ');
 }
 

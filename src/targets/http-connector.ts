@@ -45,7 +45,10 @@ export async function httpRequest(method: 'GET' | 'POST', url: URL, opts: HttpRe
   const dispatcher = new Agent({ connect: { timeout: Math.min(2000, opts.timeoutMs) }, pipelining: 0 });
   // user:password in a target URL (from its ${ENV} variable) becomes Basic auth; it never reaches a result.
   const target = new URL(url);
-  const auth = target.username || target.password ? `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}` : undefined;
+  const auth =
+    target.username || target.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`
+      : undefined;
   target.username = '';
   target.password = '';
   const maxBody = opts.maxBodyBytes ?? MAX_BODY;

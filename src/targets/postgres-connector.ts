@@ -22,7 +22,11 @@ export interface PostgresSessionOptions {
  */
 export async function withPostgres<T>(connection: string, opts: PostgresSessionOptions, use: (client: Client) => Promise<T>): Promise<T> {
   opts.signal.throwIfAborted();
-  const client = new Client({ connectionString: connection, connectionTimeoutMillis: opts.connectTimeoutMs, application_name: opts.applicationName });
+  const client = new Client({
+    connectionString: connection,
+    connectionTimeoutMillis: opts.connectTimeoutMs,
+    application_name: opts.applicationName,
+  });
   client.on('error', () => undefined); // a dropped connection surfaces as a failed query
   // client.end() says goodbye and waits for the server, which a hung server never answers: drop the socket instead,
   // as pg's own connect timeout does. That rejects a connect or a query in flight at once.

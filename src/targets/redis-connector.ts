@@ -51,7 +51,11 @@ export async function withRedis<T>(url: string, opts: RedisSessionOptions, use: 
     } catch (err) {
       opts.signal.throwIfAborted();
       if (connectTimedOut) throw new TargetUnreachable(`connect timed out after ${formatDuration(opts.connectTimeoutMs)}`);
-      throw new TargetUnreachable(describeNetworkError(lastError ?? err, performance.now() - started).split(url).join(redactUrl(url)));
+      throw new TargetUnreachable(
+        describeNetworkError(lastError ?? err, performance.now() - started)
+          .split(url)
+          .join(redactUrl(url)),
+      );
     } finally {
       clearTimeout(connectTimer);
     }

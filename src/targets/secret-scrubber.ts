@@ -66,7 +66,12 @@ export function maskSqlLiterals(sql: string): string {
       const stop = end === -1 ? n : end + 1;
       out += sql.slice(i, stop);
       i = stop;
-    } else if (c === "'" || ((c === 'E' || c === 'e' || c === 'B' || c === 'b' || c === 'X' || c === 'x' || c === 'U' || c === 'u') && next === "'" && !identChar(sql[i - 1]))) {
+    } else if (
+      c === "'" ||
+      ((c === 'E' || c === 'e' || c === 'B' || c === 'b' || c === 'X' || c === 'x' || c === 'U' || c === 'u') &&
+        next === "'" &&
+        !identChar(sql[i - 1]))
+    ) {
       const backslashes = c === 'E' || c === 'e';
       let j = c === "'" ? i + 1 : i + 2;
       for (; j < n; j++) {

@@ -23,21 +23,31 @@ import type { LabelAllowRule, ResolvedTarget, TargetAllow, TargetKind } from './
  */
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
-const regexString = z.string().min(1).refine((p) => {
-  try {
-    new RegExp(p);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'is not a valid regular expression');
+const regexString = z
+  .string()
+  .min(1)
+  .refine((p) => {
+    try {
+      new RegExp(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a valid regular expression');
 
 /** `${WORKER_NAMES}` in a list: the comma-separated values of that variable (the configuration names them). */
 export const ENV_LIST_ITEM = /^\$\{([A-Z_][A-Z0-9_]*)\}$/;
 
 const labelRule = z.union([
   z
-    .array(z.string().refine((v) => SAFE_LABEL_VALUE.test(v) || ENV_LIST_ITEM.test(v), 'must be a label value (letters, digits, _ . : @ / -) or a ${ENV_NAME} list'))
+    .array(
+      z
+        .string()
+        .refine(
+          (v) => SAFE_LABEL_VALUE.test(v) || ENV_LIST_ITEM.test(v),
+          'must be a label value (letters, digits, _ . : @ / -) or a ${ENV_NAME} list',
+        ),
+    )
     .min(1),
   z.object({ pattern: regexString }).strict(),
 ]);
@@ -46,17 +56,25 @@ const containerRule = z
   .object({
     /** Container names a label may select. */
     names: z
-      .array(z.string().refine((v) => DOCKER_NAME.test(v) || ENV_LIST_ITEM.test(v), 'must be a Docker container name or a ${ENV_NAME} list'))
+      .array(
+        z.string().refine((v) => DOCKER_NAME.test(v) || ENV_LIST_ITEM.test(v), 'must be a Docker container name or a ${ENV_NAME} list'),
+      )
       .min(1)
       .optional(),
     /** Or: names matching this regular expression (whole name)… */
     pattern: regexString.optional(),
     /** …carrying this container label (`key=value`); when set, every selected container must carry it. */
-    label: z.string().regex(/^[A-Za-z0-9_./-]+=\S*$/, 'must be key=value, e.g. incident-bot.target=worker').optional(),
+    label: z
+      .string()
+      .regex(/^[A-Za-z0-9_./-]+=\S*$/, 'must be key=value, e.g. incident-bot.target=worker')
+      .optional(),
   })
   .strict()
   .refine((c) => c.names !== undefined || c.pattern !== undefined, 'name the containers (names) or give a pattern')
-  .refine((c) => c.pattern === undefined || c.label !== undefined, { message: 'a name pattern needs a container label too (label: key=value)', path: ['label'] });
+  .refine((c) => c.pattern === undefined || c.label !== undefined, {
+    message: 'a name pattern needs a container label too (label: key=value)',
+    path: ['label'],
+  });
 
 export const targetAllowSchema = z
   .object({
@@ -75,7 +93,10 @@ type ContainerRule = NonNullable<TargetAllow['containers']>;
  * Replaces `${VAR}` items of the lists with the variable's comma-separated values (unset: nothing; a value that is not
  * a valid label value or container name is dropped and reported).
  */
-export function resolveAllowEnv(allow: TargetAllow, env: Readonly<Record<string, string | undefined>>): { allow: TargetAllow; invalid: string[] } {
+export function resolveAllowEnv(
+  allow: TargetAllow,
+  env: Readonly<Record<string, string | undefined>>,
+): { allow: TargetAllow; invalid: string[] } {
   const invalid: string[] = [];
   const expand = (items: string[], valid: RegExp): string[] =>
     items.flatMap((item) => {
@@ -89,7 +110,9 @@ export function resolveAllowEnv(allow: TargetAllow, env: Readonly<Record<string,
   const labels = allow.labels
     ? Object.fromEntries(Object.entries(allow.labels).map(([k, rule]) => [k, Array.isArray(rule) ? expand(rule, SAFE_LABEL_VALUE) : rule]))
     : undefined;
-  const containers = allow.containers ? { ...allow.containers, ...(allow.containers.names ? { names: expand(allow.containers.names, DOCKER_NAME) } : {}) } : undefined;
+  const containers = allow.containers
+    ? { ...allow.containers, ...(allow.containers.names ? { names: expand(allow.containers.names, DOCKER_NAME) } : {}) }
+    : undefined;
   return { allow: { ...(labels ? { labels } : {}), ...(containers ? { containers } : {}) }, invalid };
 }
 
@@ -133,14 +156,20 @@ export function labelSelectionRefusal(
     const value = labels[name];
     if (value === undefined || declared[name]?.includes(value)) continue;
     const rule = target.allow?.labels?.[name];
-    if (!rule) return `target ${target.name} has no allow-list for label ${name}: the catalog must name what ${name} may select (targets.${target.name}.allow.labels.${name})`;
+    if (!rule)
+      return `target ${target.name} has no allow-list for label ${name}: the catalog must name what ${name} may select (targets.${target.name}.allow.labels.${name})`;
     if (!ruleAllows(rule, value)) return `${name}=${value} is not allowed on target ${target.name} (allowed: ${describeRule(rule)})`;
   }
   return undefined;
 }
 
 /** Before touching a container: is this name one the target allows? (The container label is checked after inspect.) */
-export function containerNameRefusal(target: ResolvedTarget | undefined, template: string, name: string, labels: Readonly<Record<string, string>>): string | undefined {
+export function containerNameRefusal(
+  target: ResolvedTarget | undefined,
+  template: string,
+  name: string,
+  labels: Readonly<Record<string, string>>,
+): string | undefined {
   const rule = target?.allow?.containers;
   if (!rule) {
     if (placeholdersIn(template).size === 0) return undefined;
@@ -151,7 +180,11 @@ export function containerNameRefusal(target: ResolvedTarget | undefined, templat
 }
 
 /** After inspect: does the container carry the label the allow-list requires? */
-export function containerLabelRefusal(target: ResolvedTarget | undefined, name: string, containerLabels: Readonly<Record<string, string>> | null | undefined): string | undefined {
+export function containerLabelRefusal(
+  target: ResolvedTarget | undefined,
+  name: string,
+  containerLabels: Readonly<Record<string, string>> | null | undefined,
+): string | undefined {
   const rule = target?.allow?.containers;
   if (!rule?.label) return undefined;
   const eq = rule.label.indexOf('=');

@@ -44,7 +44,14 @@ describe('grouping', () => {
     const first = await svc.record(e, { deliveryKey: 'C1:1.0', post: { channelId: 'C1', ts: '1.0' } });
     expect(first.kind).toBe('new');
     if (first.kind !== 'new') return;
-    expect(first.alert).toMatchObject({ name: 'StuckDetected', severity: 'P1', status: 'firing', fireCount: 1, channelId: 'C1', messageTs: '1.0' });
+    expect(first.alert).toMatchObject({
+      name: 'StuckDetected',
+      severity: 'P1',
+      status: 'firing',
+      fireCount: 1,
+      channelId: 'C1',
+      messageTs: '1.0',
+    });
 
     clock.advance(5 * 60_000);
     const again = await svc.record(e, { deliveryKey: 'C1:2.0', post: { channelId: 'C1', ts: '2.0' } });
@@ -84,10 +91,15 @@ describe('grouping', () => {
     expect(out[1]).toMatchObject({ count: 2, alert: { fingerprint: b.fingerprint, lastSeenAt: clock.now() } });
     expect(out[2]).toMatchObject({ alert: { fingerprint: c.fingerprint, status: 'resolved', resolvedAt: clock.now() } });
     // The new alert's escalation was scheduled in the same transaction, as record() does.
-    const jobs = await db.query<{ n: string }>(`SELECT count(*) AS n FROM scheduled_jobs WHERE dedup_key = $1`, [`escalation:${(out[0] as { alert: { id: number } }).alert.id}`]);
+    const jobs = await db.query<{ n: string }>(`SELECT count(*) AS n FROM scheduled_jobs WHERE dedup_key = $1`, [
+      `escalation:${(out[0] as { alert: { id: number } }).alert.id}`,
+    ]);
     expect(Number(jobs.rows[0]!.n)).toBe(1);
     // The same delivery again: every alert a duplicate (or ignored), nothing counted twice.
-    const again = await svc.recordMany([{ event: a, opts: { deliveryKey: 'K:a1' } }, { event: b, opts: { deliveryKey: 'K:b1' } }]);
+    const again = await svc.recordMany([
+      { event: a, opts: { deliveryKey: 'K:a1' } },
+      { event: b, opts: { deliveryKey: 'K:b1' } },
+    ]);
     expect(again.map((o) => o.kind)).toEqual(['duplicate', 'duplicate']);
     expect((again[1] as { alert: { fireCount: number } }).alert.fireCount).toBe(2);
   });
@@ -95,7 +107,9 @@ describe('grouping', () => {
   it('turns 10 concurrent copies of one delivery into one record and one reply claim', async () => {
     const { svc } = service();
     const e = alertEvent();
-    const outcomes = await Promise.all(Array.from({ length: 10 }, () => svc.record(e, { deliveryKey: 'C1:9.0', post: { channelId: 'C1', ts: '9.0' } })));
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () => svc.record(e, { deliveryKey: 'C1:9.0', post: { channelId: 'C1', ts: '9.0' } })),
+    );
     expect(outcomes.filter((o) => o.kind === 'new')).toHaveLength(1);
     expect(outcomes.filter((o) => o.kind === 'duplicate')).toHaveLength(9);
     expect(await count(e.fingerprint)).toBe(1);
@@ -137,7 +151,10 @@ describe('grouping', () => {
   it('keeps the catalog tier of a known alert whatever its label says; the label maps only unknown alerts, else P2', async () => {
     const { svc } = service();
     const sev = async (labels: Record<string, string>, catalogSeverity?: 'P0' | 'P1' | 'P2' | 'P3') => {
-      const out = await svc.record(alertEvent({ labels, fingerprint: alertFingerprint('X', { ...labels, n: String(++n) }) }), catalogSeverity ? { catalogSeverity } : {});
+      const out = await svc.record(
+        alertEvent({ labels, fingerprint: alertFingerprint('X', { ...labels, n: String(++n) }) }),
+        catalogSeverity ? { catalogSeverity } : {},
+      );
       return out.kind === 'new' ? out.alert.severity : undefined;
     };
     expect(await sev({ severity: 'warning' }, 'P1')).toBe('P1');
@@ -159,7 +176,11 @@ describe('acknowledgement', () => {
     const ack = await svc.acknowledge(out.alert.id, 'U0ONCALL01');
     expect(ack).toMatchObject({ kind: 'acked', by: 'U0ONCALL01', minutesAfterFiring: 2, withinSla: true, slaMinutes: 15 });
     clock.advance(60_000);
-    expect(await svc.acknowledge(out.alert.id, 'U0OTHER')).toMatchObject({ kind: 'already', by: 'U0ONCALL01', at: new Date(T0.getTime() + 150_000) });
+    expect(await svc.acknowledge(out.alert.id, 'U0OTHER')).toMatchObject({
+      kind: 'already',
+      by: 'U0ONCALL01',
+      at: new Date(T0.getTime() + 150_000),
+    });
 
     const late = await svc.record(alertEvent({ startsAt: new Date(clock.now().getTime() - 20 * 60_000) }));
     if (late.kind !== 'new') throw new Error('expected new');

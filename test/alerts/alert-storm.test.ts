@@ -7,9 +7,30 @@ const T0 = Date.parse('2026-11-26T08:00:00Z');
 function alert(id: number, name: string, severity: AlertRecord['severity'] = 'P1'): AlertRecord {
   const at = new Date(T0);
   return {
-    id, fingerprint: `f${id}`, name, source: 'alertmanager-slack', severity, status: 'firing', labels: { alertname: name }, annotations: {}, generatorURL: null,
-    startsAt: at, endsAt: null, firstSeenAt: at, lastSeenAt: at, fireCount: 1, resolvedAt: null, acknowledgedAt: null, acknowledgedBy: null,
-    channelId: 'C1', messageTs: null, replyTs: null, escalationLevel: 0, incidentId: null, labelsFrom: 'sender', groupId: null,
+    id,
+    fingerprint: `f${id}`,
+    name,
+    source: 'alertmanager-slack',
+    severity,
+    status: 'firing',
+    labels: { alertname: name },
+    annotations: {},
+    generatorURL: null,
+    startsAt: at,
+    endsAt: null,
+    firstSeenAt: at,
+    lastSeenAt: at,
+    fireCount: 1,
+    resolvedAt: null,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    channelId: 'C1',
+    messageTs: null,
+    replyTs: null,
+    escalationLevel: 0,
+    incidentId: null,
+    labelsFrom: 'sender',
+    groupId: null,
   };
 }
 

@@ -21,7 +21,11 @@ describe('alertsOfPost', () => {
     startsAt: new Date('2026-11-26T07:00:00Z'),
     fingerprint: alertFingerprint('StuckDetected', { alertname: 'StuckDetected', ...labels }),
   });
-  const listed = [am({ agent: 'agent-7', severity: 'critical' }), am({ agent: 'agent-8', severity: 'critical' }), am({ agent: 'agent-7', severity: 'warning' })];
+  const listed = [
+    am({ agent: 'agent-7', severity: 'critical' }),
+    am({ agent: 'agent-8', severity: 'critical' }),
+    am({ agent: 'agent-7', severity: 'warning' }),
+  ];
   const event = (over: Partial<AlertEvent> = {}): AlertEvent => ({
     name: 'StuckDetected',
     status: 'firing',
@@ -34,7 +38,9 @@ describe('alertsOfPost', () => {
   });
 
   it('a title-only post: every alert whose label values include all the title values', () => {
-    expect(alertsOfPost(event(), ['agent-7', 'critical'], listed).map((a) => `${a.labels.agent}/${a.labels.severity}`)).toEqual(['agent-7/critical']);
+    expect(alertsOfPost(event(), ['agent-7', 'critical'], listed).map((a) => `${a.labels.agent}/${a.labels.severity}`)).toEqual([
+      'agent-7/critical',
+    ]);
     expect(alertsOfPost(event(), ['critical'], listed)).toHaveLength(2);
     expect(alertsOfPost(event(), ['agent-9'], listed)).toEqual([]);
     // A value shown twice must be there twice.

@@ -10,12 +10,23 @@ describe('Alertmanager webhook (v4)', () => {
   it('parses the payload captured from the real Alertmanager', () => {
     const r = parseAlertmanagerWebhook(load('webhook-firing.json'));
     if (!r.ok) throw new Error(r.message);
-    expect(r.webhook).toMatchObject({ groupKey: '{}:{alertname="StuckDetected"}', receiver: 'incident-bot', status: 'firing', rejected: [] });
+    expect(r.webhook).toMatchObject({
+      groupKey: '{}:{alertname="StuckDetected"}',
+      receiver: 'incident-bot',
+      status: 'firing',
+      rejected: [],
+    });
     expect(r.webhook.alerts).toEqual([
       {
         name: 'StuckDetected',
         status: 'firing',
-        labels: { agent: 'agent-7', alertname: 'StuckDetected', instance: 'memory-daemon:9100', job: 'memory-daemon', severity: 'critical' },
+        labels: {
+          agent: 'agent-7',
+          alertname: 'StuckDetected',
+          instance: 'memory-daemon:9100',
+          job: 'memory-daemon',
+          severity: 'critical',
+        },
         annotations: expect.objectContaining({ summary: 'Agent agent-7 has been stuck for more than 10 minutes' }),
         fingerprint: '75c90cb38f76d1c6',
         startsAt: new Date('2026-11-22T09:03:05.959Z'),
@@ -40,7 +51,14 @@ describe('Alertmanager webhook (v4)', () => {
     const body = load('webhook-firing.json');
     const good = (body.alerts as Record<string, unknown>[])[0]!;
     const second = { ...good, labels: { alertname: 'MemoryUsageHigh', severity: 'high' }, fingerprint: undefined };
-    body.alerts = [good, { ...good, labels: { job: 'x' } }, { ...good, status: 'exploded' }, 'not an object', { ...good, startsAt: 'yesterday' }, second];
+    body.alerts = [
+      good,
+      { ...good, labels: { job: 'x' } },
+      { ...good, status: 'exploded' },
+      'not an object',
+      { ...good, startsAt: 'yesterday' },
+      second,
+    ];
     const r = parseAlertmanagerWebhook(body);
     if (!r.ok) throw new Error(r.message);
     expect(r.webhook.alerts.map((a) => a.name)).toEqual(['StuckDetected', 'MemoryUsageHigh']);

@@ -29,7 +29,7 @@ describe('Alertmanager posts in Slack', () => {
     });
   });
 
-  it("reads the default template (title only) and matches its [RESOLVED] post by fingerprint", () => {
+  it('reads the default template (title only) and matches its [RESOLVED] post by fingerprint', () => {
     const post = (title: string): SlackAlertMessage => ({
       subtype: 'bot_message',
       text: '',
@@ -45,7 +45,11 @@ describe('Alertmanager posts in Slack', () => {
     expect(resolved).toMatchObject({ status: 'resolved', fingerprint: firing!.fingerprint });
     expect(other!.fingerprint).not.toBe(firing!.fingerprint);
     // The label names are unknown: what the title shows is kept for the Alertmanager look-up and the reply.
-    expect(firing).toMatchObject({ labelsFrom: 'title', titleValues: ['prod', 'worker-7', 'critical'], groupKey: 'alertmanager-slack:StuckDetected' });
+    expect(firing).toMatchObject({
+      labelsFrom: 'title',
+      titleValues: ['prod', 'worker-7', 'critical'],
+      groupKey: 'alertmanager-slack:StuckDetected',
+    });
     expect(resolved!.groupKey).toBe(firing!.groupKey);
   });
 
@@ -87,7 +91,8 @@ describe('Alertmanager posts in Slack', () => {
   });
 
   it('gives a post that lists all labels the same fingerprint as the webhook (Alertmanager computes it the same way)', () => {
-    const text = ' - agent = agent-7\n - alertname = StuckDetected\n - instance = memory-daemon:9100\n - job = memory-daemon\n - severity = critical';
+    const text =
+      ' - agent = agent-7\n - alertname = StuckDetected\n - instance = memory-daemon:9100\n - job = memory-daemon\n - severity = critical';
     const [e] = parseSlackAlert({ attachments: [{ title: '[FIRING:1] StuckDetected', text: `Labels:\n${text}` }] }, { receivedAt });
     // The fingerprint Alertmanager put in test/fixtures/alertmanager/webhook-firing.json for this label set.
     expect(e!.fingerprint).toBe('75c90cb38f76d1c6');
@@ -109,7 +114,7 @@ describe('Grafana posts in Slack', () => {
     const text = [
       '**Firing**',
       '',
-      "Value: B=97.2",
+      'Value: B=97.2',
       'Labels:',
       ' - alertname = CPUUsageSustainedHigh',
       ' - grafana_folder = Infra',
@@ -131,7 +136,14 @@ describe('Grafana posts in Slack', () => {
     const events = parseSlackAlert(
       {
         username: 'grafana',
-        attachments: [{ title: '[FIRING:1, RESOLVED:1] CPUUsageSustainedHigh Infra', title_link: 'http://grafana.local/alerting/list', text, footer: 'Grafana v10.4.1' }],
+        attachments: [
+          {
+            title: '[FIRING:1, RESOLVED:1] CPUUsageSustainedHigh Infra',
+            title_link: 'http://grafana.local/alerting/list',
+            text,
+            footer: 'Grafana v10.4.1',
+          },
+        ],
       },
       { receivedAt },
     );
@@ -148,7 +160,10 @@ describe('Grafana posts in Slack', () => {
   });
 
   it('reads legacy alerting titles: [Alerting] fires, [OK] resolves the same alert', () => {
-    const post = (title: string): SlackAlertMessage => ({ username: 'Grafana', attachments: [{ title, text: 'CPU is high', footer: 'Grafana v7.5.0' }] });
+    const post = (title: string): SlackAlertMessage => ({
+      username: 'Grafana',
+      attachments: [{ title, text: 'CPU is high', footer: 'Grafana v7.5.0' }],
+    });
     const [fire] = parseSlackAlert(post('[Alerting] High CPU alert'), { receivedAt });
     const [ok] = parseSlackAlert(post('[OK] High CPU alert'), { receivedAt });
     expect(fire).toMatchObject({ name: 'High CPU alert', status: 'firing', source: 'grafana-slack' });
@@ -158,13 +173,23 @@ describe('Grafana posts in Slack', () => {
 
 describe('configured patterns for other senders', () => {
   const patterns = compileAlertPatterns([
-    { name: 'nagios', regex: '^(?<status>PROBLEM|RECOVERY): (?<name>\\S+) on (?<host>\\S+)', senders: ['nagios'], resolvedWords: ['RECOVERY'] },
+    {
+      name: 'nagios',
+      regex: '^(?<status>PROBLEM|RECOVERY): (?<name>\\S+) on (?<host>\\S+)',
+      senders: ['nagios'],
+      resolvedWords: ['RECOVERY'],
+    },
   ]);
 
   it('turns named groups into name, status and labels', () => {
     const [p] = parseSlackAlert({ username: 'nagios', text: 'PROBLEM: DiskSpaceWarning on db-1 is 91% full' }, { receivedAt, patterns });
     const [r] = parseSlackAlert({ username: 'nagios', text: 'RECOVERY: DiskSpaceWarning on db-1' }, { receivedAt, patterns });
-    expect(p).toMatchObject({ name: 'DiskSpaceWarning', status: 'firing', source: 'pattern', labels: { alertname: 'DiskSpaceWarning', host: 'db-1' } });
+    expect(p).toMatchObject({
+      name: 'DiskSpaceWarning',
+      status: 'firing',
+      source: 'pattern',
+      labels: { alertname: 'DiskSpaceWarning', host: 'db-1' },
+    });
     expect(r).toMatchObject({ status: 'resolved', fingerprint: p!.fingerprint });
   });
 
@@ -183,7 +208,14 @@ describe('configured patterns for other senders', () => {
 describe('untrusted labels', () => {
   it('strips control characters and bidi overrides, caps keys, values and count', () => {
     const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${String(i).padStart(3, '0')}`, 'v']));
-    const labels = sanitizeLabels({ ...many, 'a\u0000b': 'x\u001b[31my\u202e', long: 'v'.repeat(5000), ['k'.repeat(300)]: 'y', n: 3, obj: { x: 1 } });
+    const labels = sanitizeLabels({
+      ...many,
+      'a\u0000b': 'x\u001b[31my\u202e',
+      long: 'v'.repeat(5000),
+      ['k'.repeat(300)]: 'y',
+      n: 3,
+      obj: { x: 1 },
+    });
     expect(Object.keys(labels)).toHaveLength(LABEL_LIMITS.maxLabels);
     expect(labels.ab).toBe('x[31my');
     expect(Object.keys(labels).every((k) => k.length <= LABEL_LIMITS.maxKeyLength)).toBe(true);
@@ -194,7 +226,10 @@ describe('untrusted labels', () => {
 
   it('keeps a hostile post parseable and bounded', () => {
     const lines = Array.from({ length: 500 }, (_, i) => ` - l${i} = ${'x'.repeat(3000)}`).join('\n');
-    const [e] = parseSlackAlert({ attachments: [{ title: '[FIRING:1] Evil\u0007Name', text: `Labels:\n - alertname = Evil\u0007Name\n${lines}` }] }, { receivedAt });
+    const [e] = parseSlackAlert(
+      { attachments: [{ title: '[FIRING:1] Evil\u0007Name', text: `Labels:\n - alertname = Evil\u0007Name\n${lines}` }] },
+      { receivedAt },
+    );
     expect(e!.name).toBe('EvilName');
     expect(Object.keys(e!.labels).length).toBeLessThanOrEqual(LABEL_LIMITS.maxLabels);
     expect(e!.labels.alertname).toBe('EvilName');

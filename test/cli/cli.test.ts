@@ -75,9 +75,17 @@ describe('incident-bot CLI', () => {
   it('validate names the risk levels whose approvers are not configured, and the actions nobody can approve', async () => {
     const open = await run(['validate'], {});
     expect(open.code).toBe(0);
-    expect(open.stdout).toMatch(/approvers for medium risk are not configured: anyone but the requester may approve \d+ remediations \(set REMEDIATION_APPROVERS_MEDIUM/);
-    expect(open.stdout).toMatch(/warning: approvers for high risk are not configured: nobody can approve .*memory-daemon\/terminate-long-transactions/);
-    const configured = await run(['validate'], { REMEDIATION_APPROVERS_LOW: 'S0ONCALL', REMEDIATION_APPROVERS_MEDIUM: 'S0ONCALL', REMEDIATION_APPROVERS_HIGH: 'S0RESPONDERS,U0LEAD01' });
+    expect(open.stdout).toMatch(
+      /approvers for medium risk are not configured: anyone but the requester may approve \d+ remediations \(set REMEDIATION_APPROVERS_MEDIUM/,
+    );
+    expect(open.stdout).toMatch(
+      /warning: approvers for high risk are not configured: nobody can approve .*memory-daemon\/terminate-long-transactions/,
+    );
+    const configured = await run(['validate'], {
+      REMEDIATION_APPROVERS_LOW: 'S0ONCALL',
+      REMEDIATION_APPROVERS_MEDIUM: 'S0ONCALL',
+      REMEDIATION_APPROVERS_HIGH: 'S0RESPONDERS,U0LEAD01',
+    });
     expect(configured.code).toBe(0);
     expect(configured.stdout).not.toMatch(/approvers for/);
     expect(configured.stdout).not.toMatch(/nobody can approve/);
@@ -86,7 +94,10 @@ describe('incident-bot CLI', () => {
   it('validate rejects a broken catalog with file, line, path and problem; exit 1', async () => {
     const broken = await mkdtemp(path.join(tmpdir(), 'ib-cli-broken-'));
     try {
-      await writeFile(path.join(broken, 'demo.yaml'), FILES_RUNBOOK.replace("params: { path: '{{name}}.pid' }", "params: { path: '{{name}}.pid', signal: 9 }"));
+      await writeFile(
+        path.join(broken, 'demo.yaml'),
+        FILES_RUNBOOK.replace("params: { path: '{{name}}.pid' }", "params: { path: '{{name}}.pid', signal: 9 }"),
+      );
       const { code, stderr } = await run(['validate'], { COMMANDS_DIR: broken });
       expect(code).toBe(1);
       expect(stderr).toBe('catalog: 1 problem\n  demo.yaml:15 at probes[0].params: unknown field signal\n');
@@ -96,8 +107,14 @@ describe('incident-bot CLI', () => {
   });
 
   it('validate runs every registered check (the extension point for templates)', async () => {
-    const templates: ValidateCheck = { name: 'templates', run: async () => ({ problems: ['incident-opened.md:3: unknown variable {{sevrity}}'], notes: [] }) };
-    const { code, stdout, stderr } = await run(['validate'], {}, [{ name: 'catalog', run: async () => ({ problems: [], notes: ['catalog ok'] }) }, templates]);
+    const templates: ValidateCheck = {
+      name: 'templates',
+      run: async () => ({ problems: ['incident-opened.md:3: unknown variable {{sevrity}}'], notes: [] }),
+    };
+    const { code, stdout, stderr } = await run(['validate'], {}, [
+      { name: 'catalog', run: async () => ({ problems: [], notes: ['catalog ok'] }) },
+      templates,
+    ]);
     expect(code).toBe(1);
     expect(stdout).toBe('catalog ok\n');
     expect(stderr).toBe('templates: 1 problem\n  incident-opened.md:3: unknown variable {{sevrity}}\n');
@@ -116,7 +133,9 @@ describe('incident-bot CLI', () => {
       await writeFile(path.join(broken, 'incident-opened.txt'), opened.replace('{{severity}}', '{{sevrity}}'));
       const { code, stderr } = await run(['validate'], { TEMPLATES_DIR: broken });
       expect(code).toBe(1);
-      expect(stderr).toMatch(/^templates: 1 problem\n {2}.*incident-opened\.txt:\d+: unknown variable \{\{sevrity\}\} \(did you mean \{\{severity\}\}\?\)/);
+      expect(stderr).toMatch(
+        /^templates: 1 problem\n {2}.*incident-opened\.txt:\d+: unknown variable \{\{sevrity\}\} \(did you mean \{\{severity\}\}\?\)/,
+      );
     } finally {
       await rm(broken, { recursive: true, force: true });
     }
@@ -191,7 +210,9 @@ describe('incident-bot CLI', () => {
     const unknownLabel = await run(['diagnose', 'StuckDetected', 'agnet=agent-7', '--json']);
     expect(unknownLabel.code).toBe(2);
     expect(unknownLabel.stderr).toBe('');
-    expect(JSON.parse(unknownLabel.stdout)).toEqual({ error: { kind: 'unknown_label', message: expect.any(String), label: 'agnet', suggestions: ['agent'], labels: ['agent'] } });
+    expect(JSON.parse(unknownLabel.stdout)).toEqual({
+      error: { kind: 'unknown_label', message: expect.any(String), label: 'agnet', suggestions: ['agent'], labels: ['agent'] },
+    });
     const unknownAlert = await run(['diagnose', 'stuckdetect', '--json']);
     expect(JSON.parse(unknownAlert.stdout)).toMatchObject({ error: { kind: 'unknown_alert', suggestions: ['StuckDetected'] } });
     const badEnv = await run(['diagnose', 'StuckDetected', '--json'], { LOG_LEVEL: 'loud' });
@@ -203,13 +224,19 @@ describe('incident-bot CLI', () => {
     const plain = await run(['validate']);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toMatch(/assumed metrics \(\d+;/);
-    expect(plain.stdout).toContain('  memory-daemon/query-latency-p95: histogram_quantile(0.95, sum by (le) (rate(memory_query_duration_seconds_bucket[5m])))');
+    expect(plain.stdout).toContain(
+      '  memory-daemon/query-latency-p95: histogram_quantile(0.95, sum by (le) (rate(memory_query_duration_seconds_bucket[5m])))',
+    );
     expect(plain.stdout).toContain('  cli-orchestrator/error-rate: ');
     const strict = await run(['validate', '--strict']);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toMatch(/targets not configured: .*PROMETHEUS_URL/);
     expect(strict.stderr).toContain('assumed metric memory-daemon/query-latency-p95');
-    const clean = await run(['validate', '--strict'], { COMMANDS_DIR: dir, DEMO_HOME: home, RUNBOOKS_BASE_URL: 'https://wiki.corp.internal' });
+    const clean = await run(['validate', '--strict'], {
+      COMMANDS_DIR: dir,
+      DEMO_HOME: home,
+      RUNBOOKS_BASE_URL: 'https://wiki.corp.internal',
+    });
     expect(clean.stderr).toBe('');
     expect(clean.code).toBe(0);
   });
@@ -217,19 +244,26 @@ describe('incident-bot CLI', () => {
   it('validate fails on a placeholder runbook link; no link is shown rather than a fake one', async () => {
     const broken = await mkdtemp(path.join(tmpdir(), 'ib-cli-link-'));
     try {
-      await writeFile(path.join(broken, 'demo.yaml'), FILES_RUNBOOK.replace('https://wiki.corp.internal/runbooks/files', 'https://runbooks.example.com/files'));
+      await writeFile(
+        path.join(broken, 'demo.yaml'),
+        FILES_RUNBOOK.replace('https://wiki.corp.internal/runbooks/files', 'https://runbooks.example.com/files'),
+      );
       const { code, stderr } = await run(['validate'], { COMMANDS_DIR: broken });
       expect(code).toBe(1);
       expect(stderr).toMatch(/demo\.yaml:3 at link: https:\/\/runbooks\.example\.com\/files is a placeholder domain/);
       expect((await run(['runbooks'])).stdout).toContain('(no runbook link configured)');
-      expect((await run(['runbooks'], { RUNBOOKS_BASE_URL: 'https://wiki.corp.internal/rb' })).stdout).toContain('https://wiki.corp.internal/rb/continuous-claude/monitoring-runbooks');
-      expect((await run(['runbooks'], { RUNBOOKS_BASE_URL: 'https://docs.example.com' })).stderr).toMatch(/RUNBOOKS_BASE_URL is a placeholder domain/);
+      expect((await run(['runbooks'], { RUNBOOKS_BASE_URL: 'https://wiki.corp.internal/rb' })).stdout).toContain(
+        'https://wiki.corp.internal/rb/continuous-claude/monitoring-runbooks',
+      );
+      expect((await run(['runbooks'], { RUNBOOKS_BASE_URL: 'https://docs.example.com' })).stderr).toMatch(
+        /RUNBOOKS_BASE_URL is a placeholder domain/,
+      );
     } finally {
       await rm(broken, { recursive: true, force: true });
     }
   });
 
-  it('postmortem with no database in DATA_DIR names the playground\'s, and does not open it while the playground runs', async () => {
+  it("postmortem with no database in DATA_DIR names the playground's, and does not open it while the playground runs", async () => {
     const data = await mkdtemp(path.join(tmpdir(), 'ib-cli-playground-'));
     try {
       // What a running `npm start` without Slack leaves in DATA_DIR: its database folder and its pid file.
@@ -238,7 +272,9 @@ describe('incident-bot CLI', () => {
       const { code, stdout, stderr } = await run(['postmortem', 'INC-20260111100200'], { DATA_DIR: data });
       expect(code).toBe(1);
       expect(stdout).toBe('');
-      expect(stderr).toContain(`the playground's is ${path.join(data, 'playground', 'db')}, and the playground is running (pid ${process.pid})`);
+      expect(stderr).toContain(
+        `the playground's is ${path.join(data, 'playground', 'db')}, and the playground is running (pid ${process.pid})`,
+      );
       expect(stderr).toContain('Download');
       await expect(readdir(path.join(data, 'playground', 'db', 'pglite'))).resolves.toEqual([]);
     } finally {

@@ -39,7 +39,9 @@ describe('loadConfig', () => {
       commandsOverlayDir: __dirname,
       runbooksBaseUrl: 'https://wiki.corp.internal/rb',
     });
-    expect(() => loadConfig({ COMMANDS_OVERLAY_DIR: path.join(__dirname, 'no-such-dir') })).toThrow(/COMMANDS_OVERLAY_DIR must be an existing directory/);
+    expect(() => loadConfig({ COMMANDS_OVERLAY_DIR: path.join(__dirname, 'no-such-dir') })).toThrow(
+      /COMMANDS_OVERLAY_DIR must be an existing directory/,
+    );
     expect(() => loadConfig({ COMMANDS_OVERLAY_DIR: __filename })).toThrow(/COMMANDS_OVERLAY_DIR must be an existing directory/);
     expect(() => loadConfig({ RUNBOOKS_BASE_URL: 'https://runbooks.example.com' })).toThrow(/RUNBOOKS_BASE_URL is a placeholder domain/);
     expect(() => loadConfig({ RUNBOOKS_BASE_URL: 'wiki' })).toThrow(/RUNBOOKS_BASE_URL must be a URL/);
@@ -59,7 +61,11 @@ describe('loadConfig', () => {
 
     let err: unknown;
     try {
-      loadConfig({ ALERTMANAGER_URL: 'alertmanager:9093', ALERTMANAGER_ROUTES: '[{"channel":"#alerts"}]', ESCALATION_L2: 'S0ONCALL,@lead' });
+      loadConfig({
+        ALERTMANAGER_URL: 'alertmanager:9093',
+        ALERTMANAGER_ROUTES: '[{"channel":"#alerts"}]',
+        ESCALATION_L2: 'S0ONCALL,@lead',
+      });
     } catch (e) {
       err = e;
     }
@@ -72,9 +78,14 @@ describe('loadConfig', () => {
   });
 
   it('reads the severity channels by id: CRITICAL_CHANNEL for P0, ALERTS_CHANNEL for P1', () => {
-    expect(loadConfig({ CRITICAL_CHANNEL: 'C0CRITICAL', ALERTS_CHANNEL: 'G0ALERTS' }).severityChannels).toEqual({ P0: 'C0CRITICAL', P1: 'G0ALERTS' });
+    expect(loadConfig({ CRITICAL_CHANNEL: 'C0CRITICAL', ALERTS_CHANNEL: 'G0ALERTS' }).severityChannels).toEqual({
+      P0: 'C0CRITICAL',
+      P1: 'G0ALERTS',
+    });
     expect(loadConfig({}).severityChannels).toEqual({});
-    expect(() => loadConfig({ CRITICAL_CHANNEL: '#continuous-claude-critical' })).toThrow(/CRITICAL_CHANNEL must be a Slack channel id such as C0123ABCD \(not a #name\): P0/);
+    expect(() => loadConfig({ CRITICAL_CHANNEL: '#continuous-claude-critical' })).toThrow(
+      /CRITICAL_CHANNEL must be a Slack channel id such as C0123ABCD \(not a #name\): P0/,
+    );
     expect(() => loadConfig({ ALERTS_CHANNEL: 'alerts' })).toThrow(/ALERTS_CHANNEL must be a Slack channel id/);
   });
 
@@ -106,13 +117,21 @@ describe('loadConfig', () => {
       REMEDIATION_APPROVERS_HIGH: 'S0RESPONDERS, U0LEAD01',
       APPROVALS_CHANNEL: 'C0APPROVALS',
     });
-    expect(c.roles).toEqual({ requesters: { high: { users: [], usergroups: ['S0ONCALL'] } }, approvers: { high: { users: ['U0LEAD01'], usergroups: ['S0RESPONDERS'] } } });
+    expect(c.roles).toEqual({
+      requesters: { high: { users: [], usergroups: ['S0ONCALL'] } },
+      approvers: { high: { users: ['U0LEAD01'], usergroups: ['S0RESPONDERS'] } },
+    });
     expect(c.approvalsChannel).toBe('C0APPROVALS');
     expect(secretsOf(c)).toContain('a-long-enough-webhook-token');
     expect(loadConfig({}).playgroundUseShellEnv).toBe(false);
     let err: unknown;
     try {
-      loadConfig({ ALERTMANAGER_WEBHOOK_TOKEN: 'short', REMEDIATION_APPROVERS_HIGH: 'oncall-team', APPROVALS_CHANNEL: '#approvals', ALERT_SENDERS: 'W0PERSON' });
+      loadConfig({
+        ALERTMANAGER_WEBHOOK_TOKEN: 'short',
+        REMEDIATION_APPROVERS_HIGH: 'oncall-team',
+        APPROVALS_CHANNEL: '#approvals',
+        ALERT_SENDERS: 'W0PERSON',
+      });
     } catch (e) {
       err = e;
     }

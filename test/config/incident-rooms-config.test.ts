@@ -8,7 +8,9 @@ describe('incident room and GitHub configuration', () => {
   });
 
   it('reads INCIDENT_CHANNELS, INCIDENT_CHANNEL_PREFIX and INCIDENT_HUB_CHANNEL', () => {
-    expect(loadConfig({ INCIDENT_CHANNELS: 'off', INCIDENT_CHANNEL_PREFIX: 'ops-inc-', INCIDENT_HUB_CHANNEL: 'C0HUB123' }).incidentRooms).toEqual({
+    expect(
+      loadConfig({ INCIDENT_CHANNELS: 'off', INCIDENT_CHANNEL_PREFIX: 'ops-inc-', INCIDENT_HUB_CHANNEL: 'C0HUB123' }).incidentRooms,
+    ).toEqual({
       channels: false,
       channelPrefix: 'ops-inc-',
       hubChannel: 'C0HUB123',
@@ -22,13 +24,17 @@ describe('incident room and GitHub configuration', () => {
     expect(() => loadConfig({ INCIDENT_HUB_CHANNEL: '#incidents' })).toThrow(/INCIDENT_HUB_CHANNEL must be a Slack channel id/);
     expect(() => loadConfig({ GITHUB_TOKEN: 'ghp_x' })).toThrow(/GITHUB_REPO is required too/);
     expect(() => loadConfig({ GITHUB_REPO: 'acme/ops' })).toThrow(/GITHUB_TOKEN is required too/);
-    expect(() => loadConfig({ GITHUB_TOKEN: 'ghp_x', GITHUB_REPO: 'https://github.com/acme/ops' })).toThrow(/GITHUB_REPO must be owner\/name/);
+    expect(() => loadConfig({ GITHUB_TOKEN: 'ghp_x', GITHUB_REPO: 'https://github.com/acme/ops' })).toThrow(
+      /GITHUB_REPO must be owner\/name/,
+    );
   });
 
   it('exports to github.com unless GITHUB_API_URL says otherwise, and keeps the token out of logs', () => {
     const c = loadConfig({ GITHUB_TOKEN: 'ghp_secret_value', GITHUB_REPO: 'acme/ops' });
     expect(c.github).toEqual({ token: 'ghp_secret_value', repo: 'acme/ops', apiUrl: 'https://api.github.com' });
     expect(secretsOf(c)).toContain('ghp_secret_value');
-    expect(loadConfig({ GITHUB_TOKEN: 't', GITHUB_REPO: 'acme/ops', GITHUB_API_URL: 'https://ghe.corp.internal/api/v3/' }).github?.apiUrl).toBe('https://ghe.corp.internal/api/v3');
+    expect(
+      loadConfig({ GITHUB_TOKEN: 't', GITHUB_REPO: 'acme/ops', GITHUB_API_URL: 'https://ghe.corp.internal/api/v3/' }).github?.apiUrl,
+    ).toBe('https://ghe.corp.internal/api/v3');
   });
 });

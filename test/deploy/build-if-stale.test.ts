@@ -15,7 +15,9 @@ function scratchProject(): string {
   copyFileSync(path.join(ROOT, 'tsconfig.build.json'), path.join(dir, 'tsconfig.build.json'));
   writeFileSync(
     path.join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, skipLibCheck: true, types: [], outDir: 'dist', rootDir: '.' } }),
+    JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, skipLibCheck: true, types: [], outDir: 'dist', rootDir: '.' },
+    }),
   );
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   writeFileSync(path.join(dir, 'src/main.ts'), 'export const answer: number = 1;\n');

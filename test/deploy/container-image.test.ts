@@ -37,7 +37,9 @@ function buildImage(): Promise<void> {
   built ??= run('bash', ['scripts/build-image.sh', TAG], { cwd: ROOT, timeout: 20 * 60_000, maxBuffer: 256 * 1024 * 1024 }).then(
     () => undefined,
     (err: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`scripts/build-image.sh failed: ${err.message}\n${(err.stdout ?? '').slice(-4000)}\n${(err.stderr ?? '').slice(-4000)}`);
+      throw new Error(
+        `scripts/build-image.sh failed: ${err.message}\n${(err.stdout ?? '').slice(-4000)}\n${(err.stderr ?? '').slice(-4000)}`,
+      );
     },
   );
   return built;
@@ -50,17 +52,30 @@ async function startContainer(name: string, slack: SlackEmulator, env: Record<st
   const url = `http://127.0.0.1:${port}`;
   await docker(['rm', '-f', '-v', name]).catch(() => '');
   await docker([
-    'run', '--detach', '--name', name, '--network', 'host',
+    'run',
+    '--detach',
+    '--name',
+    name,
+    '--network',
+    'host',
     // As deploy/kubernetes/base runs it: read-only root, writable /tmp and /data (the image's volume) only.
-    '--read-only', '--tmpfs', '/tmp',
-    '--env', `PORT=${port}`,
-    '--env', `SLACK_BOT_TOKEN=${BOT_TOKEN}`,
-    '--env', `SLACK_SIGNING_SECRET=${SIGNING_SECRET}`,
-    '--env', `SLACK_API_URL=${slack.url}`,
+    '--read-only',
+    '--tmpfs',
+    '/tmp',
+    '--env',
+    `PORT=${port}`,
+    '--env',
+    `SLACK_BOT_TOKEN=${BOT_TOKEN}`,
+    '--env',
+    `SLACK_SIGNING_SECRET=${SIGNING_SECRET}`,
+    '--env',
+    `SLACK_API_URL=${slack.url}`,
     ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
     // The catalog and templates are the operator's to replace: mount them as a ConfigMap would be.
-    '--volume', `${path.join(ROOT, 'commands')}:/app/commands:ro`,
-    '--volume', `${path.join(ROOT, 'templates')}:/app/templates:ro`,
+    '--volume',
+    `${path.join(ROOT, 'commands')}:/app/commands:ro`,
+    '--volume',
+    `${path.join(ROOT, 'templates')}:/app/templates:ro`,
     TAG,
   ]);
   const ready = async () => {
@@ -103,7 +118,10 @@ describe('the container image (Dockerfile) with the embedded database', () => {
 
   it('is live and ready (database and Slack auth), and its HEALTHCHECK command passes', async () => {
     expect((await fetch(`${url}/health/live`)).status).toBe(200);
-    expect(await (await fetch(`${url}/health/ready`)).json()).toMatchObject({ ready: true, checks: { database: { ok: true }, slack: { ok: true } } });
+    expect(await (await fetch(`${url}/health/ready`)).json()).toMatchObject({
+      ready: true,
+      checks: { database: { ok: true }, slack: { ok: true } },
+    });
     expect(slack.callsTo('auth.test').length).toBeGreaterThanOrEqual(1);
     const test = JSON.parse(await docker(['inspect', '--format', '{{json .Config.Healthcheck.Test}}', name])) as string[];
     expect(test[0]).toBe('CMD');
@@ -122,7 +140,11 @@ describe('the container image (Dockerfile) with the embedded database', () => {
   });
 
   it('answers a signed /incident help', async () => {
-    const res = await sendSlashCommand(`${url}/slack/events`, { signingSecret: SIGNING_SECRET }, { text: 'help', response_url: slack.responseUrl() });
+    const res = await sendSlashCommand(
+      `${url}/slack/events`,
+      { signingSecret: SIGNING_SECRET },
+      { text: 'help', response_url: slack.responseUrl() },
+    );
     expect(res.status).toBe(200);
     expect(res.json.response_type).toBe('ephemeral');
     expect(res.json.text).toContain('/incident diagnose <AlertName> [label=value ...]');
@@ -131,8 +153,16 @@ describe('the container image (Dockerfile) with the embedded database', () => {
   it('stops cleanly on docker stop: SIGTERM reaches the bot, which exits 0 before the grace period ends', async () => {
     await docker(['stop', '--time', String(STOP_GRACE_S), name], (STOP_GRACE_S + 30) * 1000);
     expect(await docker(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', name])).toBe('0 false');
-    const logs = (await containerOutput(name)).stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(logs).toEqual(expect.arrayContaining([expect.objectContaining({ signal: 'SIGTERM', msg: 'shutting down' }), expect.objectContaining({ msg: 'incident-bot stopped' })]));
+    const logs = (await containerOutput(name)).stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ signal: 'SIGTERM', msg: 'shutting down' }),
+        expect.objectContaining({ msg: 'incident-bot stopped' }),
+      ]),
+    );
   });
 });
 
@@ -169,10 +199,15 @@ describe('the container image against the host PostgreSQL and Redis (as the Kube
     try {
       const migrations = await pg.query<{ n: string }>('SELECT count(*) AS n FROM schema_migrations');
       expect(Number(migrations.rows[0]!.n)).toBeGreaterThan(0);
-      await waitFor('the incident row in the host database', async () => {
-        const r = await pg.query<{ title: string }>('SELECT title FROM incidents');
-        return r.rows.some((row) => row.title === 'Container check');
-      }, 30_000, 200);
+      await waitFor(
+        'the incident row in the host database',
+        async () => {
+          const r = await pg.query<{ title: string }>('SELECT title FROM incidents');
+          return r.rows.some((row) => row.title === 'Container check');
+        },
+        30_000,
+        200,
+      );
     } finally {
       await pg.end();
     }

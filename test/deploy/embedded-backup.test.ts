@@ -34,7 +34,11 @@ describe('backing up and restoring the embedded database (DATA_DIR)', () => {
     return b;
   };
   const command = (b: BotProcess, text: string) =>
-    sendSlashCommand(`${b.url}/slack/events`, { signingSecret: SECRET }, { text, channel_id: channel, user_id: 'U0BACKUP01', response_url: slack.responseUrl({ channel }) });
+    sendSlashCommand(
+      `${b.url}/slack/events`,
+      { signingSecret: SECRET },
+      { text, channel_id: channel, user_id: 'U0BACKUP01', response_url: slack.responseUrl({ channel }) },
+    );
 
   beforeAll(async () => {
     slack = await startSlackEmulator({ botToken: TOKEN });
@@ -46,11 +50,15 @@ describe('backing up and restoring the embedded database (DATA_DIR)', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('an archive of a stopped bot\'s DATA_DIR, restored elsewhere, holds its incidents', async () => {
+  it("an archive of a stopped bot's DATA_DIR, restored elsewhere, holds its incidents", async () => {
     const original = path.join(work, 'data');
     bot = await start(original);
     expect((await command(bot, 'open Kept across a restore P2')).status).toBe(200);
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && /Kept across a restore/.test(String(c.args.text)), 30_000);
+    const note = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === channel && /Kept across a restore/.test(String(c.args.text)),
+      30_000,
+    );
     const id = /INC-\d{14}/.exec(String(note.args.text))![0];
     expect(await bot.stop()).toBe(0);
     bot = undefined;

@@ -34,7 +34,8 @@ function render(dir: string): Obj[] {
   const k = load(path.join(dir, 'kustomization.yaml'))[0]!;
   expect(Object.keys(k).filter((f) => !KNOWN_FIELDS.has(f))).toEqual([]);
   let objs = (k.resources as string[]).flatMap((r) => (r.endsWith('.yaml') ? load(path.join(dir, r)) : render(path.join(dir, r))));
-  for (const { pairs } of (k.labels ?? []) as Obj[]) objs = objs.map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...pairs } } }));
+  for (const { pairs } of (k.labels ?? []) as Obj[])
+    objs = objs.map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...pairs } } }));
   if (k.namespace) objs = objs.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: k.namespace } }));
   for (const image of (k.images ?? []) as Obj[]) {
     for (const o of objs.filter((x) => x.kind === 'Deployment')) {
@@ -79,7 +80,13 @@ function podEnvironment(): Record<string, string> {
 }
 
 describe('deploy/kubernetes', () => {
-  const models: Record<string, new (o: any) => { validate(): void }> = { Deployment, Service, PodDisruptionBudget, NetworkPolicy, ServiceMonitor };
+  const models: Record<string, new (o: any) => { validate(): void }> = {
+    Deployment,
+    Service,
+    PodDisruptionBudget,
+    NetworkPolicy,
+    ServiceMonitor,
+  };
 
   it('parses, and every object is valid for the Kubernetes API: Deployment, Service, PodDisruptionBudget, NetworkPolicy', () => {
     expect(objects.map((o) => `${o.apiVersion} ${o.kind}`).sort()).toEqual([
@@ -177,7 +184,13 @@ describe('deploy/kubernetes', () => {
 });
 
 describe('deploy/kubernetes/overlays/example', () => {
-  const models: Record<string, new (o: any) => { validate(): void }> = { Deployment, Service, PodDisruptionBudget, NetworkPolicy, ServiceMonitor };
+  const models: Record<string, new (o: any) => { validate(): void }> = {
+    Deployment,
+    Service,
+    PodDisruptionBudget,
+    NetworkPolicy,
+    ServiceMonitor,
+  };
 
   it('renders the base into its namespace with its image, plus a ServiceMonitor and a targets policy, all valid', () => {
     expect(overlayObjects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([

@@ -23,7 +23,10 @@ function logOnPipe(env: Record<string, string>): string {
 }
 
 function logOnTerminal(env: Record<string, string>): string {
-  const r = spawnSync('script', ['-qec', `'${process.execPath}' '${programFile}'`, '/dev/null'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+  const r = spawnSync('script', ['-qec', `'${process.execPath}' '${programFile}'`, '/dev/null'], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+  });
   expect(r.status).toBe(0);
   return r.stdout;
 }

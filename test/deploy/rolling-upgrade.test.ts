@@ -36,12 +36,18 @@ async function buildPreviousRelease(dir: string): Promise<string> {
   try {
     await run('git', ['-C', ROOT, 'cat-file', '-e', `${PREVIOUS_RELEASE}^{commit}`]);
   } catch {
-    throw new Error(`the previous release ${PREVIOUS_RELEASE} is not in this clone's history (a shallow clone?): run \`git fetch --unshallow\``);
+    throw new Error(
+      `the previous release ${PREVIOUS_RELEASE} is not in this clone's history (a shallow clone?): run \`git fetch --unshallow\``,
+    );
   }
   await run('bash', ['-c', `git -C "${ROOT}" archive ${PREVIOUS_RELEASE} | tar -x -C "${dir}"`], { maxBuffer: 64 * 1024 * 1024 });
   // Its dependencies are a subset of today's at compatible versions; the lock file check keeps that honest.
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  await run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: dir, timeout: 10 * 60_000, maxBuffer: 64 * 1024 * 1024 });
+  await run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], {
+    cwd: dir,
+    timeout: 10 * 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return path.join(dir, 'dist', 'main.js');
 }
 
@@ -67,7 +73,11 @@ describe('a rolling update: the previous release and this one against one Postgr
     TEMPLATES_DIR: path.join(release, 'templates'),
   });
   const command = (bot: BotProcess, text: string) =>
-    sendSlashCommand(`${bot.url}/slack/events`, { signingSecret: SECRET }, { text, channel_id: channel, user_id: 'U0UPGRADE1', response_url: slack.responseUrl({ channel }) });
+    sendSlashCommand(
+      `${bot.url}/slack/events`,
+      { signingSecret: SECRET },
+      { text, channel_id: channel, user_id: 'U0UPGRADE1', response_url: slack.responseUrl({ channel }) },
+    );
   const incident = async (title: string) =>
     (await pg.query<{ id: string; status: string }>('SELECT id, status FROM incidents WHERE title = $1', [title])).rows[0];
 
@@ -120,9 +130,19 @@ describe('a rolling update: the previous release and this one against one Postgr
     // The previous release keeps writing under the new schema: it acknowledges and opens incidents.
     const first = (await incident('Before the upgrade'))!;
     expect((await command(previous!, `ack ${first.id}`)).status).toBe(200);
-    await waitFor('the ack written by the previous release', async () => (await incident('Before the upgrade'))?.status === 'acknowledged', 30_000, 200);
+    await waitFor(
+      'the ack written by the previous release',
+      async () => (await incident('Before the upgrade'))?.status === 'acknowledged',
+      30_000,
+      200,
+    );
     expect((await command(previous!, 'open During the upgrade P3')).status).toBe(200);
-    await waitFor('an incident opened by the previous release after the migration', async () => (await incident('During the upgrade')) !== undefined, 30_000, 200);
+    await waitFor(
+      'an incident opened by the previous release after the migration',
+      async () => (await incident('During the upgrade')) !== undefined,
+      30_000,
+      200,
+    );
 
     // This release reads and resolves what the previous one wrote.
     const second = (await incident('During the upgrade'))!;
@@ -131,7 +151,12 @@ describe('a rolling update: the previous release and this one against one Postgr
     expect(status.status).toBe(200);
     await slack.waitForCall('response_url', (c) => slack.calls.indexOf(c) >= before && JSON.stringify(c.args).includes(second.id), 30_000);
     expect((await command(current, `resolve ${first.id} root_cause="A bad deploy" resolution="Rolled out the fix"`)).status).toBe(200);
-    await waitFor('the resolve written by this release', async () => (await incident('Before the upgrade'))?.status === 'resolved', 30_000, 200);
+    await waitFor(
+      'the resolve written by this release',
+      async () => (await incident('Before the upgrade'))?.status === 'resolved',
+      30_000,
+      200,
+    );
   }, 240_000);
 
   it('the previous release drains and exits 0 while this one stays ready', async () => {

@@ -86,11 +86,21 @@ const target = (name: string, kind: Runbook['targets'][string]['kind'], values: 
 describe('runDiagnosis', () => {
   it('a hung target is cut at its timeout while the other probes report on time', async () => {
     const rb = runbook({
-      targets: { ...target('hung', 'http', { url: hungUrl }), ...target('api', 'http', { url: okUrl }), ...target('files', 'files', { root: dir }) },
+      targets: {
+        ...target('hung', 'http', { url: hungUrl }),
+        ...target('api', 'http', { url: okUrl }),
+        ...target('files', 'files', { root: dir }),
+      },
       probes: [
         { id: 'hung-http', title: 'Hung endpoint', kind: 'http', target: 'hung', params: { path: '/health' } },
         { id: 'deaf', title: 'Ignores its signal', kind: 'deaf', params: {} },
-        { id: 'api', title: 'Healthy endpoint', kind: 'http', target: 'api', params: { path: '/health/ready', fields: [{ path: 'status', expect: 'ready' }] } },
+        {
+          id: 'api',
+          title: 'Healthy endpoint',
+          kind: 'http',
+          target: 'api',
+          params: { path: '/health/ready', fields: [{ path: 'status', expect: 'ready' }] },
+        },
         { id: 'heartbeat', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: 'heartbeat.json' } },
         { id: 'pid', title: 'PID', kind: 'pidfile', target: 'files', params: { path: 'daemon.pid' } },
       ] as unknown as Runbook['probes'],
@@ -144,24 +154,42 @@ describe('runDiagnosis', () => {
   it('labels fill parameters; missing or unsafe labels refuse the probe with a clear result', async () => {
     const rb = runbook({
       // the allow-list lets '../..' through so that the path check itself is what refuses it
-      targets: { files: { name: 'files', kind: 'files', values: { root: dir }, missing: [], allow: { labels: { worker: { pattern: '[a-z./]+' } } } } },
-      probes: [{ id: 'hb', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: '{{worker}}/heartbeat.json' } }] as unknown as Runbook['probes'],
+      targets: {
+        files: { name: 'files', kind: 'files', values: { root: dir }, missing: [], allow: { labels: { worker: { pattern: '[a-z./]+' } } } },
+      },
+      probes: [
+        { id: 'hb', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: '{{worker}}/heartbeat.json' } },
+      ] as unknown as Runbook['probes'],
     });
     const run = (labels: Record<string, string>) =>
       runDiagnosis({ runbook: rb, alert: alertOf(rb), labels, logger, now: () => NOW }).then((r) => r.probes[0]);
     expect(await run({})).toMatchObject({ status: 'unknown', summary: expect.stringMatching(/^skipped: needs worker=<value>/) });
-    expect(await run({ worker: 'marie"; rm -rf /' })).toMatchObject({ status: 'unknown', summary: expect.stringMatching(/^refused: label worker must match/) });
-    expect(await run({ worker: '../..' })).toMatchObject({ status: 'unknown', summary: expect.stringMatching(/^refused: path .* leaves the configured root/) });
-    expect(await run({ worker: 'marie' })).toMatchObject({ status: 'crit', summary: expect.stringMatching(/no heartbeat file \(marie\/heartbeat.json\)/) });
+    expect(await run({ worker: 'marie"; rm -rf /' })).toMatchObject({
+      status: 'unknown',
+      summary: expect.stringMatching(/^refused: label worker must match/),
+    });
+    expect(await run({ worker: '../..' })).toMatchObject({
+      status: 'unknown',
+      summary: expect.stringMatching(/^refused: path .* leaves the configured root/),
+    });
+    expect(await run({ worker: 'marie' })).toMatchObject({
+      status: 'crit',
+      summary: expect.stringMatching(/no heartbeat file \(marie\/heartbeat.json\)/),
+    });
   });
 
   it('without the label, a probe that needs it runs once per value the alert fans out over (seed 004: every worker)', async () => {
     await mkdir(path.join(dir, 'anga'), { recursive: true });
-    await writeFile(path.join(dir, 'anga', 'heartbeat.json'), JSON.stringify({ timestamp: new Date(NOW.getTime() - 10_000).toISOString() }));
+    await writeFile(
+      path.join(dir, 'anga', 'heartbeat.json'),
+      JSON.stringify({ timestamp: new Date(NOW.getTime() - 10_000).toISOString() }),
+    );
     const rb = runbook({
       alerts: [{ name: 'HighTaskProcessingLatency', severity: 'P1', eachLabel: { worker: ['marie', 'anga', 'fabien'] } }],
       targets: target('files', 'files', { root: dir }),
-      probes: [{ id: 'hb', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: '{{worker}}/heartbeat.json' } }] as unknown as Runbook['probes'],
+      probes: [
+        { id: 'hb', title: 'Heartbeat', kind: 'heartbeat', target: 'files', params: { path: '{{worker}}/heartbeat.json' } },
+      ] as unknown as Runbook['probes'],
       causes: [{ when: { probe: 'hb', status: 'crit' }, cause: 'Watcher dead', fix: 'Restart the worker' }],
     });
     const all = await runDiagnosis({ runbook: rb, alert: alertOf(rb), logger, now: () => NOW });
@@ -177,24 +205,42 @@ describe('runDiagnosis', () => {
 
   it('a label picks a per-worker target among the declared ones, never an address', async () => {
     const rb = runbook({
-      targets: { ...target('hb-anga', 'files', { root: path.join(dir, 'anga') }), ...target('hb-marie', 'files', { root: path.join(dir, 'nowhere') }) },
+      targets: {
+        ...target('hb-anga', 'files', { root: path.join(dir, 'anga') }),
+        ...target('hb-marie', 'files', { root: path.join(dir, 'nowhere') }),
+      },
       probes: [
-        { id: 'hb', title: 'Heartbeat', kind: 'heartbeat', targetByLabel: { label: 'worker', targets: { anga: 'hb-anga', marie: 'hb-marie' } }, params: { path: 'heartbeat.json' } },
+        {
+          id: 'hb',
+          title: 'Heartbeat',
+          kind: 'heartbeat',
+          targetByLabel: { label: 'worker', targets: { anga: 'hb-anga', marie: 'hb-marie' } },
+          params: { path: 'heartbeat.json' },
+        },
       ] as unknown as Runbook['probes'],
     });
-    const run = (labels: Record<string, string>) => runDiagnosis({ runbook: rb, alert: alertOf(rb), labels, logger, now: () => NOW }).then((r) => r.probes[0]);
+    const run = (labels: Record<string, string>) =>
+      runDiagnosis({ runbook: rb, alert: alertOf(rb), labels, logger, now: () => NOW }).then((r) => r.probes[0]);
     await mkdir(path.join(dir, 'anga'), { recursive: true });
-    await writeFile(path.join(dir, 'anga', 'heartbeat.json'), JSON.stringify({ timestamp: new Date(NOW.getTime() - 10_000).toISOString() }));
+    await writeFile(
+      path.join(dir, 'anga', 'heartbeat.json'),
+      JSON.stringify({ timestamp: new Date(NOW.getTime() - 10_000).toISOString() }),
+    );
     expect(await run({ worker: 'anga' })).toMatchObject({ status: 'ok' });
     expect(await run({ worker: 'marie' })).toMatchObject({ status: 'crit' });
-    expect(await run({ worker: 'evil.example.com:80' })).toMatchObject({ status: 'unknown', summary: 'refused: no target for worker=evil.example.com:80 (the catalog knows anga, marie)' });
+    expect(await run({ worker: 'evil.example.com:80' })).toMatchObject({
+      status: 'unknown',
+      summary: 'refused: no target for worker=evil.example.com:80 (the catalog knows anga, marie)',
+    });
     expect(await run({})).toMatchObject({ status: 'unknown', summary: 'skipped: needs worker=<value> (one of anga, marie)' });
   });
 
   it('an unconfigured target says which variable to set', async () => {
     const rb = runbook({
       targets: target('prometheus', 'prometheus', {}, ['PROMETHEUS_URL']),
-      probes: [{ id: 'up', title: 'Up', kind: 'prometheus', target: 'prometheus', params: { query: 'up' } }] as unknown as Runbook['probes'],
+      probes: [
+        { id: 'up', title: 'Up', kind: 'prometheus', target: 'prometheus', params: { query: 'up' } },
+      ] as unknown as Runbook['probes'],
     });
     const r = await runDiagnosis({ runbook: rb, alert: alertOf(rb), logger });
     expect(r.probes[0]).toMatchObject({ status: 'unknown', summary: 'not configured: set PROMETHEUS_URL' });
@@ -227,7 +273,9 @@ describe('runDiagnosis', () => {
         { when: { probe: 'pid', status: 'crit' }, cause: 'Terminate transactions', fix: 'needs the database' },
         { when: { probe: 'hb', status: ['warn', 'crit'] }, cause: 'Redis unreachable', fix: 'Restore Redis first', dependency: true },
       ],
-      remediations: [{ id: 'terminate', kind: 'postgres.terminate-long-running', title: 'Terminate transactions', risk: 'high', params: {} }],
+      remediations: [
+        { id: 'terminate', kind: 'postgres.terminate-long-running', title: 'Terminate transactions', risk: 'high', params: {} },
+      ],
     });
     const r = await runDiagnosis({ runbook: rb, alert: alertOf(rb), logger, now: () => NOW });
     expect(r.remediations).toEqual([]);
@@ -264,7 +312,12 @@ describe('runDiagnosis', () => {
     expect(r.causes).toEqual([{ probe: 'pid', status: 'crit', cause: 'Daemon gone', fix: 'Start it' }]);
     expect(r.manualSteps).toEqual(['Look at ps', 'Post in the channel']);
     expect(r.remediations).toEqual([{ id: 'restart', kind: 'process.signal', title: 'Restart', risk: 'medium' }]);
-    expect(r.runbook).toEqual({ id: 'test-runbook', title: 'Test runbook', link: 'https://wiki.corp.internal/runbooks/test', file: 'test.yaml' });
+    expect(r.runbook).toEqual({
+      id: 'test-runbook',
+      title: 'Test runbook',
+      link: 'https://wiki.corp.internal/runbooks/test',
+      file: 'test.yaml',
+    });
 
     const text = await registry.metrics();
     expect(text).toMatch(/incident_bot_probe_outcomes_total\{kind="pidfile",status="crit"\} 1/);
@@ -276,7 +329,14 @@ describe('runDiagnosis', () => {
   it('cancelling the diagnosis cuts every probe', async () => {
     const rb = runbook({ probes: [{ id: 'deaf', title: 'Deaf', kind: 'deaf', params: {} }] as unknown as Runbook['probes'] });
     const ac = new AbortController();
-    const p = runDiagnosis({ runbook: rb, alert: alertOf(rb), logger, registry: { deaf: deafProbe }, signal: ac.signal, probeTimeoutMs: 30_000 });
+    const p = runDiagnosis({
+      runbook: rb,
+      alert: alertOf(rb),
+      logger,
+      registry: { deaf: deafProbe },
+      signal: ac.signal,
+      probeTimeoutMs: 30_000,
+    });
     ac.abort();
     const r = await p;
     expect(r.probes[0]).toMatchObject({ status: 'unknown', summary: 'cancelled' });

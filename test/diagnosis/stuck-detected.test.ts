@@ -50,12 +50,22 @@ describe('StuckDetected from the shipped catalog, against real targets', () => {
     if (!hit.found) throw new Error('StuckDetected missing from the catalog');
     const r = await runDiagnosis({ runbook: hit.runbook, alert: hit.alert, labels: { agent: AGENT }, logger: pino({ level: 'silent' }) });
     const by = Object.fromEntries(r.probes.map((p) => [p.id, p]));
-    expect(Object.keys(by).sort()).toEqual(
-      ['agent-stream', 'agent-streams', 'redis-health', 'stream-event-rate', 'stream-monitors', 'stuck-agents', 'stuck-detections', 'stuck-recoveries'],
-    );
+    expect(Object.keys(by).sort()).toEqual([
+      'agent-stream',
+      'agent-streams',
+      'redis-health',
+      'stream-event-rate',
+      'stream-monitors',
+      'stuck-agents',
+      'stuck-detections',
+      'stuck-recoveries',
+    ]);
     for (const p of r.probes) expect(p.summary).not.toMatch(/not configured|probe error|skipped/);
     expect(by['stream-monitors']?.status).toBe('ok');
-    expect(by['stuck-agents']).toMatchObject({ status: 'warn', figures: [{ label: `stream_active_stuck_agents{agent="${AGENT}", job="memory-daemon"}`, value: 1 }] });
+    expect(by['stuck-agents']).toMatchObject({
+      status: 'warn',
+      figures: [{ label: `stream_active_stuck_agents{agent="${AGENT}", job="memory-daemon"}`, value: 1 }],
+    });
     expect(by['stream-event-rate']).toMatchObject({ status: 'crit', summary: '0 /s (<= 0)' });
     expect(by['redis-health']?.status).toBe('ok');
     expect(by['agent-stream']).toMatchObject({ status: 'warn', summary: `1 counter set: stream:stuck:${AGENT}=2` });
@@ -70,7 +80,11 @@ describe('StuckDetected from the shipped catalog, against real targets', () => {
 
   it('the same engine from the terminal: `incident-bot diagnose StuckDetected agent=…` exits 1 on crit', async () => {
     let out = '';
-    const code = await main(['diagnose', 'StuckDetected', `agent=${AGENT}`], { COMMANDS_DIR, ...env() }, { stdout: (t) => (out += t), stderr: () => undefined });
+    const code = await main(
+      ['diagnose', 'StuckDetected', `agent=${AGENT}`],
+      { COMMANDS_DIR, ...env() },
+      { stdout: (t) => (out += t), stderr: () => undefined },
+    );
     expect(code).toBe(1);
     expect(out).toContain(`StuckDetected (P1) — Memory daemon (PostgreSQL + Redis)  [agent=${AGENT}]`);
     expect(out).toMatch(/CRIT {2}Stream events processed per second \[prometheus, \d+ ms\]: 0 \/s \(<= 0\)/);

@@ -1,5 +1,11 @@
 import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { startAlertmanager, startSlackNotificationReceiver, type RunningAlertmanager, type SlackNotification, type SlackNotificationReceiver } from '../support/alertmanager';
+import {
+  startAlertmanager,
+  startSlackNotificationReceiver,
+  type RunningAlertmanager,
+  type SlackNotification,
+  type SlackNotificationReceiver,
+} from '../support/alertmanager';
 import { startBot, type BotProcess } from '../support/bot-process';
 import { findButton } from '../support/find-button';
 import { createMigratedDatabase } from '../support/migrated-database';
@@ -12,7 +18,8 @@ const BOT_TOKEN = 'xoxb-test-token';
 const RUN = `Ev${Date.now()}AMSLACK`;
 
 // The common "labels list" Slack template (one block per alert: *Alert:* summary - `severity`, then the labels).
-const LABELS_LIST_TITLE = '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}';
+const LABELS_LIST_TITLE =
+  '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}';
 const LABELS_LIST_TEXT = [
   '{{ range .Alerts }}*Alert:* {{ .Annotations.summary }}{{ if .Labels.severity }} - `{{ .Labels.severity }}`{{ end }}',
   '*Description:* {{ .Annotations.description }}',
@@ -57,8 +64,22 @@ describe('Alertmanager Slack posts end to end', () => {
       groupBy: ['alertname'],
       slackReceivers: [
         { name: 'default', match: { template: 'default' }, apiUrl: receiver.urlFor('default') },
-        { name: 'labels-list', match: { template: 'labels-list' }, apiUrl: receiver.urlFor('labels-list'), title: LABELS_LIST_TITLE, text: LABELS_LIST_TEXT },
-        { name: 'grafana', match: { template: 'grafana' }, apiUrl: receiver.urlFor('grafana'), title: GRAFANA_TITLE, text: GRAFANA_TEXT, username: 'Grafana', footer: 'Grafana v10.4.1' },
+        {
+          name: 'labels-list',
+          match: { template: 'labels-list' },
+          apiUrl: receiver.urlFor('labels-list'),
+          title: LABELS_LIST_TITLE,
+          text: LABELS_LIST_TEXT,
+        },
+        {
+          name: 'grafana',
+          match: { template: 'grafana' },
+          apiUrl: receiver.urlFor('grafana'),
+          title: GRAFANA_TITLE,
+          text: GRAFANA_TEXT,
+          username: 'Grafana',
+          footer: 'Grafana v10.4.1',
+        },
       ],
     });
     const database = await createMigratedDatabase('e2e_am_slack_posts');
@@ -95,16 +116,36 @@ describe('Alertmanager Slack posts end to end', () => {
       text: n.text ?? '',
       attachments: n.attachments ?? [],
     } as never);
-    const event = { type: 'message', subtype: 'bot_message', bot_id: 'B0ALERTMGR', username: n.username ?? 'Alertmanager', text: n.text ?? '', attachments: n.attachments, channel, ts: message.ts, event_ts: message.ts };
-    const res = await sendEvent(`${target.url}/slack/events`, { signingSecret: SIGNING_SECRET }, { event_id: `${RUN}${++eventSeq}`, event });
+    const event = {
+      type: 'message',
+      subtype: 'bot_message',
+      bot_id: 'B0ALERTMGR',
+      username: n.username ?? 'Alertmanager',
+      text: n.text ?? '',
+      attachments: n.attachments,
+      channel,
+      ts: message.ts,
+      event_ts: message.ts,
+    };
+    const res = await sendEvent(
+      `${target.url}/slack/events`,
+      { signingSecret: SIGNING_SECRET },
+      { event_id: `${RUN}${++eventSeq}`, event },
+    );
     expect(res.status).toBe(200);
     return message.ts;
   };
   const replyIn = (channel: string, threadTs: string, timeoutMs = 15_000) =>
-    slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && c.args.thread_ts === threadTs && /alert /.test(String(c.args.text)), timeoutMs);
+    slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === channel && c.args.thread_ts === threadTs && /alert /.test(String(c.args.text)),
+      timeoutMs,
+    );
   const blocksOf = (c: RecordedCall) => JSON.stringify(c.args.blocks);
   const amAlert = async (alertname: string, template: string) => {
-    const res = await fetch(`${alertmanager.url}/api/v2/alerts?filter=${encodeURIComponent(`alertname="${alertname}"`)}&filter=${encodeURIComponent(`template="${template}"`)}`);
+    const res = await fetch(
+      `${alertmanager.url}/api/v2/alerts?filter=${encodeURIComponent(`alertname="${alertname}"`)}&filter=${encodeURIComponent(`template="${template}"`)}`,
+    );
     const list = (await res.json()) as { labels: Record<string, string>; startsAt: string; fingerprint: string }[];
     expect(list).toHaveLength(1);
     return list[0]!;
@@ -155,7 +196,16 @@ describe('Alertmanager Slack posts end to end', () => {
 
   it('the common "labels list" template: every label read from the post itself', async () => {
     await alertmanager.postAlerts([
-      { labels: { alertname: 'DiskSpaceWarning', severity: 'warning', instance: 'db-1', mountpoint: '/var/lib/postgresql', template: 'labels-list' }, annotations: { summary: 'Disk almost full on db-1', description: '92% used' } },
+      {
+        labels: {
+          alertname: 'DiskSpaceWarning',
+          severity: 'warning',
+          instance: 'db-1',
+          mountpoint: '/var/lib/postgresql',
+          template: 'labels-list',
+        },
+        annotations: { summary: 'Disk almost full on db-1', description: '92% used' },
+      },
     ]);
     const notification = await receiver.waitFor((n) => n.path === '/labels-list', 20_000);
     expect(notification.body.attachments?.[0]?.text).toContain('• *mountpoint:* `/var/lib/postgresql`');
@@ -169,8 +219,13 @@ describe('Alertmanager Slack posts end to end', () => {
     expect(recorded?.fingerprint).toBe(inAm.fingerprint);
   }, 40_000);
 
-  it("Grafana's Slack contact-point format: the labels of its \" - name = value\" list", async () => {
-    await alertmanager.postAlerts([{ labels: { alertname: 'MemoryUsageHigh', severity: 'warning', pod: 'memory-daemon-0', template: 'grafana' }, annotations: { summary: 'Memory above 85%' } }]);
+  it('Grafana\'s Slack contact-point format: the labels of its " - name = value" list', async () => {
+    await alertmanager.postAlerts([
+      {
+        labels: { alertname: 'MemoryUsageHigh', severity: 'warning', pod: 'memory-daemon-0', template: 'grafana' },
+        annotations: { summary: 'Memory above 85%' },
+      },
+    ]);
     const notification = await receiver.waitFor((n) => n.path === '/grafana', 20_000);
     expect(notification.body.attachments?.[0]?.text).toContain('**Firing**');
     expect(notification.body.attachments?.[0]?.text).toContain(' - pod = memory-daemon-0');
@@ -187,48 +242,108 @@ describe('Alertmanager Slack posts end to end', () => {
     const queues = Array.from({ length: 12 }, (_, i) => `queue-${String(i).padStart(2, '0')}`);
     const labels = (queue: string) => ({ alertname: 'QueueBacklogGrowing', severity: 'warning', queue, template: 'labels-list' });
     await alertmanager.postAlerts(queues.map((q) => ({ labels: labels(q), annotations: { summary: `Backlog growing on ${q}` } })));
-    const notification = await receiver.waitFor((n) => n.path === '/labels-list' && (n.body.attachments?.[0]?.title ?? '') === '[FIRING:12] QueueBacklogGrowing', 20_000);
+    const notification = await receiver.waitFor(
+      (n) => n.path === '/labels-list' && (n.body.attachments?.[0]?.title ?? '') === '[FIRING:12] QueueBacklogGrowing',
+      20_000,
+    );
     const postTs = await deliver(bot, 'C0AMGROUP', notification.body);
     const reply = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0AMGROUP' && c.args.thread_ts === postTs, 15_000);
     expect(String(reply.args.text)).toBe('[FIRING:12] QueueBacklogGrowing: 12 firing, 0 resolved');
     const shown = blocksOf(reply);
     for (const q of queues) expect(shown).toContain(`\`queue=${q}\``);
-    const menus = (reply.args.blocks as { accessory?: { action_id: string; options: { value: string }[] } }[]).filter((b) => b.accessory?.action_id === 'alert_menu');
+    const menus = (reply.args.blocks as { accessory?: { action_id: string; options: { value: string }[] } }[]).filter(
+      (b) => b.accessory?.action_id === 'alert_menu',
+    );
     expect(menus).toHaveLength(12);
     const replyTs = (reply.response as { ts: string }).ts;
 
     const ack = menus[3]!.accessory!.options.find((o) => o.value.startsWith('alert_acknowledge:'))!.value;
-    const click = buttonClickPayload({ channel: 'C0AMGROUP', messageTs: replyTs, threadTs: postTs, userId: 'U0ONCALL01', actionId: 'alert_menu', value: '', blockId: 'alert', responseUrl: slack.responseUrl({ channel: 'C0AMGROUP', messageTs: replyTs, userId: 'U0ONCALL01' }) });
-    click.actions = [{ action_id: 'alert_menu', block_id: `alert:${ack.split(':')[1]}`, type: 'overflow', selected_option: { text: { type: 'plain_text', text: 'Acknowledge' }, value: ack }, action_ts: `${Date.now() / 1000}` }];
+    const click = buttonClickPayload({
+      channel: 'C0AMGROUP',
+      messageTs: replyTs,
+      threadTs: postTs,
+      userId: 'U0ONCALL01',
+      actionId: 'alert_menu',
+      value: '',
+      blockId: 'alert',
+      responseUrl: slack.responseUrl({ channel: 'C0AMGROUP', messageTs: replyTs, userId: 'U0ONCALL01' }),
+    });
+    click.actions = [
+      {
+        action_id: 'alert_menu',
+        block_id: `alert:${ack.split(':')[1]}`,
+        type: 'overflow',
+        selected_option: { text: { type: 'plain_text', text: 'Acknowledge' }, value: ack },
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ];
     await sendInteraction(`${bot.url}/slack/events`, { signingSecret: SIGNING_SECRET }, click);
-    const acked = await slack.waitForCall('chat.update', (c) => c.args.ts === replyTs && blocksOf(c).includes(':eyes: acknowledged by <@U0ONCALL01>'), 10_000);
+    const acked = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === replyTs && blocksOf(c).includes(':eyes: acknowledged by <@U0ONCALL01>'),
+      10_000,
+    );
     expect(blocksOf(acked)).toContain(`\`queue=${queues[3]}\` · :eyes: acknowledged by <@U0ONCALL01>`);
 
     await alertmanager.postAlerts(queues.map((q) => ({ labels: labels(q), endsAt: new Date(Date.now() - 1000).toISOString() })));
-    const resolved = await receiver.waitFor((n) => n.path === '/labels-list' && (n.body.attachments?.[0]?.title ?? '') === '[RESOLVED] QueueBacklogGrowing', 20_000);
+    const resolved = await receiver.waitFor(
+      (n) => n.path === '/labels-list' && (n.body.attachments?.[0]?.title ?? '') === '[RESOLVED] QueueBacklogGrowing',
+      20_000,
+    );
     await deliver(bot, 'C0AMGROUP', resolved.body);
-    const edit = await slack.waitForCall('chat.update', (c) => c.args.ts === replyTs && String(c.args.text).includes('0 firing, 12 resolved'), 15_000);
+    const edit = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === replyTs && String(c.args.text).includes('0 firing, 12 resolved'),
+      15_000,
+    );
     expect(blocksOf(edit)).not.toContain('alert_menu');
-    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AMGROUP' && c.args.thread_ts && /QueueBacklogGrowing/.test(String(c.args.text)))).toHaveLength(1);
+    expect(
+      slack
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === 'C0AMGROUP' && c.args.thread_ts && /QueueBacklogGrowing/.test(String(c.args.text))),
+    ).toHaveLength(1);
   }, 60_000);
 
   it('a storm of new alerts in one channel: twenty shown one by one, then one summary edited in place with the rest listed in its thread', async () => {
     const channel = 'C0AMSTORM';
     for (let i = 0; i < 30; i++) {
       const title = `[FIRING:1] StormProbe${i % 3}`;
-      await deliver(bot, channel, { username: 'Alertmanager', text: '', attachments: [{ title, text: `*Details:*\n • *alertname:* \`StormProbe${i % 3}\`\n • *instance:* \`node-${i}\`\n • *severity:* \`${i % 2 ? 'warning' : 'critical'}\`\n` }] });
+      await deliver(bot, channel, {
+        username: 'Alertmanager',
+        text: '',
+        attachments: [
+          {
+            title,
+            text: `*Details:*\n • *alertname:* \`StormProbe${i % 3}\`\n • *instance:* \`node-${i}\`\n • *severity:* \`${i % 2 ? 'warning' : 'critical'}\`\n`,
+          },
+        ],
+      });
     }
-    const final = await slack.waitForCall('chat.update', (c) => c.args.channel === channel && /^Alert storm: 10 new alerts since \d\d:\d\d UTC$/.test(String(c.args.text)), 30_000);
+    const final = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === channel && /^Alert storm: 10 new alerts since \d\d:\d\d UTC$/.test(String(c.args.text)),
+      30_000,
+    );
     const summaryTs = final.args.ts as string;
     const top = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && !c.args.thread_ts);
     expect(top.map((c) => String(c.args.text)).filter((t) => t.startsWith('Alert storm'))).toHaveLength(1);
     // The replies that went out before the storm began: one per alert, in their posts' threads.
-    const replies = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.args.thread_ts && c.args.thread_ts !== summaryTs);
+    const replies = slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === channel && c.args.thread_ts && c.args.thread_ts !== summaryTs);
     expect(replies).toHaveLength(20);
     const summary = blocksOf(final);
     expect(summary).toMatch(/\*StormProbe\d\* · P[02] \((critical|medium)\) · ×\d+/);
-    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && c.args.thread_ts === summaryTs && blocksOf(c).includes('`instance=node-29`'), 10_000);
-    const listed = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.args.thread_ts === summaryTs).map(blocksOf).join('');
+    await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === channel && c.args.thread_ts === summaryTs && blocksOf(c).includes('`instance=node-29`'),
+      10_000,
+    );
+    const listed = slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === channel && c.args.thread_ts === summaryTs)
+      .map(blocksOf)
+      .join('');
     for (let i = 20; i < 30; i++) expect(listed).toContain(`\`instance=node-${i}\``);
     expect(listed).not.toContain('`instance=node-19`');
   }, 90_000);
@@ -238,7 +353,12 @@ describe('Alertmanager Slack posts end to end', () => {
     const database = await createMigratedDatabase('e2e_am_slack_blind');
     await database.db.close();
     dropBlindDb = database.drop;
-    blindBot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, DATABASE_URL: database.url });
+    blindBot = await startBot({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: database.url,
+    });
     await blindBot.waitForReady();
     const postTs = await deliver(blindBot, 'C0AMBLIND', notification.body);
     const reply = await replyIn('C0AMBLIND', postTs);
@@ -248,19 +368,36 @@ describe('Alertmanager Slack posts end to end', () => {
     expect(shown).toContain('Set ALERTMANAGER_URL and the bot reads them from Alertmanager.');
     // StuckDetected is diagnosed automatically when its labels are known: not on guessed ones.
     await new Promise((r) => setTimeout(r, 1_500));
-    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AMBLIND' && /^Diagnos/.test(String(c.args.text)))).toEqual([]);
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AMBLIND' && /^Diagnos/.test(String(c.args.text)))).toEqual(
+      [],
+    );
 
     const diagnose = findButton(reply, 'alert_diagnose');
     const replyTs = (reply.response as { ts: string }).ts;
     await sendInteraction(
       `${blindBot.url}/slack/events`,
       { signingSecret: SIGNING_SECRET },
-      buttonClickPayload({ channel: 'C0AMBLIND', messageTs: replyTs, threadTs: postTs, userId: 'U0ONCALL01', actionId: 'alert_diagnose', value: diagnose.value, blockId: 'alert', responseUrl: slack.responseUrl({ channel: 'C0AMBLIND', messageTs: replyTs, userId: 'U0ONCALL01' }) }),
+      buttonClickPayload({
+        channel: 'C0AMBLIND',
+        messageTs: replyTs,
+        threadTs: postTs,
+        userId: 'U0ONCALL01',
+        actionId: 'alert_diagnose',
+        value: diagnose.value,
+        blockId: 'alert',
+        responseUrl: slack.responseUrl({ channel: 'C0AMBLIND', messageTs: replyTs, userId: 'U0ONCALL01' }),
+      }),
     );
     // A click in a thread is answered in that thread, to the clicker only.
-    const answer = await slack.waitForCall('chat.postEphemeral', (c) => String(c.args.text).includes('labels of this alert are unknown'), 10_000);
+    const answer = await slack.waitForCall(
+      'chat.postEphemeral',
+      (c) => String(c.args.text).includes('labels of this alert are unknown'),
+      10_000,
+    );
     expect(answer.args).toMatchObject({ channel: 'C0AMBLIND', thread_ts: postTs, user: 'U0ONCALL01' });
     expect(String(answer.args.text)).toContain('`/incident diagnose StuckDetected agent=…`');
-    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AMBLIND' && /^Diagnos/.test(String(c.args.text)))).toEqual([]);
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AMBLIND' && /^Diagnos/.test(String(c.args.text)))).toEqual(
+      [],
+    );
   }, 90_000);
 });

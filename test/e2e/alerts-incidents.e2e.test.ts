@@ -42,7 +42,11 @@ describe('alerts and incidents end to end', () => {
     await database.db.close();
     dropDb = database.drop;
     const port = await freePort();
-    alertmanager = await startAlertmanager({ webhookUrl: `http://127.0.0.1:${port}/webhooks/alertmanager`, groupWaitSeconds: 1, webhookBearerToken: WEBHOOK_TOKEN });
+    alertmanager = await startAlertmanager({
+      webhookUrl: `http://127.0.0.1:${port}/webhooks/alertmanager`,
+      groupWaitSeconds: 1,
+      webhookBearerToken: WEBHOOK_TOKEN,
+    });
     slack.addUsergroup(RESPONDERS, ['U0ONCALL02']);
     bot = await startBot({
       PORT: String(port),
@@ -86,15 +90,29 @@ describe('alerts and incidents end to end', () => {
     }
     throw new Error(`no matching log line within ${timeoutMs} ms`);
   };
-  const click = (actionId: string, value: string, where: { channel: string; messageTs: string; threadTs?: string }, userId = 'U0ONCALL01') =>
+  const click = (
+    actionId: string,
+    value: string,
+    where: { channel: string; messageTs: string; threadTs?: string },
+    userId = 'U0ONCALL01',
+  ) =>
     sendInteraction(
       events(),
       signed,
-      buttonClickPayload({ ...where, userId, actionId, value, blockId: 'alert', responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }) }),
+      buttonClickPayload({
+        ...where,
+        userId,
+        actionId,
+        value,
+        blockId: 'alert',
+        responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
+      }),
     );
   const blocksOf = (c: RecordedCall | { blocks?: unknown }) => JSON.stringify('args' in c ? c.args.blocks : c.blocks);
   const actionIds = (blocks: unknown): string[] =>
-    ((blocks as { type: string; elements?: { action_id: string }[] }[] | undefined) ?? []).filter((b) => b.type === 'actions').flatMap((b) => (b.elements ?? []).map((e) => e.action_id));
+    ((blocks as { type: string; elements?: { action_id: string }[] }[] | undefined) ?? [])
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => (b.elements ?? []).map((e) => e.action_id));
 
   describe('an Alertmanager post in the channel', () => {
     let postTs: string;
@@ -116,7 +134,9 @@ describe('alerts and incidents end to end', () => {
       expect(text).toContain('P1 (high)');
       expect(text).toContain('Acknowledge by:');
       expect(text).toContain('`instance=worker-7`');
-      alertId = String((reply.args.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value);
+      alertId = String(
+        (reply.args.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value,
+      );
       expect(alertId).toMatch(/^\d+$/);
 
       // Slack retries the same event, and another replica sees the post under another event id.
@@ -152,45 +172,86 @@ describe('alerts and incidents end to end', () => {
     });
 
     it('Silence 1 h of a P0 alert asks a responder to approve, then creates a silence in the real Alertmanager with the alert labels as exact matchers', async () => {
-      const silences = async () => (await (await fetch(`${alertmanager.url}/api/v2/silences`)).json()) as { createdBy: string; comment: string; matchers: { name: string; value: string; isRegex: boolean }[] }[];
+      const silences = async () =>
+        (await (await fetch(`${alertmanager.url}/api/v2/silences`)).json()) as {
+          createdBy: string;
+          comment: string;
+          matchers: { name: string; value: string; isRegex: boolean }[];
+        }[];
       // The same Alertmanager post for DaemonNotRunning, a P0 in the catalog.
-      const envelope = JSON.parse(JSON.stringify(fixture('slack/event-alertmanager-bot-message.json')).replace(/StuckDetected/g, 'DaemonNotRunning'));
+      const envelope = JSON.parse(
+        JSON.stringify(fixture('slack/event-alertmanager-bot-message.json')).replace(/StuckDetected/g, 'DaemonNotRunning'),
+      );
       const p0Ts = slack.seedThread(ALERT_CHANNEL, [{ ...envelope.event, ts: `${Math.floor(Date.now() / 1000)}.000200`, user: undefined }]);
-      expect((await sendEvent(events(), signed, { event_id: `${RUN}P0`, event: { ...envelope.event, ts: p0Ts, event_ts: p0Ts } })).status).toBe(200);
+      expect(
+        (await sendEvent(events(), signed, { event_id: `${RUN}P0`, event: { ...envelope.event, ts: p0Ts, event_ts: p0Ts } })).status,
+      ).toBe(200);
       const p0Reply = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === p0Ts, 10_000);
       expect(blocksOf(p0Reply)).toContain('P0 (critical)');
-      const p0AlertId = String((p0Reply.args.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value);
-      await click('alert_silence', p0AlertId, { channel: ALERT_CHANNEL, messageTs: (p0Reply.response as { ts: string }).ts, threadTs: p0Ts });
+      const p0AlertId = String(
+        (p0Reply.args.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value,
+      );
+      await click('alert_silence', p0AlertId, {
+        channel: ALERT_CHANNEL,
+        messageTs: (p0Reply.response as { ts: string }).ts,
+        threadTs: p0Ts,
+      });
       const why = await waitForAnswer(slack, (c) => String(c.args.text).includes('needs an approval'), 10_000);
       expect(String(why.args.text)).toContain('the alert is P0');
-      const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === p0Ts && String(c.args.text).startsWith('Approval needed'), 10_000);
+      const approval = await slack.waitForCall(
+        'chat.postMessage',
+        (c) => c.args.thread_ts === p0Ts && String(c.args.text).startsWith('Approval needed'),
+        10_000,
+      );
       expect(JSON.stringify(approval.args.blocks)).toContain('Silence DaemonNotRunning for 1 h');
       expect((await silences()).filter((s) => s.createdBy.includes('U0ONCALL01'))).toEqual([]);
-      const approve = String((approval.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'remediation_approve')!.value);
+      const approve = String(
+        (approval.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[])
+          .flatMap((b) => b.elements ?? [])
+          .find((e) => e.action_id === 'remediation_approve')!.value,
+      );
       const approvalTs = (approval.response as { ts: string }).ts;
       await click('remediation_approve', approve, { channel: ALERT_CHANNEL, messageTs: approvalTs, threadTs: p0Ts }, 'U0ONCALL02');
-      await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === p0Ts && String(c.args.text).includes('succeeded (approved by <@U0ONCALL02>)'), 20_000);
+      await slack.waitForCall(
+        'chat.postMessage',
+        (c) => c.args.thread_ts === p0Ts && String(c.args.text).includes('succeeded (approved by <@U0ONCALL02>)'),
+        20_000,
+      );
       const ours = (await silences()).find((s) => s.createdBy.includes('requested by U0ONCALL01'));
       expect(ours?.createdBy).toBe('incident-bot (requested by U0ONCALL01, approved by U0ONCALL02)');
       expect(ours?.comment).toContain('Silenced from Slack by U0ONCALL01 for 1 h');
-      expect(ours?.matchers).toEqual(expect.arrayContaining([
-        { name: 'alertname', value: 'DaemonNotRunning', isRegex: false, isEqual: true },
-        { name: 'instance', value: 'worker-7', isRegex: false, isEqual: true },
-      ]));
+      expect(ours?.matchers).toEqual(
+        expect.arrayContaining([
+          { name: 'alertname', value: 'DaemonNotRunning', isRegex: false, isEqual: true },
+          { name: 'instance', value: 'worker-7', isRegex: false, isEqual: true },
+        ]),
+      );
     }, 30_000);
 
     it('Diagnose runs the runbook in the alert thread', async () => {
       await click('alert_diagnose', alertId, { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs });
-      const first = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && /Diagnos/.test(String(c.args.text)), 10_000);
+      const first = await slack.waitForCall(
+        'chat.postMessage',
+        (c) => c.args.thread_ts === postTs && /Diagnos/.test(String(c.args.text)),
+        10_000,
+      );
       expect(String(first.args.text)).toContain('StuckDetected');
     }, 30_000);
 
     it('Open incident opens one linked to the alert, with the alert severity, and posts the notification', async () => {
       await click('alert_open_incident', alertId, { channel: ALERT_CHANNEL, messageTs: replyTs, threadTs: postTs });
-      const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === ALERT_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('INCIDENT: StuckDetected'), 10_000);
+      const note = await slack.waitForCall(
+        'chat.postMessage',
+        (c) => c.args.channel === ALERT_CHANNEL && !c.args.thread_ts && String(c.args.text).includes('INCIDENT: StuckDetected'),
+        10_000,
+      );
       expect(String(note.args.text)).toMatch(/\*Incident ID:\* INC-\d{14}/);
       expect(String(note.args.text)).toContain('*Severity:* P1 (high)');
-      const refreshed = await slack.waitForCall('chat.update', (c) => c.args.ts === replyTs && /incident INC-\d{14}/.test(blocksOf(c)), 10_000);
+      const refreshed = await slack.waitForCall(
+        'chat.update',
+        (c) => c.args.ts === replyTs && /incident INC-\d{14}/.test(blocksOf(c)),
+        10_000,
+      );
       expect(actionIds(refreshed.args.blocks)).not.toContain('alert_open_incident');
     }, 20_000);
   });
@@ -201,13 +262,26 @@ describe('alerts and incidents end to end', () => {
     let incidentId: string;
     let modalTs: string;
     const command = (text: string, channel = CH, userId = 'U0ONCALL01') =>
-      sendSlashCommand(events(), signed, { text, channel_id: channel, user_id: userId, response_url: slack.responseUrl({ channel, userId }) });
+      sendSlashCommand(events(), signed, {
+        text,
+        channel_id: channel,
+        user_id: userId,
+        response_url: slack.responseUrl({ channel, userId }),
+      });
     const threadPost = (predicate: (text: string) => boolean) =>
-      slack.waitForCall('chat.postMessage', (c) => c.args.channel === CH && c.args.thread_ts === notificationTs && predicate(String(c.args.text)), 10_000);
+      slack.waitForCall(
+        'chat.postMessage',
+        (c) => c.args.channel === CH && c.args.thread_ts === notificationTs && predicate(String(c.args.text)),
+        10_000,
+      );
 
     it('open posts the notification from the template with an INC-YYYYMMDDHHMMSS id', async () => {
       expect((await command('open Database down P1')).status).toBe(200);
-      const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CH && String(c.args.text).includes('INCIDENT: Database down'), 10_000);
+      const note = await slack.waitForCall(
+        'chat.postMessage',
+        (c) => c.args.channel === CH && String(c.args.text).includes('INCIDENT: Database down'),
+        10_000,
+      );
       notificationTs = (note.response as { ts: string }).ts;
       const text = String(note.args.text);
       incidentId = /INC-\d{14}/.exec(text)![0];
@@ -241,7 +315,11 @@ describe('alerts and incidents end to end', () => {
       expect(resolved.args.reply_broadcast).toBeTruthy();
       expect(actionIds(resolved.args.blocks)).toEqual(['postmortem_draft']); // P0: the post-mortem is offered
       // The opening notification shows the final state.
-      await slack.waitForCall('chat.update', (c) => c.args.ts === notificationTs && String(c.args.text).includes('*Current Status:* Resolved'), 10_000);
+      await slack.waitForCall(
+        'chat.update',
+        (c) => c.args.ts === notificationTs && String(c.args.text).includes('*Current Status:* Resolved'),
+        10_000,
+      );
       expect(slack.messages(CH).find((m) => m.ts === notificationTs)?.text).toContain('*Current Status:* Resolved');
     }, 40_000);
 
@@ -266,7 +344,12 @@ describe('alerts and incidents end to end', () => {
 
     it('open without arguments shows the modal; its submission opens the incident', async () => {
       const trigger = newTriggerId();
-      await sendSlashCommand(events(), signed, { text: 'open', channel_id: 'C0MODAL', trigger_id: trigger, response_url: slack.responseUrl() });
+      await sendSlashCommand(events(), signed, {
+        text: 'open',
+        channel_id: 'C0MODAL',
+        trigger_id: trigger,
+        response_url: slack.responseUrl(),
+      });
       const opened = await slack.waitForCall('views.open', (c) => c.args.trigger_id === trigger, 10_000);
       const view = opened.args.view as { callback_id: string; private_metadata: string };
       expect(view.callback_id).toBe('incident_open');
@@ -288,10 +371,21 @@ describe('alerts and incidents end to end', () => {
 
     it('📌 on a thread message and the "Add to timeline" shortcut put messages on the timeline', async () => {
       await command('update Error rate back to 0.1%', 'C0MODAL');
-      const update = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0MODAL' && c.args.thread_ts === modalTs, 10_000);
+      const update = await slack.waitForCall(
+        'chat.postMessage',
+        (c) => c.args.channel === 'C0MODAL' && c.args.thread_ts === modalTs,
+        10_000,
+      );
       const updateTs = (update.response as { ts: string }).ts;
 
-      const reaction = { type: 'reaction_added', user: 'U0ONCALL02', reaction: 'pushpin', item: { type: 'message', channel: 'C0MODAL', ts: updateTs }, item_user: 'U0INCIDENTBOT', event_ts: `${Date.now() / 1000}` };
+      const reaction = {
+        type: 'reaction_added',
+        user: 'U0ONCALL02',
+        reaction: 'pushpin',
+        item: { type: 'message', channel: 'C0MODAL', ts: updateTs },
+        item_user: 'U0INCIDENTBOT',
+        event_ts: `${Date.now() / 1000}`,
+      };
       expect((await sendEvent(events(), signed, { event_id: `${RUN}PIN`, event: reaction })).status).toBe(200);
       await slack.waitForCall('reactions.add', (c) => c.args.timestamp === updateTs && c.args.name === 'white_check_mark', 10_000);
 
@@ -314,7 +408,11 @@ describe('alerts and incidents end to end', () => {
       expect(isEphemeral(ok)).toBe(true);
 
       await command('status', 'C0MODAL');
-      const status = await waitForAnswer(slack, (c) => String(c.args.text).includes(': open, P1') && blocksOf(c).includes('Rolled back'), 10_000);
+      const status = await waitForAnswer(
+        slack,
+        (c) => String(c.args.text).includes(': open, P1') && blocksOf(c).includes('Rolled back'),
+        10_000,
+      );
       expect(blocksOf(status)).toContain('<@U0ONCALL02>: :arrows_counterclockwise: *UPDATE');
       expect(blocksOf(status)).toContain('<@U0ONCALL03>: Rolled back the 10:05 deploy');
     }, 30_000);
@@ -322,7 +420,11 @@ describe('alerts and incidents end to end', () => {
 
   describe('POST /webhooks/alertmanager', () => {
     const post = (body: string) =>
-      fetch(`${bot.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, body });
+      fetch(`${bot.url}/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+        body,
+      });
 
     it('posts the alert in the routed channel once, and edits that post when it resolves', async () => {
       const firing = readFileSync(path.join(FIXTURES, 'alertmanager/webhook-firing.json'), 'utf8');
@@ -340,7 +442,11 @@ describe('alerts and incidents end to end', () => {
 
       const resolved = await post(readFileSync(path.join(FIXTURES, 'alertmanager/webhook-resolved.json'), 'utf8'));
       expect(resolved.status).toBe(200);
-      const edit = await slack.waitForCall('chat.update', (c) => c.args.channel === WEBHOOK_CHANNEL && c.args.ts === ts && blocksOf(c).includes('RESOLVED'), 10_000);
+      const edit = await slack.waitForCall(
+        'chat.update',
+        (c) => c.args.channel === WEBHOOK_CHANNEL && c.args.ts === ts && blocksOf(c).includes('RESOLVED'),
+        10_000,
+      );
       expect(blocksOf(edit)).toContain('[RESOLVED] StuckDetected');
       expect(slack.callsTo('chat.update').filter((c) => c.args.ts === ts)).toHaveLength(1); // the duplicate edited nothing
       expect(actionIds(edit.args.blocks)).toEqual([]);
@@ -392,9 +498,18 @@ describe('alerts and incidents end to end', () => {
       ].join('\n'),
     });
     await prometheus.waitForSeries('ALERTS{alertname="BotPipelineCheck",alertstate="firing"}', 20_000);
-    const posted = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === PIPELINE_CHANNEL, 30_000).catch(async (err: Error) => {
-      throw new Error(`${err.message}\nAM alerts: ${await (await fetch(`${alertmanager.url}/api/v2/alerts`)).text()}\nAlertmanager: ${alertmanager.logs().slice(-2000)}\nPrometheus: ${prometheus?.logs().slice(-2000)}\nbot: ${JSON.stringify(bot.logs().filter((l) => String(l.msg).includes('ebhook')).slice(-5))}`);
-    });
+    const posted = await slack
+      .waitForCall('chat.postMessage', (c) => c.args.channel === PIPELINE_CHANNEL, 30_000)
+      .catch(async (err: Error) => {
+        throw new Error(
+          `${err.message}\nAM alerts: ${await (await fetch(`${alertmanager.url}/api/v2/alerts`)).text()}\nAlertmanager: ${alertmanager.logs().slice(-2000)}\nPrometheus: ${prometheus?.logs().slice(-2000)}\nbot: ${JSON.stringify(
+            bot
+              .logs()
+              .filter((l) => String(l.msg).includes('ebhook'))
+              .slice(-5),
+          )}`,
+        );
+      });
     expect(blocksOf(posted)).toContain('[FIRING] BotPipelineCheck');
     expect(blocksOf(posted)).toContain('P2 (medium)');
     expect(blocksOf(posted)).toContain('Prometheus fired this at the bot');

@@ -80,7 +80,14 @@ describe('/incident diagnose StuckDetected end to end', () => {
     const final = await slack.waitForCall('chat.update', (c) => isFinal(c), 20_000);
     const text = blockText(final);
 
-    for (const probe of ['Active stream monitors', 'Stuck agents (stream monitor)', 'Stuck detections in the last hour', 'Stream events processed per second', 'Redis ping and memory', "This agent's stream and stuck counter"]) {
+    for (const probe of [
+      'Active stream monitors',
+      'Stuck agents (stream monitor)',
+      'Stuck detections in the last hour',
+      'Stream events processed per second',
+      'Redis ping and memory',
+      "This agent's stream and stuck counter",
+    ]) {
       expect(text).toContain(probe);
     }
     // Figures are the real ones: Prometheus scraped 2 stuck agents (warn above 0), Redis holds the counter 3.
@@ -111,7 +118,12 @@ describe('/incident diagnose StuckDetected end to end', () => {
         text: '',
         username: 'Alertmanager',
         bot_id: 'B0ALERTMGR',
-        attachments: [{ title: '[FIRING:1] StuckDetected (prod agent-7 critical)', text: '*Details:*\n  • *alertname:* `StuckDetected`\n  • *agent:* `agent-7`\n  • *severity:* `critical`\n' }],
+        attachments: [
+          {
+            title: '[FIRING:1] StuckDetected (prod agent-7 critical)',
+            text: '*Details:*\n  • *alertname:* `StuckDetected`\n  • *agent:* `agent-7`\n  • *severity:* `critical`\n',
+          },
+        ],
         ts,
         channel: 'C0AUTODIAG',
         event_ts: ts,
@@ -122,7 +134,10 @@ describe('/incident diagnose StuckDetected end to end', () => {
     const final = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0AUTODIAG' && isFinal(c), 20_000);
     expect(blockText(final)).toContain("*This agent's stream and stuck counter* — 1 counter set: stream:stuck:agent-7=3");
     const inThread = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AUTODIAG' && c.args.thread_ts === ts);
-    expect(inThread.map((c) => (String(c.args.text).match(/^Diagnos/) ? 'diagnosis' : 'alert reply')).sort()).toEqual(['alert reply', 'diagnosis']);
+    expect(inThread.map((c) => (String(c.args.text).match(/^Diagnos/) ? 'diagnosis' : 'alert reply')).sort()).toEqual([
+      'alert reply',
+      'diagnosis',
+    ]);
   }, 30_000);
 
   const webhook = (alerts: { labels: Record<string, string>; fingerprint: string }[]) =>
@@ -134,40 +149,69 @@ describe('/incident diagnose StuckDetected end to end', () => {
         groupKey: `{}:{alertname="${alerts[0]!.labels.alertname}"}`,
         status: 'firing',
         receiver: 'incident-bot',
-        alerts: alerts.map((a) => ({ status: 'firing', labels: a.labels, annotations: {}, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', fingerprint: a.fingerprint })),
+        alerts: alerts.map((a) => ({
+          status: 'firing',
+          labels: a.labels,
+          annotations: {},
+          startsAt: new Date().toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          fingerprint: a.fingerprint,
+        })),
       }),
     });
 
-  it('diagnoses a webhook alert the catalog marks autoDiagnose by itself, in the thread of the bot\'s post', async () => {
-    const res = await webhook([{ labels: { alertname: 'StuckDetected', agent: 'agent-7', severity: 'critical', source: 'webhook' }, fingerprint: 'abcdef0123456789' }]);
+  it("diagnoses a webhook alert the catalog marks autoDiagnose by itself, in the thread of the bot's post", async () => {
+    const res = await webhook([
+      {
+        labels: { alertname: 'StuckDetected', agent: 'agent-7', severity: 'critical', source: 'webhook' },
+        fingerprint: 'abcdef0123456789',
+      },
+    ]);
     expect(res.status).toBe(200);
     const posted = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0WEBHOOKDIAG' && !c.args.thread_ts, 10_000);
     const postTs = (posted.response as { ts: string }).ts;
     const final = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0WEBHOOKDIAG' && isFinal(c), 20_000);
     expect(blockText(final)).toContain("*This agent's stream and stuck counter* — 1 counter set: stream:stuck:agent-7=3");
-    const diagnosis = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0WEBHOOKDIAG' && /^Diagnos/.test(String(c.args.text)));
+    const diagnosis = slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === 'C0WEBHOOKDIAG' && /^Diagnos/.test(String(c.args.text)));
     expect(diagnosis.map((c) => c.args.thread_ts)).toEqual([postTs]);
   }, 30_000);
 
   it('a webhook delivery naming many alerts gets one post listing them, each with its own menu', async () => {
-    const alerts = Array.from({ length: 7 }, (_, i) => ({ labels: { alertname: 'DiskSpaceWarning', instance: `db-${i}` }, fingerprint: `d15c0000000000${String(i).padStart(2, '0')}` }));
+    const alerts = Array.from({ length: 7 }, (_, i) => ({
+      labels: { alertname: 'DiskSpaceWarning', instance: `db-${i}` },
+      fingerprint: `d15c0000000000${String(i).padStart(2, '0')}`,
+    }));
     const res = await webhook(alerts);
     expect(res.status).toBe(200);
     const answer = (await res.json()) as { accepted: number; alerts: { outcome: string }[] };
     expect(answer.accepted).toBe(7);
     expect(answer.alerts.map((a) => a.outcome)).toEqual(Array(7).fill('new'));
-    const post = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0WEBHOOKDIAG' && String(c.args.text).includes('DiskSpaceWarning'), 10_000);
+    const post = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === 'C0WEBHOOKDIAG' && String(c.args.text).includes('DiskSpaceWarning'),
+      10_000,
+    );
     expect(String(post.args.text)).toBe('[FIRING:7] DiskSpaceWarning: 7 firing, 0 resolved');
     const shown = JSON.stringify(post.args.blocks);
     for (let i = 0; i < 7; i++) expect(shown).toContain(`\`instance=db-${i}\``);
     expect(shown.match(/"action_id":"alert_menu"/g)).toHaveLength(7);
     await new Promise((r) => setTimeout(r, 500));
-    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0WEBHOOKDIAG' && String(c.args.text).includes('DiskSpaceWarning'))).toHaveLength(1);
+    expect(
+      slack
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === 'C0WEBHOOKDIAG' && String(c.args.text).includes('DiskSpaceWarning')),
+    ).toHaveLength(1);
   }, 30_000);
 
   it('answers an unknown alert with the closest names, ephemerally', async () => {
     const responseUrl = slack.responseUrl();
-    await sendSlashCommand(`${bot.url}/slack/events`, { signingSecret: SIGNING_SECRET }, { text: 'diagnose StuckDetectd', response_url: responseUrl });
+    await sendSlashCommand(
+      `${bot.url}/slack/events`,
+      { signingSecret: SIGNING_SECRET },
+      { text: 'diagnose StuckDetectd', response_url: responseUrl },
+    );
     const reply = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('No runbook covers'), 5_000);
     expect(reply.args.response_type).toBe('ephemeral');
     expect(String(reply.args.text)).toContain('`StuckDetected`');
@@ -175,7 +219,11 @@ describe('/incident diagnose StuckDetected end to end', () => {
 
   it('answers a misspelt label name with the closest one instead of ignoring it', async () => {
     const responseUrl = slack.responseUrl();
-    await sendSlashCommand(`${bot.url}/slack/events`, { signingSecret: SIGNING_SECRET }, { text: 'diagnose StuckDetected agnet=agent-7', response_url: responseUrl });
+    await sendSlashCommand(
+      `${bot.url}/slack/events`,
+      { signingSecret: SIGNING_SECRET },
+      { text: 'diagnose StuckDetected agnet=agent-7', response_url: responseUrl },
+    );
     const reply = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('uses no label'), 5_000);
     expect(reply.args.response_type).toBe('ephemeral');
     expect(reply.args.text).toBe('`StuckDetected` uses no label `agnet`: did you mean `agent`? Its labels: `agent`.');

@@ -26,7 +26,13 @@ describe('the embedded default under a burst', () => {
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-burst-'));
     slack = await startSlackEmulator({ botToken: BOT_TOKEN });
-    bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, DATA_DIR: dataDir, INCIDENT_CHANNELS: 'off' });
+    bot = await startBot({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.url,
+      DATA_DIR: dataDir,
+      INCIDENT_CHANNELS: 'off',
+    });
     // A fresh embedded database runs initdb in WebAssembly first: tens of seconds on a busy machine.
     await bot.waitForReady(120_000);
   }, 150_000);
@@ -43,13 +49,21 @@ describe('the embedded default under a burst', () => {
         sendSlashCommand(
           `${bot.url}/slack/events`,
           { signingSecret: SIGNING_SECRET },
-          { text: `open burst ${i} P2`, channel_id: channel(i), user_id: `U0BURST${String(i).padStart(3, '0')}`, response_url: slack.responseUrl({ channel: channel(i) }) },
+          {
+            text: `open burst ${i} P2`,
+            channel_id: channel(i),
+            user_id: `U0BURST${String(i).padStart(3, '0')}`,
+            response_url: slack.responseUrl({ channel: channel(i) }),
+          },
         ),
       ),
     );
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
 
-    const notifications = () => slack.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('C0BURST') && /INCIDENT: burst \d+/.test(String(c.args.text)));
+    const notifications = () =>
+      slack
+        .callsTo('chat.postMessage')
+        .filter((c) => String(c.args.channel).startsWith('C0BURST') && /INCIDENT: burst \d+/.test(String(c.args.text)));
     const failures = () => slack.callsTo('response_url').filter((c) => /failed on our side/.test(String(c.args.text)));
     // On a timeout the assertions below say what went missing and what the bot logged.
     await waitFor(`${OPENS} answers`, () => notifications().length + failures().length >= OPENS, 60_000).catch(() => undefined);
@@ -59,7 +73,9 @@ describe('the embedded default under a burst', () => {
     expect(failures().map((c) => c.args.text)).toEqual([]);
     const ids = notifications().map((c) => /INC-\d{14}/.exec(String(c.args.text))?.[0]);
     expect(new Set(ids).size).toBe(OPENS);
-    const titles = notifications().map((c) => /INCIDENT: (burst \d+)/.exec(String(c.args.text))![1]).sort();
+    const titles = notifications()
+      .map((c) => /INCIDENT: (burst \d+)/.exec(String(c.args.text))![1])
+      .sort();
     expect(titles).toEqual(Array.from({ length: OPENS }, (_, i) => `burst ${i}`).sort());
 
     // What was recorded, read from the embedded database once the bot has let go of it.

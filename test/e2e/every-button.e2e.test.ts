@@ -84,7 +84,12 @@ describe('every button answers the person who clicked, in the thread, with its t
         threadTs: where.thread_ts,
         actionId: button.action_id,
         value: button.value ?? '',
-        responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: where.ts, userId: user, ...(where.thread_ts ? { threadTs: where.thread_ts } : {}) }),
+        responseUrl: slack.responseUrl({
+          channel: CHANNEL,
+          messageTs: where.ts,
+          userId: user,
+          ...(where.thread_ts ? { threadTs: where.thread_ts } : {}),
+        }),
       }),
     );
     expect(res.status).toBe(200);
@@ -106,7 +111,10 @@ describe('every button answers the person who clicked, in the thread, with its t
     return found;
   };
   const lastBlocks = (ts: string): unknown => {
-    const edits = slack.calls.filter((c) => (c.method === 'chat.update' && c.args.ts === ts) || (c.method === 'chat.postMessage' && (c.response as { ts?: string }).ts === ts));
+    const edits = slack.calls.filter(
+      (c) =>
+        (c.method === 'chat.update' && c.args.ts === ts) || (c.method === 'chat.postMessage' && (c.response as { ts?: string }).ts === ts),
+    );
     return edits[edits.length - 1]?.args.blocks;
   };
 
@@ -122,12 +130,20 @@ describe('every button answers the person who clicked, in the thread, with its t
     postTs = post.ts;
     expect((await sendEvent(events(), { signingSecret: SECRET }, messageEvent(post))).status).toBe(200);
 
-    const card = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && JSON.stringify(c.args.blocks).includes('alert_acknowledge'), 15_000);
+    const card = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === postTs && JSON.stringify(c.args.blocks).includes('alert_acknowledge'),
+      15_000,
+    );
     cardTs = (card.response as { ts: string }).ts;
     expect(buttonsOf(card.args.blocks).map((b) => b.action_id)).toEqual(['alert_acknowledge', 'alert_diagnose', 'alert_open_incident']);
 
     // WorkerDown diagnoses itself (autoDiagnose): the restart is named with what it needs, without a button.
-    const diagnosis = await slack.waitForCall('chat.update', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'), 30_000);
+    const diagnosis = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'),
+      30_000,
+    );
     diagnosisTs = String(diagnosis.args.ts);
     const text = JSON.stringify(diagnosis.args.blocks);
     expect(text).toContain('Restart the worker container');
@@ -137,7 +153,7 @@ describe('every button answers the person who clicked, in the thread, with its t
     expect(requests.map((b) => JSON.parse(b.value!).action)).not.toContain('restart-worker');
   }, 60_000);
 
-  it('Acknowledge edits the card; a second person\'s stale click is told who acknowledged, in the thread', async () => {
+  it("Acknowledge edits the card; a second person's stale click is told who acknowledged, in the thread", async () => {
     await click(REQUESTER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_acknowledge', value: alertIdOf(lastBlocks(cardTs)) });
     await slack.waitForCall('chat.update', (c) => c.args.ts === cardTs && JSON.stringify(c.args.blocks).includes('Acknowledged'), 15_000);
     await click(OTHER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_acknowledge', value: alertIdOf(lastBlocks(cardTs)) });
@@ -157,10 +173,16 @@ describe('every button answers the person who clicked, in the thread, with its t
   });
 
   it('a request is posted for approval in the thread; the requester\'s own approval is refused there; another person approves; again is "already"', async () => {
-    const offered = buttonsOf(lastBlocks(diagnosisTs)).find((b) => b.action_id === 'remediation_request' && JSON.parse(b.value!).action === 'remove-worker-locks')!;
+    const offered = buttonsOf(lastBlocks(diagnosisTs)).find(
+      (b) => b.action_id === 'remediation_request' && JSON.parse(b.value!).action === 'remove-worker-locks',
+    )!;
     expect(offered).toBeDefined();
     await click(REQUESTER, { ts: diagnosisTs, thread_ts: postTs }, offered);
-    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && String(c.args.text).startsWith('Approval needed'), 15_000);
+    const approval = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === postTs && String(c.args.text).startsWith('Approval needed'),
+      15_000,
+    );
     const approvalTs = (approval.response as { ts: string }).ts;
     const approve = buttonsOf(approval.args.blocks).find((b) => b.action_id === 'remediation_approve')!;
 
@@ -168,56 +190,105 @@ describe('every button answers the person who clicked, in the thread, with its t
     await answerInThread(REQUESTER, postTs, /You are not an approver/);
 
     await click(OTHER, { ts: approvalTs, thread_ts: postTs }, approve);
-    await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && new RegExp(`Approved by <@${OTHER}>`).test(JSON.stringify(c.args.blocks)), 30_000);
+    await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === approvalTs && new RegExp(`Approved by <@${OTHER}>`).test(JSON.stringify(c.args.blocks)),
+      30_000,
+    );
 
     await click(OTHER, { ts: approvalTs, thread_ts: postTs }, approve);
     await answerInThread(OTHER, postTs, /was already (succeeded|failed)/);
   }, 60_000);
 
   it('Deny edits the approval message; denying it again is "already denied"', async () => {
-    const offered = buttonsOf(lastBlocks(diagnosisTs)).find((b) => b.action_id === 'remediation_request' && JSON.parse(b.value!).action === 'requeue-all-active-tasks')!;
+    const offered = buttonsOf(lastBlocks(diagnosisTs)).find(
+      (b) => b.action_id === 'remediation_request' && JSON.parse(b.value!).action === 'requeue-all-active-tasks',
+    )!;
     expect(offered).toBeDefined();
     await click(REQUESTER, { ts: diagnosisTs, thread_ts: postTs }, offered);
-    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === postTs && String(c.args.text).startsWith('Approval needed') && String(c.args.text).includes('Move all active tasks'), 15_000);
+    const approval = await slack.waitForCall(
+      'chat.postMessage',
+      (c) =>
+        c.args.thread_ts === postTs &&
+        String(c.args.text).startsWith('Approval needed') &&
+        String(c.args.text).includes('Move all active tasks'),
+      15_000,
+    );
     const approvalTs = (approval.response as { ts: string }).ts;
     const deny = buttonsOf(approval.args.blocks).find((b) => b.action_id === 'remediation_deny')!;
     await click(OTHER, { ts: approvalTs, thread_ts: postTs }, deny);
-    await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes(`Denied by <@${OTHER}>`), 15_000);
+    await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes(`Denied by <@${OTHER}>`),
+      15_000,
+    );
     await click(REQUESTER, { ts: approvalTs, thread_ts: postTs }, deny);
     await answerInThread(REQUESTER, postTs, new RegExp(`was already denied by <@${OTHER}>`));
   }, 30_000);
 
   it('Run again and Diagnose post a new diagnosis in the thread', async () => {
     const again = buttonsOf(lastBlocks(diagnosisTs)).find((b) => b.action_id === 'diagnose_again')!;
-    const before = slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === postTs && String(c.args.text).includes('WorkerDown')).length;
+    const before = slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.thread_ts === postTs && String(c.args.text).includes('WorkerDown')).length;
     await click(REQUESTER, { ts: diagnosisTs, thread_ts: postTs }, again);
     await click(REQUESTER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_diagnose', value: alertIdOf(lastBlocks(cardTs)) });
-    await waitUntil(() => slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === postTs && String(c.args.text).includes('WorkerDown')).length >= before + 2, 30_000);
+    await waitUntil(
+      () =>
+        slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === postTs && String(c.args.text).includes('WorkerDown')).length >=
+        before + 2,
+      30_000,
+    );
   }, 45_000);
 
   it('Open incident links the alert; a second click says which incident it is part of', async () => {
     await click(REQUESTER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_open_incident', value: alertIdOf(lastBlocks(cardTs)) });
-    const linked = await slack.waitForCall('chat.update', (c) => c.args.ts === cardTs && /incident INC-\d+/.test(JSON.stringify(c.args.blocks)), 15_000);
+    const linked = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === cardTs && /incident INC-\d+/.test(JSON.stringify(c.args.blocks)),
+      15_000,
+    );
     incidentId = /INC-\d+/.exec(JSON.stringify(linked.args.blocks))![0];
     await click(OTHER, { ts: cardTs, thread_ts: postTs }, { action_id: 'alert_open_incident', value: alertIdOf(lastBlocks(cardTs)) });
     await answerInThread(OTHER, postTs, new RegExp(`already part of ${incidentId}`));
 
     // What was approved from the alert's diagnosis before the incident existed is now in the incident's audit log.
-    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `audit ${incidentId}`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }) });
-    const audit = String((await waitForAnswer(slack, (c) => String(c.args.text).startsWith(`*Audit log of ${incidentId}*`), 15_000)).args.text);
+    await sendSlashCommand(
+      events(),
+      { signingSecret: SECRET },
+      {
+        text: `audit ${incidentId}`,
+        channel_id: CHANNEL,
+        user_id: REQUESTER,
+        response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }),
+      },
+    );
+    const audit = String(
+      (await waitForAnswer(slack, (c) => String(c.args.text).startsWith(`*Audit log of ${incidentId}*`), 15_000)).args.text,
+    );
     expect(audit).toMatch(/remediation\.requested by <@U0ONCALL01>/);
     expect(audit).toMatch(/remediation\.approved by <@U0ONCALL02>/);
     expect(audit).toMatch(/remediation\.linked by <@U0ONCALL01>/);
   });
 
   it('Mitigated marks the incident and leaves its notification; clicked again it says why not; Resolve opens the form for that incident', async () => {
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).includes(`*Incident ID:* ${incidentId}`), 15_000);
+    const note = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === CHANNEL && String(c.args.text).includes(`*Incident ID:* ${incidentId}`),
+      15_000,
+    );
     const noteTs = (note.response as { ts: string }).ts;
     const mitigated = buttonsOf(note.args.blocks).find((b) => b.action_id === 'incident_mitigated')!;
     await click(REQUESTER, { ts: noteTs }, mitigated);
-    await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === noteTs && String(c.args.text).includes('mitigated by <@U0ONCALL01>'), 15_000);
+    await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === noteTs && String(c.args.text).includes('mitigated by <@U0ONCALL01>'),
+      15_000,
+    );
     await click(OTHER, { ts: noteTs }, mitigated);
-    expect(String((await waitForAnswer(slack, (c) => String(c.args.text).includes(`${incidentId} is already mitigated`), 15_000)).args.text)).toContain('resolve it when the fix is confirmed');
+    expect(
+      String((await waitForAnswer(slack, (c) => String(c.args.text).includes(`${incidentId} is already mitigated`), 15_000)).args.text),
+    ).toContain('resolve it when the fix is confirmed');
     const resolve = buttonsOf(note.args.blocks).find((b) => b.action_id === 'incident_resolve')!;
     await click(REQUESTER, { ts: noteTs }, resolve);
     const form = await slack.waitForCall('views.open', (c) => JSON.stringify(c.args.view).includes(`Resolve *${incidentId}*`), 15_000);
@@ -227,7 +298,16 @@ describe('every button answers the person who clicked, in the thread, with its t
   it('Take command, follow-up Done and a stale Export (GitHub not configured) answer; a value naming nothing is told so', async () => {
     const where = { ts: cardTs, thread_ts: postTs };
     const said = (text: RegExp) => waitForAnswer(slack, (c) => text.test(String(c.args.text)), 15_000);
-    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: 'followup Reap stale lock files on worker start', channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }) });
+    await sendSlashCommand(
+      events(),
+      { signingSecret: SECRET },
+      {
+        text: 'followup Reap stale lock files on worker start',
+        channel_id: CHANNEL,
+        user_id: REQUESTER,
+        response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }),
+      },
+    );
     const added = await slack.waitForCall('chat.postMessage', (c) => /Follow-up \*#\d+\* recorded/.test(String(c.args.text)), 15_000);
     const followUpId = /#(\d+)/.exec(String(added.args.text))![1]!;
 
@@ -242,21 +322,43 @@ describe('every button answers the person who clicked, in the thread, with its t
     }
 
     await click(OTHER, where, { action_id: 'incident_take_command', value: incidentId });
-    await waitUntil(() => slack.calls.some((c) => c.method === 'chat.postMessage' && String(c.args.text).includes(`<@${OTHER}> took command of *${incidentId}*`)), 15_000);
+    await waitUntil(
+      () =>
+        slack.calls.some(
+          (c) => c.method === 'chat.postMessage' && String(c.args.text).includes(`<@${OTHER}> took command of *${incidentId}*`),
+        ),
+      15_000,
+    );
     await click(OTHER, where, { action_id: 'incident_take_command', value: 'not-an-incident' });
     await answerInThread(OTHER, postTs, /does not belong to an incident this bot knows/);
   }, 45_000);
 
   it('Draft post-mortem on the resolution delivers the draft; on an unknown incident it says so, in the thread', async () => {
-    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `resolve ${incidentId} root_cause="a stale lock file" resolution="Cleared the stale lock"`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }) });
-    const resolved = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks ?? []).includes('postmortem_draft'), 15_000);
+    await sendSlashCommand(
+      events(),
+      { signingSecret: SECRET },
+      {
+        text: `resolve ${incidentId} root_cause="a stale lock file" resolution="Cleared the stale lock"`,
+        channel_id: CHANNEL,
+        user_id: REQUESTER,
+        response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }),
+      },
+    );
+    const resolved = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks ?? []).includes('postmortem_draft'),
+      15_000,
+    );
     const where = { ts: (resolved.response as { ts: string }).ts, thread_ts: resolved.args.thread_ts as string | undefined };
     const button = buttonsOf(resolved.args.blocks).find((b) => b.action_id === 'postmortem_draft')!;
     await click(REQUESTER, where, button);
     const uploaded = await slack.waitForCall('files.completeUploadExternal', () => true, 30_000);
     // The draft's timeline has the remediation approved from the alert's diagnosis before the incident was opened.
     const fileId = (uploaded.args.files as { id: string }[])[0]!.id;
-    const markdown = slack.uploadedFiles().find((f) => f.id === fileId)!.bytes.toString('utf8');
+    const markdown = slack
+      .uploadedFiles()
+      .find((f) => f.id === fileId)!
+      .bytes.toString('utf8');
     expect(markdown).toContain(incidentId);
     expect(markdown).toMatch(/Remove all the worker's lock files \(clean recovery\)/);
     expect(markdown).toMatch(/approved/);
@@ -299,7 +401,15 @@ describe('every button answers the person who clicked, in the thread, with its t
       value: '',
       responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: cardTs, userId: REQUESTER, threadTs: postTs }),
     });
-    payload.actions = [{ action_id: 'alert_menu', block_id: 'alert:0', type: 'overflow', selected_option: { text: { type: 'plain_text', text: 'Acknowledge' }, value: 'not-an-alert' }, action_ts: `${Date.now() / 1000}` }];
+    payload.actions = [
+      {
+        action_id: 'alert_menu',
+        block_id: 'alert:0',
+        type: 'overflow',
+        selected_option: { text: { type: 'plain_text', text: 'Acknowledge' }, value: 'not-an-alert' },
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ];
     expect((await sendInteraction(events(), { signingSecret: SECRET }, payload)).status).toBe(200);
     await waitUntil(() => answers(slack).length > before, 15_000);
     const answer = answers(slack)[before]!;
@@ -310,7 +420,11 @@ describe('every button answers the person who clicked, in the thread, with its t
   it('the weekly chart button shares a PNG in the channel; a chart button for no report is told so', async () => {
     const where = { ts: cardTs, thread_ts: postTs };
     await click(REQUESTER, where, { action_id: 'stats_chart', value: '30' });
-    const upload = await slack.waitForCall('files.completeUploadExternal', (c) => String(c.args.initial_comment ?? '').includes('weekly MTTA / MTTR'), 30_000);
+    const upload = await slack.waitForCall(
+      'files.completeUploadExternal',
+      (c) => String(c.args.initial_comment ?? '').includes('weekly MTTA / MTTR'),
+      30_000,
+    );
     expect(upload.args.channel_id).toBe(CHANNEL);
     await click(REQUESTER, where, { action_id: 'stats_chart', value: 'forever' });
     await answerInThread(REQUESTER, postTs, /does not belong to a report this bot made/);
@@ -342,4 +456,3 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void>
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-

@@ -85,8 +85,14 @@ describe('the built bot against the Slack emulator (HTTP mode, real PostgreSQL a
     expect(first.status).toBe(200);
     expect(retry.status).toBe(200);
     // The duplicate is counted on arrival; the first delivery is counted once the inbox has run it.
-    await waitFor('the retry to be counted as a duplicate', async () => (await metric('incident_bot_duplicate_events_total{source="slack-event"}')) === 1);
-    await waitFor('the first delivery to be processed', async () => (await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')) !== undefined);
+    await waitFor(
+      'the retry to be counted as a duplicate',
+      async () => (await metric('incident_bot_duplicate_events_total{source="slack-event"}')) === 1,
+    );
+    await waitFor(
+      'the first delivery to be processed',
+      async () => (await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')) !== undefined,
+    );
     expect(await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')).toBe(1);
     expect(await metric('incident_bot_slack_requests_total{kind="event",outcome="duplicate"}')).toBe(1);
   });
@@ -125,7 +131,13 @@ describe('the built bot in Socket Mode', () => {
     // On PostgreSQL: this is about the Slack connection, and a fresh embedded database takes long to create on a busy machine.
     const database = await createMigratedDatabase('e2e_socket_mode');
     await database.db.close();
-    const bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-test-token', SLACK_API_URL: slack.url, DATA_DIR: dir, DATABASE_URL: database.url });
+    const bot = await startBot({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_APP_TOKEN: 'xapp-test-token',
+      SLACK_API_URL: slack.url,
+      DATA_DIR: dir,
+      DATABASE_URL: database.url,
+    });
     try {
       const call = await slack.waitForCall('apps.connections.open', undefined, 20_000);
       expect(call.token).toBe('xapp-test-token');
@@ -174,4 +186,3 @@ describe('the built bot with no Slack configured and no DATABASE_URL (npm start 
     expect(bot.output()).not.toContain('not-a-token');
   });
 });
-

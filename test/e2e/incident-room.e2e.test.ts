@@ -38,7 +38,13 @@ describe('the incident room end to end', () => {
   beforeAll(async () => {
     await requireRedis();
     slack = await startSlackEmulator({ botToken: TOKEN });
-    for (const [id, name] of [[OPENER, 'opener'], [ONCALL, 'oncall'], [ALICE, 'alice'], [BOB, 'bob']] as const) slack.addUser({ id, name });
+    for (const [id, name] of [
+      [OPENER, 'opener'],
+      [ONCALL, 'oncall'],
+      [ALICE, 'alice'],
+      [BOB, 'bob'],
+    ] as const)
+      slack.addUser({ id, name });
     slack.addUsergroup(ONCALL_GROUP, [ONCALL]);
     github = await startGithubEmulator({ token: GITHUB_TOKEN });
     const database = await createMigratedDatabase('e2e_incident_room');
@@ -75,14 +81,37 @@ describe('the incident room end to end', () => {
   const events = () => `${bot.url}/slack/events`;
   const signed = { signingSecret: SECRET };
   const command = (text: string, channel: string, userId: string) =>
-    sendSlashCommand(events(), signed, { text, channel_id: channel, user_id: userId, response_url: slack.responseUrl({ channel, userId }) });
+    sendSlashCommand(events(), signed, {
+      text,
+      channel_id: channel,
+      user_id: userId,
+      response_url: slack.responseUrl({ channel, userId }),
+    });
   const click = (actionId: string, value: string, where: { channel: string; messageTs: string; threadTs?: string }, userId: string) =>
-    sendInteraction(events(), signed, buttonClickPayload({ ...where, userId, actionId, value, responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }) }));
+    sendInteraction(
+      events(),
+      signed,
+      buttonClickPayload({
+        ...where,
+        userId,
+        actionId,
+        value,
+        responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
+      }),
+    );
   const buttons = (blocks: unknown) =>
-    ((blocks as { type: string; elements?: { action_id: string; value: string }[] }[] | undefined) ?? []).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
-  const ephemeralAnswer = (predicate: (c: RecordedCall) => boolean) => slack.waitForCall('response_url', (c) => c.args.response_type === 'ephemeral' && predicate(c), 10_000);
+    ((blocks as { type: string; elements?: { action_id: string; value: string }[] }[] | undefined) ?? [])
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements ?? []);
+  const ephemeralAnswer = (predicate: (c: RecordedCall) => boolean) =>
+    slack.waitForCall('response_url', (c) => c.args.response_type === 'ephemeral' && predicate(c), 10_000);
   const timeline = async (incidentId: string, kind: string) =>
-    (await db.query<{ actor: string; text: string; data: Record<string, unknown> }>('SELECT actor, text, data FROM timeline_events WHERE incident_id = $1 AND kind = $2 ORDER BY id', [incidentId, kind])).rows;
+    (
+      await db.query<{ actor: string; text: string; data: Record<string, unknown> }>(
+        'SELECT actor, text, data FROM timeline_events WHERE incident_id = $1 AND kind = $2 ORDER BY id',
+        [incidentId, kind],
+      )
+    ).rows;
 
   let postTs: string;
   let alertId: string;
@@ -96,7 +125,11 @@ describe('the incident room end to end', () => {
     const posted = slack.postAs(ALERTS, { ...envelope.event, channel: ALERTS, ts: undefined });
     postTs = posted.ts;
     await sendEvent(events(), signed, { event_id: `${RUN}1`, event: { ...envelope.event, channel: ALERTS, ts: postTs, event_ts: postTs } });
-    const reply = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === ALERTS && c.args.thread_ts === postTs && Array.isArray(c.args.blocks), 15_000);
+    const reply = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === ALERTS && c.args.thread_ts === postTs && Array.isArray(c.args.blocks),
+      15_000,
+    );
     alertId = buttons(reply.args.blocks).find((b) => b.action_id === 'alert_open_incident')!.value;
 
     // Someone already has the channel name the bot will want: Slack answers name_taken and the bot takes `-2`.
@@ -107,8 +140,17 @@ describe('the incident room end to end', () => {
     });
     expect(((await taken.json()) as { ok: boolean }).ok).toBe(true);
 
-    await click('alert_open_incident', alertId, { channel: ALERTS, messageTs: (reply.response as { ts: string }).ts, threadTs: postTs }, OPENER);
-    const created = await slack.waitForCall('conversations.create', (c) => (c.response as { ok: boolean }).ok && String(c.args.name).endsWith('-2'), 15_000);
+    await click(
+      'alert_open_incident',
+      alertId,
+      { channel: ALERTS, messageTs: (reply.response as { ts: string }).ts, threadTs: postTs },
+      OPENER,
+    );
+    const created = await slack.waitForCall(
+      'conversations.create',
+      (c) => (c.response as { ok: boolean }).ok && String(c.args.name).endsWith('-2'),
+      15_000,
+    );
     expect(slack.callsTo('conversations.create').filter((c) => (c.response as { error?: string }).error === 'name_taken')).toHaveLength(1);
     room = (created.response as { channel: { id: string } }).channel.id;
     const info = slack.channelInfo(room)!;
@@ -119,7 +161,11 @@ describe('the incident room end to end', () => {
   }, 40_000);
 
   it('posts the notification in the room, sets its topic, bookmarks only the configured links and links the alert thread', async () => {
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === room && String(c.args.text).includes('Incident ID:'), 10_000);
+    const note = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === room && String(c.args.text).includes('Incident ID:'),
+      10_000,
+    );
     incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
     await waitFor('the topic', () => slack.channelInfo(room)!.topic.value !== '', 10_000);
     expect(slack.channelInfo(room)!.topic.value).toMatch(new RegExp(`^P1 · open · Lead: — · Comms: — · Scribe: — · ${incidentId} · `));
@@ -131,10 +177,16 @@ describe('the incident room end to end', () => {
       'https://grafana.corp.internal/d/continuous-claude-memory',
       'https://grafana.corp.internal/alerting/list',
     ]);
-    const link = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === ALERTS && c.args.thread_ts === postTs && String(c.args.text).includes(`<#${room}>`), 10_000);
+    const link = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === ALERTS && c.args.thread_ts === postTs && String(c.args.text).includes(`<#${room}>`),
+      10_000,
+    );
     expect(String(link.args.text)).toContain(incidentId);
     expect((await db.query('SELECT channel_id FROM incidents WHERE id = $1', [incidentId])).rows[0]).toEqual({ channel_id: room });
-    expect(await timeline(incidentId, 'room_opened')).toEqual([expect.objectContaining({ actor: OPENER, data: { channelId: room, name: slack.channelInfo(room)!.name } })]);
+    expect(await timeline(incidentId, 'room_opened')).toEqual([
+      expect.objectContaining({ actor: OPENER, data: { channelId: room, name: slack.channelInfo(room)!.name } }),
+    ]);
   }, 30_000);
 
   it('posts one hub summary with a Take command button', async () => {
@@ -148,10 +200,20 @@ describe('the incident room end to end', () => {
 
   it('/incident role commander @alice in the room: the topic, the hub and the timeline name her', async () => {
     expect((await command(`role commander <@${ALICE}|alice>`, room, OPENER)).status).toBe(200);
-    await slack.waitForCall('chat.update', (c) => c.args.channel === HUB && c.args.ts === hubTs && String(c.args.text).includes(`Commander: <@${ALICE}>`), 10_000);
+    await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === HUB && c.args.ts === hubTs && String(c.args.text).includes(`Commander: <@${ALICE}>`),
+      10_000,
+    );
     expect(slack.channelInfo(room)!.topic.value).toContain(`Lead: <@${ALICE}>`);
-    expect(await timeline(incidentId, 'role_assigned')).toEqual([expect.objectContaining({ actor: OPENER, data: { role: 'commander', userId: ALICE } })]);
-    const told = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === room && String(c.args.text).startsWith('Commander of'), 10_000);
+    expect(await timeline(incidentId, 'role_assigned')).toEqual([
+      expect.objectContaining({ actor: OPENER, data: { role: 'commander', userId: ALICE } }),
+    ]);
+    const told = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === room && String(c.args.text).startsWith('Commander of'),
+      10_000,
+    );
     expect(String(told.args.text)).toBe(`Commander of *${incidentId}*: <@${ALICE}> — assigned by <@${OPENER}>.`);
     await command(`role scribe <@${BOB}>`, room, OPENER);
     await waitFor('the scribe in the topic', () => slack.channelInfo(room)!.topic.value.includes(`Scribe: <@${BOB}>`), 10_000);
@@ -167,28 +229,58 @@ describe('the incident room end to end', () => {
   it('Take command on the hub hands command over: a timeline event with who had it, topic and hub updated', async () => {
     await click('incident_take_command', incidentId, { channel: HUB, messageTs: hubTs }, BOB);
     await slack.waitForCall('chat.update', (c) => c.args.ts === hubTs && String(c.args.text).includes(`Commander: <@${BOB}>`), 10_000);
-    const handover = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === room && String(c.args.text).includes(`<@${BOB}> took command`), 10_000);
+    const handover = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === room && String(c.args.text).includes(`<@${BOB}> took command`),
+      10_000,
+    );
     expect(String(handover.args.text)).toBe(`:crown: <@${BOB}> took command of *${incidentId}* from <@${ALICE}>.`);
-    expect((await timeline(incidentId, 'role_assigned')).at(-1)).toMatchObject({ actor: BOB, data: { role: 'commander', userId: BOB, previous: ALICE } });
+    expect((await timeline(incidentId, 'role_assigned')).at(-1)).toMatchObject({
+      actor: BOB,
+      data: { role: 'commander', userId: BOB, previous: ALICE },
+    });
     expect(slack.channelInfo(room)!.topic.value).toContain(`Lead: <@${BOB}>`);
     expect(slack.messages(HUB)).toHaveLength(1);
-    await waitFor('the room intro to name the new commander', () => slack.messages(room).some((m) => m.text.startsWith('Incident room for') && m.text.includes(`Commander: <@${BOB}> · Comms: — · Scribe: <@${BOB}>`)), 10_000);
+    await waitFor(
+      'the room intro to name the new commander',
+      () =>
+        slack
+          .messages(room)
+          .some((m) => m.text.startsWith('Incident room for') && m.text.includes(`Commander: <@${BOB}> · Comms: — · Scribe: <@${BOB}>`)),
+      10_000,
+    );
   }, 20_000);
 
   let followUpId: number;
 
   it('/incident followup records a tracked follow-up with its owner and due date; followups lists it with Done and Export', async () => {
     await command(`followup Alert on the age of the oldest stuck agent <@${ALICE}>`, room, BOB);
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === room && String(c.args.text).includes('Follow-up *#'), 10_000);
+    const note = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === room && String(c.args.text).includes('Follow-up *#'),
+      10_000,
+    );
     followUpId = Number(/#(\d+)/.exec(String(note.args.text))![1]);
-    const row = (await db.query('SELECT incident_id, text, owner, status, source, created_by, due_at FROM follow_ups WHERE id = $1', [followUpId])).rows[0];
-    expect(row).toMatchObject({ incident_id: incidentId, text: 'Alert on the age of the oldest stuck agent', owner: ALICE, status: 'open', source: 'command', created_by: BOB });
+    const row = (
+      await db.query('SELECT incident_id, text, owner, status, source, created_by, due_at FROM follow_ups WHERE id = $1', [followUpId])
+    ).rows[0];
+    expect(row).toMatchObject({
+      incident_id: incidentId,
+      text: 'Alert on the age of the oldest stuck agent',
+      owner: ALICE,
+      status: 'open',
+      source: 'command',
+      created_by: BOB,
+    });
     expect((row.due_at as Date).getTime()).toBeGreaterThan(Date.now() + 13 * 24 * 3600_000);
     expect(await timeline(incidentId, 'follow_up_added')).toEqual([expect.objectContaining({ data: { followUpId, owner: ALICE } })]);
 
     await command('followups', room, BOB);
     const list = await ephemeralAnswer((c) => String(c.args.text).startsWith(`Open follow-ups of ${incidentId}`));
-    expect(buttons(list.args.blocks).map((b) => `${b.action_id}:${b.value}`)).toEqual([`followup_done:${followUpId}`, `followup_export:${followUpId}`]);
+    expect(buttons(list.args.blocks).map((b) => `${b.action_id}:${b.value}`)).toEqual([
+      `followup_done:${followUpId}`,
+      `followup_export:${followUpId}`,
+    ]);
     await command('followups mine', ALERTS, ALICE);
     const mine = await ephemeralAnswer((c) => String(c.args.text).startsWith('Your open follow-ups'));
     expect(JSON.stringify(mine.args.blocks)).toContain('Alert on the age of the oldest stuck agent');
@@ -196,12 +288,18 @@ describe('the incident room end to end', () => {
 
   it('Export to GitHub creates one issue through a request GitHub’s OpenAPI description accepts; a second click does not create another', async () => {
     await click('followup_export', String(followUpId), { channel: room, messageTs: '1.000001' }, ALICE);
-    const posted = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === room && String(c.args.text).includes('exported to GitHub'), 15_000);
+    const posted = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === room && String(c.args.text).includes('exported to GitHub'),
+      15_000,
+    );
     expect(github.violations()).toEqual([]);
     const [issue] = github.issues('acme', 'ops');
     expect(issue).toMatchObject({ number: 1, title: `${incidentId}: Alert on the age of the oldest stuck agent` });
     expect(String(posted.args.text)).toContain(String(issue!.html_url));
-    expect((await db.query('SELECT external_url FROM follow_ups WHERE id = $1', [followUpId])).rows[0]).toEqual({ external_url: issue!.html_url });
+    expect((await db.query('SELECT external_url FROM follow_ups WHERE id = $1', [followUpId])).rows[0]).toEqual({
+      external_url: issue!.html_url,
+    });
     await click('followup_export', String(followUpId), { channel: room, messageTs: '1.000001' }, BOB);
     await ephemeralAnswer((c) => String(c.args.text).includes('already has its issue'));
     expect(github.issues('acme', 'ops')).toHaveLength(1);
@@ -215,7 +313,10 @@ describe('the incident room end to end', () => {
     await command(`resolve ${incidentId} root_cause="Agent stuck on a lock" resolution="Restarted the stuck agent"`, room, BOB);
     await slack.waitForCall('chat.update', (c) => c.args.ts === hubTs && String(c.args.text).includes('*resolved*'), 10_000);
     await waitFor('the resolved topic', () => slack.channelInfo(room)!.topic.value.startsWith('P1 · resolved'), 10_000);
-    const last = slack.callsTo('chat.update').filter((c) => c.args.ts === hubTs).at(-1)!;
+    const last = slack
+      .callsTo('chat.update')
+      .filter((c) => c.args.ts === hubTs)
+      .at(-1)!;
     expect(buttons(last.args.blocks)).toEqual([]);
     expect(slack.messages(HUB)).toHaveLength(1);
 
@@ -236,16 +337,29 @@ describe('the incident room end to end', () => {
     const [chart] = slack.uploadedFiles().filter((f) => f.name === 'incident-mtta-mttr-7d.png');
     expect([...chart!.bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     expect(chart!.channels).toEqual([ALERTS]);
-    expect(chart!.alt_text).toMatch(/^Weekly median time to acknowledge and to resolve, in minutes: \d\d-\d\d: MTTA [\d.]+ min, MTTR [\d.]+ min$/);
+    expect(chart!.alt_text).toMatch(
+      /^Weekly median time to acknowledge and to resolve, in minutes: \d\d-\d\d: MTTA [\d.]+ min, MTTR [\d.]+ min$/,
+    );
   }, 30_000);
 
   it('a follow-up after the resolution still lands on the room’s incident; Done closes it', async () => {
     await command('followup Write down the restart procedure', room, ALICE);
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === room && String(c.args.text).includes('Write down the restart procedure'), 10_000);
+    const note = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === room && String(c.args.text).includes('Write down the restart procedure'),
+      10_000,
+    );
     const id = Number(/#(\d+)/.exec(String(note.args.text))![1]);
     await click('followup_done', String(id), { channel: room, messageTs: '1.000002' }, ALICE);
-    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === room && String(c.args.text).includes(`Follow-up *#${id}* done`), 10_000);
-    expect((await db.query('SELECT status, done_by FROM follow_ups WHERE id = $1', [id])).rows[0]).toEqual({ status: 'done', done_by: ALICE });
+    await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === room && String(c.args.text).includes(`Follow-up *#${id}* done`),
+      10_000,
+    );
+    expect((await db.query('SELECT status, done_by FROM follow_ups WHERE id = $1', [id])).rows[0]).toEqual({
+      status: 'done',
+      done_by: ALICE,
+    });
   }, 20_000);
 
   it('called only Slack methods the emulator knows', () => {

@@ -72,13 +72,46 @@ describe('incident life cycle end to end', () => {
   const blocksOf = (c: RecordedCall) => JSON.stringify(c.args.blocks);
   const tsOf = (c: RecordedCall) => (c.response as { ts: string }).ts;
   const command = (t: string, channel = ALERT_CHANNEL, userId = 'U0ONCALL01', triggerId = newTriggerId()) =>
-    sendSlashCommand(events(), signed, { text: t, channel_id: channel, user_id: userId, trigger_id: triggerId, response_url: slack.responseUrl({ channel, userId }) });
-  const click = (actionId: string, value: string, where: { channel: string; messageTs: string }, userId = 'U0ONCALL01', triggerId = newTriggerId()) =>
-    sendInteraction(events(), signed, buttonClickPayload({ ...where, userId, actionId, value, triggerId, responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }) }));
+    sendSlashCommand(events(), signed, {
+      text: t,
+      channel_id: channel,
+      user_id: userId,
+      trigger_id: triggerId,
+      response_url: slack.responseUrl({ channel, userId }),
+    });
+  const click = (
+    actionId: string,
+    value: string,
+    where: { channel: string; messageTs: string },
+    userId = 'U0ONCALL01',
+    triggerId = newTriggerId(),
+  ) =>
+    sendInteraction(
+      events(),
+      signed,
+      buttonClickPayload({
+        ...where,
+        userId,
+        actionId,
+        value,
+        triggerId,
+        responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
+      }),
+    );
   const timeline = async (incidentId: string) =>
-    (await pg.query<{ kind: string; actor: string; text: string; data: Record<string, unknown> }>('SELECT kind, actor, text, data FROM timeline_events WHERE incident_id = $1 ORDER BY id', [incidentId])).rows;
+    (
+      await pg.query<{ kind: string; actor: string; text: string; data: Record<string, unknown> }>(
+        'SELECT kind, actor, text, data FROM timeline_events WHERE incident_id = $1 ORDER BY id',
+        [incidentId],
+      )
+    ).rows;
   const incidentRow = async (incidentId: string) =>
-    (await pg.query<{ severity: string; status: string; root_cause: string | null; resolution: string | null }>('SELECT severity, status, root_cause, resolution FROM incidents WHERE id = $1', [incidentId])).rows[0]!;
+    (
+      await pg.query<{ severity: string; status: string; root_cause: string | null; resolution: string | null }>(
+        'SELECT severity, status, root_cause, resolution FROM incidents WHERE id = $1',
+        [incidentId],
+      )
+    ).rows[0]!;
 
   let incidentId: string;
   let notificationTs: string;
@@ -101,16 +134,31 @@ describe('incident life cycle end to end', () => {
         },
       ],
     };
-    const res = await fetch(`${bot.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` }, body: JSON.stringify(body) });
-    expect({ status: res.status, body: await res.json() }).toMatchObject({ status: 200, body: { accepted: 1, alerts: [{ outcome: 'new' }] } });
-    const post = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === ALERT_CHANNEL && blocksOf(c).includes('QueryLatencyP95High'), 10_000);
+    const res = await fetch(`${bot.url}/webhooks/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+      body: JSON.stringify(body),
+    });
+    expect({ status: res.status, body: await res.json() }).toMatchObject({
+      status: 200,
+      body: { accepted: 1, alerts: [{ outcome: 'new' }] },
+    });
+    const post = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === ALERT_CHANNEL && blocksOf(c).includes('QueryLatencyP95High'),
+      10_000,
+    );
     expect(blocksOf(post)).toContain('P1 (high)');
     const { rows } = await pg.query<{ id: string; severity: string }>("SELECT id, severity FROM alerts WHERE name = 'QueryLatencyP95High'");
     expect(rows).toEqual([expect.objectContaining({ severity: 'P1' })]);
 
     // Open incident on the alert's post: the incident starts when the alert did, 31 minutes ago.
     await click('alert_open_incident', rows[0]!.id, { channel: ALERT_CHANNEL, messageTs: tsOf(post) });
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === ALERT_CHANNEL && !c.args.thread_ts && text(c).includes('INCIDENT: QueryLatencyP95High'), 10_000);
+    const note = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === ALERT_CHANNEL && !c.args.thread_ts && text(c).includes('INCIDENT: QueryLatencyP95High'),
+      10_000,
+    );
     notificationTs = tsOf(note);
     incidentId = /INC-\d{14}/.exec(text(note))![0];
     expect(text(note)).toContain('*Severity:* P1 (high)');
@@ -124,7 +172,11 @@ describe('incident life cycle end to end', () => {
 
   it('escalates the open incident from the alert start to the runbook contacts and promotes the P1 to P0 after 30 minutes, with a timeline entry', async () => {
     // The bot's scheduled-jobs tick (every 30 s) finds the incident's L1, L2, L3 and its promotion all due.
-    const promoted = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === ALERT_CHANNEL && c.args.thread_ts === notificationTs && text(c).includes('raised from P1 to *P0*'), 45_000);
+    const promoted = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === ALERT_CHANNEL && c.args.thread_ts === notificationTs && text(c).includes('raised from P1 to *P0*'),
+      45_000,
+    );
     expect(promoted.args.reply_broadcast).toBeTruthy();
     expect(await incidentRow(incidentId)).toMatchObject({ severity: 'P0', status: 'open' });
     const events = await timeline(incidentId);
@@ -132,11 +184,16 @@ describe('incident life cycle end to end', () => {
     expect(promotion).toEqual([expect.objectContaining({ actor: 'bot', data: expect.objectContaining({ from: 'P1', to: 'P0' }) })]);
     expect(promotion[0]!.data.afterMinutes).toBeGreaterThanOrEqual(31);
     // P0: the promotion goes to CRITICAL_CHANNEL too, and the opening notification shows P0.
-    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CRITICAL_CHANNEL && text(c).includes(incidentId) && text(c).includes('raised from P1'), 10_000);
+    await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === CRITICAL_CHANNEL && text(c).includes(incidentId) && text(c).includes('raised from P1'),
+      10_000,
+    );
     await slack.waitForCall('chat.update', (c) => c.args.ts === notificationTs && text(c).includes('*Severity:* P0 (critical)'), 10_000);
 
     // L1 (unacknowledged) pages the on-call contact, L2 the DBA (the alert's area is database); each once, on the timeline.
-    const pages = () => slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === notificationTs && text(c).includes('*Escalation'));
+    const pages = () =>
+      slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === notificationTs && text(c).includes('*Escalation'));
     await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === notificationTs && text(c).includes('*Escalation L2*'), 10_000);
     expect(pages().map((c) => text(c).slice(0, 60))).toEqual([
       expect.stringContaining('*Escalation L1* <!subteam^S0ONCALL>'),
@@ -157,15 +214,25 @@ describe('incident life cycle end to end', () => {
     expect(status.args.response_type).toBe('ephemeral');
     expect(blocksOf(status)).toContain('*Who to call*');
     expect(blocksOf(status)).toContain('*Database Admin* (L2, database, PostgreSQL issues): <!subteam^S0DBA>');
-    expect(blocksOf(status)).toContain('*Infrastructure Lead* (L2, infrastructure, System outages): not configured (set CONTACT_INFRA_LEAD)');
+    expect(blocksOf(status)).toContain(
+      '*Infrastructure Lead* (L2, infrastructure, System outages): not configured (set CONTACT_INFRA_LEAD)',
+    );
   });
 
   it('the Mitigated button records it on the timeline and takes itself off the notification', async () => {
     await click('incident_mitigated', incidentId, { channel: ALERT_CHANNEL, messageTs: notificationTs }, 'U0ONCALL02');
-    const said = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === notificationTs && text(c).includes('mitigated by <@U0ONCALL02>'), 10_000);
+    const said = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === notificationTs && text(c).includes('mitigated by <@U0ONCALL02>'),
+      10_000,
+    );
     expect(said).toBeDefined();
     expect((await timeline(incidentId)).filter((e) => e.kind === 'mitigated')).toEqual([expect.objectContaining({ actor: 'U0ONCALL02' })]);
-    const updated = await slack.waitForCall('chat.update', (c) => c.args.ts === notificationTs && text(c).includes('Mitigated, monitoring'), 10_000);
+    const updated = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === notificationTs && text(c).includes('Mitigated, monitoring'),
+      10_000,
+    );
     expect(blocksOf(updated)).not.toContain('incident_mitigated');
     expect(blocksOf(updated)).toContain('incident_resolve');
   });
@@ -188,33 +255,63 @@ describe('incident life cycle end to end', () => {
     });
     expect((await incidentRow(incidentId)).status).toBe('mitigated');
 
-    const filled = slack.viewSubmission(viewId, { incident: incidentId, root_cause: 'A batch job held every pooled connection', resolution: 'Raised the pool size; moved the job off-peak' });
+    const filled = slack.viewSubmission(viewId, {
+      incident: incidentId,
+      root_cause: 'A batch job held every pooled connection',
+      resolution: 'Raised the pool size; moved the job off-peak',
+    });
     expect((await sendInteraction(events(), signed, filled)).status).toBe(200);
-    const resolved = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === notificationTs && text(c).includes('RESOLVED: QueryLatencyP95High'), 10_000);
+    const resolved = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === notificationTs && text(c).includes('RESOLVED: QueryLatencyP95High'),
+      10_000,
+    );
     expect(text(resolved)).toContain('*Root Cause:* A batch job held every pooled connection');
     expect(text(resolved)).toContain('*Resolution:* Raised the pool size; moved the job off-peak');
     expect(text(resolved)).not.toContain('To be determined');
     expect(await incidentRow(incidentId)).toMatchObject({ status: 'resolved', root_cause: 'A batch job held every pooled connection' });
     // P0 resolution: also in CRITICAL_CHANNEL.
-    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CRITICAL_CHANNEL && text(c).includes(`RESOLVED: QueryLatencyP95High`), 10_000);
-    const updated = await slack.waitForCall('chat.update', (c) => c.args.ts === notificationTs && text(c).includes('*Current Status:* Resolved'), 10_000);
+    await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === CRITICAL_CHANNEL && text(c).includes(`RESOLVED: QueryLatencyP95High`),
+      10_000,
+    );
+    const updated = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === notificationTs && text(c).includes('*Current Status:* Resolved'),
+      10_000,
+    );
     expect(blocksOf(updated)).not.toContain('incident_resolve');
   }, 30_000);
 
   it('/incident mitigate, then the Resolve button: the modal for that incident, and the post-mortem draft named in the resolution', async () => {
     await command('open Checkout errors after deploy P2', OPS);
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === OPS && text(c).includes('INCIDENT: Checkout errors after deploy'), 10_000);
+    const note = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === OPS && text(c).includes('INCIDENT: Checkout errors after deploy'),
+      10_000,
+    );
     const id = /INC-\d{14}/.exec(text(note))![0];
     const thread = tsOf(note);
     // P2: nothing copied to the severity channels.
-    expect(slack.callsTo('chat.postMessage').filter((c) => [CRITICAL_CHANNEL, P1_CHANNEL].includes(String(c.args.channel)) && text(c).includes(id))).toEqual([]);
+    expect(
+      slack
+        .callsTo('chat.postMessage')
+        .filter((c) => [CRITICAL_CHANNEL, P1_CHANNEL].includes(String(c.args.channel)) && text(c).includes(id)),
+    ).toEqual([]);
 
     await command(`mitigate ${id} rolled back to v41`, OPS);
-    await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === thread && text(c).includes('mitigated by <@U0ONCALL01>: rolled back to v41'), 10_000);
+    await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === thread && text(c).includes('mitigated by <@U0ONCALL01>: rolled back to v41'),
+      10_000,
+    );
     expect((await timeline(id)).filter((e) => e.kind === 'mitigated').map((e) => e.text)).toEqual(['Mitigated: rolled back to v41']);
     // A second mitigate says why not.
     await command(`mitigate ${id}`, OPS);
-    expect(text(await slack.waitForCall('response_url', (c) => text(c).includes(`${id} is already mitigated`), 10_000))).toContain('resolve it when the fix is confirmed');
+    expect(text(await slack.waitForCall('response_url', (c) => text(c).includes(`${id} is already mitigated`), 10_000))).toContain(
+      'resolve it when the fix is confirmed',
+    );
 
     await command(`postmortem ${id}`, OPS);
     await slack.waitForCall('files.completeUploadExternal', () => true, 20_000);
@@ -224,8 +321,16 @@ describe('incident life cycle end to end', () => {
     const opened = await slack.waitForCall('views.open', (c) => c.args.trigger_id === trigger, 10_000);
     expect(JSON.stringify(opened.args.view)).toContain(`Resolve *${id}*`);
     const viewId = (opened.response as { view: { id: string } }).view.id;
-    await sendInteraction(events(), signed, slack.viewSubmission(viewId, { root_cause: 'v42 sent malformed payment requests', resolution: 'Rolled back to v41, fix in review' }));
-    const resolved = await slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === thread && text(c).includes('RESOLVED: Checkout errors after deploy'), 10_000);
+    await sendInteraction(
+      events(),
+      signed,
+      slack.viewSubmission(viewId, { root_cause: 'v42 sent malformed payment requests', resolution: 'Rolled back to v41, fix in review' }),
+    );
+    const resolved = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === thread && text(c).includes('RESOLVED: Checkout errors after deploy'),
+      10_000,
+    );
     expect(text(resolved)).toContain('*Root Cause:* v42 sent malformed payment requests');
     expect(text(resolved)).toMatch(/\*Post-Mortem:\* draft v1 in the incident thread: http/);
     expect((await timeline(id)).filter((e) => e.kind === 'resolved').map((e) => e.data)).toEqual([

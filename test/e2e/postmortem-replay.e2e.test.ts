@@ -13,7 +13,7 @@ describe('post-mortem of a replayed incident thread', () => {
     fixture = (await loadFixtures()).find((f) => f.name === 'workers-oom-crashloop')!.fixture;
   });
 
-  it('reports the facts from the record, the commitments and the key moments, and keeps the people\'s decisions on action items', async () => {
+  it("reports the facts from the record, the commitments and the key moments, and keeps the people's decisions on action items", async () => {
     let second = '';
     let decidedBlocks = '';
     let followUps = '';
@@ -22,16 +22,30 @@ describe('post-mortem of a replayed incident thread', () => {
         const replies = ctx.slack.messages(ctx.channel).flatMap((m) => [m, ...(m.replies ?? [])]);
         const summary = replies.find((m) => JSON.stringify(m.blocks ?? []).includes('postmortem_item_confirm'));
         expect(summary).toBeDefined();
-        const blocks = (summary!.blocks ?? []) as Array<{ block_id?: string; text?: { text: string }; elements?: Array<{ action_id?: string; value?: string }> }>;
+        const blocks = (summary!.blocks ?? []) as Array<{
+          block_id?: string;
+          text?: { text: string };
+          elements?: Array<{ action_id?: string; value?: string }>;
+        }>;
         const buttonsOf = (phrase: string) => {
-          const i = blocks.findIndex((b) => b.block_id?.startsWith('pm_item_text:') && b.text?.text.toLowerCase().includes(phrase.toLowerCase()));
+          const i = blocks.findIndex(
+            (b) => b.block_id?.startsWith('pm_item_text:') && b.text?.text.toLowerCase().includes(phrase.toLowerCase()),
+          );
           return blocks[i + 1]!;
         };
         const confirm = buttonsOf('cap restarts').elements!.find((e) => e.action_id === 'postmortem_item_confirm')!;
         const drop = buttonsOf('customer RCA').elements!.find((e) => e.action_id === 'postmortem_item_drop')!;
-        await ctx.click('olga', summary as EmulatedMessage, { actionId: 'postmortem_item_confirm', value: confirm.value!, blockId: buttonsOf('cap restarts').block_id! });
+        await ctx.click('olga', summary as EmulatedMessage, {
+          actionId: 'postmortem_item_confirm',
+          value: confirm.value!,
+          blockId: buttonsOf('cap restarts').block_id!,
+        });
         const afterFirst = ctx.slack.thread(ctx.channel, summary!.thread_ts!).find((m) => m.ts === summary!.ts)!;
-        await ctx.click('yuki', afterFirst, { actionId: 'postmortem_item_drop', value: drop.value!, blockId: buttonsOf('customer RCA').block_id! });
+        await ctx.click('yuki', afterFirst, {
+          actionId: 'postmortem_item_drop',
+          value: drop.value!,
+          blockId: buttonsOf('customer RCA').block_id!,
+        });
         decidedBlocks = JSON.stringify(ctx.slack.thread(ctx.channel, summary!.thread_ts!).find((m) => m.ts === summary!.ts)!.blocks);
         const before = ctx.slack.calls.length;
         await ctx.command('olga', `followups ${ctx.incidentId}`);
@@ -60,14 +74,18 @@ describe('post-mortem of a replayed incident thread', () => {
     expect(timeline).toMatch(/- \*\*14:05:40\*\* @mike: Alert WorkflowFailuresHigh acknowledged/);
     expect(timeline).not.toMatch(/How many customers|😂|fun fact/);
 
-    const actions = section(markdown, 'Action Items').split('\n').filter((l) => l.startsWith('- [ ]'));
+    const actions = section(markdown, 'Action Items')
+      .split('\n')
+      .filter((l) => l.startsWith('- [ ]'));
     expect(actions.map((l) => /\(owner: @(\w+)\)/.exec(l)?.[1])).toEqual(['ben', 'mike', 'mike', 'ravi', 'ben', 'olga']);
     expect(actions.join('\n')).toMatch(/PLAT-2231[\s\S]*#4474[\s\S]*PLAT-2240/);
     expect(section(markdown, 'Action Items')).not.toMatch(/No action items needed|let's collect/);
     expect(section(markdown, 'Root Cause Analysis')).toMatch(/WORKER_CONCURRENCY 4 → 8/);
     const impact = section(markdown, 'Impact');
     expect(impact).not.toMatch(/\?\s*—/);
-    expect(impact.split('\n')[0]).toMatch(/^- ~31% of workflow runs failing \(1,240 runs, 212 customers\)\. — @olga \(status update, 14:12 UTC\)/);
+    expect(impact.split('\n')[0]).toMatch(
+      /^- ~31% of workflow runs failing \(1,240 runs, 212 customers\)\. — @olga \(status update, 14:12 UTC\)/,
+    );
     expect(section(markdown, 'Lessons Learned')).toMatch(/\*\*Where we got lucky\*\*\n\n- The retry policy re-ran almost every failed run/);
 
     // A confirmed action item is a tracked follow-up; a dropped one is not.

@@ -29,8 +29,12 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
     shared = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-e2e-postmortem-'));
     const old = new Date(Date.now() - 30 * 60_000);
     await fs.mkdir(path.join(shared, 'workers', WORKER), { recursive: true });
-    await fs.writeFile(path.join(shared, 'workers', WORKER, 'heartbeat.json'), JSON.stringify({ timestamp: new Date(Date.now() - 20 * 60_000).toISOString() }));
-    for (const state of ['pending', 'active', 'completed', 'failed']) await fs.mkdir(path.join(shared, 'tasks', WORKER, state), { recursive: true });
+    await fs.writeFile(
+      path.join(shared, 'workers', WORKER, 'heartbeat.json'),
+      JSON.stringify({ timestamp: new Date(Date.now() - 20 * 60_000).toISOString() }),
+    );
+    for (const state of ['pending', 'active', 'completed', 'failed'])
+      await fs.mkdir(path.join(shared, 'tasks', WORKER, state), { recursive: true });
     for (let i = 0; i < 4; i++) {
       const file = path.join(shared, 'tasks', WORKER, 'active', `task-${i}.json`);
       await fs.writeFile(file, JSON.stringify({ id: `task-${i}`, retry_count: 0 }));
@@ -61,8 +65,16 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
 
   const events = () => `${bot.url}/slack/events`;
   const command = (text: string, user = ONCALL) =>
-    sendSlashCommand(events(), { signingSecret: SECRET }, { text, channel_id: CHANNEL, user_id: user, response_url: slack.responseUrl({ channel: CHANNEL, userId: user }) });
-  const click = (user: string, message: { ts: string; thread_ts?: string }, action: { action_id: string; value: string; block_id?: string }) =>
+    sendSlashCommand(
+      events(),
+      { signingSecret: SECRET },
+      { text, channel_id: CHANNEL, user_id: user, response_url: slack.responseUrl({ channel: CHANNEL, userId: user }) },
+    );
+  const click = (
+    user: string,
+    message: { ts: string; thread_ts?: string },
+    action: { action_id: string; value: string; block_id?: string },
+  ) =>
     sendInteraction(
       events(),
       { signingSecret: SECRET },
@@ -81,30 +93,57 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
   it('reports the peak values the probes saw, and the remediation that ran, in the draft', async () => {
     // 1. An incident lives in the channel.
     await command('open Anga stopped heartbeating P1');
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).includes('INCIDENT: Anga stopped heartbeating'), 10_000);
+    const note = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === CHANNEL && String(c.args.text).includes('INCIDENT: Anga stopped heartbeating'),
+      10_000,
+    );
     const incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
 
     // 2. The runbook's checks run against the real files: a 20-minute-old heartbeat, four tasks stuck in active.
     await command(`diagnose WatcherHeartbeatMissing worker=${WORKER}`);
-    const diagnosis = await slack.waitForCall('chat.update', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WatcherHeartbeatMissing'), 20_000);
+    const diagnosis = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WatcherHeartbeatMissing'),
+      20_000,
+    );
     const shown = JSON.stringify(diagnosis.args.blocks);
     expect(shown).toContain('stuck &gt; 10 min');
 
     // 3. Another person approves moving the stuck tasks back to pending; it runs once.
     const button = findButton(diagnosis, 'remediation_request', 'requeue-stuck-tasks');
-    await click(ONCALL, { ts: String(diagnosis.args.ts) }, { action_id: 'remediation_request', value: button.value, block_id: 'remediation:requeue-stuck-tasks' });
-    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Approval needed'), 10_000);
+    await click(
+      ONCALL,
+      { ts: String(diagnosis.args.ts) },
+      { action_id: 'remediation_request', value: button.value, block_id: 'remediation:requeue-stuck-tasks' },
+    );
+    const approval = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Approval needed'),
+      10_000,
+    );
     const approvalTs = (approval.response as { ts: string }).ts;
-    await click(APPROVER, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: findButton(approval, 'remediation_approve').value });
+    await click(
+      APPROVER,
+      { ts: approvalTs, thread_ts: String(diagnosis.args.ts) },
+      { action_id: 'remediation_approve', value: findButton(approval, 'remediation_approve').value },
+    );
     await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'), 30_000);
     expect(await fs.readdir(path.join(shared, 'tasks', WORKER, 'pending'))).toHaveLength(4);
 
     // 4. Resolved, then drafted: the Markdown file lands in the incident thread.
     await command(`resolve ${incidentId} root_cause="watcher died with tasks in flight" resolution="tasks requeued, watcher restarted"`);
-    await slack.waitForCall('chat.update', (c) => c.args.ts === (note.response as { ts: string }).ts && String(c.args.text).includes('Resolved'), 10_000);
+    await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === (note.response as { ts: string }).ts && String(c.args.text).includes('Resolved'),
+      10_000,
+    );
     await command(`postmortem ${incidentId}`);
     await slack.waitForCall('files.completeUploadExternal', () => true, 20_000);
-    const markdown = slack.uploadedFiles().find((f) => f.name === `postmortem-${incidentId}-v1.md`)!.bytes.toString('utf8');
+    const markdown = slack
+      .uploadedFiles()
+      .find((f) => f.name === `postmortem-${incidentId}-v1.md`)!
+      .bytes.toString('utf8');
 
     const metrics = markdown.slice(markdown.indexOf('## Metrics'));
     expect(metrics).toContain('Peak values seen by the diagnostic checks:');
@@ -120,7 +159,6 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
     expect(slack.unknownMethods).toEqual([]);
   }, 90_000);
 });
-
 
 function section(markdown: string, heading: string): string {
   const start = markdown.indexOf(`\n## ${heading}\n`);

@@ -66,7 +66,12 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
   });
 
   const events = () => `${bot.url}/slack/events`;
-  const click = (user: string, message: { ts: string; thread_ts?: string }, action: { action_id: string; value: string; block_id?: string }, channel = CHANNEL) =>
+  const click = (
+    user: string,
+    message: { ts: string; thread_ts?: string },
+    action: { action_id: string; value: string; block_id?: string },
+    channel = CHANNEL,
+  ) =>
     sendInteraction(
       events(),
       { signingSecret: SECRET },
@@ -87,13 +92,25 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     expect(before.State.Status).toBe('exited');
 
     // 1. Diagnose: the container probe sees the crash and the runbook offers the restart.
-    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `diagnose WorkerDown worker=${worker}`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl() });
-    const diagnosis = await slack.waitForCall('chat.update', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'), 20_000);
+    await sendSlashCommand(
+      events(),
+      { signingSecret: SECRET },
+      { text: `diagnose WorkerDown worker=${worker}`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl() },
+    );
+    const diagnosis = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'),
+      20_000,
+    );
     expect(JSON.stringify(diagnosis.args.blocks)).toMatch(/exited|137/);
     const button = findButton(diagnosis, 'remediation_request', 'restart-worker');
 
     // 2. Request: a preview and an approval message in the approvals channel (not only where the requester asked), nothing run yet.
-    await click(REQUESTER, { ts: String(diagnosis.args.ts) }, { action_id: 'remediation_request', value: button.value, block_id: 'remediation:restart-worker' });
+    await click(
+      REQUESTER,
+      { ts: String(diagnosis.args.ts) },
+      { action_id: 'remediation_request', value: button.value, block_id: 'remediation:restart-worker' },
+    );
     const approval = await slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Approval needed'), 10_000);
     expect(approval.args.channel).toBe(APPROVALS);
     expect(approval.args.thread_ts).toBeUndefined();
@@ -118,13 +135,21 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
       click(APPROVER, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS),
       click(APPROVER, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS),
     ]);
-    const outcome = await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'), 30_000);
+    const outcome = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'),
+      30_000,
+    );
     expect(JSON.stringify(outcome.args.blocks)).toContain(`Approved by <@${APPROVER}>`);
     expect(JSON.stringify(outcome.args.blocks)).not.toContain('remediation_approve');
     const after = await docker.getContainer(worker).inspect();
     expect(after.State.Running).toBe(true);
     expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
-    const result = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === APPROVALS && c.args.thread_ts === approvalTs && String(c.args.text).includes('succeeded (approved by'), 10_000);
+    const result = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === APPROVALS && c.args.thread_ts === approvalTs && String(c.args.text).includes('succeeded (approved by'),
+      10_000,
+    );
     expect(String(result.args.text)).toMatch(/Verification passed/);
 
     // 5. A late click changes nothing.
@@ -136,9 +161,22 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     const pg = new Client({ connectionString: dbUrl });
     await pg.connect();
     try {
-      const rows = (await pg.query<{ action: string; actor: string }>(`SELECT action, actor FROM audit_log WHERE subject LIKE 'remediation:%' ORDER BY id`)).rows;
+      const rows = (
+        await pg.query<{ action: string; actor: string }>(
+          `SELECT action, actor FROM audit_log WHERE subject LIKE 'remediation:%' ORDER BY id`,
+        )
+      ).rows;
       const actions = rows.map((r) => r.action);
-      expect(actions).toEqual(expect.arrayContaining(['remediation.requested', 'remediation.previewed', 'remediation.approval_refused', 'remediation.approved', 'remediation.started', 'remediation.succeeded']));
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'remediation.requested',
+          'remediation.previewed',
+          'remediation.approval_refused',
+          'remediation.approved',
+          'remediation.started',
+          'remediation.succeeded',
+        ]),
+      );
       expect(actions.filter((a) => a === 'remediation.started')).toHaveLength(1);
       expect(rows.find((r) => r.action === 'remediation.approved')?.actor).toBe(APPROVER);
     } finally {
@@ -147,4 +185,3 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     expect(slack.unknownMethods).toEqual([]);
   }, 90_000);
 });
-

@@ -22,7 +22,9 @@ const APPROVER = 'U0SECOND02';
 const LABEL = { 'incident-bot-e2e': 'socket-mode' };
 const RUN = `EvSOCK${Date.now()}`;
 
-const alertFixture = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'slack', 'event-alertmanager-bot-message.json'), 'utf8')) as {
+const alertFixture = JSON.parse(
+  readFileSync(path.join(__dirname, '..', 'fixtures', 'slack', 'event-alertmanager-bot-message.json'), 'utf8'),
+) as {
   event: Record<string, unknown>;
 };
 
@@ -77,7 +79,11 @@ describe('the built bot in Socket Mode, end to end', () => {
   const slashCommand = (text: string, channel: string, userId = REQUESTER): string =>
     slack.socketMode.send(
       'slash_commands',
-      Object.fromEntries(new URLSearchParams(slashCommandBody({ text, channel_id: channel, user_id: userId, response_url: slack.responseUrl({ channel, userId }) }))),
+      Object.fromEntries(
+        new URLSearchParams(
+          slashCommandBody({ text, channel_id: channel, user_id: userId, response_url: slack.responseUrl({ channel, userId }) }),
+        ),
+      ),
     );
 
   const postAlert = (n: number): { envelopeId: string; postTs: string } => {
@@ -90,7 +96,12 @@ describe('the built bot in Socket Mode, end to end', () => {
     return { envelopeId: slack.socketMode.send('events_api', eventCallbackBody({ event_id: `${RUN}${n}`, event })), postTs };
   };
 
-  const click = (user: string, messageTs: string, channel: string, action: { action_id: string; value: string; block_id?: string }): string =>
+  const click = (
+    user: string,
+    messageTs: string,
+    channel: string,
+    action: { action_id: string; value: string; block_id?: string },
+  ): string =>
     slack.socketMode.send(
       'interactive',
       buttonClickPayload({
@@ -106,7 +117,9 @@ describe('the built bot in Socket Mode, end to end', () => {
 
   /** The alert's own reply (with its buttons); a P0 also gets a diagnosis posted in the thread. */
   const alertReplies = (postTs: string): RecordedCall[] =>
-    slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === postTs && JSON.stringify(c.args.blocks).includes('"alert_acknowledge"'));
+    slack
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.thread_ts === postTs && JSON.stringify(c.args.blocks).includes('"alert_acknowledge"'));
 
   it('answers /incident help in the ack itself', async () => {
     const envelopeId = slashCommand('help', CHANNEL);
@@ -147,11 +160,23 @@ describe('the built bot in Socket Mode, end to end', () => {
     const diagnose = slashCommand(`diagnose WorkerDown worker=${worker}`, CHANNEL);
     // Acked at once with no answer in the ack: the diagnosis is posted in the channel.
     expect((await slack.socketMode.waitForAck(diagnose)).payload).toEqual({});
-    const diagnosis = await slack.waitForCall('chat.update', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'), 30_000);
+    const diagnosis = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'),
+      30_000,
+    );
     const restart = findButton(diagnosis, 'remediation_request', 'restart-worker');
 
-    click(REQUESTER, String(diagnosis.args.ts), CHANNEL, { action_id: 'remediation_request', value: restart.value, block_id: 'remediation:restart-worker' });
-    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === APPROVALS && String(c.args.text).startsWith('Approval needed'), 20_000);
+    click(REQUESTER, String(diagnosis.args.ts), CHANNEL, {
+      action_id: 'remediation_request',
+      value: restart.value,
+      block_id: 'remediation:restart-worker',
+    });
+    const approval = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === APPROVALS && String(c.args.text).startsWith('Approval needed'),
+      20_000,
+    );
     const approvalTs = (approval.response as { ts: string }).ts;
     const approve = findButton(approval, 'remediation_approve');
     expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
@@ -161,7 +186,11 @@ describe('the built bot in Socket Mode, end to end', () => {
     await slack.socketMode.waitForConnection(3, 20_000);
     expect((await slack.socketMode.waitForAck(approveClick)).connection).toBe(3);
 
-    const outcome = await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'), 40_000);
+    const outcome = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'),
+      40_000,
+    );
     expect(JSON.stringify(outcome.args.blocks)).toContain(`Approved by <@${APPROVER}>`);
     const after = await docker.getContainer(worker).inspect();
     expect(after.State.Running).toBe(true);
@@ -191,7 +220,12 @@ describe('the built bot in Socket Mode, end to end', () => {
     const pg = new Client({ connectionString: dbUrl });
     await pg.connect();
     try {
-      const rows = (await pg.query<{ event_id: string; attempts: number }>(`SELECT event_id, attempts FROM slack_inbox WHERE event_id LIKE $1 ORDER BY seq`, [`${RUN}%`])).rows;
+      const rows = (
+        await pg.query<{ event_id: string; attempts: number }>(
+          `SELECT event_id, attempts FROM slack_inbox WHERE event_id LIKE $1 ORDER BY seq`,
+          [`${RUN}%`],
+        )
+      ).rows;
       expect(rows).toEqual([
         { event_id: `${RUN}1`, attempts: 1 },
         { event_id: `${RUN}2`, attempts: 1 },

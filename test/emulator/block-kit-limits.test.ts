@@ -163,7 +163,10 @@ describe('the emulator rejects what Slack rejects', () => {
     await expect(
       slack.chat.postMessage({ channel: 'C1', text: 'x', attachments: [{ blocks: [{ type: 'header', text: plain('h'.repeat(151)) }] }] }),
     ).rejects.toMatchObject({
-      data: { error: 'invalid_attachments', response_metadata: { messages: ['[ERROR] must be less than 151 characters [json-pointer:/attachments/0/blocks/0/text/text]'] } },
+      data: {
+        error: 'invalid_attachments',
+        response_metadata: { messages: ['[ERROR] must be less than 151 characters [json-pointer:/attachments/0/blocks/0/text/text]'] },
+      },
     });
   });
 });

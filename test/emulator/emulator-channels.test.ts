@@ -2,7 +2,15 @@ import { WebClient, LogLevel, type Logger } from '@slack/web-api';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
 
 const TOKEN = 'xoxb-test-token';
-const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, setLevel: () => undefined, getLevel: () => LogLevel.ERROR, setName: () => undefined };
+const quiet: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setLevel: () => undefined,
+  getLevel: () => LogLevel.ERROR,
+  setName: () => undefined,
+};
 
 /** The channel methods of the emulator answer as Slack does, refusals included. */
 describe('Slack emulator: channels', () => {
@@ -34,7 +42,10 @@ describe('Slack emulator: channels', () => {
     expect(await errorOf(client.conversations.create({ name: 'x'.repeat(80) }))).toBe('ok');
     expect(await errorOf(client.conversations.create({ name: '--' }))).toBe('invalid_name_punctuation');
     expect(await errorOf(client.conversations.create({ name: '' }))).toBe('invalid_name_required');
-    expect((await client.conversations.create({ name: 'inc-private', is_private: true })).channel).toMatchObject({ is_private: true, is_group: true });
+    expect((await client.conversations.create({ name: 'inc-private', is_private: true })).channel).toMatchObject({
+      is_private: true,
+      is_group: true,
+    });
   });
 
   it('conversations.invite adds members; without force one bad user fails the call, with force the others are invited', async () => {
@@ -61,7 +72,9 @@ describe('Slack emulator: channels', () => {
     const id = (await client.conversations.create({ name: 'inc-bookmarks' })).channel!.id!;
     const r = await client.bookmarks.add({ channel_id: id, title: 'Runbook', type: 'link', link: 'https://wiki.corp.internal/rb' });
     expect(r.bookmark).toMatchObject({ title: 'Runbook', link: 'https://wiki.corp.internal/rb', type: 'link' });
-    expect(await errorOf(client.bookmarks.add({ channel_id: id, title: 'x', type: 'link', link: 'javascript:alert(1)' }))).toBe('invalid_link');
+    expect(await errorOf(client.bookmarks.add({ channel_id: id, title: 'x', type: 'link', link: 'javascript:alert(1)' }))).toBe(
+      'invalid_link',
+    );
     expect(slack.channelInfo(id)!.bookmarks).toHaveLength(1);
     expect((await client.conversations.info({ channel: id })).channel).toMatchObject({ name: 'inc-bookmarks', num_members: 1 });
   });

@@ -57,7 +57,11 @@ describe('identity and auth', () => {
       data: { ok: false, error: 'invalid_auth' },
     });
     expect(emulator.calls).toHaveLength(1);
-    expect(emulator.calls[0]).toMatchObject({ method: 'chat.postMessage', token: 'xoxb-wrong', response: { ok: false, error: 'invalid_auth' } });
+    expect(emulator.calls[0]).toMatchObject({
+      method: 'chat.postMessage',
+      token: 'xoxb-wrong',
+      response: { ok: false, error: 'invalid_auth' },
+    });
     expect(emulator.messages('C1')).toEqual([]);
   });
 
@@ -221,9 +225,13 @@ describe('reading conversations', () => {
   });
 
   it('answers thread_not_found and invalid_cursor', async () => {
-    await expect(slack.conversations.replies({ channel: 'C1', ts: '1.000001' })).rejects.toMatchObject({ data: { error: 'thread_not_found' } });
+    await expect(slack.conversations.replies({ channel: 'C1', ts: '1.000001' })).rejects.toMatchObject({
+      data: { error: 'thread_not_found' },
+    });
     const ts = emulator.seedThread('C1', [{ text: 'p' }]);
-    await expect(slack.conversations.replies({ channel: 'C1', ts, cursor: 'bogus' })).rejects.toMatchObject({ data: { error: 'invalid_cursor' } });
+    await expect(slack.conversations.replies({ channel: 'C1', ts, cursor: 'bogus' })).rejects.toMatchObject({
+      data: { error: 'invalid_cursor' },
+    });
   });
 
   it('lists conversations.history newest first without thread replies', async () => {
@@ -255,14 +263,25 @@ describe('views', () => {
     callback_id: 'incident_open',
     title: { type: 'plain_text' as const, text: 'Open an incident' },
     submit: { type: 'plain_text' as const, text: 'Open' },
-    blocks: [{ type: 'input', block_id: 'title', label: { type: 'plain_text', text: 'Title' }, element: { type: 'plain_text_input', action_id: 'value' } }],
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'title',
+        label: { type: 'plain_text', text: 'Title' },
+        element: { type: 'plain_text_input', action_id: 'value' },
+      },
+    ],
   };
 
   it('opens and updates a modal, enforcing the hash', async () => {
     const opened = await slack.views.open({ trigger_id: '123.456.abc', view: modal });
     const viewId = opened.view!.id!;
     expect(opened.view).toMatchObject({ callback_id: 'incident_open', type: 'modal' });
-    const updated = await slack.views.update({ view_id: viewId, hash: opened.view!.hash!, view: { ...modal, title: { type: 'plain_text', text: 'Opening…' } } });
+    const updated = await slack.views.update({
+      view_id: viewId,
+      hash: opened.view!.hash!,
+      view: { ...modal, title: { type: 'plain_text', text: 'Opening…' } },
+    });
     expect(updated.view).toMatchObject({ id: viewId, title: { text: 'Opening…' } });
     await expect(slack.views.update({ view_id: viewId, hash: opened.view!.hash!, view: modal })).rejects.toMatchObject({
       data: { error: 'hash_conflict' },
@@ -276,7 +295,10 @@ describe('views', () => {
     await expect(
       slack.views.open({ trigger_id: 't-2', view: { ...modal, title: { type: 'plain_text', text: 'x'.repeat(25) } } }),
     ).rejects.toMatchObject({
-      data: { error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] must be less than 25 characters [json-pointer:/view/title/text]'] } },
+      data: {
+        error: 'invalid_arguments',
+        response_metadata: { messages: ['[ERROR] must be less than 25 characters [json-pointer:/view/title/text]'] },
+      },
     });
   });
 });
@@ -288,7 +310,11 @@ describe('failures and unknown methods', () => {
       statusCode: 404,
     });
     expect(emulator.unknownMethods).toEqual(['conversations.archive']);
-    expect(emulator.calls[0]).toMatchObject({ method: 'conversations.archive', status: 404, response: { ok: false, error: 'unknown_method' } });
+    expect(emulator.calls[0]).toMatchObject({
+      method: 'conversations.archive',
+      status: 404,
+      response: { ok: false, error: 'unknown_method' },
+    });
   });
 
   it('answers 429 with Retry-After; WebClient waits and its retry succeeds', async () => {
@@ -417,16 +443,28 @@ describe('file uploads', () => {
 });
 
 describe('postAs (people and other apps, for the playground)', () => {
-  it('posts a person\'s message and another app\'s bot_message, and a reply into an existing thread', async () => {
-    const alert = emulator.postAs('C1', { subtype: 'bot_message', bot_id: 'B0ALERTMGR', username: 'Alertmanager', attachments: [{ title: '[FIRING:1] X' }] });
+  it("posts a person's message and another app's bot_message, and a reply into an existing thread", async () => {
+    const alert = emulator.postAs('C1', {
+      subtype: 'bot_message',
+      bot_id: 'B0ALERTMGR',
+      username: 'Alertmanager',
+      attachments: [{ title: '[FIRING:1] X' }],
+    });
     expect(alert.user).toBeUndefined();
     const reply = emulator.postAs('C1', { text: 'looking', user: 'U0ONCALL01', thread_ts: alert.ts });
     expect(Number(reply.ts)).toBeGreaterThan(Number(alert.ts));
     const [top] = emulator.messages('C1');
-    expect(top).toMatchObject({ ts: alert.ts, username: 'Alertmanager', reply_count: 1, replies: [{ text: 'looking', user: 'U0ONCALL01', parent_user_id: undefined }] });
+    expect(top).toMatchObject({
+      ts: alert.ts,
+      username: 'Alertmanager',
+      reply_count: 1,
+      replies: [{ text: 'looking', user: 'U0ONCALL01', parent_user_id: undefined }],
+    });
     // The bot may reply in the thread but not edit the other app's post.
     await slack.chat.postMessage({ channel: 'C1', thread_ts: alert.ts, text: 'bot reply' });
-    await expect(slack.chat.update({ channel: 'C1', ts: alert.ts, text: 'x' })).rejects.toMatchObject({ data: { error: 'cant_update_message' } });
+    await expect(slack.chat.update({ channel: 'C1', ts: alert.ts, text: 'x' })).rejects.toMatchObject({
+      data: { error: 'cant_update_message' },
+    });
   });
 
   it('refuses a reply to a message that does not exist', () => {

@@ -4,14 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { App, LogLevel, verifySlackRequest, type Logger } from '@slack/bolt';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import {
-  sendEvent,
-  sendInteraction,
-  sendSlashCommand,
-  sendUrlVerification,
-  signRequest,
-  slashCommandBody,
-} from '../support/slack-signing';
+import { sendEvent, sendInteraction, sendSlashCommand, sendUrlVerification, signRequest, slashCommandBody } from '../support/slack-signing';
 
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const FIXTURES = join(__dirname, '..', 'fixtures', 'slack');
@@ -68,8 +61,19 @@ describe('signRequest', () => {
   it('sends slash commands with the fields Slack sends, in its order', () => {
     const fields = [...new URLSearchParams(slashCommandBody({ text: 'ack', channel_id: 'C9' })).keys()];
     expect(fields).toEqual([
-      'token', 'team_id', 'team_domain', 'channel_id', 'channel_name', 'user_id', 'user_name', 'command', 'text',
-      'api_app_id', 'is_enterprise_install', 'response_url', 'trigger_id',
+      'token',
+      'team_id',
+      'team_domain',
+      'channel_id',
+      'channel_name',
+      'user_id',
+      'user_name',
+      'command',
+      'text',
+      'api_app_id',
+      'is_enterprise_install',
+      'response_url',
+      'trigger_id',
     ]);
     const recorded = readFileSync(join(FIXTURES, 'slash-command-diagnose.txt'), 'utf8');
     expect([...new URLSearchParams(recorded).keys()]).toEqual(fields);
@@ -138,7 +142,11 @@ describe('signed requests against a real Bolt app on the emulator', () => {
     expect(bad.status).toBe(401);
     const wrongSecret = await sendSlashCommand(endpoint, { signingSecret: 'not-the-secret' }, { text: 'help' });
     expect(wrongSecret.status).toBe(401);
-    const stale = await sendSlashCommand(endpoint, { signingSecret: SECRET, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }, { text: 'help' });
+    const stale = await sendSlashCommand(
+      endpoint,
+      { signingSecret: SECRET, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 },
+      { text: 'help' },
+    );
     expect(stale.status).toBe(401);
     expect(seen.commands).not.toContain('help');
   });
@@ -148,7 +156,12 @@ describe('signed requests against a real Bolt app on the emulator', () => {
     const event = envelope.event as Record<string, unknown>;
     const first = await sendEvent(endpoint, { signingSecret: SECRET }, { event_id: String(envelope.event_id), event });
     expect(first.status).toBe(200);
-    const retry = await sendEvent(endpoint, { signingSecret: SECRET }, { event_id: String(envelope.event_id), event }, { num: 1, reason: 'http_timeout' });
+    const retry = await sendEvent(
+      endpoint,
+      { signingSecret: SECRET },
+      { event_id: String(envelope.event_id), event },
+      { num: 1, reason: 'http_timeout' },
+    );
     expect(retry.status).toBe(200);
     expect(seen.events).toHaveLength(2);
     expect(seen.events[0]).toMatchObject({

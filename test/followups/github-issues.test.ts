@@ -28,7 +28,10 @@ describe('createGithubIssue', () => {
   afterAll(() => github.close());
 
   it('creates an issue with a request the OpenAPI description accepts, and reads its number and URL back', async () => {
-    const r = await createGithubIssue({ token: TOKEN, repo: 'acme/ops', apiUrl: github.url }, followUp, { incidentTitle: 'Workers stuck', ownerName: '<@U0ALICE01>' });
+    const r = await createGithubIssue({ token: TOKEN, repo: 'acme/ops', apiUrl: github.url }, followUp, {
+      incidentTitle: 'Workers stuck',
+      ownerName: '<@U0ALICE01>',
+    });
     expect(r).toEqual({ ok: true, number: 1, url: expect.stringMatching(/\/acme\/ops\/issues\/1$/) });
     expect(github.violations()).toEqual([]);
     const [call] = github.calls;
@@ -39,7 +42,9 @@ describe('createGithubIssue', () => {
   });
 
   it('reports a refused token as a reason to act on, without the token', async () => {
-    const r = await createGithubIssue({ token: 'ghp_wrong_token', repo: 'acme/ops', apiUrl: github.url }, followUp, { incidentTitle: 'Workers stuck' });
+    const r = await createGithubIssue({ token: 'ghp_wrong_token', repo: 'acme/ops', apiUrl: github.url }, followUp, {
+      incidentTitle: 'Workers stuck',
+    });
     expect(r).toEqual({ ok: false, reason: expect.stringContaining('HTTP 401: Bad credentials): GITHUB_TOKEN is not valid') });
     expect(JSON.stringify(r)).not.toContain('ghp_wrong_token');
   });
@@ -51,7 +56,9 @@ describe('createGithubIssue', () => {
   });
 
   it('says when GitHub cannot be reached', async () => {
-    const r = await createGithubIssue({ token: TOKEN, repo: 'acme/ops', apiUrl: 'http://127.0.0.1:9' }, followUp, { incidentTitle: 'Workers stuck' });
+    const r = await createGithubIssue({ token: TOKEN, repo: 'acme/ops', apiUrl: 'http://127.0.0.1:9' }, followUp, {
+      incidentTitle: 'Workers stuck',
+    });
     expect(r).toEqual({ ok: false, reason: expect.stringMatching(/^GitHub did not answer/) });
   });
 

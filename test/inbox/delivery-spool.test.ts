@@ -19,7 +19,9 @@ describe('the delivery spool', () => {
     for (let i = 0; i < 3; i++) await spool.append(delivery(i));
     expect(spool.size()).toBe(3);
 
-    await expect(spool.replay(async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })))).rejects.toThrow('ECONNREFUSED');
+    await expect(
+      spool.replay(async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))),
+    ).rejects.toThrow('ECONNREFUSED');
     // Arrivals during the failed replay are kept too.
     await spool.append(delivery(3));
 

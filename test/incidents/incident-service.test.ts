@@ -38,14 +38,31 @@ describe('INC IDs', () => {
 describe('life cycle', () => {
   it('opens, acknowledges, mitigates and resolves, with a timeline event for each', async () => {
     const { svc, clock, t0 } = setup();
-    const inc = await svc.open({ title: 'Workers stuck', severity: 'P1', actor: 'U0OPENER', impact: 'Tasks are not processed', channelId: 'C1' });
-    expect(inc).toMatchObject({ id: incidentIdAt(t0), status: 'open', severity: 'P1', startedAt: t0, nextUpdateDueAt: new Date(t0.getTime() + 30 * MIN) });
+    const inc = await svc.open({
+      title: 'Workers stuck',
+      severity: 'P1',
+      actor: 'U0OPENER',
+      impact: 'Tasks are not processed',
+      channelId: 'C1',
+    });
+    expect(inc).toMatchObject({
+      id: incidentIdAt(t0),
+      status: 'open',
+      severity: 'P1',
+      startedAt: t0,
+      nextUpdateDueAt: new Date(t0.getTime() + 30 * MIN),
+    });
     await svc.setThread(inc.id, 'C1', '1700000000.000100');
     expect((await svc.findByThread('C1', '1700000000.000100'))?.id).toBe(inc.id);
 
     clock.advance(4 * MIN);
     const ack = await svc.acknowledge(inc.id.toLowerCase(), 'U0ONCALL');
-    expect(ack).toMatchObject({ incident: { status: 'acknowledged', acknowledgedBy: 'U0ONCALL' }, minutesAfterStart: 4, withinSla: true, slaMinutes: 15 });
+    expect(ack).toMatchObject({
+      incident: { status: 'acknowledged', acknowledgedBy: 'U0ONCALL' },
+      minutesAfterStart: 4,
+      withinSla: true,
+      slaMinutes: 15,
+    });
     await expect(svc.acknowledge(inc.id, 'U0OTHER')).rejects.toMatchObject({
       code: 'CONFLICT',
       userMessage: `${inc.id} was already acknowledged by <@U0ONCALL> at ${new Date(t0.getTime() + 4 * MIN).toISOString().slice(11, 16)} UTC.`,
@@ -53,7 +70,10 @@ describe('life cycle', () => {
 
     clock.advance(6 * MIN);
     expect(await svc.mitigate(inc.id, 'U0ONCALL', 'restarted worker-7')).toMatchObject({ status: 'mitigated', mitigatedBy: 'U0ONCALL' });
-    await expect(svc.acknowledge(inc.id, 'U1')).rejects.toMatchObject({ code: 'CONFLICT', userMessage: expect.stringContaining('already acknowledged') });
+    await expect(svc.acknowledge(inc.id, 'U1')).rejects.toMatchObject({
+      code: 'CONFLICT',
+      userMessage: expect.stringContaining('already acknowledged'),
+    });
 
     clock.advance(20 * MIN);
     const done = await svc.resolve(inc.id, { actor: 'U0ONCALL', summary: 'Worker restarted', rootCause: 'Redis stream stuck' });
@@ -71,7 +91,10 @@ describe('life cycle', () => {
       () => svc.postStatusUpdate(inc.id, 'still fine', 'U1'),
       () => svc.changeSeverity(inc.id, 'P0', 'U1'),
     ]) {
-      await expect(attempt()).rejects.toMatchObject({ code: 'CONFLICT', userMessage: expect.stringMatching(new RegExp(`^${inc.id} is already resolved`)) });
+      await expect(attempt()).rejects.toMatchObject({
+        code: 'CONFLICT',
+        userMessage: expect.stringMatching(new RegExp(`^${inc.id} is already resolved`)),
+      });
     }
 
     const timeline = await svc.timeline(inc.id);
@@ -106,14 +129,19 @@ describe('life cycle', () => {
     const jobs = stores.jobs;
     expect((await jobs.listPending(STATUS_REMINDER_JOB)).filter((j) => j.payload.incidentId === inc.id)).toHaveLength(1);
     // The P1 ladder (L1 five minutes after the start) and its promotion to P0 at 30 minutes.
-    const mine = (await jobs.listPending()).filter((j) => j.payload.incidentId === inc.id).map((j) => [j.kind, j.dueAt.getTime() - inc.startedAt.getTime()]);
+    const mine = (await jobs.listPending())
+      .filter((j) => j.payload.incidentId === inc.id)
+      .map((j) => [j.kind, j.dueAt.getTime() - inc.startedAt.getTime()]);
     expect(mine).toEqual(
       expect.arrayContaining([
         ['incident_escalation', 5 * MIN],
         ['incident_promotion', 30 * MIN],
       ]),
     );
-    await expect(svc.changeSeverity(inc.id, 'P1', 'U2')).rejects.toMatchObject({ code: 'BAD_INPUT', userMessage: `${inc.id} is already P1.` });
+    await expect(svc.changeSeverity(inc.id, 'P1', 'U2')).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      userMessage: `${inc.id} is already P1.`,
+    });
     expect((await svc.changeSeverity(inc.id, 'P2', 'U2')).incident.nextUpdateDueAt).toEqual(due);
     const kinds = (await svc.timeline(inc.id)).filter((e) => e.kind === 'severity_changed').map((e) => e.data);
     expect(kinds).toEqual([
@@ -139,7 +167,15 @@ describe('life cycle', () => {
     const labels = { alertname: 'DaemonNotRunning', host: `h${hour}` };
     const started = new Date(t0.getTime() - 7 * MIN);
     const rec = await alerts.record(
-      { name: 'DaemonNotRunning', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('DaemonNotRunning', labels), startsAt: started, source: 'alertmanager-webhook' },
+      {
+        name: 'DaemonNotRunning',
+        status: 'firing',
+        labels,
+        annotations: {},
+        fingerprint: alertFingerprint('DaemonNotRunning', labels),
+        startsAt: started,
+        source: 'alertmanager-webhook',
+      },
       { severity: 'P0', now: t0 },
     );
     if (rec.kind !== 'new') throw new Error('expected new');
@@ -164,13 +200,21 @@ describe('life cycle', () => {
     expect((await alerts.get(rec.alert.id))!.incidentId).toBe(other.id);
   });
 
-  it('carries an alert\'s acknowledgement made before the incident existed, and its resolution, to the timeline at their times', async () => {
+  it("carries an alert's acknowledgement made before the incident existed, and its resolution, to the timeline at their times", async () => {
     const { svc, clock, t0 } = setup();
     const alerts = stores.alerts;
     const alertService = createAlertService({ alerts, clock, timeline: stores.timeline });
     const labels = { alertname: 'ConnectionPoolExhausted', service: `memory-daemon-${hour}` };
     const fired = await alertService.record(
-      { name: 'ConnectionPoolExhausted', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('ConnectionPoolExhausted', labels), startsAt: t0, source: 'alertmanager-webhook' },
+      {
+        name: 'ConnectionPoolExhausted',
+        status: 'firing',
+        labels,
+        annotations: {},
+        fingerprint: alertFingerprint('ConnectionPoolExhausted', labels),
+        startsAt: t0,
+        source: 'alertmanager-webhook',
+      },
       { catalogSeverity: 'P1' },
     );
     if (fired.kind !== 'new') throw new Error(`expected a new alert, got ${fired.kind}`);
@@ -180,7 +224,15 @@ describe('life cycle', () => {
     const inc = await svc.open({ title: 'Pool exhausted', severity: 'P1', actor: 'U0PRIYA', alertId: fired.alert.id });
     clock.advance(50 * MIN);
     const resolved = await alertService.record(
-      { name: 'ConnectionPoolExhausted', status: 'resolved', labels, annotations: {}, fingerprint: alertFingerprint('ConnectionPoolExhausted', labels), startsAt: t0, source: 'alertmanager-webhook' },
+      {
+        name: 'ConnectionPoolExhausted',
+        status: 'resolved',
+        labels,
+        annotations: {},
+        fingerprint: alertFingerprint('ConnectionPoolExhausted', labels),
+        startsAt: t0,
+        source: 'alertmanager-webhook',
+      },
       { catalogSeverity: 'P1' },
     );
     expect(resolved.kind).toBe('resolved');
@@ -195,13 +247,25 @@ describe('life cycle', () => {
 
   it('takes the stated start of impact: started=HH:MM when opening, or in a status update', async () => {
     const { svc, clock, t0 } = setup();
-    const inc = await svc.open({ title: 'Workers crash-looping', severity: 'P2', actor: 'U0RAVI', startedAt: { hour: t0.getUTCHours(), minute: 0 } });
+    const inc = await svc.open({
+      title: 'Workers crash-looping',
+      severity: 'P2',
+      actor: 'U0RAVI',
+      startedAt: { hour: t0.getUTCHours(), minute: 0 },
+    });
     expect(inc.startedAt).toEqual(new Date(Date.UTC(2026, 0, 11, hour, 0)));
     // A time later than now today is yesterday's.
-    const late = await svc.open({ title: 'Late', severity: 'P3', actor: 'U0RAVI', startedAt: { hour: (t0.getUTCHours() + 1) % 24, minute: 0 } });
+    const late = await svc.open({
+      title: 'Late',
+      severity: 'P3',
+      actor: 'U0RAVI',
+      startedAt: { hour: (t0.getUTCHours() + 1) % 24, minute: 0 },
+    });
     expect(t0.getTime() - late.startedAt.getTime()).toBe(23 * 60 * MIN + 2 * MIN);
     clock.advance(30 * MIN);
-    const { incident } = await svc.postStatusUpdate(inc.id, 'Cause identified: the config change', 'U0OLGA', { startedAt: { hour: t0.getUTCHours() - 1, minute: 45 } });
+    const { incident } = await svc.postStatusUpdate(inc.id, 'Cause identified: the config change', 'U0OLGA', {
+      startedAt: { hour: t0.getUTCHours() - 1, minute: 45 },
+    });
     expect(incident.startedAt).toEqual(new Date(Date.UTC(2026, 0, 11, hour - 1, 45)));
   });
 
@@ -213,7 +277,15 @@ describe('life cycle', () => {
     clock.advance(5 * MIN);
     const labels = { alertname: 'WorkflowFailuresHigh', service: `cli-${hour}` };
     const fired = await alertService.record(
-      { name: 'WorkflowFailuresHigh', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('WorkflowFailuresHigh', labels), startsAt: clock.now(), source: 'alertmanager-webhook' },
+      {
+        name: 'WorkflowFailuresHigh',
+        status: 'firing',
+        labels,
+        annotations: {},
+        fingerprint: alertFingerprint('WorkflowFailuresHigh', labels),
+        startsAt: clock.now(),
+        source: 'alertmanager-webhook',
+      },
       { catalogSeverity: 'P2' },
     );
     if (fired.kind !== 'new') throw new Error('expected new');
@@ -227,11 +299,14 @@ describe('life cycle', () => {
       ['alert_acknowledged', 'U0MIKE'],
       ['alert_linked', 'U0MIKE'],
     ]);
-    await expect(svc.linkAlert(inc.id, fired.alert.id, 'U0MIKE')).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/already linked to/) });
+    await expect(svc.linkAlert(inc.id, fired.alert.id, 'U0MIKE')).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/already linked to/),
+    });
     void t0;
   });
 
-  it('finds the incident a Slack message concerns: its thread, a linked alert\'s thread, or the one active incident of the channel', async () => {
+  it("finds the incident a Slack message concerns: its thread, a linked alert's thread, or the one active incident of the channel", async () => {
     const { svc, t0 } = setup();
     const channel = `C0CONCERN${hour}`;
     const alerts = stores.alerts;
@@ -239,7 +314,15 @@ describe('life cycle', () => {
     const record = async (host: string, ts: string) => {
       const labels = { alertname: 'DaemonNotRunning', host };
       const out = await alertService.record(
-        { name: 'DaemonNotRunning', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('DaemonNotRunning', labels), startsAt: t0, source: 'alertmanager-slack' },
+        {
+          name: 'DaemonNotRunning',
+          status: 'firing',
+          labels,
+          annotations: {},
+          fingerprint: alertFingerprint('DaemonNotRunning', labels),
+          startsAt: t0,
+          source: 'alertmanager-slack',
+        },
         { catalogSeverity: 'P1', deliveryKey: `${channel}:${ts}`, post: { channelId: channel, ts } },
       );
       if (out.kind !== 'new') throw new Error(`expected a new alert, got ${out.kind}`);
@@ -269,8 +352,14 @@ describe('life cycle', () => {
 
   it('answers bad and unknown ids, bad titles, and lists the active incidents', async () => {
     const { svc } = setup();
-    await expect(svc.get('INC-123')).rejects.toMatchObject({ code: 'BAD_INPUT', userMessage: expect.stringContaining('INC-20260111100200') });
-    await expect(svc.get('INC-19990101000000')).rejects.toMatchObject({ code: 'NOT_FOUND', userMessage: expect.stringContaining('/incident list') });
+    await expect(svc.get('INC-123')).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      userMessage: expect.stringContaining('INC-20260111100200'),
+    });
+    await expect(svc.get('INC-19990101000000')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      userMessage: expect.stringContaining('/incident list'),
+    });
     await expect(svc.open({ title: '  ', severity: 'P1', actor: 'U1' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
     const a = await svc.open({ title: 'active one', severity: 'P1', actor: 'U1' });
     const b = await svc.open({ title: 'closed one', severity: 'P1', actor: 'U1' });

@@ -5,7 +5,13 @@ import { createAlertService, type AlertService } from '../../src/alerts/alert-se
 import { createManualClock } from '../../src/clock';
 import { createIncidentMetrics } from '../../src/incidents/incident-metrics';
 import { createIncidentService, STATUS_REMINDER_JOB, type IncidentService } from '../../src/incidents/incident-service';
-import { createReminderRunner, escalationConfig, escalationConfigSchema, type ReminderCallbacks, type ReminderRunner } from '../../src/incidents/reminders-and-escalations';
+import {
+  createReminderRunner,
+  escalationConfig,
+  escalationConfigSchema,
+  type ReminderCallbacks,
+  type ReminderRunner,
+} from '../../src/incidents/reminders-and-escalations';
 import type { AlertRecord } from '../../src/domain/alert';
 import type { Incident } from '../../src/domain/incident';
 import { SERVICE_STORES, type Stores } from '../support/store-backends';
@@ -61,7 +67,11 @@ function world(t0 = new Date('2026-01-11T10:00:00Z')) {
     },
   };
   const escalation = escalationConfig({ L1: ['S0ONCALL'], L2: ['U0INFRALEAD'], L3: ['S0DEVTEAM', 'U0CTO'] });
-  const runner = (workerId: string, cb: ReminderCallbacks = callbacks, contactsFor?: (names: readonly string[], level: { name: string }) => string[]): ReminderRunner =>
+  const runner = (
+    workerId: string,
+    cb: ReminderCallbacks = callbacks,
+    contactsFor?: (names: readonly string[], level: { name: string }) => string[],
+  ): ReminderRunner =>
     createReminderRunner({
       jobs,
       incidents: incidentStore,
@@ -81,7 +91,15 @@ function world(t0 = new Date('2026-01-11T10:00:00Z')) {
 
 async function fire(alerts: AlertService, name: string, severity: string, startsAt: Date) {
   const labels = { alertname: name, severity };
-  const out = await alerts.record({ name, status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint(name, labels), startsAt, source: 'alertmanager-webhook' });
+  const out = await alerts.record({
+    name,
+    status: 'firing',
+    labels,
+    annotations: {},
+    fingerprint: alertFingerprint(name, labels),
+    startsAt,
+    source: 'alertmanager-webhook',
+  });
   if (out.kind !== 'new') throw new Error('expected a new alert');
   return out.alert;
 }
@@ -121,14 +139,18 @@ describe('status-update reminders', () => {
     await a.runDueJobs(w.at(200));
     expect(count(inc.id)).toBe(4);
     expect(await w.jobs.listPending(STATUS_REMINDER_JOB)).toEqual([]);
-    expect(await w.registry.getSingleMetricAsString('incident_bot_status_update_reminders_total')).toContain('incident_bot_status_update_reminders_total{severity="P0"} 4');
+    expect(await w.registry.getSingleMetricAsString('incident_bot_status_update_reminders_total')).toContain(
+      'incident_bot_status_update_reminders_total{severity="P0"} 4',
+    );
   });
 
   it('fires each of many due jobs exactly once with two workers racing', async () => {
     const w = world();
-    const ids = (await Promise.all(Array.from({ length: 30 }, (_, i) => w.incidents.open({ title: `inc ${i}`, severity: i % 2 ? 'P2' : 'P3', actor: 'U1' })))).map(
-      (i) => i.id,
-    );
+    const ids = (
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => w.incidents.open({ title: `inc ${i}`, severity: i % 2 ? 'P2' : 'P3', actor: 'U1' })),
+      )
+    ).map((i) => i.id);
     const [ra, rb] = await Promise.all([w.runner('a').runDueJobs(w.at(31)), w.runner('b').runDueJobs(w.at(31))]);
     expect(ra.claimed + rb.claimed).toBe(30);
     expect([...w.calls.reminded].sort()).toEqual([...ids].sort());
@@ -197,7 +219,9 @@ describe('escalation of unacknowledged alerts', () => {
     expect(w.calls.escalated.slice(2)).toEqual(['DaemonNotRunning:L3:S0DEVTEAM', 'DaemonNotRunning:L3:U0CTO']);
     await both(500);
     expect(w.calls.escalated).toHaveLength(4);
-    expect(await w.registry.getSingleMetricAsString('incident_bot_escalations_total')).toContain('incident_bot_escalations_total{level="2",severity="P0"} 1');
+    expect(await w.registry.getSingleMetricAsString('incident_bot_escalations_total')).toContain(
+      'incident_bot_escalations_total{level="2",severity="P0"} 1',
+    );
   });
 
   it('counts a P1 from its start too (not from its 15-minute SLA deadline)', async () => {
@@ -214,7 +238,11 @@ describe('escalation of unacknowledged alerts', () => {
     const resolved = await fire(w.alerts, 'MemoryUsageHigh', 'high', w.t0);
     const linked = await fire(w.alerts, 'CPUUsageSustainedHigh', 'high', w.t0);
     await w.runner('a').runDueJobs(w.at(5));
-    expect(w.calls.escalated).toEqual(['QueryLatencyP95High:L1:S0ONCALL', 'MemoryUsageHigh:L1:S0ONCALL', 'CPUUsageSustainedHigh:L1:S0ONCALL']);
+    expect(w.calls.escalated).toEqual([
+      'QueryLatencyP95High:L1:S0ONCALL',
+      'MemoryUsageHigh:L1:S0ONCALL',
+      'CPUUsageSustainedHigh:L1:S0ONCALL',
+    ]);
 
     w.clock.set(w.at(10));
     await w.alerts.acknowledge(acked.id, 'U0ONCALL');
@@ -264,9 +292,14 @@ describe('escalation of unacknowledged alerts', () => {
   it("adds the runbook's contacts of the level to the configured targets, once each", async () => {
     const w = world();
     await fire(w.alerts, 'PostgreSQLUnreachable', 'critical', w.t0);
-    const contacts = (names: readonly string[], level: { name: string }) => (level.name === 'L2' && names.includes('PostgreSQLUnreachable') ? ['S0DBA', 'U0INFRALEAD'] : []);
+    const contacts = (names: readonly string[], level: { name: string }) =>
+      level.name === 'L2' && names.includes('PostgreSQLUnreachable') ? ['S0DBA', 'U0INFRALEAD'] : [];
     while ((await w.runner('a', undefined, contacts).runDueJobs(w.at(15))).claimed > 0);
-    expect(w.calls.escalated).toEqual(['PostgreSQLUnreachable:L1:S0ONCALL', 'PostgreSQLUnreachable:L2:U0INFRALEAD', 'PostgreSQLUnreachable:L2:S0DBA']);
+    expect(w.calls.escalated).toEqual([
+      'PostgreSQLUnreachable:L1:S0ONCALL',
+      'PostgreSQLUnreachable:L2:U0INFRALEAD',
+      'PostgreSQLUnreachable:L2:S0DBA',
+    ]);
   });
 });
 
@@ -316,7 +349,10 @@ describe('escalation of open incidents and the P1 → P0 rule', () => {
 
     // L1 was skipped (acknowledged) and L2 paged while it was P1; the P0 ladder does not page them again, L3 follows.
     while ((await w.runner('a').runDueJobs(w.at(120))).claimed > 0);
-    expect(w.calls.incidentPages.filter((p) => p.startsWith(inc.id))).toEqual([`${inc.id}:P1:L2:U0INFRALEAD`, `${inc.id}:P0:L3:S0DEVTEAM,U0CTO`]);
+    expect(w.calls.incidentPages.filter((p) => p.startsWith(inc.id))).toEqual([
+      `${inc.id}:P1:L2:U0INFRALEAD`,
+      `${inc.id}:P0:L3:S0DEVTEAM,U0CTO`,
+    ]);
     expect(w.calls.promoted).toHaveLength(1);
   });
 
@@ -354,7 +390,7 @@ describe('escalation of open incidents and the P1 → P0 rule', () => {
 });
 
 describe('escalation config', () => {
-  it('parses the operator-facing shape with the runbooks\' default timings and names mistakes', () => {
+  it("parses the operator-facing shape with the runbooks' default timings and names mistakes", () => {
     expect(escalationConfigSchema.parse({ L1: { targets: ['S1'] }, L3: { targets: ['U3'], afterMinutes: 45 } })).toEqual({
       levels: [
         { level: 1, name: 'L1', targets: ['S1'], afterMinutes: 5 },

@@ -75,7 +75,10 @@ describe('the shipped templates', () => {
 
   it('render status updates with a real mention of the author only', async () => {
     const t = await loadTemplates(REPO_TEMPLATES, escapeMrkdwn);
-    const text = t.statusUpdate({ ...incident, status: 'acknowledged' }, { text: 'failing over <!channel>', actor: 'U0ONCALL', at: new Date('2026-01-11T10:20:00Z') });
+    const text = t.statusUpdate(
+      { ...incident, status: 'acknowledged' },
+      { text: 'failing over <!channel>', actor: 'U0ONCALL', at: new Date('2026-01-11T10:20:00Z') },
+    );
     expect(text).toContain('*Update (2026-01-11 10:20 UTC, <@U0ONCALL>):* failing over &lt;!channel&gt;');
     expect(text).toContain('*Current Status:* Acknowledged, investigating');
     const spoofed = t.statusUpdate(incident, { text: 'x', actor: '<!channel>', at: new Date() });
@@ -122,11 +125,16 @@ describe('validateTemplates', () => {
     const dir = await tempTemplates(files);
     const problems = (await validateTemplates(dir)).map(formatTemplateProblem);
     expect(problems).toEqual([
-      expect.stringMatching(/incident-opened.txt:2: unknown variable \{\{severty\}\} \(did you mean \{\{severity\}\}\?\); this template can use incident_id, title/),
+      expect.stringMatching(
+        /incident-opened.txt:2: unknown variable \{\{severty\}\} \(did you mean \{\{severity\}\}\?\); this template can use incident_id, title/,
+      ),
       // postmortem exists, but only in the resolution notification
       expect.stringMatching(/incident-opened.txt:3: unknown variable \{\{postmortem\}\}/),
     ]);
-    await expect(loadTemplates(dir, escapeMrkdwn)).rejects.toMatchObject({ code: 'NOT_CONFIGURED', userMessage: expect.stringContaining('severty') });
+    await expect(loadTemplates(dir, escapeMrkdwn)).rejects.toMatchObject({
+      code: 'NOT_CONFIGURED',
+      userMessage: expect.stringContaining('severty'),
+    });
   });
 
   it('names syntax errors with their line', async () => {
@@ -144,7 +152,11 @@ describe('validateTemplates', () => {
 
 describe('the template engine', () => {
   it('escapes every value, shows sections by truthiness, drops comments', () => {
-    const out = renderTemplate('{{! note }}A {{a}}{{#b}} B={{b}}{{/b}}{{^c}} no-c{{/c}}{{#d}} D{{/d}}', { a: '<&>', b: 'yes', c: '', d: false }, escapeMrkdwn);
+    const out = renderTemplate(
+      '{{! note }}A {{a}}{{#b}} B={{b}}{{/b}}{{^c}} no-c{{/c}}{{#d}} D{{/d}}',
+      { a: '<&>', b: 'yes', c: '', d: false },
+      escapeMrkdwn,
+    );
     expect(out).toBe('A &lt;&amp;&gt; B=yes no-c');
   });
 
@@ -161,6 +173,14 @@ describe('the template engine', () => {
   });
 
   it('formats durations', () => {
-    expect([0.5, 42, 60, 83, 1440, 1500, 3000].map(formatDuration)).toEqual(['< 1 min', '42 min', '1 h', '1 h 23 min', '1 d', '1 d 1 h', '2 d 2 h']);
+    expect([0.5, 42, 60, 83, 1440, 1500, 3000].map(formatDuration)).toEqual([
+      '< 1 min',
+      '42 min',
+      '1 h',
+      '1 h 23 min',
+      '1 d',
+      '1 d 1 h',
+      '2 d 2 h',
+    ]);
   });
 });

@@ -90,7 +90,15 @@ describe('the job runner', () => {
 
   it('refuses two jobs with the same name', () => {
     const run = async () => undefined;
-    expect(() => createJobRunner([{ name: 'a', does: '', everyMs: 1, replicas: 'each', run }, { name: 'a', does: '', everyMs: 1, replicas: 'one', run }], logger)).toThrow('two background jobs are named a');
+    expect(() =>
+      createJobRunner(
+        [
+          { name: 'a', does: '', everyMs: 1, replicas: 'each', run },
+          { name: 'a', does: '', everyMs: 1, replicas: 'one', run },
+        ],
+        logger,
+      ),
+    ).toThrow('two background jobs are named a');
   });
 
   it('runs only delivery pruning when Slack is not configured', () => {

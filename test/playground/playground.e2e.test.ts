@@ -39,7 +39,16 @@ describe('playground in a browser', () => {
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(15_000);
@@ -56,7 +65,7 @@ describe('playground in a browser', () => {
   const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
   const thread = () => page.locator('#thread-pane');
 
-  test('an alert from the menu gets the bot\'s threaded reply with buttons', async () => {
+  test("an alert from the menu gets the bot's threaded reply with buttons", async () => {
     await page.click('#alert-menu-button');
     await page.click('[data-alert="StuckDetected"]');
 
@@ -76,7 +85,7 @@ describe('playground in a browser', () => {
     await shot('01-alert-thread');
   });
 
-  test('Acknowledge changes the bot\'s message in place', async () => {
+  test("Acknowledge changes the bot's message in place", async () => {
     const reply = thread().locator('.message', { hasText: 'P1 (high)' });
     await reply.locator('.bk-button', { hasText: 'Acknowledge' }).click();
     // chat.update arrives over SSE: the text changes and the button is gone.
@@ -194,12 +203,15 @@ describe('playground in a browser', () => {
       for (const m of (await readFile(file, 'utf8')).matchAll(/(?<![\w:{]):([a-z][a-z0-9_+-]*[a-z0-9]):(?![\w{])/g)) names.add(m[1]!);
     }
     expect(names.size).toBeGreaterThan(10);
-    const raw = await page.evaluate((list) => list.filter((n) => (globalThis as unknown as { BlockKit: { emoji(n: string): string } }).BlockKit.emoji(n) === `:${n}:`), [...names]);
+    const raw = await page.evaluate(
+      (list) => list.filter((n) => (globalThis as unknown as { BlockKit: { emoji(n: string): string } }).BlockKit.emoji(n) === `:${n}:`),
+      [...names],
+    );
     // Only identifiers from code (Redis key patterns such as stream:stuck:*), never an emoji the page lacks.
     expect(raw.filter((n) => !KNOWN_NON_EMOJI.includes(n))).toEqual([]);
   });
 
-  test('the newcomer\'s path: alert → thread → diagnosis with remediations → request → own approval refused in the thread → Bob approves → resolve → post-mortem preview', async () => {
+  test("the newcomer's path: alert → thread → diagnosis with remediations → request → own approval refused in the thread → Bob approves → resolve → post-mortem preview", async () => {
     await page.click('#thread-close').catch(() => undefined);
     await page.click('#alert-menu-button');
     await page.click('[data-alert="WorkerDown"]');
@@ -234,7 +246,12 @@ describe('playground in a browser', () => {
     await page.selectOption('#user-switcher', 'U0ONCALL02');
     await approval.locator('.bk-button', { hasText: 'Approve' }).click();
     await approval.locator('text=/Approved by @bob/').waitFor({ timeout: 30_000 });
-    await thread().locator('.message', { hasText: /Remove all the worker's lock files \(clean recovery\)\* (succeeded|failed)|(succeeded|failed) \(approved by @bob\)/ }).first().waitFor({ timeout: 30_000 });
+    await thread()
+      .locator('.message', {
+        hasText: /Remove all the worker's lock files \(clean recovery\)\* (succeeded|failed)|(succeeded|failed) \(approved by @bob\)/,
+      })
+      .first()
+      .waitFor({ timeout: 30_000 });
     await shot('09-approved-by-bob');
 
     // Open the incident from the alert and resolve it.
@@ -246,13 +263,18 @@ describe('playground in a browser', () => {
     // The incident has its own channel: it is resolved there.
     await page.locator('.channel-link', { hasText: '# inc-' }).last().click();
     await page.locator('#channel-name', { hasText: '# inc-' }).waitFor();
-    await send(`/incident resolve ${incidentId} root_cause="A crashed worker left its lock file" resolution="Cleared the stale lock of worker-7"`);
+    await send(
+      `/incident resolve ${incidentId} root_cause="A crashed worker left its lock file" resolution="Cleared the stale lock of worker-7"`,
+    );
     const resolved = page.locator('.message', { hasText: 'Draft post-mortem' }).last();
     await resolved.waitFor({ timeout: 20_000 });
     await resolved.locator('.bk-button', { hasText: 'Draft post-mortem' }).click();
 
     // The draft lands in the incident's thread: a card with a Markdown preview and a download link.
-    const announcement = page.locator('#messages .message', { hasText: incidentId }).filter({ has: page.locator('.thread-summary') }).first();
+    const announcement = page
+      .locator('#messages .message', { hasText: incidentId })
+      .filter({ has: page.locator('.thread-summary') })
+      .first();
     await announcement.locator('.thread-summary').click();
     const fileCard = thread().locator('.file-card', { hasText: incidentId }).first();
     await fileCard.waitFor({ timeout: 30_000 });
@@ -275,7 +297,9 @@ describe('playground in a browser', () => {
 
   /** No section's text is squeezed by its accessory: every one is at least 120 px wide, thread pane open. */
   async function expectReadableSections(): Promise<void> {
-    const widths = await page.$$eval('#thread-pane .bk-section-text, #messages .bk-section-text', (nodes) => nodes.map((n) => ({ w: n.getBoundingClientRect().width, text: (n.textContent ?? '').slice(0, 60) })));
+    const widths = await page.$$eval('#thread-pane .bk-section-text, #messages .bk-section-text', (nodes) =>
+      nodes.map((n) => ({ w: n.getBoundingClientRect().width, text: (n.textContent ?? '').slice(0, 60) })),
+    );
     expect(widths.length).toBeGreaterThan(0);
     expect(widths.filter((x) => x.w < 120)).toEqual([]);
   }
@@ -294,7 +318,8 @@ async function sourceFiles(dirs: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const dir of dirs) {
     for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-      if (e.isFile() && /\.(ts|md|txt)$/.test(e.name) && !e.parentPath.includes(`${path.sep}web`)) out.push(path.join(e.parentPath, e.name));
+      if (e.isFile() && /\.(ts|md|txt)$/.test(e.name) && !e.parentPath.includes(`${path.sep}web`))
+        out.push(path.join(e.parentPath, e.name));
     }
   }
   return out;

@@ -2,7 +2,12 @@ import { extractCommitments, type CommitmentSource } from '../../src/postmortem/
 import { fixtureThread } from './fixture-threads';
 
 const AT = new Date('2026-03-10T11:00:00Z');
-const say = (author: string, markdown: string, minutes = 0): CommitmentSource => ({ markdown, author, at: new Date(AT.getTime() + minutes * 60_000), link: `https://acme.slack.com/archives/C1/p${minutes}` });
+const say = (author: string, markdown: string, minutes = 0): CommitmentSource => ({
+  markdown,
+  author,
+  at: new Date(AT.getTime() + minutes * 60_000),
+  link: `https://acme.slack.com/archives/C1/p${minutes}`,
+});
 const summary = (items: ReturnType<typeof extractCommitments>) => items.map((i) => [i.owner, i.text, i.rule]);
 
 describe('action items are commitments people made', () => {
@@ -23,13 +28,16 @@ describe('action items are commitments people made', () => {
   });
 
   it('gives a request to a person to whoever accepts it, with the ticket from the acceptance', () => {
-    const items = extractCommitments([
-      say('sofia', '@tom can you set idle_in_transaction_session_timeout on the memory_daemon role?'),
-      say('tom', '👍 will do, 5 min seems right', 1),
-      say('kai', 'should we also lint migrations for long transactions?', 2),
-      say('sofia', 'good idea. kai, can you take that one?', 3),
-      say('kai', "sure, I'll take it — PLAT-2231", 4),
-    ], { people: ['sofia', 'tom', 'kai'] });
+    const items = extractCommitments(
+      [
+        say('sofia', '@tom can you set idle_in_transaction_session_timeout on the memory_daemon role?'),
+        say('tom', '👍 will do, 5 min seems right', 1),
+        say('kai', 'should we also lint migrations for long transactions?', 2),
+        say('sofia', 'good idea. kai, can you take that one?', 3),
+        say('kai', "sure, I'll take it — PLAT-2231", 4),
+      ],
+      { people: ['sofia', 'tom', 'kai'] },
+    );
     expect(summary(items)).toEqual([
       ['tom', 'Set idle_in_transaction_session_timeout on the memory_daemon role', 'accepted_request'],
       ['kai', 'Lint migrations for long transactions — PLAT-2231', 'accepted_request'],
@@ -37,7 +45,9 @@ describe('action items are commitments people made', () => {
   });
 
   it('an acceptance by someone else than the person asked does not take the request', () => {
-    const items = extractCommitments([say('olga', '@ben can you cap restarts on the worker deployment?'), say('mike', '👍', 1)], { people: ['olga', 'ben', 'mike'] });
+    const items = extractCommitments([say('olga', '@ben can you cap restarts on the worker deployment?'), say('mike', '👍', 1)], {
+      people: ['olga', 'ben', 'mike'],
+    });
     expect(items).toEqual([]);
   });
 
@@ -57,12 +67,21 @@ describe('action items are commitments people made', () => {
 
   it('while the fire burns, "I\'ll …" is a response step unless it names a ticket or a due date', () => {
     const until = new Date(AT.getTime() + 30 * 60_000);
-    const items = extractCommitments([say('sofia', "I'll take IC. priya investigates"), say('amara', "it doesn't, I'll set it on both", 5), say('sam', "I'll write the config-sync fix tomorrow", 6)], { firefightingUntil: until });
+    const items = extractCommitments(
+      [
+        say('sofia', "I'll take IC. priya investigates"),
+        say('amara', "it doesn't, I'll set it on both", 5),
+        say('sam', "I'll write the config-sync fix tomorrow", 6),
+      ],
+      { firefightingUntil: until },
+    );
     expect(summary(items)).toEqual([['sam', 'Write the config-sync fix tomorrow', 'self']]);
   });
 
   it('keeps explicit markers: TODO:, AI: and checkboxes, with an @owner', () => {
-    const items = extractCommitments([say('carol', 'AI: @bob add an index on tasks.state\n- [ ] page the DBA on pool alerts\n- [x] roll back')]);
+    const items = extractCommitments([
+      say('carol', 'AI: @bob add an index on tasks.state\n- [ ] page the DBA on pool alerts\n- [x] roll back'),
+    ]);
     expect(summary(items)).toEqual([
       ['bob', 'Add an index on tasks.state', 'marker'],
       [undefined, 'Page the DBA on pool alerts', 'marker'],
@@ -72,9 +91,41 @@ describe('action items are commitments people made', () => {
   });
 
   it.each([
-    ['pool-exhausted-migration', 'mitigate', [['marc', /CC-1418/i], ['marc', /CC-1412/i], ['tom', /idle_in_transaction_session_timeout/i], ['priya', /alert on idle-in-transaction/i], ['kai', /lint migrations.*PLAT-2231/i]]],
-    ['workers-oom-crashloop', 'mitigate', [['ben', /cap restarts/i], ['mike', /PLAT-2231/i], ['mike', /runbook/i], ['ravi', /#4474/i], ['ben', /load test.*PLAT-2240/i], ['olga', /customer RCA/i]]],
-    ['semantic-cache-eviction', 'mitigate', [['sam', /#4474/i], ['noah', /eviction policy/i], ['felix', /burn-rate/i], ['felix', /OOM errors.*SEM-310/i], ['li', /status page post-mortem/i], ['amara', /OPS-77/i]]],
+    [
+      'pool-exhausted-migration',
+      'mitigate',
+      [
+        ['marc', /CC-1418/i],
+        ['marc', /CC-1412/i],
+        ['tom', /idle_in_transaction_session_timeout/i],
+        ['priya', /alert on idle-in-transaction/i],
+        ['kai', /lint migrations.*PLAT-2231/i],
+      ],
+    ],
+    [
+      'workers-oom-crashloop',
+      'mitigate',
+      [
+        ['ben', /cap restarts/i],
+        ['mike', /PLAT-2231/i],
+        ['mike', /runbook/i],
+        ['ravi', /#4474/i],
+        ['ben', /load test.*PLAT-2240/i],
+        ['olga', /customer RCA/i],
+      ],
+    ],
+    [
+      'semantic-cache-eviction',
+      'mitigate',
+      [
+        ['sam', /#4474/i],
+        ['noah', /eviction policy/i],
+        ['felix', /burn-rate/i],
+        ['felix', /OOM errors.*SEM-310/i],
+        ['li', /status page post-mortem/i],
+        ['amara', /OPS-77/i],
+      ],
+    ],
   ] as const)('finds every follow-up of the %s thread and nothing else', (name, mitigation, expected) => {
     const thread = fixtureThread(name);
     const items = extractCommitments(thread.messages, { firefightingUntil: thread.commandAt(mitigation), people: thread.people });

@@ -19,12 +19,21 @@ interface Step {
 }
 
 export function fixtureThread(name: string): { messages: FixtureMessage[]; people: string[]; commandAt(prefix: string): Date } {
-  const doc = YAML.parse(readFileSync(join(__dirname, '..', 'fixtures', 'incidents', `${name}.yaml`), 'utf8')) as { date: string; users: Record<string, string>; steps: Step[] };
+  const doc = YAML.parse(readFileSync(join(__dirname, '..', 'fixtures', 'incidents', `${name}.yaml`), 'utf8')) as {
+    date: string;
+    users: Record<string, string>;
+    steps: Step[];
+  };
   const names = new Map(Object.entries(doc.users).map(([name, id]) => [id, name]));
   const at = (t: string) => new Date(`${doc.date}T${t}Z`);
   const messages = doc.steps
     .filter((s) => s.say !== undefined)
-    .map((s, i) => ({ markdown: mrkdwnToMarkdown(s.say!, names), author: s.who!, at: at(s.at), link: `https://acme.slack.com/archives/C0FIXTURE/p${i}` }));
+    .map((s, i) => ({
+      markdown: mrkdwnToMarkdown(s.say!, names),
+      author: s.who!,
+      at: at(s.at),
+      link: `https://acme.slack.com/archives/C0FIXTURE/p${i}`,
+    }));
   return {
     messages,
     people: Object.keys(doc.users),

@@ -13,8 +13,16 @@ describe('mrkdwnToMarkdown', () => {
     ['channel link → #name', 'see <#C0OPS|ops> and <#C0RAW>', 'see #ops and #C0RAW'],
     ['user group → its handle', 'cc <!subteam^S0ONCALL|@oncall> <!subteam^S0DBA|dba> <!subteam^S0NOLABEL>', 'cc @oncall @dba @S0NOLABEL'],
     ['broadcasts → plain text without brackets', '<!channel> <!here> <!everyone> <!here|here>', '@channel @here @everyone @here'],
-    ['labelled link → [label](url)', 'open <https://grafana.internal/d/x?a=1&amp;b=2|the dashboard>', 'open [the dashboard](https://grafana.internal/d/x?a=1&b=2)'],
-    ['bare link and mailto', '<https://example.com/a> <mailto:ops@example.com|ops@example.com>', 'https://example.com/a [ops@example.com](mailto:ops@example.com)'],
+    [
+      'labelled link → [label](url)',
+      'open <https://grafana.internal/d/x?a=1&amp;b=2|the dashboard>',
+      'open [the dashboard](https://grafana.internal/d/x?a=1&b=2)',
+    ],
+    [
+      'bare link and mailto',
+      '<https://example.com/a> <mailto:ops@example.com|ops@example.com>',
+      'https://example.com/a [ops@example.com](mailto:ops@example.com)',
+    ],
     ['entities decoded', 'p95 &gt; 30s &amp;&amp; queue &lt; 10', 'p95 > 30s && queue < 10'],
     ['date token → its fallback text', 'since <!date^1768125600^{date_short}|Jan 11th, 2026>', 'since Jan 11th, 2026'],
     ['bold and strike', '*root cause* found, ~not~ the DB', '**root cause** found, ~~not~~ the DB'],
@@ -25,8 +33,11 @@ describe('mrkdwnToMarkdown', () => {
   });
 
   it('keeps a code block as a fenced block with its text, entities decoded and nothing else converted', () => {
-    const input = 'the trace:\n```Traceback (most recent call last):\n  *not bold* &lt;x&gt; <https://x.io|y>```\nthen `redis-cli XLEN a&amp;b` ran';
-    expect(md(input)).toBe('the trace:\n```\nTraceback (most recent call last):\n  *not bold* <x> <https://x.io|y>\n```\nthen `redis-cli XLEN a&b` ran');
+    const input =
+      'the trace:\n```Traceback (most recent call last):\n  *not bold* &lt;x&gt; <https://x.io|y>```\nthen `redis-cli XLEN a&amp;b` ran';
+    expect(md(input)).toBe(
+      'the trace:\n```\nTraceback (most recent call last):\n  *not bold* <x> <https://x.io|y>\n```\nthen `redis-cli XLEN a&b` ran',
+    );
   });
 
   it('puts an inline triple-backtick block on its own lines', () => {

@@ -33,7 +33,9 @@ import { createMigratedDatabase } from '../support/migrated-database';
 const silent = pino({ level: 'silent' });
 const TEMPLATES = join(__dirname, '..', '..', 'templates');
 const COMMANDS_DIR = join(__dirname, '..', '..', 'commands');
-const fixture = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'slack', 'conversations-replies-incident-thread.json'), 'utf8')) as {
+const fixture = JSON.parse(
+  readFileSync(join(__dirname, '..', 'fixtures', 'slack', 'conversations-replies-incident-thread.json'), 'utf8'),
+) as {
   messages: Partial<EmulatedMessage>[];
 };
 const MIN = 60_000;
@@ -56,13 +58,25 @@ let postmortems: PostmortemService;
 beforeAll(async () => {
   ({ db, url: dbUrl, drop } = await createMigratedDatabase('postmortem_service'));
   slack = await startSlackEmulator();
-  for (const [id, name] of [['U0ALICE', 'alice'], ['U0BOB', 'bob'], ['U0CAROL', 'carol'], ['U0DAVE', 'dave']] as const) slack.addUser({ id, name });
+  for (const [id, name] of [
+    ['U0ALICE', 'alice'],
+    ['U0BOB', 'bob'],
+    ['U0CAROL', 'carol'],
+    ['U0DAVE', 'dave'],
+  ] as const)
+    slack.addUser({ id, name });
   shared = await mkdtemp(join(tmpdir(), 'ib-postmortem-shared-'));
   catalog = await loadCatalog(COMMANDS_DIR, { WORKERS_SHARED_DIR: shared, WORKER_NAMES: WORKER });
   const alertStore = createAlertStore(db);
   const timeline = createTimelineStore(db);
   alerts = createAlertService({ alerts: alertStore, timeline, clock });
-  incidents = createIncidentService({ transaction: (fn) => db.transaction(fn), incidents: createIncidentStore(db), timeline, alerts: alertStore, clock });
+  incidents = createIncidentService({
+    transaction: (fn) => db.transaction(fn),
+    incidents: createIncidentStore(db),
+    timeline,
+    alerts: alertStore,
+    clock,
+  });
   remediations = createRemediationService({
     store: createRemediationStore(db),
     audit: createAuditStore(db),
@@ -72,7 +86,11 @@ beforeAll(async () => {
     resolveTarget: ({ runbookId, target }) => catalog.runbooks.find((r) => r.id === runbookId)?.targets[target],
     timeline,
   });
-  const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url, logLevel: LogLevel.ERROR, retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 20 } });
+  const client = new WebClient('xoxb-test-token', {
+    slackApiUrl: slack.url,
+    logLevel: LogLevel.ERROR,
+    retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 20 },
+  });
   diagnose = {
     catalog,
     client,
@@ -107,7 +125,10 @@ async function writeWorkerFiles(): Promise<void> {
   await writeHeartbeat(new Date(T0.getTime() - 15 * MIN)); // 20 min old at the first diagnosis (10:05)
   for (const state of ['pending', 'active', 'completed', 'failed']) await mkdir(join(shared, 'tasks', WORKER, state), { recursive: true });
   await mkdir(join(shared, 'locks'), { recursive: true });
-  for (const [state, n] of [['pending', 2], ['active', 3]] as const) {
+  for (const [state, n] of [
+    ['pending', 2],
+    ['active', 3],
+  ] as const) {
     for (let i = 0; i < n; i++) {
       const file = join(shared, 'tasks', WORKER, state, `task-${state}-${i}.json`);
       await writeFile(file, JSON.stringify({ id: `${state}-${i}`, retry_count: 0 }));
@@ -119,11 +140,23 @@ async function writeWorkerFiles(): Promise<void> {
   await utimes(lock, old, old);
 }
 
-const writeHeartbeat = (at: Date) => mkdir(join(shared, 'workers', WORKER), { recursive: true }).then(() => writeFile(join(shared, 'workers', WORKER, 'heartbeat.json'), JSON.stringify({ timestamp: at.toISOString() })));
+const writeHeartbeat = (at: Date) =>
+  mkdir(join(shared, 'workers', WORKER), { recursive: true }).then(() =>
+    writeFile(join(shared, 'workers', WORKER, 'heartbeat.json'), JSON.stringify({ timestamp: at.toISOString() })),
+  );
 
-/** A diagnosis as the bot runs it: the runbook's probes against the real files, posted in the thread, recorded by the production recorder. */
+/**
+ * A diagnosis as the bot runs it: the runbook's probes against the real files, posted in the thread, recorded by the production
+ * recorder.
+ */
 async function diagnoseInThread(threadTs: string, userId: string) {
-  const out = await diagnoseInChannel(diagnose, { alert: 'WatcherHeartbeatMissing', labels: { worker: WORKER }, channel: 'C0INCIDENTS', threadTs, userId });
+  const out = await diagnoseInChannel(diagnose, {
+    alert: 'WatcherHeartbeatMissing',
+    labels: { worker: WORKER },
+    channel: 'C0INCIDENTS',
+    threadTs,
+    userId,
+  });
   if (out.kind !== 'diagnosed') throw new Error(`expected a diagnosis, got ${out.kind}`);
   return out;
 }
@@ -132,7 +165,15 @@ async function diagnoseInThread(threadTs: string, userId: string) {
 async function remediate(id: string, threadTs: string, by: { requester: string; decider: string; approve: boolean }) {
   const runbook = catalog.runbooks.find((r) => r.id === 'worker-crashes')!;
   const incidentId = (await incidents.concerning({ channelId: 'C0INCIDENTS', threadTs }))?.id;
-  const r = await remediations.request({ declaration: runbook.remediations.find((d) => d.id === id)!, runbookId: runbook.id, labels: { worker: WORKER }, requestedBy: by.requester, incidentId, channelId: 'C0INCIDENTS', threadTs });
+  const r = await remediations.request({
+    declaration: runbook.remediations.find((d) => d.id === id)!,
+    runbookId: runbook.id,
+    labels: { worker: WORKER },
+    requestedBy: by.requester,
+    incidentId,
+    channelId: 'C0INCIDENTS',
+    threadTs,
+  });
   if (r.kind !== 'created') throw new Error(`expected a request, got ${JSON.stringify(r).slice(0, 300)}`);
   return by.approve ? remediations.approve(r.request.id, by.decider) : remediations.deny(r.request.id, by.decider);
 }
@@ -144,12 +185,26 @@ async function resolvedIncidentWithEverything(): Promise<{ id: string; threadTs:
   clock.set(new Date(T0.getTime() + 30_000));
   const labels = { alertname: 'StuckDetected', agent: 'worker-7' };
   const recorded = await alerts.record(
-    { name: 'StuckDetected', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('StuckDetected', labels), startsAt: T0, source: 'alertmanager-slack' },
+    {
+      name: 'StuckDetected',
+      status: 'firing',
+      labels,
+      annotations: {},
+      fingerprint: alertFingerprint('StuckDetected', labels),
+      startsAt: T0,
+      source: 'alertmanager-slack',
+    },
     { catalogSeverity: 'P1', deliveryKey: `C0INCIDENTS:${threadTs}`, post: { channelId: 'C0INCIDENTS', ts: threadTs } },
   );
   if (recorded.kind !== 'new') throw new Error(`expected a new alert, got ${recorded.kind}`);
   at(1);
-  const inc = await incidents.open({ title: 'Workers stuck', severity: 'P1', actor: 'U0ALICE', channelId: 'C0INCIDENTS', alertId: recorded.alert.id });
+  const inc = await incidents.open({
+    title: 'Workers stuck',
+    severity: 'P1',
+    actor: 'U0ALICE',
+    channelId: 'C0INCIDENTS',
+    alertId: recorded.alert.id,
+  });
   await incidents.setThread(inc.id, 'C0INCIDENTS', threadTs);
   at(3);
   await incidents.acknowledge(inc.id, 'U0ALICE');
@@ -165,14 +220,20 @@ async function resolvedIncidentWithEverything(): Promise<{ id: string; threadTs:
   const requeued = await remediate('requeue-stuck-tasks', threadTs, { requester: 'U0BOB', decider: 'U0ALICE', approve: true });
   expect(requeued).toMatchObject({ kind: 'ran', outcome: 'succeeded' });
   at(9);
-  expect(await remediate('remove-stale-locks', threadTs, { requester: 'U0BOB', decider: 'U0CAROL', approve: false })).toMatchObject({ kind: 'denied' });
+  expect(await remediate('remove-stale-locks', threadTs, { requester: 'U0BOB', decider: 'U0CAROL', approve: false })).toMatchObject({
+    kind: 'denied',
+  });
   await writeHeartbeat(new Date(T0.getTime() + 9 * MIN + 30_000));
   at(10);
   await diagnoseInThread(threadTs, 'U0BOB');
   at(12);
   await incidents.mitigate(inc.id, 'U0ALICE', 'restarted worker-7');
   at(30);
-  await incidents.resolve(inc.id, { actor: 'U0ALICE', summary: 'worker-7 restarted, backlog drained', rootCause: 'Consumer group lock lost after the Redis failover' });
+  await incidents.resolve(inc.id, {
+    actor: 'U0ALICE',
+    summary: 'worker-7 restarted, backlog drained',
+    rootCause: 'Consumer group lock lost after the Redis failover',
+  });
   return { id: inc.id, threadTs };
 }
 
@@ -272,7 +333,9 @@ describe('PostmortemService.draft', () => {
     expect(timeline).not.toContain('INCIDENT: Workers stuck');
     expect(timeline).not.toContain('[FIRING:1]');
     // Discussion is counted and linked, not listed ("ack, looking", the decision, the action items, the dashboard link).
-    expect(timeline).toContain('… and 10 other messages of discussion in [the thread](https://emulated-t0emulated.slack.com/archives/C0INCIDENTS/p1768125630000100)');
+    expect(timeline).toContain(
+      '… and 10 other messages of discussion in [the thread](https://emulated-t0emulated.slack.com/archives/C0INCIDENTS/p1768125630000100)',
+    );
     const editedLine = lines.find((l) => l.includes('_(edited)_'))!;
     expect(editedLine).toContain(
       '([message](https://emulated-t0emulated.slack.com/archives/C0INCIDENTS/p1768126320000900?thread_ts=1768125630.000100&cid=C0INCIDENTS))',
@@ -280,7 +343,9 @@ describe('PostmortemService.draft', () => {
   });
 
   it('lists the action items with owners and links; the TODO inside a code block is not one', () => {
-    const items = section(first.markdown, 'Action Items').split('\n').filter((l) => l.startsWith('- ['));
+    const items = section(first.markdown, 'Action Items')
+      .split('\n')
+      .filter((l) => l.startsWith('- ['));
     expect(items.map((l) => l.replace(/ — .*$/, ''))).toEqual([
       '- [ ] Add XAUTOCLAIM on consumer start @bob (owner: @bob)',
       '- [ ] Alert on XPENDING > 1000',
@@ -288,7 +353,9 @@ describe('PostmortemService.draft', () => {
       '- [ ] Review supervisor limits (owner: @alice)',
       '- [ ] Post-mortem review on Thursday',
     ]);
-    expect(items[0]).toContain('— said by @carol, [message](https://emulated-t0emulated.slack.com/archives/C0INCIDENTS/p1768126560001100?thread_ts=1768125630.000100&cid=C0INCIDENTS)');
+    expect(items[0]).toContain(
+      '— said by @carol, [message](https://emulated-t0emulated.slack.com/archives/C0INCIDENTS/p1768126560001100?thread_ts=1768125630.000100&cid=C0INCIDENTS)',
+    );
     expect(first.markdown).not.toContain('inside code is not an action item (owner');
   });
 
@@ -297,7 +364,9 @@ describe('PostmortemService.draft', () => {
     expect(section(md, 'Root Cause Analysis')).toMatch(
       /^- Recorded at resolution: Consumer group lock lost after the Redis failover\n- the consumer group lost its lock after the Redis failover — @alice, \[message\]\(https:\/\/emulated/,
     );
-    expect(section(md, 'Impact')).toMatch(/^- Redis stream `agent:worker-7:events` is stuck, XLEN 48210\. Impact: ~1,200 customer tasks delayed & retried — @bob, \[message\]/);
+    expect(section(md, 'Impact')).toMatch(
+      /^- Redis stream `agent:worker-7:events` is stuck, XLEN 48210\. Impact: ~1,200 customer tasks delayed & retried — @bob, \[message\]/,
+    );
     expect(md).toContain('**Impact:** Redis stream `agent:worker-7:events` is stuck');
     expect(section(md, 'Resolution')).toBe(
       [
@@ -341,7 +410,10 @@ describe('PostmortemService.draft', () => {
     expect(second.markdown).toContain('_Draft 2, generated 2026-01-11 10:50 UTC');
     expect(await postmortems.latest(id)).toMatchObject({ version: 2, createdBy: 'U0ALICE', markdown: second.markdown });
     expect(await postmortems.export(id.toLowerCase())).toEqual({ markdown: second.markdown, version: 2, created: false });
-    const rows = await db.query<{ version: number; created_by: string }>('SELECT version, created_by FROM postmortem_drafts WHERE incident_id = $1 ORDER BY version', [id]);
+    const rows = await db.query<{ version: number; created_by: string }>(
+      'SELECT version, created_by FROM postmortem_drafts WHERE incident_id = $1 ORDER BY version',
+      [id],
+    );
     expect(rows.rows).toEqual([
       { version: 1, created_by: 'U0CAROL' },
       { version: 2, created_by: 'U0ALICE' },
@@ -369,7 +441,9 @@ describe('PostmortemService.draft on sparse incidents', () => {
     await incidents.resolve(inc.id, { actor: 'U0BOB' });
     const draft = await postmortems.draft(inc.id, { actor: 'U0BOB' });
     const md = draft.markdown;
-    expect(section(md, 'Action Items')).toBe('No commitments ("I\'ll …", a request and its acceptance) were found in the 3 messages read. [FILL IN]\n\n- [ ] [FILL IN]');
+    expect(section(md, 'Action Items')).toBe(
+      'No commitments ("I\'ll …", a request and its acceptance) were found in the 3 messages read. [FILL IN]\n\n- [ ] [FILL IN]',
+    );
     expect(section(md, 'Root Cause Analysis')).toBe('[FILL IN]');
     expect(section(md, 'Impact')).toMatch(/^\[FILL IN\]/);
     expect(md).toContain('**Impact:** [FILL IN]');

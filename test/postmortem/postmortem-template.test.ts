@@ -37,7 +37,9 @@ describe('validatePostmortemTemplate', () => {
 
   it('names a syntax error with its line, and loading refuses it', async () => {
     await writeFile(join(dir, 'postmortem.md'), '# {{title}}\n{{#impact}}\nno end\n');
-    expect(await validatePostmortemTemplate(dir)).toEqual([{ file: expect.stringMatching(/postmortem\.md$/), line: 2, message: '{{#impact}} is never closed with {{/impact}}' }]);
+    expect(await validatePostmortemTemplate(dir)).toEqual([
+      { file: expect.stringMatching(/postmortem\.md$/), line: 2, message: '{{#impact}} is never closed with {{/impact}}' },
+    ]);
     await expect(loadPostmortemTemplate(dir)).rejects.toMatchObject({ code: 'NOT_CONFIGURED' });
   });
 });
@@ -76,18 +78,47 @@ const hostileThread: ThreadContents = {
     'AI: <!everyone> &lt;!here&gt; <https://evil.example|<@U0BOB>>',
     '- [ ] `<@U0ALICE>` in code and ```<!channel>``` in a block',
     'root cause: <@U0NOBODY> caused by &lt;@U0ALICE&gt;',
-  ].map((text, i) => ({ ts: `17681257${String(i).padStart(2, '0')}.000100`, userId: 'U0ALICE', author: 'alice', isBot: false, fromThisBot: false, text, edited: false, files: [] })),
+  ].map((text, i) => ({
+    ts: `17681257${String(i).padStart(2, '0')}.000100`,
+    userId: 'U0ALICE',
+    author: 'alice',
+    isBot: false,
+    fromThisBot: false,
+    text,
+    edited: false,
+    files: [],
+  })),
 };
 
 describe('no mention is ever produced', () => {
   it('neither in the draft nor in the Slack summary, whatever the thread and the record say', async () => {
-    const facts = buildPostmortemFacts({ incident, events: [], thread: hostileThread, now: new Date('2026-01-11T12:00:00Z'), workspaceUrl: 'https://acme.slack.com' });
-    const markdown = renderPostmortem(await loadPostmortemTemplate(TEMPLATES), facts, { version: 1, generatedAt: new Date('2026-01-11T12:00:00Z') });
+    const facts = buildPostmortemFacts({
+      incident,
+      events: [],
+      thread: hostileThread,
+      now: new Date('2026-01-11T12:00:00Z'),
+      workspaceUrl: 'https://acme.slack.com',
+    });
+    const markdown = renderPostmortem(await loadPostmortemTemplate(TEMPLATES), facts, {
+      version: 1,
+      generatedAt: new Date('2026-01-11T12:00:00Z'),
+    });
     const summary = postmortemSummary(facts, {
       version: 1,
       filename: 'postmortem.md',
       escape: escapeMrkdwn,
-      stats: { messages: 4, pages: 1, threadReadMs: 1, timelineEvents: 0, actionItems: 3, rootCauseStatements: 1, impactStatements: 0, decisions: 0, peakValues: 0, participants: 1 },
+      stats: {
+        messages: 4,
+        pages: 1,
+        threadReadMs: 1,
+        timelineEvents: 0,
+        actionItems: 3,
+        rootCauseStatements: 1,
+        impactStatements: 0,
+        decisions: 0,
+        peakValues: 0,
+        participants: 1,
+      },
     });
     expect(markdown).not.toMatch(/<[@!#]/);
     expect(summary).not.toMatch(/<[@!#]/);
@@ -104,10 +135,18 @@ describe('no mention is ever produced', () => {
   });
 
   it('renders the draft from a given template as a whole, and a missed SLA as missed', async () => {
-    const facts = buildPostmortemFacts({ incident, events: [], now: new Date('2026-01-11T12:00:00Z'), workspaceUrl: 'https://acme.slack.com' });
+    const facts = buildPostmortemFacts({
+      incident,
+      events: [],
+      now: new Date('2026-01-11T12:00:00Z'),
+      workspaceUrl: 'https://acme.slack.com',
+    });
     const source = await readFile(join(TEMPLATES, 'postmortem.md'), 'utf8');
     expect(source).toContain('[FILL IN]');
-    const markdown = renderPostmortem(await loadPostmortemTemplate(TEMPLATES), facts, { version: 3, generatedAt: new Date('2026-01-11T12:00:00Z') });
+    const markdown = renderPostmortem(await loadPostmortemTemplate(TEMPLATES), facts, {
+      version: 3,
+      generatedAt: new Date('2026-01-11T12:00:00Z'),
+    });
     // Judged from detection (the opening, without an alert): 19 min for a 15-minute SLA.
     expect(markdown).toContain('- Response SLA (P1 at detection, 15 min): missed (acknowledged after 19 min)');
     expect(markdown).toContain('**Duration:** 1 h');
@@ -117,9 +156,20 @@ describe('no mention is ever produced', () => {
   });
 
   it('keeps seed 004\'s "Tasks affected" and "Error rate" when probes saw peak values, and seed 000\'s staging test and sharing', async () => {
-    const facts = buildPostmortemFacts({ incident, events: [], now: new Date('2026-01-11T12:00:00Z'), workspaceUrl: 'https://acme.slack.com' });
-    const withPeaks: typeof facts = { ...facts, peaks: [{ label: 'Task processing p95', value: 42, unit: 's', display: '42 s', at: new Date('2026-01-11T10:05:00Z') }] };
-    const markdown = renderPostmortem(await loadPostmortemTemplate(TEMPLATES), withPeaks, { version: 1, generatedAt: new Date('2026-01-11T12:00:00Z') });
+    const facts = buildPostmortemFacts({
+      incident,
+      events: [],
+      now: new Date('2026-01-11T12:00:00Z'),
+      workspaceUrl: 'https://acme.slack.com',
+    });
+    const withPeaks: typeof facts = {
+      ...facts,
+      peaks: [{ label: 'Task processing p95', value: 42, unit: 's', display: '42 s', at: new Date('2026-01-11T10:05:00Z') }],
+    };
+    const markdown = renderPostmortem(await loadPostmortemTemplate(TEMPLATES), withPeaks, {
+      version: 1,
+      generatedAt: new Date('2026-01-11T12:00:00Z'),
+    });
     expect(markdown).toContain('Peak values seen by the diagnostic checks:');
     expect(markdown).toContain('- Tasks affected: [FILL IN]');
     expect(markdown).toContain('- Error rate: [FILL IN]');

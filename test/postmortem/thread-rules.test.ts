@@ -6,8 +6,12 @@ import { fixtureThread } from './fixture-threads';
 describe('times written in messages', () => {
   it('reads CET, CEST and bare times as UTC on the day of the message', () => {
     const posted = new Date('2026-02-17T14:00:50Z');
-    expect(writtenTimes('first failures in the scheduler log at 14:40:12 CET', posted).map((t) => t.at.toISOString())).toEqual(['2026-02-17T13:40:12.000Z']);
-    expect(writtenTimes('set it back (CONFIG SET, 10:41 CEST)', new Date('2026-05-06T08:41:00Z'))[0]!.at.toISOString()).toBe('2026-05-06T08:41:00.000Z');
+    expect(writtenTimes('first failures in the scheduler log at 14:40:12 CET', posted).map((t) => t.at.toISOString())).toEqual([
+      '2026-02-17T13:40:12.000Z',
+    ]);
+    expect(writtenTimes('set it back (CONFIG SET, 10:41 CEST)', new Date('2026-05-06T08:41:00Z'))[0]!.at.toISOString()).toBe(
+      '2026-05-06T08:41:00.000Z',
+    );
     expect(writtenTimes('errors since 09:58', new Date('2026-03-10T10:19:30Z'))[0]!.at.toISOString()).toBe('2026-03-10T09:58:00.000Z');
     // 23:50 written ten minutes after midnight is yesterday's.
     expect(writtenTimes('deploy at 23:50', new Date('2026-03-11T00:10:00Z'))[0]!.at.toISOString()).toBe('2026-03-10T23:50:00.000Z');
@@ -23,10 +27,19 @@ describe('times written in messages', () => {
 describe('key moments of a thread', () => {
   const moments = (name: string, opened: string, firstAlert: string | null) => {
     const thread = fixtureThread(name);
-    const sources: MomentSource[] = thread.messages.map((m) => ({ markdown: m.markdown, who: `@${m.author}`, at: m.at, link: m.link, place: 'incident' }));
+    const sources: MomentSource[] = thread.messages.map((m) => ({
+      markdown: m.markdown,
+      who: `@${m.author}`,
+      at: m.at,
+      link: m.link,
+      place: 'incident',
+    }));
     // The replay marks where each was written; here the channel messages are those before the incident was opened.
     for (const s of sources) if (s.at < new Date(opened)) s.place = 'channel';
-    return pickMoments(scoreMessages(sources, { incidentOpened: new Date(opened), firstAlert: firstAlert ? new Date(firstAlert) : null }), 10);
+    return pickMoments(
+      scoreMessages(sources, { incidentOpened: new Date(opened), firstAlert: firstAlert ? new Date(firstAlert) : null }),
+      10,
+    );
   };
 
   it('keeps actions done, the change before, findings with figures and stated times; drops questions, guesses, jokes and intentions', () => {
@@ -41,14 +54,18 @@ describe('key moments of a thread', () => {
       '11:02:10 backlog drained 🎉',
     ]);
     const all = picked.map((m) => m.text).join('\n');
-    expect(all).not.toMatch(/could be pgbouncer|should we just roll back|terminating idle-in-transaction sessions older than 5 min now|rip 71|until the backlog/);
+    expect(all).not.toMatch(
+      /could be pgbouncer|should we just roll back|terminating idle-in-transaction sessions older than 5 min now|rip 71|until the backlog/,
+    );
   });
 
   it('places a moment at the time a message names, and counts a report that came before any alert', () => {
     const picked = moments('workers-oom-crashloop', '2026-02-17T13:58:40Z', '2026-02-17T14:04:00Z');
     const first = picked.find((m) => m.statedAt)!;
     expect(first.at.toISOString()).toBe('2026-02-17T13:40:12.000Z');
-    expect(first.text).toBe('first failures in the scheduler log at 14:40:12 CET (13:40:12 UTC). every worker pod OOMKilled within a minute of starting');
+    expect(first.text).toBe(
+      'first failures in the scheduler log at 14:40:12 CET (13:40:12 UTC). every worker pod OOMKilled within a minute of starting',
+    );
     expect(picked.map((m) => m.who)).toContain('@lena');
   });
 });
@@ -57,7 +74,13 @@ describe('narrative sections', () => {
   it('Impact: the status update first, lines with figures, no questions, a correction replacing what it corrects', () => {
     const thread = fixtureThread('semantic-cache-eviction');
     const lines = impactStatements([
-      { markdown: 'Cause identified: noeviction. Impact: p95 latency 7.8 s; enterprise tenants with a 5 s timeout see search failing. Next update 09:00', who: '@grace', at: new Date('2026-05-06T08:31:10Z'), statusUpdate: true },
+      {
+        markdown:
+          'Cause identified: noeviction. Impact: p95 latency 7.8 s; enterprise tenants with a 5 s timeout see search failing. Next update 09:00',
+        who: '@grace',
+        at: new Date('2026-05-06T08:31:10Z'),
+        statusUpdate: true,
+      },
       ...thread.messages.map((m) => ({ markdown: m.markdown, who: `@${m.author}`, at: m.at, link: m.link })),
     ]);
     expect(lines[0]!.text).toBe('p95 latency 7.8 s; enterprise tenants with a 5 s timeout see search failing.');
@@ -67,8 +90,19 @@ describe('narrative sections', () => {
 
   it('Root cause: the latest status update\'s "Cause identified:" first', () => {
     const causes = rootCauseStatements([
-      { markdown: 'Investigating: pool exhausted. Impact: ~38% of writes failing.', who: '@sofia', at: new Date('2026-03-10T10:22:30Z'), statusUpdate: true },
-      { markdown: "Mitigated at 10:41. Cause identified: migration 0042's backfill kept one transaction open per batch. Rolled back to 2.13.2; backlog draining.", who: '@sofia', at: new Date('2026-03-10T10:52:00Z'), statusUpdate: true },
+      {
+        markdown: 'Investigating: pool exhausted. Impact: ~38% of writes failing.',
+        who: '@sofia',
+        at: new Date('2026-03-10T10:22:30Z'),
+        statusUpdate: true,
+      },
+      {
+        markdown:
+          "Mitigated at 10:41. Cause identified: migration 0042's backfill kept one transaction open per batch. Rolled back to 2.13.2; backlog draining.",
+        who: '@sofia',
+        at: new Date('2026-03-10T10:52:00Z'),
+        statusUpdate: true,
+      },
       { markdown: 'what was the root cause again?', who: '@jen', at: new Date('2026-03-10T10:53:00Z') },
     ]);
     expect(causes.map((c) => c.text)).toEqual(["migration 0042's backfill kept one transaction open per batch."]);

@@ -5,7 +5,6 @@ import { waitFor } from '../support/wait-for';
 
 let am: RunningAlertmanager;
 
-
 beforeAll(async () => {
   am = await startAlertmanager();
   await am.postAlerts([
@@ -30,7 +29,9 @@ beforeAll(async () => {
   });
   expect(res.status).toBe(200);
   await waitFor('the silenced alert to be suppressed', async () => {
-    const alerts = (await (await fetch(`${am.url}/api/v2/alerts?filter=alertname%3D%22MemoryUsageHigh%22`)).json()) as { status: { state: string } }[];
+    const alerts = (await (await fetch(`${am.url}/api/v2/alerts?filter=alertname%3D%22MemoryUsageHigh%22`)).json()) as {
+      status: { state: string };
+    }[];
     return alerts[0]?.status.state === 'suppressed';
   });
 }, 60_000);
@@ -52,7 +53,11 @@ describe('alertmanager probe against a real Alertmanager', () => {
   });
 
   it('a label from the command becomes an encoded filter value', async () => {
-    const r = await runProbe(alertmanagerProbe, { matchers: { worker: '{{worker}}' } }, { target: { url: am.url }, labels: { worker: 'marie' } });
+    const r = await runProbe(
+      alertmanagerProbe,
+      { matchers: { worker: '{{worker}}' } },
+      { target: { url: am.url }, labels: { worker: 'marie' } },
+    );
     expect(r.summary).toBe('1 firing (WorkerDown), 0 silenced, 0 active silences');
     expect(r.evidence.query).toBe('GET /api/v2/alerts?filter=worker%3D%22marie%22');
     expect(r.status).toBe('ok');

@@ -50,7 +50,11 @@ afterAll(async () => {
 
 describe('docker probe against the real engine', () => {
   it('a running container: state, log errors in the last minutes, memory against its limit, open fds', async () => {
-    const r = await runProbe(dockerProbe, { container: '{{worker}}', checks: ['state', 'logs', 'memory', 'fds'] }, { target, allow, labels: { worker: names.running } });
+    const r = await runProbe(
+      dockerProbe,
+      { container: '{{worker}}', checks: ['state', 'logs', 'memory', 'fds'] },
+      { target, allow, labels: { worker: names.running } },
+    );
     const fig = Object.fromEntries(r.figures.map((f) => [f.label, f.value]));
     expect(fig).toMatchObject({ state: 'running', restarts: 0, 'exit code': 0, 'OOM killed': 'no', 'error lines (10 min)': 2 });
     expect(String(fig.memory)).toMatch(/ \/ 64 MiB$/);

@@ -43,7 +43,11 @@ describe('heartbeat probe', () => {
   });
 
   it('a missing heartbeat file is critical', async () => {
-    const r = await runProbe(heartbeatProbe, { path: 'workers/{{worker}}/heartbeat.json' }, { target: { root }, labels: { worker: 'ghost' }, now: NOW });
+    const r = await runProbe(
+      heartbeatProbe,
+      { path: 'workers/{{worker}}/heartbeat.json' },
+      { target: { root }, labels: { worker: 'ghost' }, now: NOW },
+    );
     expect(r.status).toBe('crit');
     expect(r.summary).toMatch(/no heartbeat file/);
     expect(r.summary).not.toContain(root); // host layout stays out of results
@@ -51,7 +55,11 @@ describe('heartbeat probe', () => {
 
   it('refuses a label that walks out of the root', async () => {
     await expect(
-      runProbe(heartbeatProbe, { path: 'workers/{{worker}}/heartbeat.json' }, { target: { root }, labels: { worker: '../../../../etc' }, now: NOW }),
+      runProbe(
+        heartbeatProbe,
+        { path: 'workers/{{worker}}/heartbeat.json' },
+        { target: { root }, labels: { worker: '../../../../etc' }, now: NOW },
+      ),
     ).rejects.toThrow(/leaves the configured root/);
   });
 });
@@ -77,14 +85,26 @@ describe('task-queue probe', () => {
     );
     expect(r.status).toBe('warn');
     const fig = Object.fromEntries(r.figures.map((f) => [f.label, f.value]));
-    expect(fig).toMatchObject({ pending: 2, active: 2, completed: 0, failed: 1, 'stuck > 10 min': 1, 'locks > 5 min': 1, 'oldest active': '25 min' });
+    expect(fig).toMatchObject({
+      pending: 2,
+      active: 2,
+      completed: 0,
+      failed: 1,
+      'stuck > 10 min': 1,
+      'locks > 5 min': 1,
+      'oldest active': '25 min',
+    });
     expect(r.evidence.excerpt).toContain('stuck: stuck.json');
     expect(r.evidence.excerpt).toContain('stale lock: marie_task1.lock');
     expect(r.evidence.excerpt).not.toContain('anga');
   });
 
   it('ok when nothing is stuck', async () => {
-    const r = await runProbe(taskQueueProbe, { dir: 'tasks/{{worker}}', stuckMinutes: 30 }, { target: { root }, labels: { worker: 'marie' }, now: NOW });
+    const r = await runProbe(
+      taskQueueProbe,
+      { dir: 'tasks/{{worker}}', stuckMinutes: 30 },
+      { target: { root }, labels: { worker: 'marie' }, now: NOW },
+    );
     expect(r.status).toBe('ok');
   });
 
@@ -119,7 +139,12 @@ describe('pidfile probe', () => {
 
 describe('log-tail probe', () => {
   it('counts error lines in the last N lines of a plain log', async () => {
-    const lines = [...Array.from({ length: 300 }, (_, i) => `INFO line ${i}`), 'ERROR db connection lost', 'Traceback (most recent call last):', 'INFO ok'];
+    const lines = [
+      ...Array.from({ length: 300 }, (_, i) => `INFO line ${i}`),
+      'ERROR db connection lost',
+      'Traceback (most recent call last):',
+      'INFO ok',
+    ];
     await put('daemon.log', `${lines.join('\n')}\n`);
     const r = await runProbe(logTailProbe, { path: 'daemon.log', lines: 100 }, { target: { root } });
     expect(r.status).toBe('warn');
@@ -131,7 +156,12 @@ describe('log-tail probe', () => {
   });
 
   it('reads JSON logs by level', async () => {
-    await put('app.log', [{ level: 'info' }, { level: 'error', event: 'x' }, { level: 'ERROR' }, 'not json'].map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n'));
+    await put(
+      'app.log',
+      [{ level: 'info' }, { level: 'error', event: 'x' }, { level: 'ERROR' }, 'not json']
+        .map((l) => (typeof l === 'string' ? l : JSON.stringify(l)))
+        .join('\n'),
+    );
     const r = await runProbe(logTailProbe, { path: 'app.log', format: 'json', crit: '>= 2' }, { target: { root } });
     expect(r.status).toBe('crit');
     expect(r.figures[0]).toEqual({ label: 'error lines', value: 2 });
@@ -155,7 +185,8 @@ describe('disk probe', () => {
   });
 
   it('says what df says: used / (used + available), not counting the blocks reserved for root', async () => {
-    const probed = (await runProbe(diskProbe, { path: '.', warn: '>= 1.01', crit: '>= 1.02' }, { target: { root } })).figures[0]?.value as number;
+    const probed = (await runProbe(diskProbe, { path: '.', warn: '>= 1.01', crit: '>= 1.02' }, { target: { root } })).figures[0]
+      ?.value as number;
     // df -P: "Filesystem 1024-blocks Used Available Capacity Mounted on"; Capacity is rounded up to a whole percent.
     const line = execFileSync('df', ['-P', root], { encoding: 'utf8' }).trim().split('\n').pop()!.split(/\s+/);
     const [usedKb, availKb] = [Number(line[2]), Number(line[3])];

@@ -49,7 +49,11 @@ describe('http probe', () => {
   it('counts JSON entries (Jaeger traces) with label values as encoded query values', async () => {
     const r = await runProbe(
       httpProbe,
-      { path: '/api/traces', query: { service: '{{service}}', minDuration: '30s' }, count: { path: 'data', label: 'slow traces', warn: '> 0' } },
+      {
+        path: '/api/traces',
+        query: { service: '{{service}}', minDuration: '30s' },
+        count: { path: 'data', label: 'slow traces', warn: '> 0' },
+      },
       { target: { url: base }, labels: { service: 'agent/orchestrator' } },
     );
     expect(r).toMatchObject({ status: 'warn', summary: '3 slow traces' });

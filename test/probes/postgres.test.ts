@@ -16,7 +16,6 @@ async function connect(): Promise<Client> {
   return c;
 }
 
-
 beforeAll(async () => {
   db = await createTestDatabase('probe_pg');
   const setup = await connect();
@@ -41,7 +40,11 @@ describe('postgres probe against a real server', () => {
     expect(used).toBeGreaterThanOrEqual(1);
     // a threshold below the real ratio turns it critical (the probe's own connection is always in use; other suites'
     // connections come and go between the two runs)
-    const crit = await runProbe(postgresProbe, { checks: ['connections'], connectionsCrit: `>= ${0.5 / max}` }, { target: { connection: db.url } });
+    const crit = await runProbe(
+      postgresProbe,
+      { checks: ['connections'], connectionsCrit: `>= ${0.5 / max}` },
+      { target: { connection: db.url } },
+    );
     expect(crit.status).toBe('crit');
     expect(crit.summary).toMatch(/connections in use/);
   });
@@ -55,11 +58,16 @@ describe('postgres probe against a real server', () => {
     const blocked = waiter.query("UPDATE jobs SET state = 'waiting' WHERE id = 1").catch(() => undefined);
     const admin = await connect();
     await waitFor('the waiter to block', async () => {
-      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+      const { rows } = await admin.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+      );
       return rows[0].n === 1;
     });
     await waitFor('the transaction to be older than 100 ms', async () => {
-      const { rows } = await admin.query("SELECT bool_or(now() - xact_start > interval '100 ms') AS old FROM pg_stat_activity WHERE pid = $1", [holderPid]);
+      const { rows } = await admin.query(
+        "SELECT bool_or(now() - xact_start > interval '100 ms') AS old FROM pg_stat_activity WHERE pid = $1",
+        [holderPid],
+      );
       return rows[0].old === true;
     });
 
@@ -105,9 +113,17 @@ describe('postgres probe against a real server', () => {
   });
 
   it('table sizes, filtered by a label passed as a bind parameter', async () => {
-    const r = await runProbe(postgresProbe, { checks: ['table-sizes'], tables: ['{{table}}'] }, { target: { connection: db.url }, labels: { table: 'jobs' } });
+    const r = await runProbe(
+      postgresProbe,
+      { checks: ['table-sizes'], tables: ['{{table}}'] },
+      { target: { connection: db.url }, labels: { table: 'jobs' } },
+    );
     expect(r.figures.map((f) => f.label)).toEqual(['public.jobs']);
-    const injected = await runProbe(postgresProbe, { checks: ['table-sizes'], tables: ['{{table}}'] }, { target: { connection: db.url }, labels: { table: "jobs' OR '1'='1" } }).catch((e: Error) => e);
+    const injected = await runProbe(
+      postgresProbe,
+      { checks: ['table-sizes'], tables: ['{{table}}'] },
+      { target: { connection: db.url }, labels: { table: "jobs' OR '1'='1" } },
+    ).catch((e: Error) => e);
     expect(injected).toBeInstanceOf(Error); // unsafe label refused before any SQL
     const bigger = await runProbe(postgresProbe, { checks: ['table-sizes'], tableBytesWarn: '> 8192' }, { target: { connection: db.url } });
     expect(bigger.status).toBe('warn');
@@ -115,7 +131,11 @@ describe('postgres probe against a real server', () => {
   });
 
   it('a refused connection is a critical result that never shows the password', async () => {
-    const r = await runProbe(postgresProbe, { checks: ['connectivity'] }, { target: { connection: 'postgres://app:hunter2secret@127.0.0.1:1/x' } });
+    const r = await runProbe(
+      postgresProbe,
+      { checks: ['connectivity'] },
+      { target: { connection: 'postgres://app:hunter2secret@127.0.0.1:1/x' } },
+    );
     expect(r.status).toBe('crit');
     expect(r.summary).toMatch(/^PostgreSQL unreachable: connection refused after \d+ ms$/);
     expect(JSON.stringify(r)).not.toContain('hunter2secret');

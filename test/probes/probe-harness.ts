@@ -6,7 +6,14 @@ import type { ResolvedTarget, TargetKind } from '../../src/targets/target';
 export async function runProbe<P>(
   probe: Probe<P>,
   rawParams: unknown,
-  opts: { target?: Record<string, string>; allow?: ResolvedTarget['allow']; labels?: Record<string, string>; now?: Date; timeoutMs?: number; signal?: AbortSignal } = {},
+  opts: {
+    target?: Record<string, string>;
+    allow?: ResolvedTarget['allow'];
+    labels?: Record<string, string>;
+    now?: Date;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<ProbeOutcome> {
   const params = probe.params.parse(rawParams);
   const target: ResolvedTarget | undefined = opts.target

@@ -24,7 +24,11 @@ afterAll(async () => {
 
 describe('prometheus probe against a real Prometheus', () => {
   it('values per series with their labels, worst series first', async () => {
-    const r = await runProbe(prometheusProbe, { query: 'stream_active_stuck_agents', warn: '> 0', crit: '>= 3' }, { target: { url: prom.url } });
+    const r = await runProbe(
+      prometheusProbe,
+      { query: 'stream_active_stuck_agents', warn: '> 0', crit: '>= 3' },
+      { target: { url: prom.url } },
+    );
     expect(r.status).toBe('warn');
     expect(r.summary).toBe('2 series, 1 beyond threshold; highest 2');
     expect(r.figures).toEqual([
@@ -35,13 +39,21 @@ describe('prometheus probe against a real Prometheus', () => {
   });
 
   it('a label from the command lands in a matcher as an escaped literal', async () => {
-    const r = await runProbe(prometheusProbe, { query: 'stream_active_stuck_agents{agent={{agent}}}', warn: '> 0' }, { target: { url: prom.url }, labels: { agent: 'agent-8' } });
+    const r = await runProbe(
+      prometheusProbe,
+      { query: 'stream_active_stuck_agents{agent={{agent}}}', warn: '> 0' },
+      { target: { url: prom.url }, labels: { agent: 'agent-8' } },
+    );
     expect(r.evidence.query).toBe('stream_active_stuck_agents{agent="agent-8"}');
     expect(r).toMatchObject({ status: 'ok', summary: '0' });
   });
 
   it('up{job=…} and histogram_quantile', async () => {
-    const up = await runProbe(prometheusProbe, { query: 'up{job="memory-daemon"}', crit: '< 1', whenEmpty: 'crit' }, { target: { url: prom.url } });
+    const up = await runProbe(
+      prometheusProbe,
+      { query: 'up{job="memory-daemon"}', crit: '< 1', whenEmpty: 'crit' },
+      { target: { url: prom.url } },
+    );
     expect(up).toMatchObject({ status: 'ok', summary: '1' });
     const q = await runProbe(
       prometheusProbe,
@@ -63,6 +75,9 @@ describe('prometheus probe against a real Prometheus', () => {
     expect(bad.status).toBe('unknown');
     expect(bad.summary).toMatch(/^Prometheus rejected the query \(HTTP 400\): .*parse error/);
     const down = await runProbe(prometheusProbe, { query: 'up' }, { target: { url: 'http://127.0.0.1:1' } });
-    expect(down).toMatchObject({ status: 'unknown', summary: expect.stringMatching(/^Prometheus unreachable: connection refused after \d+ ms$/) });
+    expect(down).toMatchObject({
+      status: 'unknown',
+      summary: expect.stringMatching(/^Prometheus unreachable: connection refused after \d+ ms$/),
+    });
   });
 });

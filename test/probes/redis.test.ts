@@ -65,9 +65,17 @@ describe('redis probe against a real server', () => {
   });
 
   it('label values never act as globs', async () => {
-    const r = await runProbe(redisProbe, { checks: ['counters'], counterPattern: `${P}stream:stuck:{{agent}}` }, { target: { url: REDIS_URL }, labels: { agent: 'agent?7' } }).catch((e: Error) => e);
+    const r = await runProbe(
+      redisProbe,
+      { checks: ['counters'], counterPattern: `${P}stream:stuck:{{agent}}` },
+      { target: { url: REDIS_URL }, labels: { agent: 'agent?7' } },
+    ).catch((e: Error) => e);
     expect(r).toBeInstanceOf(Error); // "?" is not a safe label value: refused before any command
-    const dotted = await runProbe(redisProbe, { checks: ['counters'], counterPattern: `${P}stream:stuck:{{agent}}` }, { target: { url: REDIS_URL }, labels: { agent: 'agent.7' } });
+    const dotted = await runProbe(
+      redisProbe,
+      { checks: ['counters'], counterPattern: `${P}stream:stuck:{{agent}}` },
+      { target: { url: REDIS_URL }, labels: { agent: 'agent.7' } },
+    );
     expect(dotted.figures[0]).toEqual({ label: `counters ${P}stream:stuck:agent.7`, value: '0' });
   });
 

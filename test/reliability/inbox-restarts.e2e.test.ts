@@ -51,7 +51,14 @@ describe('rolling SIGTERM and kill -9 of replicas during an alert storm', () => 
     dropDb = database.drop;
     // 30 alerts a channel within seconds would be a storm (one summary): this test counts one reply per alert across
     // restarts, so storm mode is moved out of its way; storms have their own tests.
-    env = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL, ALERT_STORM_THRESHOLD: '1000' };
+    env = {
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      ALERT_STORM_THRESHOLD: '1000',
+    };
     await Promise.all(Array.from({ length: REPLICAS }, () => startReplica()));
     db = new Client({ connectionString: database.url });
     await db.connect();
@@ -99,10 +106,18 @@ describe('rolling SIGTERM and kill -9 of replicas during an alert storm', () => 
     live.splice(live.indexOf(killed), 1);
     await sending;
 
-    const pending = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM slack_inbox WHERE done_at IS NULL')).rows[0]!.n);
-    await waitFor('every delivery to be processed', async () => (await pending()) === 0 && countReplies(slack, posts).lost.length === 0, 120_000, 250);
+    const pending = async () =>
+      Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM slack_inbox WHERE done_at IS NULL')).rows[0]!.n);
+    await waitFor(
+      'every delivery to be processed',
+      async () => (await pending()) === 0 && countReplies(slack, posts).lost.length === 0,
+      120_000,
+      250,
+    );
     const { lost, duplicated } = countReplies(slack, posts);
-    const recorded = Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1`, [`C0IR${RUN}%`])).rows[0]!.n);
+    const recorded = Number(
+      (await db.query<{ n: string }>(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1`, [`C0IR${RUN}%`])).rows[0]!.n,
+    );
     const takenOver = Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM slack_inbox WHERE attempts > 1`)).rows[0]!.n);
     process.stdout.write(
       `rolling SIGTERM x${REPLICAS} + kill -9 x1, ${STORM} alerts in ${CHANNELS} channels: ${recorded} recorded, ${lost.length} lost, ${duplicated.length} duplicated; ` +

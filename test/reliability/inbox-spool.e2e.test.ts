@@ -41,13 +41,22 @@ describe('PostgreSQL outage, then kill -9 of the replica holding spooled deliver
   });
 
   it('records and answers every acknowledged delivery once the next process starts', async () => {
-    const env = { SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: pg.url, REDIS_URL, DATA_DIR: dataDir };
+    const env = {
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: pg.url,
+      REDIS_URL,
+      DATA_DIR: dataDir,
+    };
     const first = await startBot(env);
     bots.push(first);
     await first.waitForReady();
 
     await pg.stop();
-    const posts: StormPost[] = Array.from({ length: DELIVERIES }, (_, i) => alertPost(slack, `C0SP${RUN}${i % 3}`, `spool-${RUN.toLowerCase()}-${i}`, `EvSP${RUN}${String(i).padStart(3, '0')}`));
+    const posts: StormPost[] = Array.from({ length: DELIVERIES }, (_, i) =>
+      alertPost(slack, `C0SP${RUN}${i % 3}`, `spool-${RUN.toLowerCase()}-${i}`, `EvSP${RUN}${String(i).padStart(3, '0')}`),
+    );
     for (const p of posts) {
       const res = await sendEvent(`${first.url}/slack/events`, { signingSecret: SECRET }, { event_id: p.eventId, event: p.event });
       expect(res.status).toBe(200);
@@ -67,10 +76,19 @@ describe('PostgreSQL outage, then kill -9 of the replica holding spooled deliver
     const db = new Client({ connectionString: pg.url });
     await db.connect();
     try {
-      await waitFor('the inbox to be empty', async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM slack_inbox WHERE done_at IS NULL')).rows[0]!.n) === 0, 30_000, 250);
-      const recorded = Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1`, [`C0SP${RUN}%`])).rows[0]!.n);
+      await waitFor(
+        'the inbox to be empty',
+        async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM slack_inbox WHERE done_at IS NULL')).rows[0]!.n) === 0,
+        30_000,
+        250,
+      );
+      const recorded = Number(
+        (await db.query<{ n: string }>(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1`, [`C0SP${RUN}%`])).rows[0]!.n,
+      );
       const { lost, duplicated } = countReplies(slack, posts);
-      process.stdout.write(`postgres outage + kill -9 of the spooling replica: ${DELIVERIES} acknowledged while PostgreSQL was down, ${recorded} recorded after the restart, ${lost.length} lost, ${duplicated.length} duplicated\n`);
+      process.stdout.write(
+        `postgres outage + kill -9 of the spooling replica: ${DELIVERIES} acknowledged while PostgreSQL was down, ${recorded} recorded after the restart, ${lost.length} lost, ${duplicated.length} duplicated\n`,
+      );
       expect(recorded).toBe(DELIVERIES);
       expect(lost).toEqual([]);
       expect(duplicated).toEqual([]);

@@ -62,14 +62,27 @@ describe('kill -9 during a remediation', () => {
 
   it('reports the run interrupted after the restart and does not run it again', async () => {
     // PID 1 ignores SIGTERM, so `docker restart` waits its 10 s stop timeout: a run long enough to be killed in.
-    const container = await runContainer(docker, { name: worker, cmd: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'], init: false, labels: LABEL });
+    const container = await runContainer(docker, {
+      name: worker,
+      cmd: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'],
+      init: false,
+      labels: LABEL,
+    });
     await waitForContainer(container, (i) => i.State.Running, 20_000, 'running');
 
     const first = await startBot(env());
     bots.push(first);
     await first.waitForReady();
-    await sendSlashCommand(`${first.url}/slack/events`, { signingSecret: SECRET }, { text: `remediate restart-worker worker=${worker}`, channel_id: CHANNEL, user_id: 'U0ONCALL01', response_url: slack.responseUrl() });
-    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Approval needed'), 15_000);
+    await sendSlashCommand(
+      `${first.url}/slack/events`,
+      { signingSecret: SECRET },
+      { text: `remediate restart-worker worker=${worker}`, channel_id: CHANNEL, user_id: 'U0ONCALL01', response_url: slack.responseUrl() },
+    );
+    const approval = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Approval needed'),
+      15_000,
+    );
     const approvalTs = (approval.response as { ts: string }).ts;
     const requestId = /"value":"(rem_[a-z0-9]+)"/.exec(JSON.stringify(approval.args.blocks))?.[1];
     expect(requestId).toBeDefined();
@@ -89,7 +102,10 @@ describe('kill -9 during a remediation', () => {
 
     const pg = new Client({ connectionString: dbUrl });
     await pg.connect();
-    const auditActions = async () => (await pg.query<{ action: string }>(`SELECT action FROM audit_log WHERE subject = $1 ORDER BY id`, [`remediation:${requestId}`])).rows.map((r) => r.action);
+    const auditActions = async () =>
+      (
+        await pg.query<{ action: string }>(`SELECT action FROM audit_log WHERE subject = $1 ORDER BY id`, [`remediation:${requestId}`])
+      ).rows.map((r) => r.action);
     try {
       await waitFor('the run to start', async () => (await auditActions()).includes('remediation.started'), 15_000);
       first.child.kill('SIGKILL');
@@ -98,9 +114,17 @@ describe('kill -9 during a remediation', () => {
       const second = await startBot(env());
       bots.push(second);
       await second.waitForReady();
-      const updated = await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('Interrupted'), 20_000);
+      const updated = await slack.waitForCall(
+        'chat.update',
+        (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('Interrupted'),
+        20_000,
+      );
       expect(JSON.stringify(updated.args.blocks)).toContain('will not be re-run by itself');
-      await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).includes('was interrupted'), 10_000);
+      await slack.waitForCall(
+        'chat.postMessage',
+        (c) => c.args.channel === CHANNEL && String(c.args.text).includes('was interrupted'),
+        10_000,
+      );
 
       const state = (await pg.query<{ state: string }>('SELECT state FROM remediation_requests WHERE id = $1', [requestId])).rows[0]?.state;
       expect(state).toBe('interrupted');
@@ -113,4 +137,3 @@ describe('kill -9 during a remediation', () => {
     }
   }, 90_000);
 });
-

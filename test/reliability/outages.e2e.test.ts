@@ -18,7 +18,13 @@ describe('storage and coordination outages', () => {
     slack = await startSlackEmulator({ botToken: TOKEN });
     pg = await startPrivatePostgres();
     redis = await startPrivateRedis();
-    bot = await startBot({ SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: pg.url, REDIS_URL: redis.url });
+    bot = await startBot({
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: pg.url,
+      REDIS_URL: redis.url,
+    });
     await bot.waitForReady();
   }, 60_000);
 
@@ -45,16 +51,32 @@ describe('storage and coordination outages', () => {
 
   it('still processes each delivery exactly once with Redis killed (the PostgreSQL inbox is the dedup), and recovers when Redis returns', async () => {
     await redis.kill();
-    const envelope = { event_id: 'EvREDISDOWN1', event: { type: 'app_mention', user: 'U0ONCALL01', text: 'hi', channel: 'C0INCIDENTS', ts: '1700000001.000100' } };
+    const envelope = {
+      event_id: 'EvREDISDOWN1',
+      event: { type: 'app_mention', user: 'U0ONCALL01', text: 'hi', channel: 'C0INCIDENTS', ts: '1700000001.000100' },
+    };
     expect((await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, envelope)).status).toBe(200);
-    expect((await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, envelope, { num: 1, reason: 'http_timeout' })).status).toBe(200);
-    await waitFor('the retry to be counted as a duplicate', async () => (await metric('incident_bot_duplicate_events_total{source="slack-event"}')) === 1);
-    await waitFor('the first delivery to be processed', async () => (await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')) === 1, 10_000);
+    expect(
+      (await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, envelope, { num: 1, reason: 'http_timeout' })).status,
+    ).toBe(200);
+    await waitFor(
+      'the retry to be counted as a duplicate',
+      async () => (await metric('incident_bot_duplicate_events_total{source="slack-event"}')) === 1,
+    );
+    await waitFor(
+      'the first delivery to be processed',
+      async () => (await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')) === 1,
+      10_000,
+    );
 
     await redis.restart();
     const next = { ...envelope, event_id: 'EvREDISBACK1' };
     await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, next);
-    await waitFor('the next event to be processed', async () => (await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')) === 2, 10_000);
+    await waitFor(
+      'the next event to be processed',
+      async () => (await metric('incident_bot_slack_requests_total{kind="event",outcome="ok"}')) === 2,
+      10_000,
+    );
     // The inbox row keyed by event id is the dedup: Redis plays no part in it.
     expect(await metric('incident_bot_duplicate_events_total{source="slack-event"}')).toBe(1);
   }, 60_000);
@@ -65,4 +87,3 @@ describe('storage and coordination outages', () => {
     return line === undefined ? undefined : Number(line.slice(series.length + 1));
   }
 });
-

@@ -17,7 +17,7 @@ const RUN = Date.now().toString(36).toUpperCase();
 function alertPost(i: number) {
   const ts = `${1700000100 + i}.000100`;
   return {
-    event_id: `EvPGOUT${RUN}${String(i).padStart(4, "0")}`,
+    event_id: `EvPGOUT${RUN}${String(i).padStart(4, '0')}`,
     event: {
       type: 'message',
       subtype: 'bot_message',
@@ -53,7 +53,13 @@ describe('PostgreSQL outage during an alert stream', () => {
     await requireRedis();
     slack = await startSlackEmulator({ botToken: TOKEN });
     pg = await startPrivatePostgres();
-    bot = await startBot({ SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: pg.url, REDIS_URL });
+    bot = await startBot({
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: pg.url,
+      REDIS_URL,
+    });
     await bot.waitForReady();
   }, 60_000);
 
@@ -64,7 +70,13 @@ describe('PostgreSQL outage during an alert stream', () => {
   });
 
   it('records every alert exactly once, with one reply each, across a 20 s outage', async () => {
-    const send = (i: number, retry?: number) => sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, alertPost(i), retry ? { num: retry, reason: 'http_timeout' } : undefined);
+    const send = (i: number, retry?: number) =>
+      sendEvent(
+        `${bot.url}/slack/events`,
+        { signingSecret: SECRET },
+        alertPost(i),
+        retry ? { num: retry, reason: 'http_timeout' } : undefined,
+      );
     const sent = new Set<number>();
     let retries = 0;
     let i = 0;
@@ -78,7 +90,9 @@ describe('PostgreSQL outage during an alert stream', () => {
     const outageEnds = Date.now() + OUTAGE_MS;
     const down = await fetch(`${bot.url}/health/ready`);
     expect(down.status).toBe(503);
-    expect(((await down.json()) as { checks: { database: { reason: string } } }).checks.database.reason).toMatch(/PostgreSQL not answering/);
+    expect(((await down.json()) as { checks: { database: { reason: string } } }).checks.database.reason).toMatch(
+      /PostgreSQL not answering/,
+    );
     const listAnswer = slack.responseUrl();
     await sendSlashCommand(`${bot.url}/slack/events`, { signingSecret: SECRET }, { text: 'list', response_url: listAnswer });
     const storageAnswer = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('Storage is unavailable'), 10_000);
@@ -99,20 +113,24 @@ describe('PostgreSQL outage during an alert stream', () => {
     const db = new Client({ connectionString: pg.url });
     await db.connect();
     try {
-      const recorded = async () => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM alerts WHERE name = 'StreamStuckAgent'`)).rows[0]!.n);
+      const recorded = async () =>
+        Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM alerts WHERE name = 'StreamStuckAgent'`)).rows[0]!.n);
       // Deliveries that failed during the outage are retried with a back-off of up to 30 s, behind their channel's order.
       await waitFor(`all ${sent.size} alerts to be recorded`, async () => (await recorded()) >= sent.size, 80_000, 200);
       expect(await recorded()).toBe(sent.size);
       const rows = (await db.query<{ fire_count: number }>(`SELECT fire_count FROM alerts WHERE name = 'StreamStuckAgent'`)).rows;
       expect(rows.every((r) => Number(r.fire_count) === 1)).toBe(true);
-      const replies = () => slack.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('C0PGOUT') && c.status === 200);
+      const replies = () =>
+        slack.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('C0PGOUT') && c.status === 200);
       await waitFor(`one reply per alert (${sent.size})`, () => replies().length >= sent.size, 60_000, 200);
       const threads = replies().map((c) => `${c.args.channel}:${c.args.thread_ts}`);
       expect(new Set(threads).size).toBe(sent.size);
       expect(threads).toHaveLength(sent.size);
       const metrics = await (await fetch(`${bot.url}/metrics`)).text();
       const buffered = /incident_bot_slack_requests_total\{kind="event",outcome="buffered"\} (\d+)/.exec(metrics)?.[1];
-      process.stdout.write(`postgres outage: ${sent.size} alerts sent (${retries} Slack retries during the outage), ${await recorded()} recorded, ${threads.length} replies, ${buffered ?? 0} deliveries buffered, 0 duplicates\n`);
+      process.stdout.write(
+        `postgres outage: ${sent.size} alerts sent (${retries} Slack retries during the outage), ${await recorded()} recorded, ${threads.length} replies, ${buffered ?? 0} deliveries buffered, 0 duplicates\n`,
+      );
       expect(Number(buffered)).toBeGreaterThan(0);
       expect(metrics).toMatch(/incident_bot_buffered_deliveries 0/);
     } finally {

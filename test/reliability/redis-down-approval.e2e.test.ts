@@ -65,7 +65,11 @@ describe('an approval click while Redis is down', () => {
   });
 
   const events = () => `${bot.url}/slack/events`;
-  const click = (user: string, message: { ts: string; thread_ts?: string }, action: { action_id: string; value: string; block_id?: string }) =>
+  const click = (
+    user: string,
+    message: { ts: string; thread_ts?: string },
+    action: { action_id: string; value: string; block_id?: string },
+  ) =>
     sendInteraction(
       events(),
       { signingSecret: SECRET },
@@ -82,24 +86,53 @@ describe('an approval click while Redis is down', () => {
     );
 
   it('answers "approvals are paused: coordination is unavailable" and runs nothing', async () => {
-    await sendSlashCommand(events(), { signingSecret: SECRET }, { text: `diagnose WorkerDown worker=${worker}`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl() });
-    const diagnosis = await slack.waitForCall('chat.update', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'), 30_000);
-    await click(REQUESTER, { ts: String(diagnosis.args.ts) }, { action_id: 'remediation_request', value: findButton(diagnosis, 'remediation_request', 'restart-worker').value, block_id: 'remediation:restart-worker' });
-    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Approval needed'), 15_000);
+    await sendSlashCommand(
+      events(),
+      { signingSecret: SECRET },
+      { text: `diagnose WorkerDown worker=${worker}`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl() },
+    );
+    const diagnosis = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'),
+      30_000,
+    );
+    await click(
+      REQUESTER,
+      { ts: String(diagnosis.args.ts) },
+      {
+        action_id: 'remediation_request',
+        value: findButton(diagnosis, 'remediation_request', 'restart-worker').value,
+        block_id: 'remediation:restart-worker',
+      },
+    );
+    const approval = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Approval needed'),
+      15_000,
+    );
     const approvalTs = (approval.response as { ts: string }).ts;
 
     await redis.kill();
-    const res = await click(APPROVER, { ts: approvalTs, thread_ts: String(diagnosis.args.ts) }, { action_id: 'remediation_approve', value: findButton(approval, 'remediation_approve').value });
+    const res = await click(
+      APPROVER,
+      { ts: approvalTs, thread_ts: String(diagnosis.args.ts) },
+      { action_id: 'remediation_approve', value: findButton(approval, 'remediation_approve').value },
+    );
     expect(res.status).toBe(200);
-    const answer = await waitForAnswer(slack, (c) => /approvals are paused: coordination \(Redis\) is unavailable/i.test(String(c.args.text)), 20_000);
+    const answer = await waitForAnswer(
+      slack,
+      (c) => /approvals are paused: coordination \(Redis\) is unavailable/i.test(String(c.args.text)),
+      20_000,
+    );
     expect(isEphemeral(answer)).toBe(true);
     expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
 
     // SIGTERM with Redis still down: a clean stop all the same.
     const t0 = Date.now();
     const code = await bot.stop();
-    process.stdout.write(`approve with Redis down: answered "approvals are paused", nothing ran; SIGTERM with Redis down: exit ${code} after ${Date.now() - t0} ms\n`);
+    process.stdout.write(
+      `approve with Redis down: answered "approvals are paused", nothing ran; SIGTERM with Redis down: exit ${code} after ${Date.now() - t0} ms\n`,
+    );
     expect(code).toBe(0);
   }, 120_000);
 });
-

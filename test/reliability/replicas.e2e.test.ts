@@ -7,7 +7,14 @@ import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../..
 import { startBot, type BotProcess } from '../support/bot-process';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { REDIS_URL, requireRedis } from '../support/services';
-import { buttonClickPayload, newTriggerId, sendEvent, sendInteraction, sendSlashCommand, type SignedResponse } from '../support/slack-signing';
+import {
+  buttonClickPayload,
+  newTriggerId,
+  sendEvent,
+  sendInteraction,
+  sendSlashCommand,
+  type SignedResponse,
+} from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
 import { waitForAnswer, answers, isEphemeral } from '../support/answers';
 
@@ -88,7 +95,8 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     expect(res.status).toBe(200);
     return res;
   };
-  const okPosts = (predicate: (c: RecordedCall) => boolean) => slack.callsTo('chat.postMessage').filter((c) => c.status === 200 && predicate(c));
+  const okPosts = (predicate: (c: RecordedCall) => boolean) =>
+    slack.callsTo('chat.postMessage').filter((c) => c.status === 200 && predicate(c));
   const logsOfAll = () => bots.flatMap((b) => b.logs());
 
   /**
@@ -101,18 +109,32 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     const attachments = [
       {
         ...attachment,
-        fallback: String(attachment.fallback).replace('worker-7', instance).replace(/StuckDetected/g, 'ReplicaCheck'),
-        title: String(attachment.title).replace('worker-7', instance).replace(/StuckDetected/g, 'ReplicaCheck'),
-        text: String(attachment.text).replace(/worker-7/g, instance).replace(/StuckDetected/g, 'ReplicaCheck'),
+        fallback: String(attachment.fallback)
+          .replace('worker-7', instance)
+          .replace(/StuckDetected/g, 'ReplicaCheck'),
+        title: String(attachment.title)
+          .replace('worker-7', instance)
+          .replace(/StuckDetected/g, 'ReplicaCheck'),
+        text: String(attachment.text)
+          .replace(/worker-7/g, instance)
+          .replace(/StuckDetected/g, 'ReplicaCheck'),
       },
     ];
     const posted = slack.postAs(channel, { bot_id: base.bot_id, username: base.username, subtype: 'bot_message', attachments } as never);
     return { ts: posted.ts, event: { ...base, attachments, channel, ts: posted.ts, event_ts: posted.ts } };
   }
 
-  const repliesIn = (channel: string, ts: string) => okPosts((c) => c.args.channel === channel && c.args.thread_ts === ts && Array.isArray(c.args.blocks));
+  const repliesIn = (channel: string, ts: string) =>
+    okPosts((c) => c.args.channel === channel && c.args.thread_ts === ts && Array.isArray(c.args.blocks));
 
-  const clickOn = (replica: number, actionId: string, value: string, where: { channel: string; messageTs: string; threadTs?: string }, userId: string, triggerId = newTriggerId()) => {
+  const clickOn = (
+    replica: number,
+    actionId: string,
+    value: string,
+    where: { channel: string; messageTs: string; threadTs?: string },
+    userId: string,
+    triggerId = newTriggerId(),
+  ) => {
     return {
       triggerId,
       send: () =>
@@ -120,7 +142,15 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
           sendInteraction(
             events(replica),
             signed,
-            buttonClickPayload({ ...where, userId, actionId, value, blockId: 'alert', triggerId, responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }) }),
+            buttonClickPayload({
+              ...where,
+              userId,
+              actionId,
+              value,
+              blockId: 'alert',
+              triggerId,
+              responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
+            }),
           ),
         ),
     };
@@ -140,24 +170,34 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     ]);
     await waitFor('the reply in the post thread', () => repliesIn(FIRST_CHANNEL, ts).length >= 1, 15_000);
     // Every delivery has been handled (ignored as a duplicate or recorded) before counting.
-    await waitFor('every replica to finish the deliveries', () => {
-      const logs = logsOfAll();
-      const dup = logs.filter((l) => l.msg === 'duplicate delivery ignored' && l.reqId === eventId).length;
-      const recorded = logs.filter((l) => l.msg === 'alert recorded' && (l.reqId === eventId || l.reqId === `EvREP${RUN}A2`)).length;
-      return dup === 3 && recorded === 2;
-    }, 15_000);
+    await waitFor(
+      'every replica to finish the deliveries',
+      () => {
+        const logs = logsOfAll();
+        const dup = logs.filter((l) => l.msg === 'duplicate delivery ignored' && l.reqId === eventId).length;
+        const recorded = logs.filter((l) => l.msg === 'alert recorded' && (l.reqId === eventId || l.reqId === `EvREP${RUN}A2`)).length;
+        return dup === 3 && recorded === 2;
+      },
+      15_000,
+    );
     expect(await count(`SELECT count(*) AS n FROM alerts WHERE channel_id = $1`, [FIRST_CHANNEL])).toBe(1);
     expect(await count(`SELECT count(*) AS n FROM alerts WHERE channel_id = $1 AND fire_count = 1`, [FIRST_CHANNEL])).toBe(1);
     const replies = repliesIn(FIRST_CHANNEL, ts);
     expect(replies).toHaveLength(1);
     expect(slack.thread(FIRST_CHANNEL, ts)).toHaveLength(2); // the post and one reply
     const reply = replies[0]!;
-    const alertId = String((reply.args.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value);
+    const alertId = String(
+      (reply.args.blocks as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!.value,
+    );
     first = { ts, replyTs: (reply.response as { ts: string }).ts, alertId };
   }, 40_000);
 
   it('records ten alerts with ten replies when each post goes round-robin to a replica and again to the others', async () => {
-    const posts = Array.from({ length: 10 }, (_, i) => ({ i, channel: `C0R${RUN}B${i}`, ...alertPost(`C0R${RUN}B${i}`, `agent-${RUN.toLowerCase()}-${i}`) }));
+    const posts = Array.from({ length: 10 }, (_, i) => ({
+      i,
+      channel: `C0R${RUN}B${i}`,
+      ...alertPost(`C0R${RUN}B${i}`, `agent-${RUN.toLowerCase()}-${i}`),
+    }));
     await Promise.all(
       posts.flatMap(({ i, event }) => [
         deliver(sendEvent(events(i), signed, { event_id: `EvREP${RUN}B${i}`, event })),
@@ -168,24 +208,38 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     );
     const ours = () => okPosts((c) => String(c.args.channel).startsWith(`C0R${RUN}B`) && Array.isArray(c.args.blocks));
     await waitFor('ten replies', () => ours().length >= 10, 20_000);
-    await waitFor('every second subscription to be recorded', () => logsOfAll().filter((l) => l.msg === 'alert recorded' && String(l.reqId).startsWith(`EvREP${RUN}C`)).length === 10, 15_000);
+    await waitFor(
+      'every second subscription to be recorded',
+      () => logsOfAll().filter((l) => l.msg === 'alert recorded' && String(l.reqId).startsWith(`EvREP${RUN}C`)).length === 10,
+      15_000,
+    );
     expect(await count(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1`, [`C0R${RUN}B%`])).toBe(10);
-    const replied = () => count(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1 AND fire_count = 1 AND reply_ts IS NOT NULL`, [`C0R${RUN}B%`]);
+    const replied = () =>
+      count(`SELECT count(*) AS n FROM alerts WHERE channel_id LIKE $1 AND fire_count = 1 AND reply_ts IS NOT NULL`, [`C0R${RUN}B%`]);
     await waitFor('every reply to be remembered on its alert', async () => (await replied()) >= 10, 10_000);
     expect(await replied()).toBe(10);
     const threads = ours().map((c) => `${c.args.channel}:${c.args.thread_ts}`);
     expect(threads).toHaveLength(10);
     expect(new Set(threads)).toEqual(new Set(posts.map((p) => `${p.channel}:${p.ts}`)));
     // Every replica took deliveries into the shared inbox (which replica then processes a channel varies from run to run).
-    const receiving = bots.filter((b) => b.logs().some((l) => l.msg === 'delivery recorded in the inbox' && String(l.reqId).startsWith(`EvREP${RUN}`)));
+    const receiving = bots.filter((b) =>
+      b.logs().some((l) => l.msg === 'delivery recorded in the inbox' && String(l.reqId).startsWith(`EvREP${RUN}`)),
+    );
     expect(receiving).toHaveLength(REPLICAS);
   }, 60_000);
 
   it('records one acknowledgement when the same Acknowledge click reaches two replicas; the other answers "already acknowledged"', async () => {
     const where = { channel: FIRST_CHANNEL, messageTs: first.replyTs, threadTs: first.ts };
     const trigger = newTriggerId();
-    await Promise.all([clickOn(0, 'alert_acknowledge', first.alertId, where, ONCALL, trigger).send(), clickOn(1, 'alert_acknowledge', first.alertId, where, ONCALL, trigger).send()]);
-    const update = await slack.waitForCall('chat.update', (c) => c.args.ts === first.replyTs && JSON.stringify(c.args.blocks).includes('Acknowledged'), 10_000);
+    await Promise.all([
+      clickOn(0, 'alert_acknowledge', first.alertId, where, ONCALL, trigger).send(),
+      clickOn(1, 'alert_acknowledge', first.alertId, where, ONCALL, trigger).send(),
+    ]);
+    const update = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === first.replyTs && JSON.stringify(c.args.blocks).includes('Acknowledged'),
+      10_000,
+    );
     expect(JSON.stringify(update.args.blocks)).toContain(`by <@${ONCALL}>`);
     const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('already acknowledged'), 10_000);
     expect(isEphemeral(answer)).toBe(true);
@@ -193,12 +247,18 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
 
     // Another person's click at the same moment on the third replica changes nothing either.
     await clickOn(2, 'alert_acknowledge', first.alertId, where, ONCALL2).send();
-    await waitFor('the second "already acknowledged"', () => answers(slack).filter((c) => String(c.args.text).includes('already acknowledged')).length === 2, 10_000);
+    await waitFor(
+      'the second "already acknowledged"',
+      () => answers(slack).filter((c) => String(c.args.text).includes('already acknowledged')).length === 2,
+      10_000,
+    );
 
     const row = (await db.query<{ acknowledged_by: string }>('SELECT acknowledged_by FROM alerts WHERE id = $1', [first.alertId])).rows[0];
     expect(row?.acknowledged_by).toBe(ONCALL);
     // One acknowledgement observed across the replicas: the time-to-acknowledge histogram counted once in all.
-    const observed = await Promise.all(bots.map((b) => metric(b, 'incident_bot_time_to_acknowledge_seconds_count{subject="alert",severity="P0"}')));
+    const observed = await Promise.all(
+      bots.map((b) => metric(b, 'incident_bot_time_to_acknowledge_seconds_count{subject="alert",severity="P0"}')),
+    );
     expect(observed.reduce<number>((a, n) => a + (n ?? 0), 0)).toBe(1);
     expect(slack.callsTo('chat.update').filter((c) => c.args.ts === first.replyTs)).toHaveLength(1);
   }, 30_000);
@@ -210,10 +270,17 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
   it('opens one incident, one channel and one hub message when the same "Open incident" click reaches two replicas; the other is told it is already part of it', async () => {
     const where = { channel: FIRST_CHANNEL, messageTs: first.replyTs, threadTs: first.ts };
     const trigger = newTriggerId();
-    await Promise.all([clickOn(1, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send(), clickOn(2, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send()]);
+    await Promise.all([
+      clickOn(1, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send(),
+      clickOn(2, 'alert_open_incident', first.alertId, where, ONCALL, trigger).send(),
+    ]);
     const created = await slack.waitForCall('conversations.create', (c) => (c.response as { ok: boolean }).ok, 10_000);
     const room = roomOf(created);
-    const note = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === room && String(c.args.text).includes('INCIDENT: ReplicaCheck'), 10_000);
+    const note = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === room && String(c.args.text).includes('INCIDENT: ReplicaCheck'),
+      10_000,
+    );
     const incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
     const answer = await waitForAnswer(slack, (c) => String(c.args.text).includes('already part of INC-'), 10_000);
     expect(isEphemeral(answer)).toBe(true);
@@ -226,7 +293,9 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     expect(createdChannels()).toHaveLength(1);
     expect(slack.channelInfo(room)!.members).toContain(ONCALL);
     expect(okPosts((c) => c.args.channel === room && String(c.args.text).includes('INCIDENT:'))).toHaveLength(1);
-    expect(okPosts((c) => c.args.channel === FIRST_CHANNEL && c.args.thread_ts === first.ts && String(c.args.text).includes(`<#${room}>`))).toHaveLength(1);
+    expect(
+      okPosts((c) => c.args.channel === FIRST_CHANNEL && c.args.thread_ts === first.ts && String(c.args.text).includes(`<#${room}>`)),
+    ).toHaveLength(1);
     expect(hubPosts(incidentId)).toHaveLength(1);
   }, 30_000);
 
@@ -235,10 +304,22 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     const channel = `C0R${RUN}T`;
     const before = createdChannels().length;
     await Promise.all(
-      [0, 1].map((r) => deliver(sendSlashCommand(events(r), signed, { text: `open ${title} P3`, channel_id: channel, user_id: ONCALL, response_url: slack.responseUrl({ channel, userId: ONCALL }) }))),
+      [0, 1].map((r) =>
+        deliver(
+          sendSlashCommand(events(r), signed, {
+            text: `open ${title} P3`,
+            channel_id: channel,
+            user_id: ONCALL,
+            response_url: slack.responseUrl({ channel, userId: ONCALL }),
+          }),
+        ),
+      ),
     );
     await waitFor('two channels', () => createdChannels().length === before + 2, 15_000);
-    const names = createdChannels().slice(before).map((c) => String(c.args.name)).sort();
+    const names = createdChannels()
+      .slice(before)
+      .map((c) => String(c.args.name))
+      .sort();
     const base = `inc-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-twin-outage-${RUN.toLowerCase()}`;
     expect(names).toEqual([base, `${base}-2`]);
     const ids = (await db.query<{ id: string }>('SELECT id FROM incidents WHERE title = $1 ORDER BY id', [title])).rows.map((r) => r.id);
@@ -252,11 +333,25 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     const hub = hubPosts(incidentId)[0]!;
     const hubTs = (hub.response as { ts: string }).ts;
     const people = [ONCALL, ONCALL2, APPROVER];
-    await Promise.all(people.map((user, r) => clickOn(r, 'incident_take_command', incidentId, { channel: HUB_CHANNEL, messageTs: hubTs }, user).send()));
-    await waitFor('three hand-overs on the timeline', async () => (await count(`SELECT count(*) AS n FROM timeline_events WHERE incident_id = $1 AND kind = 'role_assigned'`, [incidentId])) === 3, 15_000);
-    const commander = (await db.query<{ user_id: string }>(`SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = 'commander'`, [incidentId])).rows[0]!.user_id;
+    await Promise.all(
+      people.map((user, r) => clickOn(r, 'incident_take_command', incidentId, { channel: HUB_CHANNEL, messageTs: hubTs }, user).send()),
+    );
+    await waitFor(
+      'three hand-overs on the timeline',
+      async () =>
+        (await count(`SELECT count(*) AS n FROM timeline_events WHERE incident_id = $1 AND kind = 'role_assigned'`, [incidentId])) === 3,
+      15_000,
+    );
+    const commander = (
+      await db.query<{ user_id: string }>(`SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = 'commander'`, [incidentId])
+    ).rows[0]!.user_id;
     // Each hand-over names who had command just before it: the three form one chain.
-    const handovers = (await db.query<{ data: { userId: string; previous?: string } }>(`SELECT data FROM timeline_events WHERE incident_id = $1 AND kind = 'role_assigned' ORDER BY id`, [incidentId])).rows.map((r) => r.data);
+    const handovers = (
+      await db.query<{ data: { userId: string; previous?: string } }>(
+        `SELECT data FROM timeline_events WHERE incident_id = $1 AND kind = 'role_assigned' ORDER BY id`,
+        [incidentId],
+      )
+    ).rows.map((r) => r.data);
     expect(handovers[0]!.previous).toBeUndefined();
     expect(handovers[1]!.previous).toBe(handovers[0]!.userId);
     expect(handovers[2]!.previous).toBe(handovers[1]!.userId);
@@ -267,17 +362,40 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
   }, 40_000);
 
   it('resolves an incident once when the same /incident resolve reaches two replicas', async () => {
-    await deliver(sendSlashCommand(events(0), signed, { text: `open Replica check ${RUN} P2`, channel_id: `C0R${RUN}O`, user_id: ONCALL, response_url: slack.responseUrl({ channel: `C0R${RUN}O`, userId: ONCALL }) }));
+    await deliver(
+      sendSlashCommand(events(0), signed, {
+        text: `open Replica check ${RUN} P2`,
+        channel_id: `C0R${RUN}O`,
+        user_id: ONCALL,
+        response_url: slack.responseUrl({ channel: `C0R${RUN}O`, userId: ONCALL }),
+      }),
+    );
     // The incident lives in its own channel: the resolves are typed there.
-    const created = await slack.waitForCall('conversations.create', (c) => String(c.args.name).endsWith(`replica-check-${RUN.toLowerCase()}`) && (c.response as { ok: boolean }).ok, 10_000);
+    const created = await slack.waitForCall(
+      'conversations.create',
+      (c) => String(c.args.name).endsWith(`replica-check-${RUN.toLowerCase()}`) && (c.response as { ok: boolean }).ok,
+      10_000,
+    );
     const channel = roomOf(created);
-    const opened = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && String(c.args.text).includes(`INCIDENT: Replica check ${RUN}`), 10_000);
+    const opened = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === channel && String(c.args.text).includes(`INCIDENT: Replica check ${RUN}`),
+      10_000,
+    );
     const incidentId = /INC-\d{14}/.exec(String(opened.args.text))![0];
     // The notification's thread is remembered right after Slack answers the post.
-    await waitFor('the incident to live in its channel', async () => (await count(`SELECT count(*) AS n FROM incidents WHERE channel_id = $1 AND thread_ts IS NOT NULL`, [channel])) === 1, 10_000);
+    await waitFor(
+      'the incident to live in its channel',
+      async () => (await count(`SELECT count(*) AS n FROM incidents WHERE channel_id = $1 AND thread_ts IS NOT NULL`, [channel])) === 1,
+      10_000,
+    );
     const urls = [1, 2].map((r) => ({ r, url: slack.responseUrl({ channel, userId: ONCALL }) }));
     const text = `resolve ${incidentId} root_cause="replication lag" resolution="Replica promoted"`;
-    await Promise.all(urls.map(({ r, url }) => deliver(sendSlashCommand(events(r), signed, { text, channel_id: channel, user_id: ONCALL, response_url: url }))));
+    await Promise.all(
+      urls.map(({ r, url }) =>
+        deliver(sendSlashCommand(events(r), signed, { text, channel_id: channel, user_id: ONCALL, response_url: url })),
+      ),
+    );
     await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && String(c.args.text).includes('RESOLVED:'), 10_000);
     // The loser read the incident as open, then lost the conditional update (or read it resolved): "already resolved".
     const answer = await waitForAnswer(slack, (c) => /is already resolved/.test(String(c.args.text)), 10_000);
@@ -296,8 +414,19 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
       await fs.writeFile(file, '4242\n');
       await fs.utimes(file, old, old);
     }
-    await deliver(sendSlashCommand(events(0), signed, { text: `remediate remove-stale-locks worker=${worker}`, channel_id: channel, user_id: ONCALL, response_url: slack.responseUrl({ channel, userId: ONCALL }) }));
-    const approval = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && String(c.args.text).startsWith('Approval needed'), 15_000);
+    await deliver(
+      sendSlashCommand(events(0), signed, {
+        text: `remediate remove-stale-locks worker=${worker}`,
+        channel_id: channel,
+        user_id: ONCALL,
+        response_url: slack.responseUrl({ channel, userId: ONCALL }),
+      }),
+    );
+    const approval = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === channel && String(c.args.text).startsWith('Approval needed'),
+      15_000,
+    );
     const approvalTs = (approval.response as { ts: string }).ts;
     const requestId = /"value":"(rem_[a-z0-9]+)"/.exec(JSON.stringify(approval.args.blocks))?.[1];
     expect(requestId).toBeDefined();
@@ -308,15 +437,28 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     };
     await Promise.all([approve(1, APPROVER), approve(2, APPROVER), approve(0, APPROVER2)]);
     await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'), 20_000);
-    const refusals = () => answers(slack).filter((c) => String(c.args.text).includes('Remove stale lock files') && /was already|being handled right now/.test(String(c.args.text)));
+    const refusals = () =>
+      answers(slack).filter(
+        (c) => String(c.args.text).includes('Remove stale lock files') && /was already|being handled right now/.test(String(c.args.text)),
+      );
     await waitFor('the two other clicks to be answered', () => refusals().length === 2, 10_000);
     expect(refusals().every((c) => c.args.response_type === 'ephemeral')).toBe(true);
 
-    const started = await count(`SELECT count(*) AS n FROM audit_log WHERE subject = $1 AND action = 'remediation.started'`, [`remediation:${requestId}`]);
+    const started = await count(`SELECT count(*) AS n FROM audit_log WHERE subject = $1 AND action = 'remediation.started'`, [
+      `remediation:${requestId}`,
+    ]);
     expect(started).toBe(1);
-    expect(await count(`SELECT count(*) AS n FROM audit_log WHERE subject = $1 AND action = 'remediation.succeeded'`, [`remediation:${requestId}`])).toBe(1);
+    expect(
+      await count(`SELECT count(*) AS n FROM audit_log WHERE subject = $1 AND action = 'remediation.succeeded'`, [
+        `remediation:${requestId}`,
+      ]),
+    ).toBe(1);
     for (const file of locks) await expect(fs.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
-    await slack.waitForCall('chat.postMessage', (c) => c.args.channel === channel && String(c.args.text).includes('succeeded (approved by'), 10_000);
+    await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === channel && String(c.args.text).includes('succeeded (approved by'),
+      10_000,
+    );
     expect(okPosts((c) => c.args.channel === channel && String(c.args.text).includes('succeeded (approved by'))).toHaveLength(1);
     remediationRuns = started;
   }, 40_000);
@@ -326,9 +468,17 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
   it('sent every call to a method the emulator knows, and prints the figures', async () => {
     expect(slack.unknownMethods).toEqual([]);
     const alertRows = await count('SELECT count(*) AS n FROM alerts');
-    const replies = okPosts((c) => String(c.args.channel).startsWith(`C0R${RUN}`) && c.args.thread_ts !== undefined && Array.isArray(c.args.blocks) && JSON.stringify(c.args.blocks).includes('alert_acknowledge')).length;
+    const replies = okPosts(
+      (c) =>
+        String(c.args.channel).startsWith(`C0R${RUN}`) &&
+        c.args.thread_ts !== undefined &&
+        Array.isArray(c.args.blocks) &&
+        JSON.stringify(c.args.blocks).includes('alert_acknowledge'),
+    ).length;
     const incidents = await count('SELECT count(*) AS n FROM incidents');
-    const duplicates = (await Promise.all(bots.map((b) => metric(b, 'incident_bot_duplicate_events_total{source="slack-event"}')))).reduce<number>((a, n) => a + (n ?? 0), 0);
+    const duplicates = (
+      await Promise.all(bots.map((b) => metric(b, 'incident_bot_duplicate_events_total{source="slack-event"}')))
+    ).reduce<number>((a, n) => a + (n ?? 0), 0);
     process.stdout.write(
       `replicas: ${REPLICAS} replicas, ${deliveries} deliveries sent (${duplicates} Slack-event duplicates dropped), ${alertRows} alert rows, ${replies} alert replies, ${incidents} incidents, ${createdChannels().length} incident channels, ${okPosts((c) => c.args.channel === HUB_CHANNEL).length} hub messages, ${remediationRuns} remediation runs\n`,
     );

@@ -30,7 +30,13 @@ describe('Slack Web API faults', () => {
     const database = await createMigratedDatabase('reliability_slack_faults');
     await database.db.close();
     dropDb = database.drop;
-    bot = await startBot({ SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL });
+    bot = await startBot({
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: database.url,
+      REDIS_URL,
+    });
     await bot.waitForReady();
   }, 60_000);
 
@@ -47,15 +53,33 @@ describe('Slack Web API faults', () => {
   async function alertPost(channel: string, instance: string) {
     const base = JSON.parse(readFileSync(FIXTURE, 'utf8')).event;
     const attachment = base.attachments[0];
-    const attachments = [{ ...attachment, title: String(attachment.title).replace('worker-7', instance).replace(/StuckDetected/g, 'SlackFaultCheck'), fallback: String(attachment.fallback).replace('worker-7', instance).replace(/StuckDetected/g, 'SlackFaultCheck'), text: String(attachment.text).replace(/worker-7/g, instance).replace(/StuckDetected/g, 'SlackFaultCheck') }];
+    const attachments = [
+      {
+        ...attachment,
+        title: String(attachment.title)
+          .replace('worker-7', instance)
+          .replace(/StuckDetected/g, 'SlackFaultCheck'),
+        fallback: String(attachment.fallback)
+          .replace('worker-7', instance)
+          .replace(/StuckDetected/g, 'SlackFaultCheck'),
+        text: String(attachment.text)
+          .replace(/worker-7/g, instance)
+          .replace(/StuckDetected/g, 'SlackFaultCheck'),
+      },
+    ];
     const posted = slack.postAs(channel, { bot_id: base.bot_id, username: base.username, subtype: 'bot_message', attachments } as never);
     sent++;
-    const res = await sendEvent(`${bot.url}/slack/events`, { signingSecret: SECRET }, { event_id: `EvSF${RUN}${sent}`, event: { ...base, attachments, channel, ts: posted.ts, event_ts: posted.ts } });
+    const res = await sendEvent(
+      `${bot.url}/slack/events`,
+      { signingSecret: SECRET },
+      { event_id: `EvSF${RUN}${sent}`, event: { ...base, attachments, channel, ts: posted.ts, event_ts: posted.ts } },
+    );
     expect(res.status).toBe(200);
     return { ts: posted.ts, res };
   }
 
-  const replies = (channel: string, ok = true) => slack.callsTo('chat.postMessage').filter((c: RecordedCall) => c.args.channel === channel && (!ok || c.status === 200));
+  const replies = (channel: string, ok = true) =>
+    slack.callsTo('chat.postMessage').filter((c: RecordedCall) => c.args.channel === channel && (!ok || c.status === 200));
   const metric = async (series: string): Promise<number> => {
     const text = await (await fetch(`${bot.url}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(series + ' '));
@@ -113,7 +137,9 @@ describe('Slack Web API faults', () => {
     const attempts = replies(channel, false);
     expect(attempts.map((c) => c.status)).toEqual([...Array(10).fill(503), 200]);
     expect(attempts.every((c) => c.args.thread_ts === ts)).toBe(true);
-    const handedBack = bot.logs().filter((l) => l.msg === 'Slack message not posted after retries: it will be tried again later' && l.threadTs === ts);
+    const handedBack = bot
+      .logs()
+      .filter((l) => l.msg === 'Slack message not posted after retries: it will be tried again later' && l.threadTs === ts);
     expect(handedBack.length).toBeGreaterThanOrEqual(2);
     expect(bot.logs().some((l) => l.msg === 'delivery handed back: upstream unavailable')).toBe(true);
     const tookS = (Date.now() - started) / 1000;
@@ -123,7 +149,9 @@ describe('Slack Web API faults', () => {
     await waitFor('the next reply', () => replies(`C0SF${RUN}N`).length >= 1, 15_000, 50);
     expect(replies(`C0SF${RUN}N`)[0]!.args.thread_ts).toBe(next.ts);
     expect(replies(channel)).toHaveLength(1);
-    figures.push(`503×10: ${attempts.length} attempts, ${handedBack.length} hand-backs to the inbox, replied once after ${tookS.toFixed(1)} s, event ack ${Math.round(res.ms)} ms, next alert replied`);
+    figures.push(
+      `503×10: ${attempts.length} attempts, ${handedBack.length} hand-backs to the inbox, replied once after ${tookS.toFixed(1)} s, event ack ${Math.round(res.ms)} ms, next alert replied`,
+    );
   }, 90_000);
 
   it('prints the figures', () => {

@@ -12,7 +12,8 @@ it('every remediation in commands/*.yaml is a valid declaration for the registry
     const doc = parse(await readFile(path.join(dir, file), 'utf8')) as { remediations?: unknown[] };
     for (const [i, r] of (doc.remediations ?? []).entries()) {
       const parsed = remediationDeclarationSchema.safeParse(r);
-      if (!parsed.success) throw new Error(`${file} remediations[${i}]: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+      if (!parsed.success)
+        throw new Error(`${file} remediations[${i}]: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
       count++;
     }
   }

@@ -51,7 +51,11 @@ describe('seed 001 clean recovery, as the catalog declares it', () => {
     const result = await tasksRequeueStuck.execute(p, preview, ctx);
     expect(await tasksRequeueStuck.verify(p, preview, result, ctx)).toMatchObject({ status: 'passed' });
     expect((await readdir(path.join(shared, 'tasks/marie/pending'))).sort()).toEqual(['fresh.json', 'old.json']);
-    expect(JSON.parse(await readFile(path.join(shared, 'tasks/marie/pending/fresh.json'), 'utf8'))).toMatchObject({ id: 'fresh', retry_count: 1, failure_reason: 'worker_crash' });
+    expect(JSON.parse(await readFile(path.join(shared, 'tasks/marie/pending/fresh.json'), 'utf8'))).toMatchObject({
+      id: 'fresh',
+      retry_count: 1,
+      failure_reason: 'worker_crash',
+    });
     expect(await readdir(path.join(shared, 'tasks/anga/active'))).toEqual(['other.json']);
   });
 
@@ -69,13 +73,19 @@ describe('seed 001 clean recovery, as the catalog declares it', () => {
   });
 
   it('3. state.json is reset to recovering with the crash time and recovery_count + 1', async () => {
-    await write(path.join(shared, 'workers/marie/state.json'), JSON.stringify({ status: 'running', recovery_count: 2, current_task: 't1' }));
+    await write(
+      path.join(shared, 'workers/marie/state.json'),
+      JSON.stringify({ status: 'running', recovery_count: 2, current_task: 't1' }),
+    );
     const p = jsonFileUpdate.params.parse(params('reset-worker-state'));
     const ctx = sharedCtx();
     const preview = await jsonFileUpdate.preview(p, ctx);
     expect(preview.items).toEqual(['status: "running" → "recovering"', 'last_crash: null → the time of the run', 'recovery_count: 2 → 3']);
     const result = await jsonFileUpdate.execute(p, preview, ctx);
-    expect(await jsonFileUpdate.verify(p, preview, result, ctx)).toEqual({ status: 'passed', summary: 'workers/marie/state.json holds the new state' });
+    expect(await jsonFileUpdate.verify(p, preview, result, ctx)).toEqual({
+      status: 'passed',
+      summary: 'workers/marie/state.json holds the new state',
+    });
     const state = JSON.parse(await readFile(path.join(shared, 'workers/marie/state.json'), 'utf8'));
     expect(state).toEqual({ status: 'recovering', last_crash: expect.any(Number), recovery_count: 3 });
     expect(Math.abs(state.last_crash - Date.now() / 1000)).toBeLessThan(60);
@@ -88,13 +98,15 @@ describe('seed 001 clean recovery, as the catalog declares it', () => {
     const preview = await jsonFileUpdate.preview(p, ctx);
     expect(preview.summary).toBe('create workers/marie/state.json');
     await write(path.join(shared, 'workers/marie/state.json'), '{"status":"running"}');
-    await expect(jsonFileUpdate.execute(p, preview, ctx)).rejects.toThrow('workers/marie/state.json changed since the preview: nothing written');
+    await expect(jsonFileUpdate.execute(p, preview, ctx)).rejects.toThrow(
+      'workers/marie/state.json changed since the preview: nothing written',
+    );
     const again = await jsonFileUpdate.preview(p, ctx);
     await jsonFileUpdate.execute(p, again, ctx);
     expect(JSON.parse(await readFile(path.join(shared, 'workers/marie/state.json'), 'utf8'))).toMatchObject({ recovery_count: 1 });
   });
 
-  it('4. the worker\'s temporary folder is emptied and kept; a symlink inside is removed, never followed', async () => {
+  it("4. the worker's temporary folder is emptied and kept; a symlink inside is removed, never followed", async () => {
     await write(path.join(tmp, 'marie/scratch.txt'), 'x');
     await write(path.join(tmp, 'marie/run/session.sock.txt'), 'y');
     const precious = path.join(shared, 'precious.txt');
@@ -114,10 +126,15 @@ describe('seed 001 clean recovery, as the catalog declares it', () => {
 });
 
 describe('seed 001 gradual resume', () => {
-  const resume = (over: Record<string, unknown> = {}) => tasksResumeGradually.params.parse({ ...params('resume-tasks-gradually'), delaySeconds: 0, ...over });
+  const resume = (over: Record<string, unknown> = {}) =>
+    tasksResumeGradually.params.parse({ ...params('resume-tasks-gradually'), delaySeconds: 0, ...over });
 
   it('the catalog declares batches of 5, 30 s apart, stopping above 50 % failures', () => {
-    expect(tasksResumeGradually.params.parse(params('resume-tasks-gradually'))).toMatchObject({ batchSize: 5, delaySeconds: 30, stopAboveFailureRatio: 0.5 });
+    expect(tasksResumeGradually.params.parse(params('resume-tasks-gradually'))).toMatchObject({
+      batchSize: 5,
+      delaySeconds: 30,
+      stopAboveFailureRatio: 0.5,
+    });
   });
 
   it('moves pending tasks to staged, oldest first, batch by batch', async () => {
@@ -142,7 +159,10 @@ describe('seed 001 gradual resume', () => {
     const result = await tasksResumeGradually.execute(p, preview, ctx);
     expect(result.summary).toBe('stopped after batch 1: high failure rate; 5 tasks resumed');
     expect(result.items).toContain('stopped: 3 of 5 failed (more than 50 %); 7 tasks stay pending');
-    expect(await tasksResumeGradually.verify(p, preview, result, ctx)).toMatchObject({ status: 'failed', summary: expect.stringMatching(/stopped after batch 1/) });
+    expect(await tasksResumeGradually.verify(p, preview, result, ctx)).toMatchObject({
+      status: 'failed',
+      summary: expect.stringMatching(/stopped after batch 1/),
+    });
     expect((await readdir(path.join(shared, 'tasks/marie/pending'))).length).toBe(7);
   });
 });

@@ -1,13 +1,25 @@
 import type Docker from 'dockerode';
 import { dockerSignal } from '../../src/remediations/docker-signal';
 import type { Database } from '../../src/store/database';
-import { makeRunningContainer, makeExitedContainer, removeTestContainers, runContainer, uniqueContainerName, waitForContainer } from '../support/docker-containers';
+import {
+  makeRunningContainer,
+  makeExitedContainer,
+  removeTestContainers,
+  runContainer,
+  uniqueContainerName,
+  waitForContainer,
+} from '../support/docker-containers';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { DOCKER_SOCKET, requireDocker } from '../support/services';
 import { actionContext, makeService, target } from './harness';
 
 // every test container is named ibt-… and carries incident-bot-test=1 (test/support/docker-containers.ts)
-const dockerTarget = target('docker', 'docker', { socket: DOCKER_SOCKET }, { containers: { pattern: 'ibt-[a-z0-9-]+', label: 'incident-bot-test=1' } });
+const dockerTarget = target(
+  'docker',
+  'docker',
+  { socket: DOCKER_SOCKET },
+  { containers: { pattern: 'ibt-[a-z0-9-]+', label: 'incident-bot-test=1' } },
+);
 const RUN_ID = `rem-${process.pid}`;
 
 let docker: Docker;
@@ -23,7 +35,14 @@ afterAll(async () => {
 });
 
 // The catalog's own declaration (commands/worker-crashes.yaml), as the catalog hands it over.
-const restartWorker = { id: 'restart-worker', kind: 'docker.restart', title: 'Restart the worker container', risk: 'medium', target: 'docker', params: { container: '{{worker}}', maxRestarts: 3, cooldownSeconds: 60 } };
+const restartWorker = {
+  id: 'restart-worker',
+  kind: 'docker.restart',
+  title: 'Restart the worker container',
+  risk: 'medium',
+  target: 'docker',
+  params: { container: '{{worker}}', maxRestarts: 3, cooldownSeconds: 60 },
+};
 
 describe('docker.restart through the approval flow', () => {
   it('restarts the crashed worker once per approval, verifies a new start time, and refuses the 4th restart inside the window', async () => {
@@ -33,7 +52,12 @@ describe('docker.restart through the approval flow', () => {
 
     const startTimes = new Set<string>([(await c.inspect()).State.StartedAt]);
     for (let i = 1; i <= 3; i++) {
-      const r = await service.request({ declaration: restartWorker, labels: { worker: name }, requestedBy: 'U0ALICE', incidentId: 'INC-20260101000100' });
+      const r = await service.request({
+        declaration: restartWorker,
+        labels: { worker: name },
+        requestedBy: 'U0ALICE',
+        incidentId: 'INC-20260101000100',
+      });
       if (r.kind !== 'created') throw new Error(`request ${i}: ${JSON.stringify(r)}`);
       expect(r.request.preview.items[0]).toContain(`container ${name}`);
       const a = await service.approve(r.request.id, 'U0BOB', []);
@@ -55,16 +79,28 @@ describe('docker.restart through the approval flow', () => {
 
     const steps = (await service.listAudit('INC-20260101000100')).map((e) => e.action);
     expect(steps.filter((s) => s === 'remediation.succeeded')).toHaveLength(3);
-    expect(steps.slice(0, 6)).toEqual(['remediation.requested', 'remediation.previewed', 'remediation.approved', 'remediation.started', 'remediation.succeeded', 'remediation.requested']);
+    expect(steps.slice(0, 6)).toEqual([
+      'remediation.requested',
+      'remediation.previewed',
+      'remediation.approved',
+      'remediation.started',
+      'remediation.succeeded',
+      'remediation.requested',
+    ]);
   }, 120_000);
 
   it('refuses a container that does not exist, and a label that is not a container name', async () => {
     const { service } = makeService(db, { targets: { docker: dockerTarget } });
-    expect(await service.request({ declaration: restartWorker, labels: { worker: uniqueContainerName('ghost') }, requestedBy: 'U0ALICE' })).toMatchObject({
+    expect(
+      await service.request({ declaration: restartWorker, labels: { worker: uniqueContainerName('ghost') }, requestedBy: 'U0ALICE' }),
+    ).toMatchObject({
       kind: 'refused',
       reason: expect.stringContaining('not found'),
     });
-    expect(await service.request({ declaration: restartWorker, labels: { worker: '../etc' }, requestedBy: 'U0ALICE' })).toMatchObject({ kind: 'refused', reason: expect.stringContaining('not a Docker container name') });
+    expect(await service.request({ declaration: restartWorker, labels: { worker: '../etc' }, requestedBy: 'U0ALICE' })).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringContaining('not a Docker container name'),
+    });
   });
 
   it('does not restart a different container that took the name after the preview', async () => {

@@ -84,7 +84,9 @@ describe('paths stay inside the root', () => {
     await mkdir(path.join(root, 'tasks'), { recursive: true });
     await symlink(outside, path.join(root, 'tasks/evil'));
     const params = tasksFailStuck.params.parse({ dir: 'tasks/{{worker}}', olderThanMinutes: 5 });
-    await expect(tasksFailStuck.preview(params, actionContext(filesTarget(), { worker: 'evil' }))).rejects.toThrow(/outside the target root/);
+    await expect(tasksFailStuck.preview(params, actionContext(filesTarget(), { worker: 'evil' }))).rejects.toThrow(
+      /outside the target root/,
+    );
     await expect(tasksFailStuck.preview(params, actionContext(filesTarget(), { worker: '../..' }))).rejects.toThrow(/\.\./);
     // a symlinked lock file inside the root is not touched
     await mkdir(path.join(root, 'locks'));
@@ -136,9 +138,13 @@ describe('process.signal through a PID file', () => {
   }
 
   it('HUP reaches a running daemon that reloads; TERM stops it; a stale PID file is refused', async () => {
-    const daemon = await startChild("process.on('SIGHUP', () => console.log('reloaded')); console.log('ready'); setInterval(() => {}, 1000);");
+    const daemon = await startChild(
+      "process.on('SIGHUP', () => console.log('reloaded')); console.log('ready'); setInterval(() => {}, 1000);",
+    );
     await writeFile(path.join(root, 'memory-daemon.pid'), `${daemon.pid}\n`);
-    const reloaded = new Promise<string>((resolve) => daemon.stdout!.on('data', (b: Buffer) => b.toString().includes('reloaded') && resolve('reloaded')));
+    const reloaded = new Promise<string>((resolve) =>
+      daemon.stdout!.on('data', (b: Buffer) => b.toString().includes('reloaded') && resolve('reloaded')),
+    );
     const hup = processSignal.params.parse({ pidfile: 'memory-daemon.pid', signal: 'SIGHUP', processName: 'node' });
     const ctx = actionContext(filesTarget());
     const preview = await processSignal.preview(hup, ctx);

@@ -14,13 +14,25 @@ import { createRemediationStore } from '../../src/store/remediation-store';
 
 export const silent = pino({ level: 'silent' });
 
-export function target(name: string, kind: ResolvedTarget['kind'], values: Record<string, string>, allow?: ResolvedTarget['allow']): ResolvedTarget {
+export function target(
+  name: string,
+  kind: ResolvedTarget['kind'],
+  values: Record<string, string>,
+  allow?: ResolvedTarget['allow'],
+): ResolvedTarget {
   return { name, kind, values, missing: [], ...(allow ? { allow } : {}) };
 }
 
 /** A context for calling an action directly (preview → execute → verify), on the real clock. */
 export function actionContext(t: ResolvedTarget | undefined, labels: Record<string, string> = {}, timeoutMs = 30_000): RemediationContext {
-  return { target: t, labels, signal: AbortSignal.timeout(timeoutMs), logger: silent, now: () => new Date(), actors: { requestedBy: 'U0REQUEST', approvedBy: 'U0APPROVE', requestId: 'rem_test000000' } };
+  return {
+    target: t,
+    labels,
+    signal: AbortSignal.timeout(timeoutMs),
+    logger: silent,
+    now: () => new Date(),
+    actors: { requestedBy: 'U0REQUEST', approvedBy: 'U0APPROVE', requestId: 'rem_test000000' },
+  };
 }
 
 export interface Harness {
@@ -32,7 +44,11 @@ export interface Harness {
 
 export function makeService(
   db: Database,
-  opts: Partial<RemediationServiceDeps> & { targets?: Record<string, ResolvedTarget>; registry?: RemediationRegistry; clock?: Clock & { advance(ms: number): void } } = {},
+  opts: Partial<RemediationServiceDeps> & {
+    targets?: Record<string, ResolvedTarget>;
+    registry?: RemediationRegistry;
+    clock?: Clock & { advance(ms: number): void };
+  } = {},
 ): Harness {
   const clock = opts.clock ?? createManualClock(new Date());
   const metrics = new Registry();

@@ -15,14 +15,32 @@ describe('alertmanager.silence against a real Alertmanager', () => {
 
   it('creates a silence from the alert labels that Alertmanager lists as active', async () => {
     await am.postAlerts([{ labels: { alertname: 'StuckDetected', job: 'memory-daemon', agent: 'agent-7' } }]);
-    const params = alertmanagerSilence.params.parse({ matchers: { job: 'memory-daemon' }, fromLabels: ['alertname', 'agent'], duration: '2h', comment: 'stuck {{agent}} under investigation' });
+    const params = alertmanagerSilence.params.parse({
+      matchers: { job: 'memory-daemon' },
+      fromLabels: ['alertname', 'agent'],
+      duration: '2h',
+      comment: 'stuck {{agent}} under investigation',
+    });
     const ctx = actionContext(target('alertmanager', 'alertmanager', { url: am.url }), { alertname: 'StuckDetected', agent: 'agent-7' });
     const preview = await alertmanagerSilence.preview(params, ctx);
-    expect(preview.items).toEqual(['matcher alertname="StuckDetected"', 'matcher agent="agent-7"', 'matcher job="memory-daemon"', '1 alert currently matches: StuckDetected']);
+    expect(preview.items).toEqual([
+      'matcher alertname="StuckDetected"',
+      'matcher agent="agent-7"',
+      'matcher job="memory-daemon"',
+      '1 alert currently matches: StuckDetected',
+    ]);
     const result = await alertmanagerSilence.execute(params, preview, ctx);
     expect(await alertmanagerSilence.verify(params, preview, result, ctx)).toMatchObject({ status: 'passed' });
 
-    const silences = (await (await fetch(`${am.url}/api/v2/silences`)).json()) as { id: string; status: { state: string }; createdBy: string; comment: string; matchers: { name: string; value: string; isRegex: boolean }[]; startsAt: string; endsAt: string }[];
+    const silences = (await (await fetch(`${am.url}/api/v2/silences`)).json()) as {
+      id: string;
+      status: { state: string };
+      createdBy: string;
+      comment: string;
+      matchers: { name: string; value: string; isRegex: boolean }[];
+      startsAt: string;
+      endsAt: string;
+    }[];
     const s = silences.find((x) => x.id === (result.data as { silenceID: string }).silenceID);
     expect(s).toMatchObject({ status: { state: 'active' }, createdBy: 'incident-bot (requested by U0REQUEST, approved by U0APPROVE)' });
     expect(s!.comment).toContain('stuck agent-7 under investigation');
@@ -44,10 +62,16 @@ describe('alertmanager.silence against a real Alertmanager', () => {
     const params = alertmanagerSilence.params.parse(entry?.params);
     const ctx = actionContext(target('alertmanager', 'alertmanager', { url: am.url }), {});
     const preview = await alertmanagerSilence.preview(params, ctx);
-    expect(preview.items).toEqual(['matcher job="memory-daemon"', 'matcher severity="P2"', '1 alert currently matches: QueueBacklogGrowing']);
+    expect(preview.items).toEqual([
+      'matcher job="memory-daemon"',
+      'matcher severity="P2"',
+      '1 alert currently matches: QueueBacklogGrowing',
+    ]);
     const result = await alertmanagerSilence.execute(params, preview, ctx);
     expect(await alertmanagerSilence.verify(params, preview, result, ctx)).toMatchObject({ status: 'passed' });
-    const alerts = (await (await fetch(`${am.url}/api/v2/alerts?silenced=false&inhibited=false`)).json()) as { labels: Record<string, string> }[];
+    const alerts = (await (await fetch(`${am.url}/api/v2/alerts?silenced=false&inhibited=false`)).json()) as {
+      labels: Record<string, string>;
+    }[];
     expect(alerts.map((a) => a.labels.alertname)).toContain('DaemonNotRunning');
     expect(alerts.map((a) => a.labels.alertname)).not.toContain('QueueBacklogGrowing');
   }, 30_000);
@@ -55,7 +79,9 @@ describe('alertmanager.silence against a real Alertmanager', () => {
   it('refuses a silence without matchers (it would silence everything)', async () => {
     expect(alertmanagerSilence.params.safeParse({ duration: '1h' }).success).toBe(false);
     const params = alertmanagerSilence.params.parse({ fromLabels: ['agent'], duration: '1h' });
-    await expect(alertmanagerSilence.preview(params, actionContext(target('alertmanager', 'alertmanager', { url: am.url }), {}))).rejects.toThrow(/silence everything/);
+    await expect(
+      alertmanagerSilence.preview(params, actionContext(target('alertmanager', 'alertmanager', { url: am.url }), {})),
+    ).rejects.toThrow(/silence everything/);
   });
 });
 
@@ -70,7 +96,8 @@ describe('http.call against a local admin endpoint', () => {
       req.on('end', () => {
         seen.push({ method: req.method ?? '', url: req.url ?? '', body, auth: req.headers.authorization });
         if (req.url?.startsWith('/health')) res.writeHead(200).end('ok');
-        else if (req.method === 'POST' && req.url?.startsWith('/admin/cache/flush')) res.writeHead(202, { 'content-type': 'application/json' }).end('{"flushed":12}');
+        else if (req.method === 'POST' && req.url?.startsWith('/admin/cache/flush'))
+          res.writeHead(202, { 'content-type': 'application/json' }).end('{"flushed":12}');
         else res.writeHead(404).end();
       });
     });
@@ -81,7 +108,12 @@ describe('http.call against a local admin endpoint', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('POSTs to the declared path with label values only as encoded query values; credentials never shown', async () => {
-    const params = httpCall.params.parse({ path: '/admin/cache/flush', query: { worker: '{{worker}}' }, body: { scope: 'all' }, verifyPath: '/health' });
+    const params = httpCall.params.parse({
+      path: '/admin/cache/flush',
+      query: { worker: '{{worker}}' },
+      body: { scope: 'all' },
+      verifyPath: '/health',
+    });
     const ctx = actionContext(target('api', 'http', { url: base }), { worker: 'marie/../x' });
     const preview = await httpCall.preview(params, ctx);
     expect(preview.summary).not.toContain('s3cret');

@@ -68,7 +68,17 @@ describe('postgres.terminate-long-running against real PostgreSQL', () => {
       items: [],
       subject: 'backends on app-db',
       empty: false,
-      data: [{ pid, backendStart: '2000-01-01 00:00:00+00', stateChange: '2000-01-01 00:00:00+00', seconds: 999, user: 'postgres', application: 'short', query: 'SELECT 1' }],
+      data: [
+        {
+          pid,
+          backendStart: '2000-01-01 00:00:00+00',
+          stateChange: '2000-01-01 00:00:00+00',
+          seconds: 999,
+          user: 'postgres',
+          application: 'short',
+          query: 'SELECT 1',
+        },
+      ],
     };
     const result = await action.execute(params, stale, actionContext(t));
     expect(result.summary).toBe('terminated 0 of 1 backends');
@@ -77,6 +87,9 @@ describe('postgres.terminate-long-running against real PostgreSQL', () => {
 
   it('is refused, not thrown, when the database does not answer', async () => {
     const t = target('app-db', 'postgres', { connection: 'postgres://postgres@127.0.0.1:1/none' });
-    await expect(action.preview(action.params.parse({ olderThanMinutes: 5 }), actionContext(t))).rejects.toMatchObject({ name: 'RemediationRefused', message: expect.stringContaining('connection refused') });
+    await expect(action.preview(action.params.parse({ olderThanMinutes: 5 }), actionContext(t))).rejects.toMatchObject({
+      name: 'RemediationRefused',
+      message: expect.stringContaining('connection refused'),
+    });
   });
 });

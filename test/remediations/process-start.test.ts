@@ -74,13 +74,18 @@ describe('process.start (seed 000: start the daemon fresh)', () => {
       started.push(pid);
       expect(result.items).toEqual(['removed stale PID file memory-daemon.pid', `started ${process.execPath} as process ${pid}`]);
       const verification = await processStart.verify(params, preview, result, ctx);
-      expect(verification).toEqual({ status: 'passed', summary: `process ${pid} is running (memory-daemon.pid); http://127.0.0.1:${port}/health answered 200` });
+      expect(verification).toEqual({
+        status: 'passed',
+        summary: `process ${pid} is running (memory-daemon.pid); http://127.0.0.1:${port}/health answered 200`,
+      });
       const envNames = JSON.parse(await readFile(path.join(repo, 'env.json'), 'utf8')) as string[];
       expect(envNames).not.toContain('SLACK_BOT_TOKEN_FOR_TEST');
       expect(envNames.filter((n) => ['PATH', 'HOME', 'LANG', 'TZ'].includes(n)).sort()).toEqual(['LANG', 'PATH']);
       expect(envNames.every((n) => ['PATH', 'HOME', 'LANG', 'TZ'].includes(n))).toBe(true);
       // running now: a second start is refused at preview
-      await expect(processStart.preview(params, ctx)).rejects.toThrow(`already running: process ${pid} from memory-daemon.pid; nothing to start`);
+      await expect(processStart.preview(params, ctx)).rejects.toThrow(
+        `already running: process ${pid} from memory-daemon.pid; nothing to start`,
+      );
     } finally {
       delete process.env.SLACK_BOT_TOKEN_FOR_TEST;
     }
@@ -89,20 +94,32 @@ describe('process.start (seed 000: start the daemon fresh)', () => {
   it('a program that exits with an error fails verification with its exit code', async () => {
     const port = await freePort();
     const ctx = context(port);
-    const params = processStart.params.parse({ argv: [process.execPath, '-e', 'process.exit(3)'], workdirTarget: 'daemon-repo', pidfile: 'memory-daemon.pid', verifySeconds: 20 });
+    const params = processStart.params.parse({
+      argv: [process.execPath, '-e', 'process.exit(3)'],
+      workdirTarget: 'daemon-repo',
+      pidfile: 'memory-daemon.pid',
+      verifySeconds: 20,
+    });
     const preview = await processStart.preview(params, ctx);
     expect(preview.items[0]).toMatch(/^run .* in daemon-repo/);
     const result = await processStart.execute(params, preview, ctx);
-    expect(await processStart.verify(params, preview, result, ctx)).toEqual({ status: 'failed', summary: `process ${(result.data as { pid: number }).pid} exited with code 3` });
+    expect(await processStart.verify(params, preview, result, ctx)).toEqual({
+      status: 'failed',
+      summary: `process ${(result.data as { pid: number }).pid} exited with code 3`,
+    });
   });
 
   it('a missing program is refused; labels never choose the program nor become options', async () => {
     const port = await freePort();
     const missing = processStart.params.parse({ argv: ['/nonexistent/memory_daemon'], pidfile: 'memory-daemon.pid' });
     const preview = await processStart.preview(missing, context(port));
-    await expect(processStart.execute(missing, preview, context(port))).rejects.toThrow(/could not start \/nonexistent\/memory_daemon: spawn \/nonexistent\/memory_daemon ENOENT/);
+    await expect(processStart.execute(missing, preview, context(port))).rejects.toThrow(
+      /could not start \/nonexistent\/memory_daemon: spawn \/nonexistent\/memory_daemon ENOENT/,
+    );
     expect(processStart.params.safeParse({ argv: ['{{program}}'], pidfile: 'x.pid' }).success).toBe(false);
     const withLabel = processStart.params.parse({ argv: [process.execPath, 'fake-daemon.js', '{{agent}}'], pidfile: 'x.pid' });
-    await expect(processStart.preview(withLabel, context(port, { agent: '--inspect' }))).rejects.toThrow(/would start with "-" from a label value: refused/);
+    await expect(processStart.preview(withLabel, context(port, { agent: '--inspect' }))).rejects.toThrow(
+      /would start with "-" from a label value: refused/,
+    );
   });
 });

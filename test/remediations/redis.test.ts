@@ -22,7 +22,12 @@ afterAll(async () => {
   await drop();
 });
 
-const redisTarget = target('memory-redis', 'redis', { url: REDIS_URL }, { labels: { agent: { pattern: '[A-Za-z0-9][A-Za-z0-9_.-]{0,63}' } } });
+const redisTarget = target(
+  'memory-redis',
+  'redis',
+  { url: REDIS_URL },
+  { labels: { agent: { pattern: '[A-Za-z0-9][A-Za-z0-9_.-]{0,63}' } } },
+);
 
 describe('redis.delete-keys against real Redis', () => {
   it("deletes the stuck agent's stream and counter through the approval flow; other agents' keys stay", async () => {
@@ -41,7 +46,10 @@ describe('redis.delete-keys against real Redis', () => {
     const { service } = makeService(db, { targets: { 'memory-redis': redisTarget } });
     const r = await service.request({ declaration, labels: { agent: 'agent-7' }, requestedBy: 'U0ALICE' });
     if (r.kind !== 'created') throw new Error(JSON.stringify(r));
-    expect(r.request.preview.items).toEqual([`${prefix}agent:agent-7:events (stream, 1 entries)`, `${prefix}stream:stuck:agent-7 (string, value "4")`]);
+    expect(r.request.preview.items).toEqual([
+      `${prefix}agent:agent-7:events (stream, 1 entries)`,
+      `${prefix}stream:stuck:agent-7 (string, value "4")`,
+    ]);
     const a = await service.approve(r.request.id, 'U0BOB');
     expect(a).toMatchObject({ kind: 'ran', outcome: 'succeeded', verification: { status: 'passed' } });
     expect(await redis.exists(`${prefix}agent:agent-7:events`, `${prefix}stream:stuck:agent-7`)).toBe(0);
@@ -68,13 +76,33 @@ describe('redis.delete-keys against real Redis', () => {
     // glob characters in a label value cannot widen a pattern: such a value never reaches the action
     const { service } = makeService(db, { targets: { 'memory-redis': redisTarget } });
     await expect(
-      service.request({ declaration: { action: 'redis.delete-keys', title: 'x', risk: 'low', target: 'memory-redis', params: { patterns: [`${prefix}agent:{{agent}}:*`] } }, labels: { agent: '*' }, requestedBy: 'U1' }),
+      service.request({
+        declaration: {
+          action: 'redis.delete-keys',
+          title: 'x',
+          risk: 'low',
+          target: 'memory-redis',
+          params: { patterns: [`${prefix}agent:{{agent}}:*`] },
+        },
+        labels: { agent: '*' },
+        requestedBy: 'U1',
+      }),
     ).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });
 
   it('answers nothing_to_do when no key exists', async () => {
     const { service } = makeService(db, { targets: { 'memory-redis': redisTarget } });
-    const r = await service.request({ declaration: { action: 'redis.delete-keys', title: 'x', risk: 'low', target: 'memory-redis', params: { keys: [`${prefix}stream:stuck:{{agent}}`] } }, labels: { agent: 'nobody' }, requestedBy: 'U1' });
+    const r = await service.request({
+      declaration: {
+        action: 'redis.delete-keys',
+        title: 'x',
+        risk: 'low',
+        target: 'memory-redis',
+        params: { keys: [`${prefix}stream:stuck:{{agent}}`] },
+      },
+      labels: { agent: 'nobody' },
+      requestedBy: 'U1',
+    });
     expect(r).toMatchObject({ kind: 'nothing_to_do' });
   });
 });

@@ -33,7 +33,14 @@ function countingAction() {
   return { runs, registry: { 'test.count': action } };
 }
 
-const decl = (over: Record<string, unknown> = {}) => ({ action: 'test.count', id: 'count', title: 'Count the thing', risk: 'medium', params: { thing: 'w-{{worker}}' }, ...over });
+const decl = (over: Record<string, unknown> = {}) => ({
+  action: 'test.count',
+  id: 'count',
+  title: 'Count the thing',
+  risk: 'medium',
+  params: { thing: 'w-{{worker}}' },
+  ...over,
+});
 
 let db: Database;
 let drop: () => Promise<void>;
@@ -46,7 +53,15 @@ describe('request', () => {
   it('creates a request with a preview that expires in 15 minutes, audits request and preview, and dedupes by idempotency key', async () => {
     const { registry } = countingAction();
     const { service, clock } = makeService(db, { registry });
-    const r = await service.request({ declaration: decl(), labels: { worker: 'a1' }, requestedBy: 'U1', incidentId: 'INC-20260101000001', channelId: 'C1', threadTs: '1.1', idempotencyKey: 'k-a1' });
+    const r = await service.request({
+      declaration: decl(),
+      labels: { worker: 'a1' },
+      requestedBy: 'U1',
+      incidentId: 'INC-20260101000001',
+      channelId: 'C1',
+      threadTs: '1.1',
+      idempotencyKey: 'k-a1',
+    });
     expect(r.kind).toBe('created');
     if (r.kind !== 'created') return;
     expect(r.request.state).toBe('pending');
@@ -63,8 +78,13 @@ describe('request', () => {
   it('refuses a missing or unsafe label, and reports nothing to do', async () => {
     const { registry } = countingAction();
     const { service } = makeService(db, { registry });
-    await expect(service.request({ declaration: decl(), labels: {}, requestedBy: 'U1' })).rejects.toMatchObject({ code: 'BAD_INPUT', userMessage: expect.stringContaining('worker=<value>') });
-    await expect(service.request({ declaration: decl(), labels: { worker: 'a*; rm -rf /' }, requestedBy: 'U1' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(service.request({ declaration: decl(), labels: {}, requestedBy: 'U1' })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      userMessage: expect.stringContaining('worker=<value>'),
+    });
+    await expect(service.request({ declaration: decl(), labels: { worker: 'a*; rm -rf /' }, requestedBy: 'U1' })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
     const r = await service.request({ declaration: decl({ params: { thing: 'nothing' } }), requestedBy: 'U1' });
     expect(r.kind).toBe('nothing_to_do');
   });
@@ -103,22 +123,42 @@ describe('approval', () => {
       expect(a).toMatchObject({ kind: 'not_approver', rule: 'self_approval' });
       expect((await service.get(r.request.id))?.state).toBe('pending');
     }
-    const low = await service.request({ declaration: decl({ risk: 'low', allowSelfApproval: true }), labels: { worker: 'self-ok' }, requestedBy: 'U1' });
+    const low = await service.request({
+      declaration: decl({ risk: 'low', allowSelfApproval: true }),
+      labels: { worker: 'self-ok' },
+      requestedBy: 'U1',
+    });
     if (low.kind !== 'created') throw new Error(low.kind);
     expect(await service.approve(low.request.id, 'U1', [])).toMatchObject({ kind: 'ran', outcome: 'succeeded' });
     expect(runs).toEqual(['w-self-ok']);
     expect(() =>
-      remediationDeclarationSchema.parse({ action: 'docker.restart', title: 'Restart', risk: 'high', allowSelfApproval: true, target: 'docker', params: { container: 'x' } }),
+      remediationDeclarationSchema.parse({
+        action: 'docker.restart',
+        title: 'Restart',
+        risk: 'high',
+        allowSelfApproval: true,
+        target: 'docker',
+        params: { container: 'x' },
+      }),
     ).toThrow(/only low-risk/);
   });
 
   it('lets only the declared users or user-group members approve', async () => {
     const { registry } = countingAction();
     const { service } = makeService(db, { registry });
-    const r = await service.request({ declaration: decl({ approvers: { users: ['U0LEAD'], usergroups: ['S0ONCALL'] } }), labels: { worker: 'narrow' }, requestedBy: 'U1' });
+    const r = await service.request({
+      declaration: decl({ approvers: { users: ['U0LEAD'], usergroups: ['S0ONCALL'] } }),
+      labels: { worker: 'narrow' },
+      requestedBy: 'U1',
+    });
     if (r.kind !== 'created') throw new Error(r.kind);
     const no = await service.approve(r.request.id, 'U2', ['S0OTHER']);
-    expect(no).toMatchObject({ kind: 'not_approver', rule: 'not_listed', reason: 'you are not an approver for “Count the thing”', approvers: { users: ['U0LEAD'], usergroups: ['S0ONCALL'] } });
+    expect(no).toMatchObject({
+      kind: 'not_approver',
+      rule: 'not_listed',
+      reason: 'you are not an approver for “Count the thing”',
+      approvers: { users: ['U0LEAD'], usergroups: ['S0ONCALL'] },
+    });
     expect(await service.approve(r.request.id, 'U3', ['S0ONCALL'])).toMatchObject({ kind: 'ran' });
   });
 
@@ -138,16 +178,25 @@ describe('approval', () => {
     expect((await service.expireDue()).map((x) => x.id)).not.toContain(r2.request.id);
     clock.advance(60_000);
     expect((await service.expireDue()).map((x) => x.id)).toContain(r2.request.id);
-    expect(await metrics.getSingleMetricAsString('incident_bot_remediations_total')).toMatch(/action="test.count",outcome="expired"} [2-9]/);
+    expect(await metrics.getSingleMetricAsString('incident_bot_remediations_total')).toMatch(
+      /action="test.count",outcome="expired"} [2-9]/,
+    );
   });
 
   it('a denied request cannot run; only the requester or an approver may deny', async () => {
     const { runs, registry } = countingAction();
     const { service } = makeService(db, { registry });
-    const r = await service.request({ declaration: decl({ approvers: { users: ['U0LEAD'] } }), labels: { worker: 'deny' }, requestedBy: 'U1' });
+    const r = await service.request({
+      declaration: decl({ approvers: { users: ['U0LEAD'] } }),
+      labels: { worker: 'deny' },
+      requestedBy: 'U1',
+    });
     if (r.kind !== 'created') throw new Error(r.kind);
     expect(await service.deny(r.request.id, 'U5', [])).toMatchObject({ kind: 'not_approver' });
-    expect(await service.deny(r.request.id, 'U0LEAD', [], 'not now')).toMatchObject({ kind: 'denied', request: { state: 'denied', deniedBy: 'U0LEAD' } });
+    expect(await service.deny(r.request.id, 'U0LEAD', [], 'not now')).toMatchObject({
+      kind: 'denied',
+      request: { state: 'denied', deniedBy: 'U0LEAD' },
+    });
     expect(await service.approve(r.request.id, 'U0LEAD')).toMatchObject({ kind: 'already', state: 'denied', by: 'U0LEAD' });
     expect(runs).toEqual([]);
   });
@@ -193,7 +242,10 @@ describe('approval', () => {
     await waitFor('the run to start', async () => (await a.service.get(r.request.id))?.state === 'running');
     // Time passes beyond the lease while the action still runs; the heartbeat must move the lease along.
     a.clock.advance(600);
-    await waitFor('the heartbeat to renew the lease', async () => ((await a.service.get(r.request.id))?.leaseUntil?.getTime() ?? 0) > a.clock.now().getTime());
+    await waitFor(
+      'the heartbeat to renew the lease',
+      async () => ((await a.service.get(r.request.id))?.leaseUntil?.getTime() ?? 0) > a.clock.now().getTime(),
+    );
     expect(await b.service.recoverInterrupted()).toEqual([]);
     release();
     expect(await approval).toMatchObject({ kind: 'ran', outcome: 'succeeded' });
@@ -202,15 +254,19 @@ describe('approval', () => {
   it('a run whose process died is marked interrupted at start-up and never re-run', async () => {
     const { runs, registry } = countingAction();
     const { service, clock } = makeService(db, { registry, leaseMs: 10 * 60_000 });
-    const r = await service.request({ declaration: decl(), labels: { worker: 'crash' }, requestedBy: 'U1', incidentId: 'INC-20260101000009' });
+    const r = await service.request({
+      declaration: decl(),
+      labels: { worker: 'crash' },
+      requestedBy: 'U1',
+      incidentId: 'INC-20260101000009',
+    });
     if (r.kind !== 'created') throw new Error(r.kind);
     // what a process that died mid-run leaves behind: running, with a lease that has run out
     const startedAt = new Date(clock.now().getTime() - 11 * 60_000);
-    await db.query(`UPDATE remediation_requests SET state = 'running', approved_by = 'U2', approved_at = $2, started_at = $2, lease_until = $3, runner = 'dead:1' WHERE id = $1`, [
-      r.request.id,
-      startedAt,
-      new Date(startedAt.getTime() + 10 * 60_000),
-    ]);
+    await db.query(
+      `UPDATE remediation_requests SET state = 'running', approved_by = 'U2', approved_at = $2, started_at = $2, lease_until = $3, runner = 'dead:1' WHERE id = $1`,
+      [r.request.id, startedAt, new Date(startedAt.getTime() + 10 * 60_000)],
+    );
     const recovered = await service.recoverInterrupted();
     expect(recovered.map((x) => x.id)).toEqual([r.request.id]);
     expect(recovered[0]).toMatchObject({ state: 'interrupted', threadTs: null, incidentId: 'INC-20260101000009' });
@@ -230,7 +286,10 @@ describe('approval', () => {
       if (r.kind !== 'created') throw new Error(r.kind);
       const err = await service.approve(r.request.id, 'U2').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BotError);
-      expect(err).toMatchObject({ code: 'COORDINATION_UNAVAILABLE', userMessage: expect.stringMatching(/approvals are paused: coordination \(Redis\) is unavailable/i) });
+      expect(err).toMatchObject({
+        code: 'COORDINATION_UNAVAILABLE',
+        userMessage: expect.stringMatching(/approvals are paused: coordination \(Redis\) is unavailable/i),
+      });
       expect((await service.get(r.request.id))?.state).toBe('pending');
       expect(runs).toEqual([]);
     } finally {
@@ -241,7 +300,12 @@ describe('approval', () => {
   it('records every step in the audit log and metrics', async () => {
     const { registry } = countingAction();
     const { service, metrics } = makeService(db, { registry });
-    const r = await service.request({ declaration: decl(), labels: { worker: 'audit' }, requestedBy: 'U1', incidentId: 'INC-20260101000007' });
+    const r = await service.request({
+      declaration: decl(),
+      labels: { worker: 'audit' },
+      requestedBy: 'U1',
+      incidentId: 'INC-20260101000007',
+    });
     if (r.kind !== 'created') throw new Error(r.kind);
     await service.approve(r.request.id, 'U1');
     await service.approve(r.request.id, 'U2');
@@ -256,17 +320,31 @@ describe('approval', () => {
     ]);
     await expect(db.query('UPDATE audit_log SET actor = $1 WHERE id = $2', ['x', steps[0]!.id])).rejects.toThrow(/append-only/);
     expect(await metrics.getSingleMetricAsString('incident_bot_remediations_total')).toMatch(/outcome="succeeded"} 1/);
-    expect(await metrics.getSingleMetricAsString('incident_bot_remediation_approval_latency_seconds')).toMatch(/_count{action="test.count",risk="medium"} 1/);
+    expect(await metrics.getSingleMetricAsString('incident_bot_remediation_approval_latency_seconds')).toMatch(
+      /_count{action="test.count",risk="medium"} 1/,
+    );
   });
 });
 
 describe('declaration', () => {
   it('accepts the catalog spelling kind:, checks the action and its params', () => {
-    const d = remediationDeclarationSchema.parse({ id: 'restart-worker', kind: 'docker.restart', title: 'Restart', risk: 'medium', target: 'docker', params: { container: '{{worker}}', maxRestarts: 3, cooldownSeconds: 60 } });
+    const d = remediationDeclarationSchema.parse({
+      id: 'restart-worker',
+      kind: 'docker.restart',
+      title: 'Restart',
+      risk: 'medium',
+      target: 'docker',
+      params: { container: '{{worker}}', maxRestarts: 3, cooldownSeconds: 60 },
+    });
     expect(d).toMatchObject({ action: 'docker.restart', allowSelfApproval: false });
-    expect(() => remediationDeclarationSchema.parse({ action: 'docker.explode', title: 'x', risk: 'low' })).toThrow(/unknown remediation action/);
-    expect(() => remediationDeclarationSchema.parse({ action: 'redis.delete-keys', title: 'x', risk: 'low', params: { patterns: ['agent:*'] } })).toThrow(/no \{\{label\}\}/);
-    expect(() => remediationDeclarationSchema.parse({ action: 'docker.signal', title: 'x', risk: 'low', params: { container: 'a', signal: 'KILL' } })).toThrow();
+    expect(() => remediationDeclarationSchema.parse({ action: 'docker.explode', title: 'x', risk: 'low' })).toThrow(
+      /unknown remediation action/,
+    );
+    expect(() =>
+      remediationDeclarationSchema.parse({ action: 'redis.delete-keys', title: 'x', risk: 'low', params: { patterns: ['agent:*'] } }),
+    ).toThrow(/no \{\{label\}\}/);
+    expect(() =>
+      remediationDeclarationSchema.parse({ action: 'docker.signal', title: 'x', risk: 'low', params: { container: 'a', signal: 'KILL' } }),
+    ).toThrow();
   });
 });
-

@@ -20,7 +20,13 @@ describe('incident stats', () => {
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90)).toBe(9);
     expect(percentile([42], 90)).toBe(42);
     expect(summarize([300, 60, 120])).toEqual({ count: 3, medianSeconds: 120, p90Seconds: 300 });
-    expect([formatSeconds(null), formatSeconds(42), formatSeconds(420), formatSeconds(7500), formatSeconds(3 * 86400 + 4 * 3600)]).toEqual(['—', '42 s', '7 min', '2 h 05 min', '3 d 4 h']);
+    expect([formatSeconds(null), formatSeconds(42), formatSeconds(420), formatSeconds(7500), formatSeconds(3 * 86400 + 4 * 3600)]).toEqual([
+      '—',
+      '42 s',
+      '7 min',
+      '2 h 05 min',
+      '3 d 4 h',
+    ]);
   });
 
   it('counts by severity, MTTA and MTTR from the start of impact, SLA breaches, within the window only', async () => {
@@ -30,13 +36,41 @@ describe('incident stats', () => {
         clock,
         store: rowsStore([
           // P0 acknowledged after 3 min (within 5), resolved after 40 min
-          { id: 'INC-20261125100000', severity: 'P0', status: 'resolved', startedAt: at('2026-11-25T10:00:00Z'), acknowledgedAt: at('2026-11-25T10:03:00Z'), resolvedAt: at('2026-11-25T10:40:00Z') },
+          {
+            id: 'INC-20261125100000',
+            severity: 'P0',
+            status: 'resolved',
+            startedAt: at('2026-11-25T10:00:00Z'),
+            acknowledgedAt: at('2026-11-25T10:03:00Z'),
+            resolvedAt: at('2026-11-25T10:40:00Z'),
+          },
           // P1 acknowledged after 20 min: 5 min over its 15-minute SLA
-          { id: 'INC-20261124100000', severity: 'P1', status: 'acknowledged', startedAt: at('2026-11-24T10:00:00Z'), acknowledgedAt: at('2026-11-24T10:20:00Z'), resolvedAt: null },
+          {
+            id: 'INC-20261124100000',
+            severity: 'P1',
+            status: 'acknowledged',
+            startedAt: at('2026-11-24T10:00:00Z'),
+            acknowledgedAt: at('2026-11-24T10:20:00Z'),
+            resolvedAt: null,
+          },
           // P2 never acknowledged, 2 h old: 60 min over
-          { id: 'INC-20261126100000', severity: 'P2', status: 'open', startedAt: at('2026-11-26T10:00:00Z'), acknowledgedAt: null, resolvedAt: null },
+          {
+            id: 'INC-20261126100000',
+            severity: 'P2',
+            status: 'open',
+            startedAt: at('2026-11-26T10:00:00Z'),
+            acknowledgedAt: null,
+            resolvedAt: null,
+          },
           // outside the 7-day window
-          { id: 'INC-20261101100000', severity: 'P0', status: 'resolved', startedAt: at('2026-11-01T10:00:00Z'), acknowledgedAt: at('2026-11-01T11:00:00Z'), resolvedAt: at('2026-11-01T12:00:00Z') },
+          {
+            id: 'INC-20261101100000',
+            severity: 'P0',
+            status: 'resolved',
+            startedAt: at('2026-11-01T10:00:00Z'),
+            acknowledgedAt: at('2026-11-01T11:00:00Z'),
+            resolvedAt: at('2026-11-01T12:00:00Z'),
+          },
         ]),
       },
       7,

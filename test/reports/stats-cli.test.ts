@@ -22,10 +22,24 @@ describe('incident-bot stats', () => {
     ({ db, url, drop } = await createMigratedDatabase('stats_cli'));
     const alerts = createAlertStore(db);
     const alertService = createAlertService({ alerts, clock });
-    const incidents = createIncidentService({ transaction: (fn) => db.transaction(fn), incidents: createIncidentStore(db), timeline: createTimelineStore(db), alerts, clock });
+    const incidents = createIncidentService({
+      transaction: (fn) => db.transaction(fn),
+      incidents: createIncidentStore(db),
+      timeline: createTimelineStore(db),
+      alerts,
+      clock,
+    });
     const labels = { alertname: 'WorkerDown', worker: 'marie' };
     const fired = await alertService.record(
-      { name: 'WorkerDown', status: 'firing', labels, annotations: {}, fingerprint: alertFingerprint('WorkerDown', labels), startsAt: clock.now(), source: 'alertmanager-webhook' },
+      {
+        name: 'WorkerDown',
+        status: 'firing',
+        labels,
+        annotations: {},
+        fingerprint: alertFingerprint('WorkerDown', labels),
+        startsAt: clock.now(),
+        source: 'alertmanager-webhook',
+      },
       { catalogSeverity: 'P1' },
     );
     if (fired.kind !== 'new') throw new Error(`expected a new alert, got ${fired.kind}`);
@@ -45,7 +59,12 @@ describe('incident-bot stats', () => {
   const run = async (args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runStatsCli(args, { env: { DATABASE_URL: url, LOG_LEVEL: 'silent' }, stdout: (t) => out.push(t), stderr: (t) => err.push(t), clock });
+    const code = await runStatsCli(args, {
+      env: { DATABASE_URL: url, LOG_LEVEL: 'silent' },
+      stdout: (t) => out.push(t),
+      stderr: (t) => err.push(t),
+      clock,
+    });
     return { code, out: out.join(''), err: err.join('') };
   };
 
@@ -68,7 +87,12 @@ describe('incident-bot stats', () => {
   it('--json gives the same figures as data', async () => {
     const r = await run(['30d', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ days: 30, total: 2, mtta: { count: 2, medianSeconds: 240, p90Seconds: 720 }, mttr: { count: 1, medianSeconds: 1800 } });
+    expect(JSON.parse(r.out)).toMatchObject({
+      days: 30,
+      total: 2,
+      mtta: { count: 2, medianSeconds: 240, p90Seconds: 720 },
+      mttr: { count: 1, medianSeconds: 1800 },
+    });
   });
 
   it('refuses a window it does not offer, with the usage', async () => {

@@ -65,12 +65,29 @@ const row = (start: string, ackMin: number | null, resolveMin: number | null): R
 
 describe('the weekly MTTA/MTTR chart', () => {
   const until = new Date('2026-11-26T12:00:00Z');
-  const rows = [row('2026-11-25T10:00:00Z', 4, 30), row('2026-11-24T10:00:00Z', 10, 90), row('2026-11-24T11:00:00Z', 6, null), row('2026-11-10T10:00:00Z', 2, 20)];
+  const rows = [
+    row('2026-11-25T10:00:00Z', 4, 30),
+    row('2026-11-24T10:00:00Z', 10, 90),
+    row('2026-11-24T11:00:00Z', 6, null),
+    row('2026-11-10T10:00:00Z', 2, 20),
+  ];
 
   it('cuts the window into weeks ending now, with the medians of the incidents that began in each', () => {
     const weeks = weeklyFigures(rows, until, 30);
-    expect(weeks.map((w) => w.start.toISOString().slice(0, 10))).toEqual(['2026-10-22', '2026-10-29', '2026-11-05', '2026-11-12', '2026-11-19']);
-    expect(weeks.map((w) => [w.mttaMinutes, w.mttrMinutes])).toEqual([[null, null], [null, null], [2, 20], [null, null], [6, 30]]);
+    expect(weeks.map((w) => w.start.toISOString().slice(0, 10))).toEqual([
+      '2026-10-22',
+      '2026-10-29',
+      '2026-11-05',
+      '2026-11-12',
+      '2026-11-19',
+    ]);
+    expect(weeks.map((w) => [w.mttaMinutes, w.mttrMinutes])).toEqual([
+      [null, null],
+      [null, null],
+      [2, 20],
+      [null, null],
+      [6, 30],
+    ]);
   });
 
   it('is a valid PNG with the MTTA and MTTR bars where the weeks have figures, and none where they have not', () => {
@@ -88,7 +105,9 @@ describe('the weekly MTTA/MTTR chart', () => {
     expect(colorsIn(2).has(CHART_COLORS.mttr.join(','))).toBe(true);
     expect(colorsIn(0)).toEqual(new Set([CHART_COLORS.background.join(',')]));
     // MTTR 30 min on a 0–50 axis reaches 60 % of the 280-px plot; MTTA 6 min 12 %.
-    const mttrX = [...Array(60).keys()].map((d) => groupCenter(4) - 30 + d).find((x) => img.pixel(x, 325).join(',') === CHART_COLORS.mttr.join(','))!;
+    const mttrX = [...Array(60).keys()]
+      .map((d) => groupCenter(4) - 30 + d)
+      .find((x) => img.pixel(x, 325).join(',') === CHART_COLORS.mttr.join(','))!;
     const top = [...Array(280).keys()].map((d) => 330 - 1 - d).filter((y) => img.pixel(mttrX, y).join(',') === CHART_COLORS.mttr.join(','));
     expect(top.length).toBeGreaterThanOrEqual(166);
     expect(top.length).toBeLessThanOrEqual(170);

@@ -30,7 +30,8 @@ function publish(): void {
 
 beforeAll(async () => {
   exporter = await startExporter();
-  for (const m of ['process_cpu_seconds_total', 'workflow_executions_total', 'semantic_request_total', 'system_io_operations_total']) exporter.setType(m, 'counter');
+  for (const m of ['process_cpu_seconds_total', 'workflow_executions_total', 'semantic_request_total', 'system_io_operations_total'])
+    exporter.setType(m, 'counter');
   exporter.set('semantic_pool_utilization_ratio', {}, 0.95);
   exporter.set('system_memory_usage_bytes', {}, 6 * 2 ** 30);
   exporter.set('claude_memory_usage_bytes', { worker: 'marie' }, 2 ** 30);
@@ -80,10 +81,15 @@ async function probe(runbook: string, id: string): Promise<ProbeOutcome> {
 /** Runs the probe until it has series (rates need two scrapes, subqueries a step) and returns that outcome. */
 async function probeWithData(runbook: string, id: string, timeoutMs = 60_000): Promise<ProbeOutcome> {
   let out: ProbeOutcome | undefined;
-  await waitFor(`${runbook}/${id} to return a series`, async () => {
-    out = await probe(runbook, id);
-    return !/^no series/.test(out.summary) && !Number.isNaN(Number(out.figures[0]?.value));
-  }, timeoutMs, 500);
+  await waitFor(
+    `${runbook}/${id} to return a series`,
+    async () => {
+      out = await probe(runbook, id);
+      return !/^no series/.test(out.summary) && !Number.isNaN(Number(out.figures[0]?.value));
+    },
+    timeoutMs,
+    500,
+  );
   return out as ProbeOutcome;
 }
 
@@ -91,7 +97,12 @@ describe('runbook thresholds against a real Prometheus', () => {
   it('pool utilisation "> 90 % for 5 minutes" is sustained: critical while it stays high, not after one dip', async () => {
     expect(await probe('semantic-caching-api', 'pool-trend')).toMatchObject({ status: 'crit', summary: '0.95 (> 0.9)' });
     exporter.set('semantic_pool_utilization_ratio', {}, 0.5);
-    await waitFor('Prometheus to scrape the dip', async () => (await prom.query('semantic_pool_utilization_ratio'))[0]?.value?.[1] === '0.5', 20_000, 200);
+    await waitFor(
+      'Prometheus to scrape the dip',
+      async () => (await prom.query('semantic_pool_utilization_ratio'))[0]?.value?.[1] === '0.5',
+      20_000,
+      200,
+    );
     // the lowest value of the window is now 0.5: the 90 % condition no longer held for the whole 5 minutes
     expect(await probe('semantic-caching-api', 'pool-trend')).toMatchObject({ status: 'ok', summary: '0.5' });
   }, 60_000);
@@ -116,14 +127,14 @@ describe('runbook thresholds against a real Prometheus', () => {
     expect(r.status).toBe('crit');
   }, 90_000);
 
-  it('the semantic error rate uses the runbook\'s 10-minute window; 3 % 5xx is a warning, not critical', async () => {
+  it("the semantic error rate uses the runbook's 10-minute window; 3 % 5xx is a warning, not critical", async () => {
     expect(String((params('semantic-caching-api', 'error-rate') as { query: string }).query)).toContain('[10m]');
     const r = await probeWithData('semantic-caching-api', 'error-rate');
     expect(Number(r.figures[0]?.value)).toBeCloseTo(0.03, 1);
     expect(r.status).toBe('warn');
   }, 90_000);
 
-  it('seed 003 dashboards: request rate and latency p50/p99 from the runbook\'s own metrics', async () => {
+  it("seed 003 dashboards: request rate and latency p50/p99 from the runbook's own metrics", async () => {
     const q = await probeWithData('semantic-caching-api', 'latency-p50-p99');
     expect(q.figures).toEqual(
       expect.arrayContaining([
@@ -141,7 +152,10 @@ describe('runbook thresholds against a real Prometheus', () => {
 
   it('seed 004 metrics: system memory, disk I/O rate, Claude memory', async () => {
     expect(await probe('slow-task-processing', 'system-memory')).toMatchObject({ status: 'ok', summary: `${6 * 2 ** 30} bytes` });
-    expect(await probe('slow-task-processing', 'claude-memory')).toMatchObject({ status: 'ok', figures: [{ label: expect.stringContaining('worker="marie"'), value: 2 ** 30, unit: 'bytes' }] });
+    expect(await probe('slow-task-processing', 'claude-memory')).toMatchObject({
+      status: 'ok',
+      figures: [{ label: expect.stringContaining('worker="marie"'), value: 2 ** 30, unit: 'bytes' }],
+    });
     const io = await probeWithData('slow-task-processing', 'disk-io');
     // rate() over 5 minutes of a series only seconds old is scaled down by Prometheus; it is a positive rate per second
     expect(Number(io.figures[0]?.value)).toBeGreaterThan(0);

@@ -78,9 +78,13 @@ describe('the shipped catalog', () => {
   });
 
   it('has one runbook per seed', () => {
-    expect(catalog.runbooks.map((r) => r.id).sort()).toEqual(
-      ['cli-orchestrator', 'memory-daemon', 'semantic-caching-api', 'slow-task-processing', 'worker-crashes'],
-    );
+    expect(catalog.runbooks.map((r) => r.id).sort()).toEqual([
+      'cli-orchestrator',
+      'memory-daemon',
+      'semantic-caching-api',
+      'slow-task-processing',
+      'worker-crashes',
+    ]);
   });
 
   it.each(SEED_ALERTS)('covers %s with at least one probe that does real work', (name) => {
@@ -110,7 +114,16 @@ describe('the shipped catalog', () => {
       const r = await runDiagnosis({ runbook: hit.runbook, alert: hit.alert, logger: pino({ level: 'silent' }), probeTimeoutMs: 200 });
       return r.remediations.map((x) => x.id);
     };
-    for (const name of ['QueueBacklogGrowing', 'ConnectionPoolNearMax', 'EmbeddingGenerationSlow', 'FailedExtractions', 'DiskSpaceWarning', 'CacheHitRateDeclining', 'TableSizeGrowing', 'LowExtractionRate']) {
+    for (const name of [
+      'QueueBacklogGrowing',
+      'ConnectionPoolNearMax',
+      'EmbeddingGenerationSlow',
+      'FailedExtractions',
+      'DiskSpaceWarning',
+      'CacheHitRateDeclining',
+      'TableSizeGrowing',
+      'LowExtractionRate',
+    ]) {
       expect([name, await offered(name)]).toEqual([name, []]);
     }
     expect(await offered('DaemonNotRunning')).toEqual(['start-daemon', 'remove-stale-pidfile']);

@@ -1,7 +1,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { assumedProbes, CatalogError, closestAlertNames, findAlert, loadCatalog, parseRunbook, type CatalogProblem } from '../../src/runbooks';
+import {
+  assumedProbes,
+  CatalogError,
+  closestAlertNames,
+  findAlert,
+  loadCatalog,
+  parseRunbook,
+  type CatalogProblem,
+} from '../../src/runbooks';
 
 const GOOD = `id: demo
 title: Demo
@@ -61,7 +69,12 @@ describe('parseRunbook', () => {
     ]);
     const bad = parseRunbook('demo.yaml', withContacts, { CONTACT_DBA: '@dba' });
     expect('problems' in bad && bad.problems).toEqual([
-      { file: 'demo.yaml', path: 'contacts[1].page', line: 30, message: expect.stringMatching(/CONTACT_DBA must list Slack user .* not ids: "@dba"/) },
+      {
+        file: 'demo.yaml',
+        path: 'contacts[1].page',
+        line: 30,
+        message: expect.stringMatching(/CONTACT_DBA must list Slack user .* not ids: "@dba"/),
+      },
     ]);
     expect(problemsOf(withContacts.replace("page: '${CONTACT_ONCALL}'", "page: 'U0LITERAL'"))).toEqual([
       expect.objectContaining({ path: 'contacts[0].page', message: expect.stringMatching(/single \$\{ENV_NAME\} reference/) }),
@@ -79,7 +92,12 @@ describe('parseRunbook', () => {
   it('refuses a literal address or secret in a target', () => {
     const bad = GOOD.replace('connection: ${DEMO_DB_URL}', 'connection: postgres://app:pw@db/x');
     expect(problemsOf(bad)).toEqual([
-      { file: 'demo.yaml', path: 'targets.db.connection', line: 10, message: expect.stringMatching(/must be a single \$\{ENV_NAME\} reference/) },
+      {
+        file: 'demo.yaml',
+        path: 'targets.db.connection',
+        line: 10,
+        message: expect.stringMatching(/must be a single \$\{ENV_NAME\} reference/),
+      },
     ]);
   });
 
@@ -97,13 +115,22 @@ describe('parseRunbook', () => {
   });
 
   it('reports unknown fields, unknown probe kinds and missing fields with the nearest line', () => {
-    const problems = problemsOf(GOOD.replace('    kind: prometheus\n    target: prom', '    kind: prometheus\n    target: prom\n    treshold: 3').replace('severity: critical', 'severity: urgent'));
+    const problems = problemsOf(
+      GOOD.replace('    kind: prometheus\n    target: prom', '    kind: prometheus\n    target: prom\n    treshold: 3').replace(
+        'severity: critical',
+        'severity: urgent',
+      ),
+    );
     expect(problems.map((p) => [p.path, p.line, p.message]).sort()).toEqual([
       ['alerts[0].severity', 25, expect.stringMatching(/P0.*critical/)],
       ['probes[0]', 12, 'unknown field treshold'],
     ]);
     const kind = problemsOf(GOOD.replace('kind: postgres\n    target: db', 'kind: postgress\n    target: db'));
-    expect(kind[0]).toMatchObject({ path: 'probes[1].kind', line: 19, message: expect.stringMatching(/^unknown kind "postgress": did you mean postgres\? \(known: prometheus, http, /) });
+    expect(kind[0]).toMatchObject({
+      path: 'probes[1].kind',
+      line: 19,
+      message: expect.stringMatching(/^unknown kind "postgress": did you mean postgres\? \(known: prometheus, http, /),
+    });
   });
 
   it('reports YAML syntax errors with their line', () => {
@@ -125,7 +152,10 @@ describe('loadCatalog', () => {
   it('collects the problems of every file and alert names claimed twice', async () => {
     await writeFile(path.join(dir, 'a.yaml'), GOOD);
     await writeFile(path.join(dir, 'b.yaml'), GOOD.replace('id: demo', 'id: demo-two').replace('DemoDown', 'demodown'));
-    await writeFile(path.join(dir, 'c.yml'), GOOD.replace('id: demo', 'id: demo-three').replace('DemoDown', 'Other').replace("query: 'up", "querry: 'up"));
+    await writeFile(
+      path.join(dir, 'c.yml'),
+      GOOD.replace('id: demo', 'id: demo-three').replace('DemoDown', 'Other').replace("query: 'up", "querry: 'up"),
+    );
     await writeFile(path.join(dir, 'notes.txt'), 'ignored');
     const err = await loadCatalog(dir, {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CatalogError);
@@ -135,7 +165,10 @@ describe('loadCatalog', () => {
       'c.yml:16 probes[0].params',
       'b.yaml: alerts[0].name',
     ]);
-    expect(problems.map((p) => p.message).slice(0, 2)).toEqual([expect.stringMatching(/expected string, received undefined/i), 'unknown field querry']);
+    expect(problems.map((p) => p.message).slice(0, 2)).toEqual([
+      expect.stringMatching(/expected string, received undefined/i),
+      'unknown field querry',
+    ]);
     expect(problems[2]?.message).toBe('alert demodown is already covered by a.yaml');
     expect((err as Error).message).toContain('c.yml:16 at probes[0].params: unknown field querry');
   });
@@ -146,7 +179,13 @@ describe('loadCatalog', () => {
   });
 
   it('finds alerts case-insensitively and suggests close names for unknown ones', async () => {
-    await writeFile(path.join(dir, 'a.yaml'), GOOD.replace('  - name: DemoDown\n    severity: critical', '  - name: DemoDown\n    severity: critical\n  - name: DemoSlow\n    severity: P2'));
+    await writeFile(
+      path.join(dir, 'a.yaml'),
+      GOOD.replace(
+        '  - name: DemoDown\n    severity: critical',
+        '  - name: DemoDown\n    severity: critical\n  - name: DemoSlow\n    severity: P2',
+      ),
+    );
     const catalog = await loadCatalog(dir, {});
     const hit = findAlert(catalog, 'demodown');
     expect(hit.found && hit.alert.name).toBe('DemoDown');
@@ -158,19 +197,35 @@ describe('loadCatalog', () => {
 
 describe('a catalog that cannot lie', () => {
   const withRemediation = (entry: string) =>
-    GOOD.replace('manualSteps:', `remediations:\n${entry}\nmanualSteps:`).replace('  db:\n    kind: postgres', '  home:\n    kind: files\n    root: ${DEMO_HOME}\n  db:\n    kind: postgres');
+    GOOD.replace('manualSteps:', `remediations:\n${entry}\nmanualSteps:`).replace(
+      '  db:\n    kind: postgres',
+      '  home:\n    kind: files\n    root: ${DEMO_HOME}\n  db:\n    kind: postgres',
+    );
 
   it('refuses an unknown remediation kind at load time, with the closest known kind', () => {
-    const problems = problemsOf(withRemediation("  - { id: restart, kind: docker.restrat, title: Restart, risk: medium, target: prom, params: { container: demo } }"));
+    const problems = problemsOf(
+      withRemediation('  - { id: restart, kind: docker.restrat, title: Restart, risk: medium, target: prom, params: { container: demo } }'),
+    );
     expect(problems).toEqual([
-      expect.objectContaining({ path: 'remediations[0].kind', message: expect.stringMatching(/^unknown remediation kind "docker.restrat": did you mean docker.restart\?/) }),
+      expect.objectContaining({
+        path: 'remediations[0].kind',
+        message: expect.stringMatching(/^unknown remediation kind "docker.restrat": did you mean docker.restart\?/),
+      }),
     ]);
   });
 
   it('refuses bad remediation params and a target of the wrong kind at load time', () => {
-    const problems = problemsOf(withRemediation("  - { id: stale, kind: locks.remove-stale, title: Remove, risk: low, target: prom, params: { olderThanMinutes: -3 } }"));
-    expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(['remediations[0].params.olderThanMinutes', 'remediations[0].target']));
-    expect(problems.find((p) => p.path === 'remediations[0].target')?.message).toBe('target prom is a prometheus target; locks.remove-stale needs a files target');
+    const problems = problemsOf(
+      withRemediation(
+        '  - { id: stale, kind: locks.remove-stale, title: Remove, risk: low, target: prom, params: { olderThanMinutes: -3 } }',
+      ),
+    );
+    expect(problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['remediations[0].params.olderThanMinutes', 'remediations[0].target']),
+    );
+    expect(problems.find((p) => p.path === 'remediations[0].target')?.message).toBe(
+      'target prom is a prometheus target; locks.remove-stale needs a files target',
+    );
   });
 
   it('refuses placeholder link domains; a relative link needs RUNBOOKS_BASE_URL, else no link is shown', () => {
@@ -198,7 +253,13 @@ describe('a catalog that cannot lie', () => {
     beforeEach(async () => {
       dir = await mkdtemp(path.join(tmpdir(), 'ib-catalog-'));
       overlay = await mkdtemp(path.join(tmpdir(), 'ib-overlay-'));
-      await writeFile(path.join(dir, 'demo.yaml'), GOOD.replace("    params: { query: 'up{job=\"demo\"}', crit: '< 1' }", "    assumed: true\n    params: { query: 'up{job=\"demo\"}', crit: '< 1' }"));
+      await writeFile(
+        path.join(dir, 'demo.yaml'),
+        GOOD.replace(
+          "    params: { query: 'up{job=\"demo\"}', crit: '< 1' }",
+          "    assumed: true\n    params: { query: 'up{job=\"demo\"}', crit: '< 1' }",
+        ),
+      );
     });
     afterEach(async () => {
       await rm(dir, { recursive: true, force: true });
@@ -208,7 +269,10 @@ describe('a catalog that cannot lie', () => {
     it('replace a query without editing the shipped file; the replaced probe is no longer assumed', async () => {
       const before = await loadCatalog(dir, {});
       expect(assumedProbes(before)).toEqual([{ runbook: 'demo', probe: 'up', query: 'up{job="demo"}' }]);
-      await writeFile(path.join(overlay, 'demo.yaml'), "runbook: demo\nlink: https://wiki.corp.internal/ours\nprobes:\n  up: { params: { query: 'up{job=\"demo-prod\"}' } }\n");
+      await writeFile(
+        path.join(overlay, 'demo.yaml'),
+        'runbook: demo\nlink: https://wiki.corp.internal/ours\nprobes:\n  up: { params: { query: \'up{job="demo-prod"}\' } }\n',
+      );
       const after = await loadCatalog(dir, {}, { overlayDir: overlay });
       const probe = after.runbooks[0]?.probes[0];
       expect(probe?.params).toEqual({ query: 'up{job="demo-prod"}', crit: '< 1', whenEmpty: 'unknown', maxSeries: 5 });
@@ -240,23 +304,34 @@ describe('process.start in the catalog', () => {
       `remediations:\n  - { id: start, kind: process.start, title: Start, risk: medium, target: home, params: { argv: [demo, start], pidfile: demo.pid, health: { target: ${health} } } }\nmanualSteps:`,
     );
   it('the health endpoint must be an http target of the runbook', () => {
-    expect(problemsOf(rb('prom')).map((p) => p.message)).toEqual(['target prom is a prometheus target; process.start needs a http target there']);
+    expect(problemsOf(rb('prom')).map((p) => p.message)).toEqual([
+      'target prom is a prometheus target; process.start needs a http target there',
+    ]);
     expect(problemsOf(rb('nowhere')).map((p) => p.message)).toEqual(['unknown target nowhere: declare it under targets']);
   });
 });
 
 describe('an overlay for other worker names', () => {
-  it('maps this deployment\'s label values to declared targets and fans out over them; a target it names must exist', async () => {
+  it("maps this deployment's label values to declared targets and fans out over them; a target it names must exist", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ib-catalog-'));
     const overlay = await mkdtemp(path.join(tmpdir(), 'ib-overlay-'));
     try {
-      const text = GOOD.replace('    target: prom\n    params:', "    targetByLabel: { label: worker, targets: { marie: prom } }\n    params:").replace('    severity: critical', '    severity: critical\n    eachLabel: { worker: [marie] }');
+      const text = GOOD.replace(
+        '    target: prom\n    params:',
+        '    targetByLabel: { label: worker, targets: { marie: prom } }\n    params:',
+      ).replace('    severity: critical', '    severity: critical\n    eachLabel: { worker: [marie] }');
       await writeFile(path.join(dir, 'demo.yaml'), text);
-      await writeFile(path.join(overlay, 'demo.yaml'), 'runbook: demo\nprobes:\n  up: { targetByLabel: { label: worker, targets: { w1: prom, w2: prom } } }\nalerts:\n  DemoDown: { eachLabel: { worker: [w1, w2] } }\n');
+      await writeFile(
+        path.join(overlay, 'demo.yaml'),
+        'runbook: demo\nprobes:\n  up: { targetByLabel: { label: worker, targets: { w1: prom, w2: prom } } }\nalerts:\n  DemoDown: { eachLabel: { worker: [w1, w2] } }\n',
+      );
       const catalog = await loadCatalog(dir, {}, { overlayDir: overlay });
       expect(catalog.runbooks[0]?.probes[0]?.targetByLabel).toEqual({ label: 'worker', targets: { w1: 'prom', w2: 'prom' } });
       expect(catalog.runbooks[0]?.alerts[0]?.eachLabel).toEqual({ worker: ['w1', 'w2'] });
-      await writeFile(path.join(overlay, 'demo.yaml'), 'runbook: demo\nprobes:\n  up: { targetByLabel: { label: worker, targets: { w1: nowhere } } }\n');
+      await writeFile(
+        path.join(overlay, 'demo.yaml'),
+        'runbook: demo\nprobes:\n  up: { targetByLabel: { label: worker, targets: { w1: nowhere } } }\n',
+      );
       const err = (await loadCatalog(dir, {}, { overlayDir: overlay }).catch((e: unknown) => e)) as CatalogError;
       expect(err.problems.map((p) => p.message)).toEqual(['unknown target nowhere']);
     } finally {

@@ -35,7 +35,12 @@ let catalog: Catalog;
 beforeAll(async () => {
   // every base variable set, so every dashboard resolves
   const url = 'http://127.0.0.1:9';
-  catalog = await loadCatalog(path.join(ROOT, 'commands'), { GRAFANA_URL: url, PROMETHEUS_URL: url, ALERTMANAGER_URL: url, JAEGER_URL: url });
+  catalog = await loadCatalog(path.join(ROOT, 'commands'), {
+    GRAFANA_URL: url,
+    PROMETHEUS_URL: url,
+    ALERTMANAGER_URL: url,
+    JAEGER_URL: url,
+  });
 });
 
 function refProblem(ref: string): string | undefined {
@@ -69,7 +74,12 @@ describe('docs/seed-coverage.md', () => {
   });
 
   it('names only catalog entries, files and tests that exist', () => {
-    const problems = rows.flatMap((r) => [...r.refs, ...r.tests].map((ref) => refProblem(ref)).filter((p) => p !== undefined).map((p) => `${r.line} ${r.item}: ${p}`));
+    const problems = rows.flatMap((r) =>
+      [...r.refs, ...r.tests]
+        .map((ref) => refProblem(ref))
+        .filter((p) => p !== undefined)
+        .map((p) => `${r.line} ${r.item}: ${p}`),
+    );
     expect(problems).toEqual([]);
   });
 
@@ -83,7 +93,7 @@ describe('docs/seed-coverage.md', () => {
     expect(bad.map((r) => `${r.line} ${r.item} [${r.status}]`)).toEqual([]);
   });
 
-  it('its totals are the rows\' own, and at least 190 of 210 items are faithful', () => {
+  it("its totals are the rows' own, and at least 190 of 210 items are faithful", () => {
     const count = (s: string) => rows.filter((r) => r.status === s).length;
     const totals = /Totals: (\d+) items — F (\d+), Fm (\d+), W (\d+), M (\d+) \(faithful: (\d+)\)/.exec(DOC);
     expect(totals?.slice(1).map(Number)).toEqual([rows.length, count('F'), count('Fm'), count('W'), count('M'), count('F') + count('Fm')]);

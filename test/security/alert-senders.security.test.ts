@@ -6,7 +6,8 @@ const CHANNEL = 'C0SECALERTS';
 // Event ids are deduplicated in Redis, which outlives a test run.
 const RUN = Date.now().toString(36).toUpperCase();
 
-const firingText = (worker: string) => `[FIRING:1] WorkerDown (prod ${worker} critical)\n*Details:*\n  • *alertname:* \`WorkerDown\`\n  • *worker:* \`${worker}\`\n  • *severity:* \`critical\`\n`;
+const firingText = (worker: string) =>
+  `[FIRING:1] WorkerDown (prod ${worker} critical)\n*Details:*\n  • *alertname:* \`WorkerDown\`\n  • *worker:* \`${worker}\`\n  • *severity:* \`critical\`\n`;
 
 /** Only configured alert senders create alerts: a person (or another bot) posting an alert's text gets nothing. */
 describe('alert intake trusts only configured senders', () => {
@@ -20,14 +21,23 @@ describe('alert intake trusts only configured senders', () => {
     await s?.stop();
   });
 
-  const post = (eventId: string, event: Record<string, unknown>) => sendEvent(s.events(), { signingSecret: s.signingSecret }, { event_id: eventId, event });
+  const post = (eventId: string, event: Record<string, unknown>) =>
+    sendEvent(s.events(), { signingSecret: s.signingSecret }, { event_id: eventId, event });
   const alertRows = () => s.count('SELECT count(*) AS n FROM alerts');
   // recurring:<name> rows are the bot's own background jobs (one replica runs each), not work an alert scheduled.
   const slaJobs = () => s.count("SELECT count(*) AS n FROM scheduled_jobs WHERE kind NOT LIKE 'recurring:%'");
 
   it('ignores a person pasting [FIRING:1] WorkerDown: no reply, no alert, no SLA job, no diagnosis', async () => {
     const ts = `${Math.floor(Date.now() / 1000)}.000300`;
-    const human = { type: 'message', user: 'U0ONCALL01', text: firingText('worker-3'), ts, channel: CHANNEL, event_ts: ts, channel_type: 'channel' };
+    const human = {
+      type: 'message',
+      user: 'U0ONCALL01',
+      text: firingText('worker-3'),
+      ts,
+      channel: CHANNEL,
+      event_ts: ts,
+      channel_type: 'channel',
+    };
     expect((await post(`Ev${RUN}HUMAN`, human)).status).toBe(200);
     const ignored = await s.waitForLog((l) => l.msg === 'alert-looking message ignored: its sender is not in ALERT_SENDERS' && l.ts === ts);
     expect(ignored).toMatchObject({ user: 'U0ONCALL01', channel: CHANNEL });
@@ -39,7 +49,16 @@ describe('alert intake trusts only configured senders', () => {
 
   it('ignores another integration that is not in ALERT_SENDERS', async () => {
     const ts = `${Math.floor(Date.now() / 1000)}.000400`;
-    const otherBot = { type: 'message', subtype: 'bot_message', bot_id: 'B0DEPLOYBOT', username: 'deploy-notifier', text: firingText('worker-4'), ts, channel: CHANNEL, event_ts: ts };
+    const otherBot = {
+      type: 'message',
+      subtype: 'bot_message',
+      bot_id: 'B0DEPLOYBOT',
+      username: 'deploy-notifier',
+      text: firingText('worker-4'),
+      ts,
+      channel: CHANNEL,
+      event_ts: ts,
+    };
     expect((await post(`Ev${RUN}OTHERBOT`, otherBot)).status).toBe(200);
     await s.waitForLog((l) => l.msg === 'alert-looking message ignored: its sender is not in ALERT_SENDERS' && l.ts === ts);
     expect(await alertRows()).toBe(0);
@@ -48,7 +67,16 @@ describe('alert intake trusts only configured senders', () => {
 
   it('still takes the same alert from Alertmanager (the default senders)', async () => {
     const ts = `${Math.floor(Date.now() / 1000)}.000500`;
-    const alertmanager = { type: 'message', subtype: 'bot_message', bot_id: 'B0ALERTMGR', username: 'Alertmanager', text: firingText('worker-5'), ts, channel: CHANNEL, event_ts: ts };
+    const alertmanager = {
+      type: 'message',
+      subtype: 'bot_message',
+      bot_id: 'B0ALERTMGR',
+      username: 'Alertmanager',
+      text: firingText('worker-5'),
+      ts,
+      channel: CHANNEL,
+      event_ts: ts,
+    };
     s.slack.seedThread(CHANNEL, [{ subtype: 'bot_message', bot_id: 'B0ALERTMGR', username: 'Alertmanager', text: alertmanager.text, ts }]);
     expect((await post(`Ev${RUN}ALERTMGR`, alertmanager)).status).toBe(200);
     const reply = await s.slack.waitForCall('chat.postMessage', (c) => c.args.channel === CHANNEL && c.args.thread_ts === ts, 10_000);

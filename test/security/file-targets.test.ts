@@ -81,10 +81,20 @@ describe('file probes resolve symlinks before the root check', () => {
 
   it('a log file symlinked out of the root is refused, and nothing of the target file is shown', async () => {
     const probes = await diagnose({ worker: 'anga' });
-    expect(probes['app-log']).toMatchObject({ status: 'unknown', summary: 'refused: anga.log resolves outside the target root (symlink): refused', figures: [] });
+    expect(probes['app-log']).toMatchObject({
+      status: 'unknown',
+      summary: 'refused: anga.log resolves outside the target root (symlink): refused',
+      figures: [],
+    });
     expect(JSON.stringify(probes['app-log'])).not.toContain('secrethash');
-    expect(probes.heartbeat).toMatchObject({ status: 'unknown', summary: 'refused: workers/anga/heartbeat.json resolves outside the target root (symlink): refused' });
-    expect(probes.pid).toMatchObject({ status: 'unknown', summary: 'refused: daemon.pid resolves outside the target root (symlink): refused' });
+    expect(probes.heartbeat).toMatchObject({
+      status: 'unknown',
+      summary: 'refused: workers/anga/heartbeat.json resolves outside the target root (symlink): refused',
+    });
+    expect(probes.pid).toMatchObject({
+      status: 'unknown',
+      summary: 'refused: daemon.pid resolves outside the target root (symlink): refused',
+    });
   });
 
   it('a dangling symlink is refused too (it could be pointed anywhere before the next read)', async () => {
@@ -94,6 +104,9 @@ describe('file probes resolve symlinks before the root check', () => {
 
   it('a label value outside the allow-list never becomes a path', async () => {
     const probes = await diagnose({ worker: 'shadow' });
-    expect(probes['app-log']).toMatchObject({ status: 'unknown', summary: 'refused: worker=shadow is not allowed on target logs (allowed: marie, anga, fabien)' });
+    expect(probes['app-log']).toMatchObject({
+      status: 'unknown',
+      summary: 'refused: worker=shadow is not allowed on target logs (allowed: marie, anga, fabien)',
+    });
   });
 });

@@ -20,14 +20,26 @@ export interface SecuredBot {
 }
 
 /** The built bot as an operator starts it, against the Slack emulator, a fresh PostgreSQL database and Redis. */
-export async function startSecuredBot(name: string, env: Record<string, string>, setup?: (slack: SlackEmulator) => void): Promise<SecuredBot> {
+export async function startSecuredBot(
+  name: string,
+  env: Record<string, string>,
+  setup?: (slack: SlackEmulator) => void,
+): Promise<SecuredBot> {
   await requireRedis();
   const signingSecret = `security-${name}-secret`;
   const slack = await startSlackEmulator({ botToken: BOT_TOKEN });
   setup?.(slack);
   const database = await createMigratedDatabase(`security_${name}`);
   await database.db.close();
-  const bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: signingSecret, SLACK_API_URL: slack.url, DATABASE_URL: database.url, REDIS_URL, INCIDENT_CHANNELS: 'off', ...env });
+  const bot = await startBot({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: slack.url,
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    INCIDENT_CHANNELS: 'off',
+    ...env,
+  });
   await bot.waitForReady();
   const pg = new Client({ connectionString: database.url });
   await pg.connect();

@@ -33,7 +33,11 @@ afterAll(async () => {
 /** A node process that reports every HUP it receives (so a wrongly sent signal is seen, not just survived). */
 function startProcess(extraArgs: string[] = []): Promise<{ child: ChildProcess; hups: () => number }> {
   let hups = 0;
-  const child = spawn(process.execPath, ['-e', "process.on('SIGHUP',()=>console.log('HUP'));console.log('ready');setInterval(()=>{},1e3)", ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['-e', "process.on('SIGHUP',()=>console.log('HUP'));console.log('ready');setInterval(()=>{},1e3)", ...extraArgs],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   children.push(child);
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (b: Buffer) => {
@@ -54,11 +58,17 @@ describe('PID files must name the expected process', () => {
     const other = await startProcess();
     await writeFile(path.join(home, 'memory-daemon.pid'), `${other.child.pid}\n`);
     const { catalog, rb } = await shipped();
-    const { service } = makeService(db, { resolveTarget: ({ target }) => catalog.runbooks.find((r) => r.id === 'memory-daemon')?.targets[target] });
+    const { service } = makeService(db, {
+      resolveTarget: ({ target }) => catalog.runbooks.find((r) => r.id === 'memory-daemon')?.targets[target],
+    });
     const declaration = rb.remediations.find((r) => r.id === 'restart-daemon') as Record<string, unknown>;
     const r = await service.request({ declaration, runbookId: rb.id, requestedBy: 'U0ALICE' });
     expect(r).toMatchObject({ kind: 'refused' });
-    expect((r as { reason: string }).reason).toMatch(new RegExp(`^process ${other.child.pid} runs ".*", which does not match /memory_daemon\\\\.py/ \\(PID file memory-daemon.pid\\): refused, nothing signalled$`));
+    expect((r as { reason: string }).reason).toMatch(
+      new RegExp(
+        `^process ${other.child.pid} runs ".*", which does not match /memory_daemon\\\\.py/ \\(PID file memory-daemon.pid\\): refused, nothing signalled$`,
+      ),
+    );
     expect(other.child.exitCode).toBeNull();
     expect(other.hups()).toBe(0);
   });
@@ -69,16 +79,24 @@ describe('PID files must name the expected process', () => {
     const { catalog } = await shipped();
     const hit = findAlert(catalog, 'DaemonNotRunning');
     if (!hit.found) throw new Error('DaemonNotRunning missing');
-    const result = await runDiagnosis({ runbook: hit.runbook, alert: { ...hit.alert, probes: ['daemon-pid'] }, logger: pino({ level: 'silent' }) });
+    const result = await runDiagnosis({
+      runbook: hit.runbook,
+      alert: { ...hit.alert, probes: ['daemon-pid'] },
+      logger: pino({ level: 'silent' }),
+    });
     expect(result.probes[0]).toMatchObject({ id: 'daemon-pid', status: 'crit' });
-    expect(result.probes[0]?.summary).toMatch(new RegExp(`^PID file memory-daemon.pid names the wrong process: process ${other.child.pid} runs`));
+    expect(result.probes[0]?.summary).toMatch(
+      new RegExp(`^PID file memory-daemon.pid names the wrong process: process ${other.child.pid} runs`),
+    );
   });
 
   it('signals the daemon the PID file names, and the preview shows the match', async () => {
     const daemon = await startProcess(['scripts/core/memory_daemon.py', 'start']);
     await writeFile(path.join(home, 'memory-daemon.pid'), `${daemon.child.pid}\n`);
     const { catalog, rb } = await shipped();
-    const { service } = makeService(db, { resolveTarget: ({ target }) => catalog.runbooks.find((r) => r.id === 'memory-daemon')?.targets[target] });
+    const { service } = makeService(db, {
+      resolveTarget: ({ target }) => catalog.runbooks.find((r) => r.id === 'memory-daemon')?.targets[target],
+    });
     const declaration = rb.remediations.find((r) => r.id === 'restart-daemon') as Record<string, unknown>;
     const r = await service.request({ declaration, runbookId: rb.id, requestedBy: 'U0ALICE' });
     if (r.kind !== 'created') throw new Error(JSON.stringify(r));

@@ -10,7 +10,10 @@ import { DOCKER_SOCKET } from '../support/services';
 const ROOT = path.join(__dirname, '..', '..');
 
 /** Raw HTTP, so the Host and Origin headers are exactly what a rebinding DNS name or another web page would send. */
-function send(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
+function send(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
       let body = '';
@@ -32,7 +35,13 @@ describe('the playground cannot reach production', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'ib-security-playground-'));
-    playground = await startPlayground({ port: 0, dataDir, logger: createLogger({ level: 'warn' }), commandsDir: path.join(ROOT, 'commands'), templatesDir: path.join(ROOT, 'templates') });
+    playground = await startPlayground({
+      port: 0,
+      dataDir,
+      logger: createLogger({ level: 'warn' }),
+      commandsDir: path.join(ROOT, 'commands'),
+      templatesDir: path.join(ROOT, 'templates'),
+    });
     const page = await send(playground.url, {});
     token = tokenIn(page.body)!;
     expect(token).toMatch(/^[0-9a-f]{48}$/);
@@ -45,9 +54,13 @@ describe('the playground cannot reach production', () => {
 
   const host = () => `127.0.0.1:${playground.port}`;
   const compose = (headers: Record<string, string>, body = JSON.stringify({ user: 'U0ONCALL01', text: '/incident help' })) =>
-    send(`http://127.0.0.1:${playground.port}/api/compose`, { method: 'POST', headers: { host: host(), 'content-type': 'application/json', 'x-playground-token': token, ...headers }, body });
+    send(`http://127.0.0.1:${playground.port}/api/compose`, {
+      method: 'POST',
+      headers: { host: host(), 'content-type': 'application/json', 'x-playground-token': token, ...headers },
+      body,
+    });
 
-  it('accepts its own page\'s JSON call with the token (the control)', async () => {
+  it("accepts its own page's JSON call with the token (the control)", async () => {
     const res = await compose({ origin: `http://${host()}` });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ ok: true });
@@ -86,11 +99,15 @@ describe('the playground cannot reach production', () => {
   });
 
   it('refuses to start with NODE_ENV=production, from the API and from `npm start`', async () => {
-    await expect(startPlayground({ port: 0, dataDir, logger: createLogger({ level: 'silent' }), nodeEnv: 'production' })).rejects.toThrow(/NODE_ENV=production/);
+    await expect(startPlayground({ port: 0, dataDir, logger: createLogger({ level: 'silent' }), nodeEnv: 'production' })).rejects.toThrow(
+      /NODE_ENV=production/,
+    );
     const dir = await mkdtemp(path.join(tmpdir(), 'ib-security-prod-'));
     const bot = await startBot({ NODE_ENV: 'production', DATA_DIR: dir });
     try {
-      const code = await new Promise<number | null>((resolve) => (bot.child.exitCode !== null ? resolve(bot.child.exitCode) : bot.child.once('exit', resolve)));
+      const code = await new Promise<number | null>((resolve) =>
+        bot.child.exitCode !== null ? resolve(bot.child.exitCode) : bot.child.once('exit', resolve),
+      );
       expect(code).toBe(1);
       expect(bot.output()).toContain('the playground does not start with NODE_ENV=production');
       expect(bot.output()).not.toContain('Playground ready');
@@ -109,7 +126,11 @@ describe('the playground cannot reach production', () => {
       const page = await send(`${base}/`, {});
       const pageToken = tokenIn(page.body)!;
       const api = (p: string, body?: unknown) =>
-        send(`${base}${p}`, { method: body ? 'POST' : 'GET', headers: { 'content-type': 'application/json', 'x-playground-token': pageToken }, ...(body ? { body: JSON.stringify(body) } : {}) });
+        send(`${base}${p}`, {
+          method: body ? 'POST' : 'GET',
+          headers: { 'content-type': 'application/json', 'x-playground-token': pageToken },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
       expect((await api('/api/compose', { user: 'U0ONCALL01', text: '/incident diagnose WorkerDown worker=marie' })).status).toBe(200);
       const deadline = Date.now() + 30_000;
       let shown = '';

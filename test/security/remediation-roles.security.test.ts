@@ -43,14 +43,24 @@ describe('remediation roles and where approvals go', () => {
     alertmanager = await startAlertmanager();
     s = await startSecuredBot(
       'remediation_roles',
-      { WORKERS_SHARED_DIR: shared, WORKER_NAMES: 'w1,w2', ALERTMANAGER_URL: alertmanager.url, REMEDIATION_REQUESTERS_LOW: ONCALL, REMEDIATION_APPROVERS_HIGH: RESPONDERS },
+      {
+        WORKERS_SHARED_DIR: shared,
+        WORKER_NAMES: 'w1,w2',
+        ALERTMANAGER_URL: alertmanager.url,
+        REMEDIATION_REQUESTERS_LOW: ONCALL,
+        REMEDIATION_APPROVERS_HIGH: RESPONDERS,
+      },
       (slack) => {
         slack.addUsergroup(ONCALL, [REQUESTER, SECOND]);
         slack.addUsergroup(RESPONDERS, [RESPONDER]);
       },
     );
     await command(INCIDENT_CHANNEL, REQUESTER, 'open Workers crash in a loop P2');
-    const note = await s.slack.waitForCall('chat.postMessage', (c) => c.args.channel === INCIDENT_CHANNEL && /Incident ID:\* INC-\d{14}/.test(String(c.args.text)), 15_000);
+    const note = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENT_CHANNEL && /Incident ID:\* INC-\d{14}/.test(String(c.args.text)),
+      15_000,
+    );
     incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
     incidentTs = (note.response as { ts: string }).ts;
   }, 90_000);
@@ -63,25 +73,51 @@ describe('remediation roles and where approvals go', () => {
 
   const signed = () => ({ signingSecret: s.signingSecret });
   function command(channel: string, user: string, text: string) {
-    return sendSlashCommand(s.events(), signed(), { text, channel_id: channel, user_id: user, response_url: s.slack.responseUrl({ channel, userId: user }) });
+    return sendSlashCommand(s.events(), signed(), {
+      text,
+      channel_id: channel,
+      user_id: user,
+      response_url: s.slack.responseUrl({ channel, userId: user }),
+    });
   }
   const click = (user: string, where: { channel: string; messageTs: string; threadTs?: string }, actionId: string, value: string) =>
-    sendInteraction(s.events(), signed(), buttonClickPayload({ ...where, userId: user, actionId, value, blockId: 'security', responseUrl: s.slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId: user }) }));
+    sendInteraction(
+      s.events(),
+      signed(),
+      buttonClickPayload({
+        ...where,
+        userId: user,
+        actionId,
+        value,
+        blockId: 'security',
+        responseUrl: s.slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId: user }),
+      }),
+    );
   /** The ephemeral answer matching `pattern` (each test's patterns are its own). */
   const answer = (pattern: RegExp) => waitForAnswer(s.slack, (c) => isEphemeral(c) && pattern.test(String(c.args.text)), 10_000);
   const approvals = () => s.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('Approval needed'));
   const buttonValue = (call: RecordedCall, actionId: string) =>
-    String((call.args.blocks as { elements?: { action_id: string; value: string }[] }[]).flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId)!.value);
+    String(
+      (call.args.blocks as { elements?: { action_id: string; value: string }[] }[])
+        .flatMap((b) => b.elements ?? [])
+        .find((e) => e.action_id === actionId)!.value,
+    );
 
   it('refuses a requester without the role, audits it, and posts no approval; an on-call member may ask', async () => {
     await command(INCIDENT_CHANNEL, OUTSIDER, `remediate remove-stale-locks ${incidentId} worker=w1`);
     const refused = await answer(/was refused/);
     expect(String(refused.args.text)).toContain('you may not request “Remove stale lock files (&gt; 5 min)” (low risk)');
     expect(approvals()).toEqual([]);
-    expect(await s.count(`SELECT count(*) AS n FROM audit_log WHERE action = 'remediation.request_refused' AND actor = $1`, [OUTSIDER])).toBe(1);
+    expect(
+      await s.count(`SELECT count(*) AS n FROM audit_log WHERE action = 'remediation.request_refused' AND actor = $1`, [OUTSIDER]),
+    ).toBe(1);
 
     await command(INCIDENT_CHANNEL, REQUESTER, `remediate remove-stale-locks ${incidentId} worker=w1`);
-    const approval = await s.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Approval needed') && JSON.stringify(c.args.blocks).includes('w1_task.lock'), 10_000);
+    const approval = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => String(c.args.text).startsWith('Approval needed') && JSON.stringify(c.args.blocks).includes('w1_task.lock'),
+      10_000,
+    );
     expect(approval.args).toMatchObject({ channel: INCIDENT_CHANNEL, thread_ts: incidentTs });
   }, 30_000);
 
@@ -95,25 +131,56 @@ describe('remediation roles and where approvals go', () => {
 
     // Naming the incident from the side channel: the approval goes to the incident's thread, not the side channel.
     await command(SIDE_CHANNEL, SECOND, `remediate remove-stale-locks ${incidentId} worker=w2`);
-    const approval = await s.slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Approval needed') && JSON.stringify(c.args.blocks).includes('w2_task.lock'), 10_000);
+    const approval = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => String(c.args.text).startsWith('Approval needed') && JSON.stringify(c.args.blocks).includes('w2_task.lock'),
+      10_000,
+    );
     expect(approval.args).toMatchObject({ channel: INCIDENT_CHANNEL, thread_ts: incidentTs });
     expect(s.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === SIDE_CHANNEL)).toEqual([]);
   }, 30_000);
 
   /** An Alertmanager post about `name` with these labels, delivered as Slack does; resolves with the bot's reply. */
-  async function alertInChannel(name: string, labels: Record<string, string>): Promise<{ postTs: string; replyTs: string; alertId: string }> {
-    const details = Object.entries({ alertname: name, ...labels }).map(([k, v]) => `  • *${k}:* \`${v}\``).join('\n');
+  async function alertInChannel(
+    name: string,
+    labels: Record<string, string>,
+  ): Promise<{ postTs: string; replyTs: string; alertId: string }> {
+    const details = Object.entries({ alertname: name, ...labels })
+      .map(([k, v]) => `  • *${k}:* \`${v}\``)
+      .join('\n');
     const attachments = [{ title: `[FIRING:1] ${name}`, text: `*Alert:* ${name}\n*Details:*\n${details}\n` }];
-    const postTs = s.slack.seedThread(ALERT_CHANNEL, [{ subtype: 'bot_message', bot_id: 'B0ALERTMGR', username: 'Alertmanager', attachments }]);
-    const event = { type: 'message', subtype: 'bot_message', bot_id: 'B0ALERTMGR', username: 'Alertmanager', text: '', attachments, ts: postTs, channel: ALERT_CHANNEL, event_ts: postTs };
+    const postTs = s.slack.seedThread(ALERT_CHANNEL, [
+      { subtype: 'bot_message', bot_id: 'B0ALERTMGR', username: 'Alertmanager', attachments },
+    ]);
+    const event = {
+      type: 'message',
+      subtype: 'bot_message',
+      bot_id: 'B0ALERTMGR',
+      username: 'Alertmanager',
+      text: '',
+      attachments,
+      ts: postTs,
+      channel: ALERT_CHANNEL,
+      event_ts: postTs,
+    };
     await sendEvent(s.events(), signed(), { event_id: `Ev${RUN}${name.toUpperCase()}`, event });
-    const reply = await s.slack.waitForCall('chat.postMessage', (c) => c.args.channel === ALERT_CHANNEL && c.args.thread_ts === postTs, 10_000);
+    const reply = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === ALERT_CHANNEL && c.args.thread_ts === postTs,
+      10_000,
+    );
     return { postTs, replyTs: (reply.response as { ts: string }).ts, alertId: buttonValue(reply, 'alert_acknowledge') };
   }
-  const silences = async () => (await (await fetch(`${alertmanager.url}/api/v2/silences`)).json()) as { createdBy: string; comment: string; matchers: { name: string; value: string }[] }[];
-  const silencesOf = async (alertname: string) => (await silences()).filter((x) => x.matchers.some((m) => m.name === 'alertname' && m.value === alertname));
+  const silences = async () =>
+    (await (await fetch(`${alertmanager.url}/api/v2/silences`)).json()) as {
+      createdBy: string;
+      comment: string;
+      matchers: { name: string; value: string }[];
+    }[];
+  const silencesOf = async (alertname: string) =>
+    (await silences()).filter((x) => x.matchers.some((m) => m.name === 'alertname' && m.value === alertname));
 
-  it('a silence that would match more than the one alert needs a responder\'s approval; the requester\'s colleague cannot give it', async () => {
+  it("a silence that would match more than the one alert needs a responder's approval; the requester's colleague cannot give it", async () => {
     await alertmanager.postAlerts([
       { labels: { alertname: 'SecDiskFull', severity: 'warning', instance: 'disk-a' } },
       { labels: { alertname: 'SecDiskFull', severity: 'warning', instance: 'disk-b' } },
@@ -123,7 +190,11 @@ describe('remediation roles and where approvals go', () => {
     await click(REQUESTER, { channel: ALERT_CHANNEL, messageTs: alert.replyTs, threadTs: alert.postTs }, 'alert_silence', alert.alertId);
     const why = await answer(/This silence needs an approval/);
     expect(String(why.args.text)).toContain('it would silence 2 alerts that are active now, not just this one');
-    const approval = await s.slack.waitForCall('chat.postMessage', (c) => c.args.channel === ALERT_CHANNEL && c.args.thread_ts === alert.postTs && String(c.args.text).startsWith('Approval needed'), 10_000);
+    const approval = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === ALERT_CHANNEL && c.args.thread_ts === alert.postTs && String(c.args.text).startsWith('Approval needed'),
+      10_000,
+    );
     expect(JSON.stringify(approval.args.blocks)).toMatch(/high/);
     expect(await silencesOf('SecDiskFull')).toEqual([]);
 
@@ -135,7 +206,11 @@ describe('remediation roles and where approvals go', () => {
     expect(await silencesOf('SecDiskFull')).toEqual([]);
 
     await click(RESPONDER, { channel: ALERT_CHANNEL, messageTs: approvalTs, threadTs: alert.postTs }, 'remediation_approve', approve);
-    await s.slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === alert.postTs && String(c.args.text).includes(`succeeded (approved by <@${RESPONDER}>)`), 20_000);
+    await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === alert.postTs && String(c.args.text).includes(`succeeded (approved by <@${RESPONDER}>)`),
+      20_000,
+    );
     const [made] = await silencesOf('SecDiskFull');
     expect(made?.createdBy).toBe(`incident-bot (requested by ${REQUESTER}, approved by ${RESPONDER})`);
     expect(made?.matchers.map((m) => `${m.name}=${m.value}`).sort()).toEqual(['alertname=SecDiskFull', 'severity=warning']);
@@ -146,10 +221,23 @@ describe('remediation roles and where approvals go', () => {
     await alertmanager.postAlerts([{ labels: { alertname: 'SecOneDisk', severity: 'warning', instance: 'disk-c' } }]);
     const alert = await alertInChannel('SecOneDisk', { severity: 'warning', instance: 'disk-c' });
     await click(REQUESTER, { channel: ALERT_CHANNEL, messageTs: alert.replyTs, threadTs: alert.postTs }, 'alert_silence', alert.alertId);
-    await s.slack.waitForCall('chat.postMessage', (c) => c.args.thread_ts === alert.postTs && String(c.args.text).includes('silenced for 1 h'), 10_000);
+    await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === alert.postTs && String(c.args.text).includes('silenced for 1 h'),
+      10_000,
+    );
     const [made] = await silencesOf('SecOneDisk');
-    expect(made?.matchers.map((m) => `${m.name}=${m.value}`).sort()).toEqual(['alertname=SecOneDisk', 'instance=disk-c', 'severity=warning']);
-    const audit = (await s.pg.query<{ actor: string; data: { matchers: unknown[] } }>(`SELECT actor, data FROM audit_log WHERE action = 'alert.silenced' AND subject = $1`, [`alert:${alert.alertId}`])).rows;
+    expect(made?.matchers.map((m) => `${m.name}=${m.value}`).sort()).toEqual([
+      'alertname=SecOneDisk',
+      'instance=disk-c',
+      'severity=warning',
+    ]);
+    const audit = (
+      await s.pg.query<{ actor: string; data: { matchers: unknown[] } }>(
+        `SELECT actor, data FROM audit_log WHERE action = 'alert.silenced' AND subject = $1`,
+        [`alert:${alert.alertId}`],
+      )
+    ).rows;
     expect(audit).toHaveLength(1);
     expect(audit[0]!.actor).toBe(REQUESTER);
     expect(audit[0]!.data.matchers).toHaveLength(3);
@@ -169,7 +257,9 @@ describe('high-risk remediations without configured approvers', () => {
       await database.db.close();
       await database.drop();
     };
-    ({ service } = makeService(database.db, { targets: { am: { name: 'am', kind: 'alertmanager', values: { url: alertmanager.url }, missing: [] } } }));
+    ({ service } = makeService(database.db, {
+      targets: { am: { name: 'am', kind: 'alertmanager', values: { url: alertmanager.url }, missing: [] } },
+    }));
   }, 60_000);
 
   afterAll(async () => {
@@ -177,7 +267,14 @@ describe('high-risk remediations without configured approvers', () => {
     await alertmanager?.stop();
   });
 
-  const silence = { action: 'alertmanager.silence', id: 'silence-all', title: 'Silence the workers', risk: 'high', target: 'am', params: { matchers: { job: 'workers' }, duration: '1h' } };
+  const silence = {
+    action: 'alertmanager.silence',
+    id: 'silence-all',
+    title: 'Silence the workers',
+    risk: 'high',
+    target: 'am',
+    params: { matchers: { job: 'workers' }, duration: '1h' },
+  };
 
   it('is refused at request time, saying which variable to set', async () => {
     const r = await service.request({ declaration: silence, requestedBy: 'U0ONCALL01' });
@@ -186,7 +283,10 @@ describe('high-risk remediations without configured approvers', () => {
   });
 
   it('with a declared approver group, a user outside it cannot approve', async () => {
-    const r = await service.request({ declaration: { ...silence, approvers: { usergroups: ['S0RESPONDERS'] } }, requestedBy: 'U0ONCALL01' });
+    const r = await service.request({
+      declaration: { ...silence, approvers: { usergroups: ['S0RESPONDERS'] } },
+      requestedBy: 'U0ONCALL01',
+    });
     if (r.kind !== 'created') throw new Error(`expected a request, got ${r.kind}`);
     expect(await service.approve(r.request.id, 'U0ONCALL02', [])).toMatchObject({ kind: 'not_approver', rule: 'not_listed' });
     expect(await service.approve(r.request.id, 'U0RESP0001', ['S0RESPONDERS'])).toMatchObject({ kind: 'ran', outcome: 'succeeded' });

@@ -32,7 +32,15 @@ const SECRET_LINES = [
   'ERROR s3 upload as AKIAIOSFODNN7EXAMPLE denied',
   'ERROR loaded key -----BEGIN RSA PRIVATE KEY----- MIIEowIBAAKCAQEAsecretkeymaterial',
 ];
-const SECRETS = ['Hunter2Hunter2', 'xoxb-123456789012-abcdefghijkl', 'c2lnbmF0dXJlLXNlY3JldA', 'DbPassw0rd99', 'ak-live-77f1e2d3c4', 'AKIAIOSFODNN7EXAMPLE', 'secretkeymaterial'];
+const SECRETS = [
+  'Hunter2Hunter2',
+  'xoxb-123456789012-abcdefghijkl',
+  'c2lnbmF0dXJlLXNlY3JldA',
+  'DbPassw0rd99',
+  'ak-live-77f1e2d3c4',
+  'AKIAIOSFODNN7EXAMPLE',
+  'secretkeymaterial',
+];
 
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'ibt-sec-secrets-'));
@@ -108,7 +116,9 @@ describe('secrets are masked before anything is shown', () => {
   it('diagnosis: SQL literals from pg_stat_activity and secrets in log lines are masked', async () => {
     const holder = await connect('secrets-holder');
     await holder.query('BEGIN');
-    await holder.query("SELECT 'tok-9f8e7d6c5b' AS api_token, $$dollar-quoted-secret$$ AS note, 4242424242 AS card, E'esc\\'aped-secret' AS e");
+    await holder.query(
+      "SELECT 'tok-9f8e7d6c5b' AS api_token, $$dollar-quoted-secret$$ AS note, 4242424242 AS card, E'esc\\'aped-secret' AS e",
+    );
     const rb = runbook({ DAEMON_HOME: base, APP_DB_URL: target.url });
     const hit = findAlert({ dir: '.', runbooks: [rb] }, 'DaemonDown');
     if (!hit.found) throw new Error('DaemonDown missing');
@@ -138,13 +148,20 @@ describe('secrets are masked before anything is shown', () => {
     const sleeperPid = (await sleeper.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const sleeping = sleeper.query("SELECT pg_sleep(600), 'sk_live_51Habcdefghijklmnop' AS stripe_key").catch(() => undefined);
     const catalog: Catalog = { dir: '.', runbooks: [runbook({ DAEMON_HOME: base, APP_DB_URL: target.url })] };
-    const { service } = makeService(db, { approversByRisk: { high: { users: ['U0BOB'], usergroups: [] } }, resolveTarget: ({ target: name }) => catalog.runbooks[0]?.targets[name] });
+    const { service } = makeService(db, {
+      approversByRisk: { high: { users: ['U0BOB'], usergroups: [] } },
+      resolveTarget: ({ target: name }) => catalog.runbooks[0]?.targets[name],
+    });
     const declaration = catalog.runbooks[0]!.remediations[0] as Record<string, unknown>;
     const created = await until('the sleeper to be older than the threshold', async () => {
       const r = await service.request({ declaration, runbookId: 'daemon', requestedBy: 'U0ALICE' });
       return r.kind === 'created' ? r : undefined;
     });
-    const shown = JSON.stringify({ summary: created.request.preview.summary, items: created.request.preview.items, data: created.request.preview.data });
+    const shown = JSON.stringify({
+      summary: created.request.preview.summary,
+      items: created.request.preview.items,
+      data: created.request.preview.data,
+    });
     expect(shown).not.toContain('sk_live_51Habcdefghijklmnop');
     expect(created.request.preview.items[0]).toMatch(new RegExp(`^pid ${sleeperPid} .*: SELECT pg_sleep\\(\\?\\), \\? AS stripe_key$`));
     const admin = await connect('secrets-admin');

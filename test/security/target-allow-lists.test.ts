@@ -87,7 +87,8 @@ async function diagnose(rb: Runbook | Catalog, alertName: string, labels: Record
 }
 
 function serviceFor(catalog: Catalog) {
-  return makeService(db, { resolveTarget: ({ runbookId, target }) => catalog.runbooks.find((r) => r.id === runbookId)?.targets[target] }).service;
+  return makeService(db, { resolveTarget: ({ runbookId, target }) => catalog.runbooks.find((r) => r.id === runbookId)?.targets[target] })
+    .service;
 }
 
 const startedAt = async (name: string) => (await docker.getContainer(name).inspect()).State.StartedAt;
@@ -106,7 +107,9 @@ describe('docker: a label selects only containers the catalog allows', () => {
     expect(foreign.probes[0]?.figures).toEqual([]);
 
     const unlabelled = await diagnose(rb, 'WorkerDown', { worker: impostor });
-    expect(unlabelled.probes[0]?.summary).toMatch(new RegExp(`^refused: container ${impostor} does not carry the label incident-bot.target=worker`));
+    expect(unlabelled.probes[0]?.summary).toMatch(
+      new RegExp(`^refused: container ${impostor} does not carry the label incident-bot.target=worker`),
+    );
     expect(unlabelled.probes[0]?.figures).toEqual([]);
   });
 
@@ -117,11 +120,17 @@ describe('docker: a label selects only containers the catalog allows', () => {
     for (const target of [vault, impostor]) {
       const before = await startedAt(target);
       const r = await service.request({ declaration, runbookId: 'workers', labels: { worker: target }, requestedBy: 'U0MALLORY' });
-      expect(r).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/not allowed on target docker|does not carry the label incident-bot.target=worker/) });
+      expect(r).toMatchObject({
+        kind: 'refused',
+        reason: expect.stringMatching(/not allowed on target docker|does not carry the label incident-bot.target=worker/),
+      });
       expect(await startedAt(target)).toBe(before);
     }
     const allowed = await service.request({ declaration, runbookId: 'workers', labels: { worker }, requestedBy: 'U0ALICE' });
-    expect(allowed).toMatchObject({ kind: 'created', request: { preview: { summary: expect.stringContaining(`restart container ${worker}`) } } });
+    expect(allowed).toMatchObject({
+      kind: 'created',
+      request: { preview: { summary: expect.stringContaining(`restart container ${worker}`) } },
+    });
   });
 
   it('the shipped worker-crashes catalog refuses worker=vault and worker=prod-db in every probe that picks by label, and in the restart', async () => {
@@ -154,7 +163,10 @@ describe('docker: a label selects only containers the catalog allows', () => {
     const rb = catalog.runbooks.find((r) => r.id === 'memory-daemon') as Runbook;
     const declaration = rb.remediations.find((r) => r.id === 'clear-agent-stream') as Record<string, unknown>;
     const r = await serviceFor(catalog).request({ declaration, runbookId: rb.id, labels: { agent: 'x:other' }, requestedBy: 'U0MALLORY' });
-    expect(r).toMatchObject({ kind: 'refused', reason: 'agent=x:other is not allowed on target memory-redis (allowed: values matching ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$)' });
+    expect(r).toMatchObject({
+      kind: 'refused',
+      reason: 'agent=x:other is not allowed on target memory-redis (allowed: values matching ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$)',
+    });
   });
 });
 
@@ -162,14 +174,30 @@ describe('incident-bot validate reports targets without an allow-list', () => {
   it('names the target, the probe or action and what to add; exit 1', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ibt-sec-validate-'));
     try {
-      await writeFile(path.join(dir, 'workers.yaml'), RUNBOOK.replace(/ {4}allow:\n.*\n/, '').replace("params: { container: '{{worker}}', checks: [state] }", "params: { container: '{{worker}}', checks: [state] }\n  - id: log\n    title: Log\n    kind: log-tail\n    target: logs\n    params: { path: '{{worker}}.log' }").replace('probes:\n', '  logs:\n    kind: files\n    root: ${LOG_DIR}\nprobes:\n'));
+      await writeFile(
+        path.join(dir, 'workers.yaml'),
+        RUNBOOK.replace(/ {4}allow:\n.*\n/, '')
+          .replace(
+            "params: { container: '{{worker}}', checks: [state] }",
+            "params: { container: '{{worker}}', checks: [state] }\n  - id: log\n    title: Log\n    kind: log-tail\n    target: logs\n    params: { path: '{{worker}}.log' }",
+          )
+          .replace('probes:\n', '  logs:\n    kind: files\n    root: ${LOG_DIR}\nprobes:\n'),
+      );
       let stdout = '';
       let stderr = '';
-      const code = await main(['validate'], { COMMANDS_DIR: dir, TEMPLATES_DIR: path.join(__dirname, '..', '..', 'templates') }, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+      const code = await main(
+        ['validate'],
+        { COMMANDS_DIR: dir, TEMPLATES_DIR: path.join(__dirname, '..', '..', 'templates') },
+        { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
+      );
       expect(code).toBe(1);
-      expect(stderr).toContain('workers.yaml at targets.docker: probe container picks a container by label ({{worker}}) but docker target docker has no allow-list');
+      expect(stderr).toContain(
+        'workers.yaml at targets.docker: probe container picks a container by label ({{worker}}) but docker target docker has no allow-list',
+      );
       expect(stderr).toContain('workers.yaml at targets.docker: remediation restart-worker picks a container by label');
-      expect(stderr).toContain('workers.yaml at targets.logs: probe log picks by label {{worker}} but files target logs has no allow-list for it: add allow.labels.worker');
+      expect(stderr).toContain(
+        'workers.yaml at targets.logs: probe log picks by label {{worker}} but files target logs has no allow-list for it: add allow.labels.worker',
+      );
       expect(stdout).not.toContain('catalog ok');
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -66,7 +66,12 @@ describe('real Alertmanager', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify([
-        { labels: ALERT_LABELS, annotations: ALERT_ANNOTATIONS, startsAt, generatorURL: 'http://prometheus.example.com/graph?g0.expr=stuck_agents+%3E+0' },
+        {
+          labels: ALERT_LABELS,
+          annotations: ALERT_ANNOTATIONS,
+          startsAt,
+          generatorURL: 'http://prometheus.example.com/graph?g0.expr=stuck_agents+%3E+0',
+        },
       ]),
     });
     expect(res.status).toBe(200);
@@ -87,7 +92,13 @@ describe('real Alertmanager', () => {
 
     // resolve: the same alert again with endsAt in the past
     await am.postAlerts([
-      { labels: ALERT_LABELS, annotations: ALERT_ANNOTATIONS, startsAt, endsAt: new Date(Date.now() - 1000).toISOString(), generatorURL: 'http://prometheus.example.com/graph?g0.expr=stuck_agents+%3E+0' },
+      {
+        labels: ALERT_LABELS,
+        annotations: ALERT_ANNOTATIONS,
+        startsAt,
+        endsAt: new Date(Date.now() - 1000).toISOString(),
+        generatorURL: 'http://prometheus.example.com/graph?g0.expr=stuck_agents+%3E+0',
+      },
     ]);
     const resolved = await receiver.waitFor((w) => w.body.status === 'resolved', 30_000);
     expect(resolved.body.alerts[0]?.status).toBe('resolved');
@@ -103,11 +114,17 @@ describe('real Alertmanager', () => {
     const prom = await startPrometheus({
       scrapeTargets: [{ job: 'memory-daemon', target: exporter.hostPort }],
       alertmanagerUrl: am.url,
-      rules: 'groups:\n  - name: t\n    rules:\n      - alert: StreamStuckAgent\n        expr: stuck_agents > 0\n        labels: { severity: high }\n',
+      rules:
+        'groups:\n  - name: t\n    rules:\n      - alert: StreamStuckAgent\n        expr: stuck_agents > 0\n        labels: { severity: high }\n',
     });
     try {
       const hook = await receiver.waitFor((w) => w.body.groupLabels.alertname === 'StreamStuckAgent', 30_000);
-      expect(hook.body.alerts[0]?.labels).toMatchObject({ alertname: 'StreamStuckAgent', agent: 'agent-9', severity: 'high', job: 'memory-daemon' });
+      expect(hook.body.alerts[0]?.labels).toMatchObject({
+        alertname: 'StreamStuckAgent',
+        agent: 'agent-9',
+        severity: 'high',
+        job: 'memory-daemon',
+      });
       expect(hook.body.alerts[0]?.generatorURL).toContain('/graph?g0.expr=');
     } finally {
       await prom.stop();

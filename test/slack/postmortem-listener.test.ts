@@ -48,14 +48,28 @@ let threadTs: string;
 beforeAll(async () => {
   ({ db, drop } = await createMigratedDatabase('postmortem_listener'));
   slack = await startSlackEmulator();
-  for (const [id, name] of [['U0ALICE', 'alice'], ['U0BOB', 'bob'], ['U0CAROL', 'carol']] as const) slack.addUser({ id, name });
+  for (const [id, name] of [
+    ['U0ALICE', 'alice'],
+    ['U0BOB', 'bob'],
+    ['U0CAROL', 'carol'],
+  ] as const)
+    slack.addUser({ id, name });
   app = new App({
     token: 'xoxb-test-token',
     signingSecret: SECRET,
     logger: boltSilent,
-    clientOptions: { slackApiUrl: slack.url, logLevel: LogLevel.ERROR, retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 20 } },
+    clientOptions: {
+      slackApiUrl: slack.url,
+      logLevel: LogLevel.ERROR,
+      retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 20 },
+    },
   });
-  incidents = createIncidentService({ transaction: (fn) => db.transaction(fn), incidents: createIncidentStore(db), timeline: createTimelineStore(db), clock });
+  incidents = createIncidentService({
+    transaction: (fn) => db.transaction(fn),
+    incidents: createIncidentStore(db),
+    timeline: createTimelineStore(db),
+    clock,
+  });
   drafts = createPostmortemStore(db);
   const deps: PostmortemDeps = {
     postmortems: createPostmortemService({
@@ -107,14 +121,20 @@ function delivered(version: number): { summary?: EmulatedMessage; file?: Emulate
 }
 
 async function expectDelivered(version: number): Promise<void> {
-  await slack.waitForCall('files.completeUploadExternal', (c) => String(c.args.files).includes(`v${version}.md`) || JSON.stringify(c.args.files).includes(`v${version}`), 10_000);
+  await slack.waitForCall(
+    'files.completeUploadExternal',
+    (c) => String(c.args.files).includes(`v${version}.md`) || JSON.stringify(c.args.files).includes(`v${version}`),
+    10_000,
+  );
   const { summary, file } = delivered(version);
   expect(summary?.thread_ts).toBe(threadTs);
   expect(summary!.text).not.toMatch(/<[@!#]/);
   expect(summary!.text).toContain('*Time to acknowledge:* 2 min (P1 SLA 15 min: met)');
   expect(summary!.text).toContain('• Add XAUTOCLAIM on consumer start @bob (bob)');
   // Each action item comes with ✅ Confirm / ✖ Drop.
-  expect(JSON.stringify(summary!.blocks)).toMatch(/"action_id":"postmortem_item_confirm","text":\{"type":"plain_text","text":"✅ Confirm","emoji":true\},"style":"primary","value":"INC-\d{14}:[0-9a-f]{16}"/);
+  expect(JSON.stringify(summary!.blocks)).toMatch(
+    /"action_id":"postmortem_item_confirm","text":\{"type":"plain_text","text":"✅ Confirm","emoji":true\},"style":"primary","value":"INC-\d{14}:[0-9a-f]{16}"/,
+  );
   expect(file?.thread_ts).toBe(threadTs);
   const uploaded = slack.uploadedFiles().find((f) => f.name === `postmortem-${incidentId}-v${version}.md`)!;
   const stored = await drafts.latest(incidentId);
@@ -144,7 +164,12 @@ describe('post-mortem in Slack (Bolt HTTPReceiver, signed requests, the emulator
     await expectDelivered(1);
     // The whole thread was read, page by page, and names were asked once per person.
     expect(slack.callsTo('conversations.replies').every((c) => c.args.limit === '200')).toBe(true);
-    expect(slack.callsTo('users.info').map((c) => c.args.user).sort()).toEqual(['U0ALICE', 'U0BOB', 'U0CAROL']);
+    expect(
+      slack
+        .callsTo('users.info')
+        .map((c) => c.args.user)
+        .sort(),
+    ).toEqual(['U0ALICE', 'U0BOB', 'U0CAROL']);
     const markdown = (await drafts.latest(incidentId))!.markdown;
     expect(markdown).toContain('- [ ] Add XAUTOCLAIM on consumer start @bob (owner: @bob)');
     expect(markdown).toContain('Mitigated: restarted worker-7 (@alice)');
@@ -172,33 +197,55 @@ describe('post-mortem in Slack (Bolt HTTPReceiver, signed requests, the emulator
     expect(slack.callsTo('files.getUploadURLExternal')).toEqual([]);
   });
 
-  it('/incident postmortem without an ID drafts the channel\'s latest incident', async () => {
+  it("/incident postmortem without an ID drafts the channel's latest incident", async () => {
     slack.resetCalls();
     const responseUrl = slack.responseUrl({ channel: 'C0INCIDENTS', userId: 'U0ALICE' });
-    const res = await sendSlashCommand(endpoint, { signingSecret: SECRET }, { text: 'postmortem', channel_id: 'C0INCIDENTS', user_id: 'U0ALICE', response_url: responseUrl });
+    const res = await sendSlashCommand(
+      endpoint,
+      { signingSecret: SECRET },
+      { text: 'postmortem', channel_id: 'C0INCIDENTS', user_id: 'U0ALICE', response_url: responseUrl },
+    );
     expect(res.status).toBe(200);
     expect(res.ms).toBeLessThan(3000);
     await expectDelivered(3);
     const ack = slack.callsTo('response_url')[0]!;
-    expect(ack.args).toMatchObject({ response_type: 'ephemeral', text: `Drafting the post-mortem of ${incidentId} from its thread and timeline…` });
+    expect(ack.args).toMatchObject({
+      response_type: 'ephemeral',
+      text: `Drafting the post-mortem of ${incidentId} from its thread and timeline…`,
+    });
   });
 
   it('/incident postmortem with an ID works from any channel; an unknown ID is answered ephemerally', async () => {
     slack.resetCalls();
-    await sendSlashCommand(endpoint, { signingSecret: SECRET }, { text: `postmortem ${incidentId.toLowerCase()}`, channel_id: 'C0ELSEWHERE', response_url: slack.responseUrl() });
+    await sendSlashCommand(
+      endpoint,
+      { signingSecret: SECRET },
+      { text: `postmortem ${incidentId.toLowerCase()}`, channel_id: 'C0ELSEWHERE', response_url: slack.responseUrl() },
+    );
     await expectDelivered(4);
 
     slack.resetCalls();
-    await sendSlashCommand(endpoint, { signingSecret: SECRET }, { text: 'postmortem INC-20990101000000', response_url: slack.responseUrl() });
+    await sendSlashCommand(
+      endpoint,
+      { signingSecret: SECRET },
+      { text: 'postmortem INC-20990101000000', response_url: slack.responseUrl() },
+    );
     const reply = await slack.waitForCall('response_url');
-    expect(reply.args).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^There is no incident INC-20990101000000/) });
+    expect(reply.args).toMatchObject({
+      response_type: 'ephemeral',
+      text: expect.stringMatching(/^There is no incident INC-20990101000000/),
+    });
   });
 
   it('/incident postmortem without an ID in a channel with several active incidents lists them', async () => {
     slack.resetCalls();
     const a = await incidents.open({ title: 'Disk <!channel> filling', severity: 'P2', actor: 'U0BOB', channelId: 'C0BUSY' });
     const b = await incidents.open({ title: 'Queue backlog', severity: 'P3', actor: 'U0BOB', channelId: 'C0BUSY' });
-    await sendSlashCommand(endpoint, { signingSecret: SECRET }, { text: 'postmortem', channel_id: 'C0BUSY', response_url: slack.responseUrl() });
+    await sendSlashCommand(
+      endpoint,
+      { signingSecret: SECRET },
+      { text: 'postmortem', channel_id: 'C0BUSY', response_url: slack.responseUrl() },
+    );
     const reply = await slack.waitForCall('response_url');
     const text = String(reply.args.text);
     expect(text).toMatch(/^2 incidents are active in this channel; name one:/);
@@ -207,7 +254,11 @@ describe('post-mortem in Slack (Bolt HTTPReceiver, signed requests, the emulator
     expect(slack.callsTo('files.getUploadURLExternal')).toEqual([]);
 
     slack.resetCalls();
-    await sendSlashCommand(endpoint, { signingSecret: SECRET }, { text: 'postmortem', channel_id: 'C0EMPTY', response_url: slack.responseUrl() });
+    await sendSlashCommand(
+      endpoint,
+      { signingSecret: SECRET },
+      { text: 'postmortem', channel_id: 'C0EMPTY', response_url: slack.responseUrl() },
+    );
     expect(String((await slack.waitForCall('response_url')).args.text)).toMatch(/^There is no incident in this channel/);
   });
 });

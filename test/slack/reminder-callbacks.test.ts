@@ -50,7 +50,14 @@ describe('reminder and escalation callbacks', () => {
 
   it('pages the escalation target in the alert thread (user groups and users), and refuses anything else', async () => {
     const postTs = slack.seedThread('C0INCIDENTS', [{ text: '[FIRING:1] StuckDetected', bot_id: 'B0ALERTMGR' }]);
-    const alert = { id: 7, name: 'StuckDetected', severity: 'P0', startsAt: new Date('2026-01-11T10:30:00Z'), channelId: 'C0INCIDENTS', messageTs: postTs } as AlertRecord;
+    const alert = {
+      id: 7,
+      name: 'StuckDetected',
+      severity: 'P0',
+      startsAt: new Date('2026-01-11T10:30:00Z'),
+      channelId: 'C0INCIDENTS',
+      messageTs: postTs,
+    } as AlertRecord;
     await callbacks.escalate(alert, { level: 1, name: 'L1', targets: ['S0ONCALL'], afterMinutes: 0 }, 'S0ONCALL');
     await callbacks.escalate(alert, { level: 2, name: 'L2', targets: ['U0LEAD'], afterMinutes: 15 }, 'U0LEAD');
     await callbacks.escalate(alert, { level: 3, name: 'L3', targets: ['!channel'], afterMinutes: 30 }, '!channel');
@@ -59,7 +66,11 @@ describe('reminder and escalation callbacks', () => {
       ':rotating_light: *Escalation L1* <!subteam^S0ONCALL>: P0 alert *StuckDetected* has been unacknowledged for 10 min (SLA 5 min). Acknowledge it with the button above.',
       ':rotating_light: *Escalation L2* <@U0LEAD>: P0 alert *StuckDetected* has been unacknowledged for 10 min (SLA 5 min). Acknowledge it with the button above.',
     ]);
-    expect(logged).toEqual(expect.arrayContaining([expect.objectContaining({ alertId: 7, msg: 'escalation target is not a Slack user or user-group id; not paged' })]));
+    expect(logged).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ alertId: 7, msg: 'escalation target is not a Slack user or user-group id; not paged' }),
+      ]),
+    );
     expect(slack.unknownMethods).toEqual([]);
   });
 });

@@ -50,7 +50,9 @@ describe('SlackPoster', () => {
     await expect(poster.post({ channel: 'C3', text: 'lost' })).rejects.toThrow(/channel_not_found/);
     await expect(poster.post({ channel: 'C3', text: 'kept' })).resolves.toMatchObject({ channel: 'C3' });
     expect(slack.messages('C3').map((m) => m.text)).toEqual(['kept']);
-    expect(lines).toEqual([expect.objectContaining({ msg: 'Slack message not posted after retries', channel: 'C3', error: 'channel_not_found' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'Slack message not posted after retries', channel: 'C3', error: 'channel_not_found' }),
+    ]);
   });
 
   describe('idempotent posts (a key in the message metadata)', () => {
@@ -58,11 +60,22 @@ describe('SlackPoster', () => {
     const noWait = async () => undefined;
     afterEach(() => slack.resetCalls());
     const noRetryClient = (timeout?: number) =>
-      new WebClient('xoxb-test-token', { slackApiUrl: slack.url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, ...(timeout ? { timeout } : {}) });
+      new WebClient('xoxb-test-token', {
+        slackApiUrl: slack.url,
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        ...(timeout ? { timeout } : {}),
+      });
 
     it('posts once when Slack takes the message but answers after the client gave up, and returns that message', async () => {
       const thread = slack.seedThread('C4', [{ text: 'alert' }]);
-      const poster = createSlackPoster({ client: new WebClient('xoxb-test-token', { slackApiUrl: slack.url }), postClient: noRetryClient(300), coordination: createMemoryCoordination(), logger: silent, sleep: noWait });
+      const poster = createSlackPoster({
+        client: new WebClient('xoxb-test-token', { slackApiUrl: slack.url }),
+        postClient: noRetryClient(300),
+        coordination: createMemoryCoordination(),
+        logger: silent,
+        sleep: noWait,
+      });
       slack.failNext('chat.postMessage', { slowMs: 1_000 });
       const posted = await poster.post({ channel: 'C4', thread_ts: thread, text: 'reply' }, { idempotencyKey: 'alert-reply:1' });
       const replies = slack.thread('C4', thread).slice(1);
@@ -91,17 +104,34 @@ describe('SlackPoster', () => {
     it('finds the message an earlier attempt posted instead of posting it again', async () => {
       const thread = slack.seedThread('C6', [{ text: 'alert' }]);
       const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url });
-      const poster = createSlackPoster({ client, postClient: noRetryClient(), coordination: createMemoryCoordination(), logger: silent, sleep: noWait });
+      const poster = createSlackPoster({
+        client,
+        postClient: noRetryClient(),
+        coordination: createMemoryCoordination(),
+        logger: silent,
+        sleep: noWait,
+      });
       const first = await poster.post({ channel: 'C6', thread_ts: thread, text: 'reply' }, { idempotencyKey: 'alert-reply:6' });
-      const again = await poster.post({ channel: 'C6', thread_ts: thread, text: 'reply' }, { idempotencyKey: 'alert-reply:6', mayExist: true });
+      const again = await poster.post(
+        { channel: 'C6', thread_ts: thread, text: 'reply' },
+        { idempotencyKey: 'alert-reply:6', mayExist: true },
+      );
       expect(again.ts).toBe(first.ts);
       expect(slack.thread('C6', thread)).toHaveLength(2);
     });
 
     it('hands a post back as "Slack unavailable" after its retries, without dropping what it knows', async () => {
-      const poster = createSlackPoster({ client: new WebClient('xoxb-test-token', { slackApiUrl: slack.url }), postClient: noRetryClient(), coordination: createMemoryCoordination(), logger: silent, sleep: noWait });
+      const poster = createSlackPoster({
+        client: new WebClient('xoxb-test-token', { slackApiUrl: slack.url }),
+        postClient: noRetryClient(),
+        coordination: createMemoryCoordination(),
+        logger: silent,
+        sleep: noWait,
+      });
       slack.failNext('chat.postMessage', { status: 503 }, 10);
-      await expect(poster.post({ channel: 'C7', text: 'later' }, { idempotencyKey: 'k7' })).rejects.toMatchObject({ code: 'SLACK_UNAVAILABLE' });
+      await expect(poster.post({ channel: 'C7', text: 'later' }, { idempotencyKey: 'k7' })).rejects.toMatchObject({
+        code: 'SLACK_UNAVAILABLE',
+      });
       slack.resetCalls();
       await poster.post({ channel: 'C7', text: 'later' }, { idempotencyKey: 'k7', mayExist: true });
       expect(slack.messages('C7').map((m) => m.text)).toEqual(['later']);

@@ -22,7 +22,12 @@ beforeEach(() => slack.resetCalls());
 afterEach(() => expect(slack.unknownMethods).toEqual([]));
 
 /** A client as the bot makes it: retries with Retry-After honoured (fast backoff for the test). */
-const retryingClient = () => new WebClient('xoxb-test-token', { slackApiUrl: slack.url, logLevel: LogLevel.ERROR, retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 20 } });
+const retryingClient = () =>
+  new WebClient('xoxb-test-token', {
+    slackApiUrl: slack.url,
+    logLevel: LogLevel.ERROR,
+    retryConfig: { retries: 3, factor: 1, minTimeout: 10, maxTimeout: 20 },
+  });
 
 /** The fixture thread plus `extra` chatter replies, in its own channel. */
 function seed(channel: string, extra: number): string {
@@ -48,7 +53,9 @@ describe('createSlackThreadReader', () => {
     const [alert, opened, ack] = thread.messages;
     expect(alert).toMatchObject({ author: 'Alertmanager', isBot: true, fromThisBot: false, subtype: 'bot_message' });
     // The alert arrives as an attachment: its title (linked) and text become part of the message text.
-    expect(alert!.text).toContain('<http://alertmanager.internal:9093/#/alerts?receiver=slack-incidents|[FIRING:1] StuckDetected (prod worker-7 critical)>');
+    expect(alert!.text).toContain(
+      '<http://alertmanager.internal:9093/#/alerts?receiver=slack-incidents|[FIRING:1] StuckDetected (prod worker-7 critical)>',
+    );
     expect(alert!.text).toContain('Agent worker-7 has made no progress for 15 minutes');
     expect(opened).toMatchObject({ author: 'incident-bot', isBot: true, fromThisBot: true, userId: 'U0INCIDENTBOT' });
     expect(ack).toMatchObject({ author: 'alice', userId: 'U0ALICE', isBot: false, edited: false });
@@ -57,12 +64,22 @@ describe('createSlackThreadReader', () => {
       { name: 'backlog.png', title: 'Backlog during the incident', url: 'https://emulated.slack.com/files/U0BOB/F0BACKLOG01/backlog.png' },
     ]);
     expect(Object.fromEntries(thread.names)).toEqual({ U0ALICE: 'alice', U0BOB: 'bob', U0CAROL: 'carol' });
-    expect(slack.callsTo('users.info').map((c) => c.args.user).sort()).toEqual(['U0ALICE', 'U0BOB', 'U0CAROL']);
+    expect(
+      slack
+        .callsTo('users.info')
+        .map((c) => c.args.user)
+        .sort(),
+    ).toEqual(['U0ALICE', 'U0BOB', 'U0CAROL']);
 
     // Read again, and ask for a timeline actor: no new users.info for people already known.
     await reader.read('C0SHAPE', parent);
     expect(Object.fromEntries(await reader.userNames(['U0BOB', 'U0NOBODY']))).toEqual({ U0BOB: 'bob', U0NOBODY: 'U0NOBODY' });
-    expect(slack.callsTo('users.info').map((c) => c.args.user).sort()).toEqual(['U0ALICE', 'U0BOB', 'U0CAROL', 'U0NOBODY']);
+    expect(
+      slack
+        .callsTo('users.info')
+        .map((c) => c.args.user)
+        .sort(),
+    ).toEqual(['U0ALICE', 'U0BOB', 'U0CAROL', 'U0NOBODY']);
     expect(slack.callsTo('auth.test')).toHaveLength(1);
   });
 
@@ -98,7 +115,12 @@ describe('createSlackThreadReader', () => {
   it('waits Retry-After itself when the client rejects rate-limited calls', async () => {
     const parent = seed('C0REJECT', 250);
     const waits: number[] = [];
-    const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url, logLevel: LogLevel.ERROR, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+    const client = new WebClient('xoxb-test-token', {
+      slackApiUrl: slack.url,
+      logLevel: LogLevel.ERROR,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+    });
     const reader = createSlackThreadReader({ client, logger: silent, sleep: async (ms) => void waits.push(ms) });
     const arm = (c: RecordedCall): void => {
       if (c.method === 'conversations.replies' && c.status === 200 && slack.callsTo('conversations.replies').length === 1) {
@@ -114,7 +136,12 @@ describe('createSlackThreadReader', () => {
 
   it('gives up after its retries and reports the rate limit', async () => {
     const parent = seed('C0GIVEUP', 0);
-    const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url, logLevel: LogLevel.ERROR, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+    const client = new WebClient('xoxb-test-token', {
+      slackApiUrl: slack.url,
+      logLevel: LogLevel.ERROR,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+    });
     const reader = createSlackThreadReader({ client, logger: silent, rateLimitRetries: 2, sleep: async () => undefined });
     slack.failNext('conversations.replies', { status: 429, retryAfterSeconds: 1 }, 3);
     await expect(reader.read('C0GIVEUP', parent)).rejects.toMatchObject({ code: 'slack_webapi_rate_limited_error' });

@@ -44,7 +44,9 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
   it('gives 25 concurrent opens in the same second, on two replicas, 25 distinct IDs on consecutive free seconds', async () => {
     const a = incidentService();
     const b = incidentService(await opened.replica(), a.t0);
-    const opened25 = await Promise.all(Array.from({ length: 25 }, (_, i) => (i % 2 ? a : b).svc.open({ title: `outage ${i}`, severity: 'P1', actor: 'U1' })));
+    const opened25 = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => (i % 2 ? a : b).svc.open({ title: `outage ${i}`, severity: 'P1', actor: 'U1' })),
+    );
     const ids = opened25.map((i) => i.id).sort();
     expect(ids).toEqual(Array.from({ length: 25 }, (_, i) => incidentIdAt(new Date(a.t0.getTime() + i * 1000))));
     // The id moves on, the record keeps the true time; each has its opening event and its reminder.
@@ -52,7 +54,8 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
     for (const inc of opened25) expect((await a.svc.timeline(inc.id)).map((e) => e.kind)).toEqual(['opened']);
     const pending = (await createScheduledJobStore(db).listPending()).filter((j) => ids.includes(String(j.payload.incidentId)));
     // Each P1 incident once: its status reminder, its escalation ladder and its promotion to P0.
-    for (const kind of ['incident_status_reminder', 'incident_escalation', 'incident_promotion']) expect(pending.filter((j) => j.kind === kind)).toHaveLength(25);
+    for (const kind of ['incident_status_reminder', 'incident_escalation', 'incident_promotion'])
+      expect(pending.filter((j) => j.kind === kind)).toHaveLength(25);
     expect(pending).toHaveLength(75);
   });
 
@@ -61,7 +64,12 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
     const inc = await svc.open({ title: 'race', severity: 'P2', actor: 'U1' });
     const results = await Promise.allSettled(['U1', 'U2', 'U3', 'U4', 'U5'].map((u) => svc.acknowledge(inc.id, u)));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'CONFLICT']);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual([
+      'CONFLICT',
+      'CONFLICT',
+      'CONFLICT',
+      'CONFLICT',
+    ]);
     expect((await svc.timeline(inc.id)).filter((e) => e.kind === 'acknowledged')).toHaveLength(1);
   });
 
@@ -71,7 +79,13 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
       action: 'test.count',
       params: z.object({ thing: z.string() }).strict(),
       limits: () => ({}),
-      preview: async (p) => ({ summary: `count ${p.thing}`, items: [p.thing], subject: `thing ${p.thing}`, empty: false, data: { thing: p.thing } }),
+      preview: async (p) => ({
+        summary: `count ${p.thing}`,
+        items: [p.thing],
+        subject: `thing ${p.thing}`,
+        empty: false,
+        data: { thing: p.thing },
+      }),
       execute: async (_p, preview) => {
         runs.push(preview.data.thing);
         return { summary: `counted ${preview.data.thing}`, items: [] };
@@ -85,7 +99,9 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
     const declaration = { action: 'test.count', id: 'count', title: 'Count the thing', risk: 'medium', params: { thing: 'conc' } };
     const r = await a.service.request({ declaration, requestedBy: 'U1' });
     if (r.kind !== 'created') throw new Error(r.kind);
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).service.approve(r.request.id, `U${100 + i}`, [])));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).service.approve(r.request.id, `U${100 + i}`, [])),
+    );
     expect(runs).toEqual(['conc']);
     expect(results.filter((x) => x.kind === 'ran')).toHaveLength(1);
     expect(results.every((x) => ['ran', 'already', 'busy'].includes(x.kind))).toBe(true);
@@ -101,7 +117,9 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
     const inc = await svc.open({ title: 'drafted', severity: 'P1', actor: 'U1' });
     const drafts = [createPostmortemStore(db), createPostmortemStore(await opened.replica())];
     const saved = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => drafts[i % 2]!.saveNext({ incidentId: inc.id, createdBy: `U${i}`, createdAt: t0, render: (v) => `draft ${v}` })),
+      Array.from({ length: 6 }, (_, i) =>
+        drafts[i % 2]!.saveNext({ incidentId: inc.id, createdBy: `U${i}`, createdAt: t0, render: (v) => `draft ${v}` }),
+      ),
     );
     expect(saved.map((d) => d.version).sort()).toEqual([1, 2, 3, 4, 5, 6]);
     for (const d of saved) expect(d.markdown).toBe(`draft ${d.version}`);
@@ -113,9 +131,12 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
     const other = createScheduledJobStore(await opened.replica());
     const due = new Date('2030-01-01T00:00:00Z');
     const later = new Date('2030-01-01T00:10:00Z');
-    for (let i = 0; i < 40; i++) await jobs.schedule({ kind: i % 2 ? 'claim-even' : 'claim-odd', dueAt: i % 4 === 0 ? later : due, payload: { i } });
+    for (let i = 0; i < 40; i++)
+      await jobs.schedule({ kind: i % 2 ? 'claim-even' : 'claim-odd', dueAt: i % 4 === 0 ? later : due, payload: { i } });
     const claims = await Promise.all(
-      Array.from({ length: 8 }, (_, w) => (w % 2 ? jobs : other).claimDue(`w${w}`, due, { limit: 5, leaseMs: 60_000, kinds: ['claim-odd', 'claim-even'] })),
+      Array.from({ length: 8 }, (_, w) =>
+        (w % 2 ? jobs : other).claimDue(`w${w}`, due, { limit: 5, leaseMs: 60_000, kinds: ['claim-odd', 'claim-even'] }),
+      ),
     );
     const payloads = claims.flat().map((j) => Number(j.payload.i));
     // The 10 due at minute 10 are not due yet.
@@ -136,7 +157,11 @@ describe.each(BACKENDS)('concurrency on $name', (backend) => {
         svc.timeline(inc.id).then((t) => expect(t.map((e) => [e.kind, e.actor])).toEqual([['opened', inc.createdBy]])),
         events.markProcessed(`Ev0PARALLEL${k}`, 'slack-event').then((first) => expect(first).toBe(true)),
         // Transactions among them: BEGIN, then several statements, each in its own wire-protocol exchange.
-        k % 5 === 0 ? svc.open({ title: `parallel more ${k}`, severity: 'P3', actor: 'U1' }).then((more) => expect(more.title).toBe(`parallel more ${k}`)) : undefined,
+        k % 5 === 0
+          ? svc
+              .open({ title: `parallel more ${k}`, severity: 'P3', actor: 'U1' })
+              .then((more) => expect(more.title).toBe(`parallel more ${k}`))
+          : undefined,
       ];
     });
     await Promise.all(checks.flat());

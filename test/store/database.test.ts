@@ -37,7 +37,12 @@ function storeContract(name: string, open: () => Promise<{ db: Database; done():
 
     it('keeps the audit log append-only', async () => {
       const audit = createAuditStore(db);
-      const entry = await audit.append({ actor: 'U1', action: 'remediation.requested', subject: 'req-1', data: { action: 'docker.restart' } });
+      const entry = await audit.append({
+        actor: 'U1',
+        action: 'remediation.requested',
+        subject: 'req-1',
+        data: { action: 'docker.restart' },
+      });
       expect(entry.id).toBeGreaterThan(0);
       await expect(db.query('UPDATE audit_log SET actor = $1', ['U2'])).rejects.toThrow(/append-only/);
       await expect(db.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
@@ -75,7 +80,9 @@ describe('the embedded database under a burst', () => {
       const events = createProcessedEventStore(db);
       const results = await Promise.allSettled(Array.from({ length: 3000 }, (_, i) => events.markProcessed(`Ev0BURST${i}`, 'slack-event')));
       expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
-      expect((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM processed_events WHERE event_id LIKE 'Ev0BURST%'`)).rows[0]!.n).toBe(3000);
+      expect(
+        (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM processed_events WHERE event_id LIKE 'Ev0BURST%'`)).rows[0]!.n,
+      ).toBe(3000);
     } finally {
       await db.close();
       await fs.rm(dir, { recursive: true, force: true });

@@ -27,9 +27,13 @@ async function exercise(db: Database): Promise<void> {
     [3, 'draft 3'],
   ]);
   expect(await store.latest('INC-20260111100000')).toMatchObject({ version: 3, markdown: 'draft 3', createdBy: 'U1', createdAt: at });
-  expect((await store.saveNext({ incidentId: 'INC-20260111100001', createdBy: 'U2', createdAt: at, render: (v) => `other ${v}` })).version).toBe(1);
+  expect(
+    (await store.saveNext({ incidentId: 'INC-20260111100001', createdBy: 'U2', createdAt: at, render: (v) => `other ${v}` })).version,
+  ).toBe(1);
   expect((await store.recentIncidentsInChannel('C1', 5)).map((i) => i.id)).toEqual(['INC-20260111100001', 'INC-20260111100000']);
-  await expect(store.saveNext({ incidentId: 'INC-20990101000000', createdBy: 'U1', createdAt: at, render: () => 'x' })).rejects.toThrow(/foreign key/);
+  await expect(store.saveNext({ incidentId: 'INC-20990101000000', createdBy: 'U1', createdAt: at, render: () => 'x' })).rejects.toThrow(
+    /foreign key/,
+  );
 }
 
 describe('postmortem store', () => {

@@ -17,9 +17,14 @@ describe('processed event store', () => {
     for (let i = 0; i < 30; i++) {
       expect([firsts[i], firsts[i + 30]]).toEqual([true, false]);
     }
-    const again = await Promise.all([store.markProcessed('sig:batch-0', 'slack-signature'), store.markProcessed('sig:new', 'slack-signature')]);
+    const again = await Promise.all([
+      store.markProcessed('sig:batch-0', 'slack-signature'),
+      store.markProcessed('sig:new', 'slack-signature'),
+    ]);
     expect(again).toEqual([false, true]);
-    const rows = await db.query<{ n: string }>("SELECT count(*) AS n FROM processed_events WHERE event_id LIKE 'sig:batch-%' OR event_id = 'sig:new'");
+    const rows = await db.query<{ n: string }>(
+      "SELECT count(*) AS n FROM processed_events WHERE event_id LIKE 'sig:batch-%' OR event_id = 'sig:new'",
+    );
     expect(Number(rows.rows[0]!.n)).toBe(31);
   });
 
@@ -29,7 +34,10 @@ describe('processed event store', () => {
     let results: PromiseSettledResult<boolean>[];
     try {
       // The first goes at once (and fails the constraint); the second waits for it, then goes in the next batch.
-      results = await Promise.allSettled([store.markProcessed(`sig:${'x'.repeat(50)}`, 'slack-signature'), store.markProcessed('sig:waited', 'slack-signature')]);
+      results = await Promise.allSettled([
+        store.markProcessed(`sig:${'x'.repeat(50)}`, 'slack-signature'),
+        store.markProcessed('sig:waited', 'slack-signature'),
+      ]);
     } finally {
       await db.query('ALTER TABLE processed_events DROP CONSTRAINT short_ids');
     }

@@ -32,7 +32,15 @@ export interface StartAlertmanagerOptions {
    * Slack receivers (`slack_configs`), each taking the alerts whose labels match `match`: Alertmanager POSTs its
    * Slack message to `apiUrl` exactly as it would to Slack. Without `title`/`text` its default templates apply.
    */
-  slackReceivers?: { name: string; match: Record<string, string>; apiUrl: string; title?: string; text?: string; username?: string; footer?: string }[];
+  slackReceivers?: {
+    name: string;
+    match: Record<string, string>;
+    apiUrl: string;
+    title?: string;
+    text?: string;
+    username?: string;
+    footer?: string;
+  }[];
 }
 
 export interface RunningAlertmanager {
@@ -91,7 +99,12 @@ export async function startAlertmanager(opts: StartAlertmanagerOptions = {}): Pr
     route: {
       receiver: 'incident-bot',
       ...(slack.length
-        ? { routes: slack.map((r) => ({ receiver: r.name, matchers: Object.entries(r.match).map(([k, v]) => `${k}=${JSON.stringify(v)}`) })) }
+        ? {
+            routes: slack.map((r) => ({
+              receiver: r.name,
+              matchers: Object.entries(r.match).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
+            })),
+          }
         : {}),
       group_by: opts.groupBy ?? ['alertname'],
       group_wait: `${opts.groupWaitSeconds ?? 1}s`,
@@ -120,14 +133,14 @@ export async function startAlertmanager(opts: StartAlertmanagerOptions = {}): Pr
   await writeFile(configFile, stringify(config));
 
   const { proc, url } = await startReadyOnFreePort(bin, dir, 'Alertmanager', (port, url) => [
-      `--config.file=${configFile}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      `--web.external-url=${url}`,
-      // no gossip cluster: it would bind 0.0.0.0:9094 and collide between tests
-      '--cluster.listen-address=',
-      '--log.level=warn',
-    ]);
+    `--config.file=${configFile}`,
+    `--storage.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--web.external-url=${url}`,
+    // no gossip cluster: it would bind 0.0.0.0:9094 and collide between tests
+    '--cluster.listen-address=',
+    '--log.level=warn',
+  ]);
   let stopped = false;
   return {
     url,
@@ -261,14 +274,25 @@ export interface SlackNotification {
   channel?: string;
   username?: string;
   text?: string;
-  attachments?: { title?: string; title_link?: string; text?: string; pretext?: string; fallback?: string; footer?: string; color?: string }[];
+  attachments?: {
+    title?: string;
+    title_link?: string;
+    text?: string;
+    pretext?: string;
+    fallback?: string;
+    footer?: string;
+    color?: string;
+  }[];
 }
 
 export interface SlackNotificationReceiver {
   /** `${base}/<name>`: one URL per receiver */
   urlFor(name: string): string;
   received: { path: string; body: SlackNotification }[];
-  waitFor(predicate: (n: { path: string; body: SlackNotification }) => boolean, timeoutMs?: number): Promise<{ path: string; body: SlackNotification }>;
+  waitFor(
+    predicate: (n: { path: string; body: SlackNotification }) => boolean,
+    timeoutMs?: number,
+  ): Promise<{ path: string; body: SlackNotification }>;
   close(): Promise<void>;
 }
 
@@ -302,7 +326,10 @@ export async function startSlackNotificationReceiver(): Promise<SlackNotificatio
       for (;;) {
         const hit = received.find(predicate);
         if (hit) return hit;
-        if (Date.now() > deadline) throw new Error(`no matching Slack notification within ${timeoutMs} ms; received: ${received.map((r) => `${r.path} ${r.body.attachments?.[0]?.title ?? r.body.text ?? ''}`).join(' | ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `no matching Slack notification within ${timeoutMs} ms; received: ${received.map((r) => `${r.path} ${r.body.attachments?.[0]?.title ?? r.body.text ?? ''}`).join(' | ')}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     },

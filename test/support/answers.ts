@@ -11,7 +11,12 @@ export function isAnswer(c: RecordedCall): boolean {
 /** Only the person sees it: chat.postEphemeral, or a response_url post that is neither in_channel nor an edit. */
 export function isEphemeral(c: RecordedCall): boolean {
   if (c.method === 'chat.postEphemeral') return true;
-  return c.method === 'response_url' && c.args.response_type !== 'in_channel' && c.args.replace_original !== true && c.args.delete_original !== true;
+  return (
+    c.method === 'response_url' &&
+    c.args.response_type !== 'in_channel' &&
+    c.args.replace_original !== true &&
+    c.args.delete_original !== true
+  );
 }
 
 export function answers(slack: SlackEmulator): RecordedCall[] {
@@ -19,7 +24,11 @@ export function answers(slack: SlackEmulator): RecordedCall[] {
 }
 
 /** The first answer (already made or yet to come) that matches. */
-export function waitForAnswer(slack: SlackEmulator, predicate: (c: RecordedCall) => boolean = () => true, timeoutMs = 5000): Promise<RecordedCall> {
+export function waitForAnswer(
+  slack: SlackEmulator,
+  predicate: (c: RecordedCall) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<RecordedCall> {
   const matches = (c: RecordedCall) => isAnswer(c) && predicate(c);
   const found = slack.calls.find(matches);
   if (found) return Promise.resolve(found);
@@ -32,7 +41,9 @@ export function waitForAnswer(slack: SlackEmulator, predicate: (c: RecordedCall)
     };
     const timer = setTimeout(() => {
       slack.off('call', listener);
-      const seen = answers(slack).map((c) => `${c.method}: ${String(c.args.text).slice(0, 160)}`).join('\n  ');
+      const seen = answers(slack)
+        .map((c) => `${c.method}: ${String(c.args.text).slice(0, 160)}`)
+        .join('\n  ');
       reject(new Error(`no matching answer within ${timeoutMs} ms; answers so far:\n  ${seen}`));
     }, timeoutMs);
     slack.on('call', listener);

@@ -51,8 +51,7 @@ export async function runContainer(docker: Docker, opts: RunContainerOptions): P
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  const restartPolicy =
-    typeof opts.restartPolicy === 'string' ? { Name: opts.restartPolicy } : (opts.restartPolicy ?? { Name: 'no' });
+  const restartPolicy = typeof opts.restartPolicy === 'string' ? { Name: opts.restartPolicy } : (opts.restartPolicy ?? { Name: 'no' });
   const container = await docker.createContainer({
     name: opts.name,
     Image: opts.image ?? BUSYBOX_IMAGE,
@@ -63,9 +62,7 @@ export async function runContainer(docker: Docker, opts: RunContainerOptions): P
       NetworkMode: 'none',
       Init: opts.init ?? true,
       RestartPolicy: restartPolicy,
-      ...(opts.memoryLimitBytes !== undefined
-        ? { Memory: opts.memoryLimitBytes, MemorySwap: opts.memoryLimitBytes }
-        : {}),
+      ...(opts.memoryLimitBytes !== undefined ? { Memory: opts.memoryLimitBytes, MemorySwap: opts.memoryLimitBytes } : {}),
     },
   });
   if (!opts.createOnly) await container.start();
@@ -151,12 +148,7 @@ export async function makeRestartingContainer(
     labels: opts.labels,
   });
   const min = opts.minRestarts ?? 1;
-  await waitForContainer(
-    container,
-    (i) => i.RestartCount >= min && i.State.Restarting,
-    30_000,
-    `restarting with RestartCount >= ${min}`,
-  );
+  await waitForContainer(container, (i) => i.RestartCount >= min && i.State.Restarting, 30_000, `restarting with RestartCount >= ${min}`);
   return container;
 }
 

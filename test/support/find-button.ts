@@ -5,9 +5,11 @@ export function findButton(call: RecordedCall, actionId: string, contains?: stri
   const found: { value: string }[] = [];
   JSON.stringify(call.args.blocks, (_k, v: unknown) => {
     const b = v as { type?: string; action_id?: string; value?: string };
-    if (b && b.type === 'button' && b.action_id === actionId && (!contains || String(b.value).includes(contains))) found.push({ value: String(b.value) });
+    if (b && b.type === 'button' && b.action_id === actionId && (!contains || String(b.value).includes(contains)))
+      found.push({ value: String(b.value) });
     return v;
   });
-  if (!found[0]) throw new Error(`no ${actionId} button${contains ? ` for ${contains}` : ''} in ${JSON.stringify(call.args.blocks).slice(0, 2000)}`);
+  if (!found[0])
+    throw new Error(`no ${actionId} button${contains ? ` for ${contains}` : ''} in ${JSON.stringify(call.args.blocks).slice(0, 2000)}`);
   return found[0];
 }

@@ -48,7 +48,8 @@ export interface GithubEmulator {
   close(): Promise<void>;
 }
 
-let loaded: { spec: Record<string, any>; ajv: Ajv; operations: Operation[] } | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+let loaded: { spec: Record<string, any>; ajv: Ajv; operations: Operation[] } | undefined;
 
 function load() {
   if (loaded) return loaded;
@@ -90,7 +91,9 @@ function validatorFor(schema: unknown, key: string): ValidateFunction {
 
 /** Rewrites local `#/components/…` references to the description's id, so a fragment compiles on its own. */
 function rebase(schema: unknown): unknown {
-  return withNullTypes(JSON.parse(JSON.stringify(schema), (k, v) => (k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${SPEC_ID}${v}` : v)));
+  return withNullTypes(
+    JSON.parse(JSON.stringify(schema), (k, v) => (k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${SPEC_ID}${v}` : v)),
+  );
 }
 
 /** OpenAPI 3.0's `nullable: true` as JSON Schema: `null` is one more allowed type (or alternative, without a type). */
@@ -119,7 +122,8 @@ function resolveRef<T>(node: T): T {
   return n as T;
 }
 
-const describe = (fn: ValidateFunction, where: string) => (fn.errors ?? []).map((e) => `${where}${e.instancePath} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+const describe = (fn: ValidateFunction, where: string) =>
+  (fn.errors ?? []).map((e) => `${where}${e.instancePath} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -139,10 +143,23 @@ export async function startGithubEmulator(opts: { token: string }): Promise<Gith
   const errorBody = (status: number) =>
     ({
       401: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' },
-      403: { message: 'Resource not accessible by personal access token', documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue', status: '403' },
+      403: {
+        message: 'Resource not accessible by personal access token',
+        documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue',
+        status: '403',
+      },
       404: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue', status: '404' },
-      410: { message: 'Issues are disabled for this repo', documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue', status: '410' },
-      422: { message: 'Validation Failed', errors: [], documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue', status: '422' },
+      410: {
+        message: 'Issues are disabled for this repo',
+        documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue',
+        status: '410',
+      },
+      422: {
+        message: 'Validation Failed',
+        errors: [],
+        documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue',
+        status: '422',
+      },
       503: { message: 'Service unavailable', documentation_url: 'https://docs.github.com/rest', status: '503' },
     })[status] ?? { message: 'Error' };
 
@@ -154,7 +171,15 @@ export async function startGithubEmulator(opts: { token: string }): Promise<Gith
     const api = `${baseUrl}/repos/${owner}/${repo}`;
     const labels = (Array.isArray(body.labels) ? body.labels : []).map((l, i) => {
       const name = typeof l === 'string' ? l : String((l as { name?: unknown }).name ?? '');
-      return { id: 1000 + i, node_id: `LA_${i}`, url: `${api}/labels/${encodeURIComponent(name)}`, name, description: null, color: 'ededed', default: false };
+      return {
+        id: 1000 + i,
+        node_id: `LA_${i}`,
+        url: `${api}/labels/${encodeURIComponent(name)}`,
+        name,
+        description: null,
+        color: 'ededed',
+        default: false,
+      };
     });
     const issue: Record<string, unknown> = {
       ...example,
@@ -189,7 +214,15 @@ export async function startGithubEmulator(opts: { token: string }): Promise<Gith
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
-      calls.push({ method: String(req.method), path: String(req.url), headers: req.headers, body: undefined, status: 500, response: null, problems: [`emulator error: ${err.message}`] });
+      calls.push({
+        method: String(req.method),
+        path: String(req.url),
+        headers: req.headers,
+        body: undefined,
+        status: 500,
+        response: null,
+        problems: [`emulator error: ${err.message}`],
+      });
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ message: err.message }));
     });
@@ -202,7 +235,16 @@ export async function startGithubEmulator(opts: { token: string }): Promise<Gith
     const problems: string[] = [];
     let body: unknown;
     const answer = (status: number, payload: unknown) => {
-      calls.push({ method, path, ...(found ? { operation: `${found.method} ${found.template}` } : {}), headers: req.headers, body, status, response: payload, problems });
+      calls.push({
+        method,
+        path,
+        ...(found ? { operation: `${found.method} ${found.template}` } : {}),
+        headers: req.headers,
+        body,
+        status,
+        response: payload,
+        problems,
+      });
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-github-api-version-selected': '2022-11-28' });
       res.end(JSON.stringify(payload));
     };
@@ -213,21 +255,27 @@ export async function startGithubEmulator(opts: { token: string }): Promise<Gith
       return;
     }
     const params = Object.fromEntries(found.names.map((n, i) => [n, decodeURIComponent(found.pattern.exec(path)![i + 1]!)]));
-    for (const p of ((found.op.parameters as unknown[]) ?? []).map((x) => resolveRef(x as { name: string; in: string; required?: boolean; schema: unknown }))) {
-      const value = p.in === 'path' ? params[p.name] : p.in === 'query' ? url.searchParams.get(p.name) ?? undefined : undefined;
+    for (const p of ((found.op.parameters as unknown[]) ?? []).map((x) =>
+      resolveRef(x as { name: string; in: string; required?: boolean; schema: unknown }),
+    )) {
+      const value = p.in === 'path' ? params[p.name] : p.in === 'query' ? (url.searchParams.get(p.name) ?? undefined) : undefined;
       if (value === undefined) {
         if (p.required) problems.push(`missing ${p.in} parameter ${p.name}`);
         continue;
       }
       const schema = resolveRef(p.schema as { type?: string });
-      const typed = schema.type === 'integer' || schema.type === 'number' ? Number(value) : schema.type === 'boolean' ? value === 'true' : value;
+      const typed =
+        schema.type === 'integer' || schema.type === 'number' ? Number(value) : schema.type === 'boolean' ? value === 'true' : value;
       const v = validatorFor(schema, `${found.method} ${found.template} param ${p.name}`);
       if (!v(typed)) problems.push(...describe(v, `${p.in} parameter ${p.name}`));
     }
     if (req.headers['user-agent'] === undefined) problems.push('GitHub requires a User-Agent header');
     const accept = String(req.headers.accept ?? '');
-    if (accept && !/application\/(vnd\.github(\.[a-z0-9-]+)?(\+json)?|json)|\*\/\*/.test(accept)) problems.push(`Accept ${accept} is not a GitHub media type`);
-    const requestBody = found.op.requestBody ? resolveRef(found.op.requestBody as { required?: boolean; content: Record<string, { schema: unknown }> }) : undefined;
+    if (accept && !/application\/(vnd\.github(\.[a-z0-9-]+)?(\+json)?|json)|\*\/\*/.test(accept))
+      problems.push(`Accept ${accept} is not a GitHub media type`);
+    const requestBody = found.op.requestBody
+      ? resolveRef(found.op.requestBody as { required?: boolean; content: Record<string, { schema: unknown }> })
+      : undefined;
     if (requestBody) {
       const json = requestBody.content['application/json'];
       if (!raw) {
@@ -279,9 +327,10 @@ export async function startGithubEmulator(opts: { token: string }): Promise<Gith
     failNext: (status, times = 1) => {
       for (let i = 0; i < times; i++) failures.push(status);
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

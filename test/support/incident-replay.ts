@@ -48,11 +48,19 @@ export interface FixtureAnswer {
 }
 
 /** The incident threads (compiled bench code runs from dist-bench/test/support, the tests from test/support). */
-export const FIXTURE_DIR = path.resolve(__dirname, __dirname.includes('dist-bench') ? '../../../test/fixtures/incidents' : '../fixtures/incidents');
+export const FIXTURE_DIR = path.resolve(
+  __dirname,
+  __dirname.includes('dist-bench') ? '../../../test/fixtures/incidents' : '../fixtures/incidents',
+);
 
 export async function loadFixtures(dir = FIXTURE_DIR): Promise<Array<{ name: string; fixture: IncidentFixture }>> {
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
-  return Promise.all(files.map(async (f) => ({ name: f.replace(/\.yaml$/, ''), fixture: YAML.parse(await fs.readFile(path.join(dir, f), 'utf8')) as IncidentFixture })));
+  return Promise.all(
+    files.map(async (f) => ({
+      name: f.replace(/\.yaml$/, ''),
+      fixture: YAML.parse(await fs.readFile(path.join(dir, f), 'utf8')) as IncidentFixture,
+    })),
+  );
 }
 
 const SECRET = 'bench-postmortem-replay';
@@ -142,10 +150,34 @@ export async function replayFixture(
     const userOf = (who: string) => ({ id: fixture.users[who]!, name: who, real_name: who });
     const alertPost = (a: { name: string; summary?: string; labels: Record<string, string> }, state: 'FIRING' | 'RESOLVED') => {
       const labels: Record<string, string> = { alertname: a.name, ...a.labels };
-      const values = Object.entries(labels).filter(([k]) => k !== 'alertname').map(([, v]) => v).join(' ');
+      const values = Object.entries(labels)
+        .filter(([k]) => k !== 'alertname')
+        .map(([, v]) => v)
+        .join(' ');
       const title = `[${state}${state === 'FIRING' ? ':1' : ''}] ${a.name} (${values})`;
-      const text = [`*Alert:* ${a.name} - \`${labels.severity ?? 'warning'}\``, `*Summary:* ${a.summary ?? `${a.name} is firing`}`, '*Details:*', ...Object.entries(labels).map(([k, v]) => `  • *${k}:* \`${v}\``), ''].join('\n');
-      return { text: '', username: 'Alertmanager', bot_id: ALERTMANAGER_BOT_ID, subtype: 'bot_message', attachments: [{ color: state === 'FIRING' ? 'a30200' : '2eb886', fallback: title, title, title_link: 'http://alertmanager.internal:9093/#/alerts', text, mrkdwn_in: ['text'] }] };
+      const text = [
+        `*Alert:* ${a.name} - \`${labels.severity ?? 'warning'}\``,
+        `*Summary:* ${a.summary ?? `${a.name} is firing`}`,
+        '*Details:*',
+        ...Object.entries(labels).map(([k, v]) => `  • *${k}:* \`${v}\``),
+        '',
+      ].join('\n');
+      return {
+        text: '',
+        username: 'Alertmanager',
+        bot_id: ALERTMANAGER_BOT_ID,
+        subtype: 'bot_message',
+        attachments: [
+          {
+            color: state === 'FIRING' ? 'a30200' : '2eb886',
+            fallback: title,
+            title,
+            title_link: 'http://alertmanager.internal:9093/#/alerts',
+            text,
+            mrkdwn_in: ['text'],
+          },
+        ],
+      };
     };
     const deliver = async (m: EmulatedMessage) => {
       await sendSigned(events, { signingSecret: SECRET }, JSON.stringify(messageEventBody(m)), 'application/json');
@@ -185,13 +217,26 @@ export async function replayFixture(
         await sendInteraction(events, { signingSecret: SECRET }, payload);
       } else if ('command' in step) {
         const text = step.command
-          .replace(/\{permalink:([\w-]+)\}/g, (_m, key: string) => `${WORKSPACE}/archives/${channel}/p${alerts.get(key)!.ts.replace('.', '')}`)
+          .replace(
+            /\{permalink:([\w-]+)\}/g,
+            (_m, key: string) => `${WORKSPACE}/archives/${channel}/p${alerts.get(key)!.ts.replace('.', '')}`,
+          )
           .replace(/\{INC\}/g, incidentId);
         const user = fixture.users[step.who]!;
         const before = slack.ephemeralMessages(channel).length;
-        const res = await sendSlashCommand(events, { signingSecret: SECRET }, { text, channel_id: channel, user_id: user, user_name: step.who, response_url: slack.responseUrl({ channel, userId: user }) });
+        const res = await sendSlashCommand(
+          events,
+          { signingSecret: SECRET },
+          { text, channel_id: channel, user_id: user, user_name: step.who, response_url: slack.responseUrl({ channel, userId: user }) },
+        );
         await settle();
-        const answers = [res.body, ...slack.ephemeralMessages(channel).slice(before).map((e) => e.text ?? '')].filter((t) => t && t.trim());
+        const answers = [
+          res.body,
+          ...slack
+            .ephemeralMessages(channel)
+            .slice(before)
+            .map((e) => e.text ?? ''),
+        ].filter((t) => t && t.trim());
         const refusal = answers.find((t) => /not an \/incident subcommand|not possible|is not|usage|Sorry/i.test(t));
         if (refusal) refused.push(`${step.at} /incident ${text.slice(0, 40)}: ${refusal.slice(0, 120)}`);
       }
@@ -201,7 +246,11 @@ export async function replayFixture(
     if (!incidentId) throw new Error('no incident was opened');
     clock.advance(5 * 60_000);
     const user = Object.values(fixture.users)[0]!;
-    await sendSlashCommand(events, { signingSecret: SECRET }, { text: `postmortem ${incidentId}`, channel_id: channel, user_id: user, response_url: slack.responseUrl({ channel, userId: user }) });
+    await sendSlashCommand(
+      events,
+      { signingSecret: SECRET },
+      { text: `postmortem ${incidentId}`, channel_id: channel, user_id: user, response_url: slack.responseUrl({ channel, userId: user }) },
+    );
     await slack.waitForCall('files.completeUploadExternal', () => true, 30_000);
     const file = slack.uploadedFiles().find((f) => f.name.startsWith(`postmortem-${incidentId}`));
     if (!file) throw new Error('no draft was uploaded');
@@ -220,7 +269,12 @@ export async function replayFixture(
             message,
             ephemeral: false,
             action,
-            responseUrl: slack.responseUrl({ channel, messageTs: message.ts, userId: fixture.users[who]!, ...(message.thread_ts ? { threadTs: message.thread_ts } : {}) }),
+            responseUrl: slack.responseUrl({
+              channel,
+              messageTs: message.ts,
+              userId: fixture.users[who]!,
+              ...(message.thread_ts ? { threadTs: message.thread_ts } : {}),
+            }),
             nowMs: clock.now().getTime(),
           });
           await sendInteraction(events, { signingSecret: SECRET }, payload);
@@ -228,7 +282,11 @@ export async function replayFixture(
         },
         command: async (who, text) => {
           const u = fixture.users[who]!;
-          await sendSlashCommand(events, { signingSecret: SECRET }, { text, channel_id: channel, user_id: u, user_name: who, response_url: slack.responseUrl({ channel, userId: u }) });
+          await sendSlashCommand(
+            events,
+            { signingSecret: SECRET },
+            { text, channel_id: channel, user_id: u, user_name: who, response_url: slack.responseUrl({ channel, userId: u }) },
+          );
           await settle();
         },
       });

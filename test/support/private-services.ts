@@ -35,7 +35,18 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const asPostgres = (bin: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', pgBin(bin), ...args]);
   await asPostgres('initdb', ['-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const start = async () => {
-    await asPostgres('pg_ctl', ['-D', `${dir}/data`, '-w', '-t', '30', '-l', `${dir}/log`, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    await asPostgres('pg_ctl', [
+      '-D',
+      `${dir}/data`,
+      '-w',
+      '-t',
+      '30',
+      '-l',
+      `${dir}/log`,
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    ]);
   };
   await start();
   return {
@@ -63,7 +74,9 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('private redis-server did not start within 10 s')), 10_000);
       child!.stdout!.on('data', (d: Buffer) => {

@@ -109,13 +109,13 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
   await writeFile(configFile, stringify(config));
 
   const { proc, url } = await startReadyOnFreePort(bin, dir, 'Prometheus', (port) => [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--web.enable-lifecycle',
-      '--storage.tsdb.retention.time=1h',
-      '--log.level=warn',
-    ]);
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-lifecycle',
+    '--storage.tsdb.retention.time=1h',
+    '--log.level=warn',
+  ]);
 
   const query = async (promql: string): Promise<PromSample[]> => {
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, {
@@ -156,15 +156,11 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
       let targets = '';
       try {
         const res = await fetch(`${url}/api/v1/targets`, { signal: AbortSignal.timeout(2000) });
-        targets = JSON.stringify(
-          ((await res.json()) as { data?: { activeTargets?: unknown[] } }).data?.activeTargets ?? [],
-        );
+        targets = JSON.stringify(((await res.json()) as { data?: { activeTargets?: unknown[] } }).data?.activeTargets ?? []);
       } catch {
         // best effort diagnostics
       }
-      throw new Error(
-        `Prometheus query ${promql} still had no result after ${timeoutMs} ms (${last}). Targets: ${targets}`,
-      );
+      throw new Error(`Prometheus query ${promql} still had no result after ${timeoutMs} ms (${last}). Targets: ${targets}`);
     },
     async stop() {
       if (stopped) return;

@@ -68,7 +68,11 @@ export async function requirePostgres(): Promise<void> {
  * `drop()` terminates the database's backends and drops it; calling it twice is harmless.
  */
 export async function createTestDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const safePrefix = prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40) || 'test';
+  const safePrefix =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9_]/g, '_')
+      .slice(0, 40) || 'test';
   const name = `${safePrefix}_${randomBytes(6).toString('hex')}`;
   const client = await adminClient();
   try {
@@ -87,9 +91,7 @@ export async function createTestDatabase(prefix: string): Promise<{ url: string;
       dropped = true;
       const c = await adminClient();
       try {
-        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
-          name,
-        ]);
+        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
         await c.query(`DROP DATABASE IF EXISTS ${ident(name)}`);
       } finally {
         await c.end();
@@ -103,8 +105,7 @@ function redisRoundTrip(url: string, commands: string[][], timeoutMs: number): P
   const u = new URL(url);
   const host = u.hostname || '127.0.0.1';
   const port = Number(u.port || 6379);
-  const encode = (args: string[]): string =>
-    `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+  const encode = (args: string[]): string => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
   return new Promise<string[]>((resolve, reject) => {
     const socket = netConnect({ host, port });
     let buffer = '';
@@ -144,8 +145,7 @@ export async function requireRedis(): Promise<void> {
     if (replies[replies.length - 1] !== '+PONG') throw new Error(`unexpected PING reply ${replies.join(' ')}`);
   } catch (err) {
     throw new Error(
-      `Redis is not answering on ${describeUrl(REDIS_URL)} (${errText(err)}): ${START_SERVICES_HINT}` +
-        ' (or set TEST_REDIS_URL)',
+      `Redis is not answering on ${describeUrl(REDIS_URL)} (${errText(err)}): ${START_SERVICES_HINT}` + ' (or set TEST_REDIS_URL)',
     );
   }
 }
@@ -164,9 +164,7 @@ export async function requireDocker(): Promise<Docker> {
   try {
     await docker.getImage(BUSYBOX_IMAGE).inspect();
   } catch (err) {
-    throw new Error(
-      `The Docker image ${BUSYBOX_IMAGE} is missing on ${DOCKER_SOCKET} (${errText(err)}): ${START_SERVICES_HINT}`,
-    );
+    throw new Error(`The Docker image ${BUSYBOX_IMAGE} is missing on ${DOCKER_SOCKET} (${errText(err)}): ${START_SERVICES_HINT}`);
   }
   return docker;
 }

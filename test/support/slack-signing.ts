@@ -19,7 +19,10 @@ export interface ButtonClick {
 
 /** A `block_actions` payload for one button click, shaped like the captured fixture `slack/block-actions.json`. */
 export function buttonClickPayload(click: ButtonClick): Record<string, unknown> {
-  const base = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'slack', 'block-actions.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const base = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'slack', 'block-actions.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
   const thread = click.threadTs ? { thread_ts: click.threadTs } : {};
   return {
     ...base,
@@ -29,6 +32,15 @@ export function buttonClickPayload(click: ButtonClick): Record<string, unknown> 
     container: { type: 'message', message_ts: click.messageTs, channel_id: click.channel, is_ephemeral: false, ...thread },
     message: { ...base.message, ts: click.messageTs, thread_ts: click.threadTs },
     response_url: click.responseUrl,
-    actions: [{ action_id: click.actionId, block_id: click.blockId ?? 'b', type: 'button', value: click.value, text: { type: 'plain_text', text: click.actionId }, action_ts: `${Date.now() / 1000}` }],
+    actions: [
+      {
+        action_id: click.actionId,
+        block_id: click.blockId ?? 'b',
+        type: 'button',
+        value: click.value,
+        text: { type: 'plain_text', text: click.actionId },
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
   };
 }

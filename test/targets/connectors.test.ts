@@ -26,7 +26,9 @@ async function startSilentServer(listenOn: number | string): Promise<{ server: S
     s.on('close', () => sockets.delete(s));
     s.on('error', () => undefined);
   });
-  await new Promise<void>((resolve) => (typeof listenOn === 'number' ? server.listen(listenOn, '127.0.0.1', resolve) : server.listen(listenOn, resolve)));
+  await new Promise<void>((resolve) =>
+    typeof listenOn === 'number' ? server.listen(listenOn, '127.0.0.1', resolve) : server.listen(listenOn, resolve),
+  );
   return {
     server,
     close: async () => {
@@ -89,22 +91,30 @@ describe('PostgreSQL connector', () => {
   });
 
   it('runs the session read-only with its statement timeout and application name, and closes it afterwards', async () => {
-    const seen = await withPostgres(POSTGRES_ADMIN_URL, session(new AbortController().signal, { readOnly: true, statementTimeoutMs: 1234 }), async (c) => {
-      const r = await c.query<{ ro: string; st: string; app: string }>(
-        `SELECT current_setting('default_transaction_read_only') AS ro, current_setting('statement_timeout') AS st, current_setting('application_name') AS app`,
-      );
-      return r.rows[0];
-    });
+    const seen = await withPostgres(
+      POSTGRES_ADMIN_URL,
+      session(new AbortController().signal, { readOnly: true, statementTimeoutMs: 1234 }),
+      async (c) => {
+        const r = await c.query<{ ro: string; st: string; app: string }>(
+          `SELECT current_setting('default_transaction_read_only') AS ro, current_setting('statement_timeout') AS st, current_setting('application_name') AS app`,
+        );
+        return r.rows[0];
+      },
+    );
     expect(seen).toEqual({ ro: 'on', st: '1234ms', app: appName });
     const admin = new Client({ connectionString: POSTGRES_ADMIN_URL });
     await admin.connect();
-    const left = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state <> 'active'`, [appName]);
+    const left = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state <> 'active'`, [
+      appName,
+    ]);
     await admin.end();
     expect(left.rows[0].n).toBe(0);
   });
 
   it('describes a refused connection without the password of the connection string', async () => {
-    const r = await settle(withPostgres(`postgres://postgres:s3cret-pw@127.0.0.1:${closedPort}/postgres`, session(new AbortController().signal), async () => 1));
+    const r = await settle(
+      withPostgres(`postgres://postgres:s3cret-pw@127.0.0.1:${closedPort}/postgres`, session(new AbortController().signal), async () => 1),
+    );
     expect(r.error).toBeInstanceOf(TargetUnreachable);
     expect(r.error?.message).toMatch(/^connection refused after \d+ ms$/);
     expect(r.error?.message).not.toContain('s3cret');
@@ -119,7 +129,13 @@ describe('PostgreSQL connector', () => {
   });
 
   it('gives up connecting to a server that never answers after its connect timeout', async () => {
-    const r = await settle(withPostgres(`postgres://postgres@127.0.0.1:${silentPort}/postgres`, session(new AbortController().signal, { connectTimeoutMs: 300 }), async () => 1));
+    const r = await settle(
+      withPostgres(
+        `postgres://postgres@127.0.0.1:${silentPort}/postgres`,
+        session(new AbortController().signal, { connectTimeoutMs: 300 }),
+        async () => 1,
+      ),
+    );
     expect(r.error).toBeInstanceOf(TargetUnreachable);
     expect(r.error?.message).toMatch(/^connect timed out after \d+ ms$/);
     expect(r.ms).toBeLessThan(3000);
@@ -132,13 +148,23 @@ describe('PostgreSQL connector', () => {
   });
 
   it('an abort while connecting to a hung server throws the abort, not a timeout', async () => {
-    const r = await settle(withPostgres(`postgres://postgres@127.0.0.1:${silentPort}/postgres`, session(abortAfter(200), { connectTimeoutMs: 10_000 }), async () => 1));
+    const r = await settle(
+      withPostgres(
+        `postgres://postgres@127.0.0.1:${silentPort}/postgres`,
+        session(abortAfter(200), { connectTimeoutMs: 10_000 }),
+        async () => 1,
+      ),
+    );
     expect(r.error?.name).toBe('AbortError');
     expect(r.ms).toBeLessThan(3000);
   });
 
   it('a statement past its timeout is the server refusing (SQLSTATE 57014), passed on unchanged', async () => {
-    const r = await settle(withPostgres(POSTGRES_ADMIN_URL, session(new AbortController().signal, { statementTimeoutMs: 200 }), (c) => c.query('SELECT pg_sleep(10)')));
+    const r = await settle(
+      withPostgres(POSTGRES_ADMIN_URL, session(new AbortController().signal, { statementTimeoutMs: 200 }), (c) =>
+        c.query('SELECT pg_sleep(10)'),
+      ),
+    );
     expect(isSqlStateError(r.error)).toBe(true);
     expect((r.error as { code?: string }).code).toBe('57014');
     expect(r.ms).toBeLessThan(3000);
@@ -160,7 +186,13 @@ describe('PostgreSQL connector', () => {
 
 describe('Redis connector', () => {
   const name = `ibt-connector-${RUN}`;
-  const session = (signal: AbortSignal, more: Partial<Parameters<typeof withRedis>[1]> = {}) => ({ connectionName: name, signal, connectTimeoutMs: 2000, commandTimeoutMs: 10_000, ...more });
+  const session = (signal: AbortSignal, more: Partial<Parameters<typeof withRedis>[1]> = {}) => ({
+    connectionName: name,
+    signal,
+    connectTimeoutMs: 2000,
+    commandTimeoutMs: 10_000,
+    ...more,
+  });
   let admin: Redis;
 
   beforeAll(async () => {
@@ -171,7 +203,10 @@ describe('Redis connector', () => {
     admin.disconnect();
   });
 
-  const clientsNamed = async (): Promise<number> => String(await admin.call('CLIENT', 'LIST')).split('\n').filter((l) => l.includes(` name=${name} `)).length;
+  const clientsNamed = async (): Promise<number> =>
+    String(await admin.call('CLIENT', 'LIST'))
+      .split('\n')
+      .filter((l) => l.includes(` name=${name} `)).length;
 
   it('connects under its name and is gone from CLIENT LIST afterwards', async () => {
     const during = await withRedis(REDIS_URL, session(new AbortController().signal), async () => clientsNamed());
@@ -188,7 +223,9 @@ describe('Redis connector', () => {
   });
 
   it('gives up connecting to a server that never answers after its connect timeout', async () => {
-    const r = await settle(withRedis(`redis://127.0.0.1:${silentPort}`, session(new AbortController().signal, { connectTimeoutMs: 300 }), async () => 1));
+    const r = await settle(
+      withRedis(`redis://127.0.0.1:${silentPort}`, session(new AbortController().signal, { connectTimeoutMs: 300 }), async () => 1),
+    );
     expect(r.error).toBeInstanceOf(TargetUnreachable);
     expect(r.error?.message).toBe('connect timed out after 300 ms');
     expect(r.ms).toBeLessThan(3000);
@@ -203,7 +240,11 @@ describe('Redis connector', () => {
   });
 
   it('a command past its timeout is a lost connection, a refused command a reply error; both passed on', async () => {
-    const slow = await settle(withRedis(REDIS_URL, session(new AbortController().signal, { commandTimeoutMs: 200 }), (redis) => redis.blpop(`ibt-connector-${RUN}:never`, 0)));
+    const slow = await settle(
+      withRedis(REDIS_URL, session(new AbortController().signal, { commandTimeoutMs: 200 }), (redis) =>
+        redis.blpop(`ibt-connector-${RUN}:never`, 0),
+      ),
+    );
     expect(isRedisConnectionLost(slow.error)).toBe(true);
     expect(slow.ms).toBeLessThan(3000);
     const refused = await settle(withRedis(REDIS_URL, session(new AbortController().signal), (redis) => redis.call('NO-SUCH-COMMAND')));
@@ -223,11 +264,15 @@ describe('Docker connector', () => {
   });
 
   it('a container the engine does not know is undefined, not an error', async () => {
-    await expect(inspectContainerInfo(connectDocker(DOCKER_SOCKET), `ibt-no-such-${RUN}`, new AbortController().signal)).resolves.toBeUndefined();
+    await expect(
+      inspectContainerInfo(connectDocker(DOCKER_SOCKET), `ibt-no-such-${RUN}`, new AbortController().signal),
+    ).resolves.toBeUndefined();
   });
 
   it('describes a socket that is not there', async () => {
-    const r = await settle(inspectContainerInfo(connectDocker(`unix:///nonexistent/ibt-${RUN}.sock`), 'anything', new AbortController().signal));
+    const r = await settle(
+      inspectContainerInfo(connectDocker(`unix:///nonexistent/ibt-${RUN}.sock`), 'anything', new AbortController().signal),
+    );
     expect(r.error).toBeInstanceOf(TargetUnreachable);
     expect(r.error?.message).toBe(`no Docker socket at /nonexistent/ibt-${RUN}.sock`);
   });
@@ -247,7 +292,7 @@ describe('Docker connector', () => {
 });
 
 describe('HTTP connector', () => {
-  it('sends the URL\'s user:password as Basic auth and a JSON body, and returns status and body', async () => {
+  it("sends the URL's user:password as Basic auth and a JSON body, and returns status and body", async () => {
     const server = createHttpServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
@@ -259,10 +304,18 @@ describe('HTTP connector', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     try {
-      const answer = await httpRequest('POST', new URL(`http://bot:pw%40x@127.0.0.1:${port}/silences`), { signal: new AbortController().signal, timeoutMs: 2000, json: { a: 1 } });
+      const answer = await httpRequest('POST', new URL(`http://bot:pw%40x@127.0.0.1:${port}/silences`), {
+        signal: new AbortController().signal,
+        timeoutMs: 2000,
+        json: { a: 1 },
+      });
       expect(answer.status).toBe(201);
       expect(answer.contentType).toBe('application/json');
-      expect(JSON.parse(answer.body)).toEqual({ auth: `Basic ${Buffer.from('bot:pw@x').toString('base64')}`, type: 'application/json', body: '{"a":1}' });
+      expect(JSON.parse(answer.body)).toEqual({
+        auth: `Basic ${Buffer.from('bot:pw@x').toString('base64')}`,
+        type: 'application/json',
+        body: '{"a":1}',
+      });
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
@@ -282,7 +335,9 @@ describe('HTTP connector', () => {
   });
 
   it('an abort throws the abort at once', async () => {
-    const r = await settle(httpRequest('POST', new URL(`http://127.0.0.1:${silentPort}/`), { signal: abortAfter(200), timeoutMs: 10_000, json: { a: 1 } }));
+    const r = await settle(
+      httpRequest('POST', new URL(`http://127.0.0.1:${silentPort}/`), { signal: abortAfter(200), timeoutMs: 10_000, json: { a: 1 } }),
+    );
     expect(r.error?.name).toBe('AbortError');
     expect(r.ms).toBeLessThan(3000);
   });

@@ -36,24 +36,38 @@ describe('pathInsideRoot (probes: a missing file is reported as missing)', () =>
   });
 
   it('a file that does not exist yet inside the root is given, to be reported missing', async () => {
-    await expect(pathInsideRoot(target, 'workers/{{w}}/heartbeat.json', { w: 'new' })).resolves.toEqual({ full: path.join(root, 'workers/new/heartbeat.json'), shown: 'workers/new/heartbeat.json' });
+    await expect(pathInsideRoot(target, 'workers/{{w}}/heartbeat.json', { w: 'new' })).resolves.toEqual({
+      full: path.join(root, 'workers/new/heartbeat.json'),
+      shown: 'workers/new/heartbeat.json',
+    });
   });
 
   it('refuses a file, a folder, or a dangling link that leads outside the root', async () => {
-    await expect(pathInsideRoot(target, '{{w}}.log', { w: 'anga' })).rejects.toThrow(new LabelError('anga.log resolves outside the target root (symlink): refused'));
-    await expect(pathInsideRoot(target, 'workers/{{w}}/shadow', { w: 'anga' })).rejects.toThrow(/resolves outside the target root \(symlink\): refused/);
-    await expect(pathInsideRoot(target, '{{w}}.log', { w: 'fabien' })).rejects.toThrow(new LabelError('fabien.log is a symlink to nothing: refused'));
+    await expect(pathInsideRoot(target, '{{w}}.log', { w: 'anga' })).rejects.toThrow(
+      new LabelError('anga.log resolves outside the target root (symlink): refused'),
+    );
+    await expect(pathInsideRoot(target, 'workers/{{w}}/shadow', { w: 'anga' })).rejects.toThrow(
+      /resolves outside the target root \(symlink\): refused/,
+    );
+    await expect(pathInsideRoot(target, '{{w}}.log', { w: 'fabien' })).rejects.toThrow(
+      new LabelError('fabien.log is a symlink to nothing: refused'),
+    );
     await expect(pathInsideRoot(target, '{{w}}', { w: '../private/shadow' })).rejects.toThrow(/leaves the configured root/);
   });
 
   it('follows a link that stays inside the root', async () => {
-    await expect(pathInsideRoot(target, 'inside-link.json', {})).resolves.toEqual({ full: path.join(root, 'workers/marie/heartbeat.json'), shown: 'inside-link.json' });
+    await expect(pathInsideRoot(target, 'inside-link.json', {})).resolves.toEqual({
+      full: path.join(root, 'workers/marie/heartbeat.json'),
+      shown: 'inside-link.json',
+    });
   });
 });
 
 describe('existingPathInsideRoot (actions: stricter)', () => {
   it('refuses .. even when it would stay inside, absolute paths, and missing files (marked missing)', async () => {
-    await expect(existingPathInsideRoot(root, 'workers/../workers/marie/heartbeat.json', {})).rejects.toThrow(new PathRefused('path "workers/../workers/marie/heartbeat.json" contains "..": refused'));
+    await expect(existingPathInsideRoot(root, 'workers/../workers/marie/heartbeat.json', {})).rejects.toThrow(
+      new PathRefused('path "workers/../workers/marie/heartbeat.json" contains "..": refused'),
+    );
     await expect(existingPathInsideRoot(root, '/etc/passwd', {})).rejects.toThrow(/is absolute/);
     const missing = await existingPathInsideRoot(root, 'workers/{{w}}', { w: 'new' }).catch((err: PathRefused) => err);
     expect(missing).toBeInstanceOf(PathRefused);
@@ -61,11 +75,16 @@ describe('existingPathInsideRoot (actions: stricter)', () => {
   });
 
   it('refuses a link that leads outside the root, and a dangling one', async () => {
-    await expect(existingPathInsideRoot(root, '{{w}}.log', { w: 'anga' })).rejects.toThrow(new PathRefused('anga.log resolves outside the target root (symlink): refused'));
+    await expect(existingPathInsideRoot(root, '{{w}}.log', { w: 'anga' })).rejects.toThrow(
+      new PathRefused('anga.log resolves outside the target root (symlink): refused'),
+    );
     await expect(existingPathInsideRoot(root, '{{w}}.log', { w: 'fabien' })).rejects.toMatchObject({ missing: true });
   });
 
   it('gives the real path of what exists inside', async () => {
-    await expect(existingPathInsideRoot(root, 'workers/{{w}}', { w: 'marie' })).resolves.toEqual({ full: path.join(root, 'workers/marie'), shown: 'workers/marie' });
+    await expect(existingPathInsideRoot(root, 'workers/{{w}}', { w: 'marie' })).resolves.toEqual({
+      full: path.join(root, 'workers/marie'),
+      shown: 'workers/marie',
+    });
   });
 });

@@ -5,7 +5,8 @@ const VALID = /^[a-z0-9][a-z0-9_-]*$/;
 /**
  * `<prefix><yyyymmdd>-<slug of the title>`, cut to Slack's 80 characters; the date is the incident's opening day (UTC).
  *
- * @example incidentChannelName('inc-', 'Workers stuck on task #42', new Date('2026-11-26T07:00:00Z')) // 'inc-20261126-workers-stuck-on-task-42'
+ * @example incidentChannelName('inc-', 'Workers stuck on task #42', new Date('2026-11-26T07:00:00Z')) //
+ * 'inc-20261126-workers-stuck-on-task-42'
  */
 export function incidentChannelName(prefix: string, title: string, openedAt: Date): string {
   const day = openedAt.toISOString().slice(0, 10).replace(/-/g, '');

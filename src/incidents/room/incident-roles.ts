@@ -51,11 +51,16 @@ export function createIncidentRoles(deps: IncidentRolesDeps): IncidentRoles {
       const { previous } = await deps.transaction(async (tx) => {
         const r = await deps.rooms.assignRole(incident.id, role, userId, actor, now, tx);
         if (r.unchanged) throw badInput(`<@${userId}> is already the ${ROLE_TITLES[role].toLowerCase()} of ${incident.id}.`);
-        const text = r.previous
-          ? `${ROLE_TITLES[role]}: <@${r.previous}> → <@${userId}>`
-          : `${ROLE_TITLES[role]}: <@${userId}>`;
+        const text = r.previous ? `${ROLE_TITLES[role]}: <@${r.previous}> → <@${userId}>` : `${ROLE_TITLES[role]}: <@${userId}>`;
         await deps.timeline.append(
-          { incidentId: incident.id, at: now, actor, kind: 'role_assigned', text, data: { role, userId, ...(r.previous ? { previous: r.previous } : {}) } },
+          {
+            incidentId: incident.id,
+            at: now,
+            actor,
+            kind: 'role_assigned',
+            text,
+            data: { role, userId, ...(r.previous ? { previous: r.previous } : {}) },
+          },
           tx,
         );
         return r;

@@ -58,7 +58,9 @@ export function renderAlertMessage(alert: AlertRecord, opts: AlertMessageOptions
   const icon = resolved ? ':white_check_mark:' : alert.acknowledgedAt ? ':eyes:' : ':rotating_light:';
 
   const head: string[] = [];
-  head.push(opts.kind === 'post' ? `${icon} *[${resolved ? 'RESOLVED' : 'FIRING'}] ${name}* · ${severity}` : `${icon} *${name}* · ${severity}`);
+  head.push(
+    opts.kind === 'post' ? `${icon} *[${resolved ? 'RESOLVED' : 'FIRING'}] ${name}* · ${severity}` : `${icon} *${name}* · ${severity}`,
+  );
   if (opts.kind === 'post') {
     const summary = alert.annotations.summary ?? alert.annotations.description;
     if (summary) head.push(escapeAndCut(summary, 1000));
@@ -81,7 +83,9 @@ export function renderAlertMessage(alert: AlertRecord, opts: AlertMessageOptions
 
   const labels = Object.entries(alert.labels).filter(([k]) => k !== 'alertname');
   if (labels.length) {
-    const shown = labels.slice(0, LIMITS.labelsShown).map(([k, v]) => `\`${escapeAndCut(k, 64).replace(/`/g, "'")}=${escapeAndCut(v, 200).replace(/`/g, "'")}\``);
+    const shown = labels
+      .slice(0, LIMITS.labelsShown)
+      .map(([k, v]) => `\`${escapeAndCut(k, 64).replace(/`/g, "'")}=${escapeAndCut(v, 200).replace(/`/g, "'")}\``);
     const more = labels.length > LIMITS.labelsShown ? ` … and ${labels.length - LIMITS.labelsShown} more` : '';
     blocks.push(section(cutFormatted(`*Labels:* ${shown.join(' ')}${more}`, LIMITS.section)));
   }
@@ -94,7 +98,10 @@ export function renderAlertMessage(alert: AlertRecord, opts: AlertMessageOptions
   context.push(`firing since ${dateTime(alert.startsAt)}`);
   if (alert.incidentId) context.push(`incident ${escapeMrkdwn(alert.incidentId)}`);
   context.push(`alert #${alert.id}`);
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cutFormatted(context.join(' · '), LIMITS.section) }] } satisfies ContextBlock);
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: cutFormatted(context.join(' · '), LIMITS.section) }],
+  } satisfies ContextBlock);
 
   if (!resolved) {
     const value = String(alert.id);
@@ -112,9 +119,17 @@ export function renderAlertMessage(alert: AlertRecord, opts: AlertMessageOptions
 }
 
 /** Why the alert shows no labels, which ones its diagnosis lacks, and how to get them. */
-export function unknownLabelsText(alert: Pick<AlertRecord, 'labels' | 'annotations'>, opts: Pick<AlertMessageOptions, 'labelsNeeded' | 'alertmanagerConfigured'>): string {
+export function unknownLabelsText(
+  alert: Pick<AlertRecord, 'labels' | 'annotations'>,
+  opts: Pick<AlertMessageOptions, 'labelsNeeded' | 'alertmanagerConfigured'>,
+): string {
   const values = (alert.annotations.context ?? '').split(/\s+/).filter(Boolean);
-  const shown = values.length ? ` (${values.slice(0, LIMITS.labelsShown).map((v) => `\`${escapeAndCut(v, 200).replace(/`/g, "'")}\``).join(' ')})` : '';
+  const shown = values.length
+    ? ` (${values
+        .slice(0, LIMITS.labelsShown)
+        .map((v) => `\`${escapeAndCut(v, 200).replace(/`/g, "'")}\``)
+        .join(' ')})`
+    : '';
   const missing = (opts.labelsNeeded ?? []).filter((l) => alert.labels[l] === undefined);
   const need = missing.length ? ` Diagnose needs ${missing.map((l) => `\`${escapeAndCut(l, 64)}\``).join(', ')}.` : '';
   const how = opts.alertmanagerConfigured
@@ -124,7 +139,9 @@ export function unknownLabelsText(alert: Pick<AlertRecord, 'labels' | 'annotatio
 }
 
 /** "Acknowledged by <@U…> 2 min after firing, within the P1 SLA of 15 min", or undefined when not acknowledged. */
-export function acknowledgementLine(alert: Pick<AlertRecord, 'acknowledgedAt' | 'acknowledgedBy' | 'startsAt' | 'severity'>): string | undefined {
+export function acknowledgementLine(
+  alert: Pick<AlertRecord, 'acknowledgedAt' | 'acknowledgedBy' | 'startsAt' | 'severity'>,
+): string | undefined {
   if (!alert.acknowledgedAt) return undefined;
   const seconds = Math.max(0, (alert.acknowledgedAt.getTime() - alert.startsAt.getTime()) / 1000);
   const slaMinutes = RESPONSE_SLA_MINUTES[alert.severity];

@@ -16,10 +16,15 @@ const LABELS_PER_ALERT = 6;
  * (severity, the labels that tell it from the others, since when, who acknowledged it) with its actions in an
  * overflow menu, firing alerts first. Pure, within Block Kit limits, every value escaped.
  */
-export function renderAlertGroup(group: Pick<AlertGroup, 'id'>, members: readonly AlertRecord[], opts: { kind: 'reply' | 'post'; total?: number; context?: string; silence?: boolean }): AlertMessage {
+export function renderAlertGroup(
+  group: Pick<AlertGroup, 'id'>,
+  members: readonly AlertRecord[],
+  opts: { kind: 'reply' | 'post'; total?: number; context?: string; silence?: boolean },
+): AlertMessage {
   const firing = members.filter((a) => a.status === 'firing');
   const names = [...new Set(members.map((a) => a.name))];
-  const title = names.length === 1 ? escapeAndCut(names[0]!, 200) : `${escapeAndCut(names[0] ?? 'alerts', 150)} and ${names.length - 1} more`;
+  const title =
+    names.length === 1 ? escapeAndCut(names[0]!, 200) : `${escapeAndCut(names[0] ?? 'alerts', 150)} and ${names.length - 1} more`;
   const status = firing.length ? `[FIRING:${firing.length}]` : '[RESOLVED]';
   const total = Math.max(opts.total ?? members.length, members.length);
   const counts = `${firing.length} firing, ${members.length - firing.length} resolved${total > members.length ? ` (${total} in all)` : ''}`;
@@ -27,7 +32,11 @@ export function renderAlertGroup(group: Pick<AlertGroup, 'id'>, members: readonl
   const blocks: KnownBlock[] = [section(cutFormatted(`${icon} *${opts.kind === 'post' ? `${status} ` : ''}${title}* · ${counts}`, 3000))];
 
   // Labels every alert shares say nothing about which one a line is.
-  const shared = new Set(Object.entries(members[0]?.labels ?? {}).filter(([k, v]) => members.every((a) => a.labels[k] === v)).map(([k]) => k));
+  const shared = new Set(
+    Object.entries(members[0]?.labels ?? {})
+      .filter(([k, v]) => members.every((a) => a.labels[k] === v))
+      .map(([k]) => k),
+  );
   for (const a of members.slice(0, MAX_ALERTS_SHOWN)) {
     const labels = Object.entries(a.labels)
       .filter(([k]) => k !== 'alertname' && (!shared.has(k) || members.length === 1))
@@ -45,7 +54,10 @@ export function renderAlertGroup(group: Pick<AlertGroup, 'id'>, members: readonl
     blocks.push(menu ? { ...block, block_id: `alert:${a.id}`, accessory: menu } : block);
   }
   if (total > MAX_ALERTS_SHOWN) blocks.push(section(`… and ${total - MAX_ALERTS_SHOWN} more alerts in this group, not listed here.`));
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: opts.context ?? `alert group #${group.id} · each alert's actions are in its ⋯ menu` }] } satisfies ContextBlock);
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: opts.context ?? `alert group #${group.id} · each alert's actions are in its ⋯ menu` }],
+  } satisfies ContextBlock);
   return { text: `${status} ${title}: ${counts}`, blocks };
 }
 

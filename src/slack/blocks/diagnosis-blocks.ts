@@ -60,7 +60,9 @@ export function renderDiagnosisBlocks(r: DiagnosisResult, opts: DiagnosisRenderO
   head.push(section(overallLine(r)));
 
   if (r.causes.length) {
-    const lines = r.causes.map((c) => `• *${escapeMrkdwn(c.cause)}* (${escapeMrkdwn(c.probe)} is ${WORD[c.status]}): ${escapeMrkdwn(c.fix)}`);
+    const lines = r.causes.map(
+      (c) => `• *${escapeMrkdwn(c.cause)}* (${escapeMrkdwn(c.probe)} is ${WORD[c.status]}): ${escapeMrkdwn(c.fix)}`,
+    );
     tail.push(section(cutFormatted(`*Likely causes*\n${lines.join('\n')}`, LIMITS.section)));
   }
   if (r.complete && r.manualSteps.length) {
@@ -96,7 +98,11 @@ export function renderDiagnosisBlocks(r: DiagnosisResult, opts: DiagnosisRenderO
       const missing = opts.unconfigured?.[m.id];
       if (missing && missing.length) {
         // No button for an action that cannot run here: say what it needs instead.
-        tail.push(section(`*${escapeAndCut(m.title, 500)}* · risk ${m.risk} · not available here: needs ${missing.map((v) => `\`${escapeAndCut(v, 64)}\``).join(' and ')} (not configured; ask your operator)`));
+        tail.push(
+          section(
+            `*${escapeAndCut(m.title, 500)}* · risk ${m.risk} · not available here: needs ${missing.map((v) => `\`${escapeAndCut(v, 64)}\``).join(' and ')} (not configured; ask your operator)`,
+          ),
+        );
         continue;
       }
       const value = remediationValue(r, m.id);
@@ -167,7 +173,9 @@ function notConfiguredLine(probes: ProbeResult[]): string | undefined {
     const vars = NOT_CONFIGURED.exec(p.summary)![1]!;
     byVars.set(vars, [...(byVars.get(vars) ?? []), p.title]);
   }
-  const groups = [...byVars].map(([vars, titles]) => `${titles.map((t) => escapeAndCut(t, 80)).join(', ')} (not configured: set ${escapeAndCut(vars, 200)})`);
+  const groups = [...byVars].map(
+    ([vars, titles]) => `${titles.map((t) => escapeAndCut(t, 80)).join(', ')} (not configured: set ${escapeAndCut(vars, 200)})`,
+  );
   return `${EMOJI.unknown} *${probes.length} checks not configured* — ${groups.join('; ')}`;
 }
 

@@ -20,8 +20,14 @@ export function followUpLine(f: FollowUp, now: Date): string {
 }
 
 /** `/incident followups`: one section per follow-up with Done / Export buttons (Export only when GitHub is configured). */
-export function followUpList(title: string, list: readonly FollowUp[], now: Date, opts: { canExport: boolean }): { text: string; blocks: KnownBlock[] } {
-  if (list.length === 0) return { text: `${title}: none open.`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${title}: none open.` } }] };
+export function followUpList(
+  title: string,
+  list: readonly FollowUp[],
+  now: Date,
+  opts: { canExport: boolean },
+): { text: string; blocks: KnownBlock[] } {
+  if (list.length === 0)
+    return { text: `${title}: none open.`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${title}: none open.` } }] };
   const shown = list.slice(0, MAX_LISTED);
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${title}* (${list.length})` } }];
   for (const f of shown) {
@@ -33,12 +39,20 @@ export function followUpList(title: string, list: readonly FollowUp[], now: Date
       elements: [
         { type: 'button', text: { type: 'plain_text', text: 'Done' }, action_id: FOLLOW_UP_DONE_ACTION_ID, value: String(f.id) },
         ...(opts.canExport && !f.externalUrl
-          ? [{ type: 'button' as const, text: { type: 'plain_text' as const, text: 'Export to GitHub' }, action_id: FOLLOW_UP_EXPORT_ACTION_ID, value: String(f.id) }]
+          ? [
+              {
+                type: 'button' as const,
+                text: { type: 'plain_text' as const, text: 'Export to GitHub' },
+                action_id: FOLLOW_UP_EXPORT_ACTION_ID,
+                value: String(f.id),
+              },
+            ]
           : []),
       ],
     });
   }
-  if (list.length > shown.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${list.length - shown.length} more not shown` }] });
+  if (list.length > shown.length)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${list.length - shown.length} more not shown` }] });
   return { text: `${title}: ${list.length}`, blocks };
 }
 

@@ -28,7 +28,10 @@ const SEVERITY_NAMES = { P0: 'critical', P1: 'high', P2: 'medium', P3: 'low' } a
  * A notification rendered from a template (templates.ts: every value already escaped) as a message: the text in a
  * section (cut at Block Kit's 3000), and the post-mortem button when one is offered.
  */
-export function renderNotification(templateText: string, opts: { postmortemFor?: string; extra?: (KnownBlock | undefined)[] } = {}): IncidentMessage {
+export function renderNotification(
+  templateText: string,
+  opts: { postmortemFor?: string; extra?: (KnownBlock | undefined)[] } = {},
+): IncidentMessage {
   const blocks: KnownBlock[] = [section(cutFormatted(templateText, LIMITS.section))];
   for (const b of opts.extra ?? []) if (b) blocks.push(b);
   if (opts.postmortemFor) {
@@ -36,7 +39,13 @@ export function renderNotification(templateText: string, opts: { postmortemFor?:
       type: 'actions',
       block_id: 'incident_postmortem',
       elements: [
-        { type: 'button', text: { type: 'plain_text', text: 'Draft post-mortem', emoji: true }, action_id: POSTMORTEM_ACTION_ID, value: opts.postmortemFor.slice(0, 2000), style: 'primary' },
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: 'Draft post-mortem', emoji: true },
+          action_id: POSTMORTEM_ACTION_ID,
+          value: opts.postmortemFor.slice(0, 2000),
+          style: 'primary',
+        },
       ],
     } satisfies ActionsBlock);
   }
@@ -70,7 +79,9 @@ export function renderIncidentStatus(inc: Incident, timeline: readonly TimelineE
 export function renderIncidentList(incidents: readonly Incident[]): IncidentMessage {
   if (incidents.length === 0) return { text: 'No active incidents.', blocks: [section('No active incidents. :tada:')] };
   const sorted = [...incidents].sort((a, b) => a.severity.localeCompare(b.severity) || a.id.localeCompare(b.id));
-  const lines = sorted.slice(0, LIMITS.list).map((i) => `• *${escapeMrkdwn(i.id)}* ${i.severity} · ${i.status} · ${escapeAndCut(i.title, 150)}${channelRef(i.channelId)}`);
+  const lines = sorted
+    .slice(0, LIMITS.list)
+    .map((i) => `• *${escapeMrkdwn(i.id)}* ${i.severity} · ${i.status} · ${escapeAndCut(i.title, 150)}${channelRef(i.channelId)}`);
   if (sorted.length > LIMITS.list) lines.push(`… and ${sorted.length - LIMITS.list} more`);
   const head = `*${incidents.length} active incident${incidents.length === 1 ? '' : 's'}*`;
   return { text: `${incidents.length} active incidents`, blocks: [section(cutFormatted(`${head}\n${lines.join('\n')}`, LIMITS.section))] };
@@ -78,7 +89,8 @@ export function renderIncidentList(incidents: readonly Incident[]): IncidentMess
 
 /** The ephemeral answer when a command needs an incident and this channel has none, or several, active. */
 export function chooseIncidentText(incidents: readonly Incident[], usage: string): string {
-  if (incidents.length === 0) return `There is no active incident in this channel: give its ID, e.g. \`${usage}\` (\`/incident list\` shows them all).`;
+  if (incidents.length === 0)
+    return `There is no active incident in this channel: give its ID, e.g. \`${usage}\` (\`/incident list\` shows them all).`;
   const list = incidents
     .slice(0, 20)
     .map((i) => `• \`${escapeMrkdwn(i.id)}\` ${i.severity} · ${escapeAndCut(i.title, 100)}`)
@@ -140,7 +152,12 @@ export function openIncidentModal(channelId: string): ModalView {
         type: 'input',
         block_id: 'title',
         label: { type: 'plain_text', text: 'Title' },
-        element: { type: 'plain_text_input', action_id: 'value', max_length: 150, placeholder: { type: 'plain_text', text: 'Database down' } },
+        element: {
+          type: 'plain_text_input',
+          action_id: 'value',
+          max_length: 150,
+          placeholder: { type: 'plain_text', text: 'Database down' },
+        },
       },
       {
         type: 'input',
@@ -158,18 +175,26 @@ export function openIncidentModal(channelId: string): ModalView {
         block_id: 'impact',
         optional: true,
         label: { type: 'plain_text', text: 'Impact' },
-        element: { type: 'plain_text_input', action_id: 'value', multiline: true, max_length: 1000, placeholder: { type: 'plain_text', text: 'Who is affected, and how?' } },
+        element: {
+          type: 'plain_text_input',
+          action_id: 'value',
+          multiline: true,
+          max_length: 1000,
+          placeholder: { type: 'plain_text', text: 'Who is affected, and how?' },
+        },
       },
     ],
   };
 }
 
 export type OpenIncidentSubmission =
-  | { ok: true; title: string; severity: Severity; impact?: string; channelId?: string }
-  | { ok: false; errors: Record<string, string> };
+  { ok: true; title: string; severity: Severity; impact?: string; channelId?: string } | { ok: false; errors: Record<string, string> };
 
 /** Reads the modal's state; field errors come back keyed by block_id (Slack's `response_action: 'errors'`). */
-export function parseOpenIncidentSubmission(view: { state?: { values?: Record<string, Record<string, unknown>> }; private_metadata?: string }): OpenIncidentSubmission {
+export function parseOpenIncidentSubmission(view: {
+  state?: { values?: Record<string, Record<string, unknown>> };
+  private_metadata?: string;
+}): OpenIncidentSubmission {
   const values = view.state?.values ?? {};
   const field = (block: string): Record<string, unknown> | undefined => values[block]?.value as Record<string, unknown> | undefined;
   const title = String(field('title')?.value ?? '').trim();

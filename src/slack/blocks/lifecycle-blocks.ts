@@ -21,9 +21,20 @@ export function incidentActionsBlock(inc: Incident): ActionsBlock | undefined {
   if (inc.status === 'resolved') return undefined;
   const elements: ActionsBlock['elements'] = [];
   if (inc.status === 'open' || inc.status === 'acknowledged') {
-    elements.push({ type: 'button', text: { type: 'plain_text', text: 'Mitigated' }, action_id: INCIDENT_ACTION_IDS.mitigated, value: inc.id });
+    elements.push({
+      type: 'button',
+      text: { type: 'plain_text', text: 'Mitigated' },
+      action_id: INCIDENT_ACTION_IDS.mitigated,
+      value: inc.id,
+    });
   }
-  elements.push({ type: 'button', text: { type: 'plain_text', text: 'Resolve' }, action_id: INCIDENT_ACTION_IDS.resolve, value: inc.id, style: 'primary' });
+  elements.push({
+    type: 'button',
+    text: { type: 'plain_text', text: 'Resolve' },
+    action_id: INCIDENT_ACTION_IDS.resolve,
+    value: inc.id,
+    style: 'primary',
+  });
   return { type: 'actions', block_id: 'incident_lifecycle', elements };
 }
 
@@ -58,16 +69,28 @@ export function whoToCallBlock(contacts: readonly RunbookContact[]): SectionBloc
   if (contacts.length === 0) return undefined;
   const lines = contacts.slice(0, 20).map((c) => {
     const who = c.ids.length ? c.ids.map(pageMention).join(', ') : `not configured (set ${escapeMrkdwn(c.variable)})`;
-    const what = [c.level, c.area, c.when].filter(Boolean).map((x) => escapeAndCut(String(x), 80)).join(', ');
+    const what = [c.level, c.area, c.when]
+      .filter(Boolean)
+      .map((x) => escapeAndCut(String(x), 80))
+      .join(', ');
     return `• *${escapeAndCut(c.role, 80)}* (${what}): ${who}`;
   });
   return { type: 'section', block_id: 'who_to_call', text: { type: 'mrkdwn', text: `*Who to call*\n${lines.join('\n')}` } };
 }
 
 /** The copy posted to the tier's channel (CRITICAL_CHANNEL / ALERTS_CHANNEL), pointing at the incident's thread. */
-export function routedCopy(message: { text: string; blocks?: KnownBlock[] }, threadLink: string | undefined): { text: string; blocks: KnownBlock[] } {
-  const blocks: KnownBlock[] = (message.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: message.text } }]).filter((b) => b.type !== 'actions');
-  if (threadLink) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${threadLink}|Follow the incident's thread>` }] } satisfies ContextBlock);
+export function routedCopy(
+  message: { text: string; blocks?: KnownBlock[] },
+  threadLink: string | undefined,
+): { text: string; blocks: KnownBlock[] } {
+  const blocks: KnownBlock[] = (message.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: message.text } }]).filter(
+    (b) => b.type !== 'actions',
+  );
+  if (threadLink)
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `<${threadLink}|Follow the incident's thread>` }],
+    } satisfies ContextBlock);
   return { text: message.text, blocks };
 }
 
@@ -95,7 +118,12 @@ export function resolveModal(input: ResolveModalInput): ModalView {
       type: 'input',
       block_id: 'incident',
       label: { type: 'plain_text', text: 'Which incident?' },
-      element: { type: 'static_select', action_id: 'value', placeholder: { type: 'plain_text', text: 'Choose the incident to resolve' }, options },
+      element: {
+        type: 'static_select',
+        action_id: 'value',
+        placeholder: { type: 'plain_text', text: 'Choose the incident to resolve' },
+        options,
+      },
     });
   }
   blocks.push(
@@ -142,7 +170,10 @@ export type ResolveSubmission =
   | { ok: false; errors: Record<string, string> };
 
 /** Reads the resolve modal; field errors come back keyed by block_id. The incident id is checked, never trusted. */
-export function parseResolveSubmission(view: { state?: { values?: Record<string, Record<string, unknown>> }; private_metadata?: string }): ResolveSubmission {
+export function parseResolveSubmission(view: {
+  state?: { values?: Record<string, Record<string, unknown>> };
+  private_metadata?: string;
+}): ResolveSubmission {
   const values = view.state?.values ?? {};
   const field = (block: string): Record<string, unknown> | undefined => values[block]?.value as Record<string, unknown> | undefined;
   let meta: { channel_id?: unknown; incident_id?: unknown } = {};

@@ -5,7 +5,11 @@ import { cutFormatted, escapeAndCut, escapeMrkdwn } from './mrkdwn';
 export const APPROVE_ACTION_ID = 'remediation_approve';
 export const DENY_ACTION_ID = 'remediation_deny';
 
-const RISK: Record<RemediationRequest['risk'], string> = { low: ':large_green_circle: low', medium: ':large_orange_circle: medium', high: ':red_circle: high' };
+const RISK: Record<RemediationRequest['risk'], string> = {
+  low: ':large_green_circle: low',
+  medium: ':large_orange_circle: medium',
+  high: ':red_circle: high',
+};
 
 /** Slack renders `<@U…>` for ids we recorded ourselves; anything else is escaped text. */
 function user(id: string | null): string {
@@ -24,7 +28,13 @@ function hhmm(d: Date | null): string {
 function previewSection(r: RemediationRequest): KnownBlock {
   const items = r.preview.items.slice(0, 20).map((i) => `• ${escapeAndCut(i, 300)}`);
   const more = r.preview.items.length > 20 ? `\n… and ${r.preview.items.length - 20} more` : '';
-  return { type: 'section', text: { type: 'mrkdwn', text: cutFormatted(`*Preview (what will happen):* ${escapeMrkdwn(r.preview.summary)}\n${items.join('\n')}${more}`, 3000) } };
+  return {
+    type: 'section',
+    text: {
+      type: 'mrkdwn',
+      text: cutFormatted(`*Preview (what will happen):* ${escapeMrkdwn(r.preview.summary)}\n${items.join('\n')}${more}`, 3000),
+    },
+  };
 }
 
 /** The approval message: who asks for what, on which target, at what risk, until when; Approve and Deny. */
@@ -33,7 +43,16 @@ export function renderApprovalRequest(r: RemediationRequest): { text: string; bl
   const head = `${user(r.requestedBy)} asks to run *${escapeMrkdwn(r.title)}* (\`${escapeMrkdwn(r.action)}\`)${target}`;
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: plainCut(`Approval needed: ${r.title}`, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: cutFormatted(`${head}\n*Risk:* ${RISK[r.risk]} · *Expires:* ${hhmm(r.expiresAt)}${r.incidentId ? ` · *Incident:* ${escapeMrkdwn(r.incidentId)}` : ''}`, 3000) } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: cutFormatted(
+          `${head}\n*Risk:* ${RISK[r.risk]} · *Expires:* ${hhmm(r.expiresAt)}${r.incidentId ? ` · *Incident:* ${escapeMrkdwn(r.incidentId)}` : ''}`,
+          3000,
+        ),
+      },
+    },
     previewSection(r),
     {
       type: 'actions',
@@ -43,7 +62,15 @@ export function renderApprovalRequest(r: RemediationRequest): { text: string; bl
         { type: 'button', text: { type: 'plain_text', text: 'Deny' }, style: 'danger', action_id: DENY_ACTION_ID, value: r.id },
       ],
     },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: r.risk === 'low' ? 'Low risk: any other person may approve.' : 'Two-person rule: the requester cannot approve this.' }] },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: r.risk === 'low' ? 'Low risk: any other person may approve.' : 'Two-person rule: the requester cannot approve this.',
+        },
+      ],
+    },
   ];
   return { text: `Approval needed: ${escapeMrkdwn(r.title)} requested by ${user(r.requestedBy)}`, blocks };
 }
@@ -53,16 +80,29 @@ export function renderApprovalOutcome(r: RemediationRequest): { text: string; bl
   const line = outcomeLine(r);
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: plainCut(`Remediation: ${r.title}`, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: cutFormatted(`Requested by ${user(r.requestedBy)} · risk ${RISK[r.risk]}\n${line}`, 3000) } },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: cutFormatted(`Requested by ${user(r.requestedBy)} · risk ${RISK[r.risk]}\n${line}`, 3000) },
+    },
     previewSection(r),
   ];
   if (r.result) {
-    const items = r.result.items.slice(0, 20).map((i) => `• ${escapeAndCut(i, 300)}`).join('\n');
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: cutFormatted(`*Result:* ${escapeMrkdwn(r.result.summary)}${items ? `\n${items}` : ''}`, 3000) } });
+    const items = r.result.items
+      .slice(0, 20)
+      .map((i) => `• ${escapeAndCut(i, 300)}`)
+      .join('\n');
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: cutFormatted(`*Result:* ${escapeMrkdwn(r.result.summary)}${items ? `\n${items}` : ''}`, 3000) },
+    });
   }
   if (r.verification) {
-    const icon = r.verification.status === 'passed' ? ':white_check_mark:' : r.verification.status === 'failed' ? ':x:' : ':heavy_minus_sign:';
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeAndCut(`${icon} Verification ${r.verification.status}: ${r.verification.summary}`, 2000) }] });
+    const icon =
+      r.verification.status === 'passed' ? ':white_check_mark:' : r.verification.status === 'failed' ? ':x:' : ':heavy_minus_sign:';
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: escapeAndCut(`${icon} Verification ${r.verification.status}: ${r.verification.summary}`, 2000) }],
+    });
   }
   return { text: `Remediation ${escapeMrkdwn(r.title)}: ${r.state}`, blocks };
 }

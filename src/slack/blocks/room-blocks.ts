@@ -29,12 +29,18 @@ function takeCommand(inc: Incident): ActionsBlock {
   return {
     type: 'actions',
     block_id: 'incident_roles',
-    elements: [{ type: 'button', text: { type: 'plain_text', text: 'Take command', emoji: true }, action_id: TAKE_COMMAND_ACTION_ID, value: inc.id }],
+    elements: [
+      { type: 'button', text: { type: 'plain_text', text: 'Take command', emoji: true }, action_id: TAKE_COMMAND_ACTION_ID, value: inc.id },
+    ],
   };
 }
 
 /** The hub's one message per incident, edited in place: severity, status, title, roles, where it lives. */
-export function hubSummary(inc: Incident, roles: RoleHolders, where: { roomChannelId?: string | null; permalink?: string }): { text: string; blocks: KnownBlock[] } {
+export function hubSummary(
+  inc: Incident,
+  roles: RoleHolders,
+  where: { roomChannelId?: string | null; permalink?: string },
+): { text: string; blocks: KnownBlock[] } {
   const place = where.roomChannelId ? `<#${where.roomChannelId}>` : where.permalink ? `<${where.permalink}|thread>` : 'no channel';
   const head = `${SEVERITY_ICON[inc.severity]} *${inc.id}* · ${inc.severity} · *${inc.status}* — ${escapeAndCut(inc.title, 300)}`;
   const text = `${head}\n${rolesLine(roles)} · ${place}`;

@@ -16,11 +16,16 @@ export function renderStormSummary(s: StormSummary): AlertMessage {
   const head = over
     ? `:white_check_mark: *Alert storm over* at ${hhmm(s.endedAt!)}: ${s.total} new alerts in ${formatDuration((s.endedAt!.getTime() - s.startedAt.getTime()) / 60_000)}. New alerts get their own message again.`
     : `:cyclone: *Alert storm in this channel* since ${hhmm(s.startedAt)}: ${s.total} new alerts. They are summarised here and listed in this message's thread, each with its actions.`;
-  const rows = s.rows.slice(0, ROWS_SHOWN).map((r) => `• *${escapeAndCut(r.name, 120)}* · ${r.severity} (${SEVERITY_NAMES[r.severity]}) · ×${r.count} · last ${hhmm(r.lastAt)}`);
+  const rows = s.rows
+    .slice(0, ROWS_SHOWN)
+    .map((r) => `• *${escapeAndCut(r.name, 120)}* · ${r.severity} (${SEVERITY_NAMES[r.severity]}) · ×${r.count} · last ${hhmm(r.lastAt)}`);
   const more = s.rows.length > ROWS_SHOWN ? `\n… and ${s.rows.length - ROWS_SHOWN} more alert names (in the thread)` : '';
   const blocks: KnownBlock[] = [section(cutFormatted(head, 3000))];
   if (rows.length) blocks.push(section(cutFormatted(rows.join('\n') + more, 3000)));
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `counts by alert name and severity, most recent first · full list in the thread` }] } satisfies ContextBlock);
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `counts by alert name and severity, most recent first · full list in the thread` }],
+  } satisfies ContextBlock);
   const text = over ? `Alert storm over: ${s.total} new alerts` : `Alert storm: ${s.total} new alerts since ${hhmm(s.startedAt)}`;
   return { text, blocks };
 }

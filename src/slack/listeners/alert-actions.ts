@@ -99,7 +99,10 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
       return;
     }
     if (r.kind === 'resolved') {
-      await tell(respond, `${escapeAndCut(alert.name, 200)} is resolved${r.alert.resolvedAt ? ` (at ${hhmm(r.alert.resolvedAt)})` : ''}: there is nothing to acknowledge.`);
+      await tell(
+        respond,
+        `${escapeAndCut(alert.name, 200)} is resolved${r.alert.resolvedAt ? ` (at ${hhmm(r.alert.resolvedAt)})` : ''}: there is nothing to acknowledge.`,
+      );
       return;
     }
     await deps.messenger.refresh(r.alert);
@@ -153,7 +156,10 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
 
   on(ALERT_ACTION_IDS.silence, 'silencing', async ({ alert, userId, respond, log }) => {
     if (!deps.alertmanagerUrl) {
-      await tell(respond, 'Silencing from Slack needs ALERTMANAGER_URL, which is not set; ask your operator, or silence it in Alertmanager (amtool).');
+      await tell(
+        respond,
+        'Silencing from Slack needs ALERTMANAGER_URL, which is not set; ask your operator, or silence it in Alertmanager (amtool).',
+      );
       return;
     }
     const silence = silenceFor(alert, userId, deps.clock.now());
@@ -189,7 +195,10 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
       body = await res.body.text();
     } catch (err) {
       log.warn({ err: { message: (err as Error).message }, alertId: alert.id }, 'Alertmanager did not answer the silence request');
-      await tell(respond, `Alertmanager did not answer (${escapeAndCut((err as Error).message, 200)}); the alert is not silenced. Try again, or use amtool.`);
+      await tell(
+        respond,
+        `Alertmanager did not answer (${escapeAndCut((err as Error).message, 200)}); the alert is not silenced. Try again, or use amtool.`,
+      );
       return;
     }
     if (status !== 200) {
@@ -236,13 +245,22 @@ export function silenceFor(alert: Pick<AlertRecord, 'labels' | 'name'>, userId: 
 }
 
 /** A silence that needs an approval becomes a high-risk remediation request in the alert's thread (or APPROVALS_CHANNEL). */
-async function requestSilenceApproval(deps: AlertActionDeps, alert: AlertRecord, userId: string, why: string, respond: RespondFn): Promise<void> {
+async function requestSilenceApproval(
+  deps: AlertActionDeps,
+  alert: AlertRecord,
+  userId: string,
+  why: string,
+  respond: RespondFn,
+): Promise<void> {
   if (!deps.remediations) {
     await tell(respond, `This silence needs an approval (${why}), and approvals are not available: the bot has no remediation service.`);
     return;
   }
   if (Object.values(alert.labels).some((v) => v.includes('{{'))) {
-    await tell(respond, `This silence needs an approval (${why}), but a label value contains \`{{\`, which a remediation request cannot carry literally: create the silence with amtool.`);
+    await tell(
+      respond,
+      `This silence needs an approval (${why}), but a label value contains \`{{\`, which a remediation request cannot carry literally: create the silence with amtool.`,
+    );
     return;
   }
   await tell(respond, `This silence needs an approval: ${why}. The request is posted for an approver.`);
@@ -252,7 +270,16 @@ async function requestSilenceApproval(deps: AlertActionDeps, alert: AlertRecord,
       found: { entry: alertSilenceDeclaration(alert, userId) },
       labels: {},
       userId,
-      ...(alert.channelId && alert.messageTs ? { home: { channelId: alert.channelId, threadTs: alert.messageTs, alertId: alert.id, ...(alert.incidentId ? { incidentId: alert.incidentId } : {}) } } : {}),
+      ...(alert.channelId && alert.messageTs
+        ? {
+            home: {
+              channelId: alert.channelId,
+              threadTs: alert.messageTs,
+              alertId: alert.id,
+              ...(alert.incidentId ? { incidentId: alert.incidentId } : {}),
+            },
+          }
+        : {}),
     },
     respond,
   );

@@ -37,7 +37,10 @@ export function registerAlertIntake(app: App, deps: AlertIntakeListenerDeps): vo
     if (events.length === 0) return;
     // A person pasting an alert's text must not open SLA timers or diagnoses: only configured senders post alerts.
     if (!isAlertSender(e, deps.senders)) {
-      log.info({ channel: e.channel, ts: e.ts, botId: e.bot_id, username: e.username, user: e.user }, 'alert-looking message ignored: its sender is not in ALERT_SENDERS');
+      log.info(
+        { channel: e.channel, ts: e.ts, botId: e.bot_id, username: e.username, user: e.user },
+        'alert-looking message ignored: its sender is not in ALERT_SENDERS',
+      );
       return;
     }
     const place = { kind: 'reply' as const, channel: e.channel, threadTs: e.ts };

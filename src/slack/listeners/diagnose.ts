@@ -8,7 +8,12 @@ import type { Logger } from '../../logger';
 import { SAFE_LABEL_VALUE } from '../../targets/params-template';
 import type { AlertRecord } from '../../domain/alert';
 import { findAlert, type Catalog, type Runbook } from '../../runbooks';
-import { DASHBOARD_LINK_ACTION, DIAGNOSE_AGAIN_ACTION_ID, parseDiagnoseAgainValue, renderDiagnosisBlocks } from '../blocks/diagnosis-blocks';
+import {
+  DASHBOARD_LINK_ACTION,
+  DIAGNOSE_AGAIN_ACTION_ID,
+  parseDiagnoseAgainValue,
+  renderDiagnosisBlocks,
+} from '../blocks/diagnosis-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { createCoalescedUpdater } from '../coalesced-updater';
 import type { SlackPoster } from '../slack-poster';
@@ -27,9 +32,7 @@ export interface DiagnoseDeps {
   now?: () => Date;
 }
 
-export type DiagnoseOutcome =
-  | { kind: 'diagnosed'; result: DiagnosisResult; ts: string }
-  | { kind: 'unknown_alert'; suggestions: string[] };
+export type DiagnoseOutcome = { kind: 'diagnosed'; result: DiagnosisResult; ts: string } | { kind: 'unknown_alert'; suggestions: string[] };
 
 /**
  * Runs the alert's runbook checks and shows them in one message: posted at once
@@ -83,9 +86,16 @@ export async function diagnoseInChannel(
   });
   const ts = await posted;
   await updater.finish(result);
-  await deps.onDiagnosed?.(result, { channelId: req.channel, ...(req.threadTs ? { threadTs: req.threadTs } : {}), messageTs: ts, actor: req.userId }).catch((err: Error) => {
-    log.warn({ err: { message: err.message } }, 'recording the diagnosis failed');
-  });
+  await deps
+    .onDiagnosed?.(result, {
+      channelId: req.channel,
+      ...(req.threadTs ? { threadTs: req.threadTs } : {}),
+      messageTs: ts,
+      actor: req.userId,
+    })
+    .catch((err: Error) => {
+      log.warn({ err: { message: err.message } }, 'recording the diagnosis failed');
+    });
   return { kind: 'diagnosed', result, ts };
 }
 
@@ -100,7 +110,12 @@ export function unconfiguredRemediations(runbook: Runbook): Record<string, strin
 }
 
 /** Diagnoses a recorded alert in its own thread, with the labels that are safe to hand to probes. */
-export function diagnoseAlert(deps: DiagnoseDeps, alert: AlertRecord & { channelId: string; messageTs: string }, userId: string, log?: Logger): Promise<DiagnoseOutcome> {
+export function diagnoseAlert(
+  deps: DiagnoseDeps,
+  alert: AlertRecord & { channelId: string; messageTs: string },
+  userId: string,
+  log?: Logger,
+): Promise<DiagnoseOutcome> {
   const labels = Object.fromEntries(Object.entries(alert.labels).filter(([, v]) => SAFE_LABEL_VALUE.test(v)));
   return diagnoseInChannel(deps, { alert: alert.name, labels, channel: alert.channelId, threadTs: alert.messageTs, userId, log });
 }
@@ -155,12 +170,23 @@ export function registerDiagnoseActions(app: App, deps: DiagnoseDeps): void {
     const value = parseDiagnoseAgainValue(action.value ?? '');
     const channel = body.channel?.id;
     if (!value || !channel) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: 'That button is not one of this bot\'s current diagnoses; run `/incident diagnose <Alert>` instead.' });
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: "That button is not one of this bot's current diagnoses; run `/incident diagnose <Alert>` instead.",
+      });
       return;
     }
     const threadTs = body.message?.thread_ts ?? undefined;
     try {
-      const outcome = await diagnoseInChannel(deps, { alert: value.alert, labels: value.labels, channel, threadTs, userId: body.user.id, log });
+      const outcome = await diagnoseInChannel(deps, {
+        alert: value.alert,
+        labels: value.labels,
+        channel,
+        threadTs,
+        userId: body.user.id,
+        log,
+      });
       if (outcome.kind === 'unknown_alert') {
         await respond({ response_type: 'ephemeral', replace_original: false, text: 'That alert is no longer in the runbook catalog.' });
       }

@@ -47,8 +47,15 @@ export function followUpCommandHandlers(deps: FollowUpSlackDeps): SubcommandHand
   return {
     followup: async (inv) => {
       const incidentId = await incidentHere(deps.room, inv.channelId, undefined, USAGE.followup);
-      const f = await deps.followUps.createFollowUp({ incidentId, text: inv.command.text, ...(inv.command.owner ? { owner: inv.command.owner } : {}), createdBy: inv.userId, source: 'command' });
-      if (!(await postToIncident(deps, incidentId, followUpAddedText(f)))) await inv.respond({ response_type: 'ephemeral', text: followUpAddedText(f) });
+      const f = await deps.followUps.createFollowUp({
+        incidentId,
+        text: inv.command.text,
+        ...(inv.command.owner ? { owner: inv.command.owner } : {}),
+        createdBy: inv.userId,
+        source: 'command',
+      });
+      if (!(await postToIncident(deps, incidentId, followUpAddedText(f))))
+        await inv.respond({ response_type: 'ephemeral', text: followUpAddedText(f) });
     },
     followups: async (inv) => {
       const now = deps.clock.now();
@@ -100,13 +107,23 @@ export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void
 
   on(FOLLOW_UP_DONE_ACTION_ID, 'closing the follow-up', async (id, userId) => {
     const f = await deps.followUps.markDone(id, userId);
-    await postToIncident(deps, f.incidentId, `:white_check_mark: Follow-up *#${f.id}* done (by <@${userId}>): ${followUpLine(f, deps.clock.now())}`);
+    await postToIncident(
+      deps,
+      f.incidentId,
+      `:white_check_mark: Follow-up *#${f.id}* done (by <@${userId}>): ${followUpLine(f, deps.clock.now())}`,
+    );
   });
 
   on(FOLLOW_UP_EXPORT_ACTION_ID, 'the export to GitHub', async (id, userId, respond) => {
     const f = await deps.followUps.get(id);
     const inc = await deps.incidents.get(f.incidentId);
-    const slackLink = inc.channelId && inc.threadTs ? await deps.client.chat.getPermalink({ channel: inc.channelId, message_ts: inc.threadTs }).then((r) => r.permalink).catch(() => undefined) : undefined;
+    const slackLink =
+      inc.channelId && inc.threadTs
+        ? await deps.client.chat
+            .getPermalink({ channel: inc.channelId, message_ts: inc.threadTs })
+            .then((r) => r.permalink)
+            .catch(() => undefined)
+        : undefined;
     const r = await deps.exporter.exportToGithub(id, slackLink ? { slackLink } : {});
     if (!r.created) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: `Follow-up #${id} already has its issue: <${r.url}>` });
@@ -117,7 +134,9 @@ export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void
 }
 
 /** One run of the overdue reminder: each overdue follow-up is reminded in its incident's channel at most once a day. */
-export async function remindOverdueFollowUps(deps: Pick<FollowUpSlackDeps, 'followUps' | 'incidents' | 'poster' | 'logger'>): Promise<void> {
+export async function remindOverdueFollowUps(
+  deps: Pick<FollowUpSlackDeps, 'followUps' | 'incidents' | 'poster' | 'logger'>,
+): Promise<void> {
   const due = await deps.followUps.claimOverdue();
   for (const f of due) {
     try {
@@ -126,9 +145,17 @@ export async function remindOverdueFollowUps(deps: Pick<FollowUpSlackDeps, 'foll
         deps.logger.warn({ followUp: f.id, incidentId: f.incidentId }, 'follow-up overdue, but its incident has no channel to remind');
         continue;
       }
-      await deps.poster.post({ channel: inc.channelId, ...(inc.threadTs ? { thread_ts: inc.threadTs } : {}), text: followUpOverdueText(f), unfurl_links: false });
+      await deps.poster.post({
+        channel: inc.channelId,
+        ...(inc.threadTs ? { thread_ts: inc.threadTs } : {}),
+        text: followUpOverdueText(f),
+        unfurl_links: false,
+      });
     } catch (err) {
-      deps.logger.warn({ followUp: f.id, err: { message: (err as Error).message } }, 'could not remind an overdue follow-up; it is reminded again tomorrow');
+      deps.logger.warn(
+        { followUp: f.id, err: { message: (err as Error).message } },
+        'could not remind an overdue follow-up; it is reminded again tomorrow',
+      );
     }
   }
 }

@@ -38,17 +38,34 @@ export function openingMessage(deps: IncidentCommandDeps, inc: Incident): { text
 }
 
 /** Posts in the incident's thread (or its channel when it has no thread yet). */
-export async function postInThread(deps: IncidentCommandDeps, inc: Incident, msg: IncidentPost, fallbackChannel: string, broadcast = false): Promise<void> {
+export async function postInThread(
+  deps: IncidentCommandDeps,
+  inc: Incident,
+  msg: IncidentPost,
+  fallbackChannel: string,
+  broadcast = false,
+): Promise<void> {
   const channel = inc.channelId ?? fallbackChannel;
   const inThread = inc.threadTs && inc.channelId ? { thread_ts: inc.threadTs, ...(broadcast ? { reply_broadcast: true } : {}) } : {};
-  await deps.poster.post({ channel, ...inThread, text: msg.text, ...(msg.blocks ? { blocks: msg.blocks } : {}), unfurl_links: false } as ChatPostMessageArguments);
+  await deps.poster.post({
+    channel,
+    ...inThread,
+    text: msg.text,
+    ...(msg.blocks ? { blocks: msg.blocks } : {}),
+    unfurl_links: false,
+  } as ChatPostMessageArguments);
 }
 
 /**
  * Copies a notification to the channel of the incident's tier (P0 → CRITICAL_CHANNEL, P1 → ALERTS_CHANNEL) with a
  * link to its thread. A failure is logged: the incident's own thread already has the message.
  */
-export async function copyToSeverityChannel(deps: IncidentCommandDeps, inc: Incident, msg: IncidentPost, log: Logger = deps.logger): Promise<void> {
+export async function copyToSeverityChannel(
+  deps: IncidentCommandDeps,
+  inc: Incident,
+  msg: IncidentPost,
+  log: Logger = deps.logger,
+): Promise<void> {
   const channel = routedChannel(inc, deps.severityChannels ?? {});
   if (!channel) return;
   try {
@@ -60,19 +77,30 @@ export async function copyToSeverityChannel(deps: IncidentCommandDeps, inc: Inci
     const copy = routedCopy(msg, link);
     await deps.poster.post({ channel, text: copy.text, blocks: copy.blocks, unfurl_links: false });
   } catch (err) {
-    log.warn({ err: { message: (err as Error).message }, incidentId: inc.id, channel }, 'could not copy the notification to the severity channel');
+    log.warn(
+      { err: { message: (err as Error).message }, incidentId: inc.id, channel },
+      'could not copy the notification to the severity channel',
+    );
   }
 }
 
 /** Posts in the incident's thread and copies it to its tier's channel. */
-export async function announce(deps: IncidentCommandDeps, inc: Incident, msg: IncidentPost, fallbackChannel: string, opts: { broadcast?: boolean; log?: Logger } = {}): Promise<void> {
+export async function announce(
+  deps: IncidentCommandDeps,
+  inc: Incident,
+  msg: IncidentPost,
+  fallbackChannel: string,
+  opts: { broadcast?: boolean; log?: Logger } = {},
+): Promise<void> {
   await postInThread(deps, inc, msg, fallbackChannel, opts.broadcast ?? false);
   await copyToSeverityChannel(deps, inc, msg, opts.log);
 }
 
 /** Keeps the opening notification, the room's topic and the hub summary current; a failure is only logged. */
 export async function refreshOpeningNotification(deps: IncidentCommandDeps, inc: Incident, log: Logger): Promise<void> {
-  await deps.rooms?.refresh(inc).catch((err: Error) => log.warn({ err: { message: err.message }, incidentId: inc.id }, 'could not refresh the incident room'));
+  await deps.rooms
+    ?.refresh(inc)
+    .catch((err: Error) => log.warn({ err: { message: err.message }, incidentId: inc.id }, 'could not refresh the incident room'));
   if (!inc.channelId || !inc.threadTs) return;
   const { text, blocks } = openingMessage(deps, inc);
   await deps.poster.update({ channel: inc.channelId, ts: inc.threadTs, text, blocks }).catch((err: Error) => {

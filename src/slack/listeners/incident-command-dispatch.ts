@@ -49,7 +49,14 @@ export function registerIncidentCommand(app: App, handlers: SubcommandHandlers, 
       return;
     }
     try {
-      await handler({ command: parsed.command, userId: command.user_id, channelId: command.channel_id, triggerId: command.trigger_id, respond, log });
+      await handler({
+        command: parsed.command,
+        userId: command.user_id,
+        channelId: command.channel_id,
+        triggerId: command.trigger_id,
+        respond,
+        log,
+      });
     } catch (err) {
       await respondWithError(err, respond, log, parsed.command.name);
     }

@@ -35,7 +35,11 @@ export async function resolveAndAnnounce(
     ...(input.summary ? { summary: input.summary } : {}),
   });
   const postmortemLink = await draftLink(deps, r.incident, input.log);
-  const text = deps.notifications.incidentResolved(r.incident, { ...r, offerPostmortem: r.offerPostmortem || postmortemLink !== undefined, ...(postmortemLink ? { postmortemLink } : {}) });
+  const text = deps.notifications.incidentResolved(r.incident, {
+    ...r,
+    offerPostmortem: r.offerPostmortem || postmortemLink !== undefined,
+    ...(postmortemLink ? { postmortemLink } : {}),
+  });
   const message = renderNotification(text, r.offerPostmortem ? { postmortemFor: r.incident.id } : {});
   await announce(deps, r.incident, message, input.channelId, { broadcast: true, log: input.log });
   await refreshOpeningNotification(deps, r.incident, input.log);
@@ -79,7 +83,12 @@ export function resolveCommandHandler(deps: IncidentCommandDeps) {
       const choices = [...active.filter((i) => i.channelId === inv.channelId), ...active.filter((i) => i.channelId !== inv.channelId)];
       await deps.client.views.open({
         trigger_id: inv.triggerId,
-        view: resolveModal({ choices, channelId: inv.channelId, ...(rootCause ? { rootCause } : {}), ...(resolution ? { resolution } : {}) }),
+        view: resolveModal({
+          choices,
+          channelId: inv.channelId,
+          ...(rootCause ? { rootCause } : {}),
+          ...(resolution ? { resolution } : {}),
+        }),
       });
       await inv.respond({ response_type: 'ephemeral', text: chooseIncidentToResolveText(choices) });
       return;
@@ -89,23 +98,46 @@ export function resolveCommandHandler(deps: IncidentCommandDeps) {
     if (!rootCause || !resolution) {
       await deps.client.views.open({
         trigger_id: inv.triggerId,
-        view: resolveModal({ incidentId: inc.id, channelId: inv.channelId, ...(rootCause ? { rootCause } : {}), ...(resolution ? { resolution } : {}) }),
+        view: resolveModal({
+          incidentId: inc.id,
+          channelId: inv.channelId,
+          ...(rootCause ? { rootCause } : {}),
+          ...(resolution ? { resolution } : {}),
+        }),
       });
       return;
     }
-    await resolveAndAnnounce(deps, { incidentId: inc.id, actor: inv.userId, rootCause, resolution, ...(summary && inv.command.resolution ? { summary } : {}), channelId: inv.channelId, log: inv.log });
+    await resolveAndAnnounce(deps, {
+      incidentId: inc.id,
+      actor: inv.userId,
+      rootCause,
+      resolution,
+      ...(summary && inv.command.resolution ? { summary } : {}),
+      channelId: inv.channelId,
+      log: inv.log,
+    });
   };
 }
 
 /** `/incident mitigate [INC-ID] [note]`: impact stopped, fix not yet confirmed (the incident keeps its thread). */
-export function mitigateCommandHandler(deps: IncidentCommandDeps, targetIncident: (inv: CommandInvocation<MitigateCommand>, id: string | undefined) => Promise<Incident>) {
+export function mitigateCommandHandler(
+  deps: IncidentCommandDeps,
+  targetIncident: (inv: CommandInvocation<MitigateCommand>, id: string | undefined) => Promise<Incident>,
+) {
   return async (inv: CommandInvocation<MitigateCommand>): Promise<void> => {
     const target = await targetIncident(inv, inv.command.incidentId);
     await mitigateAndAnnounce(deps, target.id, inv.userId, inv.command.note, inv.channelId, inv.log);
   };
 }
 
-async function mitigateAndAnnounce(deps: IncidentCommandDeps, incidentId: string, actor: string, note: string | undefined, channelId: string, log: Logger): Promise<void> {
+async function mitigateAndAnnounce(
+  deps: IncidentCommandDeps,
+  incidentId: string,
+  actor: string,
+  note: string | undefined,
+  channelId: string,
+  log: Logger,
+): Promise<void> {
   const inc = await deps.incidents.mitigate(incidentId, actor, note);
   await announce(deps, inc, { text: mitigatedText(inc, note?.trim() || undefined) }, channelId, { log });
   await refreshOpeningNotification(deps, inc, log);
@@ -115,7 +147,9 @@ async function mitigateAndAnnounce(deps: IncidentCommandDeps, incidentId: string
 export function registerIncidentResolution(app: App, deps: IncidentCommandDeps): void {
   const tell = async (channelId: string | undefined, userId: string, text: string, log: Logger) => {
     if (!channelId) return;
-    await deps.client.chat.postEphemeral({ channel: channelId, user: userId, text }).catch((err: Error) => log.warn({ err: { message: err.message } }, 'ephemeral reply failed'));
+    await deps.client.chat
+      .postEphemeral({ channel: channelId, user: userId, text })
+      .catch((err: Error) => log.warn({ err: { message: err.message } }, 'ephemeral reply failed'));
   };
   const failed = async (err: unknown, what: string, channelId: string | undefined, userId: string, log: Logger) => {
     if (err instanceof BotError) {
@@ -140,7 +174,10 @@ export function registerIncidentResolution(app: App, deps: IncidentCommandDeps):
     const channelId = body.channel?.id ?? body.container?.channel_id;
     const inc = await deps.incidents.get(action.value ?? '');
     if (inc.status === 'resolved') throw new BotError('CONFLICT', `${inc.id} is already resolved.`);
-    await deps.client.views.open({ trigger_id: body.trigger_id, view: resolveModal({ incidentId: inc.id, channelId: channelId ?? inc.channelId ?? '' }) });
+    await deps.client.views.open({
+      trigger_id: body.trigger_id,
+      view: resolveModal({ incidentId: inc.id, channelId: channelId ?? inc.channelId ?? '' }),
+    });
   });
 
   app.view(RESOLVE_INCIDENT_CALLBACK_ID, async ({ ack, view, body, context }) => {
@@ -154,7 +191,14 @@ export function registerIncidentResolution(app: App, deps: IncidentCommandDeps):
     const userId = body.user.id;
     try {
       const inc = await deps.incidents.get(parsed.incidentId);
-      await resolveAndAnnounce(deps, { incidentId: inc.id, actor: userId, rootCause: parsed.rootCause, resolution: parsed.resolution, channelId: parsed.channelId ?? inc.channelId ?? '', log });
+      await resolveAndAnnounce(deps, {
+        incidentId: inc.id,
+        actor: userId,
+        rootCause: parsed.rootCause,
+        resolution: parsed.resolution,
+        channelId: parsed.channelId ?? inc.channelId ?? '',
+        log,
+      });
     } catch (err) {
       await failed(err, 'resolving the incident', parsed.channelId, userId, log);
     }

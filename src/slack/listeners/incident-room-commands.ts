@@ -18,7 +18,12 @@ export interface IncidentRoomCommandDeps {
 const INC_ID = /^INC-\d{14}$/;
 
 /** The incident a command in `channelId` is about: the given id, the room's incident, else the channel's only active one. */
-export async function incidentHere(deps: IncidentRoomCommandDeps, channelId: string, id: string | undefined, usage: string): Promise<string> {
+export async function incidentHere(
+  deps: IncidentRoomCommandDeps,
+  channelId: string,
+  id: string | undefined,
+  usage: string,
+): Promise<string> {
   if (id) return id;
   const room = await deps.rooms.incidentOfChannel(channelId);
   if (room) return room;

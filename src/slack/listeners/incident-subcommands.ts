@@ -46,7 +46,10 @@ export const DEFAULT_OPEN_SEVERITY = 'P2';
  * channel it was opened from; the notification's thread becomes the incident's thread. Used by `/incident open`,
  * the modal and the alert's "Open incident" button (which passes the alert: its thread gets the room's link).
  */
-export async function openAndAnnounce(deps: IncidentCommandDeps, input: OpenIncidentInput & { channelId: string; alert?: AlertRecord }): Promise<Incident> {
+export async function openAndAnnounce(
+  deps: IncidentCommandDeps,
+  input: OpenIncidentInput & { channelId: string; alert?: AlertRecord },
+): Promise<Incident> {
   const { alert, ...openInput } = input;
   const incident = await deps.incidents.open(openInput);
   const message = openingMessage(deps, incident);
@@ -57,7 +60,10 @@ export async function openAndAnnounce(deps: IncidentCommandDeps, input: OpenInci
     return placed;
   };
   if (!deps.rooms) return announceIn(input.channelId);
-  const origin = { channelId: input.channelId, ...(alert?.messageTs && alert.channelId === input.channelId ? { threadTs: alert.messageTs } : {}) };
+  const origin = {
+    channelId: input.channelId,
+    ...(alert?.messageTs && alert.channelId === input.channelId ? { threadTs: alert.messageTs } : {}),
+  };
   return deps.rooms.open(incident, { opener: input.actor, origin, ...(alert ? { alert } : {}), announce: announceIn });
 }
 
@@ -87,7 +93,13 @@ export function incidentCommandHandlers(deps: IncidentCommandDeps): SubcommandHa
         await deps.client.views.open({ trigger_id: inv.triggerId, view: openIncidentModal(inv.channelId) });
         return;
       }
-      await openAndAnnounce(deps, { title, severity: severity ?? DEFAULT_OPEN_SEVERITY, actor: inv.userId, channelId: inv.channelId, ...(started ? { startedAt: started } : {}) });
+      await openAndAnnounce(deps, {
+        title,
+        severity: severity ?? DEFAULT_OPEN_SEVERITY,
+        actor: inv.userId,
+        channelId: inv.channelId,
+        ...(started ? { startedAt: started } : {}),
+      });
     },
 
     ack: async (inv) => {
@@ -106,8 +118,15 @@ export function incidentCommandHandlers(deps: IncidentCommandDeps): SubcommandHa
 
     update: async (inv) => {
       const target = await targetIncident(deps, inv, undefined, USAGE.update);
-      const { incident, event } = await deps.incidents.postStatusUpdate(target.id, inv.command.text, inv.userId, inv.command.started ? { startedAt: inv.command.started } : {});
-      const { text, blocks } = renderNotification(deps.notifications.statusUpdate(incident, { text: event.text, actor: inv.userId, at: event.at }));
+      const { incident, event } = await deps.incidents.postStatusUpdate(
+        target.id,
+        inv.command.text,
+        inv.userId,
+        inv.command.started ? { startedAt: inv.command.started } : {},
+      );
+      const { text, blocks } = renderNotification(
+        deps.notifications.statusUpdate(incident, { text: event.text, actor: inv.userId, at: event.at }),
+      );
       await announce(deps, incident, { text, blocks }, inv.channelId, { log: inv.log });
       await refreshOpeningNotification(deps, incident, inv.log);
     },
@@ -147,9 +166,16 @@ export function registerIncidentViews(app: App, deps: IncidentCommandDeps): void
       return;
     }
     try {
-      await openAndAnnounce(deps, { title: parsed.title, severity: parsed.severity, actor: userId, channelId, ...(parsed.impact ? { impact: parsed.impact } : {}) });
+      await openAndAnnounce(deps, {
+        title: parsed.title,
+        severity: parsed.severity,
+        actor: userId,
+        channelId,
+        ...(parsed.impact ? { impact: parsed.impact } : {}),
+      });
     } catch (err) {
-      const text = err instanceof BotError ? err.userMessage : 'Sorry, opening the incident failed on our side. It has been logged; try again.';
+      const text =
+        err instanceof BotError ? err.userMessage : 'Sorry, opening the incident failed on our side. It has been logged; try again.';
       if (!(err instanceof BotError)) log.error({ err }, 'opening an incident from the modal failed');
       await deps.client.chat.postEphemeral({ channel: channelId, user: userId, text }).catch(() => undefined);
     }
@@ -161,7 +187,12 @@ export function registerIncidentViews(app: App, deps: IncidentCommandDeps): void
  * naming the lead), escalation pages in the alert's or incident's thread, and the P1 → P0 promotion. Targets that
  * are not Slack user or user-group ids are refused (logged), never posted.
  */
-export function createReminderCallbacks(deps: { poster: SlackPoster; logger: Logger; clock: Clock; incidents?: IncidentCommandDeps }): ReminderCallbacks {
+export function createReminderCallbacks(deps: {
+  poster: SlackPoster;
+  logger: Logger;
+  clock: Clock;
+  incidents?: IncidentCommandDeps;
+}): ReminderCallbacks {
   return {
     remind: async (inc) => {
       if (!inc.channelId) {
@@ -182,23 +213,37 @@ export function createReminderCallbacks(deps: { poster: SlackPoster; logger: Log
         return;
       }
       const inThread = alert.messageTs ? { thread_ts: alert.messageTs, reply_broadcast: true } : {};
-      await deps.poster.post({ channel: alert.channelId, ...inThread, text: escalationText(alert, level, target, deps.clock.now()) } as ChatPostMessageArguments);
+      await deps.poster.post({
+        channel: alert.channelId,
+        ...inThread,
+        text: escalationText(alert, level, target, deps.clock.now()),
+      } as ChatPostMessageArguments);
     },
     escalateIncident: async (inc, level, targets) => {
       const valid = targets.filter(isEscalationTarget);
-      if (valid.length < targets.length) deps.logger.error({ incidentId: inc.id, level: level.level }, 'escalation target is not a Slack user or user-group id; not paged');
+      if (valid.length < targets.length)
+        deps.logger.error({ incidentId: inc.id, level: level.level }, 'escalation target is not a Slack user or user-group id; not paged');
       if (valid.length === 0) return;
       if (!inc.channelId) {
         deps.logger.warn({ incidentId: inc.id, level: level.level }, 'incident has no channel: escalation not posted');
         return;
       }
       const inThread = inc.threadTs ? { thread_ts: inc.threadTs, reply_broadcast: true } : {};
-      await deps.poster.post({ channel: inc.channelId, ...inThread, text: incidentEscalationText(inc, level, valid, deps.clock.now()) } as ChatPostMessageArguments);
+      await deps.poster.post({
+        channel: inc.channelId,
+        ...inThread,
+        text: incidentEscalationText(inc, level, valid, deps.clock.now()),
+      } as ChatPostMessageArguments);
     },
     promoted: async (inc, from) => {
       const text = promotedText(inc, from, deps.clock.now());
       if (!deps.incidents) {
-        if (inc.channelId) await deps.poster.post({ channel: inc.channelId, ...(inc.threadTs ? { thread_ts: inc.threadTs, reply_broadcast: true } : {}), text } as ChatPostMessageArguments);
+        if (inc.channelId)
+          await deps.poster.post({
+            channel: inc.channelId,
+            ...(inc.threadTs ? { thread_ts: inc.threadTs, reply_broadcast: true } : {}),
+            text,
+          } as ChatPostMessageArguments);
         return;
       }
       if (!inc.channelId) {

@@ -32,7 +32,12 @@ export interface PostmortemDeps {
 /**
  * The "Draft post-mortem" button for the resolution notification (`blocks: [..., { type: 'actions', elements: [postmortemButton(id)] }]`).
  */
-export function postmortemButton(incidentId: string): { type: 'button'; action_id: string; text: { type: 'plain_text'; text: string }; value: string } {
+export function postmortemButton(incidentId: string): {
+  type: 'button';
+  action_id: string;
+  text: { type: 'plain_text'; text: string };
+  value: string;
+} {
   return { type: 'button', action_id: POSTMORTEM_ACTION_ID, text: { type: 'plain_text', text: 'Draft post-mortem' }, value: incidentId };
 }
 
@@ -49,16 +54,36 @@ export async function draftAndDeliver(
   // The incident's own thread wins; an incident without one gets the draft where it was asked for.
   const channel = inc.channelId && inc.threadTs ? inc.channelId : req.channelId;
   const threadTs = inc.channelId && inc.threadTs ? inc.threadTs : req.threadTs;
-  const post = { channel, text: result.summary, blocks: summaryBlocks(result), ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false, unfurl_media: false };
+  const post = {
+    channel,
+    text: result.summary,
+    blocks: summaryBlocks(result),
+    ...(threadTs ? { thread_ts: threadTs } : {}),
+    unfurl_links: false,
+    unfurl_media: false,
+  };
   if (deps.poster) await deps.poster.post(post);
   else await deps.client.chat.postMessage(post);
-  const file = { content: result.markdown, filename: result.filename, title: `Post-mortem draft v${result.version}: ${inc.id}`, snippet_type: 'markdown' };
-  await (threadTs ? deps.client.filesUploadV2({ ...file, channel_id: channel, thread_ts: threadTs }) : deps.client.filesUploadV2({ ...file, channel_id: channel }));
-  (req.log ?? deps.logger).info({ incidentId: inc.id, version: result.version, channel, messages: result.stats.messages }, 'post-mortem draft delivered');
+  const file = {
+    content: result.markdown,
+    filename: result.filename,
+    title: `Post-mortem draft v${result.version}: ${inc.id}`,
+    snippet_type: 'markdown',
+  };
+  await (threadTs
+    ? deps.client.filesUploadV2({ ...file, channel_id: channel, thread_ts: threadTs })
+    : deps.client.filesUploadV2({ ...file, channel_id: channel }));
+  (req.log ?? deps.logger).info(
+    { incidentId: inc.id, version: result.version, channel, messages: result.stats.messages },
+    'post-mortem draft delivered',
+  );
   return result;
 }
 
-/** `/incident postmortem [INC-ID]`: without an ID, the channel's single active incident, else its latest; several active ones get a list. */
+/**
+ * `/incident postmortem [INC-ID]`: without an ID, the channel's single active incident, else its latest; several active ones get a
+ * list.
+ */
 export function postmortemCommandHandler(deps: PostmortemDeps) {
   return async (inv: CommandInvocation<{ name: 'postmortem'; incidentId?: string }>): Promise<void> => {
     let incidentId = inv.command.incidentId;
@@ -85,7 +110,10 @@ async function chooseIncident(deps: PostmortemDeps, channelId: string): Promise<
   if (active.length > 1) return { message: `${active.length} incidents are active in this channel; name one:\n${list(active)}` };
   const recent = await deps.recentIncidentsInChannel(channelId, 5);
   if (recent[0]) return { id: recent[0].id };
-  return { message: 'There is no incident in this channel. Give its ID: `/incident postmortem INC-20260111100200` (`/incident list` shows the active ones).' };
+  return {
+    message:
+      'There is no incident in this channel. Give its ID: `/incident postmortem INC-20260111100200` (`/incident list` shows the active ones).',
+  };
 }
 
 /** The button (value = incident id) and the message shortcut on any message of an incident thread. */
@@ -108,26 +136,33 @@ export function registerPostmortem(app: App, deps: PostmortemDeps): void {
     }
   });
 
-  app.shortcut<MessageShortcut>({ callback_id: POSTMORTEM_SHORTCUT_CALLBACK_ID, type: 'message_action' }, async ({ ack, shortcut, client, context }) => {
-    await ack();
-    const log = (context.log as Logger | undefined) ?? deps.logger;
-    const channelId = shortcut.channel.id;
-    const userId = shortcut.user.id;
-    const ephemeral = async (text: string): Promise<void> => {
-      await client.chat.postEphemeral({ channel: channelId, user: userId, text }).catch((err: Error) => log.warn({ err: { message: err.message } }, 'ephemeral reply failed'));
-    };
-    try {
-      const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
-      const incident = await deps.incidents.findByThread(channelId, threadTs);
-      if (!incident) {
-        await ephemeral("This message is not in an incident's thread. Use the shortcut on a message of the thread the incident was announced in, or `/incident postmortem INC-…`.");
-        return;
+  app.shortcut<MessageShortcut>(
+    { callback_id: POSTMORTEM_SHORTCUT_CALLBACK_ID, type: 'message_action' },
+    async ({ ack, shortcut, client, context }) => {
+      await ack();
+      const log = (context.log as Logger | undefined) ?? deps.logger;
+      const channelId = shortcut.channel.id;
+      const userId = shortcut.user.id;
+      const ephemeral = async (text: string): Promise<void> => {
+        await client.chat
+          .postEphemeral({ channel: channelId, user: userId, text })
+          .catch((err: Error) => log.warn({ err: { message: err.message } }, 'ephemeral reply failed'));
+      };
+      try {
+        const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
+        const incident = await deps.incidents.findByThread(channelId, threadTs);
+        if (!incident) {
+          await ephemeral(
+            "This message is not in an incident's thread. Use the shortcut on a message of the thread the incident was announced in, or `/incident postmortem INC-…`.",
+          );
+          return;
+        }
+        await draftAndDeliver(deps, { incidentId: incident.id, userId, channelId, threadTs, log });
+      } catch (err) {
+        await reportFailure(err, log, ephemeral);
       }
-      await draftAndDeliver(deps, { incidentId: incident.id, userId, channelId, threadTs, log });
-    } catch (err) {
-      await reportFailure(err, log, ephemeral);
-    }
-  });
+    },
+  );
 }
 
 type Block = Record<string, unknown>;
@@ -136,7 +171,16 @@ type Block = Record<string, unknown>;
 export function summaryBlocks(result: Pick<PostmortemDraftResult, 'summary' | 'incident' | 'actionItems'>): Block[] {
   const blocks: Block[] = [{ type: 'section', text: { type: 'mrkdwn', text: result.summary.slice(0, 3000) } }];
   const items = result.actionItems.slice(0, MAX_BUTTON_ITEMS);
-  if (items.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Action items found in the messages: confirm the real ones, drop the others. Dropped items stay out of the next drafts.' }] });
+  if (items.length)
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: 'Action items found in the messages: confirm the real ones, drop the others. Dropped items stay out of the next drafts.',
+        },
+      ],
+    });
   for (const item of items) {
     blocks.push({ type: 'section', block_id: `pm_item_text:${item.key}`, text: { type: 'mrkdwn', text: itemLine(item) } });
     blocks.push(item.decision ? decidedContext(item.key, item.decision, item.decidedBy ?? '') : itemButtons(result.incident.id, item.key));
@@ -154,7 +198,13 @@ function itemButtons(incidentId: string, key: string): Block {
     type: 'actions',
     block_id: `pm_item:${key}`,
     elements: [
-      { type: 'button', action_id: ACTION_ITEM_CONFIRM_ID, text: { type: 'plain_text', text: '✅ Confirm', emoji: true }, style: 'primary', value },
+      {
+        type: 'button',
+        action_id: ACTION_ITEM_CONFIRM_ID,
+        text: { type: 'plain_text', text: '✅ Confirm', emoji: true },
+        style: 'primary',
+        value,
+      },
       { type: 'button', action_id: ACTION_ITEM_DROP_ID, text: { type: 'plain_text', text: '✖ Drop', emoji: true }, value },
     ],
   };
@@ -162,23 +212,44 @@ function itemButtons(incidentId: string, key: string): Block {
 
 function decidedContext(key: string, decision: 'confirmed' | 'dropped', by: string, followUpId?: number): Block {
   const who = /^[UW][A-Z0-9]{2,}$/.test(by) ? `<@${by}>` : escapeMrkdwn(by);
-  return { type: 'context', block_id: `pm_item:${key}`, elements: [{ type: 'mrkdwn', text: decision === 'confirmed' ? `:white_check_mark: Confirmed by ${who}${followUpId !== undefined ? ` · follow-up #${followUpId}` : ''}` : `:heavy_multiplication_x: Dropped by ${who}` }] };
+  return {
+    type: 'context',
+    block_id: `pm_item:${key}`,
+    elements: [
+      {
+        type: 'mrkdwn',
+        text:
+          decision === 'confirmed'
+            ? `:white_check_mark: Confirmed by ${who}${followUpId !== undefined ? ` · follow-up #${followUpId}` : ''}`
+            : `:heavy_multiplication_x: Dropped by ${who}`,
+      },
+    ],
+  };
 }
 
 /** Records a ✅ / ✖ click and shows the decision in place of the buttons (a later click can change it). */
 export function registerActionItemDecisions(app: App, deps: Pick<PostmortemDeps, 'postmortems' | 'logger'>): void {
-  for (const [actionId, decision] of [[ACTION_ITEM_CONFIRM_ID, 'confirmed'], [ACTION_ITEM_DROP_ID, 'dropped']] as const) {
+  for (const [actionId, decision] of [
+    [ACTION_ITEM_CONFIRM_ID, 'confirmed'],
+    [ACTION_ITEM_DROP_ID, 'dropped'],
+  ] as const) {
     onButton(app, actionId, async ({ ack, body, action, respond, context }) => {
       await ack();
       const log = (context.log as Logger | undefined) ?? deps.logger;
       const m = ITEM_VALUE.exec(action.value ?? '');
       if (!m) {
-        await respond({ response_type: 'ephemeral', replace_original: false, text: 'That button does not name an action item of a post-mortem draft.' }).catch(() => undefined);
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: 'That button does not name an action item of a post-mortem draft.',
+        }).catch(() => undefined);
         return;
       }
       try {
         const item = await deps.postmortems.decideActionItem(m[1]!, m[2]!, decision, body.user.id);
-        const blocks = ((body.message?.blocks ?? []) as Block[]).map((b) => (b.block_id === `pm_item:${item.key}` ? decidedContext(item.key, decision, body.user.id, item.followUp?.id) : b));
+        const blocks = ((body.message?.blocks ?? []) as Block[]).map((b) =>
+          b.block_id === `pm_item:${item.key}` ? decidedContext(item.key, decision, body.user.id, item.followUp?.id) : b,
+        );
         await respond({ replace_original: true, text: String(body.message?.text ?? ''), blocks: blocks as never });
         log.info({ incidentId: item.incidentId, item: item.key, decision, followUp: item.followUp?.id }, 'post-mortem action item decided');
       } catch (err) {
@@ -195,5 +266,7 @@ async function reportFailure(err: unknown, log: Logger, say: (text: string) => P
     return;
   }
   log.error({ err }, 'post-mortem draft failed');
-  await say("Sorry, drafting the post-mortem failed on our side. It has been logged; try again, or use `incident-bot postmortem INC-…` from a terminal.").catch(() => undefined);
+  await say(
+    'Sorry, drafting the post-mortem failed on our side. It has been logged; try again, or use `incident-bot postmortem INC-…` from a terminal.',
+  ).catch(() => undefined);
 }

@@ -25,7 +25,10 @@ export interface RemediationSlackDeps {
   /** The incident `/incident audit` means when no ID is given. */
   currentIncident?: (channelId: string) => Promise<string | undefined>;
   /** The alert whose post (or the bot's post of it) starts this thread, and its runbook. */
-  alertOfThread?: (channelId: string, threadTs: string) => Promise<{ alertId?: number; channelId: string; threadTs: string; incidentId?: string; runbookId?: string } | undefined>;
+  alertOfThread?: (
+    channelId: string,
+    threadTs: string,
+  ) => Promise<{ alertId?: number; channelId: string; threadTs: string; incidentId?: string; runbookId?: string } | undefined>;
   /** The runbooks of the alerts linked to an incident (to tell apart actions several runbooks share). */
   runbooksOfIncident?: (incidentId: string) => Promise<string[]>;
   /** APPROVALS_CHANNEL: every approval request goes there; unset, to the incident's or alert's thread. */
@@ -55,7 +58,12 @@ export interface RequestedRemediation {
  * When several runbooks offer it, the runbooks in `preferred` (those of the incident's or alert's context) decide;
  * otherwise the answer lists the qualified names to choose from.
  */
-export function findRemediation(catalog: Catalog, action: string, runbookId?: string, preferred: readonly string[] = []): Found | { problem: string } {
+export function findRemediation(
+  catalog: Catalog,
+  action: string,
+  runbookId?: string,
+  preferred: readonly string[] = [],
+): Found | { problem: string } {
   const slash = action.indexOf('/');
   const wanted = slash >= 0 ? action.slice(slash + 1) : action;
   const inRunbook = slash >= 0 ? action.slice(0, slash) : runbookId;
@@ -69,7 +77,9 @@ export function findRemediation(catalog: Catalog, action: string, runbookId?: st
   if (candidates.length === 1) return candidates[0]!;
   if (candidates.length === 0) {
     const known = catalog.runbooks.flatMap((r) => r.remediations.map((e) => e.id));
-    return { problem: `No runbook offers the remediation \`${escapeMrkdwn(action.slice(0, 60))}\`. Known: ${[...new Set(known)].map((k) => `\`${k}\``).join(', ')}.` };
+    return {
+      problem: `No runbook offers the remediation \`${escapeMrkdwn(action.slice(0, 60))}\`. Known: ${[...new Set(known)].map((k) => `\`${k}\``).join(', ')}.`,
+    };
   }
   const inContext = candidates.filter((m) => preferred.includes(m.runbook.id));
   if (inContext.length === 1) return inContext[0]!;
@@ -90,7 +100,10 @@ export async function requestRemediation(
 ): Promise<void> {
   const { entry } = req.found;
   // When the approvals channel is the incident's own channel, its approvers are already reading the thread.
-  const approvalPlace = deps.approvalsChannel && deps.approvalsChannel !== req.home?.channelId ? { channelId: deps.approvalsChannel } : (req.home ?? (deps.approvalsChannel ? { channelId: deps.approvalsChannel } : undefined));
+  const approvalPlace =
+    deps.approvalsChannel && deps.approvalsChannel !== req.home?.channelId
+      ? { channelId: deps.approvalsChannel }
+      : (req.home ?? (deps.approvalsChannel ? { channelId: deps.approvalsChannel } : undefined));
   if (!approvalPlace) {
     await ephemeral(
       respond,
@@ -98,7 +111,10 @@ export async function requestRemediation(
     );
     return;
   }
-  const requesterGroups = await membershipOf(deps).groupsOf(req.userId, deps.service.groupsToCheck({ risk: entry.risk, declaration: entry }, 'request'));
+  const requesterGroups = await membershipOf(deps).groupsOf(
+    req.userId,
+    deps.service.groupsToCheck({ risk: entry.risk, declaration: entry }, 'request'),
+  );
   const r = await deps.service.request({
     declaration: entry,
     runbookId: req.found.runbookId,
@@ -119,7 +135,9 @@ export async function requestRemediation(
       if (approvalPlace !== req.home) {
         const note = `<@${req.userId}> requested *${escapeMrkdwn(r.request.title)}*; the approval request is in <#${approvalPlace.channelId}>.`;
         if (req.home) {
-          await deps.poster.post({ channel: req.home.channelId, thread_ts: req.home.threadTs, text: note }).catch((err: Error) => deps.logger.warn({ err: { message: err.message } }, 'posting the approval pointer failed'));
+          await deps.poster
+            .post({ channel: req.home.channelId, thread_ts: req.home.threadTs, text: note })
+            .catch((err: Error) => deps.logger.warn({ err: { message: err.message } }, 'posting the approval pointer failed'));
         } else {
           await ephemeral(respond, note);
         }
@@ -127,13 +145,19 @@ export async function requestRemediation(
       return;
     }
     case 'existing':
-      await ephemeral(respond, `There is already a request for *${escapeMrkdwn(r.request.title)}* (${r.request.state}), made by <@${r.request.requestedBy}>: see its approval message${r.request.channelId ? ` in <#${r.request.channelId}>` : ''}.`);
+      await ephemeral(
+        respond,
+        `There is already a request for *${escapeMrkdwn(r.request.title)}* (${r.request.state}), made by <@${r.request.requestedBy}>: see its approval message${r.request.channelId ? ` in <#${r.request.channelId}>` : ''}.`,
+      );
       return;
     case 'nothing_to_do':
       await ephemeral(respond, `Nothing to do for *${escapeMrkdwn(r.title)}*: ${escapeMrkdwn(r.preview.summary)}`);
       return;
     case 'limited':
-      await ephemeral(respond, `*${escapeMrkdwn(r.title)}* cannot run now: ${escapeMrkdwn(r.reason)}${r.retryAfterSeconds ? ` (try again in ${r.retryAfterSeconds} s)` : ''}`);
+      await ephemeral(
+        respond,
+        `*${escapeMrkdwn(r.title)}* cannot run now: ${escapeMrkdwn(r.reason)}${r.retryAfterSeconds ? ` (try again in ${r.retryAfterSeconds} s)` : ''}`,
+      );
       return;
     case 'refused':
       await ephemeral(respond, `*${escapeMrkdwn(r.title)}* was refused: ${escapeMrkdwn(r.reason)}`);
@@ -160,7 +184,8 @@ async function threadHome(deps: RemediationSlackDeps, channelId: string, threadT
     const home = await incidentHome(deps, alert.incidentId);
     if (home && home !== 'unknown') return home;
   }
-  if (alert) return { channelId: alert.channelId, threadTs: alert.threadTs, ...(alert.alertId !== undefined ? { alertId: alert.alertId } : {}) };
+  if (alert)
+    return { channelId: alert.channelId, threadTs: alert.threadTs, ...(alert.alertId !== undefined ? { alertId: alert.alertId } : {}) };
   const current = await deps.currentIncident?.(channelId);
   const home = current ? await incidentHome(deps, current) : undefined;
   return home && home !== 'unknown' ? home : undefined;
@@ -175,7 +200,9 @@ function membershipOf(deps: RemediationSlackDeps): UsergroupMembership {
 }
 
 export function remediateCommandHandler(deps: RemediationSlackDeps) {
-  return async (inv: CommandInvocation<{ name: 'remediate'; action: string; incidentId?: string; labels: Record<string, string> }>): Promise<void> => {
+  return async (
+    inv: CommandInvocation<{ name: 'remediate'; action: string; incidentId?: string; labels: Record<string, string> }>,
+  ): Promise<void> => {
     const incidentId = inv.command.incidentId ?? (await deps.currentIncident?.(inv.channelId));
     let home: RequestHome | undefined;
     if (incidentId) {
@@ -192,7 +219,11 @@ export function remediateCommandHandler(deps: RemediationSlackDeps) {
       await ephemeral(inv.respond, found.problem);
       return;
     }
-    await requestRemediation(deps, { found: { runbookId: found.runbook.id, entry: found.entry }, labels: inv.command.labels, userId: inv.userId, home }, inv.respond);
+    await requestRemediation(
+      deps,
+      { found: { runbookId: found.runbook.id, entry: found.entry }, labels: inv.command.labels, userId: inv.userId, home },
+      inv.respond,
+    );
   };
 }
 
@@ -208,7 +239,12 @@ export function auditCommandHandler(deps: RemediationSlackDeps) {
       await ephemeral(inv.respond, `The audit log holds nothing for ${escapeMrkdwn(incidentId)} yet.`);
       return;
     }
-    const lines = entries.slice(-60).map((e) => `${e.at.toISOString().slice(0, 19).replace('T', ' ')} ${escapeMrkdwn(e.action)} by ${/^[UW][A-Z0-9]+$/.test(e.actor) ? `<@${e.actor}>` : escapeMrkdwn(e.actor)} — ${escapeMrkdwn(e.subject)}`);
+    const lines = entries
+      .slice(-60)
+      .map(
+        (e) =>
+          `${e.at.toISOString().slice(0, 19).replace('T', ' ')} ${escapeMrkdwn(e.action)} by ${/^[UW][A-Z0-9]+$/.test(e.actor) ? `<@${e.actor}>` : escapeMrkdwn(e.actor)} — ${escapeMrkdwn(e.subject)}`,
+      );
     const more = entries.length > 60 ? `\n(${entries.length - 60} earlier entries not shown)` : '';
     await ephemeral(inv.respond, `*Audit log of ${escapeMrkdwn(incidentId)}* (append-only)\n${lines.join('\n')}${more}`.slice(0, 3900));
   };
@@ -236,7 +272,13 @@ export function registerRemediationActions(app: App, deps: RemediationSlackDeps)
       const home = threadTs ? await threadHome(deps, channelId, threadTs) : undefined;
       await requestRemediation(
         deps,
-        { found: { runbookId: found.runbook.id, entry: found.entry }, labels: value.labels, userId: body.user.id, home, idempotencyKey: messageTs ? `${messageTs}:${found.entry.id}:${body.user.id}` : undefined },
+        {
+          found: { runbookId: found.runbook.id, entry: found.entry },
+          labels: value.labels,
+          userId: body.user.id,
+          home,
+          idempotencyKey: messageTs ? `${messageTs}:${found.entry.id}:${body.user.id}` : undefined,
+        },
         respond,
       );
     } catch (err) {
@@ -263,7 +305,10 @@ export function registerRemediationActions(app: App, deps: RemediationSlackDeps)
           return;
         case 'expired':
           await showOutcome(deps, r.request, log);
-          await ephemeral(respond, `*${escapeMrkdwn(r.request.title)}* expired before it was approved; nothing ran. Request it again if it is still needed.`);
+          await ephemeral(
+            respond,
+            `*${escapeMrkdwn(r.request.title)}* expired before it was approved; nothing ran. Request it again if it is still needed.`,
+          );
           return;
         case 'limited':
           await ephemeral(respond, `*${escapeMrkdwn(r.request.title)}* cannot run now: ${escapeMrkdwn(r.reason)}`);
@@ -274,7 +319,11 @@ export function registerRemediationActions(app: App, deps: RemediationSlackDeps)
           const summary = r.result?.summary ?? r.error ?? '';
           if (r.request.channelId) {
             await deps.poster
-              .post({ channel: r.request.channelId, thread_ts: r.request.threadTs ?? r.request.approvalMessageTs ?? undefined, text: `${r.outcome === 'succeeded' ? ':white_check_mark:' : ':x:'} *${escapeMrkdwn(r.request.title)}* ${r.outcome} (approved by <@${body.user.id}>): ${escapeMrkdwn(summary)}${verification}` })
+              .post({
+                channel: r.request.channelId,
+                thread_ts: r.request.threadTs ?? r.request.approvalMessageTs ?? undefined,
+                text: `${r.outcome === 'succeeded' ? ':white_check_mark:' : ':x:'} *${escapeMrkdwn(r.request.title)}* ${r.outcome} (approved by <@${body.user.id}>): ${escapeMrkdwn(summary)}${verification}`,
+              })
               .catch((err: Error) => log.warn({ err: { message: err.message } }, 'posting the remediation result failed'));
           }
           return;
@@ -331,7 +380,11 @@ export async function reportInterruptedRemediations(deps: RemediationSlackDeps):
       await showOutcome(deps, r, log);
       if (r.channelId) {
         await deps.poster
-          .post({ channel: r.channelId, thread_ts: r.threadTs ?? r.approvalMessageTs ?? undefined, text: `:warning: *${escapeMrkdwn(r.title)}* was interrupted: the bot stopped while it ran (approved by <@${r.approvedBy}>). It was not re-run; check the target and request it again if needed.` })
+          .post({
+            channel: r.channelId,
+            thread_ts: r.threadTs ?? r.approvalMessageTs ?? undefined,
+            text: `:warning: *${escapeMrkdwn(r.title)}* was interrupted: the bot stopped while it ran (approved by <@${r.approvedBy}>). It was not re-run; check the target and request it again if needed.`,
+          })
           .catch((err: Error) => log.warn({ err: { message: err.message } }, 'reporting an interrupted remediation failed'));
       }
     }
@@ -352,7 +405,10 @@ export async function expireUnapprovedRemediations(deps: RemediationSlackDeps): 
 
 /** Refusals that approving and denying answer alike, ephemerally. */
 function refusalText(
-  r: { kind: 'not_found' } | { kind: 'not_approver'; reason: string; request: RemediationRequest } | { kind: 'already'; state: string; by: string | null; request: RemediationRequest },
+  r:
+    | { kind: 'not_found' }
+    | { kind: 'not_approver'; reason: string; request: RemediationRequest }
+    | { kind: 'already'; state: string; by: string | null; request: RemediationRequest },
 ): string {
   switch (r.kind) {
     case 'not_found':

@@ -42,7 +42,14 @@ export function renderStats(s: IncidentStats): { text: string; blocks: KnownBloc
       {
         type: 'actions',
         block_id: 'stats_actions',
-        elements: [{ type: 'button', text: { type: 'plain_text', text: 'Share weekly chart in channel' }, action_id: STATS_CHART_ACTION_ID, value: String(s.days) }],
+        elements: [
+          {
+            type: 'button',
+            text: { type: 'plain_text', text: 'Share weekly chart in channel' },
+            action_id: STATS_CHART_ACTION_ID,
+            value: String(s.days),
+          },
+        ],
       },
     ],
   };

@@ -18,7 +18,8 @@ export function createMemoryAlertStore(mem: MemoryDatabase): AlertStore {
     (row.replyClaimedAt !== null && row.replyClaimedAt.getTime() < now.getTime() - staleMs) || claimantGone(row.alert.replyClaimedBy);
 
   const groupOut = (g: MemoryAlertGroupRow | undefined): AlertGroup | null => (g ? copy(g.group) : null);
-  const openGroupOf = (channelId: string, groupKey: string) => t.alertGroups.find((g) => g.group.channelId === channelId && g.group.groupKey === groupKey && g.closedAt === null);
+  const openGroupOf = (channelId: string, groupKey: string) =>
+    t.alertGroups.find((g) => g.group.channelId === channelId && g.group.groupKey === groupKey && g.closedAt === null);
   const membersOf = (groupId: number) => t.alerts.filter((r) => r.alert.groupId === groupId);
 
   const store: AlertStore = {
@@ -42,7 +43,11 @@ export function createMemoryAlertStore(mem: MemoryDatabase): AlertStore {
         open.closedAt = mem.now();
       }
       t.serials.alertGroups += 1;
-      const row: MemoryAlertGroupRow = { group: { id: t.serials.alertGroups, channelId, groupKey, threadTs, messageTs: null, messageClaimedBy: null }, claimedAt: null, closedAt: null };
+      const row: MemoryAlertGroupRow = {
+        group: { id: t.serials.alertGroups, channelId, groupKey, threadTs, messageTs: null, messageClaimedBy: null },
+        claimedAt: null,
+        closedAt: null,
+      };
       t.alertGroups.push(row);
       return copy(row.group);
     },
@@ -103,7 +108,9 @@ export function createMemoryAlertStore(mem: MemoryDatabase): AlertStore {
             const seen = t.alerts
               .filter((r) => r.alert.fingerprint === event.fingerprint)
               .sort((x, y) => Number(y.alert.status === 'firing') - Number(x.alert.status === 'firing') || y.alert.id - x.alert.id)[0];
-            return seen ? { kind: 'duplicate', alert: copy(seen.alert) } : { kind: 'ignored', reason: `delivery ${opts.deliveryKey} was already recorded` };
+            return seen
+              ? { kind: 'duplicate', alert: copy(seen.alert) }
+              : { kind: 'ignored', reason: `delivery ${opts.deliveryKey} was already recorded` };
           }
           t.alertDeliveries.set(opts.deliveryKey, opts.now);
         }

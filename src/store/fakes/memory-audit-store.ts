@@ -21,7 +21,9 @@ export function createMemoryAuditStore(mem: MemoryDatabase): AuditStore {
     },
     list: async (f) =>
       t.audit
-        .filter((e) => (f.incidentId === undefined || e.incidentId === f.incidentId) && (f.subject === undefined || e.subject === f.subject))
+        .filter(
+          (e) => (f.incidentId === undefined || e.incidentId === f.incidentId) && (f.subject === undefined || e.subject === f.subject),
+        )
         .slice(0, f.limit ?? 200)
         .map((e) => copy(e)),
   };

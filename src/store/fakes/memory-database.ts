@@ -76,7 +76,8 @@ export interface MemoryDatabase {
   now(): Date;
   /**
    * Runs `fn` alone among transactions (one opened inside `fn` is a savepoint within it); when it throws, every table
-   * is restored to its state before `fn`, writes other callers made meanwhile included (a fake, not a database: tests that race plain writes against a failing
+   * is restored to its state before `fn`, writes other callers made meanwhile included (a fake, not a database: tests that race plain
+   * writes against a failing
    * transaction belong to the PostgreSQL suites).
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;

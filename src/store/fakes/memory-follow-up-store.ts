@@ -12,7 +12,8 @@ export function createMemoryFollowUpStore(mem: MemoryDatabase): FollowUpStore {
   return {
     insert: async (f) => {
       constraint(t.incidents.has(f.incidentId), `no incident ${f.incidentId}`);
-      const same = f.sourceKey === undefined ? undefined : t.followUps.find((x) => x.incidentId === f.incidentId && x.sourceKey === f.sourceKey);
+      const same =
+        f.sourceKey === undefined ? undefined : t.followUps.find((x) => x.incidentId === f.incidentId && x.sourceKey === f.sourceKey);
       if (same) return { ...out(same), created: false };
       constraint(f.text.length >= 1 && f.text.length <= 500, 'text must be 1-500 characters');
       t.serials.followUps += 1;
@@ -42,7 +43,12 @@ export function createMemoryFollowUpStore(mem: MemoryDatabase): FollowUpStore {
     },
     list: async (filter, limit) =>
       t.followUps
-        .filter((f) => (!filter.incidentId || f.incidentId === filter.incidentId) && (!filter.owner || f.owner === filter.owner) && (!filter.status || f.status === filter.status))
+        .filter(
+          (f) =>
+            (!filter.incidentId || f.incidentId === filter.incidentId) &&
+            (!filter.owner || f.owner === filter.owner) &&
+            (!filter.status || f.status === filter.status),
+        )
         // ORDER BY status ('done' < 'open'), due_at, id
         .sort((a, b) => (a.status === b.status ? byDue(a, b) : a.status < b.status ? -1 : 1))
         .slice(0, limit)
@@ -62,7 +68,9 @@ export function createMemoryFollowUpStore(mem: MemoryDatabase): FollowUpStore {
       return due.map(out);
     },
     claimExport: async (id, now, staleBefore) => {
-      const row = t.followUps.find((f) => f.id === id && f.externalUrl === null && (f.exportingSince === null || f.exportingSince < staleBefore));
+      const row = t.followUps.find(
+        (f) => f.id === id && f.externalUrl === null && (f.exportingSince === null || f.exportingSince < staleBefore),
+      );
       if (!row) return false;
       row.exportingSince = copy(now);
       return true;

@@ -26,7 +26,8 @@ export function createMemoryInboxStore(mem: MemoryDatabase): InboxStore {
     });
     return true;
   };
-  const held = (eventId: string, owner: string): MemoryInboxRow | undefined => t.inbox.find((r) => r.eventId === eventId && r.leaseOwner === owner);
+  const held = (eventId: string, owner: string): MemoryInboxRow | undefined =>
+    t.inbox.find((r) => r.eventId === eventId && r.leaseOwner === owner);
   return {
     add: async (d) => add(d),
     addMany: async (list) => list.filter(add).length,
@@ -38,7 +39,10 @@ export function createMemoryInboxStore(mem: MemoryDatabase): InboxStore {
         pending
           .filter(
             (r) =>
-              (r.leaseUntil !== null && r.leaseUntil.getTime() > now && r.leaseOwner !== owner && !replicaGone(r.leaseOwner, now, leaseMs)) ||
+              (r.leaseUntil !== null &&
+                r.leaseUntil.getTime() > now &&
+                r.leaseOwner !== owner &&
+                !replicaGone(r.leaseOwner, now, leaseMs)) ||
               (r.leaseUntil === null && r.notBefore.getTime() > now),
           )
           .map((r) => r.orderKey),

@@ -29,7 +29,10 @@ export function createMemoryIncidentRoomStore(mem: MemoryDatabase): IncidentRoom
     get: async (incidentId) => copy(t.rooms.get(incidentId) ?? null),
     findByChannel: async (channelId) => copy([...t.rooms.values()].find((r) => r.channelId === channelId) ?? null),
     setChannel: async (incidentId, channelId, channelName) => {
-      constraint(![...t.rooms.values()].some((r) => r.channelId === channelId && r.incidentId !== incidentId), `channel ${channelId} is another incident's`);
+      constraint(
+        ![...t.rooms.values()].some((r) => r.channelId === channelId && r.incidentId !== incidentId),
+        `channel ${channelId} is another incident's`,
+      );
       update(incidentId, { channelId, channelName });
     },
     setHubMessage: async (incidentId, hubChannelId, hubTs) => update(incidentId, { hubChannelId, hubTs }),

@@ -10,7 +10,13 @@ export function createMemoryPostmortemStore(mem: MemoryDatabase): PostmortemStor
       mem.transaction(async () => {
         constraint(t.incidents.has(d.incidentId), `no incident ${d.incidentId}`);
         const version = Math.max(0, ...t.drafts.filter((x) => x.incidentId === d.incidentId).map((x) => x.version)) + 1;
-        const draft: PostmortemDraft = { incidentId: d.incidentId, version, markdown: d.render(version), createdBy: d.createdBy, createdAt: copy(d.createdAt) };
+        const draft: PostmortemDraft = {
+          incidentId: d.incidentId,
+          version,
+          markdown: d.render(version),
+          createdBy: d.createdBy,
+          createdAt: copy(d.createdAt),
+        };
         t.drafts.push(draft);
         return copy(draft);
       }),
@@ -23,6 +29,13 @@ export function createMemoryPostmortemStore(mem: MemoryDatabase): PostmortemStor
         .filter((i) => i.channelId === channelId)
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
         .slice(0, limit)
-        .map((i) => ({ id: i.id, title: i.title, severity: i.severity, status: i.status, createdAt: copy(i.createdAt), threadTs: i.threadTs })),
+        .map((i) => ({
+          id: i.id,
+          title: i.title,
+          severity: i.severity,
+          status: i.status,
+          createdAt: copy(i.createdAt),
+          threadTs: i.threadTs,
+        })),
   };
 }

@@ -6,20 +6,28 @@ export function createMemoryRemediationStore(mem: MemoryDatabase): RemediationSt
   const t = mem.tables;
   const out = (r: RemediationRequest | undefined): RemediationRequest | null => (r ? copy(r) : null);
   /** Moves `id` out of `from` (and past `when`, if given) with `patch`: the conditional UPDATE of the SQL store. */
-  const transition = (id: string, from: RemediationState, patch: Partial<RemediationRequest>, when: (r: RemediationRequest) => boolean = () => true) => {
+  const transition = (
+    id: string,
+    from: RemediationState,
+    patch: Partial<RemediationRequest>,
+    when: (r: RemediationRequest) => boolean = () => true,
+  ) => {
     const r = t.remediations.get(id);
     if (!r || r.state !== from || !when(r)) return null;
     Object.assign(r, copy(patch));
     return copy(r);
   };
   const runCounts = async (limitKey: string, windowStart: Date): Promise<RunCounts> => {
-    const approvals = [...t.remediations.values()].filter((r) => r.limitKey === limitKey && r.approvedAt !== null).map((r) => r.approvedAt!.getTime());
+    const approvals = [...t.remediations.values()]
+      .filter((r) => r.limitKey === limitKey && r.approvedAt !== null)
+      .map((r) => r.approvedAt!.getTime());
     return {
       runsInWindow: approvals.filter((at) => at > windowStart.getTime()).length,
       lastRunAt: approvals.length ? new Date(Math.max(...approvals)) : null,
     };
   };
-  const byRequested = (a: RemediationRequest, b: RemediationRequest) => a.requestedAt.getTime() - b.requestedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const byRequested = (a: RemediationRequest, b: RemediationRequest) =>
+    a.requestedAt.getTime() - b.requestedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
   return {
     insert: async (n) => {
@@ -62,7 +70,11 @@ export function createMemoryRemediationStore(mem: MemoryDatabase): RemediationSt
     findOpen: async (limitKey, at) =>
       out(
         [...t.remediations.values()]
-          .filter((r) => r.limitKey === limitKey && ((r.state === 'pending' && r.expiresAt.getTime() > at.getTime()) || r.state === 'approved' || r.state === 'running'))
+          .filter(
+            (r) =>
+              r.limitKey === limitKey &&
+              ((r.state === 'pending' && r.expiresAt.getTime() > at.getTime()) || r.state === 'approved' || r.state === 'running'),
+          )
           .sort((a, b) => b.requestedAt.getTime() - a.requestedAt.getTime())[0],
       ),
     runCounts: (limitKey, windowStart) => runCounts(limitKey, windowStart),
@@ -70,10 +82,16 @@ export function createMemoryRemediationStore(mem: MemoryDatabase): RemediationSt
     approve: (id, by, at, check) =>
       mem.transaction(async () => {
         const current = out(t.remediations.get(id));
-        if (!current || current.state !== 'pending' || current.expiresAt.getTime() <= at.getTime()) return { kind: 'not_pending', request: current };
+        if (!current || current.state !== 'pending' || current.expiresAt.getTime() <= at.getTime())
+          return { kind: 'not_pending', request: current };
         const refused = await check(current, (windowStart) => runCounts(current.limitKey, windowStart));
         if (refused) return { kind: 'limited', request: current, ...refused };
-        const approved = transition(id, 'pending', { state: 'approved', approvedBy: by, approvedAt: at }, (r) => r.expiresAt.getTime() > at.getTime());
+        const approved = transition(
+          id,
+          'pending',
+          { state: 'approved', approvedBy: by, approvedAt: at },
+          (r) => r.expiresAt.getTime() > at.getTime(),
+        );
         return approved ? { kind: 'approved', request: approved } : { kind: 'not_pending', request: out(t.remediations.get(id)) };
       }),
     start: async (id, runner, at, leaseUntil) => transition(id, 'approved', { state: 'running', runner, startedAt: at, leaseUntil }),
@@ -86,7 +104,8 @@ export function createMemoryRemediationStore(mem: MemoryDatabase): RemediationSt
         verification: o.verification ? jsonb(o.verification) : null,
         error: o.error ?? null,
       }),
-    deny: async (id, by, at, reason) => transition(id, 'pending', { state: 'denied', deniedBy: by, deniedAt: at, denyReason: reason ?? null }),
+    deny: async (id, by, at, reason) =>
+      transition(id, 'pending', { state: 'denied', deniedBy: by, deniedAt: at, denyReason: reason ?? null }),
     expire: async (id, at) => transition(id, 'pending', { state: 'expired', finishedAt: at }, (r) => r.expiresAt.getTime() <= at.getTime()),
     expireDue: async (at, limit = 100) =>
       [...t.remediations.values()]

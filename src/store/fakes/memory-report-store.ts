@@ -9,7 +9,16 @@ export function createMemoryReportStore(mem: MemoryDatabase): ReportStore {
       [...t.incidents.values()]
         .filter((i) => i.startedAt >= since)
         .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())
-        .map((i) => copy({ id: i.id, severity: i.severity, status: i.status, startedAt: i.startedAt, acknowledgedAt: i.acknowledgedAt, resolvedAt: i.resolvedAt })),
+        .map((i) =>
+          copy({
+            id: i.id,
+            severity: i.severity,
+            status: i.status,
+            startedAt: i.startedAt,
+            acknowledgedAt: i.acknowledgedAt,
+            resolvedAt: i.resolvedAt,
+          }),
+        ),
     topAlertsSince: async (since, limit) => {
       const byName = new Map<string, { name: string; alerts: number; fires: number }>();
       for (const { alert } of t.alerts.filter((a) => a.alert.startsAt >= since)) {
@@ -18,7 +27,9 @@ export function createMemoryReportStore(mem: MemoryDatabase): ReportStore {
         entry.fires += alert.fireCount;
         byName.set(alert.name, entry);
       }
-      return [...byName.values()].sort((a, b) => b.alerts - a.alerts || b.fires - a.fires || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, limit);
+      return [...byName.values()]
+        .sort((a, b) => b.alerts - a.alerts || b.fires - a.fires || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .slice(0, limit);
     },
     followUpCounts: async (now) => ({
       open: t.followUps.filter((f) => f.status === 'open').length,

@@ -9,7 +9,15 @@ export function createMemoryScheduledJobStore(mem: MemoryDatabase): ScheduledJob
     if (job.dedupKey !== undefined && t.jobs.some((r) => r.doneAt === null && r.job.dedupKey === job.dedupKey)) return false;
     t.serials.jobs += 1;
     t.jobs.push({
-      job: { id: t.serials.jobs, kind: job.kind, dueAt: copy(job.dueAt), payload: jsonb(job.payload), dedupKey: job.dedupKey ?? null, claimedBy: null, attempts: 0 },
+      job: {
+        id: t.serials.jobs,
+        kind: job.kind,
+        dueAt: copy(job.dueAt),
+        payload: jsonb(job.payload),
+        dedupKey: job.dedupKey ?? null,
+        claimedBy: null,
+        attempts: 0,
+      },
       claimedAt: null,
       doneAt: null,
       lastError: null,

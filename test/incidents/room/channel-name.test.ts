@@ -13,7 +13,12 @@ describe('incident channel names', () => {
   it('stay within Slack’s 80 characters, with a suffix too, and pass the emulator’s rules', () => {
     const long = incidentChannelName('inc-', 'a very long title '.repeat(20), day);
     expect(long.length).toBeLessThanOrEqual(CHANNEL_NAME_MAX);
-    for (const name of [long, withSuffix(long, 2), withSuffix('inc-' + 'b'.repeat(76), 17), incidentChannelName('inc-', '日本語のタイトル', day)]) {
+    for (const name of [
+      long,
+      withSuffix(long, 2),
+      withSuffix('inc-' + 'b'.repeat(76), 17),
+      incidentChannelName('inc-', '日本語のタイトル', day),
+    ]) {
       expect(name.length).toBeLessThanOrEqual(80);
       expect(isValidChannelName(name)).toBe(true);
       expect(channelNameProblem(name)).toBeUndefined();

@@ -72,20 +72,31 @@ describe('renderDiagnosisBlocks', () => {
     expect(s).toContain('☐ Check the stream monitor');
     expect(s).toContain('<https://runbooks.example.com/md|Runbook: Memory daemon>');
 
-    const buttons = blocks.flatMap((b): unknown[] => ('accessory' in b && b.accessory ? [b.accessory] : 'elements' in b ? [...b.elements] : [])) as {
+    const buttons = blocks.flatMap((b): unknown[] =>
+      'accessory' in b && b.accessory ? [b.accessory] : 'elements' in b ? [...b.elements] : [],
+    ) as {
       type: string;
       action_id?: string;
       value?: string;
     }[];
     const remediation = buttons.find((b) => b.action_id === REMEDIATION_ACTION_ID);
-    expect(parseRemediationValue(remediation?.value ?? '')).toEqual({ runbook: 'memory-daemon', action: 'clear-agent-stream', labels: { agent: 'agent-7' } });
+    expect(parseRemediationValue(remediation?.value ?? '')).toEqual({
+      runbook: 'memory-daemon',
+      action: 'clear-agent-stream',
+      labels: { agent: 'agent-7' },
+    });
     const again = buttons.find((b) => b.action_id === DIAGNOSE_AGAIN_ACTION_ID);
     expect(parseDiagnoseAgainValue(again?.value ?? '')).toEqual({ alert: 'StuckDetected', labels: { agent: 'agent-7' } });
   });
 
   it('partial result: progress line, pending probes, no buttons yet', () => {
     const { text, blocks } = renderDiagnosisBlocks(
-      result({ complete: false, finishedAt: undefined, probes: [probe(1, 'ok')], pending: [{ id: 'p2', title: 'Slow one', kind: 'postgres' }] }),
+      result({
+        complete: false,
+        finishedAt: undefined,
+        probes: [probe(1, 'ok')],
+        pending: [{ id: 'p2', title: 'Slow one', kind: 'postgres' }],
+      }),
     );
     expect(validateBlocks(blocks)).toEqual([]);
     expect(text).toBe('Diagnosing StuckDetected: 2 checks, 1 done…');
@@ -126,9 +137,19 @@ describe('renderDiagnosisBlocks', () => {
     const r = result({
       probes,
       labels,
-      causes: Array.from({ length: 100 }, (_, i) => ({ probe: `p${i}`, status: 'crit' as const, cause: 'c'.repeat(100), fix: 'f'.repeat(100) })),
+      causes: Array.from({ length: 100 }, (_, i) => ({
+        probe: `p${i}`,
+        status: 'crit' as const,
+        cause: 'c'.repeat(100),
+        fix: 'f'.repeat(100),
+      })),
       manualSteps: Array.from({ length: 100 }, () => 'step '.repeat(40)),
-      remediations: Array.from({ length: 12 }, (_, i) => ({ id: `r${i}`, kind: 'docker.restart', title: 'R'.repeat(75), risk: 'high' as const })),
+      remediations: Array.from({ length: 12 }, (_, i) => ({
+        id: `r${i}`,
+        kind: 'docker.restart',
+        title: 'R'.repeat(75),
+        risk: 'high' as const,
+      })),
     });
     const { blocks } = renderDiagnosisBlocks(r);
     expect(validateBlocks(blocks)).toEqual([]);
@@ -157,7 +178,14 @@ describe('renderDiagnosisBlocks', () => {
     expect(blocks).toContainEqual({
       type: 'actions',
       block_id: 'diagnosis_dashboards',
-      elements: [{ type: 'button', text: { type: 'plain_text', text: 'Grafana overview', emoji: true }, action_id: 'dashboard_link_0', url: 'https://grafana.corp.internal/d/continuous-claude-overview' }],
+      elements: [
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: 'Grafana overview', emoji: true },
+          action_id: 'dashboard_link_0',
+          url: 'https://grafana.corp.internal/d/continuous-claude-overview',
+        },
+      ],
     });
     expect(validateBlocks(blocks)).toEqual([]);
   });

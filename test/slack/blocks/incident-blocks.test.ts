@@ -72,7 +72,10 @@ describe('incident renderers', () => {
       text: `${HOSTILE} ${'t'.repeat(500)}`,
       data: {},
     }));
-    const m = renderIncidentStatus(incident({ title: HOSTILE, impact: HOSTILE, acknowledgedAt: T0, acknowledgedBy: 'U0ONCALL01' }), timeline);
+    const m = renderIncidentStatus(
+      incident({ title: HOSTILE, impact: HOSTILE, acknowledgedAt: T0, acknowledgedBy: 'U0ONCALL01' }),
+      timeline,
+    );
     expect(validateBlocks(m.blocks)).toEqual([]);
     noPing(JSON.stringify(m));
     expect(JSON.stringify(m.blocks)).toContain('185 earlier events not shown');
@@ -80,7 +83,9 @@ describe('incident renderers', () => {
   });
 
   it('list and the "which incident?" answer stay within limits and escape titles', () => {
-    const many = Array.from({ length: 120 }, (_, i) => incident({ id: `INC-2026011110${String(i).padStart(4, '0')}`, title: `${HOSTILE} ${'x'.repeat(200)}` }));
+    const many = Array.from({ length: 120 }, (_, i) =>
+      incident({ id: `INC-2026011110${String(i).padStart(4, '0')}`, title: `${HOSTILE} ${'x'.repeat(200)}` }),
+    );
     const list = renderIncidentList(many);
     expect(validateBlocks(list.blocks)).toEqual([]);
     noPing(JSON.stringify(list));
@@ -101,7 +106,9 @@ describe('incident renderers', () => {
     expect(group).toContain('unacknowledged for 12 min (SLA 5 min)');
     noPing(group);
     expect(escalationText(alert, { level: 2, name: 'L2', targets: ['U0LEAD'], afterMinutes: 15 }, 'U0LEAD', now)).toContain('<@U0LEAD>');
-    expect(escalationText(alert, { level: 2, name: 'L2', targets: ['<!channel>'], afterMinutes: 15 }, '<!channel>', now)).not.toContain('<!channel>');
+    expect(escalationText(alert, { level: 2, name: 'L2', targets: ['<!channel>'], afterMinutes: 15 }, '<!channel>', now)).not.toContain(
+      '<!channel>',
+    );
   });
 
   it('the open modal is valid, and its submission is read (with field errors)', () => {
@@ -112,7 +119,12 @@ describe('incident renderers', () => {
       severity: { value: { type: 'static_select', selected_option: severity ? { value: severity } : null } },
       impact: { value: { type: 'plain_text_input', value: impact } },
     });
-    expect(parseOpenIncidentSubmission({ state: { values: values('DB down', 'P1', 'Checkout fails') }, private_metadata: view.private_metadata })).toEqual({
+    expect(
+      parseOpenIncidentSubmission({
+        state: { values: values('DB down', 'P1', 'Checkout fails') },
+        private_metadata: view.private_metadata,
+      }),
+    ).toEqual({
       ok: true,
       title: 'DB down',
       severity: 'P1',

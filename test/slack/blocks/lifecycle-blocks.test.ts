@@ -54,7 +54,10 @@ describe('lifecycle renderers', () => {
   it('an active incident offers Mitigated and Resolve; a mitigated one only Resolve; a resolved one nothing', () => {
     const open = incidentActionsBlock(incident())!;
     expect(validateBlocks([open])).toEqual([]);
-    expect(open.elements.map((e) => ('action_id' in e ? e.action_id : ''))).toEqual([INCIDENT_ACTION_IDS.mitigated, INCIDENT_ACTION_IDS.resolve]);
+    expect(open.elements.map((e) => ('action_id' in e ? e.action_id : ''))).toEqual([
+      INCIDENT_ACTION_IDS.mitigated,
+      INCIDENT_ACTION_IDS.resolve,
+    ]);
     expect(incidentActionsBlock(incident({ status: 'mitigated' }))!.elements).toHaveLength(1);
     expect(incidentActionsBlock(incident({ status: 'resolved' }))).toBeUndefined();
   });
@@ -67,10 +70,24 @@ describe('lifecycle renderers', () => {
     expect(validateView(picker)).toEqual([]);
     expect(JSON.stringify(picker)).toContain('"block_id":"incident"');
 
-    const ok = parseResolveSubmission(submission({ root_cause: { value: ' pool too small ' }, resolution: { value: 'resized' } }, { channel_id: 'C0OPS', incident_id: 'INC-20260111100200' }));
-    expect(ok).toEqual({ ok: true, incidentId: 'INC-20260111100200', rootCause: 'pool too small', resolution: 'resized', channelId: 'C0OPS' });
+    const ok = parseResolveSubmission(
+      submission(
+        { root_cause: { value: ' pool too small ' }, resolution: { value: 'resized' } },
+        { channel_id: 'C0OPS', incident_id: 'INC-20260111100200' },
+      ),
+    );
+    expect(ok).toEqual({
+      ok: true,
+      incidentId: 'INC-20260111100200',
+      rootCause: 'pool too small',
+      resolution: 'resized',
+      channelId: 'C0OPS',
+    });
     const picked = parseResolveSubmission(
-      submission({ incident: { selected_option: { value: 'INC-20260111100201' } }, root_cause: { value: 'x' }, resolution: { value: 'y' } }, { channel_id: 'C0OPS' }),
+      submission(
+        { incident: { selected_option: { value: 'INC-20260111100201' } }, root_cause: { value: 'x' }, resolution: { value: 'y' } },
+        { channel_id: 'C0OPS' },
+      ),
     );
     expect(picked).toMatchObject({ ok: true, incidentId: 'INC-20260111100201' });
     expect(parseResolveSubmission(submission({ root_cause: { value: ' ' }, resolution: { value: '' } }, { channel_id: 'C0OPS' }))).toEqual({
@@ -82,13 +99,27 @@ describe('lifecycle renderers', () => {
       },
     });
     // A forged incident value is refused, not looked up.
-    expect(parseResolveSubmission(submission({ incident: { selected_option: { value: "INC-1'; DROP" } }, root_cause: { value: 'x' }, resolution: { value: 'y' } }, {}))).toMatchObject({ ok: false });
+    expect(
+      parseResolveSubmission(
+        submission(
+          { incident: { selected_option: { value: "INC-1'; DROP" } }, root_cause: { value: 'x' }, resolution: { value: 'y' } },
+          {},
+        ),
+      ),
+    ).toMatchObject({ ok: false });
   });
 
   it('the reminder names the lead only when urgent; escalation and promotion texts mention configured ids only', () => {
-    expect(statusReminderText(incident({ severity: 'P0', acknowledgedBy: 'U0LEAD' }), true)).toContain(':alarm_clock: <@U0LEAD> Status update overdue');
+    expect(statusReminderText(incident({ severity: 'P0', acknowledgedBy: 'U0LEAD' }), true)).toContain(
+      ':alarm_clock: <@U0LEAD> Status update overdue',
+    );
     expect(statusReminderText(incident({ severity: 'P3' }))).not.toContain('<@');
-    const page = incidentEscalationText(incident({ title: HOSTILE }), { level: 2, name: 'L2', targets: [], afterMinutes: 15 }, ['S0DBA', 'U0LEAD', '<!channel>'], new Date(T0.getTime() + 16 * 60_000));
+    const page = incidentEscalationText(
+      incident({ title: HOSTILE }),
+      { level: 2, name: 'L2', targets: [], afterMinutes: 15 },
+      ['S0DBA', 'U0LEAD', '<!channel>'],
+      new Date(T0.getTime() + 16 * 60_000),
+    );
     expect(page).toContain('*Escalation L2* <!subteam^S0DBA> <@U0LEAD>');
     expect(page).toContain('not mitigated 16 min after it started');
     noPing(page);
@@ -108,7 +139,10 @@ describe('lifecycle renderers', () => {
   });
 
   it('the copy for the severity channel drops the buttons and links the thread; the bare-resolve answer lists the active incidents', () => {
-    const copy = routedCopy({ text: 'INCIDENT', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'INCIDENT' } }, incidentActionsBlock(incident())!] }, 'https://slack.test/archives/C0OPS/p1');
+    const copy = routedCopy(
+      { text: 'INCIDENT', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'INCIDENT' } }, incidentActionsBlock(incident())!] },
+      'https://slack.test/archives/C0OPS/p1',
+    );
     expect(copy.blocks.map((b) => b.type)).toEqual(['section', 'context']);
     expect(validateBlocks(copy.blocks)).toEqual([]);
     const text = chooseIncidentToResolveText([incident({ title: HOSTILE })]);

@@ -24,16 +24,41 @@ export function alertStoreContract(backend: StoreBackend): void {
       const first = await alerts.record(firing('fp1'), { severity: 'P2', now: T0, post: { channelId: 'C1', ts: '100.1' } });
       expect(first).toMatchObject({
         kind: 'new',
-        alert: { fingerprint: 'fp1', name: 'DiskFull', severity: 'P2', status: 'firing', fireCount: 1, firstSeenAt: T0, lastSeenAt: T0, channelId: 'C1', messageTs: '100.1' },
+        alert: {
+          fingerprint: 'fp1',
+          name: 'DiskFull',
+          severity: 'P2',
+          status: 'firing',
+          fireCount: 1,
+          firstSeenAt: T0,
+          lastSeenAt: T0,
+          channelId: 'C1',
+          messageTs: '100.1',
+        },
       });
       if (first.kind !== 'new') throw new Error('expected new');
-      expect(first.alert).toMatchObject({ escalationLevel: 0, incidentId: null, replyTs: null, acknowledgedAt: null, resolvedAt: null, generatorURL: null });
+      expect(first.alert).toMatchObject({
+        escalationLevel: 0,
+        incidentId: null,
+        replyTs: null,
+        acknowledgedAt: null,
+        resolvedAt: null,
+        generatorURL: null,
+      });
 
       const again = await alerts.record(firing('fp1', { annotations: { summary: 'disk 95%' } }), { severity: 'P2', now: at(60) });
-      expect(again).toMatchObject({ kind: 'refire', count: 2, since: T0, alert: { id: first.alert.id, fireCount: 2, lastSeenAt: at(60), annotations: { summary: 'disk 95%' } } });
+      expect(again).toMatchObject({
+        kind: 'refire',
+        count: 2,
+        since: T0,
+        alert: { id: first.alert.id, fireCount: 2, lastSeenAt: at(60), annotations: { summary: 'disk 95%' } },
+      });
 
       const gone = await alerts.record(resolved('fp1', at(90)), { severity: 'P2', now: at(120) });
-      expect(gone).toMatchObject({ kind: 'resolved', alert: { id: first.alert.id, status: 'resolved', resolvedAt: at(120), endsAt: at(90) } });
+      expect(gone).toMatchObject({
+        kind: 'resolved',
+        alert: { id: first.alert.id, status: 'resolved', resolvedAt: at(120), endsAt: at(90) },
+      });
       expect(await alerts.record(resolved('fp1'), { severity: 'P2', now: at(130) })).toMatchObject({ kind: 'ignored' });
       expect(await alerts.findActiveByFingerprint('fp1')).toBeNull();
 
@@ -85,7 +110,10 @@ export function alertStoreContract(backend: StoreBackend): void {
       const rec = await alerts.record(firing('fp4'), { severity: 'P2', now: T0 });
       if (rec.kind !== 'new') throw new Error('expected new');
       const id = rec.alert.id;
-      expect(await alerts.acknowledge(id, 'U1', at(1))).toMatchObject({ kind: 'acked', alert: { acknowledgedBy: 'U1', acknowledgedAt: at(1) } });
+      expect(await alerts.acknowledge(id, 'U1', at(1))).toMatchObject({
+        kind: 'acked',
+        alert: { acknowledgedBy: 'U1', acknowledgedAt: at(1) },
+      });
       expect(await alerts.acknowledge(id, 'U2', at(2))).toMatchObject({ kind: 'already', by: 'U1', at: at(1) });
       expect(await alerts.acknowledge(id + 1000, 'U2', at(2))).toEqual({ kind: 'not_found' });
       expect(await alerts.resolve(id, at(3))).toMatchObject({ status: 'resolved', resolvedAt: at(3), endsAt: at(3) });
@@ -139,7 +167,9 @@ export function alertStoreContract(backend: StoreBackend): void {
       const b = await alerts.record(firing('fp9', { name: 'CPUHigh' }), { severity: 'P2', now: at(1) });
       const c = await alerts.record(firing('fp10'), { severity: 'P2', now: at(2) });
       if (a.kind !== 'new' || b.kind !== 'new' || c.kind !== 'new') throw new Error('expected new');
-      expect(await alerts.linkIncident(a.alert.id, 'INC-20260111100000', undefined, { onlyIfUnlinked: true })).toMatchObject({ incidentId: 'INC-20260111100000' });
+      expect(await alerts.linkIncident(a.alert.id, 'INC-20260111100000', undefined, { onlyIfUnlinked: true })).toMatchObject({
+        incidentId: 'INC-20260111100000',
+      });
       expect(await alerts.linkIncident(a.alert.id, 'INC-20260111100001', undefined, { onlyIfUnlinked: true })).toBeNull();
       await alerts.linkIncident(b.alert.id, 'INC-20260111100000');
       await alerts.linkIncident(c.alert.id, 'INC-20260111100000');

@@ -2,7 +2,13 @@ import { useStores, type StoreBackend } from '../../support/store-backends';
 
 const T0 = new Date('2026-01-11T10:00:00Z');
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
-const fields = (title: string, severity: 'P0' | 'P1' | 'P2' | 'P3' = 'P2', createdAt = T0) => ({ title, severity, createdBy: 'U1', createdAt, startedAt: createdAt });
+const fields = (title: string, severity: 'P0' | 'P1' | 'P2' | 'P3' = 'P2', createdAt = T0) => ({
+  title,
+  severity,
+  createdBy: 'U1',
+  createdAt,
+  startedAt: createdAt,
+});
 
 export function incidentStoreContract(backend: StoreBackend): void {
   describe(`IncidentStore: ${backend.name}`, () => {
@@ -10,7 +16,13 @@ export function incidentStoreContract(backend: StoreBackend): void {
 
     it('inserts an incident under a free INC ID only, and reads it back', async () => {
       const { incidents } = stores();
-      const inc = await incidents.tryInsert('INC-20260111100000', { ...fields('db down', 'P1'), impact: 'checkout fails', channelId: 'C1', threadTs: '1.1', nextUpdateDueAt: at(1800) });
+      const inc = await incidents.tryInsert('INC-20260111100000', {
+        ...fields('db down', 'P1'),
+        impact: 'checkout fails',
+        channelId: 'C1',
+        threadTs: '1.1',
+        nextUpdateDueAt: at(1800),
+      });
       expect(inc).toMatchObject({
         id: 'INC-20260111100000',
         title: 'db down',
@@ -36,17 +48,31 @@ export function incidentStoreContract(backend: StoreBackend): void {
 
     it('tells which INC IDs of a range are taken, bounds included', async () => {
       const { incidents } = stores();
-      for (const id of ['INC-20260111100000', 'INC-20260111100001', 'INC-20260111100003', 'INC-20260111100010']) await incidents.tryInsert(id, fields(id));
-      expect([...(await incidents.takenIdsBetween('INC-20260111100001', 'INC-20260111100003'))].sort()).toEqual(['INC-20260111100001', 'INC-20260111100003']);
+      for (const id of ['INC-20260111100000', 'INC-20260111100001', 'INC-20260111100003', 'INC-20260111100010'])
+        await incidents.tryInsert(id, fields(id));
+      expect([...(await incidents.takenIdsBetween('INC-20260111100001', 'INC-20260111100003'))].sort()).toEqual([
+        'INC-20260111100001',
+        'INC-20260111100003',
+      ]);
     });
 
     it('applies a conditional update only from the listed states, setting what the patch names (null included)', async () => {
       const { incidents } = stores();
       await incidents.tryInsert('INC-20260111100000', { ...fields('t', 'P1'), nextUpdateDueAt: at(60) });
       expect(await incidents.update('INC-20260111100000', ['acknowledged'], { status: 'mitigated' }, at(1))).toBeNull();
-      const acked = await incidents.update('INC-20260111100000', ['open'], { status: 'acknowledged', acknowledgedBy: 'U2', acknowledgedAt: at(2), summary: undefined }, at(2));
+      const acked = await incidents.update(
+        'INC-20260111100000',
+        ['open'],
+        { status: 'acknowledged', acknowledgedBy: 'U2', acknowledgedAt: at(2), summary: undefined },
+        at(2),
+      );
       expect(acked).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'U2', acknowledgedAt: at(2), summary: null, title: 't' });
-      const resolved = await incidents.update('INC-20260111100000', ['open', 'acknowledged', 'mitigated'], { status: 'resolved', resolvedBy: 'U3', resolvedAt: at(3), rootCause: 'disk', nextUpdateDueAt: null }, at(3));
+      const resolved = await incidents.update(
+        'INC-20260111100000',
+        ['open', 'acknowledged', 'mitigated'],
+        { status: 'resolved', resolvedBy: 'U3', resolvedAt: at(3), rootCause: 'disk', nextUpdateDueAt: null },
+        at(3),
+      );
       expect(resolved).toMatchObject({ status: 'resolved', resolvedBy: 'U3', rootCause: 'disk', nextUpdateDueAt: null });
       expect(await incidents.update('INC-20260111100009', ['open'], { status: 'resolved' }, at(4))).toBeNull();
     });
@@ -68,7 +94,10 @@ export function incidentStoreContract(backend: StoreBackend): void {
       const { incidents, timeline, transaction } = stores();
       const failed = transaction(async (tx) => {
         await incidents.tryInsert('INC-20260111100000', fields('rolled back'), tx);
-        await timeline.append({ incidentId: 'INC-20260111100000', at: T0, actor: 'U1', kind: 'opened', text: 'opened', data: { severity: 'P2' } }, tx);
+        await timeline.append(
+          { incidentId: 'INC-20260111100000', at: T0, actor: 'U1', kind: 'opened', text: 'opened', data: { severity: 'P2' } },
+          tx,
+        );
         throw new Error('the second write failed');
       });
       await expect(failed).rejects.toThrow('the second write failed');
@@ -108,10 +137,38 @@ export function timelineStoreContract(backend: StoreBackend): void {
       const { incidents, timeline } = stores();
       await incidents.tryInsert('INC-20260111100000', fields('a'));
       await incidents.tryInsert('INC-20260111100001', fields('b'));
-      const later = await timeline.append({ incidentId: 'INC-20260111100000', at: at(10), actor: 'U2', kind: 'severity_changed', text: 'P2 → P1', data: { from: 'P2', to: 'P1' } });
-      const first = await timeline.append({ incidentId: 'INC-20260111100000', at: T0, actor: 'U1', kind: 'opened', text: 'opened', data: { severity: 'P2' } });
-      const tie = await timeline.append({ incidentId: 'INC-20260111100000', at: at(10), actor: 'bot', kind: 'remediation_requested', text: 'restart', data: { requestId: 'rem_0123456789', action: 'docker.restart' } });
-      await timeline.append({ incidentId: 'INC-20260111100001', at: T0, actor: 'U1', kind: 'opened', text: 'opened', data: { severity: 'P2' } });
+      const later = await timeline.append({
+        incidentId: 'INC-20260111100000',
+        at: at(10),
+        actor: 'U2',
+        kind: 'severity_changed',
+        text: 'P2 → P1',
+        data: { from: 'P2', to: 'P1' },
+      });
+      const first = await timeline.append({
+        incidentId: 'INC-20260111100000',
+        at: T0,
+        actor: 'U1',
+        kind: 'opened',
+        text: 'opened',
+        data: { severity: 'P2' },
+      });
+      const tie = await timeline.append({
+        incidentId: 'INC-20260111100000',
+        at: at(10),
+        actor: 'bot',
+        kind: 'remediation_requested',
+        text: 'restart',
+        data: { requestId: 'rem_0123456789', action: 'docker.restart' },
+      });
+      await timeline.append({
+        incidentId: 'INC-20260111100001',
+        at: T0,
+        actor: 'U1',
+        kind: 'opened',
+        text: 'opened',
+        data: { severity: 'P2' },
+      });
       expect(later).toMatchObject({ incidentId: 'INC-20260111100000', kind: 'severity_changed', data: { from: 'P2', to: 'P1' } });
       expect(typeof later.id).toBe('number');
       const list = await timeline.list('INC-20260111100000');
@@ -122,7 +179,16 @@ export function timelineStoreContract(backend: StoreBackend): void {
 
     it('refuses an event for an incident that does not exist', async () => {
       const { timeline } = stores();
-      await expect(timeline.append({ incidentId: 'INC-20260111100009', at: T0, actor: 'U1', kind: 'opened', text: 'opened', data: { severity: 'P2' } })).rejects.toThrow();
+      await expect(
+        timeline.append({
+          incidentId: 'INC-20260111100009',
+          at: T0,
+          actor: 'U1',
+          kind: 'opened',
+          text: 'opened',
+          data: { severity: 'P2' },
+        }),
+      ).rejects.toThrow();
     });
   });
 }

@@ -10,7 +10,13 @@ const request = (n: number, extra: Partial<NewRemediationRequest> = {}): NewReme
   action: 'docker.restart',
   title: 'Restart the worker',
   risk: 'low',
-  declaration: { action: 'docker.restart', title: 'Restart the worker', risk: 'low', params: { container: '{{container}}' }, allowSelfApproval: false },
+  declaration: {
+    action: 'docker.restart',
+    title: 'Restart the worker',
+    risk: 'low',
+    params: { container: '{{container}}' },
+    allowSelfApproval: false,
+  },
   params: { container: 'worker-1' },
   labels: { container: 'worker-1' },
   limitKey: 'docker.restart:container worker-1',
@@ -28,7 +34,9 @@ export function remediationStoreContract(backend: StoreBackend): void {
 
     it('inserts a request once per idempotency key, pending, and finds the open one of a limit key', async () => {
       const { remediations } = stores();
-      const first = await remediations.insert(request(1, { incidentId: 'INC-20260111100000', runbookId: 'disk', channelId: 'C1', threadTs: '1.1' }));
+      const first = await remediations.insert(
+        request(1, { incidentId: 'INC-20260111100000', runbookId: 'disk', channelId: 'C1', threadTs: '1.1' }),
+      );
       expect(first.created).toBe(true);
       expect(first.request).toMatchObject({
         id: 'rem_contract0001',
@@ -62,19 +70,37 @@ export function remediationStoreContract(backend: StoreBackend): void {
         return { refusal: 'cooldown', retryAfterSeconds: 30 };
       });
       expect(limited).toMatchObject({ kind: 'limited', refusal: 'cooldown', retryAfterSeconds: 30, request: { state: 'pending' } });
-      expect(await remediations.approve('rem_contract0001', 'U2', at(2), noLimit)).toMatchObject({ kind: 'approved', request: { state: 'approved', approvedBy: 'U2', approvedAt: at(2) } });
-      expect(await remediations.approve('rem_contract0001', 'U3', at(3), noLimit)).toMatchObject({ kind: 'not_pending', request: { approvedBy: 'U2' } });
-      expect(await remediations.approve('rem_contract0002', 'U2', at(900), noLimit)).toMatchObject({ kind: 'not_pending', request: { state: 'pending' } });
+      expect(await remediations.approve('rem_contract0001', 'U2', at(2), noLimit)).toMatchObject({
+        kind: 'approved',
+        request: { state: 'approved', approvedBy: 'U2', approvedAt: at(2) },
+      });
+      expect(await remediations.approve('rem_contract0001', 'U3', at(3), noLimit)).toMatchObject({
+        kind: 'not_pending',
+        request: { approvedBy: 'U2' },
+      });
+      expect(await remediations.approve('rem_contract0002', 'U2', at(900), noLimit)).toMatchObject({
+        kind: 'not_pending',
+        request: { state: 'pending' },
+      });
       expect(await remediations.approve('rem_contract0009', 'U2', at(1), noLimit)).toEqual({ kind: 'not_pending', request: null });
-      expect(await remediations.deny('rem_contract0003', 'U2', at(4), 'not now')).toMatchObject({ state: 'denied', deniedBy: 'U2', denyReason: 'not now' });
-      expect(await remediations.approve('rem_contract0003', 'U2', at(5), noLimit)).toMatchObject({ kind: 'not_pending', request: { state: 'denied' } });
+      expect(await remediations.deny('rem_contract0003', 'U2', at(4), 'not now')).toMatchObject({
+        state: 'denied',
+        deniedBy: 'U2',
+        denyReason: 'not now',
+      });
+      expect(await remediations.approve('rem_contract0003', 'U2', at(5), noLimit)).toMatchObject({
+        kind: 'not_pending',
+        request: { state: 'denied' },
+      });
       expect(await remediations.deny('rem_contract0003', 'U2', at(6))).toBeNull();
     });
 
     it('approves exactly one of many simultaneous approvals, and counts approved runs per limit key', async () => {
       const { remediations } = stores();
       await remediations.insert(request(1));
-      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => remediations.approve('rem_contract0001', `U${i + 2}`, at(1), noLimit)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => remediations.approve('rem_contract0001', `U${i + 2}`, at(1), noLimit)),
+      );
       expect(outcomes.filter((o) => o.kind === 'approved')).toHaveLength(1);
       await remediations.insert(request(2, { requestedAt: at(10) }));
       await remediations.approve('rem_contract0002', 'U2', at(20), noLimit);
@@ -89,7 +115,12 @@ export function remediationStoreContract(backend: StoreBackend): void {
       await remediations.insert(request(1));
       expect(await remediations.start('rem_contract0001', 'replica-a', at(1), at(31))).toBeNull();
       await remediations.approve('rem_contract0001', 'U2', at(1), noLimit);
-      expect(await remediations.start('rem_contract0001', 'replica-a', at(2), at(32))).toMatchObject({ state: 'running', runner: 'replica-a', startedAt: at(2), leaseUntil: at(32) });
+      expect(await remediations.start('rem_contract0001', 'replica-a', at(2), at(32))).toMatchObject({
+        state: 'running',
+        runner: 'replica-a',
+        startedAt: at(2),
+        leaseUntil: at(32),
+      });
       expect(await remediations.start('rem_contract0001', 'replica-b', at(2), at(32))).toBeNull();
       expect(await remediations.renewLease('rem_contract0001', 'replica-b', at(60))).toBe(false);
       expect(await remediations.renewLease('rem_contract0001', 'replica-a', at(60))).toBe(true);
@@ -98,7 +129,13 @@ export function remediationStoreContract(backend: StoreBackend): void {
         result: { summary: 'restarted 1 of 1', items: ['worker-1'] },
         verification: { status: 'passed', summary: 'running again' },
       });
-      expect(done).toMatchObject({ state: 'succeeded', finishedAt: at(40), result: { summary: 'restarted 1 of 1' }, verification: { status: 'passed' }, error: null });
+      expect(done).toMatchObject({
+        state: 'succeeded',
+        finishedAt: at(40),
+        result: { summary: 'restarted 1 of 1' },
+        verification: { status: 'passed' },
+        error: null,
+      });
       expect(await remediations.finish('rem_contract0001', 'failed', at(41), { error: 'again' })).toBeNull();
       expect(await remediations.renewLease('rem_contract0001', 'replica-a', at(90))).toBe(false);
     });
@@ -121,7 +158,8 @@ export function remediationStoreContract(backend: StoreBackend): void {
       expect(await remediations.interruptStale(at(20), at(0))).toEqual([]);
       const interrupted = await remediations.interruptStale(at(40), at(10));
       expect(interrupted.map((r) => r.id).sort()).toEqual(['rem_contract0004', 'rem_contract0005']);
-      for (const r of interrupted) expect(r).toMatchObject({ state: 'interrupted', finishedAt: at(40), error: expect.stringMatching(/it was not (re-)?run/) });
+      for (const r of interrupted)
+        expect(r).toMatchObject({ state: 'interrupted', finishedAt: at(40), error: expect.stringMatching(/it was not (re-)?run/) });
       expect((await remediations.get('rem_contract0003'))?.state).toBe('pending');
     });
 
@@ -131,9 +169,16 @@ export function remediationStoreContract(backend: StoreBackend): void {
       await remediations.insert(request(1, { incidentId: 'INC-20260111100000', requestedAt: at(10) }));
       await remediations.insert(request(3, { incidentId: 'INC-20260111100000', requestedAt: T0, limitKey: 'c' }));
       await remediations.insert(request(4, { incidentId: 'INC-20260111100001', limitKey: 'd' }));
-      expect(await remediations.setApprovalMessage('rem_contract0001', 'C7', '70.1')).toMatchObject({ channelId: 'C7', approvalMessageTs: '70.1' });
+      expect(await remediations.setApprovalMessage('rem_contract0001', 'C7', '70.1')).toMatchObject({
+        channelId: 'C7',
+        approvalMessageTs: '70.1',
+      });
       expect(await remediations.setApprovalMessage('rem_contract0009', 'C7', '70.1')).toBeNull();
-      expect((await remediations.listByIncident('INC-20260111100000')).map((r) => r.id)).toEqual(['rem_contract0003', 'rem_contract0001', 'rem_contract0002']);
+      expect((await remediations.listByIncident('INC-20260111100000')).map((r) => r.id)).toEqual([
+        'rem_contract0003',
+        'rem_contract0001',
+        'rem_contract0002',
+      ]);
     });
 
     it("links an alert's requests that belong to no incident yet to the incident the alert joins, once", async () => {

@@ -13,13 +13,27 @@ export function incidentRoomStoreContract(backend: StoreBackend): void {
     it('gives the room of an incident to the first claimant only, then remembers its channel, intro and hub message', async () => {
       const { incidents, rooms } = stores();
       await incidents.tryInsert('INC-20260111100000', incident(T0));
-      const claims = await Promise.all(['r1', 'r2', 'r3'].map((owner) => rooms.claim('INC-20260111100000', owner, T0, { channelId: 'C0ALERTS', threadTs: '1.1' })));
+      const claims = await Promise.all(
+        ['r1', 'r2', 'r3'].map((owner) => rooms.claim('INC-20260111100000', owner, T0, { channelId: 'C0ALERTS', threadTs: '1.1' })),
+      );
       expect(claims.filter((c) => c !== null)).toHaveLength(1);
-      expect(claims.find((c) => c !== null)).toMatchObject({ incidentId: 'INC-20260111100000', channelId: null, originChannelId: 'C0ALERTS', originThreadTs: '1.1', hubTs: null });
+      expect(claims.find((c) => c !== null)).toMatchObject({
+        incidentId: 'INC-20260111100000',
+        channelId: null,
+        originChannelId: 'C0ALERTS',
+        originThreadTs: '1.1',
+        hubTs: null,
+      });
       await rooms.setChannel('INC-20260111100000', 'C0ROOM', 'inc-20260111-queue-stuck');
       await rooms.setIntroMessage('INC-20260111100000', '2.1');
       await rooms.setHubMessage('INC-20260111100000', 'C0HUB', '3.1');
-      expect(await rooms.findByChannel('C0ROOM')).toMatchObject({ incidentId: 'INC-20260111100000', channelName: 'inc-20260111-queue-stuck', introTs: '2.1', hubChannelId: 'C0HUB', hubTs: '3.1' });
+      expect(await rooms.findByChannel('C0ROOM')).toMatchObject({
+        incidentId: 'INC-20260111100000',
+        channelName: 'inc-20260111-queue-stuck',
+        introTs: '2.1',
+        hubChannelId: 'C0HUB',
+        hubTs: '3.1',
+      });
       expect(await rooms.findByChannel('C0OTHER')).toBeNull();
       expect(await rooms.get('INC-20260111100001')).toBeNull();
       await expect(rooms.claim('INC-20260111100009', 'r1', T0, {})).rejects.toThrow();
@@ -29,8 +43,12 @@ export function incidentRoomStoreContract(backend: StoreBackend): void {
       const { incidents, rooms, transaction } = stores();
       await incidents.tryInsert('INC-20260111100000', incident(T0));
       expect(await transaction((tx) => rooms.assignRole('INC-20260111100000', 'commander', 'U0ALICE', 'U0BOB', T0, tx))).toEqual({});
-      expect(await transaction((tx) => rooms.assignRole('INC-20260111100000', 'commander', 'U0ALICE', 'U0BOB', at(1), tx))).toEqual({ unchanged: true });
-      const results = await Promise.all(['U0C', 'U0D', 'U0E'].map((u, i) => transaction((tx) => rooms.assignRole('INC-20260111100000', 'commander', u, u, at(2 + i), tx))));
+      expect(await transaction((tx) => rooms.assignRole('INC-20260111100000', 'commander', 'U0ALICE', 'U0BOB', at(1), tx))).toEqual({
+        unchanged: true,
+      });
+      const results = await Promise.all(
+        ['U0C', 'U0D', 'U0E'].map((u, i) => transaction((tx) => rooms.assignRole('INC-20260111100000', 'commander', u, u, at(2 + i), tx))),
+      );
       const previous = results.map((r) => r.previous).sort();
       const holders = (await rooms.roles('INC-20260111100000')).filter((h) => h.role === 'commander');
       expect(holders).toHaveLength(1);
@@ -50,8 +68,23 @@ export function followUpStoreContract(backend: StoreBackend): void {
     it('inserts, lists by incident, owner and status (open first by due date), marks done once', async () => {
       const { incidents, followUps } = stores();
       await incidents.tryInsert('INC-20260111100000', incident(T0));
-      const a = await followUps.insert({ incidentId: 'INC-20260111100000', text: 'later', owner: 'U0ALICE', dueAt: at(3 * DAY), source: 'command', createdBy: 'U1', createdAt: T0 });
-      const b = await followUps.insert({ incidentId: 'INC-20260111100000', text: 'sooner', dueAt: at(DAY), source: 'postmortem', createdBy: 'U1', createdAt: T0 });
+      const a = await followUps.insert({
+        incidentId: 'INC-20260111100000',
+        text: 'later',
+        owner: 'U0ALICE',
+        dueAt: at(3 * DAY),
+        source: 'command',
+        createdBy: 'U1',
+        createdAt: T0,
+      });
+      const b = await followUps.insert({
+        incidentId: 'INC-20260111100000',
+        text: 'sooner',
+        dueAt: at(DAY),
+        source: 'postmortem',
+        createdBy: 'U1',
+        createdAt: T0,
+      });
       expect(b.id).toBeGreaterThan(a.id);
       expect(a).toMatchObject({ status: 'open', owner: 'U0ALICE', doneAt: null, lastRemindedAt: null, externalUrl: null });
       expect((await followUps.list({ incidentId: 'INC-20260111100000' }, 10)).map((f) => f.text)).toEqual(['sooner', 'later']);
@@ -60,18 +93,48 @@ export function followUpStoreContract(backend: StoreBackend): void {
       expect(await followUps.markDone(b.id, 'U3', at(11))).toBeNull();
       expect((await followUps.list({ status: 'open' }, 10)).map((f) => f.id)).toEqual([a.id]);
       expect(await followUps.get(9999)).toBeNull();
-      const keyed = await followUps.insert({ incidentId: 'INC-20260111100000', text: 'from a draft', dueAt: at(DAY), source: 'postmortem', sourceKey: 'abc', createdBy: 'U1', createdAt: T0 });
+      const keyed = await followUps.insert({
+        incidentId: 'INC-20260111100000',
+        text: 'from a draft',
+        dueAt: at(DAY),
+        source: 'postmortem',
+        sourceKey: 'abc',
+        createdBy: 'U1',
+        createdAt: T0,
+      });
       expect(keyed.created).toBe(true);
-      expect(await followUps.insert({ incidentId: 'INC-20260111100000', text: 'from a draft', dueAt: at(DAY), source: 'postmortem', sourceKey: 'abc', createdBy: 'U2', createdAt: at(5) })).toEqual({ ...keyed, created: false });
-      await expect(followUps.insert({ incidentId: 'INC-20260111100009', text: 'x', dueAt: T0, source: 'command', createdBy: 'U1', createdAt: T0 })).rejects.toThrow();
+      expect(
+        await followUps.insert({
+          incidentId: 'INC-20260111100000',
+          text: 'from a draft',
+          dueAt: at(DAY),
+          source: 'postmortem',
+          sourceKey: 'abc',
+          createdBy: 'U2',
+          createdAt: at(5),
+        }),
+      ).toEqual({ ...keyed, created: false });
+      await expect(
+        followUps.insert({ incidentId: 'INC-20260111100009', text: 'x', dueAt: T0, source: 'command', createdBy: 'U1', createdAt: T0 }),
+      ).rejects.toThrow();
     });
 
     it('hands out an overdue follow-up once per reminder period, and an export to one claimant until it finishes or goes stale', async () => {
       const { incidents, followUps } = stores();
       await incidents.tryInsert('INC-20260111100000', incident(T0));
-      const f = await followUps.insert({ incidentId: 'INC-20260111100000', text: 'due', dueAt: at(DAY), source: 'command', createdBy: 'U1', createdAt: T0 });
+      const f = await followUps.insert({
+        incidentId: 'INC-20260111100000',
+        text: 'due',
+        dueAt: at(DAY),
+        source: 'command',
+        createdBy: 'U1',
+        createdAt: T0,
+      });
       expect(await followUps.claimOverdue(at(DAY - 1), at(0), 10)).toEqual([]);
-      const [first, second] = await Promise.all([followUps.claimOverdue(at(DAY + 1), at(1), 10), followUps.claimOverdue(at(DAY + 1), at(1), 10)]);
+      const [first, second] = await Promise.all([
+        followUps.claimOverdue(at(DAY + 1), at(1), 10),
+        followUps.claimOverdue(at(DAY + 1), at(1), 10),
+      ]);
       expect([...first!, ...second!].map((x) => x.id)).toEqual([f.id]);
       expect(await followUps.claimOverdue(at(DAY + 60), at(60), 10)).toEqual([]);
       expect((await followUps.claimOverdue(at(2 * DAY + 2), at(DAY + 2), 10)).map((x) => x.lastRemindedAt)).toEqual([at(2 * DAY + 2)]);
@@ -91,7 +154,15 @@ export function followUpStoreContract(backend: StoreBackend): void {
 export function reportStoreContract(backend: StoreBackend): void {
   describe(`ReportStore: ${backend.name}`, () => {
     const stores = useStores(backend);
-    const alert = (name: string, fingerprint: string, startsAt: Date): AlertEvent => ({ name, status: 'firing', labels: { alertname: name }, annotations: {}, fingerprint, startsAt, source: 'alertmanager-webhook' });
+    const alert = (name: string, fingerprint: string, startsAt: Date): AlertEvent => ({
+      name,
+      status: 'firing',
+      labels: { alertname: name },
+      annotations: {},
+      fingerprint,
+      startsAt,
+      source: 'alertmanager-webhook',
+    });
 
     it('reads the incidents that began in the window, the alerts by count, the open and overdue follow-ups', async () => {
       const { incidents, alerts, followUps, reports } = stores();
@@ -99,7 +170,14 @@ export function reportStoreContract(backend: StoreBackend): void {
       await incidents.tryInsert('INC-20260111110000', incident(at(3600)));
       await incidents.tryInsert('INC-20260101100000', incident(new Date('2026-01-01T10:00:00Z')));
       expect((await reports.incidentsSince(at(-60))).map((r) => r.id)).toEqual(['INC-20260111100000', 'INC-20260111110000']);
-      expect((await reports.incidentsSince(at(-60)))[0]).toEqual({ id: 'INC-20260111100000', severity: 'P1', status: 'open', startedAt: T0, acknowledgedAt: null, resolvedAt: null });
+      expect((await reports.incidentsSince(at(-60)))[0]).toEqual({
+        id: 'INC-20260111100000',
+        severity: 'P1',
+        status: 'open',
+        startedAt: T0,
+        acknowledgedAt: null,
+        resolvedAt: null,
+      });
       await alerts.record(alert('WorkerDown', 'fa', T0), { severity: 'P1', now: T0 });
       await alerts.record(alert('WorkerDown', 'fa', T0), { severity: 'P1', now: at(30) });
       await alerts.record(alert('WorkerDown', 'fb', T0), { severity: 'P1', now: T0 });
@@ -109,9 +187,30 @@ export function reportStoreContract(backend: StoreBackend): void {
         { name: 'WorkerDown', alerts: 2, fires: 3 },
         { name: 'DiskFull', alerts: 1, fires: 1 },
       ]);
-      await followUps.insert({ incidentId: 'INC-20260111100000', text: 'a', dueAt: at(60), source: 'command', createdBy: 'U1', createdAt: T0 });
-      const done = await followUps.insert({ incidentId: 'INC-20260111100000', text: 'b', dueAt: at(60), source: 'command', createdBy: 'U1', createdAt: T0 });
-      await followUps.insert({ incidentId: 'INC-20260111100000', text: 'c', dueAt: at(DAY), source: 'command', createdBy: 'U1', createdAt: T0 });
+      await followUps.insert({
+        incidentId: 'INC-20260111100000',
+        text: 'a',
+        dueAt: at(60),
+        source: 'command',
+        createdBy: 'U1',
+        createdAt: T0,
+      });
+      const done = await followUps.insert({
+        incidentId: 'INC-20260111100000',
+        text: 'b',
+        dueAt: at(60),
+        source: 'command',
+        createdBy: 'U1',
+        createdAt: T0,
+      });
+      await followUps.insert({
+        incidentId: 'INC-20260111100000',
+        text: 'c',
+        dueAt: at(DAY),
+        source: 'command',
+        createdBy: 'U1',
+        createdAt: T0,
+      });
       await followUps.markDone(done.id, 'U1', at(1));
       expect(await reports.followUpCounts(at(120))).toEqual({ open: 2, overdue: 1 });
     });

@@ -59,7 +59,10 @@ export function scheduledJobStoreContract(backend: StoreBackend): void {
 
     it('a recurring run: one pending row per name, one worker wins it, the next run is due when finished says', async () => {
       const { jobs } = stores();
-      const [a, b] = await Promise.all([jobs.claimRecurring('sweep', 'worker-a', at(0), 60_000), jobs.claimRecurring('sweep', 'worker-b', at(0), 60_000)]);
+      const [a, b] = await Promise.all([
+        jobs.claimRecurring('sweep', 'worker-a', at(0), 60_000),
+        jobs.claimRecurring('sweep', 'worker-b', at(0), 60_000),
+      ]);
       const won = [a, b].filter((id) => id !== undefined);
       expect(won).toHaveLength(1);
       const winner = a !== undefined ? 'worker-a' : 'worker-b';

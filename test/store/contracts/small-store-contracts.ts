@@ -10,8 +10,20 @@ export function auditStoreContract(backend: StoreBackend): void {
     it('appends entries (stamped now unless told) and lists them in order, by incident or subject', async () => {
       const { audit } = stores();
       const before = Date.now();
-      const first = await audit.append({ actor: 'U1', action: 'remediation.requested', subject: 'rem_a', incidentId: 'INC-20260111100000', data: { risk: 'low' } });
-      expect(first).toMatchObject({ actor: 'U1', action: 'remediation.requested', subject: 'rem_a', incidentId: 'INC-20260111100000', data: { risk: 'low' } });
+      const first = await audit.append({
+        actor: 'U1',
+        action: 'remediation.requested',
+        subject: 'rem_a',
+        incidentId: 'INC-20260111100000',
+        data: { risk: 'low' },
+      });
+      expect(first).toMatchObject({
+        actor: 'U1',
+        action: 'remediation.requested',
+        subject: 'rem_a',
+        incidentId: 'INC-20260111100000',
+        data: { risk: 'low' },
+      });
       expect(first.at.getTime()).toBeGreaterThanOrEqual(before - 5_000);
       expect(first.at.getTime()).toBeLessThanOrEqual(Date.now() + 5_000);
       const second = await audit.append({ actor: 'U2', action: 'remediation.approved', subject: 'rem_a', at: T0 });
@@ -27,7 +39,15 @@ export function auditStoreContract(backend: StoreBackend): void {
 export function postmortemStoreContract(backend: StoreBackend): void {
   describe(`PostmortemStore: ${backend.name}`, () => {
     const stores = useStores(backend);
-    const incident = (id: string, createdAt: Date, channelId?: string) => ({ title: `t ${id}`, severity: 'P2' as const, createdBy: 'U1', createdAt, startedAt: createdAt, channelId, threadTs: channelId && '9.9' });
+    const incident = (id: string, createdAt: Date, channelId?: string) => ({
+      title: `t ${id}`,
+      severity: 'P2' as const,
+      createdBy: 'U1',
+      createdAt,
+      startedAt: createdAt,
+      channelId,
+      threadTs: channelId && '9.9',
+    });
 
     it('numbers the drafts of an incident 1, 2, … (concurrent saves included) and reads the latest', async () => {
       const { incidents, postmortems } = stores();
@@ -35,13 +55,19 @@ export function postmortemStoreContract(backend: StoreBackend): void {
       await incidents.tryInsert('INC-20260111100001', incident('INC-20260111100001', T0));
       expect(await postmortems.latest('INC-20260111100000')).toBeNull();
       const saves = await Promise.all(
-        Array.from({ length: 5 }, (_, i) => postmortems.saveNext({ incidentId: 'INC-20260111100000', createdBy: `U${i}`, createdAt: at(i), render: (v) => `# draft v${v}` })),
+        Array.from({ length: 5 }, (_, i) =>
+          postmortems.saveNext({ incidentId: 'INC-20260111100000', createdBy: `U${i}`, createdAt: at(i), render: (v) => `# draft v${v}` }),
+        ),
       );
       expect(saves.map((d) => d.version).sort()).toEqual([1, 2, 3, 4, 5]);
       for (const d of saves) expect(d.markdown).toBe(`# draft v${d.version}`);
-      expect(await postmortems.saveNext({ incidentId: 'INC-20260111100001', createdBy: 'U1', createdAt: T0, render: (v) => `other v${v}` })).toMatchObject({ version: 1 });
+      expect(
+        await postmortems.saveNext({ incidentId: 'INC-20260111100001', createdBy: 'U1', createdAt: T0, render: (v) => `other v${v}` }),
+      ).toMatchObject({ version: 1 });
       expect(await postmortems.latest('INC-20260111100000')).toMatchObject({ version: 5, markdown: '# draft v5' });
-      await expect(postmortems.saveNext({ incidentId: 'INC-20260111100009', createdBy: 'U1', createdAt: T0, render: () => 'x' })).rejects.toThrow();
+      await expect(
+        postmortems.saveNext({ incidentId: 'INC-20260111100009', createdBy: 'U1', createdAt: T0, render: () => 'x' }),
+      ).rejects.toThrow();
     });
 
     it("lists a channel's incidents, newest first, up to the limit", async () => {
@@ -68,7 +94,12 @@ export function processedEventStoreContract(backend: StoreBackend): void {
       const ids = Array.from({ length: 60 }, (_, i) => `sig:batch-${i % 30}`);
       const firsts = await Promise.all(ids.map((id) => processedEvents.markProcessed(id, 'slack-signature')));
       for (let i = 0; i < 30; i++) expect([firsts[i], firsts[i + 30]]).toEqual([true, false]);
-      expect(await Promise.all([processedEvents.markProcessed('sig:batch-0', 'slack-signature'), processedEvents.markProcessed('sig:new', 'slack-signature')])).toEqual([false, true]);
+      expect(
+        await Promise.all([
+          processedEvents.markProcessed('sig:batch-0', 'slack-signature'),
+          processedEvents.markProcessed('sig:new', 'slack-signature'),
+        ]),
+      ).toEqual([false, true]);
     });
 
     it('forgets deliveries received before the cutoff, and only those', async () => {
