@@ -30,12 +30,18 @@ export async function createGithubIssue(
   const body = {
     title: `${followUp.incidentId}: ${followUp.text}`.slice(0, 256),
     body: [
-      `Follow-up #${followUp.id} of ${followUp.incidentId} (${context.incidentTitle}).`,
+      `Follow-up #${followUp.id} of ${followUp.incidentId}.`,
       '',
-      followUp.text,
+      // What people typed in Slack goes in verbatim: it mentions nobody, links nothing and renders no Markdown on GitHub.
+      verbatim(
+        [
+          `Incident: ${fromSlack(context.incidentTitle)}`,
+          `Follow-up: ${fromSlack(followUp.text)}`,
+          ...(context.ownerName ? [`Owner (Slack): ${fromSlack(context.ownerName)}`] : []),
+        ].join('\n'),
+      ),
       '',
       `Due: ${followUp.dueAt.toISOString().slice(0, 10)}`,
-      ...(context.ownerName ? [`Owner (Slack): ${context.ownerName}`] : []),
       ...(context.slackLink ? [`Incident in Slack: ${context.slackLink}`] : []),
       '',
       '_Exported by incident-bot._',
@@ -83,4 +89,16 @@ export async function createGithubIssue(
           ? `: issues are disabled in ${config.repo}`
           : '';
   return { ok: false, reason: `GitHub refused the issue (HTTP ${status}: ${message})${hint}` };
+}
+
+/** Slack's encoding of `&`, `<` and `>` undone, so the text reads as it was typed. */
+function fromSlack(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** A fenced code block longer than any run of backticks in `text`, so the text cannot close it. */
+export function verbatim(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}text\n${text}\n${fence}`;
 }

@@ -41,6 +41,23 @@ describe('createGithubIssue', () => {
     expect(String(issue!.body)).toContain('Due: 2026-12-10');
   });
 
+  it('puts what people typed in verbatim: no mention, cross-reference, link or Markdown reaches GitHub live', async () => {
+    const hostile = { ...followUp, text: 'ping @acme/everyone see other-org/repo#1 [Fix it here](https://evil.invalid) ```` &lt;b&gt;' };
+    const r = await createGithubIssue({ token: TOKEN, repo: 'acme/ops', apiUrl: github.url }, hostile, {
+      incidentTitle: '@octocat *bold*',
+    });
+    expect(r.ok).toBe(true);
+    const issue = github.issues('acme', 'ops').at(-1)!;
+    const body = String(issue.body);
+    const fenced = /^(`{3,})text\n([\s\S]*?)\n\1$/m.exec(body);
+    expect(fenced?.[1]).toBe('`````');
+    expect(fenced?.[2]).toContain('Follow-up: ping @acme/everyone see other-org/repo#1 [Fix it here](https://evil.invalid) ```` <b>');
+    expect(fenced?.[2]).toContain('Incident: @octocat *bold*');
+    // Outside the fence, nothing that came from Slack.
+    expect(body.replace(fenced![0], '')).not.toMatch(/@acme|@octocat|evil\.invalid|repo#1/);
+    expect(github.violations()).toEqual([]);
+  });
+
   it('reports a refused token as a reason to act on, without the token', async () => {
     const r = await createGithubIssue({ token: 'ghp_wrong_token', repo: 'acme/ops', apiUrl: github.url }, followUp, {
       incidentTitle: 'Workers stuck',
