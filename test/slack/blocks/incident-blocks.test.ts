@@ -14,39 +14,11 @@ import {
 } from '../../../src/slack/blocks/incident-blocks';
 import type { AlertRecord } from '../../../src/domain/alert';
 import type { Incident } from '../../../src/domain/incident';
+import { HOSTILE, incidentFixture, noPing, T0 } from '../../support/incident-fixture';
 import type { TimelineEvent } from '../../../src/domain/timeline-event';
 
-const T0 = new Date('2026-01-11T10:02:00Z');
-
-function incident(over: Partial<Incident> = {}): Incident {
-  return {
-    id: 'INC-20260111100200',
-    title: 'Database down',
-    severity: 'P1',
-    status: 'open',
-    channelId: 'C0OPS',
-    threadTs: '1768125720.000100',
-    createdBy: 'U0ONCALL01',
-    createdAt: T0,
-    startedAt: T0,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    mitigatedAt: null,
-    mitigatedBy: null,
-    resolvedAt: null,
-    resolvedBy: null,
-    impact: null,
-    summary: null,
-    rootCause: null,
-    resolution: null,
-    lastUpdateAt: null,
-    nextUpdateDueAt: new Date(T0.getTime() + 30 * 60_000),
-    ...over,
-  };
-}
-
-const HOSTILE = '<!channel> <@U0BOSS> <https://evil.example|x> &';
-const noPing = (s: string) => expect(s).not.toMatch(/<!channel>|<@U0BOSS>|<https:/);
+const incident = (over: Partial<Incident> = {}): Incident =>
+  incidentFixture({ nextUpdateDueAt: new Date(T0.getTime() + 30 * 60_000), ...over });
 
 describe('incident renderers', () => {
   it('a template notification becomes one section, with the post-mortem button when offered', () => {

@@ -13,37 +13,9 @@ import {
   whoToCallBlock,
 } from '../../../src/slack/blocks/lifecycle-blocks';
 import type { Incident } from '../../../src/domain/incident';
+import { HOSTILE, incidentFixture, noPing, T0 } from '../../support/incident-fixture';
 
-const T0 = new Date('2026-01-11T10:02:00Z');
-const HOSTILE = '<!channel> <@U0BOSS> <https://evil.example|x> &';
-const noPing = (s: string) => expect(s).not.toMatch(/<!channel>|<@U0BOSS>|<https:/);
-
-function incident(over: Partial<Incident> = {}): Incident {
-  return {
-    id: 'INC-20260111100200',
-    title: 'Database down',
-    severity: 'P1',
-    status: 'open',
-    channelId: 'C0OPS',
-    threadTs: '1768125720.000100',
-    createdBy: 'U0ONCALL01',
-    createdAt: T0,
-    startedAt: T0,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    mitigatedAt: null,
-    mitigatedBy: null,
-    resolvedAt: null,
-    resolvedBy: null,
-    impact: null,
-    summary: null,
-    rootCause: null,
-    resolution: null,
-    lastUpdateAt: null,
-    nextUpdateDueAt: null,
-    ...over,
-  };
-}
+const incident = (over: Partial<Incident> = {}): Incident => incidentFixture({ ...over });
 
 const submission = (values: Record<string, Record<string, unknown>>, meta: Record<string, unknown>) => ({
   state: { values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }])) },
