@@ -294,7 +294,8 @@ describe('PostmortemService.draft', () => {
     expect(peaks).toContain('- Tasks and locks (deadlock check): pending: 5 (2026-01-11 10:10 UTC)');
     expect(peaks).toContain('- Tasks and locks (deadlock check): oldest active: 35 min (2026-01-11 10:05 UTC)');
     expect(peaks).toContain('- Tasks and locks (deadlock check): locks > 5 min: 1 (2026-01-11 10:05 UTC)');
-    expect(peaks).toMatch(/- Disk space of the shared volume: used: [\d.]+% \(2026-01-11 10:0[05] UTC\)/);
+    // The disk is the machine's real volume: its use may grow between the two diagnoses, so either may hold the peak.
+    expect(peaks).toMatch(/- Disk space of the shared volume: used: [\d.]+% \(2026-01-11 10:(05|10) UTC\)/);
     expect(first.markdown).not.toContain('Peak latency: [FILL IN]');
   });
 
