@@ -178,6 +178,9 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     jobs: jobStore,
     clock,
     metrics: incidentMetrics,
+    // Remediations asked for from the alert's diagnosis join the incident's audit log, timeline and post-mortem.
+    alertJoined: (alertId, incidentId, actor) => remediationService.linkAlertRequests(alertId, incidentId, actor),
+    logger,
   });
   const labelsNeeded = (name: string): string[] => {
     const hit = findAlert(catalog, name);

@@ -5,6 +5,7 @@ import type { Incident, IncidentPatch, IncidentStatus, IncidentStore } from '../
 import type { Queryable } from '../domain/queryable';
 import type { ScheduledJobStore } from '../domain/scheduled-job';
 import type { TimelineEntryInput, TimelineEvent, TimelineStore } from '../domain/timeline-event';
+import type { Logger } from '../logger';
 import type { IncidentMetrics } from './incident-metrics';
 import { ESCALATION_LEVELS, escalationDueAt, P1_PROMOTION_AFTER_MINUTES } from '../domain/escalation';
 import { RESPONSE_SLA_MINUTES, SEVERITIES, type Severity } from './severity';
@@ -135,6 +136,14 @@ export interface IncidentServiceDeps {
   /** When given, incidents schedule their status-update reminder, escalation and (P1) promotion. */
   jobs?: ScheduledJobStore;
   metrics?: Pick<IncidentMetrics, 'timeToAcknowledge' | 'timeToResolve'>;
+  /**
+   * Told once an alert has become part of an incident (opened from it, or linked later with `/incident link-alert`),
+   * after the link is committed, so that what was started from the alert's thread joins the incident too (the
+   * remediation service's `linkAlertRequests`). A failure is logged and the link stands: the incident must still be
+   * announced.
+   */
+  alertJoined?: (alertId: number, incidentId: string, actor: string) => Promise<unknown>;
+  logger?: Logger;
 }
 
 /** `INC-YYYYMMDDHHMMSS` of a UTC instant. */
@@ -343,7 +352,20 @@ async function openIncident(deps: IncidentServiceDeps, input: OpenIncidentInput)
     ...(input.threadTs ? { threadTs: input.threadTs } : {}),
     nextUpdateDueAt: nextUpdate,
   };
-  return insertAtFreeId(deps, now, (id) => insertIncident(deps, id, fields, input, alert, now));
+  const inc = await insertAtFreeId(deps, now, (id) => insertIncident(deps, id, fields, input, alert, now));
+  if (alert) await tellAlertJoined(deps, alert.id, inc.id, input.actor);
+  return inc;
+}
+
+async function tellAlertJoined(deps: IncidentServiceDeps, alertId: number, incidentId: string, actor: string): Promise<void> {
+  try {
+    await deps.alertJoined?.(alertId, incidentId, actor);
+  } catch (err) {
+    deps.logger?.error(
+      { err: { message: (err as Error).message }, alertId, incidentId },
+      "the alert joined the incident, but what was started from the alert's thread did not follow it",
+    );
+  }
 }
 
 /** The id is the opening second; when another incident (or replica) has it, the next free second. */
@@ -453,7 +475,7 @@ async function linkAlert(deps: IncidentServiceDeps, rawId: string, alertId: numb
   if (!deps.alerts) throw new Error('linkAlert needs the alert store');
   const alerts = deps.alerts;
   const now = deps.clock.now();
-  return deps.transaction(async (tx) => {
+  const linked = await deps.transaction(async (tx) => {
     const inc = await loadIncident(deps, rawId, tx);
     if (inc.status === 'resolved') throw illegal(inc, 'linking an alert');
     const before = await alerts.get(alertId, tx);
@@ -475,6 +497,8 @@ async function linkAlert(deps: IncidentServiceDeps, rawId: string, alertId: numb
     await appendAlertHistory(deps, tx, inc.id, alert);
     return inc;
   });
+  await tellAlertJoined(deps, alertId, linked.id, actor);
+  return linked;
 }
 
 async function acknowledge(deps: IncidentServiceDeps, rawId: string, actor: string): Promise<IncidentAckResult> {

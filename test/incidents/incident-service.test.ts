@@ -306,6 +306,62 @@ describe('life cycle', () => {
     void t0;
   });
 
+  it('tells alertJoined once an alert joins an incident, opened from it or linked later; a failing alertJoined leaves the link', async () => {
+    const t0 = new Date(Date.UTC(2026, 0, 11, ++hour, 2, 0));
+    const clock = createManualClock(t0);
+    const joined: [number, string, string][] = [];
+    const logged: string[] = [];
+    let failNext = false;
+    const svc = createIncidentService({
+      transaction: stores.transaction,
+      incidents: stores.incidents,
+      timeline: stores.timeline,
+      alerts: stores.alerts,
+      clock,
+      alertJoined: async (alertId, incidentId, actor) => {
+        if (failNext) throw new Error('remediation store unavailable');
+        joined.push([alertId, incidentId, actor]);
+      },
+      logger: { error: (_obj: unknown, msg: string) => logged.push(msg) } as never,
+    });
+    const alertService = createAlertService({ alerts: stores.alerts, clock, timeline: stores.timeline });
+    const fire = async (host: string) => {
+      const labels = { alertname: 'WorkerDown', worker: host };
+      const out = await alertService.record(
+        {
+          name: 'WorkerDown',
+          status: 'firing',
+          labels,
+          annotations: {},
+          fingerprint: alertFingerprint('WorkerDown', labels),
+          startsAt: clock.now(),
+          source: 'alertmanager-webhook',
+        },
+        { catalogSeverity: 'P1' },
+      );
+      if (out.kind !== 'new') throw new Error(`expected a new alert, got ${out.kind}`);
+      return out.alert.id;
+    };
+    const first = await fire(`worker-a${hour}`);
+    const second = await fire(`worker-b${hour}`);
+    const third = await fire(`worker-c${hour}`);
+
+    const fromAlert = await svc.open({ title: 'Worker down', severity: 'P1', actor: 'U0OPENER', alertId: first });
+    clock.advance(MIN);
+    const byCommand = await svc.open({ title: 'Workers flapping', severity: 'P2', actor: 'U0RAVI' });
+    expect(joined).toEqual([[first, fromAlert.id, 'U0OPENER']]);
+    await svc.linkAlert(byCommand.id, second, 'U0MIKE');
+    expect(joined).toEqual([
+      [first, fromAlert.id, 'U0OPENER'],
+      [second, byCommand.id, 'U0MIKE'],
+    ]);
+
+    failNext = true;
+    await expect(svc.linkAlert(byCommand.id, third, 'U0MIKE')).resolves.toMatchObject({ id: byCommand.id });
+    expect((await stores.alerts.get(third))!.incidentId).toBe(byCommand.id);
+    expect(logged).toEqual([expect.stringContaining('did not follow it')]);
+  });
+
   it("finds the incident a Slack message concerns: its thread, a linked alert's thread, or the one active incident of the channel", async () => {
     const { svc, t0 } = setup();
     const channel = `C0CONCERN${hour}`;

@@ -150,8 +150,6 @@ export function registerAlertActions(app: App, deps: AlertActionDeps): void {
     });
     const linked = await deps.alerts.get(alert.id);
     if (linked) await deps.messenger.refresh(linked);
-    // What was already asked for from the alert's diagnosis belongs to the incident's audit and post-mortem too.
-    if (linked?.incidentId && deps.remediations) await deps.remediations.service.linkAlertRequests(alert.id, linked.incidentId, userId);
   });
 
   on(ALERT_ACTION_IDS.silence, 'silencing', async ({ alert, userId, respond, log }) => {
