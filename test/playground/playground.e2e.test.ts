@@ -211,7 +211,7 @@ describe('playground in a browser', () => {
     expect(raw.filter((n) => !KNOWN_NON_EMOJI.includes(n))).toEqual([]);
   });
 
-  test("the newcomer's path: alert → thread → diagnosis with remediations → request → own approval refused in the thread → Bob approves → resolve → post-mortem preview", async () => {
+  test("the newcomer's path: alert → thread → diagnosis with remediations → request → own approval refused in the thread → Bob approves → resolve in the modal → post-mortem preview", async () => {
     await page.click('#thread-close').catch(() => undefined);
     await page.click('#alert-menu-button');
     await page.click('[data-alert="WorkerDown"]');
@@ -260,14 +260,53 @@ describe('playground in a browser', () => {
     await card.locator('text=/incident INC-\\d+/').waitFor();
     const incidentId = /INC-\d+/.exec(await card.innerText())![0];
     await page.click('#thread-close');
-    // The incident has its own channel: it is resolved there.
+    // The incident has its own channel: it is resolved there, with its notification's Resolve button and the modal.
     await page.locator('.channel-link', { hasText: '# inc-' }).last().click();
     await page.locator('#channel-name', { hasText: '# inc-' }).waitFor();
-    await send(
-      `/incident resolve ${incidentId} root_cause="A crashed worker left its lock file" resolution="Cleared the stale lock of worker-7"`,
-    );
-    const resolved = page.locator('.message', { hasText: 'Draft post-mortem' }).last();
+    const withResolve = page
+      .locator('#messages .message', { hasText: incidentId })
+      .filter({ has: page.locator('.bk-button', { hasText: /^Resolve$/ }) })
+      .first();
+    // The notification is edited once resolved: follow it by its ts.
+    const notification = page.locator(`#messages .message[data-ts="${await withResolve.getAttribute('data-ts')}"]`);
+    await notification.locator('.bk-button', { hasText: /^Resolve$/ }).click();
+    const modal = page.locator('.modal[role="dialog"]');
+    await modal.waitFor();
+    expect(await modal.locator('.modal-title').innerText()).toBe('Resolve incident');
+    await expectText(modal, `Resolve ${incidentId}`);
+    const rootCause = modal.locator('.bk-input-block', { hasText: 'Root cause' }).locator('textarea');
+    const resolution = modal.locator('.bk-input-block', { hasText: 'Resolution' }).locator('textarea');
+    expect(await rootCause.getAttribute('placeholder')).toBe('Why it happened, briefly');
+
+    // As in Slack, the form itself stops an empty required field: nothing reaches the bot, the modal stays.
+    await resolution.fill('Cleared the stale lock of worker-7');
+    let submitted = 0;
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/submit')) submitted += 1;
+    });
+    await modal.locator('.modal-submit').click();
+    expect(await rootCause.evaluate((n: HTMLTextAreaElement) => n.validity.valueMissing)).toBe(true);
+    expect(await modal.isVisible()).toBe(true);
+    expect(submitted).toBe(0);
+
+    // Blanks do reach the bot, which refuses them: its answer shows under the field, and what was typed stays.
+    await rootCause.fill('   ');
+    await modal.locator('.modal-submit').click();
+    await modal.locator('.bk-error', { hasText: 'Give the root cause (what made it happen), even if provisional.' }).waitFor();
+    expect(await resolution.inputValue()).toBe('Cleared the stale lock of worker-7');
+    await rootCause.fill('A crashed worker left its lock file');
+    await shot('10-resolve-modal');
+    await modal.locator('.modal-submit').click();
+    await modal.waitFor({ state: 'detached' });
+
+    // The resolution is announced in the incident's channel with what was typed in the modal.
+    const resolved = page.locator('#messages .message', { hasText: /RESOLVED: / }).filter({ hasText: incidentId }).last();
     await resolved.waitFor({ timeout: 20_000 });
+    await expectText(resolved, 'Root Cause: A crashed worker left its lock file');
+    await expectText(resolved, 'Resolution: Cleared the stale lock of worker-7');
+    expect(submitted).toBe(2);
+    await notification.locator('text=/Current Status: Resolved/').waitFor();
+    expect(await notification.locator('.bk-button', { hasText: /^Resolve$/ }).count()).toBe(0);
     await resolved.locator('.bk-button', { hasText: 'Draft post-mortem' }).click();
 
     // The draft lands in the incident's thread: a card with a Markdown preview and a download link.
@@ -292,7 +331,7 @@ describe('playground in a browser', () => {
     expect(download.disposition).toMatch(/^attachment; filename=".*\.md"$/);
     expect(download.body).toContain(incidentId);
     await fileCard.scrollIntoViewIfNeeded();
-    await shot('10-postmortem-preview');
+    await shot('11-postmortem-preview');
   }, 180_000);
 
   /** No section's text is squeezed by its accessory: every one is at least 120 px wide, thread pane open. */

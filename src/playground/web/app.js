@@ -4,7 +4,7 @@
 'use strict';
 
 (function () {
-  const { el, blocks, attachments, mrkdwn, textObject, viewValues, fileCard } = window.BlockKit;
+  const { el, blocks, attachments, mrkdwn, textObject, viewValues, restoreValues, fileCard } = window.BlockKit;
   const $ = (id) => document.getElementById(id);
 
   let state = null;
@@ -296,6 +296,9 @@
     if (key === shownView) return;
     shownView = key;
     const root = $('modal-root');
+    // The same view drawn again (errors from the app, views.update): what was typed stays.
+    const previous = root.querySelector('form.modal');
+    const typed = top && previous && previous.dataset.viewId === top.view.id ? viewValues(previous) : null;
     if (!top) {
       root.replaceChildren();
       return;
@@ -307,6 +310,7 @@
       {
         class: 'modal',
         role: 'dialog',
+        dataset: { viewId: v.id },
         'aria-label': v.title ? v.title.text : 'Modal',
         onsubmit: async (ev) => {
           ev.preventDefault();
@@ -326,7 +330,9 @@
       ),
     );
     root.replaceChildren(el('div', { class: 'overlay' }, form));
-    const first = form.querySelector('input, textarea, select');
+    if (typed) restoreValues(form, typed);
+    const invalid = form.querySelector('.has-error .bk-input');
+    const first = invalid || form.querySelector('input, textarea, select');
     if (first) first.focus();
   }
 

@@ -259,9 +259,14 @@
     return (b.elements || []).map(walk);
   }
 
-  /** An input block of a modal; `opts.errors[blockId]` is shown under it. */
+  /**
+   * An input block of a modal; `opts.errors[blockId]` is shown under it. As in Slack's client, a required input (one
+   * not marked `optional`) left empty stops the form before anything is sent; anything else goes to the app, which
+   * answers with errors per block.
+   */
   function input(b, blockId, ctx, opts) {
     const e = b.element || {};
+    const required = b.optional !== true;
     let control;
     if (e.type === 'plain_text_input') {
       const attrs = {
@@ -269,6 +274,8 @@
         dataset: { blockId, actionId: e.action_id || 'value', type: e.type },
         placeholder: e.placeholder ? e.placeholder.text : undefined,
         maxlength: e.max_length,
+        minlength: e.min_length,
+        required,
         value: e.initial_value || '',
       };
       control = e.multiline ? el('textarea', { ...attrs, rows: 3 }) : el('input', { ...attrs, type: 'text' });
@@ -276,6 +283,7 @@
       control = select(e, blockId, ctx, { inView: true });
       control.dataset.type = e.type;
       control.classList.add('bk-input');
+      control.required = required;
     } else {
       control = el('div', { class: 'bk-unsupported' }, `[${e.type} input]`);
     }
@@ -288,6 +296,23 @@
       b.hint ? el('div', { class: 'bk-hint' }, b.hint.text) : null,
       error ? el('div', { class: 'bk-error' }, error) : null,
     );
+  }
+
+  /**
+   * Puts what the person typed or chose back into a re-drawn modal (the app answered with errors, or updated the view):
+   * Slack keeps an input's value while its block_id and action_id stay the same.
+   */
+  function restoreValues(root, values) {
+    for (const c of root.querySelectorAll('.bk-input')) {
+      const { blockId, actionId, type } = c.dataset;
+      const v = values[blockId] && values[blockId][actionId];
+      if (!v) continue;
+      if (type === 'static_select') {
+        if (v.selected_option && (c.options_ || []).some((o) => o.value === v.selected_option.value)) c.value = v.selected_option.value;
+      } else if (typeof v.value === 'string') {
+        c.value = v.value;
+      }
+    }
   }
 
   /** The values of a modal's inputs, shaped like view.state.values. */
@@ -452,5 +477,5 @@
     return card;
   }
 
-  window.BlockKit = { el, mrkdwn, markdown, blocks, attachments, textObject, viewValues, emoji, fileCard };
+  window.BlockKit = { el, mrkdwn, markdown, blocks, attachments, textObject, viewValues, restoreValues, emoji, fileCard };
 })();
