@@ -285,7 +285,7 @@ describe('playground in a browser', () => {
       if (r.url().endsWith('/api/submit')) submitted += 1;
     });
     await modal.locator('.modal-submit').click();
-    expect(await rootCause.evaluate((n: HTMLTextAreaElement) => n.validity.valueMissing)).toBe(true);
+    expect(await rootCause.evaluate((n) => (n as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).toBe(true);
     expect(await modal.isVisible()).toBe(true);
     expect(submitted).toBe(0);
 
@@ -300,7 +300,10 @@ describe('playground in a browser', () => {
     await modal.waitFor({ state: 'detached' });
 
     // The resolution is announced in the incident's channel with what was typed in the modal.
-    const resolved = page.locator('#messages .message', { hasText: /RESOLVED: / }).filter({ hasText: incidentId }).last();
+    const resolved = page
+      .locator('#messages .message', { hasText: /RESOLVED: / })
+      .filter({ hasText: incidentId })
+      .last();
     await resolved.waitFor({ timeout: 20_000 });
     await expectText(resolved, 'Root Cause: A crashed worker left its lock file');
     await expectText(resolved, 'Resolution: Cleared the stale lock of worker-7');
