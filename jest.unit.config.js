@@ -51,6 +51,7 @@ const UNIT_TESTS = [
   'slack/blocks/incident-blocks',
   'slack/blocks/lifecycle-blocks',
   'slack/command-grammar',
+  'slack/incident-room',
   'slack/room-command-grammar',
   'slack/reminder-callbacks',
   'slack/slack-poster',

@@ -54,10 +54,11 @@ import {
   createReminderCallbacks,
   incidentCommandHandlers,
   registerIncidentViews,
+  resumedOpeningContext,
   type IncidentCommandDeps,
 } from './slack/listeners/incident-subcommands';
 import { registerIncidentResolution } from './slack/listeners/incident-resolution';
-import { contactsToPage, type RunbookContact } from './domain/escalation';
+import { contactsOfArea, contactsToPage, type RunbookContact } from './domain/escalation';
 import { registerTimelineCapture } from './slack/listeners/timeline-capture';
 import { linkAlertCommandHandler } from './slack/listeners/link-alert';
 import { createAlertStore } from './store/alert-store';
@@ -238,6 +239,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   let stormWatch: StormWatch | undefined;
   let reminderRunner: ReturnType<typeof createReminderRunner> | undefined;
   let followUpDeps: FollowUpSlackDeps | undefined;
+  let recoverRoomOpenings: (() => Promise<number>) | undefined;
 
   let slack: SlackApp | undefined;
   let slackAuth: SlackAuthMonitor | undefined;
@@ -296,6 +298,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         (['L1', 'L2', 'L3'] as const)
           .slice(0, Math.max(1, alert.escalationLevel))
           .flatMap((level) => config.escalationTargets[level] ?? []),
+      contactsOf: (alert) => {
+        const hit = findAlert(catalog, alert.name);
+        return hit.found ? contactsOfArea(hit.runbook.contacts, hit.alert.area) : [];
+      },
       owner: replicaId,
       coordination,
       clock,
@@ -330,6 +336,10 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       contactsOf: async (incidentId) => runbookContactsOf(await alertStore.namesByIncident(incidentId)),
       rooms,
     };
+    recoverRoomOpenings = () =>
+      rooms.recoverUnopened((incident, room) =>
+        resumedOpeningContext(incidentDeps, (channelId, ts) => alertStore.findByMessage(channelId, ts), incident, room),
+      );
     alertMessenger = createAlertMessenger({
       alerts: alertService,
       poster,
@@ -512,6 +522,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
               remediations: remediationDeps,
               remediationLeaseMs: config.remediationLeaseMs,
               ...(followUpDeps ? { remindOverdueFollowUps: () => remindOverdueFollowUps(followUpDeps!) } : {}),
+              ...(recoverRoomOpenings ? { roomRecovery: { leaseMs: config.incidentRooms.leaseMs, run: recoverRoomOpenings } } : {}),
             },
           }
         : {}),

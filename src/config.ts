@@ -190,6 +190,11 @@ const configSchema = z
         message: 'must be 1-20 lower-case letters, digits, - or _ starting with a letter or digit (Slack channel names), e.g. inc-',
       })
       .transform((v) => v ?? 'inc-'),
+    INCIDENT_ROOM_LEASE_MS: optionalString
+      .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1000), {
+        message: 'must be a number of milliseconds, at least 1000 (longer than opening a room takes, Slack retries included)',
+      })
+      .transform((v) => (v === undefined ? 120_000 : Number(v))),
     INCIDENT_HUB_CHANNEL: optionalString.refine((v) => v === undefined || /^[CG][A-Z0-9]{2,20}$/.test(v), {
       message: 'must be a Slack channel id such as C0123ABCD (not a #name): the channel where every incident gets one summary message',
     }),
@@ -300,6 +305,8 @@ export interface IncidentRoomConfig {
   channelPrefix: string;
   /** One summary message per incident, edited in place; unset: no hub. */
   hubChannel?: string;
+  /** INCIDENT_ROOM_LEASE_MS: an opening unfinished this long after its claim is taken over by another replica. */
+  leaseMs: number;
 }
 
 export interface GithubConfig {
@@ -374,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     incidentRooms: {
       channels: e.INCIDENT_CHANNELS,
       channelPrefix: e.INCIDENT_CHANNEL_PREFIX,
+      leaseMs: e.INCIDENT_ROOM_LEASE_MS,
       ...(e.INCIDENT_HUB_CHANNEL ? { hubChannel: e.INCIDENT_HUB_CHANNEL } : {}),
     },
     ...(e.GITHUB_TOKEN && e.GITHUB_REPO

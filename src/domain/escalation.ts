@@ -59,3 +59,8 @@ export interface RunbookContact {
 export function contactsToPage(contacts: readonly RunbookContact[], level: EscalationLevelName, area: ContactArea | undefined): string[] {
   return contacts.filter((c) => c.level === level && (c.area === undefined || area === undefined || c.area === area)).flatMap((c) => c.ids);
 }
+
+/** The contacts of an alert's area at every level (a contact or an alert without an area matches any): those the incident room invites. */
+export function contactsOfArea(contacts: readonly RunbookContact[], area: ContactArea | undefined): RunbookContact[] {
+  return contacts.filter((c) => c.area === undefined || area === undefined || c.area === area);
+}

@@ -1,9 +1,23 @@
 import type { IncidentRole } from './incident-role';
 import type { Queryable } from './queryable';
 
+/**
+ * What became of one runbook contact when the room opened: the users invited for it, the user groups it names (the
+ * hub mentions them) and, for whatever could not be resolved, why ("CONTACT_DBA is not set", "S0DBA: no_such_subteam").
+ */
+export interface RoomContact {
+  role: string;
+  groups: string[];
+  invited: string[];
+  unresolved: string[];
+}
+
 export interface IncidentRoom {
   incidentId: string;
   claimedBy: string;
+  claimedAt: Date;
+  /** When the opening finished; null while it runs, or when the replica running it stopped half-way. */
+  openedAt: Date | null;
   channelId: string | null;
   channelName: string | null;
   /** The room's message naming the role holders. */
@@ -13,6 +27,7 @@ export interface IncidentRoom {
   originThreadTs: string | null;
   hubChannelId: string | null;
   hubTs: string | null;
+  contacts: RoomContact[];
 }
 
 export interface RoleHolder {
@@ -28,7 +43,15 @@ export interface IncidentRoomStore {
   claim(incidentId: string, owner: string, at: Date, origin: { channelId?: string; threadTs?: string }): Promise<IncidentRoom | null>;
   get(incidentId: string): Promise<IncidentRoom | null>;
   findByChannel(channelId: string): Promise<IncidentRoom | null>;
-  setChannel(incidentId: string, channelId: string, name: string): Promise<void>;
+  /** Records the room's channel if `owner` still holds the claim; false when another replica took the opening over. */
+  setChannel(incidentId: string, channelId: string, name: string, owner: string): Promise<boolean>;
+  setContacts(incidentId: string, contacts: readonly RoomContact[]): Promise<void>;
+  markOpened(incidentId: string, at: Date): Promise<void>;
+  /**
+   * Hands `owner` up to `limit` rooms whose opening was claimed before `staleBefore` and never finished (the claim is
+   * renewed, so two replicas never take the same one).
+   */
+  takeOverUnopened(owner: string, now: Date, staleBefore: Date, limit: number): Promise<IncidentRoom[]>;
   setHubMessage(incidentId: string, channelId: string, ts: string): Promise<void>;
   setIntroMessage(incidentId: string, ts: string): Promise<void>;
   /**

@@ -16,7 +16,8 @@ export type JobName =
   | 'remediation-recovery'
   | 'remediation-expiry'
   | 'delivery-pruning'
-  | 'follow-up-reminders';
+  | 'follow-up-reminders'
+  | 'room-recovery';
 
 const REMINDER_INTERVAL_MS = 30_000;
 const STALE_REPLY_SWEEP_MS = 30_000;
@@ -40,6 +41,11 @@ export interface BackgroundJobDeps {
     remediationLeaseMs: number;
     /** Reminds the owners of overdue follow-ups (each at most once a day). */
     remindOverdueFollowUps?: () => Promise<void>;
+    /**
+     * Resumes the incident-room openings left unfinished longer than `leaseMs` (their replica stopped between the
+     * claim and the posts); returns how many it took over.
+     */
+    roomRecovery?: { leaseMs: number; run: () => Promise<number> };
   };
 }
 
@@ -120,6 +126,22 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
         remindFollowUps().catch((err: unknown) =>
           deps.logger.warn({ err }, 'could not remind overdue follow-ups; retrying on the next tick'),
         ),
+    });
+  }
+  const roomRecovery = slack.roomRecovery;
+  if (roomRecovery) {
+    jobs.push({
+      name: 'room-recovery',
+      does: 'finishes opening the incident rooms whose replica stopped between claiming and posting (claim older than the lease)',
+      // An abandoned opening is found within about a lease and a half.
+      everyMs: Math.min(30_000, Math.max(1_000, Math.floor(roomRecovery.leaseMs / 2))),
+      runAtStart: true,
+      replicas: 'one',
+      run: async () => {
+        await roomRecovery
+          .run()
+          .catch((err: unknown) => deps.logger.warn({ err }, 'could not look for unfinished incident rooms; retrying on the next tick'));
+      },
     });
   }
   return jobs;

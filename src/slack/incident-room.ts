@@ -8,10 +8,11 @@ import { incidentChannelName, withSuffix } from '../incidents/room/channel-name'
 import type { IncidentRoles, RoleChange } from '../incidents/room/incident-roles';
 import type { Logger } from '../logger';
 import type { AlertRecord } from '../domain/alert';
-import type { IncidentRoom, IncidentRoomStore } from '../domain/incident-room';
+import type { IncidentRoom, IncidentRoomStore, RoomContact } from '../domain/incident-room';
+import type { RunbookContact } from '../domain/escalation';
 import type { Incident } from '../domain/incident';
 import type { TimelineStore } from '../domain/timeline-event';
-import { hubSummary, roleChangedText, roomIntro, roomLinkText, roomTopic } from './blocks/room-blocks';
+import { hubSummary, roleChangedText, roomContactsText, roomIntro, roomLinkText, roomTopic } from './blocks/room-blocks';
 import type { SlackPoster } from './slack-poster';
 import type { UsergroupMembership } from './usergroup-membership';
 
@@ -33,6 +34,8 @@ export interface IncidentRoomDeps {
   linksFor: (alertName: string) => RoomLinks;
   /** Who answers an alert besides its acknowledger: user (U…) and user-group (S…) ids, e.g. the first escalation level. */
   respondersOf: (alert: AlertRecord) => string[];
+  /** The runbook's emergency contacts for the alert (its runbook, its area); they are invited to the room. */
+  contactsOf?: (alert: AlertRecord) => RunbookContact[];
   /** Identifies this replica's claims. */
   owner: string;
   /** Serialises the topic and hub edits of one incident across replicas, so an older state never lands last. */
@@ -63,9 +66,15 @@ export interface IncidentRooms {
   assignRole(incidentId: string, role: IncidentRole, userId: string, actor: string): Promise<RoleChange>;
   /** The incident whose room `channelId` is (any status). */
   incidentOfChannel(channelId: string): Promise<string | undefined>;
+  /**
+   * Finishes the openings whose replica stopped half-way (claimed longer than the lease ago, never finished): each
+   * is taken over by one replica and resumed from where it stopped. Returns how many were taken over.
+   */
+  recoverUnopened(contextOf: (incident: Incident, room: IncidentRoom) => Promise<OpenRoomContext>): Promise<number>;
 }
 
 const NAME_ATTEMPTS = 20;
+const RECOVERY_BATCH = 10;
 const REFRESH_LOCK_MS = 15_000;
 const REFRESH_WAIT_MS = 10_000;
 
@@ -109,19 +118,52 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     return [...users];
   };
 
-  const invite = async (channelId: string, userIds: string[], incidentId: string) => {
-    if (userIds.length === 0) return;
+  /** Invites `userIds`; returns why each one who is not in the channel could not be invited. */
+  const invite = async (channelId: string, userIds: string[], incidentId: string): Promise<Map<string, string>> => {
+    const refused = new Map<string, string>();
+    if (userIds.length === 0) return refused;
     try {
       // force: the others are invited when one of them cannot be (deactivated, a guest, already in).
       const r = (await deps.client.conversations.invite({ channel: channelId, users: userIds.join(','), force: true })) as {
         errors?: { user: string; error: string }[];
       };
       for (const e of r.errors ?? [])
-        if (e.error !== 'already_in_channel')
+        if (e.error !== 'already_in_channel') {
+          refused.set(e.user, e.error);
           logger.warn({ incidentId, user: e.user, error: e.error }, 'could not invite someone to the incident channel');
+        }
     } catch (err) {
-      logger.warn({ incidentId, error: slackError(err) ?? (err as Error).message }, 'could not invite people to the incident channel');
+      const error = slackError(err) ?? (err as Error).message;
+      // Slack answers a single refused user with the error itself rather than in `errors`.
+      const perUser = (err as { data?: { errors?: { user: string; error: string }[] } }).data?.errors;
+      for (const u of userIds) refused.set(u, perUser?.find((e) => e.user === u)?.error ?? error);
+      logger.warn({ incidentId, error }, 'could not invite people to the incident channel');
     }
+    return refused;
+  };
+
+  /** The users each runbook contact names, its groups expanded; what cannot be resolved is kept with the reason. */
+  const resolveContacts = async (contacts: readonly RunbookContact[]): Promise<RoomContact[]> => {
+    const out: RoomContact[] = [];
+    for (const c of contacts) {
+      const contact: RoomContact = { role: c.role, groups: [], invited: [], unresolved: [] };
+      if (c.ids.length === 0) contact.unresolved.push(`${c.variable} is not set`);
+      for (const id of c.ids) {
+        if (/^[UW][A-Z0-9]{2,20}$/.test(id)) contact.invited.push(id);
+        else if (/^S[A-Z0-9]{2,20}$/.test(id)) {
+          contact.groups.push(id);
+          try {
+            const members = await deps.membership.membersOf(id);
+            if (members.length === 0) contact.unresolved.push(`user group ${id} has no members`);
+            contact.invited.push(...members);
+          } catch (err) {
+            contact.unresolved.push(`user group ${id} could not be read (${slackError(err) ?? (err as Error).message})`);
+          }
+        }
+      }
+      out.push({ ...contact, invited: [...new Set(contact.invited)] });
+    }
+    return out;
   };
 
   const permalink = async (channel: string, ts: string): Promise<string | undefined> => {
@@ -147,7 +189,11 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     const roles = await deps.roles.holders(incident.id);
     const where = await placeOf(incident, room);
     try {
-      const posted = await deps.poster.post({ channel: config.hubChannel, ...hubSummary(incident, roles, where), unfurl_links: false });
+      const posted = await deps.poster.post({
+        channel: config.hubChannel,
+        ...hubSummary(incident, roles, where, room?.contacts),
+        unfurl_links: false,
+      });
       await deps.rooms.setHubMessage(incident.id, posted.channel, posted.ts);
     } catch (err) {
       logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not post the hub summary');
@@ -163,30 +209,51 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     return {};
   };
 
-  const openChannel = async (incident: Incident, ctx: OpenRoomContext): Promise<Incident | undefined> => {
+  /**
+   * Creates the room (or takes the one a stopped replica created), invites people, announces the incident there and
+   * posts the intro; each step already done (per the room's row and the incident's thread) is skipped, so a
+   * takeover resumes rather than repeats. undefined: no channel (Slack refused it); `lost`: another replica took over.
+   */
+  const openChannel = async (incident: Incident, ctx: OpenRoomContext, room: IncidentRoom): Promise<Incident | 'lost' | undefined> => {
     let channel: { id: string; name: string };
-    try {
-      channel = await createChannel(incident);
-    } catch (err) {
-      logger.warn(
-        { incidentId: incident.id, error: slackError(err) ?? (err as Error).message },
-        'could not create the incident channel (scopes channels:manage, groups:write?): the incident stays in its thread',
-      );
-      return undefined;
+    if (room.channelId) channel = { id: room.channelId, name: room.channelName ?? room.channelId };
+    else {
+      try {
+        channel = await createChannel(incident);
+      } catch (err) {
+        logger.warn(
+          { incidentId: incident.id, error: slackError(err) ?? (err as Error).message },
+          'could not create the incident channel (scopes channels:manage, groups:write?): the incident stays in its thread',
+        );
+        return undefined;
+      }
+      if (!(await deps.rooms.setChannel(incident.id, channel.id, channel.name, deps.owner))) {
+        logger.warn(
+          { incidentId: incident.id, channel: channel.id },
+          'another replica took over the opening of this room: the channel created here stays unused',
+        );
+        return 'lost';
+      }
+      await deps.timeline.append({
+        incidentId: incident.id,
+        at: deps.clock.now(),
+        actor: ctx.opener,
+        kind: 'room_opened',
+        text: `Channel #${channel.name} created`,
+        data: { channelId: channel.id, name: channel.name },
+      });
     }
-    await deps.rooms.setChannel(incident.id, channel.id, channel.name);
-    await deps.timeline.append({
-      incidentId: incident.id,
-      at: deps.clock.now(),
-      actor: ctx.opener,
-      kind: 'room_opened',
-      text: `Channel #${channel.name} created`,
-      data: { channelId: channel.id, name: channel.name },
-    });
     const responders = ctx.alert ? [...(ctx.alert.acknowledgedBy ? [ctx.alert.acknowledgedBy] : []), ...deps.respondersOf(ctx.alert)] : [];
-    await invite(channel.id, await expand([ctx.opener, ...responders]), incident.id);
-    const inRoom = await ctx.announce(channel.id);
+    const contacts = await resolveContacts(ctx.alert && deps.contactsOf ? deps.contactsOf(ctx.alert) : []);
+    const refused = await invite(channel.id, await expand([ctx.opener, ...responders, ...contacts.flatMap((c) => c.invited)]), incident.id);
+    for (const c of contacts) {
+      c.unresolved.push(...c.invited.filter((u) => refused.has(u)).map((u) => `${u} could not be invited (${refused.get(u)})`));
+      c.invited = c.invited.filter((u) => !refused.has(u));
+    }
+    await deps.rooms.setContacts(incident.id, contacts);
+    const inRoom = incident.channelId === channel.id ? incident : await ctx.announce(channel.id);
     await setTopic(inRoom, channel.id);
+    if (room.introTs) return inRoom;
     const links = ctx.alert ? deps.linksFor(ctx.alert.name) : { dashboards: [] };
     for (const link of [...(links.runbook ? [links.runbook] : []), ...links.dashboards].slice(0, 10)) {
       await deps.client.bookmarks
@@ -205,6 +272,15 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
       unfurl_links: false,
     });
     await deps.rooms.setIntroMessage(incident.id, intro.ts);
+    if (contacts.length)
+      await deps.poster
+        .post({ channel: channel.id, text: roomContactsText(contacts), unfurl_links: false })
+        .catch((err: unknown) =>
+          logger.warn(
+            { incidentId: incident.id, error: slackError(err) ?? (err as Error).message },
+            'could not post the runbook contacts in the room',
+          ),
+        );
     await deps.poster
       .post({
         channel: ctx.origin.channelId,
@@ -219,6 +295,17 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
         ),
       );
     return inRoom;
+  };
+
+  /** Everything after the claim: the room (or the thread), the hub summary, then the mark that the opening finished. */
+  const finishOpening = async (incident: Incident, ctx: OpenRoomContext, room: IncidentRoom): Promise<Incident> => {
+    const inRoom = config.channels ? await openChannel(incident, ctx, room) : undefined;
+    if (inRoom === 'lost') return deps.incidents.get(incident.id);
+    const opened = inRoom ?? (incident.channelId && incident.threadTs ? incident : await ctx.announce(ctx.origin.channelId));
+    const now = await deps.rooms.get(incident.id);
+    if (!now?.hubTs) await postHub(opened, now);
+    await deps.rooms.markOpened(incident.id, deps.clock.now());
+    return opened;
   };
 
   /** Waits for the incident's refresh lock; without coordination (Redis down) the edit goes ahead unserialised. */
@@ -260,7 +347,11 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     if (room.hubChannelId && room.hubTs) {
       const roles = await deps.roles.holders(incident.id);
       await deps.poster
-        .update({ channel: room.hubChannelId, ts: room.hubTs, ...hubSummary(incident, roles, await placeOf(incident, room)) })
+        .update({
+          channel: room.hubChannelId,
+          ts: room.hubTs,
+          ...hubSummary(incident, roles, await placeOf(incident, room), room.contacts),
+        })
         .catch((err: unknown) =>
           logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not update the hub summary'),
         );
@@ -289,9 +380,27 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     open: async (incident, ctx) => {
       const claimed = await deps.rooms.claim(incident.id, deps.owner, deps.clock.now(), ctx.origin);
       if (!claimed) return deps.incidents.get(incident.id);
-      const opened = (config.channels ? await openChannel(incident, ctx) : undefined) ?? (await ctx.announce(ctx.origin.channelId));
-      await postHub(opened, await deps.rooms.get(incident.id));
-      return opened;
+      return finishOpening(incident, ctx, claimed);
+    },
+
+    recoverUnopened: async (contextOf) => {
+      const now = deps.clock.now();
+      const taken = await deps.rooms.takeOverUnopened(deps.owner, now, new Date(now.getTime() - config.leaseMs), RECOVERY_BATCH);
+      for (const room of taken) {
+        const log = logger.child({ incidentId: room.incidentId });
+        try {
+          log.warn(
+            { channelId: room.channelId, introTs: room.introTs, hubTs: room.hubTs },
+            'the opening of this incident room did not finish (its replica stopped?): resuming it here',
+          );
+          const incident = await deps.incidents.get(room.incidentId);
+          await finishOpening(incident, await contextOf(incident, room), room);
+        } catch (err) {
+          // The claim stays unfinished: after another lease the next run tries again.
+          log.warn({ err: { message: (err as Error).message } }, 'could not finish opening the incident room; retrying after the lease');
+        }
+      }
+      return taken.length;
     },
 
     refresh,

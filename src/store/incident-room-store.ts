@@ -1,11 +1,13 @@
 import type { IncidentRole } from '../domain/incident-role';
-import type { IncidentRoom, IncidentRoomStore } from '../domain/incident-room';
+import type { IncidentRoom, IncidentRoomStore, RoomContact } from '../domain/incident-room';
 import type { Queryable } from '../domain/queryable';
 import type { Database } from './database';
 
 interface RoomRow {
   incident_id: string;
   claimed_by: string;
+  claimed_at: Date;
+  opened_at: Date | null;
   channel_id: string | null;
   channel_name: string | null;
   intro_ts: string | null;
@@ -13,11 +15,14 @@ interface RoomRow {
   origin_thread_ts: string | null;
   hub_channel_id: string | null;
   hub_ts: string | null;
+  contacts: RoomContact[];
 }
 
 const toRoom = (r: RoomRow): IncidentRoom => ({
   incidentId: r.incident_id,
   claimedBy: r.claimed_by,
+  claimedAt: r.claimed_at,
+  openedAt: r.opened_at,
   channelId: r.channel_id,
   channelName: r.channel_name,
   introTs: r.intro_ts,
@@ -25,6 +30,7 @@ const toRoom = (r: RoomRow): IncidentRoom => ({
   originThreadTs: r.origin_thread_ts,
   hubChannelId: r.hub_channel_id,
   hubTs: r.hub_ts,
+  contacts: r.contacts,
 });
 
 export function createIncidentRoomStore(db: Database): IncidentRoomStore {
@@ -41,8 +47,29 @@ export function createIncidentRoomStore(db: Database): IncidentRoomStore {
       ),
     get: (incidentId) => one('SELECT * FROM incident_rooms WHERE incident_id = $1', [incidentId]),
     findByChannel: (channelId) => one('SELECT * FROM incident_rooms WHERE channel_id = $1', [channelId]),
-    setChannel: async (incidentId, channelId, name) => {
-      await db.query('UPDATE incident_rooms SET channel_id = $2, channel_name = $3 WHERE incident_id = $1', [incidentId, channelId, name]);
+    setChannel: async (incidentId, channelId, name, owner) => {
+      const r = await db.query(
+        'UPDATE incident_rooms SET channel_id = $2, channel_name = $3 WHERE incident_id = $1 AND claimed_by = $4 AND channel_id IS NULL',
+        [incidentId, channelId, name, owner],
+      );
+      return r.rowCount === 1;
+    },
+    setContacts: async (incidentId, contacts) => {
+      await db.query('UPDATE incident_rooms SET contacts = $2 WHERE incident_id = $1', [incidentId, JSON.stringify(contacts)]);
+    },
+    markOpened: async (incidentId, at) => {
+      await db.query('UPDATE incident_rooms SET opened_at = $2 WHERE incident_id = $1 AND opened_at IS NULL', [incidentId, at]);
+    },
+    takeOverUnopened: async (owner, now, staleBefore, limit) => {
+      const r = await db.query<RoomRow>(
+        `UPDATE incident_rooms SET claimed_by = $1, claimed_at = $2
+         WHERE incident_id IN (
+           SELECT incident_id FROM incident_rooms WHERE opened_at IS NULL AND claimed_at < $3
+           ORDER BY claimed_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+         RETURNING *`,
+        [owner, now, staleBefore, limit],
+      );
+      return r.rows.map(toRoom);
     },
     setHubMessage: async (incidentId, channelId, ts) => {
       await db.query('UPDATE incident_rooms SET hub_channel_id = $2, hub_ts = $3 WHERE incident_id = $1', [incidentId, channelId, ts]);

@@ -1,19 +1,25 @@
 import { loadConfig, secretsOf } from '../../src/config';
 
 describe('incident room and GitHub configuration', () => {
-  it('defaults to a channel per incident named inc-…, no hub, no GitHub export', () => {
+  it('defaults to a channel per incident named inc-…, no hub, a 2-minute opening lease, no GitHub export', () => {
     const c = loadConfig({});
-    expect(c.incidentRooms).toEqual({ channels: true, channelPrefix: 'inc-' });
+    expect(c.incidentRooms).toEqual({ channels: true, channelPrefix: 'inc-', leaseMs: 120_000 });
     expect(c.github).toBeUndefined();
   });
 
-  it('reads INCIDENT_CHANNELS, INCIDENT_CHANNEL_PREFIX and INCIDENT_HUB_CHANNEL', () => {
+  it('reads INCIDENT_CHANNELS, INCIDENT_CHANNEL_PREFIX, INCIDENT_HUB_CHANNEL and INCIDENT_ROOM_LEASE_MS', () => {
     expect(
-      loadConfig({ INCIDENT_CHANNELS: 'off', INCIDENT_CHANNEL_PREFIX: 'ops-inc-', INCIDENT_HUB_CHANNEL: 'C0HUB123' }).incidentRooms,
+      loadConfig({
+        INCIDENT_CHANNELS: 'off',
+        INCIDENT_CHANNEL_PREFIX: 'ops-inc-',
+        INCIDENT_HUB_CHANNEL: 'C0HUB123',
+        INCIDENT_ROOM_LEASE_MS: '30000',
+      }).incidentRooms,
     ).toEqual({
       channels: false,
       channelPrefix: 'ops-inc-',
       hubChannel: 'C0HUB123',
+      leaseMs: 30_000,
     });
     expect(loadConfig({ INCIDENT_CHANNELS: 'ON' }).incidentRooms.channels).toBe(true);
   });
@@ -22,6 +28,7 @@ describe('incident room and GitHub configuration', () => {
     expect(() => loadConfig({ INCIDENT_CHANNELS: 'maybe' })).toThrow(/INCIDENT_CHANNELS must be on \(a channel per incident\) or off/);
     expect(() => loadConfig({ INCIDENT_CHANNEL_PREFIX: 'Inc #' })).toThrow(/INCIDENT_CHANNEL_PREFIX must be 1-20 lower-case letters/);
     expect(() => loadConfig({ INCIDENT_HUB_CHANNEL: '#incidents' })).toThrow(/INCIDENT_HUB_CHANNEL must be a Slack channel id/);
+    expect(() => loadConfig({ INCIDENT_ROOM_LEASE_MS: '5s' })).toThrow(/INCIDENT_ROOM_LEASE_MS must be a number of milliseconds/);
     expect(() => loadConfig({ GITHUB_TOKEN: 'ghp_x' })).toThrow(/GITHUB_REPO is required too/);
     expect(() => loadConfig({ GITHUB_REPO: 'acme/ops' })).toThrow(/GITHUB_TOKEN is required too/);
     expect(() => loadConfig({ GITHUB_TOKEN: 'ghp_x', GITHUB_REPO: 'https://github.com/acme/ops' })).toThrow(

@@ -1,8 +1,10 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import { ROLE_TITLES, INCIDENT_ROLES, type IncidentRole } from '../../domain/incident-role';
 import type { Incident } from '../../domain/incident';
+import type { RoomContact } from '../../domain/incident-room';
+import { isPageTarget } from '../../domain/escalation';
 import { mention } from './alert-blocks';
-import { escapeAndCut } from './mrkdwn';
+import { escapeAndCut, escapeMrkdwn } from './mrkdwn';
 
 /** "Take command" on the hub summary and in the room; its value is the incident id. */
 export const TAKE_COMMAND_ACTION_ID = 'incident_take_command';
@@ -35,15 +37,30 @@ function takeCommand(inc: Incident): ActionsBlock {
   };
 }
 
-/** The hub's one message per incident, edited in place: severity, status, title, roles, where it lives. */
+/**
+ * The runbook contacts on the hub: each user group mentioned (the group is paged once, when the summary is posted;
+ * edits do not notify again), and a contact nobody could be found for named as such.
+ */
+function hubContactsLine(contacts: readonly RoomContact[]): string {
+  const parts = contacts.slice(0, 10).map((c) => {
+    const groups = c.groups.filter(isPageTarget).map((g) => `<!subteam^${g}>`);
+    const role = escapeAndCut(c.role, 80);
+    if (c.invited.length === 0) return `${role}: nobody invited${groups.length ? ` (${groups.join(', ')})` : ''}`;
+    return groups.length ? `${groups.join(', ')} (${role})` : role;
+  });
+  return parts.length ? `\nContacts: ${parts.join(' · ')}` : '';
+}
+
+/** The hub's one message per incident, edited in place: severity, status, title, roles, where it lives, the runbook contacts. */
 export function hubSummary(
   inc: Incident,
   roles: RoleHolders,
   where: { roomChannelId?: string | null; permalink?: string },
+  contacts: readonly RoomContact[] = [],
 ): { text: string; blocks: KnownBlock[] } {
   const place = where.roomChannelId ? `<#${where.roomChannelId}>` : where.permalink ? `<${where.permalink}|thread>` : 'no channel';
   const head = `${SEVERITY_ICON[inc.severity]} *${inc.id}* · ${inc.severity} · *${inc.status}* — ${escapeAndCut(inc.title, 300)}`;
-  const text = `${head}\n${rolesLine(roles)} · ${place}`;
+  const text = `${head}\n${rolesLine(roles)} · ${place}${hubContactsLine(contacts)}`;
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
   if (inc.status !== 'resolved') blocks.push(takeCommand(inc));
   return { text, blocks };
@@ -66,4 +83,23 @@ export function roleChangedText(inc: Incident, role: IncidentRole, userId: strin
   const from = previous ? ` from ${mention(previous)}` : '';
   if (role === 'commander' && actor === userId) return `:crown: ${mention(userId)} took command of *${inc.id}*${from}.`;
   return `${ROLE_TITLES[role]} of *${inc.id}*: ${mention(userId)}${previous ? ` (was ${mention(previous)})` : ''}${by}.`;
+}
+
+/**
+ * The room's account of the runbook contacts: how many people each brought in, and for each one that could not be
+ * resolved, why (so nobody is silently missing). No mentions: the people invited are notified by the invitation.
+ */
+export function roomContactsText(contacts: readonly RoomContact[]): string {
+  const lines = contacts.slice(0, 20).map((c) => {
+    const role = `*${escapeAndCut(c.role, 80)}*`;
+    const invited = c.invited.length ? `${c.invited.length} invited` : 'nobody invited';
+    const why = c.unresolved.length
+      ? ` — not resolved: ${c.unresolved
+          .slice(0, 5)
+          .map((u) => escapeMrkdwn(u.slice(0, 120)))
+          .join('; ')}`
+      : '';
+    return `• ${role}: ${invited}${why}`;
+  });
+  return `:busts_in_silhouette: *Runbook contacts*\n${lines.join('\n')}`;
 }

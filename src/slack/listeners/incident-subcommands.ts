@@ -8,6 +8,8 @@ import type { ReminderCallbacks } from '../../incidents/reminders-and-escalation
 import type { Logger } from '../../logger';
 import type { AlertRecord } from '../../domain/alert';
 import type { Incident } from '../../domain/incident';
+import type { IncidentRoom } from '../../domain/incident-room';
+import type { OpenRoomContext } from '../incident-room';
 import { USAGE } from '../command-grammar';
 import {
   chooseIncidentText,
@@ -52,19 +54,45 @@ export async function openAndAnnounce(
 ): Promise<Incident> {
   const { alert, ...openInput } = input;
   const incident = await deps.incidents.open(openInput);
-  const message = openingMessage(deps, incident);
-  const announceIn = async (channelId: string) => {
-    const posted = await deps.poster.post({ channel: channelId, text: message.text, blocks: message.blocks, unfurl_links: false });
-    const placed = await deps.incidents.setThread(incident.id, posted.channel, posted.ts);
-    await copyToSeverityChannel(deps, placed, message);
-    return placed;
-  };
+  const announceIn = openingAnnouncer(deps, incident);
   if (!deps.rooms) return announceIn(input.channelId);
   const origin = {
     channelId: input.channelId,
     ...(alert?.messageTs && alert.channelId === input.channelId ? { threadTs: alert.messageTs } : {}),
   };
   return deps.rooms.open(incident, { opener: input.actor, origin, ...(alert ? { alert } : {}), announce: announceIn });
+}
+
+/** Posts the opening notification in a channel and makes it the incident's thread. */
+function openingAnnouncer(deps: IncidentCommandDeps, incident: Incident): (channelId: string) => Promise<Incident> {
+  return async (channelId) => {
+    const message = openingMessage(deps, incident);
+    const posted = await deps.poster.post({ channel: channelId, text: message.text, blocks: message.blocks, unfurl_links: false });
+    const placed = await deps.incidents.setThread(incident.id, posted.channel, posted.ts);
+    await copyToSeverityChannel(deps, placed, message);
+    return placed;
+  };
+}
+
+/**
+ * What resuming an unfinished room opening needs, rebuilt from the record: the opener, where it was opened and the
+ * alert posted there (the origin thread is the alert's message), and the same opening notification.
+ */
+export async function resumedOpeningContext(
+  deps: IncidentCommandDeps,
+  alertAt: (channelId: string, ts: string) => Promise<AlertRecord | null>,
+  incident: Incident,
+  room: IncidentRoom,
+): Promise<OpenRoomContext> {
+  const channelId = room.originChannelId ?? incident.channelId;
+  if (!channelId) throw new Error(`${incident.id} has no record of where it was opened`);
+  const alert = room.originThreadTs ? await alertAt(channelId, room.originThreadTs) : null;
+  return {
+    opener: incident.createdBy,
+    origin: { channelId, ...(room.originThreadTs ? { threadTs: room.originThreadTs } : {}) },
+    ...(alert ? { alert } : {}),
+    announce: openingAnnouncer(deps, incident),
+  };
 }
 
 /**

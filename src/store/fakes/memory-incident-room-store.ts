@@ -9,12 +9,14 @@ export function createMemoryIncidentRoomStore(mem: MemoryDatabase): IncidentRoom
     if (room) t.rooms.set(incidentId, { ...room, ...patch });
   };
   return {
-    claim: async (incidentId, owner, _at, origin) => {
+    claim: async (incidentId, owner, at, origin) => {
       constraint(t.incidents.has(incidentId), `no incident ${incidentId}`);
       if (t.rooms.has(incidentId)) return null;
       const room: IncidentRoom = {
         incidentId,
         claimedBy: owner,
+        claimedAt: copy(at),
+        openedAt: null,
         channelId: null,
         channelName: null,
         introTs: null,
@@ -22,18 +24,34 @@ export function createMemoryIncidentRoomStore(mem: MemoryDatabase): IncidentRoom
         originThreadTs: origin.threadTs ?? null,
         hubChannelId: null,
         hubTs: null,
+        contacts: [],
       };
       t.rooms.set(incidentId, room);
       return copy(room);
     },
     get: async (incidentId) => copy(t.rooms.get(incidentId) ?? null),
     findByChannel: async (channelId) => copy([...t.rooms.values()].find((r) => r.channelId === channelId) ?? null),
-    setChannel: async (incidentId, channelId, channelName) => {
+    setChannel: async (incidentId, channelId, channelName, owner) => {
       constraint(
         ![...t.rooms.values()].some((r) => r.channelId === channelId && r.incidentId !== incidentId),
         `channel ${channelId} is another incident's`,
       );
+      const room = t.rooms.get(incidentId);
+      if (!room || room.claimedBy !== owner || room.channelId !== null) return false;
       update(incidentId, { channelId, channelName });
+      return true;
+    },
+    setContacts: async (incidentId, contacts) => update(incidentId, { contacts: copy([...contacts]) }),
+    markOpened: async (incidentId, at) => {
+      if (t.rooms.get(incidentId)?.openedAt === null) update(incidentId, { openedAt: copy(at) });
+    },
+    takeOverUnopened: async (owner, now, staleBefore, limit) => {
+      const stale = [...t.rooms.values()]
+        .filter((r) => r.openedAt === null && r.claimedAt < staleBefore)
+        .sort((a, b) => a.claimedAt.getTime() - b.claimedAt.getTime())
+        .slice(0, limit);
+      for (const r of stale) update(r.incidentId, { claimedBy: owner, claimedAt: copy(now) });
+      return stale.map((r) => copy(t.rooms.get(r.incidentId)!));
     },
     setHubMessage: async (incidentId, hubChannelId, hubTs) => update(incidentId, { hubChannelId, hubTs }),
     setIntroMessage: async (incidentId, introTs) => update(incidentId, { introTs }),

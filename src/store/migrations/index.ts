@@ -9,6 +9,7 @@ import { postmortemActionItems } from './0007-postmortem-action-items';
 import { remediationAlertLink } from './0008-remediation-alert-link';
 import { alertLabelsAndGroups } from './0009-alert-labels-and-groups';
 import { incidentRoomsFollowUps } from './0010-incident-rooms-follow-ups';
+import { incidentRoomRecovery } from './0012-incident-room-recovery';
 
 export type { Migration } from './migration';
 
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   remediationAlertLink,
   alertLabelsAndGroups,
   incidentRoomsFollowUps,
+  incidentRoomRecovery,
 ];

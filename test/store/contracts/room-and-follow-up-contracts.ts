@@ -24,7 +24,9 @@ export function incidentRoomStoreContract(backend: StoreBackend): void {
         originThreadTs: '1.1',
         hubTs: null,
       });
-      await rooms.setChannel('INC-20260111100000', 'C0ROOM', 'inc-20260111-queue-stuck');
+      const winner = claims.find((c) => c !== null)!.claimedBy;
+      expect(await rooms.setChannel('INC-20260111100000', 'C0ROOM', 'inc-20260111-queue-stuck', 'someone-else')).toBe(false);
+      expect(await rooms.setChannel('INC-20260111100000', 'C0ROOM', 'inc-20260111-queue-stuck', winner)).toBe(true);
       await rooms.setIntroMessage('INC-20260111100000', '2.1');
       await rooms.setHubMessage('INC-20260111100000', 'C0HUB', '3.1');
       expect(await rooms.findByChannel('C0ROOM')).toMatchObject({
@@ -37,6 +39,35 @@ export function incidentRoomStoreContract(backend: StoreBackend): void {
       expect(await rooms.findByChannel('C0OTHER')).toBeNull();
       expect(await rooms.get('INC-20260111100001')).toBeNull();
       await expect(rooms.claim('INC-20260111100009', 'r1', T0, {})).rejects.toThrow();
+    });
+
+    it('hands an opening left unfinished past its lease to one replica, which then owns the channel it creates', async () => {
+      const { incidents, rooms } = stores();
+      for (const id of ['INC-20260111100000', 'INC-20260111100001', 'INC-20260111100002']) await incidents.tryInsert(id, incident(T0));
+      await rooms.claim('INC-20260111100000', 'dead', T0, { channelId: 'C0ALERTS', threadTs: '1.1' });
+      await rooms.claim('INC-20260111100001', 'busy', at(100), { channelId: 'C0ALERTS' });
+      await rooms.claim('INC-20260111100002', 'done', T0, { channelId: 'C0ALERTS' });
+      await rooms.markOpened('INC-20260111100002', at(5));
+      expect((await rooms.get('INC-20260111100002'))!.openedAt).toEqual(at(5));
+
+      // At T0+120 s with a 60 s lease: only the dead replica's claim is stale; two replicas race for it, one wins.
+      const taken = await Promise.all(['r1', 'r2'].map((owner) => rooms.takeOverUnopened(owner, at(120), at(60), 10)));
+      expect(taken.flat().map((r) => r.incidentId)).toEqual(['INC-20260111100000']);
+      const taker = taken.flat()[0]!;
+      expect(taker).toMatchObject({ claimedAt: at(120), openedAt: null, originThreadTs: '1.1', channelId: null });
+      // The replica that stopped is no longer the owner: a channel it would still create is not recorded.
+      expect(await rooms.setChannel('INC-20260111100000', 'C0LATE', 'inc-late', 'dead')).toBe(false);
+      expect(await rooms.setChannel('INC-20260111100000', 'C0ROOM2', 'inc-20260111-queue-stuck-2', taker.claimedBy)).toBe(true);
+      await rooms.setContacts('INC-20260111100000', [{ role: 'Database Admin', groups: ['S0DBA'], invited: ['U1'], unresolved: [] }]);
+      await rooms.markOpened('INC-20260111100000', at(121));
+      expect(await rooms.get('INC-20260111100000')).toMatchObject({
+        channelId: 'C0ROOM2',
+        openedAt: at(121),
+        contacts: [{ role: 'Database Admin', groups: ['S0DBA'], invited: ['U1'], unresolved: [] }],
+      });
+      expect(await rooms.takeOverUnopened('r3', at(1000), at(900), 10)).toEqual([
+        expect.objectContaining({ incidentId: 'INC-20260111100001', claimedBy: 'r3' }),
+      ]);
     });
 
     it('hands a role over, saying who had it; the same holder again is unchanged; concurrent hand-overs form one chain', async () => {
