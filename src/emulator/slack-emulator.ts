@@ -356,9 +356,19 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     res.end(payload);
   }
 
+  // Slow answers still held back when the emulator closes are dropped with their connections.
+  const heldBack = new Set<NodeJS.Timeout>();
+  const sendLater = (res: ServerResponse, reply: Reply, delayMs: number) => {
+    const timer = setTimeout(() => {
+      heldBack.delete(timer);
+      send(res, reply);
+    }, delayMs);
+    heldBack.add(timer);
+  };
+
   const server = createServer((req, res) => {
     route(req).then(
-      (reply) => (reply.delayMs ? setTimeout(() => send(res, reply), reply.delayMs) : send(res, reply)),
+      (reply) => (reply.delayMs ? sendLater(res, reply, reply.delayMs) : send(res, reply)),
       (e: unknown) => send(res, json(500, { ok: false, error: 'emulator_error', detail: e instanceof Error ? e.message : String(e) })),
     );
   });
@@ -476,6 +486,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     async close() {
       for (const abort of [...pendingWaits]) abort(new Error('waitForCall: the Slack emulator was closed'));
       socketMode.close();
+      for (const timer of heldBack) clearTimeout(timer);
+      heldBack.clear();
       await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
