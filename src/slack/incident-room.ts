@@ -297,11 +297,15 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     return inRoom;
   };
 
-  /** Everything after the claim: the room (or the thread), the hub summary, then the mark that the opening finished. */
-  const finishOpening = async (incident: Incident, ctx: OpenRoomContext, room: IncidentRoom): Promise<Incident> => {
+  /**
+   * Everything after the claim: the room (or the thread), the hub summary, then the mark that the opening finished.
+   * A resumed opening whose incident already has its thread was announced before its replica stopped.
+   */
+  const finishOpening = async (incident: Incident, ctx: OpenRoomContext, room: IncidentRoom, resumed: boolean): Promise<Incident> => {
     const inRoom = config.channels ? await openChannel(incident, ctx, room) : undefined;
     if (inRoom === 'lost') return deps.incidents.get(incident.id);
-    const opened = inRoom ?? (incident.channelId && incident.threadTs ? incident : await ctx.announce(ctx.origin.channelId));
+    const announced = resumed && incident.channelId !== null && incident.threadTs !== null;
+    const opened = inRoom ?? (announced ? incident : await ctx.announce(ctx.origin.channelId));
     const now = await deps.rooms.get(incident.id);
     if (!now?.hubTs) await postHub(opened, now);
     await deps.rooms.markOpened(incident.id, deps.clock.now());
@@ -380,7 +384,7 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     open: async (incident, ctx) => {
       const claimed = await deps.rooms.claim(incident.id, deps.owner, deps.clock.now(), ctx.origin);
       if (!claimed) return deps.incidents.get(incident.id);
-      return finishOpening(incident, ctx, claimed);
+      return finishOpening(incident, ctx, claimed, false);
     },
 
     recoverUnopened: async (contextOf) => {
@@ -394,7 +398,7 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
             'the opening of this incident room did not finish (its replica stopped?): resuming it here',
           );
           const incident = await deps.incidents.get(room.incidentId);
-          await finishOpening(incident, await contextOf(incident, room), room);
+          await finishOpening(incident, await contextOf(incident, room), room, true);
         } catch (err) {
           // The claim stays unfinished: after another lease the next run tries again.
           log.warn({ err: { message: (err as Error).message } }, 'could not finish opening the incident room; retrying after the lease');
