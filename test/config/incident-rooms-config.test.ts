@@ -40,7 +40,12 @@ describe('incident room and GitHub configuration', () => {
 
   it('sends the GitHub token only over https, or over http to this machine (a local emulator)', () => {
     const github = (url: string) => () => loadConfig({ GITHUB_TOKEN: 'ghp_secret_value', GITHUB_REPO: 'acme/ops', GITHUB_API_URL: url });
-    for (const url of ['http://ghe.corp.internal/api/v3', 'http://10.0.0.7:8080', 'http://127.evil.example', 'http://localhost.evil.example']) {
+    for (const url of [
+      'http://ghe.corp.internal/api/v3',
+      'http://10.0.0.7:8080',
+      'http://127.evil.example',
+      'http://localhost.evil.example',
+    ]) {
       expect(github(url)).toThrow(/GITHUB_API_URL must be an https:\/\/ URL: the GitHub token is sent with every request/);
     }
     expect(github('http://ghe.corp.internal/api/v3')).not.toThrow(/ghp_secret_value/);
