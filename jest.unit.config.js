@@ -26,6 +26,7 @@ const UNIT_TESTS = [
   'incidents/incident-service',
   'incidents/reminders-and-escalations',
   'incidents/room/channel-name',
+  'incidents/room/room-permissions',
   'incidents/templates',
   'jobs/job-runner',
   'jobs/recurring-runs',

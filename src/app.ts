@@ -90,6 +90,7 @@ import { createPostmortemStore } from './store/postmortem-store';
 // Incident rooms, roles, follow-ups and reports
 import { createIncidentRoles } from './incidents/room/incident-roles';
 import { createIncidentRooms } from './slack/incident-room';
+import { createChannelAccess } from './slack/channel-access';
 import { incidentRoleCommandHandlers, registerTakeCommand, type IncidentRoomCommandDeps } from './slack/listeners/incident-room-commands';
 import {
   followUpCommandHandlers,
@@ -211,6 +212,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     store: followUpStore,
     timeline: timelineStore,
     getIncident: (id) => incidentService.get(id),
+    commanderOf: async (id) => (await incidentRoles.holders(id)).commander,
     clock,
   });
   const reportStore = createReportStore(db);
@@ -276,6 +278,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       now: () => clock.now(),
       onDiagnosed: createDiagnosisRecorder({ incidents: incidentService }),
     };
+    const channelAccess = createChannelAccess(slack.client);
     const rooms = createIncidentRooms({
       config: config.incidentRooms,
       rooms: roomStore,
@@ -285,6 +288,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       client: slack.client,
       poster,
       membership,
+      access: channelAccess,
       linksFor: (alertName) => {
         const hit = findAlert(catalog, alertName);
         if (!hit.found) return { dashboards: [] };
@@ -429,6 +433,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         postmortem: postmortemCommandHandler(postmortemDeps),
         'link-alert': linkAlertCommandHandler({
           incidents: incidentService,
+          access: channelAccess,
           alerts: alertService,
           refreshAlert: (alert) => alertMessenger!.refresh(alert),
           postInThread: async (channel, threadTs, text) => {

@@ -204,9 +204,13 @@ const configSchema = z
     GITHUB_REPO: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/.test(v), {
       message: 'must be owner/name of the repository follow-ups are exported to, e.g. acme/ops',
     }),
-    GITHUB_API_URL: urlString('the GitHub REST API, e.g. https://github.internal/api/v3 for GitHub Enterprise').transform((v) =>
-      v === undefined ? undefined : v.replace(/\/+$/, ''),
-    ),
+    GITHUB_API_URL: urlString('the GitHub REST API, e.g. https://github.internal/api/v3 for GitHub Enterprise')
+      // The token travels in every request: plain http only to this machine (a local emulator or proxy).
+      .refine((v) => v === undefined || !isUrl(v) || new URL(v).protocol === 'https:' || isLoopbackHost(new URL(v).hostname), {
+        message:
+          'must be an https:// URL: the GitHub token is sent with every request (http:// is accepted only for localhost / 127.0.0.1 / [::1])',
+      })
+      .transform((v) => (v === undefined ? undefined : v.replace(/\/+$/, ''))),
     NODE_ENV: optionalString,
     PLAYGROUND_USE_SHELL_ENV: optionalString.transform((v) => v === '1' || v === 'true'),
     SHUTDOWN_TIMEOUT_MS: optionalString
@@ -441,6 +445,12 @@ function isUrl(v: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** localhost, 127.0.0.0/8 and ::1: traffic that never leaves the machine. */
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 function isDirectory(p: string): boolean {

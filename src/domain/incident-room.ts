@@ -56,7 +56,8 @@ export interface IncidentRoomStore {
   setIntroMessage(incidentId: string, ts: string): Promise<void>;
   /**
    * Sets the holder of a role under the incident's row lock (concurrent hand-overs are serialised, each sees the one
-   * before it); returns who held it before (undefined: nobody), or `unchanged` when `userId` already holds it.
+   * before it); returns who held it before (undefined: nobody), or `unchanged` when `userId` already holds it. `guard`
+   * sees every role's holder under that lock; when it answers a refusal nothing is written and `refused` says why.
    */
   assignRole(
     incidentId: string,
@@ -65,6 +66,7 @@ export interface IncidentRoomStore {
     by: string,
     at: Date,
     tx?: Queryable,
-  ): Promise<{ previous?: string; unchanged?: true }>;
+    guard?: (holders: Partial<Record<IncidentRole, string>>) => string | undefined,
+  ): Promise<{ previous?: string; unchanged?: true; refused?: string }>;
   roles(incidentId: string): Promise<RoleHolder[]>;
 }

@@ -109,9 +109,15 @@ export interface SlackEmulator {
   postAs(channel: string, message: Partial<Omit<EmulatedMessage, 'ts' | 'channel' | 'type' | 'replies'>>): EmulatedMessage;
   /** The Socket Mode WebSocket behind apps.connections.open: push envelopes, read acks, ask for a reconnect. */
   socketMode: SocketModeEmulator;
-  /** A channel created with conversations.create: name, members, topic, bookmarks (undefined for any other id). */
+  /**
+   * Declares a channel people made, so that the workspace knows it as Slack would: conversations.info and
+   * conversations.members answer for it, a private one the bot is not in is `channel_not_found` to the bot everywhere,
+   * and uploads or history in a public one it is not in get `not_in_channel`. `members` may include the bot's user id.
+   */
+  addChannel(channel: { id: string; name: string; is_private?: boolean; members?: string[] }): void;
+  /** A channel created with conversations.create or declared with addChannel: name, members, topic, bookmarks. */
   channelInfo(channelId: string): EmulatedChannel | undefined;
-  /** The channels created with conversations.create, oldest first. */
+  /** The channels the bot created with conversations.create, oldest first. */
   createdChannels(): EmulatedChannel[];
   /** A view opened by views.open / push / update, as it is now. */
   view(viewId: string): Record<string, unknown> | undefined;
@@ -463,11 +469,26 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       return structuredClone(state.insert({ text: '', ...(message.bot_id ? {} : { user: SEED_USER }), ...message, channel }));
     },
     socketMode: socketMode.emulator,
+    addChannel({ id, name, is_private = false, members = [] }) {
+      if (!/^[CG][A-Z0-9]{2,20}$/.test(id)) throw new Error(`addChannel: ${id} is not a channel id (C… or G…)`);
+      if (state.channelRecords.has(id)) throw new Error(`addChannel: ${id} exists already`);
+      if ([...state.channelRecords.values()].some((c) => c.name === name)) throw new Error(`addChannel: the name ${name} is taken`);
+      state.channelRecords.set(id, {
+        id,
+        name,
+        is_private,
+        creator: members.find((m) => m !== botUserId) ?? SEED_USER,
+        created: Math.floor(clock() / 1000),
+        members: [...new Set(members)],
+        topic: { value: '', creator: '', last_set: 0 },
+        bookmarks: [],
+      });
+    },
     channelInfo: (channelId) => {
-      const c = state.createdChannels.get(channelId);
+      const c = state.channelRecords.get(channelId);
       return c ? structuredClone(c) : undefined;
     },
-    createdChannels: () => structuredClone([...state.createdChannels.values()]),
+    createdChannels: () => structuredClone([...state.channelRecords.values()].filter((c) => c.creator === botUserId)),
     view: (viewId) => {
       const v = state.views.get(viewId);
       return v ? structuredClone(v) : undefined;

@@ -241,6 +241,23 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
     });
   }
 
+  /**
+   * The channel as the bot sees it: a private channel the bot is not in does not exist for it (`channel_not_found`),
+   * a public one does (chat:write.public posts there; uploads and history need membership).
+   */
+  function visibleChannel(channelId: string): EmulatedChannel {
+    const channel = state.channelRecords.get(channelId);
+    if (!channel || (channel.is_private && !channel.members.includes(id.botUserId))) throw new ApiError('channel_not_found');
+    return channel;
+  }
+
+  /** Declared channels enforce what Slack enforces for the bot; undeclared ids behave as channels the bot is in. */
+  function requireAccess(channelId: string, needsMembership: boolean): void {
+    if (!state.channelRecords.has(channelId)) return;
+    const channel = visibleChannel(channelId);
+    if (needsMembership && !channel.members.includes(id.botUserId)) throw new ApiError('not_in_channel');
+  }
+
   function ownMessage(m: EmulatedMessage, error: string): void {
     if (m.user !== id.botUserId && m.bot_id !== id.botId) throw new ApiError(error);
   }
@@ -284,6 +301,7 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
 
     'chat.postMessage': ({ args, malformed }) => {
       const channel = requireChannel(args);
+      requireAccess(channel, false);
       checkMessageContent(args, malformed, true);
       const message = postAsBot(channel, args);
       return { channel, ts: message.ts, message: onWire([structuredClone(message)])[0] };
@@ -391,6 +409,7 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
 
     'conversations.replies': ({ args }) => {
       const channel = requireChannel(args);
+      requireAccess(channel, true);
       const ts = str(args, 'ts');
       const m = ts === undefined ? undefined : state.find(channel, ts);
       if (!m) throw new ApiError('thread_not_found');
@@ -402,6 +421,7 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
 
     'conversations.history': ({ args }) => {
       const channel = requireChannel(args);
+      requireAccess(channel, true);
       const newestFirst = state
         .topLevel(channel)
         .filter((m) => inRange(m.ts, args))
@@ -414,7 +434,7 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       const name = str(args, 'name');
       const problem = channelNameProblem(name);
       if (problem) throw new ApiError(problem);
-      if ([...state.createdChannels.values()].some((c) => c.name === name)) throw new ApiError('name_taken');
+      if ([...state.channelRecords.values()].some((c) => c.name === name)) throw new ApiError('name_taken');
       const isPrivate = bool(args, 'is_private');
       const channelId = state.nextId(isPrivate ? 'G' : 'C');
       const now = Math.floor(Date.now() / 1000);
@@ -428,19 +448,33 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
         topic: { value: '', creator: '', last_set: 0 },
         bookmarks: [],
       };
-      state.createdChannels.set(channelId, channel);
+      state.channelRecords.set(channelId, channel);
       return { channel: channelObject(channel, id.botUserId) };
     },
 
-    'conversations.info': ({ args }) => {
-      const channel = state.createdChannels.get(requireChannel(args));
-      if (!channel) throw new ApiError('channel_not_found');
-      return { channel: channelObject(channel, id.botUserId) };
+    'conversations.info': ({ args }) => ({ channel: channelObject(visibleChannel(requireChannel(args)), id.botUserId) }),
+
+    'conversations.members': ({ args }) => {
+      const channel = visibleChannel(requireChannel(args));
+      const limit = args.limit === undefined ? 100 : Number(args.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError('invalid_limit');
+      const cursor = str(args, 'cursor');
+      let start = 0;
+      if (cursor !== undefined) {
+        const after = /^user:(.+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'))?.[1];
+        start = after === undefined ? -1 : channel.members.indexOf(after);
+        if (start < 0) throw new ApiError('invalid_cursor');
+      }
+      const members = channel.members.slice(start, start + limit);
+      const next = channel.members[start + limit];
+      return {
+        members,
+        response_metadata: { next_cursor: next === undefined ? '' : Buffer.from(`user:${next}`).toString('base64') },
+      };
     },
 
     'conversations.invite': ({ args }) => {
-      const channel = state.createdChannels.get(requireChannel(args));
-      if (!channel) throw new ApiError('channel_not_found');
+      const channel = visibleChannel(requireChannel(args));
       if (!channel.members.includes(id.botUserId)) throw new ApiError('not_in_channel');
       const users = (str(args, 'users') ?? '')
         .split(',')
@@ -466,8 +500,7 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
     },
 
     'conversations.setTopic': ({ args }) => {
-      const channel = state.createdChannels.get(requireChannel(args));
-      if (!channel) throw new ApiError('channel_not_found');
+      const channel = visibleChannel(requireChannel(args));
       if (!channel.members.includes(id.botUserId)) throw new ApiError('not_in_channel');
       const topic = typeof args.topic === 'string' ? args.topic : '';
       if ([...topic].length > 250) throw new ApiError('too_long');
@@ -477,8 +510,7 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
     },
 
     'bookmarks.add': ({ args }) => {
-      const channel = state.createdChannels.get(requireChannel(args, 'channel_id'));
-      if (!channel) throw new ApiError('channel_not_found');
+      const channel = visibleChannel(requireChannel(args, 'channel_id'));
       const title = str(args, 'title');
       const type = str(args, 'type');
       const link = str(args, 'link');
@@ -595,6 +627,8 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
         return file;
       });
       const channel = str(args, 'channel_id') ?? str(args, 'channels')?.split(',')[0];
+      // Unlike chat.postMessage (chat:write.public), sharing a file needs the bot in the channel.
+      if (channel !== undefined) requireAccess(channel, true);
       if (args.blocks !== undefined) checkMessageContent({ blocks: args.blocks }, malformed, false);
       const infos = (): EmulatedFileInfo[] => files.map(({ bytes: _b, uploaded: _u, length: _l, ...info }) => structuredClone(info));
       if (channel !== undefined) {

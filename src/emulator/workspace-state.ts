@@ -109,7 +109,11 @@ export interface EmulatedBookmark {
   date_created: number;
 }
 
-/** A channel created with conversations.create (channels only mentioned by id have no record). */
+/**
+ * A channel the workspace knows: created with conversations.create, or declared by a test with `addChannel` (as if
+ * people had made it). Channels only mentioned by id have no record: the bot may post there, but conversations.info
+ * and conversations.members answer `channel_not_found`, as Slack does for a channel the bot cannot see.
+ */
 export interface EmulatedChannel {
   id: string;
   name: string;
@@ -123,7 +127,7 @@ export interface EmulatedChannel {
 
 export class WorkspaceState {
   readonly users = new Map<string, EmulatedUser>();
-  readonly createdChannels = new Map<string, EmulatedChannel>();
+  readonly channelRecords = new Map<string, EmulatedChannel>();
   readonly usergroups = new Map<string, string[]>();
   readonly files = new Map<string, EmulatedFile>();
   readonly views = new Map<string, EmulatedView>();

@@ -1,6 +1,7 @@
 import type { Queryable } from '../domain/queryable';
 import type { Clock } from '../clock';
-import { badInput, BotError, notFound } from '../errors';
+import { badInput, BotError, forbidden, notFound } from '../errors';
+import { followUpCloseRefusal } from '../incidents/room/room-permissions';
 import type { FollowUp, FollowUpSource, FollowUpStore } from '../domain/follow-up';
 import type { Incident } from '../domain/incident';
 import type { TimelineStore } from '../domain/timeline-event';
@@ -42,6 +43,7 @@ export interface FollowUpService {
   listForIncident(incidentId: string, opts?: { includeDone?: boolean }): Promise<FollowUp[]>;
   listOwnedBy(userId: string): Promise<FollowUp[]>;
   listOpen(): Promise<FollowUp[]>;
+  /** By its owner, the incident's commander or its opener (FORBIDDEN otherwise). */
   markDone(id: number, actor: string): Promise<FollowUp>;
   /** Overdue follow-ups to remind now; each is handed out once a day across replicas. */
   claimOverdue(limit?: number): Promise<FollowUp[]>;
@@ -53,6 +55,8 @@ export interface FollowUpServiceDeps {
   timeline: Pick<TimelineStore, 'append'>;
   /** Throws NOT_FOUND for an unknown id. */
   getIncident: (id: string) => Promise<Incident>;
+  /** The incident's commander, who may close its follow-ups besides their owners and the opener. */
+  commanderOf: (incidentId: string) => Promise<string | undefined>;
   clock: Clock;
 }
 
@@ -114,6 +118,9 @@ export function createFollowUpService(deps: FollowUpServiceDeps): FollowUpServic
     markDone: async (id, actor) => {
       const f = await get(id);
       if (f.status === 'done') throw new BotError('CONFLICT', `Follow-up #${id} is already done.`);
+      const incident = await deps.getIncident(f.incidentId);
+      const refusal = followUpCloseRefusal({ followUp: f, incident, commander: await deps.commanderOf(incident.id), actor });
+      if (refusal) throw forbidden(refusal);
       const done = await store.markDone(id, actor, clock.now());
       if (!done) throw new BotError('CONFLICT', `Follow-up #${id} is already done.`);
       return done;

@@ -119,6 +119,9 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   opts.onProgress?.('starting the Slack emulator and the demo targets');
   const slack = await startSlackEmulator({ botToken });
   for (const u of PLAYGROUND_USERS) slack.addUser({ ...u, tz: 'UTC' });
+  // Public channels everyone is in: the incidents opened there get public rooms.
+  for (const c of [PLAYGROUND_CHANNEL, PLAYGROUND_HUB])
+    slack.addChannel({ ...c, members: [...PLAYGROUND_USERS.map((u) => u.id), SLACK_DEFAULTS.botUserId] });
   slack.addUsergroup(
     PLAYGROUND_RESPONDERS,
     PLAYGROUND_USERS.map((u) => u.id),
@@ -403,7 +406,8 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   function state(userId: string, channelId: string) {
     const user = userById(userId);
     const channel = channelOf(channelId) ?? PLAYGROUND_CHANNEL;
-    const info = slack.channelInfo(channel.id);
+    // Incident rooms show their topic, bookmarks and members; the alerts channel and the hub keep their page texts.
+    const info = slack.createdChannels().find((c) => c.id === channel.id);
     return {
       channel: {
         ...channel,

@@ -13,6 +13,7 @@ import type { RunbookContact } from '../domain/escalation';
 import type { Incident } from '../domain/incident';
 import type { TimelineStore } from '../domain/timeline-event';
 import { hubSummary, roleChangedText, roomContactsText, roomIntro, roomLinkText, roomTopic } from './blocks/room-blocks';
+import type { ChannelAccess } from './channel-access';
 import type { SlackPoster } from './slack-poster';
 import type { UsergroupMembership } from './usergroup-membership';
 
@@ -30,6 +31,8 @@ export interface IncidentRoomDeps {
   client: WebClient;
   poster: SlackPoster;
   membership: Pick<UsergroupMembership, 'membersOf'>;
+  /** Whether the channel an incident was opened in is public: its room is private unless it is. */
+  access: Pick<ChannelAccess, 'privacy'>;
   /** The configured runbook and dashboard links of an alert (none without configuration: no placeholders). */
   linksFor: (alertName: string) => RoomLinks;
   /** Who answers an alert besides its acknowledger: user (U…) and user-group (S…) ids, e.g. the first escalation level. */
@@ -84,20 +87,34 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
   const slackError = (err: unknown): string | undefined => (err as { data?: { error?: string } }).data?.error;
 
   /** conversations.create, suffixing the name while Slack answers name_taken. */
-  const createChannel = async (incident: Incident): Promise<{ id: string; name: string }> => {
+  const createChannel = async (incident: Incident, isPrivate: boolean): Promise<{ id: string; name: string }> => {
     const base = incidentChannelName(config.channelPrefix, incident.title, incident.createdAt);
     for (let n = 1; n <= NAME_ATTEMPTS; n++) {
       const name = n === 1 ? base : withSuffix(base, n);
       try {
-        const r = await deps.client.conversations.create({ name, is_private: false });
+        const r = await deps.client.conversations.create({ name, is_private: isPrivate });
         return { id: r.channel!.id!, name };
       } catch (err) {
         if (slackError(err) !== 'name_taken') throw err;
       }
     }
     const last = withSuffix(base, Number(incident.id.slice(-6)));
-    const r = await deps.client.conversations.create({ name: last, is_private: false });
+    const r = await deps.client.conversations.create({ name: last, is_private: isPrivate });
     return { id: r.channel!.id!, name: last };
+  };
+
+  /**
+   * An incident opened in a private channel (or one the bot cannot tell about) gets a private room: a public room would
+   * show everyone what only that channel's members could read.
+   */
+  const roomIsPrivate = async (incident: Incident, origin: OpenRoomContext['origin']): Promise<boolean> => {
+    const privacy = await deps.access.privacy(origin.channelId);
+    if (privacy === 'unknown')
+      logger.warn(
+        { incidentId: incident.id, channelId: origin.channelId },
+        'could not tell whether the channel the incident was opened in is public (scopes channels:read, groups:read?): its room is private',
+      );
+    return privacy !== 'public';
   };
 
   const expand = async (ids: readonly string[]): Promise<string[]> => {
@@ -219,7 +236,7 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     if (room.channelId) channel = { id: room.channelId, name: room.channelName ?? room.channelId };
     else {
       try {
-        channel = await createChannel(incident);
+        channel = await createChannel(incident, await roomIsPrivate(incident, ctx.origin));
       } catch (err) {
         logger.warn(
           { incidentId: incident.id, error: slackError(err) ?? (err as Error).message },

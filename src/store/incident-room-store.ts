@@ -77,20 +77,23 @@ export function createIncidentRoomStore(db: Database): IncidentRoomStore {
     setIntroMessage: async (incidentId, ts) => {
       await db.query('UPDATE incident_rooms SET intro_ts = $2 WHERE incident_id = $1', [incidentId, ts]);
     },
-    assignRole: async (incidentId, role, userId, by, at, tx) => {
+    assignRole: async (incidentId, role, userId, by, at, tx, guard) => {
       const q = tx ?? db;
       await q.query('SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE', [incidentId]);
-      const before = await q.query<{ user_id: string }>('SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = $2', [
-        incidentId,
-        role,
-      ]);
-      if (before.rows[0]?.user_id === userId) return { unchanged: true };
+      const held = await q.query<{ role: IncidentRole; user_id: string }>(
+        'SELECT role, user_id FROM incident_roles WHERE incident_id = $1',
+        [incidentId],
+      );
+      const holders = Object.fromEntries(held.rows.map((r) => [r.role, r.user_id])) as Partial<Record<IncidentRole, string>>;
+      const previous = holders[role];
+      if (previous === userId) return { unchanged: true };
+      const refused = guard?.(holders);
+      if (refused) return { refused };
       await q.query(
         `INSERT INTO incident_roles (incident_id, role, user_id, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (incident_id, role) DO UPDATE SET user_id = EXCLUDED.user_id, assigned_by = EXCLUDED.assigned_by, assigned_at = EXCLUDED.assigned_at`,
         [incidentId, role, userId, by, at],
       );
-      const previous = before.rows[0]?.user_id;
       return previous ? { previous } : {};
     },
     roles: async (incidentId) => {

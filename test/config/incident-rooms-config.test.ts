@@ -44,4 +44,20 @@ describe('incident room and GitHub configuration', () => {
       loadConfig({ GITHUB_TOKEN: 't', GITHUB_REPO: 'acme/ops', GITHUB_API_URL: 'https://ghe.corp.internal/api/v3/' }).github?.apiUrl,
     ).toBe('https://ghe.corp.internal/api/v3');
   });
+
+  it('sends the GitHub token only over https, or over http to this machine (a local emulator)', () => {
+    const github = (url: string) => () => loadConfig({ GITHUB_TOKEN: 'ghp_secret_value', GITHUB_REPO: 'acme/ops', GITHUB_API_URL: url });
+    for (const url of [
+      'http://ghe.corp.internal/api/v3',
+      'http://10.0.0.7:8080',
+      'http://127.evil.example',
+      'http://localhost.evil.example',
+    ]) {
+      expect(github(url)).toThrow(/GITHUB_API_URL must be an https:\/\/ URL: the GitHub token is sent with every request/);
+    }
+    expect(github('http://ghe.corp.internal/api/v3')).not.toThrow(/ghp_secret_value/);
+    for (const url of ['http://127.0.0.1:43210', 'http://localhost:8080/api/v3', 'http://[::1]:9000', 'https://ghe.corp.internal/api/v3']) {
+      expect(github(url)().github?.apiUrl).toBe(url.replace(/\/+$/, ''));
+    }
+  });
 });

@@ -302,7 +302,8 @@ describe('every button answers the person who clicked, in the thread, with its t
       events(),
       { signingSecret: SECRET },
       {
-        text: 'followup Reap stale lock files on worker start',
+        // Owned by the one who closes it below (a follow-up is closed by its owner, the commander or the opener).
+        text: `followup Reap stale lock files on worker start <@${OTHER}>`,
         channel_id: CHANNEL,
         user_id: REQUESTER,
         response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }),

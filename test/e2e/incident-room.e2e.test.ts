@@ -46,6 +46,9 @@ describe('the incident room end to end', () => {
     ] as const)
       slack.addUser({ id, name });
     slack.addUsergroup(ONCALL_GROUP, [ONCALL]);
+    // Public channels (an incident opened in a private one gets a private room: test/security/incident-room).
+    slack.addChannel({ id: ALERTS, name: 'room-alerts', members: ['U0INCIDENTBOT', OPENER, ONCALL, ALICE, BOB] });
+    slack.addChannel({ id: HUB, name: 'incident-hub', members: ['U0INCIDENTBOT', OPENER, ONCALL, ALICE, BOB] });
     github = await startGithubEmulator({ token: GITHUB_TOKEN });
     const database = await createMigratedDatabase('e2e_incident_room');
     await database.db.close();
@@ -226,17 +229,22 @@ describe('the incident room end to end', () => {
     expect(res.json.text).toContain('Usage: `/incident role &lt;commander|comms|scribe&gt; &lt;@user&gt; [INC-ID]`');
   }, 20_000);
 
-  it('Take command on the hub hands command over: a timeline event with who had it, topic and hub updated', async () => {
+  it('Take command on the hub does not take command from Alice; she hands it over: a timeline event with who had it, topic and hub updated', async () => {
     await click('incident_take_command', incidentId, { channel: HUB, messageTs: hubTs }, BOB);
+    const refused = await ephemeralAnswer((c) => String(c.args.text).includes('can hand command over'));
+    expect(String(refused.args.text)).toContain(`<@${ALICE}> is the commander of ${incidentId}`);
+    expect((await timeline(incidentId, 'role_assigned')).at(-1)).toMatchObject({ data: { role: 'scribe', userId: BOB } });
+
+    await command(`role commander <@${BOB}>`, room, ALICE);
     await slack.waitForCall('chat.update', (c) => c.args.ts === hubTs && String(c.args.text).includes(`Commander: <@${BOB}>`), 10_000);
     const handover = await slack.waitForCall(
       'chat.postMessage',
-      (c) => c.args.channel === room && String(c.args.text).includes(`<@${BOB}> took command`),
+      (c) => c.args.channel === room && String(c.args.text).startsWith(`Commander of *${incidentId}*: <@${BOB}>`),
       10_000,
     );
-    expect(String(handover.args.text)).toBe(`:crown: <@${BOB}> took command of *${incidentId}* from <@${ALICE}>.`);
+    expect(String(handover.args.text)).toBe(`Commander of *${incidentId}*: <@${BOB}> (was <@${ALICE}>) — assigned by <@${ALICE}>.`);
     expect((await timeline(incidentId, 'role_assigned')).at(-1)).toMatchObject({
-      actor: BOB,
+      actor: ALICE,
       data: { role: 'commander', userId: BOB, previous: ALICE },
     });
     expect(slack.channelInfo(room)!.topic.value).toContain(`Lead: <@${BOB}>`);
@@ -343,7 +351,7 @@ describe('the incident room end to end', () => {
   }, 30_000);
 
   it('a follow-up after the resolution still lands on the room’s incident; Done closes it', async () => {
-    await command('followup Write down the restart procedure', room, ALICE);
+    await command(`followup Write down the restart procedure <@${ALICE}>`, room, ALICE);
     const note = await slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.channel === room && String(c.args.text).includes('Write down the restart procedure'),

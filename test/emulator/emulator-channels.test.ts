@@ -78,4 +78,50 @@ describe('Slack emulator: channels', () => {
     expect(slack.channelInfo(id)!.bookmarks).toHaveLength(1);
     expect((await client.conversations.info({ channel: id })).channel).toMatchObject({ name: 'inc-bookmarks', num_members: 1 });
   });
+
+  it('knows channels people made (addChannel): a private one the bot is not in does not exist for it', async () => {
+    slack.addChannel({ id: 'C0PUBLIC01', name: 'payments', members: ['U0ALICE01'] });
+    slack.addChannel({ id: 'G0SECRET01', name: 'security-response', is_private: true, members: ['U0ALICE01'] });
+    slack.addChannel({ id: 'G0SECRET02', name: 'hr-incidents', is_private: true, members: ['U0INCIDENTBOT', 'U0BOBBY01'] });
+
+    expect((await client.conversations.info({ channel: 'C0PUBLIC01' })).channel).toMatchObject({
+      is_private: false,
+      is_member: false,
+      num_members: 1,
+    });
+    expect((await client.conversations.info({ channel: 'G0SECRET02' })).channel).toMatchObject({ is_private: true, is_member: true });
+    expect(await errorOf(client.conversations.info({ channel: 'G0SECRET01' }))).toBe('channel_not_found');
+    expect(await errorOf(client.conversations.info({ channel: 'C0NEVERDECL' }))).toBe('channel_not_found');
+
+    expect((await client.conversations.members({ channel: 'C0PUBLIC01' })).members).toEqual(['U0ALICE01']);
+    expect(await errorOf(client.conversations.members({ channel: 'G0SECRET01' }))).toBe('channel_not_found');
+    expect(await errorOf(client.conversations.members({ channel: 'C0PUBLIC01', limit: 5000 }))).toBe('invalid_limit');
+
+    // chat:write.public posts in a public channel the bot is not in; a file share and the history need membership.
+    expect(await errorOf(client.chat.postMessage({ channel: 'C0PUBLIC01', text: 'hello' }))).toBe('ok');
+    expect(await errorOf(client.chat.postMessage({ channel: 'G0SECRET01', text: 'hello' }))).toBe('channel_not_found');
+    expect(await errorOf(client.conversations.history({ channel: 'C0PUBLIC01' }))).toBe('not_in_channel');
+    const upload = (channel_id: string) =>
+      errorOf(client.filesUploadV2({ channel_id, file: Buffer.from('png'), filename: 'chart.png', title: 'chart' }));
+    expect(await upload('C0PUBLIC01')).toBe('not_in_channel');
+    expect(await upload('G0SECRET01')).toBe('channel_not_found');
+    expect(await upload('G0SECRET02')).toBe('ok');
+    expect(slack.createdChannels().map((c) => c.id)).not.toContain('C0PUBLIC01');
+  });
+
+  it('conversations.members pages with cursors as Slack does', async () => {
+    const people = Array.from({ length: 5 }, (_, i) => `U0PAGE000${i}`);
+    slack.addChannel({ id: 'C0PAGED001', name: 'paged', members: people });
+    const first = await client.conversations.members({ channel: 'C0PAGED001', limit: 2 });
+    expect(first.members).toEqual(people.slice(0, 2));
+    const rest: string[] = [];
+    let cursor = first.response_metadata?.next_cursor;
+    while (cursor) {
+      const page = await client.conversations.members({ channel: 'C0PAGED001', limit: 2, cursor });
+      rest.push(...page.members!);
+      cursor = page.response_metadata?.next_cursor;
+    }
+    expect(rest).toEqual(people.slice(2));
+    expect(await errorOf(client.conversations.members({ channel: 'C0PAGED001', cursor: 'bm9wZQ==' }))).toBe('invalid_cursor');
+  });
 });

@@ -42,6 +42,7 @@ describe('follow-ups', () => {
       store: createFollowUpStore(db),
       timeline,
       getIncident: (id) => incidents.get(id),
+      commanderOf: async () => undefined,
       clock,
     });
     const inc = await incidents.open({ title: 'Queue stuck', severity: 'P1', actor: 'U0OPENER1', channelId: 'C0ROOM' });
@@ -135,7 +136,8 @@ describe('follow-ups', () => {
       dueAt: new Date(clock.now().getTime() + DAY),
       createdBy: 'U0BOBBY01',
     });
-    await followUps.markDone(closed.id, 'U0BOBBY01');
+    await expect(followUps.markDone(closed.id, 'U0BOBBY01')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await followUps.markDone(closed.id, 'U0OPENER1');
     await expect(followUps.markDone(closed.id, 'U0BOBBY01')).rejects.toMatchObject({ code: 'CONFLICT' });
     const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url, retryConfig: { retries: 0 } });
     const poster = createSlackPoster({ client, coordination: createMemoryCoordination(), logger, sleep: async () => undefined });

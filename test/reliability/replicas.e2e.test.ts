@@ -333,15 +333,18 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     const hub = hubPosts(incidentId)[0]!;
     const hubTs = (hub.response as { ts: string }).ts;
     const people = [ONCALL, ONCALL2, APPROVER];
+    const before = slack.calls.length;
     await Promise.all(
       people.map((user, r) => clickOn(r, 'incident_take_command', incidentId, { channel: HUB_CHANNEL, messageTs: hubTs }, user).send()),
     );
-    await waitFor(
-      'three hand-overs on the timeline',
-      async () =>
-        (await count(`SELECT count(*) AS n FROM timeline_events WHERE incident_id = $1 AND kind = 'role_assigned'`, [incidentId])) === 3,
-      15_000,
-    );
+    // The first click takes command; after it only the commander or the opener (ONCALL opened it) may move it, so the
+    // other clicks are refused, each with its own answer: every click ends as a hand-over or a refusal, never lost.
+    const handoverCount = () =>
+      count(`SELECT count(*) AS n FROM timeline_events WHERE incident_id = $1 AND kind = 'role_assigned'`, [incidentId]);
+    const refusals = () =>
+      slack.calls.slice(before).filter((c) => c.method === 'response_url' && String(c.args.text).includes('can hand command over')).length;
+    await waitFor('each click to end as a hand-over or a refusal', async () => (await handoverCount()) + refusals() === 3, 15_000);
+    expect(await handoverCount()).toBeGreaterThanOrEqual(1);
     const commander = (
       await db.query<{ user_id: string }>(`SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = 'commander'`, [incidentId])
     ).rows[0]!.user_id;
@@ -353,9 +356,8 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
       )
     ).rows.map((r) => r.data);
     expect(handovers[0]!.previous).toBeUndefined();
-    expect(handovers[1]!.previous).toBe(handovers[0]!.userId);
-    expect(handovers[2]!.previous).toBe(handovers[1]!.userId);
-    expect(handovers[2]!.userId).toBe(commander);
+    for (let i = 1; i < handovers.length; i++) expect(handovers[i]!.previous).toBe(handovers[i - 1]!.userId);
+    expect(handovers.at(-1)!.userId).toBe(commander);
     const lastEdit = () => slack.messages(HUB_CHANNEL).find((m) => m.ts === hubTs)!;
     await waitFor('the hub to show the last commander', () => lastEdit().text.includes(`Commander: <@${commander}>`), 15_000);
     expect(hubPosts(incidentId)).toHaveLength(1);

@@ -9,6 +9,7 @@ import type { Incident } from '../../src/domain/incident';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
 import { createIncidentService } from '../../src/incidents/incident-service';
 import { createIncidentRoles } from '../../src/incidents/room/incident-roles';
+import { createChannelAccess } from '../../src/slack/channel-access';
 import { createIncidentRooms, type IncidentRooms, type OpenRoomContext } from '../../src/slack/incident-room';
 import { createSlackPoster } from '../../src/slack/slack-poster';
 import { createUsergroupMembership } from '../../src/slack/usergroup-membership';
@@ -35,6 +36,7 @@ describe('incident room: runbook contacts and unfinished openings', () => {
     for (const id of [OPENER, 'U0ONCALL1', 'U0ONCALL2', 'U0DBA1']) slack.addUser({ id, name: id.toLowerCase() });
     slack.addUsergroup('S0ONCALL', ['U0ONCALL1', 'U0ONCALL2']);
     slack.addUsergroup('S0EMPTY', []);
+    slack.addChannel({ id: ALERTS, name: 'alerts' }); // public: its incidents' rooms are public too
   });
   afterAll(async () => slack.close());
 
@@ -74,6 +76,7 @@ describe('incident room: runbook contacts and unfinished openings', () => {
         incidents,
         timeline: stores.timeline,
         client,
+        access: createChannelAccess(client),
         poster,
         membership: createUsergroupMembership({ client, logger }),
         linksFor: () => ({ dashboards: [] }),

@@ -1,10 +1,11 @@
 import type { Queryable } from '../../domain/queryable';
 import type { Clock } from '../../clock';
 import { INCIDENT_ROLES, ROLE_TITLES, type IncidentRole } from '../../domain/incident-role';
-import { badInput, BotError } from '../../errors';
+import { badInput, BotError, forbidden } from '../../errors';
 import type { Incident } from '../../domain/incident';
 import type { IncidentRoomStore, RoleHolder } from '../../domain/incident-room';
 import type { TimelineStore } from '../../domain/timeline-event';
+import { roleChangeRefusal } from './room-permissions';
 
 export interface RoleChange {
   incident: Incident;
@@ -16,7 +17,8 @@ export interface RoleChange {
 
 /**
  * Who leads an incident, who talks to stakeholders and who keeps notes. Each hand-over is a `role_assigned`
- * timeline event written in the same transaction as the new holder.
+ * timeline event written in the same transaction as the new holder; who may hand a held role over is
+ * `roleChangeRefusal`'s rule, checked under the incident's lock.
  *
  * @example
  *   const change = await roles.assign('INC-20261126070000', 'commander', 'U0ALICE', 'U0BOB');
@@ -49,8 +51,11 @@ export function createIncidentRoles(deps: IncidentRolesDeps): IncidentRoles {
       if (incident.status === 'resolved') throw new BotError('CONFLICT', `${incident.id} is resolved: its roles are closed.`);
       const now = deps.clock.now();
       const { previous } = await deps.transaction(async (tx) => {
-        const r = await deps.rooms.assignRole(incident.id, role, userId, actor, now, tx);
+        const r = await deps.rooms.assignRole(incident.id, role, userId, actor, now, tx, (holders) =>
+          roleChangeRefusal({ incident, role, userId, actor, holders }),
+        );
         if (r.unchanged) throw badInput(`<@${userId}> is already the ${ROLE_TITLES[role].toLowerCase()} of ${incident.id}.`);
+        if (r.refused) throw forbidden(r.refused);
         const text = r.previous ? `${ROLE_TITLES[role]}: <@${r.previous}> → <@${userId}>` : `${ROLE_TITLES[role]}: <@${userId}>`;
         await deps.timeline.append(
           {

@@ -18,6 +18,7 @@ import {
 } from '../blocks/follow-up-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { onButton } from '../button-router';
+import { slackErrorCode } from '../channel-access';
 import type { SlackPoster } from '../slack-poster';
 import type { SubcommandHandlers } from './incident-command-dispatch';
 import { incidentHere, type IncidentRoomCommandDeps } from './incident-room-commands';
@@ -40,6 +41,32 @@ async function postToIncident(deps: FollowUpSlackDeps, incidentId: string, text:
   if (!inc.channelId) return false;
   await deps.poster.post({ channel: inc.channelId, ...(inc.threadTs ? { thread_ts: inc.threadTs } : {}), text, unfurl_links: false });
   return true;
+}
+
+/**
+ * The room notice after a follow-up changed: the change has committed by then, so a notice Slack refuses is reported as
+ * such (the change stands), never as a failure of the change.
+ */
+async function noticeToIncident(
+  deps: FollowUpSlackDeps,
+  incidentId: string,
+  text: string,
+  log: Logger,
+): Promise<'posted' | 'no_channel' | string> {
+  try {
+    return (await postToIncident(deps, incidentId, text)) ? 'posted' : 'no_channel';
+  } catch (err) {
+    const why = slackErrorCode(err) ?? (isConnectionError(err) ? 'storage unavailable' : (err as Error).message);
+    log.warn({ incidentId, why }, 'could not post the follow-up notice in the incident channel');
+    return why;
+  }
+}
+
+/** What the clicker is told after the change itself succeeded. */
+function noticeOutcome(done: string, notice: string, incidentId: string): string | undefined {
+  if (notice === 'posted') return undefined;
+  if (notice === 'no_channel') return done;
+  return `${done} The notice in ${incidentId}'s channel could not be posted (Slack: ${escapeMrkdwn(notice.slice(0, 100))}); tell the room yourself.`;
 }
 
 /** `/incident followup <text> [@owner]` and `/incident followups [INC-ID|mine]`. */
@@ -83,7 +110,7 @@ export function followUpCommandHandlers(deps: FollowUpSlackDeps): SubcommandHand
 
 /** Done / Export to GitHub on a listed follow-up. The value is a follow-up id, looked up. */
 export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void {
-  const on = (actionId: string, what: string, run: (id: number, userId: string, respond: RespondFn) => Promise<void>) =>
+  const on = (actionId: string, what: string, run: (id: number, userId: string, respond: RespondFn, log: Logger) => Promise<void>) =>
     onButton(app, actionId, async ({ ack, action, body, respond, context }) => {
       await ack();
       const log = (context.log as Logger | undefined) ?? deps.logger;
@@ -94,7 +121,7 @@ export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void
         return;
       }
       try {
-        await run(Number(value), body.user.id, respond);
+        await run(Number(value), body.user.id, respond, log);
       } catch (err) {
         if (err instanceof BotError) await tell(err.userMessage);
         else if (isConnectionError(err)) await tell(storageUnavailable(err).userMessage);
@@ -105,16 +132,21 @@ export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void
       }
     });
 
-  on(FOLLOW_UP_DONE_ACTION_ID, 'closing the follow-up', async (id, userId) => {
+  const tellAfter = (respond: RespondFn, text: string | undefined) =>
+    text ? respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined) : undefined;
+
+  on(FOLLOW_UP_DONE_ACTION_ID, 'closing the follow-up', async (id, userId, respond, log) => {
     const f = await deps.followUps.markDone(id, userId);
-    await postToIncident(
+    const notice = await noticeToIncident(
       deps,
       f.incidentId,
       `:white_check_mark: Follow-up *#${f.id}* done (by <@${userId}>): ${followUpLine(f, deps.clock.now())}`,
+      log,
     );
+    await tellAfter(respond, noticeOutcome(`:white_check_mark: Follow-up #${f.id} is done.`, notice, f.incidentId));
   });
 
-  on(FOLLOW_UP_EXPORT_ACTION_ID, 'the export to GitHub', async (id, userId, respond) => {
+  on(FOLLOW_UP_EXPORT_ACTION_ID, 'the export to GitHub', async (id, userId, respond, log) => {
     const f = await deps.followUps.get(id);
     const inc = await deps.incidents.get(f.incidentId);
     const slackLink =
@@ -129,7 +161,13 @@ export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void
       await respond({ response_type: 'ephemeral', replace_original: false, text: `Follow-up #${id} already has its issue: <${r.url}>` });
       return;
     }
-    await postToIncident(deps, f.incidentId, `:link: Follow-up *#${f.id}* exported to GitHub by <@${userId}>: <${r.url}>`);
+    const notice = await noticeToIncident(
+      deps,
+      f.incidentId,
+      `:link: Follow-up *#${f.id}* exported to GitHub by <@${userId}>: <${r.url}>`,
+      log,
+    );
+    await tellAfter(respond, noticeOutcome(`:link: Follow-up #${f.id} is exported to GitHub: <${r.url}>`, notice, f.incidentId));
   });
 }
 

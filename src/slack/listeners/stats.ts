@@ -13,7 +13,17 @@ import { onButton } from '../button-router';
 import type { SubcommandHandlers } from './incident-command-dispatch';
 
 import { STATS_CHART_ACTION_ID } from '../blocks/stats-blocks';
+import { slackErrorCode } from '../channel-access';
 const WINDOWS = new Set(['7', '30', '90']);
+
+/** Slack shares a file only where the bot is a member (chat:write.public does not cover uploads). */
+const CHART_REFUSALS: Record<string, string> = {
+  not_in_channel:
+    'I cannot share the chart here: I am not a member of this channel, and Slack lets me upload files only where I am. Invite me with `/invite @incident-bot` and press the button again.',
+  channel_not_found:
+    'I cannot share the chart here: this is a private channel or a conversation I am not in. Invite me with `/invite @incident-bot` and press the button again, or run `/incident stats` in a channel I am in.',
+  is_archived: 'I cannot share the chart here: this channel is archived.',
+};
 
 export interface StatsDeps {
   store: ReportStore;
@@ -91,9 +101,13 @@ export function registerStatsChart(app: App, deps: StatsDeps): void {
         initial_comment: `<@${body.user.id}> shared the weekly MTTA / MTTR of the last ${days} days.`,
       });
     } catch (err) {
+      const refusal = CHART_REFUSALS[slackErrorCode(err) ?? ''];
       if (err instanceof BotError) await tell(err.userMessage);
       else if (isConnectionError(err)) await tell(storageUnavailable(err).userMessage);
-      else {
+      else if (refusal) {
+        log.warn({ slackError: slackErrorCode(err), channel }, 'Slack refused the chart upload');
+        await tell(refusal);
+      } else {
         log.error({ err }, 'the stats chart failed');
         await tell('Sorry, the chart failed on our side. It has been logged; try again.');
       }

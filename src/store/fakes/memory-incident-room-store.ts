@@ -55,12 +55,15 @@ export function createMemoryIncidentRoomStore(mem: MemoryDatabase): IncidentRoom
     },
     setHubMessage: async (incidentId, hubChannelId, hubTs) => update(incidentId, { hubChannelId, hubTs }),
     setIntroMessage: async (incidentId, introTs) => update(incidentId, { introTs }),
-    assignRole: (incidentId, role, userId, assignedBy, assignedAt) =>
+    assignRole: (incidentId, role, userId, assignedBy, assignedAt, _tx, guard) =>
       mem.transaction(async () => {
         constraint(t.incidents.has(incidentId), `no incident ${incidentId}`);
         const key = `${incidentId}:${role}`;
         const before = t.roles.get(key)?.userId;
         if (before === userId) return { unchanged: true as const };
+        const holders = Object.fromEntries([...t.roles.values()].filter((r) => r.incidentId === incidentId).map((r) => [r.role, r.userId]));
+        const refused = guard?.(holders);
+        if (refused) return { refused };
         t.roles.set(key, { incidentId, role, userId, assignedBy, assignedAt: copy(assignedAt) });
         return before ? { previous: before } : {};
       }),

@@ -89,6 +89,27 @@ export function incidentRoomStoreContract(backend: StoreBackend): void {
       await transaction((tx) => rooms.assignRole('INC-20260111100000', 'scribe', 'U0ALICE', 'U0BOB', at(9), tx));
       expect((await rooms.roles('INC-20260111100000')).map((h) => h.role).sort()).toEqual(['commander', 'scribe']);
     });
+
+    it('asks the guard under the lock with every holder; a refusal writes nothing', async () => {
+      const { incidents, rooms, transaction } = stores();
+      await incidents.tryInsert('INC-20260111100002', incident(T0));
+      await transaction((tx) => rooms.assignRole('INC-20260111100002', 'commander', 'U0ALICE', 'U0ALICE', T0, tx));
+      await transaction((tx) => rooms.assignRole('INC-20260111100002', 'scribe', 'U0BOB', 'U0ALICE', at(1), tx));
+      const seen: unknown[] = [];
+      const refused = await transaction((tx) =>
+        rooms.assignRole('INC-20260111100002', 'commander', 'U0MALLORY', 'U0MALLORY', at(2), tx, (holders) => {
+          seen.push(holders);
+          return 'no';
+        }),
+      );
+      expect(refused).toEqual({ refused: 'no' });
+      expect(seen).toEqual([{ commander: 'U0ALICE', scribe: 'U0BOB' }]);
+      const commander = (await rooms.roles('INC-20260111100002')).find((h) => h.role === 'commander');
+      expect(commander).toMatchObject({ userId: 'U0ALICE', assignedAt: T0 });
+      expect(
+        await transaction((tx) => rooms.assignRole('INC-20260111100002', 'commander', 'U0CAROL', 'U0ALICE', at(3), tx, () => undefined)),
+      ).toEqual({ previous: 'U0ALICE' });
+    });
   });
 }
 

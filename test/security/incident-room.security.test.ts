@@ -1,0 +1,280 @@
+import type { RecordedCall } from '../../src/emulator/slack-emulator';
+import { isEphemeral } from '../support/answers';
+import { startGithubEmulator, type GithubEmulator } from '../support/github-emulator';
+import { buttonClickPayload, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { waitFor } from '../support/wait-for';
+import { startSecuredBot, type SecuredBot } from './harness';
+
+const BOT = 'U0INCIDENTBOT';
+const OPENER = 'U0OPENER01';
+const ALICE = 'U0ALICE001';
+const BOB = 'U0BOBBY001';
+const MALLORY = 'U0MALLORY1';
+/** Public, everyone in it. */
+const OPS = 'C0SECOPS01';
+/** Private: the security team; Mallory is not in it. */
+const SECURITY = 'G0SECTEAM1';
+/** Public and private channels the bot was never invited to. */
+const LOBBY = 'C0SECLOBBY';
+const HIDEOUT = 'G0SECHIDE1';
+const GITHUB_TOKEN = 'ghp_security_room_0123456789abcdef';
+const ALERT_NAME = 'CardFraudRuleTripped';
+const RUN = Date.now().toString(36).toUpperCase();
+
+/**
+ * The incident room against a hostile user, through the built bot, the Slack emulator (with channels declared public
+ * or private, as Slack would know them), real PostgreSQL and Redis: each refusal is ephemeral and specific, and the
+ * refused change is not in the database.
+ */
+describe('incident rooms: privacy, who may change what, and honest answers', () => {
+  let s: SecuredBot;
+  let github: GithubEmulator;
+  let publicIncident: string;
+  let publicRoom: string;
+  let privateIncident: string;
+  let privateRoom: string;
+  let alertId: string;
+
+  beforeAll(async () => {
+    github = await startGithubEmulator({ token: GITHUB_TOKEN });
+    s = await startSecuredBot(
+      'incident_room',
+      { INCIDENT_CHANNELS: 'on', GITHUB_TOKEN, GITHUB_REPO: 'acme/ops', GITHUB_API_URL: github.url },
+      (slack) => {
+        for (const [id, name] of [
+          [OPENER, 'opener'],
+          [ALICE, 'alice'],
+          [BOB, 'bob'],
+          [MALLORY, 'mallory'],
+        ] as const)
+          slack.addUser({ id, name });
+        slack.addChannel({ id: OPS, name: 'ops', members: [BOT, OPENER, ALICE, BOB, MALLORY] });
+        slack.addChannel({ id: SECURITY, name: 'security-team', is_private: true, members: [BOT, OPENER, ALICE] });
+        slack.addChannel({ id: LOBBY, name: 'lobby', members: [ALICE, MALLORY] });
+        slack.addChannel({ id: HIDEOUT, name: 'hideout', is_private: true, members: [ALICE] });
+      },
+    );
+  }, 90_000);
+
+  afterAll(async () => {
+    await s?.stop();
+    await github?.close();
+  });
+
+  const signed = () => ({ signingSecret: s.signingSecret });
+  const command = (channel: string, user: string, text: string) =>
+    sendSlashCommand(s.events(), signed(), {
+      text,
+      channel_id: channel,
+      user_id: user,
+      response_url: s.slack.responseUrl({ channel, userId: user }),
+    });
+  const click = (user: string, channel: string, actionId: string, value: string) =>
+    sendInteraction(
+      s.events(),
+      signed(),
+      buttonClickPayload({
+        channel,
+        messageTs: '1.000001',
+        userId: user,
+        actionId,
+        value,
+        blockId: 'security',
+        responseUrl: s.slack.responseUrl({ channel, messageTs: '1.000001', userId: user }),
+      }),
+    );
+  /** The first ephemeral answer matching `pattern` among the calls from index `from` on. */
+  async function answerAfter(from: number, pattern: RegExp): Promise<RecordedCall> {
+    let hit: RecordedCall | undefined;
+    await waitFor(
+      `an ephemeral answer matching ${pattern}`,
+      () => (hit = s.slack.calls.slice(from).find((c) => isEphemeral(c) && pattern.test(String(c.args.text)))) !== undefined,
+      15_000,
+    );
+    return hit!;
+  }
+  /** Runs `act` and resolves with the ephemeral answer matching `pattern` that it got. */
+  const answerTo = async (act: () => Promise<unknown>, pattern: RegExp) => {
+    const from = s.slack.calls.length;
+    await act();
+    return answerAfter(from, pattern);
+  };
+  const count = (sql: string, params: unknown[]) => s.count(sql, params);
+
+  /** `/incident open` in `channel`; resolves with the incident and the room the bot created for it. */
+  async function openIn(channel: string, title: string): Promise<{ incidentId: string; room: string; isPrivate: boolean }> {
+    await command(channel, OPENER, `open ${title} P2`);
+    const created = await s.slack.waitForCall(
+      'conversations.create',
+      (c) => String(c.args.name).includes(title.toLowerCase().split(' ')[0]!) && (c.response as { ok: boolean }).ok,
+      15_000,
+    );
+    const room = (created.response as { channel: { id: string } }).channel.id;
+    let incidentId = '';
+    await waitFor(
+      'the room to be recorded',
+      async () => {
+        const r = await s.pg.query<{ incident_id: string }>('SELECT incident_id FROM incident_rooms WHERE channel_id = $1', [room]);
+        incidentId = r.rows[0]?.incident_id ?? '';
+        return incidentId !== '';
+      },
+      15_000,
+    );
+    return { incidentId, room, isPrivate: created.args.is_private === true || created.args.is_private === 'true' };
+  }
+
+  it('an incident opened in a private channel gets a private room; one opened in a public channel a public room', async () => {
+    const priv = await openIn(SECURITY, 'Skimming suspected on card terminals');
+    expect(priv.isPrivate).toBe(true);
+    expect(s.slack.channelInfo(priv.room)).toMatchObject({ is_private: true });
+    expect(s.slack.channelInfo(priv.room)!.members).not.toContain(MALLORY);
+    ({ incidentId: privateIncident, room: privateRoom } = priv);
+
+    const pub = await openIn(OPS, 'Checkout latency high');
+    expect(pub.isPrivate).toBe(false);
+    expect(s.slack.channelInfo(pub.room)).toMatchObject({ is_private: false });
+    ({ incidentId: publicIncident, room: publicRoom } = pub);
+  }, 40_000);
+
+  it('link-alert: a private channel’s alert is refused to a non-member and never goes into a public incident; its name is not shown', async () => {
+    const attachments = [
+      { title: `[FIRING:1] ${ALERT_NAME}`, text: `*Alert:* ${ALERT_NAME}\n*Details:*\n  • *alertname:* \`${ALERT_NAME}\`\n` },
+    ];
+    const postTs = s.slack.seedThread(SECURITY, [{ subtype: 'bot_message', bot_id: 'B0ALERTMGR', username: 'Alertmanager', attachments }]);
+    await sendEvent(s.events(), signed(), {
+      event_id: `Ev${RUN}FRAUD`,
+      event: {
+        type: 'message',
+        subtype: 'bot_message',
+        bot_id: 'B0ALERTMGR',
+        username: 'Alertmanager',
+        text: '',
+        attachments,
+        ts: postTs,
+        channel: SECURITY,
+        event_ts: postTs,
+      },
+    });
+    await waitFor(
+      'the alert to be recorded',
+      async () => (await count('SELECT count(*) AS n FROM alerts WHERE name = $1', [ALERT_NAME])) === 1,
+      15_000,
+    );
+    alertId = String((await s.pg.query<{ id: number }>('SELECT id FROM alerts WHERE name = $1', [ALERT_NAME])).rows[0]!.id);
+    const linked = () => count(`SELECT count(*) AS n FROM timeline_events WHERE kind = 'alert_linked'`, []);
+    const incidentOfAlert = async () => (await s.pg.query('SELECT incident_id FROM alerts WHERE id = $1', [alertId])).rows[0]!.incident_id;
+
+    const refused = await answerTo(
+      () => command(OPS, MALLORY, `link-alert ${alertId} ${publicIncident}`),
+      /private channel you are not in/,
+    );
+    expect(String(refused.args.text)).toBe(
+      `Alert #${alertId} was posted in a private channel you are not in, so you cannot link it. Nothing was linked; ask someone in that channel to link it.`,
+    );
+
+    // Alice can read the security channel, but linking into a public room would show the alert to everyone there.
+    const privateToPublic = await answerTo(
+      () => command(OPS, ALICE, `link-alert ${alertId} ${publicIncident}`),
+      /lives in a public channel/,
+    );
+    expect(String(privateToPublic.args.text)).toContain('linking would show the alert and its thread to everyone there');
+
+    for (const c of [refused, privateToPublic]) expect(JSON.stringify(c.args)).not.toContain(ALERT_NAME);
+    expect(await linked()).toBe(0);
+    expect(await incidentOfAlert()).toBeNull();
+    expect(JSON.stringify(s.slack.messages(publicRoom))).not.toContain(ALERT_NAME);
+
+    // Into the incident opened from that private channel (its room is private too), Alice may link it.
+    await command(OPS, ALICE, `link-alert ${alertId} ${privateIncident}`);
+    await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === privateRoom && String(c.args.text).includes('linked alert'),
+      15_000,
+    );
+    expect(await incidentOfAlert()).toBe(privateIncident);
+    expect(await linked()).toBe(1);
+  }, 60_000);
+
+  it('the chart button where the bot is not a member says to invite it, and shares nothing', async () => {
+    const notMember = await answerTo(
+      () => click(ALICE, LOBBY, 'stats_chart', '7'),
+      /I cannot share the chart here: I am not a member of this channel/,
+    );
+    expect(String(notMember.args.text)).toContain('/invite @incident-bot');
+    await answerTo(
+      () => click(ALICE, HIDEOUT, 'stats_chart', '30'),
+      /I cannot share the chart here: this is a private channel or a conversation I am not in/,
+    );
+    expect(s.slack.uploadedFiles().flatMap((f) => f.channels)).toEqual([]);
+    expect(s.bot.logs().filter((l) => l.msg === 'the stats chart failed')).toEqual([]);
+  }, 30_000);
+
+  it('command is not taken from a commander by a bystander; the commander hands it over; a role nobody holds may be taken', async () => {
+    const commander = async (incidentId: string) =>
+      (await s.pg.query(`SELECT user_id FROM incident_roles WHERE incident_id = $1 AND role = 'commander'`, [incidentId])).rows[0]?.user_id;
+    const handovers = (incidentId: string) =>
+      count(`SELECT count(*) AS n FROM timeline_events WHERE incident_id = $1 AND kind = 'role_assigned'`, [incidentId]);
+
+    await command(publicRoom, OPENER, `role commander <@${ALICE}>`);
+    await waitFor('Alice in command', async () => (await commander(publicIncident)) === ALICE, 15_000);
+
+    const refused = await answerTo(() => click(MALLORY, publicRoom, 'incident_take_command', publicIncident), /is the commander of/);
+    expect(String(refused.args.text)).toBe(
+      `<@${ALICE}> is the commander of ${publicIncident}: only they or <@${OPENER}>, who opened the incident, can hand command over. Nothing was changed; ask one of them.`,
+    );
+    await answerTo(() => command(publicRoom, MALLORY, `role commander <@${MALLORY}>`), /can hand command over/);
+    await command(publicRoom, MALLORY, `role scribe <@${MALLORY}>`);
+    await waitFor('Mallory as scribe (nobody held it)', async () => (await handovers(publicIncident)) === 2, 15_000);
+    await answerTo(
+      () => command(publicRoom, BOB, `role scribe <@${BOB}>`),
+      /is the scribe of .*: only they, the commander <@U0ALICE001> or <@U0OPENER01>, who opened the incident/,
+    );
+    expect(await commander(publicIncident)).toBe(ALICE);
+    expect(await handovers(publicIncident)).toBe(2);
+
+    await command(publicRoom, ALICE, `role commander <@${BOB}>`);
+    await waitFor('Bob in command, handed over by Alice', async () => (await commander(publicIncident)) === BOB, 15_000);
+
+    // Nobody leads the private incident yet: whoever clicks Take command leads it.
+    await click(ALICE, privateRoom, 'incident_take_command', privateIncident);
+    await waitFor('Alice in command of the private incident', async () => (await commander(privateIncident)) === ALICE, 15_000);
+  }, 60_000);
+
+  it('a follow-up is closed only by its owner, the commander or the opener; a failed room notice is reported as such, the change stands', async () => {
+    await command(publicRoom, OPENER, `followup Rotate the card-terminal keys <@${ALICE}>`);
+    const note = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === publicRoom && String(c.args.text).includes('Rotate the card-terminal keys'),
+      15_000,
+    );
+    const id = /#(\d+)/.exec(String(note.args.text))![1]!;
+    const row = async () => (await s.pg.query('SELECT status, done_by, external_url FROM follow_ups WHERE id = $1', [id])).rows[0];
+
+    const refused = await answerTo(() => click(MALLORY, publicRoom, 'followup_done', id), /can close follow-up/);
+    expect(String(refused.args.text)).toBe(
+      `Only its owner <@${ALICE}>, the commander <@${BOB}> or <@${OPENER}>, who opened ${publicIncident} can close follow-up #${id}. It stays open.`,
+    );
+    expect(await row()).toMatchObject({ status: 'open', done_by: null });
+
+    // The room was archived under the bot: the export still happened, and the clicker is told both.
+    s.slack.failNext('chat.postMessage', { error: 'is_archived' });
+    const exported = await answerTo(() => click(ALICE, publicRoom, 'followup_export', id), /is exported to GitHub/);
+    const [issue] = github.issues('acme', 'ops');
+    expect(String(exported.args.text)).toBe(
+      `:link: Follow-up #${id} is exported to GitHub: <${issue!.html_url}> The notice in ${publicIncident}'s channel could not be posted (Slack: is_archived); tell the room yourself.`,
+    );
+    expect((await row()).external_url).toBe(issue!.html_url);
+
+    s.slack.failNext('chat.postMessage', { error: 'is_archived' });
+    const done = await answerTo(() => click(ALICE, publicRoom, 'followup_done', id), /is done\./);
+    expect(String(done.args.text)).toBe(
+      `:white_check_mark: Follow-up #${id} is done. The notice in ${publicIncident}'s channel could not be posted (Slack: is_archived); tell the room yourself.`,
+    );
+    expect(await row()).toMatchObject({ status: 'done', done_by: ALICE });
+    expect(s.slack.calls.filter((c) => isEphemeral(c) && /failed on our side/.test(String(c.args.text)))).toEqual([]);
+  }, 60_000);
+
+  it('called only Slack methods the emulator knows', () => {
+    expect(s.slack.unknownMethods).toEqual([]);
+  });
+});
