@@ -313,7 +313,7 @@ async function withLabels(deps: AlertIntakeDeps, event: AlertEvent, log: Logger)
     const firing = (await deps.alerts.listActiveByName(event.name)).filter((a) => a.labelsFrom === 'alertmanager');
     const matched = alertsOfPost(
       event,
-      event.titleValues ?? [],
+      event.titleShows ?? '',
       firing.map((a) => ({ ...a, generatorURL: undefined })),
     );
     return matched.length
@@ -325,9 +325,9 @@ async function withLabels(deps: AlertIntakeDeps, event: AlertEvent, log: Logger)
     log.warn({ alert: event.name, reason: answer.reason }, 'labels not read from Alertmanager');
     return [event];
   }
-  const matched = alertsOfPost(event, titleOnly ? (event.titleValues ?? []) : undefined, answer.alerts);
+  const matched = alertsOfPost(event, titleOnly ? (event.titleShows ?? '') : undefined, answer.alerts);
   if (matched.length === 0) {
-    if (titleOnly) log.info({ alert: event.name, values: event.titleValues }, 'Alertmanager lists no active alert matching the post');
+    if (titleOnly) log.info({ alert: event.name, title: event.titleShows }, 'Alertmanager lists no active alert matching the post');
     return [event];
   }
   return matched.map((a) => ({

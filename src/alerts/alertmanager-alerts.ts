@@ -119,25 +119,64 @@ export function createAlertmanagerAlerts(opts: AlertmanagerAlertsOptions): Alert
 /**
  * The Alertmanager alerts a Slack post speaks of. A post that lists labels names exactly one alert each (same
  * fingerprint); a post whose title carries only label values (the default template: `[FIRING:2] Name v1 (v2 v3)`)
- * names every alert of that name whose label values include all the title's values.
+ * names every alert of that name whose labels render to that title.
  */
-export function alertsOfPost(
-  event: AlertEvent,
-  titleValues: readonly string[] | undefined,
-  alerts: readonly AlertmanagerAlert[],
-): AlertmanagerAlert[] {
-  if (titleValues === undefined) return alerts.filter((a) => a.fingerprint === event.fingerprint);
+export function alertsOfPost(event: AlertEvent, titleShows: string | undefined, alerts: readonly AlertmanagerAlert[]): AlertmanagerAlert[] {
+  if (titleShows === undefined) return alerts.filter((a) => a.fingerprint === event.fingerprint);
   return alerts
-    .filter((a) => {
-      const values = Object.entries(a.labels)
-        .filter(([k]) => k !== 'alertname')
-        .map(([, v]) => v);
-      return titleValues.every((v) => {
-        const i = values.indexOf(v);
-        if (i < 0) return false;
-        values.splice(i, 1);
-        return true;
-      });
-    })
+    .filter((a) => rendersTitle(a.labels, titleShows))
     .sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0));
+}
+
+const spaced = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/**
+ * Whether Alertmanager's default title could have been rendered from these labels: `{{ .GroupLabels.SortedPairs.Values
+ * | join " " }}` then, when the common labels are more than the group labels, the values of the others in parentheses,
+ * each list in the order of SortedPairs (alertname first, then by name). Which labels were the group's and which the
+ * notification's common ones is unknown, so every way of taking each label (group, common, or not shown: the
+ * notification's other alerts differed in it) is tried against the title as it is, values with spaces included.
+ *
+ * @example
+ *   rendersTitle({ alertname: 'DiskFull', mount: 'Data volume', host: 'db 1' }, 'DiskFull (db 1 Data volume)') // true
+ */
+export function rendersTitle(labels: Record<string, string>, titleShows: string): boolean {
+  const shown = spaced(titleShows);
+  const names = Object.keys(labels)
+    .filter((k) => k !== 'alertname')
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (labels.alertname !== undefined) names.unshift('alertname');
+  const values = names.map((k) => spaced(labels[k]!)).filter((v) => v !== '');
+  const splits: [string, string | undefined][] = [[shown, undefined]];
+  if (shown.endsWith(')'))
+    for (let i = shown.indexOf('('); i >= 0; i = shown.indexOf('(', i + 1)) {
+      const group = shown.slice(0, i).trimEnd();
+      if (i === 0 || shown[i - 1] === ' ') splits.push([group, shown.slice(i + 1, -1)]);
+    }
+  return splits.some(([group, common]) => takes(values, group, common));
+}
+
+/** Whether `values`, in order, each skipped or appended to one of the two lists, can spell `group` and `common`. */
+function takes(values: readonly string[], group: string, common: string | undefined): boolean {
+  const seen = new Set<string>();
+  const step = (i: number, g: number, c: number): boolean => {
+    if (g === group.length && (common === undefined ? true : c === common.length && c > 0)) return true;
+    if (i === values.length) return false;
+    const key = `${i}:${g}:${c}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    const v = values[i]!;
+    const next = (text: string, at: number) => {
+      const piece = at === 0 ? v : ` ${v}`;
+      return text.startsWith(piece, at) && (at + piece.length === text.length || text[at + piece.length] === ' ') ? at + piece.length : -1;
+    };
+    const ng = next(group, g);
+    if (ng >= 0 && step(i + 1, ng, c)) return true;
+    if (common !== undefined) {
+      const nc = next(common, c);
+      if (nc >= 0 && step(i + 1, g, nc)) return true;
+    }
+    return step(i + 1, g, c);
+  };
+  return step(0, 0, 0);
 }

@@ -182,7 +182,12 @@ interface Title {
   context: string[];
   /** The alert name and the group label values: what stays the same across the notifications of one group. */
   group: string;
+  /** Everything after the status, as the title shows it. */
+  shows: string;
 }
+
+// Longer than any title seen in practice; a longer one is cut, and then matches no alert rather than a wrong one.
+const TITLE_MAX_LENGTH = 8_192;
 
 // Alertmanager and Grafana unified alerting: [FIRING:2] Name (v1 v2), [FIRING:1, RESOLVED:1] …, [RESOLVED] …
 const AM_TITLE = /^\[(FIRING|RESOLVED)(?::\d+)?(?:,\s*RESOLVED:\d+)?\]\s+(.+?)\s*$/i;
@@ -201,11 +206,18 @@ function parseTitle(title: string): Title | undefined {
       name: groupValues[0] ?? rest,
       context: [...groupValues.slice(1), ...common],
       group: groupValues.length ? groupValues.join(' ') : rest,
+      shows: rest,
     };
   }
   const legacy = LEGACY_GRAFANA_TITLE.exec(title);
   if (legacy)
-    return { status: legacy[1]!.toUpperCase() === 'OK' ? 'resolved' : 'firing', name: legacy[2]!, context: [], group: legacy[2]! };
+    return {
+      status: legacy[1]!.toUpperCase() === 'OK' ? 'resolved' : 'firing',
+      name: legacy[2]!,
+      context: [],
+      group: legacy[2]!,
+      shows: legacy[2]!,
+    };
   return undefined;
 }
 
@@ -236,7 +248,7 @@ function eventsFromPost(title: Title, part: Part, source: AlertSource, receivedA
         source,
         groupKey: `${source}:${cleanText(title.group, 1024)}`,
         labelsFrom: 'title',
-        titleValues: title.context.map((v) => cleanText(v, LABEL_LIMITS.maxValueLength)).slice(0, LABEL_LIMITS.maxLabels),
+        titleShows: cleanText(title.shows, TITLE_MAX_LENGTH),
         ...(part.titleLink ? { generatorURL: cleanText(part.titleLink, 2048) } : {}),
       },
     ];

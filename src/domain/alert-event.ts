@@ -21,8 +21,12 @@ export interface AlertEvent {
   groupKey?: string;
   /** Where the label names came from; absent means the sender listed them. */
   labelsFrom?: LabelsOrigin;
-  /** A title-only post (`labelsFrom: 'title'`): the label values the title shows, without their names. */
-  titleValues?: string[];
+  /**
+   * A title-only post (`labelsFrom: 'title'`): the title after its `[FIRING:n]`, as Alertmanager's default template
+   * renders it: the group label values, then the other common label values in parentheses (`agent-7 (prod critical)`).
+   * A value may itself contain spaces, so it is matched against the labels of candidate alerts, never split.
+   */
+  titleShows?: string;
 }
 
 /**

@@ -37,14 +37,33 @@ describe('alertsOfPost', () => {
     ...over,
   });
 
-  it('a title-only post: every alert whose label values include all the title values', () => {
-    expect(alertsOfPost(event(), ['agent-7', 'critical'], listed).map((a) => `${a.labels.agent}/${a.labels.severity}`)).toEqual([
+  it('a title-only post: every alert whose labels render to the title', () => {
+    expect(alertsOfPost(event(), 'StuckDetected (agent-7 critical)', listed).map((a) => `${a.labels.agent}/${a.labels.severity}`)).toEqual([
       'agent-7/critical',
     ]);
-    expect(alertsOfPost(event(), ['critical'], listed)).toHaveLength(2);
-    expect(alertsOfPost(event(), ['agent-9'], listed)).toEqual([]);
-    // A value shown twice must be there twice.
-    expect(alertsOfPost(event(), ['agent-7', 'agent-7'], listed)).toEqual([]);
+    // A [FIRING:2] notification shows only what its alerts have in common.
+    expect(alertsOfPost(event(), 'StuckDetected (critical)', listed)).toHaveLength(2);
+    // Grouped by agent: the agent is before the parentheses.
+    expect(alertsOfPost(event(), 'StuckDetected agent-8 (critical)', listed)).toEqual([listed[1]]);
+    expect(alertsOfPost(event(), 'StuckDetected (agent-9 critical)', listed)).toEqual([]);
+    // A value shown twice must be there twice; the order is SortedPairs' (alertname, then by name).
+    expect(alertsOfPost(event(), 'StuckDetected (agent-7 agent-7)', listed)).toEqual([]);
+    expect(alertsOfPost(event(), 'StuckDetected (critical agent-7)', listed)).toEqual([]);
+  });
+
+  it('a title-only post whose label values contain spaces: compared as rendered, never split on spaces', () => {
+    const spaced = [
+      am({ agent: 'agent 7', job: 'memory daemon', severity: 'critical' }),
+      // Its values are the title's words: splitting the title on spaces would take it too, though it renders otherwise.
+      am({ agent: 'daemon', instance: 'memory', job: '7', severity: 'critical', zone: 'agent' }),
+      am({ agent: 'agent 7', job: 'memory daemon (eu)', severity: 'critical' }),
+    ];
+    expect(alertsOfPost(event(), 'StuckDetected (agent 7 memory daemon critical)', spaced)).toEqual([spaced[0]]);
+    expect(alertsOfPost(event(), 'StuckDetected agent 7 (memory daemon critical)', spaced)).toEqual([spaced[0]]);
+    expect(alertsOfPost(event(), 'StuckDetected (agent 7 memory daemon (eu) critical)', spaced)).toEqual([spaced[2]]);
+    expect(alertsOfPost(event(), 'StuckDetected (agent 7 memory  daemon  critical)', spaced)).toEqual([spaced[0]]);
+    expect(alertsOfPost(event(), 'StuckDetected (agent 8 memory daemon critical)', spaced)).toEqual([]);
+    expect(alertsOfPost(event(), 'StuckDetected (daemon memory 7 critical agent)', spaced)).toEqual([spaced[1]]);
   });
 
   it('a post that listed its labels: the one alert with the same fingerprint', () => {

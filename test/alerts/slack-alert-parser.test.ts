@@ -47,7 +47,7 @@ describe('Alertmanager posts in Slack', () => {
     // The label names are unknown: what the title shows is kept for the Alertmanager look-up and the reply.
     expect(firing).toMatchObject({
       labelsFrom: 'title',
-      titleValues: ['prod', 'worker-7', 'critical'],
+      titleShows: 'StuckDetected (prod worker-7 critical)',
       groupKey: 'alertmanager-slack:StuckDetected',
     });
     expect(resolved!.groupKey).toBe(firing!.groupKey);
