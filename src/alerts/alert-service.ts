@@ -67,6 +67,9 @@ export interface AlertService {
   /** True for exactly one caller per alert (across retries and replicas): that caller posts the thread reply. */
   claimReply(alertId: number, claimant: string): Promise<boolean>;
   setReplyTs(alertId: number, ts: string): Promise<void>;
+  /** Slack stayed down past the poster's retries: the repair sweep takes the claim on its next run. */
+  giveUpReplyClaim(alertId: number, claimant: string): Promise<void>;
+  giveUpGroupClaim(groupId: number, claimant: string): Promise<void>;
   /** Alerts whose reply was claimed and never posted (the claimant died or gave up): for the repair sweep. */
   listStaleReplyClaims(limit?: number): Promise<AlertRecord[]>;
   /** Group messages claimed and never posted: for the same repair sweep. */
@@ -159,6 +162,8 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
 
     claimReply: (alertId, claimant) => alerts.claimReply(alertId, claimant, clock.now(), staleMs),
     setReplyTs: (alertId, ts) => alerts.setReplyTs(alertId, ts),
+    giveUpReplyClaim: (alertId, claimant) => alerts.giveUpReplyClaim(alertId, claimant),
+    giveUpGroupClaim: (groupId, claimant) => alerts.giveUpGroupClaim(groupId, claimant),
     listStaleReplyClaims: (limit = 50) => alerts.listStaleReplyClaims(clock.now(), staleMs, limit),
     listStaleGroupClaims: (limit = 50) => alerts.listStaleGroupClaims(clock.now(), staleMs, limit),
     setPost: (alertId, channelId, ts) => alerts.setPost(alertId, channelId, ts),

@@ -92,6 +92,12 @@ export interface AlertStore {
    */
   claimReply(id: number, claimant: string, now: Date, staleMs: number): Promise<boolean>;
   setReplyTs(id: number, ts: string): Promise<void>;
+  /**
+   * The claimant could not post (Slack stayed down past its retries): the claim turns stale at once, so the repair
+   * sweep retries it without waiting out `staleMs`. The claimant stays named: whoever posts next looks first for a
+   * message that may have landed unannounced.
+   */
+  giveUpReplyClaim(id: number, claimant: string): Promise<void>;
   /** Firing alerts whose reply (or own post) was claimed but never completed, the claim stale or its claimant gone. */
   listStaleReplyClaims(now: Date, staleMs: number, limit: number): Promise<AlertRecord[]>;
   setPost(id: number, channelId: string, ts: string): Promise<void>;
@@ -112,6 +118,8 @@ export interface AlertStore {
   groupMembers(groupId: number, limit: number): Promise<AlertRecord[]>;
   /** True for exactly one claimant of the group's message (again for the same one); a stale claim may be retaken. */
   claimGroupMessage(groupId: number, claimant: string, now: Date, staleMs: number): Promise<boolean>;
+  /** As `giveUpReplyClaim`, for a group's message. */
+  giveUpGroupClaim(groupId: number, claimant: string): Promise<void>;
   /** Records the group's message, and makes it the reply of members that have none (so none is posted twice). */
   setGroupMessage(groupId: number, ts: string): Promise<void>;
   /** Open groups whose message was claimed but never posted, the claim stale or its claimant gone. */

@@ -2,9 +2,9 @@ import type { AlertPublisher, AlertThread, PublishPlace } from '../alerts/alert-
 import type { AlertService } from '../alerts/alert-service';
 import type { Logger } from '../logger';
 import type { AlertGroup, AlertRecord } from '../domain/alert';
-import { renderAlertMessage } from './blocks/alert-blocks';
+import { renderAlertMessage, type AlertMessage } from './blocks/alert-blocks';
 import { renderAlertGroup } from './blocks/alert-group-blocks';
-import type { SlackPoster } from './slack-poster';
+import { isSlackUnavailable, type SlackPoster } from './slack-poster';
 
 /**
  * The bot's own message about an alert: its reply in the thread of an Alertmanager/Grafana post, or, for alerts
@@ -93,6 +93,31 @@ export function createAlertMessenger(deps: AlertMessengerDeps): AlertMessenger {
     const members = await alerts.groupMembers(group.id);
     return renderAlertGroup(group, members, { kind: group.threadTs ? 'reply' : 'post', silence: deps.silence ?? true });
   };
+  /**
+   * A click or a resolution that lands while a message is on its way finds no message to edit yet (its ts is
+   * recorded only once Slack answers): once it is recorded, the message is drawn again from the record and edited
+   * when it no longer shows what the record holds.
+   */
+  const catchUp = async (posted: AlertMessage, channel: string, ts: string, latest: () => Promise<AlertMessage | undefined>) => {
+    const now = await latest();
+    if (!now || (now.text === posted.text && JSON.stringify(now.blocks) === JSON.stringify(posted.blocks))) return;
+    await poster.update({ channel, ts, text: now.text, blocks: now.blocks });
+  };
+  /**
+   * Posts a claimed message. When Slack stays down past the poster's retries the claim is given up, so the repair
+   * sweep retries it from the store within its period, whether or not the sender delivers the alert again.
+   */
+  const postClaimed = async <T>(post: () => Promise<T>, giveUp: () => Promise<void>): Promise<T> => {
+    try {
+      return await post();
+    } catch (err) {
+      if (isSlackUnavailable(err))
+        await giveUp().catch((e: Error) =>
+          deps.logger.warn({ err: { message: e.message } }, 'could not hand a message claim to the repair sweep'),
+        );
+      throw err;
+    }
+  };
   const updateGroup = async (groupId: number) => {
     const group = await alerts.getGroup(groupId);
     if (!group?.messageTs) return;
@@ -105,23 +130,39 @@ export function createAlertMessenger(deps: AlertMessengerDeps): AlertMessenger {
       if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return false;
       const { text, blocks } = render(alert);
       // Claimed before (a replica that died, or an earlier try of this one): the reply may be in the thread already.
-      const posted = await poster.post(
-        { channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false },
-        { idempotencyKey: `alert-reply:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
+      const posted = await postClaimed(
+        () =>
+          poster.post(
+            { channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false },
+            { idempotencyKey: `alert-reply:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
+          ),
+        () => alerts.giveUpReplyClaim(alert.id, deps.replicaId),
       );
       await alerts.setReplyTs(alert.id, posted.ts);
+      await catchUp({ text, blocks }, where.channel, posted.ts, async () => {
+        const current = await alerts.get(alert.id);
+        return current ? render(current) : undefined;
+      });
       return true;
     },
     postOnce: async (alert, channel) => {
       if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return undefined;
       const { text, blocks } = renderAlertMessage(alert, options(alert, 'post'));
-      const posted = await poster.post(
-        { channel, text, blocks, unfurl_links: false },
-        { idempotencyKey: `alert-post:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
+      const posted = await postClaimed(
+        () =>
+          poster.post(
+            { channel, text, blocks, unfurl_links: false },
+            { idempotencyKey: `alert-post:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
+          ),
+        () => alerts.giveUpReplyClaim(alert.id, deps.replicaId),
       );
       await alerts.setPost(alert.id, posted.channel, posted.ts);
       // The post is also the "reply": completing the claim, and where buttons point.
       await alerts.setReplyTs(alert.id, posted.ts);
+      await catchUp({ text, blocks }, posted.channel, posted.ts, async () => {
+        const current = await alerts.get(alert.id);
+        return current ? renderAlertMessage(current, options(current, 'post')) : undefined;
+      });
       return posted;
     },
     publish: async (alert, place) => {
@@ -135,11 +176,19 @@ export function createAlertMessenger(deps: AlertMessengerDeps): AlertMessenger {
     publishGroup: async (group) => {
       if (group.messageTs || !(await alerts.claimGroupMessage(group.id, deps.replicaId))) return undefined;
       const { text, blocks } = await renderGroup(group);
-      const posted = await poster.post(
-        { channel: group.channelId, ...(group.threadTs ? { thread_ts: group.threadTs } : {}), text, blocks, unfurl_links: false },
-        { idempotencyKey: `alert-group:${group.id}`, mayExist: Boolean(group.messageClaimedBy) },
+      const posted = await postClaimed(
+        () =>
+          poster.post(
+            { channel: group.channelId, ...(group.threadTs ? { thread_ts: group.threadTs } : {}), text, blocks, unfurl_links: false },
+            { idempotencyKey: `alert-group:${group.id}`, mayExist: Boolean(group.messageClaimedBy) },
+          ),
+        () => alerts.giveUpGroupClaim(group.id, deps.replicaId),
       );
       await alerts.setGroupMessage(group.id, posted.ts);
+      await catchUp({ text, blocks }, group.channelId, posted.ts, async () => {
+        const current = await alerts.getGroup(group.id);
+        return current ? renderGroup(current) : undefined;
+      });
       return { channel: group.channelId, threadTs: group.threadTs ?? posted.ts };
     },
     refreshGroup: (groupId, change) => windowed(`group:${groupId}`, change, () => updateGroup(groupId)),

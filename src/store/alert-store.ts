@@ -297,6 +297,12 @@ export function createAlertStore(db: Database): AlertStore {
       );
       return r.rows.map(toRecord);
     },
+    giveUpReplyClaim: async (id, claimant) => {
+      await db.query(`UPDATE alerts SET reply_claimed_at = to_timestamp(0) WHERE id = $1 AND reply_claimed_by = $2 AND reply_ts IS NULL`, [
+        id,
+        claimant,
+      ]);
+    },
     setReplyTs: async (id, ts) => {
       await db.query('UPDATE alerts SET reply_ts = $2 WHERE id = $1', [id, ts]);
     },
@@ -368,6 +374,12 @@ export function createAlertStore(db: Database): AlertStore {
         [groupId, claimant, now, staleMs],
       );
       return r.rowCount === 1;
+    },
+    giveUpGroupClaim: async (groupId, claimant) => {
+      await db.query(
+        `UPDATE alert_groups SET message_claimed_at = to_timestamp(0) WHERE id = $1 AND message_claimed_by = $2 AND message_ts IS NULL`,
+        [groupId, claimant],
+      );
     },
     setGroupMessage: async (groupId, ts) => {
       await db.transaction(async (tx) => {

@@ -73,6 +73,10 @@ export function createMemoryAlertStore(mem: MemoryDatabase): AlertStore {
       g.claimedAt = copy(now);
       return true;
     },
+    giveUpGroupClaim: async (groupId, claimant) => {
+      const g = t.alertGroups.find((x) => x.group.id === groupId);
+      if (g && g.group.messageTs === null && g.group.messageClaimedBy === claimant) g.claimedAt = new Date(0);
+    },
     setGroupMessage: async (groupId, ts) => {
       const g = t.alertGroups.find((x) => x.group.id === groupId);
       if (!g) return;
@@ -194,6 +198,10 @@ export function createMemoryAlertStore(mem: MemoryDatabase): AlertStore {
       row.alert.replyClaimedBy = claimant;
       row.replyClaimedAt = copy(now);
       return true;
+    },
+    giveUpReplyClaim: async (id, claimant) => {
+      const row = byId(id);
+      if (row && row.alert.replyTs === null && row.alert.replyClaimedBy === claimant) row.replyClaimedAt = new Date(0);
     },
     listStaleReplyClaims: async (now, staleMs, limit) =>
       t.alerts

@@ -159,6 +159,35 @@ export function alertStoreContract(backend: StoreBackend): void {
       expect(await alerts.listStaleReplyClaims(at(10_000), STALE, 10)).toEqual([]);
     });
 
+    it('hands a claim whose claimant could not post to the repair sweep at once, keeping the claimant named', async () => {
+      const { alerts, inbox } = stores();
+      const rec = await alerts.record(firing('fp7g'), { severity: 'P2', now: T0, post: { channelId: 'C1', ts: '310.1' } });
+      if (rec.kind !== 'new') throw new Error('expected new');
+      const id = rec.alert.id;
+      const STALE = 60_000;
+      await inbox.heartbeat('replica-a', 60_000, []);
+      expect(await alerts.claimReply(id, 'replica-a', T0, STALE)).toBe(true);
+      // Only the claimant gives its claim up.
+      await alerts.giveUpReplyClaim(id, 'replica-b');
+      expect(await alerts.listStaleReplyClaims(at(1), STALE, 10)).toEqual([]);
+      await alerts.giveUpReplyClaim(id, 'replica-a');
+      expect((await alerts.listStaleReplyClaims(at(1), STALE, 10)).map((a) => [a.id, a.replyClaimedBy])).toEqual([[id, 'replica-a']]);
+      expect(await alerts.claimReply(id, 'replica-b', at(2), STALE)).toBe(true);
+      expect(await alerts.listStaleReplyClaims(at(3), STALE, 10)).toEqual([]);
+
+      const group = await alerts.openGroup('C1', 'am:GiveUp', '310.1');
+      await alerts.joinGroup(group.id, [id]);
+      expect(await alerts.claimGroupMessage(group.id, 'replica-a', T0, STALE)).toBe(true);
+      await alerts.giveUpGroupClaim(group.id, 'replica-b');
+      expect(await alerts.listStaleGroupClaims(at(1), STALE, 10)).toEqual([]);
+      await alerts.giveUpGroupClaim(group.id, 'replica-a');
+      expect((await alerts.listStaleGroupClaims(at(1), STALE, 10)).map((g) => [g.id, g.messageClaimedBy])).toEqual([
+        [group.id, 'replica-a'],
+      ]);
+      expect(await alerts.claimGroupMessage(group.id, 'replica-b', at(2), STALE)).toBe(true);
+      expect(await alerts.claimGroupMessage(group.id, 'replica-a', at(3), STALE)).toBe(false);
+    });
+
     it('links an alert to an incident (once, when asked), keeps the highest escalation level, lists what fires', async () => {
       const { alerts, incidents } = stores();
       await incidents.tryInsert('INC-20260111100000', { title: 'disk', severity: 'P2', createdBy: 'U1', createdAt: T0, startedAt: T0 });
