@@ -80,8 +80,13 @@ export interface SlackEmulator {
   callsTo(method: string): RecordedCall[];
   /** Resolves with the first matching call (already recorded or still to come); rejects after `timeoutMs` (5000). */
   waitForCall(method: string, predicate?: (c: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
-  /** The next `times` (1) calls to `method` answer with `failure` instead. */
-  failNext(method: string, failure: SlackFailure, times?: number): void;
+  /**
+   * The next `times` (1) calls to `method` answer with `failure` instead; with `only`, the next calls whose
+   * arguments it accepts (other calls go through as usual).
+   */
+  failNext(method: string, failure: SlackFailure, times?: number, only?: (args: Record<string, unknown>) => boolean): void;
+  /** Drops the failures still pending for `method`: the outage is over. */
+  endFailures(method: string): void;
   /** Methods called that the emulator does not implement (each once). */
   unknownMethods: string[];
   /** A fresh response_url; POSTs to it are recorded as method `response_url`. */
@@ -198,15 +203,19 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
   events.setMaxListeners(0);
   const calls: RecordedCall[] = [];
   const unknownMethods: string[] = [];
-  const failures = new Map<string, Array<{ failure: SlackFailure; remaining: number }>>();
+  const failures = new Map<
+    string,
+    Array<{ failure: SlackFailure; remaining: number; only?: (args: Record<string, unknown>) => boolean }>
+  >();
   const responseUrls = new Map<string, { context: ResponseUrlContext; uses: number }>();
 
-  function takeFailure(method: string): SlackFailure | undefined {
+  function takeFailure(method: string, args: Record<string, unknown> = {}): SlackFailure | undefined {
     const queue = failures.get(method);
-    const head = queue?.[0];
-    if (!queue || !head) return undefined;
+    const i = queue?.findIndex((f) => !f.only || f.only(args)) ?? -1;
+    if (!queue || i < 0) return undefined;
+    const head = queue[i]!;
     head.remaining -= 1;
-    if (head.remaining <= 0) queue.shift();
+    if (head.remaining <= 0) queue.splice(i, 1);
     return head.failure;
   }
 
@@ -230,7 +239,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
   }
 
   function callMethod(method: string, token: string | undefined, args: Record<string, unknown>, malformed: string[]): Reply {
-    const failure = takeFailure(method);
+    const failure = takeFailure(method, args);
     if (failure && !('slowMs' in failure)) return failureReply(failure);
     const reply = answerMethod(method, token, args, malformed);
     return failure ? { ...reply, delayMs: failure.slowMs } : reply;
@@ -424,9 +433,13 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       });
     },
 
-    failNext(method, failure, times = 1) {
+    endFailures(method) {
+      failures.delete(method);
+    },
+
+    failNext(method, failure, times = 1, only) {
       const queue = failures.get(method) ?? [];
-      queue.push({ failure, remaining: times });
+      queue.push({ failure, remaining: times, ...(only ? { only } : {}) });
       failures.set(method, queue);
     },
 

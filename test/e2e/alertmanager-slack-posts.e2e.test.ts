@@ -12,6 +12,7 @@ import { createMigratedDatabase } from '../support/migrated-database';
 import { startExporter, startPrometheus, type RunningPrometheus, type TestExporter } from '../support/prometheus';
 import { requireRedis } from '../support/services';
 import { buttonClickPayload, sendEvent, sendInteraction } from '../support/slack-signing';
+import { waitFor } from '../support/wait-for';
 
 const SIGNING_SECRET = 'e2e-am-slack-secret';
 const BOT_TOKEN = 'xoxb-test-token';
@@ -238,6 +239,48 @@ describe('Alertmanager Slack posts end to end', () => {
     expect(recorded?.fingerprint).toBe((await amAlert('MemoryUsageHigh', 'grafana')).fingerprint);
   }, 40_000);
 
+  it('default template, label values with spaces: the alert whose labels render to the title, not one whose values are its words', async () => {
+    const real = { alertname: 'AgentStalled', agent: 'agent 7', job: 'memory daemon', severity: 'critical', template: 'default' };
+    await alertmanager.postAlerts([{ labels: real, annotations: { summary: 'Agent 7 stalled' } }]);
+    const notification = await receiver.waitFor(
+      (n) => n.path === '/default' && (n.body.attachments?.[0]?.title ?? '').includes('AgentStalled'),
+      20_000,
+    );
+    // Grouped by alertname, the other labels' values follow in parentheses, ordered by label name.
+    expect(notification.body.attachments?.[0]?.title?.trim()).toBe('[FIRING:1] AgentStalled (agent 7 memory daemon critical default)');
+    // Fires once the notification has gone out: Alertmanager lists both when the bot asks. Its values are the title's
+    // words, each a value of its own, in another order.
+    await alertmanager.postAlerts([
+      {
+        labels: {
+          alertname: 'AgentStalled',
+          agent: 'daemon',
+          instance: 'memory',
+          job: '7',
+          severity: 'critical',
+          template: 'default',
+          zone: 'agent',
+        },
+      },
+    ]);
+    const listed = async () =>
+      (await (await fetch(`${alertmanager.url}/api/v2/alerts?filter=${encodeURIComponent('alertname="AgentStalled"')}`)).json()) as {
+        labels: Record<string, string>;
+        fingerprint: string;
+      }[];
+    await waitFor('Alertmanager to list both alerts', async () => (await listed()).length === 2, 10_000);
+    const inAm = (await listed()).find((a) => a.labels.agent === 'agent 7')!;
+
+    const postTs = await deliver(bot, 'C0AMSPACES', notification.body);
+    const shown = blocksOf(await replyIn('C0AMSPACES', postTs));
+    expect(shown).toContain('`agent=agent 7`');
+    expect(shown).toContain('`job=memory daemon`');
+    expect(shown).toContain('labels from Alertmanager');
+    expect(shown).not.toContain('`zone=agent`');
+    const recorded = bot.logs().filter((l) => l.msg === 'alert recorded' && l.alert === 'AgentStalled');
+    expect(recorded.map((l) => l.fingerprint)).toEqual([inAm.fingerprint]);
+  }, 60_000);
+
   it('a [FIRING:12] notification gets one reply listing its alerts with a menu each; a menu action and [RESOLVED] edit it in place', async () => {
     const queues = Array.from({ length: 12 }, (_, i) => `queue-${String(i).padStart(2, '0')}`);
     const labels = (queue: string) => ({ alertname: 'QueueBacklogGrowing', severity: 'warning', queue, template: 'labels-list' });
@@ -246,6 +289,9 @@ describe('Alertmanager Slack posts end to end', () => {
       (n) => n.path === '/labels-list' && (n.body.attachments?.[0]?.title ?? '') === '[FIRING:12] QueueBacklogGrowing',
       20_000,
     );
+    // Slack answers the reply slowly: the click below lands while the bot still waits for the reply's ts, before it is
+    // recorded (as a quick click on a busy machine does), and must still edit the reply.
+    slack.failNext('chat.postMessage', { slowMs: 3_000 }, 1, (args) => args.channel === 'C0AMGROUP');
     const postTs = await deliver(bot, 'C0AMGROUP', notification.body);
     const reply = await slack.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0AMGROUP' && c.args.thread_ts === postTs, 15_000);
     expect(String(reply.args.text)).toBe('[FIRING:12] QueueBacklogGrowing: 12 firing, 0 resolved');
