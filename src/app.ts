@@ -354,7 +354,12 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       silence: Boolean(config.alertmanagerUrl),
       now: () => clock.now(),
     });
-    stormWatch = createStormWatch({ publisher: createStormMessenger({ poster, logger }), logger, threshold: config.alertStormThreshold });
+    stormWatch = createStormWatch({
+      publisher: createStormMessenger({ poster }),
+      coordination,
+      logger,
+      threshold: config.alertStormThreshold,
+    });
     alertIntake = createAlertIntake({
       storm: stormWatch,
       alerts: alertService,

@@ -99,7 +99,7 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
   };
 
   /** The alerts of one notification group in one channel: one message lists them all. */
-  const intakeGroup = async (members: readonly Recorded[], budget: { left: number }, log: Logger): Promise<void> => {
+  const intakeGroup = async (members: readonly Recorded[], budget: Budget, log: Logger): Promise<void> => {
     // Alerts already listed in a group's message: that message is edited (a re-fire, a resolution).
     const listed = new Map<number, Recorded[]>();
     for (const m of members) if (m.alert.groupId !== null) listed.set(m.alert.groupId, [...(listed.get(m.alert.groupId) ?? []), m]);
@@ -118,7 +118,9 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
     for (const m of loose.filter((l) => l.kind === 'resolved')) await intakeSingle(m, budget, log);
     // New alerts join the group; a re-fire of one that has a message of its own (or was shown by a storm summary)
     // stays where it is.
-    const joining = loose.filter((m) => m.kind === 'new' || (m.kind === 'duplicate' && !m.alert.replyTs && !deps.storm?.took(m.alert.id)));
+    const joining = loose.filter(
+      (m) => m.kind === 'new' || (m.kind === 'duplicate' && !m.alert.replyTs && !budget.stormTook.has(m.alert.id)),
+    );
     for (const m of loose.filter((l) => l.kind === 'refire' || (l.kind === 'duplicate' && !joining.includes(l))))
       await intakeSingle(m, budget, log);
     if (joining.length === 0) return;
@@ -154,11 +156,11 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
   const hasLabelsFor = (alert: AlertRecord) => deps.labelsNeeded(alert.name).every((l) => alert.labels[l] !== undefined);
 
   /** One alert with a message of its own (the only alert of its notification). */
-  const intakeSingle = async (m: Recorded, budget: { left: number }, log: Logger): Promise<void> => {
+  const intakeSingle = async (m: Recorded, budget: Budget, log: Logger): Promise<void> => {
     const { alert, kind } = m;
     // A duplicate whose message never went out (its publisher died after claiming it) is published now, unless a
     // storm summary showed it.
-    if (kind === 'new' || (kind === 'duplicate' && !alert.replyTs && !deps.storm?.took(alert.id))) {
+    if (kind === 'new' || (kind === 'duplicate' && !alert.replyTs && !budget.stormTook.has(alert.id))) {
       if (budget.left <= 0) {
         log.warn({ alertId: alert.id, max }, 'delivery names more alerts than get a message of their own; recorded without one');
         return;
@@ -228,8 +230,11 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
         const byChannel = new Map<string, AlertRecord[]>();
         for (const m of recorded)
           if (m.kind === 'new') byChannel.set(m.item.place.channel, [...(byChannel.get(m.item.place.channel) ?? []), m.alert]);
-        for (const [channel, news] of byChannel) for (const a of deps.storm.admit(channel, news)) stormed.add(a.id);
+        for (const [channel, news] of byChannel) for (const a of await deps.storm.admit(channel, news)) stormed.add(a.id);
       }
+      // A repeated delivery of an alert a storm summary took: the summary showed it already.
+      const unshown = recorded.filter((m) => m.kind === 'duplicate' && !m.alert.replyTs).map((m) => m.alert.id);
+      const stormTook = deps.storm && unshown.length ? await deps.storm.took(unshown) : new Set<number>();
       const shown = recorded.filter((m) => !stormed.has(m.alert.id));
 
       // Alerts of one notification group in one channel share a message: when the delivery names several of them,
@@ -254,7 +259,7 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
         }
       }
 
-      const budget = { left: max };
+      const budget: Budget = { left: max, stormTook };
       const done = new Set<Recorded[]>();
       for (const m of shown) {
         if (outcomes.has(m.item)) continue;
@@ -279,6 +284,12 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
         .concat(given.filter((g) => outcomes.has(g) && !items.includes(g)).map((g) => outcomes.get(g)!));
     },
   };
+}
+
+/** What is left of a delivery's messages of their own, and the alerts a storm summary showed already. */
+interface Budget {
+  left: number;
+  stormTook: ReadonlySet<number>;
 }
 
 interface Recorded {

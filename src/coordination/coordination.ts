@@ -7,6 +7,8 @@
  *   if (await coordination.claim(`event:${eventId}`, 10 * 60_000)) handle();
  *   const lock = await coordination.acquireLock(`remediation:${id}`, 30_000);
  *   const waitMs = await coordination.reserveRate(`channel:${channel}`, 1);
+ *   const lastMinute = await coordination.countInWindow(`storm-window:${channel}`, ['alert-17'], 60_000);
+ *   const storm = await coordination.updateRecord(`storm:${channel}`, { increment: { total: 1 } }, { ttlMs: 120_000, create: true });
  */
 export interface Coordination {
   readonly kind: 'redis' | 'memory';
@@ -21,6 +23,22 @@ export interface Coordination {
    * and returns how many milliseconds the caller must wait before using it (0 = now).
    */
   reserveRate(bucket: string, perSecond: number): Promise<number>;
+  /** Which of `keys` are claimed now (set by `claim`/`claimMany` and not expired). */
+  areClaimed(keys: readonly string[]): Promise<boolean[]>;
+  /**
+   * Adds `members` to the sliding window `key`, timed by the store's clock, and returns how many members were added
+   * within the last `windowMs` (these included): every replica counts into the same window.
+   */
+  countInWindow(key: string, members: readonly string[], windowMs: number): Promise<number>;
+  /**
+   * Changes the shared record `key` (a small map of strings) in one step and returns it as it is afterwards:
+   * `setIfAbsent` fields first, then `set`, then `increment` (as integers). Without `create` an absent record stays
+   * absent (null). The record expires `ttlMs` after its last change.
+   */
+  updateRecord(key: string, change: RecordChange, opts: { ttlMs: number; create: boolean }): Promise<SharedRecord | null>;
+  readRecord(key: string): Promise<SharedRecord | null>;
+  /** Deletes the record if `field` still holds `value`: the record as it was then, else null (changed or gone). */
+  deleteRecordIf(key: string, field: string, value: string): Promise<SharedRecord | null>;
   /**
    * How long this store has been keeping keys, as far as it knows: a claim older than that may have been
    * forgotten (a restarted Redis starts empty). 0 while unknown.
@@ -28,6 +46,14 @@ export interface Coordination {
   keptForMs(): number;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export type SharedRecord = Record<string, string>;
+
+export interface RecordChange {
+  setIfAbsent?: Record<string, string>;
+  set?: Record<string, string>;
+  increment?: Record<string, number>;
 }
 
 export interface Lock {

@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { checkKey, type Coordination, type Lock } from './coordination';
+import { checkKey, type Coordination, type Lock, type SharedRecord } from './coordination';
 
 /** Single-process stand-in for Redis: correct for one replica only. */
 export function createMemoryCoordination(now: () => number = Date.now): Coordination {
   const expiries = new Map<string, { value: string; expiresAt: number }>();
   const nextSlot = new Map<string, number>();
+  const windows = new Map<string, { member: string; at: number }[]>();
+  const records = new Map<string, { fields: SharedRecord; expiresAt: number }>();
+  const liveRecord = (key: string) => {
+    const r = records.get(key);
+    if (r && r.expiresAt <= now()) {
+      records.delete(key);
+      return undefined;
+    }
+    return r;
+  };
   // Real time, not `now`: what matters is how long this process has held its keys, whatever a test clock says.
   const startedAt = performance.now();
 
@@ -54,11 +64,43 @@ export function createMemoryCoordination(now: () => number = Date.now): Coordina
       nextSlot.set(bucket, slot + Math.ceil(1000 / perSecond));
       return slot - t;
     },
+    areClaimed: async (keys) => keys.map((key) => live(checkKey(key)) !== undefined),
+    countInWindow: async (key, members, windowMs) => {
+      checkKey(key);
+      const t = now();
+      const kept = (windows.get(key) ?? []).filter((m) => m.at > t - windowMs && !members.includes(m.member));
+      kept.push(...members.map((member) => ({ member, at: t })));
+      windows.set(key, kept);
+      return kept.length;
+    },
+    updateRecord: async (key, change, opts) => {
+      checkKey(key);
+      const current = liveRecord(key);
+      if (!current && !opts.create) return null;
+      const fields = current?.fields ?? {};
+      for (const [k, v] of Object.entries(change.setIfAbsent ?? {})) if (!(k in fields)) fields[k] = v;
+      Object.assign(fields, change.set ?? {});
+      for (const [k, v] of Object.entries(change.increment ?? {})) fields[k] = String(Number(fields[k] ?? 0) + v);
+      records.set(key, { fields, expiresAt: now() + opts.ttlMs });
+      return { ...fields };
+    },
+    readRecord: async (key) => {
+      const r = liveRecord(checkKey(key));
+      return r ? { ...r.fields } : null;
+    },
+    deleteRecordIf: async (key, field, value) => {
+      const r = liveRecord(checkKey(key));
+      if (!r || r.fields[field] !== value) return null;
+      records.delete(key);
+      return { ...r.fields };
+    },
     keptForMs: () => performance.now() - startedAt,
     ping: async () => undefined,
     close: async () => {
       expiries.clear();
       nextSlot.clear();
+      windows.clear();
+      records.clear();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { checkKey, type Coordination, type Lock } from './coordination';
+import { checkKey, type Coordination, type Lock, type SharedRecord } from './coordination';
 
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
@@ -19,6 +19,44 @@ local next = tonumber(redis.call('get', KEYS[1]) or '0')
 local slot = math.max(now, next)
 redis.call('set', KEYS[1], slot + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) * 100 + 60000)
 return slot - now`;
+
+const ARE_CLAIMED = `
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('exists', key) end
+return out`;
+
+// The server's clock again: the window is the same for every replica.
+const COUNT_IN_WINDOW = `
+local t = redis.call('time')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+redis.call('zremrangebyscore', KEYS[1], '-inf', now - window)
+for i = 2, #ARGV do redis.call('zadd', KEYS[1], now, ARGV[i]) end
+redis.call('pexpire', KEYS[1], window)
+return redis.call('zcard', KEYS[1])`;
+
+const UPDATE_RECORD = `
+if ARGV[3] == '0' and redis.call('exists', KEYS[1]) == 0 then return false end
+local change = cjson.decode(ARGV[1])
+for k, v in pairs(change.setIfAbsent) do redis.call('hsetnx', KEYS[1], k, v) end
+for k, v in pairs(change.set) do redis.call('hset', KEYS[1], k, v) end
+for k, v in pairs(change.increment) do redis.call('hincrby', KEYS[1], k, v) end
+redis.call('pexpire', KEYS[1], tonumber(ARGV[2]))
+return redis.call('hgetall', KEYS[1])`;
+
+const DELETE_RECORD_IF = `
+if redis.call('hget', KEYS[1], ARGV[1]) ~= ARGV[2] then return false end
+local fields = redis.call('hgetall', KEYS[1])
+redis.call('del', KEYS[1])
+return fields`;
+
+/** HGETALL's flat [field, value, …] as a record; null for an empty or absent one. */
+function toRecord(flat: unknown): SharedRecord | null {
+  if (!Array.isArray(flat) || flat.length === 0) return null;
+  const out: SharedRecord = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
+  return out;
+}
 
 export interface RedisCoordinationOptions {
   url: string;
@@ -80,6 +118,19 @@ export function createRedisCoordination(opts: RedisCoordinationOptions): Coordin
       const wait = await redis.eval(RESERVE_RATE, 1, k(`rate:${bucket}`), Math.ceil(1000 / perSecond));
       return Number(wait);
     },
+    areClaimed: async (keys) => {
+      if (keys.length === 0) return [];
+      const full = keys.map(k);
+      return ((await redis.eval(ARE_CLAIMED, full.length, ...full)) as number[]).map((x) => x === 1);
+    },
+    countInWindow: async (key, members, windowMs) => Number(await redis.eval(COUNT_IN_WINDOW, 1, k(key), windowMs, ...members)),
+    updateRecord: async (key, change, opts) => {
+      // Always objects (an empty Lua table would encode as an array): cjson decodes them as tables either way.
+      const body = JSON.stringify({ setIfAbsent: change.setIfAbsent ?? {}, set: change.set ?? {}, increment: change.increment ?? {} });
+      return toRecord(await redis.eval(UPDATE_RECORD, 1, k(key), body, opts.ttlMs, opts.create ? '1' : '0'));
+    },
+    readRecord: async (key) => toRecord(await redis.hgetall(k(key)).then((h) => Object.entries(h).flat())),
+    deleteRecordIf: async (key, field, value) => toRecord(await redis.eval(DELETE_RECORD_IF, 1, k(key), field, value)),
     keptForMs: () => (keptSince === undefined ? 0 : performance.now() - keptSince),
     ping: async () => {
       await redis.ping();

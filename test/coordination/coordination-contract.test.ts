@@ -104,6 +104,58 @@ describe.each(factories)('$name coordination', ({ make }) => {
     expect(await c.reserveRate('channel:C2', 2)).toBeLessThanOrEqual(5);
   });
 
+  it('says which keys are claimed', async () => {
+    await c.claimMany(['took:1', 'took:3'], 60_000);
+    expect(await c.areClaimed(['took:1', 'took:2', 'took:3'])).toEqual([true, false, true]);
+    expect(await c.areClaimed([])).toEqual([]);
+  });
+
+  it('counts members added to a sliding window, each once, forgetting those older than the window', async () => {
+    expect(await c.countInWindow('window:C1', ['1', '2'], 60_000)).toBe(2);
+    expect(await c.countInWindow('window:C1', ['3', '2'], 60_000)).toBe(3);
+    expect(await c.countInWindow('window:C2', ['1'], 60_000)).toBe(1);
+    expect(await c.countInWindow('window:C3', ['1'], 40)).toBe(1);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await c.countInWindow('window:C3', ['2'], 40)).toBe(1);
+  });
+
+  it('changes a shared record in one step: set if absent, set, increment; only creates it when asked', async () => {
+    expect(await c.updateRecord('record:a', { set: { x: '1' } }, { ttlMs: 60_000, create: false })).toBeNull();
+    expect(await c.readRecord('record:a')).toBeNull();
+    const change = { setIfAbsent: { startedAt: '100' }, set: { lastAt: '100' }, increment: { total: 2, 'n|P1|Disk full': 1 } };
+    expect(await c.updateRecord('record:a', change, { ttlMs: 60_000, create: true })).toEqual({
+      startedAt: '100',
+      lastAt: '100',
+      total: '2',
+      'n|P1|Disk full': '1',
+    });
+    const again = { setIfAbsent: { startedAt: '200' }, set: { lastAt: '200' }, increment: { total: 3 } };
+    expect(await c.updateRecord('record:a', again, { ttlMs: 60_000, create: false })).toMatchObject({
+      startedAt: '100',
+      lastAt: '200',
+      total: '5',
+    });
+    // Concurrent increments are all counted.
+    await Promise.all(
+      Array.from({ length: 10 }, () => c.updateRecord('record:a', { increment: { total: 1 } }, { ttlMs: 60_000, create: false })),
+    );
+    expect(await c.readRecord('record:a')).toMatchObject({ total: '15' });
+  });
+
+  it('deletes a record only while a field still holds the value seen, returning it as it was', async () => {
+    await c.updateRecord('record:b', { set: { lastAt: '1', total: '4' } }, { ttlMs: 60_000, create: true });
+    expect(await c.deleteRecordIf('record:b', 'lastAt', '0')).toBeNull();
+    expect(await c.deleteRecordIf('record:b', 'lastAt', '1')).toEqual({ lastAt: '1', total: '4' });
+    expect(await c.readRecord('record:b')).toBeNull();
+    expect(await c.deleteRecordIf('record:b', 'lastAt', '1')).toBeNull();
+  });
+
+  it('forgets a record its ttl after the last change', async () => {
+    await c.updateRecord('record:c', { set: { a: '1' } }, { ttlMs: 40, create: true });
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await c.readRecord('record:c')).toBeNull();
+  });
+
   it('refuses keys that are not plain identifiers', async () => {
     await expect(c.claim('event:*', 1000)).rejects.toThrow(/refused coordination key/);
     await expect(c.claim('a b', 1000)).rejects.toThrow(/refused coordination key/);

@@ -25,6 +25,8 @@ const REPLICAS = 3;
 const RUN = Date.now().toString(36).toUpperCase();
 const REMEDIATION_CHANNEL = `C0R${RUN}X`;
 const HUB_CHANNEL = `C0R${RUN}H`;
+const STORM_CHANNEL = `C0R${RUN}S`;
+const WEBHOOK_TOKEN = 'replicas-webhook-token';
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const fixture = (name: string): any => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -69,6 +71,9 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
       APPROVALS_CHANNEL: REMEDIATION_CHANNEL,
       // A channel per incident (the default) and a hub: each incident must still get one of each.
       INCIDENT_HUB_CHANNEL: HUB_CHANNEL,
+      // Alertmanager's webhook, spread over the replicas by a load balancer: the storm test's alerts.
+      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+      ALERTMANAGER_ROUTES: JSON.stringify([{ match: { team: 'storm' }, channel: STORM_CHANNEL }, { channel: 'C0DEFAULT' }]),
     };
     for (const id of [ONCALL, ONCALL2, APPROVER, APPROVER2]) slack.addUser({ id, name: id.toLowerCase() });
     bots = await Promise.all(Array.from({ length: REPLICAS }, () => startBot(env)));
@@ -465,14 +470,87 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     remediationRuns = started;
   }, 40_000);
 
+  it('shows one storm summary, edited in place, when a storm of webhook alerts is spread over the replicas', async () => {
+    const HEX = Date.now().toString(16);
+    const notification = (i: number) => {
+      const labels = { alertname: `ReplicaStorm${i % 3}`, instance: `node-${i}`, severity: i % 2 ? 'warning' : 'critical', team: 'storm' };
+      return JSON.stringify({
+        receiver: 'incident-bot',
+        status: 'firing',
+        alerts: [
+          {
+            status: 'firing',
+            labels,
+            annotations: { summary: `${labels.alertname} on node-${i}` },
+            startsAt: new Date().toISOString(),
+            endsAt: '0001-01-01T00:00:00Z',
+            generatorURL: 'http://prometheus.example.com/graph',
+            fingerprint: `${HEX}${i.toString(16).padStart(2, '0')}`,
+          },
+        ],
+        groupLabels: { alertname: labels.alertname, instance: labels.instance },
+        commonLabels: labels,
+        commonAnnotations: {},
+        externalURL: 'http://alertmanager.example.com',
+        version: '4',
+        groupKey: `{}:{alertname="${labels.alertname}", instance="${labels.instance}"}`,
+        truncatedAlerts: 0,
+      });
+    };
+    const send = (replica: number, body: string) =>
+      fetch(`${bots[replica % REPLICAS]!.url}/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+        body,
+      });
+    // Thirty one-alert notifications, each to the next replica: ten each, below the threshold (20 a minute) of any one.
+    const bodies = Array.from({ length: 30 }, (_, i) => notification(i));
+    for (let i = 0; i < 30; i++) expect((await send(i, bodies[i]!)).status).toBe(200);
+    // Alertmanager sending a stormed alert's notification again, to another replica: the summary showed it already.
+    const again = await send(26, bodies[25]!);
+    expect(await again.json()).toMatchObject({ alerts: [{ outcome: 'duplicate' }] });
+    const final = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === STORM_CHANNEL && /^Alert storm: 10 new alerts since \d\d:\d\d UTC$/.test(String(c.args.text)),
+      30_000,
+    );
+    const summaryTs = final.args.ts as string;
+    const inChannel = okPosts((c) => c.args.channel === STORM_CHANNEL && !c.args.thread_ts);
+    // One summary for the three replicas; the twenty alerts before the storm each got a post of their own.
+    expect(inChannel.filter((c) => String(c.args.text).startsWith('Alert storm'))).toHaveLength(1);
+    expect(inChannel.filter((c) => !String(c.args.text).startsWith('Alert storm'))).toHaveLength(20);
+    // The storm began once, on the replica whose alert was the 21st of the channel's minute.
+    const began = bots.filter((b) =>
+      b
+        .logs()
+        .some((l) => l.msg === 'alert storm: the channel gets one summary instead of a message per alert' && l.channel === STORM_CHANNEL),
+    );
+    expect(began).toHaveLength(1);
+    const thread = () =>
+      okPosts((c) => c.args.channel === STORM_CHANNEL && c.args.thread_ts === summaryTs)
+        .map((c) => JSON.stringify(c.args.blocks))
+        .join('');
+    await waitFor("every stormed alert to be listed in the summary's thread", () => thread().includes('`instance=node-29`'), 15_000);
+    await waitFor(
+      'the alerts each replica took to be listed',
+      () => Array.from({ length: 10 }, (_, k) => 20 + k).every((i) => thread().includes(`\`instance=node-${i}\``)),
+      15_000,
+    );
+    expect(thread()).not.toContain('`instance=node-19`');
+    // No summary edit came from a replica that kept its own count.
+    const edits = slack.callsTo('chat.update').filter((c) => c.args.channel === STORM_CHANNEL);
+    expect(edits.every((c) => c.args.ts === summaryTs)).toBe(true);
+  }, 120_000);
+
   let remediationRuns = 0;
 
   it('sent every call to a method the emulator knows, and prints the figures', async () => {
     expect(slack.unknownMethods).toEqual([]);
-    const alertRows = await count('SELECT count(*) AS n FROM alerts');
+    const alertRows = await count('SELECT count(*) AS n FROM alerts WHERE channel_id IS DISTINCT FROM $1', [STORM_CHANNEL]);
     const replies = okPosts(
       (c) =>
         String(c.args.channel).startsWith(`C0R${RUN}`) &&
+        c.args.channel !== STORM_CHANNEL &&
         c.args.thread_ts !== undefined &&
         Array.isArray(c.args.blocks) &&
         JSON.stringify(c.args.blocks).includes('alert_acknowledge'),
