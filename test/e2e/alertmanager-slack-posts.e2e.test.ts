@@ -277,8 +277,10 @@ describe('Alertmanager Slack posts end to end', () => {
     expect(shown).toContain('`job=memory daemon`');
     expect(shown).toContain('labels from Alertmanager');
     expect(shown).not.toContain('`zone=agent`');
-    const recorded = bot.logs().filter((l) => l.msg === 'alert recorded' && l.alert === 'AgentStalled');
-    expect(recorded.map((l) => l.fingerprint)).toEqual([inAm.fingerprint]);
+    // The bot's log reaches this process through a pipe, possibly after its reply reached the emulator.
+    const recorded = () => bot.logs().filter((l) => l.msg === 'alert recorded' && l.alert === 'AgentStalled');
+    await waitFor('the alert recorded in the log', () => recorded().length > 0, 10_000);
+    expect(recorded().map((l) => l.fingerprint)).toEqual([inAm.fingerprint]);
   }, 60_000);
 
   it('a [FIRING:12] notification gets one reply listing its alerts with a menu each; a menu action and [RESOLVED] edit it in place', async () => {
