@@ -531,6 +531,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
               messenger: alertMessenger,
               remediations: remediationDeps,
               remediationLeaseMs: config.remediationLeaseMs,
+              repairStaleMessages: () => alertIntake!.repairStale(),
               ...(followUpDeps ? { remindOverdueFollowUps: () => remindOverdueFollowUps(followUpDeps!) } : {}),
               ...(recoverRoomOpenings ? { roomRecovery: { leaseMs: config.incidentRooms.leaseMs, run: recoverRoomOpenings } } : {}),
             },

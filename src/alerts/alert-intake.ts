@@ -57,6 +57,12 @@ export interface AlertIntake {
    * A failing alert does not stop the others: its outcome is `failed`, and the caller decides what a retry is.
    */
   intake(items: readonly IntakeItem[], log?: Logger): Promise<IntakeOutcome[]>;
+  /**
+   * Publishes from the store the messages whose publisher died or gave up (Slack down past its retries), whether or
+   * not the sender delivers the alerts again, and starts their automatic diagnosis as a first publish does. A
+   * background job; a failure is logged and the next run retries.
+   */
+  repairStale(log?: Logger): Promise<void>;
 }
 
 export interface AlertIntakeDeps {
@@ -176,7 +182,29 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
     }
   };
 
+  const repairStale = async (log: Logger): Promise<void> => {
+    for (const alert of await deps.alerts.listStaleReplyClaims()) {
+      // Alerts read from a channel are answered in their post's thread; the webhook's are the bot's own posts.
+      const place: PublishPlace = alert.messageTs
+        ? { kind: 'reply', channel: alert.channelId!, threadTs: alert.messageTs }
+        : { kind: 'post', channel: alert.channelId! };
+      const thread = await deps.publisher.publish(alert, place);
+      if (!thread) continue;
+      log.info({ alertId: alert.id, channel: place.channel }, `alert ${place.kind} repaired after a stale claim`);
+      startDiagnosis(alert, thread, log);
+    }
+    for (const group of await deps.alerts.listStaleGroupClaims()) {
+      const thread = await deps.publisher.publishGroup(group);
+      if (!thread) continue;
+      log.info({ groupId: group.id, channel: group.channelId }, 'alert group message repaired after a stale claim');
+      const first = (await deps.alerts.groupMembers(group.id)).find((a) => a.status === 'firing' && hasLabelsFor(a));
+      if (first) startDiagnosis(first, thread, log);
+    }
+  };
+
   return {
+    repairStale: (log = deps.logger) =>
+      repairStale(log).catch((err: Error) => log.warn({ err: { message: err.message } }, 'stale reply repair failed; next sweep retries')),
     intake: async (given, log = deps.logger) => {
       const outcomes = new Map<IntakeItem, IntakeOutcome>();
       const items: IntakeItem[] = [];

@@ -5,7 +5,6 @@ import type { Logger } from '../logger';
 import type { AlertMessenger } from '../slack/alert-messenger';
 import { expireUnapprovedRemediations, reportInterruptedRemediations, type RemediationSlackDeps } from '../slack/listeners/remediations';
 import { createSlaMissedCards } from '../slack/sla-missed-cards';
-import { repairStaleReplies } from '../slack/stale-reply-repair';
 import type { BackgroundJob } from './job-runner';
 
 /** The names of everything the bot runs on a timer. */
@@ -39,6 +38,8 @@ export interface BackgroundJobDeps {
     remediations: RemediationSlackDeps;
     /** REMEDIATION_LEASE_MS: a lapsed lease is found within this time (at most every 30 s). */
     remediationLeaseMs: number;
+    /** Posts the alert messages whose publisher died or gave up, from the store (the alert intake's repair). */
+    repairStaleMessages: () => Promise<void>;
     /** Reminds the owners of overdue follow-ups (each at most once a day). */
     remindOverdueFollowUps?: () => Promise<void>;
     /**
@@ -86,10 +87,10 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
     },
     {
       name: 'stale-reply-repair',
-      does: 'posts the alert replies whose claimant died before posting',
+      does: 'posts the alert messages whose claimant died or gave up (Slack down past the retries) and starts their diagnosis',
       everyMs: STALE_REPLY_SWEEP_MS,
       replicas: 'one',
-      run: () => repairStaleReplies({ alerts: slack.alerts, messenger: slack.messenger, logger: deps.logger }),
+      run: slack.repairStaleMessages,
     },
     {
       name: 'sla-missed-cards',

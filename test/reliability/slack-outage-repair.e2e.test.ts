@@ -57,11 +57,14 @@ describe('messages lost to a long Slack outage are repaired from the store', () 
     slack
       .callsTo('chat.postMessage')
       .filter((c: RecordedCall) => c.args.channel === channel && (status === undefined || c.status === status));
+  /** The bot's own posts in the channel (not thread replies). */
+  const own = (channel: string) => posts(channel, 200).filter((c) => !c.args.thread_ts);
   const outage = (channel: string) => slack.failNext('chat.postMessage', { status: 503 }, 1_000, (args) => args.channel === channel);
   const webhook = (name: string, team: string, instances: string[]) => {
     const alerts = instances.map((instance, i) => ({
       status: 'firing',
-      labels: { alertname: name, instance, severity: 'warning', team },
+      // agent: the label StuckDetected's automatic diagnosis needs.
+      labels: { alertname: name, instance, agent: instance, severity: 'warning', team },
       annotations: { summary: `${name} on ${instance}` },
       startsAt: new Date().toISOString(),
       endsAt: '0001-01-01T00:00:00Z',
@@ -92,7 +95,8 @@ describe('messages lost to a long Slack outage are repaired from the store', () 
     outage(GROUP);
     const instances = Array.from({ length: 12 }, (_, i) => `node-${String(i).padStart(2, '0')}`);
     const [single, group] = await Promise.all([
-      webhook('OutageRepairSingle', 'single', ['node-solo']),
+      // StuckDetected: the catalog diagnoses it as soon as its message is out, a repaired one too.
+      webhook('StuckDetected', 'single', ['agent-solo']),
       webhook('OutageRepairGroup', 'group', instances),
     ]);
     // Slack never answered within the retry budget: the delivery failed (Alertmanager would send it again; not here).
@@ -112,7 +116,14 @@ describe('messages lost to a long Slack outage are repaired from the store', () 
     const logs = bot.logs();
     expect(logs.some((l) => l.msg === 'alert post repaired after a stale claim' && l.channel === SINGLE)).toBe(true);
     expect(logs.some((l) => l.msg === 'alert group message repaired after a stale claim' && l.channel === GROUP)).toBe(true);
-    const groupPost = posts(GROUP, 200)[0]!;
+    const singleTs = (own(SINGLE)[0]!.response as { ts: string }).ts;
+    await waitFor(
+      'the automatic diagnosis in the thread of the repaired post',
+      () => posts(SINGLE, 200).some((c) => c.args.thread_ts === singleTs && /^Diagnos/.test(String(c.args.text))),
+      30_000,
+      100,
+    );
+    const groupPost = own(GROUP)[0]!;
     expect(String(groupPost.args.text)).toContain('12 firing');
     const listed = JSON.stringify(groupPost.args.blocks);
     for (const instance of instances) expect(listed).toContain(`\`instance=${instance}\``);
@@ -155,8 +166,8 @@ describe('messages lost to a long Slack outage are repaired from the store', () 
 
   it('posted exactly one message per alert and per notification group, and every call went to a method the emulator knows', async () => {
     // The webhook's messages have had the whole previous test to be doubled by a retry, had anything still retried.
-    expect(posts(SINGLE, 200)).toHaveLength(1);
-    expect(posts(GROUP, 200)).toHaveLength(1);
+    expect(own(SINGLE)).toHaveLength(1);
+    expect(own(GROUP)).toHaveLength(1);
     expect(posts(POSTED_GROUP, 200)).toHaveLength(1);
     expect(slack.unknownMethods).toEqual([]);
   });
