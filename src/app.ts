@@ -19,7 +19,7 @@ import { runbooksCommandHandler } from './slack/listeners/runbooks';
 import { createSlackPoster, isSlackUnavailable } from './slack/slack-poster';
 import { createUsergroupMembership } from './slack/usergroup-membership';
 import { createBotMetrics, createRegistry, type BotMetrics } from './metrics';
-import { attachReceipt, createSlackApp, type SlackApp } from './slack/create-slack-app';
+import { attachReceipt, createSlackApp, receiptOf, type SlackApp } from './slack/create-slack-app';
 import { createEventIntake, recordDelivery, toDelivery } from './slack/event-intake';
 import { createDeliverySpool } from './inbox/delivery-spool';
 import { createInboxProcessor, type InboxProcessor } from './inbox/inbox-processor';
@@ -158,7 +158,6 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const replayGuard = createReplayGuard({
     coordination,
     durable: processedEvents,
-    durableLater: createProcessedEventStore(db, { batchWindowMs: 250 }),
     singleProcess: db.kind === 'embedded',
     logger,
   });
@@ -652,12 +651,15 @@ function slackEventsRoute(eventIntake: ((req: IncomingMessage, res: ServerRespon
 
 /** Times each Slack request from arrival to the answer, by kind (command, click, event…). */
 function timeSlackAcks(metrics: BotMetrics): (req: IncomingMessage, res: ServerResponse) => void {
+  // One listener for every response (it finds its request's receipt through res.req): no closure per request.
+  function observeAck(this: ServerResponse): void {
+    const receipt = receiptOf(this.req);
+    if (receipt?.receivedAt !== undefined)
+      metrics.ackSeconds.observe({ kind: receipt.kind ?? 'other' }, (performance.now() - receipt.receivedAt) / 1000);
+  }
   return (req, res) => {
     if (!req.url?.startsWith('/slack/')) return;
-    const receipt = attachReceipt(req);
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      metrics.ackSeconds.observe({ kind: receipt.kind ?? 'other' }, Number(process.hrtime.bigint() - started) / 1e9);
-    });
+    attachReceipt(req);
+    res.on('finish', observeAck);
   };
 }

@@ -88,16 +88,27 @@ function prettyStreamIfWanted(wanted: boolean): DestinationStream | undefined {
 /**
  * A child logger built on first use. A pino child serialises (and redacts) its bindings when it is
  * made; most Slack requests never log, so the per-request child is only paid for by those that do.
+ * One handler serves every lazy child, so a request allocates the proxy and its target, no closures.
  */
 export function lazyChild(logger: Logger, bindings: Record<string, unknown>): Logger {
-  let child: Logger | undefined;
-  const real = () => (child ??= logger.child(bindings));
-  return new Proxy({} as Logger, {
-    get: (_target, prop) => {
-      const value: unknown = Reflect.get(real(), prop);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(real()) : value;
-    },
-    set: (_target, prop, value) => Reflect.set(real(), prop, value),
-    has: (_target, prop) => Reflect.has(real(), prop),
-  });
+  const target: LazyChildTarget = { parent: logger, bindings };
+  return new Proxy(target, LAZY_CHILD) as unknown as Logger;
 }
+
+interface LazyChildTarget {
+  parent: Logger;
+  bindings: Record<string, unknown>;
+  child?: Logger;
+}
+
+const realChild = (t: LazyChildTarget): Logger => (t.child ??= t.parent.child(t.bindings));
+
+const LAZY_CHILD: ProxyHandler<LazyChildTarget> = {
+  get: (t, prop) => {
+    const real = realChild(t);
+    const value: unknown = Reflect.get(real, prop);
+    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(real) : value;
+  },
+  set: (t, prop, value) => Reflect.set(realChild(t), prop, value),
+  has: (t, prop) => Reflect.has(realChild(t), prop),
+};

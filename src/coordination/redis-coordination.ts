@@ -94,6 +94,11 @@ export function createRedisCoordination(opts: RedisCoordinationOptions): Coordin
     );
   });
   const k = (key: string) => prefix + checkKey(key);
+  // Sent as EVALSHA (the script itself only when the server does not know it yet): every Slack request's replay
+  // claim goes through here, so each batch writes its keys and not the script again.
+  redis.defineCommand('incidentBotClaimMany', { lua: CLAIM_MANY });
+  const claimManyScript = (redis as unknown as { incidentBotClaimMany(...args: (string | number)[]): Promise<number[]> })
+    .incidentBotClaimMany;
 
   return {
     kind: 'redis',
@@ -101,7 +106,7 @@ export function createRedisCoordination(opts: RedisCoordinationOptions): Coordin
     claimMany: async (keys, ttlMs) => {
       if (keys.length === 0) return [];
       const full = keys.map(k);
-      const got = (await redis.eval(CLAIM_MANY, full.length, ...full, ttlMs)) as number[];
+      const got = await claimManyScript.call(redis, full.length, ...full, ttlMs);
       return got.map((x) => x === 1);
     },
     acquireLock: async (key, ttlMs): Promise<Lock | null> => {

@@ -17,10 +17,8 @@ export interface ReplayGuard {
 
 export interface ReplayGuardDeps {
   coordination: Coordination;
-  /** The durable record, answered before the request runs (PostgreSQL: the source of truth). */
+  /** The durable record (PostgreSQL: the source of truth), answered before the request runs when it decides. */
   durable: ProcessedEventStore;
-  /** The same record written behind the answer, in larger batches. */
-  durableLater: ProcessedEventStore;
   /**
    * True when no other replica can receive the same requests (the embedded database lives in this process): then
    * an in-process coordination store may decide too. With PostgreSQL and no Redis, PostgreSQL always decides.
@@ -29,9 +27,12 @@ export interface ReplayGuardDeps {
   logger: Logger;
   /**
    * A busy guard sends at most one batch of claims per this many milliseconds (one round trip, one socket write
-   * for all the requests of a burst); a quiet one sends at once. Default 5.
+   * for all the requests of a burst); a quiet one sends at once. Default 15: on a loopback socket each write costs
+   * the sender the receiving end's work too, tens of microseconds on a busy machine, so a burst of acks shares few.
    */
   batchWindowMs?: number;
+  /** Signatures the claim decided are written to the durable record in one batch per this many milliseconds. Default 250. */
+  writeBehindMs?: number;
 }
 
 /**
@@ -43,9 +44,16 @@ export interface ReplayGuardDeps {
  * (behind the ack on the fast path), for the times it has to decide again.
  */
 export function createReplayGuard(deps: ReplayGuardDeps): ReplayGuard {
-  const { coordination, durable, durableLater, logger } = deps;
+  const { coordination, durable, logger } = deps;
   const row = (signature: string) => `sig:${signature}`;
-  const claim = batched((keys: string[]) => coordination.claimMany(keys, CLAIM_TTL_MS), deps.batchWindowMs ?? 5);
+  const claim = batched((keys: string[]) => coordination.claimMany(keys, CLAIM_TTL_MS), deps.batchWindowMs ?? 15);
+  const recordLater = writeBehind(
+    (rows) =>
+      durable.recordAll(rows, 'slack-signature').catch((err: unknown) => {
+        logger.warn({ err: { message: (err as Error).message } }, 'could not record Slack request signatures in PostgreSQL');
+      }),
+    deps.writeBehindMs ?? 250,
+  );
   return {
     isFirst: async (signature) => {
       const hex = SLACK_SIGNATURE.exec(signature)?.[1];
@@ -61,11 +69,28 @@ export function createReplayGuard(deps: ReplayGuardDeps): ReplayGuard {
       if (!claimed) return false;
       // A store that may have forgotten older claims: PostgreSQL, which keeps them all, has the last word.
       if (coordination.keptForMs() < REPLAY_WINDOW_MS) return durable.markProcessed(row(signature), 'slack-signature');
-      durableLater.markProcessed(row(signature), 'slack-signature').catch((err: unknown) => {
-        logger.warn({ err: { message: (err as Error).message } }, 'could not record a Slack request signature in PostgreSQL');
-      });
+      recordLater(row(signature));
       return true;
     },
+  };
+}
+
+/**
+ * Rows gathered for `windowMs` and handed to `write` together. Only the row itself waits (no promise or closure
+ * per row): the requests it came from were answered long before, and what outlives them is what the GC has to move.
+ */
+function writeBehind(write: (rows: string[]) => Promise<unknown>, windowMs: number): (row: string) => void {
+  let rows: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    timer = undefined;
+    const batch = rows;
+    rows = [];
+    void write(batch);
+  };
+  return (r) => {
+    rows.push(r);
+    timer ??= setTimeout(flush, windowMs);
   };
 }
 

@@ -13,6 +13,8 @@ export type SlackRequestKind = 'command' | 'event' | 'action' | 'view' | 'shortc
 /** Attached by the HTTP server to each request so the ack latency can be labelled by kind. */
 export interface RequestReceipt {
   requestId: string;
+  /** performance.now() when the request arrived (HTTP mode). */
+  receivedAt?: number;
   kind?: SlackRequestKind;
   /** X-Slack-Signature (HTTP mode): identical only for a byte-identical request, so it keys replays. */
   signature?: string;
@@ -232,7 +234,12 @@ function kindOf(body: Record<string, unknown>): SlackRequestKind {
 
 /** Marks an incoming HTTP request so Bolt's middleware and the ack-latency metric can find each other. */
 export function attachReceipt(req: IncomingMessage): RequestReceipt {
-  const receipt: RequestReceipt = { requestId: randomUUID() };
+  const receipt: RequestReceipt = { requestId: randomUUID(), receivedAt: performance.now() };
   (req as RequestWithReceipt)[RECEIPT] = receipt;
   return receipt;
+}
+
+/** The receipt `attachReceipt` put on a request, if any. */
+export function receiptOf(req: IncomingMessage): RequestReceipt | undefined {
+  return (req as RequestWithReceipt)[RECEIPT];
 }

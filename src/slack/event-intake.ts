@@ -23,8 +23,10 @@ export function createEventIntake(deps: {
 }): (req: IncomingMessage, res: ServerResponse) => void {
   const { inbox, logger, metrics } = deps;
   return (req, res) => {
+    // Commands and clicks are form-encoded: they go straight on, with no promise or closure made for them here.
+    const type = req.headers['content-type'];
+    if (typeof type !== 'string' || !type.startsWith('application/json')) return deps.next(req, res);
     void (async () => {
-      if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return deps.next(req, res);
       let raw: Buffer;
       try {
         raw = (await HTTPModuleFunctions.bufferIncomingMessage(req, defaultBodyLimit)).rawBody;

@@ -83,6 +83,14 @@ export function createProcessedEventStore(db: Database, opts: ProcessedEventStor
         schedule();
       });
     },
+    recordAll: async (eventIds, source) => {
+      if (eventIds.length === 0) return;
+      // On the pool, like the batches above: never on a transaction some caller may have open.
+      await db.pool.query(
+        'INSERT INTO processed_events (event_id, source) SELECT unnest($1::text[]), $2::text ON CONFLICT (event_id) DO NOTHING',
+        [eventIds, source],
+      );
+    },
     pruneOlderThan: async (cutoff) => {
       const r = await db.query('DELETE FROM processed_events WHERE received_at < $1', [cutoff]);
       return r.rowCount ?? 0;

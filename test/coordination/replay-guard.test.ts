@@ -38,7 +38,7 @@ const guardOver = (coordination: Coordination, singleProcess = false): ReplayGua
   createReplayGuard({
     coordination,
     durable: createProcessedEventStore(db),
-    durableLater: createProcessedEventStore(db, { batchWindowMs: 20 }),
+    writeBehindMs: 20,
     singleProcess,
     logger: silent,
   });

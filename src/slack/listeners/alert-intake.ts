@@ -3,6 +3,7 @@ import type { AlertIntake } from '../../alerts/alert-intake';
 import { isAlertSender } from '../../alerts/alert-senders';
 import { parseSlackAlert, slackTsToDate, type CompiledAlertPattern, type SlackAlertMessage } from '../../alerts/slack-alert-parser';
 import type { Logger } from '../../logger';
+import { onEvent } from '../event-router';
 
 export interface AlertIntakeListenerDeps {
   intake: AlertIntake;
@@ -26,7 +27,7 @@ interface MessageEvent extends SlackAlertMessage {
  * which replies in the post's thread. A failed alert fails the delivery, so the inbox runs it again.
  */
 export function registerAlertIntake(app: App, deps: AlertIntakeListenerDeps): void {
-  app.event('message', async ({ event, context }) => {
+  onEvent(app, 'message', async ({ event, context }) => {
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const e = event as MessageEvent;
     if (e.subtype !== undefined && e.subtype !== 'bot_message') return; // edits, deletes, joins, …

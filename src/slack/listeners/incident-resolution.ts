@@ -5,6 +5,7 @@ import type { Logger } from '../../logger';
 import type { Incident } from '../../domain/incident';
 import { onButton } from '../button-router';
 import type { IncidentCommand } from '../command-grammar';
+import { onViewSubmission } from '../view-router';
 import { renderNotification } from '../blocks/incident-blocks';
 import {
   chooseIncidentToResolveText,
@@ -180,7 +181,7 @@ export function registerIncidentResolution(app: App, deps: IncidentCommandDeps):
     });
   });
 
-  app.view(RESOLVE_INCIDENT_CALLBACK_ID, async ({ ack, view, body, context }) => {
+  onViewSubmission(app, RESOLVE_INCIDENT_CALLBACK_ID, async ({ ack, view, body, context }) => {
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const parsed = parseResolveSubmission(view);
     if (!parsed.ok) {

@@ -27,6 +27,7 @@ import {
 } from '../blocks/incident-blocks';
 import { incidentEscalationText, promotedText, whoToCallBlock } from '../blocks/lifecycle-blocks';
 import type { SlackPoster } from '../slack-poster';
+import { onViewSubmission } from '../view-router';
 import {
   announce,
   copyToSeverityChannel,
@@ -179,7 +180,7 @@ export function incidentCommandHandlers(deps: IncidentCommandDeps): SubcommandHa
 
 /** The modal's submission: field errors go back to the modal; anything else is told to the user ephemerally. */
 export function registerIncidentViews(app: App, deps: IncidentCommandDeps): void {
-  app.view(OPEN_INCIDENT_CALLBACK_ID, async ({ ack, view, body, context }) => {
+  onViewSubmission(app, OPEN_INCIDENT_CALLBACK_ID, async ({ ack, view, body, context }) => {
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const parsed = parseOpenIncidentSubmission(view);
     if (!parsed.ok) {

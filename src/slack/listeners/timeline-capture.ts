@@ -4,6 +4,7 @@ import type { IncidentService } from '../../incidents/incident-service';
 import type { Logger } from '../../logger';
 import type { Incident } from '../../domain/incident';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
+import { onEvent } from '../event-router';
 
 export const TIMELINE_SHORTCUT_CALLBACK_ID = 'timeline_add';
 const PIN_REACTION = 'pushpin';
@@ -29,7 +30,7 @@ interface FoundMessage {
  * incident's timeline; the bot confirms with ✅ on the message (reaction) or ephemerally (shortcut).
  */
 export function registerTimelineCapture(app: App, deps: TimelineCaptureDeps): void {
-  app.event('reaction_added', async ({ event, context }) => {
+  onEvent(app, 'reaction_added', async ({ event, context }) => {
     const log = (context.log as Logger | undefined) ?? deps.logger;
     if (event.reaction !== PIN_REACTION || event.item.type !== 'message') return;
     const { channel, ts } = event.item;

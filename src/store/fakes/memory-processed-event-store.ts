@@ -10,6 +10,10 @@ export function createMemoryProcessedEventStore(mem: MemoryDatabase): ProcessedE
       t.processedEvents.set(eventId, { source, receivedAt: mem.now() });
       return true;
     },
+    recordAll: async (eventIds, source) => {
+      for (const eventId of eventIds)
+        if (!t.processedEvents.has(eventId)) t.processedEvents.set(eventId, { source, receivedAt: mem.now() });
+    },
     pruneOlderThan: async (cutoff) => {
       let pruned = 0;
       for (const [id, row] of t.processedEvents) {

@@ -102,6 +102,18 @@ export function processedEventStoreContract(backend: StoreBackend): void {
       ).toEqual([false, true]);
     });
 
+    it('records a batch decided elsewhere in one call, leaving the ids recorded before as they were', async () => {
+      const { processedEvents } = stores();
+      expect(await processedEvents.markProcessed('sig:before', 'slack-signature')).toBe(true);
+      await processedEvents.recordAll(['sig:behind-1', 'sig:before', 'sig:behind-2'], 'slack-signature');
+      await processedEvents.recordAll([], 'slack-signature');
+      expect(
+        await Promise.all(
+          ['sig:behind-1', 'sig:before', 'sig:behind-2', 'sig:other'].map((id) => processedEvents.markProcessed(id, 'slack-signature')),
+        ),
+      ).toEqual([false, false, false, true]);
+    });
+
     it('forgets deliveries received before the cutoff, and only those', async () => {
       const { processedEvents } = stores();
       await processedEvents.markProcessed('Ev1', 'events-api');
