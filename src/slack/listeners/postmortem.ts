@@ -1,5 +1,6 @@
-import type { App, MessageShortcut } from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import { onButton } from '../button-router';
+import { onMessageShortcut } from '../shortcut-router';
 import type { WebClient } from '@slack/web-api';
 import { BotError } from '../../errors';
 import type { IncidentService } from '../../incidents/incident-service';
@@ -136,33 +137,30 @@ export function registerPostmortem(app: App, deps: PostmortemDeps): void {
     }
   });
 
-  app.shortcut<MessageShortcut>(
-    { callback_id: POSTMORTEM_SHORTCUT_CALLBACK_ID, type: 'message_action' },
-    async ({ ack, shortcut, client, context }) => {
-      await ack();
-      const log = (context.log as Logger | undefined) ?? deps.logger;
-      const channelId = shortcut.channel.id;
-      const userId = shortcut.user.id;
-      const ephemeral = async (text: string): Promise<void> => {
-        await client.chat
-          .postEphemeral({ channel: channelId, user: userId, text })
-          .catch((err: Error) => log.warn({ err: { message: err.message } }, 'ephemeral reply failed'));
-      };
-      try {
-        const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
-        const incident = await deps.incidents.findByThread(channelId, threadTs);
-        if (!incident) {
-          await ephemeral(
-            "This message is not in an incident's thread. Use the shortcut on a message of the thread the incident was announced in, or `/incident postmortem INC-…`.",
-          );
-          return;
-        }
-        await draftAndDeliver(deps, { incidentId: incident.id, userId, channelId, threadTs, log });
-      } catch (err) {
-        await reportFailure(err, log, ephemeral);
+  onMessageShortcut(app, POSTMORTEM_SHORTCUT_CALLBACK_ID, async ({ ack, shortcut, client, context }) => {
+    await ack();
+    const log = (context.log as Logger | undefined) ?? deps.logger;
+    const channelId = shortcut.channel.id;
+    const userId = shortcut.user.id;
+    const ephemeral = async (text: string): Promise<void> => {
+      await client.chat
+        .postEphemeral({ channel: channelId, user: userId, text })
+        .catch((err: Error) => log.warn({ err: { message: err.message } }, 'ephemeral reply failed'));
+    };
+    try {
+      const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
+      const incident = await deps.incidents.findByThread(channelId, threadTs);
+      if (!incident) {
+        await ephemeral(
+          "This message is not in an incident's thread. Use the shortcut on a message of the thread the incident was announced in, or `/incident postmortem INC-…`.",
+        );
+        return;
       }
-    },
-  );
+      await draftAndDeliver(deps, { incidentId: incident.id, userId, channelId, threadTs, log });
+    } catch (err) {
+      await reportFailure(err, log, ephemeral);
+    }
+  });
 }
 
 type Block = Record<string, unknown>;

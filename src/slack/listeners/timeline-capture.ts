@@ -1,10 +1,11 @@
-import type { App, MessageShortcut } from '@slack/bolt';
+import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { IncidentService } from '../../incidents/incident-service';
 import type { Logger } from '../../logger';
 import type { Incident } from '../../domain/incident';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { onEvent } from '../event-router';
+import { onMessageShortcut } from '../shortcut-router';
 
 export const TIMELINE_SHORTCUT_CALLBACK_ID = 'timeline_add';
 const PIN_REACTION = 'pushpin';
@@ -45,7 +46,7 @@ export function registerTimelineCapture(app: App, deps: TimelineCaptureDeps): vo
     });
   });
 
-  app.shortcut<MessageShortcut>(TIMELINE_SHORTCUT_CALLBACK_ID, async ({ ack, shortcut, respond, context }) => {
+  onMessageShortcut(app, TIMELINE_SHORTCUT_CALLBACK_ID, async ({ ack, shortcut, respond, context }) => {
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const channel = shortcut.channel.id;
