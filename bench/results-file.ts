@@ -21,7 +21,7 @@ export const BASELINE_NOTE = [
   'event and message shortcut, each looking its handler up by id; the baseline has 2); the bot also runs its first',
   'middleware (request id, lazy child logger, request-kind counter) and its replay check, which the baseline does not do:',
   "the request's signature is claimed in Redis (`SET NX` in a Lua script sent as EVALSHA, one round trip per batch of",
-  "requests, a busy bot gathering a batch for up to 15 ms; the bench's Redis has been up longer than the 10-minute replay",
+  "requests, a busy bot gathering a batch for up to 5 ms; the bench's Redis has been up longer than the 10-minute replay",
   "window, otherwise PostgreSQL decides) and written to PostgreSQL's `processed_events` behind the ack (one INSERT of the",
   "signatures of 250 ms); Redis's and the database's own CPU is not counted in either server's figure. The bot runs as",
   "shipped (`--max-old-space-size=128`, as `npm start` and the Dockerfile run it), the baseline with Node's defaults.",

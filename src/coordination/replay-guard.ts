@@ -27,8 +27,7 @@ export interface ReplayGuardDeps {
   logger: Logger;
   /**
    * A busy guard sends at most one batch of claims per this many milliseconds (one round trip, one socket write
-   * for all the requests of a burst); a quiet one sends at once. Default 15: on a loopback socket each write costs
-   * the sender the receiving end's work too, tens of microseconds on a busy machine, so a burst of acks shares few.
+   * for all the requests of a burst); a quiet one sends at once. Default 5.
    */
   batchWindowMs?: number;
   /** Signatures the claim decided are written to the durable record in one batch per this many milliseconds. Default 250. */
@@ -46,7 +45,7 @@ export interface ReplayGuardDeps {
 export function createReplayGuard(deps: ReplayGuardDeps): ReplayGuard {
   const { coordination, durable, logger } = deps;
   const row = (signature: string) => `sig:${signature}`;
-  const claim = batched((keys: string[]) => coordination.claimMany(keys, CLAIM_TTL_MS), deps.batchWindowMs ?? 15);
+  const claim = batched((keys: string[]) => coordination.claimMany(keys, CLAIM_TTL_MS), deps.batchWindowMs ?? 5);
   const recordLater = writeBehind(
     (rows) =>
       durable.recordAll(rows, 'slack-signature').catch((err: unknown) => {
