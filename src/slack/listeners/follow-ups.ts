@@ -2,6 +2,7 @@ import type { App, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Clock } from '../../clock';
 import { BotError, isConnectionError, storageUnavailable } from '../../errors';
+import type { FollowUp } from '../../domain/follow-up';
 import type { FollowUpExporter } from '../../followups/follow-up-export';
 import type { FollowUpService } from '../../followups/follow-up-service';
 import type { IncidentService } from '../../incidents/incident-service';
@@ -15,10 +16,12 @@ import {
   followUpLine,
   followUpList,
   followUpOverdueText,
+  type WithheldFollowUps,
 } from '../blocks/follow-up-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { onButton } from '../button-router';
 import { slackErrorCode } from '../channel-access';
+import type { IncidentVisibility, Viewer } from '../incident-visibility';
 import type { SlackPoster } from '../slack-poster';
 import type { SubcommandHandlers } from './incident-command-dispatch';
 import { incidentHere, type IncidentRoomCommandDeps } from './incident-room-commands';
@@ -29,6 +32,8 @@ export interface FollowUpSlackDeps {
   canExport: boolean;
   incidents: Pick<IncidentService, 'get' | 'listActive'>;
   room: IncidentRoomCommandDeps;
+  /** Who may read a private incident's follow-ups; absent: everyone (no rooms, no privacy). */
+  visibility?: IncidentVisibility;
   poster: SlackPoster;
   client: WebClient;
   clock: Clock;
@@ -69,6 +74,33 @@ function noticeOutcome(done: string, notice: string, incidentId: string): string
   return `${done} The notice in ${incidentId}'s channel could not be posted (Slack: ${escapeMrkdwn(notice.slice(0, 100))}); tell the room yourself.`;
 }
 
+/**
+ * Splits a listing into what the viewer may read and, per private incident they may not, its id, severity, status and
+ * how many follow-ups were left out. `/incident followups mine` shows one's own follow-ups in full: someone in the room
+ * named them owner, which is telling them.
+ */
+async function withholdPrivate(
+  deps: FollowUpSlackDeps,
+  list: readonly FollowUp[],
+  viewer: Viewer,
+  ownedByViewer: boolean,
+): Promise<{ shown: FollowUp[]; withheld: WithheldFollowUps[] }> {
+  if (!deps.visibility || ownedByViewer) return { shown: [...list], withheld: [] };
+  const canRead = deps.visibility.reader(viewer);
+  const verdicts = new Map<string, WithheldFollowUps | null>();
+  const shown: FollowUp[] = [];
+  for (const f of list) {
+    if (!verdicts.has(f.incidentId)) {
+      const inc = await deps.incidents.get(f.incidentId);
+      verdicts.set(f.incidentId, (await canRead(inc)) ? null : { incident: inc, count: 0 });
+    }
+    const hidden = verdicts.get(f.incidentId);
+    if (hidden) hidden.count++;
+    else shown.push(f);
+  }
+  return { shown, withheld: [...verdicts.values()].filter((w): w is WithheldFollowUps => w !== null) };
+}
+
 /** `/incident followup <text> [@owner]` and `/incident followups [INC-ID|mine]`. */
 export function followUpCommandHandlers(deps: FollowUpSlackDeps): SubcommandHandlers {
   return {
@@ -102,7 +134,8 @@ export function followUpCommandHandlers(deps: FollowUpSlackDeps): SubcommandHand
           list = await deps.followUps.listOpen();
         }
       }
-      const { text, blocks } = followUpList(title, list, now, { canExport: deps.canExport });
+      const { shown, withheld } = await withholdPrivate(deps, list, { userId: inv.userId, channelId: inv.channelId }, mine === true);
+      const { text, blocks } = followUpList(title, shown, now, { canExport: deps.canExport, withheld });
       await inv.respond({ response_type: 'ephemeral', text, blocks: blocks as never });
     },
   };
