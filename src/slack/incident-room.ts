@@ -12,8 +12,16 @@ import type { IncidentRoom, IncidentRoomStore, RoomContact, RoomPrivacy } from '
 import type { RunbookContact } from '../domain/escalation';
 import type { Incident } from '../domain/incident';
 import type { TimelineStore } from '../domain/timeline-event';
-import { hubSummary, privateHubSummary, roleChangedText, roomContactsText, roomIntro, roomLinkText, roomTopic } from './blocks/room-blocks';
-import type { RoleHolders } from './blocks/room-blocks';
+import {
+  hubSummary,
+  privateHubSummary,
+  roleChangedText,
+  roomContactsText,
+  roomIntro,
+  roomLinkText,
+  roomTopic,
+  type RoleHolders,
+} from './blocks/room-blocks';
 import type { ChannelAccess } from './channel-access';
 import type { SlackPoster } from './slack-poster';
 import type { UsergroupMembership } from './usergroup-membership';
