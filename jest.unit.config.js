@@ -53,6 +53,7 @@ const UNIT_TESTS = [
   'slack/blocks/lifecycle-blocks',
   'slack/command-grammar',
   'slack/incident-room',
+  'slack/incident-visibility',
   'slack/room-command-grammar',
   'slack/reminder-callbacks',
   'slack/slack-poster',

@@ -91,6 +91,7 @@ import { createPostmortemStore } from './store/postmortem-store';
 import { createIncidentRoles } from './incidents/room/incident-roles';
 import { createIncidentRooms } from './slack/incident-room';
 import { createChannelAccess } from './slack/channel-access';
+import { createIncidentVisibility } from './slack/incident-visibility';
 import { incidentRoleCommandHandlers, registerTakeCommand, type IncidentRoomCommandDeps } from './slack/listeners/incident-room-commands';
 import {
   followUpCommandHandlers,
@@ -310,7 +311,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       clock,
       logger,
     });
-    const roomCommandDeps: IncidentRoomCommandDeps = { rooms, incidents: incidentService, logger };
+    const visibility = createIncidentVisibility({ rooms, access: channelAccess });
+    const roomCommandDeps: IncidentRoomCommandDeps = { rooms, incidents: incidentService, visibility, logger };
     followUpDeps = {
       followUps: followUpService,
       exporter: createFollowUpExporter({
@@ -322,6 +324,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       canExport: Boolean(config.github),
       incidents: incidentService,
       room: roomCommandDeps,
+      visibility,
       poster,
       client: slack.client,
       clock,
@@ -338,6 +341,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       latestPostmortem: (incidentId) => drafts.latest(incidentId),
       contactsOf: async (incidentId) => runbookContactsOf(await alertStore.namesByIncident(incidentId)),
       rooms,
+      visibility,
     };
     recoverRoomOpenings = () =>
       rooms.recoverUnopened((incident, room) =>

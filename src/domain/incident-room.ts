@@ -12,6 +12,12 @@ export interface RoomContact {
   unresolved: string[];
 }
 
+/**
+ * Who may read an incident: `private` when its room is a private channel (or, with no room, the channel it was
+ * opened in is private, or Slack could not say), else `public`.
+ */
+export type RoomPrivacy = 'public' | 'private';
+
 export interface IncidentRoom {
   incidentId: string;
   claimedBy: string;
@@ -28,6 +34,8 @@ export interface IncidentRoom {
   hubChannelId: string | null;
   hubTs: string | null;
   contacts: RoomContact[];
+  /** Recorded when the opening decides where the incident lives; null for rooms opened before it was recorded. */
+  privacy: RoomPrivacy | null;
 }
 
 export interface RoleHolder {
@@ -45,6 +53,8 @@ export interface IncidentRoomStore {
   findByChannel(channelId: string): Promise<IncidentRoom | null>;
   /** Records the room's channel if `owner` still holds the claim; false when another replica took the opening over. */
   setChannel(incidentId: string, channelId: string, name: string, owner: string): Promise<boolean>;
+  /** Records the incident's privacy unless one is recorded already; returns the one that stands. */
+  recordPrivacy(incidentId: string, privacy: RoomPrivacy): Promise<RoomPrivacy>;
   setContacts(incidentId: string, contacts: readonly RoomContact[]): Promise<void>;
   markOpened(incidentId: string, at: Date): Promise<void>;
   /**

@@ -8,11 +8,20 @@ import { incidentChannelName, withSuffix } from '../incidents/room/channel-name'
 import type { IncidentRoles, RoleChange } from '../incidents/room/incident-roles';
 import type { Logger } from '../logger';
 import type { AlertRecord } from '../domain/alert';
-import type { IncidentRoom, IncidentRoomStore, RoomContact } from '../domain/incident-room';
+import type { IncidentRoom, IncidentRoomStore, RoomContact, RoomPrivacy } from '../domain/incident-room';
 import type { RunbookContact } from '../domain/escalation';
 import type { Incident } from '../domain/incident';
 import type { TimelineStore } from '../domain/timeline-event';
-import { hubSummary, roleChangedText, roomContactsText, roomIntro, roomLinkText, roomTopic } from './blocks/room-blocks';
+import {
+  hubSummary,
+  privateHubSummary,
+  roleChangedText,
+  roomContactsText,
+  roomIntro,
+  roomLinkText,
+  roomTopic,
+  type RoleHolders,
+} from './blocks/room-blocks';
 import type { ChannelAccess } from './channel-access';
 import type { SlackPoster } from './slack-poster';
 import type { UsergroupMembership } from './usergroup-membership';
@@ -70,6 +79,11 @@ export interface IncidentRooms {
   /** The incident whose room `channelId` is (any status). */
   incidentOfChannel(channelId: string): Promise<string | undefined>;
   /**
+   * Who may read the incident and the channel it lives in (its room, else its thread's channel, else where it was
+   * opened). Incidents opened before privacy was recorded are public, as they were shown until then.
+   */
+  privacyOf(incident: Pick<Incident, 'id' | 'channelId'>): Promise<{ privacy: RoomPrivacy; channelId: string | null }>;
+  /**
    * Finishes the openings whose replica stopped half-way (claimed longer than the lease ago, never finished): each
    * is taken over by one replica and resumed from where it stopped. Returns how many were taken over.
    */
@@ -116,6 +130,17 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
       );
     return privacy !== 'public';
   };
+
+  /** Decided once per incident, before its channel exists: a resumed opening keeps the decision its first try recorded. */
+  const privacyOfOpening = async (incident: Incident, room: IncidentRoom, origin: OpenRoomContext['origin']): Promise<RoomPrivacy> =>
+    room.privacy ?? deps.rooms.recordPrivacy(incident.id, (await roomIsPrivate(incident, origin)) ? 'private' : 'public');
+
+  const hubCard = (
+    incident: Incident,
+    roles: RoleHolders,
+    where: { roomChannelId?: string | null; permalink?: string },
+    room: IncidentRoom | null,
+  ) => (room?.privacy === 'private' ? privateHubSummary(incident) : hubSummary(incident, roles, where, room?.contacts));
 
   const expand = async (ids: readonly string[]): Promise<string[]> => {
     const users = new Set<string>();
@@ -208,7 +233,7 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     try {
       const posted = await deps.poster.post({
         channel: config.hubChannel,
-        ...hubSummary(incident, roles, where, room?.contacts),
+        ...hubCard(incident, roles, where, room),
         unfurl_links: false,
       });
       await deps.rooms.setHubMessage(incident.id, posted.channel, posted.ts);
@@ -231,12 +256,17 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
    * posts the intro; each step already done (per the room's row and the incident's thread) is skipped, so a
    * takeover resumes rather than repeats. undefined: no channel (Slack refused it); `lost`: another replica took over.
    */
-  const openChannel = async (incident: Incident, ctx: OpenRoomContext, room: IncidentRoom): Promise<Incident | 'lost' | undefined> => {
+  const openChannel = async (
+    incident: Incident,
+    ctx: OpenRoomContext,
+    room: IncidentRoom,
+    privacy: RoomPrivacy,
+  ): Promise<Incident | 'lost' | undefined> => {
     let channel: { id: string; name: string };
     if (room.channelId) channel = { id: room.channelId, name: room.channelName ?? room.channelId };
     else {
       try {
-        channel = await createChannel(incident, await roomIsPrivate(incident, ctx.origin));
+        channel = await createChannel(incident, privacy === 'private');
       } catch (err) {
         logger.warn(
           { incidentId: incident.id, error: slackError(err) ?? (err as Error).message },
@@ -319,7 +349,8 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
    * A resumed opening whose incident already has its thread was announced before its replica stopped.
    */
   const finishOpening = async (incident: Incident, ctx: OpenRoomContext, room: IncidentRoom, resumed: boolean): Promise<Incident> => {
-    const inRoom = config.channels ? await openChannel(incident, ctx, room) : undefined;
+    const privacy = await privacyOfOpening(incident, room, ctx.origin);
+    const inRoom = config.channels ? await openChannel(incident, ctx, room, privacy) : undefined;
     if (inRoom === 'lost') return deps.incidents.get(incident.id);
     const announced = resumed && incident.channelId !== null && incident.threadTs !== null;
     const opened = inRoom ?? (announced ? incident : await ctx.announce(ctx.origin.channelId));
@@ -371,7 +402,7 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
         .update({
           channel: room.hubChannelId,
           ts: room.hubTs,
-          ...hubSummary(incident, roles, await placeOf(incident, room), room.contacts),
+          ...hubCard(incident, roles, await placeOf(incident, room), room),
         })
         .catch((err: unknown) =>
           logger.warn({ incidentId: incident.id, error: slackError(err) ?? (err as Error).message }, 'could not update the hub summary'),
@@ -442,5 +473,10 @@ export function createIncidentRooms(deps: IncidentRoomDeps): IncidentRooms {
     },
 
     incidentOfChannel: async (channelId) => (await deps.rooms.findByChannel(channelId))?.incidentId,
+
+    privacyOf: async (incident) => {
+      const room = await deps.rooms.get(incident.id);
+      return { privacy: room?.privacy ?? 'public', channelId: room?.channelId ?? incident.channelId ?? room?.originChannelId ?? null };
+    },
   };
 }

@@ -1,5 +1,5 @@
 import type { IncidentRole } from '../domain/incident-role';
-import type { IncidentRoom, IncidentRoomStore, RoomContact } from '../domain/incident-room';
+import type { IncidentRoom, IncidentRoomStore, RoomContact, RoomPrivacy } from '../domain/incident-room';
 import type { Queryable } from '../domain/queryable';
 import type { Database } from './database';
 
@@ -16,6 +16,7 @@ interface RoomRow {
   hub_channel_id: string | null;
   hub_ts: string | null;
   contacts: RoomContact[];
+  privacy: RoomPrivacy | null;
 }
 
 const toRoom = (r: RoomRow): IncidentRoom => ({
@@ -31,6 +32,7 @@ const toRoom = (r: RoomRow): IncidentRoom => ({
   hubChannelId: r.hub_channel_id,
   hubTs: r.hub_ts,
   contacts: r.contacts,
+  privacy: r.privacy ?? null,
 });
 
 export function createIncidentRoomStore(db: Database): IncidentRoomStore {
@@ -53,6 +55,13 @@ export function createIncidentRoomStore(db: Database): IncidentRoomStore {
         [incidentId, channelId, name, owner],
       );
       return r.rowCount === 1;
+    },
+    recordPrivacy: async (incidentId, privacy) => {
+      const r = await db.query<{ privacy: RoomPrivacy }>(
+        'UPDATE incident_rooms SET privacy = COALESCE(privacy, $2) WHERE incident_id = $1 RETURNING privacy',
+        [incidentId, privacy],
+      );
+      return r.rows[0]?.privacy ?? privacy;
     },
     setContacts: async (incidentId, contacts) => {
       await db.query('UPDATE incident_rooms SET contacts = $2 WHERE incident_id = $1', [incidentId, JSON.stringify(contacts)]);

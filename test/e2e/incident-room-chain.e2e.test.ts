@@ -53,6 +53,10 @@ describe('the incident room chain, from the alert to the report', () => {
     ] as const)
       slack.addUser({ id, name, real_name: name, tz: 'UTC' });
     slack.addUsergroup('S0ONCALL', [ONCALL]);
+    // Public, as alerts channels and hubs usually are: the incident is public, its hub summary the full one.
+    const everyone = ['U0INCIDENTBOT', OPENER, ONCALL, DBA, ALICE, BOB];
+    slack.addChannel({ id: ALERTS, name: 'chain-alerts', members: everyone });
+    slack.addChannel({ id: HUB, name: 'chain-hub', members: everyone });
     github = await startGithubEmulator({ token: GITHUB_TOKEN });
     const database = await createMigratedDatabase('e2e_room_chain');
     await database.db.close();

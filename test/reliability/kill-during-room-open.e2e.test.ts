@@ -32,6 +32,9 @@ describe('kill -9 between claiming an incident room and posting in it', () => {
     await requireRedis();
     slack = await startSlackEmulator({ botToken: TOKEN });
     slack.addUser({ id: OPENER, name: 'opener' });
+    // Public: the incident is public, so its hub message is the full summary that links the room.
+    slack.addChannel({ id: ALERTS, name: 'kill-alerts', members: ['U0INCIDENTBOT', OPENER] });
+    slack.addChannel({ id: HUB, name: 'kill-hub', members: ['U0INCIDENTBOT', OPENER] });
     const database = await createMigratedDatabase('e2e_kill_room');
     await database.db.close();
     dbUrl = database.url;

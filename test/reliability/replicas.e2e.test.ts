@@ -27,6 +27,8 @@ const REMEDIATION_CHANNEL = `C0R${RUN}X`;
 const HUB_CHANNEL = `C0R${RUN}H`;
 const STORM_CHANNEL = `C0R${RUN}S`;
 const WEBHOOK_TOKEN = 'replicas-webhook-token';
+/** Where the first alert is posted. */
+const FIRST_CHANNEL = `C0R${RUN}A`;
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const fixture = (name: string): any => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')); // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -76,6 +78,11 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
       ALERTMANAGER_ROUTES: JSON.stringify([{ match: { team: 'storm' }, channel: STORM_CHANNEL }, { channel: 'C0DEFAULT' }]),
     };
     for (const id of [ONCALL, ONCALL2, APPROVER, APPROVER2]) slack.addUser({ id, name: id.toLowerCase() });
+    // The alerts channel and the hub are public: the incident opened from that alert is public, so its hub summary is
+    // the full one, whose "Take command" anyone on the hub may click.
+    const everyone = ['U0INCIDENTBOT', ONCALL, ONCALL2, APPROVER, APPROVER2];
+    slack.addChannel({ id: FIRST_CHANNEL, name: `replica-alerts-${RUN.toLowerCase()}`, members: everyone });
+    slack.addChannel({ id: HUB_CHANNEL, name: `replica-hub-${RUN.toLowerCase()}`, members: everyone });
     bots = await Promise.all(Array.from({ length: REPLICAS }, () => startBot(env)));
     await Promise.all(bots.map((b) => b.waitForReady()));
     db = new Client({ connectionString: dbUrl });
@@ -162,7 +169,6 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
   };
 
   // Shared by the tests below: the first alert, its reply and its id.
-  const FIRST_CHANNEL = `C0R${RUN}A`;
   let first: { ts: string; replyTs: string; alertId: string };
 
   it('records one alert and posts one reply when the same post reaches all replicas, as a retry and under a second event id', async () => {

@@ -1,5 +1,5 @@
 import type { RecordedCall } from '../../src/emulator/slack-emulator';
-import { isEphemeral } from '../support/answers';
+import { isAnswer, isEphemeral } from '../support/answers';
 import { startGithubEmulator, type GithubEmulator } from '../support/github-emulator';
 import { buttonClickPayload, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
@@ -17,6 +17,11 @@ const SECURITY = 'G0SECTEAM1';
 /** Public and private channels the bot was never invited to. */
 const LOBBY = 'C0SECLOBBY';
 const HIDEOUT = 'G0SECHIDE1';
+/** The hub, public as hubs usually are: everyone reads it. */
+const HUB = 'C0SECHUB01';
+/** Words of the private incident that nobody outside it may read: its title and its follow-up. */
+const SECRET_TITLE = 'Skimming suspected on card terminals';
+const SECRET_FOLLOW_UP = 'Revoke the compromised terminal certificates';
 const GITHUB_TOKEN = 'ghp_security_room_0123456789abcdef';
 const ALERT_NAME = 'CardFraudRuleTripped';
 const RUN = Date.now().toString(36).toUpperCase();
@@ -39,7 +44,7 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     github = await startGithubEmulator({ token: GITHUB_TOKEN });
     s = await startSecuredBot(
       'incident_room',
-      { INCIDENT_CHANNELS: 'on', GITHUB_TOKEN, GITHUB_REPO: 'acme/ops', GITHUB_API_URL: github.url },
+      { INCIDENT_CHANNELS: 'on', INCIDENT_HUB_CHANNEL: HUB, GITHUB_TOKEN, GITHUB_REPO: 'acme/ops', GITHUB_API_URL: github.url },
       (slack) => {
         for (const [id, name] of [
           [OPENER, 'opener'],
@@ -52,6 +57,7 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
         slack.addChannel({ id: SECURITY, name: 'security-team', is_private: true, members: [BOT, OPENER, ALICE] });
         slack.addChannel({ id: LOBBY, name: 'lobby', members: [ALICE, MALLORY] });
         slack.addChannel({ id: HIDEOUT, name: 'hideout', is_private: true, members: [ALICE] });
+        slack.addChannel({ id: HUB, name: 'incidents-hub', members: [BOT, OPENER, ALICE, BOB, MALLORY] });
       },
     );
   }, 90_000);
@@ -124,7 +130,7 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
   }
 
   it('an incident opened in a private channel gets a private room; one opened in a public channel a public room', async () => {
-    const priv = await openIn(SECURITY, 'Skimming suspected on card terminals');
+    const priv = await openIn(SECURITY, SECRET_TITLE);
     expect(priv.isPrivate).toBe(true);
     expect(s.slack.channelInfo(priv.room)).toMatchObject({ is_private: true });
     expect(s.slack.channelInfo(priv.room)!.members).not.toContain(MALLORY);
@@ -272,6 +278,126 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     );
     expect(await row()).toMatchObject({ status: 'done', done_by: ALICE });
     expect(s.slack.calls.filter((c) => isEphemeral(c) && /failed on our side/.test(String(c.args.text)))).toEqual([]);
+  }, 60_000);
+
+  /** What someone outside the private incident could read of the calls from `from` on: the hub, and every answer. */
+  const readableOutside = (from: number) => s.slack.calls.slice(from).filter((c) => c.args.channel === HUB || isAnswer(c));
+  /** Neither the private incident's title, its follow-up nor anyone's name. */
+  const expectNothingPrivate = (calls: RecordedCall[]) => {
+    expect(calls.length).toBeGreaterThan(0);
+    const seen = JSON.stringify(calls.map((c) => c.args));
+    expect(seen).not.toMatch(/skimming|compromised terminal/i);
+    expect(seen).not.toContain(`<@${ALICE}>`);
+    expect(seen).not.toContain(`<@${OPENER}>`);
+  };
+  /** Like answerTo, matching the whole answer (blocks included), not only its text. */
+  const fullAnswerTo = async (act: () => Promise<unknown>, pattern: RegExp) => {
+    const from = s.slack.calls.length;
+    await act();
+    let hit: RecordedCall | undefined;
+    await waitFor(
+      `an ephemeral answer matching ${pattern}`,
+      () => (hit = s.slack.calls.slice(from).find((c) => isEphemeral(c) && pattern.test(JSON.stringify(c.args)))) !== undefined,
+      15_000,
+    );
+    return JSON.stringify(hit!.args);
+  };
+
+  it('the hub shows the private incident as a redacted card (id, severity, status, how to join) through its changes', async () => {
+    const card = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === HUB && String(c.args.text).includes(privateIncident),
+      15_000,
+    );
+    const ts = (card.response as { ts: string }).ts;
+    // Alice took command: the card was edited, and stays redacted.
+    const edited = await s.slack.waitForCall('chat.update', (c) => c.args.channel === HUB && c.args.ts === ts, 15_000);
+    for (const c of [card, edited]) {
+      expect(String(c.args.text)).toBe(
+        `:large_yellow_circle: :lock: *${privateIncident}* · P2 · *open* — private incident\n` +
+          '_Its title and people are shown only in its private channel. To help, ask someone working on it to add you to the channel._',
+      );
+      expect(JSON.stringify(c.args)).not.toMatch(/<#|<!subteam|"actions"/);
+    }
+    expectNothingPrivate(s.slack.calls.filter((c) => c === card || (c.args.channel === HUB && c.args.ts === ts)));
+    const publicCard = s.slack.calls.find((c) => c.args.channel === HUB && String(c.args.text).includes(publicIncident))!;
+    expect(String(publicCard.args.text)).toContain('Checkout latency high');
+    expect(String(publicCard.args.text)).toContain(`<#${publicRoom}>`);
+  }, 30_000);
+
+  it('list and status show a private incident only in its room or to its members; others, and a member Slack cannot vouch for, get a redacted line', async () => {
+    const from = s.slack.calls.length;
+    const list = await fullAnswerTo(() => command(OPS, MALLORY, 'list'), /active incident/);
+    expect(list).toContain('Checkout latency high');
+    expect(list).toContain(`:lock: *${privateIncident}* P2 · open · private incident`);
+    const status = await fullAnswerTo(() => command(OPS, MALLORY, `status ${privateIncident}`), /private incident/);
+    expect(status).toContain(
+      `:lock: *${privateIncident}* P2 · open · private incident\\nIts details are shown only in its private channel`,
+    );
+    // Slack does not answer who is in the room: the opener, a member, is shown the redacted line too.
+    s.slack.failNext('conversations.members', { error: 'internal_error' });
+    const unsure = await fullAnswerTo(() => command(OPS, OPENER, `status ${privateIncident}`), /private incident/);
+    expect(unsure).toContain(`:lock: *${privateIncident}* P2 · open · private incident`);
+    expectNothingPrivate(readableOutside(from));
+
+    expect(await fullAnswerTo(() => command(privateRoom, ALICE, 'list'), /active incident/)).toContain(SECRET_TITLE);
+    expect(await fullAnswerTo(() => command(OPS, OPENER, `status ${privateIncident}`), /Title/)).toContain(SECRET_TITLE);
+    expect(await fullAnswerTo(() => command(OPS, OPENER, 'list'), /active incident/)).toContain(SECRET_TITLE);
+  }, 60_000);
+
+  it('followups: a private incident’s are counted, never shown, outside it; outsiders cannot close or export them', async () => {
+    await command(privateRoom, OPENER, `followup ${SECRET_FOLLOW_UP} <@${ALICE}>`);
+    const note = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === privateRoom && String(c.args.text).includes(SECRET_FOLLOW_UP),
+      15_000,
+    );
+    const id = /#(\d+)/.exec(String(note.args.text))![1]!;
+    const row = async () => (await s.pg.query('SELECT status, done_by, external_url FROM follow_ups WHERE id = $1', [id])).rows[0];
+    const issues = github.issues('acme', 'ops').length;
+
+    const from = s.slack.calls.length;
+    const withheld = `:lock: *${privateIncident}* P2 · open · private incident: 1 follow-up not shown`;
+    expect(await fullAnswerTo(() => command(OPS, MALLORY, 'followups'), /Open follow-ups/)).toContain(withheld);
+    expect(await fullAnswerTo(() => command(OPS, MALLORY, `followups ${privateIncident}`), /none open that you can see/)).toContain(
+      withheld,
+    );
+    const close = await answerTo(() => click(MALLORY, OPS, 'followup_done', id), /belongs to a private incident/);
+    expect(String(close.args.text)).toBe(
+      `Follow-up #${id} belongs to a private incident you are not in, so you cannot close it. Nothing was changed; ask someone working on it.`,
+    );
+    await answerTo(() => click(MALLORY, OPS, 'followup_export', id), /so you cannot export it/);
+    expectNothingPrivate(readableOutside(from));
+    expect(await row()).toMatchObject({ status: 'open', done_by: null, external_url: null });
+    expect(github.issues('acme', 'ops')).toHaveLength(issues);
+
+    // Its owner was told of it by name: her own list shows it wherever she asks. A member of the room sees it too.
+    expect(await fullAnswerTo(() => command(OPS, ALICE, 'followups mine'), /Your open follow-ups/)).toContain(SECRET_FOLLOW_UP);
+    expect(await fullAnswerTo(() => command(OPS, OPENER, 'followups'), /Open follow-ups/)).toContain(SECRET_FOLLOW_UP);
+  }, 60_000);
+
+  it('a private incident’s roles are not taken or given from outside it, and the refusal names nobody', async () => {
+    const roles = async () =>
+      (await s.pg.query(`SELECT role, user_id FROM incident_roles WHERE incident_id = $1 ORDER BY role`, [privateIncident])).rows;
+    const refusal = `${privateIncident} is a private incident and you are not in its channel: its roles are taken and given from inside it. Nothing was changed; to help, ask someone working on it to add you to the channel.`;
+    const from = s.slack.calls.length;
+    const byCommand = await answerTo(() => command(OPS, MALLORY, `role scribe <@${MALLORY}> ${privateIncident}`), /is a private incident/);
+    expect(String(byCommand.args.text)).toBe(refusal);
+    const byButton = await answerTo(() => click(MALLORY, HUB, 'incident_take_command', privateIncident), /is a private incident/);
+    expect(String(byButton.args.text)).toBe(refusal);
+    s.slack.failNext('conversations.members', { error: 'internal_error' });
+    const unsure = await answerTo(() => command(OPS, OPENER, `role comms <@${OPENER}> ${privateIncident}`), /is a private incident/);
+    expect(String(unsure.args.text)).toBe(refusal);
+    expectNothingPrivate(readableOutside(from));
+    expect(await roles()).toEqual([{ role: 'commander', user_id: ALICE }]);
+
+    // A member of the room may, from anywhere.
+    await command(OPS, OPENER, `role scribe <@${OPENER}> ${privateIncident}`);
+    await waitFor('the opener as scribe', async () => (await roles()).length === 2, 15_000);
+    expect(await roles()).toEqual([
+      { role: 'commander', user_id: ALICE },
+      { role: 'scribe', user_id: OPENER },
+    ]);
   }, 60_000);
 
   it('called only Slack methods the emulator knows', () => {

@@ -1,6 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { FollowUp } from '../../domain/follow-up';
+import type { Incident } from '../../domain/incident';
 import { mention } from './alert-blocks';
+import { PRIVATE_INCIDENT_HINT, privateIncidentLine } from './incident-blocks';
 import { escapeAndCut, escapeMrkdwn } from './mrkdwn';
 
 export const FOLLOW_UP_DONE_ACTION_ID = 'followup_done';
@@ -19,15 +21,39 @@ export function followUpLine(f: FollowUp, now: Date): string {
   return `*#${f.id}* ${escapeAndCut(f.text, 300)} — ${owner} · due ${day(f.dueAt)}${overdue}${status} · ${escapeMrkdwn(f.incidentId)}${issue}`;
 }
 
-/** `/incident followups`: one section per follow-up with Done / Export buttons (Export only when GitHub is configured). */
+/** The follow-ups of a private incident the viewer may not read: counted, never shown. */
+export interface WithheldFollowUps {
+  incident: Pick<Incident, 'id' | 'severity' | 'status'>;
+  count: number;
+}
+
+function withheldBlocks(withheld: readonly WithheldFollowUps[]): KnownBlock[] {
+  if (withheld.length === 0) return [];
+  const lines = withheld
+    .slice(0, MAX_LISTED)
+    .map((w) => `${privateIncidentLine(w.incident)}: ${w.count} follow-up${w.count === 1 ? '' : 's'} not shown`);
+  return [{ type: 'section', text: { type: 'mrkdwn', text: `${lines.join('\n')}\n_${PRIVATE_INCIDENT_HINT}_` } }];
+}
+
+/**
+ * `/incident followups`: one section per follow-up with Done / Export buttons (Export only when GitHub is configured),
+ * then a redacted line per private incident whose follow-ups were withheld.
+ */
 export function followUpList(
   title: string,
   list: readonly FollowUp[],
   now: Date,
-  opts: { canExport: boolean },
+  opts: { canExport: boolean; withheld?: readonly WithheldFollowUps[] },
 ): { text: string; blocks: KnownBlock[] } {
+  const withheld = withheldBlocks(opts.withheld ?? []);
   if (list.length === 0)
-    return { text: `${title}: none open.`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${title}: none open.` } }] };
+    return {
+      text: `${title}: none open${withheld.length ? ' that you can see' : ''}.`,
+      blocks: [
+        { type: 'section', text: { type: 'mrkdwn', text: `${title}: none open${withheld.length ? ' that you can see' : ''}.` } },
+        ...withheld,
+      ],
+    };
   const shown = list.slice(0, MAX_LISTED);
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${title}* (${list.length})` } }];
   for (const f of shown) {
@@ -53,6 +79,7 @@ export function followUpList(
   }
   if (list.length > shown.length)
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${list.length - shown.length} more not shown` }] });
+  blocks.push(...withheld);
   return { text: `${title}: ${list.length}`, blocks };
 }
 

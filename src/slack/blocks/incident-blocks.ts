@@ -75,15 +75,37 @@ export function renderIncidentStatus(inc: Incident, timeline: readonly TimelineE
   return { text: `${escapeMrkdwn(inc.id)}: ${inc.status}, ${inc.severity}`, blocks };
 }
 
-/** `/incident list`: the active incidents, most severe first. */
-export function renderIncidentList(incidents: readonly Incident[]): IncidentMessage {
+/**
+ * What someone who may not read a private incident sees of it: its id, severity and status (as on the hub), never its
+ * title, people or channel.
+ */
+export function privateIncidentLine(inc: Pick<Incident, 'id' | 'severity' | 'status'>): string {
+  return `:lock: *${escapeMrkdwn(inc.id)}* ${inc.severity} · ${inc.status} · private incident`;
+}
+
+export const PRIVATE_INCIDENT_HINT =
+  'Its details are shown only in its private channel and to the people in it. To help, ask someone working on it to add you to the channel.';
+
+/** `/incident status` of a private incident asked by someone outside it. */
+export function renderPrivateIncidentStatus(inc: Pick<Incident, 'id' | 'severity' | 'status'>): IncidentMessage {
+  const text = `${privateIncidentLine(inc)}\n${PRIVATE_INCIDENT_HINT}`;
+  return { text: `${escapeMrkdwn(inc.id)}: ${inc.status}, ${inc.severity}, private incident`, blocks: [section(text)] };
+}
+
+/** `/incident list`: the active incidents, most severe first; those in `withheld` (private ones) as a redacted line. */
+export function renderIncidentList(incidents: readonly Incident[], withheld: ReadonlySet<string> = new Set()): IncidentMessage {
   if (incidents.length === 0) return { text: 'No active incidents.', blocks: [section('No active incidents. :tada:')] };
   const sorted = [...incidents].sort((a, b) => a.severity.localeCompare(b.severity) || a.id.localeCompare(b.id));
   const lines = sorted
     .slice(0, LIMITS.list)
-    .map((i) => `• *${escapeMrkdwn(i.id)}* ${i.severity} · ${i.status} · ${escapeAndCut(i.title, 150)}${channelRef(i.channelId)}`);
+    .map((i) =>
+      withheld.has(i.id)
+        ? `• ${privateIncidentLine(i)}`
+        : `• *${escapeMrkdwn(i.id)}* ${i.severity} · ${i.status} · ${escapeAndCut(i.title, 150)}${channelRef(i.channelId)}`,
+    );
   if (sorted.length > LIMITS.list) lines.push(`… and ${sorted.length - LIMITS.list} more`);
   const head = `*${incidents.length} active incident${incidents.length === 1 ? '' : 's'}*`;
+  if (withheld.size) lines.push(`_:lock: ${PRIVATE_INCIDENT_HINT}_`);
   return { text: `${incidents.length} active incidents`, blocks: [section(cutFormatted(`${head}\n${lines.join('\n')}`, LIMITS.section))] };
 }
 

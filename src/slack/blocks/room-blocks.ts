@@ -66,6 +66,21 @@ export function hubSummary(
   return { text, blocks };
 }
 
+/**
+ * The hub card of a private incident: the hub is usually a public channel, so it shows only that the incident exists,
+ * how urgent it is and where it stands (on-call can tell a P0 is being worked and avoid opening a duplicate). Not the
+ * title, the people, the runbook contacts or the channel, and no "Take command": a role is taken from inside the room.
+ */
+export function privateHubSummary(inc: Incident): { text: string; blocks: KnownBlock[] } {
+  const text = `${SEVERITY_ICON[inc.severity]} :lock: *${inc.id}* · ${inc.severity} · *${inc.status}* — private incident
+${PRIVATE_HINT}`;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
+/** How someone outside a private incident gets in: the bot cannot invite on request, its people can. */
+export const PRIVATE_HINT =
+  '_Its title and people are shown only in its private channel. To help, ask someone working on it to add you to the channel._';
+
 /** The room's first message after the notification: where it came from and who holds which role. */
 export function roomIntro(inc: Incident, roles: RoleHolders, origin?: { permalink?: string }): { text: string; blocks: KnownBlock[] } {
   const from = origin?.permalink ? ` Opened from <${origin.permalink}|this thread>.` : '';

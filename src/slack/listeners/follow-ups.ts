@@ -1,7 +1,9 @@
 import type { App, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Clock } from '../../clock';
-import { BotError, isConnectionError, storageUnavailable } from '../../errors';
+import { BotError, forbidden, isConnectionError, storageUnavailable } from '../../errors';
+import type { FollowUp } from '../../domain/follow-up';
+import type { Incident } from '../../domain/incident';
 import type { FollowUpExporter } from '../../followups/follow-up-export';
 import type { FollowUpService } from '../../followups/follow-up-service';
 import type { IncidentService } from '../../incidents/incident-service';
@@ -15,10 +17,12 @@ import {
   followUpLine,
   followUpList,
   followUpOverdueText,
+  type WithheldFollowUps,
 } from '../blocks/follow-up-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { onButton } from '../button-router';
 import { slackErrorCode } from '../channel-access';
+import type { IncidentVisibility, Viewer } from '../incident-visibility';
 import type { SlackPoster } from '../slack-poster';
 import type { SubcommandHandlers } from './incident-command-dispatch';
 import { incidentHere, type IncidentRoomCommandDeps } from './incident-room-commands';
@@ -29,6 +33,8 @@ export interface FollowUpSlackDeps {
   canExport: boolean;
   incidents: Pick<IncidentService, 'get' | 'listActive'>;
   room: IncidentRoomCommandDeps;
+  /** Who may read a private incident's follow-ups; absent: everyone (no rooms, no privacy). */
+  visibility?: IncidentVisibility;
   poster: SlackPoster;
   client: WebClient;
   clock: Clock;
@@ -69,6 +75,33 @@ function noticeOutcome(done: string, notice: string, incidentId: string): string
   return `${done} The notice in ${incidentId}'s channel could not be posted (Slack: ${escapeMrkdwn(notice.slice(0, 100))}); tell the room yourself.`;
 }
 
+/**
+ * Splits a listing into what the viewer may read and, per private incident they may not, its id, severity, status and
+ * how many follow-ups were left out. `/incident followups mine` shows one's own follow-ups in full: someone in the room
+ * named them owner, which is telling them.
+ */
+async function withholdPrivate(
+  deps: FollowUpSlackDeps,
+  list: readonly FollowUp[],
+  viewer: Viewer,
+  ownedByViewer: boolean,
+): Promise<{ shown: FollowUp[]; withheld: WithheldFollowUps[] }> {
+  if (!deps.visibility || ownedByViewer) return { shown: [...list], withheld: [] };
+  const canRead = deps.visibility.reader(viewer);
+  const verdicts = new Map<string, WithheldFollowUps | null>();
+  const shown: FollowUp[] = [];
+  for (const f of list) {
+    if (!verdicts.has(f.incidentId)) {
+      const inc = await deps.incidents.get(f.incidentId);
+      verdicts.set(f.incidentId, (await canRead(inc)) ? null : { incident: inc, count: 0 });
+    }
+    const hidden = verdicts.get(f.incidentId);
+    if (hidden) hidden.count++;
+    else shown.push(f);
+  }
+  return { shown, withheld: [...verdicts.values()].filter((w): w is WithheldFollowUps => w !== null) };
+}
+
 /** `/incident followup <text> [@owner]` and `/incident followups [INC-ID|mine]`. */
 export function followUpCommandHandlers(deps: FollowUpSlackDeps): SubcommandHandlers {
   return {
@@ -102,15 +135,28 @@ export function followUpCommandHandlers(deps: FollowUpSlackDeps): SubcommandHand
           list = await deps.followUps.listOpen();
         }
       }
-      const { text, blocks } = followUpList(title, list, now, { canExport: deps.canExport });
+      const { shown, withheld } = await withholdPrivate(deps, list, { userId: inv.userId, channelId: inv.channelId }, mine === true);
+      const { text, blocks } = followUpList(title, shown, now, { canExport: deps.canExport, withheld });
       await inv.respond({ response_type: 'ephemeral', text, blocks: blocks as never });
     },
   };
 }
 
+/**
+ * A private incident's follow-up is closed or exported only by someone who can read the incident; the refusal names
+ * nobody (the usual one names the owner and the commander). Returns the incident.
+ */
+async function refuseOutsider(deps: FollowUpSlackDeps, f: FollowUp, viewer: Viewer, what: 'close' | 'export'): Promise<Incident> {
+  const inc = await deps.incidents.get(f.incidentId);
+  if (!deps.visibility || (await deps.visibility.reader(viewer)(inc))) return inc;
+  throw forbidden(
+    `Follow-up #${f.id} belongs to a private incident you are not in, so you cannot ${what} it. Nothing was changed; ask someone working on it.`,
+  );
+}
+
 /** Done / Export to GitHub on a listed follow-up. The value is a follow-up id, looked up. */
 export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void {
-  const on = (actionId: string, what: string, run: (id: number, userId: string, respond: RespondFn, log: Logger) => Promise<void>) =>
+  const on = (actionId: string, what: string, run: (id: number, viewer: Viewer, respond: RespondFn, log: Logger) => Promise<void>) =>
     onButton(app, actionId, async ({ ack, action, body, respond, context }) => {
       await ack();
       const log = (context.log as Logger | undefined) ?? deps.logger;
@@ -121,7 +167,7 @@ export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void
         return;
       }
       try {
-        await run(Number(value), body.user.id, respond, log);
+        await run(Number(value), { userId: body.user.id, channelId: body.channel?.id ?? '' }, respond, log);
       } catch (err) {
         if (err instanceof BotError) await tell(err.userMessage);
         else if (isConnectionError(err)) await tell(storageUnavailable(err).userMessage);
@@ -135,7 +181,9 @@ export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void
   const tellAfter = (respond: RespondFn, text: string | undefined) =>
     text ? respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined) : undefined;
 
-  on(FOLLOW_UP_DONE_ACTION_ID, 'closing the follow-up', async (id, userId, respond, log) => {
+  on(FOLLOW_UP_DONE_ACTION_ID, 'closing the follow-up', async (id, viewer, respond, log) => {
+    const userId = viewer.userId;
+    await refuseOutsider(deps, await deps.followUps.get(id), viewer, 'close');
     const f = await deps.followUps.markDone(id, userId);
     const notice = await noticeToIncident(
       deps,
@@ -146,9 +194,11 @@ export function registerFollowUpActions(app: App, deps: FollowUpSlackDeps): void
     await tellAfter(respond, noticeOutcome(`:white_check_mark: Follow-up #${f.id} is done.`, notice, f.incidentId));
   });
 
-  on(FOLLOW_UP_EXPORT_ACTION_ID, 'the export to GitHub', async (id, userId, respond, log) => {
+  on(FOLLOW_UP_EXPORT_ACTION_ID, 'the export to GitHub', async (id, viewer, respond, log) => {
+    const userId = viewer.userId;
     const f = await deps.followUps.get(id);
-    const inc = await deps.incidents.get(f.incidentId);
+    // The issue would carry a private incident's follow-up out of Slack: only someone who can read it may send it.
+    const inc = await refuseOutsider(deps, f, viewer, 'export');
     const slackLink =
       inc.channelId && inc.threadTs
         ? await deps.client.chat

@@ -9,6 +9,7 @@ import type { Incident } from '../../domain/incident';
 import { renderNotification } from '../blocks/incident-blocks';
 import { incidentActionsBlock, routedCopy } from '../blocks/lifecycle-blocks';
 import type { IncidentRooms } from '../incident-room';
+import type { IncidentVisibility } from '../incident-visibility';
 import type { SlackPoster } from '../slack-poster';
 
 export interface IncidentCommandDeps {
@@ -25,6 +26,8 @@ export interface IncidentCommandDeps {
   contactsOf?: (incidentId: string) => Promise<RunbookContact[]>;
   /** A channel per incident and the hub summary; absent: the incident lives in the thread it was opened in. */
   rooms?: IncidentRooms;
+  /** Who may read a private incident's details in `/incident list` and `status`; absent: everyone (no rooms, no privacy). */
+  visibility?: IncidentVisibility;
 }
 
 export interface IncidentPost {

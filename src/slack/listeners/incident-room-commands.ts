@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { BotError, isConnectionError, storageUnavailable } from '../../errors';
+import { BotError, forbidden, isConnectionError, storageUnavailable } from '../../errors';
 import type { IncidentService } from '../../incidents/incident-service';
 import type { Logger } from '../../logger';
 import { USAGE } from '../command-grammar';
@@ -7,11 +7,14 @@ import { chooseIncidentText } from '../blocks/incident-blocks';
 import { TAKE_COMMAND_ACTION_ID } from '../blocks/room-blocks';
 import { onButton } from '../button-router';
 import type { IncidentRooms } from '../incident-room';
+import type { IncidentVisibility, Viewer } from '../incident-visibility';
 import type { SubcommandHandlers } from './incident-command-dispatch';
 
 export interface IncidentRoomCommandDeps {
   rooms: IncidentRooms;
-  incidents: Pick<IncidentService, 'listActive'>;
+  incidents: Pick<IncidentService, 'get' | 'listActive'>;
+  /** Who may read a private incident: only they may take or give its roles. Absent: no privacy (no rooms). */
+  visibility?: IncidentVisibility;
   logger: Logger;
 }
 
@@ -32,11 +35,25 @@ export async function incidentHere(
   throw new BotError('BAD_INPUT', chooseIncidentText(here, usage));
 }
 
+/**
+ * A private incident's roles move only from inside it: someone who cannot read the room would otherwise lead it (or
+ * learn, from the answer, who does). Throws the refusal, which names nothing but the id.
+ */
+async function refuseOutsider(deps: IncidentRoomCommandDeps, incidentId: string, viewer: Viewer): Promise<void> {
+  if (!deps.visibility) return;
+  const incident = await deps.incidents.get(incidentId);
+  if (await deps.visibility.reader(viewer)(incident)) return;
+  throw forbidden(
+    `${incident.id} is a private incident and you are not in its channel: its roles are taken and given from inside it. Nothing was changed; to help, ask someone working on it to add you to the channel.`,
+  );
+}
+
 /** `/incident role <role> <@user> [INC-ID]`. */
 export function incidentRoleCommandHandlers(deps: IncidentRoomCommandDeps): SubcommandHandlers {
   return {
     role: async (inv) => {
       const id = await incidentHere(deps, inv.channelId, inv.command.incidentId, USAGE.role);
+      await refuseOutsider(deps, id, { userId: inv.userId, channelId: inv.channelId });
       await deps.rooms.assignRole(id, inv.command.role, inv.command.userId, inv.userId);
     },
   };
@@ -54,6 +71,7 @@ export function registerTakeCommand(app: App, deps: IncidentRoomCommandDeps): vo
       return;
     }
     try {
+      await refuseOutsider(deps, id, { userId: body.user.id, channelId: body.channel?.id ?? '' });
       await deps.rooms.assignRole(id, 'commander', body.user.id, body.user.id);
     } catch (err) {
       if (err instanceof BotError) await tell(err.userMessage);

@@ -21,11 +21,13 @@ import {
   parseOpenIncidentSubmission,
   renderIncidentList,
   renderIncidentStatus,
+  renderPrivateIncidentStatus,
   renderNotification,
   severityChangedText,
   statusReminderText,
 } from '../blocks/incident-blocks';
 import { incidentEscalationText, promotedText, whoToCallBlock } from '../blocks/lifecycle-blocks';
+import type { IncidentReader } from '../incident-visibility';
 import type { SlackPoster } from '../slack-poster';
 import { onViewSubmission } from '../view-router';
 import {
@@ -110,6 +112,10 @@ async function targetIncident(deps: IncidentCommandDeps, inv: CommandInvocation,
   throw new BotError('BAD_INPUT', chooseIncidentText(here, usage));
 }
 
+/** Without rooms nothing records privacy: every incident is shown, as in the thread it lives in. */
+const readerOf = (deps: IncidentCommandDeps, inv: CommandInvocation): IncidentReader =>
+  deps.visibility?.reader({ userId: inv.userId, channelId: inv.channelId }) ?? (async () => true);
+
 const ephemeral = (respond: RespondFn, text: string, blocks?: unknown[]) =>
   respond({ response_type: 'ephemeral', text, ...(blocks ? { blocks: blocks as never } : {}) });
 
@@ -140,6 +146,11 @@ export function incidentCommandHandlers(deps: IncidentCommandDeps): SubcommandHa
 
     status: async (inv) => {
       const target = await targetIncident(deps, inv, inv.command.incidentId, USAGE.status);
+      if (!(await readerOf(deps, inv)(target))) {
+        const { text, blocks } = renderPrivateIncidentStatus(target);
+        await ephemeral(inv.respond, text, blocks);
+        return;
+      }
       const { text, blocks } = renderIncidentStatus(target, await deps.incidents.timeline(target.id));
       const whoToCall = whoToCallBlock((await deps.contactsOf?.(target.id)) ?? []);
       await ephemeral(inv.respond, text, whoToCall ? [...blocks, whoToCall] : blocks);
@@ -172,7 +183,11 @@ export function incidentCommandHandlers(deps: IncidentCommandDeps): SubcommandHa
     mitigate: mitigateCommandHandler(deps, (inv, id) => targetIncident(deps, inv, id, USAGE.mitigate)),
 
     list: async (inv) => {
-      const { text, blocks } = renderIncidentList(await deps.incidents.listActive());
+      const active = await deps.incidents.listActive();
+      const canRead = readerOf(deps, inv);
+      const withheld = new Set<string>();
+      for (const i of active) if (!(await canRead(i))) withheld.add(i.id);
+      const { text, blocks } = renderIncidentList(active, withheld);
       await ephemeral(inv.respond, text, blocks);
     },
   };

@@ -25,6 +25,7 @@ export function createMemoryIncidentRoomStore(mem: MemoryDatabase): IncidentRoom
         hubChannelId: null,
         hubTs: null,
         contacts: [],
+        privacy: null,
       };
       t.rooms.set(incidentId, room);
       return copy(room);
@@ -40,6 +41,11 @@ export function createMemoryIncidentRoomStore(mem: MemoryDatabase): IncidentRoom
       if (!room || room.claimedBy !== owner || room.channelId !== null) return false;
       update(incidentId, { channelId, channelName });
       return true;
+    },
+    recordPrivacy: async (incidentId, privacy) => {
+      const room = t.rooms.get(incidentId);
+      if (room && room.privacy === null) update(incidentId, { privacy });
+      return t.rooms.get(incidentId)?.privacy ?? privacy;
     },
     setContacts: async (incidentId, contacts) => update(incidentId, { contacts: copy([...contacts]) }),
     markOpened: async (incidentId, at) => {

@@ -9,11 +9,15 @@ import { postmortemActionItems } from './0007-postmortem-action-items';
 import { remediationAlertLink } from './0008-remediation-alert-link';
 import { alertLabelsAndGroups } from './0009-alert-labels-and-groups';
 import { incidentRoomsFollowUps } from './0010-incident-rooms-follow-ups';
+import { incidentRoomPrivacy } from './0011-incident-room-privacy';
 import { incidentRoomRecovery } from './0012-incident-room-recovery';
 
 export type { Migration } from './migration';
 
-/** Append new migrations at the end; never edit one that has shipped. */
+/**
+ * In id order; never edit one that has shipped. The runner applies each id it has not recorded, so a migration that
+ * lands after a higher-numbered one (0011 after 0012) is applied on the next start of a database that has 0012.
+ */
 export const MIGRATIONS: readonly Migration[] = [
   foundation,
   alertsIncidents,
@@ -25,5 +29,6 @@ export const MIGRATIONS: readonly Migration[] = [
   remediationAlertLink,
   alertLabelsAndGroups,
   incidentRoomsFollowUps,
+  incidentRoomPrivacy,
   incidentRoomRecovery,
 ];

@@ -41,6 +41,15 @@ export function incidentRoomStoreContract(backend: StoreBackend): void {
       await expect(rooms.claim('INC-20260111100009', 'r1', T0, {})).rejects.toThrow();
     });
 
+    it('records an incident’s privacy once: the first decision stands, so a resumed opening cannot make a private room public', async () => {
+      const { incidents, rooms } = stores();
+      await incidents.tryInsert('INC-20260111100000', incident(T0));
+      expect(await rooms.claim('INC-20260111100000', 'r1', T0, { channelId: 'G0SECURITY' })).toMatchObject({ privacy: null });
+      expect(await rooms.recordPrivacy('INC-20260111100000', 'private')).toBe('private');
+      expect(await rooms.recordPrivacy('INC-20260111100000', 'public')).toBe('private');
+      expect(await rooms.get('INC-20260111100000')).toMatchObject({ privacy: 'private' });
+    });
+
     it('hands an opening left unfinished past its lease to one replica, which then owns the channel it creates', async () => {
       const { incidents, rooms } = stores();
       for (const id of ['INC-20260111100000', 'INC-20260111100001', 'INC-20260111100002']) await incidents.tryInsert(id, incident(T0));

@@ -1,0 +1,45 @@
+import type { Incident } from '../domain/incident';
+import type { ChannelAccess } from './channel-access';
+import type { IncidentRooms } from './incident-room';
+
+/** Who asks, and where: a slash command's user and channel, a button's clicker and the channel of its message. */
+export interface Viewer {
+  userId: string;
+  channelId: string;
+}
+
+/** Whether the viewer may read this incident's details (title, people, timeline, follow-ups). */
+export type IncidentReader = (incident: Pick<Incident, 'id' | 'channelId'>) => Promise<boolean>;
+
+/**
+ * Who may read an incident. A public incident: anyone. A private one: a command typed in its own channel (Slack lets
+ * only its members type there), or someone Slack lists as a member of that channel. When Slack cannot say (rate
+ * limit, outage, the bot removed), the answer is no: the caller shows the redacted form, never the details.
+ *
+ * @example
+ *   const canRead = visibility.reader({ userId: 'U0MALLORY', channelId: 'C0LOBBY' });
+ *   if (!(await canRead(incident))) …   // a line with the id, severity and status only
+ */
+export interface IncidentVisibility {
+  /** One reader per command: each channel's membership is asked once however many incidents live there. */
+  reader(viewer: Viewer): IncidentReader;
+}
+
+export function createIncidentVisibility(deps: {
+  rooms: Pick<IncidentRooms, 'privacyOf'>;
+  access: Pick<ChannelAccess, 'isMember'>;
+}): IncidentVisibility {
+  return {
+    reader: (viewer) => {
+      const membership = new Map<string, Promise<boolean | 'unknown'>>();
+      return async (incident) => {
+        const { privacy, channelId } = await deps.rooms.privacyOf(incident);
+        if (privacy === 'public') return true;
+        if (!channelId) return false;
+        if (channelId === viewer.channelId) return true;
+        if (!membership.has(channelId)) membership.set(channelId, deps.access.isMember(channelId, viewer.userId));
+        return (await membership.get(channelId)) === true;
+      };
+    },
+  };
+}
