@@ -174,16 +174,25 @@ export async function requireDocker(): Promise<Docker> {
 // ---------------------------------------------------------------------------------------------------------------
 
 /** A TCP port that was free a moment ago (listen on port 0, read it, close). */
+/**
+ * A port a test server can bind now and is unlikely to lose before it does. Picked below Linux's ephemeral range
+ * (32768+), where every outgoing connection on this busy machine takes its local port: a port the kernel handed out
+ * there is often taken by a client between this check and the server's bind.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canBind(port)) return port;
+  }
+  throw new Error('could not find a free port between 20000 and 32000 in 50 tries');
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('could not allocate a free port'))));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
