@@ -15,6 +15,7 @@ const UNIT_TESTS = [
   'cli/cli',
   'config/config',
   'config/incident-rooms-config',
+  'data-dir-lock',
   'deploy/build-if-stale',
   'deploy/kubernetes-manifests',
   'diagnosis/run-diagnosis',
