@@ -48,6 +48,7 @@ const UNIT_TESTS = [
   'runbooks/catalog',
   'runbooks/loader',
   'runbooks/seed-coverage',
+  'runbooks/yaml-source',
   'slack/blocks/alert-blocks',
   'slack/blocks/diagnosis-blocks',
   'slack/blocks/incident-blocks',

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type Redis from 'ioredis';
 import { checkKey, type Coordination, type Lock, type SharedRecord } from './coordination';
 
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
