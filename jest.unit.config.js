@@ -24,6 +24,7 @@ const UNIT_TESTS = [
   'emulator/slack-emulator',
   'emulator/slack-signing',
   'followups/github-issues',
+  'http/early-listener',
   'incidents/incident-service',
   'incidents/reminders-and-escalations',
   'incidents/room/channel-name',

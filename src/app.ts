@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpNodeServer, IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
@@ -130,6 +130,8 @@ export interface CreateAppOptions {
   host?: string;
   /** Behind the playground the bot's own port is internal: its start line is debug, and the playground announces itself. */
   embedded?: boolean;
+  /** A server already listening on the port (main's `listenWhileStarting`); `start()` takes it over. */
+  server?: HttpNodeServer;
 }
 
 /**
@@ -531,7 +533,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     logger,
   });
   const routes: Route[] = [...healthRoutes(health), metricsRoute(registry), slackRoute, webhookRoute];
-  const http = createHttpServer(routes, logger, timeSlackAcks(metrics));
+  const http = createHttpServer(routes, logger, timeSlackAcks(metrics), opts.server);
 
   const jobs = createJobRunner(
     backgroundJobs({

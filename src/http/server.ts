@@ -22,10 +22,12 @@ export function createHttpServer(
   routes: Route[],
   logger: Logger,
   onRequest?: (req: IncomingMessage, res: ServerResponse) => void,
+  /** A server already listening (see listenWhileStarting): this one's routes replace its answers. */
+  existing?: http.Server,
 ): HttpServer {
   let active = 0;
   let idle: (() => void) | undefined;
-  const server = http.createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     active++;
     res.on('close', () => {
       active--;
@@ -46,11 +48,18 @@ export function createHttpServer(
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error; see the bot log' });
         else res.end();
       });
-  });
+  };
+  const server = existing ?? http.createServer();
   server.keepAliveTimeout = 65_000;
   return {
     listen: (port, host = '0.0.0.0') =>
       new Promise((resolve, reject) => {
+        server.removeAllListeners('request');
+        server.on('request', handle);
+        if (server.listening) {
+          resolve((server.address() as AddressInfo).port);
+          return;
+        }
         server.once('error', reject);
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       }),
