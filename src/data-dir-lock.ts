@@ -89,8 +89,7 @@ export async function lockDataDir(dir: string, opts: LockOptions = {}): Promise<
     const found = await readLock(file);
     if (!found) continue; // released between our attempt and the read: try again
     const holder = parseHolder(found.text);
-    if (!isAbandoned(holder, found.mtimeMs, { pid, host, now: now(), processInfo }))
-      throw new DataDirInUseError(dir, holder, file);
+    if (!isAbandoned(holder, found.mtimeMs, { pid, host, now: now(), processInfo })) throw new DataDirInUseError(dir, holder, file);
     await removeIfUnchanged(file, found.text);
   }
   throw new DataDirInUseError(dir, parseHolder((await readLock(file))?.text ?? ''), file);

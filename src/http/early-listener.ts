@@ -25,4 +25,3 @@ export async function listenWhileStarting(port: number, host = '0.0.0.0'): Promi
   });
   return server;
 }
-

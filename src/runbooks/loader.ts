@@ -430,4 +430,3 @@ function valueAt(data: unknown, p: (string | number)[]): unknown {
   }
   return cur;
 }
-

@@ -19,7 +19,12 @@ describe('one process per DATA_DIR (embedded database)', () => {
   const running: BotProcess[] = [];
 
   const start = async () => {
-    const bot = await startBot({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: 'lock-test', SLACK_API_URL: slack.url, DATA_DIR: dataDir });
+    const bot = await startBot({
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: 'lock-test',
+      SLACK_API_URL: slack.url,
+      DATA_DIR: dataDir,
+    });
     running.push(bot);
     return bot;
   };

@@ -22,7 +22,10 @@ describe('listenWhileStarting', () => {
     const startup = await fetch(`${url}/health/startup`);
     expect([startup.status, await startup.json()]).toEqual([503, { started: false }]);
     const ready = await fetch(`${url}/health/ready`);
-    expect([ready.status, await ready.json()]).toEqual([503, { ready: false, checks: { startup: { ok: false, reason: 'still starting' } } }]);
+    expect([ready.status, await ready.json()]).toEqual([
+      503,
+      { ready: false, checks: { startup: { ok: false, reason: 'still starting' } } },
+    ]);
     const events = await fetch(`${url}/slack/events`, { method: 'POST', body: '{}' });
     expect(events.status).toBe(503);
     expect(events.headers.get('retry-after')).toBe('1');
