@@ -42,6 +42,17 @@ export const POSTMORTEM_QUALITY_NOTE = [
   'do on threads nobody has tuned for; a new thread with its answer key is the way to find out.',
 ].join('\n');
 
+/** What the start rows measure, and how far one run of them can be trusted on a shared machine. */
+export const START_NOTE = [
+  '**Start (bench/start.ts):** from spawning the built bot (`node --max-old-space-size=128 dist/main.js`, as `npm start` runs',
+  'it once built) to its first `/health/ready` 200 (database answering, Slack `auth.test` done), 5 starts each; the first',
+  'embedded start creates the database in an empty DATA_DIR (initdb), which is the max. The port answers earlier: it',
+  'listens before the bot is loaded (`/health/live` 200, `/health/ready` 503 "still starting"). On this shared 2-core machine',
+  "the figures follow other sessions' load: three runs at load 13–17 within ten minutes gave a real-PostgreSQL median of",
+  '1.4 / 3.1 / 3.6 s and an embedded one of 2.8 / 6.6 / 10.0 s. Side by side with the code before this change (alternate',
+  'starts of both builds, 5 each, load 13–16), the medians were 3.0 s against 5.6 s (real) and 6.8 s against 9.6 s (embedded).',
+].join('\n');
+
 /** The rows of the last run written to RESULTS.md (current format, or the older one-table format). */
 export function readPrevious(doc: string | undefined): StoredRow[] {
   if (!doc) return [];
@@ -116,6 +127,8 @@ export function renderResults(current: StoredRow[], previous: StoredRow[], ranBe
     BASELINE_NOTE,
     '',
     POSTMORTEM_QUALITY_NOTE,
+    '',
+    START_NOTE,
     '',
     '## Previous run',
     '',

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpNodeServer, IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
@@ -131,6 +131,8 @@ export interface CreateAppOptions {
   host?: string;
   /** Behind the playground the bot's own port is internal: its start line is debug, and the playground announces itself. */
   embedded?: boolean;
+  /** A server already listening on the port (main's `listenWhileStarting`); `start()` takes it over. */
+  server?: HttpNodeServer;
 }
 
 /**
@@ -143,15 +145,31 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const registry = createRegistry();
   const metrics = createBotMetrics(registry);
 
-  // The catalog first: a broken runbook stops start-up before anything is opened.
-  const catalog = await loadCatalog(config.commandsDir, opts.env ?? {}, {
-    overlayDir: config.commandsOverlayDir,
-    runbooksBaseUrl: config.runbooksBaseUrl,
-  });
-  addLogSecrets(logger, catalogSecrets(catalog));
-  const notifications = await loadTemplates(config.templatesDir, escapeMrkdwn);
-  const postmortemTemplate = await loadPostmortemTemplate(config.templatesDir);
-  const db = await openMigratedDatabase(config, logger);
+  // The database opens and migrates while the catalog and templates are read and validated: the network round trips
+  // (or the embedded database's WebAssembly compilation) overlap the parsing. A broken runbook still stops start-up,
+  // and the database is closed again.
+  const opening = openMigratedDatabase(config, logger);
+  // Its failure is reported once the catalog has loaded (a catalog problem is named first), not as an unhandled rejection.
+  opening.catch(() => undefined);
+  let catalog: Catalog;
+  let notifications: Awaited<ReturnType<typeof loadTemplates>>;
+  let postmortemTemplate: Awaited<ReturnType<typeof loadPostmortemTemplate>>;
+  try {
+    catalog = await loadCatalog(config.commandsDir, opts.env ?? {}, {
+      overlayDir: config.commandsOverlayDir,
+      runbooksBaseUrl: config.runbooksBaseUrl,
+    });
+    addLogSecrets(logger, catalogSecrets(catalog));
+    notifications = await loadTemplates(config.templatesDir, escapeMrkdwn);
+    postmortemTemplate = await loadPostmortemTemplate(config.templatesDir);
+  } catch (err) {
+    await opening.then(
+      (db) => db.close(),
+      () => undefined,
+    );
+    throw err;
+  }
+  const db = await opening;
   const coordination = config.redisUrl
     ? createRedisCoordination({ url: config.redisUrl })
     : createMemoryCoordination(() => clock.now().getTime());
@@ -518,7 +536,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     logger,
   });
   const routes: Route[] = [...healthRoutes(health), metricsRoute(registry), slackRoute, webhookRoute];
-  const http = createHttpServer(routes, logger, timeSlackAcks(metrics));
+  const http = createHttpServer(routes, logger, timeSlackAcks(metrics), opts.server);
 
   const jobs = createJobRunner(
     backgroundJobs({

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { createApp } from './app';
 import { ConfigError, loadConfig, secretsOf, type Config } from './config';
+import { listenWhileStarting } from './http/early-listener';
 import { createLogger, type Logger } from './logger';
 
 const HOW_TO_GET_SLACK = `Slack is not configured: starting the local playground instead (one channel in your browser, the real bot behind it).
@@ -25,7 +25,10 @@ interface Running {
 }
 
 async function startBot(config: Config, logger: Logger): Promise<Running> {
-  const app = await createApp(config, { env: process.env, logger });
+  // The port answers at once (live; ready: 503 "still starting") while the bot's modules load and it starts.
+  const server = await listenWhileStarting(config.port);
+  const { createApp } = await import('./app');
+  const app = await createApp(config, { env: process.env, logger, server });
   if (!config.databaseUrl) logger.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: using the embedded PostgreSQL in DATA_DIR');
   await app.start();
   return app;

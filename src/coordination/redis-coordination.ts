@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
 import { checkKey, type Coordination, type Lock, type SharedRecord } from './coordination';
 
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -68,6 +67,9 @@ export interface RedisCoordinationOptions {
 
 export function createRedisCoordination(opts: RedisCoordinationOptions): Coordination {
   const prefix = opts.prefix ?? 'incident-bot:';
+  // Only a deployment with REDIS_URL loads ioredis; a single replica never does.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Redis = require('ioredis') as typeof import('ioredis').default;
   const redis = new Redis(opts.url, {
     lazyConnect: false,
     // Commands issued while (re)connecting wait in the queue, but never longer than commandTimeout.

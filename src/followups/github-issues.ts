@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request } from '../targets/undici-loader';
 import type { FollowUp } from '../domain/follow-up';
 
 export interface GithubIssuesConfig {

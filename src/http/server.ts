@@ -22,6 +22,8 @@ export function createHttpServer(
   routes: Route[],
   logger: Logger,
   onRequest?: (req: IncomingMessage, res: ServerResponse) => void,
+  /** A server already listening (see listenWhileStarting): this one's routes replace its answers. */
+  existing?: http.Server,
 ): HttpServer {
   let active = 0;
   let idle: (() => void) | undefined;
@@ -35,7 +37,7 @@ export function createHttpServer(
     if (!res.headersSent) sendJson(res, 500, { error: 'internal error; see the bot log' });
     else res.end();
   };
-  const server = http.createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     active++;
     res.on('close', onClose);
     onRequest?.(req, res);
@@ -60,11 +62,18 @@ export function createHttpServer(
       return;
     }
     if (pending) pending.catch((err: unknown) => failed(req, res, err));
-  });
+  };
+  const server = existing ?? http.createServer();
   server.keepAliveTimeout = 65_000;
   return {
     listen: (port, host = '0.0.0.0') =>
       new Promise((resolve, reject) => {
+        server.removeAllListeners('request');
+        server.on('request', handle);
+        if (server.listening) {
+          resolve((server.address() as AddressInfo).port);
+          return;
+        }
         server.once('error', reject);
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       }),

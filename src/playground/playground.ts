@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createApp, type BotApp } from '../app';
+import { lockDataDir } from '../data-dir-lock';
 import { loadConfig } from '../config';
 import type { Logger } from '../logger';
 import { startSlackEmulator, type EmulatedMessage, type RecordedCall, type SlackEmulator } from '../emulator/slack-emulator';
@@ -109,6 +110,27 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       'the playground does not start with NODE_ENV=production: it is a local demo without logins. Configure Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) to run the bot.',
     );
   }
+  // Every start empties <dataDir>/db: a second playground on the same directory would delete the first one's database.
+  const lock = await lockDataDir(path.resolve(opts.dataDir));
+  try {
+    const playground = await startUnlocked(opts);
+    return {
+      ...playground,
+      stop: async () => {
+        try {
+          await playground.stop();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startUnlocked(opts: PlaygroundOptions): Promise<Playground> {
   const logger = opts.logger;
   // Carried in the page and required on every API call: another web page in the same browser cannot read it.
   const pageToken = randomBytes(24).toString('hex');

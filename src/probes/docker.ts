@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { z } from 'zod';
 import { connectDocker, inspectContainerInfo, type DockerConnect } from '../targets/docker-connector';
 import { TargetUnreachable } from '../targets/http-connector';

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { lineOf, locatedYaml, quickYaml, UNPARSED } from './yaml-source';
 import { z } from 'zod';
 import { closestMatches } from '../closest-match';
 import { resolveAllowEnv, type TargetAllow } from '../targets/target-allow';
@@ -112,19 +112,22 @@ export function parseRunbook(
   env: Env,
   options: CatalogOptions & { overlays?: ReadonlyMap<string, LoadedOverlay> } = {},
 ): { runbook: Runbook } | { problems: CatalogProblem[] } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) {
-    return {
-      problems: doc.errors.map((e) => ({
-        file,
-        path: '',
-        line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
-        message: `YAML syntax: ${e.message.split('\n')[0]}`,
-      })),
-    };
+  const source = locatedYaml(text);
+  let data = quickYaml(text);
+  if (data === UNPARSED) {
+    const { doc, lineCounter } = source();
+    if (doc.errors.length) {
+      return {
+        problems: doc.errors.map((e) => ({
+          file,
+          path: '',
+          line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
+          message: `YAML syntax: ${e.message.split('\n')[0]}`,
+        })),
+      };
+    }
+    data = doc.toJS();
   }
-  let data: unknown = doc.toJS();
   const overlay = options.overlays?.get(String((data as { id?: unknown } | null)?.id));
   if (overlay) {
     const applied = applyOverlay(data, overlay);
@@ -136,7 +139,7 @@ export function parseRunbook(
     return {
       problems: result.error.issues.map((issue) => {
         const p = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
-        return { file, path: yamlPath(p), line: lineOf(doc, lineCounter, p), message: issueMessage(issue, valueAt(data, p)) };
+        return { file, path: yamlPath(p), line: lineOf(source, p), message: issueMessage(issue, valueAt(data, p)) };
       }),
     };
   }
@@ -178,7 +181,7 @@ export function parseRunbook(
       envProblems.push({
         file,
         path: `contacts[${i}].page`,
-        line: lineOf(doc, lineCounter, ['contacts', i, 'page']),
+        line: lineOf(source, ['contacts', i, 'page']),
         message: `${variable} must list Slack user (U…/W…) or user-group (S…) ids separated by commas; not ids: ${bad.map((b) => JSON.stringify(b.slice(0, 30))).join(', ')}`,
       });
     }
@@ -193,7 +196,7 @@ export function parseRunbook(
   });
   if (envProblems.length) return { problems: envProblems };
   const linkProblem = exampleDomainProblem(rb.link);
-  if (linkProblem) return { problems: [{ file, path: 'link', line: lineOf(doc, lineCounter, ['link']), message: linkProblem }] };
+  if (linkProblem) return { problems: [{ file, path: 'link', line: lineOf(source, ['link']), message: linkProblem }] };
   const dashboards: DashboardLink[] = [];
   for (const d of rb.dashboards) {
     const base = env[/^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(d.base)?.[1] as string]?.trim();
@@ -273,8 +276,8 @@ async function loadOverlays(dir: string, problems: CatalogProblem[]): Promise<Ma
   }
   for (const name of names) {
     const file = path.join(path.basename(dir), name);
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(await readFile(path.join(dir, name), 'utf8'), { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const source = locatedYaml(await readFile(path.join(dir, name), 'utf8'));
+    const { doc, lineCounter } = source();
     if (doc.errors.length) {
       problems.push(
         ...doc.errors.map((e) => ({
@@ -290,7 +293,7 @@ async function loadOverlays(dir: string, problems: CatalogProblem[]): Promise<Ma
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const p = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
-        problems.push({ file, path: yamlPath(p), line: lineOf(doc, lineCounter, p), message: issueMessage(issue, undefined) });
+        problems.push({ file, path: yamlPath(p), line: lineOf(source, p), message: issueMessage(issue, undefined) });
       }
       continue;
     }
@@ -426,15 +429,4 @@ function valueAt(data: unknown, p: (string | number)[]): unknown {
     cur = (cur as Record<string | number, unknown>)[k];
   }
   return cur;
-}
-
-/** Line of the deepest node that exists along the path (a missing key points at its parent). */
-function lineOf(doc: Document, lc: LineCounter, p: (string | number)[]): number | undefined {
-  for (let n = p.length; n >= 0; n--) {
-    const node = doc.getIn(p.slice(0, n), true) as unknown;
-    if (node && (isScalar(node) || isMap(node) || isSeq(node)) && node.range) {
-      return lc.linePos(node.range[0]).line;
-    }
-  }
-  return undefined;
 }

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { WebClientOptions } from '@slack/web-api';
-import { request } from 'undici';
+import { request } from '../targets/undici-loader';
 import type { BotMetrics } from '../metrics';
 
 /**

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { lockDataDir } from '../data-dir-lock';
 import type { Logger } from '../logger';
 import { startPGliteServer } from './pglite-server';
 
@@ -128,17 +129,31 @@ async function startEmbedded(dataDir: string, logger: Logger): Promise<{ url: st
   // PGlite ships as an ES module with a CommonJS build; loaded lazily so a real-PostgreSQL deployment never pays for the WASM.
   const { PGlite } = await import('@electric-sql/pglite');
   const dir = path.join(dataDir, 'pglite');
-  await fs.mkdir(dir, { recursive: true });
-  const db = await PGlite.create(dir);
-  const server = await startPGliteServer(db, { host: '127.0.0.1', port: 0 });
-  logger.info({ dataDir: dir }, 'embedded PostgreSQL (PGlite) started');
-  return {
-    url: `postgres://postgres@${server.address}/postgres?sslmode=disable`,
-    stop: async () => {
-      await server.stop();
-      await db.close();
-    },
-  };
+  // PGlite is one process's database: a second process opening the same files corrupts them.
+  const lock = await lockDataDir(dataDir);
+  let db: InstanceType<typeof PGlite> | undefined;
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    db = await PGlite.create(dir);
+    const server = await startPGliteServer(db, { host: '127.0.0.1', port: 0 });
+    logger.info({ dataDir: dir }, 'embedded PostgreSQL (PGlite) started');
+    const opened = db;
+    return {
+      url: `postgres://postgres@${server.address}/postgres?sslmode=disable`,
+      stop: async () => {
+        try {
+          await server.stop();
+          await opened.close();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    await db?.close().catch(() => undefined);
+    await lock.release();
+    throw err;
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

@@ -10,6 +10,8 @@ const MIGRATION_LOCK_KEY = 7_310_042;
  * lock so two replicas starting together do not race. Safe to run on every start.
  */
 export async function migrate(db: Database, logger: Logger, migrations: readonly Migration[] = MIGRATIONS): Promise<string[]> {
+  // Most starts have nothing to apply: one read without the lock tells, and only a start with work to do takes it.
+  if (await allApplied(db, migrations)) return [];
   const client = await db.pool.connect();
   const applied: string[] = [];
   try {
@@ -35,4 +37,15 @@ export async function migrate(db: Database, logger: Logger, migrations: readonly
     client.release();
   }
   return applied;
+}
+
+async function allApplied(db: Database, migrations: readonly Migration[]): Promise<boolean> {
+  try {
+    const done = new Set((await db.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
+    return migrations.every((m) => done.has(m.id));
+  } catch (err) {
+    // A database never migrated has no schema_migrations table yet (undefined_table).
+    if ((err as { code?: string }).code === '42P01') return false;
+    throw err;
+  }
 }

@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { TargetUnreachable } from './http-connector';
 import { describeNetworkError } from './network-errors';
 
@@ -6,6 +6,10 @@ import { describeNetworkError } from './network-errors';
 export type DockerConnect = (address: string) => Docker;
 
 export const connectDocker: DockerConnect = (address) => {
+  // dockerode (with its gRPC and SSH dependencies, a fifth of the bot's modules) is loaded by the first Docker probe or
+  // remediation, not at start-up.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Docker = require('dockerode') as typeof import('dockerode');
   const m = /^(?:tcp|http):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(address);
   if (m) return new Docker({ host: m[1], port: Number(m[2] ?? 2375), protocol: 'http' });
   return new Docker({ socketPath: address.replace(/^unix:\/\//, '') });

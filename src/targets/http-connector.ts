@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { request, undici } from './undici-loader';
 import { describeNetworkError } from './network-errors';
 
 /**
@@ -42,7 +42,7 @@ export async function httpRequest(method: 'GET' | 'POST', url: URL, opts: HttpRe
   const started = performance.now();
   // One agent per call, destroyed afterwards: nothing pooled is left behind (undici would otherwise reconnect to a
   // hung target after an abort), and connecting is capped at 2 s.
-  const dispatcher = new Agent({ connect: { timeout: Math.min(2000, opts.timeoutMs) }, pipelining: 0 });
+  const dispatcher = new (undici().Agent)({ connect: { timeout: Math.min(2000, opts.timeoutMs) }, pipelining: 0 });
   // user:password in a target URL (from its ${ENV} variable) becomes Basic auth; it never reaches a result.
   const target = new URL(url);
   const auth =

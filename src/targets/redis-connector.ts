@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { formatDuration } from './durations';
 import { TargetUnreachable } from './http-connector';
 import { describeNetworkError } from './network-errors';
@@ -21,6 +21,9 @@ export interface RedisSessionOptions {
  */
 export async function withRedis<T>(url: string, opts: RedisSessionOptions, use: (redis: Redis) => Promise<T>): Promise<T> {
   opts.signal.throwIfAborted();
+  // Loaded by the first Redis probe or remediation, not at start-up.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Redis = require('ioredis') as typeof import('ioredis').default;
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 0, // our own timer below: ioredis's keeps the process alive after a refused connect

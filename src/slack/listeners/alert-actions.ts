@@ -1,6 +1,6 @@
 import type { App, RespondFn } from '@slack/bolt';
 import { onButton } from '../button-router';
-import { request } from 'undici';
+import { request } from '../../targets/undici-loader';
 import type { AlertService } from '../../alerts/alert-service';
 import type { Clock } from '../../clock';
 import { BotError, isConnectionError, storageUnavailable } from '../../errors';
