@@ -198,6 +198,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
           held--;
           releaseSlot();
         }
+        kick();
       }
     } finally {
       activeKeys.delete(key);
@@ -216,7 +217,9 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   };
 
   const claimSome = async () => {
-    if (claiming || stopping || held >= prefetch) return;
+    // A claim scans the pending rows: while a backlog keeps the local queues stocked, claim once half of them is
+    // worked off (one bigger claim) rather than after every delivery.
+    if (claiming || stopping || held > prefetch / 2) return;
     claiming = true;
     try {
       const rows = await store.claim(owner, prefetch - held, leaseMs);
