@@ -59,6 +59,7 @@ const UNIT_TESTS = [
   'slack/incident-visibility',
   'slack/room-command-grammar',
   'slack/reminder-callbacks',
+  'slack/channel-pacer',
   'slack/slack-poster',
   'slack/slack-thread-reader',
   'store/store-contracts.memory',

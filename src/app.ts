@@ -41,7 +41,7 @@ import { createReminderRunner, escalationConfig } from './incidents/reminders-an
 import { backgroundJobs } from './jobs/background-jobs';
 import { createJobRunner } from './jobs/job-runner';
 import { loadTemplates } from './incidents/templates';
-import { findAlert } from './runbooks';
+import { findAlert, knownAlert } from './runbooks';
 import { escapeMrkdwn } from './slack/blocks/mrkdwn';
 import { registerAlertActions } from './slack/listeners/alert-actions';
 import { createAlertIntake, type AlertIntake } from './alerts/alert-intake';
@@ -203,8 +203,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     logger,
   });
   const labelsNeeded = (name: string): string[] => {
-    const hit = findAlert(catalog, name);
-    return hit.found ? labelsOfAlert(hit.runbook, hit.alert) : [];
+    const hit = knownAlert(catalog, name);
+    return hit ? labelsOfAlert(hit.runbook, hit.alert) : [];
   };
   /** The emergency contacts of the runbooks covering these alerts, each runbook once. */
   const runbookContactsOf = (alertNames: readonly string[]): RunbookContact[] => {
@@ -234,10 +234,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     clock,
   });
   const reportStore = createReportStore(db);
-  const catalogSeverity = (name: string) => {
-    const hit = findAlert(catalog, name);
-    return hit.found ? hit.alert.severity : undefined;
-  };
+  const catalogSeverity = (name: string) => knownAlert(catalog, name)?.alert.severity;
   const remediationService = createRemediationService({
     store: createRemediationStore(db),
     audit,
@@ -386,10 +383,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       alerts: alertService,
       publisher: alertMessenger,
       diagnoser: createAlertDiagnoser(diagnoseDeps),
-      autoDiagnose: (name) => {
-        const entry = findAlert(catalog, name);
-        return entry.found && entry.alert.autoDiagnose === true;
-      },
+      autoDiagnose: (name) => knownAlert(catalog, name)?.alert.autoDiagnose === true,
       catalogSeverity,
       labelsNeeded,
       ...(config.alertmanagerUrl ? { alertmanager: createAlertmanagerAlerts({ url: config.alertmanagerUrl }) } : {}),

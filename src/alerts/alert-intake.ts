@@ -104,13 +104,21 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
       .catch((err: Error) => log.warn({ err: { message: err.message }, alertId: alert.id }, 'automatic diagnosis failed'));
   };
 
+  // Groups whose message is out (a message, once posted, stays): their re-fires need not read the group again.
+  const groupsShown = new Set<number>();
+  const showGroup = (id: number) => {
+    groupsShown.add(id);
+    if (groupsShown.size > 10_000) groupsShown.delete(groupsShown.values().next().value!);
+  };
+
   /** The alerts of one notification group in one channel: one message lists them all. */
   const intakeGroup = async (members: readonly Recorded[], budget: Budget, log: Logger): Promise<void> => {
     // Alerts already listed in a group's message: that message is edited (a re-fire, a resolution).
     const listed = new Map<number, Recorded[]>();
     for (const m of members) if (m.alert.groupId !== null) listed.set(m.alert.groupId, [...(listed.get(m.alert.groupId) ?? []), m]);
     for (const [groupId, ms] of listed) {
-      const group = await deps.alerts.getGroup(groupId);
+      const group = groupsShown.has(groupId) ? undefined : await deps.alerts.getGroup(groupId);
+      if (group?.messageTs) showGroup(groupId);
       if (group && !group.messageTs) {
         // A retry of a delivery whose group message never went out (its publisher died after claiming it).
         if (budget.left-- > 0 && (await deps.publisher.publishGroup(group))) for (const m of ms) m.published = true;

@@ -27,7 +27,8 @@ export interface InboxStore {
    * and the row is claimed again.
    */
   heartbeat(owner: string, leaseMs: number, eventIds: readonly string[]): Promise<void>;
-  complete(eventId: string, owner: string): Promise<void>;
+  /** Marks rows done, those of `eventIds` this owner still holds (several at once: a busy inbox completes in batches). */
+  complete(eventIds: readonly string[], owner: string): Promise<void>;
   /** Hands a row back: another replica (or this one) may take it after `delayMs`. */
   release(eventIds: readonly string[], owner: string, delayMs?: number): Promise<void>;
   /** Gives up on a delivery whose handler keeps failing on something other than an outage. */

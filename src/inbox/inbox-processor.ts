@@ -84,8 +84,42 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   };
   const changed = () => deps.onChange?.({ spooled: spool.size() });
 
-  const finish = async (d: ClaimedDelivery, err: unknown) => {
-    if (err === undefined) return store.complete(d.eventId, owner);
+  // Finished deliveries are marked done in batches, off the path of the next delivery of their key: one statement
+  // for all that finished meanwhile. Until its mark is written a row stays leased to this replica (the heartbeat
+  // renews it); one whose mark is lost with the process runs again, which is a duplicate to the handlers.
+  const finished: string[] = [];
+  let marking: Promise<void> | undefined;
+  const markDone = (eventId: string) => {
+    finished.push(eventId);
+    marking ??= writeMarks();
+  };
+  const writeMarks = async () => {
+    await new Promise<void>((r) => setImmediate(r));
+    while (finished.length) {
+      const batch = finished.splice(0, 500);
+      // Recording the outcome must outlive a brief outage, or the deliveries would run twice.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await store.complete(batch, owner);
+          break;
+        } catch (err) {
+          if (stopping || attempt >= 20) {
+            logger.warn(
+              { count: batch.length, err: { message: (err as Error).message } },
+              'could not mark deliveries done; their lease will run out and they will run again',
+            );
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      for (const id of batch) heldIds.delete(id);
+    }
+    marking = undefined;
+  };
+
+  /** Records a failed run: handed back to be run again, or given up. */
+  const finishFailed = async (d: ClaimedDelivery, err: unknown) => {
     if (isConnectionError(err)) {
       // The effects were not all recorded: the delivery goes back and is run again when storage answers.
       logger.warn({ reqId: d.eventId, err: { message: (err as Error).message } }, 'delivery handed back: storage unavailable');
@@ -120,21 +154,26 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
     } catch (err) {
       error = err ?? new Error('handler failed');
     }
+    if (error === undefined) return markDone(d.eventId);
     // Recording the outcome must outlive a brief outage, or the delivery would run twice.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await finish(d, error);
-        return;
-      } catch (err) {
-        if (stopping || attempt >= 20) {
-          logger.warn(
-            { reqId: d.eventId, err: { message: (err as Error).message } },
-            'could not record the delivery outcome; its lease will run out and it will run again',
-          );
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await finishFailed(d, error);
           return;
+        } catch (err) {
+          if (stopping || attempt >= 20) {
+            logger.warn(
+              { reqId: d.eventId, err: { message: (err as Error).message } },
+              'could not record the delivery outcome; its lease will run out and it will run again',
+            );
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 500));
         }
-        await new Promise((r) => setTimeout(r, 500));
       }
+    } finally {
+      heldIds.delete(d.eventId);
     }
   };
 
@@ -156,10 +195,10 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
           await p;
         } finally {
           running.delete(d.eventId);
-          heldIds.delete(d.eventId);
           held--;
           releaseSlot();
         }
+        kick();
       }
     } finally {
       activeKeys.delete(key);
@@ -178,7 +217,9 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   };
 
   const claimSome = async () => {
-    if (claiming || stopping || held >= prefetch) return;
+    // A claim scans the pending rows: while a backlog keeps the local queues stocked, claim once half of them is
+    // worked off (one bigger claim) rather than after every delivery.
+    if (claiming || stopping || held > prefetch / 2) return;
     claiming = true;
     try {
       const rows = await store.claim(owner, prefetch - held, leaseMs);
@@ -288,6 +329,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
       await Promise.race([Promise.allSettled([...running.values()]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
       clearTimeout(timer);
       const unfinished = [...running.keys()];
+      await marking;
       if (unfinished.length) {
         await store.release(unfinished, owner).catch(() => undefined);
         logger.error(

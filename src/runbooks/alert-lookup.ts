@@ -13,12 +13,32 @@ export type AlertLookup = { found: true; runbook: Runbook; alert: AlertEntry } |
  * if (!hit.found) return `Unknown alert. Did you mean ${hit.suggestions.join(', ')}?`;
  */
 export function findAlert(catalog: Catalog, name: string): AlertLookup {
-  const wanted = name.trim().toLowerCase();
-  for (const runbook of catalog.runbooks) {
-    const alert = runbook.alerts.find((a) => a.name.toLowerCase() === wanted);
-    if (alert) return { found: true, runbook, alert };
+  const hit = knownAlert(catalog, name);
+  return hit ? { found: true, ...hit } : { found: false, name, suggestions: closestAlertNames(catalog, name) };
+}
+
+// Alert intake looks every alert of every post up (severity, labels, auto-diagnosis): a map, built once per catalog.
+const indexes = new WeakMap<Catalog, { runbooks: Runbook[]; size: number; byName: Map<string, { runbook: Runbook; alert: AlertEntry }> }>();
+
+/**
+ * The catalog's entry for an alert name (case-insensitive), or undefined; no suggestions, so cheap enough for every
+ * alert of a storm.
+ */
+export function knownAlert(catalog: Catalog, name: string): { runbook: Runbook; alert: AlertEntry } | undefined {
+  const size = catalog.runbooks.reduce((n, r) => n + r.alerts.length, 0);
+  let index = indexes.get(catalog);
+  if (!index || index.runbooks !== catalog.runbooks || index.size !== size) {
+    const byName = new Map<string, { runbook: Runbook; alert: AlertEntry }>();
+    for (const runbook of catalog.runbooks)
+      for (const alert of runbook.alerts) {
+        const key = alert.name.toLowerCase();
+        // The first runbook naming an alert wins, as a scan in catalog order would find it.
+        if (!byName.has(key)) byName.set(key, { runbook, alert });
+      }
+    index = { runbooks: catalog.runbooks, size, byName };
+    indexes.set(catalog, index);
   }
-  return { found: false, name, suggestions: closestAlertNames(catalog, name) };
+  return index.byName.get(name.trim().toLowerCase());
 }
 
 export function allAlertNames(catalog: Catalog): string[] {

@@ -17,6 +17,6 @@ export {
   type CauseEntry,
   type RemediationEntry,
 } from './loader';
-export { findAlert, allAlertNames, closestAlertNames, editDistance, type AlertLookup } from './alert-lookup';
+export { findAlert, knownAlert, allAlertNames, closestAlertNames, editDistance, type AlertLookup } from './alert-lookup';
 export { catalogJsonSchema, catalogJsonSchemaText } from './write-json-schema';
 export { allowListProblems } from './allow-list-report';

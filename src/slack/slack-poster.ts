@@ -1,7 +1,7 @@
 import type { ChatPostMessageArguments, ChatUpdateArguments, WebClient } from '@slack/web-api';
 import type { Coordination } from '../coordination/coordination';
-import { createMemoryCoordination } from '../coordination/memory-coordination';
 import type { Logger } from '../logger';
+import { createChannelPacer } from './channel-pacer';
 import { WEB_API_RETRY } from './web-api-options';
 
 /** Slack allows about one message per second per channel; the budget is shared by all replicas through coordination. */
@@ -57,23 +57,29 @@ export interface SlackPosterDeps {
   coordination: Coordination;
   logger: Logger;
   sleep?: (ms: number) => Promise<void>;
+  /** The clock the pacing between two posts of a channel is measured on. */
+  now?: () => number;
   /** How long 429s may keep one post waiting before it is handed back to be tried again later. */
   rateLimitDeadlineMs?: number;
 }
 
 export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const fallback = createMemoryCoordination();
   const queues = new Map<string, Promise<unknown>>();
   const rateLimitDeadlineMs = deps.rateLimitDeadlineMs ?? 5 * 60_000;
-
-  const reserve = async (channel: string): Promise<number> => {
-    const bucket = `post:${channel}`;
+  const pacer = createChannelPacer({
+    coordination: deps.coordination,
+    intervalMs: 1000 / POSTS_PER_SECOND_PER_CHANNEL,
+    sleep,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  /** Every chat.postMessage goes through here: within the channel's budget, and the next one paced from its end. */
+  const paced = async <T>(channel: string, send: () => Promise<T>): Promise<T> => {
+    await pacer.wait(channel);
     try {
-      return await deps.coordination.reserveRate(bucket, POSTS_PER_SECOND_PER_CHANNEL);
-    } catch {
-      // Redis down: keep this replica polite on its own rather than stop posting.
-      return fallback.reserveRate(bucket, POSTS_PER_SECOND_PER_CHANNEL);
+      return await send();
+    } finally {
+      pacer.sent(channel);
     }
   };
 
@@ -96,7 +102,7 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
     if (last !== undefined && Date.now() - last < RATE_LIMIT_NOTICE_EVERY_MS) return;
     noticed.set(channel, Date.now());
     try {
-      await client.chat.postMessage({ channel, text: RATE_LIMIT_NOTICE });
+      await paced(channel, () => client.chat.postMessage({ channel, text: RATE_LIMIT_NOTICE }));
     } catch (err) {
       // Still limited: the next wait tries again, so the notice goes out once, first.
       noticed.delete(channel);
@@ -161,10 +167,8 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
           continue;
         }
       }
-      const wait = await reserve(args.channel);
-      if (wait > 0) await sleep(wait);
       try {
-        const r = await client.chat.postMessage(body);
+        const r = await paced(args.channel, () => client.chat.postMessage(body));
         return { ts: r.ts as string, channel: (r.channel as string | undefined) ?? args.channel };
       } catch (err) {
         const retryAfter = (err as { retryAfter?: number }).retryAfter;
@@ -203,10 +207,8 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
     post: (args, opts) =>
       inOrder(args.channel, async () => {
         if (opts?.idempotencyKey) return postIdempotently(args, opts.idempotencyKey, opts.mayExist ?? false);
-        const wait = await reserve(args.channel);
-        if (wait > 0) await sleep(wait);
         try {
-          const r = await deps.client.chat.postMessage(args);
+          const r = await paced(args.channel, () => deps.client.chat.postMessage(args));
           return { ts: r.ts as string, channel: (r.channel as string | undefined) ?? args.channel };
         } catch (err) {
           // Name what was lost: the caller's own error handling may only see "status 503".

@@ -69,9 +69,10 @@ export function createInboxStore(db: Database): InboxStore {
         [owner, leaseSecs(leaseMs), eventIds],
       );
     },
-    complete: async (eventId, owner) => {
-      await db.query(`UPDATE slack_inbox SET done_at = now(), lease_until = NULL WHERE event_id = $1 AND lease_owner = $2`, [
-        eventId,
+    complete: async (eventIds, owner) => {
+      if (eventIds.length === 0) return;
+      await db.query(`UPDATE slack_inbox SET done_at = now(), lease_until = NULL WHERE event_id = ANY($1::text[]) AND lease_owner = $2`, [
+        eventIds,
         owner,
       ]);
     },

@@ -6,6 +6,7 @@ import {
   CatalogError,
   closestAlertNames,
   findAlert,
+  knownAlert,
   loadCatalog,
   parseRunbook,
   type CatalogProblem,
@@ -192,6 +193,9 @@ describe('loadCatalog', () => {
     expect(findAlert(catalog, 'DemoDwn')).toEqual({ found: false, name: 'DemoDwn', suggestions: ['DemoDown'] });
     expect(findAlert(catalog, 'demo')).toMatchObject({ found: false, suggestions: ['DemoDown', 'DemoSlow'] });
     expect(closestAlertNames(catalog, 'completely-unrelated-name')).toEqual([]);
+    // The lookup alert intake makes for every alert: the same entry, nothing for an unknown name.
+    expect(knownAlert(catalog, ' DEMOSLOW ')?.alert).toMatchObject({ name: 'DemoSlow', severity: 'P2' });
+    expect(knownAlert(catalog, 'DemoDwn')).toBeUndefined();
   });
 });
 

@@ -20,6 +20,7 @@ describe('SlackPoster', () => {
       coordination,
       logger: pino({ level: 'silent' }),
       // A clock that moves only when the poster waits: the test never sleeps.
+      now: () => now,
       sleep: async (ms) => {
         slept.push(ms);
         now += ms;

@@ -67,11 +67,13 @@ export function createMemoryInboxStore(mem: MemoryDatabase): InboxStore {
       t.replicas.set(owner, mem.now());
       for (const r of t.inbox) if (r.leaseOwner === owner && r.doneAt === null && eventIds.includes(r.eventId)) r.leaseUntil = at(leaseMs);
     },
-    complete: async (eventId, owner) => {
-      const r = held(eventId, owner);
-      if (!r) return;
-      r.doneAt = mem.now();
-      r.leaseUntil = null;
+    complete: async (eventIds, owner) => {
+      for (const eventId of eventIds) {
+        const r = held(eventId, owner);
+        if (!r) continue;
+        r.doneAt = mem.now();
+        r.leaseUntil = null;
+      }
     },
     release: async (eventIds, owner, delayMs = 0) => {
       for (const r of t.inbox) {

@@ -25,10 +25,11 @@ export function inboxStoreContract(backend: StoreBackend): void {
       expect((await inbox.claim('B', 10, LEASE)).map((d) => d.eventId)).toEqual(['Ev1', 'Ev3', 'Ev5']);
       expect((await inbox.claim('A', 10, LEASE)).map((d) => d.eventId)).toEqual(['Ev2', 'Ev4']);
       expect(await inbox.claim('C', 10, LEASE)).toEqual([]);
-      await inbox.complete('Ev0', 'A');
-      // Only the holder completes a row.
-      await inbox.complete('Ev1', 'A');
+      // Only the holder completes a row: of these two, A holds Ev0 only.
+      await inbox.complete(['Ev0', 'Ev1'], 'A');
       expect(await inbox.pendingCount()).toBe(5);
+      await inbox.complete(['Ev1', 'Ev3'], 'B');
+      expect(await inbox.pendingCount()).toBe(3);
     });
 
     it('keeps later rows of a key back while an earlier one waits for its retry', async () => {
@@ -93,7 +94,7 @@ export function inboxStoreContract(backend: StoreBackend): void {
       expect((await inbox.claim('B', 10, LEASE)).map((d) => d.eventId)).toEqual(['Ev1', 'Ev2']);
       await inbox.fail('Ev1', 'A', 'no longer A');
       await inbox.fail('Ev1', 'B', 'handler keeps throwing');
-      await inbox.complete('Ev2', 'B');
+      await inbox.complete(['Ev2'], 'B');
       expect(await inbox.pendingCount()).toBe(0);
       expect(await inbox.claim('C', 10, LEASE)).toEqual([]);
     });
@@ -103,7 +104,7 @@ export function inboxStoreContract(backend: StoreBackend): void {
       await inbox.add(delivery(1, 'C1'));
       await inbox.add(delivery(2, 'C2'));
       await inbox.claim('A', 1, LEASE);
-      await inbox.complete('Ev1', 'A');
+      await inbox.complete(['Ev1'], 'A');
       expect(await inbox.pruneDoneBefore(new Date(Date.now() - 3_600_000))).toBe(0);
       expect(await inbox.pruneDoneBefore(new Date(Date.now() + 60_000))).toBe(1);
       expect(await inbox.pendingCount()).toBe(1);
