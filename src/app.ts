@@ -26,6 +26,7 @@ import { createInboxProcessor, type InboxProcessor } from './inbox/inbox-process
 import { createInboxStore } from './store/inbox-store';
 import path from 'node:path';
 import { registerIncidentCommand } from './slack/listeners/incident-command-dispatch';
+import { privateIncidentGuard } from './slack/listeners/private-incident-guard';
 import { createSlackAuthMonitor, type SlackAuthMonitor } from './slack/slack-auth-monitor';
 import { createAuditStore } from './store/audit-store';
 import type { AuditStore } from './domain/audit';
@@ -465,6 +466,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         stats: statsCommandHandler({ store: reportStore, clock }),
       },
       logger,
+      privateIncidentGuard({ incidents: incidentService, visibility }),
     );
     registerDiagnoseActions(slack.app, diagnoseDeps);
     registerRemediationActions(slack.app, remediationDeps);

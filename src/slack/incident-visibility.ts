@@ -1,4 +1,6 @@
 import type { Incident } from '../domain/incident';
+import { forbidden } from '../errors';
+import type { IncidentService } from '../incidents/incident-service';
 import type { ChannelAccess } from './channel-access';
 import type { IncidentRooms } from './incident-room';
 
@@ -42,4 +44,23 @@ export function createIncidentVisibility(deps: {
       };
     },
   };
+}
+
+/**
+ * The incident `incidentId`, when the viewer may read it; otherwise the refusal, which names nothing but the id (not
+ * its title, not its people): someone outside a private incident would otherwise change it or learn about it from the
+ * answer. `insideOnly` says what is done only from inside ("its roles are taken and given from inside it").
+ * Without visibility (no rooms, no privacy) everyone may.
+ */
+export async function incidentForViewer(
+  deps: { incidents: Pick<IncidentService, 'get'>; visibility?: IncidentVisibility | undefined },
+  viewer: Viewer,
+  incidentId: string,
+  insideOnly: string,
+): Promise<Incident> {
+  const incident = await deps.incidents.get(incidentId);
+  if (!deps.visibility || (await deps.visibility.reader(viewer)(incident))) return incident;
+  throw forbidden(
+    `${incident.id} is a private incident and you are not in its channel: ${insideOnly}. Nothing was changed; to help, ask someone working on it to add you to the channel.`,
+  );
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../../logger';
 import type { Incident } from '../../domain/incident';
 import { renderNotification } from '../blocks/incident-blocks';
 import { incidentActionsBlock, routedCopy } from '../blocks/lifecycle-blocks';
+import { privateHubSummary } from '../blocks/room-blocks';
 import type { IncidentRooms } from '../incident-room';
 import type { IncidentVisibility } from '../incident-visibility';
 import type { SlackPoster } from '../slack-poster';
@@ -61,7 +62,8 @@ export async function postInThread(
 
 /**
  * Copies a notification to the channel of the incident's tier (P0 → CRITICAL_CHANNEL, P1 → ALERTS_CHANNEL) with a
- * link to its thread. A failure is logged: the incident's own thread already has the message.
+ * link to its thread. A private incident's copy is its redacted line (id, severity, status): that channel is read by
+ * people outside it. A failure is logged: the incident's own thread already has the message.
  */
 export async function copyToSeverityChannel(
   deps: IncidentCommandDeps,
@@ -77,7 +79,8 @@ export async function copyToSeverityChannel(
       const r = await deps.client.chat.getPermalink({ channel: inc.channelId, message_ts: inc.threadTs }).catch(() => undefined);
       link = typeof r?.permalink === 'string' && /^https?:\/\//.test(r.permalink) ? r.permalink : undefined;
     }
-    const copy = routedCopy(msg, link);
+    const isPrivate = (await deps.rooms?.privacyOf(inc))?.privacy === 'private';
+    const copy = routedCopy(isPrivate ? privateHubSummary(inc) : msg, link);
     await deps.poster.post({ channel, text: copy.text, blocks: copy.blocks, unfurl_links: false });
   } catch (err) {
     log.warn(

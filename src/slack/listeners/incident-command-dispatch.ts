@@ -21,9 +21,15 @@ export type SubcommandHandlers = {
 /**
  * `/incident`: acknowledges at once (Slack's 3 s), then parses and dispatches.
  * Unknown or malformed input gets usage and the closest subcommand, ephemerally; a
- * BotError becomes its user message; anything else is logged and answered politely.
+ * BotError becomes its user message; anything else is logged and answered politely. `guard` runs before every
+ * handler (a private incident named by id is refused to outsiders there, once for all subcommands).
  */
-export function registerIncidentCommand(app: App, handlers: SubcommandHandlers, logger: Logger): void {
+export function registerIncidentCommand(
+  app: App,
+  handlers: SubcommandHandlers,
+  logger: Logger,
+  guard: (inv: CommandInvocation) => Promise<void> = async () => undefined,
+): void {
   app.command('/incident', async ({ command, ack, respond, context }) => {
     const log: Logger = (context.log as Logger | undefined) ?? logger;
     const parsed = parseIncidentCommand(command.text ?? '');
@@ -48,15 +54,17 @@ export function registerIncidentCommand(app: App, handlers: SubcommandHandlers, 
       });
       return;
     }
+    const inv: CommandInvocation = {
+      command: parsed.command,
+      userId: command.user_id,
+      channelId: command.channel_id,
+      triggerId: command.trigger_id,
+      respond,
+      log,
+    };
     try {
-      await handler({
-        command: parsed.command,
-        userId: command.user_id,
-        channelId: command.channel_id,
-        triggerId: command.trigger_id,
-        respond,
-        log,
-      });
+      await guard(inv);
+      await handler(inv);
     } catch (err) {
       await respondWithError(err, respond, log, parsed.command.name);
     }

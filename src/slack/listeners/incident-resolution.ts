@@ -5,6 +5,7 @@ import type { Logger } from '../../logger';
 import type { Incident } from '../../domain/incident';
 import { onButton } from '../button-router';
 import type { IncidentCommand } from '../command-grammar';
+import { incidentForViewer } from '../incident-visibility';
 import { onViewSubmission } from '../view-router';
 import { renderNotification } from '../blocks/incident-blocks';
 import {
@@ -75,7 +76,10 @@ export function resolveCommandHandler(deps: IncidentCommandDeps) {
     const { incidentId, summary, rootCause } = inv.command;
     const resolution = inv.command.resolution ?? summary;
     if (!incidentId) {
-      const active = await deps.incidents.listActive();
+      // The form and the answer name each incident by its title: only those the user may read are offered.
+      const canRead = deps.visibility?.reader({ userId: inv.userId, channelId: inv.channelId });
+      const active: Incident[] = [];
+      for (const i of await deps.incidents.listActive()) if (!canRead || (await canRead(i))) active.push(i);
       if (active.length === 0) {
         await inv.respond({ response_type: 'ephemeral', text: chooseIncidentToResolveText(active) });
         return;
@@ -144,7 +148,14 @@ async function mitigateAndAnnounce(
   await refreshOpeningNotification(deps, inc, log);
 }
 
-/** The Mitigated and Resolve buttons of an incident's notification, and the resolve modal's submission. */
+/** What someone outside a private incident is told when they click its buttons or submit its resolve form. */
+const LIFECYCLE_INSIDE_ONLY = 'it is mitigated and resolved from inside it';
+
+/**
+ * The Mitigated and Resolve buttons of an incident's notification, and the resolve modal's submission. The buttons
+ * live in the incident's own thread, but their value is only an id and a click can come from anywhere (a crafted
+ * payload, a copied message): the clicker and the channel of the click decide, as for a command.
+ */
 export function registerIncidentResolution(app: App, deps: IncidentCommandDeps): void {
   const tell = async (channelId: string | undefined, userId: string, text: string, log: Logger) => {
     if (!channelId) return;
@@ -167,13 +178,15 @@ export function registerIncidentResolution(app: App, deps: IncidentCommandDeps):
     await ack();
     const log = (context.log as Logger | undefined) ?? deps.logger;
     const channelId = body.channel?.id ?? body.container?.channel_id ?? '';
-    await mitigateAndAnnounce(deps, action.value ?? '', body.user.id, undefined, channelId, log);
+    const inc = await incidentForViewer(deps, { userId: body.user.id, channelId }, action.value ?? '', LIFECYCLE_INSIDE_ONLY);
+    await mitigateAndAnnounce(deps, inc.id, body.user.id, undefined, channelId, log);
   });
 
   onButton(app, INCIDENT_ACTION_IDS.resolve, async ({ ack, body, action }) => {
     await ack();
     const channelId = body.channel?.id ?? body.container?.channel_id;
-    const inc = await deps.incidents.get(action.value ?? '');
+    const viewer = { userId: body.user.id, channelId: channelId ?? '' };
+    const inc = await incidentForViewer(deps, viewer, action.value ?? '', LIFECYCLE_INSIDE_ONLY);
     if (inc.status === 'resolved') throw new BotError('CONFLICT', `${inc.id} is already resolved.`);
     await deps.client.views.open({
       trigger_id: body.trigger_id,
@@ -191,7 +204,8 @@ export function registerIncidentResolution(app: App, deps: IncidentCommandDeps):
     await ack();
     const userId = body.user.id;
     try {
-      const inc = await deps.incidents.get(parsed.incidentId);
+      const viewer = { userId, channelId: parsed.channelId ?? '' };
+      const inc = await incidentForViewer(deps, viewer, parsed.incidentId, LIFECYCLE_INSIDE_ONLY);
       await resolveAndAnnounce(deps, {
         incidentId: inc.id,
         actor: userId,

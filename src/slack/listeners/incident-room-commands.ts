@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { BotError, forbidden, isConnectionError, storageUnavailable } from '../../errors';
+import { BotError, isConnectionError, storageUnavailable } from '../../errors';
 import type { IncidentService } from '../../incidents/incident-service';
 import type { Logger } from '../../logger';
 import { USAGE } from '../command-grammar';
@@ -7,7 +7,7 @@ import { chooseIncidentText } from '../blocks/incident-blocks';
 import { TAKE_COMMAND_ACTION_ID } from '../blocks/room-blocks';
 import { onButton } from '../button-router';
 import type { IncidentRooms } from '../incident-room';
-import type { IncidentVisibility, Viewer } from '../incident-visibility';
+import { incidentForViewer, type IncidentVisibility, type Viewer } from '../incident-visibility';
 import type { SubcommandHandlers } from './incident-command-dispatch';
 
 export interface IncidentRoomCommandDeps {
@@ -37,23 +37,18 @@ export async function incidentHere(
 
 /**
  * A private incident's roles move only from inside it: someone who cannot read the room would otherwise lead it (or
- * learn, from the answer, who does). Throws the refusal, which names nothing but the id.
+ * learn, from the answer, who does).
  */
-async function refuseOutsider(deps: IncidentRoomCommandDeps, incidentId: string, viewer: Viewer): Promise<void> {
-  if (!deps.visibility) return;
-  const incident = await deps.incidents.get(incidentId);
-  if (await deps.visibility.reader(viewer)(incident)) return;
-  throw forbidden(
-    `${incident.id} is a private incident and you are not in its channel: its roles are taken and given from inside it. Nothing was changed; to help, ask someone working on it to add you to the channel.`,
-  );
-}
+export const ROLES_INSIDE_ONLY = 'its roles are taken and given from inside it';
 
-/** `/incident role <role> <@user> [INC-ID]`. */
+const refuseOutsider = (deps: IncidentRoomCommandDeps, incidentId: string, viewer: Viewer) =>
+  incidentForViewer(deps, viewer, incidentId, ROLES_INSIDE_ONLY);
+
+/** `/incident role <role> <@user> [INC-ID]`; a private incident named by id is refused to outsiders by privateIncidentGuard. */
 export function incidentRoleCommandHandlers(deps: IncidentRoomCommandDeps): SubcommandHandlers {
   return {
     role: async (inv) => {
       const id = await incidentHere(deps, inv.channelId, inv.command.incidentId, USAGE.role);
-      await refuseOutsider(deps, id, { userId: inv.userId, channelId: inv.channelId });
       await deps.rooms.assignRole(id, inv.command.role, inv.command.userId, inv.userId);
     },
   };
