@@ -19,6 +19,8 @@ const LOBBY = 'C0SECLOBBY';
 const HIDEOUT = 'G0SECHIDE1';
 /** The hub, public as hubs usually are: everyone reads it. */
 const HUB = 'C0SECHUB01';
+/** ALERTS_CHANNEL: P1 notifications are copied there, where everyone reads them. */
+const ALERTS = 'C0SECALERT';
 /** Words of the private incident that nobody outside it may read: its title and its follow-up. */
 const SECRET_TITLE = 'Skimming suspected on card terminals';
 const SECRET_FOLLOW_UP = 'Revoke the compromised terminal certificates';
@@ -44,7 +46,7 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     github = await startGithubEmulator({ token: GITHUB_TOKEN });
     s = await startSecuredBot(
       'incident_room',
-      { INCIDENT_CHANNELS: 'on', INCIDENT_HUB_CHANNEL: HUB, GITHUB_TOKEN, GITHUB_REPO: 'acme/ops', GITHUB_API_URL: github.url },
+      { INCIDENT_CHANNELS: 'on', INCIDENT_HUB_CHANNEL: HUB, ALERTS_CHANNEL: ALERTS, GITHUB_TOKEN, GITHUB_REPO: 'acme/ops', GITHUB_API_URL: github.url },
       (slack) => {
         for (const [id, name] of [
           [OPENER, 'opener'],
@@ -58,6 +60,7 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
         slack.addChannel({ id: LOBBY, name: 'lobby', members: [ALICE, MALLORY] });
         slack.addChannel({ id: HIDEOUT, name: 'hideout', is_private: true, members: [ALICE] });
         slack.addChannel({ id: HUB, name: 'incidents-hub', members: [BOT, OPENER, ALICE, BOB, MALLORY] });
+        slack.addChannel({ id: ALERTS, name: 'alerts', members: [BOT, OPENER, ALICE, BOB, MALLORY] });
       },
     );
   }, 90_000);
@@ -190,8 +193,9 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     expect(await incidentOfAlert()).toBeNull();
     expect(JSON.stringify(s.slack.messages(publicRoom))).not.toContain(ALERT_NAME);
 
-    // Into the incident opened from that private channel (its room is private too), Alice may link it.
-    await command(OPS, ALICE, `link-alert ${alertId} ${privateIncident}`);
+    // Into the incident opened from that private channel (its room is private too), Alice may link it, from inside that
+    // room: elsewhere she is not one of its members, and a private incident named by id is refused to outsiders.
+    await command(privateRoom, ALICE, `link-alert ${alertId} ${privateIncident}`);
     await s.slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.channel === privateRoom && String(c.args.text).includes('linked alert'),
@@ -399,6 +403,86 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
       { role: 'scribe', user_id: OPENER },
     ]);
   }, 60_000);
+
+  it.each([
+    ['ack', (id: string) => `ack ${id}`],
+    ['sev', (id: string) => `sev P0 ${id}`],
+    ['resolve', (id: string) => `resolve ${id} root_cause="card reader firmware" resolution="terminals swapped"`],
+    ['mitigate', (id: string) => `mitigate ${id} terminals offline`],
+    ['postmortem', (id: string) => `postmortem ${id}`],
+    ['remediate', (id: string) => `remediate restart-container ${id} container=terminals`],
+    ['audit', (id: string) => `audit ${id}`],
+    ['link-alert', (id: string) => `link-alert ${alertId} ${id}`],
+  ])('/incident %s naming a private incident from outside it is refused by its id alone, and changes nothing', async (name, text) => {
+    const state = async () => ({
+      incident: (await s.pg.query('SELECT * FROM incidents WHERE id = $1', [privateIncident])).rows[0],
+      timeline: await count('SELECT count(*) AS n FROM timeline_events WHERE incident_id = $1', [privateIncident]),
+      drafts: await count('SELECT count(*) AS n FROM postmortem_drafts WHERE incident_id = $1', [privateIncident]),
+      remediations: await count('SELECT count(*) AS n FROM remediation_requests WHERE incident_id = $1', [privateIncident]),
+      alerts: await count('SELECT count(*) AS n FROM alerts WHERE incident_id = $1', [privateIncident]),
+    });
+    const before = await state();
+    const from = s.slack.calls.length;
+    const refused = await answerTo(() => command(OPS, MALLORY, text(privateIncident)), /is a private incident/);
+    expect(String(refused.args.text)).toBe(
+      `${privateIncident} is a private incident and you are not in its channel: \`/incident ${name}\` works on it only from inside it. ` +
+        'Nothing was changed; to help, ask someone working on it to add you to the channel.',
+    );
+    expect(await state()).toEqual(before);
+    const calls = s.slack.calls.slice(from);
+    expect(calls.filter((c) => c.method === 'views.open' || c.method === 'chat.postMessage')).toEqual([]);
+    expect(JSON.stringify(calls.map((c) => c.args))).not.toContain(SECRET_TITLE);
+  }, 30_000);
+
+  it('the Mitigated and Resolve buttons of a private incident, clicked from outside it, are refused; resolve’s form offers only readable incidents', async () => {
+    const row = async () => (await s.pg.query('SELECT * FROM incidents WHERE id = $1', [privateIncident])).rows[0];
+    const before = await row();
+    const from = s.slack.calls.length;
+    for (const button of ['incident_mitigated', 'incident_resolve']) {
+      const refused = await answerTo(() => click(MALLORY, OPS, button, privateIncident), /is a private incident/);
+      expect(String(refused.args.text)).toBe(
+        `${privateIncident} is a private incident and you are not in its channel: it is mitigated and resolved from inside it. ` +
+          'Nothing was changed; to help, ask someone working on it to add you to the channel.',
+      );
+    }
+    expect(s.slack.calls.slice(from).filter((c) => c.method === 'views.open')).toEqual([]);
+    expect(await row()).toEqual(before);
+
+    const formFrom = s.slack.calls.length;
+    await answerTo(() => command(OPS, MALLORY, 'resolve'), /Which incident\?/);
+    const form = await s.slack.waitForCall('views.open', (c) => s.slack.calls.indexOf(c) >= formFrom, 15_000);
+    expect(JSON.stringify(form.args)).toContain(publicIncident);
+    expect(JSON.stringify(form.args)).not.toContain(privateIncident);
+    expect(JSON.stringify(s.slack.calls.slice(from).map((c) => c.args))).not.toContain(SECRET_TITLE);
+  }, 30_000);
+
+  it('a private incident’s notifications are copied to its tier’s channel as the redacted line; a public one’s in full', async () => {
+    await command(privateRoom, ALICE, 'sev P1');
+    const copy = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === ALERTS && String(c.args.text).includes(privateIncident),
+      15_000,
+    );
+    expect(String(copy.args.text)).toBe(
+      `:large_orange_circle: :lock: *${privateIncident}* · P1 · *open* — private incident\n` +
+        '_Its title and people are shown only in its private channel. To help, ask someone working on it to add you to the channel._',
+    );
+    // The room itself is told in full.
+    await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === privateRoom && String(c.args.text).includes('P1') && String(c.args.text).includes(`<@${ALICE}>`),
+      15_000,
+    );
+    expectNothingPrivate(s.slack.calls.filter((c) => c.args.channel === ALERTS));
+
+    await command(publicRoom, BOB, 'sev P1');
+    const publicCopy = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === ALERTS && String(c.args.text).includes(publicIncident),
+      15_000,
+    );
+    expect(String(publicCopy.args.text)).toContain(`<@${BOB}>`);
+  }, 30_000);
 
   it('called only Slack methods the emulator knows', () => {
     expect(s.slack.unknownMethods).toEqual([]);
