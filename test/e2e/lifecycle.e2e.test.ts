@@ -35,6 +35,11 @@ describe('incident life cycle end to end', () => {
   beforeAll(async () => {
     await requireRedis();
     slack = await startSlackEmulator({ botToken: BOT_TOKEN });
+    // The channels its incidents are opened in are public: their notifications are copied in full to the tier channels
+    // (a private incident's copy is only its redacted line).
+    const everyone = ['U0INCIDENTBOT', 'U0ONCALL01', 'U0ONCALL02'];
+    slack.addChannel({ id: ALERT_CHANNEL, name: 'life-alerts', members: everyone });
+    slack.addChannel({ id: OPS, name: 'life-ops', members: everyone });
     const database = await createMigratedDatabase('e2e_lifecycle');
     await database.db.close();
     dropDb = database.drop;
