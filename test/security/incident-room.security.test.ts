@@ -46,7 +46,14 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     github = await startGithubEmulator({ token: GITHUB_TOKEN });
     s = await startSecuredBot(
       'incident_room',
-      { INCIDENT_CHANNELS: 'on', INCIDENT_HUB_CHANNEL: HUB, ALERTS_CHANNEL: ALERTS, GITHUB_TOKEN, GITHUB_REPO: 'acme/ops', GITHUB_API_URL: github.url },
+      {
+        INCIDENT_CHANNELS: 'on',
+        INCIDENT_HUB_CHANNEL: HUB,
+        ALERTS_CHANNEL: ALERTS,
+        GITHUB_TOKEN,
+        GITHUB_REPO: 'acme/ops',
+        GITHUB_API_URL: github.url,
+      },
       (slack) => {
         for (const [id, name] of [
           [OPENER, 'opener'],
@@ -413,26 +420,30 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     ['remediate', (id: string) => `remediate restart-container ${id} container=terminals`],
     ['audit', (id: string) => `audit ${id}`],
     ['link-alert', (id: string) => `link-alert ${alertId} ${id}`],
-  ])('/incident %s naming a private incident from outside it is refused by its id alone, and changes nothing', async (name, text) => {
-    const state = async () => ({
-      incident: (await s.pg.query('SELECT * FROM incidents WHERE id = $1', [privateIncident])).rows[0],
-      timeline: await count('SELECT count(*) AS n FROM timeline_events WHERE incident_id = $1', [privateIncident]),
-      drafts: await count('SELECT count(*) AS n FROM postmortem_drafts WHERE incident_id = $1', [privateIncident]),
-      remediations: await count('SELECT count(*) AS n FROM remediation_requests WHERE incident_id = $1', [privateIncident]),
-      alerts: await count('SELECT count(*) AS n FROM alerts WHERE incident_id = $1', [privateIncident]),
-    });
-    const before = await state();
-    const from = s.slack.calls.length;
-    const refused = await answerTo(() => command(OPS, MALLORY, text(privateIncident)), /is a private incident/);
-    expect(String(refused.args.text)).toBe(
-      `${privateIncident} is a private incident and you are not in its channel: \`/incident ${name}\` works on it only from inside it. ` +
-        'Nothing was changed; to help, ask someone working on it to add you to the channel.',
-    );
-    expect(await state()).toEqual(before);
-    const calls = s.slack.calls.slice(from);
-    expect(calls.filter((c) => c.method === 'views.open' || c.method === 'chat.postMessage')).toEqual([]);
-    expect(JSON.stringify(calls.map((c) => c.args))).not.toContain(SECRET_TITLE);
-  }, 30_000);
+  ])(
+    '/incident %s naming a private incident from outside it is refused by its id alone, and changes nothing',
+    async (name, text) => {
+      const state = async () => ({
+        incident: (await s.pg.query('SELECT * FROM incidents WHERE id = $1', [privateIncident])).rows[0],
+        timeline: await count('SELECT count(*) AS n FROM timeline_events WHERE incident_id = $1', [privateIncident]),
+        drafts: await count('SELECT count(*) AS n FROM postmortem_drafts WHERE incident_id = $1', [privateIncident]),
+        remediations: await count('SELECT count(*) AS n FROM remediation_requests WHERE incident_id = $1', [privateIncident]),
+        alerts: await count('SELECT count(*) AS n FROM alerts WHERE incident_id = $1', [privateIncident]),
+      });
+      const before = await state();
+      const from = s.slack.calls.length;
+      const refused = await answerTo(() => command(OPS, MALLORY, text(privateIncident)), /is a private incident/);
+      expect(String(refused.args.text)).toBe(
+        `${privateIncident} is a private incident and you are not in its channel: \`/incident ${name}\` works on it only from inside it. ` +
+          'Nothing was changed; to help, ask someone working on it to add you to the channel.',
+      );
+      expect(await state()).toEqual(before);
+      const calls = s.slack.calls.slice(from);
+      expect(calls.filter((c) => c.method === 'views.open' || c.method === 'chat.postMessage')).toEqual([]);
+      expect(JSON.stringify(calls.map((c) => c.args))).not.toContain(SECRET_TITLE);
+    },
+    30_000,
+  );
 
   it('the Mitigated and Resolve buttons of a private incident, clicked from outside it, are refused; resolve’s form offers only readable incidents', async () => {
     const row = async () => (await s.pg.query('SELECT * FROM incidents WHERE id = $1', [privateIncident])).rows[0];
