@@ -20,6 +20,7 @@ import { closestMatches } from './closest-match';
 import { formatTemplateProblem, validateTemplates } from './incidents/templates';
 import { validatePostmortemTemplate } from './postmortem';
 import { runPostmortemCli } from './postmortem/postmortem-cli';
+import { DataDirInUseError } from './data-dir-lock';
 import { runStatsCli } from './reports/stats-cli';
 import {
   allowListProblems,
@@ -320,7 +321,9 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`incident-bot: ${(err as Error)?.stack ?? String(err)}\n`);
+      // A DATA_DIR held by a running bot or playground is the user's situation to resolve, not a bug: no stack.
+      const known = err instanceof DataDirInUseError;
+      process.stderr.write(`incident-bot: ${known ? err.message : ((err as Error)?.stack ?? String(err))}\n`);
       process.exitCode = 1;
     },
   );

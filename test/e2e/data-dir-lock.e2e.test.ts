@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,11 @@ import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack
 import { startBot, type BotProcess } from '../support/bot-process';
 
 const BOT_TOKEN = 'xoxb-test-token';
+
+function withoutDatabaseUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _ignored, ...rest } = env;
+  return rest;
+}
 
 /**
  * Two built bots pointed at one DATA_DIR with the embedded database: the second refuses to start, naming the first,
@@ -54,6 +60,14 @@ describe('one process per DATA_DIR (embedded database)', () => {
     expect(code).not.toBeNull();
     expect(second.output()).toContain(`DATA_DIR ${dataDir} is in use by another incident-bot process (pid ${first.child.pid} on `);
     expect(second.output()).toContain('Stop that process first, or give this one its own DATA_DIR');
+    // The CLI on the same DATA_DIR says the same, as a message rather than a stack trace.
+    const cli = spawnSync(process.execPath, ['dist/cli.js', 'postmortem', 'INC-20260101000000'], {
+      env: { ...withoutDatabaseUrl(process.env), DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toContain(`incident-bot: DATA_DIR ${dataDir} is in use by another incident-bot process (pid ${first.child.pid} on `);
+    expect(cli.stderr).not.toMatch(/\n\s+at /);
     // The first is untouched: still ready, its lock still its own.
     await first.waitForReady(10_000);
     expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: first.child.pid });
