@@ -140,7 +140,7 @@ const spaced = (s: string) => s.replace(/\s+/g, ' ').trim();
  * @example
  *   rendersTitle({ alertname: 'DiskFull', mount: 'Data volume', host: 'db 1' }, 'DiskFull (db 1 Data volume)') // true
  */
-export function rendersTitle(labels: Record<string, string>, titleShows: string): boolean {
+export function rendersTitle(labels: Record<string, string>, titleShows: string, maxSteps = TITLE_MATCH_MAX_STEPS): boolean {
   const shown = spaced(titleShows);
   const names = Object.keys(labels)
     .filter((k) => k !== 'alertname')
@@ -153,11 +153,18 @@ export function rendersTitle(labels: Record<string, string>, titleShows: string)
       const group = shown.slice(0, i).trimEnd();
       if (i === 0 || shown[i - 1] === ' ') splits.push([group, shown.slice(i + 1, -1)]);
     }
-  return splits.some(([group, common]) => takes(values, group, common));
+  const budget = { steps: maxSteps };
+  return splits.some(([group, common]) => takes(values, group, common, budget));
 }
 
+/**
+ * How many steps matching one alert against a title may take. A real title takes a few hundred; a crafted one (many
+ * parentheses, labels sharing one value) could take seconds of the event loop per alert, and then matches none.
+ */
+export const TITLE_MATCH_MAX_STEPS = 20_000;
+
 /** Whether `values`, in order, each skipped or appended to one of the two lists, can spell `group` and `common`. */
-function takes(values: readonly string[], group: string, common: string | undefined): boolean {
+function takes(values: readonly string[], group: string, common: string | undefined, budget: { steps: number }): boolean {
   const seen = new Set<string>();
   const step = (i: number, g: number, c: number): boolean => {
     if (g === group.length && (common === undefined ? true : c === common.length && c > 0)) return true;
@@ -165,6 +172,7 @@ function takes(values: readonly string[], group: string, common: string | undefi
     const key = `${i}:${g}:${c}`;
     if (seen.has(key)) return false;
     seen.add(key);
+    if (--budget.steps < 0) return false;
     const v = values[i]!;
     const next = (text: string, at: number) => {
       const piece = at === 0 ? v : ` ${v}`;

@@ -1,5 +1,12 @@
 import { alertFingerprint, type AlertEvent } from '../../src/alerts/alert-event';
-import { alertsOfPost, createAlertmanagerAlerts, equalityMatcher, type AlertmanagerAlert } from '../../src/alerts/alertmanager-alerts';
+import {
+  alertsOfPost,
+  createAlertmanagerAlerts,
+  equalityMatcher,
+  rendersTitle,
+  TITLE_MATCH_MAX_STEPS,
+  type AlertmanagerAlert,
+} from '../../src/alerts/alertmanager-alerts';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager';
 
 describe('equalityMatcher', () => {
@@ -69,6 +76,30 @@ describe('alertsOfPost', () => {
   it('a post that listed its labels: the one alert with the same fingerprint', () => {
     const one = listed[1]!;
     expect(alertsOfPost(event({ fingerprint: one.fingerprint }), undefined, listed)).toEqual([one]);
+  });
+});
+
+describe('rendersTitle', () => {
+  // 64 labels, a fifth of the values with parentheses of their own: the most a real title asks of the matcher.
+  const labels: Record<string, string> = { alertname: 'DiskFull' };
+  for (let i = 0; i < 63; i++) labels[`k${String(i).padStart(2, '0')}`] = `value-${i}${i % 5 === 0 ? ' (x)' : ''}`;
+  const values = Object.keys(labels)
+    .filter((k) => k !== 'alertname')
+    .sort()
+    .map((k) => labels[k]!);
+  const title = `DiskFull ${values.filter((_, i) => i < 10 && i % 2).join(' ')} (${values.filter((_, i) => i >= 10 && i % 3).join(' ')})`;
+
+  it('matches a title of many labels within the step budget', () => {
+    expect(rendersTitle(labels, title)).toBe(true);
+    expect(rendersTitle(labels, title, TITLE_MATCH_MAX_STEPS / 4)).toBe(true);
+  });
+
+  it('gives up on a title that would take more steps than allowed, matching no alert rather than blocking intake', () => {
+    expect(rendersTitle(labels, title, 50)).toBe(false);
+    // Labels sharing one value and a title of nested parentheses: without the budget, seconds per alert.
+    const same: Record<string, string> = { alertname: 'N' };
+    for (let i = 0; i < 63; i++) same[`l${String(i).padStart(2, '0')}`] = 'a';
+    expect(rendersTitle(same, `N ${'a '.repeat(30)}${'(a '.repeat(2700)}b)`)).toBe(false);
   });
 });
 
