@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../src/logger';
 import { listenWhileStarting } from '../../src/http/early-listener';
@@ -46,5 +46,17 @@ describe('listenWhileStarting', () => {
     expect((await fetch(`${url}/health/live`)).status).toBe(404);
     await http.close(1_000);
     expect(server.listening).toBe(false);
+  });
+
+  it('without a host listens where a plain Node server does (IPv6 too), since the bot keeps this socket', async () => {
+    const plain = createServer();
+    await new Promise<void>((r) => plain.listen(0, r));
+    const early = await listenWhileStarting(0);
+    try {
+      expect((early.address() as AddressInfo).address).toBe((plain.address() as AddressInfo).address);
+    } finally {
+      await new Promise((r) => early.close(r));
+      await new Promise((r) => plain.close(r));
+    }
   });
 });
