@@ -121,8 +121,6 @@ describe('runDiagnosis', () => {
     expect(by.api?.status).toBe('ok');
     expect(by.heartbeat?.status).toBe('ok');
     expect(by.pid?.status).toBe('ok');
-    // The hung server never answers: the run returning at all is the cut. The healthy probes were not held up by it.
-    for (const id of ['api', 'heartbeat', 'pid']) expect(by[id]!.durationMs).toBeLessThan(by['hung-http']!.durationMs);
     expect(result.status).toBe('unknown');
     expect(result.complete).toBe(true);
 
