@@ -463,7 +463,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
         }),
         ...incidentRoleCommandHandlers(roomCommandDeps),
         ...followUpCommandHandlers(followUpDeps),
-        stats: statsCommandHandler({ store: reportStore, clock }),
+        stats: statsCommandHandler({ store: reportStore, clock, access: channelAccess }),
       },
       logger,
       privateIncidentGuard({ incidents: incidentService, visibility }),

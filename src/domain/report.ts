@@ -14,6 +14,15 @@ export interface ReportStore {
   /** Incidents whose impact began at or after `since`. */
   incidentsSince(since: Date): Promise<ReportIncidentRow[]>;
   /** Alert names by how many alerts (and re-fires) began at or after `since`, most first. */
-  topAlertsSince(since: Date, limit: number): Promise<{ name: string; alerts: number; fires: number }[]>;
+  /** The most frequent alert names, with the channels they were posted in (so a reader can hide private ones). */
+  topAlertsSince(since: Date, limit: number): Promise<TopAlert[]>;
   followUpCounts(now: Date): Promise<{ open: number; overdue: number }>;
+}
+
+export interface TopAlert {
+  name: string;
+  alerts: number;
+  fires: number;
+  /** The Slack channels its alerts were posted in; empty when they came through the webhook only. */
+  channels: string[];
 }

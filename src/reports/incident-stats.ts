@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import { RESPONSE_SLA_MINUTES, SEVERITIES, type Severity } from '../domain/severity';
-import type { ReportStore } from '../domain/report';
+import type { ReportStore, TopAlert } from '../domain/report';
 
 export interface DurationSummary {
   /** How many incidents the figure is computed from. */
@@ -21,7 +21,7 @@ export interface IncidentStats {
   mttr: DurationSummary;
   /** Incidents acknowledged after their response SLA, or still unacknowledged past it. */
   slaBreaches: { id: string; severity: Severity; minutesLate: number }[];
-  topAlerts: { name: string; alerts: number; fires: number }[];
+  topAlerts: TopAlert[];
   followUps: { open: number; overdue: number };
 }
 

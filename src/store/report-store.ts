@@ -28,11 +28,12 @@ export function createReportStore(db: Database): ReportStore {
       }));
     },
     topAlertsSince: async (since, limit) => {
-      const r = await db.query<{ name: string; alerts: string; fires: string }>(
-        `SELECT name, count(*) AS alerts, sum(fire_count) AS fires FROM alerts WHERE starts_at >= $1 GROUP BY name ORDER BY count(*) DESC, sum(fire_count) DESC, name LIMIT $2`,
+      const r = await db.query<{ name: string; alerts: string; fires: string; channels: string[] }>(
+        `SELECT name, count(*) AS alerts, sum(fire_count) AS fires, array_remove(array_agg(DISTINCT channel_id), NULL) AS channels
+           FROM alerts WHERE starts_at >= $1 GROUP BY name ORDER BY count(*) DESC, sum(fire_count) DESC, name LIMIT $2`,
         [since, limit],
       );
-      return r.rows.map((x) => ({ name: x.name, alerts: Number(x.alerts), fires: Number(x.fires) }));
+      return r.rows.map((x) => ({ name: x.name, alerts: Number(x.alerts), fires: Number(x.fires), channels: x.channels }));
     },
     followUpCounts: async (now) => {
       const r = await db.query<{ open: string; overdue: string }>(

@@ -8,7 +8,7 @@ const at = (iso: string) => new Date(iso);
 function rowsStore(rows: ReportIncidentRow[]): ReportStore {
   return {
     incidentsSince: async (since) => rows.filter((r) => r.startedAt >= since),
-    topAlertsSince: async () => [{ name: 'WorkerDown', alerts: 3, fires: 7 }],
+    topAlertsSince: async () => [{ name: 'WorkerDown', alerts: 3, fires: 7, channels: ['C0ALERTS'] }],
     followUpCounts: async () => ({ open: 2, overdue: 1 }),
   };
 }

@@ -212,6 +212,14 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     expect(await linked()).toBe(1);
   }, 60_000);
 
+  it('stats: an alert name from a private channel is shown only to its members', async () => {
+    const outside = await answerTo(() => command(OPS, MALLORY, 'stats'), /^Incident report/);
+    expect(JSON.stringify(outside.args)).not.toContain(ALERT_NAME);
+    expect(JSON.stringify(outside.args)).toContain('an alert in a private channel ×1');
+    const member = await answerTo(() => command(OPS, ALICE, 'stats'), /^Incident report/);
+    expect(JSON.stringify(member.args)).toContain(`${ALERT_NAME} ×1`);
+  }, 30_000);
+
   it('the chart button where the bot is not a member says to invite it, and shares nothing', async () => {
     const notMember = await answerTo(
       () => click(ALICE, LOBBY, 'stats_chart', '7'),
@@ -464,7 +472,9 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     const form = await s.slack.waitForCall('views.open', (c) => s.slack.calls.indexOf(c) >= formFrom, 15_000);
     expect(JSON.stringify(form.args)).toContain(publicIncident);
     expect(JSON.stringify(form.args)).not.toContain(privateIncident);
-    expect(JSON.stringify(s.slack.calls.slice(from).map((c) => c.args))).not.toContain(SECRET_TITLE);
+    // Only what reaches people outside the private room counts (its own topic, set by earlier role changes, names it).
+    const outside = s.slack.calls.slice(from).filter((c) => c.args.channel !== privateRoom);
+    expect(JSON.stringify(outside.map((c) => c.args))).not.toContain(SECRET_TITLE);
   }, 30_000);
 
   it('a private incident’s notifications are copied to its tier’s channel as the redacted line; a public one’s in full', async () => {

@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { Clock } from '../../clock';
-import type { ReportStore } from '../../domain/report';
+import type { ReportStore, TopAlert } from '../../domain/report';
 import { SEVERITIES } from '../../domain/severity';
 import { BotError, isConnectionError, storageUnavailable } from '../../errors';
 import { formatSeconds, incidentStats, type IncidentStats } from '../../reports/incident-stats';
@@ -13,7 +13,7 @@ import { onButton } from '../button-router';
 import type { SubcommandHandlers } from './incident-command-dispatch';
 
 import { STATS_CHART_ACTION_ID } from '../blocks/stats-blocks';
-import { slackErrorCode } from '../channel-access';
+import { slackErrorCode, type ChannelAccess } from '../channel-access';
 const WINDOWS = new Set(['7', '30', '90']);
 
 /** Slack shares a file only where the bot is a member (chat:write.public does not cover uploads). */
@@ -65,11 +65,37 @@ export function renderStats(s: IncidentStats): { text: string; blocks: KnownBloc
   };
 }
 
-/** `/incident stats [7d|30d|90d]`: the report, to whoever asked (ephemeral). */
-export function statsCommandHandler(deps: Pick<StatsDeps, 'store' | 'clock'>): NonNullable<SubcommandHandlers['stats']> {
+/**
+ * `/incident stats [7d|30d|90d]`: the report, to whoever asked (ephemeral). An alert name seen in a channel the asker
+ * cannot read (private, not a member, or Slack cannot say) is not shown: it is counted as "in a private channel".
+ */
+export function statsCommandHandler(
+  deps: Pick<StatsDeps, 'store' | 'clock'> & { access: Pick<ChannelAccess, 'privacy' | 'isMember'> },
+): NonNullable<SubcommandHandlers['stats']> {
   return async (inv) => {
-    const { text, blocks } = renderStats(await incidentStats(deps, inv.command.days));
+    const stats = await incidentStats(deps, inv.command.days);
+    const readable = channelReader(deps.access, { userId: inv.userId, channelId: inv.channelId });
+    const topAlerts: TopAlert[] = [];
+    for (const a of stats.topAlerts) {
+      const shown = (await Promise.all(a.channels.map(readable))).every(Boolean);
+      topAlerts.push(shown ? a : { ...a, name: 'an alert in a private channel' });
+    }
+    const { text, blocks } = renderStats({ ...stats, topAlerts });
     await inv.respond({ response_type: 'ephemeral', text, blocks: blocks as never });
+  };
+}
+
+/** Whether the viewer may read a channel: the one they typed in, a public one, or one Slack lists them in. */
+function channelReader(access: Pick<ChannelAccess, 'privacy' | 'isMember'>, viewer: { userId: string; channelId: string }) {
+  const answers = new Map<string, Promise<boolean>>();
+  return (channelId: string): Promise<boolean> => {
+    if (channelId === viewer.channelId) return Promise.resolve(true);
+    let answer = answers.get(channelId);
+    if (!answer) {
+      answer = access.privacy(channelId).then(async (p) => p === 'public' || (await access.isMember(channelId, viewer.userId)) === true);
+      answers.set(channelId, answer);
+    }
+    return answer;
   };
 }
 

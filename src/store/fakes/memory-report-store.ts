@@ -1,4 +1,4 @@
-import type { ReportStore } from '../../domain/report';
+import type { ReportStore, TopAlert } from '../../domain/report';
 import { copy, type MemoryDatabase } from './memory-database';
 
 /** The in-memory ReportStore: the same contract as `createReportStore` (test/store/contracts/). */
@@ -20,11 +20,12 @@ export function createMemoryReportStore(mem: MemoryDatabase): ReportStore {
           }),
         ),
     topAlertsSince: async (since, limit) => {
-      const byName = new Map<string, { name: string; alerts: number; fires: number }>();
+      const byName = new Map<string, TopAlert>();
       for (const { alert } of t.alerts.filter((a) => a.alert.startsAt >= since)) {
-        const entry = byName.get(alert.name) ?? { name: alert.name, alerts: 0, fires: 0 };
+        const entry = byName.get(alert.name) ?? { name: alert.name, alerts: 0, fires: 0, channels: [] };
         entry.alerts += 1;
         entry.fires += alert.fireCount;
+        if (alert.channelId && !entry.channels.includes(alert.channelId)) entry.channels.push(alert.channelId);
         byName.set(alert.name, entry);
       }
       return [...byName.values()]

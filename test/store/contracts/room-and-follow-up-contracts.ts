@@ -239,14 +239,15 @@ export function reportStoreContract(backend: StoreBackend): void {
         acknowledgedAt: null,
         resolvedAt: null,
       });
-      await alerts.record(alert('WorkerDown', 'fa', T0), { severity: 'P1', now: T0 });
+      await alerts.record(alert('WorkerDown', 'fa', T0), { severity: 'P1', now: T0, post: { channelId: 'C0ALERTS', ts: '1.1' } });
       await alerts.record(alert('WorkerDown', 'fa', T0), { severity: 'P1', now: at(30) });
-      await alerts.record(alert('WorkerDown', 'fb', T0), { severity: 'P1', now: T0 });
+      await alerts.record(alert('WorkerDown', 'fb', T0), { severity: 'P1', now: T0, channelId: 'G0SECURITY' });
       await alerts.record(alert('DiskFull', 'fc', T0), { severity: 'P2', now: T0 });
       await alerts.record(alert('Old', 'fd', new Date('2026-01-01T10:00:00Z')), { severity: 'P2', now: T0 });
-      expect(await reports.topAlertsSince(at(-60), 5)).toEqual([
-        { name: 'WorkerDown', alerts: 2, fires: 3 },
-        { name: 'DiskFull', alerts: 1, fires: 1 },
+      const top = await reports.topAlertsSince(at(-60), 5);
+      expect(top.map((t) => ({ ...t, channels: [...t.channels].sort() }))).toEqual([
+        { name: 'WorkerDown', alerts: 2, fires: 3, channels: ['C0ALERTS', 'G0SECURITY'] },
+        { name: 'DiskFull', alerts: 1, fires: 1, channels: [] },
       ]);
       await followUps.insert({
         incidentId: 'INC-20260111100000',
