@@ -53,6 +53,9 @@ describe('remediation roles and where approvals go', () => {
       (slack) => {
         slack.addUsergroup(ONCALL, [REQUESTER, SECOND]);
         slack.addUsergroup(RESPONDERS, [RESPONDER]);
+        // Public channels: an incident opened in a channel Slack does not describe counts as private.
+        slack.addChannel({ id: INCIDENT_CHANNEL, name: 'sec-incidents', members: [REQUESTER, SECOND, RESPONDER] });
+        slack.addChannel({ id: ALERT_CHANNEL, name: 'sec-alerts', members: [REQUESTER, SECOND, RESPONDER] });
       },
     );
     await command(INCIDENT_CHANNEL, REQUESTER, 'open Workers crash in a loop P2');
