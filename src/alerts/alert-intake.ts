@@ -269,7 +269,9 @@ export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
         for (const [channel, news] of byChannel) for (const a of await deps.storm.admit(channel, news)) stormed.add(a.id);
       }
       // A repeated delivery of an alert a storm summary took: the summary showed it already.
-      const unshown = recorded.filter((m) => m.kind === 'duplicate' && !m.alert.replyTs).map((m) => m.alert.id);
+      const unshown = recorded
+        .filter((m) => m.kind === 'duplicate' && !m.alert.replyTs)
+        .map((m) => ({ id: m.alert.id, channel: m.item.place.channel }));
       const stormTook = deps.storm && unshown.length ? await deps.storm.took(unshown) : new Set<number>();
       const shown = recorded.filter((m) => !stormed.has(m.alert.id));
 

@@ -44,8 +44,11 @@ export interface StormWatch {
    * taken (shown by the storm summary, not on their own) and returned; the caller shows the others as usual.
    */
   admit(channel: string, alerts: readonly AlertRecord[]): Promise<AlertRecord[]>;
-  /** Those of `alertIds` a storm summary took, on any replica (a repeated delivery must not show them again). */
-  took(alertIds: readonly number[]): Promise<Set<number>>;
+  /**
+   * Those of these alerts a storm summary took, on any replica (a repeated delivery must not show them again). Keyed
+   * by channel and id: alert ids restart with each database, and Redis may be shared beyond this one.
+   */
+  took(alerts: readonly { id: number; channel: string }[]): Promise<Set<number>>;
   /** Stops the timers and waits for writes in progress (shutdown); the storm goes on with the other replicas. */
   stop(): Promise<void>;
 }
@@ -189,7 +192,7 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
         );
         if (record)
           await shared.claimMany(
-            alerts.map((a) => `storm-took:${a.id}`),
+            alerts.map((a) => tookKey(channel, a.id)),
             TOOK_KEPT_MS,
           );
       } catch (err) {
@@ -210,11 +213,11 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
       } else schedule(channel, storm);
       return [...alerts];
     },
-    took: async (alertIds) => {
-      if (alertIds.length === 0) return new Set();
+    took: async (alerts) => {
+      if (alerts.length === 0) return new Set();
       try {
-        const claimed = await shared.areClaimed(alertIds.map((id) => `storm-took:${id}`));
-        return new Set(alertIds.filter((_, i) => claimed[i]));
+        const claimed = await shared.areClaimed(alerts.map((a) => tookKey(a.channel, a.id)));
+        return new Set(alerts.filter((_, i) => claimed[i]).map((a) => a.id));
       } catch {
         // Unknown: showing an alert twice is better than not at all.
         return new Set();
@@ -246,4 +249,8 @@ function summaryOf(channel: string, record: SharedRecord): StormSummary {
   }
   rows.sort((a, b) => b.lastAt.getTime() - a.lastAt.getTime() || b.count - a.count || (a.name < b.name ? -1 : 1));
   return { channel, startedAt: new Date(Number(record.startedAt)), total: Number(record.total ?? 0), rows };
+}
+
+function tookKey(channel: string, alertId: number): string {
+  return `storm-took:${channel}:${alertId}`;
 }

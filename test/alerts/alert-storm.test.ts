@@ -128,7 +128,9 @@ describe('storm watch', () => {
     expect(last.summary.total).toBe(3);
     expect(last.summary.rows.map((r) => `${r.name}/${r.severity}×${r.count}`).sort()).toEqual(['A/P2×2', 'B/P2×1']);
     // A repeated delivery to any replica knows the storm took the alert.
-    expect([...(await replicas[1]!.took([12, 20, 21, 22]))].sort()).toEqual([20, 21, 22]);
+    expect([...(await replicas[1]!.took([12, 20, 21, 22].map((id) => ({ id, channel: 'C1' }))))].sort()).toEqual([20, 21, 22]);
+    // The same ids in another channel (another database's alerts, sharing Redis) were not taken.
+    expect([...(await replicas[1]!.took([20, 21].map((id) => ({ id, channel: 'C2' }))))]).toEqual([]);
     await Promise.all(replicas.map((w) => w.stop()));
   });
 });
