@@ -143,7 +143,10 @@ describe('runDiagnosis', () => {
       probes: [{ id: 'deaf', title: 'Deaf', kind: 'deaf', timeoutMs: 30_000, params: {} }] as unknown as Runbook['probes'],
     });
     const result = await runDiagnosis({ runbook: rb, alert: alertOf(rb), logger, registry: { deaf: deafProbe }, deadlineMs: 200 });
-    expect(result.probes[0]?.summary).toMatch(/no answer within 200 ms \(diagnosis deadline\)/);
+    // the probe gets what is left of the deadline when it starts, a few ms less than 200 on a busy machine
+    const cut = /no answer within (\d+) ms \(diagnosis deadline\)/.exec(result.probes[0]?.summary ?? '');
+    expect(cut).not.toBeNull();
+    expect(Number(cut![1])).toBeLessThanOrEqual(200);
   });
 
   it('labels fill parameters; missing or unsafe labels refuse the probe with a clear result', async () => {
