@@ -54,6 +54,7 @@ const UNIT_TESTS = [
   'slack/blocks/diagnosis-blocks',
   'slack/blocks/incident-blocks',
   'slack/blocks/lifecycle-blocks',
+  'slack/channel-access',
   'slack/command-grammar',
   'slack/incident-room',
   'slack/incident-visibility',

@@ -112,11 +112,54 @@ export interface AlertServiceDeps {
 }
 
 export function createAlertService(deps: AlertServiceDeps): AlertService {
-  const { alerts, clock, jobs } = deps;
+  const { alerts, clock } = deps;
   const staleMs = deps.replyClaimStaleMs ?? 2 * 60_000;
   const slaDeadline = (a: Pick<AlertRecord, 'startsAt' | 'severity'>): Date =>
     new Date(a.startsAt.getTime() + RESPONSE_SLA_MINUTES[a.severity] * 60_000);
-  const storeOptions = (event: AlertEvent, opts: RecordAlertOptions) => ({
+
+  return {
+    record: async (event, opts = {}) => {
+      const outcome = await alerts.record(event, storeOptions(deps, event, opts));
+      if (outcome.kind === 'resolved') await resolvedOnTimeline(deps, outcome.alert);
+      return outcome;
+    },
+    recordMany: async (items) => {
+      const outcomes = await alerts.recordMany(items.map(({ event, opts }) => ({ event, opts: storeOptions(deps, event, opts ?? {}) })));
+      for (const o of outcomes) if (o.kind === 'resolved') await resolvedOnTimeline(deps, o.alert);
+      return outcomes;
+    },
+
+    claimReply: (alertId, claimant) => alerts.claimReply(alertId, claimant, clock.now(), staleMs),
+    setReplyTs: (alertId, ts) => alerts.setReplyTs(alertId, ts),
+    giveUpReplyClaim: (alertId, claimant) => alerts.giveUpReplyClaim(alertId, claimant),
+    giveUpGroupClaim: (groupId, claimant) => alerts.giveUpGroupClaim(groupId, claimant),
+    listStaleReplyClaims: (limit = 50) => alerts.listStaleReplyClaims(clock.now(), staleMs, limit),
+    listStaleGroupClaims: (limit = 50) => alerts.listStaleGroupClaims(clock.now(), staleMs, limit),
+    setPost: (alertId, channelId, ts) => alerts.setPost(alertId, channelId, ts),
+    acknowledge: (alertId, userId) => acknowledge(deps, alertId, userId),
+    resolve: async (alertId) => {
+      const resolved = await alerts.resolve(alertId, clock.now());
+      if (resolved) await resolvedOnTimeline(deps, resolved);
+      return resolved;
+    },
+    get: (alertId) => alerts.get(alertId),
+    findByMessage: (channelId, ts) => alerts.findByMessage(channelId, ts),
+    listActive: () => alerts.listActive(),
+    listActiveByName: (name) => alerts.listActiveByName(name, 200),
+    findOpenGroup: (channelId, groupKey) => alerts.findOpenGroup(channelId, groupKey),
+    openGroup: (channelId, groupKey, threadTs) => alerts.openGroup(channelId, groupKey, threadTs),
+    getGroup: (id) => alerts.getGroup(id),
+    joinGroup: (groupId, ids) => alerts.joinGroup(groupId, ids),
+    groupMembers: (groupId) => alerts.groupMembers(groupId, GROUP_MEMBERS_SHOWN),
+    claimGroupMessage: (groupId, claimant) => alerts.claimGroupMessage(groupId, claimant, clock.now(), staleMs),
+    setGroupMessage: (groupId, ts) => alerts.setGroupMessage(groupId, ts),
+    slaDeadline,
+  };
+}
+
+/** What the store records an alert with; with `jobs`, a new alert's first escalation check goes in the same transaction. */
+function storeOptions({ clock, jobs }: AlertServiceDeps, event: AlertEvent, opts: RecordAlertOptions) {
+  return {
     severity: opts.catalogSeverity ?? alertSeverity(event.labels),
     now: clock.now(),
     ...(opts.deliveryKey !== undefined ? { deliveryKey: opts.deliveryKey } : {}),
@@ -133,94 +176,55 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
           },
         }
       : {}),
+  };
+}
+
+/** An alert of an incident that stops firing is a moment of the incident's timeline. */
+async function resolvedOnTimeline(deps: AlertServiceDeps, alert: AlertRecord): Promise<void> {
+  if (!alert.incidentId || !deps.timeline) return;
+  await deps.timeline.append({
+    incidentId: alert.incidentId,
+    at: alert.resolvedAt ?? deps.clock.now(),
+    actor: `alert:${alert.id}`,
+    kind: 'alert_resolved',
+    text: `Alert ${alert.name} resolved`,
+    data: { alertId: alert.id },
   });
+}
 
-  /** An alert of an incident that stops firing is a moment of the incident's timeline. */
-  const resolvedOnTimeline = async (alert: AlertRecord): Promise<void> => {
-    if (!alert.incidentId || !deps.timeline) return;
-    await deps.timeline.append({
-      incidentId: alert.incidentId,
-      at: alert.resolvedAt ?? clock.now(),
-      actor: `alert:${alert.id}`,
-      kind: 'alert_resolved',
-      text: `Alert ${alert.name} resolved`,
-      data: { alertId: alert.id },
-    });
-  };
-
-  return {
-    record: async (event, opts = {}) => {
-      const outcome = await alerts.record(event, storeOptions(event, opts));
-      if (outcome.kind === 'resolved') await resolvedOnTimeline(outcome.alert);
-      return outcome;
-    },
-    recordMany: async (items) => {
-      const outcomes = await alerts.recordMany(items.map(({ event, opts }) => ({ event, opts: storeOptions(event, opts ?? {}) })));
-      for (const o of outcomes) if (o.kind === 'resolved') await resolvedOnTimeline(o.alert);
-      return outcomes;
-    },
-
-    claimReply: (alertId, claimant) => alerts.claimReply(alertId, claimant, clock.now(), staleMs),
-    setReplyTs: (alertId, ts) => alerts.setReplyTs(alertId, ts),
-    giveUpReplyClaim: (alertId, claimant) => alerts.giveUpReplyClaim(alertId, claimant),
-    giveUpGroupClaim: (groupId, claimant) => alerts.giveUpGroupClaim(groupId, claimant),
-    listStaleReplyClaims: (limit = 50) => alerts.listStaleReplyClaims(clock.now(), staleMs, limit),
-    listStaleGroupClaims: (limit = 50) => alerts.listStaleGroupClaims(clock.now(), staleMs, limit),
-    setPost: (alertId, channelId, ts) => alerts.setPost(alertId, channelId, ts),
-
-    acknowledge: async (alertId, userId) => {
-      const at = clock.now();
-      const out = await alerts.acknowledge(alertId, userId, at);
-      switch (out.kind) {
-        case 'not_found':
-          throw notFound(`There is no alert #${alertId}: it may have been removed.`);
-        case 'resolved':
-          return { kind: 'resolved', alert: out.alert };
-        case 'already':
-          return { kind: 'already', alert: out.alert, by: out.by, at: out.at };
-        case 'acked': {
-          const seconds = Math.max(0, (at.getTime() - out.alert.startsAt.getTime()) / 1000);
-          const slaMinutes = RESPONSE_SLA_MINUTES[out.alert.severity];
-          deps.metrics?.timeToAcknowledge.observe({ subject: 'alert', severity: out.alert.severity }, seconds);
-          if (out.alert.incidentId && deps.timeline) {
-            await deps.timeline.append({
-              incidentId: out.alert.incidentId,
-              at,
-              actor: userId,
-              kind: 'alert_acknowledged',
-              text: `Alert ${out.alert.name} acknowledged`,
-              data: { alertId: out.alert.id },
-            });
-          }
-          return {
-            kind: 'acked',
-            alert: out.alert,
-            by: userId,
-            at,
-            minutesAfterFiring: Math.floor(seconds / 60),
-            withinSla: seconds <= slaMinutes * 60,
-            slaMinutes,
-          };
-        }
+async function acknowledge(deps: AlertServiceDeps, alertId: number, userId: string): Promise<AlertAckResult> {
+  const at = deps.clock.now();
+  const out = await deps.alerts.acknowledge(alertId, userId, at);
+  switch (out.kind) {
+    case 'not_found':
+      throw notFound(`There is no alert #${alertId}: it may have been removed.`);
+    case 'resolved':
+      return { kind: 'resolved', alert: out.alert };
+    case 'already':
+      return { kind: 'already', alert: out.alert, by: out.by, at: out.at };
+    case 'acked': {
+      const seconds = Math.max(0, (at.getTime() - out.alert.startsAt.getTime()) / 1000);
+      const slaMinutes = RESPONSE_SLA_MINUTES[out.alert.severity];
+      deps.metrics?.timeToAcknowledge.observe({ subject: 'alert', severity: out.alert.severity }, seconds);
+      if (out.alert.incidentId && deps.timeline) {
+        await deps.timeline.append({
+          incidentId: out.alert.incidentId,
+          at,
+          actor: userId,
+          kind: 'alert_acknowledged',
+          text: `Alert ${out.alert.name} acknowledged`,
+          data: { alertId: out.alert.id },
+        });
       }
-    },
-
-    resolve: async (alertId) => {
-      const resolved = await alerts.resolve(alertId, clock.now());
-      if (resolved) await resolvedOnTimeline(resolved);
-      return resolved;
-    },
-    get: (alertId) => alerts.get(alertId),
-    findByMessage: (channelId, ts) => alerts.findByMessage(channelId, ts),
-    listActive: () => alerts.listActive(),
-    listActiveByName: (name) => alerts.listActiveByName(name, 200),
-    findOpenGroup: (channelId, groupKey) => alerts.findOpenGroup(channelId, groupKey),
-    openGroup: (channelId, groupKey, threadTs) => alerts.openGroup(channelId, groupKey, threadTs),
-    getGroup: (id) => alerts.getGroup(id),
-    joinGroup: (groupId, ids) => alerts.joinGroup(groupId, ids),
-    groupMembers: (groupId) => alerts.groupMembers(groupId, GROUP_MEMBERS_SHOWN),
-    claimGroupMessage: (groupId, claimant) => alerts.claimGroupMessage(groupId, claimant, clock.now(), staleMs),
-    setGroupMessage: (groupId, ts) => alerts.setGroupMessage(groupId, ts),
-    slaDeadline,
-  };
+      return {
+        kind: 'acked',
+        alert: out.alert,
+        by: userId,
+        at,
+        minutesAfterFiring: Math.floor(seconds / 60),
+        withinSla: seconds <= slaMinutes * 60,
+        slaMinutes,
+      };
+    }
+  }
 }

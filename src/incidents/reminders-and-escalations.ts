@@ -146,122 +146,7 @@ const JOB_KINDS = [STATUS_REMINDER_JOB, ESCALATION_JOB, INCIDENT_ESCALATION_JOB,
 export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
   const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const leaseMs = deps.leaseMs ?? 5 * MINUTE;
-  const levels = [...deps.escalation.levels].sort((a, b) => a.level - b.level);
-  const targetsFor = (names: readonly string[], level: EscalationLevel): string[] => [
-    ...new Set([...level.targets, ...(deps.contactsFor?.(names, level) ?? [])]),
-  ];
-  const levelAt = (n: number) => levels.find((l) => l.level === n);
-  const nextLevel = (n: number) => levels.find((l) => l.level > n);
-
-  const statusReminder = async (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
-    const incidentId = String(job.payload.incidentId);
-    const inc = await deps.incidents.get(incidentId);
-    if (!inc || inc.status === 'resolved' || !inc.nextUpdateDueAt) return [];
-    const next = (dueAt: Date): NewJob => ({
-      kind: STATUS_REMINDER_JOB,
-      dueAt,
-      payload: { incidentId },
-      dedupKey: `status_reminder:${incidentId}`,
-    });
-    // An update was posted since this job was scheduled: wait for the new due time.
-    if (inc.nextUpdateDueAt > now) return [next(inc.nextUpdateDueAt)];
-    await deps.callbacks.remind(inc);
-    deps.metrics?.statusReminders.inc({ severity: inc.severity });
-    summary.reminded.push(inc.id);
-    const repeat = climbsLadder(inc.severity) ? URGENT_REMINDER_REPEAT_MINUTES : STATUS_UPDATE_INTERVAL_MINUTES;
-    return [next(new Date(now.getTime() + repeat * MINUTE))];
-  };
-
-  const alertEscalation = async (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
-    const payload = job.payload as unknown as EscalationJobPayload;
-    const alert = await deps.alerts.get(Number(payload.alertId));
-    // Part of an incident: the incident's own escalation pages from here on.
-    if (!alert || alert.status !== 'firing' || alert.acknowledgedAt || alert.incidentId) return [];
-    const level = levelAt(payload.level);
-    if (!level) return [];
-    const due = escalationDueAt(alert.startsAt, alert.severity, level);
-    if (!due) return [];
-    const job_ = (l: EscalationLevel, dueAt: Date): NewJob => {
-      const p: EscalationJobPayload = { alertId: alert.id, level: l.level };
-      return { kind: ESCALATION_JOB, dueAt, payload: { ...p }, dedupKey: `escalation:${alert.id}` };
-    };
-    if (due > now) return [job_(level, due)];
-    const targets = targetsFor([alert.name], level);
-    if (targets.length === 0)
-      deps.logger?.info(
-        { alertId: alert.id, level: level.name },
-        'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged',
-      );
-    for (const target of targets) {
-      await deps.callbacks.escalate(alert, level, target);
-      summary.escalated.push({ alertId: alert.id, level: level.level, target });
-    }
-    if (targets.length) deps.metrics?.escalations.inc({ level: String(level.level), severity: alert.severity });
-    await deps.alerts.setEscalationLevel(alert.id, level.level);
-    const following = nextLevel(level.level);
-    const followingDue = following ? escalationDueAt(alert.startsAt, alert.severity, following) : null;
-    return following && followingDue ? [job_(following, new Date(Math.max(followingDue.getTime(), now.getTime())))] : [];
-  };
-
-  const incidentEscalation = async (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
-    const payload = job.payload as unknown as IncidentEscalationJobPayload;
-    const inc = await deps.incidents.get(String(payload.incidentId));
-    // Mitigated or resolved: the impact stopped. Another severity: that severity's own job carries on.
-    if (!inc || inc.status === 'mitigated' || inc.status === 'resolved' || inc.severity !== payload.severity) return [];
-    const level = levelAt(payload.level);
-    if (!level) return [];
-    const due = escalationDueAt(inc.startedAt, inc.severity, level);
-    if (!due) return [];
-    const job_ = (l: EscalationLevel, dueAt: Date): NewJob => {
-      const p: IncidentEscalationJobPayload = { incidentId: inc.id, level: l.level, severity: inc.severity };
-      return { kind: INCIDENT_ESCALATION_JOB, dueAt, payload: { ...p }, dedupKey: `incident_escalation:${inc.id}:${inc.severity}` };
-    };
-    if (due > now) return [job_(level, due)];
-    // L1 is the on-call: an acknowledged incident has one. Levels paged under an earlier severity are not paged again.
-    const skip =
-      (level.level === 1 && inc.acknowledgedAt !== null) || (await deps.incidentService.escalatedLevels(inc.id)).has(level.level);
-    if (!skip) {
-      const targets = targetsFor(await deps.alerts.namesByIncident(inc.id), level);
-      if (targets.length === 0) {
-        deps.logger?.info(
-          { incidentId: inc.id, level: level.name },
-          'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged',
-        );
-      } else {
-        await deps.callbacks.escalateIncident(inc, level, targets);
-        await deps.incidentService.recordEscalation(inc.id, level, targets, now);
-        deps.metrics?.escalations.inc({ level: String(level.level), severity: inc.severity });
-        summary.escalatedIncidents.push({ incidentId: inc.id, level: level.level, targets });
-      }
-    }
-    const following = nextLevel(level.level);
-    const followingDue = following ? escalationDueAt(inc.startedAt, inc.severity, following) : null;
-    return following && followingDue ? [job_(following, new Date(Math.max(followingDue.getTime(), now.getTime())))] : [];
-  };
-
-  const promotion = async (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
-    const out = await deps.incidentService.promoteUnresolved(String(job.payload.incidentId), now);
-    if (!out) return [];
-    summary.promoted.push(out.incident.id);
-    await deps.callbacks.promoted(out.incident, out.from);
-    return [];
-  };
-
-  const runJob = (job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> => {
-    switch (job.kind) {
-      case STATUS_REMINDER_JOB:
-        return statusReminder(job, now, summary);
-      case ESCALATION_JOB:
-        return alertEscalation(job, now, summary);
-      case INCIDENT_ESCALATION_JOB:
-        return incidentEscalation(job, now, summary);
-      case INCIDENT_PROMOTION_JOB:
-        return promotion(job, now, summary);
-      default:
-        return Promise.resolve([]);
-    }
-  };
-
+  const ctx: JobContext = { deps, ladder: escalationLadder(deps) };
   return {
     workerId,
     runDueJobs: async (now = deps.clock.now()) => {
@@ -272,28 +157,165 @@ export function createReminderRunner(deps: ReminderRunnerDeps): ReminderRunner {
         const jobs = await deps.jobs.claimDue(workerId, now, { limit: deps.batchSize ?? 50, leaseMs, kinds: JOB_KINDS });
         summary.claimed += jobs.length;
         let dueAgain = false;
-        for (const job of jobs) {
-          try {
-            const next = await runJob(job, now, summary);
-            const completed = await deps.jobs.complete(job.id, workerId, now, next);
-            if (!completed)
-              deps.logger?.warn({ jobId: job.id, kind: job.kind }, 'scheduled job was taken over by another worker before it completed');
-            if (completed && next.some((j) => j.dueAt <= now)) dueAgain = true;
-          } catch (err) {
-            summary.failed++;
-            deps.logger?.error({ err, jobId: job.id, kind: job.kind }, 'scheduled job failed; it will be retried');
-            await deps.jobs.fail(
-              job.id,
-              workerId,
-              (err as Error).message ?? String(err),
-              new Date(now.getTime() + (deps.retryAfterMs ?? MINUTE)),
-              deps.maxAttempts ?? 5,
-            );
-          }
-        }
+        for (const job of jobs) if (await runAndComplete(ctx, workerId, job, now, summary)) dueAgain = true;
         if (!dueAgain) break;
       }
       return summary;
     },
   };
+}
+
+/** The escalation levels in order, and who each pages for alerts of given names. */
+interface EscalationLadder {
+  at(level: number): EscalationLevel | undefined;
+  after(level: number): EscalationLevel | undefined;
+  targets(alertNames: readonly string[], level: EscalationLevel): string[];
+}
+
+function escalationLadder(deps: Pick<ReminderRunnerDeps, 'escalation' | 'contactsFor'>): EscalationLadder {
+  const levels = [...deps.escalation.levels].sort((a, b) => a.level - b.level);
+  return {
+    at: (n) => levels.find((l) => l.level === n),
+    after: (n) => levels.find((l) => l.level > n),
+    targets: (names, level) => [...new Set([...level.targets, ...(deps.contactsFor?.(names, level) ?? [])])],
+  };
+}
+
+interface JobContext {
+  deps: ReminderRunnerDeps;
+  ladder: EscalationLadder;
+}
+
+/**
+ * Runs one claimed job and completes it with its next step, or records the failure for a retry. True when the job
+ * completed with a next step already due (the run goes round again).
+ */
+async function runAndComplete(ctx: JobContext, workerId: string, job: ScheduledJob, now: Date, summary: RunSummary): Promise<boolean> {
+  const { deps } = ctx;
+  try {
+    const next = await runJob(ctx, job, now, summary);
+    const completed = await deps.jobs.complete(job.id, workerId, now, next);
+    if (!completed)
+      deps.logger?.warn({ jobId: job.id, kind: job.kind }, 'scheduled job was taken over by another worker before it completed');
+    return completed && next.some((j) => j.dueAt <= now);
+  } catch (err) {
+    summary.failed++;
+    deps.logger?.error({ err, jobId: job.id, kind: job.kind }, 'scheduled job failed; it will be retried');
+    await deps.jobs.fail(
+      job.id,
+      workerId,
+      (err as Error).message ?? String(err),
+      new Date(now.getTime() + (deps.retryAfterMs ?? MINUTE)),
+      deps.maxAttempts ?? 5,
+    );
+    return false;
+  }
+}
+
+function runJob(ctx: JobContext, job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> {
+  switch (job.kind) {
+    case STATUS_REMINDER_JOB:
+      return statusReminder(ctx, job, now, summary);
+    case ESCALATION_JOB:
+      return alertEscalation(ctx, job, now, summary);
+    case INCIDENT_ESCALATION_JOB:
+      return incidentEscalation(ctx, job, now, summary);
+    case INCIDENT_PROMOTION_JOB:
+      return promotion(ctx, job, now, summary);
+    default:
+      return Promise.resolve([]);
+  }
+}
+
+async function statusReminder({ deps }: JobContext, job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> {
+  const incidentId = String(job.payload.incidentId);
+  const inc = await deps.incidents.get(incidentId);
+  if (!inc || inc.status === 'resolved' || !inc.nextUpdateDueAt) return [];
+  const next = (dueAt: Date): NewJob => ({
+    kind: STATUS_REMINDER_JOB,
+    dueAt,
+    payload: { incidentId },
+    dedupKey: `status_reminder:${incidentId}`,
+  });
+  // An update was posted since this job was scheduled: wait for the new due time.
+  if (inc.nextUpdateDueAt > now) return [next(inc.nextUpdateDueAt)];
+  await deps.callbacks.remind(inc);
+  deps.metrics?.statusReminders.inc({ severity: inc.severity });
+  summary.reminded.push(inc.id);
+  const repeat = climbsLadder(inc.severity) ? URGENT_REMINDER_REPEAT_MINUTES : STATUS_UPDATE_INTERVAL_MINUTES;
+  return [next(new Date(now.getTime() + repeat * MINUTE))];
+}
+
+async function alertEscalation({ deps, ladder }: JobContext, job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> {
+  const payload = job.payload as unknown as EscalationJobPayload;
+  const alert = await deps.alerts.get(Number(payload.alertId));
+  // Part of an incident: the incident's own escalation pages from here on.
+  if (!alert || alert.status !== 'firing' || alert.acknowledgedAt || alert.incidentId) return [];
+  const level = ladder.at(payload.level);
+  if (!level) return [];
+  const due = escalationDueAt(alert.startsAt, alert.severity, level);
+  if (!due) return [];
+  const job_ = (l: EscalationLevel, dueAt: Date): NewJob => {
+    const p: EscalationJobPayload = { alertId: alert.id, level: l.level };
+    return { kind: ESCALATION_JOB, dueAt, payload: { ...p }, dedupKey: `escalation:${alert.id}` };
+  };
+  if (due > now) return [job_(level, due)];
+  const targets = ladder.targets([alert.name], level);
+  if (targets.length === 0)
+    deps.logger?.info(
+      { alertId: alert.id, level: level.name },
+      'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged',
+    );
+  for (const target of targets) {
+    await deps.callbacks.escalate(alert, level, target);
+    summary.escalated.push({ alertId: alert.id, level: level.level, target });
+  }
+  if (targets.length) deps.metrics?.escalations.inc({ level: String(level.level), severity: alert.severity });
+  await deps.alerts.setEscalationLevel(alert.id, level.level);
+  const following = ladder.after(level.level);
+  const followingDue = following ? escalationDueAt(alert.startsAt, alert.severity, following) : null;
+  return following && followingDue ? [job_(following, new Date(Math.max(followingDue.getTime(), now.getTime())))] : [];
+}
+
+async function incidentEscalation({ deps, ladder }: JobContext, job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> {
+  const payload = job.payload as unknown as IncidentEscalationJobPayload;
+  const inc = await deps.incidents.get(String(payload.incidentId));
+  // Mitigated or resolved: the impact stopped. Another severity: that severity's own job carries on.
+  if (!inc || inc.status === 'mitigated' || inc.status === 'resolved' || inc.severity !== payload.severity) return [];
+  const level = ladder.at(payload.level);
+  if (!level) return [];
+  const due = escalationDueAt(inc.startedAt, inc.severity, level);
+  if (!due) return [];
+  const job_ = (l: EscalationLevel, dueAt: Date): NewJob => {
+    const p: IncidentEscalationJobPayload = { incidentId: inc.id, level: l.level, severity: inc.severity };
+    return { kind: INCIDENT_ESCALATION_JOB, dueAt, payload: { ...p }, dedupKey: `incident_escalation:${inc.id}:${inc.severity}` };
+  };
+  if (due > now) return [job_(level, due)];
+  // L1 is the on-call: an acknowledged incident has one. Levels paged under an earlier severity are not paged again.
+  const skip = (level.level === 1 && inc.acknowledgedAt !== null) || (await deps.incidentService.escalatedLevels(inc.id)).has(level.level);
+  if (!skip) {
+    const targets = ladder.targets(await deps.alerts.namesByIncident(inc.id), level);
+    if (targets.length === 0) {
+      deps.logger?.info(
+        { incidentId: inc.id, level: level.name },
+        'escalation level has no targets (ESCALATION_Ln or runbook contacts): nobody paged',
+      );
+    } else {
+      await deps.callbacks.escalateIncident(inc, level, targets);
+      await deps.incidentService.recordEscalation(inc.id, level, targets, now);
+      deps.metrics?.escalations.inc({ level: String(level.level), severity: inc.severity });
+      summary.escalatedIncidents.push({ incidentId: inc.id, level: level.level, targets });
+    }
+  }
+  const following = ladder.after(level.level);
+  const followingDue = following ? escalationDueAt(inc.startedAt, inc.severity, following) : null;
+  return following && followingDue ? [job_(following, new Date(Math.max(followingDue.getTime(), now.getTime())))] : [];
+}
+
+async function promotion({ deps }: JobContext, job: ScheduledJob, now: Date, summary: RunSummary): Promise<NewJob[]> {
+  const out = await deps.incidentService.promoteUnresolved(String(job.payload.incidentId), now);
+  if (!out) return [];
+  summary.promoted.push(out.incident.id);
+  await deps.callbacks.promoted(out.incident, out.from);
+  return [];
 }

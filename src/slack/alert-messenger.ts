@@ -46,7 +46,7 @@ export interface AlertMessengerDeps {
 }
 
 export function createAlertMessenger(deps: AlertMessengerDeps): AlertMessenger {
-  const { alerts, poster } = deps;
+  const { alerts } = deps;
   const options = (a: AlertRecord, kind: 'post' | 'reply') => ({
     kind,
     slaDeadline: alerts.slaDeadline(a),
@@ -57,114 +57,20 @@ export function createAlertMessenger(deps: AlertMessengerDeps): AlertMessenger {
   });
   /** Alerts the bot posted itself: the post carries the alert text and the buttons. */
   const ownPost = (a: AlertRecord): boolean => a.source === 'alertmanager-webhook';
-  const render = (a: AlertRecord) => renderAlertMessage(a, options(a, ownPost(a) ? 'post' : 'reply'));
-  const update = async (a: AlertRecord) => {
-    const { text, blocks } = render(a);
-    await poster.update({ channel: a.channelId!, ts: a.replyTs!, text, blocks });
-  };
-  const windows = new Map<string, { dirty: boolean }>();
-  /**
-   * A `counter` change (a storm of re-fires) edits the message once, then at most once per window with whatever
-   * the database holds by then: chat.update allows about 50 calls a minute per workspace. A `state` change shows
-   * at once, and carries the latest count too. `send(true)` sends what the caller holds, `send(false)` reloads.
-   */
-  const windowed = async (key: string, change: 'state' | 'counter', send: (fresh: boolean) => Promise<void>): Promise<void> => {
-    const window = windows.get(key);
-    if (change === 'counter') {
-      if (window) {
-        window.dirty = true;
-        return;
-      }
-      const entry = { dirty: false };
-      windows.set(key, entry);
-      setTimeout(() => {
-        windows.delete(key);
-        if (!entry.dirty) return;
-        send(false).catch((err: Error) =>
-          deps.logger.warn({ err: { message: err.message }, message: key }, 'alert message refresh failed'),
-        );
-      }, deps.refreshWindowMs ?? REFRESH_WINDOW_MS).unref();
-    } else if (window) {
-      window.dirty = false;
-    }
-    await send(true);
-  };
-  const renderGroup = async (group: AlertGroup) => {
-    const members = await alerts.groupMembers(group.id);
-    return renderAlertGroup(group, members, { kind: group.threadTs ? 'reply' : 'post', silence: deps.silence ?? true });
-  };
-  /**
-   * A click or a resolution that lands while a message is on its way finds no message to edit yet (its ts is
-   * recorded only once Slack answers): once it is recorded, the message is drawn again from the record and edited
-   * when it no longer shows what the record holds.
-   */
-  const catchUp = async (posted: AlertMessage, channel: string, ts: string, latest: () => Promise<AlertMessage | undefined>) => {
-    const now = await latest();
-    if (!now || (now.text === posted.text && JSON.stringify(now.blocks) === JSON.stringify(posted.blocks))) return;
-    await poster.update({ channel, ts, text: now.text, blocks: now.blocks });
-  };
-  /**
-   * Posts a claimed message. When Slack stays down past the poster's retries the claim is given up, so the repair
-   * sweep retries it from the store within its period, whether or not the sender delivers the alert again.
-   */
-  const postClaimed = async <T>(post: () => Promise<T>, giveUp: () => Promise<void>): Promise<T> => {
-    try {
-      return await post();
-    } catch (err) {
-      if (isSlackUnavailable(err))
-        await giveUp().catch((e: Error) =>
-          deps.logger.warn({ err: { message: e.message } }, 'could not hand a message claim to the repair sweep'),
-        );
-      throw err;
-    }
-  };
-  const updateGroup = async (groupId: number) => {
-    const group = await alerts.getGroup(groupId);
-    if (!group?.messageTs) return;
-    const { text, blocks } = await renderGroup(group);
-    await poster.update({ channel: group.channelId, ts: group.messageTs, text, blocks });
+  const ctx: MessengerContext = {
+    deps,
+    render: (a) => renderAlertMessage(a, options(a, ownPost(a) ? 'post' : 'reply')),
+    renderPost: (a) => renderAlertMessage(a, options(a, 'post')),
+    renderGroup: async (group) => {
+      const members = await alerts.groupMembers(group.id);
+      return renderAlertGroup(group, members, { kind: group.threadTs ? 'reply' : 'post', silence: deps.silence ?? true });
+    },
+    windowed: createRefreshWindows(deps.logger, deps.refreshWindowMs ?? REFRESH_WINDOW_MS),
   };
 
   const messenger: AlertMessenger = {
-    replyOnce: async (alert, where) => {
-      if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return false;
-      const { text, blocks } = render(alert);
-      // Claimed before (a replica that died, or an earlier try of this one): the reply may be in the thread already.
-      const posted = await postClaimed(
-        () =>
-          poster.post(
-            { channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false },
-            { idempotencyKey: `alert-reply:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
-          ),
-        () => alerts.giveUpReplyClaim(alert.id, deps.replicaId),
-      );
-      await alerts.setReplyTs(alert.id, posted.ts);
-      await catchUp({ text, blocks }, where.channel, posted.ts, async () => {
-        const current = await alerts.get(alert.id);
-        return current ? render(current) : undefined;
-      });
-      return true;
-    },
-    postOnce: async (alert, channel) => {
-      if (alert.replyTs || !(await alerts.claimReply(alert.id, deps.replicaId))) return undefined;
-      const { text, blocks } = renderAlertMessage(alert, options(alert, 'post'));
-      const posted = await postClaimed(
-        () =>
-          poster.post(
-            { channel, text, blocks, unfurl_links: false },
-            { idempotencyKey: `alert-post:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
-          ),
-        () => alerts.giveUpReplyClaim(alert.id, deps.replicaId),
-      );
-      await alerts.setPost(alert.id, posted.channel, posted.ts);
-      // The post is also the "reply": completing the claim, and where buttons point.
-      await alerts.setReplyTs(alert.id, posted.ts);
-      await catchUp({ text, blocks }, posted.channel, posted.ts, async () => {
-        const current = await alerts.get(alert.id);
-        return current ? renderAlertMessage(current, options(current, 'post')) : undefined;
-      });
-      return posted;
-    },
+    replyOnce: (alert, where) => replyOnce(ctx, alert, where),
+    postOnce: (alert, channel) => postOnce(ctx, alert, channel),
     publish: async (alert, place) => {
       if (place.kind === 'reply') {
         const thread = { channel: place.channel, threadTs: place.threadTs };
@@ -173,25 +79,8 @@ export function createAlertMessenger(deps: AlertMessengerDeps): AlertMessenger {
       const posted = await messenger.postOnce(alert, place.channel);
       return posted ? { channel: posted.channel, threadTs: posted.ts } : undefined;
     },
-    publishGroup: async (group) => {
-      if (group.messageTs || !(await alerts.claimGroupMessage(group.id, deps.replicaId))) return undefined;
-      const { text, blocks } = await renderGroup(group);
-      const posted = await postClaimed(
-        () =>
-          poster.post(
-            { channel: group.channelId, ...(group.threadTs ? { thread_ts: group.threadTs } : {}), text, blocks, unfurl_links: false },
-            { idempotencyKey: `alert-group:${group.id}`, mayExist: Boolean(group.messageClaimedBy) },
-          ),
-        () => alerts.giveUpGroupClaim(group.id, deps.replicaId),
-      );
-      await alerts.setGroupMessage(group.id, posted.ts);
-      await catchUp({ text, blocks }, group.channelId, posted.ts, async () => {
-        const current = await alerts.getGroup(group.id);
-        return current ? renderGroup(current) : undefined;
-      });
-      return { channel: group.channelId, threadTs: group.threadTs ?? posted.ts };
-    },
-    refreshGroup: (groupId, change) => windowed(`group:${groupId}`, change, () => updateGroup(groupId)),
+    publishGroup: (group) => publishGroup(ctx, group),
+    refreshGroup: (groupId, change) => ctx.windowed(`group:${groupId}`, change, () => updateGroup(ctx, groupId)),
     refresh: async (alert, change = 'state') => {
       if (alert.groupId !== null) {
         await messenger.refreshGroup(alert.groupId, change);
@@ -203,13 +92,160 @@ export function createAlertMessenger(deps: AlertMessengerDeps): AlertMessenger {
         deps.logger.debug({ alertId: alert.id }, 'alert has no bot message yet: nothing to update');
         return;
       }
-      await windowed(`alert:${alert.id}`, change, async (latest) => {
+      await ctx.windowed(`alert:${alert.id}`, change, async (latest) => {
         const current = latest ? alert : await alerts.get(alert.id);
-        if (current) await update(current);
+        if (!current) return;
+        const { text, blocks } = ctx.render(current);
+        await deps.poster.update({ channel: current.channelId!, ts: current.replyTs!, text, blocks });
       });
     },
   };
   return messenger;
+}
+
+type Windowed = (key: string, change: 'state' | 'counter', send: (fresh: boolean) => Promise<void>) => Promise<void>;
+
+interface MessengerContext {
+  deps: AlertMessengerDeps;
+  /** The alert's message: its own post (webhook alerts) or the reply in its sender's thread. */
+  render: (a: AlertRecord) => AlertMessage;
+  renderPost: (a: AlertRecord) => AlertMessage;
+  renderGroup: (group: AlertGroup) => Promise<AlertMessage>;
+  windowed: Windowed;
+}
+
+/**
+ * A `counter` change (a storm of re-fires) edits the message once, then at most once per window with whatever
+ * the database holds by then: chat.update allows about 50 calls a minute per workspace. A `state` change shows
+ * at once, and carries the latest count too. `send(true)` sends what the caller holds, `send(false)` reloads.
+ */
+function createRefreshWindows(logger: Logger, windowMs: number): Windowed {
+  const windows = new Map<string, { dirty: boolean }>();
+  return async (key, change, send) => {
+    const window = windows.get(key);
+    if (change === 'counter') {
+      if (window) {
+        window.dirty = true;
+        return;
+      }
+      const entry = { dirty: false };
+      windows.set(key, entry);
+      setTimeout(() => {
+        windows.delete(key);
+        if (!entry.dirty) return;
+        send(false).catch((err: Error) => logger.warn({ err: { message: err.message }, message: key }, 'alert message refresh failed'));
+      }, windowMs).unref();
+    } else if (window) {
+      window.dirty = false;
+    }
+    await send(true);
+  };
+}
+
+/**
+ * A click or a resolution that lands while a message is on its way finds no message to edit yet (its ts is
+ * recorded only once Slack answers): once it is recorded, the message is drawn again from the record and edited
+ * when it no longer shows what the record holds.
+ */
+async function catchUp(
+  poster: SlackPoster,
+  posted: AlertMessage,
+  channel: string,
+  ts: string,
+  latest: () => Promise<AlertMessage | undefined>,
+): Promise<void> {
+  const now = await latest();
+  if (!now || (now.text === posted.text && JSON.stringify(now.blocks) === JSON.stringify(posted.blocks))) return;
+  await poster.update({ channel, ts, text: now.text, blocks: now.blocks });
+}
+
+/**
+ * Posts a claimed message. When Slack stays down past the poster's retries the claim is given up, so the repair
+ * sweep retries it from the store within its period, whether or not the sender delivers the alert again.
+ */
+async function postClaimed<T>(logger: Logger, post: () => Promise<T>, giveUp: () => Promise<void>): Promise<T> {
+  try {
+    return await post();
+  } catch (err) {
+    if (isSlackUnavailable(err))
+      await giveUp().catch((e: Error) =>
+        logger.warn({ err: { message: e.message } }, 'could not hand a message claim to the repair sweep'),
+      );
+    throw err;
+  }
+}
+
+async function replyOnce(ctx: MessengerContext, alert: AlertRecord, where: { channel: string; threadTs: string }): Promise<boolean> {
+  const { alerts, poster, replicaId, logger } = ctx.deps;
+  if (alert.replyTs || !(await alerts.claimReply(alert.id, replicaId))) return false;
+  const { text, blocks } = ctx.render(alert);
+  // Claimed before (a replica that died, or an earlier try of this one): the reply may be in the thread already.
+  const posted = await postClaimed(
+    logger,
+    () =>
+      poster.post(
+        { channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false },
+        { idempotencyKey: `alert-reply:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
+      ),
+    () => alerts.giveUpReplyClaim(alert.id, replicaId),
+  );
+  await alerts.setReplyTs(alert.id, posted.ts);
+  await catchUp(poster, { text, blocks }, where.channel, posted.ts, async () => {
+    const current = await alerts.get(alert.id);
+    return current ? ctx.render(current) : undefined;
+  });
+  return true;
+}
+
+async function postOnce(ctx: MessengerContext, alert: AlertRecord, channel: string): Promise<{ channel: string; ts: string } | undefined> {
+  const { alerts, poster, replicaId, logger } = ctx.deps;
+  if (alert.replyTs || !(await alerts.claimReply(alert.id, replicaId))) return undefined;
+  const { text, blocks } = ctx.renderPost(alert);
+  const posted = await postClaimed(
+    logger,
+    () =>
+      poster.post(
+        { channel, text, blocks, unfurl_links: false },
+        { idempotencyKey: `alert-post:${alert.id}`, mayExist: Boolean(alert.replyClaimedBy) },
+      ),
+    () => alerts.giveUpReplyClaim(alert.id, replicaId),
+  );
+  await alerts.setPost(alert.id, posted.channel, posted.ts);
+  // The post is also the "reply": completing the claim, and where buttons point.
+  await alerts.setReplyTs(alert.id, posted.ts);
+  await catchUp(poster, { text, blocks }, posted.channel, posted.ts, async () => {
+    const current = await alerts.get(alert.id);
+    return current ? ctx.renderPost(current) : undefined;
+  });
+  return posted;
+}
+
+async function publishGroup(ctx: MessengerContext, group: AlertGroup): Promise<AlertThread | undefined> {
+  const { alerts, poster, replicaId, logger } = ctx.deps;
+  if (group.messageTs || !(await alerts.claimGroupMessage(group.id, replicaId))) return undefined;
+  const { text, blocks } = await ctx.renderGroup(group);
+  const posted = await postClaimed(
+    logger,
+    () =>
+      poster.post(
+        { channel: group.channelId, ...(group.threadTs ? { thread_ts: group.threadTs } : {}), text, blocks, unfurl_links: false },
+        { idempotencyKey: `alert-group:${group.id}`, mayExist: Boolean(group.messageClaimedBy) },
+      ),
+    () => alerts.giveUpGroupClaim(group.id, replicaId),
+  );
+  await alerts.setGroupMessage(group.id, posted.ts);
+  await catchUp(poster, { text, blocks }, group.channelId, posted.ts, async () => {
+    const current = await alerts.getGroup(group.id);
+    return current ? ctx.renderGroup(current) : undefined;
+  });
+  return { channel: group.channelId, threadTs: group.threadTs ?? posted.ts };
+}
+
+async function updateGroup(ctx: MessengerContext, groupId: number): Promise<void> {
+  const group = await ctx.deps.alerts.getGroup(groupId);
+  if (!group?.messageTs) return;
+  const { text, blocks } = await ctx.renderGroup(group);
+  await ctx.deps.poster.update({ channel: group.channelId, ts: group.messageTs, text, blocks });
 }
 
 const REFRESH_WINDOW_MS = 30_000;

@@ -56,3 +56,48 @@ export function createChannelAccess(client: WebClient): ChannelAccess {
     },
   };
 }
+
+/** Who asks, and where: a slash command's user and channel, a button's clicker and the channel of its message. */
+export interface Viewer {
+  userId: string;
+  channelId: string;
+}
+
+/**
+ * Whether one viewer can read channels. `true`: the channel they asked from (Slack lets only its members type there),
+ * a public one, or one Slack lists them in; `false`: Slack says they are not a member; `unknown`: Slack cannot say
+ * (rate limit, outage, the bot not in the channel), which callers treat as no. A channel Slack does not show the bot
+ * is private. Each channel's privacy and membership is asked once per reader, however often it is read.
+ *
+ * @example
+ *   const reader = createChannelReader(access, { userId: 'U0ALICE', channelId: 'C0LOBBY' });
+ *   if ((await reader.canRead('G0SECURITY')) !== true) …   // show 'an alert in a private channel'
+ */
+export interface ChannelReader {
+  /** `privacy`, when the caller already knows it (an incident's recorded privacy), is used instead of asking Slack. */
+  canRead(channelId: string, privacy?: ChannelPrivacy): Promise<boolean | 'unknown'>;
+  /** The channel's privacy as Slack tells it, asked once per reader. */
+  privacy(channelId: string): Promise<ChannelPrivacy>;
+}
+
+export function createChannelReader(access: Pick<ChannelAccess, 'privacy' | 'isMember'>, viewer: Viewer): ChannelReader {
+  const privacies = new Map<string, Promise<ChannelPrivacy>>();
+  const memberships = new Map<string, Promise<boolean | 'unknown'>>();
+  const once = <T>(answers: Map<string, Promise<T>>, channelId: string, ask: () => Promise<T>): Promise<T> => {
+    let answer = answers.get(channelId);
+    if (!answer) {
+      answer = ask();
+      answers.set(channelId, answer);
+    }
+    return answer;
+  };
+  const privacy = (channelId: string) => once(privacies, channelId, () => access.privacy(channelId));
+  return {
+    privacy,
+    canRead: async (channelId, known) => {
+      if (channelId === viewer.channelId) return true;
+      if ((known ?? (await privacy(channelId))) === 'public') return true;
+      return once(memberships, channelId, () => access.isMember(channelId, viewer.userId));
+    },
+  };
+}

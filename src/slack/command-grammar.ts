@@ -96,167 +96,199 @@ export function parseIncidentCommand(raw: string): ParseResult {
   // eslint-disable-next-line no-control-regex
   const text = raw.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ').trim();
   if (text.length > MAX_TEXT) return fail('help', `That command is ${text.length} characters long; the limit is ${MAX_TEXT}.`);
-  const [first = '', ...rest] = text.split(/\s+/).filter(Boolean);
+  const [first = '', ...args] = text.split(/\s+/).filter(Boolean);
   const sub = first.toLowerCase();
-  const args = rest;
-  const tail = text.slice(first.length).trim();
-
-  switch (sub) {
-    case '':
-    case 'help':
-      return ok({ name: 'help' });
-    case 'list':
-    case 'runbooks':
-      return args.length ? fail(sub, `\`${sub}\` takes no arguments.`) : ok({ name: sub });
-    case 'diagnose': {
-      const [alert, ...labelArgs] = args;
-      if (!alert) return fail('diagnose', 'Which alert? Give its name.');
-      if (!ALERT_NAME.test(alert)) return fail('diagnose', `\`${clip(alert)}\` is not an alert name.`);
-      const labels = parseLabels(labelArgs);
-      return 'problem' in labels ? fail('diagnose', labels.problem) : ok({ name: 'diagnose', alert, labels: labels.labels });
-    }
-    case 'open': {
-      if (!tail) return ok({ name: 'open' });
-      const startedArgs = args.filter((a) => /^started=/i.test(a));
-      if (startedArgs.length > 1) return fail('open', 'Give `started=HH:MM` once.');
-      let started: ClockTime | undefined;
-      if (startedArgs[0]) {
-        started = parseClockTime(startedArgs[0].slice('started='.length));
-        if (!started)
-          return fail('open', `\`${clip(startedArgs[0])}\` is not a time: write \`started=HH:MM\` in UTC, e.g. \`started=09:58\`.`);
-      }
-      const words = args.filter((a) => !/^started=/i.test(a));
-      const last = words[words.length - 1] ?? '';
-      const severity = parseSeverity(last);
-      const title = (severity ? words.slice(0, -1) : words).join(' ');
-      if (!title) return fail('open', 'Give the incident a title before the severity.');
-      if (title.length > 150) return fail('open', `The title is ${title.length} characters; keep it under 150.`);
-      return ok({ name: 'open', title, severity, ...(started ? { started } : {}) });
-    }
-    case 'link-alert': {
-      const [ref, id, ...more] = args;
-      if (!ref) return fail('link-alert', 'Which alert? Give its number or the link to its message (Copy link in Slack).');
-      const alert = parseAlertReference(ref);
-      if (!alert) return fail('link-alert', `\`${clip(ref)}\` is neither an alert number nor a link to a Slack message.`);
-      if (more.length) return fail('link-alert', '`link-alert` takes an alert and at most one incident ID.');
-      const incidentId = optionalIncidentId(id);
-      return 'problem' in incidentId
-        ? fail('link-alert', incidentId.problem)
-        : ok({ name: 'link-alert', alert, incidentId: incidentId.id });
-    }
-    case 'ack':
-    case 'acknowledge':
-    case 'status':
-    case 'postmortem':
-    case 'audit': {
-      const name = sub === 'acknowledge' ? 'ack' : sub;
-      if (args.length > 1) return fail(name, `\`${name}\` takes at most one incident ID.`);
-      const id = optionalIncidentId(args[0]);
-      return 'problem' in id ? fail(name, id.problem) : ok({ name, incidentId: id.id } as IncidentCommand);
-    }
-    case 'update': {
-      // `started=HH:MM` first states when the impact began (UTC); the rest is the update.
-      const lead = args[0] && /^started=/i.test(args[0]) ? args[0] : undefined;
-      const started = lead ? parseClockTime(lead.slice('started='.length)) : undefined;
-      if (lead && !started)
-        return fail('update', `\`${clip(lead)}\` is not a time: write \`started=HH:MM\` in UTC, e.g. \`started=09:58\`.`);
-      const body = lead ? tail.slice(tail.indexOf(lead) + lead.length).trim() : tail;
-      return body
-        ? ok({ name: 'update', text: body, ...(started ? { started } : {}) })
-        : fail('update', 'What is the update? Write it after `update`.');
-    }
-    case 'sev':
-    case 'severity': {
-      const severity = args[0] ? parseSeverity(args[0]) : undefined;
-      if (!severity) return fail('sev', `Give a severity: P0, P1, P2 or P3 (or critical, high, medium, low).`);
-      if (args.length > 2) return fail('sev', '`sev` takes a severity and at most one incident ID.');
-      const id = optionalIncidentId(args[1]);
-      return 'problem' in id ? fail('sev', id.problem) : ok({ name: 'sev', severity, incidentId: id.id });
-    }
-    case 'resolve': {
-      const maybeId = args[0] && INC_ID.test(args[0]) ? args[0].toUpperCase() : undefined;
-      const fields = resolveFields((maybeId ? tail.slice(args[0]!.length) : tail).trim());
-      if ('problem' in fields) return fail('resolve', fields.problem);
-      return ok({
-        name: 'resolve',
-        incidentId: maybeId,
-        summary: fields.rest || undefined,
-        ...(fields.rootCause ? { rootCause: fields.rootCause } : {}),
-        ...(fields.resolution ? { resolution: fields.resolution } : {}),
-      });
-    }
-    case 'mitigate':
-    case 'mitigated': {
-      const maybeId = args[0] && INC_ID.test(args[0]) ? args[0].toUpperCase() : undefined;
-      const note = (maybeId ? tail.slice(args[0]!.length) : tail).trim();
-      if (note.length > 1000) return fail('mitigate', `The note is ${note.length} characters; keep it under 1000.`);
-      return ok({ name: 'mitigate', incidentId: maybeId, note: note || undefined });
-    }
-    case 'remediate': {
-      const [action, ...more] = args;
-      if (!action) return fail('remediate', 'Which action? See the remediations offered by `/incident runbooks`.');
-      if (!ACTION_NAME.test(action)) return fail('remediate', `\`${clip(action)}\` is not an action name (e.g. docker.restart).`);
-      const maybeId = more[0] && INC_ID.test(more[0]) ? more[0].toUpperCase() : undefined;
-      const labels = parseLabels(maybeId ? more.slice(1) : more);
-      return 'problem' in labels
-        ? fail('remediate', labels.problem)
-        : ok({ name: 'remediate', action, incidentId: maybeId, labels: labels.labels });
-    }
-    case 'role': {
-      const [roleWord, who, maybeId, ...extra] = args;
-      const role = roleWord ? parseIncidentRole(roleWord) : undefined;
-      if (!role)
-        return fail(
-          'role',
-          roleWord ? `\`${clip(roleWord)}\` is not a role: commander, comms or scribe.` : 'Which role? commander, comms or scribe.',
-        );
-      if (!who) return fail('role', 'Who? Mention them: `/incident role commander @alice`.');
-      const mention = USER_MENTION.exec(who);
-      if (!mention) return fail('role', `\`${clip(who)}\` is not a mention: type @ and pick the person, so Slack sends their user id.`);
-      if (extra.length) return fail('role', '`role` takes a role, a person and at most one incident ID.');
-      const id = optionalIncidentId(maybeId);
-      return 'problem' in id ? fail('role', id.problem) : ok({ name: 'role', role, userId: mention[1]!, incidentId: id.id });
-    }
-    case 'followup':
-    case 'follow-up': {
-      if (!tail) return fail('followup', 'What needs doing? Write it after `followup`.');
-      const last = args[args.length - 1]!;
-      const owner = USER_MENTION.exec(last)?.[1];
-      const text = (owner ? tail.slice(0, tail.length - last.length) : tail).trim();
-      if (!text) return fail('followup', 'Write what needs doing before the owner.');
-      if (text.length > FOLLOW_UP_MAX)
-        return fail('followup', `The follow-up is ${text.length} characters; keep it under ${FOLLOW_UP_MAX} and link the details.`);
-      return ok({ name: 'followup', text, ...(owner ? { owner } : {}) });
-    }
-    case 'followups':
-    case 'follow-ups': {
-      if (args.length > 1) return fail('followups', '`followups` takes one incident ID, or `mine`.');
-      if (args[0]?.toLowerCase() === 'mine') return ok({ name: 'followups', mine: true });
-      const id = optionalIncidentId(args[0]);
-      return 'problem' in id
-        ? fail('followups', `${id.problem} Or write \`mine\`.`)
-        : ok({ name: 'followups', incidentId: id.id, mine: false });
-    }
-    case 'stats': {
-      if (args.length > 1) return fail('stats', '`stats` takes one window: 7d, 30d or 90d.');
-      if (!args[0]) return ok({ name: 'stats', days: 30 });
-      const m = /^(\d+)d?$/i.exec(args[0]);
-      const days = m ? Number(m[1]) : NaN;
-      if (!(STATS_WINDOWS as readonly number[]).includes(days))
-        return fail('stats', `\`${clip(args[0])}\` is not a window: use 7d, 30d or 90d.`);
-      return ok({ name: 'stats', days: days as StatsWindowDays });
-    }
-    default: {
-      const [suggestion] = closestMatches(sub, [...Object.keys(USAGE), 'acknowledge', 'severity', 'mitigated', 'follow-up', 'follow-ups']);
-      return {
-        ok: false,
-        problem: `\`${clip(first)}\` is not an /incident subcommand.`,
-        usage: HELP_TEXT,
-        suggestion: suggestion ? USAGE[normalize(suggestion)] : undefined,
-      };
-    }
-  }
+  const parse = SUBCOMMANDS.get(sub);
+  return parse ? parse({ args, tail: text.slice(first.length).trim() }) : unknownSubcommand(first, sub);
 }
+
+/** A command's words: the words after the subcommand, and the text after it as typed. */
+interface CommandWords {
+  args: string[];
+  tail: string;
+}
+
+function unknownSubcommand(first: string, sub: string): ParseResult {
+  const [suggestion] = closestMatches(sub, [...Object.keys(USAGE), 'acknowledge', 'severity', 'mitigated', 'follow-up', 'follow-ups']);
+  return {
+    ok: false,
+    problem: `\`${clip(first)}\` is not an /incident subcommand.`,
+    usage: HELP_TEXT,
+    suggestion: suggestion ? USAGE[normalize(suggestion)] : undefined,
+  };
+}
+
+function parseNoArguments(name: 'list' | 'runbooks', { args }: CommandWords): ParseResult {
+  return args.length ? fail(name, `\`${name}\` takes no arguments.`) : ok({ name });
+}
+
+function parseDiagnose({ args }: CommandWords): ParseResult {
+  const [alert, ...labelArgs] = args;
+  if (!alert) return fail('diagnose', 'Which alert? Give its name.');
+  if (!ALERT_NAME.test(alert)) return fail('diagnose', `\`${clip(alert)}\` is not an alert name.`);
+  const labels = parseLabels(labelArgs);
+  return 'problem' in labels ? fail('diagnose', labels.problem) : ok({ name: 'diagnose', alert, labels: labels.labels });
+}
+
+function parseOpen({ args, tail }: CommandWords): ParseResult {
+  if (!tail) return ok({ name: 'open' });
+  const startedArgs = args.filter((a) => /^started=/i.test(a));
+  if (startedArgs.length > 1) return fail('open', 'Give `started=HH:MM` once.');
+  let started: ClockTime | undefined;
+  if (startedArgs[0]) {
+    started = parseClockTime(startedArgs[0].slice('started='.length));
+    if (!started) return fail('open', `\`${clip(startedArgs[0])}\` is not a time: write \`started=HH:MM\` in UTC, e.g. \`started=09:58\`.`);
+  }
+  const words = args.filter((a) => !/^started=/i.test(a));
+  const last = words[words.length - 1] ?? '';
+  const severity = parseSeverity(last);
+  const title = (severity ? words.slice(0, -1) : words).join(' ');
+  if (!title) return fail('open', 'Give the incident a title before the severity.');
+  if (title.length > 150) return fail('open', `The title is ${title.length} characters; keep it under 150.`);
+  return ok({ name: 'open', title, severity, ...(started ? { started } : {}) });
+}
+
+function parseLinkAlert({ args }: CommandWords): ParseResult {
+  const [ref, id, ...more] = args;
+  if (!ref) return fail('link-alert', 'Which alert? Give its number or the link to its message (Copy link in Slack).');
+  const alert = parseAlertReference(ref);
+  if (!alert) return fail('link-alert', `\`${clip(ref)}\` is neither an alert number nor a link to a Slack message.`);
+  if (more.length) return fail('link-alert', '`link-alert` takes an alert and at most one incident ID.');
+  const incidentId = optionalIncidentId(id);
+  return 'problem' in incidentId ? fail('link-alert', incidentId.problem) : ok({ name: 'link-alert', alert, incidentId: incidentId.id });
+}
+
+/** `ack`, `status`, `postmortem`, `audit`: an optional incident ID and nothing else. */
+function parseIncidentIdOnly(name: 'ack' | 'status' | 'postmortem' | 'audit', { args }: CommandWords): ParseResult {
+  if (args.length > 1) return fail(name, `\`${name}\` takes at most one incident ID.`);
+  const id = optionalIncidentId(args[0]);
+  return 'problem' in id ? fail(name, id.problem) : ok({ name, incidentId: id.id });
+}
+
+function parseUpdate({ args, tail }: CommandWords): ParseResult {
+  // `started=HH:MM` first states when the impact began (UTC); the rest is the update.
+  const lead = args[0] && /^started=/i.test(args[0]) ? args[0] : undefined;
+  const started = lead ? parseClockTime(lead.slice('started='.length)) : undefined;
+  if (lead && !started) return fail('update', `\`${clip(lead)}\` is not a time: write \`started=HH:MM\` in UTC, e.g. \`started=09:58\`.`);
+  const body = lead ? tail.slice(tail.indexOf(lead) + lead.length).trim() : tail;
+  return body
+    ? ok({ name: 'update', text: body, ...(started ? { started } : {}) })
+    : fail('update', 'What is the update? Write it after `update`.');
+}
+
+function parseSev({ args }: CommandWords): ParseResult {
+  const severity = args[0] ? parseSeverity(args[0]) : undefined;
+  if (!severity) return fail('sev', `Give a severity: P0, P1, P2 or P3 (or critical, high, medium, low).`);
+  if (args.length > 2) return fail('sev', '`sev` takes a severity and at most one incident ID.');
+  const id = optionalIncidentId(args[1]);
+  return 'problem' in id ? fail('sev', id.problem) : ok({ name: 'sev', severity, incidentId: id.id });
+}
+
+function parseResolve({ args, tail }: CommandWords): ParseResult {
+  const maybeId = args[0] && INC_ID.test(args[0]) ? args[0].toUpperCase() : undefined;
+  const fields = resolveFields((maybeId ? tail.slice(args[0]!.length) : tail).trim());
+  if ('problem' in fields) return fail('resolve', fields.problem);
+  return ok({
+    name: 'resolve',
+    incidentId: maybeId,
+    summary: fields.rest || undefined,
+    ...(fields.rootCause ? { rootCause: fields.rootCause } : {}),
+    ...(fields.resolution ? { resolution: fields.resolution } : {}),
+  });
+}
+
+function parseMitigate({ args, tail }: CommandWords): ParseResult {
+  const maybeId = args[0] && INC_ID.test(args[0]) ? args[0].toUpperCase() : undefined;
+  const note = (maybeId ? tail.slice(args[0]!.length) : tail).trim();
+  if (note.length > 1000) return fail('mitigate', `The note is ${note.length} characters; keep it under 1000.`);
+  return ok({ name: 'mitigate', incidentId: maybeId, note: note || undefined });
+}
+
+function parseRemediate({ args }: CommandWords): ParseResult {
+  const [action, ...more] = args;
+  if (!action) return fail('remediate', 'Which action? See the remediations offered by `/incident runbooks`.');
+  if (!ACTION_NAME.test(action)) return fail('remediate', `\`${clip(action)}\` is not an action name (e.g. docker.restart).`);
+  const maybeId = more[0] && INC_ID.test(more[0]) ? more[0].toUpperCase() : undefined;
+  const labels = parseLabels(maybeId ? more.slice(1) : more);
+  return 'problem' in labels
+    ? fail('remediate', labels.problem)
+    : ok({ name: 'remediate', action, incidentId: maybeId, labels: labels.labels });
+}
+
+function parseRole({ args }: CommandWords): ParseResult {
+  const [roleWord, who, maybeId, ...extra] = args;
+  const role = roleWord ? parseIncidentRole(roleWord) : undefined;
+  if (!role)
+    return fail(
+      'role',
+      roleWord ? `\`${clip(roleWord)}\` is not a role: commander, comms or scribe.` : 'Which role? commander, comms or scribe.',
+    );
+  if (!who) return fail('role', 'Who? Mention them: `/incident role commander @alice`.');
+  const mention = USER_MENTION.exec(who);
+  if (!mention) return fail('role', `\`${clip(who)}\` is not a mention: type @ and pick the person, so Slack sends their user id.`);
+  if (extra.length) return fail('role', '`role` takes a role, a person and at most one incident ID.');
+  const id = optionalIncidentId(maybeId);
+  return 'problem' in id ? fail('role', id.problem) : ok({ name: 'role', role, userId: mention[1]!, incidentId: id.id });
+}
+
+function parseFollowUp({ args, tail }: CommandWords): ParseResult {
+  if (!tail) return fail('followup', 'What needs doing? Write it after `followup`.');
+  const last = args[args.length - 1]!;
+  const owner = USER_MENTION.exec(last)?.[1];
+  const text = (owner ? tail.slice(0, tail.length - last.length) : tail).trim();
+  if (!text) return fail('followup', 'Write what needs doing before the owner.');
+  if (text.length > FOLLOW_UP_MAX)
+    return fail('followup', `The follow-up is ${text.length} characters; keep it under ${FOLLOW_UP_MAX} and link the details.`);
+  return ok({ name: 'followup', text, ...(owner ? { owner } : {}) });
+}
+
+function parseFollowUps({ args }: CommandWords): ParseResult {
+  if (args.length > 1) return fail('followups', '`followups` takes one incident ID, or `mine`.');
+  if (args[0]?.toLowerCase() === 'mine') return ok({ name: 'followups', mine: true });
+  const id = optionalIncidentId(args[0]);
+  return 'problem' in id
+    ? fail('followups', `${id.problem} Or write \`mine\`.`)
+    : ok({ name: 'followups', incidentId: id.id, mine: false });
+}
+
+function parseStats({ args }: CommandWords): ParseResult {
+  if (args.length > 1) return fail('stats', '`stats` takes one window: 7d, 30d or 90d.');
+  if (!args[0]) return ok({ name: 'stats', days: 30 });
+  const m = /^(\d+)d?$/i.exec(args[0]);
+  const days = m ? Number(m[1]) : NaN;
+  if (!(STATS_WINDOWS as readonly number[]).includes(days))
+    return fail('stats', `\`${clip(args[0])}\` is not a window: use 7d, 30d or 90d.`);
+  return ok({ name: 'stats', days: days as StatsWindowDays });
+}
+
+/** Each subcommand word, aliases included, and its parser (a Map: a typed word never reaches Object's prototype). */
+const SUBCOMMANDS = new Map<string, (words: CommandWords) => ParseResult>([
+  ['', () => ok({ name: 'help' })],
+  ['help', () => ok({ name: 'help' })],
+  ['list', (words) => parseNoArguments('list', words)],
+  ['runbooks', (words) => parseNoArguments('runbooks', words)],
+  ['diagnose', parseDiagnose],
+  ['open', parseOpen],
+  ['link-alert', parseLinkAlert],
+  ['ack', (words) => parseIncidentIdOnly('ack', words)],
+  ['acknowledge', (words) => parseIncidentIdOnly('ack', words)],
+  ['status', (words) => parseIncidentIdOnly('status', words)],
+  ['postmortem', (words) => parseIncidentIdOnly('postmortem', words)],
+  ['audit', (words) => parseIncidentIdOnly('audit', words)],
+  ['update', parseUpdate],
+  ['sev', parseSev],
+  ['severity', parseSev],
+  ['resolve', parseResolve],
+  ['mitigate', parseMitigate],
+  ['mitigated', parseMitigate],
+  ['remediate', parseRemediate],
+  ['role', parseRole],
+  ['followup', parseFollowUp],
+  ['follow-up', parseFollowUp],
+  ['followups', parseFollowUps],
+  ['follow-ups', parseFollowUps],
+  ['stats', parseStats],
+]);
 
 /** `09:58` or `9:58` (UTC). */
 export function parseClockTime(text: string): ClockTime | undefined {

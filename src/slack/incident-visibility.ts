@@ -1,14 +1,10 @@
 import type { Incident } from '../domain/incident';
 import { forbidden } from '../errors';
 import type { IncidentService } from '../incidents/incident-service';
-import type { ChannelAccess } from './channel-access';
+import { createChannelReader, type ChannelAccess, type Viewer } from './channel-access';
 import type { IncidentRooms } from './incident-room';
 
-/** Who asks, and where: a slash command's user and channel, a button's clicker and the channel of its message. */
-export interface Viewer {
-  userId: string;
-  channelId: string;
-}
+export type { Viewer } from './channel-access';
 
 /** Whether the viewer may read this incident's details (title, people, timeline, follow-ups). */
 export type IncidentReader = (incident: Pick<Incident, 'id' | 'channelId'>) => Promise<boolean>;
@@ -29,18 +25,17 @@ export interface IncidentVisibility {
 
 export function createIncidentVisibility(deps: {
   rooms: Pick<IncidentRooms, 'privacyOf'>;
-  access: Pick<ChannelAccess, 'isMember'>;
+  access: Pick<ChannelAccess, 'privacy' | 'isMember'>;
 }): IncidentVisibility {
   return {
     reader: (viewer) => {
-      const membership = new Map<string, Promise<boolean | 'unknown'>>();
+      const channels = createChannelReader(deps.access, viewer);
       return async (incident) => {
         const { privacy, channelId } = await deps.rooms.privacyOf(incident);
         if (privacy === 'public') return true;
         if (!channelId) return false;
-        if (channelId === viewer.channelId) return true;
-        if (!membership.has(channelId)) membership.set(channelId, deps.access.isMember(channelId, viewer.userId));
-        return (await membership.get(channelId)) === true;
+        // The incident's recorded privacy decides, not its channel's privacy now.
+        return (await channels.canRead(channelId, privacy)) === true;
       };
     },
   };

@@ -65,8 +65,7 @@ export interface SlackPosterDeps {
 
 export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const queues = new Map<string, Promise<unknown>>();
-  const rateLimitDeadlineMs = deps.rateLimitDeadlineMs ?? 5 * 60_000;
+  const inOrder = createChannelQueues();
   const pacer = createChannelPacer({
     coordination: deps.coordination,
     intervalMs: 1000 / POSTS_PER_SECOND_PER_CHANNEL,
@@ -74,7 +73,7 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
     ...(deps.now ? { now: deps.now } : {}),
   });
   /** Every chat.postMessage goes through here: within the channel's budget, and the next one paced from its end. */
-  const paced = async <T>(channel: string, send: () => Promise<T>): Promise<T> => {
+  const paced: Paced = async (channel, send) => {
     await pacer.wait(channel);
     try {
       return await send();
@@ -82,131 +81,20 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
       pacer.sent(channel);
     }
   };
-
-  // One chain per channel keeps thread order even when the budget makes posts wait.
-  const inOrder = <T>(channel: string, work: () => Promise<T>): Promise<T> => {
-    const prev = queues.get(channel) ?? Promise.resolve();
-    const next = prev.then(work, work);
-    const settled = next.catch(() => undefined);
-    queues.set(channel, settled);
-    void settled.then(() => {
-      if (queues.get(channel) === settled) queues.delete(channel);
-    });
-    return next;
-  };
-
-  // One notice per channel per period instead of silence while posts wait out Slack's rate limit.
-  const noticed = new Map<string, number>();
-  const noticeDelay = async (channel: string, client: WebClient) => {
-    const last = noticed.get(channel);
-    if (last !== undefined && Date.now() - last < RATE_LIMIT_NOTICE_EVERY_MS) return;
-    noticed.set(channel, Date.now());
-    try {
-      await paced(channel, () => client.chat.postMessage({ channel, text: RATE_LIMIT_NOTICE }));
-    } catch (err) {
-      // Still limited: the next wait tries again, so the notice goes out once, first.
-      noticed.delete(channel);
-      deps.logger.info({ channel, error: describe(err) }, 'rate limit notice not posted yet');
-    }
-  };
-
-  const describe = (err: unknown) => {
-    const e = err as { code?: string; data?: { error?: string }; statusCode?: number; message?: string };
-    return e.data?.error ?? e.statusCode ?? e.code ?? e.message;
-  };
-
-  /** The bot's own message carrying `key`, in the thread or among the channel's latest messages. */
-  const findOwn = async (args: ChatPostMessageArguments, key: string): Promise<string | undefined> => {
-    const matches = (m: { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }) =>
-      m.metadata?.event_type === POST_METADATA_EVENT && m.metadata.event_payload?.key === key;
-    if (args.thread_ts) {
-      let cursor: string | undefined;
-      do {
-        const page = await deps.client.conversations.replies({
-          channel: args.channel,
-          ts: args.thread_ts,
-          include_all_metadata: true,
-          limit: 200,
-          ...(cursor ? { cursor } : {}),
-        });
-        const hit = (page.messages ?? []).find((m) => matches(m as never));
-        if (hit?.ts) return hit.ts;
-        cursor = page.response_metadata?.next_cursor || undefined;
-      } while (cursor);
-      return undefined;
-    }
-    const page = await deps.client.conversations.history({ channel: args.channel, include_all_metadata: true, limit: 100 });
-    return (page.messages ?? []).find((m) => matches(m as never))?.ts;
-  };
-
-  const postIdempotently = async (
-    args: ChatPostMessageArguments,
-    key: string,
-    mayExist: boolean,
-  ): Promise<{ ts: string; channel: string }> => {
-    const client = deps.postClient ?? deps.client;
-    const body = { ...args, metadata: { event_type: POST_METADATA_EVENT, event_payload: { key } } } as ChatPostMessageArguments;
-    let unsure = mayExist;
-    let failures = 0;
-    const rateLimitedUntil = Date.now() + rateLimitDeadlineMs;
-    let waited = 0;
-    for (;;) {
-      if (unsure) {
-        try {
-          const ts = await findOwn(args, key);
-          if (ts) {
-            deps.logger.info({ channel: args.channel, threadTs: args.thread_ts, key }, 'message was already posted: not posting it again');
-            return { ts, channel: args.channel };
-          }
-          unsure = false;
-        } catch (err) {
-          // Not knowing whether it landed, posting again could double it: wait and look again.
-          if (++failures > WEB_API_RETRY.retries)
-            throw new SlackUnavailableError(`could not check whether the message was posted: ${String(describe(err))}`, { cause: err });
-          await sleep(backoff(failures));
-          continue;
-        }
-      }
-      try {
-        const r = await paced(args.channel, () => client.chat.postMessage(body));
-        return { ts: r.ts as string, channel: (r.channel as string | undefined) ?? args.channel };
-      } catch (err) {
-        const retryAfter = (err as { retryAfter?: number }).retryAfter;
-        if ((err as { code?: string }).code === 'slack_webapi_rate_limited_error' && typeof retryAfter === 'number') {
-          // Slack said when: waiting is not a failure, and the budget of retries stays for real failures.
-          if (Date.now() + retryAfter * 1000 > rateLimitedUntil)
-            throw new SlackUnavailableError(`rate limited for more than ${rateLimitDeadlineMs / 1000} s`, { cause: err });
-          deps.logger.info({ channel: args.channel, retryAfter }, 'Slack rate limit: waiting as asked before posting');
-          await sleep(retryAfter * 1000);
-          waited += retryAfter * 1000;
-          if (waited >= RATE_LIMIT_NOTICE_AFTER_MS) await noticeDelay(args.channel, client);
-          continue;
-        }
-        if (!mayHaveLanded(err)) {
-          deps.logger.error({ channel: args.channel, threadTs: args.thread_ts, error: describe(err) }, 'Slack refused the message');
-          throw err;
-        }
-        unsure = true;
-        if (++failures > WEB_API_RETRY.retries) {
-          deps.logger.error(
-            { channel: args.channel, threadTs: args.thread_ts, key, error: describe(err) },
-            'Slack message not posted after retries: it will be tried again later',
-          );
-          throw new SlackUnavailableError(`Slack did not take the message: ${String(describe(err))}`, { cause: err });
-        }
-        deps.logger.warn(
-          { channel: args.channel, threadTs: args.thread_ts, key, error: describe(err), failures },
-          'Slack post failed or timed out: checking whether it landed before trying again',
-        );
-        await sleep(backoff(failures));
-      }
-    }
+  const ctx: IdempotentPostContext = {
+    lookupClient: deps.client,
+    postClient: deps.postClient ?? deps.client,
+    logger: deps.logger,
+    sleep,
+    paced,
+    noticeDelay: createRateLimitNotice(paced, deps.logger),
+    rateLimitDeadlineMs: deps.rateLimitDeadlineMs ?? 5 * 60_000,
   };
 
   return {
     post: (args, opts) =>
       inOrder(args.channel, async () => {
-        if (opts?.idempotencyKey) return postIdempotently(args, opts.idempotencyKey, opts.mayExist ?? false);
+        if (opts?.idempotencyKey) return postIdempotently(ctx, args, opts.idempotencyKey, opts.mayExist ?? false);
         try {
           const r = await paced(args.channel, () => deps.client.chat.postMessage(args));
           return { ts: r.ts as string, channel: (r.channel as string | undefined) ?? args.channel };
@@ -223,6 +111,175 @@ export function createSlackPoster(deps: SlackPosterDeps): SlackPoster {
       await deps.client.chat.update(args);
     },
   };
+}
+
+type Paced = <T>(channel: string, send: () => Promise<T>) => Promise<T>;
+
+/** One chain per channel keeps thread order even when the budget makes posts wait. */
+function createChannelQueues(): <T>(channel: string, work: () => Promise<T>) => Promise<T> {
+  const queues = new Map<string, Promise<unknown>>();
+  return <T>(channel: string, work: () => Promise<T>): Promise<T> => {
+    const prev = queues.get(channel) ?? Promise.resolve();
+    const next = prev.then(work, work);
+    const settled = next.catch(() => undefined);
+    queues.set(channel, settled);
+    void settled.then(() => {
+      if (queues.get(channel) === settled) queues.delete(channel);
+    });
+    return next;
+  };
+}
+
+/** One notice per channel per period instead of silence while posts wait out Slack's rate limit. */
+function createRateLimitNotice(paced: Paced, logger: Logger): (channel: string, client: WebClient) => Promise<void> {
+  const noticed = new Map<string, number>();
+  return async (channel, client) => {
+    const last = noticed.get(channel);
+    if (last !== undefined && Date.now() - last < RATE_LIMIT_NOTICE_EVERY_MS) return;
+    noticed.set(channel, Date.now());
+    try {
+      await paced(channel, () => client.chat.postMessage({ channel, text: RATE_LIMIT_NOTICE }));
+    } catch (err) {
+      // Still limited: the next wait tries again, so the notice goes out once, first.
+      noticed.delete(channel);
+      logger.info({ channel, error: describe(err) }, 'rate limit notice not posted yet');
+    }
+  };
+}
+
+function describe(err: unknown) {
+  const e = err as { code?: string; data?: { error?: string }; statusCode?: number; message?: string };
+  return e.data?.error ?? e.statusCode ?? e.code ?? e.message;
+}
+
+/** The bot's own message carrying `key`, in the thread or among the channel's latest messages. */
+async function findOwn(client: WebClient, args: ChatPostMessageArguments, key: string): Promise<string | undefined> {
+  const matches = (m: { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }) =>
+    m.metadata?.event_type === POST_METADATA_EVENT && m.metadata.event_payload?.key === key;
+  if (args.thread_ts) {
+    let cursor: string | undefined;
+    do {
+      const page = await client.conversations.replies({
+        channel: args.channel,
+        ts: args.thread_ts,
+        include_all_metadata: true,
+        limit: 200,
+        ...(cursor ? { cursor } : {}),
+      });
+      const hit = (page.messages ?? []).find((m) => matches(m as never));
+      if (hit?.ts) return hit.ts;
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return undefined;
+  }
+  const page = await client.conversations.history({ channel: args.channel, include_all_metadata: true, limit: 100 });
+  return (page.messages ?? []).find((m) => matches(m as never))?.ts;
+}
+
+interface IdempotentPostContext {
+  /** Looks for a message that may have landed (the client with retries). */
+  lookupClient: WebClient;
+  postClient: WebClient;
+  logger: Logger;
+  sleep: (ms: number) => Promise<void>;
+  paced: Paced;
+  noticeDelay: (channel: string, client: WebClient) => Promise<void>;
+  rateLimitDeadlineMs: number;
+}
+
+/** What one idempotent post has been through so far. */
+interface PostAttempts {
+  /** An attempt may have landed without the bot hearing so: look before posting. */
+  unsure: boolean;
+  failures: number;
+  /** Time spent waiting out 429s. */
+  waited: number;
+  rateLimitedUntil: number;
+}
+
+async function postIdempotently(
+  ctx: IdempotentPostContext,
+  args: ChatPostMessageArguments,
+  key: string,
+  mayExist: boolean,
+): Promise<{ ts: string; channel: string }> {
+  const body = { ...args, metadata: { event_type: POST_METADATA_EVENT, event_payload: { key } } } as ChatPostMessageArguments;
+  const attempts: PostAttempts = { unsure: mayExist, failures: 0, waited: 0, rateLimitedUntil: Date.now() + ctx.rateLimitDeadlineMs };
+  for (;;) {
+    if (attempts.unsure) {
+      const found = await lookForOwn(ctx, args, key, attempts);
+      if (found === 'unknown') continue;
+      if (found !== 'absent') return { ts: found.ts, channel: args.channel };
+    }
+    try {
+      const r = await ctx.paced(args.channel, () => ctx.postClient.chat.postMessage(body));
+      return { ts: r.ts as string, channel: (r.channel as string | undefined) ?? args.channel };
+    } catch (err) {
+      await afterFailedPost(ctx, args, key, attempts, err);
+    }
+  }
+}
+
+/** Whether an earlier attempt landed; `unknown` (after a pause) when Slack could not be asked. */
+async function lookForOwn(
+  ctx: IdempotentPostContext,
+  args: ChatPostMessageArguments,
+  key: string,
+  attempts: PostAttempts,
+): Promise<{ ts: string } | 'absent' | 'unknown'> {
+  try {
+    const ts = await findOwn(ctx.lookupClient, args, key);
+    if (ts) {
+      ctx.logger.info({ channel: args.channel, threadTs: args.thread_ts, key }, 'message was already posted: not posting it again');
+      return { ts };
+    }
+    attempts.unsure = false;
+    return 'absent';
+  } catch (err) {
+    // Not knowing whether it landed, posting again could double it: wait and look again.
+    if (++attempts.failures > WEB_API_RETRY.retries)
+      throw new SlackUnavailableError(`could not check whether the message was posted: ${String(describe(err))}`, { cause: err });
+    await ctx.sleep(backoff(attempts.failures));
+    return 'unknown';
+  }
+}
+
+/** Waits before the next attempt, or throws when there is none to make. */
+async function afterFailedPost(
+  ctx: IdempotentPostContext,
+  args: ChatPostMessageArguments,
+  key: string,
+  attempts: PostAttempts,
+  err: unknown,
+): Promise<void> {
+  const retryAfter = (err as { retryAfter?: number }).retryAfter;
+  if ((err as { code?: string }).code === 'slack_webapi_rate_limited_error' && typeof retryAfter === 'number') {
+    // Slack said when: waiting is not a failure, and the budget of retries stays for real failures.
+    if (Date.now() + retryAfter * 1000 > attempts.rateLimitedUntil)
+      throw new SlackUnavailableError(`rate limited for more than ${ctx.rateLimitDeadlineMs / 1000} s`, { cause: err });
+    ctx.logger.info({ channel: args.channel, retryAfter }, 'Slack rate limit: waiting as asked before posting');
+    await ctx.sleep(retryAfter * 1000);
+    attempts.waited += retryAfter * 1000;
+    if (attempts.waited >= RATE_LIMIT_NOTICE_AFTER_MS) await ctx.noticeDelay(args.channel, ctx.postClient);
+    return;
+  }
+  if (!mayHaveLanded(err)) {
+    ctx.logger.error({ channel: args.channel, threadTs: args.thread_ts, error: describe(err) }, 'Slack refused the message');
+    throw err;
+  }
+  attempts.unsure = true;
+  if (++attempts.failures > WEB_API_RETRY.retries) {
+    ctx.logger.error(
+      { channel: args.channel, threadTs: args.thread_ts, key, error: describe(err) },
+      'Slack message not posted after retries: it will be tried again later',
+    );
+    throw new SlackUnavailableError(`Slack did not take the message: ${String(describe(err))}`, { cause: err });
+  }
+  ctx.logger.warn(
+    { channel: args.channel, threadTs: args.thread_ts, key, error: describe(err), failures: attempts.failures },
+    'Slack post failed or timed out: checking whether it landed before trying again',
+  );
+  await ctx.sleep(backoff(attempts.failures));
 }
 
 function backoff(failures: number): number {

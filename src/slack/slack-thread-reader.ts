@@ -62,15 +62,104 @@ export const HISTORY_MAX_MESSAGES = 2_000;
 export function createSlackThreadReader(opts: SlackThreadReaderOptions): ThreadReader & { clearNames(): void } {
   const { client, logger } = opts;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const now = opts.now ?? Date.now;
-  const perMinute = opts.callsPerMinute ?? REPLIES_CALLS_PER_MINUTE;
-  const recentCalls: number[] = [];
-  const names = new Map<string, Promise<string>>();
-  type Identity = { botId?: string; userId?: string; url?: string };
-  let identity: Promise<Identity> | undefined;
+  const pace = createMinutePacer(opts.callsPerMinute ?? REPLIES_CALLS_PER_MINUTE, opts.now ?? Date.now, sleep);
+  const names = createNameCache(client, logger);
+  const whoAmI = createIdentityLookup(client, logger);
 
-  /** A sliding minute: the (perMinute+1)th call waits until the oldest of the minute is 60 s old. */
-  const pace = async (): Promise<void> => {
+  /** One paced call; with `rejectRateLimitedCalls`, a 429 is waited out and the call made again. */
+  const paced = async <T>(method: string, channel: string, call: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      await pace();
+      try {
+        return await call();
+      } catch (err) {
+        const e = err as { code?: string; retryAfter?: number };
+        if (e.code !== 'slack_webapi_rate_limited_error' || attempt >= (opts.rateLimitRetries ?? 5)) throw err;
+        logger.info({ channel, retryAfter: e.retryAfter }, `${method} rate limited; waiting`);
+        await sleep((e.retryAfter ?? 1) * 1000);
+      }
+    }
+  };
+
+  const toContents = async (channel: string, threadTs: string, raw: SlackMessage[], pages: number): Promise<ThreadContents> => {
+    const me = await whoAmI();
+    // Slack may repeat a message across pages when the thread moves under it; keep each ts once.
+    const seen = new Set<string>();
+    const unique = raw.filter((m) => m.ts && !seen.has(m.ts) && seen.add(m.ts));
+    const mentioned = unique.flatMap((m) => [...textOf(m).matchAll(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g)].map((x) => x[1]!));
+    const authors = unique.filter((m) => m.user && !m.bot_id).map((m) => m.user!);
+    const resolved = await names.userNames([...authors, ...mentioned]);
+    const messages = unique.map((m) => toThreadMessage(m, me, resolved));
+    logger.debug({ channel, threadTs, messages: messages.length, pages }, threadTs ? 'thread read' : 'channel history read');
+    return {
+      channel,
+      threadTs,
+      messages,
+      names: resolved,
+      pages,
+      ...(me.url ? { workspaceUrl: me.url.replace(/\/+$/, '') } : {}),
+    } satisfies ThreadContents;
+  };
+
+  return {
+    userNames: names.userNames,
+    clearNames: names.clear,
+    read: async (channel, threadTs) => {
+      const { raw, pages } = await readPages(
+        (cursor) =>
+          paced('conversations.replies', channel, () =>
+            client.conversations.replies({ channel, ts: threadTs, limit: REPLIES_PAGE_SIZE, ...(cursor ? { cursor } : {}) }),
+          ),
+        () => true,
+      );
+      return toContents(channel, threadTs, raw, pages);
+    },
+    history: async (channel, oldest, latest) => {
+      const seconds = (d: Date) => (d.getTime() / 1000).toFixed(6);
+      const { raw, pages } = await readPages(
+        (cursor) =>
+          paced('conversations.history', channel, () =>
+            client.conversations.history({
+              channel,
+              oldest: seconds(oldest),
+              latest: seconds(latest),
+              inclusive: true,
+              limit: REPLIES_PAGE_SIZE,
+              ...(cursor ? { cursor } : {}),
+            }),
+          ),
+        (read) => read < HISTORY_MAX_MESSAGES,
+      );
+      // conversations.history is newest first.
+      raw.sort((a, b) => Number(a.ts) - Number(b.ts));
+      return toContents(channel, '', raw, pages);
+    },
+  };
+}
+
+type Page = { messages?: unknown[]; response_metadata?: { next_cursor?: string } };
+
+/** Follows `next_cursor` from the first page while there is one and `more(messages read so far)` says so. */
+async function readPages(
+  fetchPage: (cursor: string | undefined) => Promise<Page>,
+  more: (read: number) => boolean,
+): Promise<{ raw: SlackMessage[]; pages: number }> {
+  const raw: SlackMessage[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await fetchPage(cursor);
+    pages += 1;
+    raw.push(...((page.messages ?? []) as SlackMessage[]));
+    cursor = page.response_metadata?.next_cursor || undefined;
+  } while (cursor && more(raw.length));
+  return { raw, pages };
+}
+
+/** A sliding minute: the (perMinute+1)th call waits until the oldest of the minute is 60 s old. */
+function createMinutePacer(perMinute: number, now: () => number, sleep: (ms: number) => Promise<void>): () => Promise<void> {
+  const recentCalls: number[] = [];
+  return async () => {
     for (;;) {
       const t = now();
       while (recentCalls.length && recentCalls[0]! <= t - 60_000) recentCalls.shift();
@@ -81,8 +170,14 @@ export function createSlackThreadReader(opts: SlackThreadReaderOptions): ThreadR
       await sleep(recentCalls[0]! + 60_000 - t);
     }
   };
+}
 
-  const whoAmI = (): Promise<Identity> =>
+type Identity = { botId?: string; userId?: string; url?: string };
+
+/** auth.test, asked once and kept; a failure is asked again next time. */
+function createIdentityLookup(client: WebClient, logger: Logger): () => Promise<Identity> {
+  let identity: Promise<Identity> | undefined;
+  return () =>
     (identity ??= client.auth
       .test()
       .then((r): Identity => ({ botId: r.bot_id as string | undefined, userId: r.user_id, url: r.url }))
@@ -91,7 +186,11 @@ export function createSlackThreadReader(opts: SlackThreadReaderOptions): ThreadR
         logger.warn({ err: { message: err.message } }, "auth.test failed: this bot's own messages are not told apart");
         return {};
       }));
+}
 
+/** People's names from users.info, once per user for the cache's lifetime. */
+function createNameCache(client: WebClient, logger: Logger) {
+  const names = new Map<string, Promise<string>>();
   const nameOf = (userId: string): Promise<string> => {
     let p = names.get(userId);
     if (!p) {
@@ -108,7 +207,6 @@ export function createSlackThreadReader(opts: SlackThreadReaderOptions): ThreadR
     }
     return p;
   };
-
   const userNames = async (ids: readonly string[]): Promise<Map<string, string>> => {
     const unique = [...new Set(ids)];
     const out = new Map<string, string>();
@@ -120,116 +218,29 @@ export function createSlackThreadReader(opts: SlackThreadReaderOptions): ThreadR
     }
     return out;
   };
+  return { userNames, clear: () => names.clear() };
+}
 
-  const fetchPage = async (channel: string, ts: string, cursor: string | undefined) => {
-    for (let attempt = 0; ; attempt++) {
-      await pace();
-      try {
-        return await client.conversations.replies({ channel, ts, limit: REPLIES_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
-      } catch (err) {
-        const e = err as { code?: string; retryAfter?: number };
-        if (e.code !== 'slack_webapi_rate_limited_error' || attempt >= (opts.rateLimitRetries ?? 5)) throw err;
-        logger.info({ channel, retryAfter: e.retryAfter }, 'conversations.replies rate limited; waiting');
-        await sleep((e.retryAfter ?? 1) * 1000);
-      }
-    }
-  };
-
-  const fetchHistoryPage = async (channel: string, oldest: string, latest: string, cursor: string | undefined) => {
-    for (let attempt = 0; ; attempt++) {
-      await pace();
-      try {
-        return await client.conversations.history({
-          channel,
-          oldest,
-          latest,
-          inclusive: true,
-          limit: REPLIES_PAGE_SIZE,
-          ...(cursor ? { cursor } : {}),
-        });
-      } catch (err) {
-        const e = err as { code?: string; retryAfter?: number };
-        if (e.code !== 'slack_webapi_rate_limited_error' || attempt >= (opts.rateLimitRetries ?? 5)) throw err;
-        logger.info({ channel, retryAfter: e.retryAfter }, 'conversations.history rate limited; waiting');
-        await sleep((e.retryAfter ?? 1) * 1000);
-      }
-    }
-  };
-
-  const toContents = async (channel: string, threadTs: string, raw: SlackMessage[], pages: number): Promise<ThreadContents> => {
-    const me = await whoAmI();
-    {
-      // Slack may repeat a message across pages when the thread moves under it; keep each ts once.
-      const seen = new Set<string>();
-      const unique = raw.filter((m) => m.ts && !seen.has(m.ts) && seen.add(m.ts));
-      const mentioned = unique.flatMap((m) => [...textOf(m).matchAll(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g)].map((x) => x[1]!));
-      const authors = unique.filter((m) => m.user && !m.bot_id).map((m) => m.user!);
-      const resolved = await userNames([...authors, ...mentioned]);
-
-      const messages: ThreadMessage[] = unique.map((m) => {
-        const isBot = Boolean(m.bot_id) || m.subtype === 'bot_message';
-        const fromThisBot = Boolean((me.botId && m.bot_id === me.botId) || (me.userId && m.user === me.userId));
-        return {
-          ts: m.ts!,
-          ...(m.user ? { userId: m.user } : {}),
-          author: isBot
-            ? m.bot_profile?.name || m.username || (m.user ? resolved.get(m.user) : undefined) || 'bot'
-            : (resolved.get(m.user ?? '') ?? m.user ?? 'unknown'),
-          isBot,
-          fromThisBot,
-          text: textOf(m),
-          edited: m.edited !== undefined,
-          ...(m.subtype ? { subtype: m.subtype } : {}),
-          files: (m.files ?? []).map((f) => ({
-            name: f.name ?? 'file',
-            ...(f.title ? { title: f.title } : {}),
-            ...(f.permalink ? { url: f.permalink } : {}),
-          })),
-          ...(m.reply_count ? { replyCount: m.reply_count } : {}),
-        };
-      });
-      logger.debug({ channel, threadTs, messages: messages.length, pages }, threadTs ? 'thread read' : 'channel history read');
-      return {
-        channel,
-        threadTs,
-        messages,
-        names: resolved,
-        pages,
-        ...(me.url ? { workspaceUrl: me.url.replace(/\/+$/, '') } : {}),
-      } satisfies ThreadContents;
-    }
-  };
-
+function toThreadMessage(m: SlackMessage, me: Identity, resolved: Map<string, string>): ThreadMessage {
+  const isBot = Boolean(m.bot_id) || m.subtype === 'bot_message';
+  const fromThisBot = Boolean((me.botId && m.bot_id === me.botId) || (me.userId && m.user === me.userId));
   return {
-    userNames,
-    clearNames: () => names.clear(),
-    read: async (channel, threadTs) => {
-      const raw: SlackMessage[] = [];
-      let cursor: string | undefined;
-      let pages = 0;
-      do {
-        const page = await fetchPage(channel, threadTs, cursor);
-        pages += 1;
-        raw.push(...((page.messages ?? []) as SlackMessage[]));
-        cursor = page.response_metadata?.next_cursor || undefined;
-      } while (cursor);
-      return toContents(channel, threadTs, raw, pages);
-    },
-    history: async (channel, oldest, latest) => {
-      const seconds = (d: Date) => (d.getTime() / 1000).toFixed(6);
-      const raw: SlackMessage[] = [];
-      let cursor: string | undefined;
-      let pages = 0;
-      do {
-        const page = await fetchHistoryPage(channel, seconds(oldest), seconds(latest), cursor);
-        pages += 1;
-        raw.push(...((page.messages ?? []) as SlackMessage[]));
-        cursor = page.response_metadata?.next_cursor || undefined;
-      } while (cursor && raw.length < HISTORY_MAX_MESSAGES);
-      // conversations.history is newest first.
-      raw.sort((a, b) => Number(a.ts) - Number(b.ts));
-      return toContents(channel, '', raw, pages);
-    },
+    ts: m.ts!,
+    ...(m.user ? { userId: m.user } : {}),
+    author: isBot
+      ? m.bot_profile?.name || m.username || (m.user ? resolved.get(m.user) : undefined) || 'bot'
+      : (resolved.get(m.user ?? '') ?? m.user ?? 'unknown'),
+    isBot,
+    fromThisBot,
+    text: textOf(m),
+    edited: m.edited !== undefined,
+    ...(m.subtype ? { subtype: m.subtype } : {}),
+    files: (m.files ?? []).map((f) => ({
+      name: f.name ?? 'file',
+      ...(f.title ? { title: f.title } : {}),
+      ...(f.permalink ? { url: f.permalink } : {}),
+    })),
+    ...(m.reply_count ? { replyCount: m.reply_count } : {}),
   };
 }
 

@@ -11,6 +11,11 @@ function setup(rooms: Record<string, { privacy: RoomPrivacy; channelId: string |
   const visibility = createIncidentVisibility({
     rooms: { privacyOf: async (inc) => rooms[inc.id] ?? { privacy: 'public', channelId: inc.channelId } },
     access: {
+      // The incident's recorded privacy decides: the channel's privacy now is never asked.
+      privacy: async (channelId) => {
+        asked.push(`privacy:${channelId}`);
+        return 'public';
+      },
       isMember: async (channelId, userId) => {
         asked.push(`${channelId}:${userId}`);
         return members === 'unknown' ? 'unknown' : members.includes(userId);

@@ -4,7 +4,7 @@ import type { IncidentService } from '../../incidents/incident-service';
 import type { AlertRecord } from '../../domain/alert';
 import type { Incident } from '../../domain/incident';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
-import type { ChannelAccess } from '../channel-access';
+import { createChannelReader, type ChannelAccess } from '../channel-access';
 import type { CommandInvocation } from './incident-command-dispatch';
 
 export interface LinkAlertDeps {
@@ -75,21 +75,19 @@ async function checkMayLink(
   const from = alert.channelId;
   const to = incident.channelId ?? inv.channelId;
   if (!from || from === to) return;
-  const fromPrivacy = await access.privacy(from);
   // Whoever typed the command is in the channel they typed it in; anyone else must be shown to be in the alert's channel.
-  if (fromPrivacy !== 'public' && from !== inv.channelId) {
-    const member = await access.isMember(from, inv.userId);
-    if (member === false)
-      throw forbidden(
-        `Alert #${alert.id} was posted in a private channel you are not in, so you cannot link it. Nothing was linked; ask someone in that channel to link it.`,
-      );
-    if (member !== true)
-      throw forbidden(
-        `I could not check that you can see the channel alert #${alert.id} was posted in (I may not be in it, or Slack did not answer). Nothing was linked; ask someone in that channel to link it.`,
-      );
-  }
-  if (fromPrivacy === 'public') return;
-  const toPrivacy = await access.privacy(to);
+  const reader = createChannelReader(access, inv);
+  const mayRead = await reader.canRead(from);
+  if (mayRead === false)
+    throw forbidden(
+      `Alert #${alert.id} was posted in a private channel you are not in, so you cannot link it. Nothing was linked; ask someone in that channel to link it.`,
+    );
+  if (mayRead !== true)
+    throw forbidden(
+      `I could not check that you can see the channel alert #${alert.id} was posted in (I may not be in it, or Slack did not answer). Nothing was linked; ask someone in that channel to link it.`,
+    );
+  if ((await reader.privacy(from)) === 'public') return;
+  const toPrivacy = await reader.privacy(to);
   if (toPrivacy !== 'private')
     throw forbidden(
       `Alert #${alert.id} was posted in a private channel, and ${incident.id} lives in ${toPrivacy === 'public' ? 'a public channel' : 'a channel I could not confirm is private'}: linking would show the alert and its thread to everyone there. Nothing was linked; handle it in an incident opened from that private channel.`,

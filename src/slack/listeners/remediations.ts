@@ -1,5 +1,5 @@
 import type { App, RespondFn } from '@slack/bolt';
-import { onButton } from '../button-router';
+import { onButton, type ButtonHandler } from '../button-router';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../logger';
 import type { RemediationService } from '../../remediations/remediation-service';
@@ -250,114 +250,124 @@ export function auditCommandHandler(deps: RemediationSlackDeps) {
   };
 }
 
+type ButtonArgs = Parameters<ButtonHandler>[0];
+
 /** The buttons: request from a diagnosis, Approve, Deny. A button value is only looked up, never trusted. */
 export function registerRemediationActions(app: App, deps: RemediationSlackDeps): void {
-  onButton(app, REMEDIATION_ACTION_ID, async ({ ack, body, action, respond, context }) => {
-    await ack();
-    const log = (context.log as Logger | undefined) ?? deps.logger;
-    try {
-      const value = parseRemediationValue(action.value ?? '');
-      const channelId = body.channel?.id;
-      if (!value || !channelId) {
-        await ephemeral(respond, 'That button is not a remediation this bot offers; run the diagnosis again.');
-        return;
+  const clicked =
+    (what: string, handle: (args: ButtonArgs, log: Logger) => Promise<void>): ButtonHandler =>
+    async (args) => {
+      await args.ack();
+      const log = (args.context.log as Logger | undefined) ?? deps.logger;
+      try {
+        await handle(args, log);
+      } catch (err) {
+        // Every failure answers the clicker (Redis down: "approvals are paused"), never silence.
+        await respondWithError(err, args.respond, log, what);
       }
-      const found = findRemediation(deps.catalog, value.action, value.runbook);
-      if ('problem' in found) {
-        await ephemeral(respond, found.problem);
-        return;
-      }
-      const messageTs = body.message?.ts ?? body.container?.message_ts;
-      const threadTs = body.message?.thread_ts ?? messageTs;
-      const home = threadTs ? await threadHome(deps, channelId, threadTs) : undefined;
-      await requestRemediation(
-        deps,
-        {
-          found: { runbookId: found.runbook.id, entry: found.entry },
-          labels: value.labels,
-          userId: body.user.id,
-          home,
-          idempotencyKey: messageTs ? `${messageTs}:${found.entry.id}:${body.user.id}` : undefined,
-        },
+    };
+  onButton(
+    app,
+    REMEDIATION_ACTION_ID,
+    clicked('requesting the remediation', (args) => requestFromButton(deps, args)),
+  );
+  onButton(
+    app,
+    APPROVE_ACTION_ID,
+    clicked('approving', (args, log) => approveFromButton(deps, args, log)),
+  );
+  onButton(
+    app,
+    DENY_ACTION_ID,
+    clicked('denying', (args, log) => denyFromButton(deps, args, log)),
+  );
+}
+
+/** A remediation button under a diagnosis: the request, posted for approval in the thread it was clicked in. */
+async function requestFromButton(deps: RemediationSlackDeps, { body, action, respond }: ButtonArgs): Promise<void> {
+  const value = parseRemediationValue(action.value ?? '');
+  const channelId = body.channel?.id;
+  if (!value || !channelId) {
+    await ephemeral(respond, 'That button is not a remediation this bot offers; run the diagnosis again.');
+    return;
+  }
+  const found = findRemediation(deps.catalog, value.action, value.runbook);
+  if ('problem' in found) {
+    await ephemeral(respond, found.problem);
+    return;
+  }
+  const messageTs = body.message?.ts ?? body.container?.message_ts;
+  const threadTs = body.message?.thread_ts ?? messageTs;
+  const home = threadTs ? await threadHome(deps, channelId, threadTs) : undefined;
+  await requestRemediation(
+    deps,
+    {
+      found: { runbookId: found.runbook.id, entry: found.entry },
+      labels: value.labels,
+      userId: body.user.id,
+      home,
+      idempotencyKey: messageTs ? `${messageTs}:${found.entry.id}:${body.user.id}` : undefined,
+    },
+    respond,
+  );
+}
+
+async function approveFromButton(deps: RemediationSlackDeps, { body, action, respond }: ButtonArgs, log: Logger): Promise<void> {
+  const requestId = action.value ?? '';
+  const groups = await approverGroupsOf(deps, requestId, body.user.id);
+  const r = await deps.service.approve(requestId, body.user.id, groups);
+  switch (r.kind) {
+    case 'not_found':
+    case 'not_approver':
+    case 'already':
+      await ephemeral(respond, refusalText(r));
+      return;
+    case 'busy':
+      await ephemeral(respond, `Someone else's approval of *${escapeMrkdwn(r.request.title)}* is being handled right now.`);
+      return;
+    case 'expired':
+      await showOutcome(deps, r.request, log);
+      await ephemeral(
         respond,
+        `*${escapeMrkdwn(r.request.title)}* expired before it was approved; nothing ran. Request it again if it is still needed.`,
       );
-    } catch (err) {
-      // Every failure answers the clicker (Redis down: "approvals are paused"), never silence.
-      await respondWithError(err, respond, log, 'requesting the remediation');
-    }
-  });
-
-  onButton(app, APPROVE_ACTION_ID, async ({ ack, body, action, respond, context }) => {
-    await ack();
-    const log = (context.log as Logger | undefined) ?? deps.logger;
-    try {
-      const requestId = action.value ?? '';
-      const groups = await approverGroupsOf(deps, requestId, body.user.id);
-      const r = await deps.service.approve(requestId, body.user.id, groups);
-      switch (r.kind) {
-        case 'not_found':
-        case 'not_approver':
-        case 'already':
-          await ephemeral(respond, refusalText(r));
-          return;
-        case 'busy':
-          await ephemeral(respond, `Someone else's approval of *${escapeMrkdwn(r.request.title)}* is being handled right now.`);
-          return;
-        case 'expired':
-          await showOutcome(deps, r.request, log);
-          await ephemeral(
-            respond,
-            `*${escapeMrkdwn(r.request.title)}* expired before it was approved; nothing ran. Request it again if it is still needed.`,
-          );
-          return;
-        case 'limited':
-          await ephemeral(respond, `*${escapeMrkdwn(r.request.title)}* cannot run now: ${escapeMrkdwn(r.reason)}`);
-          return;
-        case 'ran': {
-          await showOutcome(deps, r.request, log);
-          const verification = r.verification ? `\nVerification ${r.verification.status}: ${escapeMrkdwn(r.verification.summary)}` : '';
-          const summary = r.result?.summary ?? r.error ?? '';
-          if (r.request.channelId) {
-            await deps.poster
-              .post({
-                channel: r.request.channelId,
-                thread_ts: r.request.threadTs ?? r.request.approvalMessageTs ?? undefined,
-                text: `${r.outcome === 'succeeded' ? ':white_check_mark:' : ':x:'} *${escapeMrkdwn(r.request.title)}* ${r.outcome} (approved by <@${body.user.id}>): ${escapeMrkdwn(summary)}${verification}`,
-              })
-              .catch((err: Error) => log.warn({ err: { message: err.message } }, 'posting the remediation result failed'));
-          }
-          return;
-        }
+      return;
+    case 'limited':
+      await ephemeral(respond, `*${escapeMrkdwn(r.request.title)}* cannot run now: ${escapeMrkdwn(r.reason)}`);
+      return;
+    case 'ran': {
+      await showOutcome(deps, r.request, log);
+      const verification = r.verification ? `\nVerification ${r.verification.status}: ${escapeMrkdwn(r.verification.summary)}` : '';
+      const summary = r.result?.summary ?? r.error ?? '';
+      if (r.request.channelId) {
+        await deps.poster
+          .post({
+            channel: r.request.channelId,
+            thread_ts: r.request.threadTs ?? r.request.approvalMessageTs ?? undefined,
+            text: `${r.outcome === 'succeeded' ? ':white_check_mark:' : ':x:'} *${escapeMrkdwn(r.request.title)}* ${r.outcome} (approved by <@${body.user.id}>): ${escapeMrkdwn(summary)}${verification}`,
+          })
+          .catch((err: Error) => log.warn({ err: { message: err.message } }, 'posting the remediation result failed'));
       }
-    } catch (err) {
-      // Every failure answers the clicker (Redis down: "approvals are paused"), never silence.
-      await respondWithError(err, respond, log, 'approving');
+      return;
     }
-  });
+  }
+}
 
-  onButton(app, DENY_ACTION_ID, async ({ ack, body, action, respond, context }) => {
-    await ack();
-    const log = (context.log as Logger | undefined) ?? deps.logger;
-    try {
-      const requestId = action.value ?? '';
-      const groups = await approverGroupsOf(deps, requestId, body.user.id);
-      const r = await deps.service.deny(requestId, body.user.id, groups);
-      switch (r.kind) {
-        case 'not_found':
-        case 'not_approver':
-        case 'already':
-          await ephemeral(respond, refusalText(r));
-          return;
-        case 'expired':
-        case 'denied':
-          await showOutcome(deps, r.request, log);
-          return;
-      }
-    } catch (err) {
-      // Every failure answers the clicker (Redis down: "approvals are paused"), never silence.
-      await respondWithError(err, respond, log, 'denying');
-    }
-  });
+async function denyFromButton(deps: RemediationSlackDeps, { body, action, respond }: ButtonArgs, log: Logger): Promise<void> {
+  const requestId = action.value ?? '';
+  const groups = await approverGroupsOf(deps, requestId, body.user.id);
+  const r = await deps.service.deny(requestId, body.user.id, groups);
+  switch (r.kind) {
+    case 'not_found':
+    case 'not_approver':
+    case 'already':
+      await ephemeral(respond, refusalText(r));
+      return;
+    case 'expired':
+    case 'denied':
+      await showOutcome(deps, r.request, log);
+      return;
+  }
 }
 
 /** Edits the approval message in place: the buttons give way to who decided and how it went. */

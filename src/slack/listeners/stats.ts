@@ -13,7 +13,7 @@ import { onButton } from '../button-router';
 import type { SubcommandHandlers } from './incident-command-dispatch';
 
 import { STATS_CHART_ACTION_ID } from '../blocks/stats-blocks';
-import { slackErrorCode, type ChannelAccess } from '../channel-access';
+import { createChannelReader, slackErrorCode, type ChannelAccess } from '../channel-access';
 const WINDOWS = new Set(['7', '30', '90']);
 
 /** Slack shares a file only where the bot is a member (chat:write.public does not cover uploads). */
@@ -74,7 +74,8 @@ export function statsCommandHandler(
 ): NonNullable<SubcommandHandlers['stats']> {
   return async (inv) => {
     const stats = await incidentStats(deps, inv.command.days);
-    const readable = channelReader(deps.access, { userId: inv.userId, channelId: inv.channelId });
+    const reader = createChannelReader(deps.access, { userId: inv.userId, channelId: inv.channelId });
+    const readable = async (channelId: string) => (await reader.canRead(channelId)) === true;
     const topAlerts: TopAlert[] = [];
     for (const a of stats.topAlerts) {
       const shown = (await Promise.all(a.channels.map(readable))).every(Boolean);
@@ -82,20 +83,6 @@ export function statsCommandHandler(
     }
     const { text, blocks } = renderStats({ ...stats, topAlerts });
     await inv.respond({ response_type: 'ephemeral', text, blocks: blocks as never });
-  };
-}
-
-/** Whether the viewer may read a channel: the one they typed in, a public one, or one Slack lists them in. */
-function channelReader(access: Pick<ChannelAccess, 'privacy' | 'isMember'>, viewer: { userId: string; channelId: string }) {
-  const answers = new Map<string, Promise<boolean>>();
-  return (channelId: string): Promise<boolean> => {
-    if (channelId === viewer.channelId) return Promise.resolve(true);
-    let answer = answers.get(channelId);
-    if (!answer) {
-      answer = access.privacy(channelId).then(async (p) => p === 'public' || (await access.isMember(channelId, viewer.userId)) === true);
-      answers.set(channelId, answer);
-    }
-    return answer;
   };
 }
 
