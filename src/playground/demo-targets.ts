@@ -135,12 +135,7 @@ export async function startDemoTargets(opts: DemoTargetsOptions): Promise<DemoTa
   };
 }
 
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  level: number,
-  counters: { ok: number; failed: number; tasksFailed: number },
-): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, level: number, counters: DemoCounters): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://demo');
   const json = (status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -169,22 +164,8 @@ async function handle(
       const pool = poolUtilization(level);
       return json(pool > 0.9 ? 503 : 200, { status: pool > 0.9 ? 'not_ready' : 'ready', pool_utilization: pool });
     }
-    case '/semantic-api/metrics': {
-      counters.ok += 40;
-      counters.failed += Math.round(12 * level);
-      return text(
-        [
-          '# TYPE semantic_pool_utilization_ratio gauge',
-          `semantic_pool_utilization_ratio{pool="agents"} ${poolUtilization(level)}`,
-          '# TYPE semantic_agents_active gauge',
-          `semantic_agents_active ${Math.round(12 + 30 * level)}`,
-          '# TYPE semantic_request_total counter',
-          `semantic_request_total{status_code="200"} ${counters.ok}`,
-          `semantic_request_total{status_code="503"} ${counters.failed}`,
-          '',
-        ].join('\n'),
-      );
-    }
+    case '/semantic-api/metrics':
+      return text(semanticApiMetrics(level, counters));
 
     // The orchestrator gets slow: 50 ms → 1.3 s.
     case '/orchestrator/health':
@@ -192,19 +173,8 @@ async function handle(
       return json(200, { status: 'ok' });
 
     // A worker's metrics: tasks pile up and fail.
-    case '/worker-metrics/metrics': {
-      counters.tasksFailed += Math.round(3 * level);
-      return text(
-        [
-          '# TYPE active_tasks gauge',
-          ...['worker-1', 'worker-2'].map((w) => `active_tasks{worker="${w}"} 2`),
-          `active_tasks{worker="worker-7"} ${Math.round(3 + 5 * level)}`,
-          '# TYPE task_failed_total counter',
-          `task_failed_total{worker="worker-7"} ${counters.tasksFailed}`,
-          '',
-        ].join('\n'),
-      );
-    }
+    case '/worker-metrics/metrics':
+      return text(workerMetrics(level, counters));
 
     // Jaeger's slow traces and Loki's error streams: more of them as things drift.
     case '/jaeger/api/traces':
@@ -226,6 +196,37 @@ async function handle(
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');
   }
+}
+
+type DemoCounters = { ok: number; failed: number; tasksFailed: number };
+
+/** The semantic-caching API's Prometheus metrics: its pool fills up and more requests fail. */
+function semanticApiMetrics(level: number, counters: DemoCounters): string {
+  counters.ok += 40;
+  counters.failed += Math.round(12 * level);
+  return [
+    '# TYPE semantic_pool_utilization_ratio gauge',
+    `semantic_pool_utilization_ratio{pool="agents"} ${poolUtilization(level)}`,
+    '# TYPE semantic_agents_active gauge',
+    `semantic_agents_active ${Math.round(12 + 30 * level)}`,
+    '# TYPE semantic_request_total counter',
+    `semantic_request_total{status_code="200"} ${counters.ok}`,
+    `semantic_request_total{status_code="503"} ${counters.failed}`,
+    '',
+  ].join('\n');
+}
+
+/** A worker's Prometheus metrics: worker-7's tasks pile up and fail. */
+function workerMetrics(level: number, counters: DemoCounters): string {
+  counters.tasksFailed += Math.round(3 * level);
+  return [
+    '# TYPE active_tasks gauge',
+    ...['worker-1', 'worker-2'].map((w) => `active_tasks{worker="${w}"} 2`),
+    `active_tasks{worker="worker-7"} ${Math.round(3 + 5 * level)}`,
+    '# TYPE task_failed_total counter',
+    `task_failed_total{worker="worker-7"} ${counters.tasksFailed}`,
+    '',
+  ].join('\n');
 }
 
 function poolUtilization(level: number): number {
@@ -250,13 +251,22 @@ async function seedFiles(dir: string, nowMs: number) {
   const semanticCache = path.join(dir, 'semantic-cache');
   const workdir = path.join(dir, 'orchestrator');
   const minutesAgo = (m: number) => new Date(nowMs - m * 60_000);
-  const iso = (m: number) => minutesAgo(m).toISOString();
 
   for (const d of [home, workerLogs, semanticLogs, semanticCache, path.join(workdir, 'logs'), path.join(shared, 'locks')]) {
     await mkdir(d, { recursive: true });
   }
+  await seedMemoryDaemon(home, minutesAgo);
+  for (const w of ['worker-1', 'worker-2', 'worker-7']) await seedWorker({ shared, workerLogs }, w, minutesAgo);
+  await seedSemanticApi({ semanticLogs, semanticCache }, minutesAgo);
+  await seedOrchestrator(workdir, minutesAgo);
+  return { home, shared, workerLogs, semanticLogs, semanticCache, workdir };
+}
 
-  // The memory daemon: a PID file left behind by a process that is gone, and a log with a schema mismatch.
+type MinutesAgo = (m: number) => Date;
+
+/** The memory daemon: a PID file left behind by a process that is gone, and a log with a schema mismatch. */
+async function seedMemoryDaemon(home: string, minutesAgo: MinutesAgo): Promise<void> {
+  const iso = (m: number) => minutesAgo(m).toISOString();
   await writeFile(path.join(home, 'memory-daemon.pid'), `${deadPid()}\n`);
   await writeFile(
     path.join(home, 'memory-daemon.log'),
@@ -269,54 +279,58 @@ async function seedFiles(dir: string, nowMs: number) {
       '',
     ].join('\n'),
   );
+}
 
-  // Workers: heartbeats, task folders, locks and logs. worker-7 is the stuck one.
-  for (const w of ['worker-1', 'worker-2', 'worker-7']) {
-    const stuck = w === STUCK_WORKER;
-    await mkdir(path.join(shared, 'workers', w), { recursive: true });
-    await writeFile(
-      path.join(shared, 'workers', w, 'heartbeat.json'),
-      JSON.stringify({ worker: w, timestamp: stuck ? iso(0.75) : iso(0), status: stuck ? 'busy' : 'idle' }),
-    );
-    for (const state of ['pending', 'active', 'completed', 'failed'])
-      await mkdir(path.join(shared, 'tasks', w, state), { recursive: true });
-    for (let i = 0; i < (stuck ? 6 : 1); i++)
-      await writeFile(path.join(shared, 'tasks', w, 'pending', `task-${w}-${100 + i}.json`), JSON.stringify({ id: `task-${100 + i}` }));
-    for (let i = 0; i < 12; i++)
-      await writeFile(path.join(shared, 'tasks', w, 'completed', `task-${w}-${i}.json`), JSON.stringify({ id: `task-${i}` }));
-    const activeIds = stuck ? [42, 43, 44] : [99];
-    for (const id of activeIds) {
-      const file = path.join(shared, 'tasks', w, 'active', `task-${w}-${id}.json`);
-      await writeFile(file, JSON.stringify({ id: `task-${id}`, started_at: iso(stuck ? 25 : 1) }));
-      const at = minutesAgo(stuck ? 25 : 1);
-      await utimes(file, at, at);
-    }
-    if (stuck) {
-      await writeFile(
-        path.join(shared, 'tasks', w, 'failed', `task-${w}-17.json`),
-        JSON.stringify({ id: 'task-17', error: 'claude: timeout after 300 s' }),
-      );
-      const lock = path.join(shared, 'locks', `${w}_task-42.lock`);
-      await writeFile(lock, '');
-      await utimes(lock, minutesAgo(24), minutesAgo(24));
-    }
-    await writeFile(
-      path.join(workerLogs, `${w}.log`),
-      stuck
-        ? [
-            `${iso(26)} INFO watcher: picked up task-42`,
-            `${iso(25)} ERROR worker: claude process hung (no output for 300 s) task=task-42`,
-            `${iso(24)} ERROR worker: BrokenPipeError: [Errno 32] Broken pipe (/shared/pipes/${w})`,
-            `${iso(20)} WARNING watcher: lock ${w}_task-42.lock still held`,
-            '',
-          ].join('\n')
-        : `${iso(2)} INFO watcher: task-99 done in 4.1 s\n`,
-    );
-  }
-
-  // The semantic-caching API's JSON log, with a few errors; its cache directory.
+/** A worker's heartbeat, task folders, locks and log. worker-7 is the stuck one. */
+async function seedWorker(dirs: { shared: string; workerLogs: string }, w: string, minutesAgo: MinutesAgo): Promise<void> {
+  const { shared } = dirs;
+  const iso = (m: number) => minutesAgo(m).toISOString();
+  const stuck = w === STUCK_WORKER;
+  await mkdir(path.join(shared, 'workers', w), { recursive: true });
   await writeFile(
-    path.join(semanticLogs, 'app.log'),
+    path.join(shared, 'workers', w, 'heartbeat.json'),
+    JSON.stringify({ worker: w, timestamp: stuck ? iso(0.75) : iso(0), status: stuck ? 'busy' : 'idle' }),
+  );
+  for (const state of ['pending', 'active', 'completed', 'failed']) await mkdir(path.join(shared, 'tasks', w, state), { recursive: true });
+  for (let i = 0; i < (stuck ? 6 : 1); i++)
+    await writeFile(path.join(shared, 'tasks', w, 'pending', `task-${w}-${100 + i}.json`), JSON.stringify({ id: `task-${100 + i}` }));
+  for (let i = 0; i < 12; i++)
+    await writeFile(path.join(shared, 'tasks', w, 'completed', `task-${w}-${i}.json`), JSON.stringify({ id: `task-${i}` }));
+  const activeIds = stuck ? [42, 43, 44] : [99];
+  for (const id of activeIds) {
+    const file = path.join(shared, 'tasks', w, 'active', `task-${w}-${id}.json`);
+    await writeFile(file, JSON.stringify({ id: `task-${id}`, started_at: iso(stuck ? 25 : 1) }));
+    const at = minutesAgo(stuck ? 25 : 1);
+    await utimes(file, at, at);
+  }
+  if (stuck) {
+    await writeFile(
+      path.join(shared, 'tasks', w, 'failed', `task-${w}-17.json`),
+      JSON.stringify({ id: 'task-17', error: 'claude: timeout after 300 s' }),
+    );
+    const lock = path.join(shared, 'locks', `${w}_task-42.lock`);
+    await writeFile(lock, '');
+    await utimes(lock, minutesAgo(24), minutesAgo(24));
+  }
+  await writeFile(
+    path.join(dirs.workerLogs, `${w}.log`),
+    stuck
+      ? [
+          `${iso(26)} INFO watcher: picked up task-42`,
+          `${iso(25)} ERROR worker: claude process hung (no output for 300 s) task=task-42`,
+          `${iso(24)} ERROR worker: BrokenPipeError: [Errno 32] Broken pipe (/shared/pipes/${w})`,
+          `${iso(20)} WARNING watcher: lock ${w}_task-42.lock still held`,
+          '',
+        ].join('\n')
+      : `${iso(2)} INFO watcher: task-99 done in 4.1 s\n`,
+  );
+}
+
+/** The semantic-caching API's JSON log, with a few errors; its cache directory. */
+async function seedSemanticApi(dirs: { semanticLogs: string; semanticCache: string }, minutesAgo: MinutesAgo): Promise<void> {
+  const iso = (m: number) => minutesAgo(m).toISOString();
+  await writeFile(
+    path.join(dirs.semanticLogs, 'app.log'),
     [
       { ts: iso(15), level: 'info', msg: 'request served', status: 200 },
       { ts: iso(9), level: 'error', msg: 'pool exhausted: timed out waiting for a connection', status: 503 },
@@ -326,9 +340,12 @@ async function seedFiles(dir: string, nowMs: number) {
       .map((l) => JSON.stringify(l))
       .join('\n') + '\n',
   );
-  await writeFile(path.join(semanticCache, 'agents.idx'), 'demo\n');
+  await writeFile(path.join(dirs.semanticCache, 'agents.idx'), 'demo\n');
+}
 
-  // The orchestrator's logs.
+/** The orchestrator's logs. */
+async function seedOrchestrator(workdir: string, minutesAgo: MinutesAgo): Promise<void> {
+  const iso = (m: number) => minutesAgo(m).toISOString();
   await writeFile(
     path.join(workdir, 'logs', 'cli-orchestrator.log'),
     [
@@ -346,6 +363,4 @@ async function seedFiles(dir: string, nowMs: number) {
       '',
     ].join('\n'),
   );
-
-  return { home, shared, workerLogs, semanticLogs, semanticCache, workdir };
 }
