@@ -211,6 +211,34 @@ function channelObject(c: EmulatedChannel, botUserId: string): Record<string, un
 }
 
 export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentity): Record<string, MethodHandler> {
+  const c = methodContext(state, id);
+  return {
+    ...peopleMethods(c),
+    ...chatMethods(c),
+    ...viewMethods(c),
+    ...conversationReadMethods(c),
+    ...channelMethods(c),
+    ...reactionAndPinMethods(c),
+    ...fileMethods(c),
+  };
+}
+
+/** The workspace and the bot's identity, with the checks and writes several methods share. */
+interface MethodContext {
+  state: WorkspaceState;
+  id: WorkspaceIdentity;
+  botAuthor: { user: string; bot_id: string; app_id: string; team: string };
+  findMessage(channel: string, ts: string | undefined): EmulatedMessage;
+  messageBody(args: Record<string, unknown>): Partial<EmulatedMessage>;
+  postAsBot(channel: string, args: Record<string, unknown>): EmulatedMessage;
+  visibleChannel(channelId: string): EmulatedChannel;
+  requireAccess(channelId: string, needsMembership: boolean): void;
+  ownMessage(m: EmulatedMessage, error: string): void;
+  openView(view: Record<string, unknown>, extra?: Record<string, unknown>): EmulatedView;
+  useTrigger(args: Record<string, unknown>): void;
+}
+
+function methodContext(state: WorkspaceState, id: WorkspaceIdentity): MethodContext {
   const botAuthor = { user: id.botUserId, bot_id: id.botId, app_id: id.appId, team: id.teamId };
 
   function findMessage(channel: string, ts: string | undefined): EmulatedMessage {
@@ -288,17 +316,13 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
     state.usedTriggerIds.add(trigger);
   }
 
-  return {
-    'auth.test': () => ({
-      url: `https://emulated-${id.teamId.toLowerCase()}.slack.com/`,
-      team: id.teamName,
-      user: state.users.get(id.botUserId)?.name ?? 'incident-bot',
-      team_id: id.teamId,
-      user_id: id.botUserId,
-      bot_id: id.botId,
-      is_enterprise_install: false,
-    }),
+  return { state, id, botAuthor, findMessage, messageBody, postAsBot, visibleChannel, requireAccess, ownMessage, openView, useTrigger };
+}
 
+/** chat.*: posting, editing and deleting messages as the bot, and their permalinks. */
+function chatMethods(c: MethodContext): Record<string, MethodHandler> {
+  const { state, id, botAuthor, findMessage, messageBody, postAsBot, requireAccess, ownMessage } = c;
+  return {
     'chat.postMessage': ({ args, malformed }) => {
       const channel = requireChannel(args);
       requireAccess(channel, false);
@@ -365,7 +389,13 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       const isReply = m.thread_ts !== undefined && m.thread_ts !== m.ts;
       return { channel, permalink: isReply ? `${base}?thread_ts=${m.thread_ts}&cid=${channel}` : base };
     },
+  };
+}
 
+/** views.*: modals opened with a trigger_id, updated by id or external_id, and the App Home. */
+function viewMethods(c: MethodContext): Record<string, MethodHandler> {
+  const { state, openView, useTrigger } = c;
+  return {
     'views.open': ({ args, malformed }) => {
       const view = checkView(args, malformed);
       useTrigger(args);
@@ -406,7 +436,13 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       if (userId === undefined) throw new ApiError('invalid_arguments', ['[ERROR] missing required field: user_id']);
       return { view: openView(view) };
     },
+  };
+}
 
+/** Reading conversations: threads, history, a channel and its members. */
+function conversationReadMethods(c: MethodContext): Record<string, MethodHandler> {
+  const { state, id, visibleChannel, requireAccess } = c;
+  return {
     'conversations.replies': ({ args }) => {
       const channel = requireChannel(args);
       requireAccess(channel, true);
@@ -430,6 +466,33 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       return page(withMetadataIfAsked(newestFirst, args), args, 100);
     },
 
+    'conversations.info': ({ args }) => ({ channel: channelObject(visibleChannel(requireChannel(args)), id.botUserId) }),
+
+    'conversations.members': ({ args }) => {
+      const channel = visibleChannel(requireChannel(args));
+      const limit = args.limit === undefined ? 100 : Number(args.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError('invalid_limit');
+      const cursor = str(args, 'cursor');
+      let start = 0;
+      if (cursor !== undefined) {
+        const after = /^user:(.+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'))?.[1];
+        start = after === undefined ? -1 : channel.members.indexOf(after);
+        if (start < 0) throw new ApiError('invalid_cursor');
+      }
+      const members = channel.members.slice(start, start + limit);
+      const next = channel.members[start + limit];
+      return {
+        members,
+        response_metadata: { next_cursor: next === undefined ? '' : Buffer.from(`user:${next}`).toString('base64') },
+      };
+    },
+  };
+}
+
+/** Making and furnishing incident channels: create, invite, topic, bookmarks. */
+function channelMethods(c: MethodContext): Record<string, MethodHandler> {
+  const { state, id, botAuthor, visibleChannel } = c;
+  return {
     'conversations.create': ({ args }) => {
       const name = str(args, 'name');
       const problem = channelNameProblem(name);
@@ -450,27 +513,6 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       };
       state.channelRecords.set(channelId, channel);
       return { channel: channelObject(channel, id.botUserId) };
-    },
-
-    'conversations.info': ({ args }) => ({ channel: channelObject(visibleChannel(requireChannel(args)), id.botUserId) }),
-
-    'conversations.members': ({ args }) => {
-      const channel = visibleChannel(requireChannel(args));
-      const limit = args.limit === undefined ? 100 : Number(args.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError('invalid_limit');
-      const cursor = str(args, 'cursor');
-      let start = 0;
-      if (cursor !== undefined) {
-        const after = /^user:(.+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'))?.[1];
-        start = after === undefined ? -1 : channel.members.indexOf(after);
-        if (start < 0) throw new ApiError('invalid_cursor');
-      }
-      const members = channel.members.slice(start, start + limit);
-      const next = channel.members[start + limit];
-      return {
-        members,
-        response_metadata: { next_cursor: next === undefined ? '' : Buffer.from(`user:${next}`).toString('base64') },
-      };
     },
 
     'conversations.invite': ({ args }) => {
@@ -529,6 +571,22 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       channel.bookmarks.push(bookmark);
       return { bookmark };
     },
+  };
+}
+
+/** auth.test and who is who: users and user groups. */
+function peopleMethods(c: MethodContext): Record<string, MethodHandler> {
+  const { state, id } = c;
+  return {
+    'auth.test': () => ({
+      url: `https://emulated-${id.teamId.toLowerCase()}.slack.com/`,
+      team: id.teamName,
+      user: state.users.get(id.botUserId)?.name ?? 'incident-bot',
+      team_id: id.teamId,
+      user_id: id.botUserId,
+      bot_id: id.botId,
+      is_enterprise_install: false,
+    }),
 
     'users.info': ({ args }) => {
       const userId = str(args, 'user');
@@ -543,7 +601,13 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       if (!users) throw new ApiError('no_such_subteam');
       return { users: [...users] };
     },
+  };
+}
 
+/** reactions.* and pins.* on a message. */
+function reactionAndPinMethods(c: MethodContext): Record<string, MethodHandler> {
+  const { id, findMessage } = c;
+  return {
     'reactions.add': ({ args }) => {
       const channel = requireChannel(args);
       const m = findMessage(channel, str(args, 'timestamp'));
@@ -588,7 +652,13 @@ export function createMethodHandlers(state: WorkspaceState, id: WorkspaceIdentit
       m.pinned_to = m.pinned_to.filter((c) => c !== channel);
       return {};
     },
+  };
+}
 
+/** files.*: the two-step external upload, and sharing the file in a channel. */
+function fileMethods(c: MethodContext): Record<string, MethodHandler> {
+  const { state, id, botAuthor, requireAccess } = c;
+  return {
     'files.getUploadURLExternal': ({ args }) => {
       const filename = str(args, 'filename');
       const length = int(args, 'length', -1, Number.MAX_SAFE_INTEGER);
