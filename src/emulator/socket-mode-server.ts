@@ -71,172 +71,184 @@ export interface SocketModeServer {
   close(): void;
 }
 
-export function createSocketModeServer(opts: {
+interface SocketModeOptions {
   wsBaseUrl: () => string;
   appId: string;
   clock: () => number;
   /** How often the server pings each connection (the client gives up after 30 s without one). */
   pingIntervalMs?: number;
-}): SocketModeServer {
+}
+
+/** The server's connections, what it pushed and what came back. */
+interface SocketState {
+  opts: SocketModeOptions;
+  /** The one-use tickets apps.connections.open handed out. */
+  tickets: Set<string>;
+  live: Connection[];
+  envelopes: SocketEnvelopeRecord[];
+  acks: SocketAck[];
+  /** Envelopes sent while no connection was live, for the next one. */
+  pending: Array<{ record: SocketEnvelopeRecord; acceptsResponsePayload: boolean }>;
+  events: EventEmitter;
+  timers: Set<NodeJS.Timeout>;
+  /** Connections opened so far. */
+  opened: number;
+}
+
+export function createSocketModeServer(opts: SocketModeOptions): SocketModeServer {
   const wss = new WebSocketServer({ noServer: true });
-  const tickets = new Set<string>();
-  const live: Connection[] = [];
-  const envelopes: SocketEnvelopeRecord[] = [];
-  const acks: SocketAck[] = [];
-  const pending: Array<{ record: SocketEnvelopeRecord; acceptsResponsePayload: boolean }> = [];
   const events = new EventEmitter();
   events.setMaxListeners(0);
-  const timers = new Set<NodeJS.Timeout>();
-  let opened = 0;
-
-  function current(): Connection | undefined {
-    for (let i = live.length - 1; i >= 0; i--) {
-      const c = live[i];
-      if (c && !c.retiring && c.ws.readyState === WebSocket.OPEN) return c;
-    }
-    return undefined;
-  }
-
-  function deliver(record: SocketEnvelopeRecord, conn: Connection, acceptsResponsePayload: boolean): void {
-    record.connection = conn.id;
-    conn.ws.send(
-      JSON.stringify({
-        envelope_id: record.envelopeId,
-        payload: record.payload,
-        type: record.type,
-        accepts_response_payload: acceptsResponsePayload,
-        ...(record.type === 'events_api' ? { retry_attempt: 0, retry_reason: '' } : {}),
-      }),
-    );
-  }
-
-  function flush(conn: Connection): void {
-    for (const { record, acceptsResponsePayload } of pending.splice(0)) deliver(record, conn, acceptsResponsePayload);
-  }
-
-  function onMessage(conn: Connection, data: Buffer): void {
-    let msg: { envelope_id?: unknown; payload?: unknown };
-    try {
-      msg = JSON.parse(data.toString('utf8')) as typeof msg;
-    } catch {
-      return;
-    }
-    if (typeof msg.envelope_id !== 'string') return;
-    const sent = envelopes.find((e) => e.envelopeId === msg.envelope_id);
-    const ack: SocketAck = {
-      envelopeId: msg.envelope_id,
-      type: sent?.type ?? 'unknown',
-      payload: msg.payload,
-      connection: conn.id,
-      at: opts.clock(),
-    };
-    acks.push(ack);
-    events.emit('ack', ack);
-  }
-
-  function accept(ws: WebSocket): void {
-    opened += 1;
-    const conn: Connection = { id: opened, ws, retiring: false };
-    live.push(conn);
-    const ping = setInterval(() => ws.ping(), opts.pingIntervalMs ?? 10_000);
-    timers.add(ping);
-    ws.on('message', (data: Buffer) => onMessage(conn, data));
-    ws.on('close', () => {
-      clearInterval(ping);
-      timers.delete(ping);
-      const at = live.indexOf(conn);
-      if (at >= 0) live.splice(at, 1);
-    });
-    ws.on('error', () => ws.terminate());
-    ws.send(
-      JSON.stringify({
-        type: 'hello',
-        num_connections: live.length,
-        debug_info: { host: 'emulator', build_number: 1, approximate_connection_time: 18060 },
-        connection_info: { app_id: opts.appId },
-      }),
-    );
-    events.emit('connection', conn.id);
-    flush(conn);
-  }
-
-  function waitFor<T>(find: () => T | undefined, event: string, what: string, timeoutMs: number): Promise<T> {
-    const found = find();
-    if (found !== undefined) return Promise.resolve(found);
-    return new Promise<T>((resolve, reject) => {
-      const listener = (): void => {
-        const hit = find();
-        if (hit === undefined) return;
-        clearTimeout(timer);
-        events.off(event, listener);
-        resolve(hit);
-      };
-      const timer = setTimeout(() => {
-        events.off(event, listener);
-        reject(new Error(`Socket Mode emulator: ${what} within ${timeoutMs} ms (connections: ${opened}, acks: ${acks.length})`));
-      }, timeoutMs);
-      events.on(event, listener);
-    });
-  }
-
-  const emulator: SocketModeEmulator = {
-    connectionCount: () => opened,
-    waitForConnection: (n, timeoutMs = 10_000) =>
-      waitFor(() => (opened >= n ? true : undefined), 'connection', `no connection #${n}`, timeoutMs).then(() => undefined),
-    send(type, payload, sendOpts = {}) {
-      const record: SocketEnvelopeRecord = { envelopeId: randomUUID(), type, payload: structuredClone(payload) };
-      envelopes.push(record);
-      const acceptsResponsePayload = sendOpts.acceptsResponsePayload ?? type !== 'events_api';
-      const conn = current();
-      if (conn) deliver(record, conn, acceptsResponsePayload);
-      else pending.push({ record, acceptsResponsePayload });
-      return record.envelopeId;
-    },
-    envelopes: () => envelopes.map((e) => ({ ...e })),
-    acks: () => acks.map((a) => ({ ...a })),
-    waitForAck: (envelopeId, timeoutMs = 10_000) =>
-      waitFor(() => acks.find((a) => a.envelopeId === envelopeId), 'ack', `no ack of ${envelopeId}`, timeoutMs),
-    requestDisconnect(reason = 'refresh_requested', closeAfterMs = 10_000) {
-      for (const conn of [...live]) {
-        if (conn.retiring) continue;
-        conn.retiring = true;
-        conn.ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'emulator' } }));
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          conn.ws.terminate();
-        }, closeAfterMs);
-        timers.add(timer);
-      }
-    },
-    dropConnections() {
-      for (const conn of [...live]) conn.ws.terminate();
-    },
-  };
-
+  const s: SocketState = { opts, tickets: new Set(), live: [], envelopes: [], acks: [], pending: [], events, timers: new Set(), opened: 0 };
   return {
-    emulator,
+    emulator: socketModeEmulator(s),
     openUrl() {
       const ticket = randomBytes(12).toString('hex');
-      tickets.add(ticket);
+      s.tickets.add(ticket);
       return `${opts.wsBaseUrl()}/link/?ticket=${ticket}&app_id=${opts.appId}`;
     },
     handleUpgrade(req, socket, head) {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (url.pathname !== '/link/' && url.pathname !== '/link') return false;
       const ticket = url.searchParams.get('ticket') ?? '';
-      if (!tickets.delete(ticket)) {
+      if (!s.tickets.delete(ticket)) {
         // A URL is good for one connection: Slack refuses a reused or unknown ticket before the upgrade.
         socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
         return true;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws));
+      wss.handleUpgrade(req, socket, head, (ws) => accept(s, ws));
       return true;
     },
     close() {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      for (const conn of [...live]) conn.ws.terminate();
+      for (const t of s.timers) clearTimeout(t);
+      s.timers.clear();
+      for (const conn of [...s.live]) conn.ws.terminate();
       wss.close();
     },
   };
+}
+
+/** What tests drive: push envelopes, read acks, ask for a reconnect or drop the connections. */
+function socketModeEmulator(s: SocketState): SocketModeEmulator {
+  return {
+    connectionCount: () => s.opened,
+    waitForConnection: (n, timeoutMs = 10_000) =>
+      waitFor(s, () => (s.opened >= n ? true : undefined), 'connection', `no connection #${n}`, timeoutMs).then(() => undefined),
+    send(type, payload, sendOpts = {}) {
+      const record: SocketEnvelopeRecord = { envelopeId: randomUUID(), type, payload: structuredClone(payload) };
+      s.envelopes.push(record);
+      const acceptsResponsePayload = sendOpts.acceptsResponsePayload ?? type !== 'events_api';
+      const conn = current(s);
+      if (conn) deliver(record, conn, acceptsResponsePayload);
+      else s.pending.push({ record, acceptsResponsePayload });
+      return record.envelopeId;
+    },
+    envelopes: () => s.envelopes.map((e) => ({ ...e })),
+    acks: () => s.acks.map((a) => ({ ...a })),
+    waitForAck: (envelopeId, timeoutMs = 10_000) =>
+      waitFor(s, () => s.acks.find((a) => a.envelopeId === envelopeId), 'ack', `no ack of ${envelopeId}`, timeoutMs),
+    requestDisconnect(reason = 'refresh_requested', closeAfterMs = 10_000) {
+      for (const conn of [...s.live]) {
+        if (conn.retiring) continue;
+        conn.retiring = true;
+        conn.ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'emulator' } }));
+        const timer = setTimeout(() => {
+          s.timers.delete(timer);
+          conn.ws.terminate();
+        }, closeAfterMs);
+        s.timers.add(timer);
+      }
+    },
+    dropConnections() {
+      for (const conn of [...s.live]) conn.ws.terminate();
+    },
+  };
+}
+
+/** The newest live connection not asked to disconnect. */
+function current(s: SocketState): Connection | undefined {
+  for (let i = s.live.length - 1; i >= 0; i--) {
+    const c = s.live[i];
+    if (c && !c.retiring && c.ws.readyState === WebSocket.OPEN) return c;
+  }
+  return undefined;
+}
+
+function deliver(record: SocketEnvelopeRecord, conn: Connection, acceptsResponsePayload: boolean): void {
+  record.connection = conn.id;
+  conn.ws.send(
+    JSON.stringify({
+      envelope_id: record.envelopeId,
+      payload: record.payload,
+      type: record.type,
+      accepts_response_payload: acceptsResponsePayload,
+      ...(record.type === 'events_api' ? { retry_attempt: 0, retry_reason: '' } : {}),
+    }),
+  );
+}
+
+function onMessage(s: SocketState, conn: Connection, data: Buffer): void {
+  let msg: { envelope_id?: unknown; payload?: unknown };
+  try {
+    msg = JSON.parse(data.toString('utf8')) as typeof msg;
+  } catch {
+    return;
+  }
+  if (typeof msg.envelope_id !== 'string') return;
+  const sent = s.envelopes.find((e) => e.envelopeId === msg.envelope_id);
+  const ack: SocketAck = {
+    envelopeId: msg.envelope_id,
+    type: sent?.type ?? 'unknown',
+    payload: msg.payload,
+    connection: conn.id,
+    at: s.opts.clock(),
+  };
+  s.acks.push(ack);
+  s.events.emit('ack', ack);
+}
+
+/** A new connection: pinged, greeted with `hello`, then handed the envelopes that waited for it. */
+function accept(s: SocketState, ws: WebSocket): void {
+  s.opened += 1;
+  const conn: Connection = { id: s.opened, ws, retiring: false };
+  s.live.push(conn);
+  const ping = setInterval(() => ws.ping(), s.opts.pingIntervalMs ?? 10_000);
+  s.timers.add(ping);
+  ws.on('message', (data: Buffer) => onMessage(s, conn, data));
+  ws.on('close', () => {
+    clearInterval(ping);
+    s.timers.delete(ping);
+    const at = s.live.indexOf(conn);
+    if (at >= 0) s.live.splice(at, 1);
+  });
+  ws.on('error', () => ws.terminate());
+  ws.send(
+    JSON.stringify({
+      type: 'hello',
+      num_connections: s.live.length,
+      debug_info: { host: 'emulator', build_number: 1, approximate_connection_time: 18060 },
+      connection_info: { app_id: s.opts.appId },
+    }),
+  );
+  s.events.emit('connection', conn.id);
+  for (const { record, acceptsResponsePayload } of s.pending.splice(0)) deliver(record, conn, acceptsResponsePayload);
+}
+
+function waitFor<T>(s: SocketState, find: () => T | undefined, event: string, what: string, timeoutMs: number): Promise<T> {
+  const found = find();
+  if (found !== undefined) return Promise.resolve(found);
+  return new Promise<T>((resolve, reject) => {
+    const listener = (): void => {
+      const hit = find();
+      if (hit === undefined) return;
+      clearTimeout(timer);
+      s.events.off(event, listener);
+      resolve(hit);
+    };
+    const timer = setTimeout(() => {
+      s.events.off(event, listener);
+      reject(new Error(`Socket Mode emulator: ${what} within ${timeoutMs} ms (connections: ${s.opened}, acks: ${s.acks.length})`));
+    }, timeoutMs);
+    s.events.on(event, listener);
+  });
 }
