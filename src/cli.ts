@@ -33,6 +33,8 @@ import {
   loadCatalog,
   type Catalog,
   type CatalogOptions,
+  type AlertEntry,
+  type Runbook,
 } from './runbooks';
 import { unapprovableReason } from './remediations/approval-policy';
 
@@ -237,18 +239,8 @@ async function diagnose(args: string[], env: Env, io: CliIo): Promise<number> {
     else io.stderr(`${message}\n`);
     return code;
   };
-  let timeoutMs: number | undefined;
-  const positional: string[] = [];
-  for (const arg of args) {
-    if (arg === '--json' || arg === '--help' || arg === '-h') continue;
-    const t = /^--timeout=(\d+)$/.exec(arg);
-    if (t) {
-      timeoutMs = Number(t[1]);
-      continue;
-    }
-    if (arg.startsWith('-')) return fail(EXIT.usage, 'usage', `unknown option ${arg}\n\n${USAGE}`);
-    positional.push(arg);
-  }
+  const { timeoutMs, positional, unknownOption } = diagnoseOptions(args);
+  if (unknownOption !== undefined) return fail(EXIT.usage, 'usage', `unknown option ${unknownOption}\n\n${USAGE}`);
   const [alertName, ...pairs] = positional;
   if (!alertName) {
     if (help) {
@@ -286,8 +278,11 @@ async function diagnose(args: string[], env: Env, io: CliIo): Promise<number> {
   }
   const known = labelsOfAlert(hit.runbook, hit.alert);
   if (help) {
-    const text = `usage: incident-bot diagnose ${hit.alert.name}${known.map((l) => ` [${l}=<value>]`).join('')} [--json] [--timeout=<ms>]\n\n${hit.alert.name} (${hit.alert.severity}) — ${hit.runbook.title}\n${known.length ? `labels: ${known.join(', ')} (a probe or action that needs one is skipped without it)` : 'labels: none'}\nprobes: ${(hit.alert.probes ?? hit.runbook.probes.map((p) => p.id)).join(', ')}\n`;
-    io.stdout(json ? `${JSON.stringify({ alert: hit.alert.name, severity: hit.alert.severity, labels: known }, null, 2)}\n` : text);
+    io.stdout(
+      json
+        ? `${JSON.stringify({ alert: hit.alert.name, severity: hit.alert.severity, labels: known }, null, 2)}\n`
+        : alertUsage(hit, known),
+    );
     return EXIT.ok;
   }
   for (const name of Object.keys(labels)) {
@@ -310,6 +305,28 @@ async function diagnose(args: string[], env: Env, io: CliIo): Promise<number> {
   if (result.probes.some((p) => p.status === 'warn' || p.status === 'crit')) return EXIT.problems;
   if (result.probes.every((p) => p.status === 'unknown')) return EXIT.nothingRan;
   return EXIT.ok;
+}
+
+/** `diagnose`'s options (--json and --help are read by the caller) and its positional arguments, up to an unknown option. */
+function diagnoseOptions(args: string[]): { timeoutMs: number | undefined; positional: string[]; unknownOption?: string } {
+  let timeoutMs: number | undefined;
+  const positional: string[] = [];
+  for (const arg of args) {
+    if (arg === '--json' || arg === '--help' || arg === '-h') continue;
+    const t = /^--timeout=(\d+)$/.exec(arg);
+    if (t) {
+      timeoutMs = Number(t[1]);
+      continue;
+    }
+    if (arg.startsWith('-')) return { timeoutMs, positional, unknownOption: arg };
+    positional.push(arg);
+  }
+  return { timeoutMs, positional };
+}
+
+/** `diagnose <alert> --help`: the alert's labels and probes. */
+function alertUsage(hit: { runbook: Runbook; alert: AlertEntry }, known: string[]): string {
+  return `usage: incident-bot diagnose ${hit.alert.name}${known.map((l) => ` [${l}=<value>]`).join('')} [--json] [--timeout=<ms>]\n\n${hit.alert.name} (${hit.alert.severity}) — ${hit.runbook.title}\n${known.length ? `labels: ${known.join(', ')} (a probe or action that needs one is skipped without it)` : 'labels: none'}\nprobes: ${(hit.alert.probes ?? hit.runbook.probes.map((p) => p.id)).join(', ')}\n`;
 }
 
 if (require.main === module) {
