@@ -5,14 +5,14 @@ import { systemClock, type Clock } from '../clock';
 import { ConfigError, loadConfig, secretsOf } from '../config';
 import { BotError } from '../errors';
 import { createIncidentService } from '../incidents/incident-service';
-import { createLogger } from '../logger';
+import { createLogger, type Logger } from '../logger';
 import { createIncidentStore } from '../store/incident-store';
-import { openDatabase } from '../store/database';
+import { openDatabase, type Database } from '../store/database';
 import { migrate } from '../store/migrate';
 import { createPostmortemStore } from '../store/postmortem-store';
 import { createTimelineStore } from '../store/timeline-store';
 import { loadPostmortemTemplate } from './postmortem-template';
-import { createPostmortemService } from './postmortem-service';
+import { createPostmortemService, type PostmortemService } from './postmortem-service';
 import type { ThreadReader } from './thread-reader';
 
 export const POSTMORTEM_CLI_USAGE = `usage: incident-bot postmortem <INC-ID> [--new]
@@ -83,23 +83,7 @@ export async function runPostmortemCli(args: string[], io: PostmortemCliIo): Pro
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: where.dataDir, logger });
   try {
     await migrate(db, logger);
-    const clock = io.clock ?? systemClock;
-    const incidents = createIncidentService({
-      transaction: (fn) => db.transaction(fn),
-      incidents: createIncidentStore(db),
-      timeline: createTimelineStore(db),
-      clock,
-    });
-    const service = createPostmortemService({
-      incidents,
-      drafts: createPostmortemStore(db),
-      threadReader: io.threadReader,
-      template,
-      // Only the Slack summary uses it, and the CLI prints the Markdown: the three characters Slack asks to escape.
-      escapeMrkdwn: (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
-      clock,
-      logger,
-    });
+    const service = postmortemService(db, io, template, logger);
     const id = positional[0]!;
     if (fresh) {
       const made = await service.draft(id, { actor: 'cli' });
@@ -113,11 +97,7 @@ export async function runPostmortemCli(args: string[], io: PostmortemCliIo): Pro
     return 0;
   } catch (err) {
     if (err instanceof BotError) {
-      const playground = playgroundDatabase(config.dataDir);
-      const hint =
-        err.code === 'NOT_FOUND' && !config.databaseUrl && where.dataDir !== playground && existsSync(path.join(playground, 'pglite'))
-          ? `\nThe playground keeps its own database in ${playground}: DATA_DIR=${playground} incident-bot postmortem ${positional[0]} (with the playground stopped), or use Download on the draft's card in the playground.`
-          : '';
+      const hint = err.code === 'NOT_FOUND' && !config.databaseUrl ? playgroundHint(config.dataDir, where.dataDir, positional[0]!) : '';
       stderr(`${err.userMessage}${hint}\n`);
       return 1;
     }
@@ -125,6 +105,40 @@ export async function runPostmortemCli(args: string[], io: PostmortemCliIo): Pro
   } finally {
     await db.close();
   }
+}
+
+/** The post-mortem service over the database, without Slack (a thread reader only if the caller gives one). */
+function postmortemService(
+  db: Database,
+  io: PostmortemCliIo,
+  template: Awaited<ReturnType<typeof loadPostmortemTemplate>>,
+  logger: Logger,
+): PostmortemService {
+  const clock = io.clock ?? systemClock;
+  const incidents = createIncidentService({
+    transaction: (fn) => db.transaction(fn),
+    incidents: createIncidentStore(db),
+    timeline: createTimelineStore(db),
+    clock,
+  });
+  return createPostmortemService({
+    incidents,
+    drafts: createPostmortemStore(db),
+    threadReader: io.threadReader,
+    template,
+    // Only the Slack summary uses it, and the CLI prints the Markdown: the three characters Slack asks to escape.
+    escapeMrkdwn: (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+    clock,
+    logger,
+  });
+}
+
+/** An incident not found in DATA_DIR's embedded database may be in the playground's. */
+function playgroundHint(dataDir: string, opened: string, id: string): string {
+  const playground = playgroundDatabase(dataDir);
+  return opened !== playground && existsSync(path.join(playground, 'pglite'))
+    ? `\nThe playground keeps its own database in ${playground}: DATA_DIR=${playground} incident-bot postmortem ${id} (with the playground stopped), or use Download on the draft's card in the playground.`
+    : '';
 }
 
 /** Where `npm start` without Slack (src/main.ts) keeps the playground's embedded database, under DATA_DIR. */
