@@ -58,21 +58,26 @@ export interface BackgroundJobDeps {
  * owner is running.
  */
 export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[] {
-  const jobs: BackgroundJob<JobName>[] = [
-    {
-      name: 'delivery-pruning',
-      does: 'deletes delivery records older than a day (replayed events, alert deliveries, finished inbox rows)',
-      everyMs: PRUNE_INTERVAL_MS,
-      replicas: 'one',
-      run: async () => {
-        await deps.pruneDeliveryRecords(new Date(deps.clock.now().getTime() - DELIVERY_RECORDS_KEPT_MS));
-      },
+  const pruning: BackgroundJob<JobName> = {
+    name: 'delivery-pruning',
+    does: 'deletes delivery records older than a day (replayed events, alert deliveries, finished inbox rows)',
+    everyMs: PRUNE_INTERVAL_MS,
+    replicas: 'one',
+    run: async () => {
+      await deps.pruneDeliveryRecords(new Date(deps.clock.now().getTime() - DELIVERY_RECORDS_KEPT_MS));
     },
-  ];
+  };
   const slack = deps.slack;
-  if (!slack) return jobs;
+  if (!slack) return [pruning];
+  return [pruning, ...alertAndRemediationJobs(deps, slack), ...followUpAndRoomJobs(deps, slack)];
+}
+
+type SlackJobDeps = NonNullable<BackgroundJobDeps['slack']>;
+
+/** Reminders and escalations, alert message repair and SLA cards, remediation recovery and expiry. */
+function alertAndRemediationJobs(deps: BackgroundJobDeps, slack: SlackJobDeps): BackgroundJob<JobName>[] {
   const housekeepingMs = Math.min(30_000, slack.remediationLeaseMs);
-  jobs.push(
+  return [
     {
       name: 'scheduled-jobs',
       does: 'runs the due rows of scheduled_jobs: status-update reminders, escalations of alerts and incidents, the P1 → P0 promotion',
@@ -114,7 +119,12 @@ export function backgroundJobs(deps: BackgroundJobDeps): BackgroundJob<JobName>[
       replicas: 'one',
       run: () => expireUnapprovedRemediations(slack.remediations),
     },
-  );
+  ];
+}
+
+/** Follow-up reminders and the recovery of unfinished incident-room openings, where those features are on. */
+function followUpAndRoomJobs(deps: BackgroundJobDeps, slack: SlackJobDeps): BackgroundJob<JobName>[] {
+  const jobs: BackgroundJob<JobName>[] = [];
   const remindFollowUps = slack.remindOverdueFollowUps;
   if (remindFollowUps) {
     jobs.push({
