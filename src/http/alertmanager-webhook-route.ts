@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AlertIntake, IntakeItem } from '../alerts/alert-intake';
 import type { AlertRoute } from '../domain/alert-route';
-import { parseAlertmanagerWebhook } from '../alerts/alertmanager-webhook';
+import { parseAlertmanagerWebhook, type AlertmanagerWebhook } from '../alerts/alertmanager-webhook';
 import type { Logger } from '../logger';
 import { readBody, sendJson, type Route } from './server';
 
@@ -96,15 +96,7 @@ export function alertmanagerWebhookRoute(deps: AlertmanagerWebhookDeps): Route {
         return;
       }
       const { webhook } = parsed;
-      const rejected = [...webhook.rejected];
-      const bodyHash = createHash('sha256').update(raw).digest('hex').slice(0, 24);
-      const items: IntakeItem[] = [];
-      for (const [i, alert] of webhook.alerts.entries()) {
-        const channel = routeAlert(deps.routes, alert.labels);
-        if (!channel)
-          rejected.push({ index: i, message: `alert ${alert.name} (${alert.fingerprint}) matches no route in ALERTMANAGER_ROUTES` });
-        else items.push({ event: alert, deliveryKey: `webhook:${bodyHash}:${alert.fingerprint}`, place: { kind: 'post', channel } });
-      }
+      const { items, rejected } = routedItems(deps.routes, webhook, raw);
       const outcomes = (await deps.intake.intake(items)).map((o) =>
         o.kind === 'failed'
           ? { fingerprint: o.fingerprint, outcome: 'failed' }
@@ -124,4 +116,22 @@ export function alertmanagerWebhookRoute(deps: AlertmanagerWebhookDeps): Route {
       });
     },
   };
+}
+
+/** Each alert routed to its channel as an intake item (keyed by the body, so a redelivery is one delivery); the rest rejected. */
+function routedItems(
+  routes: readonly AlertRoute[],
+  webhook: AlertmanagerWebhook,
+  raw: string,
+): { items: IntakeItem[]; rejected: AlertmanagerWebhook['rejected'] } {
+  const rejected = [...webhook.rejected];
+  const bodyHash = createHash('sha256').update(raw).digest('hex').slice(0, 24);
+  const items: IntakeItem[] = [];
+  for (const [i, alert] of webhook.alerts.entries()) {
+    const channel = routeAlert(routes, alert.labels);
+    if (!channel)
+      rejected.push({ index: i, message: `alert ${alert.name} (${alert.fingerprint}) matches no route in ALERTMANAGER_ROUTES` });
+    else items.push({ event: alert, deliveryKey: `webhook:${bodyHash}:${alert.fingerprint}`, place: { kind: 'post', channel } });
+  }
+  return { items, rejected };
 }
