@@ -80,7 +80,7 @@ const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> => {
   ]).finally(() => clearTimeout(timer));
 };
 
-/** Recording an outcome must outlive a brief outage, or the delivery would run twice: 20 tries, 500 ms apart. */
+/** Recording an outcome must outlive a brief outage, or the delivery would run twice: retried 20 times, 500 ms apart. */
 async function retryThroughOutage(status: Status, write: () => Promise<unknown>, giveUp: (err: unknown) => void): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
