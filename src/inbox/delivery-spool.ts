@@ -23,6 +23,37 @@ export interface DeliverySpool {
 const ABANDONED_AFTER_MS = 60_000;
 const BATCH = 200;
 
+/** Whether the file's writer was a process on this host that is no longer running. */
+function writerGone(host: string, name: string): boolean {
+  const m = /^(.*)-(\d+)-[0-9a-z]+\.ndjson(?:\.replaying)?$/.exec(name);
+  if (!m || m[1] !== host) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Moves one spool file into the inbox in batches, then deletes it; resolves with how many deliveries were new there. */
+async function replayFile(file: string, into: (batch: readonly InboxDelivery[]) => Promise<number>, logger: Logger): Promise<number> {
+  const text = await fs.readFile(file, 'utf8');
+  const entries: InboxDelivery[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      entries.push(JSON.parse(line) as InboxDelivery);
+    } catch {
+      // A line cut short by a crash mid-write was never acknowledged to Slack: Slack retries it.
+      logger.warn({ file: path.basename(file) }, 'skipping a torn line in the delivery spool');
+    }
+  }
+  let added = 0;
+  for (let i = 0; i < entries.length; i += BATCH) added += await into(entries.slice(i, i + BATCH));
+  await fs.rm(file, { force: true });
+  return added;
+}
+
 export function createDeliverySpool(opts: { dir: string; logger: Logger; now?: () => number }): DeliverySpool {
   const now = opts.now ?? Date.now;
   const host = hostname().replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -36,35 +67,6 @@ export function createDeliverySpool(opts: { dir: string; logger: Logger; now?: (
     const next = chain.then(fn, fn);
     chain = next.catch(() => undefined);
     return next;
-  };
-
-  const writerGone = (name: string): boolean => {
-    const m = /^(.*)-(\d+)-[0-9a-z]+\.ndjson(?:\.replaying)?$/.exec(name);
-    if (!m || m[1] !== host) return false;
-    try {
-      process.kill(Number(m[2]), 0);
-      return false;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ESRCH';
-    }
-  };
-
-  const replayFile = async (file: string, into: (batch: readonly InboxDelivery[]) => Promise<number>): Promise<number> => {
-    const text = await fs.readFile(file, 'utf8');
-    const entries: InboxDelivery[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        entries.push(JSON.parse(line) as InboxDelivery);
-      } catch {
-        // A line cut short by a crash mid-write was never acknowledged to Slack: Slack retries it.
-        opts.logger.warn({ file: path.basename(file) }, 'skipping a torn line in the delivery spool');
-      }
-    }
-    let added = 0;
-    for (let i = 0; i < entries.length; i += BATCH) added += await into(entries.slice(i, i + BATCH));
-    await fs.rm(file, { force: true });
-    return added;
   };
 
   return {
@@ -91,12 +93,12 @@ export function createDeliverySpool(opts: { dir: string; logger: Logger; now?: (
       }
       let added = 0;
       const moving = `${ownPath}.replaying`;
-      if (names.includes(`${ownName}.replaying`)) added += await replayFile(moving, into);
+      if (names.includes(`${ownName}.replaying`)) added += await replayFile(moving, into, opts.logger);
       if (names.includes(ownName)) {
         // New appends go to a fresh file while this one is replayed.
         const had = written;
         await serial(() => fs.rename(ownPath, moving));
-        added += await replayFile(moving, into);
+        added += await replayFile(moving, into, opts.logger);
         written -= had;
       }
       for (const name of names) {
@@ -104,8 +106,8 @@ export function createDeliverySpool(opts: { dir: string; logger: Logger; now?: (
         const file = path.join(opts.dir, name);
         const stat = await fs.stat(file).catch(() => undefined);
         if (!stat) continue;
-        if (!writerGone(name) && now() - stat.mtimeMs < ABANDONED_AFTER_MS) continue;
-        added += await replayFile(file, into);
+        if (!writerGone(host, name) && now() - stat.mtimeMs < ABANDONED_AFTER_MS) continue;
+        added += await replayFile(file, into, opts.logger);
       }
       return added;
     },

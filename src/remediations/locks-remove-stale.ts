@@ -6,7 +6,7 @@ import { renderPlain } from '../targets/params-template';
 import { processAlive, type ProcessChecker } from '../targets/host-processes';
 import { plainName, regularFile } from '../targets/files-root';
 import { resolveInsideRoot } from './safe-path';
-import { RemediationRefused, type Remediation } from './types';
+import { RemediationRefused, type Remediation, type RemediationContext } from './types';
 
 export const locksRemoveStaleParams = z
   .object({
@@ -62,6 +62,49 @@ async function pidIn(file: string): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+/** The directory and the file names the params select: one file, or the prefix/suffix matches in a directory. */
+async function lockNames(params: LocksRemoveStaleParams, ctx: RemediationContext) {
+  const root = ctx.target?.values.root;
+  let dir: { full: string; shown: string };
+  let names: string[];
+  if (params.path !== undefined) {
+    const file = await resolveInsideRoot(root, params.path, ctx.labels);
+    dir = { full: path.dirname(file.full), shown: path.dirname(file.shown) };
+    names = [path.basename(file.full)];
+  } else {
+    dir = await resolveInsideRoot(root, params.dir as string, ctx.labels);
+    const prefix = renderPlain(params.prefix, ctx.labels);
+    names = (await readdir(dir.full)).filter((n) => plainName(n) && n.startsWith(prefix) && n.endsWith(params.suffix)).sort();
+  }
+  return { dir, names };
+}
+
+/** The named files that are stale (old enough, their process gone when asked), and notes on those kept. */
+async function staleFiles(params: LocksRemoveStaleParams, dir: string, names: string[], now: number, isAlive: ProcessChecker) {
+  const files: LockFile[] = [];
+  const notes: string[] = [];
+  for (const name of names) {
+    const full = path.join(dir, name);
+    const f = await regularFile(full);
+    if (!f) {
+      if (params.path !== undefined) throw new RemediationRefused(`${params.path} is not a regular file: refused`);
+      continue;
+    }
+    const ageSeconds = Math.round((now - f.mtimeMs) / 1000);
+    if (params.olderThanMinutes && ageSeconds <= params.olderThanMinutes * 60) continue;
+    let pid: number | undefined;
+    if (params.onlyIfProcessGone) {
+      pid = await pidIn(full);
+      if (pid !== undefined && isAlive(pid)) {
+        notes.push(`${name}: process ${pid} is running, kept`);
+        continue;
+      }
+    }
+    files.push({ name, ino: f.ino, mtimeMs: f.mtimeMs, ageSeconds, ...(pid !== undefined ? { pid } : {}) });
+  }
+  return { files, notes };
+}
+
 /** `rm` of stale lock files (seed 001 clean recovery) or of a stale PID file (seed 000 daemon crash). */
 export function createLocksRemoveStale(isAlive: ProcessChecker = processAlive): Remediation<LocksRemoveStaleParams, LockData> {
   return {
@@ -69,40 +112,8 @@ export function createLocksRemoveStale(isAlive: ProcessChecker = processAlive): 
     targetKind: 'files',
     params: locksRemoveStaleParams,
     async preview(params, ctx) {
-      const root = ctx.target?.values.root;
-      let dir: { full: string; shown: string };
-      let names: string[];
-      if (params.path !== undefined) {
-        const file = await resolveInsideRoot(root, params.path, ctx.labels);
-        dir = { full: path.dirname(file.full), shown: path.dirname(file.shown) };
-        names = [path.basename(file.full)];
-      } else {
-        dir = await resolveInsideRoot(root, params.dir as string, ctx.labels);
-        const prefix = renderPlain(params.prefix, ctx.labels);
-        names = (await readdir(dir.full)).filter((n) => plainName(n) && n.startsWith(prefix) && n.endsWith(params.suffix)).sort();
-      }
-      const now = ctx.now().getTime();
-      const files: LockFile[] = [];
-      const notes: string[] = [];
-      for (const name of names) {
-        const full = path.join(dir.full, name);
-        const f = await regularFile(full);
-        if (!f) {
-          if (params.path !== undefined) throw new RemediationRefused(`${params.path} is not a regular file: refused`);
-          continue;
-        }
-        const ageSeconds = Math.round((now - f.mtimeMs) / 1000);
-        if (params.olderThanMinutes && ageSeconds <= params.olderThanMinutes * 60) continue;
-        let pid: number | undefined;
-        if (params.onlyIfProcessGone) {
-          pid = await pidIn(full);
-          if (pid !== undefined && isAlive(pid)) {
-            notes.push(`${name}: process ${pid} is running, kept`);
-            continue;
-          }
-        }
-        files.push({ name, ino: f.ino, mtimeMs: f.mtimeMs, ageSeconds, ...(pid !== undefined ? { pid } : {}) });
-      }
+      const { dir, names } = await lockNames(params, ctx);
+      const { files, notes } = await staleFiles(params, dir.full, names, ctx.now().getTime(), isAlive);
       if (files.length > params.maxFiles)
         throw new RemediationRefused(`${files.length} stale lock files (more than ${params.maxFiles}): refused`);
       const shownDir = dir.shown === '.' ? '' : `${dir.shown}/`;

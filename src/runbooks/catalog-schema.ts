@@ -164,7 +164,7 @@ const contactSchema = z
   })
   .strict();
 
-export const runbookFileSchema = z
+const runbookObject = z
   .object({
     id,
     title: z.string().min(1).max(150),
@@ -187,124 +187,157 @@ export const runbookFileSchema = z
     remediations: z.array(remediationSchema).default([]),
     contacts: z.array(contactSchema).default([]),
   })
-  .strict()
-  .superRefine((rb, ctx) => {
-    const probeIds = new Set<string>();
-    rb.probes.forEach((p, i) => {
-      if (probeIds.has(p.id)) ctx.addIssue({ code: 'custom', path: ['probes', i, 'id'], message: `duplicate probe id ${p.id}` });
-      probeIds.add(p.id);
-      const needs = probeRegistry[p.kind as ProbeKind].targetKind;
-      if (p.targetByLabel) {
-        if (p.target !== undefined)
-          ctx.addIssue({ code: 'custom', path: ['probes', i, 'target'], message: 'give either target or targetByLabel, not both' });
-        for (const [value, name] of Object.entries(p.targetByLabel.targets)) {
-          const t = rb.targets[name];
-          if (!t)
-            ctx.addIssue({ code: 'custom', path: ['probes', i, 'targetByLabel', 'targets', value], message: `unknown target ${name}` });
-          else if (needs && t.kind !== needs)
-            ctx.addIssue({
-              code: 'custom',
-              path: ['probes', i, 'targetByLabel', 'targets', value],
-              message: `target ${name} is a ${t.kind} target; a ${p.kind} probe needs a ${needs} target`,
-            });
-        }
-      } else if (needs && p.target === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['probes', i], message: `a ${p.kind} probe needs target: the name of a ${needs} target` });
-      } else if (p.target !== undefined) {
-        const t = rb.targets[p.target];
-        if (!t) {
-          const known = Object.keys(rb.targets);
-          ctx.addIssue({
-            code: 'custom',
-            path: ['probes', i, 'target'],
-            message: `unknown target ${p.target}${known.length ? ` (known: ${known.join(', ')})` : ': declare it under targets'}`,
-          });
-        } else if (needs && t.kind !== needs) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['probes', i, 'target'],
-            message: `target ${p.target} is a ${t.kind} target; a ${p.kind} probe needs a ${needs} target`,
-          });
-        }
-      }
-    });
-    const remediationIds = new Set<string>();
-    rb.remediations.forEach((r, i) => {
-      if (remediationIds.has(r.id))
-        ctx.addIssue({ code: 'custom', path: ['remediations', i, 'id'], message: `duplicate remediation id ${r.id}` });
-      remediationIds.add(r.id);
-      const impl = getRemediation(remediationRegistry, r.kind);
-      if (!impl) {
-        const near = closestMatches(r.kind, Object.keys(remediationRegistry), 1);
+  .strict();
+
+type RunbookShape = z.output<typeof runbookObject>;
+type Ctx = z.RefinementCtx<RunbookShape>;
+
+/** Probe ids are unique; each probe names a target of the kind it needs. Returns the probe ids. */
+function checkProbes(rb: RunbookShape, ctx: Ctx): Set<string> {
+  const probeIds = new Set<string>();
+  rb.probes.forEach((p, i) => {
+    if (probeIds.has(p.id)) ctx.addIssue({ code: 'custom', path: ['probes', i, 'id'], message: `duplicate probe id ${p.id}` });
+    probeIds.add(p.id);
+    checkProbeTarget(rb, p, i, ctx);
+  });
+  return probeIds;
+}
+
+function checkProbeTarget(rb: RunbookShape, p: RunbookShape['probes'][number], i: number, ctx: Ctx): void {
+  const needs = probeRegistry[p.kind as ProbeKind].targetKind;
+  if (p.targetByLabel) {
+    if (p.target !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['probes', i, 'target'], message: 'give either target or targetByLabel, not both' });
+    for (const [value, name] of Object.entries(p.targetByLabel.targets)) {
+      const t = rb.targets[name];
+      if (!t) ctx.addIssue({ code: 'custom', path: ['probes', i, 'targetByLabel', 'targets', value], message: `unknown target ${name}` });
+      else if (needs && t.kind !== needs)
         ctx.addIssue({
           code: 'custom',
-          path: ['remediations', i, 'kind'],
-          message: `unknown remediation kind ${JSON.stringify(r.kind)}${near.length ? `: did you mean ${near[0]}?` : ''} (known: ${Object.keys(remediationRegistry).join(', ')})`,
+          path: ['probes', i, 'targetByLabel', 'targets', value],
+          message: `target ${name} is a ${t.kind} target; a ${p.kind} probe needs a ${needs} target`,
         });
-      } else {
-        const parsed = impl.params.safeParse(r.params);
-        if (!parsed.success) {
-          for (const issue of parsed.error.issues) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['remediations', i, 'params', ...issue.path.filter((k): k is string | number => typeof k !== 'symbol')],
-              message: issue.message,
-            });
-          }
-        } else {
-          for (const extra of impl.extraTargets?.(parsed.data) ?? []) {
-            const t = rb.targets[extra.name];
-            if (!t)
-              ctx.addIssue({
-                code: 'custom',
-                path: ['remediations', i, 'params'],
-                message: `unknown target ${extra.name}: declare it under targets`,
-              });
-            else if (t.kind !== extra.kind)
-              ctx.addIssue({
-                code: 'custom',
-                path: ['remediations', i, 'params'],
-                message: `target ${extra.name} is a ${t.kind} target; ${r.kind} needs a ${extra.kind} target there`,
-              });
-          }
-        }
-        if (impl.targetKind && r.target === undefined) {
+    }
+  } else if (needs && p.target === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['probes', i], message: `a ${p.kind} probe needs target: the name of a ${needs} target` });
+  } else if (p.target !== undefined) {
+    const t = rb.targets[p.target];
+    if (!t) {
+      const known = Object.keys(rb.targets);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['probes', i, 'target'],
+        message: `unknown target ${p.target}${known.length ? ` (known: ${known.join(', ')})` : ': declare it under targets'}`,
+      });
+    } else if (needs && t.kind !== needs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['probes', i, 'target'],
+        message: `target ${p.target} is a ${t.kind} target; a ${p.kind} probe needs a ${needs} target`,
+      });
+    }
+  }
+}
+
+/** Remediation ids are unique; each names a known kind with valid params and the targets it needs. Returns the ids. */
+function checkRemediations(rb: RunbookShape, ctx: Ctx): Set<string> {
+  const remediationIds = new Set<string>();
+  rb.remediations.forEach((r, i) => {
+    if (remediationIds.has(r.id))
+      ctx.addIssue({ code: 'custom', path: ['remediations', i, 'id'], message: `duplicate remediation id ${r.id}` });
+    remediationIds.add(r.id);
+    const impl = checkRemediationKind(rb, r, i, ctx);
+    if (r.target !== undefined) {
+      const t = rb.targets[r.target];
+      if (!t) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'target'], message: `unknown target ${r.target}` });
+      else if (impl?.targetKind && t.kind !== impl.targetKind) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['remediations', i, 'target'],
+          message: `target ${r.target} is a ${t.kind} target; ${r.kind} needs a ${impl.targetKind} target`,
+        });
+      }
+    }
+  });
+  return remediationIds;
+}
+
+/** The remediation's kind, params and the targets its kind needs; returns the kind's implementation when it is known. */
+function checkRemediationKind(rb: RunbookShape, r: RunbookShape['remediations'][number], i: number, ctx: Ctx) {
+  const impl = getRemediation(remediationRegistry, r.kind);
+  if (!impl) {
+    const near = closestMatches(r.kind, Object.keys(remediationRegistry), 1);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['remediations', i, 'kind'],
+      message: `unknown remediation kind ${JSON.stringify(r.kind)}${near.length ? `: did you mean ${near[0]}?` : ''} (known: ${Object.keys(remediationRegistry).join(', ')})`,
+    });
+  } else {
+    const parsed = impl.params.safeParse(r.params);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['remediations', i, 'params', ...issue.path.filter((k): k is string | number => typeof k !== 'symbol')],
+          message: issue.message,
+        });
+      }
+    } else {
+      for (const extra of impl.extraTargets?.(parsed.data) ?? []) {
+        const t = rb.targets[extra.name];
+        if (!t)
           ctx.addIssue({
             code: 'custom',
-            path: ['remediations', i],
-            message: `a ${r.kind} action needs target: the name of a ${impl.targetKind} target`,
+            path: ['remediations', i, 'params'],
+            message: `unknown target ${extra.name}: declare it under targets`,
           });
-        }
-      }
-      if (r.target !== undefined) {
-        const t = rb.targets[r.target];
-        if (!t) ctx.addIssue({ code: 'custom', path: ['remediations', i, 'target'], message: `unknown target ${r.target}` });
-        else if (impl?.targetKind && t.kind !== impl.targetKind) {
+        else if (t.kind !== extra.kind)
           ctx.addIssue({
             code: 'custom',
-            path: ['remediations', i, 'target'],
-            message: `target ${r.target} is a ${t.kind} target; ${r.kind} needs a ${impl.targetKind} target`,
+            path: ['remediations', i, 'params'],
+            message: `target ${extra.name} is a ${t.kind} target; ${r.kind} needs a ${extra.kind} target there`,
           });
-        }
       }
-    });
-    const alertNames = new Set<string>();
-    rb.alerts.forEach((a, i) => {
-      const key = a.name.toLowerCase();
-      if (alertNames.has(key)) ctx.addIssue({ code: 'custom', path: ['alerts', i, 'name'], message: `duplicate alert ${a.name}` });
-      alertNames.add(key);
-      a.probes?.forEach((pid, j) => {
-        if (!probeIds.has(pid)) ctx.addIssue({ code: 'custom', path: ['alerts', i, 'probes', j], message: `unknown probe ${pid}` });
+    }
+    if (impl.targetKind && r.target === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['remediations', i],
+        message: `a ${r.kind} action needs target: the name of a ${impl.targetKind} target`,
       });
-      a.remediations?.forEach((rid, j) => {
-        if (!remediationIds.has(rid))
-          ctx.addIssue({ code: 'custom', path: ['alerts', i, 'remediations', j], message: `unknown remediation ${rid}` });
-      });
+    }
+  }
+  return impl;
+}
+
+/** Alert names are unique, and alerts and causes name probes and remediations that exist. */
+function checkAlertsAndCauses(rb: RunbookShape, ctx: Ctx, probeIds: Set<string>, remediationIds: Set<string>): void {
+  const alertNames = new Set<string>();
+  rb.alerts.forEach((a, i) => {
+    const key = a.name.toLowerCase();
+    if (alertNames.has(key)) ctx.addIssue({ code: 'custom', path: ['alerts', i, 'name'], message: `duplicate alert ${a.name}` });
+    alertNames.add(key);
+    a.probes?.forEach((pid, j) => {
+      if (!probeIds.has(pid)) ctx.addIssue({ code: 'custom', path: ['alerts', i, 'probes', j], message: `unknown probe ${pid}` });
     });
-    rb.causes.forEach((c, i) => {
-      if (!probeIds.has(c.when.probe))
-        ctx.addIssue({ code: 'custom', path: ['causes', i, 'when', 'probe'], message: `unknown probe ${c.when.probe}` });
+    a.remediations?.forEach((rid, j) => {
+      if (!remediationIds.has(rid))
+        ctx.addIssue({ code: 'custom', path: ['alerts', i, 'remediations', j], message: `unknown remediation ${rid}` });
     });
   });
+  rb.causes.forEach((c, i) => {
+    if (!probeIds.has(c.when.probe))
+      ctx.addIssue({ code: 'custom', path: ['causes', i, 'when', 'probe'], message: `unknown probe ${c.when.probe}` });
+  });
+}
+
+/** The cross-references of a runbook, each problem reported at the YAML path it is about. */
+function checkReferences(rb: RunbookShape, ctx: Ctx): void {
+  const probeIds = checkProbes(rb, ctx);
+  const remediationIds = checkRemediations(rb, ctx);
+  checkAlertsAndCauses(rb, ctx, probeIds, remediationIds);
+}
+
+export const runbookFileSchema = runbookObject.superRefine(checkReferences);
 
 export type RunbookFile = z.output<typeof runbookFileSchema>;

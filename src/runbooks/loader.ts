@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { lineOf, locatedYaml, quickYaml, UNPARSED } from './yaml-source';
+import { lineOf, locatedYaml, quickYaml, UNPARSED, type LocatedYaml } from './yaml-source';
 import { z } from 'zod';
 import { closestMatches } from '../closest-match';
 import { resolveAllowEnv, type TargetAllow } from '../targets/target-allow';
@@ -105,14 +105,13 @@ export async function loadCatalog(dir: string, env: Env, options: CatalogOptions
   return { dir, runbooks };
 }
 
-/** Parses one runbook file's text (with the deployment overlay for its id, if any). */
-export function parseRunbook(
+/** The file's YAML as data, the deployment overlay for its id applied; or what is wrong with either. */
+function readRunbookData(
   file: string,
   text: string,
-  env: Env,
-  options: CatalogOptions & { overlays?: ReadonlyMap<string, LoadedOverlay> } = {},
-): { runbook: Runbook } | { problems: CatalogProblem[] } {
-  const source = locatedYaml(text);
+  source: LocatedYaml,
+  overlays: ReadonlyMap<string, LoadedOverlay> | undefined,
+): { data: unknown } | { problems: CatalogProblem[] } {
   let data = quickYaml(text);
   if (data === UNPARSED) {
     const { doc, lineCounter } = source();
@@ -128,24 +127,18 @@ export function parseRunbook(
     }
     data = doc.toJS();
   }
-  const overlay = options.overlays?.get(String((data as { id?: unknown } | null)?.id));
+  const overlay = overlays?.get(String((data as { id?: unknown } | null)?.id));
   if (overlay) {
     const applied = applyOverlay(data, overlay);
     if (applied.problems.length) return { problems: applied.problems };
     data = applied.data;
   }
-  const result = runbookFileSchema.safeParse(data);
-  if (!result.success) {
-    return {
-      problems: result.error.issues.map((issue) => {
-        const p = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
-        return { file, path: yamlPath(p), line: lineOf(source, p), message: issueMessage(issue, valueAt(data, p)) };
-      }),
-    };
-  }
-  const rb = result.data;
+  return { data };
+}
+
+/** The targets with their `${VAR}` fields read from the environment; an invalid allow-list name is a problem. */
+function resolveTargets(file: string, rb: RunbookFile, env: Env, problems: CatalogProblem[]): Record<string, ResolvedTarget> {
   const targets: Record<string, ResolvedTarget> = {};
-  const envProblems: CatalogProblem[] = [];
   for (const [name, t] of Object.entries(rb.targets)) {
     const {
       kind,
@@ -163,14 +156,19 @@ export function parseRunbook(
     }
     const resolved = allow ? resolveAllowEnv(allow, env) : undefined;
     for (const bad of resolved?.invalid ?? [])
-      envProblems.push({
+      problems.push({
         file,
         path: `targets.${name}.allow`,
         message: `${bad} is not a valid name for this allow-list (letters, digits, _ . - ; comma-separated)`,
       });
     targets[name] = { name, kind, values, missing, ...(resolved ? { allow: resolved.allow } : {}) };
   }
-  const contacts: RunbookContact[] = rb.contacts.map((c, i) => {
+  return targets;
+}
+
+/** The contacts with the ids their variable lists; a value that is not Slack user or group ids is a problem. */
+function resolveContacts(file: string, rb: RunbookFile, env: Env, source: LocatedYaml, problems: CatalogProblem[]): RunbookContact[] {
+  return rb.contacts.map((c, i) => {
     const variable = /^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(c.page)?.[1] as string;
     const ids = (env[variable] ?? '')
       .split(',')
@@ -178,7 +176,7 @@ export function parseRunbook(
       .filter(Boolean);
     const bad = ids.filter((x) => !isPageTarget(x));
     if (bad.length) {
-      envProblems.push({
+      problems.push({
         file,
         path: `contacts[${i}].page`,
         line: lineOf(source, ['contacts', i, 'page']),
@@ -194,14 +192,46 @@ export function parseRunbook(
       ...(c.when ? { when: c.when } : {}),
     };
   });
-  if (envProblems.length) return { problems: envProblems };
-  const linkProblem = exampleDomainProblem(rb.link);
-  if (linkProblem) return { problems: [{ file, path: 'link', line: lineOf(source, ['link']), message: linkProblem }] };
+}
+
+/** Dashboards whose base URL is set (to an http(s) URL) in the environment; the others are left out. */
+function resolveDashboards(rb: RunbookFile, env: Env): DashboardLink[] {
   const dashboards: DashboardLink[] = [];
   for (const d of rb.dashboards) {
     const base = env[/^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(d.base)?.[1] as string]?.trim();
     if (base && /^https?:\/\//.test(base)) dashboards.push({ title: d.title, url: `${base.replace(/\/+$/, '')}${d.path}` });
   }
+  return dashboards;
+}
+
+/** Parses one runbook file's text (with the deployment overlay for its id, if any). */
+export function parseRunbook(
+  file: string,
+  text: string,
+  env: Env,
+  options: CatalogOptions & { overlays?: ReadonlyMap<string, LoadedOverlay> } = {},
+): { runbook: Runbook } | { problems: CatalogProblem[] } {
+  const source = locatedYaml(text);
+  const read = readRunbookData(file, text, source, options.overlays);
+  if ('problems' in read) return read;
+  const { data } = read;
+  const result = runbookFileSchema.safeParse(data);
+  if (!result.success) {
+    return {
+      problems: result.error.issues.map((issue) => {
+        const p = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+        return { file, path: yamlPath(p), line: lineOf(source, p), message: issueMessage(issue, valueAt(data, p)) };
+      }),
+    };
+  }
+  const rb = result.data;
+  const envProblems: CatalogProblem[] = [];
+  const targets = resolveTargets(file, rb, env, envProblems);
+  const contacts = resolveContacts(file, rb, env, source, envProblems);
+  if (envProblems.length) return { problems: envProblems };
+  const linkProblem = exampleDomainProblem(rb.link);
+  if (linkProblem) return { problems: [{ file, path: 'link', line: lineOf(source, ['link']), message: linkProblem }] };
+  const dashboards = resolveDashboards(rb, env);
   return { runbook: { ...rb, file, targets, link: resolveLink(rb.link, options.runbooksBaseUrl), dashboards, contacts } };
 }
 

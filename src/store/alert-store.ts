@@ -79,167 +79,183 @@ const toRecord = (r: AlertRow): AlertRecord => ({
   groupId: r.group_id === null ? null : Number(r.group_id),
 });
 
-export function createAlertStore(db: Database): AlertStore {
-  const one = async (q: Queryable, sql: string, params: unknown[]): Promise<AlertRecord | null> => {
-    const r = await q.query<AlertRow>(sql, params);
-    return r.rows[0] ? toRecord(r.rows[0]) : null;
-  };
+type RecordItem = { event: AlertEvent; opts: RecordOptions };
+type Indexed = RecordItem & { i: number };
+/** One slot per item of a delivery, filled as each statement settles its alerts. */
+type Outcomes = (RecordOutcome | undefined)[];
 
-  const recordFiring = (event: AlertEvent, opts: RecordOptions) => db.transaction((tx) => recordFiringOn(tx, event, opts, true));
-  const recordFiringOn = async (tx: Queryable, event: AlertEvent, opts: RecordOptions, checkDelivery: boolean): Promise<RecordOutcome> => {
-    if (checkDelivery && opts.deliveryKey !== undefined) {
-      const fresh = await tx.query('INSERT INTO alert_deliveries (delivery_key, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-        opts.deliveryKey,
-        opts.now,
-      ]);
-      if (fresh.rowCount === 0) {
-        const seen = await one(tx, `SELECT * FROM alerts WHERE fingerprint = $1 ORDER BY (status = 'firing') DESC, id DESC LIMIT 1`, [
-          event.fingerprint,
-        ]);
-        return seen ? { kind: 'duplicate', alert: seen } : { kind: 'ignored', reason: `delivery ${opts.deliveryKey} was already recorded` };
-      }
-    }
-    // A few rounds at most: the active row can be resolved between our INSERT and our SELECT.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const inserted = await one(
-        tx,
-        `INSERT INTO alerts (fingerprint, name, source, severity, labels, annotations, generator_url, starts_at,
-             first_seen_at, last_seen_at, last_delivery_key, channel_id, message_ts, labels_from)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)
-           ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
-           RETURNING *`,
-        [
-          event.fingerprint,
-          event.name,
-          event.source,
-          opts.severity,
-          JSON.stringify(event.labels),
-          JSON.stringify(event.annotations),
-          event.generatorURL ?? null,
-          event.startsAt,
-          opts.now,
-          opts.deliveryKey ?? null,
-          opts.post?.channelId ?? opts.channelId ?? null,
-          opts.post?.ts ?? null,
-          event.labelsFrom ?? 'sender',
-        ],
-      );
-      if (inserted) {
-        await opts.onNew?.(tx, inserted);
-        return { kind: 'new', alert: inserted };
-      }
-      const active = await tx.query<AlertRow>(`SELECT * FROM alerts WHERE fingerprint = $1 AND status = 'firing' FOR UPDATE`, [
+const one = async (q: Queryable, sql: string, params: unknown[]): Promise<AlertRecord | null> => {
+  const r = await q.query<AlertRow>(sql, params);
+  return r.rows[0] ? toRecord(r.rows[0]) : null;
+};
+
+async function recordFiringOn(tx: Queryable, event: AlertEvent, opts: RecordOptions, checkDelivery: boolean): Promise<RecordOutcome> {
+  if (checkDelivery && opts.deliveryKey !== undefined) {
+    const fresh = await tx.query('INSERT INTO alert_deliveries (delivery_key, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+      opts.deliveryKey,
+      opts.now,
+    ]);
+    if (fresh.rowCount === 0) {
+      const seen = await one(tx, `SELECT * FROM alerts WHERE fingerprint = $1 ORDER BY (status = 'firing') DESC, id DESC LIMIT 1`, [
         event.fingerprint,
       ]);
-      const row = active.rows[0];
-      if (!row) continue;
-      const updated = (await one(
-        tx,
-        `UPDATE alerts SET fire_count = fire_count + 1, last_seen_at = GREATEST(last_seen_at, $2), last_delivery_key = $3,
-             annotations = $4
-           WHERE id = $1 RETURNING *`,
-        [row.id, opts.now, opts.deliveryKey ?? null, JSON.stringify(event.annotations)],
-      ))!;
-      return { kind: 'refire', alert: updated, count: updated.fireCount, since: updated.firstSeenAt };
+      return seen ? { kind: 'duplicate', alert: seen } : { kind: 'ignored', reason: `delivery ${opts.deliveryKey} was already recorded` };
     }
-    throw new Error(`alert ${event.fingerprint} kept changing state while being recorded`);
-  };
-
-  /**
-   * A delivery's alerts in one transaction and a few statements: the delivery keys in one INSERT, the re-fires of
-   * active alerts in one UPDATE, the resolutions in another; only alerts not yet firing are inserted one by one.
-   */
-  const recordMany = (items: readonly { event: AlertEvent; opts: RecordOptions }[]) =>
-    db.transaction(async (tx): Promise<RecordOutcome[]> => {
-      const out: (RecordOutcome | undefined)[] = items.map(() => undefined);
-      const keyed = items.map((it, i) => ({ ...it, i })).filter((it) => it.opts.deliveryKey !== undefined);
-      const fresh = new Set<string>();
-      if (keyed.length) {
-        const r = await tx.query<{ delivery_key: string }>(
-          `INSERT INTO alert_deliveries (delivery_key, received_at) SELECT k, $2 FROM unnest($1::text[]) AS k ON CONFLICT DO NOTHING RETURNING delivery_key`,
-          [keyed.map((k) => k.opts.deliveryKey), items[0]!.opts.now],
-        );
-        for (const row of r.rows) fresh.add(row.delivery_key);
-        const seen = keyed.filter((k) => !fresh.has(k.opts.deliveryKey!));
-        if (seen.length) {
-          const rows = await tx.query<AlertRow>(
-            `SELECT DISTINCT ON (fingerprint) * FROM alerts WHERE fingerprint = ANY($1::text[]) ORDER BY fingerprint, (status = 'firing') DESC, id DESC`,
-            [seen.map((k) => k.event.fingerprint)],
-          );
-          const byFp = new Map(rows.rows.map((row) => [row.fingerprint, toRecord(row)]));
-          for (const k of seen) {
-            const a = byFp.get(k.event.fingerprint);
-            out[k.i] = a
-              ? { kind: 'duplicate', alert: a }
-              : { kind: 'ignored', reason: `delivery ${k.opts.deliveryKey} was already recorded` };
-          }
-        }
-      }
-      const todo = items.map((it, i) => ({ ...it, i })).filter((it) => out[it.i] === undefined);
-      // The same alert twice in one delivery: the later ones take the one-by-one path.
-      const firstOf = new Map<string, number>();
-      for (const t of todo) if (!firstOf.has(t.event.fingerprint)) firstOf.set(t.event.fingerprint, t.i);
-      const batchable = todo.filter((t) => firstOf.get(t.event.fingerprint) === t.i);
-      const firing = batchable.filter((t) => t.event.status === 'firing');
-      if (firing.length) {
-        const r = await tx.query<AlertRow>(
-          `UPDATE alerts a SET fire_count = a.fire_count + 1, last_seen_at = GREATEST(a.last_seen_at, v.now), last_delivery_key = v.key, annotations = v.annotations
-           FROM (SELECT unnest($1::text[]) AS fp, unnest($2::text[]) AS key, unnest($3::jsonb[]) AS annotations, unnest($4::timestamptz[]) AS now) v
-           WHERE a.fingerprint = v.fp AND a.status = 'firing'
-           RETURNING a.*`,
-          [
-            firing.map((t) => t.event.fingerprint),
-            firing.map((t) => t.opts.deliveryKey ?? null),
-            firing.map((t) => JSON.stringify(t.event.annotations)),
-            firing.map((t) => t.opts.now),
-          ],
-        );
-        const byFp = new Map(r.rows.map((row) => [row.fingerprint, toRecord(row)]));
-        for (const t of firing) {
-          const a = byFp.get(t.event.fingerprint);
-          if (a) out[t.i] = { kind: 'refire', alert: a, count: a.fireCount, since: a.firstSeenAt };
-        }
-      }
-      const resolving = batchable.filter((t) => t.event.status === 'resolved');
-      if (resolving.length) {
-        const r = await tx.query<AlertRow>(
-          `UPDATE alerts a SET status = 'resolved', resolved_at = v.now, ends_at = COALESCE(v.ends_at, v.now), last_seen_at = GREATEST(a.last_seen_at, v.now)
-           FROM (SELECT unnest($1::text[]) AS fp, unnest($2::timestamptz[]) AS now, unnest($3::timestamptz[]) AS ends_at) v
-           WHERE a.fingerprint = v.fp AND a.status = 'firing'
-           RETURNING a.*`,
-          [resolving.map((t) => t.event.fingerprint), resolving.map((t) => t.opts.now), resolving.map((t) => t.event.endsAt ?? null)],
-        );
-        const byFp = new Map(r.rows.map((row) => [row.fingerprint, toRecord(row)]));
-        for (const t of resolving) {
-          const a = byFp.get(t.event.fingerprint);
-          out[t.i] = a
-            ? { kind: 'resolved', alert: a }
-            : { kind: 'ignored', reason: `no active alert with fingerprint ${t.event.fingerprint}` };
-        }
-      }
-      for (const t of todo) {
-        if (out[t.i] !== undefined) continue;
-        if (t.event.status === 'firing') out[t.i] = await recordFiringOn(tx, t.event, t.opts, !fresh.has(t.opts.deliveryKey ?? ''));
-        else out[t.i] = await resolveOn(tx, t.event, t.opts);
-      }
-      return out as RecordOutcome[];
-    });
-
-  const resolveOn = async (q: Queryable, event: AlertEvent, opts: RecordOptions): Promise<RecordOutcome> => {
-    const resolved = await one(
-      q,
-      `UPDATE alerts SET status = 'resolved', resolved_at = $2, ends_at = $3, last_seen_at = GREATEST(last_seen_at, $2)
-       WHERE fingerprint = $1 AND status = 'firing' RETURNING *`,
-      [event.fingerprint, opts.now, event.endsAt ?? opts.now],
+  }
+  // A few rounds at most: the active row can be resolved between our INSERT and our SELECT.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const inserted = await one(
+      tx,
+      `INSERT INTO alerts (fingerprint, name, source, severity, labels, annotations, generator_url, starts_at,
+           first_seen_at, last_seen_at, last_delivery_key, channel_id, message_ts, labels_from)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)
+         ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING
+         RETURNING *`,
+      [
+        event.fingerprint,
+        event.name,
+        event.source,
+        opts.severity,
+        JSON.stringify(event.labels),
+        JSON.stringify(event.annotations),
+        event.generatorURL ?? null,
+        event.startsAt,
+        opts.now,
+        opts.deliveryKey ?? null,
+        opts.post?.channelId ?? opts.channelId ?? null,
+        opts.post?.ts ?? null,
+        event.labelsFrom ?? 'sender',
+      ],
     );
-    return resolved
-      ? { kind: 'resolved', alert: resolved }
-      : { kind: 'ignored', reason: `no active alert with fingerprint ${event.fingerprint}` };
-  };
+    if (inserted) {
+      await opts.onNew?.(tx, inserted);
+      return { kind: 'new', alert: inserted };
+    }
+    const active = await tx.query<AlertRow>(`SELECT * FROM alerts WHERE fingerprint = $1 AND status = 'firing' FOR UPDATE`, [
+      event.fingerprint,
+    ]);
+    const row = active.rows[0];
+    if (!row) continue;
+    const updated = (await one(
+      tx,
+      `UPDATE alerts SET fire_count = fire_count + 1, last_seen_at = GREATEST(last_seen_at, $2), last_delivery_key = $3,
+           annotations = $4
+         WHERE id = $1 RETURNING *`,
+      [row.id, opts.now, opts.deliveryKey ?? null, JSON.stringify(event.annotations)],
+    ))!;
+    return { kind: 'refire', alert: updated, count: updated.fireCount, since: updated.firstSeenAt };
+  }
+  throw new Error(`alert ${event.fingerprint} kept changing state while being recorded`);
+}
 
+async function resolveOn(q: Queryable, event: AlertEvent, opts: RecordOptions): Promise<RecordOutcome> {
+  const resolved = await one(
+    q,
+    `UPDATE alerts SET status = 'resolved', resolved_at = $2, ends_at = $3, last_seen_at = GREATEST(last_seen_at, $2)
+     WHERE fingerprint = $1 AND status = 'firing' RETURNING *`,
+    [event.fingerprint, opts.now, event.endsAt ?? opts.now],
+  );
+  return resolved
+    ? { kind: 'resolved', alert: resolved }
+    : { kind: 'ignored', reason: `no active alert with fingerprint ${event.fingerprint}` };
+}
+
+/** Records the delivery keys in one INSERT; settles the items whose key was already seen. Returns the keys new here. */
+async function recordDeliveries(tx: Queryable, items: readonly RecordItem[], out: Outcomes): Promise<Set<string>> {
+  const keyed = items.map((it, i) => ({ ...it, i })).filter((it) => it.opts.deliveryKey !== undefined);
+  const fresh = new Set<string>();
+  if (!keyed.length) return fresh;
+  const r = await tx.query<{ delivery_key: string }>(
+    `INSERT INTO alert_deliveries (delivery_key, received_at) SELECT k, $2 FROM unnest($1::text[]) AS k ON CONFLICT DO NOTHING RETURNING delivery_key`,
+    [keyed.map((k) => k.opts.deliveryKey), items[0]!.opts.now],
+  );
+  for (const row of r.rows) fresh.add(row.delivery_key);
+  const seen = keyed.filter((k) => !fresh.has(k.opts.deliveryKey!));
+  if (seen.length) {
+    const rows = await tx.query<AlertRow>(
+      `SELECT DISTINCT ON (fingerprint) * FROM alerts WHERE fingerprint = ANY($1::text[]) ORDER BY fingerprint, (status = 'firing') DESC, id DESC`,
+      [seen.map((k) => k.event.fingerprint)],
+    );
+    const byFp = new Map(rows.rows.map((row) => [row.fingerprint, toRecord(row)]));
+    for (const k of seen) {
+      const a = byFp.get(k.event.fingerprint);
+      out[k.i] = a ? { kind: 'duplicate', alert: a } : { kind: 'ignored', reason: `delivery ${k.opts.deliveryKey} was already recorded` };
+    }
+  }
+  return fresh;
+}
+
+/** Counts a re-fire of every already-active alert in one UPDATE; those not active are left for the one-by-one path. */
+async function refireBatch(tx: Queryable, firing: readonly Indexed[], out: Outcomes): Promise<void> {
+  if (!firing.length) return;
+  const r = await tx.query<AlertRow>(
+    `UPDATE alerts a SET fire_count = a.fire_count + 1, last_seen_at = GREATEST(a.last_seen_at, v.now), last_delivery_key = v.key, annotations = v.annotations
+     FROM (SELECT unnest($1::text[]) AS fp, unnest($2::text[]) AS key, unnest($3::jsonb[]) AS annotations, unnest($4::timestamptz[]) AS now) v
+     WHERE a.fingerprint = v.fp AND a.status = 'firing'
+     RETURNING a.*`,
+    [
+      firing.map((t) => t.event.fingerprint),
+      firing.map((t) => t.opts.deliveryKey ?? null),
+      firing.map((t) => JSON.stringify(t.event.annotations)),
+      firing.map((t) => t.opts.now),
+    ],
+  );
+  const byFp = new Map(r.rows.map((row) => [row.fingerprint, toRecord(row)]));
+  for (const t of firing) {
+    const a = byFp.get(t.event.fingerprint);
+    if (a) out[t.i] = { kind: 'refire', alert: a, count: a.fireCount, since: a.firstSeenAt };
+  }
+}
+
+/** Resolves the active alerts in one UPDATE; a resolution of an alert not firing is ignored. */
+async function resolveBatch(tx: Queryable, resolving: readonly Indexed[], out: Outcomes): Promise<void> {
+  if (!resolving.length) return;
+  const r = await tx.query<AlertRow>(
+    `UPDATE alerts a SET status = 'resolved', resolved_at = v.now, ends_at = COALESCE(v.ends_at, v.now), last_seen_at = GREATEST(a.last_seen_at, v.now)
+     FROM (SELECT unnest($1::text[]) AS fp, unnest($2::timestamptz[]) AS now, unnest($3::timestamptz[]) AS ends_at) v
+     WHERE a.fingerprint = v.fp AND a.status = 'firing'
+     RETURNING a.*`,
+    [resolving.map((t) => t.event.fingerprint), resolving.map((t) => t.opts.now), resolving.map((t) => t.event.endsAt ?? null)],
+  );
+  const byFp = new Map(r.rows.map((row) => [row.fingerprint, toRecord(row)]));
+  for (const t of resolving) {
+    const a = byFp.get(t.event.fingerprint);
+    out[t.i] = a ? { kind: 'resolved', alert: a } : { kind: 'ignored', reason: `no active alert with fingerprint ${t.event.fingerprint}` };
+  }
+}
+
+/**
+ * A delivery's alerts in one transaction and a few statements: the delivery keys in one INSERT, the re-fires of
+ * active alerts in one UPDATE, the resolutions in another; only alerts not yet firing are inserted one by one.
+ */
+async function recordManyOn(tx: Queryable, items: readonly RecordItem[]): Promise<RecordOutcome[]> {
+  const out: Outcomes = items.map(() => undefined);
+  const fresh = await recordDeliveries(tx, items, out);
+  const todo = items.map((it, i) => ({ ...it, i })).filter((it) => out[it.i] === undefined);
+  // The same alert twice in one delivery: the later ones take the one-by-one path.
+  const firstOf = new Map<string, number>();
+  for (const t of todo) if (!firstOf.has(t.event.fingerprint)) firstOf.set(t.event.fingerprint, t.i);
+  const batchable = todo.filter((t) => firstOf.get(t.event.fingerprint) === t.i);
+  const firing = batchable.filter((t) => t.event.status === 'firing');
+  const resolving = batchable.filter((t) => t.event.status === 'resolved');
+  await refireBatch(tx, firing, out);
+  await resolveBatch(tx, resolving, out);
+  for (const t of todo) {
+    if (out[t.i] !== undefined) continue;
+    if (t.event.status === 'firing') out[t.i] = await recordFiringOn(tx, t.event, t.opts, !fresh.has(t.opts.deliveryKey ?? ''));
+    else out[t.i] = await resolveOn(tx, t.event, t.opts);
+  }
+  return out as RecordOutcome[];
+}
+
+/** Recording what a sender delivered, and the per-alert changes people and jobs make afterwards. */
+function alertRecording(
+  db: Database,
+): Pick<AlertStore, 'record' | 'recordMany' | 'acknowledge' | 'resolve' | 'linkIncident' | 'setEscalationLevel' | 'pruneDeliveries'> {
   return {
-    record: async (event, opts) => (event.status === 'firing' ? recordFiring(event, opts) : resolveOn(db, event, opts)),
-    recordMany: (items) => (items.length ? recordMany(items) : Promise.resolve([])),
+    record: async (event, opts) =>
+      event.status === 'firing' ? db.transaction((tx) => recordFiringOn(tx, event, opts, true)) : resolveOn(db, event, opts),
+    recordMany: (items) => (items.length ? db.transaction((tx) => recordManyOn(tx, items)) : Promise.resolve([])),
 
     acknowledge: async (id, by, at) => {
       const acked = await one(
@@ -261,7 +277,23 @@ export function createAlertStore(db: Database): AlertStore {
         `UPDATE alerts SET status = 'resolved', resolved_at = $2, ends_at = COALESCE(ends_at, $2) WHERE id = $1 AND status = 'firing' RETURNING *`,
         [id, at],
       ),
+    linkIncident: (id, incidentId, tx, opts) =>
+      one(
+        tx ?? db,
+        `UPDATE alerts SET incident_id = $2 WHERE id = $1${opts?.onlyIfUnlinked ? ' AND incident_id IS NULL' : ''} RETURNING *`,
+        [id, incidentId],
+      ),
+    setEscalationLevel: async (id, level, tx) => {
+      await (tx ?? db).query('UPDATE alerts SET escalation_level = GREATEST(escalation_level, $2) WHERE id = $1', [id, level]);
+    },
+    pruneDeliveries: async (before) => (await db.query('DELETE FROM alert_deliveries WHERE received_at < $1', [before])).rowCount ?? 0,
+  };
+}
 
+function alertLookups(
+  db: Database,
+): Pick<AlertStore, 'get' | 'findActiveByFingerprint' | 'listActiveByName' | 'findByMessage' | 'namesByIncident' | 'listActive'> {
+  return {
     get: (id, tx) => one(tx ?? db, 'SELECT * FROM alerts WHERE id = $1', [id]),
     findActiveByFingerprint: (fp) => one(db, `SELECT * FROM alerts WHERE fingerprint = $1 AND status = 'firing'`, [fp]),
     listActiveByName: async (name, limit) =>
@@ -273,7 +305,22 @@ export function createAlertStore(db: Database): AlertStore {
         channelId,
         ts,
       ]),
+    namesByIncident: async (incidentId) => {
+      const r = await db.query<{ name: string }>('SELECT DISTINCT name FROM alerts WHERE incident_id = $1', [incidentId]);
+      return r.rows.map((row) => row.name);
+    },
+    listActive: async (limit = 100) => {
+      const r = await db.query<AlertRow>(`SELECT * FROM alerts WHERE status = 'firing' ORDER BY first_seen_at DESC LIMIT $1`, [limit]);
+      return r.rows.map(toRecord);
+    },
+  };
+}
 
+/** An alert's own message and its reply: who may post it, and where it landed. */
+function alertReplies(
+  db: Database,
+): Pick<AlertStore, 'claimReply' | 'listStaleReplyClaims' | 'giveUpReplyClaim' | 'setReplyTs' | 'setPost'> {
+  return {
     claimReply: async (id, claimant, now, staleMs) => {
       const r = await db.query(
         `UPDATE alerts SET reply_claimed_by = $2, reply_claimed_at = $3
@@ -309,15 +356,12 @@ export function createAlertStore(db: Database): AlertStore {
     setPost: async (id, channelId, ts) => {
       await db.query('UPDATE alerts SET channel_id = $2, message_ts = $3 WHERE id = $1', [id, channelId, ts]);
     },
-    linkIncident: (id, incidentId, tx, opts) =>
-      one(
-        tx ?? db,
-        `UPDATE alerts SET incident_id = $2 WHERE id = $1${opts?.onlyIfUnlinked ? ' AND incident_id IS NULL' : ''} RETURNING *`,
-        [id, incidentId],
-      ),
-    setEscalationLevel: async (id, level, tx) => {
-      await (tx ?? db).query('UPDATE alerts SET escalation_level = GREATEST(escalation_level, $2) WHERE id = $1', [id, level]);
-    },
+  };
+}
+
+/** Notification groups: which alerts one message lists. */
+function alertGroupMembership(db: Database): Pick<AlertStore, 'findOpenGroup' | 'openGroup' | 'getGroup' | 'joinGroup' | 'groupMembers'> {
+  return {
     findOpenGroup: async (channelId, groupKey) => {
       const r = await db.query<GroupRow>('SELECT * FROM alert_groups WHERE channel_id = $1 AND group_key = $2 AND closed_at IS NULL', [
         channelId,
@@ -364,6 +408,14 @@ export function createAlertStore(db: Database): AlertStore {
           limit,
         ])
       ).rows.map(toRecord),
+  };
+}
+
+/** A group's one message: who may post it, and where it landed. */
+function alertGroupMessages(
+  db: Database,
+): Pick<AlertStore, 'claimGroupMessage' | 'giveUpGroupClaim' | 'setGroupMessage' | 'listStaleGroupClaims'> {
+  return {
     claimGroupMessage: async (groupId, claimant, now, staleMs) => {
       const r = await db.query(
         `UPDATE alert_groups SET message_claimed_by = $2, message_claimed_at = $3
@@ -401,15 +453,9 @@ export function createAlertStore(db: Database): AlertStore {
       );
       return r.rows.map(toGroup);
     },
-    pruneDeliveries: async (before) => (await db.query('DELETE FROM alert_deliveries WHERE received_at < $1', [before])).rowCount ?? 0,
-    namesByIncident: async (incidentId) => {
-      const r = await db.query<{ name: string }>('SELECT DISTINCT name FROM alerts WHERE incident_id = $1', [incidentId]);
-      return r.rows.map((row) => row.name);
-    },
-
-    listActive: async (limit = 100) => {
-      const r = await db.query<AlertRow>(`SELECT * FROM alerts WHERE status = 'firing' ORDER BY first_seen_at DESC LIMIT $1`, [limit]);
-      return r.rows.map(toRecord);
-    },
   };
+}
+
+export function createAlertStore(db: Database): AlertStore {
+  return { ...alertRecording(db), ...alertLookups(db), ...alertReplies(db), ...alertGroupMembership(db), ...alertGroupMessages(db) };
 }

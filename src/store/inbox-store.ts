@@ -1,11 +1,49 @@
 import type { Database } from './database';
-import type { InboxStore } from '../domain/inbox-delivery';
+import type { ClaimedDelivery, InboxStore } from '../domain/inbox-delivery';
 
 // Any fixed number, distinct from the migration lock's.
 const INBOX_CLAIM_LOCK = 7_310_043;
 
+type ClaimedRow = { event_id: string; seq: string; order_key: string; body: Record<string, unknown>; attempts: number };
+
+const leaseSecs = (ms: number) => ms / 1000;
+
+async function claimDue(db: Database, owner: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  // The poll runs a few times a second on every replica, mostly to find nothing: one indexed read answers that,
+  // without the transaction, the lock and the update below (four round trips).
+  const due = await db.query('SELECT 1 FROM slack_inbox WHERE done_at IS NULL AND not_before <= now() LIMIT 1');
+  if (due.rows.length === 0) return [];
+  // Claims are serialized (a transaction-scoped advisory lock, held for milliseconds) so that two replicas
+  // never split one key between them; within a claim, a key is skipped while another replica holds any of
+  // its rows or an earlier row of it waits for a retry.
+  const r = await db.transaction((tx) =>
+    tx.query('SELECT pg_advisory_xact_lock($1)', [INBOX_CLAIM_LOCK]).then(() =>
+      tx.query<ClaimedRow>(
+        `WITH busy AS (
+             SELECT DISTINCT order_key FROM slack_inbox
+             WHERE done_at IS NULL
+               AND ((lease_until > now() AND lease_owner IS DISTINCT FROM $1
+                     AND lease_owner NOT IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - make_interval(secs => $3)))
+                    OR (lease_until IS NULL AND not_before > now())))
+           UPDATE slack_inbox SET lease_owner = $1, lease_until = now() + make_interval(secs => $3), attempts = attempts + 1
+           WHERE event_id IN (
+             SELECT event_id FROM slack_inbox
+             WHERE done_at IS NULL AND not_before <= now()
+               AND (lease_until IS NULL OR lease_until < now()
+                    OR lease_owner IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - make_interval(secs => $3)))
+               AND order_key NOT IN (SELECT order_key FROM busy)
+             ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+           RETURNING event_id, seq, order_key, body, attempts`,
+        [owner, limit, leaseSecs(leaseMs)],
+      ),
+    ),
+  );
+  return r.rows
+    .map((row) => ({ eventId: row.event_id, seq: Number(row.seq), orderKey: row.order_key, body: row.body, attempts: row.attempts }))
+    .sort((a, b) => a.seq - b.seq);
+}
+
 export function createInboxStore(db: Database): InboxStore {
-  const leaseSecs = (ms: number) => ms / 1000;
   return {
     add: async (d) => {
       const r = await db.query(
@@ -23,40 +61,7 @@ export function createInboxStore(db: Database): InboxStore {
       );
       return r.rowCount ?? 0;
     },
-    claim: async (owner, limit, leaseMs) => {
-      // The poll runs a few times a second on every replica, mostly to find nothing: one indexed read answers that,
-      // without the transaction, the lock and the update below (four round trips).
-      const due = await db.query('SELECT 1 FROM slack_inbox WHERE done_at IS NULL AND not_before <= now() LIMIT 1');
-      if (due.rows.length === 0) return [];
-      // Claims are serialized (a transaction-scoped advisory lock, held for milliseconds) so that two replicas
-      // never split one key between them; within a claim, a key is skipped while another replica holds any of
-      // its rows or an earlier row of it waits for a retry.
-      const r = await db.transaction((tx) =>
-        tx.query('SELECT pg_advisory_xact_lock($1)', [INBOX_CLAIM_LOCK]).then(() =>
-          tx.query<{ event_id: string; seq: string; order_key: string; body: Record<string, unknown>; attempts: number }>(
-            `WITH busy AS (
-               SELECT DISTINCT order_key FROM slack_inbox
-               WHERE done_at IS NULL
-                 AND ((lease_until > now() AND lease_owner IS DISTINCT FROM $1
-                       AND lease_owner NOT IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - make_interval(secs => $3)))
-                      OR (lease_until IS NULL AND not_before > now())))
-             UPDATE slack_inbox SET lease_owner = $1, lease_until = now() + make_interval(secs => $3), attempts = attempts + 1
-             WHERE event_id IN (
-               SELECT event_id FROM slack_inbox
-               WHERE done_at IS NULL AND not_before <= now()
-                 AND (lease_until IS NULL OR lease_until < now()
-                      OR lease_owner IN (SELECT replica_id FROM bot_replicas WHERE seen_at < now() - make_interval(secs => $3)))
-                 AND order_key NOT IN (SELECT order_key FROM busy)
-               ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
-             RETURNING event_id, seq, order_key, body, attempts`,
-            [owner, limit, leaseSecs(leaseMs)],
-          ),
-        ),
-      );
-      return r.rows
-        .map((row) => ({ eventId: row.event_id, seq: Number(row.seq), orderKey: row.order_key, body: row.body, attempts: row.attempts }))
-        .sort((a, b) => a.seq - b.seq);
-    },
+    claim: (owner, limit, leaseMs) => claimDue(db, owner, limit, leaseMs),
     heartbeat: async (owner, leaseMs, eventIds) => {
       await db.query(
         `INSERT INTO bot_replicas (replica_id, seen_at) VALUES ($1, now()) ON CONFLICT (replica_id) DO UPDATE SET seen_at = now()`,

@@ -98,61 +98,24 @@ function createSessionLock() {
 
 type SessionLock = ReturnType<typeof createSessionLock>;
 
-function serveConnection(db: PGlite, session: SessionLock, socket: net.Socket): void {
-  socket.setNoDelay(true);
-  const me = {};
+/**
+ * Splits the client's byte stream into what PGlite can run whole: the startup packet first, then batches of complete
+ * messages. An SSL or GSSAPI request is answered with `refuseEncryption` (the client then carries on in the clear).
+ */
+function createMessageFramer(refuseEncryption: () => void) {
   let pending: Buffer = Buffer.alloc(0);
   let started = false;
-  let closed = false;
-  let holding = false;
-  let working: Promise<void> = Promise.resolve();
-  // Tracks the backend's answers across chunks, to see where an exchange ends.
-  const replies = createReplyScanner();
-
-  const run = async (message: Uint8Array, forward: boolean): Promise<void> => {
-    replies.reset();
-    await db.runExclusive(() =>
-      db.execProtocolRawStream(message, {
-        onRawData: (data) => {
-          replies.feed(data);
-          if (forward && !socket.destroyed) socket.write(Buffer.from(data));
-        },
-      }),
-    );
-  };
-
-  /** Runs every complete message received so far, in order, holding the session until it is idle again. */
-  const pump = async (): Promise<void> => {
-    while (!closed) {
-      const next = takeMessages();
-      if (next === 'wait') return;
-      if (next === 'close') {
-        socket.end();
-        return;
-      }
-      if (!holding) {
-        await session.acquire(me);
-        holding = true;
-        if (closed) return;
-      }
-      await run(next, true);
-      if (replies.idle()) {
-        holding = false;
-        session.release(me);
-      }
-    }
-  };
 
   /** The next batch of whole messages to hand to PGlite, or what to do instead. */
-  const takeMessages = (): Uint8Array | 'wait' | 'close' => {
+  const take = (): Uint8Array | 'wait' | 'close' => {
     if (!started) {
       if (pending.length < 8) return 'wait';
       const len = pending.readInt32BE(0);
       const code = pending.readInt32BE(4);
       if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
         pending = pending.subarray(8);
-        socket.write('N');
-        return takeMessages();
+        refuseEncryption();
+        return take();
       }
       // PGlite has no second backend to signal: a cancel request is read and the connection closed.
       if (code === CANCEL_REQUEST) return 'close';
@@ -179,6 +142,58 @@ function serveConnection(db: PGlite, session: SessionLock, socket: net.Socket): 
     return batch;
   };
 
+  return {
+    push(chunk: Buffer): void {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    },
+    take,
+  };
+}
+
+function serveConnection(db: PGlite, session: SessionLock, socket: net.Socket): void {
+  socket.setNoDelay(true);
+  const me = {};
+  const messages = createMessageFramer(() => socket.write('N'));
+  let closed = false;
+  let holding = false;
+  let working: Promise<void> = Promise.resolve();
+  // Tracks the backend's answers across chunks, to see where an exchange ends.
+  const replies = createReplyScanner();
+
+  const run = async (message: Uint8Array, forward: boolean): Promise<void> => {
+    replies.reset();
+    await db.runExclusive(() =>
+      db.execProtocolRawStream(message, {
+        onRawData: (data) => {
+          replies.feed(data);
+          if (forward && !socket.destroyed) socket.write(Buffer.from(data));
+        },
+      }),
+    );
+  };
+
+  /** Runs every complete message received so far, in order, holding the session until it is idle again. */
+  const pump = async (): Promise<void> => {
+    while (!closed) {
+      const next = messages.take();
+      if (next === 'wait') return;
+      if (next === 'close') {
+        socket.end();
+        return;
+      }
+      if (!holding) {
+        await session.acquire(me);
+        holding = true;
+        if (closed) return;
+      }
+      await run(next, true);
+      if (replies.idle()) {
+        holding = false;
+        session.release(me);
+      }
+    }
+  };
+
   const chain = (step: () => Promise<void>) => {
     working = working.then(step).catch((err: unknown) => {
       socket.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -186,7 +201,7 @@ function serveConnection(db: PGlite, session: SessionLock, socket: net.Socket): 
   };
 
   socket.on('data', (chunk: Buffer) => {
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    messages.push(chunk);
     chain(pump);
   });
   socket.on('error', () => undefined);

@@ -83,16 +83,19 @@ const one = (rows: Row[]): RemediationRequest | null => (rows[0] ? toRequest(row
 // Any fixed number: the second key of the per-limit-key advisory lock, so it never collides with other locks.
 const LIMIT_LOCK_SEED = 7_310_044;
 
-export function createRemediationStore(db: Database): RemediationStore {
-  const runCounts = async (limitKey: string, windowStart: Date, tx?: Queryable): Promise<RunCounts> => {
-    const r = await (tx ?? db).query<{ runs: number; last: Date | null }>(
-      `SELECT count(*) FILTER (WHERE approved_at > $2)::int AS runs, max(approved_at) AS last
-         FROM remediation_requests WHERE limit_key = $1 AND approved_at IS NOT NULL`,
-      [limitKey, windowStart],
-    );
-    return { runsInWindow: r.rows[0]?.runs ?? 0, lastRunAt: r.rows[0]?.last ?? null };
-  };
+async function runCounts(q: Queryable, limitKey: string, windowStart: Date): Promise<RunCounts> {
+  const r = await q.query<{ runs: number; last: Date | null }>(
+    `SELECT count(*) FILTER (WHERE approved_at > $2)::int AS runs, max(approved_at) AS last
+       FROM remediation_requests WHERE limit_key = $1 AND approved_at IS NOT NULL`,
+    [limitKey, windowStart],
+  );
+  return { runsInWindow: r.rows[0]?.runs ?? 0, lastRunAt: r.rows[0]?.last ?? null };
+}
 
+/** Asking for a remediation, and finding the requests of a target or an incident. */
+function remediationRequests(
+  db: Database,
+): Pick<RemediationStore, 'insert' | 'get' | 'findOpen' | 'runCounts' | 'setApprovalMessage' | 'linkAlertRequests' | 'listByIncident'> {
   return {
     insert: async (n) => {
       const r = await db.query<Row>(
@@ -139,14 +142,42 @@ export function createRemediationStore(db: Database): RemediationStore {
           )
         ).rows,
       ),
-    runCounts,
+    runCounts: (limitKey, windowStart, tx) => runCounts(tx ?? db, limitKey, windowStart),
+    setApprovalMessage: async (id, channelId, ts) =>
+      one(
+        (
+          await db.query<Row>(
+            'UPDATE remediation_requests SET channel_id = $2, approval_message_ts = $3, updated_at = now() WHERE id = $1 RETURNING *',
+            [id, channelId, ts],
+          )
+        ).rows,
+      ),
+    linkAlertRequests: async (alertId, incidentId) =>
+      (
+        await db.query<Row>('UPDATE remediation_requests SET incident_id = $2 WHERE alert_id = $1 AND incident_id IS NULL RETURNING *', [
+          alertId,
+          incidentId,
+        ])
+      ).rows
+        .map(toRequest)
+        .sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    listByIncident: async (incidentId) =>
+      (await db.query<Row>('SELECT * FROM remediation_requests WHERE incident_id = $1 ORDER BY requested_at, id', [incidentId])).rows.map(
+        toRequest,
+      ),
+  };
+}
+
+/** A pending request decided: approved within its limits, denied, or expired. */
+function remediationDecisions(db: Database): Pick<RemediationStore, 'approve' | 'deny' | 'expire' | 'expireDue'> {
+  return {
     approve: (id, by, at, check) =>
       db.transaction(async (tx) => {
         const current = one((await tx.query<Row>('SELECT * FROM remediation_requests WHERE id = $1', [id])).rows);
         if (!current || current.state !== 'pending' || current.expiresAt <= at) return { kind: 'not_pending', request: current };
         // Serialises approvals of the same target (any request, any replica) so "3 per hour" cannot be beaten by racing.
         await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, $2))', [current.limitKey, LIMIT_LOCK_SEED]);
-        const refused = await check(current, (windowStart) => runCounts(current.limitKey, windowStart, tx));
+        const refused = await check(current, (windowStart) => runCounts(tx, current.limitKey, windowStart));
         if (refused) return { kind: 'limited', request: current, ...refused };
         const r = await tx.query<Row>(
           `UPDATE remediation_requests SET state = 'approved', approved_by = $2, approved_at = $3, updated_at = now()
@@ -161,6 +192,41 @@ export function createRemediationStore(db: Database): RemediationStore {
           };
         return { kind: 'approved', request: approved };
       }),
+    deny: async (id, by, at, reason) =>
+      one(
+        (
+          await db.query<Row>(
+            `UPDATE remediation_requests SET state = 'denied', denied_by = $2, denied_at = $3, deny_reason = $4, updated_at = now()
+              WHERE id = $1 AND state = 'pending' RETURNING *`,
+            [id, by, at, reason ?? null],
+          )
+        ).rows,
+      ),
+    expire: async (id, at) =>
+      one(
+        (
+          await db.query<Row>(
+            `UPDATE remediation_requests SET state = 'expired', finished_at = $2, updated_at = now()
+              WHERE id = $1 AND state = 'pending' AND expires_at <= $2 RETURNING *`,
+            [id, at],
+          )
+        ).rows,
+      ),
+    expireDue: async (at, limit = 100) =>
+      (
+        await db.query<Row>(
+          `UPDATE remediation_requests SET state = 'expired', finished_at = $1, updated_at = now()
+            WHERE id IN (SELECT id FROM remediation_requests WHERE state = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+              AND state = 'pending' RETURNING *`,
+          [at, limit],
+        )
+      ).rows.map(toRequest),
+  };
+}
+
+/** An approved request run under a lease, and runs a stopped bot left behind. */
+function remediationRuns(db: Database): Pick<RemediationStore, 'start' | 'renewLease' | 'finish' | 'interruptStale'> {
+  return {
     start: async (id, runner, at, leaseUntil) =>
       one(
         (
@@ -195,35 +261,6 @@ export function createRemediationStore(db: Database): RemediationStore {
           )
         ).rows,
       ),
-    deny: async (id, by, at, reason) =>
-      one(
-        (
-          await db.query<Row>(
-            `UPDATE remediation_requests SET state = 'denied', denied_by = $2, denied_at = $3, deny_reason = $4, updated_at = now()
-              WHERE id = $1 AND state = 'pending' RETURNING *`,
-            [id, by, at, reason ?? null],
-          )
-        ).rows,
-      ),
-    expire: async (id, at) =>
-      one(
-        (
-          await db.query<Row>(
-            `UPDATE remediation_requests SET state = 'expired', finished_at = $2, updated_at = now()
-              WHERE id = $1 AND state = 'pending' AND expires_at <= $2 RETURNING *`,
-            [id, at],
-          )
-        ).rows,
-      ),
-    expireDue: async (at, limit = 100) =>
-      (
-        await db.query<Row>(
-          `UPDATE remediation_requests SET state = 'expired', finished_at = $1, updated_at = now()
-            WHERE id IN (SELECT id FROM remediation_requests WHERE state = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-              AND state = 'pending' RETURNING *`,
-          [at, limit],
-        )
-      ).rows.map(toRequest),
     interruptStale: async (at, approvedBefore) =>
       (
         await db.query<Row>(
@@ -236,27 +273,9 @@ export function createRemediationStore(db: Database): RemediationStore {
           [at, approvedBefore],
         )
       ).rows.map(toRequest),
-    setApprovalMessage: async (id, channelId, ts) =>
-      one(
-        (
-          await db.query<Row>(
-            'UPDATE remediation_requests SET channel_id = $2, approval_message_ts = $3, updated_at = now() WHERE id = $1 RETURNING *',
-            [id, channelId, ts],
-          )
-        ).rows,
-      ),
-    linkAlertRequests: async (alertId, incidentId) =>
-      (
-        await db.query<Row>('UPDATE remediation_requests SET incident_id = $2 WHERE alert_id = $1 AND incident_id IS NULL RETURNING *', [
-          alertId,
-          incidentId,
-        ])
-      ).rows
-        .map(toRequest)
-        .sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-    listByIncident: async (incidentId) =>
-      (await db.query<Row>('SELECT * FROM remediation_requests WHERE incident_id = $1 ORDER BY requested_at, id', [incidentId])).rows.map(
-        toRequest,
-      ),
   };
+}
+
+export function createRemediationStore(db: Database): RemediationStore {
+  return { ...remediationRequests(db), ...remediationDecisions(db), ...remediationRuns(db) };
 }
