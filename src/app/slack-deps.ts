@@ -131,8 +131,11 @@ export function createRemediationSlackDeps(app: AppWithServices, t: SlackTranspo
   };
 }
 
-/** The post-mortem service (it reads the incident's Slack thread) and what its listeners post with. */
-export function createPostmortemSlackDeps(app: AppWithServices, t: SlackTransport): PostmortemDeps {
+/**
+ * The post-mortem service (it reads the incident's Slack thread) and what its listeners post with; `visibility` keeps
+ * a private incident's post-mortem buttons to those who may read it.
+ */
+export function createPostmortemSlackDeps(app: AppWithServices, t: SlackTransport, visibility: IncidentVisibility): PostmortemDeps {
   const { clock, logger, stores, services } = app;
   const drafts = stores.postmortemDrafts;
   return {
@@ -152,6 +155,7 @@ export function createPostmortemSlackDeps(app: AppWithServices, t: SlackTranspor
     recentIncidentsInChannel: (channelId, limit) => drafts.recentIncidentsInChannel(channelId, limit),
     client: t.slack.client,
     poster: t.poster,
+    visibility,
     logger,
   };
 }

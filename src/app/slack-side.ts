@@ -40,7 +40,7 @@ export function createSlackSide(app: AppWithServices, slackConfig: SlackConfig):
   const incident = createIncidentSlackDeps(app, t);
   const alertSide = createAlertSide(app, t, incident.diagnose);
   const remediations = createRemediationSlackDeps(app, t);
-  const postmortems = createPostmortemSlackDeps(app, t);
+  const postmortems = createPostmortemSlackDeps(app, t, incident.visibility);
   registerSlackListeners(app, t, { incident, remediations, postmortems, ...alertSide });
   const reminders = createReminders(app, t, incident.incidents);
   return {

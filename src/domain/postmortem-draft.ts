@@ -39,6 +39,7 @@ export interface PostmortemActionItem {
   /** 16 hex characters: the commitment's message and owner, the same in every draft version. */
   key: string;
   text: string;
+  /** The owner's Slack user id when the thread tells who they are, else the name written in the thread. */
   owner: string | null;
   link: string;
   firstVersion: number;

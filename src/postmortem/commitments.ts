@@ -21,6 +21,8 @@ export interface ActionCandidate {
   text: string;
   /** Display name (no `@`). */
   owner?: string;
+  /** The owner's Slack user id, when the name is one person's in the messages read (set by the caller). */
+  ownerId?: string;
   /** Ticket ids named in the commitment or its acceptance: `CC-1412`, `#4474`. */
   tickets: string[];
   /** Who wrote the line the item comes from (the acceptor for an accepted request). */

@@ -2,7 +2,7 @@ import { RESPONSE_SLA_MINUTES, type Severity } from '../incidents/severity';
 import type { Incident } from '../domain/incident';
 import type { TimelineEvent, TimelineEventOf, TimelineFigure } from '../domain/timeline-event';
 import { extractCommitments, type ActionCandidate } from './commitments';
-import { extractStatements, type SourceMessage, type Statement } from './extract';
+import { extractStatements, type Statement } from './extract';
 import { pickMoments, scoreMessages, type MomentSource } from './key-moments';
 import { withUtcTimes } from './message-times';
 import { mrkdwnToMarkdown } from './mrkdwn-to-markdown';
@@ -101,6 +101,19 @@ export interface RelatedMessages {
 const minutesBetween = (a: Date, b: Date): number => Math.max(0, (b.getTime() - a.getTime()) / 60_000);
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
+/** A message that belongs to the incident, converted once. */
+interface ReadMessage {
+  message: ThreadContents['messages'][number];
+  at: Date;
+  markdown: string;
+  link: string;
+  /** `@name` for people, the bot's name for bots. */
+  author: string;
+  place: MomentSource['place'];
+}
+
+type NameOf = (actor: string) => string;
+
 /**
  * Merges the incident's recorded timeline with its thread and computes what the draft reports.
  *
@@ -111,23 +124,58 @@ const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
   const { incident, events, thread, now } = input;
   const names = new Map<string, string>([...(input.names ?? []), ...(thread?.names ?? [])]);
-  const nameOf = (actor: string): string => {
+  for (const r of input.related ?? []) for (const [id, name] of r.contents.names) if (!names.has(id)) names.set(id, name);
+  const nameOf: NameOf = (actor) => {
     if (USER_ID.test(actor)) return `@${names.get(actor) ?? actor}`;
     if (actor.startsWith('alert:')) return 'alert';
     return actor;
   };
-
-  // Every message that belongs to the incident, converted once and kept once (a reply may be read twice).
-  type Read = {
-    message: ThreadContents['messages'][number];
-    at: Date;
-    markdown: string;
-    link: string;
-    author: string;
-    place: MomentSource['place'];
+  const all = readMessages(input, names);
+  // This bot's own posts repeat the recorded events; other bots' posts (alerts) are recorded as alert events.
+  const people = all.filter((m) => !m.message.isBot);
+  const statements = extractStatements(people.map((m) => ({ markdown: m.markdown, author: m.author, at: m.at, link: m.link })));
+  const metrics = responseMetrics(incident, events, now);
+  const firingEnds = metrics.mitigated ?? incident.resolvedAt ?? null;
+  const actionItems = withOwnerIds(
+    extractCommitments(
+      people.map((m) => ({ markdown: m.markdown, author: m.author.replace(/^@/, ''), at: m.at, link: m.link })),
+      { firefightingUntil: firingEnds, people: [...names.values()] },
+    ),
+    names,
+    people,
+  );
+  const recorded = recordedEntries(events, nameOf, names, input.workspaceUrl);
+  const fromThread = keyMessages(people, events, {
+    opened: metrics.opened,
+    slots: Math.min(input.maxThreadEntries ?? KEY_MOMENTS, Math.max(4, KEY_MOMENTS - recorded.length)),
+  });
+  const timeline = [...recorded, ...fromThread].sort(
+    (a, b) => a.at.getTime() - b.at.getTime() || (a.source === b.source ? 0 : a.source === 'timeline' ? -1 : 1),
+  );
+  const narrative = narrativeSources(events, people, nameOf, names);
+  const { opened: _opened, acknowledgedBy, ...response } = metrics;
+  return {
+    incident,
+    ...response,
+    acknowledgedBy: acknowledgedBy ? nameOf(acknowledgedBy) : null,
+    actionItems,
+    impact: impactStatements(narrative),
+    rootCauses: rootCauseStatements(narrative),
+    lessons: lessons(narrative),
+    participants: participantsOf(incident, events, people, nameOf),
+    peaks: peakValues(events),
+    timeline,
+    omittedMessages: all.filter((m) => !m.message.fromThisBot).length - fromThread.length,
+    ...(input.threadProblem ? { threadProblem: input.threadProblem } : {}),
+    statements,
+    thread: thread ? threadSummary(thread, input.workspaceUrl) : null,
   };
+}
+
+/** Every message that belongs to the incident, oldest first, each kept once (a reply may be read twice). */
+function readMessages(input: BuildFactsInput, names: ReadonlyMap<string, string>): ReadMessage[] {
   const seen = new Set<string>();
-  const read = (contents: ThreadContents, place: MomentSource['place']): Read[] =>
+  const read = (contents: ThreadContents, place: MomentSource['place']): ReadMessage[] =>
     contents.messages
       .filter((m) => !seen.has(`${contents.channel}:${m.ts}`) && seen.add(`${contents.channel}:${m.ts}`))
       .map((m) => ({
@@ -138,29 +186,48 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
         author: m.isBot ? m.author : `@${m.author}`,
         place,
       }));
-  for (const r of input.related ?? []) for (const [id, name] of r.contents.names) if (!names.has(id)) names.set(id, name);
-  const messages = thread ? read(thread, 'incident') : [];
+  const own = input.thread ? read(input.thread, 'incident') : [];
   const others = (input.related ?? []).flatMap((r) => read(r.contents, r.place));
-  const all = [...messages, ...others].sort((a, b) => a.at.getTime() - b.at.getTime());
-  // This bot's own posts repeat the recorded events; other bots' posts (alerts) are recorded as alert events.
-  const people = all.filter((m) => !m.message.isBot);
-  const discussion: SourceMessage[] = people.map((m) => ({ markdown: m.markdown, author: m.author, at: m.at, link: m.link }));
-  const statements = extractStatements(discussion);
+  return [...own, ...others].sort((a, b) => a.at.getTime() - b.at.getTime());
+}
 
-  const firstEvent = (kinds: string[]): TimelineEvent | undefined => events.find((e) => kinds.includes(e.kind));
-  const firingEnds = incident.mitigatedAt ?? firstEvent(['mitigated'])?.at ?? incident.resolvedAt ?? null;
-  const actionItems = extractCommitments(
-    people.map((m) => ({ markdown: m.markdown, author: m.author.replace(/^@/, ''), at: m.at, link: m.link })),
-    { firefightingUntil: firingEnds, people: [...names.values()] },
-  );
+/**
+ * The owner's Slack user id for each item whose owner's name is one person's in the messages read (an author, or
+ * someone mentioned): a confirmed item then becomes a follow-up that person owns, not one with a name in its text.
+ */
+export function withOwnerIds(
+  items: ActionCandidate[],
+  names: ReadonlyMap<string, string>,
+  people: ReadonlyArray<{ message: { author: string; userId?: string | undefined; isBot: boolean } }>,
+): ActionCandidate[] {
+  const ids = new Map<string, Set<string>>();
+  const add = (name: string, id: string | undefined) => {
+    if (!id || !USER_ID.test(id)) return;
+    const key = name.toLowerCase();
+    ids.set(key, (ids.get(key) ?? new Set()).add(id));
+  };
+  for (const [id, name] of names) add(name, id);
+  for (const p of people) if (!p.message.isBot) add(p.message.author, p.message.userId);
+  return items.map((item) => {
+    const found = item.owner ? ids.get(item.owner.replace(/^@/, '').toLowerCase()) : undefined;
+    // Two people shown with the same name: which one owns it is for a person to say.
+    return found?.size === 1 ? { ...item, ownerId: [...found][0]! } : item;
+  });
+}
 
-  const recorded: TimelineEntry[] = events
+/** The recorded events as timeline entries; a pinned message is its author's, at the time it was written. */
+function recordedEntries(
+  events: readonly TimelineEvent[],
+  nameOf: NameOf,
+  names: ReadonlyMap<string, string>,
+  workspaceUrl: string,
+): TimelineEntry[] {
+  return events
     .filter(
       (e) => !(e.kind === 'alert_linked' && events.some((o) => o.kind === 'opened' && Math.abs(o.at.getTime() - e.at.getTime()) < 1000)),
     )
     .map((e) => {
       if (e.kind === 'pinned') {
-        // A pinned message is the author's, at the time it was written.
         const written = /^\d+\.\d+$/.test(e.data.ts) ? tsToDate(e.data.ts) : e.at;
         return {
           at: written,
@@ -168,24 +235,29 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
           kind: e.kind,
           who: nameOf(e.data.author ?? e.actor),
           text: oneLine(withUtcTimes(mrkdwnToMarkdown(e.text, names), written)),
-          link: messagePermalink(input.workspaceUrl, e.data.channel, e.data.ts),
+          link: messagePermalink(workspaceUrl, e.data.channel, e.data.ts),
         };
       }
       return { at: e.at, source: 'timeline', kind: e.kind, who: nameOf(e.actor), text: oneLine(mrkdwnToMarkdown(eventText(e), names)) };
     });
-  const opened = firstEvent(['opened'])?.at ?? incident.createdAt;
-  const firstAlert = firstEvent(['alert_fired'])?.at ?? null;
+}
+
+/** The messages that state what happened, as many as `slots` allows (pinned ones are recorded events already). */
+function keyMessages(
+  people: readonly ReadMessage[],
+  events: readonly TimelineEvent[],
+  opts: { opened: Date; slots: number },
+): TimelineEntry[] {
+  const firstAlert = events.find((e) => e.kind === 'alert_fired')?.at ?? null;
   const pinnedTs = new Set(events.flatMap((e) => (e.kind === 'pinned' ? [e.data.ts] : [])));
   const scored = scoreMessages(
     people
       .filter((m) => !pinnedTs.has(m.message.ts))
       .map((m) => ({ markdown: m.markdown, who: m.author, at: m.at, link: m.link, place: m.place })),
-    { incidentOpened: opened, firstAlert },
+    { incidentOpened: opts.opened, firstAlert },
   );
-  const maxThread = input.maxThreadEntries ?? KEY_MOMENTS;
-  const picked = pickMoments(scored, Math.min(maxThread, Math.max(4, KEY_MOMENTS - recorded.length)));
   const byLink = new Map(people.map((m) => [m.link, m.message]));
-  const fromThread: TimelineEntry[] = picked.map((p) => {
+  return pickMoments(scored, opts.slots).map((p) => {
     const m = byLink.get(p.link);
     const files = m?.files.length ? ` (file${m.files.length > 1 ? 's' : ''}: ${m.files.map((f) => f.title ?? f.name).join(', ')})` : '';
     return {
@@ -197,34 +269,102 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
       link: p.link,
     };
   });
-  const omitted = all.filter((m) => !m.message.fromThisBot).length - fromThread.length;
-  const timeline = [...recorded, ...fromThread].sort(
-    (a, b) => a.at.getTime() - b.at.getTime() || (a.source === b.source ? 0 : a.source === 'timeline' ? -1 : 1),
-  );
+}
 
-  const narrative: NarrativeSource[] = [
+/** What the narrative sections read: the status updates and the people's messages, oldest first. */
+function narrativeSources(
+  events: readonly TimelineEvent[],
+  people: readonly ReadMessage[],
+  nameOf: NameOf,
+  names: ReadonlyMap<string, string>,
+): NarrativeSource[] {
+  return [
     ...events
       .filter((e) => e.kind === 'status_update')
       .map((e) => ({ markdown: mrkdwnToMarkdown(e.text, names), who: nameOf(e.actor), at: e.at, statusUpdate: true })),
     ...people.map((m) => ({ markdown: m.markdown, who: m.author, at: m.at, link: m.link })),
   ].sort((a, b) => a.at.getTime() - b.at.getTime());
+}
 
-  const first = (kinds: string[]): Date | null => events.find((e) => kinds.includes(e.kind))?.at ?? null;
+type ResponseMetrics = Pick<
+  PostmortemFacts,
+  | 'start'
+  | 'startSource'
+  | 'detection'
+  | 'detectionSource'
+  | 'acknowledged'
+  | 'acknowledgedWhat'
+  | 'mitigated'
+  | 'resolved'
+  | 'timeToAcknowledgeMinutes'
+  | 'timeToMitigateMinutes'
+  | 'timeToResolveMinutes'
+  | 'impactMinutes'
+  | 'durationMinutes'
+  | 'ongoing'
+  | 'sla'
+> & { opened: Date; acknowledgedBy: string | null };
+
+/** The Metrics: start of impact, detection, the first acknowledgement, mitigation and resolution, and the SLA verdict. */
+function responseMetrics(incident: Incident, events: readonly TimelineEvent[], now: Date): ResponseMetrics {
+  const first = (kinds: string[]): TimelineEvent | undefined => events.find((e) => kinds.includes(e.kind));
+  const opened = first(['opened'])?.at ?? incident.createdAt;
   const start = incident.startedAt;
-  const alertFired = events.filter((e) => e.kind === 'alert_fired');
-  const firstFired = alertFired[0];
-  const detection = firstFired && firstFired.at < opened ? firstFired.at : opened;
-  const detectionSource =
-    firstFired && firstFired.at < opened
-      ? `alert ${firstFired.kind === 'alert_fired' ? firstFired.data.name : ''} fired`.replace('  ', ' ')
-      : 'incident opened';
+  const detected = detectionOf(events, opened);
+  const ack = firstAcknowledgement(incident, events);
+  const acknowledged = ack?.at ?? null;
+  const mitigated = incident.mitigatedAt ?? first(['mitigated'])?.at ?? null;
+  const resolved = incident.resolvedAt ?? first(['resolved'])?.at ?? null;
+  const respondedAt = acknowledged ?? mitigated ?? resolved;
+  const severity = severityAtDetection(incident, events, detected.at);
+  const slaMinutes = RESPONSE_SLA_MINUTES[severity];
+  const met = respondedAt
+    ? minutesBetween(detected.at, respondedAt) <= slaMinutes
+    : minutesBetween(detected.at, now) <= slaMinutes
+      ? null
+      : false;
+  return {
+    opened,
+    start,
+    startSource: startSourceOf(start, opened, events),
+    detection: detected.at,
+    detectionSource: detected.source,
+    acknowledged,
+    acknowledgedBy: ack?.by ?? null,
+    acknowledgedWhat: ack?.what ?? null,
+    mitigated,
+    resolved,
+    timeToAcknowledgeMinutes: acknowledged ? minutesBetween(detected.at, acknowledged) : null,
+    timeToMitigateMinutes: mitigated ? minutesBetween(detected.at, mitigated) : null,
+    timeToResolveMinutes: resolved ? minutesBetween(detected.at, resolved) : null,
+    impactMinutes: minutesBetween(start, mitigated ?? resolved ?? now),
+    durationMinutes: minutesBetween(start, resolved ?? now),
+    ongoing: !resolved,
+    sla: { minutes: slaMinutes, met, respondedAt, severity },
+  };
+}
+
+/** When the first alert fired, if before the incident was opened; else the opening. */
+function detectionOf(events: readonly TimelineEvent[], opened: Date): { at: Date; source: string } {
+  const fired = events.find((e): e is TimelineEventOf<'alert_fired'> => e.kind === 'alert_fired');
+  return fired && fired.at < opened
+    ? { at: fired.at, source: `alert ${fired.data.name} fired` }
+    : { at: opened, source: 'incident opened' };
+}
+
+/** What set the start of impact: the opening, the alert it was opened from, or a time someone stated. */
+function startSourceOf(start: Date, opened: Date, events: readonly TimelineEvent[]): PostmortemFacts['startSource'] {
+  if (Math.abs(start.getTime() - opened.getTime()) < 1000) return 'opened';
+  const fired = events.find((e) => e.kind === 'alert_fired');
   // Incidents opened from an alert before alert_fired was recorded have only alert_linked: their start is the alert's.
   const fromAlert =
-    (firstFired && Math.abs(start.getTime() - firstFired.at.getTime()) < 1000) ||
-    (!firstFired && events.some((e) => e.kind === 'alert_linked') && start < opened);
-  const startSource: PostmortemFacts['startSource'] =
-    Math.abs(start.getTime() - opened.getTime()) < 1000 ? 'opened' : fromAlert ? 'alert' : 'stated';
-  // The first acknowledgement: the incident's, or an alert's (before the incident was opened, too).
+    (fired && Math.abs(start.getTime() - fired.at.getTime()) < 1000) ||
+    (!fired && events.some((e) => e.kind === 'alert_linked') && start < opened);
+  return fromAlert ? 'alert' : 'stated';
+}
+
+/** The first acknowledgement: the incident's, or an alert's (before the incident was opened, too). */
+function firstAcknowledgement(incident: Incident, events: readonly TimelineEvent[]): { at: Date; by: string; what: string } | undefined {
   const acks = events
     .filter((e) => e.kind === 'acknowledged' || e.kind === 'alert_acknowledged')
     .map((e) => ({
@@ -234,73 +374,41 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
     }));
   if (incident.acknowledgedAt && incident.acknowledgedBy)
     acks.push({ at: incident.acknowledgedAt, by: incident.acknowledgedBy, what: 'the incident' });
-  acks.sort((a, b) => a.at.getTime() - b.at.getTime());
-  const ack = acks[0];
-  const acknowledged = ack?.at ?? null;
-  const mitigated = incident.mitigatedAt ?? first(['mitigated']);
-  const resolved = incident.resolvedAt ?? first(['resolved']);
-  const respondedAt = acknowledged ?? mitigated ?? resolved;
-  // The severity at detection: as opened, then any change made before detection (an incident opened after its alert has none).
-  let severity =
-    firstEvent(['opened'])?.kind === 'opened' ? (firstEvent(['opened']) as TimelineEventOf<'opened'>).data.severity : incident.severity;
-  for (const e of events) if (e.kind === 'severity_changed' && e.at <= detection) severity = e.data.to;
-  const slaMinutes = RESPONSE_SLA_MINUTES[severity];
-  const met = respondedAt
-    ? minutesBetween(detection, respondedAt) <= slaMinutes
-    : minutesBetween(detection, now) <= slaMinutes
-      ? null
-      : false;
+  return acks.sort((a, b) => a.at.getTime() - b.at.getTime())[0];
+}
 
+/** The severity at detection: as opened, then any change made before detection (an incident opened after its alert has none). */
+function severityAtDetection(incident: Incident, events: readonly TimelineEvent[], detection: Date): Severity {
+  const opened = events.find((e): e is TimelineEventOf<'opened'> => e.kind === 'opened');
+  let severity = opened ? opened.data.severity : incident.severity;
+  for (const e of events) if (e.kind === 'severity_changed' && e.at <= detection) severity = e.data.to;
+  return severity;
+}
+
+/** Everyone who took part, in the order they first did something (wrote, acted); then the incident's people. */
+function participantsOf(incident: Incident, events: readonly TimelineEvent[], people: readonly ReadMessage[], nameOf: NameOf): string[] {
   const participants: string[] = [];
-  const addParticipant = (name: string): void => {
+  const add = (name: string): void => {
     if (!participants.includes(name)) participants.push(name);
   };
-  const actors = [incident.createdBy, incident.acknowledgedBy, incident.mitigatedBy, incident.resolvedBy, ...events.map((e) => e.actor)];
   const chronological = [
     ...events.map((e) => ({ at: e.at.getTime(), who: e.actor, person: USER_ID.test(e.actor) })),
     ...people.map((m) => ({ at: m.at.getTime(), who: m.message.userId ?? m.message.author, person: true })),
   ].sort((a, b) => a.at - b.at);
-  for (const p of chronological) if (p.person) addParticipant(USER_ID.test(p.who) ? nameOf(p.who) : `@${p.who}`);
-  for (const p of actors) if (p && USER_ID.test(p)) addParticipant(nameOf(p));
+  for (const p of chronological) if (p.person) add(USER_ID.test(p.who) ? nameOf(p.who) : `@${p.who}`);
+  const actors = [incident.createdBy, incident.acknowledgedBy, incident.mitigatedBy, incident.resolvedBy, ...events.map((e) => e.actor)];
+  for (const p of actors) if (p && USER_ID.test(p)) add(nameOf(p));
+  return participants;
+}
 
+function threadSummary(thread: ThreadContents, workspaceUrl: string): NonNullable<PostmortemFacts['thread']> {
   return {
-    incident,
-    start,
-    startSource,
-    detection,
-    detectionSource,
-    acknowledged,
-    acknowledgedBy: ack ? nameOf(ack.by) : null,
-    acknowledgedWhat: ack?.what ?? null,
-    mitigated,
-    resolved,
-    timeToAcknowledgeMinutes: acknowledged ? minutesBetween(detection, acknowledged) : null,
-    timeToMitigateMinutes: mitigated ? minutesBetween(detection, mitigated) : null,
-    timeToResolveMinutes: resolved ? minutesBetween(detection, resolved) : null,
-    impactMinutes: minutesBetween(start, mitigated ?? resolved ?? now),
-    durationMinutes: minutesBetween(start, resolved ?? now),
-    ongoing: !resolved,
-    sla: { minutes: slaMinutes, met, respondedAt, severity },
-    actionItems,
-    impact: impactStatements(narrative),
-    rootCauses: rootCauseStatements(narrative),
-    lessons: lessons(narrative),
-    participants,
-    peaks: peakValues(events),
-    timeline,
-    omittedMessages: omitted,
-    ...(input.threadProblem ? { threadProblem: input.threadProblem } : {}),
-    statements,
-    thread: thread
-      ? {
-          link: messagePermalink(input.workspaceUrl, thread.channel, thread.threadTs),
-          messages: thread.messages.length,
-          people: new Set(thread.messages.filter((m) => !m.isBot).map((m) => m.userId ?? m.author)).size,
-          bots: thread.messages.filter((m) => m.isBot).length,
-          edited: thread.messages.filter((m) => m.edited).length,
-          files: thread.messages.reduce((n, m) => n + m.files.length, 0),
-        }
-      : null,
+    link: messagePermalink(workspaceUrl, thread.channel, thread.threadTs),
+    messages: thread.messages.length,
+    people: new Set(thread.messages.filter((m) => !m.isBot).map((m) => m.userId ?? m.author)).size,
+    bots: thread.messages.filter((m) => m.isBot).length,
+    edited: thread.messages.filter((m) => m.edited).length,
+    files: thread.messages.reduce((n, m) => n + m.files.length, 0),
   };
 }
 

@@ -10,6 +10,7 @@ import type { AlertStore } from '../domain/alert';
 import type { ActionItemDecision, PostmortemActionItem, PostmortemActionItemStore } from '../domain/postmortem-draft';
 import type { Incident } from '../domain/incident';
 import type { PostmortemDraft, PostmortemStore } from '../domain/postmortem-draft';
+import type { ActionCandidate } from './commitments';
 import { buildPostmortemFacts, type PostmortemFacts, type RelatedMessages } from './postmortem-facts';
 import { renderPostmortem } from './postmortem-template';
 import type { ThreadContents, ThreadReader } from './thread-reader';
@@ -114,136 +115,10 @@ const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 export function createPostmortemService(deps: PostmortemServiceDeps): PostmortemService {
   const template = typeof deps.template === 'string' ? parseTemplate(deps.template) : deps.template;
-
-  const draft = async (incidentId: string, opts: { actor: string }): Promise<PostmortemDraftResult> => {
-    const incident = await deps.incidents.get(incidentId);
-    const events = await deps.incidents.timeline(incident.id);
-
-    let thread: ThreadContents | undefined;
-    let threadProblem: string | undefined;
-    const readStarted = performance.now();
-    if (!incident.channelId || !incident.threadTs) threadProblem = 'the incident has no Slack thread';
-    else if (!deps.threadReader) threadProblem = 'no Slack connection (drafted from the recorded timeline)';
-    else {
-      try {
-        thread = await deps.threadReader.read(incident.channelId, incident.threadTs);
-      } catch (err) {
-        // Slack refusing or failing is reported in the draft's summary; the recorded timeline still makes a draft.
-        threadProblem = `the thread could not be read (${slackErrorText(err)})`;
-        deps.logger.warn({ incidentId: incident.id, err: { message: (err as Error).message } }, 'post-mortem: reading the thread failed');
-      }
-    }
-    const related =
-      thread && deps.threadReader ? await readRelated(deps, incident, events, deps.threadReader) : { sources: [], problems: [] };
-    if (related.problems.length) threadProblem = [threadProblem, ...related.problems].filter(Boolean).join('; ');
-    const threadReadMs = Math.round(performance.now() - readStarted);
-
-    const actorIds = [
-      ...new Set(events.map((e) => e.actor).concat(incident.createdBy, incident.acknowledgedBy ?? '', incident.resolvedBy ?? '')),
-    ].filter((a) => USER_ID.test(a) && !thread?.names.has(a));
-    const names =
-      deps.threadReader && actorIds.length
-        ? await deps.threadReader.userNames(actorIds).catch(() => new Map<string, string>())
-        : new Map<string, string>();
-
-    const now = deps.clock.now();
-    const facts = buildPostmortemFacts({
-      incident,
-      events,
-      thread,
-      related: related.sources,
-      ...(threadProblem ? { threadProblem } : {}),
-      names,
-      now,
-      workspaceUrl: deps.workspaceUrl ?? thread?.workspaceUrl ?? 'https://slack.com',
-      maxThreadEntries: deps.maxThreadEntries,
-    });
-    // What people decided on earlier drafts: dropped items stay out, confirmed ones say who confirmed them.
-    const decided = new Map((deps.actionItems ? await deps.actionItems.list(incident.id) : []).map((i) => [i.key, i]));
-    const deciders = [...new Set([...decided.values()].flatMap((d) => (d.decidedBy ? [d.decidedBy] : [])))];
-    const deciderNames =
-      deps.threadReader && deciders.length
-        ? await deps.threadReader.userNames(deciders).catch(() => new Map<string, string>())
-        : new Map<string, string>();
-    const keyed = facts.actionItems.map((a) => ({ item: a, key: actionItemKey(a) }));
-    facts.actionItems = keyed
-      .filter(({ key }) => decided.get(key)?.decision !== 'dropped')
-      .map(({ item, key }) => {
-        const d = decided.get(key);
-        return d?.decision === 'confirmed' && d.decidedBy
-          ? { ...item, confirmedBy: `@${deciderNames.get(d.decidedBy) ?? d.decidedBy}` }
-          : item;
-      });
-    const saved = await deps.drafts.saveNext({
-      incidentId: incident.id,
-      createdBy: opts.actor,
-      createdAt: now,
-      render: (version) => renderPostmortem(template, facts, { version, generatedAt: now }),
-    });
-    const count = (k: string) => facts.statements.filter((s) => s.kind === k).length;
-    const stats: PostmortemStats = {
-      messages: (thread?.messages.length ?? 0) + related.sources.reduce((n, r) => n + r.contents.messages.length, 0),
-      pages: thread?.pages ?? 0,
-      threadReadMs,
-      ...(threadProblem ? { threadProblem } : {}),
-      timelineEvents: events.length,
-      actionItems: facts.actionItems.length,
-      rootCauseStatements: count('root_cause'),
-      impactStatements: count('impact'),
-      decisions: count('decision'),
-      peakValues: facts.peaks.length,
-      participants: facts.participants.length,
-    };
-    deps.logger.info({ incidentId: incident.id, version: saved.version, ...stats }, 'post-mortem draft stored');
-    const filename = `postmortem-${incident.id}-v${saved.version}.md`;
-    const listed = keyed.filter(({ key }) => decided.get(key)?.decision !== 'dropped');
-    await deps.actionItems?.saveCandidates(
-      incident.id,
-      saved.version,
-      listed.map(({ item, key }) => ({ key, text: item.text, owner: item.owner ?? null, link: item.link })),
-    );
-    return {
-      incident,
-      version: saved.version,
-      markdown: saved.markdown,
-      summary: postmortemSummary(facts, { version: saved.version, filename, stats, escape: deps.escapeMrkdwn }),
-      filename,
-      stats,
-      actionItems: listed.map(({ item, key }) => ({
-        key,
-        text: item.text,
-        owner: item.owner ?? null,
-        decision: decided.get(key)?.decision ?? null,
-        decidedBy: decided.get(key)?.decidedBy ?? null,
-      })),
-    };
-  };
-
+  const draft = (incidentId: string, opts: { actor: string }) => makeDraft(deps, template, incidentId, opts.actor);
   return {
     draft,
-    decideActionItem: async (incidentId, key, decision, actor) => {
-      const incident = await deps.incidents.get(incidentId);
-      if (!/^[0-9a-f]{16}$/.test(key)) throw new BotError('BAD_INPUT', 'That is not an action item of a post-mortem draft.');
-      const item = await deps.actionItems?.decide(incident.id, key, decision, actor, deps.clock.now());
-      if (!item)
-        throw new BotError(
-          'NOT_FOUND',
-          `${incident.id} has no such action item: make a new draft with \`/incident postmortem ${incident.id}\`.`,
-        );
-      if (decision !== 'confirmed' || !deps.followUps) return item;
-      // Owners found in the thread are Slack user ids when people were mentioned, else names (kept in the text).
-      const owner = item.owner && USER_ID.test(item.owner) ? item.owner : undefined;
-      const text = item.owner && !owner ? `${item.text} (owner: ${item.owner})` : item.text;
-      const f = await deps.followUps.createFollowUp({
-        incidentId: incident.id,
-        text,
-        ...(owner ? { owner } : {}),
-        createdBy: actor,
-        source: 'postmortem',
-        sourceKey: item.key,
-      });
-      return { ...item, followUp: { id: f.id, created: f.created } };
-    },
+    decideActionItem: (incidentId, key, decision, actor) => decideActionItem(deps, { incidentId, key, decision, actor }),
     latest: async (incidentId) => deps.drafts.latest((await deps.incidents.get(incidentId)).id),
     export: async (incidentId, opts) => {
       const incident = await deps.incidents.get(incidentId);
@@ -253,6 +128,176 @@ export function createPostmortemService(deps: PostmortemServiceDeps): Postmortem
       return { markdown: made.markdown, version: made.version, created: true };
     },
   };
+}
+
+/** Reads what belongs to the incident, builds the facts, applies people's decisions, stores and returns a new version. */
+async function makeDraft(
+  deps: PostmortemServiceDeps,
+  template: ParsedTemplate,
+  incidentId: string,
+  actor: string,
+): Promise<PostmortemDraftResult> {
+  const incident = await deps.incidents.get(incidentId);
+  const events = await deps.incidents.timeline(incident.id);
+  const read = await readMessages(deps, incident, events);
+  const now = deps.clock.now();
+  const facts = buildPostmortemFacts({
+    incident,
+    events,
+    thread: read.thread,
+    related: read.related,
+    ...(read.problem ? { threadProblem: read.problem } : {}),
+    names: await actorNames(deps, incident, events, read.thread),
+    now,
+    workspaceUrl: deps.workspaceUrl ?? read.thread?.workspaceUrl ?? 'https://slack.com',
+    maxThreadEntries: deps.maxThreadEntries,
+  });
+  const listed = await applyDecisions(deps, incident.id, facts);
+  const saved = await deps.drafts.saveNext({
+    incidentId: incident.id,
+    createdBy: actor,
+    createdAt: now,
+    render: (version) => renderPostmortem(template, facts, { version, generatedAt: now }),
+  });
+  const stats = draftStats(facts, read, events.length);
+  deps.logger.info({ incidentId: incident.id, version: saved.version, ...stats }, 'post-mortem draft stored');
+  const filename = `postmortem-${incident.id}-v${saved.version}.md`;
+  // The owner is kept as a Slack user id when the thread tells who they are: a confirmed item's follow-up is theirs.
+  await deps.actionItems?.saveCandidates(
+    incident.id,
+    saved.version,
+    listed.map(({ item, key }) => ({ key, text: item.text, owner: item.ownerId ?? item.owner ?? null, link: item.link })),
+  );
+  return {
+    incident,
+    version: saved.version,
+    markdown: saved.markdown,
+    summary: postmortemSummary(facts, { version: saved.version, filename, stats, escape: deps.escapeMrkdwn }),
+    filename,
+    stats,
+    actionItems: listed.map(({ item, key, decided }) => ({
+      key,
+      text: item.text,
+      owner: item.owner ?? null,
+      decision: decided?.decision ?? null,
+      decidedBy: decided?.decidedBy ?? null,
+    })),
+  };
+}
+
+interface ReadResult {
+  thread: ThreadContents | undefined;
+  related: RelatedMessages[];
+  /** Why the thread, or part of what belongs to the incident, was not read. */
+  problem: string | undefined;
+  readMs: number;
+}
+
+/** The incident's thread and everything related to it; what cannot be read is named, the draft is made from the rest. */
+async function readMessages(deps: PostmortemServiceDeps, incident: Incident, events: readonly TimelineEvent[]): Promise<ReadResult> {
+  let thread: ThreadContents | undefined;
+  let problem: string | undefined;
+  const readStarted = performance.now();
+  if (!incident.channelId || !incident.threadTs) problem = 'the incident has no Slack thread';
+  else if (!deps.threadReader) problem = 'no Slack connection (drafted from the recorded timeline)';
+  else {
+    try {
+      thread = await deps.threadReader.read(incident.channelId, incident.threadTs);
+    } catch (err) {
+      // Slack refusing or failing is reported in the draft's summary; the recorded timeline still makes a draft.
+      problem = `the thread could not be read (${slackErrorText(err)})`;
+      deps.logger.warn({ incidentId: incident.id, err: { message: (err as Error).message } }, 'post-mortem: reading the thread failed');
+    }
+  }
+  const related =
+    thread && deps.threadReader ? await readRelated(deps, incident, events, deps.threadReader) : { sources: [], problems: [] };
+  if (related.problems.length) problem = [problem, ...related.problems].filter(Boolean).join('; ');
+  return { thread, related: related.sources, problem, readMs: Math.round(performance.now() - readStarted) };
+}
+
+/** Names of the timeline's actors the thread does not name (people who only clicked or typed commands). */
+async function actorNames(
+  deps: PostmortemServiceDeps,
+  incident: Incident,
+  events: readonly TimelineEvent[],
+  thread: ThreadContents | undefined,
+): Promise<Map<string, string>> {
+  const actorIds = [
+    ...new Set(events.map((e) => e.actor).concat(incident.createdBy, incident.acknowledgedBy ?? '', incident.resolvedBy ?? '')),
+  ].filter((a) => USER_ID.test(a) && !thread?.names.has(a));
+  return deps.threadReader && actorIds.length
+    ? deps.threadReader.userNames(actorIds).catch(() => new Map<string, string>())
+    : new Map<string, string>();
+}
+
+/**
+ * What people decided on earlier drafts: dropped items stay out of `facts.actionItems`, confirmed ones say who
+ * confirmed them. Returns the items listed, with their keys and decisions.
+ */
+async function applyDecisions(
+  deps: PostmortemServiceDeps,
+  incidentId: string,
+  facts: PostmortemFacts,
+): Promise<Array<{ item: ActionCandidate; key: string; decided: PostmortemActionItem | undefined }>> {
+  const decided = new Map((deps.actionItems ? await deps.actionItems.list(incidentId) : []).map((i) => [i.key, i]));
+  const deciders = [...new Set([...decided.values()].flatMap((d) => (d.decidedBy ? [d.decidedBy] : [])))];
+  const deciderNames =
+    deps.threadReader && deciders.length
+      ? await deps.threadReader.userNames(deciders).catch(() => new Map<string, string>())
+      : new Map<string, string>();
+  const listed = facts.actionItems
+    .map((item) => ({ item, key: actionItemKey(item) }))
+    .filter(({ key }) => decided.get(key)?.decision !== 'dropped')
+    .map(({ item, key }) => ({ item, key, decided: decided.get(key) }));
+  facts.actionItems = listed.map(({ item, decided: d }) =>
+    d?.decision === 'confirmed' && d.decidedBy ? { ...item, confirmedBy: `@${deciderNames.get(d.decidedBy) ?? d.decidedBy}` } : item,
+  );
+  return listed;
+}
+
+function draftStats(facts: PostmortemFacts, read: ReadResult, timelineEvents: number): PostmortemStats {
+  const count = (k: string) => facts.statements.filter((s) => s.kind === k).length;
+  return {
+    messages: (read.thread?.messages.length ?? 0) + read.related.reduce((n, r) => n + r.contents.messages.length, 0),
+    pages: read.thread?.pages ?? 0,
+    threadReadMs: read.readMs,
+    ...(read.problem ? { threadProblem: read.problem } : {}),
+    timelineEvents,
+    actionItems: facts.actionItems.length,
+    rootCauseStatements: count('root_cause'),
+    impactStatements: count('impact'),
+    decisions: count('decision'),
+    peakValues: facts.peaks.length,
+    participants: facts.participants.length,
+  };
+}
+
+/** ✅ / ✖ on an action item: recorded; a confirmed one becomes a follow-up, owned by its owner when they are known. */
+async function decideActionItem(
+  deps: PostmortemServiceDeps,
+  req: { incidentId: string; key: string; decision: ActionItemDecision; actor: string },
+): Promise<DecidedActionItem> {
+  const incident = await deps.incidents.get(req.incidentId);
+  if (!/^[0-9a-f]{16}$/.test(req.key)) throw new BotError('BAD_INPUT', 'That is not an action item of a post-mortem draft.');
+  const item = await deps.actionItems?.decide(incident.id, req.key, req.decision, req.actor, deps.clock.now());
+  if (!item)
+    throw new BotError(
+      'NOT_FOUND',
+      `${incident.id} has no such action item: make a new draft with \`/incident postmortem ${incident.id}\`.`,
+    );
+  if (req.decision !== 'confirmed' || !deps.followUps) return item;
+  // An owner the thread could not tie to one person stays a name, kept in the text for a person to assign.
+  const owner = item.owner && USER_ID.test(item.owner) ? item.owner : undefined;
+  const text = item.owner && !owner ? `${item.text} (owner: ${item.owner})` : item.text;
+  const f = await deps.followUps.createFollowUp({
+    incidentId: incident.id,
+    text,
+    ...(owner ? { owner } : {}),
+    createdBy: req.actor,
+    source: 'postmortem',
+    sourceKey: item.key,
+  });
+  return { ...item, followUp: { id: f.id, created: f.created } };
 }
 
 /** Channel messages read before the start of impact: the change that set it off is often posted just before. */

@@ -90,7 +90,9 @@ describe('post-mortem of a replayed incident thread', () => {
 
     // A confirmed action item is a tracked follow-up; a dropped one is not.
     expect(decidedBlocks).toMatch(/Confirmed by <@U0OLGAIC03> · follow-up #\d+/);
-    expect(followUps).toMatch(/Cap restarts on the worker deployment/);
+    // Owned by who accepted it in the thread (a name there, a person here): not a name left in the text.
+    expect(followUps).toMatch(/Cap restarts on the worker deployment[^"]* — <@U0BENPLAT4> · due/);
+    expect(followUps).not.toMatch(/owner: ben/);
     expect(followUps).not.toMatch(/customer RCA/);
     expect(decidedBlocks).toMatch(/Dropped by <@U0YUKIPM06>/);
     const v2Actions = section(second, 'Action Items');

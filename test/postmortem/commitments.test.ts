@@ -1,4 +1,5 @@
 import { extractCommitments, type CommitmentSource } from '../../src/postmortem/commitments';
+import { withOwnerIds } from '../../src/postmortem/postmortem-facts';
 import { fixtureThread } from './fixture-threads';
 
 const AT = new Date('2026-03-10T11:00:00Z');
@@ -134,5 +135,38 @@ describe('action items are commitments people made', () => {
       expect(items[i]!.owner).toBe(owner);
       expect(items[i]!.text).toMatch(re);
     });
+  });
+});
+
+describe('the owner of an action item as a Slack user', () => {
+  it('is the person the name belongs to in the messages read (author or mentioned); a name two people share stays a name', () => {
+    const items = extractCommitments(
+      [
+        say('dana', 'Alex, could you add a canary step to the cert rotation job?'),
+        say('alex', 'yes, will do — SEC-77', 1),
+        say('dana', "I'll write the runbook page for expired intermediates, OPS-12", 2),
+        say('lee', 'TODO: @sam rotate the staging certs too', 3),
+        say('lee', 'TODO: @morgan review the alert thresholds', 4),
+      ],
+      { people: ['dana', 'alex', 'lee', 'sam', 'morgan'] },
+    );
+    // sam was only mentioned (<@U0SAM> in Slack); two different people are shown as "morgan".
+    const names = new Map([
+      ['U0SAM00001', 'sam'],
+      ['U0MORGAN01', 'morgan'],
+      ['U0MORGAN02', 'Morgan'],
+    ]);
+    const people = [
+      { message: { author: 'dana', userId: 'U0DANA0001', isBot: false } },
+      { message: { author: 'alex', userId: 'U0ALEX0001', isBot: false } },
+      { message: { author: 'lee', userId: 'U0LEE00001', isBot: false } },
+      { message: { author: 'certbot', userId: 'U0CERTBOT1', isBot: true } },
+    ];
+    expect(withOwnerIds(items, names, people).map((i) => [i.owner, i.ownerId])).toEqual([
+      ['alex', 'U0ALEX0001'],
+      ['dana', 'U0DANA0001'],
+      ['sam', 'U0SAM00001'],
+      ['morgan', undefined],
+    ]);
   });
 });

@@ -505,6 +505,69 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     expect(String(publicCopy.args.text)).toContain(`<@${BOB}>`);
   }, 30_000);
 
+  it('the post-mortem buttons of a private incident (draft, ✅ Confirm, ✖ Drop), clicked from outside it, are refused and change nothing', async () => {
+    const threadTs = (await s.pg.query<{ thread_ts: string }>('SELECT thread_ts FROM incidents WHERE id = $1', [privateIncident])).rows[0]!
+      .thread_ts;
+    s.slack.postAs(privateRoom, {
+      user: ALICE,
+      text: "I'll rotate the terminals' signing keys on every reader, SEC-41",
+      thread_ts: threadTs,
+    });
+    const draftFrom = s.slack.calls.length;
+    await command(privateRoom, ALICE, 'postmortem');
+    const summary = await s.slack.waitForCall(
+      'chat.postMessage',
+      (c) =>
+        s.slack.calls.indexOf(c) >= draftFrom && c.args.channel === privateRoom && JSON.stringify(c.args.blocks ?? []).includes('SEC-41'),
+      20_000,
+    );
+    await s.slack.waitForCall('files.completeUploadExternal', (c) => s.slack.calls.indexOf(c) >= draftFrom, 20_000);
+    const buttons = (summary.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>).flatMap(
+      (b) => b.elements ?? [],
+    );
+    const value = buttons.find((e) => e.action_id === 'postmortem_item_confirm')!.value!;
+    expect(value).toMatch(new RegExp(`^${privateIncident}:[0-9a-f]{16}$`));
+
+    const state = async () => ({
+      items: (
+        await s.pg.query('SELECT item_key, decision, decided_by FROM postmortem_action_items WHERE incident_id = $1', [privateIncident])
+      ).rows,
+      followUps: await count('SELECT count(*) AS n FROM follow_ups WHERE incident_id = $1', [privateIncident]),
+      drafts: await count('SELECT count(*) AS n FROM postmortem_drafts WHERE incident_id = $1', [privateIncident]),
+    });
+    const before = await state();
+    const from = s.slack.calls.length;
+    for (const [actionId, buttonValue, what] of [
+      ['postmortem_item_confirm', value, 'its action items are confirmed and dropped from inside it'],
+      ['postmortem_item_drop', value, 'its action items are confirmed and dropped from inside it'],
+      ['postmortem_draft', privateIncident, 'its post-mortem is drafted from inside it'],
+    ] as const) {
+      const refused = await answerTo(() => click(MALLORY, OPS, actionId, buttonValue), /is a private incident/);
+      expect(String(refused.args.text)).toBe(
+        `${privateIncident} is a private incident and you are not in its channel: ${what}. ` +
+          'Nothing was changed; to help, ask someone working on it to add you to the channel.',
+      );
+    }
+    expect(await state()).toEqual(before);
+    const calls = s.slack.calls.slice(from);
+    expect(calls.filter((c) => c.method === 'chat.postMessage' || c.method.startsWith('files.'))).toEqual([]);
+    expect(JSON.stringify(calls.map((c) => c.args))).not.toContain(SECRET_TITLE);
+
+    // From inside, the same click confirms it, and the follow-up is owned by whoever committed to it.
+    await click(ALICE, privateRoom, 'postmortem_item_confirm', value);
+    await waitFor(
+      'the follow-up of the confirmed item',
+      async () => (await count('SELECT count(*) AS n FROM follow_ups WHERE incident_id = $1', [privateIncident])) === before.followUps + 1,
+      15_000,
+    );
+    const followUp = (
+      await s.pg.query("SELECT owner, text FROM follow_ups WHERE incident_id = $1 AND source = 'postmortem'", [privateIncident])
+    ).rows[0] as { owner: string; text: string };
+    expect(followUp.owner).toBe(ALICE);
+    expect(followUp.text).toMatch(/signing keys on every reader/);
+    expect(followUp.text).not.toMatch(/owner:/);
+  }, 60_000);
+
   it('called only Slack methods the emulator knows', () => {
     expect(s.slack.unknownMethods).toEqual([]);
   });

@@ -9,6 +9,7 @@ import type { PostmortemDraftResult, PostmortemService } from '../../postmortem/
 import type { ChannelIncident } from '../../domain/postmortem-draft';
 import { ACTION_ITEM_CONFIRM_ID, ACTION_ITEM_DROP_ID } from '../blocks/incident-blocks';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
+import { incidentForViewer, type IncidentVisibility } from '../incident-visibility';
 import type { SlackPoster } from '../slack-poster';
 import type { CommandInvocation } from './incident-command-dispatch';
 
@@ -27,8 +28,14 @@ export interface PostmortemDeps {
   client: WebClient;
   /** Posts within the channel's budget; without it, chat.postMessage directly. */
   poster?: SlackPoster;
+  /** Who may read a private incident: only they may draft its post-mortem or decide its action items by button. */
+  visibility?: IncidentVisibility;
   logger: Logger;
 }
+
+/** What someone outside a private incident is told when they click its post-mortem buttons. */
+const DRAFT_INSIDE_ONLY = 'its post-mortem is drafted from inside it';
+const DECIDE_INSIDE_ONLY = 'its action items are confirmed and dropped from inside it';
 
 /**
  * The "Draft post-mortem" button for the resolution notification (`blocks: [..., { type: 'actions', elements: [postmortemButton(id)] }]`).
@@ -125,8 +132,10 @@ export function registerPostmortem(app: App, deps: PostmortemDeps): void {
     const channelId = body.channel?.id ?? body.container?.channel_id;
     if (!channelId) return;
     try {
+      // The button's value is only an id, and a click can come from anywhere (a crafted payload, a copied message).
+      const incident = await incidentForViewer(deps, { userId: body.user.id, channelId }, action.value ?? '', DRAFT_INSIDE_ONLY);
       await draftAndDeliver(deps, {
-        incidentId: action.value ?? '',
+        incidentId: incident.id,
         userId: body.user.id,
         channelId,
         threadTs: body.message?.thread_ts ?? body.message?.ts,
@@ -226,7 +235,10 @@ function decidedContext(key: string, decision: 'confirmed' | 'dropped', by: stri
 }
 
 /** Records a ✅ / ✖ click and shows the decision in place of the buttons (a later click can change it). */
-export function registerActionItemDecisions(app: App, deps: Pick<PostmortemDeps, 'postmortems' | 'logger'>): void {
+export function registerActionItemDecisions(
+  app: App,
+  deps: Pick<PostmortemDeps, 'postmortems' | 'incidents' | 'visibility' | 'logger'>,
+): void {
   for (const [actionId, decision] of [
     [ACTION_ITEM_CONFIRM_ID, 'confirmed'],
     [ACTION_ITEM_DROP_ID, 'dropped'],
@@ -244,7 +256,10 @@ export function registerActionItemDecisions(app: App, deps: Pick<PostmortemDeps,
         return;
       }
       try {
-        const item = await deps.postmortems.decideActionItem(m[1]!, m[2]!, decision, body.user.id);
+        // A confirmed item becomes a follow-up of the incident: only someone who may read a private incident decides.
+        const viewer = { userId: body.user.id, channelId: body.channel?.id ?? body.container?.channel_id ?? '' };
+        const incident = await incidentForViewer(deps, viewer, m[1]!, DECIDE_INSIDE_ONLY);
+        const item = await deps.postmortems.decideActionItem(incident.id, m[2]!, decision, body.user.id);
         const blocks = ((body.message?.blocks ?? []) as Block[]).map((b) =>
           b.block_id === `pm_item:${item.key}` ? decidedContext(item.key, decision, body.user.id, item.followUp?.id) : b,
         );
