@@ -4,7 +4,7 @@ import path from 'node:path';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
 import { startBot, type BotProcess } from '../support/bot-process';
 import { createMigratedDatabase } from '../support/migrated-database';
-import { buttonClickPayload, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { buttonClickPayload, newTriggerId, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 import { findButton } from '../support/find-button';
 
 const SECRET = 'e2e-postmortem-secret';
@@ -158,6 +158,41 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
     expect(section(markdown, 'Resolution')).toMatch(/Remediation “Move stuck active tasks back to pending” succeeded: moved 4 of 4 tasks/);
     expect(slack.unknownMethods).toEqual([]);
   }, 90_000);
+
+  it("the open modal's start of impact is the incident's start, and the draft measures the impact from it", async () => {
+    const trigger = newTriggerId();
+    await sendSlashCommand(
+      events(),
+      { signingSecret: SECRET },
+      { text: 'open', channel_id: CHANNEL, user_id: ONCALL, trigger_id: trigger, response_url: slack.responseUrl({ channel: CHANNEL }) },
+    );
+    const opened = await slack.waitForCall('views.open', (c) => c.args.trigger_id === trigger, 10_000);
+    const viewId = (opened.response as { view: { id: string } }).view.id;
+    // A time of day a few minutes ago (UTC): the latest such time not in the future is today's, or yesterday's.
+    const began = new Date(Date.now() - 7 * 60_000);
+    const hhmm = began.toISOString().slice(11, 16);
+    const submitted = slack.viewSubmission(
+      viewId,
+      { title: 'Checkout errors after the CDN change', severity: 'P2', started: hhmm },
+      ONCALL,
+    );
+    expect((await sendInteraction(events(), { signingSecret: SECRET }, submitted)).status).toBe(200);
+    const note = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === CHANNEL && String(c.args.text).includes('INCIDENT: Checkout errors after the CDN change'),
+      10_000,
+    );
+    const incidentId = /INC-\d{14}/.exec(String(note.args.text))![0];
+    await command(`postmortem ${incidentId}`);
+    await slack.waitForCall('files.completeUploadExternal', (c) => JSON.stringify(c.args).includes(incidentId), 20_000);
+    const markdown = slack
+      .uploadedFiles()
+      .find((f) => f.name === `postmortem-${incidentId}-v1.md`)!
+      .bytes.toString('utf8');
+    expect(section(markdown, 'Metrics')).toContain(
+      `- Start of impact: ${began.toISOString().slice(0, 10)} ${hhmm}:00 UTC (stated with started=)`,
+    );
+  }, 60_000);
 });
 
 function section(markdown: string, heading: string): string {

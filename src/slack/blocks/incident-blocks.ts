@@ -5,6 +5,7 @@ import type { EscalationLevel } from '../../incidents/reminders-and-escalations'
 import type { AlertRecord } from '../../domain/alert';
 import type { Incident } from '../../domain/incident';
 import type { TimelineEvent } from '../../domain/timeline-event';
+import { parseClockTime, type ClockTime } from '../command-grammar';
 import { mention } from './alert-blocks';
 import { cutFormatted, escapeAndCut, escapeMrkdwn } from './mrkdwn';
 
@@ -205,12 +206,21 @@ export function openIncidentModal(channelId: string): ModalView {
           placeholder: { type: 'plain_text', text: 'Who is affected, and how?' },
         },
       },
+      {
+        type: 'input',
+        block_id: 'started',
+        optional: true,
+        label: { type: 'plain_text', text: 'Impact started at (UTC)' },
+        hint: { type: 'plain_text', text: 'When it began, if before now: the post-mortem measures the impact from it.' },
+        element: { type: 'plain_text_input', action_id: 'value', max_length: 5, placeholder: { type: 'plain_text', text: 'HH:MM' } },
+      },
     ],
   };
 }
 
 export type OpenIncidentSubmission =
-  { ok: true; title: string; severity: Severity; impact?: string; channelId?: string } | { ok: false; errors: Record<string, string> };
+  | { ok: true; title: string; severity: Severity; impact?: string; started?: ClockTime; channelId?: string }
+  | { ok: false; errors: Record<string, string> };
 
 /** Reads the modal's state; field errors come back keyed by block_id (Slack's `response_action: 'errors'`). */
 export function parseOpenIncidentSubmission(view: {
@@ -228,6 +238,9 @@ export function parseOpenIncidentSubmission(view: {
   const severity = SEVERITIES.find((s) => s === severityValue);
   if (!severity) errors.severity = 'Pick a severity.';
   if (impact.length > 1000) errors.impact = 'Keep the impact under 1000 characters.';
+  const startedText = String(field('started')?.value ?? '').trim();
+  const started = startedText ? parseClockTime(startedText) : undefined;
+  if (startedText && !started) errors.started = 'Write the time as HH:MM in UTC, e.g. 09:58.';
   if (Object.keys(errors).length || !severity) return { ok: false, errors };
   let channelId: string | undefined;
   try {
@@ -236,7 +249,7 @@ export function parseOpenIncidentSubmission(view: {
   } catch {
     channelId = undefined;
   }
-  return { ok: true, title, severity, ...(impact ? { impact } : {}), ...(channelId ? { channelId } : {}) };
+  return { ok: true, title, severity, ...(impact ? { impact } : {}), ...(started ? { started } : {}), ...(channelId ? { channelId } : {}) };
 }
 
 function severityOption(s: Severity) {

@@ -216,6 +216,7 @@ export function registerIncidentViews(app: App, deps: IncidentCommandDeps): void
         actor: userId,
         channelId,
         ...(parsed.impact ? { impact: parsed.impact } : {}),
+        ...(parsed.started ? { startedAt: parsed.started } : {}),
       });
     } catch (err) {
       const text =

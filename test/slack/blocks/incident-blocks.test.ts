@@ -109,5 +109,20 @@ describe('incident renderers', () => {
     });
     const forged = parseOpenIncidentSubmission({ state: { values: values('x', 'P2') }, private_metadata: '{"channel_id":"<!channel>"}' });
     expect(forged).toEqual({ ok: true, title: 'x', severity: 'P2' });
+    // The start of impact, when it began before the incident is opened: a UTC time of day, as `started=HH:MM`.
+    const started = (text: string) => ({
+      ...values('Checkout errors', 'P1'),
+      started: { value: { type: 'plain_text_input', value: text } },
+    });
+    expect(parseOpenIncidentSubmission({ state: { values: started('09:58') } })).toEqual({
+      ok: true,
+      title: 'Checkout errors',
+      severity: 'P1',
+      started: { hour: 9, minute: 58 },
+    });
+    expect(parseOpenIncidentSubmission({ state: { values: started('9.58am') } })).toEqual({
+      ok: false,
+      errors: { started: 'Write the time as HH:MM in UTC, e.g. 09:58.' },
+    });
   });
 });
