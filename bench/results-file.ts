@@ -39,7 +39,10 @@ export const POSTMORTEM_QUALITY_NOTE = [
   'Action items and timeline rows are matched to the key by pattern (a moment within 2 minutes); Metrics fields by value',
   '(times ±1 min when the key gives minutes, durations ±1 min). The "previous run" column of the first table is the draft',
   'before this work. The rules were written with these threads in view: the figures show they hold on them, not how they',
-  'do on threads nobody has tuned for; a new thread with its answer key is the way to find out.',
+  'do on threads nobody has tuned for; a new thread with its answer key is the way to find out. A timeline row outside',
+  "the key is not always wrong: the pool thread's extra rows are Tom's 09:58:40 (the start of impact) and the support",
+  "report at 10:04:45, both moments a reviewer keeps. The workers thread's key puts detection at the support report in",
+  'the channel (13:52:30), six minutes before the incident was opened.',
 ].join('\n');
 
 /** What the start rows measure, and how far one run of them can be trusted on a shared machine. */

@@ -63,7 +63,7 @@ export function extractStatements(messages: readonly SourceMessage[]): Statement
         continue;
       }
       for (const [kind, re] of PATTERNS) {
-        if (!re.test(line)) continue;
+        if (!re.test(line) || (kind === 'decision' && !isDecision(line))) continue;
         out.push({ kind, ...base, text: stripLeadIn(line) });
         break;
       }
@@ -91,6 +91,14 @@ function actionItem(line: string): { text: string; owner?: string; done?: boolea
   const owner = /(?:^|\s)@([\w.-]+)/.exec(text)?.[1];
   const isBroadcast = owner === 'here' || owner === 'channel' || owner === 'everyone';
   return { text, ...(owner && !isBroadcast ? { owner } : {}), ...(done ? { done: true } : {}) };
+}
+
+/**
+ * A decision states what was chosen: not a question ("will we roll back?"), not a remark about the review itself
+ * ("we'll get to the why in the post-mortem").
+ */
+function isDecision(line: string): boolean {
+  return !/\?\s*\S{0,3}\s*$/.test(line) && !/\b(?:post-?mortem|retro(?:spective)?|review meeting)\b/i.test(line);
 }
 
 /** Drops list bullets and quote markers so a statement reads as a sentence. */

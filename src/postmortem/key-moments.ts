@@ -51,13 +51,10 @@ const JOKE = /\b(?:lol|lmao|rofl|rip|fun fact|haha)\b|😂|🤣|😅|🙃|🪦|�
  *   scoreMessages(messages, { incidentOpened, firstAlert }).filter((m) => m.score >= 3)
  */
 export function scoreMessages(messages: readonly MomentSource[], ctx: { incidentOpened: Date; firstAlert: Date | null }): MessageMoment[] {
-  const firstHumanReport = messages.find(
-    (m) =>
-      m.place === 'channel' &&
-      m.at < ctx.incidentOpened &&
-      (!ctx.firstAlert || m.at < ctx.firstAlert) &&
-      /\b(?:customers?|users?|report(?:s|ed)?|tickets?|failing|fail|errors?|down|slow|broken)\b/i.test(m.markdown),
-  );
+  // The first report people posted before the incident was opened: how it was noticed before any alert, else the
+  // first word of what users see (support tickets) beside the alert.
+  const firstHumanReport = messages.find((m) => m.place === 'channel' && m.at < ctx.incidentOpened && isReport(m.markdown));
+  const reportScore = firstHumanReport && ctx.firstAlert && firstHumanReport.at >= ctx.firstAlert ? 3 : 4;
   const out: MessageMoment[] = [];
   const statedMinutes = new Set<number>();
   for (const m of messages) {
@@ -67,7 +64,7 @@ export function scoreMessages(messages: readonly MomentSource[], ctx: { incident
     let statedAt: Date | undefined;
     if (doneAction(text)) score = 4;
     if (CHANGE.test(text) && m.place === 'channel' && m.at < ctx.incidentOpened) score = Math.max(score, 4);
-    if (m === firstHumanReport) score = Math.max(score, 4);
+    if (m === firstHumanReport) score = Math.max(score, reportScore);
     const earlier = writtenTimes(text, m.at).find(
       (t) => m.at.getTime() - t.at.getTime() >= 2 * 60_000 && m.at.getTime() - t.at.getTime() <= 6 * 3600_000,
     );
@@ -110,6 +107,11 @@ export function pickMoments(scored: readonly MessageMoment[], slots: number): Me
   return ranked.slice(0, Math.max(0, slots)).sort((a, b) => a.at.getTime() - b.at.getTime());
 }
 
+/** A message that reports trouble ("customers report …", "support is getting tickets …", "checkout is failing"). */
+export function isReport(markdown: string): boolean {
+  return /\b(?:customers?|users?|report(?:s|ed)?|tickets?|failing|fail|errors?|down|slow|broken)\b/i.test(markdown);
+}
+
 /** An action stated as done: not "before we killed it", not "until the backlog is drained". */
 export function doneAction(text: string): boolean {
   const m = DONE.exec(text);
@@ -128,7 +130,7 @@ function firstSentences(markdown: string, max = 300): string {
 /** The statements of a message without its questions ("… since 14:40 CET. Could someone have a look please?"). */
 export function withoutQuestions(text: string): string {
   return text
-    .split(/(?<=[.!?])\s+(?=[A-Z@"“(])/)
+    .split(/(?<=[.!?])\s+(?=\S)/)
     .filter((s) => !/\?\s*[^\p{L}\p{N}]*$/u.test(s))
     .join(' ')
     .trim();

@@ -27,9 +27,25 @@ const IMPACT =
   /\b(?:customers?|users?|tenants?|accounts?|requests?|writes?|saves?|tasks?|workflows?|runs?|errors?|error rate|5xx|failing|failed|fail|timeouts?|latency|p9[59]|down|tickets?|affected|outage|search)\b/i;
 /** A figure stands alone ("~1,200", "38%", "XLEN 48210"), not inside a name ("worker-7", "p95"). */
 const FIGURE = /(?<![\w-])~?\d[\d,.]*\s*(?:%|k|K|M|ms|s|min|h)?(?![\w-])/;
+/** What was hurt, and how: an impact line says something failed, was slow or unavailable, not only that it changed. */
+const HURT =
+  /\b(?:fail(?:s|ed|ing|ures?)?|errors?|error rate|5xx|timeouts?|timing out|down|slow|crawling|unavailable|not (?:saving|loading|working)|can't|cannot|rejected|refused|declin(?:e|es|ed|ing)|denied|broken|stuck|delayed|dropped|lost|tickets?|affected|outage|degraded|latency|p9[59]|p50)\b/i;
+/** Someone looked and it was fine ("provider p95 is 180ms, normal. not them"), or it is getting better. */
+const NOT_HURT =
+  /\b(?:normal|healthy|fine|as expected|not them|not it|going down|recovering|improving|down from|back (?:to|at|under|below))\b/i;
+/** A change being made or announced ("deploying 2.14.0", "config-sync run finished"): what set it off, not what it hurt. */
+const CHANGE =
+  /\b(?:deploy(?:ing|ed)?|rolling out|roll-?out|config(?:uration)?[- ](?:change|sync|push)|releas(?:e|ed|ing)|upgrad(?:e|ed|ing))\b/i;
+/** Who or what people use: the subject of an impact sentence in a status update without an `Impact:` label. */
+const USED =
+  /\b(?:customers?|users?|tenants?|accounts?|requests?|writes?|saves?|tasks?|workflows?|runs?|search|checkout|logins?|payments?|orders?|pages?|api)\b/i;
+/** A commitment, a proposal or what to tell people ("say we're aware of failed saves, next update in 30 min"). */
+const NOT_A_STATEMENT =
+  /\b(?:I'll|I’ll|I will|I'm going to|we need|we should|let's|please|say (?:we|that)|tell (?:them|customers|users)|next update)\b/i;
+const LABELLED = /^[\w -]{2,30}:\s/;
 const CORRECTION = /^\s*(?:correction|actually|update|edit|to correct)\b\s*[:,-]?\s*/i;
 const CAUSE_MARKER = /\b(?:cause identified|root cause|cause)\s*[:—-]\s*/i;
-const CAUSE_WORDS = /\b(?:root cause|caused by|the cause (?:is|was))\b/i;
+const CAUSE_WORDS = /\b(?:root cause|caused by|the cause (?:is|was)(?!\s+(?:found|identified|not|unknown|unclear)))\b/i;
 const LESSON = /\b(went well|went badly|went wrong|did not go well|didn't go well|lucky|got lucky|lessons? learned)\s*:\s*/gi;
 
 /** Impact statements: status updates' "Impact: …" first, then thread lines with a figure; no questions, corrections applied. */
@@ -37,8 +53,8 @@ export function impactStatements(sources: readonly NarrativeSource[]): Narrative
   const lines: NarrativeLine[] = [];
   for (const s of sources) {
     if (s.statusUpdate) {
-      const m = /\bImpact\s*:\s*([^]*?)(?:\s+(?:Next(?: update)?|Cause identified|Fix|Mitigated)\b|$)/i.exec(s.markdown);
-      if (m?.[1]) lines.push({ text: m[1].trim(), who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}), statusUpdate: true });
+      const text = statusUpdateImpact(s.markdown);
+      if (text) lines.push({ text, who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}), statusUpdate: true });
       continue;
     }
     const text = withoutQuestions(
@@ -47,9 +63,11 @@ export function impactStatements(sources: readonly NarrativeSource[]): Narrative
         .replace(/\s*\n+\s*/g, ' ')
         .trim(),
     );
-    // Impact is who and what was hurt: not what was done about it, not the lessons.
-    if (!text || !IMPACT.test(text) || !FIGURE.test(text) || doneAction(text) || /\b(?:went well|went badly|lucky)\s*:/i.test(text))
-      continue;
+    // Impact is who and what was hurt: not what was done about it, not a change announced, not a check that came back
+    // fine, not the lessons.
+    if (!text || !IMPACT.test(text) || !FIGURE.test(text) || !HURT.test(text) || NOT_HURT.test(text) || doneAction(text)) continue;
+    if (NOT_A_STATEMENT.test(text)) continue;
+    if ((CHANGE.test(text) && !/\b(?:fail|error|5xx|timeout)/i.test(text)) || /\b(?:went well|went badly|lucky)\s*:/i.test(text)) continue;
     const line: NarrativeLine = { text, who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}) };
     if (CORRECTION.test(text)) {
       // A correction replaces the earlier line about the same thing (two shared words of three letters or more).
@@ -61,6 +79,20 @@ export function impactStatements(sources: readonly NarrativeSource[]): Narrative
   }
   // The status updates' impact first: it is what the incident commander stated.
   return [...lines.filter((l) => l.statusUpdate).reverse(), ...lines.filter((l) => !l.statusUpdate)];
+}
+
+/**
+ * The impact a status update states: its `Impact:` part, else its sentences that say what people use was hurt
+ * ("Enterprise tenants with a 5 s client timeout see search failing."), leaving out labelled parts (Cause identified:, Fix:).
+ */
+function statusUpdateImpact(markdown: string): string | undefined {
+  const m = /\bImpact\s*:\s*([^]*?)(?:\s+(?:Next(?: update)?|Cause identified|Fix|Mitigated)\b|$)/i.exec(markdown);
+  if (m?.[1]) return m[1].trim();
+  const sentences = markdown
+    .replace(/\s*\n+\s*/g, ' ')
+    .split(/(?<=[.!?])\s+(?=[A-Z])/)
+    .filter((x) => !LABELLED.test(x) && !/\?\s*$/.test(x) && USED.test(x) && HURT.test(x) && !NOT_HURT.test(x) && !doneAction(x));
+  return sentences.length ? sentences.join(' ').trim() : undefined;
 }
 
 /** Root-cause candidates, most authoritative first: status updates' "Cause identified:" (latest first), then thread lines. */
@@ -76,11 +108,8 @@ export function rootCauseStatements(sources: readonly NarrativeSource[]): Narrat
     if (marker) {
       const rest = flat.slice(marker.index + marker[0].length);
       // The cause is the sentence after the marker, up to what comes next in an update (Impact:, Fix:, Next …).
-      const cause = rest
-        .split(
-          /\s+(?:Impact|Fix|Next(?: update)?|Rolled back|Mitigated)\b\s*[:]?|(?<=[.;])\s+(?=(?:Impact|Fix|Next|Rolled|Backlog|Enterprise)\b)/,
-        )[0]!
-        .trim();
+      // The cause is its first sentence: what follows in an update is the impact, the fix or the next step.
+      const cause = rest.split(/\s+(?:Impact|Fix|Next(?: update)?|Rolled back|Mitigated)\b\s*[:]?|(?<=[.!])\s+(?=[A-Z])/)[0]!.trim();
       if (cause && !/\?\s*$/.test(cause))
         (s.statusUpdate ? fromUpdates : fromThread).push({
           text: cause,
@@ -92,7 +121,10 @@ export function rootCauseStatements(sources: readonly NarrativeSource[]): Narrat
       continue;
     }
     const text = withoutQuestions(flat);
-    if (text && CAUSE_WORDS.test(text)) fromThread.push({ text, who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}) });
+    // "Went well: the cause was found in 10 minutes" is a lesson, not a cause.
+    LESSON.lastIndex = 0;
+    if (text && CAUSE_WORDS.test(text) && !LESSON.test(text))
+      fromThread.push({ text, who: s.who, at: s.at, ...(s.link ? { link: s.link } : {}) });
   }
   return [...fromUpdates.reverse(), ...fromThread];
 }

@@ -3,7 +3,7 @@ import type { Incident } from '../domain/incident';
 import type { TimelineEvent, TimelineEventOf, TimelineFigure } from '../domain/timeline-event';
 import { extractCommitments, type ActionCandidate } from './commitments';
 import { extractStatements, type Statement } from './extract';
-import { pickMoments, scoreMessages, type MomentSource } from './key-moments';
+import { isReport, pickMoments, scoreMessages, type MomentSource } from './key-moments';
 import { withUtcTimes } from './message-times';
 import { mrkdwnToMarkdown } from './mrkdwn-to-markdown';
 import { impactStatements, lessons, rootCauseStatements, type Lessons, type NarrativeLine, type NarrativeSource } from './narrative';
@@ -39,9 +39,9 @@ export interface PostmortemFacts {
   start: Date;
   /** What set the start: a stated time, the alert's firing, or the opening. */
   startSource: 'stated' | 'alert' | 'opened';
-  /** When the first alert fired, else when the incident was opened. */
+  /** When the first alert fired or the first report was posted in the channel, else when the incident was opened. */
   detection: Date;
-  /** `alert ConnectionPoolExhausted fired`, `incident opened`. */
+  /** `alert ConnectionPoolExhausted fired`, `first report in the channel, by @lena: [message](…)`, `incident opened`. */
   detectionSource: string;
   acknowledged: Date | null;
   /** Who acknowledged first (a user id or name) and what (the incident or an alert of it). */
@@ -134,7 +134,7 @@ export function buildPostmortemFacts(input: BuildFactsInput): PostmortemFacts {
   // This bot's own posts repeat the recorded events; other bots' posts (alerts) are recorded as alert events.
   const people = all.filter((m) => !m.message.isBot);
   const statements = extractStatements(people.map((m) => ({ markdown: m.markdown, author: m.author, at: m.at, link: m.link })));
-  const metrics = responseMetrics(incident, events, now);
+  const metrics = responseMetrics(incident, events, now, firstReport(people, incident.startedAt));
   const firingEnds = metrics.mitigated ?? incident.resolvedAt ?? null;
   const actionItems = withOwnerIds(
     extractCommitments(
@@ -238,7 +238,9 @@ function recordedEntries(
           link: messagePermalink(workspaceUrl, e.data.channel, e.data.ts),
         };
       }
-      return { at: e.at, source: 'timeline', kind: e.kind, who: nameOf(e.actor), text: oneLine(mrkdwnToMarkdown(eventText(e), names)) };
+      // A status update's "at 14:33 CET" is followed by its UTC time, as in messages.
+      const text = oneLine(withUtcTimes(mrkdwnToMarkdown(eventText(e), names), e.at));
+      return { at: e.at, source: 'timeline', kind: e.kind, who: nameOf(e.actor), text };
     });
 }
 
@@ -281,8 +283,8 @@ function narrativeSources(
   return [
     ...events
       .filter((e) => e.kind === 'status_update')
-      .map((e) => ({ markdown: mrkdwnToMarkdown(e.text, names), who: nameOf(e.actor), at: e.at, statusUpdate: true })),
-    ...people.map((m) => ({ markdown: m.markdown, who: m.author, at: m.at, link: m.link })),
+      .map((e) => ({ markdown: withUtcTimes(mrkdwnToMarkdown(e.text, names), e.at), who: nameOf(e.actor), at: e.at, statusUpdate: true })),
+    ...people.map((m) => ({ markdown: withUtcTimes(m.markdown, m.at), who: m.author, at: m.at, link: m.link })),
   ].sort((a, b) => a.at.getTime() - b.at.getTime());
 }
 
@@ -306,11 +308,16 @@ type ResponseMetrics = Pick<
 > & { opened: Date; acknowledgedBy: string | null };
 
 /** The Metrics: start of impact, detection, the first acknowledgement, mitigation and resolution, and the SLA verdict. */
-function responseMetrics(incident: Incident, events: readonly TimelineEvent[], now: Date): ResponseMetrics {
+function responseMetrics(
+  incident: Incident,
+  events: readonly TimelineEvent[],
+  now: Date,
+  report: { at: Date; who: string; link: string } | undefined,
+): ResponseMetrics {
   const first = (kinds: string[]): TimelineEvent | undefined => events.find((e) => kinds.includes(e.kind));
   const opened = first(['opened'])?.at ?? incident.createdAt;
   const start = incident.startedAt;
-  const detected = detectionOf(events, opened);
+  const detected = detectionOf(events, opened, report);
   const ack = firstAcknowledgement(incident, events);
   const acknowledged = ack?.at ?? null;
   const mitigated = incident.mitigatedAt ?? first(['mitigated'])?.at ?? null;
@@ -344,12 +351,29 @@ function responseMetrics(incident: Incident, events: readonly TimelineEvent[], n
   };
 }
 
-/** When the first alert fired, if before the incident was opened; else the opening. */
-function detectionOf(events: readonly TimelineEvent[], opened: Date): { at: Date; source: string } {
+/**
+ * The first report posted in the channel after the impact began (a support lead's "customers report …"): people
+ * knew from then, though nobody had opened the incident yet.
+ */
+function firstReport(people: readonly ReadMessage[], start: Date): { at: Date; who: string; link: string } | undefined {
+  const m = people.find((p) => p.place === 'channel' && p.at >= start && isReport(p.markdown));
+  return m && { at: m.at, who: m.author, link: m.link };
+}
+
+/** Whichever came first before the incident was opened: the first alert firing, or the first report; else the opening. */
+function detectionOf(
+  events: readonly TimelineEvent[],
+  opened: Date,
+  report: { at: Date; who: string; link: string } | undefined,
+): { at: Date; source: string } {
   const fired = events.find((e): e is TimelineEventOf<'alert_fired'> => e.kind === 'alert_fired');
-  return fired && fired.at < opened
-    ? { at: fired.at, source: `alert ${fired.data.name} fired` }
-    : { at: opened, source: 'incident opened' };
+  const candidates = [
+    ...(fired && fired.at < opened ? [{ at: fired.at, source: `alert ${fired.data.name} fired` }] : []),
+    ...(report && report.at < opened
+      ? [{ at: report.at, source: `first report in the channel, by ${report.who}: [message](${report.link})` }]
+      : []),
+  ].sort((a, b) => a.at.getTime() - b.at.getTime());
+  return candidates[0] ?? { at: opened, source: 'incident opened' };
 }
 
 /** What set the start of impact: the opening, the alert it was opened from, or a time someone stated. */
@@ -445,6 +469,8 @@ export function peakValues(events: readonly TimelineEvent[]): PeakValue[] {
 }
 
 function eventText(e: TimelineEvent): string {
+  // The resolution without a summary: the timeline says what resolved it, as recorded.
+  if (e.kind === 'resolved') return e.text === 'Resolved' && e.data.resolution ? `Resolved: ${e.data.resolution}` : e.text;
   if (e.kind !== 'diagnosis') return e.text;
   const figures = figuresOf(e);
   if (!figures.length) return e.text;

@@ -59,12 +59,13 @@ describe('post-mortem of a replayed incident thread', () => {
 
     const metrics = section(markdown, 'Metrics');
     expect(metrics).toContain('- Start of impact: 2026-02-17 13:40:00 UTC (stated with started=)');
-    expect(metrics).toContain('- Detected: 2026-02-17 13:58:40 UTC (incident opened)');
+    // Support reported it in the channel six minutes before the incident was opened: that is when it was detected.
+    expect(metrics).toMatch(/- Detected: 2026-02-17 13:52:30 UTC \(first report in the channel, by @lena: \[message\]\(https:\/\/\S+\)\)/);
     expect(metrics).toContain('- Acknowledged: 2026-02-17 14:00:10 UTC by @ravi (the incident)');
     expect(metrics).toContain('- Mitigated: 2026-02-17 14:35:10 UTC');
-    expect(metrics).toContain('- Time to acknowledge: 1 min 30 s (from detection)');
+    expect(metrics).toContain('- Time to acknowledge: 7 min 40 s (from detection)');
     expect(metrics).toContain('- Impact duration: 55 min 10 s');
-    expect(metrics).toMatch(/- Response SLA \(P2 at detection, 1 h\): met \(acknowledged after 1 min 30 s\)/);
+    expect(metrics).toMatch(/- Response SLA \(P2 at detection, 1 h\): met \(acknowledged after 7 min 40 s\)/);
 
     const timeline = section(markdown, 'Timeline');
     // The time written in CET is placed at its UTC time; the reporter's thread and the linked alert are read.

@@ -38,6 +38,8 @@ describe('extractStatements', () => {
       msg('we will add an alert on XPENDING growth', 7),
       msg('Lesson learned: failover drills would have caught this', 8),
       msg('ok thanks', 9),
+      msg("no blame here, we'll get to the why in the post-mortem", 10),
+      msg('so we will roll back first?', 11),
     ]);
     expect(out.map((s) => [s.kind, s.link.slice(-2)])).toEqual([
       ['root_cause', 'p1'],

@@ -448,7 +448,10 @@ describe('PostmortemService.draft on sparse incidents', () => {
     expect(section(md, 'Root Cause Analysis')).toBe('[FILL IN]');
     expect(section(md, 'Impact')).toMatch(/^\[FILL IN\]/);
     expect(md).toContain('**Impact:** [FILL IN]');
-    expect(md).toContain('- Peak latency: [FILL IN]');
+    // One list: a blank line would split the Metrics in two where the draft is rendered.
+    expect(md).toContain(
+      '): met (resolved after 30 min)\n- Peak latency: [FILL IN]\n- Tasks affected: [FILL IN]\n- Error rate: [FILL IN]\n',
+    );
     expect(md).toContain('- Time to acknowledge: not acknowledged');
     // Never acknowledged: resolution 30 min in is the first response, within P2's hour.
     expect(md).toContain('- Response SLA (P2 at detection, 1 h): met (resolved after 30 min)');

@@ -155,6 +155,109 @@ describe('no mention is ever produced', () => {
     expect(markdown.endsWith('\n')).toBe(true);
   });
 
+  it('detection is the first report posted in the channel after the impact began, when it came before the opening and any alert', () => {
+    const ts = (iso: string) => (new Date(iso).getTime() / 1000).toFixed(6);
+    const channel = (messages: Array<[string, string, string]>): ThreadContents => ({
+      channel: 'C1',
+      threadTs: '',
+      pages: 1,
+      names: new Map(),
+      messages: messages.map(([iso, author, text]) => ({
+        ts: ts(iso),
+        userId: `U0${author.toUpperCase()}`,
+        author,
+        isBot: false,
+        fromThisBot: false,
+        text,
+        edited: false,
+        files: [],
+      })),
+    });
+    const build = (events: Parameters<typeof buildPostmortemFacts>[0]['events']) =>
+      buildPostmortemFacts({
+        incident: { ...incident, createdAt: new Date('2026-01-11T10:01:00Z'), startedAt: new Date('2026-01-11T09:40:00Z') },
+        events,
+        related: [
+          {
+            place: 'channel',
+            contents: channel([
+              ['2026-01-11T09:30:00Z', 'pat', 'errors in the nightly export again, unrelated, ignore'],
+              ['2026-01-11T09:47:20Z', 'mia', 'Hi, several customers report card terminals declining payments since ~09:40'],
+              ['2026-01-11T09:52:00Z', 'rob', 'more reports coming in'],
+            ]),
+          },
+        ],
+        now: new Date('2026-01-11T12:00:00Z'),
+        workspaceUrl: 'https://acme.slack.com',
+      });
+    const reported = build([]);
+    expect(reported.detection.toISOString()).toBe('2026-01-11T09:47:20.000Z');
+    expect(reported.detectionSource).toMatch(
+      /^first report in the channel, by @mia: \[message\]\(https:\/\/acme\.slack\.com\/archives\/C1\/p\d+\)$/,
+    );
+    expect(reported.timeToAcknowledgeMinutes).toBeCloseTo(32 + 40 / 60, 5);
+    // An alert that fired before the report is the detection.
+    const alerted = build([
+      {
+        id: 1,
+        incidentId: incident.id,
+        at: new Date('2026-01-11T09:45:00Z'),
+        actor: 'alert:7',
+        kind: 'alert_fired',
+        text: 'Alert TerminalDeclines fired',
+        data: { alertId: 7, fingerprint: 'f7', name: 'TerminalDeclines' },
+      },
+    ]);
+    expect([alerted.detection.toISOString(), alerted.detectionSource]).toEqual([
+      '2026-01-11T09:45:00.000Z',
+      'alert TerminalDeclines fired',
+    ]);
+  });
+
+  it('a time written in another zone in a status update is followed by its UTC time, in the timeline and the root cause', () => {
+    const facts = buildPostmortemFacts({
+      incident,
+      events: [
+        {
+          id: 2,
+          incidentId: incident.id,
+          at: new Date('2026-01-11T10:30:00Z'),
+          actor: 'U0BOB',
+          kind: 'status_update',
+          text: 'Cause identified: the gateway certificate expired at 11:05 CET. Fix: fail over.',
+          data: {},
+        },
+      ],
+      now: new Date('2026-01-11T12:00:00Z'),
+      workspaceUrl: 'https://acme.slack.com',
+    });
+    expect(facts.timeline.map((t) => t.text)).toEqual([
+      'Cause identified: the gateway certificate expired at 11:05 CET (10:05 UTC). Fix: fail over.',
+    ]);
+    expect(facts.rootCauses.map((c) => c.text)).toEqual(['the gateway certificate expired at 11:05 CET (10:05 UTC).']);
+  });
+
+  it('the resolution recorded without a summary is what the Resolved moment of the timeline says', async () => {
+    const at = new Date('2026-01-11T11:00:00Z');
+    const facts = buildPostmortemFacts({
+      incident: { ...incident, resolution: 'Failed over to the standby terminal gateway' },
+      events: [
+        {
+          id: 1,
+          incidentId: incident.id,
+          at,
+          actor: 'U0BOB',
+          kind: 'resolved',
+          text: 'Resolved',
+          data: { rootCause: 'expired gateway certificate', resolution: 'Failed over to the standby terminal gateway' },
+        },
+      ],
+      now: new Date('2026-01-11T12:00:00Z'),
+      workspaceUrl: 'https://acme.slack.com',
+    });
+    expect(facts.timeline.map((t) => t.text)).toEqual(['Resolved: Failed over to the standby terminal gateway']);
+  });
+
   it('keeps seed 004\'s "Tasks affected" and "Error rate" when probes saw peak values, and seed 000\'s staging test and sharing', async () => {
     const facts = buildPostmortemFacts({
       incident,

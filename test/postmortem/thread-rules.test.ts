@@ -48,6 +48,7 @@ describe('key moments of a thread', () => {
     expect(shown).toEqual([
       '09:55:20 deploying memory-daemon 2.14.0 to prod n',
       '09:58:40 the oldest idle transaction started at 0',
+      '10:04:45 Hi all, support is getting tickets that ',
       '10:15:30 pg_stat_activity: 96/100 connections use',
       '10:31:20 terminated 71 sessions. pool back at 34/',
       '10:35:50 rolled back memory-daemon to 2.13.2, all',
@@ -67,6 +68,32 @@ describe('key moments of a thread', () => {
       'first failures in the scheduler log at 14:40:12 CET (13:40:12 UTC). every worker pod OOMKilled within a minute of starting',
     );
     expect(picked.map((m) => m.who)).toContain('@lena');
+  });
+});
+
+describe('the first report from people', () => {
+  it('is a moment when it came after the alert too (what users saw), below an action done; later reports are discussion', () => {
+    const at = (hhmm: string) => new Date(`2026-09-14T${hhmm}:00Z`);
+    const msg = (hhmm: string, who: string, markdown: string, place: MomentSource['place']): MomentSource => ({
+      markdown,
+      who: `@${who}`,
+      at: at(hhmm),
+      link: `https://x/p${hhmm.replace(':', '')}`,
+      place,
+    });
+    const scored = scoreMessages(
+      [
+        msg('14:03', 'nora', 'support here: 5 tickets about failed logins in the last 10 min. anyone on it?', 'channel'),
+        msg('14:06', 'jo', 'more login failures reported by customers in APAC', 'channel'),
+        msg('14:20', 'kim', 'restarted the auth pods, logins back to normal', 'incident'),
+      ],
+      { incidentOpened: at('14:10'), firstAlert: at('14:00') },
+    );
+    expect(scored.map((m) => [m.who, m.score])).toEqual([
+      ['@nora', 3],
+      ['@kim', 4],
+    ]);
+    expect(scored[0]!.text).toBe('support here: 5 tickets about failed logins in the last 10 min.');
   });
 });
 
@@ -106,6 +133,66 @@ describe('narrative sections', () => {
       { markdown: 'what was the root cause again?', who: '@jen', at: new Date('2026-03-10T10:53:00Z') },
     ]);
     expect(causes.map((c) => c.text)).toEqual(["migration 0042's backfill kept one transaction open per batch."]);
+  });
+
+  it('Impact: what was hurt, not the change announced before, a check that came back fine, or the recovery', () => {
+    const at = (hhmm: string) => new Date(`2026-09-14T${hhmm}:00Z`);
+    const say = (who: string, hhmm: string, markdown: string) => ({ markdown, who: `@${who}`, at: at(hhmm), link: `https://x/p${hhmm}` });
+    const lines = impactStatements([
+      say('ines', '13:50', 'rolling out checkout-api 5.2.0 to eu-west now, 3 services in the batch'),
+      say('ines', '13:52', 'config-sync pushed 12 keys to the payment gateway profile, diff looks harmless'),
+      say('omar', '14:05', 'card payments failing for ~20% of checkout requests in eu-west since 13:58'),
+      say('omar', '14:09', 'gateway p99 is 140ms, healthy. not them'),
+      say('ines', '14:12', 'Is the 20% for all card brands?'),
+      say('rui', '14:20', 'support has 41 tickets about declined payments'),
+      say('omar', '14:22', "rui: tell them we're aware of failed card payments, next update in 20 min"),
+      say('ines', '14:23', "I'll add an alert on checkout errors; the page came 12 minutes late"),
+      say('omar', '14:41', 'checkout errors down from 20% to 2% and going down'),
+      say('omar', '14:50', 'error rate back to 0.1%, normal'),
+    ]);
+    expect(lines.map((l) => l.text)).toEqual([
+      'card payments failing for ~20% of checkout requests in eu-west since 13:58',
+      'support has 41 tickets about declined payments',
+    ]);
+  });
+
+  it('Impact: a status update without an "Impact:" label gives its sentence about what people use being hurt', () => {
+    const lines = impactStatements([
+      {
+        markdown:
+          'Cause identified: the 5.2.0 release sends the wrong merchant id to the gateway. About 1 in 5 card payments in eu-west are declined. Fix: roll back to 5.1.4.',
+        who: '@ines',
+        at: new Date('2026-09-14T14:25:00Z'),
+        statusUpdate: true,
+      },
+    ]);
+    expect(lines.map((l) => l.text)).toEqual(['About 1 in 5 card payments in eu-west are declined.']);
+  });
+
+  it('Root cause: the first sentence after "Cause identified:", whatever follows it; a lesson is not a cause', () => {
+    const causes = rootCauseStatements([
+      {
+        markdown:
+          'Cause identified: the 5.2.0 release sends the wrong merchant id to the gateway. Merchants in eu-west see declines. Fix: roll back.',
+        who: '@ines',
+        at: new Date('2026-09-14T14:25:00Z'),
+        statusUpdate: true,
+      },
+      {
+        markdown: 'Went well: the cause was found 8 minutes after the page. Went badly: the canary had no payment traffic.',
+        who: '@rui',
+        at: new Date('2026-09-14T15:10:00Z'),
+      },
+      {
+        markdown: 'the root cause is the merchant id mapping in the 5.2.0 config loader',
+        who: '@omar',
+        at: new Date('2026-09-14T15:12:00Z'),
+      },
+    ]);
+    expect(causes.map((c) => c.text)).toEqual([
+      'the 5.2.0 release sends the wrong merchant id to the gateway.',
+      'the root cause is the merchant id mapping in the 5.2.0 config loader',
+    ]);
   });
 
   it('Lessons: went well / went badly / lucky from one message', () => {
