@@ -164,6 +164,43 @@ export function lessons(sources: readonly NarrativeSource[]): Lessons {
   return out;
 }
 
+/** A message that corrects a figure or a name said before ("correction: hit rate is 9%, not 11%"). */
+export interface Correction {
+  right: string;
+  wrong: string;
+  /** The words of the correction, to find the statement it corrects. */
+  words: Set<string>;
+  at: Date;
+}
+
+/** The correction a message makes, when it is one: "correction: …X, not Y", "actually it's X, not Y". */
+export function correctionIn(markdown: string, at: Date): Correction | undefined {
+  const rest = /^\s*(?:correction|actually|to correct)\b\s*[:,-]?\s*(.+)$/is.exec(markdown)?.[1];
+  const m = rest && /(\S+?)[,;]?\s+not\s+([^\s,;!]+?)[.,;!]?(?:\s|$)/i.exec(rest);
+  if (!m || m[1]!.toLowerCase() === m[2]!.toLowerCase()) return undefined;
+  return { right: m[1]!, wrong: m[2]!, words: significantWords(rest), at };
+}
+
+/**
+ * A statement as a later correction leaves it: the wrong value replaced by the right one, saying so, when the
+ * correction came after it, shares a word with it and the wrong value appears in it once.
+ *
+ * @example
+ *   corrected('hit rate dropped from 92% to 11% at 07:52', at, [correctionIn('correction: hit rate is 9%, not 11%', later)!])
+ *   // 'hit rate dropped from 92% to 9% at 07:52 _(corrected at 08:25 UTC: 11% → 9%)_'
+ */
+export function corrected(text: string, at: Date, corrections: readonly Correction[]): string {
+  let out = text;
+  for (const c of corrections) {
+    if (c.at <= at) continue;
+    const wrong = new RegExp(`(?<![\\w.])${c.wrong.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w%])`, 'g');
+    const shared = [...significantWords(out)].some((w) => c.words.has(w));
+    if (!shared || (out.match(wrong) ?? []).length !== 1) continue;
+    out = `${out.replace(wrong, c.right)} _(corrected at ${c.at.toISOString().slice(11, 16)} UTC: ${c.wrong} → ${c.right})_`;
+  }
+  return out;
+}
+
 function significantWords(text: string): Set<string> {
   return new Set(
     (text.toLowerCase().match(/[a-z][a-z-]{2,}/g) ?? []).filter(

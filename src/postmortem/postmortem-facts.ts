@@ -6,7 +6,16 @@ import { extractStatements, type Statement } from './extract';
 import { isReport, pickMoments, scoreMessages, type MomentSource } from './key-moments';
 import { withUtcTimes } from './message-times';
 import { mrkdwnToMarkdown } from './mrkdwn-to-markdown';
-import { impactStatements, lessons, rootCauseStatements, type Lessons, type NarrativeLine, type NarrativeSource } from './narrative';
+import {
+  corrected,
+  correctionIn,
+  impactStatements,
+  lessons,
+  rootCauseStatements,
+  type Lessons,
+  type NarrativeLine,
+  type NarrativeSource,
+} from './narrative';
 import { messagePermalink, tsToDate, type ThreadContents } from './thread-reader';
 
 /** Key moments the timeline lists (recorded events first); the other messages are linked. */
@@ -259,6 +268,7 @@ function keyMessages(
     { incidentOpened: opts.opened, firstAlert },
   );
   const byLink = new Map(people.map((m) => [m.link, m.message]));
+  const corrections = people.flatMap((m) => correctionIn(m.markdown, m.at) ?? []);
   return pickMoments(scored, opts.slots).map((p) => {
     const m = byLink.get(p.link);
     const files = m?.files.length ? ` (file${m.files.length > 1 ? 's' : ''}: ${m.files.map((f) => f.title ?? f.name).join(', ')})` : '';
@@ -267,7 +277,7 @@ function keyMessages(
       source: 'thread',
       kind: 'message',
       who: p.who,
-      text: `${p.text}${files}${m?.edited ? ' _(edited)_' : ''}${p.statedAt ? ` _(written ${p.postedAt.toISOString().slice(11, 16)} UTC)_` : ''}`,
+      text: `${corrected(p.text, p.postedAt, corrections)}${files}${m?.edited ? ' _(edited)_' : ''}${p.statedAt ? ` _(written ${p.postedAt.toISOString().slice(11, 16)} UTC)_` : ''}`,
       link: p.link,
     };
   });

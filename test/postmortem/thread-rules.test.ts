@@ -1,6 +1,6 @@
 import { pickMoments, scoreMessages, type MomentSource } from '../../src/postmortem/key-moments';
 import { withUtcTimes, writtenTimes } from '../../src/postmortem/message-times';
-import { impactStatements, lessons, rootCauseStatements } from '../../src/postmortem/narrative';
+import { corrected, correctionIn, impactStatements, lessons, rootCauseStatements } from '../../src/postmortem/narrative';
 import { fixtureThread } from './fixture-threads';
 
 describe('times written in messages', () => {
@@ -94,6 +94,30 @@ describe('the first report from people', () => {
       ['@kim', 4],
     ]);
     expect(scored[0]!.text).toBe('support here: 5 tickets about failed logins in the last 10 min.');
+  });
+});
+
+describe('a later correction', () => {
+  const at = (hhmm: string) => new Date(`2026-09-14T${hhmm}:00Z`);
+  it('replaces the wrong value in the moment it corrects, and says so; other moments are left alone', () => {
+    const fixes = [
+      correctionIn('correction: checkout p99 is 1.9s, not 900ms. wrong dashboard', at('14:30')),
+      correctionIn("actually it's gateway-3, not gateway-2", at('14:40')),
+    ].flatMap((c) => c ?? []);
+    expect(fixes.map((c) => [c.right, c.wrong])).toEqual([
+      ['1.9s', '900ms'],
+      ['gateway-3', 'gateway-2'],
+    ]);
+    expect(corrected('checkout p99 at 900ms since 14:02', at('14:10'), fixes)).toBe(
+      'checkout p99 at 1.9s since 14:02 _(corrected at 14:30 UTC: 900ms → 1.9s)_',
+    );
+    // Written after the correction, about something else, or naming the value twice: as written.
+    expect(corrected('checkout p99 at 900ms again', at('14:35'), fixes)).toBe('checkout p99 at 900ms again');
+    expect(corrected('worker pool at 900ms queue wait', at('14:10'), fixes)).toBe('worker pool at 900ms queue wait');
+    expect(corrected('restarted gateway-2 and gateway-2b', at('14:20'), fixes)).toBe(
+      'restarted gateway-3 and gateway-2b _(corrected at 14:40 UTC: gateway-2 → gateway-3)_',
+    );
+    expect(correctionIn('correction: the deploy was at 13:50', at('14:00'))).toBeUndefined();
   });
 });
 
