@@ -63,7 +63,10 @@ export function writtenTimes(text: string, postedAt: Date): WrittenTime[] {
   return out;
 }
 
-/** The text with each time written in another zone followed by its UTC time: `15:31 CET (14:31 UTC)`. */
+/**
+ * The text with each time written in another zone followed by its UTC time: `15:31 CET (14:31 UTC)`, or
+ * `(restarted, 15:31 CET = 14:31 UTC)` inside parentheses, where a second pair would read as a typo.
+ */
 export function withUtcTimes(text: string, postedAt: Date): string {
   let out = '';
   let last = 0;
@@ -71,9 +74,16 @@ export function withUtcTimes(text: string, postedAt: Date): string {
     out += text.slice(last, t.index + t.text.length);
     if (t.zone !== 'UTC' && t.zone !== 'GMT' && t.zone !== 'Z') {
       const hasSeconds = /:\d\d:\d\d/.test(t.text);
-      out += ` (${t.at.toISOString().slice(11, hasSeconds ? 19 : 16)} UTC)`;
+      const utc = `${t.at.toISOString().slice(11, hasSeconds ? 19 : 16)} UTC`;
+      out += insideParentheses(text, t.index) ? ` = ${utc}` : ` (${utc})`;
     }
     last = t.index + t.text.length;
   }
   return out + text.slice(last);
+}
+
+function insideParentheses(text: string, index: number): boolean {
+  let depth = 0;
+  for (const ch of text.slice(0, index)) depth += ch === '(' ? 1 : ch === ')' && depth > 0 ? -1 : 0;
+  return depth > 0;
 }

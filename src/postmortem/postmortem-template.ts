@@ -45,7 +45,7 @@ export const POSTMORTEM_VARIABLES = {
   decisions: 'Markdown list of the decisions found in the thread (empty when none)',
   lessons: 'Markdown: what went well, what went badly and where we got lucky, as people wrote it (empty when nobody did)',
   start_time: 'when the impact started',
-  start_source: 'what set the start: "stated with started=", "alert fired" or "incident opened"',
+  start_source: 'what set the start: "stated by a responder", "alert fired" or "incident opened"',
   detection_time: 'when it was detected: the first alert fired or the first report in the channel, else the incident was opened',
   detection_source: 'e.g. "alert ConnectionPoolExhausted fired", "first report in the channel, by @lena: [message](…)", "incident opened"',
   ack_time: 'when it was first acknowledged (the incident or one of its alerts) and by whom, or "not acknowledged"',
@@ -190,7 +190,7 @@ export function postmortemVariables(
     decisions: of('decision').map(statementLine).join('\n'),
     lessons: lessonLines.join('\n').trim(),
     start_time: time(facts.start, ''),
-    start_source: { stated: 'stated with started=', alert: 'alert fired', opened: 'incident opened' }[facts.startSource],
+    start_source: { stated: 'stated by a responder', alert: 'alert fired', opened: 'incident opened' }[facts.startSource],
     detection_time: time(facts.detection, ''),
     detection_source: facts.detectionSource,
     ack_time: facts.acknowledged

@@ -58,7 +58,7 @@ describe('post-mortem of a replayed incident thread', () => {
     });
 
     const metrics = section(markdown, 'Metrics');
-    expect(metrics).toContain('- Start of impact: 2026-02-17 13:40:00 UTC (stated with started=)');
+    expect(metrics).toContain('- Start of impact: 2026-02-17 13:40:00 UTC (stated by a responder)');
     // Support reported it in the channel six minutes before the incident was opened: that is when it was detected.
     expect(metrics).toMatch(/- Detected: 2026-02-17 13:52:30 UTC \(first report in the channel, by @lena: \[message\]\(https:\/\/\S+\)\)/);
     expect(metrics).toContain('- Acknowledged: 2026-02-17 14:00:10 UTC by @ravi (the incident)');

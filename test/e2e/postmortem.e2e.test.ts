@@ -190,7 +190,7 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
       .find((f) => f.name === `postmortem-${incidentId}-v1.md`)!
       .bytes.toString('utf8');
     expect(section(markdown, 'Metrics')).toContain(
-      `- Start of impact: ${began.toISOString().slice(0, 10)} ${hhmm}:00 UTC (stated with started=)`,
+      `- Start of impact: ${began.toISOString().slice(0, 10)} ${hhmm}:00 UTC (stated by a responder)`,
     );
   }, 60_000);
 });

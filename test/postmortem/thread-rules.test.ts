@@ -21,6 +21,9 @@ describe('times written in messages', () => {
   it('adds the UTC time after a time written in another zone', () => {
     expect(withUtcTimes('revert is live at 15:31 CET', new Date('2026-02-17T14:31:20Z'))).toBe('revert is live at 15:31 CET (14:31 UTC)');
     expect(withUtcTimes('since 09:58', new Date('2026-03-10T10:19:30Z'))).toBe('since 09:58');
+    expect(withUtcTimes('policy reset (CONFIG SET, 10:41 CEST). evictions (again)', new Date('2026-05-06T08:41:00Z'))).toBe(
+      'policy reset (CONFIG SET, 10:41 CEST = 08:41 UTC). evictions (again)',
+    );
   });
 });
 
