@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
 import { startDemoTargets, type DemoTargets } from '../../src/playground/demo-targets';
 import { messageEvent } from '../../src/playground/slack-payloads';
 import { alertmanagerPost, seedAlerts } from '../../src/playground/seed-alerts';
@@ -9,13 +9,10 @@ import { loadCatalog } from '../../src/runbooks';
 import { BUTTON_ACTION_IDS, buttonOf, isKnownButton } from '../../src/slack/button-ids';
 import { UNHANDLED_BUTTON_TEXT } from '../../src/slack/button-router';
 import { answers, waitForAnswer } from '../support/answers';
-import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { REDIS_URL, requireRedis } from '../support/services';
-import { buttonClickPayload, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
+import { buttonsOf, type RenderedButton } from '../support/recorded-calls';
+import { buttonClickPayload, sendInteraction } from '../support/slack-signing';
 
-const SECRET = 'e2e-every-button-secret';
-const TOKEN = 'xoxb-test-token';
 const CHANNEL = 'C0EVERYBTN';
 const REQUESTER = 'U0ONCALL01';
 const OTHER = 'U0ONCALL02';
@@ -23,7 +20,6 @@ const RESPONDERS = 'S0EVERYONE';
 const ROOT = path.join(__dirname, '..', '..');
 
 type Where = { ts: string; thread_ts?: string };
-type Button = { action_id: string; value?: string; url?: string };
 
 /**
  * Every button the bot renders, clicked against the built bot with the playground's demo targets and nothing else
@@ -33,65 +29,39 @@ type Button = { action_id: string; value?: string; url?: string };
  * the configuration changed) is still answered with what it needs.
  */
 describe('every button answers the person who clicked, in the thread, with its target unconfigured', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
-  let bot: BotProcess;
   let demo: DemoTargets;
-  let dropDb: () => Promise<void>;
   let demoDir: string;
   const clicked = new Set<string>();
 
   beforeAll(async () => {
-    await requireRedis();
     demoDir = await mkdtemp(path.join(tmpdir(), 'ib-every-button-'));
     demo = await startDemoTargets({ dir: demoDir });
-    slack = await startSlackEmulator({ botToken: TOKEN });
-    slack.addUsergroup(RESPONDERS, [REQUESTER, OTHER]);
-    const database = await createMigratedDatabase('e2e_every_button');
-    await database.db.close();
-    dropDb = database.drop;
-    bot = await startBot({
-      ...demo.env,
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      REMEDIATION_APPROVERS_HIGH: RESPONDERS,
-      // Thread mode: every answer is checked in the thread it was made in (test/e2e/incident-room.e2e covers rooms).
-      INCIDENT_CHANNELS: 'off',
+    h = await startBotHarness({
+      name: 'e2e_every_button',
+      channel: CHANNEL,
+      user: REQUESTER,
+      usergroups: { [RESPONDERS]: [REQUESTER, OTHER] },
+      env: {
+        ...demo.env,
+        REMEDIATION_APPROVERS_HIGH: RESPONDERS,
+        // Thread mode: every answer is checked in the thread it was made in (test/e2e/incident-room.e2e covers rooms).
+        INCIDENT_CHANNELS: 'off',
+      },
     });
-    await bot.waitForReady();
+    slack = h.slack;
   }, 90_000);
 
   afterAll(async () => {
-    await bot?.stop();
-    await slack?.close();
+    await h?.stop();
     await demo?.stop();
-    await dropDb?.();
     if (demoDir) await rm(demoDir, { recursive: true, force: true });
   });
 
-  const events = () => `${bot.url}/slack/events`;
-  const click = async (user: string, where: Where, button: Button): Promise<void> => {
+  const click = async (user: string, where: Where, button: RenderedButton): Promise<void> => {
     clicked.add(button.action_id);
-    const res = await sendInteraction(
-      events(),
-      { signingSecret: SECRET },
-      buttonClickPayload({
-        userId: user,
-        channel: CHANNEL,
-        messageTs: where.ts,
-        threadTs: where.thread_ts,
-        actionId: button.action_id,
-        value: button.value ?? '',
-        responseUrl: slack.responseUrl({
-          channel: CHANNEL,
-          messageTs: where.ts,
-          userId: user,
-          ...(where.thread_ts ? { threadTs: where.thread_ts } : {}),
-        }),
-      }),
-    );
+    const res = await h.click({ user, messageTs: where.ts, threadTs: where.thread_ts, actionId: button.action_id, value: button.value });
     expect(res.status).toBe(200);
   };
   /** An answer only `user` sees, posted in the thread `threadTs`, whose text matches. */
@@ -100,15 +70,6 @@ describe('every button answers the person who clicked, in the thread, with its t
     expect(answer.method).toBe('chat.postEphemeral');
     expect(answer.args).toMatchObject({ channel: CHANNEL, user, thread_ts: threadTs });
     return answer;
-  };
-  const buttonsOf = (blocks: unknown): Button[] => {
-    const found: Button[] = [];
-    JSON.stringify(blocks, (_k, v: unknown) => {
-      const b = v as { type?: string; action_id?: string };
-      if (b && b.type === 'button' && typeof b.action_id === 'string') found.push(v as Button);
-      return v;
-    });
-    return found;
   };
   const lastBlocks = (ts: string): unknown => {
     const edits = slack.calls.filter(
@@ -128,7 +89,7 @@ describe('every button answers the person who clicked, in the thread, with its t
     const workerDown = seedAlerts(catalog).find((a) => a.name === 'WorkerDown')!;
     const post = slack.postAs(CHANNEL, alertmanagerPost(workerDown));
     postTs = post.ts;
-    expect((await sendEvent(events(), { signingSecret: SECRET }, messageEvent(post))).status).toBe(200);
+    expect((await h.sendEvent(messageEvent(post))).status).toBe(200);
 
     const card = await slack.waitForCall(
       'chat.postMessage',
@@ -253,16 +214,7 @@ describe('every button answers the person who clicked, in the thread, with its t
     await answerInThread(OTHER, postTs, new RegExp(`already part of ${incidentId}`));
 
     // What was approved from the alert's diagnosis before the incident existed is now in the incident's audit log.
-    await sendSlashCommand(
-      events(),
-      { signingSecret: SECRET },
-      {
-        text: `audit ${incidentId}`,
-        channel_id: CHANNEL,
-        user_id: REQUESTER,
-        response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }),
-      },
-    );
+    await h.command(`audit ${incidentId}`);
     const audit = String(
       (await waitForAnswer(slack, (c) => String(c.args.text).startsWith(`*Audit log of ${incidentId}*`), 15_000)).args.text,
     );
@@ -298,17 +250,8 @@ describe('every button answers the person who clicked, in the thread, with its t
   it('Take command, follow-up Done and a stale Export (GitHub not configured) answer; a value naming nothing is told so', async () => {
     const where = { ts: cardTs, thread_ts: postTs };
     const said = (text: RegExp) => waitForAnswer(slack, (c) => text.test(String(c.args.text)), 15_000);
-    await sendSlashCommand(
-      events(),
-      { signingSecret: SECRET },
-      {
-        // Owned by the one who closes it below (a follow-up is closed by its owner, the commander or the opener).
-        text: `followup Reap stale lock files on worker start <@${OTHER}>`,
-        channel_id: CHANNEL,
-        user_id: REQUESTER,
-        response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }),
-      },
-    );
+    // Owned by the one who closes it below (a follow-up is closed by its owner, the commander or the opener).
+    await h.command(`followup Reap stale lock files on worker start <@${OTHER}>`);
     const added = await slack.waitForCall('chat.postMessage', (c) => /Follow-up \*#\d+\* recorded/.test(String(c.args.text)), 15_000);
     const followUpId = /#(\d+)/.exec(String(added.args.text))![1]!;
 
@@ -335,16 +278,7 @@ describe('every button answers the person who clicked, in the thread, with its t
   }, 45_000);
 
   it('Draft post-mortem on the resolution delivers the draft; on an unknown incident it says so, in the thread', async () => {
-    await sendSlashCommand(
-      events(),
-      { signingSecret: SECRET },
-      {
-        text: `resolve ${incidentId} root_cause="a stale lock file" resolution="Cleared the stale lock"`,
-        channel_id: CHANNEL,
-        user_id: REQUESTER,
-        response_url: slack.responseUrl({ channel: CHANNEL, userId: REQUESTER }),
-      },
-    );
+    await h.command(`resolve ${incidentId} root_cause="a stale lock file" resolution="Cleared the stale lock"`);
     const resolved = await slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks ?? []).includes('postmortem_draft'),
@@ -411,7 +345,7 @@ describe('every button answers the person who clicked, in the thread, with its t
         action_ts: `${Date.now() / 1000}`,
       },
     ];
-    expect((await sendInteraction(events(), { signingSecret: SECRET }, payload)).status).toBe(200);
+    expect((await sendInteraction(h.events(), { signingSecret: h.signingSecret }, payload)).status).toBe(200);
     await waitUntil(() => answers(slack).length > before, 15_000);
     const answer = answers(slack)[before]!;
     expect(String(answer.args.text)).toMatch(/does not belong to an alert this bot knows/);
