@@ -1,19 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { type SlackEmulator } from '../../src/emulator/slack-emulator';
 import { startDemoTargets, type DemoTargets } from '../../src/playground/demo-targets';
 import { messageEvent } from '../../src/playground/slack-payloads';
 import { alertmanagerPost, seedAlerts } from '../../src/playground/seed-alerts';
 import { loadCatalog } from '../../src/runbooks';
 import { waitForAnswer } from '../support/answers';
-import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { REDIS_URL, requireRedis } from '../support/services';
-import { buttonClickPayload, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
+import { buttonsOf, textOf, tsOf, type RenderedButton } from '../support/recorded-calls';
 
-const SECRET = 'e2e-linked-alert-secret';
-const TOKEN = 'xoxb-test-token';
 const CHANNEL = 'C0LINKREMED';
 const REQUESTER = 'U0ONCALL01';
 const APPROVER = 'U0ONCALL02';
@@ -30,83 +26,40 @@ const LOCKS = "Remove all the worker's lock files (clean recovery)";
  * Through the built bot, the playground's demo targets, the Slack emulator and real PostgreSQL and Redis.
  */
 describe("an alert's remediations follow it into an incident it is linked to later", () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
-  let bot: BotProcess;
   let demo: DemoTargets;
-  let dropDb: () => Promise<void>;
   let demoDir: string;
 
   beforeAll(async () => {
-    await requireRedis();
     demoDir = await mkdtemp(path.join(tmpdir(), 'ib-linked-alert-'));
     demo = await startDemoTargets({ dir: demoDir });
-    slack = await startSlackEmulator({ botToken: TOKEN });
-    slack.addUsergroup(RESPONDERS, [REQUESTER, APPROVER, LINKER]);
-    const database = await createMigratedDatabase('e2e_linked_alert_remediations');
-    await database.db.close();
-    dropDb = database.drop;
-    bot = await startBot({
-      ...demo.env,
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      REMEDIATION_APPROVERS_HIGH: RESPONDERS,
-      INCIDENT_CHANNELS: 'off',
+    h = await startBotHarness({
+      name: 'e2e_linked_alert_remediations',
+      channel: CHANNEL,
+      usergroups: { [RESPONDERS]: [REQUESTER, APPROVER, LINKER] },
+      env: { ...demo.env, REMEDIATION_APPROVERS_HIGH: RESPONDERS, INCIDENT_CHANNELS: 'off' },
     });
-    await bot.waitForReady();
+    slack = h.slack;
   }, 90_000);
 
   afterAll(async () => {
-    await bot?.stop();
-    await slack?.close();
+    await h?.stop();
     await demo?.stop();
-    await dropDb?.();
     if (demoDir) await rm(demoDir, { recursive: true, force: true });
   });
 
-  const events = () => `${bot.url}/slack/events`;
-  const signed = { signingSecret: SECRET };
-  const text = (c: RecordedCall) => String(c.args.text);
-  const tsOf = (c: RecordedCall) => (c.response as { ts: string }).ts;
-  const command = (t: string, userId: string) =>
-    sendSlashCommand(events(), signed, {
-      text: t,
-      channel_id: CHANNEL,
-      user_id: userId,
-      response_url: slack.responseUrl({ channel: CHANNEL, userId }),
-    });
-  const click = (userId: string, where: { ts: string; threadTs: string }, button: { action_id: string; value?: string }) =>
-    sendInteraction(
-      events(),
-      signed,
-      buttonClickPayload({
-        userId,
-        channel: CHANNEL,
-        messageTs: where.ts,
-        threadTs: where.threadTs,
-        actionId: button.action_id,
-        value: button.value ?? '',
-        responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: where.ts, userId, threadTs: where.threadTs }),
-      }),
-    );
-  const buttonsOf = (blocks: unknown): { action_id: string; value?: string }[] => {
-    const found: { action_id: string; value?: string }[] = [];
-    JSON.stringify(blocks, (_k, v: unknown) => {
-      const b = v as { type?: string; action_id?: string };
-      if (b && b.type === 'button' && typeof b.action_id === 'string') found.push(v as { action_id: string; value?: string });
-      return v;
-    });
-    return found;
-  };
+  const text = textOf;
+  const command = (t: string, user: string) => h.command(t, { user });
+  const click = (user: string, where: { ts: string; threadTs: string }, button: RenderedButton) =>
+    h.click({ user, messageTs: where.ts, threadTs: where.threadTs, actionId: button.action_id, value: button.value });
 
   it('requested and approved from the diagnosis, then linked with /incident link-alert: in the audit log and the post-mortem', async () => {
     // WorkerDown arrives from Alertmanager and diagnoses itself in its thread, offering the lock-file clean-up.
     const catalog = await loadCatalog(path.join(ROOT, 'commands'), demo.env);
     const workerDown = seedAlerts(catalog).find((a) => a.name === 'WorkerDown')!;
     const post = slack.postAs(CHANNEL, alertmanagerPost(workerDown));
-    expect((await sendEvent(events(), signed, messageEvent(post))).status).toBe(200);
+    expect((await h.sendEvent(messageEvent(post))).status).toBe(200);
     const card = await slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.thread_ts === post.ts && JSON.stringify(c.args.blocks).includes('alert_acknowledge'),
