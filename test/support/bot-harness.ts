@@ -70,7 +70,7 @@ export interface BotHarness {
   /** `/incident <text>` typed in a channel, signed as Slack signs it, with a response_url the emulator answers. */
   command(text: string, opts?: CommandOptions): Promise<SignedResponse>;
   click(click: Click): Promise<SignedResponse>;
-  /** Submits the open view `viewId` with `inputs` (`{ block_id: value }`) as `user`. */
+  /** Submits the open view `viewId` with `inputs` (`{ block_id: value }`) as `user` (the emulator's default person without). */
   submitView(viewId: string, inputs: Record<string, string>, user?: string): Promise<SignedResponse>;
   sendEvent(envelope: EventEnvelope, retry?: { num: number; reason?: string }): Promise<SignedResponse>;
   /** The first chat.postMessage (made or to come) that matches. */
@@ -188,7 +188,7 @@ function signedRequests(
         }),
       );
     },
-    submitView: (viewId, inputs, user) => sendInteraction(events(), signed, slack.viewSubmission(viewId, inputs, user ?? opts.user)),
+    submitView: (viewId, inputs, user) => sendInteraction(events(), signed, slack.viewSubmission(viewId, inputs, user)),
     sendEvent: (envelope, retry) => sendEvent(events(), signed, envelope, retry),
     waitForMessage: (predicate, timeoutMs = 10_000) => slack.waitForCall('chat.postMessage', predicate, timeoutMs),
     waitForLog: async (predicate, timeoutMs = 10_000) => {
