@@ -1,14 +1,11 @@
 import { Client } from 'pg';
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { REDIS_URL, requireRedis } from '../support/services';
+import type { SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
+import { blocksOf, textOf, tsOf } from '../support/recorded-calls';
 import { waitFor } from '../support/wait-for';
 import { isEphemeral, waitForAnswer } from '../support/answers';
-import { buttonClickPayload, newTriggerId, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { newTriggerId } from '../support/slack-signing';
 
-const SIGNING_SECRET = 'e2e-lifecycle-secret';
-const BOT_TOKEN = 'xoxb-test-token';
 const WEBHOOK_TOKEN = 'e2e-lifecycle-webhook-token';
 const ALERT_CHANNEL = 'C0LIFEALERTS';
 const CRITICAL_CHANNEL = 'C0CRITICAL';
@@ -27,82 +24,52 @@ const MIN = 60_000;
  * firing that long) puts the incident past the runbooks' 5/15/30-minute marks.
  */
 describe('incident life cycle end to end', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
-  let bot: BotProcess;
-  let dropDb: () => Promise<void>;
   let pg: Client;
+  // The channels its incidents are opened in are public: their notifications are copied in full to the tier channels
+  // (a private incident's copy is only its redacted line).
+  const everyone = ['U0INCIDENTBOT', 'U0ONCALL01', 'U0ONCALL02'];
 
   beforeAll(async () => {
-    await requireRedis();
-    slack = await startSlackEmulator({ botToken: BOT_TOKEN });
-    // The channels its incidents are opened in are public: their notifications are copied in full to the tier channels
-    // (a private incident's copy is only its redacted line).
-    const everyone = ['U0INCIDENTBOT', 'U0ONCALL01', 'U0ONCALL02'];
-    slack.addChannel({ id: ALERT_CHANNEL, name: 'life-alerts', members: everyone });
-    slack.addChannel({ id: OPS, name: 'life-ops', members: everyone });
-    const database = await createMigratedDatabase('e2e_lifecycle');
-    await database.db.close();
-    dropDb = database.drop;
-    pg = new Client({ connectionString: database.url });
-    await pg.connect();
-    bot = await startBot({
-      // Thread mode: the life-cycle rules are followed in the alert's and the incident's threads (incident-room.e2e covers rooms).
-      INCIDENT_CHANNELS: 'off',
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-      ALERTMANAGER_ROUTES: JSON.stringify([{ channel: ALERT_CHANNEL }]),
-      CRITICAL_CHANNEL,
-      ALERTS_CHANNEL: P1_CHANNEL,
-      // memory-daemon's contacts: the on-call (L1) and the DBA (L2, database); the infrastructure lead stays unset.
-      CONTACT_ONCALL: 'S0ONCALL',
-      CONTACT_DBA: 'S0DBA',
+    h = await startBotHarness({
+      name: 'e2e_lifecycle',
+      pg: true,
+      channel: ALERT_CHANNEL,
+      user: 'U0ONCALL01',
+      channels: [
+        { id: ALERT_CHANNEL, name: 'life-alerts', members: everyone },
+        { id: OPS, name: 'life-ops', members: everyone },
+      ],
+      env: {
+        // Thread mode: the life-cycle rules are followed in the alert's and the incident's threads (incident-room.e2e covers rooms).
+        INCIDENT_CHANNELS: 'off',
+        ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+        ALERTMANAGER_ROUTES: JSON.stringify([{ channel: ALERT_CHANNEL }]),
+        CRITICAL_CHANNEL,
+        ALERTS_CHANNEL: P1_CHANNEL,
+        // memory-daemon's contacts: the on-call (L1) and the DBA (L2, database); the infrastructure lead stays unset.
+        CONTACT_ONCALL: 'S0ONCALL',
+        CONTACT_DBA: 'S0DBA',
+      },
     });
-    await bot.waitForReady();
+    ({ slack, pg } = h);
   }, 90_000);
 
   afterAll(async () => {
-    await bot?.stop();
-    await pg?.end();
-    await slack?.close();
-    await dropDb?.();
+    await h?.stop();
   });
 
-  const events = () => `${bot.url}/slack/events`;
-  const signed = { signingSecret: SIGNING_SECRET };
-  const text = (c: RecordedCall) => String(c.args.text);
-  const blocksOf = (c: RecordedCall) => JSON.stringify(c.args.blocks);
-  const tsOf = (c: RecordedCall) => (c.response as { ts: string }).ts;
-  const command = (t: string, channel = ALERT_CHANNEL, userId = 'U0ONCALL01', triggerId = newTriggerId()) =>
-    sendSlashCommand(events(), signed, {
-      text: t,
-      channel_id: channel,
-      user_id: userId,
-      trigger_id: triggerId,
-      response_url: slack.responseUrl({ channel, userId }),
-    });
+  const text = textOf;
+  const command = (t: string, channel = ALERT_CHANNEL, user = 'U0ONCALL01', triggerId = newTriggerId()) =>
+    h.command(t, { channel, user, triggerId });
   const click = (
     actionId: string,
     value: string,
     where: { channel: string; messageTs: string },
-    userId = 'U0ONCALL01',
+    user = 'U0ONCALL01',
     triggerId = newTriggerId(),
-  ) =>
-    sendInteraction(
-      events(),
-      signed,
-      buttonClickPayload({
-        ...where,
-        userId,
-        actionId,
-        value,
-        triggerId,
-        responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
-      }),
-    );
+  ) => h.click({ ...where, user, actionId, value, triggerId });
   const timeline = async (incidentId: string) =>
     (
       await pg.query<{ kind: string; actor: string; text: string; data: Record<string, unknown> }>(
@@ -139,7 +106,7 @@ describe('incident life cycle end to end', () => {
         },
       ],
     };
-    const res = await fetch(`${bot.url}/webhooks/alertmanager`, {
+    const res = await fetch(`${h.bot.url}/webhooks/alertmanager`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
       body: JSON.stringify(body),
@@ -253,19 +220,18 @@ describe('incident life cycle end to end', () => {
     const viewId = (opened.response as { view: { id: string } }).view.id;
 
     // Slack's form would not submit an empty required field; a whitespace-only one reaches the bot and is refused.
-    const blank = slack.viewSubmission(viewId, { incident: incidentId, root_cause: '  ', resolution: 'Raised the pool size' });
-    expect((await sendInteraction(events(), signed, blank)).json).toEqual({
+    expect((await h.submitView(viewId, { incident: incidentId, root_cause: '  ', resolution: 'Raised the pool size' })).json).toEqual({
       response_action: 'errors',
       errors: { root_cause: 'Give the root cause (what made it happen), even if provisional.' },
     });
     expect((await incidentRow(incidentId)).status).toBe('mitigated');
 
-    const filled = slack.viewSubmission(viewId, {
+    const filled = {
       incident: incidentId,
       root_cause: 'A batch job held every pooled connection',
       resolution: 'Raised the pool size; moved the job off-peak',
-    });
-    expect((await sendInteraction(events(), signed, filled)).status).toBe(200);
+    };
+    expect((await h.submitView(viewId, filled)).status).toBe(200);
     const resolved = await slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.thread_ts === notificationTs && text(c).includes('RESOLVED: QueryLatencyP95High'),
@@ -326,11 +292,7 @@ describe('incident life cycle end to end', () => {
     const opened = await slack.waitForCall('views.open', (c) => c.args.trigger_id === trigger, 10_000);
     expect(JSON.stringify(opened.args.view)).toContain(`Resolve *${id}*`);
     const viewId = (opened.response as { view: { id: string } }).view.id;
-    await sendInteraction(
-      events(),
-      signed,
-      slack.viewSubmission(viewId, { root_cause: 'v42 sent malformed payment requests', resolution: 'Rolled back to v41, fix in review' }),
-    );
+    await h.submitView(viewId, { root_cause: 'v42 sent malformed payment requests', resolution: 'Rolled back to v41, fix in review' });
     const resolved = await slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.thread_ts === thread && text(c).includes('RESOLVED: Checkout errors after deploy'),
