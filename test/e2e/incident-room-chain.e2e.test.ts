@@ -1,17 +1,14 @@
 import { Client } from 'pg';
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import type { SlackEmulator } from '../../src/emulator/slack-emulator';
 import { blockActionsPayload } from '../../src/playground/slack-payloads';
 import { waitForAnswer } from '../support/answers';
-import { startBot, type BotProcess } from '../support/bot-process';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
 import { findButton } from '../support/find-button';
 import { startGithubEmulator, type GithubEmulator } from '../support/github-emulator';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { REDIS_URL, requireRedis } from '../support/services';
-import { buttonClickPayload, newTriggerId, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { blocksOf, textOf, tsOf } from '../support/recorded-calls';
+import { newTriggerId, sendInteraction } from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
 
-const SECRET = 'e2e-room-chain-secret';
-const TOKEN = 'xoxb-test-token';
 const WEBHOOK_TOKEN = 'e2e-room-chain-webhook-token';
 const GITHUB_TOKEN = 'ghp_e2e_chain_0123456789abcdef';
 const ALERTS = 'C0CHAINALERTS';
@@ -35,94 +32,56 @@ const MIN = 60_000;
  * ago), which is what the runbooks' 30-minute promotion counts from.
  */
 describe('the incident room chain, from the alert to the report', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
   let github: GithubEmulator;
-  let bot: BotProcess;
   let pg: Client;
-  let dropDb: () => Promise<void>;
+  // Public, as alerts channels and hubs usually are: the incident is public, its hub summary the full one.
+  const everyone = ['U0INCIDENTBOT', OPENER, ONCALL, DBA, ALICE, BOB];
 
   beforeAll(async () => {
-    await requireRedis();
-    slack = await startSlackEmulator({ botToken: TOKEN });
-    for (const [id, name] of [
-      [OPENER, 'opener'],
-      [ONCALL, 'oncall'],
-      [DBA, 'dba'],
-      [ALICE, 'alice'],
-      [BOB, 'bob'],
-    ] as const)
-      slack.addUser({ id, name, real_name: name, tz: 'UTC' });
-    slack.addUsergroup('S0ONCALL', [ONCALL]);
-    // Public, as alerts channels and hubs usually are: the incident is public, its hub summary the full one.
-    const everyone = ['U0INCIDENTBOT', OPENER, ONCALL, DBA, ALICE, BOB];
-    slack.addChannel({ id: ALERTS, name: 'chain-alerts', members: everyone });
-    slack.addChannel({ id: HUB, name: 'chain-hub', members: everyone });
     github = await startGithubEmulator({ token: GITHUB_TOKEN });
-    const database = await createMigratedDatabase('e2e_room_chain');
-    await database.db.close();
-    dropDb = database.drop;
-    pg = new Client({ connectionString: database.url });
-    await pg.connect();
-    bot = await startBot({
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-      ALERTMANAGER_ROUTES: JSON.stringify([{ channel: ALERTS }]),
-      INCIDENT_HUB_CHANNEL: HUB,
-      // memory-daemon's contacts for a database alert: the on-call group (L1) and the DBA (L2), one of whose groups
-      // does not exist; the infrastructure and application leads are other areas.
-      CONTACT_ONCALL: 'S0ONCALL',
-      CONTACT_DBA: `${DBA},S0DBAGONE`,
-      RUNBOOKS_BASE_URL: 'https://wiki.corp.internal/runbooks',
-      GRAFANA_URL: 'https://grafana.corp.internal',
-      GITHUB_TOKEN,
-      GITHUB_REPO: 'acme/ops',
-      GITHUB_API_URL: github.url,
+    const people = { opener: OPENER, oncall: ONCALL, dba: DBA, alice: ALICE, bob: BOB };
+    h = await startBotHarness({
+      name: 'e2e_room_chain',
+      pg: true,
+      users: Object.entries(people).map(([name, id]) => ({ id, name, real_name: name, tz: 'UTC' })),
+      usergroups: { S0ONCALL: [ONCALL] },
+      channels: [
+        { id: ALERTS, name: 'chain-alerts', members: everyone },
+        { id: HUB, name: 'chain-hub', members: everyone },
+      ],
+      env: {
+        ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+        ALERTMANAGER_ROUTES: JSON.stringify([{ channel: ALERTS }]),
+        INCIDENT_HUB_CHANNEL: HUB,
+        // memory-daemon's contacts for a database alert: the on-call group (L1) and the DBA (L2), one of whose groups
+        // does not exist; the infrastructure and application leads are other areas.
+        CONTACT_ONCALL: 'S0ONCALL',
+        CONTACT_DBA: `${DBA},S0DBAGONE`,
+        RUNBOOKS_BASE_URL: 'https://wiki.corp.internal/runbooks',
+        GRAFANA_URL: 'https://grafana.corp.internal',
+        GITHUB_TOKEN,
+        GITHUB_REPO: 'acme/ops',
+        GITHUB_API_URL: github.url,
+      },
     });
-    await bot.waitForReady();
+    ({ slack, pg } = h);
   }, 90_000);
 
   afterAll(async () => {
-    await pg?.end();
-    expect(await bot?.stop()).toBe(0);
+    expect(await h?.stop()).toBe(0);
     await github?.close();
-    await slack?.close();
-    await dropDb?.();
   });
 
-  const events = () => `${bot.url}/slack/events`;
-  const signed = { signingSecret: SECRET };
-  const text = (c: RecordedCall) => String(c.args.text);
-  const blocksOf = (c: RecordedCall) => JSON.stringify(c.args.blocks ?? []);
-  const tsOf = (c: RecordedCall) => (c.response as { ts: string }).ts;
-  const command = (t: string, channel: string, userId: string, triggerId = newTriggerId()) =>
-    sendSlashCommand(events(), signed, {
-      text: t,
-      channel_id: channel,
-      user_id: userId,
-      trigger_id: triggerId,
-      response_url: slack.responseUrl({ channel, userId }),
-    });
+  const text = textOf;
+  const command = (t: string, channel: string, user: string, triggerId = newTriggerId()) => h.command(t, { channel, user, triggerId });
   const click = (
-    userId: string,
-    where: { channel: string; messageTs: string; threadTs?: string },
+    user: string,
+    where: { channel: string; messageTs: string },
     action: { actionId: string; value: string; blockId?: string },
     triggerId = newTriggerId(),
-  ) =>
-    sendInteraction(
-      events(),
-      signed,
-      buttonClickPayload({
-        ...where,
-        ...action,
-        userId,
-        triggerId,
-        responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
-      }),
-    );
+  ) => h.click({ ...where, ...action, user, triggerId });
   const timeline = async (incidentId: string, kind: string) =>
     (
       await pg.query<{ actor: string; data: Record<string, unknown> }>(
@@ -144,7 +103,7 @@ describe('the incident room chain, from the alert to the report', () => {
   let hubTs: string;
 
   it('an Alertmanager alert → Open incident → its channel with the opener and the runbook contacts, topic, bookmarks and hub', async () => {
-    const res = await fetch(`${bot.url}/webhooks/alertmanager`, {
+    const res = await fetch(`${h.bot.url}/webhooks/alertmanager`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
       body: JSON.stringify({
@@ -254,12 +213,11 @@ describe('the incident room chain, from the alert to the report', () => {
     await click(ALICE, { channel: room, messageTs: notificationTs }, { actionId: 'incident_resolve', value: incidentId }, trigger);
     const opened = await slack.waitForCall('views.open', (c) => c.args.trigger_id === trigger, 10_000);
     const viewId = (opened.response as { view: { id: string } }).view.id;
-    const submitted = slack.viewSubmission(
-      viewId,
-      { root_cause: 'An unindexed query saturated the connection pool', resolution: 'Added the index; raised the pool to 40' },
-      ALICE,
-    );
-    expect((await sendInteraction(events(), signed, submitted)).status).toBe(200);
+    const submitted = {
+      root_cause: 'An unindexed query saturated the connection pool',
+      resolution: 'Added the index; raised the pool to 40',
+    };
+    expect((await h.submitView(viewId, submitted, ALICE)).status).toBe(200);
     const resolved = await slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.channel === room && c.args.thread_ts === notificationTs && text(c).includes('RESOLVED: QueryLatencyP95High'),
@@ -324,7 +282,7 @@ describe('the incident room chain, from the alert to the report', () => {
       responseUrl: slack.responseUrl({ channel: room, messageTs: message.ts, userId: ALICE, threadTs: notificationTs }),
       nowMs: Date.now(),
     });
-    await sendInteraction(events(), signed, payload);
+    await sendInteraction(h.events(), { signingSecret: h.signingSecret }, payload);
     const decided = await waitForAnswer(slack, (c) => c.args.replace_original === true && /follow-up #\d+/.test(blocksOf(c)), 10_000);
     expect(blocksOf(decided)).toContain(`Confirmed by <@${ALICE}>`);
     followUpId = Number(/follow-up #(\d+)/.exec(blocksOf(decided))![1]);
@@ -348,7 +306,7 @@ describe('the incident room chain, from the alert to the report', () => {
     expect(issues).toHaveLength(1);
     expect(String(issues[0]!.title)).toMatch(new RegExp(`^${incidentId}: .*connection pool saturation`));
     expect(text(posted)).toContain(String(issues[0]!.html_url));
-    expect(bot.output()).not.toContain(GITHUB_TOKEN);
+    expect(h.bot.output()).not.toContain(GITHUB_TOKEN);
   }, 30_000);
 
   it('/incident stats counts the incident: P0, in MTTA and MTTR, its alert, the open follow-up', async () => {
