@@ -1,15 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { startBot, type BotProcess } from '../support/bot-process';
+import type { RecordedCall, SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
 import { startGithubEmulator, type GithubEmulator } from '../support/github-emulator';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { REDIS_URL, requireRedis } from '../support/services';
-import { buttonClickPayload, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
 
-const SECRET = 'e2e-incident-room-secret';
 const TOKEN = 'xoxb-test-token';
 const GITHUB_TOKEN = 'ghp_e2e_room_0123456789abcdef';
 const ALERTS = 'C0ROOMALERTS';
@@ -29,79 +25,46 @@ const FIXTURES = path.join(__dirname, '..', 'fixtures');
  * follow-ups → one exported to GitHub → resolved → /incident stats counts it.
  */
 describe('the incident room end to end', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
   let github: GithubEmulator;
-  let bot: BotProcess;
   let db: Client;
-  let dropDb: () => Promise<void>;
 
   beforeAll(async () => {
-    await requireRedis();
-    slack = await startSlackEmulator({ botToken: TOKEN });
-    for (const [id, name] of [
-      [OPENER, 'opener'],
-      [ONCALL, 'oncall'],
-      [ALICE, 'alice'],
-      [BOB, 'bob'],
-    ] as const)
-      slack.addUser({ id, name });
-    slack.addUsergroup(ONCALL_GROUP, [ONCALL]);
-    // Public channels (an incident opened in a private one gets a private room: test/security/incident-room).
-    slack.addChannel({ id: ALERTS, name: 'room-alerts', members: ['U0INCIDENTBOT', OPENER, ONCALL, ALICE, BOB] });
-    slack.addChannel({ id: HUB, name: 'incident-hub', members: ['U0INCIDENTBOT', OPENER, ONCALL, ALICE, BOB] });
     github = await startGithubEmulator({ token: GITHUB_TOKEN });
-    const database = await createMigratedDatabase('e2e_incident_room');
-    await database.db.close();
-    dropDb = database.drop;
-    bot = await startBot({
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      // INCIDENT_CHANNELS is left unset: a channel per incident is the default.
-      INCIDENT_HUB_CHANNEL: HUB,
-      ESCALATION_L1: ONCALL_GROUP,
-      RUNBOOKS_BASE_URL: 'https://wiki.corp.internal/runbooks',
-      GRAFANA_URL: 'https://grafana.corp.internal',
-      GITHUB_TOKEN,
-      GITHUB_REPO: 'acme/ops',
-      GITHUB_API_URL: github.url,
+    const people = { opener: OPENER, oncall: ONCALL, alice: ALICE, bob: BOB };
+    h = await startBotHarness({
+      name: 'e2e_incident_room',
+      pg: true,
+      users: Object.entries(people).map(([name, id]) => ({ id, name })),
+      usergroups: { [ONCALL_GROUP]: [ONCALL] },
+      // Public channels (an incident opened in a private one gets a private room: test/security/incident-room).
+      channels: [
+        { id: ALERTS, name: 'room-alerts', members: ['U0INCIDENTBOT', OPENER, ONCALL, ALICE, BOB] },
+        { id: HUB, name: 'incident-hub', members: ['U0INCIDENTBOT', OPENER, ONCALL, ALICE, BOB] },
+      ],
+      env: {
+        // INCIDENT_CHANNELS is left unset: a channel per incident is the default.
+        INCIDENT_HUB_CHANNEL: HUB,
+        ESCALATION_L1: ONCALL_GROUP,
+        RUNBOOKS_BASE_URL: 'https://wiki.corp.internal/runbooks',
+        GRAFANA_URL: 'https://grafana.corp.internal',
+        GITHUB_TOKEN,
+        GITHUB_REPO: 'acme/ops',
+        GITHUB_API_URL: github.url,
+      },
     });
-    await bot.waitForReady();
-    db = new Client({ connectionString: database.url });
-    await db.connect();
+    ({ slack, pg: db } = h);
   }, 90_000);
 
   afterAll(async () => {
-    await db?.end();
-    expect(await bot?.stop()).toBe(0);
+    expect(await h?.stop()).toBe(0);
     await github?.close();
-    await slack?.close();
-    await dropDb?.();
   });
 
-  const events = () => `${bot.url}/slack/events`;
-  const signed = { signingSecret: SECRET };
-  const command = (text: string, channel: string, userId: string) =>
-    sendSlashCommand(events(), signed, {
-      text,
-      channel_id: channel,
-      user_id: userId,
-      response_url: slack.responseUrl({ channel, userId }),
-    });
-  const click = (actionId: string, value: string, where: { channel: string; messageTs: string; threadTs?: string }, userId: string) =>
-    sendInteraction(
-      events(),
-      signed,
-      buttonClickPayload({
-        ...where,
-        userId,
-        actionId,
-        value,
-        responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
-      }),
-    );
+  const command = (text: string, channel: string, user: string) => h.command(text, { channel, user });
+  const click = (actionId: string, value: string, where: { channel: string; messageTs: string; threadTs?: string }, user: string) =>
+    h.click({ ...where, user, actionId, value });
   const buttons = (blocks: unknown) =>
     ((blocks as { type: string; elements?: { action_id: string; value: string }[] }[] | undefined) ?? [])
       .filter((b) => b.type === 'actions')
@@ -127,7 +90,7 @@ describe('the incident room end to end', () => {
     const envelope = JSON.parse(readFileSync(path.join(FIXTURES, 'slack/event-alertmanager-bot-message.json'), 'utf8'));
     const posted = slack.postAs(ALERTS, { ...envelope.event, channel: ALERTS, ts: undefined });
     postTs = posted.ts;
-    await sendEvent(events(), signed, { event_id: `${RUN}1`, event: { ...envelope.event, channel: ALERTS, ts: postTs, event_ts: postTs } });
+    await h.sendEvent({ event_id: `${RUN}1`, event: { ...envelope.event, channel: ALERTS, ts: postTs, event_ts: postTs } });
     const reply = await slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.channel === ALERTS && c.args.thread_ts === postTs && Array.isArray(c.args.blocks),
@@ -312,7 +275,7 @@ describe('the incident room end to end', () => {
     await ephemeralAnswer((c) => String(c.args.text).includes('already has its issue'));
     expect(github.issues('acme', 'ops')).toHaveLength(1);
     expect(JSON.stringify(github.calls.map((c) => c.body))).not.toContain(GITHUB_TOKEN);
-    expect(bot.output()).not.toContain(GITHUB_TOKEN);
+    expect(h.bot.output()).not.toContain(GITHUB_TOKEN);
   }, 30_000);
 
   it('ack and resolve in the room keep the hub summary and the topic current; /incident stats counts the incident in MTTA and MTTR', async () => {
