@@ -1,14 +1,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { buttonClickPayload, newTriggerId, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import type { SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
+import { newTriggerId } from '../support/slack-signing';
 import { findButton } from '../support/find-button';
 
-const SECRET = 'e2e-postmortem-secret';
-const TOKEN = 'xoxb-test-token';
 const CHANNEL = 'C0PMORTEM1';
 const ONCALL = 'U0ONCALL01';
 const APPROVER = 'U0SECOND02';
@@ -20,9 +17,8 @@ const WORKER = 'anga';
  * incident is resolved, and the draft's Metrics section lists the probes' values.
  */
 describe('post-mortem of a diagnosed and remediated incident, end to end through the bot process', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
-  let bot: BotProcess;
-  let dropDb: () => Promise<void>;
   let shared: string;
 
   beforeAll(async () => {
@@ -40,55 +36,26 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
       await fs.writeFile(file, JSON.stringify({ id: `task-${i}`, retry_count: 0 }));
       await fs.utimes(file, old, old);
     }
-    slack = await startSlackEmulator({ botToken: TOKEN });
-    const database = await createMigratedDatabase('e2e_postmortem');
-    await database.db.close();
-    dropDb = database.drop;
-    bot = await startBot({
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      // This suite follows an incident in the thread it was opened in (test/e2e/incident-room.e2e covers rooms).
-      INCIDENT_CHANNELS: 'off',
-      DATABASE_URL: database.url,
-      WORKERS_SHARED_DIR: shared,
+    h = await startBotHarness({
+      name: 'e2e_postmortem',
+      channel: CHANNEL,
+      user: ONCALL,
+      redis: false,
+      env: {
+        // This suite follows an incident in the thread it was opened in (test/e2e/incident-room.e2e covers rooms).
+        INCIDENT_CHANNELS: 'off',
+        WORKERS_SHARED_DIR: shared,
+      },
     });
-    await bot.waitForReady();
+    slack = h.slack;
   }, 90_000);
 
   afterAll(async () => {
-    expect(await bot?.stop()).toBe(0);
-    await slack?.close();
-    await dropDb?.();
+    expect(await h?.stop()).toBe(0);
     await fs.rm(shared, { recursive: true, force: true });
   });
 
-  const events = () => `${bot.url}/slack/events`;
-  const command = (text: string, user = ONCALL) =>
-    sendSlashCommand(
-      events(),
-      { signingSecret: SECRET },
-      { text, channel_id: CHANNEL, user_id: user, response_url: slack.responseUrl({ channel: CHANNEL, userId: user }) },
-    );
-  const click = (
-    user: string,
-    message: { ts: string; thread_ts?: string },
-    action: { action_id: string; value: string; block_id?: string },
-  ) =>
-    sendInteraction(
-      events(),
-      { signingSecret: SECRET },
-      buttonClickPayload({
-        userId: user,
-        channel: CHANNEL,
-        messageTs: message.ts,
-        threadTs: message.thread_ts,
-        actionId: action.action_id,
-        value: action.value,
-        blockId: action.block_id,
-        responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: message.ts, userId: user }),
-      }),
-    );
+  const command = (text: string) => h.command(text);
 
   it('reports the peak values the probes saw, and the remediation that ran, in the draft', async () => {
     // 1. An incident lives in the channel.
@@ -112,22 +79,25 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
 
     // 3. Another person approves moving the stuck tasks back to pending; it runs once.
     const button = findButton(diagnosis, 'remediation_request', 'requeue-stuck-tasks');
-    await click(
-      ONCALL,
-      { ts: String(diagnosis.args.ts) },
-      { action_id: 'remediation_request', value: button.value, block_id: 'remediation:requeue-stuck-tasks' },
-    );
+    await h.click({
+      messageTs: String(diagnosis.args.ts),
+      actionId: 'remediation_request',
+      value: button.value,
+      blockId: 'remediation:requeue-stuck-tasks',
+    });
     const approval = await slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.channel === CHANNEL && String(c.args.text).startsWith('Approval needed'),
       10_000,
     );
     const approvalTs = (approval.response as { ts: string }).ts;
-    await click(
-      APPROVER,
-      { ts: approvalTs, thread_ts: String(diagnosis.args.ts) },
-      { action_id: 'remediation_approve', value: findButton(approval, 'remediation_approve').value },
-    );
+    await h.click({
+      user: APPROVER,
+      messageTs: approvalTs,
+      threadTs: String(diagnosis.args.ts),
+      actionId: 'remediation_approve',
+      value: findButton(approval, 'remediation_approve').value,
+    });
     await slack.waitForCall('chat.update', (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'), 30_000);
     expect(await fs.readdir(path.join(shared, 'tasks', WORKER, 'pending'))).toHaveLength(4);
 
@@ -161,22 +131,14 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
 
   it("the open modal's start of impact is the incident's start, and the draft measures the impact from it", async () => {
     const trigger = newTriggerId();
-    await sendSlashCommand(
-      events(),
-      { signingSecret: SECRET },
-      { text: 'open', channel_id: CHANNEL, user_id: ONCALL, trigger_id: trigger, response_url: slack.responseUrl({ channel: CHANNEL }) },
-    );
+    await h.command('open', { triggerId: trigger });
     const opened = await slack.waitForCall('views.open', (c) => c.args.trigger_id === trigger, 10_000);
     const viewId = (opened.response as { view: { id: string } }).view.id;
     // A time of day a few minutes ago (UTC): the latest such time not in the future is today's, or yesterday's.
     const began = new Date(Date.now() - 7 * 60_000);
     const hhmm = began.toISOString().slice(11, 16);
-    const submitted = slack.viewSubmission(
-      viewId,
-      { title: 'Checkout errors after the CDN change', severity: 'P2', started: hhmm },
-      ONCALL,
-    );
-    expect((await sendInteraction(events(), { signingSecret: SECRET }, submitted)).status).toBe(200);
+    const submitted = { title: 'Checkout errors after the CDN change', severity: 'P2', started: hhmm };
+    expect((await h.submitView(viewId, submitted, ONCALL)).status).toBe(200);
     const note = await slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.channel === CHANNEL && String(c.args.text).includes('INCIDENT: Checkout errors after the CDN change'),
