@@ -3,17 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { Client } from 'pg';
-import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { startBot, type BotProcess } from '../support/bot-process';
+import type { SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
 import { makeExitedContainer, removeTestContainers, uniqueContainerName } from '../support/docker-containers';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { DOCKER_SOCKET, REDIS_URL, requireDocker, requireRedis } from '../support/services';
-import { buttonClickPayload, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { DOCKER_SOCKET, requireDocker, requireRedis } from '../support/services';
 import { findButton } from '../support/find-button';
 import { waitForAnswer, isEphemeral } from '../support/answers';
 
-const SECRET = 'e2e-remediation-secret';
-const TOKEN = 'xoxb-test-token';
 const CHANNEL = 'C0REMEDIATE';
 const APPROVALS = 'C0APPROVALS';
 const REQUESTER = 'U0ONCALL01';
@@ -23,12 +19,10 @@ const LABEL = { 'incident-bot-e2e': 'remediation' };
 
 /** From a diagnosis of a crashed worker: Restart → preview → another person's Approve → one real restart, verified, audited. */
 describe('remediation behind approval, end to end on the real Docker engine', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
-  let bot: BotProcess;
   let docker: Docker;
   let worker: string;
-  let dbUrl: string;
-  let dropDb: () => Promise<void>;
   let shared: string;
 
   beforeAll(async () => {
@@ -37,66 +31,33 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     worker = uniqueContainerName('worker-marie');
     await makeExitedContainer(docker, worker, { labels: LABEL });
     shared = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-e2e-shared-'));
-    slack = await startSlackEmulator({ botToken: TOKEN });
-    const database = await createMigratedDatabase('e2e_remediation');
-    await database.db.close();
-    dbUrl = database.url;
-    dropDb = database.drop;
-    bot = await startBot({
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: dbUrl,
-      REDIS_URL,
-      DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
-      WORKERS_SHARED_DIR: shared,
-      WORKER_NAMES: worker,
-      // A diagnosis run in an ordinary channel has no incident or alert thread: approvals go to this channel.
-      APPROVALS_CHANNEL: APPROVALS,
+    h = await startBotHarness({
+      name: 'e2e_remediation',
+      channel: CHANNEL,
+      user: REQUESTER,
+      env: {
+        DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
+        WORKERS_SHARED_DIR: shared,
+        WORKER_NAMES: worker,
+        // A diagnosis run in an ordinary channel has no incident or alert thread: approvals go to this channel.
+        APPROVALS_CHANNEL: APPROVALS,
+      },
     });
-    await bot.waitForReady();
+    slack = h.slack;
   }, 90_000);
 
   afterAll(async () => {
-    expect(await bot?.stop()).toBe(0);
-    await slack?.close();
-    await dropDb?.();
+    expect(await h?.stop()).toBe(0);
     if (docker) await removeTestContainers(docker, LABEL);
     await fs.rm(shared, { recursive: true, force: true });
   });
-
-  const events = () => `${bot.url}/slack/events`;
-  const click = (
-    user: string,
-    message: { ts: string; thread_ts?: string },
-    action: { action_id: string; value: string; block_id?: string },
-    channel = CHANNEL,
-  ) =>
-    sendInteraction(
-      events(),
-      { signingSecret: SECRET },
-      buttonClickPayload({
-        userId: user,
-        channel,
-        messageTs: message.ts,
-        threadTs: message.thread_ts,
-        actionId: action.action_id,
-        value: action.value,
-        blockId: action.block_id,
-        responseUrl: slack.responseUrl({ channel, messageTs: message.ts, userId: user }),
-      }),
-    );
 
   it('restarts the crashed worker once, after another person approves, and shows the verified result', async () => {
     const before = await docker.getContainer(worker).inspect();
     expect(before.State.Status).toBe('exited');
 
     // 1. Diagnose: the container probe sees the crash and the runbook offers the restart.
-    await sendSlashCommand(
-      events(),
-      { signingSecret: SECRET },
-      { text: `diagnose WorkerDown worker=${worker}`, channel_id: CHANNEL, user_id: REQUESTER, response_url: slack.responseUrl() },
-    );
+    await h.command(`diagnose WorkerDown worker=${worker}`);
     const diagnosis = await slack.waitForCall(
       'chat.update',
       (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'),
@@ -106,11 +67,12 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     const button = findButton(diagnosis, 'remediation_request', 'restart-worker');
 
     // 2. Request: a preview and an approval message in the approvals channel (not only where the requester asked), nothing run yet.
-    await click(
-      REQUESTER,
-      { ts: String(diagnosis.args.ts) },
-      { action_id: 'remediation_request', value: button.value, block_id: 'remediation:restart-worker' },
-    );
+    await h.click({
+      messageTs: String(diagnosis.args.ts),
+      actionId: 'remediation_request',
+      value: button.value,
+      blockId: 'remediation:restart-worker',
+    });
     const approval = await slack.waitForCall('chat.postMessage', (c) => String(c.args.text).startsWith('Approval needed'), 10_000);
     expect(approval.args.channel).toBe(APPROVALS);
     expect(approval.args.thread_ts).toBeUndefined();
@@ -123,18 +85,17 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
     const approvalTs = (approval.response as { ts: string }).ts;
     const approve = findButton(approval, 'remediation_approve');
+    const clickApprove = (user: string) =>
+      h.click({ user, channel: APPROVALS, messageTs: approvalTs, actionId: 'remediation_approve', value: approve.value });
 
     // 3. The requester cannot approve their own medium-risk action.
-    await click(REQUESTER, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS);
+    await clickApprove(REQUESTER);
     const refused = await waitForAnswer(slack, (c) => String(c.args.text).includes('You are not an approver'), 10_000);
     expect(isEphemeral(refused)).toBe(true);
     expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
 
     // 4. Someone else approves, twice (a double click): it runs once.
-    await Promise.all([
-      click(APPROVER, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS),
-      click(APPROVER, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS),
-    ]);
+    await Promise.all([clickApprove(APPROVER), clickApprove(APPROVER)]);
     const outcome = await slack.waitForCall(
       'chat.update',
       (c) => c.args.ts === approvalTs && JSON.stringify(c.args.blocks).includes('succeeded'),
@@ -153,12 +114,12 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     expect(String(result.args.text)).toMatch(/Verification passed/);
 
     // 5. A late click changes nothing.
-    await click(LATE, { ts: approvalTs }, { action_id: 'remediation_approve', value: approve.value }, APPROVALS);
+    await clickApprove(LATE);
     await waitForAnswer(slack, (c) => String(c.args.text).includes('was already succeeded'), 10_000);
     expect((await docker.getContainer(worker).inspect()).State.StartedAt).toBe(after.State.StartedAt);
 
     // 6. Every step is in the append-only audit log, the run exactly once.
-    const pg = new Client({ connectionString: dbUrl });
+    const pg = new Client({ connectionString: h.databaseUrl });
     await pg.connect();
     try {
       const rows = (
