@@ -1,13 +1,9 @@
-import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import type { SlackEmulator } from '../../src/emulator/slack-emulator';
 import { alertPost, countReplies, deliverLikeSlack, type StormPost } from '../support/alert-storm';
-import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { REDIS_URL, requireRedis } from '../support/services';
-import { sendSlashCommand } from '../support/slack-signing';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
+import type { BotProcess } from '../support/bot-process';
 import { waitFor } from '../support/wait-for';
 
-const SECRET = 'human-first-secret';
-const TOKEN = 'xoxb-test-token';
 const STORM = 15;
 const RUN = Date.now().toString(36).toUpperCase();
 
@@ -17,31 +13,17 @@ const RUN = Date.now().toString(36).toUpperCase();
  * replies still owed (at most the one being posted at that moment comes first).
  */
 describe('a person posting in a channel busy with an alert storm', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
   let bot: BotProcess;
-  let dropDb: () => Promise<void>;
 
   beforeAll(async () => {
-    await requireRedis();
-    slack = await startSlackEmulator({ botToken: TOKEN });
-    const database = await createMigratedDatabase('reliability_human_first');
-    await database.db.close();
-    dropDb = database.drop;
-    bot = await startBot({
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      INCIDENT_CHANNELS: 'off',
-    });
-    await bot.waitForReady(60_000);
+    h = await startBotHarness({ name: 'reliability_human_first', readyTimeoutMs: 60_000, env: { INCIDENT_CHANNELS: 'off' } });
+    ({ slack, bot } = h);
   }, 90_000);
 
   afterAll(async () => {
-    expect(await bot?.stop()).toBe(0);
-    await slack?.close();
-    await dropDb?.();
+    expect(await h?.stop()).toBe(0);
   });
 
   it('posts the /incident open notification ahead of the alert replies still queued', async () => {
@@ -49,15 +31,11 @@ describe('a person posting in a channel busy with an alert storm', () => {
     const posts: StormPost[] = Array.from({ length: STORM }, (_, i) =>
       alertPost(slack, channel, `hf-${RUN.toLowerCase()}-${i}`, `EvHF${RUN}${String(i).padStart(3, '0')}`, 'HumanFirstCheck'),
     );
-    for (const [i, p] of posts.entries()) await deliverLikeSlack(() => [bot], SECRET, p, i);
+    for (const [i, p] of posts.entries()) await deliverLikeSlack(() => [bot], h.signingSecret, p, i);
     await waitFor('the storm to be under way', () => countReplies(slack, posts).replies.length >= 3, 30_000, 100);
 
     const sentAt = slack.calls.length;
-    const res = await sendSlashCommand(
-      `${bot.url}/slack/events`,
-      { signingSecret: SECRET },
-      { text: 'open Checkout is failing P1', channel_id: channel, user_id: 'U0ONCALL01', response_url: slack.responseUrl() },
-    );
+    const res = await h.command('open Checkout is failing P1', { channel, user: 'U0ONCALL01' });
     expect(res.status).toBe(200);
     const note = await slack.waitForCall(
       'chat.postMessage',

@@ -1,12 +1,8 @@
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { REDIS_URL, requireRedis } from '../support/services';
-import { sendEvent } from '../support/slack-signing';
+import type { RecordedCall, SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
+import type { BotProcess } from '../support/bot-process';
 import { waitFor } from '../support/wait-for';
 
-const SECRET = 'outage-repair-secret';
-const TOKEN = 'xoxb-test-token';
 const WEBHOOK_TOKEN = 'outage-repair-webhook-token';
 // Channels and event ids unique to this run: the shared Redis remembers deliveries and channel budgets.
 const RUN = Date.now().toString(36).toUpperCase();
@@ -21,36 +17,27 @@ const POSTED_GROUP = `C0RP${RUN}`;
  * of twelve that gets one message), and the one reply to a [FIRING:12] post in a channel. Exactly one message each.
  */
 describe('messages lost to a long Slack outage are repaired from the store', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
   let bot: BotProcess;
-  let dropDb: () => Promise<void>;
 
   beforeAll(async () => {
-    await requireRedis();
-    slack = await startSlackEmulator({ botToken: TOKEN });
-    const database = await createMigratedDatabase('reliability_outage_repair');
-    await database.db.close();
-    dropDb = database.drop;
-    bot = await startBot({
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-      ALERTMANAGER_ROUTES: JSON.stringify([
-        { match: { team: 'single' }, channel: SINGLE },
-        { match: { team: 'group' }, channel: GROUP },
-        { channel: 'C0DEFAULT' },
-      ]),
+    h = await startBotHarness({
+      name: 'reliability_outage_repair',
+      env: {
+        ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+        ALERTMANAGER_ROUTES: JSON.stringify([
+          { match: { team: 'single' }, channel: SINGLE },
+          { match: { team: 'group' }, channel: GROUP },
+          { channel: 'C0DEFAULT' },
+        ]),
+      },
     });
-    await bot.waitForReady();
+    ({ slack, bot } = h);
   }, 60_000);
 
   afterAll(async () => {
-    expect(await bot?.stop()).toBe(0);
-    await slack?.close();
-    await dropDb?.();
+    expect(await h?.stop()).toBe(0);
   });
 
   const posts = (channel: string, status?: number) =>
@@ -146,14 +133,10 @@ describe('messages lost to a long Slack outage are repaired from the store', () 
     const message = { bot_id: 'B0ALERTMGR', username: 'Alertmanager', subtype: 'bot_message', text: '' };
     const attachments = [{ title: '[FIRING:12] OutageRepairQueue', text, color: 'danger' }];
     const posted = slack.postAs(POSTED_GROUP, { ...message, attachments } as never);
-    const res = await sendEvent(
-      `${bot.url}/slack/events`,
-      { signingSecret: SECRET },
-      {
-        event_id: `EvRP${RUN}1`,
-        event: { type: 'message', ...message, attachments, channel: POSTED_GROUP, ts: posted.ts, event_ts: posted.ts },
-      },
-    );
+    const res = await h.sendEvent({
+      event_id: `EvRP${RUN}1`,
+      event: { type: 'message', ...message, attachments, channel: POSTED_GROUP, ts: posted.ts, event_ts: posted.ts },
+    });
     expect(res.status).toBe(200);
     await waitFor('the reply to fail past the retry budget', () => posts(POSTED_GROUP, 503).length >= 4, 30_000, 100);
     slack.endFailures('chat.postMessage');
