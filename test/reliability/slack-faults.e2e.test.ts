@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { REDIS_URL, requireRedis } from '../support/services';
-import { sendEvent } from '../support/slack-signing';
+import type { RecordedCall, SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
+import type { BotProcess } from '../support/bot-process';
 import { waitFor } from '../support/wait-for';
 
-const SECRET = 'slack-faults-secret';
-const TOKEN = 'xoxb-test-token';
 // Event ids and channels unique to this run: the shared Redis remembers deliveries (and channel budgets).
 const RUN = Date.now().toString(36).toUpperCase();
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'slack', 'event-alertmanager-bot-message.json');
@@ -19,31 +15,18 @@ const FIXTURE = path.join(__dirname, '..', 'fixtures', 'slack', 'event-alertmana
  * inbox and tried again until Slack answers; the request is not held, and the bot goes on).
  */
 describe('Slack Web API faults', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
   let bot: BotProcess;
-  let dropDb: () => Promise<void>;
   let sent = 0;
 
   beforeAll(async () => {
-    await requireRedis();
-    slack = await startSlackEmulator({ botToken: TOKEN });
-    const database = await createMigratedDatabase('reliability_slack_faults');
-    await database.db.close();
-    dropDb = database.drop;
-    bot = await startBot({
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      REDIS_URL,
-    });
-    await bot.waitForReady();
+    h = await startBotHarness({ name: 'reliability_slack_faults' });
+    ({ slack, bot } = h);
   }, 60_000);
 
   afterAll(async () => {
-    expect(await bot?.stop()).toBe(0);
-    await slack?.close();
-    await dropDb?.();
+    expect(await h?.stop()).toBe(0);
   });
 
   /**
@@ -69,11 +52,10 @@ describe('Slack Web API faults', () => {
     ];
     const posted = slack.postAs(channel, { bot_id: base.bot_id, username: base.username, subtype: 'bot_message', attachments } as never);
     sent++;
-    const res = await sendEvent(
-      `${bot.url}/slack/events`,
-      { signingSecret: SECRET },
-      { event_id: `EvSF${RUN}${sent}`, event: { ...base, attachments, channel, ts: posted.ts, event_ts: posted.ts } },
-    );
+    const res = await h.sendEvent({
+      event_id: `EvSF${RUN}${sent}`,
+      event: { ...base, attachments, channel, ts: posted.ts, event_ts: posted.ts },
+    });
     expect(res.status).toBe(200);
     return { ts: posted.ts, res };
   }
