@@ -1,5 +1,4 @@
 import { loadConfig } from '../../src/config';
-import { sendEvent } from '../support/slack-signing';
 import { startSecuredBot, type SecuredBot } from './harness';
 
 const CHANNEL = 'C0SECALERTS';
@@ -21,8 +20,7 @@ describe('alert intake trusts only configured senders', () => {
     await s?.stop();
   });
 
-  const post = (eventId: string, event: Record<string, unknown>) =>
-    sendEvent(s.events(), { signingSecret: s.signingSecret }, { event_id: eventId, event });
+  const post = (eventId: string, event: Record<string, unknown>) => s.sendEvent({ event_id: eventId, event });
   const alertRows = () => s.count('SELECT count(*) AS n FROM alerts');
   // recurring:<name> rows are the bot's own background jobs (one replica runs each), not work an alert scheduled.
   const slaJobs = () => s.count("SELECT count(*) AS n FROM scheduled_jobs WHERE kind NOT LIKE 'recurring:%'");

@@ -1,7 +1,6 @@
 import type { RecordedCall } from '../../src/emulator/slack-emulator';
 import { isAnswer, isEphemeral } from '../support/answers';
 import { startGithubEmulator, type GithubEmulator } from '../support/github-emulator';
-import { buttonClickPayload, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
 import { startSecuredBot, type SecuredBot } from './harness';
 
@@ -77,28 +76,9 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     await github?.close();
   });
 
-  const signed = () => ({ signingSecret: s.signingSecret });
-  const command = (channel: string, user: string, text: string) =>
-    sendSlashCommand(s.events(), signed(), {
-      text,
-      channel_id: channel,
-      user_id: user,
-      response_url: s.slack.responseUrl({ channel, userId: user }),
-    });
+  const command = (channel: string, user: string, text: string) => s.command(text, { channel, user });
   const click = (user: string, channel: string, actionId: string, value: string) =>
-    sendInteraction(
-      s.events(),
-      signed(),
-      buttonClickPayload({
-        channel,
-        messageTs: '1.000001',
-        userId: user,
-        actionId,
-        value,
-        blockId: 'security',
-        responseUrl: s.slack.responseUrl({ channel, messageTs: '1.000001', userId: user }),
-      }),
-    );
+    s.click({ user, channel, messageTs: '1.000001', actionId, value, blockId: 'security' });
   /** The first ephemeral answer matching `pattern` among the calls from index `from` on. */
   async function answerAfter(from: number, pattern: RegExp): Promise<RecordedCall> {
     let hit: RecordedCall | undefined;
@@ -157,7 +137,7 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
       { title: `[FIRING:1] ${ALERT_NAME}`, text: `*Alert:* ${ALERT_NAME}\n*Details:*\n  • *alertname:* \`${ALERT_NAME}\`\n` },
     ];
     const postTs = s.slack.seedThread(SECURITY, [{ subtype: 'bot_message', bot_id: 'B0ALERTMGR', username: 'Alertmanager', attachments }]);
-    await sendEvent(s.events(), signed(), {
+    await s.sendEvent({
       event_id: `Ev${RUN}FRAUD`,
       event: {
         type: 'message',

@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { RecordedCall } from '../../src/emulator/slack-emulator';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager';
 import { createMigratedDatabase } from '../support/migrated-database';
-import { buttonClickPayload, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 import { makeService } from '../remediations/harness';
 import { startSecuredBot, type SecuredBot } from './harness';
 import { waitForAnswer, isEphemeral } from '../support/answers';
@@ -74,28 +73,9 @@ describe('remediation roles and where approvals go', () => {
     if (shared) await fs.rm(shared, { recursive: true, force: true });
   });
 
-  const signed = () => ({ signingSecret: s.signingSecret });
-  function command(channel: string, user: string, text: string) {
-    return sendSlashCommand(s.events(), signed(), {
-      text,
-      channel_id: channel,
-      user_id: user,
-      response_url: s.slack.responseUrl({ channel, userId: user }),
-    });
-  }
+  const command = (channel: string, user: string, text: string) => s.command(text, { channel, user });
   const click = (user: string, where: { channel: string; messageTs: string; threadTs?: string }, actionId: string, value: string) =>
-    sendInteraction(
-      s.events(),
-      signed(),
-      buttonClickPayload({
-        ...where,
-        userId: user,
-        actionId,
-        value,
-        blockId: 'security',
-        responseUrl: s.slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId: user }),
-      }),
-    );
+    s.click({ ...where, user, actionId, value, blockId: 'security' });
   /** The ephemeral answer matching `pattern` (each test's patterns are its own). */
   const answer = (pattern: RegExp) => waitForAnswer(s.slack, (c) => isEphemeral(c) && pattern.test(String(c.args.text)), 10_000);
   const approvals = () => s.slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('Approval needed'));
@@ -166,7 +146,7 @@ describe('remediation roles and where approvals go', () => {
       channel: ALERT_CHANNEL,
       event_ts: postTs,
     };
-    await sendEvent(s.events(), signed(), { event_id: `Ev${RUN}${name.toUpperCase()}`, event });
+    await s.sendEvent({ event_id: `Ev${RUN}${name.toUpperCase()}`, event });
     const reply = await s.slack.waitForCall(
       'chat.postMessage',
       (c) => c.args.channel === ALERT_CHANNEL && c.args.thread_ts === postTs,
