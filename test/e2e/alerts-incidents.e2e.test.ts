@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import type { RecordedCall, SlackEmulator } from '../../src/emulator/slack-emulator';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager';
-import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
+import type { BotProcess } from '../support/bot-process';
 import { startExporter, startPrometheus, type RunningPrometheus, type TestExporter } from '../support/prometheus';
-import { freePort, REDIS_URL, requireRedis } from '../support/services';
-import { buttonClickPayload, newTriggerId, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { freePort } from '../support/services';
+import { newTriggerId, sendEvent, sendInteraction, sendSlashCommand } from '../support/slack-signing';
 import { waitForAnswer, isEphemeral } from '../support/answers';
 
 const SIGNING_SECRET = 'e2e-alerts-incidents-secret';
-const BOT_TOKEN = 'xoxb-test-token';
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const ALERT_CHANNEL = 'C0INCIDENTS';
 const WEBHOOK_CHANNEL = 'C0ALERTS';
@@ -28,86 +27,54 @@ const fixture = (name: string): any => JSON.parse(readFileSync(path.join(FIXTURE
  * real Prometheus → Alertmanager → bot.
  */
 describe('alerts and incidents end to end', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
   let bot: BotProcess;
   let alertmanager: RunningAlertmanager;
   let prometheus: RunningPrometheus | undefined;
   let exporter: TestExporter | undefined;
-  let dropDb: () => Promise<void>;
 
   beforeAll(async () => {
-    await requireRedis();
-    slack = await startSlackEmulator({ botToken: BOT_TOKEN });
-    const database = await createMigratedDatabase('e2e_alerts_incidents');
-    await database.db.close();
-    dropDb = database.drop;
     const port = await freePort();
     alertmanager = await startAlertmanager({
       webhookUrl: `http://127.0.0.1:${port}/webhooks/alertmanager`,
       groupWaitSeconds: 1,
       webhookBearerToken: WEBHOOK_TOKEN,
     });
-    slack.addUsergroup(RESPONDERS, ['U0ONCALL02']);
-    bot = await startBot({
-      PORT: String(port),
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.url,
-      // Thread mode: the incident lives where it was opened (test/e2e/incident-room.e2e covers rooms).
-      INCIDENT_CHANNELS: 'off',
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      ALERTMANAGER_URL: alertmanager.url,
-      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-      REMEDIATION_APPROVERS_HIGH: RESPONDERS,
-      ALERTMANAGER_ROUTES: JSON.stringify([
-        { match: { team: 'pipeline' }, channel: PIPELINE_CHANNEL },
-        { match: { job: 'memory-daemon' }, channel: WEBHOOK_CHANNEL },
-        { channel: 'C0DEFAULT' },
-      ]),
+    h = await startBotHarness({
+      name: 'e2e_alerts_incidents',
+      signingSecret: SIGNING_SECRET,
+      usergroups: { [RESPONDERS]: ['U0ONCALL02'] },
+      env: {
+        PORT: String(port),
+        // Thread mode: the incident lives where it was opened (test/e2e/incident-room.e2e covers rooms).
+        INCIDENT_CHANNELS: 'off',
+        ALERTMANAGER_URL: alertmanager.url,
+        ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+        REMEDIATION_APPROVERS_HIGH: RESPONDERS,
+        ALERTMANAGER_ROUTES: JSON.stringify([
+          { match: { team: 'pipeline' }, channel: PIPELINE_CHANNEL },
+          { match: { job: 'memory-daemon' }, channel: WEBHOOK_CHANNEL },
+          { channel: 'C0DEFAULT' },
+        ]),
+      },
     });
-    await bot.waitForReady();
+    ({ slack, bot } = h);
   }, 90_000);
 
   afterAll(async () => {
-    await bot?.stop();
+    await h?.stop();
     await prometheus?.stop();
     await exporter?.close();
     await alertmanager?.stop();
-    await slack?.close();
-    await dropDb?.();
   });
 
-  const events = () => `${bot.url}/slack/events`;
+  const events = () => h.events();
   const signed = { signingSecret: SIGNING_SECRET };
   /** Waits until the bot logged a line matching `predicate` (processing is asynchronous after the 200). */
-  const waitForLog = async (predicate: (l: Record<string, unknown>) => boolean, timeoutMs = 5_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const hit = bot.logs().find(predicate);
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no matching log line within ${timeoutMs} ms`);
-  };
-  const click = (
-    actionId: string,
-    value: string,
-    where: { channel: string; messageTs: string; threadTs?: string },
-    userId = 'U0ONCALL01',
-  ) =>
-    sendInteraction(
-      events(),
-      signed,
-      buttonClickPayload({
-        ...where,
-        userId,
-        actionId,
-        value,
-        blockId: 'alert',
-        responseUrl: slack.responseUrl({ channel: where.channel, messageTs: where.messageTs, userId }),
-      }),
-    );
+  const waitForLog = (predicate: (l: Record<string, unknown>) => boolean) => h.waitForLog(predicate, 5_000);
+  const click = (actionId: string, value: string, where: { channel: string; messageTs: string; threadTs?: string }, user = 'U0ONCALL01') =>
+    h.click({ ...where, user, actionId, value, blockId: 'alert' });
   const blocksOf = (c: RecordedCall | { blocks?: unknown }) => JSON.stringify('args' in c ? c.args.blocks : c.blocks);
   const actionIds = (blocks: unknown): string[] =>
     ((blocks as { type: string; elements?: { action_id: string }[] }[] | undefined) ?? [])
@@ -261,13 +228,7 @@ describe('alerts and incidents end to end', () => {
     let notificationTs: string;
     let incidentId: string;
     let modalTs: string;
-    const command = (text: string, channel = CH, userId = 'U0ONCALL01') =>
-      sendSlashCommand(events(), signed, {
-        text,
-        channel_id: channel,
-        user_id: userId,
-        response_url: slack.responseUrl({ channel, userId }),
-      });
+    const command = (text: string, channel = CH, user = 'U0ONCALL01') => h.command(text, { channel, user });
     const threadPost = (predicate: (text: string) => boolean) =>
       slack.waitForCall(
         'chat.postMessage',
