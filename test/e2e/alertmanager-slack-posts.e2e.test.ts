@@ -1,4 +1,4 @@
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import type { RecordedCall, SlackEmulator } from '../../src/emulator/slack-emulator';
 import {
   startAlertmanager,
   startSlackNotificationReceiver,
@@ -6,16 +6,15 @@ import {
   type SlackNotification,
   type SlackNotificationReceiver,
 } from '../support/alertmanager';
+import { HARNESS_BOT_TOKEN, startBotHarness, type BotHarness } from '../support/bot-harness';
 import { startBot, type BotProcess } from '../support/bot-process';
 import { findButton } from '../support/find-button';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { startExporter, startPrometheus, type RunningPrometheus, type TestExporter } from '../support/prometheus';
-import { requireRedis } from '../support/services';
 import { buttonClickPayload, sendEvent, sendInteraction } from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
 
 const SIGNING_SECRET = 'e2e-am-slack-secret';
-const BOT_TOKEN = 'xoxb-test-token';
 const RUN = `Ev${Date.now()}AMSLACK`;
 
 // The common "labels list" Slack template (one block per alert: *Alert:* summary - `severity`, then the labels).
@@ -45,6 +44,7 @@ const GRAFANA_TEXT = `{{ if gt (len .Alerts.Firing) 0 }}**Firing**\n${GRAFANA_AL
  * bot reads the labels from Alertmanager's API when ALERTMANAGER_URL is set, and says which are unknown when not.
  */
 describe('Alertmanager Slack posts end to end', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
   let receiver: SlackNotificationReceiver;
   let alertmanager: RunningAlertmanager;
@@ -52,13 +52,10 @@ describe('Alertmanager Slack posts end to end', () => {
   let exporter: TestExporter;
   let bot: BotProcess;
   let blindBot: BotProcess | undefined;
-  let dropDb: () => Promise<void>;
   let dropBlindDb: (() => Promise<void>) | undefined;
   let eventSeq = 0;
 
   beforeAll(async () => {
-    await requireRedis();
-    slack = await startSlackEmulator({ botToken: BOT_TOKEN });
     receiver = await startSlackNotificationReceiver();
     alertmanager = await startAlertmanager({
       groupWaitSeconds: 1,
@@ -83,28 +80,22 @@ describe('Alertmanager Slack posts end to end', () => {
         },
       ],
     });
-    const database = await createMigratedDatabase('e2e_am_slack_posts');
-    await database.db.close();
-    dropDb = database.drop;
-    bot = await startBot({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      ALERTMANAGER_URL: alertmanager.url,
+    // The shared Redis is up, but this bot is not given it.
+    h = await startBotHarness({
+      name: 'e2e_am_slack_posts',
+      signingSecret: SIGNING_SECRET,
+      env: { REDIS_URL: undefined, ALERTMANAGER_URL: alertmanager.url },
     });
-    await bot.waitForReady();
+    ({ slack, bot } = h);
   }, 120_000);
 
   afterAll(async () => {
-    await bot?.stop();
     await blindBot?.stop();
     await prometheus?.stop();
     await exporter?.close();
     await alertmanager?.stop();
     await receiver?.close();
-    await slack?.close();
-    await dropDb?.();
+    await h?.stop();
     await dropBlindDb?.();
   });
 
@@ -402,7 +393,7 @@ describe('Alertmanager Slack posts end to end', () => {
     await database.db.close();
     dropBlindDb = database.drop;
     blindBot = await startBot({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_BOT_TOKEN: HARNESS_BOT_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: slack.url,
       DATABASE_URL: database.url,
