@@ -1,25 +1,22 @@
 import Redis from 'ioredis';
-import { startSlackEmulator, type SlackEmulator, type RecordedCall } from '../../src/emulator/slack-emulator';
-import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
+import type { SlackEmulator, RecordedCall } from '../../src/emulator/slack-emulator';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
+import type { BotProcess } from '../support/bot-process';
 import { startExporter, startPrometheus, type RunningPrometheus, type TestExporter } from '../support/prometheus';
 import { requireRedis } from '../support/services';
-import { sendEvent, sendSlashCommand } from '../support/slack-signing';
 
-const SIGNING_SECRET = 'e2e-diagnose-secret';
-const BOT_TOKEN = 'xoxb-test-token';
 // A Redis database of its own: the runbook's agent-streams probe SCANs the whole keyspace.
 const TARGET_REDIS = 'redis://127.0.0.1:6379/9';
 const WEBHOOK_TOKEN = 'e2e-diagnose-webhook-token';
 
 /** `/incident diagnose StuckDetected` through the signed HTTP path, against real Prometheus and Redis. */
 describe('/incident diagnose StuckDetected end to end', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
   let bot: BotProcess;
   let exporter: TestExporter;
   let prometheus: RunningPrometheus;
   let redis: Redis;
-  let dropDb: () => Promise<void>;
 
   beforeAll(async () => {
     await requireRedis();
@@ -39,39 +36,30 @@ describe('/incident diagnose StuckDetected end to end', () => {
     prometheus = await startPrometheus({ scrapeTargets: [{ job: 'memory-daemon', target: exporter.hostPort }] });
     await prometheus.waitForSeries('stream_active_stuck_agents');
 
-    slack = await startSlackEmulator({ botToken: BOT_TOKEN });
-    const database = await createMigratedDatabase('e2e_diagnose');
-    await database.db.close();
-    dropDb = database.drop;
-    bot = await startBot({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      PROMETHEUS_URL: prometheus.url,
-      MEMORY_REDIS_URL: TARGET_REDIS,
-      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-      ALERTMANAGER_ROUTES: JSON.stringify([{ channel: 'C0WEBHOOKDIAG' }]),
+    h = await startBotHarness({
+      name: 'e2e_diagnose',
+      env: {
+        // The bot's own Redis is not given; the runbook's probes read TARGET_REDIS.
+        REDIS_URL: undefined,
+        PROMETHEUS_URL: prometheus.url,
+        MEMORY_REDIS_URL: TARGET_REDIS,
+        ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+        ALERTMANAGER_ROUTES: JSON.stringify([{ channel: 'C0WEBHOOKDIAG' }]),
+      },
     });
-    await bot.waitForReady();
+    ({ slack, bot } = h);
   }, 90_000);
 
   afterAll(async () => {
-    await bot?.stop();
-    await slack?.close();
+    await h?.stop();
     await prometheus?.stop();
     await exporter?.close();
     await redis?.flushdb();
     redis?.disconnect();
-    await dropDb?.();
   });
 
   it('posts at once, then shows every probe of the runbook with real figures, causes, steps and buttons', async () => {
-    const res = await sendSlashCommand(
-      `${bot.url}/slack/events`,
-      { signingSecret: SIGNING_SECRET },
-      { text: 'diagnose stuckdetected agent=agent-7', response_url: slack.responseUrl(), channel_id: 'C0INCIDENTS' },
-    );
+    const res = await h.command('diagnose stuckdetected agent=agent-7', { channel: 'C0INCIDENTS' });
     expect(res.status).toBe(200);
     expect(res.ms).toBeLessThan(3000);
 
@@ -129,8 +117,8 @@ describe('/incident diagnose StuckDetected end to end', () => {
         event_ts: ts,
       },
     };
-    await sendEvent(`${bot.url}/slack/events`, { signingSecret: SIGNING_SECRET }, envelope);
-    await sendEvent(`${bot.url}/slack/events`, { signingSecret: SIGNING_SECRET }, envelope, { num: 1, reason: 'http_timeout' });
+    await h.sendEvent(envelope);
+    await h.sendEvent(envelope, { num: 1, reason: 'http_timeout' });
     const final = await slack.waitForCall('chat.update', (c) => c.args.channel === 'C0AUTODIAG' && isFinal(c), 20_000);
     expect(blockText(final)).toContain("*This agent's stream and stuck counter* — 1 counter set: stream:stuck:agent-7=3");
     const inThread = slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AUTODIAG' && c.args.thread_ts === ts);
@@ -206,24 +194,14 @@ describe('/incident diagnose StuckDetected end to end', () => {
   }, 30_000);
 
   it('answers an unknown alert with the closest names, ephemerally', async () => {
-    const responseUrl = slack.responseUrl();
-    await sendSlashCommand(
-      `${bot.url}/slack/events`,
-      { signingSecret: SIGNING_SECRET },
-      { text: 'diagnose StuckDetectd', response_url: responseUrl },
-    );
+    await h.command('diagnose StuckDetectd');
     const reply = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('No runbook covers'), 5_000);
     expect(reply.args.response_type).toBe('ephemeral');
     expect(String(reply.args.text)).toContain('`StuckDetected`');
   });
 
   it('answers a misspelt label name with the closest one instead of ignoring it', async () => {
-    const responseUrl = slack.responseUrl();
-    await sendSlashCommand(
-      `${bot.url}/slack/events`,
-      { signingSecret: SIGNING_SECRET },
-      { text: 'diagnose StuckDetected agnet=agent-7', response_url: responseUrl },
-    );
+    await h.command('diagnose StuckDetected agnet=agent-7');
     const reply = await slack.waitForCall('response_url', (c) => String(c.args.text).includes('uses no label'), 5_000);
     expect(reply.args.response_type).toBe('ephemeral');
     expect(reply.args.text).toBe('`StuckDetected` uses no label `agnet`: did you mean `agent`? Its labels: `agent`.');

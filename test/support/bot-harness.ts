@@ -9,9 +9,13 @@ import {
   sendEvent,
   sendInteraction,
   sendSlashCommand,
+  SLACK_DEFAULTS,
   type EventEnvelope,
   type SignedResponse,
 } from './slack-signing';
+
+/** The bot token the emulator accepts unless the harness is given another. */
+export const HARNESS_BOT_TOKEN = 'xoxb-test-token';
 
 type SlackUser = Parameters<SlackEmulator['addUser']>[0];
 type SlackChannel = Parameters<SlackEmulator['addChannel']>[0];
@@ -27,7 +31,7 @@ export interface BotHarnessOptions {
   channels?: SlackChannel[];
   /** Anything else the emulator needs before the bot starts. */
   setup?: (slack: SlackEmulator) => void | Promise<void>;
-  /** Where command() and click() happen, and who does it, when they do not say. */
+  /** Where command() and click() happen, and who does it, when they do not say (else Slack's defaults, SLACK_DEFAULTS). */
   channel?: string;
   user?: string;
   signingSecret?: string;
@@ -94,7 +98,7 @@ export async function startBotHarness(opts: BotHarnessOptions): Promise<BotHarne
     for (const step of cleanups.splice(0).reverse()) await step();
   };
   try {
-    const slack = await startSlackEmulator({ botToken: 'xoxb-test-token', ...opts.slack });
+    const slack = await startSlackEmulator({ botToken: HARNESS_BOT_TOKEN, ...opts.slack });
     cleanups.push(() => slack.close());
     await declareWorkspace(slack, opts);
     const database = await createMigratedDatabase(opts.name);
@@ -107,7 +111,7 @@ export async function startBotHarness(opts: BotHarnessOptions): Promise<BotHarne
     }
     const signingSecret = opts.signingSecret ?? `${opts.name}-secret`;
     const bot = await startBot({
-      SLACK_BOT_TOKEN: opts.slack?.botToken ?? 'xoxb-test-token',
+      SLACK_BOT_TOKEN: opts.slack?.botToken ?? HARNESS_BOT_TOKEN,
       SLACK_SIGNING_SECRET: signingSecret,
       SLACK_API_URL: slack.url,
       DATABASE_URL: database.url,
@@ -152,12 +156,10 @@ function signedRequests(
 ): Omit<BotHarness, 'slack' | 'bot' | 'databaseUrl' | 'pg' | 'signingSecret' | 'stop'> {
   const events = (): string => `${bot.url}/slack/events`;
   const signed = { signingSecret };
-  const where = (channel: string | undefined, user: string | undefined): { channel: string; userId: string } => {
-    const c = channel ?? opts.channel;
-    const u = user ?? opts.user;
-    if (!c || !u) throw new Error('the harness has no default channel or user: name them in the call');
-    return { channel: c, userId: u };
-  };
+  const where = (channel: string | undefined, user: string | undefined): { channel: string; userId: string } => ({
+    channel: channel ?? opts.channel ?? SLACK_DEFAULTS.channelId,
+    userId: user ?? opts.user ?? SLACK_DEFAULTS.userId,
+  });
   return {
     events,
     command: (text, { channel, user, triggerId = newTriggerId() } = {}) => {
