@@ -393,6 +393,18 @@ describe('incident rooms: privacy, who may change what, and honest answers', () 
     // A member of the room may, from anywhere.
     await command(OPS, OPENER, `role scribe <@${OPENER}> ${privateIncident}`);
     await waitFor('the opener as scribe', async () => (await roles()).length === 2, 15_000);
+    // The room's topic and then the hub summary follow the recorded role: waited for, so that no later test's window
+    // holds this test's Slack calls.
+    const topic = await s.slack.waitForCall(
+      'conversations.setTopic',
+      (c) => c.args.channel === privateRoom && String(c.args.topic).includes(`Scribe: <@${OPENER}>`),
+      15_000,
+    );
+    await s.slack.waitForCall(
+      'chat.update',
+      (c) => c.args.channel === HUB && s.slack.calls.indexOf(c) > s.slack.calls.indexOf(topic),
+      15_000,
+    );
     expect(await roles()).toEqual([
       { role: 'commander', user_id: ALICE },
       { role: 'scribe', user_id: OPENER },
