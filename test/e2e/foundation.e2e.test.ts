@@ -1,41 +1,24 @@
-import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import type { SlackEmulator } from '../../src/emulator/slack-emulator';
+import { HARNESS_BOT_TOKEN, startBotHarness, type BotHarness } from '../support/bot-harness';
 import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { REDIS_URL, requireRedis } from '../support/services';
 import { sendEvent, sendSlashCommand } from '../support/slack-signing';
 import { waitFor } from '../support/wait-for';
 
 const SIGNING_SECRET = 'e2e-signing-secret-5f2c';
-const BOT_TOKEN = 'xoxb-test-token';
 
 describe('the built bot against the Slack emulator (HTTP mode, real PostgreSQL and Redis)', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
   let bot: BotProcess;
-  let dropDb: () => Promise<void>;
-  let dbUrl: string;
 
   beforeAll(async () => {
-    await requireRedis();
-    slack = await startSlackEmulator({ botToken: BOT_TOKEN });
-    const database = await createMigratedDatabase('e2e_foundation');
-    await database.db.close();
-    dbUrl = database.url;
-    dropDb = database.drop;
-    bot = await startBot({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: dbUrl,
-      REDIS_URL: REDIS_URL,
-    });
-    await bot.waitForReady();
+    h = await startBotHarness({ name: 'e2e_foundation', signingSecret: SIGNING_SECRET });
+    ({ slack, bot } = h);
   }, 60_000);
 
   afterAll(async () => {
-    const code = await bot?.stop();
+    const code = await h?.stop();
     expect(code).toBe(0);
-    await slack?.close();
-    await dropDb?.();
   });
 
   const events = () => `${bot.url}/slack/events`;
@@ -108,7 +91,7 @@ describe('the built bot against the Slack emulator (HTTP mode, real PostgreSQL a
     const lines = bot.logs();
     expect(lines.some((l) => typeof l.reqId === 'string' && l.kind === 'event')).toBe(true);
     expect(bot.output()).not.toContain(SIGNING_SECRET);
-    expect(bot.output()).not.toContain(BOT_TOKEN);
+    expect(bot.output()).not.toContain(HARNESS_BOT_TOKEN);
   });
 
   it('called no Slack method the emulator does not know, and auth.test only at start (not per request)', () => {
@@ -126,29 +109,23 @@ describe('the built bot against the Slack emulator (HTTP mode, real PostgreSQL a
 
 describe('the built bot in Socket Mode', () => {
   it('asks the API at SLACK_API_URL for a Socket Mode connection with the app token', async () => {
-    const slack = await startSlackEmulator({ botToken: BOT_TOKEN, appToken: 'xapp-test-token' });
     const dir = await import('node:fs/promises').then((fs) => fs.mkdtemp('/tmp/ib-e2e-socket-'));
     // On PostgreSQL: this is about the Slack connection, and a fresh embedded database takes long to create on a busy machine.
-    const database = await createMigratedDatabase('e2e_socket_mode');
-    await database.db.close();
-    const bot = await startBot({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_APP_TOKEN: 'xapp-test-token',
-      SLACK_API_URL: slack.url,
-      DATA_DIR: dir,
-      DATABASE_URL: database.url,
+    const h = await startBotHarness({
+      name: 'e2e_socket_mode',
+      redis: false,
+      slack: { appToken: 'xapp-test-token' },
+      env: { SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: 'xapp-test-token', DATA_DIR: dir },
     });
     try {
-      const call = await slack.waitForCall('apps.connections.open', undefined, 20_000);
+      const call = await h.slack.waitForCall('apps.connections.open', undefined, 20_000);
       expect(call.token).toBe('xapp-test-token');
       // In Socket Mode Slack never posts to us: the endpoint says so instead of pretending.
-      const res = await fetch(`${bot.url}/slack/events`, { method: 'POST', body: '{}' });
+      const res = await fetch(`${h.bot.url}/slack/events`, { method: 'POST', body: '{}' });
       expect(res.status).toBe(503);
       expect(await res.json()).toEqual({ error: 'this bot runs in Socket Mode; Slack does not post here' });
     } finally {
-      await bot.stop();
-      await slack.close();
-      await database.drop();
+      await h.stop();
       await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));
     }
   }, 60_000);
