@@ -4,15 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { Client } from 'pg';
-import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { startBot, type BotProcess } from '../support/bot-process';
+import type { RecordedCall, SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
 import { makeExitedContainer, removeTestContainers, uniqueContainerName } from '../support/docker-containers';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { DOCKER_SOCKET, REDIS_URL, requireDocker, requireRedis } from '../support/services';
+import { DOCKER_SOCKET, requireDocker, requireRedis } from '../support/services';
 import { buttonClickPayload, eventCallbackBody, slashCommandBody } from '../support/slack-signing';
 import { findButton } from '../support/find-button';
 
-const BOT_TOKEN = 'xoxb-test-token';
 const APP_TOKEN = 'xapp-test-token';
 const ALERT_CHANNEL = 'C0INCIDENTS';
 const CHANNEL = 'C0SOCKETOPS';
@@ -34,12 +32,10 @@ const alertFixture = JSON.parse(
  * reconnect (refresh_requested) in the middle, and every envelope sent around the reconnects is handled exactly once.
  */
 describe('the built bot in Socket Mode, end to end', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
-  let bot: BotProcess;
   let docker: Docker;
   let worker: string;
-  let dbUrl: string;
-  let dropDb: () => Promise<void>;
   let shared: string;
 
   beforeAll(async () => {
@@ -48,30 +44,25 @@ describe('the built bot in Socket Mode, end to end', () => {
     worker = uniqueContainerName('worker-sock');
     await makeExitedContainer(docker, worker, { labels: LABEL });
     shared = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-e2e-socket-'));
-    slack = await startSlackEmulator({ botToken: BOT_TOKEN, appToken: APP_TOKEN });
-    const database = await createMigratedDatabase('e2e_socket_mode');
-    await database.db.close();
-    dbUrl = database.url;
-    dropDb = database.drop;
-    bot = await startBot({
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: dbUrl,
-      REDIS_URL,
-      DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
-      WORKERS_SHARED_DIR: shared,
-      WORKER_NAMES: worker,
-      APPROVALS_CHANNEL: APPROVALS,
+    h = await startBotHarness({
+      name: 'e2e_socket_mode',
+      slack: { appToken: APP_TOKEN },
+      env: {
+        // No public URL and no signing secret: Slack reaches the bot over the Socket Mode WebSocket only.
+        SLACK_SIGNING_SECRET: undefined,
+        SLACK_APP_TOKEN: APP_TOKEN,
+        DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
+        WORKERS_SHARED_DIR: shared,
+        WORKER_NAMES: worker,
+        APPROVALS_CHANNEL: APPROVALS,
+      },
     });
-    await bot.waitForReady();
+    slack = h.slack;
     await slack.socketMode.waitForConnection(1, 20_000);
   }, 90_000);
 
   afterAll(async () => {
-    expect(await bot?.stop()).toBe(0);
-    await slack?.close();
-    await dropDb?.();
+    expect(await h?.stop()).toBe(0);
     if (docker) await removeTestContainers(docker, LABEL);
     await fs.rm(shared, { recursive: true, force: true });
   });
@@ -149,7 +140,7 @@ describe('the built bot in Socket Mode, end to end', () => {
     expect(JSON.stringify(reply.args.blocks)).toContain('instance=worker-2');
     expect(findButton(reply, 'alert_acknowledge').value).toMatch(/^\d+$/);
     // The inbox path logged both deliveries by their event ids.
-    const logged = bot.logs().filter((l) => l.kind === 'event' && typeof l.reqId === 'string' && String(l.reqId).startsWith(RUN));
+    const logged = h.bot.logs().filter((l) => l.kind === 'event' && typeof l.reqId === 'string' && String(l.reqId).startsWith(RUN));
     expect(new Set(logged.map((l) => l.reqId))).toEqual(new Set([`${RUN}1`, `${RUN}2`]));
   }, 60_000);
 
@@ -196,7 +187,7 @@ describe('the built bot in Socket Mode, end to end', () => {
     expect(after.State.Running).toBe(true);
     expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
 
-    const pg = new Client({ connectionString: dbUrl });
+    const pg = new Client({ connectionString: h.databaseUrl });
     await pg.connect();
     try {
       const rows = (await pg.query<{ action: string }>(`SELECT action FROM audit_log WHERE subject LIKE 'remediation:%' ORDER BY id`)).rows;
@@ -217,7 +208,7 @@ describe('the built bot in Socket Mode, end to end', () => {
     expect(slack.unknownMethods).toEqual([]);
 
     // The alert envelopes went through the durable inbox (recorded by the first middleware), each run once.
-    const pg = new Client({ connectionString: dbUrl });
+    const pg = new Client({ connectionString: h.databaseUrl });
     await pg.connect();
     try {
       const rows = (
