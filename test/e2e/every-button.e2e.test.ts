@@ -10,7 +10,7 @@ import { BUTTON_ACTION_IDS, buttonOf, isKnownButton } from '../../src/slack/butt
 import { UNHANDLED_BUTTON_TEXT } from '../../src/slack/button-router';
 import { answers, waitForAnswer } from '../support/answers';
 import { startBotHarness, type BotHarness } from '../support/bot-harness';
-import { buttonsOf, type RenderedButton } from '../support/recorded-calls';
+import { buttonsOf, uploadedText, type RenderedButton } from '../support/recorded-calls';
 import { buttonClickPayload, sendInteraction } from '../support/slack-signing';
 
 const CHANNEL = 'C0EVERYBTN';
@@ -289,11 +289,7 @@ describe('every button answers the person who clicked, in the thread, with its t
     await click(REQUESTER, where, button);
     const uploaded = await slack.waitForCall('files.completeUploadExternal', () => true, 30_000);
     // The draft's timeline has the remediation approved from the alert's diagnosis before the incident was opened.
-    const fileId = (uploaded.args.files as { id: string }[])[0]!.id;
-    const markdown = slack
-      .uploadedFiles()
-      .find((f) => f.id === fileId)!
-      .bytes.toString('utf8');
+    const markdown = uploadedText(slack, uploaded);
     expect(markdown).toContain(incidentId);
     expect(markdown).toMatch(/Remove all the worker's lock files \(clean recovery\)/);
     expect(markdown).toMatch(/approved/);

@@ -8,7 +8,7 @@ import { alertmanagerPost, seedAlerts } from '../../src/playground/seed-alerts';
 import { loadCatalog } from '../../src/runbooks';
 import { waitForAnswer } from '../support/answers';
 import { startBotHarness, type BotHarness } from '../support/bot-harness';
-import { buttonsOf, textOf, tsOf, type RenderedButton } from '../support/recorded-calls';
+import { buttonsOf, uploadedText, textOf, tsOf, type RenderedButton } from '../support/recorded-calls';
 
 const CHANNEL = 'C0LINKREMED';
 const REQUESTER = 'U0ONCALL01';
@@ -116,11 +116,7 @@ describe("an alert's remediations follow it into an incident it is linked to lat
     // And the post-mortem draft's timeline has the remediation, approved before the incident was opened.
     await command(`postmortem ${incidentId}`, LINKER);
     const uploaded = await slack.waitForCall('files.completeUploadExternal', () => true, 30_000);
-    const fileId = (uploaded.args.files as { id: string }[])[0]!.id;
-    const markdown = slack
-      .uploadedFiles()
-      .find((f) => f.id === fileId)!
-      .bytes.toString('utf8');
+    const markdown = uploadedText(slack, uploaded);
     expect(markdown).toContain(incidentId);
     const lines = markdown.split('\n').filter((l) => l.includes(LOCKS));
     expect(lines.some((l) => /approved/i.test(l))).toBe(true);

@@ -1,5 +1,6 @@
 import type { EmulatedMessage } from '../../src/emulator/slack-emulator';
 import { loadFixtures, replayFixture, type IncidentFixture } from '../support/incident-replay';
+import { markdownSection } from '../support/recorded-calls';
 
 /**
  * A support report, an incident opened by hand with `started=`, an alert fired later and linked with
@@ -57,7 +58,7 @@ describe('post-mortem of a replayed incident thread', () => {
       },
     });
 
-    const metrics = section(markdown, 'Metrics');
+    const metrics = markdownSection(markdown, 'Metrics');
     expect(metrics).toContain('- Start of impact: 2026-02-17 13:40:00 UTC (stated by a responder)');
     // Support reported it in the channel six minutes before the incident was opened: that is when it was detected.
     expect(metrics).toMatch(/- Detected: 2026-02-17 13:52:30 UTC \(first report in the channel, by @lena: \[message\]\(https:\/\/\S+\)\)/);
@@ -67,7 +68,7 @@ describe('post-mortem of a replayed incident thread', () => {
     expect(metrics).toContain('- Impact duration: 55 min 10 s');
     expect(metrics).toMatch(/- Response SLA \(P2 at detection, 1 h\): met \(acknowledged after 7 min 40 s\)/);
 
-    const timeline = section(markdown, 'Timeline');
+    const timeline = markdownSection(markdown, 'Timeline');
     // The time written in CET is placed at its UTC time; the reporter's thread and the linked alert are read.
     expect(timeline).toMatch(/- \*\*13:40:12\*\* @ravi: first failures in the scheduler log at 14:40:12 CET \(13:40:12 UTC\)/);
     expect(timeline).toMatch(/- \*\*13:52:30\*\* @lena: Hello, several customers/);
@@ -75,19 +76,21 @@ describe('post-mortem of a replayed incident thread', () => {
     expect(timeline).toMatch(/- \*\*14:05:40\*\* @mike: Alert WorkflowFailuresHigh acknowledged/);
     expect(timeline).not.toMatch(/How many customers|😂|fun fact/);
 
-    const actions = section(markdown, 'Action Items')
+    const actions = markdownSection(markdown, 'Action Items')
       .split('\n')
       .filter((l) => l.startsWith('- [ ]'));
     expect(actions.map((l) => /\(owner: @(\w+)\)/.exec(l)?.[1])).toEqual(['ben', 'mike', 'mike', 'ravi', 'ben', 'olga']);
     expect(actions.join('\n')).toMatch(/PLAT-2231[\s\S]*#4474[\s\S]*PLAT-2240/);
-    expect(section(markdown, 'Action Items')).not.toMatch(/No action items needed|let's collect/);
-    expect(section(markdown, 'Root Cause Analysis')).toMatch(/WORKER_CONCURRENCY 4 → 8/);
-    const impact = section(markdown, 'Impact');
+    expect(markdownSection(markdown, 'Action Items')).not.toMatch(/No action items needed|let's collect/);
+    expect(markdownSection(markdown, 'Root Cause Analysis')).toMatch(/WORKER_CONCURRENCY 4 → 8/);
+    const impact = markdownSection(markdown, 'Impact');
     expect(impact).not.toMatch(/\?\s*—/);
     expect(impact.split('\n')[0]).toMatch(
       /^- ~31% of workflow runs failing \(1,240 runs, 212 customers\)\. — @olga \(status update, 14:12 UTC\)/,
     );
-    expect(section(markdown, 'Lessons Learned')).toMatch(/\*\*Where we got lucky\*\*\n\n- The retry policy re-ran almost every failed run/);
+    expect(markdownSection(markdown, 'Lessons Learned')).toMatch(
+      /\*\*Where we got lucky\*\*\n\n- The retry policy re-ran almost every failed run/,
+    );
 
     // A confirmed action item is a tracked follow-up; a dropped one is not.
     expect(decidedBlocks).toMatch(/Confirmed by <@U0OLGAIC03> · follow-up #\d+/);
@@ -96,16 +99,8 @@ describe('post-mortem of a replayed incident thread', () => {
     expect(followUps).not.toMatch(/owner: ben/);
     expect(followUps).not.toMatch(/customer RCA/);
     expect(decidedBlocks).toMatch(/Dropped by <@U0YUKIPM06>/);
-    const v2Actions = section(second, 'Action Items');
+    const v2Actions = markdownSection(second, 'Action Items');
     expect(v2Actions).toMatch(/Cap restarts on the worker deployment.*confirmed by @olga/);
     expect(v2Actions).not.toMatch(/customer RCA/);
   }, 180_000);
 });
-
-function section(markdown: string, heading: string): string {
-  const start = markdown.indexOf(`\n## ${heading}\n`);
-  if (start < 0) return '';
-  const body = markdown.slice(start + heading.length + 5);
-  const end = body.search(/\n## /);
-  return (end < 0 ? body : body.slice(0, end)).trim();
-}

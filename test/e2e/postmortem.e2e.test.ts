@@ -5,6 +5,7 @@ import type { SlackEmulator } from '../../src/emulator/slack-emulator';
 import { startBotHarness, type BotHarness } from '../support/bot-harness';
 import { newTriggerId } from '../support/slack-signing';
 import { findButton } from '../support/find-button';
+import { markdownSection } from '../support/recorded-calls';
 
 const CHANNEL = 'C0PMORTEM1';
 const ONCALL = 'U0ONCALL01';
@@ -125,7 +126,9 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
     expect(metrics).not.toContain('Peak latency: [FILL IN]');
     expect(markdown).toMatch(/Diagnosis of WatcherHeartbeatMissing: crit \(age \d+ s, pending 0, active 4/);
     expect(markdown).toMatch(/Remediation “Move stuck active tasks back to pending” approved/);
-    expect(section(markdown, 'Resolution')).toMatch(/Remediation “Move stuck active tasks back to pending” succeeded: moved 4 of 4 tasks/);
+    expect(markdownSection(markdown, 'Resolution')).toMatch(
+      /Remediation “Move stuck active tasks back to pending” succeeded: moved 4 of 4 tasks/,
+    );
     expect(slack.unknownMethods).toEqual([]);
   }, 90_000);
 
@@ -151,16 +154,8 @@ describe('post-mortem of a diagnosed and remediated incident, end to end through
       .uploadedFiles()
       .find((f) => f.name === `postmortem-${incidentId}-v1.md`)!
       .bytes.toString('utf8');
-    expect(section(markdown, 'Metrics')).toContain(
+    expect(markdownSection(markdown, 'Metrics')).toContain(
       `- Start of impact: ${began.toISOString().slice(0, 10)} ${hhmm}:00 UTC (stated by a responder)`,
     );
   }, 60_000);
 });
-
-function section(markdown: string, heading: string): string {
-  const start = markdown.indexOf(`\n## ${heading}\n`);
-  if (start < 0) return '';
-  const body = markdown.slice(start + heading.length + 5);
-  const end = body.search(/\n## /);
-  return (end < 0 ? body : body.slice(0, end)).trim();
-}

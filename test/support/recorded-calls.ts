@@ -1,4 +1,4 @@
-import type { RecordedCall } from '../../src/emulator/slack-emulator';
+import type { RecordedCall, SlackEmulator } from '../../src/emulator/slack-emulator';
 
 /** A button as the bot rendered it. */
 export interface RenderedButton {
@@ -25,4 +25,21 @@ export function buttonsOf(blocks: unknown): RenderedButton[] {
     return v;
   });
   return found;
+}
+
+/** The text of the first file a recorded files.completeUploadExternal shared (the bytes the bot uploaded). */
+export function uploadedText(slack: SlackEmulator, complete: RecordedCall): string {
+  const fileId = (complete.args.files as { id: string }[])[0]!.id;
+  const file = slack.uploadedFiles().find((f) => f.id === fileId);
+  if (!file) throw new Error(`file ${fileId} was shared but never uploaded`);
+  return file.bytes.toString('utf8');
+}
+
+/** The body of a Markdown `## heading` section, trimmed ('' when there is none). */
+export function markdownSection(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`\n## ${heading}\n`);
+  if (start < 0) return '';
+  const body = markdown.slice(start + heading.length + 5);
+  const end = body.search(/\n## /);
+  return (end < 0 ? body : body.slice(0, end)).trim();
 }
