@@ -1,12 +1,7 @@
-import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from '../../src/emulator/slack-emulator';
-import { startBot, type BotProcess } from '../support/bot-process';
-import { createMigratedDatabase } from '../support/migrated-database';
-import { REDIS_URL, requireRedis } from '../support/services';
-import { buttonClickPayload, sendInteraction } from '../support/slack-signing';
+import type { EmulatedMessage, SlackEmulator } from '../../src/emulator/slack-emulator';
+import { startBotHarness, type BotHarness } from '../support/bot-harness';
 import { waitFor } from '../support/wait-for';
 
-const SIGNING_SECRET = 'e2e-sla-missed-secret';
-const BOT_TOKEN = 'xoxb-test-token';
 const WEBHOOK_TOKEN = 'e2e-sla-missed-webhook-token';
 const CHANNEL = 'C0SLAMISSED';
 const ON_CALL = 'S0ONCALL';
@@ -23,34 +18,24 @@ const LEAD_MS = 40_000;
  * 20 s ago reaches its 5-minute P0 deadline 40 s after it is posted.
  */
 describe('an unacknowledged alert past its response SLA', () => {
+  let h: BotHarness;
   let slack: SlackEmulator;
-  let bot: BotProcess;
-  let dropDb: () => Promise<void>;
 
   beforeAll(async () => {
-    await requireRedis();
-    slack = await startSlackEmulator({ botToken: BOT_TOKEN });
-    const database = await createMigratedDatabase('e2e_sla_missed');
-    await database.db.close();
-    dropDb = database.drop;
-    bot = await startBot({
-      INCIDENT_CHANNELS: 'off',
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-      ALERTMANAGER_ROUTES: JSON.stringify([{ channel: CHANNEL }]),
-      ESCALATION_L1: ON_CALL,
+    h = await startBotHarness({
+      name: 'e2e_sla_missed',
+      env: {
+        INCIDENT_CHANNELS: 'off',
+        ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+        ALERTMANAGER_ROUTES: JSON.stringify([{ channel: CHANNEL }]),
+        ESCALATION_L1: ON_CALL,
+      },
     });
-    await bot.waitForReady();
+    slack = h.slack;
   }, 90_000);
 
   afterAll(async () => {
-    await bot?.stop();
-    await slack?.close();
-    await dropDb?.();
+    await h?.stop();
   });
 
   /** The alert's message as people see it in the channel now, with its thread. */
@@ -60,10 +45,8 @@ describe('an unacknowledged alert past its response SLA', () => {
 
   it('edits the card to "SLA missed" and pages L1 in its thread; a late Acknowledge says outside the SLA', async () => {
     const startsAt = new Date(Date.now() - 5 * MIN + LEAD_MS);
-    const res = await fetch(`${bot.url}/webhooks/alertmanager`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-      body: JSON.stringify({
+    const res = await h.alertmanagerWebhook(
+      {
         version: '4',
         status: 'firing',
         receiver: 'incident-bot',
@@ -78,8 +61,9 @@ describe('an unacknowledged alert past its response SLA', () => {
             fingerprint: '5a1a0c0ffee00001',
           },
         ],
-      }),
-    });
+      },
+      WEBHOOK_TOKEN,
+    );
     expect({ status: res.status, body: await res.json() }).toMatchObject({
       status: 200,
       body: { accepted: 1, alerts: [{ outcome: 'new' }] },
@@ -122,18 +106,7 @@ describe('an unacknowledged alert past its response SLA', () => {
 
     // Acknowledged now: the card tells how late, and the SLA line is gone.
     const alertId = /alert #(\d+)/.exec(shown(card))![1]!;
-    const click = await sendInteraction(
-      `${bot.url}/slack/events`,
-      { signingSecret: SIGNING_SECRET },
-      buttonClickPayload({
-        userId: 'U0ONCALL01',
-        channel: CHANNEL,
-        messageTs: cardTs,
-        actionId: 'alert_acknowledge',
-        value: alertId,
-        responseUrl: slack.responseUrl({ channel: CHANNEL, messageTs: cardTs, userId: 'U0ONCALL01' }),
-      }),
-    );
+    const click = await h.click({ user: 'U0ONCALL01', channel: CHANNEL, messageTs: cardTs, actionId: 'alert_acknowledge', value: alertId });
     expect(click.status).toBe(200);
     await waitFor('the card to show the acknowledgement', async () => shown(alertMessage()).includes('*Acknowledged* by'), 15_000);
     expect(shown(alertMessage())).toMatch(/\*Acknowledged\* by <@U0ONCALL01> \d+ min after firing, outside the P0 SLA of 5 min/);

@@ -103,10 +103,8 @@ describe('the incident room chain, from the alert to the report', () => {
   let hubTs: string;
 
   it('an Alertmanager alert → Open incident → its channel with the opener and the runbook contacts, topic, bookmarks and hub', async () => {
-    const res = await fetch(`${h.bot.url}/webhooks/alertmanager`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-      body: JSON.stringify({
+    const res = await h.alertmanagerWebhook(
+      {
         version: '4',
         status: 'firing',
         receiver: 'incident-bot',
@@ -121,8 +119,9 @@ describe('the incident room chain, from the alert to the report', () => {
             fingerprint: 'c4a1b2d3e4f50617',
           },
         ],
-      }),
-    });
+      },
+      WEBHOOK_TOKEN,
+    );
     expect(res.status).toBe(200);
     const card = await slack.waitForCall(
       'chat.postMessage',

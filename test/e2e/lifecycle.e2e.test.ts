@@ -106,11 +106,7 @@ describe('incident life cycle end to end', () => {
         },
       ],
     };
-    const res = await fetch(`${h.bot.url}/webhooks/alertmanager`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-      body: JSON.stringify(body),
-    });
+    const res = await h.alertmanagerWebhook(body, WEBHOOK_TOKEN);
     expect({ status: res.status, body: await res.json() }).toMatchObject({
       status: 200,
       body: { accepted: 1, alerts: [{ outcome: 'new' }] },

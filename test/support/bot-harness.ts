@@ -77,6 +77,8 @@ export interface BotHarness {
   /** Submits the open view `viewId` with `inputs` (`{ block_id: value }`) as `user` (the emulator's default person without). */
   submitView(viewId: string, inputs: Record<string, string>, user?: string): Promise<SignedResponse>;
   sendEvent(envelope: EventEnvelope, retry?: { num: number; reason?: string }): Promise<SignedResponse>;
+  /** POSTs `payload` to the bot's Alertmanager webhook as Alertmanager does, with `token` as its bearer token. */
+  alertmanagerWebhook(payload: unknown, token: string): Promise<Response>;
   /** The first chat.postMessage (made or to come) that matches. */
   waitForMessage(predicate: (c: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
   /** The first log line of the bot (printed or to come) that matches. */
@@ -192,6 +194,12 @@ function signedRequests(
     },
     submitView: (viewId, inputs, user) => sendInteraction(events(), signed, slack.viewSubmission(viewId, inputs, user)),
     sendEvent: (envelope, retry) => sendEvent(events(), signed, envelope, retry),
+    alertmanagerWebhook: (payload, token) =>
+      fetch(`${bot.url}/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(payload),
+      }),
     waitForMessage: (predicate, timeoutMs = 10_000) => slack.waitForCall('chat.postMessage', predicate, timeoutMs),
     waitForLog: async (predicate, timeoutMs = 10_000) => {
       const deadline = Date.now() + timeoutMs;
