@@ -1,12 +1,8 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type Docker from 'dockerode';
 import { Client } from 'pg';
 import type { SlackEmulator } from '../../src/emulator/slack-emulator';
 import { startBotHarness, type BotHarness } from '../support/bot-harness';
-import { makeExitedContainer, removeTestContainers, uniqueContainerName } from '../support/docker-containers';
-import { DOCKER_SOCKET, requireDocker, requireRedis } from '../support/services';
+import { startCrashedWorker, type CrashedWorker } from '../support/crashed-worker';
+import { requireRedis } from '../support/services';
 import { findButton } from '../support/find-button';
 import { waitForAnswer, isEphemeral } from '../support/answers';
 
@@ -21,24 +17,17 @@ const LABEL = { 'incident-bot-e2e': 'remediation' };
 describe('remediation behind approval, end to end on the real Docker engine', () => {
   let h: BotHarness;
   let slack: SlackEmulator;
-  let docker: Docker;
-  let worker: string;
-  let shared: string;
+  let crashed: CrashedWorker;
 
   beforeAll(async () => {
     await requireRedis();
-    docker = await requireDocker();
-    worker = uniqueContainerName('worker-marie');
-    await makeExitedContainer(docker, worker, { labels: LABEL });
-    shared = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-e2e-shared-'));
+    crashed = await startCrashedWorker('worker-marie', LABEL);
     h = await startBotHarness({
       name: 'e2e_remediation',
       channel: CHANNEL,
       user: REQUESTER,
       env: {
-        DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
-        WORKERS_SHARED_DIR: shared,
-        WORKER_NAMES: worker,
+        ...crashed.env,
         // A diagnosis run in an ordinary channel has no incident or alert thread: approvals go to this channel.
         APPROVALS_CHANNEL: APPROVALS,
       },
@@ -48,16 +37,15 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
 
   afterAll(async () => {
     expect(await h?.stop()).toBe(0);
-    if (docker) await removeTestContainers(docker, LABEL);
-    await fs.rm(shared, { recursive: true, force: true });
+    await crashed?.remove();
   });
 
   it('restarts the crashed worker once, after another person approves, and shows the verified result', async () => {
-    const before = await docker.getContainer(worker).inspect();
+    const before = await crashed.docker.getContainer(crashed.worker).inspect();
     expect(before.State.Status).toBe('exited');
 
     // 1. Diagnose: the container probe sees the crash and the runbook offers the restart.
-    await h.command(`diagnose WorkerDown worker=${worker}`);
+    await h.command(`diagnose WorkerDown worker=${crashed.worker}`);
     const diagnosis = await slack.waitForCall(
       'chat.update',
       (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'),
@@ -79,10 +67,10 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     const pointer = await waitForAnswer(slack, (c) => String(c.args.text).includes(`the approval request is in <#${APPROVALS}>`), 10_000);
     expect(isEphemeral(pointer)).toBe(true);
     const approvalText = JSON.stringify(approval.args.blocks);
-    expect(approvalText).toContain(worker);
+    expect(approvalText).toContain(crashed.worker);
     expect(approvalText).toContain(`<@${REQUESTER}> asks to run`);
     expect(approvalText).toMatch(/Risk:.*medium/);
-    expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
+    expect((await crashed.docker.getContainer(crashed.worker).inspect()).State.Status).toBe('exited');
     const approvalTs = (approval.response as { ts: string }).ts;
     const approve = findButton(approval, 'remediation_approve');
     const clickApprove = (user: string) =>
@@ -92,7 +80,7 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     await clickApprove(REQUESTER);
     const refused = await waitForAnswer(slack, (c) => String(c.args.text).includes('You are not an approver'), 10_000);
     expect(isEphemeral(refused)).toBe(true);
-    expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
+    expect((await crashed.docker.getContainer(crashed.worker).inspect()).State.Status).toBe('exited');
 
     // 4. Someone else approves, twice (a double click): it runs once.
     await Promise.all([clickApprove(APPROVER), clickApprove(APPROVER)]);
@@ -103,7 +91,7 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     );
     expect(JSON.stringify(outcome.args.blocks)).toContain(`Approved by <@${APPROVER}>`);
     expect(JSON.stringify(outcome.args.blocks)).not.toContain('remediation_approve');
-    const after = await docker.getContainer(worker).inspect();
+    const after = await crashed.docker.getContainer(crashed.worker).inspect();
     expect(after.State.Running).toBe(true);
     expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
     const result = await slack.waitForCall(
@@ -116,7 +104,7 @@ describe('remediation behind approval, end to end on the real Docker engine', ()
     // 5. A late click changes nothing.
     await clickApprove(LATE);
     await waitForAnswer(slack, (c) => String(c.args.text).includes('was already succeeded'), 10_000);
-    expect((await docker.getContainer(worker).inspect()).State.StartedAt).toBe(after.State.StartedAt);
+    expect((await crashed.docker.getContainer(crashed.worker).inspect()).State.StartedAt).toBe(after.State.StartedAt);
 
     // 6. Every step is in the append-only audit log, the run exactly once.
     const pg = new Client({ connectionString: h.databaseUrl });

@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import type Docker from 'dockerode';
 import { Client } from 'pg';
 import type { RecordedCall, SlackEmulator } from '../../src/emulator/slack-emulator';
 import { startBotHarness, type BotHarness } from '../support/bot-harness';
-import { makeExitedContainer, removeTestContainers, uniqueContainerName } from '../support/docker-containers';
-import { DOCKER_SOCKET, requireDocker, requireRedis } from '../support/services';
+import { startCrashedWorker, type CrashedWorker } from '../support/crashed-worker';
+import { requireRedis } from '../support/services';
 import { buttonClickPayload, eventCallbackBody, slashCommandBody } from '../support/slack-signing';
 import { findButton } from '../support/find-button';
 
@@ -34,16 +31,11 @@ const alertFixture = JSON.parse(
 describe('the built bot in Socket Mode, end to end', () => {
   let h: BotHarness;
   let slack: SlackEmulator;
-  let docker: Docker;
-  let worker: string;
-  let shared: string;
+  let crashed: CrashedWorker;
 
   beforeAll(async () => {
     await requireRedis();
-    docker = await requireDocker();
-    worker = uniqueContainerName('worker-sock');
-    await makeExitedContainer(docker, worker, { labels: LABEL });
-    shared = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-e2e-socket-'));
+    crashed = await startCrashedWorker('worker-sock', LABEL);
     h = await startBotHarness({
       name: 'e2e_socket_mode',
       slack: { appToken: APP_TOKEN },
@@ -51,9 +43,7 @@ describe('the built bot in Socket Mode, end to end', () => {
         // No public URL and no signing secret: Slack reaches the bot over the Socket Mode WebSocket only.
         SLACK_SIGNING_SECRET: undefined,
         SLACK_APP_TOKEN: APP_TOKEN,
-        DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
-        WORKERS_SHARED_DIR: shared,
-        WORKER_NAMES: worker,
+        ...crashed.env,
         APPROVALS_CHANNEL: APPROVALS,
       },
     });
@@ -63,8 +53,7 @@ describe('the built bot in Socket Mode, end to end', () => {
 
   afterAll(async () => {
     expect(await h?.stop()).toBe(0);
-    if (docker) await removeTestContainers(docker, LABEL);
-    await fs.rm(shared, { recursive: true, force: true });
+    await crashed?.remove();
   });
 
   const slashCommand = (text: string, channel: string, userId = REQUESTER): string =>
@@ -145,10 +134,10 @@ describe('the built bot in Socket Mode, end to end', () => {
   }, 60_000);
 
   it('restarts a crashed worker once after an Approve click sent across another reconnect', async () => {
-    const before = await docker.getContainer(worker).inspect();
+    const before = await crashed.docker.getContainer(crashed.worker).inspect();
     expect(before.State.Status).toBe('exited');
 
-    const diagnose = slashCommand(`diagnose WorkerDown worker=${worker}`, CHANNEL);
+    const diagnose = slashCommand(`diagnose WorkerDown worker=${crashed.worker}`, CHANNEL);
     // Acked at once with no answer in the ack: the diagnosis is posted in the channel.
     expect((await slack.socketMode.waitForAck(diagnose)).payload).toEqual({});
     const diagnosis = await slack.waitForCall(
@@ -170,7 +159,7 @@ describe('the built bot in Socket Mode, end to end', () => {
     );
     const approvalTs = (approval.response as { ts: string }).ts;
     const approve = findButton(approval, 'remediation_approve');
-    expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
+    expect((await crashed.docker.getContainer(crashed.worker).inspect()).State.Status).toBe('exited');
 
     slack.socketMode.requestDisconnect('refresh_requested');
     const approveClick = click(APPROVER, approvalTs, APPROVALS, { action_id: 'remediation_approve', value: approve.value });
@@ -183,7 +172,7 @@ describe('the built bot in Socket Mode, end to end', () => {
       40_000,
     );
     expect(JSON.stringify(outcome.args.blocks)).toContain(`Approved by <@${APPROVER}>`);
-    const after = await docker.getContainer(worker).inspect();
+    const after = await crashed.docker.getContainer(crashed.worker).inspect();
     expect(after.State.Running).toBe(true);
     expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
 

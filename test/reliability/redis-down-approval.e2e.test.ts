@@ -1,12 +1,7 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type Docker from 'dockerode';
 import type { SlackEmulator } from '../../src/emulator/slack-emulator';
 import { startBotHarness, type BotHarness } from '../support/bot-harness';
-import { makeExitedContainer, removeTestContainers, uniqueContainerName } from '../support/docker-containers';
+import { startCrashedWorker, type CrashedWorker } from '../support/crashed-worker';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-services';
-import { DOCKER_SOCKET, requireDocker } from '../support/services';
 import { findButton } from '../support/find-button';
 import { waitForAnswer, isEphemeral } from '../support/answers';
 
@@ -19,16 +14,11 @@ const LABEL = { 'incident-bot-e2e': 'redis-down-approval' };
 describe('an approval click while Redis is down', () => {
   let h: BotHarness;
   let slack: SlackEmulator;
-  let docker: Docker;
+  let crashed: CrashedWorker;
   let redis: PrivateRedis;
-  let worker: string;
-  let shared: string;
 
   beforeAll(async () => {
-    docker = await requireDocker();
-    worker = uniqueContainerName('worker-redis-down');
-    await makeExitedContainer(docker, worker, { labels: LABEL });
-    shared = await fs.mkdtemp(path.join(os.tmpdir(), 'ib-redis-down-'));
+    crashed = await startCrashedWorker('worker-redis-down', LABEL);
     redis = await startPrivateRedis();
     h = await startBotHarness({
       name: 'reliability_redis_down_approval',
@@ -38,10 +28,7 @@ describe('an approval click while Redis is down', () => {
       readyTimeoutMs: 60_000,
       env: {
         REDIS_URL: redis.url,
-        DOCKER_HOST: `unix://${DOCKER_SOCKET}`,
-        WORKERS_SHARED_DIR: shared,
-        // the shipped catalog's worker allow-list takes extra names from WORKER_NAMES
-        WORKER_NAMES: worker,
+        ...crashed.env,
         // a top-level diagnosis belongs to no incident or alert: approvals go to the configured channel
         APPROVALS_CHANNEL: CHANNEL,
       },
@@ -52,12 +39,11 @@ describe('an approval click while Redis is down', () => {
   afterAll(async () => {
     await h?.stop();
     await redis?.destroy();
-    if (docker) await removeTestContainers(docker, LABEL);
-    if (shared) await fs.rm(shared, { recursive: true, force: true });
+    await crashed?.remove();
   });
 
   it('answers "approvals are paused: coordination is unavailable" and runs nothing', async () => {
-    await h.command(`diagnose WorkerDown worker=${worker}`);
+    await h.command(`diagnose WorkerDown worker=${crashed.worker}`);
     const diagnosis = await slack.waitForCall(
       'chat.update',
       (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes('Diagnosis: WorkerDown'),
@@ -91,7 +77,7 @@ describe('an approval click while Redis is down', () => {
       20_000,
     );
     expect(isEphemeral(answer)).toBe(true);
-    expect((await docker.getContainer(worker).inspect()).State.Status).toBe('exited');
+    expect((await crashed.docker.getContainer(crashed.worker).inspect()).State.Status).toBe('exited');
 
     // SIGTERM with Redis still down: a clean stop all the same.
     const t0 = Date.now();
