@@ -44,6 +44,7 @@ export async function stopApp(parts: RunningParts): Promise<void> {
   await http.close(config.shutdownTimeoutMs);
   const inboxResult = await inboxStopping;
   await slackSide?.slack.stop().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'Socket Mode did not stop cleanly'));
+  await slackSide?.replayGuard.close();
   await core.coordination.close();
   await core.db.close();
   if (inboxResult?.unfinished)

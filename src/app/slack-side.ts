@@ -2,6 +2,7 @@ import { createAlertIntake, type AlertIntake } from '../alerts/alert-intake';
 import { createAlertmanagerAlerts } from '../alerts/alertmanager-alerts';
 import { createStormWatch, type StormWatch } from '../alerts/alert-storm';
 import type { SlackConfig } from '../config';
+import type { ReplayGuard } from '../coordination/replay-guard';
 import type { InboxProcessor } from '../inbox/inbox-processor';
 import { createReminderRunner, escalationConfig, type ReminderRunner } from '../incidents/reminders-and-escalations';
 import { knownAlert } from '../runbooks';
@@ -24,6 +25,7 @@ import { createSlackTransport, type SlackTransport } from './slack-transport';
 export interface SlackSide {
   slack: SlackApp;
   inbox: InboxProcessor;
+  replayGuard: ReplayGuard;
   auth: SlackAuthMonitor;
   alertIntake: AlertIntake;
   alertMessenger: AlertMessenger;
@@ -46,6 +48,7 @@ export function createSlackSide(app: AppWithServices, slackConfig: SlackConfig):
   return {
     slack: t.slack,
     inbox: t.inbox,
+    replayGuard: t.replayGuard,
     auth: createSlackAuthMonitor(t.slack.client, app.logger),
     ...alertSide,
     reminders,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { SlackConfig } from '../config';
-import { createReplayGuard } from '../coordination/replay-guard';
+import { createReplayGuard, type ReplayGuard } from '../coordination/replay-guard';
 import { createDeliverySpool } from '../inbox/delivery-spool';
 import { createInboxProcessor, type InboxProcessor } from '../inbox/inbox-processor';
 import { createChannelAccess, type ChannelAccess } from '../slack/channel-access';
@@ -14,6 +14,8 @@ import type { AppCore } from './core';
 export interface SlackTransport {
   slack: SlackApp;
   inbox: InboxProcessor;
+  /** Closed after the last request (stopApp): it writes the signatures still waiting for PostgreSQL. */
+  replayGuard: ReplayGuard;
   poster: SlackPoster;
   membership: UsergroupMembership;
   channelAccess: ChannelAccess;
@@ -49,6 +51,7 @@ export function createSlackTransport(core: AppCore, slackConfig: SlackConfig): S
   return {
     slack,
     inbox,
+    replayGuard,
     poster: createSlackPoster({ client: slack.client, postClient: slack.postClient, coordination, logger }),
     membership: createUsergroupMembership({ client: slack.client, logger }),
     channelAccess: createChannelAccess(slack.client),

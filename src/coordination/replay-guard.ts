@@ -13,6 +13,12 @@ const SLACK_SIGNATURE = /^v0=([0-9a-f]{64})$/;
 export interface ReplayGuard {
   /** False when these signed bytes were accepted before, on any replica. */
   isFirst(signature: string): Promise<boolean>;
+  /**
+   * Writes the signatures still waiting to be recorded in PostgreSQL and waits for the writes under way. Call it
+   * after the last request was answered and before the database closes: a signature accepted but never recorded
+   * would be accepted again by a replica that has to ask PostgreSQL.
+   */
+  close(): Promise<void>;
 }
 
 export interface ReplayGuardDeps {
@@ -45,6 +51,7 @@ export interface ReplayGuardDeps {
 export function createReplayGuard(deps: ReplayGuardDeps): ReplayGuard {
   const { coordination, durable, logger } = deps;
   const row = (signature: string) => `sig:${signature}`;
+  const decideInPostgres = (signature: string) => durable.markProcessed(row(signature), 'slack-signature');
   const claim = batched((keys: string[]) => coordination.claimMany(keys, CLAIM_TTL_MS), deps.batchWindowMs ?? 5);
   const recordLater = writeBehind(
     (rows) =>
@@ -56,40 +63,54 @@ export function createReplayGuard(deps: ReplayGuardDeps): ReplayGuard {
   return {
     isFirst: async (signature) => {
       const hex = SLACK_SIGNATURE.exec(signature)?.[1];
-      if (!hex) return durable.markProcessed(row(signature), 'slack-signature');
-      if (coordination.kind === 'memory' && !deps.singleProcess) return durable.markProcessed(row(signature), 'slack-signature');
+      if (!hex) return decideInPostgres(signature);
+      if (coordination.kind === 'memory' && !deps.singleProcess) return decideInPostgres(signature);
       let claimed: boolean;
       try {
         claimed = await claim(`slack-signature:${hex}`);
       } catch {
-        return durable.markProcessed(row(signature), 'slack-signature');
+        return decideInPostgres(signature);
       }
       // Claimed elsewhere: whoever claimed it decides (never both stores at once: two replicas could each win one).
       if (!claimed) return false;
-      // A store that may have forgotten older claims: PostgreSQL, which keeps them all, has the last word.
-      if (coordination.keptForMs() < REPLAY_WINDOW_MS) return durable.markProcessed(row(signature), 'slack-signature');
-      recordLater(row(signature));
+      // A store that may have forgotten older claims: PostgreSQL, which keeps them all, has the last word. Asked only
+      // after the claim succeeded: a replica that lost the claim inserting too could take PostgreSQL's answer from
+      // the one that won it, and both would refuse the request.
+      if (coordination.keptForMs() < REPLAY_WINDOW_MS) return decideInPostgres(signature);
+      recordLater.add(row(signature));
       return true;
     },
+    close: () => recordLater.flush(),
   };
 }
 
 /**
  * Rows gathered for `windowMs` and handed to `write` together. Only the row itself waits (no promise or closure
  * per row): the requests it came from were answered long before, and what outlives them is what the GC has to move.
+ * The timer does not keep the process alive; `flush` writes what is waiting at once and waits for every write.
  */
-function writeBehind(write: (rows: string[]) => Promise<unknown>, windowMs: number): (row: string) => void {
+function writeBehind(write: (rows: string[]) => Promise<unknown>, windowMs: number): { add(row: string): void; flush(): Promise<void> } {
   let rows: string[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const flush = (): void => {
+  const writing = new Set<Promise<unknown>>();
+  const send = (): void => {
+    clearTimeout(timer);
     timer = undefined;
+    if (rows.length === 0) return;
     const batch = rows;
     rows = [];
-    void write(batch);
+    const done = write(batch).finally(() => writing.delete(done));
+    writing.add(done);
   };
-  return (r) => {
-    rows.push(r);
-    timer ??= setTimeout(flush, windowMs);
+  return {
+    add: (r) => {
+      rows.push(r);
+      timer ??= setTimeout(send, windowMs).unref();
+    },
+    flush: async () => {
+      send();
+      await Promise.all(writing);
+    },
   };
 }
 

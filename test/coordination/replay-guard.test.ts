@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { Coordination } from '../../src/coordination/coordination';
 import { createMemoryCoordination } from '../../src/coordination/memory-coordination';
 import { createRedisCoordination } from '../../src/coordination/redis-coordination';
-import { createReplayGuard, type ReplayGuard } from '../../src/coordination/replay-guard';
+import { createReplayGuard, REPLAY_WINDOW_MS, type ReplayGuard } from '../../src/coordination/replay-guard';
 import type { Database } from '../../src/store/database';
 import { createProcessedEventStore } from '../../src/store/processed-event-store';
 import { freePort, REDIS_URL, requireRedis } from '../support/services';
@@ -110,6 +110,28 @@ describe('replay guard', () => {
     const after = guardOver(createMemoryCoordination(), true);
     expect(await after.isFirst(sig)).toBe(false);
     expect(await after.isFirst(signature())).toBe(true);
+  });
+
+  it('on close, records in PostgreSQL the signatures Redis accepted that were still waiting to be written', async () => {
+    const redis = createRedisCoordination({ url: REDIS_URL, prefix, commandTimeoutMs: 300 });
+    opened.push(redis);
+    // A Redis server up for the whole replay window decides alone, and PostgreSQL is written behind the answers.
+    const keptLongEnough: Coordination = { ...redis, keptForMs: () => REPLAY_WINDOW_MS };
+    const guard = createReplayGuard({
+      coordination: keptLongEnough,
+      durable: createProcessedEventStore(db),
+      writeBehindMs: 60_000,
+      singleProcess: false,
+      logger: silent,
+    });
+    const sigs = Array.from({ length: 5 }, signature);
+    for (const s of sigs) expect(await guard.isFirst(s)).toBe(true);
+    expect(await recorded(sigs[0]!)).toBe(false);
+    await guard.close();
+    for (const s of sigs) expect(await recorded(s)).toBe(true);
+    // A replica that has to ask PostgreSQL (its Redis restarted) now refuses them.
+    const after = guardOver(createMemoryCoordination());
+    for (const s of sigs) expect(await after.isFirst(s)).toBe(false);
   });
 
   it('checks a signature that is not a Slack v0 signature against PostgreSQL only', async () => {
