@@ -10,6 +10,7 @@ import type {
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from '../logger';
 import { BUTTON_ACTION_IDS, isKnownButton } from './button-ids';
+import { onClick } from './keyed-router';
 import { respondWithError } from './error-reply';
 
 export type ButtonHandler = (args: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs) => Promise<void>;
@@ -26,9 +27,9 @@ export const UNHANDLED_BUTTON_TEXT =
   'This button is not handled by this version of incident-bot (the message may be older than the bot). `/incident help` lists what it can do.';
 
 /**
- * Registers a button handler by action_id (or a pattern of them). Bolt runs every registered
- * listener's middleware chain on every request, so one `app.action` per button made each ack pay for
- * all of them; every button goes through one Bolt listener that looks its handler up instead.
+ * Registers a button handler by action_id (or a pattern of them). Every click goes through one handler
+ * (`onClick`, keyed-router.ts) that looks the button's handler up: no Bolt listener per button, whose
+ * matchers every request would run.
  *
  * Every click is answered: ephemeral replies to a click inside a thread go to that thread (chat.postEphemeral
  * with `thread_ts`; Slack's response_url would put them at the bottom of the channel), a handler that throws
@@ -42,7 +43,7 @@ export function onButton(app: App, actionId: string | RegExp, handler: ButtonHan
     const created: ButtonTable = { exact: new Map(), patterns: [] };
     table = created;
     routers.set(app, created);
-    app.action<BlockAction<ButtonAction>>({ type: 'block_actions' }, async (args) => {
+    onClick(app, async (args) => {
       const id = args.action.action_id;
       const found = created.exact.get(id) ?? created.patterns.find(([re]) => re.test(id))?.[1];
       let acked = false;

@@ -3,7 +3,7 @@ import type { AlertIntake } from '../../alerts/alert-intake';
 import { isAlertSender } from '../../alerts/alert-senders';
 import { parseSlackAlert, slackTsToDate, type CompiledAlertPattern, type SlackAlertMessage } from '../../alerts/slack-alert-parser';
 import type { Logger } from '../../logger';
-import { onEvent } from '../event-router';
+import { onEvent } from '../keyed-router';
 
 export interface AlertIntakeListenerDeps {
   intake: AlertIntake;

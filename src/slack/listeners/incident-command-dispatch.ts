@@ -3,6 +3,7 @@ import { respondWithError } from '../error-reply';
 import type { Logger } from '../../logger';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
 import { HELP_TEXT, parseIncidentCommand, type IncidentCommand } from '../command-grammar';
+import { onCommand } from '../keyed-router';
 
 /** What a subcommand handler gets: the parsed command and who/where it came from. */
 export interface CommandInvocation<C extends IncidentCommand = IncidentCommand> {
@@ -30,7 +31,7 @@ export function registerIncidentCommand(
   logger: Logger,
   guard: (inv: CommandInvocation) => Promise<void> = async () => undefined,
 ): void {
-  app.command('/incident', async ({ command, ack, respond, context }) => {
+  onCommand(app, '/incident', async ({ command, ack, respond, context }) => {
     const log: Logger = (context.log as Logger | undefined) ?? logger;
     const parsed = parseIncidentCommand(command.text ?? '');
     if (!parsed.ok) {

@@ -6,7 +6,7 @@ import type { Incident } from '../../domain/incident';
 import { onButton } from '../button-router';
 import type { IncidentCommand } from '../command-grammar';
 import { incidentForViewer } from '../incident-visibility';
-import { onViewSubmission } from '../view-router';
+import { onViewSubmission } from '../keyed-router';
 import { renderNotification } from '../blocks/incident-blocks';
 import {
   chooseIncidentToResolveText,

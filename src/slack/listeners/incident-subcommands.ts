@@ -29,7 +29,7 @@ import {
 import { incidentEscalationText, promotedText, whoToCallBlock } from '../blocks/lifecycle-blocks';
 import type { IncidentReader } from '../incident-visibility';
 import type { SlackPoster } from '../slack-poster';
-import { onViewSubmission } from '../view-router';
+import { onViewSubmission } from '../keyed-router';
 import {
   announce,
   copyToSeverityChannel,

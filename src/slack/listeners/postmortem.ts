@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import { onButton } from '../button-router';
-import { onMessageShortcut } from '../shortcut-router';
+import { onMessageShortcut } from '../keyed-router';
 import type { WebClient } from '@slack/web-api';
 import { BotError } from '../../errors';
 import type { IncidentService } from '../../incidents/incident-service';

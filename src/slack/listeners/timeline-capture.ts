@@ -4,8 +4,7 @@ import type { IncidentService } from '../../incidents/incident-service';
 import type { Logger } from '../../logger';
 import type { Incident } from '../../domain/incident';
 import { escapeMrkdwn } from '../blocks/mrkdwn';
-import { onEvent } from '../event-router';
-import { onMessageShortcut } from '../shortcut-router';
+import { onEvent, onMessageShortcut } from '../keyed-router';
 
 export const TIMELINE_SHORTCUT_CALLBACK_ID = 'timeline_add';
 const PIN_REACTION = 'pushpin';
