@@ -58,6 +58,7 @@ const UNIT_TESTS = [
   'slack/command-grammar',
   'slack/incident-room',
   'slack/incident-visibility',
+  'slack/keyed-router',
   'slack/room-command-grammar',
   'slack/reminder-callbacks',
   'slack/channel-pacer',
