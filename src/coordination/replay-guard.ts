@@ -8,7 +8,8 @@ import type { Coordination } from './coordination';
  */
 export const REPLAY_WINDOW_MS = 10 * 60_000;
 const CLAIM_TTL_MS = REPLAY_WINDOW_MS + 60_000;
-const SLACK_SIGNATURE = /^v0=([0-9a-f]{64})$/;
+const SLACK_SIGNATURE = /^v0=[0-9a-f]{64}$/;
+const SOURCE = 'slack-signature';
 
 export interface ReplayGuard {
   /** False when these signed bytes were accepted before, on any replica. */
@@ -32,10 +33,8 @@ export interface ReplayGuardDeps {
   singleProcess: boolean;
   logger: Logger;
   /**
-   * A busy guard sends at most one batch of claims per this many milliseconds (one round trip, one socket write
-   * for all the requests of a burst); a quiet one sends at once. Default 10: each round trip costs the process
-   * more (system calls, a wake-up) than the requests' own work, and under a burst the CPU is the queue they wait
-   * in anyway.
+   * A busy guard sends at most one batch per this many milliseconds (one round trip to Redis, and one to PostgreSQL
+   * when it decides, for all the requests of a burst); a quiet one sends at once. Default 5.
    */
   batchWindowMs?: number;
   /** Signatures the claim decided are written to the durable record in one batch per this many milliseconds. Default 250. */
@@ -43,44 +42,54 @@ export interface ReplayGuardDeps {
 }
 
 /**
- * Every Slack request without a delivery id is checked here before it runs. The coordination claim (batched: one
- * round trip per burst) answers first; a signature claimed before is a replay. A first claim is final when the store
- * has kept its keys for the whole replay window; otherwise (just started, Redis restarted: its uptime says so)
- * PostgreSQL, which keeps every signature, has the last word. PostgreSQL alone decides when the claim fails, or when
+ * Every Slack request without a delivery id is checked here before it runs. The requests of a burst are decided in
+ * one batch: their coordination claims (one round trip) answer first; a signature claimed before is a replay. A first
+ * claim is final when the store has kept its keys for the whole replay window; otherwise (just started, Redis
+ * restarted: its uptime says so) PostgreSQL, which keeps every signature, has the last word, asked for the batch's
+ * claimed signatures in one INSERT right after the claims. PostgreSQL alone decides when the claim fails, or when
  * the claims are in-process and other replicas may exist. Either way every accepted signature ends up in PostgreSQL
  * (behind the ack on the fast path), for the times it has to decide again.
  */
 export function createReplayGuard(deps: ReplayGuardDeps): ReplayGuard {
   const { coordination, durable, logger } = deps;
   const row = (signature: string) => `sig:${signature}`;
-  const decideInPostgres = (signature: string) => durable.markProcessed(row(signature), 'slack-signature');
-  const claim = batched((keys: string[]) => coordination.claimMany(keys, CLAIM_TTL_MS), deps.batchWindowMs ?? 10);
   const recordLater = writeBehind(
     (rows) =>
-      durable.recordAll(rows, 'slack-signature').catch((err: unknown) => {
+      durable.recordAll(rows, SOURCE).catch((err: unknown) => {
         logger.warn({ err: { message: (err as Error).message } }, 'could not record Slack request signatures in PostgreSQL');
       }),
     deps.writeBehindMs ?? 250,
   );
+  // One batch of requests, one pipeline: their claims, then (when it has the last word) PostgreSQL for the claimed ones.
+  const decide = batched(async (signatures: string[]): Promise<boolean[]> => {
+    let claimed: boolean[];
+    try {
+      // Validated v0 signatures: the key is the hex digest.
+      claimed = await coordination.claimMany(
+        signatures.map((s) => `slack-signature:${s.slice(3)}`),
+        CLAIM_TTL_MS,
+      );
+    } catch {
+      return durable.markAllProcessed(signatures.map(row), SOURCE);
+    }
+    if (coordination.keptForMs() >= REPLAY_WINDOW_MS) {
+      for (let i = 0; i < signatures.length; i++) if (claimed[i]) recordLater.add(row(signatures[i]!));
+      return claimed;
+    }
+    // A store that may have forgotten older claims: PostgreSQL, which keeps them all, has the last word, for the
+    // claimed signatures only. Claimed elsewhere, whoever claimed it decides (never both stores at once: a replica
+    // that lost the claim inserting too could take PostgreSQL's answer from the one that won it, and both refuse).
+    const first = await durable.markAllProcessed(signatures.filter((_, i) => claimed[i]).map(row), SOURCE);
+    let next = 0;
+    return claimed.map((c) => c && first[next++]!);
+  }, deps.batchWindowMs ?? 5);
   return {
     isFirst: async (signature) => {
-      const hex = SLACK_SIGNATURE.exec(signature)?.[1];
-      if (!hex) return decideInPostgres(signature);
-      if (coordination.kind === 'memory' && !deps.singleProcess) return decideInPostgres(signature);
-      let claimed: boolean;
-      try {
-        claimed = await claim(`slack-signature:${hex}`);
-      } catch {
-        return decideInPostgres(signature);
-      }
-      // Claimed elsewhere: whoever claimed it decides (never both stores at once: two replicas could each win one).
-      if (!claimed) return false;
-      // A store that may have forgotten older claims: PostgreSQL, which keeps them all, has the last word. Asked only
-      // after the claim succeeded: a replica that lost the claim inserting too could take PostgreSQL's answer from
-      // the one that won it, and both would refuse the request.
-      if (coordination.keptForMs() < REPLAY_WINDOW_MS) return decideInPostgres(signature);
-      recordLater.add(row(signature));
-      return true;
+      // PostgreSQL alone decides for a signature that is not Slack's, and when the claims are in-process but other
+      // replicas may exist.
+      if (!SLACK_SIGNATURE.test(signature) || (coordination.kind === 'memory' && !deps.singleProcess))
+        return durable.markProcessed(row(signature), SOURCE);
+      return decide(signature);
     },
     close: () => recordLater.flush(),
   };

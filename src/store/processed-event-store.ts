@@ -83,6 +83,17 @@ export function createProcessedEventStore(db: Database, opts: ProcessedEventStor
         schedule();
       });
     },
+    markAllProcessed: async (eventIds, source) => {
+      if (eventIds.length === 0) return [];
+      // On the pool, like the batches above: the ids are other callers' (the replay guard's batch of requests).
+      const r = await db.pool.query<{ event_id: string }>(
+        'INSERT INTO processed_events (event_id, source) SELECT unnest($1::text[]), $2::text ON CONFLICT (event_id) DO NOTHING RETURNING event_id',
+        [eventIds, source],
+      );
+      const inserted = new Set(r.rows.map((row) => row.event_id));
+      // The same id twice: only the first recorded it.
+      return eventIds.map((id) => inserted.delete(id));
+    },
     recordAll: async (eventIds, source) => {
       if (eventIds.length === 0) return;
       // On the pool, like the batches above: never on a transaction some caller may have open.

@@ -28,6 +28,15 @@ describe('processed event store', () => {
     expect(Number(rows.rows[0]!.n)).toBe(31);
   });
 
+  it('records many ids in one write: true for each recorded now, the first of the same id twice only', async () => {
+    const store = createProcessedEventStore(db);
+    await store.markProcessed('sig:many-before', 'slack-signature');
+    const got = await store.markAllProcessed(['sig:many-1', 'sig:many-before', 'sig:many-2', 'sig:many-1'], 'slack-signature');
+    expect(got).toEqual([true, false, true, false]);
+    expect(await store.markAllProcessed([], 'slack-signature')).toEqual([]);
+    expect(await store.markProcessed('sig:many-2', 'slack-signature')).toBe(false);
+  });
+
   it('refuses the callers of a failed insert and records the requests that waited behind it', async () => {
     const store = createProcessedEventStore(db);
     await db.query('ALTER TABLE processed_events ADD CONSTRAINT short_ids CHECK (length(event_id) < 40)');

@@ -10,6 +10,12 @@ export function createMemoryProcessedEventStore(mem: MemoryDatabase): ProcessedE
       t.processedEvents.set(eventId, { source, receivedAt: mem.now() });
       return true;
     },
+    markAllProcessed: async (eventIds, source) =>
+      eventIds.map((eventId) => {
+        if (t.processedEvents.has(eventId)) return false;
+        t.processedEvents.set(eventId, { source, receivedAt: mem.now() });
+        return true;
+      }),
     recordAll: async (eventIds, source) => {
       for (const eventId of eventIds)
         if (!t.processedEvents.has(eventId)) t.processedEvents.set(eventId, { source, receivedAt: mem.now() });
