@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type AnyMiddlewareArgs, type Middleware, type Receiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { SlackConfig } from '../config';
 import { lazyChild, type Logger } from '../logger';
@@ -70,29 +70,7 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
   const { config, logger, metrics } = deps;
   const clientOptions = createWebApiClientOptions({ apiUrl: config.apiUrl, metrics });
   const boltLogger = boltLoggerFrom(logger);
-
-  let receiver: Receiver;
-  let httpReceiver: HTTPReceiver | undefined;
-  if (config.mode === 'socket') {
-    receiver = new SocketModeReceiver({
-      appToken: config.appToken!,
-      logger: boltLogger,
-      installerOptions: { clientOptions: { slackApiUrl: config.apiUrl } },
-      customPropertiesExtractor: () => ({ receipt: { requestId: randomUUID() } satisfies RequestReceipt }),
-    });
-  } else {
-    httpReceiver = new HTTPReceiver({
-      signingSecret: config.signingSecret!,
-      logger: boltLogger,
-      customPropertiesExtractor: (req) => {
-        const receipt = (req as RequestWithReceipt)[RECEIPT] ?? { requestId: randomUUID() };
-        const signature = req.headers['x-slack-signature'];
-        if (typeof signature === 'string') receipt.signature = signature;
-        return { receipt };
-      },
-    });
-    receiver = httpReceiver;
-  }
+  const { receiver, httpReceiver } = createReceiver(config, boltLogger);
 
   // One client with our retry policy for everything the bot sends outside a listener.
   const client = new WebClient(config.botToken, { ...clientOptions, logger: boltLogger });
@@ -102,24 +80,94 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   });
-  // Bolt's single-token authorization either calls auth.test on every request (verification
-  // off) or caches a failed start-up call forever (on); this caches the first success only.
+  const authorize = cachedAuthorize(client, config.botToken);
+  // No conversation store: nothing here reads context.conversation, and Bolt's default one
+  // rejects a promise with a new Error (stack trace and all) on every request in a channel.
+  const app = new App({ authorize, receiver, logger: boltLogger, clientOptions, convoStore: false });
+  app.use(firstMiddleware(deps));
+
+  const processDelivery = async (body: Record<string, unknown>, opts: { attempts: number }): Promise<void> => {
+    // Authorization failing (Slack unreachable for auth.test) ends processEvent quietly: fail here instead.
+    await authorize();
+    const run: InboxRun = { reached: false };
+    await app.processEvent({
+      body,
+      ack: async () => undefined,
+      ...(opts.attempts > 1 ? { retryNum: opts.attempts - 1, retryReason: 'inbox_retry' } : {}),
+      customProperties: { receipt: { requestId: randomUUID() } satisfies RequestReceipt, inboxRun: run },
+    });
+    if (run.error !== undefined) throw run.error;
+  };
+
+  app.error(async (err) => {
+    logger.error({ err: { message: err.message, code: err.code } }, 'unhandled error in a Slack listener');
+  });
+
+  return {
+    app,
+    client,
+    postClient,
+    mode: config.mode,
+    requestListener: httpReceiver ? refusingFutureTimestamps(httpReceiver, deps) : undefined,
+    processDelivery,
+    start: async () => {
+      if (config.mode === 'socket') await app.start();
+    },
+    stop: async () => {
+      if (config.mode === 'socket') await app.stop();
+    },
+  };
+}
+
+function createReceiver(
+  config: SlackConfig,
+  boltLogger: ReturnType<typeof boltLoggerFrom>,
+): { receiver: Receiver; httpReceiver?: HTTPReceiver } {
+  if (config.mode === 'socket') {
+    const receiver = new SocketModeReceiver({
+      appToken: config.appToken!,
+      logger: boltLogger,
+      installerOptions: { clientOptions: { slackApiUrl: config.apiUrl } },
+      customPropertiesExtractor: () => ({ receipt: { requestId: randomUUID() } satisfies RequestReceipt }),
+    });
+    return { receiver };
+  }
+  const httpReceiver = new HTTPReceiver({
+    signingSecret: config.signingSecret!,
+    logger: boltLogger,
+    customPropertiesExtractor: (req) => {
+      const receipt = (req as RequestWithReceipt)[RECEIPT] ?? { requestId: randomUUID() };
+      const signature = req.headers['x-slack-signature'];
+      if (typeof signature === 'string') receipt.signature = signature;
+      return { receipt };
+    },
+  });
+  return { receiver: httpReceiver, httpReceiver };
+}
+
+/**
+ * Bolt's single-token authorization either calls auth.test on every request (verification off) or caches a failed
+ * start-up call forever (on); this caches the first success only.
+ */
+function cachedAuthorize(client: WebClient, botToken: string) {
   let identity: Promise<{ botId?: string; botUserId?: string; teamId?: string }> | undefined;
-  const authorize = async () => {
+  return async () => {
     identity ??= client.auth.test().then((r) => ({ botId: r.bot_id, botUserId: r.user_id, teamId: r.team_id }));
     try {
-      return { botToken: config.botToken, ...(await identity) };
+      return { botToken, ...(await identity) };
     } catch (err) {
       identity = undefined;
       throw err;
     }
   };
-  // No conversation store: nothing here reads context.conversation, and Bolt's default one
-  // rejects a promise with a new Error (stack trace and all) on every request in a channel.
-  const app = new App({ authorize, receiver, logger: boltLogger, clientOptions, convoStore: false });
+}
 
-  // First in the chain: a request id and a child logger on every line, the request's kind for the metrics;
-  // Events API deliveries are run from the inbox, which also deduplicates them.
+/**
+ * First in the chain: a request id and a child logger on every line, the request's kind for the metrics, the replay
+ * check; Events API deliveries are run from the inbox, which also deduplicates them.
+ */
+function firstMiddleware(deps: CreateSlackAppDeps): Middleware<AnyMiddlewareArgs> {
+  const { logger, metrics } = deps;
   /** A storage failure lets the request through: it fails on its own. */
   async function firstSignedDelivery(signature: string, log: Logger): Promise<boolean> {
     try {
@@ -129,8 +177,9 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
       return true;
     }
   }
-
-  app.use(async ({ body, context, next, ack }) => {
+  return async (args) => {
+    const { body, context, next } = args;
+    const ack = (args as { ack?: () => Promise<void> }).ack;
     const receipt = (context.receipt as RequestReceipt | undefined) ?? { requestId: randomUUID() };
     const b = body as Record<string, unknown>;
     const kind = kindOf(b);
@@ -164,50 +213,21 @@ export function createSlackApp(deps: CreateSlackAppDeps): SlackApp {
       }
       throw err;
     }
-  });
-
-  const processDelivery = async (body: Record<string, unknown>, opts: { attempts: number }): Promise<void> => {
-    // Authorization failing (Slack unreachable for auth.test) ends processEvent quietly: fail here instead.
-    await authorize();
-    const run: InboxRun = { reached: false };
-    await app.processEvent({
-      body,
-      ack: async () => undefined,
-      ...(opts.attempts > 1 ? { retryNum: opts.attempts - 1, retryReason: 'inbox_retry' } : {}),
-      customProperties: { receipt: { requestId: randomUUID() } satisfies RequestReceipt, inboxRun: run },
-    });
-    if (run.error !== undefined) throw run.error;
   };
+}
 
-  app.error(async (err) => {
-    logger.error({ err: { message: err.message, code: err.code } }, 'unhandled error in a Slack listener');
-  });
-
-  return {
-    app,
-    client,
-    postClient,
-    mode: config.mode,
-    requestListener: httpReceiver
-      ? (req, res) => {
-          const sent = Number(req.headers['x-slack-request-timestamp']);
-          if (Number.isFinite(sent) && sent > (deps.nowMs ?? Date.now)() / 1000 + MAX_CLOCK_SKEW_SECONDS) {
-            logger.warn({ timestamp: sent }, 'Slack request refused: its timestamp is more than 5 minutes in the future');
-            res.writeHead(401, { 'content-type': 'application/json; charset=utf-8' });
-            res.end(JSON.stringify({ error: 'X-Slack-Request-Timestamp is more than 5 minutes in the future' }));
-            req.resume();
-            return;
-          }
-          httpReceiver!.requestListener(req, res);
-        }
-      : undefined,
-    processDelivery,
-    start: async () => {
-      if (config.mode === 'socket') await app.start();
-    },
-    stop: async () => {
-      if (config.mode === 'socket') await app.stop();
-    },
+/** HTTP mode: Bolt refuses old timestamps; a timestamp far in the future (clock skew or a forged replay) gets 401 here. */
+function refusingFutureTimestamps(httpReceiver: HTTPReceiver, deps: CreateSlackAppDeps) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const sent = Number(req.headers['x-slack-request-timestamp']);
+    if (Number.isFinite(sent) && sent > (deps.nowMs ?? Date.now)() / 1000 + MAX_CLOCK_SKEW_SECONDS) {
+      deps.logger.warn({ timestamp: sent }, 'Slack request refused: its timestamp is more than 5 minutes in the future');
+      res.writeHead(401, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'X-Slack-Request-Timestamp is more than 5 minutes in the future' }));
+      req.resume();
+      return;
+    }
+    httpReceiver.requestListener(req, res);
   };
 }
 
