@@ -30,6 +30,52 @@ function groupSizes(): number[] {
   return sizes;
 }
 
+/** ALERT_STORM_TRACE=1: after each storm, how each channel's summary total followed the alerts recorded there. */
+const TRACE = Boolean(process.env.ALERT_STORM_TRACE);
+
+/** Polls the alerts recorded per channel every 100 ms: when each channel's count last grew, after `from`. */
+function traceRecording(pg: Client, from: number) {
+  const lastGrowth = new Map<string, { n: number; at: number }>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const rows = (await pg.query<{ channel_id: string; n: string }>(`SELECT channel_id, count(*) AS n FROM alerts GROUP BY channel_id`)).rows;
+      for (const r of rows) if (lastGrowth.get(r.channel_id)?.n !== Number(r.n)) lastGrowth.set(r.channel_id, { n: Number(r.n), at: Date.now() - from });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return lastGrowth;
+    },
+  };
+}
+
+/** Per channel: when its last alert was recorded, then every summary post/edit (+ms: total) and thread post (+ms: T). */
+function traceSummaries(
+  calls: readonly { method: string; args: Record<string, unknown>; at: number; status: number }[],
+  recorded: Map<string, { n: number; at: number }>,
+  stormed: Map<string, number>,
+  from: number,
+): string {
+  const lines: string[] = [];
+  for (const [channel, n] of stormed) {
+    const events = calls
+      .filter((c) => c.args.channel === channel && (c.method === 'chat.postMessage' || String(c.args.text).startsWith('Alert storm')))
+      .map((c) => {
+        const text = String(c.args.text);
+        const total = /^Alert storm(?: over)?: (\d+)/.exec(text)?.[1];
+        const what = total ? `${c.method === 'chat.update' ? 'edit' : 'post'} ${total}` : c.args.thread_ts ? 'thread' : 'msg';
+        return `+${c.at - from}:${what}${c.status === 200 ? '' : `(${c.status})`}`;
+      });
+    const rec = recorded.get(channel);
+    lines.push(`    ${channel}: ${n} stormed, ${rec?.n ?? '?'} recorded by +${rec?.at ?? '?'} ms; ${events.join(' ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** What one storm measured. */
 interface StormRun {
   groups: number;
@@ -147,6 +193,7 @@ async function oneStorm(): Promise<StormRun> {
   const t0 = performance.now();
   await runConcurrent(groups.length, CONCURRENCY, (i) => ack(post(groups[i]!, 'FIRING')));
   const lastNewAckedAt = Date.now();
+  const recording = TRACE ? traceRecording(pg, lastNewAckedAt) : undefined;
   await runConcurrent(refirePosts, CONCURRENCY, (i) => ack(post(groups[i % groups.length]!, 'FIRING')));
   const sentMs = performance.now() - t0;
   await settle('every firing counted', async () => (await count(`SELECT COALESCE(sum(fire_count), 0) AS n FROM alerts`)) >= firings);
@@ -179,6 +226,7 @@ async function oneStorm(): Promise<StormRun> {
     if (!complete) incomplete++;
     else summaryLagMs = Math.max(summaryLagMs, complete.at - lastNewAckedAt);
   }
+  if (recording) process.stderr.write(traceSummaries(slack.calls, await recording.stop(), stormed, lastNewAckedAt));
 
   await runConcurrent(groups.length, CONCURRENCY, (i) => ack(post(groups[i]!, 'RESOLVED')));
   await settle('every alert resolved', async () => (await count(`SELECT count(*) AS n FROM alerts WHERE resolved_at IS NULL`)) === 0);

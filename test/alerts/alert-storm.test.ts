@@ -61,6 +61,7 @@ describe('storm watch', () => {
       now: () => now,
       threshold: 3,
       flushMs: 50,
+      editMs: 20,
       calmMs: 200,
     });
   beforeEach(() => {
