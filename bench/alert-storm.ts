@@ -39,8 +39,10 @@ function traceRecording(pg: Client, from: number) {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const rows = (await pg.query<{ channel_id: string; n: string }>(`SELECT channel_id, count(*) AS n FROM alerts GROUP BY channel_id`)).rows;
-      for (const r of rows) if (lastGrowth.get(r.channel_id)?.n !== Number(r.n)) lastGrowth.set(r.channel_id, { n: Number(r.n), at: Date.now() - from });
+      const rows = (await pg.query<{ channel_id: string; n: string }>(`SELECT channel_id, count(*) AS n FROM alerts GROUP BY channel_id`))
+        .rows;
+      for (const r of rows)
+        if (lastGrowth.get(r.channel_id)?.n !== Number(r.n)) lastGrowth.set(r.channel_id, { n: Number(r.n), at: Date.now() - from });
       await new Promise((r) => setTimeout(r, 100));
     }
   })();

@@ -116,8 +116,10 @@ interface LocalStorm {
   listTimer?: NodeJS.Timeout;
   /** The next edit of the summary. */
   editTimer?: NodeJS.Timeout;
-  /** This replica's Slack writes of the storm, one at a time, in order: the summary exists before its thread. */
+  /** This replica's posts of the storm, one at a time, in order: the summary exists before its thread. */
   writing: Promise<void>;
+  /** This replica's edits of the summary, one at a time. */
+  editing: Promise<void>;
   startedAt?: string;
   ts?: string;
   /** The storm (its startedAt) whose summary this replica claimed to post: a failed post is retried by it. */
@@ -151,16 +153,19 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
 
   const keyOf = stormKeys(opts.keyPrefix ?? '');
 
-  // One write at a time per channel, in order. A refused channel gives up the summary; other failures are retried.
-  const run = (channel: string, storm: LocalStorm, step: Step): Promise<void> => {
-    storm.writing = storm.writing
+  // One thread write at a time per channel, in order (the summary exists before its thread), and one edit at a time
+  // beside them: an edit needs only the summary's ts, and must not wait for a list's turn in the channel's posts.
+  // A refused channel gives up the summary; other failures are retried.
+  const run = (channel: string, storm: LocalStorm, step: Step, lane: 'writing' | 'editing' = 'writing'): Promise<void> => {
+    storm[lane] = storm[lane]
       .then(() => step(channel, storm))
       .catch(async (err: Error) => {
         if (err instanceof StormChannelRefusedError) return giveUp(channel, storm, err);
         logger.warn({ err: { message: err.message }, channel }, 'storm summary not written; retrying');
-        scheduleList(channel, storm);
+        if (lane === 'editing') scheduleEdit(channel, storm);
+        else scheduleList(channel, storm);
       });
-    return storm.writing;
+    return storm[lane];
   };
   const scheduleList = (channel: string, storm: LocalStorm) => {
     if (storm.listTimer || stopped) return;
@@ -173,7 +178,7 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
     if (storm.editTimer || stopped) return;
     storm.editTimer = setTimeout(() => {
       storm.editTimer = undefined;
-      void run(channel, storm, edit);
+      void run(channel, storm, edit, 'editing');
     }, editMs).unref();
   };
   const forget = (channel: string, storm: LocalStorm) => {
@@ -228,9 +233,9 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
     const ts = await summaryTs(channel, storm, record);
     // Another replica is posting the summary: this one's alerts go in its thread once it is there.
     if (!ts) return scheduleList(channel, storm);
-    await listPending(channel, storm, ts);
     // Counts that moved since the summary was posted or last edited (the edit itself checks) show shortly.
     scheduleEdit(channel, storm);
+    await listPending(channel, storm, ts);
     if (now() - Number(record.lastAt) >= calmMs && !(await end(channel, storm, ts, record))) return;
     scheduleList(channel, storm);
   };
@@ -306,6 +311,7 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
 
   /** At shutdown: the taken alerts not listed yet go in the thread, and the summary shows the last count. */
   const finish: Step = async (channel, storm) => {
+    await storm.editing;
     const record = await shared.readRecord(keyOf.record(channel));
     const ts = record?.ts ?? storm.ts;
     if (!ts || record?.refused) return;
@@ -344,7 +350,7 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
     if (record.refused) return [...alerts];
     let storm = local.get(channel);
     if (!storm) {
-      storm = { pending: [], writing: Promise.resolve() };
+      storm = { pending: [], writing: Promise.resolve(), editing: Promise.resolve() };
       local.set(channel, storm);
     }
     storm.pending.push(...alerts);
