@@ -162,7 +162,7 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
       .catch(async (err: Error) => {
         if (err instanceof StormChannelRefusedError) return giveUp(channel, storm, err);
         logger.warn({ err: { message: err.message }, channel }, 'storm summary not written; retrying');
-        if (lane === 'editing') scheduleEdit(channel, storm);
+        if (lane === 'editing') scheduleEdit(channel, storm, flushMs);
         else scheduleList(channel, storm);
       });
     return storm[lane];
@@ -174,12 +174,14 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
       void run(channel, storm, list);
     }, flushMs).unref();
   };
-  const scheduleEdit = (channel: string, storm: LocalStorm) => {
+  // An edit goes at once when the slot is free; otherwise it looks again a few times per slot, so that the last
+  // change shows within about `editMs` of the edit before it.
+  const scheduleEdit = (channel: string, storm: LocalStorm, delayMs = 0) => {
     if (storm.editTimer || stopped) return;
     storm.editTimer = setTimeout(() => {
       storm.editTimer = undefined;
       void run(channel, storm, edit, 'editing');
-    }, editMs).unref();
+    }, delayMs).unref();
   };
   const forget = (channel: string, storm: LocalStorm) => {
     if (local.get(channel) === storm && storm.pending.length === 0) local.delete(channel);
@@ -271,7 +273,7 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
 
   /** Shows the latest counts in the summary, unless they are shown; one replica at a time, once per `editMs`. */
   const edit: Step = async (channel, storm) => {
-    if ((await showLatest(channel)) === 'busy') scheduleEdit(channel, storm);
+    if ((await showLatest(channel)) === 'busy') scheduleEdit(channel, storm, Math.max(10, editMs / 4));
   };
 
   // The edit locks this replica holds to the end of their slot, released at once when it stops.
