@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Client } from 'pg';
-import { startSlackEmulator } from '../src/emulator/slack-emulator';
+import { startSlackEmulator, type RecordedCall, type SlackEmulator } from '../src/emulator/slack-emulator';
 import { startBot } from '../test/support/bot-process';
 import { createMigratedDatabase } from '../test/support/migrated-database';
 import { REDIS_URL } from '../test/support/services';
@@ -28,6 +28,54 @@ function groupSizes(): number[] {
     left -= size;
   }
   return sizes;
+}
+
+/** ALERT_STORM_TRACE=1: after each storm, how each channel's summary total followed the alerts recorded there. */
+const TRACE = Boolean(process.env.ALERT_STORM_TRACE);
+
+/** Polls the alerts recorded per channel every 100 ms: when each channel's count last grew, after `from`. */
+function traceRecording(pg: Client, from: number) {
+  const lastGrowth = new Map<string, { n: number; at: number }>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const rows = (await pg.query<{ channel_id: string; n: string }>(`SELECT channel_id, count(*) AS n FROM alerts GROUP BY channel_id`))
+        .rows;
+      for (const r of rows)
+        if (lastGrowth.get(r.channel_id)?.n !== Number(r.n)) lastGrowth.set(r.channel_id, { n: Number(r.n), at: Date.now() - from });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return lastGrowth;
+    },
+  };
+}
+
+/** Per channel: when its last alert was recorded, then every summary post/edit (+ms: total) and thread post (+ms: T). */
+function traceSummaries(
+  calls: readonly { method: string; args: Record<string, unknown>; at: number; status: number }[],
+  recorded: Map<string, { n: number; at: number }>,
+  stormed: Map<string, number>,
+  from: number,
+): string {
+  const lines: string[] = [];
+  for (const [channel, n] of stormed) {
+    const events = calls
+      .filter((c) => c.args.channel === channel && (c.method === 'chat.postMessage' || String(c.args.text).startsWith('Alert storm')))
+      .map((c) => {
+        const text = String(c.args.text);
+        const total = /^Alert storm(?: over)?: (\d+)/.exec(text)?.[1];
+        const what = total ? `${c.method === 'chat.update' ? 'edit' : 'post'} ${total}` : c.args.thread_ts ? 'thread' : 'msg';
+        return `+${c.at - from}:${what}${c.status === 200 ? '' : `(${c.status})`}`;
+      });
+    const rec = recorded.get(channel);
+    lines.push(`    ${channel}: ${n} stormed, ${rec?.n ?? '?'} recorded by +${rec?.at ?? '?'} ms; ${events.join(' ')}`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 /** What one storm measured. */
@@ -65,71 +113,10 @@ interface StormRun {
  */
 async function oneStorm(): Promise<StormRun> {
   const loadAtStart = os.loadavg()[0]!;
-  const run = Date.now().toString(36).toUpperCase();
-  const sizes = groupSizes();
-  const groups = sizes.map((size, g) => ({
-    g,
-    size,
-    channel: `C0STORM${g % CHANNELS}`,
-    first: sizes.slice(0, g).reduce((a, b) => a + b, 0),
-  }));
-  const slack = await startSlackEmulator({ botToken: 'xoxb-test-token' });
-  const database = await createMigratedDatabase('bench_storm');
-  await database.db.close();
-  const bot = await startBot(
-    {
-      SLACK_BOT_TOKEN: 'xoxb-test-token',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.url,
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      LOG_LEVEL: 'warn',
-    },
-    { nodeArgs: benchBotNodeArgs() },
-  );
-  await bot.waitForReady();
-  const pg = new Client({ connectionString: database.url });
-  await pg.connect();
-
-  let seq = 0;
-  const post = (group: (typeof groups)[number], status: 'FIRING' | 'RESOLVED') => {
-    seq++;
-    const ts = `${1700000000 + seq}.${String(seq % 1e6).padStart(6, '0')}`;
-    const name = `StormGroup${group.g}`;
-    const title = status === 'FIRING' ? `[FIRING:${group.size}] ${name}` : `[RESOLVED] ${name}`;
-    const text = Array.from({ length: group.size }, (_, k) => {
-      const n = group.first + k;
-      const severity = n % 3 === 0 ? 'critical' : 'warning';
-      return `*Alert:* ${name} on agent-${n} - \`${severity}\`\n*Details:*\n • *alertname:* \`${name}\`\n • *instance:* \`agent-${n}\`\n • *severity:* \`${severity}\`\n`;
-    }).join('');
-    return sendEvent(
-      `${bot.url}/slack/events`,
-      { signingSecret: SECRET },
-      {
-        event_id: `EvSTORM${run}${seq}`,
-        event: {
-          type: 'message',
-          subtype: 'bot_message',
-          text: '',
-          username: 'Alertmanager',
-          bot_id: 'B0ALERTMGR',
-          attachments: [{ fallback: title, title, text }],
-          ts,
-          channel: group.channel,
-          event_ts: ts,
-          channel_type: 'channel',
-        },
-      },
-    );
-  };
+  const groups = stormGroups();
+  const { slack, database, bot, pg } = await startStormBot();
+  const post = alertPoster(bot.url);
   const count = async (sql: string) => Number((await pg.query<{ n: string }>(sql)).rows[0]!.n);
-  const settle = async (what: string, cond: () => Promise<boolean>, timeoutMs = 600_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await cond())) {
-      if (Date.now() > deadline) throw new Error(`alert storm: ${what} did not happen within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
   const rssPeak = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${bot.child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
   let failures = 0;
   const ackMs: number[] = [];
@@ -147,38 +134,14 @@ async function oneStorm(): Promise<StormRun> {
   const t0 = performance.now();
   await runConcurrent(groups.length, CONCURRENCY, (i) => ack(post(groups[i]!, 'FIRING')));
   const lastNewAckedAt = Date.now();
+  const recording = TRACE ? traceRecording(pg, lastNewAckedAt) : undefined;
   await runConcurrent(refirePosts, CONCURRENCY, (i) => ack(post(groups[i % groups.length]!, 'FIRING')));
   const sentMs = performance.now() - t0;
   await settle('every firing counted', async () => (await count(`SELECT COALESCE(sum(fire_count), 0) AS n FROM alerts`)) >= firings);
   const processedMs = performance.now() - t0;
   const peakAfterFiring = rssPeak();
-
-  // The storm summary of each channel, complete: it counts every alert of the channel that got no message of its own.
-  const stormed = new Map(
-    (
-      await pg.query<{ channel_id: string; n: string }>(
-        `SELECT channel_id, count(*) AS n FROM alerts WHERE reply_ts IS NULL GROUP BY channel_id`,
-      )
-    ).rows.map((r) => [r.channel_id, Number(r.n)]),
-  );
-  let summaryLagMs = 0;
-  let incomplete = 0;
-  for (const [channel, n] of stormed) {
-    const complete = await slack
-      .waitForCall(
-        'chat.update',
-        (c) => c.args.channel === channel && String(c.args.text).startsWith(`Alert storm: ${n} new alerts`),
-        30_000,
-      )
-      .catch(() =>
-        slack.calls.find(
-          (c) =>
-            c.method === 'chat.postMessage' && c.args.channel === channel && String(c.args.text).startsWith(`Alert storm: ${n} new alerts`),
-        ),
-      );
-    if (!complete) incomplete++;
-    else summaryLagMs = Math.max(summaryLagMs, complete.at - lastNewAckedAt);
-  }
+  const summaries = await waitForSummaries(pg, slack, lastNewAckedAt);
+  if (recording) process.stderr.write(traceSummaries(slack.calls, await recording.stop(), summaries.stormed, lastNewAckedAt));
 
   await runConcurrent(groups.length, CONCURRENCY, (i) => ack(post(groups[i]!, 'RESOLVED')));
   await settle('every alert resolved', async () => (await count(`SELECT count(*) AS n FROM alerts WHERE resolved_at IS NULL`)) === 0);
@@ -190,17 +153,6 @@ async function oneStorm(): Promise<StormRun> {
   const fired = await count(`SELECT COALESCE(sum(fire_count), 0) AS n FROM alerts`);
   const posts = slack.callsTo('chat.postMessage').filter((c) => c.status === 200);
   const updates = slack.callsTo('chat.update').filter((c) => c.status === 200);
-  let maxPerSecond = 0;
-  let maxPerMinute = 0;
-  const byChannel = new Map<string, number[]>();
-  for (const c of posts) byChannel.set(String(c.args.channel), [...(byChannel.get(String(c.args.channel)) ?? []), c.at]);
-  for (const times of byChannel.values()) {
-    times.sort((a, b) => a - b);
-    for (let i = 0; i < times.length; i++) {
-      maxPerSecond = Math.max(maxPerSecond, times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length);
-      maxPerMinute = Math.max(maxPerMinute, times.filter((t) => t >= times[i]! && t < times[i]! + 60_000).length);
-    }
-  }
   const peak = rssPeak();
   await pg.end();
   await bot.stop();
@@ -219,11 +171,10 @@ async function oneStorm(): Promise<StormRun> {
     processedMs,
     posts: posts.length,
     updates: updates.length,
-    maxPerSecond,
-    maxPerMinute,
-    summaryLagMs,
-    incomplete,
-    stormedChannels: stormed.size,
+    ...postRates(posts),
+    summaryLagMs: summaries.lagMs,
+    incomplete: summaries.incomplete,
+    stormedChannels: summaries.stormed.size,
     peak,
     peakAfterFiring,
     ackP50: acks.p50,
@@ -231,6 +182,125 @@ async function oneStorm(): Promise<StormRun> {
     totalMs,
     loadAtStart,
   };
+}
+
+/** The notification groups: their size, channel, and the number of their first alert. */
+function stormGroups(): StormGroup[] {
+  const sizes = groupSizes();
+  return sizes.map((size, g) => ({
+    g,
+    size,
+    channel: `C0STORM${g % CHANNELS}`,
+    first: sizes.slice(0, g).reduce((a, b) => a + b, 0),
+  }));
+}
+
+interface StormGroup {
+  g: number;
+  size: number;
+  channel: string;
+  first: number;
+}
+
+/** A Slack emulator, a fresh database, the bot on both (and on the shared Redis), and a client of the database. */
+async function startStormBot() {
+  const slack = await startSlackEmulator({ botToken: 'xoxb-test-token' });
+  const database = await createMigratedDatabase('bench_storm');
+  await database.db.close();
+  const bot = await startBot(
+    {
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.url,
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      LOG_LEVEL: 'warn',
+    },
+    { nodeArgs: benchBotNodeArgs() },
+  );
+  await bot.waitForReady();
+  const pg = new Client({ connectionString: database.url });
+  await pg.connect();
+  return { slack, database, bot, pg };
+}
+
+/** Posts a group's notification as Alertmanager does with the "labels list" template, as a signed Slack event. */
+function alertPoster(botUrl: string) {
+  const run = Date.now().toString(36).toUpperCase();
+  let seq = 0;
+  return (group: StormGroup, status: 'FIRING' | 'RESOLVED') => {
+    seq++;
+    const ts = `${1700000000 + seq}.${String(seq % 1e6).padStart(6, '0')}`;
+    const name = `StormGroup${group.g}`;
+    const title = status === 'FIRING' ? `[FIRING:${group.size}] ${name}` : `[RESOLVED] ${name}`;
+    const text = Array.from({ length: group.size }, (_, k) => {
+      const n = group.first + k;
+      const severity = n % 3 === 0 ? 'critical' : 'warning';
+      return `*Alert:* ${name} on agent-${n} - \`${severity}\`\n*Details:*\n • *alertname:* \`${name}\`\n • *instance:* \`agent-${n}\`\n • *severity:* \`${severity}\`\n`;
+    }).join('');
+    const event = {
+      type: 'message',
+      subtype: 'bot_message',
+      text: '',
+      username: 'Alertmanager',
+      bot_id: 'B0ALERTMGR',
+      attachments: [{ fallback: title, title, text }],
+      ts,
+      channel: group.channel,
+      event_ts: ts,
+      channel_type: 'channel',
+    };
+    return sendEvent(`${botUrl}/slack/events`, { signingSecret: SECRET }, { event_id: `EvSTORM${run}${seq}`, event });
+  };
+}
+
+async function settle(what: string, cond: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`alert storm: ${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * The storm summary of each channel, complete: it counts every alert of the channel that got no message of its own.
+ * The slowest channel's lag after `from`, and how many channels got no complete summary within 30 s.
+ */
+async function waitForSummaries(pg: Client, slack: SlackEmulator, from: number) {
+  const stormed = new Map(
+    (
+      await pg.query<{ channel_id: string; n: string }>(
+        `SELECT channel_id, count(*) AS n FROM alerts WHERE reply_ts IS NULL GROUP BY channel_id`,
+      )
+    ).rows.map((r) => [r.channel_id, Number(r.n)]),
+  );
+  let lagMs = 0;
+  let incomplete = 0;
+  for (const [channel, n] of stormed) {
+    const shows = (c: RecordedCall) => c.args.channel === channel && String(c.args.text).startsWith(`Alert storm: ${n} new alerts`);
+    const complete = await slack
+      .waitForCall('chat.update', shows, 30_000)
+      .catch(() => slack.calls.find((c) => c.method === 'chat.postMessage' && shows(c)));
+    if (!complete) incomplete++;
+    else lagMs = Math.max(lagMs, complete.at - from);
+  }
+  return { stormed, lagMs, incomplete };
+}
+
+/** The most posts any channel got within 1 s and within 60 s. */
+function postRates(posts: readonly RecordedCall[]): { maxPerSecond: number; maxPerMinute: number } {
+  let maxPerSecond = 0;
+  let maxPerMinute = 0;
+  const byChannel = new Map<string, number[]>();
+  for (const c of posts) byChannel.set(String(c.args.channel), [...(byChannel.get(String(c.args.channel)) ?? []), c.at]);
+  for (const times of byChannel.values()) {
+    times.sort((a, b) => a - b);
+    for (let i = 0; i < times.length; i++) {
+      maxPerSecond = Math.max(maxPerSecond, times.filter((t) => t >= times[i]! && t < times[i]! + 1000).length);
+      maxPerMinute = Math.max(maxPerMinute, times.filter((t) => t >= times[i]! && t < times[i]! + 60_000).length);
+    }
+  }
+  return { maxPerSecond, maxPerMinute };
 }
 
 /**

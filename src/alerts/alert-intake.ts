@@ -88,240 +88,299 @@ export interface AlertIntakeDeps {
 export const MAX_PUBLISHES_PER_DELIVERY = 5;
 
 export function createAlertIntake(deps: AlertIntakeDeps): AlertIntake {
-  const max = deps.maxPublishesPerDelivery ?? MAX_PUBLISHES_PER_DELIVERY;
-
-  const startDiagnosis = (alert: AlertRecord, thread: AlertThread, log: Logger) => {
-    if (!deps.diagnoser || !deps.autoDiagnose(alert.name)) return;
-    const missing = deps.labelsNeeded(alert.name).filter((l) => alert.labels[l] === undefined);
-    if (missing.length > 0) {
-      // Running on guessed labels would check the wrong thing; the message says which labels are unknown.
-      log.info({ alertId: alert.id, missing }, 'automatic diagnosis not started: labels unknown');
-      return;
-    }
-    // Not awaited: a diagnosis takes seconds and must not hold up the next alerts of the delivery.
-    deps.diagnoser
-      .diagnose(alert, thread)
-      .catch((err: Error) => log.warn({ err: { message: err.message }, alertId: alert.id }, 'automatic diagnosis failed'));
+  const ctx: IntakeContext = { deps, max: deps.maxPublishesPerDelivery ?? MAX_PUBLISHES_PER_DELIVERY, groupsShown: new Set() };
+  return {
+    repairStale: (log = deps.logger) =>
+      repairStale(ctx, log).catch((err: Error) =>
+        log.warn({ err: { message: err.message } }, 'stale reply repair failed; next sweep retries'),
+      ),
+    intake: (given, log = deps.logger) => intake(ctx, given, log),
   };
+}
 
-  // Groups whose message is out (a message, once posted, stays): their re-fires need not read the group again.
-  const groupsShown = new Set<number>();
-  const showGroup = (id: number) => {
-    groupsShown.add(id);
-    if (groupsShown.size > 10_000) groupsShown.delete(groupsShown.values().next().value!);
+/** What the intake keeps between deliveries. */
+interface IntakeContext {
+  deps: AlertIntakeDeps;
+  max: number;
+  /** Groups whose message is out (a message, once posted, stays): their re-fires need not read the group again. */
+  groupsShown: Set<number>;
+}
+
+/** The outcomes of one delivery, as they are known, and how a failed alert is told. */
+interface Delivery {
+  log: Logger;
+  outcomes: Map<IntakeItem, IntakeOutcome>;
+  fail(item: IntakeItem, err: unknown): void;
+}
+
+async function intake(ctx: IntakeContext, given: readonly IntakeItem[], log: Logger): Promise<IntakeOutcome[]> {
+  const outcomes = new Map<IntakeItem, IntakeOutcome>();
+  const delivery: Delivery = {
+    log,
+    outcomes,
+    fail: (item, err) => {
+      log.error({ err: { message: (err as Error).message }, fingerprint: item.event.fingerprint }, 'could not take in an alert');
+      outcomes.set(item, { fingerprint: item.event.fingerprint, kind: 'failed', error: err as Error });
+    },
   };
+  const items = await expandAll(ctx.deps, given, delivery);
+  const recorded = await recordAll(ctx.deps, items, delivery);
+  const { stormed, stormTook } = await admitToStorms(ctx.deps, recorded);
+  const shown = recorded.filter((m) => !stormed.has(m.alert.id));
+  const groups = await groupsOf(ctx.deps, shown, delivery);
+  await showAll(ctx, shown, groups, { left: ctx.max, stormTook }, delivery);
+  for (const m of recorded)
+    if (!outcomes.has(m.item))
+      outcomes.set(m.item, { fingerprint: m.item.event.fingerprint, kind: m.kind, alertId: m.alert.id, published: m.published });
+  return items.map((i) => outcomes.get(i)!).concat(given.filter((g) => outcomes.has(g) && !items.includes(g)).map((g) => outcomes.get(g)!));
+}
 
-  /** The alerts of one notification group in one channel: one message lists them all. */
-  const intakeGroup = async (members: readonly Recorded[], budget: Budget, log: Logger): Promise<void> => {
-    // Alerts already listed in a group's message: that message is edited (a re-fire, a resolution).
-    const listed = new Map<number, Recorded[]>();
-    for (const m of members) if (m.alert.groupId !== null) listed.set(m.alert.groupId, [...(listed.get(m.alert.groupId) ?? []), m]);
-    for (const [groupId, ms] of listed) {
-      const group = groupsShown.has(groupId) ? undefined : await deps.alerts.getGroup(groupId);
-      if (group?.messageTs) showGroup(groupId);
-      if (group && !group.messageTs) {
-        // A retry of a delivery whose group message never went out (its publisher died after claiming it).
-        if (budget.left-- > 0 && (await deps.publisher.publishGroup(group))) for (const m of ms) m.published = true;
-        continue;
-      }
-      if (ms.every((m) => m.kind === 'duplicate')) continue;
-      await deps.publisher.refreshGroup(groupId, ms.every((m) => m.kind === 'refire') ? 'counter' : 'state');
-    }
-    // A resolution of an alert that has a message of its own edits that message.
-    const loose = members.filter((m) => m.alert.groupId === null);
-    for (const m of loose.filter((l) => l.kind === 'resolved')) await intakeSingle(m, budget, log);
-    // New alerts join the group; a re-fire of one that has a message of its own (or was shown by a storm summary)
-    // stays where it is.
-    const joining = loose.filter(
-      (m) => m.kind === 'new' || (m.kind === 'duplicate' && !m.alert.replyTs && !budget.stormTook.has(m.alert.id)),
-    );
-    for (const m of loose.filter((l) => l.kind === 'refire' || (l.kind === 'duplicate' && !joining.includes(l))))
-      await intakeSingle(m, budget, log);
-    if (joining.length === 0) return;
-
-    const first = joining[0]!;
-    const channel = first.item.place.channel;
-    const threadTs = first.item.place.kind === 'reply' ? (first.alert.messageTs ?? first.item.place.threadTs) : null;
-    const group = await deps.alerts.openGroup(channel, first.item.event.groupKey!, threadTs);
-    await deps.alerts.joinGroup(
-      group.id,
-      joining.map((m) => m.alert.id),
-    );
-    if (group.messageTs) {
-      await deps.publisher.refreshGroup(group.id, 'state');
-      return;
-    }
-    if (budget.left <= 0) {
-      log.warn(
-        { groupId: group.id, alerts: joining.length },
-        'delivery names more alerts than get a message of their own; group recorded without one',
+/** Each item as the alerts it really speaks of (labels completed from Alertmanager); an item that cannot be, failed. */
+async function expandAll(deps: AlertIntakeDeps, given: readonly IntakeItem[], delivery: Delivery): Promise<IntakeItem[]> {
+  const items: IntakeItem[] = [];
+  for (const item of given) {
+    try {
+      for (const event of await withLabels(deps, item.event, delivery.log))
+        items.push({ ...item, event, deliveryKey: expandedKey(item, event) });
+    } catch (err) {
+      delivery.log.error(
+        { err: { message: (err as Error).message }, fingerprint: item.event.fingerprint },
+        'could not complete the labels of an alert',
       );
+      delivery.outcomes.set(item, { fingerprint: item.event.fingerprint, kind: 'failed', error: err as Error });
+    }
+  }
+  return items;
+}
+
+/** Records the delivery's alerts in one batch; an ignored one is done, the others are to be shown. */
+async function recordAll(deps: AlertIntakeDeps, items: readonly IntakeItem[], delivery: Delivery): Promise<Recorded[]> {
+  const recorded: Recorded[] = [];
+  try {
+    const outs = await deps.alerts.recordMany(
+      items.map((item) => {
+        const catalogSeverity = deps.catalogSeverity(item.event.name);
+        return {
+          event: item.event,
+          opts: {
+            deliveryKey: item.deliveryKey,
+            ...(catalogSeverity ? { catalogSeverity } : {}),
+            ...(item.place.kind === 'reply'
+              ? { post: { channelId: item.place.channel, ts: item.place.threadTs } }
+              : { channelId: item.place.channel }),
+          },
+        };
+      }),
+    );
+    outs.forEach((out, i) => {
+      const item = items[i]!;
+      delivery.log.info({ alert: item.event.name, fingerprint: item.event.fingerprint, outcome: out.kind }, 'alert recorded');
+      if (out.kind === 'ignored') delivery.outcomes.set(item, { fingerprint: item.event.fingerprint, kind: out.kind, published: false });
+      else recorded.push({ item, kind: out.kind, alert: out.alert, published: false });
+    });
+  } catch (err) {
+    for (const item of items) delivery.fail(item, err);
+  }
+  return recorded;
+}
+
+/**
+ * In a storm, new alerts are counted in the channel's summary and listed in its thread instead (`stormed`); a
+ * repeated delivery of an alert a storm summary took was shown by it already (`stormTook`).
+ */
+async function admitToStorms(
+  deps: AlertIntakeDeps,
+  recorded: readonly Recorded[],
+): Promise<{ stormed: Set<number>; stormTook: ReadonlySet<number> }> {
+  const stormed = new Set<number>();
+  if (!deps.storm) return { stormed, stormTook: stormed };
+  const byChannel = new Map<string, AlertRecord[]>();
+  for (const m of recorded)
+    if (m.kind === 'new') byChannel.set(m.item.place.channel, [...(byChannel.get(m.item.place.channel) ?? []), m.alert]);
+  for (const [channel, news] of byChannel) for (const a of await deps.storm.admit(channel, news)) stormed.add(a.id);
+  const unshown = recorded
+    .filter((m) => m.kind === 'duplicate' && !m.alert.replyTs)
+    .map((m) => ({ id: m.alert.id, channel: m.item.place.channel }));
+  return { stormed, stormTook: unshown.length ? await deps.storm.took(unshown) : new Set() };
+}
+
+/**
+ * Alerts of one notification group in one channel share a message: when the delivery names several of them, or when
+ * the group already has its message (a later notification of the same group). Each such alert, with its group.
+ */
+async function groupsOf(deps: AlertIntakeDeps, shown: readonly Recorded[], delivery: Delivery): Promise<Map<Recorded, Recorded[]>> {
+  const groups = new Map<string, Recorded[]>();
+  for (const m of shown) {
+    if (m.item.event.groupKey === undefined) continue;
+    const key = `${m.item.place.kind}\u0000${m.item.place.channel}\u0000${m.item.event.groupKey}`;
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  const grouped = new Map<Recorded, Recorded[]>();
+  for (const members of groups.values()) {
+    const first = members[0]!;
+    try {
+      const open =
+        members.length > 1 || first.alert.groupId !== null
+          ? undefined
+          : await deps.alerts.findOpenGroup(first.item.place.channel, first.item.event.groupKey!);
+      if (members.length > 1 || first.alert.groupId !== null || open?.messageTs) for (const m of members) grouped.set(m, members);
+    } catch (err) {
+      for (const m of members) delivery.fail(m.item, err);
+    }
+  }
+  return grouped;
+}
+
+/** Shows each alert not shown by a storm, in the delivery's order: on its own, or with its group once. */
+async function showAll(
+  ctx: IntakeContext,
+  shown: readonly Recorded[],
+  grouped: ReadonlyMap<Recorded, Recorded[]>,
+  budget: Budget,
+  delivery: Delivery,
+): Promise<void> {
+  const done = new Set<Recorded[]>();
+  for (const m of shown) {
+    if (delivery.outcomes.has(m.item)) continue;
+    const members = grouped.get(m);
+    if (members && done.has(members)) continue;
+    try {
+      if (!members) await intakeSingle(ctx, m, budget, delivery.log);
+      else {
+        done.add(members);
+        await intakeGroup(ctx, members, budget, delivery.log);
+      }
+    } catch (err) {
+      for (const member of members ?? [m]) delivery.fail(member.item, err);
+    }
+  }
+}
+
+function startDiagnosis(deps: AlertIntakeDeps, alert: AlertRecord, thread: AlertThread, log: Logger): void {
+  if (!deps.diagnoser || !deps.autoDiagnose(alert.name)) return;
+  const missing = deps.labelsNeeded(alert.name).filter((l) => alert.labels[l] === undefined);
+  if (missing.length > 0) {
+    // Running on guessed labels would check the wrong thing; the message says which labels are unknown.
+    log.info({ alertId: alert.id, missing }, 'automatic diagnosis not started: labels unknown');
+    return;
+  }
+  // Not awaited: a diagnosis takes seconds and must not hold up the next alerts of the delivery.
+  deps.diagnoser
+    .diagnose(alert, thread)
+    .catch((err: Error) => log.warn({ err: { message: err.message }, alertId: alert.id }, 'automatic diagnosis failed'));
+}
+
+function hasLabelsFor(deps: AlertIntakeDeps, alert: AlertRecord): boolean {
+  return deps.labelsNeeded(alert.name).every((l) => alert.labels[l] !== undefined);
+}
+
+function showGroup(ctx: IntakeContext, id: number): void {
+  ctx.groupsShown.add(id);
+  if (ctx.groupsShown.size > 10_000) ctx.groupsShown.delete(ctx.groupsShown.values().next().value!);
+}
+
+/** The alerts of one notification group in one channel: one message lists them all. */
+async function intakeGroup(ctx: IntakeContext, members: readonly Recorded[], budget: Budget, log: Logger): Promise<void> {
+  await refreshListed(ctx, members, budget);
+  // A resolution of an alert that has a message of its own edits that message.
+  const loose = members.filter((m) => m.alert.groupId === null);
+  for (const m of loose.filter((l) => l.kind === 'resolved')) await intakeSingle(ctx, m, budget, log);
+  // New alerts join the group; a re-fire of one that has a message of its own (or was shown by a storm summary)
+  // stays where it is.
+  const joining = loose.filter(
+    (m) => m.kind === 'new' || (m.kind === 'duplicate' && !m.alert.replyTs && !budget.stormTook.has(m.alert.id)),
+  );
+  for (const m of loose.filter((l) => l.kind === 'refire' || (l.kind === 'duplicate' && !joining.includes(l))))
+    await intakeSingle(ctx, m, budget, log);
+  if (joining.length > 0) await joinGroup(ctx, joining, budget, log);
+}
+
+/** Alerts already listed in a group's message: that message is edited (a re-fire, a resolution). */
+async function refreshListed(ctx: IntakeContext, members: readonly Recorded[], budget: Budget): Promise<void> {
+  const { deps } = ctx;
+  const listed = new Map<number, Recorded[]>();
+  for (const m of members) if (m.alert.groupId !== null) listed.set(m.alert.groupId, [...(listed.get(m.alert.groupId) ?? []), m]);
+  for (const [groupId, ms] of listed) {
+    const group = ctx.groupsShown.has(groupId) ? undefined : await deps.alerts.getGroup(groupId);
+    if (group?.messageTs) showGroup(ctx, groupId);
+    if (group && !group.messageTs) {
+      // A retry of a delivery whose group message never went out (its publisher died after claiming it).
+      if (budget.left-- > 0 && (await deps.publisher.publishGroup(group))) for (const m of ms) m.published = true;
+      continue;
+    }
+    if (ms.every((m) => m.kind === 'duplicate')) continue;
+    await deps.publisher.refreshGroup(groupId, ms.every((m) => m.kind === 'refire') ? 'counter' : 'state');
+  }
+}
+
+/** New alerts join their group (opened if need be); the group's message is published, or edited when it is out. */
+async function joinGroup(ctx: IntakeContext, joining: readonly Recorded[], budget: Budget, log: Logger): Promise<void> {
+  const { deps } = ctx;
+  const first = joining[0]!;
+  const channel = first.item.place.channel;
+  const threadTs = first.item.place.kind === 'reply' ? (first.alert.messageTs ?? first.item.place.threadTs) : null;
+  const group = await deps.alerts.openGroup(channel, first.item.event.groupKey!, threadTs);
+  await deps.alerts.joinGroup(
+    group.id,
+    joining.map((m) => m.alert.id),
+  );
+  if (group.messageTs) return deps.publisher.refreshGroup(group.id, 'state');
+  if (budget.left <= 0) {
+    log.warn(
+      { groupId: group.id, alerts: joining.length },
+      'delivery names more alerts than get a message of their own; group recorded without one',
+    );
+    return;
+  }
+  budget.left--;
+  const thread = await deps.publisher.publishGroup(group);
+  if (!thread) return;
+  for (const m of joining) m.published = true;
+  // One diagnosis per group message: its first new alert whose labels are known. The others are in its menu.
+  const firstNew = joining.find((m) => m.kind === 'new' && hasLabelsFor(deps, m.alert));
+  if (firstNew) startDiagnosis(deps, firstNew.alert, thread, log);
+}
+
+/** One alert with a message of its own (the only alert of its notification). */
+async function intakeSingle(ctx: IntakeContext, m: Recorded, budget: Budget, log: Logger): Promise<void> {
+  const { alert, kind } = m;
+  // A duplicate whose message never went out (its publisher died after claiming it) is published now, unless a
+  // storm summary showed it.
+  if (kind === 'new' || (kind === 'duplicate' && !alert.replyTs && !budget.stormTook.has(alert.id))) {
+    if (budget.left <= 0) {
+      log.warn({ alertId: alert.id, max: ctx.max }, 'delivery names more alerts than get a message of their own; recorded without one');
       return;
     }
     budget.left--;
+    const thread = await ctx.deps.publisher.publish(alert, placeOf(alert, m.item.place));
+    if (thread) {
+      m.published = true;
+      startDiagnosis(ctx.deps, alert, thread, log);
+    }
+  } else if (kind === 'refire' || kind === 'resolved') {
+    await ctx.deps.publisher.refresh(alert, kind === 'refire' ? 'counter' : 'state');
+  }
+}
+
+async function repairStale(ctx: IntakeContext, log: Logger): Promise<void> {
+  const { deps } = ctx;
+  for (const alert of await deps.alerts.listStaleReplyClaims()) {
+    // Alerts read from a channel are answered in their post's thread; the webhook's are the bot's own posts.
+    const place: PublishPlace = alert.messageTs
+      ? { kind: 'reply', channel: alert.channelId!, threadTs: alert.messageTs }
+      : { kind: 'post', channel: alert.channelId! };
+    const thread = await deps.publisher.publish(alert, place);
+    if (!thread) continue;
+    log.info({ alertId: alert.id, channel: place.channel }, `alert ${place.kind} repaired after a stale claim`);
+    startDiagnosis(deps, alert, thread, log);
+  }
+  for (const group of await deps.alerts.listStaleGroupClaims()) {
     const thread = await deps.publisher.publishGroup(group);
-    if (!thread) return;
-    for (const m of joining) m.published = true;
-    // One diagnosis per group message: its first new alert whose labels are known. The others are in its menu.
-    const firstNew = joining.find((m) => m.kind === 'new' && hasLabelsFor(m.alert));
-    if (firstNew) startDiagnosis(firstNew.alert, thread, log);
-  };
-
-  const hasLabelsFor = (alert: AlertRecord) => deps.labelsNeeded(alert.name).every((l) => alert.labels[l] !== undefined);
-
-  /** One alert with a message of its own (the only alert of its notification). */
-  const intakeSingle = async (m: Recorded, budget: Budget, log: Logger): Promise<void> => {
-    const { alert, kind } = m;
-    // A duplicate whose message never went out (its publisher died after claiming it) is published now, unless a
-    // storm summary showed it.
-    if (kind === 'new' || (kind === 'duplicate' && !alert.replyTs && !budget.stormTook.has(alert.id))) {
-      if (budget.left <= 0) {
-        log.warn({ alertId: alert.id, max }, 'delivery names more alerts than get a message of their own; recorded without one');
-        return;
-      }
-      budget.left--;
-      const thread = await deps.publisher.publish(alert, placeOf(alert, m.item.place));
-      if (thread) {
-        m.published = true;
-        startDiagnosis(alert, thread, log);
-      }
-    } else if (kind === 'refire' || kind === 'resolved') {
-      await deps.publisher.refresh(alert, kind === 'refire' ? 'counter' : 'state');
-    }
-  };
-
-  const repairStale = async (log: Logger): Promise<void> => {
-    for (const alert of await deps.alerts.listStaleReplyClaims()) {
-      // Alerts read from a channel are answered in their post's thread; the webhook's are the bot's own posts.
-      const place: PublishPlace = alert.messageTs
-        ? { kind: 'reply', channel: alert.channelId!, threadTs: alert.messageTs }
-        : { kind: 'post', channel: alert.channelId! };
-      const thread = await deps.publisher.publish(alert, place);
-      if (!thread) continue;
-      log.info({ alertId: alert.id, channel: place.channel }, `alert ${place.kind} repaired after a stale claim`);
-      startDiagnosis(alert, thread, log);
-    }
-    for (const group of await deps.alerts.listStaleGroupClaims()) {
-      const thread = await deps.publisher.publishGroup(group);
-      if (!thread) continue;
-      log.info({ groupId: group.id, channel: group.channelId }, 'alert group message repaired after a stale claim');
-      const first = (await deps.alerts.groupMembers(group.id)).find((a) => a.status === 'firing' && hasLabelsFor(a));
-      if (first) startDiagnosis(first, thread, log);
-    }
-  };
-
-  return {
-    repairStale: (log = deps.logger) =>
-      repairStale(log).catch((err: Error) => log.warn({ err: { message: err.message } }, 'stale reply repair failed; next sweep retries')),
-    intake: async (given, log = deps.logger) => {
-      const outcomes = new Map<IntakeItem, IntakeOutcome>();
-      const items: IntakeItem[] = [];
-      for (const item of given) {
-        try {
-          for (const event of await withLabels(deps, item.event, log))
-            items.push({ ...item, event, deliveryKey: expandedKey(item, event) });
-        } catch (err) {
-          log.error(
-            { err: { message: (err as Error).message }, fingerprint: item.event.fingerprint },
-            'could not complete the labels of an alert',
-          );
-          outcomes.set(item, { fingerprint: item.event.fingerprint, kind: 'failed', error: err as Error });
-        }
-      }
-      const fail = (item: IntakeItem, err: unknown) => {
-        log.error({ err: { message: (err as Error).message }, fingerprint: item.event.fingerprint }, 'could not take in an alert');
-        outcomes.set(item, { fingerprint: item.event.fingerprint, kind: 'failed', error: err as Error });
-      };
-
-      const recorded: Recorded[] = [];
-      try {
-        const outs = await deps.alerts.recordMany(
-          items.map((item) => {
-            const catalogSeverity = deps.catalogSeverity(item.event.name);
-            return {
-              event: item.event,
-              opts: {
-                deliveryKey: item.deliveryKey,
-                ...(catalogSeverity ? { catalogSeverity } : {}),
-                ...(item.place.kind === 'reply'
-                  ? { post: { channelId: item.place.channel, ts: item.place.threadTs } }
-                  : { channelId: item.place.channel }),
-              },
-            };
-          }),
-        );
-        outs.forEach((out, i) => {
-          const item = items[i]!;
-          log.info({ alert: item.event.name, fingerprint: item.event.fingerprint, outcome: out.kind }, 'alert recorded');
-          if (out.kind === 'ignored') outcomes.set(item, { fingerprint: item.event.fingerprint, kind: out.kind, published: false });
-          else recorded.push({ item, kind: out.kind, alert: out.alert, published: false });
-        });
-      } catch (err) {
-        for (const item of items) fail(item, err);
-      }
-
-      // In a storm, new alerts are counted in the channel's summary and listed in its thread instead.
-      const stormed = new Set<number>();
-      if (deps.storm) {
-        const byChannel = new Map<string, AlertRecord[]>();
-        for (const m of recorded)
-          if (m.kind === 'new') byChannel.set(m.item.place.channel, [...(byChannel.get(m.item.place.channel) ?? []), m.alert]);
-        for (const [channel, news] of byChannel) for (const a of await deps.storm.admit(channel, news)) stormed.add(a.id);
-      }
-      // A repeated delivery of an alert a storm summary took: the summary showed it already.
-      const unshown = recorded
-        .filter((m) => m.kind === 'duplicate' && !m.alert.replyTs)
-        .map((m) => ({ id: m.alert.id, channel: m.item.place.channel }));
-      const stormTook = deps.storm && unshown.length ? await deps.storm.took(unshown) : new Set<number>();
-      const shown = recorded.filter((m) => !stormed.has(m.alert.id));
-
-      // Alerts of one notification group in one channel share a message: when the delivery names several of them,
-      // or when the group already has its message (a later notification of the same group).
-      const groups = new Map<string, Recorded[]>();
-      for (const m of shown) {
-        if (m.item.event.groupKey === undefined) continue;
-        const key = `${m.item.place.kind}\u0000${m.item.place.channel}\u0000${m.item.event.groupKey}`;
-        groups.set(key, [...(groups.get(key) ?? []), m]);
-      }
-      const grouped = new Set<Recorded>();
-      for (const members of groups.values()) {
-        const first = members[0]!;
-        try {
-          const open =
-            members.length > 1 || first.alert.groupId !== null
-              ? undefined
-              : await deps.alerts.findOpenGroup(first.item.place.channel, first.item.event.groupKey!);
-          if (members.length > 1 || first.alert.groupId !== null || open?.messageTs) for (const m of members) grouped.add(m);
-        } catch (err) {
-          for (const m of members) fail(m.item, err);
-        }
-      }
-
-      const budget: Budget = { left: max, stormTook };
-      const done = new Set<Recorded[]>();
-      for (const m of shown) {
-        if (outcomes.has(m.item)) continue;
-        try {
-          if (!grouped.has(m)) await intakeSingle(m, budget, log);
-          else {
-            const members = [...groups.values()].find((g) => g.includes(m))!;
-            if (done.has(members)) continue;
-            done.add(members);
-            await intakeGroup(members, budget, log);
-          }
-        } catch (err) {
-          const members = grouped.has(m) ? [...groups.values()].find((g) => g.includes(m))! : [m];
-          for (const member of members) fail(member.item, err);
-        }
-      }
-      for (const m of recorded)
-        if (!outcomes.has(m.item))
-          outcomes.set(m.item, { fingerprint: m.item.event.fingerprint, kind: m.kind, alertId: m.alert.id, published: m.published });
-      return items
-        .map((i) => outcomes.get(i)!)
-        .concat(given.filter((g) => outcomes.has(g) && !items.includes(g)).map((g) => outcomes.get(g)!));
-    },
-  };
+    if (!thread) continue;
+    log.info({ groupId: group.id, channel: group.channelId }, 'alert group message repaired after a stale claim');
+    const first = (await deps.alerts.groupMembers(group.id)).find((a) => a.status === 'firing' && hasLabelsFor(deps, a));
+    if (first) startDiagnosis(deps, first, thread, log);
+  }
 }
 
 /** What is left of a delivery's messages of their own, and the alerts a storm summary showed already. */

@@ -1,7 +1,8 @@
 import { createAlertIntake, type AlertIntake } from '../alerts/alert-intake';
 import { createAlertmanagerAlerts } from '../alerts/alertmanager-alerts';
-import { createStormWatch, type StormWatch } from '../alerts/alert-storm';
+import { createStormMetrics, createStormWatch, type StormWatch } from '../alerts/alert-storm';
 import type { SlackConfig } from '../config';
+import { databaseKeyPrefix } from '../coordination/coordination';
 import type { ReplayGuard } from '../coordination/replay-guard';
 import type { InboxProcessor } from '../inbox/inbox-processor';
 import { createReminderRunner, escalationConfig, type ReminderRunner } from '../incidents/reminders-and-escalations';
@@ -79,6 +80,8 @@ function createAlertSide(
   const stormWatch = createStormWatch({
     publisher: createStormMessenger({ poster: t.poster }),
     coordination,
+    keyPrefix: databaseKeyPrefix(config),
+    metrics: createStormMetrics(app.registry),
     logger,
     threshold: config.alertStormThreshold,
   });

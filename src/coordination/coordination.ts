@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+
 /**
  * Short-lived coordination between replicas: "did anyone already handle this?",
  * mutual exclusion, and a per-channel posting budget. PostgreSQL stays the source of
@@ -67,4 +70,18 @@ export function checkKey(key: string): string {
   if (!SAFE_KEY.test(key))
     throw new Error(`refused coordination key ${JSON.stringify(key.slice(0, 60))}: only letters, digits and :_.@- are allowed`);
   return key;
+}
+
+/**
+ * A short name for the database a bot keeps its records in, for the coordination keys that hold its ids (alert ids
+ * restart at 1 in every database) or its channels' state: two bots sharing one Redis never read each other's,
+ * while the replicas of one bot, given the same database, share theirs. No credentials go into it.
+ */
+export function databaseKeyPrefix(where: { databaseUrl?: string; dataDir: string }): string {
+  let place = `embedded:${path.resolve(where.dataDir)}`;
+  if (where.databaseUrl) {
+    const url = new URL(where.databaseUrl);
+    place = `postgres:${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  }
+  return `db-${createHash('sha256').update(place).digest('hex').slice(0, 12)}`;
 }

@@ -1,6 +1,19 @@
+import { WebClient } from '@slack/web-api';
 import pino from 'pino';
-import { createStormWatch, type StormPublisher, type StormSummary } from '../../src/alerts/alert-storm';
+import { Registry } from 'prom-client';
+import {
+  createStormMetrics,
+  createStormWatch,
+  StormChannelRefusedError,
+  type StormPublisher,
+  type StormSummary,
+  type StormWatchOptions,
+} from '../../src/alerts/alert-storm';
+import { databaseKeyPrefix } from '../../src/coordination/coordination';
 import { createMemoryCoordination } from '../../src/coordination/memory-coordination';
+import { startSlackEmulator } from '../../src/emulator/slack-emulator';
+import { createSlackPoster } from '../../src/slack/slack-poster';
+import { createStormMessenger } from '../../src/slack/storm-messenger';
 import type { AlertRecord } from '../../src/domain/alert';
 
 const T0 = Date.parse('2026-11-26T08:00:00Z');
@@ -53,7 +66,7 @@ describe('storm watch', () => {
   };
   // Replicas share what the coordination holds; each has its own watch.
   let coordination = createMemoryCoordination(() => now);
-  const watch = () =>
+  const watch = (more: Partial<StormWatchOptions> = {}) =>
     createStormWatch({
       publisher,
       coordination,
@@ -61,7 +74,9 @@ describe('storm watch', () => {
       now: () => now,
       threshold: 3,
       flushMs: 50,
+      editMs: 20,
       calmMs: 200,
+      ...more,
     });
   beforeEach(() => {
     now = T0;
@@ -132,5 +147,108 @@ describe('storm watch', () => {
     // The same ids in another channel (another database's alerts, sharing Redis) were not taken.
     expect([...(await replicas[1]!.took([20, 21].map((id) => ({ id, channel: 'C2' }))))]).toEqual([]);
     await Promise.all(replicas.map((w) => w.stop()));
+  });
+
+  it('shows a change in the summary within its edit slot, without waiting for the next list in the thread', async () => {
+    const w = watch({ flushMs: 60_000 });
+    await w.admit('C1', [alert(1, 'A'), alert(2, 'A'), alert(3, 'A'), alert(4, 'A')]);
+    await settle(10);
+    expect(shown.map((s) => s.kind)).toEqual(['post', 'list']);
+    await w.admit('C1', [alert(5, 'B')]);
+    await w.admit('C1', [alert(6, 'B')]);
+    await settle(100);
+    // The summary counts both; they are listed in the thread at the next list, a minute on.
+    expect(shown.filter((s) => s.kind !== 'edit').map((s) => s.kind)).toEqual(['post', 'list']);
+    expect(summaries().at(-1)).toMatchObject({ kind: 'edit', summary: { total: 6 } });
+    await w.stop();
+  });
+
+  it('lists the alerts still waiting for the thread when it stops, and shows their count in the summary', async () => {
+    const w = watch({ flushMs: 60_000, editMs: 60_000 });
+    await w.admit('C1', [alert(1, 'A'), alert(2, 'A'), alert(3, 'A'), alert(4, 'A')]);
+    await settle(10);
+    await w.admit('C1', [alert(5, 'B'), alert(6, 'B')]);
+    await w.stop();
+    expect(listed()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(summaries().at(-1)).toMatchObject({ kind: 'edit', ts: 'ts-1', summary: { total: 6 } });
+  });
+
+  it('gives a summary up once when Slack refuses its channel: logged and counted once, not retried, the storm still counted', async () => {
+    const registry = new Registry();
+    const metrics = createStormMetrics(registry);
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    let attempts = 0;
+    const refusing: StormPublisher = {
+      ...publisher,
+      postSummary: async (summary) => {
+        attempts++;
+        throw new StormChannelRefusedError(summary.channel, 'not_in_channel');
+      },
+    };
+    const replicas = [watch({ publisher: refusing, metrics, logger }), watch({ publisher: refusing, metrics, logger })];
+    await replicas[0]!.admit('C1', [alert(1, 'A'), alert(2, 'A'), alert(3, 'A'), alert(4, 'A')]);
+    await settle(10);
+    // Later alerts on either replica are still taken (the channel would refuse their own messages too), and nothing
+    // tries the channel again: not after a list interval, not after several.
+    expect((await replicas[1]!.admit('C1', [alert(5, 'A')])).map((a) => a.id)).toEqual([5]);
+    expect((await replicas[0]!.admit('C1', [alert(6, 'A')])).map((a) => a.id)).toEqual([6]);
+    await settle(200);
+    expect(attempts).toBe(1);
+    expect(shown).toEqual([]);
+    expect((await metrics.abandoned.get()).values).toEqual([{ value: 1, labels: { reason: 'not_in_channel' } }]);
+    const refusals = lines.map((l) => JSON.parse(l) as { msg: string; channel?: string }).filter((l) => /refuses/.test(l.msg));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ channel: 'C1', reason: 'not_in_channel' });
+    // Another channel is not affected.
+    await replicas[0]!.admit('C2', [alert(11, 'A'), alert(12, 'A'), alert(13, 'A'), alert(14, 'A')]);
+    await settle(10);
+    expect(attempts).toBe(2);
+    await Promise.all(replicas.map((w) => w.stop()));
+  });
+
+  it("turns Slack's refusals of the channel into the storm's, and leaves other failures to be retried", async () => {
+    const slack = await startSlackEmulator();
+    try {
+      const poster = createSlackPoster({
+        client: new WebClient('xoxb-test-token', { slackApiUrl: slack.url, retryConfig: { retries: 0 } }),
+        coordination: createMemoryCoordination(),
+        logger: pino({ level: 'silent' }),
+      });
+      const messenger = createStormMessenger({ poster });
+      const summary: StormSummary = { channel: 'C9', startedAt: new Date(T0), total: 4, rows: [] };
+      slack.failNext('chat.postMessage', { error: 'is_archived' });
+      await expect(messenger.postSummary(summary, 'k1')).rejects.toMatchObject({ code: 'STORM_CHANNEL_REFUSED', reason: 'is_archived' });
+      const ts = await messenger.postSummary(summary, 'k2');
+      slack.failNext('chat.update', { error: 'message_not_found' });
+      await expect(messenger.editSummary(ts, summary)).rejects.toBeInstanceOf(StormChannelRefusedError);
+      slack.failNext('chat.postMessage', { error: 'not_in_channel' });
+      await expect(messenger.listAlerts('C9', ts, [alert(1, 'A')])).rejects.toMatchObject({ reason: 'not_in_channel' });
+      slack.failNext('chat.update', { error: 'internal_error' });
+      const other = await messenger.editSummary(ts, summary).catch((err: unknown) => err);
+      expect(other).not.toBeInstanceOf(StormChannelRefusedError);
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it("keeps one bot's storms to itself on a shared store: its key prefix is its database's", async () => {
+    const botA = watch({ keyPrefix: databaseKeyPrefix({ databaseUrl: 'postgres://a:pw@db:5432/bot_a', dataDir: '/data' }) });
+    const botB = watch({ keyPrefix: databaseKeyPrefix({ databaseUrl: 'postgres://a:pw@db:5432/bot_b', dataDir: '/data' }) });
+    const taken = await botA.admit('C1', [alert(1, 'A'), alert(2, 'A'), alert(3, 'A'), alert(4, 'A')]);
+    expect(taken.map((a) => a.id)).toEqual([1, 2, 3, 4]);
+    // Bot B's channel C1 (the same workspace) is not in a storm, and its alert 4 (another database's) was not taken.
+    expect(await botB.admit('C1', [alert(5, 'A')])).toEqual([]);
+    expect([...(await botB.took([{ id: 4, channel: 'C1' }]))]).toEqual([]);
+    expect([...(await botA.took([{ id: 4, channel: 'C1' }]))]).toEqual([4]);
+    await Promise.all([botA.stop(), botB.stop()]);
+  });
+
+  it("names a database by where it is, never by who connects: a replica's prefix is its database's", () => {
+    const a = databaseKeyPrefix({ databaseUrl: 'postgres://bot:secret@db.internal:5432/incidents?sslmode=require', dataDir: '/x' });
+    expect(databaseKeyPrefix({ databaseUrl: 'postgres://other:pw@db.internal/incidents', dataDir: '/y' })).toBe(a);
+    expect(databaseKeyPrefix({ databaseUrl: 'postgres://bot:secret@db.internal:5432/staging', dataDir: '/x' })).not.toBe(a);
+    expect(databaseKeyPrefix({ dataDir: '/data/a' })).not.toBe(databaseKeyPrefix({ dataDir: '/data/b' }));
+    expect(a).toMatch(/^db-[0-9a-f]{12}$/);
   });
 });
