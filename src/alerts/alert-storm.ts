@@ -67,7 +67,10 @@ export interface StormWatchOptions {
   windowMs?: number;
   /** The thread gets the alerts taken since its last list at most this often: each list is a post in the channel. */
   flushMs?: number;
-  /** The summary is edited at most this often (by all replicas together), and shows a change about this long after it. */
+  /**
+   * The summary is edited at most this often (by all replicas together), and shows a change about this long after it.
+   * Default 2 s: Slack's chat.update budget is about 50 a minute per workspace, shared by every storming channel.
+   */
   editMs?: number;
   /** A storm ends after this long without a new alert in its channel. */
   calmMs?: number;
@@ -173,7 +176,7 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
     threshold: opts.threshold ?? STORM_THRESHOLD,
     windowMs,
     flushMs,
-    editMs: opts.editMs ?? 1_000,
+    editMs: opts.editMs ?? 2_000,
     calmMs,
     // Outlives the calm period, so the record is there when a replica comes to end the storm.
     recordMs: calmMs + windowMs + 4 * flushMs,
