@@ -21,7 +21,7 @@ import { createLogger, type Logger } from './logger';
 import { createBotMetrics, createRegistry, type BotMetrics } from './metrics';
 import type { Catalog } from './runbooks';
 import type { SlackApp } from './slack/create-slack-app';
-import type { Database } from './store/database';
+import type { Database } from './domain/database';
 
 export interface BotApp {
   config: Config;

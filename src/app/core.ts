@@ -6,7 +6,7 @@ import type { IncidentNotifications } from '../incidents/templates';
 import type { Logger } from '../logger';
 import type { BotMetrics } from '../metrics';
 import type { Catalog } from '../runbooks';
-import type { Database } from '../store/database';
+import type { Database } from '../domain/database';
 import type { AppStores } from './stores';
 import type { StartupFiles } from './startup-files';
 

@@ -7,7 +7,7 @@ import type { BotMetrics } from '../metrics';
 import { attachReceipt, receiptOf } from '../slack/create-slack-app';
 import { createEventIntake } from '../slack/event-intake';
 import type { SlackAuthMonitor } from '../slack/slack-auth-monitor';
-import type { Database } from '../store/database';
+import type { Database } from '../domain/database';
 import type { AppCore } from './core';
 import type { SlackSide } from './slack-side';
 

@@ -5,7 +5,8 @@ import { addLogSecrets, type Logger } from '../logger';
 import { loadPostmortemTemplate } from '../postmortem';
 import { catalogSecrets, loadCatalog, type Catalog } from '../runbooks';
 import { escapeMrkdwn } from '../slack/blocks/mrkdwn';
-import { openDatabase, type Database } from '../store/database';
+import type { Database } from '../domain/database';
+import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 
 /** What start-up reads before anything is wired: the migrated database, the runbook catalog and the templates. */

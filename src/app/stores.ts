@@ -1,6 +1,6 @@
 import { createAlertStore } from '../store/alert-store';
 import { createAuditStore } from '../store/audit-store';
-import type { Database } from '../store/database';
+import type { Database } from '../domain/database';
 import { createFollowUpStore } from '../store/follow-up-store';
 import { createInboxStore } from '../store/inbox-store';
 import { createIncidentRoomStore } from '../store/incident-room-store';

@@ -1,23 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { lockDataDir } from '../data-dir-lock';
 import type { Logger } from '../logger';
+import type { Database } from '../domain/database';
 import { startPGliteServer } from './pglite-server';
 
-/** What stores need from the database: the pg Pool's query surface and transactions. */
-export interface Database {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
-  transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
-  /** True inside a `transaction` callback (where `query` runs on that transaction). */
-  inTransaction(): boolean;
-  /** Cheap liveness query for /health/ready. */
-  ping(timeoutMs?: number): Promise<void>;
-  readonly kind: 'postgres' | 'embedded';
-  readonly pool: Pool;
-  close(): Promise<void>;
-}
+export type { Database };
 
 export interface OpenDatabaseOptions {
   /** A postgres:// URL; undefined → embedded PGlite in dataDir. */
