@@ -25,7 +25,7 @@ type Kind = 'command' | 'button';
 interface Round {
   p50: number;
   p99: number;
-  /** utime + stime of the server process over the round, per request. */
+  /** CPU time of the server process (all its threads) over the round, per request. */
   cpuMs: number;
 }
 

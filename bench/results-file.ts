@@ -28,7 +28,7 @@ export const BASELINE_NOTE = [
   "runs as shipped (`--max-old-space-size=128`, as `npm start` and the Dockerfile run it), the baseline with Node's defaults.",
   'All run as separate processes on the same machine, with the load generator (signed requests, 50 concurrent) in the',
   'bench process; rounds rotate the three servers (bot, fresh, bare; fresh, bare, bot; …) and each figure is the median',
-  "over rounds of that round's p50, p99 or server CPU time (utime + stime from `/proc/<pid>/stat`) per request.",
+  "over rounds of that round's p50, p99 or server CPU time per request (the scheduler's run time of all the server's threads, `/proc/<pid>/task/*/schedstat`, in nanoseconds).",
 ].join('\n');
 
 /** What the post-mortem quality rows measure, and what they do not. */
