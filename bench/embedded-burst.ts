@@ -94,7 +94,8 @@ export async function embeddedBurstBench(): Promise<Row[]> {
     const notified = await drain(t0, OPENS, () =>
       slack
         .callsTo('chat.postMessage')
-        .filter((c) => String(c.args.channel).startsWith('C0BURSTOPEN') && /INCIDENT: burst \d+/.test(String(c.args.text))),
+        // Each incident gets its own channel (the default), so its notification is looked for there, not where it was opened.
+        .filter((c) => /INCIDENT: burst \d+/.test(String(c.args.text))),
     );
     rows.push(
       row(
