@@ -126,16 +126,23 @@ function writeBehind(write: (rows: string[]) => Promise<unknown>, windowMs: numb
 }
 
 /**
- * Calls to `one` gathered into calls to `many`: one batch in flight at a time, and a busy caller gathers for up to
- * `windowMs` after the last batch went (a quiet one goes at once).
+ * Calls to `one` gathered into calls to `many`: a busy caller gathers for up to `windowMs` after the last batch went (a
+ * quiet one goes at once), and at most `maxInFlight` batches are out at a time, so a slow batch (claims, then
+ * PostgreSQL) does not hold the next one back. Batches are independent: a signature sent twice is decided by whichever
+ * claim wins, in one batch or two.
  */
-function batched<T>(many: (keys: string[]) => Promise<T[]>, windowMs: number, maxBatch = 500): (key: string) => Promise<T> {
+function batched<T>(
+  many: (keys: string[]) => Promise<T[]>,
+  windowMs: number,
+  maxBatch = 500,
+  maxInFlight = 2,
+): (key: string) => Promise<T> {
   let waiting: { key: string; resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
-  let inFlight = false;
+  let inFlight = 0;
   let lastSentAt = -Infinity;
   let timer: NodeJS.Timeout | undefined;
   const schedule = (): void => {
-    if (inFlight || waiting.length === 0) return;
+    if (inFlight >= maxInFlight || waiting.length === 0) return;
     const wait = lastSentAt + windowMs - performance.now();
     if (wait <= 0 || waiting.length >= maxBatch) return flush();
     timer ??= setTimeout(flush, wait);
@@ -143,18 +150,18 @@ function batched<T>(many: (keys: string[]) => Promise<T[]>, windowMs: number, ma
   const flush = (): void => {
     clearTimeout(timer);
     timer = undefined;
-    if (inFlight || waiting.length === 0) return;
+    if (inFlight >= maxInFlight || waiting.length === 0) return;
     lastSentAt = performance.now();
     const batch = waiting;
     waiting = [];
-    inFlight = true;
+    inFlight++;
     many(batch.map((w) => w.key))
       .then(
         (got) => batch.forEach((w, i) => w.resolve(got[i]!)),
         (err: unknown) => batch.forEach((w) => w.reject(err)),
       )
       .finally(() => {
-        inFlight = false;
+        inFlight--;
         schedule();
       });
   };

@@ -80,6 +80,18 @@ describe('replay guard', () => {
     await race();
   }, 30_000);
 
+  it('accepts each signature once when its copies land in different batches of one replica, two batches out at once', async () => {
+    const guard = await redisGuard();
+    const sigs = Array.from({ length: 30 }, signature);
+    const pending: Promise<boolean>[][] = sigs.map(() => []);
+    // Five copies of each, sent a few ms apart without waiting for the answers: they fill several batches in flight.
+    for (let copy = 0; copy < 5; copy++) {
+      sigs.forEach((s, i) => pending[i]!.push(guard.isFirst(s)));
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    for (const answers of pending) expect((await Promise.all(answers)).filter(Boolean)).toHaveLength(1);
+  });
+
   it('lets PostgreSQL decide when Redis cannot answer: a signature accepted while Redis was up is still refused', async () => {
     const up = await redisGuard();
     const sig = signature();
