@@ -82,6 +82,11 @@ export interface StormWatchOptions {
   metrics?: StormMetrics;
   /** How long `stop` may spend listing the alerts still waiting for the thread. */
   stopTimeoutMs?: number;
+  /**
+   * At most this many alerts wait in memory per channel for the thread (Slack failing for a whole storm); past it the
+   * oldest are left out of the thread, still recorded and counted in the summary. Default 2000 (50 thread messages).
+   */
+  maxPending?: number;
 }
 
 export interface StormWatch {
@@ -146,6 +151,7 @@ interface Watch {
   /** How long the shared record outlives its last change. */
   recordMs: number;
   stopTimeoutMs: number;
+  maxPending: number;
   keyOf: StormKeys;
   local: Map<string, LocalStorm>;
   /** The edit locks this replica holds to the end of their slot, released at once when it stops. */
@@ -181,6 +187,7 @@ export function createStormWatch(opts: StormWatchOptions): StormWatch {
     // Outlives the calm period, so the record is there when a replica comes to end the storm.
     recordMs: calmMs + windowMs + 4 * flushMs,
     stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
+    maxPending: opts.maxPending ?? 2_000,
     keyOf: stormKeys(opts.keyPrefix ?? ''),
     local: new Map(),
     heldEdits: new Map(),
@@ -214,6 +221,7 @@ async function admit(w: Watch, channel: string, alerts: readonly AlertRecord[]):
     w.local.set(channel, storm);
   }
   storm.pending.push(...alerts);
+  trimPending(w, channel, storm);
   if (Number(record.total) === alerts.length) {
     w.logger.warn(
       { channel, threshold: w.threshold, windowMs: w.windowMs },
@@ -369,8 +377,23 @@ async function listPending(w: Watch, channel: string, storm: LocalStorm, ts: str
     if (batch.length) await w.publisher.listAlerts(channel, ts, batch);
   } catch (err) {
     storm.pending.unshift(...batch);
+    trimPending(w, channel, storm);
     throw err;
   }
+}
+
+/**
+ * Alerts wait for the thread in memory; while Slack fails for a long storm they would pile up to the heap's cap. The
+ * oldest past `maxPending` are left out of the thread (they are recorded, and counted in the summary).
+ */
+function trimPending(w: Watch, channel: string, storm: LocalStorm): void {
+  const over = storm.pending.length - w.maxPending;
+  if (over <= 0) return;
+  const notListed = storm.pending.splice(0, over).map((a) => a.id);
+  w.logger.warn(
+    { channel, notListed },
+    'storm thread too far behind: these alerts are left out of it (recorded, and counted in the summary)',
+  );
 }
 
 /** Says the storm is over when no alert came since `record` was read; false when this replica is done with it. */

@@ -232,6 +232,35 @@ describe('storm watch', () => {
     }
   });
 
+  it('keeps at most maxPending alerts waiting for a thread Slack keeps failing: the oldest are left out, and logged', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    let failing = true;
+    const flaky: StormPublisher = {
+      ...publisher,
+      listAlerts: async (channel, ts, alerts) => {
+        if (failing) throw new Error('Slack is down');
+        await publisher.listAlerts(channel, ts, alerts);
+      },
+    };
+    const w = watch({ publisher: flaky, logger, flushMs: 60_000, maxPending: 5 });
+    await w.admit('C1', [alert(1, 'A'), alert(2, 'A'), alert(3, 'A'), alert(4, 'A')]);
+    // The first list fails and puts its alerts back; the next ones are only counted until the thread is reachable.
+    await settle(0);
+    await w.admit(
+      'C1',
+      [5, 6, 7, 8, 9, 10].map((id) => alert(id, 'B')),
+    );
+    failing = false;
+    await w.stop();
+    expect(listed()).toEqual([6, 7, 8, 9, 10]);
+    const left = lines
+      .map((l) => JSON.parse(l) as { msg: string; notListed?: number[] })
+      .filter((l) => l.notListed && /too far behind/.test(l.msg));
+    expect(left.flatMap((l) => l.notListed)).toEqual([1, 2, 3, 4, 5]);
+    expect(summaries().at(-1)).toMatchObject({ summary: { total: 10 } });
+  });
+
   it("keeps one bot's storms to itself on a shared store: its key prefix is its database's", async () => {
     const botA = watch({ keyPrefix: databaseKeyPrefix({ databaseUrl: 'postgres://a:pw@db:5432/bot_a', dataDir: '/data' }) });
     const botB = watch({ keyPrefix: databaseKeyPrefix({ databaseUrl: 'postgres://a:pw@db:5432/bot_b', dataDir: '/data' }) });
