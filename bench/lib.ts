@@ -71,15 +71,19 @@ const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux this runs on 
  * a round of ~150 ms of CPU is a ±7 % step; the fallback when schedstat is not available.
  */
 export function cpuSeconds(pid: number): number {
+  let ns = 0;
   try {
-    let ns = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // a thread that ended between the listing and the read: its time is gone from either reading alike
+      }
     }
-    if (Number.isFinite(ns) && ns > 0) return ns / 1e9;
   } catch {
-    // a thread that ended between the listing and the read, or no schedstat: ticks instead
+    ns = NaN; // no schedstat here: ticks instead
   }
+  if (Number.isFinite(ns) && ns > 0) return ns / 1e9;
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) is in parentheses and may contain spaces: split after it.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

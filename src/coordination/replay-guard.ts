@@ -113,12 +113,16 @@ function writeBehind(write: (rows: string[]) => Promise<unknown>, windowMs: numb
     const done = write(batch).finally(() => writing.delete(done));
     writing.add(done);
   };
+  // After a flush (shutdown) a request that was still running writes its row at once: no timer is left to do it.
+  let flushed = false;
   return {
     add: (r) => {
       rows.push(r);
-      timer ??= setTimeout(send, windowMs).unref();
+      if (flushed) send();
+      else timer ??= setTimeout(send, windowMs).unref();
     },
     flush: async () => {
+      flushed = true;
       send();
       await Promise.all(writing);
     },
@@ -137,7 +141,7 @@ function batched<T>(
   maxBatch = 500,
   maxInFlight = 2,
 ): (key: string) => Promise<T> {
-  let waiting: { key: string; resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
+  const waiting: { key: string; resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
   let inFlight = 0;
   let lastSentAt = -Infinity;
   let timer: NodeJS.Timeout | undefined;
@@ -152,8 +156,8 @@ function batched<T>(
     timer = undefined;
     if (inFlight >= maxInFlight || waiting.length === 0) return;
     lastSentAt = performance.now();
-    const batch = waiting;
-    waiting = [];
+    // A burst larger than one batch goes as several, each within what one Redis script and one INSERT take well.
+    const batch = waiting.splice(0, maxBatch);
     inFlight++;
     many(batch.map((w) => w.key))
       .then(
@@ -164,6 +168,7 @@ function batched<T>(
         inFlight--;
         schedule();
       });
+    schedule();
   };
   return (key) =>
     new Promise<T>((resolve, reject) => {
