@@ -77,7 +77,7 @@ export function cpuSeconds(pid: number): number {
       try {
         ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
       } catch {
-        // a thread that ended between the listing and the read: its time is gone from either reading alike
+        // a thread that ended between the listing and the read (the bot and bare Bolt keep theirs for the whole run)
       }
     }
   } catch {
