@@ -130,23 +130,16 @@ function writeBehind(write: (rows: string[]) => Promise<unknown>, windowMs: numb
 }
 
 /**
- * Calls to `one` gathered into calls to `many`: a busy caller gathers for up to `windowMs` after the last batch went (a
- * quiet one goes at once), and at most `maxInFlight` batches are out at a time, so a slow batch (claims, then
- * PostgreSQL) does not hold the next one back. Batches are independent: a signature sent twice is decided by whichever
- * claim wins, in one batch or two.
+ * Calls to `one` gathered into calls to `many`: one batch in flight at a time (two in flight measured no better at the
+ * ack), and a busy caller gathers for up to `windowMs` after the last batch went (a quiet one goes at once).
  */
-function batched<T>(
-  many: (keys: string[]) => Promise<T[]>,
-  windowMs: number,
-  maxBatch = 500,
-  maxInFlight = 2,
-): (key: string) => Promise<T> {
+function batched<T>(many: (keys: string[]) => Promise<T[]>, windowMs: number, maxBatch = 500): (key: string) => Promise<T> {
   const waiting: { key: string; resolve: (v: T) => void; reject: (e: unknown) => void }[] = [];
-  let inFlight = 0;
+  let inFlight = false;
   let lastSentAt = -Infinity;
   let timer: NodeJS.Timeout | undefined;
   const schedule = (): void => {
-    if (inFlight >= maxInFlight || waiting.length === 0) return;
+    if (inFlight || waiting.length === 0) return;
     const wait = lastSentAt + windowMs - performance.now();
     if (wait <= 0 || waiting.length >= maxBatch) return flush();
     timer ??= setTimeout(flush, wait);
@@ -154,21 +147,20 @@ function batched<T>(
   const flush = (): void => {
     clearTimeout(timer);
     timer = undefined;
-    if (inFlight >= maxInFlight || waiting.length === 0) return;
+    if (inFlight || waiting.length === 0) return;
     lastSentAt = performance.now();
     // A burst larger than one batch goes as several, each within what one Redis script and one INSERT take well.
     const batch = waiting.splice(0, maxBatch);
-    inFlight++;
+    inFlight = true;
     many(batch.map((w) => w.key))
       .then(
         (got) => batch.forEach((w, i) => w.resolve(got[i]!)),
         (err: unknown) => batch.forEach((w) => w.reject(err)),
       )
       .finally(() => {
-        inFlight--;
+        inFlight = false;
         schedule();
       });
-    schedule();
   };
   return (key) =>
     new Promise<T>((resolve, reject) => {

@@ -80,7 +80,7 @@ describe('replay guard', () => {
     await race();
   }, 30_000);
 
-  it('accepts each signature once when its copies land in different batches of one replica, two batches out at once', async () => {
+  it('accepts each signature once when its copies land in different batches of one replica', async () => {
     const guard = await redisGuard();
     const sigs = Array.from({ length: 30 }, signature);
     const pending: Promise<boolean>[][] = sigs.map(() => []);
