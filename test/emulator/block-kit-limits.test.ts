@@ -1,16 +1,7 @@
-import { WebClient, LogLevel, type Logger } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import { validateBlocks, validateView } from '../../src/emulator/block-kit-limits';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
-
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  setLevel: () => undefined,
-  getLevel: () => LogLevel.ERROR,
-  setName: () => undefined,
-};
+import { silentSlackLogger } from '../support/silent-slack-logger';
 
 const plain = (text: string): { type: 'plain_text'; text: string } => ({ type: 'plain_text', text });
 const mrkdwn = (text: string): { type: 'mrkdwn'; text: string } => ({ type: 'mrkdwn', text });
@@ -118,7 +109,7 @@ describe('the emulator rejects what Slack rejects', () => {
 
   beforeAll(async () => {
     emulator = await startSlackEmulator();
-    slack = new WebClient('xoxb-test-token', { slackApiUrl: emulator.url, logger: silent, retryConfig: { retries: 0 } });
+    slack = new WebClient('xoxb-test-token', { slackApiUrl: emulator.url, logger: silentSlackLogger, retryConfig: { retries: 0 } });
   });
 
   afterAll(async () => {

@@ -1,16 +1,8 @@
-import { WebClient, LogLevel, type Logger } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
+import { silentSlackLogger } from '../support/silent-slack-logger';
 
 const TOKEN = 'xoxb-test-token';
-const quiet: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  setLevel: () => undefined,
-  getLevel: () => LogLevel.ERROR,
-  setName: () => undefined,
-};
 
 /** The channel methods of the emulator answer as Slack does, refusals included. */
 describe('Slack emulator: channels', () => {
@@ -20,7 +12,7 @@ describe('Slack emulator: channels', () => {
     slack = await startSlackEmulator({ botToken: TOKEN });
     slack.addUser({ id: 'U0ALICE01', name: 'alice' });
     slack.addUser({ id: 'U0BOBBY01', name: 'bob' });
-    client = new WebClient(TOKEN, { slackApiUrl: slack.url, logger: quiet, retryConfig: { retries: 0 } });
+    client = new WebClient(TOKEN, { slackApiUrl: slack.url, logger: silentSlackLogger, retryConfig: { retries: 0 } });
   });
   afterAll(() => slack.close());
 

@@ -2,9 +2,10 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { App, LogLevel, verifySlackRequest, type Logger } from '@slack/bolt';
+import { App, verifySlackRequest } from '@slack/bolt';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
 import { sendEvent, sendInteraction, sendSlashCommand, sendUrlVerification, signRequest, slashCommandBody } from '../support/slack-signing';
+import { silentSlackLogger } from '../support/silent-slack-logger';
 
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const FIXTURES = join(__dirname, '..', 'fixtures', 'slack');
@@ -12,16 +13,6 @@ const FIXTURES = join(__dirname, '..', 'fixtures', 'slack');
 function fixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as Record<string, unknown>;
 }
-
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  setLevel: () => undefined,
-  getLevel: () => LogLevel.ERROR,
-  setName: () => undefined,
-};
 
 describe('signRequest', () => {
   it("matches Slack's documented example", () => {
@@ -51,7 +42,7 @@ describe('signRequest', () => {
         body: b,
         headers: { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': now },
         nowMilliseconds: now * 1000 + 10_000,
-        logger: silent,
+        logger: silentSlackLogger,
       });
     expect(() => verify(body)).not.toThrow();
     expect(() => verify(`${body}x`)).toThrow(/signature mismatch/);
@@ -96,7 +87,7 @@ describe('signed requests against a real Bolt app on the emulator', () => {
     app = new App({
       token: 'xoxb-test-token',
       signingSecret: SECRET,
-      logger: silent,
+      logger: silentSlackLogger,
       clientOptions: { slackApiUrl: emulator.url, retryConfig: { retries: 0 } },
     });
     app.command('/incident', async ({ ack, command, respond }) => {

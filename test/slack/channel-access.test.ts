@@ -1,6 +1,7 @@
-import { WebClient, LogLevel, type Logger } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import { startSlackEmulator, type SlackEmulator } from '../../src/emulator/slack-emulator';
 import { createChannelAccess, createChannelReader } from '../../src/slack/channel-access';
+import { silentSlackLogger } from '../support/silent-slack-logger';
 
 const BOT = 'U0INCIDENTBOT';
 const ALICE = 'U0ALICE01';
@@ -9,15 +10,6 @@ const PUBLIC = 'C0PUBLIC01';
 const PRIVATE = 'G0PRIVATE1';
 const HIDDEN = 'G0HIDDEN01';
 const LOBBY = 'C0LOBBY001';
-const quiet: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  setLevel: () => undefined,
-  getLevel: () => LogLevel.ERROR,
-  setName: () => undefined,
-};
 
 /** Who can read a channel, as the stats report, incident visibility and link-alert all ask it, against the emulator. */
 describe('channel reader', () => {
@@ -30,7 +22,7 @@ describe('channel reader', () => {
       [MALLORY, 'mallory'],
     ] as const)
       slack.addUser({ id, name });
-    client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url, logger: quiet, retryConfig: { retries: 0 } });
+    client = new WebClient('xoxb-test-token', { slackApiUrl: slack.url, logger: silentSlackLogger, retryConfig: { retries: 0 } });
     slack.addChannel({ id: PUBLIC, name: 'general', members: [ALICE] });
     slack.addChannel({ id: PRIVATE, name: 'security', is_private: true, members: [ALICE, BOT] });
     // A private channel the bot is not in: Slack answers channel_not_found, as for a channel that does not exist.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App, LogLevel } from '@slack/bolt';
 import pino from 'pino';
 import { createManualClock } from '../../src/clock';
 import { startSlackEmulator, type EmulatedMessage, type SlackEmulator } from '../../src/emulator/slack-emulator';
@@ -18,21 +18,13 @@ import { createPostmortemStore } from '../../src/store/postmortem-store';
 import { createTimelineStore } from '../../src/store/timeline-store';
 import { createMigratedDatabase } from '../support/migrated-database';
 import { sendInteraction, sendSlashCommand } from '../support/slack-signing';
+import { silentSlackLogger } from '../support/silent-slack-logger';
 
 const SECRET = 'postmortem-listener-signing-secret';
 const FIXTURES = join(__dirname, '..', 'fixtures', 'slack');
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as T;
 const thread = fixture<{ messages: Partial<EmulatedMessage>[] }>('conversations-replies-incident-thread.json');
 const silent = pino({ level: 'silent' });
-const boltSilent: BoltLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  setLevel: () => undefined,
-  getLevel: () => LogLevel.ERROR,
-  setName: () => undefined,
-};
 
 let db: Database;
 let drop: () => Promise<void>;
@@ -57,7 +49,7 @@ beforeAll(async () => {
   app = new App({
     token: 'xoxb-test-token',
     signingSecret: SECRET,
-    logger: boltSilent,
+    logger: silentSlackLogger,
     clientOptions: {
       slackApiUrl: slack.url,
       logLevel: LogLevel.ERROR,
