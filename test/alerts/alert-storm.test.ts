@@ -13,6 +13,7 @@ import { databaseKeyPrefix } from '../../src/coordination/coordination';
 import { createMemoryCoordination } from '../../src/coordination/memory-coordination';
 import { startSlackEmulator } from '../../src/emulator/slack-emulator';
 import { createSlackPoster } from '../../src/slack/slack-poster';
+import { waitFor } from '../support/wait-for';
 import { createStormMessenger } from '../../src/slack/storm-messenger';
 import type { AlertRecord } from '../../src/domain/alert';
 
@@ -93,7 +94,7 @@ describe('storm watch', () => {
     expect(await w.admit('C2', [alert(4, 'A')])).toEqual([]); // another channel is counted on its own
     now += 1_000;
     expect((await w.admit('C1', [alert(5, 'A', 'P0')])).map((a) => a.id)).toEqual([5]);
-    await settle(10);
+    await waitFor('the summary and its first list', () => shown.length >= 2);
     expect(shown).toHaveLength(2);
     expect(shown[0]).toMatchObject({ kind: 'post', summary: { channel: 'C1', total: 1, rows: [{ name: 'A', severity: 'P0', count: 1 }] } });
     expect(shown[1]).toEqual({ kind: 'list', ts: 'ts-1', alerts: [5] });
@@ -101,7 +102,7 @@ describe('storm watch', () => {
     expect((await w.admit('C1', [alert(6, 'B'), alert(7, 'B')])).map((a) => a.id)).toEqual([6, 7]);
     now += 1_000;
     await w.admit('C1', [alert(8, 'A', 'P0')]);
-    await settle(120);
+    await waitFor('the summary counting 4, all listed', () => summaries().at(-1)?.summary.total === 4 && listed().length === 4);
     const last = summaries().at(-1)!;
     expect(last).toMatchObject({ kind: 'edit', ts: 'ts-1', summary: { total: 4 } });
     expect(last.summary.rows.map((r) => `${r.name}/${r.severity}×${r.count}`)).toEqual(['A/P0×2', 'B/P1×2']);
@@ -113,9 +114,9 @@ describe('storm watch', () => {
   it('ends the storm when the channel has been calm, then shows alerts one by one again', async () => {
     const w = watch();
     await w.admit('C1', [alert(1, 'A'), alert(2, 'A'), alert(3, 'A'), alert(4, 'A')]);
-    await settle(10);
+    await waitFor('the summary', () => summaries().length > 0);
     now += 250;
-    await settle(150);
+    await waitFor('the summary marked ended', () => summaries().at(-1)?.summary.endedAt !== undefined);
     const end = summaries().at(-1)!;
     expect(end.summary.endedAt?.getTime()).toBe(now);
     expect(end.summary.total).toBe(4);
@@ -134,7 +135,10 @@ describe('storm watch', () => {
     const taken = [];
     for (const [i, w] of replicas.entries()) taken.push(...(await w.admit('C1', [alert(20 + i, i === 2 ? 'B' : 'A', 'P2')])));
     expect(taken.map((a) => a.id)).toEqual([20, 21, 22]);
-    await settle(150);
+    await waitFor(
+      'every replica listing its alerts, the summary counting 3',
+      () => listed().length === 3 && summaries().at(-1)?.summary.total === 3,
+    );
     const posts = summaries().filter((s) => s.kind === 'post');
     expect(posts).toHaveLength(1);
     expect(listed().sort()).toEqual([20, 21, 22]);
@@ -152,11 +156,11 @@ describe('storm watch', () => {
   it('shows a change in the summary within its edit slot, without waiting for the next list in the thread', async () => {
     const w = watch({ flushMs: 60_000 });
     await w.admit('C1', [alert(1, 'A'), alert(2, 'A'), alert(3, 'A'), alert(4, 'A')]);
-    await settle(10);
+    await waitFor('the summary and its first list', () => shown.length >= 2);
     expect(shown.map((s) => s.kind)).toEqual(['post', 'list']);
     await w.admit('C1', [alert(5, 'B')]);
     await w.admit('C1', [alert(6, 'B')]);
-    await settle(100);
+    await waitFor('the summary counting 6', () => summaries().at(-1)?.summary.total === 6);
     // The summary counts both; they are listed in the thread at the next list, a minute on.
     expect(shown.filter((s) => s.kind !== 'edit').map((s) => s.kind)).toEqual(['post', 'list']);
     expect(summaries().at(-1)).toMatchObject({ kind: 'edit', summary: { total: 6 } });
@@ -166,7 +170,7 @@ describe('storm watch', () => {
   it('lists the alerts still waiting for the thread when it stops, and shows their count in the summary', async () => {
     const w = watch({ flushMs: 60_000, editMs: 60_000 });
     await w.admit('C1', [alert(1, 'A'), alert(2, 'A'), alert(3, 'A'), alert(4, 'A')]);
-    await settle(10);
+    await waitFor('the first list', () => listed().length === 4);
     await w.admit('C1', [alert(5, 'B'), alert(6, 'B')]);
     await w.stop();
     expect(listed()).toEqual([1, 2, 3, 4, 5, 6]);
@@ -188,11 +192,12 @@ describe('storm watch', () => {
     };
     const replicas = [watch({ publisher: refusing, metrics, logger }), watch({ publisher: refusing, metrics, logger })];
     await replicas[0]!.admit('C1', [alert(1, 'A'), alert(2, 'A'), alert(3, 'A'), alert(4, 'A')]);
-    await settle(10);
+    await waitFor('the refused summary', () => attempts === 1);
     // Later alerts on either replica are still taken (the channel would refuse their own messages too), and nothing
     // tries the channel again: not after a list interval, not after several.
     expect((await replicas[1]!.admit('C1', [alert(5, 'A')])).map((a) => a.id)).toEqual([5]);
     expect((await replicas[0]!.admit('C1', [alert(6, 'A')])).map((a) => a.id)).toEqual([6]);
+    // Four list intervals (flushMs 50) pass: an absence can only be shown by letting the time go by.
     await settle(200);
     expect(attempts).toBe(1);
     expect(shown).toEqual([]);
@@ -202,7 +207,7 @@ describe('storm watch', () => {
     expect(refusals[0]).toMatchObject({ channel: 'C1', reason: 'not_in_channel' });
     // Another channel is not affected.
     await replicas[0]!.admit('C2', [alert(11, 'A'), alert(12, 'A'), alert(13, 'A'), alert(14, 'A')]);
-    await settle(10);
+    await waitFor("the other channel's summary", () => attempts === 2);
     expect(attempts).toBe(2);
     await Promise.all(replicas.map((w) => w.stop()));
   });
@@ -236,9 +241,11 @@ describe('storm watch', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
     let failing = true;
+    let listAttempts = 0;
     const flaky: StormPublisher = {
       ...publisher,
       listAlerts: async (channel, ts, alerts) => {
+        listAttempts++;
         if (failing) throw new Error('Slack is down');
         await publisher.listAlerts(channel, ts, alerts);
       },
@@ -246,7 +253,7 @@ describe('storm watch', () => {
     const w = watch({ publisher: flaky, logger, flushMs: 60_000, maxPending: 5 });
     await w.admit('C1', [alert(1, 'A'), alert(2, 'A'), alert(3, 'A'), alert(4, 'A')]);
     // The first list fails and puts its alerts back; the next ones are only counted until the thread is reachable.
-    await settle(0);
+    await waitFor('the first list to fail', () => listAttempts > 0);
     await w.admit(
       'C1',
       [5, 6, 7, 8, 9, 10].map((id) => alert(id, 'B')),
