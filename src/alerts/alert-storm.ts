@@ -389,9 +389,10 @@ async function listPending(w: Watch, channel: string, storm: LocalStorm, ts: str
 function trimPending(w: Watch, channel: string, storm: LocalStorm): void {
   const over = storm.pending.length - w.maxPending;
   if (over <= 0) return;
-  const notListed = storm.pending.splice(0, over).map((a) => a.id);
+  const ids = storm.pending.splice(0, over).map((a) => a.id);
+  // A long outage can drop thousands: the log line names the first hundred and says how many.
   w.logger.warn(
-    { channel, notListed },
+    { channel, notListed: ids.slice(0, 100), count: ids.length },
     'storm thread too far behind: these alerts are left out of it (recorded, and counted in the summary)',
   );
 }
